@@ -1,0 +1,377 @@
+/*
+ * reader.c - the file side of the reader: prefix, zstd stream, records.
+ * Memory is fixed buffers plus per-thread and per-name state: a 10 GB trace
+ * is read in the same few MiB as a 10 KB one.
+ */
+#include "analysis/reader_internal.h"
+
+#include <errno.h>    /* errno */
+#include <stdarg.h>   /* va_list */
+#include <stdlib.h>   /* calloc, free */
+#include <string.h>   /* memcmp, memmove */
+#include <sys/stat.h> /* fstat */
+
+#define IN_CAP (128u << 10)
+#define DEC_CAP (4u << 20)
+#define MAX_RECORD (2u << 20) /* a BATCH is at most a chunk: far below this */
+#define WINDOW_LOG_MAX 24     /* refuse frames that need more than 16 MiB */
+
+void ctr__set_damage(ctr_reader *r, const char *fmt, ...)
+{
+    if (r->final_rc)
+        return;
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    r->damage_offset = (int64_t)r->record_file_offset;
+    snprintf(r->damage, sizeof r->damage, "damaged at byte %llu: %s; %llu events before it",
+             (unsigned long long)r->record_file_offset, what, (unsigned long long)r->events);
+    r->final_rc = CT_EDAMAGED;
+}
+
+static uint64_t file_offset_now(const ctr_reader *r)
+{
+    return r->in_file_offset + r->in_pos;
+}
+
+/* Decompress more into dec. @return 1 progress, 0 clean EOF, -1 damage. */
+static int fill(ctr_reader *r)
+{
+    if (r->dec_start > 0) {
+        memmove(r->dec, r->dec + r->dec_start, r->dec_end - r->dec_start);
+        r->dec_end -= r->dec_start;
+        r->dec_start = 0;
+    }
+    for (;;) {
+        if (r->in_pos == r->in_len && !r->in_eof) {
+            r->in_file_offset += r->in_len;
+            r->in_len = fread(r->in, 1, IN_CAP, r->f);
+            r->in_pos = 0;
+            if (r->in_len == 0) {
+                r->in_eof = 1;
+                if (ferror(r->f)) {
+                    r->record_file_offset = file_offset_now(r);
+                    ctr__set_damage(r, "read error: %s", strerror(errno));
+                    return -1;
+                }
+            }
+        }
+        if (r->in_pos == r->in_len) {
+            if (r->frame_hint != 0) {
+                r->record_file_offset = file_offset_now(r);
+                ctr__set_damage(r, "truncated: the file ends inside a compressed frame");
+                return -1;
+            }
+            return 0;
+        }
+        ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
+        ZSTD_outBuffer out = {r->dec, r->dec_cap, r->dec_end};
+        size_t ret = ZSTD_decompressStream(r->dctx, &out, &in);
+        r->in_pos = in.pos;
+        if (ZSTD_isError(ret)) {
+            r->record_file_offset = file_offset_now(r);
+            ctr__set_damage(r, "zstd: %s", ZSTD_getErrorName(ret));
+            return -1;
+        }
+        r->frame_hint = ret;
+        if (out.pos > r->dec_end) {
+            r->dec_end = out.pos;
+            return 1;
+        }
+        if (out.pos == out.size)
+            return 1; /* full: the caller parses */
+    }
+}
+
+/* The next record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */
+int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len)
+{
+    for (;;) {
+        const uint8_t *s = r->dec + r->dec_start, *e = r->dec + r->dec_end;
+        if (e - s >= 2) {
+            uint64_t n;
+            unsigned k = ct_get_uvarint(s + 1, e, &n);
+            if (k == 0 && e - s > 1 + CT_UVARINT_MAX) {
+                r->record_file_offset = file_offset_now(r);
+                ctr__set_damage(r, "bad record length");
+                return -1;
+            }
+            if (k && n > MAX_RECORD) {
+                r->record_file_offset = file_offset_now(r);
+                ctr__set_damage(r, "record of %llu bytes is larger than any writer makes",
+                                (unsigned long long)n);
+                return -1;
+            }
+            if (k && (uint64_t)(e - s) >= 1 + k + n) {
+                *kind = s[0];
+                *p = s + 1 + k;
+                *len = (size_t)n;
+                r->dec_start += 1 + k + (size_t)n;
+                r->records++;
+                r->record_file_offset = file_offset_now(r);
+                return 1;
+            }
+        }
+        int rc = fill(r);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            if (r->dec_end > r->dec_start) {
+                r->record_file_offset = file_offset_now(r);
+                ctr__set_damage(r, "truncated: the last record is cut short");
+                return -1;
+            }
+            return 0;
+        }
+    }
+}
+
+static int read_trace_begin(ctr_reader *r, const uint8_t *p, size_t len)
+{
+    const uint8_t *e = p + len;
+    uint64_t v[2], wlen;
+    unsigned k;
+    for (int i = 0; i < 2; i++) {
+        if (!(k = ct_get_uvarint(p, e, &v[i])))
+            return -1;
+        p += k;
+    }
+    if (!(k = ct_get_uvarint(p, e, &wlen)) || wlen > (uint64_t)(e - p - k))
+        return -1;
+    p += k;
+    free(r->writer);
+    r->writer = strndup((const char *)p, (size_t)wlen);
+    p += wlen;
+    if (!(k = ct_get_uvarint(p, e, &r->start_mono_ns)))
+        return -1;
+    p += k;
+    if (!(k = ct_get_uvarint(p, e, &r->start_realtime_ns)))
+        return -1;
+    r->seen_begin = 1;
+    return 0;
+}
+
+/* SCHEMA: lets this reader skip event kinds added after it was built. */
+static void read_schema(ctr_reader *r, const uint8_t *p, size_t len)
+{
+    free(r->file_spec_text);
+    r->file_spec_text = malloc(len + 1);
+    if (!r->file_spec_text)
+        return;
+    char *text = r->file_spec_text;
+    const uint8_t *e = p + len;
+    uint64_t count, code, timed, n;
+    unsigned k;
+    if (!(k = ct_get_uvarint(p, e, &count)))
+        return;
+    p += k;
+    for (uint64_t i = 0; i < count; i++) {
+        if (!(k = ct_get_uvarint(p, e, &code)) || code >= CT_EV__LIMIT)
+            return;
+        p += k;
+        if (!(k = ct_get_uvarint(p, e, &timed)))
+            return;
+        p += k;
+        const char *strs[2];
+        for (int j = 0; j < 2; j++) {
+            if (!(k = ct_get_uvarint(p, e, &n)) || n > (uint64_t)(e - p - k))
+                return;
+            p += k;
+            memcpy(text, p, n);
+            text[n] = '\0';
+            strs[j] = text;
+            text += n + 1;
+            p += n;
+        }
+        r->file_specs[code] = (ct_event_spec){strs[0], strs[1], "", (uint8_t)(timed != 0)};
+    }
+}
+
+int ctr_open(ctr_reader **out, const char *path)
+{
+    *out = NULL;
+    if (!path)
+        return CT_EINVAL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return CT_EIO;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        int e = errno;
+        fclose(f);
+        errno = e;
+        return CT_EIO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        fclose(f);
+        errno = EISDIR;
+        return CT_EIO;
+    }
+    uint8_t prefix[CT_FILE_HEADER_LEN];
+    size_t got = fread(prefix, 1, sizeof prefix, f);
+    if (got == 0) {
+        fclose(f);
+        return CT_EEMPTY;
+    }
+    if (got < sizeof prefix || memcmp(prefix, CT_FILE_MAGIC, CT_FILE_MAGIC_LEN) != 0) {
+        fclose(f);
+        return CT_ENOTTRACE;
+    }
+    uint32_t major = prefix[8] | (uint32_t)prefix[9] << 8;
+    uint32_t minor = prefix[10] | (uint32_t)prefix[11] << 8;
+    if (major > CT_FORMAT_MAJOR || major == 0) {
+        fclose(f);
+        return major == 0 ? CT_ENOTTRACE : CT_EVERSION;
+    }
+    ctr_reader *r = calloc(1, sizeof *r);
+    if (!r) {
+        fclose(f);
+        return CT_ENOMEM;
+    }
+    r->f = f;
+    r->file_bytes = (uint64_t)st.st_size;
+    r->major = major;
+    r->minor = minor;
+    r->in_file_offset = CT_FILE_HEADER_LEN;
+    r->dec_cap = DEC_CAP;
+    r->in = malloc(IN_CAP);
+    r->dec = malloc(DEC_CAP);
+    r->dctx = ZSTD_createDCtx();
+    r->damage_offset = -1;
+    r->clock_name = "monotonic";
+    if (!r->in || !r->dec || !r->dctx) {
+        ctr_close(r);
+        return CT_ENOMEM;
+    }
+    ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX);
+
+    /* The first record must be TRACE_BEGIN: else this is not our trace. */
+    uint8_t kind;
+    const uint8_t *p;
+    size_t len;
+    int rc = ctr__next_record(r, &kind, &p, &len);
+    if (rc <= 0 || kind != CT_REC_TRACE_BEGIN || read_trace_begin(r, p, len) != 0) {
+        int code = rc == 0 && r->records == 0 ? CT_EDAMAGED : CT_ENOTTRACE;
+        if (rc < 0)
+            code = CT_EDAMAGED;
+        ctr_close(r);
+        return code;
+    }
+    *out = r;
+    return 0;
+}
+
+/* Read records until one produces events or the trace ends. */
+static void advance(ctr_reader *r)
+{
+    while (r->pend_count == 0 && !r->final_rc) {
+        if (r->ev_pos) {
+            if (ctr__batch_step(r) < 0)
+                break;
+            continue;
+        }
+        uint8_t kind;
+        const uint8_t *p;
+        size_t len;
+        int rc = ctr__next_record(r, &kind, &p, &len);
+        if (rc < 0)
+            break;
+        if (rc == 0) {
+            if (!r->seen_end)
+                ctr__set_damage(r, "truncated: the trace has no end record "
+                                   "(its writer stopped before closing it)");
+            break;
+        }
+        if (r->seen_end) {
+            ctr__set_damage(r, "data after the end record");
+            break;
+        }
+        switch (kind) {
+        case CT_REC_TRACE_BEGIN:
+            ctr__set_damage(r, "a second trace header");
+            break;
+        case CT_REC_SCHEMA:
+            read_schema(r, p, len);
+            break;
+        case CT_REC_TRACE_END:
+            r->seen_end = 1;
+            break;
+        default:
+            ctr__record(r, kind, p, len);
+            break;
+        }
+    }
+    if (r->pend_count == 0 && (r->final_rc || r->seen_end)) {
+        /* Close what the damage or the end left open: those regions and
+         * tasks are shown as unended rather than lost. */
+        int rc = r->final_rc;
+        r->final_rc = 0;
+        ctr__close_everything(r);
+        r->final_rc = rc;
+    }
+}
+
+int ctr_next(ctr_reader *r, ctr_event *ev)
+{
+    free(r->delivered_owned);
+    r->delivered_owned = NULL;
+    if (r->pend_count == 0)
+        advance(r);
+    if (r->pend_count == 0)
+        return r->final_rc;
+    rpending *slot = &r->pending[r->pend_head];
+    *ev = slot->ev;
+    r->delivered_owned = slot->owned;
+    slot->owned = NULL;
+    r->pend_head = (r->pend_head + 1) % r->pend_cap;
+    r->pend_count--;
+    r->events++;
+    if (ev->ts_ns > r->last_ns)
+        r->last_ns = ev->ts_ns;
+    return 1;
+}
+
+const char *ctr_damage(const ctr_reader *r)
+{
+    return r->final_rc == CT_EDAMAGED ? r->damage : NULL;
+}
+
+int64_t ctr_damage_offset(const ctr_reader *r)
+{
+    return r->final_rc == CT_EDAMAGED ? r->damage_offset : -1;
+}
+
+uint64_t ctr_events_read(const ctr_reader *r)
+{
+    return r->events;
+}
+
+void ctr_get_info(const ctr_reader *r, ctr_info *info)
+{
+    info->version_major = r->major;
+    info->version_minor = r->minor;
+    info->start_realtime_ns = r->start_realtime_ns;
+    info->file_bytes = r->file_bytes;
+    info->writer = r->writer ? r->writer : "";
+    info->clock = r->clock_name;
+    info->duration_ns = r->last_ns;
+    info->records = r->records;
+}
+
+void ctr_close(ctr_reader *r)
+{
+    if (!r)
+        return;
+    ctr__free_state(r);
+    free(r->delivered_owned);
+    if (r->f)
+        fclose(r->f);
+    ZSTD_freeDCtx(r->dctx);
+    free(r->in);
+    free(r->dec);
+    free(r->writer);
+    free(r->file_spec_text);
+    free(r);
+}

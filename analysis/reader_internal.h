@@ -1,0 +1,129 @@
+/*
+ * reader_internal.h - the reader split by concern:
+ *   reader.c        the file: prefix, zstd stream, records, damage
+ *   reader_decode.c the events of BATCH records: clocks, strings, pairing
+ */
+#ifndef CT_ANALYSIS_READER_INTERNAL_H
+#define CT_ANALYSIS_READER_INTERNAL_H
+
+#include <stdio.h> /* FILE */
+#include <zstd.h>
+
+#include <ctrace_reader.h>
+
+#include "format/schema.h"
+#include "format/wire.h"
+
+typedef struct rstring {
+    char *bytes;
+    uint32_t len;
+} rstring;
+
+typedef struct ropen { /* a region begun and not ended yet */
+    uint64_t serial;
+    uint64_t task;
+    uint64_t begin_ns;
+    const char *name; /* a thread string's bytes: never freed before close */
+    uint32_t name_len;
+} ropen;
+
+typedef struct rthread {
+    uint32_t proc, serial;
+    int32_t tid;
+    int used;
+    uint64_t last_ticks, tsc_base, ns_base;
+    uint64_t seq;
+    uint64_t next_offset;
+    int have_chunk;
+    rstring *strings; /* indexed by string id */
+    uint32_t nstrings;
+    ropen *stack;
+    uint32_t depth, cap;
+    uint64_t region_serial;
+    int warned_unknown_string;
+} rthread;
+
+typedef struct rproc {
+    int used, ended;
+    int32_t pid;
+    uint32_t clock;
+    uint64_t hz;
+    uint64_t last_ns; /* latest event time of this process, ns from trace start */
+} rproc;
+
+typedef struct rtask { /* a task begun and not ended yet */
+    uint64_t id;       /* trace-unique */
+    uint64_t begin_ns;
+    uint32_t proc;
+    ctr_task_kind kind;
+    char *name;
+    uint32_t name_len;
+} rtask;
+
+typedef struct rpending {
+    ctr_event ev;
+    char *owned; /* freed once the event was delivered */
+} rpending;
+
+struct ctr_reader {
+    FILE *f;
+    uint64_t file_bytes;
+    ZSTD_DCtx *dctx;
+    uint8_t *in;
+    size_t in_len, in_pos;
+    uint64_t in_file_offset; /* file offset of in[0] */
+    int in_eof;
+    size_t frame_hint;       /* last ZSTD_decompressStream result: 0 = frame done */
+    uint8_t *dec;            /* decompressed, not yet parsed */
+    size_t dec_start, dec_end, dec_cap;
+    uint64_t record_file_offset; /* compressed offset when the record was decoded */
+
+    /* trace header */
+    uint32_t major, minor;
+    char *writer;
+    uint64_t start_mono_ns, start_realtime_ns;
+    int seen_begin, seen_end;
+    ct_event_spec file_specs[CT_EV__LIMIT]; /* from the SCHEMA record */
+    char *file_spec_text;
+
+    /* the BATCH being walked */
+    const uint8_t *ev_pos, *ev_end;
+    rthread *ev_thread;
+    uint64_t batch_offset;
+
+    rproc *procs;
+    uint32_t nprocs;
+    rthread *threads; /* open addressing on (proc, serial) */
+    uint32_t threads_cap, threads_used;
+    rtask *tasks;     /* open addressing on id; id 0 = empty, ~0 = deleted */
+    uint32_t tasks_cap, tasks_used, tasks_tomb;
+
+    rpending *pending;
+    uint32_t pend_head, pend_count, pend_cap;
+    char *delivered_owned;
+
+    int final_rc;        /* 0 clean end, CT_EDAMAGED, CT_ENOMEM: once set, sticks */
+    char damage[512];
+    int64_t damage_offset;
+    uint64_t events, records;
+    uint64_t last_ns;
+    const char *clock_name;
+};
+
+/* reader.c */
+/* The next raw record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */
+int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len);
+void ctr__set_damage(ctr_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* reader_decode.c */
+/* Handle one record (not TRACE_BEGIN/SCHEMA). @return 0, or -1 on damage. */
+int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len);
+/* Decode the next event of the current batch into the pending queue.
+ * @return 1 if the batch has more, 0 when it is done, -1 on damage. */
+int ctr__batch_step(ctr_reader *r);
+/* Close what is still open (regions, tasks) as unended, at the end. */
+void ctr__close_everything(ctr_reader *r);
+ctr_event *ctr__emit(ctr_reader *r, ctr_kind kind, char *owned);
+void ctr__free_state(ctr_reader *r);
+
+#endif /* CT_ANALYSIS_READER_INTERNAL_H */

@@ -1,0 +1,177 @@
+/*
+ * export.c - `ctest-trace export`: the trace in other formats.
+ *
+ * "jsonl" writes one JSON object per event per line, in the reader's order:
+ * the kind, when and where (ts_ns, pid, tid, task), then the fields that
+ * kind uses. A streaming format for jq, pandas and ad-hoc scripts; it holds
+ * nothing in memory.
+ */
+#include <errno.h>  /* errno */
+#include <string.h> /* strcmp, strerror */
+
+#include "json.h"
+#include "view_io.h"
+#include "views.h"
+
+static void write_task_id(ctv_json *j, const char *key, uint64_t task)
+{
+    if (task)
+        ctv_json_kv_u64(j, key, task);
+    else
+        ctv_json_kv_null(j, key);
+}
+
+static void write_flags(ctv_json *j, uint32_t flags)
+{
+    static const struct { uint32_t bit; const char *name; } known[] = {
+        {CTR_F_UNENDED, "unended"},
+        {CTR_F_OUT_OF_ORDER, "out_of_order"},
+        {CTR_F_OTHER_THREAD, "other_thread"},
+        {CTR_F_TRUNCATED, "truncated"},
+        {CTR_F_SIGNALED, "signaled"},
+        {CTR_F_UNKNOWN_EXIT, "unknown_exit"},
+    };
+    if (flags == 0)
+        return;
+    ctv_json_key(j, "flags");
+    ctv_json_array_begin(j);
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (flags & known[i].bit) {
+            ctv_json_cstr(j, known[i].name);
+            flags &= ~known[i].bit;
+        }
+    }
+    for (unsigned bit = 0; bit < 32; bit++) { /* from a newer reader */
+        if (flags & (1u << bit)) {
+            char name[16];
+            snprintf(name, sizeof name, "0x%x", 1u << bit);
+            ctv_json_cstr(j, name);
+        }
+    }
+    ctv_json_array_end(j);
+}
+
+static void write_span(ctv_json *j, const ctr_event *ev)
+{
+    ctv_json_kv_u64(j, "begin_ns", ev->begin_ns);
+    ctv_json_kv_u64(j, "duration_ns",
+                    ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0);
+}
+
+static void write_event(ctv_json *j, const ctr_event *ev)
+{
+    ctv_json_object_begin(j);
+    ctv_json_kv_cstr(j, "kind", ctr_kind_name(ev->kind));
+    ctv_json_kv_u64(j, "ts_ns", ev->ts_ns);
+    ctv_json_kv_u64(j, "process", ev->process);
+    ctv_json_kv_i64(j, "pid", ev->pid);
+    ctv_json_kv_i64(j, "tid", ev->tid);
+    write_task_id(j, "task", ev->task);
+
+    switch (ev->kind) {
+    case CTR_PROCESS_BEGIN:
+    case CTR_THREAD_NAME:
+        ctv_json_kv_str(j, "name", ev->name, ev->name_len);
+        break;
+    case CTR_PROCESS_END:
+        ctv_json_kv_i64(j, "exit_code", ev->exit_code);
+        ctv_json_kv_u64(j, "dropped", ev->count);
+        break;
+    case CTR_THREAD_BEGIN:
+        ctv_json_kv_i64(j, "parent_tid", ev->parent_tid);
+        break;
+    case CTR_THREAD_END:
+        break;
+    case CTR_TASK_BEGIN:
+        write_task_id(j, "parent", ev->parent);
+        ctv_json_kv_str(j, "name", ev->name, ev->name_len);
+        ctv_json_kv_cstr(j, "task_kind", ctr_task_kind_name(ev->task_kind));
+        break;
+    case CTR_TASK_END:
+        ctv_json_kv_str(j, "name", ev->name, ev->name_len);
+        write_span(j, ev);
+        break;
+    case CTR_TASK_STATUS:
+        ctv_json_kv_cstr(j, "status", ctr_status_name(ev->status));
+        ctv_json_kv_str(j, "message", ev->message, ev->message_len);
+        break;
+    case CTR_REGION:
+        ctv_json_kv_str(j, "name", ev->name, ev->name_len);
+        write_span(j, ev);
+        break;
+    case CTR_LOG:
+        ctv_json_kv_str(j, "category", ev->name, ev->name_len);
+        ctv_json_kv_str(j, "message", ev->message, ev->message_len);
+        break;
+    case CTR_LOST:
+        ctv_json_kv_u64(j, "count", ev->count);
+        break;
+    case CTR_WARNING:
+        ctv_json_kv_str(j, "message", ev->message, ev->message_len);
+        break;
+    default: /* a kind this build does not know: keep what it carries */
+        ctv_json_kv_i64(j, "kind_id", (int64_t)ev->kind);
+        if (ev->name_len)
+            ctv_json_kv_str(j, "name", ev->name, ev->name_len);
+        if (ev->message_len)
+            ctv_json_kv_str(j, "message", ev->message, ev->message_len);
+        break;
+    }
+    write_flags(j, ev->flags);
+    ctv_json_object_end(j);
+    fputc('\n', j->out);
+}
+
+static int export_jsonl(ctr_reader *r, FILE *out)
+{
+    ctv_json j;
+    ctr_event ev;
+    int rc;
+    while ((rc = ctr_next(r, &ev)) == 1) {
+        ctv_json_init(&j, out); /* each line is a document of its own */
+        write_event(&j, &ev);
+    }
+    return rc;
+}
+
+int ctv_export(const char *trace_path, const char *format, const char *out_path,
+               FILE *err)
+{
+    /* Arguments first: a typo must not create or truncate the output. */
+    if (!format || !*format) {
+        fprintf(err, "ctest-trace export: missing --format (known: jsonl)\n");
+        return CTV_EXIT_FAILED;
+    }
+    if (strcmp(format, "jsonl") != 0) {
+        fprintf(err, "ctest-trace export: unknown --format=%s (known: jsonl)\n",
+                format);
+        return CTV_EXIT_FAILED;
+    }
+    if (!out_path || !*out_path) {
+        fprintf(err, "ctest-trace export: missing -o OUT (-o - for stdout)\n");
+        return CTV_EXIT_FAILED;
+    }
+
+    ctr_reader *r;
+    if (ctv_open_trace(trace_path, err, &r) != 0)
+        return CTV_EXIT_FAILED;
+
+    int to_stdout = strcmp(out_path, "-") == 0;
+    FILE *out = to_stdout ? stdout : fopen(out_path, "w");
+    if (!out) {
+        fprintf(err, "%s: cannot create: %s\n", out_path, strerror(errno));
+        ctr_close(r);
+        return CTV_EXIT_FAILED;
+    }
+
+    int rc = export_jsonl(r, out);
+    int status = ctv_end_status(r, rc, trace_path, err);
+    const char *out_name = to_stdout ? "stdout" : out_path;
+    status = ctv_finish_output(out, out_name, err, status);
+    if (!to_stdout && fclose(out) != 0 && status != CTV_EXIT_FAILED) {
+        fprintf(err, "%s: write error: %s\n", out_path, strerror(errno));
+        status = CTV_EXIT_FAILED;
+    }
+    ctr_close(r);
+    return status;
+}

@@ -1,0 +1,110 @@
+/*
+ * hist.c - log-linear histogram (the HdrHistogram layout, allocated lazily).
+ *
+ * Group 0 holds values 0..63, one per bucket. Group g >= 1 holds the octave
+ * [2^(g+5), 2^(g+6)), cut into 64 buckets of width 2^(g-1).
+ */
+#include "hist.h"
+
+#include <stdlib.h> /* calloc, free */
+
+#include <ctrace.h> /* CT_ENOMEM */
+
+static unsigned highest_bit(uint64_t v) /* v != 0 */
+{
+    return 63u - (unsigned)__builtin_clzll(v);
+}
+
+static void locate(uint64_t value, unsigned *group, unsigned *bucket)
+{
+    if (value < CTV_HIST_SUB) {
+        *group = 0;
+        *bucket = (unsigned)value;
+        return;
+    }
+    unsigned shift = highest_bit(value) - CTV_HIST_SUB_BITS; /* bucket width log2 */
+    *group = shift + 1;
+    *bucket = (unsigned)(value >> shift) - CTV_HIST_SUB;
+}
+
+/* Midpoint of a bucket: any value in it is within half a width of it. */
+static uint64_t bucket_midpoint(unsigned group, unsigned bucket)
+{
+    if (group == 0)
+        return bucket;
+    unsigned shift = group - 1;
+    uint64_t low = (uint64_t)(CTV_HIST_SUB + bucket) << shift;
+    return low + (((uint64_t)1 << shift) >> 1);
+}
+
+void ctv_hist_init(ctv_hist *h)
+{
+    h->count = 0;
+    h->total = 0;
+    h->min = UINT64_MAX;
+    h->max = 0;
+    for (unsigned g = 0; g < CTV_HIST_GROUPS; g++)
+        h->groups[g] = NULL;
+}
+
+int ctv_hist_add(ctv_hist *h, uint64_t value)
+{
+    unsigned group, bucket;
+    locate(value, &group, &bucket);
+    if (!h->groups[group]) {
+        h->groups[group] = calloc(CTV_HIST_SUB, sizeof(uint64_t));
+        if (!h->groups[group])
+            return CT_ENOMEM;
+    }
+    h->groups[group][bucket]++;
+    h->count++;
+    h->total = h->total > UINT64_MAX - value ? UINT64_MAX : h->total + value;
+    if (value < h->min)
+        h->min = value;
+    if (value > h->max)
+        h->max = value;
+    return 0;
+}
+
+uint64_t ctv_hist_quantile(const ctv_hist *h, double q)
+{
+    if (h->count == 0)
+        return 0;
+    if (!(q > 0.0)) /* also NaN */
+        return h->min;
+    if (q >= 1.0)
+        return h->max;
+
+    /* Nearest rank, 1-based; the float product can land a hair under an
+     * integer, so the rank is computed then bounded into [1, count]. */
+    double wanted = q * (double)h->count;
+    uint64_t rank = (uint64_t)wanted;
+    if ((double)rank < wanted)
+        rank++;
+    if (rank < 1)
+        rank = 1;
+    if (rank > h->count)
+        rank = h->count;
+
+    uint64_t seen = 0;
+    for (unsigned g = 0; g < CTV_HIST_GROUPS; g++) {
+        if (!h->groups[g])
+            continue;
+        for (unsigned b = 0; b < CTV_HIST_SUB; b++) {
+            seen += h->groups[g][b];
+            if (seen >= rank) {
+                uint64_t v = bucket_midpoint(g, b);
+                return v < h->min ? h->min : v > h->max ? h->max : v;
+            }
+        }
+    }
+    return h->max; /* not reached: the buckets hold count values */
+}
+
+void ctv_hist_free(ctv_hist *h)
+{
+    for (unsigned g = 0; g < CTV_HIST_GROUPS; g++) {
+        free(h->groups[g]);
+        h->groups[g] = NULL;
+    }
+}

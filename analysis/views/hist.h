@@ -1,0 +1,41 @@
+/*
+ * hist.h - a log-linear latency histogram of bounded size and error.
+ *
+ * Values below 64 are counted exactly; above, each power of two is split
+ * into 64 equal buckets, so a bucket's midpoint is within 1/128 (0.78 %) of
+ * any value in it. Buckets are allocated one power of two at a time, when a
+ * value first lands there: a region whose durations span three octaves costs
+ * about 1.5 KiB, whatever the number of values. Count, total, min and max
+ * are exact, and quantiles are clamped into [min, max], so one value (or
+ * all-equal values) gives back exactly that value.
+ */
+#ifndef CTV_HIST_H
+#define CTV_HIST_H
+
+#include <stdint.h> /* uint64_t */
+
+#define CTV_HIST_SUB_BITS 6                   /* 64 buckets per octave */
+#define CTV_HIST_SUB (1u << CTV_HIST_SUB_BITS)
+#define CTV_HIST_GROUPS (64 - CTV_HIST_SUB_BITS + 1) /* exact group + octaves */
+
+typedef struct ctv_hist {
+    uint64_t count;
+    uint64_t total; /* saturates at UINT64_MAX rather than wrapping */
+    uint64_t min, max;
+    uint64_t *groups[CTV_HIST_GROUPS]; /* CTV_HIST_SUB counters each, or NULL */
+} ctv_hist;
+
+void ctv_hist_init(ctv_hist *h);
+
+/*! ctv_hist_add() : count one value.
+ *  @return 0, or CT_ENOMEM (the value is then not counted at all). */
+int ctv_hist_add(ctv_hist *h, uint64_t value);
+
+/*! ctv_hist_quantile() : the value at quantile q (0..1, nearest rank: the
+ *  smallest bucket holding at least ceil(q * count) values), as that bucket's
+ *  midpoint clamped into [min, max]. 0 when the histogram is empty. */
+uint64_t ctv_hist_quantile(const ctv_hist *h, double q);
+
+void ctv_hist_free(ctv_hist *h);
+
+#endif /* CTV_HIST_H */

@@ -1,0 +1,192 @@
+/*
+ * maps.c - open-addressing hash tables with linear probing, kept at most
+ * half full; they only grow, as the views never delete.
+ */
+#include "maps.h"
+
+#include <stdlib.h> /* calloc, malloc, realloc, free */
+#include <string.h> /* memcpy, memcmp */
+
+#include <ctrace.h> /* CT_ENOMEM, CT_EINVAL */
+
+static uint64_t hash_bytes(const char *bytes, size_t len) /* FNV-1a */
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)bytes[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static uint64_t hash_id(uint64_t x) /* splitmix64 finaliser */
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
+/* ---- names ---------------------------------------------------------------- */
+
+void ctv_names_init(ctv_names *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+static int names_grow_slots(ctv_names *m)
+{
+    size_t slot_count = m->slot_count ? m->slot_count * 2 : 64;
+    uint32_t *slots = calloc(slot_count, sizeof *slots);
+    if (!slots)
+        return CT_ENOMEM;
+    for (uint32_t i = 0; i < m->count; i++) {
+        size_t s = (size_t)m->hashes[i] & (slot_count - 1);
+        while (slots[s])
+            s = (s + 1) & (slot_count - 1);
+        slots[s] = i + 1;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->slot_count = slot_count;
+    return 0;
+}
+
+static int names_grow_entries(ctv_names *m)
+{
+    uint32_t capacity = m->capacity ? m->capacity * 2 : 32;
+    if (capacity < m->capacity) /* past 2^31 names */
+        return CT_ENOMEM;
+    ctv_name *names = realloc(m->names, capacity * sizeof *names);
+    if (!names)
+        return CT_ENOMEM;
+    m->names = names;
+    uint64_t *hashes = realloc(m->hashes, capacity * sizeof *hashes);
+    if (!hashes)
+        return CT_ENOMEM;
+    m->hashes = hashes;
+    m->capacity = capacity;
+    return 0;
+}
+
+int ctv_names_intern(ctv_names *m, const char *bytes, size_t len, uint32_t *index)
+{
+    if (!bytes)
+        len = 0;
+    uint64_t h = hash_bytes(bytes, len);
+    if (m->slot_count) {
+        for (size_t s = (size_t)h & (m->slot_count - 1); m->slots[s];
+             s = (s + 1) & (m->slot_count - 1)) {
+            uint32_t i = m->slots[s] - 1;
+            if (m->hashes[i] == h && m->names[i].len == len &&
+                (len == 0 || memcmp(m->names[i].bytes, bytes, len) == 0)) {
+                *index = i;
+                return 0;
+            }
+        }
+    }
+
+    if ((size_t)(m->count + 1) * 2 > m->slot_count && names_grow_slots(m) != 0)
+        return CT_ENOMEM;
+    if (m->count == m->capacity && names_grow_entries(m) != 0)
+        return CT_ENOMEM;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return CT_ENOMEM;
+    if (len)
+        memcpy(copy, bytes, len);
+    copy[len] = '\0';
+
+    uint32_t i = m->count++;
+    m->names[i].bytes = copy;
+    m->names[i].len = len;
+    m->hashes[i] = h;
+    size_t s = (size_t)h & (m->slot_count - 1);
+    while (m->slots[s])
+        s = (s + 1) & (m->slot_count - 1);
+    m->slots[s] = i + 1;
+    *index = i;
+    return 0;
+}
+
+void ctv_names_free(ctv_names *m)
+{
+    for (uint32_t i = 0; i < m->count; i++)
+        free(m->names[i].bytes);
+    free(m->names);
+    free(m->hashes);
+    free(m->slots);
+    ctv_names_init(m);
+}
+
+/* ---- ids ------------------------------------------------------------------ */
+
+void ctv_ids_init(ctv_ids *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value)
+{
+    if (id == 0 || m->slot_count == 0)
+        return 0;
+    for (size_t s = (size_t)hash_id(id) & (m->slot_count - 1); m->keys[s];
+         s = (s + 1) & (m->slot_count - 1)) {
+        if (m->keys[s] == id) {
+            *value = m->values[s];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void ids_insert(uint64_t *keys, uint32_t *values, size_t slot_count,
+                       uint64_t id, uint32_t value)
+{
+    size_t s = (size_t)hash_id(id) & (slot_count - 1);
+    while (keys[s] && keys[s] != id)
+        s = (s + 1) & (slot_count - 1);
+    keys[s] = id;
+    values[s] = value;
+}
+
+int ctv_ids_put(ctv_ids *m, uint64_t id, uint32_t value)
+{
+    if (id == 0)
+        return CT_EINVAL;
+    uint32_t old;
+    if (ctv_ids_find(m, id, &old)) {
+        ids_insert(m->keys, m->values, m->slot_count, id, value);
+        return 0;
+    }
+    if ((m->count + 1) * 2 > m->slot_count) {
+        size_t slot_count = m->slot_count ? m->slot_count * 2 : 64;
+        uint64_t *keys = calloc(slot_count, sizeof *keys);
+        uint32_t *values = calloc(slot_count, sizeof *values);
+        if (!keys || !values) {
+            free(keys);
+            free(values);
+            return CT_ENOMEM;
+        }
+        for (size_t s = 0; s < m->slot_count; s++)
+            if (m->keys[s])
+                ids_insert(keys, values, slot_count, m->keys[s], m->values[s]);
+        free(m->keys);
+        free(m->values);
+        m->keys = keys;
+        m->values = values;
+        m->slot_count = slot_count;
+    }
+    ids_insert(m->keys, m->values, m->slot_count, id, value);
+    m->count++;
+    return 0;
+}
+
+void ctv_ids_free(ctv_ids *m)
+{
+    free(m->keys);
+    free(m->values);
+    ctv_ids_init(m);
+}

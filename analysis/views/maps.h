@@ -1,0 +1,49 @@
+/*
+ * maps.h - the two lookups the views need, both open-addressing hash tables:
+ *   ctv_names: untrusted byte strings (region names...) -> a dense index
+ *   ctv_ids:   task ids (uint64_t, never 0) -> a dense index
+ * Dense indexes let a view keep its per-name or per-task data in plain
+ * arrays. Memory grows with distinct keys only.
+ */
+#ifndef CTV_MAPS_H
+#define CTV_MAPS_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint32_t, uint64_t */
+
+typedef struct ctv_name {
+    char *bytes; /* a copy, NUL-terminated for convenience; may contain NULs */
+    size_t len;
+} ctv_name;
+
+typedef struct ctv_names {
+    ctv_name *names;   /* by index, in the order they were first seen */
+    uint32_t count;
+    uint32_t *slots;   /* index + 1, 0 = empty */
+    uint64_t *hashes;  /* by index, to rehash without rereading bytes */
+    size_t slot_count; /* a power of two */
+    uint32_t capacity; /* of names and hashes */
+} ctv_names;
+
+void ctv_names_init(ctv_names *m);
+/*! ctv_names_intern() : the index of `bytes`, adding a copy when new.
+ *  @return 0 with *index, or CT_ENOMEM. */
+int ctv_names_intern(ctv_names *m, const char *bytes, size_t len, uint32_t *index);
+void ctv_names_free(ctv_names *m);
+
+typedef struct ctv_ids {
+    uint64_t *keys;    /* 0 = empty slot */
+    uint32_t *values;
+    size_t slot_count; /* a power of two */
+    size_t count;
+} ctv_ids;
+
+void ctv_ids_init(ctv_ids *m);
+/*! ctv_ids_find() : 1 with *value when `id` is present, else 0. */
+int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value);
+/*! ctv_ids_put() : map `id` (not 0) to `value`, replacing any old value.
+ *  @return 0, CT_EINVAL for id 0, or CT_ENOMEM. */
+int ctv_ids_put(ctv_ids *m, uint64_t id, uint32_t value);
+void ctv_ids_free(ctv_ids *m);
+
+#endif /* CTV_MAPS_H */

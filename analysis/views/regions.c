@@ -1,0 +1,181 @@
+/*
+ * regions.c - `ctest-trace regions`: latency distribution per region name.
+ *
+ * One pass over the events; per distinct name a histogram (hist.h), so
+ * memory follows the number of names, never the number of events. Regions
+ * the trace had to close (CTR_F_UNENDED) have no real duration: they are
+ * counted apart, not mixed into the distribution.
+ */
+#include <stdlib.h> /* malloc, realloc, free, qsort_r */
+#include <string.h> /* memcmp */
+
+#include "hist.h"
+#include "human.h"
+#include "json.h"
+#include "maps.h"
+#include "view_io.h"
+#include "views.h"
+
+typedef struct region_stats {
+    ctv_hist hist;     /* regions that ended */
+    uint64_t unended;  /* regions the trace closed */
+} region_stats;
+
+typedef struct region_table {
+    ctv_names names;
+    region_stats *stats; /* by name index */
+    uint32_t capacity;
+} region_table;
+
+static int add_region(region_table *t, const ctr_event *ev)
+{
+    /* Room for one more name first, so a new name always has its slot. */
+    if (t->names.count >= t->capacity) {
+        uint32_t capacity = t->capacity ? t->capacity * 2 : 32;
+        region_stats *stats = realloc(t->stats, capacity * sizeof *stats);
+        if (!stats)
+            return CT_ENOMEM;
+        t->stats = stats;
+        t->capacity = capacity;
+    }
+    uint32_t known = t->names.count;
+    uint32_t index;
+    int rc = ctv_names_intern(&t->names, ev->name, ev->name_len, &index);
+    if (rc != 0)
+        return rc;
+    region_stats *s = &t->stats[index];
+    if (t->names.count > known) {
+        ctv_hist_init(&s->hist);
+        s->unended = 0;
+    }
+    if (ev->flags & CTR_F_UNENDED) {
+        s->unended++;
+        return 0;
+    }
+    uint64_t duration = ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
+    return ctv_hist_add(&s->hist, duration);
+}
+
+/* Sort by name bytes, so the output is the same for the same trace. */
+static int by_name(const void *a, const void *b, void *names)
+{
+    const ctv_name *x = &((const ctv_name *)names)[*(const uint32_t *)a];
+    const ctv_name *y = &((const ctv_name *)names)[*(const uint32_t *)b];
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = n ? memcmp(x->bytes, y->bytes, n) : 0;
+    if (c != 0)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+static void write_json(const region_table *t, const uint32_t *order, FILE *out)
+{
+    ctv_json j;
+    ctv_json_init(&j, out);
+    ctv_json_object_begin(&j);
+    ctv_json_key(&j, "regions");
+    ctv_json_array_lines_begin(&j);
+    for (uint32_t k = 0; k < t->names.count; k++) {
+        const ctv_name *name = &t->names.names[order[k]];
+        const region_stats *s = &t->stats[order[k]];
+        const ctv_hist *h = &s->hist;
+        ctv_json_object_begin(&j);
+        ctv_json_kv_str(&j, "name", name->bytes, name->len);
+        ctv_json_kv_u64(&j, "count", h->count);
+        ctv_json_kv_u64(&j, "total_ns", h->total);
+        if (h->count == 0) { /* only unended instances: no latency to give */
+            static const char *const keys[] = {"min_ns", "p50_ns", "p95_ns",
+                                               "p99_ns", "max_ns"};
+            for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+                ctv_json_kv_null(&j, keys[i]);
+        } else {
+            ctv_json_kv_u64(&j, "min_ns", h->min);
+            ctv_json_kv_u64(&j, "p50_ns", ctv_hist_quantile(h, 0.50));
+            ctv_json_kv_u64(&j, "p95_ns", ctv_hist_quantile(h, 0.95));
+            ctv_json_kv_u64(&j, "p99_ns", ctv_hist_quantile(h, 0.99));
+            ctv_json_kv_u64(&j, "max_ns", h->max);
+        }
+        ctv_json_kv_u64(&j, "unended", s->unended);
+        ctv_json_object_end(&j);
+    }
+    ctv_json_array_end(&j);
+    ctv_json_object_end(&j);
+    fputc('\n', out);
+}
+
+static void print_cell(FILE *out, const ctv_hist *h, uint64_t v)
+{
+    char buf[CTV_HUMAN_BUF];
+    fprintf(out, " %10s", h->count ? ctv_format_duration(buf, v) : "-");
+}
+
+static void write_table(const region_table *t, const uint32_t *order, FILE *out)
+{
+    if (t->names.count == 0) {
+        fprintf(out, "no regions in this trace\n");
+        return;
+    }
+    fprintf(out, "%10s %10s %10s %10s %10s %10s %10s %8s  %s\n", "count", "total",
+            "min", "p50", "p95", "p99", "max", "unended", "region");
+    for (uint32_t k = 0; k < t->names.count; k++) {
+        const ctv_name *name = &t->names.names[order[k]];
+        const region_stats *s = &t->stats[order[k]];
+        const ctv_hist *h = &s->hist;
+        char buf[CTV_HUMAN_BUF];
+        fprintf(out, "%10llu %10s", (unsigned long long)h->count,
+                ctv_format_duration(buf, h->total));
+        print_cell(out, h, h->min);
+        print_cell(out, h, ctv_hist_quantile(h, 0.50));
+        print_cell(out, h, ctv_hist_quantile(h, 0.95));
+        print_cell(out, h, ctv_hist_quantile(h, 0.99));
+        print_cell(out, h, h->max);
+        fprintf(out, " %8llu  ", (unsigned long long)s->unended);
+        ctv_print_text(out, name->bytes, name->len);
+        fputc('\n', out);
+    }
+}
+
+int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
+{
+    ctr_reader *r;
+    if (ctv_open_trace(trace_path, err, &r) != 0)
+        return CTV_EXIT_FAILED;
+
+    region_table t = {.stats = NULL, .capacity = 0};
+    ctv_names_init(&t.names);
+    ctr_event ev;
+    int rc;
+    while ((rc = ctr_next(r, &ev)) == 1) {
+        if (ev.kind != CTR_REGION)
+            continue;
+        int add_rc = add_region(&t, &ev);
+        if (add_rc != 0) {
+            rc = add_rc;
+            break;
+        }
+    }
+    int status = ctv_end_status(r, rc, trace_path, err);
+    if (status != CTV_EXIT_FAILED) {
+        uint32_t *order = malloc((t.names.count ? t.names.count : 1) * sizeof *order);
+        if (!order) {
+            status = ctv_fail(trace_path, CT_ENOMEM, err);
+        } else {
+            for (uint32_t k = 0; k < t.names.count; k++)
+                order[k] = k;
+            qsort_r(order, t.names.count, sizeof *order, by_name, t.names.names);
+            if (json)
+                write_json(&t, order, out);
+            else
+                write_table(&t, order, out);
+            free(order);
+            status = ctv_finish_output(out, "output", err, status);
+        }
+    }
+
+    for (uint32_t k = 0; k < t.names.count; k++)
+        ctv_hist_free(&t.stats[k].hist);
+    free(t.stats);
+    ctv_names_free(&t.names);
+    ctr_close(r);
+    return status;
+}

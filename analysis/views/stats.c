@@ -1,0 +1,294 @@
+/*
+ * stats.c - `ctest-trace stats`: what is in a trace, at a glance.
+ *
+ * Counters only, plus the first few processes and warnings for context, so
+ * memory does not grow with the trace.
+ */
+#include <inttypes.h> /* PRIu64, PRId64 */
+#include <stdlib.h>   /* malloc, free */
+#include <string.h>   /* memcpy, memset */
+#include <time.h>     /* gmtime_r, strftime */
+
+#include "human.h"
+#include "view_io.h"
+#include "views.h"
+
+#define SHOWN_PROCESSES 16
+#define SHOWN_WARNINGS 5
+#define SHOWN_TEXT_MAX 512 /* bytes kept of a shown name or message */
+#define KIND_SLOTS 32      /* kinds counted one by one; later ones as "other" */
+#define STATUS_SLOTS (CTR_STATUS_TIMEOUT + 1)
+
+typedef struct kept_text {
+    char *bytes;
+    size_t len;
+} kept_text;
+
+typedef struct process_seen {
+    int32_t pid;
+    kept_text name;
+    int ended;
+    int64_t exit_code;
+    uint32_t flags;
+} process_seen;
+
+typedef struct trace_stats {
+    uint64_t events, kind_events[KIND_SLOTS], other_kind_events;
+    uint64_t processes, threads;
+    uint64_t tasks_by_kind[3], other_kind_tasks;
+    uint64_t tests_by_status[STATUS_SLOTS], other_status;
+    uint64_t lost_events, process_dropped;
+    uint64_t warnings;
+    uint64_t latest_ns;
+    process_seen process[SHOWN_PROCESSES];
+    kept_text warning[SHOWN_WARNINGS];
+} trace_stats;
+
+static const char *or_unknown(const char *name)
+{
+    return name ? name : "unknown";
+}
+
+/* Keep a bounded copy; on failure keep nothing (it is only context). */
+static void keep(kept_text *t, const char *bytes, size_t len)
+{
+    if (len > SHOWN_TEXT_MAX)
+        len = SHOWN_TEXT_MAX;
+    free(t->bytes);
+    t->bytes = malloc(len ? len : 1);
+    t->len = t->bytes && bytes ? len : 0;
+    if (t->len)
+        memcpy(t->bytes, bytes, len);
+}
+
+static void count_event(trace_stats *s, const ctr_event *ev)
+{
+    s->events++;
+    if ((unsigned)ev->kind < KIND_SLOTS)
+        s->kind_events[ev->kind]++;
+    else
+        s->other_kind_events++;
+    if (ev->ts_ns > s->latest_ns)
+        s->latest_ns = ev->ts_ns;
+
+    switch (ev->kind) {
+    case CTR_PROCESS_BEGIN:
+        s->processes++;
+        if (ev->process < SHOWN_PROCESSES) {
+            process_seen *p = &s->process[ev->process];
+            p->pid = ev->pid;
+            keep(&p->name, ev->name, ev->name_len);
+        }
+        break;
+    case CTR_PROCESS_END:
+        s->process_dropped += ev->count;
+        if (ev->process < SHOWN_PROCESSES) {
+            process_seen *p = &s->process[ev->process];
+            p->pid = ev->pid;
+            p->ended = 1;
+            p->exit_code = ev->exit_code;
+            p->flags = ev->flags;
+        }
+        break;
+    case CTR_THREAD_BEGIN:
+        s->threads++;
+        break;
+    case CTR_TASK_BEGIN:
+        if ((unsigned)ev->task_kind < 3)
+            s->tasks_by_kind[ev->task_kind]++;
+        else
+            s->other_kind_tasks++;
+        break;
+    case CTR_TASK_STATUS:
+        if ((unsigned)ev->status < STATUS_SLOTS)
+            s->tests_by_status[ev->status]++;
+        else
+            s->other_status++;
+        break;
+    case CTR_LOST:
+        s->lost_events += ev->count;
+        break;
+    case CTR_WARNING:
+        if (s->warnings < SHOWN_WARNINGS)
+            keep(&s->warning[s->warnings], ev->message, ev->message_len);
+        s->warnings++;
+        break;
+    default:
+        break;
+    }
+}
+
+static void print_processes(const trace_stats *s, FILE *out)
+{
+    fprintf(out, "processes:  %" PRIu64 "\n", s->processes);
+    for (uint64_t i = 0; i < s->processes && i < SHOWN_PROCESSES; i++) {
+        const process_seen *p = &s->process[i];
+        fprintf(out, "  pid %-8" PRId32 " ", p->pid);
+        if (!p->ended)
+            fprintf(out, "(no end recorded)");
+        else if (p->flags & CTR_F_SIGNALED)
+            fprintf(out, "killed by signal %" PRId64, -p->exit_code);
+        else if (p->flags & CTR_F_UNKNOWN_EXIT)
+            fprintf(out, "exit unknown");
+        else
+            fprintf(out, "exit %" PRId64, p->exit_code);
+        fputs("  ", out);
+        ctv_print_text(out, p->name.bytes, p->name.len);
+        fputc('\n', out);
+    }
+    if (s->processes > SHOWN_PROCESSES)
+        fprintf(out, "  ... and %" PRIu64 " more\n", s->processes - SHOWN_PROCESSES);
+}
+
+static void print_tests_and_tasks(const trace_stats *s, FILE *out)
+{
+    uint64_t tests = s->tasks_by_kind[CTR_TASK_TEST];
+    fprintf(out, "tests:      %" PRIu64, tests);
+    const char *sep = " (";
+    uint64_t with_status = 0;
+    for (int st = CTR_STATUS_PASS; st < STATUS_SLOTS; st++) {
+        with_status += s->tests_by_status[st];
+        if (s->tests_by_status[st]) {
+            fprintf(out, "%s%" PRIu64 " %s", sep, s->tests_by_status[st],
+                    or_unknown(ctr_status_name((ctr_status)st)));
+            sep = ", ";
+        }
+    }
+    if (s->other_status) {
+        fprintf(out, "%s%" PRIu64 " unknown status", sep, s->other_status);
+        sep = ", ";
+    }
+    with_status += s->other_status;
+    if (tests > with_status) {
+        fprintf(out, "%s%" PRIu64 " without status", sep, tests - with_status);
+        sep = ", ";
+    }
+    fputs(sep[0] == ',' ? ")\n" : "\n", out);
+
+    uint64_t tasks = s->tasks_by_kind[0] + s->tasks_by_kind[1] +
+                     s->tasks_by_kind[2] + s->other_kind_tasks;
+    fprintf(out, "tasks:      %" PRIu64 " (%" PRIu64 " test, %" PRIu64
+                 " fixture, %" PRIu64 " user",
+            tasks, s->tasks_by_kind[CTR_TASK_TEST], s->tasks_by_kind[CTR_TASK_FIXTURE],
+            s->tasks_by_kind[CTR_TASK_USER]);
+    if (s->other_kind_tasks)
+        fprintf(out, ", %" PRIu64 " of unknown kind", s->other_kind_tasks);
+    fputs(")\n", out);
+    fprintf(out, "threads:    %" PRIu64 "\n", s->threads);
+}
+
+static void print_events(const trace_stats *s, const ctr_info *info, FILE *out)
+{
+    fprintf(out, "events:     %" PRIu64 "\n", s->events);
+    for (unsigned k = 0; k < KIND_SLOTS; k++) {
+        if (!s->kind_events[k])
+            continue;
+        fprintf(out, "  %-14s %" PRIu64 "\n", or_unknown(ctr_kind_name((ctr_kind)k)),
+                s->kind_events[k]);
+    }
+    if (s->other_kind_events)
+        fprintf(out, "  %-14s %" PRIu64 "\n", "other", s->other_kind_events);
+
+    char size[CTV_HUMAN_BUF];
+    fprintf(out, "file:       %s (%" PRIu64 " bytes)", ctv_format_bytes(size, info->file_bytes),
+            info->file_bytes);
+    if (s->events)
+        fprintf(out, ", %.1f bytes per event", (double)info->file_bytes / (double)s->events);
+    fputc('\n', out);
+}
+
+static void print_header(const char *path, const ctr_info *info, uint64_t latest_ns,
+                         FILE *out)
+{
+    fputs("trace:      ", out);
+    ctv_print_text(out, path, strlen(path));
+    fprintf(out, " (format %" PRIu32 ".%" PRIu32, info->version_major,
+            info->version_minor);
+    if (info->writer) {
+        fputs(", written by ", out);
+        ctv_print_text(out, info->writer, strlen(info->writer));
+    }
+    fputs(")\n", out);
+
+    if (info->start_realtime_ns) {
+        time_t seconds = (time_t)(info->start_realtime_ns / 1000000000u);
+        struct tm tm;
+        char when[64];
+        if (gmtime_r(&seconds, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm))
+            fprintf(out, "started:    %s\n", when);
+    }
+    char dur[CTV_HUMAN_BUF];
+    uint64_t duration = info->duration_ns > latest_ns ? info->duration_ns : latest_ns;
+    fprintf(out, "duration:   %s\n", ctv_format_duration(dur, duration));
+    fputs("clock:      ", out);
+    if (info->clock)
+        ctv_print_text(out, info->clock, strlen(info->clock));
+    else
+        fputs("unknown", out);
+    fputc('\n', out);
+}
+
+static void print_losses(const trace_stats *s, const char *damage, FILE *out)
+{
+    fprintf(out, "dropped:    %" PRIu64 " events", s->lost_events + s->process_dropped);
+    if (s->lost_events + s->process_dropped)
+        fprintf(out, " (%" PRIu64 " reported by threads, %" PRIu64 " at process end)",
+                s->lost_events, s->process_dropped);
+    fputc('\n', out);
+    fprintf(out, "warnings:   %" PRIu64 "\n", s->warnings);
+    for (uint64_t i = 0; i < s->warnings && i < SHOWN_WARNINGS; i++) {
+        fputs("  ", out);
+        ctv_print_text(out, s->warning[i].bytes, s->warning[i].len);
+        fputc('\n', out);
+    }
+    if (s->warnings > SHOWN_WARNINGS)
+        fprintf(out, "  ... and %" PRIu64 " more (ctest-trace export shows all)\n",
+                s->warnings - SHOWN_WARNINGS);
+    fputs("damage:     ", out);
+    if (damage)
+        ctv_print_text(out, damage, strlen(damage));
+    else
+        fputs("none", out);
+    fputc('\n', out);
+}
+
+int ctv_stats(const char *trace_path, FILE *out, FILE *err)
+{
+    ctr_reader *r;
+    if (ctv_open_trace(trace_path, err, &r) != 0)
+        return CTV_EXIT_FAILED;
+
+    trace_stats *s = calloc(1, sizeof *s);
+    if (!s) {
+        ctr_close(r);
+        return ctv_fail(trace_path, CT_ENOMEM, err);
+    }
+    ctr_event ev;
+    int rc;
+    while ((rc = ctr_next(r, &ev)) == 1)
+        count_event(s, &ev);
+
+    int status = ctv_end_status(r, rc, trace_path, err);
+    if (status != CTV_EXIT_FAILED) {
+        ctr_info info;
+        memset(&info, 0, sizeof info);
+        ctr_get_info(r, &info);
+        const char *damage = rc == CT_EDAMAGED ? ctr_damage(r) : NULL;
+        if (rc == CT_EDAMAGED && !damage)
+            damage = ct_strerror(CT_EDAMAGED);
+        print_header(trace_path, &info, s->latest_ns, out);
+        print_processes(s, out);
+        print_tests_and_tasks(s, out);
+        print_events(s, &info, out);
+        print_losses(s, damage, out);
+        status = ctv_finish_output(out, "output", err, status);
+    }
+
+    for (int i = 0; i < SHOWN_PROCESSES; i++)
+        free(s->process[i].name.bytes);
+    for (int i = 0; i < SHOWN_WARNINGS; i++)
+        free(s->warning[i].bytes);
+    free(s);
+    ctr_close(r);
+    return status;
+}

@@ -1,0 +1,39 @@
+/*
+ * view_io.h - what every view does the same way: open the trace, turn how
+ * reading ended into the exit status of DESIGN.md §4, and check its output.
+ *
+ * Exit status of a view: 0 the trace was whole; 1 it was damaged (what came
+ * before the damage was shown; err says where and what was lost); 2 nothing
+ * could be read, or the view could not do its job (out of memory, output
+ * not writable).
+ */
+#ifndef CTV_VIEW_IO_H
+#define CTV_VIEW_IO_H
+
+#include <stdio.h> /* FILE */
+
+#include <ctrace_reader.h>
+
+#define CTV_EXIT_WHOLE 0
+#define CTV_EXIT_DAMAGED 1
+#define CTV_EXIT_FAILED 2
+
+/*! ctv_open_trace() : open `path` for a view.
+ *  @return 0 with *r, or CTV_EXIT_FAILED after writing to err a line naming
+ *  the file and what is wrong. */
+int ctv_open_trace(const char *path, FILE *err, ctr_reader **r);
+
+/*! ctv_end_status() : the exit status once ctr_next() returned `next_rc`
+ *  (0 clean end, CT_EDAMAGED, or another error), telling err about damage or
+ *  failure, e.g. "t.out: damaged at byte 81233: ...; 12034 events before it". */
+int ctv_end_status(ctr_reader *r, int next_rc, const char *path, FILE *err);
+
+/*! ctv_fail() : tell err that the view stopped on `code` (a CT_E* code, most
+ *  often CT_ENOMEM) while reading `path`. @return CTV_EXIT_FAILED. */
+int ctv_fail(const char *path, int code, FILE *err);
+
+/*! ctv_finish_output() : flush `out` (named `out_name` in messages) and keep
+ *  `status` unless writing failed, which makes it CTV_EXIT_FAILED. */
+int ctv_finish_output(FILE *out, const char *out_name, FILE *err, int status);
+
+#endif /* CTV_VIEW_IO_H */

@@ -1,0 +1,46 @@
+/*
+ * views.h - the trace views of the `ctest-trace` command (DESIGN.md §4).
+ *
+ * Each view reads the trace at `trace_path` as a stream through
+ * ctrace_reader.h, writes its result to `out` and its messages to `err`, and
+ * returns the exit status of a view:
+ *   0  the trace was whole;
+ *   1  the trace was damaged: what came before the damage is shown, and err
+ *      says where and what was lost ("t.out: damaged at byte 81233: ...");
+ *   2  nothing could be read (no such file, empty, not a trace, a newer
+ *      format), or the view could not do its job (out of memory, write
+ *      error, bad argument); err names the file and what is wrong.
+ * Names, categories and messages in the trace are untrusted bytes: JSON
+ * output is always valid UTF-8 JSON, and text output never passes control
+ * bytes through to a terminal.
+ */
+#ifndef CTV_VIEWS_H
+#define CTV_VIEWS_H
+
+#include <stdio.h> /* FILE */
+
+/*! ctv_stats() : a summary for people: processes, tests by status, tasks,
+ *  threads, events by kind, file size and bytes per event, duration, clock,
+ *  events dropped, warnings and damage. */
+int ctv_stats(const char *trace_path, FILE *out, FILE *err);
+
+/*! ctv_tasks() : every task (tests, fixtures, user tasks) with its regions
+ *  and logs, in order of their begin: a tree for people, or with `json`
+ *  {"tasks":[{"id","name","kind","parent","status","start_ns","end_ns",
+ *  "duration_ns","threads","regions","logs",...}]}. */
+int ctv_tasks(const char *trace_path, int json, FILE *out, FILE *err);
+
+/*! ctv_regions() : per region name, sorted by name: count, total and latency
+ *  quantiles of the regions that ended (unended ones are counted apart): a
+ *  table for people, or with `json` {"regions":[{"name","count","total_ns",
+ *  "min_ns","p50_ns","p95_ns","p99_ns","max_ns","unended"}]}. Memory grows
+ *  with distinct names, not with events; quantiles are within 1 %. */
+int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err);
+
+/*! ctv_export() : write the trace to `out_path` ("-" is stdout) in `format`.
+ *  "jsonl": one JSON object per event per line. An unknown format (checked
+ *  before anything is opened) or a missing out_path returns 2. */
+int ctv_export(const char *trace_path, const char *format, const char *out_path,
+               FILE *err);
+
+#endif /* CTV_VIEWS_H */

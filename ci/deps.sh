@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# ci/deps.sh - install the Debian 12 packages ctest-trace needs, if missing.
+#
+# Idempotent and fast: when everything is installed it only asks dpkg and
+# exits. Otherwise it runs `apt-get update` once and installs what is missing,
+# as root or through sudo.
+set -euo pipefail
+
+# What each package is for:
+#   gcc             the C compiler (its libgcc-12-dev brings ASan, UBSan, TSan)
+#   libc6-dev       C headers and crt files: gcc only recommends it, and we
+#                   install without recommends
+#   meson           the build system
+#   ninja-build     meson's backend
+#   pkg-config      finds cmocka and libzstd, and is how users find ctrace
+#   libcmocka-dev   the unit-test framework ctest-trace plugs into
+#   libzstd-dev     trace files are zstd-compressed
+#   python3-pytest  tests/harness (end-to-end tests of the command)
+PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev
+          python3-pytest)
+
+say() { printf 'deps: %s\n' "$*"; }
+
+is_installed() {
+    [[ "$(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null)" == ii* ]]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    is_installed "$pkg" || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+    say "all ${#PACKAGES[@]} packages present (${PACKAGES[*]})"
+    exit 0
+fi
+
+say "missing: ${missing[*]}"
+
+SUDO=()
+if [[ "$(id -u)" != 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+        say "error: not root and sudo is not installed; run as root:" >&2
+        say "  apt-get update && apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    SUDO=(sudo)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y
+     -o Dpkg::Use-Pty=0)
+
+# A mirror can hiccup: try the update a few times before giving up.
+for attempt in 1 2 3; do
+    say "apt-get update (attempt $attempt)"
+    if "${apt[@]}" update; then
+        break
+    fi
+    if ((attempt == 3)); then
+        say "error: apt-get update failed" >&2
+        exit 1
+    fi
+    sleep 5
+done
+
+say "installing: ${missing[*]}"
+"${apt[@]}" install --no-install-recommends "${missing[@]}"
+
+still=()
+for pkg in "${missing[@]}"; do
+    is_installed "$pkg" || still+=("$pkg")
+done
+if ((${#still[@]} > 0)); then
+    say "error: still missing after install: ${still[*]}" >&2
+    exit 1
+fi
+say "installed: ${missing[*]}"

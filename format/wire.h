@@ -1,0 +1,115 @@
+/*
+ * wire.h - the ctrace trace format v1, listed once for writer and reader.
+ * format/FORMAT.md explains it; this file is the table both sides compile.
+ */
+#ifndef CT_FORMAT_WIRE_H
+#define CT_FORMAT_WIRE_H
+
+#include <stdint.h> /* uint8_t, uint64_t */
+
+/* File prefix (16 bytes, not compressed): magic, major, minor, flags. */
+#define CT_FILE_MAGIC "\x89" "CTRACE\n"  /* 8 bytes, PNG-style */
+#define CT_FILE_MAGIC_LEN 8
+#define CT_FILE_HEADER_LEN 16
+#define CT_FORMAT_MAJOR 1
+#define CT_FORMAT_MINOR 0
+
+/* Records of the decompressed stream: kind byte, varint payload length,
+ * payload. A reader skips records whose kind it does not know.
+ *   XX(NAME, code, fields, field names)
+ *   fields: u varint, s varint length + bytes, b the rest of the payload */
+#define CT_RECORD_MAP(XX)                                                       \
+    XX(TRACE_BEGIN, 0x01, "uusuu", "major minor writer mono_ns realtime_ns")   \
+    XX(SCHEMA, 0x02, "b", "table")                                              \
+    XX(PROCESS_BEGIN, 0x03, "uusuuuu", "proc pid exe clock hz tsc0 ns0")       \
+    XX(BATCH, 0x04, "uuuuuub", "proc thread seq offset tsc ns events")         \
+    XX(PROCESS_END, 0x05, "uuuu", "proc how code dropped")                      \
+    XX(TRACE_END, 0x06, "uu", "batches event_bytes")
+
+enum ct_record_kind {
+#define CT__REC_ENUM(name, code, fields, names) CT_REC_##name = code,
+    CT_RECORD_MAP(CT__REC_ENUM)
+#undef CT__REC_ENUM
+};
+
+/* Events inside a BATCH: kind byte, then (timed kinds) a varint tick delta
+ * from the thread's previous event, then the fields. Strings (names,
+ * categories) are ids into the thread's own table, defined by STRING.
+ *   XX(NAME, code, timed, fields, field names) */
+#define CT_EVENT_MAP(XX)                                                        \
+    XX(STRING, 0x01, 0, "us", "id bytes")                                       \
+    XX(THREAD_BEGIN, 0x02, 1, "uuuuu", "tid ptid task fn rserial")              \
+    XX(THREAD_NAME, 0x03, 1, "u", "name")                                       \
+    XX(THREAD_END, 0x04, 1, "", "")                                             \
+    XX(TASK_BEGIN, 0x05, 1, "uuuu", "task parent name kind")                    \
+    XX(TASK_END, 0x06, 1, "u", "task")                                          \
+    XX(TASK_STATUS, 0x07, 1, "uus", "task status message")                      \
+    XX(REGION_BEGIN, 0x08, 1, "uu", "task name")                                \
+    XX(REGION_END, 0x09, 1, "u", "back")                                        \
+    XX(REGION_END_FOREIGN, 0x0a, 1, "uu", "thread serial")                      \
+    XX(LOG, 0x0b, 1, "uusu", "task category message flags")                     \
+    XX(LOST, 0x0c, 1, "uu", "dropped rserial")                                  \
+    XX(TASK_ADOPT, 0x0d, 1, "u", "task")
+
+enum ct_event_kind {
+#define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,
+    CT_EVENT_MAP(CT__EV_ENUM)
+#undef CT__EV_ENUM
+    CT_EV__LIMIT = 0x40 /* codes are below this */
+};
+
+/* Largest encoded event, bounding what a thread reserves per write. */
+#define CT_MAX_LOG_BYTES 4096u
+#define CT_MAX_NAME_BYTES 1024u
+#define CT_MAX_EVENT_BYTES (CT_MAX_LOG_BYTES + 64u)
+
+/* PROCESS_BEGIN clock field. */
+enum ct_clock_kind { CT_CLOCK_MONOTONIC = 0, CT_CLOCK_TSC = 1 };
+
+/* PROCESS_END how field. */
+enum ct_exit_how {
+    CT_EXIT_CODE = 0,    /* exited with code */
+    CT_EXIT_SIGNAL = 1,  /* killed by signal code */
+    CT_EXIT_UNKNOWN = 2, /* the collector could not tell */
+    CT_EXIT_STOPPED = 3, /* ct_stop(): tracing ended, the process went on */
+};
+
+/* LOG flags field. */
+#define CT_LOG_TRUNCATED 0x1u
+
+/* TASK_BEGIN kind and TASK_STATUS status: same numbers as ctrace_reader.h. */
+
+/* Unsigned LEB128. */
+static inline uint8_t *ct_put_uvarint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Decode one varint from [p, end). @return bytes used, 0 if truncated or
+ * longer than 10 bytes. */
+static inline unsigned ct_get_uvarint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    unsigned shift = 0, n = 0;
+    while (p + n < end && n < 10) {
+        uint8_t b = p[n++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            if (n == 10 && b > 1)
+                return 0; /* more than 64 bits */
+            *out = v;
+            return n;
+        }
+        shift += 7;
+    }
+    return 0;
+}
+
+#define CT_UVARINT_MAX 10
+
+#endif /* CT_FORMAT_WIRE_H */

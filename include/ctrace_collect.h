@@ -1,0 +1,92 @@
+/*
+ * ctrace_collect.h - own the tracer of child processes and write their trace.
+ *
+ * This is what ctest-trace uses to run test binaries traced; it is public so
+ * other runners can do the same. The collector gives each child a shared
+ * memory pool (an inherited file descriptor named in the child's environment).
+ * The child's tracer writes events straight into the pool; the collector
+ * drains the pool into the trace file. A child killed by any signal loses no
+ * event it had finished writing: the memory is the collector's, and the
+ * collector, not the dying child, finishes the file.
+ *
+ * Typical use:
+ *     ct_collector *c; ct_collector_open(&c, "trace.out", 0);
+ *     ct_child_pool *p; ct_collector_pool(c, &p, env, sizeof env);
+ *     pid = fork(); in the child: putenv(env); ct_child_pool_inherit(p); exec...
+ *     ct_collector_child_started(c, p, pid, path);
+ *     while (running) { wait a little; ct_collector_drain(c, p); }
+ *     ct_collector_child_exited(c, p, wait_status);
+ *     ct_collector_close(c);
+ */
+#ifndef CTRACE_COLLECT_H
+#define CTRACE_COLLECT_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h>
+
+#include <ctrace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_collector ct_collector;
+typedef struct ct_child_pool ct_child_pool;
+
+/* Environment variables read by the tracer inside a child. */
+#define CT_ENV_POOL_FD "CTRACE_POOL_FD" /* set by ct_collector_pool() */
+#define CT_ENV_RUN "CTRACE_RUN"         /* -run: POSIX extended regex */
+#define CT_ENV_SKIP "CTRACE_SKIP"       /* -skip: POSIX extended regex */
+#define CT_ENV_MARKERS "CTRACE_MARKERS" /* "1": print test markers on stdout */
+
+/* A marker line printed by the child's tracer on stdout (CTRACE_MARKERS=1),
+ * in order with what the test prints:
+ *     "\036CTRACE run NAME\n"
+ *     "\036CTRACE end STATUS ELAPSED_NS NAME\n"   STATUS: pass fail skip error
+ * NAME is percent-encoded: bytes <= 0x20, '%' and >= 0x7f become %XX. */
+#define CT_MARKER_PREFIX "\036CTRACE "
+
+/*! ct_collector_open() : create the trace file `path` (truncating it).
+ *  `pool_bytes` is each child's shared pool size (0: 64 MiB; address space
+ *  only, pages are used as events are written).
+ *  @return 0, CT_EINVAL, CT_EIO (errno tells), CT_ENOMEM. */
+CT_API int ct_collector_open(ct_collector **out, const char *path,
+                             size_t pool_bytes);
+
+/*! ct_collector_pool() : make a pool for one child process. Writes into `env`
+ *  the assignment "CTRACE_POOL_FD=<fd>" to put in the child's environment.
+ *  The fd is close-on-exec, so other children never get it: in the child,
+ *  between fork and exec, call ct_child_pool_inherit(). The parent closes its
+ *  copy in ct_collector_child_started().
+ *  @return 0, CT_ENOMEM, CT_ESYSTEM (memfd/mmap failed; errno tells). */
+CT_API int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env,
+                             size_t env_size);
+
+/*! ct_child_pool_inherit() : in the forked child, before exec: let the exec'd
+ *  program inherit the pool fd. Async-signal-safe. @return 0 or CT_ESYSTEM. */
+CT_API int ct_child_pool_inherit(const ct_child_pool *p);
+
+/*! ct_collector_child_started() : the child exists; close the parent's copy
+ *  of the fd and remember `pid`. */
+CT_API void ct_collector_child_started(ct_collector *c, ct_child_pool *p,
+                                       int pid, const char *exe_path);
+
+/*! ct_collector_drain() : move what the child has written so far into the
+ *  trace file. Call it every few milliseconds while the child runs.
+ *  @return 0 or CT_EIO. */
+CT_API int ct_collector_drain(ct_collector *c, ct_child_pool *p);
+
+/*! ct_collector_child_exited() : the child is gone (`wait_status` as from
+ *  waitpid): drain everything it wrote, record how it ended, free the pool.
+ *  @return 0 or CT_EIO. */
+CT_API int ct_collector_child_exited(ct_collector *c, ct_child_pool *p,
+                                     int wait_status);
+
+/*! ct_collector_close() : finish and close the trace file (NULL is ignored).
+ *  @return 0 or CT_EIO. */
+CT_API int ct_collector_close(ct_collector *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CTRACE_COLLECT_H */

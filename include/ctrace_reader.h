@@ -1,0 +1,159 @@
+/*
+ * ctrace_reader.h - read a ctrace trace file as a stream of events.
+ *
+ * The reader's memory grows with the number of threads, open regions and
+ * distinct names, never with the number of events. It pairs region begins
+ * with their ends (LIFO per thread), closes what was left open when its test
+ * task or its process ends (marking it unended), and turns misuse into
+ * CTR_WARNING events instead of failing.
+ *
+ * Order: the events of one thread come in time order; events of different
+ * threads are interleaved in the order their buffers were drained, which is
+ * close to, but not exactly, time order.
+ *
+ * A damaged or truncated file is read up to the damage: ctr_next() then
+ * returns CT_EDAMAGED and ctr_damage() says at which byte and what was lost.
+ */
+#ifndef CTRACE_READER_H
+#define CTRACE_READER_H
+
+#include <stddef.h> /* size_t */
+#include <stdio.h>  /* FILE */
+#include <stdint.h> /* uint64_t */
+
+#include <ctrace.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ctr_reader ctr_reader;
+
+/* What an event is. Names in parentheses are the fields it fills. */
+typedef enum ctr_kind {
+    CTR_PROCESS_BEGIN = 1, /* a traced process (pid, name = executable path) */
+    CTR_PROCESS_END,       /* it ended (status = exit code or -signal, flags:
+                              CTR_F_SIGNALED, CTR_F_UNKNOWN_EXIT; count = events
+                              it dropped) */
+    CTR_THREAD_BEGIN,      /* a thread's first event (tid, parent_tid, task =
+                              inherited current task) */
+    CTR_THREAD_NAME,       /* name */
+    CTR_THREAD_END,        /* the thread exited */
+    CTR_TASK_BEGIN,        /* task, parent, name, task_kind */
+    CTR_TASK_END,          /* task, begin_ns, name; CTR_F_UNENDED when the
+                              trace closed it because it never ended */
+    CTR_TASK_STATUS,       /* task, status, message (test tasks) */
+    CTR_REGION,            /* a finished region: task, name, begin_ns = start,
+                              ts_ns = end; flags CTR_F_UNENDED,
+                              CTR_F_OUT_OF_ORDER, CTR_F_OTHER_THREAD */
+    CTR_LOG,               /* task, name = category, message; CTR_F_TRUNCATED */
+    CTR_LOST,              /* count = events the writer dropped on this thread */
+    CTR_WARNING,           /* message: misuse found in the trace */
+} ctr_kind;
+
+typedef enum ctr_task_kind {
+    CTR_TASK_USER = 0,
+    CTR_TASK_TEST = 1,
+    CTR_TASK_FIXTURE = 2,
+} ctr_task_kind;
+
+/* Status of a test task, as in `tasks --json`. */
+typedef enum ctr_status {
+    CTR_STATUS_NONE = 0,
+    CTR_STATUS_PASS,
+    CTR_STATUS_FAIL,
+    CTR_STATUS_SKIP,
+    CTR_STATUS_ERROR,
+    CTR_STATUS_CRASH,
+    CTR_STATUS_TIMEOUT,
+} ctr_status;
+
+#define CTR_F_UNENDED 0x1u      /* closed by the trace, not by the program */
+#define CTR_F_OUT_OF_ORDER 0x2u /* region ended out of LIFO order */
+#define CTR_F_OTHER_THREAD 0x4u /* region ended on another thread */
+#define CTR_F_TRUNCATED 0x8u    /* log message was cut */
+#define CTR_F_SIGNALED 0x10u    /* process killed by signal -status */
+#define CTR_F_UNKNOWN_EXIT 0x20u
+
+typedef struct ctr_event {
+    ctr_kind kind;
+    uint32_t flags;      /* CTR_F_* */
+    uint64_t ts_ns;      /* when, in ns from the start of the trace */
+    uint64_t begin_ns;   /* CTR_REGION, CTR_TASK_END: when it began */
+    uint32_t process;    /* index of the process in the trace, from 0 */
+    int32_t pid;         /* OS process id */
+    int32_t tid;         /* OS thread id of the thread the event is on */
+    int32_t parent_tid;  /* CTR_THREAD_BEGIN: creator's tid, 0 if unknown */
+    uint64_t task;       /* task id, unique in the trace; 0 = none */
+    uint64_t parent;     /* CTR_TASK_BEGIN: parent task id; 0 = none */
+    ctr_task_kind task_kind;
+    ctr_status status;   /* CTR_TASK_STATUS */
+    int64_t exit_code;   /* CTR_PROCESS_END */
+    uint64_t count;      /* CTR_LOST, CTR_PROCESS_END: events dropped */
+    const char *name;    /* not NUL-terminated: use name_len. Valid until */
+    size_t name_len;     /* the next ctr_next() call. Untrusted bytes. */
+    const char *message;
+    size_t message_len;
+} ctr_event;
+
+/*! ctr_open() : open the trace at `path` for reading.
+ *  @return 0 and *out, or CT_EIO (no such file; errno tells), CT_EEMPTY,
+ *  CT_ENOTTRACE (not a trace), CT_EVERSION (newer format), CT_ENOMEM.
+ *  On error *out is NULL; ct_strerror() names the code. */
+CT_API int ctr_open(ctr_reader **out, const char *path);
+
+/*! ctr_next() : the next event.
+ *  @return 1 with *ev filled, 0 at the clean end of the trace, CT_EDAMAGED when
+ *  the trace is damaged or truncated at this point (every event before the
+ *  damage was delivered; ctr_damage() tells where), CT_ENOMEM. After a non-1
+ *  return, further calls return the same value. */
+CT_API int ctr_next(ctr_reader *r, ctr_event *ev);
+
+/*! ctr_damage() : after CT_EDAMAGED, a message naming the byte offset in the
+ *  file and what is wrong (e.g. "damaged at byte 81233: zstd: corrupted block;
+ *  12034 events before it"). NULL when nothing is damaged. */
+CT_API const char *ctr_damage(const ctr_reader *r);
+
+/*! ctr_damage_offset() : byte offset of the damage in the file, or -1. */
+CT_API int64_t ctr_damage_offset(const ctr_reader *r);
+
+/*! ctr_events_read() : events delivered so far. */
+CT_API uint64_t ctr_events_read(const ctr_reader *r);
+
+/*! ctr_info() : facts from the trace header, valid after ctr_open(). */
+typedef struct ctr_info {
+    uint32_t version_major, version_minor;
+    uint64_t start_realtime_ns; /* wall clock at trace start, ns since 1970 */
+    uint64_t file_bytes;        /* size of the file */
+    const char *writer;         /* e.g. "ctest-trace 0.1.0" */
+    const char *clock;          /* "tsc" or "monotonic" of the last process */
+    uint64_t duration_ns;       /* latest timestamp seen so far */
+    uint64_t records;           /* records decoded so far */
+} ctr_info;
+CT_API void ctr_get_info(const ctr_reader *r, ctr_info *info);
+
+/*! ctr_close() : free the reader (NULL is ignored). */
+CT_API void ctr_close(ctr_reader *r);
+
+/*! ctr_text_dump() : print the trace at `path` in its text form (records and
+ *  raw events, fields named as in format/FORMAT.md) to `out`.
+ *  @return 0; 1 when damaged (printed up to the damage, `err` says where);
+ *  a negative CT_E* when it cannot be opened (`err` says why). */
+CT_API int ctr_text_dump(const char *path, FILE *out, char *err, size_t err_size);
+
+/*! ctr_text_assemble() : write the binary trace `trace_path` from the text form
+ *  in `text_path` (golden tests, hand-made damaged traces).
+ *  @return 0; CT_EINVAL with `err` naming file:line:column and what is wrong;
+ *  CT_EIO; CT_ENOMEM. */
+CT_API int ctr_text_assemble(const char *text_path, const char *trace_path, char *err,
+                             size_t err_size);
+
+/* Names of the enums, as written in JSON ("pass", "test", "region"...). */
+CT_API const char *ctr_status_name(ctr_status status);
+CT_API const char *ctr_task_kind_name(ctr_task_kind kind);
+CT_API const char *ctr_kind_name(ctr_kind kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CTRACE_READER_H */

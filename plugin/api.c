@@ -1,0 +1,264 @@
+/*
+ * api.c - the annotation API of ctrace.h: tasks, regions, logs.
+ *
+ * A task handle is its id cast to a pointer: nothing to allocate or free, and
+ * a stale handle is just an id the trace knows ended.
+ */
+#include <stdarg.h> /* va_list */
+#include <stdio.h>  /* vsnprintf */
+#include <string.h> /* memcpy */
+
+#include <ctrace.h>
+
+#include "plugin/api_internal.h"
+#include "plugin/session.h"
+#include "plugin/thread.h"
+
+static inline uint64_t task_id(ct_task *task)
+{
+    return (uint64_t)(uintptr_t)task;
+}
+
+static inline ct_task *task_handle(uint64_t id)
+{
+    return (ct_task *)(uintptr_t)id;
+}
+
+/* Enter the tracer on this thread, or NULL: not tracing, or a signal handler
+ * interrupted this thread inside the tracer (its event is dropped rather than
+ * corrupting the one being written). */
+static inline ct__thread *enter(void)
+{
+    ct__thread *t = ct__thread_get();
+    if (__builtin_expect(t == NULL || t->busy, 0)) {
+        if (t)
+            t->dropped++;
+        return NULL;
+    }
+    t->busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return t;
+}
+
+static inline void leave(ct__thread *t)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->busy = 0;
+}
+
+int ct_is_enabled(void)
+{
+    return __atomic_load_n(&ct__active, __ATOMIC_RELAXED) != 0;
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
+{
+    ct__thread *t = enter();
+    if (!t)
+        return 0;
+    uint64_t id = ct__task_id_next();
+    uint32_t name_id = ct__intern(t, name ? name : "");
+    uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
+    p = ct_put_uvarint(p, id);
+    p = ct_put_uvarint(p, parent);
+    p = ct_put_uvarint(p, name_id);
+    p = ct_put_uvarint(p, kind);
+    ct__commit(t, p);
+    leave(t);
+    return id;
+}
+
+void ct__task_end_id(uint64_t id)
+{
+    ct__thread *t = enter();
+    if (!t)
+        return;
+    uint8_t *p = ct__event_begin(t, CT_EV_TASK_END, CT_SMALL_EVENT);
+    p = ct_put_uvarint(p, id);
+    ct__commit(t, p);
+    leave(t);
+}
+
+void ct__task_status(uint64_t id, unsigned status, const char *message)
+{
+    ct__thread *t = enter();
+    if (!t)
+        return;
+    size_t len = message ? strnlen(message, CT_MAX_LOG_BYTES) : 0;
+    uint8_t *p = ct__event_begin(t, CT_EV_TASK_STATUS, CT_SMALL_EVENT + len);
+    p = ct_put_uvarint(p, id);
+    p = ct_put_uvarint(p, status);
+    p = ct_put_uvarint(p, len);
+    if (len)
+        memcpy(p, message, len);
+    ct__commit(t, p + len);
+    leave(t);
+}
+
+ct_task *ct_task_begin(ct_task *parent, const char *name)
+{
+    if (!ct_is_enabled())
+        return NULL;
+    uint64_t parent_id = parent ? task_id(parent) : ct__cur_task;
+    return task_handle(ct__task_begin_kind(parent_id, name, CT__TASK_USER));
+}
+
+void ct_task_end(ct_task *task)
+{
+    if (task && ct_is_enabled())
+        ct__task_end_id(task_id(task));
+}
+
+ct_task *ct_task_current(void)
+{
+    return task_handle(ct__cur_task);
+}
+
+ct_task *ct_task_adopt(ct_task *task)
+{
+    uint64_t old = ct__cur_task;
+    ct__cur_task = task_id(task);
+    if (ct_is_enabled() && old != ct__cur_task) {
+        ct__thread *t = enter();
+        if (t) {
+            uint8_t *p = ct__event_begin(t, CT_EV_TASK_ADOPT, CT_SMALL_EVENT);
+            p = ct_put_uvarint(p, ct__cur_task);
+            ct__commit(t, p);
+            leave(t);
+        }
+    }
+    return task_handle(old);
+}
+
+/* ---- regions -------------------------------------------------------------- */
+
+ct_region ct__region_begin(ct_task *task, const char *name)
+{
+    ct_region r = {0, 0, 0, 0};
+    ct__thread *t = enter();
+    if (!t)
+        return r;
+    uint32_t name_id = ct__intern(t, name ? name : "");
+    uint64_t tid = task ? task_id(task) : ct__cur_task;
+    uint8_t *p = ct__event_begin(t, CT_EV_REGION_BEGIN, CT_SMALL_EVENT);
+    p = ct_put_uvarint(p, tid);
+    p = ct_put_uvarint(p, name_id);
+    ct__commit(t, p);
+    r.ct__serial = ++t->region_serial;
+    r.ct__thread = t->serial;
+    r.ct__session = t->session;
+    leave(t);
+    return r;
+}
+
+void ct__region_end(ct_region *region)
+{
+    ct__thread *t = enter();
+    if (!t)
+        return;
+    if (region->ct__session != t->session) {
+        leave(t); /* begun in an earlier session: that trace is closed */
+        return;
+    }
+    uint8_t *p;
+    if (__builtin_expect(region->ct__thread == t->serial, 1)) {
+        p = ct__event_begin(t, CT_EV_REGION_END, CT_SMALL_EVENT);
+        p = ct_put_uvarint(p, t->region_serial - region->ct__serial);
+    } else {
+        p = ct__event_begin(t, CT_EV_REGION_END_FOREIGN, CT_SMALL_EVENT);
+        p = ct_put_uvarint(p, region->ct__thread);
+        p = ct_put_uvarint(p, region->ct__serial);
+    }
+    ct__commit(t, p);
+    leave(t);
+}
+
+ct_region(ct_region_begin)(ct_task *task, const char *name)
+{
+    if (!ct_is_enabled()) {
+        ct_region none = {0, 0, 0, 0};
+        return none;
+    }
+    return ct__region_begin(task, name);
+}
+
+void(ct_region_end)(ct_region *region)
+{
+    if (region->ct__serial != 0)
+        ct__region_end(region);
+    region->ct__done = 1;
+}
+
+/* ---- logs ----------------------------------------------------------------- */
+
+static void log_bytes(ct_task *task, const char *category, const char *msg, size_t len,
+                      unsigned flags)
+{
+    ct__thread *t = enter();
+    if (!t)
+        return;
+    uint32_t cat_id = ct__intern(t, category ? category : "");
+    uint64_t tid = task ? task_id(task) : ct__cur_task;
+    uint8_t *p = ct__event_begin(t, CT_EV_LOG, CT_SMALL_EVENT + len);
+    p = ct_put_uvarint(p, tid);
+    p = ct_put_uvarint(p, cat_id);
+    p = ct_put_uvarint(p, len);
+    memcpy(p, msg, len);
+    p = ct_put_uvarint(p + len, flags);
+    ct__commit(t, p);
+    leave(t);
+}
+
+void ct__log(ct_task *task, const char *category, const char *message)
+{
+    if (!message)
+        message = "";
+    size_t len = strnlen(message, CT_MAX_LOG_BYTES + 1);
+    unsigned flags = 0;
+    if (len > CT_MAX_LOG_BYTES) {
+        len = CT_MAX_LOG_BYTES;
+        flags |= CT_LOG_TRUNCATED;
+    }
+    log_bytes(task, category, message, len, flags);
+}
+
+static void vlogf(ct_task *task, const char *category, const char *fmt, va_list ap)
+{
+    char buf[CT_MAX_LOG_BYTES + 1];
+    int n = vsnprintf(buf, sizeof buf, fmt ? fmt : "", ap);
+    if (n < 0)
+        return;
+    size_t len = (size_t)n;
+    unsigned flags = 0;
+    if (len > CT_MAX_LOG_BYTES) {
+        len = CT_MAX_LOG_BYTES;
+        flags |= CT_LOG_TRUNCATED;
+    }
+    log_bytes(task, category, buf, len, flags);
+}
+
+void ct__logf(ct_task *task, const char *category, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlogf(task, category, fmt, ap);
+    va_end(ap);
+}
+
+void(ct_log)(ct_task *task, const char *category, const char *message)
+{
+    if (ct_is_enabled())
+        ct__log(task, category, message);
+}
+
+void(ct_logf)(ct_task *task, const char *category, const char *fmt, ...)
+{
+    if (!ct_is_enabled())
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlogf(task, category, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,25 @@
+/*
+ * api_internal.h - what the cmocka hook and ct_start() use beyond ctrace.h.
+ * Task kinds and statuses have the numbers of ctrace_reader.h.
+ */
+#ifndef CT_PLUGIN_API_INTERNAL_H
+#define CT_PLUGIN_API_INTERNAL_H
+
+#include <stdint.h>
+
+enum { CT__TASK_USER = 0, CT__TASK_TEST = 1, CT__TASK_FIXTURE = 2 };
+enum {
+    CT__STATUS_PASS = 1,
+    CT__STATUS_FAIL = 2,
+    CT__STATUS_SKIP = 3,
+    CT__STATUS_ERROR = 4,
+    CT__STATUS_CRASH = 5,
+    CT__STATUS_TIMEOUT = 6,
+};
+
+/* @return the new task's id, 0 when not tracing. */
+uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
+void ct__task_end_id(uint64_t id);
+void ct__task_status(uint64_t id, unsigned status, const char *message);
+
+#endif /* CT_PLUGIN_API_INTERNAL_H */

@@ -1,0 +1,86 @@
+/* clock.c - choosing and calibrating the tracer's clock (see clock.h). */
+#include "plugin/clock.h"
+
+#include <stdio.h>  /* fopen, fgets */
+#include <stdlib.h> /* getenv */
+#include <string.h> /* strstr, strcmp */
+
+uint32_t ct__clock_kind = CT_CLOCK_MONOTONIC;
+
+static int cpu_has_invariant_tsc(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int constant = 0, nonstop = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        constant = strstr(line, " constant_tsc") != NULL;
+        nonstop = strstr(line, " nonstop_tsc") != NULL;
+        break;
+    }
+    fclose(f);
+    return constant && nonstop;
+}
+
+uint32_t ct__clock_choose(void)
+{
+    const char *want = getenv("CTRACE_CLOCK");
+    if (want && strcmp(want, "monotonic") == 0)
+        return CT_CLOCK_MONOTONIC;
+#if CT_HAVE_TSC
+    if (want && strcmp(want, "tsc") == 0)
+        return CT_CLOCK_TSC;
+    return cpu_has_invariant_tsc() ? CT_CLOCK_TSC : CT_CLOCK_MONOTONIC;
+#else
+    return CT_CLOCK_MONOTONIC;
+#endif
+}
+
+static uint64_t read_ticks(uint32_t kind)
+{
+#if CT_HAVE_TSC
+    if (kind == CT_CLOCK_TSC)
+        return __rdtsc();
+#endif
+    (void)kind;
+    return ct__mono_ns();
+}
+
+void ct__clock_pair(uint32_t kind, uint64_t *ticks, uint64_t *ns)
+{
+    if (kind == CT_CLOCK_MONOTONIC) {
+        *ticks = *ns = ct__mono_ns();
+        return;
+    }
+    /* Take the tightest of a few reads: a preemption between the two reads
+     * would otherwise skew the pair. */
+    uint64_t best_gap = UINT64_MAX;
+    for (int i = 0; i < 4; i++) {
+        uint64_t t0 = read_ticks(kind);
+        uint64_t n = ct__mono_ns();
+        uint64_t t1 = read_ticks(kind);
+        if (t1 - t0 < best_gap) {
+            best_gap = t1 - t0;
+            *ticks = t0 + (t1 - t0) / 2;
+            *ns = n;
+        }
+    }
+}
+
+uint64_t ct__clock_calibrate(uint32_t kind, uint64_t window_ns)
+{
+    if (kind == CT_CLOCK_MONOTONIC)
+        return 1000000000u;
+    uint64_t t0, n0, t1, n1;
+    ct__clock_pair(kind, &t0, &n0);
+    struct timespec nap = {0, (long)window_ns};
+    while (nanosleep(&nap, &nap) != 0) {
+    }
+    ct__clock_pair(kind, &t1, &n1);
+    if (n1 <= n0 || t1 <= t0)
+        return 0;
+    return (uint64_t)((double)(t1 - t0) * 1e9 / (double)(n1 - n0) + 0.5);
+}

@@ -1,0 +1,345 @@
+/*
+ * cmocka_group.c - ct_run_group_tests(): each cmocka test case is a task.
+ *
+ * cmocka runs a copy of the group whose fixtures are our trampolines, so
+ * cmocka's own semantics (setjmp per test, leak checks, group state) are kept
+ * untouched. cmocka calls a test's setup, body and teardown in array order,
+ * so the setup trampoline knows which test starts by counting.
+ * How a test ended is learnt from cmocka's exported entry points, which
+ * libctrace interposes (it precedes libcmocka in the lookup order):
+ * _skip() (skipped) and cm_print_error() (why, with file:line).
+ */
+#include <dlfcn.h>  /* dlsym, RTLD_NEXT */
+#include <regex.h>  /* regcomp, regexec */
+#include <stdarg.h> /* va_list */
+#include <stdio.h>  /* fflush, snprintf */
+#include <stdlib.h> /* getenv, calloc */
+#include <string.h> /* memcpy */
+#include <unistd.h> /* write */
+
+#include <ctrace_cmocka.h>
+#include <ctrace_collect.h> /* CT_ENV_*, CT_MARKER_PREFIX */
+
+#include "plugin/api_internal.h"
+#include "plugin/clock.h"
+#include "plugin/session.h"
+#include "plugin/thread.h" /* ct__cur_task */
+
+#define CT_EXPORT __attribute__((visibility("default")))
+#define MESSAGE_CAP 2048
+
+struct test_run {
+    const struct CMUnitTest *orig;
+    uint64_t task;
+    uint64_t started_ns;
+    int finished;
+    int pending_status; /* body outcome, decided before teardown runs */
+};
+
+/* One group runs at a time, on the thread cmocka runs it on. */
+static struct {
+    struct test_run *runs;
+    size_t count, next;
+    struct test_run *current;
+    uint64_t saved_task;
+    int body_returned, skipped;
+    char message[MESSAGE_CAP]; /* why the current test failed */
+    size_t message_len;
+    const char *group_name;
+    CMFixtureFunction group_setup, group_teardown;
+} g;
+
+/* ---- runner markers ------------------------------------------------------ */
+
+/* Percent-encode name into out (see CT_MARKER_PREFIX). */
+static size_t encode_name(const char *name, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < cap; p++) {
+        if (*p <= 0x20 || *p == '%' || *p >= 0x7f) {
+            out[n++] = '%';
+            out[n++] = hex[*p >> 4];
+            out[n++] = hex[*p & 15];
+        } else {
+            out[n++] = (char)*p;
+        }
+    }
+    out[n] = '\0';
+    return n;
+}
+
+static void write_marker(const char *line, size_t len)
+{
+    /* In order with what the test printed: flush stdio, then write(2). */
+    fflush(stdout);
+    fflush(stderr);
+    while (len > 0) {
+        ssize_t k = write(1, line, len);
+        if (k <= 0)
+            return;
+        line += k;
+        len -= (size_t)k;
+    }
+}
+
+static void marker_run(const char *name)
+{
+    if (!ct__markers)
+        return;
+    char enc[1024], line[1100];
+    encode_name(name, enc, sizeof enc);
+    int n = snprintf(line, sizeof line, "%srun %s\n", CT_MARKER_PREFIX, enc);
+    write_marker(line, (size_t)n);
+}
+
+static const char *status_word(int status)
+{
+    switch (status) {
+    case CT__STATUS_PASS: return "pass";
+    case CT__STATUS_SKIP: return "skip";
+    case CT__STATUS_ERROR: return "error";
+    default: return "fail";
+    }
+}
+
+static void marker_end(const char *name, int status, uint64_t elapsed_ns)
+{
+    if (!ct__markers)
+        return;
+    char enc[1024], line[1200];
+    encode_name(name, enc, sizeof enc);
+    int n = snprintf(line, sizeof line, "%send %s %llu %s\n", CT_MARKER_PREFIX,
+                     status_word(status), (unsigned long long)elapsed_ns, enc);
+    write_marker(line, (size_t)n);
+}
+
+/* ---- test lifecycle ------------------------------------------------------- */
+
+static void finish(struct test_run *r, int status, const char *why)
+{
+    if (r->finished)
+        return;
+    r->finished = 1;
+    const char *message = why;
+    if (!message && status != CT__STATUS_PASS && g.message_len)
+        message = g.message;
+    ct__task_status(r->task, (unsigned)status, message);
+    ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
+    ct__task_end_id(r->task);
+    marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns);
+    g.current = NULL;
+}
+
+/* A test whose setup or teardown failed through longjmp never came back to
+ * our trampoline: close it when the next one starts or the group ends. */
+static void finish_abandoned(void)
+{
+    struct test_run *r = g.current;
+    if (r && !r->finished)
+        finish(r, CT__STATUS_ERROR, r->pending_status ? "teardown failed" : "setup failed");
+}
+
+static int tramp_setup(void **state)
+{
+    finish_abandoned();
+    if (g.next >= g.count)
+        return -1; /* cannot happen: cmocka runs what we gave it */
+    struct test_run *r = &g.runs[g.next++];
+    g.current = r;
+    g.body_returned = g.skipped = 0;
+    g.message_len = 0;
+    g.message[0] = '\0';
+    marker_run(r->orig->name);
+    r->started_ns = ct__mono_ns();
+    r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
+    g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
+    if (!r->orig->setup_func)
+        return 0;
+    ct_region setup = ct__region_begin(NULL, "setup");
+    int rc = r->orig->setup_func(state);
+    ct__region_end(&setup);
+    if (rc != 0)
+        finish(r, CT__STATUS_ERROR, g.message_len ? g.message : "setup failed");
+    return rc;
+}
+
+static void tramp_test(void **state)
+{
+    struct test_run *r = g.current;
+    if (r && r->orig->test_func)
+        r->orig->test_func(state);
+    g.body_returned = 1;
+}
+
+static int tramp_teardown(void **state)
+{
+    struct test_run *r = g.current;
+    if (!r)
+        return 0;
+    r->pending_status = g.body_returned ? CT__STATUS_PASS
+                        : g.skipped     ? CT__STATUS_SKIP
+                                        : CT__STATUS_FAIL;
+    int rc = 0;
+    if (r->orig->teardown_func) {
+        ct_region teardown = ct__region_begin(NULL, "teardown");
+        rc = r->orig->teardown_func(state);
+        ct__region_end(&teardown);
+    }
+    finish(r, rc != 0 ? CT__STATUS_ERROR : r->pending_status, rc != 0 ? "teardown failed" : NULL);
+    return rc;
+}
+
+/* Group fixtures are tasks of kind fixture named "<group> setup|teardown". */
+static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s %s", g.group_name, what);
+    uint64_t task = ct__task_begin_kind(ct__cur_task, name, CT__TASK_FIXTURE);
+    ct_task *saved = ct_task_adopt((ct_task *)(uintptr_t)task);
+    g.message_len = 0;
+    int rc = fn(state);
+    ct_task_adopt(saved);
+    ct__task_status(task, rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR,
+                    rc == 0 ? NULL : what);
+    ct__task_end_id(task);
+    return rc;
+}
+
+static int tramp_group_setup(void **state)
+{
+    return run_fixture(g.group_setup, "setup", state);
+}
+
+static int tramp_group_teardown(void **state)
+{
+    finish_abandoned();
+    return run_fixture(g.group_teardown, "teardown", state);
+}
+
+/* ---- selection ------------------------------------------------------------ */
+
+typedef struct {
+    regex_t run, skip;
+    int has_run, has_skip;
+} filter;
+
+static void filter_init(filter *f)
+{
+    const char *run = getenv(CT_ENV_RUN), *skip = getenv(CT_ENV_SKIP);
+    f->has_run = run && *run && regcomp(&f->run, run, REG_EXTENDED | REG_NOSUB) == 0;
+    f->has_skip = skip && *skip && regcomp(&f->skip, skip, REG_EXTENDED | REG_NOSUB) == 0;
+}
+
+static int filter_selects(const filter *f, const char *name)
+{
+    if (f->has_run && regexec(&f->run, name, 0, NULL, 0) != 0)
+        return 0;
+    if (f->has_skip && regexec(&f->skip, name, 0, NULL, 0) == 0)
+        return 0;
+    return 1;
+}
+
+static void filter_free(filter *f)
+{
+    if (f->has_run)
+        regfree(&f->run);
+    if (f->has_skip)
+        regfree(&f->skip);
+}
+
+static int is_test(const struct CMUnitTest *t)
+{
+    return t->name && (t->test_func || t->setup_func || t->teardown_func);
+}
+
+CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTest *tests,
+                                  size_t count, CMFixtureFunction group_setup,
+                                  CMFixtureFunction group_teardown)
+{
+    filter f;
+    filter_init(&f);
+    if (!ct_is_enabled() && !f.has_run && !f.has_skip) {
+        filter_free(&f);
+        return _cmocka_run_group_tests(group_name, tests, count, group_setup, group_teardown);
+    }
+    struct CMUnitTest *wrapped = calloc(count ? count : 1, sizeof *wrapped);
+    struct test_run *runs = calloc(count ? count : 1, sizeof *runs);
+    if (!wrapped || !runs) {
+        free(wrapped);
+        free(runs);
+        filter_free(&f);
+        return _cmocka_run_group_tests(group_name, tests, count, group_setup, group_teardown);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (!is_test(&tests[i]) || !filter_selects(&f, tests[i].name))
+            continue;
+        runs[n].orig = &tests[i];
+        wrapped[n] = tests[i];
+        wrapped[n].setup_func = tramp_setup;
+        wrapped[n].test_func = tramp_test;
+        wrapped[n].teardown_func = tramp_teardown;
+        n++;
+    }
+    filter_free(&f);
+    int failed = 0;
+    if (n > 0) { /* like go test: a group with no selected test does not run */
+        memset(&g, 0, sizeof g);
+        g.runs = runs;
+        g.count = n;
+        g.group_name = group_name ? group_name : "group";
+        g.group_setup = group_setup;
+        g.group_teardown = group_teardown;
+        failed = _cmocka_run_group_tests(group_name, wrapped, n,
+                                         group_setup ? tramp_group_setup : NULL,
+                                         group_teardown ? tramp_group_teardown : NULL);
+        finish_abandoned();
+        memset(&g, 0, sizeof g);
+    }
+    free(wrapped);
+    free(runs);
+    return failed;
+}
+
+/* ---- what cmocka tells us ------------------------------------------------- */
+
+static void *next_symbol(const char *name)
+{
+    return dlsym(RTLD_NEXT, name);
+}
+
+static void note_message(const char *text)
+{
+    if (!g.current && !g.runs)
+        return;
+    size_t len = strlen(text);
+    size_t room = MESSAGE_CAP - 1 - g.message_len;
+    if (len > room)
+        len = room;
+    memcpy(g.message + g.message_len, text, len);
+    g.message_len += len;
+    g.message[g.message_len] = '\0';
+}
+
+CT_EXPORT void _skip(const char *const file, const int line)
+{
+    g.skipped = 1;
+    void (*real)(const char *, int) = (void (*)(const char *, int))next_symbol("_skip");
+    if (real)
+        real(file, line);
+    abort(); /* _skip never returns */
+}
+
+CT_EXPORT void cm_print_error(const char *const format, ...)
+{
+    char text[MESSAGE_CAP];
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(text, sizeof text, format, ap);
+    va_end(ap);
+    note_message(text);
+    void (*real)(const char *, ...) = (void (*)(const char *, ...))next_symbol("cm_print_error");
+    if (real)
+        real("%s", text);
+}

@@ -1,0 +1,72 @@
+/*
+ * pthread_hook.c - threads inherit their creator's current task.
+ *
+ * pthread_create is interposed (libctrace comes before libc in the lookup
+ * order whether it is linked or preloaded). The new thread starts with the
+ * creator's current task and knows its creator, so work on spawned threads
+ * is attributed without passing anything by hand.
+ */
+#include <dlfcn.h>       /* dlsym, RTLD_NEXT */
+#include <errno.h>       /* EAGAIN */
+#include <pthread.h>     /* pthread_create */
+#include <stdlib.h>      /* malloc, free */
+#include <sys/syscall.h> /* SYS_gettid */
+#include <unistd.h>      /* syscall */
+
+#include "plugin/session.h"
+#include "plugin/thread.h"
+
+typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
+                                  void *);
+
+struct start_info {
+    void *(*fn)(void *);
+    void *arg;
+    uint64_t task;
+    int32_t parent_tid;
+};
+
+static pthread_create_fn real_pthread_create(void)
+{
+    static pthread_create_fn real; /* atomic: set once, same value by every thread */
+    pthread_create_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        fn = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
+    }
+    return fn;
+}
+
+static void *start_thread(void *arg)
+{
+    struct start_info info = *(struct start_info *)arg;
+    free(arg);
+    ct__cur_task = info.task;
+    ct__origin.parent_tid = info.parent_tid;
+    ct__origin.start_fn = (uint64_t)(uintptr_t)info.fn;
+    /* Attach now, so the thread is in the trace even if it records nothing. */
+    ct__thread_get();
+    return info.fn(info.arg);
+}
+
+__attribute__((visibility("default"))) int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+                   void *arg)
+{
+    pthread_create_fn real = real_pthread_create();
+    if (!real)
+        return EAGAIN; /* no libc pthread_create to call */
+    uint64_t task = ct__cur_task;
+    if (!task && !__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
+        return real(thread, attr, fn, arg);
+    struct start_info *info = malloc(sizeof *info);
+    if (!info)
+        return real(thread, attr, fn, arg);
+    info->fn = fn;
+    info->arg = arg;
+    info->task = task;
+    info->parent_tid = (int32_t)syscall(SYS_gettid);
+    int rc = real(thread, attr, start_thread, info);
+    if (rc != 0)
+        free(info);
+    return rc;
+}

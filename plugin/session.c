@@ -1,0 +1,93 @@
+/*
+ * session.c - the tracer session, and attaching to a runner's pool before
+ * main when the runner put CTRACE_POOL_FD in the environment.
+ */
+#include "plugin/session.h"
+
+#include <errno.h>    /* errno */
+#include <pthread.h>  /* pthread_atfork */
+#include <stdlib.h>   /* getenv, strtol, unsetenv */
+#include <string.h>   /* strcmp */
+#include <sys/mman.h> /* mmap */
+#include <sys/stat.h> /* fstat */
+#include <unistd.h>   /* close, getpid */
+
+#include <ctrace_collect.h> /* CT_ENV_* */
+
+#include "plugin/clock.h"
+#include "plugin/thread.h"
+
+int ct__active;
+uint16_t ct__session_id = 1;
+ct_pool_header *ct__pool;
+int ct__session_mode;
+int ct__markers;
+static uint64_t next_task_id; /* atomic */
+
+uint64_t ct__task_id_next(void)
+{
+    return __atomic_add_fetch(&next_task_id, 1, __ATOMIC_RELAXED);
+}
+
+void ct__session_begin(ct_pool_header *pool, int mode)
+{
+    ct__clock_kind = pool->clock_kind;
+    ct__session_mode = mode;
+    __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&ct__active, 1, __ATOMIC_RELEASE);
+}
+
+void ct__session_end(void)
+{
+    __atomic_store_n(&ct__active, 0, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);
+    __atomic_store_n(&ct__pool, NULL, __ATOMIC_RELEASE);
+    ct__session_mode = CT_SESSION_NONE;
+}
+
+/* A forked child is not the traced process: its writes would interleave
+ * with the parent's in the same chunks. It runs untraced. */
+static void after_fork_in_child(void)
+{
+    __atomic_store_n(&ct__active, 0, __ATOMIC_RELEASE);
+    ct__session_id++;
+    ct__pool = NULL;
+    ct__session_mode = CT_SESSION_NONE;
+    ct__markers = 0;
+}
+
+/* Map the runner's pool. Before main: one thread, no tracing yet. */
+__attribute__((constructor)) static void attach_to_runner(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    const char *fd_text = getenv(CT_ENV_POOL_FD);
+    if (!fd_text)
+        return;
+    char *endp;
+    errno = 0;
+    long fd = strtol(fd_text, &endp, 10);
+    unsetenv(CT_ENV_POOL_FD); /* programs this one starts are not traced in it */
+    if (errno || *endp || fd < 0 || fd > 1 << 20)
+        return;
+    const char *markers = getenv(CT_ENV_MARKERS);
+    struct stat st;
+    if (fstat((int)fd, &st) != 0 || st.st_size <= 0) {
+        close((int)fd);
+        return;
+    }
+    void *mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+    close((int)fd);
+    if (mem == MAP_FAILED)
+        return;
+    ct_pool_header *pool = mem;
+    uint32_t nobody = 0;
+    if (ct_pool_check(mem, (uint64_t)st.st_size) != 0 ||
+        !__atomic_compare_exchange_n(&pool->owner_pid, &nobody, (uint32_t)getpid(), 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+        munmap(mem, (size_t)st.st_size);
+        return;
+    }
+    ct__markers = markers && strcmp(markers, "1") == 0;
+    ct__session_begin(pool, CT_SESSION_RUNNER);
+}

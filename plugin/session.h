@@ -1,0 +1,32 @@
+/*
+ * session.h - the process's one tracer session.
+ *
+ * A session is either owned by a runner (the pool is shared memory handed
+ * down in CTRACE_POOL_FD, attached before main) or by ct_start() (a private
+ * pool drained by a thread of this process into the trace file).
+ */
+#ifndef CT_PLUGIN_SESSION_H
+#define CT_PLUGIN_SESSION_H
+
+#include <stdint.h>
+
+#include <ctrace.h>
+
+#include "format/pool.h"
+
+enum ct__session_mode { CT_SESSION_NONE = 0, CT_SESSION_RUNNER = 1, CT_SESSION_SELF = 2 };
+
+extern int ct__session_mode;
+extern int ct__markers; /* print test markers for the runner (CTRACE_MARKERS) */
+
+/* Begin recording into `pool` with its clock. */
+void ct__session_begin(ct_pool_header *pool, int mode);
+
+/* Stop recording: later events are not recorded, threads re-attach in the
+ * next session. The pool stays mapped (a late writer must never fault). */
+void ct__session_end(void);
+
+/* Next task id of this process. */
+uint64_t ct__task_id_next(void);
+
+#endif /* CT_PLUGIN_SESSION_H */

@@ -1,0 +1,163 @@
+/*
+ * thread.h - per-thread tracer state and the event-writing hot path.
+ *
+ * Each thread writes into a chunk of the session's pool that only it owns:
+ * no lock and no atomic read-modify-write on the hot path. Writing an event:
+ * reserve (one compare), encode kind + tick delta + varints, publish the
+ * committed length with a release store (a plain store on x86).
+ */
+#ifndef CT_PLUGIN_THREAD_H
+#define CT_PLUGIN_THREAD_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h>
+
+#include "format/pool.h"
+#include "format/wire.h"
+#include "plugin/clock.h"
+
+#define CT_NAME_CACHE 64 /* direct-mapped pointer -> string id cache */
+#define CT_SMALL_EVENT 64 /* reserve for any event without a text payload */
+#define CT_SCRATCH_BYTES (2 * CT_MAX_EVENT_BYTES) /* where events go while the pool is exhausted */
+
+typedef struct ct__name_slot {
+    const char *ptr;  /* the caller's pointer */
+    const char *copy; /* our interned copy, to verify the contents still match */
+    uint32_t id;
+} ct__name_slot;
+
+typedef struct ct__string {
+    char *bytes;
+    uint32_t len;
+    uint32_t id;
+    uint64_t hash;
+} ct__string;
+
+typedef struct ct__thread {
+    /* Hot: touched by every event. */
+    uint8_t *pos;        /* next byte to write */
+    uint8_t *end;        /* end of the current chunk (or scratch) */
+    uint8_t *base;       /* start of the current chunk (or scratch) */
+    uint32_t *committed; /* where to publish pos - base */
+    uint64_t last_ticks; /* tick of the previous event: deltas are from it */
+    uint64_t region_serial; /* regions begun on this thread, ever */
+    uint32_t serial;     /* thread serial, unique in the process */
+    uint16_t session;    /* session the chunk belongs to */
+    uint8_t busy;        /* inside the tracer: a signal handler must not nest */
+    uint8_t dropping;    /* pool exhausted: writing into scratch */
+    ct__name_slot cache[CT_NAME_CACHE];
+
+    /* Cold: chunk changes, interning misses, drops. */
+    ct_pool_header *pool;
+    uint32_t chunk;      /* index in pool, UINT32_MAX if none */
+    uint64_t chunk_seq;  /* chunks this thread claimed in this session */
+    uint64_t dropped;    /* events dropped and not yet reported */
+    uint32_t scratch_committed;
+    uint8_t begin_lost;  /* THREAD_BEGIN went to scratch: repeat it */
+    int32_t tid;
+    int32_t parent_tid;
+    uint64_t start_fn;
+    uint64_t begin_task;
+    ct__string *strings; /* open addressing, keyed by contents */
+    uint32_t strings_cap, strings_used, next_string_id;
+    uint8_t scratch[CT_SCRATCH_BYTES];
+} ct__thread;
+
+/* The calling thread's state, NULL until it first records in a session.
+ * initial-exec: a %fs-relative load, no __tls_get_addr call. */
+extern __thread ct__thread *ct__self __attribute__((tls_model("initial-exec")));
+/* The calling thread's current task id (0: none), traced or not. */
+extern __thread uint64_t ct__cur_task __attribute__((tls_model("initial-exec")));
+
+/* How the calling thread came to be, set by the pthread_create wrapper. */
+struct ct__thread_origin {
+    int32_t parent_tid; /* creator's OS thread id */
+    uint64_t start_fn;  /* start routine address */
+};
+extern __thread struct ct__thread_origin ct__origin __attribute__((tls_model("initial-exec")));
+
+/* Process-wide tracer session. */
+extern uint16_t ct__session_id;  /* changes at every start and stop */
+extern ct_pool_header *ct__pool; /* where threads claim chunks */
+
+/* The calling thread's state for the current session, attaching it (first
+ * event, or first since a new session) if needed. NULL when not tracing, when
+ * the thread already exited, or on allocation failure. */
+ct__thread *ct__thread_get_slow(void);
+
+static inline ct__thread *ct__thread_get(void)
+{
+    ct__thread *t = ct__self;
+    if (__builtin_expect(t != NULL && t->session == ct__session_id, 1))
+        return t;
+    return ct__thread_get_slow();
+}
+
+/* Make room for `need` bytes: hand the chunk back and claim another. */
+void ct__thread_refill(ct__thread *t, size_t need);
+
+/* Publish what was written up to p. */
+static inline void ct__commit(ct__thread *t, uint8_t *p)
+{
+    t->pos = p;
+    __atomic_store_n(t->committed, (uint32_t)(p - t->base), __ATOMIC_RELEASE);
+}
+
+/* Make sure `need` bytes can be written at t->pos. */
+static inline void ct__reserve(ct__thread *t, size_t need)
+{
+    if (__builtin_expect((size_t)(t->end - t->pos) < need, 0))
+        ct__thread_refill(t, need);
+}
+
+/* Start an event of `kind` stamped now; returns where its fields go. */
+static inline uint8_t *ct__event_begin(ct__thread *t, uint8_t kind, size_t need)
+{
+    ct__reserve(t, need);
+    uint8_t *p = t->pos;
+    uint64_t now = ct__ticks();
+    /* A migration between cores may show a tick or two backwards: clamp so
+     * one thread's events stay in order. */
+    uint64_t delta = now > t->last_ticks ? now - t->last_ticks : 0;
+    t->last_ticks += delta;
+    *p++ = kind;
+    return ct_put_uvarint(p, delta);
+}
+
+/* Id of `name` in this thread's string table, defining it if new. */
+uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot);
+
+static inline uint32_t ct__intern(ct__thread *t, const char *name)
+{
+    uintptr_t h = ((uintptr_t)name * 0x9E3779B97F4A7C15ull) >> 58;
+    ct__name_slot *slot = &t->cache[h & (CT_NAME_CACHE - 1)];
+    if (__builtin_expect(slot->ptr == name, 1)) {
+        /* The pointer matched; the bytes may have changed (a reused buffer). */
+        const char *a = name, *b = slot->copy;
+        while (*a == *b) {
+            if (*a == '\0')
+                return slot->id;
+            a++;
+            b++;
+        }
+    }
+    return ct__intern_slow(t, name, slot);
+}
+
+/* Forget the string table (after a drop: definitions may have been lost). */
+void ct__intern_reset(ct__thread *t);
+void ct__intern_free(ct__thread *t);
+
+/* Emit THREAD_BEGIN (+ THREAD_NAME) for t. */
+void ct__thread_emit_begin(ct__thread *t);
+
+/* The calling thread is the tracer's own (a drain thread): never record it. */
+void ct__thread_never_trace(void);
+
+/* Serial of the calling thread, 0 if it never recorded. */
+uint32_t ct__thread_serial_of_self(void);
+
+/* Mark t's chunk full so the collector can recycle it. */
+void ct__thread_release_chunk(ct__thread *t);
+
+#endif /* CT_PLUGIN_THREAD_H */

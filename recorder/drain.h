@@ -1,0 +1,35 @@
+/*
+ * drain.h - moving a pool's committed events into a trace as BATCH records.
+ *
+ * The drainer trusts nothing in the pool but its own copy of the layout: the
+ * traced process may have scribbled over the shared memory, and a bad length
+ * must not make the collector read out of bounds.
+ */
+#ifndef CT_RECORDER_DRAIN_H
+#define CT_RECORDER_DRAIN_H
+
+#include <stdint.h>
+
+#include "format/pool.h"
+#include "recorder/trace_writer.h"
+
+typedef struct ct_drainer {
+    ct_pool_header *pool;
+    uint32_t nchunks;       /* our copies of the layout */
+    uint32_t chunk_bytes;
+    uint64_t descs_offset, data_offset;
+    uint32_t proc;          /* process index in the trace */
+    uint32_t *drained;      /* per chunk: bytes already written to the trace */
+    struct ct_drain_item *items; /* scratch for one pass */
+} ct_drainer;
+
+/* Set up for a pool that was laid out by ct_pool_init(). @return 0 or CT_ENOMEM. */
+int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc);
+void ct_drainer_free(ct_drainer *d);
+
+/* One pass: write what was committed since the last pass, recycle chunks
+ * their threads handed back. With `final`, the writers are gone: take the
+ * rest of the chunks they still owned too. @return 0 or CT_EIO. */
+int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final);
+
+#endif /* CT_RECORDER_DRAIN_H */

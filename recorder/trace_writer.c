@@ -1,0 +1,231 @@
+/* trace_writer.c - records into a zstd-compressed trace file (see trace_writer.h). */
+#include "recorder/trace_writer.h"
+
+#include <errno.h>  /* errno, EINTR */
+#include <fcntl.h>  /* open */
+#include <stdlib.h> /* malloc, free */
+#include <string.h> /* memcpy */
+#include <time.h>   /* clock_gettime */
+#include <unistd.h> /* write, close */
+#include <zstd.h>   /* ZSTD_compressStream2 */
+
+#include <ctrace.h>
+
+#include "format/schema.h"
+#include "format/wire.h"
+
+#define IN_CAP (1u << 20)           /* records gathered before compressing */
+#define FRAME_BYTES (8u << 20)      /* uncompressed bytes per zstd frame */
+#define COMPRESSION_LEVEL 3
+
+#ifndef CT_VERSION
+#  define CT_VERSION "0.1.0"
+#endif
+
+struct ct_trace_writer {
+    int fd;
+    int failed;
+    ZSTD_CCtx *zc;
+    uint8_t *in;
+    size_t in_len;
+    uint8_t *out;
+    size_t out_cap;
+    uint64_t frame_in; /* uncompressed bytes in the current frame */
+    uint64_t batches, event_bytes;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* Compress what is in `in` with `mode` and write the output. */
+static int compress(ct_trace_writer *w, ZSTD_EndDirective mode)
+{
+    if (w->failed)
+        return CT_EIO;
+    ZSTD_inBuffer in = {w->in, w->in_len, 0};
+    for (;;) {
+        ZSTD_outBuffer out = {w->out, w->out_cap, 0};
+        size_t left = ZSTD_compressStream2(w->zc, &out, &in, mode);
+        if (ZSTD_isError(left) || write_all(w->fd, w->out, out.pos) != 0) {
+            w->failed = 1;
+            return CT_EIO;
+        }
+        if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0)
+            break;
+    }
+    w->frame_in += w->in_len;
+    w->in_len = 0;
+    return 0;
+}
+
+static int append(ct_trace_writer *w, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        if (w->in_len == IN_CAP && compress(w, ZSTD_e_continue) != 0)
+            return CT_EIO;
+        size_t k = IN_CAP - w->in_len < n ? IN_CAP - w->in_len : n;
+        memcpy(w->in + w->in_len, p, k);
+        w->in_len += k;
+        p += k;
+        n -= k;
+    }
+    return 0;
+}
+
+static int record_head(ct_trace_writer *w, uint8_t kind, size_t len)
+{
+    uint8_t head[1 + CT_UVARINT_MAX];
+    head[0] = kind;
+    uint8_t *e = ct_put_uvarint(head + 1, len);
+    return append(w, head, (size_t)(e - head));
+}
+
+int ct_tw_record(ct_trace_writer *w, uint8_t kind, const uint8_t *payload, size_t len)
+{
+    if (record_head(w, kind, len) != 0 || append(w, payload, len) != 0)
+        return CT_EIO;
+    return 0;
+}
+
+int ct_tw_batch(ct_trace_writer *w, const uint8_t *head, size_t head_len,
+                const uint8_t *events, size_t events_len)
+{
+    if (record_head(w, CT_REC_BATCH, head_len + events_len) != 0 ||
+        append(w, head, head_len) != 0 || append(w, events, events_len) != 0)
+        return CT_EIO;
+    w->batches++;
+    w->event_bytes += events_len;
+    return 0;
+}
+
+int ct_tw_flush(ct_trace_writer *w)
+{
+    ZSTD_EndDirective mode = w->frame_in + w->in_len >= FRAME_BYTES ? ZSTD_e_end : ZSTD_e_flush;
+    int rc = compress(w, mode);
+    if (mode == ZSTD_e_end)
+        w->frame_in = 0;
+    return rc;
+}
+
+static void free_writer(ct_trace_writer *w)
+{
+    ZSTD_freeCCtx(w->zc);
+    free(w->in);
+    free(w->out);
+    free(w);
+}
+
+int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsigned minor)
+{
+    *out = NULL;
+    ct_trace_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return CT_ENOMEM;
+    w->out_cap = ZSTD_CStreamOutSize();
+    w->in = malloc(IN_CAP);
+    w->out = malloc(w->out_cap);
+    w->zc = ZSTD_createCCtx();
+    if (!w->in || !w->out || !w->zc) {
+        free_writer(w);
+        return CT_ENOMEM;
+    }
+    ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, COMPRESSION_LEVEL);
+    ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
+    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        int e = errno;
+        free_writer(w);
+        errno = e;
+        return CT_EIO;
+    }
+    uint8_t prefix[CT_FILE_HEADER_LEN] = {0};
+    memcpy(prefix, CT_FILE_MAGIC, CT_FILE_MAGIC_LEN);
+    prefix[8] = (uint8_t)major; /* u16 little endian major, minor; u32 flags */
+    prefix[9] = (uint8_t)(major >> 8);
+    prefix[10] = (uint8_t)minor;
+    prefix[11] = (uint8_t)(minor >> 8);
+    if (write_all(w->fd, prefix, sizeof prefix) != 0) {
+        int e = errno;
+        close(w->fd);
+        free_writer(w);
+        errno = e;
+        return CT_EIO;
+    }
+    *out = w;
+    return 0;
+}
+
+int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns)
+{
+    ct_trace_writer *w;
+    int rc = ct_tw_create(&w, path, CT_FORMAT_MAJOR, CT_FORMAT_MINOR);
+    if (rc != 0)
+        return rc;
+    uint8_t buf[512], *p = buf;
+    static const char writer[] = "ctest-trace " CT_VERSION;
+    p = ct_put_uvarint(p, CT_FORMAT_MAJOR);
+    p = ct_put_uvarint(p, CT_FORMAT_MINOR);
+    p = ct_put_uvarint(p, sizeof writer - 1);
+    memcpy(p, writer, sizeof writer - 1);
+    p += sizeof writer - 1;
+    p = ct_put_uvarint(p, start_mono_ns);
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    p = ct_put_uvarint(p, (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec);
+    ct_tw_record(w, CT_REC_TRACE_BEGIN, buf, (size_t)(p - buf));
+
+    uint8_t schema[2048];
+    size_t n = ct_schema_encode(schema, sizeof schema);
+    ct_tw_record(w, CT_REC_SCHEMA, schema, n);
+    if (ct_tw_flush(w) != 0) {
+        ct_tw_abandon(w);
+        return CT_EIO;
+    }
+    *out = w;
+    return 0;
+}
+
+int ct_tw_close(ct_trace_writer *w)
+{
+    if (!w)
+        return 0;
+    uint8_t buf[2 * CT_UVARINT_MAX], *p = buf;
+    p = ct_put_uvarint(p, w->batches);
+    p = ct_put_uvarint(p, w->event_bytes);
+    int rc = ct_tw_record(w, CT_REC_TRACE_END, buf, (size_t)(p - buf));
+    if (rc == 0)
+        rc = compress(w, ZSTD_e_end);
+    if (close(w->fd) != 0 && rc == 0)
+        rc = CT_EIO;
+    free_writer(w);
+    return rc;
+}
+
+int ct_tw_finish_raw(ct_trace_writer *w)
+{
+    int rc = compress(w, ZSTD_e_end);
+    if (close(w->fd) != 0 && rc == 0)
+        rc = CT_EIO;
+    free_writer(w);
+    return rc;
+}
+
+void ct_tw_abandon(ct_trace_writer *w)
+{
+    if (!w)
+        return;
+    close(w->fd);
+    free_writer(w);
+}

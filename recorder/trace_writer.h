@@ -1,0 +1,43 @@
+/*
+ * trace_writer.h - writing a trace file: the 16-byte prefix, then records
+ * (wire.h) compressed as a zstd stream. Each flush ends a zstd block, so a
+ * reader of a file cut at any point gets everything flushed before the cut;
+ * a new frame starts every few MiB, so damage costs at most one frame's tail.
+ */
+#ifndef CT_RECORDER_TRACE_WRITER_H
+#define CT_RECORDER_TRACE_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ct_trace_writer ct_trace_writer;
+
+/* Create `path` and write TRACE_BEGIN and SCHEMA.
+ * @return 0, CT_EIO (errno tells), CT_ENOMEM. */
+int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns);
+
+/* Create `path` with only the file prefix (text assembler, tests).
+ * @return 0, CT_EIO, CT_ENOMEM. */
+int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsigned minor);
+
+/* Append one record. Payload fields are built with ct_rec_* below. */
+int ct_tw_record(ct_trace_writer *w, uint8_t kind, const uint8_t *payload, size_t len);
+
+/* Append a BATCH record whose events are `events` (no copy of the head). */
+int ct_tw_batch(ct_trace_writer *w, const uint8_t *head, size_t head_len,
+                const uint8_t *events, size_t events_len);
+
+/* Push everything appended so far to the file. @return 0 or CT_EIO. */
+int ct_tw_flush(ct_trace_writer *w);
+
+/* Write TRACE_END, end the stream, close the file, free w. @return 0 or CT_EIO. */
+int ct_tw_close(ct_trace_writer *w);
+
+/* End the zstd stream and close, without writing TRACE_END (text assembler:
+ * the text says whether there is one). @return 0 or CT_EIO. */
+int ct_tw_finish_raw(ct_trace_writer *w);
+
+/* Close without TRACE_END (the trace stays readable as truncated). */
+void ct_tw_abandon(ct_trace_writer *w);
+
+#endif /* CT_RECORDER_TRACE_WRITER_H */

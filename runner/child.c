@@ -1,0 +1,338 @@
+/*
+ * child.c - spawn a test binary traced and collect it (child.h).
+ */
+#include "child.h"
+
+#include <errno.h>    /* errno, EINTR, EAGAIN */
+#include <fcntl.h>    /* O_CLOEXEC, O_NONBLOCK, fcntl */
+#include <poll.h>     /* poll */
+#include <signal.h>   /* sigaction, kill */
+#include <stdio.h>    /* snprintf, asprintf */
+#include <stdlib.h>   /* malloc, free */
+#include <string.h>   /* strncmp, strerror */
+#include <sys/wait.h> /* waitpid */
+#include <time.h>     /* clock_gettime */
+#include <unistd.h>   /* fork, pipe2, dup2, execve, read, write */
+
+extern char **environ;
+
+#define POLL_MS 10               /* how often the pool is drained */
+#define READS_PER_ROUND 16       /* then drain even if output keeps coming */
+#define GRACE_NS 2000000000ull   /* wait for the pipe to close after exit */
+
+uint64_t rn_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- signals: pass them to the child, remember them for the caller --------- */
+
+static volatile sig_atomic_t g_signal; /* last signal received */
+static volatile sig_atomic_t g_count;  /* how many */
+
+static void on_signal(int sig)
+{
+    g_signal = sig;
+    if (g_count < 1000)
+        g_count = g_count + 1;
+}
+
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP};
+#define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
+
+static void catch_signals(struct sigaction old[NFORWARDED])
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    g_signal = 0;
+    g_count = 0;
+    for (size_t i = 0; i < NFORWARDED; i++)
+        sigaction(forwarded_signals[i], &sa, &old[i]);
+}
+
+static void restore_signals(const struct sigaction old[NFORWARDED])
+{
+    for (size_t i = 0; i < NFORWARDED; i++)
+        sigaction(forwarded_signals[i], &old[i], NULL);
+}
+
+/* ---- the child's environment ------------------------------------------------- */
+
+/* Is `entry` an assignment of one of the variables the runner sets? */
+static int is_ours(const char *entry)
+{
+    static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN, CT_ENV_SKIP,
+                                        CT_ENV_MARKERS};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
+            return 1;
+    }
+    return 0;
+}
+
+/* environ without our variables, then ours. The strings of ours are in
+ * `owned` (freed by the caller). NULL when out of memory. */
+static char **child_env(const char *pool_env, const rn_child_spec *spec,
+                        char *owned[2])
+{
+    size_t n = 0;
+    while (environ[n] != NULL)
+        n++;
+    char **env = malloc((n + 5) * sizeof *env);
+    if (env == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_ours(environ[i]))
+            env[k++] = environ[i];
+    }
+    env[k++] = (char *)pool_env;
+    env[k++] = CT_ENV_MARKERS "=1";
+    owned[0] = owned[1] = NULL;
+    if (spec->run_re != NULL) {
+        if (asprintf(&owned[0], "%s=%s", CT_ENV_RUN, spec->run_re) < 0)
+            goto oom;
+        env[k++] = owned[0];
+    }
+    if (spec->skip_re != NULL) {
+        if (asprintf(&owned[1], "%s=%s", CT_ENV_SKIP, spec->skip_re) < 0)
+            goto oom;
+        env[k++] = owned[1];
+    }
+    env[k] = NULL;
+    return env;
+oom:
+    free(owned[0]);
+    owned[0] = owned[1] = NULL;
+    free(env);
+    return NULL;
+}
+
+/* ---- between fork and exec ---------------------------------------------------- */
+
+/* Why the child could not exec, sent back on a close-on-exec pipe. */
+struct exec_report {
+    int stage; /* 1 pool, 2 output, 3 exec */
+    int err;   /* errno */
+};
+
+static void report_and_exit(int fd, int stage)
+{
+    struct exec_report r = {stage, errno};
+    ssize_t w;
+    do
+        w = write(fd, &r, sizeof r);
+    while (w < 0 && errno == EINTR);
+    _exit(127);
+}
+
+/* In the child: async-signal-safe calls only. */
+static void exec_child(const rn_child_spec *spec, char **env, const ct_child_pool *pool,
+                       int out_w, int report_w)
+{
+    struct sigaction dfl = {0};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGPIPE, &dfl, NULL); /* the runner ignores it; tests should not */
+    for (size_t i = 0; i < NFORWARDED; i++)
+        sigaction(forwarded_signals[i], &dfl, NULL);
+
+    if (ct_child_pool_inherit(pool) != 0)
+        report_and_exit(report_w, 1);
+    if (dup2(out_w, STDOUT_FILENO) < 0 || dup2(out_w, STDERR_FILENO) < 0)
+        report_and_exit(report_w, 2);
+    execve(spec->exe, spec->argv, env);
+    report_and_exit(report_w, 3);
+}
+
+static const char *stage_text(int stage)
+{
+    switch (stage) {
+    case 1: return "cannot pass the trace pool";
+    case 2: return "cannot redirect output";
+    default: return "exec failed";
+    }
+}
+
+/* ---- the parent --------------------------------------------------------------- */
+
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, (char *)buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+static int wait_blocking(int pid, int *status)
+{
+    int r;
+    do
+        r = waitpid(pid, status, 0);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+static void note_error(rn_child_result *res, int rc)
+{
+    if (rc != 0 && res->trace_error == 0)
+        res->trace_error = rc;
+}
+
+/* Read what is there (a bounded amount); returns 1 at end of output. */
+static int read_output(int fd, rn_output_fn *fn, void *ctx)
+{
+    char buf[64 * 1024];
+    for (int i = 0; i < READS_PER_ROUND; i++) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            fn(ctx, buf, (size_t)n, rn_now_ns());
+            continue;
+        }
+        if (n == 0)
+            return 1;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return 1; /* a read error ends the output */
+    }
+    return 0;
+}
+
+/* Poll the output and drain the pool until the child has exited and its
+ * output is read. */
+static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
+                    uint64_t start_ns, rn_output_fn *fn, void *ctx,
+                    rn_child_result *res)
+{
+    int exited = 0, eof = 0, status = 0;
+    int forwarded = 0;
+    uint64_t exited_at = 0;
+    for (;;) {
+        if (g_count > forwarded && !exited) {
+            /* First signal: pass it on. Another one: the user insists. */
+            kill(pid, forwarded == 0 ? g_signal : SIGKILL);
+            forwarded = g_count;
+            res->interrupted = g_signal;
+        }
+        struct pollfd pfd = {.fd = out_r, .events = POLLIN};
+        int pr = poll(&pfd, eof ? 0 : 1, POLL_MS);
+        if (pr > 0 && !eof)
+            eof = read_output(out_r, fn, ctx);
+        note_error(res, ct_collector_drain(c, pool));
+        if (!exited) {
+            int r = waitpid(pid, &status, WNOHANG);
+            if (r == pid || (r < 0 && errno == ECHILD)) {
+                exited = 1;
+                exited_at = rn_now_ns();
+                res->elapsed_ns = exited_at - start_ns;
+                if (r < 0)
+                    status = 0x7f00; /* "exit status 127": lost track of it */
+            }
+        }
+        if (exited && eof)
+            break;
+        if (exited && rn_now_ns() - exited_at > GRACE_NS) {
+            res->output_open = 1;
+            break;
+        }
+    }
+    res->wait_status = status;
+}
+
+int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
+                 void *ctx, rn_child_result *res, char *err, size_t err_size)
+{
+    *res = (rn_child_result){0};
+    int out[2] = {-1, -1}, report[2] = {-1, -1};
+    char pool_env[64];
+    char *owned[2] = {NULL, NULL};
+    char **env = NULL;
+    ct_child_pool *pool = NULL;
+    int rc = ct_collector_pool(c, &pool, pool_env, sizeof pool_env);
+    if (rc != 0) {
+        snprintf(err, err_size, "cannot make a trace pool: %s (%s)", ct_strerror(rc),
+                 strerror(errno));
+        return -1;
+    }
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(report, O_CLOEXEC) != 0) {
+        snprintf(err, err_size, "cannot make a pipe: %s", strerror(errno));
+        goto fail;
+    }
+    env = child_env(pool_env, spec, owned);
+    if (env == NULL) {
+        snprintf(err, err_size, "out of memory");
+        goto fail;
+    }
+
+    struct sigaction old[NFORWARDED];
+    catch_signals(old);
+    uint64_t start_ns = rn_now_ns();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, err_size, "cannot fork: %s", strerror(errno));
+        restore_signals(old);
+        goto fail;
+    }
+    if (pid == 0)
+        exec_child(spec, env, pool, out[1], report[1]);
+
+    ct_collector_child_started(c, pool, pid, spec->exe);
+    close(out[1]);
+    close(report[1]);
+    out[1] = report[1] = -1;
+
+    struct exec_report why;
+    int failed = read_full(report[0], &why, sizeof why) == (ssize_t)sizeof why;
+    close(report[0]);
+    report[0] = -1;
+    if (failed) {
+        int status = 0;
+        wait_blocking(pid, &status);
+        ct_collector_child_exited(c, pool, status);
+        snprintf(err, err_size, "%s: %s", stage_text(why.stage), strerror(why.err));
+        restore_signals(old);
+        close(out[0]);
+        free(owned[0]);
+        free(owned[1]);
+        free(env);
+        return -1;
+    }
+
+    fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    collect(c, pool, pid, out[0], start_ns, fn, ctx, res);
+    close(out[0]);
+    note_error(res, ct_collector_child_exited(c, pool, res->wait_status));
+    restore_signals(old);
+    if (res->interrupted == 0 && g_count > 0) /* came after the child ended */
+        res->interrupted = g_signal;
+    free(owned[0]);
+    free(owned[1]);
+    free(env);
+    return 0;
+
+fail:
+    /* The pool is freed by telling the collector its child is done. */
+    ct_collector_child_exited(c, pool, 0x7f00);
+    for (int i = 0; i < 2; i++) {
+        if (out[i] >= 0)
+            close(out[i]);
+        if (report[i] >= 0)
+            close(report[i]);
+    }
+    free(owned[0]);
+    free(owned[1]);
+    free(env);
+    return -1;
+}

@@ -1,0 +1,51 @@
+/*
+ * child.h - run one test binary traced, and collect its output and trace.
+ *
+ * The child gets a trace pool from the collector (ctrace_collect.h), prints
+ * test markers (CTRACE_MARKERS=1), and has stdout and stderr on one pipe so
+ * what a test prints and cmocka's failure messages keep their order. While it
+ * runs, the collector drains its pool every ~10 ms and its output goes to a
+ * callback as it comes.
+ *
+ * SIGINT, SIGTERM and SIGHUP to the runner are passed to the child (a second
+ * one kills it), so the trace is still finished; the caller is told, to stop
+ * and then die of the same signal.
+ */
+#ifndef RN_CHILD_H
+#define RN_CHILD_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t */
+
+#include <ctrace_collect.h> /* ct_collector */
+
+typedef struct rn_child_spec {
+    const char *exe;     /* path to execute (execve: no PATH search) */
+    char *const *argv;   /* NULL-terminated, argv[0] included */
+    const char *run_re;  /* -run, or NULL: passed as CTRACE_RUN */
+    const char *skip_re; /* -skip, or NULL: passed as CTRACE_SKIP */
+} rn_child_spec;
+
+/* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */
+typedef void rn_output_fn(void *ctx, const char *data, size_t len, uint64_t now_ns);
+
+typedef struct rn_child_result {
+    int wait_status;     /* as from waitpid() */
+    uint64_t elapsed_ns; /* from fork to the child's exit */
+    int interrupted;     /* the signal that interrupted the runner, or 0 */
+    int trace_error;     /* first CT_E* code from the collector, or 0 */
+    int output_open;     /* the pipe stayed open after the child exited (a
+                            process it started holds it): output may be cut */
+} rn_child_result;
+
+/*! rn_child_run() : run `spec` under collector `c` until it exits and its
+ *  output is read, calling `fn` with the output.
+ *  @return 0 with *res filled, or -1 when the child could not be started
+ *  (`err` says why: pool, pipe, fork, or exec failing with its errno text). */
+int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
+                 void *ctx, rn_child_result *res, char *err, size_t err_size);
+
+/* A monotonic clock in nanoseconds. */
+uint64_t rn_now_ns(void);
+
+#endif /* RN_CHILD_H */

@@ -1,0 +1,63 @@
+/*
+ * cli.c - usage text and messages (cli.h).
+ */
+#include "cli.h"
+
+#include <stdarg.h> /* va_list */
+
+void rn_usage(FILE *out)
+{
+    fputs(
+        "usage: ctest-trace [flags] BINARY [BINARY...] [-- ARGS]\n"
+        "       ctest-trace stats TRACE\n"
+        "       ctest-trace tasks [--json] TRACE\n"
+        "       ctest-trace regions [--json] TRACE\n"
+        "       ctest-trace export --format=jsonl -o OUT TRACE\n"
+        "\n"
+        "Runs cmocka test binaries under the execution tracer and prints their\n"
+        "results like go test; the views read a trace it wrote.\n"
+        "\n"
+        "Flags of a run (one dash or two; -flag=value or -flag value):\n"
+        "  --trace=FILE   write the execution trace to FILE (default: a temporary\n"
+        "                 file, removed at the end)\n"
+        "  -run REGEX     run only the tests whose name matches REGEX\n"
+        "  -skip REGEX    do not run the tests whose name matches REGEX\n"
+        "                 (POSIX extended regular expressions, unanchored)\n"
+        "  -v             verbose: show every test's name, output and result\n"
+        "  -h, --help     show this help\n"
+        "  --version      show the version\n"
+        "ARGS after \"--\" are passed to each BINARY.\n"
+        "\n"
+        "Exit status of a run: 0 every selected test passed; 1 a test failed or\n"
+        "the binary crashed or exited non-zero; 2 the command could not run.\n"
+        "Exit status of a view: 0 the trace was whole; 1 it was damaged (what came\n"
+        "before the damage is shown); 2 nothing could be read.\n",
+        out);
+}
+
+static void vmessage(const char *fmt, va_list ap)
+{
+    fflush(stdout); /* keep what was printed before in order */
+    fputs("ctest-trace: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int rn_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap);
+    va_end(ap);
+    return RN_EXIT_USAGE;
+}
+
+int rn_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(fmt, ap);
+    va_end(ap);
+    fputs("run 'ctest-trace -h' for usage\n", stderr);
+    return RN_EXIT_USAGE;
+}

@@ -1,0 +1,37 @@
+/*
+ * cli.h - what the commands of ctest-trace share: usage text, messages and
+ * exit statuses.
+ */
+#ifndef RN_CLI_H
+#define RN_CLI_H
+
+#include <stdio.h> /* FILE */
+
+#ifndef CT_VERSION
+#define CT_VERSION "unknown" /* meson passes the project version */
+#endif
+
+/* Exit statuses of a run (DESIGN.md §4). */
+enum {
+    RN_EXIT_OK = 0,   /* every selected test passed */
+    RN_EXIT_FAIL = 1, /* a test failed, crashed, or the binary exited badly */
+    RN_EXIT_USAGE = 2 /* the command could not do its job */
+};
+
+/* The full usage text. */
+void rn_usage(FILE *out);
+
+/* "ctest-trace: MESSAGE" on stderr. @return RN_EXIT_USAGE. */
+int rn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same, then "run 'ctest-trace -h' for usage". @return RN_EXIT_USAGE. */
+int rn_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The commands (argv without the program and command names). */
+int rn_cmd_run(int argc, char **argv);
+int rn_cmd_view(const char *view, int argc, char **argv);
+
+/* Is `word` the name of a view command (stats, tasks, ...)? */
+int rn_is_view(const char *word);
+
+#endif /* RN_CLI_H */

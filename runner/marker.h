@@ -1,0 +1,59 @@
+/*
+ * marker.h - the marker lines a traced child prints (ctrace_collect.h,
+ * CT_MARKER_PREFIX), and how untrusted test names are decoded and shown.
+ *
+ *     "\036CTRACE run NAME"
+ *     "\036CTRACE end STATUS ELAPSED_NS NAME"    STATUS: pass fail skip error
+ *
+ * NAME is percent-encoded by the child. Pure functions.
+ */
+#ifndef RN_MARKER_H
+#define RN_MARKER_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t */
+
+typedef enum rn_marker_kind {
+    RN_MARK_OTHER = 0, /* a marker we do not know or cannot read: hide it */
+    RN_MARK_RUN,
+    RN_MARK_END,
+} rn_marker_kind;
+
+typedef enum rn_test_status {
+    RN_STATUS_PASS = 0,
+    RN_STATUS_FAIL,
+    RN_STATUS_SKIP,
+    RN_STATUS_ERROR,   /* a fixture failed: shown as FAIL */
+    RN_STATUS_UNKNOWN, /* a status this runner does not know: shown as FAIL */
+} rn_test_status;
+
+typedef struct rn_marker {
+    rn_marker_kind kind;
+    rn_test_status status; /* RN_MARK_END */
+    uint64_t elapsed_ns;   /* RN_MARK_END */
+    const char *name;      /* percent-encoded, points into the line */
+    size_t name_len;
+} rn_marker;
+
+/*! rn_marker_find() : where a marker starts in `line` (a marker may follow
+ *  output that had no newline), or NULL. */
+const char *rn_marker_find(const char *line, size_t len);
+
+/*! rn_marker_parse() : read `line` (without its '\n'; a trailing '\r' is
+ *  ignored). @return 1 if it is a marker line (*m filled; kind RN_MARK_OTHER
+ *  for a malformed or unknown one, which is hidden, never printed), 0 if it
+ *  is ordinary output. */
+int rn_marker_parse(const char *line, size_t len, rn_marker *m);
+
+/*! rn_percent_decode() : decode %XX (either case) into `out`, which holds at
+ *  least `len` bytes; a '%' not followed by two hex digits is kept as is.
+ *  @return the decoded length (may contain NUL bytes). */
+size_t rn_percent_decode(const char *in, size_t len, char *out);
+
+/*! rn_escape_name() : `s` made safe to print: control characters (C0, DEL,
+ *  C1), bytes that are not UTF-8, and bidirectional-override code points
+ *  become \t \n \r \xNN or \u{NNNN}; the rest is kept.
+ *  @return a malloc'd NUL-terminated string, or NULL when out of memory. */
+char *rn_escape_name(const char *s, size_t len);
+
+#endif /* RN_MARKER_H */

@@ -1,0 +1,476 @@
+/*
+ * output.c - go-test-style printing of a test binary's run (output.h).
+ *
+ * Bytes become lines (line assembly), lines are markers or output (marker.h),
+ * output is filtered (filter.h) and routed to one of four places:
+ *   - the terminal, at once (-v, or outside tests once the run has failed);
+ *   - the running test's buffer (shown if it fails);
+ *   - the pending buffer: outside tests, shown if the run fails;
+ *   - the preamble: before the first marker, where we do not know yet whether
+ *     the binary is traced. If no marker ever comes but cmocka ran tests, the
+ *     preamble is shown unfiltered: it is then all we know about the tests.
+ */
+#include "output.h"
+
+#include <signal.h>   /* sigdescr_np */
+#include <stdlib.h>   /* malloc, free */
+#include <string.h>   /* memcpy, memchr, memmove */
+#include <sys/wait.h> /* WIFEXITED, ... */
+
+#include "buf.h"
+#include "filter.h"
+#include "marker.h"
+
+/* A long line keeps this many latest bytes back, so a marker printed right
+ * after output without a newline is still found. */
+#define LONG_LINE_KEEP ((size_t)4096)
+
+struct rn_out {
+    FILE *out, *err;
+    int verbose;
+
+    char *line;        /* the line being assembled */
+    size_t line_len;
+    int continued;     /* pieces of this line were passed on already */
+    unsigned blanks;   /* blank lines held back (one precedes cmocka's summary) */
+
+    int seen_marker;
+    int in_test;
+    char *test;        /* decoded name of the running test */
+    size_t test_len;
+    uint64_t test_start_ns;
+    char *last;        /* name of the last finished test */
+    size_t last_len;
+
+    rn_buf test_out;   /* non-verbose: the running test's output */
+    rn_buf pending;    /* non-verbose: output outside tests */
+    rn_buf pre_raw;    /* before the first marker, as printed */
+    rn_buf pre_kept;   /* before the first marker, filtered */
+    int saw_cmocka_run;
+
+    int failed;        /* the run fails */
+    int col0;          /* what we printed ends a line */
+    rn_out_counts counts;
+};
+
+/* ---- printing -------------------------------------------------------------- */
+
+static void put(rn_out *o, const char *s, size_t n)
+{
+    if (n == 0)
+        return;
+    fwrite(s, 1, n, o->out);
+    o->col0 = s[n - 1] == '\n';
+}
+
+static void put_fn(void *ctx, const char *s, size_t n)
+{
+    put(ctx, s, n);
+}
+
+static void end_line(rn_out *o)
+{
+    if (!o->col0)
+        put(o, "\n", 1);
+}
+
+/* Print under a "--- FAIL" line: each line indented by 4 spaces. */
+struct indent {
+    rn_out *o;
+    int at_start;
+};
+
+static void indent_fn(void *ctx, const char *s, size_t n)
+{
+    struct indent *in = ctx;
+    while (n > 0) {
+        const char *nl = memchr(s, '\n', n);
+        size_t take = nl ? (size_t)(nl - s) + 1 : n;
+        if (in->at_start && take > 1)
+            put(in->o, "    ", 4);
+        put(in->o, s, take);
+        in->at_start = nl != NULL;
+        s += take;
+        n -= take;
+    }
+}
+
+static void print_buf(rn_out *o, const rn_buf *b, int indent)
+{
+    if (indent) {
+        struct indent in = {o, 1};
+        rn_buf_each(b, indent_fn, &in);
+    } else {
+        rn_buf_each(b, put_fn, o);
+    }
+    end_line(o);
+}
+
+static void put_name(rn_out *o, const char *name, size_t len)
+{
+    char *shown = rn_escape_name(name, len);
+    if (shown != NULL) {
+        put(o, shown, strlen(shown));
+        free(shown);
+    }
+}
+
+/* ---- routing ----------------------------------------------------------------- */
+
+/* The run fails: what was held back outside tests is shown now, in order. */
+static void set_failed(rn_out *o)
+{
+    if (o->failed)
+        return;
+    o->failed = 1;
+    if (!o->verbose && !rn_buf_empty(&o->pending)) {
+        end_line(o);
+        print_buf(o, &o->pending, 0);
+        rn_buf_clear(&o->pending);
+    }
+}
+
+/* Output, after filtering, to wherever it goes now. */
+static void sink(rn_out *o, const char *s, size_t n)
+{
+    if (o->in_test) {
+        if (o->verbose)
+            put(o, s, n);
+        else
+            rn_buf_append(&o->test_out, s, n);
+    } else if (!o->seen_marker) {
+        rn_buf_append(&o->pre_kept, s, n);
+    } else if (o->verbose || o->failed) {
+        put(o, s, n);
+    } else {
+        rn_buf_append(&o->pending, s, n);
+    }
+}
+
+static void sink_fn(void *ctx, const char *s, size_t n)
+{
+    sink(ctx, s, n);
+}
+
+static void flush_blanks(rn_out *o)
+{
+    for (; o->blanks > 0; o->blanks--)
+        sink(o, "\n", 1);
+}
+
+/* A piece of a line too long to hold (no filtering applies). */
+static void deliver_piece(rn_out *o, const char *s, size_t n)
+{
+    if (!o->seen_marker)
+        rn_buf_append(&o->pre_raw, s, n);
+    flush_blanks(o);
+    sink(o, s, n);
+}
+
+/* A whole line of output, without its '\n'; `continued`: its start was
+ * passed on as pieces already. */
+static void deliver_line(rn_out *o, const char *s, size_t n, int continued)
+{
+    if (continued) {
+        deliver_piece(o, s, n);
+        deliver_piece(o, "\n", 1);
+        return;
+    }
+    if (!o->seen_marker) {
+        rn_buf_append(&o->pre_raw, s, n);
+        rn_buf_append(&o->pre_raw, "\n", 1);
+        if (rn_cmocka_run_line(s, n))
+            o->saw_cmocka_run = 1;
+    }
+    const char *about = o->in_test ? o->test : o->last;
+    size_t about_len = o->in_test ? o->test_len : o->last_len;
+    if (rn_cmocka_framing(s, n, about, about_len)) {
+        if (rn_cmocka_summary_count(s, n))
+            o->blanks = 0; /* the blank line cmocka prints before it */
+        return;
+    }
+    if (n == 0 || (n == 1 && s[0] == '\r')) {
+        o->blanks++;
+        return;
+    }
+    flush_blanks(o);
+    sink(o, s, n);
+    sink(o, "\n", 1);
+}
+
+/* ---- tests --------------------------------------------------------------------- */
+
+static int set_name(char **dst, size_t *dst_len, const char *s, size_t n)
+{
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
+        return -1;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    free(*dst);
+    *dst = copy;
+    *dst_len = n;
+    return 0;
+}
+
+static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
+{
+    int bad = status != RN_STATUS_PASS && status != RN_STATUS_SKIP;
+    const char *word = bad ? "FAIL" : status == RN_STATUS_SKIP ? "SKIP" : "PASS";
+    if (bad) {
+        o->counts.failed++;
+        set_failed(o);
+    } else if (status == RN_STATUS_SKIP) {
+        o->counts.skipped++;
+    } else {
+        o->counts.passed++;
+    }
+    if (o->verbose || bad) {
+        char secs[48];
+        snprintf(secs, sizeof secs, " (%.2fs)\n", (double)elapsed_ns / 1e9);
+        end_line(o);
+        put(o, "--- ", 4);
+        put(o, word, 4);
+        put(o, ": ", 2);
+        put_name(o, o->test, o->test_len);
+        put(o, secs, strlen(secs));
+        if (!o->verbose)
+            print_buf(o, &o->test_out, 1);
+    }
+    rn_buf_clear(&o->test_out);
+    o->in_test = 0;
+    char *t = o->last;
+    o->last = o->test, o->last_len = o->test_len;
+    o->test = t, o->test_len = 0;
+}
+
+static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
+{
+    if (set_name(&o->test, &o->test_len, name, len) != 0)
+        set_name(&o->test, &o->test_len, "?", 1);
+    o->in_test = 1;
+    o->test_start_ns = now_ns;
+    o->counts.run++;
+    if (o->verbose) {
+        end_line(o);
+        put(o, "=== RUN   ", 10);
+        put_name(o, o->test, o->test_len);
+        put(o, "\n", 1);
+    }
+}
+
+static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
+{
+    rn_marker m;
+    if (rn_marker_parse(s, n, &m) != 1 || m.kind == RN_MARK_OTHER)
+        return;
+    flush_blanks(o);
+    if (!o->seen_marker) {
+        /* The binary is traced: what came before is framing-filtered output
+         * outside tests. */
+        o->seen_marker = 1;
+        rn_buf_each(&o->pre_kept, sink_fn, o);
+        rn_buf_free(&o->pre_kept);
+        rn_buf_free(&o->pre_raw);
+    }
+    char *name = malloc(m.name_len + 1);
+    const char *nm = name ? name : "?";
+    size_t nm_len = name ? rn_percent_decode(m.name, m.name_len, name) : 1;
+
+    if (m.kind == RN_MARK_RUN) {
+        if (o->in_test) /* the previous test never said it ended */
+            finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);
+        begin_test(o, nm, nm_len, now_ns);
+    } else {
+        if (o->in_test &&
+            (o->test_len != nm_len || memcmp(o->test, nm, nm_len) != 0)) {
+            finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);
+        }
+        if (!o->in_test) { /* an end without its run: count it all the same */
+            int verbose = o->verbose;
+            o->verbose = 0; /* no "=== RUN" line for it */
+            begin_test(o, nm, nm_len, now_ns);
+            o->verbose = verbose;
+        }
+        finish_test(o, m.status, m.elapsed_ns);
+    }
+    free(name);
+}
+
+/* A complete line; `continued`: its start was passed on as pieces. */
+static void handle_line(rn_out *o, const char *s, size_t n, int continued,
+                        uint64_t now_ns)
+{
+    const char *mark = rn_marker_find(s, n);
+    if (mark == NULL) {
+        deliver_line(o, s, n, continued);
+        return;
+    }
+    size_t before = (size_t)(mark - s);
+    if (before > 0 || continued) /* output without a newline, then a marker */
+        deliver_line(o, s, before, continued);
+    handle_marker(o, mark, n - before, now_ns);
+}
+
+/* ---- the interface --------------------------------------------------------------- */
+
+rn_out *rn_out_new(FILE *out, FILE *err, int verbose, size_t buf_limit)
+{
+    rn_out *o = calloc(1, sizeof *o);
+    if (o == NULL)
+        return NULL;
+    o->line = malloc(RN_LINE_MAX);
+    if (o->line == NULL) {
+        free(o);
+        return NULL;
+    }
+    o->out = out;
+    o->err = err;
+    o->verbose = verbose;
+    o->col0 = 1;
+    rn_buf_init(&o->test_out, buf_limit);
+    rn_buf_init(&o->pending, buf_limit);
+    rn_buf_init(&o->pre_raw, buf_limit);
+    rn_buf_init(&o->pre_kept, buf_limit);
+    return o;
+}
+
+void rn_out_feed(rn_out *o, const char *data, size_t len, uint64_t now_ns)
+{
+    while (len > 0) {
+        const char *nl = memchr(data, '\n', len);
+        size_t take = nl ? (size_t)(nl - data) : len;
+        size_t room = RN_LINE_MAX - o->line_len;
+        if (take > room) { /* too long to hold: pass on all but the latest bytes */
+            memcpy(o->line + o->line_len, data, room);
+            o->line_len += room;
+            data += room;
+            len -= room;
+            size_t pass = o->line_len - LONG_LINE_KEEP;
+            deliver_piece(o, o->line, pass);
+            memmove(o->line, o->line + pass, LONG_LINE_KEEP);
+            o->line_len = LONG_LINE_KEEP;
+            o->continued = 1;
+            continue;
+        }
+        memcpy(o->line + o->line_len, data, take);
+        o->line_len += take;
+        data += take;
+        len -= take;
+        if (nl != NULL) {
+            handle_line(o, o->line, o->line_len, o->continued, now_ns);
+            o->line_len = 0;
+            o->continued = 0;
+            data++;
+            len--;
+        }
+    }
+    fflush(o->out);
+}
+
+void rn_wait_status_text(int wait_status, char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    if (WIFEXITED(wait_status)) {
+        if (WEXITSTATUS(wait_status) != 0)
+            snprintf(buf, size, "exit status %d", WEXITSTATUS(wait_status));
+    } else if (WIFSIGNALED(wait_status)) {
+        int sig = WTERMSIG(wait_status);
+        const char *d = sigdescr_np(sig);
+        char what[64];
+        if (d != NULL)
+            snprintf(what, sizeof what, "%s", d);
+        else
+            snprintf(what, sizeof what, "signal %d", sig);
+        if (what[0] >= 'A' && what[0] <= 'Z')
+            what[0] = (char)(what[0] - 'A' + 'a');
+        snprintf(buf, size, "signal: %s%s", what,
+                 WCOREDUMP(wait_status) ? " (core dumped)" : "");
+    } else {
+        snprintf(buf, size, "unknown wait status 0x%x", (unsigned)wait_status);
+    }
+}
+
+int rn_out_finish(rn_out *o, const rn_exit_info *info)
+{
+    if (o->line_len > 0 || o->continued)
+        handle_line(o, o->line, o->line_len, o->continued, info->now_ns);
+    o->line_len = 0;
+    o->continued = 0;
+    flush_blanks(o);
+
+    char how[128];
+    rn_wait_status_text(info->wait_status, how, sizeof how);
+    if (o->in_test) /* the child died in this test: it crashed */
+        finish_test(o, RN_STATUS_UNKNOWN, info->now_ns - o->test_start_ns);
+    if (how[0] != '\0')
+        set_failed(o);
+
+    if (!o->seen_marker) {
+        o->counts.untraced = o->saw_cmocka_run;
+        if (o->verbose || o->failed)
+            print_buf(o, o->counts.untraced ? &o->pre_raw : &o->pre_kept, 0);
+    } else if (!o->verbose && o->failed && !rn_buf_empty(&o->pending)) {
+        print_buf(o, &o->pending, 0);
+    }
+    rn_buf_clear(&o->pending);
+
+    end_line(o);
+    if (o->counts.run == 0 && !o->counts.untraced)
+        put(o, "testing: warning: no tests to run\n", 34);
+    if (o->failed)
+        put(o, "FAIL\n", 5);
+    else if (o->verbose)
+        put(o, "PASS\n", 5);
+    if (how[0] != '\0') {
+        put(o, how, strlen(how));
+        put(o, "\n", 1);
+    }
+    if (info->note != NULL) {
+        put(o, info->note, strlen(info->note));
+        put(o, "\n", 1);
+    }
+    char secs[48];
+    snprintf(secs, sizeof secs, "\t%.3fs\ttrace: ", (double)info->elapsed_ns / 1e9);
+    put(o, o->failed ? "FAIL\t" : "ok  \t", 5);
+    put_name(o, info->binary, strlen(info->binary));
+    put(o, secs, strlen(secs));
+    if (info->trace != NULL)
+        put_name(o, info->trace, strlen(info->trace));
+    else
+        put(o, "none", 4);
+    put(o, "\n", 1);
+    fflush(o->out);
+
+    if (o->counts.untraced) {
+        char *bin = rn_escape_name(info->binary, strlen(info->binary));
+        fprintf(o->err,
+                "ctest-trace: warning: %s ran cmocka tests without the tracer: no "
+                "test was traced (run the group with ct_run_group_tests() from "
+                "libctrace)\n",
+                bin ? bin : "the binary");
+        free(bin);
+    }
+    return o->failed;
+}
+
+void rn_out_get_counts(const rn_out *o, rn_out_counts *c)
+{
+    *c = o->counts;
+}
+
+void rn_out_free(rn_out *o)
+{
+    if (o == NULL)
+        return;
+    free(o->line);
+    free(o->test);
+    free(o->last);
+    rn_buf_free(&o->test_out);
+    rn_buf_free(&o->pending);
+    rn_buf_free(&o->pre_raw);
+    rn_buf_free(&o->pre_kept);
+    free(o);
+}

@@ -1,0 +1,74 @@
+/*
+ * output.h - print a test binary's run the way `go test` prints a package.
+ *
+ * The bytes the child writes (stdout and stderr on one pipe, in order) are
+ * fed in as they come. Marker lines (marker.h) split them into tests; they
+ * are never shown. With verbose (-v) everything is streamed:
+ *
+ *     === RUN   TestPipeline
+ *     ...what the test printed...
+ *     --- PASS: TestPipeline (0.03s)
+ *
+ * Without it, a test's output is held back and shown, indented under
+ * "--- FAIL: NAME (0.03s)", only if the test fails; output outside any test
+ * is shown only if the run fails. cmocka's own framing lines are dropped
+ * (filter.h). The run ends with "PASS"/"FAIL" and go's final line:
+ *
+ *     ok  \tBINARY\t0.045s\ttrace: FILE
+ *
+ * Test output is passed through byte for byte (it may be any encoding);
+ * test names, which come from the child, are escaped (marker.h).
+ */
+#ifndef RN_OUTPUT_H
+#define RN_OUTPUT_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t */
+#include <stdio.h>  /* FILE */
+
+/* Lines longer than this are passed through in pieces. */
+#define RN_LINE_MAX ((size_t)64 << 10)
+
+typedef struct rn_out rn_out;
+
+/*! rn_out_new() : print one binary's run to `out`, warnings to `err`.
+ *  `buf_limit`: bytes of held-back output kept per buffer (0: default, see
+ *  buf.h). @return NULL when out of memory. */
+rn_out *rn_out_new(FILE *out, FILE *err, int verbose, size_t buf_limit);
+
+/*! rn_out_feed() : `len` bytes the child wrote, at `now_ns` (a monotonic
+ *  clock, used to time a test that never ends). Lines may be cut anywhere. */
+void rn_out_feed(rn_out *o, const char *data, size_t len, uint64_t now_ns);
+
+/* How the child's run ended. */
+typedef struct rn_exit_info {
+    const char *binary;  /* as the user wrote it, for the final line */
+    const char *trace;   /* trace file for the final line; NULL: "none" */
+    uint64_t elapsed_ns; /* wall time of the run */
+    uint64_t now_ns;     /* the rn_out_feed() clock, now */
+    int wait_status;     /* as from waitpid() */
+    const char *note;    /* a line to add before the final line, or NULL */
+} rn_exit_info;
+
+/*! rn_out_finish() : the child is gone and its output read: print what is
+ *  left, "PASS"/"FAIL", how the child ended if it did not exit 0 ("exit
+ *  status 3", "signal: segmentation fault (core dumped)"), and the final
+ *  line. @return 0 if every test that ran passed or skipped and the child
+ *  exited 0, else 1. */
+int rn_out_finish(rn_out *o, const rn_exit_info *info);
+
+/* What the run counted so far. `untraced`: cmocka ran tests but no marker
+ * came (the binary runs without the tracer). */
+typedef struct rn_out_counts {
+    unsigned run, passed, failed, skipped;
+    int untraced;
+} rn_out_counts;
+void rn_out_get_counts(const rn_out *o, rn_out_counts *c);
+
+/*! rn_wait_status_text() : "exit status 3", "signal: killed", "signal:
+ *  segmentation fault (core dumped)"; "" for a clean exit 0. */
+void rn_wait_status_text(int wait_status, char *buf, size_t size);
+
+void rn_out_free(rn_out *o);
+
+#endif /* RN_OUTPUT_H */

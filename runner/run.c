@@ -1,0 +1,300 @@
+/*
+ * run.c - `ctest-trace [flags] BINARY [BINARY...] [-- ARGS]`: run test
+ * binaries traced into one trace file and print them like go test.
+ */
+#include <errno.h>    /* errno */
+#include <regex.h>    /* regcomp, regerror */
+#include <signal.h>   /* signal, raise */
+#include <stdio.h>    /* printf, asprintf */
+#include <stdlib.h>   /* getenv, free, mkstemps */
+#include <string.h>   /* strchr, strerror */
+#include <sys/stat.h> /* stat */
+#include <unistd.h>   /* access, close, unlink */
+
+#include <ctrace_collect.h>
+
+#include "child.h"
+#include "cli.h"
+#include "flags.h"
+#include "marker.h"
+#include "output.h"
+
+typedef struct run_opts {
+    const char *trace;   /* --trace, or NULL */
+    const char *run_re;  /* -run, or NULL */
+    const char *skip_re; /* -skip, or NULL */
+    int verbose;         /* -v */
+} run_opts;
+
+/* A message naming an untrusted string (a path), escaped. */
+static int error_about(const char *what, const char *fmt_rest, const char *detail,
+                       int hint)
+{
+    char *shown = rn_escape_name(what, strlen(what));
+    const char *s = shown ? shown : "?";
+    int rc = hint ? rn_usage_error("%s: %s%s", s, fmt_rest, detail)
+                  : rn_error("%s: %s%s", s, fmt_rest, detail);
+    free(shown);
+    return rc;
+}
+
+/* Compile `re` as the child's tracer will, to report a bad one here. */
+static int check_regex(const char *flag, const char *re)
+{
+    if (re == NULL)
+        return 0;
+    regex_t compiled;
+    int rc = regcomp(&compiled, re, REG_EXTENDED | REG_NOSUB);
+    if (rc == 0) {
+        regfree(&compiled);
+        return 0;
+    }
+    char why[256];
+    regerror(rc, &compiled, why, sizeof why);
+    char *shown = rn_escape_name(re, strlen(re));
+    rn_usage_error("invalid regular expression for %s \"%s\": %s", flag,
+                   shown ? shown : "?", why);
+    free(shown);
+    return -1;
+}
+
+/* Check that `path` can be run. @return 0, or -1 with errno-style text. */
+static int check_file(const char *path, const char **why)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        *why = "is a directory";
+        return -1;
+    }
+    if (access(path, X_OK) != 0) {
+        *why = errno == EACCES ? "not executable (permission denied)" : strerror(errno);
+        return -1;
+    }
+    return 0;
+}
+
+/* The first executable `name` on $PATH (malloc'd), or NULL. */
+static char *search_path(const char *name)
+{
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : ""; *p != '\0';) {
+        const char *colon = strchr(p, ':');
+        size_t n = colon ? (size_t)(colon - p) : strlen(p);
+        char *candidate = NULL;
+        if (n > 0 && asprintf(&candidate, "%.*s/%s", (int)n, p, name) >= 0) {
+            const char *ignored;
+            if (check_file(candidate, &ignored) == 0)
+                return candidate;
+            free(candidate);
+        }
+        p += n + (colon != NULL);
+    }
+    return NULL;
+}
+
+/* The file to execute for `arg`: itself if it has a '/' or is in the current
+ * directory, else the first match on $PATH. @return malloc'd path or NULL
+ * (message printed). */
+static char *resolve_binary(const char *arg)
+{
+    const char *why = NULL;
+    struct stat st;
+    if (strchr(arg, '/') == NULL && stat(arg, &st) != 0 && errno == ENOENT) {
+        char *found = search_path(arg);
+        if (found == NULL)
+            error_about(arg, "cannot run: ", "no such file or directory", 1);
+        return found;
+    }
+    if (check_file(arg, &why) != 0) {
+        error_about(arg, "cannot run: ", why, 1);
+        return NULL;
+    }
+    return strdup(arg);
+}
+
+static void feed(void *ctx, const char *data, size_t len, uint64_t now_ns)
+{
+    rn_out_feed(ctx, data, len, now_ns);
+}
+
+/* Run one binary; @return its exit status (0, 1, 2). */
+static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
+                      const char *exe, char **args, size_t nargs,
+                      const char *trace_shown, int *interrupted)
+{
+    char **argv = malloc((nargs + 2) * sizeof *argv);
+    rn_out *o = rn_out_new(stdout, stderr, opts->verbose, 0);
+    if (argv == NULL || o == NULL) {
+        free(argv);
+        rn_out_free(o);
+        return rn_error("out of memory");
+    }
+    argv[0] = (char *)arg;
+    for (size_t i = 0; i < nargs; i++)
+        argv[i + 1] = args[i];
+    argv[nargs + 1] = NULL;
+
+    rn_child_spec spec = {exe, argv, opts->run_re, opts->skip_re};
+    rn_child_result res;
+    char err[512];
+    int status;
+    if (rn_child_run(c, &spec, feed, o, &res, err, sizeof err) != 0) {
+        fflush(stdout);
+        status = error_about(arg, "", err, 0);
+    } else {
+        rn_exit_info info = {
+            .binary = arg,
+            .trace = trace_shown,
+            .elapsed_ns = res.elapsed_ns,
+            .now_ns = rn_now_ns(),
+            .wait_status = res.wait_status,
+            .note = res.output_open ? "warning: output still open 2s after the binary "
+                                      "exited (a process it started holds it): it may "
+                                      "be cut short"
+                                    : NULL,
+        };
+        status = rn_out_finish(o, &info);
+        if (res.trace_error != 0) {
+            rn_error("%s: writing the trace: %s", opts->trace ? opts->trace : "trace",
+                     ct_strerror(res.trace_error));
+            status = RN_EXIT_USAGE;
+        }
+        *interrupted = res.interrupted;
+    }
+    rn_out_free(o);
+    free(argv);
+    return status;
+}
+
+/* A temporary trace file (the run needs a trace even without --trace). */
+static char *temp_trace(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    char *path;
+    if (asprintf(&path, "%s/ctest-trace-XXXXXX.trace", dir) < 0) {
+        rn_error("out of memory");
+        return NULL;
+    }
+    int fd = mkstemps(path, 6);
+    if (fd < 0) {
+        rn_error("cannot create a temporary trace file in %s: %s", dir, strerror(errno));
+        free(path);
+        return NULL;
+    }
+    close(fd);
+    return path;
+}
+
+static int run_all(const run_opts *opts, const rn_args *a, char **exes)
+{
+    char *temp = NULL;
+    const char *path = opts->trace;
+    if (path == NULL && (path = temp = temp_trace()) == NULL)
+        return RN_EXIT_USAGE;
+
+    ct_collector *c = NULL;
+    int rc = ct_collector_open(&c, path, 0);
+    if (rc != 0) {
+        int saved = errno;
+        error_about(path, "cannot create the trace: ", ct_strerror(rc), 0);
+        if (rc == CT_EIO && saved != 0)
+            fprintf(stderr, "ctest-trace: (%s)\n", strerror(saved));
+        if (temp != NULL)
+            unlink(temp);
+        free(temp);
+        return RN_EXIT_USAGE;
+    }
+
+    int status = RN_EXIT_OK, interrupted = 0;
+    for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
+        int st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest,
+                            opts->trace, &interrupted);
+        if (st > status)
+            status = st;
+    }
+
+    rc = ct_collector_close(c);
+    if (rc != 0) {
+        error_about(path, "cannot finish the trace: ", ct_strerror(rc), 0);
+        status = RN_EXIT_USAGE;
+    }
+    if (temp != NULL)
+        unlink(temp);
+    free(temp);
+
+    if (interrupted != 0) { /* die of the signal, as the user asked */
+        fflush(stdout);
+        signal(interrupted, SIG_DFL);
+        raise(interrupted);
+    }
+    return status;
+}
+
+int rn_cmd_run(int argc, char **argv)
+{
+    run_opts opts = {0};
+    int help = 0, version = 0;
+    const rn_flag flags[] = {
+        {"trace", RN_FLAG_STRING, &opts.trace},
+        {"run", RN_FLAG_STRING, &opts.run_re},
+        {"skip", RN_FLAG_STRING, &opts.skip_re},
+        {"v", RN_FLAG_BOOL, &opts.verbose},
+        {"h", RN_FLAG_BOOL, &help},
+        {"help", RN_FLAG_BOOL, &help},
+        {"version", RN_FLAG_BOOL, &version},
+    };
+    rn_args a;
+    char err[256];
+    if (rn_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, &a, err,
+                       sizeof err) != 0)
+        return rn_usage_error("%s", err);
+    int status = RN_EXIT_USAGE;
+    char **exes = NULL;
+    if (help) {
+        rn_usage(stdout);
+        status = RN_EXIT_OK;
+        goto out;
+    }
+    if (version) {
+        printf("ctest-trace %s\n", CT_VERSION);
+        status = RN_EXIT_OK;
+        goto out;
+    }
+    if (a.npos == 0) {
+        rn_usage_error("no test binary given");
+        goto out;
+    }
+    if (opts.trace != NULL && *opts.trace == '\0') {
+        rn_usage_error("--trace needs a file name");
+        goto out;
+    }
+    if (check_regex("-run", opts.run_re) != 0 || check_regex("-skip", opts.skip_re) != 0)
+        goto out;
+    exes = calloc(a.npos, sizeof *exes);
+    if (exes == NULL) {
+        rn_error("out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < a.npos; i++) {
+        if ((exes[i] = resolve_binary(a.pos[i])) == NULL)
+            goto out;
+    }
+    /* A closed stdout (| head) must not kill the run: the trace still gets
+     * finished. The child gets SIGPIPE back (child.c). */
+    signal(SIGPIPE, SIG_IGN);
+    status = run_all(&opts, &a, exes);
+out:
+    if (exes != NULL) {
+        for (size_t i = 0; i < a.npos; i++)
+            free(exes[i]);
+        free(exes);
+    }
+    rn_args_free(&a);
+    return status;
+}

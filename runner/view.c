@@ -1,0 +1,98 @@
+/*
+ * view.c - `ctest-trace stats|tasks|regions|export ... TRACE`: read flags
+ * and hand over to the views (analysis/views/views.h), whose return value is
+ * the exit status.
+ */
+#include <stdio.h>  /* stdout, stderr */
+#include <string.h> /* strcmp */
+
+#include "analysis/views/views.h"
+#include "cli.h"
+#include "flags.h"
+
+typedef enum view_id { VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_EXPORT, VIEW_LATER } view_id;
+
+static const struct {
+    const char *name;
+    view_id id;
+    const char *usage;
+} views[] = {
+    {"stats", VIEW_STATS, "ctest-trace stats TRACE"},
+    {"tasks", VIEW_TASKS, "ctest-trace tasks [--json] TRACE"},
+    {"regions", VIEW_REGIONS, "ctest-trace regions [--json] TRACE"},
+    {"export", VIEW_EXPORT, "ctest-trace export --format=jsonl -o OUT TRACE"},
+    /* In DESIGN.md §4, not in this version yet. */
+    {"threads", VIEW_LATER, "ctest-trace threads [--json] TRACE"},
+    {"profile", VIEW_LATER,
+     "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded] -o OUT TRACE"},
+    {"report", VIEW_LATER, "ctest-trace report -o report.html TRACE"},
+};
+#define NVIEWS (sizeof views / sizeof views[0])
+
+int rn_is_view(const char *word)
+{
+    for (size_t i = 0; i < NVIEWS; i++) {
+        if (strcmp(word, views[i].name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int rn_cmd_view(const char *view, int argc, char **argv)
+{
+    size_t v = 0;
+    while (v < NVIEWS && strcmp(view, views[v].name) != 0)
+        v++;
+    if (v == NVIEWS)
+        return rn_usage_error("unknown command: %s", view);
+    view_id id = views[v].id;
+    if (id == VIEW_LATER)
+        return rn_error("%s: not implemented in this version (%s)", view, CT_VERSION);
+
+    int json = 0, help = 0;
+    const char *format = NULL, *out = NULL;
+    rn_flag flags[5];
+    size_t n = 0;
+    flags[n++] = (rn_flag){"h", RN_FLAG_BOOL, &help};
+    flags[n++] = (rn_flag){"help", RN_FLAG_BOOL, &help};
+    if (id == VIEW_TASKS || id == VIEW_REGIONS)
+        flags[n++] = (rn_flag){"json", RN_FLAG_BOOL, &json};
+    if (id == VIEW_EXPORT) {
+        flags[n++] = (rn_flag){"format", RN_FLAG_STRING, &format};
+        flags[n++] = (rn_flag){"o", RN_FLAG_STRING, &out};
+    }
+
+    rn_args a;
+    char err[256];
+    if (rn_flags_parse(flags, n, argc, argv, &a, err, sizeof err) != 0)
+        return rn_usage_error("%s: %s\nusage: %s", view, err, views[v].usage);
+    int status = RN_EXIT_USAGE;
+    if (help) {
+        printf("usage: %s\n", views[v].usage);
+        status = RN_EXIT_OK;
+    } else if (a.npos + a.nrest == 0) {
+        rn_usage_error("%s: missing TRACE argument\nusage: %s", view, views[v].usage);
+    } else if (a.npos + a.nrest > 1) {
+        rn_usage_error("%s: one TRACE argument expected, got %zu\nusage: %s", view,
+                       a.npos + a.nrest, views[v].usage);
+    } else if (id == VIEW_EXPORT && (format == NULL || *format == '\0')) {
+        rn_usage_error("export: missing --format (jsonl)\nusage: %s", views[v].usage);
+    } else if (id == VIEW_EXPORT && (out == NULL || *out == '\0')) {
+        rn_usage_error("export: missing -o OUT (\"-\" for stdout)\nusage: %s",
+                       views[v].usage);
+    } else {
+        const char *trace = a.npos ? a.pos[0] : a.rest[0];
+        fflush(stdout);
+        switch (id) {
+        case VIEW_STATS: status = ctv_stats(trace, stdout, stderr); break;
+        case VIEW_TASKS: status = ctv_tasks(trace, json, stdout, stderr); break;
+        case VIEW_REGIONS: status = ctv_regions(trace, json, stdout, stderr); break;
+        case VIEW_EXPORT: status = ctv_export(trace, format, out, stderr); break;
+        case VIEW_LATER: break;
+        }
+        if (fflush(stdout) != 0 && status == RN_EXIT_OK)
+            status = rn_error("%s: cannot write the output", view);
+    }
+    rn_args_free(&a);
+    return status;
+}

@@ -1,0 +1,125 @@
+"""End-to-end tests of the ctest-trace command (DESIGN.md §4).
+
+They run the built binaries: the build directory is $CTRACE_BUILD_DIR, or
+<repo>/build by default. Run them with
+
+    CTRACE_BUILD_DIR=build /usr/bin/python3 -m pytest tests/harness
+
+(ci/test.sh does, for each of its builds).
+"""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("CTRACE_BUILD_DIR") or REPO / "build").resolve()
+CTEST_TRACE = BUILD / "runner" / "ctest-trace"
+PIPELINE = BUILD / "examples" / "pipeline" / "pipeline_test"
+
+# Generous: sanitizer builds on a loaded 2-core machine are slow.
+TIMEOUT_S = 300
+
+
+class Run:
+    """What one command did: its exit status and its output, as text."""
+
+    def __init__(self, args, proc):
+        self.args = [str(a) for a in args]
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def __repr__(self):
+        return (
+            f"$ {' '.join(self.args)}\n"
+            f"exit status {self.returncode}\n"
+            f"--- stdout\n{self.stdout}--- stderr\n{self.stderr}---"
+        )
+
+    @property
+    def output(self):
+        return self.stdout + self.stderr
+
+    def json(self):
+        try:
+            return json.loads(self.stdout)
+        except ValueError as e:
+            raise AssertionError(f"stdout is not JSON ({e}):\n{self!r}") from None
+
+
+def run(*args, env=None):
+    """Run ctest-trace with `args` and return a Run; never raises on failure.
+    A death by signal (negative returncode) is a failure of every test."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    argv = [CTEST_TRACE, *args]
+    proc = subprocess.run(
+        [str(a) for a in argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=TIMEOUT_S,
+        env=full_env,
+    )
+    result = Run(argv, proc)
+    assert result.returncode >= 0, f"killed by signal {-result.returncode}:\n{result!r}"
+    return result
+
+
+def run_ok(*args, **kw):
+    """run() that must exit 0."""
+    result = run(*args, **kw)
+    assert result.returncode == 0, repr(result)
+    return result
+
+
+def pytest_report_header(config):
+    return f"ctest-trace build: {BUILD}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built():
+    """Every test needs the command and the example: fail clearly without."""
+    for path in (CTEST_TRACE, PIPELINE):
+        if not os.access(path, os.X_OK):
+            pytest.fail(
+                f"{path} is not built: build first (meson setup build && "
+                f"meson compile -C build) or set CTRACE_BUILD_DIR",
+                pytrace=False,
+            )
+
+
+@pytest.fixture(scope="session")
+def pipeline_trace(tmp_path_factory):
+    """A trace of `-run TestPipeline` on the example, and what the run printed."""
+    trace = tmp_path_factory.mktemp("pipeline") / "trace.out"
+    result = run_ok(f"--trace={trace}", "-run", "TestPipeline", PIPELINE)
+    return trace, result
+
+
+@pytest.fixture(scope="session")
+def full_trace(tmp_path_factory):
+    """A trace of the whole example suite (no -run), and what the run printed."""
+    trace = tmp_path_factory.mktemp("full") / "trace.out"
+    result = run_ok(f"--trace={trace}", PIPELINE)
+    return trace, result
+
+
+def tasks_by_name(trace):
+    """`tasks --json` of `trace` as {name: [task, ...]}."""
+    doc = run_ok("tasks", "--json", trace).json()
+    assert isinstance(doc.get("tasks"), list), doc
+    by_name = {}
+    for task in doc["tasks"]:
+        by_name.setdefault(task["name"], []).append(task)
+    return by_name
+
+
+def only(items, what):
+    assert len(items) == 1, f"expected exactly one {what}, got {len(items)}: {items}"
+    return items[0]
