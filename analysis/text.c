@@ -58,6 +58,10 @@ static void put_string(FILE *out, const uint8_t *s, uint64_t n)
         uint8_t c = s[i];
         if (c == '"' || c == '\\')
             fprintf(out, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", out);
+        else if (c == '\t')
+            fputs("\\t", out);
         else if (c < 0x20 || c >= 0x7f)
             fprintf(out, "\\x%02x", c);
         else
@@ -74,11 +78,8 @@ static size_t put_fields(FILE *out, const char *fields, const char *names, const
     for (int i = 0; fields[i]; i++) {
         const char *nm;
         size_t nl = word(names, i, &nm);
-        if (fields[i] == 'b') {
-            if (nl)
-                fprintf(out, " %.*s=%llu bytes", (int)nl, nm, (unsigned long long)(e - p));
-            return (size_t)(e - start);
-        }
+        if (fields[i] == 'b') /* events follow as lines; the schema is built in */
+            return (size_t)(e - start) ? (size_t)(e - start) : 1;
         uint64_t v;
         unsigned k = ct_get_uvarint(p, e, &v);
         if (!k)
@@ -225,6 +226,8 @@ static const char *parse_string(const char *p, uint8_t *out, size_t cap, size_t 
                 char hex[3] = {p[1], p[2], 0};
                 c = (uint8_t)strtoul(hex, NULL, 16);
                 p += 3;
+            } else if (*p == 'n' || *p == 't') {
+                c = *p++ == 'n' ? '\n' : '\t';
             } else if (*p) {
                 c = (uint8_t)*p++;
             }

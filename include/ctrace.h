@@ -179,7 +179,9 @@ static inline void ct__region_cleanup(ct_region *region)
 }
 
 /*! CT_WITH_REGION(task, name) { ... } : run the statement as region `name`;
- *  like trace.WithRegion. One statement, so it composes with for/if. */
+ *  like trace.WithRegion. One statement, so it composes with for/if. The
+ *  region ends however the block is left: `return`, `goto`, or `break`, which
+ *  leaves the region (it is a loop inside) rather than an enclosing loop. */
 #  define CT_WITH_REGION(task, name)                                            \
       for (ct_region CT__UNIQ(ct__wr_) __attribute__((cleanup(ct__region_cleanup))) = \
                ct_region_begin((task), (name));                                 \

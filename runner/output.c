@@ -9,6 +9,13 @@
  *   - the preamble: before the first marker, where we do not know yet whether
  *     the binary is traced. If no marker ever comes but cmocka ran tests, the
  *     preamble is shown unfiltered: it is then all we know about the tests.
+ *
+ * A test's end marker comes before cmocka prints why it failed ("[  ERROR   ]
+ * --- ...", "[   LINE   ] --- file:line: ...", "Could not run test: ...").
+ * So an ended test stays open ("closing") until cmocka's own result line for
+ * it ("[  FAILED  ] NAME"), the next marker, the group's summary or the end
+ * of the output, and only then is "--- FAIL: NAME" printed, after the
+ * messages in -v, with them otherwise.
  */
 #include "output.h"
 
@@ -36,6 +43,9 @@ struct rn_out {
 
     int seen_marker;
     int in_test;
+    int closing;       /* the test ended: its messages may still come */
+    rn_test_status end_status;
+    uint64_t end_elapsed_ns;
     char *test;        /* decoded name of the running test */
     size_t test_len;
     uint64_t test_start_ns;
@@ -158,6 +168,8 @@ static void flush_blanks(rn_out *o)
         sink(o, "\n", 1);
 }
 
+static void close_test(rn_out *o);
+
 /* A piece of a line too long to hold (no filtering applies). */
 static void deliver_piece(rn_out *o, const char *s, size_t n)
 {
@@ -181,6 +193,14 @@ static void deliver_line(rn_out *o, const char *s, size_t n, int continued)
         rn_buf_append(&o->pre_raw, "\n", 1);
         if (rn_cmocka_run_line(s, n))
             o->saw_cmocka_run = 1;
+    }
+    if (o->closing) {
+        if (rn_cmocka_result_line(s, n, o->test, o->test_len)) {
+            close_test(o);
+            return;
+        }
+        if (rn_cmocka_group_line(s, n))
+            close_test(o);
     }
     const char *about = o->in_test ? o->test : o->last;
     size_t about_len = o->in_test ? o->test_len : o->last_len;
@@ -244,6 +264,14 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
     o->test = t, o->test_len = 0;
 }
 
+/* The closing test's messages are all in: print its result. */
+static void close_test(rn_out *o)
+{
+    flush_blanks(o);
+    o->closing = 0;
+    finish_test(o, o->end_status, o->end_elapsed_ns);
+}
+
 static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
 {
     if (set_name(&o->test, &o->test_len, name, len) != 0)
@@ -265,6 +293,8 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     if (rn_marker_parse(s, n, &m) != 1 || m.kind == RN_MARK_OTHER)
         return;
     flush_blanks(o);
+    if (o->closing)
+        close_test(o);
     if (!o->seen_marker) {
         /* The binary is traced: what came before is framing-filtered output
          * outside tests. */
@@ -292,7 +322,9 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
             begin_test(o, nm, nm_len, now_ns);
             o->verbose = verbose;
         }
-        finish_test(o, m.status, m.elapsed_ns);
+        o->closing = 1; /* cmocka's messages about it may follow */
+        o->end_status = m.status;
+        o->end_elapsed_ns = m.elapsed_ns;
     }
     free(name);
 }
@@ -403,7 +435,9 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
 
     char how[128];
     rn_wait_status_text(info->wait_status, how, sizeof how);
-    if (o->in_test) /* the child died in this test: it crashed */
+    if (o->closing)
+        close_test(o);
+    else if (o->in_test) /* the child died in this test: it crashed */
         finish_test(o, RN_STATUS_UNKNOWN, info->now_ns - o->test_start_ns);
     if (how[0] != '\0')
         set_failed(o);

@@ -106,7 +106,7 @@ static char *resolve_binary(const char *arg)
     if (strchr(arg, '/') == NULL && stat(arg, &st) != 0 && errno == ENOENT) {
         char *found = search_path(arg);
         if (found == NULL)
-            error_about(arg, "cannot run: ", "no such file or directory", 1);
+            error_about(arg, "cannot run: ", strerror(ENOENT), 1);
         return found;
     }
     if (check_file(arg, &why) != 0) {
@@ -201,10 +201,9 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes)
     ct_collector *c = NULL;
     int rc = ct_collector_open(&c, path, 0);
     if (rc != 0) {
-        int saved = errno;
-        error_about(path, "cannot create the trace: ", ct_strerror(rc), 0);
-        if (rc == CT_EIO && saved != 0)
-            fprintf(stderr, "ctest-trace: (%s)\n", strerror(saved));
+        int saved = errno; /* CT_EIO: errno tells */
+        error_about(path, "cannot create the trace: ",
+                    rc == CT_EIO && saved != 0 ? strerror(saved) : ct_strerror(rc), 0);
         if (temp != NULL)
             unlink(temp);
         free(temp);

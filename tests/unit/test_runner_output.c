@@ -1,0 +1,637 @@
+/*
+ * test_runner_output.c - how the runner reads a child's output and prints it
+ * like go test: marker lines and percent-decoding (runner/marker.c), the
+ * cmocka framing filter (runner/filter.c), held-back output (runner/buf.c)
+ * and the printer (runner/output.c).
+ */
+#include <stdarg.h> /* cmocka.h needs these first */
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>   /* SIGSEGV */
+#include <stdio.h>    /* open_memstream */
+#include <stdlib.h>   /* free */
+#include <string.h>   /* strlen, strstr, memcmp */
+
+#include "runner/buf.h"
+#include "runner/filter.h"
+#include "runner/marker.h"
+#include "runner/output.h"
+
+#define M "\036CTRACE "
+
+/* ---- markers ----------------------------------------------------------------- */
+
+static rn_marker parse_ok(const char *line)
+{
+    rn_marker m;
+    assert_int_equal(rn_marker_parse(line, strlen(line), &m), 1);
+    return m;
+}
+
+static void assert_name(const rn_marker *m, const char *want)
+{
+    assert_int_equal(m->name_len, strlen(want));
+    assert_memory_equal(m->name, want, m->name_len);
+}
+
+static void test_marker_run_and_end(void **state)
+{
+    (void)state;
+    rn_marker m = parse_ok(M "run TestPipeline");
+    assert_int_equal(m.kind, RN_MARK_RUN);
+    assert_name(&m, "TestPipeline");
+
+    m = parse_ok(M "end pass 30000000 TestPipeline");
+    assert_int_equal(m.kind, RN_MARK_END);
+    assert_int_equal(m.status, RN_STATUS_PASS);
+    assert_int_equal(m.elapsed_ns, 30000000);
+    assert_name(&m, "TestPipeline");
+
+    assert_int_equal(parse_ok(M "end fail 1 t").status, RN_STATUS_FAIL);
+    assert_int_equal(parse_ok(M "end skip 1 t").status, RN_STATUS_SKIP);
+    assert_int_equal(parse_ok(M "end error 1 t").status, RN_STATUS_ERROR);
+    assert_int_equal(parse_ok(M "end timeout 1 t").status, RN_STATUS_UNKNOWN);
+
+    m = parse_ok(M "end pass 18446744073709551615 a%20b\r"); /* \r\n line end */
+    assert_int_equal(m.elapsed_ns, UINT64_MAX);
+    assert_name(&m, "a%20b");
+
+    m = parse_ok(M "run "); /* an empty name */
+    assert_int_equal(m.kind, RN_MARK_RUN);
+    assert_int_equal(m.name_len, 0);
+}
+
+static void test_marker_malformed_or_unknown_is_hidden(void **state)
+{
+    (void)state;
+    /* Still markers (never shown), but nothing to act on. */
+    assert_int_equal(parse_ok(M "end pass").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "end pass x12 t").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "end pass 18446744073709551616 t").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "end  5 t").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "log something new").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "").kind, RN_MARK_OTHER);
+}
+
+static void test_marker_not_a_marker(void **state)
+{
+    (void)state;
+    rn_marker m;
+    const char *lines[] = {"", "hello", "CTRACE run x", "\036CTRACE", " \036CTRACE run x",
+                           "\036ctrace run x"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        assert_int_equal(rn_marker_parse(lines[i], strlen(lines[i]), &m), 0);
+}
+
+static void test_marker_find(void **state)
+{
+    (void)state;
+    const char line[] = "no newline" M "end pass 1 t";
+    assert_ptr_equal(rn_marker_find(line, strlen(line)), line + 10);
+    assert_null(rn_marker_find("plain output", 12));
+    assert_null(rn_marker_find("\036CTRAC", 6));
+}
+
+static void decodes(const char *in, const char *want, size_t want_len)
+{
+    char out[64];
+    size_t n = rn_percent_decode(in, strlen(in), out);
+    assert_int_equal(n, want_len);
+    assert_memory_equal(out, want, n);
+}
+
+static void test_percent_decode(void **state)
+{
+    (void)state;
+    decodes("TestPipeline", "TestPipeline", 12);
+    decodes("Test%20A", "Test A", 6);
+    decodes("%0a%0A%25", "\n\n%", 3);
+    decodes("%7f%ff%FE", "\x7f\xff\xfe", 3);
+    decodes("a%00b", "a\0b", 3);
+    decodes("%zz%", "%zz%", 4);   /* not hex: kept */
+    decodes("%4", "%4", 2);       /* cut short: kept */
+    decodes("%%41", "%A", 2);
+    decodes("", "", 0);
+}
+
+static void escapes(const char *in, size_t len, const char *want)
+{
+    char *got = rn_escape_name(in, len);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_escape_name(void **state)
+{
+    (void)state;
+    escapes("TestPipeline", 12, "TestPipeline");
+    escapes("a\tb\nc\rd", 7, "a\\tb\\nc\\rd");
+    escapes("\x1b[31mred", 8, "\\x1b[31mred");
+    escapes("nul\0x", 5, "nul\\x00x");
+    escapes("del\x7f", 4, "del\\x7f");
+    escapes("caf\xc3\xa9 \xe6\x97\xa5", 9, "caf\xc3\xa9 \xe6\x97\xa5"); /* UTF-8 kept */
+    escapes("\xff\xfe", 2, "\\xff\\xfe");                               /* not UTF-8 */
+    escapes("\xc3(", 2, "\\xc3(");                                     /* cut short */
+    escapes("\xc0\xaf", 2, "\\xc0\\xaf");                               /* overlong */
+    escapes("\xed\xa0\x80", 3, "\\xed\\xa0\\x80");                      /* surrogate */
+    escapes("\xc2\x85", 2, "\\u{0085}");                               /* C1 NEL */
+    escapes("x\xe2\x80\xaey", 5, "x\\u{202e}y");                        /* RLO */
+    escapes("", 0, "");
+}
+
+/* ---- the cmocka framing filter ---------------------------------------------- */
+
+static int framing(const char *line, const char *test)
+{
+    return rn_cmocka_framing(line, strlen(line), test, test ? strlen(test) : 0);
+}
+
+static void test_filter_drops_framing(void **state)
+{
+    (void)state;
+    const char *drop[] = {
+        "[==========] Running 5 test(s).",
+        "[==========] 5 test(s) run.",
+        "[ RUN      ] t_ok",
+        "[       OK ] t_ok",
+        "[  PASSED  ] 1 test(s).",
+        "[  FAILED  ] t_fail",
+        "[  FAILED  ] 2 test(s), listed below:",
+        "[  SKIPPED ] t_skip",
+        "[  SKIPPED ] 1 test(s), listed below:",
+        " 3 FAILED TEST(S)",
+        " 1 SKIPPED TEST(S)",
+        " 12 FAILED TEST(S)\r",
+        "[       OK ] t_ok\r",
+    };
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++) {
+        if (!framing(drop[i], "t_fail"))
+            fail_msg("kept framing line \"%s\"", drop[i]);
+    }
+}
+
+static void test_filter_keeps_failures_and_output(void **state)
+{
+    (void)state;
+    const char *keep[] = {
+        "[   LINE   ] --- cm.c:8: error: Failure!",
+        "[  ERROR   ] --- 0x1 != 0x2",
+        "[  ERROR   ] --- [   LINE   ] --- cm.c:9: error: Failure!",
+        "Could not run test: Test setup failed",
+        "ERROR: custom 3",
+        "hello from ok",
+        "",
+        "[ RUN      ]x",       /* not followed by a space */
+        "x[ RUN      ] t",
+        " 3 FAILED TESTS",
+        " FAILED TEST(S)",
+        "3 FAILED TEST(S)",
+        "[  ERROR   ] other_test", /* not the test it is about */
+    };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        if (framing(keep[i], "t_err"))
+            fail_msg("dropped output line \"%s\"", keep[i]);
+    }
+    /* "[  ERROR   ] NAME" closes the errored test NAME. */
+    assert_true(framing("[  ERROR   ] t_err", "t_err"));
+    assert_false(framing("[  ERROR   ] t_err", NULL));
+}
+
+static void test_filter_summary_and_run_lines(void **state)
+{
+    (void)state;
+    assert_true(rn_cmocka_summary_count(" 1 FAILED TEST(S)", 17));
+    assert_false(rn_cmocka_summary_count("[  FAILED  ] t", 14));
+    assert_true(rn_cmocka_run_line("[ RUN      ] t_ok", 17));
+    assert_false(rn_cmocka_run_line("[ RUN      ] ", 13));
+    assert_false(rn_cmocka_run_line("[       OK ] t_ok", 17));
+}
+
+/* ---- held-back output --------------------------------------------------------- */
+
+static void collect_fn(void *ctx, const char *s, size_t n)
+{
+    FILE *f = ctx;
+    fwrite(s, 1, n, f);
+}
+
+static char *buf_text(const rn_buf *b)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    rn_buf_each(b, collect_fn, f);
+    fclose(f);
+    return text;
+}
+
+static void test_buf_keeps_head_and_tail(void **state)
+{
+    (void)state;
+    rn_buf b;
+    rn_buf_init(&b, 8);
+    assert_true(rn_buf_empty(&b));
+    rn_buf_append(&b, "abcd", 4);
+    rn_buf_append(&b, "efgh", 4);
+    char *t = buf_text(&b);
+    assert_string_equal(t, "abcdefgh"); /* up to the limit: whole */
+    free(t);
+
+    rn_buf_append(&b, "ijklmn", 6);
+    t = buf_text(&b);
+    assert_string_equal(t, "abcd\n... [6 bytes of output omitted] ...\nklmn");
+    free(t);
+    assert_int_equal(rn_buf_total(&b), 14);
+
+    rn_buf_append(&b, "0123456789", 10); /* more than the ring at once */
+    t = buf_text(&b);
+    assert_string_equal(t, "abcd\n... [16 bytes of output omitted] ...\n6789");
+    free(t);
+
+    rn_buf_clear(&b);
+    assert_true(rn_buf_empty(&b));
+    rn_buf_append(&b, "xy", 2);
+    t = buf_text(&b);
+    assert_string_equal(t, "xy");
+    free(t);
+    rn_buf_free(&b);
+}
+
+/* ---- the printer ---------------------------------------------------------------- */
+
+struct printed {
+    char *out, *err;
+    int rc;
+    rn_out_counts counts;
+};
+
+/* Feed `input` (`chunk` bytes at a time; 0: at once) and finish with
+ * `wait_status`; what was printed is in the result (free with done()). */
+static struct printed print_run(const char *input, size_t len, int verbose, size_t chunk,
+                                int wait_status, size_t buf_limit)
+{
+    struct printed p = {0};
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&p.out, &out_len);
+    FILE *err = open_memstream(&p.err, &err_len);
+    assert_non_null(out);
+    assert_non_null(err);
+    rn_out *o = rn_out_new(out, err, verbose, buf_limit);
+    assert_non_null(o);
+    if (chunk == 0)
+        chunk = len ? len : 1;
+    for (size_t i = 0; i < len; i += chunk)
+        rn_out_feed(o, input + i, len - i < chunk ? len - i : chunk, 1000);
+    rn_exit_info info = {
+        .binary = "./pipeline_test",
+        .trace = "trace.out",
+        .elapsed_ns = 45000000,
+        .now_ns = 1000 + 20000000,
+        .wait_status = wait_status,
+    };
+    p.rc = rn_out_finish(o, &info);
+    rn_out_get_counts(o, &p.counts);
+    rn_out_free(o);
+    fclose(out);
+    fclose(err);
+    return p;
+}
+
+static struct printed print_str(const char *input, int verbose, int wait_status)
+{
+    return print_run(input, strlen(input), verbose, 0, wait_status, 0);
+}
+
+static void done(struct printed *p)
+{
+    free(p->out);
+    free(p->err);
+}
+
+#define EXIT(code) ((code) << 8)
+
+/* What a traced cmocka binary prints: cmocka's framing, markers, output. */
+static const char passing_run[] =
+    "[==========] Running 2 test(s).\n"
+    "[ RUN      ] TestPipeline\n" M "run TestPipeline\n"
+    "fetching\n" M "end pass 30000000 TestPipeline\n"
+    "[       OK ] TestPipeline\n"
+    "[ RUN      ] TestCache\n" M "run TestCache\n" M "end skip 1000000 TestCache\n"
+    "[  SKIPPED ] TestCache\n"
+    "[==========] 2 test(s) run.\n"
+    "[  PASSED  ] 1 test(s).\n"
+    "[  SKIPPED ] 1 test(s), listed below:\n"
+    "[  SKIPPED ] TestCache\n"
+    "\n"
+    " 1 SKIPPED TEST(S)\n";
+
+static const char failing_run[] =
+    "[==========] Running 3 test(s).\n"
+    "group setup says hi\n"
+    "[ RUN      ] TestPipeline\n" M "run TestPipeline\n"
+    "fetching\n" M "end pass 30000000 TestPipeline\n"
+    "[       OK ] TestPipeline\n"
+    "[ RUN      ] TestCache\n" M "run TestCache\n"
+    "looking up req-42\n"
+    "\n"
+    "[  ERROR   ] --- 0x1 != 0x2\n"
+    "[   LINE   ] --- pipeline_test.c:130: error: Failure!\n" M "end fail 1500000 TestCache\n"
+    "[  FAILED  ] TestCache\n"
+    "[ RUN      ] TestSetup\n" M "run TestSetup\n"
+    "Could not run test: Test setup failed\n" M "end error 0 TestSetup\n"
+    "[  ERROR   ] TestSetup\n"
+    "[==========] 3 test(s) run.\n"
+    "[  PASSED  ] 1 test(s).\n"
+    "[  FAILED  ] 1 test(s), listed below:\n"
+    "[  FAILED  ] TestCache\n"
+    "\n"
+    " 2 FAILED TEST(S)\n";
+
+static void test_print_pass_quiet(void **state)
+{
+    (void)state;
+    struct printed p = print_str(passing_run, 0, EXIT(0));
+    assert_string_equal(p.out, "ok  \t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_string_equal(p.err, "");
+    assert_int_equal(p.rc, 0);
+    assert_int_equal(p.counts.run, 2);
+    assert_int_equal(p.counts.passed, 1);
+    assert_int_equal(p.counts.skipped, 1);
+    done(&p);
+}
+
+static void test_print_pass_verbose(void **state)
+{
+    (void)state;
+    struct printed p = print_str(passing_run, 1, EXIT(0));
+    assert_string_equal(p.out, "=== RUN   TestPipeline\n"
+                               "fetching\n"
+                               "--- PASS: TestPipeline (0.03s)\n"
+                               "=== RUN   TestCache\n"
+                               "--- SKIP: TestCache (0.00s)\n"
+                               "PASS\n"
+                               "ok  \t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 0);
+    done(&p);
+}
+
+static void test_print_fail_quiet(void **state)
+{
+    (void)state;
+    struct printed p = print_str(failing_run, 0, EXIT(2));
+    assert_string_equal(p.out, "group setup says hi\n"
+                               "--- FAIL: TestCache (0.00s)\n"
+                               "    looking up req-42\n"
+                               "\n"
+                               "    [  ERROR   ] --- 0x1 != 0x2\n"
+                               "    [   LINE   ] --- pipeline_test.c:130: error: Failure!\n"
+                               "--- FAIL: TestSetup (0.00s)\n"
+                               "    Could not run test: Test setup failed\n"
+                               "FAIL\n"
+                               "exit status 2\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 1);
+    assert_int_equal(p.counts.failed, 2);
+    done(&p);
+}
+
+static void test_print_fail_verbose(void **state)
+{
+    (void)state;
+    struct printed p = print_str(failing_run, 1, EXIT(2));
+    assert_string_equal(p.out, "group setup says hi\n"
+                               "=== RUN   TestPipeline\n"
+                               "fetching\n"
+                               "--- PASS: TestPipeline (0.03s)\n"
+                               "=== RUN   TestCache\n"
+                               "looking up req-42\n"
+                               "\n"
+                               "[  ERROR   ] --- 0x1 != 0x2\n"
+                               "[   LINE   ] --- pipeline_test.c:130: error: Failure!\n"
+                               "--- FAIL: TestCache (0.00s)\n"
+                               "=== RUN   TestSetup\n"
+                               "Could not run test: Test setup failed\n"
+                               "--- FAIL: TestSetup (0.00s)\n"
+                               "FAIL\n"
+                               "exit status 2\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    done(&p);
+}
+
+static void test_print_any_split_same_output(void **state)
+{
+    (void)state;
+    struct printed whole = print_str(failing_run, 1, EXIT(2));
+    for (size_t chunk = 1; chunk <= 7; chunk++) {
+        struct printed p = print_run(failing_run, strlen(failing_run), 1, chunk, EXIT(2), 0);
+        assert_string_equal(p.out, whole.out);
+        done(&p);
+    }
+    done(&whole);
+}
+
+static void test_print_fail_with_exit_0(void **state)
+{
+    (void)state;
+    /* A failed test fails the run even if the binary says 0. */
+    struct printed p = print_str(M "run T\n" M "end fail 0 T\n", 0, EXIT(0));
+    assert_string_equal(p.out, "--- FAIL: T (0.00s)\n"
+                               "FAIL\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 1);
+    done(&p);
+}
+
+static void test_print_crash_in_a_test(void **state)
+{
+    (void)state;
+    struct printed p = print_str("before\n" M "run TestA\n" M "end pass 0 TestA\n" M
+                                 "run TestCrash\nabout to crash",
+                                 0, SIGSEGV | 0x80);
+    assert_string_equal(p.out, "before\n"
+                               "--- FAIL: TestCrash (0.02s)\n"
+                               "    about to crash\n"
+                               "FAIL\n"
+                               "signal: segmentation fault (core dumped)\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 1);
+    assert_int_equal(p.counts.failed, 1);
+    done(&p);
+}
+
+static void test_print_no_tests(void **state)
+{
+    (void)state;
+    struct printed p = print_str("[==========] Running 0 test(s).\n"
+                                 "[==========] 0 test(s) run.\n[  PASSED  ] 0 test(s).\n",
+                                 0, EXIT(0));
+    assert_string_equal(p.out, "testing: warning: no tests to run\n"
+                               "ok  \t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 0);
+    done(&p);
+
+    p = print_str("", 0, EXIT(3));
+    assert_string_equal(p.out, "testing: warning: no tests to run\n"
+                               "FAIL\n"
+                               "exit status 3\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 1);
+    done(&p);
+}
+
+static void test_print_untraced_binary(void **state)
+{
+    (void)state;
+    /* cmocka ran tests but no marker came: show what it printed, as is. */
+    const char in[] = "[ RUN      ] t_bad\n[   LINE   ] --- x.c:1: error: Failure!\n"
+                      "[  FAILED  ] t_bad\n";
+    struct printed p = print_str(in, 0, EXIT(1));
+    assert_string_equal(p.out, "[ RUN      ] t_bad\n"
+                               "[   LINE   ] --- x.c:1: error: Failure!\n"
+                               "[  FAILED  ] t_bad\n"
+                               "FAIL\n"
+                               "exit status 1\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_true(p.counts.untraced);
+    assert_non_null(strstr(p.err, "without the tracer"));
+    done(&p);
+}
+
+static void test_print_marker_after_partial_line(void **state)
+{
+    (void)state;
+    struct printed p =
+        print_str(M "run T\nno newline" M "end fail 0 T\nafter\n", 0, EXIT(0));
+    assert_string_equal(p.out, "--- FAIL: T (0.00s)\n"
+                               "    no newline\n"
+                               "after\n"
+                               "FAIL\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    done(&p);
+}
+
+static void test_print_names_escaped_output_raw(void **state)
+{
+    (void)state;
+    struct printed p = print_str(M "run Evil%1B[2J%0A\nbytes \xff\xfe\x1b[0m\n" M
+                                 "end fail 0 Evil%1B[2J%0A\n",
+                                 1, EXIT(0));
+    assert_string_equal(p.out, "=== RUN   Evil\\x1b[2J\\n\n"
+                               "bytes \xff\xfe\x1b[0m\n"
+                               "--- FAIL: Evil\\x1b[2J\\n (0.00s)\n"
+                               "FAIL\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    done(&p);
+}
+
+static void test_print_long_line_then_marker(void **state)
+{
+    (void)state;
+    size_t n = RN_LINE_MAX * 3 + 17;
+    const char head[] = M "run T\n";
+    const char tail[] = "END" M "end pass 0 T\n";
+    char *in = malloc(sizeof head + n + sizeof tail);
+    assert_non_null(in);
+    size_t len = 0;
+    memcpy(in, head, sizeof head - 1), len += sizeof head - 1;
+    memset(in + len, 'x', n), len += n;
+    memcpy(in + len, tail, sizeof tail - 1), len += sizeof tail - 1;
+
+    for (size_t chunk = 0; chunk <= 4096; chunk += 4096) {
+        struct printed p = print_run(in, len, 1, chunk, EXIT(0), 0);
+        const char *line = strchr(p.out, '\n') + 1; /* after "=== RUN   T" */
+        assert_true(strspn(line, "x") == n);
+        assert_string_equal(line + n, "END\n--- PASS: T (0.00s)\nPASS\n"
+                                      "ok  \t./pipeline_test\t0.045s\ttrace: trace.out\n");
+        done(&p);
+    }
+    free(in);
+}
+
+static void test_print_huge_failing_output_is_capped(void **state)
+{
+    (void)state;
+    char in[4096];
+    int len = snprintf(in, sizeof in, M "run T\n");
+    for (int i = 0; i < 100; i++)
+        len += snprintf(in + len, sizeof in - (size_t)len, "line %02d\n", i);
+    len += snprintf(in + len, sizeof in - (size_t)len, "the failure\n" M "end fail 0 T\n");
+    struct printed p = print_run(in, (size_t)len, 0, 0, EXIT(1), 200);
+    assert_non_null(strstr(p.out, "    line 00\n"));
+    assert_non_null(strstr(p.out, "bytes of output omitted"));
+    assert_non_null(strstr(p.out, "    the failure\n"));
+    assert_null(strstr(p.out, "line 50"));
+    done(&p);
+}
+
+static void test_print_trace_none_and_hidden_markers(void **state)
+{
+    (void)state;
+    struct printed p = {0};
+    size_t out_len = 0;
+    FILE *out = open_memstream(&p.out, &out_len);
+    rn_out *o = rn_out_new(out, stderr, 1, 0);
+    const char in[] = M "run T\n" M "progress 50%\n" M "end pass 0 T\n";
+    rn_out_feed(o, in, sizeof in - 1, 0);
+    rn_exit_info info = {.binary = "t", .trace = NULL, .wait_status = EXIT(0)};
+    assert_int_equal(rn_out_finish(o, &info), 0);
+    rn_out_free(o);
+    fclose(out);
+    assert_string_equal(p.out, "=== RUN   T\n--- PASS: T (0.00s)\nPASS\n"
+                               "ok  \tt\t0.000s\ttrace: none\n");
+    assert_null(strchr(p.out, '\036'));
+    free(p.out);
+}
+
+static void test_wait_status_text(void **state)
+{
+    (void)state;
+    char buf[128];
+    rn_wait_status_text(EXIT(0), buf, sizeof buf);
+    assert_string_equal(buf, "");
+    rn_wait_status_text(EXIT(3), buf, sizeof buf);
+    assert_string_equal(buf, "exit status 3");
+    rn_wait_status_text(SIGKILL, buf, sizeof buf);
+    assert_string_equal(buf, "signal: killed");
+    rn_wait_status_text(SIGABRT | 0x80, buf, sizeof buf);
+    assert_string_equal(buf, "signal: aborted (core dumped)");
+    rn_wait_status_text(SIGINT, buf, sizeof buf);
+    assert_string_equal(buf, "signal: interrupt");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_marker_run_and_end),
+        cmocka_unit_test(test_marker_malformed_or_unknown_is_hidden),
+        cmocka_unit_test(test_marker_not_a_marker),
+        cmocka_unit_test(test_marker_find),
+        cmocka_unit_test(test_percent_decode),
+        cmocka_unit_test(test_escape_name),
+        cmocka_unit_test(test_filter_drops_framing),
+        cmocka_unit_test(test_filter_keeps_failures_and_output),
+        cmocka_unit_test(test_filter_summary_and_run_lines),
+        cmocka_unit_test(test_buf_keeps_head_and_tail),
+        cmocka_unit_test(test_print_pass_quiet),
+        cmocka_unit_test(test_print_pass_verbose),
+        cmocka_unit_test(test_print_fail_quiet),
+        cmocka_unit_test(test_print_fail_verbose),
+        cmocka_unit_test(test_print_any_split_same_output),
+        cmocka_unit_test(test_print_fail_with_exit_0),
+        cmocka_unit_test(test_print_crash_in_a_test),
+        cmocka_unit_test(test_print_no_tests),
+        cmocka_unit_test(test_print_untraced_binary),
+        cmocka_unit_test(test_print_marker_after_partial_line),
+        cmocka_unit_test(test_print_names_escaped_output_raw),
+        cmocka_unit_test(test_print_long_line_then_marker),
+        cmocka_unit_test(test_print_huge_failing_output_is_capped),
+        cmocka_unit_test(test_print_trace_none_and_hidden_markers),
+        cmocka_unit_test(test_wait_status_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
