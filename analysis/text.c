@@ -38,6 +38,7 @@ static void lower(const char *in, char *out, size_t cap)
 static size_t word(const char *names, int n, const char **start)
 {
     const char *p = names;
+    *start = "";
     for (int i = 0; i < n; i++) {
         p = strchr(p, ' ');
         if (!p)

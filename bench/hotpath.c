@@ -76,8 +76,8 @@ static const sizes quick_sizes = {
     .sustained_pairs = 0,
     .mix_events = 300000,
     .mt_pairs = 300000,
-    .small_events = 500000,
-    .big_events = 5000000,
+    .small_events = 200000,
+    .big_events = 2000000,
 };
 
 /* ---- timing and the summary table ------------------------------------------ */
@@ -86,6 +86,15 @@ static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread: what a loop costs, without the time other
+ * processes on this small machine held the core. */
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
@@ -102,9 +111,12 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+static double last_min; /* smallest value of the last median() */
+
 static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
+    last_min = v[0];
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -213,7 +225,7 @@ static scan scan_trace(const char *path)
     memset(&s, 0, sizeof s);
     s.file_bytes = file_size(path);
     ctr_reader *r;
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cpu_ns();
     s.rc = ctr_open(&r, path);
     if (s.rc != 0)
         return s;
@@ -236,7 +248,7 @@ static scan scan_trace(const char *path)
             break;
         }
     }
-    s.seconds = (double)(now_ns() - t0) / 1e9;
+    s.seconds = (double)(cpu_ns() - t0) / 1e9;
     s.rc = rc < 0 ? rc : 0;
     s.wire_events = s.events + s.regions;
     ctr_info info;
@@ -259,10 +271,10 @@ static void scan_report(const char *label, const scan *s)
 static double ns_per_rdtsc(uint64_t n)
 {
 #if HAVE_TSC
-    uint64_t acc = 0, t0 = now_ns();
+    uint64_t acc = 0, t0 = cpu_ns();
     for (uint64_t i = 0; i < n; i++)
         acc += __rdtsc();
-    uint64_t t1 = now_ns();
+    uint64_t t1 = cpu_ns();
     KEEP(acc);
     return (double)(t1 - t0) / (double)n;
 #else
@@ -274,12 +286,12 @@ static double ns_per_rdtsc(uint64_t n)
 static double ns_per_clock_gettime(uint64_t n)
 {
     struct timespec ts;
-    uint64_t acc = 0, t0 = now_ns();
+    uint64_t acc = 0, t0 = cpu_ns();
     for (uint64_t i = 0; i < n; i++) {
         clock_gettime(CLOCK_MONOTONIC, &ts);
         acc += (uint64_t)ts.tv_nsec;
     }
-    uint64_t t1 = now_ns();
+    uint64_t t1 = cpu_ns();
     KEEP(acc);
     return (double)(t1 - t0) / (double)n;
 }
@@ -289,43 +301,43 @@ static double ns_per_clock_gettime(uint64_t n)
 /* Inline fast path, as C callers get it from ctrace.h. */
 __attribute__((noinline)) static double region_pairs(uint64_t n, const char *name)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cpu_ns();
     for (uint64_t i = 0; i < n; i++) {
         ct_region r = ct_region_begin(NULL, name);
         ct_region_end(&r);
         BARRIER();
     }
-    return (double)(now_ns() - t0) / (double)n;
+    return (double)(cpu_ns() - t0) / (double)n;
 }
 
 /* The exported functions (FFI, function pointers): a call each. */
 __attribute__((noinline)) static double region_pairs_exported(uint64_t n, const char *name)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cpu_ns();
     for (uint64_t i = 0; i < n; i++) {
         ct_region r = (ct_region_begin)(NULL, name);
         (ct_region_end)(&r);
         BARRIER();
     }
-    return (double)(now_ns() - t0) / (double)n;
+    return (double)(cpu_ns() - t0) / (double)n;
 }
 
 __attribute__((noinline)) static double empty_loop(uint64_t n)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cpu_ns();
     for (uint64_t i = 0; i < n; i++)
         BARRIER();
-    return (double)(now_ns() - t0) / (double)n;
+    return (double)(cpu_ns() - t0) / (double)n;
 }
 
 __attribute__((noinline)) static double short_logs(uint64_t n)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = cpu_ns();
     for (uint64_t i = 0; i < n; i++) {
         ct_log(NULL, "c", "short message");
         BARRIER();
     }
-    return (double)(now_ns() - t0) / (double)n;
+    return (double)(cpu_ns() - t0) / (double)n;
 }
 
 /* Median ns/pair of `reps` traced runs of `pairs`, in one session writing
@@ -376,8 +388,8 @@ static void spin(mix_thread *m)
 {
     uint64_t x = rnd(m);
     unsigned n = (unsigned)(x & m->spin_mask);
-    if ((x >> 20 & 15) == 0)
-        n += (unsigned)(x >> 32 & 1023) * (m->spin_mask ? 4 : 0);
+    if (m->spin_mask >= 63 && (x >> 20 & 15) == 0)
+        n += (unsigned)(x >> 32 & 1023) * 4; /* now and then a few us */
     for (unsigned j = 0; j < n; j++)
         __asm__ volatile("");
 }
@@ -580,12 +592,281 @@ static uint64_t rss_kib(void)
     return res * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- the sections ----------------------------------------------------------- */
 
 static double mev_per_s(uint64_t events, double seconds)
 {
     return seconds > 0 ? (double)events / seconds / 1e6 : 0;
 }
+
+/* One figure line: median, the best run, and the goal or a note. */
+static void line(const char *label, double med, double min, const char *unit, const char *note)
+{
+    printf("  %-38s %8.2f %-8s (best %7.2f)  %s\n", label, med, unit, min, note);
+}
+
+static void print_load(const char *when)
+{
+    double l1 = 0, l5 = 0;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf", &l1, &l5) != 2)
+            l1 = l5 = 0;
+        fclose(f);
+    }
+    printf("load average %s: %.2f (1 min), %.2f (5 min) on %ld CPUs\n", when, l1, l5,
+           sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+typedef struct bench {
+    const sizes *z;
+    double v[64];
+    double traced_ns;
+    double rdtsc_ns, mono_ns; /* what one clock read costs */
+    const char *tight, *logp, *mixp, *mtp;
+    scan tight_scan, log_scan, mix_scan, mt_scan;
+} bench;
+
+static void section_clocks(bench *b)
+{
+    const int R = b->z->reps;
+    printf("\n== 1. clocks ==\n");
+    for (int i = 0; i < R; i++)
+        b->v[i] = ns_per_rdtsc(b->z->clock_reads);
+    double rdtsc_ns = median(b->v, R);
+    line("rdtsc", rdtsc_ns, last_min, "ns/read", "(design note: 7.6 ns)");
+    for (int i = 0; i < R; i++)
+        b->v[i] = ns_per_clock_gettime(b->z->clock_reads);
+    double mono_ns = median(b->v, R);
+    line("clock_gettime(CLOCK_MONOTONIC), vDSO", mono_ns, last_min, "ns/read",
+         "(design note: 16.5 ns)");
+    b->rdtsc_ns = rdtsc_ns;
+    b->mono_ns = mono_ns;
+    table_add("rdtsc", rdtsc_ns, "ns", GOAL_NONE, 0, "-", 0);
+    table_add("clock_gettime(MONOTONIC)", mono_ns, "ns", GOAL_NONE, 0, "-", 0);
+}
+
+static void section_untraced(bench *b)
+{
+    const int R = b->z->reps;
+    const uint64_t n = b->z->untraced_pairs;
+    printf("\n== 2. region begin+end, no tracer ==\n");
+    for (int i = 0; i < R; i++)
+        b->v[i] = region_pairs(n, "untraced");
+    double inl = median(b->v, R);
+    line("inline (ctrace.h macros)", inl, last_min, "ns/pair",
+         "goal <= 1 ns; LTTng-UST dormant 0.43 ns");
+    for (int i = 0; i < R; i++)
+        b->v[i] = empty_loop(n);
+    double loop = median(b->v, R);
+    char note[64];
+    snprintf(note, sizeof note, "so %.2f ns over the loop", inl - loop);
+    line("  the empty loop alone", loop, last_min, "ns", note);
+    for (int i = 0; i < R; i++)
+        b->v[i] = region_pairs_exported(n / 4, "untraced");
+    double call = median(b->v, R);
+    line("exported functions (FFI form)", call, last_min, "ns/pair", "(two calls via the PLT)");
+    table_add("untraced pair (inline)", inl, "ns", GOAL_AT_MOST, 1.0, "<= 1 ns", 0);
+    table_add("untraced pair (exported calls)", call, "ns", GOAL_NONE, 0, "-", 0);
+}
+
+static void section_traced(bench *b)
+{
+    const int R = b->z->reps;
+    const char *clock_env = getenv("CTRACE_CLOCK");
+    printf("\n== 3. region begin+end, traced (ct_start to a file) ==\n");
+    b->tight = trace_path("tight");
+    b->traced_ns = traced_pairs(b->tight, R, b->z->traced_pairs, "tight");
+    double best = last_min;
+    b->tight_scan = scan_trace(b->tight);
+    printf("  tracer clock: %s (CTRACE_CLOCK %s%s)\n", b->tight_scan.clock,
+           clock_env ? "=" : "unset: TSC when invariant", clock_env ? clock_env : "");
+    char note[128];
+    snprintf(note, sizeof note, "goal <= 20 ns; Tracy 2-30, LTTng-UST 155, Go 1.19 ~1200");
+    line("traced pair", b->traced_ns, best, "ns/pair", note);
+    snprintf(note, sizeof note, "a pair reads the clock twice: %.2f ns is the floor here",
+             2 * b->rdtsc_ns);
+    line("  ratio to two rdtsc reads", b->traced_ns / (2 * b->rdtsc_ns), best / (2 * b->rdtsc_ns),
+         "x", note);
+    table_add("traced pair", b->traced_ns, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
+    table_add("  traced pair / two rdtsc reads", b->traced_ns / (2 * b->rdtsc_ns), "x", GOAL_NONE,
+              0, "-", 0);
+
+    const char *lp = trace_path("long-name");
+    double ln = traced_pairs(lp, R, b->z->traced_pairs,
+                             "integration.database.connection.pool.acquire");
+    snprintf(note, sizeof note, "%+.1f ns: the name's bytes are compared at each begin",
+             ln - b->traced_ns);
+    line("traced pair, 44-byte name", ln, last_min, "ns/pair", note);
+    table_add("traced pair, 44-byte name", ln, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
+    unlink(lp);
+
+    const char *mp = trace_path("tight-mono");
+    setenv("CTRACE_CLOCK", "monotonic", 1);
+    double mono = traced_pairs(mp, R, b->z->traced_pairs, "tight");
+    best = last_min;
+    if (clock_env)
+        setenv("CTRACE_CLOCK", clock_env, 1);
+    else
+        unsetenv("CTRACE_CLOCK");
+    scan ms = scan_trace(mp);
+    snprintf(note, sizeof note, "%.1f clock_gettime; the trace says clock: %s",
+             mono / b->mono_ns, ms.clock);
+    line("traced pair, CTRACE_CLOCK=monotonic", mono, best, "ns/pair", note);
+    table_add("traced pair, CTRACE_CLOCK=monotonic", mono, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
+    unlink(mp);
+
+    if (b->z->sustained_pairs) {
+        const char *sp = trace_path("sustained");
+        start_or_die(sp);
+        double ns = region_pairs(b->z->sustained_pairs, "sustained");
+        stop_or_die();
+        scan s = scan_trace(sp);
+        double pct = 100.0 * (double)s.lost / (double)(s.lost + s.wire_events + 1);
+        snprintf(note, sizeof note, "%.1f%% of events dropped (pool full)", pct);
+        char label[64];
+        snprintf(label, sizeof label, "sustained: %" PRIu64 " M pairs, no pause",
+                 b->z->sustained_pairs / 1000000);
+        line(label, ns, ns, "ns/pair", note);
+        table_add("sustained pair, no pauses (1 run)", ns, "ns", GOAL_NONE, 0, "-", 0);
+        table_add("  events dropped in it", pct, "%", GOAL_AT_MOST, 0, "0 %", 0);
+        unlink(sp);
+    }
+}
+
+static void section_logs(bench *b)
+{
+    const int R = b->z->reps;
+    printf("\n== 4. ct_log(NULL, \"c\", \"short message\"), traced ==\n");
+    b->logp = trace_path("log");
+    start_or_die(b->logp);
+    short_logs(b->z->logs / 4 + 1000);
+    sleep_ms(30);
+    for (int i = 0; i < R; i++) {
+        b->v[i] = short_logs(b->z->logs);
+        sleep_ms(30);
+    }
+    stop_or_die();
+    double ns = median(b->v, R);
+    line("short log", ns, last_min, "ns/log", "(no goal set; a region pair is two events)");
+    table_add("short ct_log traced", ns, "ns", GOAL_NONE, 0, "-", 0);
+}
+
+static void section_bytes(bench *b)
+{
+    printf("\n== 5. compressed bytes per event (file size / events the reader counts) ==\n");
+    b->mixp = trace_path("mix");
+    uint64_t written = write_mix(b->mixp, b->z->mix_events, 3, 63);
+    b->mix_scan = scan_trace(b->mixp);
+    b->log_scan = scan_trace(b->logp);
+    scan_report("tight region loop:", &b->tight_scan);
+    scan_report("realistic mix:", &b->mix_scan);
+    scan_report("short logs:", &b->log_scan);
+    printf("  mix: 3 threads with a task each, 11 region names nested 2-4 deep, a formatted log\n"
+           "  in 1 of 8 regions, 10 ns to a few us of work between events; %" PRIu64
+           " reader events written.\n  A wire event is a region begin, a region end, a log...: "
+           "a reader region is two.\n", written);
+    const scan *t = &b->tight_scan, *m = &b->mix_scan, *l = &b->log_scan;
+    double tb = (double)t->file_bytes / (double)t->wire_events;
+    double mb = (double)m->file_bytes / (double)m->wire_events;
+    double lb = (double)l->file_bytes / (double)l->wire_events;
+    printf("  tight loop  %6.3f B/wire event (%6.3f B/reader event)  goal <= 2; LTTng-UST 8, "
+           "Go 1.19 ~7 (uncompressed)\n", tb, (double)t->file_bytes / (double)t->events);
+    printf("  mix         %6.3f B/wire event (%6.3f B/reader event)  goal <= 2\n", mb,
+           (double)m->file_bytes / (double)m->events);
+    printf("  short logs  %6.3f B/wire event\n", lb);
+    table_add("bytes/event, tight loop", tb, "B", GOAL_AT_MOST, 2.0, "<= 2 B", 0);
+    table_add("bytes/event, realistic mix", mb, "B", GOAL_AT_MOST, 2.0, "<= 2 B", 0);
+}
+
+static void section_threads(bench *b)
+{
+    printf("\n== 7. two threads, each doing traced region pairs ==\n");
+    b->mtp = trace_path("mt");
+    start_or_die(b->mtp);
+    double slowest;
+    double ns = two_threads(b->z->reps, b->z->mt_pairs, &slowest);
+    double best = last_min;
+    stop_or_die();
+    b->mt_scan = scan_trace(b->mtp);
+    char note[128];
+    snprintf(note, sizeof note, "goal <= 20 ns; slower thread %.2f; %.2fx one thread; %" PRIu64
+             " dropped", slowest, ns / b->traced_ns, b->mt_scan.lost);
+    line("per pair per thread", ns, best, "ns/pair", note);
+    table_add("2 threads: pair per thread", ns, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
+}
+
+static void section_reader(bench *b)
+{
+    printf("\n== 6. reader (ctr_next) throughput and peak memory ==\n");
+    struct {
+        const char *label, *path;
+        const scan *s;
+    } traces[] = {{"tight loop", b->tight, &b->tight_scan},
+                  {"realistic mix", b->mixp, &b->mix_scan},
+                  {"2 threads", b->mtp, &b->mt_scan}};
+    double worst = 1e300;
+    for (size_t k = 0; k < sizeof traces / sizeof traces[0]; k++) {
+        for (int i = 0; i < 3; i++) {
+            scan s = scan_trace(traces[k].path);
+            b->v[i] = mev_per_s(s.events, s.seconds);
+        }
+        double rate = median(b->v, 3);
+        const scan *s = traces[k].s;
+        printf("  %-14s %11" PRIu64 " events  %7.1f M events/s  (%5.1f M wire events/s)\n",
+               traces[k].label, s->events, rate,
+               rate * (double)s->wire_events / (double)s->events);
+        if (rate < worst)
+            worst = rate;
+    }
+
+    const char *smallp = trace_path("small"), *bigp = trace_path("big");
+    uint64_t t0 = now_ns();
+    write_mix(smallp, b->z->small_events, 2, 3);
+    write_mix(bigp, b->z->big_events, 2, 3);
+    double gen_s = (double)(now_ns() - t0) / 1e9;
+    uint64_t parent_rss = rss_kib();
+    child_read small = read_in_child(smallp), big = read_in_child(bigp);
+    if (!small.ok || !big.ok) {
+        fprintf(stderr, "hotpath: reading a trace in a child process failed\n");
+        exit(2);
+    }
+    double srate = mev_per_s(small.events, small.seconds);
+    double brate = mev_per_s(big.events, big.seconds);
+    printf("  mixed traces from 2 threads, little work between events (written in %.1f s),\n"
+           "  each read once by a fresh process (peak RSS = its VmHWM; ru_maxrss from wait4):\n",
+           gen_s);
+    const struct {
+        const char *label, *path;
+        const child_read *c;
+        double rate;
+    } kids[] = {{"smaller", smallp, &small, srate}, {"big", bigp, &big, brate}};
+    for (int k = 0; k < 2; k++)
+        printf("  %-14s %11" PRIu64 " events  %7.1f M events/s  %8.2f MB  peak RSS %5.1f MiB "
+               "(ru_maxrss %5.1f MiB)\n", kids[k].label, kids[k].c->events, kids[k].rate,
+               (double)file_size(kids[k].path) / 1e6, (double)kids[k].c->hwm_kib / 1024,
+               (double)kids[k].c->maxrss_kib / 1024);
+    double growth = ((double)big.hwm_kib - (double)small.hwm_kib) / 1024;
+    int flat = growth <= 1.0 + 0.1 * (double)small.hwm_kib / 1024;
+    printf("  memory: %.1fx the events, %+.1f MiB peak: %s (this process's RSS at fork, the "
+           "floor of ru_maxrss: %.1f MiB)\n", (double)big.events / (double)small.events, growth,
+           flat ? "flat" : "GROWS", (double)parent_rss / 1024);
+    printf("  goal >= 30 M events/s in flat memory; babeltrace2 ~4.7 M/s in 13.5 MB, "
+           "go tool trace 1.19 ~0.6 M/s in 1.5 GB\n");
+    if (brate < worst)
+        worst = brate;
+    table_add("reader, big trace", brate * 1e6, "ev/s", GOAL_AT_LEAST, 30e6, ">= 30 M events/s",
+              0);
+    table_add("reader, slowest trace", worst * 1e6, "ev/s", GOAL_AT_LEAST, 30e6,
+              ">= 30 M events/s", 0);
+    char fig[64];
+    snprintf(fig, sizeof fig, "reader peak RSS, %.0f M events", (double)big.events / 1e6);
+    table_add(fig, (double)big.hwm_kib / 1024, "MiB", GOAL_FLAG, 0, "flat (vs 10x fewer)", flat);
+    unlink(smallp);
+    unlink(bigp);
+}
+
+/* ---- main ------------------------------------------------------------------- */
 
 static void remove_traces(void)
 {
@@ -612,9 +893,9 @@ int main(int argc, char **argv)
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
-    const sizes *z = quick ? &quick_sizes : &full_sizes;
-    const int R = z->reps;
-    double v[64];
+    bench b;
+    memset(&b, 0, sizeof b);
+    b.z = quick ? &quick_sizes : &full_sizes;
 
     const char *base = getenv("TMPDIR");
     snprintf(tmpdir, sizeof tmpdir, "%s/ctrace-bench-XXXXXX", base && *base ? base : "/tmp");
@@ -622,208 +903,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "hotpath: mkdtemp(%s): %s\n", tmpdir, strerror(errno));
         return 2;
     }
-    const char *clock_env = getenv("CTRACE_CLOCK");
-    printf("ctest-trace hot path (%s run; each figure the median of %d runs; shared libctrace)\n",
-           quick ? "quick" : "full", R);
-
-    /* 1. clocks */
-    printf("\n== 1. clocks ==\n");
-    for (int i = 0; i < R; i++)
-        v[i] = ns_per_rdtsc(z->clock_reads);
-    double rdtsc_ns = median(v, R);
-    for (int i = 0; i < R; i++)
-        v[i] = ns_per_clock_gettime(z->clock_reads);
-    double mono_ns = median(v, R);
-    printf("  rdtsc                                %7.2f ns/read    (design note: 7.6 ns)\n",
-           rdtsc_ns);
-    printf("  clock_gettime(CLOCK_MONOTONIC), vDSO %7.2f ns/read    (design note: 16.5 ns)\n",
-           mono_ns);
-    table_add("rdtsc", rdtsc_ns, "ns", GOAL_NONE, 0, "-", 0);
-    table_add("clock_gettime(MONOTONIC)", mono_ns, "ns", GOAL_NONE, 0, "-", 0);
-
-    /* 2. untraced */
-    printf("\n== 2. region begin+end, no tracer ==\n");
-    for (int i = 0; i < R; i++)
-        v[i] = empty_loop(z->untraced_pairs);
-    double loop_ns = median(v, R);
-    for (int i = 0; i < R; i++)
-        v[i] = region_pairs(z->untraced_pairs, "untraced");
-    double untraced_ns = median(v, R);
-    for (int i = 0; i < R; i++)
-        v[i] = region_pairs_exported(z->untraced_pairs / 4, "untraced");
-    double untraced_call_ns = median(v, R);
-    printf("  inline (ctrace.h macros)             %7.2f ns/pair    goal <= 1 ns; LTTng-UST "
-           "dormant 0.43 ns\n", untraced_ns);
-    printf("    of which empty loop                %7.2f ns\n", loop_ns);
-    printf("  exported functions (FFI form)        %7.2f ns/pair    (two calls through the PLT)\n",
-           untraced_call_ns);
-    table_add("untraced pair (inline)", untraced_ns, "ns", GOAL_AT_MOST, 1.0, "<= 1 ns", 0);
-    table_add("untraced pair (exported calls)", untraced_call_ns, "ns", GOAL_NONE, 0, "-", 0);
-
-    /* 3. traced */
-    printf("\n== 3. region begin+end, traced (ct_start to a file) ==\n");
-    const char *tight = trace_path("tight");
-    double traced_ns = traced_pairs(tight, R, z->traced_pairs, "tight");
-    scan tight_scan = scan_trace(tight);
-    printf("  tracer clock: %s (CTRACE_CLOCK=%s)\n", tight_scan.clock,
-           clock_env ? clock_env : "unset: TSC when invariant");
-    printf("  traced pair, %-22s  %7.2f ns/pair    goal <= 20 ns; Tracy 2-30, LTTng-UST 155, "
-           "Go 1.19 ~1200\n", tight_scan.clock, traced_ns);
-    table_add("traced pair", traced_ns, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
-
-    const char *long_name = trace_path("long-name");
-    double long_ns = traced_pairs(long_name, R, z->traced_pairs,
-                                  "integration.database.connection.pool.acquire");
-    printf("  traced pair, 44-byte name            %7.2f ns/pair    (name checked per event)\n",
-           long_ns);
-    table_add("traced pair, 44-byte name", long_ns, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
-
-    const char *tight_mono = trace_path("tight-mono");
-    setenv("CTRACE_CLOCK", "monotonic", 1);
-    double traced_mono_ns = traced_pairs(tight_mono, R, z->traced_pairs, "tight");
-    if (clock_env)
-        setenv("CTRACE_CLOCK", clock_env, 1);
-    else
-        unsetenv("CTRACE_CLOCK");
-    scan mono_scan = scan_trace(tight_mono);
-    printf("  traced pair, CTRACE_CLOCK=monotonic  %7.2f ns/pair    (trace says clock: %s)\n",
-           traced_mono_ns, mono_scan.clock);
-    table_add("traced pair, CTRACE_CLOCK=monotonic", traced_mono_ns, "ns", GOAL_AT_MOST, 20.0,
-              "<= 20 ns", 0);
-
-    if (z->sustained_pairs) {
-        const char *sus = trace_path("sustained");
-        start_or_die(sus);
-        double ns = region_pairs(z->sustained_pairs, "sustained");
-        stop_or_die();
-        scan s = scan_trace(sus);
-        printf("  sustained %" PRIu64 " M pairs in one go   %7.2f ns/pair    %.2f%% of events "
-               "dropped (pool full: drain slower than writer)\n",
-               z->sustained_pairs / 1000000, ns,
-               s.wire_events ? 100.0 * (double)s.lost / (double)(s.lost + s.wire_events) : 0);
-        table_add("sustained pair (1 run, no pauses)", ns, "ns", GOAL_NONE, 0, "-", 0);
-        table_add("  events dropped in it", s.wire_events ? 100.0 * (double)s.lost /
-                  (double)(s.lost + s.wire_events) : 0, "%", GOAL_AT_MOST, 0, "0 %", 0);
-        unlink(sus);
-    }
-
-    /* 4. logs */
-    printf("\n== 4. ct_log(NULL, \"c\", \"short message\"), traced ==\n");
-    const char *logp = trace_path("log");
-    start_or_die(logp);
-    short_logs(z->logs / 4 + 1000);
-    sleep_ms(30);
-    for (int i = 0; i < R; i++) {
-        v[i] = short_logs(z->logs);
-        sleep_ms(30);
-    }
-    stop_or_die();
-    double log_ns = median(v, R);
-    printf("  short log                            %7.2f ns/log\n", log_ns);
-    table_add("short ct_log traced", log_ns, "ns", GOAL_NONE, 0, "-", 0);
-
-    /* 5. bytes per event */
-    printf("\n== 5. compressed bytes per event (file size / events the reader counts) ==\n");
-    const char *mixp = trace_path("mix");
-    uint64_t mix_written = write_mix(mixp, z->mix_events, 3, 63);
-    scan mix_scan = scan_trace(mixp);
-    scan log_scan = scan_trace(logp);
-    scan_report("tight region loop:", &tight_scan);
-    scan_report("realistic mix:", &mix_scan);
-    scan_report("short logs:", &log_scan);
-    printf("  (mix: 3 threads, a task each, 11 region names nested 2-4 deep, 1 in 8 regions a "
-           "formatted log, work of 10 ns-10 us between events; %" PRIu64 " reader events "
-           "written)\n", mix_written);
-    double tight_bpe = (double)tight_scan.file_bytes / (double)tight_scan.wire_events;
-    double mix_bpe = (double)mix_scan.file_bytes / (double)mix_scan.wire_events;
-    double log_bpe = (double)log_scan.file_bytes / (double)log_scan.wire_events;
-    printf("  tight loop   %6.3f B/event  (%6.3f B per reader event)   goal <= 2; LTTng-UST 8, "
-           "Go 1.19 ~7 (uncompressed)\n", tight_bpe,
-           (double)tight_scan.file_bytes / (double)tight_scan.events);
-    printf("  mix          %6.3f B/event  (%6.3f B per reader event)   goal <= 2\n", mix_bpe,
-           (double)mix_scan.file_bytes / (double)mix_scan.events);
-    printf("  short logs   %6.3f B/event\n", log_bpe);
-    table_add("bytes/event, tight loop", tight_bpe, "B", GOAL_AT_MOST, 2.0, "<= 2 B", 0);
-    table_add("bytes/event, realistic mix", mix_bpe, "B", GOAL_AT_MOST, 2.0, "<= 2 B", 0);
-
-    /* 7. two threads (before 6: 6 wants the parent small) */
-    printf("\n== 7. two threads, each doing traced region pairs ==\n");
-    const char *mtp = trace_path("mt");
-    start_or_die(mtp);
-    double slowest;
-    double mt_ns = two_threads(R, z->mt_pairs, &slowest);
-    stop_or_die();
-    scan mt_scan = scan_trace(mtp);
-    printf("  per pair per thread                  %7.2f ns/pair    (slower thread %.2f; 1 "
-           "thread %.2f; ratio %.2fx; %" PRIu64 " dropped)   goal <= 20 ns\n",
-           mt_ns, slowest, traced_ns, mt_ns / traced_ns, mt_scan.lost);
-    table_add("2 threads: pair per thread", mt_ns, "ns", GOAL_AT_MOST, 20.0, "<= 20 ns", 0);
-
-    /* 6. reader */
-    printf("\n== 6. reader (ctr_next) throughput and peak memory ==\n");
-    struct {
-        const char *label;
-        const char *path;
-        scan s;
-    } small_traces[] = {{"tight loop", tight, tight_scan}, {"realistic mix", mixp, mix_scan},
-                        {"2 threads", mtp, mt_scan}};
-    double worst_rate = 1e300;
-    for (size_t k = 0; k < sizeof small_traces / sizeof small_traces[0]; k++) {
-        for (int i = 0; i < 3; i++) {
-            scan s = scan_trace(small_traces[k].path);
-            v[i] = mev_per_s(s.events, s.seconds);
-        }
-        double rate = median(v, 3);
-        const scan *s = &small_traces[k].s;
-        printf("  %-14s %11" PRIu64 " events  %7.1f M events/s  (%.1f M wire events/s)\n",
-               small_traces[k].label, s->events, rate,
-               rate * (double)s->wire_events / (double)s->events);
-        if (rate < worst_rate)
-            worst_rate = rate;
-    }
-
-    const char *smallp = trace_path("small"), *bigp = trace_path("big");
     uint64_t t0 = now_ns();
-    write_mix(smallp, z->small_events, 2, 3);
-    write_mix(bigp, z->big_events, 2, 3);
-    double gen_s = (double)(now_ns() - t0) / 1e9;
-    uint64_t parent_rss = rss_kib();
-    child_read small = read_in_child(smallp), big = read_in_child(bigp);
-    if (!small.ok || !big.ok) {
-        fprintf(stderr, "hotpath: reading in a child failed\n");
-        return 2;
-    }
-    double small_rate = mev_per_s(small.events, small.seconds);
-    double big_rate = mev_per_s(big.events, big.seconds);
-    printf("  (mixed traces, 2 threads, little work between events; written in %.1f s; each "
-           "read once in a fresh process)\n", gen_s);
-    printf("  %-14s %11" PRIu64 " events  %7.1f M events/s  %7.2f MB file  peak RSS %6.1f MiB "
-           "(ru_maxrss %6.1f MiB)\n", "smaller", small.events, small_rate,
-           (double)file_size(smallp) / 1e6, (double)small.hwm_kib / 1024,
-           (double)small.maxrss_kib / 1024);
-    printf("  %-14s %11" PRIu64 " events  %7.1f M events/s  %7.2f MB file  peak RSS %6.1f MiB "
-           "(ru_maxrss %6.1f MiB)\n", "big", big.events, big_rate, (double)file_size(bigp) / 1e6,
-           (double)big.hwm_kib / 1024, (double)big.maxrss_kib / 1024);
-    double growth_mib = ((double)big.hwm_kib - (double)small.hwm_kib) / 1024;
-    int flat = growth_mib <= 1.0 + 0.1 * (double)small.hwm_kib / 1024;
-    printf("  memory: %.1fx the events, %+.1f MiB peak (%s); parent RSS at fork %.1f MiB "
-           "(floor of ru_maxrss)\n", (double)big.events / (double)small.events, growth_mib,
-           flat ? "flat" : "grows", (double)parent_rss / 1024);
-    printf("  goal >= 30 M events/s, flat memory; babeltrace2 ~4.7 M/s in 13.5 MB, go tool "
-           "trace 1.19 ~0.6 M/s in 1.5 GB\n");
-    if (big_rate < worst_rate)
-        worst_rate = big_rate;
-    table_add("reader, big trace", big_rate * 1e6, "ev/s", GOAL_AT_LEAST, 30e6, ">= 30 M events/s", 0);
-    table_add("reader, slowest trace", worst_rate * 1e6, "ev/s", GOAL_AT_LEAST, 30e6,
-              ">= 30 M events/s", 0);
-    char fig[64];
-    snprintf(fig, sizeof fig, "reader peak RSS, %" PRIu64 " M events",
-             big.events / 1000000);
-    table_add(fig, (double)big.hwm_kib / 1024, "MiB", GOAL_FLAG, 0, "flat vs 10x fewer", flat);
+    printf("ctest-trace hot path, %s run, shared libctrace. Each figure is the median of %d runs\n"
+           "(best run beside it), timed in thread CPU time so other load is mostly left out.\n",
+           quick ? "quick" : "full", b.z->reps);
+    print_load("at start");
+
+    section_clocks(&b);
+    section_untraced(&b);
+    section_traced(&b);
+    section_logs(&b);
+    section_bytes(&b);
+    section_threads(&b); /* before the reader: its children want this process small */
+    section_reader(&b);
 
     table_print();
+    printf("\n");
+    print_load("at end");
+    printf("total %.1f s\n", (double)(now_ns() - t0) / 1e9);
     if (keep)
-        printf("\ntraces kept in %s\n", tmpdir);
+        printf("traces kept in %s\n", tmpdir);
     else
         remove_traces();
     return 0;

@@ -16,6 +16,10 @@
 #include "plugin/session.h"
 #include "plugin/thread.h"
 
+/* Referenced from session.c, so that a static link always takes this file:
+ * otherwise a pthread_create found earlier (libasan's, say) leaves it out. */
+const char ct__pthread_hook_linked = 1;
+
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
                                   void *);
 
@@ -26,18 +30,26 @@ struct start_info {
     int32_t parent_tid;
 };
 
+/* ThreadSanitizer's pthread_create comes before ours and sets up its thread
+ * state only inside the start routine we wrap: until then the new thread must
+ * run no instrumented code and allocate nothing of ours. With TSan in the
+ * process, a thread attaches at its first event instead of at its start. */
+static int tsan_in_process; /* atomic: set with `real`, before any thread we wrap */
+
 static pthread_create_fn real_pthread_create(void)
 {
     static pthread_create_fn real; /* atomic: set once, same value by every thread */
     pthread_create_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
     if (!fn) {
         fn = (pthread_create_fn)dlsym(RTLD_NEXT, "pthread_create");
+        __atomic_store_n(&tsan_in_process, dlsym(RTLD_DEFAULT, "__tsan_init") != NULL,
+                         __ATOMIC_RELAXED);
         __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
     }
     return fn;
 }
 
-static void *start_thread(void *arg)
+__attribute__((no_sanitize("thread"))) static void *start_thread(void *arg)
 {
     struct start_info info = *(struct start_info *)arg;
     free(arg);
@@ -45,12 +57,14 @@ static void *start_thread(void *arg)
     ct__origin.parent_tid = info.parent_tid;
     ct__origin.start_fn = (uint64_t)(uintptr_t)info.fn;
     /* Attach now, so the thread is in the trace even if it records nothing. */
-    ct__thread_get();
+    if (!__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED))
+        ct__thread_get();
     return info.fn(info.arg);
 }
 
-__attribute__((visibility("default"))) int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
-                   void *arg)
+__attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
+                                                          const pthread_attr_t *attr,
+                                                          void *(*fn)(void *), void *arg)
 {
     pthread_create_fn real = real_pthread_create();
     if (!real)

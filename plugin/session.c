@@ -17,6 +17,10 @@
 #include "plugin/clock.h"
 #include "plugin/thread.h"
 
+/* Pull plugin/pthread_hook.c into static links (see there). */
+extern const char ct__pthread_hook_linked;
+__attribute__((used)) static const char *const keep_pthread_hook = &ct__pthread_hook_linked;
+
 int ct__active;
 uint16_t ct__session_id = 1;
 ct_pool_header *ct__pool;

@@ -437,8 +437,11 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     rn_wait_status_text(info->wait_status, how, sizeof how);
     if (o->closing)
         close_test(o);
-    else if (o->in_test) /* the child died in this test: it crashed */
+    else if (o->in_test) { /* the binary ended in this test: it crashed */
+        static const char why[] = "(the binary ended during this test)\n";
+        sink(o, why, sizeof why - 1); /* the partial line was ended above */
         finish_test(o, RN_STATUS_UNKNOWN, info->now_ns - o->test_start_ns);
+    }
     if (how[0] != '\0')
         set_failed(o);
 

@@ -206,6 +206,15 @@ static void test_filter_summary_and_run_lines(void **state)
     (void)state;
     assert_true(rn_cmocka_summary_count(" 1 FAILED TEST(S)", 17));
     assert_false(rn_cmocka_summary_count("[  FAILED  ] t", 14));
+    assert_true(rn_cmocka_result_line("[  FAILED  ] t_fail", 19, "t_fail", 6));
+    assert_true(rn_cmocka_result_line("[       OK ] t_fail\r", 20, "t_fail", 6));
+    assert_true(rn_cmocka_result_line("[  SKIPPED ] t_fail", 19, "t_fail", 6));
+    assert_true(rn_cmocka_result_line("[  ERROR   ] t_fail", 19, "t_fail", 6));
+    assert_false(rn_cmocka_result_line("[  ERROR   ] --- t_fail", 23, "t_fail", 6));
+    assert_false(rn_cmocka_result_line("[  FAILED  ] t_fail2", 20, "t_fail", 6));
+    assert_false(rn_cmocka_result_line("[  FAILED  ] t_fail", 19, NULL, 0));
+    assert_true(rn_cmocka_group_line("[==========] 3 test(s) run.", 27));
+    assert_false(rn_cmocka_group_line("[=========] x", 13));
     assert_true(rn_cmocka_run_line("[ RUN      ] t_ok", 17));
     assert_false(rn_cmocka_run_line("[ RUN      ] ", 13));
     assert_false(rn_cmocka_run_line("[       OK ] t_ok", 17));
@@ -456,6 +465,7 @@ static void test_print_crash_in_a_test(void **state)
     assert_string_equal(p.out, "before\n"
                                "--- FAIL: TestCrash (0.02s)\n"
                                "    about to crash\n"
+                               "    (the binary ended during this test)\n"
                                "FAIL\n"
                                "signal: segmentation fault (core dumped)\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
@@ -505,12 +515,72 @@ static void test_print_untraced_binary(void **state)
 static void test_print_marker_after_partial_line(void **state)
 {
     (void)state;
-    struct printed p =
-        print_str(M "run T\nno newline" M "end fail 0 T\nafter\n", 0, EXIT(0));
+    struct printed p = print_str(M "run T\nno newline" M "end fail 0 T\n[  FAILED  ] T\n"
+                                   "after\n",
+                                 0, EXIT(0));
     assert_string_equal(p.out, "--- FAIL: T (0.00s)\n"
                                "    no newline\n"
                                "after\n"
                                "FAIL\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    done(&p);
+}
+
+/* As cmocka and the tracer print it: the end marker first, then cmocka's
+ * messages about the test, then its result line. */
+static const char cmocka_order[] =
+    "[==========] Running 3 test(s).\n"
+    "[ RUN      ] t_fail\n" M "run t_fail\n"
+    "stdout before failing\n" M "end fail 76800 t_fail\n"
+    "[  ERROR   ] --- 0x1 != 0x2\n"
+    "[   LINE   ] --- cm.c:6: error: Failure!\n"
+    "[  FAILED  ] t_fail\n"
+    "between tests\n"
+    "[ RUN      ] t_err\n" M "run t_err\n" M "end error 2190 t_err\n"
+    "Could not run test: Test setup failed\n"
+    "[  ERROR   ] t_err\n"
+    "[ RUN      ] t_last\n" M "run t_last\n" M "end fail 0 t_last\n"
+    "[  ERROR   ] --- last words\n"
+    "[==========] 3 test(s) run.\n"
+    "[  FAILED  ] 2 test(s), listed below:\n"
+    "[  FAILED  ] t_fail\n"
+    "[  FAILED  ] t_last\n"
+    "\n"
+    " 3 FAILED TEST(S)\n";
+
+static void test_print_messages_after_end_marker(void **state)
+{
+    (void)state;
+    struct printed p = print_str(cmocka_order, 0, EXIT(3));
+    assert_string_equal(p.out, "--- FAIL: t_fail (0.00s)\n"
+                               "    stdout before failing\n"
+                               "    [  ERROR   ] --- 0x1 != 0x2\n"
+                               "    [   LINE   ] --- cm.c:6: error: Failure!\n"
+                               "between tests\n"
+                               "--- FAIL: t_err (0.00s)\n"
+                               "    Could not run test: Test setup failed\n"
+                               "--- FAIL: t_last (0.00s)\n"
+                               "    [  ERROR   ] --- last words\n"
+                               "FAIL\n"
+                               "exit status 3\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    done(&p);
+
+    p = print_str(cmocka_order, 1, EXIT(3));
+    assert_string_equal(p.out, "=== RUN   t_fail\n"
+                               "stdout before failing\n"
+                               "[  ERROR   ] --- 0x1 != 0x2\n"
+                               "[   LINE   ] --- cm.c:6: error: Failure!\n"
+                               "--- FAIL: t_fail (0.00s)\n"
+                               "between tests\n"
+                               "=== RUN   t_err\n"
+                               "Could not run test: Test setup failed\n"
+                               "--- FAIL: t_err (0.00s)\n"
+                               "=== RUN   t_last\n"
+                               "[  ERROR   ] --- last words\n"
+                               "--- FAIL: t_last (0.00s)\n"
+                               "FAIL\n"
+                               "exit status 3\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     done(&p);
 }
@@ -627,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_print_no_tests),
         cmocka_unit_test(test_print_untraced_binary),
         cmocka_unit_test(test_print_marker_after_partial_line),
+        cmocka_unit_test(test_print_messages_after_end_marker),
         cmocka_unit_test(test_print_names_escaped_output_raw),
         cmocka_unit_test(test_print_long_line_then_marker),
         cmocka_unit_test(test_print_huge_failing_output_is_capped),
