@@ -263,10 +263,10 @@ int ctr_open(ctr_reader **out, const char *path)
     return 0;
 }
 
-/* Read records until one produces events or the trace ends. */
+/* Read records until one produces an event or the trace ends. */
 static void advance(ctr_reader *r)
 {
-    while (r->pend_count == 0 && !r->final_rc) {
+    while (r->direct && !r->final_rc) {
         if (r->ev_pos) {
             if (ctr__batch_step(r) < 0)
                 break;
@@ -303,7 +303,7 @@ static void advance(ctr_reader *r)
             break;
         }
     }
-    if (r->pend_count == 0 && (r->final_rc || r->seen_end)) {
+    if (r->direct && (r->final_rc || r->seen_end)) {
         /* Close what the damage or the end left open: those regions and
          * tasks are shown as unended rather than lost. */
         int rc = r->final_rc;
@@ -315,18 +315,27 @@ static void advance(ctr_reader *r)
 
 int ctr_next(ctr_reader *r, ctr_event *ev)
 {
-    free(r->delivered_owned);
-    r->delivered_owned = NULL;
-    if (r->pend_count == 0)
+    if (r->delivered_owned) {
+        free(r->delivered_owned);
+        r->delivered_owned = NULL;
+    }
+    if (r->pend_count > 0) { /* left over from a step that made several */
+        rpending *slot = &r->pending[r->pend_head];
+        *ev = slot->ev;
+        r->delivered_owned = slot->owned;
+        slot->owned = NULL;
+        r->pend_head = (r->pend_head + 1) & (r->pend_cap - 1);
+        r->pend_count--;
+    } else {
+        r->direct = ev; /* the next event made is written there */
         advance(r);
-    if (r->pend_count == 0)
-        return r->final_rc;
-    rpending *slot = &r->pending[r->pend_head];
-    *ev = slot->ev;
-    r->delivered_owned = slot->owned;
-    slot->owned = NULL;
-    r->pend_head = (r->pend_head + 1) % r->pend_cap;
-    r->pend_count--;
+        if (r->direct) {
+            r->direct = NULL;
+            return r->final_rc;
+        }
+        r->delivered_owned = r->direct_owned;
+        r->direct_owned = NULL;
+    }
     r->events++;
     if (ev->ts_ns > r->last_ns)
         r->last_ns = ev->ts_ns;

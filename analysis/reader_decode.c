@@ -18,7 +18,8 @@ static const rstring unknown_name = {"?", 1};
 
 /* ---- output queue ----------------------------------------------------------- */
 
-ctr_event *ctr__emit(ctr_reader *r, ctr_kind kind, char *owned)
+/* A slot at the end of the pending ring, grown as needed. */
+static __attribute__((noinline)) ctr_event *emit_queued(ctr_reader *r, char *owned)
 {
     if (r->pend_count == r->pend_cap) {
         uint32_t cap = r->pend_cap ? r->pend_cap * 2 : 64;
@@ -30,17 +31,32 @@ ctr_event *ctr__emit(ctr_reader *r, ctr_kind kind, char *owned)
             return &sink;
         }
         for (uint32_t i = 0; i < r->pend_count; i++)
-            q[i] = r->pending[(r->pend_head + i) % r->pend_cap];
+            q[i] = r->pending[(r->pend_head + i) & (r->pend_cap - 1)];
         free(r->pending);
         r->pending = q;
         r->pend_head = 0;
         r->pend_cap = cap;
     }
-    rpending *slot = &r->pending[(r->pend_head + r->pend_count++) % r->pend_cap];
-    memset(&slot->ev, 0, sizeof slot->ev);
-    slot->ev.kind = kind;
+    rpending *slot = &r->pending[(r->pend_head + r->pend_count++) & (r->pend_cap - 1)];
     slot->owned = owned;
     return &slot->ev;
+}
+
+static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
+{
+    ctr_event *ev = r->direct;
+    if (__builtin_expect(ev != NULL, 1)) {
+        r->direct = NULL;
+        r->direct_owned = owned;
+    } else {
+        ev = emit_queued(r, owned);
+    }
+    /* A copy of a zeroed event, not memset(): gcc makes that `rep stos`,
+     * whose start-up cost was a fifth of the reader's time. */
+    static const ctr_event zero;
+    *ev = zero;
+    ev->kind = kind;
+    return ev;
 }
 
 static void warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
@@ -55,7 +71,7 @@ static void warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, 
     va_start(ap, fmt);
     int n = vsnprintf(text, 512, fmt, ap);
     va_end(ap);
-    ctr_event *ev = ctr__emit(r, CTR_WARNING, text);
+    ctr_event *ev = emit(r, CTR_WARNING, text);
     ev->ts_ns = ts;
     ev->message = text;
     ev->message_len = n < 0 ? 0 : (size_t)(n < 512 ? n : 511);
@@ -200,17 +216,17 @@ static void task_remove(ctr_reader *r, rtask *t)
 
 /* ---- regions ---------------------------------------------------------------- */
 
-static void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
+static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
 {
     ev->process = t->proc;
     ev->pid = r->procs[t->proc].pid;
     ev->tid = t->tid;
 }
 
-static void emit_region(ctr_reader *r, const rthread *t, const ropen *o, uint64_t end_ns,
+static inline void emit_region(ctr_reader *r, const rthread *t, const ropen *o, uint64_t end_ns,
                         uint32_t flags)
 {
-    ctr_event *ev = ctr__emit(r, CTR_REGION, NULL);
+    ctr_event *ev = emit(r, CTR_REGION, NULL);
     fill_thread(r, ev, t);
     ev->ts_ns = end_ns;
     ev->begin_ns = o->begin_ns;
@@ -370,7 +386,7 @@ static void process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t cod
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc)
             continue;
-        ctr_event *ev = ctr__emit(r, CTR_TASK_END, k->name);
+        ctr_event *ev = emit(r, CTR_TASK_END, k->name);
         ev->process = proc;
         ev->pid = p->pid;
         ev->ts_ns = end;
@@ -382,7 +398,7 @@ static void process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t cod
         ev->flags = CTR_F_UNENDED;
         task_remove(r, k);
     }
-    ctr_event *ev = ctr__emit(r, CTR_PROCESS_END, NULL);
+    ctr_event *ev = emit(r, CTR_PROCESS_END, NULL);
     ev->process = proc;
     ev->pid = p->pid;
     ev->ts_ns = end;
@@ -421,6 +437,8 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         pr->pid = (int32_t)v[1];
         pr->clock = (uint32_t)v[3];
         pr->hz = v[4] ? v[4] : 1000000000u;
+        pr->ns_int = 1000000000u / pr->hz;
+        pr->ns_frac = (uint64_t)(((unsigned __int128)(1000000000u % pr->hz) << 64) / pr->hz);
         pr->last_ns = rel_ns(r, v[6]);
         r->clock_name = pr->clock == CT_CLOCK_TSC ? "tsc" : "monotonic";
         size_t exe_len = v[2];
@@ -429,7 +447,7 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
             memcpy(exe, s[2], exe_len);
             exe[exe_len] = '\0';
         }
-        ctr_event *ev = ctr__emit(r, CTR_PROCESS_BEGIN, exe);
+        ctr_event *ev = emit(r, CTR_PROCESS_BEGIN, exe);
         ev->process = (uint32_t)v[0];
         ev->pid = pr->pid;
         ev->ts_ns = pr->last_ns;
@@ -481,59 +499,139 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
 
 /* ---- events ------------------------------------------------------------------ */
 
-static uint64_t ticks_to_rel_ns(ctr_reader *r, rthread *t)
+/* dt * 10^9 / hz in ns without dividing: within 1 ns below the exact
+ * quotient, and never decreasing as dt grows, so a thread's events stay in
+ * order. */
+static inline uint64_t ticks_to_ns(const rproc *p, uint64_t dt)
 {
-    const rproc *p = &r->procs[t->proc];
-    uint64_t dt = t->last_ticks - t->tsc_base;
-    uint64_t ns = t->ns_base + (uint64_t)(((unsigned __int128)dt * 1000000000u) / p->hz);
-    return rel_ns(r, ns);
+    return dt * p->ns_int + (uint64_t)(((unsigned __int128)dt * p->ns_frac) >> 64);
 }
 
-int ctr__batch_step(ctr_reader *r)
+static inline uint64_t ticks_to_rel_ns(ctr_reader *r, rthread *t)
 {
-    const uint8_t *p = r->ev_pos, *e = r->ev_end;
-    rthread *t = r->ev_thread;
-    if (p >= e) {
-        r->ev_pos = NULL;
-        return 0;
+    rproc *p = &r->procs[t->proc];
+    uint64_t ts = rel_ns(r, t->ns_base + ticks_to_ns(p, t->last_ticks - t->tsc_base));
+    if (ts > p->last_ns)
+        p->last_ns = ts;
+    return ts;
+}
+
+/* Read one varint field; most are a single byte. @return 0 if malformed. */
+static inline int rd(const uint8_t **pp, const uint8_t *e, uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    if (__builtin_expect(p < e && *p < 0x80, 1)) {
+        *v = *p;
+        *pp = p + 1;
+        return 1;
     }
-    uint8_t code = *p++;
-    const ct_event_spec *spec = ct_event_spec_of(code);
-    if (!spec && code < CT_EV__LIMIT && r->file_specs[code].name)
-        spec = &r->file_specs[code]; /* newer kind: known from the file's schema */
+    unsigned k = ct_get_uvarint(p, e, v);
+    *pp = p + k;
+    return k != 0;
+}
+
+/* Read a length-prefixed byte string. @return 0 if malformed. */
+static inline int rd_str(const uint8_t **pp, const uint8_t *e, const uint8_t **s, uint64_t *len)
+{
+    if (!rd(pp, e, len) || *len > (uint64_t)(e - *pp))
+        return 0;
+    *s = *pp;
+    *pp += *len;
+    return 1;
+}
+
+/* An event kind this reader does not know, described by the file's SCHEMA
+ * (a newer minor version): advance the clock and skip it. */
+static int skip_unknown_event(ctr_reader *r, rthread *t, uint8_t code, const uint8_t *p,
+                              const uint8_t *e)
+{
+    const ct_event_spec *spec = code < CT_EV__LIMIT && r->file_specs[code].name
+                                    ? &r->file_specs[code]
+                                    : NULL;
     if (!spec) {
         ctr__set_damage(r, "unknown event kind 0x%02x on thread %d", code, t->tid);
         r->ev_pos = NULL;
         return -1;
     }
+    const uint8_t *start = p - 1;
+    size_t size = ct_event_size(spec, start, e);
     uint64_t delta = 0;
-    if (spec->timed) {
-        unsigned k = ct_get_uvarint(p, e, &delta);
-        if (!k)
-            goto bad;
-        p += k;
+    if (!size || (spec->timed && !rd(&p, e, &delta))) {
+        ctr__set_damage(r, "malformed %s event on thread %d", spec->name, t->tid);
+        r->ev_pos = NULL;
+        return -1;
     }
-    uint64_t v[8] = {0};
-    const uint8_t *s[8] = {0};
-    if (strlen(spec->fields) > 8 || get_fields(&p, e, spec->fields, v, s) != 0)
+    t->last_ticks += delta;
+    r->ev_pos = start + size;
+    return 0;
+}
+
+/* Decode any one event at r->ev_pos (the batch has one more) and advance
+ * r->ev_pos past it. @return 0, or -1 on damage. */
+static __attribute__((noinline)) int decode_event(ctr_reader *r)
+{
+    const uint8_t *p = r->ev_pos, *e = r->ev_end;
+    rthread *t = r->ev_thread;
+    uint8_t code = *p++;
+    if (code == CT_EV_STRING) { /* the one untimed kind */
+        uint64_t id, len;
+        const uint8_t *bytes;
+        if (!rd(&p, e, &id) || !rd_str(&p, e, &bytes, &len) ||
+            define_string(t, id, bytes, len) != 0)
+            goto bad;
+        r->ev_pos = p;
+        return 0;
+    }
+    if (code >= CT_EV__LIMIT || !ct_event_spec_of(code))
+        return skip_unknown_event(r, t, code, p, e);
+
+    uint64_t delta;
+    if (!rd(&p, e, &delta))
         goto bad;
+    uint64_t v[5] = {0};
+    const uint8_t *str = NULL;
+    switch (code) { /* the fields of wire.h's CT_EVENT_MAP */
+    case CT_EV_THREAD_BEGIN:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) || !rd(&p, e, &v[3]) ||
+            !rd(&p, e, &v[4]))
+            goto bad;
+        break;
+    case CT_EV_THREAD_END:
+        break;
+    case CT_EV_TASK_BEGIN:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) || !rd(&p, e, &v[3]))
+            goto bad;
+        break;
+    case CT_EV_TASK_STATUS:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd_str(&p, e, &str, &v[2]))
+            goto bad;
+        break;
+    case CT_EV_REGION_BEGIN:
+    case CT_EV_REGION_END_FOREIGN:
+    case CT_EV_LOST:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]))
+            goto bad;
+        break;
+    case CT_EV_LOG:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd_str(&p, e, &str, &v[2]) ||
+            !rd(&p, e, &v[3]))
+            goto bad;
+        break;
+    default: /* THREAD_NAME, TASK_END, REGION_END, TASK_ADOPT: one field */
+        if (!rd(&p, e, &v[0]))
+            goto bad;
+        break;
+    }
     r->ev_pos = p;
     t->last_ticks += delta;
     uint64_t ts = ticks_to_rel_ns(r, t);
-    rproc *pr = &r->procs[t->proc];
-    if (ts > pr->last_ns)
-        pr->last_ns = ts;
     ctr_event *ev;
 
     switch (code) {
-    case CT_EV_STRING:
-        if (define_string(t, v[0], s[1], v[1]) != 0)
-            goto bad;
-        break;
     case CT_EV_THREAD_BEGIN:
         t->tid = (int32_t)v[0];
         t->region_serial = v[4];
-        ev = ctr__emit(r, CTR_THREAD_BEGIN, NULL);
+        ev = emit(r, CTR_THREAD_BEGIN, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->parent_tid = (int32_t)v[1];
@@ -541,7 +639,7 @@ int ctr__batch_step(ctr_reader *r)
         break;
     case CT_EV_THREAD_NAME: {
         const rstring *name = string_of(r, t, v[0], ts);
-        ev = ctr__emit(r, CTR_THREAD_NAME, NULL);
+        ev = emit(r, CTR_THREAD_NAME, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->name = name->bytes;
@@ -551,7 +649,7 @@ int ctr__batch_step(ctr_reader *r)
     case CT_EV_THREAD_END:
         if (t->depth)
             close_regions(r, t, 0, ts, "the end of its thread");
-        ev = ctr__emit(r, CTR_THREAD_END, NULL);
+        ev = emit(r, CTR_THREAD_END, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         break;
@@ -568,7 +666,7 @@ int ctr__batch_step(ctr_reader *r)
         k->kind = v[3] <= CTR_TASK_FIXTURE ? (ctr_task_kind)v[3] : CTR_TASK_USER;
         k->name = strndup(name->bytes, name->len);
         k->name_len = k->name ? name->len : 0;
-        ev = ctr__emit(r, CTR_TASK_BEGIN, NULL);
+        ev = emit(r, CTR_TASK_BEGIN, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->task = id;
@@ -599,7 +697,7 @@ int ctr__batch_step(ctr_reader *r)
                     close_regions(r, o, id, ts, why);
             }
         }
-        ev = ctr__emit(r, CTR_TASK_END, k->name);
+        ev = emit(r, CTR_TASK_END, k->name);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->begin_ns = k->begin_ns;
@@ -611,12 +709,12 @@ int ctr__batch_step(ctr_reader *r)
         break;
     }
     case CT_EV_TASK_STATUS:
-        ev = ctr__emit(r, CTR_TASK_STATUS, NULL);
+        ev = emit(r, CTR_TASK_STATUS, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->task = trace_task_id(t->proc, v[0]);
         ev->status = v[1] <= CTR_STATUS_TIMEOUT ? (ctr_status)v[1] : CTR_STATUS_NONE;
-        ev->message = (const char *)s[2];
+        ev->message = (const char *)str;
         ev->message_len = v[2];
         break;
     case CT_EV_REGION_BEGIN: {
@@ -649,32 +747,69 @@ int ctr__batch_step(ctr_reader *r)
     }
     case CT_EV_LOG: {
         const rstring *cat = string_of(r, t, v[1], ts);
-        ev = ctr__emit(r, CTR_LOG, NULL);
+        ev = emit(r, CTR_LOG, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->task = trace_task_id(t->proc, v[0]);
         ev->name = cat->bytes;
         ev->name_len = cat->len;
-        ev->message = (const char *)s[2];
+        ev->message = (const char *)str;
         ev->message_len = v[2];
         ev->flags = v[3] & CT_LOG_TRUNCATED ? CTR_F_TRUNCATED : 0;
         break;
     }
     case CT_EV_LOST:
         t->region_serial = v[1];
-        ev = ctr__emit(r, CTR_LOST, NULL);
+        ev = emit(r, CTR_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->count = v[0];
         break;
     default:
-        break; /* TASK_ADOPT and kinds from newer writers: nothing to show */
+        break; /* TASK_ADOPT: nothing to show */
     }
-    return 1;
+    return 0;
 bad:
-    ctr__set_damage(r, "malformed %s event on thread %d", spec->name, t->tid);
+    ctr__set_damage(r, "malformed %s event on thread %d", ct_event_spec_of(code)->name, t->tid);
     r->ev_pos = NULL;
     return -1;
+}
+
+/* The regions of one thread, begun and ended by the million: decoded here
+ * without leaving the loop. Anything else goes through decode_event(). */
+int ctr__batch_step(ctr_reader *r)
+{
+    const uint8_t *p = r->ev_pos, *e = r->ev_end;
+    rthread *t = r->ev_thread;
+    while (p < e && r->direct) {
+        uint64_t delta, a, b;
+        const uint8_t *q = p + 1;
+        if (*p == CT_EV_REGION_BEGIN && rd(&q, e, &delta) && rd(&q, e, &a) && rd(&q, e, &b) &&
+            t->depth < t->cap && b < t->nstrings && t->strings[b].bytes) {
+            p = q;
+            t->last_ticks += delta;
+            ropen *o = &t->stack[t->depth++];
+            o->serial = ++t->region_serial;
+            o->task = trace_task_id(t->proc, a);
+            o->begin_ns = ticks_to_rel_ns(r, t);
+            o->name = t->strings[b].bytes;
+            o->name_len = t->strings[b].len;
+            continue;
+        }
+        if (*p == CT_EV_REGION_END && rd(&q, e, &delta) && rd(&q, e, &a) && t->depth > 0 &&
+            t->stack[t->depth - 1].serial + a == t->region_serial) {
+            p = q;
+            t->last_ticks += delta;
+            emit_region(r, t, &t->stack[--t->depth], ticks_to_rel_ns(r, t), 0);
+            continue;
+        }
+        r->ev_pos = p;
+        if (decode_event(r) != 0)
+            return -1;
+        p = r->ev_pos;
+    }
+    r->ev_pos = p < e ? p : NULL;
+    return r->ev_pos != NULL;
 }
 
 void ctr__free_state(ctr_reader *r)
@@ -694,7 +829,7 @@ void ctr__free_state(ctr_reader *r)
             free(r->tasks[i].name);
     free(r->tasks);
     for (uint32_t i = 0; i < r->pend_count; i++)
-        free(r->pending[(r->pend_head + i) % r->pend_cap].owned);
+        free(r->pending[(r->pend_head + i) & (r->pend_cap - 1)].owned);
     free(r->pending);
     free(r->procs);
 }

@@ -48,6 +48,9 @@ typedef struct rproc {
     int32_t pid;
     uint32_t clock;
     uint64_t hz;
+    /* ns per tick = ns_int + ns_frac / 2^64, so converting a tick count
+     * takes multiplications, not a 128-bit division per event. */
+    uint64_t ns_int, ns_frac;
     uint64_t last_ns; /* latest event time of this process, ns from trace start */
 } rproc;
 
@@ -98,6 +101,11 @@ struct ctr_reader {
     rtask *tasks;     /* open addressing on id; id 0 = empty, ~0 = deleted */
     uint32_t tasks_cap, tasks_used, tasks_tomb;
 
+    /* Output: the first event a step makes goes straight into the caller's
+     * ctr_event (`direct`); any more wait in the ring `pending` (power-of-two
+     * capacity). */
+    ctr_event *direct;
+    char *direct_owned;
     rpending *pending;
     uint32_t pend_head, pend_count, pend_cap;
     char *delivered_owned;
@@ -118,12 +126,12 @@ void ctr__set_damage(ctr_reader *r, const char *fmt, ...) __attribute__((format(
 /* reader_decode.c */
 /* Handle one record (not TRACE_BEGIN/SCHEMA). @return 0, or -1 on damage. */
 int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len);
-/* Decode the next event of the current batch into the pending queue.
- * @return 1 if the batch has more, 0 when it is done, -1 on damage. */
+/* Decode events of the current batch until one makes an event for the
+ * caller or the batch ends. @return 1 if the batch has more, 0 when it is
+ * done, -1 on damage. */
 int ctr__batch_step(ctr_reader *r);
 /* Close what is still open (regions, tasks) as unended, at the end. */
 void ctr__close_everything(ctr_reader *r);
-ctr_event *ctr__emit(ctr_reader *r, ctr_kind kind, char *owned);
 void ctr__free_state(ctr_reader *r);
 
 #endif /* CT_ANALYSIS_READER_INTERNAL_H */
