@@ -107,7 +107,10 @@ typedef struct ct_region {
 } ct_region;
 
 /*! ct_region_begin() : begin region `name` in `task` (NULL: the thread's
- *  current task). Names are interned: a small set, usually literals. */
+ *  current task). Names are interned: a small set, usually literals. A
+ *  string literal is recognised at compile time and known by its address
+ *  alone; a name built at run time (a buffer that may be reused) is compared
+ *  byte by byte at each begin, so it costs a little more. */
 CT_API ct_region ct_region_begin(ct_task *task, const char *name);
 
 /*! ct_region_end() : end a region. Ending it twice, on another thread or out
@@ -130,6 +133,8 @@ CT_API void ct_logf(ct_task *task, const char *category, const char *fmt, ...)
 
 CT_API extern int ct__active; /* private: nonzero while a tracer records */
 CT_API ct_region ct__region_begin(ct_task *task, const char *name);
+/* `name` is a string literal: the tracer knows it by its address alone. */
+CT_API ct_region ct__region_begin_literal(ct_task *task, const char *name);
 CT_API void ct__region_end(ct_region *region);
 CT_API void ct__log(ct_task *task, const char *category, const char *message);
 CT_API void ct__logf(ct_task *task, const char *category, const char *fmt, ...)
@@ -141,11 +146,19 @@ CT_API void ct__logf(ct_task *task, const char *category, const char *fmt, ...)
 #  define CT__IS_ACTIVE() CT__UNLIKELY(ct__active)
 #endif
 
+/* 1 when `s` is a string literal (or NULL): its bytes cannot change, so the
+ * tracer need not read them again at every event. */
+#if defined(__GNUC__)
+#  define CT__IS_LITERAL(s) __builtin_constant_p(s)
+#else
+#  define CT__IS_LITERAL(s) 0
+#endif
+
 #ifndef CT__BUILDING_LIBRARY
-static inline ct_region ct__region_begin_inline(ct_task *task, const char *name)
+static inline ct_region ct__region_begin_inline(ct_task *task, const char *name, int literal)
 {
     if (CT__IS_ACTIVE())
-        return ct__region_begin(task, name);
+        return literal ? ct__region_begin_literal(task, name) : ct__region_begin(task, name);
     ct_region none = {0, 0, 0, 0};
     return none;
 }
@@ -157,7 +170,8 @@ static inline void ct__region_end_inline(ct_region *region)
     region->ct__done = 1;
 }
 
-#  define ct_region_begin(task, name) ct__region_begin_inline((task), (name))
+#  define ct_region_begin(task, name)                                          \
+      ct__region_begin_inline((task), (name), CT__IS_LITERAL(name))
 #  define ct_region_end(region) ct__region_end_inline(region)
 #  define ct_log(task, category, message)                                       \
       (CT__IS_ACTIVE() ? ct__log((task), (category), (message)) : (void)0)

@@ -134,13 +134,19 @@ ct_task *ct_task_adopt(ct_task *task)
 
 /* ---- regions -------------------------------------------------------------- */
 
-ct_region ct__region_begin(ct_task *task, const char *name)
+static inline __attribute__((always_inline)) ct_region region_begin(ct_task *task,
+                                                                    const char *name,
+                                                                    int literal)
 {
     ct_region r = {0, 0, 0, 0};
     ct__thread *t = enter();
     if (!t)
         return r;
-    uint32_t name_id = ct__intern(t, name ? name : "");
+    if (!name) {
+        name = "";
+        literal = 1;
+    }
+    uint32_t name_id = literal ? ct__intern_literal(t, name) : ct__intern(t, name);
     uint64_t tid = task ? task_id(task) : ct__cur_task;
     uint8_t *p = ct__event_begin(t, CT_EV_REGION_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, tid);
@@ -151,6 +157,16 @@ ct_region ct__region_begin(ct_task *task, const char *name)
     r.ct__session = t->session;
     leave(t);
     return r;
+}
+
+ct_region ct__region_begin(ct_task *task, const char *name)
+{
+    return region_begin(task, name, 0);
+}
+
+ct_region ct__region_begin_literal(ct_task *task, const char *name)
+{
+    return region_begin(task, name, 1);
 }
 
 void ct__region_end(ct_region *region)

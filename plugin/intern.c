@@ -13,6 +13,8 @@
 
 #define MAX_STRINGS_PER_THREAD 65536u /* past this, start over: names should be few */
 
+uint32_t ct__names_epoch = 1; /* atomic; see thread.h */
+
 static uint64_t hash_bytes(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -115,6 +117,7 @@ uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
         slot->ptr = name;
         slot->copy = e->bytes;
         slot->id = e->id;
+        slot->literal_epoch = 0; /* ct__intern_literal() sets it */
     }
     return e->id;
 }

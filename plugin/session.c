@@ -17,9 +17,10 @@
 #include "plugin/clock.h"
 #include "plugin/thread.h"
 
-/* Pull plugin/pthread_hook.c into static links (see there). */
-extern const char ct__pthread_hook_linked;
-__attribute__((used)) static const char *const keep_pthread_hook = &ct__pthread_hook_linked;
+/* Pull the interposers into static links (see there). */
+extern const char ct__pthread_hook_linked, ct__dl_hook_linked;
+__attribute__((used)) static const char *const keep_hooks[] = {&ct__pthread_hook_linked,
+                                                                &ct__dl_hook_linked};
 
 int ct__active;
 uint16_t ct__session_id = 1;

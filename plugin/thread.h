@@ -24,6 +24,7 @@ typedef struct ct__name_slot {
     const char *ptr;  /* the caller's pointer */
     const char *copy; /* our interned copy, to verify the contents still match */
     uint32_t id;
+    uint32_t literal_epoch; /* ptr is a string literal, as of this epoch; 0: unknown */
 } ct__name_slot;
 
 typedef struct ct__string {
@@ -142,6 +143,25 @@ static inline uint32_t ct__intern(ct__thread *t, const char *name)
         }
     }
     return ct__intern_slow(t, name, slot);
+}
+
+/* Bumped whenever a module is unloaded (dlclose): a literal's address may
+ * then hold another string, so literal slots verify their bytes again. */
+extern uint32_t ct__names_epoch;
+
+/* Id of `name`, a string literal (so its bytes cannot change while its
+ * module is loaded): a pointer compare, without reading the bytes. */
+static inline uint32_t ct__intern_literal(ct__thread *t, const char *name)
+{
+    uintptr_t h = ((uintptr_t)name * 0x9E3779B97F4A7C15ull) >> 58;
+    ct__name_slot *slot = &t->cache[h & (CT_NAME_CACHE - 1)];
+    uint32_t epoch = __atomic_load_n(&ct__names_epoch, __ATOMIC_RELAXED);
+    if (__builtin_expect(slot->ptr == name && slot->literal_epoch == epoch, 1))
+        return slot->id;
+    uint32_t id = ct__intern(t, name);
+    if (slot->ptr == name)
+        slot->literal_epoch = epoch;
+    return id;
 }
 
 /* Forget the string table (after a drop: definitions may have been lost). */

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -146,6 +147,36 @@ static void test_reused_name_buffer_is_not_confused(void **state)
         snprintf(name, sizeof name, "step%d", i);
         assert_int_equal(tevs_count(&t, CTR_REGION, name), 1);
     }
+    tevs_free(&t);
+}
+
+/* A literal name is known by its address alone; after dlclose() an address
+ * may hold another string, so every literal is checked again. */
+static void test_literal_names_are_checked_again_after_dlclose(void **state)
+{
+    (void)state;
+    char name[32];
+    strcpy(name, "step0");
+    assert_true(CT__IS_LITERAL("fetch"));
+    assert_false(CT__IS_LITERAL(name));
+    for (int i = 0; i < 3; i++)
+        CT_WITH_REGION(NULL, "fetch") {
+        }
+    /* What a reused address looks like: the bytes behind a pointer the
+     * tracer was told is a literal change, then a module is unloaded. */
+    ct_region r = ct__region_begin_literal(NULL, name);
+    ct_region_end(&r);
+    strcpy(name, "step1");
+    void *lib = dlopen("libm.so.6", RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(lib);
+    assert_int_equal(dlclose(lib), 0);
+    r = ct__region_begin_literal(NULL, name);
+    ct_region_end(&r);
+    tevs t;
+    read_back(&t);
+    assert_int_equal(tevs_count(&t, CTR_REGION, "fetch"), 3);
+    assert_int_equal(tevs_count(&t, CTR_REGION, "step0"), 1);
+    assert_int_equal(tevs_count(&t, CTR_REGION, "step1"), 1);
     tevs_free(&t);
 }
 
@@ -311,6 +342,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_regions_nest_and_belong_to_tasks, start, stop),
         cmocka_unit_test_setup_teardown(test_with_region_ends_however_left, start, stop),
         cmocka_unit_test_setup_teardown(test_reused_name_buffer_is_not_confused, start, stop),
+        cmocka_unit_test_setup_teardown(test_literal_names_are_checked_again_after_dlclose, start,
+                                        stop),
         cmocka_unit_test_setup_teardown(test_untrusted_names_and_huge_logs, start, stop),
         cmocka_unit_test_setup_teardown(test_misuse_is_recorded_not_fatal, start, stop),
         cmocka_unit_test_setup_teardown(test_region_ended_on_another_thread, start, stop),
