@@ -656,7 +656,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     case CT_EV_TASK_BEGIN: {
         uint64_t id = trace_task_id(t->proc, v[0]);
         const rstring *name = string_of(r, t, v[2], ts);
-        rtask *k = id ? task_insert(r, id) : NULL;
+        rtask *k = id && !task_slot(r, id, 0) ? task_insert(r, id) : NULL;
         if (!k) {
             warn(r, ts, t, "task %llu begun twice or without an id", (unsigned long long)v[0]);
             break;
