@@ -678,7 +678,9 @@ static void section_untraced(bench *b)
         b->v[i] = region_pairs_exported(n / 4, "untraced");
     double call = median(b->v, R);
     line("exported functions (FFI form)", call, last_min, "ns/pair", "(two calls via the PLT)");
-    table_add("untraced pair (inline)", inl, "ns", GOAL_AT_MOST, 1.0, "<= 1 ns", 0);
+    /* What the annotation adds is the figure over the bare loop. */
+    table_add("untraced pair (inline), over the loop", inl - loop, "ns", GOAL_AT_MOST, 1.0,
+              "<= 1 ns", 0);
     table_add("untraced pair (exported calls)", call, "ns", GOAL_NONE, 0, "-", 0);
 }
 
