@@ -12,7 +12,7 @@
 #include <sys/stat.h> /* fstat */
 
 #define IN_CAP (128u << 10)
-#define DEC_CAP (4u << 20)
+#define DEC_CAP (256u << 10) /* a little under L2: parsed while zstd's output is warm */
 #define MAX_RECORD (2u << 20) /* a BATCH is at most a chunk: far below this */
 #define WINDOW_LOG_MAX 24     /* refuse frames that need more than 16 MiB */
 
@@ -103,6 +103,18 @@ int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *le
                 ctr__set_damage(r, "record of %llu bytes is larger than any writer makes",
                                 (unsigned long long)n);
                 return -1;
+            }
+            if (k && 1 + k + n > r->dec_cap) {
+                /* Records are chunk-sized in practice; a bigger one (up to
+                 * MAX_RECORD) makes the buffer grow to hold it whole. */
+                uint8_t *dec = realloc(r->dec, 1 + k + n);
+                if (!dec) {
+                    r->final_rc = CT_ENOMEM;
+                    return -1;
+                }
+                r->dec = dec;
+                r->dec_cap = 1 + k + n;
+                continue; /* s and e pointed into the old buffer */
             }
             if (k && (uint64_t)(e - s) >= 1 + k + n) {
                 *kind = s[0];
@@ -255,7 +267,7 @@ int ctr_open(ctr_reader **out, const char *path)
     if (rc <= 0 || kind != CT_REC_TRACE_BEGIN || read_trace_begin(r, p, len) != 0) {
         int code = rc == 0 && r->records == 0 ? CT_EDAMAGED : CT_ENOTTRACE;
         if (rc < 0)
-            code = CT_EDAMAGED;
+            code = r->final_rc == CT_ENOMEM ? CT_ENOMEM : CT_EDAMAGED;
         ctr_close(r);
         return code;
     }
