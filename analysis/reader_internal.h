@@ -1,12 +1,16 @@
 /*
  * reader_internal.h - the reader split by concern:
- *   reader.c        the file: prefix, zstd stream, records, damage
- *   reader_decode.c the events of BATCH records: clocks, strings, pairing
+ *   reader.c         the file: prefix, zstd stream, records, damage
+ *   reader_decode.c  records and the events of BATCH records: clocks, kinds
+ *   reader_tables.c  processes, threads, open tasks, string tables
+ *   reader_pairing.c output queue, region pairing, warnings, closing what
+ *                    was left open
  */
 #ifndef CT_ANALYSIS_READER_INTERNAL_H
 #define CT_ANALYSIS_READER_INTERNAL_H
 
 #include <stdio.h> /* FILE */
+#include <string.h> /* memset */
 #include <zstd.h>
 
 #include <ctrace_reader.h>
@@ -118,20 +122,100 @@ struct ctr_reader {
     const char *clock_name;
 };
 
-/* reader.c */
+#define MAX_DEPTH 4096       /* open regions per thread the reader keeps track of */
+#define TASK_TOMB UINT64_MAX /* a removed task's id in the open-addressing table */
+#define PROC_SHIFT 40         /* task ids are unique per process: make them per trace */
+
+/* reader.c: the file */
 /* The next raw record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */
 int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len);
 void ctr__set_damage(ctr_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* reader_decode.c */
+/* reader_decode.c: records and events */
 /* Handle one record (not TRACE_BEGIN/SCHEMA). @return 0, or -1 on damage. */
 int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len);
 /* Decode events of the current batch until one makes an event for the
  * caller or the batch ends. @return 1 if the batch has more, 0 when it is
  * done, -1 on damage. */
 int ctr__batch_step(ctr_reader *r);
-/* Close what is still open (regions, tasks) as unended, at the end. */
-void ctr__close_everything(ctr_reader *r);
+
+/* reader_tables.c: processes, threads, open tasks, strings */
+rproc *ctr__proc_get(ctr_reader *r, uint64_t proc);
+rthread *ctr__thread_find(ctr_reader *r, uint32_t proc, uint32_t serial);
+rthread *ctr__thread_get(ctr_reader *r, uint32_t proc, uint32_t serial);
+/* The slot of task `id`; NULL if absent (for_insert: a free slot instead). */
+rtask *ctr__task_slot(ctr_reader *r, uint64_t id, int for_insert);
+rtask *ctr__task_insert(ctr_reader *r, uint64_t id);
+void ctr__task_remove(ctr_reader *r, rtask *t);
+/* String `id` of thread t, or "?" (with one warning per thread). */
+const rstring *ctr__string_of(ctr_reader *r, rthread *t, uint64_t id, uint64_t ts);
+int ctr__define_string(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len);
 void ctr__free_state(ctr_reader *r);
 
+/* reader_pairing.c: output, regions, what is left open */
+ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);
+void ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+ropen *ctr__stack_push(rthread *t);
+/* Close every open region of t in `task` (0: all) as unended at end_ns. */
+void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t task, uint64_t end_ns,
+                        const char *why);
+/* End region `serial` of thread t (the one it began on). */
+void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns,
+                     uint32_t flags, const rthread *ender);
+void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
+                      uint64_t dropped);
+/* Close what is still open (regions, tasks) as unended, at the end. */
+void ctr__close_everything(ctr_reader *r);
+
+/* ---- inline helpers of the hot path ---------------------------------------- */
+
+static inline uint64_t trace_task_id(uint32_t proc, uint64_t local)
+{
+    return local ? ((uint64_t)proc << PROC_SHIFT) | local : 0;
+}
+
+static inline uint64_t rel_ns(const ctr_reader *r, uint64_t abs_ns)
+{
+    return abs_ns > r->start_mono_ns ? abs_ns - r->start_mono_ns : 0;
+}
+
+static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
+{
+    ctr_event *ev = r->direct;
+    if (__builtin_expect(ev != NULL, 1)) {
+        r->direct = NULL;
+        r->direct_owned = owned;
+    } else {
+        ev = ctr__emit_queued(r, owned);
+    }
+    /* A copy of a zeroed event, not memset(): gcc makes that `rep stos`,
+     * whose start-up cost was a fifth of the reader's time. */
+    static const ctr_event zero;
+    *ev = zero;
+    ev->kind = kind;
+    return ev;
+}
+
+static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
+{
+    ev->process = t->proc;
+    ev->pid = r->procs[t->proc].pid;
+    ev->tid = t->tid;
+}
+
+static inline void emit_region(ctr_reader *r, const rthread *t, const ropen *o, uint64_t end_ns,
+                        uint32_t flags)
+{
+    ctr_event *ev = emit(r, CTR_REGION, NULL);
+    fill_thread(r, ev, t);
+    ev->ts_ns = end_ns;
+    ev->begin_ns = o->begin_ns;
+    ev->task = o->task;
+    ev->name = o->name;
+    ev->name_len = o->name_len;
+    ev->flags = flags;
+}
+
+/* Close every open region of t matching `task` (0: all) as unended at end_ns. */
 #endif /* CT_ANALYSIS_READER_INTERNAL_H */
