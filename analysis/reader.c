@@ -227,15 +227,16 @@ int ctr_open(ctr_reader **out, const char *path)
         fclose(f);
         return CT_EEMPTY;
     }
-    if (got < sizeof prefix || memcmp(prefix, CT_FILE_MAGIC, CT_FILE_MAGIC_LEN) != 0) {
+    size_t magic_len = got < CT_FILE_MAGIC_LEN ? got : CT_FILE_MAGIC_LEN;
+    if (memcmp(prefix, CT_FILE_MAGIC, magic_len) != 0) {
         fclose(f);
         return CT_ENOTTRACE;
     }
-    uint32_t major = prefix[8] | (uint32_t)prefix[9] << 8;
-    uint32_t minor = prefix[10] | (uint32_t)prefix[11] << 8;
-    if (major > CT_FORMAT_MAJOR || major == 0) {
+    uint32_t major = got < 12 ? 0 : prefix[8] | (uint32_t)prefix[9] << 8;
+    uint32_t minor = got < 12 ? 0 : prefix[10] | (uint32_t)prefix[11] << 8;
+    if (major > CT_FORMAT_MAJOR) {
         fclose(f);
-        return major == 0 ? CT_ENOTTRACE : CT_EVERSION;
+        return CT_EVERSION;
     }
     ctr_reader *r = calloc(1, sizeof *r);
     if (!r) {
@@ -258,20 +259,38 @@ int ctr_open(ctr_reader **out, const char *path)
         return CT_ENOMEM;
     }
     ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX);
+    *out = r;
 
-    /* The first record must be TRACE_BEGIN: else this is not our trace. */
+    /* From here on the file starts like a trace: whatever is wrong is damage,
+     * reported by ctr_next() with where it is. */
+    if (got < CT_FILE_HEADER_LEN) {
+        r->record_file_offset = got;
+        ctr__set_damage(r, "truncated: the file ends inside its %d-byte header",
+                        CT_FILE_HEADER_LEN);
+        return 0;
+    }
+    if (major == 0) {
+        r->record_file_offset = 8;
+        ctr__set_damage(r, "the header names format version 0.%u, which never existed", minor);
+        return 0;
+    }
     uint8_t kind;
     const uint8_t *p;
     size_t len;
     int rc = ctr__next_record(r, &kind, &p, &len);
-    if (rc <= 0 || kind != CT_REC_TRACE_BEGIN || read_trace_begin(r, p, len) != 0) {
-        int code = rc == 0 && r->records == 0 ? CT_EDAMAGED : CT_ENOTTRACE;
-        if (rc < 0)
-            code = r->final_rc == CT_ENOMEM ? CT_ENOMEM : CT_EDAMAGED;
+    if (rc < 0 && r->final_rc == CT_ENOMEM) {
         ctr_close(r);
-        return code;
+        *out = NULL;
+        return CT_ENOMEM;
     }
-    *out = r;
+    if (rc == 0) {
+        r->record_file_offset = file_offset_now(r);
+        ctr__set_damage(r, "truncated: nothing follows the header");
+    } else if (rc > 0 && kind != CT_REC_TRACE_BEGIN) {
+        ctr__set_damage(r, "the first record (kind 0x%02x) is not the trace header", kind);
+    } else if (rc > 0 && read_trace_begin(r, p, len) != 0) {
+        ctr__set_damage(r, "malformed trace header record");
+    }
     return 0;
 }
 

@@ -16,6 +16,10 @@ static int get_fields(const uint8_t **pp, const uint8_t *e, const char *spec, ui
 {
     const uint8_t *p = *pp;
     for (int i = 0; spec[i]; i++) {
+        if (spec[i] == 'o' && p == e) {
+            v[i] = 0; /* written by an older minor version */
+            continue;
+        }
         unsigned k = ct_get_uvarint(p, e, &v[i]);
         if (!k)
             return -1;
@@ -73,9 +77,12 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         return 0;
     }
     case CT_REC_PROCESS_END: {
-        if (get_fields(&p, e, "uuuu", v, s) != 0 || v[0] >= r->nprocs ||
+        if (get_fields(&p, e, "uuuuo", v, s) != 0 || v[0] >= r->nprocs ||
             !r->procs[v[0]].used || r->procs[v[0]].ended)
             break;
+        rproc *pr = &r->procs[v[0]];
+        if (v[4] && rel_ns(r, v[4]) > pr->last_ns) /* when it ended (1.1) */
+            pr->last_ns = rel_ns(r, v[4]);
         ctr__process_end(r, (uint32_t)v[0], v[1], v[2], v[3]);
         return 0;
     }
@@ -275,12 +282,19 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         const rstring *name = ctr__string_of(r, t, v[2], ts);
         rtask *k = id && !ctr__task_slot(r, id, 0) ? ctr__task_insert(r, id) : NULL;
         if (!k) {
-            ctr__warn(r, ts, t, "task %llu begun twice or without an id", (unsigned long long)v[0]);
+            ctr__warn(r, ts, t, "task %llu begun twice or without an id",
+                      (unsigned long long)v[0]);
             break;
         }
         k->begin_ns = ts;
         k->proc = t->proc;
         k->kind = v[3] <= CTR_TASK_FIXTURE ? (ctr_task_kind)v[3] : CTR_TASK_USER;
+        if (k->kind != CTR_TASK_USER) {
+            k->root = id;
+        } else {
+            const rtask *parent = ctr__task_slot(r, trace_task_id(t->proc, v[1]), 0);
+            k->root = parent ? parent->root : 0;
+        }
         k->name = strndup(name->bytes, name->len);
         k->name_len = k->name ? name->len : 0;
         ev = emit(r, CTR_TASK_BEGIN, NULL);
@@ -296,33 +310,10 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     case CT_EV_TASK_END: {
         uint64_t id = trace_task_id(t->proc, v[0]);
         rtask *k = ctr__task_slot(r, id, 0);
-        if (!k) {
-            ctr__warn(r, ts, t, "task %llu ended twice, or ended without beginning",
-                 (unsigned long long)v[0]);
-            break;
-        }
-        if (k->kind != CTR_TASK_USER) {
-            /* A test that failed through longjmp, or crashed, left regions
-             * open: they end with it. */
-            char why[300];
-            snprintf(why, sizeof why, "the end of %s \"%.*s\"",
-                     k->kind == CTR_TASK_TEST ? "test" : "fixture", (int)k->name_len,
-                     k->name ? k->name : "");
-            for (uint32_t i = 0; i < r->threads_cap; i++) {
-                rthread *o = &r->threads[i];
-                if (o->used && o->proc == t->proc && o->depth)
-                    ctr__close_regions(r, o, id, ts, why);
-            }
-        }
-        ev = emit(r, CTR_TASK_END, k->name);
-        fill_thread(r, ev, t);
-        ev->ts_ns = ts;
-        ev->begin_ns = k->begin_ns;
-        ev->task = id;
-        ev->task_kind = k->kind;
-        ev->name = k->name ? k->name : "";
-        ev->name_len = k->name_len;
-        ctr__task_remove(r, k);
+        if (k)
+            ctr__task_end(r, k, ts, t);
+        else
+            ctr__task_end_unknown(r, id, v[0], ts, t);
         break;
     }
     case CT_EV_TASK_STATUS:
@@ -348,20 +339,18 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         const rstring *name = ctr__string_of(r, t, v[1], ts);
         o->name = name->bytes;
         o->name_len = name->len;
+        if (r->nforeign_ends)
+            ctr__foreign_end_due(r, t, o);
         break;
     }
     case CT_EV_REGION_END:
         ctr__end_region(r, t, v[0] <= t->region_serial ? t->region_serial - v[0] : 0, ts, 0, t);
         break;
-    case CT_EV_REGION_END_FOREIGN: {
-        rthread *origin = v[0] <= UINT32_MAX ? ctr__thread_find(r, t->proc, (uint32_t)v[0]) : NULL;
-        if (!origin) {
-            ctr__warn(r, ts, t, "thread %d ended a region of a thread not in the trace", t->tid);
-            break;
-        }
-        ctr__end_region(r, origin, v[1], ts, CTR_F_OTHER_THREAD, t);
+    case CT_EV_REGION_END_FOREIGN:
+        if (v[0] > UINT32_MAX)
+            goto bad;
+        ctr__foreign_end(r, t, (uint32_t)v[0], v[1], ts);
         break;
-    }
     case CT_EV_LOG: {
         const rstring *cat = ctr__string_of(r, t, v[1], ts);
         ev = emit(r, CTR_LOG, NULL);
@@ -402,7 +391,8 @@ int ctr__batch_step(ctr_reader *r)
         uint64_t delta, a, b;
         const uint8_t *q = p + 1;
         if (*p == CT_EV_REGION_BEGIN && rd(&q, e, &delta) && rd(&q, e, &a) && rd(&q, e, &b) &&
-            t->depth < t->cap && b < t->nstrings && t->strings[b].bytes) {
+            t->depth < t->cap && b < t->nstrings && t->strings[b].bytes &&
+            !r->nforeign_ends) {
             p = q;
             t->last_ticks += delta;
             ropen *o = &t->stack[t->depth++];

@@ -23,6 +23,10 @@ typedef struct rstring {
     uint32_t len;
 } rstring;
 
+#define RECENT_REGIONS 32 /* per thread, power of two */
+#define RECENT_TASKS 16   /* per reader */
+#define MESSAGE_NAME 160  /* bytes of a name quoted in a warning */
+
 typedef struct ropen { /* a region begun and not ended yet */
     uint64_t serial;
     uint64_t task;
@@ -45,6 +49,8 @@ typedef struct rthread {
     uint32_t depth, cap;
     uint64_t region_serial;
     int warned_unknown_string;
+    /* The last regions ended, by serial: a second end can name its region. */
+    ropen ended[RECENT_REGIONS];
 } rthread;
 
 typedef struct rproc {
@@ -60,12 +66,27 @@ typedef struct rproc {
 
 typedef struct rtask { /* a task begun and not ended yet */
     uint64_t id;       /* trace-unique */
+    uint64_t root;     /* the test or fixture task it was begun in, 0 if none */
     uint64_t begin_ns;
     uint32_t proc;
     ctr_task_kind kind;
     char *name;
     uint32_t name_len;
 } rtask;
+
+/* A region ended on another thread before the reader met its begin (the
+ * ender's events were drained first): applied when the begin comes. */
+typedef struct rforeign_end {
+    uint32_t proc, thread;  /* the thread the region was begun on */
+    uint64_t serial, ts;
+    uint32_t ender;         /* serial of the thread that ended it */
+} rforeign_end;
+#define MAX_FOREIGN_ENDS 64
+
+typedef struct rended_task { /* a task that ended: a second end names it */
+    uint64_t id;
+    char name[64];
+} rended_task;
 
 typedef struct rpending {
     ctr_event ev;
@@ -104,6 +125,10 @@ struct ctr_reader {
     uint32_t threads_cap, threads_used;
     rtask *tasks;     /* open addressing on id; id 0 = empty, ~0 = deleted */
     uint32_t tasks_cap, tasks_used, tasks_tomb;
+    rended_task ended_tasks[RECENT_TASKS];
+    uint32_t ended_tasks_next;
+    rforeign_end foreign_ends[MAX_FOREIGN_ENDS];
+    uint32_t nforeign_ends;
 
     /* Output: the first event a step makes goes straight into the caller's
      * ctr_event (`direct`); any more wait in the ring `pending` (power-of-two
@@ -154,15 +179,31 @@ void ctr__free_state(ctr_reader *r);
 
 /* reader_pairing.c: output, regions, what is left open */
 ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);
-void ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
+/* A CTR_WARNING on thread t (NULL: none). @return it, to fill in more. */
+ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 ropen *ctr__stack_push(rthread *t);
 /* Close every open region of t in `task` (0: all) as unended at end_ns. */
 void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t task, uint64_t end_ns,
                         const char *why);
+/* `s` as a message shows it: quoted, with \" \\ and \xHH escapes, cut at
+ * MESSAGE_NAME bytes. @return buf. */
+const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len);
+/* Task k (open) ends at ts on thread t; a test or fixture takes with it the
+ * regions and tasks begun in it. Emits CTR_TASK_END; removes k. */
+void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t);
+/* A task id ended that is not open: a warning naming it if it ended before. */
+void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64_t ts,
+                           const rthread *t);
 /* End region `serial` of thread t (the one it began on). */
 void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns,
                      uint32_t flags, const rthread *ender);
+/* Thread `ender` ends region `serial` of thread `thread` (proc's) at ts,
+ * now or, if its begin has not been read yet, when it is. */
+void ctr__foreign_end(ctr_reader *r, rthread *ender, uint32_t thread, uint64_t serial,
+                      uint64_t ts);
+/* Region o of thread t was just begun: apply an end read before it. */
+void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o);
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
                       uint64_t dropped);
 /* Close what is still open (regions, tasks) as unended, at the end. */
@@ -204,8 +245,9 @@ static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
     ev->tid = t->tid;
 }
 
-static inline void emit_region(ctr_reader *r, const rthread *t, const ropen *o, uint64_t end_ns,
-                        uint32_t flags)
+/* Emit region o of thread t, ended at end_ns, and remember it as ended. */
+static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
+                               uint32_t flags)
 {
     ctr_event *ev = emit(r, CTR_REGION, NULL);
     fill_thread(r, ev, t);
@@ -215,7 +257,7 @@ static inline void emit_region(ctr_reader *r, const rthread *t, const ropen *o, 
     ev->name = o->name;
     ev->name_len = o->name_len;
     ev->flags = flags;
+    t->ended[o->serial & (RECENT_REGIONS - 1)] = *o;
 }
 
-/* Close every open region of t matching `task` (0: all) as unended at end_ns. */
 #endif /* CT_ANALYSIS_READER_INTERNAL_H */

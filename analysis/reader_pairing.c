@@ -5,6 +5,7 @@
  */
 #include "analysis/reader_internal.h"
 
+#include <signal.h> /* sigabbrev_np */
 #include <stdarg.h> /* va_list */
 #include <stdio.h>  /* vsnprintf */
 #include <stdlib.h> /* malloc, free */
@@ -36,11 +37,12 @@ ctr_event *ctr__emit_queued(ctr_reader *r, char *owned)
     return &slot->ev;
 }
 
-void ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
+ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
 {
+    static ctr_event sink; /* out of memory: the warning is dropped */
     char *text = malloc(512);
     if (!text)
-        return;
+        return &sink;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(text, 512, fmt, ap);
@@ -54,26 +56,90 @@ void ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ..
         ev->pid = r->procs[t->proc].pid;
         ev->tid = t->tid;
     }
+    return ev;
 }
+
+/* ---- names in messages -------------------------------------------------------- */
+
+const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = 0;
+    if (cap < 8)
+        return "\"\"";
+    buf[n++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (i == MESSAGE_NAME || n + 8 > cap) {
+            memcpy(buf + n, "...", 3);
+            n += 3;
+            break;
+        }
+        if (c == '"' || c == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = (char)c;
+        } else if (c < 0x20 || c == 0x7f) {
+            buf[n++] = '\\';
+            buf[n++] = 'x';
+            buf[n++] = hex[c >> 4];
+            buf[n++] = hex[c & 15];
+        } else {
+            buf[n++] = (char)c; /* UTF-8 passes; the views check it */
+        }
+    }
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return buf;
+}
+
+#define QUOTE_CAP (4 * MESSAGE_NAME + 8)
 
 /* ---- regions ----------------------------------------------------------------- */
 
+static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns, const char *why)
+{
+    char q[QUOTE_CAP];
+    emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns, CTR_F_UNENDED);
+    ctr__warn(r, end_ns, t, "region %s begun at %.3f ms on thread %d was never ended; closed at %s",
+              ctr__quote(q, sizeof q, o->name, o->name_len), (double)o->begin_ns / 1e6, t->tid,
+              why);
+}
+
 void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t task, uint64_t end_ns,
-                          const char *why)
+                        const char *why)
 {
     uint32_t keep = 0;
     for (uint32_t i = 0; i < t->depth; i++) {
         ropen *o = &t->stack[i];
-        if (task && o->task != task) {
+        if (task && o->task != task)
             t->stack[keep++] = *o;
-            continue;
-        }
-        emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns, CTR_F_UNENDED);
-        ctr__warn(r, end_ns, t, "region \"%.*s\" begun at %.3f ms on thread %d was never ended; "
-             "closed at %s", (int)o->name_len, o->name, (double)o->begin_ns / 1e6,
-             t->tid, why);
+        else
+            close_one(r, t, o, end_ns, why);
     }
     t->depth = keep;
+}
+
+/* Close the regions of every thread of `proc` whose task is in ids[]. */
+static void close_regions_of_tasks(ctr_reader *r, uint32_t proc, const uint64_t *ids, size_t n,
+                                   uint64_t end_ns, const char *why)
+{
+    for (uint32_t i = 0; i < r->threads_cap; i++) {
+        rthread *t = &r->threads[i];
+        if (!t->used || t->proc != proc || !t->depth)
+            continue;
+        uint32_t keep = 0;
+        for (uint32_t j = 0; j < t->depth; j++) {
+            ropen *o = &t->stack[j];
+            int in = 0;
+            for (size_t k = 0; k < n && !in; k++)
+                in = o->task == ids[k];
+            if (in)
+                close_one(r, t, o, end_ns, why);
+            else
+                t->stack[keep++] = *o;
+        }
+        t->depth = keep;
+    }
 }
 
 ropen *ctr__stack_push(rthread *t)
@@ -91,60 +157,254 @@ ropen *ctr__stack_push(rthread *t)
     return &t->stack[t->depth++];
 }
 
-/* End region `serial` of thread t (the one it began on). */
 void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns,
-                       uint32_t flags, const rthread *ender)
+                     uint32_t flags, const rthread *ender)
 {
+    char q[QUOTE_CAP];
     for (uint32_t i = t->depth; i-- > 0;) {
         ropen *o = &t->stack[i];
         if (o->serial != serial)
             continue;
-        if (i + 1 != t->depth)
-            flags |= CTR_F_OUT_OF_ORDER;
-        emit_region(r, t, o, end_ns, flags);
-        if (flags & CTR_F_OUT_OF_ORDER)
-            ctr__warn(r, end_ns, ender, "region \"%.*s\" begun at %.3f ms on thread %d ended out "
-                 "of order (regions nest LIFO)", (int)o->name_len, o->name,
-                 (double)o->begin_ns / 1e6, t->tid);
-        if (flags & CTR_F_OTHER_THREAD)
-            ctr__warn(r, end_ns, ender, "region \"%.*s\" begun at %.3f ms on thread %d was ended "
-                 "on thread %d", (int)o->name_len, o->name,
-                 (double)o->begin_ns / 1e6, t->tid, ender->tid);
+        /* Out of order: a region begun later is still open. From another
+         * thread, only one begun before this end counts: the begin thread's
+         * later events may have been read before this end. */
+        for (uint32_t j = i + 1; j < t->depth; j++)
+            if (!(flags & CTR_F_OTHER_THREAD) || t->stack[j].begin_ns <= end_ns)
+                flags |= CTR_F_OUT_OF_ORDER;
+        ropen ended = *o;
         memmove(o, o + 1, (t->depth - i - 1) * sizeof *o);
         t->depth--;
+        emit_region(r, t, &ended, end_ns, flags);
+        ctr__quote(q, sizeof q, ended.name, ended.name_len);
+        if (flags & CTR_F_OUT_OF_ORDER)
+            ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d ended out of "
+                      "order (regions nest LIFO)", q, (double)ended.begin_ns / 1e6, t->tid);
+        if (flags & CTR_F_OTHER_THREAD)
+            ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d was ended on "
+                      "thread %d", q, (double)ended.begin_ns / 1e6, t->tid, ender->tid);
         return;
     }
-    ctr__warn(r, end_ns, ender, "a region of thread %d was ended but is not open "
-         "(ended twice, or begun before the trace)", t->tid);
+    const ropen *was = &t->ended[serial & (RECENT_REGIONS - 1)];
+    if (serial != 0 && was->serial == serial)
+        ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d was ended twice",
+                  ctr__quote(q, sizeof q, was->name, was->name_len),
+                  (double)was->begin_ns / 1e6, t->tid);
+    else
+        ctr__warn(r, end_ns, ender, "a region of thread %d was ended but is not open (ended "
+                  "twice, or begun before the trace)", t->tid);
+}
+
+/* ---- regions ended on another thread ------------------------------------------- */
+
+void ctr__foreign_end(ctr_reader *r, rthread *ender, uint32_t thread, uint64_t serial,
+                      uint64_t ts)
+{
+    rthread *origin = ctr__thread_find(r, ender->proc, thread);
+    if (origin && serial <= origin->region_serial) {
+        ctr__end_region(r, origin, serial, ts, CTR_F_OTHER_THREAD, ender);
+        return;
+    }
+    if (r->nforeign_ends == MAX_FOREIGN_ENDS) {
+        ctr__warn(r, ts, ender, "thread %d ended a region the trace has not begun (more than %d "
+                  "such ends pending)", ender->tid, MAX_FOREIGN_ENDS);
+        return;
+    }
+    r->foreign_ends[r->nforeign_ends++] =
+        (rforeign_end){ender->proc, thread, serial, ts, ender->serial};
+}
+
+void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o)
+{
+    for (uint32_t i = 0; i < r->nforeign_ends; i++) {
+        rforeign_end f = r->foreign_ends[i];
+        if (f.proc != t->proc || f.thread != t->serial || f.serial != o->serial)
+            continue;
+        r->foreign_ends[i] = r->foreign_ends[--r->nforeign_ends];
+        rthread *ender = ctr__thread_find(r, f.proc, f.ender);
+        ctr__end_region(r, t, f.serial, f.ts < o->begin_ns ? o->begin_ns : f.ts,
+                        CTR_F_OTHER_THREAD, ender ? ender : t);
+        return;
+    }
+}
+
+/* Ends whose region never began by the end of its process. */
+static void drop_foreign_ends(ctr_reader *r, uint32_t proc)
+{
+    for (uint32_t i = 0; i < r->nforeign_ends;) {
+        rforeign_end f = r->foreign_ends[i];
+        if (f.proc != proc) {
+            i++;
+            continue;
+        }
+        r->foreign_ends[i] = r->foreign_ends[--r->nforeign_ends];
+        rthread *ender = ctr__thread_find(r, f.proc, f.ender);
+        rthread *origin = ctr__thread_find(r, f.proc, f.thread);
+        if (origin)
+            ctr__warn(r, f.ts, ender, "a region of thread %d was ended on thread %d but never "
+                      "began in the trace", origin->tid, ender ? ender->tid : 0);
+        else
+            ctr__warn(r, f.ts, ender, "thread %d ended a region of a thread not in the trace",
+                      ender ? ender->tid : 0);
+    }
+}
+
+/* ---- tasks ------------------------------------------------------------------- */
+
+static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t, uint32_t flags)
+{
+    rended_task *was = &r->ended_tasks[r->ended_tasks_next++ % RECENT_TASKS];
+    was->id = k->id;
+    snprintf(was->name, sizeof was->name, "%.*s", (int)k->name_len, k->name ? k->name : "");
+    ctr_event *ev = emit(r, CTR_TASK_END, k->name);
+    if (t) {
+        fill_thread(r, ev, t);
+    } else {
+        ev->process = k->proc;
+        ev->pid = r->procs[k->proc].pid;
+    }
+    ev->ts_ns = ts < k->begin_ns ? k->begin_ns : ts;
+    ev->begin_ns = k->begin_ns;
+    ev->task = k->id;
+    ev->task_kind = k->kind;
+    ev->name = k->name ? k->name : "";
+    ev->name_len = k->name_len;
+    ev->flags = flags;
+    ctr__task_remove(r, k); /* the event owns the name now */
+}
+
+/* Close the user tasks begun in test or fixture `root` that never ended. */
+static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char *why)
+{
+    char q[QUOTE_CAP];
+    for (uint32_t i = 0; i < r->tasks_cap; i++) {
+        rtask *k = &r->tasks[i];
+        if (!k->id || k->id == TASK_TOMB || k->root != root || k->id == root)
+            continue;
+        ctr_event *w = ctr__warn(r, ts, NULL, "task %s begun at %.3f ms was never ended; closed "
+                                 "at %s", ctr__quote(q, sizeof q, k->name ? k->name : "",
+                                                     k->name_len),
+                                 (double)k->begin_ns / 1e6, why);
+        w->process = k->proc;
+        w->pid = r->procs[k->proc].pid;
+        emit_task_end(r, k, ts, NULL, CTR_F_UNENDED);
+    }
+}
+
+/* The ids of root and of the open tasks begun in it. @return how many
+ * (at most cap). */
+static size_t tasks_in(const ctr_reader *r, uint64_t root, uint64_t *ids, size_t cap)
+{
+    size_t n = 0;
+    ids[n++] = root;
+    for (uint32_t i = 0; i < r->tasks_cap && n < cap; i++) {
+        const rtask *k = &r->tasks[i];
+        if (k->id && k->id != TASK_TOMB && k->root == root && k->id != root)
+            ids[n++] = k->id;
+    }
+    return n;
+}
+
+/* What a test or fixture ending takes with it: its regions, and those and
+ * the tasks it began that are still open. */
+static void end_of_test(ctr_reader *r, const rtask *k, uint64_t ts, const char *why)
+{
+    uint64_t ids[256];
+    size_t n = tasks_in(r, k->id, ids, sizeof ids / sizeof ids[0]);
+    close_regions_of_tasks(r, k->proc, ids, n, ts, why);
+    close_tasks_of(r, k->id, ts, why);
+}
+
+void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t)
+{
+    if (k->kind != CTR_TASK_USER) {
+        /* A test that failed through longjmp left things open: they end
+         * with it. */
+        char why[QUOTE_CAP + 16], q[QUOTE_CAP];
+        snprintf(why, sizeof why, "the end of %s %s",
+                 k->kind == CTR_TASK_TEST ? "test" : "fixture",
+                 ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len));
+        end_of_test(r, k, ts, why);
+    }
+    emit_task_end(r, k, ts, t, 0);
+}
+
+void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64_t ts,
+                           const rthread *t)
+{
+    char q[QUOTE_CAP];
+    for (uint32_t i = 0; i < RECENT_TASKS; i++) {
+        const rended_task *was = &r->ended_tasks[i];
+        if (id && was->id == id) {
+            ctr__warn(r, ts, t, "task %s was ended twice",
+                      ctr__quote(q, sizeof q, was->name, strlen(was->name)));
+            return;
+        }
+    }
+    ctr__warn(r, ts, t, "task %llu was ended but is not open (ended twice, or begun before the "
+              "trace)", (unsigned long long)local_id);
 }
 
 /* ---- processes ---------------------------------------------------------------- */
 
+static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t how, uint64_t code)
+{
+    char *text = malloc(160);
+    if (!text)
+        return;
+    int n;
+    const char *abbrev = code < 256 ? sigabbrev_np((int)code) : NULL; /* "SEGV" */
+    if (how == CT_EXIT_SIGNAL)
+        n = snprintf(text, 160, "the process was killed by signal %llu (SIG%s) during the test",
+                     (unsigned long long)code, abbrev ? abbrev : "?");
+    else
+        n = snprintf(text, 160, "the process exited with code %llu during the test",
+                     (unsigned long long)code);
+    ctr_event *ev = emit(r, CTR_TASK_STATUS, text);
+    ev->process = k->proc;
+    ev->pid = r->procs[k->proc].pid;
+    ev->ts_ns = ts;
+    ev->task = k->id;
+    ev->status = CTR_STATUS_CRASH;
+    ev->message = text;
+    ev->message_len = n < 0 ? 0 : (size_t)(n < 160 ? n : 159);
+}
+
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
-                        uint64_t dropped)
+                      uint64_t dropped)
 {
     rproc *p = &r->procs[proc];
     uint64_t end = p->last_ns;
+    if (r->nforeign_ends)
+        drop_foreign_ends(r, proc);
+    /* A test still running when its process died crashed, unless the trace
+     * merely stopped (ct_stop) or was cut (how unknown). */
+    int died = how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE;
+    for (uint32_t i = 0; i < r->tasks_cap; i++) {
+        rtask *k = &r->tasks[i];
+        if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
+            continue;
+        if (died && k->kind == CTR_TASK_TEST)
+            crash_status(r, k, end, how, code);
+        end_of_test(r, k, end, "the end of its process");
+        emit_task_end(r, k, end, NULL, CTR_F_UNENDED);
+    }
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
         if (t->used && t->proc == proc && t->depth)
             ctr__close_regions(r, t, 0, end, "the end of its process");
     }
+    char q[QUOTE_CAP];
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc)
             continue;
-        ctr_event *ev = emit(r, CTR_TASK_END, k->name);
-        ev->process = proc;
-        ev->pid = p->pid;
-        ev->ts_ns = end;
-        ev->begin_ns = k->begin_ns;
-        ev->task = k->id;
-        ev->task_kind = k->kind;
-        ev->name = k->name;
-        ev->name_len = k->name_len;
-        ev->flags = CTR_F_UNENDED;
-        ctr__task_remove(r, k);
+        ctr_event *w = ctr__warn(r, end, NULL, "task %s begun at %.3f ms was never ended; "
+                                 "closed at the end of its process",
+                                 ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len),
+                                 (double)k->begin_ns / 1e6);
+        w->process = proc;
+        w->pid = p->pid;
+        emit_task_end(r, k, end, NULL, CTR_F_UNENDED);
     }
     ctr_event *ev = emit(r, CTR_PROCESS_END, NULL);
     ev->process = proc;
@@ -168,4 +428,3 @@ void ctr__close_everything(ctr_reader *r)
         if (r->procs[i].used && !r->procs[i].ended)
             ctr__process_end(r, i, CT_EXIT_UNKNOWN, 0, 0);
 }
-

@@ -81,6 +81,8 @@ static size_t put_fields(FILE *out, const char *fields, const char *names, const
         size_t nl = word(names, i, &nm);
         if (fields[i] == 'b') /* events follow as lines; the schema is built in */
             return (size_t)(e - start) ? (size_t)(e - start) : 1;
+        if (fields[i] == 'o' && p == e)
+            break; /* written by an older minor version */
         uint64_t v;
         unsigned k = ct_get_uvarint(p, e, &v);
         if (!k)
@@ -253,6 +255,8 @@ static long encode_fields(asm_state *a, const char *line, const char *p, const c
             break; /* filled by what follows (batch) or built in (schema) */
         while (*p == ' ' || *p == '\t')
             p++;
+        if (fields[i] == 'o' && (*p == '\0' || *p == '#'))
+            break; /* as an older minor version wrote it */
         const char *nm;
         size_t nl = word(names, i, &nm);
         if (strncmp(p, nm, nl) != 0 || p[nl] != '=') {

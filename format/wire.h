@@ -12,18 +12,19 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 0
+#define CT_FORMAT_MINOR 1
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
  *   XX(NAME, code, fields, field names)
- *   fields: u varint, s varint length + bytes, b the rest of the payload */
+ *   fields: u varint, s varint length + bytes, b the rest of the payload,
+ *   o a varint added in a later minor version: absent from older files */
 #define CT_RECORD_MAP(XX)                                                       \
     XX(TRACE_BEGIN, 0x01, "uusuu", "major minor writer mono_ns realtime_ns")   \
     XX(SCHEMA, 0x02, "b", "table")                                              \
     XX(PROCESS_BEGIN, 0x03, "uusuuuu", "proc pid exe clock hz tsc0 ns0")       \
     XX(BATCH, 0x04, "uuuuuub", "proc thread seq offset tsc ns events")         \
-    XX(PROCESS_END, 0x05, "uuuu", "proc how code dropped")                      \
+    XX(PROCESS_END, 0x05, "uuuuo", "proc how code dropped end_ns")              \
     XX(TRACE_END, 0x06, "uu", "batches event_bytes")
 
 enum ct_record_kind {

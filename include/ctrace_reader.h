@@ -99,7 +99,9 @@ typedef struct ctr_event {
 /*! ctr_open() : open the trace at `path` for reading.
  *  @return 0 and *out, or CT_EIO (no such file; errno tells), CT_EEMPTY,
  *  CT_ENOTTRACE (not a trace), CT_EVERSION (newer format), CT_ENOMEM.
- *  On error *out is NULL; ct_strerror() names the code. */
+ *  On error *out is NULL; ct_strerror() names the code. A file that starts
+ *  like a trace opens even if it is damaged from its first bytes on: then the
+ *  first ctr_next() returns CT_EDAMAGED and ctr_damage() says where. */
 CT_API int ctr_open(ctr_reader **out, const char *path);
 
 /*! ctr_next() : the next event.

@@ -163,6 +163,7 @@ int ct_stop(void)
         return CT_ENOTRACER;
     }
     ct__session_end();
+    uint64_t stop_mono_ns = ct__mono_ns();
     pthread_mutex_lock(&self.lock);
     self.stop = 1;
     pthread_cond_signal(&self.wake);
@@ -171,11 +172,12 @@ int ct_stop(void)
 
     int rc = ct_drainer_pass(&self.drainer, self.w, 1);
     ct_pool_header *h = self.pool;
-    uint8_t buf[4 * CT_UVARINT_MAX], *q = buf;
+    uint8_t buf[5 * CT_UVARINT_MAX], *q = buf;
     q = ct_put_uvarint(q, 0);
     q = ct_put_uvarint(q, CT_EXIT_STOPPED);
     q = ct_put_uvarint(q, 0);
     q = ct_put_uvarint(q, __atomic_load_n(&h->dropped, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, stop_mono_ns);
     if (ct_tw_record(self.w, CT_REC_PROCESS_END, buf, (size_t)(q - buf)) != 0)
         rc = CT_EIO;
     if (ct_tw_close(self.w) != 0)

@@ -145,6 +145,7 @@ int ct_collector_drain(ct_collector *c, ct_child_pool *p)
 
 int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status)
 {
+    uint64_t end_mono_ns = ct__mono_ns();
     if (ct_drainer_pass(&p->drainer, c->w, 1) != 0)
         c->failed = 1;
     uint64_t how = CT_EXIT_UNKNOWN, code = 0;
@@ -156,11 +157,12 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
         code = (uint64_t)WTERMSIG(wait_status);
     }
     ct_pool_header *h = p->mem;
-    uint8_t buf[4 * CT_UVARINT_MAX], *q = buf;
+    uint8_t buf[5 * CT_UVARINT_MAX], *q = buf;
     q = ct_put_uvarint(q, p->drainer.proc);
     q = ct_put_uvarint(q, how);
     q = ct_put_uvarint(q, code);
     q = ct_put_uvarint(q, __atomic_load_n(&h->dropped, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, end_mono_ns); /* when waitpid() said it ended */
     if (ct_tw_record(c->w, CT_REC_PROCESS_END, buf, (size_t)(q - buf)) != 0 ||
         ct_tw_flush(c->w) != 0)
         c->failed = 1;

@@ -208,8 +208,6 @@ FOREIGN = {
     "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64),
     "random": random.Random(42).randbytes(4096),
     "zstd": struct.pack("<I", ZSTD_MAGIC) + bytes(32),
-    "short-magic": MAGIC[:5],
-    "magic-only": MAGIC,
 }
 
 
@@ -221,6 +219,29 @@ def test_foreign_file(tmp_path, view_args, kind):
     result = view(view_args, path)
     assert result.returncode == 2, result
     assert_names_file(result, path)
+
+
+# A file that starts like a trace is one, damaged from its first bytes on:
+# exit 1 (nothing before the damage to show) and a message saying where.
+CUT_EARLY = {
+    "short-magic": MAGIC[:5],
+    "magic-only": MAGIC,
+    "header-only": MAGIC + struct.pack("<HHI", 1, 0, 0),
+    "garbage-after-header": MAGIC + struct.pack("<HHI", 1, 0, 0) + bytes(range(200)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CUT_EARLY))
+@pytest.mark.parametrize("view_args", VIEWS, ids=VIEW_IDS)
+def test_cut_early_is_damaged_with_offset(tmp_path, view_args, kind):
+    path = tmp_path / f"early-{kind}.out"
+    path.write_bytes(CUT_EARLY[kind])
+    result = view(view_args, path)
+    assert result.returncode == 1, result
+    assert "damaged at byte" in result.stderr, result
+    assert_names_file(result, path)
+    if "--json" in view_args:
+        result.json()  # an empty but valid document
 
 
 @pytest.mark.parametrize("view_args", VIEWS, ids=VIEW_IDS)
