@@ -181,7 +181,12 @@ static inline void ct__region_end_inline(ct_region *region)
 
 #define CT__CAT2(a, b) a##b
 #define CT__CAT(a, b) CT__CAT2(a, b)
-#define CT__UNIQ(prefix) CT__CAT(prefix, __LINE__)
+/* A name unique in the file, even for two uses on one line (in a macro). */
+#if defined(__COUNTER__)
+#  define CT__UNIQ(prefix) CT__CAT(prefix, __COUNTER__)
+#else
+#  define CT__UNIQ(prefix) CT__CAT(prefix, __LINE__)
+#endif
 
 #if defined(__GNUC__)
 /* Cleanup handler: ends the region however the scope is left (break, return,
@@ -196,19 +201,20 @@ static inline void ct__region_cleanup(ct_region *region)
  *  like trace.WithRegion. One statement, so it composes with for/if. The
  *  region ends however the block is left: `return`, `goto`, or `break`, which
  *  leaves the region (it is a loop inside) rather than an enclosing loop. */
-#  define CT_WITH_REGION(task, name)                                            \
-      for (ct_region CT__UNIQ(ct__wr_) __attribute__((cleanup(ct__region_cleanup))) = \
+#  define CT_WITH_REGION(task, name) CT__WITH_REGION(task, name, CT__UNIQ(ct__wr_))
+#  define CT__WITH_REGION(task, name, r)                                        \
+      for (ct_region r __attribute__((cleanup(ct__region_cleanup))) =           \
                ct_region_begin((task), (name));                                 \
-           !CT__UNIQ(ct__wr_).ct__done; ct_region_end(&CT__UNIQ(ct__wr_)))
+           !r.ct__done; ct_region_end(&r))
 
 /*! CT_REGION_SCOPE(task, name); : a region that ends with the enclosing scope. */
-#  define CT_REGION_SCOPE(task, name)                                           \
-      ct_region CT__UNIQ(ct__rs_) __attribute__((cleanup(ct__region_cleanup))) = \
-          ct_region_begin((task), (name))
+#  define CT_REGION_SCOPE(task, name) CT__REGION_SCOPE(task, name, CT__UNIQ(ct__rs_))
+#  define CT__REGION_SCOPE(task, name, r)                                       \
+      ct_region r __attribute__((cleanup(ct__region_cleanup))) = ct_region_begin((task), (name))
 #else
-#  define CT_WITH_REGION(task, name)                                            \
-      for (ct_region CT__UNIQ(ct__wr_) = ct_region_begin((task), (name));       \
-           !CT__UNIQ(ct__wr_).ct__done; ct_region_end(&CT__UNIQ(ct__wr_)))
+#  define CT_WITH_REGION(task, name) CT__WITH_REGION(task, name, CT__UNIQ(ct__wr_))
+#  define CT__WITH_REGION(task, name, r)                                        \
+      for (ct_region r = ct_region_begin((task), (name)); !r.ct__done; ct_region_end(&r))
 /* CT_REGION_SCOPE needs a compiler with __attribute__((cleanup)). */
 #endif
 

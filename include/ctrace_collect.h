@@ -37,14 +37,21 @@ typedef struct ct_child_pool ct_child_pool;
 #define CT_ENV_POOL_FD "CTRACE_POOL_FD" /* set by ct_collector_pool() */
 #define CT_ENV_RUN "CTRACE_RUN"         /* -run: POSIX extended regex */
 #define CT_ENV_SKIP "CTRACE_SKIP"       /* -skip: POSIX extended regex */
-#define CT_ENV_MARKERS "CTRACE_MARKERS" /* "1": print test markers on stdout */
+#define CT_ENV_MARKERS "CTRACE_MARKERS" /* NONCE: print test markers on stdout */
 
-/* A marker line printed by the child's tracer on stdout (CTRACE_MARKERS=1),
- * in order with what the test prints:
- *     "\036CTRACE run NAME\n"
- *     "\036CTRACE end STATUS ELAPSED_NS NAME\n"   STATUS: pass fail skip error
- * NAME is percent-encoded: bytes <= 0x20, '%' and >= 0x7f become %XX. */
+/* A marker line printed by the child's tracer on stdout when CTRACE_MARKERS
+ * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the
+ * runner, so that no test output can pass for a marker), in order with what
+ * the test prints:
+ *     "\036CTRACE NONCE run NAME\n"
+ *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME\n"
+ * STATUS: pass fail skip error crash. NAME is percent-encoded: bytes <= 0x20,
+ * '%' and >= 0x7f become %XX. The tracer removes CTRACE_MARKERS from its
+ * environment, so programs a test starts print none. Under the runner the
+ * tracer also makes stdout line-buffered, as on a terminal, so output keeps
+ * its order and a crash loses at most a partial line. */
 #define CT_MARKER_PREFIX "\036CTRACE "
+#define CT_MARKER_NONCE_MAX 32
 
 /*! ct_collector_open() : create the trace file `path` (truncating it).
  *  `pool_bytes` is each child's shared pool size (0: 64 MiB; address space

@@ -7,7 +7,8 @@
  * so the setup trampoline knows which test starts by counting.
  * How a test ended is learnt from cmocka's exported entry points, which
  * libctrace interposes (it precedes libcmocka in the lookup order):
- * _skip() (skipped) and cm_print_error() (why, with file:line).
+ * _skip() (skipped), cm_print_error() and vprint_error() (why, with
+ * file:line; a signal cmocka caught is a crash).
  */
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
 #include <regex.h>  /* regcomp, regexec */
@@ -43,6 +44,7 @@ static struct {
     struct test_run *current;
     uint64_t saved_task;
     int body_returned, skipped;
+    int crashed; /* cmocka caught a signal in the test */
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
     const char *group_name;
@@ -87,9 +89,9 @@ static void marker_run(const char *name)
 {
     if (!ct__markers)
         return;
-    char enc[1024], line[1100];
+    char enc[1024], line[1150];
     encode_name(name, enc, sizeof enc);
-    int n = snprintf(line, sizeof line, "%srun %s\n", CT_MARKER_PREFIX, enc);
+    int n = snprintf(line, sizeof line, "%s%s run %s\n", CT_MARKER_PREFIX, ct__marker_nonce, enc);
     write_marker(line, (size_t)n);
 }
 
@@ -99,6 +101,7 @@ static const char *status_word(int status)
     case CT__STATUS_PASS: return "pass";
     case CT__STATUS_SKIP: return "skip";
     case CT__STATUS_ERROR: return "error";
+    case CT__STATUS_CRASH: return "crash";
     default: return "fail";
     }
 }
@@ -107,10 +110,10 @@ static void marker_end(const char *name, int status, uint64_t elapsed_ns)
 {
     if (!ct__markers)
         return;
-    char enc[1024], line[1200];
+    char enc[1024], line[1250];
     encode_name(name, enc, sizeof enc);
-    int n = snprintf(line, sizeof line, "%send %s %llu %s\n", CT_MARKER_PREFIX,
-                     status_word(status), (unsigned long long)elapsed_ns, enc);
+    int n = snprintf(line, sizeof line, "%s%s end %s %llu %s\n", CT_MARKER_PREFIX,
+                     ct__marker_nonce, status_word(status), (unsigned long long)elapsed_ns, enc);
     write_marker(line, (size_t)n);
 }
 
@@ -147,7 +150,7 @@ static int tramp_setup(void **state)
         return -1; /* cannot happen: cmocka runs what we gave it */
     struct test_run *r = &g.runs[g.next++];
     g.current = r;
-    g.body_returned = g.skipped = 0;
+    g.body_returned = g.skipped = g.crashed = 0;
     g.message_len = 0;
     g.message[0] = '\0';
     marker_run(r->orig->name);
@@ -179,6 +182,7 @@ static int tramp_teardown(void **state)
         return 0;
     r->pending_status = g.body_returned ? CT__STATUS_PASS
                         : g.skipped     ? CT__STATUS_SKIP
+                        : g.crashed     ? CT__STATUS_CRASH
                                         : CT__STATUS_FAIL;
     int rc = 0;
     if (r->orig->teardown_func) {
@@ -190,19 +194,26 @@ static int tramp_teardown(void **state)
     return rc;
 }
 
-/* Group fixtures are tasks of kind fixture named "<group> setup|teardown". */
+/* Group fixtures are tasks of kind fixture named "<group> setup|teardown".
+ * One that fails is reported to the runner like a test that errored. */
 static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
 {
     char name[512];
     snprintf(name, sizeof name, "%s %s", g.group_name, what);
+    uint64_t started = ct__mono_ns();
     uint64_t task = ct__task_begin_kind(ct__cur_task, name, CT__TASK_FIXTURE);
     ct_task *saved = ct_task_adopt((ct_task *)(uintptr_t)task);
     g.message_len = 0;
+    g.message[0] = '\0';
     int rc = fn(state);
     ct_task_adopt(saved);
+    if (rc != 0 && g.message_len == 0)
+        snprintf(g.message, sizeof g.message, "group %s returned %d", what, rc);
     ct__task_status(task, rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR,
-                    rc == 0 ? NULL : what);
+                    rc == 0 ? NULL : g.message);
     ct__task_end_id(task);
+    if (rc != 0)
+        marker_end(name, CT__STATUS_ERROR, ct__mono_ns() - started);
     return rc;
 }
 
@@ -309,11 +320,31 @@ static void *next_symbol(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
+/* Keep what cmocka says about the current test, without its decoration
+ * ("[  ERROR   ] --- ", "[   LINE   ] --- "), one line each. */
 static void note_message(const char *text)
 {
     if (!g.current && !g.runs)
         return;
+    static const char *const decorations[] = {"[  ERROR   ] --- ", "[   LINE   ] --- ",
+                                              "[  FAILED  ] --- ", "ERROR: "};
+    for (size_t i = 0; i < sizeof decorations / sizeof decorations[0]; i++) {
+        size_t n = strlen(decorations[i]);
+        if (strncmp(text, decorations[i], n) == 0) {
+            text += n;
+            i = (size_t)-1; /* they can come in a row */
+        }
+    }
+    /* cmocka's signal handler reports a crash this way, then longjmps. */
+    if (strncmp(text, "Test failed with exception: ", 28) == 0)
+        g.crashed = 1;
     size_t len = strlen(text);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+        len--;
+    if (len == 0)
+        return;
+    if (g.message_len > 0 && g.message_len + 1 < MESSAGE_CAP)
+        g.message[g.message_len++] = '\n';
     size_t room = MESSAGE_CAP - 1 - g.message_len;
     if (len > room)
         len = room;
@@ -331,6 +362,10 @@ CT_EXPORT void _skip(const char *const file, const int line)
     abort(); /* _skip never returns */
 }
 
+/* cm_print_error() prints through vprint_error() unless cmocka collects
+ * messages for an XML report: take each message once either way. */
+static __thread int in_cm_print_error;
+
 CT_EXPORT void cm_print_error(const char *const format, ...)
 {
     char text[MESSAGE_CAP];
@@ -340,6 +375,25 @@ CT_EXPORT void cm_print_error(const char *const format, ...)
     va_end(ap);
     note_message(text);
     void (*real)(const char *, ...) = (void (*)(const char *, ...))next_symbol("cm_print_error");
+    in_cm_print_error = 1;
     if (real)
         real("%s", text);
+    in_cm_print_error = 0;
+}
+
+/* print_error(), which fail_msg() and others use, ends here. */
+CT_EXPORT void vprint_error(const char *const format, va_list args)
+{
+    va_list copy;
+    va_copy(copy, args);
+    if (!in_cm_print_error) {
+        char text[MESSAGE_CAP];
+        vsnprintf(text, sizeof text, format, copy);
+        note_message(text);
+    }
+    va_end(copy);
+    void (*real)(const char *, va_list) =
+        (void (*)(const char *, va_list))next_symbol("vprint_error");
+    if (real)
+        real(format, args);
 }

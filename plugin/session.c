@@ -6,8 +6,9 @@
 
 #include <errno.h>    /* errno */
 #include <pthread.h>  /* pthread_atfork */
+#include <stdio.h>    /* setvbuf */
 #include <stdlib.h>   /* getenv, strtol, unsetenv */
-#include <string.h>   /* strcmp */
+#include <string.h>   /* strspn, memcpy */
 #include <sys/mman.h> /* mmap */
 #include <sys/stat.h> /* fstat */
 #include <unistd.h>   /* close, getpid */
@@ -27,6 +28,7 @@ uint16_t ct__session_id = 1;
 ct_pool_header *ct__pool;
 int ct__session_mode;
 int ct__markers;
+char ct__marker_nonce[CT_MARKER_NONCE_MAX + 1];
 static uint64_t next_task_id; /* atomic */
 
 uint64_t ct__task_id_next(void)
@@ -62,6 +64,20 @@ static void after_fork_in_child(void)
     ct__markers = 0;
 }
 
+/* CTRACE_MARKERS: the runner's nonce, 1 to 32 lowercase hex digits. */
+static int read_marker_nonce(void)
+{
+    const char *nonce = getenv(CT_ENV_MARKERS);
+    if (!nonce)
+        return 0;
+    size_t n = strspn(nonce, "0123456789abcdef");
+    int ok = n > 0 && n <= CT_MARKER_NONCE_MAX && nonce[n] == '\0';
+    if (ok)
+        memcpy(ct__marker_nonce, nonce, n + 1);
+    unsetenv(CT_ENV_MARKERS); /* programs this one starts print no markers */
+    return ok;
+}
+
 /* Map the runner's pool. Before main: one thread, no tracing yet. */
 __attribute__((constructor)) static void attach_to_runner(void)
 {
@@ -75,7 +91,6 @@ __attribute__((constructor)) static void attach_to_runner(void)
     unsetenv(CT_ENV_POOL_FD); /* programs this one starts are not traced in it */
     if (errno || *endp || fd < 0 || fd > 1 << 20)
         return;
-    const char *markers = getenv(CT_ENV_MARKERS);
     struct stat st;
     if (fstat((int)fd, &st) != 0 || st.st_size <= 0) {
         close((int)fd);
@@ -93,6 +108,8 @@ __attribute__((constructor)) static void attach_to_runner(void)
         munmap(mem, (size_t)st.st_size);
         return;
     }
-    ct__markers = markers && strcmp(markers, "1") == 0;
+    ct__markers = read_marker_nonce();
+    if (ct__markers) /* as on a terminal: in order with stderr, whole lines */
+        setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);
 }

@@ -18,6 +18,7 @@ enum ct__session_mode { CT_SESSION_NONE = 0, CT_SESSION_RUNNER = 1, CT_SESSION_S
 
 extern int ct__session_mode;
 extern int ct__markers; /* print test markers for the runner (CTRACE_MARKERS) */
+extern char ct__marker_nonce[]; /* the runner's nonce, in every marker */
 
 /* Begin recording into `pool` with its clock. */
 void ct__session_begin(ct_pool_header *pool, int mode);

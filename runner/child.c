@@ -77,7 +77,7 @@ static int is_ours(const char *entry)
 /* environ without our variables, then ours. The strings of ours are in
  * `owned` (freed by the caller). NULL when out of memory. */
 static char **child_env(const char *pool_env, const rn_child_spec *spec,
-                        char *owned[2])
+                        char *owned[3])
 {
     size_t n = 0;
     while (environ[n] != NULL)
@@ -91,8 +91,10 @@ static char **child_env(const char *pool_env, const rn_child_spec *spec,
             env[k++] = environ[i];
     }
     env[k++] = (char *)pool_env;
-    env[k++] = CT_ENV_MARKERS "=1";
-    owned[0] = owned[1] = NULL;
+    owned[0] = owned[1] = owned[2] = NULL;
+    if (asprintf(&owned[2], "%s=%s", CT_ENV_MARKERS, spec->nonce) < 0)
+        goto oom;
+    env[k++] = owned[2];
     if (spec->run_re != NULL) {
         if (asprintf(&owned[0], "%s=%s", CT_ENV_RUN, spec->run_re) < 0)
             goto oom;
@@ -106,8 +108,10 @@ static char **child_env(const char *pool_env, const rn_child_spec *spec,
     env[k] = NULL;
     return env;
 oom:
-    free(owned[0]);
-    owned[0] = owned[1] = NULL;
+    for (int i = 0; i < 3; i++) {
+        free(owned[i]);
+        owned[i] = NULL;
+    }
     free(env);
     return NULL;
 }
@@ -257,7 +261,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     *res = (rn_child_result){0};
     int out[2] = {-1, -1}, report[2] = {-1, -1};
     char pool_env[64];
-    char *owned[2] = {NULL, NULL};
+    char *owned[3] = {NULL, NULL, NULL};
     char **env = NULL;
     ct_child_pool *pool = NULL;
     int rc = ct_collector_pool(c, &pool, pool_env, sizeof pool_env);
@@ -304,8 +308,8 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
         snprintf(err, err_size, "%s: %s", stage_text(why.stage), strerror(why.err));
         restore_signals(old);
         close(out[0]);
-        free(owned[0]);
-        free(owned[1]);
+        for (int i = 0; i < 3; i++)
+            free(owned[i]);
         free(env);
         return -1;
     }
@@ -317,8 +321,8 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     restore_signals(old);
     if (res->interrupted == 0 && g_count > 0) /* came after the child ended */
         res->interrupted = g_signal;
-    free(owned[0]);
-    free(owned[1]);
+    for (int i = 0; i < 3; i++)
+        free(owned[i]);
     free(env);
     return 0;
 
@@ -331,8 +335,8 @@ fail:
         if (report[i] >= 0)
             close(report[i]);
     }
-    free(owned[0]);
-    free(owned[1]);
+    for (int i = 0; i < 3; i++)
+        free(owned[i]);
     free(env);
     return -1;
 }

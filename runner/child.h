@@ -2,7 +2,7 @@
  * child.h - run one test binary traced, and collect its output and trace.
  *
  * The child gets a trace pool from the collector (ctrace_collect.h), prints
- * test markers (CTRACE_MARKERS=1), and has stdout and stderr on one pipe so
+ * test markers (CTRACE_MARKERS=nonce), and has stdout and stderr on one pipe so
  * what a test prints and cmocka's failure messages keep their order. While it
  * runs, the collector drains its pool every ~10 ms and its output goes to a
  * callback as it comes.
@@ -24,6 +24,7 @@ typedef struct rn_child_spec {
     char *const *argv;   /* NULL-terminated, argv[0] included */
     const char *run_re;  /* -run, or NULL: passed as CTRACE_RUN */
     const char *skip_re; /* -skip, or NULL: passed as CTRACE_SKIP */
+    const char *nonce;   /* what markers carry: passed as CTRACE_MARKERS */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */

@@ -9,12 +9,23 @@
 
 #include <ctrace_collect.h> /* CT_MARKER_PREFIX */
 
-#define PREFIX CT_MARKER_PREFIX
-#define PREFIX_LEN (sizeof PREFIX - 1)
+/* CT_MARKER_PREFIX, the nonce, a space. */
+static char prefix[sizeof CT_MARKER_PREFIX + CT_MARKER_NONCE_MAX + 1];
+static size_t prefix_len;
+
+int rn_marker_set_nonce(const char *nonce)
+{
+    size_t n = strspn(nonce, "0123456789abcdef");
+    if (n == 0 || n > CT_MARKER_NONCE_MAX || nonce[n] != '\0')
+        return -1;
+    int k = snprintf(prefix, sizeof prefix, "%s%s ", CT_MARKER_PREFIX, nonce);
+    prefix_len = (size_t)k;
+    return 0;
+}
 
 const char *rn_marker_find(const char *line, size_t len)
 {
-    return memmem(line, len, PREFIX, PREFIX_LEN);
+    return prefix_len ? memmem(line, len, prefix, prefix_len) : NULL;
 }
 
 /* The next space-separated word of [*p, end): returns its length and moves
@@ -53,9 +64,9 @@ static int parse_u64(const char *s, size_t n, uint64_t *v)
 int rn_marker_parse(const char *line, size_t len, rn_marker *m)
 {
     *m = (rn_marker){0};
-    if (len < PREFIX_LEN || memcmp(line, PREFIX, PREFIX_LEN) != 0)
+    if (prefix_len == 0 || len < prefix_len || memcmp(line, prefix, prefix_len) != 0)
         return 0;
-    const char *p = line + PREFIX_LEN, *end = line + len;
+    const char *p = line + prefix_len, *end = line + len;
     if (end > p && end[-1] == '\r')
         end--;
     const char *verb;
@@ -76,6 +87,8 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
             m->status = RN_STATUS_SKIP;
         else if (word_is(status, status_len, "error"))
             m->status = RN_STATUS_ERROR;
+        else if (word_is(status, status_len, "crash"))
+            m->status = RN_STATUS_CRASH;
         else
             m->status = RN_STATUS_UNKNOWN;
         m->kind = RN_MARK_END;

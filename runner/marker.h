@@ -2,10 +2,11 @@
  * marker.h - the marker lines a traced child prints (ctrace_collect.h,
  * CT_MARKER_PREFIX), and how untrusted test names are decoded and shown.
  *
- *     "\036CTRACE run NAME"
- *     "\036CTRACE end STATUS ELAPSED_NS NAME"    STATUS: pass fail skip error
+ *     "\036CTRACE NONCE run NAME"
+ *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME"  STATUS: pass fail skip error crash
  *
- * NAME is percent-encoded by the child. Pure functions.
+ * NAME is percent-encoded by the child. NONCE is the run's, so a test's
+ * output never passes for a marker. Pure functions but for the nonce.
  */
 #ifndef RN_MARKER_H
 #define RN_MARKER_H
@@ -24,6 +25,7 @@ typedef enum rn_test_status {
     RN_STATUS_FAIL,
     RN_STATUS_SKIP,
     RN_STATUS_ERROR,   /* a fixture failed: shown as FAIL */
+    RN_STATUS_CRASH,   /* cmocka caught a signal in the test: shown as FAIL */
     RN_STATUS_UNKNOWN, /* a status this runner does not know: shown as FAIL */
 } rn_test_status;
 
@@ -34,6 +36,11 @@ typedef struct rn_marker {
     const char *name;      /* percent-encoded, points into the line */
     size_t name_len;
 } rn_marker;
+
+/*! rn_marker_set_nonce() : the nonce markers of this run carry (what the
+ *  child gets in CTRACE_MARKERS). Until it is set nothing is a marker.
+ *  @return 0, or -1 if it is not 1 to 32 lowercase hex digits. */
+int rn_marker_set_nonce(const char *nonce);
 
 /*! rn_marker_find() : where a marker starts in `line` (a marker may follow
  *  output that had no newline), or NULL. */

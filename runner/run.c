@@ -8,7 +8,9 @@
 #include <stdio.h>    /* printf, asprintf */
 #include <stdlib.h>   /* getenv, free, mkstemps */
 #include <string.h>   /* strchr, strerror */
+#include <sys/random.h> /* getrandom */
 #include <sys/stat.h> /* stat */
+#include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* access, close, unlink */
 
 #include <ctrace_collect.h>
@@ -123,7 +125,7 @@ static void feed(void *ctx, const char *data, size_t len, uint64_t now_ns)
 
 /* Run one binary; @return its exit status (0, 1, 2). */
 static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
-                      const char *exe, char **args, size_t nargs,
+                      const char *exe, char **args, size_t nargs, const char *nonce,
                       const char *trace_shown, int *interrupted)
 {
     char **argv = malloc((nargs + 2) * sizeof *argv);
@@ -138,7 +140,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
         argv[i + 1] = args[i];
     argv[nargs + 1] = NULL;
 
-    rn_child_spec spec = {exe, argv, opts->run_re, opts->skip_re};
+    rn_child_spec spec = {exe, argv, opts->run_re, opts->skip_re, nonce};
     rn_child_result res;
     char err[512];
     int status;
@@ -168,6 +170,20 @@ static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
     rn_out_free(o);
     free(argv);
     return status;
+}
+
+/* 64 random bits as hex: what this run's markers carry, so that no output
+ * of a test can pass for one. */
+static void make_nonce(char out[17])
+{
+    uint64_t x = 0;
+    if (getrandom(&x, sizeof x, GRND_NONBLOCK) != (ssize_t)sizeof x) {
+        struct timespec ts; /* no entropy yet: still unlikely to be printed */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = ((uint64_t)ts.tv_nsec << 32 ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() << 16) *
+            0x9E3779B97F4A7C15ull;
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)x);
 }
 
 /* A temporary trace file (the run needs a trace even without --trace). */
@@ -210,9 +226,12 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes)
         return RN_EXIT_USAGE;
     }
 
+    char nonce[17];
+    make_nonce(nonce);
+    rn_marker_set_nonce(nonce);
     int status = RN_EXIT_OK, interrupted = 0;
     for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
-        int st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest,
+        int st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest, nonce,
                             opts->trace, &interrupted);
         if (st > status)
             status = st;
@@ -247,6 +266,19 @@ int rn_cmd_run(int argc, char **argv)
         {"h", RN_FLAG_BOOL, &help},
         {"help", RN_FLAG_BOOL, &help},
         {"version", RN_FLAG_BOOL, &version},
+        /* DESIGN.md §4's other run flags, still to come. */
+        {"count", RN_FLAG_PLANNED, NULL},
+        {"timeout", RN_FLAG_PLANNED, NULL},
+        {"junit", RN_FLAG_PLANNED, NULL},
+        {"attach-dir", RN_FLAG_PLANNED, NULL},
+        {"trace-dir", RN_FLAG_PLANNED, NULL},
+        {"assert", RN_FLAG_PLANNED, NULL},
+        {"assert-file", RN_FLAG_PLANNED, NULL},
+        {"save-baseline", RN_FLAG_PLANNED, NULL},
+        {"baseline", RN_FLAG_PLANNED, NULL},
+        {"max-regression", RN_FLAG_PLANNED, NULL},
+        {"flight-recorder", RN_FLAG_PLANNED, NULL},
+        {"json", RN_FLAG_PLANNED, NULL},
     };
     rn_args a;
     char err[256];

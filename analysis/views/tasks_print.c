@@ -4,6 +4,7 @@
  */
 #include <inttypes.h> /* PRIu64, PRId32 */
 #include <stdlib.h>   /* malloc, free */
+#include <string.h>   /* memchr */
 
 #include "human.h"
 #include "json.h"
@@ -166,10 +167,17 @@ static void tree_task(FILE *out, const task_model *m, const task_info *t, unsign
     fputs("]\n", out);
 
     if (t->has_status && t->status_message_len) {
-        indent(out, depth, 4);
-        fputs("message: ", out);
-        ctv_print_text(out, t->status_message, t->status_message_len);
-        fputc('\n', out);
+        /* cmocka's messages come a line each: keep them so. */
+        const char *s = t->status_message, *end = s + t->status_message_len;
+        for (int first = 1; s < end; first = 0) {
+            const char *nl = memchr(s, '\n', (size_t)(end - s));
+            const char *stop = nl ? nl : end;
+            indent(out, depth, 4);
+            fputs(first ? "message: " : "         ", out);
+            ctv_print_text(out, s, (size_t)(stop - s));
+            fputc('\n', out);
+            s = nl ? nl + 1 : end;
+        }
     }
     for (size_t i = 0; i < t->region_count; i++) {
         const task_region *r = &t->regions[i];

@@ -132,6 +132,35 @@ static void test_with_region_ends_however_left(void **state)
     tevs_free(&t);
 }
 
+/* Both forms declare a variable: two on one line (in a macro) still work. */
+#define TWO_SCOPES() CT_REGION_SCOPE(NULL, "outer"); CT_REGION_SCOPE(NULL, "inner")
+#define TWO_BLOCKS() CT_WITH_REGION(NULL, "b1") {} CT_WITH_REGION(NULL, "b2") {}
+
+static void two_scopes(void)
+{
+    TWO_SCOPES();
+    TWO_BLOCKS();
+}
+
+static void test_two_regions_on_one_line(void **state)
+{
+    (void)state;
+    two_scopes();
+    tevs t;
+    read_back(&t);
+    const tev *outer = tevs_find(&t, CTR_REGION, "outer", 0);
+    const tev *inner = tevs_find(&t, CTR_REGION, "inner", 0);
+    assert_non_null(outer);
+    assert_non_null(inner);
+    assert_int_equal(tevs_count(&t, CTR_REGION, "b1"), 1);
+    assert_int_equal(tevs_count(&t, CTR_REGION, "b2"), 1);
+    /* Scopes end in reverse: inner first, both properly nested. */
+    assert_true(inner->ev.ts_ns <= outer->ev.ts_ns);
+    assert_int_equal(outer->ev.flags, 0);
+    assert_int_equal(inner->ev.flags, 0);
+    tevs_free(&t);
+}
+
 static void test_reused_name_buffer_is_not_confused(void **state)
 {
     (void)state;
@@ -341,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_twice_and_stop_twice, start, stop),
         cmocka_unit_test_setup_teardown(test_regions_nest_and_belong_to_tasks, start, stop),
         cmocka_unit_test_setup_teardown(test_with_region_ends_however_left, start, stop),
+        cmocka_unit_test_setup_teardown(test_two_regions_on_one_line, start, stop),
         cmocka_unit_test_setup_teardown(test_reused_name_buffer_is_not_confused, start, stop),
         cmocka_unit_test_setup_teardown(test_literal_names_are_checked_again_after_dlclose, start,
                                         stop),

@@ -20,7 +20,8 @@
 #include "runner/marker.h"
 #include "runner/output.h"
 
-#define M "\036CTRACE "
+#define NONCE "0123456789abcdef"
+#define M "\036CTRACE " NONCE " "
 
 /* ---- markers ----------------------------------------------------------------- */
 
@@ -81,7 +82,10 @@ static void test_marker_not_a_marker(void **state)
     (void)state;
     rn_marker m;
     const char *lines[] = {"", "hello", "CTRACE run x", "\036CTRACE", " \036CTRACE run x",
-                           "\036ctrace run x"};
+                           "\036ctrace run x",
+                           /* no nonce, or another run's: output, never a marker */
+                           "\036CTRACE run x", "\036CTRACE 0123456789abcdee run x",
+                           "\036CTRACE 0123456789abcdef0 run x"};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         assert_int_equal(rn_marker_parse(lines[i], strlen(lines[i]), &m), 0);
 }
@@ -704,5 +708,6 @@ int main(void)
         cmocka_unit_test(test_print_trace_none_and_hidden_markers),
         cmocka_unit_test(test_wait_status_text),
     };
+    rn_marker_set_nonce(NONCE);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

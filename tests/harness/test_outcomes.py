@@ -1,0 +1,109 @@
+"""How the run and the trace report each way a test ends (tests/suites/outcomes_test.c):
+pass, fail with cmocka's message, skip, a signal cmocka caught (crash), a failing
+setup (error), a death of the whole process (crash, with the signal or exit code),
+a failing group setup; and what a test prints, in order, never taken for a marker."""
+
+import pytest
+
+from conftest import BUILD, run, tasks_by_name, only
+
+SUITE = BUILD / "tests" / "suites" / "outcomes_test"
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    trace = tmp_path_factory.mktemp("outcomes") / "trace.out"
+    result = run(f"--trace={trace}", "-v", SUITE)
+    assert result.returncode == 1, result
+    return trace, result
+
+
+def status_of(trace, name):
+    return only(tasks_by_name(trace)[name], f"task {name}")
+
+
+def test_each_status_and_message(outcomes):
+    trace, _ = outcomes
+    expect = {
+        "TestPasses": ("pass", None),
+        "TestFails": ("fail", "0x2 != 0x3\n"),
+        "TestFailsWithMessage": ("fail", "custom message 7\n"),
+        "TestSkips": ("skip", "Skipped!"),
+        "TestSegfaultCaught": ("crash", "Segmentation fault"),
+        "TestWithFailingSetup": ("error", "setup failed"),
+    }
+    for name, (status, words) in expect.items():
+        task = status_of(trace, name)
+        assert task["kind"] == "test", task
+        assert task["status"] == status, task
+        if words:
+            assert words in task["message"], task
+            # cmocka's decoration is gone, file:line stays
+            assert "[  ERROR   ]" not in task["message"], task
+    assert "outcomes_test.c:" in status_of(trace, "TestFails")["message"]
+
+
+def test_failure_closes_what_the_test_left_open(outcomes):
+    trace, _ = outcomes
+    failed = status_of(trace, "TestFails")
+    region = only(failed["regions"], "region of TestFails")
+    assert region["name"] == "left open by the failure" and region["unended"], region
+    assert region["start_ns"] + region["duration_ns"] <= failed["end_ns"], (region, failed)
+    never = only(tasks_by_name(trace)["never ended"], "task never ended")
+    leaves = status_of(trace, "TestLeavesTaskOpen")
+    assert never["parent"] == leaves["id"] and never["unended"], never
+    assert never["end_ns"] <= leaves["end_ns"], (never, leaves)
+    stats = run("stats", trace)
+    assert 'task "never ended"' in stats.stdout and "never ended; closed at the end of test" in stats.stdout
+
+
+def test_output_keeps_its_order(outcomes):
+    _, result = outcomes
+    out = result.stdout
+    positions = [out.index(s) for s in ("A-printf", "B-write", "C-stderr", "D-printf")]
+    assert positions == sorted(positions), out
+
+
+def test_printed_markers_are_only_output(outcomes):
+    trace, result = outcomes
+    assert "Forged" not in tasks_by_name(trace)
+    assert "--- FAIL: Forged" not in result.stdout
+    assert "--- PASS: TestPrintsForgedMarkers" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "death, why",
+    [
+        ("abort", "signal 6 (SIGABRT)"),
+        ("kill", "signal 9 (SIGKILL)"),
+        ("exit", "exited with code 3"),
+    ],
+)
+def test_process_death_is_a_crash(tmp_path, death, why):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-v", "-run", "TestPasses|TestDies", SUITE,
+                 env={"OUTCOMES_DEATH": death})
+    assert result.returncode == 1, result
+    assert f"about to die by {death}" in result.stdout, result  # not lost in a buffer
+    assert "--- FAIL: TestDies" in result.stdout, result
+    dies = status_of(trace, "TestDies")
+    assert dies["status"] == "crash", dies
+    assert why in dies["message"], dies
+    region = only(dies["regions"], "region of TestDies")
+    assert region["unended"], region
+    # closed when the process died, at or after its last event
+    assert dies["end_ns"] >= region["start_ns"] + region["duration_ns"], dies
+    assert status_of(trace, "TestPasses")["status"] == "pass"
+    assert run("stats", trace).returncode == 0  # the runner finished the trace
+
+
+def test_group_setup_failure_is_reported(tmp_path):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-run", "TestInSecondGroup", SUITE,
+                 env={"OUTCOMES_GROUP_SETUP": "fail"})
+    assert result.returncode == 1, result
+    assert "--- FAIL: second setup" in result.stdout, result
+    assert "no tests to run" not in result.stdout, result
+    fixture = only(tasks_by_name(trace)["second setup"], "fixture task")
+    assert fixture["kind"] == "fixture" and fixture["status"] == "error", fixture
+    assert "returned -1" in fixture["message"], fixture
