@@ -34,6 +34,8 @@ def test_each_status_and_message(outcomes):
     }
     for name, (status, words) in expect.items():
         task = status_of(trace, name)
+        if task["status"] == "skip" and "ThreadSanitizer" in (task["message"] or ""):
+            continue  # the suite says why it cannot fault under TSan
         assert task["kind"] == "test", task
         assert task["status"] == status, task
         if words:
