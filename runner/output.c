@@ -455,7 +455,9 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     rn_buf_clear(&o->pending);
 
     end_line(o);
-    if (o->counts.run == 0 && !o->counts.untraced)
+    /* Only a binary that ran cleanly can be said to have no tests: one that
+     * failed to load or start says why above. */
+    if (o->counts.run == 0 && !o->counts.untraced && how[0] == '\0')
         put(o, "testing: warning: no tests to run\n", 34);
     if (o->failed)
         put(o, "FAIL\n", 5);
