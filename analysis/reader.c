@@ -168,6 +168,8 @@ static int read_trace_begin(ctr_reader *r, const uint8_t *p, size_t len)
 /* SCHEMA: lets this reader skip event kinds added after it was built. */
 static void read_schema(ctr_reader *r, const uint8_t *p, size_t len)
 {
+    /* A later SCHEMA replaces the first: forget specs pointing into its text. */
+    memset(r->file_specs, 0, sizeof r->file_specs);
     free(r->file_spec_text);
     r->file_spec_text = malloc(len + 1);
     if (!r->file_spec_text)
@@ -340,7 +342,8 @@ static void advance(ctr_reader *r)
         int rc = r->final_rc;
         r->final_rc = 0;
         ctr__close_everything(r);
-        r->final_rc = rc;
+        if (rc) /* else keep CT_ENOMEM, if closing ran out of memory */
+            r->final_rc = rc;
     }
 }
 

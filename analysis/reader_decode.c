@@ -7,7 +7,7 @@
 
 #include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc */
-#include <string.h> /* memcpy, strndup */
+#include <string.h> /* memcpy */
 
 /* ---- records ----------------------------------------------------------------- */
 
@@ -190,6 +190,23 @@ static int skip_unknown_event(ctr_reader *r, rthread *t, uint8_t code, const uin
     return 0;
 }
 
+/* Whether the task ids among an event's fields v are below 2^PROC_SHIFT: a
+ * larger one would collide with another process's ids. */
+static int task_ids_fit(uint8_t code, const uint64_t *v)
+{
+    const uint64_t limit = 1ull << PROC_SHIFT;
+    switch (code) {
+    case CT_EV_THREAD_BEGIN: return v[2] < limit;
+    case CT_EV_TASK_BEGIN: return v[0] < limit && v[1] < limit;
+    case CT_EV_TASK_END:
+    case CT_EV_TASK_ADOPT:
+    case CT_EV_TASK_STATUS:
+    case CT_EV_REGION_BEGIN:
+    case CT_EV_LOG: return v[0] < limit;
+    default: return 1;
+    }
+}
+
 /* Decode any one event at r->ev_pos (the batch has one more) and advance
  * r->ev_pos past it. @return 0, or -1 on damage. */
 static __attribute__((noinline)) int decode_event(ctr_reader *r)
@@ -246,6 +263,8 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             goto bad;
         break;
     }
+    if (!task_ids_fit(code, v))
+        goto bad;
     r->ev_pos = p;
     t->last_ticks += delta;
     uint64_t ts = ticks_to_rel_ns(r, t);
@@ -289,13 +308,17 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         k->begin_ns = ts;
         k->proc = t->proc;
         k->kind = v[3] <= CTR_TASK_FIXTURE ? (ctr_task_kind)v[3] : CTR_TASK_USER;
-        if (k->kind != CTR_TASK_USER) {
+        if (k->kind != CTR_TASK_USER)
             k->root = id;
-        } else {
-            const rtask *parent = ctr__task_slot(r, trace_task_id(t->proc, v[1]), 0);
-            k->root = parent ? parent->root : 0;
+        else
+            ctr__task_root(r, k, trace_task_id(t->proc, v[1]));
+        if (r->tasks_unrooted)
+            ctr__task_root_waiting(r);
+        k->name = malloc(name->len + 1); /* a name may hold NUL bytes: not strndup */
+        if (k->name) {
+            memcpy(k->name, name->bytes, name->len);
+            k->name[name->len] = '\0';
         }
-        k->name = strndup(name->bytes, name->len);
         k->name_len = k->name ? name->len : 0;
         ev = emit(r, CTR_TASK_BEGIN, NULL);
         fill_thread(r, ev, t);
@@ -339,7 +362,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         const rstring *name = ctr__string_of(r, t, v[1], ts);
         o->name = name->bytes;
         o->name_len = name->len;
-        if (r->nforeign_ends)
+        if (t->foreign_ends_due)
             ctr__foreign_end_due(r, t, o);
         break;
     }
@@ -392,7 +415,7 @@ int ctr__batch_step(ctr_reader *r)
         const uint8_t *q = p + 1;
         if (*p == CT_EV_REGION_BEGIN && rd(&q, e, &delta) && rd(&q, e, &a) && rd(&q, e, &b) &&
             t->depth < t->cap && b < t->nstrings && t->strings[b].bytes &&
-            !r->nforeign_ends) {
+            a < (1ull << PROC_SHIFT) && !t->foreign_ends_due) {
             p = q;
             t->last_ticks += delta;
             ropen *o = &t->stack[t->depth++];

@@ -43,12 +43,15 @@ typedef struct rthread {
     uint64_t seq;
     uint64_t next_offset;
     int have_chunk;
-    rstring *strings; /* indexed by string id */
-    uint32_t nstrings;
+    rstring *strings; /* indexed by string id: writers' ids are dense */
+    uint32_t nstrings, ndefined;
+    struct rsparse *sparse; /* ids far beyond those defined: hashed, not indexed */
+    uint32_t sparse_cap, sparse_used;
     ropen *stack;
     uint32_t depth, cap;
     uint64_t region_serial;
     int warned_unknown_string;
+    uint32_t foreign_ends_due; /* ends queued for regions of this thread */
     /* The last regions ended, by serial: a second end can name its region. */
     ropen ended[RECENT_REGIONS];
 } rthread;
@@ -67,6 +70,7 @@ typedef struct rproc {
 typedef struct rtask { /* a task begun and not ended yet */
     uint64_t id;       /* trace-unique */
     uint64_t root;     /* the test or fixture task it was begun in, 0 if none */
+    uint64_t parent_unread; /* its parent, when read before the parent's begin */
     uint64_t begin_ns;
     uint32_t proc;
     ctr_task_kind kind;
@@ -81,11 +85,13 @@ typedef struct rforeign_end {
     uint64_t serial, ts;
     uint32_t ender;         /* serial of the thread that ended it */
 } rforeign_end;
-#define MAX_FOREIGN_ENDS 64
+#define MAX_FOREIGN_ENDS 65536 /* waiting at once; more is damage, not a trace */
 
 typedef struct rended_task { /* a task that ended: a second end names it */
     uint64_t id;
+    uint64_t root; /* see rtask */
     char name[64];
+    uint32_t name_len;
 } rended_task;
 
 typedef struct rpending {
@@ -125,10 +131,11 @@ struct ctr_reader {
     uint32_t threads_cap, threads_used;
     rtask *tasks;     /* open addressing on id; id 0 = empty, ~0 = deleted */
     uint32_t tasks_cap, tasks_used, tasks_tomb;
+    uint32_t tasks_unrooted; /* how many have parent_unread set */
     rended_task ended_tasks[RECENT_TASKS];
     uint32_t ended_tasks_next;
-    rforeign_end foreign_ends[MAX_FOREIGN_ENDS];
-    uint32_t nforeign_ends;
+    rforeign_end *foreign_ends; /* grows to MAX_FOREIGN_ENDS */
+    uint32_t nforeign_ends, foreign_ends_cap;
 
     /* Output: the first event a step makes goes straight into the caller's
      * ctr_event (`direct`); any more wait in the ring `pending` (power-of-two
@@ -172,6 +179,11 @@ rthread *ctr__thread_get(ctr_reader *r, uint32_t proc, uint32_t serial);
 rtask *ctr__task_slot(ctr_reader *r, uint64_t id, int for_insert);
 rtask *ctr__task_insert(ctr_reader *r, uint64_t id);
 void ctr__task_remove(ctr_reader *r, rtask *t);
+/* User task k has parent `parent` (trace id): inherit its root, now or,
+ * if the parent's begin was not read yet, when it is. */
+void ctr__task_root(ctr_reader *r, rtask *k, uint64_t parent);
+/* Task k was just begun: root the tasks that were waiting for it. */
+void ctr__task_root_waiting(ctr_reader *r);
 /* String `id` of thread t, or "?" (with one warning per thread). */
 const rstring *ctr__string_of(ctr_reader *r, rthread *t, uint64_t id, uint64_t ts);
 int ctr__define_string(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len);
@@ -202,7 +214,9 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
  * now or, if its begin has not been read yet, when it is. */
 void ctr__foreign_end(ctr_reader *r, rthread *ender, uint32_t thread, uint64_t serial,
                       uint64_t ts);
-/* Region o of thread t was just begun: apply an end read before it. */
+/* Thread t is new to the reader: count the ends waiting for its regions. */
+void ctr__foreign_ends_count(ctr_reader *r, rthread *t);
+/* Region o of thread t was just begun: apply the ends read before it. */
 void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o);
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
                       uint64_t dropped);

@@ -119,9 +119,18 @@ void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t task, uint64_t end_n
     t->depth = keep;
 }
 
-/* Close the regions of every thread of `proc` whose task is in ids[]. */
-static void close_regions_of_tasks(ctr_reader *r, uint32_t proc, const uint64_t *ids, size_t n,
-                                   uint64_t end_ns, const char *why)
+/* Whether `task` is test or fixture `root`, or a task begun in it. */
+static int task_in(ctr_reader *r, uint64_t task, uint64_t root)
+{
+    if (task == root)
+        return 1;
+    const rtask *k = task ? ctr__task_slot(r, task, 0) : NULL;
+    return k && k->root == root;
+}
+
+/* Close the regions of every thread of `proc` in test or fixture `root`. */
+static void close_regions_of_test(ctr_reader *r, uint32_t proc, uint64_t root, uint64_t end_ns,
+                                  const char *why)
 {
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
@@ -130,10 +139,7 @@ static void close_regions_of_tasks(ctr_reader *r, uint32_t proc, const uint64_t 
         uint32_t keep = 0;
         for (uint32_t j = 0; j < t->depth; j++) {
             ropen *o = &t->stack[j];
-            int in = 0;
-            for (size_t k = 0; k < n && !in; k++)
-                in = o->task == ids[k];
-            if (in)
+            if (task_in(r, o->task, root))
                 close_one(r, t, o, end_ns, why);
             else
                 t->stack[keep++] = *o;
@@ -204,26 +210,46 @@ void ctr__foreign_end(ctr_reader *r, rthread *ender, uint32_t thread, uint64_t s
         ctr__end_region(r, origin, serial, ts, CTR_F_OTHER_THREAD, ender);
         return;
     }
-    if (r->nforeign_ends == MAX_FOREIGN_ENDS) {
-        ctr__warn(r, ts, ender, "thread %d ended a region the trace has not begun (more than %d "
-                  "such ends pending)", ender->tid, MAX_FOREIGN_ENDS);
-        return;
+    if (r->nforeign_ends == r->foreign_ends_cap) {
+        uint32_t cap = r->foreign_ends_cap ? r->foreign_ends_cap * 2 : 16;
+        rforeign_end *q = cap <= MAX_FOREIGN_ENDS
+                              ? realloc(r->foreign_ends, cap * sizeof *q) : NULL;
+        if (!q) {
+            ctr__warn(r, ts, ender, "thread %d ended a region the trace has not begun (too many "
+                      "such ends pending to keep this one)", ender->tid);
+            return;
+        }
+        r->foreign_ends = q;
+        r->foreign_ends_cap = cap;
     }
     r->foreign_ends[r->nforeign_ends++] =
         (rforeign_end){ender->proc, thread, serial, ts, ender->serial};
+    if (origin)
+        origin->foreign_ends_due++;
+}
+
+void ctr__foreign_ends_count(ctr_reader *r, rthread *t)
+{
+    for (uint32_t i = 0; i < r->nforeign_ends; i++)
+        t->foreign_ends_due += r->foreign_ends[i].proc == t->proc &&
+                               r->foreign_ends[i].thread == t->serial;
 }
 
 void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o)
 {
-    for (uint32_t i = 0; i < r->nforeign_ends; i++) {
+    uint64_t serial = o->serial, begin_ns = o->begin_ns;
+    /* Every end read for this region: the second and later say "ended twice". */
+    for (uint32_t i = 0; i < r->nforeign_ends;) {
         rforeign_end f = r->foreign_ends[i];
-        if (f.proc != t->proc || f.thread != t->serial || f.serial != o->serial)
+        if (f.proc != t->proc || f.thread != t->serial || f.serial != serial) {
+            i++;
             continue;
+        }
         r->foreign_ends[i] = r->foreign_ends[--r->nforeign_ends];
+        t->foreign_ends_due--;
         rthread *ender = ctr__thread_find(r, f.proc, f.ender);
-        ctr__end_region(r, t, f.serial, f.ts < o->begin_ns ? o->begin_ns : f.ts,
-                        CTR_F_OTHER_THREAD, ender ? ender : t);
-        return;
+        ctr__end_region(r, t, f.serial, f.ts < begin_ns ? begin_ns : f.ts, CTR_F_OTHER_THREAD,
+                        ender ? ender : t);
     }
 }
 
@@ -239,12 +265,14 @@ static void drop_foreign_ends(ctr_reader *r, uint32_t proc)
         r->foreign_ends[i] = r->foreign_ends[--r->nforeign_ends];
         rthread *ender = ctr__thread_find(r, f.proc, f.ender);
         rthread *origin = ctr__thread_find(r, f.proc, f.thread);
-        if (origin)
+        if (origin) {
+            origin->foreign_ends_due--;
             ctr__warn(r, f.ts, ender, "a region of thread %d was ended on thread %d but never "
                       "began in the trace", origin->tid, ender ? ender->tid : 0);
-        else
+        } else {
             ctr__warn(r, f.ts, ender, "thread %d ended a region of a thread not in the trace",
                       ender ? ender->tid : 0);
+        }
     }
 }
 
@@ -254,7 +282,10 @@ static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t
 {
     rended_task *was = &r->ended_tasks[r->ended_tasks_next++ % RECENT_TASKS];
     was->id = k->id;
-    snprintf(was->name, sizeof was->name, "%.*s", (int)k->name_len, k->name ? k->name : "");
+    was->root = k->root;
+    was->name_len = k->name_len < sizeof was->name ? k->name_len : sizeof was->name;
+    if (was->name_len)
+        memcpy(was->name, k->name, was->name_len);
     ctr_event *ev = emit(r, CTR_TASK_END, k->name);
     if (t) {
         fill_thread(r, ev, t);
@@ -290,27 +321,11 @@ static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char
     }
 }
 
-/* The ids of root and of the open tasks begun in it. @return how many
- * (at most cap). */
-static size_t tasks_in(const ctr_reader *r, uint64_t root, uint64_t *ids, size_t cap)
-{
-    size_t n = 0;
-    ids[n++] = root;
-    for (uint32_t i = 0; i < r->tasks_cap && n < cap; i++) {
-        const rtask *k = &r->tasks[i];
-        if (k->id && k->id != TASK_TOMB && k->root == root && k->id != root)
-            ids[n++] = k->id;
-    }
-    return n;
-}
-
 /* What a test or fixture ending takes with it: its regions, and those and
  * the tasks it began that are still open. */
 static void end_of_test(ctr_reader *r, const rtask *k, uint64_t ts, const char *why)
 {
-    uint64_t ids[256];
-    size_t n = tasks_in(r, k->id, ids, sizeof ids / sizeof ids[0]);
-    close_regions_of_tasks(r, k->proc, ids, n, ts, why);
+    close_regions_of_test(r, k->proc, k->id, ts, why);
     close_tasks_of(r, k->id, ts, why);
 }
 
@@ -336,7 +351,7 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
         const rended_task *was = &r->ended_tasks[i];
         if (id && was->id == id) {
             ctr__warn(r, ts, t, "task %s was ended twice",
-                      ctr__quote(q, sizeof q, was->name, strlen(was->name)));
+                      ctr__quote(q, sizeof q, was->name, was->name_len));
             return;
         }
     }
@@ -377,14 +392,24 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
     if (r->nforeign_ends)
         drop_foreign_ends(r, proc);
     /* A test still running when its process died crashed, unless the trace
-     * merely stopped (ct_stop) or was cut (how unknown). */
-    int died = how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE;
+     * merely stopped (ct_stop) or was cut (how unknown), or events were lost:
+     * the test's end may have been among them. */
+    int died = (how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE) && dropped == 0;
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
             continue;
-        if (died && k->kind == CTR_TASK_TEST)
+        if (died && k->kind == CTR_TASK_TEST) {
             crash_status(r, k, end, how, code);
+        } else if (dropped) {
+            char q[QUOTE_CAP];
+            ctr_event *w = ctr__warn(r, end, NULL, "%s %s never ended: its end may be among "
+                                     "the %llu events lost", k->kind == CTR_TASK_TEST ? "test"
+                                     : "fixture", ctr__quote(q, sizeof q, k->name ? k->name : "",
+                                     k->name_len), (unsigned long long)dropped);
+            w->process = proc;
+            w->pid = p->pid;
+        }
         end_of_test(r, k, end, "the end of its process");
         emit_task_end(r, k, end, NULL, CTR_F_UNENDED);
     }

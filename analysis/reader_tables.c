@@ -9,7 +9,6 @@
 #include <string.h> /* memcpy, memset */
 
 #define MAX_PROCS 65536
-#define MAX_STRING_ID (1u << 24) /* ids beyond this are damage, not names */
 
 static const rstring unknown_name = {"?", 1};
 
@@ -81,6 +80,8 @@ rthread *ctr__thread_get(ctr_reader *r, uint32_t proc, uint32_t serial)
     t->proc = proc;
     t->serial = serial;
     r->threads_used++;
+    if (r->nforeign_ends)
+        ctr__foreign_ends_count(r, t);
     return t;
 }
 
@@ -136,18 +137,133 @@ rtask *ctr__task_insert(ctr_reader *r, uint64_t id)
 
 void ctr__task_remove(ctr_reader *r, rtask *t)
 {
+    if (t->parent_unread)
+        r->tasks_unrooted--;
     t->id = TASK_TOMB;
     t->name = NULL;
     r->tasks_used--;
     r->tasks_tomb++;
 }
 
+void ctr__task_root(ctr_reader *r, rtask *k, uint64_t parent)
+{
+    if (!parent)
+        return;
+    const rtask *p = ctr__task_slot(r, parent, 0);
+    if (p && !p->parent_unread) {
+        k->root = p->root;
+        return;
+    }
+    for (uint32_t i = 0; !p && i < RECENT_TASKS; i++)
+        if (r->ended_tasks[i].id == parent) {
+            k->root = r->ended_tasks[i].root;
+            return;
+        }
+    /* Its parent began on a thread whose events are further on. */
+    k->parent_unread = parent;
+    r->tasks_unrooted++;
+}
+
+void ctr__task_root_waiting(ctr_reader *r)
+{
+    /* Passes until nothing changes: a chain of waiting tasks resolves from
+     * its top. Only ever runs while some task waits, which is rare. */
+    for (int changed = 1; changed && r->tasks_unrooted;) {
+        changed = 0;
+        for (uint32_t i = 0; i < r->tasks_cap; i++) {
+            rtask *k = &r->tasks[i];
+            if (!k->id || k->id == TASK_TOMB || !k->parent_unread)
+                continue;
+            const rtask *p = ctr__task_slot(r, k->parent_unread, 0);
+            if (p && !p->parent_unread) {
+                k->root = p->root;
+                k->parent_unread = 0;
+                r->tasks_unrooted--;
+                changed = 1;
+            }
+        }
+    }
+}
+
 /* ---- strings ----------------------------------------------------------------------- */
+
+#define MAX_STRING_ID UINT32_MAX
+/* Writers number a thread's strings 1, 2, 3...: only a drop skips some. An id
+ * this far beyond the number defined goes to a hash table, so a damaged file
+ * cannot make the indexed table huge. */
+#define DENSE_SLACK 4096
+
+struct rsparse {
+    uint64_t id; /* 0: empty */
+    rstring s;
+};
+
+static rstring *sparse_slot(struct rsparse *table, uint32_t cap, uint64_t id)
+{
+    for (uint32_t i = (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);;
+         i = (i + 1) & (cap - 1))
+        if (table[i].id == 0 || table[i].id == id) {
+            table[i].id = id;
+            return &table[i].s;
+        }
+}
+
+static const rstring *sparse_find(const rthread *t, uint64_t id)
+{
+    if (!t->sparse_used)
+        return NULL;
+    for (uint32_t i = (uint32_t)((id * 0x9E3779B97F4A7C15ull) >> 32) & (t->sparse_cap - 1);;
+         i = (i + 1) & (t->sparse_cap - 1)) {
+        if (t->sparse[i].id == 0)
+            return NULL;
+        if (t->sparse[i].id == id)
+            return t->sparse[i].s.bytes ? &t->sparse[i].s : NULL;
+    }
+}
+
+/* The slot where string `id` of t goes; NULL if out of memory. */
+static rstring *sparse_insert(rthread *t, uint64_t id)
+{
+    if ((t->sparse_used + 1) * 2 > t->sparse_cap) {
+        uint32_t cap = t->sparse_cap ? t->sparse_cap * 2 : 16;
+        struct rsparse *n = calloc(cap, sizeof *n);
+        if (!n)
+            return NULL;
+        for (uint32_t i = 0; i < t->sparse_cap; i++)
+            if (t->sparse[i].id)
+                *sparse_slot(n, cap, t->sparse[i].id) = t->sparse[i].s;
+        free(t->sparse);
+        t->sparse = n;
+        t->sparse_cap = cap;
+    }
+    t->sparse_used++;
+    return sparse_slot(t->sparse, t->sparse_cap, id);
+}
+
+/* The indexed slot of string `id`, growing the table; NULL if out of memory. */
+static rstring *dense_slot(rthread *t, uint64_t id)
+{
+    if (id >= t->nstrings) {
+        uint32_t n = t->nstrings ? t->nstrings : 16;
+        while (n <= id)
+            n *= 2;
+        rstring *s = realloc(t->strings, n * sizeof *s);
+        if (!s)
+            return NULL;
+        memset(s + t->nstrings, 0, (n - t->nstrings) * sizeof *s);
+        t->strings = s;
+        t->nstrings = n;
+    }
+    return &t->strings[id];
+}
 
 const rstring *ctr__string_of(ctr_reader *r, rthread *t, uint64_t id, uint64_t ts)
 {
     if (id < t->nstrings && t->strings[id].bytes)
         return &t->strings[id];
+    const rstring *s = sparse_find(t, id);
+    if (s)
+        return s;
     if (!t->warned_unknown_string) {
         t->warned_unknown_string = 1;
         ctr__warn(r, ts, t, "thread %d uses a name that was never defined (lost events?)", t->tid);
@@ -159,27 +275,20 @@ int ctr__define_string(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t l
 {
     if (id == 0 || id >= MAX_STRING_ID)
         return -1;
-    if (id >= t->nstrings) {
-        uint32_t n = t->nstrings ? t->nstrings : 16;
-        while (n <= id)
-            n *= 2;
-        rstring *s = realloc(t->strings, n * sizeof *s);
-        if (!s)
-            return -1;
-        memset(s + t->nstrings, 0, (n - t->nstrings) * sizeof *s);
-        t->strings = s;
-        t->nstrings = n;
-    }
-    rstring *s = &t->strings[id];
-    if (s->bytes)
-        return 0; /* ids are never reused by writers: keep what regions point to */
-    char *copy = malloc(len + 1);
+    /* Ids are never reused by writers: a second definition changes nothing
+     * (regions point at the first). */
+    if ((id < t->nstrings && t->strings[id].bytes) || sparse_find(t, id))
+        return 0;
+    int dense = id < t->nstrings || id < 2 * (uint64_t)t->ndefined + DENSE_SLACK;
+    rstring *s = dense ? dense_slot(t, id) : sparse_insert(t, id);
+    char *copy = s ? malloc(len + 1) : NULL;
     if (!copy)
         return -1;
     memcpy(copy, bytes, len);
     copy[len] = '\0';
     s->bytes = copy;
     s->len = (uint32_t)len;
+    t->ndefined++;
     return 0;
 }
 
@@ -192,9 +301,13 @@ void ctr__free_state(ctr_reader *r)
         for (uint32_t j = 0; j < t->nstrings; j++)
             free(t->strings[j].bytes);
         free(t->strings);
+        for (uint32_t j = 0; j < t->sparse_cap; j++)
+            free(t->sparse[j].s.bytes);
+        free(t->sparse);
         free(t->stack);
     }
     free(r->threads);
+    free(r->foreign_ends);
     for (uint32_t i = 0; i < r->tasks_cap; i++)
         if (r->tasks[i].id && r->tasks[i].id != TASK_TOMB)
             free(r->tasks[i].name);

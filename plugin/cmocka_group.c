@@ -49,6 +49,12 @@ static struct {
     size_t message_len;
     const char *group_name;
     CMFixtureFunction group_setup, group_teardown;
+    struct fixture_run { /* the group fixture running, if any */
+        int running;
+        uint64_t task, started_ns;
+        ct_task *saved;
+        char name[512];
+    } fixture;
 } g;
 
 /* ---- runner markers ------------------------------------------------------ */
@@ -196,24 +202,43 @@ static int tramp_teardown(void **state)
 
 /* Group fixtures are tasks of kind fixture named "<group> setup|teardown".
  * One that fails is reported to the runner like a test that errored. */
+static void fixture_finish(int rc)
+{
+    struct fixture_run *f = &g.fixture;
+    ct_task_adopt(f->saved);
+    if (rc != 0 && g.message_len == 0)
+        snprintf(g.message, sizeof g.message, "%s returned %d", f->name, rc);
+    ct__task_status(f->task, rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR,
+                    rc == 0 ? NULL : g.message);
+    ct__task_end_id(f->task);
+    if (rc != 0)
+        marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns);
+    f->running = 0;
+}
+
+/* A group fixture that failed through longjmp (fail(), an assert) never
+ * came back: close it once cmocka returns. */
+static void fixture_finish_abandoned(void)
+{
+    if (g.fixture.running) {
+        if (g.message_len == 0)
+            snprintf(g.message, sizeof g.message, "%s failed", g.fixture.name);
+        fixture_finish(-1);
+    }
+}
+
 static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
 {
-    char name[512];
-    snprintf(name, sizeof name, "%s %s", g.group_name, what);
-    uint64_t started = ct__mono_ns();
-    uint64_t task = ct__task_begin_kind(ct__cur_task, name, CT__TASK_FIXTURE);
-    ct_task *saved = ct_task_adopt((ct_task *)(uintptr_t)task);
+    struct fixture_run *f = &g.fixture;
+    snprintf(f->name, sizeof f->name, "%s %s", g.group_name, what);
+    f->running = 1;
+    f->started_ns = ct__mono_ns();
+    f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE);
+    f->saved = ct_task_adopt((ct_task *)(uintptr_t)f->task);
     g.message_len = 0;
     g.message[0] = '\0';
     int rc = fn(state);
-    ct_task_adopt(saved);
-    if (rc != 0 && g.message_len == 0)
-        snprintf(g.message, sizeof g.message, "group %s returned %d", what, rc);
-    ct__task_status(task, rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR,
-                    rc == 0 ? NULL : g.message);
-    ct__task_end_id(task);
-    if (rc != 0)
-        marker_end(name, CT__STATUS_ERROR, ct__mono_ns() - started);
+    fixture_finish(rc);
     return rc;
 }
 
@@ -306,6 +331,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
                                          group_setup ? tramp_group_setup : NULL,
                                          group_teardown ? tramp_group_teardown : NULL);
         finish_abandoned();
+        fixture_finish_abandoned();
         memset(&g, 0, sizeof g);
     }
     free(wrapped);

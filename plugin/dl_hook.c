@@ -14,6 +14,13 @@ const char ct__dl_hook_linked = 1;
 
 typedef int (*dlclose_fn)(void *);
 
+static void bump_epoch(void)
+{
+    /* Never 0: a slot's epoch 0 means "not known to be a literal". */
+    if (__atomic_add_fetch(&ct__names_epoch, 1, __ATOMIC_RELAXED) == 0)
+        __atomic_add_fetch(&ct__names_epoch, 1, __ATOMIC_RELAXED);
+}
+
 __attribute__((visibility("default"))) int dlclose(void *handle)
 {
     static dlclose_fn real; /* atomic: set once, same value by every thread */
@@ -21,12 +28,13 @@ __attribute__((visibility("default"))) int dlclose(void *handle)
     if (!fn) {
         fn = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
         if (!fn)
-            return -1;
+            return -1; /* cannot happen with a working libc; dlerror() says why */
         __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
     }
+    /* Before and after: a thread checking a literal while the module goes
+     * away must not keep trusting an address the unmapping made stale. */
+    bump_epoch();
     int rc = fn(handle);
-    /* Never 0: a slot's epoch 0 means "not known to be a literal". */
-    if (__atomic_add_fetch(&ct__names_epoch, 1, __ATOMIC_RELAXED) == 0)
-        __atomic_add_fetch(&ct__names_epoch, 1, __ATOMIC_RELAXED);
+    bump_epoch();
     return rc;
 }

@@ -78,10 +78,9 @@ static int grow(ct__thread *t)
     return 0;
 }
 
-/* Write the STRING event defining e. */
+/* Write the STRING event defining e; ct__intern_slow() reserved its room. */
 static void define(ct__thread *t, const ct__string *e)
 {
-    ct__reserve(t, CT_SMALL_EVENT + e->len);
     uint8_t *p = t->pos;
     *p++ = CT_EV_STRING; /* untimed: no tick delta */
     p = ct_put_uvarint(p, e->id);
@@ -94,6 +93,9 @@ uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
 {
     size_t len = bounded_len(name);
     uint64_t h = hash_bytes(name, len);
+    /* Room for the definition first: a refill that ends a drop resets the
+     * table, which would free the entry found below. */
+    ct__reserve(t, CT_SMALL_EVENT + len);
     if (t->strings_used >= MAX_STRINGS_PER_THREAD)
         ct__intern_reset(t);
     if ((t->strings_used + 1) * 2 > t->strings_cap && grow(t) != 0)

@@ -109,3 +109,20 @@ def test_group_setup_failure_is_reported(tmp_path):
     fixture = only(tasks_by_name(trace)["second setup"], "fixture task")
     assert fixture["kind"] == "fixture" and fixture["status"] == "error", fixture
     assert "returned -1" in fixture["message"], fixture
+
+
+def test_group_setup_failing_assert_is_closed(tmp_path):
+    # fail_msg() in a group setup leaves it by longjmp: the fixture must still
+    # end, with cmocka's message, and not swallow the groups after it
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-v", "-run", "TestInSecondGroup|TestInThirdGroup", SUITE,
+                 env={"OUTCOMES_GROUP_SETUP": "assert"})
+    assert result.returncode == 1, result
+    assert "--- FAIL: second setup" in result.stdout, result
+    assert "--- PASS: TestInThirdGroup" in result.stdout, result
+    tasks = tasks_by_name(trace)
+    fixture = only(tasks["second setup"], "fixture task")
+    assert fixture["status"] == "error" and not fixture["unended"], fixture
+    assert "database db7 not reachable" in fixture["message"], fixture
+    third = only(tasks["TestInThirdGroup"], "test task")
+    assert third["status"] == "pass" and third["parent"] is None, third

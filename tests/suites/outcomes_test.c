@@ -1,8 +1,8 @@
 /*
  * outcomes_test.c - a cmocka suite whose tests end every way a test can, for
  * tests/harness/test_outcomes.py. OUTCOMES_DEATH chooses how TestDies ends
- * its process (abort, kill, exit, segv); OUTCOMES_GROUP_SETUP=fail makes the
- * second group's setup fail.
+ * its process (abort, kill, exit, segv); OUTCOMES_GROUP_SETUP makes the
+ * second group's setup fail: by returning -1 (fail) or by fail_msg (assert).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -115,7 +115,14 @@ static int second_group_setup(void **state)
 {
     (void)state;
     const char *mode = getenv("OUTCOMES_GROUP_SETUP");
+    if (mode && strcmp(mode, "assert") == 0)
+        fail_msg("database %s not reachable", "db7"); /* leaves by longjmp */
     return mode && strcmp(mode, "fail") == 0 ? -1 : 0;
+}
+
+static void TestInThirdGroup(void **state)
+{
+    (void)state;
 }
 
 int main(void)
@@ -134,7 +141,11 @@ int main(void)
     const struct CMUnitTest second[] = {
         cmocka_unit_test(TestInSecondGroup),
     };
+    const struct CMUnitTest third[] = {
+        cmocka_unit_test(TestInThirdGroup),
+    };
     int failed = ct_run_group_tests(first, NULL, NULL);
     failed += ct_run_group_tests(second, second_group_setup, NULL);
+    failed += ct_run_group_tests(third, NULL, NULL);
     return failed;
 }
