@@ -137,6 +137,7 @@ static inline uint64_t ticks_to_rel_ns(ctr_reader *r, rthread *t)
     uint64_t ts = rel_ns(r, t->ns_base + ticks_to_ns(p, t->last_ticks - t->tsc_base));
     if (ts > p->last_ns)
         p->last_ns = ts;
+    t->last_ts = ts;
     return ts;
 }
 
@@ -291,11 +292,12 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     }
     case CT_EV_THREAD_END:
         if (t->depth)
-            ctr__close_regions(r, t, 0, ts, "the end of its thread");
+            ctr__close_regions(r, t, ts, "the end of its thread");
         ev = emit(r, CTR_THREAD_END, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        break;
+        t->last_ts = UINT64_MAX; /* nothing more of it will come */
+        return 0;
     case CT_EV_TASK_BEGIN: {
         uint64_t id = trace_task_id(t->proc, v[0]);
         const rstring *name = ctr__string_of(r, t, v[2], ts);
@@ -359,6 +361,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         o->serial = t->region_serial;
         o->task = trace_task_id(t->proc, v[0]);
         o->begin_ns = ts;
+        o->deadline = 0;
         const rstring *name = ctr__string_of(r, t, v[1], ts);
         o->name = name->bytes;
         o->name_len = name->len;
@@ -397,6 +400,8 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     default:
         break; /* TASK_ADOPT: nothing to show */
     }
+    if (t->deferred && ts >= t->deadline_min)
+        ctr__expire_regions(r, t, ts);
     return 0;
 bad:
     ctr__set_damage(r, "malformed %s event on thread %d", ct_event_spec_of(code)->name, t->tid);
@@ -415,18 +420,20 @@ int ctr__batch_step(ctr_reader *r)
         const uint8_t *q = p + 1;
         if (*p == CT_EV_REGION_BEGIN && rd(&q, e, &delta) && rd(&q, e, &a) && rd(&q, e, &b) &&
             t->depth < t->cap && b < t->nstrings && t->strings[b].bytes &&
-            a < (1ull << PROC_SHIFT) && !t->foreign_ends_due) {
+            a < (1ull << PROC_SHIFT) && !t->foreign_ends_due && !t->deferred) {
             p = q;
             t->last_ticks += delta;
             ropen *o = &t->stack[t->depth++];
             o->serial = ++t->region_serial;
             o->task = trace_task_id(t->proc, a);
             o->begin_ns = ticks_to_rel_ns(r, t);
+            o->deadline = 0;
             o->name = t->strings[b].bytes;
             o->name_len = t->strings[b].len;
             continue;
         }
         if (*p == CT_EV_REGION_END && rd(&q, e, &delta) && rd(&q, e, &a) && t->depth > 0 &&
+            !t->deferred &&
             t->stack[t->depth - 1].serial + a == t->region_serial) {
             p = q;
             t->last_ticks += delta;

@@ -31,6 +31,9 @@ typedef struct ropen { /* a region begun and not ended yet */
     uint64_t serial;
     uint64_t task;
     uint64_t begin_ns;
+    /* When its test ended, if that end was read before this thread's
+     * events of that time: closed then unless they show it ending. */
+    uint64_t deadline;
     const char *name; /* a thread string's bytes: never freed before close */
     uint32_t name_len;
 } ropen;
@@ -52,6 +55,9 @@ typedef struct rthread {
     uint64_t region_serial;
     int warned_unknown_string;
     uint32_t foreign_ends_due; /* ends queued for regions of this thread */
+    uint32_t deferred;         /* open regions with a deadline */
+    uint64_t deadline_min;     /* the earliest of those deadlines */
+    uint64_t last_ts;          /* how far its events have been read */
     /* The last regions ended, by serial: a second end can name its region. */
     ropen ended[RECENT_REGIONS];
 } rthread;
@@ -71,6 +77,7 @@ typedef struct rtask { /* a task begun and not ended yet */
     uint64_t id;       /* trace-unique */
     uint64_t root;     /* the test or fixture task it was begun in, 0 if none */
     uint64_t parent_unread; /* its parent, when read before the parent's begin */
+    uint64_t deadline; /* as ropen's: its test ended while other threads lagged */
     uint64_t begin_ns;
     uint32_t proc;
     ctr_task_kind kind;
@@ -195,9 +202,10 @@ ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);
 ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 ropen *ctr__stack_push(rthread *t);
-/* Close every open region of t in `task` (0: all) as unended at end_ns. */
-void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t task, uint64_t end_ns,
-                        const char *why);
+/* Close every open region of t as unended at end_ns (or its deadline). */
+void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *why);
+/* t's events were read up to `now`: close the regions whose deadline passed. */
+void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now);
 /* `s` as a message shows it: quoted, with \" \\ and \xHH escapes, cut at
  * MESSAGE_NAME bytes. @return buf. */
 const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len);

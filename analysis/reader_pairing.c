@@ -96,27 +96,45 @@ const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len)
 
 /* ---- regions ----------------------------------------------------------------- */
 
+#define DEADLINE_WHY "the end of its test"
+
 static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns, const char *why)
 {
     char q[QUOTE_CAP];
+    if (o->deadline) { /* its test's end came first */
+        end_ns = o->deadline;
+        why = DEADLINE_WHY;
+        t->deferred--;
+    }
     emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns, CTR_F_UNENDED);
     ctr__warn(r, end_ns, t, "region %s begun at %.3f ms on thread %d was never ended; closed at %s",
               ctr__quote(q, sizeof q, o->name, o->name_len), (double)o->begin_ns / 1e6, t->tid,
               why);
 }
 
-void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t task, uint64_t end_ns,
-                        const char *why)
+void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *why)
+{
+    for (uint32_t i = 0; i < t->depth; i++)
+        close_one(r, t, &t->stack[i], end_ns, why);
+    t->depth = 0;
+}
+
+void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now)
 {
     uint32_t keep = 0;
+    uint64_t next = UINT64_MAX;
     for (uint32_t i = 0; i < t->depth; i++) {
         ropen *o = &t->stack[i];
-        if (task && o->task != task)
-            t->stack[keep++] = *o;
-        else
-            close_one(r, t, o, end_ns, why);
+        if (o->deadline && o->deadline <= now) {
+            close_one(r, t, o, now, DEADLINE_WHY);
+            continue;
+        }
+        if (o->deadline && o->deadline < next)
+            next = o->deadline;
+        t->stack[keep++] = *o;
     }
     t->depth = keep;
+    t->deadline_min = next;
 }
 
 /* Whether `task` is test or fixture `root`, or a task begun in it. */
@@ -128,21 +146,33 @@ static int task_in(ctr_reader *r, uint64_t task, uint64_t root)
     return k && k->root == root;
 }
 
-/* Close the regions of every thread of `proc` in test or fixture `root`. */
+/* Close the regions of every thread of `proc` in test or fixture `root`,
+ * which ended at end_ns on thread `ender` (NULL: its process ended). Threads
+ * are drained in no particular order: one whose events were not read up to
+ * end_ns yet may still end them, so its regions get a deadline instead. */
 static void close_regions_of_test(ctr_reader *r, uint32_t proc, uint64_t root, uint64_t end_ns,
-                                  const char *why)
+                                  const char *why, const rthread *ender)
 {
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
         if (!t->used || t->proc != proc || !t->depth)
             continue;
+        int lagging = ender && t != ender && t->last_ts < end_ns;
         uint32_t keep = 0;
         for (uint32_t j = 0; j < t->depth; j++) {
             ropen *o = &t->stack[j];
-            if (task_in(r, o->task, root))
-                close_one(r, t, o, end_ns, why);
-            else
+            if (!task_in(r, o->task, root)) {
                 t->stack[keep++] = *o;
+            } else if (!lagging) {
+                close_one(r, t, o, end_ns, why);
+            } else {
+                if (!o->deadline) {
+                    o->deadline = end_ns;
+                    if (t->deferred++ == 0 || end_ns < t->deadline_min)
+                        t->deadline_min = end_ns;
+                }
+                t->stack[keep++] = *o;
+            }
         }
         t->depth = keep;
     }
@@ -178,6 +208,8 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
             if (!(flags & CTR_F_OTHER_THREAD) || t->stack[j].begin_ns <= end_ns)
                 flags |= CTR_F_OUT_OF_ORDER;
         ropen ended = *o;
+        if (ended.deadline)
+            t->deferred--; /* ended after all: its thread was drained late */
         memmove(o, o + 1, (t->depth - i - 1) * sizeof *o);
         t->depth--;
         emit_region(r, t, &ended, end_ns, flags);
@@ -303,14 +335,36 @@ static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t
     ctr__task_remove(r, k); /* the event owns the name now */
 }
 
-/* Close the user tasks begun in test or fixture `root` that never ended. */
-static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char *why)
+/* Whether every thread of `proc` but `ender` was read up to ts. */
+static int all_read_to(const ctr_reader *r, uint32_t proc, const rthread *ender, uint64_t ts)
+{
+    for (uint32_t i = 0; i < r->threads_cap; i++) {
+        const rthread *t = &r->threads[i];
+        if (t->used && t->proc == proc && t != ender && t->last_ts < ts)
+            return 0;
+    }
+    return 1;
+}
+
+/* Close the user tasks begun in test or fixture `root` that never ended,
+ * at ts on `ender` (as close_regions_of_test(): while some thread lags, any
+ * of them may still end the tasks, which get a deadline instead). */
+static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char *why,
+                           const rthread *ender)
 {
     char q[QUOTE_CAP];
+    int lagging = -1; /* not known yet */
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->root != root || k->id == root)
             continue;
+        if (lagging < 0)
+            lagging = ender && !all_read_to(r, k->proc, ender, ts);
+        if (lagging) {
+            if (!k->deadline)
+                k->deadline = ts;
+            continue;
+        }
         ctr_event *w = ctr__warn(r, ts, NULL, "task %s begun at %.3f ms was never ended; closed "
                                  "at %s", ctr__quote(q, sizeof q, k->name ? k->name : "",
                                                      k->name_len),
@@ -323,10 +377,11 @@ static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char
 
 /* What a test or fixture ending takes with it: its regions, and those and
  * the tasks it began that are still open. */
-static void end_of_test(ctr_reader *r, const rtask *k, uint64_t ts, const char *why)
+static void end_of_test(ctr_reader *r, const rtask *k, uint64_t ts, const char *why,
+                        const rthread *ender)
 {
-    close_regions_of_test(r, k->proc, k->id, ts, why);
-    close_tasks_of(r, k->id, ts, why);
+    close_regions_of_test(r, k->proc, k->id, ts, why, ender);
+    close_tasks_of(r, k->id, ts, why, ender);
 }
 
 void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t)
@@ -338,7 +393,7 @@ void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t)
         snprintf(why, sizeof why, "the end of %s %s",
                  k->kind == CTR_TASK_TEST ? "test" : "fixture",
                  ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len));
-        end_of_test(r, k, ts, why);
+        end_of_test(r, k, ts, why, t);
     }
     emit_task_end(r, k, ts, t, 0);
 }
@@ -410,26 +465,28 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
             w->process = proc;
             w->pid = p->pid;
         }
-        end_of_test(r, k, end, "the end of its process");
+        end_of_test(r, k, end, "the end of its process", NULL);
         emit_task_end(r, k, end, NULL, CTR_F_UNENDED);
     }
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
         if (t->used && t->proc == proc && t->depth)
-            ctr__close_regions(r, t, 0, end, "the end of its process");
+            ctr__close_regions(r, t, end, "the end of its process");
     }
     char q[QUOTE_CAP];
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc)
             continue;
-        ctr_event *w = ctr__warn(r, end, NULL, "task %s begun at %.3f ms was never ended; "
-                                 "closed at the end of its process",
+        uint64_t at = k->deadline ? k->deadline : end;
+        ctr_event *w = ctr__warn(r, at, NULL, "task %s begun at %.3f ms was never ended; "
+                                 "closed at %s",
                                  ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len),
-                                 (double)k->begin_ns / 1e6);
+                                 (double)k->begin_ns / 1e6,
+                                 k->deadline ? DEADLINE_WHY : "the end of its process");
         w->process = proc;
         w->pid = p->pid;
-        emit_task_end(r, k, end, NULL, CTR_F_UNENDED);
+        emit_task_end(r, k, at, NULL, CTR_F_UNENDED);
     }
     ctr_event *ev = emit(r, CTR_PROCESS_END, NULL);
     ev->process = proc;
