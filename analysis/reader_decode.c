@@ -341,15 +341,18 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             ctr__task_end_unknown(r, id, v[0], ts, t);
         break;
     }
-    case CT_EV_TASK_STATUS:
+    case CT_EV_TASK_STATUS: {
+        const rtask *k = ctr__task_slot(r, trace_task_id(t->proc, v[0]), 0);
         ev = emit(r, CTR_TASK_STATUS, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->task = trace_task_id(t->proc, v[0]);
+        ev->task_kind = k ? k->kind : CTR_TASK_USER;
         ev->status = v[1] <= CTR_STATUS_TIMEOUT ? (ctr_status)v[1] : CTR_STATUS_NONE;
         ev->message = (const char *)str;
         ev->message_len = v[2];
         break;
+    }
     case CT_EV_REGION_BEGIN: {
         t->region_serial++;
         ropen *o = ctr__stack_push(t);

@@ -416,6 +416,26 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
 
 /* ---- processes ---------------------------------------------------------------- */
 
+/* `ns` the way Go prints a duration: 10m0s, 1.5s, 250ms. */
+static void go_duration(char *buf, size_t cap, uint64_t ns)
+{
+    if (ns >= 60000000000ull) {
+        uint64_t s = ns / 1000000000ull;
+        if (s >= 3600)
+            snprintf(buf, cap, "%lluh%llum%llus", (unsigned long long)(s / 3600),
+                     (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+        else
+            snprintf(buf, cap, "%llum%llus", (unsigned long long)(s / 60),
+                     (unsigned long long)(s % 60));
+    } else if (ns >= 1000000000ull) {
+        snprintf(buf, cap, "%gs", (double)ns / 1e9);
+    } else if (ns >= 1000000ull) {
+        snprintf(buf, cap, "%gms", (double)ns / 1e6);
+    } else {
+        snprintf(buf, cap, "%lluns", (unsigned long long)ns);
+    }
+}
+
 static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t how, uint64_t code)
 {
     char *text = malloc(160);
@@ -423,7 +443,11 @@ static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t ho
         return;
     int n;
     const char *abbrev = code < 256 ? sigabbrev_np((int)code) : NULL; /* "SEGV" */
-    if (how == CT_EXIT_SIGNAL)
+    char limit[48];
+    if (how == CT_EXIT_TIMEOUT) {
+        go_duration(limit, sizeof limit, code);
+        n = snprintf(text, 160, "test timed out after %s: killed by the runner", limit);
+    } else if (how == CT_EXIT_SIGNAL)
         n = snprintf(text, 160, "the process was killed by signal %llu (SIG%s) during the test",
                      (unsigned long long)code, abbrev ? abbrev : "?");
     else
@@ -434,7 +458,8 @@ static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t ho
     ev->pid = r->procs[k->proc].pid;
     ev->ts_ns = ts;
     ev->task = k->id;
-    ev->status = CTR_STATUS_CRASH;
+    ev->task_kind = k->kind;
+    ev->status = how == CT_EXIT_TIMEOUT ? CTR_STATUS_TIMEOUT : CTR_STATUS_CRASH;
     ev->message = text;
     ev->message_len = n < 0 ? 0 : (size_t)(n < 160 ? n : 159);
 }
@@ -449,7 +474,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
     /* A test still running when its process died crashed, unless the trace
      * merely stopped (ct_stop) or was cut (how unknown), or events were lost:
      * the test's end may have been among them. */
-    int died = (how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE) && dropped == 0;
+    int died = (how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE || how == CT_EXIT_TIMEOUT) &&
+               (dropped == 0 || how == CT_EXIT_TIMEOUT);
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
@@ -496,6 +522,9 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
     if (how == CT_EXIT_SIGNAL) {
         ev->flags = CTR_F_SIGNALED;
         ev->exit_code = -(int64_t)code;
+    } else if (how == CT_EXIT_TIMEOUT) {
+        ev->flags = CTR_F_SIGNALED | CTR_F_TIMED_OUT;
+        ev->exit_code = -9; /* SIGKILL */
     } else if (how == CT_EXIT_CODE) {
         ev->exit_code = (int64_t)code;
     } else if (how != CT_EXIT_STOPPED) {

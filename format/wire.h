@@ -12,7 +12,7 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 1
+#define CT_FORMAT_MINOR 2
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
@@ -73,6 +73,7 @@ enum ct_exit_how {
     CT_EXIT_SIGNAL = 1,  /* killed by signal code */
     CT_EXIT_UNKNOWN = 2, /* the collector could not tell */
     CT_EXIT_STOPPED = 3, /* ct_stop(): tracing ended, the process went on */
+    CT_EXIT_TIMEOUT = 4, /* killed by its runner after code ns (since 1.2) */
 };
 
 /* LOG flags field. */

@@ -38,6 +38,11 @@ typedef struct ct_child_pool ct_child_pool;
 #define CT_ENV_RUN "CTRACE_RUN"         /* -run: POSIX extended regex */
 #define CT_ENV_SKIP "CTRACE_SKIP"       /* -skip: POSIX extended regex */
 #define CT_ENV_MARKERS "CTRACE_MARKERS" /* NONCE: print test markers on stdout */
+#define CT_ENV_COUNT "CTRACE_COUNT"     /* -count N: run each selected test N times */
+/* Resume a binary whose process died in a test: N > 0 skips the first N
+ * test runs selected (counted over every group, in order, repeats of
+ * -count included), so the new process goes on after the one that died. */
+#define CT_ENV_RESUME "CTRACE_RESUME"
 
 /* A marker line printed by the child's tracer on stdout when CTRACE_MARKERS
  * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the
@@ -82,6 +87,12 @@ CT_API void ct_collector_child_started(ct_collector *c, ct_child_pool *p,
  *  trace file. Call it every few milliseconds while the child runs.
  *  @return 0 or CT_EIO. */
 CT_API int ct_collector_drain(ct_collector *c, ct_child_pool *p);
+
+/*! ct_collector_child_timed_out() : the caller is killing the child with
+ *  SIGKILL for running longer than `limit_ns`: its end is recorded as a
+ *  timeout, and a test it was running gets status timeout. */
+CT_API void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p,
+                                         uint64_t limit_ns);
 
 /*! ct_collector_child_exited() : the child is gone (`wait_status` as from
  *  waitpid): drain everything it wrote, record how it ended, free the pool.

@@ -33,7 +33,8 @@ typedef struct ctr_reader ctr_reader;
 typedef enum ctr_kind {
     CTR_PROCESS_BEGIN = 1, /* a traced process (pid, name = executable path) */
     CTR_PROCESS_END,       /* it ended (status = exit code or -signal, flags:
-                              CTR_F_SIGNALED, CTR_F_UNKNOWN_EXIT; count = events
+                              CTR_F_SIGNALED, CTR_F_UNKNOWN_EXIT,
+                              CTR_F_TIMED_OUT; count = events
                               it dropped) */
     CTR_THREAD_BEGIN,      /* a thread's first event (tid, parent_tid, task =
                               inherited current task) */
@@ -42,7 +43,8 @@ typedef enum ctr_kind {
     CTR_TASK_BEGIN,        /* task, parent, name, task_kind */
     CTR_TASK_END,          /* task, begin_ns, name; CTR_F_UNENDED when the
                               trace closed it because it never ended */
-    CTR_TASK_STATUS,       /* task, status, message (test tasks) */
+    CTR_TASK_STATUS,       /* task, task_kind (user if the task is not open),
+                              status, message */
     CTR_REGION,            /* a finished region: task, name, begin_ns = start,
                               ts_ns = end; flags CTR_F_UNENDED,
                               CTR_F_OUT_OF_ORDER, CTR_F_OTHER_THREAD */
@@ -74,6 +76,8 @@ typedef enum ctr_status {
 #define CTR_F_TRUNCATED 0x8u    /* log message was cut */
 #define CTR_F_SIGNALED 0x10u    /* process killed by signal -status */
 #define CTR_F_UNKNOWN_EXIT 0x20u
+#define CTR_F_TIMED_OUT 0x40u   /* process killed (SIGKILL) by its runner for
+                                   running too long; status = -9 */
 
 typedef struct ctr_event {
     ctr_kind kind;

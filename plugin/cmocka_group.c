@@ -13,6 +13,7 @@
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
 #include <regex.h>  /* regcomp, regexec */
 #include <stdarg.h> /* va_list */
+#include <stdint.h> /* SIZE_MAX */
 #include <stdio.h>  /* fflush, snprintf */
 #include <stdlib.h> /* getenv, calloc */
 #include <string.h> /* memcpy */
@@ -25,6 +26,13 @@
 #include "plugin/clock.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task */
+
+/* cmocka's own group runner: ours is interposed on it in the shared
+ * library (cmocka_real_shared.c), the static library calls it directly
+ * (cmocka_real_static.c). */
+int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *tests,
+                             size_t count, CMFixtureFunction group_setup,
+                             CMFixtureFunction group_teardown);
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define MESSAGE_CAP 2048
@@ -297,26 +305,38 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
     filter_init(&f);
     if (!ct_is_enabled() && !f.has_run && !f.has_skip) {
         filter_free(&f);
-        return _cmocka_run_group_tests(group_name, tests, count, group_setup, group_teardown);
+        return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
-    struct CMUnitTest *wrapped = calloc(count ? count : 1, sizeof *wrapped);
-    struct test_run *runs = calloc(count ? count : 1, sizeof *runs);
+    /* Under the runner each selected test runs ct__run_count times (-count),
+     * and the first ct__run_resume runs of the process are skipped: they ran
+     * in a process that died. */
+    size_t repeats = ct__run_count;
+    if (count && repeats > SIZE_MAX / count)
+        repeats = 1;
+    size_t slots = count ? count * repeats : 1;
+    struct CMUnitTest *wrapped = calloc(slots, sizeof *wrapped);
+    struct test_run *runs = calloc(slots, sizeof *runs);
     if (!wrapped || !runs) {
         free(wrapped);
         free(runs);
         filter_free(&f);
-        return _cmocka_run_group_tests(group_name, tests, count, group_setup, group_teardown);
+        return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
+    static unsigned long runs_selected; /* in this process, over every group */
     size_t n = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (!is_test(&tests[i]) || !filter_selects(&f, tests[i].name))
-            continue;
-        runs[n].orig = &tests[i];
-        wrapped[n] = tests[i];
-        wrapped[n].setup_func = tramp_setup;
-        wrapped[n].test_func = tramp_test;
-        wrapped[n].teardown_func = tramp_teardown;
-        n++;
+    for (size_t round = 0; round < repeats; round++) {
+        for (size_t i = 0; i < count; i++) {
+            if (!is_test(&tests[i]) || !filter_selects(&f, tests[i].name))
+                continue;
+            if (runs_selected++ < ct__run_resume)
+                continue;
+            runs[n].orig = &tests[i];
+            wrapped[n] = tests[i];
+            wrapped[n].setup_func = tramp_setup;
+            wrapped[n].test_func = tramp_test;
+            wrapped[n].teardown_func = tramp_teardown;
+            n++;
+        }
     }
     filter_free(&f);
     int failed = 0;
@@ -327,7 +347,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.group_name = group_name ? group_name : "group";
         g.group_setup = group_setup;
         g.group_teardown = group_teardown;
-        failed = _cmocka_run_group_tests(group_name, wrapped, n,
+        failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
                                          group_teardown ? tramp_group_teardown : NULL);
         finish_abandoned();

@@ -4,6 +4,7 @@
  */
 #include "plugin/session.h"
 
+#include <dlfcn.h>    /* dlsym */
 #include <errno.h>    /* errno */
 #include <pthread.h>  /* pthread_atfork */
 #include <stdio.h>    /* setvbuf */
@@ -78,13 +79,44 @@ static int read_marker_nonce(void)
     return ok;
 }
 
+unsigned long ct__run_count = 1;
+unsigned long ct__run_resume;
+
+/* A count from the runner's environment, removed so that programs this one
+ * starts do not see it. */
+static unsigned long take_count(const char *name, unsigned long fallback)
+{
+    const char *text = getenv(name);
+    if (!text)
+        return fallback;
+    char *endp;
+    errno = 0;
+    unsigned long v = strtoul(text, &endp, 10);
+    unsetenv(name);
+    return errno || *endp || endp == text ? fallback : v;
+}
+
+/* A binary that links libctrace statically, run under the runner, holds two
+ * copies: the preloaded one attached first, and this one records nothing.
+ * Say so rather than lose the binary's own annotations silently. */
+static void warn_if_another_copy_traces(void)
+{
+    int (*other)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ct_is_enabled");
+    if (other && other != ct_is_enabled && other())
+        fprintf(stderr, "ctest-trace: warning: this binary contains its own copy of libctrace "
+                        "(linked statically): its annotations are not recorded; link the "
+                        "shared library (pkg-config --libs ctrace)\n");
+}
+
 /* Map the runner's pool. Before main: one thread, no tracing yet. */
 __attribute__((constructor)) static void attach_to_runner(void)
 {
     pthread_atfork(NULL, NULL, after_fork_in_child);
     const char *fd_text = getenv(CT_ENV_POOL_FD);
-    if (!fd_text)
+    if (!fd_text) {
+        warn_if_another_copy_traces();
         return;
+    }
     char *endp;
     errno = 0;
     long fd = strtol(fd_text, &endp, 10);
@@ -109,6 +141,10 @@ __attribute__((constructor)) static void attach_to_runner(void)
         return;
     }
     ct__markers = read_marker_nonce();
+    ct__run_count = take_count(CT_ENV_COUNT, 1);
+    ct__run_resume = take_count(CT_ENV_RESUME, 0);
+    if (ct__run_count == 0)
+        ct__run_count = 1;
     if (ct__markers) /* as on a terminal: in order with stderr, whole lines */
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);

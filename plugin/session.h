@@ -19,6 +19,8 @@ enum ct__session_mode { CT_SESSION_NONE = 0, CT_SESSION_RUNNER = 1, CT_SESSION_S
 extern int ct__session_mode;
 extern int ct__markers; /* print test markers for the runner (CTRACE_MARKERS) */
 extern char ct__marker_nonce[]; /* the runner's nonce, in every marker */
+extern unsigned long ct__run_count;  /* CTRACE_COUNT: runs of each selected test (1) */
+extern unsigned long ct__run_resume; /* CTRACE_RESUME: selected runs to skip (0) */
 
 /* Begin recording into `pool` with its clock. */
 void ct__session_begin(ct_pool_header *pool, int mode);

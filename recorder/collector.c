@@ -31,6 +31,7 @@ struct ct_child_pool {
     size_t bytes;
     ct_drainer drainer;
     int started;
+    uint64_t timeout_ns; /* killed for running past this, or 0 */
 };
 
 int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
@@ -143,6 +144,12 @@ int ct_collector_drain(ct_collector *c, ct_child_pool *p)
     return c->failed ? CT_EIO : 0;
 }
 
+void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p, uint64_t limit_ns)
+{
+    (void)c;
+    p->timeout_ns = limit_ns ? limit_ns : 1;
+}
+
 int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status)
 {
     uint64_t end_mono_ns = ct__mono_ns();
@@ -155,6 +162,10 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
     } else if (WIFSIGNALED(wait_status)) {
         how = CT_EXIT_SIGNAL;
         code = (uint64_t)WTERMSIG(wait_status);
+    }
+    if (p->timeout_ns && how == CT_EXIT_SIGNAL && code == SIGKILL) {
+        how = CT_EXIT_TIMEOUT;
+        code = p->timeout_ns;
     }
     ct_pool_header *h = p->mem;
     uint8_t buf[5 * CT_UVARINT_MAX], *q = buf;

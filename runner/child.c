@@ -7,6 +7,7 @@
 #include <fcntl.h>    /* O_CLOEXEC, O_NONBLOCK, fcntl */
 #include <poll.h>     /* poll */
 #include <signal.h>   /* sigaction, kill */
+#include <stdarg.h>   /* va_list */
 #include <stdio.h>    /* snprintf, asprintf */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* strncmp, strerror */
@@ -61,59 +62,92 @@ static void restore_signals(const struct sigaction old[NFORWARDED])
 
 /* ---- the child's environment ------------------------------------------------- */
 
+#define MAX_OWNED 8 /* assignments child_env() makes */
+
 /* Is `entry` an assignment of one of the variables the runner sets? */
-static int is_ours(const char *entry)
+static int is_ours(const char *entry, const rn_child_spec *spec)
 {
-    static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN, CT_ENV_SKIP,
-                                        CT_ENV_MARKERS};
+    static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN,   CT_ENV_SKIP,
+                                        CT_ENV_MARKERS, CT_ENV_COUNT, CT_ENV_RESUME};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t n = strlen(names[i]);
         if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
             return 1;
     }
+    if (spec->preload != NULL) /* extended, not replaced */
+        return strncmp(entry, "LD_PRELOAD=", 11) == 0 ||
+               strncmp(entry, "ASAN_OPTIONS=", 13) == 0;
     return 0;
+}
+
+/* *slot = the formatted assignment. @return -1 (and *slot NULL) when out
+ * of memory. */
+static int __attribute__((format(printf, 2, 3))) assign(char **slot, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(slot, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        *slot = NULL; /* vasprintf leaves it undefined */
+    return n < 0 ? -1 : 0;
+}
+
+/* VAR=`list`:`item`, `list` being VAR's value in the environment (NULL or
+ * empty: VAR=`item`). */
+static int append_item(char **slot, const char *var, const char *item)
+{
+    const char *list = getenv(var);
+    if (list == NULL || *list == '\0')
+        return assign(slot, "%s=%s", var, item);
+    return assign(slot, "%s=%s:%s", var, list, item);
 }
 
 /* environ without our variables, then ours. The strings of ours are in
  * `owned` (freed by the caller). NULL when out of memory. */
 static char **child_env(const char *pool_env, const rn_child_spec *spec,
-                        char *owned[3])
+                        char *owned[MAX_OWNED])
 {
     size_t n = 0;
     while (environ[n] != NULL)
         n++;
-    char **env = malloc((n + 5) * sizeof *env);
+    char **env = malloc((n + MAX_OWNED + 2) * sizeof *env);
     if (env == NULL)
         return NULL;
-    size_t k = 0;
+    size_t k = 0, o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!is_ours(environ[i]))
+        if (!is_ours(environ[i], spec))
             env[k++] = environ[i];
     }
     env[k++] = (char *)pool_env;
-    owned[0] = owned[1] = owned[2] = NULL;
-    if (asprintf(&owned[2], "%s=%s", CT_ENV_MARKERS, spec->nonce) < 0)
-        goto oom;
-    env[k++] = owned[2];
-    if (spec->run_re != NULL) {
-        if (asprintf(&owned[0], "%s=%s", CT_ENV_RUN, spec->run_re) < 0)
-            goto oom;
-        env[k++] = owned[0];
+    memset(owned, 0, MAX_OWNED * sizeof *owned);
+    int bad = assign(&owned[o++], "%s=%s", CT_ENV_MARKERS, spec->nonce);
+    if (spec->run_re != NULL)
+        bad |= assign(&owned[o++], "%s=%s", CT_ENV_RUN, spec->run_re);
+    if (spec->skip_re != NULL)
+        bad |= assign(&owned[o++], "%s=%s", CT_ENV_SKIP, spec->skip_re);
+    if (spec->count > 1)
+        bad |= assign(&owned[o++], "%s=%lu", CT_ENV_COUNT, spec->count);
+    if (spec->resume > 0)
+        bad |= assign(&owned[o++], "%s=%lu", CT_ENV_RESUME, spec->resume);
+    if (spec->preload != NULL) {
+        /* After the user's own preloads (a sanitizer runtime must come
+         * first); ASan, which checks that it does, is told we know. */
+        bad |= append_item(&owned[o++], "LD_PRELOAD", spec->preload);
+        bad |= append_item(&owned[o++], "ASAN_OPTIONS", "verify_asan_link_order=0");
     }
-    if (spec->skip_re != NULL) {
-        if (asprintf(&owned[1], "%s=%s", CT_ENV_SKIP, spec->skip_re) < 0)
-            goto oom;
-        env[k++] = owned[1];
+    if (bad) {
+        for (size_t i = 0; i < MAX_OWNED; i++) {
+            free(owned[i]);
+            owned[i] = NULL;
+        }
+        free(env);
+        return NULL;
     }
+    for (size_t i = 0; i < o; i++)
+        env[k++] = owned[i];
     env[k] = NULL;
     return env;
-oom:
-    for (int i = 0; i < 3; i++) {
-        free(owned[i]);
-        owned[i] = NULL;
-    }
-    free(env);
-    return NULL;
 }
 
 /* ---- between fork and exec ---------------------------------------------------- */
@@ -217,8 +251,8 @@ static int read_output(int fd, rn_output_fn *fn, void *ctx)
 /* Poll the output and drain the pool until the child has exited and its
  * output is read. */
 static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
-                    uint64_t start_ns, rn_output_fn *fn, void *ctx,
-                    rn_child_result *res)
+                    uint64_t start_ns, const rn_child_spec *spec, rn_output_fn *fn,
+                    rn_deadline_fn *deadline, void *ctx, rn_child_result *res)
 {
     int exited = 0, eof = 0, status = 0;
     int forwarded = 0;
@@ -229,6 +263,14 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             kill(pid, forwarded == 0 ? g_signal : SIGKILL);
             forwarded = g_count;
             res->interrupted = g_signal;
+        }
+        if (spec->timeout_ns && !exited && !res->timed_out &&
+            rn_now_ns() >= deadline(ctx, start_ns, spec->timeout_ns)) {
+            /* Hung: SIGKILL, which no handler of the test can stop. What it
+             * wrote is in the pool; the collector records why it ended. */
+            kill(pid, SIGKILL);
+            res->timed_out = 1;
+            ct_collector_child_timed_out(c, pool, spec->timeout_ns);
         }
         struct pollfd pfd = {.fd = out_r, .events = POLLIN};
         int pr = poll(&pfd, eof ? 0 : 1, POLL_MS);
@@ -256,12 +298,13 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
 }
 
 int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
-                 void *ctx, rn_child_result *res, char *err, size_t err_size)
+                 rn_deadline_fn *deadline, void *ctx, rn_child_result *res, char *err,
+                 size_t err_size)
 {
     *res = (rn_child_result){0};
     int out[2] = {-1, -1}, report[2] = {-1, -1};
     char pool_env[64];
-    char *owned[3] = {NULL, NULL, NULL};
+    char *owned[MAX_OWNED] = {NULL};
     char **env = NULL;
     ct_child_pool *pool = NULL;
     int rc = ct_collector_pool(c, &pool, pool_env, sizeof pool_env);
@@ -308,20 +351,20 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
         snprintf(err, err_size, "%s: %s", stage_text(why.stage), strerror(why.err));
         restore_signals(old);
         close(out[0]);
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < MAX_OWNED; i++)
             free(owned[i]);
         free(env);
         return -1;
     }
 
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
-    collect(c, pool, pid, out[0], start_ns, fn, ctx, res);
+    collect(c, pool, pid, out[0], start_ns, spec, fn, deadline, ctx, res);
     close(out[0]);
     note_error(res, ct_collector_child_exited(c, pool, res->wait_status));
     restore_signals(old);
     if (res->interrupted == 0 && g_count > 0) /* came after the child ended */
         res->interrupted = g_signal;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < MAX_OWNED; i++)
         free(owned[i]);
     free(env);
     return 0;
@@ -335,7 +378,7 @@ fail:
         if (report[i] >= 0)
             close(report[i]);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < MAX_OWNED; i++)
         free(owned[i]);
     free(env);
     return -1;

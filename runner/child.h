@@ -25,10 +25,18 @@ typedef struct rn_child_spec {
     const char *run_re;  /* -run, or NULL: passed as CTRACE_RUN */
     const char *skip_re; /* -skip, or NULL: passed as CTRACE_SKIP */
     const char *nonce;   /* what markers carry: passed as CTRACE_MARKERS */
+    const char *preload; /* libctrace.so to preload (LD_PRELOAD), or NULL */
+    unsigned long count; /* -count: CTRACE_COUNT when > 1 */
+    unsigned long resume; /* CTRACE_RESUME when > 0: test runs already done */
+    uint64_t timeout_ns; /* kill the child once its deadline passes (0: never) */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */
 typedef void rn_output_fn(void *ctx, const char *data, size_t len, uint64_t now_ns);
+
+/* With a timeout: when the child must be killed (rn_now_ns() clock), given
+ * how far it got; the caller knows (from markers) when its test began. */
+typedef uint64_t rn_deadline_fn(void *ctx, uint64_t start_ns, uint64_t timeout_ns);
 
 typedef struct rn_child_result {
     int wait_status;     /* as from waitpid() */
@@ -37,6 +45,7 @@ typedef struct rn_child_result {
     int trace_error;     /* first CT_E* code from the collector, or 0 */
     int output_open;     /* the pipe stayed open after the child exited (a
                             process it started holds it): output may be cut */
+    int timed_out;       /* killed at its deadline (SIGKILL) */
 } rn_child_result;
 
 /*! rn_child_run() : run `spec` under collector `c` until it exits and its
@@ -44,7 +53,8 @@ typedef struct rn_child_result {
  *  @return 0 with *res filled, or -1 when the child could not be started
  *  (`err` says why: pool, pipe, fork, or exec failing with its errno text). */
 int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
-                 void *ctx, rn_child_result *res, char *err, size_t err_size);
+                 rn_deadline_fn *deadline, void *ctx, rn_child_result *res, char *err,
+                 size_t err_size);
 
 /* A monotonic clock in nanoseconds. */
 uint64_t rn_now_ns(void);

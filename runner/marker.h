@@ -27,6 +27,7 @@ typedef enum rn_test_status {
     RN_STATUS_ERROR,   /* a fixture failed: shown as FAIL */
     RN_STATUS_CRASH,   /* cmocka caught a signal in the test: shown as FAIL */
     RN_STATUS_UNKNOWN, /* a status this runner does not know: shown as FAIL */
+    RN_STATUS_TIMEOUT, /* the runner killed the binary in this test */
 } rn_test_status;
 
 typedef struct rn_marker {

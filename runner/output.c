@@ -49,6 +49,7 @@ struct rn_out {
     char *test;        /* decoded name of the running test */
     size_t test_len;
     uint64_t test_start_ns;
+    uint64_t progress_ns; /* when the last marker came */
     char *last;        /* name of the last finished test */
     size_t last_len;
 
@@ -292,6 +293,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     rn_marker m;
     if (rn_marker_parse(s, n, &m) != 1 || m.kind == RN_MARK_OTHER)
         return;
+    o->progress_ns = now_ns;
     flush_blanks(o);
     if (o->closing)
         close_test(o);
@@ -423,6 +425,55 @@ void rn_wait_status_text(int wait_status, char *buf, size_t size)
     } else {
         snprintf(buf, size, "unknown wait status 0x%x", (unsigned)wait_status);
     }
+}
+
+/* `ns` as Go prints a duration (10m0s, 1.5s, 250ms). */
+static void go_duration(char *buf, size_t size, uint64_t ns)
+{
+    if (ns >= 60000000000ull) {
+        unsigned long long s = ns / 1000000000ull;
+        if (s >= 3600)
+            snprintf(buf, size, "%lluh%llum%llus", s / 3600, s / 60 % 60, s % 60);
+        else
+            snprintf(buf, size, "%llum%llus", s / 60, s % 60);
+    } else if (ns >= 1000000000ull) {
+        snprintf(buf, size, "%gs", (double)ns / 1e9);
+    } else {
+        snprintf(buf, size, "%gms", (double)ns / 1e6);
+    }
+}
+
+int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns)
+{
+    if (o->line_len > 0 || o->continued)
+        handle_line(o, o->line, o->line_len, o->continued, now_ns);
+    o->line_len = 0;
+    o->continued = 0;
+    flush_blanks(o);
+    if (o->closing) {
+        close_test(o);
+        return 0;
+    }
+    if (!o->in_test)
+        return 0;
+    char why[200], how[128];
+    if (timeout_ns) {
+        char limit[48];
+        go_duration(limit, sizeof limit, timeout_ns);
+        snprintf(why, sizeof why, "test timed out after %s: killed\n", limit);
+    } else {
+        rn_wait_status_text(wait_status, how, sizeof how);
+        snprintf(why, sizeof why, "the binary ended during this test: %s\n",
+                 how[0] ? how : "exit status 0");
+    }
+    sink(o, why, strlen(why));
+    finish_test(o, timeout_ns ? RN_STATUS_TIMEOUT : RN_STATUS_CRASH, now_ns - o->test_start_ns);
+    return 1;
+}
+
+uint64_t rn_out_progress_ns(const rn_out *o)
+{
+    return o->progress_ns;
 }
 
 int rn_out_finish(rn_out *o, const rn_exit_info *info)

@@ -57,6 +57,18 @@ typedef struct rn_exit_info {
  *  exited 0, else 1. */
 int rn_out_finish(rn_out *o, const rn_exit_info *info);
 
+/*! rn_out_process_died() : one process of the binary ended (wait_status)
+ *  and its output is read; `timeout_ns` > 0 when the runner killed it for
+ *  running past its deadline. A test it was running fails (crash, or
+ *  timeout), with how the process ended under it.
+ *  @return 1 if a test was running (the binary may be resumed after it), 0
+ *  if not. */
+int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns);
+
+/*! rn_out_progress_ns() : when the last marker came (a test began or
+ *  ended), 0 if none has: a timeout counts from there. */
+uint64_t rn_out_progress_ns(const rn_out *o);
+
 /* What the run counted so far. `untraced`: cmocka ran tests but no marker
  * came (the binary runs without the tracer). */
 typedef struct rn_out_counts {

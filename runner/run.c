@@ -20,12 +20,19 @@
 #include "flags.h"
 #include "marker.h"
 #include "output.h"
+#include "preload.h"
+
+#define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
 
 typedef struct run_opts {
-    const char *trace;   /* --trace, or NULL */
-    const char *run_re;  /* -run, or NULL */
-    const char *skip_re; /* -skip, or NULL */
-    int verbose;         /* -v */
+    const char *trace;     /* --trace, or NULL */
+    const char *trace_dir; /* --trace-dir, or NULL */
+    const char *run_re;    /* -run, or NULL */
+    const char *skip_re;   /* -skip, or NULL */
+    int verbose;           /* -v */
+    long count;            /* -count */
+    uint64_t timeout_ns;   /* --timeout; 0: none */
+    char *preload;         /* libctrace.so for the child, or NULL */
 } run_opts;
 
 /* A message naming an untrusted string (a path), escaped. */
@@ -123,7 +130,17 @@ static void feed(void *ctx, const char *data, size_t len, uint64_t now_ns)
     rn_out_feed(ctx, data, len, now_ns);
 }
 
-/* Run one binary; @return its exit status (0, 1, 2). */
+/* A timeout counts from the last sign of progress: a test beginning or
+ * ending, or the process starting. */
+static uint64_t deadline(void *ctx, uint64_t start_ns, uint64_t timeout_ns)
+{
+    uint64_t progress = rn_out_progress_ns(ctx);
+    return (progress > start_ns ? progress : start_ns) + timeout_ns;
+}
+
+/* Run one binary, again after each process that died in a test (resuming
+ * after that test), so one crash costs one test. @return its exit status
+ * (0, 1, 2). */
 static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
                       const char *exe, char **args, size_t nargs, const char *nonce,
                       const char *trace_shown, int *interrupted)
@@ -140,32 +157,62 @@ static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
         argv[i + 1] = args[i];
     argv[nargs + 1] = NULL;
 
-    rn_child_spec spec = {exe, argv, opts->run_re, opts->skip_re, nonce};
+    rn_child_spec spec = {
+        .exe = exe,
+        .argv = argv,
+        .run_re = opts->run_re,
+        .skip_re = opts->skip_re,
+        .nonce = nonce,
+        .preload = opts->preload,
+        .count = (unsigned long)opts->count,
+        .timeout_ns = opts->timeout_ns,
+    };
     rn_child_result res;
     char err[512];
-    int status;
-    if (rn_child_run(c, &spec, feed, o, &res, err, sizeof err) != 0) {
-        fflush(stdout);
-        status = error_about(arg, "", err, 0);
-    } else {
+    int status = RN_EXIT_OK;
+    uint64_t elapsed_ns = 0;
+    for (;;) {
+        rn_out_counts before;
+        rn_out_get_counts(o, &before);
+        if (rn_child_run(c, &spec, feed, deadline, o, &res, err, sizeof err) != 0) {
+            fflush(stdout);
+            status = error_about(arg, "", err, 0);
+            break;
+        }
+        elapsed_ns += res.elapsed_ns;
+        if (res.trace_error != 0) {
+            rn_error("%s: writing the trace: %s", trace_shown ? trace_shown : "trace",
+                     ct_strerror(res.trace_error));
+            status = RN_EXIT_USAGE;
+        }
+        *interrupted = res.interrupted;
+        int died_in_test = rn_out_process_died(o, res.wait_status,
+                                               res.timed_out ? opts->timeout_ns : 0,
+                                               rn_now_ns());
+        rn_out_counts after;
+        rn_out_get_counts(o, &after);
+        if (!died_in_test || res.interrupted || status == RN_EXIT_USAGE ||
+            after.run == before.run)
+            break;
+        /* Go on after the test that died, in a new process. */
+        spec.resume += after.run - before.run;
+    }
+    if (status != RN_EXIT_USAGE || res.trace_error != 0) {
         rn_exit_info info = {
             .binary = arg,
             .trace = trace_shown,
-            .elapsed_ns = res.elapsed_ns,
+            .elapsed_ns = elapsed_ns,
             .now_ns = rn_now_ns(),
             .wait_status = res.wait_status,
             .note = res.output_open ? "warning: output still open 2s after the binary "
                                       "exited (a process it started holds it): it may "
                                       "be cut short"
+                    : res.timed_out ? "killed: no test began or ended within --timeout"
                                     : NULL,
         };
-        status = rn_out_finish(o, &info);
-        if (res.trace_error != 0) {
-            rn_error("%s: writing the trace: %s", opts->trace ? opts->trace : "trace",
-                     ct_strerror(res.trace_error));
-            status = RN_EXIT_USAGE;
-        }
-        *interrupted = res.interrupted;
+        int finished = rn_out_finish(o, &info);
+        if (finished > status)
+            status = finished;
     }
     rn_out_free(o);
     free(argv);
@@ -207,44 +254,106 @@ static char *temp_trace(void)
     return path;
 }
 
-static int run_all(const run_opts *opts, const rn_args *a, char **exes)
+/* Open the collector writing `path`. @return it, or NULL (message printed). */
+static ct_collector *open_trace(const char *path)
 {
-    char *temp = NULL;
-    const char *path = opts->trace;
-    if (path == NULL && (path = temp = temp_trace()) == NULL)
-        return RN_EXIT_USAGE;
-
     ct_collector *c = NULL;
     int rc = ct_collector_open(&c, path, 0);
     if (rc != 0) {
         int saved = errno; /* CT_EIO: errno tells */
         error_about(path, "cannot create the trace: ",
                     rc == CT_EIO && saved != 0 ? strerror(saved) : ct_strerror(rc), 0);
-        if (temp != NULL)
-            unlink(temp);
-        free(temp);
+        return NULL;
+    }
+    return c;
+}
+
+static int close_trace(ct_collector *c, const char *path)
+{
+    int rc = ct_collector_close(c);
+    if (rc != 0) {
+        error_about(path, "cannot finish the trace: ", ct_strerror(rc), 0);
         return RN_EXIT_USAGE;
     }
+    return RN_EXIT_OK;
+}
 
+/* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
+ * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in). */
+static char *trace_in_dir(const char *dir, const char *binary)
+{
+    const char *base = strrchr(binary, '/');
+    base = base ? base + 1 : binary;
+    size_t n = strlen(base);
+    char *name = malloc(n + 8);
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char ch = base[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+        name[i] = ok ? ch : '_';
+    }
+    name[n] = '\0';
+    if (n == 0 || name[0] == '.') /* "", ".", "..", hidden */
+        name[0] = '_', name[n ? n : 1] = '\0';
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s.trace", dir, name) < 0)
+        path = NULL;
+    free(name);
+    return path;
+}
+
+static int run_all(const run_opts *opts, const rn_args *a, char **exes)
+{
     char nonce[17];
     make_nonce(nonce);
     rn_marker_set_nonce(nonce);
     int status = RN_EXIT_OK, interrupted = 0;
-    for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
-        int st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest, nonce,
-                            opts->trace, &interrupted);
-        if (st > status)
-            status = st;
-    }
 
-    rc = ct_collector_close(c);
-    if (rc != 0) {
-        error_about(path, "cannot finish the trace: ", ct_strerror(rc), 0);
-        status = RN_EXIT_USAGE;
+    if (opts->trace_dir != NULL) { /* a trace per binary */
+        for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
+            char *path = trace_in_dir(opts->trace_dir, a->pos[i]);
+            ct_collector *c = path ? open_trace(path) : NULL;
+            int st = RN_EXIT_USAGE;
+            if (path == NULL)
+                rn_error("out of memory");
+            if (c != NULL) {
+                st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest, nonce, path,
+                                &interrupted);
+                int closed = close_trace(c, path);
+                if (closed > st)
+                    st = closed;
+            }
+            free(path);
+            if (st > status)
+                status = st;
+        }
+    } else {
+        char *temp = NULL;
+        const char *path = opts->trace;
+        if (path == NULL && (path = temp = temp_trace()) == NULL)
+            return RN_EXIT_USAGE;
+        ct_collector *c = open_trace(path);
+        if (c == NULL) {
+            if (temp != NULL)
+                unlink(temp);
+            free(temp);
+            return RN_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
+            int st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest, nonce,
+                                opts->trace, &interrupted);
+            if (st > status)
+                status = st;
+        }
+        int closed = close_trace(c, path);
+        if (closed > status)
+            status = closed;
+        if (temp != NULL)
+            unlink(temp);
+        free(temp);
     }
-    if (temp != NULL)
-        unlink(temp);
-    free(temp);
 
     if (interrupted != 0) { /* die of the signal, as the user asked */
         fflush(stdout);
@@ -256,22 +365,22 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes)
 
 int rn_cmd_run(int argc, char **argv)
 {
-    run_opts opts = {0};
+    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS};
     int help = 0, version = 0;
     const rn_flag flags[] = {
         {"trace", RN_FLAG_STRING, &opts.trace},
         {"run", RN_FLAG_STRING, &opts.run_re},
         {"skip", RN_FLAG_STRING, &opts.skip_re},
         {"v", RN_FLAG_BOOL, &opts.verbose},
+        {"count", RN_FLAG_INT, &opts.count},
+        {"timeout", RN_FLAG_DURATION, &opts.timeout_ns},
+        {"trace-dir", RN_FLAG_STRING, &opts.trace_dir},
         {"h", RN_FLAG_BOOL, &help},
         {"help", RN_FLAG_BOOL, &help},
         {"version", RN_FLAG_BOOL, &version},
         /* DESIGN.md §4's other run flags, still to come. */
-        {"count", RN_FLAG_PLANNED, NULL},
-        {"timeout", RN_FLAG_PLANNED, NULL},
         {"junit", RN_FLAG_PLANNED, NULL},
         {"attach-dir", RN_FLAG_PLANNED, NULL},
-        {"trace-dir", RN_FLAG_PLANNED, NULL},
         {"assert", RN_FLAG_PLANNED, NULL},
         {"assert-file", RN_FLAG_PLANNED, NULL},
         {"save-baseline", RN_FLAG_PLANNED, NULL},
@@ -305,8 +414,30 @@ int rn_cmd_run(int argc, char **argv)
         rn_usage_error("--trace needs a file name");
         goto out;
     }
+    if (opts.trace_dir != NULL && (*opts.trace_dir == '\0' || opts.trace != NULL)) {
+        rn_usage_error(*opts.trace_dir == '\0' ? "--trace-dir needs a directory"
+                                               : "--trace and --trace-dir cannot be combined");
+        goto out;
+    }
+    if (opts.trace_dir != NULL) {
+        struct stat st;
+        if (stat(opts.trace_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            error_about(opts.trace_dir, "--trace-dir: ",
+                        errno == ENOENT ? "no such directory" : "not a directory", 1);
+            goto out;
+        }
+    }
+    if (opts.count < 1) {
+        rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts.count);
+        goto out;
+    }
     if (check_regex("-run", opts.run_re) != 0 || check_regex("-skip", opts.skip_re) != 0)
         goto out;
+    const char *why_no_preload;
+    opts.preload = rn_preload_path(&why_no_preload);
+    if (opts.preload == NULL && why_no_preload != NULL)
+        fprintf(stderr, "ctest-trace: warning: %s: only binaries that link libctrace get a "
+                        "task per test\n", why_no_preload);
     exes = calloc(a.npos, sizeof *exes);
     if (exes == NULL) {
         rn_error("out of memory");
@@ -327,5 +458,6 @@ out:
         free(exes);
     }
     rn_args_free(&a);
+    free(opts.preload);
     return status;
 }

@@ -30,6 +30,7 @@ static void write_flags(ctv_json *j, uint32_t flags)
         {CTR_F_TRUNCATED, "truncated"},
         {CTR_F_SIGNALED, "signaled"},
         {CTR_F_UNKNOWN_EXIT, "unknown_exit"},
+        {CTR_F_TIMED_OUT, "timed_out"},
     };
     if (flags == 0)
         return;

@@ -100,6 +100,8 @@ static void count_event(trace_stats *s, const ctr_event *ev)
             s->other_kind_tasks++;
         break;
     case CTR_TASK_STATUS:
+        if (ev->task_kind != CTR_TASK_TEST)
+            break;
         if ((unsigned)ev->status < STATUS_SLOTS)
             s->tests_by_status[ev->status]++;
         else
@@ -126,6 +128,8 @@ static void print_processes(const trace_stats *s, FILE *out)
         fprintf(out, "  pid %-8" PRId32 " ", p->pid);
         if (!p->ended)
             fprintf(out, "(no end recorded)");
+        else if (p->flags & CTR_F_TIMED_OUT)
+            fprintf(out, "timed out (killed by the runner)");
         else if (p->flags & CTR_F_SIGNALED)
             fprintf(out, "killed by signal %" PRId64, -p->exit_code);
         else if (p->flags & CTR_F_UNKNOWN_EXIT)

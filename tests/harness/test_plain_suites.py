@@ -1,0 +1,139 @@
+"""The runner on plain cmocka suites that neither include nor link ctrace
+(examples/failing, examples/crash): the preloaded tracer makes each test a
+task; a process that dies in a test costs that test only; --timeout, -count,
+-skip, several binaries, -- ARGS and --trace-dir."""
+
+import os
+
+import pytest
+
+from conftest import BUILD, run, run_ok, tasks_by_name, only
+
+FAILING = BUILD / "examples" / "failing_test"
+CRASH = BUILD / "examples" / "crash_test"
+
+
+def test_plain_suite_is_traced_test_by_test(tmp_path):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-v", FAILING, "--", "--hello", "two words")
+    assert result.returncode == 1, result
+    assert "argument: --hello\n" in result.stdout and "argument: two words\n" in result.stdout
+    for line in ("--- PASS: TestParse", "--- FAIL: TestChecksum", "--- SKIP: TestNetwork",
+                 "--- FAIL: TestQuery", "parsed 2 chunks"):
+        assert line in result.stdout, result
+    tasks = tasks_by_name(trace)
+    expect = {"TestParse": "pass", "TestChecksum": "fail", "TestNetwork": "skip",
+              "TestQuery": "error"}
+    for name, status in expect.items():
+        task = only(tasks[name], name)
+        assert task["kind"] == "test" and task["status"] == status, task
+    checksum = only(tasks["TestChecksum"], "TestChecksum")
+    assert "0x45f != 0x3e8" in checksum["message"], checksum
+    assert "failing_test.c:" in checksum["message"], checksum  # file:line
+    assert "Skipped" in only(tasks["TestNetwork"], "TestNetwork")["message"]
+    # group fixtures are tasks, a test's own setup a region in its task
+    for fixture in ("parsing setup", "storage teardown"):
+        assert only(tasks[fixture], fixture)["kind"] == "fixture"
+    parse = only(tasks["TestParse"], "TestParse")
+    assert [r["name"] for r in parse["regions"]] == ["setup"], parse
+    assert parse["duration_ns"] >= 1_000_000, parse  # it waited for its thread
+
+
+def test_skip_and_run_filters(tmp_path):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-run", "Test(Parse|Checksum)", "-skip", "Checksum",
+                 FAILING)
+    assert result.returncode == 0, result
+    assert set(tasks_by_name(trace)) >= {"TestParse"}
+    assert not {"TestChecksum", "TestNetwork", "TestQuery"} & set(tasks_by_name(trace))
+
+
+def test_count_runs_each_test_again(tmp_path):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-v", "-count", "3", "-run", "TestParse", FAILING)
+    assert result.returncode == 0, result
+    assert result.stdout.count("--- PASS: TestParse") == 3, result
+    runs = tasks_by_name(trace)["TestParse"]
+    assert len(runs) == 3 and len({t["id"] for t in runs}) == 3, runs
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "x"])
+def test_bad_count_is_refused(count):
+    result = run("-count", count, FAILING)
+    assert result.returncode == 2, result
+    assert "-count" in result.stderr, result
+
+
+@pytest.mark.parametrize(
+    "how,why",
+    [
+        ("abort", "signal 6 (SIGABRT)"),
+        ("segv", "signal 11 (SIGSEGV)"),
+        ("kill", "signal 9 (SIGKILL)"),
+        ("exit", "exited with code 3"),
+    ],
+)
+def test_crash_costs_one_test(tmp_path, how, why):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "-v", CRASH, env={"CRASH_HOW": how})
+    assert result.returncode == 1, result
+    assert f"about to crash by {how}" in result.stdout, result  # not lost in a buffer
+    assert "--- FAIL: TestCrash" in result.stdout, result
+    assert "--- PASS: TestAfterCrash" in result.stdout, result
+    assert "after the crash" in result.stdout, result
+    tasks = tasks_by_name(trace)
+    crash = only(tasks["TestCrash"], "TestCrash")
+    assert crash["status"] == "crash" and why in crash["message"], crash
+    assert crash["unended"], crash
+    before = only(tasks["TestBeforeCrash"], "TestBeforeCrash")
+    after = only(tasks["TestAfterCrash"], "TestAfterCrash")
+    assert before["status"] == after["status"] == "pass"
+    assert before["pid"] == crash["pid"] != after["pid"]  # resumed in a new process
+    assert run("stats", trace).returncode == 0  # whole, finished by the runner
+
+
+def test_timeout_kills_a_hung_test_and_goes_on(tmp_path):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", "--timeout=1s", CRASH, env={"CRASH_HOW": "hang"})
+    assert result.returncode == 1, result
+    assert "test timed out after 1s" in result.stdout, result
+    tasks = tasks_by_name(trace)
+    hung = only(tasks["TestCrash"], "TestCrash")
+    assert hung["status"] == "timeout", hung
+    assert "timed out after 1s" in hung["message"], hung
+    assert hung["duration_ns"] >= 900_000_000, hung
+    assert only(tasks["TestAfterCrash"], "TestAfterCrash")["status"] == "pass"
+    stats = run_ok("stats", trace)
+    assert "timed out" in stats.stdout, stats
+
+
+@pytest.mark.parametrize("value", ["10", "-1s", "soon"])
+def test_bad_timeout_is_refused(value):
+    result = run(f"--timeout={value}", CRASH)
+    assert result.returncode == 2 and "--timeout" in result.stderr, result
+
+
+def test_several_binaries_one_trace(tmp_path):
+    trace = tmp_path / "trace.out"
+    result = run(f"--trace={trace}", FAILING, CRASH)
+    assert result.returncode == 1, result
+    assert result.stdout.count("trace: ") == 2, result  # a final line per binary
+    tasks = tasks_by_name(trace)
+    assert "TestParse" in tasks and "TestAfterCrash" in tasks, sorted(tasks)
+
+
+def test_trace_dir_gives_a_trace_per_binary(tmp_path):
+    result = run(f"--trace-dir={tmp_path}", FAILING, CRASH)
+    assert result.returncode == 1, result
+    names = sorted(os.listdir(tmp_path))
+    assert names == ["crash_test.trace", "failing_test.trace"], names
+    assert "TestParse" in tasks_by_name(tmp_path / "failing_test.trace")
+    assert "TestAfterCrash" in tasks_by_name(tmp_path / "crash_test.trace")
+    assert str(tmp_path / "failing_test.trace") in result.stdout, result
+
+
+def test_trace_dir_misuse_is_refused(tmp_path):
+    missing = run(f"--trace-dir={tmp_path / 'nope'}", FAILING)
+    assert missing.returncode == 2 and "no such directory" in missing.stderr, missing
+    both = run(f"--trace-dir={tmp_path}", f"--trace={tmp_path / 't'}", FAILING)
+    assert both.returncode == 2 and "cannot be combined" in both.stderr, both
