@@ -221,6 +221,36 @@ EOF
     "$prefix/bin/ctest-trace" --trace="$work/t.out" -v "$work/t"
     "$prefix/bin/ctest-trace" tasks --json "$work/t.out" >"$work/tasks.json"
     "$PY" "$work/check.py" "$work/tasks.json"
+
+    # A plain cmocka suite (no ctrace in it): the installed runner must find
+    # its own libctrace.so to preload, with no help from the environment.
+    unset LD_LIBRARY_PATH
+    cat >"$work/plain.c" <<'EOF'
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+static void test_plain(void **state) { (void)state; }
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_plain)};
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
+EOF
+    cat >"$work/check_plain.py" <<'EOF'
+import json, sys
+tasks = json.load(open(sys.argv[1]))["tasks"]
+seen = [(t["name"], t["kind"], t["status"]) for t in tasks]
+assert seen == [("test_plain", "test", "pass")], seen
+print("the installed ctest-trace preloaded its library into a plain cmocka suite")
+EOF
+    # shellcheck disable=SC2046 # the flags are meant to be split
+    cc -Wall -Wextra -Werror -o "$work/plain" "$work/plain.c" $(pkg-config --cflags --libs cmocka)
+    echo "--- ctest-trace --trace=$work/plain.out -v $work/plain (installed, preloaded)"
+    "$prefix/bin/ctest-trace" --trace="$work/plain.out" -v "$work/plain"
+    "$prefix/bin/ctest-trace" tasks --json "$work/plain.out" >"$work/plain.json"
+    "$PY" "$work/check_plain.py" "$work/plain.json"
 }
 
 # ---- the steps --------------------------------------------------------------

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bench/many_tests.sh - the runner's per-test cost: a generated plain cmocka
+# suite of 10 000 tiny tests, run bare and under ctest-trace (traced, each
+# test a task, markers parsed), best of 5 wall times each. Goal: traced
+# within 1.2x of bare.
+#
+#   bash bench/many_tests.sh [BUILD_DIR] [TESTS]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${1:-build}
+tests=${2:-10000}
+runner=$build/runner/ctest-trace
+[ -x "$runner" ] || { echo "many_tests.sh: $runner is not built" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ctrace-many-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+/usr/bin/python3 bench/gen_tiny_suite.py "$tests" > "$work/tiny.c"
+cc -O2 -o "$work/tiny" "$work/tiny.c" $(pkg-config --cflags --libs cmocka)
+
+best() { # best wall time in seconds of 5 runs of "$@" (output discarded)
+    local best=""
+    for _ in 1 2 3 4 5; do
+        local t0 t1
+        t0=$(date +%s%N)
+        "$@" > /dev/null 2>&1 || true
+        t1=$(date +%s%N)
+        local t=$(( t1 - t0 ))
+        if [ -z "$best" ] || [ "$t" -lt "$best" ]; then best=$t; fi
+    done
+    echo "$best"
+}
+
+bare=$(best "$work/tiny")
+traced=$(best "$runner" --trace="$work/t.out" "$work/tiny")
+verbose=$(best "$runner" --trace="$work/t.out" -v "$work/tiny")
+"$runner" --trace="$work/t.out" "$work/tiny" > /dev/null || true
+size=$(stat -c %s "$work/t.out")
+/usr/bin/python3 - "$tests" "$bare" "$traced" "$verbose" "$size" <<'PY'
+import sys
+n, bare, traced, verbose, size = (int(x) for x in sys.argv[1:])
+print(f"ctest-trace on {n} tiny tests (plain cmocka suite, best of 5 wall times)")
+print(f"  bare binary                 {bare / 1e6:9.1f} ms   {bare / n:8.0f} ns/test")
+print(f"  ctest-trace --trace         {traced / 1e6:9.1f} ms   {traced / n:8.0f} ns/test"
+      f"   {traced / bare:5.2f}x bare  (goal <= 1.2x)  "
+      f"{'meets' if traced <= 1.2 * bare else 'misses'}")
+print(f"  ctest-trace --trace -v      {verbose / 1e6:9.1f} ms   {verbose / n:8.0f} ns/test"
+      f"   {verbose / bare:5.2f}x bare")
+print(f"  per-test bookkeeping        {(traced - bare) / n:9.0f} ns/test (task, status, markers, output)")
+print(f"  trace size                  {size / 1024:9.1f} KiB  {size / n:8.1f} B/test")
+PY
