@@ -99,13 +99,23 @@ static void write_marker(const char *line, size_t len)
     }
 }
 
-static void marker_run(const char *name)
+/* " PID TASK GROUP": where the runner finds the test in the trace. */
+static void marker_where(char *out, size_t cap, uint64_t task)
+{
+    char group[512];
+    encode_name(g.group_name ? g.group_name : "", group, sizeof group);
+    snprintf(out, cap, " %ld %llu %s", (long)getpid(), (unsigned long long)task, group);
+}
+
+static void marker_run(const char *name, uint64_t task)
 {
     if (!ct__markers)
         return;
-    char enc[1024], line[1150];
+    char enc[1024], where[600], line[1700];
     encode_name(name, enc, sizeof enc);
-    int n = snprintf(line, sizeof line, "%s%s run %s\n", CT_MARKER_PREFIX, ct__marker_nonce, enc);
+    marker_where(where, sizeof where, task);
+    int n = snprintf(line, sizeof line, "%s%s run %s%s\n", CT_MARKER_PREFIX, ct__marker_nonce,
+                     enc, where);
     write_marker(line, (size_t)n);
 }
 
@@ -120,14 +130,16 @@ static const char *status_word(int status)
     }
 }
 
-static void marker_end(const char *name, int status, uint64_t elapsed_ns)
+static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t task)
 {
     if (!ct__markers)
         return;
-    char enc[1024], line[1250];
+    char enc[1024], where[600], line[1750];
     encode_name(name, enc, sizeof enc);
-    int n = snprintf(line, sizeof line, "%s%s end %s %llu %s\n", CT_MARKER_PREFIX,
-                     ct__marker_nonce, status_word(status), (unsigned long long)elapsed_ns, enc);
+    marker_where(where, sizeof where, task);
+    int n = snprintf(line, sizeof line, "%s%s end %s %llu %s%s\n", CT_MARKER_PREFIX,
+                     ct__marker_nonce, status_word(status), (unsigned long long)elapsed_ns, enc,
+                     where);
     write_marker(line, (size_t)n);
 }
 
@@ -144,7 +156,7 @@ static void finish(struct test_run *r, int status, const char *why)
     ct__task_status(r->task, (unsigned)status, message);
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
     ct__task_end_id(r->task);
-    marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns);
+    marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
     g.current = NULL;
 }
 
@@ -167,9 +179,9 @@ static int tramp_setup(void **state)
     g.body_returned = g.skipped = g.crashed = 0;
     g.message_len = 0;
     g.message[0] = '\0';
-    marker_run(r->orig->name);
     r->started_ns = ct__mono_ns();
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
+    marker_run(r->orig->name, r->task);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
     if (!r->orig->setup_func)
         return 0;
@@ -220,7 +232,7 @@ static void fixture_finish(int rc)
                     rc == 0 ? NULL : g.message);
     ct__task_end_id(f->task);
     if (rc != 0)
-        marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns);
+        marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns, f->task);
     f->running = 0;
 }
 

@@ -95,8 +95,14 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
     } else {
         return 1; /* a marker of a later version: hidden */
     }
-    m->name = p;
-    m->name_len = (size_t)(end - p);
+    m->name_len = next_word(&p, end, &m->name);
+    /* Since 0.1: which process and task, and the group. */
+    const char *pid, *task;
+    size_t pid_len = next_word(&p, end, &pid), task_len = next_word(&p, end, &task);
+    if (parse_u64(pid, pid_len, &m->pid) != 0 || parse_u64(task, task_len, &m->task) != 0)
+        m->pid = m->task = 0;
+    else
+        m->group_len = next_word(&p, end, &m->group);
     return 1;
 }
 

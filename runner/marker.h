@@ -2,10 +2,12 @@
  * marker.h - the marker lines a traced child prints (ctrace_collect.h,
  * CT_MARKER_PREFIX), and how untrusted test names are decoded and shown.
  *
- *     "\036CTRACE NONCE run NAME"
- *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME"  STATUS: pass fail skip error crash
+ *     "\036CTRACE NONCE run NAME PID TASK GROUP"
+ *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP"
  *
- * NAME is percent-encoded by the child. NONCE is the run's, so a test's
+ * STATUS: pass fail skip error crash. NAME and GROUP are percent-encoded by
+ * the child; PID and TASK (its id in that process's trace) are decimal.
+ * PID, TASK and GROUP may be missing (0, 0, ""). NONCE is the run's, so a test's
  * output never passes for a marker. Pure functions but for the nonce.
  */
 #ifndef RN_MARKER_H
@@ -36,6 +38,9 @@ typedef struct rn_marker {
     uint64_t elapsed_ns;   /* RN_MARK_END */
     const char *name;      /* percent-encoded, points into the line */
     size_t name_len;
+    uint64_t pid, task;    /* the test's task in the trace; 0 if not said */
+    const char *group;     /* percent-encoded, points into the line */
+    size_t group_len;
 } rn_marker;
 
 /*! rn_marker_set_nonce() : the nonce markers of this run carry (what the

@@ -25,6 +25,7 @@
 #include <sys/wait.h> /* WIFEXITED, ... */
 
 #include "buf.h"
+#include "results.h"
 #include "filter.h"
 #include "marker.h"
 
@@ -62,6 +63,12 @@ struct rn_out {
     int failed;        /* the run fails */
     int col0;          /* what we printed ends a line */
     rn_out_counts counts;
+
+    rn_results *results; /* where finished tests go, or NULL */
+    size_t binary;       /* their binary's index */
+    uint64_t test_pid, test_task; /* the running test's, from its marker */
+    char *test_group;
+    size_t test_group_len;
 };
 
 /* ---- printing -------------------------------------------------------------- */
@@ -147,7 +154,7 @@ static void sink(rn_out *o, const char *s, size_t n)
     if (o->in_test) {
         if (o->verbose)
             put(o, s, n);
-        else
+        if (!o->verbose || o->results) /* --junit keeps a failure's output */
             rn_buf_append(&o->test_out, s, n);
     } else if (!o->seen_marker) {
         rn_buf_append(&o->pre_kept, s, n);
@@ -234,9 +241,51 @@ static int set_name(char **dst, size_t *dst_len, const char *s, size_t n)
     return 0;
 }
 
+struct flat {
+    char *s;
+    size_t n;
+};
+
+static void flatten_fn(void *ctx, const char *s, size_t n)
+{
+    struct flat *f = ctx;
+    if (f->s != NULL) {
+        memcpy(f->s + f->n, s, n);
+        f->n += n;
+    }
+}
+
+/* The finished test, for --junit. */
+static void record_result(rn_out *o, rn_test_status status, uint64_t elapsed_ns, int bad)
+{
+    rn_result r = {
+        .binary = o->binary,
+        .name = o->test,
+        .name_len = o->test_len,
+        .group = o->test_group,
+        .group_len = o->test_group_len,
+        .pid = o->test_pid,
+        .task = o->test_task,
+        .status = status,
+        .elapsed_ns = elapsed_ns,
+    };
+    struct flat f = {NULL, 0};
+    if (bad && !rn_buf_empty(&o->test_out)) {
+        uint64_t total = rn_buf_total(&o->test_out);
+        f.s = malloc((size_t)(total < o->test_out.limit ? total : o->test_out.limit) + 128);
+        rn_buf_each(&o->test_out, flatten_fn, &f);
+        r.output = f.s;
+        r.output_len = f.n;
+    }
+    rn_results_add(o->results, &r);
+    free(f.s);
+}
+
 static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
 {
     int bad = status != RN_STATUS_PASS && status != RN_STATUS_SKIP;
+    if (o->results)
+        record_result(o, status, elapsed_ns, bad);
     const char *word = bad ? "FAIL" : status == RN_STATUS_SKIP ? "SKIP" : "PASS";
     if (bad) {
         o->counts.failed++;
@@ -248,6 +297,7 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
     }
     if (o->verbose || bad) {
         char secs[48];
+        int show_output = !o->verbose;
         snprintf(secs, sizeof secs, " (%.2fs)\n", (double)elapsed_ns / 1e9);
         end_line(o);
         put(o, "--- ", 4);
@@ -255,7 +305,7 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
         put(o, ": ", 2);
         put_name(o, o->test, o->test_len);
         put(o, secs, strlen(secs));
-        if (!o->verbose)
+        if (show_output)
             print_buf(o, &o->test_out, 1);
     }
     rn_buf_clear(&o->test_out);
@@ -288,6 +338,18 @@ static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
     }
 }
 
+/* Where the test just begun is in the trace, and its group. */
+static void set_where(rn_out *o, const rn_marker *m)
+{
+    o->test_pid = m->pid;
+    o->test_task = m->task;
+    free(o->test_group);
+    o->test_group_len = 0;
+    o->test_group = malloc(m->group_len + 1);
+    if (o->test_group != NULL)
+        o->test_group_len = rn_percent_decode(m->group, m->group_len, o->test_group);
+}
+
 static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
 {
     rn_marker m;
@@ -313,6 +375,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         if (o->in_test) /* the previous test never said it ended */
             finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);
         begin_test(o, nm, nm_len, now_ns);
+        set_where(o, &m);
     } else {
         if (o->in_test &&
             (o->test_len != nm_len || memcmp(o->test, nm, nm_len) != 0)) {
@@ -323,6 +386,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
             o->verbose = 0; /* no "=== RUN" line for it */
             begin_test(o, nm, nm_len, now_ns);
             o->verbose = verbose;
+            set_where(o, &m);
         }
         o->closing = 1; /* cmocka's messages about it may follow */
         o->end_status = m.status;
@@ -546,6 +610,12 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     return o->failed;
 }
 
+void rn_out_keep_results(rn_out *o, rn_results *results, size_t binary)
+{
+    o->results = results;
+    o->binary = binary;
+}
+
 void rn_out_get_counts(const rn_out *o, rn_out_counts *c)
 {
     *c = o->counts;
@@ -557,6 +627,7 @@ void rn_out_free(rn_out *o)
         return;
     free(o->line);
     free(o->test);
+    free(o->test_group);
     free(o->last);
     rn_buf_free(&o->test_out);
     rn_buf_free(&o->pending);

@@ -69,6 +69,11 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
  *  ended), 0 if none has: a timeout counts from there. */
 uint64_t rn_out_progress_ns(const rn_out *o);
 
+/*! rn_out_keep_results() : add each finished test to `results` (with the
+ *  output of those that failed), as binary number `binary` of the run. */
+struct rn_results;
+void rn_out_keep_results(rn_out *o, struct rn_results *results, size_t binary);
+
 /* What the run counted so far. `untraced`: cmocka ran tests but no marker
  * came (the binary runs without the tracer). */
 typedef struct rn_out_counts {

@@ -20,6 +20,7 @@
 #include "flags.h"
 #include "marker.h"
 #include "output.h"
+#include "junit.h"
 #include "preload.h"
 
 #define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
@@ -32,8 +33,18 @@ typedef struct run_opts {
     int verbose;           /* -v */
     long count;            /* -count */
     uint64_t timeout_ns;   /* --timeout; 0: none */
+    const char *junit;     /* --junit, or NULL */
+    const char *attach_dir; /* --attach-dir, or NULL */
     char *preload;         /* libctrace.so for the child, or NULL */
 } run_opts;
+
+/* What --junit needs of the run, filled in as binaries run. */
+typedef struct run_record {
+    rn_results results;
+    rn_junit_binary *bins; /* one per binary */
+    char **owned_traces;   /* --trace-dir paths, freed at the end */
+    uint64_t start_realtime_ns;
+} run_record;
 
 /* A message naming an untrusted string (a path), escaped. */
 static int error_about(const char *what, const char *fmt_rest, const char *detail,
@@ -141,9 +152,9 @@ static uint64_t deadline(void *ctx, uint64_t start_ns, uint64_t timeout_ns)
 /* Run one binary, again after each process that died in a test (resuming
  * after that test), so one crash costs one test. @return its exit status
  * (0, 1, 2). */
-static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
+static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const char *arg,
                       const char *exe, char **args, size_t nargs, const char *nonce,
-                      const char *trace_shown, int *interrupted)
+                      const char *trace_shown, run_record *rec, int *interrupted)
 {
     char **argv = malloc((nargs + 2) * sizeof *argv);
     rn_out *o = rn_out_new(stdout, stderr, opts->verbose, 0);
@@ -152,6 +163,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
         rn_out_free(o);
         return rn_error("out of memory");
     }
+    if (opts->junit != NULL)
+        rn_out_keep_results(o, &rec->results, index);
     argv[0] = (char *)arg;
     for (size_t i = 0; i < nargs; i++)
         argv[i + 1] = args[i];
@@ -214,6 +227,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, const char *arg,
         if (finished > status)
             status = finished;
     }
+    rec->bins[index].elapsed_ns = elapsed_ns;
     rn_out_free(o);
     free(argv);
     return status;
@@ -304,7 +318,32 @@ static char *trace_in_dir(const char *dir, const char *binary)
     return path;
 }
 
-static int run_all(const run_opts *opts, const rn_args *a, char **exes)
+static uint64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --junit, once the traces are finished. @return 0, or 2 (message printed). */
+static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins)
+{
+    if (opts->junit == NULL)
+        return RN_EXIT_OK;
+    char err[512];
+    if (rec->results.oom)
+        rn_error("--junit: out of memory: some tests are missing from %s", opts->junit);
+    if (rn_junit_write(opts->junit, opts->attach_dir, &rec->results, rec->bins, nbins,
+                       rec->start_realtime_ns, err, sizeof err) != 0) {
+        rn_error("--junit: %s", err);
+        return RN_EXIT_USAGE;
+    }
+    return RN_EXIT_OK;
+}
+
+static int finish_run(int status, int interrupted);
+
+static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_record *rec)
 {
     char nonce[17];
     make_nonce(nonce);
@@ -319,13 +358,14 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes)
             if (path == NULL)
                 rn_error("out of memory");
             if (c != NULL) {
-                st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest, nonce, path,
-                                &interrupted);
+                st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce, path,
+                                rec, &interrupted);
                 int closed = close_trace(c, path);
                 if (closed > st)
                     st = closed;
             }
-            free(path);
+            rec->bins[i].trace = path;
+            rec->owned_traces[i] = path;
             if (st > status)
                 status = st;
         }
@@ -342,19 +382,33 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes)
             return RN_EXIT_USAGE;
         }
         for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
-            int st = run_binary(c, opts, a->pos[i], exes[i], a->rest, a->nrest, nonce,
-                                opts->trace, &interrupted);
+            rec->bins[i].trace = path;
+            int st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce,
+                                opts->trace, rec, &interrupted);
             if (st > status)
                 status = st;
         }
         int closed = close_trace(c, path);
         if (closed > status)
             status = closed;
+        int junit = write_junit(opts, rec, a->npos);
+        if (junit > status)
+            status = junit;
         if (temp != NULL)
             unlink(temp);
         free(temp);
+        return finish_run(status, interrupted);
     }
+    int junit = write_junit(opts, rec, a->npos);
+    if (junit > status)
+        status = junit;
+    return finish_run(status, interrupted);
+}
 
+/* After the run: die of the signal that interrupted it, as the user asked;
+ * else its status. */
+static int finish_run(int status, int interrupted)
+{
     if (interrupted != 0) { /* die of the signal, as the user asked */
         fflush(stdout);
         signal(interrupted, SIG_DFL);
@@ -379,8 +433,8 @@ int rn_cmd_run(int argc, char **argv)
         {"help", RN_FLAG_BOOL, &help},
         {"version", RN_FLAG_BOOL, &version},
         /* DESIGN.md §4's other run flags, still to come. */
-        {"junit", RN_FLAG_PLANNED, NULL},
-        {"attach-dir", RN_FLAG_PLANNED, NULL},
+        {"junit", RN_FLAG_STRING, &opts.junit},
+        {"attach-dir", RN_FLAG_STRING, &opts.attach_dir},
         {"assert", RN_FLAG_PLANNED, NULL},
         {"assert-file", RN_FLAG_PLANNED, NULL},
         {"save-baseline", RN_FLAG_PLANNED, NULL},
@@ -427,6 +481,16 @@ int rn_cmd_run(int argc, char **argv)
             goto out;
         }
     }
+    if ((opts.junit != NULL && *opts.junit == '\0') ||
+        (opts.attach_dir != NULL && *opts.attach_dir == '\0')) {
+        rn_usage_error("%s needs a %s", opts.junit && !*opts.junit ? "--junit" : "--attach-dir",
+                       opts.junit && !*opts.junit ? "file name" : "directory");
+        goto out;
+    }
+    if (opts.attach_dir != NULL && opts.junit == NULL) {
+        rn_usage_error("--attach-dir is where --junit puts its attachments: give --junit too");
+        goto out;
+    }
     if (opts.count < 1) {
         rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts.count);
         goto out;
@@ -450,7 +514,21 @@ int rn_cmd_run(int argc, char **argv)
     /* A closed stdout (| head) must not kill the run: the trace still gets
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
-    status = run_all(&opts, &a, exes);
+    run_record rec = {.start_realtime_ns = realtime_ns()};
+    rec.bins = calloc(a.npos, sizeof *rec.bins);
+    rec.owned_traces = calloc(a.npos, sizeof *rec.owned_traces);
+    if (rec.bins == NULL || rec.owned_traces == NULL) {
+        rn_error("out of memory");
+    } else {
+        for (size_t i = 0; i < a.npos; i++)
+            rec.bins[i].arg = a.pos[i];
+        status = run_all(&opts, &a, exes, &rec);
+    }
+    for (size_t i = 0; rec.owned_traces && i < a.npos; i++)
+        free(rec.owned_traces[i]);
+    free(rec.owned_traces);
+    free(rec.bins);
+    rn_results_free(&rec.results);
 out:
     if (exes != NULL) {
         for (size_t i = 0; i < a.npos; i++)

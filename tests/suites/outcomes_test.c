@@ -125,6 +125,15 @@ static void TestInThirdGroup(void **state)
     (void)state;
 }
 
+/* Run under a hostile name (see main): the name reaches XML, file names and
+ * terminals. */
+static void fails_with_hostile_name(void **state)
+{
+    (void)state;
+    printf("hostile <output> & \"quotes\" \x01\n");
+    fail_msg("failed <&> \"here\"");
+}
+
 int main(void)
 {
     const struct CMUnitTest first[] = {
@@ -144,8 +153,12 @@ int main(void)
     const struct CMUnitTest third[] = {
         cmocka_unit_test(TestInThirdGroup),
     };
+    const struct CMUnitTest hostile[] = {
+        {"../../evil <&\"'>\n/name\x1b[31m", fails_with_hostile_name, NULL, NULL, NULL},
+    };
     int failed = ct_run_group_tests(first, NULL, NULL);
     failed += ct_run_group_tests(second, second_group_setup, NULL);
     failed += ct_run_group_tests(third, NULL, NULL);
+    failed += ct_run_group_tests_name("../grp<&>", hostile, NULL, NULL);
     return failed;
 }

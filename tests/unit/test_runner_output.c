@@ -19,6 +19,7 @@
 #include "runner/filter.h"
 #include "runner/marker.h"
 #include "runner/output.h"
+#include "runner/results.h"
 
 #define NONCE "0123456789abcdef"
 #define M "\036CTRACE " NONCE " "
@@ -63,6 +64,28 @@ static void test_marker_run_and_end(void **state)
     m = parse_ok(M "run "); /* an empty name */
     assert_int_equal(m.kind, RN_MARK_RUN);
     assert_int_equal(m.name_len, 0);
+}
+
+static void test_marker_where_the_test_is(void **state)
+{
+    (void)state;
+    rn_marker m = parse_ok(M "run TestA 4242 17 my%20group");
+    assert_name(&m, "TestA");
+    assert_int_equal(m.pid, 4242);
+    assert_int_equal(m.task, 17);
+    assert_int_equal(m.group_len, 10);
+    assert_memory_equal(m.group, "my%20group", 10);
+
+    m = parse_ok(M "end fail 5 TestA 4242 17 g");
+    assert_int_equal(m.status, RN_STATUS_FAIL);
+    assert_name(&m, "TestA");
+    assert_int_equal(m.task, 17);
+
+    m = parse_ok(M "run TestA 12x 17 g"); /* not numbers: not said */
+    assert_name(&m, "TestA");
+    assert_int_equal(m.pid, 0);
+    assert_int_equal(m.task, 0);
+    assert_int_equal(m.group_len, 0);
 }
 
 static void test_marker_malformed_or_unknown_is_hidden(void **state)
@@ -478,6 +501,49 @@ static void test_print_crash_in_a_test(void **state)
     done(&p);
 }
 
+/* A process that dies in a test, then the binary resumed in another. */
+static void test_print_process_died_then_resumed(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *fo = open_memstream(&out, &out_len), *fe = open_memstream(&err, &err_len);
+    rn_out *o = rn_out_new(fo, fe, 0, 0);
+    rn_results results = {0};
+    rn_out_keep_results(o, &results, 0);
+    const char first[] = M "run TestA 7 1 g\n" M "end pass 0 TestA 7 1 g\n" M
+                         "run TestDies 7 2 g\nabout to die";
+    rn_out_feed(o, first, sizeof first - 1, 1000);
+    assert_int_equal(rn_out_process_died(o, SIGABRT, 0, 3000), 1);
+    const char second[] = M "run TestHangs 8 1 g\n";
+    rn_out_feed(o, second, sizeof second - 1, 4000);
+    assert_int_equal(rn_out_progress_ns(o), 4000);
+    assert_int_equal(rn_out_process_died(o, SIGKILL, 1500000000ull, 5000), 1);
+    assert_int_equal(rn_out_process_died(o, 0, 0, 6000), 0); /* no test running */
+    rn_exit_info info = {.binary = "./b", .trace = "t", .elapsed_ns = 1, .now_ns = 7000};
+    assert_int_equal(rn_out_finish(o, &info), 1);
+    rn_out_free(o);
+    fclose(fo);
+    fclose(fe);
+    assert_non_null(strstr(out, "--- FAIL: TestDies"));
+    assert_non_null(strstr(out, "    about to die\n    the binary ended during this test: "
+                                "signal: aborted\n"));
+    assert_non_null(strstr(out, "--- FAIL: TestHangs"));
+    assert_non_null(strstr(out, "    test timed out after 1.5s: killed\n"));
+    assert_int_equal(results.n, 3);
+    assert_int_equal(results.v[1].status, RN_STATUS_CRASH);
+    assert_int_equal(results.v[1].pid, 7);
+    assert_int_equal(results.v[1].task, 2);
+    assert_non_null(strstr(results.v[1].output, "about to die"));
+    assert_int_equal(results.v[2].status, RN_STATUS_TIMEOUT);
+    assert_int_equal(results.v[2].pid, 8);
+    assert_string_equal(results.v[2].group, "g");
+    assert_null(results.v[0].output); /* passed: nothing kept */
+    rn_results_free(&results);
+    free(out);
+    free(err);
+}
+
 static void test_print_no_tests(void **state)
 {
     (void)state;
@@ -682,6 +748,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marker_run_and_end),
+        cmocka_unit_test(test_marker_where_the_test_is),
         cmocka_unit_test(test_marker_malformed_or_unknown_is_hidden),
         cmocka_unit_test(test_marker_not_a_marker),
         cmocka_unit_test(test_marker_find),
@@ -698,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_print_any_split_same_output),
         cmocka_unit_test(test_print_fail_with_exit_0),
         cmocka_unit_test(test_print_crash_in_a_test),
+        cmocka_unit_test(test_print_process_died_then_resumed),
         cmocka_unit_test(test_print_no_tests),
         cmocka_unit_test(test_print_untraced_binary),
         cmocka_unit_test(test_print_marker_after_partial_line),

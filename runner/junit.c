@@ -1,0 +1,354 @@
+/*
+ * junit.c - write the run as JUnit XML with trace attachments (junit.h).
+ */
+#include "junit.h"
+
+#include <errno.h>    /* errno */
+#include <limits.h>   /* PATH_MAX */
+#include <stdio.h>    /* FILE, fprintf, rename */
+#include <stdlib.h>   /* malloc, free, realpath */
+#include <string.h>   /* strlen, strrchr, strerror */
+#include <sys/stat.h> /* mkdir */
+#include <time.h>     /* gmtime_r, strftime */
+#include <unistd.h>   /* gethostname, unlink */
+
+#include "analysis/views/human.h" /* ctv_format_duration */
+#include "analysis/views/utf8.h"
+#include "slice.h"
+
+#define FILE_NAME_MAX 120 /* bytes of a test's name kept in its attachment's */
+
+/* ---- XML ---------------------------------------------------------------------- */
+
+/* `s` escaped for XML text or a quoted attribute: markup characters as
+ * entities, characters XML 1.0 forbids (C0 controls but tab and newline,
+ * invalid UTF-8) as U+FFFD; in an attribute a newline too is an entity. */
+static void put_xml(FILE *f, const char *s, size_t n, int attribute)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = ctv_utf8_next(u + i, n - i, &cp);
+        switch (cp) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs(attribute ? "&quot;" : "\"", f); break;
+        case '\n': fputs(attribute ? "&#10;" : "\n", f); break;
+        case '\t': fputs(attribute ? "&#9;" : "\t", f); break;
+        case '\r': fputs("&#13;", f); break;
+        default:
+            if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF || cp == CTV_UTF8_REPLACEMENT)
+                fputs("\xef\xbf\xbd", f); /* U+FFFD */
+            else
+                fwrite(s + i, 1, k, f);
+        }
+        i += k;
+    }
+}
+
+static void put_xml_str(FILE *f, const char *s, int attribute)
+{
+    put_xml(f, s, strlen(s), attribute);
+}
+
+/* ---- names ----------------------------------------------------------------------- */
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash && slash[1] ? slash + 1 : path;
+}
+
+/* Append `s` to out (at *o, capacity cap) with anything but [A-Za-z0-9._-]
+ * made '_', at most `max` bytes. */
+static void put_safe(char *out, size_t *o, size_t cap, const char *s, size_t n, size_t max)
+{
+    for (size_t i = 0; i < n && i < max && *o + 1 < cap; i++) {
+        char c = s[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '-' || c == '_';
+        out[(*o)++] = ok ? c : '_';
+    }
+    out[*o] = '\0';
+}
+
+/* DIR/BINARY.GROUP.TEST.N.trace, safe whatever the names hold. */
+static char *attachment_path(const char *dir, const char *binary, const rn_result *r, size_t n)
+{
+    char name[3 * FILE_NAME_MAX + 64];
+    size_t o = 0;
+    const char *b = base_name(binary);
+    name[0] = '_'; /* never a hidden file, ".", or ".." */
+    o = 1;
+    put_safe(name, &o, sizeof name, b, strlen(b), FILE_NAME_MAX);
+    if (r->group_len) {
+        put_safe(name, &o, sizeof name, ".", 1, 1);
+        put_safe(name, &o, sizeof name, r->group, r->group_len, FILE_NAME_MAX);
+    }
+    put_safe(name, &o, sizeof name, ".", 1, 1);
+    put_safe(name, &o, sizeof name, r->name, r->name_len, FILE_NAME_MAX);
+    char *path = NULL;
+    if (asprintf(&path, "%s/%s.%zu.trace", dir, name + (name[1] != '.'), n) < 0)
+        return NULL;
+    return path;
+}
+
+/* ---- the report ------------------------------------------------------------------ */
+
+static int is_bad(rn_test_status s)
+{
+    return s != RN_STATUS_PASS && s != RN_STATUS_SKIP;
+}
+
+static const char *failure_type(rn_test_status s)
+{
+    switch (s) {
+    case RN_STATUS_FAIL: return "fail";
+    case RN_STATUS_ERROR: return "error";
+    case RN_STATUS_CRASH: return "crash";
+    case RN_STATUS_TIMEOUT: return "timeout";
+    default: return "unknown";
+    }
+}
+
+/* Summary lines of a failed test's trace, for its <system-out>. */
+static void put_summary(FILE *f, const rn_slice *s)
+{
+    char d[CTV_HUMAN_BUF];
+    fprintf(f, "trace of this test: %llu events, %llu regions (%llu unended), %llu logs, "
+               "%llu threads, %s\n",
+            (unsigned long long)s->events, (unsigned long long)s->regions,
+            (unsigned long long)s->unended, (unsigned long long)s->logs,
+            (unsigned long long)s->threads, ctv_format_duration(d, s->duration_ns));
+    for (int i = 0; i < RN_SLICE_SLOWEST && s->slowest[i].name; i++) {
+        fprintf(f, "%s", i == 0 ? "slowest regions: " : ", ");
+        put_xml(f, s->slowest[i].name, s->slowest[i].name_len, 0);
+        fprintf(f, " %s", ctv_format_duration(d, s->slowest[i].ns));
+    }
+    if (s->slowest[0].name)
+        fputc('\n', f);
+    if (s->truncated)
+        fprintf(f, "(the attachment holds the first %d events of the test)\n", 1000000);
+}
+
+static void put_testcase(FILE *f, const char *binary, const rn_result *r, const rn_slice *s,
+                         const char *attachment)
+{
+    const char *b = base_name(binary);
+    fputs("    <testcase classname=\"", f);
+    put_xml_str(f, b, 1);
+    if (r->group_len) {
+        fputc('.', f);
+        put_xml(f, r->group, r->group_len, 1);
+    }
+    fputs("\" name=\"", f);
+    put_xml(f, r->name, r->name_len, 1);
+    fprintf(f, "\" time=\"%.6f\"", (double)r->elapsed_ns / 1e9);
+    if (r->status == RN_STATUS_PASS) {
+        fputs("/>\n", f);
+        return;
+    }
+    fputs(">\n", f);
+    const char *msg = s && s->message ? s->message : NULL;
+    size_t msg_len = msg ? s->message_len : 0;
+    if (msg == NULL && r->status == RN_STATUS_TIMEOUT)
+        msg = "test timed out", msg_len = strlen(msg);
+    if (msg == NULL && r->status == RN_STATUS_CRASH)
+        msg = "the binary ended during this test", msg_len = strlen(msg);
+    if (r->status == RN_STATUS_SKIP) {
+        fputs("      <skipped", f);
+        if (msg) {
+            fputs(" message=\"", f);
+            put_xml(f, msg, msg_len, 1);
+            fputc('"', f);
+        }
+        fputs("/>\n    </testcase>\n", f);
+        return;
+    }
+    const char *element = r->status == RN_STATUS_FAIL ? "failure" : "error";
+    size_t first_line = 0;
+    while (msg && first_line < msg_len && msg[first_line] != '\n')
+        first_line++;
+    fprintf(f, "      <%s type=\"%s\" message=\"", element, failure_type(r->status));
+    if (msg)
+        put_xml(f, msg, first_line, 1);
+    fputs("\">", f);
+    if (msg)
+        put_xml(f, msg, msg_len, 0);
+    fprintf(f, "</%s>\n", element);
+    fputs("      <system-out>", f);
+    if (r->output)
+        put_xml(f, r->output, r->output_len, 0);
+    if (r->output_len && r->output[r->output_len - 1] != '\n')
+        fputc('\n', f);
+    if (attachment) {
+        fputs("[[ATTACHMENT|", f);
+        put_xml_str(f, attachment, 0);
+        fputs("]]\n", f);
+    }
+    if (s && s->found)
+        put_summary(f, s);
+    fputs("</system-out>\n    </testcase>\n", f);
+}
+
+/* The attachment directory, made if missing, as an absolute path. */
+static char *attach_dir_of(const char *xml_path, const char *attach_dir, char *err,
+                           size_t err_size)
+{
+    char *dir;
+    if (attach_dir != NULL) {
+        dir = strdup(attach_dir);
+    } else {
+        dir = strdup(xml_path);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        if (dir && slash == NULL)
+            strcpy(dir, ".");
+        else if (slash == dir)
+            dir[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+    }
+    if (dir == NULL) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, err_size, "cannot make the attachment directory %s: %s", dir,
+                 strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    char *abs = realpath(dir, NULL);
+    if (abs == NULL)
+        snprintf(err, err_size, "attachment directory %s: %s", dir, strerror(errno));
+    free(dir);
+    return abs;
+}
+
+int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_results *rs,
+                   const rn_junit_binary *bins, size_t nbins, uint64_t start_realtime_ns,
+                   char *err, size_t err_size)
+{
+    char *dir = attach_dir_of(xml_path, attach_dir, err, err_size);
+    if (dir == NULL)
+        return -1;
+    rn_slice *slices = calloc(rs->n ? rs->n : 1, sizeof *slices);
+    char **paths = calloc(rs->n ? rs->n : 1, sizeof *paths);
+    if (slices == NULL || paths == NULL) {
+        free(slices);
+        free(paths);
+        free(dir);
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    /* The failures, found in their binary's trace: one pass per trace. */
+    for (size_t i = 0; i < rs->n; i++) {
+        const rn_result *r = &rs->v[i];
+        slices[i].pid = r->pid;
+        slices[i].task = r->task;
+        if (is_bad(r->status) && r->task && r->binary < nbins && bins[r->binary].trace)
+            paths[i] = attachment_path(dir, bins[r->binary].arg, r, i + 1);
+        slices[i].out_path = paths[i];
+    }
+    for (size_t b = 0; b < nbins; b++) {
+        if (bins[b].trace == NULL)
+            continue;
+        int first = 1; /* a trace shared by several binaries is read once */
+        for (size_t k = 0; k < b && first; k++)
+            first = bins[k].trace == NULL || strcmp(bins[k].trace, bins[b].trace) != 0;
+        if (!first)
+            continue;
+        rn_slice **mine = calloc(rs->n ? rs->n : 1, sizeof *mine);
+        rn_slice *batch = calloc(rs->n ? rs->n : 1, sizeof *batch);
+        size_t n = 0;
+        for (size_t i = 0; mine && batch && i < rs->n; i++) {
+            const rn_result *r = &rs->v[i];
+            if (r->binary < nbins && bins[r->binary].trace &&
+                strcmp(bins[r->binary].trace, bins[b].trace) == 0 && r->status != RN_STATUS_PASS) {
+                mine[n] = &slices[i];
+                batch[n++] = slices[i];
+            }
+        }
+        char why[256];
+        if (n > 0 && rn_slice_trace(bins[b].trace, batch, n, why, sizeof why) != 0)
+            fprintf(stderr, "ctest-trace: --junit: cannot read %s: %s\n", bins[b].trace, why);
+        for (size_t i = 0; i < n; i++)
+            *mine[i] = batch[i];
+        free(mine);
+        free(batch);
+    }
+
+    char *tmp = NULL;
+    FILE *f = NULL;
+    if (asprintf(&tmp, "%s.tmp", xml_path) >= 0)
+        f = fopen(tmp, "w");
+    int rc = 0;
+    if (f == NULL) {
+        snprintf(err, err_size, "cannot write %s: %s", tmp ? tmp : xml_path, strerror(errno));
+        rc = -1;
+        goto out;
+    }
+    size_t total[5] = {0}; /* tests failures errors skipped, per run */
+    double seconds = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        total[0]++;
+        total[1] += rs->v[i].status == RN_STATUS_FAIL;
+        total[2] += is_bad(rs->v[i].status) && rs->v[i].status != RN_STATUS_FAIL;
+        total[3] += rs->v[i].status == RN_STATUS_SKIP;
+    }
+    for (size_t b = 0; b < nbins; b++)
+        seconds += (double)bins[b].elapsed_ns / 1e9;
+    char stamp[32] = "1970-01-01T00:00:00";
+    time_t when = (time_t)(start_realtime_ns / 1000000000ull);
+    struct tm tm;
+    if (gmtime_r(&when, &tm))
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fprintf(f, "<testsuites name=\"ctest-trace\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+               "skipped=\"%zu\" time=\"%.6f\">\n",
+            total[0], total[1], total[2], total[3], seconds);
+    for (size_t b = 0; b < nbins; b++) {
+        size_t t[4] = {0};
+        for (size_t i = 0; i < rs->n; i++) {
+            if (rs->v[i].binary != b)
+                continue;
+            t[0]++;
+            t[1] += rs->v[i].status == RN_STATUS_FAIL;
+            t[2] += is_bad(rs->v[i].status) && rs->v[i].status != RN_STATUS_FAIL;
+            t[3] += rs->v[i].status == RN_STATUS_SKIP;
+        }
+        fputs("  <testsuite name=\"", f);
+        put_xml_str(f, bins[b].arg, 1);
+        fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+                   "time=\"%.6f\" timestamp=\"%s\" hostname=\"",
+                t[0], t[1], t[2], t[3], (double)bins[b].elapsed_ns / 1e9, stamp);
+        put_xml_str(f, host, 1);
+        fputs("\">\n", f);
+        for (size_t i = 0; i < rs->n; i++) {
+            if (rs->v[i].binary != b)
+                continue;
+            const rn_slice *s = &slices[i];
+            put_testcase(f, bins[b].arg, &rs->v[i], s, s->written ? paths[i] : NULL);
+        }
+        fputs("  </testsuite>\n", f);
+    }
+    fputs("</testsuites>\n", f);
+    if (fclose(f) != 0 || rename(tmp, xml_path) != 0) {
+        snprintf(err, err_size, "cannot write %s: %s", xml_path, strerror(errno));
+        unlink(tmp);
+        rc = -1;
+    }
+out:
+    for (size_t i = 0; i < rs->n; i++) {
+        rn_slice_free(&slices[i]);
+        free(paths[i]);
+    }
+    free(slices);
+    free(paths);
+    free(tmp);
+    free(dir);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * junit.h - the run as JUnit XML (--junit=FILE), the shape Jenkins, GitLab
+ * and most CI read:
+ *
+ *   <testsuites> one <testsuite> per binary, one <testcase> per test run
+ *   (classname "BINARY.GROUP", name, time), with <failure> (fail) or
+ *   <error> (error, crash, timeout; type= says which) or <skipped>, and the
+ *   message of the test's status.
+ *
+ * Each test that failed, errored, crashed or timed out also gets a trace of
+ * its own in the attachment directory (slice.h), named in its <system-out>
+ * by a line "[[ATTACHMENT|/absolute/path]]", with a few lines summing up
+ * its trace. Names are untrusted: escaped in the XML, and reduced to
+ * [A-Za-z0-9._-] in file names.
+ */
+#ifndef RN_JUNIT_H
+#define RN_JUNIT_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t */
+
+#include "results.h"
+
+typedef struct rn_junit_binary {
+    const char *arg;   /* as the user wrote it */
+    const char *trace; /* its trace file, or NULL if none was kept */
+    uint64_t elapsed_ns;
+} rn_junit_binary;
+
+/*! rn_junit_write() : write `xml_path` (replaced whole, never half-written)
+ *  and the attachments, into `attach_dir` (NULL: beside the XML; made if
+ *  missing). @return 0, or -1 with a message in `err`. */
+int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_results *rs,
+                   const rn_junit_binary *bins, size_t nbins, uint64_t start_realtime_ns,
+                   char *err, size_t err_size);
+
+#endif /* RN_JUNIT_H */
