@@ -130,6 +130,17 @@ static const char *status_word(int status)
     }
 }
 
+static void marker_plan(size_t count)
+{
+    if (!ct__markers)
+        return;
+    char group[512], line[600];
+    encode_name(g.group_name ? g.group_name : "", group, sizeof group);
+    int n = snprintf(line, sizeof line, "%s%s plan %zu %s\n", CT_MARKER_PREFIX, ct__marker_nonce,
+                     count, group);
+    write_marker(line, (size_t)n);
+}
+
 static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t task)
 {
     if (!ct__markers)
@@ -359,6 +370,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.group_name = group_name ? group_name : "group";
         g.group_setup = group_setup;
         g.group_teardown = group_teardown;
+        marker_plan(n);
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
                                          group_teardown ? tramp_group_teardown : NULL);

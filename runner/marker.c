@@ -92,6 +92,14 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
         else
             m->status = RN_STATUS_UNKNOWN;
         m->kind = RN_MARK_END;
+    } else if (word_is(verb, verb_len, "plan")) {
+        const char *count;
+        size_t count_len = next_word(&p, end, &count);
+        if (parse_u64(count, count_len, &m->count) != 0)
+            return 1;
+        m->kind = RN_MARK_PLAN;
+        m->group_len = next_word(&p, end, &m->group);
+        return 1;
     } else {
         return 1; /* a marker of a later version: hidden */
     }

@@ -4,6 +4,7 @@
  *
  *     "\036CTRACE NONCE run NAME PID TASK GROUP"
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP"
+ *     "\036CTRACE NONCE plan COUNT GROUP"   a group is about to run COUNT tests
  *
  * STATUS: pass fail skip error crash. NAME and GROUP are percent-encoded by
  * the child; PID and TASK (its id in that process's trace) are decimal.
@@ -20,6 +21,7 @@ typedef enum rn_marker_kind {
     RN_MARK_OTHER = 0, /* a marker we do not know or cannot read: hide it */
     RN_MARK_RUN,
     RN_MARK_END,
+    RN_MARK_PLAN, /* a group is about to run `count` tests */
 } rn_marker_kind;
 
 typedef enum rn_test_status {
@@ -41,6 +43,7 @@ typedef struct rn_marker {
     uint64_t pid, task;    /* the test's task in the trace; 0 if not said */
     const char *group;     /* percent-encoded, points into the line */
     size_t group_len;
+    uint64_t count;        /* RN_MARK_PLAN */
 } rn_marker;
 
 /*! rn_marker_set_nonce() : the nonce markers of this run carry (what the

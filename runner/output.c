@@ -23,6 +23,9 @@
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcpy, memchr, memmove */
 #include <sys/wait.h> /* WIFEXITED, ... */
+#include <time.h>     /* clock_gettime, gmtime_r */
+
+#include "analysis/views/json.h" /* ctv_json_write_string */
 
 #include "buf.h"
 #include "results.h"
@@ -69,15 +72,114 @@ struct rn_out {
     uint64_t test_pid, test_task; /* the running test's, from its marker */
     char *test_group;
     size_t test_group_len;
+
+    rn_progress progress;     /* what passing tests show without -v */
+    uint64_t planned, done;   /* tests the groups announced, and finished */
+    int counter_shown;        /* the live counter is on the current line */
+    const char *json_package; /* --json: events for this binary, or NULL */
+    char *jline;              /* --json: the output line being assembled */
+    size_t jline_len, jline_cap;
 };
 
 /* ---- printing -------------------------------------------------------------- */
+
+/* ---- --json: go test -json's events -------------------------------------------------- */
+
+/* One event line: {"Time","Action","Package"[,"Test"][,"Elapsed"][,"Output"]}. */
+static void json_event(rn_out *o, const char *action, int with_test, double elapsed,
+                       const char *output, size_t output_len)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    time_t secs = ts.tv_sec;
+    char when[64] = "1970-01-01T00:00:00";
+    if (gmtime_r(&secs, &tm))
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf(o->out, "{\"Time\":\"%s.%09ldZ\",\"Action\":\"%s\",\"Package\":", when,
+            ts.tv_nsec, action);
+    ctv_json_write_string(o->out, o->json_package, strlen(o->json_package));
+    if (with_test && o->test != NULL) {
+        fputs(",\"Test\":", o->out);
+        ctv_json_write_string(o->out, o->test, o->test_len);
+    }
+    if (elapsed >= 0)
+        fprintf(o->out, ",\"Elapsed\":%.3f", elapsed);
+    if (output != NULL) {
+        fputs(",\"Output\":", o->out);
+        ctv_json_write_string(o->out, output, output_len);
+    }
+    fputs("}\n", o->out);
+}
+
+/* The output line assembled so far, as an "output" event of the running
+ * test (or of the binary). */
+static void json_flush_line(rn_out *o)
+{
+    if (o->jline_len == 0)
+        return;
+    json_event(o, "output", o->in_test || o->closing, -1, o->jline, o->jline_len);
+    o->jline_len = 0;
+}
+
+static void json_put(rn_out *o, const char *s, size_t n)
+{
+    while (n > 0) {
+        const char *nl = memchr(s, '\n', n);
+        size_t take = nl ? (size_t)(nl - s) + 1 : n;
+        if (o->jline_len + take > o->jline_cap) {
+            size_t cap = (o->jline_len + take) * 2;
+            char *line = realloc(o->jline, cap);
+            if (line == NULL)
+                return;
+            o->jline = line;
+            o->jline_cap = cap;
+        }
+        memcpy(o->jline + o->jline_len, s, take);
+        o->jline_len += take;
+        if (nl != NULL || o->jline_len >= RN_LINE_MAX)
+            json_flush_line(o);
+        s += take;
+        n -= take;
+    }
+}
+
+/* The live counter, "[12/340] TestName", redrawn in place on a terminal. */
+static void counter_clear(rn_out *o)
+{
+    if (o->counter_shown) {
+        fputs("\r\033[K", o->out);
+        o->counter_shown = 0;
+    }
+}
+
+static void counter_draw(rn_out *o)
+{
+    if (o->progress != RN_PROGRESS_COUNTER || o->verbose)
+        return;
+    counter_clear(o);
+    char head[64];
+    uint64_t planned = o->planned > o->done ? o->planned : o->done + 1;
+    snprintf(head, sizeof head, "[%llu/%llu] ", (unsigned long long)o->done + 1,
+             (unsigned long long)planned);
+    fputs(head, o->out);
+    char *shown = rn_escape_name(o->test, o->test_len > 200 ? 200 : o->test_len);
+    if (shown != NULL)
+        fputs(shown, o->out);
+    free(shown);
+    fflush(o->out);
+    o->counter_shown = 1;
+}
 
 static void put(rn_out *o, const char *s, size_t n)
 {
     if (n == 0)
         return;
-    fwrite(s, 1, n, o->out);
+    counter_clear(o);
+    if (o->json_package != NULL)
+        json_put(o, s, n);
+    else
+        fwrite(s, 1, n, o->out);
     o->col0 = s[n - 1] == '\n';
 }
 
@@ -295,9 +397,10 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
     } else {
         o->counts.passed++;
     }
-    if (o->verbose || bad) {
+    o->done++;
+    if (o->verbose || bad || o->progress == RN_PROGRESS_LINES) {
         char secs[48];
-        int show_output = !o->verbose;
+        int show_output = !o->verbose && bad;
         snprintf(secs, sizeof secs, " (%.2fs)\n", (double)elapsed_ns / 1e9);
         end_line(o);
         put(o, "--- ", 4);
@@ -307,6 +410,11 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
         put(o, secs, strlen(secs));
         if (show_output)
             print_buf(o, &o->test_out, 1);
+    }
+    if (o->json_package != NULL) {
+        json_flush_line(o);
+        json_event(o, bad ? "fail" : status == RN_STATUS_SKIP ? "skip" : "pass", 1,
+                   (double)elapsed_ns / 1e9, NULL, 0);
     }
     rn_buf_clear(&o->test_out);
     o->in_test = 0;
@@ -330,12 +438,17 @@ static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
     o->in_test = 1;
     o->test_start_ns = now_ns;
     o->counts.run++;
+    if (o->json_package != NULL) {
+        json_flush_line(o); /* what came before belongs to no test */
+        json_event(o, "run", 1, -1, NULL, 0);
+    }
     if (o->verbose) {
         end_line(o);
         put(o, "=== RUN   ", 10);
         put_name(o, o->test, o->test_len);
         put(o, "\n", 1);
     }
+    counter_draw(o);
 }
 
 /* Where the test just begun is in the trace, and its group. */
@@ -371,6 +484,11 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     const char *nm = name ? name : "?";
     size_t nm_len = name ? rn_percent_decode(m.name, m.name_len, name) : 1;
 
+    if (m.kind == RN_MARK_PLAN) {
+        o->planned += m.count;
+        free(name);
+        return;
+    }
     if (m.kind == RN_MARK_RUN) {
         if (o->in_test) /* the previous test never said it ended */
             finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);
@@ -542,6 +660,7 @@ uint64_t rn_out_progress_ns(const rn_out *o)
 
 int rn_out_finish(rn_out *o, const rn_exit_info *info)
 {
+    counter_clear(o);
     if (o->line_len > 0 || o->continued)
         handle_line(o, o->line, o->line_len, o->continued, info->now_ns);
     o->line_len = 0;
@@ -596,6 +715,10 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     else
         put(o, "none", 4);
     put(o, "\n", 1);
+    if (o->json_package != NULL) {
+        json_flush_line(o);
+        json_event(o, o->failed ? "fail" : "pass", 0, (double)info->elapsed_ns / 1e9, NULL, 0);
+    }
     fflush(o->out);
 
     if (o->counts.untraced) {
@@ -608,6 +731,18 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
         free(bin);
     }
     return o->failed;
+}
+
+void rn_out_progress(rn_out *o, rn_progress progress)
+{
+    o->progress = progress;
+}
+
+void rn_out_json(rn_out *o, const char *package)
+{
+    o->json_package = package;
+    o->verbose = 1; /* as go test -json: everything, attributed to its test */
+    json_event(o, "start", 0, -1, NULL, 0);
 }
 
 void rn_out_keep_results(rn_out *o, rn_results *results, size_t binary)
@@ -628,6 +763,7 @@ void rn_out_free(rn_out *o)
     free(o->line);
     free(o->test);
     free(o->test_group);
+    free(o->jline);
     free(o->last);
     rn_buf_free(&o->test_out);
     rn_buf_free(&o->pending);

@@ -69,6 +69,24 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
  *  ended), 0 if none has: a timeout counts from there. */
 uint64_t rn_out_progress_ns(const rn_out *o);
 
+/* What shows progress without -v. */
+typedef enum rn_progress {
+    RN_PROGRESS_NONE = 0, /* go test: passing tests print nothing */
+    RN_PROGRESS_LINES,    /* a "--- PASS: name (0.01s)" line per test (not a terminal) */
+    RN_PROGRESS_COUNTER,  /* a live "[12/340] name" line, redrawn (a terminal) */
+} rn_progress;
+
+/*! rn_out_progress() : see rn_progress. The counter's total is what the
+ *  groups run so far announced (a group announces its tests as it starts). */
+void rn_out_progress(rn_out *o, rn_progress progress);
+
+/*! rn_out_json() : print go test -json's event stream instead of text:
+ *  one JSON object a line, {"Time","Action","Package","Test","Elapsed",
+ *  "Output"}, Action start, run, output, pass, fail, skip; what -v prints
+ *  becomes "output" events of the test it belongs to. `package` (the binary
+ *  as given) must outlive o. */
+void rn_out_json(rn_out *o, const char *package);
+
 /*! rn_out_keep_results() : add each finished test to `results` (with the
  *  output of those that failed), as binary number `binary` of the run. */
 struct rn_results;

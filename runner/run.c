@@ -31,6 +31,7 @@ typedef struct run_opts {
     const char *run_re;    /* -run, or NULL */
     const char *skip_re;   /* -skip, or NULL */
     int verbose;           /* -v */
+    int json;              /* --json */
     long count;            /* -count */
     uint64_t timeout_ns;   /* --timeout; 0: none */
     const char *junit;     /* --junit, or NULL */
@@ -165,6 +166,10 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     }
     if (opts->junit != NULL)
         rn_out_keep_results(o, &rec->results, index);
+    if (opts->json)
+        rn_out_json(o, arg);
+    else if (!opts->verbose)
+        rn_out_progress(o, isatty(STDOUT_FILENO) ? RN_PROGRESS_COUNTER : RN_PROGRESS_LINES);
     argv[0] = (char *)arg;
     for (size_t i = 0; i < nargs; i++)
         argv[i + 1] = args[i];
@@ -441,7 +446,7 @@ int rn_cmd_run(int argc, char **argv)
         {"baseline", RN_FLAG_PLANNED, NULL},
         {"max-regression", RN_FLAG_PLANNED, NULL},
         {"flight-recorder", RN_FLAG_PLANNED, NULL},
-        {"json", RN_FLAG_PLANNED, NULL},
+        {"json", RN_FLAG_BOOL, &opts.json},
     };
     rn_args a;
     char err[256];

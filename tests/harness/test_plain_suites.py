@@ -137,3 +137,40 @@ def test_trace_dir_misuse_is_refused(tmp_path):
     assert missing.returncode == 2 and "no such directory" in missing.stderr, missing
     both = run(f"--trace-dir={tmp_path}", f"--trace={tmp_path / 't'}", FAILING)
     assert both.returncode == 2 and "cannot be combined" in both.stderr, both
+
+
+def test_progress_line_per_test_when_not_a_terminal(tmp_path):
+    result = run(f"--trace={tmp_path / 't.out'}", FAILING)  # captured: not a terminal
+    lines = result.stdout.splitlines()
+    assert "--- PASS: TestParse (" in result.stdout, result
+    assert any(l.startswith("--- SKIP: TestNetwork (") for l in lines), result
+    assert "parsed 2 chunks" not in result.stdout  # a pass's output is not shown
+    assert "=== RUN" not in result.stdout
+
+
+def test_progress_counter_on_a_terminal(tmp_path):
+    import pty
+    import subprocess
+    from conftest import CTEST_TRACE
+    leader, follower = pty.openpty()
+    proc = subprocess.run([str(CTEST_TRACE), f"--trace={tmp_path / 't.out'}", str(FAILING)],
+                          stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE,
+                          timeout=300)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other side is closed and drained
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.returncode == 1, (proc, seen)
+    text = seen.decode("utf-8", "replace")
+    # a counter redrawn in place: the first group announces 3 tests, the second 1 more
+    assert "[1/3] TestParse" in text and "[4/4] TestQuery" in text, text
+    assert "\r\x1b[K" in text, text
+    assert "--- PASS" not in text, text  # passes show only in the counter
+    assert "--- FAIL: TestChecksum" in text, text

@@ -81,6 +81,12 @@ static void test_marker_where_the_test_is(void **state)
     assert_name(&m, "TestA");
     assert_int_equal(m.task, 17);
 
+    m = parse_ok(M "plan 340 my%20group");
+    assert_int_equal(m.kind, RN_MARK_PLAN);
+    assert_int_equal(m.count, 340);
+    assert_int_equal(m.group_len, 10);
+    assert_int_equal(parse_ok(M "plan many g").kind, RN_MARK_OTHER);
+
     m = parse_ok(M "run TestA 12x 17 g"); /* not numbers: not said */
     assert_name(&m, "TestA");
     assert_int_equal(m.pid, 0);
