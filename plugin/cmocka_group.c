@@ -39,6 +39,8 @@ int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *te
 
 struct test_run {
     const struct CMUnitTest *orig;
+    int plain;   /* no setup or teardown of its own: no trampolines for them */
+    int entered; /* its body was started */
     uint64_t task;
     uint64_t started_ns;
     int finished;
@@ -50,12 +52,15 @@ static struct {
     struct test_run *runs;
     size_t count, next;
     struct test_run *current;
+    struct test_run *setup_done; /* its setup trampoline returned 0 */
     uint64_t saved_task;
     int body_returned, skipped;
     int crashed; /* cmocka caught a signal in the test */
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
     const char *group_name;
+    char group_enc[512]; /* percent-encoded, for markers */
+    pid_t pid;
     CMFixtureFunction group_setup, group_teardown;
     struct fixture_run { /* the group fixture running, if any */
         int running;
@@ -102,9 +107,7 @@ static void write_marker(const char *line, size_t len)
 /* " PID TASK GROUP": where the runner finds the test in the trace. */
 static void marker_where(char *out, size_t cap, uint64_t task)
 {
-    char group[512];
-    encode_name(g.group_name ? g.group_name : "", group, sizeof group);
-    snprintf(out, cap, " %ld %llu %s", (long)getpid(), (unsigned long long)task, group);
+    snprintf(out, cap, " %ld %llu %s", (long)g.pid, (unsigned long long)task, g.group_enc);
 }
 
 static void marker_run(const char *name, uint64_t task)
@@ -134,10 +137,9 @@ static void marker_plan(size_t count)
 {
     if (!ct__markers)
         return;
-    char group[512], line[600];
-    encode_name(g.group_name ? g.group_name : "", group, sizeof group);
+    char line[600];
     int n = snprintf(line, sizeof line, "%s%s plan %zu %s\n", CT_MARKER_PREFIX, ct__marker_nonce,
-                     count, group);
+                     count, g.group_enc);
     write_marker(line, (size_t)n);
 }
 
@@ -171,20 +173,31 @@ static void finish(struct test_run *r, int status, const char *why)
     g.current = NULL;
 }
 
-/* A test whose setup or teardown failed through longjmp never came back to
- * our trampoline: close it when the next one starts or the group ends. */
+/* How a test that never came back to our trampoline ended: a plain test
+ * whose body left by longjmp (a failed assertion, skip(), a signal cmocka
+ * caught), or a setup or teardown that did. */
+static int abandoned_status(const struct test_run *r)
+{
+    if (!r->plain)
+        return CT__STATUS_ERROR;
+    return g.skipped ? CT__STATUS_SKIP : g.crashed ? CT__STATUS_CRASH : CT__STATUS_FAIL;
+}
+
+/* Close such a test when the next one starts or the group ends. */
 static void finish_abandoned(void)
 {
     struct test_run *r = g.current;
     if (r && !r->finished)
-        finish(r, CT__STATUS_ERROR, r->pending_status ? "teardown failed" : "setup failed");
+        finish(r, abandoned_status(r),
+               r->plain ? NULL : r->pending_status ? "teardown failed" : "setup failed");
 }
 
-static int tramp_setup(void **state)
+/* The next test begins: its task, current on this thread. */
+static struct test_run *begin_next(void)
 {
     finish_abandoned();
     if (g.next >= g.count)
-        return -1; /* cannot happen: cmocka runs what we gave it */
+        return NULL; /* cannot happen: cmocka runs what we gave it */
     struct test_run *r = &g.runs[g.next++];
     g.current = r;
     g.body_returned = g.skipped = g.crashed = 0;
@@ -194,22 +207,48 @@ static int tramp_setup(void **state)
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
     marker_run(r->orig->name, r->task);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
-    if (!r->orig->setup_func)
+    return r;
+}
+
+static int tramp_setup(void **state)
+{
+    struct test_run *r = begin_next();
+    if (r == NULL)
+        return -1;
+    g.setup_done = NULL;
+    if (!r->orig->setup_func) {
+        g.setup_done = r;
         return 0;
+    }
     ct_region setup = ct__region_begin(NULL, "setup");
     int rc = r->orig->setup_func(state);
     ct__region_end(&setup);
+    if (rc == 0)
+        g.setup_done = r;
     if (rc != 0)
         finish(r, CT__STATUS_ERROR, g.message_len ? g.message : "setup failed");
     return rc;
 }
 
+/* A plain test (no setup or teardown of its own) runs without our setup and
+ * teardown trampolines: each costs cmocka a round of signal handlers, which
+ * would triple the cost of a tiny test. It begins here, and ends here or,
+ * left by longjmp, when the next one begins. */
 static void tramp_test(void **state)
 {
     struct test_run *r = g.current;
-    if (r && r->orig->test_func)
+    /* The body of the test whose setup trampoline just returned, or else of
+     * the next, plain, test (a setup that left by longjmp never returned). */
+    if (!(r && r == g.setup_done && !r->entered && !r->finished))
+        r = begin_next();
+    if (r == NULL)
+        return;
+    r->entered = 1;
+    if (r->orig->test_func)
         r->orig->test_func(state);
     g.body_returned = 1;
+    if (r->plain)
+        finish(r, CT__STATUS_PASS, NULL);
 }
 
 static int tramp_teardown(void **state)
@@ -354,10 +393,11 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
             if (runs_selected++ < ct__run_resume)
                 continue;
             runs[n].orig = &tests[i];
+            runs[n].plain = !tests[i].setup_func && !tests[i].teardown_func;
             wrapped[n] = tests[i];
-            wrapped[n].setup_func = tramp_setup;
+            wrapped[n].setup_func = runs[n].plain ? NULL : tramp_setup;
             wrapped[n].test_func = tramp_test;
-            wrapped[n].teardown_func = tramp_teardown;
+            wrapped[n].teardown_func = runs[n].plain ? NULL : tramp_teardown;
             n++;
         }
     }
@@ -370,6 +410,8 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.group_name = group_name ? group_name : "group";
         g.group_setup = group_setup;
         g.group_teardown = group_teardown;
+        g.pid = getpid(); /* once a group, not a syscall per marker */
+        encode_name(g.group_name, g.group_enc, sizeof g.group_enc);
         marker_plan(n);
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
@@ -449,6 +491,33 @@ CT_EXPORT void cm_print_error(const char *const format, ...)
     if (real)
         real("%s", text);
     in_cm_print_error = 0;
+}
+
+/* cmocka's own framing ("[ RUN      ] name", "[       OK ] name", group
+ * headers and summaries): the runner knows all of it from the markers and
+ * never shows it. Under the runner it is dropped here: on a pipe made
+ * line-buffered it would cost two writes (and the runner two wake-ups) per
+ * test, as much as the rest of the tracing of a tiny test. */
+static int is_cmocka_framing(const char *text)
+{
+    static const char *const prefixes[] = {"[ RUN      ] ", "[       OK ] ", "[  SKIPPED ] ",
+                                           "[  FAILED  ] ", "[  PASSED  ] ", "[==========] "};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+        if (strncmp(text, prefixes[i], 13) == 0)
+            return 1;
+    return 0;
+}
+
+CT_EXPORT void vprint_message(const char *const format, va_list args)
+{
+    /* cmocka's formats start with the framing itself ("[ RUN      ] %s\n"):
+     * no need to format what is dropped. */
+    if (ct__markers && g.runs && is_cmocka_framing(format))
+        return;
+    void (*real)(const char *, va_list) =
+        (void (*)(const char *, va_list))next_symbol("vprint_message");
+    if (real)
+        real(format, args);
 }
 
 /* print_error(), which fail_msg() and others use, ends here. */

@@ -15,6 +15,7 @@
 #include "plugin/clock.h"
 #include "recorder/drain.h"
 #include "recorder/trace_writer.h"
+#include "recorder/tsc_cache.h"
 
 struct ct_collector {
     ct_trace_writer *w;
@@ -45,7 +46,7 @@ int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
     c->pool_bytes = pool_bytes ? pool_bytes : CT_POOL_DEFAULT_BYTES;
     c->clock_kind = ct__clock_choose();
     /* One calibration for every child: the TSC is the machine's. */
-    c->tsc_hz = ct__clock_calibrate(c->clock_kind, 20000000);
+    c->tsc_hz = ct__tsc_hz_cached(c->clock_kind);
     if (c->tsc_hz == 0) {
         c->clock_kind = CT_CLOCK_MONOTONIC;
         c->tsc_hz = 1000000000u;

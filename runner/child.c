@@ -20,6 +20,7 @@ extern char **environ;
 #define POLL_MS 10               /* how often the pool is drained */
 #define READS_PER_ROUND 16       /* then drain even if output keeps coming */
 #define GRACE_NS 2000000000ull   /* wait for the pipe to close after exit */
+#define GATHER_NS 1000000        /* after output came, wait this long for more */
 
 uint64_t rn_now_ns(void)
 {
@@ -254,6 +255,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                     uint64_t start_ns, const rn_child_spec *spec, rn_output_fn *fn,
                     rn_deadline_fn *deadline, void *ctx, rn_child_result *res)
 {
+    static const struct timespec gather = {0, GATHER_NS};
     int exited = 0, eof = 0, status = 0;
     int forwarded = 0;
     uint64_t exited_at = 0, drained_at = 0;
@@ -273,9 +275,18 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             ct_collector_child_timed_out(c, pool, spec->timeout_ns);
         }
         struct pollfd pfd = {.fd = out_r, .events = POLLIN};
-        int pr = poll(&pfd, eof ? 0 : 1, POLL_MS);
-        if (pr > 0 && !eof)
+        /* Once the output is closed the child is about to be reaped: look
+         * again soon, not a whole drain period later. */
+        int pr = poll(&pfd, eof ? 0 : 1, eof ? 1 : POLL_MS);
+        if (pr > 0 && !eof) {
             eof = read_output(out_r, fn, ctx);
+            /* Output came: let more gather before reading again. A child
+             * writing while we sleep (not waiting on the pipe) wakes nobody,
+             * so a chatty suite costs it a plain write per line, not a
+             * context switch; we read it a millisecond later at most. */
+            if (!eof)
+                nanosleep(&gather, NULL);
+        }
         /* Every POLL_MS, not at every read: a pass looks at every chunk of
          * the pool, and a chatty test wakes us per line. */
         uint64_t now = rn_now_ns();
