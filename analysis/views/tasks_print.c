@@ -157,7 +157,9 @@ static void tree_task(FILE *out, const task_model *m, const task_info *t, unsign
         fputs(" (end not in the trace)", out);
     else if (t->unended)
         fputs(" (unended)", out);
-    fprintf(out, " [task %" PRIu64, t->id);
+    /* The id as the process numbered it: with the pid beside it, it is
+     * unique; the trace-wide id (process << 40 | id) is in --json. */
+    fprintf(out, " [task %" PRIu64, t->id & (((uint64_t)1 << 40) - 1));
     if (t->pid)
         fprintf(out, ", pid %" PRId32, t->pid);
     if (t->thread_count)
