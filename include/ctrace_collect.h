@@ -51,6 +51,9 @@ typedef struct ct_child_pool ct_child_pool;
  *     "\036CTRACE NONCE run NAME PID TASK GROUP\n"
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP\n"
  *     "\036CTRACE NONCE plan COUNT GROUP\n"  (a group is about to run COUNT tests)
+ * A test's end marker may be held back until the next marker or until
+ * cmocka prints, so that the two go out in one write; nothing the test
+ * printed comes after it.
  * STATUS: pass fail skip error crash. NAME and GROUP are percent-encoded:
  * bytes <= 0x20, '%' and >= 0x7f become %XX. PID is the process's, TASK the
  * id of the test's task in its trace (per process, as in TASK_BEGIN). The tracer removes CTRACE_MARKERS from its

@@ -90,11 +90,16 @@ static size_t encode_name(const char *name, char *out, size_t cap)
     return n;
 }
 
-static void write_marker(const char *line, size_t len)
+/* A test's end marker waits here for the next marker, so that the two go
+ * out in one write: a tiny test then costs one write(2), not two. Nothing
+ * of the test can print in between (cmocka's own messages flush it first:
+ * note_message() and vprint_message()), and the group's end and exit flush
+ * it. */
+static char pending_end[1800];
+static size_t pending_end_len;
+
+static void write_all(const char *line, size_t len)
 {
-    /* In order with what the test printed: flush stdio, then write(2). */
-    fflush(stdout);
-    fflush(stderr);
     while (len > 0) {
         ssize_t k = write(1, line, len);
         if (k <= 0)
@@ -102,6 +107,45 @@ static void write_marker(const char *line, size_t len)
         line += k;
         len -= (size_t)k;
     }
+}
+
+static void flush_pending_end(void)
+{
+    if (pending_end_len == 0)
+        return;
+    size_t n = pending_end_len;
+    pending_end_len = 0;
+    write_all(pending_end, n);
+}
+
+static void write_marker(const char *line, size_t len)
+{
+    /* In order with what the test printed: flush stdio, then write(2). */
+    fflush(stdout);
+    fflush(stderr);
+    if (pending_end_len && pending_end_len + len <= sizeof pending_end) {
+        memcpy(pending_end + pending_end_len, line, len);
+        len += pending_end_len;
+        pending_end_len = 0;
+        write_all(pending_end, len);
+        return;
+    }
+    flush_pending_end();
+    write_all(line, len);
+}
+
+/* The end marker of a test, held back until the next marker or output. */
+static void defer_marker(const char *line, size_t len)
+{
+    fflush(stdout);
+    fflush(stderr);
+    flush_pending_end();
+    if (len > sizeof pending_end) {
+        write_all(line, len);
+        return;
+    }
+    memcpy(pending_end, line, len);
+    pending_end_len = len;
 }
 
 /* " PID TASK GROUP": where the runner finds the test in the trace. */
@@ -153,7 +197,7 @@ static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64
     int n = snprintf(line, sizeof line, "%s%s end %s %llu %s%s\n", CT_MARKER_PREFIX,
                      ct__marker_nonce, status_word(status), (unsigned long long)elapsed_ns, enc,
                      where);
-    write_marker(line, (size_t)n);
+    defer_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 /* ---- test lifecycle ------------------------------------------------------- */
@@ -418,6 +462,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
                                          group_teardown ? tramp_group_teardown : NULL);
         finish_abandoned();
         fixture_finish_abandoned();
+        flush_pending_end();
         memset(&g, 0, sizeof g);
     }
     free(wrapped);
@@ -436,6 +481,7 @@ static void *next_symbol(const char *name)
  * ("[  ERROR   ] --- ", "[   LINE   ] --- "), one line each. */
 static void note_message(const char *text)
 {
+    flush_pending_end(); /* the message goes out after the end it follows */
     if (!g.current && !g.runs)
         return;
     static const char *const decorations[] = {"[  ERROR   ] --- ", "[   LINE   ] --- ",
@@ -514,6 +560,7 @@ CT_EXPORT void vprint_message(const char *const format, va_list args)
      * no need to format what is dropped. */
     if (ct__markers && g.runs && is_cmocka_framing(format))
         return;
+    flush_pending_end();
     void (*real)(const char *, va_list) =
         (void (*)(const char *, va_list))next_symbol("vprint_message");
     if (real)
