@@ -444,15 +444,16 @@ static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t ho
     int n;
     const char *abbrev = code < 256 ? sigabbrev_np((int)code) : NULL; /* "SEGV" */
     char limit[48];
+    const char *what = k->kind == CTR_TASK_TEST ? "test" : "fixture";
     if (how == CT_EXIT_TIMEOUT) {
         go_duration(limit, sizeof limit, code);
-        n = snprintf(text, 160, "test timed out after %s: killed by the runner", limit);
+        n = snprintf(text, 160, "%s timed out after %s: killed by the runner", what, limit);
     } else if (how == CT_EXIT_SIGNAL)
-        n = snprintf(text, 160, "the process was killed by signal %llu (SIG%s) during the test",
-                     (unsigned long long)code, abbrev ? abbrev : "?");
+        n = snprintf(text, 160, "the process was killed by signal %llu (SIG%s) during the %s",
+                     (unsigned long long)code, abbrev ? abbrev : "?", what);
     else
-        n = snprintf(text, 160, "the process exited with code %llu during the test",
-                     (unsigned long long)code);
+        n = snprintf(text, 160, "the process exited with code %llu during the %s",
+                     (unsigned long long)code, what);
     ctr_event *ev = emit(r, CTR_TASK_STATUS, text);
     ev->process = k->proc;
     ev->pid = r->procs[k->proc].pid;
@@ -480,7 +481,7 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
             continue;
-        if (died && k->kind == CTR_TASK_TEST) {
+        if (died) { /* a test, or a group's setup or teardown */
             crash_status(r, k, end, how, code);
         } else if (dropped) {
             char q[QUOTE_CAP];

@@ -48,15 +48,18 @@ typedef struct ct_child_pool ct_child_pool;
  * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the
  * runner, so that no test output can pass for a marker), in order with what
  * the test prints:
- *     "\036CTRACE NONCE run NAME PID TASK GROUP\n"
+ *     "\036CTRACE NONCE run NAME PID TASK GROUP ORDINAL\n"
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP\n"
- *     "\036CTRACE NONCE plan COUNT GROUP\n"  (a group is about to run COUNT tests)
+ *     "\036CTRACE NONCE plan COUNT GROUP END\n"  (a group is about to run COUNT tests)
  * A test's end marker may be held back until the next marker or until
  * cmocka prints, so that the two go out in one write; nothing the test
  * printed comes after it.
  * STATUS: pass fail skip error crash. NAME and GROUP are percent-encoded:
  * bytes <= 0x20, '%' and >= 0x7f become %XX. PID is the process's, TASK the
- * id of the test's task in its trace (per process, as in TASK_BEGIN). The tracer removes CTRACE_MARKERS from its
+ * id of the test's task in its trace (per process, as in TASK_BEGIN).
+ * ORDINAL numbers the selected test runs of the process over all its groups
+ * from 0 (what CTRACE_RESUME counts); END is the ordinal after a group's
+ * last run. The tracer removes CTRACE_MARKERS from its
  * environment, so programs a test starts print none. Under the runner the
  * tracer also makes stdout line-buffered, as on a terminal, so output keeps
  * its order and a crash loses at most a partial line. */

@@ -36,15 +36,19 @@ int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *te
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define MESSAGE_CAP 2048
+/* A name of CT_MAX_NAME_BYTES percent-encoded (3 bytes a byte at worst). */
+#define NAME_ENC_MAX (3 * 1024 + 1)
+#define GROUP_ENC_MAX (3 * 512 + 1)
 
 struct test_run {
     const struct CMUnitTest *orig;
+    unsigned long ordinal; /* which selected run of the process (CTRACE_RESUME) */
     int plain;   /* no setup or teardown of its own: no trampolines for them */
     int entered; /* its body was started */
+    int setup_failed, teardown_started, teardown_rc;
     uint64_t task;
     uint64_t started_ns;
     int finished;
-    int pending_status; /* body outcome, decided before teardown runs */
 };
 
 /* One group runs at a time, on the thread cmocka runs it on. */
@@ -59,7 +63,7 @@ static struct {
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
     const char *group_name;
-    char group_enc[512]; /* percent-encoded, for markers */
+    char group_enc[GROUP_ENC_MAX]; /* percent-encoded, for markers */
     pid_t pid;
     CMFixtureFunction group_setup, group_teardown;
     struct fixture_run { /* the group fixture running, if any */
@@ -95,7 +99,7 @@ static size_t encode_name(const char *name, char *out, size_t cap)
  * of the test can print in between (cmocka's own messages flush it first:
  * note_message() and vprint_message()), and the group's end and exit flush
  * it. */
-static char pending_end[1800];
+static char pending_end[2 * (NAME_ENC_MAX + GROUP_ENC_MAX + 160)];
 static size_t pending_end_len;
 
 static void write_all(const char *line, size_t len)
@@ -154,16 +158,16 @@ static void marker_where(char *out, size_t cap, uint64_t task)
     snprintf(out, cap, " %ld %llu %s", (long)g.pid, (unsigned long long)task, g.group_enc);
 }
 
-static void marker_run(const char *name, uint64_t task)
+static void marker_run(const char *name, uint64_t task, unsigned long ordinal)
 {
     if (!ct__markers)
         return;
-    char enc[1024], where[600], line[1700];
+    char enc[NAME_ENC_MAX], where[GROUP_ENC_MAX + 64], line[NAME_ENC_MAX + GROUP_ENC_MAX + 160];
     encode_name(name, enc, sizeof enc);
     marker_where(where, sizeof where, task);
-    int n = snprintf(line, sizeof line, "%s%s run %s%s\n", CT_MARKER_PREFIX, ct__marker_nonce,
-                     enc, where);
-    write_marker(line, (size_t)n);
+    int n = snprintf(line, sizeof line, "%s%s run %s%s %lu\n", CT_MARKER_PREFIX,
+                     ct__marker_nonce, enc, where, ordinal);
+    write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 static const char *status_word(int status)
@@ -177,21 +181,23 @@ static const char *status_word(int status)
     }
 }
 
-static void marker_plan(size_t count)
+/* The group is about to run `count` tests; `end` is the ordinal after its
+ * last (what CTRACE_RESUME skips to, should the process die outside them). */
+static void marker_plan(size_t count, unsigned long end)
 {
     if (!ct__markers)
         return;
-    char line[600];
-    int n = snprintf(line, sizeof line, "%s%s plan %zu %s\n", CT_MARKER_PREFIX, ct__marker_nonce,
-                     count, g.group_enc);
-    write_marker(line, (size_t)n);
+    char line[GROUP_ENC_MAX + 128];
+    int n = snprintf(line, sizeof line, "%s%s plan %zu %s %lu\n", CT_MARKER_PREFIX,
+                     ct__marker_nonce, count, g.group_enc, end);
+    write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t task)
 {
     if (!ct__markers)
         return;
-    char enc[1024], where[600], line[1750];
+    char enc[NAME_ENC_MAX], where[GROUP_ENC_MAX + 64], line[NAME_ENC_MAX + GROUP_ENC_MAX + 160];
     encode_name(name, enc, sizeof enc);
     marker_where(where, sizeof where, task);
     int n = snprintf(line, sizeof line, "%s%s end %s %llu %s%s\n", CT_MARKER_PREFIX,
@@ -217,23 +223,69 @@ static void finish(struct test_run *r, int status, const char *why)
     g.current = NULL;
 }
 
-/* How a test that never came back to our trampoline ended: a plain test
- * whose body left by longjmp (a failed assertion, skip(), a signal cmocka
- * caught), or a setup or teardown that did. */
-static int abandoned_status(const struct test_run *r)
+/* How the current test ended, judged from what our trampolines saw: used
+ * when cmocka's own verdict line was not seen (another output format), and
+ * to word an error. */
+static int judged_status(const struct test_run *r, const char **why)
 {
-    if (!r->plain)
+    *why = NULL;
+    if (r->setup_failed || (!r->plain && !r->entered && !r->teardown_started)) {
+        *why = "setup failed";
         return CT__STATUS_ERROR;
-    return g.skipped ? CT__STATUS_SKIP : g.crashed ? CT__STATUS_CRASH : CT__STATUS_FAIL;
+    }
+    if (r->teardown_started && r->teardown_rc != 0) {
+        *why = "teardown failed";
+        return CT__STATUS_ERROR;
+    }
+    return g.body_returned ? CT__STATUS_PASS
+           : g.skipped     ? CT__STATUS_SKIP
+           : g.crashed     ? CT__STATUS_CRASH
+                           : CT__STATUS_FAIL;
 }
 
-/* Close such a test when the next one starts or the group ends. */
+/* A test cmocka gave no verdict for (or we missed it): close it when the
+ * next one starts or the group ends. */
 static void finish_abandoned(void)
 {
     struct test_run *r = g.current;
-    if (r && !r->finished)
-        finish(r, abandoned_status(r),
-               r->plain ? NULL : r->pending_status ? "teardown failed" : "setup failed");
+    if (r && !r->finished) {
+        const char *why;
+        int status = judged_status(r, &why);
+        finish(r, status, g.message_len ? NULL : why);
+    }
+}
+
+/* cmocka's verdict on a test, the line it prints when the test is over
+ * (after its teardown and its checks for leaks and unused mocks, which can
+ * still fail a test whose body returned): the test ends there, with that
+ * status, and what cmocka said about it before. */
+static int cmocka_verdict(const char *format, va_list args)
+{
+    static const struct { const char *format; int status; } verdicts[] = {
+        {"[       OK ] %s\n", CT__STATUS_PASS},  {"[  FAILED  ] %s\n", CT__STATUS_FAIL},
+        {"[  SKIPPED ] %s\n", CT__STATUS_SKIP},  {"[  ERROR   ] %s\n", CT__STATUS_ERROR},
+    };
+    struct test_run *r = g.current;
+    if (!r || r->finished || format[0] != '[')
+        return 0;
+    for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
+        if (strcmp(format, verdicts[i].format) != 0)
+            continue;
+        va_list copy;
+        va_copy(copy, args);
+        const char *name = va_arg(copy, const char *);
+        va_end(copy);
+        if (name == NULL || strcmp(name, r->orig->name) != 0)
+            return 0; /* a summary line naming an earlier test */
+        int status = verdicts[i].status;
+        if (status == CT__STATUS_FAIL && g.crashed)
+            status = CT__STATUS_CRASH;
+        const char *why;
+        judged_status(r, &why);
+        finish(r, status, status == CT__STATUS_ERROR && !g.message_len ? why : NULL);
+        return 1;
+    }
+    return 0;
 }
 
 /* The next test begins: its task, current on this thread. */
@@ -249,7 +301,7 @@ static struct test_run *begin_next(void)
     g.message[0] = '\0';
     r->started_ns = ct__mono_ns();
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
-    marker_run(r->orig->name, r->task);
+    marker_run(r->orig->name, r->task, r->ordinal);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
     return r;
 }
@@ -269,15 +321,15 @@ static int tramp_setup(void **state)
     ct__region_end(&setup);
     if (rc == 0)
         g.setup_done = r;
-    if (rc != 0)
-        finish(r, CT__STATUS_ERROR, g.message_len ? g.message : "setup failed");
+    else
+        r->setup_failed = 1; /* cmocka says ERROR next */
     return rc;
 }
 
 /* A plain test (no setup or teardown of its own) runs without our setup and
  * teardown trampolines: each costs cmocka a round of signal handlers, which
- * would triple the cost of a tiny test. It begins here, and ends here or,
- * left by longjmp, when the next one begins. */
+ * would triple the cost of a tiny test. It begins here; like every test it
+ * ends at cmocka's verdict. */
 static void tramp_test(void **state)
 {
     struct test_run *r = g.current;
@@ -291,8 +343,6 @@ static void tramp_test(void **state)
     if (r->orig->test_func)
         r->orig->test_func(state);
     g.body_returned = 1;
-    if (r->plain)
-        finish(r, CT__STATUS_PASS, NULL);
 }
 
 static int tramp_teardown(void **state)
@@ -300,17 +350,14 @@ static int tramp_teardown(void **state)
     struct test_run *r = g.current;
     if (!r)
         return 0;
-    r->pending_status = g.body_returned ? CT__STATUS_PASS
-                        : g.skipped     ? CT__STATUS_SKIP
-                        : g.crashed     ? CT__STATUS_CRASH
-                                        : CT__STATUS_FAIL;
+    r->teardown_started = 1;
     int rc = 0;
     if (r->orig->teardown_func) {
         ct_region teardown = ct__region_begin(NULL, "teardown");
         rc = r->orig->teardown_func(state);
         ct__region_end(&teardown);
     }
-    finish(r, rc != 0 ? CT__STATUS_ERROR : r->pending_status, rc != 0 ? "teardown failed" : NULL);
+    r->teardown_rc = rc == 0 ? 0 : 1;
     return rc;
 }
 
@@ -343,6 +390,7 @@ static void fixture_finish_abandoned(void)
 
 static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
 {
+    flush_pending_end(); /* before the fixture prints anything */
     struct fixture_run *f = &g.fixture;
     snprintf(f->name, sizeof f->name, "%s %s", g.group_name, what);
     f->running = 1;
@@ -434,8 +482,10 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         for (size_t i = 0; i < count; i++) {
             if (!is_test(&tests[i]) || !filter_selects(&f, tests[i].name))
                 continue;
-            if (runs_selected++ < ct__run_resume)
+            unsigned long ordinal = runs_selected++;
+            if (ordinal < ct__run_resume)
                 continue;
+            runs[n].ordinal = ordinal;
             runs[n].orig = &tests[i];
             runs[n].plain = !tests[i].setup_func && !tests[i].teardown_func;
             wrapped[n] = tests[i];
@@ -456,7 +506,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.group_teardown = group_teardown;
         g.pid = getpid(); /* once a group, not a syscall per marker */
         encode_name(g.group_name, g.group_enc, sizeof g.group_enc);
-        marker_plan(n);
+        marker_plan(n, runs_selected);
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
                                          group_teardown ? tramp_group_teardown : NULL);
@@ -477,30 +527,32 @@ static void *next_symbol(const char *name)
     return dlsym(RTLD_NEXT, name);
 }
 
-/* Keep what cmocka says about the current test, without its decoration
- * ("[  ERROR   ] --- ", "[   LINE   ] --- "), one line each. */
-static void note_message(const char *text)
+/* One line of what cmocka says, without its decoration, kept unless the
+ * message holds it already (cmocka repeats a failure's message when it
+ * reports the failure). */
+static void note_line(const char *text, size_t len)
 {
-    flush_pending_end(); /* the message goes out after the end it follows */
-    if (!g.current && !g.runs)
-        return;
     static const char *const decorations[] = {"[  ERROR   ] --- ", "[   LINE   ] --- ",
                                               "[  FAILED  ] --- ", "ERROR: "};
     for (size_t i = 0; i < sizeof decorations / sizeof decorations[0]; i++) {
         size_t n = strlen(decorations[i]);
-        if (strncmp(text, decorations[i], n) == 0) {
+        if (len >= n && strncmp(text, decorations[i], n) == 0) {
             text += n;
+            len -= n;
             i = (size_t)-1; /* they can come in a row */
         }
     }
     /* cmocka's signal handler reports a crash this way, then longjmps. */
-    if (strncmp(text, "Test failed with exception: ", 28) == 0)
+    if (len >= 28 && strncmp(text, "Test failed with exception: ", 28) == 0)
         g.crashed = 1;
-    size_t len = strlen(text);
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == ' '))
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\r'))
         len--;
     if (len == 0)
         return;
+    for (const char *at = g.message; (at = memmem(at, g.message_len - (size_t)(at - g.message),
+                                                   text, len)) != NULL; at++)
+        if ((at == g.message || at[-1] == '\n') && (at[len] == '\n' || at[len] == '\0'))
+            return;
     if (g.message_len > 0 && g.message_len + 1 < MESSAGE_CAP)
         g.message[g.message_len++] = '\n';
     size_t room = MESSAGE_CAP - 1 - g.message_len;
@@ -509,6 +561,20 @@ static void note_message(const char *text)
     memcpy(g.message + g.message_len, text, len);
     g.message_len += len;
     g.message[g.message_len] = '\0';
+}
+
+/* Keep what cmocka says about the current test, a line at a time. */
+static void note_message(const char *text)
+{
+    flush_pending_end(); /* the message goes out after the end it follows */
+    if (!g.current && !g.runs)
+        return;
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t len = nl ? (size_t)(nl - text) : strlen(text);
+        note_line(text, len);
+        text += len + (nl != NULL);
+    }
 }
 
 CT_EXPORT void _skip(const char *const file, const int line)
@@ -556,6 +622,8 @@ static int is_cmocka_framing(const char *text)
 
 CT_EXPORT void vprint_message(const char *const format, va_list args)
 {
+    if (g.runs)
+        cmocka_verdict(format, args);
     /* cmocka's formats start with the framing itself ("[ RUN      ] %s\n"):
      * no need to format what is dropped. */
     if (ct__markers && g.runs && is_cmocka_framing(format))
@@ -572,7 +640,9 @@ CT_EXPORT void vprint_error(const char *const format, va_list args)
 {
     va_list copy;
     va_copy(copy, args);
-    if (!in_cm_print_error) {
+    if (g.runs && cmocka_verdict(format, copy)) {
+        flush_pending_end(); /* the end, then cmocka's "[  ERROR   ] name" */
+    } else if (!in_cm_print_error) {
         char text[MESSAGE_CAP];
         vsnprintf(text, sizeof text, format, copy);
         note_message(text);

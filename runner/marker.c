@@ -99,6 +99,9 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
             return 1;
         m->kind = RN_MARK_PLAN;
         m->group_len = next_word(&p, end, &m->group);
+        const char *ordinal;
+        size_t ordinal_len = next_word(&p, end, &ordinal);
+        m->has_ordinal = parse_u64(ordinal, ordinal_len, &m->ordinal) == 0;
         return 1;
     } else {
         return 1; /* a marker of a later version: hidden */
@@ -107,10 +110,14 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
     /* Since 0.1: which process and task, and the group. */
     const char *pid, *task;
     size_t pid_len = next_word(&p, end, &pid), task_len = next_word(&p, end, &task);
-    if (parse_u64(pid, pid_len, &m->pid) != 0 || parse_u64(task, task_len, &m->task) != 0)
+    if (parse_u64(pid, pid_len, &m->pid) != 0 || parse_u64(task, task_len, &m->task) != 0) {
         m->pid = m->task = 0;
-    else
-        m->group_len = next_word(&p, end, &m->group);
+        return 1;
+    }
+    m->group_len = next_word(&p, end, &m->group);
+    const char *ordinal;
+    size_t ordinal_len = next_word(&p, end, &ordinal);
+    m->has_ordinal = parse_u64(ordinal, ordinal_len, &m->ordinal) == 0;
     return 1;
 }
 

@@ -2,9 +2,13 @@
  * marker.h - the marker lines a traced child prints (ctrace_collect.h,
  * CT_MARKER_PREFIX), and how untrusted test names are decoded and shown.
  *
- *     "\036CTRACE NONCE run NAME PID TASK GROUP"
+ *     "\036CTRACE NONCE run NAME PID TASK GROUP ORDINAL"
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP"
- *     "\036CTRACE NONCE plan COUNT GROUP"   a group is about to run COUNT tests
+ *     "\036CTRACE NONCE plan COUNT GROUP END"   a group is about to run COUNT tests
+ *
+ * ORDINAL numbers the selected test runs of the process over all its groups
+ * (-count repeats included) from 0; END is the ordinal after the group's
+ * last. CTRACE_RESUME takes such an ordinal.
  *
  * STATUS: pass fail skip error crash. NAME and GROUP are percent-encoded by
  * the child; PID and TASK (its id in that process's trace) are decimal.
@@ -44,6 +48,9 @@ typedef struct rn_marker {
     const char *group;     /* percent-encoded, points into the line */
     size_t group_len;
     uint64_t count;        /* RN_MARK_PLAN */
+    uint64_t ordinal;      /* RUN: which selected run of the process this is;
+                              PLAN: the one after the group's last */
+    int has_ordinal;
 } rn_marker;
 
 /*! rn_marker_set_nonce() : the nonce markers of this run carry (what the

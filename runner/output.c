@@ -75,6 +75,11 @@ struct rn_out {
 
     rn_progress progress;     /* what passing tests show without -v */
     uint64_t planned, done;   /* tests the groups announced, and finished */
+    uint64_t next_ordinal;    /* after the last test begun (CTRACE_RESUME) */
+    uint64_t group_end;       /* after the current group's last test */
+    int has_ordinals;         /* markers carry them */
+    char *group;              /* the group last announced (decoded) */
+    size_t group_len;
     int counter_shown;        /* the live counter is on the current line */
     const char *json_package; /* --json: events for this binary, or NULL */
     char *jline;              /* --json: the output line being assembled */
@@ -485,9 +490,26 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     size_t nm_len = name ? rn_percent_decode(m.name, m.name_len, name) : 1;
 
     if (m.kind == RN_MARK_PLAN) {
-        o->planned += m.count;
+        if (m.has_ordinal) { /* ordinals hold across resumed processes */
+            o->has_ordinals = 1;
+            o->group_end = m.ordinal;
+            if (m.ordinal > o->planned)
+                o->planned = m.ordinal;
+        } else {
+            o->planned += m.count;
+        }
+        free(o->group);
+        o->group_len = 0;
+        o->group = malloc(m.group_len + 1);
+        if (o->group != NULL)
+            o->group_len = rn_percent_decode(m.group, m.group_len, o->group);
         free(name);
         return;
+    }
+    if (m.kind == RN_MARK_RUN && m.has_ordinal) {
+        o->has_ordinals = 1;
+        o->next_ordinal = m.ordinal + 1;
+        o->done = m.ordinal; /* tests before it ran, here or in a process before */
     }
     if (m.kind == RN_MARK_RUN) {
         if (o->in_test) /* the previous test never said it ended */
@@ -506,9 +528,12 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
             o->verbose = verbose;
             set_where(o, &m);
         }
-        o->closing = 1; /* cmocka's messages about it may follow */
+        /* The tracer sends the end after cmocka's verdict and every message
+         * about the test: what follows is outside it. */
+        o->closing = 1;
         o->end_status = m.status;
         o->end_elapsed_ns = m.elapsed_ns;
+        close_test(o);
     }
     free(name);
 }
@@ -625,31 +650,48 @@ static void go_duration(char *buf, size_t size, uint64_t ns)
     }
 }
 
-int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns)
+int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
+                        uint64_t resumed_at, uint64_t *resume)
 {
     if (o->line_len > 0 || o->continued)
         handle_line(o, o->line, o->line_len, o->continued, now_ns);
     o->line_len = 0;
     o->continued = 0;
     flush_blanks(o);
-    if (o->closing) {
+    if (o->closing)
         close_test(o);
-        return 0;
-    }
-    if (!o->in_test)
-        return 0;
-    char why[200], how[128];
+    char why[300], how[128];
+    rn_wait_status_text(wait_status, how, sizeof how);
     if (timeout_ns) {
         char limit[48];
         go_duration(limit, sizeof limit, timeout_ns);
         snprintf(why, sizeof why, "test timed out after %s: killed\n", limit);
     } else {
-        rn_wait_status_text(wait_status, how, sizeof how);
         snprintf(why, sizeof why, "the binary ended during this test: %s\n",
                  how[0] ? how : "exit status 0");
     }
-    sink(o, why, strlen(why));
-    finish_test(o, timeout_ns ? RN_STATUS_TIMEOUT : RN_STATUS_CRASH, now_ns - o->test_start_ns);
+    if (o->in_test) {
+        sink(o, why, strlen(why));
+        finish_test(o, timeout_ns ? RN_STATUS_TIMEOUT : RN_STATUS_CRASH,
+                    now_ns - o->test_start_ns);
+        /* Go on after it (without ordinals: count the tests this process ran). */
+        *resume = o->has_ordinals ? o->next_ordinal : resumed_at + o->counts.run;
+        return *resume > resumed_at;
+    }
+    /* Killed outside any test: in a group's setup or teardown, or between
+     * groups. Say so, and go on after that group (never where we were). */
+    if (!timeout_ns && !WIFSIGNALED(wait_status))
+        return 0; /* an exit status is how a cmocka binary counts failures */
+    if (!o->has_ordinals || o->group_end <= resumed_at)
+        return 0;
+    char *group = rn_escape_name(o->group ? o->group : "", o->group_len);
+    snprintf(why, sizeof why, "the binary ended outside any test, in or after group %s: %s\n",
+             group ? group : "?", timeout_ns ? "timed out: killed" : how);
+    free(group);
+    set_failed(o);
+    end_line(o);
+    put(o, why, strlen(why));
+    *resume = o->group_end;
     return 1;
 }
 
@@ -763,6 +805,7 @@ void rn_out_free(rn_out *o)
     free(o->line);
     free(o->test);
     free(o->test_group);
+    free(o->group);
     free(o->jline);
     free(o->last);
     rn_buf_free(&o->test_out);

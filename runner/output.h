@@ -59,11 +59,15 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info);
 
 /*! rn_out_process_died() : one process of the binary ended (wait_status)
  *  and its output is read; `timeout_ns` > 0 when the runner killed it for
- *  running past its deadline. A test it was running fails (crash, or
- *  timeout), with how the process ended under it.
- *  @return 1 if a test was running (the binary may be resumed after it), 0
- *  if not. */
-int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns);
+ *  running past its deadline; it had been started with CTRACE_RESUME =
+ *  `resumed_at`. A test it was running fails (crash, or timeout), with how
+ *  the process ended under it; a signal or timeout outside tests (a group
+ *  fixture, between groups) fails the run with a line saying so.
+ *  @return 1 with *resume set when the binary should be started again with
+ *  CTRACE_RESUME = *resume (always past `resumed_at`: every restart makes
+ *  progress), 0 when it is done. */
+int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
+                        uint64_t resumed_at, uint64_t *resume);
 
 /*! rn_out_progress_ns() : when the last marker came (a test began or
  *  ended), 0 if none has: a timeout counts from there. */

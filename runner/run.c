@@ -204,16 +204,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             status = RN_EXIT_USAGE;
         }
         *interrupted = res.interrupted;
-        int died_in_test = rn_out_process_died(o, res.wait_status,
-                                               res.timed_out ? opts->timeout_ns : 0,
-                                               rn_now_ns());
-        rn_out_counts after;
-        rn_out_get_counts(o, &after);
-        if (!died_in_test || res.interrupted || status == RN_EXIT_USAGE ||
-            after.run == before.run)
+        uint64_t resume = 0;
+        int again = rn_out_process_died(o, res.wait_status,
+                                        res.timed_out ? opts->timeout_ns : 0, rn_now_ns(),
+                                        spec.resume, &resume);
+        if (!again || res.interrupted || status == RN_EXIT_USAGE)
             break;
-        /* Go on after the test that died, in a new process. */
-        spec.resume += after.run - before.run;
+        /* Go on after what died, in a new process. */
+        spec.resume = (unsigned long)resume;
     }
     if (status != RN_EXIT_USAGE || res.trace_error != 0) {
         rn_exit_info info = {

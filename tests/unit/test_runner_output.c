@@ -517,15 +517,20 @@ static void test_print_process_died_then_resumed(void **state)
     rn_out *o = rn_out_new(fo, fe, 0, 0);
     rn_results results = {0};
     rn_out_keep_results(o, &results, 0);
-    const char first[] = M "run TestA 7 1 g\n" M "end pass 0 TestA 7 1 g\n" M
-                         "run TestDies 7 2 g\nabout to die";
+    const char first[] = M "plan 3 g 3\n" M "run TestA 7 1 g 0\n" M "end pass 0 TestA 7 1 g\n" M
+                         "run TestDies 7 2 g 1\nabout to die";
+    uint64_t resume = 0;
     rn_out_feed(o, first, sizeof first - 1, 1000);
-    assert_int_equal(rn_out_process_died(o, SIGABRT, 0, 3000), 1);
-    const char second[] = M "run TestHangs 8 1 g\n";
+    assert_int_equal(rn_out_process_died(o, SIGABRT, 0, 3000, 0, &resume), 1);
+    assert_int_equal(resume, 2); /* after TestDies */
+    const char second[] = M "plan 1 g 3\n" M "run TestHangs 8 1 g 2\n";
     rn_out_feed(o, second, sizeof second - 1, 4000);
     assert_int_equal(rn_out_progress_ns(o), 4000);
-    assert_int_equal(rn_out_process_died(o, SIGKILL, 1500000000ull, 5000), 1);
-    assert_int_equal(rn_out_process_died(o, 0, 0, 6000), 0); /* no test running */
+    assert_int_equal(rn_out_process_died(o, SIGKILL, 1500000000ull, 5000, 2, &resume), 1);
+    assert_int_equal(resume, 3);
+    /* Nothing running and nothing after: done, whatever the status. */
+    assert_int_equal(rn_out_process_died(o, 0, 0, 6000, 3, &resume), 0);
+    assert_int_equal(rn_out_process_died(o, SIGSEGV, 0, 6000, 3, &resume), 0);
     rn_exit_info info = {.binary = "./b", .trace = "t", .elapsed_ns = 1, .now_ns = 7000};
     assert_int_equal(rn_out_finish(o, &info), 1);
     rn_out_free(o);
@@ -602,29 +607,25 @@ static void test_print_marker_after_partial_line(void **state)
     done(&p);
 }
 
-/* As cmocka and the tracer print it: the end marker first, then cmocka's
- * messages about the test, then its result line. */
+/* As cmocka and the tracer print it under the runner: cmocka's framing is
+ * dropped at the source, and the end marker comes at cmocka's verdict, after
+ * every message about the test. A group's summary may follow. */
 static const char cmocka_order[] =
-    "[==========] Running 3 test(s).\n"
-    "[ RUN      ] t_fail\n" M "run t_fail\n"
-    "stdout before failing\n" M "end fail 76800 t_fail\n"
+    M "plan 3 g 3\n" M "run t_fail 1 1 g 0\n"
+    "stdout before failing\n"
     "[  ERROR   ] --- 0x1 != 0x2\n"
-    "[   LINE   ] --- cm.c:6: error: Failure!\n"
-    "[  FAILED  ] t_fail\n"
-    "between tests\n"
-    "[ RUN      ] t_err\n" M "run t_err\n" M "end error 2190 t_err\n"
-    "Could not run test: Test setup failed\n"
-    "[  ERROR   ] t_err\n"
-    "[ RUN      ] t_last\n" M "run t_last\n" M "end fail 0 t_last\n"
-    "[  ERROR   ] --- last words\n"
-    "[==========] 3 test(s) run.\n"
+    "[   LINE   ] --- cm.c:6: error: Failure!\n" M "end fail 76800 t_fail 1 1 g\n"
+    "between tests\n" M "run t_err 1 2 g 1\n"
+    "Could not run test: Test setup failed\n" M "end error 2190 t_err 1 2 g\n"
+    "[  ERROR   ] t_err\n" M "run t_last 1 3 g 2\n"
+    "[  ERROR   ] --- last words\n" M "end fail 0 t_last 1 3 g\n"
     "[  FAILED  ] 2 test(s), listed below:\n"
     "[  FAILED  ] t_fail\n"
     "[  FAILED  ] t_last\n"
     "\n"
     " 3 FAILED TEST(S)\n";
 
-static void test_print_messages_after_end_marker(void **state)
+static void test_print_messages_before_end_marker(void **state)
 {
     (void)state;
     struct printed p = print_str(cmocka_order, 0, EXIT(3));
@@ -775,7 +776,7 @@ int main(void)
         cmocka_unit_test(test_print_no_tests),
         cmocka_unit_test(test_print_untraced_binary),
         cmocka_unit_test(test_print_marker_after_partial_line),
-        cmocka_unit_test(test_print_messages_after_end_marker),
+        cmocka_unit_test(test_print_messages_before_end_marker),
         cmocka_unit_test(test_print_names_escaped_output_raw),
         cmocka_unit_test(test_print_long_line_then_marker),
         cmocka_unit_test(test_print_huge_failing_output_is_capped),
