@@ -81,6 +81,16 @@ static int read_marker_nonce(void)
 
 unsigned long ct__run_count = 1;
 unsigned long ct__run_resume;
+const char *ct__run_filter, *ct__skip_filter;
+
+/* A string from the runner's environment, kept and removed (see take_count). */
+static const char *take_string(const char *name)
+{
+    const char *text = getenv(name);
+    char *copy = text ? strdup(text) : NULL;
+    unsetenv(name);
+    return copy;
+}
 
 /* A count from the runner's environment, removed so that programs this one
  * starts do not see it. */
@@ -114,6 +124,9 @@ __attribute__((constructor)) static void attach_to_runner(void)
     pthread_atfork(NULL, NULL, after_fork_in_child);
     const char *fd_text = getenv(CT_ENV_POOL_FD);
     if (!fd_text) {
+        /* Not under the runner: a filter set by hand still applies. */
+        ct__run_filter = getenv(CT_ENV_RUN);
+        ct__skip_filter = getenv(CT_ENV_SKIP);
         warn_if_another_copy_traces();
         return;
     }
@@ -143,6 +156,8 @@ __attribute__((constructor)) static void attach_to_runner(void)
     ct__markers = read_marker_nonce();
     ct__run_count = take_count(CT_ENV_COUNT, 1);
     ct__run_resume = take_count(CT_ENV_RESUME, 0);
+    ct__run_filter = take_string(CT_ENV_RUN);
+    ct__skip_filter = take_string(CT_ENV_SKIP);
     if (ct__run_count == 0)
         ct__run_count = 1;
     if (ct__markers) /* as on a terminal: in order with stderr, whole lines */

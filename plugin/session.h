@@ -21,6 +21,9 @@ extern int ct__markers; /* print test markers for the runner (CTRACE_MARKERS) */
 extern char ct__marker_nonce[]; /* the runner's nonce, in every marker */
 extern unsigned long ct__run_count;  /* CTRACE_COUNT: runs of each selected test (1) */
 extern unsigned long ct__run_resume; /* CTRACE_RESUME: selected runs to skip (0) */
+/* CTRACE_RUN / CTRACE_SKIP: taken from the environment by the runner's
+ * tracer (programs a test starts do not see them), else read from it. */
+extern const char *ct__run_filter, *ct__skip_filter;
 
 /* Begin recording into `pool` with its clock. */
 void ct__session_begin(ct_pool_header *pool, int mode);

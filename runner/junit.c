@@ -192,6 +192,37 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fputs("</system-out>\n    </testcase>\n", f);
 }
 
+/* mkdir -p: `dir` and its missing parents. @return 0, or -1 with errno. */
+static int make_dirs(char *dir)
+{
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(dir, 0777);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* The directory of `path` ("." if none), made if missing. @return 0 or -1. */
+static int make_parent(const char *path)
+{
+    char *dir = strdup(path);
+    if (dir == NULL)
+        return -1;
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash != NULL && slash != dir) {
+        *slash = '\0';
+        rc = make_dirs(dir);
+    }
+    free(dir);
+    return rc;
+}
+
 /* The attachment directory, made if missing, as an absolute path. */
 static char *attach_dir_of(const char *xml_path, const char *attach_dir, char *err,
                            size_t err_size)
@@ -213,7 +244,7 @@ static char *attach_dir_of(const char *xml_path, const char *attach_dir, char *e
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (make_dirs(dir) != 0) {
         snprintf(err, err_size, "cannot make the attachment directory %s: %s", dir,
                  strerror(errno));
         free(dir);
@@ -281,7 +312,7 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
 
     char *tmp = NULL;
     FILE *f = NULL;
-    if (asprintf(&tmp, "%s.tmp", xml_path) >= 0)
+    if (asprintf(&tmp, "%s.tmp", xml_path) >= 0 && make_parent(xml_path) == 0)
         f = fopen(tmp, "w");
     int rc = 0;
     if (f == NULL) {

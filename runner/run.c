@@ -296,8 +296,9 @@ static int close_trace(ct_collector *c, const char *path)
 }
 
 /* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
- * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in). */
-static char *trace_in_dir(const char *dir, const char *binary)
+ * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in);
+ * the n-th binary of the run with a NAME taken already: DIR/NAME.n.trace. */
+static char *trace_in_dir(const char *dir, const char *binary, size_t n_same)
 {
     const char *base = strrchr(binary, '/');
     base = base ? base + 1 : binary;
@@ -315,7 +316,9 @@ static char *trace_in_dir(const char *dir, const char *binary)
     if (n == 0 || name[0] == '.') /* "", ".", "..", hidden */
         name[0] = '_', name[n ? n : 1] = '\0';
     char *path = NULL;
-    if (asprintf(&path, "%s/%s.trace", dir, name) < 0)
+    int rc = n_same ? asprintf(&path, "%s/%s.%zu.trace", dir, name, n_same + 1)
+                    : asprintf(&path, "%s/%s.trace", dir, name);
+    if (rc < 0)
         path = NULL;
     free(name);
     return path;
@@ -355,7 +358,15 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
 
     if (opts->trace_dir != NULL) { /* a trace per binary */
         for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
-            char *path = trace_in_dir(opts->trace_dir, a->pos[i]);
+            /* Binaries of one name (d1/suite, d2/suite) get a trace each. */
+            char *path = trace_in_dir(opts->trace_dir, a->pos[i], 0);
+            for (size_t k = 0, same = 0; path && k < i; k++) {
+                if (rec->owned_traces[k] && strcmp(rec->owned_traces[k], path) == 0) {
+                    free(path);
+                    path = trace_in_dir(opts->trace_dir, a->pos[i], ++same);
+                    k = (size_t)-1; /* check the new name against all again */
+                }
+            }
             ct_collector *c = path ? open_trace(path) : NULL;
             int st = RN_EXIT_USAGE;
             if (path == NULL)

@@ -21,6 +21,7 @@
 #include "results.h" /* rn_dup_bytes */
 
 #define MAX_ITEMS 1000000 /* events kept per slice; more are counted, not kept */
+#define BATCH_ITEMS 20000 /* events per batch record: far below a record's limit */
 #define TASK_MASK ((1ull << 40) - 1) /* a trace task id's per-process part */
 
 enum item_kind { IT_TASK_BEGIN, IT_TASK_STATUS, IT_TASK_END, IT_REGION_BEGIN, IT_REGION_END,
@@ -32,6 +33,7 @@ typedef struct item {
     uint64_t ts;
     uint64_t order;     /* sorting: begins after ends at the same time */
     uint64_t task, parent, region; /* region: its number, pairing begin and end */
+    uint64_t partner;   /* a region's other end: when it ended (begin), began (end) */
     uint32_t value;     /* task kind, status, or log flags */
     char *name, *text;  /* owned: name (or category), message */
     size_t name_len, text_len;
@@ -95,7 +97,10 @@ static void add_task(cut *c, uint64_t task)
 static item *add_item(cut *c, enum item_kind kind, const ctr_event *ev, uint64_t ts)
 {
     c->s->events++;
-    if (c->nitems >= MAX_ITEMS) {
+    /* Past the cap only the tasks' own events are kept: the slice still
+     * says how the test began and ended. */
+    int essential = kind == IT_TASK_BEGIN || kind == IT_TASK_STATUS || kind == IT_TASK_END;
+    if (c->nitems >= MAX_ITEMS && !essential) {
         c->s->truncated = 1;
         return NULL;
     }
@@ -145,13 +150,14 @@ static void keep(cut *c, const ctr_event *ev)
             s->found = 1;
             c->begin_ns = ev->ts_ns;
             c->test_tid = ev->tid;
+        } else {
+            add_task(c, ev->task);
         }
-        add_task(c, ev->task);
         if ((it = add_item(c, IT_TASK_BEGIN, ev, ev->ts_ns)) != NULL) {
             it->parent = ev->parent & TASK_MASK;
             it->value = ev->task_kind;
             it->name = rn_dup_bytes(ev->name, ev->name_len);
-            it->name_len = ev->name_len;
+            it->name_len = it->name ? ev->name_len : 0;
         }
         return;
     case CTR_TASK_STATUS:
@@ -187,12 +193,15 @@ static void keep(cut *c, const ctr_event *ev)
         if ((it = add_item(c, IT_REGION_BEGIN, ev, ev->begin_ns)) == NULL)
             return;
         it->region = ++c->regions_seen;
+        it->partner = ev->flags & CTR_F_UNENDED ? UINT64_MAX : ev->ts_ns;
         it->name = rn_dup_bytes(ev->name, ev->name_len);
-        it->name_len = ev->name_len;
+        it->name_len = it->name ? ev->name_len : 0;
         if (!(ev->flags & CTR_F_UNENDED)) {
             uint64_t region = c->regions_seen;
-            if ((it = add_item(c, IT_REGION_END, ev, ev->ts_ns)) != NULL)
+            if ((it = add_item(c, IT_REGION_END, ev, ev->ts_ns)) != NULL) {
                 it->region = region;
+                it->partner = ev->begin_ns;
+            }
         }
         return;
     case CTR_LOG:
@@ -230,6 +239,18 @@ static void put_quoted(FILE *f, const char *s, size_t n)
     fputc('"', f);
 }
 
+/* Where an item goes among those of the same instant: ends first, then
+ * begins, then the ends of regions that began at that instant too (zero
+ * long). */
+static int rank(const item *it)
+{
+    if (it->kind == IT_REGION_END)
+        return it->partner == it->ts ? 2 : 0;
+    if (it->kind == IT_TASK_END)
+        return 0;
+    return 1;
+}
+
 static int by_thread_then_time(const void *a, const void *b)
 {
     const item *x = a, *y = b;
@@ -237,12 +258,14 @@ static int by_thread_then_time(const void *a, const void *b)
         return x->tid < y->tid ? -1 : 1;
     if (x->ts != y->ts)
         return x->ts < y->ts ? -1 : 1;
-    /* At the same time an end comes before a begin, but a region's own
-     * end (zero length) after its begin. */
-    int xe = x->kind == IT_REGION_END || x->kind == IT_TASK_END;
-    int ye = y->kind == IT_REGION_END || y->kind == IT_TASK_END;
-    if (xe != ye && !(x->region && x->region == y->region))
-        return xe ? -1 : 1;
+    int rx = rank(x), ry = rank(y);
+    if (rx != ry)
+        return rx < ry ? -1 : 1;
+    /* Regions begun together nest: the one that ends later is the outer,
+     * begun first; of those ended together the inner, begun later, ends
+     * first. Either way: the larger partner first. */
+    if (x->region && y->region && x->partner != y->partner)
+        return x->partner > y->partner ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
@@ -269,7 +292,7 @@ static size_t name_id(FILE *f, names *t, const char *s, size_t n)
     t->v[t->n].n = n;
     t->n++;
     fprintf(f, "  string id=%zu bytes=", t->n);
-    put_quoted(f, s ? s : "", n);
+    put_quoted(f, s ? s : "", s ? n : 0);
     fputc('\n', f);
     return t->n;
 }
@@ -296,21 +319,30 @@ static void write_text(FILE *f, const slicer *sl, cut *c)
     qsort(c->items, c->nitems, sizeof *c->items, by_thread_then_time);
     /* Each region's serial on its thread, for the back= of its end. */
     uint64_t *serial_of = calloc(c->regions_seen + 1, sizeof *serial_of);
-    size_t batches = 0;
+    size_t batches = 0, threads = 0;
     for (size_t i = 0; i < c->nitems;) {
         int32_t tid = c->items[i].tid;
         const thread_info *ti = find_thread(sl, c->process, tid);
         uint64_t last = c->items[i].ts, serial = 0;
         names strings = {0};
-        fprintf(f, "batch proc=0 thread=%zu seq=0 offset=0 tsc=%llu ns=%llu\n", ++batches,
+        size_t thread_number = ++threads;
+        batches++;
+        fprintf(f, "batch proc=0 thread=%zu seq=0 offset=0 tsc=%llu ns=%llu\n", thread_number,
                 (unsigned long long)last, (unsigned long long)last);
         fprintf(f, "  thread_begin +0 tid=%d ptid=%d task=0 fn=0 rserial=0\n", tid,
                 ti ? ti->ptid : 0);
         if (ti && ti->name)
             fprintf(f, "  thread_name +0 name=%zu\n",
                     name_id(f, &strings, ti->name, ti->name_len));
+        size_t in_batch = 0, seq = 0;
         for (; i < c->nitems && c->items[i].tid == tid; i++) {
             item *it = &c->items[i];
+            if (++in_batch > BATCH_ITEMS) { /* the thread's next chunk */
+                in_batch = 1;
+                batches++;
+                fprintf(f, "batch proc=0 thread=%zu seq=%zu offset=0 tsc=%llu ns=%llu\n",
+                        thread_number, ++seq, (unsigned long long)last, (unsigned long long)last);
+            }
             unsigned long long d = it->ts - last;
             last = it->ts;
             size_t id = 0;
@@ -414,6 +446,9 @@ static void note_process(slicer *sl, const ctr_event *ev)
             c->active = 1;
             c->process = ev->process;
             c->test = (uint64_t)ev->process << 40 | c->s->task;
+            /* Known before its TASK_BEGIN is read: another thread's events
+             * in it (a pool's) may be read first. */
+            add_task(c, c->test);
         }
     }
 }

@@ -120,5 +120,6 @@ def test_junit_flag_misuse(tmp_path):
     assert alone.returncode == 2 and "--junit" in alone.stderr, alone
     empty = run("--junit=", FAILING)
     assert empty.returncode == 2 and "--junit" in empty.stderr, empty
-    nowhere = run(f"--junit={tmp_path / 'no' / 'such' / 'r.xml'}", FAILING)
+    (tmp_path / "file").write_text("not a directory")
+    nowhere = run(f"--junit={tmp_path / 'file' / 'r.xml'}", FAILING)
     assert nowhere.returncode == 2 and "--junit" in nowhere.stderr, nowhere
