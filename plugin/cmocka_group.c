@@ -152,22 +152,76 @@ static void defer_marker(const char *line, size_t len)
     pending_end_len = len;
 }
 
-/* " PID TASK GROUP": where the runner finds the test in the trace. */
-static void marker_where(char *out, size_t cap, uint64_t task)
+/* A marker line being built. Formatted by hand: snprintf costs as much as
+ * the rest of the tracing of a tiny test. */
+typedef struct marker_line {
+    char text[NAME_ENC_MAX + GROUP_ENC_MAX + 160];
+    size_t len;
+} marker_line;
+
+static void ml_str(marker_line *m, const char *s)
 {
-    snprintf(out, cap, " %ld %llu %s", (long)g.pid, (unsigned long long)task, g.group_enc);
+    size_t n = strlen(s);
+    if (n > sizeof m->text - 1 - m->len)
+        n = sizeof m->text - 1 - m->len;
+    memcpy(m->text + m->len, s, n);
+    m->len += n;
+}
+
+static void ml_u64(marker_line *m, uint64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    do
+        digits[sizeof digits - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    if (n > sizeof m->text - 1 - m->len)
+        return;
+    memcpy(m->text + m->len, digits + sizeof digits - n, n);
+    m->len += n;
+}
+
+static void ml_begin(marker_line *m, const char *verb)
+{
+    m->len = 0;
+    ml_str(m, CT_MARKER_PREFIX);
+    ml_str(m, ct__marker_nonce);
+    ml_str(m, verb);
+}
+
+static void ml_name(marker_line *m, const char *name)
+{
+    /* A name cut short leaves room for what follows it (NAME_ENC_MAX holds
+     * any name the trace keeps whole). */
+    size_t room = sizeof m->text - m->len;
+    room = room > GROUP_ENC_MAX + 96 ? room - GROUP_ENC_MAX - 96 : 0;
+    if (room > 4)
+        m->len += encode_name(name, m->text + m->len, room);
+}
+
+/* " PID TASK GROUP": where the runner finds the test in the trace. */
+static void ml_where(marker_line *m, uint64_t task)
+{
+    ml_str(m, " ");
+    ml_u64(m, (uint64_t)g.pid);
+    ml_str(m, " ");
+    ml_u64(m, task);
+    ml_str(m, " ");
+    ml_str(m, g.group_enc);
 }
 
 static void marker_run(const char *name, uint64_t task, unsigned long ordinal)
 {
     if (!ct__markers)
         return;
-    char enc[NAME_ENC_MAX], where[GROUP_ENC_MAX + 64], line[NAME_ENC_MAX + GROUP_ENC_MAX + 160];
-    encode_name(name, enc, sizeof enc);
-    marker_where(where, sizeof where, task);
-    int n = snprintf(line, sizeof line, "%s%s run %s%s %lu\n", CT_MARKER_PREFIX,
-                     ct__marker_nonce, enc, where, ordinal);
-    write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+    marker_line m;
+    ml_begin(&m, " run ");
+    ml_name(&m, name);
+    ml_where(&m, task);
+    ml_str(&m, " ");
+    ml_u64(&m, ordinal);
+    ml_str(&m, "\n");
+    write_marker(m.text, m.len);
 }
 
 static const char *status_word(int status)
@@ -197,13 +251,16 @@ static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64
 {
     if (!ct__markers)
         return;
-    char enc[NAME_ENC_MAX], where[GROUP_ENC_MAX + 64], line[NAME_ENC_MAX + GROUP_ENC_MAX + 160];
-    encode_name(name, enc, sizeof enc);
-    marker_where(where, sizeof where, task);
-    int n = snprintf(line, sizeof line, "%s%s end %s %llu %s%s\n", CT_MARKER_PREFIX,
-                     ct__marker_nonce, status_word(status), (unsigned long long)elapsed_ns, enc,
-                     where);
-    defer_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+    marker_line m;
+    ml_begin(&m, " end ");
+    ml_str(&m, status_word(status));
+    ml_str(&m, " ");
+    ml_u64(&m, elapsed_ns);
+    ml_str(&m, " ");
+    ml_name(&m, name);
+    ml_where(&m, task);
+    ml_str(&m, "\n");
+    defer_marker(m.text, m.len);
 }
 
 /* ---- test lifecycle ------------------------------------------------------- */
