@@ -174,3 +174,21 @@ def test_progress_counter_on_a_terminal(tmp_path):
     assert "\r\x1b[K" in text, text
     assert "--- PASS" not in text, text  # passes show only in the counter
     assert "--- FAIL: TestChecksum" in text, text
+
+
+def test_meson_test_wrapper_gives_a_trace_per_test_binary(tmp_path):
+    # what README shows: meson test --wrapper="ctest-trace --trace-dir=DIR"
+    import shutil
+    import subprocess
+    from conftest import CTEST_TRACE
+    meson = shutil.which("meson")
+    if meson is None:
+        import pytest
+        pytest.skip("meson is not on PATH")
+    proc = subprocess.run(
+        [meson, "test", "-C", str(BUILD), "--no-rebuild", "--suite", "examples",
+         f"--wrapper={CTEST_TRACE} --trace-dir={tmp_path}"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert os.listdir(tmp_path) == ["pipeline_test.trace"], os.listdir(tmp_path)
+    assert "TestPipeline" in tasks_by_name(tmp_path / "pipeline_test.trace")
