@@ -40,6 +40,18 @@ const char *ctr_kind_name(ctr_kind kind)
     case CTR_LOG: return "log";
     case CTR_LOST: return "lost";
     case CTR_WARNING: return "warning";
+    case CTR_BLOCK: return "block";
     }
     return "unknown";
+}
+
+const char *ctr_block_kind_name(ctr_block_kind kind)
+{
+    switch (kind) {
+    case CTR_BLOCK_SYNC: return "sync";
+    case CTR_BLOCK_SYSCALL: return "syscall";
+    case CTR_BLOCK_NET: return "net";
+    case CTR_BLOCK_SCHED: return "sched";
+    }
+    return NULL;
 }

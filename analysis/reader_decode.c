@@ -203,6 +203,7 @@ static int task_ids_fit(uint8_t code, const uint64_t *v)
     case CT_EV_TASK_ADOPT:
     case CT_EV_TASK_STATUS:
     case CT_EV_REGION_BEGIN:
+    case CT_EV_BLOCK:
     case CT_EV_LOG: return v[0] < limit;
     default: return 1;
     }
@@ -257,6 +258,10 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     case CT_EV_LOG:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd_str(&p, e, &str, &v[2]) ||
             !rd(&p, e, &v[3]))
+            goto bad;
+        break;
+    case CT_EV_BLOCK:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) || !rd(&p, e, &v[3]))
             goto bad;
         break;
     default: /* THREAD_NAME, TASK_END, REGION_END, TASK_ADOPT: one field */
@@ -391,6 +396,18 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev->message = (const char *)str;
         ev->message_len = v[2];
         ev->flags = v[3] & CT_LOG_TRUNCATED ? CTR_F_TRUNCATED : 0;
+        break;
+    }
+    case CT_EV_BLOCK: {
+        /* The wait ended now and lasted v[2] ticks. */
+        uint64_t wait_ns = ticks_to_ns(&r->procs[t->proc], v[2]);
+        ev = emit(r, CTR_BLOCK, NULL);
+        fill_thread(r, ev, t);
+        ev->ts_ns = ts;
+        ev->begin_ns = wait_ns < ts ? ts - wait_ns : 0;
+        ev->task = trace_task_id(t->proc, v[0]);
+        ev->block_kind = (ctr_block_kind)(v[1] <= 255 ? v[1] : 0); /* a later kind: kept */
+        ev->object = v[3];
         break;
     }
     case CT_EV_LOST:

@@ -50,7 +50,8 @@ enum ct_record_kind {
     XX(REGION_END_FOREIGN, 0x0a, 1, "uu", "thread serial")                      \
     XX(LOG, 0x0b, 1, "uusu", "task category message flags")                     \
     XX(LOST, 0x0c, 1, "uu", "dropped rserial")                                  \
-    XX(TASK_ADOPT, 0x0d, 1, "u", "task")
+    XX(TASK_ADOPT, 0x0d, 1, "u", "task")                                        \
+    XX(BLOCK, 0x0e, 1, "uuuu", "task kind wait object")
 
 enum ct_event_kind {
 #define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,
@@ -74,6 +75,14 @@ enum ct_exit_how {
     CT_EXIT_UNKNOWN = 2, /* the collector could not tell */
     CT_EXIT_STOPPED = 3, /* ct_stop(): tracing ended, the process went on */
     CT_EXIT_TIMEOUT = 4, /* killed by its runner after code ns (since 1.2) */
+};
+
+/* BLOCK kind field: what the thread waited for (since 1.2). */
+enum ct_block_kind {
+    CT_BLOCK_SYNC = 1,    /* a lock, condition variable, semaphore, barrier, join */
+    CT_BLOCK_SYSCALL = 2, /* file I/O, a sleep */
+    CT_BLOCK_NET = 3,     /* a socket, poll/select/epoll */
+    CT_BLOCK_SCHED = 4,   /* runnable, waiting for a CPU */
 };
 
 /* LOG flags field. */

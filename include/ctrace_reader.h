@@ -51,7 +51,17 @@ typedef enum ctr_kind {
     CTR_LOG,               /* task, name = category, message; CTR_F_TRUNCATED */
     CTR_LOST,              /* count = events the writer dropped on this thread */
     CTR_WARNING,           /* message: misuse found in the trace */
+    CTR_BLOCK,             /* the thread waited: begin_ns to ts_ns, task,
+                              block_kind, object (lock address or fd) */
 } ctr_kind;
+
+/* What a thread waited for (CTR_BLOCK). */
+typedef enum ctr_block_kind {
+    CTR_BLOCK_SYNC = 1,
+    CTR_BLOCK_SYSCALL = 2,
+    CTR_BLOCK_NET = 3,
+    CTR_BLOCK_SCHED = 4,
+} ctr_block_kind;
 
 typedef enum ctr_task_kind {
     CTR_TASK_USER = 0,
@@ -98,6 +108,8 @@ typedef struct ctr_event {
     size_t name_len;     /* the next ctr_next() call. Untrusted bytes. */
     const char *message;
     size_t message_len;
+    ctr_block_kind block_kind; /* CTR_BLOCK */
+    uint64_t object;     /* CTR_BLOCK: the lock's address or the fd, 0 if none */
 } ctr_event;
 
 /*! ctr_open() : open the trace at `path` for reading.
@@ -158,6 +170,8 @@ CT_API int ctr_text_assemble(const char *text_path, const char *trace_path, char
 CT_API const char *ctr_status_name(ctr_status status);
 CT_API const char *ctr_task_kind_name(ctr_task_kind kind);
 CT_API const char *ctr_kind_name(ctr_kind kind);
+/* "sync", "syscall", "net", "sched"; NULL for another value. */
+CT_API const char *ctr_block_kind_name(ctr_block_kind kind);
 
 #ifdef __cplusplus
 }

@@ -81,6 +81,22 @@ void ct__task_end_id(uint64_t id)
     leave(t);
 }
 
+void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object)
+{
+    ct__thread *t = enter();
+    if (!t)
+        return;
+    uint8_t *p = ct__event_begin(t, CT_EV_BLOCK, CT_SMALL_EVENT);
+    /* The event's time is the end of the wait; its length in ticks. */
+    uint64_t now = t->last_ticks;
+    p = ct_put_uvarint(p, ct__cur_task);
+    p = ct_put_uvarint(p, kind);
+    p = ct_put_uvarint(p, now > begin_ticks ? now - begin_ticks : 0);
+    p = ct_put_uvarint(p, object);
+    ct__commit(t, p);
+    leave(t);
+}
+
 void ct__task_status(uint64_t id, unsigned status, const char *message)
 {
     ct__thread *t = enter();

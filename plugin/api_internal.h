@@ -21,5 +21,8 @@ enum {
 uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
 void ct__task_end_id(uint64_t id);
 void ct__task_status(uint64_t id, unsigned status, const char *message);
+/* This thread waited (CT_BLOCK_*) since `begin_ticks` (ct__ticks()) until
+ * now, on `object` (a lock's address, an fd; 0: none): a BLOCK event. */
+void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object);
 
 #endif /* CT_PLUGIN_API_INTERNAL_H */

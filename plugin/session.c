@@ -20,9 +20,9 @@
 #include "plugin/thread.h"
 
 /* Pull the interposers into static links (see there). */
-extern const char ct__pthread_hook_linked, ct__dl_hook_linked;
-__attribute__((used)) static const char *const keep_hooks[] = {&ct__pthread_hook_linked,
-                                                                &ct__dl_hook_linked};
+extern const char ct__pthread_hook_linked, ct__dl_hook_linked, ct__block_sync_linked;
+__attribute__((used)) static const char *const keep_hooks[] = {
+    &ct__pthread_hook_linked, &ct__dl_hook_linked, &ct__block_sync_linked};
 
 int ct__active;
 uint16_t ct__session_id = 1;

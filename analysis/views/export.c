@@ -110,6 +110,13 @@ static void write_event(ctv_json *j, const ctr_event *ev)
     case CTR_WARNING:
         ctv_json_kv_str(j, "message", ev->message, ev->message_len);
         break;
+    case CTR_BLOCK: {
+        const char *what = ctr_block_kind_name(ev->block_kind);
+        ctv_json_kv_cstr(j, "block_kind", what ? what : "unknown");
+        ctv_json_kv_u64(j, "object", ev->object);
+        write_span(j, ev);
+        break;
+    }
     default: /* a kind this build does not know: keep what it carries */
         ctv_json_kv_i64(j, "kind_id", (int64_t)ev->kind);
         if (ev->name_len)

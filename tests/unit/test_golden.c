@@ -101,8 +101,13 @@ static void render(FILE *out, const ctr_event *e)
     if (e->kind == CTR_TASK_BEGIN)
         fprintf(out, " parent=%llu kind=%s", (unsigned long long)e->parent,
                 ctr_task_kind_name(e->task_kind));
-    if (e->kind == CTR_REGION || e->kind == CTR_TASK_END)
+    if (e->kind == CTR_REGION || e->kind == CTR_TASK_END || e->kind == CTR_BLOCK)
         fprintf(out, " begin=%llu", (unsigned long long)e->begin_ns);
+    if (e->kind == CTR_BLOCK) {
+        const char *what = ctr_block_kind_name(e->block_kind);
+        fprintf(out, " block=%s object=0x%llx", what ? what : "?",
+                (unsigned long long)e->object);
+    }
     if (e->kind == CTR_THREAD_BEGIN)
         fprintf(out, " parent_tid=%d", e->parent_tid);
     if (e->kind == CTR_TASK_STATUS)

@@ -1,0 +1,73 @@
+/*
+ * contention_test.c - a plain cmocka suite (no ctrace in it) whose test
+ * waits on a mutex another thread holds for about 35 ms, and on a condition
+ * variable. Traced, the waits are BLOCK events of kind sync:
+ *
+ *     ctest-trace --trace=trace.out ./contention_test
+ *     ctest-trace export --format=jsonl -o - trace.out | grep '"block"'
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <time.h>
+
+static pthread_mutex_t hot = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t ready_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
+static int holding;
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep(&t, &t) != 0) {
+    }
+}
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&hot);
+    pthread_mutex_lock(&ready_lock);
+    holding = 1;
+    pthread_cond_signal(&ready);
+    pthread_mutex_unlock(&ready_lock);
+    sleep_ms(35); /* the test waits for this */
+    pthread_mutex_unlock(&hot);
+    return NULL;
+}
+
+static void TestHotMutex(void **state)
+{
+    (void)state;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, holder, NULL), 0);
+    pthread_mutex_lock(&ready_lock);
+    while (!holding)
+        pthread_cond_wait(&ready, &ready_lock);
+    pthread_mutex_unlock(&ready_lock);
+    pthread_mutex_lock(&hot); /* blocks about 35 ms */
+    pthread_mutex_unlock(&hot);
+    pthread_join(t, NULL);
+}
+
+static void TestUncontended(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 100000; i++) {
+        pthread_mutex_lock(&hot);
+        pthread_mutex_unlock(&hot);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(TestHotMutex),
+        cmocka_unit_test(TestUncontended),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,30 @@
+"""Where threads wait (issue 4, first part): an unmodified cmocka test that
+waits ~35 ms on a mutex another thread holds gets a BLOCK event of kind sync
+in its task, with the lock's address; the uncontended lock is not recorded."""
+
+import json
+
+from conftest import BUILD, run, run_ok, tasks_by_name, only
+
+CONTENTION = BUILD / "examples" / "contention_test"
+
+
+def blocks(trace):
+    out = run_ok("export", "--format=jsonl", "-o", "-", trace).stdout
+    return [e for e in map(json.loads, out.splitlines()) if e["kind"] == "block"]
+
+
+def test_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", CONTENTION)
+    assert result.returncode == 0, result
+    test = only(tasks_by_name(trace)["TestHotMutex"], "TestHotMutex")
+    waits = [b for b in blocks(trace) if b["task"] == test["id"]]
+    assert waits and all(b["block_kind"] == "sync" for b in waits), waits
+    longest = max(waits, key=lambda b: b["duration_ns"])
+    # the holder sleeps 35 ms; wide margins for a loaded machine
+    assert 20_000_000 <= longest["duration_ns"] <= 5_000_000_000, longest
+    assert longest["object"] != 0
+    assert longest["begin_ns"] + longest["duration_ns"] == longest["ts_ns"]
+    uncontended = only(tasks_by_name(trace)["TestUncontended"], "TestUncontended")
+    assert not [b for b in blocks(trace) if b["task"] == uncontended["id"]]
