@@ -48,9 +48,13 @@ REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const st
 REAL(int, pthread_join, (pthread_t, void **))
 REAL(int, sem_wait, (sem_t *))
 
+/* Tracing, and on a thread that is traced (not the tracer's own drainer,
+ * whose waits are none of the program's business). Acquire: the session's
+ * clock was set before it became active. */
 static inline int tracing(void)
 {
-    return __builtin_expect(__atomic_load_n(&ct__active, __ATOMIC_RELAXED) != 0, 0);
+    return __builtin_expect(__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) != 0, 0) &&
+           !ct__thread_off;
 }
 
 /* Record a wait that began at `t0` if it lasted long enough to be one. */

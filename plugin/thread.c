@@ -13,7 +13,7 @@
 __thread ct__thread *ct__self __attribute__((tls_model("initial-exec")));
 __thread uint64_t ct__cur_task __attribute__((tls_model("initial-exec")));
 /* Set once the thread's destructor ran: never attach again. */
-static __thread uint8_t thread_exited __attribute__((tls_model("initial-exec")));
+__thread uint8_t ct__thread_off __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
@@ -144,7 +144,7 @@ __thread struct ct__thread_origin ct__origin __attribute__((tls_model("initial-e
 
 ct__thread *ct__thread_get_slow(void)
 {
-    if (!__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || thread_exited)
+    if (!__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || ct__thread_off)
         return NULL;
     ct__thread *t = ct__self;
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
@@ -182,7 +182,7 @@ ct__thread *ct__thread_get_slow(void)
 static void on_thread_exit(void *arg)
 {
     ct__thread *t = arg;
-    thread_exited = 1;
+    ct__thread_off = 1;
     if (t->session == ct__session_id && __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
         !t->busy) {
         uint8_t *p = ct__event_begin(t, CT_EV_THREAD_END, CT_SMALL_EVENT);
@@ -197,7 +197,7 @@ static void on_thread_exit(void *arg)
 
 void ct__thread_never_trace(void)
 {
-    thread_exited = 1;
+    ct__thread_off = 1;
 }
 
 uint32_t ct__thread_serial_of_self(void)

@@ -173,6 +173,8 @@ void ct__thread_emit_begin(ct__thread *t);
 
 /* The calling thread is the tracer's own (a drain thread): never record it. */
 void ct__thread_never_trace(void);
+/* Set on a thread that exited or is never traced (the tracer's own). */
+extern __thread uint8_t ct__thread_off __attribute__((tls_model("initial-exec")));
 
 /* Serial of the calling thread, 0 if it never recorded. */
 uint32_t ct__thread_serial_of_self(void);
