@@ -59,6 +59,7 @@ static struct {
     struct test_run *setup_done; /* its setup trampoline returned 0 */
     uint64_t saved_task;
     int body_returned, skipped;
+    int noted_after_body; /* cmocka said something once the body returned */
     int crashed; /* cmocka caught a signal in the test */
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
@@ -81,7 +82,10 @@ static size_t encode_name(const char *name, char *out, size_t cap)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p && n + 4 < cap; p++) {
+    /* At most the bytes the trace keeps of a name, whatever room is left:
+     * every marker of a test must carry the same name. */
+    const unsigned char *end = (const unsigned char *)name + strnlen(name, CT_MAX_NAME_BYTES);
+    for (const unsigned char *p = (const unsigned char *)name; p < end && n + 4 < cap; p++) {
         if (*p <= 0x20 || *p == '%' || *p >= 0x7f) {
             out[n++] = '%';
             out[n++] = hex[*p >> 4];
@@ -191,12 +195,9 @@ static void ml_begin(marker_line *m, const char *verb)
 
 static void ml_name(marker_line *m, const char *name)
 {
-    /* A name cut short leaves room for what follows it (NAME_ENC_MAX holds
-     * any name the trace keeps whole). */
-    size_t room = sizeof m->text - m->len;
-    room = room > GROUP_ENC_MAX + 96 ? room - GROUP_ENC_MAX - 96 : 0;
-    if (room > 4)
-        m->len += encode_name(name, m->text + m->len, room);
+    /* Room for a whole name (encode_name stops at CT_MAX_NAME_BYTES), and
+     * for what follows it. */
+    m->len += encode_name(name, m->text + m->len, NAME_ENC_MAX + 4);
 }
 
 /* " PID TASK GROUP": where the runner finds the test in the trace. */
@@ -290,14 +291,17 @@ static int judged_status(const struct test_run *r, const char **why)
         *why = "setup failed";
         return CT__STATUS_ERROR;
     }
-    if (r->teardown_started && r->teardown_rc != 0) {
+    if (r->teardown_started && r->teardown_rc != 0) { /* or it left by longjmp */
         *why = "teardown failed";
         return CT__STATUS_ERROR;
     }
-    return g.body_returned ? CT__STATUS_PASS
-           : g.skipped     ? CT__STATUS_SKIP
-           : g.crashed     ? CT__STATUS_CRASH
-                           : CT__STATUS_FAIL;
+    if (g.skipped)
+        return CT__STATUS_SKIP;
+    if (g.crashed)
+        return CT__STATUS_CRASH;
+    /* cmocka said something after the body returned: its leak or mock
+     * checks failed the test. */
+    return g.body_returned && !g.noted_after_body ? CT__STATUS_PASS : CT__STATUS_FAIL;
 }
 
 /* A test cmocka gave no verdict for (or we missed it): close it when the
@@ -335,8 +339,8 @@ static int cmocka_verdict(const char *format, va_list args)
         if (name == NULL || strcmp(name, r->orig->name) != 0)
             return 0; /* a summary line naming an earlier test */
         int status = verdicts[i].status;
-        if (status == CT__STATUS_FAIL && g.crashed)
-            status = CT__STATUS_CRASH;
+        if ((status == CT__STATUS_FAIL || status == CT__STATUS_ERROR) && g.crashed)
+            status = CT__STATUS_CRASH; /* a signal cmocka caught, in the body or a fixture */
         const char *why;
         judged_status(r, &why);
         finish(r, status, status == CT__STATUS_ERROR && !g.message_len ? why : NULL);
@@ -353,7 +357,7 @@ static struct test_run *begin_next(void)
         return NULL; /* cannot happen: cmocka runs what we gave it */
     struct test_run *r = &g.runs[g.next++];
     g.current = r;
-    g.body_returned = g.skipped = g.crashed = 0;
+    g.body_returned = g.skipped = g.crashed = g.noted_after_body = 0;
     g.message_len = 0;
     g.message[0] = '\0';
     r->started_ns = ct__mono_ns();
@@ -408,6 +412,7 @@ static int tramp_teardown(void **state)
     if (!r)
         return 0;
     r->teardown_started = 1;
+    r->teardown_rc = 1; /* until it returns 0 */
     int rc = 0;
     if (r->orig->teardown_func) {
         ct_region teardown = ct__region_begin(NULL, "teardown");
@@ -447,6 +452,7 @@ static void fixture_finish_abandoned(void)
 
 static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
 {
+    fixture_finish_abandoned(); /* a group setup that left by longjmp */
     flush_pending_end(); /* before the fixture prints anything */
     struct fixture_run *f = &g.fixture;
     snprintf(f->name, sizeof f->name, "%s %s", g.group_name, what);
@@ -638,6 +644,20 @@ static void *next_symbol(const char *name)
  * reports the failure). */
 static void note_line(const char *text, size_t len)
 {
+    /* cmocka's framing and summaries ("[  FAILED  ] GROUP SETUP", "[  ERROR   ]
+     * name", "[  PASSED  ] 4 test(s)") are not what went wrong. */
+    static const char *const framing[] = {"[ RUN      ] ", "[       OK ] ", "[  SKIPPED ] ",
+                                          "[  FAILED  ] ", "[  PASSED  ] ", "[==========] "};
+    for (size_t i = 0; i < sizeof framing / sizeof framing[0]; i++)
+        if (len >= 13 && strncmp(text, framing[i], 13) == 0)
+            return;
+    if (len >= 13 && strncmp(text, "[  ERROR   ] ", 13) == 0 &&
+        !(len >= 17 && strncmp(text + 13, "--- ", 4) == 0))
+        return;
+    if (len >= 20 && strncmp(text, "Could not run test: ", 20) == 0) {
+        text += 20; /* cmocka repeats the setup's error behind this */
+        len -= 20;
+    }
     static const char *const decorations[] = {"[  ERROR   ] --- ", "[   LINE   ] --- ",
                                               "[  FAILED  ] --- ", "ERROR: "};
     for (size_t i = 0; i < sizeof decorations / sizeof decorations[0]; i++) {
@@ -659,6 +679,8 @@ static void note_line(const char *text, size_t len)
                                                    text, len)) != NULL; at++)
         if ((at == g.message || at[-1] == '\n') && (at[len] == '\n' || at[len] == '\0'))
             return;
+    if (g.body_returned)
+        g.noted_after_body = 1;
     if (g.message_len > 0 && g.message_len + 1 < MESSAGE_CAP)
         g.message[g.message_len++] = '\n';
     size_t room = MESSAGE_CAP - 1 - g.message_len;

@@ -152,6 +152,8 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fputs(">\n", f);
     const char *msg = s && s->message ? s->message : NULL;
     size_t msg_len = msg ? s->message_len : 0;
+    if (msg == NULL && r->task == 0 && r->output != NULL) /* no task: what the runner saw */
+        msg = r->output, msg_len = r->output_len;
     if (msg == NULL && r->status == RN_STATUS_TIMEOUT)
         msg = "test timed out", msg_len = strlen(msg);
     if (msg == NULL && r->status == RN_STATUS_CRASH)

@@ -691,6 +691,21 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     set_failed(o);
     end_line(o);
     put(o, why, strlen(why));
+    if (o->results) { /* for --junit: an error of the group, not of a test */
+        char name[64];
+        snprintf(name, sizeof name, "(outside tests)");
+        rn_result r = {
+            .binary = o->binary,
+            .name = name,
+            .name_len = strlen(name),
+            .group = o->group,
+            .group_len = o->group_len,
+            .status = timeout_ns ? RN_STATUS_TIMEOUT : RN_STATUS_CRASH,
+            .output = why,
+            .output_len = strlen(why),
+        };
+        rn_results_add(o->results, &r);
+    }
     *resume = o->group_end;
     return 1;
 }

@@ -85,3 +85,36 @@ def test_trace_dir_keeps_binaries_of_one_name_apart(tmp_path):
     assert sorted(os.listdir(traces)) == ["suite.2.trace", "suite.trace"]
     for name in ("suite.trace", "suite.2.trace"):
         assert "t_kept" in tasks_by_name(traces / name)
+
+
+def test_statuses_without_cmockas_verdict_lines(tmp_path):
+    # other output formats print no "[  FAILED  ]" lines: what cmocka said
+    # after a body returned still fails the test
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", SUITE, env={"CMOCKA_MESSAGE_OUTPUT": "XML"})
+    assert result.returncode == 1, result
+    tasks = tasks_by_name(trace)
+    assert only(tasks["t_leftover"], "t_leftover")["status"] == "fail"
+    assert only(tasks["t_leak"], "t_leak")["status"] == "fail"
+    assert only(tasks["t_after"], "t_after")["status"] == "pass"
+
+
+def test_a_long_name_is_one_test(tmp_path):
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", "-v", "-run", "^\u6d4b", SUITE)
+    assert result.returncode == 0, result
+    assert result.stdout.count("--- PASS: \u6d4b") == 1, result
+    assert "--- FAIL" not in result.stdout, result
+    (name, runs), = ((n, t) for n, t in tasks_by_name(trace).items() if n.startswith("\u6d4b"))
+    assert len(runs) == 1 and runs[0]["status"] == "pass", runs
+
+
+def test_junit_reports_a_crash_outside_tests(tmp_path):
+    import xml.etree.ElementTree as ET
+    xml = tmp_path / "r.xml"
+    result = run(f"--junit={xml}", SUITE, env={"LIFECYCLE": "gsetupcrash"})
+    assert result.returncode == 1, result
+    cases = {(c.get("classname"), c.get("name")): c for c in ET.parse(xml).getroot().iter("testcase")}
+    crash = cases[("lifecycle_test.crashy", "(outside tests)")].find("error")
+    assert crash.get("type") == "crash", crash.attrib
+    assert "ended outside any test, in or after group crashy" in crash.get("message"), crash.attrib

@@ -124,5 +124,9 @@ def test_group_setup_failing_assert_is_closed(tmp_path):
     fixture = only(tasks["second setup"], "fixture task")
     assert fixture["status"] == "error" and not fixture["unended"], fixture
     assert "database db7 not reachable" in fixture["message"], fixture
+    # the group's teardown still runs: its own task, after the setup's end
+    teardown = only(tasks["second teardown"], "teardown task")
+    assert teardown["status"] == "pass" and teardown["start_ns"] >= fixture["end_ns"], teardown
+    assert "GROUP SETUP" not in fixture["message"], fixture  # no cmocka summary in it
     third = only(tasks["TestInThirdGroup"], "test task")
     assert third["status"] == "pass" and third["parent"] is None, third

@@ -124,6 +124,12 @@ int main(void)
     };
     const struct CMUnitTest crashy[] = {cmocka_unit_test(t_ok)};
     const struct CMUnitTest after[] = {cmocka_unit_test(t_after), cmocka_unit_test(t_pool)};
+    /* A name longer than the trace keeps (1100 three-byte characters). */
+    static char long_name[3 * 1100 + 1];
+    for (int i = 0; i < 1100; i++)
+        memcpy(long_name + 3 * i, "\xe6\xb5\x8b", 3);
+    struct CMUnitTest long_names[] = {cmocka_unit_test(t_ok)};
+    long_names[0].name = long_name;
     int failed = cmocka_run_group_tests(mocks, NULL, teardown_prints);
     printf("between groups\n");
     cmocka_set_skip_filter("*filtered_out");
@@ -131,6 +137,7 @@ int main(void)
     cmocka_set_skip_filter(NULL);
     failed += cmocka_run_group_tests(crashy, setup_may_crash, NULL);
     failed += cmocka_run_group_tests(after, NULL, NULL);
+    failed += cmocka_run_group_tests(long_names, NULL, NULL);
     if (!pool_used) /* t_pool was not selected: let the worker finish */
         sem_post(&job_ready);
     pthread_join(worker, NULL);

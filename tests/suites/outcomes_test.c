@@ -120,6 +120,12 @@ static int second_group_setup(void **state)
     return mode && strcmp(mode, "fail") == 0 ? -1 : 0;
 }
 
+static int second_group_teardown(void **state)
+{
+    (void)state;
+    return 0;
+}
+
 static void TestInThirdGroup(void **state)
 {
     (void)state;
@@ -157,7 +163,7 @@ int main(void)
         {"../../evil <&\"'>\n/name\x1b[31m", fails_with_hostile_name, NULL, NULL, NULL},
     };
     int failed = ct_run_group_tests(first, NULL, NULL);
-    failed += ct_run_group_tests(second, second_group_setup, NULL);
+    failed += ct_run_group_tests(second, second_group_setup, second_group_teardown);
     failed += ct_run_group_tests(third, NULL, NULL);
     failed += ct_run_group_tests_name("../grp<&>", hostile, NULL, NULL);
     return failed;
