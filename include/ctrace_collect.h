@@ -51,6 +51,7 @@ typedef struct ct_child_pool ct_child_pool;
  *     "\036CTRACE NONCE run NAME PID TASK GROUP ORDINAL\n"
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP\n"
  *     "\036CTRACE NONCE plan COUNT GROUP END\n"  (a group is about to run COUNT tests)
+ *     "\036CTRACE NONCE fixture begin|end NAME\n"  (a group's setup or teardown)
  * A test's end marker may be held back until the next marker or until
  * cmocka prints, so that the two go out in one write; nothing the test
  * printed comes after it.

@@ -236,6 +236,19 @@ static const char *status_word(int status)
     }
 }
 
+/* A group fixture begins (1) or is over (0): a process that ends inside one
+ * ended there, whatever its exit status. */
+static void marker_fixture(int begins, const char *name)
+{
+    if (!ct__markers)
+        return;
+    marker_line m;
+    ml_begin(&m, begins ? " fixture begin " : " fixture end ");
+    ml_name(&m, name);
+    ml_str(&m, "\n");
+    write_marker(m.text, m.len);
+}
+
 /* The group is about to run `count` tests; `end` is the ordinal after its
  * last (what CTRACE_RESUME skips to, should the process die outside them). */
 static void marker_plan(size_t count, unsigned long end)
@@ -436,6 +449,7 @@ static void fixture_finish(int rc)
     ct__task_end_id(f->task);
     if (rc != 0)
         marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns, f->task);
+    marker_fixture(0, f->name);
     f->running = 0;
 }
 
@@ -457,6 +471,7 @@ static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
     struct fixture_run *f = &g.fixture;
     snprintf(f->name, sizeof f->name, "%s %s", g.group_name, what);
     f->running = 1;
+    marker_fixture(1, f->name);
     f->started_ns = ct__mono_ns();
     f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE);
     f->saved = ct_task_adopt((ct_task *)(uintptr_t)f->task);

@@ -92,6 +92,15 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
         else
             m->status = RN_STATUS_UNKNOWN;
         m->kind = RN_MARK_END;
+    } else if (word_is(verb, verb_len, "fixture")) {
+        const char *what;
+        size_t what_len = next_word(&p, end, &what);
+        if (!word_is(what, what_len, "begin") && !word_is(what, what_len, "end"))
+            return 1;
+        m->kind = RN_MARK_FIXTURE;
+        m->count = word_is(what, what_len, "begin");
+        m->name_len = next_word(&p, end, &m->name);
+        return 1;
     } else if (word_is(verb, verb_len, "plan")) {
         const char *count;
         size_t count_len = next_word(&p, end, &count);

@@ -5,6 +5,7 @@
  *     "\036CTRACE NONCE run NAME PID TASK GROUP ORDINAL"
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP"
  *     "\036CTRACE NONCE plan COUNT GROUP END"   a group is about to run COUNT tests
+ *     "\036CTRACE NONCE fixture begin|end NAME"  a group's setup or teardown
  *
  * ORDINAL numbers the selected test runs of the process over all its groups
  * (-count repeats included) from 0; END is the ordinal after the group's
@@ -26,6 +27,7 @@ typedef enum rn_marker_kind {
     RN_MARK_RUN,
     RN_MARK_END,
     RN_MARK_PLAN, /* a group is about to run `count` tests */
+    RN_MARK_FIXTURE, /* a group fixture begins (count 1) or is over (count 0) */
 } rn_marker_kind;
 
 typedef enum rn_test_status {

@@ -78,6 +78,7 @@ struct rn_out {
     uint64_t next_ordinal;    /* after the last test begun (CTRACE_RESUME) */
     uint64_t group_end;       /* after the current group's last test */
     int has_ordinals;         /* markers carry them */
+    int in_fixture;           /* a group's setup or teardown is running */
     char *group;              /* the group last announced (decoded) */
     size_t group_len;
     int counter_shown;        /* the live counter is on the current line */
@@ -489,6 +490,11 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     const char *nm = name ? name : "?";
     size_t nm_len = name ? rn_percent_decode(m.name, m.name_len, name) : 1;
 
+    if (m.kind == RN_MARK_FIXTURE) {
+        o->in_fixture = m.count != 0;
+        free(name);
+        return;
+    }
     if (m.kind == RN_MARK_PLAN) {
         if (m.has_ordinal) { /* ordinals hold across resumed processes */
             o->has_ordinals = 1;
@@ -680,13 +686,15 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     }
     /* Killed outside any test: in a group's setup or teardown, or between
      * groups. Say so, and go on after that group (never where we were). */
-    if (!timeout_ns && !WIFSIGNALED(wait_status))
+    if (!timeout_ns && !WIFSIGNALED(wait_status) && !o->in_fixture)
         return 0; /* an exit status is how a cmocka binary counts failures */
     if (!o->has_ordinals || o->group_end <= resumed_at)
         return 0;
     char *group = rn_escape_name(o->group ? o->group : "", o->group_len);
-    snprintf(why, sizeof why, "the binary ended outside any test, in or after group %s: %s\n",
-             group ? group : "?", timeout_ns ? "timed out: killed" : how);
+    snprintf(why, sizeof why, "the binary ended outside any test, %s group %s: %s\n",
+             o->in_fixture ? "in a fixture of" : "in or after", group ? group : "?",
+             timeout_ns ? "timed out: killed" : how[0] ? how : "exit status 0");
+    o->in_fixture = 0;
     free(group);
     set_failed(o);
     end_line(o);

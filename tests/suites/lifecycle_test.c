@@ -3,7 +3,8 @@
  * failed by cmocka after their body returned (an unused will_return, a
  * leaked test_malloc), cmocka's own skip filter, output between groups and
  * in a group teardown, a thread pool started before the tests that works
- * for them, and (LIFECYCLE=gsetupcrash) a group setup that kills the process.
+ * for them, and a group setup that ends the process (LIFECYCLE=gsetupcrash:
+ * abort, gsetupexit: exit(3)).
  * For tests/harness/test_lifecycle.py.
  */
 #include <stdarg.h>
@@ -71,6 +72,8 @@ static int setup_may_crash(void **state)
     const char *mode = getenv("LIFECYCLE");
     if (mode && strcmp(mode, "gsetupcrash") == 0)
         abort();
+    if (mode && strcmp(mode, "gsetupexit") == 0)
+        exit(3);
     return 0;
 }
 
