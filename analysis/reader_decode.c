@@ -285,6 +285,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev->ts_ns = ts;
         ev->parent_tid = (int32_t)v[1];
         ev->task = trace_task_id(t->proc, v[2]);
+        ev->object = v[3]; /* the start routine's address */
         break;
     case CT_EV_THREAD_NAME: {
         const rstring *name = ctr__string_of(r, t, v[0], ts);

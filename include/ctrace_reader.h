@@ -37,7 +37,8 @@ typedef enum ctr_kind {
                               CTR_F_TIMED_OUT; count = events
                               it dropped) */
     CTR_THREAD_BEGIN,      /* a thread's first event (tid, parent_tid, task =
-                              inherited current task) */
+                              inherited current task, object = the address of
+                              its start routine, 0 if unknown) */
     CTR_THREAD_NAME,       /* name */
     CTR_THREAD_END,        /* the thread exited */
     CTR_TASK_BEGIN,        /* task, parent, name, task_kind */
@@ -109,7 +110,8 @@ typedef struct ctr_event {
     const char *message;
     size_t message_len;
     ctr_block_kind block_kind; /* CTR_BLOCK */
-    uint64_t object;     /* CTR_BLOCK: the lock's address or the fd, 0 if none */
+    uint64_t object;     /* CTR_BLOCK: the lock's address or the fd, 0 if none;
+                            CTR_THREAD_BEGIN: the start routine's address */
 } ctr_event;
 
 /*! ctr_open() : open the trace at `path` for reading.

@@ -10,7 +10,9 @@
 #include "cli.h"
 #include "flags.h"
 
-typedef enum view_id { VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_EXPORT, VIEW_LATER } view_id;
+typedef enum view_id {
+    VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_THREADS, VIEW_EXPORT, VIEW_LATER
+} view_id;
 
 static const struct {
     const char *name;
@@ -20,9 +22,9 @@ static const struct {
     {"stats", VIEW_STATS, "ctest-trace stats TRACE"},
     {"tasks", VIEW_TASKS, "ctest-trace tasks [--json] TRACE"},
     {"regions", VIEW_REGIONS, "ctest-trace regions [--json] TRACE"},
+    {"threads", VIEW_THREADS, "ctest-trace threads [--json] TRACE"},
     {"export", VIEW_EXPORT, "ctest-trace export --format=jsonl -o OUT TRACE"},
     /* In DESIGN.md §4, not in this version yet. */
-    {"threads", VIEW_LATER, "ctest-trace threads [--json] TRACE"},
     {"profile", VIEW_LATER,
      "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded] -o OUT TRACE"},
     {"report", VIEW_LATER, "ctest-trace report -o report.html TRACE"},
@@ -55,7 +57,7 @@ int rn_cmd_view(const char *view, int argc, char **argv)
     size_t n = 0;
     flags[n++] = (rn_flag){"h", RN_FLAG_BOOL, &help};
     flags[n++] = (rn_flag){"help", RN_FLAG_BOOL, &help};
-    if (id == VIEW_TASKS || id == VIEW_REGIONS)
+    if (id == VIEW_TASKS || id == VIEW_REGIONS || id == VIEW_THREADS)
         flags[n++] = (rn_flag){"json", RN_FLAG_BOOL, &json};
     if (id == VIEW_EXPORT) {
         flags[n++] = (rn_flag){"format", RN_FLAG_STRING, &format};
@@ -87,6 +89,7 @@ int rn_cmd_view(const char *view, int argc, char **argv)
         case VIEW_STATS: status = ctv_stats(trace, stdout, stderr); break;
         case VIEW_TASKS: status = ctv_tasks(trace, json, stdout, stderr); break;
         case VIEW_REGIONS: status = ctv_regions(trace, json, stdout, stderr); break;
+        case VIEW_THREADS: status = ctv_threads(trace, json, stdout, stderr); break;
         case VIEW_EXPORT: status = ctv_export(trace, format, out, stderr); break;
         case VIEW_LATER: break;
         }

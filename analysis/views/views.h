@@ -37,6 +37,14 @@ int ctv_tasks(const char *trace_path, int json, FILE *out, FILE *err);
  *  with distinct names, not with events; quantiles are within 1 %. */
 int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err);
 
+/*! ctv_threads() : per thread, from its first event to its end: how long it
+ *  waited, by kind of wait (BLOCK events), and ran the rest of the time; and
+ *  the threads grouped by start routine. With `json` {"threads":[{"tid",
+ *  "pid","name","start_fn","start_ns","end_ns","running_ns","sync_block_ns",
+ *  "syscall_block_ns","net_block_ns","sched_wait_ns"}],"groups":[{"start_fn",
+ *  "threads","running_ns",...}]}; start_fn is "0x..." or null. */
+int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err);
+
 /*! ctv_export() : write the trace to `out_path` ("-" is stdout) in `format`.
  *  "jsonl": one JSON object per event per line. An unknown format (checked
  *  before anything is opened) or a missing out_path returns 2. */

@@ -28,3 +28,21 @@ def test_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
     assert longest["begin_ns"] + longest["duration_ns"] == longest["ts_ns"]
     uncontended = only(tasks_by_name(trace)["TestUncontended"], "TestUncontended")
     assert not [b for b in blocks(trace) if b["task"] == uncontended["id"]]
+
+
+def test_threads_view_shows_the_wait(tmp_path):
+    trace = tmp_path / "t.out"
+    assert run(f"--trace={trace}", CONTENTION).returncode == 0
+    doc = run_ok("threads", "--json", trace).json()
+    keys = {"tid", "name", "start_fn", "running_ns", "sync_block_ns", "syscall_block_ns",
+            "net_block_ns", "sched_wait_ns"}  # DESIGN.md §4
+    assert all(keys <= set(t) for t in doc["threads"]), doc
+    main = [t for t in doc["threads"] if t["start_fn"] is None]
+    holder = [t for t in doc["threads"] if t["start_fn"] is not None]
+    assert len(main) == 1 and len(holder) == 1, doc
+    assert main[0]["sync_block_ns"] >= 20_000_000, main  # waited for the holder's 35 ms
+    assert holder[0]["start_fn"].startswith("0x"), holder
+    groups = {g["start_fn"]: g for g in doc["groups"]}
+    assert groups[None]["threads"] == 1 and groups[None]["sync_block_ns"] == main[0]["sync_block_ns"]
+    text = run_ok("threads", trace).stdout
+    assert "main (no start routine), 1 thread" in text and "start routine 0x" in text, text
