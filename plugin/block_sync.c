@@ -12,67 +12,34 @@
  * block. Condition variables, semaphores that are not ready and joins of a
  * running thread always wait.
  */
-#include <dlfcn.h>     /* dlsym, RTLD_NEXT */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdint.h>
 
-#include <ctrace.h> /* ct__active */
-
 #include "format/wire.h" /* CT_BLOCK_SYNC */
-#include "plugin/api_internal.h"
-#include "plugin/clock.h"
-#include "plugin/thread.h" /* ct__active, ct__pool */
+#include "plugin/interpose.h"
 
-#define CT_EXPORT __attribute__((visibility("default")))
 #define CT_SYNC_MIN_US 1 /* shorter waits are spins, not blocks */
 
 /* Referenced from session.c, so that a static link always takes this file. */
 const char ct__block_sync_linked = 1;
 
-#define REAL(ret, name, params)                                                        \
-    static ret(*real_##name) params;                                                   \
-    static ret(*get_##name(void)) params                                                \
-    {                                                                                  \
-        ret(*fn) params = __atomic_load_n(&real_##name, __ATOMIC_ACQUIRE);              \
-        if (!fn) {                                                                     \
-            fn = (ret(*) params)dlsym(RTLD_NEXT, #name);                                \
-            __atomic_store_n(&real_##name, fn, __ATOMIC_RELEASE);                      \
-        }                                                                              \
-        return fn;                                                                     \
-    }
+CT_REAL(int, pthread_mutex_lock, (pthread_mutex_t *))
+CT_REAL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))
+CT_REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
+CT_REAL(int, pthread_join, (pthread_t, void **))
+CT_REAL(int, sem_wait, (sem_t *))
 
-REAL(int, pthread_mutex_lock, (pthread_mutex_t *))
-REAL(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))
-REAL(int, pthread_cond_timedwait, (pthread_cond_t *, pthread_mutex_t *, const struct timespec *))
-REAL(int, pthread_join, (pthread_t, void **))
-REAL(int, sem_wait, (sem_t *))
-
-/* Tracing, and on a thread that is traced (not the tracer's own drainer,
- * whose waits are none of the program's business). Acquire: the session's
- * clock was set before it became active. */
-static inline int tracing(void)
-{
-    return __builtin_expect(__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) != 0, 0) &&
-           !ct__thread_off;
-}
-
-/* Record a wait that began at `t0` if it lasted long enough to be one. */
 static void waited(uint64_t t0, const void *object)
 {
-    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
-    if (pool == NULL)
-        return;
-    uint64_t min_ticks = pool->tsc_hz / 1000000 * CT_SYNC_MIN_US;
-    if (ct__ticks() - t0 >= min_ticks)
-        ct__block_end(CT_BLOCK_SYNC, t0, (uint64_t)(uintptr_t)object);
+    ct__interpose_waited(CT_BLOCK_SYNC, t0, CT_SYNC_MIN_US, (uint64_t)(uintptr_t)object);
 }
 
 CT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     int (*lock)(pthread_mutex_t *) = get_pthread_mutex_lock();
     /* glibc's lock word: 0 when free. Held now, the call is likely to wait. */
-    if (!tracing() || __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0)
+    if (!ct__interpose_tracing() || __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) == 0)
         return lock(m);
     uint64_t t0 = ct__ticks();
     int rc = lock(m);
@@ -82,7 +49,7 @@ CT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 CT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-    if (!tracing())
+    if (!ct__interpose_tracing())
         return get_pthread_cond_wait()(c, m);
     uint64_t t0 = ct__ticks();
     int rc = get_pthread_cond_wait()(c, m);
@@ -93,7 +60,7 @@ CT_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 CT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
                                      const struct timespec *until)
 {
-    if (!tracing())
+    if (!ct__interpose_tracing())
         return get_pthread_cond_timedwait()(c, m, until);
     uint64_t t0 = ct__ticks();
     int rc = get_pthread_cond_timedwait()(c, m, until);
@@ -103,7 +70,7 @@ CT_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 
 CT_EXPORT int pthread_join(pthread_t thread, void **result)
 {
-    if (!tracing())
+    if (!ct__interpose_tracing())
         return get_pthread_join()(thread, result);
     uint64_t t0 = ct__ticks();
     int rc = get_pthread_join()(thread, result);
@@ -113,7 +80,7 @@ CT_EXPORT int pthread_join(pthread_t thread, void **result)
 
 CT_EXPORT int sem_wait(sem_t *s)
 {
-    if (!tracing())
+    if (!ct__interpose_tracing())
         return get_sem_wait()(s);
     uint64_t t0 = ct__ticks();
     int rc = get_sem_wait()(s);

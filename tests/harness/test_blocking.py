@@ -1,6 +1,7 @@
 """Where threads wait (issue 4, first part): an unmodified cmocka test that
 waits ~35 ms on a mutex another thread holds gets a BLOCK event of kind sync
-in its task, with the lock's address; the uncontended lock is not recorded."""
+in its task, with the lock's address, and the holder's sleep one of kind
+syscall; the uncontended lock is not recorded."""
 
 import json
 
@@ -19,13 +20,17 @@ def test_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
     result = run(f"--trace={trace}", CONTENTION)
     assert result.returncode == 0, result
     test = only(tasks_by_name(trace)["TestHotMutex"], "TestHotMutex")
-    waits = [b for b in blocks(trace) if b["task"] == test["id"]]
-    assert waits and all(b["block_kind"] == "sync" for b in waits), waits
+    in_test = [b for b in blocks(trace) if b["task"] == test["id"]]
+    waits = [b for b in in_test if b["block_kind"] == "sync"]
+    assert waits, in_test
     longest = max(waits, key=lambda b: b["duration_ns"])
     # the holder sleeps 35 ms; wide margins for a loaded machine
     assert 20_000_000 <= longest["duration_ns"] <= 5_000_000_000, longest
     assert longest["object"] != 0
     assert longest["begin_ns"] + longest["duration_ns"] == longest["ts_ns"]
+    # the holder's 35 ms sleep, on its own thread, in the same test
+    sleeps = [b for b in in_test if b["block_kind"] == "syscall" and b["tid"] != longest["tid"]]
+    assert sleeps and max(s["duration_ns"] for s in sleeps) >= 20_000_000, in_test
     uncontended = only(tasks_by_name(trace)["TestUncontended"], "TestUncontended")
     assert not [b for b in blocks(trace) if b["task"] == uncontended["id"]]
 
@@ -42,6 +47,7 @@ def test_threads_view_shows_the_wait(tmp_path):
     assert len(main) == 1 and len(holder) == 1, doc
     assert main[0]["sync_block_ns"] >= 20_000_000, main  # waited for the holder's 35 ms
     assert holder[0]["start_fn"].startswith("0x"), holder
+    assert holder[0]["syscall_block_ns"] >= 20_000_000, holder  # its sleep
     groups = {g["start_fn"]: g for g in doc["groups"]}
     assert groups[None]["threads"] == 1 and groups[None]["sync_block_ns"] == main[0]["sync_block_ns"]
     text = run_ok("threads", trace).stdout
