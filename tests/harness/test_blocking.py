@@ -52,3 +52,21 @@ def test_threads_view_shows_the_wait(tmp_path):
     assert groups[None]["threads"] == 1 and groups[None]["sync_block_ns"] == main[0]["sync_block_ns"]
     text = run_ok("threads", trace).stdout
     assert "main (no start routine), 1 thread" in text and "start routine 0x" in text, text
+
+
+IO = BUILD / "examples" / "io_test"
+
+
+def test_socket_waits_are_net_blocks(tmp_path):
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", IO)
+    assert result.returncode == 0, result
+    test = only(tasks_by_name(trace)["TestPingPong"], "TestPingPong")
+    net = [b for b in blocks(trace) if b["task"] == test["id"] and b["block_kind"] == "net"
+           and b["tid"] == test["threads"][0]]
+    # recv() and then poll() each wait for the echo thread's 20 ms sleep
+    assert len([b for b in net if b["duration_ns"] >= 10_000_000]) >= 2, net
+    assert all(b["object"] > 0 for b in net), net  # the socket's fd
+    threads = run_ok("threads", "--json", trace).json()["threads"]
+    main = [t for t in threads if t["start_fn"] is None]
+    assert main[0]["net_block_ns"] >= 20_000_000, main
