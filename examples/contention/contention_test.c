@@ -1,7 +1,8 @@
 /*
  * contention_test.c - a plain cmocka suite (no ctrace in it) whose test
  * waits on a mutex another thread holds for about 35 ms, and on a condition
- * variable. Traced, the waits are BLOCK events of kind sync:
+ * variable; and one that waits about 20 ms for a read-write lock a writer
+ * holds. Traced, the waits are BLOCK events of kind sync:
  *
  *     ctest-trace --trace=trace.out ./contention_test
  *     ctest-trace export --format=jsonl -o - trace.out | grep '"block"'
@@ -54,12 +55,40 @@ static void TestHotMutex(void **state)
     pthread_join(t, NULL);
 }
 
+static pthread_rwlock_t table = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_barrier_t both;
+
+static void *writer(void *arg)
+{
+    (void)arg;
+    pthread_rwlock_wrlock(&table);
+    pthread_barrier_wait(&both); /* the test may try now */
+    sleep_ms(20);
+    pthread_rwlock_unlock(&table);
+    return NULL;
+}
+
+static void TestReadWriteLock(void **state)
+{
+    (void)state;
+    pthread_barrier_init(&both, NULL, 2);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, writer, NULL), 0);
+    pthread_barrier_wait(&both);
+    pthread_rwlock_rdlock(&table); /* blocks about 20 ms */
+    pthread_rwlock_unlock(&table);
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&both);
+}
+
 static void TestUncontended(void **state)
 {
     (void)state;
     for (int i = 0; i < 100000; i++) {
         pthread_mutex_lock(&hot);
         pthread_mutex_unlock(&hot);
+        pthread_rwlock_rdlock(&table);
+        pthread_rwlock_unlock(&table);
     }
 }
 
@@ -67,6 +96,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(TestHotMutex),
+        cmocka_unit_test(TestReadWriteLock),
         cmocka_unit_test(TestUncontended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,10 @@ def test_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
     # the holder's 35 ms sleep, on its own thread, in the same test
     sleeps = [b for b in in_test if b["block_kind"] == "syscall" and b["tid"] != longest["tid"]]
     assert sleeps and max(s["duration_ns"] for s in sleeps) >= 20_000_000, in_test
+    rw = only(tasks_by_name(trace)["TestReadWriteLock"], "TestReadWriteLock")
+    rw_waits = [b for b in blocks(trace) if b["task"] == rw["id"] and b["block_kind"] == "sync"
+                and b["tid"] == rw["threads"][0]]
+    assert max(b["duration_ns"] for b in rw_waits) >= 10_000_000, rw_waits  # the rdlock
     uncontended = only(tasks_by_name(trace)["TestUncontended"], "TestUncontended")
     assert not [b for b in blocks(trace) if b["task"] == uncontended["id"]]
 
@@ -43,11 +47,12 @@ def test_threads_view_shows_the_wait(tmp_path):
             "net_block_ns", "sched_wait_ns"}  # DESIGN.md §4
     assert all(keys <= set(t) for t in doc["threads"]), doc
     main = [t for t in doc["threads"] if t["start_fn"] is None]
-    holder = [t for t in doc["threads"] if t["start_fn"] is not None]
-    assert len(main) == 1 and len(holder) == 1, doc
+    spawned = [t for t in doc["threads"] if t["start_fn"] is not None]
+    assert len(main) == 1 and len(spawned) == 2, doc  # the mutex holder, the writer
     assert main[0]["sync_block_ns"] >= 20_000_000, main  # waited for the holder's 35 ms
-    assert holder[0]["start_fn"].startswith("0x"), holder
-    assert holder[0]["syscall_block_ns"] >= 20_000_000, holder  # its sleep
+    assert all(t["start_fn"].startswith("0x") for t in spawned), spawned
+    assert len({t["start_fn"] for t in spawned}) == 2, spawned  # two start routines
+    assert all(t["syscall_block_ns"] >= 10_000_000 for t in spawned), spawned  # their sleeps
     groups = {g["start_fn"]: g for g in doc["groups"]}
     assert groups[None]["threads"] == 1 and groups[None]["sync_block_ns"] == main[0]["sync_block_ns"]
     text = run_ok("threads", trace).stdout
