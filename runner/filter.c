@@ -52,28 +52,6 @@ int rn_cmocka_summary_count(const char *line, size_t len)
            (len - i == sizeof skipped - 1 && memcmp(line + i, skipped, len - i) == 0);
 }
 
-int rn_cmocka_result_line(const char *line, size_t len, const char *test,
-                          size_t test_len)
-{
-    static const char *const tags[] = {"[       OK ] ", "[  FAILED  ] ", "[  SKIPPED ] ",
-                                       "[  ERROR   ] "};
-    len = trim_cr(line, len);
-    if (test == NULL)
-        return 0;
-    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
-        size_t n = strlen(tags[i]);
-        if (len == n + test_len && memcmp(line, tags[i], n) == 0 &&
-            memcmp(line + n, test, test_len) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-int rn_cmocka_group_line(const char *line, size_t len)
-{
-    return tagged(line, trim_cr(line, len), "[==========]");
-}
-
 int rn_cmocka_run_line(const char *line, size_t len)
 {
     static const char tag[] = "[ RUN      ] ";

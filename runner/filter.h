@@ -23,15 +23,6 @@ int rn_cmocka_framing(const char *line, size_t len, const char *test,
  *  " 1 SKIPPED TEST(S)" lines (and the blank line before them is dropped). */
 int rn_cmocka_summary_count(const char *line, size_t len);
 
-/*! rn_cmocka_result_line() : 1 for the line cmocka prints when test `test`
- *  is over: "[       OK ] NAME", "[  FAILED  ] NAME", "[  SKIPPED ] NAME" or
- *  "[  ERROR   ] NAME". Its failure messages come before it. */
-int rn_cmocka_result_line(const char *line, size_t len, const char *test,
-                          size_t test_len);
-
-/*! rn_cmocka_group_line() : 1 for "[==========] ...": a group starts or ends. */
-int rn_cmocka_group_line(const char *line, size_t len);
-
 /*! rn_cmocka_run_line() : 1 for "[ RUN      ] NAME": cmocka ran a test. */
 int rn_cmocka_run_line(const char *line, size_t len);
 

@@ -10,12 +10,10 @@
  *     the binary is traced. If no marker ever comes but cmocka ran tests, the
  *     preamble is shown unfiltered: it is then all we know about the tests.
  *
- * A test's end marker comes before cmocka prints why it failed ("[  ERROR   ]
- * --- ...", "[   LINE   ] --- file:line: ...", "Could not run test: ...").
- * So an ended test stays open ("closing") until cmocka's own result line for
- * it ("[  FAILED  ] NAME"), the next marker, the group's summary or the end
- * of the output, and only then is "--- FAIL: NAME" printed, after the
- * messages in -v, with them otherwise.
+ * The tracer sends a test's end marker at cmocka's verdict, after every
+ * message cmocka prints about the test ("[  ERROR   ] --- ...", "[   LINE
+ * ] --- file:line: ..."): the test ends at its end marker, and what follows
+ * is outside it.
  */
 #include "output.h"
 
@@ -47,9 +45,6 @@ struct rn_out {
 
     int seen_marker;
     int in_test;
-    int closing;       /* the test ended: its messages may still come */
-    rn_test_status end_status;
-    uint64_t end_elapsed_ns;
     char *test;        /* decoded name of the running test */
     size_t test_len;
     uint64_t test_start_ns;
@@ -124,7 +119,7 @@ static void json_flush_line(rn_out *o)
 {
     if (o->jline_len == 0)
         return;
-    json_event(o, "output", o->in_test || o->closing, -1, o->jline, o->jline_len);
+    json_event(o, "output", o->in_test, -1, o->jline, o->jline_len);
     o->jline_len = 0;
 }
 
@@ -284,7 +279,6 @@ static void flush_blanks(rn_out *o)
         sink(o, "\n", 1);
 }
 
-static void close_test(rn_out *o);
 
 /* A piece of a line too long to hold (no filtering applies). */
 static void deliver_piece(rn_out *o, const char *s, size_t n)
@@ -309,14 +303,6 @@ static void deliver_line(rn_out *o, const char *s, size_t n, int continued)
         rn_buf_append(&o->pre_raw, "\n", 1);
         if (rn_cmocka_run_line(s, n))
             o->saw_cmocka_run = 1;
-    }
-    if (o->closing) {
-        if (rn_cmocka_result_line(s, n, o->test, o->test_len)) {
-            close_test(o);
-            return;
-        }
-        if (rn_cmocka_group_line(s, n))
-            close_test(o);
     }
     const char *about = o->in_test ? o->test : o->last;
     size_t about_len = o->in_test ? o->test_len : o->last_len;
@@ -429,14 +415,6 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
     o->test = t, o->test_len = 0;
 }
 
-/* The closing test's messages are all in: print its result. */
-static void close_test(rn_out *o)
-{
-    flush_blanks(o);
-    o->closing = 0;
-    finish_test(o, o->end_status, o->end_elapsed_ns);
-}
-
 static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
 {
     if (set_name(&o->test, &o->test_len, name, len) != 0)
@@ -476,8 +454,6 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         return;
     o->progress_ns = now_ns;
     flush_blanks(o);
-    if (o->closing)
-        close_test(o);
     if (!o->seen_marker) {
         /* The binary is traced: what came before is framing-filtered output
          * outside tests. */
@@ -534,12 +510,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
             o->verbose = verbose;
             set_where(o, &m);
         }
-        /* The tracer sends the end after cmocka's verdict and every message
-         * about the test: what follows is outside it. */
-        o->closing = 1;
-        o->end_status = m.status;
-        o->end_elapsed_ns = m.elapsed_ns;
-        close_test(o);
+        finish_test(o, m.status, m.elapsed_ns);
     }
     free(name);
 }
@@ -664,8 +635,6 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     o->line_len = 0;
     o->continued = 0;
     flush_blanks(o);
-    if (o->closing)
-        close_test(o);
     char why[300], how[128];
     rn_wait_status_text(wait_status, how, sizeof how);
     if (timeout_ns) {
@@ -734,9 +703,7 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
 
     char how[128];
     rn_wait_status_text(info->wait_status, how, sizeof how);
-    if (o->closing)
-        close_test(o);
-    else if (o->in_test) { /* the binary ended in this test: it crashed */
+    if (o->in_test) { /* the binary ended in this test: it crashed */
         static const char why[] = "(the binary ended during this test)\n";
         sink(o, why, sizeof why - 1); /* the partial line was ended above */
         finish_test(o, RN_STATUS_UNKNOWN, info->now_ns - o->test_start_ns);

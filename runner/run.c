@@ -190,8 +190,6 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     int status = RN_EXIT_OK;
     uint64_t elapsed_ns = 0;
     for (;;) {
-        rn_out_counts before;
-        rn_out_get_counts(o, &before);
         if (rn_child_run(c, &spec, feed, deadline, o, &res, err, sizeof err) != 0) {
             fflush(stdout);
             status = error_about(arg, "", err, 0);

@@ -229,7 +229,7 @@ static void test_filter_keeps_failures_and_output(void **state)
         if (framing(keep[i], "t_err"))
             fail_msg("dropped output line \"%s\"", keep[i]);
     }
-    /* "[  ERROR   ] NAME" closes the errored test NAME. */
+    /* "[  ERROR   ] NAME" is framing about the errored test NAME. */
     assert_true(framing("[  ERROR   ] t_err", "t_err"));
     assert_false(framing("[  ERROR   ] t_err", NULL));
 }
@@ -239,15 +239,6 @@ static void test_filter_summary_and_run_lines(void **state)
     (void)state;
     assert_true(rn_cmocka_summary_count(" 1 FAILED TEST(S)", 17));
     assert_false(rn_cmocka_summary_count("[  FAILED  ] t", 14));
-    assert_true(rn_cmocka_result_line("[  FAILED  ] t_fail", 19, "t_fail", 6));
-    assert_true(rn_cmocka_result_line("[       OK ] t_fail\r", 20, "t_fail", 6));
-    assert_true(rn_cmocka_result_line("[  SKIPPED ] t_fail", 19, "t_fail", 6));
-    assert_true(rn_cmocka_result_line("[  ERROR   ] t_fail", 19, "t_fail", 6));
-    assert_false(rn_cmocka_result_line("[  ERROR   ] --- t_fail", 23, "t_fail", 6));
-    assert_false(rn_cmocka_result_line("[  FAILED  ] t_fail2", 20, "t_fail", 6));
-    assert_false(rn_cmocka_result_line("[  FAILED  ] t_fail", 19, NULL, 0));
-    assert_true(rn_cmocka_group_line("[==========] 3 test(s) run.", 27));
-    assert_false(rn_cmocka_group_line("[=========] x", 13));
     assert_true(rn_cmocka_run_line("[ RUN      ] t_ok", 17));
     assert_false(rn_cmocka_run_line("[ RUN      ] ", 13));
     assert_false(rn_cmocka_run_line("[       OK ] t_ok", 17));
