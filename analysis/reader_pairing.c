@@ -4,6 +4,7 @@
  * what a test's end, a thread's end or a process's death left open.
  */
 #include "analysis/reader_internal.h"
+#include "format/duration.h"
 
 #include <signal.h> /* sigabbrev_np */
 #include <stdarg.h> /* va_list */
@@ -416,26 +417,6 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
 
 /* ---- processes ---------------------------------------------------------------- */
 
-/* `ns` the way Go prints a duration: 10m0s, 1.5s, 250ms. */
-static void go_duration(char *buf, size_t cap, uint64_t ns)
-{
-    if (ns >= 60000000000ull) {
-        uint64_t s = ns / 1000000000ull;
-        if (s >= 3600)
-            snprintf(buf, cap, "%lluh%llum%llus", (unsigned long long)(s / 3600),
-                     (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
-        else
-            snprintf(buf, cap, "%llum%llus", (unsigned long long)(s / 60),
-                     (unsigned long long)(s % 60));
-    } else if (ns >= 1000000000ull) {
-        snprintf(buf, cap, "%gs", (double)ns / 1e9);
-    } else if (ns >= 1000000ull) {
-        snprintf(buf, cap, "%gms", (double)ns / 1e6);
-    } else {
-        snprintf(buf, cap, "%lluns", (unsigned long long)ns);
-    }
-}
-
 static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t how, uint64_t code)
 {
     char *text = malloc(160);
@@ -446,7 +427,7 @@ static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t ho
     char limit[48];
     const char *what = k->kind == CTR_TASK_TEST ? "test" : "fixture";
     if (how == CT_EXIT_TIMEOUT) {
-        go_duration(limit, sizeof limit, code);
+        ct_format_go_duration(limit, sizeof limit, code);
         n = snprintf(text, 160, "%s timed out after %s: killed by the runner", what, limit);
     } else if (how == CT_EXIT_SIGNAL)
         n = snprintf(text, 160, "the process was killed by signal %llu (SIG%s) during the %s",

@@ -24,6 +24,7 @@
 #include <time.h>     /* clock_gettime, gmtime_r */
 
 #include "analysis/views/json.h" /* ctv_json_write_string */
+#include "format/duration.h"     /* ct_format_go_duration */
 
 #include "buf.h"
 #include "results.h"
@@ -611,22 +612,6 @@ void rn_wait_status_text(int wait_status, char *buf, size_t size)
     }
 }
 
-/* `ns` as Go prints a duration (10m0s, 1.5s, 250ms). */
-static void go_duration(char *buf, size_t size, uint64_t ns)
-{
-    if (ns >= 60000000000ull) {
-        unsigned long long s = ns / 1000000000ull;
-        if (s >= 3600)
-            snprintf(buf, size, "%lluh%llum%llus", s / 3600, s / 60 % 60, s % 60);
-        else
-            snprintf(buf, size, "%llum%llus", s / 60, s % 60);
-    } else if (ns >= 1000000000ull) {
-        snprintf(buf, size, "%gs", (double)ns / 1e9);
-    } else {
-        snprintf(buf, size, "%gms", (double)ns / 1e6);
-    }
-}
-
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
                         uint64_t resumed_at, uint64_t *resume)
 {
@@ -639,7 +624,7 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     rn_wait_status_text(wait_status, how, sizeof how);
     if (timeout_ns) {
         char limit[48];
-        go_duration(limit, sizeof limit, timeout_ns);
+        ct_format_go_duration(limit, sizeof limit, timeout_ns);
         snprintf(why, sizeof why, "test timed out after %s: killed\n", limit);
     } else {
         snprintf(why, sizeof why, "the binary ended during this test: %s\n",

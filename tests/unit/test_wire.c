@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "format/duration.h"
 #include "format/pool.h"
 #include "format/schema.h"
 #include "format/wire.h"
@@ -126,6 +127,24 @@ static void test_pool_layout(void **state)
     free(mem);
 }
 
+static void go(uint64_t ns, const char *want)
+{
+    char buf[48];
+    ct_format_go_duration(buf, sizeof buf, ns);
+    assert_string_equal(buf, want);
+}
+
+static void test_go_durations(void **state)
+{
+    (void)state;
+    go(600000000000ull, "10m0s");
+    go(3723000000000ull, "1h2m3s");
+    go(1500000000ull, "1.5s");
+    go(250000000ull, "250ms");
+    go(800, "800ns");
+    go(0, "0ns");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_event_size),
         cmocka_unit_test(test_schema_encodes_every_kind),
         cmocka_unit_test(test_pool_layout),
+        cmocka_unit_test(test_go_durations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
