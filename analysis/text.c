@@ -21,6 +21,7 @@
 #include <string.h> /* strcmp */
 
 #include "analysis/reader_internal.h"
+#include "analysis/text.h"
 #include "format/schema.h"
 #include "recorder/trace_writer.h"
 
@@ -52,8 +53,9 @@ static size_t word(const char *names, int n, const char **start)
 
 /* ---- dump -------------------------------------------------------------------- */
 
-static void put_string(FILE *out, const uint8_t *s, uint64_t n)
+void ctr__text_quote(FILE *out, const void *bytes, size_t n)
 {
+    const uint8_t *s = bytes;
     fputc('"', out);
     for (uint64_t i = 0; i < n; i++) {
         uint8_t c = s[i];
@@ -92,7 +94,7 @@ static size_t put_fields(FILE *out, const char *fields, const char *names, const
         if (fields[i] == 's') {
             if (v > (uint64_t)(e - p))
                 return 0;
-            put_string(out, p, v);
+            ctr__text_quote(out, p, (size_t)v);
             p += v;
         } else {
             fprintf(out, "%llu", (unsigned long long)v);
@@ -141,7 +143,7 @@ int ctr_text_dump(const char *path, FILE *out, char *err, size_t err_size)
     fprintf(out, "ctrace %u.%u\n", r->major, r->minor);
     /* ctr_open consumed TRACE_BEGIN: print it from what it stored. */
     fprintf(out, "trace_begin major=%u minor=%u writer=", r->major, r->minor);
-    put_string(out, (const uint8_t *)(r->writer ? r->writer : ""),
+    ctr__text_quote(out, r->writer ? r->writer : "",
                r->writer ? strlen(r->writer) : 0);
     fprintf(out, " mono_ns=%llu realtime_ns=%llu\n", (unsigned long long)r->start_mono_ns,
             (unsigned long long)r->start_realtime_ns);

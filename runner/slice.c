@@ -18,7 +18,8 @@
 
 #include <ctrace_reader.h>
 
-#include "results.h" /* rn_dup_bytes */
+#include "analysis/text.h" /* ctr__text_quote */
+#include "results.h"       /* rn_dup_bytes */
 
 #define MAX_ITEMS 1000000 /* events kept per slice; more are counted, not kept */
 #define BATCH_ITEMS 20000 /* events per batch record: far below a record's limit */
@@ -223,22 +224,6 @@ static void keep(cut *c, const ctr_event *ev)
 
 /* ---- writing a slice ------------------------------------------------------------- */
 
-/* `s` as the text form quotes it: printable ASCII, the rest as \xHH. */
-static void put_quoted(FILE *f, const char *s, size_t n)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\x%02x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 /* Where an item goes among those of the same instant: ends first, then
  * begins, then the ends of regions that began at that instant too (zero
  * long). */
@@ -292,7 +277,7 @@ static size_t name_id(FILE *f, names *t, const char *s, size_t n)
     t->v[t->n].n = n;
     t->n++;
     fprintf(f, "  string id=%zu bytes=", t->n);
-    put_quoted(f, s ? s : "", s ? n : 0);
+    ctr__text_quote(f, s ? s : "", s ? n : 0);
     fputc('\n', f);
     return t->n;
 }
@@ -313,7 +298,7 @@ static void write_text(FILE *f, const slicer *sl, cut *c)
             (unsigned long long)sl->realtime_ns);
     const char *exe = c->process < sl->nprocs && sl->exe[c->process] ? sl->exe[c->process] : "";
     fprintf(f, "process_begin proc=0 pid=%lld exe=", (long long)c->s->pid);
-    put_quoted(f, exe, strlen(exe));
+    ctr__text_quote(f, exe, strlen(exe));
     fprintf(f, " clock=0 hz=1000000000 tsc0=0 ns0=0\n");
 
     qsort(c->items, c->nitems, sizeof *c->items, by_thread_then_time);
@@ -356,7 +341,7 @@ static void write_text(FILE *f, const slicer *sl, cut *c)
             case IT_TASK_STATUS:
                 fprintf(f, "  task_status +%llu task=%llu status=%u message=", d,
                         (unsigned long long)it->task, it->value);
-                put_quoted(f, it->text, it->text_len);
+                ctr__text_quote(f, it->text, it->text_len);
                 fputc('\n', f);
                 break;
             case IT_TASK_END:
@@ -378,7 +363,7 @@ static void write_text(FILE *f, const slicer *sl, cut *c)
                 id = name_id(f, &strings, it->name, it->name_len);
                 fprintf(f, "  log +%llu task=%llu category=%zu message=", d,
                         (unsigned long long)it->task, id);
-                put_quoted(f, it->text, it->text_len);
+                ctr__text_quote(f, it->text, it->text_len);
                 fprintf(f, " flags=%u\n", it->value);
                 break;
             }
