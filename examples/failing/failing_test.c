@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) /* arguments after -- reach the binary */
         printf("argument: %s\n", argv[i]);
     const struct CMUnitTest parsing[] = {
-        cmocka_unit_test_setup(TestParse, reset_counters),
+        cmocka_unit_test_setup_teardown(TestParse, reset_counters, reset_counters),
         cmocka_unit_test(TestChecksum),
         cmocka_unit_test(TestNetwork),
     };

@@ -31,11 +31,11 @@ def test_plain_suite_is_traced_test_by_test(tmp_path):
     assert "0x45f != 0x3e8" in checksum["message"], checksum
     assert "failing_test.c:" in checksum["message"], checksum  # file:line
     assert "Skipped" in only(tasks["TestNetwork"], "TestNetwork")["message"]
-    # group fixtures are tasks, a test's own setup a region in its task
+    # group fixtures are tasks, a test's own setup and teardown regions in its task
     for fixture in ("parsing setup", "storage teardown"):
         assert only(tasks[fixture], fixture)["kind"] == "fixture"
     parse = only(tasks["TestParse"], "TestParse")
-    assert [r["name"] for r in parse["regions"]] == ["setup"], parse
+    assert [r["name"] for r in parse["regions"]] == ["setup", "teardown"], parse
     assert parse["duration_ns"] >= 1_000_000, parse  # it waited for its thread
 
 
