@@ -12,6 +12,8 @@
 #include <time.h>     /* gmtime_r, strftime */
 #include <unistd.h>   /* gethostname, unlink */
 
+#include <ctrace_reader.h> /* ctr_block_kind_name */
+
 #include "analysis/views/human.h" /* ctv_format_duration */
 #include "analysis/views/utf8.h"
 #include "slice.h"
@@ -128,6 +130,11 @@ static void put_summary(FILE *f, const rn_slice *s)
     }
     if (s->slowest[0].name)
         fputc('\n', f);
+    if (s->blocks) {
+        const char *what = ctr_block_kind_name((ctr_block_kind)s->longest_block_kind);
+        fprintf(f, "longest blocking: %s %s (of %llu waits)\n", what ? what : "wait",
+                ctv_format_duration(d, s->longest_block_ns), (unsigned long long)s->blocks);
+    }
     if (s->truncated)
         fprintf(f, "(the attachment holds the first %d events of the test)\n", 1000000);
 }

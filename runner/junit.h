@@ -10,7 +10,7 @@
  * Each test that failed, errored, crashed or timed out also gets a trace of
  * its own in the attachment directory (slice.h), named in its <system-out>
  * by a line "[[ATTACHMENT|/absolute/path]]", with a few lines summing up
- * its trace. Names are untrusted: escaped in the XML, and reduced to
+ * its trace (slowest regions, longest wait). Names are untrusted: escaped in the XML, and reduced to
  * [A-Za-z0-9._-] in file names.
  */
 #ifndef RN_JUNIT_H

@@ -26,7 +26,7 @@
 #define TASK_MASK ((1ull << 40) - 1) /* a trace task id's per-process part */
 
 enum item_kind { IT_TASK_BEGIN, IT_TASK_STATUS, IT_TASK_END, IT_REGION_BEGIN, IT_REGION_END,
-                 IT_LOG };
+                 IT_LOG, IT_BLOCK };
 
 typedef struct item {
     enum item_kind kind;
@@ -35,6 +35,7 @@ typedef struct item {
     uint64_t order;     /* sorting: begins after ends at the same time */
     uint64_t task, parent, region; /* region: its number, pairing begin and end */
     uint64_t partner;   /* a region's other end: when it ended (begin), began (end) */
+    uint64_t wait, object; /* a block: how long, on what */
     uint32_t value;     /* task kind, status, or log flags */
     char *name, *text;  /* owned: name (or category), message */
     size_t name_len, text_len;
@@ -205,6 +206,20 @@ static void keep(cut *c, const ctr_event *ev)
             }
         }
         return;
+    case CTR_BLOCK:
+        if (!has_task(c, ev->task))
+            return;
+        s->blocks++;
+        if (ev->ts_ns - ev->begin_ns > s->longest_block_ns) {
+            s->longest_block_ns = ev->ts_ns - ev->begin_ns;
+            s->longest_block_kind = ev->block_kind;
+        }
+        if ((it = add_item(c, IT_BLOCK, ev, ev->ts_ns)) != NULL) {
+            it->value = ev->block_kind;
+            it->wait = ev->ts_ns - ev->begin_ns;
+            it->object = ev->object;
+        }
+        return;
     case CTR_LOG:
         if (!has_task(c, ev->task))
             return;
@@ -358,6 +373,11 @@ static void write_text(FILE *f, const slicer *sl, cut *c)
                 fprintf(f, "  region_end +%llu back=%llu\n", d,
                         (unsigned long long)(serial_of && serial_of[it->region]
                                                  ? serial - serial_of[it->region] : 0));
+                break;
+            case IT_BLOCK: /* clock 0: a tick is a nanosecond */
+                fprintf(f, "  block +%llu task=%llu kind=%u wait=%llu object=%llu\n", d,
+                        (unsigned long long)it->task, it->value,
+                        (unsigned long long)it->wait, (unsigned long long)it->object);
                 break;
             case IT_LOG:
                 id = name_id(f, &strings, it->name, it->name_len);

@@ -26,6 +26,9 @@ typedef struct rn_slice {
         size_t name_len;
         uint64_t ns;
     } slowest[RN_SLICE_SLOWEST];
+    uint64_t blocks;      /* waits (BLOCK events) in it */
+    uint64_t longest_block_ns;
+    int longest_block_kind; /* ctr_block_kind of the longest */
     int truncated;        /* too many events: the slice holds the first ones */
 } rn_slice;
 

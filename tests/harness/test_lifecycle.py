@@ -84,6 +84,11 @@ def test_attachment_keeps_a_pool_threads_work(tmp_path):
     assert [l["message"] for l in job["logs"]] == ["done"], job
     assert job["parent"] == only(tasks["t_pool"], "t_pool")["id"], job
     assert run("stats", xml.parent / attachments[0]).stdout.count("warnings:   0") == 1
+    # the test waited for the job on a semaphore: in the attachment, and summed up
+    exported = run("export", "--format=jsonl", "-o", "-", xml.parent / attachments[0]).stdout
+    waits = [e for e in map(json.loads, exported.splitlines()) if e["kind"] == "block"]
+    assert waits and waits[0]["block_kind"] == "sync", exported
+    assert "longest blocking: sync " in xml.read_text(), xml.read_text()
 
 
 def test_trace_dir_keeps_binaries_of_one_name_apart(tmp_path):
