@@ -41,6 +41,8 @@ const char *ctr_kind_name(ctr_kind kind)
     case CTR_LOST: return "lost";
     case CTR_WARNING: return "warning";
     case CTR_BLOCK: return "block";
+    case CTR_MODULE: return "module";
+    case CTR_SCHED_SOURCE: return "sched_source";
     }
     return "unknown";
 }
@@ -52,6 +54,16 @@ const char *ctr_block_kind_name(ctr_block_kind kind)
     case CTR_BLOCK_SYSCALL: return "syscall";
     case CTR_BLOCK_NET: return "net";
     case CTR_BLOCK_SCHED: return "sched";
+    }
+    return NULL;
+}
+
+const char *ctr_sched_source_name(ctr_sched_source source)
+{
+    switch (source) {
+    case CTR_SCHED_NONE: return "none";
+    case CTR_SCHED_PERF: return "perf";
+    case CTR_SCHED_SCHEDSTAT: return "schedstat";
     }
     return NULL;
 }

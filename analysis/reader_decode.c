@@ -204,6 +204,7 @@ static int task_ids_fit(uint8_t code, const uint64_t *v)
     case CT_EV_TASK_STATUS:
     case CT_EV_REGION_BEGIN:
     case CT_EV_BLOCK:
+    case CT_EV_WAIT:
     case CT_EV_LOG: return v[0] < limit;
     default: return 1;
     }
@@ -216,11 +217,12 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     const uint8_t *p = r->ev_pos, *e = r->ev_end;
     rthread *t = r->ev_thread;
     uint8_t code = *p++;
-    if (code == CT_EV_STRING) { /* the one untimed kind */
+    if (code == CT_EV_STRING || code == CT_EV_STACK) { /* the untimed kinds */
         uint64_t id, len;
         const uint8_t *bytes;
         if (!rd(&p, e, &id) || !rd_str(&p, e, &bytes, &len) ||
-            ctr__define_string(t, id, bytes, len) != 0)
+            (code == CT_EV_STRING ? ctr__define_string(t, id, bytes, len)
+                                  : ctr__define_stack(t, id, bytes, len)) != 0)
             goto bad;
         r->ev_pos = p;
         return 0;
@@ -231,8 +233,8 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     uint64_t delta;
     if (!rd(&p, e, &delta))
         goto bad;
-    uint64_t v[5] = {0};
-    const uint8_t *str = NULL;
+    uint64_t v[6] = {0};
+    const uint8_t *str = NULL, *str2 = NULL;
     switch (code) { /* the fields of wire.h's CT_EVENT_MAP */
     case CT_EV_THREAD_BEGIN:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) || !rd(&p, e, &v[3]) ||
@@ -262,6 +264,16 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         break;
     case CT_EV_BLOCK:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) || !rd(&p, e, &v[3]))
+            goto bad;
+        break;
+    case CT_EV_WAIT:
+        for (int i = 0; i < 6; i++)
+            if (!rd(&p, e, &v[i]))
+                goto bad;
+        break;
+    case CT_EV_MODULE:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) ||
+            !rd_str(&p, e, &str, &v[3]) || !rd_str(&p, e, &str2, &v[4]))
             goto bad;
         break;
     default: /* THREAD_NAME, TASK_END, REGION_END, TASK_ADOPT: one field */
@@ -399,18 +411,42 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev->flags = v[3] & CT_LOG_TRUNCATED ? CTR_F_TRUNCATED : 0;
         break;
     }
-    case CT_EV_BLOCK: {
-        /* The wait ended now and lasted v[2] ticks. */
-        uint64_t wait_ns = ticks_to_ns(&r->procs[t->proc], v[2]);
+    case CT_EV_BLOCK:
+    case CT_EV_WAIT: {
+        /* The wait ended v[5] ticks ago (WAIT) and lasted v[2] ticks. */
+        const rproc *pr = &r->procs[t->proc];
+        uint64_t ago_ns = code == CT_EV_WAIT ? ticks_to_ns(pr, v[5]) : 0;
+        uint64_t end = ago_ns < ts ? ts - ago_ns : 0;
+        uint64_t wait_ns = ticks_to_ns(pr, v[2]);
         ev = emit(r, CTR_BLOCK, NULL);
         fill_thread(r, ev, t);
-        ev->ts_ns = ts;
-        ev->begin_ns = wait_ns < ts ? ts - wait_ns : 0;
+        ev->ts_ns = end;
+        ev->begin_ns = wait_ns < end ? end - wait_ns : 0;
         ev->task = trace_task_id(t->proc, v[0]);
         ev->block_kind = (ctr_block_kind)(v[1] <= 255 ? v[1] : 0); /* a later kind: kept */
         ev->object = v[3];
+        if (code == CT_EV_WAIT)
+            ev->stack = ctr__stack_of(t, v[4], &ev->stack_len);
         break;
     }
+    case CT_EV_MODULE:
+        ev = emit(r, CTR_MODULE, NULL);
+        fill_thread(r, ev, t);
+        ev->ts_ns = ts;
+        ev->object = v[0];
+        ev->module_lo = v[1];
+        ev->module_hi = v[2];
+        ev->name = (const char *)str;
+        ev->name_len = v[3];
+        ev->message = (const char *)str2;
+        ev->message_len = v[4];
+        break;
+    case CT_EV_SCHED_SOURCE:
+        ev = emit(r, CTR_SCHED_SOURCE, NULL);
+        fill_thread(r, ev, t);
+        ev->ts_ns = ts;
+        ev->object = v[0];
+        break;
     case CT_EV_LOST:
         t->region_serial = v[1];
         ev = emit(r, CTR_LOST, NULL);

@@ -50,6 +50,8 @@ typedef struct rthread {
     uint32_t nstrings, ndefined;
     struct rsparse *sparse; /* ids far beyond those defined: hashed, not indexed */
     uint32_t sparse_cap, sparse_used;
+    struct rstack *stacks; /* STACK definitions: open addressing on id */
+    uint32_t stacks_cap, stacks_used;
     ropen *stack;
     uint32_t depth, cap;
     uint64_t region_serial;
@@ -195,6 +197,12 @@ void ctr__task_root_waiting(ctr_reader *r);
 const rstring *ctr__string_of(ctr_reader *r, rthread *t, uint64_t id, uint64_t ts);
 int ctr__define_string(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len);
 void ctr__free_state(ctr_reader *r);
+/* STACK: define stack `id` of thread t from its packed varints. @return 0,
+ * -1 if malformed or out of memory. */
+int ctr__define_stack(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len);
+/* Stack `id` of thread t: its addresses and *n, or NULL (*n = 0) if never
+ * defined (0 means none). */
+const uint64_t *ctr__stack_of(const rthread *t, uint64_t id, uint32_t *n);
 
 /* reader_pairing.c: output, regions, what is left open */
 ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);

@@ -292,12 +292,87 @@ int ctr__define_string(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t l
     return 0;
 }
 
+/* ---- stacks ----------------------------------------------------------------- */
+
+typedef struct rstack {
+    uint64_t id; /* 0: empty */
+    uint64_t *pcs;
+    uint32_t n;
+} rstack;
+
+static rstack *stack_slot(rstack *table, uint32_t cap, uint64_t id)
+{
+    uint32_t i = (uint32_t)(id * 0x9E3779B97F4A7C15ull >> 32) & (cap - 1);
+    while (table[i].id && table[i].id != id)
+        i = (i + 1) & (cap - 1);
+    return &table[i];
+}
+
+const uint64_t *ctr__stack_of(const rthread *t, uint64_t id, uint32_t *n)
+{
+    *n = 0;
+    if (id == 0 || !t->stacks_cap)
+        return NULL;
+    const rstack *s = stack_slot(t->stacks, t->stacks_cap, id);
+    if (!s->id)
+        return NULL;
+    *n = s->n;
+    return s->pcs;
+}
+
+static int stacks_grow(rthread *t)
+{
+    uint32_t cap = t->stacks_cap ? t->stacks_cap * 2 : 32;
+    rstack *table = calloc(cap, sizeof *table);
+    if (!table)
+        return -1;
+    for (uint32_t i = 0; i < t->stacks_cap; i++)
+        if (t->stacks[i].id)
+            *stack_slot(table, cap, t->stacks[i].id) = t->stacks[i];
+    free(t->stacks);
+    t->stacks = table;
+    t->stacks_cap = cap;
+    return 0;
+}
+
+int ctr__define_stack(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len)
+{
+    uint64_t pcs[CT_MAX_STACK_DEPTH];
+    uint32_t n = 0;
+    const uint8_t *p = bytes, *e = bytes + len;
+    while (p < e) {
+        unsigned k = n < CT_MAX_STACK_DEPTH ? ct_get_uvarint(p, e, &pcs[n]) : 0;
+        if (!k)
+            return -1; /* malformed, or deeper than a writer makes */
+        p += k;
+        n++;
+    }
+    if (id == 0)
+        return -1;
+    if ((t->stacks_used + 1) * 2 > t->stacks_cap && stacks_grow(t) != 0)
+        return -1;
+    rstack *s = stack_slot(t->stacks, t->stacks_cap, id);
+    if (s->id)
+        return 0; /* ids are never reused: the first definition stands */
+    s->pcs = malloc((n ? n : 1) * sizeof *pcs);
+    if (!s->pcs)
+        return -1;
+    memcpy(s->pcs, pcs, n * sizeof *pcs);
+    s->n = n;
+    s->id = id;
+    t->stacks_used++;
+    return 0;
+}
+
 void ctr__free_state(ctr_reader *r)
 {
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
         if (!t->used)
             continue;
+        for (uint32_t j = 0; j < t->stacks_cap; j++)
+            free(t->stacks[j].pcs);
+        free(t->stacks);
         for (uint32_t j = 0; j < t->nstrings; j++)
             free(t->strings[j].bytes);
         free(t->strings);

@@ -73,6 +73,31 @@ void ctr__text_quote(FILE *out, const void *bytes, size_t n)
     fputc('"', out);
 }
 
+/* A STACK's `pcs`: its varints are shown as 0x1010,0x10a0 (a quoted string
+ * when they do not decode, as in a damaged trace). */
+static int is_pcs(const char *name, size_t len)
+{
+    return len == 3 && memcmp(name, "pcs", 3) == 0;
+}
+
+static int put_pcs(FILE *out, const uint8_t *p, size_t len)
+{
+    const uint8_t *e = p + len;
+    for (const uint8_t *q = p; q < e;) {
+        uint64_t v;
+        unsigned k = ct_get_uvarint(q, e, &v);
+        if (!k)
+            return -1;
+        q += k;
+    }
+    for (int first = 1; p < e; first = 0) {
+        uint64_t v = 0;
+        p += ct_get_uvarint(p, e, &v);
+        fprintf(out, "%s0x%llx", first ? "" : ",", (unsigned long long)v);
+    }
+    return 0;
+}
+
 /* Print fields per spec; @return bytes used, 0 if malformed. */
 static size_t put_fields(FILE *out, const char *fields, const char *names, const uint8_t *p,
                          const uint8_t *e)
@@ -94,7 +119,8 @@ static size_t put_fields(FILE *out, const char *fields, const char *names, const
         if (fields[i] == 's') {
             if (v > (uint64_t)(e - p))
                 return 0;
-            ctr__text_quote(out, p, (size_t)v);
+            if (!is_pcs(nm, nl) || put_pcs(out, p, (size_t)v) != 0)
+                ctr__text_quote(out, p, (size_t)v);
             p += v;
         } else {
             fprintf(out, "%llu", (unsigned long long)v);
@@ -247,6 +273,24 @@ static const char *parse_string(const char *p, uint8_t *out, size_t cap, size_t 
     return p + 1;
 }
 
+/* "0x1010,0x10a0" (possibly empty) as varints into [buf, buf + cap).
+ * @return the text after it, NULL if malformed; *end past the last byte. */
+static const char *parse_pcs(const char *p, uint8_t *buf, size_t cap, uint8_t **end)
+{
+    uint8_t *b = buf;
+    while (*p && *p != ' ' && *p != '\t' && *p != '#') {
+        char *q;
+        errno = 0;
+        unsigned long long v = strtoull(p, &q, 0);
+        if (q == p || errno || *p == '-' || (size_t)(buf + cap - b) < CT_UVARINT_MAX)
+            return NULL;
+        b = ct_put_uvarint(b, v);
+        p = *q == ',' ? q + 1 : q;
+    }
+    *end = b;
+    return p;
+}
+
 /* Encode "name=value ..." per spec into out. @return bytes, or -1 (err set). */
 static long encode_fields(asm_state *a, const char *line, const char *p, const char *fields,
                           const char *names, uint8_t *out, size_t cap)
@@ -270,7 +314,18 @@ static long encode_fields(asm_state *a, const char *line, const char *p, const c
             fail(a, p, line, "line too long");
             return -1;
         }
-        if (fields[i] == 's') {
+        if (fields[i] == 's' && is_pcs(nm, nl) && *p != '"') {
+            uint8_t buf[CT_MAX_STACK_DEPTH * CT_UVARINT_MAX], *b = buf;
+            const char *q = parse_pcs(p, buf, sizeof buf, &b);
+            if (!q || (size_t)(end - o) < CT_UVARINT_MAX + (size_t)(b - buf)) {
+                fail(a, p, line, "expected addresses like 0x1010,0x10a0");
+                return -1;
+            }
+            o = ct_put_uvarint(o, (uint64_t)(b - buf));
+            memcpy(o, buf, (size_t)(b - buf));
+            o += b - buf;
+            p = q;
+        } else if (fields[i] == 's') {
             uint8_t buf[8192];
             size_t n;
             const char *q = parse_string(p, buf, sizeof buf, &n);

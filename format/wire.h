@@ -12,7 +12,7 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 2
+#define CT_FORMAT_MINOR 3
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
@@ -51,7 +51,11 @@ enum ct_record_kind {
     XX(LOG, 0x0b, 1, "uusu", "task category message flags")                     \
     XX(LOST, 0x0c, 1, "uu", "dropped rserial")                                  \
     XX(TASK_ADOPT, 0x0d, 1, "u", "task")                                        \
-    XX(BLOCK, 0x0e, 1, "uuuu", "task kind wait object")
+    XX(BLOCK, 0x0e, 1, "uuuu", "task kind wait object")                         \
+    XX(STACK, 0x0f, 0, "us", "id pcs")                                          \
+    XX(WAIT, 0x10, 1, "uuuuuu", "task kind wait object stack ago")              \
+    XX(MODULE, 0x11, 1, "uuuss", "bias lo hi path build_id")                    \
+    XX(SCHED_SOURCE, 0x12, 1, "u", "source")
 
 enum ct_event_kind {
 #define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,
@@ -84,6 +88,18 @@ enum ct_block_kind {
     CT_BLOCK_NET = 3,     /* a socket, poll/select/epoll */
     CT_BLOCK_SCHED = 4,   /* runnable, waiting for a CPU */
 };
+
+/* SCHED_SOURCE source field: how a thread's scheduler waits are captured
+ * (since 1.3). */
+enum ct_sched_source {
+    CT_SCHED_NONE = 0,      /* not captured */
+    CT_SCHED_PERF = 1,      /* perf_event_open context-switch records */
+    CT_SCHED_SCHEDSTAT = 2, /* /proc/thread-self/schedstat run_delay deltas */
+};
+
+/* Return addresses a STACK holds at most (deeper stacks are cut at the root
+ * end). */
+#define CT_MAX_STACK_DEPTH 64u
 
 /* LOG flags field. */
 #define CT_LOG_TRUNCATED 0x1u

@@ -53,8 +53,26 @@ typedef enum ctr_kind {
     CTR_LOST,              /* count = events the writer dropped on this thread */
     CTR_WARNING,           /* message: misuse found in the trace */
     CTR_BLOCK,             /* the thread waited: begin_ns to ts_ns, task,
-                              block_kind, object (lock address or fd) */
+                              block_kind, object (lock address or fd), stack
+                              (since 1.3; ts_ns may be before the thread's
+                              previous event: a scheduler wait is noticed
+                              after it ended) */
+    CTR_MODULE,            /* a module loaded in the process (since 1.3):
+                              name = its file's path, message = its GNU
+                              build-id (raw bytes, may be empty), object =
+                              its load bias, module_lo/module_hi = the range
+                              its segments span. A later one over the same
+                              range replaces an earlier one */
+    CTR_SCHED_SOURCE,      /* how this thread's scheduler waits are captured
+                              (since 1.3): object = ctr_sched_source */
 } ctr_kind;
+
+/* How scheduler waits were captured (CTR_SCHED_SOURCE). */
+typedef enum ctr_sched_source {
+    CTR_SCHED_NONE = 0,      /* not captured */
+    CTR_SCHED_PERF = 1,      /* perf_event_open context-switch records */
+    CTR_SCHED_SCHEDSTAT = 2, /* /proc/thread-self/schedstat run_delay */
+} ctr_sched_source;
 
 /* What a thread waited for (CTR_BLOCK). */
 typedef enum ctr_block_kind {
@@ -112,6 +130,11 @@ typedef struct ctr_event {
     ctr_block_kind block_kind; /* CTR_BLOCK */
     uint64_t object;     /* CTR_BLOCK: the lock's address or the fd, 0 if none;
                             CTR_THREAD_BEGIN: the start routine's address */
+    const uint64_t *stack; /* CTR_BLOCK: return addresses where the program */
+    uint32_t stack_len;    /* waited, innermost first (its own frame, never the
+                              tracer's); stack_len 0 if not captured. Valid
+                              until ctr_close(). */
+    uint64_t module_lo, module_hi; /* CTR_MODULE */
 } ctr_event;
 
 /*! ctr_open() : open the trace at `path` for reading.
@@ -174,6 +197,8 @@ CT_API const char *ctr_task_kind_name(ctr_task_kind kind);
 CT_API const char *ctr_kind_name(ctr_kind kind);
 /* "sync", "syscall", "net", "sched"; NULL for another value. */
 CT_API const char *ctr_block_kind_name(ctr_block_kind kind);
+/* "none", "perf", "schedstat"; NULL for another value. */
+CT_API const char *ctr_sched_source_name(ctr_sched_source source);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,9 @@
 #include <ctrace.h>
 
 #include "plugin/api_internal.h"
+#include "plugin/modules.h"
 #include "plugin/session.h"
+#include "plugin/stack.h"
 #include "plugin/thread.h"
 
 static inline uint64_t task_id(ct_task *task)
@@ -81,19 +83,46 @@ void ct__task_end_id(uint64_t id)
     leave(t);
 }
 
-void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object)
+/* The WAIT event, with the stack pcs[0..n) (innermost first), on the
+ * entered thread t: the wait of `wait` ticks ended at `end_ticks`. */
+static void write_wait(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait,
+                       uint64_t object, const uint64_t *pcs, unsigned n)
+{
+    ct__modules_note(t, pcs, n);
+    uint64_t stack = ct__stack_intern(t, pcs, n);
+    uint8_t *p = ct__event_begin(t, CT_EV_WAIT, CT_SMALL_EVENT);
+    uint64_t now = t->last_ticks;
+    p = ct_put_uvarint(p, ct__cur_task);
+    p = ct_put_uvarint(p, kind);
+    p = ct_put_uvarint(p, wait);
+    p = ct_put_uvarint(p, object);
+    p = ct_put_uvarint(p, stack);
+    p = ct_put_uvarint(p, now > end_ticks ? now - end_ticks : 0);
+    ct__commit(t, p);
+}
+
+void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_t caller)
+{
+    if (!ct_is_enabled())
+        return;
+    /* The walk first: it reads only this thread's stack. */
+    uint64_t pcs[CT_MAX_STACK_DEPTH];
+    unsigned n = ct__stack_capture(caller, pcs, CT_MAX_STACK_DEPTH);
+    ct__thread *t = enter();
+    if (!t)
+        return;
+    uint64_t now = ct__ticks();
+    write_wait(t, kind, now, now > begin_ticks ? now - begin_ticks : 0, object, pcs, n);
+    leave(t);
+}
+
+void ct__wait_record(unsigned kind, uint64_t end_ticks, uint64_t wait_ticks, uint64_t object,
+                     const uint64_t *pcs, unsigned n)
 {
     ct__thread *t = enter();
     if (!t)
         return;
-    uint8_t *p = ct__event_begin(t, CT_EV_BLOCK, CT_SMALL_EVENT);
-    /* The event's time is the end of the wait; its length in ticks. */
-    uint64_t now = t->last_ticks;
-    p = ct_put_uvarint(p, ct__cur_task);
-    p = ct_put_uvarint(p, kind);
-    p = ct_put_uvarint(p, now > begin_ticks ? now - begin_ticks : 0);
-    p = ct_put_uvarint(p, object);
-    ct__commit(t, p);
+    write_wait(t, kind, end_ticks, wait_ticks, object, pcs, n);
     leave(t);
 }
 

@@ -22,7 +22,14 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
 void ct__task_end_id(uint64_t id);
 void ct__task_status(uint64_t id, unsigned status, const char *message);
 /* This thread waited (CT_BLOCK_*) since `begin_ticks` (ct__ticks()) until
- * now, on `object` (a lock's address, an fd; 0: none): a BLOCK event. */
-void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object);
+ * now, on `object` (a lock's address, an fd; 0: none), called from `caller`
+ * (the interposed call's return address, where its stack starts): a WAIT
+ * event with the stack. */
+void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_t caller);
+/* A wait noticed after it ended (scheduler waits): `wait_ticks` long, ended
+ * at `end_ticks` (not after now), with the stack pcs[0..n), innermost first
+ * (n may be 0). */
+void ct__wait_record(unsigned kind, uint64_t end_ticks, uint64_t wait_ticks, uint64_t object,
+                     const uint64_t *pcs, unsigned n);
 
 #endif /* CT_PLUGIN_API_INTERNAL_H */

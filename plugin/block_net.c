@@ -38,10 +38,9 @@ CT_REAL(ssize_t, send, (int, const void *, size_t, int))
 CT_REAL(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))
 CT_REAL(ssize_t, sendmsg, (int, const struct msghdr *, int))
 
-static void waited(uint64_t t0, int fd)
-{
-    ct__interpose_waited(CT_BLOCK_NET, t0, CT_NET_MIN_US, fd >= 0 ? (uint64_t)fd : 0);
-}
+/* A macro: the stack must start at the exported function's caller. */
+#define waited(t0, fd) \
+    ct__interpose_waited(CT_BLOCK_NET, (t0), CT_NET_MIN_US, (fd) >= 0 ? (uint64_t)(fd) : 0)
 
 /* The call, timed when tracing; `fd` names what it waited on. */
 #define TIMED(call, fd)                                                                \

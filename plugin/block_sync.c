@@ -41,10 +41,9 @@ CT_REAL(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *, const struct times
 CT_REAL(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *, const struct timespec *))
 CT_REAL(int, pthread_barrier_wait, (pthread_barrier_t *))
 
-static void waited(uint64_t t0, const void *object)
-{
-    ct__interpose_waited(CT_BLOCK_SYNC, t0, CT_SYNC_MIN_US, (uint64_t)(uintptr_t)object);
-}
+/* A macro: the stack must start at the exported function's caller. */
+#define waited(t0, object) \
+    ct__interpose_waited(CT_BLOCK_SYNC, (t0), CT_SYNC_MIN_US, (uint64_t)(uintptr_t)(object))
 
 CT_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {

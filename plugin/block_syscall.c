@@ -28,10 +28,9 @@ CT_REAL(unsigned, sleep, (unsigned))
 CT_REAL(int, fsync, (int))
 CT_REAL(int, fdatasync, (int))
 
-static void waited(uint64_t t0, uint64_t object)
-{
-    ct__interpose_waited(CT_BLOCK_SYSCALL, t0, CT_SYSCALL_MIN_US, object);
-}
+/* A macro: the stack must start at the exported function's caller. */
+#define waited(t0, object) \
+    ct__interpose_waited(CT_BLOCK_SYSCALL, (t0), CT_SYSCALL_MIN_US, (object))
 
 CT_EXPORT int nanosleep(const struct timespec *want, struct timespec *left)
 {

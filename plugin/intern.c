@@ -9,6 +9,7 @@
 #include <stdlib.h> /* malloc, calloc, free */
 #include <string.h> /* memcpy, memcmp */
 
+#include "plugin/stack.h"
 #include "plugin/thread.h"
 
 #define MAX_STRINGS_PER_THREAD 65536u /* past this, start over: names should be few */
@@ -40,6 +41,7 @@ void ct__intern_free(ct__thread *t)
     free(t->strings);
     t->strings = NULL;
     t->strings_cap = t->strings_used = 0;
+    ct__stacks_reset(t); /* stacks are defined in the stream like strings */
 }
 
 void ct__intern_reset(ct__thread *t)

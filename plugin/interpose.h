@@ -39,14 +39,19 @@ static inline int ct__interpose_tracing(void)
            !ct__thread_off;
 }
 
-/* The call that began at `t0` (ct__ticks()) is over: a BLOCK event of
- * `kind` if it took at least `min_us` (shorter is not a wait). */
-static inline void ct__interpose_waited(unsigned kind, uint64_t t0, uint64_t min_us,
-                                        uint64_t object)
+/* The call that began at `t0` (ct__ticks()) is over: a wait of `kind` if it
+ * took at least `min_us` (shorter is not a wait). A macro, so that the
+ * stack starts at the interposer's caller: the program's frame. */
+#define ct__interpose_waited(kind, t0, min_us, object)                                   \
+    ct__interpose_waited_at((kind), (t0), (min_us), (object),                           \
+                            (uint64_t)(uintptr_t)__builtin_return_address(0))
+
+static inline void ct__interpose_waited_at(unsigned kind, uint64_t t0, uint64_t min_us,
+                                           uint64_t object, uint64_t caller)
 {
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
     if (pool != NULL && ct__ticks() - t0 >= pool->tsc_hz / 1000000 * min_us)
-        ct__block_end(kind, t0, object);
+        ct__block_end(kind, t0, object, caller);
 }
 
 #endif /* CT_PLUGIN_INTERPOSE_H */

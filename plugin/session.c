@@ -17,6 +17,8 @@
 #include <ctrace_collect.h> /* CT_ENV_* */
 
 #include "plugin/clock.h"
+#include "plugin/modules.h"
+#include "plugin/stack.h"
 #include "plugin/thread.h"
 
 /* Pull the interposers into static links (see there). */
@@ -41,6 +43,8 @@ uint64_t ct__task_id_next(void)
 
 void ct__session_begin(ct_pool_header *pool, int mode)
 {
+    ct__stack_init();
+    ct__modules_scan();
     ct__clock_kind = pool->clock_kind;
     ct__session_mode = mode;
     __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);

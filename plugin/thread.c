@@ -1,5 +1,6 @@
 /* thread.c - attaching threads to a session and moving between chunks. */
 #include "plugin/thread.h"
+#include "plugin/modules.h"
 
 #include <pthread.h>     /* pthread_key_create, pthread_getname_np */
 #include <stdlib.h>      /* calloc, free */
@@ -176,6 +177,8 @@ ct__thread *ct__thread_get_slow(void)
     if (claim_chunk(t) != 0)
         enter_scratch(t);
     ct__thread_emit_begin(t);
+    /* Modules now, so the start routine (and later stacks) can be named. */
+    ct__modules_note(t, &t->start_fn, t->start_fn != 0);
     return t;
 }
 

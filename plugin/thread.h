@@ -61,6 +61,9 @@ typedef struct ct__thread {
     uint64_t begin_task;
     ct__string *strings; /* open addressing, keyed by contents */
     uint32_t strings_cap, strings_used, next_string_id;
+    struct ct__stack_entry *stacks; /* stack.c: open addressing, keyed by contents */
+    uint32_t stacks_cap, stacks_used;
+    uint64_t next_stack_id;
     uint8_t scratch[CT_SCRATCH_BYTES];
 } ct__thread;
 

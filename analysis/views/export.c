@@ -59,6 +59,22 @@ static void write_span(ctv_json *j, const ctr_event *ev)
                     ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0);
 }
 
+static void write_hex(ctv_json *j, uint64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+    ctv_json_str(j, buf, (size_t)n);
+}
+
+static void write_hex_bytes(ctv_json *j, const uint8_t *bytes, size_t len)
+{
+    char buf[2 * 64 + 1];
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 2 < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%02x", bytes[i]);
+    ctv_json_str(j, buf, n);
+}
+
 static void write_event(ctv_json *j, const ctr_event *ev)
 {
     ctv_json_object_begin(j);
@@ -115,6 +131,27 @@ static void write_event(ctv_json *j, const ctr_event *ev)
         ctv_json_kv_cstr(j, "block_kind", what ? what : "unknown");
         ctv_json_kv_u64(j, "object", ev->object);
         write_span(j, ev);
+        ctv_json_key(j, "stack"); /* innermost first, addresses as "0x..." */
+        ctv_json_array_begin(j);
+        for (uint32_t i = 0; i < ev->stack_len; i++)
+            write_hex(j, ev->stack[i]);
+        ctv_json_array_end(j);
+        break;
+    }
+    case CTR_MODULE:
+        ctv_json_kv_str(j, "path", ev->name, ev->name_len);
+        ctv_json_key(j, "build_id");
+        write_hex_bytes(j, (const uint8_t *)ev->message, ev->message_len);
+        ctv_json_key(j, "bias");
+        write_hex(j, ev->object);
+        ctv_json_key(j, "lo");
+        write_hex(j, ev->module_lo);
+        ctv_json_key(j, "hi");
+        write_hex(j, ev->module_hi);
+        break;
+    case CTR_SCHED_SOURCE: {
+        const char *how = ctr_sched_source_name((ctr_sched_source)ev->object);
+        ctv_json_kv_cstr(j, "source", how ? how : "unknown");
         break;
     }
     default: /* a kind this build does not know: keep what it carries */

@@ -107,7 +107,14 @@ static void render(FILE *out, const ctr_event *e)
         const char *what = ctr_block_kind_name(e->block_kind);
         fprintf(out, " block=%s object=0x%llx", what ? what : "?",
                 (unsigned long long)e->object);
+        for (uint32_t i = 0; i < e->stack_len; i++)
+            fprintf(out, "%s%llx", i ? "," : " stack=", (unsigned long long)e->stack[i]);
     }
+    if (e->kind == CTR_MODULE)
+        fprintf(out, " bias=0x%llx lo=0x%llx hi=0x%llx", (unsigned long long)e->object,
+                (unsigned long long)e->module_lo, (unsigned long long)e->module_hi);
+    if (e->kind == CTR_SCHED_SOURCE)
+        fprintf(out, " source=%s", ctr_sched_source_name((ctr_sched_source)e->object));
     if (e->kind == CTR_THREAD_BEGIN)
         fprintf(out, " parent_tid=%d", e->parent_tid);
     if (e->kind == CTR_TASK_STATUS)

@@ -1,0 +1,227 @@
+/*
+ * stack.c - capture the program's stack at a blocking call, and intern it
+ * per thread (see stack.h).
+ *
+ * Two ways to walk: the DWARF unwinder of the compiler's runtime
+ * (_Unwind_Backtrace, .eh_frame: any code, about 150-250 ns a frame), or
+ * frame pointers (a few ns a frame, right only for code built with
+ * -fno-omit-frame-pointer; libctrace itself is). The walk starts inside the
+ * tracer; frames are dropped until the interposed call's return address,
+ * which is where the program called the blocking function.
+ */
+#include "plugin/stack.h"
+
+#include <pthread.h> /* pthread_getattr_np */
+#include <stdlib.h>  /* getenv, calloc, free */
+#include <string.h>  /* strcmp, memcpy, memcmp */
+#include <unwind.h>  /* _Unwind_Backtrace */
+
+#define MAX_STACKS_PER_THREAD 4096u /* past this, start over: blocking sites are few */
+#define MAX_TRACER_FRAMES 16u       /* frames of ours above the program's, at most */
+
+int ct__stack_mode;
+
+/* ---- capture ----------------------------------------------------------------- */
+
+struct walk {
+    uint64_t caller; /* the first frame to keep */
+    uint64_t *pcs;
+    unsigned n, max, skipped;
+    int found;
+};
+
+static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    struct walk *w = arg;
+    uint64_t ip = (uint64_t)_Unwind_GetIP(ctx);
+    if (!w->found) {
+        if (ip != w->caller)
+            return ++w->skipped > MAX_TRACER_FRAMES ? _URC_END_OF_STACK : _URC_NO_REASON;
+        w->found = 1;
+    }
+    if (ip == 0 || w->n >= w->max)
+        return _URC_END_OF_STACK;
+    w->pcs[w->n++] = ip;
+    return _URC_NO_REASON;
+}
+
+/* The thread's stack, so a frame pointer walk never reads outside it. */
+static __thread uintptr_t stack_lo, stack_hi;
+
+static int stack_bounds(void)
+{
+    if (stack_hi)
+        return 0;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return -1;
+    void *addr;
+    size_t size;
+    int rc = pthread_attr_getstack(&attr, &addr, &size);
+    pthread_attr_destroy(&attr);
+    if (rc != 0)
+        return -1;
+    stack_lo = (uintptr_t)addr;
+    stack_hi = stack_lo + size;
+    return 0;
+}
+
+/* Frame records are {saved frame pointer, return address}, each caller's
+ * above its callee's. Anything else (code without frame pointers) ends the
+ * walk. */
+static __attribute__((noinline)) void walk_frame_pointers(struct walk *w)
+{
+    if (stack_bounds() != 0)
+        return;
+    uintptr_t *fp = __builtin_frame_address(0);
+    while ((uintptr_t)fp >= stack_lo && (uintptr_t)(fp + 2) <= stack_hi &&
+           ((uintptr_t)fp & (sizeof(uintptr_t) - 1)) == 0) {
+        uint64_t ip = fp[1];
+        if (!w->found && ip == w->caller)
+            w->found = 1;
+        if (w->found) {
+            if (ip == 0 || w->n >= w->max)
+                break;
+            w->pcs[w->n++] = ip;
+        } else if (++w->skipped > MAX_TRACER_FRAMES) {
+            break;
+        }
+        uintptr_t *next = (uintptr_t *)fp[0];
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+}
+
+unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
+{
+    if (ct__stack_mode == CT__STACKS_OFF || max == 0 || caller == 0)
+        return 0;
+    struct walk w = {caller, pcs, 0, max, 0, 0};
+    if (ct__stack_mode == CT__STACKS_FP)
+        walk_frame_pointers(&w);
+    else
+        _Unwind_Backtrace(unwind_frame, &w);
+    if (!w.found) { /* the walk could not pass the tracer: the call site at least */
+        pcs[0] = caller;
+        return 1;
+    }
+    return w.n;
+}
+
+void ct__stack_init(void)
+{
+    const char *mode = getenv("CTRACE_STACKS");
+    if (mode && strcmp(mode, "off") == 0)
+        ct__stack_mode = CT__STACKS_OFF;
+    else if (mode && strcmp(mode, "fp") == 0)
+        ct__stack_mode = CT__STACKS_FP;
+    else
+        ct__stack_mode = CT__STACKS_UNWIND;
+    if (ct__stack_mode == CT__STACKS_UNWIND) {
+        uint64_t pcs[4];
+        struct walk w = {0, pcs, 0, 4, 0, 1};
+        _Unwind_Backtrace(unwind_frame, &w);
+    }
+}
+
+/* ---- per-thread table ------------------------------------------------------- */
+
+struct ct__stack_entry {
+    uint64_t hash;
+    uint64_t id; /* 0: empty slot */
+    uint64_t *pcs;
+    uint32_t n;
+};
+
+static uint64_t hash_pcs(const uint64_t *pcs, unsigned n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+    for (unsigned i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h;
+}
+
+void ct__stacks_reset(ct__thread *t)
+{
+    for (uint32_t i = 0; i < t->stacks_cap; i++)
+        free(t->stacks[i].pcs);
+    free(t->stacks);
+    t->stacks = NULL;
+    t->stacks_cap = t->stacks_used = 0;
+}
+
+static struct ct__stack_entry *find_slot(struct ct__stack_entry *table, uint32_t cap,
+                                         uint64_t hash, const uint64_t *pcs, unsigned n)
+{
+    uint32_t i = (uint32_t)hash & (cap - 1);
+    for (;;) {
+        struct ct__stack_entry *e = &table[i];
+        if (!e->id || (e->hash == hash && e->n == n && memcmp(e->pcs, pcs, n * sizeof *pcs) == 0))
+            return e;
+        i = (i + 1) & (cap - 1);
+    }
+}
+
+static int grow(ct__thread *t)
+{
+    uint32_t cap = t->stacks_cap ? t->stacks_cap * 2 : 32;
+    struct ct__stack_entry *table = calloc(cap, sizeof *table);
+    if (!table)
+        return -1;
+    for (uint32_t i = 0; i < t->stacks_cap; i++) {
+        struct ct__stack_entry *e = &t->stacks[i];
+        if (e->id)
+            *find_slot(table, cap, e->hash, e->pcs, e->n) = *e;
+    }
+    free(t->stacks);
+    t->stacks = table;
+    t->stacks_cap = cap;
+    return 0;
+}
+
+/* The STACK event: id, then the return addresses as varints in one string. */
+static void define(ct__thread *t, const struct ct__stack_entry *e)
+{
+    uint8_t body[CT_MAX_STACK_DEPTH * CT_UVARINT_MAX], *q = body;
+    for (uint32_t i = 0; i < e->n; i++)
+        q = ct_put_uvarint(q, e->pcs[i]);
+    uint8_t *p = t->pos;
+    *p++ = CT_EV_STACK; /* untimed */
+    p = ct_put_uvarint(p, e->id);
+    p = ct_put_uvarint(p, (uint64_t)(q - body));
+    memcpy(p, body, (size_t)(q - body));
+    ct__commit(t, p + (q - body));
+}
+
+uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
+{
+    if (n == 0)
+        return 0;
+    if (n > CT_MAX_STACK_DEPTH)
+        n = CT_MAX_STACK_DEPTH;
+    /* Room first: a refill that ends a drop resets the table (thread.c). */
+    ct__reserve(t, CT_SMALL_EVENT + CT_MAX_STACK_DEPTH * CT_UVARINT_MAX);
+    if (t->stacks_used >= MAX_STACKS_PER_THREAD)
+        ct__stacks_reset(t);
+    if ((t->stacks_used + 1) * 2 > t->stacks_cap && grow(t) != 0)
+        return 0;
+    uint64_t h = hash_pcs(pcs, n);
+    struct ct__stack_entry *e = find_slot(t->stacks, t->stacks_cap, h, pcs, n);
+    if (!e->id) {
+        uint64_t *copy = malloc(n * sizeof *copy);
+        if (!copy)
+            return 0;
+        memcpy(copy, pcs, n * sizeof *copy);
+        e->pcs = copy;
+        e->n = n;
+        e->hash = h;
+        e->id = ++t->next_stack_id;
+        t->stacks_used++;
+        define(t, e);
+    }
+    return e->id;
+}
