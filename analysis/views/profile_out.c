@@ -531,25 +531,70 @@ static void encode_mapping(pb *b, uint32_t id, const mapping_row *m)
     pb_end(b, start);
 }
 
+/* Like pprof's own guess for legacy profiles: a path ending in ".so" or with
+ * ".so." or ".so_" before a digit is a library, "[vdso]" and the like are
+ * not files. */
+static int is_main_binary_path(const ctv_name *path)
+{
+    const char *s = path->bytes;
+    size_t len = path->len;
+    if (len == 0 || s[0] == '[')
+        return 0;
+    if (len >= 3 && memcmp(s + len - 3, ".so", 3) == 0)
+        return 0;
+    for (size_t i = 0; i + 4 < len; i++)
+        if (memcmp(s + i, ".so", 3) == 0 && (s[i + 3] == '.' || s[i + 3] == '_') &&
+            s[i + 4] >= '0' && s[i + 4] <= '9')
+            return 0;
+    return 1;
+}
+
+/* pprof takes the first mapping for the main binary: it names it in its
+ * reports ("File:") and looks there for what has no mapping. Stacks start
+ * innermost, in libc more often than not, so the first executable's
+ * mapping trades places with the first one. @return its index, or 0. */
+static uint32_t main_mapping(const ct_prof *p)
+{
+    for (uint32_t i = 0; i < p->mappings.keys.count; i++) {
+        const mapping_row *m = table_row(&p->mappings, i);
+        if (is_main_binary_path(&p->strings.names[m->path]))
+            return i;
+    }
+    return 0;
+}
+
+/* The id written for the mapping of stored id `id` (0: none), once the
+ * main binary (index `main`) and the first mapping have traded places;
+ * the swap is its own inverse. */
+static uint32_t swapped_mapping_id(uint32_t main, uint32_t id)
+{
+    if (id == main + 1)
+        return 1;
+    if (id == 1)
+        return main + 1;
+    return id;
+}
+
 /* pprof gives a profile without mappings a fake one, takes every location
  * as being in it, and fails to symbolize it ("Main binary filename not
  * available."). A mapping of nothing, which no location names, stops that:
  * locations without a mapping are then left alone. */
-static void encode_mappings(pb *b, const ct_prof *p)
+static void encode_mappings(pb *b, const ct_prof *p, uint32_t main)
 {
-    for (uint32_t i = 0; i < p->mappings.keys.count; i++)
-        encode_mapping(b, i + 1, table_row(&p->mappings, i));
+    for (uint32_t id = 1; id <= p->mappings.keys.count; id++)
+        encode_mapping(b, id, table_row(&p->mappings, swapped_mapping_id(main, id) - 1));
     if (p->mappings.keys.count == 0 && p->locations.keys.count != 0)
         encode_mapping(b, 1, &p->unmapped);
 }
 
-static void encode_locations(pb *b, const ct_prof *p)
+static void encode_locations(pb *b, const ct_prof *p, uint32_t main)
 {
     for (uint32_t i = 0; i < p->locations.keys.count; i++) {
         const location_row *l = table_row(&p->locations, i);
         size_t start = pb_begin(b, PROFILE_LOCATION);
         pb_uint(b, LOCATION_ID, (uint64_t)i + 1);
-        pb_uint(b, LOCATION_MAPPING_ID, l->mapping_id);
+        if (l->mapping_id)
+            pb_uint(b, LOCATION_MAPPING_ID, swapped_mapping_id(main, l->mapping_id));
         pb_uint(b, LOCATION_ADDRESS, l->address);
         if (l->function_id) {
             size_t line = pb_begin(b, LOCATION_LINE);
@@ -579,8 +624,9 @@ static void encode_profile(pb *b, const ct_prof *p)
     encode_value_type(b, PROFILE_SAMPLE_TYPE, p->types[0], p->types[1]);
     encode_value_type(b, PROFILE_SAMPLE_TYPE, p->types[2], p->types[3]);
     encode_samples(b, p);
-    encode_mappings(b, p);
-    encode_locations(b, p);
+    uint32_t main = main_mapping(p);
+    encode_mappings(b, p, main);
+    encode_locations(b, p, main);
     encode_functions(b, p);
     for (uint32_t i = 0; i < p->strings.count; i++) /* "" at 0 included */
         pb_bytes(b, PROFILE_STRING_TABLE, p->strings.names[i].bytes, p->strings.names[i].len);

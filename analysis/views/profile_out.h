@@ -56,7 +56,9 @@ void ct_prof_set_time(ct_prof *p, int64_t time_nanos, int64_t duration_nanos);
 void ct_prof_add_comment(ct_prof *p, const char *comment);
 
 /*! ct_prof_write_pprof() : write the profile as gzipped profile.proto.
- *  A profile without samples is still a valid profile.
+ *  A profile without samples is still a valid profile. The first mapping
+ *  written is the first executable seen (not a .so, not "[...]"): pprof
+ *  takes the first mapping for the profiled binary.
  *  @return 0, or -1 with errno (ENOMEM, or what writing to f set). */
 int ct_prof_write_pprof(const ct_prof *p, FILE *f);
 

@@ -585,6 +585,32 @@ static void test_unnamed_frame(void **state)
     ct_prof_free(p);
 }
 
+/* pprof names the first mapping as the binary profiled: the executable
+ * goes first even when a library was seen first, and locations follow. */
+static void test_main_binary_mapping_first(void **state)
+{
+    (void)state;
+    ct_prof *p = ct_prof_new("contentions", "count", "delay", "nanoseconds");
+    ct_prof_frame libc = {0x7f0000001000, "read", NULL, 0, "/lib/libc.so.6", 0x7f0000000000, 0x7f0000100000, 0, NULL};
+    ct_prof_frame vdso = {0x7ffd00000100, "clock", NULL, 0, "[vdso]", 0x7ffd00000000, 0x7ffd00001000, 0, NULL};
+    ct_prof_frame plugin = {0x7e0000000100, "hook", NULL, 0, "/lib/plugin.so", 0x7e0000000000, 0x7e0000010000, 0, NULL};
+    ct_prof_frame f[] = {libc, vdso, plugin, frame("main", "main.c", 7, 0x403000)};
+    assert_int_equal(ct_prof_add(p, f, 4, 1, 5), 0);
+    d_profile *d = malloc(sizeof *d);
+    write_and_decode(p, d);
+    assert_valid(d);
+    assert_int_equal(d->n_mappings, 4);
+    assert_string(d, d->mappings[0].filename, "/bin/test_queue");
+    static const char *const paths[] = {"/lib/libc.so.6", "[vdso]", "/lib/plugin.so", "/bin/test_queue"};
+    for (size_t k = 0; k < 4; k++) {
+        const d_location *l = &d->locations[d->samples[0].locations[k] - 1];
+        assert_string(d, d->mappings[l->mapping - 1].filename, paths[k]);
+    }
+    free(d->raw);
+    free(d);
+    ct_prof_free(p);
+}
+
 /* Without any module, one mapping of nothing keeps pprof from inventing one
  * and failing to symbolize it; no location refers to it. */
 static void test_no_modules_one_empty_mapping(void **state)
@@ -714,6 +740,7 @@ int main(void)
         cmocka_unit_test(test_samples_merge_and_tables_are_shared),
         cmocka_unit_test(test_functions_by_name_and_file),
         cmocka_unit_test(test_unnamed_frame),
+        cmocka_unit_test(test_main_binary_mapping_first),
         cmocka_unit_test(test_no_modules_one_empty_mapping),
         cmocka_unit_test(test_untrusted_names_become_utf8),
         cmocka_unit_test(test_time_comments_and_saturation),
