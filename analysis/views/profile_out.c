@@ -1,0 +1,750 @@
+/*
+ * profile_out.c - the profile's tables, and its two encodings.
+ *
+ * Each table (functions, mappings, locations, samples) is a ctv_names hash
+ * from a key's bytes to a dense index plus an array of rows by that index;
+ * pprof ids are index + 1, as id 0 means "none". String-table indexes are
+ * ctv_names indexes, with "" interned first so that it is index 0 as
+ * profile.proto requires. Keys are structs without padding, filled field by
+ * field after a memset, so equal keys are equal bytes.
+ *
+ * The protobuf is written by hand into memory (see "protobuf" below) and
+ * then gzipped whole: profiles are at most a few megabytes.
+ */
+#include "profile_out.h"
+
+#include <errno.h>    /* errno, ENOMEM, EIO */
+#include <inttypes.h> /* PRIx64, PRIu64 */
+#include <stdlib.h>   /* malloc, realloc, calloc, free */
+#include <string.h>   /* memcpy, memmove, memset, strlen */
+
+#include "gzip.h"
+#include "maps.h"
+#include "utf8.h"
+
+/* ---- tables --------------------------------------------------------------- */
+
+typedef struct table {
+    ctv_names keys;      /* key bytes -> row index */
+    unsigned char *rows; /* row_size bytes each, by index */
+    size_t row_size;
+    uint32_t capacity;   /* rows allocated */
+} table;
+
+static void table_init(table *t, size_t row_size)
+{
+    ctv_names_init(&t->keys);
+    t->rows = NULL;
+    t->row_size = row_size;
+    t->capacity = 0;
+}
+
+static void *table_row(const table *t, uint32_t index)
+{
+    return t->rows + (size_t)index * t->row_size;
+}
+
+/* The index of `key`, adding it with a copy of `row` when new (*added = 1).
+ * Rows grow first, so a failure leaves the table as it was. */
+static int table_intern(table *t, const void *key, size_t key_len, const void *row,
+                        uint32_t *index, int *added)
+{
+    if (t->keys.count == t->capacity) {
+        uint32_t capacity = t->capacity ? t->capacity * 2 : 16;
+        unsigned char *rows = capacity > t->capacity ? realloc(t->rows, capacity * t->row_size) : NULL;
+        if (!rows)
+            return -1;
+        t->rows = rows;
+        t->capacity = capacity;
+    }
+    uint32_t before = t->keys.count;
+    if (ctv_names_intern(&t->keys, key, key_len, index) != 0)
+        return -1;
+    *added = t->keys.count != before;
+    if (*added)
+        memcpy(table_row(t, *index), row, t->row_size);
+    return 0;
+}
+
+static void table_free(table *t)
+{
+    ctv_names_free(&t->keys);
+    free(t->rows);
+}
+
+/* Rows. String fields are string-table indexes; *_id fields are pprof ids. */
+typedef struct function_row {
+    uint32_t name, file;
+} function_row;
+
+typedef struct mapping_key {
+    uint64_t lo, hi;
+    uint32_t path, zero;
+} mapping_key;
+
+typedef struct mapping_row {
+    uint64_t lo, hi, offset;
+    uint32_t path, build_id;
+    /* Whether every location in the mapping has a function, file, line:
+     * pprof's has_* flags, which stop it from symbolizing the mapping again. */
+    unsigned char all_functions, all_files, all_lines;
+} mapping_row;
+
+typedef struct location_row {
+    uint64_t address;
+    uint32_t function_id, line, mapping_id, zero;
+} location_row;
+
+typedef struct sample_row {
+    uint64_t count, value; /* at most INT64_MAX */
+} sample_row;
+
+struct ct_prof {
+    ctv_names strings;
+    table functions, mappings, locations;
+    table samples;              /* keyed by the location ids, innermost first */
+    mapping_row unmapped;       /* the has_* flags of locations without a mapping */
+    uint32_t types[4];          /* count type, unit, value type, unit */
+    int64_t time_nanos, duration_nanos;
+    uint32_t *comments;
+    size_t comment_count;
+    char *text;                 /* scratch for intern_string */
+    size_t text_capacity;
+    uint32_t *ids;              /* scratch for a sample's key */
+    size_t ids_capacity;
+};
+
+/* buf with room for `count` items of `size` bytes: buf itself, a larger
+ * copy (*capacity updated), or NULL when out of memory (buf is untouched).
+ * Never NULL on success, even for count 0. */
+static void *grown(void *buf, size_t *capacity, size_t count, size_t size)
+{
+    if (buf && count <= *capacity)
+        return buf;
+    size_t want = *capacity ? *capacity : 64;
+    while (want < count && want <= SIZE_MAX / 2)
+        want *= 2;
+    if (want < count || want > SIZE_MAX / size)
+        return NULL;
+    void *bigger = realloc(buf, want * size);
+    if (bigger)
+        *capacity = want;
+    return bigger;
+}
+
+/* Length of the valid UTF-8 that starts s (len bytes): len when all is. */
+static size_t valid_utf8_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) { /* most names are ASCII: no decoding */
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t used = ctv_utf8_next(s + i, len - i, &cp);
+        if (cp == CTV_UTF8_REPLACEMENT)
+            return i;
+        i += used;
+    }
+    return len;
+}
+
+/* s (len bytes) into p->text, each invalid sequence as U+FFFD.
+ * @return the new length, or SIZE_MAX when out of memory. */
+static size_t repair_utf8(ct_prof *p, const unsigned char *s, size_t len)
+{
+    char *text = len < SIZE_MAX / 3 ? grown(p->text, &p->text_capacity, 3 * len, 1) : NULL;
+    if (!text)
+        return SIZE_MAX;
+    p->text = text;
+    size_t out = 0;
+    for (size_t i = 0; i < len;) {
+        size_t valid = valid_utf8_prefix(s + i, len - i);
+        memcpy(text + out, s + i, valid);
+        out += valid;
+        i += valid;
+        if (i < len) {
+            uint32_t cp;
+            i += ctv_utf8_next(s + i, len - i, &cp);
+            memcpy(text + out, "\xEF\xBF\xBD", 3);
+            out += 3;
+        }
+    }
+    return out;
+}
+
+/* The string-table index of s (NULL is ""). Bytes that are not UTF-8 become
+ * U+FFFD: decoders of proto3 `string` fields may reject invalid UTF-8. */
+static int intern_string(ct_prof *p, const char *s, uint32_t *index)
+{
+    if (!s) {
+        *index = 0;
+        return 0;
+    }
+    const unsigned char *bytes = (const unsigned char *)s;
+    size_t len = strlen(s);
+    if (valid_utf8_prefix(bytes, len) < len) {
+        len = repair_utf8(p, bytes, len);
+        if (len == SIZE_MAX)
+            return -1;
+        s = p->text;
+    }
+    return ctv_names_intern(&p->strings, s, len, index) != 0 ? -1 : 0;
+}
+
+ct_prof *ct_prof_new(const char *count_type, const char *count_unit,
+                     const char *value_type, const char *value_unit)
+{
+    ct_prof *p = calloc(1, sizeof *p);
+    if (!p) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    ctv_names_init(&p->strings);
+    table_init(&p->functions, sizeof(function_row));
+    table_init(&p->mappings, sizeof(mapping_row));
+    table_init(&p->locations, sizeof(location_row));
+    table_init(&p->samples, sizeof(sample_row));
+    p->unmapped.all_functions = p->unmapped.all_files = p->unmapped.all_lines = 1;
+    const char *types[4] = {count_type, count_unit, value_type, value_unit};
+    uint32_t empty;
+    int rc = ctv_names_intern(&p->strings, "", 0, &empty) != 0 ? -1 : 0;
+    for (int i = 0; i < 4 && rc == 0; i++)
+        rc = intern_string(p, types[i], &p->types[i]);
+    if (rc != 0) {
+        ct_prof_free(p);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return p;
+}
+
+/* ---- adding samples ------------------------------------------------------- */
+
+static int has_text(const char *s)
+{
+    return s && *s;
+}
+
+static int add_function(ct_prof *p, const ct_prof_frame *f, uint32_t *id)
+{
+    function_row row;
+    memset(&row, 0, sizeof row);
+    if (intern_string(p, f->function, &row.name) != 0 || intern_string(p, f->file, &row.file) != 0)
+        return -1;
+    uint32_t index;
+    int added;
+    if (table_intern(&p->functions, &row, sizeof row, &row, &index, &added) != 0)
+        return -1;
+    *id = index + 1;
+    return 0;
+}
+
+/* The mapping id of the frame's module, 0 when it names none. */
+static int add_mapping(ct_prof *p, const ct_prof_frame *f, uint32_t *id)
+{
+    *id = 0;
+    if (!has_text(f->module) && f->module_hi <= f->module_lo)
+        return 0;
+    mapping_key key;
+    memset(&key, 0, sizeof key);
+    key.lo = f->module_lo;
+    key.hi = f->module_hi;
+    mapping_row row;
+    memset(&row, 0, sizeof row);
+    if (intern_string(p, f->module, &key.path) != 0 || intern_string(p, f->build_id, &row.build_id) != 0)
+        return -1;
+    row.lo = f->module_lo;
+    row.hi = f->module_hi;
+    row.offset = f->module_offset;
+    row.path = key.path;
+    row.all_functions = row.all_files = row.all_lines = 1;
+    uint32_t index;
+    int added;
+    if (table_intern(&p->mappings, &key, sizeof key, &row, &index, &added) != 0)
+        return -1;
+    *id = index + 1;
+    return 0;
+}
+
+static int add_location(ct_prof *p, const ct_prof_frame *f, uint32_t *id)
+{
+    location_row row;
+    memset(&row, 0, sizeof row);
+    row.address = f->address;
+    /* Without a function there is no Line to carry file and line (pprof
+     * requires its function): the address stands alone, for pprof to
+     * symbolize from the module if it can. */
+    int named = has_text(f->function);
+    if (named && add_function(p, f, &row.function_id) != 0)
+        return -1;
+    row.line = named ? f->line : 0;
+    if (add_mapping(p, f, &row.mapping_id) != 0)
+        return -1;
+    uint32_t index;
+    int added;
+    if (table_intern(&p->locations, &row, sizeof row, &row, &index, &added) != 0)
+        return -1;
+    if (added) {
+        mapping_row *m = row.mapping_id ? table_row(&p->mappings, row.mapping_id - 1) : &p->unmapped;
+        m->all_functions &= named;
+        m->all_files &= named && has_text(f->file);
+        m->all_lines &= named && f->line != 0;
+    }
+    *id = index + 1;
+    return 0;
+}
+
+static uint64_t add_saturated(uint64_t sum, uint64_t more)
+{
+    return more > (uint64_t)INT64_MAX - sum ? (uint64_t)INT64_MAX : sum + more;
+}
+
+int ct_prof_add(ct_prof *p, const ct_prof_frame *frames, size_t n, uint64_t count, uint64_t value)
+{
+    uint32_t *ids = grown(p->ids, &p->ids_capacity, n, sizeof *ids);
+    if (!ids)
+        goto nomem;
+    p->ids = ids;
+    for (size_t i = 0; i < n; i++)
+        if (add_location(p, &frames[i], &p->ids[i]) != 0)
+            goto nomem;
+    sample_row zero = {0, 0};
+    uint32_t index;
+    int added;
+    if (table_intern(&p->samples, p->ids, n * sizeof *p->ids, &zero, &index, &added) != 0)
+        goto nomem;
+    sample_row *s = table_row(&p->samples, index);
+    s->count = add_saturated(s->count, count);
+    s->value = add_saturated(s->value, value);
+    return 0;
+nomem:
+    errno = ENOMEM;
+    return -1;
+}
+
+void ct_prof_set_time(ct_prof *p, int64_t time_nanos, int64_t duration_nanos)
+{
+    p->time_nanos = time_nanos;
+    p->duration_nanos = duration_nanos;
+}
+
+void ct_prof_add_comment(ct_prof *p, const char *comment)
+{
+    uint32_t index;
+    uint32_t *comments = realloc(p->comments, (p->comment_count + 1) * sizeof *comments);
+    if (!comments)
+        return;
+    p->comments = comments;
+    if (intern_string(p, comment, &index) == 0)
+        p->comments[p->comment_count++] = index;
+}
+
+void ct_prof_free(ct_prof *p)
+{
+    if (!p)
+        return;
+    ctv_names_free(&p->strings);
+    table_free(&p->functions);
+    table_free(&p->mappings);
+    table_free(&p->locations);
+    table_free(&p->samples);
+    free(p->comments);
+    free(p->text);
+    free(p->ids);
+    free(p);
+}
+
+/* The location ids of sample i, innermost first, and how many. */
+static size_t sample_locations(const ct_prof *p, uint32_t i, const unsigned char **ids)
+{
+    const ctv_name *key = &p->samples.keys.names[i];
+    *ids = (const unsigned char *)key->bytes;
+    return key->len / sizeof(uint32_t);
+}
+
+static uint32_t location_id_at(const unsigned char *ids, size_t k)
+{
+    uint32_t id;
+    memcpy(&id, ids + k * sizeof id, sizeof id); /* keys are bytes, maybe unaligned */
+    return id;
+}
+
+/* ---- protobuf ------------------------------------------------------------- */
+
+/* Output buffer. The first allocation failure sets `failed` and later calls
+ * do nothing, so the encoder checks once at the end. */
+typedef struct pb {
+    unsigned char *data;
+    size_t len, capacity;
+    int failed;
+} pb;
+
+enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
+
+static int pb_room(pb *b, size_t more)
+{
+    if (b->failed)
+        return 0;
+    unsigned char *data = more <= SIZE_MAX - b->len ? grown(b->data, &b->capacity, b->len + more, 1) : NULL;
+    if (!data)
+        b->failed = 1;
+    else
+        b->data = data;
+    return !b->failed;
+}
+
+static size_t varint_size(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void put_varint(unsigned char *out, uint64_t v)
+{
+    while (v >= 0x80) {
+        *out++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *out = (unsigned char)v;
+}
+
+static void pb_varint(pb *b, uint64_t v)
+{
+    if (!pb_room(b, 10))
+        return;
+    put_varint(b->data + b->len, v);
+    b->len += varint_size(v);
+}
+
+static void pb_key(pb *b, unsigned field, unsigned wire)
+{
+    pb_varint(b, (uint64_t)field << 3 | wire);
+}
+
+/* A varint field; 0 is proto3's default and is left out. int64 fields go
+ * through here too, as their two's complement. */
+static void pb_uint(pb *b, unsigned field, uint64_t v)
+{
+    if (v == 0)
+        return;
+    pb_key(b, field, WIRE_VARINT);
+    pb_varint(b, v);
+}
+
+static void pb_bytes(pb *b, unsigned field, const void *bytes, size_t len)
+{
+    pb_key(b, field, WIRE_BYTES);
+    pb_varint(b, len);
+    if (!pb_room(b, len))
+        return;
+    if (len)
+        memcpy(b->data + b->len, bytes, len);
+    b->len += len;
+}
+
+/* A nested message or packed field: pb_begin() writes the key and returns
+ * where the body starts; pb_end() slides the body up to put its length in
+ * front, once known. Bodies are small (one sample, one location). */
+static size_t pb_begin(pb *b, unsigned field)
+{
+    pb_key(b, field, WIRE_BYTES);
+    return b->len;
+}
+
+static void pb_end(pb *b, size_t start)
+{
+    if (b->failed)
+        return;
+    size_t body = b->len - start, n = varint_size(body);
+    if (!pb_room(b, n))
+        return;
+    memmove(b->data + start + n, b->data + start, body);
+    put_varint(b->data + start, body);
+    b->len += n;
+}
+
+/* ---- profile.proto -------------------------------------------------------- */
+
+/* Field numbers of perftools.profiles.Profile and its messages. */
+enum {
+    PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3,
+    PROFILE_LOCATION = 4, PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6,
+    PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD_TYPE = 11,
+    PROFILE_PERIOD = 12, PROFILE_COMMENT = 13,
+    VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
+    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2,
+    MAPPING_ID = 1, MAPPING_MEMORY_START = 2, MAPPING_MEMORY_LIMIT = 3,
+    MAPPING_FILE_OFFSET = 4, MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6,
+    MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8, MAPPING_HAS_LINE_NUMBERS = 9,
+    LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
+    LINE_FUNCTION_ID = 1, LINE_LINE = 2,
+    FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+};
+
+static void encode_value_type(pb *b, unsigned field, uint32_t type, uint32_t unit)
+{
+    size_t start = pb_begin(b, field);
+    pb_uint(b, VALUE_TYPE_TYPE, type);
+    pb_uint(b, VALUE_TYPE_UNIT, unit);
+    pb_end(b, start);
+}
+
+static void encode_samples(pb *b, const ct_prof *p)
+{
+    for (uint32_t i = 0; i < p->samples.keys.count; i++) {
+        const sample_row *s = table_row(&p->samples, i);
+        const unsigned char *ids;
+        size_t n = sample_locations(p, i, &ids);
+        size_t sample = pb_begin(b, PROFILE_SAMPLE);
+        if (n) {
+            size_t packed = pb_begin(b, SAMPLE_LOCATION_ID);
+            for (size_t k = 0; k < n; k++)
+                pb_varint(b, location_id_at(ids, k));
+            pb_end(b, packed);
+        }
+        size_t values = pb_begin(b, SAMPLE_VALUE);
+        pb_varint(b, s->count);
+        pb_varint(b, s->value);
+        pb_end(b, values);
+        pb_end(b, sample);
+    }
+}
+
+static void encode_mapping(pb *b, uint32_t id, const mapping_row *m)
+{
+    size_t start = pb_begin(b, PROFILE_MAPPING);
+    pb_uint(b, MAPPING_ID, id);
+    pb_uint(b, MAPPING_MEMORY_START, m->lo);
+    pb_uint(b, MAPPING_MEMORY_LIMIT, m->hi);
+    pb_uint(b, MAPPING_FILE_OFFSET, m->offset);
+    pb_uint(b, MAPPING_FILENAME, m->path);
+    pb_uint(b, MAPPING_BUILD_ID, m->build_id);
+    pb_uint(b, MAPPING_HAS_FUNCTIONS, m->all_functions);
+    pb_uint(b, MAPPING_HAS_FILENAMES, m->all_files);
+    pb_uint(b, MAPPING_HAS_LINE_NUMBERS, m->all_lines);
+    pb_end(b, start);
+}
+
+/* Like pprof's own guess for legacy profiles: a path ending in ".so" or with
+ * ".so." or ".so_" before a digit is a library, "[vdso]" and the like are
+ * not files. */
+static int is_main_binary_path(const ctv_name *path)
+{
+    const char *s = path->bytes;
+    size_t len = path->len;
+    if (len == 0 || s[0] == '[')
+        return 0;
+    if (len >= 3 && memcmp(s + len - 3, ".so", 3) == 0)
+        return 0;
+    for (size_t i = 0; i + 4 < len; i++)
+        if (memcmp(s + i, ".so", 3) == 0 && (s[i + 3] == '.' || s[i + 3] == '_') &&
+            s[i + 4] >= '0' && s[i + 4] <= '9')
+            return 0;
+    return 1;
+}
+
+/* pprof takes the first mapping for the main binary: it names it in its
+ * reports ("File:") and looks there for what has no mapping. Stacks start
+ * innermost, in libc more often than not, so the first executable's
+ * mapping trades places with the first one. @return its index, or 0. */
+static uint32_t main_mapping(const ct_prof *p)
+{
+    for (uint32_t i = 0; i < p->mappings.keys.count; i++) {
+        const mapping_row *m = table_row(&p->mappings, i);
+        if (is_main_binary_path(&p->strings.names[m->path]))
+            return i;
+    }
+    return 0;
+}
+
+/* The id written for the mapping of stored id `id` (0: none), once the
+ * main binary (index `main`) and the first mapping have traded places;
+ * the swap is its own inverse. */
+static uint32_t swapped_mapping_id(uint32_t main, uint32_t id)
+{
+    if (id == main + 1)
+        return 1;
+    if (id == 1)
+        return main + 1;
+    return id;
+}
+
+/* pprof gives a profile without mappings a fake one, takes every location
+ * as being in it, and fails to symbolize it ("Main binary filename not
+ * available."). A mapping of nothing, which no location names, stops that:
+ * locations without a mapping are then left alone. */
+static void encode_mappings(pb *b, const ct_prof *p, uint32_t main)
+{
+    for (uint32_t id = 1; id <= p->mappings.keys.count; id++)
+        encode_mapping(b, id, table_row(&p->mappings, swapped_mapping_id(main, id) - 1));
+    if (p->mappings.keys.count == 0 && p->locations.keys.count != 0)
+        encode_mapping(b, 1, &p->unmapped);
+}
+
+static void encode_locations(pb *b, const ct_prof *p, uint32_t main)
+{
+    for (uint32_t i = 0; i < p->locations.keys.count; i++) {
+        const location_row *l = table_row(&p->locations, i);
+        size_t start = pb_begin(b, PROFILE_LOCATION);
+        pb_uint(b, LOCATION_ID, (uint64_t)i + 1);
+        if (l->mapping_id)
+            pb_uint(b, LOCATION_MAPPING_ID, swapped_mapping_id(main, l->mapping_id));
+        pb_uint(b, LOCATION_ADDRESS, l->address);
+        if (l->function_id) {
+            size_t line = pb_begin(b, LOCATION_LINE);
+            pb_uint(b, LINE_FUNCTION_ID, l->function_id);
+            pb_uint(b, LINE_LINE, l->line);
+            pb_end(b, line);
+        }
+        pb_end(b, start);
+    }
+}
+
+static void encode_functions(pb *b, const ct_prof *p)
+{
+    for (uint32_t i = 0; i < p->functions.keys.count; i++) {
+        const function_row *f = table_row(&p->functions, i);
+        size_t start = pb_begin(b, PROFILE_FUNCTION);
+        pb_uint(b, FUNCTION_ID, (uint64_t)i + 1);
+        pb_uint(b, FUNCTION_NAME, f->name);
+        pb_uint(b, FUNCTION_SYSTEM_NAME, f->name); /* no separate mangled name */
+        pb_uint(b, FUNCTION_FILENAME, f->file);
+        pb_end(b, start);
+    }
+}
+
+static void encode_profile(pb *b, const ct_prof *p)
+{
+    encode_value_type(b, PROFILE_SAMPLE_TYPE, p->types[0], p->types[1]);
+    encode_value_type(b, PROFILE_SAMPLE_TYPE, p->types[2], p->types[3]);
+    encode_samples(b, p);
+    uint32_t main = main_mapping(p);
+    encode_mappings(b, p, main);
+    encode_locations(b, p, main);
+    encode_functions(b, p);
+    for (uint32_t i = 0; i < p->strings.count; i++) /* "" at 0 included */
+        pb_bytes(b, PROFILE_STRING_TABLE, p->strings.names[i].bytes, p->strings.names[i].len);
+    pb_uint(b, PROFILE_TIME_NANOS, (uint64_t)p->time_nanos);
+    pb_uint(b, PROFILE_DURATION_NANOS, (uint64_t)p->duration_nanos);
+    encode_value_type(b, PROFILE_PERIOD_TYPE, p->types[2], p->types[3]);
+    pb_uint(b, PROFILE_PERIOD, 1);
+    if (p->comment_count) {
+        size_t start = pb_begin(b, PROFILE_COMMENT);
+        for (size_t i = 0; i < p->comment_count; i++)
+            pb_varint(b, p->comments[i]);
+        pb_end(b, start);
+    }
+}
+
+int ct_prof_write_pprof(const ct_prof *p, FILE *f)
+{
+    pb b = {NULL, 0, 0, 0};
+    encode_profile(&b, p);
+    if (b.failed) {
+        free(b.data);
+        errno = ENOMEM;
+        return -1;
+    }
+    int rc = ctv_gzip_write(f, b.data, b.len);
+    free(b.data);
+    return rc;
+}
+
+/* ---- folded stacks -------------------------------------------------------- */
+
+/* What would end a frame or a line: ';', C0 and C1 controls, DEL, and the
+ * Unicode line and paragraph separators. */
+static int splits_folded_line(uint32_t cp)
+{
+    return cp == ';' || cp < 0x20 || (cp >= 0x7F && cp < 0xA0) || cp == 0x2028 || cp == 0x2029;
+}
+
+static void append(pb *line, const void *bytes, size_t len)
+{
+    if (!pb_room(line, len))
+        return;
+    memcpy(line->data + line->len, bytes, len);
+    line->len += len;
+}
+
+/* The label of location `id` (already valid UTF-8: string-table text). */
+static void append_label(pb *line, const ct_prof *p, uint32_t id)
+{
+    const location_row *l = table_row(&p->locations, id - 1);
+    if (!l->function_id) {
+        char address[2 + 16 + 1];
+        int n = snprintf(address, sizeof address, "0x%" PRIx64, l->address);
+        append(line, address, (size_t)n);
+        return;
+    }
+    const function_row *fn = table_row(&p->functions, l->function_id - 1);
+    const ctv_name *name = &p->strings.names[fn->name];
+    const unsigned char *s = (const unsigned char *)name->bytes;
+    for (size_t i = 0; i < name->len;) {
+        uint32_t cp;
+        size_t used = ctv_utf8_next(s + i, name->len - i, &cp);
+        if (splits_folded_line(cp))
+            append(line, "_", 1);
+        else
+            append(line, s + i, used);
+        i += used;
+    }
+}
+
+/* The folded stack of sample i, root first, into line (emptied first). */
+static void fold_sample(pb *line, const ct_prof *p, uint32_t i)
+{
+    const unsigned char *ids;
+    size_t n = sample_locations(p, i, &ids);
+    line->len = 0;
+    if (n == 0)
+        append(line, "[unknown]", 9);
+    for (size_t k = n; k-- > 0;) {
+        append_label(line, p, location_id_at(ids, k));
+        if (k)
+            append(line, ";", 1);
+    }
+}
+
+/* Samples whose labels are the same (same names, other lines or addresses)
+ * are summed into one line, in the order first seen. */
+int ct_prof_write_folded(const ct_prof *p, FILE *f)
+{
+    pb line = {NULL, 0, 0, 0};
+    ctv_names stacks;
+    ctv_names_init(&stacks);
+    uint64_t *values = calloc(p->samples.keys.count + 1u, sizeof *values);
+    int rc = values ? 0 : -1;
+    for (uint32_t i = 0; i < p->samples.keys.count && rc == 0; i++) {
+        fold_sample(&line, p, i);
+        uint32_t index;
+        if (line.failed || ctv_names_intern(&stacks, (const char *)line.data, line.len, &index) != 0)
+            rc = -1;
+        else
+            values[index] = add_saturated(values[index], ((const sample_row *)table_row(&p->samples, i))->value);
+    }
+    if (rc != 0) {
+        errno = ENOMEM;
+    } else {
+        errno = 0;
+        for (uint32_t i = 0; i < stacks.count; i++) {
+            fwrite(stacks.names[i].bytes, 1, stacks.names[i].len, f);
+            fprintf(f, " %" PRIu64 "\n", values[i]);
+        }
+        if (ferror(f)) {
+            rc = -1;
+            if (errno == 0)
+                errno = EIO;
+        }
+    }
+    free(values);
+    free(line.data);
+    ctv_names_free(&stacks);
+    return rc;
+}

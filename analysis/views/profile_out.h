@@ -1,0 +1,77 @@
+/*
+ * profile_out.h - stacks with a count and a time, written as a pprof
+ * profile (profile.proto, gzipped) or as folded stacks for flame graphs.
+ *
+ * `ctest-trace profile` adds one sample per stack it saw blocking; samples
+ * with the same frames are merged. Strings, functions, locations and
+ * mappings are shared between samples, so a profile grows with what is
+ * distinct. Names and paths come from traced binaries and may be any bytes:
+ * the pprof output carries them as valid UTF-8 (invalid bytes become U+FFFD,
+ * as protobuf requires of `string` fields), and the folded output also
+ * replaces what would split a line or a frame.
+ */
+#ifndef CTV_PROFILE_OUT_H
+#define CTV_PROFILE_OUT_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t, int64_t */
+#include <stdio.h>  /* FILE */
+
+typedef struct ct_prof ct_prof;
+
+typedef struct ct_prof_frame {          /* one frame, innermost first in a stack */
+    uint64_t address;                   /* absolute pc (0 for a synthetic frame) */
+    const char *function;               /* may be NULL: then the frame is named by its address "0x..." */
+    const char *file;                   /* may be NULL */
+    unsigned line;                      /* 0 if unknown */
+    const char *module;                 /* mapping file path, may be NULL */
+    uint64_t module_lo, module_hi, module_offset; /* the module's absolute range and file offset (0s if unknown) */
+    const char *build_id;               /* hex string or NULL */
+} ct_prof_frame;
+
+/*! ct_prof_new() : an empty profile whose samples hold two values, a count
+ *  and a time, e.g. {"contentions","count"} and {"delay","nanoseconds"} like
+ *  Go's block profile. The period type is the second pair, with period 1.
+ *  The strings are copied. @return the profile, or NULL (ENOMEM). */
+ct_prof *ct_prof_new(const char *count_type, const char *count_unit,
+                     const char *value_type, const char *value_unit);
+
+/*! ct_prof_add() : add `count` and `value` to the sample of this stack (n
+ *  frames, innermost first; n may be 0), creating it when new. Sums saturate
+ *  at INT64_MAX, as pprof values are signed. A frame without a function
+ *  (NULL or "") is a bare address, which pprof may symbolize from the
+ *  module itself: its file and line are not kept. A frame without a module
+ *  (NULL or "", and no range) has no mapping. Locations are the same when
+ *  address, function, file, line and module are; a module is its range and
+ *  path (the first frame's offset and build id are kept). @return 0, or -1 with errno ENOMEM (the profile is
+ *  unchanged but may hold unused strings or locations). */
+int ct_prof_add(ct_prof *p, const ct_prof_frame *frames, size_t n,
+                uint64_t count, uint64_t value);
+
+/* When the profile starts (Unix nanoseconds) and how long it covers. */
+void ct_prof_set_time(ct_prof *p, int64_t time_nanos, int64_t duration_nanos);
+
+/*! ct_prof_add_comment() : one more comment line (pprof -comments).
+ *  Dropped when out of memory: comments are decoration. */
+void ct_prof_add_comment(ct_prof *p, const char *comment);
+
+/*! ct_prof_write_pprof() : write the profile as gzipped profile.proto.
+ *  A profile without samples is still a valid profile. The first mapping
+ *  written is the first executable seen (not a .so, not "[...]"): pprof
+ *  takes the first mapping for the profiled binary.
+ *  @return 0, or -1 with errno (ENOMEM, or what writing to f set). */
+int ct_prof_write_pprof(const ct_prof *p, FILE *f);
+
+/*! ct_prof_write_folded() : one line "root;...;leaf VALUE\n" per distinct
+ *  stack of frame labels, VALUE being the summed nanoseconds (flamegraph.pl,
+ *  speedscope, inferno). A label is the function name, or "0x..." (the
+ *  address) without one; ';', control bytes and invalid UTF-8 in it are
+ *  replaced ('_' and U+FFFD) so that no label can split a frame or a line.
+ *  Frames only differing by address or line share a label and so a line; a
+ *  sample without frames is "[unknown]".
+ *  @return 0, or -1 with errno (ENOMEM, or what writing to f set). */
+int ct_prof_write_folded(const ct_prof *p, FILE *f);
+
+void ct_prof_free(ct_prof *p);
+
+#endif /* CTV_PROFILE_OUT_H */
