@@ -330,7 +330,8 @@ static void debug_find(ct_symbolizer *s, sym_object *o, const uint8_t *id, size_
 
 static int has_symtab(const sym_elf *e, sym_section *out)
 {
-    return e->base && ctr__sym_elf_section(e, NULL, SHT_SYMTAB, out) && out->n > 0;
+    return e->base && ctr__sym_elf_section(e, NULL, SHT_SYMTAB, out) && out->n > 0 &&
+           !(out->flags & SHF_COMPRESSED);
 }
 
 static int has_lines(const sym_elf *e, sym_section *out)
@@ -344,7 +345,7 @@ static void load_funcs(ct_symbolizer *s, sym_object *o, int in_main)
     const sym_elf *e = in_main ? &o->main : &o->debug;
     if (!has_symtab(e, &sec)) {
         e = &o->main;
-        if (!ctr__sym_elf_section(e, NULL, SHT_DYNSYM, &sec))
+        if (!ctr__sym_elf_section(e, NULL, SHT_DYNSYM, &sec) || (sec.flags & SHF_COMPRESSED))
             return;
     }
     if (ctr__sym_funcs_build(&o->funcs, e, &sec) != 0)

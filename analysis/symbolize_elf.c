@@ -284,7 +284,8 @@ int ctr__sym_funcs_build(sym_funcs *t, const sym_elf *e, const sym_section *symt
 {
     memset(t, 0, sizeof *t);
     sym_section strtab;
-    if (symtab->entsize != sizeof(Elf64_Sym) || !ctr__sym_elf_section_at(e, symtab->link, &strtab))
+    if (symtab->entsize != sizeof(Elf64_Sym) || !ctr__sym_elf_section_at(e, symtab->link, &strtab) ||
+        (strtab.flags & SHF_COMPRESSED))
         return 0;
     size_t count = symtab->n / sizeof(Elf64_Sym);
     func_candidate *c = malloc((count ? count : 1) * sizeof *c);

@@ -10,6 +10,7 @@
  */
 #include "analysis/symbolize_internal.h"
 
+#include <elf.h>    /* SHF_COMPRESSED */
 #include <stdarg.h> /* va_list */
 #include <stdio.h>  /* vsnprintf */
 #include <stdlib.h> /* malloc, realloc, free */
@@ -351,6 +352,10 @@ static int end_sequence(builder *b, state *st)
 {
     sym_lines *t = b->t;
     int rc = 0;
+    /* Rows at the end address cover nothing; kept, they would sort after
+     * the end and hide it. */
+    while (t->nrows > st->seq_start && t->rows[t->nrows - 1].addr >= st->addr)
+        t->nrows--;
     if (t->nrows > st->seq_start) {
         uint64_t start = t->rows[st->seq_start].addr;
         if (start == 0 || start >= TOMBSTONE || st->addr < start)
@@ -552,9 +557,10 @@ int ctr__sym_lines_build(sym_lines *t, const sym_elf *e, const sym_section *debu
 {
     memset(t, 0, sizeof *t);
     builder b = {.t = t, .section = debug_line->p, .err = err, .err_len = err_len};
-    if (!ctr__sym_elf_section(e, ".debug_line_str", 0, &b.line_str))
+    /* Compressed string sections are as good as none: their paths unknown. */
+    if (!ctr__sym_elf_section(e, ".debug_line_str", 0, &b.line_str) || (b.line_str.flags & SHF_COMPRESSED))
         b.line_str.n = 0;
-    if (!ctr__sym_elf_section(e, ".debug_str", 0, &b.str))
+    if (!ctr__sym_elf_section(e, ".debug_str", 0, &b.str) || (b.str.flags & SHF_COMPRESSED))
         b.str.n = 0;
     cursor c = {debug_line->p, debug_line->p + debug_line->n, 0};
     while (left(&c) >= 4 && !b.enomem) {

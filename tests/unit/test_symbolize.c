@@ -20,6 +20,7 @@
 
 #include "analysis/symbolize.h"
 #include "analysis/symbolize_internal.h"
+#include "symbolize_dwarf.h"
 
 /* ---- this process's modules, as a tracer records them ---------------------------- */
 
@@ -139,6 +140,32 @@ static void test_own_function(void **state)
     assert_int_equal(ct_symbolizer_lookup(s, pc + 1, 0, &sym), 1);
     assert_string_equal(sym.function, "known_function");
     assert_int_equal(sym.line, known_function_line);
+    assert_null(ct_symbolizer_next_warning(s));
+    ct_symbolizer_free(s);
+}
+
+/* Line tables of DWARF 3 and 4 (one-based file numbers, no MD5, directory
+ * 0 implicit), in the same .debug_line as the version 5 ones. */
+static void test_older_dwarf(void **state)
+{
+    (void)state;
+    struct {
+        int (*function)(int);
+        const char *name;
+        unsigned line;
+    } cases[] = {{dwarf3_function, "dwarf3_function", dwarf3_line},
+                 {dwarf4_function, "dwarf4_function", dwarf4_line}};
+    module exe = module_of((const void *)&known_function);
+    ct_symbolizer *s = ct_symbolizer_new();
+    assert_int_equal(add(s, &exe), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ct_symbol sym;
+        assert_int_equal(ct_symbolizer_lookup(s, (uintptr_t)cases[i].function, 0, &sym), 1);
+        assert_string_equal(sym.function, cases[i].name);
+        assert_non_null(sym.file);
+        assert_true(ends_with(sym.file, "symbolize_dwarf.c"));
+        assert_int_equal(sym.line, cases[i].line);
+    }
     assert_null(ct_symbolizer_next_warning(s));
     ct_symbolizer_free(s);
 }
@@ -432,6 +459,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_function),
         cmocka_unit_test(test_return_address),
+        cmocka_unit_test(test_older_dwarf),
         cmocka_unit_test(test_libc_dynsym),
         cmocka_unit_test(test_libc_debug_file),
         cmocka_unit_test(test_build_id_mismatch),
