@@ -360,8 +360,12 @@ static void load_lines(ct_symbolizer *s, sym_object *o, int in_main)
     if (!has_lines(e, &sec))
         return;
     if (sec.flags & SHF_COMPRESSED) {
-        warn(s, o, "%s: the debug sections of %s are compressed (not read: no zlib); no file:line",
-             o->path, where);
+        /* Debian's separate debug files (dbgsym, libc6-dbg) are compressed:
+         * their functions are still named, so only a module's own
+         * compressed sections (-gz) are worth a word. */
+        if (in_main)
+            warn(s, o, "%s: its debug sections are compressed (not read: no zlib); no file:line",
+                 o->path);
         return;
     }
     char err[256];

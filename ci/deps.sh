@@ -16,8 +16,10 @@ set -euo pipefail
 #   libcmocka-dev   the unit-test framework ctest-trace plugs into
 #   libzstd-dev     trace files are zstd-compressed
 #   python3-pytest  tests/harness (end-to-end tests of the command)
+#   golang-go       `go tool pprof`, the real client the harness reads our
+#                   pprof profiles with (tests only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev
-          python3-pytest)
+          python3-pytest golang-go)
 
 say() { printf 'deps: %s\n' "$*"; }
 

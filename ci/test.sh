@@ -30,6 +30,7 @@ JOBS=${CI_JOBS:-$(nproc 2>/dev/null || echo 2)}
 STEPS=${CI_STEPS:-deps werror asan tsan install buildtypes}
 
 export PYTHONDONTWRITEBYTECODE=1
+export CTRACE_REQUIRE_GO=1 # deps installs golang-go: its pprof is a real client the harness must use
 mkdir -p "$CI_BUILD"
 
 # ---- bookkeeping ------------------------------------------------------------

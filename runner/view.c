@@ -11,7 +11,7 @@
 #include "flags.h"
 
 typedef enum view_id {
-    VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_THREADS, VIEW_EXPORT, VIEW_LATER
+    VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_THREADS, VIEW_EXPORT, VIEW_PROFILE, VIEW_LATER
 } view_id;
 
 static const struct {
@@ -24,12 +24,48 @@ static const struct {
     {"regions", VIEW_REGIONS, "ctest-trace regions [--json] TRACE"},
     {"threads", VIEW_THREADS, "ctest-trace threads [--json] TRACE"},
     {"export", VIEW_EXPORT, "ctest-trace export --format=jsonl -o OUT TRACE"},
+    {"profile", VIEW_PROFILE,
+     "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
+     "           [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE"},
     /* In DESIGN.md §4, not in this version yet. */
-    {"profile", VIEW_LATER,
-     "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded] -o OUT TRACE"},
     {"report", VIEW_LATER, "ctest-trace report -o report.html TRACE"},
 };
 #define NVIEWS (sizeof views / sizeof views[0])
+
+/* --type and --format of `profile` into opts. @return 0, or -1 when one is
+ * missing or unknown (profile_problem() says which). */
+static int profile_opts(const char *type, const char *format, ctv_profile_opts *opts)
+{
+    static const ctr_block_kind kinds[] = {CTR_BLOCK_SYNC, CTR_BLOCK_SYSCALL, CTR_BLOCK_NET,
+                                           CTR_BLOCK_SCHED};
+    opts->kind = 0;
+    for (size_t i = 0; type && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(type, ctr_block_kind_name(kinds[i])) == 0)
+            opts->kind = kinds[i];
+    if (!opts->kind)
+        return -1;
+    if (format && strcmp(format, "folded") == 0)
+        opts->folded = 1;
+    else if (format && strcmp(format, "pprof") != 0)
+        return -1;
+    return 0;
+}
+
+static const char *profile_problem(const char *type, const char *format)
+{
+    static char text[160];
+    ctv_profile_opts scratch = {0};
+    if (!type || !*type)
+        return "missing --type (sync, syscall, net or sched)";
+    if (profile_opts(type, NULL, &scratch) != 0) {
+        snprintf(text, sizeof text, "--type: unknown kind of wait '%.80s' (sync, syscall, net "
+                                    "or sched)", type);
+        return text;
+    }
+    snprintf(text, sizeof text, "--format: unknown format '%.80s' (pprof or folded)",
+             format ? format : "");
+    return text;
+}
 
 int rn_is_view(const char *word)
 {
@@ -52,16 +88,23 @@ int rn_cmd_view(const char *view, int argc, char **argv)
         return rn_error("%s: not implemented in this version (%s)", view, CT_VERSION);
 
     int json = 0, help = 0;
-    const char *format = NULL, *out = NULL;
-    rn_flag flags[5];
+    const char *format = NULL, *out = NULL, *type = NULL;
+    ctv_profile_opts prof = {0};
+    rn_flag flags[9];
     size_t n = 0;
     flags[n++] = (rn_flag){"h", RN_FLAG_BOOL, &help};
     flags[n++] = (rn_flag){"help", RN_FLAG_BOOL, &help};
     if (id == VIEW_TASKS || id == VIEW_REGIONS || id == VIEW_THREADS)
         flags[n++] = (rn_flag){"json", RN_FLAG_BOOL, &json};
-    if (id == VIEW_EXPORT) {
+    if (id == VIEW_EXPORT || id == VIEW_PROFILE) {
         flags[n++] = (rn_flag){"format", RN_FLAG_STRING, &format};
         flags[n++] = (rn_flag){"o", RN_FLAG_STRING, &out};
+    }
+    if (id == VIEW_PROFILE) {
+        flags[n++] = (rn_flag){"type", RN_FLAG_STRING, &type};
+        flags[n++] = (rn_flag){"test", RN_FLAG_STRING, &prof.test};
+        flags[n++] = (rn_flag){"task", RN_FLAG_STRING, &prof.task};
+        flags[n++] = (rn_flag){"region", RN_FLAG_STRING, &prof.region};
     }
 
     rn_args a;
@@ -79,9 +122,11 @@ int rn_cmd_view(const char *view, int argc, char **argv)
                        a.npos + a.nrest, views[v].usage);
     } else if (id == VIEW_EXPORT && (format == NULL || *format == '\0')) {
         rn_usage_error("export: missing --format (jsonl)\nusage: %s", views[v].usage);
-    } else if (id == VIEW_EXPORT && (out == NULL || *out == '\0')) {
-        rn_usage_error("export: missing -o OUT (\"-\" for stdout)\nusage: %s",
+    } else if ((id == VIEW_EXPORT || id == VIEW_PROFILE) && (out == NULL || *out == '\0')) {
+        rn_usage_error("%s: missing -o OUT (\"-\" for stdout)\nusage: %s", view,
                        views[v].usage);
+    } else if (id == VIEW_PROFILE && profile_opts(type, format, &prof) != 0) {
+        rn_usage_error("profile: %s\nusage: %s", profile_problem(type, format), views[v].usage);
     } else {
         const char *trace = a.npos ? a.pos[0] : a.rest[0];
         fflush(stdout);
@@ -91,6 +136,10 @@ int rn_cmd_view(const char *view, int argc, char **argv)
         case VIEW_REGIONS: status = ctv_regions(trace, json, stdout, stderr); break;
         case VIEW_THREADS: status = ctv_threads(trace, json, stdout, stderr); break;
         case VIEW_EXPORT: status = ctv_export(trace, format, out, stderr); break;
+        case VIEW_PROFILE:
+            prof.out_path = out;
+            status = ctv_profile(trace, &prof, stderr);
+            break;
         case VIEW_LATER: break;
         }
         if (fflush(stdout) != 0 && status == RN_EXIT_OK)

@@ -190,3 +190,16 @@ void ctv_ids_free(ctv_ids *m)
     free(m->values);
     ctv_ids_init(m);
 }
+
+void *ctv_reserve(void *items, size_t *cap, size_t count, size_t size)
+{
+    if (count < *cap)
+        return items;
+    size_t new_cap = *cap ? *cap * 2 : 8;
+    if (new_cap > SIZE_MAX / size)
+        return NULL;
+    void *grown = realloc(items, new_cap * size);
+    if (grown)
+        *cap = new_cap;
+    return grown;
+}

@@ -46,4 +46,9 @@ int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value);
 int ctv_ids_put(ctv_ids *m, uint64_t id, uint32_t value);
 void ctv_ids_free(ctv_ids *m);
 
+/*! ctv_reserve() : room for one more item in an array of `count` items of
+ *  `size` bytes and capacity *cap: the array, maybe moved (*cap grown), or
+ *  NULL when out of memory (the old array is then untouched). */
+void *ctv_reserve(void *items, size_t *cap, size_t count, size_t size);
+
 #endif /* CTV_MAPS_H */

@@ -21,21 +21,6 @@ void task_model_init(task_model *m)
     ctv_ids_init(&m->ids);
 }
 
-/* Room for one more item in an array of `size`-byte items: the array, maybe
- * moved, or NULL when out of memory (the old array is then untouched). */
-static void *reserve(void *items, size_t *cap, size_t count, size_t size)
-{
-    if (count < *cap)
-        return items;
-    size_t new_cap = *cap ? *cap * 2 : 8;
-    if (new_cap > SIZE_MAX / size)
-        return NULL;
-    void *grown = realloc(items, new_cap * size);
-    if (grown)
-        *cap = new_cap;
-    return grown;
-}
-
 static int copy_bytes(char **copy, size_t *copy_len, const char *bytes, size_t len)
 {
     char *c = malloc(len ? len : 1);
@@ -56,7 +41,7 @@ static task_info *task_for(task_model *m, uint64_t id, uint64_t ts_ns)
         return &m->tasks[index];
     if (m->count == UINT32_MAX)
         return NULL;
-    task_info *tasks = reserve(m->tasks, &m->cap, m->count, sizeof *m->tasks);
+    task_info *tasks = ctv_reserve(m->tasks, &m->cap, m->count, sizeof *m->tasks);
     if (!tasks)
         return NULL;
     m->tasks = tasks;
@@ -77,7 +62,7 @@ static task_info *task_for(task_model *m, uint64_t id, uint64_t ts_ns)
 
 static int add_region(task_model *m, task_info *t, const ctr_event *ev)
 {
-    task_region *regions = reserve(t->regions, &t->region_cap, t->region_count,
+    task_region *regions = ctv_reserve(t->regions, &t->region_cap, t->region_count,
                                    sizeof *t->regions);
     if (!regions)
         return CT_ENOMEM;
@@ -97,7 +82,7 @@ static int add_region(task_model *m, task_info *t, const ctr_event *ev)
 
 static int add_log(task_model *m, task_info *t, const ctr_event *ev)
 {
-    task_log *logs = reserve(t->logs, &t->log_cap, t->log_count, sizeof *t->logs);
+    task_log *logs = ctv_reserve(t->logs, &t->log_cap, t->log_count, sizeof *t->logs);
     if (!logs)
         return CT_ENOMEM;
     t->logs = logs;

@@ -14,6 +14,7 @@
 #include "human.h"
 #include "json.h"
 #include "maps.h"
+#include "symbols.h"
 #include "view_io.h"
 #include "views.h"
 
@@ -23,6 +24,11 @@ typedef struct thread_row {
     uint32_t process;
     int32_t pid, tid;
     uint64_t start_fn;
+    /* Its start routine by name ("0x..." when it cannot be named, NULL for a
+     * main thread), and where: filled once the trace is read. */
+    char *fn_name;
+    const char *fn_file; /* the symbolizer's: valid until it is freed */
+    unsigned fn_line;
     char *name;
     size_t name_len;
     uint64_t start_ns, end_ns;
@@ -31,6 +37,7 @@ typedef struct thread_row {
 } thread_row;
 
 typedef struct thread_table {
+    ctv_symbols syms;
     ctv_ids ids; /* (process, tid) -> row */
     thread_row *rows;
     uint32_t count, capacity;
@@ -77,6 +84,8 @@ static int add_event(thread_table *t, const ctr_event *ev)
         }
         return 0;
     }
+    if (ev->kind == CTR_MODULE)
+        return ctv_symbols_add(&t->syms, ev);
     if (ev->tid == 0 || ev->kind == CTR_PROCESS_BEGIN || ev->kind == CTR_WARNING)
         return 0; /* not a thread's own event */
     thread_row *r = row_of(t, ev);
@@ -128,32 +137,71 @@ static uint64_t running(const thread_row *r)
     return life(r) > waited ? life(r) - waited : 0;
 }
 
+/* Name each thread's start routine: threads of one routine group together
+ * whatever process (address layout) they ran in. */
+static int name_start_routines(thread_table *t)
+{
+    for (uint32_t i = 0; i < t->count; i++) {
+        thread_row *r = &t->rows[i];
+        if (!r->start_fn)
+            continue;
+        ctv_sym found;
+        char hex[24];
+        const char *name = hex;
+        snprintf(hex, sizeof hex, "0x%" PRIx64, r->start_fn);
+        if (ctv_symbols_lookup(&t->syms, r->process, r->start_fn, 0, &found) &&
+            found.sym.function) {
+            name = found.sym.function;
+            r->fn_file = found.sym.file;
+            r->fn_line = found.sym.line;
+        }
+        if (!(r->fn_name = strdup(name)))
+            return CT_ENOMEM;
+    }
+    return 0;
+}
+
 /* Sums over the threads of one start routine. */
 typedef struct group_sum {
-    uint64_t start_fn;
+    const thread_row *first; /* names the group */
     uint32_t threads;
     uint64_t running, blocked[KINDS];
 } group_sum;
 
+static int same_fn(const thread_row *x, const thread_row *y)
+{
+    if (!x->fn_name || !y->fn_name)
+        return x->fn_name == y->fn_name;
+    return strcmp(x->fn_name, y->fn_name) == 0;
+}
+
 static int by_fn(const void *a, const void *b)
 {
     const thread_row *x = a, *y = b;
-    if (x->start_fn != y->start_fn)
-        return x->start_fn < y->start_fn ? -1 : 1;
+    if (!same_fn(x, y)) {
+        if (!x->fn_name || !y->fn_name)
+            return x->fn_name ? 1 : -1; /* main threads first */
+        return strcmp(x->fn_name, y->fn_name);
+    }
     if (x->pid != y->pid)
         return x->pid < y->pid ? -1 : 1;
     return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static void json_fn(ctv_json *j, uint64_t fn)
+static void json_fn(ctv_json *j, const thread_row *r)
 {
-    ctv_json_key(j, "start_fn");
-    if (fn == 0) {
-        ctv_json_null(j); /* the main thread, or not known */
-    } else {
-        char hex[24];
-        int n = snprintf(hex, sizeof hex, "0x%" PRIx64, fn);
-        ctv_json_str(j, hex, (size_t)n);
+    if (!r->fn_name) { /* the main thread, or not known */
+        ctv_json_kv_null(j, "start_fn");
+        ctv_json_kv_null(j, "start_addr");
+        return;
+    }
+    char hex[24];
+    int n = snprintf(hex, sizeof hex, "0x%" PRIx64, r->start_fn);
+    ctv_json_kv_str(j, "start_fn", r->fn_name, strlen(r->fn_name));
+    ctv_json_kv_str(j, "start_addr", hex, (size_t)n);
+    if (r->fn_file) {
+        ctv_json_kv_str(j, "start_file", r->fn_file, strlen(r->fn_file));
+        ctv_json_kv_u64(j, "start_line", r->fn_line);
     }
 }
 
@@ -182,7 +230,7 @@ static void print_json(FILE *out, const thread_table *t, const group_sum *g, uin
             ctv_json_kv_str(&j, "name", r->name, r->name_len);
         else
             ctv_json_kv_null(&j, "name");
-        json_fn(&j, r->start_fn);
+        json_fn(&j, r);
         ctv_json_kv_u64(&j, "start_ns", r->start_ns);
         ctv_json_kv_u64(&j, "end_ns", r->end_ns);
         json_waits(&j, running(r), r->blocked);
@@ -193,7 +241,7 @@ static void print_json(FILE *out, const thread_table *t, const group_sum *g, uin
     ctv_json_array_lines_begin(&j);
     for (uint32_t i = 0; i < ngroups; i++) {
         ctv_json_object_begin(&j);
-        json_fn(&j, g[i].start_fn);
+        json_fn(&j, g[i].first);
         ctv_json_kv_u64(&j, "threads", g[i].threads);
         json_waits(&j, g[i].running, g[i].blocked);
         ctv_json_object_end(&j);
@@ -218,14 +266,23 @@ static void print_text(FILE *out, const thread_table *t, const group_sum *g, uin
 {
     uint32_t i = 0;
     for (uint32_t k = 0; k < ngroups; k++) {
-        if (g[k].start_fn)
-            fprintf(out, "start routine 0x%" PRIx64 ", %u thread%s: ", g[k].start_fn,
-                    g[k].threads, g[k].threads == 1 ? "" : "s");
-        else
+        const thread_row *first = g[k].first;
+        if (first->fn_name) {
+            fputs("start routine ", out);
+            ctv_print_text(out, first->fn_name, strlen(first->fn_name));
+            if (first->fn_file) {
+                const char *base = strrchr(first->fn_file, '/');
+                base = base ? base + 1 : first->fn_file;
+                fputs(" (", out);
+                ctv_print_text(out, base, strlen(base));
+                fprintf(out, ":%u)", first->fn_line);
+            }
+            fprintf(out, ", %u thread%s: ", g[k].threads, g[k].threads == 1 ? "" : "s");
+        } else
             fprintf(out, "main (no start routine), %u thread%s: ", g[k].threads,
                     g[k].threads == 1 ? "" : "s");
         print_waits(out, g[k].running, g[k].blocked);
-        for (; i < t->count && t->rows[i].start_fn == g[k].start_fn; i++) {
+        for (; i < t->count && same_fn(&t->rows[i], first); i++) {
             const thread_row *r = &t->rows[i];
             fprintf(out, "    tid %" PRId32 " (pid %" PRId32 ")", r->tid, r->pid);
             if (r->name) {
@@ -248,6 +305,7 @@ int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err)
         return status;
     thread_table t = {0};
     ctv_ids_init(&t.ids);
+    ctv_symbols_init(&t.syms);
     ctr_event ev;
     int rc;
     while ((rc = ctr_next(r, &ev)) == 1) {
@@ -258,13 +316,15 @@ int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err)
     }
     status = ctv_end_status(r, rc, trace_path, err);
     ctr_close(r);
+    if (status != CTV_EXIT_FAILED && name_start_routines(&t) != 0)
+        status = ctv_fail(trace_path, CT_ENOMEM, err);
     if (status != CTV_EXIT_FAILED) {
         qsort(t.rows, t.count, sizeof *t.rows, by_fn);
         group_sum *g = calloc(t.count ? t.count : 1, sizeof *g);
         uint32_t ngroups = 0;
         for (uint32_t i = 0; g && i < t.count; i++) {
-            if (ngroups == 0 || g[ngroups - 1].start_fn != t.rows[i].start_fn)
-                g[ngroups++].start_fn = t.rows[i].start_fn;
+            if (ngroups == 0 || !same_fn(g[ngroups - 1].first, &t.rows[i]))
+                g[ngroups++].first = &t.rows[i];
             group_sum *s = &g[ngroups - 1];
             s->threads++;
             s->running += running(&t.rows[i]);
@@ -282,9 +342,13 @@ int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err)
         }
         free(g);
     }
-    for (uint32_t i = 0; i < t.count; i++)
+    ctv_symbols_warn(&t.syms, "threads", err);
+    for (uint32_t i = 0; i < t.count; i++) {
         free(t.rows[i].name);
+        free(t.rows[i].fn_name);
+    }
     free(t.rows);
     ctv_ids_free(&t.ids);
+    ctv_symbols_free(&t.syms);
     return status;
 }

@@ -19,6 +19,8 @@
 
 #include <stdio.h> /* FILE */
 
+#include <ctrace_reader.h> /* ctr_block_kind */
+
 /*! ctv_stats() : a summary for people: processes, tests by status, tasks,
  *  threads, events by kind, file size and bytes per event, duration, clock,
  *  events dropped, warnings and damage. */
@@ -41,8 +43,12 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err);
  *  waited, by kind of wait (BLOCK events), and ran the rest of the time; and
  *  the threads grouped by start routine. With `json` {"threads":[{"tid",
  *  "pid","name","start_fn","start_ns","end_ns","running_ns","sync_block_ns",
- *  "syscall_block_ns","net_block_ns","sched_wait_ns"}],"groups":[{"start_fn",
- *  "threads","running_ns",...}]}; start_fn is "0x..." or null. */
+ *  "syscall_block_ns","net_block_ns","sched_wait_ns","start_addr","start_file",
+ *  "start_line"}],"groups":[{"start_fn","threads","running_ns",...}]}:
+ *  start_fn names the start routine (from the modules the trace recorded;
+ *  "0x..." when it cannot be named; null for a main thread), start_addr is
+ *  its address, start_file/start_line where it is when the binary has line
+ *  tables. Threads group by start_fn across processes. */
 int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err);
 
 /*! ctv_export() : write the trace to `out_path` ("-" is stdout) in `format`.
@@ -50,5 +56,22 @@ int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err);
  *  before anything is opened) or a missing out_path returns 2. */
 int ctv_export(const char *trace_path, const char *format, const char *out_path,
                FILE *err);
+
+/* What `ctest-trace profile` was asked for. */
+typedef struct ctv_profile_opts {
+    ctr_block_kind kind; /* the waits it shows */
+    int folded;          /* folded stacks instead of pprof */
+    const char *out_path; /* "-" is stdout */
+    const char *test;    /* POSIX ERE on the test's name (unanchored), or NULL */
+    const char *task;    /* a task's name or trace id: waits in it or its subtasks */
+    const char *region;  /* a region's name: waits on a thread inside one */
+} ctv_profile_opts;
+
+/*! ctv_profile() : the waits of one kind, summed by stack and symbolised with
+ *  the modules each process recorded: gzipped pprof profile.proto (sample
+ *  types count and delay in nanoseconds) or folded stacks ("main;f;g 1200"
+ *  per line, in ns). No waits make a valid, empty profile. Exit status as
+ *  the other views; warnings (a module's file gone or rebuilt) go to err. */
+int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err);
 
 #endif /* CTV_VIEWS_H */

@@ -50,13 +50,17 @@ def test_threads_view_shows_the_wait(tmp_path):
     spawned = [t for t in doc["threads"] if t["start_fn"] is not None]
     assert len(main) == 1 and len(spawned) == 2, doc  # the mutex holder, the writer
     assert main[0]["sync_block_ns"] >= 20_000_000, main  # waited for the holder's 35 ms
-    assert all(t["start_fn"].startswith("0x") for t in spawned), spawned
-    assert len({t["start_fn"] for t in spawned}) == 2, spawned  # two start routines
+    # start routines by name, with their address and source line
+    assert sorted(t["start_fn"] for t in spawned) == ["holder", "writer"], spawned
+    assert all(t["start_addr"].startswith("0x") for t in spawned), spawned
+    assert all(t["start_file"].endswith("contention_test.c") and t["start_line"] > 0
+               for t in spawned), spawned
     assert all(t["syscall_block_ns"] >= 10_000_000 for t in spawned), spawned  # their sleeps
     groups = {g["start_fn"]: g for g in doc["groups"]}
     assert groups[None]["threads"] == 1 and groups[None]["sync_block_ns"] == main[0]["sync_block_ns"]
     text = run_ok("threads", trace).stdout
-    assert "main (no start routine), 1 thread" in text and "start routine 0x" in text, text
+    assert "main (no start routine), 1 thread" in text, text
+    assert "start routine holder (contention_test.c:" in text, text
 
 
 IO = BUILD / "examples" / "io_test"

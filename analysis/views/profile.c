@@ -1,0 +1,526 @@
+/*
+ * profile.c - `ctest-trace profile`: where threads waited, as a pprof
+ * profile (or folded stacks), like `go tool trace -pprof=sync|syscall|net|
+ * sched`.
+ *
+ * Two passes over the trace. The first learns what the filters need: the
+ * tasks (name, parent, kind) and, for --region, when each thread was inside
+ * a region of that name. The second sums the waits of the chosen kind by
+ * process and stack. Stacks are then symbolised with the modules each
+ * process recorded, and equal stacks merge in the profile. Memory grows with
+ * tasks, matching regions and distinct stacks, never with events.
+ */
+#include <errno.h>    /* errno */
+#include <inttypes.h> /* PRIx64 */
+#include <regex.h>    /* regcomp, regexec */
+#include <stdlib.h>   /* calloc, realloc, free, qsort, strtoull */
+#include <string.h>   /* strcmp, memcpy, memcmp */
+
+#include "maps.h"
+#include "profile_out.h"
+#include "symbols.h"
+#include "view_io.h"
+#include "views.h"
+
+#define MAX_FRAMES 64 /* a trace's stacks are at most this deep (FORMAT.md, STACK) */
+
+/* ---- pass 1: tasks and region intervals ------------------------------------- */
+
+typedef struct task_info {
+    uint64_t id, parent;
+    ctr_task_kind kind;
+    char *name; /* NUL-terminated copy; may hold NULs before its end */
+    size_t name_len;
+} task_info;
+
+typedef struct interval {
+    uint64_t key; /* process and tid */
+    uint64_t begin, end;
+} interval;
+
+typedef struct scope {
+    const ctv_profile_opts *opts;
+    regex_t test_re;
+    int have_test_re;
+    ctv_ids task_index; /* task id -> tasks[] */
+    task_info *tasks;
+    uint32_t ntasks;
+    size_t tasks_cap;
+    interval *regions; /* of --region's name, merged per thread after pass 1 */
+    size_t nregions, regions_cap;
+    uint32_t sched_sources[3]; /* threads by ctr_sched_source */
+} scope;
+
+static uint64_t thread_key(uint32_t process, int32_t tid)
+{
+    return (uint64_t)process << 32 | (uint32_t)tid;
+}
+
+static int add_task(scope *s, const ctr_event *ev)
+{
+    uint32_t index;
+    if (ctv_ids_find(&s->task_index, ev->task, &index))
+        return 0;
+    task_info *grown = ctv_reserve(s->tasks, &s->tasks_cap, s->ntasks, sizeof *grown);
+    if (!grown)
+        return CT_ENOMEM;
+    s->tasks = grown;
+    char *name = malloc(ev->name_len + 1);
+    if (!name || ctv_ids_put(&s->task_index, ev->task, s->ntasks) != 0) {
+        free(name);
+        return CT_ENOMEM;
+    }
+    memcpy(name, ev->name, ev->name_len);
+    name[ev->name_len] = '\0';
+    s->tasks[s->ntasks++] = (task_info){ev->task, ev->parent, ev->task_kind, name, ev->name_len};
+    return 0;
+}
+
+static int add_region(scope *s, const ctr_event *ev)
+{
+    const char *want = s->opts->region;
+    if (strlen(want) != ev->name_len || memcmp(want, ev->name, ev->name_len) != 0)
+        return 0;
+    interval *grown = ctv_reserve(s->regions, &s->regions_cap, s->nregions, sizeof *grown);
+    if (!grown)
+        return CT_ENOMEM;
+    s->regions = grown;
+    s->regions[s->nregions++] =
+        (interval){thread_key(ev->process, ev->tid), ev->begin_ns, ev->ts_ns};
+    return 0;
+}
+
+static int by_thread_then_begin(const void *a, const void *b)
+{
+    const interval *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Sort, and merge overlapping intervals of a thread (nested regions of the
+ * same name), so a wait's lookup is one binary search. */
+static void merge_regions(scope *s)
+{
+    qsort(s->regions, s->nregions, sizeof *s->regions, by_thread_then_begin);
+    size_t out = 0;
+    for (size_t i = 0; i < s->nregions; i++) {
+        interval *last = out ? &s->regions[out - 1] : NULL;
+        if (last && last->key == s->regions[i].key && s->regions[i].begin <= last->end) {
+            if (s->regions[i].end > last->end)
+                last->end = s->regions[i].end;
+        } else {
+            s->regions[out++] = s->regions[i];
+        }
+    }
+    s->nregions = out;
+}
+
+static int scope_event(scope *s, const ctr_event *ev)
+{
+    switch (ev->kind) {
+    case CTR_TASK_BEGIN: return add_task(s, ev);
+    case CTR_REGION: return s->opts->region ? add_region(s, ev) : 0;
+    case CTR_SCHED_SOURCE:
+        if (ev->object < 3)
+            s->sched_sources[ev->object]++;
+        return 0;
+    default: return 0;
+    }
+}
+
+static const task_info *task_of(const scope *s, uint64_t id)
+{
+    uint32_t index;
+    return id && ctv_ids_find(&s->task_index, id, &index) ? &s->tasks[index] : NULL;
+}
+
+/* ---- the filters ---------------------------------------------------------------- */
+
+static int task_matches(const scope *s, uint64_t id)
+{
+    const ctv_profile_opts *o = s->opts;
+    int test_ok = !s->have_test_re, task_ok = o->task == NULL;
+    char *end;
+    uint64_t want_id = o->task ? strtoull(o->task, &end, 10) : 0;
+    int by_id = o->task && *o->task && *end == '\0';
+    /* Up the parents; a bound stops a cycle a damaged trace could make. */
+    for (int depth = 0; id && depth < 4096 && !(test_ok && task_ok); depth++) {
+        const task_info *k = task_of(s, id);
+        if (!k)
+            break;
+        if (!task_ok && (by_id ? k->id == want_id
+                               : strlen(o->task) == k->name_len && strcmp(o->task, k->name) == 0))
+            task_ok = 1;
+        if (!test_ok && k->kind != CTR_TASK_USER)
+            test_ok = regexec(&s->test_re, k->name, 0, NULL, 0) == 0;
+        id = k->parent;
+    }
+    return test_ok && task_ok;
+}
+
+static int in_region(const scope *s, const ctr_event *ev)
+{
+    uint64_t key = thread_key(ev->process, ev->tid);
+    size_t lo = 0, hi = s->nregions;
+    while (lo < hi) { /* the last interval at or before (key, begin) */
+        size_t mid = (lo + hi) / 2;
+        const interval *m = &s->regions[mid];
+        if (m->key < key || (m->key == key && m->begin <= ev->begin_ns))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return 0;
+    const interval *m = &s->regions[lo - 1];
+    return m->key == key && ev->begin_ns >= m->begin && ev->ts_ns <= m->end;
+}
+
+static int wanted(const scope *s, const ctr_event *ev)
+{
+    if (ev->kind != CTR_BLOCK || ev->block_kind != s->opts->kind)
+        return 0;
+    if ((s->have_test_re || s->opts->task) && !task_matches(s, ev->task))
+        return 0;
+    return !s->opts->region || in_region(s, ev);
+}
+
+/* ---- pass 2: waits by stack ----------------------------------------------------- */
+
+typedef struct wait_sum {
+    uint32_t process;
+    uint64_t start_fn; /* the thread's, for a wait without a stack */
+    uint64_t *pcs;
+    uint32_t n;
+    uint64_t hash;
+    uint64_t count, total_ns;
+} wait_sum;
+
+typedef struct sums {
+    wait_sum *rows;
+    uint32_t count;
+    size_t cap;
+    uint32_t *slots; /* index + 1; 0 empty */
+    uint32_t nslots;
+    ctv_ids start_fns; /* thread key + 1 -> index into fns */
+    uint64_t *fns;
+    uint32_t nfns;
+    size_t fns_cap;
+} sums;
+
+static uint64_t hash_wait(uint32_t process, uint64_t start_fn, const uint64_t *pcs, uint32_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ process ^ (start_fn * 31);
+    for (uint32_t i = 0; i < n; i++) {
+        h ^= pcs[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h ^ n;
+}
+
+static int same_wait(const wait_sum *w, uint32_t process, uint64_t start_fn,
+                     const uint64_t *pcs, uint32_t n)
+{
+    return w->process == process && w->start_fn == start_fn && w->n == n &&
+           (n == 0 || memcmp(w->pcs, pcs, n * sizeof *pcs) == 0);
+}
+
+static int sums_grow(sums *m)
+{
+    uint32_t nslots = m->nslots ? m->nslots * 2 : 256;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return CT_ENOMEM;
+    for (uint32_t i = 0; i < m->count; i++) {
+        uint32_t k = (uint32_t)m->rows[i].hash & (nslots - 1);
+        while (slots[k])
+            k = (k + 1) & (nslots - 1);
+        slots[k] = i + 1;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = nslots;
+    return 0;
+}
+
+static int sums_add(sums *m, uint32_t process, uint64_t start_fn, const uint64_t *pcs,
+                    uint32_t n, uint64_t ns)
+{
+    if ((m->count + 1) * 2 > m->nslots && sums_grow(m) != 0)
+        return CT_ENOMEM;
+    uint64_t h = hash_wait(process, start_fn, pcs, n);
+    uint32_t k = (uint32_t)h & (m->nslots - 1);
+    for (; m->slots[k]; k = (k + 1) & (m->nslots - 1)) {
+        wait_sum *w = &m->rows[m->slots[k] - 1];
+        if (w->hash == h && same_wait(w, process, start_fn, pcs, n)) {
+            w->count++;
+            w->total_ns += ns;
+            return 0;
+        }
+    }
+    wait_sum *grown = ctv_reserve(m->rows, &m->cap, m->count, sizeof *grown);
+    if (!grown)
+        return CT_ENOMEM;
+    m->rows = grown;
+    uint64_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy)
+        return CT_ENOMEM;
+    if (n)
+        memcpy(copy, pcs, n * sizeof *pcs);
+    m->rows[m->count] = (wait_sum){process, start_fn, copy, n, h, 1, ns};
+    m->slots[k] = ++m->count;
+    return 0;
+}
+
+/* Remember each thread's start routine: a wait without a stack is shown
+ * under it. */
+static int note_thread(sums *m, const ctr_event *ev)
+{
+    uint64_t *grown = ctv_reserve(m->fns, &m->fns_cap, m->nfns, sizeof *grown);
+    if (!grown)
+        return CT_ENOMEM;
+    m->fns = grown;
+    if (ctv_ids_put(&m->start_fns, thread_key(ev->process, ev->tid) + 1, m->nfns) != 0)
+        return CT_ENOMEM;
+    m->fns[m->nfns++] = ev->object;
+    return 0;
+}
+
+static uint64_t start_fn_of(const sums *m, const ctr_event *ev)
+{
+    uint32_t index;
+    return ctv_ids_find(&m->start_fns, thread_key(ev->process, ev->tid) + 1, &index)
+               ? m->fns[index]
+               : 0;
+}
+
+static void sums_free(sums *m)
+{
+    for (uint32_t i = 0; i < m->count; i++)
+        free(m->rows[i].pcs);
+    free(m->rows);
+    free(m->slots);
+    ctv_ids_free(&m->start_fns);
+    free(m->fns);
+}
+
+/* ---- to the profile --------------------------------------------------------------- */
+
+/* Names owned for the profile's lifetime: "libfoo.so+0x1234" for a frame
+ * without a symbol, "thread started at worker" for a wait without a stack. */
+typedef struct names_kept {
+    char **list;
+    size_t count, cap;
+} names_kept;
+
+static const char *keep(names_kept *k, const char *text)
+{
+    char **grown = ctv_reserve(k->list, &k->cap, k->count, sizeof *grown);
+    if (!grown)
+        return NULL;
+    k->list = grown;
+    char *copy = strdup(text);
+    if (copy)
+        k->list[k->count++] = copy;
+    return copy;
+}
+
+static void frame_of(ctv_symbols *syms, names_kept *kept, uint32_t process, uint64_t pc,
+                     int is_return, ct_prof_frame *f, ctv_sym *found)
+{
+    ctv_symbols_lookup(syms, process, pc, is_return, found);
+    const ct_symbol *sym = &found->sym;
+    *f = (ct_prof_frame){.address = pc, .function = sym->function, .file = sym->file,
+                         .line = sym->line, .module = sym->module};
+    if (found->module) {
+        f->module_lo = found->module->lo;
+        f->module_hi = found->module->hi;
+        f->module_offset = found->module->lo - found->module->bias; /* first segment's */
+        f->build_id = found->module->build_id[0] ? found->module->build_id : NULL;
+    }
+    if (!sym->function && sym->module) {
+        const char *base = strrchr(sym->module, '/');
+        char text[512];
+        snprintf(text, sizeof text, "%s+0x%" PRIx64, base ? base + 1 : sym->module,
+                 sym->module_offset);
+        f->function = keep(kept, text);
+    }
+}
+
+static int add_sample(ct_prof *prof, ctv_symbols *syms, names_kept *kept, const wait_sum *w,
+                      const char *kind_name)
+{
+    ct_prof_frame frames[MAX_FRAMES];
+    size_t n = 0;
+    for (uint32_t i = 0; i < w->n && n < MAX_FRAMES; i++) {
+        ctv_sym found;
+        frame_of(syms, kept, w->process, w->pcs[i], 1, &frames[n], &found);
+        if (!ctv_symbols_is_tracer(&found.sym))
+            n++;
+    }
+    if (n == 0) { /* no stack: the thread's start routine, or "main thread" */
+        char text[600];
+        ctv_sym found = {0};
+        if (w->start_fn)
+            ctv_symbols_lookup(syms, w->process, w->start_fn, 0, &found);
+        if (found.sym.function)
+            snprintf(text, sizeof text, "[%s wait, no stack] thread started at %s", kind_name,
+                     found.sym.function);
+        else if (w->start_fn)
+            snprintf(text, sizeof text, "[%s wait, no stack] thread started at 0x%" PRIx64,
+                     kind_name, w->start_fn);
+        else
+            snprintf(text, sizeof text, "[%s wait, no stack] main thread", kind_name);
+        frames[0] = (ct_prof_frame){.function = keep(kept, text)};
+        n = 1;
+    }
+    return ct_prof_add(prof, frames, n, w->count, w->total_ns);
+}
+
+static const char *sched_note(const scope *s, char *buf, size_t size)
+{
+    snprintf(buf, size, "sched waits from: perf on %u threads, schedstat on %u, none on %u",
+             s->sched_sources[CTR_SCHED_PERF], s->sched_sources[CTR_SCHED_SCHEDSTAT],
+             s->sched_sources[CTR_SCHED_NONE]);
+    return buf;
+}
+
+static int write_profile(const scope *s, sums *m, ctv_symbols *syms, const ctr_info *info,
+                         const char *trace_path, FILE *out)
+{
+    const ctv_profile_opts *o = s->opts;
+    const char *kind_name = ctr_block_kind_name(o->kind);
+    ct_prof *prof = o->kind == CTR_BLOCK_SCHED
+                        ? ct_prof_new("waits", "count", "delay", "nanoseconds")
+                        : ct_prof_new("contentions", "count", "delay", "nanoseconds");
+    names_kept kept = {0};
+    int rc = prof ? 0 : CT_ENOMEM;
+    for (uint32_t i = 0; i < m->count && rc == 0; i++)
+        rc = add_sample(prof, syms, &kept, &m->rows[i], kind_name);
+    if (rc == 0) {
+        char note[256];
+        ct_prof_set_time(prof, (int64_t)info->start_realtime_ns, (int64_t)info->duration_ns);
+        snprintf(note, sizeof note, "ctest-trace profile --type=%s", kind_name);
+        ct_prof_add_comment(prof, note);
+        ct_prof_add_comment(prof, trace_path);
+        if (o->kind == CTR_BLOCK_SCHED)
+            ct_prof_add_comment(prof, sched_note(s, note, sizeof note));
+        int wrc = o->folded ? ct_prof_write_folded(prof, out) : ct_prof_write_pprof(prof, out);
+        rc = wrc == 0 ? 0 : CT_EIO;
+    }
+    ct_prof_free(prof);
+    for (size_t i = 0; i < kept.count; i++)
+        free(kept.list[i]);
+    free(kept.list);
+    return rc;
+}
+
+/* ---- the view ------------------------------------------------------------------ */
+
+/* One pass over the trace, calling fn on each event; @return the view's exit
+ * status, or CT_ENOMEM from fn. */
+static int pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *), void *arg,
+                ctr_info *info)
+{
+    ctr_reader *r;
+    int status = ctv_open_trace(path, err, &r);
+    if (status != 0)
+        return status;
+    ctr_event ev;
+    int rc;
+    while ((rc = ctr_next(r, &ev)) == 1) {
+        int frc = fn(arg, &ev);
+        if (frc != 0) {
+            ctr_close(r);
+            return ctv_fail(path, frc, err);
+        }
+    }
+    if (info)
+        ctr_get_info(r, info);
+    status = ctv_end_status(r, rc, path, err);
+    ctr_close(r);
+    return status;
+}
+
+static int scope_fn(void *arg, const ctr_event *ev)
+{
+    return scope_event(arg, ev);
+}
+
+typedef struct pass2 {
+    scope *s;
+    sums *m;
+    ctv_symbols *syms;
+} pass2;
+
+static int sums_fn(void *arg, const ctr_event *ev)
+{
+    pass2 *p = arg;
+    switch (ev->kind) {
+    case CTR_MODULE: return ctv_symbols_add(p->syms, ev);
+    case CTR_THREAD_BEGIN: return note_thread(p->m, ev);
+    default:
+        if (!wanted(p->s, ev))
+            return 0;
+        return sums_add(p->m, ev->process, ev->stack_len ? 0 : start_fn_of(p->m, ev), ev->stack,
+                        ev->stack_len, ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0);
+    }
+}
+
+int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
+{
+    scope s = {.opts = opts};
+    sums m = {0};
+    ctv_symbols syms;
+    ctv_symbols_init(&syms);
+    ctv_ids_init(&s.task_index);
+    ctv_ids_init(&m.start_fns);
+    if (opts->test && regcomp(&s.test_re, opts->test, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(err, "ctest-trace profile: --test: not a valid regular expression: %s\n",
+                opts->test);
+        return CTV_EXIT_FAILED;
+    }
+    s.have_test_re = opts->test != NULL;
+
+    int status = CTV_EXIT_WHOLE;
+    ctr_info info = {0};
+    if (opts->test || opts->task || opts->region) {
+        status = pass(trace_path, err, scope_fn, &s, NULL);
+        merge_regions(&s);
+    }
+    if (status != CTV_EXIT_FAILED) {
+        pass2 p = {&s, &m, &syms};
+        int second = pass(trace_path, err, sums_fn, &p, &info);
+        status = second > status ? second : status;
+    }
+    if (status != CTV_EXIT_FAILED) {
+        FILE *out = strcmp(opts->out_path, "-") == 0 ? stdout : fopen(opts->out_path, "wb");
+        if (!out) {
+            fprintf(err, "ctest-trace profile: %s: cannot write: %s\n", opts->out_path,
+                    strerror(errno));
+            status = CTV_EXIT_FAILED;
+        } else {
+            int rc = write_profile(&s, &m, &syms, &info, trace_path, out);
+            if (rc == CT_ENOMEM)
+                status = ctv_fail(trace_path, rc, err);
+            status = ctv_finish_output(out, opts->out_path, err, status);
+            if (out != stdout && fclose(out) != 0 && status != CTV_EXIT_FAILED) {
+                fprintf(err, "ctest-trace profile: %s: cannot write\n", opts->out_path);
+                status = CTV_EXIT_FAILED;
+            }
+        }
+        ctv_symbols_warn(&syms, "profile", err);
+    }
+    if (s.have_test_re)
+        regfree(&s.test_re);
+    for (uint32_t i = 0; i < s.ntasks; i++)
+        free(s.tasks[i].name);
+    free(s.tasks);
+    free(s.regions);
+    ctv_ids_free(&s.task_index);
+    sums_free(&m);
+    ctv_symbols_free(&syms);
+    return status;
+}

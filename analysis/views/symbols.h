@@ -1,0 +1,64 @@
+/*
+ * symbols.h - addresses of a trace (stack frames, start routines) to
+ * function, file and line, with the modules each process recorded (MODULE
+ * events, read as CTR_MODULE). One symbolizer per process, because each has
+ * its own address layout.
+ */
+#ifndef CTV_SYMBOLS_H
+#define CTV_SYMBOLS_H
+
+#include <stdint.h>
+#include <stdio.h> /* FILE */
+
+#include <ctrace_reader.h>
+
+#include "analysis/symbolize.h"
+
+typedef struct ctv_module {
+    uint64_t lo, hi, bias;
+    char build_id[2 * 40 + 1]; /* hex, "" if none */
+} ctv_module;
+
+typedef struct ctv_process_symbols {
+    ct_symbolizer *sym; /* NULL until its first module */
+    ctv_module *modules; /* in the order recorded: the last over an address wins */
+    uint32_t nmodules;
+    size_t cap;
+} ctv_process_symbols;
+
+typedef struct ctv_symbols {
+    ctv_process_symbols *by_process; /* index: ctr_event.process */
+    uint32_t count;
+    int failed; /* out of memory once: lookups find nothing */
+} ctv_symbols;
+
+/* An address resolved: the symbolizer's answer and its module's mapping. */
+typedef struct ctv_sym {
+    ct_symbol sym;
+    const ctv_module *module; /* NULL if in none */
+} ctv_sym;
+
+void ctv_symbols_init(ctv_symbols *s);
+
+/*! ctv_symbols_add() : take in `ev` if it is a CTR_MODULE (other kinds are
+ *  ignored). @return 0 or CT_ENOMEM. */
+int ctv_symbols_add(ctv_symbols *s, const ctr_event *ev);
+
+/*! ctv_symbols_lookup() : `pc` of `process`; `is_return_address` for stack
+ *  frames (looked up at pc - 1). @return 1 with *out when its module is
+ *  known, else 0 (*out zeroed). */
+int ctv_symbols_lookup(ctv_symbols *s, uint32_t process, uint64_t pc, int is_return_address,
+                       ctv_sym *out);
+
+/*! ctv_symbols_is_tracer() : whether `sym` lies in libctrace itself (its
+ *  trampolines sit between cmocka and a test, its thread start between libc
+ *  and a start routine): analyses leave such frames out. */
+int ctv_symbols_is_tracer(const ct_symbol *sym);
+
+/*! ctv_symbols_warn() : print each warning met (a module's file missing or
+ *  rebuilt) once to err, prefixed with `who` ("profile"). */
+void ctv_symbols_warn(ctv_symbols *s, const char *who, FILE *err);
+
+void ctv_symbols_free(ctv_symbols *s);
+
+#endif /* CTV_SYMBOLS_H */

@@ -1,0 +1,157 @@
+"""Blocking profiles (issue 4): `ctest-trace profile --type=... -o OUT TRACE`
+writes gzipped pprof that Debian's `go tool pprof` reads, naming the function
+that made the blocking call; folded stacks; --test/--task/--region scopes; an
+empty profile is valid; bad flags exit 2."""
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BUILD, run, run_ok
+
+CONTENTION = BUILD / "examples" / "contention_test"
+IO = BUILD / "examples" / "io_test"
+GO = shutil.which("go")
+
+
+def pprof_top(profile, *extra):
+    """`go tool pprof -top` as {function: flat ns}; the real client."""
+    if GO is None:
+        if os.environ.get("CTRACE_REQUIRE_GO"):
+            pytest.fail("go (golang-go) is not installed, and CTRACE_REQUIRE_GO is set")
+        pytest.skip("go tool pprof is not installed (apt-get install golang-go)")
+    env = dict(os.environ, HOME=str(profile.parent), GOCACHE=str(profile.parent / "gocache"))
+    proc = subprocess.run([GO, "tool", "pprof", "-top", "-unit=ns", *extra, str(profile)],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    flat = {}
+    for line in proc.stdout.splitlines():
+        m = re.match(r"\s*(\d+)ns\s+[\d.]+%\s+[\d.]+%\s+(\d+)ns\s+[\d.]+%\s+(.+)$", line)
+        if m:
+            flat[m.group(3).strip()] = int(m.group(1))
+    return flat, proc.stdout
+
+
+@pytest.fixture(scope="module")
+def contention_trace(tmp_path_factory):
+    trace = tmp_path_factory.mktemp("contention") / "t.out"
+    result = run(f"--trace={trace}", CONTENTION)
+    assert result.returncode == 0, result
+    return trace
+
+
+@pytest.fixture(scope="module")
+def io_trace(tmp_path_factory):
+    trace = tmp_path_factory.mktemp("io") / "t.out"
+    result = run(f"--trace={trace}", IO)
+    assert result.returncode == 0, result
+    return trace
+
+
+def test_sync_profile_names_the_caller_of_pthread_mutex_lock(contention_trace, tmp_path):
+    out = tmp_path / "sync.pb.gz"
+    run_ok("profile", "--type=sync", "-o", out, contention_trace)
+    assert gzip.decompress(out.read_bytes())  # gzipped protobuf
+    flat, text = pprof_top(out)
+    # TestHotMutex itself calls pthread_mutex_lock and waits ~35 ms there
+    assert flat.get("TestHotMutex", 0) >= 20_000_000, text
+    assert flat.get("TestReadWriteLock", 0) >= 10_000_000, text  # the rdlock, ~20 ms
+    assert "Type: delay" in text, text
+    assert not any("ct__" in f or "tramp_" in f for f in flat), text  # no tracer frames
+
+
+def test_syscall_profile_shows_the_holders_sleep(contention_trace, tmp_path):
+    out = tmp_path / "syscall.pb.gz"
+    run_ok("profile", "--type=syscall", "-o", out, contention_trace)
+    flat, text = pprof_top(out)
+    # sleep_ms (or the thread function it was inlined into) called nanosleep
+    sleepers = sum(v for f, v in flat.items() if f in ("sleep_ms", "holder", "writer"))
+    assert sleepers >= 40_000_000, text  # 35 ms + 20 ms of sleeps
+
+
+def test_net_profile_shows_recv_and_poll(io_trace, tmp_path):
+    out = tmp_path / "net.pb.gz"
+    run_ok("profile", "--type=net", "-o", out, io_trace)
+    flat, text = pprof_top(out)
+    assert flat.get("TestPingPong", 0) >= 20_000_000, text  # recv ~20 ms + poll ~20 ms
+
+
+def test_folded_stacks(contention_trace, tmp_path):
+    out = tmp_path / "sync.folded"
+    run_ok("profile", "--type=sync", "--format=folded", "-o", out, contention_trace)
+    lines = out.read_text().splitlines()
+    assert lines, "no stacks"
+    for line in lines:
+        stack, value = line.rsplit(" ", 1)
+        assert int(value) > 0 and stack, line
+    hot = [line for line in lines if line.rsplit(" ", 1)[0].endswith(";TestHotMutex")]
+    assert hot and int(hot[0].rsplit(" ", 1)[1]) >= 20_000_000, lines
+    assert lines[0].split(";")[0] in ("main", "_start", "__libc_start_main", "__libc_start_call_main"), lines
+
+
+def test_profile_to_stdout(contention_trace):
+    result = run("profile", "--type=sync", "--format=folded", "-o", "-", contention_trace)
+    assert result.returncode == 0 and "TestHotMutex" in result.stdout, result
+
+
+def test_scoped_by_test(contention_trace, tmp_path):
+    out = tmp_path / "rw.folded"
+    run_ok("profile", "--type=sync", "--format=folded", "--test=ReadWrite", "-o", out,
+           contention_trace)
+    text = out.read_text()
+    assert "TestReadWriteLock" in text and "TestHotMutex" not in text, text
+    # the same scope by task name (a test is a task), and by a name matching nothing
+    run_ok("profile", "--type=sync", "--format=folded", "--task=TestHotMutex", "-o", out,
+           contention_trace)
+    text = out.read_text()
+    assert "TestHotMutex" in text and "TestReadWriteLock" not in text, text
+    run_ok("profile", "--type=sync", "--format=folded", "--test=^NoSuchTest$", "-o", out,
+           contention_trace)
+    assert out.read_text() == ""
+
+
+def test_scoped_by_region(tmp_path):
+    """A region on the waiting thread scopes the profile (pipeline's regions
+    hold no waits of kind net: the scoped profile is empty but valid)."""
+    pipeline = BUILD / "examples" / "pipeline" / "pipeline_test"
+    trace = tmp_path / "p.out"
+    assert run(f"--trace={trace}", pipeline).returncode == 0
+    everything = tmp_path / "all.folded"
+    run_ok("profile", "--type=syscall", "--format=folded", "-o", everything, trace)
+    scoped = tmp_path / "fetch.folded"
+    run_ok("profile", "--type=syscall", "--format=folded", "--region=fetch", "-o", scoped, trace)
+    total = sum(int(line.rsplit(" ", 1)[1]) for line in everything.read_text().splitlines())
+    in_fetch = sum(int(line.rsplit(" ", 1)[1]) for line in scoped.read_text().splitlines())
+    assert 0 < in_fetch <= total, (everything.read_text(), scoped.read_text())
+    none = tmp_path / "none.folded"
+    run_ok("profile", "--type=syscall", "--format=folded", "--region=no such region", "-o",
+           none, trace)
+    assert none.read_text() == ""
+
+
+def test_empty_profile_is_valid(contention_trace, tmp_path):
+    out = tmp_path / "net.pb.gz"
+    result = run("profile", "--type=net", "-o", out, contention_trace)
+    assert result.returncode == 0, result
+    flat, text = pprof_top(out)
+    assert flat == {}, text
+
+
+def test_bad_flags_exit_2(contention_trace, tmp_path):
+    out = tmp_path / "x"
+    cases = [
+        (["--type=locks", "-o", out, contention_trace], "--type"),
+        (["-o", out, contention_trace], "--type"),
+        (["--type=sync", contention_trace], "-o"),
+        (["--type=sync", "--format=svg", "-o", out, contention_trace], "--format"),
+        (["--type=sync", "--test=(", "-o", out, contention_trace], "--test"),
+        (["--type=sync", "-o", out, tmp_path / "missing.out"], "missing.out"),
+        (["--type=sync", "-o", tmp_path / "no" / "dir" / "p", contention_trace], "cannot write"),
+    ]
+    for args, named in cases:
+        result = run("profile", *args)
+        assert result.returncode == 2 and named in result.stderr, result
