@@ -152,7 +152,8 @@ void ct__modules_scan(void)
     __atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
 }
 
-static int covers(const snapshot *snap, uint64_t pc)
+/* The module holding pc, or NULL. */
+static const module *module_of(const snapshot *snap, uint64_t pc)
 {
     uint32_t lo = 0, hi = snap->n;
     while (lo < hi) { /* the last module starting at or below pc */
@@ -162,7 +163,7 @@ static int covers(const snapshot *snap, uint64_t pc)
         else
             hi = mid;
     }
-    return lo > 0 && pc < snap->m[lo - 1].hi;
+    return lo > 0 && pc < snap->m[lo - 1].hi ? &snap->m[lo - 1] : NULL;
 }
 
 static void emit(ct__thread *t, const snapshot *snap)
@@ -185,8 +186,11 @@ static void emit(ct__thread *t, const snapshot *snap)
 void ct__modules_note(ct__thread *t, const uint64_t *pcs, unsigned n)
 {
     snapshot *snap = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+    const module *last = NULL; /* a stack's pcs come in runs from one module */
     for (unsigned i = 0; i < n; i++) {
-        if (snap && covers(snap, pcs[i]))
+        if (last && pcs[i] >= last->lo && pcs[i] < last->hi)
+            continue;
+        if (snap && (last = module_of(snap, pcs[i])) != NULL)
             continue;
         uint64_t every = t->pool->tsc_hz / 1000 * RESCAN_EVERY_MS;
         if (ct__ticks() - __atomic_load_n(&last_scan, __ATOMIC_RELAXED) >= every) {
