@@ -131,14 +131,17 @@ struct ct__stack_entry {
     uint32_t n;
 };
 
+/* A rotate and an xor a pc, mixed once at the end: a multiply per pc made
+ * a chain as long as the unwinder's walk. Entries are compared whole, so
+ * the hash only has to spread them. */
 static uint64_t hash_pcs(const uint64_t *pcs, unsigned n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (unsigned i = 0; i < n; i++) {
-        h ^= pcs[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
+    for (unsigned i = 0; i < n; i++)
+        h = ((h << 7) | (h >> 57)) ^ pcs[i];
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return h;
 }
 

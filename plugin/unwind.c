@@ -64,7 +64,7 @@ void ct__unwind_thread_init(void)
 /* A word: bits 0-1 kind (CT__CFI_*, 0: empty), 2 CFA is rbp-based, 3-15
  * CFA offset / 8, 16-23 -(rbp's offset) / 8 (0: rbp unchanged), 24-28 the
  * epoch's low bits, 29-63 the address >> 12. With the set index (the low 12
- * bits mixed with the tag, invertibly), the tag names one address. */
+ * bits xored with bits of the tag: invertible), the tag names one address. */
 #define SETS 4096u /* of 2 words: 8192 rules, 64 KiB */
 #define SET_BITS 12
 #define ADDR_BITS 47 /* user space; higher addresses are looked up uncached */
@@ -77,10 +77,10 @@ void ct__unwind_thread_init(void)
 static uint64_t cache[SETS][2]; /* atomic words */
 static uint32_t cache_epoch;    /* atomic: the epoch the table was cleared for */
 
+/* Shifts and xors only: this is on the walk's critical path. */
 static uint64_t *set_of(uint64_t addr)
 {
-    uint64_t mix = ((addr >> SET_BITS) * 0x9E3779B97F4A7C15ull) >> (64 - SET_BITS);
-    return cache[(addr ^ mix) & (SETS - 1)];
+    return cache[(addr ^ (addr >> SET_BITS) ^ (addr >> 2 * SET_BITS)) & (SETS - 1)];
 }
 
 static uint64_t key_of(uint64_t addr, uint32_t epoch)
@@ -185,31 +185,35 @@ step(struct regs *r, uintptr_t hi, uint32_t epoch)
 {
     uint64_t addr = r->ip - 1;
     uint64_t w = addr >> ADDR_BITS ? 0 : cached(addr, key_of(addr, epoch));
-    uintptr_t cfa, rbp_at;
+    uintptr_t cfa, saved; /* rbp was saved this far below the CFA; 0: unchanged */
     if (__builtin_expect(w != 0, 1)) {
         if ((w & 3) != CT__CFI_RULE)
             return (int)(w & 3);
         /* The fields sit where they decode cheaply: bits 3-15 hold the
          * offset / 8, so masking gives the offset itself. */
         cfa = ((w & 4) ? r->bp : r->sp) + (w & 0xfff8);
-        rbp_at = cfa - ((w >> 13) & 0x7f8);
+        saved = (w >> 13) & 0x7f8;
     } else {
         struct ct__cfi_rule rule;
         int kind = rule_slow(addr, epoch, &rule);
         if (kind != CT__CFI_RULE)
             return kind;
         cfa = (rule.cfa_rbp ? r->bp : r->sp) + (uintptr_t)(intptr_t)rule.cfa_off;
-        rbp_at = cfa + (uintptr_t)(intptr_t)rule.rbp_off;
-    }
-    /* rsp is 8-aligned and grows: cfa - 8 >= rsp holds the return address. */
-    if (cfa <= r->sp || cfa > hi || (cfa & 7) != 0)
-        return CT__CFI_END;
-    uintptr_t ip = *(const stack_word *)(cfa - 8);
-    if (rbp_at != cfa) { /* rbp was saved in this frame */
-        if (rbp_at < r->sp || rbp_at >= cfa || (rbp_at & 7) != 0)
+        saved = -(uintptr_t)(intptr_t)rule.rbp_off; /* above the CFA: fails below */
+        if (saved & 7)
             return CT__CFI_END;
-        r->bp = *(const stack_word *)rbp_at;
     }
+    /* rsp is 8-aligned and grows: cfa - 8 >= rsp holds the return address,
+     * and the saved rbp lies in this frame, at or above rsp. */
+    if (cfa <= r->sp || cfa > hi || (cfa & 7) != 0 || saved > cfa - r->sp)
+        return CT__CFI_END;
+    /* Without a branch (frames with and without a saved rbp alternate, and
+     * a mispredict costs more than a load): when rbp was not saved, read the
+     * return address's slot again and keep rbp. */
+    uintptr_t at = saved ? cfa - saved : cfa - 8;
+    uint64_t ip = *(const stack_word *)(cfa - 8);
+    uint64_t bp = *(const stack_word *)at;
+    r->bp = saved ? bp : r->bp;
     r->ip = ip;
     r->sp = cfa;
     return CT__CFI_RULE;
