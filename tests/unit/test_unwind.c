@@ -3,8 +3,9 @@
  * libgcc's _Unwind_Backtrace from the same point: they must agree frame for
  * frame, cold and warm, on code without frame pointers (this file is built
  * with -fomit-frame-pointer), through libc, through an rbp-based frame
- * (a VLA), on another thread and through a dlopened module; and by frame
- * pointers past the tracer's frames (CTRACE_STACKS=fp). Stacks it
+ * (a VLA), on another thread and through a dlopened module; threads keep
+ * walking right while dlclose clears the rules; and by frame pointers past
+ * the tracer's frames (CTRACE_STACKS=fp). Stacks it
  * cannot follow (a signal frame) go to libgcc, and a dlclosed module's rules
  * are forgotten.
  *
@@ -36,7 +37,8 @@ struct both {
     uint64_t ours[MAX_FRAMES], gcc[MAX_FRAMES];
     int n_ours;
     unsigned n_gcc;
-    unsigned max; /* frames to ask for; 0: MAX_FRAMES */
+    unsigned max;  /* frames to ask for; 0: MAX_FRAMES */
+    int ours_only; /* no libgcc walk: it switches the process-wide mode */
 };
 
 /* Both walks start at this function's return address: its caller's frame. */
@@ -45,6 +47,8 @@ static __attribute__((noinline)) void capture_both(struct both *b)
     uint64_t caller = (uint64_t)(uintptr_t)__builtin_return_address(0);
     unsigned max = b->max ? b->max : MAX_FRAMES;
     b->n_ours = ct__unwind_capture(caller, b->ours, max, SKIP_MAX, 0);
+    if (b->ours_only)
+        return;
     int mode = ct__stack_mode;
     ct__stack_mode = CT__STACKS_LIBGCC;
     b->n_gcc = ct__stack_capture(caller, b->gcc, max);
@@ -248,6 +252,59 @@ static void test_dlclosed_module_rules_are_forgotten(void **state)
     }
 }
 
+/* ---- threads sharing the rules while modules come and go -------------------- */
+
+static int stress_stop; /* atomic */
+
+struct stress {
+    int walks, bad;
+};
+
+/* The same stack again and again, while dlclose clears the rules: every
+ * walk must find what the first found. */
+static void *stress_thread(void *arg)
+{
+    struct stress *s = arg;
+    struct both first = {.ours_only = 1}, b = {.ours_only = 1};
+    for (struct both *into = &first;; into = &b) {
+        recurse(8, into); /* one call site: the same return addresses */
+        if (into == &first) {
+            s->bad += first.n_ours < 10;
+            continue;
+        }
+        s->bad += b.n_ours != first.n_ours ||
+                  memcmp(b.ours, first.ours, sizeof b.ours[0] * (size_t)first.n_ours) != 0;
+        if (++s->walks >= 200 && __atomic_load_n(&stress_stop, __ATOMIC_RELAXED))
+            return NULL;
+    }
+}
+
+static void test_threads_walk_while_modules_come_and_go(void **state)
+{
+    (void)state;
+    enum { THREADS = 3 };
+    pthread_t t[THREADS];
+    struct stress s[THREADS] = {{0, 0}};
+    __atomic_store_n(&stress_stop, 0, __ATOMIC_RELAXED);
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, stress_thread, &s[i]), 0);
+    for (int i = 0; i < 20 && module_path; i++) {
+        void *m = dlopen(module_path, RTLD_NOW | RTLD_LOCAL);
+        assert_non_null(m);
+        module_call_fn *call = (module_call_fn *)dlsym(m, "unwind_module_call");
+        struct both b = {.ours_only = 1};
+        call(module_callback, &b);
+        assert_true(frame_in(&b, "unwind_module") != 0);
+        assert_int_equal(dlclose(m), 0);
+    }
+    __atomic_store_n(&stress_stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < THREADS; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_int_equal(s[i].bad, 0);
+        assert_true(s[i].walks >= 200);
+    }
+}
+
 /* ---- frame pointers --------------------------------------------------------- */
 
 #define WITH_FRAME_POINTER __attribute__((noinline, optimize("no-omit-frame-pointer")))
@@ -324,6 +381,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_vla_frame_uses_rbp),
         cmocka_unit_test(test_thread_stack),
         cmocka_unit_test(test_dlclosed_module_rules_are_forgotten),
+        cmocka_unit_test(test_threads_walk_while_modules_come_and_go),
         cmocka_unit_test(test_frame_pointer_mode_passes_the_tracer),
         cmocka_unit_test(test_signal_frame_falls_back_to_libgcc),
     };
