@@ -30,6 +30,7 @@ typedef struct module {
 } module;
 
 typedef struct snapshot {
+    struct snapshot *older; /* the one it replaced: kept, and reachable (not a leak) */
     uint32_t serial; /* from 1, one per scan */
     uint32_t n;
     module m[]; /* sorted by lo */
@@ -138,6 +139,7 @@ void ct__modules_scan(void)
     dl_iterate_phdr(add_module, &s);
     snapshot *snap = malloc(sizeof *snap + s.n * sizeof *s.m);
     if (snap) {
+        snap->older = __atomic_load_n(&current, __ATOMIC_RELAXED); /* scans are serialised */
         snap->serial = ++next_serial;
         snap->n = s.n;
         if (s.n)
@@ -152,7 +154,8 @@ void ct__modules_scan(void)
     __atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
 }
 
-static int covers(const snapshot *snap, uint64_t pc)
+/* The module holding pc, or NULL. */
+static const module *module_of(const snapshot *snap, uint64_t pc)
 {
     uint32_t lo = 0, hi = snap->n;
     while (lo < hi) { /* the last module starting at or below pc */
@@ -162,7 +165,7 @@ static int covers(const snapshot *snap, uint64_t pc)
         else
             hi = mid;
     }
-    return lo > 0 && pc < snap->m[lo - 1].hi;
+    return lo > 0 && pc < snap->m[lo - 1].hi ? &snap->m[lo - 1] : NULL;
 }
 
 static void emit(ct__thread *t, const snapshot *snap)
@@ -185,8 +188,11 @@ static void emit(ct__thread *t, const snapshot *snap)
 void ct__modules_note(ct__thread *t, const uint64_t *pcs, unsigned n)
 {
     snapshot *snap = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+    const module *last = NULL; /* a stack's pcs come in runs from one module */
     for (unsigned i = 0; i < n; i++) {
-        if (snap && covers(snap, pcs[i]))
+        if (last && pcs[i] >= last->lo && pcs[i] < last->hi)
+            continue;
+        if (snap && (last = module_of(snap, pcs[i])) != NULL)
             continue;
         uint64_t every = t->pool->tsc_hz / 1000 * RESCAN_EVERY_MS;
         if (ct__ticks() - __atomic_load_n(&last_scan, __ATOMIC_RELAXED) >= every) {

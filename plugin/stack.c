@@ -2,19 +2,22 @@
  * stack.c - capture the program's stack at a blocking call, and intern it
  * per thread (see stack.h).
  *
- * Two ways to walk: the DWARF unwinder of the compiler's runtime
- * (_Unwind_Backtrace, .eh_frame: any code, about 150-250 ns a frame), or
- * frame pointers (a few ns a frame, right only for code built with
- * -fno-omit-frame-pointer; libctrace itself is). The walk starts inside the
+ * Three ways to walk: our DWARF unwinder with cached rules (unwind.c, about
+ * 8 ns a frame once warm; x86-64), the compiler runtime's
+ * (_Unwind_Backtrace, .eh_frame: any code, about 200 ns a frame, and what
+ * ours falls back to), or frame pointers (a few ns a frame, right only for
+ * code built with -fno-omit-frame-pointer; unwind.c passes the tracer's own
+ * frames by CFI, as libctrace is built without). The walk starts inside the
  * tracer; frames are dropped until the interposed call's return address,
  * which is where the program called the blocking function.
  */
 #include "plugin/stack.h"
 
-#include <pthread.h> /* pthread_getattr_np */
 #include <stdlib.h>  /* getenv, calloc, free */
 #include <string.h>  /* strcmp, memcpy, memcmp */
 #include <unwind.h>  /* _Unwind_Backtrace */
+
+#include "plugin/unwind.h"
 
 #define MAX_STACKS_PER_THREAD 4096u /* past this, start over: blocking sites are few */
 #define MAX_TRACER_FRAMES 16u       /* frames of ours above the program's, at most */
@@ -45,33 +48,14 @@ static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg)
     return _URC_NO_REASON;
 }
 
-/* The thread's stack, so a frame pointer walk never reads outside it. */
-static __thread uintptr_t stack_lo, stack_hi;
-
-static int stack_bounds(void)
-{
-    if (stack_hi)
-        return 0;
-    pthread_attr_t attr;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return -1;
-    void *addr;
-    size_t size;
-    int rc = pthread_attr_getstack(&attr, &addr, &size);
-    pthread_attr_destroy(&attr);
-    if (rc != 0)
-        return -1;
-    stack_lo = (uintptr_t)addr;
-    stack_hi = stack_lo + size;
-    return 0;
-}
-
 /* Frame records are {saved frame pointer, return address}, each caller's
  * above its callee's. Anything else (code without frame pointers) ends the
- * walk. */
+ * walk. Where unwind.c cannot walk (not x86-64), from here: right only if
+ * the tracer's own frames keep frame pointers too. */
 static __attribute__((noinline)) void walk_frame_pointers(struct walk *w)
 {
-    if (stack_bounds() != 0)
+    uintptr_t stack_lo, stack_hi;
+    if (ct__unwind_stack_bounds(&stack_lo, &stack_hi) != 0)
         return;
     uintptr_t *fp = __builtin_frame_address(0);
     while ((uintptr_t)fp >= stack_lo && (uintptr_t)(fp + 2) <= stack_hi &&
@@ -97,6 +81,13 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
 {
     if (ct__stack_mode == CT__STACKS_OFF || max == 0 || caller == 0)
         return 0;
+    if (ct__stack_mode == CT__STACKS_UNWIND || ct__stack_mode == CT__STACKS_FP) {
+        /* 0: it ended before `caller` (libgcc may know better); or it fell back. */
+        int n = ct__unwind_capture(caller, pcs, max, MAX_TRACER_FRAMES,
+                                   ct__stack_mode == CT__STACKS_FP);
+        if (n > 0)
+            return (unsigned)n;
+    }
     struct walk w = {caller, pcs, 0, max, 0, 0};
     if (ct__stack_mode == CT__STACKS_FP)
         walk_frame_pointers(&w);
@@ -116,13 +107,19 @@ void ct__stack_init(void)
         ct__stack_mode = CT__STACKS_OFF;
     else if (mode && strcmp(mode, "fp") == 0)
         ct__stack_mode = CT__STACKS_FP;
+    else if (mode && strcmp(mode, "libgcc") == 0)
+        ct__stack_mode = CT__STACKS_LIBGCC;
     else
         ct__stack_mode = CT__STACKS_UNWIND;
-    if (ct__stack_mode == CT__STACKS_UNWIND) {
-        uint64_t pcs[4];
+    ct__unwind_thread_init();
+    uint64_t pcs[4];
+    if (ct__stack_mode == CT__STACKS_UNWIND || ct__stack_mode == CT__STACKS_LIBGCC) {
         struct walk w = {0, pcs, 0, 4, 0, 1};
         _Unwind_Backtrace(unwind_frame, &w);
     }
+    /* Binds _dl_find_object and caches the rules of our own frames. */
+    if (ct__stack_mode != CT__STACKS_OFF)
+        ct__unwind_capture(0, pcs, 4, MAX_TRACER_FRAMES, 0);
 }
 
 /* ---- per-thread table ------------------------------------------------------- */
@@ -134,14 +131,17 @@ struct ct__stack_entry {
     uint32_t n;
 };
 
+/* A rotate and an xor a pc, mixed once at the end: a multiply per pc made
+ * a chain as long as the unwinder's walk. Entries are compared whole, so
+ * the hash only has to spread them. */
 static uint64_t hash_pcs(const uint64_t *pcs, unsigned n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (unsigned i = 0; i < n; i++) {
-        h ^= pcs[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
+    for (unsigned i = 0; i < n; i++)
+        h = ((h << 7) | (h >> 57)) ^ pcs[i];
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return h;
 }
 

@@ -16,13 +16,15 @@
 
 /* How stacks are taken (CTRACE_STACKS). */
 enum ct__stack_mode {
-    CT__STACKS_UNWIND = 0, /* "unwind" (default): the DWARF unwinder, any code */
+    CT__STACKS_UNWIND = 0, /* "unwind" (default): our DWARF unwinder (unwind.h), any
+                            * code; libgcc's for stacks it cannot follow */
     CT__STACKS_FP = 1,     /* "fp": frame pointers, for programs built with them */
     CT__STACKS_OFF = 2,    /* "off": no stacks */
+    CT__STACKS_LIBGCC = 3, /* "libgcc": the compiler runtime's _Unwind_Backtrace alone */
 };
 extern int ct__stack_mode;
 
-/* Read CTRACE_STACKS and warm the unwinder up (its first use may load
+/* Read CTRACE_STACKS and warm the unwinders up (libgcc's first use may load
  * libgcc_s or take the loader's lock: not inside a lock wrapper later). */
 void ct__stack_init(void);
 

@@ -10,6 +10,7 @@
 
 #include "format/schema.h"
 #include "plugin/session.h"
+#include "plugin/unwind.h"
 
 __thread ct__thread *ct__self __attribute__((tls_model("initial-exec")));
 __thread uint64_t ct__cur_task __attribute__((tls_model("initial-exec")));
@@ -163,6 +164,7 @@ ct__thread *ct__thread_get_slow(void)
         pthread_once(&exit_key_once, make_exit_key);
         pthread_setspecific(exit_key, t);
         ct__self = t;
+        ct__unwind_thread_init(); /* here, not in a signal handler's first wait */
     } else {
         /* Attached to an earlier session: start over in this one. */
         ct__intern_reset(t);
