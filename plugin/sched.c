@@ -77,7 +77,10 @@ static int open_perf(ct__thread *t)
         __atomic_sub_fetch(&perf_rings, 1, __ATOMIC_RELAXED);
         return -EMFILE;
     }
-    int stacks = ct__stack_mode != CT__STACKS_OFF &&
+    /* The kernel walks the user stack by frame pointers: asked for with
+     * CTRACE_STACKS=fp only, for its sample at every switch-out doubles
+     * what perf costs a context switch (bench/sched). */
+    int stacks = ct__stack_mode == CT__STACKS_FP &&
                  !__atomic_load_n(&stacks_denied, __ATOMIC_RELAXED);
     int rc = ct__sched_perf_open(&t->sched, t->tid, stacks);
     if (rc < 0 && stacks && !transient(rc)) {

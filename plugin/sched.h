@@ -8,8 +8,9 @@
  * else schedstat), and says which in a SCHED_SOURCE event:
  *   perf       its own perf_event_open ring of context-switch records
  *              (sched_perf.c): every preemption with its exact times, and
- *              the user stack where it was preempted when the kernel may
- *              sample (root, CAP_PERFMON or perf_event_paranoid <= 1);
+ *              with CTRACE_STACKS=fp the user stack where it was preempted,
+ *              if the kernel may be sampled (root, CAP_PERFMON or
+ *              perf_event_paranoid <= 1);
  *   schedstat  /proc/thread-self/schedstat run_delay (sched_stat.c): the
  *              time waited since the last read, one wait ending at the read.
  * A thread reads its source only at its own poll points, so no thread and no

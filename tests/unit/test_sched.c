@@ -1,7 +1,8 @@
 /*
  * test_sched.c - scheduler waits (plugin/sched.h) written with ct_start()
- * and read back: both sources see a thread that shares its CPU, perf's ring
- * wraps and overflows (SCHED_LOST), and the program is never harmed: errno
+ * and read back: both sources see a thread that shares its CPU (perf with
+ * the stack where it was preempted, if asked for), perf's ring wraps and
+ * overflows (SCHED_LOST), and the program is never harmed: errno
  * is kept, a closed and reused fd is left alone, a forked child does not
  * read the parent's ring, perf blocked by seccomp falls back to schedstat.
  *
@@ -162,7 +163,8 @@ static void test_monotonic_ns_to_ticks(void **state)
 
 /* ---- both sources see a thread sharing its CPU -------------------------------------- */
 
-static void sharing_a_cpu(const char *source)
+/* @return how many of the thread's sched waits in the task have a stack. */
+static size_t sharing_a_cpu(const char *source)
 {
     start_with(source);
     struct competitor c = {.spin_ns = 40000000};
@@ -194,16 +196,55 @@ static void sharing_a_cpu(const char *source)
     const tev *end = tevs_find(&t, CTR_TASK_END, "busy", 0);
     assert_non_null(end);
     uint64_t in_task = 0;
+    size_t with_stack = 0;
     for (size_t i = 0; i < t.n; i++) {
         const ctr_event *e = &t.v[i].ev;
         if (e->kind == CTR_BLOCK && e->block_kind == CTR_BLOCK_SCHED && e->tid == gettid_() &&
             e->task == end->ev.task) {
             assert_true(e->ts_ns <= end->ev.ts_ns);
+            assert_true(e->stack_len <= 16);
             in_task += e->ts_ns - e->begin_ns;
+            with_stack += e->stack_len > 0;
         }
     }
     assert_true(in_task >= 5000000); /* about 40 ms; wide margin */
     tevs_free(&t);
+    return with_stack;
+}
+
+/* Whether this process may sample the kernel: CAP_PERFMON (38) or
+ * CAP_SYS_ADMIN (21) in effect, or perf_event_paranoid <= 1. */
+static int may_sample_kernel(void)
+{
+    int paranoid = 2;
+    FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+    if (f) {
+        if (fscanf(f, "%d", &paranoid) != 1)
+            paranoid = 2;
+        fclose(f);
+    }
+    unsigned long long caps = 0;
+    char line[256];
+    f = fopen("/proc/self/status", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "CapEff: %llx", &caps) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return paranoid <= 1 || (caps >> 38 & 1) || (caps >> 21 & 1);
+}
+
+static void test_perf_stacks_with_frame_pointers_asked_for(void **state)
+{
+    (void)state;
+    setenv("CTRACE_STACKS", "fp", 1);
+    size_t with_stack = sharing_a_cpu("perf");
+    unsetenv("CTRACE_STACKS");
+    if (!may_sample_kernel())
+        skip(); /* switches only: no stacks */
+    assert_true(with_stack > 0);
+    /* By default, none: the sample would double a context switch's cost. */
+    assert_int_equal(sharing_a_cpu("perf"), 0);
 }
 
 static void test_perf_sees_a_thread_sharing_its_cpu(void **state)
@@ -215,7 +256,7 @@ static void test_perf_sees_a_thread_sharing_its_cpu(void **state)
 static void test_schedstat_sees_a_thread_sharing_its_cpu(void **state)
 {
     (void)state;
-    sharing_a_cpu("schedstat");
+    assert_int_equal(sharing_a_cpu("schedstat"), 0); /* no detail, no stack */
 }
 
 static void test_off_records_none(void **state)
@@ -510,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_monotonic_ns_to_ticks),
         cmocka_unit_test(test_perf_sees_a_thread_sharing_its_cpu),
         cmocka_unit_test(test_schedstat_sees_a_thread_sharing_its_cpu),
+        cmocka_unit_test(test_perf_stacks_with_frame_pointers_asked_for),
         cmocka_unit_test(test_off_records_none),
         cmocka_unit_test(test_perf_ring_wraps_without_loss_when_polled),
         cmocka_unit_test(test_perf_ring_overflow_is_counted),
