@@ -30,6 +30,7 @@ typedef struct module {
 } module;
 
 typedef struct snapshot {
+    struct snapshot *older; /* kept reachable: LeakSanitizer would call them leaks */
     uint32_t serial; /* from 1, one per scan */
     uint32_t n;
     module m[]; /* sorted by lo */
@@ -138,6 +139,7 @@ void ct__modules_scan(void)
     dl_iterate_phdr(add_module, &s);
     snapshot *snap = malloc(sizeof *snap + s.n * sizeof *s.m);
     if (snap) {
+        snap->older = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
         snap->serial = ++next_serial;
         snap->n = s.n;
         if (s.n)
