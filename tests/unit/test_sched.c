@@ -94,11 +94,12 @@ static uint64_t count_of(const tevs *t, ctr_kind kind)
     return n;
 }
 
+static volatile uint64_t sink; /* the spinning's result: kept, never read */
+
 static void spin_cpu_ns(uint64_t ns)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-    volatile uint64_t sink = 0;
     do {
         for (int i = 0; i < 10000; i++)
             sink += (uint64_t)i * (uint64_t)i;
