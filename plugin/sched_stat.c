@@ -24,7 +24,10 @@
 #include "plugin/clock.h" /* ct__mono_ns */
 #include "plugin/sched_source.h"
 
-#define SLACK_NS 1000000u /* run_delay is updated at switches: a little ahead of time */
+/* run_delay runs on the scheduler's clock, which NTP does not slew as it
+ * does CLOCK_MONOTONIC (500 ppm at most): allow for that, and a little. */
+#define SLACK_NS 1000000u
+#define SLACK_SHIFT 9 /* 1/512 of the time that passed: 0.2% */
 
 /* The calling thread's file (/proc/thread-self: Linux 3.17 and later). */
 static int open_schedstat(void)
@@ -74,12 +77,13 @@ int ct__sched_stat_open(ct__sched *s, int keep_fd)
         return -errno;
     uint64_t rd;
     struct stat st;
+    uint64_t before = ct__mono_ns();
     if (read_fd(fd, &rd) != 0 || fstat(fd, &st) != 0) {
         close(fd);
         return -ENOENT;
     }
     s->run_delay = s->read_delay = rd;
-    s->read_ns = ct__mono_ns();
+    s->read_ns = before;
     if (keep_fd) {
         s->fd = fd;
         s->fd_dev = (uint64_t)st.st_dev;
@@ -94,6 +98,9 @@ int ct__sched_stat_read(ct__sched *s, uint64_t *run_delay, uint64_t *now_ns)
 {
     uint64_t rd;
     int ok;
+    /* Before the read: the value is taken somewhere inside it, and a
+     * preemption after that is counted in the next read's difference. */
+    uint64_t before = ct__mono_ns();
     if (s->fd >= 0) {
         ok = read_fd(s->fd, &rd) == 0;
     } else {
@@ -104,13 +111,16 @@ int ct__sched_stat_read(ct__sched *s, uint64_t *run_delay, uint64_t *now_ns)
     }
     uint64_t now = ct__mono_ns();
     /* Not schedstat any more (our fd closed, its number reused), or a delay
-     * that grew faster than time passed: not ours. */
-    if (!ok || rd < s->read_delay || rd - s->read_delay > now - s->read_ns + SLACK_NS) {
+     * that grew faster than time passed since before the last read: not
+     * ours. */
+    uint64_t passed = now - s->read_ns;
+    if (!ok || rd < s->read_delay ||
+        rd - s->read_delay > passed + (passed >> SLACK_SHIFT) + SLACK_NS) {
         s->fd = -1; /* never closed: it may be the program's now */
         return -1;
     }
     s->read_delay = rd;
-    s->read_ns = now;
+    s->read_ns = before;
     *run_delay = rd;
     *now_ns = now;
     return 0;

@@ -32,7 +32,7 @@ typedef struct ct__sched {
     int fd;             /* schedstat: the thread's file kept open, -1: opened per read */
     uint64_t fd_dev, fd_ino; /* schedstat: what fd was, so we never close another file */
     uint64_t run_delay; /* schedstat: run_delay (ns) recorded up to */
-    uint64_t read_delay, read_ns; /* schedstat: the last read, and when (CLOCK_MONOTONIC) */
+    uint64_t read_delay, read_ns; /* schedstat: the last read, and CLOCK_MONOTONIC before it */
 } ct__sched;
 
 #endif /* CT_PLUGIN_SCHED_STATE_H */

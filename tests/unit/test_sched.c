@@ -33,6 +33,7 @@
 
 #include "events.h"
 #include "plugin/clock.h"
+#include "plugin/sched.h"
 
 static char path[512];
 
@@ -258,6 +259,37 @@ static void test_schedstat_sees_a_thread_sharing_its_cpu(void **state)
 {
     (void)state;
     assert_int_equal(sharing_a_cpu("schedstat"), 0); /* no detail, no stack */
+}
+
+/* A preemption inside a read (after the kernel took the value) shows in the
+ * next read's difference: that is no reason to stop believing the file. */
+static void test_schedstat_keeps_reading_while_preempted(void **state)
+{
+    (void)state;
+    start_with("schedstat");
+    struct competitor c = {.spin_ns = 30000000};
+    pin_to_one_cpu(&c.cpu);
+    pthread_barrier_init(&c.go, NULL, 2);
+    ct_task_end(ct_task_begin(NULL, "attach"));
+    ct__thread *self = ct__self;
+    assert_non_null(self);
+    assert_int_equal(self->sched.source, CT_SCHED_SCHEDSTAT);
+    pthread_t other;
+    assert_int_equal(pthread_create(&other, NULL, compete, &c), 0);
+    pthread_barrier_wait(&c.go);
+    for (int i = 0; i < 20000 && self->sched.source == CT_SCHED_SCHEDSTAT; i++) {
+        self->busy = 1; /* as inside the tracer */
+        ct__sched_read_all(self);
+        self->busy = 0;
+    }
+    int still = self->sched.source == CT_SCHED_SCHEDSTAT && self->sched.holds_fd;
+    pthread_join(other, NULL);
+    unpin();
+    pthread_barrier_destroy(&c.go);
+    tevs t;
+    stop_and_read(&t);
+    tevs_free(&t);
+    assert_true(still);
 }
 
 static void test_off_records_none(void **state)
@@ -553,6 +585,7 @@ int main(void)
         cmocka_unit_test(test_perf_sees_a_thread_sharing_its_cpu),
         cmocka_unit_test(test_schedstat_sees_a_thread_sharing_its_cpu),
         cmocka_unit_test(test_perf_stacks_with_frame_pointers_asked_for),
+        cmocka_unit_test(test_schedstat_keeps_reading_while_preempted),
         cmocka_unit_test(test_off_records_none),
         cmocka_unit_test(test_perf_ring_wraps_without_loss_when_polled),
         cmocka_unit_test(test_perf_ring_overflow_is_counted),
