@@ -24,7 +24,7 @@
 #define SPIN_NS 100000000ull /* of each thread's own CPU time */
 
 static pthread_barrier_t start; /* all compete from the same moment */
-static volatile uint64_t sink;  /* the arithmetic's result: kept, never read */
+static _Thread_local volatile uint64_t sink; /* each thread's arithmetic: kept, never read */
 
 static uint64_t cpu_time_ns(void)
 {

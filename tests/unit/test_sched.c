@@ -95,7 +95,7 @@ static uint64_t count_of(const tevs *t, ctr_kind kind)
     return n;
 }
 
-static volatile uint64_t sink; /* the spinning's result: kept, never read */
+static _Thread_local volatile uint64_t sink; /* the spinning's result: kept, never read */
 
 static void spin_cpu_ns(uint64_t ns)
 {
