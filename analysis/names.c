@@ -43,6 +43,7 @@ const char *ctr_kind_name(ctr_kind kind)
     case CTR_BLOCK: return "block";
     case CTR_MODULE: return "module";
     case CTR_SCHED_SOURCE: return "sched_source";
+    case CTR_SCHED_LOST: return "sched_lost";
     }
     return "unknown";
 }

@@ -442,10 +442,14 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev->message_len = v[4];
         break;
     case CT_EV_SCHED_SOURCE:
-        ev = emit(r, CTR_SCHED_SOURCE, NULL);
+    case CT_EV_SCHED_LOST:
+        ev = emit(r, code == CT_EV_SCHED_SOURCE ? CTR_SCHED_SOURCE : CTR_SCHED_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        ev->object = v[0];
+        if (code == CT_EV_SCHED_SOURCE)
+            ev->object = v[0]; /* the source */
+        else
+            ev->count = v[0]; /* records lost */
         break;
     case CT_EV_LOST:
         t->region_serial = v[1];

@@ -55,7 +55,8 @@ enum ct_record_kind {
     XX(STACK, 0x0f, 0, "us", "id pcs")                                          \
     XX(WAIT, 0x10, 1, "uuuuuu", "task kind wait object stack ago")              \
     XX(MODULE, 0x11, 1, "uuuss", "bias lo hi path build_id")                    \
-    XX(SCHED_SOURCE, 0x12, 1, "u", "source")
+    XX(SCHED_SOURCE, 0x12, 1, "u", "source")                                    \
+    XX(SCHED_LOST, 0x13, 1, "u", "records")
 
 enum ct_event_kind {
 #define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,

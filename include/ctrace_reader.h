@@ -65,6 +65,9 @@ typedef enum ctr_kind {
                               range replaces an earlier one */
     CTR_SCHED_SOURCE,      /* how this thread's scheduler waits are captured
                               (since 1.3): object = ctr_sched_source */
+    CTR_SCHED_LOST,        /* count = context-switch records of this thread
+                              the kernel could not keep (its ring was full):
+                              some of its scheduler waits are missing */
 } ctr_kind;
 
 /* How scheduler waits were captured (CTR_SCHED_SOURCE). */

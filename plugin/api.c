@@ -12,6 +12,7 @@
 
 #include "plugin/api_internal.h"
 #include "plugin/modules.h"
+#include "plugin/sched.h"
 #include "plugin/session.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
@@ -60,6 +61,7 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     ct__thread *t = enter();
     if (!t)
         return 0;
+    ct__sched_poll(t);
     uint64_t id = ct__task_id_next();
     uint32_t name_id = ct__intern(t, name ? name : "");
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
@@ -77,16 +79,15 @@ void ct__task_end_id(uint64_t id)
     ct__thread *t = enter();
     if (!t)
         return;
+    ct__sched_read_all(t); /* the waits in the task, before it ends */
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_END, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
     ct__commit(t, p);
     leave(t);
 }
 
-/* The WAIT event, with the stack pcs[0..n) (innermost first), on the
- * entered thread t: the wait of `wait` ticks ended at `end_ticks`. */
-static void write_wait(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait,
-                       uint64_t object, const uint64_t *pcs, unsigned n)
+void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait,
+                    uint64_t object, const uint64_t *pcs, unsigned n)
 {
     ct__modules_note(t, pcs, n);
     uint64_t stack = ct__stack_intern(t, pcs, n);
@@ -111,8 +112,9 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
     ct__thread *t = enter();
     if (!t)
         return;
+    ct__sched_read_all(t); /* what came before this wait, first */
     uint64_t now = ct__ticks();
-    write_wait(t, kind, now, now > begin_ticks ? now - begin_ticks : 0, object, pcs, n);
+    ct__wait_write(t, kind, now, now > begin_ticks ? now - begin_ticks : 0, object, pcs, n);
     leave(t);
 }
 
@@ -122,7 +124,7 @@ void ct__wait_record(unsigned kind, uint64_t end_ticks, uint64_t wait_ticks, uin
     ct__thread *t = enter();
     if (!t)
         return;
-    write_wait(t, kind, end_ticks, wait_ticks, object, pcs, n);
+    ct__wait_write(t, kind, end_ticks, wait_ticks, object, pcs, n);
     leave(t);
 }
 
@@ -164,16 +166,18 @@ ct_task *ct_task_current(void)
 ct_task *ct_task_adopt(ct_task *task)
 {
     uint64_t old = ct__cur_task;
-    ct__cur_task = task_id(task);
-    if (ct_is_enabled() && old != ct__cur_task) {
+    if (ct_is_enabled() && old != task_id(task)) {
         ct__thread *t = enter();
         if (t) {
+            ct__sched_poll(t); /* waits so far belong to the old task */
+            ct__cur_task = task_id(task);
             uint8_t *p = ct__event_begin(t, CT_EV_TASK_ADOPT, CT_SMALL_EVENT);
             p = ct_put_uvarint(p, ct__cur_task);
             ct__commit(t, p);
             leave(t);
         }
     }
+    ct__cur_task = task_id(task); /* traced or not */
     return task_handle(old);
 }
 

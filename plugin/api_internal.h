@@ -31,5 +31,10 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
  * (n may be 0). */
 void ct__wait_record(unsigned kind, uint64_t end_ticks, uint64_t wait_ticks, uint64_t object,
                      const uint64_t *pcs, unsigned n);
+/* The same on t, the calling thread, already inside the tracer (busy): the
+ * WAIT event, after the STACK and MODULE events it needs. */
+struct ct__thread;
+void ct__wait_write(struct ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait_ticks,
+                    uint64_t object, const uint64_t *pcs, unsigned n);
 
 #endif /* CT_PLUGIN_API_INTERNAL_H */

@@ -84,3 +84,20 @@ uint64_t ct__clock_calibrate(uint32_t kind, uint64_t window_ns)
         return 0;
     return (uint64_t)((double)(t1 - t0) * 1e9 / (double)(n1 - n0) + 0.5);
 }
+
+uint64_t ct__clock_span_ticks(uint64_t hz, uint64_t ns)
+{
+    /* Whole seconds and the rest apart: ns * hz alone overflows past 2 s. */
+    return ns / 1000000000u * hz + ns % 1000000000u * hz / 1000000000u;
+}
+
+uint64_t ct__clock_ns_to_ticks(uint32_t kind, uint64_t hz, uint64_t ticks0, uint64_t ns0,
+                               uint64_t ns)
+{
+    if (kind == CT_CLOCK_MONOTONIC)
+        return ns;
+    if (ns >= ns0)
+        return ticks0 + ct__clock_span_ticks(hz, ns - ns0);
+    uint64_t back = ct__clock_span_ticks(hz, ns0 - ns);
+    return back < ticks0 ? ticks0 - back : 0;
+}

@@ -60,4 +60,15 @@ uint64_t ct__clock_calibrate(uint32_t kind, uint64_t window_ns);
 /* A (ticks, monotonic ns) pair read as close together as possible. */
 void ct__clock_pair(uint32_t kind, uint64_t *ticks, uint64_t *ns);
 
+/* A span of `ns` nanoseconds in ticks at `hz` per second (exact for any hz
+ * below 2^34, that is 17 GHz). */
+uint64_t ct__clock_span_ticks(uint64_t hz, uint64_t ns);
+
+/* CLOCK_MONOTONIC time `ns` in ticks of `kind` at `hz` per second, through a
+ * pair (ticks0, ns0) of ct__clock_pair() read near `ns` (the kernel stamps
+ * perf records in monotonic ns; events carry ticks). 0 if it would fall
+ * before tick 0. */
+uint64_t ct__clock_ns_to_ticks(uint32_t kind, uint64_t hz, uint64_t ticks0, uint64_t ns0,
+                               uint64_t ns);
+
 #endif /* CT_PLUGIN_CLOCK_H */

@@ -168,6 +168,15 @@ static const module *module_of(const snapshot *snap, uint64_t pc)
     return lo > 0 && pc < snap->m[lo - 1].hi ? &snap->m[lo - 1] : NULL;
 }
 
+unsigned ct__modules_known(const uint64_t *pcs, unsigned n)
+{
+    const snapshot *snap = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+    unsigned i = 0;
+    while (snap && i < n && module_of(snap, pcs[i]))
+        i++;
+    return i;
+}
+
 static void emit(ct__thread *t, const snapshot *snap)
 {
     for (uint32_t i = 0; i < snap->n; i++) {

@@ -19,4 +19,7 @@ void ct__modules_scan(void);
  * this session has not seen them yet. Call outside an event. */
 void ct__modules_note(ct__thread *t, const uint64_t *pcs, unsigned n);
 
+/* How many of pcs[0..n), from the first, lie in a known module. */
+unsigned ct__modules_known(const uint64_t *pcs, unsigned n);
+
 #endif /* CT_PLUGIN_MODULES_H */

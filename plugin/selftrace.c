@@ -17,6 +17,7 @@
 
 #include "format/pool.h"
 #include "plugin/clock.h"
+#include "plugin/sched.h"
 #include "plugin/session.h"
 #include "plugin/thread.h"
 #include "recorder/drain.h"
@@ -162,6 +163,7 @@ int ct_stop(void)
         pthread_mutex_unlock(&self_lock);
         return CT_ENOTRACER;
     }
+    ct__sched_stop_self(); /* the waits this thread has not reported yet */
     ct__session_end();
     uint64_t stop_mono_ns = ct__mono_ns();
     pthread_mutex_lock(&self.lock);

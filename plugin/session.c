@@ -18,6 +18,7 @@
 
 #include "plugin/clock.h"
 #include "plugin/modules.h"
+#include "plugin/sched.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
 
@@ -45,6 +46,7 @@ void ct__session_begin(ct_pool_header *pool, int mode)
 {
     ct__stack_init();
     ct__modules_scan();
+    ct__sched_session_begin();
     ct__clock_kind = pool->clock_kind;
     ct__session_mode = mode;
     __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);
@@ -69,6 +71,7 @@ static void after_fork_in_child(void)
     ct__pool = NULL;
     ct__session_mode = CT_SESSION_NONE;
     ct__markers = 0;
+    ct__sched_forget_inherited();
 }
 
 /* CTRACE_MARKERS: the runner's nonce, 1 to 32 lowercase hex digits. */

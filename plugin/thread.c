@@ -1,6 +1,7 @@
 /* thread.c - attaching threads to a session and moving between chunks. */
 #include "plugin/thread.h"
 #include "plugin/modules.h"
+#include "plugin/sched.h"
 
 #include <pthread.h>     /* pthread_key_create, pthread_getname_np */
 #include <stdlib.h>      /* calloc, free */
@@ -89,9 +90,9 @@ static uint64_t count_scratch_events(ct__thread *t)
     return n;
 }
 
-void ct__thread_refill(ct__thread *t, size_t need)
+/* Hand the chunk back and claim another (or scratch). */
+static void next_chunk(ct__thread *t)
 {
-    (void)need; /* every event fits in an empty chunk: CT_MAX_EVENT_BYTES */
     if (t->dropping) {
         uint64_t lost = count_scratch_events(t);
         t->dropped += lost;
@@ -116,8 +117,19 @@ void ct__thread_refill(ct__thread *t, size_t need)
         if (t->begin_lost) {
             t->begin_lost = 0;
             ct__thread_emit_begin(t);
+            ct__sched_emit_source(t);
         }
     }
+}
+
+void ct__thread_refill(ct__thread *t, size_t need)
+{
+    next_chunk(t); /* every event fits in an empty chunk: CT_MAX_EVENT_BYTES */
+    /* A poll point: rare (every 32 KiB of events), so both sources. Its
+     * waits go first and may take the room asked for: make it again. */
+    ct__sched_read_all(t);
+    while ((size_t)(t->end - t->pos) < need)
+        next_chunk(t);
 }
 
 void ct__thread_emit_begin(ct__thread *t)
@@ -167,6 +179,7 @@ ct__thread *ct__thread_get_slow(void)
         ct__unwind_thread_init(); /* here, not in a signal handler's first wait */
     } else {
         /* Attached to an earlier session: start over in this one. */
+        ct__sched_detach(t);
         ct__intern_reset(t);
         t->dropping = 0;
         t->dropped = 0;
@@ -181,6 +194,7 @@ ct__thread *ct__thread_get_slow(void)
     ct__thread_emit_begin(t);
     /* Modules now, so the start routine (and later stacks) can be named. */
     ct__modules_note(t, &t->start_fn, t->start_fn != 0);
+    ct__sched_attach(t);
     return t;
 }
 
@@ -190,11 +204,14 @@ static void on_thread_exit(void *arg)
     ct__thread_off = 1;
     if (t->session == ct__session_id && __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
         !t->busy) {
+        t->busy = 1;
+        ct__sched_read_all(t); /* the waits since its last poll point */
         uint8_t *p = ct__event_begin(t, CT_EV_THREAD_END, CT_SMALL_EVENT);
         ct__commit(t, p);
         if (!t->dropping)
             ct__thread_release_chunk(t);
     }
+    ct__sched_detach(t);
     ct__self = NULL;
     ct__intern_free(t);
     free(t);

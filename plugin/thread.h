@@ -15,6 +15,7 @@
 #include "format/pool.h"
 #include "format/wire.h"
 #include "plugin/clock.h"
+#include "plugin/sched_state.h"
 
 #define CT_NAME_CACHE 64 /* direct-mapped pointer -> string id cache */
 #define CT_SMALL_EVENT 64 /* reserve for any event without a text payload */
@@ -64,6 +65,7 @@ typedef struct ct__thread {
     struct ct__stack_entry *stacks; /* stack.c: open addressing, keyed by contents */
     uint32_t stacks_cap, stacks_used;
     uint64_t next_stack_id;
+    ct__sched sched; /* sched.c: where this thread's scheduler waits come from */
     uint8_t scratch[CT_SCRATCH_BYTES];
 } ct__thread;
 

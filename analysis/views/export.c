@@ -154,6 +154,9 @@ static void write_event(ctv_json *j, const ctr_event *ev)
         ctv_json_kv_cstr(j, "source", how ? how : "unknown");
         break;
     }
+    case CTR_SCHED_LOST:
+        ctv_json_kv_u64(j, "count", ev->count);
+        break;
     default: /* a kind this build does not know: keep what it carries */
         ctv_json_kv_i64(j, "kind_id", (int64_t)ev->kind);
         if (ev->name_len)

@@ -18,6 +18,7 @@
 #define SHOWN_TEXT_MAX 512 /* bytes kept of a shown name or message */
 #define KIND_SLOTS 32      /* kinds counted one by one; later ones as "other" */
 #define STATUS_SLOTS (CTR_STATUS_TIMEOUT + 1)
+#define SCHED_SOURCES (CTR_SCHED_SCHEDSTAT + 1)
 
 typedef struct kept_text {
     char *bytes;
@@ -38,6 +39,8 @@ typedef struct trace_stats {
     uint64_t tasks_by_kind[3], other_kind_tasks;
     uint64_t tests_by_status[STATUS_SLOTS], other_status;
     uint64_t lost_events, process_dropped;
+    uint64_t sched_waits, sched_wait_ns, sched_lost;
+    uint64_t sched_sources[SCHED_SOURCES], other_sched_sources; /* threads, by source */
     uint64_t warnings;
     uint64_t latest_ns;
     process_seen process[SHOWN_PROCESSES];
@@ -110,6 +113,21 @@ static void count_event(trace_stats *s, const ctr_event *ev)
     case CTR_LOST:
         s->lost_events += ev->count;
         break;
+    case CTR_BLOCK:
+        if (ev->block_kind == CTR_BLOCK_SCHED) {
+            s->sched_waits++;
+            s->sched_wait_ns += ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
+        }
+        break;
+    case CTR_SCHED_SOURCE:
+        if (ev->object < SCHED_SOURCES)
+            s->sched_sources[ev->object]++;
+        else
+            s->other_sched_sources++;
+        break;
+    case CTR_SCHED_LOST:
+        s->sched_lost += ev->count;
+        break;
     case CTR_WARNING:
         if (s->warnings < SHOWN_WARNINGS)
             keep(&s->warning[s->warnings], ev->message, ev->message_len);
@@ -179,6 +197,29 @@ static void print_tests_and_tasks(const trace_stats *s, FILE *out)
         fprintf(out, ", %" PRIu64 " of unknown kind", s->other_kind_tasks);
     fputs(")\n", out);
     fprintf(out, "threads:    %" PRIu64 "\n", s->threads);
+}
+
+/* Where the scheduler waits came from: each thread says (SCHED_SOURCE).
+ * Traces written before 1.3 say nothing: no line. */
+static void print_sched(const trace_stats *s, FILE *out)
+{
+    uint64_t said = s->other_sched_sources;
+    for (int k = 0; k < SCHED_SOURCES; k++)
+        said += s->sched_sources[k];
+    if (!said && !s->sched_waits)
+        return;
+    char total[CTV_HUMAN_BUF];
+    fprintf(out, "sched waits: %" PRIu64 " (%s) from perf context switches on %" PRIu64
+                 " thread%s, schedstat on %" PRIu64 ", none on %" PRIu64,
+            s->sched_waits, ctv_format_duration(total, s->sched_wait_ns),
+            s->sched_sources[CTR_SCHED_PERF], s->sched_sources[CTR_SCHED_PERF] == 1 ? "" : "s",
+            s->sched_sources[CTR_SCHED_SCHEDSTAT], s->sched_sources[CTR_SCHED_NONE]);
+    if (s->other_sched_sources)
+        fprintf(out, ", unknown on %" PRIu64, s->other_sched_sources);
+    if (s->sched_lost)
+        fprintf(out, "; %" PRIu64 " context-switch records lost (a thread's ring was full): "
+                     "some waits are missing", s->sched_lost);
+    fputc('\n', out);
 }
 
 static void print_events(const trace_stats *s, const ctr_info *info, FILE *out)
@@ -283,6 +324,7 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         print_header(trace_path, &info, s->latest_ns, out);
         print_processes(s, out);
         print_tests_and_tasks(s, out);
+        print_sched(s, out);
         print_events(s, &info, out);
         print_losses(s, damage, out);
         status = ctv_finish_output(out, "output", err, status);

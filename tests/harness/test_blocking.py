@@ -36,7 +36,9 @@ def test_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
                 and b["tid"] == rw["threads"][0]]
     assert max(b["duration_ns"] for b in rw_waits) >= 10_000_000, rw_waits  # the rdlock
     uncontended = only(tasks_by_name(trace)["TestUncontended"], "TestUncontended")
-    assert not [b for b in blocks(trace) if b["task"] == uncontended["id"]]
+    # no lock wait (a wait for a CPU, kind sched, may come on a loaded machine)
+    assert not [b for b in blocks(trace)
+                if b["task"] == uncontended["id"] and b["block_kind"] != "sched"]
 
 
 def test_threads_view_shows_the_wait(tmp_path):

@@ -74,7 +74,8 @@ def test_exit_in_a_group_setup_costs_that_group(tmp_path):
 
 def test_attachment_keeps_a_pool_threads_work(tmp_path):
     xml = tmp_path / "deep" / "er" / "r.xml"  # directories are made
-    result = run(f"--junit={xml}", "-run", "t_pool", SUITE)
+    # no scheduler waits: on a loaded machine one may come first or last longer
+    result = run(f"--junit={xml}", "-run", "t_pool", SUITE, env={"CTRACE_SCHED": "off"})
     assert result.returncode == 1, result
     attachments = [p for p in os.listdir(xml.parent) if p.endswith(".trace")]
     assert len(attachments) == 1, attachments

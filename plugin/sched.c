@@ -1,0 +1,262 @@
+/*
+ * sched.c - each thread's scheduler-wait source: choosing it, reading it at
+ * poll points, recording the waits (see sched.h; the sources are
+ * sched_perf.c and sched_stat.c).
+ *
+ * Everything here runs on the thread whose waits it reads, inside the
+ * tracer (busy), so a thread's source needs no lock. Syscalls here (opening,
+ * reading schedstat) happen inside interposed calls and API calls: errno is
+ * kept as the program left it.
+ */
+#include "plugin/sched.h"
+
+#include <errno.h>        /* errno */
+#include <stdio.h>        /* fprintf */
+#include <stdlib.h>       /* getenv */
+#include <string.h>       /* strcmp */
+#include <sys/resource.h> /* getrlimit */
+
+#include "plugin/api_internal.h" /* ct__wait_write */
+#include "plugin/modules.h"      /* ct__modules_note, ct__modules_known */
+#include "plugin/sched_source.h"
+#include "plugin/stack.h" /* ct__stack_mode */
+
+/* Threads with a perf ring, at most: each pins a few pages of locked memory
+ * (perf_event_mlock_kb, then RLIMIT_MEMLOCK for an unprivileged user).
+ * Threads past it use schedstat. */
+#define MAX_PERF_RINGS 128u
+/* Threads keeping schedstat open, at most (and at most a sixteenth of
+ * RLIMIT_NOFILE): past it, each read opens the file. */
+#define MAX_STAT_FDS 128u
+
+enum { MODE_AUTO, MODE_PERF, MODE_SCHEDSTAT, MODE_OFF };
+
+static int mode;
+static int perf_ok;        /* atomic: perf_event_open may work in this process */
+static int stacks_denied;  /* atomic: no right to sample the kernel: switches only */
+static uint32_t perf_rings; /* atomic: rings held */
+static uint32_t stat_fds;   /* atomic: schedstat fds held */
+static uint32_t stat_fd_cap;
+
+void ct__sched_session_begin(void)
+{
+    const char *want = getenv("CTRACE_SCHED");
+    mode = MODE_AUTO;
+    if (want && strcmp(want, "perf") == 0)
+        mode = MODE_PERF;
+    else if (want && strcmp(want, "schedstat") == 0)
+        mode = MODE_SCHEDSTAT;
+    else if (want && strcmp(want, "off") == 0)
+        mode = MODE_OFF;
+    else if (want && *want && strcmp(want, "auto") != 0)
+        fprintf(stderr, "ctest-trace: warning: CTRACE_SCHED=%s is not auto, perf, schedstat "
+                        "or off: using auto\n", want);
+    int perf = (mode == MODE_AUTO || mode == MODE_PERF) && ct__sched_perf_supported();
+    __atomic_store_n(&perf_ok, perf, __ATOMIC_RELAXED);
+    __atomic_store_n(&stacks_denied, 0, __ATOMIC_RELAXED);
+    struct rlimit files;
+    stat_fd_cap = MAX_STAT_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / 16 < stat_fd_cap)
+        stat_fd_cap = (uint32_t)(files.rlim_cur / 16);
+}
+
+/* ---- choosing and opening ------------------------------------------------------ */
+
+/* Worth trying again on another thread: a limit reached, not a refusal. */
+static int transient(int err)
+{
+    return err == -EMFILE || err == -ENFILE || err == -ENOMEM || err == -EAGAIN ||
+           err == -EBUSY || err == -EINTR;
+}
+
+static int open_perf(ct__thread *t)
+{
+    if (!__atomic_load_n(&perf_ok, __ATOMIC_RELAXED))
+        return -EACCES;
+    if (__atomic_add_fetch(&perf_rings, 1, __ATOMIC_RELAXED) > MAX_PERF_RINGS) {
+        __atomic_sub_fetch(&perf_rings, 1, __ATOMIC_RELAXED);
+        return -EMFILE;
+    }
+    /* The kernel walks the user stack by frame pointers: asked for with
+     * CTRACE_STACKS=fp only, for its sample at every switch-out doubles
+     * what perf costs a context switch (bench/sched). */
+    int stacks = ct__stack_mode == CT__STACKS_FP &&
+                 !__atomic_load_n(&stacks_denied, __ATOMIC_RELAXED);
+    int rc = ct__sched_perf_open(&t->sched, t->tid, stacks);
+    if (rc < 0 && stacks && !transient(rc)) {
+        __atomic_store_n(&stacks_denied, 1, __ATOMIC_RELAXED);
+        rc = ct__sched_perf_open(&t->sched, t->tid, 0);
+    }
+    if (rc < 0) {
+        /* EACCES, EPERM (paranoid, seccomp), ENOSYS, ENOENT, EINVAL: for
+         * good in this process; no other thread tries. */
+        if (!transient(rc))
+            __atomic_store_n(&perf_ok, 0, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(&perf_rings, 1, __ATOMIC_RELAXED);
+    }
+    return rc;
+}
+
+static int open_stat(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    int keep = __atomic_add_fetch(&stat_fds, 1, __ATOMIC_RELAXED) <= stat_fd_cap;
+    int rc = ct__sched_stat_open(s, keep);
+    s->holds_fd = rc == 0 && s->fd >= 0;
+    if (!s->holds_fd)
+        __atomic_sub_fetch(&stat_fds, 1, __ATOMIC_RELAXED);
+    return rc;
+}
+
+/* The thread's fd was dropped by a read (not ours any more): give back its
+ * place in the budget. */
+static void note_fd_dropped(ct__sched *s)
+{
+    if (s->holds_fd && s->fd < 0) {
+        s->holds_fd = 0;
+        __atomic_sub_fetch(&stat_fds, 1, __ATOMIC_RELAXED);
+    }
+}
+
+void ct__sched_emit_source(ct__thread *t)
+{
+    uint8_t *p = ct__event_begin(t, CT_EV_SCHED_SOURCE, CT_SMALL_EVENT);
+    p = ct_put_uvarint(p, t->sched.source);
+    ct__commit(t, p);
+}
+
+void ct__sched_attach(ct__thread *t)
+{
+    int saved_errno = errno;
+    uint8_t busy = t->busy;
+    t->busy = 1; /* a signal handler's event now would land amid ours */
+    ct__sched *s = &t->sched;
+    s->source = CT_SCHED_NONE;
+    s->polling = 0;
+    if ((mode == MODE_AUTO || mode == MODE_PERF) && open_perf(t) == 0)
+        s->source = CT_SCHED_PERF;
+    else if ((mode == MODE_AUTO || mode == MODE_SCHEDSTAT) && open_stat(t) == 0)
+        s->source = CT_SCHED_SCHEDSTAT;
+    ct__sched_emit_source(t);
+    t->busy = busy;
+    errno = saved_errno;
+}
+
+void ct__sched_detach(ct__thread *t)
+{
+    int saved_errno = errno;
+    ct__sched *s = &t->sched;
+    if (s->ring) {
+        ct__sched_perf_close(s);
+        __atomic_sub_fetch(&perf_rings, 1, __ATOMIC_RELAXED);
+    }
+    if (s->holds_fd) {
+        ct__sched_stat_close(s);
+        s->holds_fd = 0;
+        __atomic_sub_fetch(&stat_fds, 1, __ATOMIC_RELAXED);
+    }
+    s->source = CT_SCHED_NONE;
+    errno = saved_errno;
+}
+
+void ct__sched_forget_inherited(void)
+{
+    ct__thread *t = ct__self;
+    if (t) {
+        ct__sched *s = &t->sched;
+        /* The parent's ring is not mapped here (perf maps are not copied
+         * across fork) and another mapping may be at its address now: let
+         * it be. The schedstat fd names the parent's thread: close it. */
+        s->ring = NULL;
+        s->perf_head = NULL;
+        if (s->holds_fd)
+            ct__sched_stat_close(s);
+        s->holds_fd = 0;
+        s->source = CT_SCHED_NONE;
+    }
+    perf_rings = 0; /* the child's only thread holds none now */
+    stat_fds = 0;
+}
+
+/* ---- reading and recording ----------------------------------------------------- */
+
+void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const uint64_t *pcs,
+                      unsigned n)
+{
+    if (wait_ns < CT_SCHED_MIN_NS)
+        return;
+    if (n > 1) {
+        /* The kernel walked the user stack by frame pointers: in code built
+         * without them, what follows the exact first address is noise. Keep
+         * the frames that lie in a module, up to the first that does not. */
+        ct__modules_note(t, pcs, 1);
+        n = 1 + ct__modules_known(pcs + 1, n - 1);
+    }
+    /* Through the pair read at this poll: the TSC rate is known to a part in
+     * 10^4 or so, so a time converted from afar could land after events
+     * that followed it; from now it is off by that part of how late it is. */
+    const ct__sched *s = &t->sched;
+    uint64_t hz = t->pool->tsc_hz;
+    uint64_t end = ct__clock_ns_to_ticks(ct__clock_kind, hz, s->now_ticks, s->now_ns, end_ns);
+    ct__wait_write(t, CT_BLOCK_SCHED, end, ct__clock_span_ticks(hz, wait_ns), 0, pcs, n);
+}
+
+void ct__sched_read_perf(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    /* In scratch (pool exhausted) the waits would be dropped: leave them in
+     * the ring until there is room. */
+    if (!s->ring || s->polling || t->dropping)
+        return;
+    int saved_errno = errno;
+    s->polling = 1;
+    ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+    ct__sched_perf_read(t);
+    if (s->lost) { /* the ring was full: say how many switch records it lost */
+        uint8_t *p = ct__event_begin(t, CT_EV_SCHED_LOST, CT_SMALL_EVENT);
+        p = ct_put_uvarint(p, s->lost);
+        ct__commit(t, p);
+        s->lost = 0;
+    }
+    s->polling = 0;
+    errno = saved_errno;
+}
+
+void ct__sched_read_all(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    if (s->ring) {
+        ct__sched_poll(t);
+        return;
+    }
+    if (s->source != CT_SCHED_SCHEDSTAT || s->polling || t->dropping)
+        return;
+    int saved_errno = errno;
+    s->polling = 1;
+    uint64_t run_delay, read_ns;
+    if (ct__sched_stat_read(s, &run_delay, &read_ns) == 0) {
+        /* Waits under the threshold add up until together they pass it. */
+        if (run_delay - s->run_delay >= CT_SCHED_MIN_NS) {
+            /* No detail: one wait, ending as we read it. */
+            ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+            ct__sched_record(t, s->now_ns, run_delay - s->run_delay, NULL, 0);
+            s->run_delay = run_delay;
+        }
+    } else if (!s->holds_fd) {
+        s->source = CT_SCHED_NONE; /* cannot even open it: stop trying */
+    }
+    note_fd_dropped(s);
+    s->polling = 0;
+    errno = saved_errno;
+}
+
+void ct__sched_stop_self(void)
+{
+    ct__thread *t = ct__self;
+    if (!t || t->session != ct__session_id || t->busy)
+        return;
+    t->busy = 1;
+    ct__sched_read_all(t);
+    ct__sched_detach(t);
+    t->busy = 0;
+}
