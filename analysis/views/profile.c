@@ -121,10 +121,6 @@ static int scope_event(scope *s, const ctr_event *ev)
     switch (ev->kind) {
     case CTR_TASK_BEGIN: return add_task(s, ev);
     case CTR_REGION: return s->opts->region ? add_region(s, ev) : 0;
-    case CTR_SCHED_SOURCE:
-        if (ev->object < 3)
-            s->sched_sources[ev->object]++;
-        return 0;
     default: return 0;
     }
 }
@@ -360,19 +356,16 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, names_kept *kept, const 
         if (!ctv_symbols_is_tracer(&found.sym))
             n++;
     }
-    if (n == 0) { /* no stack: the thread's start routine, or "main thread" */
-        char text[600];
-        ctv_sym found = {0};
-        if (w->start_fn)
-            ctv_symbols_lookup(syms, w->process, w->start_fn, 0, &found);
-        if (found.sym.function)
-            snprintf(text, sizeof text, "[%s wait, no stack] thread started at %s", kind_name,
-                     found.sym.function);
-        else if (w->start_fn)
-            snprintf(text, sizeof text, "[%s wait, no stack] thread started at 0x%" PRIx64,
-                     kind_name, w->start_fn);
-        else
-            snprintf(text, sizeof text, "[%s wait, no stack] main thread", kind_name);
+    if (n == 0 && w->start_fn) {
+        /* No stack (a scheduler wait from schedstat, or stacks off): the wait
+         * is shown in its thread's start routine, the one place known. */
+        ctv_sym found;
+        frame_of(syms, kept, w->process, w->start_fn, 0, &frames[0], &found);
+        n = 1;
+    }
+    if (n == 0) {
+        char text[64];
+        snprintf(text, sizeof text, "[%s wait in a main thread, no stack]", kind_name);
         frames[0] = (ct_prof_frame){.function = keep(kept, text)};
         n = 1;
     }
@@ -407,6 +400,7 @@ static int write_profile(const scope *s, sums *m, ctv_symbols *syms, const ctr_i
         ct_prof_add_comment(prof, trace_path);
         if (o->kind == CTR_BLOCK_SCHED)
             ct_prof_add_comment(prof, sched_note(s, note, sizeof note));
+        ct_prof_add_comment(prof, "a wait without a stack is shown in its thread's start routine");
         int wrc = o->folded ? ct_prof_write_folded(prof, out) : ct_prof_write_pprof(prof, out);
         rc = wrc == 0 ? 0 : CT_EIO;
     }
@@ -461,6 +455,10 @@ static int sums_fn(void *arg, const ctr_event *ev)
     switch (ev->kind) {
     case CTR_MODULE: return ctv_symbols_add(p->syms, ev);
     case CTR_THREAD_BEGIN: return note_thread(p->m, ev);
+    case CTR_SCHED_SOURCE:
+        if (ev->object < 3)
+            p->s->sched_sources[ev->object]++;
+        return 0;
     default:
         if (!wanted(p->s, ev))
             return 0;
