@@ -155,3 +155,16 @@ def test_bad_flags_exit_2(contention_trace, tmp_path):
     for args, named in cases:
         result = run("profile", *args)
         assert result.returncode == 2 and named in result.stderr, result
+
+
+def test_sched_profile_names_the_waiting_threads(tmp_path):
+    """Eight busy threads on a 2-core machine wait for a CPU: without a stack
+    (the default) the waits show in the threads' start routine."""
+    trace = tmp_path / "ov.out"
+    result = run(f"--trace={trace}", BUILD / "examples" / "oversubscribed_test")
+    assert result.returncode == 0, result
+    out = tmp_path / "sched.pb.gz"
+    run_ok("profile", "--type=sched", "-o", out, trace)
+    flat, text = pprof_top(out)
+    assert flat.get("spin", 0) > 0, text
+    assert "sched waits from:" in text, text
