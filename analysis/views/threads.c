@@ -23,6 +23,7 @@
 typedef struct thread_row {
     uint32_t process;
     int32_t pid, tid;
+    int32_t creator_tid; /* 0: not known (a main thread, or begun before tracing) */
     uint64_t start_fn;
     /* Its start routine by name ("0x..." when it cannot be named, NULL for a
      * main thread), and where: filled once the trace is read. */
@@ -99,6 +100,7 @@ static int add_event(thread_table *t, const ctr_event *ev)
     switch (ev->kind) {
     case CTR_THREAD_BEGIN:
         r->start_fn = ev->object;
+        r->creator_tid = ev->parent_tid;
         break;
     case CTR_THREAD_NAME: {
         char *name = malloc(ev->name_len + 1);
@@ -231,6 +233,10 @@ static void print_json(FILE *out, const thread_table *t, const group_sum *g, uin
         else
             ctv_json_kv_null(&j, "name");
         json_fn(&j, r);
+        if (r->creator_tid)
+            ctv_json_kv_i64(&j, "creator_tid", r->creator_tid);
+        else
+            ctv_json_kv_null(&j, "creator_tid");
         ctv_json_kv_u64(&j, "start_ns", r->start_ns);
         ctv_json_kv_u64(&j, "end_ns", r->end_ns);
         json_waits(&j, running(r), r->blocked);

@@ -44,7 +44,7 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err);
  *  the threads grouped by start routine. With `json` {"threads":[{"tid",
  *  "pid","name","start_fn","start_ns","end_ns","running_ns","sync_block_ns",
  *  "syscall_block_ns","net_block_ns","sched_wait_ns","start_addr","start_file",
- *  "start_line"}],"groups":[{"start_fn","threads","running_ns",...}]}:
+ *  "start_line","creator_tid"}],"groups":[{"start_fn","threads","running_ns",...}]}:
  *  start_fn names the start routine (from the modules the trace recorded;
  *  "0x..." when it cannot be named; null for a main thread), start_addr is
  *  its address, start_file/start_line where it is when the binary has line

@@ -55,6 +55,7 @@ def test_threads_view_shows_the_wait(tmp_path):
     # start routines by name, with their address and source line
     assert sorted(t["start_fn"] for t in spawned) == ["holder", "writer"], spawned
     assert all(t["start_addr"].startswith("0x") for t in spawned), spawned
+    assert all(t["creator_tid"] == main[0]["tid"] for t in spawned), spawned  # the test made them
     assert all(t["start_file"].endswith("contention_test.c") and t["start_line"] > 0
                for t in spawned), spawned
     assert all(t["syscall_block_ns"] >= 10_000_000 for t in spawned), spawned  # their sleeps
