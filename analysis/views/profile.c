@@ -102,6 +102,8 @@ static int by_thread_then_begin(const void *a, const void *b)
  * same name), so a wait's lookup is one binary search. */
 static void merge_regions(scope *s)
 {
+    if (s->nregions == 0)
+        return; /* and regions may be NULL, which qsort must not get */
     qsort(s->regions, s->nregions, sizeof *s->regions, by_thread_then_begin);
     size_t out = 0;
     for (size_t i = 0; i < s->nregions; i++) {
