@@ -325,7 +325,8 @@ int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err)
     if (status != CTV_EXIT_FAILED && name_start_routines(&t) != 0)
         status = ctv_fail(trace_path, CT_ENOMEM, err);
     if (status != CTV_EXIT_FAILED) {
-        qsort(t.rows, t.count, sizeof *t.rows, by_fn);
+        if (t.count > 1) /* qsort() wants a non-NULL array */
+            qsort(t.rows, t.count, sizeof *t.rows, by_fn);
         group_sum *g = calloc(t.count ? t.count : 1, sizeof *g);
         uint32_t ngroups = 0;
         for (uint32_t i = 0; g && i < t.count; i++) {
