@@ -15,9 +15,6 @@
 #include "format/wire.h" /* CT_BLOCK_NET */
 #include "plugin/interpose.h"
 
-/* As for syscalls (block_syscall.c): shorter is not a wait. */
-#define CT_NET_MIN_US 5
-
 /* Referenced from session.c, so that a static link always takes this file. */
 const char ct__block_net_linked = 1;
 

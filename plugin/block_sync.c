@@ -21,8 +21,6 @@
 #include "format/wire.h" /* CT_BLOCK_SYNC */
 #include "plugin/interpose.h"
 
-#define CT_SYNC_MIN_US 1 /* shorter waits are spins, not blocks */
-
 /* Referenced from session.c, so that a static link always takes this file. */
 const char ct__block_sync_linked = 1;
 

@@ -14,10 +14,6 @@
 #include "format/wire.h" /* CT_BLOCK_SYSCALL */
 #include "plugin/interpose.h"
 
-/* A syscall this short did not make the thread wait in any way a test
- * cares about; recording it would cost more than it took. */
-#define CT_SYSCALL_MIN_US 5
-
 /* Referenced from session.c, so that a static link always takes this file. */
 const char ct__block_syscall_linked = 1;
 

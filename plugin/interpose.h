@@ -1,52 +1,85 @@
 /*
- * interpose.h - what the plugin's interposers (block_sync.c,
- * block_syscall.c) share: finding the definition they stand in front of,
- * and whether to record at all.
+ * interpose.h - what the plugin's interposers (block_*.c) share: finding
+ * the definition they stand in front of, whether to record at all, and
+ * recording a wait without disturbing the call they stand in for.
+ *
+ * An interposer's shape: not tracing, straight to the real function (one
+ * load and a branch, no clock read); tracing, read the clock around the
+ * real call and record a BLOCK event only if the call took at least the
+ * kind's threshold. Recording runs out of line, keeps errno, and calls
+ * nothing that records in turn (ct__untraced_begin, thread.h).
  */
 #ifndef CT_PLUGIN_INTERPOSE_H
 #define CT_PLUGIN_INTERPOSE_H
 
-#include <dlfcn.h> /* dlsym, RTLD_NEXT */
+#include <stdint.h>
 
 #include <ctrace.h> /* ct__active */
 
-#include "plugin/api_internal.h" /* ct__block_end */
-#include "plugin/clock.h"        /* ct__ticks */
-#include "plugin/thread.h"       /* ct__thread_off, ct__pool */
+#include "plugin/clock.h"  /* ct__ticks */
+#include "plugin/thread.h" /* ct__thread_off, ct__in_tracer, ct__pool */
 
 #define CT_EXPORT __attribute__((visibility("default")))
 
-/* get_NAME(): the next definition of NAME after ours (libc's, or a
- * sanitizer's), looked up once. */
+/* Waits shorter than these are not recorded: a sync wait under 1 us was a
+ * spin; a system call under 5 us did not make the thread wait in any way a
+ * test cares about, and recording it would cost more than it took. */
+#define CT_SYNC_MIN_US 1
+#define CT_SYSCALL_MIN_US 5
+#define CT_NET_MIN_US 5
+
+/* The next definition of `name` after ours (libc's, or a sanitizer's), or
+ * NULL when this thread is already looking `name` itself up: dlsym() called
+ * it (a malloc that reads a file while dlsym allocates). Out of line. */
+void *ct__interpose_resolve(const char *name);
+
+/* get_NAME(): ct__interpose_resolve(NAME), looked up once. NULL only in
+ * that recursion; the interposers of read, write and open then make the
+ * system call themselves (block_file.c), the others cannot be reached so. */
 #define CT_REAL(ret, name, params)                                                     \
     static ret(*real_##name) params;                                                   \
     static ret(*get_##name(void)) params                                                \
     {                                                                                  \
         ret(*fn) params = __atomic_load_n(&real_##name, __ATOMIC_ACQUIRE);              \
-        if (!fn) {                                                                     \
-            fn = (ret(*) params)dlsym(RTLD_NEXT, #name);                                \
-            __atomic_store_n(&real_##name, fn, __ATOMIC_RELEASE);                      \
+        if (__builtin_expect(fn == NULL, 0)) {                                         \
+            fn = (ret(*) params)ct__interpose_resolve(#name);                          \
+            if (fn)                                                                    \
+                __atomic_store_n(&real_##name, fn, __ATOMIC_RELEASE);                  \
         }                                                                              \
         return fn;                                                                     \
     }
 
 /* Tracing, and on a thread that is traced (not the tracer's own drainer,
- * whose waits are none of the program's business). Acquire: the session's
- * clock was set before it became active. */
+ * whose waits are none of the program's business), outside the tracer's own
+ * code. Acquire: the session's clock was set before it became active. */
 static inline int ct__interpose_tracing(void)
 {
     return __builtin_expect(__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) != 0, 0) &&
-           !ct__thread_off;
+           !(ct__thread_off | ct__in_tracer);
 }
 
-/* The call that began at `t0` (ct__ticks()) is over: a BLOCK event of
- * `kind` if it took at least `min_us` (shorter is not a wait). */
+/* The call that began at `t0` (ct__ticks()) took at least `min_us`. */
+static inline int ct__interpose_blocked(uint64_t t0, uint64_t min_us)
+{
+    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
+    return pool != NULL && ct__ticks() - t0 >= pool->tsc_hz / 1000000 * min_us;
+}
+
+/* A BLOCK event of `kind` (CT_BLOCK_*) from `t0` to now, on `object` (a
+ * lock's address, an fd; 0: none). errno is as the caller left it. */
+void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object);
+
+/* The same for a call on file descriptors: kind net if `fd` or `fd2` (-1:
+ * none) is a socket, else syscall (fd_kind.h); the object is `fd`. */
+void ct__interpose_record_io(uint64_t t0, int fd, int fd2);
+
+/* The call that began at `t0` is over: a BLOCK event of `kind` if it took
+ * at least `min_us` (shorter is not a wait). */
 static inline void ct__interpose_waited(unsigned kind, uint64_t t0, uint64_t min_us,
                                         uint64_t object)
 {
-    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
-    if (pool != NULL && ct__ticks() - t0 >= pool->tsc_hz / 1000000 * min_us)
-        ct__block_end(kind, t0, object);
+    if (ct__interpose_blocked(t0, min_us))
+        ct__interpose_record(kind, t0, object);
 }
 
 #endif /* CT_PLUGIN_INTERPOSE_H */
