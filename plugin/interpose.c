@@ -36,12 +36,17 @@ void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object)
     errno = saved;
 }
 
+/* One threshold serves both kinds: the kind is known only past it. */
+_Static_assert(CT_SYSCALL_MIN_US == CT_NET_MIN_US, "CT_TIMED_IO times net and syscall alike");
+
 void ct__interpose_record_io(uint64_t t0, int fd, int fd2)
 {
     int saved = errno;
     unsigned kind = ct__fd_block_kind(fd);
-    if (kind != CT_BLOCK_NET && fd2 >= 0)
-        kind = ct__fd_block_kind(fd2);
+    if (kind != CT_BLOCK_NET && fd2 >= 0 && ct__fd_block_kind(fd2) == CT_BLOCK_NET) {
+        kind = CT_BLOCK_NET;
+        fd = fd2; /* the socket end is what waited */
+    }
     errno = saved;
     ct__interpose_record(kind, t0, fd >= 0 ? (uint64_t)fd : 0);
 }

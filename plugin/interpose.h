@@ -12,6 +12,7 @@
 #ifndef CT_PLUGIN_INTERPOSE_H
 #define CT_PLUGIN_INTERPOSE_H
 
+#include <pthread.h> /* pthread_mutex_t */
 #include <stdint.h>
 
 #include <ctrace.h> /* ct__active */
@@ -58,6 +59,14 @@ static inline int ct__interpose_tracing(void)
            !(ct__thread_off | ct__in_tracer);
 }
 
+/* `m` is held as we ask for it (glibc's lock word is not 0): the lock is
+ * likely to wait. Checked rather than trying first: an uncontended lock
+ * then costs no clock read, and no trylock-then-lock either. */
+static inline int ct__mutex_held(pthread_mutex_t *m)
+{
+    return __atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) != 0;
+}
+
 /* The call that began at `t0` (ct__ticks()) took at least `min_us`. */
 static inline int ct__interpose_blocked(uint64_t t0, uint64_t min_us)
 {
@@ -70,7 +79,8 @@ static inline int ct__interpose_blocked(uint64_t t0, uint64_t min_us)
 void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object);
 
 /* The same for a call on file descriptors: kind net if `fd` or `fd2` (-1:
- * none) is a socket, else syscall (fd_kind.h); the object is `fd`. */
+ * none) is a socket, else syscall (fd_kind.h); the object is the socket,
+ * else `fd`. */
 void ct__interpose_record_io(uint64_t t0, int fd, int fd2);
 
 /* The call that began at `t0` is over: a BLOCK event of `kind` if it took
@@ -81,5 +91,30 @@ static inline void ct__interpose_waited(unsigned kind, uint64_t t0, uint64_t min
     if (ct__interpose_blocked(t0, min_us))
         ct__interpose_record(kind, t0, object);
 }
+
+/* `return call;` timed when tracing: a wait of `kind` on `object` if it took
+ * at least `min_us`. `call` runs once. */
+#define CT_TIMED(call, kind, min_us, object)                                           \
+    do {                                                                               \
+        if (!ct__interpose_tracing())                                                  \
+            return call;                                                               \
+        uint64_t t0_ = ct__ticks();                                                    \
+        __typeof__(call) rc_ = call;                                                   \
+        ct__interpose_waited(kind, t0_, min_us, object);                               \
+        return rc_;                                                                    \
+    } while (0)
+
+/* The same for a call on file descriptors `fd` and `fd2` (-1: none), whose
+ * kind is known only if it waited (ct__interpose_record_io). */
+#define CT_TIMED_IO(call, fd, fd2)                                                     \
+    do {                                                                               \
+        if (!ct__interpose_tracing())                                                  \
+            return call;                                                               \
+        uint64_t t0_ = ct__ticks();                                                    \
+        __typeof__(call) rc_ = call;                                                   \
+        if (ct__interpose_blocked(t0_, CT_SYSCALL_MIN_US))                             \
+            ct__interpose_record_io(t0_, fd, fd2);                                     \
+        return rc_;                                                                    \
+    } while (0)
 
 #endif /* CT_PLUGIN_INTERPOSE_H */
