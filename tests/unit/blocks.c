@@ -64,6 +64,16 @@ size_t blocks_count(const tevs *t, ctr_block_kind kind, uint64_t object, pid_t t
     return n;
 }
 
+size_t blocks_count_longer(const tevs *t, ctr_block_kind kind, pid_t tid, uint64_t min_ns)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const ctr_event *e = &t->v[i].ev;
+        n += matches(&t->v[i], kind, ANY_OBJECT, tid) && e->ts_ns - e->begin_ns >= min_ns;
+    }
+    return n;
+}
+
 pid_t blocks_tid(void)
 {
     return (pid_t)syscall(SYS_gettid);

@@ -26,6 +26,9 @@ uint64_t blocks_longest(const tevs *t, ctr_block_kind kind, uint64_t object, pid
 /* How many waits of `kind` on `object` (ANY_OBJECT: any) thread `tid` has. */
 size_t blocks_count(const tevs *t, ctr_block_kind kind, uint64_t object, pid_t tid);
 
+/* How many waits of `kind` thread `tid` has that took at least `min_ns`. */
+size_t blocks_count_longer(const tevs *t, ctr_block_kind kind, pid_t tid, uint64_t min_ns);
+
 /* The calling thread's OS id. */
 pid_t blocks_tid(void);
 
