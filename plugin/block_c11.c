@@ -27,7 +27,8 @@ const char ct__block_c11_linked = 1;
 CT_REAL(int, mtx_lock, (mtx_t *))
 CT_REAL(int, mtx_timedlock, (mtx_t *__restrict, const struct timespec *__restrict))
 CT_REAL(int, cnd_wait, (cnd_t *, mtx_t *))
-CT_REAL(int, cnd_timedwait, (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict))
+CT_REAL(int, cnd_timedwait,
+        (cnd_t *__restrict, mtx_t *__restrict, const struct timespec *__restrict))
 CT_REAL(int, thrd_join, (thrd_t, int *))
 CT_REAL(int, thrd_sleep, (const struct timespec *, struct timespec *))
 

@@ -39,6 +39,20 @@ def test_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
     assert not [b for b in blocks(trace) if b["task"] == uncontended["id"]]
 
 
+def test_c11_mutex_wait_is_a_sync_block_of_its_test(tmp_path):
+    trace = tmp_path / "t.out"
+    assert run(f"--trace={trace}", "-run", "TestC11Mutex", CONTENTION).returncode == 0
+    test = only(tasks_by_name(trace)["TestC11Mutex"], "TestC11Mutex")
+    in_test = [b for b in blocks(trace) if b["task"] == test["id"]]
+    main_tid = test["threads"][0]
+    waits = [b for b in in_test if b["block_kind"] == "sync" and b["tid"] == main_tid]
+    # mtx_lock waits for the holder's 20 ms sleep
+    assert max(b["duration_ns"] for b in waits) >= 10_000_000, in_test
+    # the thrd_create thread is in the test's task too: its sleep
+    sleeps = [b for b in in_test if b["block_kind"] == "syscall" and b["tid"] != main_tid]
+    assert sleeps and max(s["duration_ns"] for s in sleeps) >= 10_000_000, in_test
+
+
 def test_threads_view_shows_the_wait(tmp_path):
     trace = tmp_path / "t.out"
     assert run(f"--trace={trace}", CONTENTION).returncode == 0
@@ -48,10 +62,11 @@ def test_threads_view_shows_the_wait(tmp_path):
     assert all(keys <= set(t) for t in doc["threads"]), doc
     main = [t for t in doc["threads"] if t["start_fn"] is None]
     spawned = [t for t in doc["threads"] if t["start_fn"] is not None]
-    assert len(main) == 1 and len(spawned) == 2, doc  # the mutex holder, the writer
+    # the mutex holder, the writer, the C11 holder (thrd_create)
+    assert len(main) == 1 and len(spawned) == 3, doc
     assert main[0]["sync_block_ns"] >= 20_000_000, main  # waited for the holder's 35 ms
     assert all(t["start_fn"].startswith("0x") for t in spawned), spawned
-    assert len({t["start_fn"] for t in spawned}) == 2, spawned  # two start routines
+    assert len({t["start_fn"] for t in spawned}) == 3, spawned  # three start routines
     assert all(t["syscall_block_ns"] >= 10_000_000 for t in spawned), spawned  # their sleeps
     groups = {g["start_fn"]: g for g in doc["groups"]}
     assert groups[None]["threads"] == 1 and groups[None]["sync_block_ns"] == main[0]["sync_block_ns"]

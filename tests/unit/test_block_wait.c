@@ -188,6 +188,12 @@ static void test_c11_threads(void **state)
     assert_true(sync_on(&t, &c11_lock) >= WAITED_20MS);
     assert_true(sync_on(&t, &c11_ready) >= WAITED_20MS);
     assert_true(blocks_longest(&t, CTR_BLOCK_SYSCALL, 0, c11_holder_tid) >= WAITED_20MS);
+    /* thrd_create, like pthread_create, names the thread's start routine */
+    int started = 0;
+    for (size_t i = 0; i < t.n; i++)
+        started |= t.v[i].ev.kind == CTR_THREAD_BEGIN && t.v[i].ev.tid == c11_holder_tid &&
+                   t.v[i].ev.object == (uint64_t)(uintptr_t)c11_holder;
+    assert_true(started);
     tevs_free(&t);
     cnd_destroy(&c11_ready);
     mtx_destroy(&c11_ready_lock);
