@@ -2,8 +2,9 @@
  * fd_kind.c - telling sockets from other files, for the kind of a wait.
  *
  * Asked only when a call on the descriptor has already waited past its
- * threshold (5 us), so one fstat(2) here (about 0.3 us, bench/io) is a few
- * percent of a wait that is recorded and nothing on the calls that are not.
+ * threshold (5 us), so one fstat(2) here (about 0.5 us, bench/io) is at
+ * most a tenth of a wait that is recorded, and nothing on the calls that
+ * are not.
  * Hence no per-process cache of fd kinds: it would save that fstat on
  * recorded waits only, and could not be kept true, since descriptors close
  * and get reused behind any interposer (fclose() and close_range() call
