@@ -84,9 +84,9 @@ enum ct_exit_how {
 
 /* BLOCK kind field: what the thread waited for (since 1.2). */
 enum ct_block_kind {
-    CT_BLOCK_SYNC = 1,    /* a lock, condition variable, semaphore, barrier, join */
-    CT_BLOCK_SYSCALL = 2, /* file I/O, a sleep */
-    CT_BLOCK_NET = 3,     /* a socket, poll/select/epoll */
+    CT_BLOCK_SYNC = 1,    /* a lock, condition variable, semaphore, barrier, join, file lock */
+    CT_BLOCK_SYSCALL = 2, /* I/O on anything but a socket, a sleep, a child, a signal */
+    CT_BLOCK_NET = 3,     /* a socket (read/write too), poll/select/epoll */
     CT_BLOCK_SCHED = 4,   /* runnable, waiting for a CPU */
 };
 

@@ -2,9 +2,10 @@
  * block_net.c - where threads wait on the network: socket calls and waits
  * for file descriptors to be ready (poll, select, epoll), recorded as BLOCK
  * events of kind net (FORMAT.md) when they take at least CT_NET_MIN_US.
- * Reads and writes through read(2)/write(2) on sockets come with the file
- * I/O interposers, which must tell sockets from files.
+ * read(2), write(2) and their kin on a socket are net blocks too: they are
+ * in block_file.c, which tells sockets from files.
  */
+#undef _FORTIFY_SOURCE /* its inline poll() and recv() would clash with ours */
 #include <poll.h>
 #include <signal.h>     /* sigset_t */
 #include <stdint.h>
@@ -15,11 +16,18 @@
 #include "format/wire.h" /* CT_BLOCK_NET */
 #include "plugin/interpose.h"
 
-/* As for syscalls (block_syscall.c): shorter is not a wait. */
-#define CT_NET_MIN_US 5
-
 /* Referenced from session.c, so that a static link always takes this file. */
 const char ct__block_net_linked = 1;
+
+/* glibc's fortified forms (_FORTIFY_SOURCE): the program calls these for
+ * poll() and recv() on arrays and buffers of known size; they reach the
+ * kernel from inside libc, so they are taken on their own. */
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fds_len);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                const sigset_t *mask, size_t fds_len);
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len, int flags,
+                       struct sockaddr *from, socklen_t *from_len);
 
 CT_REAL(int, poll, (struct pollfd *, nfds_t, int))
 CT_REAL(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *))
@@ -37,21 +45,15 @@ CT_REAL(ssize_t, recvmsg, (int, struct msghdr *, int))
 CT_REAL(ssize_t, send, (int, const void *, size_t, int))
 CT_REAL(ssize_t, sendto, (int, const void *, size_t, int, const struct sockaddr *, socklen_t))
 CT_REAL(ssize_t, sendmsg, (int, const struct msghdr *, int))
-
-/* A macro: the stack must start at the exported function's caller. */
-#define waited(t0, fd) \
-    ct__interpose_waited(CT_BLOCK_NET, (t0), CT_NET_MIN_US, (fd) >= 0 ? (uint64_t)(fd) : 0)
+CT_REAL(int, __poll_chk, (struct pollfd *, nfds_t, int, size_t))
+CT_REAL(int, __ppoll_chk,
+        (struct pollfd *, nfds_t, const struct timespec *, const sigset_t *, size_t))
+CT_REAL(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))
+CT_REAL(ssize_t, __recvfrom_chk,
+        (int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *))
 
 /* The call, timed when tracing; `fd` names what it waited on. */
-#define TIMED(call, fd)                                                                \
-    do {                                                                               \
-        if (!ct__interpose_tracing())                                                  \
-            return call;                                                               \
-        uint64_t t0_ = ct__ticks();                                                    \
-        __typeof__(call) rc_ = call;                                                   \
-        waited(t0_, fd);                                                               \
-        return rc_;                                                                    \
-    } while (0)
+#define TIMED(call, fd) CT_TIMED(call, CT_BLOCK_NET, CT_NET_MIN_US, (fd) >= 0 ? (uint64_t)(fd) : 0)
 
 CT_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
@@ -131,4 +133,26 @@ CT_EXPORT ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 CT_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     TIMED(get_sendmsg()(fd, msg, flags), fd);
+}
+
+CT_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fds_len)
+{
+    TIMED(get___poll_chk()(fds, n, timeout, fds_len), n ? fds[0].fd : -1);
+}
+
+CT_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                          const sigset_t *mask, size_t fds_len)
+{
+    TIMED(get___ppoll_chk()(fds, n, timeout, mask, fds_len), n ? fds[0].fd : -1);
+}
+
+CT_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buf_len, int flags)
+{
+    TIMED(get___recv_chk()(fd, buf, len, buf_len, flags), fd);
+}
+
+CT_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buf_len, int flags,
+                                 struct sockaddr *from, socklen_t *from_len)
+{
+    TIMED(get___recvfrom_chk()(fd, buf, len, buf_len, flags, from, from_len), fd);
 }

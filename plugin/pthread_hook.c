@@ -4,13 +4,15 @@
  * pthread_create is interposed (libctrace comes before libc in the lookup
  * order whether it is linked or preloaded). The new thread starts with the
  * creator's current task and knows its creator, so work on spawned threads
- * is attributed without passing anything by hand.
+ * is attributed without passing anything by hand. C11's thrd_create too:
+ * glibc creates the thread from inside libc, past our pthread_create.
  */
 #include <dlfcn.h>       /* dlsym, RTLD_NEXT */
 #include <errno.h>       /* EAGAIN */
 #include <pthread.h>     /* pthread_create */
-#include <stdlib.h>      /* malloc, free */
+#include <stdlib.h>      /* calloc, free */
 #include <sys/syscall.h> /* SYS_gettid */
+#include <threads.h>     /* thrd_create */
 #include <unistd.h>      /* syscall */
 
 #include "plugin/session.h"
@@ -24,7 +26,8 @@ typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(
                                   void *);
 
 struct start_info {
-    void *(*fn)(void *);
+    void *(*fn)(void *);   /* a pthread's start routine, or */
+    int (*c11_fn)(void *); /* a C11 thread's */
     void *arg;
     uint64_t task;
     int32_t parent_tid;
@@ -49,17 +52,59 @@ static pthread_create_fn real_pthread_create(void)
     return fn;
 }
 
-__attribute__((no_sanitize("thread"))) static void *start_thread(void *arg)
+typedef int (*thrd_create_fn)(thrd_t *, thrd_start_t, void *);
+
+static thrd_create_fn real_thrd_create(void)
+{
+    static thrd_create_fn real; /* atomic: set once, same value by every thread */
+    thrd_create_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        real_pthread_create(); /* tsan_in_process */
+        fn = (thrd_create_fn)dlsym(RTLD_NEXT, "thrd_create");
+        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
+    }
+    return fn;
+}
+
+/* What the new thread inherits, or NULL: nothing to inherit, or no memory
+ * (then the thread is created as if we were not here). */
+static struct start_info *start_info_new(void)
+{
+    uint64_t task = ct__cur_task;
+    if (!task && !__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
+        return NULL;
+    struct start_info *info = calloc(1, sizeof *info);
+    if (info) {
+        info->task = task;
+        info->parent_tid = (int32_t)syscall(SYS_gettid);
+    }
+    return info;
+}
+
+/* First thing on the new thread: take what it inherits. */
+__attribute__((no_sanitize("thread"))) static struct start_info adopt(void *arg)
 {
     struct start_info info = *(struct start_info *)arg;
     free(arg);
     ct__cur_task = info.task;
     ct__origin.parent_tid = info.parent_tid;
-    ct__origin.start_fn = (uint64_t)(uintptr_t)info.fn;
+    ct__origin.start_fn = info.fn ? (uint64_t)(uintptr_t)info.fn : (uint64_t)(uintptr_t)info.c11_fn;
     /* Attach now, so the thread is in the trace even if it records nothing. */
     if (!__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED))
         ct__thread_get();
+    return info;
+}
+
+__attribute__((no_sanitize("thread"))) static void *start_thread(void *arg)
+{
+    struct start_info info = adopt(arg);
     return info.fn(info.arg);
+}
+
+__attribute__((no_sanitize("thread"))) static int start_c11_thread(void *arg)
+{
+    struct start_info info = adopt(arg);
+    return info.c11_fn(info.arg);
 }
 
 __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
@@ -69,18 +114,30 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
     pthread_create_fn real = real_pthread_create();
     if (!real)
         return EAGAIN; /* no libc pthread_create to call */
-    uint64_t task = ct__cur_task;
-    if (!task && !__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
-        return real(thread, attr, fn, arg);
-    struct start_info *info = malloc(sizeof *info);
+    struct start_info *info = start_info_new();
     if (!info)
         return real(thread, attr, fn, arg);
     info->fn = fn;
     info->arg = arg;
-    info->task = task;
-    info->parent_tid = (int32_t)syscall(SYS_gettid);
     int rc = real(thread, attr, start_thread, info);
     if (rc != 0)
+        free(info);
+    return rc;
+}
+
+__attribute__((visibility("default"))) int thrd_create(thrd_t *thread, thrd_start_t fn,
+                                                       void *arg)
+{
+    thrd_create_fn real = real_thrd_create();
+    if (!real)
+        return thrd_error; /* no libc thrd_create to call */
+    struct start_info *info = start_info_new();
+    if (!info)
+        return real(thread, fn, arg);
+    info->c11_fn = fn;
+    info->arg = arg;
+    int rc = real(thread, start_c11_thread, info);
+    if (rc != thrd_success)
         free(info);
     return rc;
 }

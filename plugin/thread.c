@@ -17,6 +17,7 @@ __thread ct__thread *ct__self __attribute__((tls_model("initial-exec")));
 __thread uint64_t ct__cur_task __attribute__((tls_model("initial-exec")));
 /* Set once the thread's destructor ran: never attach again. */
 __thread uint8_t ct__thread_off __attribute__((tls_model("initial-exec")));
+__thread uint8_t ct__in_tracer __attribute__((tls_model("initial-exec")));
 
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;

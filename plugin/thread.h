@@ -180,6 +180,27 @@ void ct__thread_emit_begin(ct__thread *t);
 void ct__thread_never_trace(void);
 /* Set on a thread that exited or is never traced (the tracer's own). */
 extern __thread uint8_t ct__thread_off __attribute__((tls_model("initial-exec")));
+/* Set while this thread runs tracer code that calls functions libctrace
+ * interposes (an interposer recording a wait, a marker going to the runner):
+ * those calls are the tracer's, not the program's (interpose.h). */
+extern __thread uint8_t ct__in_tracer __attribute__((tls_model("initial-exec")));
+
+/* Calls from here to ct__untraced_end() are the tracer's own: none records.
+ * Nests, and a signal handler that runs in between records nothing either.
+ * @return what to hand to ct__untraced_end(). */
+static inline uint8_t ct__untraced_begin(void)
+{
+    uint8_t was = ct__in_tracer;
+    ct__in_tracer = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return was;
+}
+
+static inline void ct__untraced_end(uint8_t was)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    ct__in_tracer = was;
+}
 
 /* Serial of the calling thread, 0 if it never recorded. */
 uint32_t ct__thread_serial_of_self(void);

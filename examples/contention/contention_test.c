@@ -1,8 +1,9 @@
 /*
  * contention_test.c - a plain cmocka suite (no ctrace in it) whose test
  * waits on a mutex another thread holds for about 35 ms, and on a condition
- * variable; and one that waits about 20 ms for a read-write lock a writer
- * holds. Traced, the waits are BLOCK events of kind sync:
+ * variable; one that waits about 20 ms for a read-write lock a writer
+ * holds; and one that waits about 20 ms for a C11 mtx_t a thread made with
+ * thrd_create holds. Traced, the waits are BLOCK events of kind sync:
  *
  *     ctest-trace --trace=trace.out ./contention_test
  *     ctest-trace export --format=jsonl -o - trace.out | grep '"block"'
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <threads.h>
 #include <time.h>
 
 static pthread_mutex_t hot = PTHREAD_MUTEX_INITIALIZER;
@@ -81,6 +83,43 @@ static void TestReadWriteLock(void **state)
     pthread_barrier_destroy(&both);
 }
 
+static mtx_t c11_hot, c11_ready_lock;
+static cnd_t c11_ready;
+static int c11_holding;
+
+static int c11_holder(void *arg)
+{
+    (void)arg;
+    mtx_lock(&c11_hot);
+    mtx_lock(&c11_ready_lock);
+    c11_holding = 1;
+    cnd_signal(&c11_ready);
+    mtx_unlock(&c11_ready_lock);
+    sleep_ms(20); /* the test waits for this */
+    mtx_unlock(&c11_hot);
+    return 0;
+}
+
+static void TestC11Mutex(void **state)
+{
+    (void)state;
+    assert_int_equal(mtx_init(&c11_hot, mtx_plain), thrd_success);
+    assert_int_equal(mtx_init(&c11_ready_lock, mtx_plain), thrd_success);
+    assert_int_equal(cnd_init(&c11_ready), thrd_success);
+    thrd_t t;
+    assert_int_equal(thrd_create(&t, c11_holder, NULL), thrd_success);
+    mtx_lock(&c11_ready_lock);
+    while (!c11_holding)
+        cnd_wait(&c11_ready, &c11_ready_lock);
+    mtx_unlock(&c11_ready_lock);
+    mtx_lock(&c11_hot); /* blocks about 20 ms */
+    mtx_unlock(&c11_hot);
+    assert_int_equal(thrd_join(t, NULL), thrd_success);
+    cnd_destroy(&c11_ready);
+    mtx_destroy(&c11_ready_lock);
+    mtx_destroy(&c11_hot);
+}
+
 static void TestUncontended(void **state)
 {
     (void)state;
@@ -97,6 +136,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(TestHotMutex),
         cmocka_unit_test(TestReadWriteLock),
+        cmocka_unit_test(TestC11Mutex),
         cmocka_unit_test(TestUncontended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,52 @@
+/*
+ * interpose.c - the interposers' slow paths (interpose.h): looking up the
+ * real function once, and recording a wait that was long enough.
+ */
+#include "plugin/interpose.h"
+
+#include <dlfcn.h> /* dlsym, RTLD_NEXT */
+#include <errno.h> /* errno */
+
+#include "plugin/api_internal.h" /* ct__block_end */
+#include "plugin/fd_kind.h"
+
+/* The name this thread is looking up, if any. */
+static __thread const char *resolving __attribute__((tls_model("initial-exec")));
+
+void *ct__interpose_resolve(const char *name)
+{
+    /* Each interposer passes its own literal: a pointer compare is enough. */
+    if (resolving == name)
+        return NULL;
+    const char *outer = resolving; /* another name's lookup may nest in this one */
+    resolving = name;
+    void *fn = dlsym(RTLD_NEXT, name);
+    resolving = outer;
+    return fn;
+}
+
+void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object, uint64_t caller)
+{
+    /* Attaching the thread may allocate; a malloc of the program's own may
+     * take a lock or read a file we interpose: those record nothing. */
+    int saved = errno;
+    uint8_t was = ct__untraced_begin();
+    ct__block_end(kind, t0, object, caller);
+    ct__untraced_end(was);
+    errno = saved;
+}
+
+/* One threshold serves both kinds: the kind is known only past it. */
+_Static_assert(CT_SYSCALL_MIN_US == CT_NET_MIN_US, "CT_TIMED_IO times net and syscall alike");
+
+void ct__interpose_record_io(uint64_t t0, int fd, int fd2, uint64_t caller)
+{
+    int saved = errno;
+    unsigned kind = ct__fd_block_kind(fd);
+    if (kind != CT_BLOCK_NET && fd2 >= 0 && ct__fd_block_kind(fd2) == CT_BLOCK_NET) {
+        kind = CT_BLOCK_NET;
+        fd = fd2; /* the socket end is what waited */
+    }
+    errno = saved;
+    ct__interpose_record(kind, t0, fd >= 0 ? (uint64_t)fd : 0, caller);
+}

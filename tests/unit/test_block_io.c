@@ -1,0 +1,183 @@
+/*
+ * test_block_io.c - waits in read, write and open, traced with ct_start()
+ * and read back: kind syscall on pipes and files, net on sockets; calls
+ * that do not wait are not recorded; errno is the call's; a thread
+ * cancelled inside a traced read leaves the trace whole. (A signal handler
+ * that writes while its thread is inside a traced read: examples/io.)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>    /* open */
+#include <stdio.h>    /* snprintf */
+#include <stdlib.h>   /* getenv */
+#include <sys/socket.h>
+#include <sys/stat.h> /* mkfifo */
+#include <unistd.h>
+
+#include "blocks.h"
+#include "plugin/clock.h"     /* ct__ticks */
+#include "plugin/interpose.h" /* ct__interpose_record_io */
+
+static void write_byte(void *arg)
+{
+    char c = 'x';
+    assert_int_equal(write(*(int *)arg, &c, 1), 1);
+}
+
+static void test_pipe_read_is_a_syscall_wait(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pthread_t th = blocks_after_ms(20, write_byte, &p[1]);
+    char c;
+    assert_int_equal(read(p[0], &c, 1), 1); /* waits about 20 ms */
+    pthread_join(th, NULL);
+    tevs t;
+    blocks_read(&t);
+    assert_true(blocks_longest(&t, CTR_BLOCK_SYSCALL, (uint64_t)p[0], blocks_tid()) >= WAITED_20MS);
+    assert_int_equal(blocks_count(&t, CTR_BLOCK_NET, ANY_OBJECT, blocks_tid()), 0);
+    tevs_free(&t);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_socket_read_is_a_net_wait(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t th = blocks_after_ms(20, write_byte, &sv[1]);
+    char c;
+    assert_int_equal(read(sv[0], &c, 1), 1); /* read(2), not recv: still the network */
+    pthread_join(th, NULL);
+    tevs t;
+    blocks_read(&t);
+    assert_true(blocks_longest(&t, CTR_BLOCK_NET, (uint64_t)sv[0], blocks_tid()) >= WAITED_20MS);
+    assert_int_equal(blocks_count(&t, CTR_BLOCK_SYSCALL, (uint64_t)sv[0], blocks_tid()), 0);
+    tevs_free(&t);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+static void test_reads_that_do_not_wait_are_not_recorded(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    char buf[1000] = {0};
+    assert_int_equal(write(p[1], buf, sizeof buf), (ssize_t)sizeof buf);
+    for (size_t i = 0; i < sizeof buf; i++)
+        assert_int_equal(read(p[0], buf, 1), 1); /* the byte is there: about 1 us */
+    tevs t;
+    blocks_read(&t);
+    /* Not 0: a read the scheduler preempted did wait, for a CPU. */
+    assert_true(blocks_count(&t, CTR_BLOCK_SYSCALL, (uint64_t)p[0], blocks_tid()) <= 20);
+    tevs_free(&t);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void open_writer(void *arg)
+{
+    int fd = open((const char *)arg, O_WRONLY);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void test_fifo_open_is_a_syscall_wait(void **state)
+{
+    (void)state;
+    char fifo[512];
+    const char *dir = getenv("TMPDIR");
+    snprintf(fifo, sizeof fifo, "%s/ctrace-fifo-%d", dir ? dir : "/tmp", (int)getpid());
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    pthread_t th = blocks_after_ms(20, open_writer, fifo);
+    int fd = open(fifo, O_RDONLY); /* until the writer opens it */
+    assert_true(fd >= 0);
+    pthread_join(th, NULL);
+    tevs t;
+    blocks_read(&t);
+    assert_true(blocks_longest(&t, CTR_BLOCK_SYSCALL, (uint64_t)fd, blocks_tid()) >= WAITED_20MS);
+    tevs_free(&t);
+    close(fd);
+    unlink(fifo);
+}
+
+/* Recording a wait on an fd that is no longer open: fstat fails, and errno
+ * is still what the call left. (examples/io checks EBADF and EINTR as a
+ * program sees them.) */
+static void test_recording_keeps_errno(void **state)
+{
+    (void)state;
+    int gone = 1000000;
+    errno = ENOTTY;
+    ct__interpose_record_io(ct__ticks(), gone, -1, 0);
+    assert_int_equal(errno, ENOTTY);
+    tevs t;
+    blocks_read(&t);
+    assert_int_equal(blocks_count(&t, CTR_BLOCK_SYSCALL, (uint64_t)gone, blocks_tid()), 1);
+    tevs_free(&t);
+}
+
+/* A thread cancelled inside a traced read unwinds through the interposer;
+ * its cleanup handler's sleep is still recorded. */
+static pid_t cancelled_tid;
+
+static void after_cancel(void *arg)
+{
+    (void)arg;
+    cancelled_tid = blocks_tid();
+    sleep_ms(2);
+}
+
+static void *read_until_cancelled(void *arg)
+{
+    char c;
+    pthread_cleanup_push(after_cancel, NULL);
+    (void)!read(*(int *)arg, &c, 1);
+    pthread_cleanup_pop(0);
+    return NULL;
+}
+
+static void test_cancel_inside_a_traced_read(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, read_until_cancelled, &p[0]), 0);
+    sleep_ms(20);
+    assert_int_equal(pthread_cancel(th), 0);
+    void *result;
+    assert_int_equal(pthread_join(th, &result), 0);
+    assert_ptr_equal(result, PTHREAD_CANCELED);
+    tevs t;
+    blocks_read(&t);
+    assert_true(blocks_longest(&t, CTR_BLOCK_SYSCALL, 0, cancelled_tid) >= 1000000);
+    assert_int_equal(blocks_count(&t, CTR_BLOCK_SYSCALL, (uint64_t)p[0], cancelled_tid), 0);
+    tevs_free(&t);
+    close(p[0]);
+    close(p[1]);
+}
+
+#define TRACED(test) cmocka_unit_test_setup_teardown(test, blocks_start, blocks_stop)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        TRACED(test_pipe_read_is_a_syscall_wait),
+        TRACED(test_socket_read_is_a_net_wait),
+        TRACED(test_reads_that_do_not_wait_are_not_recorded),
+        TRACED(test_fifo_open_is_a_syscall_wait),
+        TRACED(test_recording_keeps_errno),
+        TRACED(test_cancel_inside_a_traced_read),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
