@@ -212,11 +212,14 @@ void ct__sched_read_perf(ct__thread *t)
     s->polling = 1;
     ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
     ct__sched_perf_read(t);
-    if (s->lost) { /* the ring was full: say how many switch records it lost */
+    if (s->lost || s->ring_full) {
+        /* The ring was full: say how many switch records it lost (0: some,
+         * how many not known yet). */
         uint8_t *p = ct__event_begin(t, CT_EV_SCHED_LOST, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, s->lost);
         ct__commit(t, p);
         s->lost = 0;
+        s->ring_full = 0;
     }
     s->polling = 0;
     errno = saved_errno;

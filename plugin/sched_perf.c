@@ -42,10 +42,11 @@
 
 /* Ring data pages (a power of two). A preemption is an OUT and an IN record
  * of 24 bytes; with stacks, a sample of about 170 more. A thread spinning in
- * an oversubscribed test is preempted about 80 times a second: 8 KiB holds 2
- * seconds of that without a poll point, 32 KiB with stacks. */
-#define DATA_PAGES 2u
-#define DATA_PAGES_STACKS 8u
+ * an oversubscribed test on a loaded 2-core VM was preempted up to 700 times
+ * a second: 32 KiB holds about 680 preemptions without a poll point, 64 KiB
+ * about 300 with stacks. A full ring is reported (SCHED_LOST). */
+#define DATA_PAGES 8u
+#define DATA_PAGES_STACKS 16u
 #define MAX_RECORD 1024u /* larger records are none we asked for: skipped */
 
 int ct__sched_perf_supported(void)
@@ -205,6 +206,11 @@ void ct__sched_perf_read(ct__thread *t)
     const uint8_t *data = (const uint8_t *)s->ring + s->data_offset;
     uint64_t size = s->data_size, tail = s->perf_tail;
     uint64_t head = __atomic_load_n(&h->data_head, __ATOMIC_ACQUIRE);
+    /* Found (nearly) full, the ring has likely refused records. The kernel
+     * says how many only at the thread's next switch after this read, which
+     * a thread about to exit never makes: say so now. */
+    if (head - tail + 2 * sizeof(struct perf_event_header) + 64 > size)
+        s->ring_full = 1;
     if (head - tail > size) { /* cannot happen with a writable ring: start over */
         tail = head;
         s->out_ns = 0;

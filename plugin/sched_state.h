@@ -26,6 +26,7 @@ typedef struct ct__sched {
     uint64_t data_offset, data_size; /* perf: where the records are in the ring */
     uint64_t out_ns;    /* perf: preempted at this time, not yet back; 0: running */
     uint64_t lost;      /* perf: records the kernel could not write, not yet reported */
+    int ring_full;      /* perf: the ring was found full: records lost, how many unknown */
     uint64_t now_ticks, now_ns; /* a clock pair read at this poll (ct__clock_pair) */
     uint32_t npcs;      /* perf: the stack of the last switch-out (its sample) */
     uint64_t pcs[CT_SCHED_STACK_DEPTH];

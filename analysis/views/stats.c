@@ -40,6 +40,7 @@ typedef struct trace_stats {
     uint64_t tests_by_status[STATUS_SLOTS], other_status;
     uint64_t lost_events, process_dropped;
     uint64_t sched_waits, sched_wait_ns, sched_lost;
+    uint64_t sched_full; /* times a ring was found full, records lost uncounted */
     uint64_t sched_sources[SCHED_SOURCES], other_sched_sources; /* threads, by source */
     uint64_t warnings;
     uint64_t latest_ns;
@@ -127,6 +128,7 @@ static void count_event(trace_stats *s, const ctr_event *ev)
         break;
     case CTR_SCHED_LOST:
         s->sched_lost += ev->count;
+        s->sched_full += ev->count == 0;
         break;
     case CTR_WARNING:
         if (s->warnings < SHOWN_WARNINGS)
@@ -219,6 +221,9 @@ static void print_sched(const trace_stats *s, FILE *out)
     if (s->sched_lost)
         fprintf(out, "; %" PRIu64 " context-switch records lost (a thread's ring was full): "
                      "some waits are missing", s->sched_lost);
+    else if (s->sched_full)
+        fprintf(out, "; a thread's ring was found full %" PRIu64 " time%s: some waits are "
+                     "missing", s->sched_full, s->sched_full == 1 ? "" : "s");
     fputc('\n', out);
 }
 
