@@ -35,8 +35,9 @@
 void *ct__interpose_resolve(const char *name);
 
 /* get_NAME(): ct__interpose_resolve(NAME), looked up once. NULL only in
- * that recursion; the interposers of read, write and open then make the
- * system call themselves (block_file.c), the others cannot be reached so. */
+ * that recursion: read, write, open and openat then make the system call
+ * themselves (block_file.c, block_open.c); the others are not known to be
+ * called from inside dlsym, and would fail there as they did before. */
 #define CT_REAL(ret, name, params)                                                     \
     static ret(*real_##name) params;                                                   \
     static ret(*get_##name(void)) params                                                \

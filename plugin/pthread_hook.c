@@ -4,11 +4,16 @@
  * pthread_create is interposed (libctrace comes before libc in the lookup
  * order whether it is linked or preloaded). The new thread starts with the
  * creator's current task and knows its creator, so work on spawned threads
- * is attributed without passing anything by hand. C11's thrd_create too:
- * glibc creates the thread from inside libc, past our pthread_create.
+ * is attributed without passing anything by hand.
+ *
+ * C11's thrd_create too. glibc's makes the thread from inside libc, past
+ * our pthread_create (and past ThreadSanitizer's, which then crashes in the
+ * new thread): ours makes it with pthread_create instead, as glibc's does
+ * underneath, with a start routine that hands back the int result the way
+ * glibc's does (thrd_join and thrd_exit then work unchanged).
  */
 #include <dlfcn.h>       /* dlsym, RTLD_NEXT */
-#include <errno.h>       /* EAGAIN */
+#include <errno.h>       /* EAGAIN, ENOMEM, ETIMEDOUT, EBUSY */
 #include <pthread.h>     /* pthread_create */
 #include <stdlib.h>      /* calloc, free */
 #include <sys/syscall.h> /* SYS_gettid */
@@ -52,33 +57,23 @@ static pthread_create_fn real_pthread_create(void)
     return fn;
 }
 
-typedef int (*thrd_create_fn)(thrd_t *, thrd_start_t, void *);
-
-static thrd_create_fn real_thrd_create(void)
+static struct start_info *start_info_alloc(void)
 {
-    static thrd_create_fn real; /* atomic: set once, same value by every thread */
-    thrd_create_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
-    if (!fn) {
-        real_pthread_create(); /* tsan_in_process */
-        fn = (thrd_create_fn)dlsym(RTLD_NEXT, "thrd_create");
-        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
-    }
-    return fn;
-}
-
-/* What the new thread inherits, or NULL: nothing to inherit, or no memory
- * (then the thread is created as if we were not here). */
-static struct start_info *start_info_new(void)
-{
-    uint64_t task = ct__cur_task;
-    if (!task && !__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
-        return NULL;
     struct start_info *info = calloc(1, sizeof *info);
     if (info) {
-        info->task = task;
+        info->task = ct__cur_task;
         info->parent_tid = (int32_t)syscall(SYS_gettid);
     }
     return info;
+}
+
+/* What a new pthread inherits, or NULL: nothing to inherit, or no memory
+ * (then the thread is created as if we were not here). */
+static struct start_info *start_info_new(void)
+{
+    if (!ct__cur_task && !__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
+        return NULL;
+    return start_info_alloc();
 }
 
 /* First thing on the new thread: take what it inherits. */
@@ -88,7 +83,8 @@ __attribute__((no_sanitize("thread"))) static struct start_info adopt(void *arg)
     free(arg);
     ct__cur_task = info.task;
     ct__origin.parent_tid = info.parent_tid;
-    ct__origin.start_fn = info.fn ? (uint64_t)(uintptr_t)info.fn : (uint64_t)(uintptr_t)info.c11_fn;
+    ct__origin.start_fn =
+        info.fn ? (uint64_t)(uintptr_t)info.fn : (uint64_t)(uintptr_t)info.c11_fn;
     /* Attach now, so the thread is in the trace even if it records nothing. */
     if (!__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED))
         ct__thread_get();
@@ -101,10 +97,12 @@ __attribute__((no_sanitize("thread"))) static void *start_thread(void *arg)
     return info.fn(info.arg);
 }
 
-__attribute__((no_sanitize("thread"))) static int start_c11_thread(void *arg)
+/* glibc's own C11 threads return their int result as a pointer-sized
+ * word, which thrd_join turns back into an int. */
+__attribute__((no_sanitize("thread"))) static void *start_c11_thread(void *arg)
 {
     struct start_info info = adopt(arg);
-    return info.c11_fn(info.arg);
+    return (void *)(intptr_t)info.c11_fn(info.arg);
 }
 
 __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
@@ -125,19 +123,36 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
     return rc;
 }
 
+/* pthread_create's error as thrd_create says it (glibc's thrd_err_map). */
+static int thrd_result(int err)
+{
+    switch (err) {
+    case 0:
+        return thrd_success;
+    case ENOMEM:
+        return thrd_nomem;
+    case ETIMEDOUT:
+        return thrd_timedout;
+    case EBUSY:
+        return thrd_busy;
+    default:
+        return thrd_error;
+    }
+}
+
 __attribute__((visibility("default"))) int thrd_create(thrd_t *thread, thrd_start_t fn,
                                                        void *arg)
 {
-    thrd_create_fn real = real_thrd_create();
+    pthread_create_fn real = real_pthread_create();
     if (!real)
-        return thrd_error; /* no libc thrd_create to call */
-    struct start_info *info = start_info_new();
+        return thrd_error; /* no libc pthread_create to call */
+    struct start_info *info = start_info_alloc(); /* always: the int result needs it */
     if (!info)
-        return real(thread, fn, arg);
+        return thrd_nomem;
     info->c11_fn = fn;
     info->arg = arg;
-    int rc = real(thread, start_c11_thread, info);
-    if (rc != thrd_success)
+    int rc = real((pthread_t *)thread, NULL, start_c11_thread, info);
+    if (rc != 0)
         free(info);
-    return rc;
+    return thrd_result(rc);
 }

@@ -44,19 +44,11 @@ static void TestSkips(void **state)
     skip();
 }
 
-#if defined(__SANITIZE_THREAD__)
-#  define UNDER_TSAN 1
-#elif defined(__has_feature)
-#  if __has_feature(thread_sanitizer)
-#    define UNDER_TSAN 1
-#  endif
-#endif
-
 /* cmocka catches the signal and goes on with the next test. */
 static void TestSegfaultCaught(void **state)
 {
     (void)state;
-#ifdef UNDER_TSAN
+#ifdef CT_UNDER_TSAN
     /* cmocka's handler allocates: TSan stops the process there. */
     print_error("ThreadSanitizer: cmocka's signal handler is not signal-safe\n");
     skip();
