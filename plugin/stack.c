@@ -13,13 +13,12 @@
  */
 #include "plugin/stack.h"
 
-#include <stdlib.h>  /* getenv, calloc, free */
+#include <stdlib.h>  /* getenv */
 #include <string.h>  /* strcmp, memcpy, memcmp */
 #include <unwind.h>  /* _Unwind_Backtrace */
 
 #include "plugin/unwind.h"
 
-#define MAX_STACKS_PER_THREAD 4096u /* past this, start over: blocking sites are few */
 #define MAX_TRACER_FRAMES 16u       /* frames of ours above the program's, at most */
 
 int ct__stack_mode;
@@ -124,74 +123,47 @@ void ct__stack_init(void)
 
 /* ---- per-thread table ------------------------------------------------------- */
 
-struct ct__stack_entry {
-    uint64_t hash;
-    uint64_t id; /* 0: empty slot */
-    uint64_t *pcs;
-    uint32_t n;
-};
+/* A wait may be recorded in a signal handler (a handler's write to a pipe):
+ * the table allocates nothing. It lives in the thread's state, made at
+ * attach, and keeps no addresses, only two 64-bit hashes of them: a stack is
+ * known again when both match (a wrong match would take two independent
+ * 64-bit collisions within one thread's few hundred stacks). */
 
-/* A rotate and an xor a pc, mixed once at the end: a multiply per pc made
- * a chain as long as the unwinder's walk. Entries are compared whole, so
- * the hash only has to spread them. */
-static uint64_t hash_pcs(const uint64_t *pcs, unsigned n)
+/* A rotate and an xor a pc, and a sum of products by distinct odd numbers:
+ * neither is a chain of multiplies as long as the walk, and a stack would
+ * have to fool both. */
+static void hash_pcs(const uint64_t *pcs, unsigned n, uint64_t *h1, uint64_t *h2)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-    for (unsigned i = 0; i < n; i++)
-        h = ((h << 7) | (h >> 57)) ^ pcs[i];
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return h;
+    uint64_t a = 0x9E3779B97F4A7C15ull ^ n, b = n;
+    for (unsigned i = 0; i < n; i++) {
+        a = ((a << 7) | (a >> 57)) ^ pcs[i];
+        b += pcs[i] * (0xff51afd7ed558ccdull + 2 * (uint64_t)i);
+    }
+    a ^= a >> 33;
+    a *= 0xc4ceb9fe1a85ec53ull;
+    a ^= a >> 33;
+    b ^= b >> 29;
+    b *= 0xbf58476d1ce4e5b9ull;
+    b ^= b >> 32;
+    *h1 = a | 1; /* never 0: 0 marks a free slot */
+    *h2 = b;
 }
 
 void ct__stacks_reset(ct__thread *t)
 {
-    for (uint32_t i = 0; i < t->stacks_cap; i++)
-        free(t->stacks[i].pcs);
-    free(t->stacks);
-    t->stacks = NULL;
-    t->stacks_cap = t->stacks_used = 0;
-}
-
-static struct ct__stack_entry *find_slot(struct ct__stack_entry *table, uint32_t cap,
-                                         uint64_t hash, const uint64_t *pcs, unsigned n)
-{
-    uint32_t i = (uint32_t)hash & (cap - 1);
-    for (;;) {
-        struct ct__stack_entry *e = &table[i];
-        if (!e->id || (e->hash == hash && e->n == n && memcmp(e->pcs, pcs, n * sizeof *pcs) == 0))
-            return e;
-        i = (i + 1) & (cap - 1);
-    }
-}
-
-static int grow(ct__thread *t)
-{
-    uint32_t cap = t->stacks_cap ? t->stacks_cap * 2 : 32;
-    struct ct__stack_entry *table = calloc(cap, sizeof *table);
-    if (!table)
-        return -1;
-    for (uint32_t i = 0; i < t->stacks_cap; i++) {
-        struct ct__stack_entry *e = &t->stacks[i];
-        if (e->id)
-            *find_slot(table, cap, e->hash, e->pcs, e->n) = *e;
-    }
-    free(t->stacks);
-    t->stacks = table;
-    t->stacks_cap = cap;
-    return 0;
+    memset(t->stacks, 0, sizeof t->stacks);
+    t->stacks_used = 0;
 }
 
 /* The STACK event: id, then the return addresses as varints in one string. */
-static void define(ct__thread *t, const struct ct__stack_entry *e)
+static void define(ct__thread *t, uint64_t id, const uint64_t *pcs, unsigned n)
 {
     uint8_t body[CT_MAX_STACK_DEPTH * CT_UVARINT_MAX], *q = body;
-    for (uint32_t i = 0; i < e->n; i++)
-        q = ct_put_uvarint(q, e->pcs[i]);
+    for (unsigned i = 0; i < n; i++)
+        q = ct_put_uvarint(q, pcs[i]);
     uint8_t *p = t->pos;
     *p++ = CT_EV_STACK; /* untimed */
-    p = ct_put_uvarint(p, e->id);
+    p = ct_put_uvarint(p, id);
     p = ct_put_uvarint(p, (uint64_t)(q - body));
     memcpy(p, body, (size_t)(q - body));
     ct__commit(t, p + (q - body));
@@ -205,23 +177,23 @@ uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
         n = CT_MAX_STACK_DEPTH;
     /* Room first: a refill that ends a drop resets the table (thread.c). */
     ct__reserve(t, CT_SMALL_EVENT + CT_MAX_STACK_DEPTH * CT_UVARINT_MAX);
-    if (t->stacks_used >= MAX_STACKS_PER_THREAD)
+    if (t->stacks_used >= CT_STACK_SLOTS * 3 / 4) /* many blocking sites: start over */
         ct__stacks_reset(t);
-    if ((t->stacks_used + 1) * 2 > t->stacks_cap && grow(t) != 0)
-        return 0;
-    uint64_t h = hash_pcs(pcs, n);
-    struct ct__stack_entry *e = find_slot(t->stacks, t->stacks_cap, h, pcs, n);
-    if (!e->id) {
-        uint64_t *copy = malloc(n * sizeof *copy);
-        if (!copy)
-            return 0;
-        memcpy(copy, pcs, n * sizeof *copy);
-        e->pcs = copy;
-        e->n = n;
-        e->hash = h;
-        e->id = ++t->next_stack_id;
-        t->stacks_used++;
-        define(t, e);
+    uint64_t h1, h2;
+    hash_pcs(pcs, n, &h1, &h2);
+    uint32_t i = (uint32_t)h1 & (CT_STACK_SLOTS - 1);
+    struct ct__stack_slot *e;
+    for (;; i = (i + 1) & (CT_STACK_SLOTS - 1)) {
+        e = &t->stacks[i];
+        if (e->h1 == h1 && e->h2 == h2)
+            return e->id;
+        if (e->h1 == 0)
+            break;
     }
+    e->h1 = h1;
+    e->h2 = h2;
+    e->id = ++t->next_stack_id;
+    t->stacks_used++;
+    define(t, e->id, pcs, n);
     return e->id;
 }

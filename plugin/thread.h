@@ -28,6 +28,13 @@ typedef struct ct__name_slot {
     uint32_t literal_epoch; /* ptr is a string literal, as of this epoch; 0: unknown */
 } ct__name_slot;
 
+#define CT_STACK_SLOTS 1024 /* a thread's stacks known at once (a power of two) */
+
+struct ct__stack_slot {
+    uint64_t h1, h2; /* two hashes of the return addresses; h1 0: free */
+    uint64_t id;
+};
+
 typedef struct ct__string {
     char *bytes;
     uint32_t len;
@@ -62,9 +69,9 @@ typedef struct ct__thread {
     uint64_t begin_task;
     ct__string *strings; /* open addressing, keyed by contents */
     uint32_t strings_cap, strings_used, next_string_id;
-    struct ct__stack_entry *stacks; /* stack.c: open addressing, keyed by contents */
-    uint32_t stacks_cap, stacks_used;
+    uint32_t stacks_used;
     uint64_t next_stack_id;
+    struct ct__stack_slot stacks[CT_STACK_SLOTS]; /* stack.c: open addressing, by hashes */
     ct__sched sched; /* sched.c: where this thread's scheduler waits come from */
     uint8_t scratch[CT_SCRATCH_BYTES];
 } ct__thread;
