@@ -9,6 +9,7 @@
  * past. 64-bit DWARF units are skipped: gcc and clang emit 32-bit DWARF.
  */
 #include "analysis/symbolize_internal.h"
+#include "format/wire.h" /* ct_get_uvarint */
 
 #include <elf.h>    /* SHF_COMPRESSED */
 #include <stdarg.h> /* va_list */
@@ -66,43 +67,34 @@ static uint64_t le(cursor *c, unsigned n) /* n <= 8 */
     return v;
 }
 
+/* LEB128 as the trace format's varints (format/wire.h): DWARF writers use
+ * at most 10 bytes for 64 bits too, and a longer one is damage. @return the
+ * bytes read, 0 (and c->bad) if malformed. */
+static unsigned leb(cursor *c, uint64_t *v)
+{
+    unsigned k = c->bad ? 0 : ct_get_uvarint(c->p, c->end, v);
+    if (!k) {
+        c->bad = 1;
+        *v = 0;
+    }
+    c->p += k;
+    return k;
+}
+
 static uint64_t uleb(cursor *c)
 {
-    uint64_t v = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        if (c->bad || c->p == c->end) {
-            c->bad = 1;
-            return 0;
-        }
-        uint8_t b = *c->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-        if (shift > 1000) /* an unsigned shift count must not wrap back under 64 */
-            shift = 1000;
-    }
+    uint64_t v;
+    leb(c, &v);
+    return v;
 }
 
 static int64_t sleb(cursor *c)
 {
-    uint64_t v = 0;
-    for (unsigned shift = 0;; shift += 7) {
-        if (c->bad || c->p == c->end) {
-            c->bad = 1;
-            return 0;
-        }
-        uint8_t b = *c->p++;
-        if (shift < 64)
-            v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            if (shift + 7 < 64 && (b & 0x40))
-                v |= ~(uint64_t)0 << (shift + 7);
-            return (int64_t)v;
-        }
-        if (shift > 1000)
-            shift = 1000;
-    }
+    uint64_t v;
+    unsigned k = leb(c, &v);
+    if (k && 7 * k < 64 && (c->p[-1] & 0x40)) /* sign bit of the last group */
+        v |= ~(uint64_t)0 << (7 * k);
+    return (int64_t)v;
 }
 
 static const char *cstr(cursor *c)
