@@ -95,6 +95,22 @@ def built():
 
 
 @pytest.fixture(scope="session")
+def io_trace(tmp_path_factory):
+    """A trace of the whole io example (examples/io), which must pass."""
+    trace = tmp_path_factory.mktemp("io") / "t.out"
+    run_ok(f"--trace={trace}", BUILD / "examples" / "io_test")
+    return trace
+
+
+@pytest.fixture(scope="session")
+def contention_trace(tmp_path_factory):
+    """A trace of the whole contention example (examples/contention), which must pass."""
+    trace = tmp_path_factory.mktemp("contention") / "t.out"
+    run_ok(f"--trace={trace}", BUILD / "examples" / "contention_test")
+    return trace
+
+
+@pytest.fixture(scope="session")
 def pipeline_trace(tmp_path_factory):
     """A trace of `-run TestPipeline` on the example, and what the run printed."""
     trace = tmp_path_factory.mktemp("pipeline") / "trace.out"

@@ -88,16 +88,6 @@ def test_threads_view_shows_the_wait(tmp_path):
     assert "start routine holder (contention_test.c:" in text, text
 
 
-IO = BUILD / "examples" / "io_test"
-
-
-@pytest.fixture(scope="module")
-def io_trace(tmp_path_factory):
-    """A trace of the whole io example, which must pass."""
-    trace = tmp_path_factory.mktemp("io") / "t.out"
-    result = run(f"--trace={trace}", IO)
-    assert result.returncode == 0, result
-    return trace
 
 
 def main_thread_blocks(trace, name):

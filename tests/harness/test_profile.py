@@ -13,8 +13,6 @@ import pytest
 
 from conftest import BUILD, run, run_ok
 
-CONTENTION = BUILD / "examples" / "contention_test"
-IO = BUILD / "examples" / "io_test"
 GO = shutil.which("go")
 
 
@@ -34,22 +32,6 @@ def pprof_top(profile, *extra):
         if m:
             flat[m.group(3).strip()] = int(m.group(1))
     return flat, proc.stdout
-
-
-@pytest.fixture(scope="module")
-def contention_trace(tmp_path_factory):
-    trace = tmp_path_factory.mktemp("contention") / "t.out"
-    result = run(f"--trace={trace}", CONTENTION)
-    assert result.returncode == 0, result
-    return trace
-
-
-@pytest.fixture(scope="module")
-def io_trace(tmp_path_factory):
-    trace = tmp_path_factory.mktemp("io") / "t.out"
-    result = run(f"--trace={trace}", IO)
-    assert result.returncode == 0, result
-    return trace
 
 
 def test_sync_profile_names_the_caller_of_pthread_mutex_lock(contention_trace, tmp_path):
