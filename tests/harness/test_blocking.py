@@ -88,8 +88,6 @@ def test_threads_view_shows_the_wait(tmp_path):
     assert "start routine holder (contention_test.c:" in text, text
 
 
-
-
 def main_thread_blocks(trace, name):
     """The BLOCK events of test `name` on its own (main) thread."""
     test = only(tasks_by_name(trace)[name], name)
