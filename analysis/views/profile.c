@@ -13,6 +13,7 @@
 #include <errno.h>    /* errno */
 #include <inttypes.h> /* PRIx64 */
 #include <regex.h>    /* regcomp, regexec */
+#include <stddef.h>   /* offsetof */
 #include <stdlib.h>   /* calloc, realloc, free, qsort, strtoull */
 #include <string.h>   /* strcmp, memcpy, memcmp */
 
@@ -186,89 +187,51 @@ static int wanted(const scope *s, const ctr_event *ev)
 
 /* ---- pass 2: waits by stack ----------------------------------------------------- */
 
+/* What waits are summed by: their process (its own address layout), their
+ * stack, and for a wait without one its thread's start routine. Its bytes
+ * key a ctv_names map, whose dense index is the row of the sums. */
+typedef struct wait_key {
+    uint32_t process, n;
+    uint64_t start_fn;
+    uint64_t pcs[MAX_FRAMES];
+} wait_key;
+
 typedef struct wait_sum {
-    uint32_t process;
-    uint64_t start_fn; /* the thread's, for a wait without a stack */
-    uint64_t *pcs;
-    uint32_t n;
-    uint64_t hash;
     uint64_t count, total_ns;
 } wait_sum;
 
 typedef struct sums {
-    wait_sum *rows;
-    uint32_t count;
-    size_t cap;
-    uint32_t *slots; /* index + 1; 0 empty */
-    uint32_t nslots;
+    ctv_names keys; /* wait_key bytes -> index into rows */
+    wait_sum *rows; /* by key index */
+    size_t nrows, cap;
     ctv_ids start_fns; /* thread key + 1 -> index into fns */
     uint64_t *fns;
     uint32_t nfns;
     size_t fns_cap;
 } sums;
 
-static uint64_t hash_wait(uint32_t process, uint64_t start_fn, const uint64_t *pcs, uint32_t n)
+static size_t key_size(uint32_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ process ^ (start_fn * 31);
-    for (uint32_t i = 0; i < n; i++) {
-        h ^= pcs[i];
-        h *= 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-    }
-    return h ^ n;
-}
-
-static int same_wait(const wait_sum *w, uint32_t process, uint64_t start_fn,
-                     const uint64_t *pcs, uint32_t n)
-{
-    return w->process == process && w->start_fn == start_fn && w->n == n &&
-           (n == 0 || memcmp(w->pcs, pcs, n * sizeof *pcs) == 0);
-}
-
-static int sums_grow(sums *m)
-{
-    uint32_t nslots = m->nslots ? m->nslots * 2 : 256;
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return CT_ENOMEM;
-    for (uint32_t i = 0; i < m->count; i++) {
-        uint32_t k = (uint32_t)m->rows[i].hash & (nslots - 1);
-        while (slots[k])
-            k = (k + 1) & (nslots - 1);
-        slots[k] = i + 1;
-    }
-    free(m->slots);
-    m->slots = slots;
-    m->nslots = nslots;
-    return 0;
+    return offsetof(wait_key, pcs) + n * sizeof(uint64_t);
 }
 
 static int sums_add(sums *m, uint32_t process, uint64_t start_fn, const uint64_t *pcs,
                     uint32_t n, uint64_t ns)
 {
-    if ((m->count + 1) * 2 > m->nslots && sums_grow(m) != 0)
+    wait_key key = {process, n < MAX_FRAMES ? n : MAX_FRAMES, start_fn, {0}};
+    memcpy(key.pcs, pcs, key.n * sizeof *pcs);
+    uint32_t index;
+    if (ctv_names_intern(&m->keys, (const char *)&key, key_size(key.n), &index) != 0)
         return CT_ENOMEM;
-    uint64_t h = hash_wait(process, start_fn, pcs, n);
-    uint32_t k = (uint32_t)h & (m->nslots - 1);
-    for (; m->slots[k]; k = (k + 1) & (m->nslots - 1)) {
-        wait_sum *w = &m->rows[m->slots[k] - 1];
-        if (w->hash == h && same_wait(w, process, start_fn, pcs, n)) {
-            w->count++;
-            w->total_ns += ns;
-            return 0;
-        }
+    if (index == m->nrows) { /* a new key: its row */
+        wait_sum *grown = ctv_reserve(m->rows, &m->cap, m->nrows, sizeof *grown);
+        if (!grown)
+            return CT_ENOMEM;
+        m->rows = grown;
+        m->rows[m->nrows++] = (wait_sum){0, 0};
     }
-    wait_sum *grown = ctv_reserve(m->rows, &m->cap, m->count, sizeof *grown);
-    if (!grown)
-        return CT_ENOMEM;
-    m->rows = grown;
-    uint64_t *copy = malloc((n ? n : 1) * sizeof *copy);
-    if (!copy)
-        return CT_ENOMEM;
-    if (n)
-        memcpy(copy, pcs, n * sizeof *pcs);
-    m->rows[m->count] = (wait_sum){process, start_fn, copy, n, h, 1, ns};
-    m->slots[k] = ++m->count;
+    m->rows[index].count++;
+    m->rows[index].total_ns += ns;
     return 0;
 }
 
@@ -296,36 +259,25 @@ static uint64_t start_fn_of(const sums *m, const ctr_event *ev)
 
 static void sums_free(sums *m)
 {
-    for (uint32_t i = 0; i < m->count; i++)
-        free(m->rows[i].pcs);
+    ctv_names_free(&m->keys);
     free(m->rows);
-    free(m->slots);
     ctv_ids_free(&m->start_fns);
     free(m->fns);
 }
 
 /* ---- to the profile --------------------------------------------------------------- */
 
-/* Names owned for the profile's lifetime: "libfoo.so+0x1234" for a frame
- * without a symbol, "thread started at worker" for a wait without a stack. */
-typedef struct names_kept {
-    char **list;
-    size_t count, cap;
-} names_kept;
-
-static const char *keep(names_kept *k, const char *text)
+/* Names made for the profile ("libfoo.so+0x1234" for a frame without a
+ * symbol), kept once each until it is written. */
+static const char *keep(ctv_names *kept, const char *text)
 {
-    char **grown = ctv_reserve(k->list, &k->cap, k->count, sizeof *grown);
-    if (!grown)
+    uint32_t index;
+    if (ctv_names_intern(kept, text, strlen(text), &index) != 0)
         return NULL;
-    k->list = grown;
-    char *copy = strdup(text);
-    if (copy)
-        k->list[k->count++] = copy;
-    return copy;
+    return kept->names[index].bytes;
 }
 
-static void frame_of(ctv_symbols *syms, names_kept *kept, uint32_t process, uint64_t pc,
+static void frame_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
                      int is_return, ct_prof_frame *f, ctv_sym *found)
 {
     ctv_symbols_lookup(syms, process, pc, is_return, found);
@@ -347,22 +299,24 @@ static void frame_of(ctv_symbols *syms, names_kept *kept, uint32_t process, uint
     }
 }
 
-static int add_sample(ct_prof *prof, ctv_symbols *syms, names_kept *kept, const wait_sum *w,
-                      const char *kind_name)
+static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, const ctv_name *k,
+                      const wait_sum *w, const char *kind_name)
 {
+    wait_key key = {0};
+    memcpy(&key, k->bytes, k->len < sizeof key ? k->len : sizeof key);
     ct_prof_frame frames[MAX_FRAMES];
     size_t n = 0;
-    for (uint32_t i = 0; i < w->n && n < MAX_FRAMES; i++) {
+    for (uint32_t i = 0; i < key.n; i++) {
         ctv_sym found;
-        frame_of(syms, kept, w->process, w->pcs[i], 1, &frames[n], &found);
+        frame_of(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found);
         if (!ctv_symbols_is_tracer(&found.sym))
             n++;
     }
-    if (n == 0 && w->start_fn) {
+    if (n == 0 && key.start_fn) {
         /* No stack (a scheduler wait from schedstat, or stacks off): the wait
          * is shown in its thread's start routine, the one place known. */
         ctv_sym found;
-        frame_of(syms, kept, w->process, w->start_fn, 0, &frames[0], &found);
+        frame_of(syms, kept, key.process, key.start_fn, 0, &frames[0], &found);
         n = 1;
     }
     if (n == 0) {
@@ -390,10 +344,11 @@ static int write_profile(const scope *s, sums *m, ctv_symbols *syms, const ctr_i
     ct_prof *prof = o->kind == CTR_BLOCK_SCHED
                         ? ct_prof_new("waits", "count", "delay", "nanoseconds")
                         : ct_prof_new("contentions", "count", "delay", "nanoseconds");
-    names_kept kept = {0};
+    ctv_names kept;
+    ctv_names_init(&kept);
     int rc = prof ? 0 : CT_ENOMEM;
-    for (uint32_t i = 0; i < m->count && rc == 0; i++)
-        rc = add_sample(prof, syms, &kept, &m->rows[i], kind_name);
+    for (uint32_t i = 0; i < m->nrows && rc == 0; i++)
+        rc = add_sample(prof, syms, &kept, &m->keys.names[i], &m->rows[i], kind_name);
     if (rc == 0) {
         char note[256];
         ct_prof_set_time(prof, (int64_t)info->start_realtime_ns, (int64_t)info->duration_ns);
@@ -407,9 +362,7 @@ static int write_profile(const scope *s, sums *m, ctv_symbols *syms, const ctr_i
         rc = wrc == 0 ? 0 : CT_EIO;
     }
     ct_prof_free(prof);
-    for (size_t i = 0; i < kept.count; i++)
-        free(kept.list[i]);
-    free(kept.list);
+    ctv_names_free(&kept);
     return rc;
 }
 
@@ -477,6 +430,7 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
     ctv_symbols_init(&syms);
     ctv_ids_init(&s.task_index);
     ctv_ids_init(&m.start_fns);
+    ctv_names_init(&m.keys);
     if (opts->test && regcomp(&s.test_re, opts->test, REG_EXTENDED | REG_NOSUB) != 0) {
         fprintf(err, "ctest-trace profile: --test: not a valid regular expression: %s\n",
                 opts->test);
