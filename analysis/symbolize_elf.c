@@ -67,7 +67,8 @@ int ctr__sym_elf_from_memory(sym_elf *e, const void *bytes, size_t size)
 int ctr__sym_elf_open(sym_elf *e, const char *path)
 {
     memset(e, 0, sizeof *e);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking: a path from a trace may name a FIFO; S_ISREG below refuses it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return SYM_ELF_ENOENT;
     struct stat st;

@@ -17,13 +17,13 @@
 #include <stdlib.h>   /* calloc, realloc, free, qsort, strtoull */
 #include <string.h>   /* strcmp, memcpy, memcmp */
 
+#include "format/wire.h" /* CT_MAX_STACK_DEPTH */
 #include "maps.h"
 #include "profile_out.h"
 #include "symbols.h"
 #include "view_io.h"
 #include "views.h"
 
-#define MAX_FRAMES 64 /* a trace's stacks are at most this deep (FORMAT.md, STACK) */
 
 /* ---- pass 1: tasks and region intervals ------------------------------------- */
 
@@ -193,7 +193,7 @@ static int wanted(const scope *s, const ctr_event *ev)
 typedef struct wait_key {
     uint32_t process, n;
     uint64_t start_fn;
-    uint64_t pcs[MAX_FRAMES];
+    uint64_t pcs[CT_MAX_STACK_DEPTH];
 } wait_key;
 
 typedef struct wait_sum {
@@ -218,7 +218,8 @@ static size_t key_size(uint32_t n)
 static int sums_add(sums *m, uint32_t process, uint64_t start_fn, const uint64_t *pcs,
                     uint32_t n, uint64_t ns)
 {
-    wait_key key = {process, n < MAX_FRAMES ? n : MAX_FRAMES, start_fn, {0}};
+    /* The reader refuses deeper stacks; the bound keeps the copy safe anyway. */
+    wait_key key = {process, n < CT_MAX_STACK_DEPTH ? n : CT_MAX_STACK_DEPTH, start_fn, {0}};
     memcpy(key.pcs, pcs, key.n * sizeof *pcs);
     uint32_t index;
     if (ctv_names_intern(&m->keys, (const char *)&key, key_size(key.n), &index) != 0)
@@ -287,7 +288,7 @@ static void frame_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint6
     if (found->module) {
         f->module_lo = found->module->lo;
         f->module_hi = found->module->hi;
-        f->module_offset = found->module->lo - found->module->bias; /* first segment's */
+        f->module_offset = 0; /* ld puts the first segment at the file's start */
         f->build_id = found->module->build_id[0] ? found->module->build_id : NULL;
     }
     if (!sym->function && sym->module) {
@@ -304,7 +305,7 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, const c
 {
     wait_key key = {0};
     memcpy(&key, k->bytes, k->len < sizeof key ? k->len : sizeof key);
-    ct_prof_frame frames[MAX_FRAMES];
+    ct_prof_frame frames[CT_MAX_STACK_DEPTH];
     size_t n = 0;
     for (uint32_t i = 0; i < key.n; i++) {
         ctv_sym found;
@@ -359,7 +360,7 @@ static int write_profile(const scope *s, sums *m, ctv_symbols *syms, const ctr_i
             ct_prof_add_comment(prof, sched_note(s, note, sizeof note));
         ct_prof_add_comment(prof, "a wait without a stack is shown in its thread's start routine");
         int wrc = o->folded ? ct_prof_write_folded(prof, out) : ct_prof_write_pprof(prof, out);
-        rc = wrc == 0 ? 0 : CT_EIO;
+        rc = wrc == 0 ? 0 : errno == ENOMEM ? CT_ENOMEM : CT_EIO;
     }
     ct_prof_free(prof);
     ctv_names_free(&kept);
@@ -369,7 +370,8 @@ static int write_profile(const scope *s, sums *m, ctv_symbols *syms, const ctr_i
 /* ---- the view ------------------------------------------------------------------ */
 
 /* One pass over the trace, calling fn on each event; @return the view's exit
- * status, or CT_ENOMEM from fn. */
+ * status. A first of two passes leaves damage to the second to report
+ * (`info` is NULL for it), so it is said once. */
 static int pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *), void *arg,
                 ctr_info *info)
 {
@@ -388,7 +390,7 @@ static int pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *
     }
     if (info)
         ctr_get_info(r, info);
-    status = ctv_end_status(r, rc, path, err);
+    status = !info && rc == CT_EDAMAGED ? CTV_EXIT_DAMAGED : ctv_end_status(r, rc, path, err);
     ctr_close(r);
     return status;
 }
@@ -457,8 +459,13 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
             status = CTV_EXIT_FAILED;
         } else {
             int rc = write_profile(&s, &m, &syms, &info, trace_path, out);
-            if (rc == CT_ENOMEM)
+            if (rc == CT_ENOMEM) {
                 status = ctv_fail(trace_path, rc, err);
+            } else if (rc != 0) {
+                fprintf(err, "ctest-trace profile: %s: cannot write: %s\n", opts->out_path,
+                        strerror(errno));
+                status = CTV_EXIT_FAILED;
+            }
             status = ctv_finish_output(out, opts->out_path, err, status);
             if (out != stdout && fclose(out) != 0 && status != CTV_EXIT_FAILED) {
                 fprintf(err, "ctest-trace profile: %s: cannot write\n", opts->out_path);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h> /* memfd_create */
+#include <sys/stat.h> /* mkfifo */
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -259,6 +260,28 @@ static void test_unknown_address(void **state)
     ct_symbolizer_free(s);
 }
 
+/* A trace names the module files: one that is a FIFO must not block the
+ * analysis in open() (no writer will ever come); it is refused, with a
+ * warning, like any file that is not regular. */
+static void test_fifo_module_does_not_block(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ctrace-symbolize-fifo-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    unlink(path);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    ct_symbolizer *s = ct_symbolizer_new();
+    assert_int_equal(ct_symbolizer_add_module(s, path, NULL, 0, 0x400000, 0x400000, 0x500000), 0);
+    ct_symbol sym;
+    assert_int_equal(ct_symbolizer_lookup(s, 0x401000, 0, &sym), 1); /* the module, no more */
+    assert_null(sym.function);
+    assert_non_null(ct_symbolizer_next_warning(s));
+    ct_symbolizer_free(s);
+    unlink(path);
+}
+
 /* dlclose then dlopen of another file at the same place: the later
  * registration wins where they overlap, the earlier keeps the rest. */
 static void test_later_registration_wins(void **state)
@@ -464,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_libc_debug_file),
         cmocka_unit_test(test_build_id_mismatch),
         cmocka_unit_test(test_unknown_address),
+        cmocka_unit_test(test_fifo_module_does_not_block),
         cmocka_unit_test(test_later_registration_wins),
         cmocka_unit_test(test_separate_debug_file),
         cmocka_unit_test(test_damaged_copies),
