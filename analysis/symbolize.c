@@ -424,6 +424,10 @@ int ct_symbolizer_lookup(ct_symbolizer *s, uint64_t pc, int is_return_address, c
     uint64_t vaddr = pc - m->bias;
     out->module = o->path;
     out->module_offset = vaddr;
+    out->module_lo = m->lo;
+    out->module_hi = m->hi;
+    out->build_id = o->build_id;
+    out->build_id_len = o->build_id_len;
     const sym_func *f = ctr__sym_funcs_find(&o->funcs, vaddr);
     if (f) {
         out->function = f->name;

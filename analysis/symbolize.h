@@ -23,6 +23,9 @@ typedef struct ct_symbol {
     const char *module;      /* path of the module the address is in, NULL if in none */
     uint64_t module_offset;  /* address - load bias (the ELF virtual address); of pc-1 for a return address */
     uint64_t function_start; /* ELF vaddr of the function's symbol, 0 if unknown */
+    uint64_t module_lo, module_hi; /* the module's registered range; 0 if in none */
+    const uint8_t *build_id;     /* as registered (may be NULL with length 0) */
+    size_t build_id_len;
 } ct_symbol;
 
 /* @return a symbolizer with no module, or NULL on ENOMEM. */

@@ -278,19 +278,20 @@ static const char *keep(ctv_names *kept, const char *text)
     return kept->names[index].bytes;
 }
 
+/* The frame of `pc`; `id_hex` holds its module's build-id for the frame. */
 static void frame_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
-                     int is_return, ct_prof_frame *f, ctv_sym *found)
+                     int is_return, ct_prof_frame *f, ct_symbol *sym, char id_hex[2 * 64 + 1])
 {
-    ctv_symbols_lookup(syms, process, pc, is_return, found);
-    const ct_symbol *sym = &found->sym;
+    ctv_symbols_lookup(syms, process, pc, is_return, sym);
     *f = (ct_prof_frame){.address = pc, .function = sym->function, .file = sym->file,
-                         .line = sym->line, .module = sym->module};
-    if (found->module) {
-        f->module_lo = found->module->lo;
-        f->module_hi = found->module->hi;
-        f->module_offset = 0; /* ld puts the first segment at the file's start */
-        f->build_id = found->module->build_id[0] ? found->module->build_id : NULL;
-    }
+                         .line = sym->line, .module = sym->module, .module_lo = sym->module_lo,
+                         .module_hi = sym->module_hi}; /* module_offset 0: ld puts the first
+                                                          segment at the file's start */
+    size_t n = 0;
+    for (size_t i = 0; i < sym->build_id_len && i < 64; i++, n += 2)
+        snprintf(id_hex + n, 3, "%02x", sym->build_id[i]);
+    id_hex[n] = '\0';
+    f->build_id = n ? id_hex : NULL;
     if (!sym->function && sym->module) {
         const char *base = strrchr(sym->module, '/');
         char text[512];
@@ -307,17 +308,18 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, const c
     memcpy(&key, k->bytes, k->len < sizeof key ? k->len : sizeof key);
     ct_prof_frame frames[CT_MAX_STACK_DEPTH];
     size_t n = 0;
+    char ids[CT_MAX_STACK_DEPTH][2 * 64 + 1]; /* build-ids, read by ct_prof_add below */
     for (uint32_t i = 0; i < key.n; i++) {
-        ctv_sym found;
-        frame_of(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found);
-        if (!ctv_symbols_is_tracer(&found.sym))
+        ct_symbol found;
+        frame_of(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found, ids[n]);
+        if (!ctv_symbols_is_tracer(&found))
             n++;
     }
     if (n == 0 && key.start_fn) {
         /* No stack (a scheduler wait from schedstat, or stacks off): the wait
          * is shown in its thread's start routine, the one place known. */
-        ctv_sym found;
-        frame_of(syms, kept, key.process, key.start_fn, 0, &frames[0], &found);
+        ct_symbol found;
+        frame_of(syms, kept, key.process, key.start_fn, 0, &frames[0], &found, ids[0]);
         n = 1;
     }
     if (n == 0) {

@@ -9,24 +9,10 @@
 #include <ctrace.h> /* CT_ENOMEM */
 
 #include "human.h" /* ctv_print_text */
-#include "maps.h"  /* ctv_reserve */
 
 void ctv_symbols_init(ctv_symbols *s)
 {
     memset(s, 0, sizeof *s);
-}
-
-static int add_mapping(ctv_process_symbols *p, const ctr_event *ev)
-{
-    ctv_module *grown = ctv_reserve(p->modules, &p->cap, p->nmodules, sizeof *grown);
-    if (!grown)
-        return CT_ENOMEM;
-    p->modules = grown;
-    ctv_module *m = &p->modules[p->nmodules++];
-    *m = (ctv_module){ev->module_lo, ev->module_hi, ev->object, ""};
-    for (size_t i = 0; i < ev->message_len && i < 40; i++)
-        snprintf(m->build_id + 2 * i, 3, "%02x", (unsigned char)ev->message[i]);
-    return 0;
 }
 
 int ctv_symbols_add(ctv_symbols *s, const ctr_event *ev)
@@ -35,15 +21,15 @@ int ctv_symbols_add(ctv_symbols *s, const ctr_event *ev)
         return 0;
     if (ev->process >= s->count) {
         uint32_t count = ev->process + 1;
-        ctv_process_symbols *grown = realloc(s->by_process, count * sizeof *grown);
+        ct_symbolizer **grown = realloc(s->by_process, count * sizeof *grown);
         if (!grown)
             goto nomem;
         memset(grown + s->count, 0, (count - s->count) * sizeof *grown);
         s->by_process = grown;
         s->count = count;
     }
-    ctv_process_symbols *p = &s->by_process[ev->process];
-    if (!p->sym && !(p->sym = ct_symbolizer_new()))
+    ct_symbolizer **sym = &s->by_process[ev->process];
+    if (!*sym && !(*sym = ct_symbolizer_new()))
         goto nomem;
     /* The path is untrusted bytes: a NUL inside would cut it, nothing worse. */
     char *path = malloc(ev->name_len + 1);
@@ -51,11 +37,11 @@ int ctv_symbols_add(ctv_symbols *s, const ctr_event *ev)
         goto nomem;
     memcpy(path, ev->name, ev->name_len);
     path[ev->name_len] = '\0';
-    int rc = ct_symbolizer_add_module(p->sym, path, (const uint8_t *)ev->message,
+    int rc = ct_symbolizer_add_module(*sym, path, (const uint8_t *)ev->message,
                                       ev->message_len, ev->object, ev->module_lo,
                                       ev->module_hi);
     free(path);
-    if (rc != 0 || add_mapping(p, ev) != 0)
+    if (rc != 0)
         goto nomem;
     return 0;
 nomem:
@@ -64,19 +50,12 @@ nomem:
 }
 
 int ctv_symbols_lookup(ctv_symbols *s, uint32_t process, uint64_t pc, int is_return_address,
-                       ctv_sym *out)
+                       ct_symbol *out)
 {
     memset(out, 0, sizeof *out);
-    if (process >= s->count || !s->by_process[process].sym)
+    if (process >= s->count || !s->by_process[process])
         return 0;
-    const ctv_process_symbols *p = &s->by_process[process];
-    for (uint32_t i = p->nmodules; i-- > 0;) {
-        if (pc >= p->modules[i].lo && pc < p->modules[i].hi) {
-            out->module = &p->modules[i];
-            break;
-        }
-    }
-    return ct_symbolizer_lookup(p->sym, pc, is_return_address, &out->sym);
+    return ct_symbolizer_lookup(s->by_process[process], pc, is_return_address, out);
 }
 
 int ctv_symbols_is_tracer(const ct_symbol *sym)
@@ -91,10 +70,10 @@ int ctv_symbols_is_tracer(const ct_symbol *sym)
 void ctv_symbols_warn(ctv_symbols *s, const char *who, FILE *err)
 {
     for (uint32_t i = 0; i < s->count; i++) {
-        if (!s->by_process[i].sym)
+        if (!s->by_process[i])
             continue;
         const char *w;
-        while ((w = ct_symbolizer_next_warning(s->by_process[i].sym)) != NULL) {
+        while ((w = ct_symbolizer_next_warning(s->by_process[i])) != NULL) {
             fprintf(err, "ctest-trace %s: ", who);
             ctv_print_text(err, w, strlen(w));
             fputc('\n', err);
@@ -104,10 +83,8 @@ void ctv_symbols_warn(ctv_symbols *s, const char *who, FILE *err)
 
 void ctv_symbols_free(ctv_symbols *s)
 {
-    for (uint32_t i = 0; i < s->count; i++) {
-        ct_symbolizer_free(s->by_process[i].sym);
-        free(s->by_process[i].modules);
-    }
+    for (uint32_t i = 0; i < s->count; i++)
+        ct_symbolizer_free(s->by_process[i]);
     free(s->by_process);
     memset(s, 0, sizeof *s);
 }

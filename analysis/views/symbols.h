@@ -14,29 +14,11 @@
 
 #include "analysis/symbolize.h"
 
-typedef struct ctv_module {
-    uint64_t lo, hi, bias;
-    char build_id[2 * 40 + 1]; /* hex, "" if none */
-} ctv_module;
-
-typedef struct ctv_process_symbols {
-    ct_symbolizer *sym; /* NULL until its first module */
-    ctv_module *modules; /* in the order recorded: the last over an address wins */
-    uint32_t nmodules;
-    size_t cap;
-} ctv_process_symbols;
-
 typedef struct ctv_symbols {
-    ctv_process_symbols *by_process; /* index: ctr_event.process */
+    ct_symbolizer **by_process; /* index: ctr_event.process; NULL until a module */
     uint32_t count;
     int failed; /* out of memory once: lookups find nothing */
 } ctv_symbols;
-
-/* An address resolved: the symbolizer's answer and its module's mapping. */
-typedef struct ctv_sym {
-    ct_symbol sym;
-    const ctv_module *module; /* NULL if in none */
-} ctv_sym;
 
 void ctv_symbols_init(ctv_symbols *s);
 
@@ -48,7 +30,7 @@ int ctv_symbols_add(ctv_symbols *s, const ctr_event *ev);
  *  frames (looked up at pc - 1). @return 1 with *out when its module is
  *  known, else 0 (*out zeroed). */
 int ctv_symbols_lookup(ctv_symbols *s, uint32_t process, uint64_t pc, int is_return_address,
-                       ctv_sym *out);
+                       ct_symbol *out);
 
 /*! ctv_symbols_is_tracer() : whether `sym` lies in libctrace itself (its
  *  trampolines sit between cmocka and a test, its thread start between libc

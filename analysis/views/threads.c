@@ -147,15 +147,15 @@ static int name_start_routines(thread_table *t)
         thread_row *r = &t->rows[i];
         if (!r->start_fn)
             continue;
-        ctv_sym found;
+        ct_symbol found;
         char hex[24];
         const char *name = hex;
         snprintf(hex, sizeof hex, "0x%" PRIx64, r->start_fn);
         if (ctv_symbols_lookup(&t->syms, r->process, r->start_fn, 0, &found) &&
-            found.sym.function) {
-            name = found.sym.function;
-            r->fn_file = found.sym.file;
-            r->fn_line = found.sym.line;
+            found.function) {
+            name = found.function;
+            r->fn_file = found.file;
+            r->fn_line = found.line;
         }
         if (!(r->fn_name = strdup(name)))
             return CT_ENOMEM;

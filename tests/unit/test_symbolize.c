@@ -131,6 +131,10 @@ static void test_own_function(void **state)
     assert_int_equal(ct_symbolizer_lookup(s, pc, 0, &sym), 1);
     assert_string_equal(sym.module, exe.path);
     assert_int_equal(sym.module_offset, pc - exe.bias);
+    assert_int_equal(sym.module_lo, exe.lo); /* the mapping, for pprof */
+    assert_int_equal(sym.module_hi, exe.hi);
+    assert_int_equal(sym.build_id_len, exe.id_len);
+    assert_memory_equal(sym.build_id, exe.id, exe.id_len);
     assert_non_null(sym.function);
     assert_string_equal(sym.function, "known_function");
     assert_int_equal(sym.function_start, pc - exe.bias);
