@@ -62,6 +62,7 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     if (!t)
         return 0;
     ct__sched_poll(t);
+    ct__modules_settle(t);
     uint64_t id = ct__task_id_next();
     uint32_t name_id = ct__intern(t, name ? name : "");
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
@@ -80,6 +81,7 @@ void ct__task_end_id(uint64_t id)
     if (!t)
         return;
     ct__sched_read_all(t); /* the waits in the task, before it ends */
+    ct__modules_settle(t);
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_END, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
     ct__commit(t, p);
@@ -106,6 +108,8 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
 {
     if (!ct_is_enabled())
         return;
+    /* The wait ended now: what the tracer does next is not part of it. */
+    uint64_t end = ct__ticks();
     /* The walk first: it reads only this thread's stack. */
     uint64_t pcs[CT_MAX_STACK_DEPTH];
     unsigned n = ct__stack_capture(caller, pcs, CT_MAX_STACK_DEPTH);
@@ -113,18 +117,7 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
     if (!t)
         return;
     ct__sched_read_all(t); /* what came before this wait, first */
-    uint64_t now = ct__ticks();
-    ct__wait_write(t, kind, now, now > begin_ticks ? now - begin_ticks : 0, object, pcs, n);
-    leave(t);
-}
-
-void ct__wait_record(unsigned kind, uint64_t end_ticks, uint64_t wait_ticks, uint64_t object,
-                     const uint64_t *pcs, unsigned n)
-{
-    ct__thread *t = enter();
-    if (!t)
-        return;
-    ct__wait_write(t, kind, end_ticks, wait_ticks, object, pcs, n);
+    ct__wait_write(t, kind, end, end > begin_ticks ? end - begin_ticks : 0, object, pcs, n);
     leave(t);
 }
 

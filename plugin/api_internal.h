@@ -26,11 +26,6 @@ void ct__task_status(uint64_t id, unsigned status, const char *message);
  * (the interposed call's return address, where its stack starts): a WAIT
  * event with the stack. */
 void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_t caller);
-/* A wait noticed after it ended (scheduler waits): `wait_ticks` long, ended
- * at `end_ticks` (not after now), with the stack pcs[0..n), innermost first
- * (n may be 0). */
-void ct__wait_record(unsigned kind, uint64_t end_ticks, uint64_t wait_ticks, uint64_t object,
-                     const uint64_t *pcs, unsigned n);
 /* The same on t, the calling thread, already inside the tracer (busy): the
  * WAIT event, after the STACK and MODULE events it needs. */
 struct ct__thread;

@@ -41,12 +41,12 @@ void ct__intern_free(ct__thread *t)
     free(t->strings);
     t->strings = NULL;
     t->strings_cap = t->strings_used = 0;
-    ct__stacks_reset(t); /* stacks are defined in the stream like strings */
 }
 
 void ct__intern_reset(ct__thread *t)
 {
     ct__intern_free(t);
+    ct__stacks_reset(t); /* stacks are defined in the stream like strings */
     memset(t->cache, 0, sizeof t->cache);
     /* Ids keep growing, so a reader never confuses an old id with a new one. */
 }

@@ -43,6 +43,7 @@ static int scanning;           /* atomic try-lock */
 static uint64_t last_scan;     /* atomic: ticks of the last scan */
 static uint64_t emitted;       /* atomic: session << 32 | serial of what was written */
 static uint32_t next_serial;
+static int rescan_wanted;      /* atomic: a stack held an address in no known module */
 
 static void build_id_of(const struct dl_phdr_info *info, module *m)
 {
@@ -203,11 +204,9 @@ void ct__modules_note(ct__thread *t, const uint64_t *pcs, unsigned n)
             continue;
         if (snap && (last = module_of(snap, pcs[i])) != NULL)
             continue;
-        uint64_t every = t->pool->tsc_hz / 1000 * RESCAN_EVERY_MS;
-        if (ct__ticks() - __atomic_load_n(&last_scan, __ATOMIC_RELAXED) >= every) {
-            ct__modules_scan();
-            snap = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
-        }
+        /* Not here: a wait may be recorded in a signal handler, and a scan
+         * allocates and takes the loader's lock. At the next safe point. */
+        __atomic_store_n(&rescan_wanted, 1, __ATOMIC_RELAXED);
         break;
     }
     if (!snap)
@@ -220,4 +219,16 @@ void ct__modules_note(ct__thread *t, const uint64_t *pcs, unsigned n)
     emit(t, snap);
     if (t->dropping) /* lost with the scratch buffer: let the next capture write them */
         __atomic_store_n(&emitted, 0, __ATOMIC_RELAXED);
+}
+
+void ct__modules_settle(ct__thread *t)
+{
+    if (!__atomic_load_n(&rescan_wanted, __ATOMIC_RELAXED))
+        return;
+    uint64_t every = t->pool->tsc_hz / 1000 * RESCAN_EVERY_MS;
+    if (ct__ticks() - __atomic_load_n(&last_scan, __ATOMIC_RELAXED) < every)
+        return; /* code in no module (JIT) asks again and again: at most this often */
+    __atomic_store_n(&rescan_wanted, 0, __ATOMIC_RELAXED);
+    ct__modules_scan();
+    ct__modules_note(t, NULL, 0); /* write the new snapshot now */
 }

@@ -13,11 +13,16 @@
 /* Take a snapshot of the loaded modules (at a session's start). */
 void ct__modules_scan(void);
 
-/* Make sure the trace holds the modules that contain pcs[0..n): scan again
- * if one lies outside every known module (a dlopen since), at most every
- * few milliseconds; write the snapshot's MODULE events into t's stream if
- * this session has not seen them yet. Call outside an event. */
+/* Write the snapshot's MODULE events into t's stream if this session has
+ * not seen them yet; if one of pcs[0..n) lies outside every known module
+ * (a dlopen since), ask for a scan at the next safe point. Safe in a signal
+ * handler: it allocates nothing. Call outside an event. */
 void ct__modules_note(ct__thread *t, const uint64_t *pcs, unsigned n);
+
+/* A safe point (a task begins or ends, a thread attaches: not in a signal
+ * handler the tracer can see): scan again if a stack asked for it, at most
+ * every few milliseconds, and write the new snapshot. */
+void ct__modules_settle(ct__thread *t);
 
 /* How many of pcs[0..n), from the first, lie in a known module. */
 unsigned ct__modules_known(const uint64_t *pcs, unsigned n);

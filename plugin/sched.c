@@ -128,8 +128,7 @@ void ct__sched_emit_source(ct__thread *t)
 void ct__sched_attach(ct__thread *t)
 {
     int saved_errno = errno;
-    uint8_t busy = t->busy;
-    t->busy = 1; /* a signal handler's event now would land amid ours */
+    uint8_t untraced = ct__untraced_begin(); /* our open() is not the program's */
     ct__sched *s = &t->sched;
     s->source = CT_SCHED_NONE;
     s->polling = 0;
@@ -138,7 +137,7 @@ void ct__sched_attach(ct__thread *t)
     else if ((mode == MODE_AUTO || mode == MODE_SCHEDSTAT) && open_stat(t) == 0)
         s->source = CT_SCHED_SCHEDSTAT;
     ct__sched_emit_source(t);
-    t->busy = busy;
+    ct__untraced_end(untraced);
     errno = saved_errno;
 }
 
@@ -237,7 +236,10 @@ void ct__sched_read_all(ct__thread *t)
     int saved_errno = errno;
     s->polling = 1;
     uint64_t run_delay, read_ns;
-    if (ct__sched_stat_read(s, &run_delay, &read_ns) == 0) {
+    uint8_t untraced = ct__untraced_begin(); /* our pread() is not the program's */
+    int rc = ct__sched_stat_read(s, &run_delay, &read_ns);
+    ct__untraced_end(untraced);
+    if (rc == 0) {
         /* Waits under the threshold add up until together they pass it. */
         if (run_delay - s->run_delay >= CT_SCHED_MIN_NS) {
             /* No detail: one wait, ending as we read it. */

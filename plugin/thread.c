@@ -192,10 +192,16 @@ ct__thread *ct__thread_get_slow(void)
     t->begin_task = ct__cur_task;
     if (claim_chunk(t) != 0)
         enter_scratch(t);
+    /* Inside the tracer while writing: a signal handler's event now would
+     * land amid ours. */
+    uint8_t busy = t->busy;
+    t->busy = 1;
     ct__thread_emit_begin(t);
     /* Modules now, so the start routine (and later stacks) can be named. */
     ct__modules_note(t, &t->start_fn, t->start_fn != 0);
+    ct__modules_settle(t);
     ct__sched_attach(t);
+    t->busy = busy;
     return t;
 }
 

@@ -118,7 +118,7 @@ static void test_lockf_waits_for_another_process(void **state)
         char c = 'l';
         if (lockf(fd, F_LOCK, 0) != 0 || write(ready[1], &c, 1) != 1)
             _exit(1);
-        sleep_ms(20);
+        sleep_ms(200); /* long: the parent may be descheduled before it waits */
         _exit(0);
     }
     char c;
