@@ -63,6 +63,7 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
         return 0;
     ct__sched_poll(t);
     ct__modules_settle(t);
+    ct__thread_name_refresh(t);
     uint64_t id = ct__task_id_next();
     uint32_t name_id = ct__intern(t, name ? name : "");
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
@@ -82,6 +83,7 @@ void ct__task_end_id(uint64_t id)
         return;
     ct__sched_read_all(t); /* the waits in the task, before it ends */
     ct__modules_settle(t);
+    ct__thread_name_refresh(t);
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_END, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
     ct__commit(t, p);
@@ -117,6 +119,7 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
     if (!t)
         return;
     ct__sched_read_all(t); /* what came before this wait, first */
+    ct__thread_name_refresh(t);
     ct__wait_write(t, kind, end, end > begin_ticks ? end - begin_ticks : 0, object, pcs, n);
     leave(t);
 }

@@ -156,3 +156,32 @@ __attribute__((visibility("default"))) int thrd_create(thrd_t *thread, thrd_star
         free(info);
     return thrd_result(rc);
 }
+
+typedef int (*setname_fn)(pthread_t, const char *);
+
+/* A thread renamed: each thread writes its name again at its next poll of
+ * ct__names_changed (thread.h), the renamed one among them; the one renamed
+ * here, now. */
+__attribute__((visibility("default"))) int pthread_setname_np(pthread_t thread, const char *name)
+{
+    static setname_fn real; /* atomic: set once, same value by every thread */
+    setname_fn fn = __atomic_load_n(&real, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        fn = (setname_fn)dlsym(RTLD_NEXT, "pthread_setname_np");
+        if (!fn)
+            return ENOSYS;
+        __atomic_store_n(&real, fn, __ATOMIC_RELEASE);
+    }
+    int rc = fn(thread, name);
+    if (rc == 0 && __atomic_load_n(&ct__active, __ATOMIC_RELAXED)) {
+        __atomic_add_fetch(&ct__names_changed, 1, __ATOMIC_RELAXED);
+        ct__thread *t = ct__self;
+        if (t && pthread_equal(thread, pthread_self()) && !t->busy &&
+            t->session == ct__session_id) {
+            t->busy = 1;
+            ct__thread_name_refresh(t);
+            t->busy = 0;
+        }
+    }
+    return rc;
+}

@@ -133,6 +133,18 @@ void ct__thread_refill(ct__thread *t, size_t need)
         next_chunk(t);
 }
 
+/* THREAD_NAME, if the thread has a name (the kernel's, 15 bytes at most). */
+static void emit_name(ct__thread *t)
+{
+    char name[32];
+    if (pthread_getname_np(pthread_self(), name, sizeof name) == 0 && name[0]) {
+        uint32_t id = ct__intern(t, name);
+        uint8_t *p = ct__event_begin(t, CT_EV_THREAD_NAME, CT_SMALL_EVENT);
+        p = ct_put_uvarint(p, id);
+        ct__commit(t, p);
+    }
+}
+
 void ct__thread_emit_begin(ct__thread *t)
 {
     uint8_t *p = ct__event_begin(t, CT_EV_THREAD_BEGIN, CT_SMALL_EVENT);
@@ -145,13 +157,19 @@ void ct__thread_emit_begin(ct__thread *t)
     if (t->dropping)
         t->begin_lost = 1;
 
-    char name[32];
-    if (pthread_getname_np(pthread_self(), name, sizeof name) == 0 && name[0]) {
-        uint32_t id = ct__intern(t, name);
-        p = ct__event_begin(t, CT_EV_THREAD_NAME, CT_SMALL_EVENT);
-        p = ct_put_uvarint(p, id);
-        ct__commit(t, p);
-    }
+    t->names_seen = __atomic_load_n(&ct__names_changed, __ATOMIC_RELAXED);
+    emit_name(t);
+}
+
+uint32_t ct__names_changed; /* atomic */
+
+void ct__thread_name_refresh(ct__thread *t)
+{
+    uint32_t now = __atomic_load_n(&ct__names_changed, __ATOMIC_RELAXED);
+    if (__builtin_expect(now == t->names_seen, 1))
+        return;
+    t->names_seen = now;
+    emit_name(t); /* perhaps another thread was renamed: the name is the same then */
 }
 
 /* Thread creation info handed from the pthread_create wrapper. */
@@ -213,6 +231,7 @@ static void on_thread_exit(void *arg)
         !t->busy) {
         t->busy = 1;
         ct__sched_read_all(t); /* the waits since its last poll point */
+        ct__thread_name_refresh(t);
         uint8_t *p = ct__event_begin(t, CT_EV_THREAD_END, CT_SMALL_EVENT);
         ct__commit(t, p);
         if (!t->dropping)

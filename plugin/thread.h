@@ -63,6 +63,7 @@ typedef struct ct__thread {
     uint64_t dropped;    /* events dropped and not yet reported */
     uint32_t scratch_committed;
     uint8_t begin_lost;  /* THREAD_BEGIN went to scratch: repeat it */
+    uint32_t names_seen; /* ct__names_changed when this thread last wrote its name */
     int32_t tid;
     int32_t parent_tid;
     uint64_t start_fn;
@@ -182,6 +183,14 @@ void ct__intern_free(ct__thread *t);
 
 /* Emit THREAD_BEGIN (+ THREAD_NAME) for t. */
 void ct__thread_emit_begin(ct__thread *t);
+
+/* Bumped by pthread_setname_np (pthread_hook.c), on any thread. */
+extern uint32_t ct__names_changed;
+
+/* Write t's name again (THREAD_NAME) if a thread was renamed since it last
+ * did: a thread renamed by another learns it here, at its next task begin
+ * or end, recorded wait, or exit. t is the calling thread, inside the tracer. */
+void ct__thread_name_refresh(ct__thread *t);
 
 /* The calling thread is the tracer's own (a drain thread): never record it. */
 void ct__thread_never_trace(void);

@@ -33,6 +33,7 @@ static void sleep_ms(long ms)
 static void *holder(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "lock-holder"); /* threads shows it by this name */
     pthread_mutex_lock(&hot);
     pthread_mutex_lock(&ready_lock);
     holding = 1;
@@ -76,6 +77,7 @@ static void TestReadWriteLock(void **state)
     pthread_barrier_init(&both, NULL, 2);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, writer, NULL), 0);
+    pthread_setname_np(t, "rw-writer"); /* named by another thread */
     pthread_barrier_wait(&both);
     pthread_rwlock_rdlock(&table); /* blocks about 20 ms */
     pthread_rwlock_unlock(&table);

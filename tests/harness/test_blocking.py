@@ -78,6 +78,9 @@ def test_threads_view_shows_the_wait(tmp_path):
     assert sorted(t["start_fn"] for t in spawned) == ["c11_holder"] * c11 + ["holder", "writer"], spawned
     assert all(t["start_addr"].startswith("0x") for t in spawned), spawned
     assert all(t["creator_tid"] == main[0]["tid"] for t in spawned), spawned  # the test made them
+    # names set with pthread_setname_np, by the thread itself or by its creator
+    names = {t["start_fn"]: t["name"] for t in spawned}
+    assert names["holder"] == "lock-holder" and names["writer"] == "rw-writer", spawned
     assert all(t["start_file"].endswith("contention_test.c") and t["start_line"] > 0
                for t in spawned), spawned
     assert all(t["syscall_block_ns"] >= 10_000_000 for t in spawned), spawned  # their sleeps
