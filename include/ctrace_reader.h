@@ -53,7 +53,7 @@ typedef enum ctr_kind {
     CTR_LOST,              /* count = events the writer dropped on this thread */
     CTR_WARNING,           /* message: misuse found in the trace */
     CTR_BLOCK,             /* the thread waited: begin_ns to ts_ns, task,
-                              block_kind, object (lock address or fd), stack
+                              block_kind, object (what it waited on), stack
                               (since 1.3; ts_ns may be before the thread's
                               previous event: a scheduler wait is noticed
                               after it ended) */
@@ -131,7 +131,10 @@ typedef struct ctr_event {
     const char *message;
     size_t message_len;
     ctr_block_kind block_kind; /* CTR_BLOCK */
-    uint64_t object;     /* CTR_BLOCK: the lock's address or the fd, 0 if none;
+    uint64_t object;     /* CTR_BLOCK: what it waited on: a lock's, condition
+                            variable's or semaphore's address, the thread
+                            joined, a file descriptor (the first polled one),
+                            0 if none (FORMAT.md, BLOCK);
                             CTR_THREAD_BEGIN: the start routine's address */
     const uint64_t *stack; /* CTR_BLOCK: return addresses where the program */
     uint32_t stack_len;    /* waited, innermost first (its own frame, never the

@@ -10,8 +10,9 @@
  * it (ct__mutex_held). A wait shorter than CT_SYNC_MIN_US is not recorded:
  * that was a spin, not a block. Condition variables, semaphores that are
  * not ready and joins of a running thread always wait. Read-write locks are
- * tried first (their state is not one word); barriers and timed waits
- * (timedlock, clocklock, the _np joins) are always timed.
+ * tried first (their state is not one word), but for their timed and clock
+ * forms, which are always timed, as barriers and the _np joins are; the
+ * mutex's timedlock and clocklock, like its lock, only when it is held.
  */
 #include <errno.h> /* EBUSY */
 #include <pthread.h>
