@@ -220,7 +220,8 @@ static int sums_add(sums *m, uint32_t process, uint64_t start_fn, const uint64_t
 {
     /* The reader refuses deeper stacks; the bound keeps the copy safe anyway. */
     wait_key key = {process, n < CT_MAX_STACK_DEPTH ? n : CT_MAX_STACK_DEPTH, start_fn, {0}};
-    memcpy(key.pcs, pcs, key.n * sizeof *pcs);
+    if (key.n) /* pcs is NULL for a wait without a stack */
+        memcpy(key.pcs, pcs, key.n * sizeof *pcs);
     uint32_t index;
     if (ctv_names_intern(&m->keys, (const char *)&key, key_size(key.n), &index) != 0)
         return CT_ENOMEM;
