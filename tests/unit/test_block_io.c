@@ -15,7 +15,12 @@
 #include <fcntl.h>    /* open */
 #include <stdio.h>    /* snprintf */
 #include <stdlib.h>   /* getenv */
+#include <poll.h>      /* ppoll */
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/uio.h>    /* readv */
+#include <time.h>       /* clock_nanosleep */
 #include <sys/stat.h> /* mkfifo */
 #include <unistd.h>
 
@@ -167,6 +172,72 @@ static void test_cancel_inside_a_traced_read(void **state)
     close(p[1]);
 }
 
+/* Each way of waiting for a socket: a net wait of about 20 ms each. */
+static void test_each_socket_wait_is_a_net_wait(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    int ep = epoll_create1(0);
+    struct epoll_event want = {.events = EPOLLIN};
+    assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, sv[0], &want), 0);
+    struct timespec long_ts = {5, 0};
+    struct pollfd pfd = {.fd = sv[0], .events = POLLIN};
+    char c;
+    struct iovec iov = {&c, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    enum { CALLS = 7 };
+    for (int call = 0; call < CALLS; call++) {
+        pthread_t th = blocks_after_ms(20, write_byte, &sv[1]);
+        fd_set rd;
+        FD_ZERO(&rd);
+        FD_SET(sv[0], &rd);
+        struct epoll_event got;
+        switch (call) {
+        case 0: assert_int_equal(recvfrom(sv[0], &c, 1, 0, NULL, NULL), 1); break;
+        case 1: assert_int_equal(recvmsg(sv[0], &msg, 0), 1); break;
+        case 2: assert_int_equal(ppoll(&pfd, 1, &long_ts, NULL), 1); break;
+        case 3: assert_int_equal(select(sv[0] + 1, &rd, NULL, NULL, NULL), 1); break;
+        case 4: assert_int_equal(pselect(sv[0] + 1, &rd, NULL, NULL, &long_ts, NULL), 1); break;
+        case 5: assert_int_equal(epoll_wait(ep, &got, 1, 5000), 1); break;
+        case 6: assert_int_equal(epoll_pwait(ep, &got, 1, 5000, NULL), 1); break;
+        }
+        pthread_join(th, NULL);
+        if (call >= 2) /* only told it is readable: take the byte */
+            assert_int_equal(read(sv[0], &c, 1), 1);
+    }
+    tevs t;
+    blocks_read(&t);
+    assert_int_equal(blocks_count_longer(&t, CTR_BLOCK_NET, blocks_tid(), WAITED_20MS), CALLS);
+    tevs_free(&t);
+    close(ep);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+/* readv on a pipe and the sleeps libc does not route through nanosleep. */
+static void test_readv_and_sleeps_are_syscall_waits(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pthread_t th = blocks_after_ms(20, write_byte, &p[1]);
+    char c;
+    struct iovec iov = {&c, 1};
+    assert_int_equal(readv(p[0], &iov, 1), 1);
+    pthread_join(th, NULL);
+    struct timespec ms20 = {0, 20000000};
+    assert_int_equal(clock_nanosleep(CLOCK_MONOTONIC, 0, &ms20, NULL), 0);
+    assert_int_equal(usleep(20000), 0);
+    tevs t;
+    blocks_read(&t);
+    assert_true(blocks_longest(&t, CTR_BLOCK_SYSCALL, (uint64_t)p[0], blocks_tid()) >= WAITED_20MS);
+    assert_int_equal(blocks_count_longer(&t, CTR_BLOCK_SYSCALL, blocks_tid(), WAITED_20MS), 3);
+    tevs_free(&t);
+    close(p[0]);
+    close(p[1]);
+}
+
 #define TRACED(test) cmocka_unit_test_setup_teardown(test, blocks_start, blocks_stop)
 
 int main(void)
@@ -178,6 +249,8 @@ int main(void)
         TRACED(test_fifo_open_is_a_syscall_wait),
         TRACED(test_recording_keeps_errno),
         TRACED(test_cancel_inside_a_traced_read),
+        TRACED(test_each_socket_wait_is_a_net_wait),
+        TRACED(test_readv_and_sleeps_are_syscall_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
