@@ -49,6 +49,22 @@ static inline void leave(ct__thread *t)
     t->busy = 0;
 }
 
+ct__thread *ct__enter(void)
+{
+    return enter();
+}
+
+void ct__leave(ct__thread *t)
+{
+    leave(t);
+}
+
+static inline ct__live_who who_of(const ct__thread *t)
+{
+    ct__live_who w = {t->serial, t->tid};
+    return w;
+}
+
 int ct_is_enabled(void)
 {
     return __atomic_load_n(&ct__active, __ATOMIC_RELAXED) != 0;
@@ -72,6 +88,8 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     p = ct_put_uvarint(p, name_id);
     p = ct_put_uvarint(p, kind);
     ct__commit(t, p);
+    if (kind == CT__TASK_USER) /* tests and fixtures are timed by the cmocka hook */
+        ct__live_task_begin(id, name, t->last_ticks);
     leave(t);
     return id;
 }
@@ -87,6 +105,7 @@ void ct__task_end_id(uint64_t id)
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_END, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
     ct__commit(t, p);
+    ct__live_task_end(id, t->last_ticks, who_of(t));
     leave(t);
 }
 
@@ -104,6 +123,13 @@ void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t w
     p = ct_put_uvarint(p, stack);
     p = ct_put_uvarint(p, now > end_ticks ? now - end_ticks : 0);
     ct__commit(t, p);
+    /* Waits that began in the current test count in its aggregates. */
+    if (end_ticks - wait >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED) &&
+        end_ticks >= wait) {
+        ct__shard *s = ct__live_wait_shard(&t->live, kind);
+        if (s)
+            ct__live_add(s, ct__live_ticks_to_ns(wait), end_ticks, who_of(t), pcs, n, 1);
+    }
 }
 
 void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_t caller)
@@ -183,7 +209,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
                                                                     const char *name,
                                                                     int literal)
 {
-    ct_region r = {0, 0, 0, 0};
+    ct_region r = {0, 0, 0, 0, 0, 0};
     ct__thread *t = enter();
     if (!t)
         return r;
@@ -200,6 +226,8 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
     r.ct__serial = ++t->region_serial;
     r.ct__thread = t->serial;
     r.ct__session = t->session;
+    r.ct__begin = t->last_ticks;
+    r.ct__shard = ct__live_region_shard(&t->live, name_id, name);
     leave(t);
     return r;
 }
@@ -233,13 +261,18 @@ void ct__region_end(ct_region *region)
         p = ct_put_uvarint(p, region->ct__serial);
     }
     ct__commit(t, p);
+    /* Its duration, in the test's aggregates if it began in the test. */
+    uint64_t end = t->last_ticks, begin = region->ct__begin;
+    if (region->ct__shard && begin >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED))
+        ct__live_add(region->ct__shard, ct__live_ticks_to_ns(end > begin ? end - begin : 0), end,
+                     who_of(t), NULL, 0, region->ct__thread == t->serial);
     leave(t);
 }
 
 ct_region(ct_region_begin)(ct_task *task, const char *name)
 {
     if (!ct_is_enabled()) {
-        ct_region none = {0, 0, 0, 0};
+        ct_region none = {0, 0, 0, 0, 0, 0};
         return none;
     }
     return ct__region_begin(task, name);
@@ -269,6 +302,7 @@ static void log_bytes(ct_task *task, const char *category, const char *msg, size
     memcpy(p, msg, len);
     p = ct_put_uvarint(p + len, flags);
     ct__commit(t, p);
+    ct__live_log(category, msg, len, t->last_ticks, who_of(t));
     leave(t);
 }
 

@@ -29,6 +29,10 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
 /* The same on t, the calling thread, already inside the tracer (busy): the
  * WAIT event, after the STACK and MODULE events it needs. */
 struct ct__thread;
+/* Enter the tracer on this thread (its `busy` set), or NULL: not tracing,
+ * or already inside it (a signal handler). ct__leave() undoes it. */
+struct ct__thread *ct__enter(void);
+void ct__leave(struct ct__thread *t);
 void ct__wait_write(struct ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait_ticks,
                     uint64_t object, const uint64_t *pcs, unsigned n);
 

@@ -22,6 +22,7 @@
 #include <ctrace_cmocka.h>
 #include <ctrace_collect.h> /* CT_ENV_*, CT_MARKER_PREFIX */
 
+#include "assertions/expect.h"
 #include "plugin/api_internal.h"
 #include "plugin/clock.h"
 #include "plugin/session.h"
@@ -288,6 +289,7 @@ static void finish(struct test_run *r, int status, const char *why)
     if (r->finished)
         return;
     r->finished = 1;
+    ct__expect_test_end();
     const char *message = why;
     if (!message && status != CT__STATUS_PASS && g.message_len)
         message = g.message;
@@ -378,6 +380,7 @@ static struct test_run *begin_next(void)
     g.message_len = 0;
     g.message[0] = '\0';
     r->started_ns = ct__mono_ns();
+    ct__expect_test_begin();
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
     marker_run(r->orig->name, r->task, r->ordinal);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
@@ -420,6 +423,7 @@ static void tramp_test(void **state)
     r->entered = 1;
     if (r->orig->test_func)
         r->orig->test_func(state);
+    ct__expect_body_returned(r->orig->name); /* may fail the test: a longjmp */
     g.body_returned = 1;
 }
 

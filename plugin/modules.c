@@ -232,3 +232,14 @@ void ct__modules_settle(ct__thread *t)
     ct__modules_scan();
     ct__modules_note(t, NULL, 0); /* write the new snapshot now */
 }
+
+void ct__modules_each(void (*fn)(void *arg, const char *path, const uint8_t *build_id,
+                                 size_t build_id_len, uint64_t bias, uint64_t lo, uint64_t hi),
+                      void *arg)
+{
+    const snapshot *snap = __atomic_load_n(&current, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; snap && i < snap->n; i++) {
+        const module *m = &snap->m[i];
+        fn(arg, m->path, m->build_id, m->build_id_len, m->bias, m->lo, m->hi);
+    }
+}

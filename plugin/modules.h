@@ -6,6 +6,7 @@
 #ifndef CT_PLUGIN_MODULES_H
 #define CT_PLUGIN_MODULES_H
 
+#include <stddef.h> /* size_t */
 #include <stdint.h>
 
 #include "plugin/thread.h"
@@ -26,5 +27,10 @@ void ct__modules_settle(ct__thread *t);
 
 /* How many of pcs[0..n), from the first, lie in a known module. */
 unsigned ct__modules_known(const uint64_t *pcs, unsigned n);
+
+/* Each module of the latest snapshot (for naming a place in this process). */
+void ct__modules_each(void (*fn)(void *arg, const char *path, const uint8_t *build_id,
+                                 size_t build_id_len, uint64_t bias, uint64_t lo, uint64_t hi),
+                      void *arg);
 
 #endif /* CT_PLUGIN_MODULES_H */

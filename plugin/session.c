@@ -16,6 +16,7 @@
 
 #include <ctrace_collect.h> /* CT_ENV_* */
 
+#include "assertions/live.h"
 #include "plugin/clock.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
@@ -52,6 +53,7 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     ct__modules_scan();
     ct__sched_session_begin();
     ct__clock_kind = pool->clock_kind;
+    ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
     ct__session_mode = mode;
     __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);
     __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);

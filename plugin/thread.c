@@ -197,9 +197,13 @@ ct__thread *ct__thread_get_slow(void)
         ct__self = t;
         ct__unwind_thread_init(); /* here, not in a signal handler's first wait */
     } else {
-        /* Attached to an earlier session: start over in this one. */
+        /* Attached to an earlier session: start over in this one. Inside
+         * the tracer: the reset hands shards back under a lock. */
+        uint8_t was_busy = t->busy;
+        t->busy = 1;
         ct__sched_detach(t);
         ct__intern_reset(t);
+        t->busy = was_busy;
         t->dropping = 0;
         t->dropped = 0;
     }
@@ -238,6 +242,8 @@ static void on_thread_exit(void *arg)
             ct__thread_release_chunk(t);
     }
     ct__sched_detach(t);
+    t->busy = 1; /* its shards go back under a lock; ct__thread_off keeps signals out too */
+    ct__live_thread_release(&t->live);
     ct__self = NULL;
     ct__intern_free(t);
     free(t);

@@ -15,6 +15,7 @@
 #include "format/pool.h"
 #include "format/wire.h"
 #include "plugin/clock.h"
+#include "assertions/live.h"
 #include "plugin/sched_state.h"
 
 #define CT_NAME_CACHE 64 /* direct-mapped pointer -> string id cache */
@@ -74,6 +75,7 @@ typedef struct ct__thread {
     uint64_t next_stack_id;
     struct ct__stack_slot stacks[CT_STACK_SLOTS]; /* stack.c: open addressing, by hashes */
     ct__sched sched; /* sched.c: where this thread's scheduler waits come from */
+    ct__live_thread live; /* assertions/live.h: its shards of the test's aggregates */
     uint8_t scratch[CT_SCRATCH_BYTES];
 } ct__thread;
 

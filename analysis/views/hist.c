@@ -10,33 +10,6 @@
 
 #include <ctrace.h> /* CT_ENOMEM */
 
-static unsigned highest_bit(uint64_t v) /* v != 0 */
-{
-    return 63u - (unsigned)__builtin_clzll(v);
-}
-
-static void locate(uint64_t value, unsigned *group, unsigned *bucket)
-{
-    if (value < CTV_HIST_SUB) {
-        *group = 0;
-        *bucket = (unsigned)value;
-        return;
-    }
-    unsigned shift = highest_bit(value) - CTV_HIST_SUB_BITS; /* bucket width log2 */
-    *group = shift + 1;
-    *bucket = (unsigned)(value >> shift) - CTV_HIST_SUB;
-}
-
-/* Midpoint of a bucket: any value in it is within half a width of it. */
-static uint64_t bucket_midpoint(unsigned group, unsigned bucket)
-{
-    if (group == 0)
-        return bucket;
-    unsigned shift = group - 1;
-    uint64_t low = (uint64_t)(CTV_HIST_SUB + bucket) << shift;
-    return low + (((uint64_t)1 << shift) >> 1);
-}
-
 void ctv_hist_init(ctv_hist *h)
 {
     h->count = 0;
@@ -50,7 +23,7 @@ void ctv_hist_init(ctv_hist *h)
 int ctv_hist_add(ctv_hist *h, uint64_t value)
 {
     unsigned group, bucket;
-    locate(value, &group, &bucket);
+    ctv_hist_locate(value, &group, &bucket);
     if (!h->groups[group]) {
         h->groups[group] = calloc(CTV_HIST_SUB, sizeof(uint64_t));
         if (!h->groups[group])
@@ -75,16 +48,7 @@ uint64_t ctv_hist_quantile(const ctv_hist *h, double q)
     if (q >= 1.0)
         return h->max;
 
-    /* Nearest rank, 1-based; the float product can land a hair under an
-     * integer, so the rank is computed then bounded into [1, count]. */
-    double wanted = q * (double)h->count;
-    uint64_t rank = (uint64_t)wanted;
-    if ((double)rank < wanted)
-        rank++;
-    if (rank < 1)
-        rank = 1;
-    if (rank > h->count)
-        rank = h->count;
+    uint64_t rank = ctv_hist_rank(q, h->count);
 
     uint64_t seen = 0;
     for (unsigned g = 0; g < CTV_HIST_GROUPS; g++) {
@@ -93,7 +57,7 @@ uint64_t ctv_hist_quantile(const ctv_hist *h, double q)
         for (unsigned b = 0; b < CTV_HIST_SUB; b++) {
             seen += h->groups[g][b];
             if (seen >= rank) {
-                uint64_t v = bucket_midpoint(g, b);
+                uint64_t v = ctv_hist_midpoint(g, b);
                 return v < h->min ? h->min : v > h->max ? h->max : v;
             }
         }

@@ -18,6 +18,51 @@
 #define CTV_HIST_SUB (1u << CTV_HIST_SUB_BITS)
 #define CTV_HIST_GROUPS (64 - CTV_HIST_SUB_BITS + 1) /* exact group + octaves */
 
+/* Where a value is counted: group 0 holds 0..63 one per bucket; group g >= 1
+ * the octave [2^(g+5), 2^(g+6)), in CTV_HIST_SUB buckets of width 2^(g-1).
+ * Shared with the live per-test histograms (assertions/live.h). */
+static inline void ctv_hist_locate(uint64_t value, unsigned *group, unsigned *bucket)
+{
+    if (value < CTV_HIST_SUB) {
+        *group = 0;
+        *bucket = (unsigned)value;
+        return;
+    }
+    unsigned shift = 63u - (unsigned)__builtin_clzll(value) - CTV_HIST_SUB_BITS;
+    *group = shift + 1;
+    *bucket = (unsigned)(value >> shift) - CTV_HIST_SUB;
+}
+
+/* The smallest value of a bucket. */
+static inline uint64_t ctv_hist_bucket_low(unsigned group, unsigned bucket)
+{
+    return group == 0 ? bucket : (uint64_t)(CTV_HIST_SUB + bucket) << (group - 1);
+}
+
+/* Midpoint of a bucket: any value in it is within half a width of it. */
+static inline uint64_t ctv_hist_midpoint(unsigned group, unsigned bucket)
+{
+    if (group == 0)
+        return bucket;
+    return ctv_hist_bucket_low(group, bucket) + (((uint64_t)1 << (group - 1)) >> 1);
+}
+
+/* Nearest rank (1-based) of quantile q among count values (q in (0, 1)). */
+static inline uint64_t ctv_hist_rank(double q, uint64_t count)
+{
+    /* The float product can land a hair under an integer, so the rank is
+     * computed then bounded into [1, count]. */
+    double wanted = q * (double)count;
+    uint64_t rank = (uint64_t)wanted;
+    if ((double)rank < wanted)
+        rank++;
+    if (rank < 1)
+        rank = 1;
+    if (rank > count)
+        rank = count;
+    return rank;
+}
+
 typedef struct ctv_hist {
     uint64_t count;
     uint64_t total; /* saturates at UINT64_MAX rather than wrapping */

@@ -4,7 +4,7 @@
 #include "human.h"
 
 #include <inttypes.h> /* PRIu64 */
-#include <string.h>   /* strchr, strlen */
+#include <string.h>   /* strchr, strlen, memcpy */
 
 #include "utf8.h"
 
@@ -69,38 +69,65 @@ char *ctv_format_bytes(char buf[CTV_HUMAN_BUF], uint64_t bytes)
     return buf;
 }
 
-void ctv_print_text(FILE *out, const char *bytes, size_t len)
+size_t ctv_escape_text(char *out, size_t cap, const char *bytes, size_t len)
 {
     const unsigned char *s = (const unsigned char *)bytes;
-    size_t i = 0;
-    while (i < len) {
+    size_t n = 0;
+    char piece[8];
+    for (size_t i = 0; i < len;) {
         unsigned char c = s[i];
+        size_t used = 1, piece_len;
+        const char *text = piece;
         if (c >= 0x20 && c < 0x7F) {
-            size_t run = i + 1;
-            while (run < len && s[run] >= 0x20 && s[run] < 0x7F)
-                run++;
-            fwrite(s + i, 1, run - i, out);
-            i = run;
-            continue;
-        }
-        if (c < 0x80) {
+            piece[0] = (char)c;
+            piece_len = 1;
+        } else if (c < 0x80) {
+            piece_len = c == '\n' ? 2 : c == '\t' ? 2 : 4;
             if (c == '\n')
-                fputs("\\n", out);
+                text = "\\n";
             else if (c == '\t')
-                fputs("\\t", out);
+                text = "\\t";
             else
-                fprintf(out, "\\x%02x", (unsigned)c);
-            i++;
-            continue;
+                snprintf(piece, sizeof piece, "\\x%02x", (unsigned)c);
+        } else {
+            uint32_t cp;
+            used = ctv_utf8_next(s + i, len - i, &cp);
+            if (cp == CTV_UTF8_REPLACEMENT) {
+                text = "\xEF\xBF\xBD";
+                piece_len = 3;
+            } else if (cp < 0xA0) { /* C1 controls: 0x9B is a terminal's CSI */
+                snprintf(piece, sizeof piece, "\\u%04x", (unsigned)cp);
+                piece_len = 6;
+            } else {
+                text = (const char *)s + i;
+                piece_len = used;
+            }
         }
-        uint32_t cp;
-        size_t used = ctv_utf8_next(s + i, len - i, &cp);
-        if (cp == CTV_UTF8_REPLACEMENT)
-            fputs("\xEF\xBF\xBD", out);
-        else if (cp < 0xA0) /* C1 controls: 0x9B is a terminal's CSI */
-            fprintf(out, "\\u%04x", (unsigned)cp);
-        else
-            fwrite(s + i, 1, used, out);
+        if (n + piece_len >= cap)
+            break; /* whole pieces only: never half a sequence */
+        memcpy(out + n, text, piece_len);
+        n += piece_len;
         i += used;
+    }
+    if (cap)
+        out[n] = '\0';
+    return n;
+}
+
+void ctv_print_text(FILE *out, const char *bytes, size_t len)
+{
+    /* A piece at most 4 bytes a byte of input (\xNN), in runs that fit. */
+    char buf[4 * 256 + 1];
+    while (len > 0) {
+        size_t run = len < 256 ? len : 256;
+        /* Do not cut a UTF-8 sequence: back up over continuation bytes. */
+        for (int back = 0; back < 3 && run < len && run > 1 &&
+                           ((unsigned char)bytes[run] & 0xC0) == 0x80;
+             back++)
+            run--;
+        size_t n = ctv_escape_text(buf, sizeof buf, bytes, run);
+        fwrite(buf, 1, n, out);
+        bytes += run;
+        len -= run;
     }
 }

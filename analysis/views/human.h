@@ -23,4 +23,8 @@ char *ctv_format_bytes(char buf[CTV_HUMAN_BUF], uint64_t bytes);
  * U+FFFD, so no byte of a trace can drive the terminal. */
 void ctv_print_text(FILE *out, const char *bytes, size_t len);
 
+/* The same into out (cap bytes, NUL-terminated), whole pieces only: what
+ * does not fit is left out. @return the bytes written, without the NUL. */
+size_t ctv_escape_text(char *out, size_t cap, const char *bytes, size_t len);
+
 #endif /* CTV_HUMAN_H */

@@ -1,0 +1,395 @@
+/*
+ * live.c - series, shards and what threads add to them (see live.h).
+ */
+#include "assertions/live.h"
+
+#include <string.h> /* memcmp, memcpy */
+
+#include "assertions/live_arena.h"
+#include "format/wire.h" /* CT_CLOCK_*, CT_MAX_NAME_BYTES */
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+uint32_t ct__live_gen = 1;
+uint64_t ct__live_test_start;
+
+/* ---- clock ------------------------------------------------------------------ */
+
+static uint64_t ns_per_tick_q32; /* 0: ticks are nanoseconds */
+static uint64_t ticks_per_ns_q32;
+
+void ct__live_session_begin(uint32_t clock_kind, uint64_t hz)
+{
+    if (clock_kind == CT_CLOCK_MONOTONIC || hz == 0 || hz == 1000000000u) {
+        STORE(ns_per_tick_q32, 0);
+        return;
+    }
+    STORE(ticks_per_ns_q32, (uint64_t)(((unsigned __int128)hz << 32) / 1000000000u));
+    STORE(ns_per_tick_q32, (uint64_t)(((unsigned __int128)1000000000u << 32) / hz));
+}
+
+uint64_t ct__live_ticks_to_ns(uint64_t ticks)
+{
+    uint64_t m = LOAD(ns_per_tick_q32);
+    return m ? (uint64_t)(((unsigned __int128)ticks * m) >> 32) : ticks;
+}
+
+uint64_t ct__live_ns_to_ticks(uint64_t ns)
+{
+    uint64_t m = LOAD(ns_per_tick_q32);
+    if (!m)
+        return ns;
+    unsigned __int128 t = ((unsigned __int128)ns * LOAD(ticks_per_ns_q32)) >> 32;
+    return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+}
+
+void ct__live_test_begin(uint64_t ticks)
+{
+    __atomic_store_n(&ct__live_test_start, ticks, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&ct__live_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- series ----------------------------------------------------------------- */
+
+struct ct__series {
+    ct__series *chain; /* in its hash bucket: never unlinked */
+    ct__shard *shards; /* atomic head; never unlinked */
+    ct__shard *free;   /* under registry_lock */
+    uint64_t hash;
+    uint32_t kind, len;
+    char name[];
+};
+
+#define SERIES_BUCKETS 1024u
+
+static ct__series *buckets[SERIES_BUCKETS]; /* atomic heads */
+static int registry_lock;
+
+static uint64_t hash_name(unsigned kind, const char *name, size_t len)
+{
+    uint64_t h = 1469598103934665603ull ^ kind; /* FNV-1a */
+    for (size_t i = 0; i < len; i++) {
+        h ^= (uint8_t)name[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static size_t name_len(const char *name)
+{
+    return name ? strnlen(name, CT_MAX_NAME_BYTES) : 0;
+}
+
+static ct__series *find(unsigned kind, const char *name, size_t len, uint64_t h)
+{
+    for (ct__series *s = __atomic_load_n(&buckets[h % SERIES_BUCKETS], __ATOMIC_ACQUIRE); s;
+         s = s->chain)
+        if (s->hash == h && s->kind == kind && s->len == len && memcmp(s->name, name, len) == 0)
+            return s;
+    return NULL;
+}
+
+ct__series *ct__live_find(unsigned kind, const char *name, unsigned wait_kind)
+{
+    char kind_name[2] = {(char)wait_kind, 0};
+    if (kind == CT_SERIES_WAIT)
+        name = kind_name;
+    size_t len = kind == CT_SERIES_WAIT ? 1 : name_len(name);
+    return find(kind, name ? name : "", len, hash_name(kind, name ? name : "", len));
+}
+
+/* The series, made if new. Called under registry_lock. */
+static ct__series *series_get_locked(unsigned kind, const char *name, size_t len)
+{
+    uint64_t h = hash_name(kind, name, len);
+    ct__series *s = find(kind, name, len, h);
+    if (s)
+        return s;
+    s = ct__arena_alloc(sizeof *s + len + 1);
+    if (!s)
+        return NULL;
+    s->hash = h;
+    s->kind = kind;
+    s->len = (uint32_t)len;
+    memcpy(s->name, name, len);
+    s->chain = buckets[h % SERIES_BUCKETS];
+    __atomic_store_n(&buckets[h % SERIES_BUCKETS], s, __ATOMIC_RELEASE);
+    return s;
+}
+
+/* A shard of s for one thread: a free one, or a new one. Under registry_lock. */
+static ct__shard *shard_take_locked(ct__series *s)
+{
+    ct__shard *sh = s->free;
+    if (sh) {
+        s->free = sh->next_free;
+        sh->next_free = NULL;
+        return sh;
+    }
+    sh = ct__arena_alloc(sizeof *sh);
+    if (!sh)
+        return NULL;
+    sh->series = s;
+    sh->min_ns = UINT64_MAX;
+    sh->next = s->shards;
+    __atomic_store_n(&s->shards, sh, __ATOMIC_RELEASE);
+    return sh;
+}
+
+ct__shard *ct__live_shard_take(unsigned kind, const char *name, size_t len)
+{
+    ct__spin_lock(&registry_lock);
+    ct__series *s = series_get_locked(kind, name, len);
+    ct__shard *sh = s ? shard_take_locked(s) : NULL;
+    ct__spin_unlock(&registry_lock);
+    return sh;
+}
+
+ct__shard *ct__live_series_first_shard(ct__series *s)
+{
+    return __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE);
+}
+
+/* ---- adding ------------------------------------------------------------------- */
+
+/* The shard's numbers are of an older test: start over. */
+static void shard_reset(ct__shard *s, uint32_t gen)
+{
+    uint64_t used = LOAD(s->groups_used);
+    for (unsigned g = 0; used; g++, used >>= 1) {
+        if (!(used & 1))
+            continue;
+        uint32_t *row = LOAD(s->groups[g]);
+        for (unsigned b = 0; b < CTV_HIST_SUB; b++)
+            STORE(row[b], 0);
+    }
+    STORE(s->groups_used, 0);
+    STORE(s->count, 0);
+    STORE(s->total_ns, 0);
+    STORE(s->min_ns, UINT64_MAX);
+    STORE(s->max_ns, 0);
+    __atomic_store_n(&s->gen, gen, __ATOMIC_RELEASE);
+}
+
+void ct__live_add(ct__shard *s, uint64_t ns, uint64_t end_ticks, ct__live_who who,
+                  const uint64_t *pcs, unsigned n, int owner)
+{
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    if (LOAD(s->gen) != gen)
+        shard_reset(s, gen);
+    unsigned g, b;
+    ctv_hist_locate(ns, &g, &b);
+    uint32_t *row = __atomic_load_n(&s->groups[g], __ATOMIC_ACQUIRE);
+    if (!row) {
+        row = ct__arena_alloc(CTV_HIST_SUB * sizeof *row);
+        if (!row)
+            return;
+        uint32_t *none = NULL;
+        if (!__atomic_compare_exchange_n(&s->groups[g], &none, row, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            row = none; /* another thread (a foreign end) made it first */
+    }
+    if (!(LOAD(s->groups_used) >> g & 1))
+        __atomic_fetch_or(&s->groups_used, (uint64_t)1 << g, __ATOMIC_RELAXED);
+    if (owner) { /* plain increments: only this thread writes them */
+        STORE(row[b], LOAD(row[b]) + 1);
+        STORE(s->count, LOAD(s->count) + 1);
+        STORE(s->total_ns, LOAD(s->total_ns) + ns);
+    } else {
+        __atomic_fetch_add(&row[b], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&s->total_ns, ns, __ATOMIC_RELAXED);
+    }
+    if (ns < LOAD(s->min_ns))
+        STORE(s->min_ns, ns);
+    if (ns >= LOAD(s->max_ns) && (ns > LOAD(s->max_ns) || LOAD(s->count) == 1)) {
+        STORE(s->max_ns, ns);
+        STORE(s->max_end_ticks, end_ticks);
+        STORE(s->max_serial, who.serial);
+        STORE(s->max_tid, who.tid);
+        unsigned depth = n < CT_LIVE_PCS ? n : CT_LIVE_PCS;
+        for (unsigned i = 0; i < depth; i++)
+            STORE(s->max_pcs[i], pcs[i]);
+        STORE(s->max_depth, depth);
+    }
+}
+
+/* ---- per thread -------------------------------------------------------------- */
+
+static int map_grow(ct__live_thread *lt)
+{
+    uint32_t cap = lt->by_name_cap ? lt->by_name_cap * 2 : 64;
+    struct ct__live_map_slot *m = ct__arena_alloc(cap * sizeof *m);
+    if (!m)
+        return -1;
+    for (uint32_t i = 0; i < lt->by_name_cap; i++) {
+        struct ct__live_map_slot *e = &lt->by_name[i];
+        if (e->id == 0)
+            continue;
+        uint32_t j = (e->id * 0x9E3779B1u) & (cap - 1);
+        while (m[j].id != 0)
+            j = (j + 1) & (cap - 1);
+        m[j] = *e;
+    }
+    /* The old table stays in the arena: maps are small and grow rarely. */
+    lt->by_name = m;
+    lt->by_name_cap = cap;
+    return 0;
+}
+
+ct__shard *ct__live_region_shard_slow(ct__live_thread *lt, uint32_t id, const char *name)
+{
+    if (id == 0) /* a name the thread could not intern: count it by bytes anyway */
+        return NULL;
+    if ((lt->by_name_used + 1) * 2 > lt->by_name_cap && map_grow(lt) != 0)
+        return NULL;
+    ct__shard *sh = ct__live_shard_take(CT_SERIES_REGION, name, name_len(name));
+    if (!sh)
+        return NULL;
+    uint32_t mask = lt->by_name_cap - 1;
+    uint32_t i = (id * 0x9E3779B1u) & mask;
+    while (lt->by_name[i].id != 0)
+        i = (i + 1) & mask;
+    lt->by_name[i].id = id;
+    lt->by_name[i].shard = sh;
+    lt->by_name_used++;
+    return sh;
+}
+
+ct__shard *ct__live_wait_shard(ct__live_thread *lt, unsigned kind)
+{
+    if (kind >= CT_LIVE_WAIT_KINDS)
+        return NULL;
+    if (!lt->wait[kind]) {
+        char name = (char)kind;
+        lt->wait[kind] = ct__live_shard_take(CT_SERIES_WAIT, &name, 1);
+    }
+    return lt->wait[kind];
+}
+
+static void give_back_locked(ct__shard *sh)
+{
+    sh->next_free = sh->series->free;
+    sh->series->free = sh;
+}
+
+void ct__live_thread_release(ct__live_thread *lt)
+{
+    ct__spin_lock(&registry_lock);
+    for (uint32_t i = 0; i < lt->by_name_cap; i++)
+        if (lt->by_name[i].id != 0)
+            give_back_locked(lt->by_name[i].shard);
+    for (unsigned k = 0; k < CT_LIVE_WAIT_KINDS; k++)
+        if (lt->wait[k])
+            give_back_locked(lt->wait[k]);
+    ct__spin_unlock(&registry_lock);
+    /* The map's memory goes back with the arena's (never): keep it, empty. */
+    for (uint32_t i = 0; i < lt->by_name_cap; i++)
+        lt->by_name[i].id = 0;
+    lt->by_name_used = 0;
+    for (unsigned k = 0; k < CT_LIVE_WAIT_KINDS; k++)
+        lt->wait[k] = NULL;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+static int current(const ct__shard *sh, uint32_t gen)
+{
+    return __atomic_load_n(&sh->gen, __ATOMIC_ACQUIRE) == gen && LOAD(sh->count) > 0;
+}
+
+void ct__live_sum_of(ct__series *s, ct__live_sum *out)
+{
+    memset(out, 0, sizeof *out);
+    out->min_ns = 0;
+    if (!s)
+        return;
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    uint64_t min = UINT64_MAX;
+    for (ct__shard *sh = __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE); sh; sh = sh->next) {
+        if (!current(sh, gen))
+            continue;
+        out->count += LOAD(sh->count);
+        out->total_ns += LOAD(sh->total_ns);
+        uint64_t lo = LOAD(sh->min_ns), hi = LOAD(sh->max_ns);
+        if (lo < min)
+            min = lo;
+        if (hi >= out->max_ns) {
+            out->max_ns = hi;
+            out->max_end_ticks = LOAD(sh->max_end_ticks);
+            out->max_who.serial = LOAD(sh->max_serial);
+            out->max_who.tid = LOAD(sh->max_tid);
+            unsigned depth = LOAD(sh->max_depth);
+            out->max_depth = depth <= CT_LIVE_PCS ? depth : CT_LIVE_PCS;
+            for (unsigned i = 0; i < out->max_depth; i++)
+                out->max_pcs[i] = LOAD(sh->max_pcs[i]);
+        }
+    }
+    out->min_ns = out->count ? min : 0;
+}
+
+/* Sum of bucket (g, b) over the current shards. */
+static uint64_t bucket_sum(ct__series *s, uint32_t gen, unsigned g, unsigned b)
+{
+    uint64_t n = 0;
+    for (ct__shard *sh = __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE); sh; sh = sh->next) {
+        if (!current(sh, gen) || !(LOAD(sh->groups_used) >> g & 1))
+            continue;
+        uint32_t *row = __atomic_load_n(&sh->groups[g], __ATOMIC_ACQUIRE);
+        if (row)
+            n += LOAD(row[b]);
+    }
+    return n;
+}
+
+/* Groups any current shard wrote. */
+static uint64_t groups_of(ct__series *s, uint32_t gen)
+{
+    uint64_t used = 0;
+    for (ct__shard *sh = __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE); sh; sh = sh->next)
+        if (current(sh, gen))
+            used |= LOAD(sh->groups_used);
+    return used;
+}
+
+uint64_t ct__live_count_over(ct__series *s, const ct__live_sum *sum, uint64_t limit_ns)
+{
+    if (!s || sum->max_ns <= limit_ns)
+        return 0;
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    unsigned lg, lb;
+    ctv_hist_locate(limit_ns, &lg, &lb);
+    uint64_t n = 0, used = groups_of(s, gen);
+    for (unsigned g = lg; g < CTV_HIST_GROUPS; g++) {
+        if (!(used >> g & 1))
+            continue;
+        for (unsigned b = g == lg ? lb + 1 : 0; b < CTV_HIST_SUB; b++)
+            n += bucket_sum(s, gen, g, b);
+    }
+    return n ? n : 1;
+}
+
+uint64_t ct__live_quantile(ct__series *s, const ct__live_sum *sum, double q)
+{
+    if (!s || sum->count == 0)
+        return 0;
+    if (!(q > 0.0))
+        return sum->min_ns;
+    if (q >= 1.0)
+        return sum->max_ns;
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    uint64_t rank = ctv_hist_rank(q, sum->count), seen = 0, used = groups_of(s, gen);
+    for (unsigned g = 0; g < CTV_HIST_GROUPS; g++) {
+        if (!(used >> g & 1))
+            continue;
+        for (unsigned b = 0; b < CTV_HIST_SUB; b++) {
+            seen += bucket_sum(s, gen, g, b);
+            if (seen >= rank) {
+                uint64_t v = ctv_hist_midpoint(g, b);
+                return v < sum->min_ns ? sum->min_ns : v > sum->max_ns ? sum->max_ns : v;
+            }
+        }
+    }
+    return sum->max_ns; /* threads still adding: the counts ran ahead of the sum */
+}

@@ -1,0 +1,168 @@
+/*
+ * live.h - per-test aggregates kept as events happen, so that a trace
+ * assertion never reads the trace back.
+ *
+ * A series is what one assertion looks at: the regions of one name, the
+ * tasks of one name, the waits of one kind. Each thread adds to its own
+ * shard of a series (no lock, no shared cache line on the hot path); an
+ * assertion sums the shards. A shard outlives its thread: when a thread
+ * exits its shards go on their series' free list with their numbers, still
+ * summed, and the next thread to need that series takes one over. Numbers
+ * are of one test, the generation (gen) bumped as each test begins: a shard
+ * of an older generation is reset when next written, skipped when read.
+ *
+ * Histograms have the layout of the views' (analysis/views/hist.h), in
+ * nanoseconds, so an in-test p95 and `ctest-trace regions` agree.
+ *
+ * Shard fields are written by one thread with relaxed atomic stores and read
+ * by the asserting thread with relaxed atomic loads: a sum taken while other
+ * threads still record is of some moment close to the call, never torn
+ * memory.
+ */
+#ifndef CT_ASSERTIONS_LIVE_H
+#define CT_ASSERTIONS_LIVE_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h>
+
+#include "analysis/views/hist.h" /* CTV_HIST_SUB, CTV_HIST_GROUPS */
+
+enum ct__series_kind {
+    CT_SERIES_REGION = 0, /* named: regions of a name */
+    CT_SERIES_TASK = 1,   /* named: user tasks of a name */
+    CT_SERIES_WAIT = 2,   /* unnamed: waits of one CT_BLOCK_* kind (the name is the kind) */
+};
+
+#define CT_LIVE_PCS 16 /* frames kept of the longest wait: enough to name where */
+#define CT_LIVE_WAIT_KINDS 5 /* CT_BLOCK_* are 1..4 */
+
+typedef struct ct__series ct__series;
+
+typedef struct ct__shard {
+    struct ct__shard *next;      /* in its series' list: never unlinked */
+    struct ct__shard *next_free; /* on its series' free list */
+    ct__series *series;
+    uint32_t gen;           /* the test these numbers are of */
+    uint32_t max_serial;    /* thread serial (ct__thread) of the longest */
+    int32_t max_tid;        /* its OS thread id */
+    uint32_t max_depth;     /* frames in max_pcs */
+    uint64_t count, total_ns, min_ns, max_ns;
+    uint64_t max_end_ticks; /* when the longest ended */
+    uint64_t max_pcs[CT_LIVE_PCS];
+    uint64_t groups_used;   /* bit g: groups[g] was written in this gen */
+    uint32_t *groups[CTV_HIST_GROUPS]; /* CTV_HIST_SUB counters each; kept once made */
+} ct__shard;
+
+/* Who recorded an instance: for messages. */
+typedef struct ct__live_who {
+    uint32_t serial;
+    int32_t tid;
+} ct__live_who;
+
+/* The current test: its generation and the tick it began at. */
+extern uint32_t ct__live_gen;          /* atomic */
+extern uint64_t ct__live_test_start;   /* atomic */
+
+/* A test begins now (ticks): numbers start over. */
+void ct__live_test_begin(uint64_t ticks);
+
+/* Ticks to nanoseconds at the session's clock rate (set at session begin). */
+void ct__live_session_begin(uint32_t clock_kind, uint64_t hz);
+uint64_t ct__live_ticks_to_ns(uint64_t ticks);
+uint64_t ct__live_ns_to_ticks(uint64_t ns);
+
+/* Add one instance of `ns` that ended at `end_ticks` to shard s. `owner`:
+ * the calling thread owns s (else another thread may be adding too: its
+ * count is added atomically). pcs[0..n): its stack (waits), may be NULL. */
+void ct__live_add(ct__shard *s, uint64_t ns, uint64_t end_ticks, ct__live_who who,
+                  const uint64_t *pcs, unsigned n, int owner);
+
+/* A shard of series (kind, name[0..len)) nobody else holds, the series made
+ * if new; NULL when out of memory. */
+ct__shard *ct__live_shard_take(unsigned kind, const char *name, size_t len);
+
+/* The series' most recent shard (tasks keep one, used under their lock). */
+ct__shard *ct__live_series_first_shard(ct__series *s);
+
+/* ---- per thread ------------------------------------------------------------ */
+
+struct ct__live_map_slot {
+    uint32_t id; /* the thread's string id of the name; 0: free */
+    ct__shard *shard;
+};
+
+typedef struct ct__live_thread {
+    struct ct__live_map_slot *by_name; /* region shards by string id (open addressing) */
+    uint32_t by_name_cap, by_name_used;
+    ct__shard *wait[CT_LIVE_WAIT_KINDS];
+} ct__live_thread;
+
+/* This thread's shard for regions named `name` (its string id `id`), taken
+ * on first use. NULL when out of memory: the region is then not counted. */
+ct__shard *ct__live_region_shard_slow(ct__live_thread *lt, uint32_t id, const char *name);
+
+static inline ct__shard *ct__live_region_shard(ct__live_thread *lt, uint32_t id,
+                                               const char *name)
+{
+    if (__builtin_expect(lt->by_name_cap != 0 && id != 0, 1)) {
+        uint32_t mask = lt->by_name_cap - 1;
+        for (uint32_t i = (id * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
+            struct ct__live_map_slot *e = &lt->by_name[i];
+            if (e->id == id)
+                return e->shard;
+            if (e->id == 0)
+                break;
+        }
+    }
+    return ct__live_region_shard_slow(lt, id, name);
+}
+
+/* This thread's shard for waits of `kind` (CT_BLOCK_*), or NULL. */
+ct__shard *ct__live_wait_shard(ct__live_thread *lt, unsigned kind);
+
+/* The thread exits or its string ids start over: hand its shards back. */
+void ct__live_thread_release(ct__live_thread *lt);
+
+/* ---- tasks and logs (process-wide, behind a lock: they are few) ------------- */
+
+void ct__live_task_begin(uint64_t id, const char *name, uint64_t ticks);
+void ct__live_task_end(uint64_t id, uint64_t ticks, ct__live_who who);
+void ct__live_log(const char *category, const char *message, size_t len, uint64_t ticks,
+                  ct__live_who who);
+
+/* ---- reading: what assertions use ------------------------------------------- */
+
+/* The series' numbers in the current test, summed over threads. */
+typedef struct ct__live_sum {
+    uint64_t count, total_ns, min_ns, max_ns;
+    uint64_t max_end_ticks;
+    ct__live_who max_who;
+    unsigned max_depth;
+    uint64_t max_pcs[CT_LIVE_PCS];
+} ct__live_sum;
+
+/* The series (kind, name) or NULL when it never had an instance. For waits,
+ * name is NULL and `wait_kind` says which. */
+ct__series *ct__live_find(unsigned kind, const char *name, unsigned wait_kind);
+
+/* Sum s (NULL: all zero) over its shards of the current test. */
+void ct__live_sum_of(ct__series *s, ct__live_sum *out);
+
+/* How many instances of the current test took more than `limit_ns`: exact
+ * but for those in limit's histogram bucket (within 1/128 of it), which
+ * count as within. At least 1 when max > limit. */
+uint64_t ct__live_count_over(ct__series *s, const ct__live_sum *sum, uint64_t limit_ns);
+
+/* The value at quantile q (0..1] of the current test, as `regions` computes
+ * it (ctv_hist_quantile: nearest rank, bucket midpoint clamped to min..max). */
+uint64_t ct__live_quantile(ct__series *s, const ct__live_sum *sum, double q);
+
+/* Logs of the current test: calls fn for each (in order of recording per
+ * process) until it returns nonzero. @return that value, or 0; *kept_all 0
+ * when some logs of the test were not kept (the history is bounded). */
+int ct__live_logs_each(int (*fn)(void *arg, const char *category, size_t category_len,
+                                 const char *message, size_t len, uint64_t ticks,
+                                 ct__live_who who),
+                       void *arg, uint64_t *not_kept);
+
+#endif /* CT_ASSERTIONS_LIVE_H */
