@@ -1,0 +1,108 @@
+"""Trace assertions inside tests (ctrace_cmocka.h, DESIGN.md §3): a test that
+keeps its budgets passes; one that breaks a budget fails with a message
+naming the offender, its measured value and the limit (and for blocking, the
+function and file:line that waited); the run exits 1; the JUnit report and
+the trace carry the same message."""
+
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import BUILD, TIMEOUT_S, only, run, run_ok, tasks_by_name
+
+BUDGETS = BUILD / "examples" / "budgets" / "budgets_test"
+SUITE = BUILD / "tests" / "suites" / "assertions_test"
+MS = r"([0-9.]+) ms"
+
+
+@pytest.fixture(scope="module")
+def budgets(tmp_path_factory):
+    """The whole budgets example, traced, with a JUnit report."""
+    tmp = tmp_path_factory.mktemp("budgets")
+    result = run(f"--trace={tmp / 't.out'}", f"--junit={tmp / 'r.xml'}", BUDGETS)
+    assert result.returncode == 1, result
+    return tmp / "t.out", tmp / "r.xml", result
+
+
+def block_of(output, test):
+    """The lines the runner printed for `test`'s failure."""
+    match = re.search(rf"^--- FAIL: {test} .*?\n((?:    .*\n)+)", output, re.M)
+    assert match, f"no failure block for {test}:\n{output}"
+    return match.group(1)
+
+
+def test_a_test_keeping_its_budgets_passes():
+    result = run_ok("-run", "TestWithinBudget", "-v", BUDGETS)
+    assert "--- PASS: TestWithinBudget" in result.stdout, result
+
+
+def test_a_slow_region_fails_naming_it_and_its_duration(budgets):
+    _, _, result = budgets
+    block = block_of(result.stdout, "TestSlowQuery")
+    match = re.search(rf'region "db\.query" took {MS} > 10 ms \(1 of 1 instance\), '
+                      r"thread \d+ \(tid \d+\), began .* into the test", block)
+    assert match, block
+    assert 29.5 <= float(match.group(1)) < 10000, block  # it sleeps 30 ms
+    assert "budgets_test.c:83: error: Failure!" in block, block  # the caller's line
+
+
+def test_a_lock_wait_fails_naming_the_function_that_waited(budgets):
+    _, _, result = budgets
+    block = block_of(result.stdout, "TestLockWait")
+    match = re.search(rf"budgets_test\.c:\d+: sync blocking {MS} > 2 ms in cache_get "
+                      r"\(budgets_test\.c:\d+\), thread \d+ \(tid \d+\), began .* into the "
+                      r"test \(\d+ of \d+ waits over 2 ms\)", block)
+    assert match, block
+    assert 20 <= float(match.group(1)) < 10000, block  # the writer holds it 25 ms
+
+
+def test_the_trace_and_junit_carry_the_message(budgets):
+    trace, xml, _ = budgets
+    slow = only(tasks_by_name(trace)["TestSlowQuery"], "TestSlowQuery")
+    assert slow["status"] == "fail", slow
+    assert slow["message"].startswith('region "db.query" took '), slow
+    cases = {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
+    failure = cases["TestLockWait"].find("failure")
+    assert failure is not None and "sync blocking" in failure.get("message"), ET.tostring(
+        cases["TestLockWait"])
+    assert "[[ATTACHMENT|" in cases["TestLockWait"].find("system-out").text
+    assert cases["TestWithinBudget"].find("failure") is None
+
+
+@pytest.fixture(scope="module")
+def suite():
+    result = run(SUITE)
+    assert result.returncode == 1, result
+    return result.stdout
+
+
+def test_an_assertion_on_another_thread_fails_the_test(suite):
+    block = block_of(suite, "TestAssertOnWorker")
+    assert ('assertions_test.c:21: region "worker.step" finished 1 time in this test, '
+            "expected exactly 2 (on another thread)") in block, block
+    assert "assertions_test.c:21: error: Failure!" in block, block
+
+
+def test_every_failed_expectation_is_listed(suite):
+    block = block_of(suite, "TestTwoExpectationsFail")
+    assert ('assertions_test.c:36: no instance of region "never.runs" finished in this test'
+            in block), block
+    assert ('assertions_test.c:37: no log in category "audit" containing "written" in this '
+            "test (1 log)") in block, block
+    assert "assertions_test.c:36: error: Failure!" in block, block  # the first one's place
+
+
+def test_a_failed_assertion_stops_the_test_and_others_go_on(suite):
+    assert "--- PASS: TestKeepsBudgets" in suite
+    block = block_of(suite, "TestAssertStopsTheTest")
+    assert 'no instance of region "absent" finished in this test' in block, block
+    assert "--- PASS: TestNothingRanAfterTheFailure" in suite
+
+
+def test_without_a_tracer_assertions_say_they_check_nothing():
+    proc = subprocess.run([str(BUDGETS)], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert proc.returncode == 0, proc  # the budgets are not judged: nothing fails
+    notice = "ctrace: trace assertions check nothing without a tracer"
+    assert proc.stderr.count(notice) == 1, proc.stderr

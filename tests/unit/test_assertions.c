@@ -1,0 +1,411 @@
+/*
+ * test_assertions.c - each trace assertion judged over the live aggregates
+ * of the current test, and the message it fails with.
+ *
+ * The suite runs traced (ct_start) through ct_run_group_tests, so each test
+ * below is a test window of its own, as under the runner. Checks are judged
+ * with ct__check_run() to see their verdict and message without failing the
+ * test; tests/harness/test_assertions.py runs real failures end to end.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>  /* snprintf */
+#include <stdlib.h> /* mkstemp */
+#include <string.h> /* strstr */
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ctrace.h>
+#include <ctrace_cmocka.h>
+
+#include "analysis/views/hist.h"
+#include "assertions/check.h"
+#include "assertions/live.h"
+#include "format/wire.h"         /* CT_BLOCK_* */
+#include "plugin/api_internal.h" /* ct__enter, ct__block_end */
+#include "plugin/clock.h"        /* ct__ticks */
+
+static char msg[CT_CHECK_MESSAGE];
+
+/* Judge a check now, as ct_assert_* does. @return 0 holds, 1 fails, -1 wrong. */
+static int judge(int what, const char *name, const char *text, double q, uint64_t a, uint64_t b)
+{
+    ct__check_spec c = {what, name, text, q, a, b};
+    struct ct__thread *t = ct__enter();
+    assert_non_null(t);
+    int rc = ct__check_run(&c, 1, msg, sizeof msg);
+    ct__leave(t);
+    return rc;
+}
+
+static void expect_message(const char *part)
+{
+    if (!strstr(msg, part))
+        fail_msg("message \"%s\" lacks \"%s\"", msg, part);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000};
+    while (nanosleep(&t, &t) != 0) {
+    }
+}
+
+/* A wait of `ms` milliseconds of `kind` that ended now, recorded as the
+ * interposers record one, called from this function's caller. Only waits
+ * that began in the test count: a test using it first lives longer than
+ * its waits (age_test). */
+static __attribute__((noinline)) void waited(unsigned kind, uint64_t ms)
+{
+    ct__block_end(kind, ct__ticks() - ct__live_ns_to_ticks(ms * 1000000u), 0,
+                  (uint64_t)(uintptr_t)__builtin_return_address(0));
+}
+
+/* Spin until the test is `ms` old: a sleep would be a wait of its own. */
+static void age_test(uint64_t ms)
+{
+    uint64_t until = ct__live_test_start + ct__live_ns_to_ticks(ms * 1000000u);
+    while (ct__ticks() < until) {
+    }
+}
+
+/* ---- regions ---------------------------------------------------------------- */
+
+static void region_max_names_the_region_and_how_many_broke_it(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++)
+        CT_WITH_REGION(NULL, "step") {}
+    CT_WITH_REGION(NULL, "step") { sleep_ms(30); }
+    assert_int_equal(judge(CT__CHECK_REGION_MAX, "step", NULL, 0, CT_SEC(60), 0), 0);
+    assert_int_equal(judge(CT__CHECK_REGION_MAX, "step", NULL, 0, CT_MS(10), 0), 1);
+    expect_message("region \"step\" took ");
+    expect_message(" ms > 10 ms (1 of 3 instances), thread ");
+    expect_message(" into the test");
+}
+
+static void a_region_that_never_finished_is_named(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "fetch") {}
+    ct_region open = ct_region_begin(NULL, "open");
+    assert_int_equal(judge(CT__CHECK_REGION_MAX, "fecth", NULL, 0, CT_SEC(1), 0), 1);
+    assert_string_equal(msg, "no instance of region \"fecth\" finished in this test");
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, "open", NULL, 0.5, CT_SEC(1), 0), 1);
+    assert_string_equal(msg, "no instance of region \"open\" finished in this test");
+    ct_region_end(&open);
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, "open", NULL, 0.5, CT_SEC(1), 0), 0);
+}
+
+/* Two tests in a row: the second sees nothing of the first. */
+static ct_region spans_tests;
+
+static void first_test_records(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "only_in_first") {}
+    spans_tests = ct_region_begin(NULL, "spans_tests");
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "only_in_first", NULL, 0, 1, 1), 0);
+}
+
+static void second_test_sees_only_its_own(void **state)
+{
+    (void)state;
+    ct_region_end(&spans_tests); /* began in the first test: not this test's */
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "only_in_first", NULL, 0, 0, 0), 0);
+    assert_int_equal(judge(CT__CHECK_REGION_MAX, "spans_tests", NULL, 0, CT_SEC(1), 0), 1);
+    expect_message("no instance of region \"spans_tests\"");
+}
+
+static void *work(void *arg)
+{
+    int n = *(int *)arg;
+    for (int i = 0; i < n; i++)
+        CT_WITH_REGION(NULL, "work") {}
+    return NULL;
+}
+
+static void regions_of_threads_that_exited_still_count(void **state)
+{
+    (void)state;
+    int n = 100;
+    for (int round = 0; round < 3; round++) { /* later threads take over their shards */
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(pthread_create(&t[i], NULL, work, &n), 0);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+    }
+    work(&n);
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "work", NULL, 0, 1300, 1300), 0);
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "work", NULL, 0, 1301, 1400), 1);
+    assert_string_equal(msg, "region \"work\" finished 1300 times in this test, expected 1301 to 1400");
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "work", NULL, 0, 2000, UINT64_MAX), 1);
+    expect_message("expected at least 2000");
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "work", NULL, 0, 5, 5), 1);
+    expect_message("expected exactly 5");
+}
+
+static void *end_region(void *region)
+{
+    ct_region_end((ct_region *)region);
+    return NULL;
+}
+
+static void region_ended_on_another_thread_counts(void **state)
+{
+    (void)state;
+    ct_region r = ct_region_begin(NULL, "handed_over");
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, end_region, &r), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "handed_over", NULL, 0, 1, 1), 0);
+}
+
+/* Quantiles and counts over a limit come from the same histogram as the
+ * regions view's: fed the same values, they agree. */
+static void quantiles_agree_with_the_regions_view(void **state)
+{
+    (void)state;
+    const char *name = "synthetic";
+    ct__shard *sh = ct__live_shard_take(CT_SERIES_REGION, name, strlen(name));
+    assert_non_null(sh);
+    ctv_hist h;
+    ctv_hist_init(&h);
+    ct__live_who who = {1, 1};
+    for (uint64_t us = 1; us <= 1000; us++) {
+        ct__live_add(sh, us * 1000, ct__ticks(), who, NULL, 0, 1);
+        assert_int_equal(ctv_hist_add(&h, us * 1000), 0);
+    }
+    ct__series *s = ct__live_find(CT_SERIES_REGION, name, 0);
+    ct__live_sum sum;
+    ct__live_sum_of(s, &sum);
+    assert_int_equal(sum.count, 1000);
+    assert_int_equal(sum.max_ns, 1000000);
+    assert_int_equal(sum.min_ns, 1000);
+    assert_int_equal(sum.total_ns, 500500000);
+    static const double qs[] = {0.01, 0.5, 0.95, 0.99, 1.0};
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        assert_int_equal(ct__live_quantile(s, &sum, qs[i]), ctv_hist_quantile(&h, qs[i]));
+    uint64_t over = ct__live_count_over(s, &sum, 500000);
+    assert_in_range(over, 490, 500); /* exact but for the limit's bucket (1/128) */
+    assert_int_equal(ct__live_count_over(s, &sum, 1000000), 0);
+    assert_int_equal(ct__live_count_over(s, &sum, 999999), 1);
+    ctv_hist_free(&h);
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, name, NULL, 0.95, CT_US(900), 0), 1);
+    expect_message("region \"synthetic\" p95 946 us > 900 us (99 of 1000 instances");
+    expect_message(" of 1000 instances over 900 us; longest 1 ms");
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, name, NULL, 0.999, CT_US(900), 0), 1);
+    expect_message(" p99.9 ");
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, name, NULL, 0.95, CT_US(960), 0), 0);
+    ct__live_sum empty;
+    ct__live_sum_of(NULL, &empty);
+    assert_int_equal(empty.count, 0);
+}
+
+static void a_quantile_outside_0_1_is_a_mistake(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "q") {}
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, "q", NULL, 95, CT_MS(1), 0), -1);
+    expect_message("quantile 95 is outside (0, 1]");
+    assert_int_equal(judge(CT__CHECK_REGION_QUANTILE, "q", NULL, 0, CT_MS(1), 0), -1);
+}
+
+static void hostile_names_are_escaped(void **state)
+{
+    (void)state;
+    const char *evil = "evil\n--- PASS: x\x1b[2J";
+    CT_WITH_REGION(NULL, evil) {}
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, evil, NULL, 0, 2, 2), 1);
+    assert_null(strchr(msg, '\n'));
+    assert_null(strchr(msg, '\x1b'));
+    expect_message("region \"evil\\n--- PASS: x\\x1b[2J\" finished 1 time in this test");
+}
+
+/* ---- tasks and the test ---------------------------------------------------- */
+
+static void *end_task(void *task)
+{
+    sleep_ms(20);
+    ct_task_end(task);
+    return NULL;
+}
+
+static void task_max_times_tasks_across_threads(void **state)
+{
+    (void)state;
+    ct_task *load = ct_task_begin(NULL, "load");
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, end_task, load), 0);
+    pthread_join(t, NULL);
+    ct_task_end(ct_task_begin(NULL, "load"));
+    assert_int_equal(judge(CT__CHECK_TASK_MAX, "load", NULL, 0, CT_SEC(60), 0), 0);
+    assert_int_equal(judge(CT__CHECK_TASK_MAX, "load", NULL, 0, CT_MS(5), 0), 1);
+    expect_message("task \"load\" took ");
+    expect_message(" > 5 ms (1 of 2 instances), thread ");
+    assert_int_equal(judge(CT__CHECK_TASK_MAX, "unload", NULL, 0, CT_MS(5), 0), 1);
+    assert_string_equal(msg, "no instance of task \"unload\" finished in this test");
+}
+
+static void test_max_is_the_test_so_far(void **state)
+{
+    (void)state;
+    sleep_ms(2);
+    assert_int_equal(judge(CT__CHECK_TEST_MAX, NULL, NULL, 0, CT_SEC(60), 0), 0);
+    assert_int_equal(judge(CT__CHECK_TEST_MAX, NULL, NULL, 0, CT_MS(1), 0), 1);
+    expect_message(" ms > 1 ms so far");
+}
+
+/* ---- blocking ---------------------------------------------------------------- */
+
+static __attribute__((noinline)) void cache_get(void)
+{
+    waited(CT_BLOCK_SYNC, 25);
+    __asm__ volatile("" ::: "memory"); /* not a tail call: this frame stays */
+}
+
+static void sync_blocking_names_the_place_that_waited(void **state)
+{
+    (void)state;
+    age_test(30);
+    waited(CT_BLOCK_SYNC, 1);
+    cache_get();
+    waited(CT_BLOCK_SYNC, 3);
+    assert_int_equal(judge(CT__CHECK_SYNC_OVER, NULL, NULL, 0, CT_MS(30), 0), 0);
+    assert_int_equal(judge(CT__CHECK_SYNC_OVER, NULL, NULL, 0, CT_MS(2), 0), 1);
+    expect_message("sync blocking 25 ms > 2 ms in cache_get (test_assertions.c:");
+    expect_message("(2 of 3 waits over 2 ms)");
+    assert_int_equal(judge(CT__CHECK_SYNC_TOTAL, NULL, NULL, 0, CT_MS(40), 0), 0);
+    assert_int_equal(judge(CT__CHECK_SYNC_TOTAL, NULL, NULL, 0, CT_MS(20), 0), 1);
+    expect_message("sync blocking 29 ms in total > 20 ms (3 waits; longest 25 ms in cache_get");
+    /* Other kinds are other series. */
+    assert_int_equal(judge(CT__CHECK_SYSCALL_OVER, NULL, NULL, 0, CT_MS(2), 0), 0);
+    assert_int_equal(judge(CT__CHECK_NET_OVER, NULL, NULL, 0, CT_MS(2), 0), 0);
+    assert_int_equal(judge(CT__CHECK_SCHED_OVER, NULL, NULL, 0, CT_MS(2), 0), 0);
+}
+
+static void each_kind_of_blocking_is_named(void **state)
+{
+    (void)state;
+    age_test(10);
+    waited(CT_BLOCK_SYSCALL, 5);
+    waited(CT_BLOCK_NET, 6);
+    waited(CT_BLOCK_SCHED, 7);
+    assert_int_equal(judge(CT__CHECK_SYSCALL_OVER, NULL, NULL, 0, CT_MS(1), 0), 1);
+    expect_message("syscall blocking 5 ms > 1 ms in ");
+    assert_int_equal(judge(CT__CHECK_NET_OVER, NULL, NULL, 0, CT_MS(1), 0), 1);
+    expect_message("net blocking 6 ms > 1 ms in ");
+    assert_int_equal(judge(CT__CHECK_SCHED_OVER, NULL, NULL, 0, CT_MS(1), 0), 1);
+    expect_message("sched wait 7 ms > 1 ms in ");
+    assert_int_equal(judge(CT__CHECK_SYNC_OVER, NULL, NULL, 0, 0, 0), 0);
+}
+
+/* A real wait, through the interposer: a recv the peer answers 20 ms later. */
+static void *answer_late(void *arg)
+{
+    sleep_ms(20);
+    assert_int_equal(write(*(int *)arg, "x", 1), 1);
+    return NULL;
+}
+
+static void a_real_socket_wait_counts(void **state)
+{
+    (void)state;
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, answer_late, &sv[1]), 0);
+    char c;
+    assert_int_equal(recv(sv[0], &c, 1, 0), 1);
+    pthread_join(t, NULL);
+    close(sv[0]);
+    close(sv[1]);
+    assert_int_equal(judge(CT__CHECK_NET_OVER, NULL, NULL, 0, CT_MS(5), 0), 1);
+    expect_message("net blocking ");
+    expect_message(" in a_real_socket_wait_counts (test_assertions.c:");
+}
+
+/* ---- logs ---------------------------------------------------------------------- */
+
+static void log_seen_finds_a_substring_in_a_category(void **state)
+{
+    (void)state;
+    ct_log(NULL, "cache", "miss 42");
+    ct_logf(NULL, "db", "query took %d ms", 12);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "cache", "miss", 0, 0, 0), 0);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, NULL, "took 12", 0, 0, 0), 0);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "db", "", 0, 0, 0), 0);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "cache", "took", 0, 0, 0), 1);
+    assert_string_equal(msg, "no log in category \"cache\" containing \"took\" in this test (2 logs)");
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, NULL, "hit", 0, 0, 0), 1);
+    assert_string_equal(msg, "no log containing \"hit\" in this test (2 logs)");
+}
+
+static void logs_of_an_earlier_test_are_gone(void **state)
+{
+    (void)state;
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "cache", "miss", 0, 0, 0), 1);
+    expect_message("(0 logs)");
+}
+
+/* ---- the public forms ------------------------------------------------------------ */
+
+static void assertions_that_hold_do_not_fail(void **state)
+{
+    (void)state;
+    ct_expect_region_max("kept", CT_SEC(60));
+    ct_expect_region_count("kept", 1, 1);
+    ct_expect_no_sync_block_over(CT_SEC(60));
+    ct_expect_log_seen("later", "declared first");
+    CT_WITH_REGION(NULL, "kept") {}
+    ct_log(NULL, "later", "declared first, seen at the end");
+    ct_assert_region_max("kept", CT_SEC(60));
+    ct_assert_region_quantile("kept", 0.99, CT_SEC(60));
+    ct_assert_region_count("kept", 1, 1);
+    ct_assert_test_max(CT_SEC(60));
+    ct_assert_no_sync_block_over(CT_SEC(60));
+    ct_assert_sync_block_total_max(CT_SEC(60));
+    ct_assert_no_syscall_block_over(CT_SEC(60));
+    ct_assert_no_net_block_over(CT_SEC(60));
+    ct_assert_no_sched_wait_over(CT_SEC(60));
+    ct_assert_log_seen(NULL, "declared");
+}
+
+int main(void)
+{
+    char path[] = "/tmp/test_assertions_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || ct_start(path) != 0)
+        return 1;
+    close(fd);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(region_max_names_the_region_and_how_many_broke_it),
+        cmocka_unit_test(a_region_that_never_finished_is_named),
+        cmocka_unit_test(first_test_records),
+        cmocka_unit_test(second_test_sees_only_its_own),
+        cmocka_unit_test(regions_of_threads_that_exited_still_count),
+        cmocka_unit_test(region_ended_on_another_thread_counts),
+        cmocka_unit_test(quantiles_agree_with_the_regions_view),
+        cmocka_unit_test(a_quantile_outside_0_1_is_a_mistake),
+        cmocka_unit_test(hostile_names_are_escaped),
+        cmocka_unit_test(task_max_times_tasks_across_threads),
+        cmocka_unit_test(test_max_is_the_test_so_far),
+        cmocka_unit_test(sync_blocking_names_the_place_that_waited),
+        cmocka_unit_test(each_kind_of_blocking_is_named),
+        cmocka_unit_test(a_real_socket_wait_counts),
+        cmocka_unit_test(log_seen_finds_a_substring_in_a_category),
+        cmocka_unit_test(logs_of_an_earlier_test_are_gone),
+        cmocka_unit_test(assertions_that_hold_do_not_fail),
+    };
+    int failed = ct_run_group_tests(tests, NULL, NULL);
+    ct_stop();
+    unlink(path);
+    return failed;
+}
