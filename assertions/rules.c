@@ -226,8 +226,10 @@ static const char *read_metric(reader *r, const char *p, ct_rule *rule)
     char list[160], shown[QUOTE_MAX + 6];
     const char *q;
     const struct metric_word *w = keyword_at(p, r->end, &q);
-    if (w == NULL) {
-        const char *word = skip_word(p, r->end);
+    if (w == NULL) { /* quoted up to where a name or the operator would begin */
+        const char *word = p;
+        while (word < r->end && *word != ' ' && *word != '(' && !is_op_char(*word))
+            word++;
         if (word == p)
             fail(r, p, "missing metric: expected %s", all_metrics(list, sizeof list));
         else

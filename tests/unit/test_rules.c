@@ -285,6 +285,7 @@ static void test_refused_metric(void **state)
     refused("test.time<1s", 6, "unknown metric \"test.time\": expected duration");
     refused("latency<1ms", 1, "unknown metric \"latency\": expected " ALL_METRICS);
     refused("Region(x).max<1ms", 1, "unknown metric \"Region\": expected " ALL_METRICS);
+    refused("caf\xc3\xa9.max < 1ms", 1, "unknown metric \"caf\xc3\xa9.max\": expected " ALL_METRICS);
     refused("TestX:latency<1ms", 7, "unknown metric \"latency\": expected " ALL_METRICS);
     refused("a:b: latency<1ms", 6, "unknown metric \"latency\": expected " ALL_METRICS);
     refused("<1ms", 1, "missing metric: expected " ALL_METRICS);
