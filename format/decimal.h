@@ -19,7 +19,8 @@ typedef struct ct_decimal {
 
 /*! ct_decimal_read() : read a number at p, up to `end` at the most.
  *  Fraction digits past what 64 bits hold are read and ignored.
- *  @return where the number ends (p itself when there is none). */
+ *  @return where the number ends: p itself when there is none, just past
+ *  it for a lone '.'. */
 const char *ct_decimal_read(const char *p, const char *end, ct_decimal *d);
 
 /*! ct_decimal_scale() : *out = d * unit (the fraction rounded down).

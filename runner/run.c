@@ -449,11 +449,11 @@ int rn_cmd_run(int argc, char **argv)
         {"h", RN_FLAG_BOOL, &help},
         {"help", RN_FLAG_BOOL, &help},
         {"version", RN_FLAG_BOOL, &version},
-        /* DESIGN.md §4's other run flags, still to come. */
         {"junit", RN_FLAG_STRING, &opts.junit},
         {"attach-dir", RN_FLAG_STRING, &opts.attach_dir},
         {"assert", RN_FLAG_LIST, &opts.asserts},
         {"assert-file", RN_FLAG_LIST, &opts.assert_files},
+        /* DESIGN.md §4's other run flags, still to come. */
         {"save-baseline", RN_FLAG_PLANNED, NULL},
         {"baseline", RN_FLAG_PLANNED, NULL},
         {"max-regression", RN_FLAG_PLANNED, NULL},
