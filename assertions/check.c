@@ -58,8 +58,7 @@ static char *dur(char buf[CTV_HUMAN_BUF], uint64_t ns)
     return ctv_format_duration(buf, ns);
 }
 
-/* Nanoseconds from the test's start to `ticks`. */
-static uint64_t into_test_ns(uint64_t ticks)
+uint64_t ct__into_test_ns(uint64_t ticks)
 {
     uint64_t start = __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED);
     return ticks > start ? ct__live_ticks_to_ns(ticks - start) : 0;
@@ -67,7 +66,7 @@ static uint64_t into_test_ns(uint64_t ticks)
 
 void ct__describe_longest(char *out, size_t cap, const ct__live_sum *sum)
 {
-    uint64_t end = into_test_ns(sum->max_end_ticks);
+    uint64_t end = ct__into_test_ns(sum->max_end_ticks);
     uint64_t began = end > sum->max_ns ? end - sum->max_ns : 0;
     char b[CTV_HUMAN_BUF];
     snprintf(out, cap, ", thread %" PRIu32 " (tid %" PRId32 "), began %s into the test",
@@ -164,7 +163,7 @@ static int check_count(const ct__check_spec *c, char *msg, size_t cap)
 
 static int check_test_max(const ct__check_spec *c, int so_far, char *msg, size_t cap)
 {
-    uint64_t took = into_test_ns(ct__ticks());
+    uint64_t took = ct__into_test_ns(ct__ticks());
     if (took <= c->a)
         return 0;
     char a[CTV_HUMAN_BUF], b[CTV_HUMAN_BUF];

@@ -42,6 +42,9 @@ void ct__describe_longest(char *out, size_t cap, const ct__live_sum *sum);
 /* " in cache_get (cache.c:88)" for a wait's stack, or "" without one. */
 void ct__describe_place(char *out, size_t cap, const ct__live_sum *sum);
 
+/* Nanoseconds from the current test's start to `ticks`. */
+uint64_t ct__into_test_ns(uint64_t ticks);
+
 /* Append to msg (cap bytes) what fits of the printf-style text. */
 void ct__msg_append(char *msg, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

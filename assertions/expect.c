@@ -17,6 +17,7 @@
 
 #include "assertions/check.h"
 #include "assertions/live_arena.h" /* ct__spin_lock */
+#include "assertions/rules_eval.h"
 #include "plugin/api_internal.h" /* ct__enter */
 #include "plugin/clock.h"        /* ct__ticks */
 #include "plugin/thread.h"       /* ct__untraced_begin */
@@ -180,7 +181,6 @@ static void say_failure(int *failures, const char **first_file, int *first_line,
 
 void ct__expect_body_returned(const char *test_name)
 {
-    (void)test_name;
     if (!ct_is_enabled())
         return;
     const char *first_file = NULL;
@@ -199,6 +199,11 @@ void ct__expect_body_returned(const char *test_name)
             say_failure(&failures, &first_file, &first_line, e->file, e->line, msg, "");
     }
     ct__spin_unlock(&g.lock);
+    int first_rule = 0;
+    if (ct__rules_judge(test_name, &first_rule) > 0 && failures++ == 0) {
+        first_file = "--assert"; /* cmocka's line names the rule: "--assert:2" */
+        first_line = first_rule;
+    }
     if (failures)
         _fail(first_file, first_line);
 }

@@ -39,6 +39,10 @@ typedef struct ct_child_pool ct_child_pool;
 #define CT_ENV_SKIP "CTRACE_SKIP"       /* -skip: POSIX extended regex */
 #define CT_ENV_MARKERS "CTRACE_MARKERS" /* NONCE: print test markers on stdout */
 #define CT_ENV_COUNT "CTRACE_COUNT"     /* -count N: run each selected test N times */
+/* --assert rules for the tracer to check in each test it runs (as
+ * ct_expect_* checks, when the test body returns): one rule a line, '\n'
+ * between them, in the syntax of the runner's --assert. */
+#define CT_ENV_ASSERT "CTRACE_ASSERT"
 /* Resume a binary whose process died in a test: N > 0 skips the first N
  * test runs selected (counted over every group, in order, repeats of
  * -count included), so the new process goes on after the one that died. */

@@ -17,6 +17,7 @@
 #include <ctrace_collect.h> /* CT_ENV_* */
 
 #include "assertions/live.h"
+#include "assertions/rules_eval.h"
 #include "plugin/clock.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
@@ -142,6 +143,7 @@ __attribute__((constructor)) static void attach_to_runner(void)
         /* Not under the runner: a filter set by hand still applies. */
         ct__run_filter = getenv(CT_ENV_RUN);
         ct__skip_filter = getenv(CT_ENV_SKIP);
+        ct__rules_load(getenv(CT_ENV_ASSERT)); /* judged once ct_start() traces */
         warn_if_another_copy_traces();
         return;
     }
@@ -173,6 +175,9 @@ __attribute__((constructor)) static void attach_to_runner(void)
     ct__run_resume = take_count(CT_ENV_RESUME, 0);
     ct__run_filter = take_string(CT_ENV_RUN);
     ct__skip_filter = take_string(CT_ENV_SKIP);
+    char *rules = (char *)take_string(CT_ENV_ASSERT);
+    ct__rules_load(rules);
+    free(rules);
     if (ct__run_count == 0)
         ct__run_count = 1;
     if (ct__markers) /* as on a terminal: in order with stderr, whole lines */

@@ -68,8 +68,9 @@ static void restore_signals(const struct sigaction old[NFORWARDED])
 /* Is `entry` an assignment of one of the variables the runner sets? */
 static int is_ours(const char *entry, const rn_child_spec *spec)
 {
-    static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN,   CT_ENV_SKIP,
-                                        CT_ENV_MARKERS, CT_ENV_COUNT, CT_ENV_RESUME};
+    static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN,    CT_ENV_SKIP,
+                                        CT_ENV_MARKERS, CT_ENV_COUNT,  CT_ENV_RESUME,
+                                        CT_ENV_ASSERT};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t n = strlen(names[i]);
         if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
@@ -127,6 +128,8 @@ static char **child_env(const char *pool_env, const rn_child_spec *spec,
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_RUN, spec->run_re);
     if (spec->skip_re != NULL)
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_SKIP, spec->skip_re);
+    if (spec->asserts != NULL)
+        bad |= assign(&owned[o++], "%s=%s", CT_ENV_ASSERT, spec->asserts);
     if (spec->count > 1)
         bad |= assign(&owned[o++], "%s=%lu", CT_ENV_COUNT, spec->count);
     if (spec->resume > 0)

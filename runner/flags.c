@@ -1,5 +1,5 @@
 /*
- * flags.c - Go-style command-line flags, durations and sizes (flags.h).
+ * flags.c - Go-style command-line flags, and sizes (flags.h).
  */
 #include "flags.h"
 
@@ -9,6 +9,9 @@
 #include <stdlib.h> /* calloc, realloc, free, strtol */
 #include <string.h> /* strcmp, strchr, strlen, strncmp */
 #include <strings.h> /* strcasecmp */
+
+#include "format/decimal.h"  /* ct_decimal_read, ct_decimal_scale */
+#include "format/duration.h" /* ct_parse_go_duration */
 
 static void set_err(char *err, size_t err_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -42,150 +45,6 @@ int rn_parse_bool(const char *s, int *v)
     return -1;
 }
 
-/* Digits at *p as an integer; stops accumulating (but keeps reading) once
- * more would overflow, so the caller sees *overflow. */
-static const char *read_int(const char *p, uint64_t *v, int *ndigits, int *overflow)
-{
-    *v = 0;
-    *ndigits = 0;
-    for (; *p >= '0' && *p <= '9'; p++, (*ndigits)++) {
-        uint64_t d = (uint64_t)(*p - '0');
-        if (*v > (UINT64_MAX - d) / 10)
-            *overflow = 1;
-        else
-            *v = *v * 10 + d;
-    }
-    return p;
-}
-
-/* Digits after a '.' as f / scale; digits past what fits are ignored. */
-static const char *read_fraction(const char *p, uint64_t *f, long double *scale,
-                                 int *ndigits)
-{
-    *f = 0;
-    *scale = 1;
-    *ndigits = 0;
-    int full = 0;
-    for (; *p >= '0' && *p <= '9'; p++, (*ndigits)++) {
-        if (full)
-            continue;
-        uint64_t d = (uint64_t)(*p - '0');
-        if (*f > (UINT64_MAX - d) / 10) {
-            full = 1;
-            continue;
-        }
-        *f = *f * 10 + d;
-        *scale *= 10;
-    }
-    return p;
-}
-
-/* v * unit + f / scale * unit, or -1 on overflow. */
-static int scale_value(uint64_t v, uint64_t f, long double scale, uint64_t unit,
-                       uint64_t *out)
-{
-    if (v != 0 && unit > UINT64_MAX / v)
-        return -1;
-    uint64_t whole = v * unit;
-    long double frac = (long double)f * ((long double)unit / scale);
-    if (frac >= 18446744073709551616.0L) /* 2^64 */
-        return -1;
-    uint64_t add = (uint64_t)frac;
-    if (whole > UINT64_MAX - add)
-        return -1;
-    *out = whole + add;
-    return 0;
-}
-
-static const struct {
-    const char *name;
-    uint64_t ns;
-} duration_units[] = {
-    {"ns", 1ull},
-    {"us", 1000ull},
-    {"\xc2\xb5s", 1000ull}, /* U+00B5 micro sign */
-    {"\xce\xbcs", 1000ull}, /* U+03BC Greek mu */
-    {"ms", 1000000ull},
-    {"s", 1000000000ull},
-    {"m", 60ull * 1000000000ull},
-    {"h", 3600ull * 1000000000ull},
-};
-
-int rn_parse_duration(const char *s, uint64_t *ns, const char **why)
-{
-    const char *dummy;
-    if (why == NULL)
-        why = &dummy;
-    if (s == NULL || *s == '\0') {
-        *why = "empty duration";
-        return -1;
-    }
-    const char *p = s;
-    if (*p == '-') {
-        *why = "negative duration";
-        return -1;
-    }
-    if (*p == '+')
-        p++;
-    if (strcmp(p, "0") == 0) {
-        *ns = 0;
-        return 0;
-    }
-    if (*p == '\0') {
-        *why = "invalid duration";
-        return -1;
-    }
-    uint64_t total = 0;
-    while (*p != '\0') {
-        if (!(*p == '.' || (*p >= '0' && *p <= '9'))) {
-            *why = "invalid duration (want a number and a unit, e.g. 500ms, 1m30s)";
-            return -1;
-        }
-        uint64_t v = 0, f = 0;
-        long double scale = 1;
-        int nint = 0, nfrac = 0, overflow = 0;
-        p = read_int(p, &v, &nint, &overflow);
-        if (*p == '.')
-            p = read_fraction(p + 1, &f, &scale, &nfrac);
-        if (nint == 0 && nfrac == 0) {
-            *why = "invalid duration (a '.' needs digits)";
-            return -1;
-        }
-        if (overflow) {
-            *why = "duration out of range";
-            return -1;
-        }
-        const char *u = p;
-        while (*p != '\0' && *p != '.' && !(*p >= '0' && *p <= '9'))
-            p++;
-        size_t ulen = (size_t)(p - u);
-        if (ulen == 0) {
-            *why = "missing unit in duration (ns, us, ms, s, m, h)";
-            return -1;
-        }
-        uint64_t unit = 0;
-        for (size_t i = 0; i < sizeof duration_units / sizeof duration_units[0]; i++) {
-            if (strlen(duration_units[i].name) == ulen &&
-                strncmp(duration_units[i].name, u, ulen) == 0) {
-                unit = duration_units[i].ns;
-                break;
-            }
-        }
-        if (unit == 0) {
-            *why = "unknown unit in duration (ns, us, ms, s, m, h)";
-            return -1;
-        }
-        uint64_t part;
-        if (scale_value(v, f, scale, unit, &part) != 0 || total > UINT64_MAX - part) {
-            *why = "duration out of range";
-            return -1;
-        }
-        total += part;
-    }
-    *ns = total;
-    return 0;
-}
-
 static const struct {
     const char *name;
     uint64_t bytes;
@@ -215,24 +74,19 @@ int rn_parse_size(const char *s, uint64_t *bytes, const char **why)
         *why = "empty size";
         return -1;
     }
-    const char *p = s;
-    uint64_t v = 0, f = 0;
-    long double scale = 1;
-    int nint = 0, nfrac = 0, overflow = 0;
-    p = read_int(p, &v, &nint, &overflow);
-    if (*p == '.')
-        p = read_fraction(p + 1, &f, &scale, &nfrac);
-    if (nint == 0 && nfrac == 0) {
+    ct_decimal d;
+    const char *p = ct_decimal_read(s, s + strlen(s), &d);
+    if (d.nwhole == 0 && d.nfrac == 0) {
         *why = "invalid size (want a number and a unit, e.g. 64MiB, 10MB)";
         return -1;
     }
-    if (overflow) {
+    if (d.overflow) {
         *why = "size out of range";
         return -1;
     }
     for (size_t i = 0; i < sizeof size_units / sizeof size_units[0]; i++) {
         if (strcasecmp(p, size_units[i].name) == 0) {
-            if (scale_value(v, f, scale, size_units[i].bytes, bytes) != 0) {
+            if (ct_decimal_scale(&d, size_units[i].bytes, bytes) != 0) {
                 *why = "size out of range";
                 return -1;
             }
@@ -303,7 +157,7 @@ static int set_value(const rn_flag *f, const char *arg, const char *value,
         return 0;
     }
     case RN_FLAG_DURATION:
-        if (rn_parse_duration(value, f->value, &why) != 0) {
+        if (ct_parse_go_duration(value, f->value, &why) != 0) {
             set_err(err, err_size, "invalid value \"%s\" for flag %s: %s", value, arg, why);
             return -1;
         }

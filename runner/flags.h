@@ -1,6 +1,7 @@
 /*
  * flags.h - command-line flags the way Go's flag package reads them, and the
- * value parsers behind them (Go durations, byte sizes).
+ * value parsers behind them (byte sizes here; Go durations are
+ * ct_parse_go_duration(), format/duration.h).
  *
  * A flag takes one dash or two (-run = --run), its value after '=' or as the
  * next argument (--trace=FILE, --trace FILE); a boolean flag takes no next
@@ -58,11 +59,6 @@ int rn_flags_parse(const rn_flag *flags, size_t nflags, int argc, char **argv,
 
 void rn_args_free(rn_args *a);
 void rn_strlist_free(rn_strlist *l);
-
-/*! rn_parse_duration() : a Go duration ("500ms", "10s", "1m30s", "1.5h",
- *  "0"; units ns us µs ms s m h), not negative.
- *  @return 0 with *ns, or -1 with a reason in `why` (a static string). */
-int rn_parse_duration(const char *s, uint64_t *ns, const char **why);
 
 /*! rn_parse_size() : a byte count: a number (fractions allowed) and a unit:
  *  none or B; KB MB GB TB (powers of 1000); KiB MiB GiB TiB, and K M G T as

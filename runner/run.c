@@ -15,6 +15,7 @@
 
 #include <ctrace_collect.h>
 
+#include "asserts.h"
 #include "child.h"
 #include "cli.h"
 #include "flags.h"
@@ -36,6 +37,9 @@ typedef struct run_opts {
     uint64_t timeout_ns;   /* --timeout; 0: none */
     const char *junit;     /* --junit, or NULL */
     const char *attach_dir; /* --attach-dir, or NULL */
+    rn_strlist asserts;    /* --assert, repeated */
+    rn_strlist assert_files; /* --assert-file, repeated */
+    char *assert_env;      /* the rules of both, one a line, or NULL */
     char *preload;         /* libctrace.so for the child, or NULL */
 } run_opts;
 
@@ -180,6 +184,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .argv = argv,
         .run_re = opts->run_re,
         .skip_re = opts->skip_re,
+        .asserts = opts->assert_env,
         .nonce = nonce,
         .preload = opts->preload,
         .count = (unsigned long)opts->count,
@@ -444,11 +449,11 @@ int rn_cmd_run(int argc, char **argv)
         {"h", RN_FLAG_BOOL, &help},
         {"help", RN_FLAG_BOOL, &help},
         {"version", RN_FLAG_BOOL, &version},
-        /* DESIGN.md §4's other run flags, still to come. */
         {"junit", RN_FLAG_STRING, &opts.junit},
         {"attach-dir", RN_FLAG_STRING, &opts.attach_dir},
-        {"assert", RN_FLAG_PLANNED, NULL},
-        {"assert-file", RN_FLAG_PLANNED, NULL},
+        {"assert", RN_FLAG_LIST, &opts.asserts},
+        {"assert-file", RN_FLAG_LIST, &opts.assert_files},
+        /* DESIGN.md §4's other run flags, still to come. */
         {"save-baseline", RN_FLAG_PLANNED, NULL},
         {"baseline", RN_FLAG_PLANNED, NULL},
         {"max-regression", RN_FLAG_PLANNED, NULL},
@@ -458,8 +463,11 @@ int rn_cmd_run(int argc, char **argv)
     rn_args a;
     char err[256];
     if (rn_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, &a, err,
-                       sizeof err) != 0)
+                       sizeof err) != 0) {
+        rn_strlist_free(&opts.asserts); /* what came before the bad flag */
+        rn_strlist_free(&opts.assert_files);
         return rn_usage_error("%s", err);
+    }
     int status = RN_EXIT_USAGE;
     char **exes = NULL;
     if (help) {
@@ -509,6 +517,8 @@ int rn_cmd_run(int argc, char **argv)
     }
     if (check_regex("-run", opts.run_re) != 0 || check_regex("-skip", opts.skip_re) != 0)
         goto out;
+    if (rn_asserts_load(&opts.assert_files, &opts.asserts, &opts.assert_env) != 0)
+        goto out;
     const char *why_no_preload;
     opts.preload = rn_preload_path(&why_no_preload);
     if (opts.preload == NULL && why_no_preload != NULL)
@@ -548,6 +558,9 @@ out:
         free(exes);
     }
     rn_args_free(&a);
+    rn_strlist_free(&opts.asserts);
+    rn_strlist_free(&opts.assert_files);
+    free(opts.assert_env);
     free(opts.preload);
     return status;
 }

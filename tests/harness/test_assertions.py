@@ -106,3 +106,42 @@ def test_without_a_tracer_assertions_say_they_check_nothing():
     assert proc.returncode == 0, proc  # the budgets are not judged: nothing fails
     notice = "ctrace: trace assertions check nothing without a tracer"
     assert proc.stderr.count(notice) == 1, proc.stderr
+
+
+# ---- --assert rules, judged in the test process when each test body returns ----
+
+def test_rules_that_hold_pass(tmp_path):
+    rules = tmp_path / "budgets.rules"
+    rules.write_text("# budgets of the cache\nregion(cache.get).p99 < 60s\n\nsync.total<60s\n")
+    run_ok("-run", "TestWithinBudget", f"--assert-file={rules}",
+           "--assert=TestWithin:region(db.query).count==4", "--assert=test.duration<10m",
+           "--assert=syscall.max<60s", "--assert=net.max<=60s", "--assert=sched.max<60s",
+           BUDGETS)
+
+
+def test_a_broken_rule_fails_the_test_naming_the_rule(tmp_path):
+    xml = tmp_path / "r.xml"
+    result = run("-run", "TestWithinBudget|TestLockWait", f"--junit={xml}",
+                 "--assert=TestWithinBudget:region(cache.get).count>=21",
+                 "--assert=TestLockWait:sync.max<1ms", BUDGETS)
+    assert result.returncode == 1, result
+    within = block_of(result.stdout, "TestWithinBudget")
+    assert ('--assert "TestWithinBudget:region(cache.get).count>=21": region "cache.get" '
+            "finished 20 times in this test, not >= 21") in within, within
+    assert "--assert:1: error: Failure!" in within, within  # the first broken rule
+    lock = block_of(result.stdout, "TestLockWait")
+    match = re.search(rf'--assert "TestLockWait:sync.max<1ms": sync blocking {MS}, not < 1 ms '
+                      r"\(\d+ of \d+ waits over 1 ms; longest [0-9.]+ ms in cache_get "
+                      r"\(budgets_test\.c:\d+\), thread \d+", lock)
+    assert match and float(match.group(1)) >= 20, lock
+    cases = {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
+    assert "--assert" in cases["TestWithinBudget"].find("failure").get("message")
+
+
+def test_a_rule_on_a_region_applies_where_it_finished_unless_tests_are_named():
+    # For every test: tests without the region are not judged by it.
+    run_ok("-run", "TestWithinBudget", "--assert=region(db.query).max<60s", BUDGETS)
+    # Named tests must have it (a typo fails loudly).
+    result = run("-run", "TestWithinBudget", "--assert=Within:region(db.qurey).max<60s", BUDGETS)
+    assert result.returncode == 1, result
+    assert 'no instance of region "db.qurey" finished in this test' in result.stdout, result

@@ -1,0 +1,217 @@
+/*
+ * rules_eval.c - the --assert rules (assertions/rules.h), judged in the test
+ * process when a test's body returns, like a ct_expect_* the test did not
+ * have to write.
+ *
+ * The runner parsed and checked every rule before anything ran, and hands
+ * them down in CTRACE_ASSERT, one per line; they are parsed again here.
+ * A rule on a region or task applies to a test where one finished; with a
+ * TEST_REGEX it names tests that must have one ("no instance ... finished").
+ * A .count rule always applies: a count of 0 is a count.
+ */
+#include "assertions/rules_eval.h"
+
+#include <inttypes.h> /* PRIu64 */
+#include <regex.h>    /* regcomp, regexec */
+#include <stdio.h>    /* fprintf, snprintf */
+#include <stdlib.h>   /* calloc, free */
+#include <string.h>   /* strchr, strndup */
+
+#include <ctrace_cmocka.h> /* print_error */
+
+#include "analysis/views/human.h" /* ctv_format_duration */
+#include "assertions/check.h"
+#include "assertions/rules.h"
+#include "format/wire.h"         /* CT_BLOCK_* */
+#include "plugin/api_internal.h" /* ct__enter */
+#include "plugin/clock.h"        /* ct__ticks */
+
+struct loaded_rule {
+    ct_rule rule;
+    regex_t regex;
+    int has_regex;
+};
+
+static struct loaded_rule *rules;
+static size_t n_rules;
+
+void ct__rules_load(const char *text)
+{
+    if (!text || !*text)
+        return;
+    size_t lines = 1;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    rules = calloc(lines, sizeof *rules);
+    if (!rules)
+        return;
+    unsigned line_no = 0;
+    for (const char *line = text; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        char *one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
+        line = nl ? nl + 1 : NULL;
+        line_no++;
+        if (!one)
+            break;
+        struct loaded_rule *r = &rules[n_rules];
+        ct_rule_error err;
+        if (one[0] == '\0') {
+            free(one);
+            continue;
+        }
+        if (ct_rule_parse(one, &r->rule, &err) != 0) {
+            /* The runner checks rules first: only a hand-set CTRACE_ASSERT gets here. */
+            fprintf(stderr, "ctrace: CTRACE_ASSERT rule %u, column %u: %s (rule ignored)\n",
+                    line_no, err.column, err.message);
+            free(one);
+            continue;
+        }
+        free(one);
+        r->has_regex = r->rule.test_regex &&
+                       regcomp(&r->regex, r->rule.test_regex, REG_EXTENDED | REG_NOSUB) == 0;
+        n_rules++;
+    }
+}
+
+static int holds(uint64_t value, ct_rule_op op, uint64_t limit)
+{
+    switch (op) {
+    case CT_RULE_LT: return value < limit;
+    case CT_RULE_LE: return value <= limit;
+    case CT_RULE_GT: return value > limit;
+    case CT_RULE_GE: return value >= limit;
+    case CT_RULE_EQ: return value == limit;
+    }
+    return 0;
+}
+
+/* What a metric measures: its series (or none), and the words for it. */
+static void measure(const ct_rule *r, ct__series **s, const char **subject, unsigned *wait_kind)
+{
+    *s = NULL;
+    *wait_kind = 0;
+    switch (r->metric) {
+    case CT_RULE_REGION_MAX: case CT_RULE_REGION_P50: case CT_RULE_REGION_P95:
+    case CT_RULE_REGION_P99: case CT_RULE_REGION_COUNT:
+        *s = ct__live_find(CT_SERIES_REGION, r->name, 0);
+        *subject = "region";
+        return;
+    case CT_RULE_TASK_MAX:
+        *s = ct__live_find(CT_SERIES_TASK, r->name, 0);
+        *subject = "task";
+        return;
+    case CT_RULE_TEST_DURATION:
+        *subject = "test";
+        return;
+    case CT_RULE_SYNC_MAX: case CT_RULE_SYNC_TOTAL: *wait_kind = CT_BLOCK_SYNC; break;
+    case CT_RULE_SYSCALL_MAX: *wait_kind = CT_BLOCK_SYSCALL; break;
+    case CT_RULE_NET_MAX: *wait_kind = CT_BLOCK_NET; break;
+    case CT_RULE_SCHED_MAX: *wait_kind = CT_BLOCK_SCHED; break;
+    }
+    *s = ct__live_find(CT_SERIES_WAIT, NULL, *wait_kind);
+    *subject = ct__wait_kind_words(*wait_kind);
+}
+
+static const char *field_words(ct_rule_metric m)
+{
+    switch (m) {
+    case CT_RULE_REGION_P50: return " p50";
+    case CT_RULE_REGION_P95: return " p95";
+    case CT_RULE_REGION_P99: return " p99";
+    case CT_RULE_SYNC_TOTAL: return " in total";
+    case CT_RULE_TEST_DURATION: case CT_RULE_REGION_MAX: case CT_RULE_TASK_MAX: return " took";
+    default: return "";
+    }
+}
+
+static double quantile_of(ct_rule_metric m)
+{
+    return m == CT_RULE_REGION_P50 ? 0.50 : m == CT_RULE_REGION_P95 ? 0.95 : 0.99;
+}
+
+/* Judge rule r over the current test. @return 1 with msg when it fails. */
+static int judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
+{
+    const ct_rule *r = &lr->rule;
+    char rule_text[CT_CHECK_MESSAGE / 4];
+    ct__quote(rule_text, sizeof rule_text, r->text);
+    ct__series *s;
+    const char *subject;
+    unsigned wait_kind;
+    measure(r, &s, &subject, &wait_kind);
+    ct__live_sum sum;
+    ct__live_sum_of(s, &sum);
+    int named = r->metric <= CT_RULE_TASK_MAX;
+    if (named && sum.count == 0 && r->metric != CT_RULE_REGION_COUNT) {
+        if (!lr->has_regex)
+            return 0; /* a rule for every test: this test has none of it */
+        char quoted[CT_CHECK_MESSAGE / 4];
+        ct__quote(quoted, sizeof quoted, r->name);
+        snprintf(msg, cap, "--assert %s: no instance of %s %s finished in this test", rule_text,
+                 subject, quoted);
+        return 1;
+    }
+    uint64_t value;
+    switch (r->metric) {
+    case CT_RULE_REGION_P50: case CT_RULE_REGION_P95: case CT_RULE_REGION_P99:
+        value = ct__live_quantile(s, &sum, quantile_of(r->metric));
+        break;
+    case CT_RULE_REGION_COUNT: value = sum.count; break;
+    case CT_RULE_SYNC_TOTAL: value = sum.total_ns; break;
+    case CT_RULE_TEST_DURATION: value = ct__into_test_ns(ct__ticks()); break;
+    default: value = sum.max_ns; break;
+    }
+    if (holds(value, r->op, r->value))
+        return 0;
+    char who[CT_CHECK_MESSAGE / 4] = "", measured[CTV_HUMAN_BUF], limit[CTV_HUMAN_BUF];
+    if (named) {
+        who[0] = ' ';
+        ct__quote(who + 1, sizeof who - 1, r->name);
+    }
+    if (r->metric == CT_RULE_REGION_COUNT) {
+        snprintf(msg, cap, "--assert %s: region%s finished %" PRIu64 " time%s in this test, not %s %" PRIu64,
+                 rule_text, who, value, value == 1 ? "" : "s", ct_rule_op_text(r->op), r->value);
+        return 1;
+    }
+    snprintf(msg, cap, "--assert %s: %s%s%s %s, not %s %s", rule_text, subject, who,
+             field_words(r->metric), ctv_format_duration(measured, value), ct_rule_op_text(r->op),
+             ctv_format_duration(limit, r->value));
+    if (r->metric == CT_RULE_TEST_DURATION || sum.count == 0)
+        return 1;
+    char place[600] = "", where[160];
+    if (wait_kind)
+        ct__describe_place(place, sizeof place, &sum);
+    ct__describe_longest(where, sizeof where, &sum);
+    const char *noun = wait_kind ? (sum.count == 1 ? "wait" : "waits")
+                                 : (sum.count == 1 ? "instance" : "instances");
+    if (r->op == CT_RULE_LT || r->op == CT_RULE_LE)
+        ct__msg_append(msg, cap, " (%" PRIu64 " of %" PRIu64 " %s over %s; longest %s%s%s)",
+                       ct__live_count_over(s, &sum, r->value), sum.count, noun, limit,
+                       ctv_format_duration(measured, sum.max_ns), place, where);
+    else
+        ct__msg_append(msg, cap, " (%" PRIu64 " %s)", sum.count, noun);
+    return 1;
+}
+
+int ct__rules_judge(const char *test_name, int *first_rule)
+{
+    int failures = 0;
+    char msg[CT_CHECK_MESSAGE];
+    for (size_t i = 0; i < n_rules; i++) {
+        struct loaded_rule *lr = &rules[i];
+        if (lr->rule.test_regex && !(lr->has_regex && test_name &&
+                                     regexec(&lr->regex, test_name, 0, NULL, 0) == 0))
+            continue;
+        struct ct__thread *t = ct__enter();
+        if (!t)
+            return failures;
+        int failed = judge_rule(lr, msg, sizeof msg);
+        ct__leave(t);
+        if (!failed)
+            continue;
+        if (failures++ == 0)
+            *first_rule = (int)i + 1;
+        print_error("%s\n", msg);
+    }
+    return failures;
+}
