@@ -20,6 +20,7 @@
 #include "assertions/rules_eval.h"
 #include "plugin/api_internal.h" /* ct__enter */
 #include "plugin/clock.h"        /* ct__ticks */
+#include "plugin/sched.h"        /* ct__sched_read_all */
 #include "plugin/thread.h"       /* ct__untraced_begin */
 
 struct expectation {
@@ -104,10 +105,18 @@ static void keep_failure(const char *message, const char *file, int line)
     ct__spin_unlock(&g.lock);
 }
 
+ct__thread *ct__judge_enter(void)
+{
+    ct__thread *t = ct__enter();
+    if (t)
+        ct__sched_read_all(t); /* this thread's own waits for a CPU, up to now */
+    return t;
+}
+
 /* Judge c now. @return 1 with msg when it fails. */
 static int judge(const ct__check_spec *c, int so_far, char *msg, size_t cap)
 {
-    ct__thread *t = ct__enter();
+    ct__thread *t = ct__judge_enter();
     if (!t)
         return 0; /* a signal handler inside the tracer: nothing to judge with */
     int rc = ct__check_run(c, so_far, msg, cap);

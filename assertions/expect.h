@@ -13,6 +13,11 @@ void ct__expect_test_begin(void);
  * `test_name`. On a failure, fails the test the cmocka way (a longjmp). */
 void ct__expect_body_returned(const char *test_name);
 
+/* Enter the tracer to judge assertions (ct__enter), with the calling
+ * thread's scheduler waits read up to now. NULL: nothing to judge with. */
+struct ct__thread;
+struct ct__thread *ct__judge_enter(void);
+
 /* The test is over (whatever way): forget its expectations. */
 void ct__expect_test_end(void);
 

@@ -21,9 +21,10 @@
 
 #include "analysis/views/human.h" /* ctv_format_duration */
 #include "assertions/check.h"
+#include "assertions/expect.h" /* ct__judge_enter */
 #include "assertions/rules.h"
 #include "format/wire.h"         /* CT_BLOCK_* */
-#include "plugin/api_internal.h" /* ct__enter */
+#include "plugin/api_internal.h" /* ct__leave */
 #include "plugin/clock.h"        /* ct__ticks */
 
 struct loaded_rule {
@@ -202,7 +203,7 @@ int ct__rules_judge(const char *test_name, int *first_rule)
         if (lr->rule.test_regex && !(lr->has_regex && test_name &&
                                      regexec(&lr->regex, test_name, 0, NULL, 0) == 0))
             continue;
-        struct ct__thread *t = ct__enter();
+        struct ct__thread *t = ct__judge_enter();
         if (!t)
             return failures;
         int failed = judge_rule(lr, msg, sizeof msg);
