@@ -47,8 +47,26 @@ void ct__quote(char *out, size_t cap, const char *name)
         return;
     }
     const char *s = name ? name : "";
-    out[0] = '"';
-    size_t n = 1 + ctv_escape_text(out + 1, cap - 2, s, strnlen(s, CT_MAX_NAME_BYTES));
+    size_t len = strnlen(s, CT_MAX_NAME_BYTES), n = 0;
+    out[n++] = '"';
+    /* Runs between quotes and backslashes escaped for a terminal; those two
+     * get a backslash, so the quotes around the name are unambiguous. */
+    for (size_t i = 0; i < len && n + 2 < cap;) {
+        if (s[i] == '"' || s[i] == '\\') {
+            if (n + 3 >= cap)
+                break;
+            out[n++] = '\\';
+            out[n++] = s[i++];
+            continue;
+        }
+        size_t run = i;
+        while (run < len && s[run] != '"' && s[run] != '\\')
+            run++;
+        n += ctv_escape_text(out + n, cap - 1 - n, s + i, run - i);
+        if (n + 8 >= cap) /* maybe cut (a piece is at most 6 bytes): stop here */
+            break;
+        i = run;
+    }
     out[n++] = '"';
     out[n] = '\0';
 }

@@ -24,8 +24,8 @@ typedef struct ct__check_spec {
 /* @return 0 when c holds over the current test so far, 1 with the reason in
  * msg (cap bytes), -1 when c itself is wrong (a quantile outside (0, 1]),
  * also with a reason. `so_far`: the test is still running (ct_assert_*),
- * which the wording of test durations says. Inside the tracer (busy):
- * ct__check_describe_place() is called outside it. */
+ * which the wording of test durations says. Called inside the tracer
+ * (ct__judge_enter); naming a wait's place reads ELF files, untraced. */
 int ct__check_run(const ct__check_spec *c, int so_far, char *msg, size_t cap);
 
 /* ---- shared with rules ------------------------------------------------------ */
@@ -33,7 +33,8 @@ int ct__check_run(const ct__check_spec *c, int so_far, char *msg, size_t cap);
 /* Kind of wait (CT_BLOCK_*) as DESIGN §3 names it: "sync blocking". */
 const char *ct__wait_kind_words(unsigned kind);
 
-/* `"name"` with untrusted bytes escaped, into out. */
+/* `"name"` with untrusted bytes escaped (control bytes as \n, \xNN; `"`
+ * and `\` with a backslash), into out; cut to fit. */
 void ct__quote(char *out, size_t cap, const char *name);
 
 /* ", thread 2 (tid 4711), began 5.1 ms into the test" for the longest of sum. */

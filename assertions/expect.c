@@ -1,23 +1,31 @@
 /*
  * expect.c - ct_assert_* / ct_expect_* (ctrace_cmocka.h) and when they are
- * judged: now, when the test body returns, or (for a ct_assert_* on another
- * thread, where cmocka's longjmp cannot go) when the test body returns too.
+ * judged: now, or when the test body returns.
  *
- * The cmocka hook (plugin/cmocka_group.c) says when a test begins, when its
- * body returns and when it ends (expect.h).
+ * cmocka can fail a test only on the thread it runs the test on (a longjmp).
+ * A ct_assert_* that fails on another thread is kept and reported when the
+ * body returns, or, if it comes later (a thread still running through the
+ * teardown), when the test ends, which then fails. The cmocka hook
+ * (plugin/cmocka_group.c) says when a group runs, when a test begins, when
+ * its body returns and when it ends (expect.h).
+ *
+ * The lists are behind a spin lock, taken only inside the tracer (see
+ * live_arena.h): a signal handler that asserts while its thread holds it
+ * finds the tracer busy and judges nothing.
  */
 #include "assertions/expect.h"
 
 #include <pthread.h> /* pthread_self, pthread_equal */
-#include <stdio.h>   /* fprintf */
-#include <stdlib.h>  /* malloc, free, realloc */
-#include <string.h>  /* strdup */
+#include <stdio.h>   /* fprintf, snprintf */
+#include <stdlib.h>  /* free, realloc */
+#include <string.h>  /* strdup, strndup */
 
 #include <ctrace_cmocka.h>
 
 #include "assertions/check.h"
 #include "assertions/live_arena.h" /* ct__spin_lock */
 #include "assertions/rules_eval.h"
+#include "format/wire.h"         /* CT_MAX_LOG_BYTES */
 #include "plugin/api_internal.h" /* ct__enter */
 #include "plugin/clock.h"        /* ct__ticks */
 #include "plugin/sched.h"        /* ct__sched_read_all */
@@ -35,16 +43,17 @@ struct failure {
     int line;
 };
 
-/* One test runs at a time (cmocka's thread); ct_assert_* may come from any
- * thread, so the lists are behind a lock. */
+struct list {
+    void *v;
+    size_t n, cap;
+};
+
 static struct {
     int lock;
-    int in_test;
-    pthread_t test_thread;
-    struct expectation *expect;
-    size_t n_expect, cap_expect;
-    struct failure *failed; /* ct_assert_* that failed off the test's thread */
-    size_t n_failed, cap_failed;
+    int group_running, in_test;
+    pthread_t cmocka_thread; /* where cmocka runs the group */
+    struct list expect;      /* struct expectation */
+    struct list failed;      /* struct failure: ct_assert_* off cmocka's thread */
 } g;
 
 static void say_once(int *said, const char *text)
@@ -56,34 +65,60 @@ static void say_once(int *said, const char *text)
     ct__untraced_end(was);
 }
 
-static char *copy_or_null(const char *s)
+/* g.lock, inside the tracer; NULL (and no lock) when that cannot be. */
+static ct__thread *lock_g(void)
 {
-    return s ? strndup(s, CT_MAX_LOG_BYTES) : NULL;
+    ct__thread *t = ct__enter();
+    if (t)
+        ct__spin_lock(&g.lock);
+    return t;
 }
 
-static void clear_lists(void)
+static void unlock_g(ct__thread *t)
 {
-    for (size_t i = 0; i < g.n_expect; i++) {
-        free((char *)g.expect[i].check.name);
-        free((char *)g.expect[i].check.text);
+    ct__spin_unlock(&g.lock);
+    ct__leave(t);
+}
+
+/* Room for one more element of `size` in l. @return it, or NULL. */
+static void *list_push(struct list *l, size_t size)
+{
+    if (l->n == l->cap) {
+        size_t want = l->cap ? l->cap * 2 : 8;
+        void *p = realloc(l->v, want * size);
+        if (!p)
+            return NULL;
+        l->v = p;
+        l->cap = want;
     }
-    for (size_t i = 0; i < g.n_failed; i++)
-        free(g.failed[i].message);
-    g.n_expect = g.n_failed = 0;
+    return (char *)l->v + l->n++ * size;
 }
 
-/* Grow *v (elements of `size`) to hold one more. @return 0, or -1. */
-static int room_for_one(void **v, size_t *cap, size_t n, size_t size)
+/* Take l's elements out (the caller frees them with list_free). */
+static struct list list_steal(struct list *l)
 {
-    if (n < *cap)
-        return 0;
-    size_t want = *cap ? *cap * 2 : 8;
-    void *p = realloc(*v, want * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = want;
-    return 0;
+    struct list out = *l;
+    l->v = NULL;
+    l->n = l->cap = 0;
+    return out;
+}
+
+static void expectations_free(struct list *l)
+{
+    struct expectation *e = l->v;
+    for (size_t i = 0; i < l->n; i++) {
+        free((char *)e[i].check.name);
+        free((char *)e[i].check.text);
+    }
+    free(l->v);
+}
+
+static void failures_free(struct list *l)
+{
+    struct failure *f = l->v;
+    for (size_t i = 0; i < l->n; i++)
+        free(f[i].message);
+    free(l->v);
 }
 
 /* cmocka's own way to fail: the message, then the failure at file:line
@@ -92,17 +127,6 @@ static void fail_at(const char *message, const char *file, int line)
 {
     print_error("%s\n", message);
     _fail(file, line);
-}
-
-static void keep_failure(const char *message, const char *file, int line)
-{
-    ct__spin_lock(&g.lock);
-    if (room_for_one((void **)&g.failed, &g.cap_failed, g.n_failed, sizeof *g.failed) == 0) {
-        char *copy = strdup(message);
-        if (copy)
-            g.failed[g.n_failed++] = (struct failure){copy, file, line};
-    }
-    ct__spin_unlock(&g.lock);
 }
 
 ct__thread *ct__judge_enter(void)
@@ -124,10 +148,64 @@ static int judge(const ct__check_spec *c, int so_far, char *msg, size_t cap)
     return rc != 0;
 }
 
+static char *copy_or_null(const char *s)
+{
+    return s ? strndup(s, CT_MAX_LOG_BYTES) : NULL;
+}
+
+static void expect_later(ct__check_spec c, const char *file, int line)
+{
+    static int said_outside;
+    ct__thread *t = lock_g();
+    if (!t)
+        return;
+    int in_test = g.in_test;
+    struct expectation *e = in_test ? list_push(&g.expect, sizeof *e) : NULL;
+    if (e) {
+        c.name = copy_or_null(c.name);
+        c.text = copy_or_null(c.text);
+        *e = (struct expectation){c, file, line};
+    }
+    unlock_g(t);
+    if (!in_test)
+        say_once(&said_outside, "a ct_expect_* outside a test run by ct_run_group_tests "
+                                "(or under ctest-trace) is never checked");
+}
+
+/* A ct_assert_* failed: fail the test now if this is cmocka's thread, else
+ * keep it for the test's thread to report. */
+static void failed_now(const char *message, const char *file, int line)
+{
+    ct__thread *t = lock_g();
+    if (!t)
+        return;
+    int on_cmocka = !g.group_running || pthread_equal(pthread_self(), g.cmocka_thread);
+    int kept = 0;
+    if (!on_cmocka && g.in_test) {
+        struct failure *f = list_push(&g.failed, sizeof *f);
+        char *copy = f ? strdup(message) : NULL;
+        if (copy) {
+            *f = (struct failure){copy, file, line};
+            kept = 1;
+        } else if (f) {
+            g.failed.n--;
+        }
+    }
+    unlock_g(t);
+    if (on_cmocka) {
+        fail_at(message, file, line);
+    } else if (!kept) { /* a thread of a group fixture: nothing cmocka can fail */
+        uint8_t was = ct__untraced_begin();
+        fprintf(stderr, "ctrace: %s:%d: trace assertion failed outside a test, on a thread "
+                        "cmocka does not run: %s\n", file, line, message);
+        ct__untraced_end(was);
+    }
+}
+
 void ct__check(int expect, int what, const char *name, const char *text, double q, uint64_t a,
                uint64_t b, const char *file, int line)
 {
-    static int said_untraced, said_outside;
+    static int said_untraced;
     if (!ct_is_enabled()) {
         say_once(&said_untraced, "trace assertions check nothing without a tracer: run the "
                                  "tests under ctest-trace, or call ct_start()");
@@ -137,47 +215,49 @@ void ct__check(int expect, int what, const char *name, const char *text, double 
     char msg[CT_CHECK_MESSAGE];
     if (what == CT__CHECK_REGION_QUANTILE && !(q > 0.0 && q <= 1.0)) {
         ct__check_run(&c, 1, msg, sizeof msg); /* says what is wrong with q */
-        fail_at(msg, file, line);
+        failed_now(msg, file, line);
         return;
     }
-    if (expect) {
-        ct__spin_lock(&g.lock);
-        int in_test = g.in_test;
-        if (in_test && room_for_one((void **)&g.expect, &g.cap_expect, g.n_expect,
-                                    sizeof *g.expect) == 0) {
-            c.name = copy_or_null(name);
-            c.text = copy_or_null(text);
-            g.expect[g.n_expect++] = (struct expectation){c, file, line};
-        }
-        ct__spin_unlock(&g.lock);
-        if (!in_test)
-            say_once(&said_outside, "a ct_expect_* outside a test run by ct_run_group_tests "
-                                    "(or under ctest-trace) is never checked");
+    if (expect)
+        expect_later(c, file, line);
+    else if (judge(&c, 1, msg, sizeof msg))
+        failed_now(msg, file, line);
+}
+
+void ct__expect_group_begin(void)
+{
+    ct__thread *t = lock_g();
+    if (!t)
         return;
-    }
-    if (!judge(&c, 1, msg, sizeof msg))
+    g.group_running = 1;
+    g.cmocka_thread = pthread_self();
+    unlock_g(t);
+}
+
+void ct__expect_group_end(void)
+{
+    ct__thread *t = lock_g();
+    if (!t)
         return;
-    ct__spin_lock(&g.lock);
-    int elsewhere = g.in_test && !pthread_equal(pthread_self(), g.test_thread);
-    ct__spin_unlock(&g.lock);
-    if (elsewhere)
-        keep_failure(msg, file, line);
-    else
-        fail_at(msg, file, line);
+    g.group_running = 0;
+    unlock_g(t);
 }
 
 void ct__expect_test_begin(void)
 {
     ct__live_test_begin(ct__ticks());
-    ct__spin_lock(&g.lock);
-    clear_lists();
+    ct__thread *t = lock_g();
+    if (!t)
+        return;
+    struct list expect = list_steal(&g.expect), failed = list_steal(&g.failed);
     g.in_test = 1;
-    g.test_thread = pthread_self();
-    ct__spin_unlock(&g.lock);
+    unlock_g(t);
+    expectations_free(&expect);
+    failures_free(&failed);
 }
 
-/* Say a failure judged at body return: with its place when there are
- * several (cmocka's own line names the first one's). */
+/* Say a failure judged at body return, with its place (cmocka's own line
+ * names the first one's). */
 static void say_failure(int *failures, const char **first_file, int *first_line,
                         const char *file, int line, const char *message, const char *note)
 {
@@ -192,35 +272,53 @@ void ct__expect_body_returned(const char *test_name)
 {
     if (!ct_is_enabled())
         return;
+    ct__thread *t = lock_g();
+    if (!t)
+        return;
+    struct list expect = list_steal(&g.expect), failed = list_steal(&g.failed);
+    unlock_g(t);
     const char *first_file = NULL;
     int first_line = 0, failures = 0;
     char msg[CT_CHECK_MESSAGE];
-    /* Under the lock: a thread of the test may still add a failure. */
-    ct__spin_lock(&g.lock);
-    for (size_t i = 0; i < g.n_failed; i++) {
-        struct failure *f = &g.failed[i];
-        say_failure(&failures, &first_file, &first_line, f->file, f->line, f->message,
+    struct failure *f = failed.v;
+    for (size_t i = 0; i < failed.n; i++)
+        say_failure(&failures, &first_file, &first_line, f[i].file, f[i].line, f[i].message,
                     " (on another thread)");
-    }
-    for (size_t i = 0; i < g.n_expect; i++) {
-        struct expectation *e = &g.expect[i];
-        if (judge(&e->check, 0, msg, sizeof msg))
-            say_failure(&failures, &first_file, &first_line, e->file, e->line, msg, "");
-    }
-    ct__spin_unlock(&g.lock);
+    struct expectation *e = expect.v;
+    for (size_t i = 0; i < expect.n; i++)
+        if (judge(&e[i].check, 0, msg, sizeof msg))
+            say_failure(&failures, &first_file, &first_line, e[i].file, e[i].line, msg, "");
+    /* Copies of the places: the lists go before the longjmp. */
+    char file[512] = "";
+    if (first_file)
+        snprintf(file, sizeof file, "%s", first_file);
+    expectations_free(&expect);
+    failures_free(&failed);
     int first_rule = 0;
     if (ct__rules_judge(test_name, &first_rule) > 0 && failures++ == 0) {
-        first_file = "--assert"; /* cmocka's line names the rule: "--assert:2" */
+        snprintf(file, sizeof file, "--assert"); /* cmocka's line names the rule: "--assert:2" */
         first_line = first_rule;
     }
     if (failures)
-        _fail(first_file, first_line);
+        _fail(file, first_line);
 }
 
-void ct__expect_test_end(void)
+size_t ct__expect_test_end(char *late, size_t cap)
 {
-    ct__spin_lock(&g.lock);
-    clear_lists();
+    if (cap)
+        late[0] = '\0';
+    ct__thread *t = lock_g();
+    if (!t)
+        return 0;
+    struct list expect = list_steal(&g.expect), failed = list_steal(&g.failed);
     g.in_test = 0;
-    ct__spin_unlock(&g.lock);
+    unlock_g(t);
+    struct failure *f = failed.v;
+    for (size_t i = 0; i < failed.n; i++)
+        ct__msg_append(late, cap, "%s%s:%d: %s (on another thread, after the test body)",
+                       i ? "\n" : "", f[i].file, f[i].line, f[i].message);
+    size_t n = failed.n;
+    expectations_free(&expect);
+    failures_free(&failed);
+    return n;
 }

@@ -3,7 +3,8 @@
  */
 #include "assertions/live.h"
 
-#include <string.h> /* memcmp, memcpy */
+#include <stdlib.h> /* calloc, free */
+#include <string.h> /* memcmp, memcpy, memmove */
 
 #include "assertions/live_arena.h"
 #include "format/wire.h" /* CT_CLOCK_*, CT_MAX_NAME_BYTES */
@@ -16,29 +17,22 @@ uint64_t ct__live_test_start;
 
 /* ---- clock ------------------------------------------------------------------ */
 
-static uint64_t ns_per_tick_q32; /* 0: ticks are nanoseconds */
+uint64_t ct__live_ns_per_tick_q32;
 static uint64_t ticks_per_ns_q32;
 
 void ct__live_session_begin(uint32_t clock_kind, uint64_t hz)
 {
     if (clock_kind == CT_CLOCK_MONOTONIC || hz == 0 || hz == 1000000000u) {
-        STORE(ns_per_tick_q32, 0);
+        STORE(ct__live_ns_per_tick_q32, 0);
         return;
     }
     STORE(ticks_per_ns_q32, (uint64_t)(((unsigned __int128)hz << 32) / 1000000000u));
-    STORE(ns_per_tick_q32, (uint64_t)(((unsigned __int128)1000000000u << 32) / hz));
-}
-
-uint64_t ct__live_ticks_to_ns(uint64_t ticks)
-{
-    uint64_t m = LOAD(ns_per_tick_q32);
-    return m ? (uint64_t)(((unsigned __int128)ticks * m) >> 32) : ticks;
+    STORE(ct__live_ns_per_tick_q32, (uint64_t)(((unsigned __int128)1000000000u << 32) / hz));
 }
 
 uint64_t ct__live_ns_to_ticks(uint64_t ns)
 {
-    uint64_t m = LOAD(ns_per_tick_q32);
-    if (!m)
+    if (!LOAD(ct__live_ns_per_tick_q32))
         return ns;
     unsigned __int128 t = ((unsigned __int128)ns * LOAD(ticks_per_ns_q32)) >> 32;
     return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
@@ -146,6 +140,22 @@ ct__shard *ct__live_shard_take(unsigned kind, const char *name, size_t len)
     return sh;
 }
 
+/* The thread's own shard of series (kind, name): one it holds already (its
+ * string ids started over since), else a new one. */
+static ct__shard *owned_shard(ct__live_thread *lt, unsigned kind, const char *name, size_t len)
+{
+    ct__series *s = find(kind, name, len, hash_name(kind, name, len));
+    for (ct__shard *sh = lt->owned; s && sh; sh = sh->next_owned)
+        if (sh->series == s)
+            return sh;
+    ct__shard *sh = ct__live_shard_take(kind, name, len);
+    if (sh) {
+        sh->next_owned = lt->owned;
+        lt->owned = sh;
+    }
+    return sh;
+}
+
 ct__shard *ct__live_series_first_shard(ct__series *s)
 {
     return __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE);
@@ -172,38 +182,31 @@ static void shard_reset(ct__shard *s, uint32_t gen)
     __atomic_store_n(&s->gen, gen, __ATOMIC_RELEASE);
 }
 
-void ct__live_add(ct__shard *s, uint64_t ns, uint64_t end_ticks, ct__live_who who,
-                  const uint64_t *pcs, unsigned n, int owner)
+void ct__live_add(ct__shard *s, uint32_t gen, uint64_t ns, uint64_t end_ticks,
+                  ct__live_who who, const uint64_t *pcs, unsigned n)
 {
-    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
     if (LOAD(s->gen) != gen)
         shard_reset(s, gen);
     unsigned g, b;
     ctv_hist_locate(ns, &g, &b);
-    uint32_t *row = __atomic_load_n(&s->groups[g], __ATOMIC_ACQUIRE);
+    uint32_t *row = s->groups[g]; /* only this thread writes the pointer */
     if (!row) {
         row = ct__arena_alloc(CTV_HIST_SUB * sizeof *row);
         if (!row)
             return;
-        uint32_t *none = NULL;
-        if (!__atomic_compare_exchange_n(&s->groups[g], &none, row, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_ACQUIRE))
-            row = none; /* another thread (a foreign end) made it first */
+        __atomic_store_n(&s->groups[g], row, __ATOMIC_RELEASE);
     }
-    if (!(LOAD(s->groups_used) >> g & 1))
-        __atomic_fetch_or(&s->groups_used, (uint64_t)1 << g, __ATOMIC_RELAXED);
-    if (owner) { /* plain increments: only this thread writes them */
-        STORE(row[b], LOAD(row[b]) + 1);
-        STORE(s->count, LOAD(s->count) + 1);
-        STORE(s->total_ns, LOAD(s->total_ns) + ns);
-    } else {
-        __atomic_fetch_add(&row[b], 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&s->count, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&s->total_ns, ns, __ATOMIC_RELAXED);
-    }
+    uint64_t used = LOAD(s->groups_used);
+    if (!(used >> g & 1))
+        STORE(s->groups_used, used | (uint64_t)1 << g);
+    /* Plain increments: one writer. */
+    STORE(row[b], LOAD(row[b]) + 1);
+    uint64_t count = LOAD(s->count) + 1;
+    STORE(s->count, count);
+    STORE(s->total_ns, LOAD(s->total_ns) + ns);
     if (ns < LOAD(s->min_ns))
         STORE(s->min_ns, ns);
-    if (ns >= LOAD(s->max_ns) && (ns > LOAD(s->max_ns) || LOAD(s->count) == 1)) {
+    if (ns > LOAD(s->max_ns) || count == 1) {
         STORE(s->max_ns, ns);
         STORE(s->max_end_ticks, end_ticks);
         STORE(s->max_serial, who.serial);
@@ -217,10 +220,11 @@ void ct__live_add(ct__shard *s, uint64_t ns, uint64_t end_ticks, ct__live_who wh
 
 /* ---- per thread -------------------------------------------------------------- */
 
+/* Grow the id -> shard map. malloc, as interning a new name does next to it. */
 static int map_grow(ct__live_thread *lt)
 {
     uint32_t cap = lt->by_name_cap ? lt->by_name_cap * 2 : 64;
-    struct ct__live_map_slot *m = ct__arena_alloc(cap * sizeof *m);
+    struct ct__live_map_slot *m = calloc(cap, sizeof *m);
     if (!m)
         return -1;
     for (uint32_t i = 0; i < lt->by_name_cap; i++) {
@@ -232,7 +236,7 @@ static int map_grow(ct__live_thread *lt)
             j = (j + 1) & (cap - 1);
         m[j] = *e;
     }
-    /* The old table stays in the arena: maps are small and grow rarely. */
+    free(lt->by_name);
     lt->by_name = m;
     lt->by_name_cap = cap;
     return 0;
@@ -240,11 +244,12 @@ static int map_grow(ct__live_thread *lt)
 
 ct__shard *ct__live_region_shard_slow(ct__live_thread *lt, uint32_t id, const char *name)
 {
-    if (id == 0) /* a name the thread could not intern: count it by bytes anyway */
+    if (id == 0) /* a name the thread could not intern */
         return NULL;
     if ((lt->by_name_used + 1) * 2 > lt->by_name_cap && map_grow(lt) != 0)
         return NULL;
-    ct__shard *sh = ct__live_shard_take(CT_SERIES_REGION, name, name_len(name));
+    const char *n = name ? name : "";
+    ct__shard *sh = owned_shard(lt, CT_SERIES_REGION, n, name_len(n));
     if (!sh)
         return NULL;
     uint32_t mask = lt->by_name_cap - 1;
@@ -257,39 +262,67 @@ ct__shard *ct__live_region_shard_slow(ct__live_thread *lt, uint32_t id, const ch
     return sh;
 }
 
+int ct__live_open_make_room(ct__live_thread *lt)
+{
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE), kept = 0;
+    for (uint32_t i = 0; i < lt->n_open; i++)
+        if (lt->open[i].gen == gen)
+            lt->open[kept++] = lt->open[i];
+    lt->n_open = kept;
+    return kept < CT_LIVE_OPEN;
+}
+
+void ct__live_region_end_slow(ct__live_thread *lt, uint64_t serial, uint64_t ticks,
+                              ct__live_who who)
+{
+    for (uint32_t i = lt->n_open; i-- > 0;) {
+        if (lt->open[i].serial != serial)
+            continue;
+        struct ct__live_open o = lt->open[i];
+        memmove(&lt->open[i], &lt->open[i + 1], (lt->n_open - i - 1) * sizeof o);
+        lt->n_open--;
+        if (o.gen == __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE))
+            ct__live_add(o.shard, o.gen, ct__live_ticks_to_ns(ticks > o.begin ? ticks - o.begin : 0),
+                         ticks, who, NULL, 0);
+        return;
+    }
+}
+
 ct__shard *ct__live_wait_shard(ct__live_thread *lt, unsigned kind)
 {
     if (kind >= CT_LIVE_WAIT_KINDS)
         return NULL;
     if (!lt->wait[kind]) {
         char name = (char)kind;
-        lt->wait[kind] = ct__live_shard_take(CT_SERIES_WAIT, &name, 1);
+        lt->wait[kind] = owned_shard(lt, CT_SERIES_WAIT, &name, 1);
     }
     return lt->wait[kind];
 }
 
-static void give_back_locked(ct__shard *sh)
+void ct__live_thread_forget_names(ct__live_thread *lt)
 {
-    sh->next_free = sh->series->free;
-    sh->series->free = sh;
+    for (uint32_t i = 0; i < lt->by_name_cap; i++)
+        lt->by_name[i].id = 0;
+    lt->by_name_used = 0;
 }
 
 void ct__live_thread_release(ct__live_thread *lt)
 {
     ct__spin_lock(&registry_lock);
-    for (uint32_t i = 0; i < lt->by_name_cap; i++)
-        if (lt->by_name[i].id != 0)
-            give_back_locked(lt->by_name[i].shard);
-    for (unsigned k = 0; k < CT_LIVE_WAIT_KINDS; k++)
-        if (lt->wait[k])
-            give_back_locked(lt->wait[k]);
+    for (ct__shard *sh = lt->owned, *next; sh; sh = next) {
+        next = sh->next_owned;
+        sh->next_owned = NULL;
+        sh->next_free = sh->series->free;
+        sh->series->free = sh;
+    }
     ct__spin_unlock(&registry_lock);
-    /* The map's memory goes back with the arena's (never): keep it, empty. */
-    for (uint32_t i = 0; i < lt->by_name_cap; i++)
-        lt->by_name[i].id = 0;
-    lt->by_name_used = 0;
+    lt->owned = NULL;
     for (unsigned k = 0; k < CT_LIVE_WAIT_KINDS; k++)
         lt->wait[k] = NULL;
+    free(lt->by_name);
+    lt->by_name = NULL;
+    lt->by_name_cap = lt->by_name_used = 0;
+    lt->n_open = 0;
 }
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -329,18 +362,18 @@ void ct__live_sum_of(ct__series *s, ct__live_sum *out)
     out->min_ns = out->count ? min : 0;
 }
 
-/* Sum of bucket (g, b) over the current shards. */
-static uint64_t bucket_sum(ct__series *s, uint32_t gen, unsigned g, unsigned b)
+/* Group g's buckets summed over the current shards, into sums. */
+static void group_sum(ct__series *s, uint32_t gen, unsigned g, uint64_t sums[CTV_HIST_SUB])
 {
-    uint64_t n = 0;
+    memset(sums, 0, CTV_HIST_SUB * sizeof *sums);
     for (ct__shard *sh = __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE); sh; sh = sh->next) {
         if (!current(sh, gen) || !(LOAD(sh->groups_used) >> g & 1))
             continue;
         uint32_t *row = __atomic_load_n(&sh->groups[g], __ATOMIC_ACQUIRE);
         if (row)
-            n += LOAD(row[b]);
+            for (unsigned b = 0; b < CTV_HIST_SUB; b++)
+                sums[b] += LOAD(row[b]);
     }
-    return n;
 }
 
 /* Groups any current shard wrote. */
@@ -360,12 +393,13 @@ uint64_t ct__live_count_over(ct__series *s, const ct__live_sum *sum, uint64_t li
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
     unsigned lg, lb;
     ctv_hist_locate(limit_ns, &lg, &lb);
-    uint64_t n = 0, used = groups_of(s, gen);
+    uint64_t n = 0, used = groups_of(s, gen), sums[CTV_HIST_SUB];
     for (unsigned g = lg; g < CTV_HIST_GROUPS; g++) {
         if (!(used >> g & 1))
             continue;
+        group_sum(s, gen, g, sums);
         for (unsigned b = g == lg ? lb + 1 : 0; b < CTV_HIST_SUB; b++)
-            n += bucket_sum(s, gen, g, b);
+            n += sums[b];
     }
     return n ? n : 1;
 }
@@ -380,11 +414,13 @@ uint64_t ct__live_quantile(ct__series *s, const ct__live_sum *sum, double q)
         return sum->max_ns;
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
     uint64_t rank = ctv_hist_rank(q, sum->count), seen = 0, used = groups_of(s, gen);
+    uint64_t sums[CTV_HIST_SUB];
     for (unsigned g = 0; g < CTV_HIST_GROUPS; g++) {
         if (!(used >> g & 1))
             continue;
+        group_sum(s, gen, g, sums);
         for (unsigned b = 0; b < CTV_HIST_SUB; b++) {
-            seen += bucket_sum(s, gen, g, b);
+            seen += sums[b];
             if (seen >= rank) {
                 uint64_t v = ctv_hist_midpoint(g, b);
                 return v < sum->min_ns ? sum->min_ns : v > sum->max_ns ? sum->max_ns : v;

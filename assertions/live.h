@@ -4,20 +4,26 @@
  *
  * A series is what one assertion looks at: the regions of one name, the
  * tasks of one name, the waits of one kind. Each thread adds to its own
- * shard of a series (no lock, no shared cache line on the hot path); an
- * assertion sums the shards. A shard outlives its thread: when a thread
- * exits its shards go on their series' free list with their numbers, still
- * summed, and the next thread to need that series takes one over. Numbers
- * are of one test, the generation (gen) bumped as each test begins: a shard
- * of an older generation is reset when next written, skipped when read.
+ * shards (one writer per shard: no lock, no atomic read-modify-write, no
+ * shared cache line on the hot path); an assertion sums a series' shards.
+ * A shard outlives its thread: when a thread exits its shards go on their
+ * series' free list with their numbers, still summed, and the next thread to
+ * need that series takes one over. Numbers are of one test, the generation
+ * (gen) bumped as each test begins: a shard of an older generation is reset
+ * when next written, skipped when read.
+ *
+ * A region is timed from a per-thread stack of open regions (its begin tick,
+ * shard and generation), so ct_region stays two words. A region ended on
+ * another thread than the one that began it (misuse, which the trace warns
+ * about) is not counted.
  *
  * Histograms have the layout of the views' (analysis/views/hist.h), in
  * nanoseconds, so an in-test p95 and `ctest-trace regions` agree.
  *
- * Shard fields are written by one thread with relaxed atomic stores and read
- * by the asserting thread with relaxed atomic loads: a sum taken while other
- * threads still record is of some moment close to the call, never torn
- * memory.
+ * Shard fields are written with relaxed atomic stores by their one writer
+ * and read by the asserting thread with relaxed atomic loads: a sum taken
+ * while other threads still record is of some moment close to the call,
+ * never torn memory.
  */
 #ifndef CT_ASSERTIONS_LIVE_H
 #define CT_ASSERTIONS_LIVE_H
@@ -41,6 +47,7 @@ typedef struct ct__series ct__series;
 typedef struct ct__shard {
     struct ct__shard *next;      /* in its series' list: never unlinked */
     struct ct__shard *next_free; /* on its series' free list */
+    struct ct__shard *next_owned; /* in its thread's list of shards */
     ct__series *series;
     uint32_t gen;           /* the test these numbers are of */
     uint32_t max_serial;    /* thread serial (ct__thread) of the longest */
@@ -68,33 +75,50 @@ void ct__live_test_begin(uint64_t ticks);
 
 /* Ticks to nanoseconds at the session's clock rate (set at session begin). */
 void ct__live_session_begin(uint32_t clock_kind, uint64_t hz);
-uint64_t ct__live_ticks_to_ns(uint64_t ticks);
+extern uint64_t ct__live_ns_per_tick_q32; /* 0: ticks are nanoseconds */
+static inline uint64_t ct__live_ticks_to_ns(uint64_t ticks)
+{
+    uint64_t m = __atomic_load_n(&ct__live_ns_per_tick_q32, __ATOMIC_RELAXED);
+    return m ? (uint64_t)(((unsigned __int128)ticks * m) >> 32) : ticks;
+}
 uint64_t ct__live_ns_to_ticks(uint64_t ns);
 
-/* Add one instance of `ns` that ended at `end_ticks` to shard s. `owner`:
- * the calling thread owns s (else another thread may be adding too: its
- * count is added atomically). pcs[0..n): its stack (waits), may be NULL. */
-void ct__live_add(ct__shard *s, uint64_t ns, uint64_t end_ticks, ct__live_who who,
-                  const uint64_t *pcs, unsigned n, int owner);
+/* Add one instance of `ns` that ended at `end_ticks` to shard s, as of
+ * generation `gen` (read before the instance was judged to be in the test).
+ * Only s's writer calls this. pcs[0..n): its stack (waits), may be NULL. */
+void ct__live_add(ct__shard *s, uint32_t gen, uint64_t ns, uint64_t end_ticks,
+                  ct__live_who who, const uint64_t *pcs, unsigned n);
 
-/* A shard of series (kind, name[0..len)) nobody else holds, the series made
- * if new; NULL when out of memory. */
+/* A shard of series (kind, name[0..len)) for one writer, the series made if
+ * new; NULL when out of memory. */
 ct__shard *ct__live_shard_take(unsigned kind, const char *name, size_t len);
 
-/* The series' most recent shard (tasks keep one, used under their lock). */
+/* The series' most recent shard (tasks keep one, written under their lock). */
 ct__shard *ct__live_series_first_shard(ct__series *s);
 
 /* ---- per thread ------------------------------------------------------------ */
+
+#define CT_LIVE_OPEN 64 /* open regions timed at once on a thread (nesting depth) */
 
 struct ct__live_map_slot {
     uint32_t id; /* the thread's string id of the name; 0: free */
     ct__shard *shard;
 };
 
+struct ct__live_open {
+    uint64_t serial; /* the region's serial on its thread */
+    uint64_t begin;  /* tick it began at */
+    ct__shard *shard;
+    uint32_t gen;    /* the test it began in */
+};
+
 typedef struct ct__live_thread {
     struct ct__live_map_slot *by_name; /* region shards by string id (open addressing) */
     uint32_t by_name_cap, by_name_used;
+    uint32_t n_open;
+    ct__shard *owned; /* every shard this thread writes, until it exits */
     ct__shard *wait[CT_LIVE_WAIT_KINDS];
+    struct ct__live_open open[CT_LIVE_OPEN]; /* its open regions, innermost last */
 } ct__live_thread;
 
 /* This thread's shard for regions named `name` (its string id `id`), taken
@@ -117,10 +141,52 @@ static inline ct__shard *ct__live_region_shard(ct__live_thread *lt, uint32_t id,
     return ct__live_region_shard_slow(lt, id, name);
 }
 
+/* The stack is full: drop what began before the current test (regions left
+ * open). @return 1 if there is room now. */
+int ct__live_open_make_room(ct__live_thread *lt);
+
+/* Region `serial` (string id `id`, `name`) began at `ticks` on this thread. */
+static inline void ct__live_region_begin(ct__live_thread *lt, uint64_t serial, uint64_t ticks,
+                                         uint32_t id, const char *name)
+{
+    if (__builtin_expect(lt->n_open == CT_LIVE_OPEN, 0) && !ct__live_open_make_room(lt))
+        return; /* nested deeper than anyone times: not counted */
+    ct__shard *s = ct__live_region_shard(lt, id, name);
+    if (!s)
+        return;
+    struct ct__live_open *o = &lt->open[lt->n_open++];
+    o->serial = serial;
+    o->begin = ticks;
+    o->shard = s;
+    o->gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+}
+
+/* Region `serial`, begun on this thread, ended at `ticks`: counted if it
+ * began in the current test. */
+void ct__live_region_end_slow(ct__live_thread *lt, uint64_t serial, uint64_t ticks,
+                              ct__live_who who);
+
+static inline void ct__live_region_end(ct__live_thread *lt, uint64_t serial, uint64_t ticks,
+                                       ct__live_who who)
+{
+    if (__builtin_expect(lt->n_open == 0 || lt->open[lt->n_open - 1].serial != serial, 0)) {
+        ct__live_region_end_slow(lt, serial, ticks, who); /* out of LIFO order, or untimed */
+        return;
+    }
+    struct ct__live_open *o = &lt->open[--lt->n_open];
+    if (o->gen == __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE))
+        ct__live_add(o->shard, o->gen, ct__live_ticks_to_ns(ticks > o->begin ? ticks - o->begin : 0),
+                     ticks, who, NULL, 0);
+}
+
 /* This thread's shard for waits of `kind` (CT_BLOCK_*), or NULL. */
 ct__shard *ct__live_wait_shard(ct__live_thread *lt, unsigned kind);
 
-/* The thread exits or its string ids start over: hand its shards back. */
+/* The thread's string ids start over (a drop, a new session): forget the
+ * map from ids; its shards stay its own. */
+void ct__live_thread_forget_names(ct__live_thread *lt);
+
+/* The thread exits: hand its shards back and free its map. */
 void ct__live_thread_release(ct__live_thread *lt);
 
 /* ---- tasks and logs (process-wide, behind a lock: they are few) ------------- */

@@ -58,7 +58,8 @@ void ct__live_log(const char *category, const char *message, size_t len, uint64_
         } else {
             struct entry e = {(uint32_t)category_len, (uint32_t)len, ticks, who};
             memcpy(history + used, &e, sizeof e);
-            memcpy(history + used + sizeof e, category, category_len);
+            if (category_len)
+                memcpy(history + used + sizeof e, category, category_len);
             memcpy(history + used + sizeof e + category_len, message, len);
             used += need;
         }

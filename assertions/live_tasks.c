@@ -101,8 +101,8 @@ void ct__live_task_end(uint64_t id, uint64_t ticks, ct__live_who who)
             if (t[i].id != id)
                 continue;
             uint64_t span = ticks > t[i].begin_ticks ? ticks - t[i].begin_ticks : 0;
-            /* One shard for the process: the lock makes this thread its owner. */
-            ct__live_add(t[i].shard, ct__live_ticks_to_ns(span), ticks, who, NULL, 0, 1);
+            /* One shard for the process: the lock makes this thread its writer. */
+            ct__live_add(t[i].shard, table_gen, ct__live_ticks_to_ns(span), ticks, who, NULL, 0);
             remove_slot(t, i);
             break;
         }

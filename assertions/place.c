@@ -12,6 +12,7 @@
 #include <string.h> /* strrchr, strncmp */
 
 #include "analysis/symbolize.h"
+#include "analysis/views/human.h" /* ctv_escape_text */
 #include "plugin/modules.h"
 #include "plugin/thread.h" /* ct__untraced_begin */
 
@@ -34,6 +35,13 @@ static int is_system_module(const char *path)
     const char *b = base_name(path);
     return strncmp(b, "libc.so", 7) == 0 || strncmp(b, "libc-", 5) == 0 ||
            strncmp(b, "libpthread", 10) == 0 || strncmp(b, "ld-linux", 8) == 0;
+}
+
+static char *safe(char *buf, size_t cap, const char *text)
+{
+    const char *s = text ? text : "";
+    ctv_escape_text(buf, cap, s, strlen(s));
+    return buf;
 }
 
 static int rank(const ct_symbol *s)
@@ -69,13 +77,18 @@ void ct__place_name(const uint64_t *pcs, unsigned n, char *out, size_t cap)
                 best_pc = pcs[i];
             }
         }
+        /* Names read from files: escaped like any untrusted text. */
+        char function[256], file[256];
+        safe(function, sizeof function, best.function);
         if (best.function && best.file && best.line)
-            snprintf(out, cap, "%s (%s:%u)", best.function, base_name(best.file), best.line);
+            snprintf(out, cap, "%s (%s:%u)", function, safe(file, sizeof file,
+                                                             base_name(best.file)), best.line);
         else if (best.function && best.module)
-            snprintf(out, cap, "%s (%s)", best.function, base_name(best.module));
+            snprintf(out, cap, "%s (%s)", function,
+                     safe(file, sizeof file, base_name(best.module)));
         else if (best.module)
             snprintf(out, cap, "0x%llx (%s)", (unsigned long long)best_pc,
-                     base_name(best.module));
+                     safe(file, sizeof file, base_name(best.module)));
         ct_symbolizer_free(sym);
     }
     if (!out[0])

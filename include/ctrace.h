@@ -104,8 +104,6 @@ typedef struct ct_region {
     uint32_t ct__thread;  /* thread that began it */
     uint16_t ct__session; /* tracer session that began it */
     uint16_t ct__done;    /* set by ct_region_end(); drives CT_WITH_REGION */
-    uint64_t ct__begin;   /* tick it began at, for the test's live aggregates */
-    void *ct__shard;      /* where its duration is added up (trace assertions) */
 } ct_region;
 
 /*! ct_region_begin() : begin region `name` in `task` (NULL: the thread's
@@ -161,7 +159,7 @@ static inline ct_region ct__region_begin_inline(ct_task *task, const char *name,
 {
     if (CT__IS_ACTIVE())
         return literal ? ct__region_begin_literal(task, name) : ct__region_begin(task, name);
-    ct_region none = {0, 0, 0, 0, 0, 0};
+    ct_region none = {0, 0, 0, 0};
     return none;
 }
 

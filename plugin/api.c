@@ -123,12 +123,14 @@ void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t w
     p = ct_put_uvarint(p, stack);
     p = ct_put_uvarint(p, now > end_ticks ? now - end_ticks : 0);
     ct__commit(t, p);
-    /* Waits that began in the current test count in its aggregates. */
-    if (end_ticks - wait >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED) &&
-        end_ticks >= wait) {
+    /* Waits that began in the current test count in its aggregates. The
+     * generation first: a test's start is stored before its generation. */
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    if (end_ticks >= wait &&
+        end_ticks - wait >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED)) {
         ct__shard *s = ct__live_wait_shard(&t->live, kind);
         if (s)
-            ct__live_add(s, ct__live_ticks_to_ns(wait), end_ticks, who_of(t), pcs, n, 1);
+            ct__live_add(s, gen, ct__live_ticks_to_ns(wait), end_ticks, who_of(t), pcs, n);
     }
 }
 
@@ -209,7 +211,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
                                                                     const char *name,
                                                                     int literal)
 {
-    ct_region r = {0, 0, 0, 0, 0, 0};
+    ct_region r = {0, 0, 0, 0};
     ct__thread *t = enter();
     if (!t)
         return r;
@@ -226,8 +228,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
     r.ct__serial = ++t->region_serial;
     r.ct__thread = t->serial;
     r.ct__session = t->session;
-    r.ct__begin = t->last_ticks;
-    r.ct__shard = ct__live_region_shard(&t->live, name_id, name);
+    ct__live_region_begin(&t->live, r.ct__serial, t->last_ticks, name_id, name);
     leave(t);
     return r;
 }
@@ -255,24 +256,24 @@ void ct__region_end(ct_region *region)
     if (__builtin_expect(region->ct__thread == t->serial, 1)) {
         p = ct__event_begin(t, CT_EV_REGION_END, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, t->region_serial - region->ct__serial);
+        ct__commit(t, p);
+        /* Its duration, in the test's aggregates if it began in the test. */
+        ct__live_region_end(&t->live, region->ct__serial, t->last_ticks, who_of(t));
+        leave(t);
+        return;
     } else {
         p = ct__event_begin(t, CT_EV_REGION_END_FOREIGN, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, region->ct__thread);
         p = ct_put_uvarint(p, region->ct__serial);
     }
-    ct__commit(t, p);
-    /* Its duration, in the test's aggregates if it began in the test. */
-    uint64_t end = t->last_ticks, begin = region->ct__begin;
-    if (region->ct__shard && begin >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED))
-        ct__live_add(region->ct__shard, ct__live_ticks_to_ns(end > begin ? end - begin : 0), end,
-                     who_of(t), NULL, 0, region->ct__thread == t->serial);
+    ct__commit(t, p); /* ended on another thread: misuse, not timed (assertions/live.h) */
     leave(t);
 }
 
 ct_region(ct_region_begin)(ct_task *task, const char *name)
 {
     if (!ct_is_enabled()) {
-        ct_region none = {0, 0, 0, 0, 0, 0};
+        ct_region none = {0, 0, 0, 0};
         return none;
     }
     return ct__region_begin(task, name);

@@ -61,6 +61,7 @@ static struct {
     uint64_t saved_task;
     int body_returned, skipped;
     int noted_after_body; /* cmocka said something once the body returned */
+    int late_failed; /* tests cmocka passed that a late trace assertion failed */
     int crashed; /* cmocka caught a signal in the test */
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
@@ -289,7 +290,16 @@ static void finish(struct test_run *r, int status, const char *why)
     if (r->finished)
         return;
     r->finished = 1;
-    ct__expect_test_end();
+    char late[MESSAGE_CAP];
+    if (ct__expect_test_end(late, sizeof late) > 0) {
+        /* A thread's assertion failed when cmocka could no longer fail the
+         * test: it fails here, with the message noted like cmocka's. */
+        print_error("%s\n", late);
+        if (status == CT__STATUS_PASS) {
+            status = CT__STATUS_FAIL;
+            g.late_failed++;
+        }
+    }
     const char *message = why;
     if (!message && status != CT__STATUS_PASS && g.message_len)
         message = g.message;
@@ -642,12 +652,15 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.pid = getpid(); /* once a group, not a syscall per marker */
         encode_name(g.group_name, g.group_enc, sizeof g.group_enc);
         marker_plan(n, runs_selected);
+        ct__expect_group_begin();
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
                                          group_teardown ? tramp_group_teardown : NULL);
         finish_abandoned();
         fixture_finish_abandoned();
         flush_pending_end();
+        ct__expect_group_end();
+        failed += g.late_failed;
         memset(&g, 0, sizeof g);
     }
     free(wrapped);

@@ -47,7 +47,7 @@ void ct__intern_reset(ct__thread *t)
 {
     ct__intern_free(t);
     ct__stacks_reset(t); /* stacks are defined in the stream like strings */
-    ct__live_thread_release(&t->live); /* its shards are found by string id */
+    ct__live_thread_forget_names(&t->live); /* its shards are found by string id */
     memset(t->cache, 0, sizeof t->cache);
     /* Ids keep growing, so a reader never confuses an old id with a new one. */
 }

@@ -197,13 +197,15 @@ ct__thread *ct__thread_get_slow(void)
         ct__self = t;
         ct__unwind_thread_init(); /* here, not in a signal handler's first wait */
     } else {
-        /* Attached to an earlier session: start over in this one. Inside
-         * the tracer: the reset hands shards back under a lock. */
-        uint8_t was_busy = t->busy;
+        /* Attached to an earlier session: start over in this one. Not from
+         * a signal handler that interrupted the tracer on this thread: the
+         * state it would reset is in use below it. */
+        if (t->busy)
+            return NULL;
         t->busy = 1;
         ct__sched_detach(t);
         ct__intern_reset(t);
-        t->busy = was_busy;
+        t->busy = 0;
         t->dropping = 0;
         t->dropped = 0;
     }

@@ -10,11 +10,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BUILD, TIMEOUT_S, only, run, run_ok, tasks_by_name
+from conftest import BUILD, REPO, TIMEOUT_S, only, run, run_ok, tasks_by_name
 
 BUDGETS = BUILD / "examples" / "budgets" / "budgets_test"
 SUITE = BUILD / "tests" / "suites" / "assertions_test"
 MS = r"([0-9.]+) ms"
+
+
+def at(snippet, source="tests/suites/assertions_test.c"):
+    """'FILE.c:LINE' of the one line of `source` holding snippet."""
+    path = REPO / source
+    lines = path.read_text().splitlines()
+    found = [i + 1 for i, line in enumerate(lines) if snippet in line]
+    assert len(found) == 1, (snippet, found)
+    return f"{path.name}:{found[0]}"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +54,8 @@ def test_a_slow_region_fails_naming_it_and_its_duration(budgets):
                       r"thread \d+ \(tid \d+\), began .* into the test", block)
     assert match, block
     assert 29.5 <= float(match.group(1)) < 10000, block  # it sleeps 30 ms
-    assert "budgets_test.c:83: error: Failure!" in block, block  # the caller's line
+    caller = at('ct_assert_region_max("db.query"', "examples/budgets/budgets_test.c")
+    assert f"{caller}: error: Failure!" in block, block  # the caller's line
 
 
 def test_a_lock_wait_fails_naming_the_function_that_waited(budgets):
@@ -75,23 +85,36 @@ def test_the_trace_and_junit_carry_the_message(budgets):
 def suite():
     result = run(SUITE)
     assert result.returncode == 1, result
-    return result.stdout
+    return result.stdout + result.stderr
+
+
+def test_an_assertion_after_the_body_fails_the_test(suite):
+    block = block_of(suite, "TestAssertAfterBody")
+    assert (f'{at("ct_assert_task_max(")}: no instance of task "never.begun" finished in this '
+            "test (on another thread, after the test body)") in block, block
+
+
+def test_an_assertion_in_a_fixture_thread_is_said(suite):
+    assert (f'{at("fixture.step")}: trace assertion failed outside a test, on a thread cmocka '
+            'does not run: no instance of region "fixture.step" finished in this test') in suite, \
+        suite
 
 
 def test_an_assertion_on_another_thread_fails_the_test(suite):
     block = block_of(suite, "TestAssertOnWorker")
-    assert ('assertions_test.c:21: region "worker.step" finished 1 time in this test, '
+    where = at('ct_assert_region_count("worker.step"')
+    assert (f'{where}: region "worker.step" finished 1 time in this test, '
             "expected exactly 2 (on another thread)") in block, block
-    assert "assertions_test.c:21: error: Failure!" in block, block
+    assert f"{where}: error: Failure!" in block, block
 
 
 def test_every_failed_expectation_is_listed(suite):
     block = block_of(suite, "TestTwoExpectationsFail")
-    assert ('assertions_test.c:36: no instance of region "never.runs" finished in this test'
-            in block), block
-    assert ('assertions_test.c:37: no log in category "audit" containing "written" in this '
-            "test (1 log)") in block, block
-    assert "assertions_test.c:36: error: Failure!" in block, block  # the first one's place
+    first = at('ct_expect_region_max("never.runs"')
+    assert f'{first}: no instance of region "never.runs" finished in this test' in block, block
+    assert (f'{at("ct_expect_log_seen")}: no log in category "audit" containing "written" in '
+            "this test (1 log)") in block, block
+    assert f"{first}: error: Failure!" in block, block  # the first one's place
 
 
 def test_a_failed_assertion_stops_the_test_and_others_go_on(suite):

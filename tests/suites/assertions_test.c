@@ -1,7 +1,8 @@
 /*
  * assertions_test.c - the ways a trace assertion is judged and reported,
- * for tests/harness/test_assertions.py: on another thread than the test's,
- * several expectations failing at once, and budgets kept.
+ * for tests/harness/test_assertions.py: on another thread than the test's
+ * (during the body, after it, in a group fixture), several expectations
+ * failing at once, and budgets kept.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <ctrace.h>
 #include <ctrace_cmocka.h>
@@ -64,14 +66,60 @@ static void TestNothingRanAfterTheFailure(void **state)
     assert_int_equal(reached_after_failure, 0);
 }
 
+/* A worker that asserts once the body returned (it is joined in the
+ * teardown): cmocka can no longer fail the test, the tracer does. */
+static pthread_t late_worker;
+static volatile int body_done;
+
+static void *assert_late(void *arg)
+{
+    (void)arg;
+    while (!body_done)
+        sched_yield();
+    ct_assert_task_max("never.begun", CT_MS(1));
+    return NULL;
+}
+
+static void TestAssertAfterBody(void **state)
+{
+    (void)state;
+    body_done = 0;
+    assert_int_equal(pthread_create(&late_worker, NULL, assert_late, NULL), 0);
+    body_done = 1;
+}
+
+static int join_late_worker(void **state)
+{
+    (void)state;
+    return pthread_join(late_worker, NULL);
+}
+
+/* A thread of the group's setup: no test to fail; said on stderr. */
+static void *assert_in_fixture(void *arg)
+{
+    (void)arg;
+    ct_assert_region_max("fixture.step", CT_MS(1));
+    return NULL;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    pthread_t t;
+    if (pthread_create(&t, NULL, assert_in_fixture, NULL) != 0)
+        return -1;
+    return pthread_join(t, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(TestAssertAfterBody, join_late_worker),
         cmocka_unit_test(TestAssertOnWorker),
         cmocka_unit_test(TestTwoExpectationsFail),
         cmocka_unit_test(TestKeepsBudgets),
         cmocka_unit_test(TestAssertStopsTheTest),
         cmocka_unit_test(TestNothingRanAfterTheFailure),
     };
-    return ct_run_group_tests(tests, NULL, NULL);
+    return ct_run_group_tests(tests, group_setup, NULL);
 }
