@@ -20,7 +20,9 @@
  *     region "db.query" took 30.2 ms > 10 ms (1 of 4 instances), thread 1 (tid 4711), began 2.1 ms into the test
  *     sync blocking 24.9 ms > 2 ms in cache_get (cache.c:88), thread 2 (tid 4712), began 5 ms into the test (1 of 3 waits over 2 ms)
  * A ct_assert_* that fails on another thread than the test's is reported
- * when the test body returns (cmocka can only fail the test's own thread).
+ * when the test body returns (cmocka can only fail the test's own thread),
+ * or when the test ends if it failed after that. A region ended on another
+ * thread than the one that began it (misuse) is not counted.
  * Limits are nanoseconds: CT_US(), CT_MS(), CT_SEC(). Quantiles, and the
  * counts of instances over a limit, are those of a histogram whose buckets
  * are within 1/128 of their values (as `ctest-trace regions` computes them);
