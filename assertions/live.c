@@ -173,6 +173,7 @@ static void shard_reset(ct__shard *s, uint32_t gen)
         uint32_t *row = LOAD(s->groups[g]);
         for (unsigned b = 0; b < CTV_HIST_SUB; b++)
             STORE(row[b], 0);
+        STORE(s->group_count[g], 0);
     }
     STORE(s->groups_used, 0);
     STORE(s->count, 0);
@@ -201,6 +202,7 @@ void ct__live_add(ct__shard *s, uint32_t gen, uint64_t ns, uint64_t end_ticks,
         STORE(s->groups_used, used | (uint64_t)1 << g);
     /* Plain increments: one writer. */
     STORE(row[b], LOAD(row[b]) + 1);
+    STORE(s->group_count[g], LOAD(s->group_count[g]) + 1);
     uint64_t count = LOAD(s->count) + 1;
     STORE(s->count, count);
     STORE(s->total_ns, LOAD(s->total_ns) + ns);
@@ -376,14 +378,18 @@ static void group_sum(ct__series *s, uint32_t gen, unsigned g, uint64_t sums[CTV
     }
 }
 
-/* Groups any current shard wrote. */
-static uint64_t groups_of(ct__series *s, uint32_t gen)
+/* Instances in each group, summed over the current shards. */
+static void group_counts(ct__series *s, uint32_t gen, uint64_t counts[CTV_HIST_GROUPS])
 {
-    uint64_t used = 0;
-    for (ct__shard *sh = __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE); sh; sh = sh->next)
-        if (current(sh, gen))
-            used |= LOAD(sh->groups_used);
-    return used;
+    memset(counts, 0, CTV_HIST_GROUPS * sizeof *counts);
+    for (ct__shard *sh = __atomic_load_n(&s->shards, __ATOMIC_ACQUIRE); sh; sh = sh->next) {
+        if (!current(sh, gen))
+            continue;
+        uint64_t used = LOAD(sh->groups_used);
+        for (unsigned g = 0; used; g++, used >>= 1)
+            if (used & 1)
+                counts[g] += LOAD(sh->group_count[g]);
+    }
 }
 
 uint64_t ct__live_count_over(ct__series *s, const ct__live_sum *sum, uint64_t limit_ns)
@@ -393,12 +399,13 @@ uint64_t ct__live_count_over(ct__series *s, const ct__live_sum *sum, uint64_t li
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
     unsigned lg, lb;
     ctv_hist_locate(limit_ns, &lg, &lb);
-    uint64_t n = 0, used = groups_of(s, gen), sums[CTV_HIST_SUB];
-    for (unsigned g = lg; g < CTV_HIST_GROUPS; g++) {
-        if (!(used >> g & 1))
-            continue;
-        group_sum(s, gen, g, sums);
-        for (unsigned b = g == lg ? lb + 1 : 0; b < CTV_HIST_SUB; b++)
+    uint64_t n = 0, counts[CTV_HIST_GROUPS], sums[CTV_HIST_SUB];
+    group_counts(s, gen, counts);
+    for (unsigned g = lg + 1; g < CTV_HIST_GROUPS; g++)
+        n += counts[g];
+    if (counts[lg]) { /* the limit's own octave, bucket by bucket */
+        group_sum(s, gen, lg, sums);
+        for (unsigned b = lb + 1; b < CTV_HIST_SUB; b++)
             n += sums[b];
     }
     return n ? n : 1;
@@ -413,11 +420,14 @@ uint64_t ct__live_quantile(ct__series *s, const ct__live_sum *sum, double q)
     if (q >= 1.0)
         return sum->max_ns;
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
-    uint64_t rank = ctv_hist_rank(q, sum->count), seen = 0, used = groups_of(s, gen);
-    uint64_t sums[CTV_HIST_SUB];
+    uint64_t rank = ctv_hist_rank(q, sum->count), seen = 0;
+    uint64_t counts[CTV_HIST_GROUPS], sums[CTV_HIST_SUB];
+    group_counts(s, gen, counts);
     for (unsigned g = 0; g < CTV_HIST_GROUPS; g++) {
-        if (!(used >> g & 1))
+        if (seen + counts[g] < rank) { /* the rank is past this octave */
+            seen += counts[g];
             continue;
+        }
         group_sum(s, gen, g, sums);
         for (unsigned b = 0; b < CTV_HIST_SUB; b++) {
             seen += sums[b];

@@ -57,6 +57,8 @@ typedef struct ct__shard {
     uint64_t max_end_ticks; /* when the longest ended */
     uint64_t max_pcs[CT_LIVE_PCS];
     uint64_t groups_used;   /* bit g: groups[g] was written in this gen */
+    uint32_t group_count[CTV_HIST_GROUPS]; /* instances in each group: a quantile
+                                              skips whole octaves by them */
     uint32_t *groups[CTV_HIST_GROUPS]; /* CTV_HIST_SUB counters each; kept once made */
 } ct__shard;
 

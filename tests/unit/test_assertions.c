@@ -379,6 +379,11 @@ static void log_seen_finds_a_substring_in_a_category(void **state)
     assert_string_equal(msg, "no log in category \"cache\" containing \"took\" in this test (2 logs)");
     assert_int_equal(judge(CT__CHECK_LOG_SEEN, NULL, "hit", 0, 0, 0), 1);
     assert_string_equal(msg, "no log containing \"hit\" in this test (2 logs)");
+    ct_log(NULL, "scan", "aaab");
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "scan", "aab", 0, 0, 0), 0); /* a false start first */
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "scan", "aaab", 0, 0, 0), 0);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "scan", "aabb", 0, 0, 0), 1);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "scan", "aaaab", 0, 0, 0), 1);
 }
 
 static void logs_of_an_earlier_test_are_gone(void **state)
