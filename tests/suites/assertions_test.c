@@ -66,15 +66,15 @@ static void TestNothingRanAfterTheFailure(void **state)
     assert_int_equal(reached_after_failure, 0);
 }
 
-/* A worker that asserts once the body returned (it is joined in the
- * teardown): cmocka can no longer fail the test, the tracer does. */
+/* A worker that asserts once the body returned (the teardown lets it go,
+ * then joins it): cmocka can no longer fail the test, the tracer does. */
 static pthread_t late_worker;
-static volatile int body_done;
+static int teardown_began;
 
 static void *assert_late(void *arg)
 {
     (void)arg;
-    while (!body_done)
+    while (!__atomic_load_n(&teardown_began, __ATOMIC_ACQUIRE))
         sched_yield();
     ct_assert_task_max("never.begun", CT_MS(1));
     return NULL;
@@ -83,14 +83,13 @@ static void *assert_late(void *arg)
 static void TestAssertAfterBody(void **state)
 {
     (void)state;
-    body_done = 0;
     assert_int_equal(pthread_create(&late_worker, NULL, assert_late, NULL), 0);
-    body_done = 1;
 }
 
 static int join_late_worker(void **state)
 {
     (void)state;
+    __atomic_store_n(&teardown_began, 1, __ATOMIC_RELEASE);
     return pthread_join(late_worker, NULL);
 }
 
