@@ -8,10 +8,10 @@
  *
  *     ctest-trace -run TestWithinBudget ./budgets_test     # exit 0
  *     ctest-trace ./budgets_test                           # exit 1, and why:
- *     --- FAIL: TestSlowQuery
- *         region "db.query" took 30.2 ms > 10 ms (1 of 1 instances), thread 1 ...
- *     --- FAIL: TestLockWait
- *         sync blocking 25.1 ms > 2 ms in cache_get (budgets_test.c:64), thread 1 ...
+ *     --- FAIL: TestSlowQuery (0.03s)
+ *         region "db.query" took 30.1 ms > 10 ms (1 of 1 instance), thread 1 (tid 25429), ...
+ *     --- FAIL: TestLockWait (0.03s)
+ *         budgets_test.c:107: sync blocking 25.1 ms > 2 ms in cache_get (budgets_test.c:54), ...
  *
  * The same budgets can come from the command line instead, for every test:
  *     ctest-trace --assert='region(db.query).max<10ms' ./budgets_test
