@@ -85,4 +85,19 @@ int ct_rule_metric_is_duration(ct_rule_metric m);
  * (CT_ENV_ASSERT): one rule per line, each its ct_rule.text, in the order
  * given. */
 
+/* How far a rule got in a test process: what the tracer tells the runner,
+ * one byte a rule, in the rules marker (<ctrace_collect.h>), so that the
+ * runner can warn about a rule that judged no test (a misspelt NAME). The
+ * bytes are in the order of how far: of several processes' states for a
+ * rule, the greatest byte is the run's. */
+typedef enum ct_rule_state {
+    CT_RULE_NOT_APPLIED = '-',  /* no test it applies to returned from its body (none
+                                   ran, its TEST_REGEX matched none, or they failed first) */
+    CT_RULE_NOTHING_FOUND = '0', /* tests it applies to returned from their bodies, but
+                                    none finished a region or task of its NAME (only a
+                                    rule without a TEST_REGEX skips such a test) */
+    CT_RULE_JUDGED = '1',       /* it judged a test: compared its value, or, with a
+                                   TEST_REGEX, said no instance finished */
+} ct_rule_state;
+
 #endif /* CT_ASSERTIONS_RULES_H */

@@ -8,14 +8,17 @@
  * A rule on a region or task applies to a test where one finished; with a
  * TEST_REGEX it names tests that must have one ("no instance ... finished").
  * A .count rule always applies: a count of 0 is a count.
+ *
+ * How far each rule got (ct_rule_state) is kept for the runner, which warns
+ * about a rule that judged no test: a misspelt NAME judges nothing, silently.
  */
 #include "assertions/rules_eval.h"
 
 #include <inttypes.h> /* PRIu64 */
 #include <regex.h>    /* regcomp, regexec */
 #include <stdio.h>    /* fprintf, snprintf */
-#include <stdlib.h>   /* calloc, free */
-#include <string.h>   /* strchr, strndup */
+#include <stdlib.h>   /* calloc, malloc, free */
+#include <string.h>   /* memcpy, memset, strchr, strndup */
 
 #include <ctrace_cmocka.h> /* print_error */
 
@@ -31,10 +34,16 @@ struct loaded_rule {
     ct_rule rule;
     regex_t regex;
     int has_regex;
+    size_t line; /* 0-based, in CTRACE_ASSERT: where the runner finds it */
 };
 
 static struct loaded_rule *rules;
 static size_t n_rules;
+/* A ct_rule_state a line of CTRACE_ASSERT, a rule ignored here included, so
+ * that the runner's count and ours agree. */
+static char *states;
+static size_t n_lines;
+static int states_rose; /* since ct__rules_changed() last said so */
 
 void ct__rules_load(const char *text)
 {
@@ -44,14 +53,21 @@ void ct__rules_load(const char *text)
     for (const char *p = text; *p; p++)
         lines += *p == '\n';
     rules = calloc(lines, sizeof *rules);
-    if (!rules)
+    states = malloc(lines);
+    if (!rules || !states) {
+        free(rules);
+        free(states);
+        rules = NULL;
+        states = NULL;
         return;
+    }
+    memset(states, CT_RULE_NOT_APPLIED, lines);
     unsigned line_no = 0;
     for (const char *line = text; line && *line;) {
         const char *nl = strchr(line, '\n');
         char *one = strndup(line, nl ? (size_t)(nl - line) : strlen(line));
         line = nl ? nl + 1 : NULL;
-        line_no++;
+        n_lines = ++line_no;
         if (!one)
             break;
         struct loaded_rule *r = &rules[n_rules];
@@ -68,6 +84,7 @@ void ct__rules_load(const char *text)
             continue;
         }
         free(one);
+        r->line = line_no - 1;
         r->has_regex = r->rule.test_regex &&
                        regcomp(&r->regex, r->rule.test_regex, REG_EXTENDED | REG_NOSUB) == 0;
         n_rules++;
@@ -130,8 +147,14 @@ static double quantile_of(ct_rule_metric m)
     return m == CT_RULE_REGION_P50 ? 0.50 : m == CT_RULE_REGION_P95 ? 0.95 : 0.99;
 }
 
-/* Judge rule r over the current test. @return 1 with msg when it fails. */
-static int judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
+typedef enum verdict {
+    NOTHING_TO_JUDGE, /* a rule for every test, on a region or task this test has none of */
+    HOLDS,
+    FAILS,            /* msg says why */
+} verdict;
+
+/* Judge rule lr over the current test. */
+static verdict judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
 {
     const ct_rule *r = &lr->rule;
     char rule_text[CT_CHECK_MESSAGE / 4];
@@ -145,12 +168,12 @@ static int judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
     int named = r->metric <= CT_RULE_TASK_MAX;
     if (named && sum.count == 0 && r->metric != CT_RULE_REGION_COUNT) {
         if (!lr->has_regex)
-            return 0; /* a rule for every test: this test has none of it */
+            return NOTHING_TO_JUDGE;
         char quoted[CT_CHECK_MESSAGE / 4];
         ct__quote(quoted, sizeof quoted, r->name);
         snprintf(msg, cap, "--assert %s: no instance of %s %s finished in this test", rule_text,
                  subject, quoted);
-        return 1;
+        return FAILS;
     }
     uint64_t value;
     switch (r->metric) {
@@ -163,7 +186,7 @@ static int judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
     default: value = sum.max_ns; break;
     }
     if (holds(value, r->op, r->value))
-        return 0;
+        return HOLDS;
     char who[CT_CHECK_MESSAGE / 4] = "", measured[CTV_HUMAN_BUF], limit[CTV_HUMAN_BUF];
     if (named) {
         who[0] = ' ';
@@ -172,13 +195,13 @@ static int judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
     if (r->metric == CT_RULE_REGION_COUNT) {
         snprintf(msg, cap, "--assert %s: region%s finished %" PRIu64 " time%s in this test, not %s %" PRIu64,
                  rule_text, who, value, value == 1 ? "" : "s", ct_rule_op_text(r->op), r->value);
-        return 1;
+        return FAILS;
     }
     snprintf(msg, cap, "--assert %s: %s%s%s %s, not %s %s", rule_text, subject, who,
              field_words(r->metric), ctv_format_duration(measured, value), ct_rule_op_text(r->op),
              ctv_format_duration(limit, r->value));
     if (r->metric == CT_RULE_TEST_DURATION || sum.count == 0)
-        return 1;
+        return FAILS;
     char place[600] = "", where[160];
     if (wait_kind)
         ct__describe_place(place, sizeof place, &sum);
@@ -191,7 +214,16 @@ static int judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
                        ctv_format_duration(measured, sum.max_ns), place, where);
     else
         ct__msg_append(msg, cap, " (%" PRIu64 " %s)", sum.count, noun);
-    return 1;
+    return FAILS;
+}
+
+/* Rule lr got as far as `state` in this test. */
+static void note_state(const struct loaded_rule *lr, ct_rule_state state)
+{
+    if (states[lr->line] >= (char)state)
+        return;
+    states[lr->line] = (char)state;
+    states_rose = 1;
 }
 
 int ct__rules_judge(const char *test_name, int *first_rule)
@@ -206,13 +238,28 @@ int ct__rules_judge(const char *test_name, int *first_rule)
         struct ct__thread *t = ct__judge_enter();
         if (!t)
             return failures;
-        int failed = judge_rule(lr, msg, sizeof msg);
+        verdict v = judge_rule(lr, msg, sizeof msg);
         ct__leave(t);
-        if (!failed)
+        note_state(lr, v == NOTHING_TO_JUDGE ? CT_RULE_NOTHING_FOUND : CT_RULE_JUDGED);
+        if (v != FAILS)
             continue;
         if (failures++ == 0)
             *first_rule = (int)i + 1;
         print_error("%s\n", msg);
     }
     return failures;
+}
+
+int ct__rules_changed(void)
+{
+    int rose = states_rose;
+    states_rose = 0;
+    return rose;
+}
+
+size_t ct__rules_report(char *out, size_t cap)
+{
+    if (out && cap >= n_lines)
+        memcpy(out, states, n_lines);
+    return n_lines;
 }

@@ -56,6 +56,7 @@ typedef struct ct_child_pool ct_child_pool;
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP\n"
  *     "\036CTRACE NONCE plan COUNT GROUP END\n"  (a group is about to run COUNT tests)
  *     "\036CTRACE NONCE fixture begin|end NAME\n"  (a group's setup or teardown)
+ *     "\036CTRACE NONCE rules STATES\n"  (how far each CTRACE_ASSERT rule got)
  * A test's end marker may be held back until the next marker or until
  * cmocka prints, so that the two go out in one write; nothing the test
  * printed comes after it.
@@ -64,10 +65,15 @@ typedef struct ct_child_pool ct_child_pool;
  * id of the test's task in its trace (per process, as in TASK_BEGIN).
  * ORDINAL numbers the selected test runs of the process over all its groups
  * from 0 (what CTRACE_RESUME counts); END is the ordinal after a group's
- * last run. The tracer removes CTRACE_MARKERS from its
- * environment, so programs a test starts print none. Under the runner the
- * tracer also makes stdout line-buffered, as on a terminal, so output keeps
- * its order and a crash loses at most a partial line. */
+ * last run. STATES has a byte for each line of CTRACE_ASSERT, in order:
+ * '-' the rule applied to no test that returned from its body, '0' it
+ * applied to some but none finished a region or task of its NAME, '1' it
+ * judged a test. They are the process's so far, sent after a test's end
+ * marker when a rule got further; of several processes, the greatest byte
+ * holds. The tracer removes CTRACE_MARKERS from its environment, so
+ * programs a test starts print none. Under the runner the tracer also makes
+ * stdout line-buffered, as on a terminal, so output keeps its order and a
+ * crash loses at most a partial line. */
 #define CT_MARKER_PREFIX "\036CTRACE "
 #define CT_MARKER_NONCE_MAX 32
 

@@ -15,7 +15,7 @@
 #include <stdarg.h> /* va_list */
 #include <stdint.h> /* SIZE_MAX */
 #include <stdio.h>  /* fflush, snprintf */
-#include <stdlib.h> /* getenv, calloc */
+#include <stdlib.h> /* getenv, calloc, malloc */
 #include <string.h> /* memcpy */
 #include <unistd.h> /* write */
 
@@ -23,6 +23,7 @@
 #include <ctrace_collect.h> /* CT_ENV_*, CT_MARKER_PREFIX */
 
 #include "assertions/expect.h"
+#include "assertions/rules_eval.h" /* ct__rules_changed, ct__rules_report */
 #include "plugin/api_internal.h"
 #include "plugin/clock.h"
 #include "plugin/session.h"
@@ -267,6 +268,27 @@ static void marker_plan(size_t count, unsigned long end)
     write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
 }
 
+/* How far each --assert rule got, when one got further: said as they change
+ * rather than once at the group's end, so that a process dying in a later
+ * test loses none of it (the next process says its own). Rides in the write
+ * of the end marker it follows. */
+static void marker_rules(void)
+{
+    if (!ct__markers || !ct__rules_changed())
+        return;
+    size_t n = ct__rules_report(NULL, 0);
+    char head[sizeof CT_MARKER_PREFIX + CT_MARKER_NONCE_MAX + 8];
+    int k = snprintf(head, sizeof head, "%s%s rules ", CT_MARKER_PREFIX, ct__marker_nonce);
+    char *line = k > 0 && (size_t)k < sizeof head ? malloc((size_t)k + n + 1) : NULL;
+    if (!line)
+        return;
+    memcpy(line, head, (size_t)k);
+    ct__rules_report(line + k, n);
+    line[(size_t)k + n] = '\n';
+    write_marker(line, (size_t)k + n + 1);
+    free(line);
+}
+
 static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t task)
 {
     if (!ct__markers)
@@ -307,6 +329,7 @@ static void finish(struct test_run *r, int status, const char *why)
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
     ct__task_end_id(r->task);
     marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
+    marker_rules();
     g.current = NULL;
 }
 

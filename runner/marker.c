@@ -5,7 +5,7 @@
 
 #include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc */
-#include <string.h> /* memcmp, memmem, strlen */
+#include <string.h> /* memchr, memcmp, memmem, strchr, strlen */
 
 #include <ctrace_collect.h> /* CT_MARKER_PREFIX */
 
@@ -61,6 +61,15 @@ static int parse_u64(const char *s, size_t n, uint64_t *v)
     return 0;
 }
 
+/* Whether each of the n bytes of s (not NUL-terminated) is one of `set`. */
+static int all_of(const char *s, size_t n, const char *set)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0' || strchr(set, s[i]) == NULL)
+            return 0;
+    return 1;
+}
+
 int rn_marker_parse(const char *line, size_t len, rn_marker *m)
 {
     *m = (rn_marker){0};
@@ -111,6 +120,15 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
         const char *ordinal;
         size_t ordinal_len = next_word(&p, end, &ordinal);
         m->has_ordinal = parse_u64(ordinal, ordinal_len, &m->ordinal) == 0;
+        return 1;
+    } else if (word_is(verb, verb_len, "rules")) {
+        const char *states;
+        size_t states_len = next_word(&p, end, &states);
+        if (states_len == 0 || !all_of(states, states_len, "-01"))
+            return 1;
+        m->kind = RN_MARK_RULES;
+        m->states = states;
+        m->states_len = states_len;
         return 1;
     } else {
         return 1; /* a marker of a later version: hidden */

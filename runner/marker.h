@@ -6,6 +6,7 @@
  *     "\036CTRACE NONCE end STATUS ELAPSED_NS NAME PID TASK GROUP"
  *     "\036CTRACE NONCE plan COUNT GROUP END"   a group is about to run COUNT tests
  *     "\036CTRACE NONCE fixture begin|end NAME"  a group's setup or teardown
+ *     "\036CTRACE NONCE rules STATES"  how far each --assert rule got
  *
  * ORDINAL numbers the selected test runs of the process over all its groups
  * (-count repeats included) from 0; END is the ordinal after the group's
@@ -13,8 +14,10 @@
  *
  * STATUS: pass fail skip error crash. NAME and GROUP are percent-encoded by
  * the child; PID and TASK (its id in that process's trace) are decimal.
- * PID, TASK and GROUP may be missing (0, 0, ""). NONCE is the run's, so a test's
- * output never passes for a marker. Pure functions but for the nonce.
+ * PID, TASK and GROUP may be missing (0, 0, ""). STATES is a ct_rule_state
+ * (assertions/rules.h: '-', '0' or '1') a rule, in the order of the rules
+ * the runner passed. NONCE is the run's, so a test's output never passes for
+ * a marker. Pure functions but for the nonce.
  */
 #ifndef RN_MARKER_H
 #define RN_MARKER_H
@@ -28,6 +31,7 @@ typedef enum rn_marker_kind {
     RN_MARK_END,
     RN_MARK_PLAN, /* a group is about to run `count` tests */
     RN_MARK_FIXTURE, /* a group fixture begins (count 1) or is over (count 0) */
+    RN_MARK_RULES, /* how far each --assert rule got in the process (states) */
 } rn_marker_kind;
 
 typedef enum rn_test_status {
@@ -53,6 +57,8 @@ typedef struct rn_marker {
     uint64_t ordinal;      /* RUN: which selected run of the process this is;
                               PLAN: the one after the group's last */
     int has_ordinal;
+    const char *states;    /* RN_MARK_RULES: a ct_rule_state a rule, points into the line */
+    size_t states_len;
 } rn_marker;
 
 /*! rn_marker_set_nonce() : the nonce markers of this run carry (what the

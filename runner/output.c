@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "results.h"
 #include "filter.h"
+#include "judged.h"
 #include "marker.h"
 
 /* A long line keeps this many latest bytes back, so a marker printed right
@@ -65,6 +66,7 @@ struct rn_out {
 
     rn_results *results; /* where finished tests go, or NULL */
     size_t binary;       /* their binary's index */
+    rn_judged *judged;   /* what the --assert rules judged, or NULL */
     uint64_t test_pid, test_task; /* the running test's, from its marker */
     char *test_group;
     size_t test_group_len;
@@ -423,6 +425,7 @@ static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
     o->in_test = 1;
     o->test_start_ns = now_ns;
     o->counts.run++;
+    rn_judged_test_ran(o->judged, o->test, o->test_len);
     if (o->json_package != NULL) {
         json_flush_line(o); /* what came before belongs to no test */
         json_event(o, "run", 1, -1, NULL, 0);
@@ -469,6 +472,11 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
 
     if (m.kind == RN_MARK_FIXTURE) {
         o->in_fixture = m.count != 0;
+        free(name);
+        return;
+    }
+    if (m.kind == RN_MARK_RULES) {
+        rn_judged_states(o->judged, m.states, m.states_len);
         free(name);
         return;
     }
@@ -766,6 +774,11 @@ void rn_out_keep_results(rn_out *o, rn_results *results, size_t binary)
 {
     o->results = results;
     o->binary = binary;
+}
+
+void rn_out_watch_rules(rn_out *o, rn_judged *judged)
+{
+    o->judged = judged;
 }
 
 void rn_out_get_counts(const rn_out *o, rn_out_counts *c)

@@ -96,6 +96,11 @@ void rn_out_json(rn_out *o, const char *package);
 struct rn_results;
 void rn_out_keep_results(rn_out *o, struct rn_results *results, size_t binary);
 
+/*! rn_out_watch_rules() : tell `judged` (judged.h; NULL: nobody) each test
+ *  that begins and how far the --assert rules got (rules markers). */
+struct rn_judged;
+void rn_out_watch_rules(rn_out *o, struct rn_judged *judged);
+
 /* What the run counted so far. `untraced`: cmocka ran tests but no marker
  * came (the binary runs without the tracer). */
 typedef struct rn_out_counts {

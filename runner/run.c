@@ -19,6 +19,7 @@
 #include "child.h"
 #include "cli.h"
 #include "flags.h"
+#include "judged.h"
 #include "marker.h"
 #include "output.h"
 #include "junit.h"
@@ -43,12 +44,14 @@ typedef struct run_opts {
     char *preload;         /* libctrace.so for the child, or NULL */
 } run_opts;
 
-/* What --junit needs of the run, filled in as binaries run. */
+/* What the run gathers as binaries run: for --junit, and for the warning
+ * about --assert rules that judged no test. */
 typedef struct run_record {
     rn_results results;
     rn_junit_binary *bins; /* one per binary */
     char **owned_traces;   /* --trace-dir paths, freed at the end */
     uint64_t start_realtime_ns;
+    rn_judged *judged;     /* NULL without rules */
 } run_record;
 
 /* A message naming an untrusted string (a path), escaped. */
@@ -170,6 +173,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     }
     if (opts->junit != NULL)
         rn_out_keep_results(o, &rec->results, index);
+    rn_out_watch_rules(o, rec->judged);
     if (opts->json)
         rn_out_json(o, arg);
     else if (!opts->verbose)
@@ -350,7 +354,7 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
     return RN_EXIT_OK;
 }
 
-static int finish_run(int status, int interrupted);
+static int finish_run(const run_record *rec, int status, int interrupted);
 
 static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_record *rec)
 {
@@ -414,23 +418,26 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
         if (temp != NULL)
             unlink(temp);
         free(temp);
-        return finish_run(status, interrupted);
+        return finish_run(rec, status, interrupted);
     }
     int junit = write_junit(opts, rec, a->npos);
     if (junit > status)
         status = junit;
-    return finish_run(status, interrupted);
+    return finish_run(rec, status, interrupted);
 }
 
 /* After the run: die of the signal that interrupted it, as the user asked;
- * else its status. */
-static int finish_run(int status, int interrupted)
+ * else warn about the rules that judged no test (a warning, as go test's "no
+ * tests to run": the status stays) and return its status. */
+static int finish_run(const run_record *rec, int status, int interrupted)
 {
     if (interrupted != 0) { /* die of the signal, as the user asked */
         fflush(stdout);
         signal(interrupted, SIG_DFL);
         raise(interrupted);
     }
+    fflush(stdout); /* the warnings come after the binaries' final lines */
+    rn_judged_warn(rec->judged, stderr);
     return status;
 }
 
@@ -537,6 +544,7 @@ int rn_cmd_run(int argc, char **argv)
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
     run_record rec = {.start_realtime_ns = realtime_ns()};
+    rec.judged = rn_judged_new(opts.assert_env);
     rec.bins = calloc(a.npos, sizeof *rec.bins);
     rec.owned_traces = calloc(a.npos, sizeof *rec.owned_traces);
     if (rec.bins == NULL || rec.owned_traces == NULL) {
@@ -551,6 +559,7 @@ int rn_cmd_run(int argc, char **argv)
     free(rec.owned_traces);
     free(rec.bins);
     rn_results_free(&rec.results);
+    rn_judged_free(rec.judged);
 out:
     if (exes != NULL) {
         for (size_t i = 0; i < a.npos; i++)

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BUILD, REPO, TIMEOUT_S, only, run, run_ok, tasks_by_name
+from conftest import BUILD, PIPELINE, REPO, TIMEOUT_S, only, run, run_ok, tasks_by_name
 
 BUDGETS = BUILD / "examples" / "budgets" / "budgets_test"
 SUITE = BUILD / "tests" / "suites" / "assertions_test"
@@ -168,3 +168,64 @@ def test_a_rule_on_a_region_applies_where_it_finished_unless_tests_are_named():
     result = run("-run", "TestWithinBudget", "--assert=Within:region(db.qurey).max<60s", BUDGETS)
     assert result.returncode == 1, result
     assert 'no instance of region "db.qurey" finished in this test' in result.stdout, result
+
+
+# ---- a rule that judged no test is warned about after the run; the status stays ----
+
+OUTCOMES = BUILD / "tests" / "suites" / "outcomes_test"
+
+
+def unjudged(rule, why):
+    return f'ctest-trace: warning: --assert "{rule}" judged no test: {why}'
+
+
+def test_a_rule_on_a_region_no_test_finished_is_warned_about():
+    result = run_ok("-run", "TestWithinBudget", "--assert=region(fecth).max<1s", BUDGETS)
+    warning = unjudged("region(fecth).max<1s", 'no selected test finished a region "fecth"')
+    assert warning in result.stderr.splitlines(), result
+    # A failing run fails as before, with the warning all the same.
+    result = run("--assert=region(fecth).max<1s", BUDGETS)
+    assert result.returncode == 1, result
+    assert warning in result.stderr.splitlines(), result
+
+
+def test_a_rule_that_judged_a_test_is_not_warned_about():
+    result = run_ok("-run", "TestWithinBudget", "--assert=region(db.query).max<60s", BUDGETS)
+    assert "judged no test" not in result.stderr, result
+
+
+def test_a_rule_whose_regex_matches_no_test_that_ran_is_warned_about():
+    result = run_ok("-run", "TestWithinBudget", "--assert=TestNope:sync.max<1s", BUDGETS)
+    assert unjudged("TestNope:sync.max<1s", 'no test that ran matches "TestNope"') in \
+        result.stderr.splitlines(), result
+
+
+def test_a_rule_on_a_task_no_test_finished_is_warned_about():
+    result = run_ok("-run", "TestWithinBudget", "--assert=task(nope).max<1s", BUDGETS)
+    assert unjudged("task(nope).max<1s", 'no selected test finished a task "nope"') in \
+        result.stderr.splitlines(), result
+
+
+def test_a_rule_whose_tests_failed_before_their_bodies_returned_is_no_typo():
+    # TestSlowQuery fails inside its body: no rule judges it, and none is warned about.
+    result = run("-run", "TestSlowQuery", "--assert=TestSlowQuery:region(db.query).max<60s",
+                 "--assert=region(fecth).max<1s", BUDGETS)
+    assert result.returncode == 1, result
+    assert "judged no test" not in result.stderr, result
+
+
+def test_what_a_rule_judged_before_its_process_died_counts():
+    # TestPasses judges the rule, then TestDies kills the process: what was judged
+    # reached the runner already. The process started after it has nothing to judge.
+    result = run("-run", "TestPasses|TestDies|TestInThirdGroup", "--assert=region(work).max<60s",
+                 OUTCOMES, env={"OUTCOMES_DEATH": "kill"})
+    assert result.returncode == 1, result
+    assert "--- PASS: TestPasses" in result.stdout, result
+    assert "--- PASS: TestInThirdGroup" in result.stdout, result
+    assert "judged no test" not in result.stderr, result
+
+
+def test_a_rule_judged_in_any_binary_of_the_run_is_not_warned_about():
+    result = run_ok("-run", "TestWithinBudget|TestPipeline", "--assert=region(db.query).max<60s",
+                    "--assert=TestPipeline:test.duration<10m", BUDGETS, PIPELINE)
+    assert "judged no test" not in result.stderr, result

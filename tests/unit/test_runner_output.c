@@ -1,8 +1,9 @@
 /*
  * test_runner_output.c - how the runner reads a child's output and prints it
  * like go test: marker lines and percent-decoding (runner/marker.c), the
- * cmocka framing filter (runner/filter.c), held-back output (runner/buf.c)
- * and the printer (runner/output.c).
+ * cmocka framing filter (runner/filter.c), held-back output (runner/buf.c),
+ * the printer (runner/output.c) and the warning about --assert rules that
+ * judged no test (runner/judged.c).
  */
 #include <stdarg.h> /* cmocka.h needs these first */
 #include <stddef.h>
@@ -17,6 +18,7 @@
 
 #include "runner/buf.h"
 #include "runner/filter.h"
+#include "runner/judged.h"
 #include "runner/marker.h"
 #include "runner/output.h"
 #include "runner/results.h"
@@ -92,6 +94,22 @@ static void test_marker_where_the_test_is(void **state)
     assert_int_equal(m.pid, 0);
     assert_int_equal(m.task, 0);
     assert_int_equal(m.group_len, 0);
+}
+
+static void test_marker_rules(void **state)
+{
+    (void)state;
+    rn_marker m = parse_ok(M "rules -01\r");
+    assert_int_equal(m.kind, RN_MARK_RULES);
+    assert_int_equal(m.states_len, 3);
+    assert_memory_equal(m.states, "-01", 3);
+    m = parse_ok(M "rules 1 more words of a later version");
+    assert_int_equal(m.kind, RN_MARK_RULES);
+    assert_int_equal(m.states_len, 1);
+    /* No states, or a state this runner does not know: hidden. */
+    assert_int_equal(parse_ok(M "rules").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "rules ").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "rules 01x").kind, RN_MARK_OTHER);
 }
 
 static void test_marker_malformed_or_unknown_is_hidden(void **state)
@@ -726,6 +744,71 @@ static void test_print_trace_none_and_hidden_markers(void **state)
     free(p.out);
 }
 
+/* ---- rules that judged no test --------------------------------------------------- */
+
+static const char judged_rules[] =
+    "region(fecth).max<1ms\n"       /* nothing to judge in the tests it was checked in */
+    "TestNope:sync.max<1s\n"        /* its regex names no test that ran */
+    "task(t).max<1s\n"              /* judged in the second process only */
+    "TestA:region(r).max<1s\n"      /* TestA ran, but failed before its body returned */
+    "region(\"a\\\"b\").max<1s\n" /* quotes in the warning */
+    "sync.max<1ms";
+
+/* What rn_judged_warn() says after `input` went through a printer. */
+static char *judged_warnings(const char *input, size_t *warned)
+{
+    rn_judged *j = rn_judged_new(judged_rules);
+    assert_non_null(j);
+    char *out_text = NULL, *err_text = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len);
+    FILE *err = open_memstream(&err_text, &err_len);
+    rn_out *o = rn_out_new(out, out, 1, 0);
+    rn_out_watch_rules(o, j);
+    rn_out_feed(o, input, strlen(input), 0);
+    rn_exit_info info = {.binary = "t", .wait_status = EXIT(0)};
+    rn_out_finish(o, &info);
+    rn_out_free(o);
+    *warned = rn_judged_warn(j, err);
+    rn_judged_free(j);
+    fclose(out);
+    fclose(err);
+    assert_null(strchr(out_text, '\036')); /* rules markers are never shown */
+    free(out_text);
+    return err_text;
+}
+
+static void test_judged_warns_of_rules_that_judged_nothing(void **state)
+{
+    (void)state;
+    size_t warned;
+    char *err = judged_warnings(M "run TestA\n" M "end fail 1 TestA\n"
+                                M "run TestB\n" M "end pass 1 TestB\n" M "rules 0-0-01\n"
+                                M "rules 111\n" /* not for these rules: ignored */
+                                M "rules --1---\n" /* another process */, &warned);
+    assert_int_equal(warned, 3);
+    assert_string_equal(err,
+        "ctest-trace: warning: --assert \"region(fecth).max<1ms\" judged no test: no selected "
+        "test finished a region \"fecth\"\n"
+        "ctest-trace: warning: --assert \"TestNope:sync.max<1s\" judged no test: no test that "
+        "ran matches \"TestNope\"\n"
+        "ctest-trace: warning: --assert \"region(\\\"a\\\\\\\"b\\\").max<1s\" judged no test: no "
+        "selected test finished a region \"a\\\"b\"\n");
+    free(err);
+}
+
+static void test_judged_says_nothing_when_no_test_ran(void **state)
+{
+    (void)state;
+    size_t warned;
+    char *err = judged_warnings("no tests here\n", &warned);
+    assert_int_equal(warned, 0);
+    assert_string_equal(err, "");
+    free(err);
+    assert_null(rn_judged_new(""));
+    assert_int_equal(rn_judged_warn(NULL, stderr), 0);
+}
+
 static void test_wait_status_text(void **state)
 {
     (void)state;
@@ -747,6 +830,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marker_run_and_end),
         cmocka_unit_test(test_marker_where_the_test_is),
+        cmocka_unit_test(test_marker_rules),
         cmocka_unit_test(test_marker_malformed_or_unknown_is_hidden),
         cmocka_unit_test(test_marker_not_a_marker),
         cmocka_unit_test(test_marker_find),
@@ -772,6 +856,8 @@ int main(void)
         cmocka_unit_test(test_print_long_line_then_marker),
         cmocka_unit_test(test_print_huge_failing_output_is_capped),
         cmocka_unit_test(test_print_trace_none_and_hidden_markers),
+        cmocka_unit_test(test_judged_warns_of_rules_that_judged_nothing),
+        cmocka_unit_test(test_judged_says_nothing_when_no_test_ran),
         cmocka_unit_test(test_wait_status_text),
     };
     rn_marker_set_nonce(NONCE);
