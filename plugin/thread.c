@@ -205,6 +205,7 @@ ct__thread *ct__thread_get_slow(void)
         t->busy = 1;
         ct__sched_detach(t);
         ct__intern_reset(t);
+        t->live.n_open = 0; /* regions of the old session cannot end in this one */
         t->busy = 0;
         t->dropping = 0;
         t->dropped = 0;
