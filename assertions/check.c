@@ -41,17 +41,18 @@ const char *ct__wait_kind_words(unsigned kind)
 
 void ct__quote(char *out, size_t cap, const char *name)
 {
-    if (cap < 3) {
+    if (cap < 16) {
         if (cap)
             out[0] = '\0';
         return;
     }
     const char *s = name ? name : "";
-    size_t len = strnlen(s, CT_MAX_NAME_BYTES), n = 0;
+    size_t len = strnlen(s, CT_MAX_NAME_BYTES), n = 0, i = 0;
+    cap -= 3; /* room kept for "..." should it be cut */
     out[n++] = '"';
     /* Runs between quotes and backslashes escaped for a terminal; those two
      * get a backslash, so the quotes around the name are unambiguous. */
-    for (size_t i = 0; i < len && n + 2 < cap;) {
+    while (i < len && n + 2 < cap) {
         if (s[i] == '"' || s[i] == '\\') {
             if (n + 3 >= cap)
                 break;
@@ -66,6 +67,10 @@ void ct__quote(char *out, size_t cap, const char *name)
         if (n + 8 >= cap) /* maybe cut (a piece is at most 6 bytes): stop here */
             break;
         i = run;
+    }
+    if (i < len || s[len] != '\0') { /* cut: say so */
+        memcpy(out + n, "...", 3);
+        n += 3;
     }
     out[n++] = '"';
     out[n] = '\0';
@@ -112,6 +117,9 @@ static int no_instance(char *msg, size_t cap, const char *what, const char *name
     char quoted[CT_CHECK_MESSAGE / 2];
     ct__quote(quoted, sizeof quoted, name);
     snprintf(msg, cap, "no instance of %s %s finished in this test", what, quoted);
+    if (ct__live_series_full())
+        ct__msg_append(msg, cap, " (or it was not counted: this process made more than "
+                                 "16384 distinct names)");
     return 1;
 }
 
@@ -200,9 +208,9 @@ static int check_wait_over(unsigned kind, const ct__check_spec *c, char *msg, si
     char took[CTV_HUMAN_BUF], limit[CTV_HUMAN_BUF], place[600], where[160];
     ct__describe_place(place, sizeof place, &sum);
     ct__describe_longest(where, sizeof where, &sum);
-    snprintf(msg, cap, "%s %s > %s%s%s (%" PRIu64 " of %" PRIu64 " waits over %s)",
+    snprintf(msg, cap, "%s %s > %s%s%s (%" PRIu64 " of %" PRIu64 " wait%s over %s)",
              ct__wait_kind_words(kind), dur(took, sum.max_ns), dur(limit, c->a), place, where,
-             ct__live_count_over(s, &sum, c->a), sum.count, limit);
+             ct__live_count_over(s, &sum, c->a), sum.count, sum.count == 1 ? "" : "s", limit);
     return 1;
 }
 
@@ -216,9 +224,9 @@ static int check_sync_total(const ct__check_spec *c, char *msg, size_t cap)
         where[160];
     ct__describe_place(place, sizeof place, &sum);
     ct__describe_longest(where, sizeof where, &sum);
-    snprintf(msg, cap, "sync blocking %s in total > %s (%" PRIu64 " waits; longest %s%s%s)",
-             dur(total, sum.total_ns), dur(limit, c->a), sum.count, dur(longest, sum.max_ns),
-             place, where);
+    snprintf(msg, cap, "sync blocking %s in total > %s (%" PRIu64 " wait%s; longest %s%s%s)",
+             dur(total, sum.total_ns), dur(limit, c->a), sum.count, sum.count == 1 ? "" : "s",
+             dur(longest, sum.max_ns), place, where);
     return 1;
 }
 

@@ -19,6 +19,8 @@
 #include <stdio.h>   /* fprintf, snprintf */
 #include <stdlib.h>  /* free, realloc */
 #include <string.h>  /* strdup, strndup */
+#include <sys/syscall.h> /* SYS_gettid */
+#include <unistd.h>  /* getpid, syscall */
 
 #include <ctrace_cmocka.h>
 
@@ -51,6 +53,7 @@ struct list {
 static struct {
     int lock;
     int group_running, in_test;
+    int body_returned; /* the current test's */
     pthread_t cmocka_thread; /* where cmocka runs the group */
     struct list expect;      /* struct expectation */
     struct list failed;      /* struct failure: ct_assert_* off cmocka's thread */
@@ -155,12 +158,12 @@ static char *copy_or_null(const char *s)
 
 static void expect_later(ct__check_spec c, const char *file, int line)
 {
-    static int said_outside;
+    static int said_outside, said_late;
     ct__thread *t = lock_g();
     if (!t)
         return;
-    int in_test = g.in_test;
-    struct expectation *e = in_test ? list_push(&g.expect, sizeof *e) : NULL;
+    int in_test = g.in_test, late = g.body_returned;
+    struct expectation *e = in_test && !late ? list_push(&g.expect, sizeof *e) : NULL;
     if (e) {
         c.name = copy_or_null(c.name);
         c.text = copy_or_null(c.text);
@@ -170,6 +173,10 @@ static void expect_later(ct__check_spec c, const char *file, int line)
     if (!in_test)
         say_once(&said_outside, "a ct_expect_* outside a test run by ct_run_group_tests "
                                 "(or under ctest-trace) is never checked");
+    else if (late)
+        say_once(&said_late, "a ct_expect_* declared after the test body returned (in its "
+                             "teardown, or by a thread still running) is never checked: use "
+                             "ct_assert_*");
 }
 
 /* A ct_assert_* failed: fail the test now if this is cmocka's thread, else
@@ -179,7 +186,10 @@ static void failed_now(const char *message, const char *file, int line)
     ct__thread *t = lock_g();
     if (!t)
         return;
-    int on_cmocka = !g.group_running || pthread_equal(pthread_self(), g.cmocka_thread);
+    /* Without a group of ours, cmocka's thread is not known: the process's
+     * first thread is the usual one. */
+    int on_cmocka = g.group_running ? pthread_equal(pthread_self(), g.cmocka_thread)
+                                    : getpid() == (pid_t)syscall(SYS_gettid);
     int kept = 0;
     if (!on_cmocka && g.in_test) {
         struct failure *f = list_push(&g.failed, sizeof *f);
@@ -251,6 +261,7 @@ void ct__expect_test_begin(void)
         return;
     struct list expect = list_steal(&g.expect), failed = list_steal(&g.failed);
     g.in_test = 1;
+    g.body_returned = 0;
     unlock_g(t);
     expectations_free(&expect);
     failures_free(&failed);
@@ -276,6 +287,7 @@ void ct__expect_body_returned(const char *test_name)
     if (!t)
         return;
     struct list expect = list_steal(&g.expect), failed = list_steal(&g.failed);
+    g.body_returned = 1;
     unlock_g(t);
     const char *first_file = NULL;
     int first_line = 0, failures = 0;
@@ -311,12 +323,13 @@ size_t ct__expect_test_end(char *late, size_t cap)
     if (!t)
         return 0;
     struct list expect = list_steal(&g.expect), failed = list_steal(&g.failed);
+    int body_returned = g.body_returned;
     g.in_test = 0;
     unlock_g(t);
     struct failure *f = failed.v;
     for (size_t i = 0; i < failed.n; i++)
-        ct__msg_append(late, cap, "%s%s:%d: %s (on another thread, after the test body)",
-                       i ? "\n" : "", f[i].file, f[i].line, f[i].message);
+        ct__msg_append(late, cap, "%s%s:%d: %s (on another thread%s)", i ? "\n" : "", f[i].file,
+                       f[i].line, f[i].message, body_returned ? ", after the test body" : "");
     size_t n = failed.n;
     expectations_free(&expect);
     failures_free(&failed);

@@ -57,8 +57,11 @@ struct ct__series {
 
 #define SERIES_BUCKETS 1024u
 
+#define MAX_SERIES 16384u /* names past this many distinct ones are not tracked */
+
 static ct__series *buckets[SERIES_BUCKETS]; /* atomic heads */
 static int registry_lock;
+static uint32_t n_series; /* atomic */
 
 static uint64_t hash_name(unsigned kind, const char *name, size_t len)
 {
@@ -100,9 +103,12 @@ static ct__series *series_get_locked(unsigned kind, const char *name, size_t len
     ct__series *s = find(kind, name, len, h);
     if (s)
         return s;
+    if (n_series >= MAX_SERIES)
+        return NULL; /* names made at run time without end: not tracked past this */
     s = ct__arena_alloc(sizeof *s + len + 1);
     if (!s)
         return NULL;
+    __atomic_store_n(&n_series, n_series + 1, __ATOMIC_RELAXED);
     s->hash = h;
     s->kind = kind;
     s->len = (uint32_t)len;
@@ -140,14 +146,22 @@ ct__shard *ct__live_shard_take(unsigned kind, const char *name, size_t len)
     return sh;
 }
 
-/* The thread's own shard of series (kind, name): one it holds already (its
- * string ids started over since), else a new one. */
+int ct__live_series_full(void)
+{
+    return __atomic_load_n(&n_series, __ATOMIC_RELAXED) >= MAX_SERIES;
+}
+
+/* The thread's own shard of series (kind, name): one it holds already, else
+ * a new one. A new string id is a name new to the thread, unless its ids
+ * started over (lt->forgot): only then can it hold a shard of it already. */
 static ct__shard *owned_shard(ct__live_thread *lt, unsigned kind, const char *name, size_t len)
 {
-    ct__series *s = find(kind, name, len, hash_name(kind, name, len));
-    for (ct__shard *sh = lt->owned; s && sh; sh = sh->next_owned)
-        if (sh->series == s)
-            return sh;
+    if (lt->forgot || kind != CT_SERIES_REGION) {
+        ct__series *s = find(kind, name, len, hash_name(kind, name, len));
+        for (ct__shard *sh = lt->owned; s && sh; sh = sh->next_owned)
+            if (sh->series == s)
+                return sh;
+    }
     ct__shard *sh = ct__live_shard_take(kind, name, len);
     if (sh) {
         sh->next_owned = lt->owned;
@@ -306,6 +320,7 @@ void ct__live_thread_forget_names(ct__live_thread *lt)
     for (uint32_t i = 0; i < lt->by_name_cap; i++)
         lt->by_name[i].id = 0;
     lt->by_name_used = 0;
+    lt->forgot = 1;
 }
 
 void ct__live_thread_release(ct__live_thread *lt)
@@ -325,6 +340,7 @@ void ct__live_thread_release(ct__live_thread *lt)
     lt->by_name = NULL;
     lt->by_name_cap = lt->by_name_used = 0;
     lt->n_open = 0;
+    lt->forgot = 0;
 }
 
 /* ---- reading ------------------------------------------------------------------ */

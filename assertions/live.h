@@ -144,6 +144,7 @@ typedef struct ct__live_thread {
     struct ct__live_map_slot *by_name; /* region shards by string id (open addressing) */
     uint32_t by_name_cap, by_name_used;
     uint32_t n_open;
+    uint32_t forgot; /* its string ids started over once: names may come back */
     ct__shard *owned; /* every shard this thread writes, until it exits */
     ct__shard *wait[CT_LIVE_WAIT_KINDS];
     struct ct__live_open open[CT_LIVE_OPEN]; /* its open regions, innermost last */
@@ -234,6 +235,9 @@ typedef struct ct__live_sum {
     unsigned max_depth;
     uint64_t max_pcs[CT_LIVE_PCS];
 } ct__live_sum;
+
+/* 1 when names past the tracked number of distinct ones go uncounted. */
+int ct__live_series_full(void);
 
 /* The series (kind, name) or NULL when it never had an instance. For waits,
  * name is NULL and `wait_kind` says which. */

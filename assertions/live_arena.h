@@ -15,15 +15,29 @@
 #include <sched.h>  /* sched_yield */
 #include <stddef.h> /* size_t */
 
+#ifdef CT_UNDER_TSAN
+/* Inside an interposed blocking call (a usleep the tracer records) TSan does
+ * not take atomics as synchronisation: say what the lock orders. */
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#  define CT__TSAN_ACQUIRE(p) __tsan_acquire(p)
+#  define CT__TSAN_RELEASE(p) __tsan_release(p)
+#else
+#  define CT__TSAN_ACQUIRE(p) ((void)(p))
+#  define CT__TSAN_RELEASE(p) ((void)(p))
+#endif
+
 static inline void ct__spin_lock(int *lock)
 {
     while (__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE))
         while (__atomic_load_n(lock, __ATOMIC_RELAXED))
             sched_yield();
+    CT__TSAN_ACQUIRE(lock);
 }
 
 static inline void ct__spin_unlock(int *lock)
 {
+    CT__TSAN_RELEASE(lock);
     __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }
 

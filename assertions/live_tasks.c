@@ -22,6 +22,7 @@ struct open_task {
 
 static int lock;
 static struct open_task *table; /* OPEN_TASKS slots, linear probing */
+static uint32_t table_used; /* never OPEN_TASKS: a free slot ends every probe run */
 static uint32_t table_gen;
 
 static uint32_t slot_of(uint64_t id)
@@ -40,6 +41,7 @@ static struct open_task *table_now(void)
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
     if (table_gen != gen) {
         memset(table, 0, OPEN_TASKS * sizeof *table);
+        table_used = 0;
         __atomic_store_n(&table_gen, gen, __ATOMIC_RELEASE);
     }
     return table;
@@ -59,16 +61,14 @@ void ct__live_task_begin(uint64_t id, const char *name, uint64_t ticks)
         const char *n = name ? name : "";
         sh = ct__live_shard_take(CT_SERIES_TASK, n, strnlen(n, CT_MAX_NAME_BYTES));
     }
-    if (sh) {
+    if (sh && table_used + 1 < OPEN_TASKS) { /* past that, not measured */
         uint32_t i = slot_of(id);
-        for (uint32_t probes = 0; probes < OPEN_TASKS; probes++, i = (i + 1) & (OPEN_TASKS - 1)) {
-            if (t[i].id == 0) {
-                t[i].id = id;
-                t[i].begin_ticks = ticks;
-                t[i].shard = sh;
-                break;
-            }
-        }
+        while (t[i].id != 0)
+            i = (i + 1) & (OPEN_TASKS - 1);
+        t[i].id = id;
+        t[i].begin_ticks = ticks;
+        t[i].shard = sh;
+        table_used++;
     }
     ct__spin_unlock(&lock);
 }
@@ -86,6 +86,7 @@ static void remove_slot(struct open_task *t, uint32_t i)
         }
     }
     t[i].id = 0;
+    table_used--;
 }
 
 void ct__live_task_end(uint64_t id, uint64_t ticks, ct__live_who who)

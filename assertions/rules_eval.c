@@ -244,7 +244,7 @@ int ct__rules_judge(const char *test_name, int *first_rule)
         if (v != FAILS)
             continue;
         if (failures++ == 0)
-            *first_rule = (int)i + 1;
+            *first_rule = (int)lr->line + 1; /* its line in CTRACE_ASSERT */
         print_error("%s\n", msg);
     }
     return failures;

@@ -23,6 +23,7 @@
 #include <ctrace_collect.h> /* CT_ENV_*, CT_MARKER_PREFIX */
 
 #include "assertions/expect.h"
+#include "assertions/live.h" /* ct__live_test_begin */
 #include "assertions/rules_eval.h" /* ct__rules_changed, ct__rules_report */
 #include "plugin/api_internal.h"
 #include "plugin/clock.h"
@@ -317,7 +318,7 @@ static void finish(struct test_run *r, int status, const char *why)
         /* A thread's assertion failed when cmocka could no longer fail the
          * test: it fails here, with the message noted like cmocka's. */
         print_error("%s\n", late);
-        if (status == CT__STATUS_PASS) {
+        if (status == CT__STATUS_PASS || status == CT__STATUS_SKIP) {
             status = CT__STATUS_FAIL;
             g.late_failed++;
         }
@@ -413,6 +414,12 @@ static struct test_run *begin_next(void)
     g.message_len = 0;
     g.message[0] = '\0';
     r->started_ns = ct__mono_ns();
+    if (ct__thread_unstick()) {
+        static int said;
+        if (!said++)
+            fprintf(stderr, "ctrace: a crash inside the tracer left it interrupted on this "
+                            "thread; recording again from the next test\n");
+    }
     ct__expect_test_begin();
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
     marker_run(r->orig->name, r->task, r->ordinal);
@@ -514,6 +521,7 @@ static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
     f->running = 1;
     marker_fixture(1, f->name);
     f->started_ns = ct__mono_ns();
+    ct__live_test_begin(ct__ticks()); /* a window of its own for trace assertions */
     f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE);
     f->saved = ct_task_adopt((ct_task *)(uintptr_t)f->task);
     g.message_len = 0;

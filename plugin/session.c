@@ -55,6 +55,7 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     ct__sched_session_begin();
     ct__clock_kind = pool->clock_kind;
     ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
+    ct__live_test_begin(ct__ticks()); /* outside any test: the window is the session */
     ct__session_mode = mode;
     __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);
     __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);

@@ -252,6 +252,16 @@ static void on_thread_exit(void *arg)
     free(t);
 }
 
+int ct__thread_unstick(void)
+{
+    ct__thread *t = ct__self;
+    int stuck = (t && t->busy) || ct__in_tracer;
+    if (t)
+        t->busy = 0;
+    ct__in_tracer = 0;
+    return stuck;
+}
+
 void ct__thread_never_trace(void)
 {
     ct__thread_off = 1;

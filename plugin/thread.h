@@ -220,6 +220,12 @@ static inline void ct__untraced_end(uint8_t was)
     ct__in_tracer = was;
 }
 
+/* Called where the calling thread cannot be inside the tracer (cmocka's
+ * thread as a test begins): a crash in the tracer that cmocka caught and
+ * longjmp'd out of left it marked inside, which would drop every later event
+ * and judge no assertion on it. Clears that. @return 1 if it was so. */
+int ct__thread_unstick(void);
+
 /* Serial of the calling thread, 0 if it never recorded. */
 uint32_t ct__thread_serial_of_self(void);
 

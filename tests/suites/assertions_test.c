@@ -104,6 +104,7 @@ static void *assert_in_fixture(void *arg)
 static int group_setup(void **state)
 {
     (void)state;
+    ct_assert_test_max(CT_SEC(60)); /* a window of its own: not since the process began */
     pthread_t t;
     if (pthread_create(&t, NULL, assert_in_fixture, NULL) != 0)
         return -1;

@@ -30,6 +30,7 @@
 #include "format/wire.h"         /* CT_BLOCK_* */
 #include "plugin/api_internal.h" /* ct__enter, ct__block_end */
 #include "plugin/clock.h"        /* ct__ticks */
+#include "plugin/thread.h"       /* ct__self */
 
 static char msg[CT_CHECK_MESSAGE];
 
@@ -282,6 +283,38 @@ static void task_max_times_tasks_across_threads(void **state)
     assert_string_equal(msg, "no instance of task \"unload\" finished in this test");
 }
 
+/* More tasks open at once than are measured: the rest are not, and ending
+ * them all neither hangs nor loses the ones measured. */
+static void a_test_with_too_many_open_tasks(void **state)
+{
+    (void)state;
+    enum { MANY = 1500 };
+    static ct_task *open[MANY];
+    for (int i = 0; i < MANY; i++)
+        open[i] = ct_task_begin(NULL, "many");
+    for (int i = 0; i < MANY; i++)
+        ct_task_end(open[i]);
+    assert_int_equal(judge(CT__CHECK_TASK_MAX, "many", NULL, 0, CT_SEC(60), 0), 0);
+    ct__live_sum sum;
+    ct__live_sum_of(ct__live_find(CT_SERIES_TASK, "many", 0), &sum);
+    assert_in_range(sum.count, 1000, 1023);
+}
+
+/* A crash inside the tracer that cmocka caught leaves the thread marked
+ * inside it: the next test records and judges again. */
+static void a_crash_inside_the_tracer(void **state)
+{
+    (void)state;
+    ct__self->busy = 1; /* as a fault in the tracer, longjmp'd out of, leaves it */
+}
+
+static void the_next_test_records_again(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "after") {}
+    assert_int_equal(judge(CT__CHECK_REGION_COUNT, "after", NULL, 0, 1, 1), 0);
+}
+
 static void test_max_is_the_test_so_far(void **state)
 {
     (void)state;
@@ -435,6 +468,9 @@ int main(void)
         cmocka_unit_test(a_quantile_outside_0_1_is_a_mistake),
         cmocka_unit_test(hostile_names_are_escaped),
         cmocka_unit_test(task_max_times_tasks_across_threads),
+        cmocka_unit_test(a_test_with_too_many_open_tasks),
+        cmocka_unit_test(a_crash_inside_the_tracer),
+        cmocka_unit_test(the_next_test_records_again),
         cmocka_unit_test(test_max_is_the_test_so_far),
         cmocka_unit_test(sync_blocking_names_the_place_that_waited),
         cmocka_unit_test(each_kind_of_blocking_is_named),
