@@ -281,8 +281,8 @@ static int check_log_seen(const ct__check_spec *c, char *msg, size_t cap)
              c->name ? " in category " : "", c->name ? category : "", text, q.seen,
              q.seen == 1 ? "" : "s");
     if (not_kept)
-        ct__msg_append(msg, cap, "; %" PRIu64 " later logs were not kept (1 MiB a test)",
-                       not_kept);
+        ct__msg_append(msg, cap, "; %" PRIu64 " later logs were not kept (256 KiB a thread "
+                                 "a test)", not_kept);
     return 1;
 }
 

@@ -336,6 +336,7 @@ void ct__live_thread_release(ct__live_thread *lt)
     lt->owned = NULL;
     for (unsigned k = 0; k < CT_LIVE_WAIT_KINDS; k++)
         lt->wait[k] = NULL;
+    ct__live_log_release(lt);
     free(lt->by_name);
     lt->by_name = NULL;
     lt->by_name_cap = lt->by_name_used = 0;

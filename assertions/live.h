@@ -147,6 +147,7 @@ typedef struct ct__live_thread {
     uint32_t forgot; /* its string ids started over once: names may come back */
     ct__shard *owned; /* every shard this thread writes, until it exits */
     ct__shard *wait[CT_LIVE_WAIT_KINDS];
+    struct ct__log_history *log; /* live_logs.c: its logs of the test */
     struct ct__live_open open[CT_LIVE_OPEN]; /* its open regions, innermost last */
 } ct__live_thread;
 
@@ -218,12 +219,17 @@ void ct__live_thread_forget_names(ct__live_thread *lt);
 /* The thread exits: hand its shards back and free its map. */
 void ct__live_thread_release(ct__live_thread *lt);
 
-/* ---- tasks and logs (process-wide, behind a lock: they are few) ------------- */
+/* ---- tasks (process-wide, behind a lock: they are few) and logs ------------- */
 
 void ct__live_task_begin(uint64_t id, const char *name, uint64_t ticks);
 void ct__live_task_end(uint64_t id, uint64_t ticks, ct__live_who who);
-void ct__live_log(const char *category, const char *message, size_t len, uint64_t ticks,
-                  ct__live_who who);
+
+/* This thread logged `message` (len bytes) under `category` (may be NULL). */
+void ct__live_log(ct__live_thread *lt, const char *category, const char *message, size_t len,
+                  uint64_t ticks, ct__live_who who);
+
+/* The thread exits: its log history goes back, still read in its test. */
+void ct__live_log_release(ct__live_thread *lt);
 
 /* ---- reading: what assertions use ------------------------------------------- */
 

@@ -303,7 +303,7 @@ static void log_bytes(ct_task *task, const char *category, const char *msg, size
     memcpy(p, msg, len);
     p = ct_put_uvarint(p + len, flags);
     ct__commit(t, p);
-    ct__live_log(category, msg, len, t->last_ticks, who_of(t));
+    ct__live_log(&t->live, category, msg, len, t->last_ticks, who_of(t));
     leave(t);
 }
 

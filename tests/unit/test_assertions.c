@@ -419,6 +419,36 @@ static void log_seen_finds_a_substring_in_a_category(void **state)
     assert_int_equal(judge(CT__CHECK_LOG_SEEN, "scan", "aaaab", 0, 0, 0), 1);
 }
 
+static void *log_and_exit(void *arg)
+{
+    ct_logf(NULL, "worker", "done %d", *(int *)arg);
+    return NULL;
+}
+
+/* Each thread keeps its own history, still read once the thread exited;
+ * past its bound the logs are counted, and a search that fails says so. */
+static void logs_of_threads_and_past_the_bound(void **state)
+{
+    (void)state;
+    int ids[3] = {1, 2, 3};
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, log_and_exit, &ids[i]), 0);
+    for (int i = 0; i < 3; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < 3; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "done %d", ids[i]);
+        assert_int_equal(judge(CT__CHECK_LOG_SEEN, "worker", want, 0, 0, 0), 0);
+    }
+    static char big[4000];
+    memset(big, 'x', sizeof big - 1);
+    for (int i = 0; i < 100; i++) /* 400 KB: more than a thread keeps */
+        ct_log(NULL, "big", big);
+    assert_int_equal(judge(CT__CHECK_LOG_SEEN, "big", "absent", 0, 0, 0), 1);
+    expect_message("later logs were not kept");
+}
+
 static void logs_of_an_earlier_test_are_gone(void **state)
 {
     (void)state;
@@ -476,6 +506,7 @@ int main(void)
         cmocka_unit_test(each_kind_of_blocking_is_named),
         cmocka_unit_test(a_real_socket_wait_counts),
         cmocka_unit_test(log_seen_finds_a_substring_in_a_category),
+        cmocka_unit_test(logs_of_threads_and_past_the_bound),
         cmocka_unit_test(logs_of_an_earlier_test_are_gone),
         cmocka_unit_test(assertions_that_hold_do_not_fail),
     };
