@@ -112,14 +112,32 @@ static void quantile_name(char *out, size_t cap, double q)
     snprintf(out, cap, "p%.10g", q * 100.0);
 }
 
-static int no_instance(char *msg, size_t cap, const char *what, const char *name)
+void ct__describe_no_instance(char *msg, size_t cap, const char *what, const char *name)
 {
     char quoted[CT_CHECK_MESSAGE / 2];
     ct__quote(quoted, sizeof quoted, name);
-    snprintf(msg, cap, "no instance of %s %s finished in this test", what, quoted);
+    ct__msg_append(msg, cap, "no instance of %s %s finished in this test", what, quoted);
     if (ct__live_series_full())
         ct__msg_append(msg, cap, " (or it was not counted: this process made more than "
                                  "16384 distinct names)");
+}
+
+void ct__describe_over(char *msg, size_t cap, ct__series *s, const ct__live_sum *sum,
+                       uint64_t limit_ns, int waits)
+{
+    char limit[CTV_HUMAN_BUF], longest[CTV_HUMAN_BUF], place[600] = "", where[160];
+    if (waits)
+        ct__describe_place(place, sizeof place, sum);
+    ct__describe_longest(where, sizeof where, sum);
+    ct__msg_append(msg, cap, " (%" PRIu64 " of %" PRIu64 " %s%s over %s; longest %s%s%s)",
+                   ct__live_count_over(s, sum, limit_ns), sum->count, waits ? "wait" : "instance",
+                   sum->count == 1 ? "" : "s", dur(limit, limit_ns), dur(longest, sum->max_ns),
+                   place, where);
+}
+
+static int no_instance(char *msg, size_t cap, const char *what, const char *name)
+{
+    ct__describe_no_instance(msg, cap, what, name);
     return 1;
 }
 
@@ -156,15 +174,11 @@ static int check_quantile(const ct__check_spec *c, char *msg, size_t cap)
     uint64_t v = ct__live_quantile(s, &sum, c->q);
     if (v <= c->a)
         return 0;
-    char quoted[CT_CHECK_MESSAGE / 2], qn[32], value[CTV_HUMAN_BUF], limit[CTV_HUMAN_BUF],
-        longest[CTV_HUMAN_BUF], where[160];
+    char quoted[CT_CHECK_MESSAGE / 2], qn[32], value[CTV_HUMAN_BUF], limit[CTV_HUMAN_BUF];
     ct__quote(quoted, sizeof quoted, c->name);
     quantile_name(qn, sizeof qn, c->q);
-    ct__describe_longest(where, sizeof where, &sum);
-    snprintf(msg, cap,
-             "region %s %s %s > %s (%" PRIu64 " of %" PRIu64 " instances over %s; longest %s%s)",
-             quoted, qn, dur(value, v), dur(limit, c->a), ct__live_count_over(s, &sum, c->a),
-             sum.count, limit, dur(longest, sum.max_ns), where);
+    snprintf(msg, cap, "region %s %s %s > %s", quoted, qn, dur(value, v), dur(limit, c->a));
+    ct__describe_over(msg, cap, s, &sum, c->a, 0);
     return 1;
 }
 

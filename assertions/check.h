@@ -40,6 +40,14 @@ void ct__quote(char *out, size_t cap, const char *name);
 /* ", thread 2 (tid 4711), began 5.1 ms into the test" for the longest of sum. */
 void ct__describe_longest(char *out, size_t cap, const ct__live_sum *sum);
 
+/* Append to msg: "no instance of region "x" finished in this test". */
+void ct__describe_no_instance(char *msg, size_t cap, const char *what, const char *name);
+
+/* Append to msg: " (3 of 40 instances over 25 ms; longest 31.2 ms, thread
+ * ...)", with the place of the longest for waits. */
+void ct__describe_over(char *msg, size_t cap, ct__series *s, const ct__live_sum *sum,
+                       uint64_t limit_ns, int waits);
+
 /* " in cache_get (cache.c:88)" for a wait's stack, or "" without one. */
 void ct__describe_place(char *out, size_t cap, const ct__live_sum *sum);
 

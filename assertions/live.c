@@ -8,6 +8,7 @@
 
 #include "assertions/live_arena.h"
 #include "format/wire.h" /* CT_CLOCK_*, CT_MAX_NAME_BYTES */
+#include "plugin/thread.h" /* ct__hash_bytes */
 
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
@@ -65,12 +66,7 @@ static uint32_t n_series; /* atomic */
 
 static uint64_t hash_name(unsigned kind, const char *name, size_t len)
 {
-    uint64_t h = 1469598103934665603ull ^ kind; /* FNV-1a */
-    for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t)name[i];
-        h *= 1099511628211ull;
-    }
-    return h;
+    return ct__hash_bytes(name, len) ^ ((uint64_t)kind << 56);
 }
 
 static size_t name_len(const char *name)
@@ -247,7 +243,7 @@ static int map_grow(ct__live_thread *lt)
         struct ct__live_map_slot *e = &lt->by_name[i];
         if (e->id == 0)
             continue;
-        uint32_t j = (e->id * 0x9E3779B1u) & (cap - 1);
+        uint32_t j = ct__live_map_home(e->id, cap - 1);
         while (m[j].id != 0)
             j = (j + 1) & (cap - 1);
         m[j] = *e;
@@ -269,7 +265,7 @@ ct__shard *ct__live_region_shard_slow(ct__live_thread *lt, uint32_t id, const ch
     if (!sh)
         return NULL;
     uint32_t mask = lt->by_name_cap - 1;
-    uint32_t i = (id * 0x9E3779B1u) & mask;
+    uint32_t i = ct__live_map_home(id, mask);
     while (lt->by_name[i].id != 0)
         i = (i + 1) & mask;
     lt->by_name[i].id = id;

@@ -155,12 +155,18 @@ typedef struct ct__live_thread {
  * on first use. NULL when out of memory: the region is then not counted. */
 ct__shard *ct__live_region_shard_slow(ct__live_thread *lt, uint32_t id, const char *name);
 
+/* Where string id `id` goes first in a map of mask + 1 slots. */
+static inline uint32_t ct__live_map_home(uint32_t id, uint32_t mask)
+{
+    return (id * 0x9E3779B1u) & mask;
+}
+
 static inline ct__shard *ct__live_region_shard(ct__live_thread *lt, uint32_t id,
                                                const char *name)
 {
     if (__builtin_expect(lt->by_name_cap != 0 && id != 0, 1)) {
         uint32_t mask = lt->by_name_cap - 1;
-        for (uint32_t i = (id * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
+        for (uint32_t i = ct__live_map_home(id, mask);; i = (i + 1) & mask) {
             struct ct__live_map_slot *e = &lt->by_name[i];
             if (e->id == id)
                 return e->shard;

@@ -169,10 +169,8 @@ static verdict judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
     if (named && sum.count == 0 && r->metric != CT_RULE_REGION_COUNT) {
         if (!lr->has_regex)
             return NOTHING_TO_JUDGE;
-        char quoted[CT_CHECK_MESSAGE / 4];
-        ct__quote(quoted, sizeof quoted, r->name);
-        snprintf(msg, cap, "--assert %s: no instance of %s %s finished in this test", rule_text,
-                 subject, quoted);
+        snprintf(msg, cap, "--assert %s: ", rule_text);
+        ct__describe_no_instance(msg, cap, subject, r->name);
         return FAILS;
     }
     uint64_t value;
@@ -202,18 +200,11 @@ static verdict judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
              ctv_format_duration(limit, r->value));
     if (r->metric == CT_RULE_TEST_DURATION || sum.count == 0)
         return FAILS;
-    char place[600] = "", where[160];
-    if (wait_kind)
-        ct__describe_place(place, sizeof place, &sum);
-    ct__describe_longest(where, sizeof where, &sum);
-    const char *noun = wait_kind ? (sum.count == 1 ? "wait" : "waits")
-                                 : (sum.count == 1 ? "instance" : "instances");
     if (r->op == CT_RULE_LT || r->op == CT_RULE_LE)
-        ct__msg_append(msg, cap, " (%" PRIu64 " of %" PRIu64 " %s over %s; longest %s%s%s)",
-                       ct__live_count_over(s, &sum, r->value), sum.count, noun, limit,
-                       ctv_format_duration(measured, sum.max_ns), place, where);
+        ct__describe_over(msg, cap, s, &sum, r->value, wait_kind != 0);
     else
-        ct__msg_append(msg, cap, " (%" PRIu64 " %s)", sum.count, noun);
+        ct__msg_append(msg, cap, " (%" PRIu64 " %s%s)", sum.count, wait_kind ? "wait" : "instance",
+                       sum.count == 1 ? "" : "s");
     return FAILS;
 }
 

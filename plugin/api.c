@@ -253,20 +253,20 @@ void ct__region_end(ct_region *region)
         return;
     }
     uint8_t *p;
-    if (__builtin_expect(region->ct__thread == t->serial, 1)) {
+    int own = region->ct__thread == t->serial;
+    if (__builtin_expect(own, 1)) {
         p = ct__event_begin(t, CT_EV_REGION_END, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, t->region_serial - region->ct__serial);
-        ct__commit(t, p);
-        /* Its duration, in the test's aggregates if it began in the test. */
-        ct__live_region_end(&t->live, region->ct__serial, t->last_ticks, who_of(t));
-        leave(t);
-        return;
     } else {
         p = ct__event_begin(t, CT_EV_REGION_END_FOREIGN, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, region->ct__thread);
         p = ct_put_uvarint(p, region->ct__serial);
     }
-    ct__commit(t, p); /* ended on another thread: misuse, not timed (assertions/live.h) */
+    ct__commit(t, p);
+    /* Its duration, in the test's aggregates if it began in the test. Ended
+     * on another thread (misuse) it is not timed: assertions/live.h. */
+    if (__builtin_expect(own, 1))
+        ct__live_region_end(&t->live, region->ct__serial, t->last_ticks, who_of(t));
     leave(t);
 }
 

@@ -16,7 +16,7 @@
 
 uint32_t ct__names_epoch = 1; /* atomic; see thread.h */
 
-static uint64_t hash_bytes(const char *s, size_t len)
+uint64_t ct__hash_bytes(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (size_t i = 0; i < len; i++) {
@@ -95,7 +95,7 @@ static void define(ct__thread *t, const ct__string *e)
 uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
 {
     size_t len = bounded_len(name);
-    uint64_t h = hash_bytes(name, len);
+    uint64_t h = ct__hash_bytes(name, len);
     /* Room for the definition first: a refill that ends a drop resets the
      * table, which would free the entry found below. */
     ct__reserve(t, CT_SMALL_EVENT + len);

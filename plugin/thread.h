@@ -140,6 +140,10 @@ static inline uint8_t *ct__event_begin(ct__thread *t, uint8_t kind, size_t need)
     return ct_put_uvarint(p, delta);
 }
 
+/* FNV-1a of s[0..len), never 0: how names are keyed (intern.c, and the
+ * assertions' series). */
+uint64_t ct__hash_bytes(const char *s, size_t len);
+
 /* Id of `name` in this thread's string table, defining it if new. */
 uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot);
 
