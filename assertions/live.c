@@ -210,12 +210,8 @@ void ct__live_add(ct__shard *s, uint32_t gen, uint64_t ns, uint64_t end_ticks,
     uint64_t used = LOAD(s->groups_used);
     if (!(used >> g & 1))
         STORE(s->groups_used, used | (uint64_t)1 << g);
-    /* Plain increments: one writer. */
-    STORE(row[b], LOAD(row[b]) + 1);
-    STORE(s->group_count[g], LOAD(s->group_count[g]) + 1);
-    uint64_t count = LOAD(s->count) + 1;
-    STORE(s->count, count);
-    STORE(s->total_ns, LOAD(s->total_ns) + ns);
+    ct__live_count(s, row, g, b, ns);
+    uint64_t count = LOAD(s->count);
     if (ns < LOAD(s->min_ns))
         STORE(s->min_ns, ns);
     if (ns > LOAD(s->max_ns) || count == 1) {

@@ -91,6 +91,19 @@ uint64_t ct__live_ns_to_ticks(uint64_t ns);
 void ct__live_add(ct__shard *s, uint32_t gen, uint64_t ns, uint64_t end_ticks,
                   ct__live_who who, const uint64_t *pcs, unsigned n);
 
+/* Count one instance of `ns` in bucket (g, b) of s, whose row is `row`.
+ * One writer: plain increments, stored atomically for the readers. */
+static inline void ct__live_count(ct__shard *s, uint32_t *row, unsigned g, unsigned b,
+                                  uint64_t ns)
+{
+    __atomic_store_n(&row[b], __atomic_load_n(&row[b], __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->group_count[g], __atomic_load_n(&s->group_count[g], __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+    __atomic_store_n(&s->count, __atomic_load_n(&s->count, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->total_ns, __atomic_load_n(&s->total_ns, __ATOMIC_RELAXED) + ns,
+                     __ATOMIC_RELAXED);
+}
+
 /* ct__live_add() for an instance that is neither the shard's first of the
  * test, nor its longest or shortest, in an octave it has seen: the common
  * case of a region, inline. */
@@ -108,13 +121,7 @@ static inline void ct__live_add_quick(ct__shard *s, uint32_t gen, uint64_t ns,
         ct__live_add(s, gen, ns, end_ticks, who, NULL, 0);
         return;
     }
-    /* One writer: plain increments, stored atomically for the readers. */
-    __atomic_store_n(&row[b], __atomic_load_n(&row[b], __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->group_count[g], __atomic_load_n(&s->group_count[g], __ATOMIC_RELAXED) + 1,
-                     __ATOMIC_RELAXED);
-    __atomic_store_n(&s->count, __atomic_load_n(&s->count, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&s->total_ns, __atomic_load_n(&s->total_ns, __ATOMIC_RELAXED) + ns,
-                     __ATOMIC_RELAXED);
+    ct__live_count(s, row, g, b, ns);
 }
 
 /* A shard of series (kind, name[0..len)) for one writer, the series made if
