@@ -401,6 +401,7 @@ void ctr_get_info(const ctr_reader *r, ctr_info *info)
     info->clock = r->clock_name;
     info->duration_ns = r->last_ns;
     info->records = r->records;
+    info->wire_events = r->wire_events;
 }
 
 void ctr_close(ctr_reader *r)

@@ -77,13 +77,13 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         return 0;
     }
     case CT_REC_PROCESS_END: {
-        if (get_fields(&p, e, "uuuuo", v, s) != 0 || v[0] >= r->nprocs ||
+        if (get_fields(&p, e, "uuuuooo", v, s) != 0 || v[0] >= r->nprocs ||
             !r->procs[v[0]].used || r->procs[v[0]].ended)
             break;
         rproc *pr = &r->procs[v[0]];
         if (v[4] && rel_ns(r, v[4]) > pr->last_ns) /* when it ended (1.1) */
             pr->last_ns = rel_ns(r, v[4]);
-        ctr__process_end(r, (uint32_t)v[0], v[1], v[2], v[3]);
+        ctr__process_end(r, (uint32_t)v[0], v[1], v[2], v[3], v[5], v[6]);
         return 0;
     }
     case CT_REC_BATCH: {
@@ -97,6 +97,15 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         }
         uint64_t seq = v[2], offset = v[3];
         int continues = t->have_chunk && seq == t->seq && offset == t->next_offset;
+        if (t->have_chunk && (seq < t->seq || (seq == t->seq && offset < t->next_offset))) {
+            /* A writer never sends bytes of a thread twice: these would be
+             * read as events that happened twice. */
+            ctr__set_damage(r, "thread %d: chunk %llu offset %llu comes again (batches "
+                            "repeated; already read up to chunk %llu offset %llu)", t->tid,
+                            (unsigned long long)seq, (unsigned long long)offset,
+                            (unsigned long long)t->seq, (unsigned long long)t->next_offset);
+            return -1;
+        }
         if (!continues) {
             if (offset != 0 || (t->have_chunk && seq != t->seq + 1))
                 ctr__warn(r, t->ns_base ? rel_ns(r, t->ns_base) : 0, t,
@@ -205,7 +214,8 @@ static int task_ids_fit(uint8_t code, const uint64_t *v)
     case CT_EV_REGION_BEGIN:
     case CT_EV_BLOCK:
     case CT_EV_WAIT:
-    case CT_EV_LOG: return v[0] < limit;
+    case CT_EV_LOG:
+    case CT_EV_WINDOW_LOST: return v[0] < limit;
     default: return 1;
     }
 }
@@ -254,6 +264,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     case CT_EV_REGION_BEGIN:
     case CT_EV_REGION_END_FOREIGN:
     case CT_EV_LOST:
+    case CT_EV_WINDOW_LOST:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]))
             goto bad;
         break;
@@ -284,6 +295,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     if (!task_ids_fit(code, v))
         goto bad;
     r->ev_pos = p;
+    r->wire_events++;
     t->last_ticks += delta;
     uint64_t ts = ticks_to_rel_ns(r, t);
     ctr_event *ev;
@@ -383,6 +395,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         o->task = trace_task_id(t->proc, v[0]);
         o->begin_ns = ts;
         o->deadline = 0;
+        o->maybe_lost = 0;
         const rstring *name = ctr__string_of(r, t, v[1], ts);
         o->name = name->bytes;
         o->name_len = name->len;
@@ -452,11 +465,18 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             ev->count = v[0]; /* records lost */
         break;
     case CT_EV_LOST:
-        t->region_serial = v[1];
+        ctr__thread_lost(r, t, v[0], v[1]);
         ev = emit(r, CTR_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->count = v[0];
+        break;
+    case CT_EV_WINDOW_LOST:
+        ev = emit(r, CTR_WINDOW_LOST, NULL);
+        fill_thread(r, ev, t);
+        ev->ts_ns = ts;
+        ev->task = trace_task_id(t->proc, v[0]);
+        ev->count = v[1];
         break;
     default:
         break; /* TASK_ADOPT: nothing to show */
@@ -476,6 +496,7 @@ int ctr__batch_step(ctr_reader *r)
 {
     const uint8_t *p = r->ev_pos, *e = r->ev_end;
     rthread *t = r->ev_thread;
+    uint64_t fast = 0; /* events taken here, for r->wire_events */
     while (p < e && r->direct) {
         uint64_t delta, a, b;
         const uint8_t *q = p + 1;
@@ -491,6 +512,8 @@ int ctr__batch_step(ctr_reader *r)
             o->deadline = 0;
             o->name = t->strings[b].bytes;
             o->name_len = t->strings[b].len;
+            o->maybe_lost = 0;
+            fast++;
             continue;
         }
         if (*p == CT_EV_REGION_END && rd(&q, e, &delta) && rd(&q, e, &a) && t->depth > 0 &&
@@ -499,13 +522,17 @@ int ctr__batch_step(ctr_reader *r)
             p = q;
             t->last_ticks += delta;
             emit_region(r, t, &t->stack[--t->depth], ticks_to_rel_ns(r, t), 0);
+            fast++;
             continue;
         }
         r->ev_pos = p;
+        r->wire_events += fast;
+        fast = 0;
         if (decode_event(r) != 0)
             return -1;
         p = r->ev_pos;
     }
+    r->wire_events += fast;
     r->ev_pos = p < e ? p : NULL;
     return r->ev_pos != NULL;
 }

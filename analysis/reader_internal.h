@@ -36,6 +36,7 @@ typedef struct ropen { /* a region begun and not ended yet */
     uint64_t deadline;
     const char *name; /* a thread string's bytes: never freed before close */
     uint32_t name_len;
+    uint32_t maybe_lost; /* open when its thread lost events: its end may be among them */
 } ropen;
 
 typedef struct rthread {
@@ -55,6 +56,9 @@ typedef struct rthread {
     ropen *stack;
     uint32_t depth, cap;
     uint64_t region_serial;
+    /* Regions up to this serial may have begun in lost events: an end of
+     * one that is not open is no misuse. 0: the thread lost nothing. */
+    uint64_t lost_serial;
     int warned_unknown_string;
     uint32_t foreign_ends_due; /* ends queued for regions of this thread */
     uint32_t deferred;         /* open regions with a deadline */
@@ -73,6 +77,8 @@ typedef struct rproc {
      * takes multiplications, not a 128-bit division per event. */
     uint64_t ns_int, ns_frac;
     uint64_t last_ns; /* latest event time of this process, ns from trace start */
+    uint64_t lost;    /* events its threads' LOST events told so far */
+    int lost_any;     /* it lost something (a LOST of 0 events lost definitions) */
 } rproc;
 
 typedef struct rtask { /* a task begun and not ended yet */
@@ -102,6 +108,15 @@ typedef struct rended_task { /* a task that ended: a second end names it */
     char name[64];
     uint32_t name_len;
 } rended_task;
+
+/* An end of a task that is not open, held until its process ends: if the
+ * process lost events, the begin was among them (no misuse). */
+typedef struct rorphan_end {
+    uint32_t proc;
+    int32_t tid;
+    uint64_t local_id, ts;
+} rorphan_end;
+#define MAX_ORPHAN_ENDS 1024 /* held at once; more are told at once */
 
 typedef struct rpending {
     ctr_event ev;
@@ -145,6 +160,8 @@ struct ctr_reader {
     uint32_t ended_tasks_next;
     rforeign_end *foreign_ends; /* grows to MAX_FOREIGN_ENDS */
     uint32_t nforeign_ends, foreign_ends_cap;
+    rorphan_end *orphan_ends;   /* grows to MAX_ORPHAN_ENDS */
+    uint32_t norphan_ends, orphan_ends_cap;
 
     /* Output: the first event a step makes goes straight into the caller's
      * ctr_event (`direct`); any more wait in the ring `pending` (power-of-two
@@ -159,6 +176,7 @@ struct ctr_reader {
     char damage[512];
     int64_t damage_offset;
     uint64_t events, records;
+    uint64_t wire_events; /* timed events decoded */
     uint64_t last_ns;
     const char *clock_name;
 };
@@ -234,8 +252,12 @@ void ctr__foreign_end(ctr_reader *r, rthread *ender, uint32_t thread, uint64_t s
 void ctr__foreign_ends_count(ctr_reader *r, rthread *t);
 /* Region o of thread t was just begun: apply the ends read before it. */
 void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o);
+/* Process proc ended (how, code as PROCESS_END's); `dropped`: the events it
+ * lost as its writer counted them; stalls and stall_ns: its waits for room. */
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
-                      uint64_t dropped);
+                      uint64_t dropped, uint64_t stalls, uint64_t stall_ns);
+/* Thread t lost `count` events (LOST), its region serial now `rserial`. */
+void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial);
 /* Close what is still open (regions, tasks) as unended, at the end. */
 void ctr__close_everything(ctr_reader *r);
 

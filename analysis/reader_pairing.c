@@ -99,7 +99,11 @@ const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len)
 
 #define DEADLINE_WHY "the end of its test"
 
-static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns, const char *why)
+/* Close region o, never ended, at end_ns (or its deadline). Its end may be
+ * among lost events (`lost`: its process lost some, and nothing tells
+ * more): then it is marked so, with no warning, for it is no misuse. */
+static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns, const char *why,
+                      int lost)
 {
     char q[QUOTE_CAP];
     if (o->deadline) { /* its test's end came first */
@@ -107,17 +111,40 @@ static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns
         why = DEADLINE_WHY;
         t->deferred--;
     }
-    emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns, CTR_F_UNENDED);
-    ctr__warn(r, end_ns, t, "region %s begun at %.3f ms on thread %d was never ended; closed at %s",
-              ctr__quote(q, sizeof q, o->name, o->name_len), (double)o->begin_ns / 1e6, t->tid,
-              why);
+    lost |= o->maybe_lost != 0;
+    emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns,
+                CTR_F_UNENDED | (lost ? CTR_F_LOST : 0));
+    if (!lost)
+        ctr__warn(r, end_ns, t, "region %s begun at %.3f ms on thread %d was never ended; closed "
+                  "at %s", ctr__quote(q, sizeof q, o->name, o->name_len),
+                  (double)o->begin_ns / 1e6, t->tid, why);
+}
+
+/* Did process proc lose events, as far as the reader knows? */
+static int proc_lost(const ctr_reader *r, uint32_t proc)
+{
+    return r->procs[proc].lost_any;
 }
 
 void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *why)
 {
+    int lost = proc_lost(r, t->proc);
     for (uint32_t i = 0; i < t->depth; i++)
-        close_one(r, t, &t->stack[i], end_ns, why);
+        close_one(r, t, &t->stack[i], end_ns, why, lost);
     t->depth = 0;
+}
+
+void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial)
+{
+    /* Ends of the regions open now may be among the lost events; regions
+     * begun in them have serials up to rserial. */
+    for (uint32_t i = 0; i < t->depth; i++)
+        t->stack[i].maybe_lost = 1;
+    t->region_serial = rserial;
+    t->lost_serial = rserial ? rserial : 1;
+    rproc *p = &r->procs[t->proc];
+    p->lost += count;
+    p->lost_any = 1;
 }
 
 void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now)
@@ -127,7 +154,7 @@ void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now)
     for (uint32_t i = 0; i < t->depth; i++) {
         ropen *o = &t->stack[i];
         if (o->deadline && o->deadline <= now) {
-            close_one(r, t, o, now, DEADLINE_WHY);
+            close_one(r, t, o, now, DEADLINE_WHY, 0);
             continue;
         }
         if (o->deadline && o->deadline < next)
@@ -165,7 +192,7 @@ static void close_regions_of_test(ctr_reader *r, uint32_t proc, uint64_t root, u
             if (!task_in(r, o->task, root)) {
                 t->stack[keep++] = *o;
             } else if (!lagging) {
-                close_one(r, t, o, end_ns, why);
+                close_one(r, t, o, end_ns, why, 0);
             } else {
                 if (!o->deadline) {
                     o->deadline = end_ns;
@@ -224,6 +251,8 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
         return;
     }
     const ropen *was = &t->ended[serial & (RECENT_REGIONS - 1)];
+    if (serial != 0 && serial <= t->lost_serial && was->serial != serial)
+        return; /* begun in events the thread lost: no misuse */
     if (serial != 0 && was->serial == serial)
         ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d was ended twice",
                   ctr__quote(q, sizeof q, was->name, was->name_len),
@@ -366,6 +395,10 @@ static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char
                 k->deadline = ts;
             continue;
         }
+        if (proc_lost(r, k->proc)) { /* its end may be among the lost events */
+            emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_LOST);
+            continue;
+        }
         ctr_event *w = ctr__warn(r, ts, NULL, "task %s begun at %.3f ms was never ended; closed "
                                  "at %s", ctr__quote(q, sizeof q, k->name ? k->name : "",
                                                      k->name_len),
@@ -411,8 +444,49 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
             return;
         }
     }
-    ctr__warn(r, ts, t, "task %llu was ended but is not open (ended twice, or begun before the "
-              "trace)", (unsigned long long)local_id);
+    if (t && r->norphan_ends < MAX_ORPHAN_ENDS) {
+        /* Its begin may be among events its process lost, which the reader
+         * may learn only later (another thread's LOST, the process's end). */
+        if (r->norphan_ends == r->orphan_ends_cap) {
+            uint32_t cap = r->orphan_ends_cap ? r->orphan_ends_cap * 2 : 16;
+            rorphan_end *q = realloc(r->orphan_ends, cap * sizeof *q);
+            if (q) {
+                r->orphan_ends = q;
+                r->orphan_ends_cap = cap;
+            }
+        }
+        if (r->norphan_ends < r->orphan_ends_cap) {
+            r->orphan_ends[r->norphan_ends++] = (rorphan_end){t->proc, t->tid, local_id, ts};
+            return;
+        }
+    }
+    ctr_event *w = ctr__warn(r, ts, t, "task %llu was ended but is not open (ended twice, or "
+                             "begun before the trace)", (unsigned long long)local_id);
+    if (t && proc_lost(r, t->proc))
+        w->flags |= CTR_F_LOST;
+}
+
+/* The ends of tasks not open, held for process proc: no misuse if it lost
+ * events (counted as such), else a warning each. */
+static void settle_orphan_ends(ctr_reader *r, uint32_t proc)
+{
+    int lost = proc_lost(r, proc);
+    for (uint32_t i = 0; i < r->norphan_ends;) {
+        rorphan_end o = r->orphan_ends[i];
+        if (o.proc != proc) {
+            i++;
+            continue;
+        }
+        r->orphan_ends[i] = r->orphan_ends[--r->norphan_ends];
+        if (lost)
+            continue;
+        ctr_event *w = ctr__warn(r, o.ts, NULL, "task %llu was ended but is not open (ended "
+                                 "twice, or begun before the trace)",
+                                 (unsigned long long)o.local_id);
+        w->process = proc;
+        w->pid = r->procs[proc].pid;
+        w->tid = o.tid;
+    }
 }
 
 /* ---- processes ---------------------------------------------------------------- */
@@ -447,24 +521,34 @@ static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t ho
 }
 
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
-                      uint64_t dropped)
+                      uint64_t dropped, uint64_t stalls, uint64_t stall_ns)
 {
     rproc *p = &r->procs[proc];
     uint64_t end = p->last_ns;
+    /* The writer counts every loss as it happens (since 1.4; before, those
+     * of a signal handler went uncounted): what threads told is in it, and
+     * what they could not tell (ending or dying while losing) too. */
+    if (p->lost > dropped)
+        dropped = p->lost;
+    if (dropped)
+        p->lost_any = 1;
+    int lost = p->lost_any;
     if (r->nforeign_ends)
         drop_foreign_ends(r, proc);
+    if (r->norphan_ends)
+        settle_orphan_ends(r, proc);
     /* A test still running when its process died crashed, unless the trace
      * merely stopped (ct_stop) or was cut (how unknown), or events were lost:
      * the test's end may have been among them. */
     int died = (how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE || how == CT_EXIT_TIMEOUT) &&
-               (dropped == 0 || how == CT_EXIT_TIMEOUT);
+               (!lost || how == CT_EXIT_TIMEOUT);
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
             continue;
         if (died) { /* a test, or a group's setup or teardown */
             crash_status(r, k, end, how, code);
-        } else if (dropped) {
+        } else if (lost) {
             char q[QUOTE_CAP];
             ctr_event *w = ctr__warn(r, end, NULL, "%s %s never ended: its end may be among "
                                      "the %llu events lost", k->kind == CTR_TASK_TEST ? "test"
@@ -472,9 +556,10 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
                                      k->name_len), (unsigned long long)dropped);
             w->process = proc;
             w->pid = p->pid;
+            w->flags |= CTR_F_LOST;
         }
         end_of_test(r, k, end, "the end of its process", NULL);
-        emit_task_end(r, k, end, NULL, CTR_F_UNENDED);
+        emit_task_end(r, k, end, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0));
     }
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
@@ -487,20 +572,24 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         if (!k->id || k->id == TASK_TOMB || k->proc != proc)
             continue;
         uint64_t at = k->deadline ? k->deadline : end;
-        ctr_event *w = ctr__warn(r, at, NULL, "task %s begun at %.3f ms was never ended; "
-                                 "closed at %s",
-                                 ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len),
-                                 (double)k->begin_ns / 1e6,
-                                 k->deadline ? DEADLINE_WHY : "the end of its process");
-        w->process = proc;
-        w->pid = p->pid;
-        emit_task_end(r, k, at, NULL, CTR_F_UNENDED);
+        if (!lost) {
+            ctr_event *w = ctr__warn(r, at, NULL, "task %s begun at %.3f ms was never ended; "
+                                     "closed at %s",
+                                     ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len),
+                                     (double)k->begin_ns / 1e6,
+                                     k->deadline ? DEADLINE_WHY : "the end of its process");
+            w->process = proc;
+            w->pid = p->pid;
+        }
+        emit_task_end(r, k, at, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0));
     }
     ctr_event *ev = emit(r, CTR_PROCESS_END, NULL);
     ev->process = proc;
     ev->pid = p->pid;
     ev->ts_ns = end;
     ev->count = dropped;
+    ev->stalls = stalls;
+    ev->stall_ns = stall_ns;
     if (how == CT_EXIT_SIGNAL) {
         ev->flags = CTR_F_SIGNALED;
         ev->exit_code = -(int64_t)code;
@@ -519,5 +608,5 @@ void ctr__close_everything(ctr_reader *r)
 {
     for (uint32_t i = 0; i < r->nprocs; i++)
         if (r->procs[i].used && !r->procs[i].ended)
-            ctr__process_end(r, i, CT_EXIT_UNKNOWN, 0, 0);
+            ctr__process_end(r, i, CT_EXIT_UNKNOWN, 0, 0, 0, 0);
 }

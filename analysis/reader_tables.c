@@ -383,6 +383,7 @@ void ctr__free_state(ctr_reader *r)
     }
     free(r->threads);
     free(r->foreign_ends);
+    free(r->orphan_ends);
     for (uint32_t i = 0; i < r->tasks_cap; i++)
         if (r->tasks[i].id && r->tasks[i].id != TASK_TOMB)
             free(r->tasks[i].name);

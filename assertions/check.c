@@ -300,9 +300,8 @@ static int check_log_seen(const ct__check_spec *c, char *msg, size_t cap)
     return 1;
 }
 
-int ct__check_run(const ct__check_spec *c, int so_far, char *msg, size_t cap)
+static int check_one(const ct__check_spec *c, int so_far, char *msg, size_t cap)
 {
-    msg[0] = '\0';
     switch (c->what) {
     case CT__CHECK_REGION_MAX: return check_max(c, CT_SERIES_REGION, "region", msg, cap);
     case CT__CHECK_REGION_QUANTILE: return check_quantile(c, msg, cap);
@@ -320,4 +319,25 @@ int ct__check_run(const ct__check_spec *c, int so_far, char *msg, size_t cap)
                  c->what);
         return -1;
     }
+}
+
+void ct__describe_loss(char *msg, size_t cap, uint64_t lost, int judged_ok)
+{
+    if (judged_ok)
+        ct__msg_append(msg, cap, "not judged: %" PRIu64 " event%s lost in this test (the tracer "
+                                 "could not record %s; ctest-trace stats tells more)",
+                       lost, lost == 1 ? " was" : "s were", lost == 1 ? "it" : "them");
+    else
+        ct__msg_append(msg, cap, "; %" PRIu64 " event%s lost in this test, so there may be more",
+                       lost, lost == 1 ? " was" : "s were");
+}
+
+int ct__check_run(const ct__check_spec *c, int so_far, char *msg, size_t cap)
+{
+    msg[0] = '\0';
+    int rc = check_one(c, so_far, msg, cap);
+    uint64_t lost = rc < 0 ? 0 : ct__live_window_lost();
+    if (lost) /* a pass over a window that lost events is no pass */
+        ct__describe_loss(msg, cap, lost, rc == 0);
+    return lost ? 1 : rc;
 }

@@ -51,6 +51,11 @@ void ct__describe_over(char *msg, size_t cap, ct__series *s, const ct__live_sum 
 /* " in cache_get (cache.c:88)" for a wait's stack, or "" without one. */
 void ct__describe_place(char *out, size_t cap, const ct__live_sum *sum);
 
+/* Append to msg that `lost` events were lost in this test: the whole
+ * message when the check itself held (`judged_ok`), else a clause after
+ * why it failed. */
+void ct__describe_loss(char *msg, size_t cap, uint64_t lost, int judged_ok);
+
 /* Nanoseconds from the current test's start to `ticks`. */
 uint64_t ct__into_test_ns(uint64_t ticks);
 

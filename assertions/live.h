@@ -75,6 +75,10 @@ extern uint64_t ct__live_test_start;   /* atomic */
 /* A test begins now (ticks): numbers start over. */
 void ct__live_test_begin(uint64_t ticks);
 
+/* Events the process lost (every thread) since the current test began:
+ * a window that lost events cannot vouch for what it did not see. */
+uint64_t ct__live_window_lost(void);
+
 /* Ticks to nanoseconds at the session's clock rate (set at session begin). */
 void ct__live_session_begin(uint32_t clock_kind, uint64_t hz);
 extern uint64_t ct__live_ns_per_tick_q32; /* 0: ticks are nanoseconds */

@@ -183,8 +183,14 @@ static verdict judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
     case CT_RULE_TEST_DURATION: value = ct__into_test_ns(ct__ticks()); break;
     default: value = sum.max_ns; break;
     }
-    if (holds(value, r->op, r->value))
-        return HOLDS;
+    uint64_t lost = ct__live_window_lost();
+    if (holds(value, r->op, r->value)) {
+        if (!lost)
+            return HOLDS;
+        snprintf(msg, cap, "--assert %s: ", rule_text); /* a pass that saw only part */
+        ct__describe_loss(msg, cap, lost, 1);
+        return FAILS;
+    }
     char who[CT_CHECK_MESSAGE / 4] = "", measured[CTV_HUMAN_BUF], limit[CTV_HUMAN_BUF];
     if (named) {
         who[0] = ' ';
@@ -193,18 +199,19 @@ static verdict judge_rule(const struct loaded_rule *lr, char *msg, size_t cap)
     if (r->metric == CT_RULE_REGION_COUNT) {
         snprintf(msg, cap, "--assert %s: region%s finished %" PRIu64 " time%s in this test, not %s %" PRIu64,
                  rule_text, who, value, value == 1 ? "" : "s", ct_rule_op_text(r->op), r->value);
-        return FAILS;
+    } else {
+        snprintf(msg, cap, "--assert %s: %s%s%s %s, not %s %s", rule_text, subject, who,
+                 field_words(r->metric), ctv_format_duration(measured, value),
+                 ct_rule_op_text(r->op), ctv_format_duration(limit, r->value));
+        int instances = r->metric != CT_RULE_TEST_DURATION && sum.count != 0;
+        if (instances && (r->op == CT_RULE_LT || r->op == CT_RULE_LE))
+            ct__describe_over(msg, cap, s, &sum, r->value, wait_kind != 0);
+        else if (instances)
+            ct__msg_append(msg, cap, " (%" PRIu64 " %s%s)", sum.count,
+                           wait_kind ? "wait" : "instance", sum.count == 1 ? "" : "s");
     }
-    snprintf(msg, cap, "--assert %s: %s%s%s %s, not %s %s", rule_text, subject, who,
-             field_words(r->metric), ctv_format_duration(measured, value), ct_rule_op_text(r->op),
-             ctv_format_duration(limit, r->value));
-    if (r->metric == CT_RULE_TEST_DURATION || sum.count == 0)
-        return FAILS;
-    if (r->op == CT_RULE_LT || r->op == CT_RULE_LE)
-        ct__describe_over(msg, cap, s, &sum, r->value, wait_kind != 0);
-    else
-        ct__msg_append(msg, cap, " (%" PRIu64 " %s%s)", sum.count, wait_kind ? "wait" : "instance",
-                       sum.count == 1 ? "" : "s");
+    if (lost)
+        ct__describe_loss(msg, cap, lost, 0);
     return FAILS;
 }
 

@@ -1,12 +1,19 @@
 /* pool.c - laying out and checking an event pool (see pool.h). */
 #include "format/pool.h"
 
-#include <stddef.h> /* offsetof */
-#include <string.h> /* memset */
+#include <errno.h>       /* EINTR */
+#include <limits.h>      /* INT_MAX */
+#include <linux/futex.h> /* FUTEX_WAIT */
+#include <stddef.h>      /* offsetof */
+#include <string.h>      /* memset */
+#include <sys/syscall.h> /* SYS_futex */
+#include <time.h>        /* struct timespec */
+#include <unistd.h>      /* syscall, getpid */
 
 #define POOL_HEADER_BYTES 4096u
 
-uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz)
+uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz,
+                      uint32_t overflow)
 {
     if (bytes < POOL_HEADER_BYTES + sizeof(ct_chunk_desc) + CT_CHUNK_BYTES)
         return 0;
@@ -29,6 +36,8 @@ uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t t
     h->data_offset = (descs_end + POOL_HEADER_BYTES - 1) / POOL_HEADER_BYTES * POOL_HEADER_BYTES;
     h->clock_kind = clock_kind;
     h->tsc_hz = tsc_hz;
+    h->overflow = overflow == CT_POOL_OVERFLOW_DROP ? CT_POOL_OVERFLOW_DROP : CT_POOL_OVERFLOW_WAIT;
+    h->collector_pid = (uint32_t)getpid();
     memset((char *)mem + h->descs_offset, 0, n * sizeof(ct_chunk_desc));
     return (uint32_t)n;
 }
@@ -46,4 +55,28 @@ int ct_pool_check(const void *mem, uint64_t bytes)
     if (h->data_offset + (uint64_t)h->nchunks * h->chunk_bytes > bytes)
         return -1;
     return 0;
+}
+
+/* Not FUTEX_PRIVATE: the word may be in memory shared with another process. */
+int ct_pool_futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns)
+{
+    struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
+    long rc = syscall(SYS_futex, word, FUTEX_WAIT, seen, timeout_ns ? &ts : NULL, NULL, 0);
+    if (rc == 0 || errno == EAGAIN) /* woken, or the word had already changed */
+        return 0;
+    return -1; /* ETIMEDOUT, EINTR */
+}
+
+void ct_pool_futex_wake(uint32_t *word, int n)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
+}
+
+void ct_pool_note_freed(ct_pool_header *h)
+{
+    /* Sequentially consistent, as the waiter's count and its read of
+     * `freed` are: either it sees this bump or this sees it waiting. */
+    __atomic_add_fetch(&h->freed, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&h->waiters, __ATOMIC_SEQ_CST)) /* a wake is a syscall: only if needed */
+        ct_pool_futex_wake(&h->freed, INT_MAX);
 }

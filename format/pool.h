@@ -14,6 +14,16 @@
  *
  *   FREE --thread CAS--> CLAIMED --thread fills desc--> OWNED --full/exit--> FULL
  *   FULL --collector drained all--> FREE
+ *
+ * When no chunk is FREE, a thread either waits for the collector to free one
+ * (CT_POOL_OVERFLOW_WAIT, the default: no event is lost) or drops its events and
+ * counts them (CT_POOL_OVERFLOW_DROP). A waiting thread rings `doorbell` (a
+ * drainer may sleep on it) and sleeps on `freed`, which the collector bumps
+ * and wakes after every pass that freed a chunk. Both are futex words: the
+ * pool may be shared between processes, so a wait and a wake are plain
+ * futex calls (async-signal-safe, no lock). A collector that is gone never
+ * wakes anyone: a waiting thread checks `collector_pid` still exists, and
+ * `closed` says the collector stopped draining for good.
  */
 #ifndef CT_FORMAT_POOL_H
 #define CT_FORMAT_POOL_H
@@ -21,7 +31,7 @@
 #include <stdint.h>
 
 #define CT_POOL_MAGIC 0x314c4f4f50525443ull /* "CTRPOOL1" */
-#define CT_POOL_VERSION 1u
+#define CT_POOL_VERSION 2u
 #define CT_POOL_DEFAULT_BYTES (64u << 20)
 #define CT_CHUNK_BYTES (32u << 10)
 
@@ -30,6 +40,12 @@ enum ct_chunk_state {
     CT_CHUNK_CLAIMED = 1,
     CT_CHUNK_OWNED = 2,
     CT_CHUNK_FULL = 3,
+};
+
+/* What a thread does when no chunk is free. */
+enum ct_overflow {
+    CT_POOL_OVERFLOW_WAIT = 0, /* wait for the collector: the program slows, nothing is lost */
+    CT_POOL_OVERFLOW_DROP = 1, /* never block: drop the events and count them */
 };
 
 typedef struct ct_pool_header {
@@ -42,9 +58,22 @@ typedef struct ct_pool_header {
     uint64_t descs_offset;
     uint64_t data_offset;
     uint32_t clock_kind;  /* ct_clock_kind, chosen by the collector */
-    uint32_t reserved;
+    uint32_t overflow;    /* ct_overflow, chosen by the collector */
     uint64_t tsc_hz;      /* ticks per second (1e9 for the monotonic clock) */
-    uint64_t dropped;     /* atomic: events the process could not record */
+    /* atomic: events the process lost, every thread's, whether or not a
+     * LOST event reported them yet; counted as each is lost, so it is
+     * exact even when the process is killed while losing events */
+    uint64_t dropped;
+    uint32_t freed;         /* futex: bumped by the collector when it frees chunks */
+    uint32_t waiters;       /* atomic: threads waiting for a free chunk */
+    uint32_t doorbell;      /* futex: bumped by a thread that begins to wait */
+    uint32_t collector_pid; /* the process that drains the pool */
+    uint32_t closed;        /* atomic: the collector drains no more: never wait */
+    uint32_t gone;          /* atomic: the process stopped tracing, its collector gone */
+    uint32_t passes;        /* atomic: drain passes so far */
+    uint32_t reserved2;
+    uint64_t stalls;        /* atomic: times a thread waited for a free chunk */
+    uint64_t stall_ns;      /* atomic: how long, in all */
 } ct_pool_header;
 
 typedef struct ct_chunk_desc {
@@ -68,10 +97,23 @@ static inline uint8_t *ct_pool_chunk(ct_pool_header *h, uint32_t i)
     return (uint8_t *)h + h->data_offset + (uint64_t)i * h->chunk_bytes;
 }
 
-/* Lay out a pool in `mem` of `bytes` bytes. @return chunks, 0 if too small. */
-uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz);
+/* Lay out a pool in `mem` of `bytes` bytes, drained by the calling process,
+ * overflowing as `overflow` says. @return chunks, 0 if too small. */
+uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz,
+                      uint32_t overflow);
 
 /* Check a pool handed over by a collector. @return 0 or -1. */
 int ct_pool_check(const void *mem, uint64_t bytes);
+
+/* Sleep while the futex word *word holds `seen`, at most timeout_ns (0:
+ * no limit), or until woken. Async-signal-safe. @return 0 woken or the
+ * word changed, -1 timed out or interrupted. */
+int ct_pool_futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns);
+
+/* Wake up to `n` threads sleeping on *word, in any process. */
+void ct_pool_futex_wake(uint32_t *word, int n);
+
+/* The collector freed chunks: tell the threads that wait for one. */
+void ct_pool_note_freed(ct_pool_header *h);
 
 #endif /* CT_FORMAT_POOL_H */

@@ -47,6 +47,11 @@ typedef struct ct_child_pool ct_child_pool;
  * test runs selected (counted over every group, in order, repeats of
  * -count included), so the new process goes on after the one that died. */
 #define CT_ENV_RESUME "CTRACE_RESUME"
+/* What a traced thread does when its pool has no free chunk, for a process
+ * that traces itself (ct_start): "wait" (the default) until the drain thread
+ * frees one, so no event is lost; "drop" never blocks, and loses and counts
+ * events instead. A collector sets this in the pool (ct_collector_set_overflow). */
+#define CT_ENV_OVERFLOW "CTRACE_OVERFLOW"
 
 /* A marker line printed by the child's tracer on stdout when CTRACE_MARKERS
  * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the
@@ -57,6 +62,7 @@ typedef struct ct_child_pool ct_child_pool;
  *     "\036CTRACE NONCE plan COUNT GROUP END\n"  (a group is about to run COUNT tests)
  *     "\036CTRACE NONCE fixture begin|end NAME\n"  (a group's setup or teardown)
  *     "\036CTRACE NONCE rules STATES\n"  (how far each CTRACE_ASSERT rule got)
+ *     "\036CTRACE NONCE lost COUNT\n"  (events lost while the test ran)
  * A test's end marker may be held back until the next marker or until
  * cmocka prints, so that the two go out in one write; nothing the test
  * printed comes after it.
@@ -70,7 +76,9 @@ typedef struct ct_child_pool ct_child_pool;
  * applied to some but none finished a region or task of its NAME, '1' it
  * judged a test. They are the process's so far, sent after a test's end
  * marker when a rule got further; of several processes, the greatest byte
- * holds. The tracer removes CTRACE_MARKERS from its environment, so
+ * holds. A lost marker follows the end marker of a test during which the
+ * process lost COUNT > 0 events (every thread's; --overflow=drop, or a
+ * signal handler that found its thread inside the tracer). The tracer removes CTRACE_MARKERS from its environment, so
  * programs a test starts print none. Under the runner the tracer also makes
  * stdout line-buffered, as on a terminal, so output keeps its order and a
  * crash loses at most a partial line. */
@@ -83,6 +91,19 @@ typedef struct ct_child_pool ct_child_pool;
  *  @return 0, CT_EINVAL, CT_EIO (errno tells), CT_ENOMEM. */
 CT_API int ct_collector_open(ct_collector **out, const char *path,
                              size_t pool_bytes);
+
+/* What a child's thread does when its pool has no free chunk. */
+#define CT_OVERFLOW_WAIT 0 /* wait until the collector drains: nothing is lost (default) */
+#define CT_OVERFLOW_DROP 1 /* never block: lose events, count them exactly */
+
+/*! ct_collector_set_overflow() : CT_OVERFLOW_WAIT or CT_OVERFLOW_DROP for
+ *  the pools made from now on. In wait mode a child's thread that finds no
+ *  free chunk sleeps until the collector frees one: drain often, and at once
+ *  while ct_collector_child_waiting() says threads wait. A thread stops
+ *  waiting (and its process stops tracing, saying so on stderr) only when
+ *  the collector's process no longer exists.
+ *  @return 0 or CT_EINVAL. */
+CT_API int ct_collector_set_overflow(ct_collector *c, int mode);
 
 /*! ct_collector_pool() : make a pool for one child process. Writes into `env`
  *  the assignment "CTRACE_POOL_FD=<fd>" to put in the child's environment.
@@ -106,6 +127,11 @@ CT_API void ct_collector_child_started(ct_collector *c, ct_child_pool *p,
  *  trace file. Call it every few milliseconds while the child runs.
  *  @return 0 or CT_EIO. */
 CT_API int ct_collector_drain(ct_collector *c, ct_child_pool *p);
+
+/*! ct_collector_child_waiting() : 1 when threads of the child wait for
+ *  room in its pool (wait mode): call ct_collector_drain() again without
+ *  sleeping. 0 otherwise. */
+CT_API int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p);
 
 /*! ct_collector_child_timed_out() : the caller is killing the child with
  *  SIGKILL for running longer than `limit_ns`: its end is recorded as a

@@ -34,8 +34,12 @@ typedef enum ctr_kind {
     CTR_PROCESS_BEGIN = 1, /* a traced process (pid, name = executable path) */
     CTR_PROCESS_END,       /* it ended (status = exit code or -signal, flags:
                               CTR_F_SIGNALED, CTR_F_UNKNOWN_EXIT,
-                              CTR_F_TIMED_OUT; count = events
-                              it dropped) */
+                              CTR_F_TIMED_OUT; count = events it lost in
+                              all, every thread's, those its CTR_LOST
+                              events told and those no thread could tell
+                              (it ended or died while losing them);
+                              stalls, stall_ns = how often and how long its
+                              threads waited for room in the pool, since 1.4) */
     CTR_THREAD_BEGIN,      /* a thread's first event (tid, parent_tid, task =
                               inherited current task, object = the address of
                               its start routine, 0 if unknown) */
@@ -48,10 +52,17 @@ typedef enum ctr_kind {
                               status, message */
     CTR_REGION,            /* a finished region: task, name, begin_ns = start,
                               ts_ns = end; flags CTR_F_UNENDED,
-                              CTR_F_OUT_OF_ORDER, CTR_F_OTHER_THREAD */
+                              CTR_F_OUT_OF_ORDER, CTR_F_OTHER_THREAD,
+                              CTR_F_LOST (with CTR_F_UNENDED: its end may be
+                              among lost events; its duration is unknown) */
     CTR_LOG,               /* task, name = category, message; CTR_F_TRUNCATED */
-    CTR_LOST,              /* count = events the writer dropped on this thread */
-    CTR_WARNING,           /* message: misuse found in the trace */
+    CTR_LOST,              /* count = events this thread lost before this
+                              point (written while the pool was full, or by
+                              a signal handler that found the thread inside
+                              the tracer); 0: only definitions were lost */
+    CTR_WARNING,           /* message: misuse found in the trace; with
+                              CTR_F_LOST a consequence of lost events
+                              instead (a test whose end was lost) */
     CTR_BLOCK,             /* the thread waited: begin_ns to ts_ns, task,
                               block_kind, object (what it waited on), stack
                               (since 1.3; ts_ns may be before the thread's
@@ -68,6 +79,9 @@ typedef enum ctr_kind {
     CTR_SCHED_LOST,        /* count = context-switch records of this thread
                               the kernel could not keep (its ring was full):
                               some of its scheduler waits are missing */
+    CTR_WINDOW_LOST,       /* task = a test or fixture, count = events its
+                              process lost (every thread's) while it ran
+                              (since 1.4) */
 } ctr_kind;
 
 /* How scheduler waits were captured (CTR_SCHED_SOURCE). */
@@ -110,6 +124,9 @@ typedef enum ctr_status {
 #define CTR_F_UNKNOWN_EXIT 0x20u
 #define CTR_F_TIMED_OUT 0x40u   /* process killed (SIGKILL) by its runner for
                                    running too long; status = -9 */
+#define CTR_F_LOST 0x80u        /* what events were lost made of it: an
+                                   unended region or task whose end may be
+                                   among them; a warning that says so */
 
 typedef struct ctr_event {
     ctr_kind kind;
@@ -141,6 +158,7 @@ typedef struct ctr_event {
                               tracer's); stack_len 0 if not captured. Valid
                               until ctr_close(). */
     uint64_t module_lo, module_hi; /* CTR_MODULE */
+    uint64_t stalls, stall_ns; /* CTR_PROCESS_END (see there) */
 } ctr_event;
 
 /*! ctr_open() : open the trace at `path` for reading.
@@ -178,6 +196,9 @@ typedef struct ctr_info {
     const char *clock;          /* "tsc" or "monotonic" of the last process */
     uint64_t duration_ns;       /* latest timestamp seen so far */
     uint64_t records;           /* records decoded so far */
+    uint64_t wire_events;       /* events decoded so far as the tracer wrote
+                                   them: a region's begin and end are two;
+                                   string and stack definitions not counted */
 } ctr_info;
 CT_API void ctr_get_info(const ctr_reader *r, ctr_info *info);
 

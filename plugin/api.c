@@ -28,16 +28,14 @@ static inline ct_task *task_handle(uint64_t id)
 }
 
 /* Enter the tracer on this thread, or NULL: not tracing, or a signal handler
- * interrupted this thread inside the tracer (its event is dropped rather than
- * corrupting the one being written). */
+ * interrupted this thread inside the tracer (its event is counted lost
+ * rather than corrupting the one being written). Drops and losses to report
+ * take the detour (chunk.c). */
 static inline ct__thread *enter(void)
 {
     ct__thread *t = ct__thread_get();
-    if (__builtin_expect(t == NULL || t->busy, 0)) {
-        if (t)
-            t->dropped++;
-        return NULL;
-    }
+    if (__builtin_expect(t == NULL || t->detour != 0, 0))
+        return ct__enter_detour(t);
     t->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     return t;
@@ -166,6 +164,20 @@ void ct__task_status(uint64_t id, unsigned status, const char *message)
         memcpy(p, message, len);
     ct__commit(t, p + len);
     leave(t);
+}
+
+uint64_t ct__window_lost_note(uint64_t task)
+{
+    uint64_t lost = ct__live_window_lost();
+    ct__thread *t = lost ? enter() : NULL;
+    if (!t)
+        return lost;
+    uint8_t *p = ct__event_begin(t, CT_EV_WINDOW_LOST, CT_SMALL_EVENT);
+    p = ct_put_uvarint(p, task);
+    p = ct_put_uvarint(p, lost);
+    ct__commit(t, p);
+    leave(t);
+    return lost;
 }
 
 ct_task *ct_task_begin(ct_task *parent, const char *name)

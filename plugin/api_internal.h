@@ -21,6 +21,10 @@ enum {
 uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
 void ct__task_end_id(uint64_t id);
 void ct__task_status(uint64_t id, unsigned status, const char *message);
+/* The window of test or fixture `task` (its assertions' window) ends: when
+ * events were lost in it, say how many in a WINDOW_LOST event.
+ * @return how many. */
+uint64_t ct__window_lost_note(uint64_t task);
 /* This thread waited (CT_BLOCK_*) since `begin_ticks` (ct__ticks()) until
  * now, on `object` (a lock's address, an fd; 0: none), called from `caller`
  * (the interposed call's return address, where its stack starts): a WAIT

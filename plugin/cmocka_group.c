@@ -11,6 +11,7 @@
  * file:line; a signal cmocka caught is a crash).
  */
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
+#include <inttypes.h> /* PRIu64 */
 #include <regex.h>  /* regcomp, regexec */
 #include <stdarg.h> /* va_list */
 #include <stdint.h> /* SIZE_MAX */
@@ -290,6 +291,17 @@ static void marker_rules(void)
     free(line);
 }
 
+/* Events lost while the test whose end marker came last ran, when some were. */
+static void marker_lost(uint64_t lost)
+{
+    if (!ct__markers || lost == 0)
+        return;
+    char line[CT_MARKER_NONCE_MAX + 64];
+    int n = snprintf(line, sizeof line, "%s%s lost %" PRIu64 "\n", CT_MARKER_PREFIX,
+                     ct__marker_nonce, lost);
+    write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
+}
+
 static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t task)
 {
     if (!ct__markers)
@@ -326,10 +338,12 @@ static void finish(struct test_run *r, int status, const char *why)
     const char *message = why;
     if (!message && status != CT__STATUS_PASS && g.message_len)
         message = g.message;
+    uint64_t lost = ct__window_lost_note(r->task);
     ct__task_status(r->task, (unsigned)status, message);
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
     ct__task_end_id(r->task);
     marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
+    marker_lost(lost);
     marker_rules();
     g.current = NULL;
 }
@@ -492,6 +506,7 @@ static void fixture_finish(int rc)
     ct_task_adopt(f->saved);
     if (rc != 0 && g.message_len == 0)
         snprintf(g.message, sizeof g.message, "%s returned %d", f->name, rc);
+    ct__window_lost_note(f->task);
     ct__task_status(f->task, rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR,
                     rc == 0 ? NULL : g.message);
     ct__task_end_id(f->task);

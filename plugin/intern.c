@@ -96,8 +96,8 @@ uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
 {
     size_t len = bounded_len(name);
     uint64_t h = ct__hash_bytes(name, len);
-    /* Room for the definition first: a refill that ends a drop resets the
-     * table, which would free the entry found below. */
+    /* Room for the definition first, before the table is looked at: the
+     * refill may poll scheduler waits, which intern nothing today but could. */
     ct__reserve(t, CT_SMALL_EVENT + len);
     if (t->strings_used >= MAX_STRINGS_PER_THREAD)
         ct__intern_reset(t);

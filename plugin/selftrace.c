@@ -2,18 +2,23 @@
  * selftrace.c - ct_start()/ct_stop(): a process tracing itself.
  *
  * Same pool and drainer as under the runner, but the pool is private memory
- * and a thread of this process drains it into the file every few ms. An
+ * and a thread of this process drains it into the file every few ms, or at
+ * once when a thread waits for room (CTRACE_OVERFLOW=wait, the default;
+ * =drop loses and counts events rather than wait). An
  * atexit handler stops the tracer, so exit() loses nothing; _exit() or a
  * crash loses what was not drained yet (run under ctest-trace for that).
  */
 #include <errno.h>    /* errno */
 #include <pthread.h>  /* pthread_mutex_t */
-#include <stdlib.h>   /* atexit */
+#include <signal.h>   /* pthread_sigmask */
+#include <stdio.h>    /* fprintf */
+#include <stdlib.h>   /* atexit, getenv */
+#include <string.h>   /* strcmp */
 #include <sys/mman.h> /* mmap, madvise */
-#include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* getpid, readlink */
 
 #include <ctrace.h>
+#include <ctrace_collect.h> /* CT_ENV_OVERFLOW */
 
 #include "format/pool.h"
 #include "plugin/clock.h"
@@ -36,30 +41,52 @@ static struct {
     void *pool;
     size_t pool_bytes;
     pthread_t thread;
-    pthread_mutex_t lock; /* drainer vs stop */
-    pthread_cond_t wake;
-    int stop;
+    int stop; /* atomic: the drain thread ends */
 } self;
 
+/* Drain every DRAIN_PERIOD_NS, at once when a thread rings the pool's
+ * doorbell (it waits for room), and without pause while threads wait. The
+ * thread takes no lock: a waiting thread of the program may hold any. */
 static void *drain_loop(void *arg)
 {
     (void)arg;
     ct__thread_never_trace();
-    pthread_mutex_lock(&self.lock);
-    while (!self.stop) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += DRAIN_PERIOD_NS;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&self.wake, &self.lock, &until);
-        if (!self.stop)
-            ct_drainer_pass(&self.drainer, self.w, 0);
+    ct_pool_header *h = self.pool;
+    for (;;) {
+        uint32_t bell = __atomic_load_n(&h->doorbell, __ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&self.stop, __ATOMIC_ACQUIRE))
+            break;
+        ct_drainer_pass(&self.drainer, self.w, 0); /* an error sticks in the writer */
+        if (!__atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE))
+            ct_pool_futex_wait(&h->doorbell, bell, DRAIN_PERIOD_NS);
     }
-    pthread_mutex_unlock(&self.lock);
     return NULL;
+}
+
+/* CTRACE_OVERFLOW: what a thread does when the pool is full. */
+static uint32_t overflow_from_env(void)
+{
+    const char *mode = getenv(CT_ENV_OVERFLOW);
+    if (mode == NULL || strcmp(mode, "wait") == 0)
+        return CT_POOL_OVERFLOW_WAIT;
+    if (strcmp(mode, "drop") == 0)
+        return CT_POOL_OVERFLOW_DROP;
+    fprintf(stderr, "ctrace: %s=%s is neither wait nor drop: waiting (no event is lost)\n",
+            CT_ENV_OVERFLOW, mode);
+    return CT_POOL_OVERFLOW_WAIT;
+}
+
+/* Start the drain thread with every signal blocked: a handler of the
+ * program run there could wait on a lock that a thread waiting for room
+ * holds. */
+static int start_drain_thread(void)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&self.thread, NULL, drain_loop, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 static void stop_at_exit(void)
@@ -127,7 +154,7 @@ int ct_start(const char *path)
         return CT_ENOMEM;
     }
     int rc = CT_ENOMEM;
-    if (ct_pool_init(self.pool, self.pool_bytes, kind, hz) == 0 ||
+    if (ct_pool_init(self.pool, self.pool_bytes, kind, hz, overflow_from_env()) == 0 ||
         ct_drainer_init(&self.drainer, self.pool, 0) != 0)
         goto fail;
     rc = ct_tw_open(&self.w, path, ct__mono_ns());
@@ -137,12 +164,10 @@ int ct_start(const char *path)
     if (write_process_begin() != 0 || ct_tw_flush(self.w) != 0)
         goto fail;
 
-    pthread_mutex_init(&self.lock, NULL);
-    pthread_cond_init(&self.wake, NULL);
-    self.stop = 0;
-    /* The drain thread must not be traced: create it with libc's own
-     * pthread_create before the session begins. */
-    if (pthread_create(&self.thread, NULL, drain_loop, NULL) != 0)
+    __atomic_store_n(&self.stop, 0, __ATOMIC_RELEASE);
+    /* The drain thread must not be traced: create it before the session
+     * begins. */
+    if (start_drain_thread() != 0)
         goto fail;
     self.running = 1;
     ct__session_begin(self.pool, CT_SESSION_SELF);
@@ -166,21 +191,14 @@ int ct_stop(void)
     ct__sched_stop_self(); /* the waits this thread has not reported yet */
     ct__session_end();
     uint64_t stop_mono_ns = ct__mono_ns();
-    pthread_mutex_lock(&self.lock);
-    self.stop = 1;
-    pthread_cond_signal(&self.wake);
-    pthread_mutex_unlock(&self.lock);
+    ct_pool_header *h = self.pool;
+    __atomic_store_n(&self.stop, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&h->doorbell, 1, __ATOMIC_RELEASE);
+    ct_pool_futex_wake(&h->doorbell, 1);
     pthread_join(self.thread, NULL);
 
     int rc = ct_drainer_pass(&self.drainer, self.w, 1);
-    ct_pool_header *h = self.pool;
-    uint8_t buf[5 * CT_UVARINT_MAX], *q = buf;
-    q = ct_put_uvarint(q, 0);
-    q = ct_put_uvarint(q, CT_EXIT_STOPPED);
-    q = ct_put_uvarint(q, 0);
-    q = ct_put_uvarint(q, __atomic_load_n(&h->dropped, __ATOMIC_RELAXED));
-    q = ct_put_uvarint(q, stop_mono_ns);
-    if (ct_tw_record(self.w, CT_REC_PROCESS_END, buf, (size_t)(q - buf)) != 0)
+    if (ct_drainer_end(&self.drainer, self.w, CT_EXIT_STOPPED, 0, stop_mono_ns) != 0)
         rc = CT_EIO;
     if (ct_tw_close(self.w) != 0)
         rc = CT_EIO;
@@ -191,8 +209,6 @@ int ct_stop(void)
     madvise(self.pool, self.pool_bytes, MADV_DONTNEED);
     self.pool = NULL;
     self.running = 0;
-    pthread_cond_destroy(&self.wake);
-    pthread_mutex_destroy(&self.lock);
     pthread_mutex_unlock(&self_lock);
     return rc;
 }

@@ -175,7 +175,7 @@ uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
         return 0;
     if (n > CT_MAX_STACK_DEPTH)
         n = CT_MAX_STACK_DEPTH;
-    /* Room first: a refill that ends a drop resets the table (thread.c). */
+    /* Room for a definition first, before the table is looked at. */
     ct__reserve(t, CT_SMALL_EVENT + CT_MAX_STACK_DEPTH * CT_UVARINT_MAX);
     if (t->stacks_used >= CT_STACK_SLOTS * 3 / 4) /* many blocking sites: start over */
         ct__stacks_reset(t);

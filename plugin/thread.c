@@ -30,109 +30,6 @@ static void make_exit_key(void)
     pthread_key_create(&exit_key, on_thread_exit);
 }
 
-/* Claim a free chunk of the pool. @return 0, or -1 if none is free. */
-static int claim_chunk(ct__thread *t)
-{
-    ct_pool_header *pool = t->pool;
-    ct_chunk_desc *descs = ct_pool_descs(pool);
-    for (uint32_t i = 0; i < pool->nchunks; i++) {
-        uint32_t expect = CT_CHUNK_FREE;
-        if (__atomic_load_n(&descs[i].state, __ATOMIC_RELAXED) != CT_CHUNK_FREE)
-            continue;
-        if (!__atomic_compare_exchange_n(&descs[i].state, &expect, CT_CHUNK_CLAIMED, 0,
-                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            continue;
-        ct_chunk_desc *d = &descs[i];
-        d->thread = t->serial;
-        d->seq = t->chunk_seq++;
-        ct__clock_pair(ct__clock_kind, &d->tsc_base, &d->ns_base);
-        __atomic_store_n(&d->committed, 0, __ATOMIC_RELAXED);
-        __atomic_store_n(&d->state, CT_CHUNK_OWNED, __ATOMIC_RELEASE);
-        t->chunk = i;
-        t->base = t->pos = ct_pool_chunk(pool, i);
-        t->end = t->base + pool->chunk_bytes;
-        t->committed = &d->committed;
-        t->last_ticks = d->tsc_base;
-        return 0;
-    }
-    return -1;
-}
-
-void ct__thread_release_chunk(ct__thread *t)
-{
-    if (t->chunk == UINT32_MAX)
-        return;
-    ct_chunk_desc *d = &ct_pool_descs(t->pool)[t->chunk];
-    __atomic_store_n(&d->state, CT_CHUNK_FULL, __ATOMIC_RELEASE);
-    t->chunk = UINT32_MAX;
-}
-
-static void enter_scratch(ct__thread *t)
-{
-    t->dropping = 1;
-    t->base = t->pos = t->scratch;
-    t->end = t->scratch + sizeof t->scratch;
-    t->committed = &t->scratch_committed;
-}
-
-/* Count the whole events in scratch: they are dropped. */
-static uint64_t count_scratch_events(ct__thread *t)
-{
-    uint64_t n = 0;
-    const uint8_t *p = t->scratch, *end = t->pos;
-    while (p < end) {
-        const ct_event_spec *spec = ct_event_spec_of(*p);
-        size_t size = spec ? ct_event_size(spec, p, end) : 0;
-        if (size == 0)
-            break;
-        n += *p != CT_EV_STRING;
-        p += size;
-    }
-    return n;
-}
-
-/* Hand the chunk back and claim another (or scratch). */
-static void next_chunk(ct__thread *t)
-{
-    if (t->dropping) {
-        uint64_t lost = count_scratch_events(t);
-        t->dropped += lost;
-        __atomic_fetch_add(&t->pool->dropped, lost, __ATOMIC_RELAXED);
-    } else {
-        ct__thread_release_chunk(t);
-    }
-    if (claim_chunk(t) != 0) {
-        enter_scratch(t);
-        return;
-    }
-    if (t->dropping) {
-        /* Back in a chunk: say what was lost, and define anew what the lost
-         * events may have defined. */
-        t->dropping = 0;
-        uint8_t *p = ct__event_begin(t, CT_EV_LOST, CT_SMALL_EVENT);
-        p = ct_put_uvarint(p, t->dropped);
-        p = ct_put_uvarint(p, t->region_serial);
-        ct__commit(t, p);
-        t->dropped = 0;
-        ct__intern_reset(t);
-        if (t->begin_lost) {
-            t->begin_lost = 0;
-            ct__thread_emit_begin(t);
-            ct__sched_emit_source(t);
-        }
-    }
-}
-
-void ct__thread_refill(ct__thread *t, size_t need)
-{
-    next_chunk(t); /* every event fits in an empty chunk: CT_MAX_EVENT_BYTES */
-    /* A poll point: rare (every 32 KiB of events), so both sources. Its
-     * waits go first and may take the room asked for: make it again. */
-    ct__sched_read_all(t);
-    while ((size_t)(t->end - t->pos) < need)
-        next_chunk(t);
-}
-
 /* THREAD_NAME, if the thread has a name (the kernel's, 15 bytes at most). */
 static void emit_name(ct__thread *t)
 {
@@ -207,20 +104,21 @@ ct__thread *ct__thread_get_slow(void)
         ct__intern_reset(t);
         t->live.n_open = 0; /* regions of the old session cannot end in this one */
         t->busy = 0;
-        t->dropping = 0;
         t->dropped = 0;
+        t->lost_pending = 0;
+        t->begin_lost = 0;
+        __atomic_store_n(&t->nested_lost, 0, __ATOMIC_RELAXED);
     }
+    /* Inside the tracer from here: a signal handler's event now would land
+     * amid ours, or find the thread half attached (it may wait for a chunk). */
+    uint8_t busy = t->busy;
+    t->busy = 1;
     t->session = session;
     t->pool = pool;
     t->chunk = UINT32_MAX;
     t->chunk_seq = 0;
     t->begin_task = ct__cur_task;
-    if (claim_chunk(t) != 0)
-        enter_scratch(t);
-    /* Inside the tracer while writing: a signal handler's event now would
-     * land amid ours. */
-    uint8_t busy = t->busy;
-    t->busy = 1;
+    ct__thread_first_chunk(t);
     ct__thread_emit_begin(t);
     /* Modules now, so the start routine (and later stacks) can be named. */
     ct__modules_note(t, &t->start_fn, t->start_fn != 0);
@@ -237,6 +135,7 @@ static void on_thread_exit(void *arg)
     if (t->session == ct__session_id && __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
         !t->busy) {
         t->busy = 1;
+        ct__thread_settle_losses(t); /* said before its end, if it can be */
         ct__sched_read_all(t); /* the waits since its last poll point */
         ct__thread_name_refresh(t);
         uint8_t *p = ct__event_begin(t, CT_EV_THREAD_END, CT_SMALL_EVENT);

@@ -5,6 +5,11 @@
  * no lock and no atomic read-modify-write on the hot path. Writing an event:
  * reserve (one compare), encode kind + tick delta + varints, publish the
  * committed length with a release store (a plain store on x86).
+ *
+ * When the chunk is full the thread takes another (chunk.c): it waits for
+ * the collector when none is free (the default), or, with the pool's
+ * overflow set to drop, writes into a private scratch buffer and counts
+ * every event it loses there.
  */
 #ifndef CT_PLUGIN_THREAD_H
 #define CT_PLUGIN_THREAD_H
@@ -53,8 +58,16 @@ typedef struct ct__thread {
     uint64_t region_serial; /* regions begun on this thread, ever */
     uint32_t serial;     /* thread serial, unique in the process */
     uint16_t session;    /* session the chunk belongs to */
-    uint8_t busy;        /* inside the tracer: a signal handler must not nest */
-    uint8_t dropping;    /* pool exhausted: writing into scratch */
+    /* Anything that sends enter() off its fast path: one compare of `detour`. */
+    union {
+        struct {
+            uint8_t busy;         /* inside the tracer: a signal handler must not nest */
+            uint8_t dropping;     /* no chunk (drop mode): writing into scratch */
+            uint8_t lost_pending; /* a signal handler lost an event: say so (LOST) */
+            uint8_t unused;
+        };
+        uint32_t detour;
+    };
     ct__name_slot cache[CT_NAME_CACHE];
 
     /* Cold: chunk changes, interning misses, drops. */
@@ -62,6 +75,9 @@ typedef struct ct__thread {
     uint32_t chunk;      /* index in pool, UINT32_MAX if none */
     uint64_t chunk_seq;  /* chunks this thread claimed in this session */
     uint64_t dropped;    /* events dropped and not yet reported */
+    uint64_t nested_lost; /* atomic: events of signal handlers that found the
+                             thread inside the tracer, not yet reported */
+    uint32_t freed_seen; /* the pool's `freed` when no chunk was free */
     uint32_t scratch_committed;
     uint8_t begin_lost;  /* THREAD_BEGIN went to scratch: repeat it */
     uint32_t names_seen; /* ct__names_changed when this thread last wrote its name */
@@ -109,8 +125,11 @@ static inline ct__thread *ct__thread_get(void)
     return ct__thread_get_slow();
 }
 
-/* Make room for `need` bytes: hand the chunk back and claim another. */
-void ct__thread_refill(ct__thread *t, size_t need);
+/* Make room for `need` bytes at t->pos (chunk.c): hand the chunk back and
+ * take another, waiting for the collector if none is free; in drop mode, or
+ * when the collector is gone, room in scratch. `event`: what goes there is
+ * an event (counted if lost), not a definition (STRING, STACK). */
+void ct__thread_refill(ct__thread *t, size_t need, int event);
 
 /* Publish what was written up to p. */
 static inline void ct__commit(ct__thread *t, uint8_t *p)
@@ -119,17 +138,25 @@ static inline void ct__commit(ct__thread *t, uint8_t *p)
     __atomic_store_n(t->committed, (uint32_t)(p - t->base), __ATOMIC_RELEASE);
 }
 
-/* Make sure `need` bytes can be written at t->pos. */
+/* Is there room for `need` bytes at t->pos? Signed: in drop mode `end` is
+ * scratch's start, so every write comes back to the refill, which counts it. */
+static inline int ct__has_room(const ct__thread *t, size_t need)
+{
+    return __builtin_expect(t->end - t->pos >= (ptrdiff_t)need, 1);
+}
+
+/* Make sure `need` bytes of a definition can be written at t->pos. */
 static inline void ct__reserve(ct__thread *t, size_t need)
 {
-    if (__builtin_expect((size_t)(t->end - t->pos) < need, 0))
-        ct__thread_refill(t, need);
+    if (!ct__has_room(t, need))
+        ct__thread_refill(t, need, 0);
 }
 
 /* Start an event of `kind` stamped now; returns where its fields go. */
 static inline uint8_t *ct__event_begin(ct__thread *t, uint8_t kind, size_t need)
 {
-    ct__reserve(t, need);
+    if (!ct__has_room(t, need))
+        ct__thread_refill(t, need, 1);
     uint8_t *p = t->pos;
     uint64_t now = ct__ticks();
     /* A migration between cores may show a tick or two backwards: clamp so
@@ -235,5 +262,23 @@ uint32_t ct__thread_serial_of_self(void);
 
 /* Mark t's chunk full so the collector can recycle it. */
 void ct__thread_release_chunk(ct__thread *t);
+
+/* The chunk a thread starts a session with (chunk.c): claimed, waited for,
+ * or scratch. */
+void ct__thread_first_chunk(ct__thread *t);
+
+/* enter()'s way when t is NULL or t->detour is set (chunk.c): NULL when the
+ * event cannot be recorded (not tracing; a signal handler that found the
+ * thread inside the tracer, whose event is counted lost); else t, marked
+ * busy, with a drop that can end ended and any loss reported (LOST). */
+ct__thread *ct__enter_detour(ct__thread *t);
+
+/* The thread is about to exit: a last chance to leave drop mode and say
+ * what it lost. t is busy. */
+void ct__thread_settle_losses(ct__thread *t);
+
+/* Events lost in this process (every thread, every session), as the
+ * assertions' windows count them. */
+extern uint64_t ct__lost_events; /* atomic */
 
 #endif /* CT_PLUGIN_THREAD_H */

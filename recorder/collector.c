@@ -23,8 +23,13 @@ struct ct_collector {
     uint32_t clock_kind;
     uint64_t tsc_hz;
     uint32_t next_proc;
+    uint32_t overflow; /* CT_POOL_OVERFLOW_* */
     int failed;
 };
+
+_Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
+                   CT_OVERFLOW_DROP == CT_POOL_OVERFLOW_DROP,
+               "the public overflow modes are the pool's");
 
 struct ct_child_pool {
     int fd;
@@ -62,6 +67,21 @@ int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
     return 0;
 }
 
+int ct_collector_set_overflow(ct_collector *c, int mode)
+{
+    if (!c || (mode != CT_OVERFLOW_WAIT && mode != CT_OVERFLOW_DROP))
+        return CT_EINVAL;
+    c->overflow = (uint32_t)mode;
+    return 0;
+}
+
+int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p)
+{
+    (void)c;
+    const ct_pool_header *h = p->mem;
+    return __atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) != 0;
+}
+
 int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t env_size)
 {
     *out = NULL;
@@ -77,7 +97,7 @@ int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t en
         p->mem = NULL;
         goto fail;
     }
-    if (ct_pool_init(p->mem, p->bytes, c->clock_kind, c->tsc_hz) == 0) {
+    if (ct_pool_init(p->mem, p->bytes, c->clock_kind, c->tsc_hz, c->overflow) == 0) {
         errno = EINVAL;
         goto fail;
     }
@@ -168,14 +188,8 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
         how = CT_EXIT_TIMEOUT;
         code = p->timeout_ns;
     }
-    ct_pool_header *h = p->mem;
-    uint8_t buf[5 * CT_UVARINT_MAX], *q = buf;
-    q = ct_put_uvarint(q, p->drainer.proc);
-    q = ct_put_uvarint(q, how);
-    q = ct_put_uvarint(q, code);
-    q = ct_put_uvarint(q, __atomic_load_n(&h->dropped, __ATOMIC_RELAXED));
-    q = ct_put_uvarint(q, end_mono_ns); /* when waitpid() said it ended */
-    if (ct_tw_record(c->w, CT_REC_PROCESS_END, buf, (size_t)(q - buf)) != 0 ||
+    /* end: when waitpid() said it ended */
+    if (ct_drainer_end(&p->drainer, c->w, how, code, end_mono_ns) != 0 ||
         ct_tw_flush(c->w) != 0)
         c->failed = 1;
     ct_drainer_free(&p->drainer);

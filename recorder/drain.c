@@ -3,7 +3,9 @@
 
 #include "format/wire.h" /* ct_put_uvarint */
 
-#include <stdlib.h> /* calloc, qsort */
+#include <stdlib.h> /* calloc */
+
+#define FREE_NOTE_EVERY 16 /* chunks freed (512 KiB) between wake-ups of waiting threads */
 
 #include <ctrace.h>
 
@@ -39,12 +41,41 @@ void ct_drainer_free(ct_drainer *d)
     d->items = NULL;
 }
 
-static int by_thread_then_seq(const void *a, const void *b)
+static int before(const struct ct_drain_item *x, const struct ct_drain_item *y)
 {
-    const struct ct_drain_item *x = a, *y = b;
-    if (x->thread != y->thread)
-        return x->thread < y->thread ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
+    return x->thread != y->thread ? x->thread < y->thread : x->seq < y->seq;
+}
+
+static void sift_down(struct ct_drain_item *a, uint32_t i, uint32_t n)
+{
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && before(&a[c], &a[c + 1]))
+            c++;
+        if (!before(&a[i], &a[c]))
+            return;
+        struct ct_drain_item tmp = a[i];
+        a[i] = a[c];
+        a[c] = tmp;
+        i = c;
+    }
+}
+
+/* By thread, then seq. A heapsort, not qsort: glibc's qsort may call malloc,
+ * and with ct_start this runs while a thread of the program may wait for
+ * room holding malloc's lock (a signal handler that traces). */
+static void sort_items(struct ct_drain_item *a, uint32_t n)
+{
+    for (uint32_t i = n / 2; i-- > 0;)
+        sift_down(a, i, n);
+    for (uint32_t end = n; end > 1; end--) {
+        struct ct_drain_item tmp = a[0];
+        a[0] = a[end - 1];
+        a[end - 1] = tmp;
+        sift_down(a, 0, end - 1);
+    }
 }
 
 static int write_batch(ct_drainer *d, ct_trace_writer *w, const struct ct_drain_item *it,
@@ -83,9 +114,10 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         uint32_t c = __atomic_load_n(&descs[i].committed, __ATOMIC_ACQUIRE);
         it->committed = c <= d->chunk_bytes ? c : d->chunk_bytes;
     }
-    qsort(d->items, n, sizeof *d->items, by_thread_then_seq);
+    sort_items(d->items, n);
 
     int rc = 0;
+    uint32_t freed = 0;
     for (uint32_t k = 0; k < n; k++) {
         struct ct_drain_item *it = &d->items[k];
         if (write_batch(d, w, it, &descs[it->index]) != 0)
@@ -93,6 +125,10 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         if (it->full) {
             d->drained[it->index] = 0;
             __atomic_store_n(&descs[it->index].state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
+            /* Threads waiting for room go on as soon as there is some, not
+             * after the whole pass. */
+            if (++freed % FREE_NOTE_EVERY == 0)
+                ct_pool_note_freed(d->pool);
             continue;
         }
         /* This thread's later chunks wait for the next pass, after the rest
@@ -100,7 +136,25 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         while (k + 1 < n && d->items[k + 1].thread == it->thread)
             k++;
     }
+    if (freed % FREE_NOTE_EVERY != 0)
+        ct_pool_note_freed(d->pool);
+    __atomic_add_fetch(&d->pool->passes, 1, __ATOMIC_RELEASE);
     if (ct_tw_flush(w) != 0)
         rc = CT_EIO;
     return rc;
+}
+
+int ct_drainer_end(ct_drainer *d, ct_trace_writer *w, uint64_t how, uint64_t code,
+                   uint64_t end_mono_ns)
+{
+    const ct_pool_header *h = d->pool;
+    uint8_t buf[7 * CT_UVARINT_MAX], *q = buf;
+    q = ct_put_uvarint(q, d->proc);
+    q = ct_put_uvarint(q, how);
+    q = ct_put_uvarint(q, code);
+    q = ct_put_uvarint(q, __atomic_load_n(&h->dropped, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, end_mono_ns);
+    q = ct_put_uvarint(q, __atomic_load_n(&h->stalls, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, __atomic_load_n(&h->stall_ns, __ATOMIC_RELAXED));
+    return ct_tw_record(w, CT_REC_PROCESS_END, buf, (size_t)(q - buf));
 }

@@ -32,4 +32,11 @@ void ct_drainer_free(ct_drainer *d);
  * rest of the chunks they still owned too. @return 0 or CT_EIO. */
 int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final);
 
+/* The process is done (`how` and `code` as in PROCESS_END, `end_mono_ns`
+ * when it ended): write its PROCESS_END with what its pool counted, the
+ * events it lost and how long its threads waited for room. Call after the
+ * final pass. @return 0 or CT_EIO. */
+int ct_drainer_end(ct_drainer *d, ct_trace_writer *w, uint64_t how, uint64_t code,
+                   uint64_t end_mono_ns);
+
 #endif /* CT_RECORDER_DRAIN_H */

@@ -277,23 +277,26 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             res->timed_out = 1;
             ct_collector_child_timed_out(c, pool, spec->timeout_ns);
         }
+        /* Threads of the child wait for room in the pool: drain again
+         * without sleeping, until they need none. */
+        int starving = !exited && ct_collector_child_waiting(c, pool);
         struct pollfd pfd = {.fd = out_r, .events = POLLIN};
         /* Once the output is closed the child is about to be reaped: look
          * again soon, not a whole drain period later. */
-        int pr = poll(&pfd, eof ? 0 : 1, eof ? 1 : POLL_MS);
+        int pr = poll(&pfd, eof ? 0 : 1, starving ? 0 : eof ? 1 : POLL_MS);
         if (pr > 0 && !eof) {
             eof = read_output(out_r, fn, ctx);
             /* Output came: let more gather before reading again. A child
              * writing while we sleep (not waiting on the pipe) wakes nobody,
              * so a chatty suite costs it a plain write per line, not a
              * context switch; we read it a millisecond later at most. */
-            if (!eof)
+            if (!eof && !starving)
                 nanosleep(&gather, NULL);
         }
         /* Every POLL_MS, not at every read: a pass looks at every chunk of
          * the pool, and a chatty test wakes us per line. */
         uint64_t now = rn_now_ns();
-        if (now - drained_at >= POLL_MS * 1000000ull) {
+        if (starving || now - drained_at >= POLL_MS * 1000000ull) {
             note_error(res, ct_collector_drain(c, pool));
             drained_at = now;
         }

@@ -42,6 +42,8 @@ typedef struct run_opts {
     rn_strlist assert_files; /* --assert-file, repeated */
     char *assert_env;      /* the rules of both, one a line, or NULL */
     char *preload;         /* libctrace.so for the child, or NULL */
+    const char *overflow;  /* --overflow=wait|drop, or NULL (wait) */
+    int overflow_mode;     /* CT_OVERFLOW_* from it */
 } run_opts;
 
 /* What the run gathers as binaries run: for --junit, and for the warning
@@ -278,11 +280,14 @@ static char *temp_trace(void)
     return path;
 }
 
-/* Open the collector writing `path`. @return it, or NULL (message printed). */
-static ct_collector *open_trace(const char *path)
+/* Open the collector writing `path`, its pools overflowing as `overflow`
+ * (CT_OVERFLOW_*) says. @return it, or NULL (message printed). */
+static ct_collector *open_trace(const char *path, int overflow)
 {
     ct_collector *c = NULL;
     int rc = ct_collector_open(&c, path, 0);
+    if (rc == 0)
+        ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
     if (rc != 0) {
         int saved = errno; /* CT_EIO: errno tells */
         error_about(path, "cannot create the trace: ",
@@ -374,7 +379,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
                     k = (size_t)-1; /* check the new name against all again */
                 }
             }
-            ct_collector *c = path ? open_trace(path) : NULL;
+            ct_collector *c = path ? open_trace(path, opts->overflow_mode) : NULL;
             int st = RN_EXIT_USAGE;
             if (path == NULL)
                 rn_error("out of memory");
@@ -395,7 +400,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
         const char *path = opts->trace;
         if (path == NULL && (path = temp = temp_trace()) == NULL)
             return RN_EXIT_USAGE;
-        ct_collector *c = open_trace(path);
+        ct_collector *c = open_trace(path, opts->overflow_mode);
         if (c == NULL) {
             if (temp != NULL)
                 unlink(temp);
@@ -466,6 +471,7 @@ int rn_cmd_run(int argc, char **argv)
         {"max-regression", RN_FLAG_PLANNED, NULL},
         {"flight-recorder", RN_FLAG_PLANNED, NULL},
         {"json", RN_FLAG_BOOL, &opts.json},
+        {"overflow", RN_FLAG_STRING, &opts.overflow},
     };
     rn_args a;
     char err[256];
@@ -518,6 +524,14 @@ int rn_cmd_run(int argc, char **argv)
         rn_usage_error("--attach-dir is where --junit puts its attachments: give --junit too");
         goto out;
     }
+    if (opts.overflow != NULL && strcmp(opts.overflow, "wait") != 0 &&
+        strcmp(opts.overflow, "drop") != 0) {
+        rn_usage_error("invalid value \"%s\" for flag --overflow: must be wait or drop",
+                       opts.overflow);
+        goto out;
+    }
+    opts.overflow_mode = opts.overflow && strcmp(opts.overflow, "drop") == 0 ? CT_OVERFLOW_DROP
+                                                                               : CT_OVERFLOW_WAIT;
     if (opts.count < 1) {
         rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts.count);
         goto out;

@@ -10,6 +10,7 @@
 #include <time.h>     /* gmtime_r, strftime */
 
 #include "human.h"
+#include "stats_lost.h"
 #include "view_io.h"
 #include "views.h"
 
@@ -38,7 +39,7 @@ typedef struct trace_stats {
     uint64_t processes, threads;
     uint64_t tasks_by_kind[3], other_kind_tasks;
     uint64_t tests_by_status[STATUS_SLOTS], other_status;
-    uint64_t lost_events, process_dropped;
+    ctv_lost lost;
     uint64_t sched_waits, sched_wait_ns, sched_lost;
     uint64_t sched_full; /* times a ring was found full, records lost uncounted */
     uint64_t sched_sources[SCHED_SOURCES], other_sched_sources; /* threads, by source */
@@ -65,7 +66,7 @@ static void keep(kept_text *t, const char *bytes, size_t len)
         memcpy(t->bytes, bytes, len);
 }
 
-static void count_event(trace_stats *s, const ctr_event *ev)
+static int count_event(trace_stats *s, const ctr_event *ev)
 {
     s->events++;
     if ((unsigned)ev->kind < KIND_SLOTS)
@@ -85,7 +86,6 @@ static void count_event(trace_stats *s, const ctr_event *ev)
         }
         break;
     case CTR_PROCESS_END:
-        s->process_dropped += ev->count;
         if (ev->process < SHOWN_PROCESSES) {
             process_seen *p = &s->process[ev->process];
             p->pid = ev->pid;
@@ -111,9 +111,6 @@ static void count_event(trace_stats *s, const ctr_event *ev)
         else
             s->other_status++;
         break;
-    case CTR_LOST:
-        s->lost_events += ev->count;
-        break;
     case CTR_BLOCK:
         if (ev->block_kind == CTR_BLOCK_SCHED) {
             s->sched_waits++;
@@ -131,6 +128,8 @@ static void count_event(trace_stats *s, const ctr_event *ev)
         s->sched_full += ev->count == 0;
         break;
     case CTR_WARNING:
+        if (ev->flags & CTR_F_LOST)
+            break; /* no misuse: lost events told of in their own lines */
         if (s->warnings < SHOWN_WARNINGS)
             keep(&s->warning[s->warnings], ev->message, ev->message_len);
         s->warnings++;
@@ -138,6 +137,7 @@ static void count_event(trace_stats *s, const ctr_event *ev)
     default:
         break;
     }
+    return ctv_lost_add(&s->lost, ev);
 }
 
 static void print_processes(const trace_stats *s, FILE *out)
@@ -278,13 +278,9 @@ static void print_header(const char *path, const ctr_info *info, uint64_t latest
     fputc('\n', out);
 }
 
-static void print_losses(const trace_stats *s, const char *damage, FILE *out)
+static void print_losses(trace_stats *s, const ctr_info *info, const char *damage, FILE *out)
 {
-    fprintf(out, "dropped:    %" PRIu64 " events", s->lost_events + s->process_dropped);
-    if (s->lost_events + s->process_dropped)
-        fprintf(out, " (%" PRIu64 " reported by threads, %" PRIu64 " at process end)",
-                s->lost_events, s->process_dropped);
-    fputc('\n', out);
+    ctv_lost_print(&s->lost, info->wire_events, out);
     fprintf(out, "warnings:   %" PRIu64 "\n", s->warnings);
     for (uint64_t i = 0; i < s->warnings && i < SHOWN_WARNINGS; i++) {
         fputs("  ", out);
@@ -313,10 +309,15 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         ctr_close(r);
         return ctv_fail(trace_path, CT_ENOMEM, err);
     }
+    ctv_lost_init(&s->lost);
     ctr_event ev;
     int rc;
-    while ((rc = ctr_next(r, &ev)) == 1)
-        count_event(s, &ev);
+    while ((rc = ctr_next(r, &ev)) == 1) {
+        if (count_event(s, &ev) != 0) {
+            rc = CT_ENOMEM;
+            break;
+        }
+    }
 
     int status = ctv_end_status(r, rc, trace_path, err);
     if (status != CTV_EXIT_FAILED) {
@@ -331,7 +332,7 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         print_tests_and_tasks(s, out);
         print_sched(s, out);
         print_events(s, &info, out);
-        print_losses(s, damage, out);
+        print_losses(s, &info, damage, out);
         status = ctv_finish_output(out, "output", err, status);
     }
 
@@ -339,6 +340,7 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         free(s->process[i].name.bytes);
     for (int i = 0; i < SHOWN_WARNINGS; i++)
         free(s->warning[i].bytes);
+    ctv_lost_free(&s->lost);
     free(s);
     ctr_close(r);
     return status;

@@ -152,5 +152,5 @@ def test_errno_and_signals_leave_the_trace_whole(io_trace):
     assert main_thread_blocks(io_trace, "TestSignalDuringRead"), "its reads wait for the signals"
     stats = run_ok("stats", io_trace).stdout
     assert re.search(r"^warnings:\s+0$", stats, re.M), stats
-    assert re.search(r"^dropped:\s+0 events$", stats, re.M), stats
+    assert re.search(r"^lost:\s+0 events$", stats, re.M), stats
     assert re.search(r"^damage:\s+none$", stats, re.M), stats

@@ -1,0 +1,49 @@
+/*
+ * stats_lost.h - what `stats` says about lost events (stats_lost.c).
+ */
+#ifndef CTV_STATS_LOST_H
+#define CTV_STATS_LOST_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h>
+#include <stdio.h> /* FILE */
+
+#include <ctrace_reader.h>
+
+#include "maps.h"
+
+typedef struct ctv_lost_thread {
+    int32_t pid, tid;
+    uint64_t lost;
+} ctv_lost_thread;
+
+typedef struct ctv_lost_window { /* a test or fixture that lost events */
+    uint64_t task;
+    uint64_t lost;
+    char *name; /* NULL until its end is read */
+    size_t name_len;
+} ctv_lost_window;
+
+typedef struct ctv_lost {
+    uint64_t total;     /* what the processes counted (PROCESS_END) */
+    uint64_t told;      /* what threads said (LOST) */
+    uint64_t in_windows; /* what tests and fixtures said (WINDOW_LOST) */
+    uint64_t unended_regions, unended_tasks; /* CTR_F_LOST */
+    uint64_t stalls, stall_ns;
+    ctv_lost_thread *threads;
+    size_t nthreads, threads_cap;
+    ctv_ids thread_ids;
+    ctv_lost_window *windows;
+    size_t nwindows, windows_cap;
+    ctv_ids window_ids;
+} ctv_lost;
+
+void ctv_lost_init(ctv_lost *l);
+/*! ctv_lost_add() : take in one event. @return 0 or CT_ENOMEM. */
+int ctv_lost_add(ctv_lost *l, const ctr_event *ev);
+/*! ctv_lost_print() : the lines; `kept` = events the trace holds as written
+ *  (ctr_info.wire_events). Sorts what it keeps. */
+void ctv_lost_print(ctv_lost *l, uint64_t kept, FILE *out);
+void ctv_lost_free(ctv_lost *l);
+
+#endif /* CTV_STATS_LOST_H */
