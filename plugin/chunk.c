@@ -236,9 +236,11 @@ void ct__thread_refill(ct__thread *t, size_t need, int event)
 }
 
 /* Back in a chunk (`after_drop`), or after a signal handler lost an event:
- * say what was lost, and define anew what the lost writes may have defined
- * (the reader starts its tables over at LOST). A drop that lost only
- * definitions writes a LOST of 0 events. */
+ * say what was lost. After a drop, start the tables over: definitions went
+ * to scratch with the events, and names are defined anew when next used. A
+ * handler's loss wrote nothing, and keeps them (a handler that would then
+ * intern a name calls malloc). A drop that lost only definitions writes a
+ * LOST of 0 events. */
 static void write_lost(ct__thread *t, int after_drop)
 {
     t->lost_pending = 0;
@@ -250,6 +252,8 @@ static void write_lost(ct__thread *t, int after_drop)
     p = ct_put_uvarint(p, lost);
     p = ct_put_uvarint(p, t->region_serial);
     ct__commit(t, p);
+    if (!after_drop)
+        return;
     ct__intern_reset(t);
     if (t->begin_lost) {
         t->begin_lost = 0;

@@ -26,7 +26,7 @@ int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc)
     d->proc = proc;
     d->drained = calloc(d->nchunks, sizeof *d->drained);
     d->items = calloc(d->nchunks, sizeof *d->items);
-    if (!d->drained || !d->items) {
+    if (!d->drained || !d->items || ct_next_seq_init(&d->next) != 0) {
         ct_drainer_free(d);
         return CT_ENOMEM;
     }
@@ -37,6 +37,7 @@ void ct_drainer_free(ct_drainer *d)
 {
     free(d->drained);
     free(d->items);
+    ct_next_seq_free(&d->next);
     d->drained = NULL;
     d->items = NULL;
 }
@@ -118,23 +119,30 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
 
     int rc = 0;
     uint32_t freed = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        struct ct_drain_item *it = &d->items[k];
-        if (write_batch(d, w, it, &descs[it->index]) != 0)
-            rc = CT_EIO;
-        if (it->full) {
+    for (uint32_t k = 0, end; k < n; k = end) {
+        uint32_t thread = d->items[k].thread;
+        for (end = k; end < n && d->items[end].thread == thread;)
+            end++;
+        /* NULL: no memory to follow the thread; its chunks go in seq order. */
+        ct_next_seq_slot *next = thread ? ct_next_seq_of(&d->next, thread) : NULL;
+        for (; k < end; k++) {
+            struct ct_drain_item *it = &d->items[k];
+            int stale = (next && it->seq < next->next) || !thread; /* a pool scribbled on */
+            if (!stale && next && it->seq > next->next && !final)
+                break; /* the chunk before it was missed by this pass: the next one */
+            if (!stale && write_batch(d, w, it, &descs[it->index]) != 0)
+                rc = CT_EIO;
+            if (!it->full)
+                break; /* this thread's later chunks wait for the next pass */
             d->drained[it->index] = 0;
             __atomic_store_n(&descs[it->index].state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
+            if (next && !stale)
+                next->next = it->seq + 1;
             /* Threads waiting for room go on as soon as there is some, not
              * after the whole pass. */
             if (++freed % FREE_NOTE_EVERY == 0)
                 ct_pool_note_freed(d->pool);
-            continue;
         }
-        /* This thread's later chunks wait for the next pass, after the rest
-         * of this one: a thread's events must stay in order. */
-        while (k + 1 < n && d->items[k + 1].thread == it->thread)
-            k++;
     }
     if (freed % FREE_NOTE_EVERY != 0)
         ct_pool_note_freed(d->pool);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "format/pool.h"
+#include "recorder/next_seq.h"
 #include "recorder/trace_writer.h"
 
 typedef struct ct_drainer {
@@ -21,6 +22,7 @@ typedef struct ct_drainer {
     uint32_t proc;          /* process index in the trace */
     uint32_t *drained;      /* per chunk: bytes already written to the trace */
     struct ct_drain_item *items; /* scratch for one pass */
+    ct_next_seq next;       /* the chunk each thread sends next */
 } ct_drainer;
 
 /* Set up for a pool that was laid out by ct_pool_init(). @return 0 or CT_ENOMEM. */

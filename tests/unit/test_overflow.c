@@ -90,6 +90,9 @@ static void on_alarm(int sig)
  * some of its events must wait for room inside the handler. */
 static int child_signal(void)
 {
+    /* The handler's category now: interning a new name allocates, which a
+     * signal handler must not. */
+    ct_log(NULL, "signal", "before the handler");
     struct sigaction sa = {0};
     sa.sa_handler = on_alarm;
     sigemptyset(&sa.sa_mask);
@@ -259,6 +262,8 @@ static void summarize(const char *trace, summary *s)
             break;
         }
     }
+    if (rc != 0)
+        print_error("%s: %s\n", trace, ctr_damage(r) ? ctr_damage(r) : ct_strerror(rc));
     assert_int_equal(rc, 0);
     ctr_info info;
     ctr_get_info(r, &info);
@@ -315,7 +320,7 @@ static void test_drop_counts_exactly(void **state)
     assert_int_equal(whole.lost_total, 0);
 
     summary s;
-    traced_run("single", (collect_opts){CT_OVERFLOW_DROP, 0, 5}, &s);
+    traced_run("single", (collect_opts){CT_OVERFLOW_DROP, 0, 200}, &s); /* a slow drain: losses */
     assert_true(s.lost_total > 0);
     assert_true(s.lost_told <= s.lost_total);
     /* The LOST events themselves are written only in this run. */
@@ -335,7 +340,7 @@ static void test_signal_handler_waits_for_room(void **state)
     assert_true(s.handled > 0);
     /* A handler that found its thread inside the tracer lost its log, and
      * the trace counts it: nothing else can be lost in wait mode. */
-    assert_int_equal(s.handler_logs + s.lost_total, s.handled);
+    assert_int_equal(s.handler_logs - 1 + s.lost_total, s.handled); /* - the one before */
     assert_int_equal(s.lost_told, s.lost_total);
     assert_int_equal(s.warnings, 0);
 }
