@@ -11,6 +11,7 @@
 #include <stdio.h>    /* snprintf, asprintf */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* strncmp, strerror */
+#include <sys/prctl.h> /* prctl, PR_SET_PDEATHSIG */
 #include <sys/wait.h> /* waitpid */
 #include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* fork, pipe2, dup2, execve, read, write */
@@ -174,8 +175,14 @@ static void report_and_exit(int fd, int stage)
 
 /* In the child: async-signal-safe calls only. */
 static void exec_child(const rn_child_spec *spec, char **env, const ct_child_pool *pool,
-                       int out_w, int report_w)
+                       int out_w, int report_w, pid_t runner)
 {
+    /* A runner that dies, even of SIGKILL, takes its test process along: no
+     * test is left running with nobody reading its output. The runner may
+     * have died before this line: then it is gone already. */
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != runner)
+        _exit(127);
     struct sigaction dfl = {0};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
@@ -346,6 +353,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     struct sigaction old[NFORWARDED];
     catch_signals(old);
     uint64_t start_ns = rn_now_ns();
+    pid_t runner = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, err_size, "cannot fork: %s", strerror(errno));
@@ -353,7 +361,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
         goto fail;
     }
     if (pid == 0)
-        exec_child(spec, env, pool, out[1], report[1]);
+        exec_child(spec, env, pool, out[1], report[1], runner);
 
     ct_collector_child_started(c, pool, pid, spec->exe);
     close(out[1]);
