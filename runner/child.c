@@ -260,7 +260,9 @@ static int read_output(int fd, rn_output_fn *fn, void *ctx)
 }
 
 /* Poll the output and drain the pool until the child has exited and its
- * output is read. */
+ * output is read. The trace records the child's end when waitpid() says it
+ * ended, not after the output closed: a process it started that holds the
+ * output (GRACE_NS) adds nothing to the child's time. */
 static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                     uint64_t start_ns, const rn_child_spec *spec, rn_output_fn *fn,
                     rn_deadline_fn *deadline, void *ctx, rn_child_result *res)
@@ -300,7 +302,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         /* Every POLL_MS, not at every read: a pass looks at every chunk of
          * the pool, and a chatty test wakes us per line. */
         uint64_t now = rn_now_ns();
-        if (now - drained_at >= POLL_MS * 1000000ull) {
+        if (!exited && now - drained_at >= POLL_MS * 1000000ull) {
             note_error(res, ct_collector_drain(c, pool));
             drained_at = now;
         }
@@ -310,8 +312,11 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                 exited = 1;
                 exited_at = rn_now_ns();
                 res->elapsed_ns = exited_at - start_ns;
+                res->exited_ns = exited_at;
                 if (r < 0)
                     status = 0x7f00; /* "exit status 127": lost track of it */
+                /* All it wrote is in the pool: the last pass, and its end. */
+                note_error(res, ct_collector_child_exited(c, pool, status));
             }
         }
         if (exited && eof)
@@ -387,8 +392,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
 
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
     collect(c, pool, pid, out[0], start_ns, spec, fn, deadline, ctx, res);
-    close(out[0]);
-    note_error(res, ct_collector_child_exited(c, pool, res->wait_status));
+    close(out[0]); /* the pool went with the child's end (collect) */
     restore_signals(old);
     if (res->interrupted == 0 && g_count > 0) /* came after the child ended */
         res->interrupted = g_signal;

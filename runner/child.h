@@ -42,6 +42,9 @@ typedef uint64_t rn_deadline_fn(void *ctx, uint64_t start_ns, uint64_t timeout_n
 typedef struct rn_child_result {
     int wait_status;     /* as from waitpid() */
     uint64_t elapsed_ns; /* from fork to the child's exit */
+    uint64_t exited_ns;  /* when waitpid() said it ended (rn_now_ns() clock):
+                            what a test it ended in lasted until, whatever
+                            held its output open after */
     int interrupted;     /* the signal that interrupted the runner, or 0 */
     int trace_error;     /* first CT_E* code from the collector, or 0 */
     int output_open;     /* the pipe stayed open after the child exited (a

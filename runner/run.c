@@ -216,7 +216,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         *interrupted = res.interrupted;
         uint64_t resume = 0;
         int again = rn_out_process_died(o, res.wait_status,
-                                        res.timed_out ? opts->timeout_ns : 0, rn_now_ns(),
+                                        res.timed_out ? opts->timeout_ns : 0, res.exited_ns,
                                         spec.resume, &resume);
         if (!again || res.interrupted || status == RN_EXIT_USAGE)
             break;
@@ -228,7 +228,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             .binary = arg,
             .trace = trace_shown,
             .elapsed_ns = elapsed_ns,
-            .now_ns = rn_now_ns(),
+            .now_ns = res.exited_ns ? res.exited_ns : rn_now_ns(),
             .wait_status = res.wait_status,
             .note = res.output_open ? "warning: output still open 2s after the binary "
                                       "exited (a process it started holds it): it may "
