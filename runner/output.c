@@ -685,6 +685,43 @@ uint64_t rn_out_progress_ns(const rn_out *o)
     return o->progress_ns;
 }
 
+/* Why a binary in which no cmocka group ran fails, and what to do: two
+ * lines. */
+static void no_group_text(char *why, size_t size, int untraced, const char *no_preload)
+{
+    if (no_preload != NULL)
+        snprintf(why, size, "no test was traced: libctrace.so was not preloaded (%s), and the "
+                 "binary ran no cmocka group through a libctrace of its own\n"
+                 "let ctest-trace find libctrace.so (or set CTRACE_PRELOAD to its path), or "
+                 "link the binary with libctrace", no_preload);
+    else if (untraced)
+        snprintf(why, size, "no test was traced: cmocka ran tests, but no cmocka group the "
+                 "tracer hooks (the binary runs them with cmocka's older run_tests() or "
+                 "_run_tests(), or links cmocka statically)\n"
+                 "run each group with cmocka_run_group_tests() from the shared libcmocka, or "
+                 "with ct_run_group_tests() from libctrace");
+    else
+        snprintf(why, size, "no cmocka group ran: ctest-trace runs cmocka test binaries, "
+                 "whose groups run with cmocka_run_group_tests() or ct_run_group_tests(); "
+                 "is this one?\n"
+                 "(a binary that skips itself exits %d before any group)", RN_EXIT_SKIPPED);
+}
+
+/* For --junit: a line of the binary itself (no test of its own ran). */
+static void record_binary(rn_out *o, rn_test_status status, const char *why)
+{
+    static const char name[] = "(no cmocka group ran)";
+    rn_result r = {
+        .binary = o->binary,
+        .name = (char *)name,
+        .name_len = sizeof name - 1,
+        .status = status,
+        .output = (char *)why,
+        .output_len = strlen(why),
+    };
+    rn_results_add(o->results, &r);
+}
+
 int rn_out_finish(rn_out *o, const rn_exit_info *info)
 {
     counter_clear(o);
@@ -701,12 +738,18 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
         sink(o, why, sizeof why - 1); /* the partial line was ended above */
         finish_test(o, RN_STATUS_UNKNOWN, info->now_ns - o->test_start_ns);
     }
-    if (how[0] != '\0')
+    /* No marker: no cmocka group ran under the tracer (a group with no test
+     * selected says so too). The binary fails, or skipped itself by exiting
+     * 77 before any group, as automake and meson read it. */
+    o->counts.untraced = !o->seen_marker && o->saw_cmocka_run;
+    int no_group = !o->seen_marker;
+    int skipped = no_group && !o->saw_cmocka_run && WIFEXITED(info->wait_status) &&
+                  WEXITSTATUS(info->wait_status) == RN_EXIT_SKIPPED;
+    if ((how[0] != '\0' && !skipped) || (no_group && !skipped))
         set_failed(o);
 
-    if (!o->seen_marker) {
-        o->counts.untraced = o->saw_cmocka_run;
-        if (o->verbose || o->failed)
+    if (no_group) {
+        if (o->verbose || o->failed || skipped)
             print_buf(o, o->counts.untraced ? &o->pre_raw : &o->pre_kept, 0);
     } else if (!o->verbose && o->failed && !rn_buf_empty(&o->pending)) {
         print_buf(o, &o->pending, 0);
@@ -716,15 +759,28 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     end_line(o);
     /* Only a binary that ran cleanly can be said to have no tests: one that
      * failed to load or start says why above. */
-    if (o->counts.run == 0 && !o->counts.untraced && how[0] == '\0')
+    if (o->counts.run == 0 && !no_group && how[0] == '\0')
         put(o, "testing: warning: no tests to run\n", 34);
+    char why[900];
+    why[0] = '\0';
+    if (skipped)
+        snprintf(why, sizeof why, "exit status %d before any cmocka group ran: the binary "
+                 "skipped itself", RN_EXIT_SKIPPED);
+    else if (no_group)
+        no_group_text(why, sizeof why, o->counts.untraced, info->no_preload);
     if (o->failed)
         put(o, "FAIL\n", 5);
-    else if (o->verbose)
+    else if (o->verbose && !skipped)
         put(o, "PASS\n", 5);
-    if (how[0] != '\0') {
+    if (how[0] != '\0' && !skipped) {
         put(o, how, strlen(how));
         put(o, "\n", 1);
+    }
+    if (why[0] != '\0') {
+        put(o, why, strlen(why));
+        put(o, "\n", 1);
+        if (o->results) /* for --junit: the binary's own line */
+            record_binary(o, skipped ? RN_STATUS_SKIP : RN_STATUS_ERROR, why);
     }
     if (info->note != NULL) {
         put(o, info->note, strlen(info->note));
@@ -732,7 +788,7 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     }
     char secs[48];
     snprintf(secs, sizeof secs, "\t%.3fs\ttrace: ", (double)info->elapsed_ns / 1e9);
-    put(o, o->failed ? "FAIL\t" : "ok  \t", 5);
+    put(o, o->failed ? "FAIL\t" : skipped ? "SKIP\t" : "ok  \t", 5);
     put_name(o, info->binary, strlen(info->binary));
     put(o, secs, strlen(secs));
     if (info->trace != NULL)
@@ -742,20 +798,11 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     put(o, "\n", 1);
     if (o->json_package != NULL) {
         json_flush_line(o);
-        json_event(o, o->failed ? "fail" : "pass", 0, (double)info->elapsed_ns / 1e9, NULL, 0);
+        json_event(o, o->failed ? "fail" : skipped ? "skip" : "pass", 0,
+                   (double)info->elapsed_ns / 1e9, NULL, 0);
     }
     fflush(o->out);
-
-    if (o->counts.untraced) {
-        char *bin = rn_escape_name(info->binary, strlen(info->binary));
-        fprintf(o->err,
-                "ctest-trace: warning: %s ran cmocka tests without the tracer: no "
-                "test was traced (run the group with ct_run_group_tests() from "
-                "libctrace)\n",
-                bin ? bin : "the binary");
-        free(bin);
-    }
-    return o->failed;
+    return o->failed ? 1 : skipped ? RN_EXIT_SKIPPED : 0;
 }
 
 void rn_out_progress(rn_out *o, rn_progress progress)

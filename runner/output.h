@@ -48,13 +48,21 @@ typedef struct rn_exit_info {
     uint64_t now_ns;     /* the rn_out_feed() clock, now */
     int wait_status;     /* as from waitpid() */
     const char *note;    /* a line to add before the final line, or NULL */
+    const char *no_preload; /* why libctrace.so was not preloaded, or NULL */
 } rn_exit_info;
+
+/* Exit status of a binary that skips itself (automake, meson), before any
+ * cmocka group ran. */
+#define RN_EXIT_SKIPPED 77
 
 /*! rn_out_finish() : the child is gone and its output read: print what is
  *  left, "PASS"/"FAIL", how the child ended if it did not exit 0 ("exit
  *  status 3", "signal: segmentation fault (core dumped)"), and the final
- *  line. @return 0 if every test that ran passed or skipped and the child
- *  exited 0, else 1. */
+ *  line ("ok", "FAIL" or "SKIP"). A binary in which no cmocka group ran (no
+ *  marker came) fails, with a line saying why and what to do, unless it
+ *  exited 77 without running any cmocka test: it skipped itself.
+ *  @return 0 if every test that ran passed or skipped and the child exited
+ *  0; RN_EXIT_SKIPPED if it skipped itself; else 1. */
 int rn_out_finish(rn_out *o, const rn_exit_info *info);
 
 /*! rn_out_process_died() : one process of the binary ended (wait_status)
@@ -102,7 +110,7 @@ struct rn_judged;
 void rn_out_watch_rules(rn_out *o, struct rn_judged *judged);
 
 /* What the run counted so far. `untraced`: cmocka ran tests but no marker
- * came (the binary runs without the tracer). */
+ * came (the binary runs them without the tracer: it fails). */
 typedef struct rn_out_counts {
     unsigned run, passed, failed, skipped;
     int untraced;

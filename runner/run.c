@@ -45,6 +45,7 @@ typedef struct run_opts {
     rn_strlist assert_files; /* --assert-file, repeated */
     char *assert_env;      /* the rules of both, one a line, or NULL */
     char *preload;         /* libctrace.so for the child, or NULL */
+    const char *no_preload; /* without it: why */
 } run_opts;
 
 /* What the run gathers as binaries run: for --junit, and for the warning
@@ -57,6 +58,18 @@ typedef struct run_record {
     rn_judged *judged;     /* NULL without rules */
     int trace_failed;      /* a write of the trace failed: run no more binaries */
 } run_record;
+
+/* The status of a run from two of its parts: the worse of 0, 1 and 2; a
+ * binary that skipped itself (77) yields to any other, so a run is 77 only
+ * when each of its binaries skipped itself. */
+static int worse(int a, int b)
+{
+    if (a == RN_EXIT_SKIPPED)
+        return b;
+    if (b == RN_EXIT_SKIPPED)
+        return a;
+    return a > b ? a : b;
+}
 
 /* A message naming an untrusted string (a path), escaped. */
 static int error_about(const char *what, const char *fmt_rest, const char *detail,
@@ -230,6 +243,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             .elapsed_ns = elapsed_ns,
             .now_ns = res.exited_ns ? res.exited_ns : rn_now_ns(),
             .wait_status = res.wait_status,
+            .no_preload = opts->no_preload,
             .note = res.output_open ? "warning: output still open 2s after the binary "
                                       "exited (a process it started holds it): it may "
                                       "be cut short"
@@ -237,8 +251,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
                                     : NULL,
         };
         int finished = rn_out_finish(o, &info);
-        if (finished > status)
-            status = finished;
+        status = status == RN_EXIT_OK ? finished : worse(status, finished);
     }
     rec->bins[index].elapsed_ns = elapsed_ns;
     rn_out_free(o);
@@ -459,6 +472,7 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
 
 static int finish_run(const run_record *rec, int status, int interrupted);
 
+
 /* Run binaries [first, last) of the run into the trace `d`. @return their
  * exit status (0, 1, 2). */
 static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char **exes,
@@ -468,19 +482,16 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     ct_collector *c = open_trace(d);
     if (c == NULL)
         return RN_EXIT_USAGE;
-    int status = RN_EXIT_OK;
+    int status = RN_EXIT_SKIPPED;
     /* After a write of the trace failed, the binaries left would run untraced. */
-    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++) {
-        int st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce, d->shown,
-                            rec, interrupted);
-        if (st > status)
-            status = st;
-    }
+    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++)
+        status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
+                                          nonce, d->shown, rec, interrupted));
     int closed = close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
         rec->bins[i].trace = d->ok ? d->file : NULL;
-    return closed > status ? closed : status;
+    return closed != RN_EXIT_OK ? worse(status, closed) : status;
 }
 
 static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_record *rec)
@@ -488,7 +499,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     char nonce[17];
     make_nonce(nonce);
     rn_marker_set_nonce(nonce);
-    int status = RN_EXIT_OK, interrupted = 0;
+    int status = RN_EXIT_SKIPPED, interrupted = 0;
     size_t ndests = opts->trace_dir != NULL ? a->npos : 1;
     trace_dest *dests = calloc(ndests, sizeof *dests);
     if (dests == NULL)
@@ -509,19 +520,18 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
             int st = path == NULL ? rn_error("out of memory") : dest_init(&dests[i], path);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
-            if (st > status)
-                status = st;
+            status = worse(status, st);
         }
     } else if ((status = dest_init(&dests[0], opts->trace)) == RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
     int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */
-    if (junit > status)
-        status = junit;
+    if (junit != RN_EXIT_OK)
+        status = worse(status, junit);
     for (size_t i = 0; i < ndests; i++) {
         int done = dests[i].file ? dest_finish(&dests[i]) : RN_EXIT_OK;
-        if (done > status)
-            status = done;
+        if (done != RN_EXIT_OK)
+            status = worse(status, done);
     }
     free(dests);
     return finish_run(rec, status, interrupted);
@@ -632,6 +642,8 @@ int rn_cmd_run(int argc, char **argv)
     if (opts.preload == NULL && why_no_preload != NULL)
         fprintf(stderr, "ctest-trace: warning: %s: only binaries that link libctrace get a "
                         "task per test\n", why_no_preload);
+    if (opts.preload == NULL)
+        opts.no_preload = why_no_preload ? why_no_preload : "CTRACE_PRELOAD is empty";
     exes = calloc(a.npos, sizeof *exes);
     if (exes == NULL) {
         rn_error("out of memory");

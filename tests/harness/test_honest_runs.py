@@ -1,16 +1,104 @@
 """Runs that never lie (issue 11, point 4), on suites built for it in
-tests/suites: a process a test leaves behind holding the output adds nothing
-to what comes after (lingering_test)."""
+tests/suites: a binary in which no cmocka group ran fails, saying why and
+what to do, unless it exited 77 first: a skip (no_group_main, old_api_test,
+static_cmocka_test); a process a test leaves behind holding the output adds
+nothing to what comes after (lingering_test)."""
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BUILD, run, tasks_by_name, only
+from conftest import BUILD, PIPELINE, run, tasks_by_name, only
 
 SUITES = BUILD / "tests" / "suites"
 LINGERING = SUITES / "lingering_test"
+NO_GROUP = SUITES / "no_group_main"
+OLD_API = SUITES / "old_api_test"
+STATIC_CMOCKA = SUITES / "static_cmocka_test"
+FAILING = BUILD / "examples" / "failing_test"
+
+
+def junit_cases(xml):
+    return {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
+
+
+# ---- a binary in which no cmocka group ran ----------------------------------------
+
+
+def test_a_program_that_is_no_cmocka_suite_fails(tmp_path):
+    xml = tmp_path / "r.xml"
+    result = run(f"--junit={xml}", NO_GROUP)
+    assert result.returncode == 1, result
+    out = result.stdout
+    assert "not a cmocka suite\n" in out, result  # what it printed: all we know of it
+    assert "no cmocka group ran: ctest-trace runs cmocka test binaries" in out, result
+    assert "exits 77 before any group" in out, result  # what to do if it meant to skip
+    assert f"FAIL\t{NO_GROUP}\t" in out and "ok  \t" not in out, result
+    error = junit_cases(xml)["(no cmocka group ran)"].find("error")
+    assert error is not None and error.get("message").startswith("no cmocka group ran:"), \
+        ET.tostring(error)
+    events = [json.loads(l) for l in run("--json", NO_GROUP).stdout.splitlines()]
+    assert events[-1]["Action"] == "fail", events
+
+
+def test_exit_77_before_any_group_is_a_skip(tmp_path):
+    xml = tmp_path / "r.xml"
+    result = run(f"--junit={xml}", NO_GROUP, "--", "77")
+    assert result.returncode == 77, result
+    assert "exit status 77 before any cmocka group ran: the binary skipped itself" \
+        in result.stdout, result
+    assert f"SKIP\t{NO_GROUP}\t" in result.stdout, result
+    assert "not a cmocka suite" in result.stdout, result  # why it skipped, if it said
+    skipped = junit_cases(xml)["(no cmocka group ran)"].find("skipped")
+    assert skipped is not None and "skipped itself" in skipped.get("message"), ET.tostring(skipped)
+    events = [json.loads(l) for l in run("--json", NO_GROUP, "--", "77").stdout.splitlines()]
+    assert events[-1]["Action"] == "skip", events
+
+
+def test_a_skip_yields_to_the_other_binaries(tmp_path):
+    both_skip = run(NO_GROUP, NO_GROUP, "--", "77")
+    assert both_skip.returncode == 77, both_skip
+    with_a_pass = run("-run", "TestPipeline", NO_GROUP, PIPELINE, "--", "77")
+    assert with_a_pass.returncode == 0, with_a_pass
+    with_a_failure = run("-run", "TestChecksum", NO_GROUP, FAILING, "--", "77")
+    assert with_a_failure.returncode == 1, with_a_failure
+
+
+def test_other_exit_statuses_without_a_group_fail(tmp_path):
+    result = run(NO_GROUP, "--", "3")
+    assert result.returncode == 1, result
+    assert "exit status 3\n" in result.stdout and "no cmocka group ran" in result.stdout, result
+
+
+@pytest.mark.parametrize("suite,test", [(OLD_API, "t_old_style"), (STATIC_CMOCKA, "t_static")])
+def test_cmocka_tests_the_tracer_never_saw_fail(tmp_path, suite, test):
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", suite)
+    assert result.returncode == 1, result
+    assert f"[ RUN      ] {test}" in result.stdout, result  # cmocka's own report, as printed
+    assert "no test was traced: cmocka ran tests, but no cmocka group the tracer hooks" \
+        in result.stdout, result
+    assert "run_tests()" in result.stdout and "links cmocka statically" in result.stdout, result
+    assert "cmocka_run_group_tests()" in result.stdout, result  # what to do
+    assert test not in tasks_by_name(trace)
+
+
+def test_a_group_with_no_test_selected_still_ran():
+    result = run("-run", "NoSuchTest", PIPELINE)
+    assert result.returncode == 0, result
+    assert "testing: warning: no tests to run" in result.stdout, result
+    assert "no cmocka group ran" not in result.stdout, result
+
+
+def test_nothing_preloaded_is_said(tmp_path):
+    result = run(FAILING, env={"CTRACE_PRELOAD": ""})
+    assert result.returncode == 1, result
+    assert "libctrace.so was not preloaded (CTRACE_PRELOAD is empty)" in result.stdout, result
+
+
+# ---- a process left behind holding the output -------------------------------------
 
 # The sleeper holds the output 3 s; the runner waits up to 2 s for it after
 # the binary exits. Whatever paid for either would take well over 1.5 s.

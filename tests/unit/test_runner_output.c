@@ -567,7 +567,8 @@ static void test_print_process_died_then_resumed(void **state)
 static void test_print_no_tests(void **state)
 {
     (void)state;
-    struct printed p = print_str("[==========] Running 0 test(s).\n"
+    /* A group ran with no test selected (-run matched none): a warning. */
+    struct printed p = print_str("[==========] Running 0 test(s).\n" M "plan 0 g 0\n"
                                  "[==========] 0 test(s) run.\n[  PASSED  ] 0 test(s).\n",
                                  0, EXIT(0));
     assert_string_equal(p.out, "testing: warning: no tests to run\n"
@@ -575,31 +576,81 @@ static void test_print_no_tests(void **state)
     assert_int_equal(p.rc, 0);
     done(&p);
 
-    /* A binary that failed before any test says why itself: no warning. */
-    p = print_str("", 0, EXIT(3));
-    assert_string_equal(p.out, "FAIL\n"
-                               "exit status 3\n"
+    /* A group ran, then the binary exited 77: a failure like any other. */
+    p = print_str(M "plan 0 g 0\n", 0, EXIT(77));
+    assert_string_equal(p.out, "FAIL\nexit status 77\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.rc, 1);
     done(&p);
 }
 
+/* No cmocka group ran: what the binary printed, why, and what to do. */
+static void test_print_no_group_fails(void **state)
+{
+    (void)state;
+    struct printed p = print_str("hello\n", 0, EXIT(0));
+    assert_string_equal(p.out, "hello\nFAIL\n"
+                               "no cmocka group ran: ctest-trace runs cmocka test binaries, "
+                               "whose groups run with cmocka_run_group_tests() or "
+                               "ct_run_group_tests(); is this one?\n"
+                               "(a binary that skips itself exits 77 before any group)\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 1);
+    done(&p);
+
+    p = print_str("", 0, EXIT(3)); /* how it ended, then why it is no test run */
+    assert_non_null(strstr(p.out, "FAIL\nexit status 3\nno cmocka group ran: "));
+    assert_int_equal(p.rc, 1);
+    done(&p);
+}
+
+static void test_print_exit_77_before_a_group_skips(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *fo = open_memstream(&out, &out_len);
+    rn_out *o = rn_out_new(fo, stderr, 0, 0);
+    rn_results results = {0};
+    rn_out_keep_results(o, &results, 0);
+    rn_out_feed(o, "no device here\n", 15, 0);
+    rn_exit_info info = {.binary = "./b", .trace = "t", .elapsed_ns = 2000000,
+                         .wait_status = EXIT(77)};
+    assert_int_equal(rn_out_finish(o, &info), RN_EXIT_SKIPPED);
+    rn_out_free(o);
+    fclose(fo);
+    assert_string_equal(out, "no device here\n"
+                             "exit status 77 before any cmocka group ran: the binary skipped "
+                             "itself\n"
+                             "SKIP\t./b\t0.002s\ttrace: t\n");
+    assert_int_equal(results.n, 1); /* for --junit: the binary's own line */
+    assert_string_equal(results.v[0].name, "(no cmocka group ran)");
+    assert_int_equal(results.v[0].status, RN_STATUS_SKIP);
+    assert_int_equal(results.v[0].task, 0);
+    rn_results_free(&results);
+    free(out);
+}
+
 static void test_print_untraced_binary(void **state)
 {
     (void)state;
-    /* cmocka ran tests but no marker came: show what it printed, as is. */
+    /* cmocka ran tests but no marker came: show what it printed, as is, and
+     * fail, whatever the exit status. */
     const char in[] = "[ RUN      ] t_bad\n[   LINE   ] --- x.c:1: error: Failure!\n"
                       "[  FAILED  ] t_bad\n";
-    struct printed p = print_str(in, 0, EXIT(1));
-    assert_string_equal(p.out, "[ RUN      ] t_bad\n"
-                               "[   LINE   ] --- x.c:1: error: Failure!\n"
-                               "[  FAILED  ] t_bad\n"
-                               "FAIL\n"
-                               "exit status 1\n"
-                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
-    assert_true(p.counts.untraced);
-    assert_non_null(strstr(p.err, "without the tracer"));
-    done(&p);
+    for (int code = 0; code <= 1; code++) {
+        struct printed p = print_str(in, 0, EXIT(code));
+        assert_non_null(strstr(p.out, "[ RUN      ] t_bad\n"
+                                      "[   LINE   ] --- x.c:1: error: Failure!\n"
+                                      "[  FAILED  ] t_bad\n"
+                                      "FAIL\n"));
+        assert_non_null(strstr(p.out, "no test was traced: cmocka ran tests, but no cmocka "
+                                      "group the tracer hooks"));
+        assert_non_null(strstr(p.out, "\nFAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n"));
+        assert_int_equal(p.rc, 1);
+        assert_true(p.counts.untraced);
+        done(&p);
+    }
 }
 
 static void test_print_marker_after_partial_line(void **state)
@@ -849,6 +900,8 @@ int main(void)
         cmocka_unit_test(test_print_crash_in_a_test),
         cmocka_unit_test(test_print_process_died_then_resumed),
         cmocka_unit_test(test_print_no_tests),
+        cmocka_unit_test(test_print_no_group_fails),
+        cmocka_unit_test(test_print_exit_77_before_a_group_skips),
         cmocka_unit_test(test_print_untraced_binary),
         cmocka_unit_test(test_print_marker_after_partial_line),
         cmocka_unit_test(test_print_messages_before_end_marker),
