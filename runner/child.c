@@ -259,6 +259,29 @@ static int read_output(int fd, rn_output_fn *fn, void *ctx)
     return 0;
 }
 
+#define PF_EXITING 0x4u /* linux/sched.h: the process is in exit() */
+
+/* Whether `pid` still runs: not a zombie, and not on its way out (a process
+ * leaving closes its files before it becomes a zombie). Its output closing
+ * then is its own doing, not its end. */
+static int still_running(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold anything */
+    char state = 0;
+    unsigned flags = 0;
+    if (paren == NULL || sscanf(paren + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+        return 0;
+    return state != 'Z' && state != 'X' && state != 'x' && !(flags & PF_EXITING);
+}
+
 /* Poll the output and drain the pool until the child has exited and its
  * output is read. The trace records the child's end when waitpid() says it
  * ended, not after the output closed: a process it started that holds the
@@ -279,7 +302,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             res->interrupted = g_signal;
         }
         if (spec->timeout_ns && !exited && !res->timed_out &&
-            rn_now_ns() >= deadline(ctx, start_ns, spec->timeout_ns)) {
+            rn_now_ns() >= deadline(ctx, pid, start_ns, spec->timeout_ns)) {
             /* Hung: SIGKILL, which no handler of the test can stop. What it
              * wrote is in the pool; the collector records why it ended. */
             kill(pid, SIGKILL);
@@ -292,6 +315,8 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         int pr = poll(&pfd, eof ? 0 : 1, eof ? 1 : POLL_MS);
         if (pr > 0 && !eof) {
             eof = read_output(out_r, fn, ctx);
+            if (eof && !exited && still_running(pid))
+                res->output_lost = 1;
             /* Output came: let more gather before reading again. A child
              * writing while we sleep (not waiting on the pipe) wakes nobody,
              * so a chatty suite costs it a plain write per line, not a
@@ -391,6 +416,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     }
 
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    res->pid = pid;
     collect(c, pool, pid, out[0], start_ns, spec, fn, deadline, ctx, res);
     close(out[0]); /* the pool went with the child's end (collect) */
     restore_signals(old);

@@ -77,6 +77,28 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info);
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
                         uint64_t resumed_at, uint64_t *resume);
 
+/*! rn_out_unaccounted() : whether the markers may not have told all that
+ *  the process that just ended ran (call it before rn_out_process_died()):
+ *  it ended inside a test or a group fixture, or no marker came from it, or
+ *  `output_lost` (its output closed while it still ran). Then the trace
+ *  tells (rn_out_from_trace()). */
+int rn_out_unaccounted(const rn_out *o, int output_lost);
+
+/*! rn_out_from_trace() : complete what the markers said of process `pid`
+ *  (started with CTRACE_RESUME = `resumed_at`, ended at `now_ns`) with what
+ *  its trace says (recover.h): the test the markers left running gets the
+ *  trace's status if it ended; each test after it that the markers never
+ *  told of is reported as the trace has it (its duration, its status and
+ *  message; a group setup or teardown that failed as a test, as markers do).
+ *  A test the process died in is left running, for rn_out_process_died().
+ *  If a group's setup failed among them, the ordinal to resume at is not
+ *  known: rn_out_process_died() then does not go on. rn_out_finish() warns
+ *  that the output was lost, where, and how many results came from the
+ *  trace. */
+struct rn_traced;
+void rn_out_from_trace(rn_out *o, uint64_t pid, const struct rn_traced *t, uint64_t resumed_at,
+                       uint64_t now_ns);
+
 /*! rn_out_progress_ns() : when the last marker came (a test began or
  *  ended), 0 if none has: a timeout counts from there. */
 uint64_t rn_out_progress_ns(const rn_out *o);

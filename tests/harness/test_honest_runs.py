@@ -1,5 +1,7 @@
 """Runs that never lie (issue 11, point 4), on suites built for it in
-tests/suites: a binary in which no cmocka group ran fails, saying why and
+tests/suites: a test that loses the binary's stdout (and the markers on it)
+is reported as its trace knows it, and no test runs twice (stdout_lost_test);
+a binary in which no cmocka group ran fails, saying why and
 what to do, unless it exited 77 first: a skip (no_group_main, old_api_test,
 static_cmocka_test); a process a test leaves behind holding the output adds
 nothing to what comes after (lingering_test)."""
@@ -18,10 +20,95 @@ NO_GROUP = SUITES / "no_group_main"
 OLD_API = SUITES / "old_api_test"
 STATIC_CMOCKA = SUITES / "static_cmocka_test"
 FAILING = BUILD / "examples" / "failing_test"
+STDOUT_LOST = SUITES / "stdout_lost_test"
+ALL_LOST = ["t_before", "t_lose", "t_after", "t_fails", "t_crash", "t_last", "t_second_a",
+            "t_second_b", "t_third_crash", "t_third_after"]
 
 
 def junit_cases(xml):
     return {c.get("name"): c for c in ET.parse(xml).getroot().iter("testcase")}
+
+
+# ---- a test that loses stdout --------------------------------------------------------
+
+
+def lost_run(tmp_path, *flags, **env):
+    """Run stdout_lost_test; also return the tests that ran, as they logged
+    themselves (a test run twice shows twice), and the trace."""
+    log, trace = tmp_path / "runs.log", tmp_path / "t.out"
+    result = run(f"--trace={trace}", "-v", *flags, STDOUT_LOST, env={"RUNS_LOG": str(log), **env})
+    return result, log.read_text().split(), trace
+
+
+@pytest.mark.parametrize("how", ["dup2", "closeall"])
+def test_a_test_that_loses_stdout_passes_and_the_next_run_once(tmp_path, how):
+    result, runs, trace = lost_run(tmp_path, LOSE=how)
+    assert result.returncode == 0, result
+    assert sorted(runs) == sorted(ALL_LOST), runs  # each once
+    for test in ALL_LOST:
+        assert result.stdout.count(f"--- PASS: {test} (") == 1, result
+    assert "--- FAIL" not in result.stdout and f"ok  \t{STDOUT_LOST}" in result.stdout, result
+    assert "its output was lost in t_lose" in result.stderr, result
+    assert "the results of 9 tests from there on come from its trace" in result.stderr, result
+    tasks = tasks_by_name(trace)
+    assert len({only(tasks[t], t)["pid"] for t in ALL_LOST}) == 1  # never started again
+
+
+def test_results_after_the_output_was_lost_are_the_traces(tmp_path):
+    xml = tmp_path / "r.xml"
+    result, runs, trace = lost_run(tmp_path, f"--junit={xml}", LOSE="dup2", FAIL_AFTER="1",
+                                   CRASH_AFTER="1")
+    assert result.returncode == 1, result
+    assert sorted(runs) == sorted(ALL_LOST), runs  # the crash cost one test, run once
+    out = result.stdout
+    assert "--- FAIL: t_fails" in out and "failed with its output gone" in out, result
+    assert "the binary ended during this test: signal: aborted\n--- FAIL: t_crash" in out, result
+    assert "--- PASS: t_last" in out, result
+    tasks = tasks_by_name(trace)
+    assert only(tasks["t_crash"], "t_crash")["status"] == "crash"
+    assert only(tasks["t_last"], "t_last")["pid"] != only(tasks["t_crash"], "t_crash")["pid"]
+    cases = junit_cases(xml)
+    failure = cases["t_fails"].find("failure")
+    assert "failed with its output gone" in failure.get("message"), ET.tostring(failure)
+    assert cases["t_crash"].find("error").get("type") == "crash"
+
+
+def test_output_lost_between_groups(tmp_path):
+    result, runs, _ = lost_run(tmp_path, LOSE_BETWEEN="1")
+    assert result.returncode == 0, result
+    assert sorted(runs) == sorted(ALL_LOST), runs
+    for test in ("t_second_a", "t_second_b", "t_third_crash", "t_third_after"):
+        assert f"--- PASS: {test} (" in result.stdout, result
+    assert "its output was lost before t_second_a" in result.stderr, result
+
+
+def test_where_to_go_on_unknown_is_said_not_guessed(tmp_path):
+    # the second group's setup failed after the output was lost: its tests'
+    # ordinals are unknown, so after the crash nothing runs again rather
+    # than a test twice
+    result, runs, _ = lost_run(tmp_path, LOSE="dup2", SECOND_SETUP="fail", CRASH_THIRD="1")
+    assert result.returncode == 1, result
+    assert len(runs) == len(set(runs)) and "t_third_after" not in runs, runs
+    assert "--- FAIL: second setup" in result.stdout, result
+    assert "--- FAIL: t_third_crash" in result.stdout, result
+    assert "the tests after this point did not run" in result.stdout, result
+
+
+def test_timeout_sees_progress_the_trace_saw(tmp_path):
+    # after the output was lost each of the last two tests takes 1.2 s: the
+    # runner's markers show nothing for 2.4 s, the trace shows the first end
+    result, runs, _ = lost_run(tmp_path, "--timeout=2s", LOSE="dup2", SLOW_MS="1200")
+    assert result.returncode == 0, result
+    assert "timed out" not in result.stdout, result
+    assert sorted(runs) == sorted(ALL_LOST), runs
+
+
+def test_timeout_after_the_output_was_lost(tmp_path):
+    result, runs, trace = lost_run(tmp_path, "--timeout=1s", LOSE="dup2", HANG_THIRD="1")
+    assert result.returncode == 1, result
+    assert "test timed out after 1s: killed\n--- FAIL: t_third_crash" in result.stdout, result
+    assert sorted(runs) == sorted(ALL_LOST), runs  # resumed after it, exactly
+    assert only(tasks_by_name(trace)["t_third_crash"], "t")["status"] == "timeout"
 
 
 # ---- a binary in which no cmocka group ran ----------------------------------------
