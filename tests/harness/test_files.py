@@ -6,7 +6,6 @@ are written directly, never replaced; a full disk is an error naming the
 file."""
 
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -15,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, CTEST_TRACE, PIPELINE, TIMEOUT_S, run, tasks_by_name
+from conftest import BUILD, CTEST_TRACE, PIPELINE, TIMEOUT_S, in_full_tmpfs, run, tasks_by_name
 
 CRASH = BUILD / "examples" / "crash_test"
 FAILING = BUILD / "examples" / "failing_test"
@@ -165,25 +164,6 @@ def test_full_device_is_an_error_naming_it(flag):
     assert result.returncode == 2, result
     assert "ctest-trace: /dev/full: no space left on device" in result.stderr, result
     assert stat.S_ISCHR(os.lstat("/dev/full").st_mode)
-
-
-def in_full_tmpfs(tmp_path, script):
-    """Run `script` (sh) in a mount namespace where $FULL is a tmpfs with no
-    room left; skip where no such namespace can be made."""
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        pytest.skip("no unshare(1)")
-    full = tmp_path / "full"
-    full.mkdir()
-    setup = ('mount -t tmpfs -o size=64k tmpfs "$FULL" || exit 99; '
-             'dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null; ')
-    args = [unshare, "--mount", "--map-root-user"] if os.geteuid() else [unshare, "--mount"]
-    proc = subprocess.run(args + ["sh", "-c", setup + script], capture_output=True, text=True,
-                          timeout=TIMEOUT_S, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "FULL": str(full), "CT": str(CTEST_TRACE)})
-    if proc.returncode == 99 or "unshare failed" in proc.stderr:
-        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
-    return proc
 
 
 def test_full_disk_trace_is_an_error_and_the_old_one_stays(tmp_path):
