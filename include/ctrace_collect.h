@@ -16,7 +16,7 @@
  *     ct_collector_child_started(c, p, pid, path);
  *     while (running) { wait a little; ct_collector_drain(c, p); }
  *     ct_collector_child_exited(c, p, wait_status);
- *     ct_collector_close(c);
+ *     ct_collector_close(c);   (puts "trace.out" in place)
  */
 #ifndef CTRACE_COLLECT_H
 #define CTRACE_COLLECT_H
@@ -85,7 +85,14 @@ typedef struct ct_child_pool ct_child_pool;
 #define CT_MARKER_PREFIX "\036CTRACE "
 #define CT_MARKER_NONCE_MAX 32
 
-/*! ct_collector_open() : create the trace file `path` (truncating it).
+/*! ct_collector_open() : start the trace file `path`. It is written beside
+ *  `path`, as `path`.partial (created anew), and renamed over `path` by
+ *  ct_collector_close() only once complete: a collector that dies (its
+ *  process killed) or fails to write (a full disk) leaves `path` as it was,
+ *  and what it wrote in `path`.partial, readable up to where it stopped. A
+ *  symbolic link is followed, and its last target replaced the same way
+ *  (TARGET.partial beside it; the link stays). A FIFO or a device (/dev/null,
+ *  /dev/stdout) is written directly, nothing replaced.
  *  `pool_bytes` is each child's shared pool size (0: 64 MiB; address space
  *  only, pages are used as events are written).
  *  @return 0, CT_EINVAL, CT_EIO (errno tells), CT_ENOMEM. */
@@ -104,6 +111,12 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
  *  the collector's process no longer exists.
  *  @return 0 or CT_EINVAL. */
 CT_API int ct_collector_set_overflow(ct_collector *c, int mode);
+
+/*! ct_collector_path() : the file being written: `path`.partial (or the
+ *  link's target's), or the FIFO or device itself. A reader may open it to
+ *  read what was drained so far (each drain ends with a flush; it ends
+ *  without the trace's last record: readers report it cut short there). */
+CT_API const char *ct_collector_path(const ct_collector *c);
 
 /*! ct_collector_pool() : make a pool for one child process. Writes into `env`
  *  the assignment "CTRACE_POOL_FD=<fd>" to put in the child's environment.
@@ -145,8 +158,11 @@ CT_API void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p,
 CT_API int ct_collector_child_exited(ct_collector *c, ct_child_pool *p,
                                      int wait_status);
 
-/*! ct_collector_close() : finish and close the trace file (NULL is ignored).
- *  @return 0 or CT_EIO. */
+/*! ct_collector_close() : finish the trace file and put it in place (rename
+ *  `path`.partial over `path`), and free the collector (NULL is ignored).
+ *  After a failed write `path` is left as it was and the partial file is
+ *  kept, readable up to the failure. @return 0, or CT_EIO (errno tells, e.g.
+ *  ENOSPC; also when a write had failed before). */
 CT_API int ct_collector_close(ct_collector *c);
 
 #ifdef __cplusplus

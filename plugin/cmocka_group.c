@@ -708,6 +708,12 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         ct__expect_group_end();
         failed += g.late_failed;
         memset(&g, 0, sizeof g);
+    } else if (ct__markers) {
+        /* The group ran, with nothing selected: the runner must know that a
+         * group ran (else the binary fails as one that ran none). */
+        encode_name(group_name ? group_name : "group", g.group_enc, sizeof g.group_enc);
+        marker_plan(0, runs_selected);
+        g.group_enc[0] = '\0';
     }
     free(wrapped);
     free(runs);

@@ -14,11 +14,14 @@
 #include "format/pool.h"
 #include "plugin/clock.h"
 #include "recorder/drain.h"
+#include "recorder/outfile.h"
 #include "recorder/trace_writer.h"
 #include "recorder/tsc_cache.h"
 
 struct ct_collector {
     ct_trace_writer *w;
+    ct_outfile file;   /* written beside, renamed when closed */
+    int failed_errno;  /* errno of the first write that failed */
     size_t pool_bytes;
     uint32_t clock_kind;
     uint64_t tsc_hz;
@@ -56,12 +59,17 @@ int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
         c->clock_kind = CT_CLOCK_MONOTONIC;
         c->tsc_hz = 1000000000u;
     }
-    int rc = ct_tw_open(&c->w, path, ct__mono_ns());
+    int rc = CT_EIO, fd = -1;
+    if (ct_outfile_begin(&c->file, path) == 0 && (fd = ct_outfile_open(&c->file)) >= 0)
+        rc = ct_tw_open_fd(&c->w, fd, ct__mono_ns());
     if (rc != 0) {
         int e = errno;
+        if (fd >= 0)
+            ct_outfile_discard(&c->file); /* nothing worth keeping */
+        ct_outfile_free(&c->file);
         free(c);
         errno = e;
-        return rc;
+        return rc == CT_ENOMEM ? rc : CT_EIO;
     }
     *out = c;
     return 0;
@@ -80,6 +88,19 @@ int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p)
     (void)c;
     const ct_pool_header *h = p->mem;
     return __atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) != 0;
+}
+
+const char *ct_collector_path(const ct_collector *c)
+{
+    return ct_outfile_writing(&c->file);
+}
+
+/* A write failed: remember why for ct_collector_close(). */
+static void note_failure(ct_collector *c)
+{
+    if (!c->failed)
+        c->failed_errno = errno;
+    c->failed = 1;
 }
 
 int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t env_size)
@@ -155,13 +176,13 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
     q = ct_put_uvarint(q, tsc0);
     q = ct_put_uvarint(q, ns0);
     if (ct_tw_record(c->w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf)) != 0)
-        c->failed = 1;
+        note_failure(c);
 }
 
 int ct_collector_drain(ct_collector *c, ct_child_pool *p)
 {
     if (ct_drainer_pass(&p->drainer, c->w, 0) != 0)
-        c->failed = 1;
+        note_failure(c);
     return c->failed ? CT_EIO : 0;
 }
 
@@ -175,7 +196,7 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
 {
     uint64_t end_mono_ns = ct__mono_ns();
     if (ct_drainer_pass(&p->drainer, c->w, 1) != 0)
-        c->failed = 1;
+        note_failure(c);
     uint64_t how = CT_EXIT_UNKNOWN, code = 0;
     if (WIFEXITED(wait_status)) {
         how = CT_EXIT_CODE;
@@ -191,7 +212,7 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
     /* end: when waitpid() said it ended */
     if (ct_drainer_end(&p->drainer, c->w, how, code, end_mono_ns) != 0 ||
         ct_tw_flush(c->w) != 0)
-        c->failed = 1;
+        note_failure(c);
     ct_drainer_free(&p->drainer);
     munmap(p->mem, p->bytes);
     if (p->fd >= 0)
@@ -204,9 +225,14 @@ int ct_collector_close(ct_collector *c)
 {
     if (!c)
         return 0;
-    int rc = ct_tw_close(c->w);
+    int rc = c->failed ? CT_EIO : ct_tw_close(c->w);
+    int e = c->failed ? c->failed_errno : errno;
     if (c->failed)
-        rc = CT_EIO;
+        ct_tw_abandon(c->w); /* readable up to the failure: kept beside */
+    else if (rc == 0 && ct_outfile_commit(&c->file) != 0)
+        rc = CT_EIO, e = errno;
+    ct_outfile_free(&c->file);
     free(c);
+    errno = e;
     return rc;
 }

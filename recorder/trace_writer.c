@@ -130,30 +130,28 @@ static void free_writer(ct_trace_writer *w)
     free(w);
 }
 
-int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsigned minor)
+/* A writer on `fd` (its own from now on: closed on failure too) that has
+ * written the file prefix. */
+static int create_on(ct_trace_writer **out, int fd, unsigned major, unsigned minor)
 {
     *out = NULL;
     ct_trace_writer *w = calloc(1, sizeof *w);
-    if (!w)
+    if (!w) {
+        close(fd);
         return CT_ENOMEM;
+    }
+    w->fd = fd;
     w->out_cap = ZSTD_CStreamOutSize();
     w->in = malloc(IN_CAP);
     w->out = malloc(w->out_cap);
     w->zc = ZSTD_createCCtx();
     if (!w->in || !w->out || !w->zc) {
-        free_writer(w);
+        ct_tw_abandon(w);
         return CT_ENOMEM;
     }
     ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, COMPRESSION_LEVEL);
     ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 1);
     ZSTD_CCtx_setParameter(w->zc, ZSTD_c_windowLog, WINDOW_LOG);
-    w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int e = errno;
-        free_writer(w);
-        errno = e;
-        return CT_EIO;
-    }
     uint8_t prefix[CT_FILE_HEADER_LEN] = {0};
     memcpy(prefix, CT_FILE_MAGIC, CT_FILE_MAGIC_LEN);
     prefix[8] = (uint8_t)major; /* u16 little endian major, minor; u32 flags */
@@ -161,22 +159,30 @@ int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsign
     prefix[10] = (uint8_t)minor;
     prefix[11] = (uint8_t)(minor >> 8);
     if (write_all(w->fd, prefix, sizeof prefix) != 0) {
-        int e = errno;
-        close(w->fd);
-        free_writer(w);
-        errno = e;
+        ct_tw_abandon(w);
         return CT_EIO;
     }
     *out = w;
     return 0;
 }
 
-int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns)
+int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsigned minor)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return CT_EIO;
+    return create_on(out, fd, major, minor);
+}
+
+int ct_tw_open_fd(ct_trace_writer **out, int fd, uint64_t start_mono_ns)
 {
     ct_trace_writer *w;
-    int rc = ct_tw_create(&w, path, CT_FORMAT_MAJOR, CT_FORMAT_MINOR);
+    int rc = create_on(out, fd, CT_FORMAT_MAJOR, CT_FORMAT_MINOR);
     if (rc != 0)
         return rc;
+    w = *out;
+    *out = NULL;
     uint8_t buf[512], *p = buf;
     static const char writer[] = "ctest-trace " CT_VERSION;
     p = ct_put_uvarint(p, CT_FORMAT_MAJOR);
@@ -199,6 +205,15 @@ int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns)
     }
     *out = w;
     return 0;
+}
+
+int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return CT_EIO;
+    return ct_tw_open_fd(out, fd, start_mono_ns);
 }
 
 int ct_tw_close(ct_trace_writer *w)
@@ -230,6 +245,8 @@ void ct_tw_abandon(ct_trace_writer *w)
 {
     if (!w)
         return;
+    int e = errno; /* what made the caller give up */
     close(w->fd);
     free_writer(w);
+    errno = e;
 }

@@ -16,6 +16,10 @@ typedef struct ct_trace_writer ct_trace_writer;
  * @return 0, CT_EIO (errno tells), CT_ENOMEM. */
 int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns);
 
+/* The same on `fd`, open for writing; the writer owns it from now on (it is
+ * closed on failure too). */
+int ct_tw_open_fd(ct_trace_writer **out, int fd, uint64_t start_mono_ns);
+
 /* Create `path` with only the file prefix (text assembler, tests).
  * @return 0, CT_EIO, CT_ENOMEM. */
 int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsigned minor);

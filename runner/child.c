@@ -11,6 +11,7 @@
 #include <stdio.h>    /* snprintf, asprintf */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* strncmp, strerror */
+#include <sys/prctl.h> /* prctl, PR_SET_PDEATHSIG */
 #include <sys/wait.h> /* waitpid */
 #include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* fork, pipe2, dup2, execve, read, write */
@@ -174,8 +175,14 @@ static void report_and_exit(int fd, int stage)
 
 /* In the child: async-signal-safe calls only. */
 static void exec_child(const rn_child_spec *spec, char **env, const ct_child_pool *pool,
-                       int out_w, int report_w)
+                       int out_w, int report_w, pid_t runner)
 {
+    /* A runner that dies, even of SIGKILL, takes its test process along: no
+     * test is left running with nobody reading its output. The runner may
+     * have died before this line: then it is gone already. */
+    (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != runner)
+        _exit(127);
     struct sigaction dfl = {0};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
@@ -252,8 +259,33 @@ static int read_output(int fd, rn_output_fn *fn, void *ctx)
     return 0;
 }
 
+#define PF_EXITING 0x4u /* linux/sched.h: the process is in exit() */
+
+/* Whether `pid` still runs: not a zombie, and not on its way out (a process
+ * leaving closes its files before it becomes a zombie). Its output closing
+ * then is its own doing, not its end. */
+static int still_running(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold anything */
+    char state = 0;
+    unsigned flags = 0;
+    if (paren == NULL || sscanf(paren + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
+        return 0;
+    return state != 'Z' && state != 'X' && state != 'x' && !(flags & PF_EXITING);
+}
+
 /* Poll the output and drain the pool until the child has exited and its
- * output is read. */
+ * output is read. The trace records the child's end when waitpid() says it
+ * ended, not after the output closed: a process it started that holds the
+ * output (GRACE_NS) adds nothing to the child's time. */
 static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                     uint64_t start_ns, const rn_child_spec *spec, rn_output_fn *fn,
                     rn_deadline_fn *deadline, void *ctx, rn_child_result *res)
@@ -270,7 +302,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             res->interrupted = g_signal;
         }
         if (spec->timeout_ns && !exited && !res->timed_out &&
-            rn_now_ns() >= deadline(ctx, start_ns, spec->timeout_ns)) {
+            rn_now_ns() >= deadline(ctx, pid, start_ns, spec->timeout_ns)) {
             /* Hung: SIGKILL, which no handler of the test can stop. What it
              * wrote is in the pool; the collector records why it ended. */
             kill(pid, SIGKILL);
@@ -286,6 +318,8 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         int pr = poll(&pfd, eof ? 0 : 1, starving ? 0 : eof ? 1 : POLL_MS);
         if (pr > 0 && !eof) {
             eof = read_output(out_r, fn, ctx);
+            if (eof && !exited && still_running(pid))
+                res->output_lost = 1;
             /* Output came: let more gather before reading again. A child
              * writing while we sleep (not waiting on the pipe) wakes nobody,
              * so a chatty suite costs it a plain write per line, not a
@@ -296,7 +330,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         /* Every POLL_MS, not at every read: a pass looks at every chunk of
          * the pool, and a chatty test wakes us per line. */
         uint64_t now = rn_now_ns();
-        if (starving || now - drained_at >= POLL_MS * 1000000ull) {
+        if (!exited && (starving || now - drained_at >= POLL_MS * 1000000ull)) {
             note_error(res, ct_collector_drain(c, pool));
             drained_at = now;
         }
@@ -306,8 +340,11 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                 exited = 1;
                 exited_at = rn_now_ns();
                 res->elapsed_ns = exited_at - start_ns;
+                res->exited_ns = exited_at;
                 if (r < 0)
                     status = 0x7f00; /* "exit status 127": lost track of it */
+                /* All it wrote is in the pool: the last pass, and its end. */
+                note_error(res, ct_collector_child_exited(c, pool, status));
             }
         }
         if (exited && eof)
@@ -349,6 +386,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     struct sigaction old[NFORWARDED];
     catch_signals(old);
     uint64_t start_ns = rn_now_ns();
+    pid_t runner = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, err_size, "cannot fork: %s", strerror(errno));
@@ -356,7 +394,7 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
         goto fail;
     }
     if (pid == 0)
-        exec_child(spec, env, pool, out[1], report[1]);
+        exec_child(spec, env, pool, out[1], report[1], runner);
 
     ct_collector_child_started(c, pool, pid, spec->exe);
     close(out[1]);
@@ -381,9 +419,9 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     }
 
     fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+    res->pid = pid;
     collect(c, pool, pid, out[0], start_ns, spec, fn, deadline, ctx, res);
-    close(out[0]);
-    note_error(res, ct_collector_child_exited(c, pool, res->wait_status));
+    close(out[0]); /* the pool went with the child's end (collect) */
     restore_signals(old);
     if (res->interrupted == 0 && g_count > 0) /* came after the child ended */
         res->interrupted = g_signal;

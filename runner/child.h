@@ -35,18 +35,26 @@ typedef struct rn_child_spec {
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */
 typedef void rn_output_fn(void *ctx, const char *data, size_t len, uint64_t now_ns);
 
-/* With a timeout: when the child must be killed (rn_now_ns() clock), given
- * how far it got; the caller knows (from markers) when its test began. */
-typedef uint64_t rn_deadline_fn(void *ctx, uint64_t start_ns, uint64_t timeout_ns);
+/* With a timeout: when the child `pid` (started at `start_ns`) must be
+ * killed (rn_now_ns() clock), given how far it got; the caller knows (from
+ * markers, or its trace) when its test began. Called every few milliseconds:
+ * cheap until the deadline it last gave is reached. */
+typedef uint64_t rn_deadline_fn(void *ctx, int pid, uint64_t start_ns, uint64_t timeout_ns);
 
 typedef struct rn_child_result {
+    int pid;             /* the child's */
     int wait_status;     /* as from waitpid() */
     uint64_t elapsed_ns; /* from fork to the child's exit */
+    uint64_t exited_ns;  /* when waitpid() said it ended (rn_now_ns() clock):
+                            what a test it ended in lasted until, whatever
+                            held its output open after */
     int interrupted;     /* the signal that interrupted the runner, or 0 */
     int trace_error;     /* first CT_E* code from the collector, or 0 */
     int output_open;     /* the pipe stayed open after the child exited (a
                             process it started holds it): output may be cut */
     int timed_out;       /* killed at its deadline (SIGKILL) */
+    int output_lost;     /* its output closed while it still ran: it closed or
+                            redirected stdout and stderr (markers with them) */
 } rn_child_result;
 
 /*! rn_child_run() : run `spec` under collector `c` until it exits and its

@@ -50,8 +50,10 @@ void rn_usage(FILE *out)
         "ARGS after \"--\" are passed to each BINARY.\n"
         "\n"
         "Exit status of a run: 0 every selected test passed; 1 a test failed (a\n"
-        "trace assertion or --assert rule too), or the binary crashed or exited\n"
-        "non-zero; 2 the command could not run (a malformed rule too).\n"
+        "trace assertion or --assert rule too), or the binary crashed, exited\n"
+        "non-zero, or ran no cmocka group; 2 the command could not run (a malformed\n"
+        "rule, an output it could not write); 77 every binary skipped itself\n"
+        "(exited 77 before any cmocka group).\n"
         "Exit status of a view: 0 the trace was whole; 1 it was damaged (what came\n"
         "before the damage is shown); 2 nothing could be read.\n",
         out);

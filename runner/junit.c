@@ -7,7 +7,7 @@
 #include <limits.h>   /* PATH_MAX */
 #include <stdio.h>    /* FILE, fprintf, rename */
 #include <stdlib.h>   /* malloc, free, realpath */
-#include <string.h>   /* strlen, strrchr, strerror */
+#include <string.h>   /* strlen, strrchr */
 #include <sys/stat.h> /* mkdir */
 #include <time.h>     /* gmtime_r, strftime */
 #include <unistd.h>   /* gethostname, unlink */
@@ -15,6 +15,7 @@
 #include <ctrace_reader.h> /* ctr_block_kind_name */
 
 #include "analysis/views/human.h" /* ctv_format_duration */
+#include "recorder/outfile.h"      /* ct_outfile_*: replaced only when complete */
 #include "analysis/views/utf8.h"
 #include "slice.h"
 
@@ -254,14 +255,14 @@ static char *attach_dir_of(const char *xml_path, const char *attach_dir, char *e
         return NULL;
     }
     if (make_dirs(dir) != 0) {
-        snprintf(err, err_size, "cannot make the attachment directory %s: %s", dir,
-                 strerror(errno));
+        snprintf(err, err_size, "%s: cannot make the attachment directory: %s", dir,
+                 ct_errno_text(errno));
         free(dir);
         return NULL;
     }
     char *abs = realpath(dir, NULL);
     if (abs == NULL)
-        snprintf(err, err_size, "attachment directory %s: %s", dir, strerror(errno));
+        snprintf(err, err_size, "%s: attachment directory: %s", dir, ct_errno_text(errno));
     free(dir);
     return abs;
 }
@@ -319,13 +320,25 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
         free(batch);
     }
 
-    char *tmp = NULL;
+    /* An attachment that could not be written is an error, named. */
+    size_t unwritten = 0, first_unwritten = 0;
+    for (size_t i = 0; i < rs->n; i++) {
+        if (paths[i] && slices[i].found && !slices[i].written && unwritten++ == 0)
+            first_unwritten = i;
+    }
+
+    ct_outfile out = {0};
     FILE *f = NULL;
-    if (asprintf(&tmp, "%s.tmp", xml_path) >= 0 && make_parent(xml_path) == 0)
-        f = fopen(tmp, "w");
+    int fd = -1;
+    if (make_parent(xml_path) == 0 && ct_outfile_begin(&out, xml_path) == 0 &&
+        (fd = ct_outfile_open(&out)) >= 0 && (f = fdopen(fd, "w")) == NULL)
+        close(fd);
     int rc = 0;
     if (f == NULL) {
-        snprintf(err, err_size, "cannot write %s: %s", tmp ? tmp : xml_path, strerror(errno));
+        snprintf(err, err_size, "%s: %s (the JUnit report was not written)", xml_path,
+                 ct_outfile_error(errno));
+        if (fd >= 0)
+            ct_outfile_discard(&out);
         rc = -1;
         goto out;
     }
@@ -376,19 +389,34 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
         fputs("  </testsuite>\n", f);
     }
     fputs("</testsuites>\n", f);
-    if (fclose(f) != 0 || rename(tmp, xml_path) != 0) {
-        snprintf(err, err_size, "cannot write %s: %s", xml_path, strerror(errno));
-        unlink(tmp);
+    errno = 0;
+    int bad = fflush(f) != 0 || ferror(f);
+    int e = errno ? errno : EIO;
+    if (fclose(f) != 0 && !bad)
+        bad = 1, e = errno;
+    if (!bad && ct_outfile_commit(&out) != 0)
+        bad = 1, e = errno;
+    if (bad) {
+        snprintf(err, err_size, "%s: %s (the JUnit report was not written)", xml_path,
+                 ct_outfile_error(e));
+        ct_outfile_discard(&out);
+        rc = -1;
+    } else if (unwritten > 0) {
+        const rn_slice *u = &slices[first_unwritten];
+        snprintf(err, err_size, "%s: %s (%zu attachment%s not written; the JUnit report "
+                 "has no line for %s)", paths[first_unwritten],
+                 ct_outfile_error(u->write_errno), unwritten, unwritten == 1 ? "" : "s",
+                 unwritten == 1 ? "it" : "them");
         rc = -1;
     }
 out:
+    ct_outfile_free(&out);
     for (size_t i = 0; i < rs->n; i++) {
         rn_slice_free(&slices[i]);
         free(paths[i]);
     }
     free(slices);
     free(paths);
-    free(tmp);
     free(dir);
     return rc;
 }

@@ -48,13 +48,21 @@ typedef struct rn_exit_info {
     uint64_t now_ns;     /* the rn_out_feed() clock, now */
     int wait_status;     /* as from waitpid() */
     const char *note;    /* a line to add before the final line, or NULL */
+    const char *no_preload; /* why libctrace.so was not preloaded, or NULL */
 } rn_exit_info;
+
+/* Exit status of a binary that skips itself (automake, meson), before any
+ * cmocka group ran. */
+#define RN_EXIT_SKIPPED 77
 
 /*! rn_out_finish() : the child is gone and its output read: print what is
  *  left, "PASS"/"FAIL", how the child ended if it did not exit 0 ("exit
  *  status 3", "signal: segmentation fault (core dumped)"), and the final
- *  line. @return 0 if every test that ran passed or skipped and the child
- *  exited 0, else 1. */
+ *  line ("ok", "FAIL" or "SKIP"). A binary in which no cmocka group ran (no
+ *  marker came) fails, with a line saying why and what to do, unless it
+ *  exited 77 without running any cmocka test: it skipped itself.
+ *  @return 0 if every test that ran passed or skipped and the child exited
+ *  0; RN_EXIT_SKIPPED if it skipped itself; else 1. */
 int rn_out_finish(rn_out *o, const rn_exit_info *info);
 
 /*! rn_out_process_died() : one process of the binary ended (wait_status)
@@ -68,6 +76,28 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info);
  *  progress), 0 when it is done. */
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
                         uint64_t resumed_at, uint64_t *resume);
+
+/*! rn_out_unaccounted() : whether the markers may not have told all that
+ *  the process that just ended ran (call it before rn_out_process_died()):
+ *  it ended inside a test or a group fixture, or no marker came from it, or
+ *  `output_lost` (its output closed while it still ran). Then the trace
+ *  tells (rn_out_from_trace()). */
+int rn_out_unaccounted(const rn_out *o, int output_lost);
+
+/*! rn_out_from_trace() : complete what the markers said of process `pid`
+ *  (started with CTRACE_RESUME = `resumed_at`, ended at `now_ns`) with what
+ *  its trace says (recover.h): the test the markers left running gets the
+ *  trace's status if it ended; each test after it that the markers never
+ *  told of is reported as the trace has it (its duration, its status and
+ *  message; a group setup or teardown that failed as a test, as markers do).
+ *  A test the process died in is left running, for rn_out_process_died().
+ *  If a group's setup failed among them, the ordinal to resume at is not
+ *  known: rn_out_process_died() then does not go on. rn_out_finish() warns
+ *  that the output was lost, where, and how many results came from the
+ *  trace. */
+struct rn_traced;
+void rn_out_from_trace(rn_out *o, uint64_t pid, const struct rn_traced *t, uint64_t resumed_at,
+                       uint64_t now_ns);
 
 /*! rn_out_progress_ns() : when the last marker came (a test began or
  *  ended), 0 if none has: a timeout counts from there. */
@@ -102,7 +132,7 @@ struct rn_judged;
 void rn_out_watch_rules(rn_out *o, struct rn_judged *judged);
 
 /* What the run counted so far. `untraced`: cmocka ran tests but no marker
- * came (the binary runs without the tracer). */
+ * came (the binary runs them without the tracer: it fails). */
 typedef struct rn_out_counts {
     unsigned run, passed, failed, skipped;
     int untraced;

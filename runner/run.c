@@ -11,9 +11,12 @@
 #include <sys/random.h> /* getrandom */
 #include <sys/stat.h> /* stat */
 #include <time.h>     /* clock_gettime */
-#include <unistd.h>   /* access, close, unlink */
+#include <fcntl.h>    /* open */
+#include <unistd.h>   /* access, close, read, write, unlink */
 
 #include <ctrace_collect.h>
+
+#include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
 
 #include "asserts.h"
 #include "child.h"
@@ -24,6 +27,7 @@
 #include "output.h"
 #include "junit.h"
 #include "preload.h"
+#include "recover.h"
 
 #define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
 
@@ -44,6 +48,7 @@ typedef struct run_opts {
     char *preload;         /* libctrace.so for the child, or NULL */
     const char *overflow;  /* --overflow=wait|drop, or NULL (wait) */
     int overflow_mode;     /* CT_OVERFLOW_* from it */
+    const char *no_preload; /* without it: why */
 } run_opts;
 
 /* What the run gathers as binaries run: for --junit, and for the warning
@@ -54,7 +59,20 @@ typedef struct run_record {
     char **owned_traces;   /* --trace-dir paths, freed at the end */
     uint64_t start_realtime_ns;
     rn_judged *judged;     /* NULL without rules */
+    int trace_failed;      /* a write of the trace failed: run no more binaries */
 } run_record;
+
+/* The status of a run from two of its parts: the worse of 0, 1 and 2; a
+ * binary that skipped itself (77) yields to any other, so a run is 77 only
+ * when each of its binaries skipped itself. */
+static int worse(int a, int b)
+{
+    if (a == RN_EXIT_SKIPPED)
+        return b;
+    if (b == RN_EXIT_SKIPPED)
+        return a;
+    return a > b ? a : b;
+}
 
 /* A message naming an untrusted string (a path), escaped. */
 static int error_about(const char *what, const char *fmt_rest, const char *detail,
@@ -146,17 +164,68 @@ static char *resolve_binary(const char *arg)
     return strdup(arg);
 }
 
+/* One binary's run, as the callbacks of rn_child_run() see it. */
+typedef struct binary_run {
+    rn_out *o;
+    ct_collector *c;
+    uint64_t trace_start_ns;    /* rn_now_ns() when the trace began: its time 0 */
+    uint64_t trace_progress_ns; /* the last test begin or end the trace showed */
+} binary_run;
+
 static void feed(void *ctx, const char *data, size_t len, uint64_t now_ns)
 {
-    rn_out_feed(ctx, data, len, now_ns);
+    binary_run *b = ctx;
+    rn_out_feed(b->o, data, len, now_ns);
 }
 
 /* A timeout counts from the last sign of progress: a test beginning or
- * ending, or the process starting. */
-static uint64_t deadline(void *ctx, uint64_t start_ns, uint64_t timeout_ns)
+ * ending, or the process starting. Markers say it as it happens; a test
+ * that lost its stdout sends none, so before the kill the trace, which it
+ * cannot lose, is asked too. */
+static uint64_t deadline(void *ctx, int pid, uint64_t start_ns, uint64_t timeout_ns)
 {
-    uint64_t progress = rn_out_progress_ns(ctx);
-    return (progress > start_ns ? progress : start_ns) + timeout_ns;
+    binary_run *b = ctx;
+    uint64_t progress = rn_out_progress_ns(b->o);
+    if (progress < start_ns)
+        progress = start_ns;
+    if (progress < b->trace_progress_ns)
+        progress = b->trace_progress_ns;
+    if (rn_now_ns() < progress + timeout_ns)
+        return progress + timeout_ns;
+    rn_traced t;
+    char err[256];
+    if (rn_traced_read(ct_collector_path(b->c), pid, &t, err, sizeof err) == 0) {
+        uint64_t at = b->trace_start_ns + t.last_ns;
+        if (t.found && t.n > 0 && at > progress)
+            progress = b->trace_progress_ns = at;
+        rn_traced_free(&t);
+    }
+    return progress + timeout_ns;
+}
+
+/* A trace read back in a few milliseconds. */
+#define SMALL_TRACE_BYTES ((off_t)1 << 20)
+
+/* Whether the trace is small enough to check what every process ran against
+ * it (a process that lost its stdout between two groups, and ended soon
+ * after, leaves no other sign). */
+static int trace_is_small(ct_collector *c)
+{
+    struct stat st;
+    return stat(ct_collector_path(c), &st) == 0 && st.st_size <= SMALL_TRACE_BYTES;
+}
+
+/* The markers of the process that ended may not have said all it ran (it
+ * lost its stdout): complete them from the trace, which it cannot lose. */
+static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_result *res,
+                                unsigned long resumed_at)
+{
+    rn_traced t;
+    char err[256];
+    if (rn_traced_read(ct_collector_path(c), res->pid, &t, err, sizeof err) != 0)
+        return; /* the markers are all there is */
+    rn_out_from_trace(o, (uint64_t)res->pid, &t, resumed_at, res->exited_ns);
+    rn_traced_free(&t);
 }
 
 /* Run one binary, again after each process that died in a test (resuming
@@ -164,7 +233,8 @@ static uint64_t deadline(void *ctx, uint64_t start_ns, uint64_t timeout_ns)
  * (0, 1, 2). */
 static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const char *arg,
                       const char *exe, char **args, size_t nargs, const char *nonce,
-                      const char *trace_shown, run_record *rec, int *interrupted)
+                      const char *trace_shown, uint64_t trace_start_ns, run_record *rec,
+                      int *interrupted)
 {
     char **argv = malloc((nargs + 2) * sizeof *argv);
     rn_out *o = rn_out_new(stdout, stderr, opts->verbose, 0);
@@ -201,21 +271,23 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     int status = RN_EXIT_OK;
     uint64_t elapsed_ns = 0;
     for (;;) {
-        if (rn_child_run(c, &spec, feed, deadline, o, &res, err, sizeof err) != 0) {
+        binary_run b = {o, c, trace_start_ns, 0};
+        if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
             fflush(stdout);
             status = error_about(arg, "", err, 0);
             break;
         }
         elapsed_ns += res.elapsed_ns;
-        if (res.trace_error != 0) {
-            rn_error("%s: writing the trace: %s", trace_shown ? trace_shown : "trace",
-                     ct_strerror(res.trace_error));
+        if (res.trace_error != 0) { /* said when the trace is closed, with why */
+            rec->trace_failed = 1;
             status = RN_EXIT_USAGE;
         }
         *interrupted = res.interrupted;
+        if (rn_out_unaccounted(o, res.output_lost) || trace_is_small(c))
+            complete_from_trace(c, o, &res, spec.resume);
         uint64_t resume = 0;
         int again = rn_out_process_died(o, res.wait_status,
-                                        res.timed_out ? opts->timeout_ns : 0, rn_now_ns(),
+                                        res.timed_out ? opts->timeout_ns : 0, res.exited_ns,
                                         spec.resume, &resume);
         if (!again || res.interrupted || status == RN_EXIT_USAGE)
             break;
@@ -227,8 +299,9 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             .binary = arg,
             .trace = trace_shown,
             .elapsed_ns = elapsed_ns,
-            .now_ns = rn_now_ns(),
+            .now_ns = res.exited_ns ? res.exited_ns : rn_now_ns(),
             .wait_status = res.wait_status,
+            .no_preload = opts->no_preload,
             .note = res.output_open ? "warning: output still open 2s after the binary "
                                       "exited (a process it started holds it): it may "
                                       "be cut short"
@@ -236,8 +309,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
                                     : NULL,
         };
         int finished = rn_out_finish(o, &info);
-        if (finished > status)
-            status = finished;
+        status = status == RN_EXIT_OK ? finished : worse(status, finished);
     }
     rec->bins[index].elapsed_ns = elapsed_ns;
     rn_out_free(o);
@@ -259,52 +331,152 @@ static void make_nonce(char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)x);
 }
 
-/* A temporary trace file (the run needs a trace even without --trace). */
-static char *temp_trace(void)
+/* Where a trace goes. The collector writes `file`, which the run reads back
+ * (--junit's attachments, tests whose markers were lost): the trace itself
+ * (written beside and renamed when complete), or a temporary file when
+ * there is no --trace, or when the trace is a FIFO or a device, which gets a
+ * copy at the end. */
+typedef struct trace_dest {
+    const char *shown; /* as the user named it, for messages; NULL: none */
+    char *file;        /* what the collector writes */
+    int copy;          /* copy `file` to `shown` at the end */
+    int temp;          /* `file` is ours: removed at the end */
+    int ok;            /* the trace was finished and put in place */
+    uint64_t start_ns; /* rn_now_ns() when it began: the trace's time 0 */
+} trace_dest;
+
+/* A temporary trace file in $TMPDIR. @return 0, or 2 (message printed). */
+static int temp_trace(trace_dest *d)
 {
     const char *dir = getenv("TMPDIR");
     if (dir == NULL || *dir == '\0')
         dir = "/tmp";
-    char *path;
-    if (asprintf(&path, "%s/ctest-trace-XXXXXX.trace", dir) < 0) {
-        rn_error("out of memory");
-        return NULL;
+    if (asprintf(&d->file, "%s/ctest-trace-XXXXXX.trace", dir) < 0) {
+        d->file = NULL;
+        return rn_error("out of memory");
     }
-    int fd = mkstemps(path, 6);
+    int fd = mkstemps(d->file, 6);
     if (fd < 0) {
-        rn_error("cannot create a temporary trace file in %s: %s", dir, strerror(errno));
-        free(path);
-        return NULL;
+        rn_error("cannot create a temporary trace file in %s: %s", dir, ct_errno_text(errno));
+        free(d->file);
+        d->file = NULL;
+        return RN_EXIT_USAGE;
     }
     close(fd);
-    return path;
+    d->temp = 1;
+    return RN_EXIT_OK;
 }
 
-/* Open the collector writing `path`, its pools overflowing as `overflow`
+/* Decide where the trace named `shown` (NULL: none) is written.
+ * @return 0, or 2 (message printed). */
+static int dest_init(trace_dest *d, const char *shown)
+{
+    *d = (trace_dest){.shown = shown};
+    if (shown == NULL)
+        return temp_trace(d);
+    ct_outfile f;
+    if (ct_outfile_begin(&f, shown) != 0)
+        return error_about(shown, "", ct_outfile_error(errno), 0);
+    d->copy = f.partial == NULL; /* a FIFO or device: it cannot be read back */
+    ct_outfile_free(&f);
+    if (d->copy)
+        return temp_trace(d);
+    d->file = strdup(shown);
+    return d->file ? RN_EXIT_OK : rn_error("out of memory");
+}
+
+/* Copy the finished trace to the FIFO or device the user named.
+ * @return 0, or 2 (message printed). */
+static int copy_out(const trace_dest *d)
+{
+    ct_outfile f;
+    int in = -1, out = -1, failed = 0;
+    if (ct_outfile_begin(&f, d->shown) != 0 || (out = ct_outfile_open(&f)) < 0 ||
+        (in = open(d->file, O_RDONLY | O_CLOEXEC)) < 0)
+        failed = 1;
+    char buf[64 * 1024];
+    while (!failed) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n == 0)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        for (ssize_t done = 0, k; n > 0 && done < n; done += k) {
+            k = write(out, buf + done, (size_t)(n - done));
+            if (k < 0 && errno == EINTR)
+                k = 0;
+            else if (k <= 0)
+                n = -1;
+        }
+        failed = n < 0;
+    }
+    int e = errno;
+    if (out >= 0 && close(out) != 0 && !failed)
+        failed = 1, e = errno;
+    if (in >= 0)
+        close(in);
+    ct_outfile_free(&f);
+    return failed ? error_about(d->shown, "", ct_outfile_error(e), 0) : RN_EXIT_OK;
+}
+
+/* The run is over: copy the trace where it goes, remove what was ours.
+ * @return 0, or 2 (message printed). */
+static int dest_finish(trace_dest *d)
+{
+    int status = RN_EXIT_OK;
+    if (d->copy && d->ok)
+        status = copy_out(d);
+    if (d->temp) { /* and what a failed write left beside it */
+        char *partial = NULL;
+        if (asprintf(&partial, "%s.partial", d->file) >= 0)
+            unlink(partial);
+        free(partial);
+        unlink(d->file);
+    }
+    free(d->file);
+    d->file = NULL;
+    return status;
+}
+
+/* Open the collector writing `d`, its pools overflowing as `overflow`
  * (CT_OVERFLOW_*) says. @return it, or NULL (message printed). */
-static ct_collector *open_trace(const char *path, int overflow)
+static ct_collector *open_trace(trace_dest *d, int overflow)
 {
     ct_collector *c = NULL;
-    int rc = ct_collector_open(&c, path, 0);
+    d->start_ns = rn_now_ns(); /* the collector's start, within microseconds */
+    int rc = ct_collector_open(&c, d->file, 0);
     if (rc == 0)
         ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
     if (rc != 0) {
         int saved = errno; /* CT_EIO: errno tells */
-        error_about(path, "cannot create the trace: ",
-                    rc == CT_EIO && saved != 0 ? strerror(saved) : ct_strerror(rc), 0);
+        error_about(d->shown ? d->shown : d->file, "cannot create the trace: ",
+                    rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc), 0);
         return NULL;
     }
     return c;
 }
 
-static int close_trace(ct_collector *c, const char *path)
+/* Finish the trace and put it in place. @return 0, or 2 (message printed). */
+static int close_trace(ct_collector *c, const trace_dest *d)
 {
+    char *partial = strdup(ct_collector_path(c));
     int rc = ct_collector_close(c);
+    int saved = errno;
     if (rc != 0) {
-        error_about(path, "cannot finish the trace: ", ct_strerror(rc), 0);
-        return RN_EXIT_USAGE;
+        const char *why = rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc);
+        char *kept = partial ? rn_escape_name(partial, strlen(partial)) : NULL;
+        if (d->shown != NULL && !d->copy) {
+            char detail[1024];
+            snprintf(detail, sizeof detail, "%s (left as it was; what was written is in %s)",
+                     why, kept ? kept : "?");
+            error_about(d->shown, "cannot write the trace: ", detail, 0);
+        } else {
+            error_about(d->shown ? d->shown : d->file, "cannot write the trace: ", why, 0);
+        }
+        free(kept);
     }
-    return RN_EXIT_OK;
+    free(partial);
+    return rc != 0 ? RN_EXIT_USAGE : RN_EXIT_OK;
 }
 
 /* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
@@ -353,7 +525,9 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
         rn_error("--junit: out of memory: some tests are missing from %s", opts->junit);
     if (rn_junit_write(opts->junit, opts->attach_dir, &rec->results, rec->bins, nbins,
                        rec->start_realtime_ns, err, sizeof err) != 0) {
-        rn_error("--junit: %s", err);
+        char *shown = rn_escape_name(err, strlen(err));
+        rn_error("%s", shown ? shown : err);
+        free(shown);
         return RN_EXIT_USAGE;
     }
     return RN_EXIT_OK;
@@ -361,15 +535,40 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
 
 static int finish_run(const run_record *rec, int status, int interrupted);
 
+/* Run binaries [first, last) of the run into the trace `d`. @return their
+ * exit status (0, 1, 2). */
+static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char **exes,
+                    size_t first, size_t last, const char *nonce, run_record *rec,
+                    int *interrupted)
+{
+    ct_collector *c = open_trace(d, opts->overflow_mode);
+    if (c == NULL)
+        return RN_EXIT_USAGE;
+    int status = RN_EXIT_SKIPPED;
+    /* After a write of the trace failed, the binaries left would run untraced. */
+    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++)
+        status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
+                                          nonce, d->shown, d->start_ns, rec, interrupted));
+    int closed = close_trace(c, d);
+    d->ok = closed == RN_EXIT_OK;
+    for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
+        rec->bins[i].trace = d->ok ? d->file : NULL;
+    return closed != RN_EXIT_OK ? worse(status, closed) : status;
+}
+
 static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_record *rec)
 {
     char nonce[17];
     make_nonce(nonce);
     rn_marker_set_nonce(nonce);
-    int status = RN_EXIT_OK, interrupted = 0;
+    int status = RN_EXIT_SKIPPED, interrupted = 0;
+    size_t ndests = opts->trace_dir != NULL ? a->npos : 1;
+    trace_dest *dests = calloc(ndests, sizeof *dests);
+    if (dests == NULL)
+        return rn_error("out of memory");
 
     if (opts->trace_dir != NULL) { /* a trace per binary */
-        for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
+        for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
             /* Binaries of one name (d1/suite, d2/suite) get a trace each. */
             char *path = trace_in_dir(opts->trace_dir, a->pos[i], 0);
             for (size_t k = 0, same = 0; path && k < i; k++) {
@@ -379,55 +578,24 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
                     k = (size_t)-1; /* check the new name against all again */
                 }
             }
-            ct_collector *c = path ? open_trace(path, opts->overflow_mode) : NULL;
-            int st = RN_EXIT_USAGE;
-            if (path == NULL)
-                rn_error("out of memory");
-            if (c != NULL) {
-                st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce, path,
-                                rec, &interrupted);
-                int closed = close_trace(c, path);
-                if (closed > st)
-                    st = closed;
-            }
-            rec->bins[i].trace = path;
             rec->owned_traces[i] = path;
-            if (st > status)
-                status = st;
+            int st = path == NULL ? rn_error("out of memory") : dest_init(&dests[i], path);
+            if (st == RN_EXIT_OK)
+                st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
+            status = worse(status, st);
         }
-    } else {
-        char *temp = NULL;
-        const char *path = opts->trace;
-        if (path == NULL && (path = temp = temp_trace()) == NULL)
-            return RN_EXIT_USAGE;
-        ct_collector *c = open_trace(path, opts->overflow_mode);
-        if (c == NULL) {
-            if (temp != NULL)
-                unlink(temp);
-            free(temp);
-            return RN_EXIT_USAGE;
-        }
-        for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
-            rec->bins[i].trace = path;
-            int st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce,
-                                opts->trace, rec, &interrupted);
-            if (st > status)
-                status = st;
-        }
-        int closed = close_trace(c, path);
-        if (closed > status)
-            status = closed;
-        int junit = write_junit(opts, rec, a->npos);
-        if (junit > status)
-            status = junit;
-        if (temp != NULL)
-            unlink(temp);
-        free(temp);
-        return finish_run(rec, status, interrupted);
+    } else if ((status = dest_init(&dests[0], opts->trace)) == RN_EXIT_OK) {
+        status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
-    int junit = write_junit(opts, rec, a->npos);
-    if (junit > status)
-        status = junit;
+    int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */
+    if (junit != RN_EXIT_OK)
+        status = worse(status, junit);
+    for (size_t i = 0; i < ndests; i++) {
+        int done = dests[i].file ? dest_finish(&dests[i]) : RN_EXIT_OK;
+        if (done != RN_EXIT_OK)
+            status = worse(status, done);
+    }
+    free(dests);
     return finish_run(rec, status, interrupted);
 }
 
@@ -545,6 +713,8 @@ int rn_cmd_run(int argc, char **argv)
     if (opts.preload == NULL && why_no_preload != NULL)
         fprintf(stderr, "ctest-trace: warning: %s: only binaries that link libctrace get a "
                         "task per test\n", why_no_preload);
+    if (opts.preload == NULL)
+        opts.no_preload = why_no_preload ? why_no_preload : "CTRACE_PRELOAD is empty";
     exes = calloc(a.npos, sizeof *exes);
     if (exes == NULL) {
         rn_error("out of memory");

@@ -11,6 +11,7 @@
  */
 #include "slice.h"
 
+#include <errno.h>  /* errno */
 #include <stdio.h>  /* FILE, fprintf */
 #include <stdlib.h> /* malloc, realloc, free, qsort */
 #include <string.h> /* memcpy, memcmp */
@@ -19,6 +20,7 @@
 #include <ctrace_reader.h>
 
 #include "analysis/text.h" /* ctr__text_quote */
+#include "recorder/outfile.h" /* ct_outfile_*: attachments replaced whole */
 #include "results.h"       /* rn_dup_bytes */
 
 #define MAX_ITEMS 1000000 /* events kept per slice; more are counted, not kept */
@@ -399,23 +401,47 @@ static void write_text(FILE *f, const slicer *sl, cut *c)
     fprintf(f, "trace_end batches=%zu event_bytes=0\n", batches);
 }
 
+/* The slice in the text form beside out_path, assembled into out_path.partial
+ * and renamed over out_path when whole (recorder/outfile.h): never a
+ * partial or empty attachment. */
 static void write_slice(const slicer *sl, cut *c)
 {
     rn_slice *s = c->s;
     if (!s->found || s->out_path == NULL)
         return;
+    ct_outfile out;
     char *text_path = NULL;
-    if (asprintf(&text_path, "%s.txt", s->out_path) < 0)
+    if (ct_outfile_begin(&out, s->out_path) != 0) {
+        s->write_errno = errno;
         return;
-    FILE *f = fopen(text_path, "w");
+    }
+    int e = ENOMEM;
+    FILE *f = NULL;
+    if (asprintf(&text_path, "%s.txt", s->out_path) < 0)
+        text_path = NULL;
+    else if ((f = fopen(text_path, "w")) == NULL)
+        e = errno;
     if (f != NULL) {
         write_text(f, sl, c);
-        int ok = fclose(f) == 0;
-        char err[256];
-        s->written = ok && ctr_text_assemble(text_path, s->out_path, err, sizeof err) == 0;
+        errno = 0;
+        int ok = fflush(f) == 0 && !ferror(f);
+        e = errno ? errno : EIO;
+        if (fclose(f) != 0 && ok)
+            ok = 0, e = errno;
+        char why[256];
+        if (ok && ctr_text_assemble(text_path, ct_outfile_writing(&out), why, sizeof why) != 0)
+            ok = 0, e = errno ? errno : EIO;
+        if (ok && ct_outfile_commit(&out) != 0)
+            ok = 0, e = errno;
+        if (!ok)
+            ct_outfile_discard(&out);
+        s->written = ok;
         unlink(text_path);
     }
+    if (!s->written)
+        s->write_errno = e;
     free(text_path);
+    ct_outfile_free(&out);
 }
 
 static void free_cut(cut *c)

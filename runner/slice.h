@@ -17,7 +17,8 @@ typedef struct rn_slice {
     const char *out_path; /* write its trace here; NULL: only read what it says */
 
     int found;            /* the test's task was in the trace */
-    int written;          /* out_path was written */
+    int written;          /* out_path was written (replaced whole) */
+    int write_errno;      /* else why not (errno), when the test was found */
     char *message;        /* its status message (malloc'd), or NULL */
     size_t message_len;
     uint64_t duration_ns, events, regions, unended, logs, threads;

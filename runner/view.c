@@ -3,9 +3,11 @@
  * and hand over to the views (analysis/views/views.h), whose return value is
  * the exit status.
  */
+#include <errno.h>  /* errno */
 #include <stdio.h>  /* stdout, stderr */
 #include <string.h> /* strcmp */
 
+#include "analysis/views/view_io.h" /* ctv_stdout_name */
 #include "analysis/views/views.h"
 #include "cli.h"
 #include "flags.h"
@@ -142,8 +144,9 @@ int rn_cmd_view(const char *view, int argc, char **argv)
             break;
         case VIEW_LATER: break;
         }
+        errno = 0;
         if (fflush(stdout) != 0 && status == RN_EXIT_OK)
-            status = rn_error("%s: cannot write the output", view);
+            status = rn_error("%s: %s", ctv_stdout_name(), ct_outfile_error(errno ? errno : EIO));
     }
     rn_args_free(&a);
     return status;

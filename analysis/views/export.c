@@ -7,7 +7,7 @@
  * nothing in memory.
  */
 #include <errno.h>  /* errno */
-#include <string.h> /* strcmp, strerror */
+#include <string.h> /* strcmp */
 
 #include "json.h"
 #include "view_io.h"
@@ -193,39 +193,31 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
 {
     /* Arguments first: a typo must not create or truncate the output. */
     if (!format || !*format) {
-        fprintf(err, "ctest-trace export: missing --format (known: jsonl)\n");
+        fprintf(err, "ctest-trace: export: missing --format (known: jsonl)\n");
         return CTV_EXIT_FAILED;
     }
     if (strcmp(format, "jsonl") != 0) {
-        fprintf(err, "ctest-trace export: unknown --format=%s (known: jsonl)\n",
-                format);
+        fprintf(err, "ctest-trace: export: unknown --format=%s (known: jsonl)\n", format);
         return CTV_EXIT_FAILED;
     }
     if (!out_path || !*out_path) {
-        fprintf(err, "ctest-trace export: missing -o OUT (-o - for stdout)\n");
+        fprintf(err, "ctest-trace: export: missing -o OUT (-o - for stdout)\n");
         return CTV_EXIT_FAILED;
     }
 
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
-
-    int to_stdout = strcmp(out_path, "-") == 0;
-    FILE *out = to_stdout ? stdout : fopen(out_path, "w");
+    ctv_output o;
+    FILE *out = ctv_output_open(&o, out_path, err);
     if (!out) {
-        fprintf(err, "%s: cannot create: %s\n", out_path, strerror(errno));
         ctr_close(r);
         return CTV_EXIT_FAILED;
     }
 
     int rc = export_jsonl(r, out);
     int status = ctv_end_status(r, rc, trace_path, err);
-    const char *out_name = to_stdout ? "stdout" : out_path;
-    status = ctv_finish_output(out, out_name, err, status);
-    if (!to_stdout && fclose(out) != 0 && status != CTV_EXIT_FAILED) {
-        fprintf(err, "%s: write error: %s\n", out_path, strerror(errno));
-        status = CTV_EXIT_FAILED;
-    }
+    status = ctv_output_close(&o, err, status);
     ctr_close(r);
     return status;
 }

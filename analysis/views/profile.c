@@ -437,7 +437,7 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
     ctv_ids_init(&m.start_fns);
     ctv_names_init(&m.keys);
     if (opts->test && regcomp(&s.test_re, opts->test, REG_EXTENDED | REG_NOSUB) != 0) {
-        fprintf(err, "ctest-trace profile: --test: not a valid regular expression: %s\n",
+        fprintf(err, "ctest-trace: profile: --test: not a valid regular expression: %s\n",
                 opts->test);
         return CTV_EXIT_FAILED;
     }
@@ -455,25 +455,23 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
         status = second > status ? second : status;
     }
     if (status != CTV_EXIT_FAILED) {
-        FILE *out = strcmp(opts->out_path, "-") == 0 ? stdout : fopen(opts->out_path, "wb");
+        ctv_output o;
+        FILE *out = ctv_output_open(&o, opts->out_path, err);
         if (!out) {
-            fprintf(err, "ctest-trace profile: %s: cannot write: %s\n", opts->out_path,
-                    strerror(errno));
             status = CTV_EXIT_FAILED;
         } else {
+            errno = 0;
             int rc = write_profile(&s, &m, &syms, &info, trace_path, out);
+            int e = errno;
             if (rc == CT_ENOMEM) {
                 status = ctv_fail(trace_path, rc, err);
-            } else if (rc != 0) {
-                fprintf(err, "ctest-trace profile: %s: cannot write: %s\n", opts->out_path,
-                        strerror(errno));
+            } else if (rc != 0) { /* a write error: ctv_output_close() says it */
                 status = CTV_EXIT_FAILED;
+                if (!ferror(out))
+                    fprintf(err, "ctest-trace: %s: %s\n", out == stdout ? ctv_stdout_name()
+                            : opts->out_path, ct_outfile_error(e ? e : EIO));
             }
-            status = ctv_finish_output(out, opts->out_path, err, status);
-            if (out != stdout && fclose(out) != 0 && status != CTV_EXIT_FAILED) {
-                fprintf(err, "ctest-trace profile: %s: cannot write\n", opts->out_path);
-                status = CTV_EXIT_FAILED;
-            }
+            status = ctv_output_close(&o, err, status);
         }
         ctv_symbols_warn(&syms, "profile", err);
     }

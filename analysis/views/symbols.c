@@ -74,7 +74,8 @@ void ctv_symbols_warn(ctv_symbols *s, const char *who, FILE *err)
             continue;
         const char *w;
         while ((w = ct_symbolizer_next_warning(s->by_process[i])) != NULL) {
-            fprintf(err, "ctest-trace %s: ", who);
+            (void)who; /* the warning names its file: "ctest-trace: warning: FILE: what" */
+            fputs("ctest-trace: warning: ", err);
             ctv_print_text(err, w, strlen(w));
             fputc('\n', err);
         }

@@ -1,17 +1,24 @@
 /*
- * view_io.c - opening a trace and reporting how reading it ended.
+ * view_io.c - opening a trace, reporting how reading it ended, and writing a
+ * view's output (view_io.h). Every message is "ctest-trace: FILE: what".
  */
 #include "view_io.h"
 
 #include <errno.h>    /* errno */
 #include <inttypes.h> /* PRIu64 */
-#include <string.h>   /* strerror */
+#include <limits.h>   /* PATH_MAX */
+#include <string.h>   /* strcmp */
+#include <unistd.h>   /* readlink, close */
+
+#include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
+
+#define PREFIX "ctest-trace: "
 
 int ctv_open_trace(const char *path, FILE *err, ctr_reader **r)
 {
     *r = NULL;
     if (!path || !*path) {
-        fprintf(err, "ctest-trace: no trace file given\n");
+        fprintf(err, PREFIX "no trace file given\n");
         return CTV_EXIT_FAILED;
     }
     errno = 0;
@@ -22,9 +29,9 @@ int ctv_open_trace(const char *path, FILE *err, ctr_reader **r)
     if (rc == 0) /* a reader breaking its contract: still no crash */
         rc = CT_ENOMEM;
     if (rc == CT_EIO && saved_errno != 0)
-        fprintf(err, "%s: %s: %s\n", path, ct_strerror(rc), strerror(saved_errno));
+        fprintf(err, PREFIX "%s: %s\n", path, ct_errno_text(saved_errno));
     else
-        fprintf(err, "%s: %s\n", path, ct_strerror(rc));
+        fprintf(err, PREFIX "%s: %s\n", path, ct_strerror(rc));
     *r = NULL;
     return CTV_EXIT_FAILED;
 }
@@ -36,9 +43,9 @@ int ctv_end_status(ctr_reader *r, int next_rc, const char *path, FILE *err)
     if (next_rc == CT_EDAMAGED) {
         const char *what = ctr_damage(r);
         if (what)
-            fprintf(err, "%s: %s\n", path, what);
+            fprintf(err, PREFIX "%s: %s\n", path, what);
         else
-            fprintf(err, "%s: %s; %" PRIu64 " events before it\n", path,
+            fprintf(err, PREFIX "%s: %s; %" PRIu64 " events before it\n", path,
                     ct_strerror(CT_EDAMAGED), ctr_events_read(r));
         return CTV_EXIT_DAMAGED;
     }
@@ -47,17 +54,76 @@ int ctv_end_status(ctr_reader *r, int next_rc, const char *path, FILE *err)
 
 int ctv_fail(const char *path, int code, FILE *err)
 {
-    fprintf(err, "%s: %s; stopped reading\n", path, ct_strerror(code));
+    fprintf(err, PREFIX "%s: %s; stopped reading\n", path, ct_strerror(code));
+    return CTV_EXIT_FAILED;
+}
+
+const char *ctv_stdout_name(void)
+{
+    static char name[PATH_MAX];
+    ssize_t n = readlink("/proc/self/fd/1", name, sizeof name - 1);
+    if (n <= 0 || name[0] != '/') /* a pipe, a socket: no file to name */
+        return "stdout";
+    name[n] = '\0';
+    return name;
+}
+
+/* What a failed write of `out` says: stdout by the file it is, if any. */
+static int output_failed(FILE *out, const char *out_name, int e, FILE *err)
+{
+    fprintf(err, PREFIX "%s: %s\n", out == stdout ? ctv_stdout_name() : out_name,
+            ct_outfile_error(e ? e : EIO));
     return CTV_EXIT_FAILED;
 }
 
 int ctv_finish_output(FILE *out, const char *out_name, FILE *err, int status)
 {
-    if (fflush(out) != 0 || ferror(out)) {
-        int saved_errno = errno;
-        fprintf(err, "%s: write error: %s\n", out_name,
-                saved_errno ? strerror(saved_errno) : "unknown");
-        return CTV_EXIT_FAILED;
+    errno = 0;
+    if (fflush(out) != 0 || ferror(out))
+        return output_failed(out, out_name, errno, err);
+    return status;
+}
+
+FILE *ctv_output_open(ctv_output *o, const char *path, FILE *err)
+{
+    *o = (ctv_output){.path = path};
+    if (strcmp(path, "-") == 0)
+        return o->out = stdout;
+    int fd = -1;
+    if (ct_outfile_begin(&o->file, path) != 0 || (fd = ct_outfile_open(&o->file)) < 0 ||
+        (o->out = fdopen(fd, "w")) == NULL) {
+        int e = errno;
+        if (fd >= 0) {
+            close(fd);
+            ct_outfile_discard(&o->file);
+        }
+        ct_outfile_free(&o->file);
+        fprintf(err, PREFIX "%s: %s\n", path, ct_outfile_error(e));
+        return NULL;
     }
+    return o->out;
+}
+
+int ctv_output_close(ctv_output *o, FILE *err, int status)
+{
+    if (o->out == NULL)
+        return status;
+    if (o->out == stdout) {
+        o->out = NULL;
+        return ctv_finish_output(stdout, "stdout", err, status);
+    }
+    errno = 0;
+    int bad = fflush(o->out) != 0 || ferror(o->out);
+    int e = errno;
+    if (fclose(o->out) != 0 && !bad)
+        bad = 1, e = errno;
+    o->out = NULL;
+    if (!bad && status != CTV_EXIT_FAILED && ct_outfile_commit(&o->file) != 0)
+        bad = 1, e = errno;
+    if (bad || status == CTV_EXIT_FAILED) /* the file before stays; no partial output */
+        ct_outfile_discard(&o->file);
+    ct_outfile_free(&o->file);
+    if (bad)
+        return output_failed(NULL, o->path, e, err);
     return status;
 }

@@ -1,6 +1,8 @@
 /*
  * view_io.h - what every view does the same way: open the trace, turn how
- * reading ended into the exit status of DESIGN.md §4, and check its output.
+ * reading ended into the exit status of DESIGN.md §4, and write its output.
+ * Every message is "ctest-trace: FILE: what" ("ctest-trace: t.out: no such
+ * file", "ctest-trace: out.pb.gz: no space left on device").
  *
  * Exit status of a view: 0 the trace was whole; 1 it was damaged (what came
  * before the damage was shown; err says where and what was lost); 2 nothing
@@ -13,6 +15,8 @@
 #include <stdio.h> /* FILE */
 
 #include <ctrace_reader.h>
+
+#include "recorder/outfile.h" /* ct_outfile */
 
 #define CTV_EXIT_WHOLE 0
 #define CTV_EXIT_DAMAGED 1
@@ -32,8 +36,32 @@ int ctv_end_status(ctr_reader *r, int next_rc, const char *path, FILE *err);
  *  often CT_ENOMEM) while reading `path`. @return CTV_EXIT_FAILED. */
 int ctv_fail(const char *path, int code, FILE *err);
 
-/*! ctv_finish_output() : flush `out` (named `out_name` in messages) and keep
- *  `status` unless writing failed, which makes it CTV_EXIT_FAILED. */
+/*! ctv_finish_output() : flush `out` (named `out_name` in messages; stdout
+ *  by the file it is, if it is one) and keep `status` unless writing failed,
+ *  which makes it CTV_EXIT_FAILED. */
 int ctv_finish_output(FILE *out, const char *out_name, FILE *err, int status);
+
+/*! ctv_stdout_name() : the file stdout writes ("/dev/full", "out.txt"), or
+ *  "stdout" for a pipe, socket or terminal. */
+const char *ctv_stdout_name(void);
+
+/* A view's -o OUT: "-" is stdout; a file is replaced only when complete
+ * (recorder/outfile.h: written beside, renamed; links followed; FIFOs and
+ * devices written directly). */
+typedef struct ctv_output {
+    const char *path;
+    FILE *out;
+    ct_outfile file;
+} ctv_output;
+
+/*! ctv_output_open() : @return the stream to write `path` to, or NULL after
+ *  a message naming it ("ctest-trace: OUT: no such directory"). */
+FILE *ctv_output_open(ctv_output *o, const char *path, FILE *err);
+
+/*! ctv_output_close() : finish the output: put the file in place if all was
+ *  written and `status` is not CTV_EXIT_FAILED (else the file before stays).
+ *  @return `status`, or CTV_EXIT_FAILED after a message when a write failed
+ *  ("ctest-trace: OUT: no space left on device"). */
+int ctv_output_close(ctv_output *o, FILE *err, int status);
 
 #endif /* CTV_VIEW_IO_H */

@@ -10,6 +10,7 @@ They run the built binaries: the build directory is $CTRACE_BUILD_DIR, or
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -139,3 +140,22 @@ def tasks_by_name(trace):
 def only(items, what):
     assert len(items) == 1, f"expected exactly one {what}, got {len(items)}: {items}"
     return items[0]
+
+
+def in_full_tmpfs(tmp_path, script):
+    """Run `script` (sh) in a mount namespace where $FULL is a tmpfs with no
+    room left; skip where no such namespace can be made."""
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        pytest.skip("no unshare(1)")
+    full = tmp_path / "full"
+    full.mkdir()
+    setup = ('mount -t tmpfs -o size=64k tmpfs "$FULL" || exit 99; '
+             'dd if=/dev/zero of="$FULL/filler" bs=4k 2>/dev/null; ')
+    args = [unshare, "--mount", "--map-root-user"] if os.geteuid() else [unshare, "--mount"]
+    proc = subprocess.run(args + ["sh", "-c", setup + script], capture_output=True, text=True,
+                          timeout=TIMEOUT_S, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "FULL": str(full), "CT": str(CTEST_TRACE)})
+    if proc.returncode == 99 or "unshare failed" in proc.stderr:
+        pytest.skip(f"cannot mount a tmpfs here: {proc.stderr.strip()}")
+    return proc

@@ -108,9 +108,11 @@ def test_rules_reach_the_test_process_one_a_line(tmp_path):
     rules = tmp_path / "budgets.rules"
     rules.write_text("# a comment\n  sync.max < 5ms  \r\n\nnet.max<1s\n")
     # env(1) stands for a test binary: it prints the environment it was given.
-    # Nothing is preloaded, so only the runner's part is seen.
-    result = run_ok("-v", "--assert=  TestA|TestB:region(a:b).p99<=2ms ", f"--assert-file={rules}",
-                    shutil.which("env"), env={"CTRACE_PRELOAD": "", "CTRACE_ASSERT": "stale"})
+    # Nothing is preloaded, so only the runner's part is seen (and the run
+    # fails: no cmocka group ran).
+    result = run("-v", "--assert=  TestA|TestB:region(a:b).p99<=2ms ", f"--assert-file={rules}",
+                 shutil.which("env"), env={"CTRACE_PRELOAD": "", "CTRACE_ASSERT": "stale"})
+    assert result.returncode == 1 and "no test was traced" in result.stdout, repr(result)
     out = result.stdout
     start = out.index("CTRACE_ASSERT=")
     # Files first, then --assert; each rule trimmed; comments and blank lines gone.
@@ -122,8 +124,9 @@ def test_rules_reach_the_test_process_one_a_line(tmp_path):
 def test_no_rules_no_variable(tmp_path):
     if shutil.which("env") is None:
         pytest.skip("no env(1) to print the environment")
-    result = run_ok("-v", shutil.which("env"),
-                    env={"CTRACE_PRELOAD": "", "CTRACE_ASSERT": "stale"})
+    result = run("-v", shutil.which("env"),
+                 env={"CTRACE_PRELOAD": "", "CTRACE_ASSERT": "stale"})
+    assert result.returncode == 1 and "no test was traced" in result.stdout, repr(result)
     assert "CTRACE_ASSERT" not in result.stdout, repr(result)
 
 

@@ -21,6 +21,7 @@
 #include "runner/judged.h"
 #include "runner/marker.h"
 #include "runner/output.h"
+#include "runner/recover.h"
 #include "runner/results.h"
 
 #define NONCE "0123456789abcdef"
@@ -567,7 +568,8 @@ static void test_print_process_died_then_resumed(void **state)
 static void test_print_no_tests(void **state)
 {
     (void)state;
-    struct printed p = print_str("[==========] Running 0 test(s).\n"
+    /* A group ran with no test selected (-run matched none): a warning. */
+    struct printed p = print_str("[==========] Running 0 test(s).\n" M "plan 0 g 0\n"
                                  "[==========] 0 test(s) run.\n[  PASSED  ] 0 test(s).\n",
                                  0, EXIT(0));
     assert_string_equal(p.out, "testing: warning: no tests to run\n"
@@ -575,31 +577,180 @@ static void test_print_no_tests(void **state)
     assert_int_equal(p.rc, 0);
     done(&p);
 
-    /* A binary that failed before any test says why itself: no warning. */
-    p = print_str("", 0, EXIT(3));
-    assert_string_equal(p.out, "FAIL\n"
-                               "exit status 3\n"
+    /* A group ran, then the binary exited 77: a failure like any other. */
+    p = print_str(M "plan 0 g 0\n", 0, EXIT(77));
+    assert_string_equal(p.out, "FAIL\nexit status 77\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.rc, 1);
     done(&p);
 }
 
+/* No cmocka group ran: what the binary printed, why, and what to do. */
+static void test_print_no_group_fails(void **state)
+{
+    (void)state;
+    struct printed p = print_str("hello\n", 0, EXIT(0));
+    assert_string_equal(p.out, "hello\nFAIL\n"
+                               "no cmocka group ran: ctest-trace runs cmocka test binaries, "
+                               "whose groups run with cmocka_run_group_tests() or "
+                               "ct_run_group_tests(); is this one?\n"
+                               "(a binary that skips itself exits 77 before any group)\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 1);
+    done(&p);
+
+    p = print_str("", 0, EXIT(3)); /* how it ended, then why it is no test run */
+    assert_non_null(strstr(p.out, "FAIL\nexit status 3\nno cmocka group ran: "));
+    assert_int_equal(p.rc, 1);
+    done(&p);
+}
+
+static void test_print_exit_77_before_a_group_skips(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *fo = open_memstream(&out, &out_len);
+    rn_out *o = rn_out_new(fo, stderr, 0, 0);
+    rn_results results = {0};
+    rn_out_keep_results(o, &results, 0);
+    rn_out_feed(o, "no device here\n", 15, 0);
+    rn_exit_info info = {.binary = "./b", .trace = "t", .elapsed_ns = 2000000,
+                         .wait_status = EXIT(77)};
+    assert_int_equal(rn_out_finish(o, &info), RN_EXIT_SKIPPED);
+    rn_out_free(o);
+    fclose(fo);
+    assert_string_equal(out, "no device here\n"
+                             "exit status 77 before any cmocka group ran: the binary skipped "
+                             "itself\n"
+                             "SKIP\t./b\t0.002s\ttrace: t\n");
+    assert_int_equal(results.n, 1); /* for --junit: the binary's own line */
+    assert_string_equal(results.v[0].name, "(no cmocka group ran)");
+    assert_int_equal(results.v[0].status, RN_STATUS_SKIP);
+    assert_int_equal(results.v[0].task, 0);
+    rn_results_free(&results);
+    free(out);
+}
+
 static void test_print_untraced_binary(void **state)
 {
     (void)state;
-    /* cmocka ran tests but no marker came: show what it printed, as is. */
+    /* cmocka ran tests but no marker came: show what it printed, as is, and
+     * fail, whatever the exit status. */
     const char in[] = "[ RUN      ] t_bad\n[   LINE   ] --- x.c:1: error: Failure!\n"
                       "[  FAILED  ] t_bad\n";
-    struct printed p = print_str(in, 0, EXIT(1));
-    assert_string_equal(p.out, "[ RUN      ] t_bad\n"
-                               "[   LINE   ] --- x.c:1: error: Failure!\n"
-                               "[  FAILED  ] t_bad\n"
-                               "FAIL\n"
-                               "exit status 1\n"
-                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
-    assert_true(p.counts.untraced);
-    assert_non_null(strstr(p.err, "without the tracer"));
-    done(&p);
+    for (int code = 0; code <= 1; code++) {
+        struct printed p = print_str(in, 0, EXIT(code));
+        assert_non_null(strstr(p.out, "[ RUN      ] t_bad\n"
+                                      "[   LINE   ] --- x.c:1: error: Failure!\n"
+                                      "[  FAILED  ] t_bad\n"
+                                      "FAIL\n"));
+        assert_non_null(strstr(p.out, "no test was traced: cmocka ran tests, but no cmocka "
+                                      "group the tracer hooks"));
+        assert_non_null(strstr(p.out, "\nFAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n"));
+        assert_int_equal(p.rc, 1);
+        assert_true(p.counts.untraced);
+        done(&p);
+    }
+}
+
+/* ---- what the trace says when markers were lost -------------------------------- */
+
+static rn_traced_task traced_task(uint64_t task, const char *name, rn_test_status status,
+                                  int unended)
+{
+    return (rn_traced_task){.task = task, .name = (char *)name, .name_len = strlen(name),
+                            .status = status, .unended = unended, .duration_ns = 5000000,
+                            .fixture = strstr(name, " setup") != NULL};
+}
+
+static void test_print_from_trace_after_lost_output(void **state)
+{
+    (void)state;
+    char *out = NULL, *err = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *fo = open_memstream(&out, &out_len), *fe = open_memstream(&err, &err_len);
+    rn_out *o = rn_out_new(fo, fe, 1, 0);
+    const char in[] = M "plan 4 g 4\n" M "run TestA 7 1 g 0\n" M "end pass 0 TestA 7 1 g\n" M
+                      "run TestLoses 7 2 g 1\nlosing it\n";
+    rn_out_feed(o, in, sizeof in - 1, 1000);
+    assert_true(rn_out_unaccounted(o, 0)); /* it ended in a test */
+    rn_traced_task tasks[] = {
+        traced_task(1, "TestA", RN_STATUS_PASS, 0),
+        traced_task(2, "TestLoses", RN_STATUS_PASS, 0),
+        traced_task(3, "TestFails", RN_STATUS_FAIL, 0),
+        traced_task(4, "TestDies", RN_STATUS_CRASH, 1),
+    };
+    tasks[2].message = "x.c:9: boom", tasks[2].message_len = 11;
+    rn_traced t = {.v = tasks, .n = 4, .found = 1, .ended = 1};
+    rn_out_from_trace(o, 7, &t, 0, 9000000000ull);
+    uint64_t resume = 0;
+    assert_int_equal(rn_out_process_died(o, SIGABRT, 0, 9000000000ull, 0, &resume), 1);
+    assert_int_equal(resume, 4); /* after TestDies, the fourth run */
+    rn_exit_info info = {.binary = "./b", .trace = "t", .now_ns = 9000000000ull,
+                         .wait_status = SIGABRT};
+    assert_int_equal(rn_out_finish(o, &info), 1);
+    rn_out_free(o);
+    fclose(fo);
+    fclose(fe);
+    assert_non_null(strstr(out, "=== RUN   TestLoses\nlosing it\n(the test's output ends here"));
+    assert_non_null(strstr(out, "--- PASS: TestLoses (0.01s)\n=== RUN   TestFails\n"
+                                "x.c:9: boom\n--- FAIL: TestFails (0.01s)\n"));
+    assert_non_null(strstr(out, "=== RUN   TestDies\nthe binary ended during this test: "
+                                "signal: aborted\n--- FAIL: TestDies (0.01s)\n"));
+    assert_non_null(strstr(err, "its output was lost in TestLoses"));
+    assert_non_null(strstr(err, "the results of 2 tests from there on"));
+    free(out);
+    free(err);
+}
+
+static void test_print_from_trace_when_all_was_said(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *fo = open_memstream(&out, &out_len);
+    rn_out *o = rn_out_new(fo, stderr, 1, 0);
+    const char in[] = M "plan 1 g 1\n" M "run TestA 7 1 g 0\n" M "end pass 0 TestA 7 1 g\n";
+    rn_out_feed(o, in, sizeof in - 1, 1000);
+    assert_false(rn_out_unaccounted(o, 0));
+    assert_true(rn_out_unaccounted(o, 1)); /* its output closed while it ran */
+    rn_traced_task tasks[] = {traced_task(1, "TestA", RN_STATUS_PASS, 0)};
+    rn_traced t = {.v = tasks, .n = 1, .found = 1, .ended = 1};
+    rn_out_from_trace(o, 7, &t, 0, 2000);
+    rn_exit_info info = {.binary = "./b", .trace = "t", .wait_status = EXIT(0)};
+    assert_int_equal(rn_out_finish(o, &info), 0);
+    rn_out_free(o);
+    fclose(fo);
+    assert_string_equal(out, "=== RUN   TestA\n--- PASS: TestA (0.00s)\nPASS\n"
+                             "ok  \t./b\t0.000s\ttrace: t\n");
+    free(out);
+}
+
+static void test_print_from_trace_with_a_gap_goes_no_further(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *fo = open_memstream(&out, &out_len);
+    rn_out *o = rn_out_new(fo, fo, 0, 0);
+    /* A resumed process (at 5) that said nothing: a setup failed, then a crash. */
+    rn_traced_task tasks[] = {
+        traced_task(1, "TestB", RN_STATUS_PASS, 0),
+        traced_task(2, "g2 setup", RN_STATUS_ERROR, 0),
+        traced_task(3, "TestC", RN_STATUS_CRASH, 1),
+    };
+    rn_traced t = {.v = tasks, .n = 3, .found = 1, .ended = 1};
+    assert_true(rn_out_unaccounted(o, 0)); /* no marker came from it */
+    rn_out_from_trace(o, 9, &t, 5, 3000);
+    uint64_t resume = 0;
+    assert_int_equal(rn_out_process_died(o, SIGSEGV, 0, 3000, 5, &resume), 0);
+    rn_out_free(o);
+    fclose(fo);
+    assert_non_null(strstr(out, "--- FAIL: g2 setup"));
+    assert_non_null(strstr(out, "--- FAIL: TestC"));
+    assert_non_null(strstr(out, "the tests after this point did not run"));
+    free(out);
 }
 
 static void test_print_marker_after_partial_line(void **state)
@@ -849,7 +1000,12 @@ int main(void)
         cmocka_unit_test(test_print_crash_in_a_test),
         cmocka_unit_test(test_print_process_died_then_resumed),
         cmocka_unit_test(test_print_no_tests),
+        cmocka_unit_test(test_print_no_group_fails),
+        cmocka_unit_test(test_print_exit_77_before_a_group_skips),
         cmocka_unit_test(test_print_untraced_binary),
+        cmocka_unit_test(test_print_from_trace_after_lost_output),
+        cmocka_unit_test(test_print_from_trace_when_all_was_said),
+        cmocka_unit_test(test_print_from_trace_with_a_gap_goes_no_further),
         cmocka_unit_test(test_print_marker_after_partial_line),
         cmocka_unit_test(test_print_messages_before_end_marker),
         cmocka_unit_test(test_print_names_escaped_output_raw),
