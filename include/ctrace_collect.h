@@ -76,8 +76,8 @@ typedef struct ct_child_pool ct_child_pool;
  * applied to some but none finished a region or task of its NAME, '1' it
  * judged a test. They are the process's so far, sent after a test's end
  * marker when a rule got further; of several processes, the greatest byte
- * holds. A lost marker follows the end marker of a test during which the
- * process lost COUNT > 0 events (every thread's; --overflow=drop, or a
+ * holds. A lost marker comes before the end marker of a test during which
+ * the process lost COUNT > 0 events (every thread's; --overflow=drop, or a
  * signal handler that found its thread inside the tracer). The tracer removes CTRACE_MARKERS from its environment, so
  * programs a test starts print none. Under the runner the tracer also makes
  * stdout line-buffered, as on a terminal, so output keeps its order and a

@@ -291,7 +291,7 @@ static void marker_rules(void)
     free(line);
 }
 
-/* Events lost while the test whose end marker came last ran, when some were. */
+/* Events lost while the test whose end marker comes next ran, when some were. */
 static void marker_lost(uint64_t lost)
 {
     if (!ct__markers || lost == 0)
@@ -342,8 +342,8 @@ static void finish(struct test_run *r, int status, const char *why)
     ct__task_status(r->task, (unsigned)status, message);
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
     ct__task_end_id(r->task);
+    marker_lost(lost); /* before the end marker: the runner gives it to the test ending */
     marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
-    marker_lost(lost);
     marker_rules();
     g.current = NULL;
 }

@@ -4,6 +4,7 @@
 #include "junit.h"
 
 #include <errno.h>    /* errno */
+#include <inttypes.h> /* PRIu64 */
 #include <limits.h>   /* PATH_MAX */
 #include <stdio.h>    /* FILE, fprintf, rename */
 #include <stdlib.h>   /* malloc, free, realpath */
@@ -115,6 +116,13 @@ static const char *failure_type(rn_test_status s)
     }
 }
 
+/* A test that lost events says how many in its <system-out>. */
+static void put_lost(FILE *f, uint64_t lost)
+{
+    fprintf(f, "ctest-trace: %" PRIu64 " event%s lost in this test: the trace could not "
+               "record %s\n", lost, lost == 1 ? " was" : "s were", lost == 1 ? "it" : "them");
+}
+
 /* Summary lines of a failed test's trace, for its <system-out>. */
 static void put_summary(FILE *f, const rn_slice *s)
 {
@@ -153,8 +161,14 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fputs("\" name=\"", f);
     put_xml(f, r->name, r->name_len, 1);
     fprintf(f, "\" time=\"%.6f\"", (double)r->elapsed_ns / 1e9);
-    if (r->status == RN_STATUS_PASS) {
+    if (r->status == RN_STATUS_PASS && !r->lost) {
         fputs("/>\n", f);
+        return;
+    }
+    if (r->status == RN_STATUS_PASS) { /* passed, on a trace that lost events: say so */
+        fputs(">\n      <system-out>", f);
+        put_lost(f, r->lost);
+        fputs("</system-out>\n    </testcase>\n", f);
         return;
     }
     fputs(">\n", f);
@@ -199,6 +213,8 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     }
     if (s && s->found)
         put_summary(f, s);
+    if (r->lost)
+        put_lost(f, r->lost);
     fputs("</system-out>\n    </testcase>\n", f);
 }
 

@@ -121,6 +121,13 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
         size_t ordinal_len = next_word(&p, end, &ordinal);
         m->has_ordinal = parse_u64(ordinal, ordinal_len, &m->ordinal) == 0;
         return 1;
+    } else if (word_is(verb, verb_len, "lost")) {
+        const char *count;
+        size_t count_len = next_word(&p, end, &count);
+        if (parse_u64(count, count_len, &m->count) != 0)
+            return 1;
+        m->kind = RN_MARK_LOST;
+        return 1;
     } else if (word_is(verb, verb_len, "rules")) {
         const char *states;
         size_t states_len = next_word(&p, end, &states);

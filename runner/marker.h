@@ -7,6 +7,7 @@
  *     "\036CTRACE NONCE plan COUNT GROUP END"   a group is about to run COUNT tests
  *     "\036CTRACE NONCE fixture begin|end NAME"  a group's setup or teardown
  *     "\036CTRACE NONCE rules STATES"  how far each --assert rule got
+ *     "\036CTRACE NONCE lost COUNT"  the test ending next lost COUNT events
  *
  * ORDINAL numbers the selected test runs of the process over all its groups
  * (-count repeats included) from 0; END is the ordinal after the group's
@@ -32,6 +33,7 @@ typedef enum rn_marker_kind {
     RN_MARK_PLAN, /* a group is about to run `count` tests */
     RN_MARK_FIXTURE, /* a group fixture begins (count 1) or is over (count 0) */
     RN_MARK_RULES, /* how far each --assert rule got in the process (states) */
+    RN_MARK_LOST,  /* the test that ends next lost `count` events */
 } rn_marker_kind;
 
 typedef enum rn_test_status {
@@ -53,7 +55,7 @@ typedef struct rn_marker {
     uint64_t pid, task;    /* the test's task in the trace; 0 if not said */
     const char *group;     /* percent-encoded, points into the line */
     size_t group_len;
-    uint64_t count;        /* RN_MARK_PLAN */
+    uint64_t count;        /* RN_MARK_PLAN; RN_MARK_LOST: events lost */
     uint64_t ordinal;      /* RUN: which selected run of the process this is;
                               PLAN: the one after the group's last */
     int has_ordinal;

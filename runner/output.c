@@ -17,6 +17,7 @@
  */
 #include "output.h"
 
+#include <inttypes.h> /* PRIu64 */
 #include <signal.h>   /* sigdescr_np */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcpy, memchr, memmove */
@@ -69,6 +70,8 @@ struct rn_out {
     size_t binary;       /* their binary's index */
     rn_judged *judged;   /* what the --assert rules judged, or NULL */
     uint64_t test_pid, test_task; /* the running test's, from its marker */
+    uint64_t test_lost;           /* events it lost, from a lost marker */
+    uint64_t lost;                /* events the binary's tests lost */
     char *test_group;
     size_t test_group_len;
 
@@ -376,6 +379,7 @@ static void record_result(rn_out *o, rn_test_status status, uint64_t elapsed_ns,
         .task = o->test_task,
         .status = status,
         .elapsed_ns = elapsed_ns,
+        .lost = o->test_lost,
     };
     struct flat f = {NULL, 0};
     if (bad && !rn_buf_empty(&o->test_out)) {
@@ -387,6 +391,19 @@ static void record_result(rn_out *o, rn_test_status status, uint64_t elapsed_ns,
     }
     rn_results_add(o->results, &r);
     free(f.s);
+}
+
+/* The test lost events: a line under its result (with --json, an output
+ * event of the test). */
+static void say_test_lost(rn_out *o)
+{
+    char text[200];
+    int n = snprintf(text, sizeof text, "    %" PRIu64 " event%s lost in this test: the trace "
+                     "could not record %s (ctest-trace stats tells more)\n",
+                     o->test_lost, o->test_lost == 1 ? " was" : "s were",
+                     o->test_lost == 1 ? "it" : "them");
+    end_line(o);
+    put(o, text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0);
 }
 
 static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
@@ -404,7 +421,8 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
         o->counts.passed++;
     }
     o->done++;
-    if (o->verbose || bad || o->progress == RN_PROGRESS_LINES) {
+    o->lost += o->test_lost;
+    if (o->verbose || bad || o->progress == RN_PROGRESS_LINES || o->test_lost) {
         char secs[48];
         int show_output = !o->verbose && bad;
         snprintf(secs, sizeof secs, " (%.2fs)\n", (double)elapsed_ns / 1e9);
@@ -417,6 +435,8 @@ static void finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
         if (show_output)
             print_buf(o, &o->test_out, 1);
     }
+    if (o->test_lost)
+        say_test_lost(o);
     if (o->json_package != NULL) {
         json_flush_line(o);
         json_event(o, bad ? "fail" : status == RN_STATUS_SKIP ? "skip" : "pass", 1,
@@ -435,6 +455,7 @@ static void begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns)
         set_name(&o->test, &o->test_len, "?", 1);
     o->in_test = 1;
     o->test_start_ns = now_ns;
+    o->test_lost = 0;
     o->counts.run++;
     rn_judged_test_ran(o->judged, o->test, o->test_len);
     if (o->json_package != NULL) {
@@ -491,6 +512,12 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         o->in_fixture = m.count != 0;
         if (o->in_fixture && set_name(&o->fixture, &o->fixture_len, nm, nm_len) != 0)
             o->fixture_len = 0;
+        free(name);
+        return;
+    }
+    if (m.kind == RN_MARK_LOST) {
+        if (o->in_test)
+            o->test_lost = m.count;
         free(name);
         return;
     }
@@ -961,6 +988,11 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
         put_name(o, info->trace, strlen(info->trace));
     else
         put(o, "none", 4);
+    if (o->lost) {
+        char lost[64];
+        snprintf(lost, sizeof lost, " (%" PRIu64 " event%s lost)", o->lost, o->lost == 1 ? "" : "s");
+        put(o, lost, strlen(lost));
+    }
     put(o, "\n", 1);
     if (o->json_package != NULL) {
         json_flush_line(o);

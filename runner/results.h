@@ -17,6 +17,7 @@ typedef struct rn_result {
     uint64_t pid, task;     /* where it is in the trace; 0 if unknown */
     rn_test_status status;
     uint64_t elapsed_ns;
+    uint64_t lost;          /* events lost while it ran (every thread's) */
     char *output;           /* what a failed test printed, or NULL */
     size_t output_len;
 } rn_result;

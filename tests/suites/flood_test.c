@@ -8,7 +8,10 @@
  * and in its name's place in a fixed cycle, so a reader can check that none
  * was lost, invented or reordered within its thread (tests/harness/
  * test_flood.py). Run bare (no tracer), every call is a no-op: what
- * bench/flood.sh compares against.
+ * bench/flood.sh compares against. FLOOD_TRACE=FILE makes the binary trace
+ * itself with ct_start(FILE) (its drain thread in the process, not the
+ * runner's collector). FLOOD_ASSERT=1 ends the test with a trace assertion
+ * that holds on a whole trace (ct_assert_region_count of what was asked).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 
 #include <ctrace.h>
+#include <ctrace_cmocka.h>
 
 static long env_long(const char *name, long fallback)
 {
@@ -75,12 +79,21 @@ static void TestFlood(void **state)
     for (long i = 0; i < threads; i++)
         assert_int_equal(pthread_join(w[i].thread, NULL), 0);
     free(w);
+    if (env_long("FLOOD_ASSERT", 0))
+        ct_assert_region_count("flood.a", (uint64_t)(threads * ((regions + 3) / 4)),
+                               (uint64_t)(threads * ((regions + 3) / 4)));
 }
 
 int main(void)
 {
+    const char *self_trace = getenv("FLOOD_TRACE");
+    if (self_trace && ct_start(self_trace) != 0)
+        return 3;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(TestFlood),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (self_trace && ct_stop() != 0)
+        return 4;
+    return failed;
 }

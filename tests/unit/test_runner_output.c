@@ -113,6 +113,16 @@ static void test_marker_rules(void **state)
     assert_int_equal(parse_ok(M "rules 01x").kind, RN_MARK_OTHER);
 }
 
+static void test_marker_lost(void **state)
+{
+    (void)state;
+    rn_marker m = parse_ok(M "lost 12345\r");
+    assert_int_equal(m.kind, RN_MARK_LOST);
+    assert_int_equal(m.count, 12345);
+    assert_int_equal(parse_ok(M "lost").kind, RN_MARK_OTHER);
+    assert_int_equal(parse_ok(M "lost 12x").kind, RN_MARK_OTHER);
+}
+
 static void test_marker_malformed_or_unknown_is_hidden(void **state)
 {
     (void)state;
@@ -428,6 +438,27 @@ static void test_print_pass_verbose(void **state)
                                "--- SKIP: TestCache (0.00s)\n"
                                "PASS\n"
                                "ok  \t./pipeline_test\t0.045s\ttrace: trace.out\n");
+    assert_int_equal(p.rc, 0);
+    done(&p);
+}
+
+/* A test whose window lost events: said under its result, even when it
+ * passed and the run is quiet, and in the binary's line; the test after it
+ * lost nothing. */
+static void test_print_test_that_lost_events(void **state)
+{
+    (void)state;
+    static const char run[] =
+        "[ RUN      ] TestFlood\n" M "run TestFlood\n" M "lost 7\n"
+        M "end pass 30000000 TestFlood\n"
+        "[       OK ] TestFlood\n"
+        "[ RUN      ] TestCalm\n" M "run TestCalm\n" M "end pass 1000000 TestCalm\n"
+        "[       OK ] TestCalm\n";
+    struct printed p = print_str(run, 0, EXIT(0));
+    assert_string_equal(p.out, "--- PASS: TestFlood (0.03s)\n"
+                               "    7 events were lost in this test: the trace could not record "
+                               "them (ctest-trace stats tells more)\n"
+                               "ok  \t./pipeline_test\t0.045s\ttrace: trace.out (7 events lost)\n");
     assert_int_equal(p.rc, 0);
     done(&p);
 }
@@ -982,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_marker_run_and_end),
         cmocka_unit_test(test_marker_where_the_test_is),
         cmocka_unit_test(test_marker_rules),
+        cmocka_unit_test(test_marker_lost),
         cmocka_unit_test(test_marker_malformed_or_unknown_is_hidden),
         cmocka_unit_test(test_marker_not_a_marker),
         cmocka_unit_test(test_marker_find),
@@ -993,6 +1025,7 @@ int main(void)
         cmocka_unit_test(test_buf_keeps_head_and_tail),
         cmocka_unit_test(test_print_pass_quiet),
         cmocka_unit_test(test_print_pass_verbose),
+        cmocka_unit_test(test_print_test_that_lost_events),
         cmocka_unit_test(test_print_fail_quiet),
         cmocka_unit_test(test_print_fail_verbose),
         cmocka_unit_test(test_print_any_split_same_output),
