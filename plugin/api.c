@@ -34,7 +34,7 @@ static inline ct_task *task_handle(uint64_t id)
 static inline ct__thread *enter(void)
 {
     ct__thread *t = ct__thread_get();
-    if (__builtin_expect(t == NULL || t->detour != 0, 0))
+    if (__builtin_expect(t == NULL || t->busy || t->detour, 0))
         return ct__enter_detour(t);
     t->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

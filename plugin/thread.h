@@ -58,13 +58,15 @@ typedef struct ct__thread {
     uint64_t region_serial; /* regions begun on this thread, ever */
     uint32_t serial;     /* thread serial, unique in the process */
     uint16_t session;    /* session the chunk belongs to */
-    /* Anything that sends enter() off its fast path: one compare of `detour`. */
+    uint8_t busy;        /* inside the tracer: a signal handler must not nest */
+    /* What else sends enter() off its fast path: one compare of `detour`.
+     * Apart from `busy`, whose byte store at every event's end a wider
+     * load would wait on (store forwarding). */
     union {
         struct {
-            uint8_t busy;         /* inside the tracer: a signal handler must not nest */
             uint8_t dropping;     /* no chunk (drop mode): writing into scratch */
             uint8_t lost_pending; /* a signal handler lost an event: say so (LOST) */
-            uint8_t unused;
+            uint8_t unused[2];
         };
         uint32_t detour;
     };
@@ -267,7 +269,7 @@ void ct__thread_release_chunk(ct__thread *t);
  * or scratch. */
 void ct__thread_first_chunk(ct__thread *t);
 
-/* enter()'s way when t is NULL or t->detour is set (chunk.c): NULL when the
+/* enter()'s way when t is NULL, busy, or t->detour is set (chunk.c): NULL when the
  * event cannot be recorded (not tracing; a signal handler that found the
  * thread inside the tracer, whose event is counted lost); else t, marked
  * busy, with a drop that can end ended and any loss reported (LOST). */
