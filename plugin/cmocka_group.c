@@ -11,23 +11,20 @@
  * file:line; a signal cmocka caught is a crash).
  */
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
-#include <inttypes.h> /* PRIu64 */
 #include <regex.h>  /* regcomp, regexec */
 #include <stdarg.h> /* va_list */
 #include <stdint.h> /* SIZE_MAX */
 #include <stdio.h>  /* fflush, snprintf */
 #include <stdlib.h> /* getenv, calloc, malloc */
 #include <string.h> /* memcpy */
-#include <unistd.h> /* write */
 
 #include <ctrace_cmocka.h>
-#include <ctrace_collect.h> /* CT_ENV_*, CT_MARKER_PREFIX */
 
 #include "assertions/expect.h"
 #include "assertions/live.h" /* ct__live_test_begin */
-#include "assertions/rules_eval.h" /* ct__rules_changed, ct__rules_report */
 #include "plugin/api_internal.h"
 #include "plugin/clock.h"
+#include "plugin/cmocka_markers.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
 
@@ -40,9 +37,6 @@ int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *te
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define MESSAGE_CAP 2048
-/* A name of CT_MAX_NAME_BYTES percent-encoded (3 bytes a byte at worst). */
-#define NAME_ENC_MAX (3 * 1024 + 1)
-#define GROUP_ENC_MAX (3 * 512 + 1)
 
 struct test_run {
     const struct CMUnitTest *orig;
@@ -69,8 +63,6 @@ static struct {
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
     const char *group_name;
-    char group_enc[GROUP_ENC_MAX]; /* percent-encoded, for markers */
-    pid_t pid;
     CMFixtureFunction group_setup, group_teardown;
     struct fixture_run { /* the group fixture running, if any */
         int running;
@@ -79,244 +71,6 @@ static struct {
         char name[512];
     } fixture;
 } g;
-
-/* ---- runner markers ------------------------------------------------------ */
-
-/* Percent-encode name into out (see CT_MARKER_PREFIX). */
-static size_t encode_name(const char *name, char *out, size_t cap)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t n = 0;
-    /* At most the bytes the trace keeps of a name, whatever room is left:
-     * every marker of a test must carry the same name. */
-    const unsigned char *end = (const unsigned char *)name + strnlen(name, CT_MAX_NAME_BYTES);
-    for (const unsigned char *p = (const unsigned char *)name; p < end && n + 4 < cap; p++) {
-        if (*p <= 0x20 || *p == '%' || *p >= 0x7f) {
-            out[n++] = '%';
-            out[n++] = hex[*p >> 4];
-            out[n++] = hex[*p & 15];
-        } else {
-            out[n++] = (char)*p;
-        }
-    }
-    out[n] = '\0';
-    return n;
-}
-
-/* A test's end marker waits here for the next marker, so that the two go
- * out in one write: a tiny test then costs one write(2), not two. Nothing
- * of the test can print in between (cmocka's own messages flush it first:
- * note_message() and vprint_message()), and the group's end and exit flush
- * it. */
-static char pending_end[2 * (NAME_ENC_MAX + GROUP_ENC_MAX + 160)];
-static size_t pending_end_len;
-
-/* Untraced: a marker that waits for the runner to read the pipe is the
- * tracer's wait, not the test's. */
-static void write_all(const char *line, size_t len)
-{
-    uint8_t was = ct__untraced_begin();
-    while (len > 0) {
-        ssize_t k = write(1, line, len);
-        if (k <= 0)
-            break;
-        line += k;
-        len -= (size_t)k;
-    }
-    ct__untraced_end(was);
-}
-
-static void flush_pending_end(void)
-{
-    if (pending_end_len == 0)
-        return;
-    size_t n = pending_end_len;
-    pending_end_len = 0;
-    write_all(pending_end, n);
-}
-
-static void write_marker(const char *line, size_t len)
-{
-    /* In order with what the test printed: flush stdio, then write(2). */
-    fflush(stdout);
-    fflush(stderr);
-    if (pending_end_len && pending_end_len + len <= sizeof pending_end) {
-        memcpy(pending_end + pending_end_len, line, len);
-        len += pending_end_len;
-        pending_end_len = 0;
-        write_all(pending_end, len);
-        return;
-    }
-    flush_pending_end();
-    write_all(line, len);
-}
-
-/* The end marker of a test, held back until the next marker or output. */
-static void defer_marker(const char *line, size_t len)
-{
-    fflush(stdout);
-    fflush(stderr);
-    flush_pending_end();
-    if (len > sizeof pending_end) {
-        write_all(line, len);
-        return;
-    }
-    memcpy(pending_end, line, len);
-    pending_end_len = len;
-}
-
-/* A marker line being built. Formatted by hand: snprintf costs as much as
- * the rest of the tracing of a tiny test. */
-typedef struct marker_line {
-    char text[NAME_ENC_MAX + GROUP_ENC_MAX + 160];
-    size_t len;
-} marker_line;
-
-static void ml_str(marker_line *m, const char *s)
-{
-    size_t n = strlen(s);
-    if (n > sizeof m->text - 1 - m->len)
-        n = sizeof m->text - 1 - m->len;
-    memcpy(m->text + m->len, s, n);
-    m->len += n;
-}
-
-static void ml_u64(marker_line *m, uint64_t v)
-{
-    char digits[24];
-    size_t n = 0;
-    do
-        digits[sizeof digits - ++n] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    if (n > sizeof m->text - 1 - m->len)
-        return;
-    memcpy(m->text + m->len, digits + sizeof digits - n, n);
-    m->len += n;
-}
-
-static void ml_begin(marker_line *m, const char *verb)
-{
-    m->len = 0;
-    ml_str(m, CT_MARKER_PREFIX);
-    ml_str(m, ct__marker_nonce);
-    ml_str(m, verb);
-}
-
-static void ml_name(marker_line *m, const char *name)
-{
-    /* Room for a whole name (encode_name stops at CT_MAX_NAME_BYTES), and
-     * for what follows it. */
-    m->len += encode_name(name, m->text + m->len, NAME_ENC_MAX + 4);
-}
-
-/* " PID TASK GROUP": where the runner finds the test in the trace. */
-static void ml_where(marker_line *m, uint64_t task)
-{
-    ml_str(m, " ");
-    ml_u64(m, (uint64_t)g.pid);
-    ml_str(m, " ");
-    ml_u64(m, task);
-    ml_str(m, " ");
-    ml_str(m, g.group_enc);
-}
-
-static void marker_run(const char *name, uint64_t task, unsigned long ordinal)
-{
-    if (!ct__markers)
-        return;
-    marker_line m;
-    ml_begin(&m, " run ");
-    ml_name(&m, name);
-    ml_where(&m, task);
-    ml_str(&m, " ");
-    ml_u64(&m, ordinal);
-    ml_str(&m, "\n");
-    write_marker(m.text, m.len);
-}
-
-static const char *status_word(int status)
-{
-    switch (status) {
-    case CT__STATUS_PASS: return "pass";
-    case CT__STATUS_SKIP: return "skip";
-    case CT__STATUS_ERROR: return "error";
-    case CT__STATUS_CRASH: return "crash";
-    default: return "fail";
-    }
-}
-
-/* A group fixture begins (1) or is over (0): a process that ends inside one
- * ended there, whatever its exit status. */
-static void marker_fixture(int begins, const char *name)
-{
-    if (!ct__markers)
-        return;
-    marker_line m;
-    ml_begin(&m, begins ? " fixture begin " : " fixture end ");
-    ml_name(&m, name);
-    ml_str(&m, "\n");
-    write_marker(m.text, m.len);
-}
-
-/* The group is about to run `count` tests; `end` is the ordinal after its
- * last (what CTRACE_RESUME skips to, should the process die outside them). */
-static void marker_plan(size_t count, unsigned long end)
-{
-    if (!ct__markers)
-        return;
-    char line[GROUP_ENC_MAX + 128];
-    int n = snprintf(line, sizeof line, "%s%s plan %zu %s %lu\n", CT_MARKER_PREFIX,
-                     ct__marker_nonce, count, g.group_enc, end);
-    write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
-}
-
-/* How far each --assert rule got, when one got further: said as they change
- * rather than once at the group's end, so that a process dying in a later
- * test loses none of it (the next process says its own). Rides in the write
- * of the end marker it follows. */
-static void marker_rules(void)
-{
-    if (!ct__markers || !ct__rules_changed())
-        return;
-    size_t n = ct__rules_report(NULL, 0);
-    char head[sizeof CT_MARKER_PREFIX + CT_MARKER_NONCE_MAX + 8];
-    int k = snprintf(head, sizeof head, "%s%s rules ", CT_MARKER_PREFIX, ct__marker_nonce);
-    char *line = k > 0 && (size_t)k < sizeof head ? malloc((size_t)k + n + 1) : NULL;
-    if (!line)
-        return;
-    memcpy(line, head, (size_t)k);
-    ct__rules_report(line + k, n);
-    line[(size_t)k + n] = '\n';
-    write_marker(line, (size_t)k + n + 1);
-    free(line);
-}
-
-/* Events lost while the test whose end marker comes next ran, when some were. */
-static void marker_lost(uint64_t lost)
-{
-    if (!ct__markers || lost == 0)
-        return;
-    char line[CT_MARKER_NONCE_MAX + 64];
-    int n = snprintf(line, sizeof line, "%s%s lost %" PRIu64 "\n", CT_MARKER_PREFIX,
-                     ct__marker_nonce, lost);
-    write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
-}
-
-static void marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t task)
-{
-    if (!ct__markers)
-        return;
-    marker_line m;
-    ml_begin(&m, " end ");
-    ml_str(&m, status_word(status));
-    ml_str(&m, " ");
-    ml_u64(&m, elapsed_ns);
-    ml_str(&m, " ");
-    ml_name(&m, name);
-    ml_where(&m, task);
-    ml_str(&m, "\n");
-    defer_marker(m.text, m.len);
-}
 
 /* ---- test lifecycle ------------------------------------------------------- */
 
@@ -342,9 +96,9 @@ static void finish(struct test_run *r, int status, const char *why)
     ct__task_status(r->task, (unsigned)status, message);
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
     ct__task_end_id(r->task);
-    marker_lost(lost); /* before the end marker: the runner gives it to the test ending */
-    marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
-    marker_rules();
+    ct__marker_lost(lost); /* before the end marker: the runner gives it to the test ending */
+    ct__marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
+    ct__marker_rules();
     g.current = NULL;
 }
 
@@ -436,7 +190,7 @@ static struct test_run *begin_next(void)
     }
     ct__expect_test_begin();
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
-    marker_run(r->orig->name, r->task, r->ordinal);
+    ct__marker_run(r->orig->name, r->task, r->ordinal);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
     return r;
 }
@@ -511,8 +265,8 @@ static void fixture_finish(int rc)
                     rc == 0 ? NULL : g.message);
     ct__task_end_id(f->task);
     if (rc != 0)
-        marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns, f->task);
-    marker_fixture(0, f->name);
+        ct__marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns, f->task);
+    ct__marker_fixture(0, f->name);
     f->running = 0;
 }
 
@@ -530,11 +284,11 @@ static void fixture_finish_abandoned(void)
 static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
 {
     fixture_finish_abandoned(); /* a group setup that left by longjmp */
-    flush_pending_end(); /* before the fixture prints anything */
+    ct__markers_flush(); /* before the fixture prints anything */
     struct fixture_run *f = &g.fixture;
     snprintf(f->name, sizeof f->name, "%s %s", g.group_name, what);
     f->running = 1;
-    marker_fixture(1, f->name);
+    ct__marker_fixture(1, f->name);
     f->started_ns = ct__mono_ns();
     ct__live_test_begin(ct__ticks()); /* a window of its own for trace assertions */
     f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE);
@@ -695,25 +449,24 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.group_name = group_name ? group_name : "group";
         g.group_setup = group_setup;
         g.group_teardown = group_teardown;
-        g.pid = getpid(); /* once a group, not a syscall per marker */
-        encode_name(g.group_name, g.group_enc, sizeof g.group_enc);
-        marker_plan(n, runs_selected);
+        ct__markers_group(g.group_name); /* once a group, not a syscall per marker */
+        ct__marker_plan(n, runs_selected);
         ct__expect_group_begin();
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
                                          group_teardown ? tramp_group_teardown : NULL);
         finish_abandoned();
         fixture_finish_abandoned();
-        flush_pending_end();
+        ct__markers_flush();
         ct__expect_group_end();
         failed += g.late_failed;
         memset(&g, 0, sizeof g);
     } else if (ct__markers) {
         /* The group ran, with nothing selected: the runner must know that a
          * group ran (else the binary fails as one that ran none). */
-        encode_name(group_name ? group_name : "group", g.group_enc, sizeof g.group_enc);
-        marker_plan(0, runs_selected);
-        g.group_enc[0] = '\0';
+        ct__markers_group(group_name ? group_name : "group");
+        ct__marker_plan(0, runs_selected);
+        ct__markers_group(NULL);
     }
     free(wrapped);
     free(runs);
@@ -782,7 +535,7 @@ static void note_line(const char *text, size_t len)
 /* Keep what cmocka says about the current test, a line at a time. */
 static void note_message(const char *text)
 {
-    flush_pending_end(); /* the message goes out after the end it follows */
+    ct__markers_flush(); /* the message goes out after the end it follows */
     if (!g.current && !g.runs)
         return;
     while (*text) {
@@ -844,7 +597,7 @@ CT_EXPORT void vprint_message(const char *const format, va_list args)
      * no need to format what is dropped. */
     if (ct__markers && g.runs && is_cmocka_framing(format))
         return;
-    flush_pending_end();
+    ct__markers_flush();
     void (*real)(const char *, va_list) =
         (void (*)(const char *, va_list))next_symbol("vprint_message");
     if (real)
@@ -857,7 +610,7 @@ CT_EXPORT void vprint_error(const char *const format, va_list args)
     va_list copy;
     va_copy(copy, args);
     if (g.runs && cmocka_verdict(format, copy)) {
-        flush_pending_end(); /* the end, then cmocka's "[  ERROR   ] name" */
+        ct__markers_flush(); /* the end, then cmocka's "[  ERROR   ] name" */
     } else if (!in_cm_print_error) {
         char text[MESSAGE_CAP];
         vsnprintf(text, sizeof text, format, copy);
