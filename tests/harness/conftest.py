@@ -52,6 +52,16 @@ class Run:
             raise AssertionError(f"stdout is not JSON ({e}):\n{self!r}") from None
 
 
+def sanitized():
+    """Whether the build under test has a sanitizer: slow, and its libctrace.so
+    cannot be loaded into this Python (its runtime must come first)."""
+    try:
+        options = json.loads((BUILD / "meson-info" / "intro-buildoptions.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
+
+
 def run(*args, env=None):
     """Run ctest-trace with `args` and return a Run; never raises on failure.
     A death by signal (negative returncode) is a failure of every test."""

@@ -19,17 +19,7 @@ import subprocess
 
 import pytest
 
-from conftest import BUILD, TIMEOUT_S, run, run_ok
-
-
-def sanitized():
-    """Whether the build under test has a sanitizer (a slow one)."""
-    try:
-        options = json.loads((BUILD / "meson-info" / "intro-buildoptions.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
-
+from conftest import BUILD, TIMEOUT_S, run, run_ok, sanitized
 
 FLOOD = BUILD / "tests" / "suites" / "flood_test"
 THREADS = 16
