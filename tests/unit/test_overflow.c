@@ -2,7 +2,8 @@
  * test_overflow.c - a pool too small for what the child writes.
  *
  * Wait mode (the default): every event arrives, in order on each thread, the
- * child only slowed; also from a signal handler that must wait for room,
+ * child only slowed; also with a lock of the program held while waiting,
+ * from a signal handler that must wait for room,
  * and when threads hold every chunk and hand none back. A collector that is
  * gone stops the child's tracing (said on stderr), never hangs it.
  * Drop mode: what is kept plus what is counted lost is exactly what a run
@@ -43,12 +44,19 @@ static char self_exe[4096];
 
 /* ---- the child ---------------------------------------------------------------- */
 
+/* Mode "locked": every region is written holding this lock of the program,
+ * so threads wait for room with it held while the others wait for it. */
+static pthread_mutex_t program_lock = PTHREAD_MUTEX_INITIALIZER;
+static int hold_the_lock;
+
 static void *flood(void *arg)
 {
     long index = (long)(intptr_t)arg;
     static const char *const names[4] = {"f.a", "f.b", "f.c", "f.d"};
     ct_task *task = NULL;
     for (long i = 0; i < FLOOD_REGIONS; i++) {
+        if (hold_the_lock)
+            pthread_mutex_lock(&program_lock);
         if (i % 1000 == 0) {
             if (task)
                 ct_task_end(task);
@@ -58,6 +66,8 @@ static void *flood(void *arg)
         if ((i & 3) == 3)
             ct_logf(task, "seq", "%ld %ld", index, i);
         ct_region_end(&r);
+        if (hold_the_lock)
+            pthread_mutex_unlock(&program_lock);
     }
     ct_task_end(task);
     return NULL;
@@ -156,6 +166,7 @@ static int child_main(const char *mode, int done_fd)
         return 3;
     int rc = strcmp(mode, "flood") == 0    ? child_flood(FLOOD_THREADS)
              : strcmp(mode, "single") == 0 ? child_flood(1)
+             : strcmp(mode, "locked") == 0 ? (hold_the_lock = 1, child_flood(FLOOD_THREADS))
              : strcmp(mode, "signal") == 0 ? child_signal()
              : strcmp(mode, "held") == 0   ? child_held()
                                            : 2;
@@ -299,6 +310,20 @@ static void test_wait_keeps_every_event_in_order(void **state)
     assert_true(s.stalls > 0); /* the pool holds a fraction of it: threads waited */
 }
 
+/* Threads that wait for room holding a lock of the program, the others
+ * waiting for that lock: the collector needs neither, nothing hangs. */
+static void test_wait_with_the_programs_lock_held(void **state)
+{
+    (void)state;
+    summary s;
+    traced_run("locked", (collect_opts){CT_OVERFLOW_WAIT, 1, 2}, &s);
+    assert_int_equal(s.regions, FLOOD_THREADS * FLOOD_REGIONS);
+    assert_int_equal(s.logs, FLOOD_THREADS * FLOOD_REGIONS / 4);
+    assert_false(s.out_of_order);
+    assert_int_equal(s.lost_total, 0);
+    assert_int_equal(s.warnings, 0);
+}
+
 /* A collector that drains only every 30 ms (threads wake on their own
  * timeout, not on a drain): still nothing lost. */
 static void test_wait_with_a_slow_collector(void **state)
@@ -413,6 +438,7 @@ int main(int argc, char **argv)
     self_exe[n] = '\0';
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wait_keeps_every_event_in_order),
+        cmocka_unit_test(test_wait_with_the_programs_lock_held),
         cmocka_unit_test(test_wait_with_a_slow_collector),
         cmocka_unit_test(test_drop_counts_exactly),
         cmocka_unit_test(test_signal_handler_waits_for_room),
