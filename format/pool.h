@@ -74,6 +74,15 @@ typedef struct ct_pool_header {
     uint32_t reserved2;
     uint64_t stalls;        /* atomic: times a thread waited for a free chunk */
     uint64_t stall_ns;      /* atomic: how long, in all */
+    /* The process's progress through its tests, counted by the tracer as it
+     * prints their markers: a collector compares them with the markers it
+     * read (a test that closed its stdout took some with it), and times out
+     * a process from its last progress without reading the trace. */
+    uint32_t tests_begun;    /* atomic */
+    uint32_t tests_ended;    /* atomic */
+    uint32_t fixtures_begun; /* atomic: group setups and teardowns */
+    uint32_t fixtures_ended; /* atomic */
+    uint64_t progress_ns;    /* atomic: CLOCK_MONOTONIC of the last begin or end */
 } ct_pool_header;
 
 typedef struct ct_chunk_desc {

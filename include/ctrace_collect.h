@@ -146,6 +146,19 @@ CT_API int ct_collector_drain(ct_collector *c, ct_child_pool *p);
  *  sleeping. 0 otherwise. */
 CT_API int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p);
 
+/* How far a child got through its tests, as its tracer counted them while
+ * printing their markers (a test that closed its stdout cannot lose these). */
+typedef struct ct_child_progress {
+    uint32_t tests_begun, tests_ended;       /* test runs */
+    uint32_t fixtures_begun, fixtures_ended; /* group setups and teardowns */
+    uint64_t progress_mono_ns; /* CLOCK_MONOTONIC of the last of those; 0: none */
+} ct_child_progress;
+
+/*! ct_collector_child_progress() : the child's progress so far (valid until
+ *  ct_collector_child_exited(); after its death, final). */
+CT_API void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
+                                        ct_child_progress *out);
+
 /*! ct_collector_child_timed_out() : the caller is killing the child with
  *  SIGKILL for running longer than `limit_ns`: its end is recorded as a
  *  timeout, and a test it was running gets status timeout. */

@@ -16,12 +16,32 @@
 #include "assertions/rules_eval.h" /* ct__rules_changed, ct__rules_report */
 #include "format/wire.h"           /* CT_MAX_NAME_BYTES */
 #include "plugin/api_internal.h"   /* CT__STATUS_* */
+#include "plugin/clock.h"          /* ct__mono_ns */
 #include "plugin/session.h"        /* ct__markers, ct__marker_nonce */
 #include "plugin/thread.h"         /* ct__untraced_begin */
 
 /* A name of CT_MAX_NAME_BYTES percent-encoded (3 bytes a byte at worst). */
 #define NAME_ENC_MAX (3 * 1024 + 1)
 #define GROUP_ENC_MAX (3 * 512 + 1)
+
+/* What a marker says, as the pool counts it (pool.h). */
+enum progress { TEST_BEGUN, TEST_ENDED, FIXTURE_BEGUN, FIXTURE_ENDED };
+
+/* A marker is about to go out: count it in the pool, where the runner finds
+ * it even if the marker is lost (a test that closed its stdout), and note
+ * when. */
+static void count(enum progress what)
+{
+    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
+    if (!pool)
+        return;
+    uint32_t *counter = what == TEST_BEGUN      ? &pool->tests_begun
+                        : what == TEST_ENDED    ? &pool->tests_ended
+                        : what == FIXTURE_BEGUN ? &pool->fixtures_begun
+                                                : &pool->fixtures_ended;
+    __atomic_store_n(&pool->progress_ns, ct__mono_ns(), __ATOMIC_RELAXED);
+    __atomic_add_fetch(counter, 1, __ATOMIC_RELEASE);
+}
 
 /* Where the tests the markers name run: their process and group. */
 static struct {
@@ -171,6 +191,7 @@ void ct__marker_run(const char *name, uint64_t task, unsigned long ordinal)
 {
     if (!ct__markers)
         return;
+    count(TEST_BEGUN);
     marker_line m;
     ml_begin(&m, " run ");
     ml_name(&m, name);
@@ -198,6 +219,7 @@ void ct__marker_fixture(int begins, const char *name)
 {
     if (!ct__markers)
         return;
+    count(begins ? FIXTURE_BEGUN : FIXTURE_ENDED);
     marker_line m;
     ml_begin(&m, begins ? " fixture begin " : " fixture end ");
     ml_name(&m, name);
@@ -253,6 +275,7 @@ void ct__marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t 
 {
     if (!ct__markers)
         return;
+    count(TEST_ENDED);
     marker_line m;
     ml_begin(&m, " end ");
     ml_str(&m, status_word(status));

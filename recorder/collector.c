@@ -83,6 +83,18 @@ int ct_collector_set_overflow(ct_collector *c, int mode)
     return 0;
 }
 
+void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
+                                 ct_child_progress *out)
+{
+    (void)c;
+    const ct_pool_header *h = p->mem;
+    out->tests_begun = __atomic_load_n(&h->tests_begun, __ATOMIC_ACQUIRE);
+    out->tests_ended = __atomic_load_n(&h->tests_ended, __ATOMIC_ACQUIRE);
+    out->fixtures_begun = __atomic_load_n(&h->fixtures_begun, __ATOMIC_ACQUIRE);
+    out->fixtures_ended = __atomic_load_n(&h->fixtures_ended, __ATOMIC_ACQUIRE);
+    out->progress_mono_ns = __atomic_load_n(&h->progress_ns, __ATOMIC_ACQUIRE);
+}
+
 int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p)
 {
     (void)c;

@@ -282,6 +282,15 @@ static int still_running(int pid)
     return state != 'Z' && state != 'X' && state != 'x' && !(flags & PF_EXITING);
 }
 
+/* The caller's deadline, told when the child's tracer last counted progress. */
+static uint64_t deadline_of(ct_collector *c, ct_child_pool *pool, rn_deadline_fn *deadline,
+                            void *ctx, uint64_t start_ns, uint64_t timeout_ns)
+{
+    ct_child_progress p;
+    ct_collector_child_progress(c, pool, &p);
+    return deadline(ctx, start_ns, timeout_ns, p.progress_mono_ns);
+}
+
 /* Poll the output and drain the pool until the child has exited and its
  * output is read. The trace records the child's end when waitpid() says it
  * ended, not after the output closed: a process it started that holds the
@@ -302,7 +311,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             res->interrupted = g_signal;
         }
         if (spec->timeout_ns && !exited && !res->timed_out &&
-            rn_now_ns() >= deadline(ctx, pid, start_ns, spec->timeout_ns)) {
+            rn_now_ns() >= deadline_of(c, pool, deadline, ctx, start_ns, spec->timeout_ns)) {
             /* Hung: SIGKILL, which no handler of the test can stop. What it
              * wrote is in the pool; the collector records why it ended. */
             kill(pid, SIGKILL);
@@ -344,6 +353,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                 if (r < 0)
                     status = 0x7f00; /* "exit status 127": lost track of it */
                 /* All it wrote is in the pool: the last pass, and its end. */
+                ct_collector_child_progress(c, pool, &res->progress);
                 note_error(res, ct_collector_child_exited(c, pool, status));
             }
         }

@@ -35,11 +35,13 @@ typedef struct rn_child_spec {
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */
 typedef void rn_output_fn(void *ctx, const char *data, size_t len, uint64_t now_ns);
 
-/* With a timeout: when the child `pid` (started at `start_ns`) must be
- * killed (rn_now_ns() clock), given how far it got; the caller knows (from
- * markers, or its trace) when its test began. Called every few milliseconds:
- * cheap until the deadline it last gave is reached. */
-typedef uint64_t rn_deadline_fn(void *ctx, int pid, uint64_t start_ns, uint64_t timeout_ns);
+/* With a timeout: when the child (started at `start_ns`) must be killed
+ * (rn_now_ns() clock), given how far it got: the caller knows from markers
+ * when its test began, and `traced_ns` is when its tracer last counted a
+ * test or fixture beginning or ending (0: never), which a test that closed
+ * its stdout cannot lose. Called every few milliseconds. */
+typedef uint64_t rn_deadline_fn(void *ctx, uint64_t start_ns, uint64_t timeout_ns,
+                                uint64_t traced_ns);
 
 typedef struct rn_child_result {
     int pid;             /* the child's */
@@ -55,6 +57,7 @@ typedef struct rn_child_result {
     int timed_out;       /* killed at its deadline (SIGKILL) */
     int output_lost;     /* its output closed while it still ran: it closed or
                             redirected stdout and stderr (markers with them) */
+    ct_child_progress progress; /* the markers its tracer printed, counted */
 } rn_child_result;
 
 /*! rn_child_run() : run `spec` under collector `c` until it exits and its

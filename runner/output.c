@@ -442,6 +442,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     size_t nm_len = name ? rn_percent_decode(m.name, m.name_len, name) : 1;
 
     if (m.kind == RN_MARK_FIXTURE) {
+        *(m.count ? &o->markers_read.fixtures_begun : &o->markers_read.fixtures_ended) += 1;
         o->in_fixture = m.count != 0;
         if (o->in_fixture && rn__out_set_name(&o->fixture, &o->fixture_len, nm, nm_len) != 0)
             o->fixture_len = 0;
@@ -481,6 +482,10 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         o->next_ordinal = m.ordinal + 1;
         o->done = m.ordinal; /* tests before it ran, here or in a process before */
     }
+    if (m.kind == RN_MARK_RUN)
+        o->markers_read.tests_begun++;
+    else
+        o->markers_read.tests_ended++;
     if (m.kind == RN_MARK_RUN) {
         if (o->in_test) /* the previous test never said it ended */
             rn__out_finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);

@@ -26,6 +26,8 @@
 #include <stdint.h> /* uint64_t */
 #include <stdio.h>  /* FILE */
 
+#include <ctrace_collect.h> /* ct_child_progress */
+
 /* Lines longer than this are passed through in pieces. */
 #define RN_LINE_MAX ((size_t)64 << 10)
 
@@ -77,12 +79,12 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info);
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
                         uint64_t resumed_at, uint64_t *resume);
 
-/*! rn_out_unaccounted() : whether the markers may not have told all that
- *  the process that just ended ran (call it before rn_out_process_died()):
- *  it ended inside a test or a group fixture, or no marker came from it, or
- *  `output_lost` (its output closed while it still ran). Then the trace
- *  tells (rn_out_from_trace()). */
-int rn_out_unaccounted(const rn_out *o, int output_lost);
+/*! rn_out_unaccounted() : whether the markers did not tell all that the
+ *  process that just ended ran (call it before rn_out_process_died()): the
+ *  test and fixture begin and end markers read from it are not those its
+ *  tracer `counted` as it printed them (it closed or redirected its stdout).
+ *  Then the trace tells (rn_out_from_trace()). */
+int rn_out_unaccounted(const rn_out *o, const ct_child_progress *counted);
 
 /*! rn_out_from_trace() : complete what the markers said of process `pid`
  *  (started with CTRACE_RESUME = `resumed_at`, ended at `now_ns`) with what

@@ -65,9 +65,13 @@ static int cannot_go_on(rn_out *o)
     return 0;
 }
 
-int rn_out_unaccounted(const rn_out *o, int output_lost)
+int rn_out_unaccounted(const rn_out *o, const ct_child_progress *counted)
 {
-    return o->in_test || o->in_fixture || o->process_markers == 0 || output_lost;
+    const ct_child_progress *read = &o->markers_read;
+    return read->tests_begun != counted->tests_begun ||
+           read->tests_ended != counted->tests_ended ||
+           read->fixtures_begun != counted->fixtures_begun ||
+           read->fixtures_ended != counted->fixtures_ended;
 }
 
 /* Percent-free names from the trace: the group of "GROUP setup". */
@@ -189,6 +193,7 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
 {
     end_partial_line(o, now_ns);
     o->process_markers = 0; /* the next process's count */
+    memset(&o->markers_read, 0, sizeof o->markers_read);
     int resume_unknown = o->resume_unknown;
     o->resume_unknown = 0;
     char why[300], how[128];

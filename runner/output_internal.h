@@ -62,6 +62,7 @@ struct rn_out {
     char *fixture;            /* its name ("GROUP setup") */
     size_t fixture_len;
     unsigned process_markers; /* markers from the process running now */
+    ct_child_progress markers_read; /* its test and fixture begins and ends */
     int resume_unknown;       /* tests came from the trace past a gap in the
                                  ordinals: where to go on is not known */
     char *lost_in;            /* the test the binary's output was lost in (or

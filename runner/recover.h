@@ -6,11 +6,12 @@
  * child's stdout (marker.h). A test that closes or redirects its stdout (code
  * that daemonizes: close every fd, or dup2 /dev/null onto 0, 1 and 2) takes
  * the markers with it; the trace cannot be lost that way (shared memory the
- * runner owns). So when a process ends with tests unaccounted for, the runner
- * reads its own trace back through the public reader (ctrace_reader.h) and
- * takes each test's task from there: TASK_BEGIN of kind test, its status, its
- * end (output.h, rn_out_from_trace()). A marker's TASK field is the test's
- * task id in the trace.
+ * runner owns). So when the markers read from a process that ended are not
+ * those its tracer counted in the pool (ct_collector_child_progress()), the
+ * runner reads its own trace back through the public reader (ctrace_reader.h)
+ * and takes each test's task from there: TASK_BEGIN of kind test, its
+ * status, its end (output.h, rn_out_from_trace()). A marker's TASK field is
+ * the test's task id in the trace.
  */
 #ifndef RN_RECOVER_H
 #define RN_RECOVER_H

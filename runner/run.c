@@ -168,8 +168,6 @@ static char *resolve_binary(const char *arg)
 typedef struct binary_run {
     rn_out *o;
     ct_collector *c;
-    uint64_t trace_start_ns;    /* rn_now_ns() when the trace began: its time 0 */
-    uint64_t trace_progress_ns; /* the last test begin or end the trace showed */
 } binary_run;
 
 static void feed(void *ctx, const char *data, size_t len, uint64_t now_ns)
@@ -180,39 +178,17 @@ static void feed(void *ctx, const char *data, size_t len, uint64_t now_ns)
 
 /* A timeout counts from the last sign of progress: a test beginning or
  * ending, or the process starting. Markers say it as it happens; a test
- * that lost its stdout sends none, so before the kill the trace, which it
- * cannot lose, is asked too. */
-static uint64_t deadline(void *ctx, int pid, uint64_t start_ns, uint64_t timeout_ns)
+ * that lost its stdout sends none, but its tracer counts each in the pool,
+ * which it cannot lose (traced_ns). */
+static uint64_t deadline(void *ctx, uint64_t start_ns, uint64_t timeout_ns, uint64_t traced_ns)
 {
     binary_run *b = ctx;
     uint64_t progress = rn_out_progress_ns(b->o);
     if (progress < start_ns)
         progress = start_ns;
-    if (progress < b->trace_progress_ns)
-        progress = b->trace_progress_ns;
-    if (rn_now_ns() < progress + timeout_ns)
-        return progress + timeout_ns;
-    rn_traced t;
-    char err[256];
-    if (rn_traced_read(ct_collector_path(b->c), pid, &t, err, sizeof err) == 0) {
-        uint64_t at = b->trace_start_ns + t.last_ns;
-        if (t.found && t.n > 0 && at > progress)
-            progress = b->trace_progress_ns = at;
-        rn_traced_free(&t);
-    }
+    if (progress < traced_ns)
+        progress = traced_ns;
     return progress + timeout_ns;
-}
-
-/* A trace read back in a few milliseconds. */
-#define SMALL_TRACE_BYTES ((off_t)1 << 20)
-
-/* Whether the trace is small enough to check what every process ran against
- * it (a process that lost its stdout between two groups, and ended soon
- * after, leaves no other sign). */
-static int trace_is_small(ct_collector *c)
-{
-    struct stat st;
-    return stat(ct_collector_path(c), &st) == 0 && st.st_size <= SMALL_TRACE_BYTES;
 }
 
 /* The markers of the process that ended may not have said all it ran (it
@@ -233,7 +209,7 @@ static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_resul
  * (0, 1, 2). */
 static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const char *arg,
                       const char *exe, char **args, size_t nargs, const char *nonce,
-                      const char *trace_shown, uint64_t trace_start_ns, run_record *rec,
+                      const char *trace_shown, run_record *rec,
                       int *interrupted)
 {
     char **argv = malloc((nargs + 2) * sizeof *argv);
@@ -271,7 +247,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     int status = RN_EXIT_OK;
     uint64_t elapsed_ns = 0;
     for (;;) {
-        binary_run b = {o, c, trace_start_ns, 0};
+        binary_run b = {o, c};
         if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
             fflush(stdout);
             status = error_about(arg, "", err, 0);
@@ -283,7 +259,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             status = RN_EXIT_USAGE;
         }
         *interrupted = res.interrupted;
-        if (rn_out_unaccounted(o, res.output_lost) || trace_is_small(c))
+        if (rn_out_unaccounted(o, &res.progress))
             complete_from_trace(c, o, &res, spec.resume);
         uint64_t resume = 0;
         int again = rn_out_process_died(o, res.wait_status,
@@ -342,7 +318,6 @@ typedef struct trace_dest {
     int copy;          /* copy `file` to `shown` at the end */
     int temp;          /* `file` is ours: removed at the end */
     int ok;            /* the trace was finished and put in place */
-    uint64_t start_ns; /* rn_now_ns() when it began: the trace's time 0 */
 } trace_dest;
 
 /* A temporary trace file in $TMPDIR. @return 0, or 2 (message printed). */
@@ -443,7 +418,6 @@ static int dest_finish(trace_dest *d)
 static ct_collector *open_trace(trace_dest *d, int overflow)
 {
     ct_collector *c = NULL;
-    d->start_ns = rn_now_ns(); /* the collector's start, within microseconds */
     int rc = ct_collector_open(&c, d->file, 0);
     if (rc == 0)
         ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
@@ -548,7 +522,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     /* After a write of the trace failed, the binaries left would run untraced. */
     for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++)
         status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
-                                          nonce, d->shown, d->start_ns, rec, interrupted));
+                                          nonce, d->shown, rec, interrupted));
     int closed = close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */

@@ -705,7 +705,9 @@ static void test_print_from_trace_after_lost_output(void **state)
     const char in[] = M "plan 4 g 4\n" M "run TestA 7 1 g 0\n" M "end pass 0 TestA 7 1 g\n" M
                       "run TestLoses 7 2 g 1\nlosing it\n";
     rn_out_feed(o, in, sizeof in - 1, 1000);
-    assert_true(rn_out_unaccounted(o, 0)); /* it ended in a test */
+    /* Its tracer counted four tests begun, three ended: two markers short. */
+    ct_child_progress counted = {.tests_begun = 4, .tests_ended = 3};
+    assert_true(rn_out_unaccounted(o, &counted));
     rn_traced_task tasks[] = {
         traced_task(1, "TestA", RN_STATUS_PASS, 0),
         traced_task(2, "TestLoses", RN_STATUS_PASS, 0),
@@ -744,8 +746,10 @@ static void test_print_from_trace_when_all_was_said(void **state)
     rn_out *o = rn_out_new(fo, stderr, 1, 0);
     const char in[] = M "plan 1 g 1\n" M "run TestA 7 1 g 0\n" M "end pass 0 TestA 7 1 g\n";
     rn_out_feed(o, in, sizeof in - 1, 1000);
-    assert_false(rn_out_unaccounted(o, 0));
-    assert_true(rn_out_unaccounted(o, 1)); /* its output closed while it ran */
+    ct_child_progress counted = {.tests_begun = 1, .tests_ended = 1};
+    assert_false(rn_out_unaccounted(o, &counted)); /* the markers said what was counted */
+    counted.tests_begun = counted.tests_ended = 2;
+    assert_true(rn_out_unaccounted(o, &counted)); /* a test more: its markers were lost */
     rn_traced_task tasks[] = {traced_task(1, "TestA", RN_STATUS_PASS, 0)};
     rn_traced t = {.v = tasks, .n = 1, .found = 1, .ended = 1};
     rn_out_from_trace(o, 7, &t, 0, 2000);
@@ -772,7 +776,9 @@ static void test_print_from_trace_with_a_gap_goes_no_further(void **state)
         traced_task(3, "TestC", RN_STATUS_CRASH, 1),
     };
     rn_traced t = {.v = tasks, .n = 3, .found = 1, .ended = 1};
-    assert_true(rn_out_unaccounted(o, 0)); /* no marker came from it */
+    ct_child_progress counted = {.tests_begun = 2, .tests_ended = 1, .fixtures_begun = 1,
+                                 .fixtures_ended = 1};
+    assert_true(rn_out_unaccounted(o, &counted)); /* no marker came from it */
     rn_out_from_trace(o, 9, &t, 5, 3000);
     uint64_t resume = 0;
     assert_int_equal(rn_out_process_died(o, SIGSEGV, 0, 3000, 5, &resume), 0);
