@@ -7,6 +7,8 @@
 #include <inttypes.h> /* PRIu64 */
 #include <string.h>   /* strerror */
 
+#include "spill.h"
+
 int ctv_open_trace(const char *path, FILE *err, ctr_reader **r)
 {
     *r = NULL;
@@ -48,6 +50,13 @@ int ctv_end_status(ctr_reader *r, int next_rc, const char *path, FILE *err)
 int ctv_fail(const char *path, int code, FILE *err)
 {
     fprintf(err, "%s: %s; stopped reading\n", path, ct_strerror(code));
+    return CTV_EXIT_FAILED;
+}
+
+int ctv_fail_spill(const char *path, const char *view, const ctv_tmp *tmp, FILE *err)
+{
+    fprintf(err, "%s: %s: %s; stopped (TMPDIR chooses where temporary files go)\n", path, view,
+            tmp->error);
     return CTV_EXIT_FAILED;
 }
 
