@@ -313,18 +313,21 @@ __attribute__((noinline)) static void query_database(void) { __asm__ volatile(""
 __attribute__((noinline)) static void serve_item(void) { __asm__ volatile(""); }
 __attribute__((noinline)) static void serve_request(void) { __asm__ volatile(""); }
 __attribute__((noinline)) static void worker_main(void) { __asm__ volatile(""); }
+int main(int argc, char **argv);
 
+/* Return addresses: one byte into each function, so that the symbolizer,
+ * which looks a return address up at pc - 1, lands on its first byte. */
 static void make_stacks(gen *g)
 {
     uintptr_t leaf[] = {(uintptr_t)wait_for_lock, (uintptr_t)read_reply};
     uintptr_t middle[] = {(uintptr_t)query_database, (uintptr_t)serve_item};
     for (unsigned s = 0; s < STACKS; s++) {
-        g->pcs[s][0] = leaf[s & 1] + 4;
-        g->pcs[s][1] = middle[(s >> 1) & 1] + 4;
-        g->pcs[s][2] = (uintptr_t)serve_item + 4 + (s >> 2);
-        g->pcs[s][3] = (uintptr_t)serve_request + 4;
-        g->pcs[s][4] = (uintptr_t)worker_main + 4;
-        g->pcs[s][5] = (uintptr_t)worker_main + 8;
+        g->pcs[s][0] = leaf[s & 1] + 1;
+        g->pcs[s][1] = middle[(s >> 1) & 1] + 1;
+        g->pcs[s][2] = (s >> 2 ? (uintptr_t)serve_item : (uintptr_t)query_database) + 1;
+        g->pcs[s][3] = (uintptr_t)serve_request + 1;
+        g->pcs[s][4] = (uintptr_t)worker_main + 1;
+        g->pcs[s][5] = (uintptr_t)main + 1;
     }
 }
 
