@@ -169,15 +169,6 @@ typedef struct gather {
     uint64_t latest_ns;  /* the latest time read */
 } gather;
 
-static uint64_t hash_id(uint64_t x) /* splitmix64 finaliser */
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 static int gather_init(gather *g, task_store *st)
 {
     memset(g, 0, sizeof *g);
@@ -223,7 +214,7 @@ static int flush_parts(gather *g)
 /* The part of task `id` being gathered, begun now when there is none. */
 static task_part *part_of(gather *g, uint64_t id, uint64_t created_ns, int *rc)
 {
-    size_t mask = g->slot_count - 1, s = (size_t)hash_id(id) & mask;
+    size_t mask = g->slot_count - 1, s = (size_t)ctv_hash_id(id) & mask;
     for (; g->slots[s]; s = (s + 1) & mask) {
         part_entry *e = &g->parts[g->slots[s] - 1];
         if (e->id == id)
@@ -232,7 +223,7 @@ static task_part *part_of(gather *g, uint64_t id, uint64_t created_ns, int *rc)
     if (g->nparts == g->max_parts) {
         if ((*rc = flush_parts(g)) != 0)
             return NULL;
-        s = (size_t)hash_id(id) & mask;
+        s = (size_t)ctv_hash_id(id) & mask;
     }
     part_entry *e = &g->parts[g->nparts];
     g->slots[s] = ++g->nparts;
