@@ -17,14 +17,14 @@
 
 #include <errno.h>  /* EIO */
 #include <stdlib.h> /* malloc, realloc, free */
-#include <string.h> /* memcpy, memset */
+#include <string.h> /* memcpy, memmove, memset */
 
 #include <ctrace.h> /* CT_ENOMEM, CT_EIO, CT_EINVAL */
 
 #include "format/wire.h" /* ct_put_uvarint, ct_get_uvarint */
 
 #define MIN_BUDGET (64u * 1024u)
-#define READ_BUFFER (64u * 1024u)
+#define READ_BUFFER (16u * 1024u) /* a run's: CTV_SORT_FANIN of them at once */
 #define HEADER_MAX (4 * CT_UVARINT_MAX) /* three key fields and a length */
 #define INSERTION_BLOCK 16
 
@@ -420,38 +420,40 @@ static int merge_next(ctv_sort *s, ctv_sort_rec *rec)
     return 1;
 }
 
-/* Merge the runs CTV_SORT_FANIN at a time into longer runs in a new spill. */
+/* Fewer runs, down to CTV_SORT_FANIN: merge just enough of the first ones,
+ * CTV_SORT_FANIN at most at a time, that the rest plus the merged ones fit
+ * one final merge (merging k runs into one leaves k - 1 fewer). The merged
+ * runs are appended to the same spill, in the place of those they replace:
+ * the earlier records stay in earlier runs, which keeps the sort stable. */
 static int merge_level(ctv_sort *s)
 {
-    ctv_spill next;
-    ctv_spill_init(&next, s->tmp, s->what, 0);
-    size_t nruns = 0;
+    size_t excess = s->nruns - CTV_SORT_FANIN, first = 0, kept = 0;
     int rc = 0;
-    for (size_t first = 0; first < s->nruns && rc == 0; first += CTV_SORT_FANIN) {
-        size_t n = s->nruns - first < CTV_SORT_FANIN ? s->nruns - first : CTV_SORT_FANIN;
+    while (excess > 0 && rc == 0 && s->nruns - first >= 2) {
+        size_t n = excess + 1 < CTV_SORT_FANIN ? excess + 1 : CTV_SORT_FANIN;
+        if (n > s->nruns - first) /* past FANIN^2 runs: another level follows */
+            n = s->nruns - first;
         rc = open_readers(s, &s->runs, s->run + first, n);
         if (rc != 0)
             break;
-        uint64_t offset = next.size, prev[3] = {0, 0, 0};
+        uint64_t offset = s->runs.size, prev[3] = {0, 0, 0};
         ctv_sort_rec rec;
         while ((rc = merge_next(s, &rec)) == 1)
-            rc = write_record(&next, prev, rec.k, rec.payload, rec.len);
+            rc = write_record(&s->runs, prev, rec.k, rec.payload, rec.len);
         close_readers(s, n);
-        if (rc == 0) { /* the merged run replaces the ones before `first`: reuse run[] */
-            s->run[nruns].offset = offset;
-            s->run[nruns].bytes = next.size - offset;
-            nruns++;
-        }
+        if (rc == 0)
+            rc = ctv_spill_seal(&s->runs);
+        /* run[kept] is read no more: run[first..] are past it */
+        s->run[kept].offset = offset;
+        s->run[kept].bytes = s->runs.size - offset;
+        kept++;
+        first += n;
+        excess -= n - 1;
     }
-    if (rc == 0)
-        rc = ctv_spill_seal(&next);
-    if (rc != 0) {
-        ctv_spill_free(&next);
+    if (rc != 0)
         return rc;
-    }
-    ctv_spill_free(&s->runs);
-    s->runs = next;
-    s->nruns = nruns;
+    memmove(s->run + kept, s->run + first, (s->nruns - first) * sizeof *s->run);
+    s->nruns = kept + s->nruns - first;
     return 0;
 }
 

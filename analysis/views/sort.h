@@ -5,8 +5,8 @@
  * Records are a key of three uint64_t, compared in order, and a payload of
  * bytes. They are gathered in memory up to a budget; a full buffer is sorted
  * and written to a temporary file as a run (spill.h: $TMPDIR, unlinked), and
- * the runs are merged when read back, more than CTV_SORT_FANIN of them in
- * several passes. A sort that fits its budget never touches the disk. Runs
+ * the runs are merged when read back; when there are more than CTV_SORT_FANIN,
+ * the first ones are merged beforehand, just enough of them. A sort that fits its budget never touches the disk. Runs
  * are stored compactly: keys as deltas from the previous record (sorted keys
  * make them small varints), payloads as they are.
  *
@@ -30,7 +30,7 @@
 
 #include "spill.h"
 
-#define CTV_SORT_FANIN 64 /* runs merged at once */
+#define CTV_SORT_FANIN 256 /* runs merged at once */
 
 typedef struct ctv_sort_rec {
     uint64_t k[3];
@@ -68,7 +68,7 @@ typedef struct ctv_sort {
 
 /*! ctv_sort_init() : an empty sort using at most about `budget` bytes of
  *  memory while gathering (at least 64 KiB; merging takes up to
- *  CTV_SORT_FANIN * 64 KiB more). `what` names it in messages. */
+ *  CTV_SORT_FANIN * 16 KiB more). `what` names it in messages. */
 void ctv_sort_init(ctv_sort *s, ctv_tmp *tmp, const char *what, size_t budget);
 
 /*! ctv_sort_add() : add a record (the payload is copied).

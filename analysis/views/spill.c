@@ -196,7 +196,7 @@ int ctv_spill_read(ctv_spill *s, uint64_t offset, void *buf, size_t n)
         memcpy(buf, s->mem + offset, n);
         return 0;
     }
-    if (s->wlen && ctv_spill_seal(s) != 0)
+    if (offset + n > s->size - s->wlen && ctv_spill_seal(s) != 0) /* not written out yet */
         return CT_EIO;
     unsigned char *p = buf;
     while (n > 0) {
