@@ -222,26 +222,38 @@ static int spill_run(ctv_sort *s)
 }
 
 /* Room for one more record of `len` bytes within the budget. @return 1 if
- * there is (or was made), 0 if the buffer is full, -1 out of memory. */
+ * there is (or was made), 0 if the buffer is full, -1 out of memory. Both
+ * arrays double while they can; then they take what is left of the budget,
+ * the entries leaving the payloads room for as many records of the size
+ * seen so far. */
 static int make_room(ctv_sort *s, size_t len)
 {
     size_t entry_cost = 2 * sizeof *s->entries; /* the entry and its scratch copy */
     if (s->count == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
-        if (s->count && cap * entry_cost + s->arena_cap > s->budget)
-            return 0;
+        if (s->count && cap * entry_cost + s->arena_cap > s->budget) {
+            size_t fit = s->budget / (entry_cost + s->arena_len / s->count + 1);
+            if (fit <= s->cap)
+                return 0;
+            cap = fit;
+        }
         ctv_sort_entry *grown = realloc(s->entries, cap * sizeof *grown);
         if (!grown)
             return -1;
         s->entries = grown;
         s->cap = cap;
     }
-    if (s->arena_len + len > s->arena_cap) {
+    size_t need = s->arena_len + len;
+    if (need > s->arena_cap) {
         size_t cap = s->arena_cap ? s->arena_cap * 2 : 16384;
-        while (cap < s->arena_len + len)
+        while (cap < need)
             cap *= 2;
-        if (s->count && s->cap * entry_cost + cap > s->budget)
-            return 0;
+        if (s->count && s->cap * entry_cost + cap > s->budget) {
+            size_t left = s->budget > s->cap * entry_cost ? s->budget - s->cap * entry_cost : 0;
+            if (left < need)
+                return 0;
+            cap = left;
+        }
         if (cap > UINT32_MAX) /* offsets are 32-bit: a run first */
             return s->count ? 0 : -1;
         unsigned char *grown = realloc(s->arena, cap);
