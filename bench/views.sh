@@ -33,21 +33,49 @@ trap 'rm -rf "$work"' EXIT
 "$gen" -n $((events / 10)) -o "$work/small.trace"
 
 /usr/bin/python3 - "$runner" "$work" <<'PY'
-import os, re, subprocess, sys
+import os, re, subprocess, sys, time
 
 runner, work = sys.argv[1], sys.argv[2]
 env = dict(os.environ, TMPDIR=work)
 MB = 1 << 20
 
+def temp_bytes(pid):
+    """Bytes on disk of the temporary files process `pid` holds open (unlinked)."""
+    total = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith(work + "/") and target.endswith("(deleted)"):
+                    total += os.stat(f"/proc/{pid}/fd/{fd}").st_blocks * 512
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return total
+
 def measure(args):
-    """Wall seconds and peak RSS (bytes) of `ctest-trace ARGS`, output dropped."""
-    p = subprocess.run(["/usr/bin/time", "-f", "%e %M", runner, *args],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-    lines = p.stderr.strip().splitlines()
+    """Wall seconds, peak RSS and peak bytes of temporary files of `ctest-trace
+    ARGS`, output dropped."""
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%e %M", runner, *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    child, peak_temp = None, 0
+    while p.poll() is None:  # the view is time's child: watch its open files
+        if child is None:
+            try:
+                with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+                    child = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        if child is not None:
+            peak_temp = max(peak_temp, temp_bytes(child))
+        time.sleep(0.05)
+    err = p.stderr.read()
+    lines = err.strip().splitlines()
     if p.returncode != 0 or not lines:
-        sys.exit(f"views.sh: ctest-trace {' '.join(args)}: exit {p.returncode}\n{p.stderr}")
+        sys.exit(f"views.sh: ctest-trace {' '.join(args)}: exit {p.returncode}\n{err}")
     wall, kib = lines[-1].split()
-    return float(wall), int(kib) * 1024
+    return float(wall), int(kib) * 1024, peak_temp
 
 def events_of(trace):
     out = subprocess.run([runner, "stats", trace], capture_output=True, text=True,
@@ -59,7 +87,7 @@ n_big, n_small = events_of(big), events_of(small)
 size = os.path.getsize(big)
 print(f"views on a generated trace of {n_big / 1e6:.1f} M events ({size / MB:.0f} MiB), "
       f"TMPDIR={work}")
-print(f"{'view':<32} {'wall':>8} {'M events/s':>11} {'peak RSS':>10}   goals")
+print(f"{'view':<32} {'wall':>8} {'M events/s':>11} {'peak RSS':>10} {'temp files':>11}   goals")
 
 views = [
     (["stats"], True),
@@ -71,7 +99,7 @@ views = [
 ]
 rss = {}
 for args, aggregate in views:
-    wall, peak = measure([*args, big])
+    wall, peak, temp = measure([*args, big])
     rate = n_big / wall / 1e6
     goals = []
     if aggregate:
@@ -80,9 +108,10 @@ for args, aggregate in views:
     goals.append(f"<= 100 MB {'meets' if peak <= 100e6 else 'misses'}")
     name = " ".join(a for a in args if not a.startswith(work) and a != "-o")
     rss[name] = peak
-    print(f"{name:<32} {wall:7.2f}s {rate:11.1f} {peak / MB:8.1f} MB   {', '.join(goals)}")
+    print(f"{name:<32} {wall:7.2f}s {rate:11.1f} {peak / MB:8.1f} MB {temp / MB:8.0f} MB"
+          f"   {', '.join(goals)}")
 
-wall, peak = measure(["tasks", "--json", small])
+wall, peak, _ = measure(["tasks", "--json", small])
 big_peak = rss["tasks --json"]
 print(f"tasks --json at {n_small / 1e6:.1f} M events: {wall:.2f} s, {peak / MB:.1f} MB; "
       f"at {n_big / 1e6:.1f} M: {big_peak / MB:.1f} MB "

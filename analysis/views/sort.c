@@ -27,6 +27,7 @@
 #define READ_BUFFER (16u * 1024u) /* a run's: CTV_SORT_FANIN of them at once */
 #define HEADER_MAX (4 * CT_UVARINT_MAX) /* three key fields and a length */
 #define INSERTION_BLOCK 16
+#define DISCARD_STEP (1u << 20) /* merged bytes given back to the disk at a time */
 
 struct ctv_sort_entry {
     uint64_t k[3];
@@ -44,6 +45,7 @@ struct ctv_sort_reader {
     size_t len;
     unsigned char *scratch;        /* a payload longer than the cursor's buffer */
     size_t scratch_cap;
+    uint64_t discarded;            /* its run's bytes before this are given back */
     int done;
 };
 
@@ -309,6 +311,10 @@ static int reader_fail(ctv_sort *s)
 static int reader_advance(ctv_sort *s, ctv_sort_reader *r)
 {
     ctv_spill_cursor *c = &r->c;
+    if (c->pos - r->discarded >= DISCARD_STEP) { /* what was read is read once */
+        ctv_spill_discard(c->s, r->discarded, c->pos - r->discarded);
+        r->discarded = c->pos;
+    }
     if (c->pos >= c->end) {
         r->done = 1;
         return 0;
@@ -394,6 +400,7 @@ static int open_readers(ctv_sort *s, ctv_spill *spill, const ctv_sort_run *runs,
         ctv_sort_reader *r = &s->readers[i];
         int rc = ctv_spill_cursor_init(&r->c, spill, runs[i].offset,
                                        runs[i].offset + runs[i].bytes, READ_BUFFER);
+        r->discarded = runs[i].offset;
         if (rc == 0)
             rc = reader_advance(s, r);
         if (rc != 0) {

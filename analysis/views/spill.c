@@ -5,7 +5,7 @@
 #include "spill.h"
 
 #include <errno.h>  /* errno, EINTR, EOPNOTSUPP, EISDIR */
-#include <fcntl.h>  /* open, O_TMPFILE */
+#include <fcntl.h>  /* open, O_TMPFILE, fallocate */
 #include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc, realloc, free, getenv, mkostemp, strtoull */
 #include <string.h> /* memcpy, strerror, strlen, strcmp */
@@ -211,6 +211,15 @@ int ctv_spill_read(ctv_spill *s, uint64_t offset, void *buf, size_t n)
         offset += (uint64_t)k;
     }
     return 0;
+}
+
+void ctv_spill_discard(ctv_spill *s, uint64_t offset, uint64_t n)
+{
+    const uint64_t block = 4096;
+    uint64_t from = (offset + block - 1) / block * block, to = (offset + n) / block * block;
+    if (s->fd >= 0 && to > from) /* failing (no hole punching) costs only disk space */
+        (void)fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)from,
+                        (off_t)(to - from));
 }
 
 void ctv_spill_free(ctv_spill *s)

@@ -78,6 +78,11 @@ int ctv_spill_seal(ctv_spill *s);
  *  @return 0, or CT_EIO (reading failed, or the range is past the end). */
 int ctv_spill_read(ctv_spill *s, uint64_t offset, void *buf, size_t n);
 
+/*! ctv_spill_discard() : bytes [offset, offset + n) will not be read again:
+ *  their disk space goes back (on file systems that punch holes; whole
+ *  blocks only). Reading them afterwards gives zeros. */
+void ctv_spill_discard(ctv_spill *s, uint64_t offset, uint64_t n);
+
 /*! ctv_spill_memory() : the bytes, when they are all in memory; else NULL. */
 static inline const unsigned char *ctv_spill_memory(const ctv_spill *s)
 {
