@@ -19,8 +19,9 @@
  * events and the runner drains them: each thread fills 32 KiB chunks, and a
  * drain every few rounds writes what each thread added since, threads in a
  * shuffled order, so a task's events from different threads arrive out of
- * time order, as in real traces. Deterministic for a given seed; stacks
- * point into this program, so profiles of the trace name real functions.
+ * time order, as in real traces. Deterministic for a given seed (TRACE_BIAS);
+ * stacks point into this program, so profiles of the trace name real
+ * functions.
  */
 #include <elf.h>      /* NT_GNU_BUILD_ID */
 #include <inttypes.h> /* PRIu64 */
@@ -42,6 +43,11 @@
 #define ROUNDS_PER_TEST 64 /* requests per worker in a test */
 #define START_NS 1000000000ull
 #define PID 4242
+/* Where the trace says this program was loaded, whatever ASLR chose: the
+ * trace is the same from one run to the next (but for the wall-clock time
+ * the writer stamps in its header), and still symbolises, since the
+ * symbolizer looks an address up at its offset from the load bias. */
+#define TRACE_BIAS 0x555555554000ull
 
 /* Names (interned per thread, as the plugin does). */
 enum {
@@ -78,7 +84,8 @@ typedef struct gen {
     uint64_t next_task;
     uint64_t rng;
     uint64_t pcs[STACKS][STACK_DEPTH];
-    uint64_t module_lo, module_hi, module_bias;
+    uint64_t module_lo, module_hi; /* as the trace says: from TRACE_BIAS */
+    uint64_t real_bias;            /* where the program really is */
     char exe[4096];
     uint8_t build_id[64];
     size_t build_id_len;
@@ -158,6 +165,14 @@ static void commit(thread *t, uint8_t *end)
     t->len = (uint32_t)(end - t->chunk);
 }
 
+/* An `s` field: the length, then the bytes. */
+static uint8_t *put_bytes(uint8_t *p, const void *bytes, size_t n)
+{
+    p = ct_put_uvarint(p, n);
+    memcpy(p, bytes, n);
+    return p + n;
+}
+
 static uint32_t string_of(gen *g, thread *t, unsigned s)
 {
     if (t->string_id[s])
@@ -166,9 +181,7 @@ static uint32_t string_of(gen *g, thread *t, unsigned s)
     uint8_t *p = reserve(g, t, n + 3 * CT_UVARINT_MAX);
     *p++ = CT_EV_STRING;
     p = ct_put_uvarint(p, ++t->next_string);
-    p = ct_put_uvarint(p, n);
-    memcpy(p, strings[s], n);
-    commit(t, p + n);
+    commit(t, put_bytes(p, strings[s], n));
     return t->string_id[s] = t->next_string;
 }
 
@@ -183,9 +196,7 @@ static uint32_t stack_of(gen *g, thread *t, unsigned s)
     uint8_t *p = reserve(g, t, n + 3 * CT_UVARINT_MAX);
     *p++ = CT_EV_STACK;
     p = ct_put_uvarint(p, ++t->next_stack);
-    p = ct_put_uvarint(p, n);
-    memcpy(p, packed, n);
-    commit(t, p + n);
+    commit(t, put_bytes(p, packed, n));
     return t->stack_id[s] = t->next_stack;
 }
 
@@ -203,7 +214,7 @@ static void thread_begin(gen *g, thread *t, int32_t ptid, uint64_t task, uint64_
     p = timed(g, t, CT_EV_THREAD_NAME, CT_UVARINT_MAX, t->now);
     commit(t, ct_put_uvarint(p, id));
     p = timed(g, t, CT_EV_SCHED_SOURCE, CT_UVARINT_MAX, t->now);
-    commit(t, ct_put_uvarint(p, CT_SCHED_NONE));
+    commit(t, ct_put_uvarint(p, fn ? CT_SCHED_PERF : CT_SCHED_NONE)); /* workers' sched waits */
     g->events += 3;
 }
 
@@ -232,9 +243,7 @@ static void task_status(gen *g, thread *t, uint64_t task, unsigned status, const
     uint8_t *p = timed(g, t, CT_EV_TASK_STATUS, 3 * CT_UVARINT_MAX + n, t->now);
     p = ct_put_uvarint(p, task);
     p = ct_put_uvarint(p, status);
-    p = ct_put_uvarint(p, n);
-    memcpy(p, message, n);
-    commit(t, p + n);
+    commit(t, put_bytes(p, message, n));
     g->events++;
 }
 
@@ -263,9 +272,7 @@ static void log_event(gen *g, thread *t, uint64_t task, unsigned category, const
     uint8_t *p = timed(g, t, CT_EV_LOG, 4 * CT_UVARINT_MAX + n, t->now);
     p = ct_put_uvarint(p, task);
     p = ct_put_uvarint(p, id);
-    p = ct_put_uvarint(p, n);
-    memcpy(p, message, n);
-    p += n;
+    p = put_bytes(p, message, n);
     commit(t, ct_put_uvarint(p, 0));
     g->events++;
 }
@@ -291,15 +298,11 @@ static void module_event(gen *g, thread *t)
     size_t path_len = strlen(g->exe);
     uint8_t *p = timed(g, t, CT_EV_MODULE, 5 * CT_UVARINT_MAX + path_len + g->build_id_len,
                        t->now);
-    p = ct_put_uvarint(p, g->module_bias);
+    p = ct_put_uvarint(p, TRACE_BIAS);
     p = ct_put_uvarint(p, g->module_lo);
     p = ct_put_uvarint(p, g->module_hi);
-    p = ct_put_uvarint(p, path_len);
-    memcpy(p, g->exe, path_len);
-    p += path_len;
-    p = ct_put_uvarint(p, g->build_id_len);
-    memcpy(p, g->build_id, g->build_id_len);
-    commit(t, p + g->build_id_len);
+    p = put_bytes(p, g->exe, path_len);
+    commit(t, put_bytes(p, g->build_id, g->build_id_len));
     g->events++;
 }
 
@@ -315,6 +318,12 @@ __attribute__((noinline)) static void serve_request(void) { __asm__ volatile("")
 __attribute__((noinline)) static void worker_main(void) { __asm__ volatile(""); }
 int main(int argc, char **argv);
 
+/* A function's address as the trace tells it (see TRACE_BIAS). */
+static uint64_t traced(const gen *g, uintptr_t fn)
+{
+    return fn - g->real_bias + TRACE_BIAS;
+}
+
 /* Return addresses: one byte into each function, so that the symbolizer,
  * which looks a return address up at pc - 1, lands on its first byte. */
 static void make_stacks(gen *g)
@@ -322,12 +331,12 @@ static void make_stacks(gen *g)
     uintptr_t leaf[] = {(uintptr_t)wait_for_lock, (uintptr_t)read_reply};
     uintptr_t middle[] = {(uintptr_t)query_database, (uintptr_t)serve_item};
     for (unsigned s = 0; s < STACKS; s++) {
-        g->pcs[s][0] = leaf[s & 1] + 1;
-        g->pcs[s][1] = middle[(s >> 1) & 1] + 1;
-        g->pcs[s][2] = (s >> 2 ? (uintptr_t)serve_item : (uintptr_t)query_database) + 1;
-        g->pcs[s][3] = (uintptr_t)serve_request + 1;
-        g->pcs[s][4] = (uintptr_t)worker_main + 1;
-        g->pcs[s][5] = (uintptr_t)main + 1;
+        g->pcs[s][0] = traced(g, leaf[s & 1]) + 1;
+        g->pcs[s][1] = traced(g, middle[(s >> 1) & 1]) + 1;
+        g->pcs[s][2] = traced(g, s >> 2 ? (uintptr_t)serve_item : (uintptr_t)query_database) + 1;
+        g->pcs[s][3] = traced(g, (uintptr_t)serve_request) + 1;
+        g->pcs[s][4] = traced(g, (uintptr_t)worker_main) + 1;
+        g->pcs[s][5] = traced(g, (uintptr_t)main) + 1;
     }
 }
 
@@ -464,9 +473,9 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *arg)
             }
         }
     }
-    g->module_lo = lo;
-    g->module_hi = hi;
-    g->module_bias = info->dlpi_addr;
+    g->real_bias = info->dlpi_addr;
+    g->module_lo = traced(g, (uintptr_t)lo);
+    g->module_hi = traced(g, (uintptr_t)hi);
     return 1; /* the first object is the program */
 }
 
@@ -485,9 +494,7 @@ static int write_process(gen *g, uint8_t kind, int end)
     p = ct_put_uvarint(p, 0);
     if (!end) {
         p = ct_put_uvarint(p, PID);
-        p = ct_put_uvarint(p, strlen(g->exe));
-        memcpy(p, g->exe, strlen(g->exe));
-        p += strlen(g->exe);
+        p = put_bytes(p, g->exe, strlen(g->exe));
         p = ct_put_uvarint(p, CT_CLOCK_MONOTONIC);
         p = ct_put_uvarint(p, 1000000000u);
         p = ct_put_uvarint(p, START_NS);
@@ -542,7 +549,7 @@ int main(int argc, char **argv)
         t->serial = i + 1;
         t->tid = PID + (int32_t)i;
         t->base_ns = t->last_ns = t->now = clock + i * 100;
-        thread_begin(&g, t, i ? PID : 0, 0, i ? (uintptr_t)worker_main : 0,
+        thread_begin(&g, t, i ? PID : 0, 0, i ? traced(&g, (uintptr_t)worker_main) : 0,
                      i ? S_WORKER_NAME : S_MAIN_NAME);
         if (i == 0)
             module_event(&g, t);

@@ -329,22 +329,7 @@ static int reader_advance(ctv_sort *s, ctv_sort_reader *r)
         return reader_fail(s);
     ctv_spill_cursor_seek(c, start + used + len_used);
     r->len = (size_t)len;
-    if (len <= c->buf_cap || !c->buf) {
-        r->payload = ctv_spill_cursor_get(c, r->len);
-        return r->payload ? 0 : reader_fail(s);
-    }
-    if (len > r->scratch_cap) {
-        unsigned char *grown = realloc(r->scratch, r->len);
-        if (!grown)
-            return CT_ENOMEM;
-        r->scratch = grown;
-        r->scratch_cap = r->len;
-    }
-    if (ctv_spill_read(c->s, c->pos, r->scratch, r->len) != 0)
-        return CT_EIO;
-    ctv_spill_cursor_seek(c, c->pos + len);
-    r->payload = r->scratch;
-    return 0;
+    return ctv_spill_cursor_bytes(c, r->len, &r->payload, &r->scratch, &r->scratch_cap);
 }
 
 static int heap_less(const ctv_sort *s, uint32_t a, uint32_t b)

@@ -279,6 +279,31 @@ const unsigned char *ctv_spill_cursor_get(ctv_spill_cursor *c, size_t n)
     return p;
 }
 
+int ctv_spill_cursor_bytes(ctv_spill_cursor *c, size_t n, const unsigned char **out,
+                           unsigned char **scratch, size_t *scratch_cap)
+{
+    if (n <= c->buf_cap || !c->buf) {
+        *out = ctv_spill_cursor_get(c, n);
+        if (*out)
+            return 0;
+        if (!ctv_tmp_failed(c->s->tmp))
+            ctv_tmp_fail(c->s->tmp, "cannot read back a temporary file", c->s->what, EIO);
+        return CT_EIO;
+    }
+    if (n > *scratch_cap) {
+        unsigned char *grown = realloc(*scratch, n);
+        if (!grown)
+            return CT_ENOMEM;
+        *scratch = grown;
+        *scratch_cap = n;
+    }
+    if (c->pos > c->end || n > c->end - c->pos || ctv_spill_read(c->s, c->pos, *scratch, n) != 0)
+        return ctv_tmp_fail(c->s->tmp, "cannot read back a temporary file", c->s->what, EIO);
+    c->pos += n;
+    *out = *scratch;
+    return 0;
+}
+
 int ctv_spill_cursor_varint(ctv_spill_cursor *c, uint64_t *v)
 {
     uint64_t left = c->end > c->pos ? c->end - c->pos : 0;

@@ -118,6 +118,13 @@ void ctv_spill_cursor_seek(ctv_spill_cursor *c, uint64_t offset);
  *  failed). */
 const unsigned char *ctv_spill_cursor_get(ctv_spill_cursor *c, size_t n);
 
+/*! ctv_spill_cursor_bytes() : the next n bytes, however many: in the
+ *  cursor's buffer, or copied into *scratch (grown as needed, *scratch_cap
+ *  its size; the caller frees it) when they do not fit it. *out is valid
+ *  until the next call on the cursor. @return 0, CT_ENOMEM, or CT_EIO. */
+int ctv_spill_cursor_bytes(ctv_spill_cursor *c, size_t n, const unsigned char **out,
+                           unsigned char **scratch, size_t *scratch_cap);
+
 /*! ctv_spill_cursor_varint() : the next unsigned LEB128 varint.
  *  @return 0, or CT_EIO when the bytes end or are malformed. */
 int ctv_spill_cursor_varint(ctv_spill_cursor *c, uint64_t *v);

@@ -5,7 +5,7 @@
  */
 #include <errno.h>    /* EIO */
 #include <inttypes.h> /* PRIu64, PRId32 */
-#include <stdlib.h>   /* realloc, free */
+#include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memchr, memcpy, memset */
 
 #include "human.h"
@@ -45,23 +45,11 @@ static int bad_items(task_items *it)
 /* `len` bytes of a message: in the cursor's buffer, or copied when longer. */
 static int get_bytes(task_items *it, task_item *item, uint64_t len)
 {
+    const unsigned char *bytes;
     item->len = (size_t)len;
-    if (len <= ITEMS_BUFFER || !it->c.buf) {
-        item->bytes = (const char *)ctv_spill_cursor_get(&it->c, item->len);
-        return item->bytes ? 0 : bad_items(it);
-    }
-    if (len > it->scratch_cap) {
-        unsigned char *grown = realloc(it->scratch, item->len);
-        if (!grown)
-            return CT_ENOMEM;
-        it->scratch = grown;
-        it->scratch_cap = item->len;
-    }
-    if (ctv_spill_read(it->c.s, it->c.pos, it->scratch, item->len) != 0)
-        return CT_EIO;
-    ctv_spill_cursor_seek(&it->c, it->c.pos + len);
-    item->bytes = (const char *)it->scratch;
-    return 0;
+    int rc = ctv_spill_cursor_bytes(&it->c, item->len, &bytes, &it->scratch, &it->scratch_cap);
+    item->bytes = (const char *)bytes;
+    return rc;
 }
 
 int task_items_next(task_items *it, task_item *item)
