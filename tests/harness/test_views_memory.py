@@ -182,3 +182,27 @@ def test_a_trace_that_fits_needs_no_temporary_file(pipeline_trace, tmp_path):
                               env=env, timeout=TIMEOUT_S)
         assert proc.returncode == 0, proc.stderr
         assert "request" in proc.stdout
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "fuzz" / "corpus"
+
+
+@pytest.mark.parametrize("args", [["tasks"], ["tasks", "--json"],
+                                  ["profile", "--type=sync", "--format=folded",
+                                   "--region=db.query", "-o", "-"]])
+def test_spilling_changes_nothing(traces, tmp_path, args):
+    """The smallest budget (everything through temporary files, runs merged
+    in several steps) prints what the default budget (all in memory) does:
+    on a generated trace, and on hostile and damaged ones (parent cycles,
+    tasks begun twice or never, a cut file)."""
+    paths = [traces["small"], *sorted(CORPUS.glob("*.trace"))]
+    assert len(paths) > 5
+    for path in paths:
+        runs = []
+        for budget in ("1", "16MiB"):
+            env = dict(os.environ, CTRACE_VIEW_MEMORY=budget, TMPDIR=str(tmp_path))
+            proc = subprocess.run([CTEST_TRACE, *args, path], capture_output=True, env=env,
+                                  timeout=TIMEOUT_S)
+            assert proc.returncode in (0, 1), proc.stderr
+            runs.append((proc.returncode, proc.stdout, proc.stderr))
+        assert runs[0] == runs[1], f"{path}: {args} differs when it spills"
