@@ -22,6 +22,7 @@
 #include <ctrace.h> /* CT_ENOMEM, CT_EIO, CT_EINVAL */
 
 #include "format/wire.h" /* ct_put_uvarint, ct_get_uvarint */
+#include "maps.h"        /* ctv_reserve */
 
 #define MIN_BUDGET (64u * 1024u)
 #define READ_BUFFER (16u * 1024u) /* a run's: CTV_SORT_FANIN of them at once */
@@ -177,14 +178,10 @@ static int sort_entries(ctv_sort *s)
 
 static int add_run(ctv_sort *s, uint64_t offset)
 {
-    if (s->nruns == s->runs_cap) {
-        size_t cap = s->runs_cap ? s->runs_cap * 2 : 16;
-        ctv_sort_run *grown = realloc(s->run, cap * sizeof *grown);
-        if (!grown)
-            return CT_ENOMEM;
-        s->run = grown;
-        s->runs_cap = cap;
-    }
+    ctv_sort_run *grown = ctv_reserve(s->run, &s->runs_cap, s->nruns, sizeof *grown);
+    if (!grown)
+        return CT_ENOMEM;
+    s->run = grown;
     s->run[s->nruns].offset = offset;
     s->run[s->nruns].bytes = s->runs.size - offset;
     s->nruns++;
