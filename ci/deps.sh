@@ -18,8 +18,10 @@ set -euo pipefail
 #   python3-pytest  tests/harness (end-to-end tests of the command)
 #   golang-go       `go tool pprof`, the real client the harness reads our
 #                   pprof profiles with (tests only)
+#   time            /usr/bin/time: wall time and peak RSS of each view in
+#                   bench/views.sh (benchmarks only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev
-          python3-pytest golang-go)
+          python3-pytest golang-go time)
 
 say() { printf 'deps: %s\n' "$*"; }
 

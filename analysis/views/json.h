@@ -7,6 +7,10 @@
  * escaped and invalid UTF-8 becomes U+FFFD. Output is compact; arrays opened
  * with ctv_json_array_lines_begin() put one item per line, which keeps large
  * outputs diffable and greppable.
+ *
+ * The writer buffers what it writes: it reaches the stream when a top-level
+ * value ends (and as the buffer fills). Write to the stream directly only
+ * between top-level values.
  */
 #ifndef CTV_JSON_H
 #define CTV_JSON_H
@@ -16,6 +20,7 @@
 #include <stdio.h>  /* FILE */
 
 #define CTV_JSON_MAX_DEPTH 32
+#define CTV_JSON_BUFFER 8192
 
 typedef struct ctv_json {
     FILE *out;
@@ -23,6 +28,8 @@ typedef struct ctv_json {
     int after_key;     /* a key was written, its value comes next */
     unsigned char has_items[CTV_JSON_MAX_DEPTH];     /* comma needed */
     unsigned char line_per_item[CTV_JSON_MAX_DEPTH]; /* newline per item */
+    size_t len;        /* bytes in buf, not yet written to out */
+    char buf[CTV_JSON_BUFFER];
 } ctv_json;
 
 /* Write `len` bytes as one JSON string literal, quotes included. */

@@ -19,16 +19,6 @@ static uint64_t hash_bytes(const char *bytes, size_t len) /* FNV-1a */
     return h;
 }
 
-static uint64_t hash_id(uint64_t x) /* splitmix64 finaliser */
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x;
-}
-
 /* ---- names ---------------------------------------------------------------- */
 
 void ctv_names_init(ctv_names *m)
@@ -132,7 +122,7 @@ int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value)
 {
     if (id == 0 || m->slot_count == 0)
         return 0;
-    for (size_t s = (size_t)hash_id(id) & (m->slot_count - 1); m->keys[s];
+    for (size_t s = (size_t)ctv_hash_id(id) & (m->slot_count - 1); m->keys[s];
          s = (s + 1) & (m->slot_count - 1)) {
         if (m->keys[s] == id) {
             *value = m->values[s];
@@ -145,7 +135,7 @@ int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value)
 static void ids_insert(uint64_t *keys, uint32_t *values, size_t slot_count,
                        uint64_t id, uint32_t value)
 {
-    size_t s = (size_t)hash_id(id) & (slot_count - 1);
+    size_t s = (size_t)ctv_hash_id(id) & (slot_count - 1);
     while (keys[s] && keys[s] != id)
         s = (s + 1) & (slot_count - 1);
     keys[s] = id;

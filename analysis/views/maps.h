@@ -11,6 +11,17 @@
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* uint32_t, uint64_t */
 
+/* splitmix64's finaliser: spreads ids (task ids, thread keys) over a table. */
+static inline uint64_t ctv_hash_id(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return x;
+}
+
 typedef struct ctv_name {
     char *bytes; /* a copy, NUL-terminated for convenience; may contain NULs */
     size_t len;

@@ -1,109 +1,306 @@
 /*
- * tasks.c - `ctest-trace tasks`: collect every task with its regions and logs.
+ * tasks.c - `ctest-trace tasks`: every task with its regions and logs, in
+ * memory that does not grow with the trace (the stages: tasks_model.h).
+ *
+ * Here: the gathering pass over the trace, the parts of tasks' facts, and
+ * the view itself.
  *
  * Events of different threads arrive close to, not exactly in, time order:
- * a region may come before the begin of its task. So a task is created the
- * first time anything names it and completed when its begin arrives; a task
+ * a region may come before the begin of its task. So a task is known from
+ * the first event that names it and completed when its begin arrives; a task
  * whose begin never arrives (damage, a dropped event) is still shown, with
  * what is known.
  */
-#include <stdlib.h> /* malloc, realloc, free, qsort_r */
-#include <string.h> /* memcpy, memset */
+#include <stdlib.h> /* calloc, free */
+#include <string.h> /* memset */
 
+#include "format/wire.h" /* ct_put_uvarint, ct_get_uvarint */
 #include "tasks_model.h"
 #include "view_io.h"
 #include "views.h"
 
-void task_model_init(task_model *m)
+/* ---- parts ------------------------------------------------------------------- */
+
+size_t task_part_encode(const task_part *p, unsigned char *buf)
 {
-    memset(m, 0, sizeof *m);
-    ctv_names_init(&m->names);
-    ctv_ids_init(&m->ids);
+    unsigned char *q = buf;
+    *q++ = (unsigned char)(p->flags & (PART_BEGUN | PART_ENDED | PART_UNENDED | PART_HAS_STATUS));
+    q = ct_put_uvarint(q, p->created_ns);
+    q = ct_put_uvarint(q, p->items_min_ns + 1); /* none (UINT64_MAX) is 0 */
+    q = ct_put_uvarint(q, (uint32_t)p->end_pid);
+    if (p->flags & PART_BEGUN) {
+        q = ct_put_uvarint(q, p->parent);
+        q = ct_put_uvarint(q, p->begin_ns);
+        q = ct_put_uvarint(q, p->name);
+        q = ct_put_uvarint(q, (uint32_t)p->pid);
+        q = ct_put_uvarint(q, (uint32_t)p->begin_tid);
+        q = ct_put_uvarint(q, p->kind);
+    }
+    if (p->flags & PART_ENDED) {
+        q = ct_put_uvarint(q, p->end_ns);
+        q = ct_put_uvarint(q, p->end_begin_ns);
+        q = ct_put_uvarint(q, p->end_name);
+    }
+    if (p->flags & PART_HAS_STATUS)
+        q = ct_put_uvarint(q, p->status);
+    return (size_t)(q - buf);
 }
 
-static int copy_bytes(char **copy, size_t *copy_len, const char *bytes, size_t len)
+typedef struct decoder {
+    const unsigned char *p, *end;
+    int bad;
+} decoder;
+
+static uint64_t next(decoder *d)
 {
-    char *c = malloc(len ? len : 1);
-    if (!c)
-        return CT_ENOMEM;
-    if (len && bytes)
-        memcpy(c, bytes, len);
-    *copy = c;
-    *copy_len = bytes ? len : 0;
+    uint64_t v = 0;
+    unsigned n = d->bad ? 0 : ct_get_uvarint(d->p, d->end, &v);
+    if (!n)
+        d->bad = 1;
+    d->p += n;
+    return v;
+}
+
+int task_part_combine(task_part *acc, int first, uint64_t first_seq, const unsigned char *bytes,
+                      size_t len)
+{
+    if (len == 0)
+        return CT_EIO;
+    decoder d = {bytes + 1, bytes + len, 0};
+    unsigned flags = bytes[0];
+    if (first) {
+        memset(acc, 0, sizeof *acc);
+        acc->first_seq = first_seq;
+        acc->items_min_ns = UINT64_MAX;
+    }
+    uint64_t created = next(&d), items_min = next(&d) - 1;
+    int32_t end_pid = (int32_t)(uint32_t)next(&d);
+    if (first)
+        acc->created_ns = created;
+    if (items_min < acc->items_min_ns)
+        acc->items_min_ns = items_min;
+    if (!acc->end_pid)
+        acc->end_pid = end_pid;
+    if (flags & PART_BEGUN) {
+        task_part b;
+        b.parent = next(&d);
+        b.begin_ns = next(&d);
+        b.name = (uint32_t)next(&d);
+        b.pid = (int32_t)(uint32_t)next(&d);
+        b.begin_tid = (int32_t)(uint32_t)next(&d);
+        b.kind = (uint8_t)next(&d);
+        if (!(acc->flags & PART_BEGUN)) { /* a second begin for one id: keep the first */
+            acc->parent = b.parent;
+            acc->begin_ns = b.begin_ns;
+            acc->name = b.name;
+            acc->pid = b.pid;
+            acc->begin_tid = b.begin_tid;
+            acc->kind = b.kind;
+            acc->flags |= PART_BEGUN;
+        }
+    }
+    if (flags & PART_ENDED) { /* the last end counts */
+        acc->end_ns = next(&d);
+        acc->end_begin_ns = next(&d);
+        acc->end_name = (uint32_t)next(&d);
+        acc->flags = (uint8_t)((acc->flags & ~PART_UNENDED) | PART_ENDED | (flags & PART_UNENDED));
+    }
+    if (flags & PART_HAS_STATUS) { /* the last status counts */
+        acc->status = (uint8_t)next(&d);
+        acc->flags |= PART_HAS_STATUS;
+    }
+    return d.bad || d.p != d.end ? CT_EIO : 0;
+}
+
+void task_part_row(const task_part *acc, uint64_t id, uint64_t latest_ns, uint32_t empty_name,
+                   task_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->id = id;
+    row->first_seen = acc->first_seq;
+    row->kind = CTR_TASK_USER;
+    row->name = empty_name;
+    if (acc->flags & PART_BEGUN) {
+        row->flags |= ROW_BEGUN;
+        row->parent = acc->parent;
+        row->start_ns = acc->begin_ns;
+        row->name = acc->name;
+        row->pid = acc->pid;
+        row->kind = acc->kind;
+    } else if (acc->flags & PART_ENDED) { /* the end knows the name and when it began */
+        row->start_ns = acc->end_begin_ns;
+        row->name = acc->end_name;
+        row->pid = acc->end_pid;
+    } else { /* known only from its regions and logs: from the first of them */
+        row->start_ns = acc->created_ns < acc->items_min_ns ? acc->created_ns : acc->items_min_ns;
+    }
+    if (acc->flags & PART_ENDED) {
+        row->end_ns = acc->end_ns;
+        if (acc->flags & PART_UNENDED)
+            row->flags |= ROW_UNENDED;
+    } else { /* cut off by damage: open until the end of what was read */
+        row->end_ns = latest_ns > row->start_ns ? latest_ns : row->start_ns;
+        row->flags |= ROW_UNENDED | ROW_END_MISSING;
+    }
+    if (row->end_ns < row->start_ns)
+        row->end_ns = row->start_ns;
+    if (acc->flags & PART_HAS_STATUS) {
+        row->flags |= ROW_HAS_STATUS;
+        row->status = acc->status;
+    }
+}
+
+/* ---- gathering ------------------------------------------------------------------- */
+
+typedef struct part_entry {
+    uint64_t id;
+    task_part part;
+} part_entry;
+
+typedef struct gather {
+    task_store *st;
+    ctv_sort facts;      /* encoded parts keyed (task id, first_seq) */
+    ctv_sort items;      /* keyed (task id, CLASS_*, time) */
+    part_entry *parts;   /* the table of parts being gathered */
+    uint32_t nparts, max_parts;
+    uint32_t *slots;     /* open addressing on id: index + 1, 0 empty */
+    size_t slot_count;   /* a power of two, at least twice max_parts */
+    uint64_t seq;        /* events read */
+    uint64_t latest_ns;  /* the latest time read */
+} gather;
+
+static int gather_init(gather *g, task_store *st)
+{
+    memset(g, 0, sizeof *g);
+    g->st = st;
+    size_t quarter = st->budget / 4;
+    ctv_sort_init(&g->facts, &st->tmp, "tasks", quarter);
+    ctv_sort_init(&g->items, &st->tmp, "regions and logs of tasks", st->budget);
+    g->max_parts = (uint32_t)(quarter / (sizeof(part_entry) + 2 * sizeof(uint32_t)));
+    if (g->max_parts < 64)
+        g->max_parts = 64;
+    g->slot_count = 128;
+    while (g->slot_count < 2 * (size_t)g->max_parts)
+        g->slot_count *= 2;
+    g->parts = malloc(g->max_parts * sizeof *g->parts);
+    g->slots = calloc(g->slot_count, sizeof *g->slots);
+    return g->parts && g->slots ? 0 : CT_ENOMEM;
+}
+
+static void gather_free(gather *g)
+{
+    ctv_sort_free(&g->facts);
+    ctv_sort_free(&g->items);
+    free(g->parts);
+    free(g->slots);
+}
+
+/* The table of parts is full, or reading is over: every part into the sort. */
+static int flush_parts(gather *g)
+{
+    unsigned char buf[TASK_PART_MAX_BYTES];
+    for (uint32_t i = 0; i < g->nparts; i++) {
+        const part_entry *e = &g->parts[i];
+        size_t n = task_part_encode(&e->part, buf);
+        int rc = ctv_sort_add(&g->facts, e->id, e->part.first_seq, 0, buf, n);
+        if (rc != 0)
+            return rc;
+    }
+    g->nparts = 0;
+    memset(g->slots, 0, g->slot_count * sizeof *g->slots);
     return 0;
 }
 
-/* The task with this id, created on first mention. NULL: out of memory. */
-static task_info *task_for(task_model *m, uint64_t id, uint64_t ts_ns)
+/* The part of task `id` being gathered, begun now when there is none. */
+static task_part *part_of(gather *g, uint64_t id, uint64_t created_ns, int *rc)
 {
-    uint32_t index;
-    if (ctv_ids_find(&m->ids, id, &index))
-        return &m->tasks[index];
-    if (m->count == UINT32_MAX)
-        return NULL;
-    task_info *tasks = ctv_reserve(m->tasks, &m->cap, m->count, sizeof *m->tasks);
-    if (!tasks)
-        return NULL;
-    m->tasks = tasks;
-    uint32_t empty_name;
-    if (ctv_names_intern(&m->names, "", 0, &empty_name) != 0)
-        return NULL;
-    if (ctv_ids_put(&m->ids, id, m->count) != 0)
-        return NULL;
-    task_info *t = &m->tasks[m->count];
-    memset(t, 0, sizeof *t);
-    t->id = id;
-    t->name = empty_name;
-    t->kind = CTR_TASK_USER;
-    t->earliest_ns = ts_ns;
-    t->first_seen = m->count++;
-    return t;
+    size_t mask = g->slot_count - 1, s = (size_t)ctv_hash_id(id) & mask;
+    for (; g->slots[s]; s = (s + 1) & mask) {
+        part_entry *e = &g->parts[g->slots[s] - 1];
+        if (e->id == id)
+            return &e->part;
+    }
+    if (g->nparts == g->max_parts) {
+        if ((*rc = flush_parts(g)) != 0)
+            return NULL;
+        s = (size_t)ctv_hash_id(id) & mask;
+    }
+    part_entry *e = &g->parts[g->nparts];
+    g->slots[s] = ++g->nparts;
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    e->part.first_seq = g->seq;
+    e->part.created_ns = created_ns;
+    e->part.items_min_ns = UINT64_MAX;
+    return &e->part;
 }
 
-static int add_region(task_model *m, task_info *t, const ctr_event *ev)
+static int intern(gather *g, const char *bytes, size_t len, uint32_t *index)
 {
-    task_region *regions = ctv_reserve(t->regions, &t->region_cap, t->region_count,
-                                   sizeof *t->regions);
-    if (!regions)
-        return CT_ENOMEM;
-    t->regions = regions;
-    task_region *r = &t->regions[t->region_count];
-    if (ctv_names_intern(&m->names, ev->name, ev->name_len, &r->name) != 0)
-        return CT_ENOMEM;
-    r->start_ns = ev->begin_ns <= ev->ts_ns ? ev->begin_ns : ev->ts_ns;
-    r->duration_ns = ev->ts_ns - r->start_ns;
-    r->tid = ev->tid;
-    r->flags = ev->flags;
-    r->seq = (uint32_t)t->region_count++;
-    if (r->start_ns < t->earliest_ns)
-        t->earliest_ns = r->start_ns;
-    return 0;
+    return ctv_names_intern(&g->st->names, bytes, bytes ? len : 0, index);
 }
 
-static int add_log(task_model *m, task_info *t, const ctr_event *ev)
+/* The thread of a region or log, once per run of them on one thread (the
+ * join drops the repeats that are left). */
+static int add_thread(gather *g, task_part *p, uint64_t id, int32_t tid)
 {
-    task_log *logs = ctv_reserve(t->logs, &t->log_cap, t->log_count, sizeof *t->logs);
-    if (!logs)
-        return CT_ENOMEM;
-    t->logs = logs;
-    task_log *l = &t->logs[t->log_count];
-    if (ctv_names_intern(&m->names, ev->name, ev->name_len, &l->category) != 0)
-        return CT_ENOMEM;
-    if (copy_bytes(&l->message, &l->message_len, ev->message, ev->message_len) != 0)
-        return CT_ENOMEM;
-    l->ts_ns = ev->ts_ns;
-    l->tid = ev->tid;
-    l->flags = ev->flags;
-    l->seq = (uint32_t)t->log_count++;
-    if (l->ts_ns < t->earliest_ns)
-        t->earliest_ns = l->ts_ns;
-    return 0;
+    if ((p->flags & PART_HAS_TID) && p->last_tid == tid)
+        return 0;
+    p->flags |= PART_HAS_TID;
+    p->last_tid = tid;
+    /* Signed order, as unsigned keys: flip the sign bit. */
+    return ctv_sort_add(&g->items, id, CLASS_THREAD, (uint32_t)tid ^ 0x80000000u, NULL, 0);
 }
 
-int task_model_add(task_model *m, const ctr_event *ev)
+static int add_region(gather *g, task_part *p, const ctr_event *ev)
 {
-    if (ev->ts_ns > m->latest_ns)
-        m->latest_ns = ev->ts_ns;
+    uint32_t name;
+    if (intern(g, ev->name, ev->name_len, &name) != 0)
+        return CT_ENOMEM;
+    uint64_t start = ev->begin_ns <= ev->ts_ns ? ev->begin_ns : ev->ts_ns;
+    if (start < p->items_min_ns)
+        p->items_min_ns = start;
+    unsigned char buf[4 * CT_UVARINT_MAX], *q = buf;
+    q = ct_put_uvarint(q, name);
+    q = ct_put_uvarint(q, (uint32_t)ev->tid);
+    q = ct_put_uvarint(q, ev->ts_ns - start);
+    q = ct_put_uvarint(q, ev->flags);
+    int rc = ctv_sort_add(&g->items, ev->task, CLASS_REGION, start, buf, (size_t)(q - buf));
+    return rc ? rc : add_thread(g, p, ev->task, ev->tid);
+}
+
+static int add_log(gather *g, task_part *p, const ctr_event *ev)
+{
+    uint32_t category;
+    if (intern(g, ev->name, ev->name_len, &category) != 0)
+        return CT_ENOMEM;
+    if (ev->ts_ns < p->items_min_ns)
+        p->items_min_ns = ev->ts_ns;
+    size_t len = ev->message ? ev->message_len : 0;
+    unsigned char head[3 * CT_UVARINT_MAX], *q = head;
+    q = ct_put_uvarint(q, category);
+    q = ct_put_uvarint(q, (uint32_t)ev->tid);
+    q = ct_put_uvarint(q, ev->flags);
+    /* The sort copies one payload: head and message side by side. */
+    size_t head_len = (size_t)(q - head);
+    unsigned char small[512], *buf = head_len + len <= sizeof small ? small
+                                                                   : malloc(head_len + len);
+    if (!buf)
+        return CT_ENOMEM;
+    memcpy(buf, head, head_len);
+    if (len)
+        memcpy(buf + head_len, ev->message, len);
+    int rc = ctv_sort_add(&g->items, ev->task, CLASS_LOG, ev->ts_ns, buf, head_len + len);
+    if (buf != small)
+        free(buf);
+    return rc ? rc : add_thread(g, p, ev->task, ev->tid);
+}
+
+static int gather_event(gather *g, const ctr_event *ev)
+{
+    g->seq++;
+    if (ev->ts_ns > g->latest_ns)
+        g->latest_ns = ev->ts_ns;
     switch (ev->kind) {
     case CTR_TASK_BEGIN:
     case CTR_TASK_END:
@@ -116,186 +313,117 @@ int task_model_add(task_model *m, const ctr_event *ev)
     }
     if (ev->task == 0) /* outside any task: not part of this view */
         return 0;
-    task_info *t = task_for(m, ev->task, ev->kind == CTR_REGION ? ev->begin_ns : ev->ts_ns);
-    if (!t)
-        return CT_ENOMEM;
+    int rc = 0;
+    task_part *p = part_of(g, ev->task, ev->kind == CTR_REGION ? ev->begin_ns : ev->ts_ns, &rc);
+    if (!p)
+        return rc;
 
     switch (ev->kind) {
     case CTR_TASK_BEGIN:
-        if (t->begun) /* a second begin for one id: keep the first */
+        if (p->flags & PART_BEGUN) /* a second begin for one id: keep the first */
             return 0;
-        t->begun = 1;
-        t->parent = ev->parent;
-        t->kind = ev->task_kind;
-        t->pid = ev->pid;
-        t->begin_tid = ev->tid;
-        t->start_ns = ev->ts_ns;
-        return ctv_names_intern(&m->names, ev->name, ev->name_len, &t->name);
+        p->flags |= PART_BEGUN;
+        p->parent = ev->parent;
+        p->kind = (uint8_t)ev->task_kind;
+        p->pid = ev->pid;
+        p->begin_tid = ev->tid;
+        p->begin_ns = ev->ts_ns;
+        return intern(g, ev->name, ev->name_len, &p->name);
     case CTR_TASK_END:
-        t->ended = 1;
-        t->end_ns = ev->ts_ns;
-        t->unended = (ev->flags & CTR_F_UNENDED) != 0;
-        if (!t->begun) { /* the end knows the name and when it began */
-            t->start_ns = ev->begin_ns;
-            if (!t->pid)
-                t->pid = ev->pid;
-            return ctv_names_intern(&m->names, ev->name, ev->name_len, &t->name);
-        }
-        return 0;
+        p->flags = (uint8_t)((p->flags & ~PART_UNENDED) | PART_ENDED |
+                             (ev->flags & CTR_F_UNENDED ? PART_UNENDED : 0));
+        p->end_ns = ev->ts_ns;
+        p->end_begin_ns = ev->begin_ns;
+        if (!p->end_pid)
+            p->end_pid = ev->pid;
+        return intern(g, ev->name, ev->name_len, &p->end_name);
     case CTR_TASK_STATUS:
-        free(t->status_message);
-        t->status_message = NULL;
-        t->has_status = 1;
-        t->status = ev->status;
-        return copy_bytes(&t->status_message, &t->status_message_len, ev->message,
-                          ev->message_len);
+        p->flags |= PART_HAS_STATUS;
+        p->status = (uint8_t)ev->status;
+        return ctv_sort_add(&g->items, ev->task, CLASS_MESSAGE, 0, ev->message,
+                            ev->message ? ev->message_len : 0);
     case CTR_REGION:
-        return add_region(m, t, ev);
-    case CTR_LOG:
-        return add_log(m, t, ev);
+        return add_region(g, p, ev);
     default:
-        return 0;
+        return add_log(g, p, ev);
     }
 }
 
-/* ---- finishing ------------------------------------------------------------ */
+/* ---- the view ---------------------------------------------------------------------- */
 
-static int region_order(const void *a, const void *b)
+static int store_init(task_store *st)
 {
-    const task_region *x = a, *y = b;
-    if (x->start_ns != y->start_ns)
-        return x->start_ns < y->start_ns ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    memset(st, 0, sizeof *st);
+    ctv_tmp_init(&st->tmp);
+    st->budget = st->tmp.budget;
+    ctv_names_init(&st->names);
+    ctv_spill_init(&st->items, &st->tmp, "regions and logs of tasks", st->budget / 4);
+    ctv_sort_init(&st->order, &st->tmp, "tasks", st->budget / 4);
+    return ctv_names_intern(&st->names, "", 0, &st->empty_name);
 }
 
-static int log_order(const void *a, const void *b)
+static void store_free(task_store *st)
 {
-    const task_log *x = a, *y = b;
-    if (x->ts_ns != y->ts_ns)
-        return x->ts_ns < y->ts_ns ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    ctv_names_free(&st->names);
+    ctv_spill_free(&st->items);
+    ctv_sort_free(&st->order);
 }
 
-static int tid_order(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* threads = the distinct tids of its begin, its regions and its logs. */
-static int collect_threads(task_info *t)
-{
-    size_t n = (t->begin_tid ? 1 : 0) + t->region_count + t->log_count;
-    t->threads = malloc((n ? n : 1) * sizeof *t->threads);
-    if (!t->threads)
-        return CT_ENOMEM;
-    size_t k = 0;
-    if (t->begin_tid)
-        t->threads[k++] = t->begin_tid;
-    for (size_t i = 0; i < t->region_count; i++)
-        t->threads[k++] = t->regions[i].tid;
-    for (size_t i = 0; i < t->log_count; i++)
-        t->threads[k++] = t->logs[i].tid;
-    qsort(t->threads, k, sizeof *t->threads, tid_order);
-    size_t distinct = 0;
-    for (size_t i = 0; i < k; i++)
-        if (distinct == 0 || t->threads[distinct - 1] != t->threads[i])
-            t->threads[distinct++] = t->threads[i];
-    t->thread_count = distinct;
-    int32_t *fitted = realloc(t->threads, (distinct ? distinct : 1) * sizeof *t->threads);
-    if (fitted) /* keep only what is used; failing to shrink is harmless */
-        t->threads = fitted;
-    return 0;
-}
-
-static int task_order(const void *a, const void *b, void *tasks)
-{
-    const task_info *x = &((const task_info *)tasks)[*(const uint32_t *)a];
-    const task_info *y = &((const task_info *)tasks)[*(const uint32_t *)b];
-    if (x->start_ns != y->start_ns)
-        return x->start_ns < y->start_ns ? -1 : 1;
-    return (x->first_seen > y->first_seen) - (x->first_seen < y->first_seen);
-}
-
-int task_model_finish(task_model *m)
-{
-    for (uint32_t i = 0; i < m->count; i++) {
-        task_info *t = &m->tasks[i];
-        if (!t->begun && !t->ended)
-            t->start_ns = t->earliest_ns;
-        if (!t->ended) { /* cut off by damage: open until the end of what was read */
-            t->end_ns = m->latest_ns > t->start_ns ? m->latest_ns : t->start_ns;
-            t->unended = 1;
-            t->end_missing = 1;
-        }
-        if (t->end_ns < t->start_ns)
-            t->end_ns = t->start_ns;
-        if (t->region_count > 1) /* qsort() wants a non-NULL array */
-            qsort(t->regions, t->region_count, sizeof *t->regions, region_order);
-        if (t->log_count > 1)
-            qsort(t->logs, t->log_count, sizeof *t->logs, log_order);
-        if (collect_threads(t) != 0)
-            return CT_ENOMEM;
-    }
-    m->order = malloc((m->count ? m->count : 1) * sizeof *m->order);
-    if (!m->order)
-        return CT_ENOMEM;
-    for (uint32_t i = 0; i < m->count; i++)
-        m->order[i] = i;
-    qsort_r(m->order, m->count, sizeof *m->order, task_order, m->tasks);
-    return 0;
-}
-
-void task_model_free(task_model *m)
-{
-    for (uint32_t i = 0; i < m->count; i++) {
-        task_info *t = &m->tasks[i];
-        for (size_t k = 0; k < t->log_count; k++)
-            free(t->logs[k].message);
-        free(t->logs);
-        free(t->regions);
-        free(t->threads);
-        free(t->status_message);
-    }
-    free(m->tasks);
-    free(m->order);
-    ctv_ids_free(&m->ids);
-    ctv_names_free(&m->names);
-    memset(m, 0, sizeof *m);
-}
-
-int ctv_tasks(const char *trace_path, int json, FILE *out, FILE *err)
+/* Read the trace into g. @return the view's exit status so far. */
+static int gather_trace(gather *g, const char *trace_path, FILE *err)
 {
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
-
-    task_model m;
-    task_model_init(&m);
     ctr_event ev;
     int rc;
     while ((rc = ctr_next(r, &ev)) == 1) {
-        int add_rc = task_model_add(&m, &ev);
+        int add_rc = gather_event(g, &ev);
         if (add_rc != 0) {
             rc = add_rc;
             break;
         }
     }
-    int status = ctv_end_status(r, rc, trace_path, err);
+    int status = rc == CT_EIO && ctv_tmp_failed(&g->st->tmp)
+                     ? ctv_fail_spill(trace_path, "tasks", &g->st->tmp, err)
+                     : ctv_end_status(r, rc, trace_path, err);
+    ctr_close(r); /* before the next stages: its buffers are no longer needed */
+    return status;
+}
+
+int ctv_tasks(const char *trace_path, int json, FILE *out, FILE *err)
+{
+    task_store st;
+    gather g;
+    int rc = store_init(&st);
+    int gather_rc = gather_init(&g, &st);
+    if (rc == 0)
+        rc = gather_rc;
+    int status = rc == 0 ? gather_trace(&g, trace_path, err)
+                         : ctv_fail(trace_path, rc, err);
     if (status != CTV_EXIT_FAILED) {
-        int print_rc = task_model_finish(&m);
-        if (print_rc == 0) {
-            if (json)
-                task_model_write_json(&m, out);
-            else
-                print_rc = task_model_write_tree(&m, out);
-        }
-        if (print_rc != 0)
-            status = ctv_fail(trace_path, print_rc, err);
+        rc = flush_parts(&g);
+        if (rc == 0)
+            rc = ctv_sort_finish(&g.facts);
+        if (rc == 0)
+            rc = ctv_sort_finish(&g.items);
+        free(g.parts); /* the join needs the sorts only */
+        free(g.slots);
+        g.parts = NULL;
+        g.slots = NULL;
+        if (rc == 0)
+            rc = task_join(&st, &g.facts, &g.items, g.latest_ns);
+        gather_free(&g);
+        if (rc == 0)
+            rc = json ? task_write_json(&st, out) : task_write_tree(&st, out);
+        if (rc != 0)
+            status = ctv_tmp_failed(&st.tmp) ? ctv_fail_spill(trace_path, "tasks", &st.tmp, err)
+                                             : ctv_fail(trace_path, rc, err);
         else
             status = ctv_finish_output(out, "output", err, status);
+    } else {
+        gather_free(&g);
     }
-    task_model_free(&m);
-    ctr_close(r);
+    store_free(&st);
     return status;
 }

@@ -1,126 +1,235 @@
 /*
- * tasks_print.c - the `tasks` view written out: JSON (DESIGN.md §4) or a
- * tree for people, tasks indented under their parents.
+ * tasks_print.c - the `tasks` view written out: JSON (DESIGN.md §4), and
+ * one task of the tree for people (tasks_tree.c orders them), from the rows
+ * and items the join made (tasks_model.h).
  */
+#include <errno.h>    /* EIO */
 #include <inttypes.h> /* PRIu64, PRId32 */
 #include <stdlib.h>   /* malloc, free */
-#include <string.h>   /* memchr */
+#include <string.h>   /* memchr, memcpy, memset */
 
 #include "human.h"
 #include "json.h"
 #include "tasks_model.h"
 
-#define NO_TASK UINT32_MAX
 #define MAX_INDENT_LEVELS 32 /* deeper tasks are printed at this depth */
+#define ITEMS_BUFFER (64u * 1024u)
 
-static const ctv_name *name_of(const task_model *m, uint32_t index)
+/* ---- reading items ------------------------------------------------------------- */
+
+int task_items_open(task_items *it, ctv_spill *items)
 {
-    return &m->names.names[index];
+    memset(it, 0, sizeof *it);
+    return ctv_spill_cursor_init(&it->c, items, 0, items->size, ITEMS_BUFFER);
 }
 
-/* ---- JSON ----------------------------------------------------------------- */
-
-static void json_name(ctv_json *j, const task_model *m, const char *key, uint32_t index)
+void task_items_seek(task_items *it, uint64_t offset)
 {
-    const ctv_name *n = name_of(m, index);
+    ctv_spill_cursor_seek(&it->c, offset);
+}
+
+void task_items_close(task_items *it)
+{
+    ctv_spill_cursor_free(&it->c);
+    free(it->scratch);
+    it->scratch = NULL;
+}
+
+static int bad_items(task_items *it)
+{
+    if (!ctv_tmp_failed(it->c.s->tmp))
+        ctv_tmp_fail(it->c.s->tmp, "cannot read back a temporary file", it->c.s->what, EIO);
+    return CT_EIO;
+}
+
+/* `len` bytes of a message: in the cursor's buffer, or copied when longer. */
+static int get_bytes(task_items *it, task_item *item, uint64_t len)
+{
+    const unsigned char *bytes;
+    item->len = (size_t)len;
+    int rc = ctv_spill_cursor_bytes(&it->c, item->len, &bytes, &it->scratch, &it->scratch_cap);
+    item->bytes = (const char *)bytes;
+    return rc;
+}
+
+int task_items_next(task_items *it, task_item *item)
+{
+    const unsigned char *tag = ctv_spill_cursor_get(&it->c, 1);
+    if (!tag)
+        return bad_items(it);
+    uint64_t v[6] = {0};
+    static const unsigned char fields[] = {
+        [ITEM_MESSAGE] = 1, [ITEM_THREAD] = 1, [ITEM_REGION] = 5, [ITEM_LOG] = 5,
+    };
+    item->tag = *tag;
+    if (item->tag == ITEM_END)
+        return 0;
+    if (item->tag > ITEM_LOG)
+        return bad_items(it);
+    for (unsigned i = 0; i < fields[item->tag]; i++)
+        if (ctv_spill_cursor_varint(&it->c, &v[i]) != 0)
+            return CT_EIO;
+    int rc;
+    switch (item->tag) {
+    case ITEM_MESSAGE:
+        rc = get_bytes(it, item, v[0]);
+        return rc ? rc : 1;
+    case ITEM_THREAD:
+        item->tid = (int32_t)(uint32_t)v[0];
+        return 1;
+    case ITEM_REGION:
+        item->ts_ns = v[0];
+        item->name = (uint32_t)v[1];
+        item->tid = (int32_t)(uint32_t)v[2];
+        item->duration_ns = v[3];
+        item->flags = (uint32_t)v[4];
+        return 1;
+    default: /* ITEM_LOG */
+        item->ts_ns = v[0];
+        item->name = (uint32_t)v[1];
+        item->tid = (int32_t)(uint32_t)v[2];
+        item->flags = (uint32_t)v[3];
+        rc = get_bytes(it, item, v[4]);
+        return rc ? rc : 1;
+    }
+}
+
+static const ctv_name *name_of(const task_store *st, uint32_t index)
+{
+    static const ctv_name none = {"", 0};
+    return index < st->names.count ? &st->names.names[index] : &none;
+}
+
+/* ---- JSON ----------------------------------------------------------------------- */
+
+static void json_name(ctv_json *j, const task_store *st, const char *key, uint32_t index)
+{
+    const ctv_name *n = name_of(st, index);
     ctv_json_kv_str(j, key, n->bytes, n->len);
 }
 
-static void json_regions(ctv_json *j, const task_model *m, const task_info *t)
+/* The items from `item` on, the task's threads, regions and logs. */
+static int json_items(ctv_json *j, const task_store *st, task_items *it, task_item *item,
+                      int rc)
 {
+    ctv_json_key(j, "threads");
+    ctv_json_array_begin(j);
+    for (; rc == 1 && item->tag == ITEM_THREAD; rc = task_items_next(it, item))
+        ctv_json_i64(j, item->tid);
+    ctv_json_array_end(j);
+
     ctv_json_key(j, "regions");
     ctv_json_array_begin(j);
-    for (size_t i = 0; i < t->region_count; i++) {
-        const task_region *r = &t->regions[i];
+    for (; rc == 1 && item->tag == ITEM_REGION; rc = task_items_next(it, item)) {
         ctv_json_object_begin(j);
-        json_name(j, m, "name", r->name);
-        ctv_json_kv_i64(j, "tid", r->tid);
-        ctv_json_kv_u64(j, "start_ns", r->start_ns);
-        ctv_json_kv_u64(j, "duration_ns", r->duration_ns);
-        ctv_json_kv_bool(j, "unended", (r->flags & CTR_F_UNENDED) != 0);
-        if (r->flags & CTR_F_OUT_OF_ORDER)
+        json_name(j, st, "name", item->name);
+        ctv_json_kv_i64(j, "tid", item->tid);
+        ctv_json_kv_u64(j, "start_ns", item->ts_ns);
+        ctv_json_kv_u64(j, "duration_ns", item->duration_ns);
+        ctv_json_kv_bool(j, "unended", (item->flags & CTR_F_UNENDED) != 0);
+        if (item->flags & CTR_F_OUT_OF_ORDER)
             ctv_json_kv_bool(j, "out_of_order", 1);
-        if (r->flags & CTR_F_OTHER_THREAD)
+        if (item->flags & CTR_F_OTHER_THREAD)
             ctv_json_kv_bool(j, "other_thread", 1);
         ctv_json_object_end(j);
     }
     ctv_json_array_end(j);
-}
 
-static void json_logs(ctv_json *j, const task_model *m, const task_info *t)
-{
     ctv_json_key(j, "logs");
     ctv_json_array_begin(j);
-    for (size_t i = 0; i < t->log_count; i++) {
-        const task_log *l = &t->logs[i];
+    for (; rc == 1 && item->tag == ITEM_LOG; rc = task_items_next(it, item)) {
         ctv_json_object_begin(j);
-        json_name(j, m, "category", l->category);
-        ctv_json_kv_str(j, "message", l->message, l->message_len);
-        ctv_json_kv_i64(j, "tid", l->tid);
-        ctv_json_kv_u64(j, "ts_ns", l->ts_ns);
-        if (l->flags & CTR_F_TRUNCATED)
+        json_name(j, st, "category", item->name);
+        ctv_json_kv_str(j, "message", item->bytes, item->len);
+        ctv_json_kv_i64(j, "tid", item->tid);
+        ctv_json_kv_u64(j, "ts_ns", item->ts_ns);
+        if (item->flags & CTR_F_TRUNCATED)
             ctv_json_kv_bool(j, "truncated", 1);
         ctv_json_object_end(j);
     }
     ctv_json_array_end(j);
+    return rc == 1 ? bad_items(it) : rc; /* an item out of its place */
 }
 
-static void json_task(ctv_json *j, const task_model *m, const task_info *t)
+static int json_task(ctv_json *j, const task_store *st, const task_row *t, task_items *it)
 {
+    task_items_seek(it, t->items);
+    task_item item;
+    int rc = task_items_next(it, &item);
+    if (rc < 0)
+        return rc;
+
     ctv_json_object_begin(j);
     ctv_json_kv_u64(j, "id", t->id);
-    json_name(j, m, "name", t->name);
-    ctv_json_kv_cstr(j, "kind", ctr_task_kind_name(t->kind));
+    json_name(j, st, "name", t->name);
+    ctv_json_kv_cstr(j, "kind", ctr_task_kind_name((ctr_task_kind)t->kind));
     if (t->parent)
         ctv_json_kv_u64(j, "parent", t->parent);
     else
         ctv_json_kv_null(j, "parent");
-    ctv_json_kv_cstr(j, "status", t->has_status ? ctr_status_name(t->status) : NULL);
-    if (t->has_status)
-        ctv_json_kv_str(j, "message", t->status_message, t->status_message_len);
-    else
+    int has_status = (t->flags & ROW_HAS_STATUS) != 0;
+    ctv_json_kv_cstr(j, "status", has_status ? ctr_status_name((ctr_status)t->status) : NULL);
+    if (has_status && rc == 1 && item.tag == ITEM_MESSAGE) {
+        ctv_json_kv_str(j, "message", item.bytes, item.len);
+        rc = task_items_next(it, &item);
+    } else if (has_status) {
+        ctv_json_kv_str(j, "message", "", 0);
+    } else {
         ctv_json_kv_null(j, "message");
+    }
     ctv_json_kv_u64(j, "start_ns", t->start_ns);
     ctv_json_kv_u64(j, "end_ns", t->end_ns);
     ctv_json_kv_u64(j, "duration_ns", t->end_ns - t->start_ns);
-    ctv_json_kv_bool(j, "unended", t->unended);
-    if (!t->begun) /* known only from later events: kind and parent unknown */
+    ctv_json_kv_bool(j, "unended", (t->flags & ROW_UNENDED) != 0);
+    if (!(t->flags & ROW_BEGUN)) /* known only from later events: kind and parent unknown */
         ctv_json_kv_bool(j, "begin_missing", 1);
-    if (t->end_missing) /* the trace stopped before the task's end */
+    if (t->flags & ROW_END_MISSING) /* the trace stopped before the task's end */
         ctv_json_kv_bool(j, "end_missing", 1);
     if (t->pid)
         ctv_json_kv_i64(j, "pid", t->pid);
     else
         ctv_json_kv_null(j, "pid");
-    ctv_json_key(j, "threads");
-    ctv_json_array_begin(j);
-    for (size_t i = 0; i < t->thread_count; i++)
-        ctv_json_i64(j, t->threads[i]);
-    ctv_json_array_end(j);
-    json_regions(j, m, t);
-    json_logs(j, m, t);
+    rc = json_items(j, st, it, &item, rc);
     ctv_json_object_end(j);
+    return rc;
 }
 
-void task_model_write_json(const task_model *m, FILE *out)
+static int row_of(const ctv_sort_rec *rec, task_row *row)
 {
+    if (rec->len != sizeof *row)
+        return CT_EIO;
+    memcpy(row, rec->payload, sizeof *row);
+    return 0;
+}
+
+int task_write_json(task_store *st, FILE *out)
+{
+    task_items it;
+    int rc = task_items_open(&it, &st->items);
     ctv_json j;
     ctv_json_init(&j, out);
     ctv_json_object_begin(&j);
     ctv_json_key(&j, "tasks");
     ctv_json_array_lines_begin(&j);
-    for (uint32_t k = 0; k < m->count; k++)
-        json_task(&j, m, &m->tasks[m->order[k]]);
+    ctv_sort_rec rec;
+    while (rc == 0 && (rc = ctv_sort_next(&st->order, &rec)) == 1) {
+        task_row row;
+        rc = row_of(&rec, &row);
+        if (rc == 0)
+            rc = json_task(&j, st, &row, &it);
+    }
     ctv_json_array_end(&j);
     ctv_json_object_end(&j);
     fputc('\n', out);
+    task_items_close(&it);
+    return rc;
 }
 
-/* ---- tree ----------------------------------------------------------------- */
+/* ---- tree ----------------------------------------------------------------------- */
 
-static void indent(FILE *out, unsigned depth, unsigned extra)
+static void indent(FILE *out, uint64_t depth, unsigned extra)
 {
-    unsigned spaces = 2 * (depth < MAX_INDENT_LEVELS ? depth : MAX_INDENT_LEVELS) + extra;
+    unsigned spaces = 2 * (unsigned)(depth < MAX_INDENT_LEVELS ? depth : MAX_INDENT_LEVELS) + extra;
     fprintf(out, "%*s", (int)spaces, "");
 }
 
@@ -134,165 +243,100 @@ static void print_offset(FILE *out, uint64_t ts, uint64_t start)
         fprintf(out, "-%s", ctv_format_duration(buf, start - ts));
 }
 
-static void tree_task(FILE *out, const task_model *m, const task_info *t, unsigned depth)
+/* cmocka's messages come a line each: keep them so. */
+static void print_message(FILE *out, uint64_t depth, const char *s, size_t len)
+{
+    const char *end = s + len;
+    for (int first = 1; s < end; first = 0) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *stop = nl ? nl : end;
+        indent(out, depth, 4);
+        fputs(first ? "message: " : "         ", out);
+        ctv_print_text(out, s, (size_t)(stop - s));
+        fputc('\n', out);
+        s = nl ? nl + 1 : end;
+    }
+}
+
+static void print_header(FILE *out, const task_store *st, const task_row *t, uint64_t depth)
 {
     char buf[CTV_HUMAN_BUF];
-    const ctv_name *name = name_of(m, t->name);
-    const char *kind = ctr_task_kind_name(t->kind);
+    const ctv_name *name = name_of(st, t->name);
+    const char *kind = ctr_task_kind_name((ctr_task_kind)t->kind);
     indent(out, depth, 0);
-    fprintf(out, "[%s] ", t->begun && kind ? kind : "unknown");
+    fprintf(out, "[%s] ", (t->flags & ROW_BEGUN) && kind ? kind : "unknown");
     if (name->len)
         ctv_print_text(out, name->bytes, name->len);
     else
         fputs("(no name)", out);
     fputc(':', out);
-    if (t->has_status) {
-        const char *status = ctr_status_name(t->status);
+    if (t->flags & ROW_HAS_STATUS) {
+        const char *status = ctr_status_name((ctr_status)t->status);
         fprintf(out, " %s,", status ? status : "unknown");
     }
     fprintf(out, " %s", ctv_format_duration(buf, t->end_ns - t->start_ns));
-    if (!t->begun)
+    if (!(t->flags & ROW_BEGUN))
         fputs(" (begin not in the trace)", out);
-    if (t->end_missing)
+    if (t->flags & ROW_END_MISSING)
         fputs(" (end not in the trace)", out);
-    else if (t->unended)
+    else if (t->flags & ROW_UNENDED)
         fputs(" (unended)", out);
     /* The id as the process numbered it: with the pid beside it, it is
      * unique; the trace-wide id (process << 40 | id) is in --json. */
     fprintf(out, " [task %" PRIu64, t->id & (((uint64_t)1 << 40) - 1));
     if (t->pid)
         fprintf(out, ", pid %" PRId32, t->pid);
-    if (t->thread_count)
-        fputs(t->thread_count == 1 ? ", thread" : ", threads", out);
-    for (size_t i = 0; i < t->thread_count; i++)
-        fprintf(out, " %" PRId32, t->threads[i]);
-    fputs("]\n", out);
+    if (t->nthreads)
+        fputs(t->nthreads == 1 ? ", thread" : ", threads", out);
+}
 
-    if (t->has_status && t->status_message_len) {
-        /* cmocka's messages come a line each: keep them so. */
-        const char *s = t->status_message, *end = s + t->status_message_len;
-        for (int first = 1; s < end; first = 0) {
-            const char *nl = memchr(s, '\n', (size_t)(end - s));
-            const char *stop = nl ? nl : end;
-            indent(out, depth, 4);
-            fputs(first ? "message: " : "         ", out);
-            ctv_print_text(out, s, (size_t)(stop - s));
-            fputc('\n', out);
-            s = nl ? nl + 1 : end;
-        }
+int task_print_tree_row(const task_store *st, const task_row *t, uint64_t depth,
+                        task_items *it, FILE *out)
+{
+    task_items_seek(it, t->items);
+    task_item item;
+    int rc = task_items_next(it, &item);
+    char *message = NULL; /* printed after the header, which comes after it */
+    size_t message_len = 0;
+    if (rc == 1 && item.tag == ITEM_MESSAGE) {
+        message_len = item.len;
+        message = malloc(message_len ? message_len : 1);
+        if (!message)
+            return CT_ENOMEM;
+        memcpy(message, item.bytes, message_len);
+        rc = task_items_next(it, &item);
     }
-    for (size_t i = 0; i < t->region_count; i++) {
-        const task_region *r = &t->regions[i];
-        const ctv_name *rn = name_of(m, r->name);
+    print_header(out, st, t, depth);
+    for (; rc == 1 && item.tag == ITEM_THREAD; rc = task_items_next(it, &item))
+        fprintf(out, " %" PRId32, item.tid);
+    fputs("]\n", out);
+    if ((t->flags & ROW_HAS_STATUS) && message_len)
+        print_message(out, depth, message, message_len);
+    free(message);
+
+    char buf[CTV_HUMAN_BUF];
+    for (; rc == 1 && item.tag == ITEM_REGION; rc = task_items_next(it, &item)) {
+        const ctv_name *rn = name_of(st, item.name);
         indent(out, depth, 4);
         fputs("region ", out);
         ctv_print_text(out, rn->bytes, rn->len);
-        fprintf(out, ": %s at ", ctv_format_duration(buf, r->duration_ns));
-        print_offset(out, r->start_ns, t->start_ns);
-        fprintf(out, ", tid %" PRId32 "%s%s%s\n", r->tid,
-                r->flags & CTR_F_UNENDED ? ", unended" : "",
-                r->flags & CTR_F_OUT_OF_ORDER ? ", ended out of order" : "",
-                r->flags & CTR_F_OTHER_THREAD ? ", ended on another thread" : "");
+        fprintf(out, ": %s at ", ctv_format_duration(buf, item.duration_ns));
+        print_offset(out, item.ts_ns, t->start_ns);
+        fprintf(out, ", tid %" PRId32 "%s%s%s\n", item.tid,
+                item.flags & CTR_F_UNENDED ? ", unended" : "",
+                item.flags & CTR_F_OUT_OF_ORDER ? ", ended out of order" : "",
+                item.flags & CTR_F_OTHER_THREAD ? ", ended on another thread" : "");
     }
-    for (size_t i = 0; i < t->log_count; i++) {
-        const task_log *l = &t->logs[i];
-        const ctv_name *cat = name_of(m, l->category);
+    for (; rc == 1 && item.tag == ITEM_LOG; rc = task_items_next(it, &item)) {
+        const ctv_name *cat = name_of(st, item.name);
         indent(out, depth, 4);
         fputs("log ", out);
-        print_offset(out, l->ts_ns, t->start_ns);
-        fprintf(out, " tid %" PRId32 " [", l->tid);
+        print_offset(out, item.ts_ns, t->start_ns);
+        fprintf(out, " tid %" PRId32 " [", item.tid);
         ctv_print_text(out, cat->bytes, cat->len);
         fputs("] ", out);
-        ctv_print_text(out, l->message, l->message_len);
-        fputs(l->flags & CTR_F_TRUNCATED ? " (truncated)\n" : "\n", out);
+        ctv_print_text(out, item.bytes, item.len);
+        fputs(item.flags & CTR_F_TRUNCATED ? " (truncated)\n" : "\n", out);
     }
-}
-
-typedef struct tree_links {
-    uint32_t *first_child, *next_sibling; /* by task index; NO_TASK = none */
-    unsigned char *printed;
-    struct { uint32_t task; unsigned depth; } *stack;
-} tree_links;
-
-/* Depth-first from `root` with an explicit stack: a long chain of nested
- * tasks in a hostile trace must not overflow the C stack. */
-static void tree_from(FILE *out, const task_model *m, tree_links *l, uint32_t root)
-{
-    size_t top = 0;
-    l->stack[top].task = root;
-    l->stack[top++].depth = 0;
-    while (top > 0) {
-        top--;
-        uint32_t task = l->stack[top].task;
-        unsigned depth = l->stack[top].depth;
-        if (l->printed[task])
-            continue;
-        l->printed[task] = 1;
-        tree_task(out, m, &m->tasks[task], depth);
-
-        /* Push children last-first so they pop in order of their begin. */
-        size_t first = top;
-        for (uint32_t c = l->first_child[task]; c != NO_TASK; c = l->next_sibling[c]) {
-            if (l->printed[c])
-                continue;
-            l->stack[top].task = c;
-            l->stack[top++].depth = depth + 1;
-        }
-        for (size_t a = first, b = top; b > a + 1; a++, b--) {
-            uint32_t swap = l->stack[a].task;
-            l->stack[a].task = l->stack[b - 1].task;
-            l->stack[b - 1].task = swap;
-        }
-    }
-}
-
-int task_model_write_tree(const task_model *m, FILE *out)
-{
-    if (m->count == 0) {
-        fprintf(out, "no tasks in this trace\n");
-        return 0;
-    }
-    tree_links l;
-    l.first_child = malloc(m->count * sizeof *l.first_child);
-    l.next_sibling = malloc(m->count * sizeof *l.next_sibling);
-    l.printed = calloc(m->count, 1);
-    l.stack = malloc(m->count * sizeof *l.stack);
-    int rc = 0;
-    if (!l.first_child || !l.next_sibling || !l.printed || !l.stack) {
-        rc = CT_ENOMEM;
-        goto done;
-    }
-    for (uint32_t i = 0; i < m->count; i++)
-        l.first_child[i] = l.next_sibling[i] = NO_TASK;
-
-    /* Link each task under its parent, walking backwards so that prepending
-     * leaves every child list in order of begin. */
-    for (uint32_t k = m->count; k-- > 0;) {
-        uint32_t task = m->order[k], parent;
-        if (m->tasks[task].parent &&
-            ctv_ids_find(&m->ids, m->tasks[task].parent, &parent) && parent != task) {
-            l.next_sibling[task] = l.first_child[parent];
-            l.first_child[parent] = task;
-        }
-    }
-    /* Roots first (no parent, or a parent not in the trace); then whatever a
-     * parent cycle left unreached. */
-    for (uint32_t k = 0; k < m->count; k++) {
-        uint32_t task = m->order[k], parent;
-        const task_info *t = &m->tasks[task];
-        int is_root = !t->parent || !ctv_ids_find(&m->ids, t->parent, &parent) ||
-                      parent == task;
-        if (is_root)
-            tree_from(out, m, &l, task);
-    }
-    for (uint32_t k = 0; k < m->count; k++)
-        if (!l.printed[m->order[k]])
-            tree_from(out, m, &l, m->order[k]);
-
-done:
-    free(l.first_child);
-    free(l.next_sibling);
-    free(l.printed);
-    free(l.stack);
-    return rc;
+    return rc == 1 ? bad_items(it) : rc;
 }

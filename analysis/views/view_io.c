@@ -14,6 +14,8 @@
 
 #define PREFIX "ctest-trace: "
 
+#include "spill.h"
+
 int ctv_open_trace(const char *path, FILE *err, ctr_reader **r)
 {
     *r = NULL;
@@ -73,6 +75,13 @@ static int output_failed(FILE *out, const char *out_name, int e, FILE *err)
 {
     fprintf(err, PREFIX "%s: %s\n", out == stdout ? ctv_stdout_name() : out_name,
             ct_outfile_error(e ? e : EIO));
+    return CTV_EXIT_FAILED;
+}
+
+int ctv_fail_spill(const char *path, const char *view, const ctv_tmp *tmp, FILE *err)
+{
+    fprintf(err, PREFIX "%s: %s: %s; stopped (TMPDIR chooses where temporary files go)\n", path,
+            view, tmp->error);
     return CTV_EXIT_FAILED;
 }
 

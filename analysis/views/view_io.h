@@ -36,6 +36,11 @@ int ctv_end_status(ctr_reader *r, int next_rc, const char *path, FILE *err);
  *  often CT_ENOMEM) while reading `path`. @return CTV_EXIT_FAILED. */
 int ctv_fail(const char *path, int code, FILE *err);
 
+/*! ctv_fail_spill() : tell err that `view` stopped because a temporary file
+ *  failed (tmp->error says how, e.g. a full disk). @return CTV_EXIT_FAILED. */
+struct ctv_tmp;
+int ctv_fail_spill(const char *path, const char *view, const struct ctv_tmp *tmp, FILE *err);
+
 /*! ctv_finish_output() : flush `out` (named `out_name` in messages; stdout
  *  by the file it is, if it is one) and keep `status` unless writing failed,
  *  which makes it CTV_EXIT_FAILED. */

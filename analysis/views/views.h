@@ -9,7 +9,11 @@
  *      says where and what was lost ("t.out: damaged at byte 81233: ...");
  *   2  nothing could be read (no such file, empty, not a trace, a newer
  *      format), or the view could not do its job (out of memory, write
- *      error, bad argument); err names the file and what is wrong.
+ *      error, a temporary file that cannot be written, bad argument); err
+ *      names the file and what is wrong.
+ * Memory does not grow with the number of events: what must be ordered
+ * (tasks, profile --region) goes through sort.h, which spills to temporary
+ * files in $TMPDIR past CTRACE_VIEW_MEMORY.
  * Names, categories and messages in the trace are untrusted bytes: JSON
  * output is always valid UTF-8 JSON, and text output never passes control
  * bytes through to a terminal.
@@ -27,7 +31,8 @@
 int ctv_stats(const char *trace_path, FILE *out, FILE *err);
 
 /*! ctv_tasks() : every task (tests, fixtures, user tasks) with its regions
- *  and logs, in order of their begin: a tree for people, or with `json`
+ *  and logs, in order of their begin, whatever their number (sorted through
+ *  temporary files when they do not fit): a tree for people, or with `json`
  *  {"tasks":[{"id","name","kind","parent","status","start_ns","end_ns",
  *  "duration_ns","threads","regions","logs",...}]}. */
 int ctv_tasks(const char *trace_path, int json, FILE *out, FILE *err);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# bench/views.sh - the trace views on a large trace (issue 11: every view
+# streams): for stats, regions, threads, tasks --json, tasks, and profile
+# --type=sync, the wall time, events per second and peak RSS of each, beside
+# the goals: aggregate views (stats, regions, threads, profile) at least 30 M
+# events/s and at most 10 s, and every view at most 100 MB of RSS. Then
+# tasks --json on a trace ten times smaller, to show that its memory does not
+# grow with the number of events.
+#
+# The traces come from bench/gen_trace (tests, a user task per request,
+# nested regions, logs, waits with stacks: see its header), EVENTS events
+# (default 100 M, about 520 MB) and EVENTS/10, in a temporary directory
+# under $TMPDIR that is removed at the end; the views' own temporary files go
+# there too. Wall time and peak RSS come from /usr/bin/time (Debian's `time`,
+# which ci/deps.sh installs): its child starts small, unlike one forked from
+# python, whose size would count in the child's peak. Figures, not a
+# pass/fail test.
+#
+#   bash bench/views.sh [BUILD_DIR] [EVENTS]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${1:-build}
+events=${2:-100000000}
+runner=$build/runner/ctest-trace
+gen=$build/bench/gen_trace
+for exe in "$runner" "$gen" /usr/bin/time; do
+    [ -x "$exe" ] || { echo "views.sh: $exe is not built" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ctrace-views-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+"$gen" -n "$events" -o "$work/big.trace"
+"$gen" -n $((events / 10)) -o "$work/small.trace"
+
+/usr/bin/python3 - "$runner" "$work" <<'PY'
+import os, re, subprocess, sys, time
+
+runner, work = sys.argv[1], sys.argv[2]
+env = dict(os.environ, TMPDIR=work)
+MB = 1 << 20
+
+def temp_bytes(pid):
+    """Bytes on disk of the temporary files process `pid` holds open (unlinked)."""
+    total = 0
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith(work + "/") and target.endswith("(deleted)"):
+                    total += os.stat(f"/proc/{pid}/fd/{fd}").st_blocks * 512
+            except OSError:
+                pass
+    except OSError:
+        pass
+    return total
+
+def measure(args):
+    """Wall seconds, peak RSS and peak bytes of temporary files of `ctest-trace
+    ARGS`, output dropped."""
+    p = subprocess.Popen(["/usr/bin/time", "-f", "%e %M", runner, *args],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    child, peak_temp = None, 0
+    while p.poll() is None:  # the view is time's child: watch its open files
+        if child is None:
+            try:
+                with open(f"/proc/{p.pid}/task/{p.pid}/children") as f:
+                    child = int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+        if child is not None:
+            peak_temp = max(peak_temp, temp_bytes(child))
+        time.sleep(0.05)
+    err = p.stderr.read()
+    lines = err.strip().splitlines()
+    if p.returncode != 0 or not lines:
+        sys.exit(f"views.sh: ctest-trace {' '.join(args)}: exit {p.returncode}\n{err}")
+    wall, kib = lines[-1].split()
+    return float(wall), int(kib) * 1024, peak_temp
+
+def events_of(trace):
+    out = subprocess.run([runner, "stats", trace], capture_output=True, text=True,
+                         check=True).stdout
+    return int(re.search(r"^events:\s+(\d+)", out, re.M).group(1))
+
+big, small = f"{work}/big.trace", f"{work}/small.trace"
+n_big, n_small = events_of(big), events_of(small)
+size = os.path.getsize(big)
+print(f"views on a generated trace of {n_big / 1e6:.1f} M events ({size / MB:.0f} MiB), "
+      f"TMPDIR={work}")
+print(f"{'view':<32} {'wall':>8} {'M events/s':>11} {'peak RSS':>10} {'temp files':>11}   goals")
+
+views = [
+    (["stats"], True),
+    (["regions"], True),
+    (["threads"], True),
+    (["profile", "--type=sync", "-o", f"{work}/sync.pb.gz"], True),
+    (["tasks", "--json"], False),
+    (["tasks"], False),
+]
+rss = {}
+for args, aggregate in views:
+    wall, peak, temp = measure([*args, big])
+    rate = n_big / wall / 1e6
+    goals = []
+    if aggregate:
+        goals.append(f">= 30 M/s {'meets' if rate >= 30 else 'misses'}")
+        goals.append(f"<= 10 s {'meets' if wall <= 10 else 'misses'}")
+    goals.append(f"<= 100 MB {'meets' if peak <= 100e6 else 'misses'}")
+    name = " ".join(a for a in args if not a.startswith(work) and a != "-o")
+    rss[name] = peak
+    print(f"{name:<32} {wall:7.2f}s {rate:11.1f} {peak / MB:8.1f} MB {temp / MB:8.0f} MB"
+          f"   {', '.join(goals)}")
+
+wall, peak, _ = measure(["tasks", "--json", small])
+big_peak = rss["tasks --json"]
+print(f"tasks --json at {n_small / 1e6:.1f} M events: {wall:.2f} s, {peak / MB:.1f} MB; "
+      f"at {n_big / 1e6:.1f} M: {big_peak / MB:.1f} MB "
+      f"({big_peak / peak:.2f}x the memory for {n_big / n_small:.0f}x the events)")
+PY
