@@ -125,8 +125,13 @@ static int json_items(ctv_json *j, const task_store *st, task_items *it, task_it
         json_name(j, st, "name", item->name);
         ctv_json_kv_i64(j, "tid", item->tid);
         ctv_json_kv_u64(j, "start_ns", item->ts_ns);
-        ctv_json_kv_u64(j, "duration_ns", item->duration_ns);
+        if (item->flags & CTR_F_LOST) /* its end may be among lost events: no duration */
+            ctv_json_kv_null(j, "duration_ns");
+        else
+            ctv_json_kv_u64(j, "duration_ns", item->duration_ns);
         ctv_json_kv_bool(j, "unended", (item->flags & CTR_F_UNENDED) != 0);
+        if (item->flags & CTR_F_LOST)
+            ctv_json_kv_bool(j, "events_lost", 1);
         if (item->flags & CTR_F_OUT_OF_ORDER)
             ctv_json_kv_bool(j, "out_of_order", 1);
         if (item->flags & CTR_F_OTHER_THREAD)
@@ -179,8 +184,13 @@ static int json_task(ctv_json *j, const task_store *st, const task_row *t, task_
     }
     ctv_json_kv_u64(j, "start_ns", t->start_ns);
     ctv_json_kv_u64(j, "end_ns", t->end_ns);
-    ctv_json_kv_u64(j, "duration_ns", t->end_ns - t->start_ns);
+    if (t->flags & ROW_LOST) /* its end may be among lost events: no duration */
+        ctv_json_kv_null(j, "duration_ns");
+    else
+        ctv_json_kv_u64(j, "duration_ns", t->end_ns - t->start_ns);
     ctv_json_kv_bool(j, "unended", (t->flags & ROW_UNENDED) != 0);
+    if (t->flags & ROW_LOST)
+        ctv_json_kv_bool(j, "events_lost", 1);
     if (!(t->flags & ROW_BEGUN)) /* known only from later events: kind and parent unknown */
         ctv_json_kv_bool(j, "begin_missing", 1);
     if (t->flags & ROW_END_MISSING) /* the trace stopped before the task's end */
@@ -274,11 +284,14 @@ static void print_header(FILE *out, const task_store *st, const task_row *t, uin
         const char *status = ctr_status_name((ctr_status)t->status);
         fprintf(out, " %s,", status ? status : "unknown");
     }
-    fprintf(out, " %s", ctv_format_duration(buf, t->end_ns - t->start_ns));
+    fprintf(out, " %s", t->flags & ROW_LOST ? "duration unknown"
+                                            : ctv_format_duration(buf, t->end_ns - t->start_ns));
     if (!(t->flags & ROW_BEGUN))
         fputs(" (begin not in the trace)", out);
     if (t->flags & ROW_END_MISSING)
         fputs(" (end not in the trace)", out);
+    else if (t->flags & ROW_LOST)
+        fputs(" (unended, events lost)", out);
     else if (t->flags & ROW_UNENDED)
         fputs(" (unended)", out);
     /* The id as the process numbered it: with the pid beside it, it is
@@ -320,10 +333,14 @@ int task_print_tree_row(const task_store *st, const task_row *t, uint64_t depth,
         indent(out, depth, 4);
         fputs("region ", out);
         ctv_print_text(out, rn->bytes, rn->len);
-        fprintf(out, ": %s at ", ctv_format_duration(buf, item.duration_ns));
+        /* An end among lost events: when it ended is not known. */
+        fprintf(out, ": %s at ", item.flags & CTR_F_LOST ? "duration unknown"
+                                                         : ctv_format_duration(buf, item.duration_ns));
         print_offset(out, item.ts_ns, t->start_ns);
         fprintf(out, ", tid %" PRId32 "%s%s%s\n", item.tid,
-                item.flags & CTR_F_UNENDED ? ", unended" : "",
+                item.flags & CTR_F_LOST       ? ", unended, events lost"
+                : item.flags & CTR_F_UNENDED ? ", unended"
+                                             : "",
                 item.flags & CTR_F_OUT_OF_ORDER ? ", ended out of order" : "",
                 item.flags & CTR_F_OTHER_THREAD ? ", ended on another thread" : "");
     }

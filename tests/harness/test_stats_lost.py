@@ -45,3 +45,19 @@ def test_repeated_batch_is_damage(tmp_path):
     assert r.returncode == 1, r
     assert "comes again (batches repeated" in r.stderr, r
     assert re.search(r"^tests:\s+1 \(1 pass\)$", r.stdout, re.M), r  # once, not twice
+
+
+def test_tasks_shows_no_duration_for_an_end_lost(tmp_path):
+    """A region whose end may be among lost events has no duration: the
+    tree says so, and --json gives null, not the time until the trace
+    closed it."""
+    trace = tmp_path / "lost.trace"
+    assemble(REPO / "tests" / "golden" / "lost.txt", trace)
+    tree = run_ok("tasks", trace).stdout
+    assert re.search(r"region open: duration unknown at \+[\d.]+ \w+, tid 8, unended, events lost",
+                     tree), tree
+    assert re.search(r"region after: 10 ns at", tree), tree
+    tasks = run_ok("tasks", "--json", trace).json()["tasks"]
+    regions = {r["name"]: r for t in tasks for r in t["regions"]}
+    assert regions["open"]["duration_ns"] is None and regions["open"]["events_lost"], regions
+    assert regions["after"]["duration_ns"] == 10 and "events_lost" not in regions["after"]
