@@ -11,10 +11,8 @@
 #include <string.h>   /* memcmp, memmove */
 #include <sys/stat.h> /* fstat */
 
-#define IN_CAP (128u << 10)
 #define DEC_CAP (256u << 10) /* a little under L2: parsed while zstd's output is warm */
 #define MAX_RECORD (2u << 20) /* a BATCH is at most a chunk: far below this */
-#define WINDOW_LOG_MAX 24     /* refuse frames that need more than 16 MiB */
 
 void ctr__set_damage(ctr_reader *r, const char *fmt, ...)
 {
@@ -33,56 +31,7 @@ void ctr__set_damage(ctr_reader *r, const char *fmt, ...)
 
 static uint64_t file_offset_now(const ctr_reader *r)
 {
-    return r->in_file_offset + r->in_pos;
-}
-
-/* Decompress more into dec. @return 1 progress, 0 clean EOF, -1 damage. */
-static int fill(ctr_reader *r)
-{
-    if (r->dec_start > 0) {
-        memmove(r->dec, r->dec + r->dec_start, r->dec_end - r->dec_start);
-        r->dec_end -= r->dec_start;
-        r->dec_start = 0;
-    }
-    for (;;) {
-        if (r->in_pos == r->in_len && !r->in_eof) {
-            r->in_file_offset += r->in_len;
-            r->in_len = fread(r->in, 1, IN_CAP, r->f);
-            r->in_pos = 0;
-            if (r->in_len == 0) {
-                r->in_eof = 1;
-                if (ferror(r->f)) {
-                    r->record_file_offset = file_offset_now(r);
-                    ctr__set_damage(r, "read error: %s", strerror(errno));
-                    return -1;
-                }
-            }
-        }
-        if (r->in_pos == r->in_len) {
-            if (r->frame_hint != 0) {
-                r->record_file_offset = file_offset_now(r);
-                ctr__set_damage(r, "truncated: the file ends inside a compressed frame");
-                return -1;
-            }
-            return 0;
-        }
-        ZSTD_inBuffer in = {r->in, r->in_len, r->in_pos};
-        ZSTD_outBuffer out = {r->dec, r->dec_cap, r->dec_end};
-        size_t ret = ZSTD_decompressStream(r->dctx, &out, &in);
-        r->in_pos = in.pos;
-        if (ZSTD_isError(ret)) {
-            r->record_file_offset = file_offset_now(r);
-            ctr__set_damage(r, "zstd: %s", ZSTD_getErrorName(ret));
-            return -1;
-        }
-        r->frame_hint = ret;
-        if (out.pos > r->dec_end) {
-            r->dec_end = out.pos;
-            return 1;
-        }
-        if (out.pos == out.size)
-            return 1; /* full: the caller parses */
-    }
+    return r->in_offset;
 }
 
 /* The next record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */
@@ -126,7 +75,7 @@ int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *le
                 return 1;
             }
         }
-        int rc = fill(r);
+        int rc = ctr__inflate_fill(r);
         if (rc < 0)
             return -1;
         if (rc == 0) {
@@ -249,18 +198,14 @@ int ctr_open(ctr_reader **out, const char *path)
     r->file_bytes = (uint64_t)st.st_size;
     r->major = major;
     r->minor = minor;
-    r->in_file_offset = CT_FILE_HEADER_LEN;
     r->dec_cap = DEC_CAP;
-    r->in = malloc(IN_CAP);
     r->dec = malloc(DEC_CAP);
-    r->dctx = ZSTD_createDCtx();
     r->damage_offset = -1;
     r->clock_name = "monotonic";
-    if (!r->in || !r->dec || !r->dctx) {
+    if (!r->dec || ctr__inflate_open(r, f, got, r->file_bytes) != 0) {
         ctr_close(r);
         return CT_ENOMEM;
     }
-    ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX);
     *out = r;
 
     /* From here on the file starts like a trace: whatever is wrong is damage,
@@ -408,12 +353,11 @@ void ctr_close(ctr_reader *r)
 {
     if (!r)
         return;
+    ctr__inflate_close(r); /* its thread reads r->f */
     ctr__free_state(r);
     free(r->delivered_owned);
     if (r->f)
         fclose(r->f);
-    ZSTD_freeDCtx(r->dctx);
-    free(r->in);
     free(r->dec);
     free(r->writer);
     free(r->file_spec_text);

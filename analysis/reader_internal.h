@@ -1,6 +1,7 @@
 /*
  * reader_internal.h - the reader split by concern:
- *   reader.c         the file: prefix, zstd stream, records, damage
+ *   reader.c         the file: prefix, records, damage
+ *   reader_inflate.c the zstd stream, on a thread of its own for a large trace
  *   reader_decode.c  records and the events of BATCH records: clocks, kinds
  *   reader_tables.c  processes, threads, open tasks, string tables
  *   reader_pairing.c output queue, region pairing, warnings, closing what
@@ -126,12 +127,8 @@ typedef struct rpending {
 struct ctr_reader {
     FILE *f;
     uint64_t file_bytes;
-    ZSTD_DCtx *dctx;
-    uint8_t *in;
-    size_t in_len, in_pos;
-    uint64_t in_file_offset; /* file offset of in[0] */
-    int in_eof;
-    size_t frame_hint;       /* last ZSTD_decompressStream result: 0 = frame done */
+    struct ctr_inflater *inflate; /* the zstd frames (reader_inflate.c) */
+    uint64_t in_offset;      /* compressed bytes read so far: where damage is */
     uint8_t *dec;            /* decompressed, not yet parsed */
     size_t dec_start, dec_end, dec_cap;
     uint64_t record_file_offset; /* compressed offset when the record was decoded */
@@ -184,6 +181,16 @@ struct ctr_reader {
 #define MAX_DEPTH 4096       /* open regions per thread the reader keeps track of */
 #define TASK_TOMB UINT64_MAX /* a removed task's id in the open-addressing table */
 #define PROC_SHIFT 40         /* task ids are unique per process: make them per trace */
+
+/* reader_inflate.c: the zstd stream */
+typedef struct ctr_inflater ctr_inflater;
+/* Decompress `f` (at `offset`) for r; a thread does it ahead for a trace of
+ * `file_bytes` large enough. @return 0 or CT_ENOMEM. */
+int ctr__inflate_open(ctr_reader *r, FILE *f, uint64_t offset, uint64_t file_bytes);
+/* More decompressed bytes at r->dec + r->dec_end (r->dec may grow).
+ * @return 1 progress, 0 the clean end, -1 damage (set) or out of memory. */
+int ctr__inflate_fill(ctr_reader *r);
+void ctr__inflate_close(ctr_reader *r);
 
 /* reader.c: the file */
 /* The next raw record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */

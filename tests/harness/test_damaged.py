@@ -273,3 +273,25 @@ def test_newer_minor_version_is_read(trace_bytes, tmp_path):
     result = view(["tasks", "--json"], path)
     assert result.returncode == 0, result
     assert result.json()["tasks"], result
+
+
+# ---- a thread decompressing ahead -------------------------------------------
+
+
+@pytest.mark.parametrize("damage", ["cut", "flip", "whole"])
+@pytest.mark.parametrize("view_args", VIEWS, ids=VIEW_IDS)
+def test_read_ahead_reads_the_same(trace_bytes, tmp_path, damage, view_args):
+    """A large trace is decompressed by a thread of its own (CTRACE_READ_AHEAD
+    forces it on or off): what a view shows, where it says the damage is and
+    its exit status are the same either way."""
+    data = bytearray(trace_bytes)
+    if damage == "cut":
+        data = data[: inside_cut(bytes(data), len(data) // 2, zstd_layout(bytes(data))[0])]
+    elif damage == "flip":
+        data[len(data) // 2] ^= 0x55
+    path = tmp_path / f"{damage}.out"
+    path.write_bytes(bytes(data))
+    ahead = run(*view_args, path, env={"CTRACE_READ_AHEAD": "on"})
+    here = run(*view_args, path, env={"CTRACE_READ_AHEAD": "off"})
+    assert (ahead.returncode, ahead.stdout, ahead.stderr) == \
+        (here.returncode, here.stdout, here.stderr), (ahead, here)
