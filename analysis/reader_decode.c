@@ -465,7 +465,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             ev->count = v[0]; /* records lost */
         break;
     case CT_EV_LOST:
-        ctr__thread_lost(r, t, v[0], v[1]);
+        ctr__thread_lost(r, t, v[0], v[1], ts);
         ev = emit(r, CTR_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;

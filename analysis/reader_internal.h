@@ -25,6 +25,7 @@ typedef struct rstring {
 } rstring;
 
 #define RECENT_REGIONS 32 /* per thread, power of two */
+#define LOST_RANGES 8     /* per thread */
 #define RECENT_TASKS 16   /* per reader */
 #define MESSAGE_NAME 160  /* bytes of a name quoted in a warning */
 
@@ -57,9 +58,11 @@ typedef struct rthread {
     ropen *stack;
     uint32_t depth, cap;
     uint64_t region_serial;
-    /* Regions up to this serial may have begun in lost events: an end of
-     * one that is not open is no misuse. 0: the thread lost nothing. */
-    uint64_t lost_serial;
+    /* Regions begun in lost events: serials in (lo, hi] of a range, the
+     * latest LOST_RANGES (older ones merged into the oldest kept). An end
+     * of one of those that is not open is no misuse. */
+    struct { uint64_t lo, hi; } lost_ranges[LOST_RANGES];
+    uint32_t nlost_ranges;
     int warned_unknown_string;
     uint32_t foreign_ends_due; /* ends queued for regions of this thread */
     uint32_t deferred;         /* open regions with a deadline */
@@ -80,6 +83,8 @@ typedef struct rproc {
     uint64_t last_ns; /* latest event time of this process, ns from trace start */
     uint64_t lost;    /* events its threads' LOST events told so far */
     int lost_any;     /* it lost something (a LOST of 0 events lost definitions) */
+    int untold;       /* at its end: it lost more than its threads told */
+    uint64_t last_lost_ns; /* the latest LOST of its threads: losses end by then */
 } rproc;
 
 typedef struct rtask { /* a task begun and not ended yet */
@@ -263,8 +268,8 @@ void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o);
  * lost as its writer counted them; stalls and stall_ns: its waits for room. */
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
                       uint64_t dropped, uint64_t stalls, uint64_t stall_ns);
-/* Thread t lost `count` events (LOST), its region serial now `rserial`. */
-void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial);
+/* Thread t lost `count` events (LOST at ts), its region serial now `rserial`. */
+void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial, uint64_t ts);
 /* Close what is still open (regions, tasks) as unended, at the end. */
 void ctr__close_everything(ctr_reader *r);
 

@@ -120,6 +120,15 @@ static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns
                   (double)o->begin_ns / 1e6, t->tid, why);
 }
 
+/* Whether what process p left open that began at begin_ns may have ended
+ * in events it lost: losses no thread could tell (known at its end), or a
+ * loss told after begin_ns (a LOST comes once its thread has room again, so
+ * a loss told before it began ended before it began). */
+static int loss_may_cover(const rproc *p, uint64_t begin_ns)
+{
+    return p->untold || (p->lost_any && p->last_lost_ns >= begin_ns);
+}
+
 /* Did process proc lose events, as far as the reader knows? */
 static int proc_lost(const ctr_reader *r, uint32_t proc)
 {
@@ -128,23 +137,47 @@ static int proc_lost(const ctr_reader *r, uint32_t proc)
 
 void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *why)
 {
-    int lost = proc_lost(r, t->proc);
+    const rproc *p = &r->procs[t->proc];
     for (uint32_t i = 0; i < t->depth; i++)
-        close_one(r, t, &t->stack[i], end_ns, why, lost);
+        close_one(r, t, &t->stack[i], end_ns, why, loss_may_cover(p, t->stack[i].begin_ns));
     t->depth = 0;
 }
 
-void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial)
+/* Regions (lo, hi] of t began in lost events. */
+static void add_lost_range(rthread *t, uint64_t lo, uint64_t hi)
+{
+    if (t->nlost_ranges == LOST_RANGES) { /* the oldest two as one: more kept quiet, never less */
+        t->lost_ranges[1].lo = t->lost_ranges[0].lo;
+        memmove(t->lost_ranges, t->lost_ranges + 1, (LOST_RANGES - 1) * sizeof t->lost_ranges[0]);
+        t->nlost_ranges--;
+    }
+    t->lost_ranges[t->nlost_ranges].lo = lo;
+    t->lost_ranges[t->nlost_ranges].hi = hi;
+    t->nlost_ranges++;
+}
+
+static int begun_in_lost_events(const rthread *t, uint64_t serial)
+{
+    for (uint32_t i = 0; i < t->nlost_ranges; i++)
+        if (serial > t->lost_ranges[i].lo && serial <= t->lost_ranges[i].hi)
+            return 1;
+    return 0;
+}
+
+void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial, uint64_t ts)
 {
     /* Ends of the regions open now may be among the lost events; regions
-     * begun in them have serials up to rserial. */
+     * begun in them have the serials after the last one read, up to rserial. */
     for (uint32_t i = 0; i < t->depth; i++)
         t->stack[i].maybe_lost = 1;
+    if (rserial > t->region_serial)
+        add_lost_range(t, t->region_serial, rserial);
     t->region_serial = rserial;
-    t->lost_serial = rserial ? rserial : 1;
     rproc *p = &r->procs[t->proc];
     p->lost += count;
     p->lost_any = 1;
+    if (ts > p->last_lost_ns)
+        p->last_lost_ns = ts;
 }
 
 void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now)
@@ -251,7 +284,7 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
         return;
     }
     const ropen *was = &t->ended[serial & (RECENT_REGIONS - 1)];
-    if (serial != 0 && serial <= t->lost_serial && was->serial != serial)
+    if (serial != 0 && was->serial != serial && begun_in_lost_events(t, serial))
         return; /* begun in events the thread lost: no misuse */
     if (serial != 0 && was->serial == serial)
         ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d was ended twice",
@@ -395,7 +428,7 @@ static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char
                 k->deadline = ts;
             continue;
         }
-        if (proc_lost(r, k->proc)) { /* its end may be among the lost events */
+        if (loss_may_cover(&r->procs[k->proc], k->begin_ns)) { /* its end may be among them */
             emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_LOST);
             continue;
         }
@@ -528,25 +561,25 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
     /* The writer counts every loss as it happens (since 1.4; before, those
      * of a signal handler went uncounted): what threads told is in it, and
      * what they could not tell (ending or dying while losing) too. */
+    p->untold = dropped > p->lost;
     if (p->lost > dropped)
         dropped = p->lost;
     if (dropped)
         p->lost_any = 1;
-    int lost = p->lost_any;
     if (r->nforeign_ends)
         drop_foreign_ends(r, proc);
     if (r->norphan_ends)
         settle_orphan_ends(r, proc);
     /* A test still running when its process died crashed, unless the trace
-     * merely stopped (ct_stop) or was cut (how unknown), or events were lost:
-     * the test's end may have been among them. */
-    int died = (how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE || how == CT_EXIT_TIMEOUT) &&
-               (!lost || how == CT_EXIT_TIMEOUT);
+     * merely stopped (ct_stop) or was cut (how unknown), or events lost may
+     * hold its end (not for a timeout: the runner killed it in the test). */
+    int died = how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE || how == CT_EXIT_TIMEOUT;
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
             continue;
-        if (died) { /* a test, or a group's setup or teardown */
+        int lost = loss_may_cover(p, k->begin_ns);
+        if (died && (!lost || how == CT_EXIT_TIMEOUT)) { /* a test, a group fixture */
             crash_status(r, k, end, how, code);
         } else if (lost) {
             char q[QUOTE_CAP];
@@ -572,6 +605,7 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         if (!k->id || k->id == TASK_TOMB || k->proc != proc)
             continue;
         uint64_t at = k->deadline ? k->deadline : end;
+        int lost = loss_may_cover(p, k->begin_ns);
         if (!lost) {
             ctr_event *w = ctr__warn(r, at, NULL, "task %s begun at %.3f ms was never ended; "
                                      "closed at %s",

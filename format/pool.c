@@ -11,6 +11,7 @@
 #include <unistd.h>      /* syscall, getpid */
 
 #define POOL_HEADER_BYTES 4096u
+_Static_assert(sizeof(ct_pool_header) <= POOL_HEADER_BYTES, "the header fits its page");
 
 uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz,
                       uint32_t overflow)

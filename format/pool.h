@@ -49,6 +49,7 @@ enum ct_overflow {
 };
 
 typedef struct ct_pool_header {
+    /* Set up once: read-only from then on. */
     uint64_t magic;
     uint32_t version;
     uint32_t chunk_bytes;
@@ -60,25 +61,29 @@ typedef struct ct_pool_header {
     uint32_t clock_kind;  /* ct_clock_kind, chosen by the collector */
     uint32_t overflow;    /* ct_overflow, chosen by the collector */
     uint64_t tsc_hz;      /* ticks per second (1e9 for the monotonic clock) */
-    /* atomic: events the process lost, every thread's, whether or not a
-     * LOST event reported them yet; counted as each is lost, so it is
-     * exact even when the process is killed while losing events */
-    uint64_t dropped;
-    uint32_t freed;         /* futex: bumped by the collector when it frees chunks */
+    uint32_t collector_pid; /* the process that drains the pool */
+
+    /* Waiting for room: read by every thread that waits or drops, on a
+     * cache line apart from what losing events writes. */
+    _Alignas(64) uint32_t freed; /* futex: bumped by the collector when it frees chunks */
     uint32_t waiters;       /* atomic: threads waiting for a free chunk */
     uint32_t doorbell;      /* futex: bumped by a thread that begins to wait */
-    uint32_t collector_pid; /* the process that drains the pool */
+    uint32_t passes;        /* atomic: drain passes so far */
     uint32_t closed;        /* atomic: the collector drains no more: never wait */
     uint32_t gone;          /* atomic: the process stopped tracing, its collector gone */
-    uint32_t passes;        /* atomic: drain passes so far */
-    uint32_t reserved2;
+
+    /* Counted as things happen. */
+    _Alignas(64) uint64_t dropped; /* atomic: events the process lost, every
+                             * thread's, whether or not a LOST event told them
+                             * yet; counted as each is lost, so it is exact even
+                             * when the process is killed while losing events */
     uint64_t stalls;        /* atomic: times a thread waited for a free chunk */
     uint64_t stall_ns;      /* atomic: how long, in all */
     /* The process's progress through its tests, counted by the tracer as it
      * prints their markers: a collector compares them with the markers it
      * read (a test that closed its stdout took some with it), and times out
      * a process from its last progress without reading the trace. */
-    uint32_t tests_begun;    /* atomic */
+    _Alignas(64) uint32_t tests_begun; /* atomic */
     uint32_t tests_ended;    /* atomic */
     uint32_t fixtures_begun; /* atomic: group setups and teardowns */
     uint32_t fixtures_ended; /* atomic */
@@ -122,7 +127,8 @@ int ct_pool_futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns);
 /* Wake up to `n` threads sleeping on *word, in any process. */
 void ct_pool_futex_wake(uint32_t *word, int n);
 
-/* The collector freed chunks: tell the threads that wait for one. */
+/* The collector freed chunks, or waiting is over (the session ended, the
+ * collector is gone): the threads that wait for a chunk look again now. */
 void ct_pool_note_freed(ct_pool_header *h);
 
 #endif /* CT_FORMAT_POOL_H */

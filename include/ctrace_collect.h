@@ -106,9 +106,11 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
 /*! ct_collector_set_overflow() : CT_OVERFLOW_WAIT or CT_OVERFLOW_DROP for
  *  the pools made from now on. In wait mode a child's thread that finds no
  *  free chunk sleeps until the collector frees one: drain often, and at once
- *  while ct_collector_child_waiting() says threads wait. A thread stops
- *  waiting (and its process stops tracing, saying so on stderr) only when
- *  the collector's process no longer exists.
+ *  while ct_collector_child_waiting() says threads wait. A waiting thread
+ *  stops tracing its process (saying so on stderr) when the collector's
+ *  process no longer exists (or is a zombie); it drops events (counted)
+ *  rather than wait forever when no chunk came free for 100 ms and two
+ *  drain passes: threads of its process hold every chunk.
  *  @return 0 or CT_EINVAL. */
 CT_API int ct_collector_set_overflow(ct_collector *c, int mode);
 
@@ -142,9 +144,10 @@ CT_API void ct_collector_child_started(ct_collector *c, ct_child_pool *p,
 CT_API int ct_collector_drain(ct_collector *c, ct_child_pool *p);
 
 /*! ct_collector_child_waiting() : 1 when threads of the child wait for
- *  room in its pool (wait mode): call ct_collector_drain() again without
- *  sleeping. 0 otherwise. */
-CT_API int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p);
+ *  room in its pool (wait mode) and draining frees some (chunks were freed
+ *  since the last call): call ct_collector_drain() again without sleeping.
+ *  0 otherwise: drain at the usual pace. */
+CT_API int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p);
 
 /* How far a child got through its tests, as its tracer counted them while
  * printing their markers (a test that closed its stdout cannot lose these). */
@@ -152,6 +155,7 @@ typedef struct ct_child_progress {
     uint32_t tests_begun, tests_ended;       /* test runs */
     uint32_t fixtures_begun, fixtures_ended; /* group setups and teardowns */
     uint64_t progress_mono_ns; /* CLOCK_MONOTONIC of the last of those; 0: none */
+    uint64_t events_lost;      /* events it lost in all (every thread, in or out of tests) */
 } ct_child_progress;
 
 /*! ct_collector_child_progress() : the child's progress so far (valid until

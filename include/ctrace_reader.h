@@ -59,7 +59,7 @@ typedef enum ctr_kind {
     CTR_LOST,              /* count = events this thread lost before this
                               point (written while the pool was full, or by
                               a signal handler that found the thread inside
-                              the tracer); 0: only definitions were lost */
+                              the tracer) */
     CTR_WARNING,           /* message: misuse found in the trace; with
                               CTR_F_LOST a consequence of lost events
                               instead (a test whose end was lost) */

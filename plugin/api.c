@@ -172,10 +172,14 @@ uint64_t ct__window_lost_note(uint64_t task)
     ct__thread *t = lost ? enter() : NULL;
     if (!t)
         return lost;
-    uint8_t *p = ct__event_begin(t, CT_EV_WINDOW_LOST, CT_SMALL_EVENT);
+    uint8_t *p = ct__meta_begin(t, CT_EV_WINDOW_LOST, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, task);
     p = ct_put_uvarint(p, lost);
     ct__commit(t, p);
+    if (t->dropping) { /* lost with the drop: written again once it ends */
+        t->window_unsaid_task = task;
+        t->window_unsaid_lost = lost;
+    }
     leave(t);
     return lost;
 }

@@ -22,9 +22,10 @@
  * freed, never in the middle of a call (its names may be pending).
  */
 #include <errno.h>  /* errno, ESRCH */
+#include <fcntl.h>  /* open */
 #include <signal.h> /* kill */
-#include <stdio.h>  /* snprintf */
-#include <unistd.h> /* getpid, write */
+#include <string.h> /* strrchr */
+#include <unistd.h> /* getpid, write, read, close */
 
 #include <ctrace.h> /* ct__active */
 
@@ -33,6 +34,7 @@
 #include "plugin/thread.h"
 
 #define WAIT_SLICE_NS 10000000u /* 10 ms: then look whether the collector is still there */
+#define HELD_NS 100000000u /* no chunk free for 100 ms and two passes: held for good */
 
 uint64_t ct__lost_events;
 
@@ -41,7 +43,10 @@ static int claim_chunk(ct__thread *t)
 {
     ct_pool_header *pool = t->pool;
     ct_chunk_desc *descs = ct_pool_descs(pool);
-    for (uint32_t i = 0; i < pool->nchunks; i++) {
+    uint32_t n = pool->nchunks;
+    /* From after the last one it took: the chunks behind it were taken a
+     * moment ago, likely not drained yet; threads start apart. */
+    for (uint32_t k = 0, i = t->claim_from % n; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
         uint32_t expect = CT_CHUNK_FREE;
         if (__atomic_load_n(&descs[i].state, __ATOMIC_RELAXED) != CT_CHUNK_FREE)
             continue;
@@ -55,6 +60,7 @@ static int claim_chunk(ct__thread *t)
         __atomic_store_n(&d->committed, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&d->state, CT_CHUNK_OWNED, __ATOMIC_RELEASE);
         t->chunk = i;
+        t->claim_from = i + 1;
         t->base = t->pos = ct_pool_chunk(pool, i);
         t->end = t->base + pool->chunk_bytes;
         t->committed = &d->committed;
@@ -95,13 +101,36 @@ static void start_dropping(ct__thread *t)
     rewind_scratch(t);
 }
 
+/* Text for a message, built without stdio: these run in signal handlers. */
+typedef struct text {
+    char bytes[256];
+    size_t len;
+} text;
+
+static void put_str(text *m, const char *s)
+{
+    while (*s && m->len < sizeof m->bytes)
+        m->bytes[m->len++] = *s++;
+}
+
+static void put_num(text *m, uint64_t v)
+{
+    char digits[24];
+    size_t n = 0;
+    do
+        digits[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n > 0 && m->len < sizeof m->bytes)
+        m->bytes[m->len++] = digits[--n];
+}
+
 /* Untraced: the tracer's own write to stderr. */
-static void say(const char *text, size_t len)
+static void say(const text *m)
 {
     uint8_t was = ct__untraced_begin();
     ssize_t n;
     do
-        n = write(STDERR_FILENO, text, len);
+        n = write(STDERR_FILENO, m->bytes, m->len);
     while (n < 0 && errno == EINTR);
     ct__untraced_end(was);
 }
@@ -112,22 +141,54 @@ static void stop_tracing(ct_pool_header *h)
 {
     uint32_t no = 0;
     if (__atomic_compare_exchange_n(&h->gone, &no, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-        char text[200];
-        int n = snprintf(text, sizeof text,
-                         "ctest-trace: the trace collector (pid %u) is gone: tracing stopped in "
-                         "process %d\n",
-                         h->collector_pid, (int)getpid());
-        if (n > 0)
-            say(text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+        text m = {.len = 0};
+        put_str(&m, "ctest-trace: the trace collector (pid ");
+        put_num(&m, h->collector_pid);
+        put_str(&m, ") is gone: tracing stopped in process ");
+        put_num(&m, (uint64_t)getpid());
+        put_str(&m, "\n");
+        say(&m);
     }
     __atomic_store_n(&ct__active, 0, __ATOMIC_RELEASE);
-    ct_pool_futex_wake(&h->freed, 0x7fffffff); /* the other waiters of this process */
+    ct_pool_note_freed(h); /* the other waiters of this process look again now */
 }
 
+/* Whether process `pid` is a zombie (dead, not reaped yet): /proc/PID/stat's
+ * state, after the name in parentheses. open/read/close: signal-safe. */
+static int is_zombie(pid_t pid)
+{
+    text path = {.len = 0};
+    put_str(&path, "/proc/");
+    put_num(&path, (uint64_t)pid);
+    put_str(&path, "/stat");
+    if (path.len >= sizeof path.bytes)
+        return 0;
+    path.bytes[path.len] = '\0';
+    uint8_t was = ct__untraced_begin();
+    int fd = open(path.bytes, O_RDONLY | O_CLOEXEC);
+    char buf[512];
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    ct__untraced_end(was);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
+/* Whether the process that drains the pool is gone (dead, or a zombie its
+ * parent has not reaped). The drain thread of ct_start is this process. */
 static int collector_gone(const ct_pool_header *h)
 {
     pid_t pid = (pid_t)h->collector_pid;
-    return pid > 0 && pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH;
+    if (pid <= 0 || pid == getpid())
+        return 0;
+    int saved = errno;
+    int gone = (kill(pid, 0) != 0 && errno == ESRCH) || is_zombie(pid);
+    errno = saved;
+    return gone;
 }
 
 /* Nothing to wait for: the session is over, the collector drains no more,
@@ -141,42 +202,51 @@ static int wait_is_over(const ct__thread *t)
            __atomic_load_n(&h->gone, __ATOMIC_ACQUIRE);
 }
 
-/* Say once that threads hold every chunk, so a thread had to drop. */
+/* Say once a process that threads hold every chunk, so a thread had to drop. */
 static void say_pool_held(const ct_pool_header *h)
 {
     static int said; /* atomic */
     if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
         return;
-    char text[240];
-    int n = snprintf(text, sizeof text,
-                     "ctest-trace: threads of process %d hold all %u chunks of the trace pool: "
-                     "events are lost (counted in the trace) until one is handed back\n",
-                     (int)getpid(), h->nchunks);
-    if (n > 0)
-        say(text, (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+    text m = {.len = 0};
+    put_str(&m, "ctest-trace: threads of process ");
+    put_num(&m, (uint64_t)getpid());
+    put_str(&m, " hold all ");
+    put_num(&m, h->nchunks);
+    put_str(&m, " chunks of the trace pool: events are lost (counted in the trace) until one "
+                "is handed back\n");
+    say(&m);
 }
 
 /* Wait until a chunk is free and claim it. @return 0, or -1: give up (the
- * wait is over, or two drain passes freed nothing: other threads hold every
- * chunk and may never hand one back). errno is kept. */
+ * wait is over, or no chunk came free through two drain passes and
+ * HELD_NS: the threads that hold them all may never hand one back). errno
+ * is kept. */
 static int wait_for_chunk(ct__thread *t)
 {
     ct_pool_header *h = t->pool;
     int saved_errno = errno;
-    uint64_t begin_ns = ct__mono_ns();
+    uint64_t begin_ns = ct__mono_ns(), progress_ns = begin_ns;
     __atomic_add_fetch(&h->waiters, 1, __ATOMIC_SEQ_CST);
-    uint32_t freed0 = __atomic_load_n(&h->freed, __ATOMIC_SEQ_CST);
-    uint32_t passes0 = __atomic_load_n(&h->passes, __ATOMIC_ACQUIRE);
+    uint32_t passes_then = __atomic_load_n(&h->passes, __ATOMIC_ACQUIRE);
+    uint32_t freed_then = __atomic_load_n(&h->freed, __ATOMIC_SEQ_CST);
     int rc = -1;
     for (unsigned slices = 0;; slices++) {
+        /* Passes before freed: a pass that frees bumps freed, then passes. */
+        uint32_t passes = __atomic_load_n(&h->passes, __ATOMIC_ACQUIRE);
         uint32_t seen = __atomic_load_n(&h->freed, __ATOMIC_SEQ_CST);
+        if (wait_is_over(t))
+            break;
         if (claim_chunk(t) == 0) {
             rc = 0;
             break;
         }
-        if (wait_is_over(t))
-            break;
-        if (seen == freed0 && __atomic_load_n(&h->passes, __ATOMIC_ACQUIRE) - passes0 >= 2) {
+        uint64_t now = ct__mono_ns();
+        if (seen != freed_then) { /* chunks come free, if to others: keep waiting */
+            freed_then = seen;
+            passes_then = passes;
+            progress_ns = now;
+        } else if (passes - passes_then >= 2 && now - progress_ns >= HELD_NS) {
             say_pool_held(h);
             break;
         }
@@ -236,29 +306,39 @@ void ct__thread_refill(ct__thread *t, size_t need, int event)
 }
 
 /* Back in a chunk (`after_drop`), or after a signal handler lost an event:
- * say what was lost. After a drop, start the tables over: definitions went
- * to scratch with the events, and names are defined anew when next used. A
- * handler's loss wrote nothing, and keeps them (a handler that would then
- * intern a name calls malloc). A drop that lost only definitions writes a
- * LOST of 0 events. */
+ * say what was lost. After a drop, what went to scratch with the events and
+ * must be said again is: names defined in it (at their next use), the
+ * thread's begin, and the loss of a test that ended in it. Nothing here
+ * allocates or frees: a drop may end in a signal handler. */
 static void write_lost(ct__thread *t, int after_drop)
 {
     t->lost_pending = 0;
     uint64_t lost = t->dropped + __atomic_exchange_n(&t->nested_lost, 0, __ATOMIC_RELAXED);
     t->dropped = 0;
-    if (lost == 0 && !after_drop)
-        return;
-    uint8_t *p = ct__event_begin(t, CT_EV_LOST, CT_SMALL_EVENT);
-    p = ct_put_uvarint(p, lost);
-    p = ct_put_uvarint(p, t->region_serial);
-    ct__commit(t, p);
+    if (lost) {
+        uint8_t *p = ct__meta_begin(t, CT_EV_LOST, CT_SMALL_EVENT);
+        p = ct_put_uvarint(p, lost);
+        p = ct_put_uvarint(p, t->region_serial);
+        ct__commit(t, p);
+        if (t->dropping) /* a new drop took it: said with the next one's */
+            t->dropped += lost;
+    }
     if (!after_drop)
         return;
-    ct__intern_reset(t);
-    if (t->begin_lost) {
-        t->begin_lost = 0;
+    ct__intern_after_drop(t);
+    int begin = t->begin_lost, source = begin || t->source_lost;
+    t->begin_lost = t->source_lost = 0; /* set again if a new drop takes them */
+    if (begin)
         ct__thread_emit_begin(t);
+    if (source)
         ct__sched_emit_source(t);
+    if (t->window_unsaid_task) {
+        uint8_t *p = ct__meta_begin(t, CT_EV_WINDOW_LOST, CT_SMALL_EVENT);
+        p = ct_put_uvarint(p, t->window_unsaid_task);
+        p = ct_put_uvarint(p, t->window_unsaid_lost);
+        ct__commit(t, p);
+        if (!t->dropping)
+            t->window_unsaid_task = 0;
     }
 }
 

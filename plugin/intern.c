@@ -52,6 +52,12 @@ void ct__intern_reset(ct__thread *t)
     /* Ids keep growing, so a reader never confuses an old id with a new one. */
 }
 
+void ct__intern_after_drop(ct__thread *t)
+{
+    memset(t->cache, 0, sizeof t->cache); /* so that a name lost comes back here */
+    ct__stacks_reset(t); /* stacks are defined in the stream like strings */
+}
+
 static ct__string *find_slot(ct__string *table, uint32_t cap, uint64_t hash, const char *s,
                              size_t len)
 {
@@ -81,9 +87,12 @@ static int grow(ct__thread *t)
     return 0;
 }
 
-/* Write the STRING event defining e; ct__intern_slow() reserved its room. */
-static void define(ct__thread *t, const ct__string *e)
+/* Write the STRING event defining e; ct__intern_slow() reserved its room.
+ * In drop mode it goes to scratch, lost: e is then defined again at its
+ * first use after the drop. */
+static void define(ct__thread *t, ct__string *e)
 {
+    e->unsaid = t->dropping;
     uint8_t *p = t->pos;
     *p++ = CT_EV_STRING; /* untimed: no tick delta */
     p = ct_put_uvarint(p, e->id);
@@ -116,6 +125,8 @@ uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
         e->id = ++t->next_string_id;
         t->strings_used++;
         define(t, e);
+    } else if (e->unsaid && !t->dropping) {
+        define(t, e); /* its definition went with a drop */
     }
     /* Cache only names that fit whole: a cut copy would never verify. */
     if (name[len] == '\0') {

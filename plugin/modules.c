@@ -182,7 +182,8 @@ static void emit(ct__thread *t, const snapshot *snap)
 {
     for (uint32_t i = 0; i < snap->n; i++) {
         const module *m = &snap->m[i];
-        uint8_t *p = ct__event_begin(t, CT_EV_MODULE, CT_SMALL_EVENT + m->path_len + MAX_BUILD_ID);
+        /* Lost with a drop, modules are written again: not counted lost. */
+        uint8_t *p = ct__meta_begin(t, CT_EV_MODULE, CT_SMALL_EVENT + m->path_len + MAX_BUILD_ID);
         p = ct_put_uvarint(p, m->bias);
         p = ct_put_uvarint(p, m->lo);
         p = ct_put_uvarint(p, m->hi);

@@ -120,9 +120,12 @@ static void note_fd_dropped(ct__sched *s)
 
 void ct__sched_emit_source(ct__thread *t)
 {
-    uint8_t *p = ct__event_begin(t, CT_EV_SCHED_SOURCE, CT_SMALL_EVENT);
+    /* Lost with a drop, it is written again once the drop ends (chunk.c). */
+    uint8_t *p = ct__meta_begin(t, CT_EV_SCHED_SOURCE, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, t->sched.source);
     ct__commit(t, p);
+    if (t->dropping)
+        t->source_lost = 1;
 }
 
 void ct__sched_attach(ct__thread *t)

@@ -56,8 +56,11 @@ static void *drain_loop(void *arg)
         uint32_t bell = __atomic_load_n(&h->doorbell, __ATOMIC_ACQUIRE);
         if (__atomic_load_n(&self.stop, __ATOMIC_ACQUIRE))
             break;
+        uint32_t freed = __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE);
         ct_drainer_pass(&self.drainer, self.w, 0); /* an error sticks in the writer */
-        if (!__atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE))
+        /* Threads wait and this pass gave them room: another at once. */
+        if (!__atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) ||
+            __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE) == freed)
             ct_pool_futex_wait(&h->doorbell, bell, DRAIN_PERIOD_NS);
     }
     return NULL;
@@ -189,7 +192,8 @@ int ct_stop(void)
         return CT_ENOTRACER;
     }
     ct__sched_stop_self(); /* the waits this thread has not reported yet */
-    ct__session_end();
+    __atomic_store_n(&((ct_pool_header *)self.pool)->closed, 1, __ATOMIC_RELEASE);
+    ct__session_end(); /* wakes the threads that wait for room: none will come */
     uint64_t stop_mono_ns = ct__mono_ns();
     ct_pool_header *h = self.pool;
     __atomic_store_n(&self.stop, 1, __ATOMIC_RELEASE);

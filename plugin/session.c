@@ -68,7 +68,7 @@ void ct__session_end(void)
     __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
     if (pool) /* threads waiting for room: there will be none in this session */
-        ct_pool_futex_wake(&pool->freed, 0x7fffffff);
+        ct_pool_note_freed(pool);
     __atomic_store_n(&ct__pool, NULL, __ATOMIC_RELEASE);
     ct__session_mode = CT_SESSION_NONE;
 }

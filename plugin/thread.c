@@ -30,13 +30,15 @@ static void make_exit_key(void)
     pthread_key_create(&exit_key, on_thread_exit);
 }
 
-/* THREAD_NAME, if the thread has a name (the kernel's, 15 bytes at most). */
-static void emit_name(ct__thread *t)
+/* THREAD_NAME, if the thread has a name (the kernel's, 15 bytes at most).
+ * `again`: with its begin, which a drop makes it write again. */
+static void emit_name(ct__thread *t, int again)
 {
     char name[32];
     if (pthread_getname_np(pthread_self(), name, sizeof name) == 0 && name[0]) {
         uint32_t id = ct__intern(t, name);
-        uint8_t *p = ct__event_begin(t, CT_EV_THREAD_NAME, CT_SMALL_EVENT);
+        uint8_t *p = again ? ct__meta_begin(t, CT_EV_THREAD_NAME, CT_SMALL_EVENT)
+                           : ct__event_begin(t, CT_EV_THREAD_NAME, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, id);
         ct__commit(t, p);
     }
@@ -44,7 +46,7 @@ static void emit_name(ct__thread *t)
 
 void ct__thread_emit_begin(ct__thread *t)
 {
-    uint8_t *p = ct__event_begin(t, CT_EV_THREAD_BEGIN, CT_SMALL_EVENT);
+    uint8_t *p = ct__meta_begin(t, CT_EV_THREAD_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, (uint32_t)t->tid);
     p = ct_put_uvarint(p, (uint32_t)t->parent_tid);
     p = ct_put_uvarint(p, t->begin_task);
@@ -55,7 +57,7 @@ void ct__thread_emit_begin(ct__thread *t)
         t->begin_lost = 1;
 
     t->names_seen = __atomic_load_n(&ct__names_changed, __ATOMIC_RELAXED);
-    emit_name(t);
+    emit_name(t, 1);
 }
 
 uint32_t ct__names_changed; /* atomic */
@@ -66,7 +68,7 @@ void ct__thread_name_refresh(ct__thread *t)
     if (__builtin_expect(now == t->names_seen, 1))
         return;
     t->names_seen = now;
-    emit_name(t); /* perhaps another thread was renamed: the name is the same then */
+    emit_name(t, 0); /* perhaps another thread was renamed: the name is the same then */
 }
 
 /* Thread creation info handed from the pthread_create wrapper. */
@@ -86,6 +88,7 @@ ct__thread *ct__thread_get_slow(void)
         if (!t)
             return NULL;
         t->serial = __atomic_add_fetch(&next_thread_serial, 1, __ATOMIC_RELAXED);
+        t->claim_from = t->serial * 97u; /* threads look from apart */
         t->tid = (int32_t)syscall(SYS_gettid);
         t->parent_tid = ct__origin.parent_tid;
         t->start_fn = ct__origin.start_fn;
@@ -106,7 +109,7 @@ ct__thread *ct__thread_get_slow(void)
         t->busy = 0;
         t->dropped = 0;
         t->lost_pending = 0;
-        t->begin_lost = 0;
+        t->begin_lost = t->source_lost = 0;
         __atomic_store_n(&t->nested_lost, 0, __ATOMIC_RELAXED);
     }
     /* Inside the tracer from here: a signal handler's event now would land

@@ -46,6 +46,7 @@ typedef struct ct__string {
     uint32_t len;
     uint32_t id;
     uint64_t hash;
+    uint8_t unsaid; /* defined in drop mode: its STRING was lost, say it again */
 } ct__string;
 
 typedef struct ct__thread {
@@ -80,8 +81,12 @@ typedef struct ct__thread {
     uint64_t nested_lost; /* atomic: events of signal handlers that found the
                              thread inside the tracer, not yet reported */
     uint32_t freed_seen; /* the pool's `freed` when no chunk was free */
+    uint32_t claim_from; /* where to look for a free chunk first */
     uint32_t scratch_committed;
     uint8_t begin_lost;  /* THREAD_BEGIN went to scratch: repeat it */
+    uint8_t source_lost; /* so did SCHED_SOURCE */
+    uint64_t window_unsaid_task; /* a WINDOW_LOST that went to scratch: its */
+    uint64_t window_unsaid_lost; /* test and count, to write after the drop */
     uint32_t names_seen; /* ct__names_changed when this thread last wrote its name */
     int32_t tid;
     int32_t parent_tid;
@@ -154,11 +159,10 @@ static inline void ct__reserve(ct__thread *t, size_t need)
         ct__thread_refill(t, need, 0);
 }
 
-/* Start an event of `kind` stamped now; returns where its fields go. */
-static inline uint8_t *ct__event_begin(ct__thread *t, uint8_t kind, size_t need)
+/* The kind and tick delta of an event stamped now, at t->pos (room made);
+ * returns where its fields go. */
+static inline uint8_t *ct__event_stamp(ct__thread *t, uint8_t kind)
 {
-    if (!ct__has_room(t, need))
-        ct__thread_refill(t, need, 1);
     uint8_t *p = t->pos;
     uint64_t now = ct__ticks();
     /* A migration between cores may show a tick or two backwards: clamp so
@@ -167,6 +171,23 @@ static inline uint8_t *ct__event_begin(ct__thread *t, uint8_t kind, size_t need)
     t->last_ticks += delta;
     *p++ = kind;
     return ct_put_uvarint(p, delta);
+}
+
+/* Start an event of `kind` stamped now; returns where its fields go. */
+static inline uint8_t *ct__event_begin(ct__thread *t, uint8_t kind, size_t need)
+{
+    if (!ct__has_room(t, need))
+        ct__thread_refill(t, need, 1);
+    return ct__event_stamp(t, kind);
+}
+
+/* ct__event_begin() for an event that is written again if it is lost (a
+ * thread's begin, a module, a test's loss...): not counted lost. */
+static inline uint8_t *ct__meta_begin(ct__thread *t, uint8_t kind, size_t need)
+{
+    if (!ct__has_room(t, need))
+        ct__thread_refill(t, need, 0);
+    return ct__event_stamp(t, kind);
 }
 
 /* FNV-1a of s[0..len), never 0: how names are keyed (intern.c, and the
@@ -212,8 +233,13 @@ static inline uint32_t ct__intern_literal(ct__thread *t, const char *name)
     return id;
 }
 
-/* Forget the string table (after a drop: definitions may have been lost). */
+/* Forget the string table (too many names: start over). */
 void ct__intern_reset(ct__thread *t);
+
+/* A drop ended: names defined while it lasted are defined again at their
+ * next use (same ids), stacks start over. Allocates and frees nothing: a
+ * drop may end in a signal handler. */
+void ct__intern_after_drop(ct__thread *t);
 void ct__intern_free(ct__thread *t);
 
 /* Emit THREAD_BEGIN (+ THREAD_NAME) for t. */

@@ -41,6 +41,7 @@ struct ct_child_pool {
     ct_drainer drainer;
     int started;
     uint64_t timeout_ns; /* killed for running past this, or 0 */
+    uint32_t freed_seen; /* the pool's `freed` at the last ct_collector_child_waiting() */
 };
 
 int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
@@ -93,13 +94,19 @@ void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
     out->fixtures_begun = __atomic_load_n(&h->fixtures_begun, __ATOMIC_ACQUIRE);
     out->fixtures_ended = __atomic_load_n(&h->fixtures_ended, __ATOMIC_ACQUIRE);
     out->progress_mono_ns = __atomic_load_n(&h->progress_ns, __ATOMIC_ACQUIRE);
+    out->events_lost = __atomic_load_n(&h->dropped, __ATOMIC_ACQUIRE);
 }
 
-int ct_collector_child_waiting(const ct_collector *c, const ct_child_pool *p)
+int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)
 {
     (void)c;
     const ct_pool_header *h = p->mem;
-    return __atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) != 0;
+    /* Only while draining frees room: threads that wait on chunks others
+     * hold (or a stopped child) need no pass every moment. */
+    uint32_t freed = __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE);
+    int progress = freed != p->freed_seen;
+    p->freed_seen = freed;
+    return progress && __atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) != 0;
 }
 
 const char *ct_collector_path(const ct_collector *c)

@@ -579,6 +579,11 @@ void rn_out_feed(rn_out *o, const char *data, size_t len, uint64_t now_ns)
     fflush(o->out);
 }
 
+void rn_out_process_lost(rn_out *o, uint64_t events)
+{
+    o->lost_counted += events;
+}
+
 void rn_out_progress(rn_out *o, rn_progress progress)
 {
     o->progress = progress;

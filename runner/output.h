@@ -123,6 +123,11 @@ void rn_out_progress(rn_out *o, rn_progress progress);
  *  as given) must outlive o. */
 void rn_out_json(rn_out *o, const char *package);
 
+/*! rn_out_process_lost() : a process of the binary ended having lost
+ *  `events` in all (ct_child_progress.events_lost: in tests or out of them,
+ *  told by a test's marker or not). The binary's last line says the total. */
+void rn_out_process_lost(rn_out *o, uint64_t events);
+
 /*! rn_out_keep_results() : add each finished test to `results` (with the
  *  output of those that failed), as binary number `binary` of the run. */
 struct rn_results;

@@ -367,9 +367,11 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
         rn__out_put_name(o, info->trace, strlen(info->trace));
     else
         rn__out_put(o, "none", 4);
-    if (o->lost) {
+    uint64_t lost_all = o->lost > o->lost_counted ? o->lost : o->lost_counted;
+    if (lost_all) {
         char lost[64];
-        snprintf(lost, sizeof lost, " (%" PRIu64 " event%s lost)", o->lost, o->lost == 1 ? "" : "s");
+        snprintf(lost, sizeof lost, " (%" PRIu64 " event%s lost)", lost_all,
+                 lost_all == 1 ? "" : "s");
         rn__out_put(o, lost, strlen(lost));
     }
     rn__out_put(o, "\n", 1);

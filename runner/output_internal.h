@@ -49,7 +49,8 @@ struct rn_out {
     rn_judged *judged;   /* what the --assert rules judged, or NULL */
     uint64_t test_pid, test_task; /* the running test's, from its marker */
     uint64_t test_lost;           /* events it lost, from a lost marker */
-    uint64_t lost;                /* events the binary's tests lost */
+    uint64_t lost;                /* events the binary's tests lost, their markers said */
+    uint64_t lost_counted;        /* events its processes lost, their pools counted */
     char *test_group;
     size_t test_group_len;
 

@@ -254,6 +254,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             break;
         }
         elapsed_ns += res.elapsed_ns;
+        rn_out_process_lost(o, res.progress.events_lost);
         if (res.trace_error != 0) { /* said when the trace is closed, with why */
             rec->trace_failed = 1;
             status = RN_EXIT_USAGE;

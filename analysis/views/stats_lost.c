@@ -93,8 +93,10 @@ int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
 {
     switch (ev->kind) {
     case CTR_LOST:
+        l->sayings++;
         return add_thread_loss(l, ev);
     case CTR_WINDOW_LOST:
+        l->sayings++;
         return add_window_loss(l, ev);
     case CTR_PROCESS_END:
         l->total += ev->count;
@@ -128,10 +130,13 @@ static int by_windows_loss(const void *a, const void *b)
 void ctv_lost_print(ctv_lost *l, uint64_t kept, FILE *out)
 {
     uint64_t lost = l->total > l->told ? l->total : l->told;
+    /* What the program wrote: what the trace keeps of it (not the events
+     * that only tell losses), and what was lost. */
+    uint64_t written = (kept > l->sayings ? kept - l->sayings : 0) + lost;
     fprintf(out, "lost:       %" PRIu64 " events", lost);
     if (lost)
         fprintf(out, " of %" PRIu64 " written (%.2f%%; a region's begin and end are two)",
-                kept + lost, 100.0 * (double)lost / (double)(kept + lost));
+                written, 100.0 * (double)lost / (double)written);
     fputc('\n', out);
     if (l->nthreads) {
         qsort(l->threads, l->nthreads, sizeof *l->threads, by_threads_loss);

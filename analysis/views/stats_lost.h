@@ -29,6 +29,7 @@ typedef struct ctv_lost {
     uint64_t told;      /* what threads said (LOST) */
     uint64_t in_windows; /* what tests and fixtures said (WINDOW_LOST) */
     uint64_t unended_regions, unended_tasks; /* CTR_F_LOST */
+    uint64_t sayings;   /* LOST and WINDOW_LOST events: written only to tell losses */
     uint64_t stalls, stall_ns;
     ctv_lost_thread *threads;
     size_t nthreads, threads_cap;

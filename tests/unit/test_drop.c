@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -122,6 +123,39 @@ static void test_every_lost_event_is_counted(void **state)
     stop(h);
 }
 
+/* A thread that begins while the pool is full: its begin, name and
+ * scheduler source go to scratch and are written again once it has room,
+ * so they are not counted lost; only its regions are. */
+static uint64_t late_dropped;
+static int late_begin_lost;
+
+static void *late_thread(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100; i++)
+        CT_WITH_REGION(NULL, "late") {
+        }
+    late_dropped = ct__self->dropped;
+    late_begin_lost = ct__self->begin_lost;
+    return NULL;
+}
+
+static void test_a_thread_begun_in_a_drop_counts_its_events_only(void **state)
+{
+    (void)state;
+    ct_pool_header *h = start();
+    for (int i = 0; i < 20000; i++)
+        CT_WITH_REGION(NULL, "x") {
+        }
+    assert_true(ct__self->dropping);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, late_thread, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(late_dropped, 200); /* a begin and an end a region */
+    assert_true(late_begin_lost);
+    stop(h);
+}
+
 /* A name first interned in drop mode was defined in scratch (lost): after
  * the drop ends, its next use defines it again in the chunk. */
 static void test_names_defined_while_dropping_are_defined_again(void **state)
@@ -187,6 +221,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_lost_event_is_counted),
         cmocka_unit_test(test_names_defined_while_dropping_are_defined_again),
+        cmocka_unit_test(test_a_thread_begun_in_a_drop_counts_its_events_only),
         cmocka_unit_test(test_nested_handler_loss_is_told),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
