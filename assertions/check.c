@@ -12,10 +12,10 @@
 #include <stdio.h>         /* vsnprintf */
 #include <string.h>        /* memchr, memcmp */
 
-#include "analysis/views/human.h" /* ctv_format_duration, ctv_escape_text */
+#include "common/human.h" /* ctv_format_duration, ctv_escape_text */
 #include "assertions/place.h"
 #include "format/wire.h"  /* CT_BLOCK_*, CT_MAX_NAME_BYTES */
-#include "plugin/clock.h" /* ct__ticks */
+#include "common/clock.h" /* ct__ticks */
 
 void ct__msg_append(char *msg, size_t cap, const char *fmt, ...)
 {

@@ -29,7 +29,7 @@
 #include "assertions/rules_eval.h"
 #include "format/wire.h"         /* CT_MAX_LOG_BYTES */
 #include "plugin/api_internal.h" /* ct__enter */
-#include "plugin/clock.h"        /* ct__ticks */
+#include "common/clock.h"        /* ct__ticks */
 #include "plugin/sched.h"        /* ct__sched_read_all */
 #include "plugin/thread.h"       /* ct__untraced_begin */
 

@@ -31,7 +31,7 @@
 #include <stddef.h> /* size_t */
 #include <stdint.h>
 
-#include "analysis/views/hist.h" /* CTV_HIST_SUB, CTV_HIST_GROUPS */
+#include "common/hist.h" /* CTV_HIST_SUB, CTV_HIST_GROUPS */
 
 enum ct__series_kind {
     CT_SERIES_REGION = 0, /* named: regions of a name */

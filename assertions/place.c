@@ -11,8 +11,8 @@
 #include <stdio.h>  /* snprintf */
 #include <string.h> /* strrchr, strncmp */
 
-#include "analysis/symbolize.h"
-#include "analysis/views/human.h" /* ctv_escape_text */
+#include "common/symbolize.h"
+#include "common/human.h" /* ctv_escape_text */
 #include "plugin/modules.h"
 #include "plugin/thread.h" /* ct__untraced_begin */
 

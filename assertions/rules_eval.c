@@ -22,13 +22,13 @@
 
 #include <ctrace_cmocka.h> /* print_error */
 
-#include "analysis/views/human.h" /* ctv_format_duration */
+#include "common/human.h" /* ctv_format_duration */
 #include "assertions/check.h"
 #include "assertions/expect.h" /* ct__judge_enter */
 #include "assertions/rules.h"
 #include "format/wire.h"         /* CT_BLOCK_* */
 #include "plugin/api_internal.h" /* ct__leave */
-#include "plugin/clock.h"        /* ct__ticks */
+#include "common/clock.h"        /* ct__ticks */
 
 struct loaded_rule {
     ct_rule rule;

@@ -18,7 +18,7 @@
 
 #include "format/wire.h"         /* CT_BLOCK_SYNC */
 #include "plugin/api_internal.h" /* ct__block_end */
-#include "plugin/clock.h"        /* ct__ticks */
+#include "common/clock.h"        /* ct__ticks */
 #include "plugin/stack.h"
 #include "plugin/unwind.h"
 

@@ -29,7 +29,7 @@
 
 #include <ctrace.h> /* ct__active */
 
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "plugin/sched.h"
 #include "plugin/thread.h"
 

@@ -23,7 +23,7 @@
 #include "assertions/expect.h"
 #include "assertions/live.h" /* ct__live_test_begin */
 #include "plugin/api_internal.h"
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "plugin/cmocka_markers.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */

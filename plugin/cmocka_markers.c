@@ -16,7 +16,7 @@
 #include "assertions/rules_eval.h" /* ct__rules_changed, ct__rules_report */
 #include "format/wire.h"           /* CT_MAX_NAME_BYTES */
 #include "plugin/api_internal.h"   /* CT__STATUS_* */
-#include "plugin/clock.h"          /* ct__mono_ns */
+#include "common/clock.h"          /* ct__mono_ns */
 #include "plugin/session.h"        /* ct__markers, ct__marker_nonce */
 #include "plugin/thread.h"         /* ct__untraced_begin */
 

@@ -17,7 +17,7 @@
 
 #include <ctrace.h> /* ct__active */
 
-#include "plugin/clock.h"  /* ct__ticks */
+#include "common/clock.h"  /* ct__ticks */
 #include "plugin/thread.h" /* ct__thread_off, ct__in_tracer, ct__pool */
 
 #define CT_EXPORT __attribute__((visibility("default")))

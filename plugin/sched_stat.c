@@ -21,7 +21,7 @@
 #include <sys/stat.h> /* fstat */
 #include <unistd.h>   /* pread, close */
 
-#include "plugin/clock.h" /* ct__mono_ns */
+#include "common/clock.h" /* ct__mono_ns */
 #include "plugin/sched_source.h"
 
 /* run_delay runs on the scheduler's clock, which NTP does not slew as it

@@ -21,7 +21,7 @@
 #include <ctrace_collect.h> /* CT_ENV_OVERFLOW */
 
 #include "format/pool.h"
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "plugin/sched.h"
 #include "plugin/session.h"
 #include "plugin/thread.h"

@@ -18,7 +18,7 @@
 
 #include "assertions/live.h"
 #include "assertions/rules_eval.h"
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
 #include "plugin/stack.h"

@@ -19,7 +19,7 @@
 
 #include "format/pool.h"
 #include "format/wire.h"
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "assertions/live.h"
 #include "plugin/sched_state.h"
 

@@ -12,7 +12,7 @@
 #include <unistd.h>   /* ftruncate, close */
 
 #include "format/pool.h"
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "recorder/drain.h"
 #include "recorder/outfile.h"
 #include "recorder/trace_writer.h"

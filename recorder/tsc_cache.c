@@ -8,7 +8,7 @@
 #include <unistd.h>   /* getpid, unlink */
 
 #include "format/wire.h" /* CT_CLOCK_MONOTONIC */
-#include "plugin/clock.h"
+#include "common/clock.h"
 
 #define FULL_WINDOW_NS 20000000  /* a fresh measurement */
 #define CHECK_WINDOW_NS 1000000  /* checking a cached one */

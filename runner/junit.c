@@ -15,9 +15,9 @@
 
 #include <ctrace_reader.h> /* ctr_block_kind_name */
 
-#include "analysis/views/human.h" /* ctv_format_duration */
+#include "common/human.h" /* ctv_format_duration */
 #include "recorder/outfile.h"      /* ct_outfile_*: replaced only when complete */
-#include "analysis/views/utf8.h"
+#include "common/utf8.h"
 #include "slice.h"
 
 #define FILE_NAME_MAX 120 /* bytes of a test's name kept in its attachment's */

@@ -10,7 +10,7 @@
 
 #include <string.h> /* memcpy, strlen */
 
-#include "utf8.h"
+#include "common/utf8.h"
 
 /* ---- the buffer ------------------------------------------------------------------ */
 

@@ -20,7 +20,7 @@
 
 #include "gzip.h"
 #include "maps.h"
-#include "utf8.h"
+#include "common/utf8.h"
 
 /* ---- tables --------------------------------------------------------------- */
 

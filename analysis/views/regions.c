@@ -9,8 +9,8 @@
 #include <stdlib.h> /* malloc, realloc, free, qsort_r */
 #include <string.h> /* memcmp */
 
-#include "hist.h"
-#include "human.h"
+#include "common/hist.h"
+#include "common/human.h"
 #include "json.h"
 #include "maps.h"
 #include "view_io.h"

@@ -9,7 +9,7 @@
 #include <string.h>   /* memcpy, memset */
 #include <time.h>     /* gmtime_r, strftime */
 
-#include "human.h"
+#include "common/human.h"
 #include "stats_lost.h"
 #include "view_io.h"
 #include "views.h"

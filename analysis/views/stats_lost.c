@@ -13,7 +13,7 @@
 #include <stdlib.h>   /* qsort, free */
 #include <string.h>   /* memcpy */
 
-#include "human.h"
+#include "common/human.h"
 
 #define SHOWN 5          /* threads and tests named; the rest are counted */
 #define NAME_KEPT 200    /* bytes kept of a test's name */

@@ -8,7 +8,7 @@
 
 #include <ctrace.h> /* CT_ENOMEM */
 
-#include "human.h" /* ctv_print_text */
+#include "common/human.h" /* ctv_print_text */
 
 void ctv_symbols_init(ctv_symbols *s)
 {

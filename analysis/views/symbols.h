@@ -12,7 +12,7 @@
 
 #include <ctrace_reader.h>
 
-#include "analysis/symbolize.h"
+#include "common/symbolize.h"
 
 typedef struct ctv_symbols {
     ct_symbolizer **by_process; /* index: ctr_event.process; NULL until a module */

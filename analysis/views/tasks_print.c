@@ -8,7 +8,7 @@
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memchr, memcpy, memset */
 
-#include "human.h"
+#include "common/human.h"
 #include "json.h"
 #include "tasks_model.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>   /* calloc, realloc, free, qsort */
 #include <string.h>   /* memcpy */
 
-#include "human.h"
+#include "common/human.h"
 #include "json.h"
 #include "maps.h"
 #include "symbols.h"

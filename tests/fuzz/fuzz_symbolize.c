@@ -16,7 +16,7 @@
 #include <sys/mman.h> /* memfd_create */
 #include <unistd.h>   /* write, close */
 
-#include "analysis/symbolize.h"
+#include "common/symbolize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

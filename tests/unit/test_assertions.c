@@ -24,12 +24,12 @@
 #include <ctrace.h>
 #include <ctrace_cmocka.h>
 
-#include "analysis/views/hist.h"
+#include "common/hist.h"
 #include "assertions/check.h"
 #include "assertions/live.h"
 #include "format/wire.h"         /* CT_BLOCK_* */
 #include "plugin/api_internal.h" /* ct__enter, ct__block_end */
-#include "plugin/clock.h"        /* ct__ticks */
+#include "common/clock.h"        /* ct__ticks */
 #include "plugin/thread.h"       /* ct__self */
 
 static char msg[CT_CHECK_MESSAGE];

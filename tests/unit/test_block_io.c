@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "blocks.h"
-#include "plugin/clock.h"     /* ct__ticks */
+#include "common/clock.h"     /* ct__ticks */
 #include "plugin/interpose.h" /* ct__interpose_record_io */
 
 static void write_byte(void *arg)

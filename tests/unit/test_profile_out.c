@@ -21,7 +21,7 @@
 
 #include "analysis/views/gzip.h"
 #include "analysis/views/profile_out.h"
-#include "analysis/views/utf8.h"
+#include "common/utf8.h"
 
 /* ---- files and gzip -dc --------------------------------------------------- */
 

@@ -32,7 +32,7 @@
 #include <ctrace.h>
 
 #include "events.h"
-#include "plugin/clock.h"
+#include "common/clock.h"
 #include "plugin/sched.h"
 
 static char path[512];

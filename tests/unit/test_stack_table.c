@@ -19,7 +19,7 @@
 #include "events.h"
 #include "format/wire.h"          /* CT_BLOCK_SYNC */
 #include "plugin/api_internal.h"  /* ct__block_end */
-#include "plugin/clock.h"         /* ct__ticks */
+#include "common/clock.h"         /* ct__ticks */
 
 static char path[512];
 

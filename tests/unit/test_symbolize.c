@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "analysis/symbolize.h"
-#include "analysis/symbolize_internal.h"
+#include "common/symbolize.h"
+#include "common/symbolize_internal.h"
 #include "symbolize_dwarf.h"
 
 /* ---- this process's modules, as a tracer records them ---------------------------- */

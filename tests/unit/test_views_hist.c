@@ -14,8 +14,8 @@
 
 #include <ctrace.h> /* CT_MS, CT_SEC */
 
-#include "analysis/views/hist.h"
-#include "analysis/views/human.h"
+#include "common/hist.h"
+#include "common/human.h"
 
 static const double quantiles[] = {0.01, 0.10, 0.25, 0.50, 0.90, 0.95, 0.99, 0.999};
 

@@ -12,9 +12,9 @@
 #include <stdlib.h> /* free */
 #include <string.h> /* strcmp, strlen */
 
-#include "analysis/views/human.h"
+#include "common/human.h"
 #include "analysis/views/json.h"
-#include "analysis/views/utf8.h"
+#include "common/utf8.h"
 
 #define FFFD "\xEF\xBF\xBD"
 

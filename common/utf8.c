@@ -1,7 +1,7 @@
 /*
  * utf8.c - strict UTF-8 decoding (RFC 3629) with maximal-subpart replacement.
  */
-#include "utf8.h"
+#include "common/utf8.h"
 
 size_t ctv_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 {

@@ -1,5 +1,5 @@
 /* clock.c - choosing and calibrating the tracer's clock (see clock.h). */
-#include "plugin/clock.h"
+#include "common/clock.h"
 
 #include <stdio.h>  /* fopen, fgets */
 #include <stdlib.h> /* getenv */

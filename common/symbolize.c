@@ -7,8 +7,8 @@
  * A module file is read on the first lookup that lands in it, so symbolizing
  * a profile costs the files it touches, not every library the process had.
  */
-#include "analysis/symbolize.h"
-#include "analysis/symbolize_internal.h"
+#include "common/symbolize.h"
+#include "common/symbolize_internal.h"
 
 #include <elf.h>    /* SHT_SYMTAB, SHT_DYNSYM, SHF_COMPRESSED */
 #include <errno.h>  /* errno */

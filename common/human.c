@@ -1,12 +1,12 @@
 /*
  * human.c - durations, sizes and untrusted text for people.
  */
-#include "human.h"
+#include "common/human.h"
 
 #include <inttypes.h> /* PRIu64 */
 #include <string.h>   /* strchr, strlen, memcpy */
 
-#include "utf8.h"
+#include "common/utf8.h"
 
 /* Three significant digits of v (1 <= v < 1000 after rounding), with trailing
  * zeros and a bare '.' removed: 1.50 -> "1.5", 30.0 -> "30". */

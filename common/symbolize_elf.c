@@ -5,7 +5,7 @@
  * aligned. Only 64-bit little-endian files (x86-64, aarch64) are read, on a
  * little-endian host, so the copied fields need no swapping.
  */
-#include "analysis/symbolize_internal.h"
+#include "common/symbolize_internal.h"
 
 #include <elf.h>      /* Elf64_*, SHT_*, STT_*, NT_GNU_BUILD_ID */
 #include <errno.h>    /* errno */

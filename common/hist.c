@@ -4,7 +4,7 @@
  * Group 0 holds values 0..63, one per bucket. Group g >= 1 holds the octave
  * [2^(g+5), 2^(g+6)), cut into 64 buckets of width 2^(g-1).
  */
-#include "hist.h"
+#include "common/hist.h"
 
 #include <stdlib.h> /* calloc, free */
 

@@ -8,7 +8,7 @@
  * unit is skipped (its length says where the next one starts), never read
  * past. 64-bit DWARF units are skipped: gcc and clang emit 32-bit DWARF.
  */
-#include "analysis/symbolize_internal.h"
+#include "common/symbolize_internal.h"
 #include "format/wire.h" /* ct_get_uvarint */
 
 #include <elf.h>    /* SHF_COMPRESSED */
