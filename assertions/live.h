@@ -17,7 +17,7 @@
  * another thread than the one that began it (misuse, which the trace warns
  * about) is not counted.
  *
- * Histograms have the layout of the views' (analysis/views/hist.h), in
+ * Histograms have the layout of the views' (common/hist.h), in
  * nanoseconds, so an in-test p95 and `ctest-trace regions` agree.
  *
  * Shard fields are written with relaxed atomic stores by their one writer

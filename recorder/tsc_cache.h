@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-/* Ticks per second of clock `kind` (plugin/clock.h): cached, or measured
+/* Ticks per second of clock `kind` (common/clock.h): cached, or measured
  * over 20 ms and cached. 0 if it cannot be measured. */
 uint64_t ct__tsc_hz_cached(uint32_t kind);
 
