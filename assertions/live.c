@@ -39,18 +39,24 @@ uint64_t ct__live_ns_to_ticks(uint64_t ns)
     return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
-static uint64_t lost_at_test_start; /* atomic: ct__lost_events then */
+static uint64_t lost_at_test_start; /* atomic: what the pool counted then */
+
+/* Events the session's process lost so far (0 without a session). */
+static uint64_t lost_now(void)
+{
+    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
+    return pool ? ct_pool_dropped(pool) : 0;
+}
 
 uint64_t ct__live_window_lost(void)
 {
-    return __atomic_load_n(&ct__lost_events, __ATOMIC_RELAXED) -
-           __atomic_load_n(&lost_at_test_start, __ATOMIC_RELAXED);
+    uint64_t now = lost_now(), then = __atomic_load_n(&lost_at_test_start, __ATOMIC_RELAXED);
+    return now > then ? now - then : 0;
 }
 
 void ct__live_test_begin(uint64_t ticks)
 {
-    __atomic_store_n(&lost_at_test_start, __atomic_load_n(&ct__lost_events, __ATOMIC_RELAXED),
-                     __ATOMIC_RELAXED);
+    __atomic_store_n(&lost_at_test_start, lost_now(), __ATOMIC_RELAXED);
     __atomic_store_n(&ct__live_test_start, ticks, __ATOMIC_RELAXED);
     __atomic_add_fetch(&ct__live_gen, 1, __ATOMIC_RELEASE);
 }

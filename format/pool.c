@@ -73,6 +73,15 @@ void ct_pool_futex_wake(uint32_t *word, int n)
     syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
+uint64_t ct_pool_dropped(const ct_pool_header *h)
+{
+    uint64_t n = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);
+    uint32_t used = __atomic_load_n(&h->loss_slots_used, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; used && i < CT_POOL_LOSS_SLOTS; i++)
+        n += __atomic_load_n(&h->loss_slots[i].lost, __ATOMIC_RELAXED);
+    return n;
+}
+
 void ct_pool_note_freed(ct_pool_header *h)
 {
     /* Sequentially consistent, as the waiter's count and its read of

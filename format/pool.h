@@ -34,6 +34,7 @@
 #define CT_POOL_VERSION 2u
 #define CT_POOL_DEFAULT_BYTES (64u << 20)
 #define CT_CHUNK_BYTES (32u << 10)
+#define CT_POOL_LOSS_SLOTS 48 /* threads that count their losses alone */
 
 enum ct_chunk_state {
     CT_CHUNK_FREE = 0,
@@ -88,6 +89,18 @@ typedef struct ct_pool_header {
     uint32_t fixtures_begun; /* atomic: group setups and teardowns */
     uint32_t fixtures_ended; /* atomic */
     uint64_t progress_ns;    /* atomic: CLOCK_MONOTONIC of the last begin or end */
+
+    /* Losses counted where the thread that loses them writes alone: a
+     * thread that drops takes a slot (CAS of `thread` from 0) and counts
+     * there with plain stores, not a locked add on a line all share. Those
+     * without a slot count in `dropped`. ct_pool_dropped() sums both. */
+    uint32_t loss_slots_used; /* atomic: slots taken; 0: `dropped` says all */
+    _Alignas(64) struct ct_loss_slot {
+        uint32_t thread;   /* atomic: its thread serial, 0: free */
+        uint32_t unused;
+        uint64_t lost;     /* atomic (one writer): events its thread lost */
+        uint8_t pad[48];
+    } loss_slots[CT_POOL_LOSS_SLOTS];
 } ct_pool_header;
 
 typedef struct ct_chunk_desc {
@@ -126,6 +139,9 @@ int ct_pool_futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns);
 
 /* Wake up to `n` threads sleeping on *word, in any process. */
 void ct_pool_futex_wake(uint32_t *word, int n);
+
+/* Events the process lost so far, every thread's (`dropped` and the slots). */
+uint64_t ct_pool_dropped(const ct_pool_header *h);
 
 /* The collector freed chunks, or waiting is over (the session ended, the
  * collector is gone): the threads that wait for a chunk look again now. */

@@ -15,10 +15,10 @@
  *
  * Dropping (CT_POOL_OVERFLOW_DROP, or after giving up): events go to a
  * private scratch buffer whose `end` is its start, so every event comes
- * back here and is counted as it is lost: in the pool's `dropped` (shared
- * with the collector, so exact even if the process is killed), in the
- * thread's count for its next LOST event, and in ct__lost_events for the
- * assertions' windows. Drop mode ends at the next enter() after a chunk was
+ * back here and is counted as it is lost: in the pool (the thread's loss
+ * slot, or `dropped`: shared with the collector, so exact even if the
+ * process is killed), where the assertions' windows read it too, and in
+ * the thread's count for its next LOST event. Drop mode ends at the next enter() after a chunk was
  * freed, never in the middle of a call (its names may be pending).
  */
 #include <errno.h>  /* errno, ESRCH */
@@ -35,8 +35,6 @@
 
 #define WAIT_SLICE_NS 10000000u /* 10 ms: then look whether the collector is still there */
 #define HELD_NS 100000000u /* no chunk free for 100 ms and two passes: held for good */
-
-uint64_t ct__lost_events;
 
 /* Claim a free chunk of the pool. @return 0, or -1 if none is free. */
 static int claim_chunk(ct__thread *t)
@@ -79,12 +77,35 @@ void ct__thread_release_chunk(ct__thread *t)
     t->chunk = UINT32_MAX;
 }
 
+/* The thread's own loss slot in the pool, taken at its first loss; NULL
+ * when all are taken (it counts in the pool's shared `dropped` then). */
+static struct ct_loss_slot *loss_slot(ct__thread *t)
+{
+    if (t->loss_slot || t->no_loss_slot)
+        return t->loss_slot;
+    ct_pool_header *h = t->pool;
+    for (uint32_t i = 0; i < CT_POOL_LOSS_SLOTS; i++) {
+        uint32_t free_slot = 0;
+        if (__atomic_compare_exchange_n(&h->loss_slots[i].thread, &free_slot, t->serial, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+            __atomic_add_fetch(&h->loss_slots_used, 1, __ATOMIC_RELEASE);
+            return t->loss_slot = &h->loss_slots[i];
+        }
+    }
+    t->no_loss_slot = 1;
+    return NULL;
+}
+
 /* One event lost by the thread itself (not a nested signal handler). */
 static void count_lost(ct__thread *t)
 {
     t->dropped++;
-    __atomic_add_fetch(&t->pool->dropped, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&ct__lost_events, 1, __ATOMIC_RELAXED);
+    struct ct_loss_slot *slot = loss_slot(t);
+    if (slot) /* one writer: a plain add, stored whole for the collector */
+        __atomic_store_n(&slot->lost, __atomic_load_n(&slot->lost, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+    else
+        __atomic_add_fetch(&t->pool->dropped, 1, __ATOMIC_RELAXED);
 }
 
 /* Scratch with no room: the next write comes back to the refill. */
@@ -363,9 +384,9 @@ ct__thread *ct__enter_detour(ct__thread *t)
         /* A signal handler on a thread inside the tracer: its event would
          * land amid the one being written. Lost, and counted. */
         if (t->pool) {
+            /* The shared count: the thread's slot may be mid-add below us. */
             __atomic_add_fetch(&t->nested_lost, 1, __ATOMIC_RELAXED);
             __atomic_add_fetch(&t->pool->dropped, 1, __ATOMIC_RELAXED);
-            __atomic_add_fetch(&ct__lost_events, 1, __ATOMIC_RELAXED);
             t->lost_pending = 1;
         }
         return NULL;

@@ -110,6 +110,8 @@ ct__thread *ct__thread_get_slow(void)
         t->dropped = 0;
         t->lost_pending = 0;
         t->begin_lost = t->source_lost = 0;
+        t->loss_slot = NULL; /* the new session's pool has slots of its own */
+        t->no_loss_slot = 0;
         __atomic_store_n(&t->nested_lost, 0, __ATOMIC_RELAXED);
     }
     /* Inside the tracer from here: a signal handler's event now would land

@@ -82,6 +82,8 @@ typedef struct ct__thread {
                              thread inside the tracer, not yet reported */
     uint32_t freed_seen; /* the pool's `freed` when no chunk was free */
     uint32_t claim_from; /* where to look for a free chunk first */
+    struct ct_loss_slot *loss_slot; /* where it counts what it loses (pool.h) */
+    uint8_t no_loss_slot; /* all were taken: it counts in the pool's `dropped` */
     uint32_t scratch_committed;
     uint8_t begin_lost;  /* THREAD_BEGIN went to scratch: repeat it */
     uint8_t source_lost; /* so did SCHED_SOURCE */
@@ -305,8 +307,6 @@ ct__thread *ct__enter_detour(ct__thread *t);
  * what it lost. t is busy. */
 void ct__thread_settle_losses(ct__thread *t);
 
-/* Events lost in this process (every thread, every session), as the
- * assertions' windows count them. */
-extern uint64_t ct__lost_events; /* atomic */
+
 
 #endif /* CT_PLUGIN_THREAD_H */

@@ -94,7 +94,7 @@ void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
     out->fixtures_begun = __atomic_load_n(&h->fixtures_begun, __ATOMIC_ACQUIRE);
     out->fixtures_ended = __atomic_load_n(&h->fixtures_ended, __ATOMIC_ACQUIRE);
     out->progress_mono_ns = __atomic_load_n(&h->progress_ns, __ATOMIC_ACQUIRE);
-    out->events_lost = __atomic_load_n(&h->dropped, __ATOMIC_ACQUIRE);
+    out->events_lost = ct_pool_dropped(h);
 }
 
 int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)

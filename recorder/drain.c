@@ -160,7 +160,7 @@ int ct_drainer_end(ct_drainer *d, ct_trace_writer *w, uint64_t how, uint64_t cod
     q = ct_put_uvarint(q, d->proc);
     q = ct_put_uvarint(q, how);
     q = ct_put_uvarint(q, code);
-    q = ct_put_uvarint(q, __atomic_load_n(&h->dropped, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, ct_pool_dropped(h));
     q = ct_put_uvarint(q, end_mono_ns);
     q = ct_put_uvarint(q, __atomic_load_n(&h->stalls, __ATOMIC_RELAXED));
     q = ct_put_uvarint(q, __atomic_load_n(&h->stall_ns, __ATOMIC_RELAXED));
