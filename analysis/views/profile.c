@@ -323,7 +323,7 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
             }
             status = ctv_output_close(&o, err, status);
         }
-        ctv_symbols_warn(&syms, "profile", err);
+        ctv_symbols_warn(&syms, err);
     }
     profile_scope_free(&s);
     sums_free(&m);

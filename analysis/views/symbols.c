@@ -67,14 +67,13 @@ int ctv_symbols_is_tracer(const ct_symbol *sym)
     return strncmp(base, "libctrace.so", 12) == 0;
 }
 
-void ctv_symbols_warn(ctv_symbols *s, const char *who, FILE *err)
+void ctv_symbols_warn(ctv_symbols *s, FILE *err)
 {
     for (uint32_t i = 0; i < s->count; i++) {
         if (!s->by_process[i])
             continue;
         const char *w;
         while ((w = ct_symbolizer_next_warning(s->by_process[i])) != NULL) {
-            (void)who; /* the warning names its file: "ctest-trace: warning: FILE: what" */
             fputs("ctest-trace: warning: ", err);
             ctv_print_text(err, w, strlen(w));
             fputc('\n', err);

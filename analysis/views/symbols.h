@@ -38,8 +38,8 @@ int ctv_symbols_lookup(ctv_symbols *s, uint32_t process, uint64_t pc, int is_ret
 int ctv_symbols_is_tracer(const ct_symbol *sym);
 
 /*! ctv_symbols_warn() : print each warning met (a module's file missing or
- *  rebuilt) once to err, prefixed with `who` ("profile"). */
-void ctv_symbols_warn(ctv_symbols *s, const char *who, FILE *err);
+ *  rebuilt) once to err, as "ctest-trace: warning: FILE: what". */
+void ctv_symbols_warn(ctv_symbols *s, FILE *err);
 
 void ctv_symbols_free(ctv_symbols *s);
 

@@ -349,7 +349,7 @@ int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err)
         }
         free(g);
     }
-    ctv_symbols_warn(&t.syms, "threads", err);
+    ctv_symbols_warn(&t.syms, err);
     for (uint32_t i = 0; i < t.count; i++) {
         free(t.rows[i].name);
         free(t.rows[i].fn_name);
