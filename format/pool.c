@@ -73,6 +73,14 @@ void ct_pool_futex_wake(uint32_t *word, int n)
     syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
+int ct_pool_drain_again(const ct_pool_header *h, uint32_t *freed_seen)
+{
+    uint32_t freed = __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE);
+    int progress = freed != *freed_seen;
+    *freed_seen = freed;
+    return progress && __atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) != 0;
+}
+
 uint64_t ct_pool_dropped(const ct_pool_header *h)
 {
     uint64_t n = __atomic_load_n(&h->dropped, __ATOMIC_RELAXED);

@@ -140,6 +140,12 @@ int ct_pool_futex_wait(uint32_t *word, uint32_t seen, uint64_t timeout_ns);
 /* Wake up to `n` threads sleeping on *word, in any process. */
 void ct_pool_futex_wake(uint32_t *word, int n);
 
+/* Whether a drainer should pass again at once: threads wait for room, and
+ * chunks were freed since it last asked (*freed_seen, updated): passes give
+ * room. Else, the usual pace: the holders of every chunk (or a stopped
+ * process) need no pass every moment. */
+int ct_pool_drain_again(const ct_pool_header *h, uint32_t *freed_seen);
+
 /* Events the process lost so far, every thread's (`dropped` and the slots). */
 uint64_t ct_pool_dropped(const ct_pool_header *h);
 

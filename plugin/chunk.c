@@ -18,8 +18,9 @@
  * back here and is counted as it is lost: in the pool (the thread's loss
  * slot, or `dropped`: shared with the collector, so exact even if the
  * process is killed), where the assertions' windows read it too, and in
- * the thread's count for its next LOST event. Drop mode ends at the next enter() after a chunk was
- * freed, never in the middle of a call (its names may be pending).
+ * the thread's count for its next LOST event. Drop mode ends at the next
+ * enter() after a chunk was freed, never in the middle of a call (its
+ * names may be pending).
  */
 #include <errno.h>  /* errno, ESRCH */
 #include <fcntl.h>  /* open */
@@ -393,10 +394,7 @@ ct__thread *ct__enter_detour(ct__thread *t)
     }
     t->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    if (t->dropping)
-        try_end_drop(t);
-    if (!t->dropping && t->lost_pending)
-        write_lost(t, 0);
+    ct__thread_settle_losses(t);
     return t;
 }
 

@@ -52,15 +52,13 @@ static void *drain_loop(void *arg)
     (void)arg;
     ct__thread_never_trace();
     ct_pool_header *h = self.pool;
+    uint32_t freed_seen = 0;
     for (;;) {
         uint32_t bell = __atomic_load_n(&h->doorbell, __ATOMIC_ACQUIRE);
         if (__atomic_load_n(&self.stop, __ATOMIC_ACQUIRE))
             break;
-        uint32_t freed = __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE);
         ct_drainer_pass(&self.drainer, self.w, 0); /* an error sticks in the writer */
-        /* Threads wait and this pass gave them room: another at once. */
-        if (!__atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) ||
-            __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE) == freed)
+        if (!ct_pool_drain_again(h, &freed_seen))
             ct_pool_futex_wait(&h->doorbell, bell, DRAIN_PERIOD_NS);
     }
     return NULL;

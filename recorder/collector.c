@@ -100,13 +100,7 @@ void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
 int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)
 {
     (void)c;
-    const ct_pool_header *h = p->mem;
-    /* Only while draining frees room: threads that wait on chunks others
-     * hold (or a stopped child) need no pass every moment. */
-    uint32_t freed = __atomic_load_n(&h->freed, __ATOMIC_ACQUIRE);
-    int progress = freed != p->freed_seen;
-    p->freed_seen = freed;
-    return progress && __atomic_load_n(&h->waiters, __ATOMIC_ACQUIRE) != 0;
+    return ct_pool_drain_again(p->mem, &p->freed_seen);
 }
 
 const char *ct_collector_path(const ct_collector *c)
