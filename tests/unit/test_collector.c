@@ -9,18 +9,17 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <ctrace.h>
 #include <ctrace_collect.h>
 
+#include "child.h"
 #include "events.h"
 
 #define CHILD_REGIONS 200000
@@ -46,30 +45,8 @@ static int child_main(const char *how)
 
 static void run_child(const char *how, const char *trace)
 {
-    ct_collector *c;
-    assert_int_equal(ct_collector_open(&c, trace, 4u << 20), 0); /* a small pool: recycling */
-    ct_child_pool *pool;
-    char env[64];
-    assert_int_equal(ct_collector_pool(c, &pool, env, sizeof env), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        putenv(env);
-        ct_child_pool_inherit(pool);
-        execl(self_exe, self_exe, "--child", how, (char *)NULL);
-        _exit(127);
-    }
-    ct_collector_child_started(c, pool, pid, self_exe);
-    int status;
-    for (;;) {
-        poll(NULL, 0, 5);
-        assert_int_equal(ct_collector_drain(c, pool), 0);
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            break;
-    }
-    assert_int_equal(ct_collector_child_exited(c, pool, status), 0);
-    assert_int_equal(ct_collector_close(c), 0);
+    /* A small pool: chunks are recycled. */
+    traced_child_run(self_exe, how, trace, (traced_child){4u << 20, CT_OVERFLOW_WAIT, 0, 5, NULL});
 }
 
 static void check_trace(const char *trace, int killed)

@@ -32,6 +32,7 @@
 #include <ctrace.h>
 #include <ctrace_collect.h>
 
+#include "child.h"
 #include "events.h"
 
 /* Header + descriptors + 4 chunks of 32 KiB: the child fills it at once. */
@@ -133,12 +134,14 @@ static int child_signal(void)
 #define HOLDERS 4
 static pthread_barrier_t hold;
 
+/* Take a chunk (a log) and keep it until the main thread is done: two
+ * waits on the barrier `arg`. */
 static void *holder(void *arg)
 {
-    (void)arg;
+    pthread_barrier_t *barrier = arg;
     ct_log(NULL, "hold", "a chunk");
-    pthread_barrier_wait(&hold); /* everyone holds a chunk */
-    pthread_barrier_wait(&hold); /* the main thread is done */
+    pthread_barrier_wait(barrier); /* everyone holds a chunk */
+    pthread_barrier_wait(barrier); /* the main thread is done */
     return NULL;
 }
 
@@ -147,7 +150,7 @@ static int child_held(void)
     pthread_barrier_init(&hold, NULL, HOLDERS + 1);
     pthread_t t[HOLDERS];
     for (int i = 0; i < HOLDERS; i++)
-        pthread_create(&t[i], NULL, holder, NULL);
+        pthread_create(&t[i], NULL, holder, &hold);
     pthread_barrier_wait(&hold);
     for (int i = 0; i < 1000; i++)
         CT_WITH_REGION(NULL, "main.work") {
@@ -173,15 +176,6 @@ static int child_held(void)
 static pthread_mutex_t sticky_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_barrier_t sticky_hold;
 
-static void *sticky_holder(void *arg)
-{
-    (void)arg;
-    ct_log(NULL, "hold", "a chunk");
-    pthread_barrier_wait(&sticky_hold); /* everyone holds a chunk */
-    pthread_barrier_wait(&sticky_hold); /* the main thread is done */
-    return NULL;
-}
-
 static void *sticky_taker(void *arg)
 {
     (void)arg;
@@ -197,7 +191,7 @@ static int child_sticky(void)
     pthread_barrier_init(&sticky_hold, NULL, 3 + 1);
     pthread_t h[3], taker;
     for (int i = 0; i < 3; i++)
-        pthread_create(&h[i], NULL, sticky_holder, NULL);
+        pthread_create(&h[i], NULL, holder, &sticky_hold);
     pthread_barrier_wait(&sticky_hold);
     pthread_mutex_lock(&sticky_lock);
     pthread_create(&taker, NULL, sticky_taker, NULL);
@@ -236,37 +230,15 @@ typedef struct collect_opts {
     int sleep_ms;      /* between drains */
 } collect_opts;
 
-/* Run the child `mode` under a collector with a small pool. */
+/* Run the child `mode` under a collector with a small pool. No scheduler
+ * waits: the same events every run. */
 static void run_child(const char *mode, const char *trace, collect_opts o)
 {
-    ct_collector *c;
-    assert_int_equal(ct_collector_open(&c, trace, SMALL_POOL), 0);
-    assert_int_equal(ct_collector_set_overflow(c, o.overflow), 0);
-    ct_child_pool *pool;
-    char env[64];
-    assert_int_equal(ct_collector_pool(c, &pool, env, sizeof env), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        putenv(env);
-        putenv("CTRACE_SCHED=off"); /* no scheduler waits: the same events every run */
-        ct_child_pool_inherit(pool);
-        execl(self_exe, self_exe, "--child", mode, (char *)NULL);
-        _exit(127);
-    }
-    ct_collector_child_started(c, pool, pid, self_exe);
-    int status;
-    for (;;) {
-        if (!(o.drain_at_once && ct_collector_child_waiting(c, pool)))
-            poll(NULL, 0, o.sleep_ms);
-        assert_int_equal(ct_collector_drain(c, pool), 0);
-        if (waitpid(pid, &status, WNOHANG) == pid)
-            break;
-    }
+    int status = traced_child_run(self_exe, mode, trace,
+                                  (traced_child){SMALL_POOL, o.overflow, o.drain_at_once,
+                                                 o.sleep_ms, "CTRACE_SCHED=off"});
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(ct_collector_child_exited(c, pool, status), 0);
-    assert_int_equal(ct_collector_close(c), 0);
 }
 
 /* What a trace holds, read as a stream. */
