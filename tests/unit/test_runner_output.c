@@ -463,6 +463,25 @@ static void test_print_test_that_lost_events(void **state)
     done(&p);
 }
 
+/* Losses no test's marker told (in a group fixture, between tests): the
+ * binary's line says what its pools counted. */
+static void test_print_losses_outside_tests(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *fo = open_memstream(&out, &out_len);
+    rn_out *o = rn_out_new(fo, stderr, 0, 0);
+    rn_out_feed(o, passing_run, sizeof passing_run - 1, 1000);
+    rn_out_process_lost(o, 9);
+    rn_exit_info info = {.binary = "./b", .trace = "t", .wait_status = EXIT(0)};
+    assert_int_equal(rn_out_finish(o, &info), 0);
+    rn_out_free(o);
+    fclose(fo);
+    assert_string_equal(out, "ok  \t./b\t0.000s\ttrace: t (9 events lost)\n");
+    free(out);
+}
+
 static void test_print_fail_quiet(void **state)
 {
     (void)state;
@@ -1032,6 +1051,7 @@ int main(void)
         cmocka_unit_test(test_print_pass_quiet),
         cmocka_unit_test(test_print_pass_verbose),
         cmocka_unit_test(test_print_test_that_lost_events),
+        cmocka_unit_test(test_print_losses_outside_tests),
         cmocka_unit_test(test_print_fail_quiet),
         cmocka_unit_test(test_print_fail_verbose),
         cmocka_unit_test(test_print_any_split_same_output),
