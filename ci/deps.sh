@@ -15,12 +15,13 @@ set -euo pipefail
 #   pkg-config      finds cmocka and libzstd, and is how users find ctrace
 #   libcmocka-dev   the unit-test framework ctest-trace plugs into
 #   libzstd-dev     trace files are zstd-compressed
+#   libjansson-dev  the runner reads baselines (--baseline, compare, merge)
 #   python3-pytest  tests/harness (end-to-end tests of the command)
 #   golang-go       `go tool pprof`, the real client the harness reads our
 #                   pprof profiles with (tests only)
 #   time            /usr/bin/time: wall time and peak RSS of each view in
 #                   bench/views.sh (benchmarks only)
-PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev
+PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
           python3-pytest golang-go time)
 
 say() { printf 'deps: %s\n' "$*"; }

@@ -105,6 +105,13 @@ static int is_bad(rn_test_status s)
     return s != RN_STATUS_PASS && s != RN_STATUS_SKIP;
 }
 
+/* A failure of the run: what the test did, or the gate (--baseline) found
+ * its latency regressed. */
+static int is_failure(const rn_result *r)
+{
+    return r->status == RN_STATUS_FAIL || (r->status == RN_STATUS_PASS && r->gate != NULL);
+}
+
 static const char *failure_type(rn_test_status s)
 {
     switch (s) {
@@ -161,11 +168,11 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fputs("\" name=\"", f);
     put_xml(f, r->name, r->name_len, 1);
     fprintf(f, "\" time=\"%.6f\"", (double)r->elapsed_ns / 1e9);
-    if (r->status == RN_STATUS_PASS && !r->lost) {
+    if (r->status == RN_STATUS_PASS && !r->lost && !r->gate) {
         fputs("/>\n", f);
         return;
     }
-    if (r->status == RN_STATUS_PASS) { /* passed, on a trace that lost events: say so */
+    if (r->status == RN_STATUS_PASS && !r->gate) { /* passed, on a trace that lost events: say so */
         fputs(">\n      <system-out>", f);
         put_lost(f, r->lost);
         fputs("</system-out>\n    </testcase>\n", f);
@@ -174,6 +181,8 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fputs(">\n", f);
     const char *msg = s && s->message ? s->message : NULL;
     size_t msg_len = msg ? s->message_len : 0;
+    if (r->status == RN_STATUS_PASS) /* the gate failed it */
+        msg = r->gate, msg_len = strlen(r->gate);
     if (msg == NULL && r->task == 0 && r->output != NULL) /* no task: what the runner saw */
         msg = r->output, msg_len = r->output_len;
     if (msg == NULL && r->status == RN_STATUS_TIMEOUT)
@@ -190,11 +199,12 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
         fputs("/>\n    </testcase>\n", f);
         return;
     }
-    const char *element = r->status == RN_STATUS_FAIL ? "failure" : "error";
+    const char *element = is_failure(r) ? "failure" : "error";
     size_t first_line = 0;
     while (msg && first_line < msg_len && msg[first_line] != '\n')
         first_line++;
-    fprintf(f, "      <%s type=\"%s\" message=\"", element, failure_type(r->status));
+    fprintf(f, "      <%s type=\"%s\" message=\"", element,
+            r->status == RN_STATUS_PASS ? "regression" : failure_type(r->status));
     if (msg)
         put_xml(f, msg, first_line, 1);
     fputs("\">", f);
@@ -304,7 +314,8 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
         const rn_result *r = &rs->v[i];
         slices[i].pid = r->pid;
         slices[i].task = r->task;
-        if (is_bad(r->status) && r->task && r->binary < nbins && bins[r->binary].trace)
+        if ((is_bad(r->status) || r->gate) && r->task && r->binary < nbins &&
+            bins[r->binary].trace)
             paths[i] = attachment_path(dir, bins[r->binary].arg, r, i + 1);
         slices[i].out_path = paths[i];
     }
@@ -322,7 +333,8 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
         for (size_t i = 0; mine && batch && i < rs->n; i++) {
             const rn_result *r = &rs->v[i];
             if (r->binary < nbins && bins[r->binary].trace &&
-                strcmp(bins[r->binary].trace, bins[b].trace) == 0 && r->status != RN_STATUS_PASS) {
+                strcmp(bins[r->binary].trace, bins[b].trace) == 0 &&
+                (r->status != RN_STATUS_PASS || r->gate)) {
                 mine[n] = &slices[i];
                 batch[n++] = slices[i];
             }
@@ -362,7 +374,7 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
     double seconds = 0;
     for (size_t i = 0; i < rs->n; i++) {
         total[0]++;
-        total[1] += rs->v[i].status == RN_STATUS_FAIL;
+        total[1] += is_failure(&rs->v[i]);
         total[2] += is_bad(rs->v[i].status) && rs->v[i].status != RN_STATUS_FAIL;
         total[3] += rs->v[i].status == RN_STATUS_SKIP;
     }
@@ -385,7 +397,7 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
             if (rs->v[i].binary != b)
                 continue;
             t[0]++;
-            t[1] += rs->v[i].status == RN_STATUS_FAIL;
+            t[1] += is_failure(&rs->v[i]);
             t[2] += is_bad(rs->v[i].status) && rs->v[i].status != RN_STATUS_FAIL;
             t[3] += rs->v[i].status == RN_STATUS_SKIP;
         }

@@ -41,6 +41,8 @@ int main(int argc, char **argv)
         printf("ctest-trace %s\n", CT_VERSION);
         return RN_EXIT_OK;
     }
+    if (strcmp(first, "compare") == 0)
+        return rn_cmd_compare(argc - 2, argv + 2);
     if (rn_is_view(first))
         return rn_cmd_view(first, argc - 2, argv + 2);
     return rn_cmd_run(argc - 1, argv + 1);

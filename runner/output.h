@@ -150,6 +150,17 @@ void rn_out_get_counts(const rn_out *o, rn_out_counts *c);
  *  segmentation fault (core dumped)"; "" for a clean exit 0. */
 void rn_wait_status_text(int wait_status, char *buf, size_t size);
 
+/*! rn_out_gate_table() : --baseline: the gate's table for this binary
+ *  (lines, each ending in '\n'), after its processes ended and before
+ *  rn_out_finish(). In --json, output events of the binary. */
+void rn_out_gate_table(rn_out *o, const char *table);
+
+/*! rn_out_gate_failed() : the gate failed test `name` (its latency
+ *  regressed): "--- FAIL: NAME (gate)" and `why` under it (in --json,
+ *  output events of the test), the binary fails, and its last run's result
+ *  (for --junit) says why. */
+void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why);
+
 void rn_out_free(rn_out *o);
 
 #endif /* RN_OUTPUT_H */

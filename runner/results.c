@@ -32,6 +32,7 @@ void rn_results_add(rn_results *rs, const rn_result *r)
     c->name = rn_dup_bytes(r->name ? r->name : "", r->name_len);
     c->group = rn_dup_bytes(r->group ? r->group : "", r->group_len);
     c->output = r->output ? rn_dup_bytes(r->output, r->output_len) : NULL;
+    c->gate = NULL; /* the gate judges after the test */
     if (c->name == NULL || c->group == NULL) {
         free(c->name);
         free(c->group);
@@ -48,6 +49,7 @@ void rn_results_free(rn_results *rs)
         free(rs->v[i].name);
         free(rs->v[i].group);
         free(rs->v[i].output);
+        free(rs->v[i].gate);
     }
     free(rs->v);
     *rs = (rn_results){0};

@@ -20,6 +20,8 @@ typedef struct rn_result {
     uint64_t lost;          /* events lost while it ran (every thread's) */
     char *output;           /* what a failed test printed, or NULL */
     size_t output_len;
+    char *gate;             /* --baseline: why the gate failed it (the test
+                               passed, its latency regressed), or NULL */
 } rn_result;
 
 typedef struct rn_results {

@@ -28,6 +28,7 @@
 #include "junit.h"
 #include "preload.h"
 #include "recover.h"
+#include "run_gate.h"
 
 #define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
 
@@ -49,6 +50,7 @@ typedef struct run_opts {
     const char *overflow;  /* --overflow=wait|drop, or NULL (wait) */
     int overflow_mode;     /* CT_OVERFLOW_* from it */
     const char *no_preload; /* without it: why */
+    const char *save_baseline, *baseline, *max_regression, *alpha; /* the gate's flags */
 } run_opts;
 
 /* What the run gathers as binaries run: for --junit, and for the warning
@@ -59,6 +61,7 @@ typedef struct run_record {
     char **owned_traces;   /* --trace-dir paths, freed at the end */
     uint64_t start_realtime_ns;
     rn_judged *judged;     /* NULL without rules */
+    rn_run_gate gate;      /* --save-baseline, --baseline */
     int trace_failed;      /* a write of the trace failed: run no more binaries */
 } run_record;
 
@@ -246,6 +249,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     char err[512];
     int status = RN_EXIT_OK;
     uint64_t elapsed_ns = 0;
+    int *pids = NULL; /* the binary's processes (one more after each crash), */
+    size_t npids = 0; /* for the gate */
     for (;;) {
         binary_run b = {o, c};
         if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
@@ -254,6 +259,9 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             break;
         }
         elapsed_ns += res.elapsed_ns;
+        int *grown = realloc(pids, (npids + 1) * sizeof *pids);
+        if (grown != NULL) /* else the gate misses this process's tests */
+            pids = grown, pids[npids++] = res.pid;
         rn_out_process_lost(o, res.progress.events_lost);
         if (res.trace_error != 0) { /* said when the trace is closed, with why */
             rec->trace_failed = 1;
@@ -270,6 +278,10 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             break;
         /* Go on after what died, in a new process. */
         spec.resume = (unsigned long)resume;
+    }
+    if (status != RN_EXIT_USAGE && !*interrupted) {
+        int judged = rn_run_gate_binary(&rec->gate, o, ct_collector_path(c), arg, pids, npids);
+        status = status == RN_EXIT_OK ? judged : worse(status, judged);
     }
     if (status != RN_EXIT_USAGE || res.trace_error != 0) {
         rn_exit_info info = {
@@ -289,6 +301,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         status = status == RN_EXIT_OK ? finished : worse(status, finished);
     }
     rec->bins[index].elapsed_ns = elapsed_ns;
+    free(pids);
     rn_out_free(o);
     free(argv);
     return status;
@@ -562,6 +575,9 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     } else if ((status = dest_init(&dests[0], opts->trace)) == RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
+    int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate);
+    if (saved != RN_EXIT_OK)
+        status = worse(status, saved);
     int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */
     if (junit != RN_EXIT_OK)
         status = worse(status, junit);
@@ -608,10 +624,11 @@ int rn_cmd_run(int argc, char **argv)
         {"attach-dir", RN_FLAG_STRING, &opts.attach_dir},
         {"assert", RN_FLAG_LIST, &opts.asserts},
         {"assert-file", RN_FLAG_LIST, &opts.assert_files},
+        {"save-baseline", RN_FLAG_STRING, &opts.save_baseline},
+        {"baseline", RN_FLAG_STRING, &opts.baseline},
+        {"max-regression", RN_FLAG_STRING, &opts.max_regression},
+        {"alpha", RN_FLAG_STRING, &opts.alpha},
         /* DESIGN.md §4's other run flags, still to come. */
-        {"save-baseline", RN_FLAG_PLANNED, NULL},
-        {"baseline", RN_FLAG_PLANNED, NULL},
-        {"max-regression", RN_FLAG_PLANNED, NULL},
         {"flight-recorder", RN_FLAG_PLANNED, NULL},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"overflow", RN_FLAG_STRING, &opts.overflow},
@@ -703,6 +720,11 @@ int rn_cmd_run(int argc, char **argv)
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
     run_record rec = {.start_realtime_ns = realtime_ns()};
+    if (rn_run_gate_init(&rec.gate, opts.save_baseline, opts.baseline, opts.max_regression,
+                         opts.alpha, opts.count, opts.verbose) != 0) {
+        rn_run_gate_free(&rec.gate);
+        goto out;
+    }
     rec.judged = rn_judged_new(opts.assert_env);
     rec.bins = calloc(a.npos, sizeof *rec.bins);
     rec.owned_traces = calloc(a.npos, sizeof *rec.owned_traces);
@@ -719,6 +741,7 @@ int rn_cmd_run(int argc, char **argv)
     free(rec.bins);
     rn_results_free(&rec.results);
     rn_judged_free(rec.judged);
+    rn_run_gate_free(&rec.gate);
 out:
     if (exes != NULL) {
         for (size_t i = 0; i < a.npos; i++)

@@ -1,0 +1,364 @@
+/*
+ * gate.c - compare a run's metrics with a baseline's, and say it (gate.h).
+ */
+#include "gate.h"
+
+#include <math.h>   /* isinf */
+#include <stdlib.h> /* malloc, free, qsort */
+#include <string.h> /* strcmp, strlen */
+
+#include "cli.h"          /* rn_usage_error */
+#include "common/human.h" /* ctv_format_duration */
+#include "marker.h"       /* rn_escape_name */
+
+/* A flag's number: the whole value (a '%' may end --max-regression's). */
+static int parse_number(const char *s, int percent_ok, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s)
+        return -1;
+    if (percent_ok && *end == '%')
+        end++;
+    if (*end != '\0' || v != v)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rn_gate_parse_flags(const char *max_regression, const char *alpha, double *max_pct,
+                        double *alpha_out)
+{
+    *max_pct = RN_GATE_MAX_REGRESSION;
+    *alpha_out = RN_GATE_ALPHA;
+    if (max_regression != NULL &&
+        (parse_number(max_regression, 1, max_pct) != 0 || *max_pct < 0 || isinf(*max_pct)))
+        return rn_usage_error("invalid value \"%s\" for flag --max-regression: want a "
+                              "percentage >= 0 (10, 10%%, 2.5%%)", max_regression);
+    if (alpha != NULL && (parse_number(alpha, 0, alpha_out) != 0 || *alpha_out <= 0 ||
+                          *alpha_out >= 1))
+        return rn_usage_error("invalid value \"%s\" for flag --alpha: want a probability "
+                              "between 0 and 1 (0.05)", alpha);
+    return 0;
+}
+
+static int judged_kind(rn_metric_kind kind)
+{
+    return kind != RN_METRIC_SCHED;
+}
+
+/* The rows of samples sorted in place need copies: the baselines stay as
+ * they are (the run's is written afterwards). */
+static double *copy_samples(const rn_metric *m)
+{
+    double *c = malloc((m->n ? m->n : 1) * sizeof *c);
+    if (c != NULL && m->n)
+        memcpy(c, m->samples, m->n * sizeof *c);
+    return c;
+}
+
+static int rank(const rn_gate_row *r)
+{
+    if (!r->judged)
+        return 5;
+    switch (r->r.verdict) {
+    case CT_GATE_REGRESSED: return 0;
+    case CT_GATE_SLOWER: return 1;
+    case CT_GATE_FASTER: return 2;
+    case CT_GATE_TOO_FEW: return 3;
+    default: return 4;
+    }
+}
+
+static int by_rank(const void *pa, const void *pb)
+{
+    const rn_gate_row *a = pa, *b = pb;
+    int ra = rank(a), rb = rank(b);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    if (ra <= 2 && a->r.delta_pct != b->r.delta_pct) /* biggest changes first */
+        return fabs(a->r.delta_pct) > fabs(b->r.delta_pct) ? -1 : 1;
+    return a->new_ < b->new_ ? -1 : a->new_ > b->new_; /* the run's order */
+}
+
+int rn_gate_compare(rn_gate *g, const rn_baseline *old, const rn_baseline *new_,
+                    const char *binary, double alpha, double max_regression_pct)
+{
+    *g = (rn_gate){.alpha = alpha, .max_regression_pct = max_regression_pct};
+    g->rows = malloc((new_->nmetrics ? new_->nmetrics : 1) * sizeof *g->rows);
+    if (g->rows == NULL)
+        return -1;
+    /* Index the old metrics by key through a baseline of their own keys:
+     * rn_baseline_metric() interns, so a lookup is a hash, not a scan. */
+    rn_baseline index;
+    rn_baseline_init(&index);
+    size_t *where = malloc((old->nmetrics ? old->nmetrics : 1) * sizeof *where);
+    int rc = where ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < old->nmetrics; i++) {
+        const rn_metric *m = &old->metrics[i];
+        if (binary && strcmp(m->binary, binary) != 0)
+            continue;
+        size_t before = index.nmetrics;
+        if (rn_baseline_metric(&index, m->binary, strlen(m->binary), m->test, m->test_len,
+                               m->kind, m->region, m->region_len) == NULL)
+            rc = -1;
+        else if (index.nmetrics > before)
+            where[before] = i;
+    }
+    size_t matched = 0;
+    for (size_t i = 0; rc == 0 && i < new_->nmetrics; i++) {
+        const rn_metric *m = &new_->metrics[i];
+        if (binary && strcmp(m->binary, binary) != 0)
+            continue;
+        size_t before = index.nmetrics;
+        rn_metric *slot = rn_baseline_metric(&index, m->binary, strlen(m->binary), m->test,
+                                             m->test_len, m->kind, m->region, m->region_len);
+        if (slot == NULL) {
+            rc = -1;
+            break;
+        }
+        if (index.nmetrics > before) { /* not in the baseline */
+            g->only_new++;
+            continue;
+        }
+        const rn_metric *o = &old->metrics[where[slot - index.metrics]];
+        double *a = copy_samples(o), *b = copy_samples(m);
+        if (a == NULL || b == NULL) {
+            free(a);
+            free(b);
+            rc = -1;
+            break;
+        }
+        rn_gate_row *row = &g->rows[g->n++];
+        *row = (rn_gate_row){.old = o, .new_ = m, .judged = judged_kind(m->kind)};
+        ct_gate_compare(a, o->n, b, m->n, alpha, max_regression_pct, &row->r);
+        free(a);
+        free(b);
+        matched++;
+        g->regressions += row->judged && row->r.verdict == CT_GATE_REGRESSED;
+        g->too_few += row->judged && row->r.verdict == CT_GATE_TOO_FEW;
+    }
+    size_t old_in_scope = 0;
+    for (size_t i = 0; i < old->nmetrics; i++)
+        old_in_scope += !binary || strcmp(old->metrics[i].binary, binary) == 0;
+    g->only_old = old_in_scope - matched;
+    free(where);
+    rn_baseline_free(&index);
+    if (rc != 0) {
+        rn_gate_free(g);
+        return -1;
+    }
+    qsort(g->rows, g->n, sizeof *g->rows, by_rank);
+    return 0;
+}
+
+void rn_gate_free(rn_gate *g)
+{
+    free(g->rows);
+    memset(g, 0, sizeof *g);
+}
+
+/* ---- text ----------------------------------------------------------------- */
+
+/* "1.02ms ± 2%": a median and its interval's half-width in % (benchstat's
+ * "± ∞" when there are too few samples for an interval). */
+static void put_summary(char *out, size_t size, const ct_gate_summary *s)
+{
+    char d[CTV_HUMAN_BUF];
+    ctv_format_duration(d, s->median > 0 ? (uint64_t)(s->median + 0.5) : 0);
+    if (!s->ci_ok) {
+        snprintf(out, size, "%s ± ∞", d);
+        return;
+    }
+    double up = s->hi - s->median, down = s->median - s->lo;
+    double half = up > down ? up : down;
+    if (s->median <= 0)
+        snprintf(out, size, "%s ± 0%%", d);
+    else
+        snprintf(out, size, "%s ± %.0f%%", d, half / s->median * 100);
+}
+
+static void put_delta(char *out, size_t size, const rn_gate *g, const rn_gate_row *row)
+{
+    const ct_gate_result *r = &row->r;
+    char n[64];
+    snprintf(n, sizeof n, "n=%zu+%zu", r->old.n, r->new_.n);
+    if (r->verdict == CT_GATE_TOO_FEW)
+        snprintf(out, size, "? (%s: too few samples)", n);
+    else if (r->p >= g->alpha)
+        snprintf(out, size, "~ (p=%.3f %s)", r->p, n);
+    else if (isinf(r->delta_pct))
+        snprintf(out, size, "+inf%% (p=%.3f %s)", r->p, n);
+    else
+        snprintf(out, size, "%+.2f%% (p=%.3f %s)", r->delta_pct, r->p, n);
+}
+
+static const char *verdict_word(const rn_gate_row *row)
+{
+    if (!row->judged)
+        return "(not judged)";
+    switch (row->r.verdict) {
+    case CT_GATE_REGRESSED: return "REGRESSION";
+    case CT_GATE_SLOWER: return "slower, within the limit";
+    case CT_GATE_FASTER: return "faster";
+    default: return "";
+    }
+}
+
+/* What a row measures: "test.duration", "region \"parse\"" (escaped). */
+static char *metric_text(const rn_metric *m)
+{
+    if (m->kind != RN_METRIC_REGION)
+        return strdup(rn_metric_kind_name(m->kind));
+    char *name = rn_escape_name(m->region, m->region_len);
+    char *out = NULL;
+    if (name == NULL || asprintf(&out, "region \"%s\"", name) < 0)
+        out = NULL;
+    free(name);
+    return out;
+}
+
+static char *test_text(const rn_metric *m, int with_binary)
+{
+    char *test = rn_escape_name(m->test, m->test_len);
+    char *out = NULL;
+    if (test != NULL && with_binary) {
+        char *bin = rn_escape_name(m->binary, strlen(m->binary));
+        if (bin == NULL || asprintf(&out, "%s/%s", bin, test) < 0)
+            out = NULL;
+        free(bin);
+        free(test);
+        return out;
+    }
+    return test;
+}
+
+/* Printed width of UTF-8 text: its code points ("±" is one column). */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
+static void pad(FILE *f, const char *s, size_t to)
+{
+    fputs(s, f);
+    for (size_t w = width(s); w < to; w++)
+        fputc(' ', f);
+}
+
+enum { COL_TEST, COL_METRIC, COL_OLD, COL_NEW, COL_DELTA, NCOLS };
+
+static int shown(const rn_gate_row *row, int all)
+{
+    return all || (row->judged && row->r.verdict != CT_GATE_SAME &&
+                   row->r.verdict != CT_GATE_TOO_FEW);
+}
+
+char *rn_gate_table(const rn_gate *g, int all, int with_binary, const char *indent)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f == NULL)
+        return NULL;
+    char *(*cells)[NCOLS] = calloc(g->n ? g->n : 1, sizeof *cells);
+    static const char *const head[NCOLS] = {"test", "metric", "old", "new", "delta"};
+    size_t w[NCOLS];
+    for (int c = 0; c < NCOLS; c++)
+        w[c] = strlen(head[c]);
+    size_t nshown = 0, unchanged = 0;
+    for (size_t i = 0; cells && i < g->n; i++) {
+        const rn_gate_row *row = &g->rows[i];
+        if (!shown(row, all)) {
+            unchanged += row->judged && row->r.verdict == CT_GATE_SAME;
+            continue;
+        }
+        char buf[160];
+        cells[i][COL_TEST] = test_text(row->new_, with_binary);
+        cells[i][COL_METRIC] = metric_text(row->new_);
+        put_summary(buf, sizeof buf, &row->r.old);
+        cells[i][COL_OLD] = strdup(buf);
+        put_summary(buf, sizeof buf, &row->r.new_);
+        cells[i][COL_NEW] = strdup(buf);
+        put_delta(buf, sizeof buf, g, row);
+        cells[i][COL_DELTA] = strdup(buf);
+        for (int c = 0; c < NCOLS; c++) {
+            size_t cw = cells[i][c] ? width(cells[i][c]) : 1;
+            if (cw > w[c])
+                w[c] = cw;
+        }
+        nshown++;
+    }
+    if (nshown > 0) {
+        fputs(indent, f);
+        for (int c = 0; c < NCOLS; c++) {
+            pad(f, head[c], c + 1 < NCOLS ? w[c] + 2 : 0);
+        }
+        fputc('\n', f);
+    }
+    for (size_t i = 0; cells && i < g->n; i++) {
+        if (!shown(&g->rows[i], all))
+            continue;
+        fputs(indent, f);
+        for (int c = 0; c < NCOLS; c++)
+            pad(f, cells[i][c] ? cells[i][c] : "?", w[c] + 2);
+        fputs(verdict_word(&g->rows[i]), f);
+        fputc('\n', f);
+        for (int c = 0; c < NCOLS; c++)
+            free(cells[i][c]);
+    }
+    if (!all && (unchanged || g->too_few)) {
+        fprintf(f, "%s%s%zu metric%s unchanged", indent, nshown ? "and " : "", unchanged,
+                unchanged == 1 ? "" : "s");
+        if (g->too_few)
+            fprintf(f, ", %zu with too few samples to judge (run more: -count 6 or more)",
+                    g->too_few);
+        fputs(" (-v shows them all)\n", f);
+    }
+    free(cells);
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+char *rn_gate_row_text(const rn_gate *g, const rn_gate_row *row)
+{
+    char *metric = metric_text(row->new_);
+    char old[96], new_[96], delta[160];
+    put_summary(old, sizeof old, &row->r.old);
+    put_summary(new_, sizeof new_, &row->r.new_);
+    put_delta(delta, sizeof delta, g, row);
+    char *out = NULL;
+    if (metric == NULL ||
+        asprintf(&out, "%s %s -> %s: %s, over the %g%% limit", metric, old, new_, delta,
+                 g->max_regression_pct) < 0)
+        out = NULL;
+    free(metric);
+    return out;
+}
+
+static int differ(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) != 0;
+}
+
+char *rn_gate_machine_warning(const rn_baseline *old, const rn_baseline *new_)
+{
+    const rn_facts *a = &old->facts, *b = &new_->facts;
+    if (!differ(a->arch, b->arch) && !differ(a->cpu, b->cpu) &&
+        !(a->cpus && b->cpus && a->cpus != b->cpus))
+        return NULL;
+    char *out = NULL;
+    if (asprintf(&out, "warning: the baseline comes from another machine (%s, %s, %ld CPUs; "
+                       "this one: %s, %s, %ld CPUs): a change may be the machine's, not "
+                       "the code's",
+                 a->arch ? a->arch : "?", a->cpu ? a->cpu : "?", a->cpus,
+                 b->arch ? b->arch : "?", b->cpu ? b->cpu : "?", b->cpus) < 0)
+        out = NULL;
+    return out;
+}

@@ -1,0 +1,58 @@
+/*
+ * output_gate.c - what the CI latency gate says of a binary (output.h): it
+ * judges once the binary's processes ended, so its lines come after the
+ * tests' and before the binary's last lines.
+ */
+#include <string.h> /* strlen, memcmp */
+#include <stdlib.h> /* free */
+
+#include "output_internal.h"
+
+void rn_out_gate_table(rn_out *o, const char *table)
+{
+    rn__out_counter_clear(o);
+    rn__out_end_line(o);
+    rn__out_put(o, table, strlen(table));
+    if (o->json_package != NULL)
+        rn__out_json_flush_line(o);
+}
+
+/* The last run of the test `name` of this binary among the kept results. */
+static rn_result *last_result(rn_out *o, const char *name, size_t len)
+{
+    for (size_t i = o->results ? o->results->n : 0; i-- > 0;) {
+        rn_result *r = &o->results->v[i];
+        if (r->binary == o->binary && r->name_len == len && memcmp(r->name, name, len) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why)
+{
+    rn__out_counter_clear(o);
+    rn__out_end_line(o);
+    rn__out_set_failed(o);
+    /* As the test's own lines: in --json, output events of the test. */
+    char *was = o->test;
+    size_t was_len = o->test_len;
+    int was_in = o->in_test;
+    o->test = (char *)name, o->test_len = len, o->in_test = 1;
+    rn__out_put(o, "--- FAIL: ", 10);
+    rn__out_put_name(o, name, len);
+    rn__out_put(o, " (gate)\n", 8);
+    for (const char *line = why; *line;) { /* each line indented under it */
+        size_t n = strcspn(line, "\n");
+        rn__out_put(o, "    ", 4);
+        rn__out_put(o, line, n);
+        rn__out_put(o, "\n", 1);
+        line += n + (line[n] == '\n');
+    }
+    if (o->json_package != NULL)
+        rn__out_json_flush_line(o);
+    o->test = was, o->test_len = was_len, o->in_test = was_in;
+    o->counts.failed++;
+    rn_result *r = last_result(o, name, len);
+    if (r != NULL && r->gate == NULL)
+        r->gate = strdup(why);
+}

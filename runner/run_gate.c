@@ -1,0 +1,187 @@
+/*
+ * run_gate.c - --save-baseline, --baseline, --max-regression, --alpha
+ * (run_gate.h).
+ */
+#include "run_gate.h"
+
+#include <stdio.h>  /* snprintf, fprintf */
+#include <stdlib.h> /* strtod, free */
+#include <string.h> /* strcmp, strlen */
+
+#include "baseline_json.h"
+#include "baseline_trace.h"
+#include "cli.h"
+#include "gate.h"
+#include "marker.h" /* rn_escape_name */
+
+/* A message about a file the user named: its name escaped. */
+static int file_error(const char *path, const char *what, const char *why)
+{
+    char *shown = rn_escape_name(path, strlen(path));
+    int rc = rn_error("%s: %s%s", shown ? shown : "?", what, why);
+    free(shown);
+    return rc;
+}
+
+int rn_run_gate_init(rn_run_gate *g, const char *save_path, const char *baseline_path,
+                     const char *max_regression, const char *alpha, long count, int verbose)
+{
+    *g = (rn_run_gate){.save_path = save_path, .baseline_path = baseline_path,
+                       .alpha = RN_GATE_ALPHA, .max_regression_pct = RN_GATE_MAX_REGRESSION,
+                       .verbose = verbose};
+    rn_baseline_init(&g->old);
+    rn_baseline_init(&g->measured);
+    if (rn_gate_parse_flags(max_regression, alpha, &g->max_regression_pct, &g->alpha) != 0)
+        return RN_EXIT_USAGE;
+    if ((save_path && *save_path == '\0') || (baseline_path && *baseline_path == '\0'))
+        return rn_usage_error("%s needs a file name",
+                              save_path && !*save_path ? "--save-baseline" : "--baseline");
+    if (baseline_path == NULL && (max_regression || alpha))
+        return rn_usage_error("%s judges against a baseline: give --baseline=FILE too",
+                              max_regression ? "--max-regression" : "--alpha");
+    g->active = save_path != NULL || baseline_path != NULL;
+    if (baseline_path != NULL) {
+        char err[512];
+        rn_baseline_free(&g->old);
+        if (rn_baseline_read(&g->old, baseline_path, err, sizeof err) != 0)
+            return file_error(baseline_path, "", err);
+    }
+    if (g->active && rn_facts_of_machine(&g->measured.facts, count) != 0)
+        return rn_error("out of memory");
+    return 0;
+}
+
+/* The binary's name in the baselines: its file name; the n-th binary of a
+ * run with a name taken already: NAME#n. NULL when out of memory. */
+static const char *unique_name(rn_run_gate *g, const char *arg)
+{
+    const char *base = rn_binary_name(arg);
+    char *name = strdup(base);
+    for (size_t k = 0, same = 1; name && k < g->nnames; k++) {
+        if (strcmp(g->names[k], name) == 0) {
+            free(name);
+            if (asprintf(&name, "%s#%zu", base, ++same) < 0)
+                name = NULL;
+            k = (size_t)-1; /* check the new name against all again */
+        }
+    }
+    char **grown = name ? realloc(g->names, (g->nnames + 1) * sizeof *grown) : NULL;
+    if (grown == NULL) {
+        free(name);
+        return NULL;
+    }
+    g->names = grown;
+    g->names[g->nnames++] = name;
+    return name;
+}
+
+static int same_test(const rn_metric *a, const rn_metric *b)
+{
+    return a->test_len == b->test_len && memcmp(a->test, b->test, a->test_len) == 0;
+}
+
+/* Say the gate's verdict on binary `name` through `o`. @return 0, 1 or 2. */
+static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *name)
+{
+    rn_gate gate;
+    if (rn_gate_compare(&gate, &g->old, now, name, g->alpha, g->max_regression_pct) != 0)
+        return rn_error("out of memory");
+    if (!g->warned_machine) {
+        char *warning = rn_gate_machine_warning(&g->old, &g->measured);
+        if (warning != NULL) {
+            fflush(stdout);
+            fprintf(stderr, "ctest-trace: %s\n", warning);
+            free(warning);
+        }
+        g->warned_machine = 1;
+    }
+    char head[256];
+    char *shown = rn_escape_name(g->baseline_path, strlen(g->baseline_path));
+    snprintf(head, sizeof head, "gate: %zu regression%s against %s (alpha %g, limit +%g%%)%s\n",
+             gate.regressions, gate.regressions == 1 ? "" : "s", shown ? shown : "?",
+             gate.alpha, gate.max_regression_pct,
+             gate.n == 0 ? ": no metric of this binary is in the baseline" : "");
+    free(shown);
+    char *table = rn_gate_table(&gate, g->verbose, 0, "    ");
+    if (table == NULL) {
+        rn_gate_free(&gate);
+        return rn_error("out of memory");
+    }
+    rn_out_gate_table(o, head);
+    rn_out_gate_table(o, table);
+    free(table);
+    /* A test fails once, with each of its regressed metrics on a line. */
+    for (size_t i = 0; i < gate.n && i < gate.regressions; i++) {
+        const rn_metric *test = gate.rows[i].new_;
+        int first = 1;
+        for (size_t k = 0; k < i && first; k++)
+            first = !same_test(gate.rows[k].new_, test);
+        if (!first)
+            continue;
+        char *why = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&why, &len);
+        for (size_t k = i; f && k < gate.regressions; k++) {
+            if (!same_test(gate.rows[k].new_, test))
+                continue;
+            char *line = rn_gate_row_text(&gate, &gate.rows[k]);
+            fprintf(f, "%s%s", k > i ? "\n" : "", line ? line : "regression");
+            free(line);
+        }
+        if (f == NULL || fclose(f) != 0) {
+            free(why);
+            why = NULL;
+        }
+        rn_out_gate_failed(o, test->test, test->test_len, why ? why : "regression");
+        free(why);
+    }
+    int status = gate.regressions ? 1 : 0;
+    rn_gate_free(&gate);
+    return status;
+}
+
+int rn_run_gate_binary(rn_run_gate *g, rn_out *o, const char *trace, const char *arg,
+                       const int *pids, size_t npids)
+{
+    if (!g->active || npids == 0)
+        return 0;
+    const char *name = unique_name(g, arg);
+    if (name == NULL)
+        return rn_error("out of memory");
+    /* The binary's own samples first, to judge them alone; then they join the run's. */
+    rn_baseline now;
+    rn_baseline_init(&now);
+    char err[512];
+    if (rn_baseline_gather(&now, trace, pids, npids, name, 1, err, sizeof err) < 0) {
+        rn_baseline_free(&now);
+        return file_error(trace, "cannot read the trace for the gate: ", err);
+    }
+    int status = 0;
+    if (g->baseline_path != NULL)
+        status = judge(g, o, &now, name);
+    if (status != 2 && rn_baseline_merge(&g->measured, &now) != 0)
+        status = rn_error("out of memory");
+    rn_baseline_free(&now);
+    return status;
+}
+
+int rn_run_gate_finish(rn_run_gate *g)
+{
+    if (g->save_path == NULL)
+        return 0;
+    char err[512];
+    if (rn_baseline_write(&g->measured, g->save_path, err, sizeof err) != 0)
+        return file_error(g->save_path, "cannot write the baseline: ", err);
+    return 0;
+}
+
+void rn_run_gate_free(rn_run_gate *g)
+{
+    rn_baseline_free(&g->old);
+    rn_baseline_free(&g->measured);
+    for (size_t i = 0; i < g->nnames; i++)
+        free(g->names[i]);
+    free(g->names);
+    g->names = NULL;
+    g->nnames = 0;
+}
