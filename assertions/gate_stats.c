@@ -280,6 +280,24 @@ double ct_gate_min_p(size_t na, size_t nb)
 
 /* ---- the verdict ---------------------------------------------------------- */
 
+/* One-sided p that `new_` is slower than `old` made slower by the limit:
+ * the Mann-Whitney test against the old samples scaled by 1 + limit. The
+ * null distribution of U is symmetric, so the one-sided p is half the
+ * two-sided one when new_ lies above. NaN when memory runs out. */
+static double beyond_limit_p(const double *old, size_t nold, const double *new_, size_t nnew,
+                             double max_regression_pct)
+{
+    double *scaled = malloc((nold ? nold : 1) * sizeof *scaled);
+    if (scaled == NULL)
+        return NAN;
+    double factor = 1 + max_regression_pct / 100;
+    for (size_t i = 0; i < nold; i++)
+        scaled[i] = old[i] * factor;
+    double p = ct_gate_mann_whitney(scaled, nold, new_, nnew) / 2;
+    free(scaled);
+    return p;
+}
+
 void ct_gate_compare(double *old, size_t nold, double *new_, size_t nnew, double alpha,
                      double max_regression_pct, ct_gate_result *out)
 {
@@ -292,13 +310,16 @@ void ct_gate_compare(double *old, size_t nold, double *new_, size_t nnew, double
     else if (n != 0)
         out->delta_pct = n > 0 ? HUGE_VAL : -HUGE_VAL;
     out->p = ct_gate_mann_whitney(old, nold, new_, nnew);
+    out->p_limit = 1.0;
+    if (out->p < alpha && out->delta_pct > max_regression_pct)
+        out->p_limit = beyond_limit_p(old, nold, new_, nnew, max_regression_pct);
     if (isnan(out->p) || !(ct_gate_min_p(nold, nnew) < alpha))
         out->verdict = CT_GATE_TOO_FEW;
     else if (!(out->p < alpha))
         out->verdict = CT_GATE_SAME;
     else if (n < o)
         out->verdict = CT_GATE_FASTER;
-    else if (out->delta_pct > max_regression_pct)
+    else if (out->delta_pct > max_regression_pct && out->p_limit < alpha)
         out->verdict = CT_GATE_REGRESSED;
     else if (n > o)
         out->verdict = CT_GATE_SLOWER;

@@ -131,12 +131,20 @@ typedef struct ct_gate_result {
                                   +inf (HUGE_VAL) when old is 0 and new is not
                                   (-HUGE_VAL if new is negative: no duration is) */
     double p;                  /* Mann-Whitney two-sided p */
+    double p_limit;            /* when the median grew past the limit: the one-sided
+                                  p of new against old scaled by the limit (is it
+                                  slower by more than the limit?); else 1 */
     ct_gate_verdict verdict;
 } ct_gate_result;
 
 /* Compare two samples (each sorted in place) at significance `alpha` (0.05
  * default) with the limit `max_regression_pct` (10 default): REGRESSED iff
- * p < alpha and delta_pct > max_regression_pct (and min_p < alpha).
+ * p < alpha, delta_pct > max_regression_pct, and p_limit < alpha: the new
+ * sample is significantly slower than the old one made slower by the limit,
+ * not only its median. A machine whose speed drifts by about the limit
+ * between the two samples (a shared CI runner under load) moves medians
+ * past it half the time; it does not move a whole sample clearly past it.
+ * Otherwise a significant slowdown is SLOWER.
  * Significant with equal medians is SAME. confidence of the intervals: 0.95.
  * When the test's scratch memory cannot be allocated, p is NaN and the
  * verdict TOO_FEW: no verdict, never a false alarm. */

@@ -193,13 +193,15 @@ static void put_delta(char *out, size_t size, const rn_gate *g, const rn_gate_ro
         snprintf(out, size, "%+.2f%% (p=%.3f %s)", r->delta_pct, r->p, n);
 }
 
-static const char *verdict_word(const rn_gate_row *row)
+static const char *verdict_word(const rn_gate *g, const rn_gate_row *row)
 {
     if (!row->judged)
         return "(not judged)";
     switch (row->r.verdict) {
     case CT_GATE_REGRESSED: return "REGRESSION";
-    case CT_GATE_SLOWER: return "slower, within the limit";
+    case CT_GATE_SLOWER:
+        return row->r.delta_pct > g->max_regression_pct ? "slower, not clearly past the limit"
+                                                         : "slower, within the limit";
     case CT_GATE_FASTER: return "faster";
     default: return "";
     }
@@ -305,7 +307,7 @@ char *rn_gate_table(const rn_gate *g, int all, int with_binary, const char *inde
         fputs(indent, f);
         for (int c = 0; c < NCOLS; c++)
             pad(f, cells[i][c] ? cells[i][c] : "?", w[c] + 2);
-        fputs(verdict_word(&g->rows[i]), f);
+        fputs(verdict_word(g, &g->rows[i]), f);
         fputc('\n', f);
         for (int c = 0; c < NCOLS; c++)
             free(cells[i][c]);
@@ -335,8 +337,8 @@ char *rn_gate_row_text(const rn_gate *g, const rn_gate_row *row)
     put_delta(delta, sizeof delta, g, row);
     char *out = NULL;
     if (metric == NULL ||
-        asprintf(&out, "%s %s -> %s: %s, over the %g%% limit", metric, old, new_, delta,
-                 g->max_regression_pct) < 0)
+        asprintf(&out, "%s %s -> %s: %s, over the %g%% limit (p=%.3f)", metric, old, new_,
+                 delta, g->max_regression_pct, row->r.p_limit) < 0)
         out = NULL;
     free(metric);
     return out;

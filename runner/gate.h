@@ -3,7 +3,9 @@
  *
  * Each metric both have is compared with the Mann-Whitney U test
  * (assertions/gate_stats.h): a regression is a change significant at alpha
- * whose median grew by more than the limit (--max-regression, in percent).
+ * whose median grew by more than the limit (--max-regression, in percent),
+ * the new samples significantly slower than the old ones made slower by the
+ * limit.
  * Too few samples on a side to ever reach alpha give a warning, not a
  * verdict. A test's scheduler wait (sched.total) is shown but never judged:
  * it measures how busy the machine was, not the code.

@@ -513,6 +513,16 @@ static void test_compare_verdicts(void **state)
     assert_int_equal(verdict(base, 20, base, 20, 1, 5, &r), CT_GATE_SLOWER);
     assert_true(r.p > 0.01 && r.p < 0.05);
     assert_int_equal(judge(base, 20, base, 20, 1, 5, 0.01, 10, &r), CT_GATE_SAME);
+    /* Past the limit in the median, and significant, but not clearly past
+     * the limit: samples spread +-20 %, all 12 % slower (a machine that
+     * drifted); the same spread 40 % slower is a regression. */
+    double wide[40];
+    for (size_t i = 0; i < 40; i++)
+        wide[i] = 800 + (double)((i * 17) % 40) * 10;
+    assert_int_equal(judge(wide, 40, wide, 40, 1.12, 0, 0.05, 10, &r), CT_GATE_SLOWER);
+    assert_true(r.p < 0.05 && r.delta_pct > 10 && r.p_limit > 0.05);
+    assert_int_equal(judge(wide, 40, wide, 40, 1.4, 0, 0.05, 10, &r), CT_GATE_REGRESSED);
+    assert_true(r.p_limit < 0.05);
     /* 20 % slower in the median but not significant: one sample moved. */
     double few[] = {100, 100, 200, 200, 300, 300, 400, 400};
     double moved[] = {100, 100, 200, 300, 300, 400, 400, 400};
