@@ -305,9 +305,10 @@ char *rn_gate_table(const rn_gate *g, int all, int with_binary, const char *inde
         if (!shown(&g->rows[i], all))
             continue;
         fputs(indent, f);
-        for (int c = 0; c < NCOLS; c++)
-            pad(f, cells[i][c] ? cells[i][c] : "?", w[c] + 2);
-        fputs(verdict_word(g, &g->rows[i]), f);
+        const char *word = verdict_word(g, &g->rows[i]);
+        for (int c = 0; c < NCOLS; c++) /* no spaces at a line's end */
+            pad(f, cells[i][c] ? cells[i][c] : "?", c + 1 < NCOLS || *word ? w[c] + 2 : 0);
+        fputs(word, f);
         fputc('\n', f);
         for (int c = 0; c < NCOLS; c++)
             free(cells[i][c]);

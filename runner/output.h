@@ -158,8 +158,9 @@ void rn_out_gate_table(rn_out *o, const char *table);
 /*! rn_out_gate_failed() : the gate failed test `name` (its latency
  *  regressed): "--- FAIL: NAME (gate)" and `why` under it (in --json,
  *  output events of the test), the binary fails, and its last run's result
- *  (for --junit) says why. */
-void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why);
+ *  (for --junit) says `report`. */
+void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why,
+                        const char *report);
 
 void rn_out_free(rn_out *o);
 

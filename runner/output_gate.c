@@ -28,7 +28,8 @@ static rn_result *last_result(rn_out *o, const char *name, size_t len)
     return NULL;
 }
 
-void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why)
+void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why,
+                        const char *report)
 {
     rn__out_counter_clear(o);
     rn__out_end_line(o);
@@ -54,5 +55,5 @@ void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why
     o->counts.failed++;
     rn_result *r = last_result(o, name, len);
     if (r != NULL && r->gate == NULL)
-        r->gate = strdup(why);
+        r->gate = strdup(report);
 }

@@ -80,6 +80,23 @@ static int same_test(const rn_metric *a, const rn_metric *b)
     return a->test_len == b->test_len && memcmp(a->test, b->test, a->test_len) == 0;
 }
 
+/* Every row of one test, as a table. NULL when out of memory. */
+static char *table_of_test(const rn_gate *g, const rn_metric *test)
+{
+    rn_gate mine = *g;
+    mine.rows = malloc((g->n ? g->n : 1) * sizeof *mine.rows);
+    if (mine.rows == NULL)
+        return NULL;
+    mine.n = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (same_test(g->rows[i].new_, test))
+            mine.rows[mine.n++] = g->rows[i];
+    }
+    char *table = rn_gate_table(&mine, 1, 0, "");
+    free(mine.rows);
+    return table;
+}
+
 /* Say the gate's verdict on binary `name` through `o`. @return 0, 1 or 2. */
 static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *name)
 {
@@ -132,7 +149,14 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
             free(why);
             why = NULL;
         }
-        rn_out_gate_failed(o, test->test, test->test_len, why ? why : "regression");
+        char *table = table_of_test(&gate, test);
+        char *report = NULL; /* for --junit: the lines, then the test's whole table */
+        if (why && table && asprintf(&report, "%s\n\n%s", why, table) < 0)
+            report = NULL;
+        rn_out_gate_failed(o, test->test, test->test_len, why ? why : "regression",
+                           report ? report : why ? why : "regression");
+        free(report);
+        free(table);
         free(why);
     }
     int status = gate.regressions ? 1 : 0;
