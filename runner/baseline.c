@@ -232,7 +232,8 @@ int rn_metric_take(rn_metric *m, const rn_metric *from)
     double *pool = malloc((total ? total : 1) * sizeof *pool);
     if (pool == NULL)
         return -1;
-    memcpy(pool, m->samples, m->n * sizeof *pool);
+    if (m->n) /* a new metric has no array yet */
+        memcpy(pool, m->samples, m->n * sizeof *pool);
     memcpy(pool + m->n, from->samples, from->n * sizeof *pool);
     keep_random(pool, m->n, keep_m, &m->rng);
     keep_random(pool + m->n, from->n, keep_f, &m->rng);
