@@ -28,6 +28,8 @@ void rn_usage(FILE *out)
         "                 (POSIX extended regular expressions, unanchored)\n"
         "  -v             verbose: show every test's name, output and result\n"
         "  -count N       run each selected test N times (each run its own task)\n"
+        "  --shard=K/N    run shard K of N of the selected tests: those whose name's\n"
+        "                 FNV-1a 64 hash mod N is K-1 (CI jobs split a suite so)\n"
         "  --timeout=DUR  kill a binary when no test begins or ends for DUR\n"
         "                 (Go syntax: 30s, 1m30s; default 10m; 0: never)\n"
         "  --trace-dir=DIR  a trace per binary: DIR/NAME.trace\n"
