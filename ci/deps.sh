@@ -15,13 +15,16 @@ set -euo pipefail
 #   pkg-config      finds cmocka and libzstd, and is how users find ctrace
 #   libcmocka-dev   the unit-test framework ctest-trace plugs into
 #   libzstd-dev     trace files are zstd-compressed
+#   libexpat1-dev   `ctest-trace merge` reads JUnit XML files with expat
 #   python3-pytest  tests/harness (end-to-end tests of the command)
 #   golang-go       `go tool pprof`, the real client the harness reads our
 #                   pprof profiles with (tests only)
+#   libxml2-utils   xmllint: the harness checks JUnit XML against Jenkins'
+#                   junit-10.xsd with it (tests only)
 #   time            /usr/bin/time: wall time and peak RSS of each view in
 #                   bench/views.sh (benchmarks only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev
-          python3-pytest golang-go time)
+          libexpat1-dev python3-pytest golang-go libxml2-utils time)
 
 say() { printf 'deps: %s\n' "$*"; }
 

@@ -16,6 +16,8 @@ void rn_usage(FILE *out)
         "       ctest-trace export --format=jsonl -o OUT TRACE\n"
         "       ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
         "                   [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE\n"
+        "       ctest-trace merge -o OUT FILE...   traces into one trace, or JUnit files\n"
+        "                   into one JUnit file (the shards of a suite)\n"
         "\n"
         "Runs cmocka test binaries under the execution tracer and prints their\n"
         "results like go test; the views read a trace it wrote.\n"

@@ -30,6 +30,7 @@ int rn_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The commands (argv without the program and command names). */
 int rn_cmd_run(int argc, char **argv);
 int rn_cmd_view(const char *view, int argc, char **argv);
+int rn_cmd_merge(int argc, char **argv); /* merge.c */
 
 /* Is `word` the name of a view command (stats, tasks, ...)? */
 int rn_is_view(const char *word);

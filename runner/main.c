@@ -4,6 +4,7 @@
  *
  *     ctest-trace [flags] BINARY [BINARY...] [-- ARGS]    run.c
  *     ctest-trace stats|tasks|regions|export ... TRACE    view.c
+ *     ctest-trace merge -o OUT FILE...                  merge.c
  */
 #include <fcntl.h>  /* open, fcntl */
 #include <stdio.h>  /* printf */
@@ -41,6 +42,8 @@ int main(int argc, char **argv)
         printf("ctest-trace %s\n", CT_VERSION);
         return RN_EXIT_OK;
     }
+    if (strcmp(first, "merge") == 0)
+        return rn_cmd_merge(argc - 2, argv + 2);
     if (rn_is_view(first))
         return rn_cmd_view(first, argc - 2, argv + 2);
     return rn_cmd_run(argc - 1, argv + 1);
