@@ -121,7 +121,7 @@ int rn_cmd_merge(int argc, char **argv)
     }
     input_kind first = KIND_TRACE;
     for (size_t i = 0; i < n; i++) {
-        input_kind kind;
+        input_kind kind = KIND_TRACE; /* set by sniff() (gcc -Os cannot tell) */
         if (sniff(files[i], &kind) != 0)
             goto done;
         if (i == 0) {

@@ -330,9 +330,9 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
 
     rn__out_end_line(o);
     /* Only a binary that ran cleanly can be said to have no tests: one that
-     * failed to load or start says why above. A shard that got none of the
-     * binary's tests says so on its last line too, as go test does: no test
-     * of it is in its trace. */
+     * failed to load or start says why above. A shard (--shard) that got
+     * none of the binary's tests says so on its last line too, as go test
+     * does, so that it does not read as a run whose tests were traced. */
     int no_tests = o->counts.run == 0 && !no_group && how[0] == '\0';
     char warning[128];
     snprintf(warning, sizeof warning, "testing: warning: no tests to run%s%s\n",
