@@ -18,10 +18,10 @@ void ctr__set_damage(ctr_reader *r, const char *fmt, ...)
 {
     if (r->final_rc)
         return;
-    char what[400];
+    char *what = r->damage_what;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    vsnprintf(what, sizeof r->damage_what, fmt, ap);
     va_end(ap);
     r->damage_offset = (int64_t)r->record_file_offset;
     snprintf(r->damage, sizeof r->damage, "damaged at byte %llu: %s; %llu events before it",

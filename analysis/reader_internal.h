@@ -176,6 +176,7 @@ struct ctr_reader {
 
     int final_rc;        /* 0 clean end, CT_EDAMAGED, CT_ENOMEM: once set, sticks */
     char damage[512];
+    char damage_what[400]; /* what is wrong, without where: damage says both */
     int64_t damage_offset;
     uint64_t events, records;
     uint64_t wire_events; /* timed events decoded */
@@ -184,6 +185,7 @@ struct ctr_reader {
 };
 
 #define MAX_DEPTH 4096       /* open regions per thread the reader keeps track of */
+#define MAX_PROCS 65536      /* processes in a trace; a larger index is damage */
 #define TASK_TOMB UINT64_MAX /* a removed task's id in the open-addressing table */
 #define PROC_SHIFT 40         /* task ids are unique per process: make them per trace */
 

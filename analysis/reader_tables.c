@@ -8,7 +8,6 @@
 #include <stdlib.h> /* calloc, realloc, free */
 #include <string.h> /* memcpy, memset */
 
-#define MAX_PROCS 65536
 
 static const rstring unknown_name = {"?", 1};
 

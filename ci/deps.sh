@@ -16,13 +16,16 @@ set -euo pipefail
 #   libcmocka-dev   the unit-test framework ctest-trace plugs into
 #   libzstd-dev     trace files are zstd-compressed
 #   libjansson-dev  the runner reads baselines (--baseline, compare, merge)
+#   libexpat1-dev   `ctest-trace merge` reads JUnit XML files with expat
 #   python3-pytest  tests/harness (end-to-end tests of the command)
 #   golang-go       `go tool pprof`, the real client the harness reads our
 #                   pprof profiles with (tests only)
+#   libxml2-utils   xmllint: the harness checks JUnit XML against Jenkins'
+#                   junit-10.xsd with it (tests only)
 #   time            /usr/bin/time: wall time and peak RSS of each view in
 #                   bench/views.sh (benchmarks only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
-          python3-pytest golang-go time)
+          libexpat1-dev python3-pytest golang-go libxml2-utils time)
 
 say() { printf 'deps: %s\n' "$*"; }
 

@@ -39,6 +39,12 @@ typedef struct ct_child_pool ct_child_pool;
 #define CT_ENV_SKIP "CTRACE_SKIP"       /* -skip: POSIX extended regex */
 #define CT_ENV_MARKERS "CTRACE_MARKERS" /* NONCE: print test markers on stdout */
 #define CT_ENV_COUNT "CTRACE_COUNT"     /* -count N: run each selected test N times */
+/* --shard=K/N: of the tests -run and -skip select, run those whose name's
+ * 64-bit FNV-1a hash mod N is K-1 (1 <= K <= N), so that N processes that
+ * never talk split a suite disjointly, and a test keeps its shard as others
+ * are added. Set by hand without a runner it still applies; a malformed
+ * value is ignored with a warning on stderr. */
+#define CT_ENV_SHARD "CTRACE_SHARD"
 /* --assert rules for the tracer to check in each test it runs (as
  * ct_expect_* checks, when the test body returns): one rule a line, '\n'
  * between them, in the syntax of the runner's --assert. */

@@ -380,7 +380,7 @@ static int filter_selects(const filter *f, const char *name)
         return 0;
     if (f->has_skip && regexec(&f->skip, name, 0, NULL, 0) == 0)
         return 0;
-    return 1;
+    return ct_shard_selects(&ct__run_shard, name);
 }
 
 static void filter_free(filter *f)
@@ -402,7 +402,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
 {
     filter f;
     filter_init(&f);
-    if (!ct_is_enabled() && !f.has_run && !f.has_skip) {
+    if (!ct_is_enabled() && !f.has_run && !f.has_skip && ct__run_shard.n == 0) {
         filter_free(&f);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }

@@ -102,6 +102,16 @@ static int read_marker_nonce(void)
 unsigned long ct__run_count = 1;
 unsigned long ct__run_resume;
 const char *ct__run_filter, *ct__skip_filter;
+ct_shard ct__run_shard;
+
+/* CTRACE_SHARD, if set; a bad value is said, and then every test runs. */
+static void read_shard(const char *text)
+{
+    const char *why;
+    if (text && ct_shard_parse(text, &ct__run_shard, &why) != 0)
+        fprintf(stderr, "ctrace: warning: %s=\"%.40s\": %s: every test runs\n", CT_ENV_SHARD,
+                text, why);
+}
 
 /* A string from the runner's environment, kept and removed (see take_count). */
 static const char *take_string(const char *name)
@@ -147,6 +157,7 @@ __attribute__((constructor)) static void attach_to_runner(void)
         /* Not under the runner: a filter set by hand still applies. */
         ct__run_filter = getenv(CT_ENV_RUN);
         ct__skip_filter = getenv(CT_ENV_SKIP);
+        read_shard(getenv(CT_ENV_SHARD));
         ct__rules_load(getenv(CT_ENV_ASSERT)); /* judged once ct_start() traces */
         warn_if_another_copy_traces();
         return;
@@ -179,6 +190,9 @@ __attribute__((constructor)) static void attach_to_runner(void)
     ct__run_resume = take_count(CT_ENV_RESUME, 0);
     ct__run_filter = take_string(CT_ENV_RUN);
     ct__skip_filter = take_string(CT_ENV_SKIP);
+    char *shard = (char *)take_string(CT_ENV_SHARD);
+    read_shard(shard);
+    free(shard);
     char *rules = (char *)take_string(CT_ENV_ASSERT);
     ct__rules_load(rules);
     free(rules);

@@ -12,6 +12,7 @@
 
 #include <ctrace.h>
 
+#include "common/shard.h"
 #include "format/pool.h"
 
 enum ct__session_mode { CT_SESSION_NONE = 0, CT_SESSION_RUNNER = 1, CT_SESSION_SELF = 2 };
@@ -24,6 +25,8 @@ extern unsigned long ct__run_resume; /* CTRACE_RESUME: selected runs to skip (0)
 /* CTRACE_RUN / CTRACE_SKIP: taken from the environment by the runner's
  * tracer (programs a test starts do not see them), else read from it. */
 extern const char *ct__run_filter, *ct__skip_filter;
+/* CTRACE_SHARD: the shard of the tests to run (common/shard.h); n 0: all. */
+extern ct_shard ct__run_shard;
 
 /* Begin recording into `pool` with its clock. */
 void ct__session_begin(ct_pool_header *pool, int mode);

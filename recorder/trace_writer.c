@@ -175,6 +175,11 @@ int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsign
     return create_on(out, fd, major, minor);
 }
 
+int ct_tw_create_fd(ct_trace_writer **out, int fd, unsigned major, unsigned minor)
+{
+    return create_on(out, fd, major, minor);
+}
+
 int ct_tw_open_fd(ct_trace_writer **out, int fd, uint64_t start_mono_ns)
 {
     ct_trace_writer *w;

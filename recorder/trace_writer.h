@@ -24,6 +24,10 @@ int ct_tw_open_fd(ct_trace_writer **out, int fd, uint64_t start_mono_ns);
  * @return 0, CT_EIO, CT_ENOMEM. */
 int ct_tw_create(ct_trace_writer **out, const char *path, unsigned major, unsigned minor);
 
+/* The same on `fd`, open for writing (a merge of traces writes its own
+ * TRACE_BEGIN and SCHEMA); the writer owns it from now on. */
+int ct_tw_create_fd(ct_trace_writer **out, int fd, unsigned major, unsigned minor);
+
 /* Append one record. Payload fields are built with ct_rec_* below. */
 int ct_tw_record(ct_trace_writer *w, uint8_t kind, const uint8_t *payload, size_t len);
 

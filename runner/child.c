@@ -64,14 +64,14 @@ static void restore_signals(const struct sigaction old[NFORWARDED])
 
 /* ---- the child's environment ------------------------------------------------- */
 
-#define MAX_OWNED 8 /* assignments child_env() makes */
+#define MAX_OWNED 9 /* assignments child_env() makes */
 
 /* Is `entry` an assignment of one of the variables the runner sets? */
 static int is_ours(const char *entry, const rn_child_spec *spec)
 {
     static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN,    CT_ENV_SKIP,
                                         CT_ENV_MARKERS, CT_ENV_COUNT,  CT_ENV_RESUME,
-                                        CT_ENV_ASSERT};
+                                        CT_ENV_ASSERT,  CT_ENV_SHARD};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t n = strlen(names[i]);
         if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
@@ -129,6 +129,8 @@ static char **child_env(const char *pool_env, const rn_child_spec *spec,
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_RUN, spec->run_re);
     if (spec->skip_re != NULL)
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_SKIP, spec->skip_re);
+    if (spec->shard != NULL)
+        bad |= assign(&owned[o++], "%s=%s", CT_ENV_SHARD, spec->shard);
     if (spec->asserts != NULL)
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_ASSERT, spec->asserts);
     if (spec->count > 1)

@@ -24,6 +24,7 @@ typedef struct rn_child_spec {
     char *const *argv;   /* NULL-terminated, argv[0] included */
     const char *run_re;  /* -run, or NULL: passed as CTRACE_RUN */
     const char *skip_re; /* -skip, or NULL: passed as CTRACE_SKIP */
+    const char *shard;   /* --shard K/N (checked), or NULL: passed as CTRACE_SHARD */
     const char *asserts; /* --assert rules, one a line, or NULL: passed as CTRACE_ASSERT */
     const char *nonce;   /* what markers carry: passed as CTRACE_MARKERS */
     const char *preload; /* libctrace.so to preload (LD_PRELOAD), or NULL */

@@ -32,6 +32,7 @@ int rn_cmd_run(int argc, char **argv);
 int rn_cmd_view(const char *view, int argc, char **argv);
 /* ctest-trace compare [flags] OLD NEW (compare.c) */
 int rn_cmd_compare(int argc, char **argv);
+int rn_cmd_merge(int argc, char **argv); /* merge.c */
 
 /* Is `word` the name of a view command (stats, tasks, ...)? */
 int rn_is_view(const char *word);

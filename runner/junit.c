@@ -27,7 +27,7 @@
 /* `s` escaped for XML text or a quoted attribute: markup characters as
  * entities, characters XML 1.0 forbids (C0 controls but tab and newline,
  * invalid UTF-8) as U+FFFD; in an attribute a newline too is an entity. */
-static void put_xml(FILE *f, const char *s, size_t n, int attribute)
+void rn_put_xml(FILE *f, const char *s, size_t n, int attribute)
 {
     const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
@@ -53,7 +53,7 @@ static void put_xml(FILE *f, const char *s, size_t n, int attribute)
 
 static void put_xml_str(FILE *f, const char *s, int attribute)
 {
-    put_xml(f, s, strlen(s), attribute);
+    rn_put_xml(f, s, strlen(s), attribute);
 }
 
 /* ---- names ----------------------------------------------------------------------- */
@@ -141,7 +141,7 @@ static void put_summary(FILE *f, const rn_slice *s)
             (unsigned long long)s->threads, ctv_format_duration(d, s->duration_ns));
     for (int i = 0; i < RN_SLICE_SLOWEST && s->slowest[i].name; i++) {
         fprintf(f, "%s", i == 0 ? "slowest regions: " : ", ");
-        put_xml(f, s->slowest[i].name, s->slowest[i].name_len, 0);
+        rn_put_xml(f, s->slowest[i].name, s->slowest[i].name_len, 0);
         fprintf(f, " %s", ctv_format_duration(d, s->slowest[i].ns));
     }
     if (s->slowest[0].name)
@@ -163,10 +163,10 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     put_xml_str(f, b, 1);
     if (r->group_len) {
         fputc('.', f);
-        put_xml(f, r->group, r->group_len, 1);
+        rn_put_xml(f, r->group, r->group_len, 1);
     }
     fputs("\" name=\"", f);
-    put_xml(f, r->name, r->name_len, 1);
+    rn_put_xml(f, r->name, r->name_len, 1);
     fprintf(f, "\" time=\"%.6f\"", (double)r->elapsed_ns / 1e9);
     if (r->status == RN_STATUS_PASS && !r->lost && !r->gate) {
         fputs("/>\n", f);
@@ -193,7 +193,7 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
         fputs("      <skipped", f);
         if (msg) {
             fputs(" message=\"", f);
-            put_xml(f, msg, msg_len, 1);
+            rn_put_xml(f, msg, msg_len, 1);
             fputc('"', f);
         }
         fputs("/>\n    </testcase>\n", f);
@@ -206,14 +206,14 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fprintf(f, "      <%s type=\"%s\" message=\"", element,
             r->status == RN_STATUS_PASS ? "regression" : failure_type(r->status));
     if (msg)
-        put_xml(f, msg, first_line, 1);
+        rn_put_xml(f, msg, first_line, 1);
     fputs("\">", f);
     if (msg)
-        put_xml(f, msg, msg_len, 0);
+        rn_put_xml(f, msg, msg_len, 0);
     fprintf(f, "</%s>\n", element);
     fputs("      <system-out>", f);
     if (r->output)
-        put_xml(f, r->output, r->output_len, 0);
+        rn_put_xml(f, r->output, r->output_len, 0);
     if (r->output_len && r->output[r->output_len - 1] != '\n')
         fputc('\n', f);
     if (attachment) {

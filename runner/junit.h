@@ -18,6 +18,7 @@
 
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* uint64_t */
+#include <stdio.h>  /* FILE */
 
 #include "results.h"
 
@@ -33,5 +34,11 @@ typedef struct rn_junit_binary {
 int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_results *rs,
                    const rn_junit_binary *bins, size_t nbins, uint64_t start_realtime_ns,
                    char *err, size_t err_size);
+
+/*! rn_put_xml() : `n` bytes of `s` escaped for XML text or, with
+ *  `attribute`, a quoted attribute: markup characters as entities, what XML
+ *  1.0 forbids (C0 controls but tab and newline, invalid UTF-8) as U+FFFD;
+ *  in an attribute newlines and tabs as character references. */
+void rn_put_xml(FILE *f, const char *s, size_t n, int attribute);
 
 #endif /* RN_JUNIT_H */

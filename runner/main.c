@@ -4,6 +4,7 @@
  *
  *     ctest-trace [flags] BINARY [BINARY...] [-- ARGS]    run.c
  *     ctest-trace stats|tasks|regions|export ... TRACE    view.c
+ *     ctest-trace merge -o OUT FILE...                  merge.c
  */
 #include <fcntl.h>  /* open, fcntl */
 #include <stdio.h>  /* printf */
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(first, "compare") == 0)
         return rn_cmd_compare(argc - 2, argv + 2);
+    if (strcmp(first, "merge") == 0)
+        return rn_cmd_merge(argc - 2, argv + 2);
     if (rn_is_view(first))
         return rn_cmd_view(first, argc - 2, argv + 2);
     return rn_cmd_run(argc - 1, argv + 1);

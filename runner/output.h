@@ -51,6 +51,7 @@ typedef struct rn_exit_info {
     int wait_status;     /* as from waitpid() */
     const char *note;    /* a line to add before the final line, or NULL */
     const char *no_preload; /* why libctrace.so was not preloaded, or NULL */
+    const char *shard;   /* --shard K/N, or NULL: a binary that ran no test says so */
 } rn_exit_info;
 
 /* Exit status of a binary that skips itself (automake, meson), before any

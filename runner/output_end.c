@@ -330,9 +330,15 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
 
     rn__out_end_line(o);
     /* Only a binary that ran cleanly can be said to have no tests: one that
-     * failed to load or start says why above. */
-    if (o->counts.run == 0 && !no_group && how[0] == '\0')
-        rn__out_put(o, "testing: warning: no tests to run\n", 34);
+     * failed to load or start says why above. A shard (--shard) that got
+     * none of the binary's tests says so on its last line too, as go test
+     * does, so that it does not read as a run whose tests were traced. */
+    int no_tests = o->counts.run == 0 && !no_group && how[0] == '\0';
+    char warning[128];
+    snprintf(warning, sizeof warning, "testing: warning: no tests to run%s%s\n",
+             info->shard ? " in shard " : "", info->shard ? info->shard : "");
+    if (no_tests)
+        rn__out_put(o, warning, strlen(warning));
     char why[900];
     why[0] = '\0';
     if (skipped)
@@ -358,8 +364,9 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
         rn__out_put(o, info->note, strlen(info->note));
         rn__out_put(o, "\n", 1);
     }
-    char secs[48];
-    snprintf(secs, sizeof secs, "\t%.3fs\ttrace: ", (double)info->elapsed_ns / 1e9);
+    char secs[64];
+    snprintf(secs, sizeof secs, "\t%.3fs%s\ttrace: ", (double)info->elapsed_ns / 1e9,
+             no_tests && info->shard ? " [no tests to run]" : "");
     rn__out_put(o, o->failed ? "FAIL\t" : skipped ? "SKIP\t" : "ok  \t", 5);
     rn__out_put_name(o, info->binary, strlen(info->binary));
     rn__out_put(o, secs, strlen(secs));

@@ -16,6 +16,7 @@
 
 #include <ctrace_collect.h>
 
+#include "common/shard.h"     /* ct_shard_parse */
 #include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
 
 #include "asserts.h"
@@ -37,6 +38,7 @@ typedef struct run_opts {
     const char *trace_dir; /* --trace-dir, or NULL */
     const char *run_re;    /* -run, or NULL */
     const char *skip_re;   /* -skip, or NULL */
+    const char *shard;     /* --shard K/N, or NULL */
     int verbose;           /* -v */
     int json;              /* --json */
     long count;            /* -count */
@@ -105,6 +107,20 @@ static int check_regex(const char *flag, const char *re)
     char *shown = rn_escape_name(re, strlen(re));
     rn_usage_error("invalid regular expression for %s \"%s\": %s", flag,
                    shown ? shown : "?", why);
+    free(shown);
+    return -1;
+}
+
+/* --shard=K/N, as the child's tracer will read it (common/shard.h).
+ * @return 0, or -1 (message printed). */
+static int check_shard(const char *text)
+{
+    ct_shard shard;
+    const char *why;
+    if (ct_shard_parse(text, &shard, &why) == 0)
+        return 0;
+    char *shown = rn_escape_name(text, strlen(text));
+    rn_usage_error("invalid value \"%s\" for flag --shard: %s", shown ? shown : "?", why);
     free(shown);
     return -1;
 }
@@ -239,6 +255,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .argv = argv,
         .run_re = opts->run_re,
         .skip_re = opts->skip_re,
+        .shard = opts->shard,
         .asserts = opts->assert_env,
         .nonce = nonce,
         .preload = opts->preload,
@@ -291,6 +308,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             .now_ns = res.exited_ns ? res.exited_ns : rn_now_ns(),
             .wait_status = res.wait_status,
             .no_preload = opts->no_preload,
+            .shard = opts->shard,
             .note = res.output_open ? "warning: output still open 2s after the binary "
                                       "exited (a process it started holds it): it may "
                                       "be cut short"
@@ -632,6 +650,7 @@ int rn_cmd_run(int argc, char **argv)
         {"flight-recorder", RN_FLAG_PLANNED, NULL},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"overflow", RN_FLAG_STRING, &opts.overflow},
+        {"shard", RN_FLAG_STRING, &opts.shard},
     };
     rn_args a;
     char err[256];
@@ -697,6 +716,8 @@ int rn_cmd_run(int argc, char **argv)
         goto out;
     }
     if (check_regex("-run", opts.run_re) != 0 || check_regex("-skip", opts.skip_re) != 0)
+        goto out;
+    if (opts.shard != NULL && check_shard(opts.shard) != 0)
         goto out;
     if (rn_asserts_load(&opts.assert_files, &opts.asserts, &opts.assert_env) != 0)
         goto out;

@@ -181,3 +181,30 @@ def test_bad_inputs_of_compare(base, tmp_path):
 def test_baseline_not_written_when_it_cannot_be(tmp_path):
     r = run("-count", "1", f"--save-baseline={tmp_path}/no/such/dir/b.json", GATE)
     assert r.returncode == 2 and "cannot write the baseline: no such directory" in r.stderr, r
+
+
+def test_shards_baselines_merge_into_the_whole_suites(base, tmp_path):
+    parts = []
+    for k in (1, 2):
+        part = tmp_path / f"base{k}.json"
+        run_ok("-count", "3", f"--shard={k}/2", f"--save-baseline={part}", GATE)
+        parts.append(part)
+    merged = tmp_path / "merged.json"
+    r = run_ok("merge", "-o", merged, *parts)
+    assert r.stderr == "", r
+    whole = metrics(base)
+    got = metrics(merged)
+    assert set(got) == set(whole)  # the shards' tests, each once
+    tests = {t for (t, _, _) in got}
+    assert tests == {"test_parse", "test_noisy", "test_wait"}
+    for key, m in got.items():
+        assert m["count"] == whole[key]["count"], key
+    assert json.loads(merged.read_text())["run"]["test_runs"] == 9
+    # The merged baseline gates as the whole run's would.
+    run_ok("-count", "3", f"--baseline={merged}", WIDE, GATE)
+    # A bad one among them writes nothing.
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"ctest_trace_baseline": 1, "metrics": [{"binary": 1}]}')
+    r = run("merge", "-o", tmp_path / "none.json", parts[0], bad)
+    assert r.returncode == 2 and "bad.json: metrics[0]" in r.stderr, r
+    assert not (tmp_path / "none.json").exists()
