@@ -321,6 +321,9 @@ char *rn_gate_table(const rn_gate *g, int all, int with_binary, const char *inde
                     g->too_few);
         fputs(" (-v shows them all)\n", f);
     }
+    if (g->only_new) /* new tests or regions: nothing to compare them with yet */
+        fprintf(f, "%s%zu metric%s not in the baseline (new tests or regions?): not judged\n",
+                indent, g->only_new, g->only_new == 1 ? " is" : "s are");
     free(cells);
     if (fclose(f) != 0) {
         free(text);

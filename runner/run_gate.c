@@ -193,6 +193,12 @@ int rn_run_gate_finish(rn_run_gate *g)
 {
     if (g->save_path == NULL)
         return 0;
+    if (g->measured.facts.count < 4) { /* min_p(3, 3) = 0.1: never below alpha */
+        fflush(stdout);
+        fprintf(stderr, "ctest-trace: warning: a baseline of -count %ld cannot judge the tests' "
+                        "durations and blocking totals (too few runs a side): save it with "
+                        "-count 6 or more (8 is good)\n", g->measured.facts.count);
+    }
     char err[512];
     if (rn_baseline_write(&g->measured, g->save_path, err, sizeof err) != 0)
         return file_error(g->save_path, "cannot write the baseline: ", err);

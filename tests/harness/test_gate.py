@@ -89,7 +89,8 @@ def test_alpha_and_limit_change_the_verdict(base):
 
 def test_too_few_samples_warn_instead_of_judging(tmp_path):
     base = tmp_path / "one.json"
-    run_ok("-count", "1", f"--save-baseline={base}", GATE)
+    saved = run_ok("-count", "1", f"--save-baseline={base}", GATE)
+    assert "warning: a baseline of -count 1 cannot judge" in saved.stderr, saved
     r = run("-count", "1", f"--baseline={base}", "--max-regression=100", GATE, env=SLOW)
     # One run a side cannot judge a test's duration; its 50 regions can.
     assert "with too few samples to judge" in r.stdout, r
