@@ -280,26 +280,37 @@ double ct_gate_min_p(size_t na, size_t nb)
 
 /* ---- the verdict ---------------------------------------------------------- */
 
-/* One-sided p that `new_` is slower than `old` made slower by the limit:
- * the Mann-Whitney test against the old samples scaled by 1 + limit. The
+/* One-sided p that `new_` is slower than `old` made slower by the limit and
+ * `min_delta`: the Mann-Whitney test against the old samples so moved. The
  * null distribution of U is symmetric, so the one-sided p is half the
- * two-sided one when new_ lies above. NaN when memory runs out. */
+ * two-sided one when new_ ranks above, and 1 - half when it ranks below
+ * (a bimodal sample can have a higher median and still rank below). Both
+ * arrays are sorted. NaN when memory runs out. */
 static double beyond_limit_p(const double *old, size_t nold, const double *new_, size_t nnew,
-                             double max_regression_pct)
+                             double max_regression_pct, double min_delta)
 {
-    double *scaled = malloc((nold ? nold : 1) * sizeof *scaled);
-    if (scaled == NULL)
+    double *moved = malloc((nold ? nold : 1) * sizeof *moved);
+    if (moved == NULL)
         return NAN;
     double factor = 1 + max_regression_pct / 100;
     for (size_t i = 0; i < nold; i++)
-        scaled[i] = old[i] * factor;
-    double p = ct_gate_mann_whitney(scaled, nold, new_, nnew) / 2;
-    free(scaled);
-    return p;
+        moved[i] = old[i] * factor + min_delta;
+    /* U of new_: pairs in which it is the larger, ties counting half. */
+    double u = 0;
+    for (size_t j = 0, below = 0, equal = 0; j < nnew; j++) {
+        while (below < nold && moved[below] < new_[j])
+            below++;
+        for (equal = below; equal < nold && moved[equal] == new_[j]; equal++)
+            ;
+        u += (double)below + 0.5 * (double)(equal - below);
+    }
+    double two_sided = ct_gate_mann_whitney(moved, nold, new_, nnew);
+    free(moved);
+    return u > (double)nold * (double)nnew / 2 ? two_sided / 2 : 1 - two_sided / 2;
 }
 
-void ct_gate_compare(double *old, size_t nold, double *new_, size_t nnew, double alpha,
-                     double max_regression_pct, ct_gate_result *out)
+void ct_gate_compare_floor(double *old, size_t nold, double *new_, size_t nnew, double alpha,
+                           double max_regression_pct, double min_delta, ct_gate_result *out)
 {
     *out = (ct_gate_result){0};
     ct_gate_summarize(old, nold, 0.95, &out->old);
@@ -311,20 +322,27 @@ void ct_gate_compare(double *old, size_t nold, double *new_, size_t nnew, double
         out->delta_pct = n > 0 ? HUGE_VAL : -HUGE_VAL;
     out->p = ct_gate_mann_whitney(old, nold, new_, nnew);
     out->p_limit = 1.0;
-    if (out->p < alpha && out->delta_pct > max_regression_pct)
-        out->p_limit = beyond_limit_p(old, nold, new_, nnew, max_regression_pct);
+    int past = out->delta_pct > max_regression_pct && n - o > min_delta;
+    if (out->p < alpha && past)
+        out->p_limit = beyond_limit_p(old, nold, new_, nnew, max_regression_pct, min_delta);
     if (isnan(out->p) || !(ct_gate_min_p(nold, nnew) < alpha))
         out->verdict = CT_GATE_TOO_FEW;
     else if (!(out->p < alpha))
         out->verdict = CT_GATE_SAME;
     else if (n < o)
         out->verdict = CT_GATE_FASTER;
-    else if (out->delta_pct > max_regression_pct && out->p_limit < alpha)
+    else if (past && out->p_limit < alpha)
         out->verdict = CT_GATE_REGRESSED;
     else if (n > o)
         out->verdict = CT_GATE_SLOWER;
     else
         out->verdict = CT_GATE_SAME;
+}
+
+void ct_gate_compare(double *old, size_t nold, double *new_, size_t nnew, double alpha,
+                     double max_regression_pct, ct_gate_result *out)
+{
+    ct_gate_compare_floor(old, nold, new_, nnew, alpha, max_regression_pct, 0, out);
 }
 
 const char *ct_gate_verdict_name(ct_gate_verdict v)

@@ -151,6 +151,13 @@ typedef struct ct_gate_result {
 void ct_gate_compare(double *old, size_t nold, double *new_, size_t nnew, double alpha,
                      double max_regression_pct, ct_gate_result *out);
 
+/* The same, where a regression must also grow the median by more than
+ * `min_delta` (ns), the old samples moved by it too in the test past the
+ * limit: for metrics that are often 0 (a test's blocking totals), where
+ * any limit in percent of 0 is 0. */
+void ct_gate_compare_floor(double *old, size_t nold, double *new_, size_t nnew, double alpha,
+                           double max_regression_pct, double min_delta, ct_gate_result *out);
+
 /* The verdict's name for tables and JSON: "same", "faster", "slower",
  * "regressed", "too few samples". */
 const char *ct_gate_verdict_name(ct_gate_verdict v);

@@ -40,6 +40,7 @@ void rn_baseline_init(rn_baseline *b)
 {
     memset(b, 0, sizeof *b);
     ctv_names_init(&b->keys);
+    b->facts.cpu_pressure = -1;
 }
 
 void rn_facts_free(rn_facts *f)
@@ -73,9 +74,7 @@ void rn_baseline_free(rn_baseline *b)
     memset(b, 0, sizeof *b);
 }
 
-/* `len` untrusted bytes as valid UTF-8 (what is not becomes U+FFFD, as our
- * JSON writer writes it), NUL-terminated. @return it, or NULL. */
-static char *clean_utf8(const char *s, size_t len, size_t *out_len)
+char *rn_utf8_clean(const char *s, size_t len, size_t *out_len)
 {
     char *out = malloc(len * 3 + 1); /* a bad byte (1) becomes 3 */
     if (out == NULL)
@@ -136,9 +135,9 @@ rn_metric *rn_baseline_metric(rn_baseline *b, const char *binary, size_t binary_
                               const char *region, size_t region_len)
 {
     size_t bl, tl, rl, key_len;
-    char *cb = clean_utf8(binary, binary_len, &bl);
-    char *ct = clean_utf8(test, test_len, &tl);
-    char *cr = clean_utf8(region ? region : "", region ? region_len : 0, &rl);
+    char *cb = rn_utf8_clean(binary, binary_len, &bl);
+    char *ct = rn_utf8_clean(test, test_len, &tl);
+    char *cr = rn_utf8_clean(region ? region : "", region ? region_len : 0, &rl);
     char *key = cb && ct && cr ? metric_key(cb, bl, ct, tl, kind, cr, rl, &key_len) : NULL;
     uint32_t index;
     if (key == NULL || ctv_names_intern(&b->keys, key, key_len, &index) != 0)
@@ -209,11 +208,18 @@ static void keep_random(double *a, size_t n, size_t k, uint64_t *rng)
     }
 }
 
+/* a + b, at most RN_BASELINE_MAX_COUNT: counts read from files are bounded
+ * there, and merging many must not wrap. */
+static uint64_t add_counts(uint64_t a, uint64_t b)
+{
+    return a > RN_BASELINE_MAX_COUNT - b ? RN_BASELINE_MAX_COUNT : a + b;
+}
+
 int rn_metric_take(rn_metric *m, const rn_metric *from)
 {
     if (from->count == 0)
         return 0;
-    uint64_t count = m->count + from->count;
+    uint64_t count = add_counts(m->count, from->count);
     size_t total = m->n + from->n;
     size_t keep_m = m->n, keep_f = from->n;
     if (total > RN_BASELINE_SAMPLES) {
@@ -284,7 +290,7 @@ int rn_baseline_merge(rn_baseline *into, const rn_baseline *from)
         if (rn_baseline_note_build(into, from->builds[i].binary, from->builds[i].build_id) != 0)
             return -1;
     }
-    into->tests += from->tests;
+    into->tests = add_counts(into->tests, from->tests);
     return 0;
 }
 
@@ -334,5 +340,6 @@ int rn_facts_of_machine(rn_facts *f, long count)
     f->created = strdup(when);
     f->writer = strdup("ctest-trace " CT_VERSION);
     f->count = count;
+    f->cpu_pressure = -1; /* measured as the run goes (run_gate.c) */
     return f->created && f->writer ? 0 : -1;
 }

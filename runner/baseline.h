@@ -28,6 +28,9 @@
 
 #define RN_BASELINE_VERSION 1
 #define RN_BASELINE_SAMPLES 4096
+/* The largest count or sum a baseline holds: 2^53, exact in a double and in
+ * any JSON reader; a file's larger ones are refused, merges saturate. */
+#define RN_BASELINE_MAX_COUNT (1ull << 53)
 
 typedef enum rn_metric_kind {
     RN_METRIC_DURATION = 0, /* the test's duration, a sample per run */
@@ -62,6 +65,9 @@ typedef struct rn_facts {
     char *created;          /* UTC, RFC 3339 */
     char *writer;           /* "ctest-trace VERSION" */
     long count;             /* -count of the run, 0 if unknown */
+    int cpu_pressure;       /* per mille of the run's time during which some
+                               task of the machine waited for a CPU (Linux
+                               PSI, /proc/pressure/cpu "some"); -1 unknown */
 } rn_facts;
 
 /* A binary of the run, by name, with its executable's GNU build-id (hex). */
@@ -106,6 +112,11 @@ void rn_facts_free(rn_facts *f);
 /*! rn_baseline_merge() : take `from`'s metrics and builds into `into`
  *  (samples of a metric both have are pooled). @return 0 or -1. */
 int rn_baseline_merge(rn_baseline *into, const rn_baseline *from);
+
+/*! rn_utf8_clean() : `len` untrusted bytes as valid UTF-8 (what is not
+ *  becomes U+FFFD, as our JSON writer writes it), NUL-terminated, malloc'd;
+ *  its length in *out_len. NULL when out of memory. How names are keyed. */
+char *rn_utf8_clean(const char *s, size_t len, size_t *out_len);
 
 /* The file name of a binary given as a path ("./build/suite" -> "suite"). */
 const char *rn_binary_name(const char *path);

@@ -10,11 +10,13 @@
 #include <stdio.h>  /* fdopen, fclose, vsnprintf */
 #include <stdlib.h> /* free */
 #include <string.h> /* strlen, strdup */
+#include <sys/stat.h> /* fstat */
 #include <unistd.h> /* close */
 
 #include <jansson.h>
 
 #include "analysis/views/json.h" /* ctv_json */
+#include "marker.h"                /* rn_escape_name */
 #include "recorder/outfile.h"    /* ct_outfile_*: replaced only when complete */
 
 /* ---- writing ------------------------------------------------------------ */
@@ -41,6 +43,8 @@ static void write_facts(ctv_json *j, const rn_baseline *b)
     ctv_json_object_begin(j);
     ctv_json_kv_u64(j, "count", f->count > 0 ? (uint64_t)f->count : 0);
     ctv_json_kv_u64(j, "test_runs", b->tests);
+    if (f->cpu_pressure >= 0)
+        ctv_json_kv_u64(j, "cpu_pressure_permille", (uint64_t)f->cpu_pressure);
     ctv_json_object_end(j);
     ctv_json_key(j, "binaries");
     ctv_json_array_lines_begin(j);
@@ -142,6 +146,7 @@ static char *opt_string(json_t *obj, const char *key)
 static void read_facts(json_t *root, rn_baseline *b)
 {
     rn_facts *f = &b->facts;
+    f->cpu_pressure = -1;
     f->writer = opt_string(root, "writer");
     f->created = opt_string(root, "created");
     json_t *machine = json_object_get(root, "machine");
@@ -151,14 +156,22 @@ static void read_facts(json_t *root, rn_baseline *b)
         f->kernel = opt_string(machine, "kernel");
         f->cpu = opt_string(machine, "cpu");
         json_t *cpus = json_object_get(machine, "cpus");
-        f->cpus = json_is_integer(cpus) ? (long)json_integer_value(cpus) : 0;
+        f->cpus = json_is_integer(cpus) && json_integer_value(cpus) > 0 &&
+                  json_integer_value(cpus) < 1 << 24 ? (long)json_integer_value(cpus) : 0;
     }
     json_t *run = json_object_get(root, "run");
     if (json_is_object(run)) {
+        json_t *pressure = json_object_get(run, "cpu_pressure_permille");
+        f->cpu_pressure = json_is_integer(pressure) && json_integer_value(pressure) >= 0 &&
+                          json_integer_value(pressure) <= 1000
+                              ? (int)json_integer_value(pressure) : -1;
         json_t *count = json_object_get(run, "count");
         json_t *runs = json_object_get(run, "test_runs");
-        f->count = json_is_integer(count) ? (long)json_integer_value(count) : 0;
-        b->tests = json_is_integer(runs) ? (uint64_t)json_integer_value(runs) : 0;
+        f->count = json_is_integer(count) && json_integer_value(count) > 0 &&
+                   json_integer_value(count) < 1 << 30 ? (long)json_integer_value(count) : 0;
+        b->tests = json_is_integer(runs) && json_integer_value(runs) > 0 &&
+                   (uint64_t)json_integer_value(runs) <= RN_BASELINE_MAX_COUNT
+                       ? (uint64_t)json_integer_value(runs) : 0;
     }
 }
 
@@ -187,7 +200,8 @@ static int read_builds(json_t *root, rn_baseline *b, char *err, size_t err_size)
 static int get_count(json_t *obj, const char *key, uint64_t *out)
 {
     json_t *v = json_object_get(obj, key);
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        (uint64_t)json_integer_value(v) > RN_BASELINE_MAX_COUNT)
         return -1;
     *out = (uint64_t)json_integer_value(v);
     return 0;
@@ -211,19 +225,24 @@ static int read_metric(json_t *item, size_t i, rn_baseline *b, char *err, size_t
         return bad(err, err_size, "metrics[%zu]: \"%s\" is missing or of the wrong type", i,
                    missing);
     int kind = rn_metric_kind_parse(json_string_value(metric));
-    if (kind < 0)
-        return bad(err, err_size, "metrics[%zu]: unknown metric \"%s\"", i,
-                   json_string_value(metric));
+    if (kind < 0) {
+        const char *what = json_string_value(metric);
+        char *shown = rn_escape_name(what, strlen(what));
+        bad(err, err_size, "metrics[%zu]: unknown metric \"%.80s\"", i, shown ? shown : "?");
+        free(shown);
+        return -1;
+    }
     if (kind == RN_METRIC_REGION && !json_is_string(region))
         return bad(err, err_size, "metrics[%zu]: a region metric needs \"region\"", i);
     const char *bn = json_string_value(binary);
+    size_t before = b->nmetrics;
     rn_metric *m = rn_baseline_metric(
         b, bn, strlen(bn), json_string_value(test), json_string_length(test),
         (rn_metric_kind)kind, kind == RN_METRIC_REGION ? json_string_value(region) : NULL,
         kind == RN_METRIC_REGION ? json_string_length(region) : 0);
     if (m == NULL)
         return bad(err, err_size, "out of memory");
-    if (m->count != 0)
+    if (b->nmetrics == before)
         return bad(err, err_size, "metrics[%zu]: the same metric as an earlier one", i);
     size_t n = json_array_size(samples);
     if (n > RN_BASELINE_SAMPLES)
@@ -232,7 +251,8 @@ static int read_metric(json_t *item, size_t i, rn_baseline *b, char *err, size_t
     size_t k;
     json_t *s;
     json_array_foreach(samples, k, s) {
-        if (!json_is_integer(s) || json_integer_value(s) < 0)
+        if (!json_is_integer(s) || json_integer_value(s) < 0 ||
+            (uint64_t)json_integer_value(s) > RN_BASELINE_MAX_COUNT)
             return bad(err, err_size, "metrics[%zu].samples_ns[%zu]: not a duration in ns "
                                       "(a whole number >= 0)", i, k);
         if (rn_metric_add(m, (double)json_integer_value(s)) != 0)
@@ -242,7 +262,7 @@ static int read_metric(json_t *item, size_t i, rn_baseline *b, char *err, size_t
     if (get_count(item, "count", &count) != 0 || get_count(item, "sum_ns", &sum) != 0 ||
         get_count(item, "min_ns", &min) != 0 || get_count(item, "max_ns", &max) != 0)
         return bad(err, err_size, "metrics[%zu]: \"count\", \"sum_ns\", \"min_ns\" and "
-                                  "\"max_ns\" must be whole numbers >= 0", i);
+                                  "\"max_ns\" must be whole numbers from 0 to 2^53", i);
     if (count < n || (count > n && n < RN_BASELINE_SAMPLES))
         return bad(err, err_size, "metrics[%zu]: \"count\" %llu does not fit %zu samples "
                                   "(all are kept up to %d)", i, (unsigned long long)count, n,
@@ -258,6 +278,11 @@ int rn_baseline_read(rn_baseline *b, const char *path, char *err, size_t err_siz
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return bad(err, err_size, "%s", ct_errno_text(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return bad(err, err_size, "is a directory");
+    }
     json_error_t je;
     json_t *root = json_loadf(f, JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
     fclose(f);

@@ -131,7 +131,10 @@ int rn_gate_compare(rn_gate *g, const rn_baseline *old, const rn_baseline *new_,
         }
         rn_gate_row *row = &g->rows[g->n++];
         *row = (rn_gate_row){.old = o, .new_ = m, .judged = judged_kind(m->kind)};
-        ct_gate_compare(a, o->n, b, m->n, alpha, max_regression_pct, &row->r);
+        int often_zero = m->kind == RN_METRIC_SYNC || m->kind == RN_METRIC_SYSCALL ||
+                         m->kind == RN_METRIC_NET;
+        ct_gate_compare_floor(a, o->n, b, m->n, alpha, max_regression_pct,
+                              often_zero ? RN_GATE_BLOCK_FLOOR_NS : 0, &row->r);
         free(a);
         free(b);
         matched++;
@@ -178,19 +181,32 @@ static void put_summary(char *out, size_t size, const ct_gate_summary *s)
         snprintf(out, size, "%s ± %.0f%%", d, half / s->median * 100);
 }
 
+/* p as benchstat prints it (3 decimals), with more when 3 would round it
+ * across alpha: "p=0.050" must not read as significant or not at random. */
+static const char *p_text(char buf[32], double p, double alpha)
+{
+    snprintf(buf, 32, "%.3f", p);
+    if ((p < alpha) != (strtod(buf, NULL) < alpha))
+        snprintf(buf, 32, "%.3g", p);
+    if ((p < alpha) != (strtod(buf, NULL) < alpha))
+        snprintf(buf, 32, "%.6g", p);
+    return buf;
+}
+
 static void put_delta(char *out, size_t size, const rn_gate *g, const rn_gate_row *row)
 {
     const ct_gate_result *r = &row->r;
+    char pb[32];
     char n[64];
     snprintf(n, sizeof n, "n=%zu+%zu", r->old.n, r->new_.n);
     if (r->verdict == CT_GATE_TOO_FEW)
         snprintf(out, size, "? (%s: too few samples)", n);
     else if (r->p >= g->alpha)
-        snprintf(out, size, "~ (p=%.3f %s)", r->p, n);
+        snprintf(out, size, "~ (p=%s %s)", p_text(pb, r->p, g->alpha), n);
     else if (isinf(r->delta_pct))
-        snprintf(out, size, "+inf%% (p=%.3f %s)", r->p, n);
+        snprintf(out, size, "+inf%% (p=%s %s)", p_text(pb, r->p, g->alpha), n);
     else
-        snprintf(out, size, "%+.2f%% (p=%.3f %s)", r->delta_pct, r->p, n);
+        snprintf(out, size, "%+.2f%% (p=%s %s)", r->delta_pct, p_text(pb, r->p, g->alpha), n);
 }
 
 static const char *verdict_word(const rn_gate *g, const rn_gate_row *row)
@@ -359,12 +375,19 @@ char *rn_gate_machine_warning(const rn_baseline *old, const rn_baseline *new_)
     if (!differ(a->arch, b->arch) && !differ(a->cpu, b->cpu) &&
         !(a->cpus && b->cpus && a->cpus != b->cpus))
         return NULL;
+    /* A baseline file is anybody's: its facts are shown escaped. */
+    const char *facts[4] = {a->arch, a->cpu, b->arch, b->cpu};
+    char *shown[4];
+    for (int i = 0; i < 4; i++)
+        shown[i] = facts[i] ? rn_escape_name(facts[i], strlen(facts[i])) : NULL;
     char *out = NULL;
     if (asprintf(&out, "warning: the baseline comes from another machine (%s, %s, %ld CPUs; "
                        "this one: %s, %s, %ld CPUs): a change may be the machine's, not "
                        "the code's",
-                 a->arch ? a->arch : "?", a->cpu ? a->cpu : "?", a->cpus,
-                 b->arch ? b->arch : "?", b->cpu ? b->cpu : "?", b->cpus) < 0)
+                 shown[0] ? shown[0] : "?", shown[1] ? shown[1] : "?", a->cpus,
+                 shown[2] ? shown[2] : "?", shown[3] ? shown[3] : "?", b->cpus) < 0)
         out = NULL;
+    for (int i = 0; i < 4; i++)
+        free(shown[i]);
     return out;
 }

@@ -6,6 +6,7 @@
 #include <string.h> /* strlen, memcmp */
 #include <stdlib.h> /* free */
 
+#include "baseline.h" /* rn_utf8_clean */
 #include "output_internal.h"
 
 void rn_out_gate_table(rn_out *o, const char *table)
@@ -17,12 +18,20 @@ void rn_out_gate_table(rn_out *o, const char *table)
         rn__out_json_flush_line(o);
 }
 
-/* The last run of the test `name` of this binary among the kept results. */
+/* The last run of the test `name` of this binary among the kept results.
+ * The gate names tests as baselines key them (valid UTF-8, baseline.h); a
+ * result keeps the name as the test gave it. */
 static rn_result *last_result(rn_out *o, const char *name, size_t len)
 {
     for (size_t i = o->results ? o->results->n : 0; i-- > 0;) {
         rn_result *r = &o->results->v[i];
-        if (r->binary == o->binary && r->name_len == len && memcmp(r->name, name, len) == 0)
+        if (r->binary != o->binary)
+            continue;
+        size_t clean_len;
+        char *clean = rn_utf8_clean(r->name, r->name_len, &clean_len);
+        int same = clean && clean_len == len && memcmp(clean, name, len) == 0;
+        free(clean);
+        if (same)
             return r;
     }
     return NULL;

@@ -268,6 +268,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     uint64_t elapsed_ns = 0;
     int *pids = NULL; /* the binary's processes (one more after each crash), */
     size_t npids = 0; /* for the gate */
+    rn_run_gate_binary_start(&rec->gate);
     for (;;) {
         binary_run b = {o, c};
         if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
@@ -593,7 +594,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     } else if ((status = dest_init(&dests[0], opts->trace)) == RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
-    int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate);
+    int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
         status = worse(status, saved);
     int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */

@@ -98,7 +98,23 @@ static char *table_of_test(const rn_gate *g, const rn_metric *test)
 }
 
 /* Say the gate's verdict on binary `name` through `o`. @return 0, 1 or 2. */
-static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *name)
+/* "CPU pressure 3%, the baseline's 1%", or "" when either is unknown. */
+static void pressure_text(char *out, size_t size, int now, int then)
+{
+    if (now < 0 || then < 0)
+        snprintf(out, size, "%s", "");
+    else
+        snprintf(out, size, "; CPU pressure %d.%d%%, the baseline's %d.%d%%", now / 10, now % 10,
+                 then / 10, then % 10);
+}
+
+/* Say the gate's verdict on binary `name` through `o`; `pressure` the
+ * binary's CPU pressure (per mille, -1 unknown). On a machine busier than
+ * when the baseline was saved, by RN_GATE_BUSY_PERMILLE or more, a
+ * regression is said but not judged: latency then measures the machine.
+ * @return 0, 1 or 2. */
+static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *name,
+                 int pressure)
 {
     rn_gate gate;
     if (rn_gate_compare(&gate, &g->old, now, name, g->alpha, g->max_regression_pct) != 0)
@@ -112,11 +128,15 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
         }
         g->warned_machine = 1;
     }
-    char head[256];
+    int then = g->old.facts.cpu_pressure;
+    int busy = pressure >= 0 && then >= 0 && pressure - then >= RN_GATE_BUSY_PERMILLE;
+    char head[1024], load[96];
+    pressure_text(load, sizeof load, pressure, then);
     char *shown = rn_escape_name(g->baseline_path, strlen(g->baseline_path));
-    snprintf(head, sizeof head, "gate: %zu regression%s against %s (alpha %g, limit +%g%%)%s\n",
-             gate.regressions, gate.regressions == 1 ? "" : "s", shown ? shown : "?",
-             gate.alpha, gate.max_regression_pct,
+    snprintf(head, sizeof head, "gate: %zu regression%s%s against %.400s (alpha %g, limit +%g%%%s)%s\n",
+             gate.regressions, gate.regressions == 1 ? "" : "s",
+             busy && gate.regressions ? " NOT JUDGED" : "", shown ? shown : "?", gate.alpha,
+             gate.max_regression_pct, load,
              gate.n == 0 ? ": no metric of this binary is in the baseline" : "");
     free(shown);
     char *table = rn_gate_table(&gate, g->verbose, 0, "    ");
@@ -127,6 +147,20 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
     rn_out_gate_table(o, head);
     rn_out_gate_table(o, table);
     free(table);
+    if (busy && gate.regressions) {
+        char note[256];
+        snprintf(note, sizeof note, "    the machine was busier than when the baseline was saved: "
+                 "its latency, not the code's, may be what changed; run again on a quieter "
+                 "machine\n");
+        rn_out_gate_table(o, note);
+        fflush(stdout);
+        fprintf(stderr, "ctest-trace: warning: %s: %zu regression%s not judged: the machine was "
+                        "busy (CPU pressure %d.%d%%, the baseline's %d.%d%%)\n",
+                name, gate.regressions, gate.regressions == 1 ? "" : "s", pressure / 10,
+                pressure % 10, then / 10, then % 10);
+        rn_gate_free(&gate);
+        return 0;
+    }
     /* A test fails once, with each of its regressed metrics on a line. */
     for (size_t i = 0; i < gate.n && i < gate.regressions; i++) {
         const rn_metric *test = gate.rows[i].new_;
@@ -164,6 +198,12 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
     return status;
 }
 
+void rn_run_gate_binary_start(rn_run_gate *g)
+{
+    if (g->active)
+        g->binary_start = rn_pressure_now();
+}
+
 int rn_run_gate_binary(rn_run_gate *g, rn_out *o, const char *trace, const char *arg,
                        const int *pids, size_t npids)
 {
@@ -180,19 +220,37 @@ int rn_run_gate_binary(rn_run_gate *g, rn_out *o, const char *trace, const char 
         rn_baseline_free(&now);
         return file_error(trace, "cannot read the trace for the gate: ", err);
     }
+    rn_pressure end = rn_pressure_now();
+    int pressure = rn_pressure_permille(&g->binary_start, &end);
+    if (pressure >= 0) { /* the run's, for --save-baseline */
+        g->stalled_us += end.stalled_us - g->binary_start.stalled_us;
+        g->run_us += end.at_us - g->binary_start.at_us;
+        g->measured.facts.cpu_pressure = (int)(g->stalled_us * 1000 / g->run_us);
+    }
     int status = 0;
     if (g->baseline_path != NULL)
-        status = judge(g, o, &now, name);
+        status = judge(g, o, &now, name, pressure);
     if (status != 2 && rn_baseline_merge(&g->measured, &now) != 0)
         status = rn_error("out of memory");
     rn_baseline_free(&now);
     return status;
 }
 
-int rn_run_gate_finish(rn_run_gate *g)
+int rn_run_gate_finish(rn_run_gate *g, int status)
 {
     if (g->save_path == NULL)
         return 0;
+    if (status != 0 && status != RN_EXIT_SKIPPED) {
+        /* Its failed, crashed or missing tests would leave holes, and a
+         * trace that could not be written leaves binaries out. */
+        fflush(stdout);
+        char *shown = rn_escape_name(g->save_path, strlen(g->save_path));
+        fprintf(stderr, "ctest-trace: %s: not saved: a baseline is taken from a run that "
+                        "passed (this one did not; the file is left as it was)\n",
+                shown ? shown : "?");
+        free(shown);
+        return 0;
+    }
     if (g->measured.facts.count < 4) { /* min_p(3, 3) = 0.1: never below alpha */
         fflush(stdout);
         fprintf(stderr, "ctest-trace: warning: a baseline of -count %ld cannot judge the tests' "

@@ -174,6 +174,33 @@ int ctv_ids_put(ctv_ids *m, uint64_t id, uint32_t value)
     return 0;
 }
 
+void ctv_ids_remove(ctv_ids *m, uint64_t id)
+{
+    if (id == 0 || m->slot_count == 0)
+        return;
+    size_t mask = m->slot_count - 1;
+    size_t s = (size_t)ctv_hash_id(id) & mask;
+    while (m->keys[s] && m->keys[s] != id)
+        s = (s + 1) & mask;
+    if (m->keys[s] == 0)
+        return;
+    /* Backward-shift deletion: move later entries of the probe run into
+     * the hole when their home slot allows, so no lookup stops early. */
+    size_t hole = s;
+    for (size_t next = (hole + 1) & mask; m->keys[next]; next = (next + 1) & mask) {
+        size_t home = (size_t)ctv_hash_id(m->keys[next]) & mask;
+        /* next may move to hole unless home lies cyclically in (hole, next]. */
+        int stays = hole <= next ? (home > hole && home <= next) : (home > hole || home <= next);
+        if (stays)
+            continue;
+        m->keys[hole] = m->keys[next];
+        m->values[hole] = m->values[next];
+        hole = next;
+    }
+    m->keys[hole] = 0;
+    m->count--;
+}
+
 void ctv_ids_free(ctv_ids *m)
 {
     free(m->keys);

@@ -55,6 +55,8 @@ int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value);
 /*! ctv_ids_put() : map `id` (not 0) to `value`, replacing any old value.
  *  @return 0, CT_EINVAL for id 0, or CT_ENOMEM. */
 int ctv_ids_put(ctv_ids *m, uint64_t id, uint32_t value);
+/*! ctv_ids_remove() : forget `id` (nothing when absent). */
+void ctv_ids_remove(ctv_ids *m, uint64_t id);
 void ctv_ids_free(ctv_ids *m);
 
 /*! ctv_reserve() : room for one more item in an array of `count` items of

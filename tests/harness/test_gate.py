@@ -8,7 +8,11 @@ machine is measured by bench/gate_honesty.sh, not here.
 """
 
 import json
+import os
 import re
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -35,7 +39,9 @@ def metrics(path):
 def test_saved_baseline_holds_every_sample_and_the_machine(base):
     doc = json.loads(base.read_text())
     assert doc["ctest_trace_baseline"] == 1
-    assert doc["run"] == {"count": 3, "test_runs": 9}
+    assert doc["run"]["count"] == 3 and doc["run"]["test_runs"] == 9
+    if os.access("/proc/pressure/cpu", os.R_OK):
+        assert 0 <= doc["run"]["cpu_pressure_permille"] <= 1000
     assert doc["machine"]["cpus"] >= 1 and doc["machine"]["arch"]
     assert [b["name"] for b in doc["binaries"]] == ["gate_test"]
     assert re.fullmatch(r"[0-9a-f]{16,}", doc["binaries"][0]["build_id"])
@@ -53,8 +59,8 @@ def test_saved_baseline_holds_every_sample_and_the_machine(base):
 
 def test_unchanged_code_passes_and_prints_the_table(base):
     r = run_ok("-count", "3", f"--baseline={base}", WIDE, GATE)
-    assert re.search(r"^gate: 0 regressions against .*base\.json \(alpha 0\.05, limit \+400%\)$",
-                     r.stdout, re.M), r
+    assert re.search(r"^gate: 0 regressions against .*base\.json \(alpha 0\.05, limit \+400%"
+                     r"(; CPU pressure \d+\.\d%, the baseline's \d+\.\d%)?\)$", r.stdout, re.M), r
     assert "(gate)" not in r.stdout
     assert r.stdout.rstrip().splitlines()[-1].startswith("ok  \t")
 
@@ -209,3 +215,56 @@ def test_shards_baselines_merge_into_the_whole_suites(base, tmp_path):
     r = run("merge", "-o", tmp_path / "none.json", parts[0], bad)
     assert r.returncode == 2 and "bad.json: metrics[0]" in r.stderr, r
     assert not (tmp_path / "none.json").exists()
+
+
+def test_no_baseline_from_a_failed_run(tmp_path):
+    failing = BUILD / "examples" / "failing_test"
+    out = tmp_path / "b.json"
+    out.write_text("before\n")
+    r = run("-count", "4", f"--save-baseline={out}", failing)
+    assert r.returncode == 1, r
+    assert "not saved: a baseline is taken from a run that passed" in r.stderr, r
+    assert out.read_text() == "before\n"
+
+
+def test_hostile_baseline_facts_are_shown_escaped(base, tmp_path):
+    doc = json.loads(base.read_text())
+    doc["machine"]["arch"] = "x86\u001b[2J"
+    doc["machine"]["cpu"] = "evil\ncpu\u0007"
+    doc["machine"]["cpus"] = -5
+    evil = tmp_path / "evil.json"
+    evil.write_text(json.dumps(doc))
+    r = run("compare", WIDE, evil, base)
+    assert r.returncode == 0, r
+    assert "another machine" in r.stderr, r
+    assert "\x1b" not in r.stderr and "\x07" not in r.stderr and "evil\ncpu" not in r.stderr, r
+    assert "-5 CPUs" not in r.stderr
+    doc["metrics"][0]["count"] = 2**62
+    evil.write_text(json.dumps(doc))
+    r = run("compare", evil, base)
+    assert r.returncode == 2 and "from 0 to 2^53" in r.stderr, r
+
+
+@pytest.mark.skipif(not os.access("/proc/pressure/cpu", os.R_OK),
+                    reason="no CPU pressure stall information (PSI) here")
+def test_a_busier_machine_is_not_judged(base, tmp_path):
+    # A baseline saved on a quiet machine (pressure 0), judged while three
+    # spinning processes share 2 CPUs: PSI says some task always waited.
+    doc = json.loads(base.read_text())
+    doc["run"]["cpu_pressure_permille"] = 0
+    quiet = tmp_path / "quiet.json"
+    quiet.write_text(json.dumps(doc))
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(max(3, (os.cpu_count() or 2) + 1))]
+    try:
+        time.sleep(0.5)
+        r = run("-count", "3", f"--baseline={quiet}", "--max-regression=100", GATE, env=SLOW)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    assert r.returncode == 0, r
+    assert re.search(r"^gate: \d+ regressions? NOT JUDGED against .*CPU pressure", r.stdout,
+                     re.M), r
+    assert "not judged: the machine was busy" in r.stderr, r
+    assert "(gate)" not in r.stdout

@@ -533,6 +533,38 @@ static void test_compare_verdicts(void **state)
     assert_true(r.new_.median == 300 && r.old.median == 250);
 }
 
+/* A bimodal sample whose median rose past the limit while most of it got
+ * faster (a review's case): not a regression. */
+static void test_compare_past_the_limit_needs_the_sample_above(void **state)
+{
+    (void)state;
+    double old[100], new_[100];
+    for (size_t i = 0; i < 100; i++) {
+        old[i] = i < 51 ? 100 : 200;
+        new_[i] = i < 49 ? 10 : 111;
+    }
+    ct_gate_result r;
+    ct_gate_compare(old, 100, new_, 100, 0.05, 10, &r);
+    assert_true(r.delta_pct > 10 && r.p < 0.05);
+    assert_true(r.p_limit > 0.5);
+    assert_int_equal(r.verdict, CT_GATE_SLOWER);
+}
+
+/* Often-zero metrics: any limit in percent of 0 is 0, so a floor decides. */
+static void test_compare_floor(void **state)
+{
+    (void)state;
+    double zeros[8] = {0}, small[8] = {0, 0, 0, 1, 1, 1, 1, 1};
+    double big[8] = {20000, 21000, 22000, 20500, 21500, 20000, 23000, 22500};
+    ct_gate_result r;
+    ct_gate_compare_floor(zeros, 8, small, 8, 0.05, 10, 10000, &r);
+    assert_int_not_equal(r.verdict, CT_GATE_REGRESSED);
+    double zeros2[8] = {0};
+    ct_gate_compare_floor(zeros2, 8, big, 8, 0.05, 10, 10000, &r);
+    assert_int_equal(r.verdict, CT_GATE_REGRESSED);
+    assert_true(r.p_limit < 0.05);
+}
+
 static void test_compare_delta_from_zero(void **state)
 {
     (void)state;
@@ -574,6 +606,8 @@ int main(void)
         cmocka_unit_test(test_median_interval_covers),
         cmocka_unit_test(test_compare_verdicts),
         cmocka_unit_test(test_compare_delta_from_zero),
+        cmocka_unit_test(test_compare_past_the_limit_needs_the_sample_above),
+        cmocka_unit_test(test_compare_floor),
         cmocka_unit_test(test_verdict_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
