@@ -3,7 +3,8 @@
 
 #include "format/wire.h" /* ct_put_uvarint */
 
-#include <stdlib.h> /* calloc */
+#include <stdlib.h>   /* calloc */
+#include <sys/mman.h> /* madvise */
 
 #define FREE_NOTE_EVERY 16 /* chunks freed (512 KiB) between wake-ups of waiting threads */
 
@@ -24,6 +25,7 @@ int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc)
     d->descs_offset = pool->descs_offset;
     d->data_offset = pool->data_offset;
     d->proc = proc;
+    d->window = NULL;
     d->drained = calloc(d->nchunks, sizeof *d->drained);
     d->items = calloc(d->nchunks, sizeof *d->items);
     if (!d->drained || !d->items || ct_next_seq_init(&d->next) != 0) {
@@ -40,6 +42,11 @@ void ct_drainer_free(ct_drainer *d)
     ct_next_seq_free(&d->next);
     d->drained = NULL;
     d->items = NULL;
+}
+
+void ct_drainer_keep_window(ct_drainer *d, ct_window *window)
+{
+    d->window = window;
 }
 
 static int before(const struct ct_drain_item *x, const struct ct_drain_item *y)
@@ -95,6 +102,11 @@ static int write_batch(ct_drainer *d, ct_trace_writer *w, const struct ct_drain_
     const uint8_t *data = (const uint8_t *)d->pool + d->data_offset +
                           (uint64_t)it->index * d->chunk_bytes;
     d->drained[it->index] = it->committed;
+    if (d->window) {
+        ct_wclock clock = {desc->tsc_base, desc->ns_base};
+        return ct_window_add(d->window, it->thread, it->seq, from, clock, data + from,
+                             it->committed - from);
+    }
     return ct_tw_batch(w, head, (size_t)(p - head), data + from, it->committed - from);
 }
 
@@ -135,6 +147,10 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
             if (!it->full)
                 break; /* this thread's later chunks wait for the next pass */
             d->drained[it->index] = 0;
+            if (d->window) /* its pages go back until a thread writes there again */
+                madvise((uint8_t *)d->pool + d->data_offset +
+                            (uint64_t)it->index * d->chunk_bytes,
+                        d->chunk_bytes, MADV_REMOVE);
             __atomic_store_n(&descs[it->index].state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
             if (next && !stale)
                 next->next = it->seq + 1;
@@ -147,7 +163,7 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
     if (freed % FREE_NOTE_EVERY != 0)
         ct_pool_note_freed(d->pool);
     __atomic_add_fetch(&d->pool->passes, 1, __ATOMIC_RELEASE);
-    if (ct_tw_flush(w) != 0)
+    if (w && ct_tw_flush(w) != 0)
         rc = CT_EIO;
     return rc;
 }
