@@ -112,8 +112,9 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
  *  written on demand (ct_collector_window_write(), as a test fails) and,
  *  when `path` is not NULL, each child's last window goes there as it ends
  *  (the file put in place by ct_collector_close(), as with
- *  ct_collector_open()). A freed chunk's pages go back to the system, so the
- *  collector's memory holds windows, not pools.
+ *  ct_collector_open()). `pool_bytes` 0 makes each pool twice the window,
+ *  from 4 MiB to 64 MiB, and a freed chunk's pages go back to the system:
+ *  the collector's memory holds windows, not pools.
  *  @return 0, CT_EINVAL (window_bytes below CT_WINDOW_MIN_BYTES), CT_EIO
  *  (errno tells), CT_ENOMEM. */
 CT_API int ct_collector_open_flight(ct_collector **out, const char *path, size_t pool_bytes,

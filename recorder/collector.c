@@ -29,6 +29,10 @@ static int open_collector(ct_collector **out, const char *path, size_t pool_byte
     if (!c)
         return CT_ENOMEM;
     c->pool_bytes = pool_bytes ? pool_bytes : CT_POOL_DEFAULT_BYTES;
+    if (window_bytes && !pool_bytes) /* a pool that stays small with its window */
+        c->pool_bytes = window_bytes < CT_FLIGHT_POOL_MIN / 2   ? CT_FLIGHT_POOL_MIN
+                        : window_bytes > CT_POOL_DEFAULT_BYTES / 2 ? CT_POOL_DEFAULT_BYTES
+                                                                   : 2 * window_bytes;
     c->window_bytes = window_bytes;
     c->clock_kind = ct__clock_choose();
     /* One calibration for every child: the TSC is the machine's. */

@@ -15,6 +15,8 @@
 #include "recorder/trace_writer.h"
 #include "recorder/window.h"
 
+#define CT_FLIGHT_POOL_MIN (4u << 20) /* a flight recorder's smallest pool */
+
 struct ct_collector {
     ct_trace_writer *w; /* NULL: a flight recorder writing no trace */
     ct_outfile file;   /* written beside, renamed when closed */

@@ -448,8 +448,12 @@ long ct_ws_fold(ct_wstate *s, uint32_t serial, uint64_t seq, uint64_t offset, ct
 {
     if (serial == 0)
         return (long)len; /* no thread (a pool scribbled on): the drainer skips those */
-    ct_wthread *t = ct_ws_thread(s, serial, 1);
-    if (!t)
+    ct_wthread *t = ct_ws_thread(s, serial, 0);
+    ct_event_fields first;
+    if (!t && ct_event_parse(events, events + len, &first) && first.spec->timed &&
+        clock.tsc + first.delta >= stop_tick)
+        return 0; /* nothing of it to fold: no state for it */
+    if (!t && !(t = ct_ws_thread(s, serial, 1)))
         return -1;
     if (!t->have_chunk || t->seq != seq || t->next_offset != offset) {
         /* A chunk's first event counts from its clock pair. */

@@ -20,6 +20,8 @@ typedef struct rn_result {
     uint64_t lost;          /* events lost while it ran (every thread's) */
     char *output;           /* what a failed test printed, or NULL */
     size_t output_len;
+    char *attachment;       /* its trace, written as it failed (--flight-recorder), or NULL */
+    char *attachment_note;  /* what that trace lacks, or NULL */
 } rn_result;
 
 typedef struct rn_results {

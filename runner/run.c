@@ -22,6 +22,7 @@
 #include "child.h"
 #include "cli.h"
 #include "flags.h"
+#include "flight.h"
 #include "judged.h"
 #include "marker.h"
 #include "output.h"
@@ -49,7 +50,10 @@ typedef struct run_opts {
     const char *overflow;  /* --overflow=wait|drop, or NULL (wait) */
     int overflow_mode;     /* CT_OVERFLOW_* from it */
     const char *no_preload; /* without it: why */
+    uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
 } run_opts;
+
+#define NO_FLIGHT UINT64_MAX
 
 /* What the run gathers as binaries run: for --junit, and for the warning
  * about --assert rules that judged no test. */
@@ -60,6 +64,7 @@ typedef struct run_record {
     uint64_t start_realtime_ns;
     rn_judged *judged;     /* NULL without rules */
     int trace_failed;      /* a write of the trace failed: run no more binaries */
+    rn_flight flight;      /* --flight-recorder: failing tests' traces */
 } run_record;
 
 /* The status of a run from two of its parts: the worse of 0, 1 and 2; a
@@ -197,9 +202,17 @@ static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_resul
                                 unsigned long resumed_at)
 {
     rn_traced t;
-    char err[256];
-    if (rn_traced_read(ct_collector_path(c), res->pid, &t, err, sizeof err) != 0)
+    char err[256], window[64];
+    int fd = -1; /* a flight recorder's: the process's last window */
+    const char *trace = ct_collector_path(c);
+    if (!trace)
+        trace = rn_flight_window_path(c, res->pid, window, sizeof window, &fd);
+    int rc = trace ? rn_traced_read(trace, res->pid, &t, err, sizeof err) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
         return; /* the markers are all there is */
+    t.tests_counted = res->progress.tests_ended;
     rn_out_from_trace(o, (uint64_t)res->pid, &t, resumed_at, res->exited_ns);
     rn_traced_free(&t);
 }
@@ -222,6 +235,11 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     if (opts->junit != NULL)
         rn_out_keep_results(o, &rec->results, index);
     rn_out_watch_rules(o, rec->judged);
+    if (opts->flight_bytes != NO_FLIGHT) { /* a failing test's trace, as it fails */
+        rec->flight.c = c;
+        rec->flight.binary = arg;
+        rn_out_on_failure(o, rn_flight_attach, &rec->flight);
+    }
     if (opts->json)
         rn_out_json(o, arg);
     else if (!opts->verbose)
@@ -343,11 +361,13 @@ static int temp_trace(trace_dest *d)
     return RN_EXIT_OK;
 }
 
-/* Decide where the trace named `shown` (NULL: none) is written.
- * @return 0, or 2 (message printed). */
-static int dest_init(trace_dest *d, const char *shown)
+/* Decide where the trace named `shown` (NULL: none) is written; a flight
+ * recorder without one writes none. @return 0, or 2 (message printed). */
+static int dest_init(trace_dest *d, const char *shown, int flight)
 {
     *d = (trace_dest){.shown = shown};
+    if (shown == NULL && flight)
+        return RN_EXIT_OK;
     if (shown == NULL)
         return temp_trace(d);
     ct_outfile f;
@@ -416,15 +436,18 @@ static int dest_finish(trace_dest *d)
 
 /* Open the collector writing `d`, its pools overflowing as `overflow`
  * (CT_OVERFLOW_*) says. @return it, or NULL (message printed). */
-static ct_collector *open_trace(trace_dest *d, int overflow)
+static ct_collector *open_trace(trace_dest *d, int overflow, uint64_t flight_bytes)
 {
     ct_collector *c = NULL;
-    int rc = ct_collector_open(&c, d->file, 0);
+    int rc = flight_bytes != NO_FLIGHT
+                 ? ct_collector_open_flight(&c, d->file, 0, (size_t)flight_bytes)
+                 : ct_collector_open(&c, d->file, 0);
     if (rc == 0)
         ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
     if (rc != 0) {
         int saved = errno; /* CT_EIO: errno tells */
-        error_about(d->shown ? d->shown : d->file, "cannot create the trace: ",
+        error_about(d->shown ? d->shown : d->file ? d->file : "--flight-recorder",
+                    "cannot create the trace: ",
                     rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc), 0);
         return NULL;
     }
@@ -434,7 +457,8 @@ static ct_collector *open_trace(trace_dest *d, int overflow)
 /* Finish the trace and put it in place. @return 0, or 2 (message printed). */
 static int close_trace(ct_collector *c, const trace_dest *d)
 {
-    char *partial = strdup(ct_collector_path(c));
+    const char *writing = ct_collector_path(c);
+    char *partial = writing ? strdup(writing) : NULL;
     int rc = ct_collector_close(c);
     int saved = errno;
     if (rc != 0) {
@@ -516,7 +540,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
                     size_t first, size_t last, const char *nonce, run_record *rec,
                     int *interrupted)
 {
-    ct_collector *c = open_trace(d, opts->overflow_mode);
+    ct_collector *c = open_trace(d, opts->overflow_mode, opts->flight_bytes);
     if (c == NULL)
         return RN_EXIT_USAGE;
     int status = RN_EXIT_SKIPPED;
@@ -527,7 +551,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     int closed = close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
-        rec->bins[i].trace = d->ok ? d->file : NULL;
+        rec->bins[i].trace = d->ok && opts->flight_bytes == NO_FLIGHT ? d->file : NULL;
     return closed != RN_EXIT_OK ? worse(status, closed) : status;
 }
 
@@ -554,14 +578,18 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
                 }
             }
             rec->owned_traces[i] = path;
-            int st = path == NULL ? rn_error("out of memory") : dest_init(&dests[i], path);
+            int st = path == NULL ? rn_error("out of memory")
+                                  : dest_init(&dests[i], path, opts->flight_bytes != NO_FLIGHT);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
             status = worse(status, st);
         }
-    } else if ((status = dest_init(&dests[0], opts->trace)) == RN_EXIT_OK) {
+    } else if ((status = dest_init(&dests[0], opts->trace, opts->flight_bytes != NO_FLIGHT)) ==
+               RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
+    if (rec->flight.failed) /* an attachment could not be written: said as it failed */
+        status = worse(status, RN_EXIT_USAGE);
     int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */
     if (junit != RN_EXIT_OK)
         status = worse(status, junit);
@@ -591,7 +619,7 @@ static int finish_run(const run_record *rec, int status, int interrupted)
 
 int rn_cmd_run(int argc, char **argv)
 {
-    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS};
+    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT};
     int help = 0, version = 0;
     const rn_flag flags[] = {
         {"trace", RN_FLAG_STRING, &opts.trace},
@@ -612,7 +640,7 @@ int rn_cmd_run(int argc, char **argv)
         {"save-baseline", RN_FLAG_PLANNED, NULL},
         {"baseline", RN_FLAG_PLANNED, NULL},
         {"max-regression", RN_FLAG_PLANNED, NULL},
-        {"flight-recorder", RN_FLAG_PLANNED, NULL},
+        {"flight-recorder", RN_FLAG_SIZE, &opts.flight_bytes},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"overflow", RN_FLAG_STRING, &opts.overflow},
     };
@@ -663,8 +691,14 @@ int rn_cmd_run(int argc, char **argv)
                        opts.junit && !*opts.junit ? "file name" : "directory");
         goto out;
     }
-    if (opts.attach_dir != NULL && opts.junit == NULL) {
-        rn_usage_error("--attach-dir is where --junit puts its attachments: give --junit too");
+    if (opts.attach_dir != NULL && opts.junit == NULL && opts.flight_bytes == NO_FLIGHT) {
+        rn_usage_error("--attach-dir is where --junit or --flight-recorder puts its "
+                       "attachments: give one of them too");
+        goto out;
+    }
+    if (opts.flight_bytes != NO_FLIGHT && opts.flight_bytes < CT_WINDOW_MIN_BYTES) {
+        rn_usage_error("invalid value for flag --flight-recorder: at least 64KiB (a window "
+                       "holds a pool chunk or more of each process's events)");
         goto out;
     }
     if (opts.overflow != NULL && strcmp(opts.overflow, "wait") != 0 &&
@@ -702,7 +736,9 @@ int rn_cmd_run(int argc, char **argv)
     /* A closed stdout (| head) must not kill the run: the trace still gets
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
-    run_record rec = {.start_realtime_ns = realtime_ns()};
+    run_record rec = {.start_realtime_ns = realtime_ns(),
+                      .flight = {.dir_arg = opts.attach_dir, .junit = opts.junit,
+                                 .window_bytes = opts.flight_bytes}};
     rec.judged = rn_judged_new(opts.assert_env);
     rec.bins = calloc(a.npos, sizeof *rec.bins);
     rec.owned_traces = calloc(a.npos, sizeof *rec.owned_traces);
@@ -719,6 +755,7 @@ int rn_cmd_run(int argc, char **argv)
     free(rec.bins);
     rn_results_free(&rec.results);
     rn_judged_free(rec.judged);
+    rn_flight_free(&rec.flight);
 out:
     if (exes != NULL) {
         for (size_t i = 0; i < a.npos; i++)
