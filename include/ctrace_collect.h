@@ -140,6 +140,10 @@ typedef struct ct_window_info {
  *  child's markers and trace number it), the child's events from the task's
  *  begin to its end (to its process's end if it never ended), what came
  *  before cut (format/FORMAT.md, *Windows*); with 0, the whole window.
+ *  A test or fixture whose status said it failed has its trace written as
+ *  its end comes in (drained), before the window moves past its begin: the
+ *  child runs on while its runner reads its output, and this then gives
+ *  that trace (kept in memory, the last 32, until asked for).
  *  `info` (may be NULL) says what the trace holds of the task.
  *  @return 0, CT_EINVAL (no such child, or not a flight recorder), CT_EIO
  *  (errno tells), CT_ENOMEM. */

@@ -206,6 +206,8 @@ int ct_collector_drain(ct_collector *c, ct_child_pool *p)
 {
     if (ct_drainer_pass(&p->drainer, c->w, 0) != 0)
         ct__collector_failed(c);
+    if (p->window)
+        ct__flight_after_pass(c, p);
     return c->failed ? CT_EIO : 0;
 }
 
@@ -257,6 +259,7 @@ int ct_collector_close(ct_collector *c)
         ct__flight_free(c->last);
         free(c->last);
     }
+    ct__flight_forget(c, -1);
     int rc = c->failed ? CT_EIO : ct_tw_close(c->w);
     int e = c->failed ? c->failed_errno : errno;
     if (c->failed)

@@ -16,6 +16,16 @@
 #include "recorder/window.h"
 
 #define CT_FLIGHT_POOL_MIN (4u << 20) /* a flight recorder's smallest pool */
+#define CT_PREPARED_MAX 32 /* traces of failed tests waiting to be asked for */
+
+/* The trace of a test that failed, written from its window as it ended, in
+ * a memfd, until ct_collector_window_write() asks for it. */
+typedef struct ct_prepared {
+    int pid;
+    uint64_t task;
+    int fd;
+    ct_window_info info;
+} ct_prepared;
 
 struct ct_collector {
     ct_trace_writer *w; /* NULL: a flight recorder writing no trace */
@@ -32,6 +42,8 @@ struct ct_collector {
     size_t window_bytes;   /* each child's window; 0: the whole trace is written */
     ct_child_pool *live;   /* children running, newest first */
     ct_child_pool *last;   /* the child that ended last, its window kept */
+    ct_prepared prepared[CT_PREPARED_MAX]; /* oldest first */
+    size_t nprepared;
 };
 
 _Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
@@ -49,6 +61,7 @@ struct ct_child_pool {
     /* A flight recorder's: */
     ct_window *window;
     ct_window_proc proc; /* what its trace says of it (exe: owned) */
+    ct_collector *collector; /* whose window it is */
     ct_child_pool *next; /* in the collector's list of live children */
 };
 
@@ -61,6 +74,11 @@ int ct__flight_pool(ct_collector *c, ct_child_pool *p);
 /* p started as `pid`, running `exe`, its clock pair read at (tsc0, ns0). */
 void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *exe,
                         uint64_t tsc0, uint64_t ns0);
+/* A pass over p's pool is done: write the traces of the tests that failed
+ * and ended in it, before its window moves on. */
+void ct__flight_after_pass(ct_collector *c, ct_child_pool *p);
+/* Forget the traces written for process `pid` (all of them: -1). */
+void ct__flight_forget(ct_collector *c, int pid);
 /* p ended (its final pass done): write its last window into the trace, if
  * any, and keep it as the last child's. */
 void ct__flight_exited(ct_collector *c, ct_child_pool *p, uint64_t how, uint64_t code,

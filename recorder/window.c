@@ -4,9 +4,11 @@
 #include <stdlib.h> /* malloc, free */
 #include <string.h> /* memcpy */
 
-#include <ctrace.h> /* CT_ENOMEM */
+#include <ctrace.h>        /* CT_ENOMEM */
+#include <ctrace_reader.h> /* CTR_STATUS_*: TASK_STATUS's numbers */
 
-#include "format/pool.h" /* CT_CHUNK_BYTES */
+#include "format/pool.h"   /* CT_CHUNK_BYTES */
+#include "format/schema.h" /* ct_event_parse */
 
 /* A batch in the ring: this header, then its events, padded to 8 bytes. */
 typedef struct rec_head {
@@ -29,6 +31,19 @@ struct ct_window {
     size_t count;
     int wrapped;
     ct_wstate state; /* what left the ring */
+    /* Tasks whose status said they failed, until their end comes; then
+     * those that ended, until taken. Oldest first. */
+    uint64_t failing[CT_WINDOW_FAILED_MAX], failed[CT_WINDOW_FAILED_MAX];
+    size_t nfailing, nfailed;
+    /* Batches are numbered as they come: the oldest held is head_no. The
+     * latest test and fixture begins, by task, with their batch's number:
+     * a failed test's trace must be written before its begin leaves. */
+    uint64_t head_no, next_no;
+    uint64_t begun_task[CT_WINDOW_FAILED_MAX], begun_no[CT_WINDOW_FAILED_MAX];
+    size_t begun_next;
+    uint64_t failed_from; /* the oldest batch the failed tasks need */
+    ct_window_failed_fn *on_failed;
+    void *on_failed_ctx;
 };
 
 static size_t record_size(uint32_t len)
@@ -82,6 +97,7 @@ static int evict(ct_window *w)
     size_t size = record_size(h->len);
     w->held -= size;
     w->head += size;
+    w->head_no++;
     if (--w->count == 0) {
         w->head = w->tail = 0;
         w->wrapped = 0;
@@ -109,6 +125,77 @@ static size_t place(ct_window *w, size_t need)
     return w->tail + need <= w->head ? w->tail : (size_t)-1;
 }
 
+/* Append `task` to list v (n used), the oldest forgotten when it is full. */
+static void remember(uint64_t *v, size_t *n, uint64_t task)
+{
+    if (*n == CT_WINDOW_FAILED_MAX)
+        memmove(v, v + 1, --*n * sizeof *v);
+    v[(*n)++] = task;
+}
+
+/* The number of the batch test or fixture `task` began in, or 0 (long gone). */
+static uint64_t begun_in(const ct_window *w, uint64_t task)
+{
+    for (size_t i = 0; i < CT_WINDOW_FAILED_MAX; i++)
+        if (w->begun_task[i] == task && w->begun_no[i] >= w->head_no)
+            return w->begun_no[i];
+    return 0;
+}
+
+/* Note the tasks that fail and end in a batch as it comes (its number `no`). */
+static void note_failures(ct_window *w, const uint8_t *events, size_t len, uint64_t no)
+{
+    ct_event_fields f;
+    for (size_t at = 0, n; at < len && (n = ct_event_parse(events + at, events + len, &f));
+         at += n) {
+        if (f.code == CT_EV_TASK_BEGIN && f.v[3] != 0) { /* a test, a fixture */
+            w->begun_task[w->begun_next] = f.v[0];
+            w->begun_no[w->begun_next] = no;
+            w->begun_next = (w->begun_next + 1) % CT_WINDOW_FAILED_MAX;
+        } else if (f.code == CT_EV_TASK_STATUS && f.v[1] != CTR_STATUS_PASS &&
+            f.v[1] != CTR_STATUS_SKIP) {
+            remember(w->failing, &w->nfailing, f.v[0]);
+        } else if (f.code == CT_EV_TASK_END) {
+            for (size_t i = 0; i < w->nfailing; i++) {
+                if (w->failing[i] != f.v[0])
+                    continue;
+                memmove(&w->failing[i], &w->failing[i + 1],
+                        (--w->nfailing - i) * sizeof *w->failing);
+                uint64_t from = begun_in(w, f.v[0]);
+                if (w->nfailed == 0 || from < w->failed_from)
+                    w->failed_from = from;
+                remember(w->failed, &w->nfailed, f.v[0]);
+                break;
+            }
+        }
+    }
+}
+
+void ct_window_on_failed(ct_window *w, ct_window_failed_fn *fn, void *ctx)
+{
+    w->on_failed = fn;
+    w->on_failed_ctx = ctx;
+}
+
+/* Batches are about to leave: the failed tasks not taken yet are written
+ * first. */
+static void failed_now(ct_window *w)
+{
+    uint64_t tasks[CT_WINDOW_FAILED_MAX];
+    size_t n = w->on_failed ? ct_window_take_failed(w, tasks, CT_WINDOW_FAILED_MAX) : 0;
+    for (size_t i = 0; i < n; i++)
+        w->on_failed(w->on_failed_ctx, tasks[i]);
+}
+
+size_t ct_window_take_failed(ct_window *w, uint64_t *tasks, size_t cap)
+{
+    size_t n = w->nfailed < cap ? w->nfailed : cap;
+    memcpy(tasks, w->failed, n * sizeof *tasks);
+    memmove(w->failed, w->failed + n, (w->nfailed - n) * sizeof *w->failed);
+    w->nfailed -= n;
+    return n;
+}
+
 int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, ct_wclock clock,
                   const uint8_t *events, size_t len)
 {
@@ -119,12 +206,16 @@ int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, 
         return CT_EINVAL; /* a drainer never sends more than a chunk */
     int rc = 0;
     size_t at = 0;
-    while (w->held + need > w->limit || (at = place(w, need)) == (size_t)-1)
+    while (w->held + need > w->limit || (at = place(w, need)) == (size_t)-1) {
+        if (w->nfailed && w->failed_from <= w->head_no)
+            failed_now(w); /* what leaves next is a failed test's: write it first */
         if (evict(w) != 0)
             rc = CT_ENOMEM;
+    }
     rec_head *h = (rec_head *)(w->ring + at);
     *h = (rec_head){thread, (uint32_t)len, seq, offset, clock.tsc, clock.ns};
     memcpy(h + 1, events, len);
+    note_failures(w, events, len, w->next_no++);
     w->tail = at + need;
     w->held += need;
     w->count++;

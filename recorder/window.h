@@ -6,7 +6,9 @@
  * instead of the trace file. Batches are kept as they came, oldest first, in
  * a ring of `limit` bytes; to make room the oldest leave, folded into the
  * window's state (window_state.h) so that what stays can still be read
- * alone. ct_window_write() writes a trace of the window: the state as the
+ * alone. As batches come, the tasks that fail and end in them are noted
+ * (ct_window_take_failed()), so that their traces can be written before
+ * the window moves on. ct_window_write() writes a trace of the window: the state as the
  * events each thread's first batch needs, then the batches
  * (format/FORMAT.md, *Windows*).
  */
@@ -36,6 +38,19 @@ void ct_window_free(ct_window *w);
  *  take the events that left: what stays is then cut without them). */
 int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, ct_wclock clock,
                   const uint8_t *events, size_t len);
+
+/* Tests (and fixtures) that failed and ended in the batches added so far,
+ * oldest first: their task ids into `tasks` (at most `cap`), and forgotten.
+ * A failure is a status other than pass and skip; the end must follow it.
+ * @return how many. */
+#define CT_WINDOW_FAILED_MAX 64 /* kept at once; older ones are forgotten */
+size_t ct_window_take_failed(ct_window *w, uint64_t *tasks, size_t cap);
+
+/* Called with each such task before a batch leaves the window while it
+ * was not taken yet: its trace is to be written now, while the window still
+ * holds it (a drain pass may bring more than the window holds). */
+typedef void ct_window_failed_fn(void *ctx, uint64_t task);
+void ct_window_on_failed(ct_window *w, ct_window_failed_fn *fn, void *ctx);
 
 /* The process a window is of, as its trace says it (PROCESS_BEGIN,
  * PROCESS_END). */

@@ -139,9 +139,9 @@ static void thread_begin(maker *m, uint64_t tid)
 }
 
 /* Thread 1 runs TestA, then TestB (in which region "outer" stays open
- * around its steps, and which fails); thread 2 begins, works a little and
- * ends during TestA. */
-static void tell(ct_window *w, story *s)
+ * around its steps, and which fails), then `after` steps outside tests;
+ * thread 2 begins, works a little and ends during TestA. */
+static void tell_more(ct_window *w, story *s, int after)
 {
     maker *m = calloc(2, sizeof *m);
     m[0].w = m[1].w = w;
@@ -193,8 +193,17 @@ static void tell(ct_window *w, story *s)
         if (test)
             s->test_b_end = end;
     }
+    for (int i = 0; i < after; i++) {
+        timed(&m[0], CT_EV_REGION_BEGIN, 2, (uint64_t)0, (uint64_t)2);
+        timed(&m[0], CT_EV_REGION_END, 1, (uint64_t)0);
+    }
     send(&m[0]);
     free(m);
+}
+
+static void tell(ct_window *w, story *s)
+{
+    tell_more(w, s, 0);
 }
 
 /* A trace of window w (of task `task`) written to `path`, read back: whole,
@@ -397,6 +406,65 @@ static void test_task_that_never_ended(void **state)
     scene_close(sc);
 }
 
+/* Each call of the hook of test_failed_test_is_written_before_it_leaves. */
+typedef struct written_early {
+    ct_window *w;
+    const char *path;
+    uint64_t task;
+    ct_window_report r;
+    int calls;
+} written_early;
+
+static void write_early(void *ctx, uint64_t task)
+{
+    written_early *e = ctx;
+    e->calls++;
+    e->task = task;
+    ct_trace_writer *tw;
+    assert_int_equal(ct_tw_open(&tw, e->path, 0), 0);
+    ct_window_proc p = {.pid = 7, .clock = CT_CLOCK_MONOTONIC, .hz = 1000000000u,
+                        .how = CT_EXIT_STOPPED};
+    assert_int_equal(ct_window_write(e->w, tw, &p, task, &e->r), 0);
+    assert_int_equal(ct_tw_close(tw), 0);
+}
+
+/* A test that failed, in a window the events after it would push it out
+ * of: the window says so (the hook) before its begin leaves, and a trace
+ * written then holds it whole; one that passed, or was written, is not
+ * said again. */
+static void test_failed_test_is_written_before_it_leaves(void **state)
+{
+    (void)state;
+    static story s;
+    char path[4096];
+    temp_trace_path(path, sizeof path, "window-early");
+    ct_window *w = ct_window_new(256u << 10); /* TestB fits, with what follows it not */
+    assert_non_null(w);
+    written_early e = {.w = w, .path = path};
+    ct_window_on_failed(w, write_early, &e);
+    tell_more(w, &s, 60000);
+    assert_int_equal(e.calls, 1);
+    assert_int_equal(e.task, 2);
+    assert_true(e.r.found);
+    assert_false(e.r.task_cut);
+    tevs t;
+    assert_int_equal(tevs_read(&t, path), 0);
+    assert_int_equal(check_steps(&t, &s, 1), 0); /* every step of TestB */
+    tevs_free(&t);
+    uint64_t tasks[4];
+    assert_int_equal(ct_window_take_failed(w, tasks, 4), 0);
+    unlink(path);
+    ct_window_free(w);
+
+    /* Nothing pushes it out: it waits to be taken. */
+    w = ct_window_new(256u << 10);
+    tell(w, &s);
+    assert_int_equal(ct_window_take_failed(w, tasks, 4), 1);
+    assert_int_equal(tasks[0], 2);
+    assert_int_equal(ct_window_take_failed(w, tasks, 4), 0);
+    ct_window_free(w);
+}
+
 /* The ring itself: whatever the sizes, what is kept is the most recent,
  * in order, and never more than the limit. */
 static void test_ring_keeps_the_latest(void **state)
@@ -436,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_task_begun_before_the_window),
         cmocka_unit_test(test_task_that_fits),
         cmocka_unit_test(test_task_that_never_ended),
+        cmocka_unit_test(test_failed_test_is_written_before_it_leaves),
         cmocka_unit_test(test_ring_keeps_the_latest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
