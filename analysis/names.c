@@ -45,6 +45,7 @@ const char *ctr_kind_name(ctr_kind kind)
     case CTR_SCHED_SOURCE: return "sched_source";
     case CTR_SCHED_LOST: return "sched_lost";
     case CTR_WINDOW_LOST: return "window_lost";
+    case CTR_CUT: return "cut";
     }
     return "unknown";
 }

@@ -77,13 +77,13 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         return 0;
     }
     case CT_REC_PROCESS_END: {
-        if (get_fields(&p, e, "uuuuooo", v, s) != 0 || v[0] >= r->nprocs ||
+        if (get_fields(&p, e, "uuuuoooo", v, s) != 0 || v[0] >= r->nprocs ||
             !r->procs[v[0]].used || r->procs[v[0]].ended)
             break;
         rproc *pr = &r->procs[v[0]];
         if (v[4] && rel_ns(r, v[4]) > pr->last_ns) /* when it ended (1.1) */
             pr->last_ns = rel_ns(r, v[4]);
-        ctr__process_end(r, (uint32_t)v[0], v[1], v[2], v[3], v[5], v[6]);
+        ctr__process_end(r, (uint32_t)v[0], v[1], v[2], v[3], v[5], v[6], v[7]);
         return 0;
     }
     case CT_REC_BATCH: {
@@ -265,6 +265,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
     case CT_EV_REGION_END_FOREIGN:
     case CT_EV_LOST:
     case CT_EV_WINDOW_LOST:
+    case CT_EV_CUT:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]))
             goto bad;
         break;
@@ -465,8 +466,9 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             ev->count = v[0]; /* records lost */
         break;
     case CT_EV_LOST:
-        ctr__thread_lost(r, t, v[0], v[1], ts);
-        ev = emit(r, CTR_LOST, NULL);
+    case CT_EV_CUT:
+        ctr__thread_missing(r, t, v[0], v[1], ts, code == CT_EV_CUT);
+        ev = emit(r, code == CT_EV_CUT ? CTR_CUT : CTR_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->count = v[0];

@@ -85,6 +85,9 @@ typedef struct rproc {
     int lost_any;     /* it lost something (a LOST of 0 events lost definitions) */
     int untold;       /* at its end: it lost more than its threads told */
     uint64_t last_lost_ns; /* the latest LOST of its threads: losses end by then */
+    uint64_t cut;     /* events its threads' CUT events told so far (since 1.5) */
+    int cut_any;      /* a CUT of it was read */
+    uint64_t last_cut_ns; /* the latest CUT: what the window cut happened by then */
 } rproc;
 
 typedef struct rtask { /* a task begun and not ended yet */
@@ -267,11 +270,14 @@ void ctr__foreign_ends_count(ctr_reader *r, rthread *t);
 /* Region o of thread t was just begun: apply the ends read before it. */
 void ctr__foreign_end_due(ctr_reader *r, rthread *t, const ropen *o);
 /* Process proc ended (how, code as PROCESS_END's); `dropped`: the events it
- * lost as its writer counted them; stalls and stall_ns: its waits for room. */
+ * lost as its writer counted them; stalls and stall_ns: its waits for room;
+ * `cut`: the events a flight recorder left out of the trace (1.5). */
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
-                      uint64_t dropped, uint64_t stalls, uint64_t stall_ns);
-/* Thread t lost `count` events (LOST at ts), its region serial now `rserial`. */
-void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial, uint64_t ts);
+                      uint64_t dropped, uint64_t stalls, uint64_t stall_ns, uint64_t cut);
+/* Thread t lost `count` events (LOST at ts), or with `cut` a flight
+ * recorder's window left them out (CUT); its region serial now `rserial`. */
+void ctr__thread_missing(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial,
+                         uint64_t ts, int cut);
 /* Close what is still open (regions, tasks) as unended, at the end. */
 void ctr__close_everything(ctr_reader *r);
 

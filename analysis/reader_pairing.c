@@ -129,10 +129,11 @@ static int loss_may_cover(const rproc *p, uint64_t begin_ns)
     return p->untold || (p->lost_any && p->last_lost_ns >= begin_ns);
 }
 
-/* Did process proc lose events, as far as the reader knows? */
+/* Did process proc lose events, or were some cut (a flight recorder's
+ * window), as far as the reader knows? Then an end may have no begin. */
 static int proc_lost(const ctr_reader *r, uint32_t proc)
 {
-    return r->procs[proc].lost_any;
+    return r->procs[proc].lost_any || r->procs[proc].cut_any;
 }
 
 void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *why)
@@ -164,20 +165,24 @@ static int begun_in_lost_events(const rthread *t, uint64_t serial)
     return 0;
 }
 
-void ctr__thread_lost(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial, uint64_t ts)
+void ctr__thread_missing(ctr_reader *r, rthread *t, uint64_t count, uint64_t rserial,
+                         uint64_t ts, int cut)
 {
-    /* Ends of the regions open now may be among the lost events; regions
-     * begun in them have the serials after the last one read, up to rserial. */
-    for (uint32_t i = 0; i < t->depth; i++)
+    /* Ends of the regions open now may be among lost events. Not among cut
+     * ones: the window kept their begins because they were open after it. */
+    for (uint32_t i = 0; i < t->depth && !cut; i++)
         t->stack[i].maybe_lost = 1;
+    /* Regions begun in them have the serials after the last one read, up
+     * to rserial. */
     if (rserial > t->region_serial)
         add_lost_range(t, t->region_serial, rserial);
     t->region_serial = rserial;
     rproc *p = &r->procs[t->proc];
-    p->lost += count;
-    p->lost_any = 1;
-    if (ts > p->last_lost_ns)
-        p->last_lost_ns = ts;
+    *(cut ? &p->cut : &p->lost) += count;
+    *(cut ? &p->cut_any : &p->lost_any) = 1;
+    uint64_t *latest = cut ? &p->last_cut_ns : &p->last_lost_ns;
+    if (ts > *latest)
+        *latest = ts;
 }
 
 void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now)
@@ -375,6 +380,11 @@ static void drop_foreign_ends(ctr_reader *r, uint32_t proc)
 
 static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t, uint32_t flags)
 {
+    /* Events of its process after it began were cut: it is here in part. A
+     * CUT's time is that of the last event it tells. */
+    const rproc *p = &r->procs[k->proc];
+    if (p->cut_any && p->last_cut_ns > k->begin_ns)
+        flags |= CTR_F_CUT;
     rended_task *was = &r->ended_tasks[r->ended_tasks_next++ % RECENT_TASKS];
     was->id = k->id;
     was->root = k->root;
@@ -554,7 +564,7 @@ static void crash_status(ctr_reader *r, const rtask *k, uint64_t ts, uint64_t ho
 }
 
 void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
-                      uint64_t dropped, uint64_t stalls, uint64_t stall_ns)
+                      uint64_t dropped, uint64_t stalls, uint64_t stall_ns, uint64_t cut)
 {
     rproc *p = &r->procs[proc];
     uint64_t end = p->last_ns;
@@ -622,6 +632,7 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
     ev->pid = p->pid;
     ev->ts_ns = end;
     ev->count = dropped;
+    ev->cut = cut > p->cut ? cut : p->cut; /* as losses: the larger holds all */
     ev->stalls = stalls;
     ev->stall_ns = stall_ns;
     if (how == CT_EXIT_SIGNAL) {
@@ -642,5 +653,5 @@ void ctr__close_everything(ctr_reader *r)
 {
     for (uint32_t i = 0; i < r->nprocs; i++)
         if (r->procs[i].used && !r->procs[i].ended)
-            ctr__process_end(r, i, CT_EXIT_UNKNOWN, 0, 0, 0, 0);
+            ctr__process_end(r, i, CT_EXIT_UNKNOWN, 0, 0, 0, 0, 0);
 }

@@ -52,6 +52,40 @@ size_t ct_event_size(const ct_event_spec *spec, const uint8_t *p, const uint8_t 
     return (size_t)(q - p);
 }
 
+size_t ct_event_parse(const uint8_t *p, const uint8_t *end, ct_event_fields *out)
+{
+    if (p >= end)
+        return 0;
+    const ct_event_spec *spec = ct_event_spec_of(*p);
+    if (!spec || strlen(spec->fields) > CT_EVENT_FIELDS_MAX)
+        return 0;
+    out->code = *p;
+    out->spec = spec;
+    out->delta = 0;
+    out->delta_len = 0;
+    const uint8_t *q = p + 1;
+    unsigned n;
+    if (spec->timed) {
+        if (!(n = ct_get_uvarint(q, end, &out->delta)))
+            return 0;
+        out->delta_len = n;
+        q += n;
+    }
+    for (unsigned i = 0; spec->fields[i]; i++) {
+        if (!(n = ct_get_uvarint(q, end, &out->v[i])))
+            return 0;
+        q += n;
+        out->s[i] = NULL;
+        if (spec->fields[i] == 's') {
+            if (out->v[i] > (uint64_t)(end - q))
+                return 0;
+            out->s[i] = q;
+            q += out->v[i];
+        }
+    }
+    return (size_t)(q - p);
+}
+
 size_t ct_schema_encode(uint8_t *buf, size_t cap)
 {
     uint8_t *p = buf, *end = buf + cap;

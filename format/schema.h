@@ -33,6 +33,22 @@ const ct_event_spec *ct_event_spec_of(unsigned code);
  * malformed or runs past end. */
 size_t ct_event_size(const ct_event_spec *spec, const uint8_t *p, const uint8_t *end);
 
+/* One event taken apart per its spec (ct_event_parse()). */
+#define CT_EVENT_FIELDS_MAX 6
+typedef struct ct_event_fields {
+    uint8_t code;
+    const ct_event_spec *spec;
+    uint64_t delta;         /* timed kinds: ticks since the thread's previous event */
+    unsigned delta_len;     /* bytes of the delta's varint (after the kind byte) */
+    uint64_t v[CT_EVENT_FIELDS_MAX];          /* 'u' values; 's': its length */
+    const uint8_t *s[CT_EVENT_FIELDS_MAX];    /* 's': its bytes */
+} ct_event_fields;
+
+/* Take apart the event at p (kind byte first) as this build knows its kind.
+ * @return the bytes it takes, 0 if its kind is unknown, it is malformed or
+ * it runs past end. */
+size_t ct_event_parse(const uint8_t *p, const uint8_t *end, ct_event_fields *out);
+
 /* Write the SCHEMA record payload into buf. @return its length, or 0 if
  * cap is too small. */
 size_t ct_schema_encode(uint8_t *buf, size_t cap);

@@ -12,7 +12,7 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 4
+#define CT_FORMAT_MINOR 5
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
@@ -24,7 +24,7 @@
     XX(SCHEMA, 0x02, "b", "table")                                              \
     XX(PROCESS_BEGIN, 0x03, "uusuuuu", "proc pid exe clock hz tsc0 ns0")       \
     XX(BATCH, 0x04, "uuuuuub", "proc thread seq offset tsc ns events")         \
-    XX(PROCESS_END, 0x05, "uuuuooo", "proc how code dropped end_ns stalls stall_ns") \
+    XX(PROCESS_END, 0x05, "uuuuoooo", "proc how code dropped end_ns stalls stall_ns cut") \
     XX(TRACE_END, 0x06, "uu", "batches event_bytes")
 
 enum ct_record_kind {
@@ -57,7 +57,8 @@ enum ct_record_kind {
     XX(MODULE, 0x11, 1, "uuuss", "bias lo hi path build_id")                    \
     XX(SCHED_SOURCE, 0x12, 1, "u", "source")                                    \
     XX(SCHED_LOST, 0x13, 1, "u", "records")                                     \
-    XX(WINDOW_LOST, 0x14, 1, "uu", "task dropped")
+    XX(WINDOW_LOST, 0x14, 1, "uu", "task dropped")                             \
+    XX(CUT, 0x15, 1, "uu", "dropped rserial")
 
 enum ct_event_kind {
 #define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,

@@ -105,6 +105,62 @@ typedef struct ct_child_pool ct_child_pool;
 CT_API int ct_collector_open(ct_collector **out, const char *path,
                              size_t pool_bytes);
 
+/* The smallest window of a flight recorder (ct_collector_open_flight()). */
+#define CT_WINDOW_MIN_BYTES (64u << 10)
+
+/*! ct_collector_open_flight() : a flight recorder: a collector that keeps
+ *  only the most recent `window_bytes` of each child's events in memory (its
+ *  window: the events as drained from its pool, and 40 bytes a batch of
+ *  them), and writes no trace of everything. What the window's events need
+ *  to be read alone (their threads' names and stacks, the tasks and regions
+ *  still open, the modules) is kept besides: it grows with threads, distinct
+ *  names and what is open, never with events. A trace of a window is
+ *  written on demand (ct_collector_window_write(), as a test fails) and,
+ *  when `path` is not NULL, each child's last window goes there as it ends
+ *  (the file put in place by ct_collector_close(), as with
+ *  ct_collector_open()). `pool_bytes` 0 makes each pool twice the window,
+ *  from 4 MiB to 64 MiB, and a freed chunk's pages go back to the system:
+ *  the collector's memory holds windows, not pools.
+ *  @return 0, CT_EINVAL (window_bytes below CT_WINDOW_MIN_BYTES), CT_EIO
+ *  (errno tells), CT_ENOMEM. */
+CT_API int ct_collector_open_flight(ct_collector **out, const char *path, size_t pool_bytes,
+                                    size_t window_bytes);
+
+/* What a trace written from a window holds of its task. */
+typedef struct ct_window_info {
+    int found;           /* the task's begin was in the window, or still open
+                            when the window's start was cut */
+    int task_cut;        /* events of its process after it began were cut:
+                            the trace holds its begin and later events only */
+    uint64_t cut_events; /* events of the process not in the trace: before
+                            the task began, or the window */
+    uint64_t task_ns;    /* how long the task ran (to its end, or its
+                            process's, or now) */
+    uint64_t kept_ns;    /* how much of that the trace holds all threads of
+                            (task_ns unless cut) */
+} ct_window_info;
+
+/*! ct_collector_window_write() : write a trace of the window of child
+ *  `pid` (running: drained first; or the child that ended last) to `path`,
+ *  replaced whole (written beside, renamed): with `task` (an id as the
+ *  child's markers and trace number it), the child's events from the task's
+ *  begin to its end (to its process's end if it never ended), what came
+ *  before cut (format/FORMAT.md, *Windows*); with 0, the whole window.
+ *  A test or fixture whose status said it failed has its trace written as
+ *  its end comes in (drained), before the window moves past its begin: the
+ *  child runs on while its runner reads its output, and this then gives
+ *  that trace (kept in memory, the last 32, until asked for).
+ *  `info` (may be NULL) says what the trace holds of the task.
+ *  @return 0, CT_EINVAL (no such child, or not a flight recorder), CT_EIO
+ *  (errno tells), CT_ENOMEM. */
+CT_API int ct_collector_window_write(ct_collector *c, int pid, uint64_t task, const char *path,
+                                     ct_window_info *info);
+
+/*! ct_collector_window_write_fd() : the same, written to `fd` (from where it
+ *  is, then closed, whatever happens). */
+CT_API int ct_collector_window_write_fd(ct_collector *c, int pid, uint64_t task, int fd,
+                                        ct_window_info *info);
+
 /* What a child's thread does when its pool has no free chunk. */
 #define CT_OVERFLOW_WAIT 0 /* wait until the collector drains: nothing is lost (default) */
 #define CT_OVERFLOW_DROP 1 /* never block: lose events, count them exactly */
@@ -121,7 +177,8 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
 CT_API int ct_collector_set_overflow(ct_collector *c, int mode);
 
 /*! ct_collector_path() : the file being written: `path`.partial (or the
- *  link's target's), or the FIFO or device itself. A reader may open it to
+ *  link's target's), or the FIFO or device itself; NULL for a flight
+ *  recorder that writes no trace. A reader may open it to
  *  read what was drained so far (each drain ends with a flush; it ends
  *  without the trace's last record: readers report it cut short there). */
 CT_API const char *ct_collector_path(const ct_collector *c);

@@ -39,7 +39,9 @@ typedef enum ctr_kind {
                               events told and those no thread could tell
                               (it ended or died while losing them);
                               stalls, stall_ns = how often and how long its
-                              threads waited for room in the pool, since 1.4) */
+                              threads waited for room in the pool, since 1.4;
+                              cut = events of it a flight recorder left out
+                              of this trace, every thread's, since 1.5) */
     CTR_THREAD_BEGIN,      /* a thread's first event (tid, parent_tid, task =
                               inherited current task, object = the address of
                               its start routine, 0 if unknown) */
@@ -47,7 +49,10 @@ typedef enum ctr_kind {
     CTR_THREAD_END,        /* the thread exited */
     CTR_TASK_BEGIN,        /* task, parent, name, task_kind */
     CTR_TASK_END,          /* task, begin_ns, name; CTR_F_UNENDED when the
-                              trace closed it because it never ended */
+                              trace closed it because it never ended;
+                              CTR_F_CUT when events of its process after
+                              it began were cut (a flight recorder's
+                              window): the trace holds it in part */
     CTR_TASK_STATUS,       /* task, task_kind (user if the task is not open),
                               status, message */
     CTR_REGION,            /* a finished region: task, name, begin_ns = start,
@@ -82,6 +87,10 @@ typedef enum ctr_kind {
     CTR_WINDOW_LOST,       /* task = a test or fixture, count = events its
                               process lost (every thread's) while it ran
                               (since 1.4) */
+    CTR_CUT,               /* count = events of this thread recorded before
+                              this point but left out of this trace by a
+                              flight recorder, which keeps only its most
+                              recent events (since 1.5): not losses */
 } ctr_kind;
 
 /* How scheduler waits were captured (CTR_SCHED_SOURCE). */
@@ -127,6 +136,8 @@ typedef enum ctr_status {
 #define CTR_F_LOST 0x80u        /* what events were lost made of it: an
                                    unended region or task whose end may be
                                    among them; a warning that says so */
+#define CTR_F_CUT 0x100u        /* a task some of whose events were cut
+                                   (CTR_CUT): begun before the window */
 
 typedef struct ctr_event {
     ctr_kind kind;
@@ -159,6 +170,7 @@ typedef struct ctr_event {
                               until ctr_close(). */
     uint64_t module_lo, module_hi; /* CTR_MODULE */
     uint64_t stalls, stall_ns; /* CTR_PROCESS_END (see there) */
+    uint64_t cut;        /* CTR_PROCESS_END: events cut (see there) */
 } ctr_event;
 
 /*! ctr_open() : open the trace at `path` for reading.

@@ -1,4 +1,5 @@
-/* collector.c - the public collector of ctrace_collect.h: pools for children. */
+/* collector.c - the public collector of ctrace_collect.h: pools for children
+ * (the flight recorder's windows: collector_flight.c). */
 #include <ctrace_collect.h>
 
 #include <errno.h>    /* errno */
@@ -17,42 +18,22 @@
 #include "recorder/outfile.h"
 #include "recorder/trace_writer.h"
 #include "recorder/tsc_cache.h"
+#include "recorder/collector_internal.h"
 
-struct ct_collector {
-    ct_trace_writer *w;
-    ct_outfile file;   /* written beside, renamed when closed */
-    int failed_errno;  /* errno of the first write that failed */
-    size_t pool_bytes;
-    uint32_t clock_kind;
-    uint64_t tsc_hz;
-    uint32_t next_proc;
-    uint32_t overflow; /* CT_POOL_OVERFLOW_* */
-    int failed;
-};
-
-_Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
-                   CT_OVERFLOW_DROP == CT_POOL_OVERFLOW_DROP,
-               "the public overflow modes are the pool's");
-
-struct ct_child_pool {
-    int fd;
-    void *mem;
-    size_t bytes;
-    ct_drainer drainer;
-    int started;
-    uint64_t timeout_ns; /* killed for running past this, or 0 */
-    uint32_t freed_seen; /* the pool's `freed` at the last ct_collector_child_waiting() */
-};
-
-int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
+/* A collector writing `path` (NULL: no trace, a flight recorder only). */
+static int open_collector(ct_collector **out, const char *path, size_t pool_bytes,
+                          size_t window_bytes)
 {
-    if (!out || !path)
-        return CT_EINVAL;
     *out = NULL;
     ct_collector *c = calloc(1, sizeof *c);
     if (!c)
         return CT_ENOMEM;
     c->pool_bytes = pool_bytes ? pool_bytes : CT_POOL_DEFAULT_BYTES;
+    if (window_bytes && !pool_bytes) /* a pool that stays small with its window */
+        c->pool_bytes = window_bytes < CT_FLIGHT_POOL_MIN / 2   ? CT_FLIGHT_POOL_MIN
+                        : window_bytes > CT_POOL_DEFAULT_BYTES / 2 ? CT_POOL_DEFAULT_BYTES
+                                                                   : 2 * window_bytes;
+    c->window_bytes = window_bytes;
     c->clock_kind = ct__clock_choose();
     /* One calibration for every child: the TSC is the machine's. */
     c->tsc_hz = ct__tsc_hz_cached(c->clock_kind);
@@ -60,9 +41,14 @@ int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
         c->clock_kind = CT_CLOCK_MONOTONIC;
         c->tsc_hz = 1000000000u;
     }
+    c->start_mono_ns = ct__mono_ns();
+    if (path == NULL) {
+        *out = c;
+        return 0;
+    }
     int rc = CT_EIO, fd = -1;
     if (ct_outfile_begin(&c->file, path) == 0 && (fd = ct_outfile_open(&c->file)) >= 0)
-        rc = ct_tw_open_fd(&c->w, fd, ct__mono_ns());
+        rc = ct_tw_open_fd(&c->w, fd, c->start_mono_ns);
     if (rc != 0) {
         int e = errno;
         if (fd >= 0)
@@ -74,6 +60,21 @@ int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
     }
     *out = c;
     return 0;
+}
+
+int ct_collector_open(ct_collector **out, const char *path, size_t pool_bytes)
+{
+    if (!out || !path)
+        return CT_EINVAL;
+    return open_collector(out, path, pool_bytes, 0);
+}
+
+int ct_collector_open_flight(ct_collector **out, const char *path, size_t pool_bytes,
+                             size_t window_bytes)
+{
+    if (!out || window_bytes < CT_WINDOW_MIN_BYTES)
+        return CT_EINVAL;
+    return open_collector(out, path, pool_bytes, window_bytes);
 }
 
 int ct_collector_set_overflow(ct_collector *c, int mode)
@@ -105,11 +106,10 @@ int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)
 
 const char *ct_collector_path(const ct_collector *c)
 {
-    return ct_outfile_writing(&c->file);
+    return c->w ? ct_outfile_writing(&c->file) : NULL;
 }
 
-/* A write failed: remember why for ct_collector_close(). */
-static void note_failure(ct_collector *c)
+void ct__collector_failed(ct_collector *c)
 {
     if (!c->failed)
         c->failed_errno = errno;
@@ -135,7 +135,8 @@ int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t en
         errno = EINVAL;
         goto fail;
     }
-    if (ct_drainer_init(&p->drainer, p->mem, c->next_proc++) != 0) {
+    if (ct_drainer_init(&p->drainer, p->mem, c->next_proc++) != 0 ||
+        (c->window_bytes && ct__flight_pool(c, p) != 0)) {
         errno = ENOMEM;
         goto fail;
     }
@@ -143,10 +144,15 @@ int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t en
         errno = ENOSPC;
         goto fail;
     }
+    if (c->window_bytes) { /* found by its pid to write its window */
+        p->next = c->live;
+        c->live = p;
+    }
     *out = p;
     return 0;
 fail:;
     int e = errno;
+    ct__flight_free(p);
     ct_drainer_free(&p->drainer);
     if (p->mem)
         munmap(p->mem, p->bytes);
@@ -179,6 +185,10 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
     uint8_t buf[4096 + 8 * CT_UVARINT_MAX], *q = buf;
     uint64_t tsc0, ns0;
     ct__clock_pair(h->clock_kind, &tsc0, &ns0);
+    if (p->window) { /* its trace is written from its window */
+        ct__flight_started(c, p, pid, exe, tsc0, ns0);
+        return;
+    }
     q = ct_put_uvarint(q, p->drainer.proc);
     q = ct_put_uvarint(q, (uint64_t)(uint32_t)pid);
     q = ct_put_uvarint(q, exe_len);
@@ -189,13 +199,15 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
     q = ct_put_uvarint(q, tsc0);
     q = ct_put_uvarint(q, ns0);
     if (ct_tw_record(c->w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf)) != 0)
-        note_failure(c);
+        ct__collector_failed(c);
 }
 
 int ct_collector_drain(ct_collector *c, ct_child_pool *p)
 {
     if (ct_drainer_pass(&p->drainer, c->w, 0) != 0)
-        note_failure(c);
+        ct__collector_failed(c);
+    if (p->window)
+        ct__flight_after_pass(c, p);
     return c->failed ? CT_EIO : 0;
 }
 
@@ -209,7 +221,7 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
 {
     uint64_t end_mono_ns = ct__mono_ns();
     if (ct_drainer_pass(&p->drainer, c->w, 1) != 0)
-        note_failure(c);
+        ct__collector_failed(c);
     uint64_t how = CT_EXIT_UNKNOWN, code = 0;
     if (WIFEXITED(wait_status)) {
         how = CT_EXIT_CODE;
@@ -223,14 +235,19 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
         code = p->timeout_ns;
     }
     /* end: when waitpid() said it ended */
-    if (ct_drainer_end(&p->drainer, c->w, how, code, end_mono_ns) != 0 ||
-        ct_tw_flush(c->w) != 0)
-        note_failure(c);
+    if (p->window)
+        ct__flight_exited(c, p, how, code, end_mono_ns); /* p is kept, its window */
+    else if (ct_drainer_end(&p->drainer, c->w, how, code, end_mono_ns) != 0 ||
+             ct_tw_flush(c->w) != 0)
+        ct__collector_failed(c);
     ct_drainer_free(&p->drainer);
     munmap(p->mem, p->bytes);
+    p->mem = NULL;
     if (p->fd >= 0)
         close(p->fd);
-    free(p);
+    p->fd = -1;
+    if (!p->window)
+        free(p);
     return c->failed ? CT_EIO : 0;
 }
 
@@ -238,11 +255,16 @@ int ct_collector_close(ct_collector *c)
 {
     if (!c)
         return 0;
+    if (c->last) {
+        ct__flight_free(c->last);
+        free(c->last);
+    }
+    ct__flight_forget(c, -1);
     int rc = c->failed ? CT_EIO : ct_tw_close(c->w);
     int e = c->failed ? c->failed_errno : errno;
     if (c->failed)
         ct_tw_abandon(c->w); /* readable up to the failure: kept beside */
-    else if (rc == 0 && ct_outfile_commit(&c->file) != 0)
+    else if (rc == 0 && c->w && ct_outfile_commit(&c->file) != 0)
         rc = CT_EIO, e = errno;
     ct_outfile_free(&c->file);
     free(c);

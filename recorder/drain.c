@@ -3,7 +3,8 @@
 
 #include "format/wire.h" /* ct_put_uvarint */
 
-#include <stdlib.h> /* calloc */
+#include <stdlib.h>   /* calloc */
+#include <sys/mman.h> /* madvise */
 
 #define FREE_NOTE_EVERY 16 /* chunks freed (512 KiB) between wake-ups of waiting threads */
 
@@ -14,6 +15,11 @@ struct ct_drain_item {
     uint64_t seq;
     uint32_t committed;
     int full;
+    /* A window's pass: what to add, when its chunk was claimed, and
+     * whether it is freed after. */
+    uint32_t from;
+    int add, release;
+    uint64_t claimed_ns;
 };
 
 int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc)
@@ -24,6 +30,7 @@ int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc)
     d->descs_offset = pool->descs_offset;
     d->data_offset = pool->data_offset;
     d->proc = proc;
+    d->window = NULL;
     d->drained = calloc(d->nchunks, sizeof *d->drained);
     d->items = calloc(d->nchunks, sizeof *d->items);
     if (!d->drained || !d->items || ct_next_seq_init(&d->next) != 0) {
@@ -42,20 +49,29 @@ void ct_drainer_free(ct_drainer *d)
     d->items = NULL;
 }
 
-static int before(const struct ct_drain_item *x, const struct ct_drain_item *y)
+void ct_drainer_keep_window(ct_drainer *d, ct_window *window)
 {
+    d->window = window;
+}
+
+/* By thread, then seq; or by when the chunk was claimed (a thread's chunks
+ * are claimed in seq order). */
+static int before(const struct ct_drain_item *x, const struct ct_drain_item *y, int by_time)
+{
+    if (by_time && x->claimed_ns != y->claimed_ns)
+        return x->claimed_ns < y->claimed_ns;
     return x->thread != y->thread ? x->thread < y->thread : x->seq < y->seq;
 }
 
-static void sift_down(struct ct_drain_item *a, uint32_t i, uint32_t n)
+static void sift_down(struct ct_drain_item *a, uint32_t i, uint32_t n, int by_time)
 {
     for (;;) {
         uint32_t c = 2 * i + 1;
         if (c >= n)
             return;
-        if (c + 1 < n && before(&a[c], &a[c + 1]))
+        if (c + 1 < n && before(&a[c], &a[c + 1], by_time))
             c++;
-        if (!before(&a[i], &a[c]))
+        if (!before(&a[i], &a[c], by_time))
             return;
         struct ct_drain_item tmp = a[i];
         a[i] = a[c];
@@ -67,19 +83,19 @@ static void sift_down(struct ct_drain_item *a, uint32_t i, uint32_t n)
 /* By thread, then seq. A heapsort, not qsort: glibc's qsort may call malloc,
  * and with ct_start this runs while a thread of the program may wait for
  * room holding malloc's lock (a signal handler that traces). */
-static void sort_items(struct ct_drain_item *a, uint32_t n)
+static void sort_items(struct ct_drain_item *a, uint32_t n, int by_time)
 {
     for (uint32_t i = n / 2; i-- > 0;)
-        sift_down(a, i, n);
+        sift_down(a, i, n, by_time);
     for (uint32_t end = n; end > 1; end--) {
         struct ct_drain_item tmp = a[0];
         a[0] = a[end - 1];
         a[end - 1] = tmp;
-        sift_down(a, 0, end - 1);
+        sift_down(a, 0, end - 1, by_time);
     }
 }
 
-static int write_batch(ct_drainer *d, ct_trace_writer *w, const struct ct_drain_item *it,
+static int write_batch(ct_drainer *d, ct_trace_writer *w, struct ct_drain_item *it,
                        const ct_chunk_desc *desc)
 {
     uint32_t from = d->drained[it->index];
@@ -95,7 +111,51 @@ static int write_batch(ct_drainer *d, ct_trace_writer *w, const struct ct_drain_
     const uint8_t *data = (const uint8_t *)d->pool + d->data_offset +
                           (uint64_t)it->index * d->chunk_bytes;
     d->drained[it->index] = it->committed;
+    if (d->window) { /* added once the pass knows all it takes (add_to_window) */
+        it->from = from;
+        it->add = 1;
+        it->claimed_ns = desc->ns_base;
+        return 0;
+    }
     return ct_tw_batch(w, head, (size_t)(p - head), data + from, it->committed - from);
+}
+
+/* A chunk drained whole goes back to its threads. */
+static void release(ct_drainer *d, const struct ct_drain_item *it, ct_chunk_desc *descs,
+                    uint32_t *freed)
+{
+    d->drained[it->index] = 0;
+    if (d->window) /* its pages go back until a thread writes there again */
+        madvise((uint8_t *)d->pool + d->data_offset + (uint64_t)it->index * d->chunk_bytes,
+                d->chunk_bytes, MADV_REMOVE);
+    __atomic_store_n(&descs[it->index].state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
+    /* Threads waiting for room go on as soon as there is some, not after
+     * the whole pass. */
+    if (++*freed % FREE_NOTE_EVERY == 0)
+        ct_pool_note_freed(d->pool);
+}
+
+/* A window takes a pass's batches in the order their chunks were claimed,
+ * close to time order across threads (its threads' chunks in seq order
+ * still): a test's events on every thread come in before what followed it
+ * pushes them out. Then the chunks drained whole are freed. */
+static int add_to_window(ct_drainer *d, ct_chunk_desc *descs, uint32_t n, uint32_t *freed)
+{
+    int rc = 0;
+    sort_items(d->items, n, 1);
+    for (uint32_t k = 0; k < n; k++) {
+        const struct ct_drain_item *it = &d->items[k];
+        const uint8_t *data = (const uint8_t *)d->pool + d->data_offset +
+                              (uint64_t)it->index * d->chunk_bytes;
+        ct_wclock clock = {descs[it->index].tsc_base, descs[it->index].ns_base};
+        if (it->add && ct_window_add(d->window, it->thread, it->seq, it->from, clock,
+                                     data + it->from, it->committed - it->from) != 0)
+            rc = CT_EIO;
+    }
+    for (uint32_t k = 0; k < n; k++)
+        if (d->items[k].release)
+            release(d, &d->items[k], descs, freed);
+    return rc;
 }
 
 int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
@@ -107,6 +167,7 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         if (state != CT_CHUNK_OWNED && state != CT_CHUNK_FULL)
             continue;
         struct ct_drain_item *it = &d->items[n++];
+        it->add = it->release = 0;
         it->index = i;
         it->thread = descs[i].thread;
         it->seq = descs[i].seq;
@@ -115,7 +176,7 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         uint32_t c = __atomic_load_n(&descs[i].committed, __ATOMIC_ACQUIRE);
         it->committed = c <= d->chunk_bytes ? c : d->chunk_bytes;
     }
-    sort_items(d->items, n);
+    sort_items(d->items, n, 0);
 
     int rc = 0;
     uint32_t freed = 0;
@@ -134,20 +195,20 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
                 rc = CT_EIO;
             if (!it->full)
                 break; /* this thread's later chunks wait for the next pass */
-            d->drained[it->index] = 0;
-            __atomic_store_n(&descs[it->index].state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
+            if (d->window)
+                it->release = 1; /* once its bytes are in the window */
+            else
+                release(d, it, descs, &freed);
             if (next && !stale)
                 next->next = it->seq + 1;
-            /* Threads waiting for room go on as soon as there is some, not
-             * after the whole pass. */
-            if (++freed % FREE_NOTE_EVERY == 0)
-                ct_pool_note_freed(d->pool);
         }
     }
+    if (d->window && add_to_window(d, descs, n, &freed) != 0)
+        rc = CT_EIO;
     if (freed % FREE_NOTE_EVERY != 0)
         ct_pool_note_freed(d->pool);
     __atomic_add_fetch(&d->pool->passes, 1, __ATOMIC_RELEASE);
-    if (ct_tw_flush(w) != 0)
+    if (w && ct_tw_flush(w) != 0)
         rc = CT_EIO;
     return rc;
 }

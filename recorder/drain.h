@@ -13,6 +13,7 @@
 #include "format/pool.h"
 #include "recorder/next_seq.h"
 #include "recorder/trace_writer.h"
+#include "recorder/window.h"
 
 typedef struct ct_drainer {
     ct_pool_header *pool;
@@ -23,15 +24,23 @@ typedef struct ct_drainer {
     uint32_t *drained;      /* per chunk: bytes already written to the trace */
     struct ct_drain_item *items; /* scratch for one pass */
     ct_next_seq next;       /* the chunk each thread sends next */
+    ct_window *window;      /* a flight recorder's: batches go there, not to a trace */
 } ct_drainer;
 
 /* Set up for a pool that was laid out by ct_pool_init(). @return 0 or CT_ENOMEM. */
 int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc);
 void ct_drainer_free(ct_drainer *d);
 
+/* Batches go into `window` from now on (a flight recorder), not to the
+ * trace writer of ct_drainer_pass(), which may then be NULL; and the
+ * pages of a chunk are given back to the system as it is freed, so that the
+ * collector's memory holds the window, not the pool (a shared pool only). */
+void ct_drainer_keep_window(ct_drainer *d, ct_window *window);
+
 /* One pass: write what was committed since the last pass, recycle chunks
  * their threads handed back. With `final`, the writers are gone: take the
- * rest of the chunks they still owned too. @return 0 or CT_EIO. */
+ * rest of the chunks they still owned too. @return 0 or CT_EIO (CT_ENOMEM:
+ * a window could not keep its state). */
 int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final);
 
 /* The process is done (`how` and `code` as in PROCESS_END, `end_mono_ns`

@@ -77,8 +77,7 @@ static void put_safe(char *out, size_t *o, size_t cap, const char *s, size_t n, 
     out[*o] = '\0';
 }
 
-/* DIR/BINARY.GROUP.TEST.N.trace, safe whatever the names hold. */
-static char *attachment_path(const char *dir, const char *binary, const rn_result *r, size_t n)
+char *rn_attachment_path(const char *dir, const char *binary, const rn_result *r, size_t n)
 {
     char name[3 * FILE_NAME_MAX + 64];
     size_t o = 0;
@@ -223,6 +222,10 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     }
     if (s && s->found)
         put_summary(f, s);
+    if (r->attachment_note) {
+        put_xml_str(f, r->attachment_note, 0);
+        fputc('\n', f);
+    }
     if (r->lost)
         put_lost(f, r->lost);
     fputs("</system-out>\n    </testcase>\n", f);
@@ -259,13 +262,13 @@ static int make_parent(const char *path)
     return rc;
 }
 
-/* The attachment directory, made if missing, as an absolute path. */
-static char *attach_dir_of(const char *xml_path, const char *attach_dir, char *err,
-                           size_t err_size)
+char *rn_attach_dir(const char *xml_path, const char *attach_dir, char *err, size_t err_size)
 {
     char *dir;
     if (attach_dir != NULL) {
         dir = strdup(attach_dir);
+    } else if (xml_path == NULL) {
+        dir = strdup(".");
     } else {
         dir = strdup(xml_path);
         char *slash = dir ? strrchr(dir, '/') : NULL;
@@ -297,7 +300,7 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
                    const rn_junit_binary *bins, size_t nbins, uint64_t start_realtime_ns,
                    char *err, size_t err_size)
 {
-    char *dir = attach_dir_of(xml_path, attach_dir, err, err_size);
+    char *dir = rn_attach_dir(xml_path, attach_dir, err, err_size);
     if (dir == NULL)
         return -1;
     rn_slice *slices = calloc(rs->n ? rs->n : 1, sizeof *slices);
@@ -316,8 +319,11 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
         slices[i].task = r->task;
         if ((is_bad(r->status) || r->gate) && r->task && r->binary < nbins &&
             bins[r->binary].trace)
-            paths[i] = attachment_path(dir, bins[r->binary].arg, r, i + 1);
+            paths[i] = rn_attachment_path(dir, bins[r->binary].arg, r, i + 1);
         slices[i].out_path = paths[i];
+        char why[256]; /* written as it failed (--flight-recorder): read for its summary */
+        if (r->attachment && rn_slice_trace(r->attachment, &slices[i], 1, why, sizeof why) != 0)
+            fprintf(stderr, "ctest-trace: --junit: cannot read %s: %s\n", r->attachment, why);
     }
     for (size_t b = 0; b < nbins; b++) {
         if (bins[b].trace == NULL)
@@ -412,7 +418,8 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
             if (rs->v[i].binary != b)
                 continue;
             const rn_slice *s = &slices[i];
-            put_testcase(f, bins[b].arg, &rs->v[i], s, s->written ? paths[i] : NULL);
+            put_testcase(f, bins[b].arg, &rs->v[i], s,
+                         s->written ? paths[i] : rs->v[i].attachment);
         }
         fputs("  </testsuite>\n", f);
     }

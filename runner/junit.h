@@ -10,7 +10,9 @@
  * Each test that failed, errored, crashed or timed out also gets a trace of
  * its own in the attachment directory (slice.h), named in its <system-out>
  * by a line "[[ATTACHMENT|/absolute/path]]", with a few lines summing up
- * its trace (slowest regions, longest wait). Names are untrusted: escaped in the XML, and reduced to
+ * its trace (slowest regions, longest wait). With --flight-recorder the
+ * trace was written as the test failed (results.h, `attachment`): it is
+ * named as it is, with what it lacks. Names are untrusted: escaped in the XML, and reduced to
  * [A-Za-z0-9._-] in file names.
  */
 #ifndef RN_JUNIT_H
@@ -27,6 +29,17 @@ typedef struct rn_junit_binary {
     const char *trace; /* its trace file, or NULL if none was kept */
     uint64_t elapsed_ns;
 } rn_junit_binary;
+
+/*! rn_attachment_path() : DIR/BINARY.GROUP.TEST.N.trace for result `r`
+ *  (the n-th attachment of the run), safe whatever the names hold.
+ *  @return a malloc'd path, or NULL when out of memory. */
+char *rn_attachment_path(const char *dir, const char *binary, const rn_result *r, size_t n);
+
+/*! rn_attach_dir() : where attachments go, made if missing, as an
+ *  absolute path: `attach_dir`, else the directory of `xml_path`, else
+ *  (both NULL) the current directory. @return a malloc'd path, or NULL with
+ *  a message in `err`. */
+char *rn_attach_dir(const char *xml_path, const char *attach_dir, char *err, size_t err_size);
 
 /*! rn_junit_write() : write `xml_path` (replaced whole, never half-written)
  *  and the attachments, into `attach_dir` (NULL: beside the XML; made if

@@ -300,7 +300,8 @@ static void flatten_fn(void *ctx, const char *s, size_t n)
 }
 
 /* The finished test, for --junit. */
-static void record_result(rn_out *o, rn_test_status status, uint64_t elapsed_ns, int bad)
+static void record_result(rn_out *o, rn_test_status status, uint64_t elapsed_ns, int bad,
+                          const rn_attachment *att)
 {
     rn_result r = {
         .binary = o->binary,
@@ -313,6 +314,8 @@ static void record_result(rn_out *o, rn_test_status status, uint64_t elapsed_ns,
         .status = status,
         .elapsed_ns = elapsed_ns,
         .lost = o->test_lost,
+        .attachment = att->path,
+        .attachment_note = att->note[0] ? (char *)att->note : NULL,
     };
     struct flat f = {NULL, 0};
     if (bad && !rn_buf_empty(&o->test_out)) {
@@ -339,11 +342,33 @@ static void say_test_lost(rn_out *o)
     rn__out_put(o, text, n > 0 && (size_t)n < sizeof text ? (size_t)n : 0);
 }
 
+/* Where the failed test's trace went, under its result. */
+static void say_attachment(rn_out *o, const rn_attachment *att)
+{
+    rn__out_end_line(o);
+    if (att->path) {
+        rn__out_put(o, "    attachment: ", 16);
+        rn__out_put_name(o, att->path, strlen(att->path));
+        rn__out_put(o, "\n", 1);
+    }
+    if (att->note[0]) {
+        rn__out_put(o, "    ", 4);
+        rn__out_put(o, att->note, strlen(att->note)); /* made of escaped names only */
+        rn__out_put(o, "\n", 1);
+    }
+}
+
 void rn__out_finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
 {
     int bad = status != RN_STATUS_PASS && status != RN_STATUS_SKIP;
+    rn_attachment att = {NULL, ""};
+    if (bad && o->attach_fn && o->test_pid && o->test_task) {
+        rn_failed_test t = {o->test_pid, o->test_task, o->test, o->test_group ? o->test_group : "",
+                            o->test_len, o->test_group ? o->test_group_len : 0};
+        o->attach_fn(o->attach_ctx, &t, &att);
+    }
     if (o->results)
-        record_result(o, status, elapsed_ns, bad);
+        record_result(o, status, elapsed_ns, bad, &att);
     const char *word = bad ? "FAIL" : status == RN_STATUS_SKIP ? "SKIP" : "PASS";
     if (bad) {
         o->counts.failed++;
@@ -370,6 +395,9 @@ void rn__out_finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
     }
     if (o->test_lost)
         say_test_lost(o);
+    if (att.path || att.note[0])
+        say_attachment(o, &att);
+    free(att.path);
     if (o->json_package != NULL) {
         rn__out_json_flush_line(o);
         rn__out_json_event(o, bad ? "fail" : status == RN_STATUS_SKIP ? "skip" : "pass", 1,
@@ -600,6 +628,12 @@ void rn_out_keep_results(rn_out *o, rn_results *results, size_t binary)
 {
     o->results = results;
     o->binary = binary;
+}
+
+void rn_out_on_failure(rn_out *o, rn_attach_fn *fn, void *ctx)
+{
+    o->attach_fn = fn;
+    o->attach_ctx = ctx;
 }
 
 void rn_out_watch_rules(rn_out *o, rn_judged *judged)

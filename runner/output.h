@@ -134,6 +134,28 @@ void rn_out_process_lost(rn_out *o, uint64_t events);
 struct rn_results;
 void rn_out_keep_results(rn_out *o, struct rn_results *results, size_t binary);
 
+/* A test that failed, as the run saw it: what its attachment is made of. */
+typedef struct rn_failed_test {
+    uint64_t pid, task;       /* its process and its task there (markers); never 0 */
+    const char *name, *group; /* decoded: any bytes */
+    size_t name_len, group_len;
+} rn_failed_test;
+
+/* The trace attached to a failed test. */
+typedef struct rn_attachment {
+    char *path;     /* malloc'd absolute path, or NULL: none was written */
+    char note[400]; /* what it lacks or why there is none, or "" */
+} rn_attachment;
+
+typedef void rn_attach_fn(void *ctx, const rn_failed_test *t, rn_attachment *out);
+
+/*! rn_out_on_failure() : call `fn` for each test that fails, crashes or
+ *  times out (and whose task is known) as its result comes: the path it
+ *  gives is printed under the test's "--- FAIL" line ("    attachment:
+ *  PATH", then its note; with --json, output events of the test) and kept
+ *  in its result for --junit. */
+void rn_out_on_failure(rn_out *o, rn_attach_fn *fn, void *ctx);
+
 /*! rn_out_watch_rules() : tell `judged` (judged.h; NULL: nobody) each test
  *  that begins and how far the --assert rules got (rules markers). */
 struct rn_judged;

@@ -114,6 +114,25 @@ static void note_lost(rn_out *o, const char *name, size_t len)
         o->lost_in = NULL;
 }
 
+/* A flight recorder's window no longer held tests the markers did not tell
+ * of either: say so, and where to go on is not known. */
+static void window_gap(rn_out *o, const rn_traced *t, unsigned told)
+{
+    uint64_t known = (uint64_t)o->markers_read.tests_ended + told;
+    if (!t->cut || t->tests_counted <= known)
+        return;
+    char why[300];
+    uint64_t missing = t->tests_counted - known;
+    snprintf(why, sizeof why, "%llu test%s ended whose result%s not known: the binary's output "
+             "was lost, and the flight recorder's window no longer held %s\n",
+             (unsigned long long)missing, missing == 1 ? "" : "s",
+             missing == 1 ? " is" : "s are", missing == 1 ? "it" : "them");
+    rn__out_set_failed(o);
+    rn__out_end_line(o);
+    rn__out_put(o, why, strlen(why));
+    o->resume_unknown = 1;
+}
+
 void rn_out_from_trace(rn_out *o, uint64_t pid, const rn_traced *t, uint64_t resumed_at,
                        uint64_t now_ns)
 {
@@ -125,6 +144,7 @@ void rn_out_from_trace(rn_out *o, uint64_t pid, const rn_traced *t, uint64_t res
     uint64_t known = o->process_markers && o->test_pid == pid ? o->test_task : 0;
     uint64_t ordinal = known ? o->next_ordinal : resumed_at;
     const rn_traced_task *fixture = NULL; /* the last seen: it names the group */
+    unsigned told = 0; /* tests whose end the trace told */
     for (size_t i = 0; i < t->n; i++) {
         const rn_traced_task *k = &t->v[i];
         if (k->task < known || (k->task == known && !o->in_test))
@@ -137,6 +157,7 @@ void rn_out_from_trace(rn_out *o, uint64_t pid, const rn_traced *t, uint64_t res
             note_lost(o, k->name, k->name_len);
             rn__out_sink(o, lost, sizeof lost - 1);
             finish_from_trace(o, k);
+            told++;
             continue;
         }
         if (k->fixture) {
@@ -185,7 +206,9 @@ void rn_out_from_trace(rn_out *o, uint64_t pid, const rn_traced *t, uint64_t res
         if (k->unended)
             break; /* the process died in it: rn_out_process_died() says so */
         finish_from_trace(o, k);
+        told++;
     }
+    window_gap(o, t, told);
 }
 
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,

@@ -74,6 +74,8 @@ struct rn_out {
     char *group;              /* the group last announced (decoded) */
     size_t group_len;
     int counter_shown;        /* the live counter is on the current line */
+    rn_attach_fn *attach_fn;  /* a failed test's attachment, or NULL */
+    void *attach_ctx;
     const char *json_package; /* --json: events for this binary, or NULL */
     char *jline;              /* --json: the output line being assembled */
     size_t jline_len, jline_cap;

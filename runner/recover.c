@@ -41,7 +41,7 @@ static void clear(rn_traced *t)
         free(t->v[i].message);
     }
     t->n = 0;
-    t->found = t->ended = 0;
+    t->found = t->ended = t->cut = 0;
     t->last_ns = 0;
 }
 
@@ -114,7 +114,11 @@ int rn_traced_read(const char *trace, int pid, rn_traced *t, char *err, size_t e
             if (!k->unended)
                 t->last_ns = ev.ts_ns;
             break;
+        case CTR_CUT:
+            t->cut = 1;
+            break;
         case CTR_PROCESS_END:
+            t->cut |= ev.cut != 0;
             t->ended = 1;
             proc = -1; /* nothing after its end is its */
             break;

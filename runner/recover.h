@@ -40,6 +40,10 @@ typedef struct rn_traced {
     int found;              /* the process is in the trace */
     int ended;              /* its end is in the trace */
     uint64_t last_ns;       /* trace time of its last test or fixture begin or end */
+    int cut;                /* a flight recorder's window: its first events were cut */
+    uint32_t tests_counted; /* set by the caller: tests the process's tracer counted
+                               ending (ct_child_progress), to tell, of a window, how
+                               many results neither markers nor trace hold; 0: unknown */
 } rn_traced;
 
 /*! rn_traced_read() : read `trace` (complete, or still being written: then

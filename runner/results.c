@@ -2,7 +2,7 @@
 #include "results.h"
 
 #include <stdlib.h> /* malloc, realloc, free */
-#include <string.h> /* memcpy */
+#include <string.h> /* memcpy, strdup */
 
 char *rn_dup_bytes(const char *s, size_t n)
 {
@@ -33,10 +33,14 @@ void rn_results_add(rn_results *rs, const rn_result *r)
     c->group = rn_dup_bytes(r->group ? r->group : "", r->group_len);
     c->output = r->output ? rn_dup_bytes(r->output, r->output_len) : NULL;
     c->gate = NULL; /* the gate judges after the test */
+    c->attachment = r->attachment ? strdup(r->attachment) : NULL;
+    c->attachment_note = r->attachment_note ? strdup(r->attachment_note) : NULL;
     if (c->name == NULL || c->group == NULL) {
         free(c->name);
         free(c->group);
         free(c->output);
+        free(c->attachment);
+        free(c->attachment_note);
         rs->oom = 1;
         return;
     }
@@ -50,6 +54,8 @@ void rn_results_free(rn_results *rs)
         free(rs->v[i].group);
         free(rs->v[i].output);
         free(rs->v[i].gate);
+        free(rs->v[i].attachment);
+        free(rs->v[i].attachment_note);
     }
     free(rs->v);
     *rs = (rn_results){0};

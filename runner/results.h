@@ -22,6 +22,8 @@ typedef struct rn_result {
     size_t output_len;
     char *gate;             /* --baseline: why the gate failed it (the test
                                passed, its latency regressed), or NULL */
+    char *attachment;       /* its trace, written as it failed (--flight-recorder), or NULL */
+    char *attachment_note;  /* what that trace lacks, or NULL */
 } rn_result;
 
 typedef struct rn_results {

@@ -23,6 +23,7 @@
 #include "child.h"
 #include "cli.h"
 #include "flags.h"
+#include "flight.h"
 #include "judged.h"
 #include "marker.h"
 #include "output.h"
@@ -53,7 +54,10 @@ typedef struct run_opts {
     int overflow_mode;     /* CT_OVERFLOW_* from it */
     const char *no_preload; /* without it: why */
     const char *save_baseline, *baseline, *max_regression, *alpha; /* the gate's flags */
+    uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
 } run_opts;
+
+#define NO_FLIGHT UINT64_MAX
 
 /* What the run gathers as binaries run: for --junit, and for the warning
  * about --assert rules that judged no test. */
@@ -65,6 +69,7 @@ typedef struct run_record {
     rn_judged *judged;     /* NULL without rules */
     rn_run_gate gate;      /* --save-baseline, --baseline */
     int trace_failed;      /* a write of the trace failed: run no more binaries */
+    rn_flight flight;      /* --flight-recorder: failing tests' traces */
 } run_record;
 
 /* The status of a run from two of its parts: the worse of 0, 1 and 2; a
@@ -216,9 +221,17 @@ static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_resul
                                 unsigned long resumed_at)
 {
     rn_traced t;
-    char err[256];
-    if (rn_traced_read(ct_collector_path(c), res->pid, &t, err, sizeof err) != 0)
+    char err[256], window[64];
+    int fd = -1; /* a flight recorder's: the process's last window */
+    const char *trace = ct_collector_path(c);
+    if (!trace)
+        trace = rn_flight_window_path(c, res->pid, window, sizeof window, &fd);
+    int rc = trace ? rn_traced_read(trace, res->pid, &t, err, sizeof err) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
         return; /* the markers are all there is */
+    t.tests_counted = res->progress.tests_ended;
     rn_out_from_trace(o, (uint64_t)res->pid, &t, resumed_at, res->exited_ns);
     rn_traced_free(&t);
 }
@@ -241,6 +254,11 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     if (opts->junit != NULL)
         rn_out_keep_results(o, &rec->results, index);
     rn_out_watch_rules(o, rec->judged);
+    if (opts->flight_bytes != NO_FLIGHT) { /* a failing test's trace, as it fails */
+        rec->flight.c = c;
+        rec->flight.binary = arg;
+        rn_out_on_failure(o, rn_flight_attach, &rec->flight);
+    }
     if (opts->json)
         rn_out_json(o, arg);
     else if (!opts->verbose)
@@ -375,11 +393,13 @@ static int temp_trace(trace_dest *d)
     return RN_EXIT_OK;
 }
 
-/* Decide where the trace named `shown` (NULL: none) is written.
- * @return 0, or 2 (message printed). */
-static int dest_init(trace_dest *d, const char *shown)
+/* Decide where the trace named `shown` (NULL: none) is written; a flight
+ * recorder without one writes none. @return 0, or 2 (message printed). */
+static int dest_init(trace_dest *d, const char *shown, int flight)
 {
     *d = (trace_dest){.shown = shown};
+    if (shown == NULL && flight)
+        return RN_EXIT_OK;
     if (shown == NULL)
         return temp_trace(d);
     ct_outfile f;
@@ -448,15 +468,18 @@ static int dest_finish(trace_dest *d)
 
 /* Open the collector writing `d`, its pools overflowing as `overflow`
  * (CT_OVERFLOW_*) says. @return it, or NULL (message printed). */
-static ct_collector *open_trace(trace_dest *d, int overflow)
+static ct_collector *open_trace(trace_dest *d, int overflow, uint64_t flight_bytes)
 {
     ct_collector *c = NULL;
-    int rc = ct_collector_open(&c, d->file, 0);
+    int rc = flight_bytes != NO_FLIGHT
+                 ? ct_collector_open_flight(&c, d->file, 0, (size_t)flight_bytes)
+                 : ct_collector_open(&c, d->file, 0);
     if (rc == 0)
         ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
     if (rc != 0) {
         int saved = errno; /* CT_EIO: errno tells */
-        error_about(d->shown ? d->shown : d->file, "cannot create the trace: ",
+        error_about(d->shown ? d->shown : d->file ? d->file : "--flight-recorder",
+                    "cannot create the trace: ",
                     rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc), 0);
         return NULL;
     }
@@ -466,7 +489,8 @@ static ct_collector *open_trace(trace_dest *d, int overflow)
 /* Finish the trace and put it in place. @return 0, or 2 (message printed). */
 static int close_trace(ct_collector *c, const trace_dest *d)
 {
-    char *partial = strdup(ct_collector_path(c));
+    const char *writing = ct_collector_path(c);
+    char *partial = writing ? strdup(writing) : NULL;
     int rc = ct_collector_close(c);
     int saved = errno;
     if (rc != 0) {
@@ -548,7 +572,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
                     size_t first, size_t last, const char *nonce, run_record *rec,
                     int *interrupted)
 {
-    ct_collector *c = open_trace(d, opts->overflow_mode);
+    ct_collector *c = open_trace(d, opts->overflow_mode, opts->flight_bytes);
     if (c == NULL)
         return RN_EXIT_USAGE;
     int status = RN_EXIT_SKIPPED;
@@ -559,7 +583,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     int closed = close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
-        rec->bins[i].trace = d->ok ? d->file : NULL;
+        rec->bins[i].trace = d->ok && opts->flight_bytes == NO_FLIGHT ? d->file : NULL;
     return closed != RN_EXIT_OK ? worse(status, closed) : status;
 }
 
@@ -586,17 +610,21 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
                 }
             }
             rec->owned_traces[i] = path;
-            int st = path == NULL ? rn_error("out of memory") : dest_init(&dests[i], path);
+            int st = path == NULL ? rn_error("out of memory")
+                                  : dest_init(&dests[i], path, opts->flight_bytes != NO_FLIGHT);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
             status = worse(status, st);
         }
-    } else if ((status = dest_init(&dests[0], opts->trace)) == RN_EXIT_OK) {
+    } else if ((status = dest_init(&dests[0], opts->trace, opts->flight_bytes != NO_FLIGHT)) ==
+               RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
         status = worse(status, saved);
+    if (rec->flight.failed) /* an attachment could not be written: said as it failed */
+        status = worse(status, RN_EXIT_USAGE);
     int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */
     if (junit != RN_EXIT_OK)
         status = worse(status, junit);
@@ -626,7 +654,7 @@ static int finish_run(const run_record *rec, int status, int interrupted)
 
 int rn_cmd_run(int argc, char **argv)
 {
-    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS};
+    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT};
     int help = 0, version = 0;
     const rn_flag flags[] = {
         {"trace", RN_FLAG_STRING, &opts.trace},
@@ -647,8 +675,7 @@ int rn_cmd_run(int argc, char **argv)
         {"baseline", RN_FLAG_STRING, &opts.baseline},
         {"max-regression", RN_FLAG_STRING, &opts.max_regression},
         {"alpha", RN_FLAG_STRING, &opts.alpha},
-        /* DESIGN.md §4's other run flags, still to come. */
-        {"flight-recorder", RN_FLAG_PLANNED, NULL},
+        {"flight-recorder", RN_FLAG_SIZE, &opts.flight_bytes},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"overflow", RN_FLAG_STRING, &opts.overflow},
         {"shard", RN_FLAG_STRING, &opts.shard},
@@ -700,8 +727,20 @@ int rn_cmd_run(int argc, char **argv)
                        opts.junit && !*opts.junit ? "file name" : "directory");
         goto out;
     }
-    if (opts.attach_dir != NULL && opts.junit == NULL) {
-        rn_usage_error("--attach-dir is where --junit puts its attachments: give --junit too");
+    if (opts.attach_dir != NULL && opts.junit == NULL && opts.flight_bytes == NO_FLIGHT) {
+        rn_usage_error("--attach-dir is where --junit or --flight-recorder puts its "
+                       "attachments: give one of them too");
+        goto out;
+    }
+    if (opts.flight_bytes != NO_FLIGHT && opts.flight_bytes < CT_WINDOW_MIN_BYTES) {
+        rn_usage_error("invalid value for flag --flight-recorder: at least 64KiB (a window "
+                       "holds a pool chunk or more of each process's events)");
+        goto out;
+    }
+    if (opts.flight_bytes != NO_FLIGHT && (opts.save_baseline || opts.baseline)) {
+        rn_usage_error("%s needs every event of the run; --flight-recorder keeps only the "
+                       "latest: use one or the other", opts.baseline ? "--baseline"
+                                                                      : "--save-baseline");
         goto out;
     }
     if (opts.overflow != NULL && strcmp(opts.overflow, "wait") != 0 &&
@@ -741,7 +780,9 @@ int rn_cmd_run(int argc, char **argv)
     /* A closed stdout (| head) must not kill the run: the trace still gets
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
-    run_record rec = {.start_realtime_ns = realtime_ns()};
+    run_record rec = {.start_realtime_ns = realtime_ns(),
+                      .flight = {.dir_arg = opts.attach_dir, .junit = opts.junit,
+                                 .window_bytes = opts.flight_bytes}};
     if (rn_run_gate_init(&rec.gate, opts.save_baseline, opts.baseline, opts.max_regression,
                          opts.alpha, opts.count, opts.verbose) != 0) {
         rn_run_gate_free(&rec.gate);
@@ -764,6 +805,7 @@ int rn_cmd_run(int argc, char **argv)
     rn_results_free(&rec.results);
     rn_judged_free(rec.judged);
     rn_run_gate_free(&rec.gate);
+    rn_flight_free(&rec.flight);
 out:
     if (exes != NULL) {
         for (size_t i = 0; i < a.npos; i++)

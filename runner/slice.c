@@ -62,6 +62,8 @@ typedef struct cut { /* what is being kept for one slice */
     uint64_t regions_seen;
     uint64_t begin_ns, end_ns;
     int32_t test_tid;   /* the thread the test began on */
+    int32_t *tids;      /* only read: the threads seen */
+    size_t ntids;
 } cut;
 
 typedef struct slicer {
@@ -98,9 +100,30 @@ static void add_task(cut *c, uint64_t task)
     c->tasks[c->ntasks++] = task;
 }
 
+/* A slice only read (no out_path) keeps no events: it counts them, and the
+ * threads they ran on. */
+static void count_thread(cut *c, int32_t tid)
+{
+    for (size_t i = 0; i < c->ntids; i++)
+        if (c->tids[i] == tid)
+            return;
+    int32_t *v = realloc(c->tids, (c->ntids + 1) * sizeof *v);
+    if (v == NULL)
+        return;
+    c->tids = v;
+    c->tids[c->ntids++] = tid;
+    c->s->threads++;
+}
+
 static item *add_item(cut *c, enum item_kind kind, const ctr_event *ev, uint64_t ts)
 {
     c->s->events++;
+    if (c->s->out_path == NULL) {
+        if (kind == IT_REGION_BEGIN && !(ev->flags & CTR_F_UNENDED))
+            c->s->events++; /* and its end */
+        count_thread(c, ev->tid ? ev->tid : c->test_tid);
+        return NULL;
+    }
     /* Past the cap only the tasks' own events are kept: the slice still
      * says how the test began and ended. */
     int essential = kind == IT_TASK_BEGIN || kind == IT_TASK_STATUS || kind == IT_TASK_END;
@@ -452,6 +475,7 @@ static void free_cut(cut *c)
     }
     free(c->items);
     free(c->tasks);
+    free(c->tids);
     *c = (cut){.s = c->s};
 }
 

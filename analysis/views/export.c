@@ -32,6 +32,7 @@ static void write_flags(ctv_json *j, uint32_t flags)
         {CTR_F_UNKNOWN_EXIT, "unknown_exit"},
         {CTR_F_TIMED_OUT, "timed_out"},
         {CTR_F_LOST, "lost"},
+        {CTR_F_CUT, "cut"},
     };
     if (flags == 0)
         return;
@@ -94,6 +95,8 @@ static void write_event(ctv_json *j, const ctr_event *ev)
     case CTR_PROCESS_END:
         ctv_json_kv_i64(j, "exit_code", ev->exit_code);
         ctv_json_kv_u64(j, "dropped", ev->count);
+        if (ev->cut)
+            ctv_json_kv_u64(j, "cut", ev->cut);
         if (ev->stalls) {
             ctv_json_kv_u64(j, "stalls", ev->stalls);
             ctv_json_kv_u64(j, "stall_ns", ev->stall_ns);
@@ -161,6 +164,7 @@ static void write_event(ctv_json *j, const ctr_event *ev)
     }
     case CTR_SCHED_LOST:
     case CTR_WINDOW_LOST:
+    case CTR_CUT:
         ctv_json_kv_u64(j, "count", ev->count);
         break;
     default: /* a kind this build does not know: keep what it carries */

@@ -27,6 +27,7 @@ void ctv_lost_init(ctv_lost *l)
 
 void ctv_lost_free(ctv_lost *l)
 {
+    free(l->cut_task_name);
     for (size_t i = 0; i < l->nwindows; i++)
         free(l->windows[i].name);
     free(l->threads);
@@ -89,9 +90,34 @@ static int name_window(ctv_lost *l, const ctr_event *ev)
     return 0;
 }
 
+/* A task the window cut into: the first test named, else the first task. */
+static int note_cut_task(ctv_lost *l, const ctr_event *ev)
+{
+    l->cut_tasks++;
+    int test = ev->task_kind == CTR_TASK_TEST;
+    if (l->cut_task_name && (l->cut_task_is_test || !test))
+        return 0;
+    size_t len = ev->name_len < NAME_KEPT ? ev->name_len : NAME_KEPT;
+    char *name = malloc(len + 1);
+    if (!name)
+        return CT_ENOMEM;
+    if (len)
+        memcpy(name, ev->name, len);
+    name[len] = '\0';
+    free(l->cut_task_name);
+    l->cut_task_name = name;
+    l->cut_task_name_len = len;
+    l->cut_task_is_test = test;
+    return 0;
+}
+
 int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
 {
     switch (ev->kind) {
+    case CTR_CUT:
+        l->sayings++;
+        l->cut_told += ev->count;
+        return 0;
     case CTR_LOST:
         l->sayings++;
         return add_thread_loss(l, ev);
@@ -100,12 +126,15 @@ int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
         return add_window_loss(l, ev);
     case CTR_PROCESS_END:
         l->total += ev->count;
+        l->cut_total += ev->cut;
         l->stalls += ev->stalls;
         l->stall_ns += ev->stall_ns;
         return 0;
     case CTR_TASK_END:
         if (ev->flags & CTR_F_LOST)
             l->unended_tasks++;
+        if ((ev->flags & CTR_F_CUT) && note_cut_task(l, ev) != 0)
+            return CT_ENOMEM;
         return ev->task_kind == CTR_TASK_USER ? 0 : name_window(l, ev);
     case CTR_REGION:
         l->unended_regions += (ev->flags & CTR_F_LOST) != 0;
@@ -173,6 +202,24 @@ void ctv_lost_print(ctv_lost *l, uint64_t kept, FILE *out)
                      "among them (no duration)\n",
                 l->unended_regions, l->unended_regions == 1 ? "" : "s", l->unended_tasks,
                 l->unended_tasks == 1 ? "" : "s");
+    uint64_t cut = l->cut_total > l->cut_told ? l->cut_total : l->cut_told;
+    if (cut || l->cut_tasks) {
+        /* A flight recorder's window: what it left out is no loss. */
+        fprintf(out, "cut:        %" PRIu64 " event%s recorded before the window (a flight "
+                     "recorder's trace holds the most recent events)\n",
+                cut, cut == 1 ? "" : "s");
+        if (l->cut_tasks) {
+            fprintf(out, "  cut into: ");
+            ctv_print_text(out, l->cut_task_name ? l->cut_task_name : "",
+                           l->cut_task_name_len);
+            if (l->cut_tasks > 1)
+                fprintf(out, " and %" PRIu64 " more task%s", l->cut_tasks - 1,
+                        l->cut_tasks == 2 ? "" : "s");
+            fputs(" (begun before the window: only their later events are here)\n", out);
+        } else {
+            fputs("  every task here is whole: what was cut came before them\n", out);
+        }
+    }
     if (l->stalls) {
         char total[CTV_HUMAN_BUF];
         fprintf(out, "stalls:     %" PRIu64 " time%s a thread waited for room in the pool "

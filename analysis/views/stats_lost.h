@@ -29,7 +29,13 @@ typedef struct ctv_lost {
     uint64_t told;      /* what threads said (LOST) */
     uint64_t in_windows; /* what tests and fixtures said (WINDOW_LOST) */
     uint64_t unended_regions, unended_tasks; /* CTR_F_LOST */
-    uint64_t sayings;   /* LOST and WINDOW_LOST events: written only to tell losses */
+    uint64_t sayings;   /* LOST, WINDOW_LOST and CUT events: written only to tell
+                         * what is missing */
+    uint64_t cut_told, cut_total; /* a flight recorder's cut: CUT events, PROCESS_END */
+    uint64_t cut_tasks;           /* tasks it cut (CTR_F_CUT) */
+    char *cut_task_name;          /* the first of those (a test, if any) */
+    size_t cut_task_name_len;
+    int cut_task_is_test;
     uint64_t stalls, stall_ns;
     ctv_lost_thread *threads;
     size_t nthreads, threads_cap;
@@ -43,7 +49,8 @@ void ctv_lost_init(ctv_lost *l);
 /*! ctv_lost_add() : take in one event. @return 0 or CT_ENOMEM. */
 int ctv_lost_add(ctv_lost *l, const ctr_event *ev);
 /*! ctv_lost_print() : the lines; `kept` = events the trace holds as written
- *  (ctr_info.wire_events). Sorts what it keeps. */
+ *  (ctr_info.wire_events). Sorts what it keeps. A trace a flight recorder
+ *  cut gets a line saying how much and which task it cut into. */
 void ctv_lost_print(ctv_lost *l, uint64_t kept, FILE *out);
 void ctv_lost_free(ctv_lost *l);
 

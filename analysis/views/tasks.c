@@ -25,7 +25,8 @@ size_t task_part_encode(const task_part *p, unsigned char *buf)
 {
     unsigned char *q = buf;
     *q++ = (unsigned char)(p->flags &
-                           (PART_BEGUN | PART_ENDED | PART_UNENDED | PART_HAS_STATUS | PART_LOST));
+                           (PART_BEGUN | PART_ENDED | PART_UNENDED | PART_HAS_STATUS | PART_LOST |
+                            PART_CUT));
     q = ct_put_uvarint(q, p->created_ns);
     q = ct_put_uvarint(q, p->items_min_ns + 1); /* none (UINT64_MAX) is 0 */
     q = ct_put_uvarint(q, (uint32_t)p->end_pid);
@@ -104,8 +105,8 @@ int task_part_combine(task_part *acc, int first, uint64_t first_seq, const unsig
         acc->end_ns = next(&d);
         acc->end_begin_ns = next(&d);
         acc->end_name = (uint32_t)next(&d);
-        acc->flags = (uint8_t)((acc->flags & ~(PART_UNENDED | PART_LOST)) | PART_ENDED |
-                               (flags & (PART_UNENDED | PART_LOST)));
+        acc->flags = (uint8_t)((acc->flags & ~(PART_UNENDED | PART_LOST | PART_CUT)) |
+                               PART_ENDED | (flags & (PART_UNENDED | PART_LOST | PART_CUT)));
     }
     if (flags & PART_HAS_STATUS) { /* the last status counts */
         acc->status = (uint8_t)next(&d);
@@ -142,6 +143,8 @@ void task_part_row(const task_part *acc, uint64_t id, uint64_t latest_ns, uint32
             row->flags |= ROW_UNENDED;
         if (acc->flags & PART_LOST)
             row->flags |= ROW_LOST;
+        if (acc->flags & PART_CUT)
+            row->flags |= ROW_CUT;
     } else { /* cut off by damage: open until the end of what was read */
         row->end_ns = latest_ns > row->start_ns ? latest_ns : row->start_ns;
         row->flags |= ROW_UNENDED | ROW_END_MISSING;
@@ -334,9 +337,10 @@ static int gather_event(gather *g, const ctr_event *ev)
         p->begin_ns = ev->ts_ns;
         return intern(g, ev->name, ev->name_len, &p->name);
     case CTR_TASK_END:
-        p->flags = (uint8_t)((p->flags & ~(PART_UNENDED | PART_LOST)) | PART_ENDED |
+        p->flags = (uint8_t)((p->flags & ~(PART_UNENDED | PART_LOST | PART_CUT)) | PART_ENDED |
                              (ev->flags & CTR_F_UNENDED ? PART_UNENDED : 0) |
-                             (ev->flags & CTR_F_LOST ? PART_LOST : 0));
+                             (ev->flags & CTR_F_LOST ? PART_LOST : 0) |
+                             (ev->flags & CTR_F_CUT ? PART_CUT : 0));
         p->end_ns = ev->ts_ns;
         p->end_begin_ns = ev->begin_ns;
         if (!p->end_pid)

@@ -55,6 +55,7 @@ typedef struct task_row {
 #define ROW_UNENDED 0x4u     /* closed by the trace, not the program */
 #define ROW_END_MISSING 0x8u /* the trace stopped before its end */
 #define ROW_LOST 0x10u       /* unended: its end may be among lost events */
+#define ROW_CUT 0x20u        /* a flight recorder's window cut some of its events */
 
 /* A task's items in the items spill, in print order: its status message,
  * its threads, its regions, its logs. Each is a tag byte, then varints. */
@@ -110,6 +111,7 @@ typedef struct task_part {
 #define PART_HAS_STATUS 0x8u
 #define PART_HAS_TID 0x10u   /* gathering: last_tid is set (not stored) */
 #define PART_LOST 0x20u      /* its last end was the trace's, after lost events */
+#define PART_CUT 0x40u       /* its last end says the window cut into it (CTR_F_CUT) */
 #define TASK_PART_MAX_BYTES (24 * 10)
 
 /*! task_part_encode() : the part as bytes (at most TASK_PART_MAX_BYTES);

@@ -191,6 +191,8 @@ static int json_task(ctv_json *j, const task_store *st, const task_row *t, task_
     ctv_json_kv_bool(j, "unended", (t->flags & ROW_UNENDED) != 0);
     if (t->flags & ROW_LOST)
         ctv_json_kv_bool(j, "events_lost", 1);
+    if (t->flags & ROW_CUT) /* begun before a flight recorder's window */
+        ctv_json_kv_bool(j, "cut", 1);
     if (!(t->flags & ROW_BEGUN)) /* known only from later events: kind and parent unknown */
         ctv_json_kv_bool(j, "begin_missing", 1);
     if (t->flags & ROW_END_MISSING) /* the trace stopped before the task's end */
@@ -294,6 +296,9 @@ static void print_header(FILE *out, const task_store *st, const task_row *t, uin
         fputs(" (unended, events lost)", out);
     else if (t->flags & ROW_UNENDED)
         fputs(" (unended)", out);
+    if (t->flags & ROW_CUT)
+        fputs(" (cut: begun before the flight recorder's window, only its later events "
+              "are here)", out);
     /* The id as the process numbered it: with the pid beside it, it is
      * unique; the trace-wide id (process << 40 | id) is in --json. */
     fprintf(out, " [task %" PRIu64, t->id & (((uint64_t)1 << 40) - 1));

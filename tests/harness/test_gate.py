@@ -157,6 +157,8 @@ def test_compare_two_baselines_and_a_trace(base, tmp_path):
         (["--baseline=B", "--max-regression=-3"], "invalid value \"-3\" for flag --max-regression"),
         (["--max-regression=5"], "--max-regression judges against a baseline"),
         (["--save-baseline="], "--save-baseline needs a file name"),
+        (["--baseline=B", "--flight-recorder=2MiB"],
+         "--baseline needs every event of the run; --flight-recorder keeps only the latest"),
     ],
 )
 def test_bad_gate_flags(base, args, message):

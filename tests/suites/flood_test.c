@@ -24,17 +24,9 @@
 #include <stdlib.h>
 
 #include <ctrace.h>
-#include <ctrace_cmocka.h>
 
-static long env_long(const char *name, long fallback)
-{
-    const char *text = getenv(name);
-    if (!text || !*text)
-        return fallback;
-    char *end;
-    long v = strtol(text, &end, 10);
-    return *end || v < 0 ? fallback : v;
-}
+#include "suite_env.h"
+#include <ctrace_cmocka.h>
 
 struct worker {
     pthread_t thread;

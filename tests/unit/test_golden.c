@@ -123,6 +123,8 @@ static void render(FILE *out, const ctr_event *e)
         fprintf(out, " exit=%lld", (long long)e->exit_code);
     if (e->count)
         fprintf(out, " count=%llu", (unsigned long long)e->count);
+    if (e->cut)
+        fprintf(out, " cut=%llu", (unsigned long long)e->cut);
     if (e->stalls)
         fprintf(out, " stalls=%llu stall_ns=%llu", (unsigned long long)e->stalls,
                 (unsigned long long)e->stall_ns);

@@ -332,6 +332,10 @@ struct printed {
     rn_out_counts counts;
 };
 
+/* A failed test's attachment, when a test sets it (rn_out_on_failure()). */
+static rn_attach_fn *attach_hook;
+static int attach_calls;
+
 /* Feed `input` (`chunk` bytes at a time; 0: at once) and finish with
  * `wait_status`; what was printed is in the result (free with done()). */
 static struct printed print_run(const char *input, size_t len, int verbose, size_t chunk,
@@ -345,6 +349,8 @@ static struct printed print_run(const char *input, size_t len, int verbose, size
     assert_non_null(err);
     rn_out *o = rn_out_new(out, err, verbose, buf_limit);
     assert_non_null(o);
+    if (attach_hook)
+        rn_out_on_failure(o, attach_hook, &attach_calls);
     if (chunk == 0)
         chunk = len ? len : 1;
     for (size_t i = 0; i < len; i += chunk)
@@ -460,6 +466,43 @@ static void test_print_test_that_lost_events(void **state)
                                "them (ctest-trace stats tells more)\n"
                                "ok  \t./pipeline_test\t0.045s\ttrace: trace.out (7 events lost)\n");
     assert_int_equal(p.rc, 0);
+    done(&p);
+}
+
+static void attach_cache(void *ctx, const rn_failed_test *t, rn_attachment *out)
+{
+    ++*(int *)ctx;
+    assert_int_equal(t->pid, 7);
+    assert_int_equal(t->task, 3);
+    assert_memory_equal(t->name, "TestCache", t->name_len);
+    assert_memory_equal(t->group, "grp", t->group_len);
+    out->path = strdup("/a/Test\033Cache.trace");
+    snprintf(out->note, sizeof out->note, "(cut: what came before)");
+}
+
+/* A failed test's trace, written as it failed (--flight-recorder): named
+ * under its result, escaped, with what it lacks; a test that passed gets
+ * none. */
+static void test_print_attachment_of_failed_test(void **state)
+{
+    (void)state;
+    static const char run[] =
+        "[ RUN      ] TestPipeline\n" M "run TestPipeline 7 2 grp 0\n"
+        M "end pass 30000000 TestPipeline 7 2 grp\n"
+        "[ RUN      ] TestCache\n" M "run TestCache 7 3 grp 1\n"
+        "looking up req-42\n" M "end fail 1500000 TestCache 7 3 grp\n";
+    attach_hook = attach_cache;
+    attach_calls = 0;
+    struct printed p = print_str(run, 0, EXIT(1));
+    attach_hook = NULL;
+    assert_int_equal(attach_calls, 1);
+    assert_string_equal(p.out, "--- FAIL: TestCache (0.00s)\n"
+                               "    looking up req-42\n"
+                               "    attachment: /a/Test\\x1bCache.trace\n"
+                               "    (cut: what came before)\n"
+                               "FAIL\n"
+                               "exit status 1\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     done(&p);
 }
 
@@ -1051,6 +1094,7 @@ int main(void)
         cmocka_unit_test(test_print_pass_quiet),
         cmocka_unit_test(test_print_pass_verbose),
         cmocka_unit_test(test_print_test_that_lost_events),
+        cmocka_unit_test(test_print_attachment_of_failed_test),
         cmocka_unit_test(test_print_losses_outside_tests),
         cmocka_unit_test(test_print_fail_quiet),
         cmocka_unit_test(test_print_fail_verbose),

@@ -70,7 +70,7 @@ static void test_event_table_is_complete(void **state)
             words += *p == ' ';
         assert_int_equal(words, strlen(s->fields));
     }
-    assert_int_equal(known, 20);
+    assert_int_equal(known, 21);
     assert_null(ct_event_spec_of(0));
     assert_null(ct_event_spec_of(CT_EV__LIMIT));
 }
@@ -92,6 +92,22 @@ static void test_event_size(void **state)
     /* Cut anywhere inside: malformed, never an overread. */
     for (uint8_t *cut = buf + 1; cut < p; cut++)
         assert_int_equal(ct_event_size(s, buf, cut), 0);
+
+    /* Taken apart: the delta (and its length), the values, the string. */
+    ct_event_fields f;
+    assert_int_equal(ct_event_parse(buf, p, &f), p - buf);
+    assert_int_equal(f.code, CT_EV_LOG);
+    assert_int_equal(f.delta, 300);
+    assert_int_equal(f.delta_len, 2);
+    assert_int_equal(f.v[0], 5);
+    assert_int_equal(f.v[1], 1);
+    assert_int_equal(f.v[2], 3);
+    assert_memory_equal(f.s[2], "abc", 3);
+    assert_int_equal(f.v[3], 0);
+    for (uint8_t *cut = buf; cut < p; cut++)
+        assert_int_equal(ct_event_parse(buf, cut, &f), 0);
+    uint8_t unknown = 0x3f;
+    assert_int_equal(ct_event_parse(&unknown, &unknown + 1, &f), 0);
 }
 
 static void test_schema_encodes_every_kind(void **state)
@@ -102,7 +118,7 @@ static void test_schema_encodes_every_kind(void **state)
     assert_true(n > 0);
     uint64_t count;
     assert_true(ct_get_uvarint(buf, buf + n, &count) > 0);
-    assert_int_equal(count, 20);
+    assert_int_equal(count, 21);
     assert_int_equal(ct_schema_encode(buf, 10), 0); /* too small: refused */
 }
 

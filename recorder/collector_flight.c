@@ -1,0 +1,263 @@
+/*
+ * collector_flight.c - the flight recorder of ctrace_collect.h: each child's
+ * events go into a window of its most recent ones (window.h) instead of the
+ * trace. A test that fails and ends in a drain pass has its trace written
+ * from the window right after that pass (into a memfd, until asked for: the
+ * child runs on, and the window with it, while the runner reads its
+ * output); a crash or a timeout, when asked for; and each child's last
+ * window when it ends, into the collector's trace if it has one.
+ */
+#include "recorder/collector_internal.h"
+
+#include <errno.h>    /* errno */
+#include <stdlib.h>   /* free */
+#include <string.h>   /* strdup, memmove */
+#include <sys/mman.h> /* memfd_create */
+#include <unistd.h>   /* close, dup, lseek, read, write */
+
+#include "common/clock.h" /* ct__mono_ns */
+
+static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task);
+
+/* The window is about to move past a test that failed: its trace now. */
+static void failed_now(void *ctx, uint64_t task)
+{
+    ct_child_pool *p = ctx;
+    prepare(p->collector, p, task);
+}
+
+int ct__flight_pool(ct_collector *c, ct_child_pool *p)
+{
+    p->window = ct_window_new(c->window_bytes);
+    if (!p->window)
+        return CT_ENOMEM;
+    p->collector = c;
+    ct_window_on_failed(p->window, failed_now, p);
+    ct_drainer_keep_window(&p->drainer, p->window);
+    return 0;
+}
+
+void ct__flight_free(ct_child_pool *p)
+{
+    ct_window_free(p->window);
+    free((char *)p->proc.exe);
+    p->window = NULL;
+    p->proc.exe = NULL;
+}
+
+void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *exe,
+                        uint64_t tsc0, uint64_t ns0)
+{
+    p->proc = (ct_window_proc){.proc = p->drainer.proc, .pid = (uint32_t)pid,
+                               .exe = strdup(exe), .clock = c->clock_kind, .hz = c->tsc_hz,
+                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_STOPPED};
+}
+
+/* What p's pool counted: its losses and its waits for room. */
+static void take_counts(ct_child_pool *p)
+{
+    const ct_pool_header *h = p->mem;
+    p->proc.dropped = ct_pool_dropped(h);
+    p->proc.stalls = __atomic_load_n(&h->stalls, __ATOMIC_RELAXED);
+    p->proc.stall_ns = __atomic_load_n(&h->stall_ns, __ATOMIC_RELAXED);
+}
+
+static void unlink_live(ct_collector *c, ct_child_pool *p)
+{
+    for (ct_child_pool **at = &c->live; *at; at = &(*at)->next) {
+        if (*at == p) {
+            *at = p->next;
+            p->next = NULL;
+            return;
+        }
+    }
+}
+
+void ct__flight_exited(ct_collector *c, ct_child_pool *p, uint64_t how, uint64_t code,
+                       uint64_t end_mono_ns)
+{
+    ct__flight_after_pass(c, p); /* its final pass */
+    unlink_live(c, p);
+    take_counts(p);
+    p->proc.how = how;
+    p->proc.code = code;
+    p->proc.end_ns = end_mono_ns;
+    /* The trace gets each child's last window, whole. */
+    if (c->w && p->started &&
+        (ct_window_write(p->window, c->w, &p->proc, 0, NULL) != 0 || ct_tw_flush(c->w) != 0))
+        ct__collector_failed(c);
+    if (c->last) {
+        ct__flight_forget(c, (int)c->last->proc.pid);
+        ct__flight_free(c->last);
+        free(c->last);
+    }
+    c->last = p;
+}
+
+/* The child `pid` whose window a trace is asked of: running, or the last
+ * that ended. */
+static ct_child_pool *find_child(ct_collector *c, int pid)
+{
+    for (ct_child_pool *p = c->live; p; p = p->next)
+        if (p->started && p->proc.pid == (uint32_t)pid)
+            return p;
+    return c->last && c->last->started && c->last->proc.pid == (uint32_t)pid ? c->last : NULL;
+}
+
+/* A trace of p's window (of `task`, 0: all of it) on fd, closed. */
+static int write_window(ct_collector *c, ct_child_pool *p, uint64_t task, int fd,
+                        ct_window_info *info)
+{
+    ct_window_proc proc = p->proc;
+    if (p->mem) { /* running: how it stands now */
+        take_counts(p);
+        proc = p->proc;
+        proc.end_ns = ct__mono_ns();
+    }
+    proc.proc = 0; /* the only process of its trace */
+    ct_trace_writer *tw;
+    int rc = ct_tw_open_fd(&tw, fd, c->start_mono_ns);
+    if (rc != 0)
+        return rc;
+    ct_window_report r;
+    rc = ct_window_write(p->window, tw, &proc, task, &r);
+    if (rc != 0) {
+        ct_tw_abandon(tw);
+        return rc;
+    }
+    if (ct_tw_close(tw) != 0)
+        return CT_EIO;
+    if (info) {
+        uint64_t end = r.end_ns > r.begin_ns ? r.end_ns : r.begin_ns;
+        *info = (ct_window_info){
+            .found = r.found,
+            .task_cut = r.task_cut,
+            .cut_events = r.cut,
+            .task_ns = r.found ? end - r.begin_ns : 0,
+            .kept_ns = r.found && end > r.kept_from_ns ? end - r.kept_from_ns : 0,
+        };
+    }
+    return 0;
+}
+
+static void forget(ct_collector *c, size_t i)
+{
+    close(c->prepared[i].fd);
+    memmove(&c->prepared[i], &c->prepared[i + 1], (--c->nprepared - i) * sizeof *c->prepared);
+}
+
+void ct__flight_forget(ct_collector *c, int pid)
+{
+    for (size_t i = c->nprepared; i-- > 0;)
+        if (pid < 0 || c->prepared[i].pid == pid)
+            forget(c, i);
+}
+
+/* Write the trace of failed task `task` of p into a memfd, until asked for. */
+static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task)
+{
+    if (!p->started)
+        return;
+    int fd = memfd_create("ctest-trace-failed", MFD_CLOEXEC);
+    int copy = fd >= 0 ? dup(fd) : -1;
+    ct_window_info info;
+    if (copy < 0 || write_window(c, p, task, copy, &info) != 0) {
+        if (fd >= 0)
+            close(fd); /* asked for, it is written from the window then */
+        return;
+    }
+    if (c->nprepared == CT_PREPARED_MAX)
+        forget(c, 0);
+    c->prepared[c->nprepared++] = (ct_prepared){(int)p->proc.pid, task, fd, info};
+}
+
+void ct__flight_after_pass(ct_collector *c, ct_child_pool *p)
+{
+    uint64_t tasks[CT_WINDOW_FAILED_MAX];
+    size_t n = ct_window_take_failed(p->window, tasks, CT_WINDOW_FAILED_MAX);
+    for (size_t i = 0; i < n; i++)
+        prepare(c, p, tasks[i]);
+}
+
+/* Copy what `from` holds, from its start, to `to`. @return 0 or -1. */
+static int copy_all(int from, int to)
+{
+    char buf[64 * 1024];
+    if (lseek(from, 0, SEEK_SET) != 0)
+        return -1;
+    for (;;) {
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n == 0)
+            return 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        for (ssize_t done = 0, k; done < n; done += k)
+            if ((k = write(to, buf + done, (size_t)(n - done))) < 0 && errno != EINTR)
+                return -1;
+            else if (k < 0)
+                k = 0;
+    }
+}
+
+/* The trace of `task` of `pid`, if it was written as the task ended: copied
+ * to fd (closed). @return 1 with *rc, or 0 if there is none. */
+static int take_prepared(ct_collector *c, int pid, uint64_t task, int fd, ct_window_info *info,
+                         int *rc)
+{
+    for (size_t i = 0; task && i < c->nprepared; i++) {
+        ct_prepared *w = &c->prepared[i];
+        if (w->pid != pid || w->task != task)
+            continue;
+        *rc = copy_all(w->fd, fd) == 0 ? 0 : CT_EIO;
+        if (close(fd) != 0 && *rc == 0)
+            *rc = CT_EIO;
+        if (*rc == 0 && info)
+            *info = w->info;
+        forget(c, i);
+        return 1;
+    }
+    return 0;
+}
+
+int ct_collector_window_write_fd(ct_collector *c, int pid, uint64_t task, int fd,
+                                 ct_window_info *info)
+{
+    int rc;
+    if (c && take_prepared(c, pid, task, fd, info, &rc))
+        return rc;
+    ct_child_pool *p = c && c->window_bytes ? find_child(c, pid) : NULL;
+    if (!p) {
+        close(fd);
+        return CT_EINVAL;
+    }
+    if (p->mem) { /* running: what it wrote until now (the task may end in it) */
+        if (ct_drainer_pass(&p->drainer, c->w, 0) != 0)
+            ct__collector_failed(c);
+        ct__flight_after_pass(c, p);
+        if (take_prepared(c, pid, task, fd, info, &rc))
+            return rc;
+    }
+    return write_window(c, p, task, fd, info);
+}
+
+int ct_collector_window_write(ct_collector *c, int pid, uint64_t task, const char *path,
+                              ct_window_info *info)
+{
+    if (!path)
+        return CT_EINVAL;
+    ct_outfile f;
+    if (ct_outfile_begin(&f, path) != 0)
+        return CT_EIO;
+    int fd = ct_outfile_open(&f);
+    int rc = fd < 0 ? CT_EIO : ct_collector_window_write_fd(c, pid, task, fd, info);
+    int e = errno;
+    if (rc == 0 && ct_outfile_commit(&f) != 0)
+        rc = CT_EIO, e = errno;
+    else if (rc != 0 && fd >= 0)
+        ct_outfile_discard(&f);
+    ct_outfile_free(&f);
+    errno = e;
+    return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * collector_internal.h - the collector of ctrace_collect.h, split in two:
+ *   collector.c         pools for children, draining them into the trace
+ *   collector_flight.c  the flight recorder: a window per child instead of
+ *                       the whole trace, and traces written from it
+ */
+#ifndef CT_RECORDER_COLLECTOR_INTERNAL_H
+#define CT_RECORDER_COLLECTOR_INTERNAL_H
+
+#include <ctrace_collect.h>
+
+#include "format/pool.h"
+#include "recorder/drain.h"
+#include "recorder/outfile.h"
+#include "recorder/trace_writer.h"
+#include "recorder/window.h"
+
+#define CT_FLIGHT_POOL_MIN (4u << 20) /* a flight recorder's smallest pool */
+#define CT_PREPARED_MAX 32 /* traces of failed tests waiting to be asked for */
+
+/* The trace of a test that failed, written from its window as it ended, in
+ * a memfd, until ct_collector_window_write() asks for it. */
+typedef struct ct_prepared {
+    int pid;
+    uint64_t task;
+    int fd;
+    ct_window_info info;
+} ct_prepared;
+
+struct ct_collector {
+    ct_trace_writer *w; /* NULL: a flight recorder writing no trace */
+    ct_outfile file;   /* written beside, renamed when closed */
+    int failed_errno;  /* errno of the first write that failed */
+    size_t pool_bytes;
+    uint32_t clock_kind;
+    uint64_t tsc_hz;
+    uint32_t next_proc;
+    uint32_t overflow; /* CT_POOL_OVERFLOW_* */
+    int failed;
+    uint64_t start_mono_ns; /* time 0 of the traces it writes */
+    /* A flight recorder: */
+    size_t window_bytes;   /* each child's window; 0: the whole trace is written */
+    ct_child_pool *live;   /* children running, newest first */
+    ct_child_pool *last;   /* the child that ended last, its window kept */
+    ct_prepared prepared[CT_PREPARED_MAX]; /* oldest first */
+    size_t nprepared;
+};
+
+_Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
+                   CT_OVERFLOW_DROP == CT_POOL_OVERFLOW_DROP,
+               "the public overflow modes are the pool's");
+
+struct ct_child_pool {
+    int fd;
+    void *mem;
+    size_t bytes;
+    ct_drainer drainer;
+    int started;
+    uint64_t timeout_ns; /* killed for running past this, or 0 */
+    uint32_t freed_seen; /* the pool's `freed` at the last ct_collector_child_waiting() */
+    /* A flight recorder's: */
+    ct_window *window;
+    ct_window_proc proc; /* what its trace says of it (exe: owned) */
+    ct_collector *collector; /* whose window it is */
+    ct_child_pool *next; /* in the collector's list of live children */
+};
+
+/* A write failed: remember why for ct_collector_close(). */
+void ct__collector_failed(ct_collector *c);
+
+/* collector_flight.c: a child's window. */
+/* Set up p's window (p->drainer ready). @return 0 or CT_ENOMEM. */
+int ct__flight_pool(ct_collector *c, ct_child_pool *p);
+/* p started as `pid`, running `exe`, its clock pair read at (tsc0, ns0). */
+void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *exe,
+                        uint64_t tsc0, uint64_t ns0);
+/* A pass over p's pool is done: write the traces of the tests that failed
+ * and ended in it, before its window moves on. */
+void ct__flight_after_pass(ct_collector *c, ct_child_pool *p);
+/* Forget the traces written for process `pid` (all of them: -1). */
+void ct__flight_forget(ct_collector *c, int pid);
+/* p ended (its final pass done): write its last window into the trace, if
+ * any, and keep it as the last child's. */
+void ct__flight_exited(ct_collector *c, ct_child_pool *p, uint64_t how, uint64_t code,
+                       uint64_t end_mono_ns);
+/* Free what a child's window holds. */
+void ct__flight_free(ct_child_pool *p);
+
+#endif /* CT_RECORDER_COLLECTOR_INTERNAL_H */

@@ -1,0 +1,183 @@
+"""The flight recorder (issue 12, point 5): --flight-recorder=SIZE keeps only
+the most recent SIZE of each process's events, writes no full trace, and
+writes each failing test's trace (its attachment) from that window as the test
+fails.
+
+tests/suites/flight_test runs 400 tests of ~30 000 events each (12 M in all),
+one failing three quarters of the way through (TestFailsLate), then TestHuge,
+which fails after more events than a 2 MiB window holds, then TestCrash, whose
+process dies, and one more test in a new process. One run of it under
+--flight-recorder=2MiB (with --junit and --trace) serves most tests here; the
+sanitizer builds run a tenth of it with a smaller window.
+"""
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUILD, CTEST_TRACE, run, run_ok, sanitized
+from rss import peak_rss_kib
+
+FLIGHT = BUILD / "tests" / "suites" / "flight_test"
+SMALL = sanitized()
+TESTS = 40 if SMALL else 400
+WINDOW = "256KiB" if SMALL else "2MiB"
+HUGE = 50_000 if SMALL else 300_000  # regions: ~100 k (600 k) events, beyond the window
+ENV = {"FLIGHT_TESTS": str(TESTS), "FLIGHT_HUGE": str(HUGE), "FLIGHT_CRASH": "1"}
+
+
+@pytest.fixture(scope="module")
+def flight_run(tmp_path_factory):
+    """The long suite under --flight-recorder, in a fresh directory with a
+    fresh TMPDIR: what it printed, where, and how much memory it took."""
+    work = tmp_path_factory.mktemp("flight")
+    tmp = work / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, **ENV, "TMPDIR": str(tmp)}
+    args = [f"--flight-recorder={WINDOW}", f"--junit={work / 'report.xml'}",
+            f"--trace={work / 'last.trace'}", FLIGHT]
+    logs = tmp_path_factory.mktemp("flight-output")
+    with open(logs / "out", "w+") as out, open(logs / "err", "w+") as err:
+        proc = subprocess.Popen([str(CTEST_TRACE), *map(str, args)], cwd=work, env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        peak = peak_rss_kib(proc)
+        out.seek(0)
+        err.seek(0)
+        return {"work": work, "tmp": tmp, "stdout": out.read(), "stderr": err.read(),
+                "status": proc.returncode, "rss_kib": peak}
+
+
+def attachment_of(stdout, test):
+    """The path the run's output names under `test`'s FAIL line."""
+    m = re.search(rf"^--- FAIL: {re.escape(test)} .*?\n((?:    .*\n)*)", stdout, re.M)
+    assert m, f"no FAIL line for {test}:\n{stdout[-3000:]}"
+    found = re.search(r"^    attachment: (\S+)$", m.group(1), re.M)
+    assert found, f"no attachment under {test}:\n{m.group(0)}"
+    return found.group(1), m.group(1)
+
+
+def tasks_of(trace):
+    return run_ok("tasks", "--json", trace).json()["tasks"]
+
+
+def test_long_suite_runs_small_and_writes_little(flight_run):
+    r = flight_run
+    assert r["status"] == 1, r["stderr"]  # three tests fail
+    assert "--- PASS: TestAfterCrash" in r["stdout"], r["stdout"][-2000:]
+    if not SMALL:  # a sanitizer's shadow memory says nothing of the window
+        assert 0 < r["rss_kib"] < 64 * 1024, f"peak RSS {r['rss_kib']} KiB"
+        print(f"runner peak RSS {r['rss_kib']} KiB")
+    assert list(r["tmp"].iterdir()) == []  # no full trace in TMPDIR
+    written = {p.name: p.stat().st_size for p in r["work"].iterdir() if p.is_file()}
+    assert set(written) == {"report.xml", "last.trace", "flight_test.flight.TestFailsLate.1.trace",
+                            "flight_test.flight.TestHuge.2.trace",
+                            "flight_test.flight.TestCrash.3.trace"}, written
+    # Each trace holds a window at most (zstd makes it smaller still).
+    window = 256 << 10 if SMALL else 2 << 20
+    assert all(size < window for size in written.values()), written
+
+
+def test_the_failing_test_gets_its_own_events(flight_run):
+    path, under = attachment_of(flight_run["stdout"], "TestFailsLate")
+    assert "cut" not in under, under  # it fits: whole
+    tasks = tasks_of(path)
+    assert [t["name"] for t in tasks] == ["TestFailsLate"], tasks
+    test = tasks[0]
+    assert test["status"] == "fail" and not test.get("cut"), test
+    assert "fails on purpose" in test["message"]
+    names = [g["name"] for g in test["regions"]]
+    assert names.count("late.step") == 200 and names.count("late.worker") == 100, names
+    assert names.count("late.outer") == 1 and "steady.step" not in names
+    assert len(test["threads"]) == 2, test  # the test's thread and the one it started
+    assert [g["message"] for g in test["logs"] if g["category"] == "late"] == ["about to fail"]
+    stats = run_ok("stats", path).stdout
+    assert re.search(r"^warnings:\s+0$", stats, re.M), stats
+    assert "every task here is whole" in stats, stats
+
+
+def test_a_test_larger_than_the_window_says_it_was_cut(flight_run):
+    path, under = attachment_of(flight_run["stdout"], "TestHuge")
+    assert re.search(r"\(cut: the flight recorder's window of .* held the last .* of the "
+                     r"test's .*; what came before, \d+ events of its process", under), under
+    test = only_task(path, "TestHuge")
+    assert test["cut"] is True and test["status"] == "fail", test
+    outer = [g for g in test["regions"] if g["name"] == "huge.outer"]
+    # Open across the cut: said again at its own time, ended in the window.
+    assert len(outer) == 1 and not outer[0]["unended"], outer
+    assert outer[0]["start_ns"] >= test["start_ns"]
+    assert outer[0]["start_ns"] - test["start_ns"] < 1_000_000
+    steps = sum(g["name"] == "huge.step" for g in test["regions"])
+    assert 0 < steps < HUGE, steps
+    stats = run_ok("stats", path).stdout
+    assert re.search(r"^cut:\s+\d+ events recorded before the window", stats, re.M), stats
+    assert "cut into: TestHuge" in stats, stats
+    assert re.search(r"^lost:\s+0 events", stats, re.M) and re.search(r"^warnings:\s+0$", stats, re.M)
+
+
+def only_task(trace, name):
+    tasks = [t for t in tasks_of(trace) if t["name"] == name]
+    assert len(tasks) == 1, tasks
+    return tasks[0]
+
+
+def test_a_crash_in_a_test_still_attaches_it(flight_run):
+    path, under = attachment_of(flight_run["stdout"], "TestCrash")
+    test = only_task(path, "TestCrash")
+    assert test["status"] == "crash", test
+    assert sum(g["name"] == "crash.step" for g in test["regions"]) == 50, test
+    assert [g["message"] for g in test["logs"] if g["category"] == "crash"] == ["about to die"]
+
+
+def test_junit_names_the_attachments(flight_run):
+    xml = (flight_run["work"] / "report.xml").read_text()
+    for test in ("TestFailsLate", "TestHuge", "TestCrash"):
+        path, _ = attachment_of(flight_run["stdout"], test)
+        assert f"[[ATTACHMENT|{path}]]" in xml, xml
+    assert "(cut: the flight recorder's window" in xml
+
+
+def test_trace_gets_the_last_windows(flight_run):
+    trace = flight_run["work"] / "last.trace"
+    assert trace.stat().st_size < (2 << 20)
+    stats = run_ok("stats", trace).stdout  # exit 0: whole
+    assert re.search(r"^processes:\s+2$", stats, re.M), stats  # the one that died, the next
+    assert re.search(r"^warnings:\s+0$", stats, re.M) and "damage:     none" in stats, stats
+    names = {t["name"] for t in tasks_of(trace)}
+    assert {"TestHuge", "TestCrash", "TestAfterCrash"} <= names, names
+    assert "TestSteady/0000" not in names  # long gone from the window
+
+
+def test_json_names_the_attachment_in_an_output_event(tmp_path):
+    r = run(f"--flight-recorder={WINDOW}", "--json", f"--attach-dir={tmp_path / 'a'}", FLIGHT,
+            env={"FLIGHT_TESTS": "8"})
+    assert r.returncode == 1, r
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    said = [e for e in events if e["Action"] == "output" and "attachment:" in e.get("Output", "")]
+    assert len(said) == 1 and said[0]["Test"] == "TestFailsLate", said
+    path = said[0]["Output"].split("attachment: ", 1)[1].strip()
+    assert path.startswith(str(tmp_path / "a")) and os.path.exists(path)
+
+
+def test_markers_lost_the_window_tells_what_it_can(tmp_path):
+    """No marker comes (stdout on /dev/null): the window of the process that
+    died tells its last tests; those it no longer held are said unknown."""
+    r = run("--flight-recorder=64KiB", f"--attach-dir={tmp_path}", FLIGHT,
+            env={"FLIGHT_TESTS": "20", "FLIGHT_CRASH": "1", "FLIGHT_LOSE_STDOUT": "1"})
+    assert r.returncode == 1, r
+    m = re.search(r"^(\d+) tests ended whose results are not known: the binary's output was "
+                  r"lost, and the flight recorder's window no longer held them$", r.stdout, re.M)
+    assert m and 0 < int(m.group(1)) < 21, r
+    assert "--- FAIL: TestCrash" in r.stdout, r
+
+
+@pytest.mark.parametrize("args, why", [
+    (["--flight-recorder=1KiB"], "at least 64KiB"),
+    (["--flight-recorder=lots"], "invalid value"),
+    (["--attach-dir=d"], "give one of them too"),
+])
+def test_bad_flags_are_refused(tmp_path, args, why):
+    r = run(*args, FLIGHT)
+    assert r.returncode == 2 and why in r.stderr, r
