@@ -4,6 +4,10 @@
 #include "cli.h"
 
 #include <stdarg.h> /* va_list */
+#include <stdlib.h> /* free */
+#include <string.h> /* strlen */
+
+#include "marker.h" /* rn_escape_name */
 
 void rn_usage(FILE *out)
 {
@@ -91,6 +95,16 @@ int rn_error(const char *fmt, ...)
     vmessage(fmt, ap);
     va_end(ap);
     return RN_EXIT_USAGE;
+}
+
+int rn_error_about(const char *what, const char *fmt_rest, const char *detail, int hint)
+{
+    char *shown = rn_escape_name(what, strlen(what));
+    const char *s = shown ? shown : "?";
+    int rc = hint ? rn_usage_error("%s: %s%s", s, fmt_rest, detail)
+                  : rn_error("%s: %s%s", s, fmt_rest, detail);
+    free(shown);
+    return rc;
 }
 
 int rn_usage_error(const char *fmt, ...)

@@ -27,6 +27,10 @@ int rn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The same, then "run 'ctest-trace -h' for usage". @return RN_EXIT_USAGE. */
 int rn_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "ctest-trace: WHAT: FMT_RESTDETAIL", WHAT (a path, a name: untrusted)
+ * escaped; with `hint`, the usage hint after it. @return RN_EXIT_USAGE. */
+int rn_error_about(const char *what, const char *fmt_rest, const char *detail, int hint);
+
 /* The commands (argv without the program and command names). */
 int rn_cmd_run(int argc, char **argv);
 int rn_cmd_view(const char *view, int argc, char **argv);

@@ -35,14 +35,6 @@ static int is_trace(const char *path)
     return n == sizeof head && memcmp(head, trace_magic, sizeof head) == 0;
 }
 
-static int file_error(const char *path, const char *why)
-{
-    char *shown = rn_escape_name(path, strlen(path));
-    int rc = rn_error("%s: %s", shown ? shown : "?", why);
-    free(shown);
-    return rc;
-}
-
 /* A baseline from `path`, a baseline file or a trace. @return 0, or 2
  * (message printed). */
 static int load(rn_baseline *b, const char *path)
@@ -51,20 +43,22 @@ static int load(rn_baseline *b, const char *path)
     int trace = is_trace(path);
     if (trace < 0) {
         rn_baseline_init(b);
-        return file_error(path, ct_errno_text(errno));
+        return rn_error_about(path, "", ct_errno_text(errno), 0);
     }
     if (!trace)
-        return rn_baseline_read(b, path, err, sizeof err) == 0 ? 0 : file_error(path, err);
+        return rn_baseline_read(b, path, err, sizeof err) == 0 ? 0
+                                                               : rn_error_about(path, "", err, 0);
     rn_baseline_init(b);
     int rc = rn_baseline_gather(b, path, NULL, 0, NULL, 0, err, sizeof err);
     if (rc == 0)
         return 0;
+    rn_baseline_free(b); /* what came before the damage is not judged */
     if (rc > 0) {
         char why[700];
         snprintf(why, sizeof why, "%s: a damaged trace is not judged", err);
-        return file_error(path, why);
+        return rn_error_about(path, "", why, 0);
     }
-    return file_error(path, err);
+    return rn_error_about(path, "", err, 0);
 }
 
 static int several_binaries(const rn_baseline *b)

@@ -29,31 +29,22 @@ typedef enum input_kind { KIND_TRACE, KIND_JUNIT, KIND_BASELINE } input_kind;
 
 static const char *const kind_names[] = {"a trace", "a JUnit XML file", "a baseline (JSON)"};
 
-/* "ctest-trace: FILE: what", FILE escaped. @return RN_EXIT_USAGE. */
-static int file_error(const char *path, const char *what, const char *detail)
-{
-    char *shown = rn_escape_name(path, strlen(path));
-    rn_error("%s: %s%s", shown ? shown : "?", what, detail);
-    free(shown);
-    return RN_EXIT_USAGE;
-}
-
 /* The kind of `path` by its first bytes. @return 0, or 2 after a message
  * (it cannot be read, is empty, or is of no kind merge knows). */
 static int sniff(const char *path, input_kind *kind)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return file_error(path, ct_errno_text(errno), "");
+        return rn_error_about(path, ct_errno_text(errno), "", 0);
     unsigned char head[64];
     errno = 0;
     size_t got = fread(head, 1, sizeof head, f);
     int e = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (e != 0)
-        return file_error(path, ct_errno_text(e), "");
+        return rn_error_about(path, ct_errno_text(e), "", 0);
     if (got == 0)
-        return file_error(path, "empty file", "");
+        return rn_error_about(path, "empty file", "", 0);
     /* A trace cut inside its magic is still a trace (a damaged one). */
     size_t magic = got < CT_FILE_MAGIC_LEN ? got : CT_FILE_MAGIC_LEN;
     if (memcmp(head, CT_FILE_MAGIC, magic) == 0) {
@@ -73,8 +64,8 @@ static int sniff(const char *path, input_kind *kind)
         *kind = KIND_BASELINE;
         return 0;
     }
-    return file_error(path, "not a trace, a JUnit XML file or a baseline: nothing to merge",
-                      "");
+    return rn_error_about(path, "not a trace, a JUnit XML file or a baseline: nothing to merge",
+                      "", 0);
 }
 
 /* Baselines (docs/BASELINE.md): every input read whole first (a bad one
@@ -85,11 +76,11 @@ static int merge_baselines(const char *out, char **files, size_t n)
     rn_baseline all, next;
     char err[512];
     if (rn_baseline_read(&all, files[0], err, sizeof err) != 0)
-        return file_error(files[0], err, "");
+        return rn_error_about(files[0], err, "", 0);
     int status = 0;
     for (size_t i = 1; i < n && status == 0; i++) {
         if (rn_baseline_read(&next, files[i], err, sizeof err) != 0) {
-            status = file_error(files[i], err, "");
+            status = rn_error_about(files[i], err, "", 0);
             break;
         }
         char *warning = rn_gate_machine_warning(&all, &next);
@@ -104,7 +95,7 @@ static int merge_baselines(const char *out, char **files, size_t n)
         rn_baseline_free(&next);
     }
     if (status == 0 && rn_baseline_write(&all, out, err, sizeof err) != 0)
-        status = file_error(out, "cannot write the baseline: ", err);
+        status = rn_error_about(out, "cannot write the baseline: ", err, 0);
     rn_baseline_free(&all);
     return status;
 }
@@ -159,7 +150,7 @@ int rn_cmd_merge(int argc, char **argv)
             snprintf(what, sizeof what, "is %s, but %.400s is %s: merge one kind at a time",
                      kind_names[kind], other ? other : "?", kind_names[first]);
             free(other);
-            file_error(files[i], what, "");
+            rn_error_about(files[i], what, "", 0);
             goto done;
         }
     }

@@ -6,18 +6,17 @@
 #include <regex.h>    /* regcomp, regerror */
 #include <signal.h>   /* signal, raise */
 #include <stdio.h>    /* printf, asprintf */
-#include <stdlib.h>   /* getenv, free, mkstemps */
+#include <stdlib.h>   /* getenv, free */
 #include <string.h>   /* strchr, strerror */
 #include <sys/random.h> /* getrandom */
 #include <sys/stat.h> /* stat */
 #include <time.h>     /* clock_gettime */
-#include <fcntl.h>    /* open */
-#include <unistd.h>   /* access, close, read, write, unlink */
+#include <unistd.h>   /* access, isatty */
 
 #include <ctrace_collect.h>
 
 #include "common/shard.h"     /* ct_shard_parse */
-#include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
+#include "recorder/outfile.h" /* ct_errno_text */
 
 #include "asserts.h"
 #include "child.h"
@@ -31,6 +30,7 @@
 #include "preload.h"
 #include "recover.h"
 #include "run_gate.h"
+#include "trace_dest.h"
 
 #define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
 
@@ -57,7 +57,6 @@ typedef struct run_opts {
     uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
 } run_opts;
 
-#define NO_FLIGHT UINT64_MAX
 
 /* What the run gathers as binaries run: for --junit, and for the warning
  * about --assert rules that judged no test. */
@@ -82,18 +81,6 @@ static int worse(int a, int b)
     if (b == RN_EXIT_SKIPPED)
         return a;
     return a > b ? a : b;
-}
-
-/* A message naming an untrusted string (a path), escaped. */
-static int error_about(const char *what, const char *fmt_rest, const char *detail,
-                       int hint)
-{
-    char *shown = rn_escape_name(what, strlen(what));
-    const char *s = shown ? shown : "?";
-    int rc = hint ? rn_usage_error("%s: %s%s", s, fmt_rest, detail)
-                  : rn_error("%s: %s%s", s, fmt_rest, detail);
-    free(shown);
-    return rc;
 }
 
 /* Compile `re` as the child's tracer will, to report a bad one here. */
@@ -178,11 +165,11 @@ static char *resolve_binary(const char *arg)
     if (strchr(arg, '/') == NULL && stat(arg, &st) != 0 && errno == ENOENT) {
         char *found = search_path(arg);
         if (found == NULL)
-            error_about(arg, "cannot run: ", strerror(ENOENT), 1);
+            rn_error_about(arg, "cannot run: ", strerror(ENOENT), 1);
         return found;
     }
     if (check_file(arg, &why) != 0) {
-        error_about(arg, "cannot run: ", why, 1);
+        rn_error_about(arg, "cannot run: ", why, 1);
         return NULL;
     }
     return strdup(arg);
@@ -291,7 +278,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         binary_run b = {o, c};
         if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
             fflush(stdout);
-            status = error_about(arg, "", err, 0);
+            status = rn_error_about(arg, "", err, 0);
             break;
         }
         elapsed_ns += res.elapsed_ns;
@@ -358,187 +345,6 @@ static void make_nonce(char out[17])
     snprintf(out, 17, "%016llx", (unsigned long long)x);
 }
 
-/* Where a trace goes. The collector writes `file`, which the run reads back
- * (--junit's attachments, tests whose markers were lost): the trace itself
- * (written beside and renamed when complete), or a temporary file when
- * there is no --trace, or when the trace is a FIFO or a device, which gets a
- * copy at the end. */
-typedef struct trace_dest {
-    const char *shown; /* as the user named it, for messages; NULL: none */
-    char *file;        /* what the collector writes */
-    int copy;          /* copy `file` to `shown` at the end */
-    int temp;          /* `file` is ours: removed at the end */
-    int ok;            /* the trace was finished and put in place */
-} trace_dest;
-
-/* A temporary trace file in $TMPDIR. @return 0, or 2 (message printed). */
-static int temp_trace(trace_dest *d)
-{
-    const char *dir = getenv("TMPDIR");
-    if (dir == NULL || *dir == '\0')
-        dir = "/tmp";
-    if (asprintf(&d->file, "%s/ctest-trace-XXXXXX.trace", dir) < 0) {
-        d->file = NULL;
-        return rn_error("out of memory");
-    }
-    int fd = mkstemps(d->file, 6);
-    if (fd < 0) {
-        rn_error("cannot create a temporary trace file in %s: %s", dir, ct_errno_text(errno));
-        free(d->file);
-        d->file = NULL;
-        return RN_EXIT_USAGE;
-    }
-    close(fd);
-    d->temp = 1;
-    return RN_EXIT_OK;
-}
-
-/* Decide where the trace named `shown` (NULL: none) is written; a flight
- * recorder without one writes none. @return 0, or 2 (message printed). */
-static int dest_init(trace_dest *d, const char *shown, int flight)
-{
-    *d = (trace_dest){.shown = shown};
-    if (shown == NULL && flight)
-        return RN_EXIT_OK;
-    if (shown == NULL)
-        return temp_trace(d);
-    ct_outfile f;
-    if (ct_outfile_begin(&f, shown) != 0)
-        return error_about(shown, "", ct_outfile_error(errno), 0);
-    d->copy = f.partial == NULL; /* a FIFO or device: it cannot be read back */
-    ct_outfile_free(&f);
-    if (d->copy)
-        return temp_trace(d);
-    d->file = strdup(shown);
-    return d->file ? RN_EXIT_OK : rn_error("out of memory");
-}
-
-/* Copy the finished trace to the FIFO or device the user named.
- * @return 0, or 2 (message printed). */
-static int copy_out(const trace_dest *d)
-{
-    ct_outfile f;
-    int in = -1, out = -1, failed = 0;
-    if (ct_outfile_begin(&f, d->shown) != 0 || (out = ct_outfile_open(&f)) < 0 ||
-        (in = open(d->file, O_RDONLY | O_CLOEXEC)) < 0)
-        failed = 1;
-    char buf[64 * 1024];
-    while (!failed) {
-        ssize_t n = read(in, buf, sizeof buf);
-        if (n == 0)
-            break;
-        if (n < 0 && errno == EINTR)
-            continue;
-        for (ssize_t done = 0, k; n > 0 && done < n; done += k) {
-            k = write(out, buf + done, (size_t)(n - done));
-            if (k < 0 && errno == EINTR)
-                k = 0;
-            else if (k <= 0)
-                n = -1;
-        }
-        failed = n < 0;
-    }
-    int e = errno;
-    if (out >= 0 && close(out) != 0 && !failed)
-        failed = 1, e = errno;
-    if (in >= 0)
-        close(in);
-    ct_outfile_free(&f);
-    return failed ? error_about(d->shown, "", ct_outfile_error(e), 0) : RN_EXIT_OK;
-}
-
-/* The run is over: copy the trace where it goes, remove what was ours.
- * @return 0, or 2 (message printed). */
-static int dest_finish(trace_dest *d)
-{
-    int status = RN_EXIT_OK;
-    if (d->copy && d->ok)
-        status = copy_out(d);
-    if (d->temp) { /* and what a failed write left beside it */
-        char *partial = NULL;
-        if (asprintf(&partial, "%s.partial", d->file) >= 0)
-            unlink(partial);
-        free(partial);
-        unlink(d->file);
-    }
-    free(d->file);
-    d->file = NULL;
-    return status;
-}
-
-/* Open the collector writing `d`, its pools overflowing as `overflow`
- * (CT_OVERFLOW_*) says. @return it, or NULL (message printed). */
-static ct_collector *open_trace(trace_dest *d, int overflow, uint64_t flight_bytes)
-{
-    ct_collector *c = NULL;
-    int rc = flight_bytes != NO_FLIGHT
-                 ? ct_collector_open_flight(&c, d->file, 0, (size_t)flight_bytes)
-                 : ct_collector_open(&c, d->file, 0);
-    if (rc == 0)
-        ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
-    if (rc != 0) {
-        int saved = errno; /* CT_EIO: errno tells */
-        error_about(d->shown ? d->shown : d->file ? d->file : "--flight-recorder",
-                    "cannot create the trace: ",
-                    rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc), 0);
-        return NULL;
-    }
-    return c;
-}
-
-/* Finish the trace and put it in place. @return 0, or 2 (message printed). */
-static int close_trace(ct_collector *c, const trace_dest *d)
-{
-    const char *writing = ct_collector_path(c);
-    char *partial = writing ? strdup(writing) : NULL;
-    int rc = ct_collector_close(c);
-    int saved = errno;
-    if (rc != 0) {
-        const char *why = rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc);
-        char *kept = partial ? rn_escape_name(partial, strlen(partial)) : NULL;
-        if (d->shown != NULL && !d->copy) {
-            char detail[1024];
-            snprintf(detail, sizeof detail, "%s (left as it was; what was written is in %s)",
-                     why, kept ? kept : "?");
-            error_about(d->shown, "cannot write the trace: ", detail, 0);
-        } else {
-            error_about(d->shown ? d->shown : d->file, "cannot write the trace: ", why, 0);
-        }
-        free(kept);
-    }
-    free(partial);
-    return rc != 0 ? RN_EXIT_USAGE : RN_EXIT_OK;
-}
-
-/* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
- * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in);
- * the n-th binary of the run with a NAME taken already: DIR/NAME.n.trace. */
-static char *trace_in_dir(const char *dir, const char *binary, size_t n_same)
-{
-    const char *base = strrchr(binary, '/');
-    base = base ? base + 1 : binary;
-    size_t n = strlen(base);
-    char *name = malloc(n + 8);
-    if (name == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char ch = base[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
-        name[i] = ok ? ch : '_';
-    }
-    name[n] = '\0';
-    if (n == 0 || name[0] == '.') /* "", ".", "..", hidden */
-        name[0] = '_', name[n ? n : 1] = '\0';
-    char *path = NULL;
-    int rc = n_same ? asprintf(&path, "%s/%s.%zu.trace", dir, name, n_same + 1)
-                    : asprintf(&path, "%s/%s.trace", dir, name);
-    if (rc < 0)
-        path = NULL;
-    free(name);
-    return path;
-}
-
 static uint64_t realtime_ns(void)
 {
     struct timespec ts;
@@ -572,7 +378,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
                     size_t first, size_t last, const char *nonce, run_record *rec,
                     int *interrupted)
 {
-    ct_collector *c = open_trace(d, opts->overflow_mode, opts->flight_bytes);
+    ct_collector *c = rn_open_trace(d, opts->overflow_mode, opts->flight_bytes);
     if (c == NULL)
         return RN_EXIT_USAGE;
     int status = RN_EXIT_SKIPPED;
@@ -580,7 +386,7 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++)
         status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
                                           nonce, d->shown, rec, interrupted));
-    int closed = close_trace(c, d);
+    int closed = rn_close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
         rec->bins[i].trace = d->ok && opts->flight_bytes == NO_FLIGHT ? d->file : NULL;
@@ -593,6 +399,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     make_nonce(nonce);
     rn_marker_set_nonce(nonce);
     int status = RN_EXIT_SKIPPED, interrupted = 0;
+    int flight = opts->flight_bytes != NO_FLIGHT;
     size_t ndests = opts->trace_dir != NULL ? a->npos : 1;
     trace_dest *dests = calloc(ndests, sizeof *dests);
     if (dests == NULL)
@@ -601,23 +408,22 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     if (opts->trace_dir != NULL) { /* a trace per binary */
         for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
             /* Binaries of one name (d1/suite, d2/suite) get a trace each. */
-            char *path = trace_in_dir(opts->trace_dir, a->pos[i], 0);
+            char *path = rn_trace_in_dir(opts->trace_dir, a->pos[i], 0);
             for (size_t k = 0, same = 0; path && k < i; k++) {
                 if (rec->owned_traces[k] && strcmp(rec->owned_traces[k], path) == 0) {
                     free(path);
-                    path = trace_in_dir(opts->trace_dir, a->pos[i], ++same);
+                    path = rn_trace_in_dir(opts->trace_dir, a->pos[i], ++same);
                     k = (size_t)-1; /* check the new name against all again */
                 }
             }
             rec->owned_traces[i] = path;
             int st = path == NULL ? rn_error("out of memory")
-                                  : dest_init(&dests[i], path, opts->flight_bytes != NO_FLIGHT);
+                                  : rn_dest_init(&dests[i], path, flight);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
             status = worse(status, st);
         }
-    } else if ((status = dest_init(&dests[0], opts->trace, opts->flight_bytes != NO_FLIGHT)) ==
-               RN_EXIT_OK) {
+    } else if ((status = rn_dest_init(&dests[0], opts->trace, flight)) == RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
@@ -629,7 +435,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     if (junit != RN_EXIT_OK)
         status = worse(status, junit);
     for (size_t i = 0; i < ndests; i++) {
-        int done = dests[i].file ? dest_finish(&dests[i]) : RN_EXIT_OK;
+        int done = dests[i].file ? rn_dest_finish(&dests[i]) : RN_EXIT_OK;
         if (done != RN_EXIT_OK)
             status = worse(status, done);
     }
@@ -716,7 +522,7 @@ int rn_cmd_run(int argc, char **argv)
     if (opts.trace_dir != NULL) {
         struct stat st;
         if (stat(opts.trace_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            error_about(opts.trace_dir, "--trace-dir: ",
+            rn_error_about(opts.trace_dir, "--trace-dir: ",
                         errno == ENOENT ? "no such directory" : "not a directory", 1);
             goto out;
         }

@@ -14,15 +14,6 @@
 #include "gate.h"
 #include "marker.h" /* rn_escape_name */
 
-/* A message about a file the user named: its name escaped. */
-static int file_error(const char *path, const char *what, const char *why)
-{
-    char *shown = rn_escape_name(path, strlen(path));
-    int rc = rn_error("%s: %s%s", shown ? shown : "?", what, why);
-    free(shown);
-    return rc;
-}
-
 int rn_run_gate_init(rn_run_gate *g, const char *save_path, const char *baseline_path,
                      const char *max_regression, const char *alpha, long count, int verbose)
 {
@@ -44,7 +35,7 @@ int rn_run_gate_init(rn_run_gate *g, const char *save_path, const char *baseline
         char err[512];
         rn_baseline_free(&g->old);
         if (rn_baseline_read(&g->old, baseline_path, err, sizeof err) != 0)
-            return file_error(baseline_path, "", err);
+            return rn_error_about(baseline_path, "", err, 0);
     }
     if (g->active && rn_facts_of_machine(&g->measured.facts, count) != 0)
         return rn_error("out of memory");
@@ -218,7 +209,7 @@ int rn_run_gate_binary(rn_run_gate *g, rn_out *o, const char *trace, const char 
     char err[512];
     if (rn_baseline_gather(&now, trace, pids, npids, name, 1, err, sizeof err) < 0) {
         rn_baseline_free(&now);
-        return file_error(trace, "cannot read the trace for the gate: ", err);
+        return rn_error_about(trace, "cannot read the trace for the gate: ", err, 0);
     }
     rn_pressure end = rn_pressure_now();
     int pressure = rn_pressure_permille(&g->binary_start, &end);
@@ -259,7 +250,7 @@ int rn_run_gate_finish(rn_run_gate *g, int status)
     }
     char err[512];
     if (rn_baseline_write(&g->measured, g->save_path, err, sizeof err) != 0)
-        return file_error(g->save_path, "cannot write the baseline: ", err);
+        return rn_error_about(g->save_path, "cannot write the baseline: ", err, 0);
     return 0;
 }
 

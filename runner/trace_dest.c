@@ -1,0 +1,184 @@
+/*
+ * trace_dest.c - where a run's trace goes (trace_dest.h).
+ */
+#include "trace_dest.h"
+
+#include <errno.h>  /* errno */
+#include <fcntl.h>  /* open */
+#include <stdio.h>  /* asprintf, snprintf */
+#include <stdlib.h> /* getenv, free, mkstemps, malloc */
+#include <string.h> /* strdup, strlen, strrchr */
+#include <unistd.h> /* close, read, write, unlink */
+
+#include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
+
+#include "cli.h"
+#include "marker.h" /* rn_escape_name */
+
+/* A temporary trace file in $TMPDIR. @return 0, or 2 (message printed). */
+static int temp_trace(trace_dest *d)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/tmp";
+    if (asprintf(&d->file, "%s/ctest-trace-XXXXXX.trace", dir) < 0) {
+        d->file = NULL;
+        return rn_error("out of memory");
+    }
+    int fd = mkstemps(d->file, 6);
+    if (fd < 0) {
+        rn_error("cannot create a temporary trace file in %s: %s", dir, ct_errno_text(errno));
+        free(d->file);
+        d->file = NULL;
+        return RN_EXIT_USAGE;
+    }
+    close(fd);
+    d->temp = 1;
+    return RN_EXIT_OK;
+}
+
+/* Decide where the trace named `shown` (NULL: none) is written; a flight
+ * recorder without one writes none. @return 0, or 2 (message printed). */
+int rn_dest_init(trace_dest *d, const char *shown, int flight)
+{
+    *d = (trace_dest){.shown = shown};
+    if (shown == NULL && flight)
+        return RN_EXIT_OK;
+    if (shown == NULL)
+        return temp_trace(d);
+    ct_outfile f;
+    if (ct_outfile_begin(&f, shown) != 0)
+        return rn_error_about(shown, "", ct_outfile_error(errno), 0);
+    d->copy = f.partial == NULL; /* a FIFO or device: it cannot be read back */
+    ct_outfile_free(&f);
+    if (d->copy)
+        return temp_trace(d);
+    d->file = strdup(shown);
+    return d->file ? RN_EXIT_OK : rn_error("out of memory");
+}
+
+/* Copy the finished trace to the FIFO or device the user named.
+ * @return 0, or 2 (message printed). */
+static int copy_out(const trace_dest *d)
+{
+    ct_outfile f;
+    int in = -1, out = -1, failed = 0;
+    if (ct_outfile_begin(&f, d->shown) != 0 || (out = ct_outfile_open(&f)) < 0 ||
+        (in = open(d->file, O_RDONLY | O_CLOEXEC)) < 0)
+        failed = 1;
+    char buf[64 * 1024];
+    while (!failed) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n == 0)
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        for (ssize_t done = 0, k; n > 0 && done < n; done += k) {
+            k = write(out, buf + done, (size_t)(n - done));
+            if (k < 0 && errno == EINTR)
+                k = 0;
+            else if (k <= 0)
+                n = -1;
+        }
+        failed = n < 0;
+    }
+    int e = errno;
+    if (out >= 0 && close(out) != 0 && !failed)
+        failed = 1, e = errno;
+    if (in >= 0)
+        close(in);
+    ct_outfile_free(&f);
+    return failed ? rn_error_about(d->shown, "", ct_outfile_error(e), 0) : RN_EXIT_OK;
+}
+
+/* The run is over: copy the trace where it goes, remove what was ours.
+ * @return 0, or 2 (message printed). */
+int rn_dest_finish(trace_dest *d)
+{
+    int status = RN_EXIT_OK;
+    if (d->copy && d->ok)
+        status = copy_out(d);
+    if (d->temp) { /* and what a failed write left beside it */
+        char *partial = NULL;
+        if (asprintf(&partial, "%s.partial", d->file) >= 0)
+            unlink(partial);
+        free(partial);
+        unlink(d->file);
+    }
+    free(d->file);
+    d->file = NULL;
+    return status;
+}
+
+/* Open the collector writing `d`, its pools overflowing as `overflow`
+ * (CT_OVERFLOW_*) says. @return it, or NULL (message printed). */
+ct_collector *rn_open_trace(trace_dest *d, int overflow, uint64_t flight_bytes)
+{
+    ct_collector *c = NULL;
+    int rc = flight_bytes != NO_FLIGHT
+                 ? ct_collector_open_flight(&c, d->file, 0, (size_t)flight_bytes)
+                 : ct_collector_open(&c, d->file, 0);
+    if (rc == 0)
+        ct_collector_set_overflow(c, overflow); /* a mode checked with the flags */
+    if (rc != 0) {
+        int saved = errno; /* CT_EIO: errno tells */
+        rn_error_about(d->shown ? d->shown : d->file ? d->file : "--flight-recorder",
+                    "cannot create the trace: ",
+                    rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc), 0);
+        return NULL;
+    }
+    return c;
+}
+
+/* Finish the trace and put it in place. @return 0, or 2 (message printed). */
+int rn_close_trace(ct_collector *c, const trace_dest *d)
+{
+    const char *writing = ct_collector_path(c);
+    char *partial = writing ? strdup(writing) : NULL;
+    int rc = ct_collector_close(c);
+    int saved = errno;
+    if (rc != 0) {
+        const char *why = rc == CT_EIO ? ct_outfile_error(saved) : ct_strerror(rc);
+        char *kept = partial ? rn_escape_name(partial, strlen(partial)) : NULL;
+        if (d->shown != NULL && !d->copy) {
+            char detail[1024];
+            snprintf(detail, sizeof detail, "%s (left as it was; what was written is in %s)",
+                     why, kept ? kept : "?");
+            rn_error_about(d->shown, "cannot write the trace: ", detail, 0);
+        } else {
+            rn_error_about(d->shown ? d->shown : d->file, "cannot write the trace: ", why, 0);
+        }
+        free(kept);
+    }
+    free(partial);
+    return rc != 0 ? RN_EXIT_USAGE : RN_EXIT_OK;
+}
+
+/* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
+ * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in);
+ * the n-th binary of the run with a NAME taken already: DIR/NAME.n.trace. */
+char *rn_trace_in_dir(const char *dir, const char *binary, size_t n_same)
+{
+    const char *base = strrchr(binary, '/');
+    base = base ? base + 1 : binary;
+    size_t n = strlen(base);
+    char *name = malloc(n + 8);
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char ch = base[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+        name[i] = ok ? ch : '_';
+    }
+    name[n] = '\0';
+    if (n == 0 || name[0] == '.') /* "", ".", "..", hidden */
+        name[0] = '_', name[n ? n : 1] = '\0';
+    char *path = NULL;
+    int rc = n_same ? asprintf(&path, "%s/%s.%zu.trace", dir, name, n_same + 1)
+                    : asprintf(&path, "%s/%s.trace", dir, name);
+    if (rc < 0)
+        path = NULL;
+    free(name);
+    return path;
+}

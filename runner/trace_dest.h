@@ -1,0 +1,54 @@
+/*
+ * trace_dest.h - where a run's trace goes: the file the user named (written
+ * beside and renamed when complete), a temporary file (no --trace; a FIFO or
+ * a device, copied there at the end), --trace-dir's file per binary; and the
+ * collector that writes it.
+ */
+#ifndef RN_TRACE_DEST_H
+#define RN_TRACE_DEST_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t */
+
+#include <ctrace_collect.h>
+
+/* Where a trace goes. The collector writes `file`, which the run reads back
+ * (--junit's attachments, tests whose markers were lost): the trace itself
+ * (written beside and renamed when complete), or a temporary file when
+ * there is no --trace, or when the trace is a FIFO or a device, which gets a
+ * copy at the end. */
+typedef struct trace_dest {
+    const char *shown; /* as the user named it, for messages; NULL: none */
+    char *file;        /* what the collector writes */
+    int copy;          /* copy `file` to `shown` at the end */
+    int temp;          /* `file` is ours: removed at the end */
+    int ok;            /* the trace was finished and put in place */
+} trace_dest;
+
+/* --flight-recorder's SIZE when there is none. */
+#define NO_FLIGHT UINT64_MAX
+
+/*! rn_dest_init() : decide where the trace named `shown` (NULL: none) is
+ *  written; `flight`: a flight recorder's run. @return 0, or 2 (message
+ *  printed). */
+int rn_dest_init(trace_dest *d, const char *shown, int flight);
+
+/*! rn_dest_finish() : the run is over: copy the trace where it goes, remove
+ *  what was ours. @return 0, or 2 (message printed). */
+int rn_dest_finish(trace_dest *d);
+
+/*! rn_open_trace() : the collector writing `d`, its pools overflowing as
+ *  `overflow` (CT_OVERFLOW_*) says, a flight recorder's of `flight_bytes`
+ *  (NO_FLIGHT: none). @return it, or NULL (message printed). */
+ct_collector *rn_open_trace(trace_dest *d, int overflow, uint64_t flight_bytes);
+
+/*! rn_close_trace() : finish the trace and put it in place. @return 0, or 2
+ *  (message printed). */
+int rn_close_trace(ct_collector *c, const trace_dest *d);
+
+/*! rn_trace_in_dir() : --trace-dir's DIR/NAME.trace for `binary` (malloc'd),
+ *  the n-th of a name taken already DIR/NAME.n.trace; NULL when out of
+ *  memory. */
+char *rn_trace_in_dir(const char *dir, const char *binary, size_t n_same);
+
+#endif /* RN_TRACE_DEST_H */
