@@ -29,7 +29,7 @@
  * this too: most tests block for 0 ns, and any percentage of 0 is 0. */
 #define RN_GATE_BLOCK_FLOOR_NS 10000.0
 /* A run whose CPU pressure (pressure.h) exceeds its baseline's by this many
- * per mille (10 points) is on a busier machine: regressions are not judged. */
+ * per mille (10 points) is on a busier machine: its regressions say so. */
 #define RN_GATE_BUSY_PERMILLE 100
 
 typedef struct rn_gate_row {

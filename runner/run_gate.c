@@ -102,7 +102,9 @@ static void pressure_text(char *out, size_t size, int now, int then)
 /* Say the gate's verdict on binary `name` through `o`; `pressure` the
  * binary's CPU pressure (per mille, -1 unknown). On a machine busier than
  * when the baseline was saved, by RN_GATE_BUSY_PERMILLE or more, a
- * regression is said but not judged: latency then measures the machine.
+ * regression still fails, with a warning that the machine may be why.
+ * (Not judging then was tried: on this shared 2-core machine it let 6 of 20
+ * doubled regions pass while it saved no false alarm; bench/gate_honesty.)
  * @return 0, 1 or 2. */
 static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *name,
                  int pressure)
@@ -124,9 +126,8 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
     char head[1024], load[96];
     pressure_text(load, sizeof load, pressure, then);
     char *shown = rn_escape_name(g->baseline_path, strlen(g->baseline_path));
-    snprintf(head, sizeof head, "gate: %zu regression%s%s against %.400s (alpha %g, limit +%g%%%s)%s\n",
-             gate.regressions, gate.regressions == 1 ? "" : "s",
-             busy && gate.regressions ? " NOT JUDGED" : "", shown ? shown : "?", gate.alpha,
+    snprintf(head, sizeof head, "gate: %zu regression%s against %.400s (alpha %g, limit +%g%%%s)%s\n",
+             gate.regressions, gate.regressions == 1 ? "" : "s", shown ? shown : "?", gate.alpha,
              gate.max_regression_pct, load,
              gate.n == 0 ? ": no metric of this binary is in the baseline" : "");
     free(shown);
@@ -141,16 +142,14 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
     if (busy && gate.regressions) {
         char note[256];
         snprintf(note, sizeof note, "    the machine was busier than when the baseline was saved: "
-                 "its latency, not the code's, may be what changed; run again on a quieter "
-                 "machine\n");
+                 "the machine, not the code, may be what got slower; run again on a quieter "
+                 "machine to tell\n");
         rn_out_gate_table(o, note);
         fflush(stdout);
-        fprintf(stderr, "ctest-trace: warning: %s: %zu regression%s not judged: the machine was "
-                        "busy (CPU pressure %d.%d%%, the baseline's %d.%d%%)\n",
+        fprintf(stderr, "ctest-trace: warning: %s: %zu regression%s on a busier machine than "
+                        "the baseline's (CPU pressure %d.%d%%, the baseline's %d.%d%%)\n",
                 name, gate.regressions, gate.regressions == 1 ? "" : "s", pressure / 10,
                 pressure % 10, then / 10, then % 10);
-        rn_gate_free(&gate);
-        return 0;
     }
     /* A test fails once, with each of its regressed metrics on a line. */
     for (size_t i = 0; i < gate.n && i < gate.regressions; i++) {
