@@ -516,13 +516,13 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         o->markers_read.tests_ended++;
     if (m.kind == RN_MARK_RUN) {
         if (o->in_test) /* the previous test never said it ended */
-            rn__out_finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);
+            rn__out_finish_test(o, RN_STATUS_UNKNOWN, rn__out_since_test_start(o, now_ns));
         rn__out_begin_test(o, nm, nm_len, now_ns);
         set_where(o, &m);
     } else {
         if (o->in_test &&
             (o->test_len != nm_len || memcmp(o->test, nm, nm_len) != 0)) {
-            rn__out_finish_test(o, RN_STATUS_UNKNOWN, now_ns - o->test_start_ns);
+            rn__out_finish_test(o, RN_STATUS_UNKNOWN, rn__out_since_test_start(o, now_ns));
         }
         if (!o->in_test) { /* an end without its run: count it all the same */
             int verbose = o->verbose;

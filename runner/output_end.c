@@ -232,7 +232,7 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     if (o->in_test) {
         rn__out_sink(o, why, strlen(why));
         rn__out_finish_test(o, timeout_ns ? RN_STATUS_TIMEOUT : RN_STATUS_CRASH,
-                    now_ns - o->test_start_ns);
+                    rn__out_since_test_start(o, now_ns));
         if (resume_unknown)
             return cannot_go_on(o);
         /* Go on after it (without ordinals: count the tests this process ran). */
@@ -331,7 +331,7 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     if (o->in_test) { /* the binary ended in this test: it crashed */
         static const char why[] = "(the binary ended during this test)\n";
         rn__out_sink(o, why, sizeof why - 1); /* the partial line was ended above */
-        rn__out_finish_test(o, RN_STATUS_UNKNOWN, info->now_ns - o->test_start_ns);
+        rn__out_finish_test(o, RN_STATUS_UNKNOWN, rn__out_since_test_start(o, info->now_ns));
     }
     /* No marker: no cmocka group ran under the tracer (a group with no test
      * selected says so too). The binary fails, or skipped itself by exiting

@@ -104,6 +104,13 @@ void rn__out_flush_blanks(rn_out *o);
 int rn__out_set_name(char **dst, size_t *dst_len, const char *s, size_t n);
 void rn__out_finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns);
 void rn__out_begin_test(rn_out *o, const char *name, size_t len, uint64_t now_ns);
+/* How long the running test ran until `now_ns`: 0 when its begin was read
+ * after then (the output of a process is read after it exited, and its run
+ * marker is stamped when read). */
+static inline uint64_t rn__out_since_test_start(const rn_out *o, uint64_t now_ns)
+{
+    return now_ns > o->test_start_ns ? now_ns - o->test_start_ns : 0;
+}
 void rn__out_traced(rn_out *o);
 void rn__out_handle_line(rn_out *o, const char *s, size_t n, int continued, uint64_t now_ns);
 

@@ -238,3 +238,14 @@ def test_a_lingering_process_is_named_not_timed(tmp_path):
     assert result.returncode == 0, result
     assert "output still open 2s after the binary exited" in result.stdout, result
     assert final_line_seconds(result.stdout, LINGERING) < SLOW, result
+
+
+def test_a_crashed_tests_time_is_never_negative():
+    # A resumed process's output may be read after it died: its test's run
+    # marker is then stamped after the death (seen: "(18446744073.71s)").
+    crash = BUILD / "examples" / "crash_test"
+    for _ in range(4):
+        r = run("-count", "2", crash)
+        assert r.returncode == 1, r
+        times = [float(t) for t in re.findall(r"--- FAIL: TestCrash \(([0-9.]+)s\)", r.stdout)]
+        assert len(times) == 2 and all(t < 60 for t in times), r
