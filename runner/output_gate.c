@@ -58,8 +58,13 @@ void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why
         rn__out_put(o, "\n", 1);
         line += n + (line[n] == '\n');
     }
-    if (o->json_package != NULL)
+    if (o->json_package != NULL) {
         rn__out_json_flush_line(o);
+        /* The test passed, then the gate failed it: a "fail" of the test
+         * after its "pass", so that tools which keep a test's last action
+         * (gotestsum, go-junit-report) count it failed. */
+        rn__out_json_event(o, "fail", 1, 0, NULL, 0);
+    }
     o->test = was, o->test_len = was_len, o->in_test = was_in;
     o->counts.failed++;
     rn_result *r = last_result(o, name, len);

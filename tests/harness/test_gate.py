@@ -112,6 +112,10 @@ def test_json_stream_carries_the_regression_as_its_tests_output(base):
     gate_lines = [e for e in events if e["Action"] == "output" and e.get("Test") == "test_parse"
                   and ("(gate)" in e["Output"] or 'region "parse"' in e["Output"])]
     assert any('region "parse"' in e["Output"] for e in gate_lines), r
+    # The test's last action is a fail (after the pass of its last run).
+    actions = [e["Action"] for e in events if e.get("Test") == "test_parse"
+               and e["Action"] in ("pass", "fail")]
+    assert actions[-1] == "fail" and actions[:-1] == ["pass"] * 3, actions
     assert events[-1]["Action"] == "fail" and "Test" not in events[-1]
 
 
