@@ -354,6 +354,7 @@ static int put_batch(emitter *e, wthread *t, const ct_wbatch *b, size_t from, si
 typedef struct span {
     uint64_t task;
     uint64_t lost_told;  /* what the LOST events in the window told */
+    uint64_t events;     /* the events in the window */
     int begun, ended;
     uint64_t begin_tick, end_tick;
     ct_wclock begin_clock, end_clock;
@@ -386,6 +387,7 @@ static int find_span(const ct_window *w, const ct_wstate *base, span *s)
                                                                   b.events + b.len, &f));
              at += k) {
             t->tick += f.delta;
+            s->events += (uint64_t)ct_ws_counts_as_cut(f.code);
             if (f.code == CT_EV_LOST)
                 s->lost_told += f.v[0];
             int begins = f.code == CT_EV_TASK_BEGIN && f.v[0] == s->task && !s->begun;
@@ -546,6 +548,23 @@ static uint64_t write_preludes(emitter *e, const ct_wstate *st, wthreads *m,
     return said;
 }
 
+/* A trace of p that holds none of its events: everything the window and
+ * its state hold is cut. */
+static int write_nothing(const ct_window *w, ct_trace_writer *tw, const ct_window_proc *p,
+                         const span *s, ct_window_report *out)
+{
+    const ct_wstate *base = ct_window_state(w);
+    uint64_t cut = ct_ws_cut_total(base) + s->events;
+    uint64_t told = base->lost_told + s->lost_told;
+    uint64_t lost = p->dropped > told ? p->dropped : told;
+    if (out)
+        *out = (ct_window_report){.cut = cut, .end_ns = p->end_ns};
+    if (process_record(tw, p, 0, 0, 0, 0, 0, 0) != 0 ||
+        process_record(tw, p, 1, p->how, p->code, p->end_ns, lost, cut) != 0)
+        return CT_EIO;
+    return 0;
+}
+
 int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, uint64_t task,
                     ct_window_report *out)
 {
@@ -556,6 +575,8 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
     if (rc)
         return rc;
     r.found = task && s.begun;
+    if (task && !s.begun) /* none of its events: none of the others' either */
+        return write_nothing(w, tw, p, &s, out);
     uint64_t cut_tick = r.found ? s.begin_tick : 0, end_tick = UINT64_MAX;
     if (r.found && s.ended)
         end_tick = s.end_tick;

@@ -173,6 +173,23 @@ def test_markers_lost_the_window_tells_what_it_can(tmp_path):
     assert "--- FAIL: TestCrash" in r.stdout, r
 
 
+def test_many_quick_failures_each_get_their_own_events(tmp_path):
+    """More failures come than the runner attaches as they come (past 32
+    waiting, attachments once held the window's later tests instead of
+    their own): each attachment holds its test alone."""
+    n = 40 if SMALL else 100
+    r = run("--flight-recorder=256KiB", f"--attach-dir={tmp_path}", FLIGHT,
+            env={"FLIGHT_TESTS": "0", "FLIGHT_FAILING": str(n)})
+    assert r.returncode == 1, r
+    for i in range(n):
+        test = f"TestFails/{i:04d}"
+        path, under = attachment_of(r.stdout, test)
+        assert "none of its events" not in under and "cut" not in under, under
+        tasks = tasks_of(path)
+        assert [t["name"] for t in tasks] == [test], (test, [t["name"] for t in tasks])
+        assert {g["name"] for g in tasks[0]["regions"]} == {f"mine.{i:04d}"}, test
+
+
 @pytest.mark.parametrize("args, why", [
     (["--flight-recorder=1KiB"], "at least 64KiB"),
     (["--flight-recorder=lots"], "invalid value"),

@@ -13,6 +13,10 @@
  * puts /dev/null on stdout and stderr before the tests run, as code that
  * daemonizes does: the runner gets no marker and learns the tests from the
  * window of the process that died.
+ *
+ * FLIGHT_FAILING=N adds N quick tests TestFails/NNNN that each end
+ * FLIGHT_FAILING_REGIONS regions (2000) named mine.NNNN, then fail: more
+ * failures than the runner attaches as fast as they come.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +82,14 @@ static void TestHuge(void **state)
     fail_msg("the huge test fails on purpose");
 }
 
+static void TestFails(void **state)
+{
+    char name[32];
+    snprintf(name, sizeof name, "mine.%04ld", (long)(intptr_t)*state);
+    steps(name, env_long("FLIGHT_FAILING_REGIONS", 2000));
+    fail_msg("%s fails on purpose", name);
+}
+
 static void TestCrash(void **state)
 {
     (void)state;
@@ -89,9 +101,9 @@ static void TestCrash(void **state)
 int main(void)
 {
     long tests = env_long("FLIGHT_TESTS", 400);
-    long late = tests * 3 / 4;
-    struct CMUnitTest *t = calloc((size_t)tests + 4, sizeof *t);
-    char (*names)[32] = calloc((size_t)tests + 4, sizeof *names);
+    long late = tests * 3 / 4, failing = env_long("FLIGHT_FAILING", 0);
+    struct CMUnitTest *t = calloc((size_t)(tests + failing) + 4, sizeof *t);
+    char (*names)[32] = calloc((size_t)(tests + failing) + 4, sizeof *names);
     if (!t || !names)
         return 3;
     size_t n = 0;
@@ -99,6 +111,12 @@ int main(void)
         snprintf(names[n], sizeof names[n], i == late ? "TestFailsLate" : "TestSteady/%04ld", i);
         t[n] = (struct CMUnitTest){.name = names[n], .test_func = i == late ? TestFailsLate
                                                                               : TestSteady};
+        n++;
+    }
+    for (long i = 0; i < failing; i++) {
+        snprintf(names[n], sizeof names[n], "TestFails/%04ld", i);
+        t[n] = (struct CMUnitTest){.name = names[n], .test_func = TestFails,
+                                   .initial_state = (void *)(intptr_t)i};
         n++;
     }
     if (env_long("FLIGHT_HUGE", 0) > 0)

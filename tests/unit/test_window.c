@@ -381,6 +381,26 @@ static void test_task_that_fits(void **state)
     scene_close(sc);
 }
 
+/* A task whose begin left the window after it ended: its trace holds none
+ * of the process's events (not the window, of other tasks), all of them
+ * counted as cut. */
+static void test_task_no_longer_held(void **state)
+{
+    (void)state;
+    scene *sc = scene_open(64u << 10, "window-gone");
+    tevs t;
+    ct_window_report r;
+    write_and_read(sc->w, 1, sc->path, &t, &r);
+    assert_false(r.found);
+    assert_int_equal(tevs_count(&t, CTR_TASK_BEGIN, NULL), 0);
+    assert_int_equal(tevs_count(&t, CTR_LOG, NULL), 0);
+    assert_int_equal(tevs_count(&t, CTR_THREAD_BEGIN, NULL), 0);
+    assert_int_equal(process_cut(&t), sc->s.events);
+    assert_int_equal(r.cut, sc->s.events);
+    tevs_free(&t);
+    scene_close(sc);
+}
+
 /* A task that never ended (its process died in it): from its begin to the
  * end of the window. */
 static void test_task_that_never_ended(void **state)
@@ -465,6 +485,44 @@ static void test_failed_test_is_written_before_it_leaves(void **state)
     ct_window_free(w);
 }
 
+static void count_failed(void *ctx, uint64_t task)
+{
+    uint64_t *seen = ctx;
+    assert_int_equal(task, seen[0] + 1); /* each once, in order */
+    seen[0]++;
+}
+
+/* More failed tests than it keeps notes of, in a window that holds them
+ * all: each is handed to the hook, none forgotten. */
+static void test_many_failures_are_all_said(void **state)
+{
+    (void)state;
+    ct_window *w = ct_window_new(4u << 20);
+    assert_non_null(w);
+    uint64_t seen[1] = {0};
+    ct_window_on_failed(w, count_failed, seen);
+    maker *m = calloc(1, sizeof *m);
+    m->w = w;
+    m->thread = 1;
+    now_tick = 1000;
+    thread_begin(m, 7);
+    string(m, 1, "TestF");
+    uint64_t n = 3 * CT_WINDOW_FAILED_MAX + 5;
+    for (uint64_t task = 1; task <= n; task++) {
+        timed(m, CT_EV_TASK_BEGIN, 4, task, (uint64_t)0, (uint64_t)1, (uint64_t)1);
+        timed(m, CT_EV_TASK_STATUS, 3, task, (uint64_t)2, (uint64_t)0);
+        timed(m, CT_EV_TASK_END, 1, task);
+    }
+    send(m);
+    uint64_t tasks[CT_WINDOW_FAILED_MAX];
+    size_t left = ct_window_take_failed(w, tasks, CT_WINDOW_FAILED_MAX);
+    for (size_t i = 0; i < left; i++)
+        count_failed(seen, tasks[i]);
+    assert_int_equal(seen[0], n);
+    free(m);
+    ct_window_free(w);
+}
+
 /* The ring itself: whatever the sizes, what is kept is the most recent,
  * in order, and never more than the limit. */
 static void test_ring_keeps_the_latest(void **state)
@@ -503,7 +561,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_task_begun_before_the_window),
         cmocka_unit_test(test_task_that_fits),
+        cmocka_unit_test(test_task_no_longer_held),
         cmocka_unit_test(test_task_that_never_ended),
+        cmocka_unit_test(test_many_failures_are_all_said),
         cmocka_unit_test(test_failed_test_is_written_before_it_leaves),
         cmocka_unit_test(test_ring_keeps_the_latest),
     };
