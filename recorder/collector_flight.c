@@ -51,7 +51,7 @@ void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *
 {
     p->proc = (ct_window_proc){.proc = p->drainer.proc, .pid = (uint32_t)pid,
                                .exe = strdup(exe), .clock = c->clock_kind, .hz = c->tsc_hz,
-                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_STOPPED};
+                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_WINDOW};
 }
 
 /* What p's pool counted: its losses and its waits for room. */

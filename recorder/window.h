@@ -62,7 +62,7 @@ typedef struct ct_window_proc {
     const char *exe;
     uint32_t clock;       /* ct_clock_kind */
     uint64_t hz, tsc0, ns0;
-    uint64_t how, code;   /* how it ended (ct_exit_how); CT_EXIT_STOPPED: it runs on */
+    uint64_t how, code;   /* how it ended (ct_exit_how); CT_EXIT_WINDOW: it runs on */
     uint64_t end_ns;      /* CLOCK_MONOTONIC when it ended, or now */
     uint64_t dropped;     /* events it lost in all (its pool's count) */
     uint64_t stalls, stall_ns;

@@ -594,11 +594,11 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
         rc = write_batches(w, &e, &st, &m, end_tick);
     rc = rc ? rc : e.rc;
 
-    /* How it ends here: as the task did (tracing stopped there, the process
-     * went on), else as the process did, or tracing stops now. */
+    /* How it ends here: as the task did (the window ends there, the process
+     * went on), else as the process did, or the window ends now. */
     uint64_t how = p->how, code = p->code, end_ns = p->end_ns;
     if (r.found && s.ended) {
-        how = CT_EXIT_STOPPED;
+        how = CT_EXIT_WINDOW;
         code = 0;
         end_ns = tick_ns(s.end_clock, p->hz, s.end_tick);
     }

@@ -190,6 +190,32 @@ def test_many_quick_failures_each_get_their_own_events(tmp_path):
         assert {g["name"] for g in tasks[0]["regions"]} == {f"mine.{i:04d}"}, test
 
 
+def background_run(tmp_path, window):
+    """Eight tests (TestFailsLate fails) while a thread begun in the group's
+    setup holds bg.session open: the attachment and its events (export)."""
+    r = run(f"--flight-recorder={window}", f"--attach-dir={tmp_path}", FLIGHT,
+            env={"FLIGHT_TESTS": "8", "FLIGHT_REGIONS": "2000", "FLIGHT_BACKGROUND": "1"})
+    assert r.returncode == 1, r
+    path, under = attachment_of(r.stdout, "TestFailsLate")
+    out = tmp_path / "events.jsonl"
+    run_ok("export", "--format=jsonl", "-o", out, path)
+    return path, under, [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_what_another_thread_holds_open_is_cut_off_not_misuse(tmp_path):
+    """The attachment ends at the test's end while the process goes on: a
+    region still open there on another thread is cut off by the window, not
+    a region the program never ended."""
+    path, _, events = background_run(tmp_path, "2MiB")
+    session = [e for e in events if e["kind"] == "region" and e["name"] == "bg.session"]
+    assert len(session) == 1 and set(session[0]["flags"]) == {"unended", "cut"}, session
+    end = [e for e in events if e["kind"] == "process_end"]
+    assert len(end) == 1 and end[0]["flags"] == ["cut"], end
+    stats = run_ok("stats", path).stdout
+    assert re.search(r"^warnings:\s+0$", stats, re.M), stats
+    assert "ran on past the window" in stats, stats
+
+
 @pytest.mark.parametrize("args, why", [
     (["--flight-recorder=1KiB"], "at least 64KiB"),
     (["--flight-recorder=lots"], "invalid value"),

@@ -17,6 +17,10 @@
  * FLIGHT_FAILING=N adds N quick tests TestFails/NNNN that each end
  * FLIGHT_FAILING_REGIONS regions (2000) named mine.NNNN, then fail: more
  * failures than the runner attaches as fast as they come.
+ *
+ * FLIGHT_BACKGROUND=1 starts a thread in the group's setup that holds
+ * region bg.session open until the teardown, ending a bg.tick region every
+ * 50 us meanwhile (idle between).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,6 +94,40 @@ static void TestFails(void **state)
     fail_msg("%s fails on purpose", name);
 }
 
+static volatile int background_begun, background_stop;
+static pthread_t background;
+
+static void *background_main(void *arg)
+{
+    (void)arg;
+    ct_region session = ct_region_begin(NULL, "bg.session");
+    background_begun = 1;
+    while (!background_stop) {
+        CT_WITH_REGION(NULL, "bg.tick") {
+        }
+        usleep(50);
+    }
+    ct_region_end(&session);
+    return NULL;
+}
+
+static int background_setup(void **state)
+{
+    (void)state;
+    if (pthread_create(&background, NULL, background_main, NULL) != 0)
+        return -1;
+    while (!background_begun) /* the tests run with bg.session open */
+        usleep(100);
+    return 0;
+}
+
+static int background_teardown(void **state)
+{
+    (void)state;
+    background_stop = 1;
+    return pthread_join(background, NULL) == 0 ? 0 : -1;
+}
+
 static void TestCrash(void **state)
 {
     (void)state;
@@ -128,7 +166,9 @@ int main(void)
     int null = env_long("FLIGHT_LOSE_STDOUT", 0) ? open("/dev/null", O_WRONLY) : -1;
     if (null >= 0 && (dup2(null, 1) < 0 || dup2(null, 2) < 0))
         return 3;
-    int failed = _cmocka_run_group_tests("flight", t, n, NULL, NULL);
+    int bg = env_long("FLIGHT_BACKGROUND", 0) != 0;
+    int failed = _cmocka_run_group_tests("flight", t, n, bg ? background_setup : NULL,
+                                         bg ? background_teardown : NULL);
     free(t);
     free(names);
     return failed;
