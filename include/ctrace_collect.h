@@ -143,7 +143,8 @@ typedef struct ct_window_info {
                             the task began, or the window */
     uint64_t task_ns;    /* how long the task ran (to its end, or its
                             process's, or now) */
-    uint64_t kept_ns;    /* how much of that the trace holds all threads of
+    uint64_t kept_ns;    /* how much of that the trace holds every event of
+                            its threads (those with events of it) for
                             (task_ns unless cut) */
     int not_kept;        /* (not found) its trace was written as it ended but
                             not kept: the traces waiting to be asked for took

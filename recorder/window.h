@@ -75,7 +75,9 @@ typedef struct ct_window_report {
     uint64_t cut;         /* events of the process left out of the trace */
     uint64_t begin_ns;    /* CLOCK_MONOTONIC when the task began (found) */
     uint64_t end_ns;      /* when it ended, or the process did, or now */
-    uint64_t kept_from_ns; /* when the trace's events of it begin: > begin_ns if cut */
+    uint64_t kept_from_ns; /* from when the trace holds every event of its threads
+                              (those with events of it), within its span: > begin_ns
+                              if they were cut */
 } ct_window_report;
 
 /*! ct_window_write() : write a trace of process `p` from the window on `tw`

@@ -19,8 +19,8 @@
  * failures than the runner attaches as fast as they come.
  *
  * FLIGHT_BACKGROUND=1 starts a thread in the group's setup that holds
- * region bg.session open until the teardown, ending a bg.tick region every
- * 50 us meanwhile (idle between).
+ * region bg.session open until the teardown, meanwhile idle in bg.tick
+ * regions of 50 us sleep.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -104,8 +104,8 @@ static void *background_main(void *arg)
     background_begun = 1;
     while (!background_stop) {
         CT_WITH_REGION(NULL, "bg.tick") {
+            usleep(50);
         }
-        usleep(50);
     }
     ct_region_end(&session);
     return NULL;

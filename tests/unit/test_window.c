@@ -401,6 +401,64 @@ static void test_task_no_longer_held(void **state)
     scene_close(sc);
 }
 
+/* A test cut into while another thread, idle but for a tick now and then
+ * in no task, holds a region open: what the trace holds of the test is
+ * told from the test's thread's cut, not the other's later one. */
+static void test_cut_note_counts_the_tests_threads(void **state)
+{
+    (void)state;
+    char path[4096];
+    temp_trace_path(path, sizeof path, "window-idle");
+    ct_window *w = ct_window_new(64u << 10);
+    maker *m = calloc(2, sizeof *m);
+    assert_true(w && m);
+    m[0] = (maker){.w = w, .thread = 1};
+    m[1] = (maker){.w = w, .thread = 2};
+    now_tick = 1000;
+    thread_begin(&m[1], 8);
+    string(&m[1], 1, "session");
+    string(&m[1], 2, "tick");
+    timed(&m[1], CT_EV_REGION_BEGIN, 2, (uint64_t)0, (uint64_t)1);
+    send(&m[1]);
+    thread_begin(&m[0], 7);
+    string(&m[0], 1, "TestA");
+    string(&m[0], 2, "work");
+    string(&m[0], 4, "step");
+    timed(&m[0], CT_EV_TASK_BEGIN, 4, (uint64_t)1, (uint64_t)0, (uint64_t)1, (uint64_t)1);
+    for (int i = 0; i < STEPS; i++) {
+        timed(&m[0], CT_EV_REGION_BEGIN, 2, (uint64_t)1, (uint64_t)2);
+        timed(&m[0], CT_EV_REGION_END, 1, (uint64_t)0);
+        log_index(&m[0], 1, i);
+        if (i % 4 == 1) { /* drained while the test's thread's piece fills */
+            timed(&m[1], CT_EV_REGION_BEGIN, 2, (uint64_t)0, (uint64_t)2);
+            timed(&m[1], CT_EV_REGION_END, 1, (uint64_t)0);
+            send(&m[1]);
+        }
+    }
+    timed(&m[0], CT_EV_TASK_STATUS, 3, (uint64_t)1, (uint64_t)2, (uint64_t)0);
+    timed(&m[0], CT_EV_TASK_END, 1, (uint64_t)1);
+    send(&m[0]);
+    tevs t;
+    ct_window_report r;
+    write_and_read(w, 1, path, &t, &r); /* "session" cut off where it ends: no warning */
+    assert_true(r.found && r.task_cut);
+    uint64_t first_log = UINT64_MAX;
+    for (size_t i = 0; i < t.n; i++)
+        if (t.v[i].ev.kind == CTR_LOG && t.v[i].ev.ts_ns < first_log)
+            first_log = t.v[i].ev.ts_ns;
+    assert_true(first_log != UINT64_MAX);
+    assert_true(r.kept_from_ns > r.begin_ns);
+    assert_true(r.kept_from_ns <= first_log); /* the test's events from there are held */
+    assert_true(first_log - r.kept_from_ns < 100 * STEP);
+    const tev *session = tevs_find(&t, CTR_REGION, "session", 0);
+    assert_non_null(session);
+    assert_int_equal(session->ev.flags, CTR_F_UNENDED | CTR_F_CUT);
+    tevs_free(&t);
+    free(m);
+    unlink(path);
+    ct_window_free(w);
+}
+
 /* A task that never ended (its process died in it): from its begin to the
  * end of the window. */
 static void test_task_that_never_ended(void **state)
@@ -562,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_task_begun_before_the_window),
         cmocka_unit_test(test_task_that_fits),
         cmocka_unit_test(test_task_no_longer_held),
+        cmocka_unit_test(test_cut_note_counts_the_tests_threads),
         cmocka_unit_test(test_task_that_never_ended),
         cmocka_unit_test(test_many_failures_are_all_said),
         cmocka_unit_test(test_failed_test_is_written_before_it_leaves),
