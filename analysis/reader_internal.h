@@ -88,6 +88,8 @@ typedef struct rproc {
     uint64_t cut;     /* events its threads' CUT events told so far (since 1.5) */
     int cut_any;      /* a CUT of it was read */
     uint64_t last_cut_ns; /* the latest CUT: what the window cut happened by then */
+    int window_end;   /* at its end: a flight recorder's window ended there (the
+                         process went on): what is open was cut off (since 1.5) */
 } rproc;
 
 typedef struct rtask { /* a task begun and not ended yet */

@@ -101,11 +101,13 @@ const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len)
 
 /* Close region o, never ended, at end_ns (or its deadline). Its end may be
  * among lost events (`lost`: its process lost some, and nothing tells
- * more): then it is marked so, with no warning, for it is no misuse. */
+ * more), or after a flight recorder's window ended: then it is marked so,
+ * with no warning, for it is no misuse. */
 static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns, const char *why,
                       int lost)
 {
     char q[QUOTE_CAP];
+    int cut = !o->deadline && r->procs[t->proc].window_end;
     if (o->deadline) { /* its test's end came first */
         end_ns = o->deadline;
         why = DEADLINE_WHY;
@@ -113,8 +115,8 @@ static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns
     }
     lost |= o->maybe_lost != 0;
     emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns,
-                CTR_F_UNENDED | (lost ? CTR_F_LOST : 0));
-    if (!lost)
+                CTR_F_UNENDED | (cut ? CTR_F_CUT : lost ? CTR_F_LOST : 0));
+    if (!lost && !cut)
         ctr__warn(r, end_ns, t, "region %s begun at %.3f ms on thread %d was never ended; closed "
                   "at %s", ctr__quote(q, sizeof q, o->name, o->name_len),
                   (double)o->begin_ns / 1e6, t->tid, why);
@@ -438,6 +440,10 @@ static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char
                 k->deadline = ts;
             continue;
         }
+        if (r->procs[k->proc].window_end) { /* it went on past the window */
+            emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_CUT);
+            continue;
+        }
         if (loss_may_cover(&r->procs[k->proc], k->begin_ns)) { /* its end may be among them */
             emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_LOST);
             continue;
@@ -580,15 +586,17 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         drop_foreign_ends(r, proc);
     if (r->norphan_ends)
         settle_orphan_ends(r, proc);
+    p->window_end = how == CT_EXIT_WINDOW;
     /* A test still running when its process died crashed, unless the trace
-     * merely stopped (ct_stop) or was cut (how unknown), or events lost may
+     * merely stopped (ct_stop, a flight recorder's window) or was cut (how
+     * unknown), or events lost may
      * hold its end (not for a timeout: the runner killed it in the test). */
     int died = how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE || how == CT_EXIT_TIMEOUT;
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
             continue;
-        int lost = loss_may_cover(p, k->begin_ns);
+        int lost = !p->window_end && loss_may_cover(p, k->begin_ns);
         if (died && (!lost || how == CT_EXIT_TIMEOUT)) { /* a test, a group fixture */
             crash_status(r, k, end, how, code);
         } else if (lost) {
@@ -602,7 +610,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
             w->flags |= CTR_F_LOST;
         }
         end_of_test(r, k, end, "the end of its process", NULL);
-        emit_task_end(r, k, end, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0));
+        emit_task_end(r, k, end, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0) |
+                                           (p->window_end ? CTR_F_CUT : 0));
     }
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
@@ -616,7 +625,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
             continue;
         uint64_t at = k->deadline ? k->deadline : end;
         int lost = loss_may_cover(p, k->begin_ns);
-        if (!lost) {
+        int cut = !k->deadline && p->window_end;
+        if (!lost && !cut) {
             ctr_event *w = ctr__warn(r, at, NULL, "task %s begun at %.3f ms was never ended; "
                                      "closed at %s",
                                      ctr__quote(q, sizeof q, k->name ? k->name : "", k->name_len),
@@ -625,7 +635,7 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
             w->process = proc;
             w->pid = p->pid;
         }
-        emit_task_end(r, k, at, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0));
+        emit_task_end(r, k, at, NULL, CTR_F_UNENDED | (cut ? CTR_F_CUT : lost ? CTR_F_LOST : 0));
     }
     ctr_event *ev = emit(r, CTR_PROCESS_END, NULL);
     ev->process = proc;
@@ -643,6 +653,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         ev->exit_code = -9; /* SIGKILL */
     } else if (how == CT_EXIT_CODE) {
         ev->exit_code = (int64_t)code;
+    } else if (how == CT_EXIT_WINDOW) {
+        ev->flags = CTR_F_CUT;
     } else if (how != CT_EXIT_STOPPED) {
         ev->flags = CTR_F_UNKNOWN_EXIT;
     }

@@ -82,6 +82,8 @@ enum ct_exit_how {
     CT_EXIT_UNKNOWN = 2, /* the collector could not tell */
     CT_EXIT_STOPPED = 3, /* ct_stop(): tracing ended, the process went on */
     CT_EXIT_TIMEOUT = 4, /* killed by its runner after code ns (since 1.2) */
+    CT_EXIT_WINDOW = 5,  /* a flight recorder's window ends here, the process went
+                            on: what is open is cut off, not misuse (since 1.5) */
 };
 
 /* BLOCK kind field: what the thread waited for (since 1.2). */

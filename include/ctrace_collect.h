@@ -126,18 +126,29 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
 CT_API int ct_collector_open_flight(ct_collector **out, const char *path, size_t pool_bytes,
                                     size_t window_bytes);
 
+/* The bytes the traces of failed tests waiting to be asked for
+ * (ct_collector_window_write()) may take, with windows of `window` bytes:
+ * four windows, and 4 MiB at least. */
+#define CT_WINDOW_WAITING_BYTES(window) \
+    ((size_t)(window) < (1u << 20) ? (size_t)4u << 20 : 4 * (size_t)(window))
+
 /* What a trace written from a window holds of its task. */
 typedef struct ct_window_info {
     int found;           /* the task's begin was in the window, or still open
-                            when the window's start was cut */
+                            when the window's start was cut; if not, the
+                            trace holds none of the process's events */
     int task_cut;        /* events of its process after it began were cut:
                             the trace holds its begin and later events only */
     uint64_t cut_events; /* events of the process not in the trace: before
                             the task began, or the window */
     uint64_t task_ns;    /* how long the task ran (to its end, or its
                             process's, or now) */
-    uint64_t kept_ns;    /* how much of that the trace holds all threads of
+    uint64_t kept_ns;    /* how much of that the trace holds every event of
+                            its threads (those with events of it) for
                             (task_ns unless cut) */
+    int not_kept;        /* (not found) its trace was written as it ended but
+                            not kept: the traces waiting to be asked for took
+                            their budget */
 } ct_window_info;
 
 /*! ct_collector_window_write() : write a trace of the window of child
@@ -149,7 +160,10 @@ typedef struct ct_window_info {
  *  A test or fixture whose status said it failed has its trace written as
  *  its end comes in (drained), before the window moves past its begin: the
  *  child runs on while its runner reads its output, and this then gives
- *  that trace (kept in memory, the last 32, until asked for).
+ *  that trace (kept in memory until asked for, while those waiting take at
+ *  most CT_WINDOW_WAITING_BYTES()). A task that is neither kept so nor begun in the
+ *  window gets a trace of its process with none of its events (info->found
+ *  0), never the window's other tasks.
  *  `info` (may be NULL) says what the trace holds of the task.
  *  @return 0, CT_EINVAL (no such child, or not a flight recorder), CT_EIO
  *  (errno tells), CT_ENOMEM. */

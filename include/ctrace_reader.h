@@ -137,7 +137,12 @@ typedef enum ctr_status {
                                    unended region or task whose end may be
                                    among them; a warning that says so */
 #define CTR_F_CUT 0x100u        /* a task some of whose events were cut
-                                   (CTR_CUT): begun before the window */
+                                   (CTR_CUT): begun before the window; a
+                                   region or task still open where the
+                                   window ended (with CTR_F_UNENDED);
+                                   CTR_PROCESS_END: the trace ends where a
+                                   flight recorder's window did, the
+                                   process went on */
 
 typedef struct ctr_event {
     ctr_kind kind;

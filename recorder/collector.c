@@ -34,6 +34,7 @@ static int open_collector(ct_collector **out, const char *path, size_t pool_byte
                         : window_bytes > CT_POOL_DEFAULT_BYTES / 2 ? CT_POOL_DEFAULT_BYTES
                                                                    : 2 * window_bytes;
     c->window_bytes = window_bytes;
+    c->scratch_fd = -1;
     c->clock_kind = ct__clock_choose();
     /* One calibration for every child: the TSC is the machine's. */
     c->tsc_hz = ct__tsc_hz_cached(c->clock_kind);

@@ -10,10 +10,11 @@
 #include "recorder/collector_internal.h"
 
 #include <errno.h>    /* errno */
-#include <stdlib.h>   /* free */
+#include <stdlib.h>   /* free, malloc, realloc */
 #include <string.h>   /* strdup, memmove */
 #include <sys/mman.h> /* memfd_create */
-#include <unistd.h>   /* close, dup, lseek, read, write */
+#include <sys/stat.h> /* fstat */
+#include <unistd.h>   /* close, dup, ftruncate, lseek, pread, write */
 
 #include "common/clock.h" /* ct__mono_ns */
 
@@ -50,7 +51,7 @@ void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *
 {
     p->proc = (ct_window_proc){.proc = p->drainer.proc, .pid = (uint32_t)pid,
                                .exe = strdup(exe), .clock = c->clock_kind, .hz = c->tsc_hz,
-                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_STOPPED};
+                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_WINDOW};
 }
 
 /* What p's pool counted: its losses and its waits for room. */
@@ -142,8 +143,10 @@ static int write_window(ct_collector *c, ct_child_pool *p, uint64_t task, int fd
 
 static void forget(ct_collector *c, size_t i)
 {
-    close(c->prepared[i].fd);
-    memmove(&c->prepared[i], &c->prepared[i + 1], (--c->nprepared - i) * sizeof *c->prepared);
+    ct_prepared *w = &c->prepared[i];
+    c->prepared_bytes -= sizeof *w + w->len;
+    free(w->trace);
+    memmove(w, w + 1, (--c->nprepared - i) * sizeof *w);
 }
 
 void ct__flight_forget(ct_collector *c, int pid)
@@ -151,24 +154,77 @@ void ct__flight_forget(ct_collector *c, int pid)
     for (size_t i = c->nprepared; i-- > 0;)
         if (pid < 0 || c->prepared[i].pid == pid)
             forget(c, i);
+    if (pid < 0) {
+        free(c->prepared);
+        c->prepared = NULL;
+        c->prepared_cap = 0;
+        if (c->scratch_fd >= 0)
+            close(c->scratch_fd);
+        c->scratch_fd = -1;
+    }
 }
 
-/* Write the trace of failed task `task` of p into a memfd, until asked for. */
+/* The trace of `task` of p, written into the scratch memfd, read back into
+ * *out (malloc'd) unless it is over `room` bytes. @return 0, 1 (too large:
+ * *out NULL), -1. */
+static int write_scratch(ct_collector *c, ct_child_pool *p, uint64_t task, size_t room,
+                         uint8_t **out, size_t *len, ct_window_info *info)
+{
+    *out = NULL;
+    if (c->scratch_fd < 0 && (c->scratch_fd = memfd_create("ctest-trace-failed",
+                                                           MFD_CLOEXEC)) < 0)
+        return -1;
+    int copy = ftruncate(c->scratch_fd, 0) == 0 && lseek(c->scratch_fd, 0, SEEK_SET) == 0
+                   ? dup(c->scratch_fd) : -1;
+    if (copy < 0 || write_window(c, p, task, copy, info) != 0)
+        return -1;
+    struct stat st;
+    if (fstat(c->scratch_fd, &st) != 0)
+        return -1;
+    *len = (size_t)st.st_size;
+    if (*len > room)
+        return 1;
+    if (!(*out = malloc(*len ? *len : 1)))
+        return -1;
+    for (size_t done = 0; done < *len;) {
+        ssize_t n = pread(c->scratch_fd, *out + done, *len - done, (off_t)done);
+        if (n <= 0 && !(n < 0 && errno == EINTR)) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        done += n > 0 ? (size_t)n : 0;
+    }
+    return 0;
+}
+
+/* Write the trace of failed task `task` of p, until asked for: kept while
+ * the traces waiting (and these notes) take less than
+ * CT_WINDOW_WAITING_BYTES(), else a note that it was not kept
+ * (neither, past that: asked for, it is written from the window as it is
+ * then, and says so). */
 static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task)
 {
-    if (!p->started)
+    size_t budget = CT_WINDOW_WAITING_BYTES(c->window_bytes);
+    ct_prepared w = {.pid = (int)p->proc.pid, .task = task};
+    if (!p->started || c->prepared_bytes + sizeof w > budget)
         return;
-    int fd = memfd_create("ctest-trace-failed", MFD_CLOEXEC);
-    int copy = fd >= 0 ? dup(fd) : -1;
-    ct_window_info info;
-    if (copy < 0 || write_window(c, p, task, copy, &info) != 0) {
-        if (fd >= 0)
-            close(fd); /* asked for, it is written from the window then */
-        return;
+    if (c->nprepared == c->prepared_cap) {
+        size_t cap = c->prepared_cap ? 2 * c->prepared_cap : 16;
+        ct_prepared *v = realloc(c->prepared, cap * sizeof *v);
+        if (!v)
+            return;
+        c->prepared = v;
+        c->prepared_cap = cap;
     }
-    if (c->nprepared == CT_PREPARED_MAX)
-        forget(c, 0);
-    c->prepared[c->nprepared++] = (ct_prepared){(int)p->proc.pid, task, fd, info};
+    int rc = write_scratch(c, p, task, budget - c->prepared_bytes - sizeof w, &w.trace, &w.len,
+                           &w.info);
+    if (rc < 0)
+        return; /* asked for, it is written from the window then */
+    if (rc > 0)
+        w = (ct_prepared){.pid = w.pid, .task = task, .info.not_kept = 1};
+    c->prepared[c->nprepared++] = w;
+    c->prepared_bytes += sizeof w + w.len;
 }
 
 void ct__flight_after_pass(ct_collector *c, ct_child_pool *p)
@@ -179,38 +235,34 @@ void ct__flight_after_pass(ct_collector *c, ct_child_pool *p)
         prepare(c, p, tasks[i]);
 }
 
-/* Copy what `from` holds, from its start, to `to`. @return 0 or -1. */
-static int copy_all(int from, int to)
+/* Write `len` bytes to fd. @return 0 or -1. */
+static int write_all(int fd, const uint8_t *bytes, size_t len)
 {
-    char buf[64 * 1024];
-    if (lseek(from, 0, SEEK_SET) != 0)
-        return -1;
-    for (;;) {
-        ssize_t n = read(from, buf, sizeof buf);
-        if (n == 0)
-            return 0;
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
+    for (size_t done = 0; done < len;) {
+        ssize_t k = write(fd, bytes + done, len - done);
+        if (k < 0 && errno != EINTR)
             return -1;
-        for (ssize_t done = 0, k; done < n; done += k)
-            if ((k = write(to, buf + done, (size_t)(n - done))) < 0 && errno != EINTR)
-                return -1;
-            else if (k < 0)
-                k = 0;
+        done += k > 0 ? (size_t)k : 0;
     }
+    return 0;
 }
 
 /* The trace of `task` of `pid`, if it was written as the task ended: copied
- * to fd (closed). @return 1 with *rc, or 0 if there is none. */
+ * to fd (closed). @return 1 with *rc, or 0 if there is none (*not_kept: its
+ * trace was written but not kept). */
 static int take_prepared(ct_collector *c, int pid, uint64_t task, int fd, ct_window_info *info,
-                         int *rc)
+                         int *rc, int *not_kept)
 {
     for (size_t i = 0; task && i < c->nprepared; i++) {
         ct_prepared *w = &c->prepared[i];
         if (w->pid != pid || w->task != task)
             continue;
-        *rc = copy_all(w->fd, fd) == 0 ? 0 : CT_EIO;
+        if (!w->trace) {
+            *not_kept = 1;
+            forget(c, i);
+            return 0;
+        }
+        *rc = write_all(fd, w->trace, w->len) == 0 ? 0 : CT_EIO;
         if (close(fd) != 0 && *rc == 0)
             *rc = CT_EIO;
         if (*rc == 0 && info)
@@ -224,8 +276,8 @@ static int take_prepared(ct_collector *c, int pid, uint64_t task, int fd, ct_win
 int ct_collector_window_write_fd(ct_collector *c, int pid, uint64_t task, int fd,
                                  ct_window_info *info)
 {
-    int rc;
-    if (c && take_prepared(c, pid, task, fd, info, &rc))
+    int rc, not_kept = 0;
+    if (c && take_prepared(c, pid, task, fd, info, &rc, &not_kept))
         return rc;
     ct_child_pool *p = c && c->window_bytes ? find_child(c, pid) : NULL;
     if (!p) {
@@ -236,10 +288,13 @@ int ct_collector_window_write_fd(ct_collector *c, int pid, uint64_t task, int fd
         if (ct_drainer_pass(&p->drainer, c->w, 0) != 0)
             ct__collector_failed(c);
         ct__flight_after_pass(c, p);
-        if (take_prepared(c, pid, task, fd, info, &rc))
+        if (take_prepared(c, pid, task, fd, info, &rc, &not_kept))
             return rc;
     }
-    return write_window(c, p, task, fd, info);
+    rc = write_window(c, p, task, fd, info);
+    if (rc == 0 && info && !info->found)
+        info->not_kept = not_kept;
+    return rc;
 }
 
 int ct_collector_window_write(ct_collector *c, int pid, uint64_t task, const char *path,

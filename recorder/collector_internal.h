@@ -16,14 +16,13 @@
 #include "recorder/window.h"
 
 #define CT_FLIGHT_POOL_MIN (4u << 20) /* a flight recorder's smallest pool */
-#define CT_PREPARED_MAX 32 /* traces of failed tests waiting to be asked for */
-
 /* The trace of a test that failed, written from its window as it ended, in
- * a memfd, until ct_collector_window_write() asks for it. */
+ * memory until ct_collector_window_write() asks for it. */
 typedef struct ct_prepared {
     int pid;
     uint64_t task;
-    int fd;
+    uint8_t *trace; /* NULL: not kept, the budget was spent */
+    size_t len;
     ct_window_info info;
 } ct_prepared;
 
@@ -42,8 +41,10 @@ struct ct_collector {
     size_t window_bytes;   /* each child's window; 0: the whole trace is written */
     ct_child_pool *live;   /* children running, newest first */
     ct_child_pool *last;   /* the child that ended last, its window kept */
-    ct_prepared prepared[CT_PREPARED_MAX]; /* oldest first */
-    size_t nprepared;
+    ct_prepared *prepared; /* oldest first */
+    size_t nprepared, prepared_cap;
+    size_t prepared_bytes; /* what they take: traces and notes */
+    int scratch_fd;        /* a memfd they are written in first, or -1 */
 };
 
 _Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
@@ -77,7 +78,8 @@ void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *
 /* A pass over p's pool is done: write the traces of the tests that failed
  * and ended in it, before its window moves on. */
 void ct__flight_after_pass(ct_collector *c, ct_child_pool *p);
-/* Forget the traces written for process `pid` (all of them: -1). */
+/* Forget the traces written for process `pid` (all of them, and what held
+ * them: -1). */
 void ct__flight_forget(ct_collector *c, int pid);
 /* p ended (its final pass done): write its last window into the trace, if
  * any, and keep it as the last child's. */

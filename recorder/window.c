@@ -142,6 +142,22 @@ static uint64_t begun_in(const ct_window *w, uint64_t task)
     return 0;
 }
 
+void ct_window_on_failed(ct_window *w, ct_window_failed_fn *fn, void *ctx)
+{
+    w->on_failed = fn;
+    w->on_failed_ctx = ctx;
+}
+
+/* Batches are about to leave: the failed tasks not taken yet are written
+ * first. */
+static void failed_now(ct_window *w)
+{
+    uint64_t tasks[CT_WINDOW_FAILED_MAX];
+    size_t n = w->on_failed ? ct_window_take_failed(w, tasks, CT_WINDOW_FAILED_MAX) : 0;
+    for (size_t i = 0; i < n; i++)
+        w->on_failed(w->on_failed_ctx, tasks[i]);
+}
+
 /* Note the tasks that fail and end in a batch as it comes (its number `no`). */
 static void note_failures(ct_window *w, const uint8_t *events, size_t len, uint64_t no)
 {
@@ -161,6 +177,8 @@ static void note_failures(ct_window *w, const uint8_t *events, size_t len, uint6
                     continue;
                 memmove(&w->failing[i], &w->failing[i + 1],
                         (--w->nfailing - i) * sizeof *w->failing);
+                if (w->nfailed == CT_WINDOW_FAILED_MAX)
+                    failed_now(w); /* written now rather than forgotten */
                 uint64_t from = begun_in(w, f.v[0]);
                 if (w->nfailed == 0 || from < w->failed_from)
                     w->failed_from = from;
@@ -169,22 +187,6 @@ static void note_failures(ct_window *w, const uint8_t *events, size_t len, uint6
             }
         }
     }
-}
-
-void ct_window_on_failed(ct_window *w, ct_window_failed_fn *fn, void *ctx)
-{
-    w->on_failed = fn;
-    w->on_failed_ctx = ctx;
-}
-
-/* Batches are about to leave: the failed tasks not taken yet are written
- * first. */
-static void failed_now(ct_window *w)
-{
-    uint64_t tasks[CT_WINDOW_FAILED_MAX];
-    size_t n = w->on_failed ? ct_window_take_failed(w, tasks, CT_WINDOW_FAILED_MAX) : 0;
-    for (size_t i = 0; i < n; i++)
-        w->on_failed(w->on_failed_ctx, tasks[i]);
 }
 
 size_t ct_window_take_failed(ct_window *w, uint64_t *tasks, size_t cap)
@@ -215,10 +217,11 @@ int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, 
     rec_head *h = (rec_head *)(w->ring + at);
     *h = (rec_head){thread, (uint32_t)len, seq, offset, clock.tsc, clock.ns};
     memcpy(h + 1, events, len);
-    note_failures(w, events, len, w->next_no++);
     w->tail = at + need;
     w->held += need;
     w->count++;
+    /* In the ring first: a failed task's trace may be written as it is noted. */
+    note_failures(w, events, len, w->next_no++);
     return rc;
 }
 

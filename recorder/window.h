@@ -43,12 +43,14 @@ int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, 
  * oldest first: their task ids into `tasks` (at most `cap`), and forgotten.
  * A failure is a status other than pass and skip; the end must follow it.
  * @return how many. */
-#define CT_WINDOW_FAILED_MAX 64 /* kept at once; older ones are forgotten */
+#define CT_WINDOW_FAILED_MAX 64 /* kept at once; past it, handed to the callback
+                                   below, or else the oldest forgotten */
 size_t ct_window_take_failed(ct_window *w, uint64_t *tasks, size_t cap);
 
 /* Called with each such task before a batch leaves the window while it
- * was not taken yet: its trace is to be written now, while the window still
- * holds it (a drain pass may bring more than the window holds). */
+ * was not taken yet, or when more failed than are kept: its trace is to be
+ * written now, while the window still holds it (a drain pass may bring more
+ * than the window holds, or many quick failures). */
 typedef void ct_window_failed_fn(void *ctx, uint64_t task);
 void ct_window_on_failed(ct_window *w, ct_window_failed_fn *fn, void *ctx);
 
@@ -60,7 +62,7 @@ typedef struct ct_window_proc {
     const char *exe;
     uint32_t clock;       /* ct_clock_kind */
     uint64_t hz, tsc0, ns0;
-    uint64_t how, code;   /* how it ended (ct_exit_how); CT_EXIT_STOPPED: it runs on */
+    uint64_t how, code;   /* how it ended (ct_exit_how); CT_EXIT_WINDOW: it runs on */
     uint64_t end_ns;      /* CLOCK_MONOTONIC when it ended, or now */
     uint64_t dropped;     /* events it lost in all (its pool's count) */
     uint64_t stalls, stall_ns;
@@ -73,14 +75,17 @@ typedef struct ct_window_report {
     uint64_t cut;         /* events of the process left out of the trace */
     uint64_t begin_ns;    /* CLOCK_MONOTONIC when the task began (found) */
     uint64_t end_ns;      /* when it ended, or the process did, or now */
-    uint64_t kept_from_ns; /* when the trace's events of it begin: > begin_ns if cut */
+    uint64_t kept_from_ns; /* from when the trace holds every event of its threads
+                              (those with events of it), within its span: > begin_ns
+                              if they were cut */
 } ct_window_report;
 
 /*! ct_window_write() : write a trace of process `p` from the window on `tw`
  *  (its PROCESS_BEGIN, batches, PROCESS_END; not TRACE_BEGIN or TRACE_END):
  *  with `task` (an id as the process numbers its tasks), the process's
- *  events from the task's begin to its end, what came before cut; with 0,
- *  the whole window. `out` (may be NULL) says what it holds.
+ *  events from the task's begin to its end, what came before cut (none at
+ *  all if its begin is neither in the window nor open in its state); with
+ *  0, the whole window. `out` (may be NULL) says what it holds.
  *  @return 0, CT_EIO (a write failed), CT_ENOMEM. */
 int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, uint64_t task,
                     ct_window_report *out);

@@ -376,6 +376,24 @@ static void end_task(ct_wstate *s, uint64_t id)
         end_of_test(s, id);
 }
 
+int ct_ws_counts_as_cut(uint8_t code)
+{
+    switch (code) {
+    case CT_EV_STRING:
+    case CT_EV_STACK:
+    case CT_EV_THREAD_BEGIN:
+    case CT_EV_THREAD_NAME:
+    case CT_EV_SCHED_SOURCE:
+    case CT_EV_MODULE:
+    case CT_EV_LOST:
+    case CT_EV_WINDOW_LOST:
+    case CT_EV_CUT:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 /* Fold one event of thread t. @return 0, or -1 out of memory. *gone: the
  * thread ended (its state is freed). */
 static int apply(ct_wstate *s, ct_wthread *t, const ct_event_fields *f, int *gone)
@@ -415,7 +433,7 @@ static int apply(ct_wstate *s, ct_wthread *t, const ct_event_fields *f, int *gon
     default:
         break;
     }
-    t->cut++; /* what the program did: left out unless said again */
+    t->cut++; /* what the program did (ct_ws_counts_as_cut()): left out unless said again */
     switch (f->code) {
     case CT_EV_THREAD_END:
         thread_gone(s, t);

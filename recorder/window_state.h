@@ -111,6 +111,10 @@ ct_wthread *ct_ws_thread(ct_wstate *s, uint32_t serial, int create);
 long ct_ws_fold(ct_wstate *s, uint32_t serial, uint64_t seq, uint64_t offset, ct_wclock clock,
                 const uint8_t *events, size_t len, uint64_t stop_tick);
 
+/* Whether an event of kind `code` left out counts as cut: what the program
+ * did, not what is said again ahead of a window (FORMAT.md, *Windows*). */
+int ct_ws_counts_as_cut(uint8_t code);
+
 /* Events folded in all that no thread's CUT can tell any more (threads
  * gone) plus those the threads' CUTs will. */
 uint64_t ct_ws_cut_total(const ct_wstate *s);

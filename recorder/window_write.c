@@ -31,6 +31,7 @@ typedef struct wthread {
     int started;                /* found: batch `start_index`, byte `start_at` */
     size_t start_index, start_at;
     int done;                   /* past the task's end: nothing more of it */
+    int of_task;                /* it has events of the task (walk 1) */
     /* writing */
     uint64_t out_seq;           /* the trace's next chunk number for it */
     int out_open;               /* a chunk of it is being continued: */
@@ -354,14 +355,35 @@ static int put_batch(emitter *e, wthread *t, const ct_wbatch *b, size_t from, si
 typedef struct span {
     uint64_t task;
     uint64_t lost_told;  /* what the LOST events in the window told */
+    uint64_t events;     /* the events in the window */
     int begun, ended;
     uint64_t begin_tick, end_tick;
     ct_wclock begin_clock, end_clock;
     int begin_cut;       /* its begin had left the window */
 } span;
 
-/* Walk 1: when the task began and ended. @return 0 or CT_ENOMEM. */
-static int find_span(const ct_window *w, const ct_wstate *base, span *s)
+/* Whether event f is of task `task` (its task field names it). */
+static int of_task(const ct_event_fields *f, uint64_t task)
+{
+    switch (f->code) {
+    case CT_EV_TASK_BEGIN:
+    case CT_EV_TASK_END:
+    case CT_EV_TASK_STATUS:
+    case CT_EV_REGION_BEGIN:
+    case CT_EV_LOG:
+    case CT_EV_TASK_ADOPT:
+    case CT_EV_BLOCK:
+    case CT_EV_WAIT:
+    case CT_EV_WINDOW_LOST:
+        return f->v[0] == task;
+    default:
+        return 0;
+    }
+}
+
+/* Walk 1: when the task began and ended, and which threads have events of
+ * it (in *m, which the caller frees). @return 0 or CT_ENOMEM. */
+static int find_span(const ct_window *w, const ct_wstate *base, span *s, wthreads *m)
 {
     for (uint32_t i = 0; i < base->ntasks; i++) {
         if (base->tasks[i].task == s->task) {
@@ -370,24 +392,23 @@ static int find_span(const ct_window *w, const ct_wstate *base, span *s)
             s->begin_clock = base->tasks[i].clock;
         }
     }
-    wthreads m = {0};
     ct_wcursor c;
     ct_wbatch b;
     ct_window_first(w, &c);
     while (ct_window_next(w, &c, &b)) {
-        wthread *t = wt_get(&m, b.thread, base);
-        if (!t) {
-            free(m.v);
+        wthread *t = wt_get(m, b.thread, base);
+        if (!t)
             return CT_ENOMEM;
-        }
         wt_enter(t, &b);
         ct_event_fields f;
         for (size_t at = 0, k; at < b.len && (k = ct_event_parse(b.events + at,
                                                                   b.events + b.len, &f));
              at += k) {
             t->tick += f.delta;
+            s->events += (uint64_t)ct_ws_counts_as_cut(f.code);
             if (f.code == CT_EV_LOST)
                 s->lost_told += f.v[0];
+            t->of_task |= s->task && of_task(&f, s->task);
             int begins = f.code == CT_EV_TASK_BEGIN && f.v[0] == s->task && !s->begun;
             int ends = f.code == CT_EV_TASK_END && f.v[0] == s->task;
             if (begins || (ends && !s->ended)) {
@@ -398,7 +419,6 @@ static int find_span(const ct_window *w, const ct_wstate *base, span *s)
         }
         t->next_offset = b.offset + b.len;
     }
-    free(m.v);
     return 0;
 }
 
@@ -510,9 +530,22 @@ static int by_serial(const void *a, const void *b)
     return x->serial < y->serial ? -1 : x->serial > y->serial;
 }
 
+/* Whether thread th has events of the task: in the window (`seen`, walk
+ * 1's), or a region of it open across the cut. */
+static int thread_of_task(const ct_wthread *th, wthreads *seen, const span *s)
+{
+    if (seen->cap && wt_probe(seen, th->serial)->of_task)
+        return 1;
+    for (uint32_t i = 0; i < th->depth; i++)
+        if (th->regions[i].task == s->task)
+            return 1;
+    return 0;
+}
+
 /* Walk 3: every thread's prelude. @return the events said again, or sets
- * e->rc. */
-static uint64_t write_preludes(emitter *e, const ct_wstate *st, wthreads *m,
+ * e->rc. The task was cut if a thread's events after its begin were; it
+ * is held from the latest such cut of a thread with events of it. */
+static uint64_t write_preludes(emitter *e, const ct_wstate *st, wthreads *m, wthreads *seen,
                                ct_window_report *r, const span *s)
 {
     const ct_wthread **order = malloc((st->threads_used + 1) * sizeof *order);
@@ -538,12 +571,29 @@ static uint64_t write_preludes(emitter *e, const ct_wstate *st, wthreads *m,
         if (s->begun && order[i]->cut && order[i]->tick > s->begin_tick) {
             r->task_cut = 1;
             uint64_t ns = tick_ns(order[i]->clock, e->hz, order[i]->tick);
-            if (ns > r->kept_from_ns)
+            if (ns > r->kept_from_ns && thread_of_task(order[i], seen, s))
                 r->kept_from_ns = ns;
         }
     }
     free(order);
     return said;
+}
+
+/* A trace of p that holds none of its events: everything the window and
+ * its state hold is cut. */
+static int write_nothing(const ct_window *w, ct_trace_writer *tw, const ct_window_proc *p,
+                         const span *s, ct_window_report *out)
+{
+    const ct_wstate *base = ct_window_state(w);
+    uint64_t cut = ct_ws_cut_total(base) + s->events;
+    uint64_t told = base->lost_told + s->lost_told;
+    uint64_t lost = p->dropped > told ? p->dropped : told;
+    if (out)
+        *out = (ct_window_report){.cut = cut, .end_ns = p->end_ns};
+    if (process_record(tw, p, 0, 0, 0, 0, 0, 0) != 0 ||
+        process_record(tw, p, 1, p->how, p->code, p->end_ns, lost, cut) != 0)
+        return CT_EIO;
+    return 0;
 }
 
 int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, uint64_t task,
@@ -552,9 +602,12 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
     ct_window_report r = {0};
     const ct_wstate *base = ct_window_state(w);
     span s = {.task = task};
-    int rc = find_span(w, base, &s);
-    if (rc)
-        return rc;
+    wthreads seen = {0};
+    int rc = find_span(w, base, &s, &seen);
+    if (rc || (task && !s.begun)) { /* none of its events: none of the others' either */
+        free(seen.v);
+        return rc ? rc : write_nothing(w, tw, p, &s, out);
+    }
     r.found = task && s.begun;
     uint64_t cut_tick = r.found ? s.begin_tick : 0, end_tick = UINT64_MAX;
     if (r.found && s.ended)
@@ -568,16 +621,16 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
     rc = fold_before(w, &st, &m, cut_tick);
     if (!rc)
         rc = process_record(tw, p, 0, 0, 0, 0, 0, 0) ? CT_EIO : 0;
-    uint64_t said = rc ? 0 : write_preludes(&e, &st, &m, &r, &s);
+    uint64_t said = rc ? 0 : write_preludes(&e, &st, &m, &seen, &r, &s);
     if (!rc && !e.rc)
         rc = write_batches(w, &e, &st, &m, end_tick);
     rc = rc ? rc : e.rc;
 
-    /* How it ends here: as the task did (tracing stopped there, the process
-     * went on), else as the process did, or tracing stops now. */
+    /* How it ends here: as the task did (the window ends there, the process
+     * went on), else as the process did, or the window ends now. */
     uint64_t how = p->how, code = p->code, end_ns = p->end_ns;
     if (r.found && s.ended) {
-        how = CT_EXIT_STOPPED;
+        how = CT_EXIT_WINDOW;
         code = 0;
         end_ns = tick_ns(s.end_clock, p->hz, s.end_tick);
     }
@@ -593,12 +646,15 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
     if (r.found) {
         r.task_cut |= s.begin_cut;
         r.begin_ns = tick_ns(s.begin_clock, p->hz, s.begin_tick);
-        if (r.kept_from_ns < r.begin_ns)
+        if (r.kept_from_ns < r.begin_ns) /* within the task's span */
             r.kept_from_ns = r.begin_ns;
+        if (r.kept_from_ns > end_ns && end_ns >= r.begin_ns)
+            r.kept_from_ns = end_ns;
     }
     r.end_ns = end_ns;
     ct_ws_free(&st);
     free(m.v);
+    free(seen.v);
     free(e.buf);
     if (out)
         *out = r;

@@ -24,10 +24,16 @@ static void say_cut(const rn_flight *f, const ct_window_info *info, char *note, 
 {
     char window[CTV_HUMAN_BUF], kept[CTV_HUMAN_BUF], ran[CTV_HUMAN_BUF];
     ctv_format_bytes(window, f->window_bytes);
-    if (!info->found)
-        snprintf(note, size, "(its begin was no longer in the flight recorder's window of %s: "
-                 "the attachment holds the window, %llu events before it cut)", window,
-                 (unsigned long long)info->cut_events);
+    if (!info->found && info->not_kept) {
+        char waiting[CTV_HUMAN_BUF];
+        ctv_format_bytes(waiting, CT_WINDOW_WAITING_BYTES(f->window_bytes));
+        snprintf(note, size, "(none of its events: the flight recorder's window of %s had moved "
+                 "past the test, and the traces of earlier failures waiting to be attached "
+                 "took the %s kept for them; the attachment holds no events)", window, waiting);
+    }
+    else if (!info->found)
+        snprintf(note, size, "(none of its events: the flight recorder's window of %s had moved "
+                 "past the test; the attachment holds no events)", window);
     else if (info->task_cut)
         snprintf(note, size, "(cut: the flight recorder's window of %s held the last %s of the "
                  "test's %s; what came before, %llu events of its process, is not in the "

@@ -154,6 +154,8 @@ static void print_processes(const trace_stats *s, FILE *out)
             fprintf(out, "killed by signal %" PRId64, -p->exit_code);
         else if (p->flags & CTR_F_UNKNOWN_EXIT)
             fprintf(out, "exit unknown");
+        else if (p->flags & CTR_F_CUT)
+            fprintf(out, "ran on past the window");
         else
             fprintf(out, "exit %" PRId64, p->exit_code);
         fputs("  ", out);

@@ -173,6 +173,70 @@ def test_markers_lost_the_window_tells_what_it_can(tmp_path):
     assert "--- FAIL: TestCrash" in r.stdout, r
 
 
+def test_many_quick_failures_each_get_their_own_events(tmp_path):
+    """More failures come than the runner attaches as they come (past 32
+    waiting, attachments once held the window's later tests instead of
+    their own): each attachment holds its test alone."""
+    n = 40 if SMALL else 100
+    r = run("--flight-recorder=256KiB", f"--attach-dir={tmp_path}", FLIGHT,
+            env={"FLIGHT_TESTS": "0", "FLIGHT_FAILING": str(n)})
+    assert r.returncode == 1, r
+    for i in range(n):
+        test = f"TestFails/{i:04d}"
+        path, under = attachment_of(r.stdout, test)
+        assert "none of its events" not in under and "cut" not in under, under
+        tasks = tasks_of(path)
+        assert [t["name"] for t in tasks] == [test], (test, [t["name"] for t in tasks])
+        assert {g["name"] for g in tasks[0]["regions"]} == {f"mine.{i:04d}"}, test
+
+
+def background_run(tmp_path, window, test="TestFailsLate", env=None):
+    """Eight tests (TestFailsLate fails) while a thread begun in the group's
+    setup holds bg.session open: `test`'s attachment, the line under it, and
+    its events (export)."""
+    r = run(f"--flight-recorder={window}", f"--attach-dir={tmp_path}", FLIGHT,
+            env={"FLIGHT_TESTS": "8", "FLIGHT_REGIONS": "2000", "FLIGHT_BACKGROUND": "1",
+                 **(env or {})})
+    assert r.returncode == 1, r
+    path, under = attachment_of(r.stdout, test)
+    out = tmp_path / "events.jsonl"
+    run_ok("export", "--format=jsonl", "-o", out, path)
+    return path, under, [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_what_another_thread_holds_open_is_cut_off_not_misuse(tmp_path):
+    """The attachment ends at the test's end while the process goes on: a
+    region still open there on another thread is cut off by the window, not
+    a region the program never ended."""
+    path, _, events = background_run(tmp_path, "2MiB")
+    session = [e for e in events if e["kind"] == "region" and e["name"] == "bg.session"]
+    assert len(session) == 1 and set(session[0]["flags"]) == {"unended", "cut"}, session
+    end = [e for e in events if e["kind"] == "process_end"]
+    assert len(end) == 1 and end[0]["flags"] == ["cut"], end
+    stats = run_ok("stats", path).stdout
+    assert re.search(r"^warnings:\s+0$", stats, re.M), stats
+    assert "ran on past the window" in stats, stats
+
+
+def duration_ns(text):
+    """ns of a duration as the runner prints it: '457 us', '1.15 ms'."""
+    number, unit = text.split()
+    return float(number) * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[unit]
+
+
+def test_the_cut_note_says_what_the_attachment_holds_of_the_test(tmp_path):
+    """TestHuge is cut while the background thread idles between its ticks:
+    the note's 'held the last X' is the span the attachment holds of the
+    test (its first huge.step kept to its end), not the idle thread's cut."""
+    path, under, _ = background_run(tmp_path, "64KiB", "TestHuge", {"FLIGHT_HUGE": "20000"})
+    m = re.search(r"held the last (\S+ \S+) of the test's (\S+ \S+);", under)
+    assert m, under
+    test = only_task(path, "TestHuge")
+    first = min(g["start_ns"] for g in test["regions"] if g["name"] == "huge.step")
+    held = test["end_ns"] - first
+    assert 0.8 * held <= duration_ns(m.group(1)) <= 1.25 * held + 1000, (m.group(0), held)
+
+
 @pytest.mark.parametrize("args, why", [
     (["--flight-recorder=1KiB"], "at least 64KiB"),
     (["--flight-recorder=lots"], "invalid value"),

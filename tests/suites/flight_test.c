@@ -13,6 +13,14 @@
  * puts /dev/null on stdout and stderr before the tests run, as code that
  * daemonizes does: the runner gets no marker and learns the tests from the
  * window of the process that died.
+ *
+ * FLIGHT_FAILING=N adds N quick tests TestFails/NNNN that each end
+ * FLIGHT_FAILING_REGIONS regions (2000) named mine.NNNN, then fail: more
+ * failures than the runner attaches as fast as they come.
+ *
+ * FLIGHT_BACKGROUND=1 starts a thread in the group's setup that holds
+ * region bg.session open until the teardown, meanwhile idle in bg.tick
+ * regions of 50 us sleep.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -78,6 +86,48 @@ static void TestHuge(void **state)
     fail_msg("the huge test fails on purpose");
 }
 
+static void TestFails(void **state)
+{
+    char name[32];
+    snprintf(name, sizeof name, "mine.%04ld", (long)(intptr_t)*state);
+    steps(name, env_long("FLIGHT_FAILING_REGIONS", 2000));
+    fail_msg("%s fails on purpose", name);
+}
+
+static volatile int background_begun, background_stop;
+static pthread_t background;
+
+static void *background_main(void *arg)
+{
+    (void)arg;
+    ct_region session = ct_region_begin(NULL, "bg.session");
+    background_begun = 1;
+    while (!background_stop) {
+        CT_WITH_REGION(NULL, "bg.tick") {
+            usleep(50);
+        }
+    }
+    ct_region_end(&session);
+    return NULL;
+}
+
+static int background_setup(void **state)
+{
+    (void)state;
+    if (pthread_create(&background, NULL, background_main, NULL) != 0)
+        return -1;
+    while (!background_begun) /* the tests run with bg.session open */
+        usleep(100);
+    return 0;
+}
+
+static int background_teardown(void **state)
+{
+    (void)state;
+    background_stop = 1;
+    return pthread_join(background, NULL) == 0 ? 0 : -1;
+}
+
 static void TestCrash(void **state)
 {
     (void)state;
@@ -89,9 +139,9 @@ static void TestCrash(void **state)
 int main(void)
 {
     long tests = env_long("FLIGHT_TESTS", 400);
-    long late = tests * 3 / 4;
-    struct CMUnitTest *t = calloc((size_t)tests + 4, sizeof *t);
-    char (*names)[32] = calloc((size_t)tests + 4, sizeof *names);
+    long late = tests * 3 / 4, failing = env_long("FLIGHT_FAILING", 0);
+    struct CMUnitTest *t = calloc((size_t)(tests + failing) + 4, sizeof *t);
+    char (*names)[32] = calloc((size_t)(tests + failing) + 4, sizeof *names);
     if (!t || !names)
         return 3;
     size_t n = 0;
@@ -99,6 +149,12 @@ int main(void)
         snprintf(names[n], sizeof names[n], i == late ? "TestFailsLate" : "TestSteady/%04ld", i);
         t[n] = (struct CMUnitTest){.name = names[n], .test_func = i == late ? TestFailsLate
                                                                               : TestSteady};
+        n++;
+    }
+    for (long i = 0; i < failing; i++) {
+        snprintf(names[n], sizeof names[n], "TestFails/%04ld", i);
+        t[n] = (struct CMUnitTest){.name = names[n], .test_func = TestFails,
+                                   .initial_state = (void *)(intptr_t)i};
         n++;
     }
     if (env_long("FLIGHT_HUGE", 0) > 0)
@@ -110,7 +166,9 @@ int main(void)
     int null = env_long("FLIGHT_LOSE_STDOUT", 0) ? open("/dev/null", O_WRONLY) : -1;
     if (null >= 0 && (dup2(null, 1) < 0 || dup2(null, 2) < 0))
         return 3;
-    int failed = _cmocka_run_group_tests("flight", t, n, NULL, NULL);
+    int bg = env_long("FLIGHT_BACKGROUND", 0) != 0;
+    int failed = _cmocka_run_group_tests("flight", t, n, bg ? background_setup : NULL,
+                                         bg ? background_teardown : NULL);
     free(t);
     free(names);
     return failed;

@@ -381,6 +381,84 @@ static void test_task_that_fits(void **state)
     scene_close(sc);
 }
 
+/* A task whose begin left the window after it ended: its trace holds none
+ * of the process's events (not the window, of other tasks), all of them
+ * counted as cut. */
+static void test_task_no_longer_held(void **state)
+{
+    (void)state;
+    scene *sc = scene_open(64u << 10, "window-gone");
+    tevs t;
+    ct_window_report r;
+    write_and_read(sc->w, 1, sc->path, &t, &r);
+    assert_false(r.found);
+    assert_int_equal(tevs_count(&t, CTR_TASK_BEGIN, NULL), 0);
+    assert_int_equal(tevs_count(&t, CTR_LOG, NULL), 0);
+    assert_int_equal(tevs_count(&t, CTR_THREAD_BEGIN, NULL), 0);
+    assert_int_equal(process_cut(&t), sc->s.events);
+    assert_int_equal(r.cut, sc->s.events);
+    tevs_free(&t);
+    scene_close(sc);
+}
+
+/* A test cut into while another thread, idle but for a tick now and then
+ * in no task, holds a region open: what the trace holds of the test is
+ * told from the test's thread's cut, not the other's later one. */
+static void test_cut_note_counts_the_tests_threads(void **state)
+{
+    (void)state;
+    char path[4096];
+    temp_trace_path(path, sizeof path, "window-idle");
+    ct_window *w = ct_window_new(64u << 10);
+    maker *m = calloc(2, sizeof *m);
+    assert_true(w && m);
+    m[0] = (maker){.w = w, .thread = 1};
+    m[1] = (maker){.w = w, .thread = 2};
+    now_tick = 1000;
+    thread_begin(&m[1], 8);
+    string(&m[1], 1, "session");
+    string(&m[1], 2, "tick");
+    timed(&m[1], CT_EV_REGION_BEGIN, 2, (uint64_t)0, (uint64_t)1);
+    send(&m[1]);
+    thread_begin(&m[0], 7);
+    string(&m[0], 1, "TestA");
+    string(&m[0], 2, "work");
+    string(&m[0], 4, "step");
+    timed(&m[0], CT_EV_TASK_BEGIN, 4, (uint64_t)1, (uint64_t)0, (uint64_t)1, (uint64_t)1);
+    for (int i = 0; i < STEPS; i++) {
+        timed(&m[0], CT_EV_REGION_BEGIN, 2, (uint64_t)1, (uint64_t)2);
+        timed(&m[0], CT_EV_REGION_END, 1, (uint64_t)0);
+        log_index(&m[0], 1, i);
+        if (i % 4 == 1) { /* drained while the test's thread's piece fills */
+            timed(&m[1], CT_EV_REGION_BEGIN, 2, (uint64_t)0, (uint64_t)2);
+            timed(&m[1], CT_EV_REGION_END, 1, (uint64_t)0);
+            send(&m[1]);
+        }
+    }
+    timed(&m[0], CT_EV_TASK_STATUS, 3, (uint64_t)1, (uint64_t)2, (uint64_t)0);
+    timed(&m[0], CT_EV_TASK_END, 1, (uint64_t)1);
+    send(&m[0]);
+    tevs t;
+    ct_window_report r;
+    write_and_read(w, 1, path, &t, &r); /* "session" cut off where it ends: no warning */
+    assert_true(r.found && r.task_cut);
+    uint64_t first_log = UINT64_MAX;
+    for (size_t i = 0; i < t.n; i++)
+        if (t.v[i].ev.kind == CTR_LOG && t.v[i].ev.ts_ns < first_log)
+            first_log = t.v[i].ev.ts_ns;
+    assert_true(first_log != UINT64_MAX);
+    assert_true(r.kept_from_ns > r.begin_ns);
+    assert_true(r.kept_from_ns <= first_log); /* the test's events from there are held */
+    assert_true(first_log - r.kept_from_ns < 100 * STEP);
+    const tev *session = tevs_find(&t, CTR_REGION, "session", 0);
+    assert_non_null(session);
+    assert_int_equal(session->ev.flags, CTR_F_UNENDED | CTR_F_CUT);
+    tevs_free(&t);
+    free(m);
+    unlink(path);
+    ct_window_free(w);
+}
+
 /* A task that never ended (its process died in it): from its begin to the
  * end of the window. */
 static void test_task_that_never_ended(void **state)
@@ -465,6 +543,44 @@ static void test_failed_test_is_written_before_it_leaves(void **state)
     ct_window_free(w);
 }
 
+static void count_failed(void *ctx, uint64_t task)
+{
+    uint64_t *seen = ctx;
+    assert_int_equal(task, seen[0] + 1); /* each once, in order */
+    seen[0]++;
+}
+
+/* More failed tests than it keeps notes of, in a window that holds them
+ * all: each is handed to the hook, none forgotten. */
+static void test_many_failures_are_all_said(void **state)
+{
+    (void)state;
+    ct_window *w = ct_window_new(4u << 20);
+    assert_non_null(w);
+    uint64_t seen[1] = {0};
+    ct_window_on_failed(w, count_failed, seen);
+    maker *m = calloc(1, sizeof *m);
+    m->w = w;
+    m->thread = 1;
+    now_tick = 1000;
+    thread_begin(m, 7);
+    string(m, 1, "TestF");
+    uint64_t n = 3 * CT_WINDOW_FAILED_MAX + 5;
+    for (uint64_t task = 1; task <= n; task++) {
+        timed(m, CT_EV_TASK_BEGIN, 4, task, (uint64_t)0, (uint64_t)1, (uint64_t)1);
+        timed(m, CT_EV_TASK_STATUS, 3, task, (uint64_t)2, (uint64_t)0);
+        timed(m, CT_EV_TASK_END, 1, task);
+    }
+    send(m);
+    uint64_t tasks[CT_WINDOW_FAILED_MAX];
+    size_t left = ct_window_take_failed(w, tasks, CT_WINDOW_FAILED_MAX);
+    for (size_t i = 0; i < left; i++)
+        count_failed(seen, tasks[i]);
+    assert_int_equal(seen[0], n);
+    free(m);
+    ct_window_free(w);
+}
+
 /* The ring itself: whatever the sizes, what is kept is the most recent,
  * in order, and never more than the limit. */
 static void test_ring_keeps_the_latest(void **state)
@@ -503,7 +619,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_task_begun_before_the_window),
         cmocka_unit_test(test_task_that_fits),
+        cmocka_unit_test(test_task_no_longer_held),
+        cmocka_unit_test(test_cut_note_counts_the_tests_threads),
         cmocka_unit_test(test_task_that_never_ended),
+        cmocka_unit_test(test_many_failures_are_all_said),
         cmocka_unit_test(test_failed_test_is_written_before_it_leaves),
         cmocka_unit_test(test_ring_keeps_the_latest),
     };
