@@ -36,6 +36,10 @@ typedef struct wthread {
     uint64_t out_seq;           /* the trace's next chunk number for it */
     int out_open;               /* a chunk of it is being continued: */
     uint64_t out_src_seq, out_src_next, out_offset;
+    /* what its written events and open items name: string ids << 1, stack
+     * ids << 1 | 1, sorted and unique once marked (mark_used()) */
+    uint64_t *used;
+    size_t nused, used_cap;
 } wthread;
 
 typedef struct wthreads {
@@ -191,6 +195,92 @@ static void em_event(emitter *e, uint8_t code, uint64_t tick)
     }
 }
 
+/* ---- what a prelude says again ------------------------------------------------------ */
+
+static int use(wthread *t, uint64_t id, int stack)
+{
+    if (id == 0)
+        return 0;
+    if (t->nused == t->used_cap) {
+        size_t cap = t->used_cap ? t->used_cap * 2 : 64;
+        uint64_t *grown = realloc(t->used, cap * sizeof *grown);
+        if (!grown)
+            return CT_ENOMEM;
+        t->used = grown;
+        t->used_cap = cap;
+    }
+    t->used[t->nused++] = id << 1 | (uint64_t)(stack != 0);
+    return 0;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int used(const wthread *t, uint64_t id, int stack)
+{
+    uint64_t key = id << 1 | (uint64_t)(stack != 0);
+    return t && bsearch(&key, t->used, t->nused, sizeof key, by_u64) != NULL;
+}
+
+/* Walk 2b: the strings and stacks the written events name (all of a kept
+ * batch's, past the task's end too: a superset within the window). A
+ * thread's table holds every name it ever defined; its prelude says only
+ * these again, so an attachment's size follows the window, not the suite
+ * (it grew 6.1 -> 10.9 KB from the 1000th to the 2000th failing test). */
+static int mark_used(const ct_window *w, const ct_wstate *st, wthreads *m)
+{
+    ct_wcursor c;
+    ct_wbatch b;
+    ct_window_first(w, &c);
+    for (size_t index = 0; ct_window_next(w, &c, &b); index++) {
+        wthread *t = wt_get(m, b.thread, st);
+        if (!t)
+            return CT_ENOMEM;
+        if (!t->started || index < t->start_index)
+            continue;
+        size_t at = index == t->start_index ? t->start_at : 0;
+        ct_event_fields f;
+        for (size_t k; at < b.len && (k = ct_event_parse(b.events + at, b.events + b.len, &f));
+             at += k) {
+            int rc = 0;
+            switch (f.code) {
+            case CT_EV_TASK_BEGIN: rc = use(t, f.v[2], 0); break;
+            case CT_EV_REGION_BEGIN: rc = use(t, f.v[1], 0); break;
+            case CT_EV_LOG: rc = use(t, f.v[1], 0); break;
+            case CT_EV_THREAD_NAME: rc = use(t, f.v[0], 0); break;
+            case CT_EV_WAIT: rc = use(t, f.v[4], 1); break;
+            default: break;
+            }
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* Thread th's prelude names too: its name, its open tasks and regions. */
+static int mark_prelude(wthread *t, const ct_wstate *st, const ct_wthread *th)
+{
+    int rc = th->named ? use(t, th->name, 0) : 0;
+    for (uint32_t i = 0; !rc && i < st->ntasks; i++)
+        if (st->tasks[i].thread == th->serial)
+            rc = use(t, st->tasks[i].name, 0);
+    for (uint32_t i = 0; !rc && i < th->depth; i++)
+        rc = use(t, th->regions[i].name, 0);
+    if (!rc && t->nused) {
+        qsort(t->used, t->nused, sizeof *t->used, by_u64);
+        size_t n = 1;
+        for (size_t i = 1; i < t->nused; i++)
+            if (t->used[i] != t->used[n - 1])
+                t->used[n++] = t->used[i];
+        t->nused = n;
+    }
+    return rc;
+}
+
 /* ---- a thread's prelude ------------------------------------------------------------ */
 
 typedef struct item {
@@ -229,13 +319,15 @@ static uint64_t prelude(emitter *e, const ct_wstate *st, const ct_wthread *th, i
     for (int i = 0; i < 5; i++)
         em_u(e, th->begun ? th->begin[i] : 0);
     for (uint32_t id = 1; id < th->nstrings; id++) {
-        if (!th->strings[id].bytes)
+        if (!th->strings[id].bytes || !used(e->t, id, 0))
             continue;
         em_event(e, CT_EV_STRING, 0);
         em_u(e, id);
         em_s(e, th->strings[id].bytes, th->strings[id].len);
     }
     for (uint32_t i = 0; i < th->nstacks; i++) {
+        if (!used(e->t, th->stacks[i].id, 1))
+            continue;
         em_event(e, CT_EV_STACK, 0);
         em_u(e, th->stacks[i].id);
         em_s(e, th->stacks[i].pcs.bytes, th->stacks[i].pcs.len);
@@ -566,6 +658,10 @@ static uint64_t write_preludes(emitter *e, const ct_wstate *st, wthreads *m, wth
             break;
         }
         e->have_clock = 0;
+        if (mark_prelude(e->t, st, order[i]) != 0) {
+            e->rc = CT_ENOMEM;
+            break;
+        }
         said += prelude(e, st, order[i], i == 0);
         /* Events of it after the task began were cut. */
         if (s->begun && order[i]->cut && order[i]->tick > s->begin_tick) {
@@ -620,6 +716,8 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
         return rc;
     rc = fold_before(w, &st, &m, cut_tick);
     if (!rc)
+        rc = mark_used(w, &st, &m);
+    if (!rc)
         rc = process_record(tw, p, 0, 0, 0, 0, 0, 0) ? CT_EIO : 0;
     uint64_t said = rc ? 0 : write_preludes(&e, &st, &m, &seen, &r, &s);
     if (!rc && !e.rc)
@@ -653,6 +751,8 @@ int ct_window_write(ct_window *w, ct_trace_writer *tw, const ct_window_proc *p, 
     }
     r.end_ns = end_ns;
     ct_ws_free(&st);
+    for (uint32_t i = 0; i < m.cap; i++)
+        free(m.v[i].used);
     free(m.v);
     free(seen.v);
     free(e.buf);
