@@ -22,6 +22,7 @@
  * region bg.session open until the teardown, meanwhile idle in bg.tick
  * regions of 50 us sleep.
  */
+#include <stdatomic.h> /* atomic_int */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -94,7 +95,7 @@ static void TestFails(void **state)
     fail_msg("%s fails on purpose", name);
 }
 
-static volatile int background_begun, background_stop;
+static atomic_int background_begun, background_stop; /* between threads: C11 atomics */
 static pthread_t background;
 
 static void *background_main(void *arg)
