@@ -82,6 +82,20 @@ def run(*args, env=None):
     return result
 
 
+JUNIT_XSD = Path(__file__).with_name("junit-10.xsd")  # Jenkins' schema (shared/reference)
+
+
+def assert_valid_junit(xml):
+    """`xml` validates against Jenkins' junit-10.xsd (xmllint: ci/deps.sh
+    installs libxml2-utils)."""
+    xmllint = shutil.which("xmllint")
+    if xmllint is None:
+        pytest.fail("xmllint is missing: ci/deps.sh installs libxml2-utils")
+    proc = subprocess.run([xmllint, "--noout", "--schema", str(JUNIT_XSD), str(xml)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
 def run_ok(*args, **kw):
     """run() that must exit 0."""
     result = run(*args, **kw)

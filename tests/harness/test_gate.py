@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BUILD, run, run_ok
+from conftest import BUILD, assert_valid_junit, run, run_ok
 
 GATE = BUILD / "examples" / "gate" / "gate_test"
 SLOW = {"GATE_SLOW": "10"}
@@ -124,6 +124,7 @@ def test_junit_fails_the_regressed_test_with_its_trace(base, tmp_path):
     r = run("-count", "2", f"--baseline={base}", "--max-regression=100", f"--junit={xml}",
             GATE, env=SLOW)
     assert r.returncode == 1, r
+    assert_valid_junit(xml)
     root = ET.parse(xml).getroot()
     parse = [c for c in root.iter("testcase") if c.get("name") == "test_parse"]
     assert len(parse) == 2

@@ -3,17 +3,14 @@ shards of a suite merged back into one, each kind by what its files hold;
 and what it says of inputs it cannot merge."""
 
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from conftest import run, run_ok
+from conftest import assert_valid_junit, run, run_ok
 from test_shard import NAMES, SUITE, shard_of
 
-XSD = Path(__file__).with_name("junit-10.xsd")
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +89,11 @@ def test_one_trace_merges_to_a_copy(shards):
         run_ok("tasks", "--json", d / "s1.trace").json()
 
 
-def validate(xml):
-    xmllint = shutil.which("xmllint")
-    if xmllint is None:
-        pytest.fail("xmllint is missing: ci/deps.sh installs libxml2-utils")
-    proc = subprocess.run([xmllint, "--noout", "--schema", str(XSD), str(xml)],
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-
-
 def test_two_shards_junit_merge_into_one_that_validates(shards):
     d = shards["dir"]
     merged = d / "all.xml"
     run_ok("merge", "-o", merged, d / "s1.xml", d / "s2.xml")
-    validate(merged)
+    assert_valid_junit(merged)
     root = ET.parse(merged).getroot()
     assert root.tag == "testsuites"
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("20", "1", "0")
@@ -141,7 +129,7 @@ def test_any_junit_the_schema_allows_is_merged(tmp_path):
                       'errors="0"><testcase name="d"/></testsuite></testsuites>')
     merged = tmp_path / "m.xml"
     run_ok("merge", "-o", merged, lone, suites)
-    validate(merged)
+    assert_valid_junit(merged)
     root = ET.parse(merged).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "1")
     other, inner, s = root.iter("testsuite")
