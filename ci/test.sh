@@ -10,7 +10,8 @@
 #   tsan          TSan: meson test, harness
 #   install       meson install into a scratch prefix with an unusual libdir;
 #                 a user's test built with pkg-config, run bare and under the
-#                 installed ctest-trace
+#                 installed ctest-trace; ctest-trace as a meson subproject
+#                 of a user's project (dependency('ctrace'))
 #   buildtypes    plain, debug, release, minsize compile without warnings
 #
 # Every step runs even when an earlier one failed, except those that need a
@@ -210,8 +211,13 @@ EOF
         echo "no ctrace.pc in $pc" >&2
         return 1
     fi
-    flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs ctrace cmocka)
-    echo "pkg-config --cflags --libs ctrace cmocka: $flags"
+    # ctrace_cmocka.h includes cmocka.h: ctrace alone must bring cmocka.
+    if ! PKG_CONFIG_PATH=$pc pkg-config --print-requires ctrace | grep -qx cmocka; then
+        echo "ctrace.pc does not require cmocka" >&2
+        return 1
+    fi
+    flags=$(PKG_CONFIG_PATH=$pc pkg-config --cflags --libs ctrace)
+    echo "pkg-config --cflags --libs ctrace: $flags"
     # shellcheck disable=SC2086 # the flags are meant to be split
     cc -Wall -Wextra -Werror -o "$work/t" "$work/t.c" $flags
 
@@ -257,6 +263,43 @@ EOF
 # ---- the steps --------------------------------------------------------------
 
 echo "ci: ctest-trace in $ROOT: $(nproc 2>/dev/null || echo '?') cores, $JOBS jobs, steps: $STEPS"
+
+# ctest-trace as a meson subproject of a user's project: dependency('ctrace')
+# finds it (meson.override_dependency), and its runner traces the user's test.
+subproject_check() {
+    local work=$CI_BUILD/subproject
+    rm -rf "$work"
+    mkdir -p "$work/subprojects"
+    ln -s "$ROOT" "$work/subprojects/ctrace"
+    cat >"$work/meson.build" <<'EOF'
+project('uses-ctrace', 'c')
+subproject('ctrace')
+t = executable('t', 't.c', dependencies : [dependency('ctrace')])
+EOF
+    cat >"$work/t.c" <<'EOF'
+#include <ctrace_cmocka.h>
+static void test_work(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "sub.work") {
+        assert_int_equal(1 + 1, 2);
+    }
+}
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_work)};
+    return ct_run_group_tests(tests, NULL, NULL);
+}
+EOF
+    (cd "$work" && meson setup build >/dev/null) || return 1
+    ninja -C "$work/build" -j "$JOBS" t subprojects/ctrace/runner/ctest-trace >/dev/null ||
+        return 1
+    local runner=$work/build/subprojects/ctrace/runner/ctest-trace
+    "$runner" --trace="$work/t.trace" -v "$work/build/t" || return 1
+    "$runner" regions "$work/t.trace" | grep -q ' sub\.work$' ||
+        { echo "no region sub.work in the trace" >&2; return 1; }
+    echo "the subproject's runner traced the user's test"
+}
 
 if want deps; then
     step deps bash ci/deps.sh
@@ -316,6 +359,7 @@ fi
 
 if want install; then
     step install install_check
+    step install:subproject subproject_check
 fi
 
 if want buildtypes; then
