@@ -198,3 +198,29 @@ const char *ct_outfile_error(int e)
 {
     return e == ENOENT ? "no such directory" : ct_errno_text(e);
 }
+
+int ct_make_dirs(const char *dir)
+{
+    if (*dir == '\0') {
+        errno = ENOENT;
+        return -1;
+    }
+    char *d = strdup(dir);
+    if (d == NULL)
+        return -1;
+    int rc = 0;
+    for (char *p = d + 1; *p && rc == 0; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(d, 0777) != 0 && errno != EEXIST)
+            rc = -1;
+        *p = '/';
+    }
+    if (rc == 0 && mkdir(d, 0777) != 0 && errno != EEXIST)
+        rc = -1;
+    int e = errno;
+    free(d);
+    errno = e;
+    return rc;
+}

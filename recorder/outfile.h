@@ -53,6 +53,10 @@ int ct_outfile_commit(ct_outfile *f);
  *  to do when written directly). The target is untouched. */
 void ct_outfile_discard(ct_outfile *f);
 
+/*! ct_make_dirs() : mkdir -p: `dir` and its missing parents (0777 less the
+ *  umask). @return 0, or -1 with errno. */
+int ct_make_dirs(const char *dir);
+
 /*! ct_outfile_free() : free what ct_outfile_begin() made (the files stay). */
 void ct_outfile_free(ct_outfile *f);
 

@@ -258,21 +258,6 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     fputs("</system-out>\n    </testcase>\n", f);
 }
 
-/* mkdir -p: `dir` and its missing parents. @return 0, or -1 with errno. */
-static int make_dirs(char *dir)
-{
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        int rc = mkdir(dir, 0777);
-        *p = '/';
-        if (rc != 0 && errno != EEXIST)
-            return -1;
-    }
-    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 /* The directory of `path` ("." if none), made if missing. @return 0 or -1. */
 static int make_parent(const char *path)
 {
@@ -283,7 +268,7 @@ static int make_parent(const char *path)
     int rc = 0;
     if (slash != NULL && slash != dir) {
         *slash = '\0';
-        rc = make_dirs(dir);
+        rc = ct_make_dirs(dir);
     }
     free(dir);
     return rc;
@@ -310,7 +295,7 @@ char *rn_attach_dir(const char *xml_path, const char *attach_dir, char *err, siz
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    if (make_dirs(dir) != 0) {
+    if (ct_make_dirs(dir) != 0) {
         snprintf(err, err_size, "%s: cannot make the attachment directory: %s", dir,
                  ct_errno_text(errno));
         free(dir);

@@ -16,7 +16,7 @@
 #include <ctrace_collect.h>
 
 #include "common/shard.h"     /* ct_shard_parse */
-#include "recorder/outfile.h" /* ct_errno_text */
+#include "recorder/outfile.h" /* ct_make_dirs, ct_outfile_error */
 
 #include "asserts.h"
 #include "child.h"
@@ -409,16 +409,17 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
         for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
             /* Binaries of one name (d1/suite, d2/suite) get a trace each. */
             char *path = rn_trace_in_dir(opts->trace_dir, a->pos[i], 0);
-            for (size_t k = 0, same = 0; path && k < i; k++) {
+            size_t same = 0;
+            for (size_t k = 0; path && k < i; k++) {
                 if (rec->owned_traces[k] && strcmp(rec->owned_traces[k], path) == 0) {
                     free(path);
                     path = rn_trace_in_dir(opts->trace_dir, a->pos[i], ++same);
                     k = (size_t)-1; /* check the new name against all again */
                 }
             }
-            rec->owned_traces[i] = path;
-            int st = path == NULL ? rn_error("out of memory")
-                                  : rn_dest_init(&dests[i], path, flight);
+            free(path); /* and against other runs writing into the directory */
+            int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], same, flight,
+                                   &rec->owned_traces[i]);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
             status = worse(status, st);
@@ -519,11 +520,14 @@ int rn_cmd_run(int argc, char **argv)
                                                : "--trace and --trace-dir cannot be combined");
         goto out;
     }
-    if (opts.trace_dir != NULL) {
+    if (opts.trace_dir != NULL) { /* made if missing, as --attach-dir is */
         struct stat st;
-        if (stat(opts.trace_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        if (ct_make_dirs(opts.trace_dir) != 0 || stat(opts.trace_dir, &st) != 0 ||
+            !S_ISDIR(st.st_mode)) {
+            int e = errno;
             rn_error_about(opts.trace_dir, "--trace-dir: ",
-                        errno == ENOENT ? "no such directory" : "not a directory", 1);
+                           e == EEXIST || e == ENOTDIR || (e == 0) ? "not a directory"
+                                                                    : ct_outfile_error(e), 0);
             goto out;
         }
     }

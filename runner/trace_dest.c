@@ -8,6 +8,8 @@
 #include <stdio.h>  /* asprintf, snprintf */
 #include <stdlib.h> /* getenv, free, mkstemps, malloc */
 #include <string.h> /* strdup, strlen, strrchr */
+#include <sys/file.h> /* flock */
+#include <sys/stat.h> /* fstat, stat */
 #include <unistd.h> /* close, read, write, unlink */
 
 #include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
@@ -41,7 +43,7 @@ static int temp_trace(trace_dest *d)
  * recorder without one writes none. @return 0, or 2 (message printed). */
 int rn_dest_init(trace_dest *d, const char *shown, int flight)
 {
-    *d = (trace_dest){.shown = shown};
+    *d = (trace_dest){.shown = shown, .claim_fd = -1};
     if (shown == NULL && flight)
         return RN_EXIT_OK;
     if (shown == NULL)
@@ -55,6 +57,67 @@ int rn_dest_init(trace_dest *d, const char *shown, int flight)
         return temp_trace(d);
     d->file = strdup(shown);
     return d->file ? RN_EXIT_OK : rn_error("out of memory");
+}
+
+/* Lock `lock` (made if missing) for this run, unless a live run holds it.
+ * The lock file is removed by its holder at the end of its run, so a lock
+ * taken on a file since unlinked is no lock: check the name still leads to
+ * the file locked. @return the locked fd, -1 (held by another run), or -2
+ * with errno (it cannot be made). */
+static int lock_name(const char *lock)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd < 0)
+            return -2;
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int e = errno;
+            close(fd);
+            if (e == EWOULDBLOCK)
+                return -1;
+            errno = e;
+            return -2;
+        }
+        struct stat held, named;
+        if (fstat(fd, &held) == 0 && stat(lock, &named) == 0 && held.st_ino == named.st_ino &&
+            held.st_dev == named.st_dev)
+            return fd;
+        close(fd); /* its holder removed it as we took it: again */
+    }
+    return -1;
+}
+
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
+                  char **path)
+{
+    *path = NULL;
+    for (size_t n = n_same; n < n_same + 1000; n++) {
+        char *name = rn_trace_in_dir(dir, binary, n), *lock = NULL;
+        const char *base = name ? strrchr(name, '/') : NULL;
+        if (name == NULL || asprintf(&lock, "%.*s.%s.lock", (int)(base ? base - name + 1 : 0),
+                                     name, base ? base + 1 : name) < 0) {
+            free(name);
+            return rn_error("out of memory");
+        }
+        int fd = lock_name(lock);
+        if (fd == -2) {
+            int e = errno;
+            free(lock);
+            free(name);
+            return rn_error_about(dir, "--trace-dir: ", ct_outfile_error(e), 0);
+        }
+        if (fd >= 0) {
+            int rc = rn_dest_init(d, name, flight);
+            d->claim_fd = fd;
+            d->claim_lock = lock;
+            *path = name;
+            return rc;
+        }
+        free(lock);
+        free(name);
+    }
+    return rn_error_about(dir, "--trace-dir: ", "1000 runs write traces of this binary here "
+                          "at once", 0);
 }
 
 /* Copy the finished trace to the FIFO or device the user named.
@@ -107,6 +170,13 @@ int rn_dest_finish(trace_dest *d)
     }
     free(d->file);
     d->file = NULL;
+    if (d->claim_fd >= 0) { /* the run is over: the name may be replaced */
+        unlink(d->claim_lock);
+        close(d->claim_fd);
+    }
+    free(d->claim_lock);
+    d->claim_lock = NULL;
+    d->claim_fd = -1;
     return status;
 }
 

@@ -23,6 +23,8 @@ typedef struct trace_dest {
     int copy;          /* copy `file` to `shown` at the end */
     int temp;          /* `file` is ours: removed at the end */
     int ok;            /* the trace was finished and put in place */
+    int claim_fd;      /* --trace-dir: the name's lock (rn_dest_claim), or -1 */
+    char *claim_lock;  /* its file, DIR/.NAME.trace.lock, removed at the end */
 } trace_dest;
 
 /* --flight-recorder's SIZE when there is none. */
@@ -32,6 +34,18 @@ typedef struct trace_dest {
  *  written; `flight`: a flight recorder's run. @return 0, or 2 (message
  *  printed). */
 int rn_dest_init(trace_dest *d, const char *shown, int flight);
+
+/*! rn_dest_claim() : --trace-dir: claim DIR/NAME.trace for `binary` (made
+ *  by rn_trace_in_dir() from `n_same` on) against other runs writing into
+ *  DIR at the same time (meson runs two tests of one binary in parallel):
+ *  a name is taken while a live run holds a lock (flock) on DIR/.NAME.trace.lock,
+ *  which it keeps until it ends, then removes; the first name free goes
+ *  (NAME.trace, NAME.2.trace, ...). A name whose run is over is replaced,
+ *  as a file named by --trace is. Then as rn_dest_init().
+ *  @return 0 with *path (malloc'd, the caller frees it after
+ *  rn_dest_finish()), or 2 (message printed). */
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
+                  char **path);
 
 /*! rn_dest_finish() : the run is over: copy the trace where it goes, remove
  *  what was ours. @return 0, or 2 (message printed). */

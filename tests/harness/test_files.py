@@ -6,6 +6,7 @@ are written directly, never replaced; a full disk is an error naming the
 file."""
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -14,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, CTEST_TRACE, PIPELINE, TIMEOUT_S, in_full_tmpfs, run, tasks_by_name
+from conftest import BUILD, CTEST_TRACE, PIPELINE, TIMEOUT_S, in_full_tmpfs, run, run_ok, tasks_by_name
 
 CRASH = BUILD / "examples" / "crash_test"
 FAILING = BUILD / "examples" / "failing_test"
@@ -201,3 +202,28 @@ def test_full_disk_junit_is_an_error_and_the_old_one_stays(tmp_path):
     assert "exit=2" in proc.stdout, proc
     assert f"ctest-trace: {tmp_path}/full/r.xml: no space left on device" in proc.stderr, proc
     assert "\nold\n" in proc.stdout and "r.xml.partial" not in proc.stdout, proc
+
+
+def test_parallel_runs_claim_trace_dir_names(tmp_path):
+    # meson runs two tests of one binary at once with one --trace-dir: each
+    # run claims a name of its own; a later run replaces the first name.
+    import subprocess
+    from conftest import CTEST_TRACE
+    gate = BUILD / "examples" / "gate" / "gate_test"
+    traces = tmp_path / "made" / "here"  # made if missing
+    args = [str(CTEST_TRACE), f"--trace-dir={traces}", "-count", "20", str(gate)]  # ~0.4 s: they overlap
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    names = sorted(os.listdir(traces))
+    assert names == ["gate_test.2.trace", "gate_test.3.trace", "gate_test.trace"], names
+    shown = sorted(re.search(r"trace: (\S+)$", o, re.M).group(1) for o, _ in outs)
+    assert shown == sorted(str(traces / n) for n in names), shown
+    for n in names:
+        assert run_ok("stats", traces / n).returncode == 0
+    # Every run is over: the next replaces the first name.
+    run_ok(f"--trace-dir={traces}", "-run", "test_noisy", gate)
+    assert sorted(os.listdir(traces)) == names
+    tasks = tasks_by_name(traces / "gate_test.trace")
+    assert set(tasks) == {"test_noisy"}, tasks

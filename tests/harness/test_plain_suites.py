@@ -133,8 +133,11 @@ def test_trace_dir_gives_a_trace_per_binary(tmp_path):
 
 
 def test_trace_dir_misuse_is_refused(tmp_path):
-    missing = run(f"--trace-dir={tmp_path / 'nope'}", FAILING)
-    assert missing.returncode == 2 and "no such directory" in missing.stderr, missing
+    made = run(f"--trace-dir={tmp_path / 'made' / 'here'}", FAILING)  # as --attach-dir
+    assert made.returncode == 1 and (tmp_path / "made" / "here" / "failing_test.trace").exists()
+    (tmp_path / "file").write_text("")
+    not_dir = run(f"--trace-dir={tmp_path / 'file' / 'sub'}", FAILING)
+    assert not_dir.returncode == 2 and "--trace-dir: not a directory" in not_dir.stderr, not_dir
     both = run(f"--trace-dir={tmp_path}", f"--trace={tmp_path / 't'}", FAILING)
     assert both.returncode == 2 and "cannot be combined" in both.stderr, both
 
