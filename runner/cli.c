@@ -41,6 +41,8 @@ void rn_usage(FILE *out)
         "                 (Go syntax: 30s, 1m30s; default 10m; 0: never)\n"
         "  --trace-dir=DIR  a trace per binary: DIR/NAME.trace\n"
         "  --junit=FILE   JUnit XML, with a trace attached to each failure\n"
+        "  --junit-dir=DIR  JUnit XML per binary, DIR/NAME.xml (ctest and meson run a\n"
+        "                 binary a process), its attachments in DIR/NAME/\n"
         "  --attach-dir=DIR  where attachments go (default: beside --junit's FILE,\n"
         "                 else the current directory)\n"
         "  --flight-recorder=SIZE  keep only the most recent SIZE (64MiB, 2MiB) of each\n"

@@ -45,6 +45,7 @@ typedef struct run_opts {
     long count;            /* -count */
     uint64_t timeout_ns;   /* --timeout; 0: none */
     const char *junit;     /* --junit, or NULL */
+    const char *junit_dir; /* --junit-dir, or NULL */
     const char *attach_dir; /* --attach-dir, or NULL */
     rn_strlist asserts;    /* --assert, repeated */
     rn_strlist assert_files; /* --assert-file, repeated */
@@ -67,6 +68,8 @@ typedef struct run_record {
     uint64_t start_realtime_ns;
     rn_judged *judged;     /* NULL without rules */
     rn_run_gate gate;      /* --save-baseline, --baseline */
+    char **junit_paths;    /* --junit-dir: each binary's report, claimed */
+    rn_claim *junit_claims;
     int trace_failed;      /* a write of the trace failed: run no more binaries */
     rn_flight flight;      /* --flight-recorder: failing tests' traces */
 } run_record;
@@ -238,7 +241,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         rn_out_free(o);
         return rn_error("out of memory");
     }
-    if (opts->junit != NULL)
+    if (opts->junit != NULL || opts->junit_dir != NULL)
         rn_out_keep_results(o, &rec->results, index);
     rn_out_watch_rules(o, rec->judged);
     if (opts->flight_bytes != NO_FLIGHT) { /* a failing test's trace, as it fails */
@@ -353,8 +356,84 @@ static uint64_t realtime_ns(void)
 }
 
 /* --junit, once the traces are finished. @return 0, or 2 (message printed). */
+/* --junit-dir: claim DIR/NAME.xml for each binary before anything runs, held
+ * until the run ends, so that runs going on at once (meson's parallel tests of
+ * one binary) keep apart (trace_dest.h). @return 0, or 2 (message printed). */
+static int claim_junit_names(const run_opts *opts, run_record *rec, size_t nbins)
+{
+    rec->junit_paths = calloc(nbins ? nbins : 1, sizeof *rec->junit_paths);
+    rec->junit_claims = calloc(nbins ? nbins : 1, sizeof *rec->junit_claims);
+    if (rec->junit_paths == NULL || rec->junit_claims == NULL)
+        return rn_error("out of memory");
+    for (size_t b = 0; b < nbins; b++)
+        rec->junit_claims[b].fd = -1;
+    for (size_t b = 0; b < nbins; b++) {
+        size_t same = 0; /* binaries of one name in this run: NAME.2.xml, ... */
+        const char *name = rn_binary_name(rec->bins[b].arg);
+        for (size_t k = 0; k < b; k++)
+            same += strcmp(rn_binary_name(rec->bins[k].arg), name) == 0;
+        int rc = rn_claim_name(opts->junit_dir, rec->bins[b].arg, same, ".xml",
+                               &rec->junit_paths[b], &rec->junit_claims[b]);
+        if (rc != RN_EXIT_OK)
+            return rc;
+    }
+    return RN_EXIT_OK;
+}
+
+static void release_junit_names(run_record *rec, size_t nbins)
+{
+    for (size_t b = 0; rec->junit_paths && rec->junit_claims && b < nbins; b++) {
+        rn_claim_release(&rec->junit_claims[b]);
+        free(rec->junit_paths[b]);
+    }
+    free(rec->junit_paths);
+    free(rec->junit_claims);
+}
+
+/* --junit-dir: each binary's own results in its claimed DIR/NAME.xml, the
+ * attachments in DIR/NAME/. @return 0, or 2 (message printed). */
+static int write_junit_dir(const run_opts *opts, const run_record *rec, size_t nbins)
+{
+    int status = RN_EXIT_OK;
+    rn_result *mine = malloc((rec->results.n ? rec->results.n : 1) * sizeof *mine);
+    if (mine == NULL)
+        return rn_error("out of memory");
+    for (size_t b = 0; b < nbins && status == RN_EXIT_OK; b++) {
+        const char *path = rec->junit_paths[b];
+        rn_results only = {.v = mine};
+        for (size_t i = 0; i < rec->results.n; i++) {
+            if (rec->results.v[i].binary == b) {
+                only.v[only.n] = rec->results.v[i];
+                only.v[only.n++].binary = 0;
+            }
+        }
+        /* Attachments in DIR/NAME/ beside DIR/NAME.xml: the claimed name keeps
+         * them apart from a parallel run's too. */
+        char err[512], *attach = NULL;
+        size_t stem = strlen(path) - 4; /* less ".xml" */
+        if (opts->attach_dir == NULL && asprintf(&attach, "%.*s", (int)stem, path) < 0) {
+            status = rn_error("out of memory");
+            break;
+        }
+        int rc = rn_junit_write(path, opts->attach_dir ? opts->attach_dir : attach, &only,
+                                &rec->bins[b], 1, rec->start_realtime_ns, err, sizeof err);
+        if (attach != NULL)
+            rmdir(attach); /* made for attachments: gone again when none came */
+        free(attach);
+        if (rc != 0) {
+            char *shown = rn_escape_name(err, strlen(err));
+            status = rn_error("%s", shown ? shown : err);
+            free(shown);
+        }
+    }
+    free(mine);
+    return status;
+}
+
 static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins)
 {
+    if (opts->junit_dir != NULL)
+        return write_junit_dir(opts, rec, nbins);
     if (opts->junit == NULL)
         return RN_EXIT_OK;
     char err[512];
@@ -408,12 +487,12 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     if (opts->trace_dir != NULL) { /* a trace per binary */
         for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
             /* Binaries of one name (d1/suite, d2/suite) get a trace each. */
-            char *path = rn_trace_in_dir(opts->trace_dir, a->pos[i], 0);
+            char *path = rn_file_in_dir(opts->trace_dir, a->pos[i], 0, ".trace");
             size_t same = 0;
             for (size_t k = 0; path && k < i; k++) {
                 if (rec->owned_traces[k] && strcmp(rec->owned_traces[k], path) == 0) {
                     free(path);
-                    path = rn_trace_in_dir(opts->trace_dir, a->pos[i], ++same);
+                    path = rn_file_in_dir(opts->trace_dir, a->pos[i], ++same, ".trace");
                     k = (size_t)-1; /* check the new name against all again */
                 }
             }
@@ -475,6 +554,7 @@ int rn_cmd_run(int argc, char **argv)
         {"help", RN_FLAG_BOOL, &help},
         {"version", RN_FLAG_BOOL, &version},
         {"junit", RN_FLAG_STRING, &opts.junit},
+        {"junit-dir", RN_FLAG_STRING, &opts.junit_dir},
         {"attach-dir", RN_FLAG_STRING, &opts.attach_dir},
         {"assert", RN_FLAG_LIST, &opts.asserts},
         {"assert-file", RN_FLAG_LIST, &opts.assert_files},
@@ -537,7 +617,24 @@ int rn_cmd_run(int argc, char **argv)
                        opts.junit && !*opts.junit ? "file name" : "directory");
         goto out;
     }
-    if (opts.attach_dir != NULL && opts.junit == NULL && opts.flight_bytes == NO_FLIGHT) {
+    if (opts.junit_dir != NULL) { /* made now, as --trace-dir is: before running anything */
+        struct stat st;
+        if (*opts.junit_dir == '\0' || opts.junit != NULL) {
+            rn_usage_error(*opts.junit_dir == '\0' ? "--junit-dir needs a directory"
+                                                   : "--junit and --junit-dir cannot be combined");
+            goto out;
+        }
+        if (ct_make_dirs(opts.junit_dir) != 0 || stat(opts.junit_dir, &st) != 0 ||
+            !S_ISDIR(st.st_mode)) {
+            int e = errno;
+            rn_error_about(opts.junit_dir, "--junit-dir: ",
+                           e == EEXIST || e == ENOTDIR || e == 0 ? "not a directory"
+                                                                 : ct_outfile_error(e), 0);
+            goto out;
+        }
+    }
+    if (opts.attach_dir != NULL && opts.junit == NULL && opts.junit_dir == NULL &&
+        opts.flight_bytes == NO_FLIGHT) {
         rn_usage_error("--attach-dir is where --junit or --flight-recorder puts its "
                        "attachments: give one of them too");
         goto out;
@@ -591,7 +688,8 @@ int rn_cmd_run(int argc, char **argv)
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
     run_record rec = {.start_realtime_ns = realtime_ns(),
-                      .flight = {.dir_arg = opts.attach_dir, .junit = opts.junit,
+                      .flight = {.dir_arg = opts.attach_dir ? opts.attach_dir : opts.junit_dir,
+                                 .junit = opts.junit,
                                  .window_bytes = opts.flight_bytes}};
     if (rn_run_gate_init(&rec.gate, opts.save_baseline, opts.baseline, opts.max_regression,
                          opts.alpha, opts.count, opts.verbose) != 0) {
@@ -606,8 +704,11 @@ int rn_cmd_run(int argc, char **argv)
     } else {
         for (size_t i = 0; i < a.npos; i++)
             rec.bins[i].arg = a.pos[i];
-        status = run_all(&opts, &a, exes, &rec);
+        if (opts.junit_dir == NULL ||
+            (status = claim_junit_names(&opts, &rec, a.npos)) == RN_EXIT_OK)
+            status = run_all(&opts, &a, exes, &rec);
     }
+    release_junit_names(&rec, a.npos);
     for (size_t i = 0; rec.owned_traces && i < a.npos; i++)
         free(rec.owned_traces[i]);
     free(rec.owned_traces);

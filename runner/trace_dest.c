@@ -43,7 +43,7 @@ static int temp_trace(trace_dest *d)
  * recorder without one writes none. @return 0, or 2 (message printed). */
 int rn_dest_init(trace_dest *d, const char *shown, int flight)
 {
-    *d = (trace_dest){.shown = shown, .claim_fd = -1};
+    *d = (trace_dest){.shown = shown, .claim = {.fd = -1}};
     if (shown == NULL && flight)
         return RN_EXIT_OK;
     if (shown == NULL)
@@ -87,12 +87,13 @@ static int lock_name(const char *lock)
     return -1;
 }
 
-int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
-                  char **path)
+int rn_claim_name(const char *dir, const char *binary, size_t n_same, const char *suffix,
+                  char **path, rn_claim *claim)
 {
     *path = NULL;
+    *claim = (rn_claim){.fd = -1};
     for (size_t n = n_same; n < n_same + 1000; n++) {
-        char *name = rn_trace_in_dir(dir, binary, n), *lock = NULL;
+        char *name = rn_file_in_dir(dir, binary, n, suffix), *lock = NULL;
         const char *base = name ? strrchr(name, '/') : NULL;
         if (name == NULL || asprintf(&lock, "%.*s.%s.lock", (int)(base ? base - name + 1 : 0),
                                      name, base ? base + 1 : name) < 0) {
@@ -104,20 +105,39 @@ int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_s
             int e = errno;
             free(lock);
             free(name);
-            return rn_error_about(dir, "--trace-dir: ", ct_outfile_error(e), 0);
+            return rn_error_about(dir, "", ct_outfile_error(e), 0);
         }
         if (fd >= 0) {
-            int rc = rn_dest_init(d, name, flight);
-            d->claim_fd = fd;
-            d->claim_lock = lock;
+            *claim = (rn_claim){.fd = fd, .lock = lock};
             *path = name;
-            return rc;
+            return RN_EXIT_OK;
         }
         free(lock);
         free(name);
     }
-    return rn_error_about(dir, "--trace-dir: ", "1000 runs write traces of this binary here "
-                          "at once", 0);
+    return rn_error_about(dir, "", "1000 runs write files of this binary here at once", 0);
+}
+
+void rn_claim_release(rn_claim *claim)
+{
+    if (claim->fd >= 0) { /* the run is over: the name may be replaced */
+        unlink(claim->lock);
+        close(claim->fd);
+    }
+    free(claim->lock);
+    *claim = (rn_claim){.fd = -1};
+}
+
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
+                  char **path)
+{
+    rn_claim claim;
+    int rc = rn_claim_name(dir, binary, n_same, ".trace", path, &claim);
+    if (rc != RN_EXIT_OK)
+        return rc;
+    rc = rn_dest_init(d, *path, flight);
+    d->claim = claim;
+    return rc;
 }
 
 /* Copy the finished trace to the FIFO or device the user named.
@@ -170,13 +190,7 @@ int rn_dest_finish(trace_dest *d)
     }
     free(d->file);
     d->file = NULL;
-    if (d->claim_fd >= 0) { /* the run is over: the name may be replaced */
-        unlink(d->claim_lock);
-        close(d->claim_fd);
-    }
-    free(d->claim_lock);
-    d->claim_lock = NULL;
-    d->claim_fd = -1;
+    rn_claim_release(&d->claim);
     return status;
 }
 
@@ -227,7 +241,7 @@ int rn_close_trace(ct_collector *c, const trace_dest *d)
 /* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
  * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in);
  * the n-th binary of the run with a NAME taken already: DIR/NAME.n.trace. */
-char *rn_trace_in_dir(const char *dir, const char *binary, size_t n_same)
+char *rn_file_in_dir(const char *dir, const char *binary, size_t n_same, const char *suffix)
 {
     const char *base = strrchr(binary, '/');
     base = base ? base + 1 : binary;
@@ -245,8 +259,8 @@ char *rn_trace_in_dir(const char *dir, const char *binary, size_t n_same)
     if (n == 0 || name[0] == '.') /* "", ".", "..", hidden */
         name[0] = '_', name[n ? n : 1] = '\0';
     char *path = NULL;
-    int rc = n_same ? asprintf(&path, "%s/%s.%zu.trace", dir, name, n_same + 1)
-                    : asprintf(&path, "%s/%s.trace", dir, name);
+    int rc = n_same ? asprintf(&path, "%s/%s.%zu%s", dir, name, n_same + 1, suffix)
+                    : asprintf(&path, "%s/%s%s", dir, name, suffix);
     if (rc < 0)
         path = NULL;
     free(name);

@@ -12,6 +12,13 @@
 
 #include <ctrace_collect.h>
 
+/* A file name claimed in a directory against other runs writing there at
+ * once: its lock, held until the run ends (rn_claim_name()). */
+typedef struct rn_claim {
+    int fd;     /* locked (flock) on `lock`, or -1 */
+    char *lock; /* DIR/.NAME.lock, removed when released */
+} rn_claim;
+
 /* Where a trace goes. The collector writes `file`, which the run reads back
  * (--junit's attachments, tests whose markers were lost): the trace itself
  * (written beside and renamed when complete), or a temporary file when
@@ -23,8 +30,7 @@ typedef struct trace_dest {
     int copy;          /* copy `file` to `shown` at the end */
     int temp;          /* `file` is ours: removed at the end */
     int ok;            /* the trace was finished and put in place */
-    int claim_fd;      /* --trace-dir: the name's lock (rn_dest_claim), or -1 */
-    char *claim_lock;  /* its file, DIR/.NAME.trace.lock, removed at the end */
+    rn_claim claim;    /* --trace-dir: the name's (rn_dest_claim); fd -1 if none */
 } trace_dest;
 
 /* --flight-recorder's SIZE when there is none. */
@@ -35,15 +41,21 @@ typedef struct trace_dest {
  *  printed). */
 int rn_dest_init(trace_dest *d, const char *shown, int flight);
 
-/*! rn_dest_claim() : --trace-dir: claim DIR/NAME.trace for `binary` (made
- *  by rn_trace_in_dir() from `n_same` on) against other runs writing into
- *  DIR at the same time (meson runs two tests of one binary in parallel):
- *  a name is taken while a live run holds a lock (flock) on DIR/.NAME.trace.lock,
- *  which it keeps until it ends, then removes; the first name free goes
- *  (NAME.trace, NAME.2.trace, ...). A name whose run is over is replaced,
- *  as a file named by --trace is. Then as rn_dest_init().
- *  @return 0 with *path (malloc'd, the caller frees it after
- *  rn_dest_finish()), or 2 (message printed). */
+/*! rn_claim_name() : claim DIR/NAME`suffix` for `binary` (rn_file_in_dir()
+ *  from `n_same` on) against other runs writing into DIR at the same time
+ *  (meson runs two tests of one binary in parallel): a name is taken while a
+ *  live run holds a lock (flock) on DIR/.NAME`suffix`.lock, which it keeps
+ *  until it ends (rn_claim_release() removes it); the first name free goes
+ *  (NAME.trace, NAME.2.trace, ...). A name whose run is over is replaced, as
+ *  a file named by --trace is. @return 0 with *path (malloc'd) and *claim,
+ *  or 2 (message printed). */
+int rn_claim_name(const char *dir, const char *binary, size_t n_same, const char *suffix,
+                  char **path, rn_claim *claim);
+void rn_claim_release(rn_claim *claim);
+
+/*! rn_dest_claim() : --trace-dir: rn_claim_name() of a ".trace", then as
+ *  rn_dest_init(); the claim is released by rn_dest_finish(). @return 0 with
+ *  *path (the caller frees it after rn_dest_finish()), or 2. */
 int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
                   char **path);
 
@@ -60,9 +72,10 @@ ct_collector *rn_open_trace(trace_dest *d, int overflow, uint64_t flight_bytes);
  *  (message printed). */
 int rn_close_trace(ct_collector *c, const trace_dest *d);
 
-/*! rn_trace_in_dir() : --trace-dir's DIR/NAME.trace for `binary` (malloc'd),
- *  the n-th of a name taken already DIR/NAME.n.trace; NULL when out of
- *  memory. */
-char *rn_trace_in_dir(const char *dir, const char *binary, size_t n_same);
+/*! rn_file_in_dir() : --trace-dir's DIR/NAME.trace (`suffix` ".trace"),
+ *  --junit-dir's DIR/NAME.xml, for `binary` (malloc'd), the n-th of a name
+ *  taken already DIR/NAME.n.trace; NAME the binary's file name made safe.
+ *  NULL when out of memory. */
+char *rn_file_in_dir(const char *dir, const char *binary, size_t n_same, const char *suffix);
 
 #endif /* RN_TRACE_DEST_H */

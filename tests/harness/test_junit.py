@@ -133,3 +133,36 @@ def test_junit_flag_misuse(tmp_path):
     assert nowhere.returncode == 2, nowhere
     assert f"{tmp_path / 'file' / 'r.xml'}: a part of the path is not a directory (the JUnit " \
         "report was not written)" in nowhere.stderr, nowhere
+
+
+def test_junit_dir_writes_a_report_per_binary(tmp_path):
+    reports = tmp_path / "made" / "junit"  # made if missing
+    result = run(f"--junit-dir={reports}", FAILING, CRASH)
+    assert result.returncode == 1, result
+    names = sorted(p.name for p in reports.iterdir())
+    assert names == ["crash_test", "crash_test.xml", "failing_test", "failing_test.xml"], names
+    for xml, cases_expected in [("failing_test.xml", 4), ("crash_test.xml", 3)]:
+        assert_valid_junit(reports / xml)
+        root, by = cases(reports / xml)
+        assert [s.get("name") for s in root.findall("testsuite")] == \
+            [str(FAILING if xml.startswith("failing") else CRASH)]
+        assert len(by) == cases_expected, by.keys()
+    # each failure's attachment in DIR/NAME/, holding that test
+    path = attachment_of(cases(reports / "crash_test.xml")[1][("crash_test.tests", "TestCrash")])
+    assert path.startswith(str(reports / "crash_test") + "/"), path
+    assert list(tasks_by_name(path)) == ["TestCrash"]
+    # two runs of one binary at once (meson): a report each
+    import subprocess
+    from conftest import CTEST_TRACE
+    gate = BUILD / "examples" / "gate" / "gate_test"
+    par = tmp_path / "par"
+    procs = [subprocess.Popen([str(CTEST_TRACE), f"--junit-dir={par}", "-count", "20", str(gate)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0]
+    assert sorted(p.name for p in par.iterdir()) == ["gate_test.2.xml", "gate_test.xml"]
+    for bad, message in [([f"--junit-dir={tmp_path / 'j'}", f"--junit={tmp_path / 'j.xml'}"],
+                          "--junit and --junit-dir cannot be combined"),
+                         (["--junit-dir="], "--junit-dir needs a directory")]:
+        r = run(*bad, FAILING)
+        assert r.returncode == 2 and message in r.stderr, r

@@ -188,12 +188,18 @@ def test_meson_test_wrapper_gives_a_trace_per_test_binary(tmp_path):
     if meson is None:
         import pytest
         pytest.skip("meson is not on PATH")
+    junit = tmp_path.parent / (tmp_path.name + "-junit")
     proc = subprocess.run(
         [meson, "test", "-C", str(BUILD), "--no-rebuild", "--suite", "examples",
-         f"--wrapper={CTEST_TRACE} --trace-dir={tmp_path}"],
+         f"--wrapper={CTEST_TRACE} --trace-dir={tmp_path} --junit-dir={junit}"],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    # the example suites meson runs: a trace each
+    # the example suites meson runs: a trace each, and a JUnit file each
     assert sorted(os.listdir(tmp_path)) == ["gate_test.trace", "pipeline_test.trace"], \
         os.listdir(tmp_path)
+    assert sorted(os.listdir(junit)) == ["gate_test.xml", "pipeline_test.xml"], \
+        os.listdir(junit)  # (all passed: no attachment directories)
+    from conftest import assert_valid_junit
+    for xml in junit.iterdir():
+        assert_valid_junit(xml)
     assert "TestPipeline" in tasks_by_name(tmp_path / "pipeline_test.trace")
