@@ -168,6 +168,17 @@ fail:
     return NULL;
 }
 
+const rn_metric *rn_baseline_find(const rn_baseline *b, const rn_metric *like)
+{
+    size_t key_len;
+    char *key = metric_key(like->binary, strlen(like->binary), like->test, like->test_len,
+                           like->kind, like->region, like->region_len, &key_len);
+    uint32_t index;
+    int found = key && ctv_names_find(&b->keys, key, key_len, &index) && index < b->nmetrics;
+    free(key);
+    return found ? &b->metrics[index] : NULL;
+}
+
 int rn_metric_add(rn_metric *m, double ns)
 {
     if (m->count == 0 || ns < m->min)
@@ -177,14 +188,10 @@ int rn_metric_add(rn_metric *m, double ns)
     m->sum += ns;
     m->count++;
     if (m->n < RN_BASELINE_SAMPLES) {
-        if (m->n == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 8;
-            double *grown = realloc(m->samples, cap * sizeof *grown);
-            if (grown == NULL)
-                return -1;
-            m->samples = grown;
-            m->cap = cap;
-        }
+        double *grown = ctv_reserve(m->samples, &m->cap, m->n, sizeof *grown);
+        if (grown == NULL)
+            return -1;
+        m->samples = grown;
         m->samples[m->n++] = ns;
         return 0;
     }

@@ -94,6 +94,10 @@ rn_metric *rn_baseline_metric(rn_baseline *b, const char *binary, size_t binary_
                               const char *test, size_t test_len, rn_metric_kind kind,
                               const char *region, size_t region_len);
 
+/*! rn_baseline_find() : the metric of `b` with the key of `like` (a metric
+ *  of another baseline), or NULL when `b` has none. */
+const rn_metric *rn_baseline_find(const rn_baseline *b, const rn_metric *like);
+
 /*! rn_metric_add() : take in one sample. @return 0, or -1 out of memory. */
 int rn_metric_add(rn_metric *m, double ns);
 

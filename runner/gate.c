@@ -88,40 +88,17 @@ int rn_gate_compare(rn_gate *g, const rn_baseline *old, const rn_baseline *new_,
     g->rows = malloc((new_->nmetrics ? new_->nmetrics : 1) * sizeof *g->rows);
     if (g->rows == NULL)
         return -1;
-    /* Index the old metrics by key through a baseline of their own keys:
-     * rn_baseline_metric() interns, so a lookup is a hash, not a scan. */
-    rn_baseline index;
-    rn_baseline_init(&index);
-    size_t *where = malloc((old->nmetrics ? old->nmetrics : 1) * sizeof *where);
-    int rc = where ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < old->nmetrics; i++) {
-        const rn_metric *m = &old->metrics[i];
-        if (binary && strcmp(m->binary, binary) != 0)
-            continue;
-        size_t before = index.nmetrics;
-        if (rn_baseline_metric(&index, m->binary, strlen(m->binary), m->test, m->test_len,
-                               m->kind, m->region, m->region_len) == NULL)
-            rc = -1;
-        else if (index.nmetrics > before)
-            where[before] = i;
-    }
+    int rc = 0;
     size_t matched = 0;
-    for (size_t i = 0; rc == 0 && i < new_->nmetrics; i++) {
+    for (size_t i = 0; i < new_->nmetrics; i++) {
         const rn_metric *m = &new_->metrics[i];
         if (binary && strcmp(m->binary, binary) != 0)
             continue;
-        size_t before = index.nmetrics;
-        rn_metric *slot = rn_baseline_metric(&index, m->binary, strlen(m->binary), m->test,
-                                             m->test_len, m->kind, m->region, m->region_len);
-        if (slot == NULL) {
-            rc = -1;
-            break;
-        }
-        if (index.nmetrics > before) { /* not in the baseline */
+        const rn_metric *o = rn_baseline_find(old, m);
+        if (o == NULL) { /* not in the baseline */
             g->only_new++;
             continue;
         }
-        const rn_metric *o = &old->metrics[where[slot - index.metrics]];
         double *a = copy_samples(o), *b = copy_samples(m);
         if (a == NULL || b == NULL) {
             free(a);
@@ -145,8 +122,6 @@ int rn_gate_compare(rn_gate *g, const rn_baseline *old, const rn_baseline *new_,
     for (size_t i = 0; i < old->nmetrics; i++)
         old_in_scope += !binary || strcmp(old->metrics[i].binary, binary) == 0;
     g->only_old = old_in_scope - matched;
-    free(where);
-    rn_baseline_free(&index);
     if (rc != 0) {
         rn_gate_free(g);
         return -1;

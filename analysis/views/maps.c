@@ -61,21 +61,39 @@ static int names_grow_entries(ctv_names *m)
     return 0;
 }
 
+/* The index of the name with hash h, or -1. */
+static int64_t names_lookup(const ctv_names *m, uint64_t h, const char *bytes, size_t len)
+{
+    if (!m->slot_count)
+        return -1;
+    for (size_t s = (size_t)h & (m->slot_count - 1); m->slots[s];
+         s = (s + 1) & (m->slot_count - 1)) {
+        uint32_t i = m->slots[s] - 1;
+        if (m->hashes[i] == h && m->names[i].len == len &&
+            (len == 0 || memcmp(m->names[i].bytes, bytes, len) == 0))
+            return i;
+    }
+    return -1;
+}
+
+int ctv_names_find(const ctv_names *m, const char *bytes, size_t len, uint32_t *index)
+{
+    int64_t i = names_lookup(m, hash_bytes(bytes, bytes ? len : 0), bytes, bytes ? len : 0);
+    if (i < 0)
+        return 0;
+    *index = (uint32_t)i;
+    return 1;
+}
+
 int ctv_names_intern(ctv_names *m, const char *bytes, size_t len, uint32_t *index)
 {
     if (!bytes)
         len = 0;
     uint64_t h = hash_bytes(bytes, len);
-    if (m->slot_count) {
-        for (size_t s = (size_t)h & (m->slot_count - 1); m->slots[s];
-             s = (s + 1) & (m->slot_count - 1)) {
-            uint32_t i = m->slots[s] - 1;
-            if (m->hashes[i] == h && m->names[i].len == len &&
-                (len == 0 || memcmp(m->names[i].bytes, bytes, len) == 0)) {
-                *index = i;
-                return 0;
-            }
-        }
+    int64_t found = names_lookup(m, h, bytes, len);
+    if (found >= 0) {
+        *index = (uint32_t)found;
+        return 0;
     }
 
     if ((size_t)(m->count + 1) * 2 > m->slot_count && names_grow_slots(m) != 0)

@@ -40,6 +40,8 @@ void ctv_names_init(ctv_names *m);
 /*! ctv_names_intern() : the index of `bytes`, adding a copy when new.
  *  @return 0 with *index, or CT_ENOMEM. */
 int ctv_names_intern(ctv_names *m, const char *bytes, size_t len, uint32_t *index);
+/*! ctv_names_find() : 1 with *index when `bytes` is interned, else 0. */
+int ctv_names_find(const ctv_names *m, const char *bytes, size_t len, uint32_t *index);
 void ctv_names_free(ctv_names *m);
 
 typedef struct ctv_ids {

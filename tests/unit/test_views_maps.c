@@ -1,5 +1,5 @@
 /*
- * test_views_maps.c - ctv_ids (analysis/views/maps.c): ids put, found,
+ * test_views_maps.c - ctv_names_find(), and ctv_ids (analysis/views/maps.c): ids put, found,
  * replaced and removed; removal keeps every other id findable (backward-shift
  * deletion in a linear-probing table), under heavy collisions too.
  */
@@ -52,10 +52,26 @@ static void test_put_find_remove(void **state)
     }
 }
 
+static void test_names_find_without_adding(void **state)
+{
+    (void)state;
+    ctv_names m;
+    ctv_names_init(&m);
+    uint32_t i, j;
+    assert_int_equal(ctv_names_find(&m, "a", 1, &i), 0); /* empty table */
+    assert_int_equal(ctv_names_intern(&m, "a\0b", 3, &i), 0);
+    assert_int_equal(ctv_names_find(&m, "a\0b", 3, &j), 1);
+    assert_int_equal(i, j);
+    assert_int_equal(ctv_names_find(&m, "a", 1, &j), 0); /* a prefix is another name */
+    assert_int_equal(m.count, 1);                       /* and finding adds nothing */
+    ctv_names_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_find_remove),
+        cmocka_unit_test(test_names_find_without_adding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
