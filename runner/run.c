@@ -367,12 +367,8 @@ static int claim_junit_names(const run_opts *opts, run_record *rec, size_t nbins
         return rn_error("out of memory");
     for (size_t b = 0; b < nbins; b++)
         rec->junit_claims[b].fd = -1;
-    for (size_t b = 0; b < nbins; b++) {
-        size_t same = 0; /* binaries of one name in this run: NAME.2.xml, ... */
-        const char *name = rn_binary_name(rec->bins[b].arg);
-        for (size_t k = 0; k < b; k++)
-            same += strcmp(rn_binary_name(rec->bins[k].arg), name) == 0;
-        int rc = rn_claim_name(opts->junit_dir, rec->bins[b].arg, same, ".xml",
+    for (size_t b = 0; b < nbins; b++) { /* binaries of one name too: NAME.2.xml */
+        int rc = rn_claim_name(opts->junit_dir, rec->bins[b].arg, ".xml",
                                &rec->junit_paths[b], &rec->junit_claims[b]);
         if (rc != RN_EXIT_OK)
             return rc;
@@ -486,18 +482,9 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
 
     if (opts->trace_dir != NULL) { /* a trace per binary */
         for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
-            /* Binaries of one name (d1/suite, d2/suite) get a trace each. */
-            char *path = rn_file_in_dir(opts->trace_dir, a->pos[i], 0, ".trace");
-            size_t same = 0;
-            for (size_t k = 0; path && k < i; k++) {
-                if (rec->owned_traces[k] && strcmp(rec->owned_traces[k], path) == 0) {
-                    free(path);
-                    path = rn_file_in_dir(opts->trace_dir, a->pos[i], ++same, ".trace");
-                    k = (size_t)-1; /* check the new name against all again */
-                }
-            }
-            free(path); /* and against other runs writing into the directory */
-            int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], same, flight,
+            /* A name claimed is held to the run's end: binaries of one name
+             * (d1/suite, d2/suite) and other runs into DIR get one each. */
+            int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], flight,
                                    &rec->owned_traces[i]);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);

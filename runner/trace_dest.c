@@ -87,12 +87,12 @@ static int lock_name(const char *lock)
     return -1;
 }
 
-int rn_claim_name(const char *dir, const char *binary, size_t n_same, const char *suffix,
-                  char **path, rn_claim *claim)
+int rn_claim_name(const char *dir, const char *binary, const char *suffix, char **path,
+                  rn_claim *claim)
 {
     *path = NULL;
     *claim = (rn_claim){.fd = -1};
-    for (size_t n = n_same; n < n_same + 1000; n++) {
+    for (size_t n = 0; n < 1000; n++) {
         char *name = rn_file_in_dir(dir, binary, n, suffix), *lock = NULL;
         const char *base = name ? strrchr(name, '/') : NULL;
         if (name == NULL || asprintf(&lock, "%.*s.%s.lock", (int)(base ? base - name + 1 : 0),
@@ -128,11 +128,10 @@ void rn_claim_release(rn_claim *claim)
     *claim = (rn_claim){.fd = -1};
 }
 
-int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
-                  char **path)
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, int flight, char **path)
 {
     rn_claim claim;
-    int rc = rn_claim_name(dir, binary, n_same, ".trace", path, &claim);
+    int rc = rn_claim_name(dir, binary, ".trace", path, &claim);
     if (rc != RN_EXIT_OK)
         return rc;
     rc = rn_dest_init(d, *path, flight);

@@ -41,23 +41,23 @@ typedef struct trace_dest {
  *  printed). */
 int rn_dest_init(trace_dest *d, const char *shown, int flight);
 
-/*! rn_claim_name() : claim DIR/NAME`suffix` for `binary` (rn_file_in_dir()
- *  from `n_same` on) against other runs writing into DIR at the same time
- *  (meson runs two tests of one binary in parallel): a name is taken while a
- *  live run holds a lock (flock) on DIR/.NAME`suffix`.lock, which it keeps
- *  until it ends (rn_claim_release() removes it); the first name free goes
+/*! rn_claim_name() : claim DIR/NAME`suffix` for `binary` (rn_file_in_dir())
+ *  against every other claim alive, this run's (two binaries of one name)
+ *  and other runs' writing into DIR at the same time (meson runs two tests
+ *  of one binary in parallel): a name is taken while a claim holds a lock
+ *  (flock, per open file) on DIR/.NAME`suffix`.lock, kept until the run
+ *  ends (rn_claim_release() removes it); the first name free goes
  *  (NAME.trace, NAME.2.trace, ...). A name whose run is over is replaced, as
  *  a file named by --trace is. @return 0 with *path (malloc'd) and *claim,
  *  or 2 (message printed). */
-int rn_claim_name(const char *dir, const char *binary, size_t n_same, const char *suffix,
-                  char **path, rn_claim *claim);
+int rn_claim_name(const char *dir, const char *binary, const char *suffix, char **path,
+                  rn_claim *claim);
 void rn_claim_release(rn_claim *claim);
 
 /*! rn_dest_claim() : --trace-dir: rn_claim_name() of a ".trace", then as
  *  rn_dest_init(); the claim is released by rn_dest_finish(). @return 0 with
  *  *path (the caller frees it after rn_dest_finish()), or 2. */
-int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, size_t n_same, int flight,
-                  char **path);
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, int flight, char **path);
 
 /*! rn_dest_finish() : the run is over: copy the trace where it goes, remove
  *  what was ours. @return 0, or 2 (message printed). */
