@@ -126,9 +126,19 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
     char head[1024], load[96];
     pressure_text(load, sizeof load, pressure, then);
     char *shown = rn_escape_name(g->baseline_path, strlen(g->baseline_path));
-    snprintf(head, sizeof head, "gate: %zu regression%s against %.400s (alpha %g, limit +%g%%%s)%s\n",
-             gate.regressions, gate.regressions == 1 ? "" : "s", shown ? shown : "?", gate.alpha,
-             gate.max_regression_pct, load,
+    size_t tests = 0; /* regressions come first: count their tests */
+    for (size_t i = 0; i < gate.regressions; i++) {
+        int first = 1;
+        for (size_t k = 0; k < i && first; k++)
+            first = !same_test(gate.rows[k].new_, gate.rows[i].new_);
+        tests += first;
+    }
+    char in_tests[48] = "";
+    if (gate.regressions)
+        snprintf(in_tests, sizeof in_tests, " in %zu test%s", tests, tests == 1 ? "" : "s");
+    snprintf(head, sizeof head, "gate: %zu regression%s%s against %.400s (alpha %g, limit +%g%%%s)%s\n",
+             gate.regressions, gate.regressions == 1 ? "" : "s", in_tests,
+             shown ? shown : "?", gate.alpha, gate.max_regression_pct, load,
              gate.n == 0 ? ": no metric of this binary is in the baseline" : "");
     free(shown);
     char *table = rn_gate_table(&gate, g->verbose, 0, "    ");

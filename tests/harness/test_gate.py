@@ -69,6 +69,7 @@ def test_a_slower_region_fails_its_test_naming_it(base):
     r = run("-count", "3", f"--baseline={base}", "--max-regression=100", GATE, env=SLOW)
     assert r.returncode == 1, r
     lines = r.stdout.splitlines()
+    assert re.search(r"^gate: [12] regressions? in 1 test against ", r.stdout, re.M), r
     at = lines.index("--- FAIL: test_parse (gate)")
     named = []
     for line in lines[at + 1:]:
@@ -271,7 +272,7 @@ def test_a_busier_machine_is_said(base, tmp_path):
             p.kill()
             p.wait()
     assert r.returncode == 1, r  # a 10x region still fails
-    assert re.search(r"^gate: \d+ regressions? against .*; CPU pressure \d+\.\d%, "
+    assert re.search(r"^gate: \d+ regressions? in 1 test against .*; CPU pressure \d+\.\d%, "
                      r"the baseline's 0\.0%\)$", r.stdout, re.M), r
     assert "the machine was busier than when the baseline was saved" in r.stdout, r
     assert "on a busier machine than the baseline's" in r.stderr, r
