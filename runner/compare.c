@@ -77,10 +77,13 @@ static int compare(const rn_baseline *old, const rn_baseline *new_, const char *
     rn_gate g;
     if (rn_gate_compare(&g, old, new_, NULL, alpha, max_pct) != 0)
         return rn_error("out of memory");
-    char *warning = rn_gate_machine_warning(old, new_);
-    if (warning != NULL)
-        fprintf(stderr, "ctest-trace: %s\n", warning);
-    free(warning);
+    char *warnings[2] = {rn_gate_machine_warning(old, new_),
+                         rn_gate_too_few_warning(&g, new_path)};
+    for (int i = 0; i < 2; i++) {
+        if (warnings[i] != NULL)
+            fprintf(stderr, "ctest-trace: %s\n", warnings[i]);
+        free(warnings[i]);
+    }
     char *table = rn_gate_table(&g, verbose, several_binaries(new_), "");
     char *o = rn_escape_name(old_path, strlen(old_path));
     char *n = rn_escape_name(new_path, strlen(new_path));

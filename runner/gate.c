@@ -339,6 +339,20 @@ char *rn_gate_row_text(const rn_gate *g, const rn_gate_row *row)
     return out;
 }
 
+char *rn_gate_too_few_warning(const rn_gate *g, const char *what)
+{
+    if (g->too_few == 0)
+        return NULL;
+    char *shown = rn_escape_name(what, strlen(what)), *out = NULL;
+    if (asprintf(&out, "warning: %s: %zu metric%s with too few samples to be judged (3 "
+                       "against 3 can never reach alpha %g): run with -count 6 or more, on "
+                       "both sides", shown ? shown : "?", g->too_few,
+                 g->too_few == 1 ? "" : "s", g->alpha) < 0)
+        out = NULL;
+    free(shown);
+    return out;
+}
+
 static int differ(const char *a, const char *b)
 {
     return a && b && strcmp(a, b) != 0;

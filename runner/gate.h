@@ -72,6 +72,11 @@ char *rn_gate_table(const rn_gate *g, int all, int with_binary, const char *inde
  *  n=8000+8000), over the 10% limit`. Malloc'd, or NULL. */
 char *rn_gate_row_text(const rn_gate *g, const rn_gate_row *row);
 
+/*! rn_gate_too_few_warning() : when some judged metrics had too few samples
+ *  to be judged, a warning line saying how many and what to do (malloc'd),
+ *  else NULL. `what`: the binary, or the file compared. */
+char *rn_gate_too_few_warning(const rn_gate *g, const char *what);
+
 /*! rn_gate_machine_warning() : when the two baselines come from machines
  *  that differ (architecture, CPU model, CPU count) a warning line saying how
  *  (malloc'd), else NULL. */

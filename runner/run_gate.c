@@ -149,6 +149,12 @@ static int judge(rn_run_gate *g, rn_out *o, const rn_baseline *now, const char *
     rn_out_gate_table(o, head);
     rn_out_gate_table(o, table);
     free(table);
+    char *too_few = rn_gate_too_few_warning(&gate, name);
+    if (too_few != NULL) {
+        fflush(stdout);
+        fprintf(stderr, "ctest-trace: %s\n", too_few);
+        free(too_few);
+    }
     if (busy && gate.regressions) {
         char note[256];
         snprintf(note, sizeof note, "    the machine was busier than when the baseline was saved: "

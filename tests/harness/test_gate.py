@@ -101,6 +101,7 @@ def test_too_few_samples_warn_instead_of_judging(tmp_path):
     r = run("-count", "1", f"--baseline={base}", "--max-regression=100", GATE, env=SLOW)
     # One run a side cannot judge a test's duration; its 50 regions can.
     assert "with too few samples to judge" in r.stdout, r
+    assert re.search(r"warning: gate_test: [1-9]\d* metrics? with too few samples to be judged", r.stderr), r
     assert r.returncode == 1 and 'region "parse"' in r.stdout
     assert not re.search(r"test\.duration.*over the", r.stdout), r
 
