@@ -66,6 +66,8 @@ void rn_out_gate_failed(rn_out *o, const char *name, size_t len, const char *why
         rn__out_json_event(o, "fail", 1, 0, NULL, 0);
     }
     o->test = was, o->test_len = was_len, o->in_test = was_in;
+    if (o->counts.passed > 0) /* its last run passed, and now fails (as in --junit) */
+        o->counts.passed--;
     o->counts.failed++;
     rn_result *r = last_result(o, name, len);
     if (r != NULL && r->gate == NULL)
