@@ -278,7 +278,8 @@ char *rn_stacks_text(const char *path, int pid, const rn_stacks_asked *asked, si
     char *text = NULL;
     FILE *out = g.oom ? NULL : open_memstream(&text, len);
     if (out != NULL) {
-        qsort(g.v, g.n, sizeof *g.v, by_tid);
+        if (g.n > 1) /* qsort() wants a non-NULL array */
+            qsort(g.v, g.n, sizeof *g.v, by_tid);
         for (size_t i = 0; i < g.n; i++) /* the main thread first, as Go's first goroutine */
             if (g.v[i].tid == pid)
                 print_thread(out, &g, proc, pid, &g.v[i]);
