@@ -46,6 +46,7 @@ const char *ctr_kind_name(ctr_kind kind)
     case CTR_SCHED_LOST: return "sched_lost";
     case CTR_WINDOW_LOST: return "window_lost";
     case CTR_CUT: return "cut";
+    case CTR_THREAD_STACK: return "thread_stack";
     }
     return "unknown";
 }

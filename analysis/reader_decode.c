@@ -215,7 +215,8 @@ static int task_ids_fit(uint8_t code, const uint64_t *v)
     case CT_EV_BLOCK:
     case CT_EV_WAIT:
     case CT_EV_LOG:
-    case CT_EV_WINDOW_LOST: return v[0] < limit;
+    case CT_EV_WINDOW_LOST:
+    case CT_EV_THREAD_STACK: return v[0] < limit;
     default: return 1;
     }
 }
@@ -276,6 +277,10 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         break;
     case CT_EV_BLOCK:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]) || !rd(&p, e, &v[3]))
+            goto bad;
+        break;
+    case CT_EV_THREAD_STACK:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]))
             goto bad;
         break;
     case CT_EV_WAIT:
@@ -443,6 +448,14 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             ev->stack = ctr__stack_of(t, v[4], &ev->stack_len);
         break;
     }
+    case CT_EV_THREAD_STACK:
+        ev = emit(r, CTR_THREAD_STACK, NULL);
+        fill_thread(r, ev, t);
+        ev->ts_ns = ts;
+        ev->task = trace_task_id(t->proc, v[0]);
+        ev->stack = ctr__stack_of(t, v[1], &ev->stack_len);
+        ev->object = v[2];
+        break;
     case CT_EV_MODULE:
         ev = emit(r, CTR_MODULE, NULL);
         fill_thread(r, ev, t);

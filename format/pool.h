@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define CT_POOL_MAGIC 0x314c4f4f50525443ull /* "CTRPOOL1" */
-#define CT_POOL_VERSION 2u
+#define CT_POOL_VERSION 3u
 #define CT_POOL_DEFAULT_BYTES (64u << 20)
 #define CT_CHUNK_BYTES (32u << 10)
 #define CT_POOL_LOSS_SLOTS 48 /* threads that count their losses alone */
@@ -89,6 +89,13 @@ typedef struct ct_pool_header {
     uint32_t fixtures_begun; /* atomic: group setups and teardowns */
     uint32_t fixtures_ended; /* atomic */
     uint64_t progress_ns;    /* atomic: CLOCK_MONOTONIC of the last begin or end */
+
+    /* Every thread's stack before a kill for time (plugin/thread_dump.c):
+     * the signal the tracer takes, from the collector's process only, as
+     * "write your stack now" (0: it has no handler for one), and how many
+     * threads took it so far (whether they could write it or not). */
+    _Alignas(64) uint32_t stack_signal; /* set once, before main */
+    uint32_t stacks_answered;           /* atomic */
 
     /* Losses counted where the thread that loses them writes alone: a
      * thread that drops takes a slot (CAS of `thread` from 0) and counts

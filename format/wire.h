@@ -12,7 +12,7 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 5
+#define CT_FORMAT_MINOR 6
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
@@ -58,7 +58,8 @@ enum ct_record_kind {
     XX(SCHED_SOURCE, 0x12, 1, "u", "source")                                    \
     XX(SCHED_LOST, 0x13, 1, "u", "records")                                     \
     XX(WINDOW_LOST, 0x14, 1, "uu", "task dropped")                             \
-    XX(CUT, 0x15, 1, "uu", "dropped rserial")
+    XX(CUT, 0x15, 1, "uu", "dropped rserial")                                  \
+    XX(THREAD_STACK, 0x16, 1, "uuu", "task stack syscall")
 
 enum ct_event_kind {
 #define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,

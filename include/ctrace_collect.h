@@ -233,6 +233,14 @@ typedef struct ct_child_progress {
     uint32_t fixtures_begun, fixtures_ended; /* group setups and teardowns */
     uint64_t progress_mono_ns; /* CLOCK_MONOTONIC of the last of those; 0: none */
     uint64_t events_lost;      /* events it lost in all (every thread, in or out of tests) */
+    /* Before killing it for time, a runner may ask each of its threads for
+     * its stack: it sends each (tgkill) `stack_signal`, the signal its
+     * tracer takes as that request (0: none, do not send), and each thread
+     * that took it writes a THREAD_STACK event (format/FORMAT.md) into the
+     * trace and counts itself in `stacks_answered` (written or not: a thread
+     * inside the tracer cannot). Signals from other processes are ignored. */
+    int stack_signal;
+    uint32_t stacks_answered;
 } ct_child_progress;
 
 /*! ct_collector_child_progress() : the child's progress so far (valid until

@@ -91,6 +91,15 @@ typedef enum ctr_kind {
                               this point but left out of this trace by a
                               flight recorder, which keeps only its most
                               recent events (since 1.5): not losses */
+    CTR_THREAD_STACK,      /* the thread's stack when its runner asked every
+                              thread of the process for it, about to kill
+                              it for time (since 1.6): stack, stack_len
+                              (innermost first; the first is the address
+                              where the thread was interrupted plus one, so
+                              that every frame is looked up at pc - 1, as
+                              a return address), task = its current task,
+                              object = 1 + the system call it was blocked
+                              in (its number), 0 if none is known */
 } ctr_kind;
 
 /* How scheduler waits were captured (CTR_SCHED_SOURCE). */
@@ -169,7 +178,7 @@ typedef struct ctr_event {
                             joined, a file descriptor (the first polled one),
                             0 if none (FORMAT.md, BLOCK);
                             CTR_THREAD_BEGIN: the start routine's address */
-    const uint64_t *stack; /* CTR_BLOCK: return addresses where the program */
+    const uint64_t *stack; /* CTR_BLOCK, CTR_THREAD_STACK: return addresses where the program */
     uint32_t stack_len;    /* waited, innermost first (its own frame, never the
                               tracer's); stack_len 0 if not captured. Valid
                               until ctr_close(). */

@@ -23,6 +23,7 @@
 #include "plugin/sched.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
+#include "plugin/thread_dump.h"
 
 /* Pull the interposers into static links (see there). */
 extern const char ct__pthread_hook_linked, ct__dl_hook_linked, ct__block_sync_linked,
@@ -201,4 +202,5 @@ __attribute__((constructor)) static void attach_to_runner(void)
     if (ct__markers) /* as on a terminal: in order with stderr, whole lines */
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);
+    ct__thread_dump_install(pool); /* the runner may ask for every stack before a kill */
 }

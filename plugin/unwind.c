@@ -236,6 +236,26 @@ follow_frame_pointers(const struct regs *r, uintptr_t hi, uint64_t *pcs, unsigne
     return n;
 }
 
+NO_SANITIZE_STACK int ct__unwind_interrupted(uint64_t ip, uint64_t sp, uint64_t bp,
+                                             uint64_t *pcs, unsigned max)
+{
+    if (max == 0)
+        return 0;
+    struct regs r = {ip + 1, sp, bp}; /* the leaf's rule is the one at ip itself */
+    unsigned n = 0;
+    pcs[n++] = r.ip;
+#if defined(__x86_64__)
+    /* The bounds attaching found: finding them here could allocate. */
+    uintptr_t hi = stack_hi;
+    if (hi == 0 || sp < stack_lo || sp >= hi || (sp & 7) != 0)
+        return (int)n;
+    uint32_t epoch = current_epoch();
+    while (n < max && step(&r, hi, epoch) == CT__CFI_RULE && r.ip != 0)
+        pcs[n++] = r.ip;
+#endif
+    return (int)n;
+}
+
 NO_SANITIZE_STACK __attribute__((noinline)) int
 ct__unwind_capture(uint64_t caller, uint64_t *pcs, unsigned max, unsigned skip_max,
                    int frame_pointers)

@@ -33,6 +33,16 @@
 int ct__unwind_capture(uint64_t caller, uint64_t *pcs, unsigned max, unsigned skip_max,
                        int frame_pointers);
 
+/* The stack of the calling thread where a signal interrupted it: `ip`, `sp`
+ * and `bp` are the interrupted rip, rsp and rbp (its ucontext). pcs[0] is
+ * ip + 1, so that like the return addresses after it, which are the
+ * frames' callers, it is looked up at address - 1. Follows the frames by
+ * their CFI as far as the rules reach (a signal frame or an expression ends
+ * it), and only within the thread's stack bounds as attaching found them
+ * (unknown bounds: ip alone). Async-signal-safe: for a signal handler.
+ * @return how many (at most `max`; 1 or more when max > 0). */
+int ct__unwind_interrupted(uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs, unsigned max);
+
 /* The calling thread's stack [*lo, *hi), found once per thread
  * (pthread_getattr_np, which may allocate: ct__unwind_thread_init calls it
  * where that is safe). @return 0, or -1 if unknown. */

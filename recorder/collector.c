@@ -97,6 +97,8 @@ void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
     out->fixtures_ended = __atomic_load_n(&h->fixtures_ended, __ATOMIC_ACQUIRE);
     out->progress_mono_ns = __atomic_load_n(&h->progress_ns, __ATOMIC_ACQUIRE);
     out->events_lost = ct_pool_dropped(h);
+    out->stack_signal = (int)__atomic_load_n(&h->stack_signal, __ATOMIC_ACQUIRE);
+    out->stacks_answered = __atomic_load_n(&h->stacks_answered, __ATOMIC_ACQUIRE);
 }
 
 int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)

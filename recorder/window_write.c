@@ -252,6 +252,7 @@ static int mark_used(const ct_window *w, const ct_wstate *st, wthreads *m)
             case CT_EV_LOG: rc = use(t, f.v[1], 0); break;
             case CT_EV_THREAD_NAME: rc = use(t, f.v[0], 0); break;
             case CT_EV_WAIT: rc = use(t, f.v[4], 1); break;
+            case CT_EV_THREAD_STACK: rc = use(t, f.v[1], 1); break;
             default: break;
             }
             if (rc)
@@ -467,6 +468,7 @@ static int of_task(const ct_event_fields *f, uint64_t task)
     case CT_EV_BLOCK:
     case CT_EV_WAIT:
     case CT_EV_WINDOW_LOST:
+    case CT_EV_THREAD_STACK:
         return f->v[0] == task;
     default:
         return 0;

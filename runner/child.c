@@ -16,6 +16,8 @@
 #include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* fork, pipe2, dup2, execve, read, write */
 
+#include "stacks_ask.h"
+
 extern char **environ;
 
 #define POLL_MS 10               /* how often the pool is drained */
@@ -284,13 +286,52 @@ static int still_running(int pid)
     return state != 'Z' && state != 'X' && state != 'x' && !(flags & PF_EXITING);
 }
 
-/* The caller's deadline, told when the child's tracer last counted progress. */
-static uint64_t deadline_of(ct_collector *c, ct_child_pool *pool, rn_deadline_fn *deadline,
-                            void *ctx, uint64_t start_ns, uint64_t timeout_ns)
+/* Whether the child ran out of time: 0 not yet, 1 its own deadline (the
+ * caller's, told when the child's tracer last counted progress), 2 the
+ * run's. */
+static int out_of_time(ct_collector *c, ct_child_pool *pool, rn_deadline_fn *deadline,
+                       void *ctx, uint64_t start_ns, const rn_child_spec *spec)
+{
+    uint64_t now = rn_now_ns();
+    if (spec->run_deadline_ns && now >= spec->run_deadline_ns)
+        return 2;
+    if (!spec->timeout_ns)
+        return 0;
+    ct_child_progress p;
+    ct_collector_child_progress(c, pool, &p);
+    return now >= deadline(ctx, start_ns, spec->timeout_ns, p.progress_mono_ns);
+}
+
+/* Out of time: first ask each thread for its stack (stacks_ask.h). The
+ * kill comes when all answered, or the wait is over. @return when it comes
+ * at the latest. */
+static uint64_t ask_for_stacks(ct_collector *c, ct_child_pool *pool, int pid,
+                               rn_child_result *res)
 {
     ct_child_progress p;
     ct_collector_child_progress(c, pool, &p);
-    return deadline(ctx, start_ns, timeout_ns, p.progress_mono_ns);
+    res->stack_signal = p.stack_signal;
+    res->stacks_asked = rn_stacks_ask(pid, p.stack_signal);
+    return rn_now_ns() + (res->stacks_asked ? RN_STACKS_WAIT_NS : 0);
+}
+
+/* Hung: SIGKILL, which no handler of the test can stop, once its threads
+ * answered or the wait is over. What it wrote is in the pool; the
+ * collector records why it ended. */
+static void kill_when_answered(ct_collector *c, ct_child_pool *pool, int pid,
+                               const rn_child_spec *spec, uint64_t kill_at,
+                               rn_child_result *res)
+{
+    ct_child_progress p;
+    ct_collector_child_progress(c, pool, &p);
+    res->stacks_answered = p.stacks_answered < res->stacks_asked ? p.stacks_answered
+                                                                 : res->stacks_asked;
+    if (res->stacks_answered < res->stacks_asked && rn_now_ns() < kill_at)
+        return;
+    kill(pid, SIGKILL);
+    res->timed_out = 1;
+    ct_collector_child_timed_out(c, pool, res->run_timed_out ? spec->run_timeout_ns
+                                                             : spec->timeout_ns);
 }
 
 /* Poll the output and drain the pool until the child has exited and its
@@ -305,6 +346,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
     int exited = 0, eof = 0, status = 0;
     int forwarded = 0;
     uint64_t exited_at = 0, drained_at = 0;
+    uint64_t kill_at = 0; /* out of time: the stacks were asked for, the kill comes by then */
     for (;;) {
         if (g_count > forwarded && !exited) {
             /* First signal: pass it on. Another one: the user insists. */
@@ -312,14 +354,15 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             forwarded = g_count;
             res->interrupted = g_signal;
         }
-        if (spec->timeout_ns && !exited && !res->timed_out &&
-            rn_now_ns() >= deadline_of(c, pool, deadline, ctx, start_ns, spec->timeout_ns)) {
-            /* Hung: SIGKILL, which no handler of the test can stop. What it
-             * wrote is in the pool; the collector records why it ended. */
-            kill(pid, SIGKILL);
-            res->timed_out = 1;
-            ct_collector_child_timed_out(c, pool, spec->timeout_ns);
+        if (!exited && !kill_at) {
+            int why = out_of_time(c, pool, deadline, ctx, start_ns, spec);
+            if (why) {
+                res->run_timed_out = why == 2;
+                kill_at = ask_for_stacks(c, pool, pid, res);
+            }
         }
+        if (kill_at && !exited && !res->timed_out)
+            kill_when_answered(c, pool, pid, spec, kill_at, res);
         /* Threads of the child wait for room in the pool: drain again
          * without sleeping, until they need none. */
         int starving = !exited && ct_collector_child_waiting(c, pool);

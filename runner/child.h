@@ -31,6 +31,9 @@ typedef struct rn_child_spec {
     unsigned long count; /* -count: CTRACE_COUNT when > 1 */
     unsigned long resume; /* CTRACE_RESUME when > 0: test runs already done */
     uint64_t timeout_ns; /* kill the child once its deadline passes (0: never) */
+    uint64_t run_deadline_ns; /* and at this time (rn_now_ns() clock) whatever its
+                                 progress: the run's --timeout-total (0: never) */
+    uint64_t run_timeout_ns;  /* that limit, for the trace */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */
@@ -55,7 +58,12 @@ typedef struct rn_child_result {
     int trace_error;     /* first CT_E* code from the collector, or 0 */
     int output_open;     /* the pipe stayed open after the child exited (a
                             process it started holds it): output may be cut */
-    int timed_out;       /* killed at its deadline (SIGKILL) */
+    int timed_out;       /* killed at its deadline (SIGKILL), after asking each
+                            of its threads for its stack (stacks_ask.h) */
+    int run_timed_out;   /* that deadline was the run's (run_deadline_ns) */
+    unsigned stacks_asked;    /* threads asked for their stack before the kill */
+    unsigned stacks_answered; /* of those, how many answered in time */
+    int stack_signal;         /* the signal they were asked with */
     int output_lost;     /* its output closed while it still ran: it closed or
                             redirected stdout and stderr (markers with them) */
     ct_child_progress progress; /* the markers its tracer printed, counted */

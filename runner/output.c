@@ -657,6 +657,8 @@ void rn_out_free(rn_out *o)
     free(o->jline);
     free(o->last);
     free(o->lost_in);
+    free(o->timeout_why);
+    free(o->timeout_stacks);
     free(o->fixture);
     rn_buf_free(&o->test_out);
     rn_buf_free(&o->pending);

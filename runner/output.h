@@ -80,6 +80,13 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info);
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
                         uint64_t resumed_at, uint64_t *resume);
 
+/*! rn_out_timed_out() : the process rn_out_process_died() is told of next
+ *  was killed for time: `why` (NULL: "test timed out after DUR: killed")
+ *  is the line said of it, and `stacks` (NULL: none) follows that line,
+ *  under the test it was running (so in -v output, --json output events,
+ *  and the JUnit failure): its threads' stacks (stacks_text.h). Copied. */
+void rn_out_timed_out(rn_out *o, const char *why, const char *stacks, size_t stacks_len);
+
 /*! rn_out_unaccounted() : whether the markers did not tell all that the
  *  process that just ended ran (call it before rn_out_process_died()): the
  *  test and fixture begin and end markers read from it are not those its

@@ -211,8 +211,51 @@ void rn_out_from_trace(rn_out *o, uint64_t pid, const rn_traced *t, uint64_t res
     window_gap(o, t, told);
 }
 
+static int died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
+                uint64_t resumed_at, uint64_t *resume);
+
+void rn_out_timed_out(rn_out *o, const char *why, const char *stacks, size_t stacks_len)
+{
+    free(o->timeout_why);
+    free(o->timeout_stacks);
+    o->timeout_why = why ? strdup(why) : NULL;
+    o->timeout_stacks = stacks ? malloc(stacks_len + 1) : NULL;
+    o->timeout_stacks_len = o->timeout_stacks ? stacks_len : 0;
+    if (o->timeout_stacks)
+        memcpy(o->timeout_stacks, stacks, stacks_len);
+}
+
+/* What rn_out_timed_out() said of this death, under the line `why` (a test's
+ * output, or the run's), then forgotten. */
+static void timed_out_why(rn_out *o, char *why, size_t size, uint64_t timeout_ns)
+{
+    if (o->timeout_why != NULL) {
+        snprintf(why, size, "%s\n", o->timeout_why);
+    } else {
+        char limit[48];
+        ct_format_go_duration(limit, sizeof limit, timeout_ns);
+        snprintf(why, size, "test timed out after %s: killed\n", limit);
+    }
+}
+
+static void timed_out_forget(rn_out *o)
+{
+    free(o->timeout_why);
+    free(o->timeout_stacks);
+    o->timeout_why = o->timeout_stacks = NULL;
+    o->timeout_stacks_len = 0;
+}
+
 int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
                         uint64_t resumed_at, uint64_t *resume)
+{
+    int again = died(o, wait_status, timeout_ns, now_ns, resumed_at, resume);
+    timed_out_forget(o);
+    return again;
+}
+
+static int died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_t now_ns,
+                uint64_t resumed_at, uint64_t *resume)
 {
     end_partial_line(o, now_ns);
     o->process_markers = 0; /* the next process's count */
@@ -222,15 +265,15 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     char why[300], how[128];
     rn_wait_status_text(wait_status, how, sizeof how);
     if (timeout_ns) {
-        char limit[48];
-        ct_format_go_duration(limit, sizeof limit, timeout_ns);
-        snprintf(why, sizeof why, "test timed out after %s: killed\n", limit);
+        timed_out_why(o, why, sizeof why, timeout_ns);
     } else {
         snprintf(why, sizeof why, "the binary ended during this test: %s\n",
                  how[0] ? how : "exit status 0");
     }
     if (o->in_test) {
         rn__out_sink(o, why, strlen(why));
+        if (timeout_ns && o->timeout_stacks)
+            rn__out_sink(o, o->timeout_stacks, o->timeout_stacks_len);
         rn__out_finish_test(o, timeout_ns ? RN_STATUS_TIMEOUT : RN_STATUS_CRASH,
                     rn__out_since_test_start(o, now_ns));
         if (resume_unknown)
@@ -254,6 +297,8 @@ int rn_out_process_died(rn_out *o, int wait_status, uint64_t timeout_ns, uint64_
     rn__out_set_failed(o);
     rn__out_end_line(o);
     rn__out_put(o, why, strlen(why));
+    if (timeout_ns && o->timeout_stacks)
+        rn__out_put(o, o->timeout_stacks, o->timeout_stacks_len);
     if (o->results) { /* for --junit: an error of the group, not of a test */
         char name[64];
         snprintf(name, sizeof name, "(outside tests)");

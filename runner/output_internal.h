@@ -71,6 +71,9 @@ struct rn_out {
     size_t lost_in_len;
     int lost_in_test;         /* in it, not before it */
     unsigned from_trace;      /* tests whose end only the trace told */
+    char *timeout_why;        /* rn_out_timed_out(): the next death's line, or NULL */
+    char *timeout_stacks;     /* and what follows it, or NULL */
+    size_t timeout_stacks_len;
     char *group;              /* the group last announced (decoded) */
     size_t group_len;
     int counter_shown;        /* the live counter is on the current line */

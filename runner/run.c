@@ -16,6 +16,7 @@
 #include <ctrace_collect.h>
 
 #include "common/shard.h"     /* ct_shard_parse */
+#include "format/duration.h"  /* ct_format_go_duration */
 #include "recorder/outfile.h" /* ct_make_dirs, ct_outfile_error */
 
 #include "asserts.h"
@@ -30,6 +31,7 @@
 #include "preload.h"
 #include "recover.h"
 #include "run_gate.h"
+#include "timed_out.h"
 #include "trace_dest.h"
 
 #define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
@@ -44,6 +46,7 @@ typedef struct run_opts {
     int json;              /* --json */
     long count;            /* -count */
     uint64_t timeout_ns;   /* --timeout; 0: none */
+    uint64_t total_ns;     /* --timeout-total; 0: none */
     const char *junit;     /* --junit, or NULL */
     const char *junit_dir; /* --junit-dir, or NULL */
     const char *attach_dir; /* --attach-dir, or NULL */
@@ -72,6 +75,9 @@ typedef struct run_record {
     rn_claim *junit_claims;
     int trace_failed;      /* a write of the trace failed: run no more binaries */
     rn_flight flight;      /* --flight-recorder: failing tests' traces */
+    uint64_t run_deadline_ns; /* --timeout-total: when the run is over (rn_now_ns()) */
+    int run_timed_out;     /* it was: run no more */
+    size_t binaries_run;   /* binaries begun */
 } run_record;
 
 /* The status of a run from two of its parts: the worse of 0, 1 and 2; a
@@ -269,6 +275,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .preload = opts->preload,
         .count = (unsigned long)opts->count,
         .timeout_ns = opts->timeout_ns,
+        .run_deadline_ns = rec->run_deadline_ns,
+        .run_timeout_ns = opts->total_ns,
     };
     rn_child_result res;
     char err[512];
@@ -277,8 +285,13 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     int *pids = NULL; /* the binary's processes (one more after each crash), */
     size_t npids = 0; /* for the gate */
     rn_run_gate_binary_start(&rec->gate);
+    rec->binaries_run++;
     for (;;) {
         binary_run b = {o, c};
+        if (rec->run_deadline_ns && rn_now_ns() >= rec->run_deadline_ns && npids > 0) {
+            rec->run_timed_out = 1; /* a process died, and the run's time is up */
+            break;
+        }
         if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
             fflush(stdout);
             status = rn_error_about(arg, "", err, 0);
@@ -297,10 +310,13 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         if (rn_out_unaccounted(o, &res.progress))
             complete_from_trace(c, o, &res, spec.resume);
         uint64_t resume = 0;
-        int again = rn_out_process_died(o, res.wait_status,
-                                        res.timed_out ? opts->timeout_ns : 0, res.exited_ns,
-                                        spec.resume, &resume);
-        if (!again || res.interrupted || status == RN_EXIT_USAGE)
+        if (res.timed_out) /* why, and where its threads were */
+            rn_timed_out_tell(o, c, &res, opts->total_ns);
+        rec->run_timed_out |= res.timed_out && res.run_timed_out;
+        uint64_t limit = res.run_timed_out ? opts->total_ns : opts->timeout_ns;
+        int again = rn_out_process_died(o, res.wait_status, res.timed_out ? limit : 0,
+                                        res.exited_ns, spec.resume, &resume);
+        if (!again || res.interrupted || status == RN_EXIT_USAGE || rec->run_timed_out)
             break;
         /* Go on after what died, in a new process. */
         spec.resume = (unsigned long)resume;
@@ -321,6 +337,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
             .note = res.output_open ? "warning: output still open 2s after the binary "
                                       "exited (a process it started holds it): it may "
                                       "be cut short"
+                    : rec->run_timed_out ? "killed: the run took longer than --timeout-total; "
+                                           "the tests after this point did not run"
                     : res.timed_out ? "killed: no test began or ended within --timeout"
                                     : NULL,
         };
@@ -458,7 +476,8 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
         return RN_EXIT_USAGE;
     int status = RN_EXIT_SKIPPED;
     /* After a write of the trace failed, the binaries left would run untraced. */
-    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++)
+    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed &&
+                           !rec->run_timed_out; i++)
         status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
                                           nonce, d->shown, rec, interrupted));
     int closed = rn_close_trace(c, d);
@@ -481,7 +500,8 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
         return rn_error("out of memory");
 
     if (opts->trace_dir != NULL) { /* a trace per binary */
-        for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
+        for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed &&
+                           !rec->run_timed_out; i++) {
             /* A name claimed is held to the run's end: binaries of one name
              * (d1/suite, d2/suite) and other runs into DIR get one each. */
             int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], flight,
@@ -492,6 +512,16 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
         }
     } else if ((status = rn_dest_init(&dests[0], opts->trace, flight)) == RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
+    }
+    if (rec->run_timed_out) { /* as go test -timeout: the run fails, nothing more runs */
+        status = worse(status, RN_EXIT_FAIL);
+        size_t left = a->npos - rec->binaries_run;
+        char limit[48];
+        ct_format_go_duration(limit, sizeof limit, opts->total_ns);
+        fflush(stdout);
+        if (left > 0)
+            fprintf(stderr, "ctest-trace: the run took longer than --timeout-total=%s: %zu "
+                            "binar%s did not run\n", limit, left, left == 1 ? "y" : "ies");
     }
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
@@ -536,6 +566,7 @@ int rn_cmd_run(int argc, char **argv)
         {"v", RN_FLAG_BOOL, &opts.verbose},
         {"count", RN_FLAG_INT, &opts.count},
         {"timeout", RN_FLAG_DURATION, &opts.timeout_ns},
+        {"timeout-total", RN_FLAG_DURATION, &opts.total_ns},
         {"trace-dir", RN_FLAG_STRING, &opts.trace_dir},
         {"h", RN_FLAG_BOOL, &help},
         {"help", RN_FLAG_BOOL, &help},
@@ -683,6 +714,7 @@ int rn_cmd_run(int argc, char **argv)
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
     run_record rec = {.start_realtime_ns = realtime_ns(),
+                      .run_deadline_ns = opts.total_ns ? rn_now_ns() + opts.total_ns : 0,
                       .flight = {.dir_arg = opts.attach_dir ? opts.attach_dir : opts.junit_dir,
                                  .junit = opts.junit,
                                  .window_bytes = opts.flight_bytes}};

@@ -110,6 +110,11 @@ static void render(FILE *out, const ctr_event *e)
         for (uint32_t i = 0; i < e->stack_len; i++)
             fprintf(out, "%s%llx", i ? "," : " stack=", (unsigned long long)e->stack[i]);
     }
+    if (e->kind == CTR_THREAD_STACK) {
+        fprintf(out, " syscall=%llu", (unsigned long long)e->object);
+        for (uint32_t i = 0; i < e->stack_len; i++)
+            fprintf(out, "%s%llx", i ? "," : " stack=", (unsigned long long)e->stack[i]);
+    }
     if (e->kind == CTR_MODULE)
         fprintf(out, " bias=0x%llx lo=0x%llx hi=0x%llx", (unsigned long long)e->object,
                 (unsigned long long)e->module_lo, (unsigned long long)e->module_hi);
