@@ -62,6 +62,16 @@ def sanitized():
     return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
 
 
+def thread_sanitized():
+    """Whether the build under test is a TSan build: its runtime holds signals
+    back from a thread blocked in its own interceptors (pthread_mutex_lock)."""
+    try:
+        options = json.loads((BUILD / "meson-info" / "intro-buildoptions.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return any(o["name"] == "b_sanitize" and "thread" in o["value"] for o in options)
+
+
 def run(*args, env=None):
     """Run ctest-trace with `args` and return a Run; never raises on failure.
     A death by signal (negative returncode) is a failure of every test."""
