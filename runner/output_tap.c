@@ -8,6 +8,7 @@
 
 #include "analysis/views/json.h" /* ctv_json_write_string */
 
+#include "cli.h"    /* RN_EXIT_USAGE */
 #include "marker.h" /* rn_escape_name */
 #include "output.h" /* RN_EXIT_SKIPPED */
 
@@ -129,7 +130,10 @@ void rn_tap_event(void *ctx, const rn_out_event *e)
 int rn_tap_finish(rn_tap *t, int status)
 {
     end_line(t);
-    if (t->points == 0)
+    if (status == RN_EXIT_USAGE) /* what ran is said; the rest never will be */
+        fputs("Bail out! ctest-trace could not do its job (its messages are on stderr)\n",
+              t->out);
+    else if (t->points == 0)
         fputs("1..0 # SKIP no tests to run\n", t->out);
     else
         fprintf(t->out, "1..%lu\n", t->points);

@@ -22,7 +22,8 @@
  * binaries. A binary that failed outside its tests (no cmocka group ran, a
  * death between groups, a bad exit status) is a failing test point named
  * after it; one that skipped itself (exit 77) a skipped one. The plan comes
- * last, once the count is known ("1..0 # SKIP" when there was no test).
+ * last, once the count is known ("1..0 # SKIP" when there was no test); a run
+ * that could not do its job (exit 2) ends in "Bail out!" instead.
  */
 #ifndef RN_OUTPUT_TAP_H
 #define RN_OUTPUT_TAP_H
@@ -40,7 +41,8 @@ rn_tap *rn_tap_new(FILE *out);
 /*! rn_tap_event() : an rn_out_event_fn: `ctx` is the rn_tap. */
 void rn_tap_event(void *ctx, const rn_out_event *e);
 
-/*! rn_tap_finish() : the plan, after the run's last event; `status` is the
+/*! rn_tap_finish() : the plan (or, for status 2, "Bail out!"), after the
+ *  run's last event; `status` is the
  *  run's exit status. @return the status a TAP consumer should see: a TAP
  *  stream tells skips itself, so a run whose binaries all skipped themselves
  *  (77) exits 0; any other status is kept. */

@@ -191,6 +191,22 @@ static void test_no_test_is_a_skipped_plan(void **state)
            "1..0 # SKIP no tests to run\n");
 }
 
+static void test_a_run_that_could_not_do_its_job_bails_out(void **state)
+{
+    (void)state;
+    tap_run r;
+    start(&r);
+    of_test(&r, "start", NULL, -1);
+    of_test(&r, "run", "T", -1);
+    of_test(&r, "pass", "T", 0);
+    output(&r, NULL, "partial");
+    finish(&r, 2, 2,
+           "TAP version 13\n"
+           "ok 1 - T\n"
+           "# partial\n"
+           "Bail out! ctest-trace could not do its job (its messages are on stderr)\n");
+}
+
 static void test_gate_verdict_is_a_point_of_its_own(void **state)
 {
     (void)state;
@@ -221,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_every_binary_skipped_exits_0),
         cmocka_unit_test(test_no_test_is_a_skipped_plan),
         cmocka_unit_test(test_gate_verdict_is_a_point_of_its_own),
+        cmocka_unit_test(test_a_run_that_could_not_do_its_job_bails_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
