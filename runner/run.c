@@ -582,11 +582,12 @@ int rn_cmd_run(int argc, char **argv)
     char err[256];
     if (rn_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, &a, err,
                        sizeof err) != 0) {
+        /* (parses again, into the same lists: free them after) */
+        int hint = rn_run_args_unknown_after(flags, sizeof flags / sizeof flags[0], argc, argv);
         rn_strlist_free(&opts.asserts); /* what came before the bad flag */
         rn_strlist_free(&opts.assert_files);
-        if (rn_run_args_unknown_after(flags, sizeof flags / sizeof flags[0], argc, argv))
-            return rn_usage_error("%s (%s)", err, RN_RUN_ARGS_HINT);
-        return rn_usage_error("%s", err);
+        return hint ? rn_usage_error("%s (%s)", err, RN_RUN_ARGS_HINT)
+                    : rn_usage_error("%s", err);
     }
     rn_run_args_command(&a); /* ctest-trace [flags] -- BINARY ARGS... */
     int status = RN_EXIT_USAGE;

@@ -32,7 +32,8 @@ void rn_run_args_command(rn_args *a);
 
 /*! rn_run_args_unknown_after() : did the flags in argv[0..argc) (as given
  *  to rn_flags_parse(), which refused them) fail on an unknown flag that
- *  came after a binary? */
+ *  came after a binary? It parses argv again: the values of `flags` (a
+ *  repeatable flag's list too) are set again. */
 int rn_run_args_unknown_after(const rn_flag *flags, size_t nflags, int argc, char **argv);
 
 /* How a run prints its results. */
