@@ -24,8 +24,12 @@ set -euo pipefail
 #                   junit-10.xsd with it (tests only)
 #   time            /usr/bin/time: wall time and peak RSS of each view in
 #                   bench/views.sh (benchmarks only)
+#   cmake           the harness builds examples/cmake and runs its tests with
+#                   ctest through ctest-trace (tests only)
+#   groff-base      groff: the harness checks docs/ctest-trace.1 for warnings
+#                   (tests only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
-          libexpat1-dev python3-pytest golang-go libxml2-utils time)
+          libexpat1-dev python3-pytest golang-go libxml2-utils time cmake groff-base)
 
 say() { printf 'deps: %s\n' "$*"; }
 

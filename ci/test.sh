@@ -8,7 +8,8 @@
 #                 meson test (cmocka unit tests, examples); tests/harness (pytest)
 #   asan          ASan + UBSan (-fno-sanitize-recover): meson test, harness
 #   tsan          TSan: meson test, harness
-#   install       meson install into a scratch prefix with an unusual libdir;
+#   install       meson install into a scratch prefix with an unusual libdir
+#                 (the man page and bash completion installed too);
 #                 a user's test built with pkg-config, run bare and under the
 #                 installed ctest-trace; ctest-trace as a meson subproject
 #                 of a user's project (dependency('ctrace'))
@@ -166,6 +167,14 @@ install_check() {
     rm -rf "$prefix" "$work"
     build "$dir" --prefix="$prefix" --libdir="$libdir"
     meson install -C "$dir" --quiet
+    # the manual page and the bash completion, where man and bash-completion look
+    local page=$prefix/share/man/man1/ctest-trace.1
+    local completion=$prefix/share/bash-completion/completions/ctest-trace
+    for f in "$page" "$completion"; do
+        [[ -s $f ]] || { echo "not installed: $f" >&2; return 1; }
+    done
+    cmp "$page" "$ROOT/docs/ctest-trace.1"
+    bash -c 'source "$1" && complete -p ctest-trace' _ "$completion"
 
     mkdir -p "$work"
     cat >"$work/t.c" <<'EOF'

@@ -13,6 +13,7 @@ void rn_usage(FILE *out)
 {
     fputs(
         "usage: ctest-trace [flags] BINARY [BINARY...] [-- ARGS]\n"
+        "       ctest-trace [flags] -- BINARY [ARGS...]\n"
         "       ctest-trace stats TRACE\n"
         "       ctest-trace tasks [--json] TRACE\n"
         "       ctest-trace regions [--json] TRACE\n"
@@ -71,9 +72,13 @@ void rn_usage(FILE *out)
         "                 for room (wait, the default: no event is lost, the program\n"
         "                 slows) or loses events, counted exactly (drop: it never blocks)\n"
         "  --json         go test -json's event stream instead of text\n"
+        "  --format=text|json|tap  how results are printed (json: --json; tap: TAP\n"
+        "                 version 13, for meson's protocol 'tap'; default: tap when\n"
+        "                 CMOCKA_MESSAGE_OUTPUT=tap, else text)\n"
         "  -h, --help     show this help\n"
         "  --version      show the version\n"
-        "ARGS after \"--\" are passed to each BINARY.\n"
+        "ARGS after \"--\" are passed to each BINARY; \"--\" before any BINARY starts\n"
+        "one command line, BINARY ARGS... (end a meson --wrapper or CMake emulator so).\n"
         "\n"
         "Exit status of a run: 0 every selected test passed; 1 a test failed (a\n"
         "trace assertion, an --assert rule or the gate too), or the binary crashed, exited\n"

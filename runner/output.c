@@ -40,6 +40,13 @@
 void rn__out_json_event(rn_out *o, const char *action, int with_test, double elapsed,
                         const char *output, size_t output_len)
 {
+    if (o->event_fn != NULL) {
+        int of_test = with_test && o->test != NULL;
+        rn_out_event e = {action, o->json_package, of_test ? o->test : NULL,
+                          of_test ? o->test_len : 0, elapsed, output, output_len};
+        o->event_fn(o->event_ctx, &e);
+        return;
+    }
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -622,6 +629,13 @@ void rn_out_json(rn_out *o, const char *package)
     o->json_package = package;
     o->verbose = 1; /* as go test -json: everything, attributed to its test */
     rn__out_json_event(o, "start", 0, -1, NULL, 0);
+}
+
+void rn_out_events(rn_out *o, const char *package, rn_out_event_fn *fn, void *ctx)
+{
+    o->event_fn = fn;
+    o->event_ctx = ctx;
+    rn_out_json(o, package);
 }
 
 void rn_out_keep_results(rn_out *o, rn_results *results, size_t binary)

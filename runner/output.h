@@ -131,6 +131,23 @@ void rn_out_progress(rn_out *o, rn_progress progress);
  *  as given) must outlive o. */
 void rn_out_json(rn_out *o, const char *package);
 
+/* One event of that stream, as rn_out_events() hands it over. */
+typedef struct rn_out_event {
+    const char *action;  /* "start", "run", "output", "pass", "fail", "skip" */
+    const char *package; /* the binary as given */
+    const char *test;    /* decoded name (any bytes), or NULL: the binary's own */
+    size_t test_len;
+    double elapsed;      /* seconds, or < 0: none */
+    const char *output;  /* "output": a line with its '\n', or a piece of one */
+    size_t output_len;
+} rn_out_event;
+
+typedef void rn_out_event_fn(void *ctx, const rn_out_event *e);
+
+/*! rn_out_events() : as rn_out_json(), but each event goes to `fn` instead
+ *  of being printed (--format=tap writes its own lines from them). */
+void rn_out_events(rn_out *o, const char *package, rn_out_event_fn *fn, void *ctx);
+
 /*! rn_out_process_lost() : a process of the binary ended having lost
  *  `events` in all (ct_child_progress.events_lost: in tests or out of them,
  *  told by a test's marker or not). The binary's last line says the total. */

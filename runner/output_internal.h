@@ -80,6 +80,8 @@ struct rn_out {
     rn_attach_fn *attach_fn;  /* a failed test's attachment, or NULL */
     void *attach_ctx;
     const char *json_package; /* --json: events for this binary, or NULL */
+    rn_out_event_fn *event_fn; /* the events go there instead, or NULL */
+    void *event_ctx;
     char *jline;              /* --json: the output line being assembled */
     size_t jline_len, jline_cap;
 };

@@ -27,9 +27,11 @@
 #include "judged.h"
 #include "marker.h"
 #include "output.h"
+#include "output_tap.h"
 #include "junit.h"
 #include "preload.h"
 #include "recover.h"
+#include "run_args.h"
 #include "run_gate.h"
 #include "timed_out.h"
 #include "trace_dest.h"
@@ -44,6 +46,8 @@ typedef struct run_opts {
     const char *shard;     /* --shard K/N, or NULL */
     int verbose;           /* -v */
     int json;              /* --json */
+    const char *format;    /* --format, or NULL */
+    rn_tap *tap;           /* --format=tap: the run's TAP stream, or NULL */
     long count;            /* -count */
     uint64_t timeout_ns;   /* --timeout; 0: none */
     uint64_t total_ns;     /* --timeout-total; 0: none */
@@ -164,21 +168,30 @@ static char *search_path(const char *name)
     return NULL;
 }
 
+/* "BINARY: cannot run: WHY", and with `hint` where a binary's arguments go. */
+static void cannot_run(const char *arg, const char *why, int hint)
+{
+    char detail[512];
+    snprintf(detail, sizeof detail, hint ? "%s (%s)" : "%s", why, RN_RUN_ARGS_HINT);
+    rn_error_about(arg, "cannot run: ", detail, 1);
+}
+
 /* The file to execute for `arg`: itself if it has a '/' or is in the current
- * directory, else the first match on $PATH. @return malloc'd path or NULL
- * (message printed). */
-static char *resolve_binary(const char *arg)
+ * directory, else the first match on $PATH. `hint`: say where a binary's
+ * arguments go if it cannot run. @return malloc'd path or NULL (message
+ * printed). */
+static char *resolve_binary(const char *arg, int hint)
 {
     const char *why = NULL;
     struct stat st;
     if (strchr(arg, '/') == NULL && stat(arg, &st) != 0 && errno == ENOENT) {
         char *found = search_path(arg);
         if (found == NULL)
-            rn_error_about(arg, "cannot run: ", strerror(ENOENT), 1);
+            cannot_run(arg, strerror(ENOENT), hint);
         return found;
     }
     if (check_file(arg, &why) != 0) {
-        rn_error_about(arg, "cannot run: ", why, 1);
+        cannot_run(arg, why, hint);
         return NULL;
     }
     return strdup(arg);
@@ -255,7 +268,9 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         rec->flight.binary = arg;
         rn_out_on_failure(o, rn_flight_attach, &rec->flight);
     }
-    if (opts->json)
+    if (opts->tap)
+        rn_out_events(o, arg, rn_tap_event, opts->tap);
+    else if (opts->json)
         rn_out_json(o, arg);
     else if (!opts->verbose)
         rn_out_progress(o, isatty(STDOUT_FILENO) ? RN_PROGRESS_COUNTER : RN_PROGRESS_LINES);
@@ -590,6 +605,7 @@ int rn_cmd_run(int argc, char **argv)
         {"follow-children", RN_FLAG_PLANNED, NULL},
         {"otlp-endpoint", RN_FLAG_PLANNED, NULL},
         {"json", RN_FLAG_BOOL, &opts.json},
+        {"format", RN_FLAG_STRING, &opts.format},
         {"overflow", RN_FLAG_STRING, &opts.overflow},
         {"shard", RN_FLAG_STRING, &opts.shard},
     };
@@ -597,10 +613,14 @@ int rn_cmd_run(int argc, char **argv)
     char err[256];
     if (rn_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, &a, err,
                        sizeof err) != 0) {
+        /* (parses again, into the same lists: free them after) */
+        int hint = rn_run_args_unknown_after(flags, sizeof flags / sizeof flags[0], argc, argv);
         rn_strlist_free(&opts.asserts); /* what came before the bad flag */
         rn_strlist_free(&opts.assert_files);
-        return rn_usage_error("%s", err);
+        return hint ? rn_usage_error("%s (%s)", err, RN_RUN_ARGS_HINT)
+                    : rn_usage_error("%s", err);
     }
+    rn_run_args_command(&a); /* ctest-trace [flags] -- BINARY ARGS... */
     int status = RN_EXIT_USAGE;
     char **exes = NULL;
     if (help) {
@@ -617,6 +637,10 @@ int rn_cmd_run(int argc, char **argv)
         rn_usage_error("no test binary given");
         goto out;
     }
+    rn_format format;
+    if (rn_run_format(opts.format, opts.json, &format) != 0)
+        goto out;
+    opts.json = format == RN_FORMAT_JSON;
     if (opts.trace != NULL && *opts.trace == '\0') {
         rn_usage_error("--trace needs a file name");
         goto out;
@@ -707,7 +731,8 @@ int rn_cmd_run(int argc, char **argv)
         goto out;
     }
     for (size_t i = 0; i < a.npos; i++) {
-        if ((exes[i] = resolve_binary(a.pos[i])) == NULL)
+        /* A second "binary" may be an argument meant for the first. */
+        if ((exes[i] = resolve_binary(a.pos[i], i > 0 && !a.dashdash)) == NULL)
             goto out;
     }
     /* A closed stdout (| head) must not kill the run: the trace still gets
@@ -731,9 +756,13 @@ int rn_cmd_run(int argc, char **argv)
     } else {
         for (size_t i = 0; i < a.npos; i++)
             rec.bins[i].arg = a.pos[i];
-        if (opts.junit_dir == NULL ||
-            (status = claim_junit_names(&opts, &rec, a.npos)) == RN_EXIT_OK)
+        if (format == RN_FORMAT_TAP && (opts.tap = rn_tap_new(stdout)) == NULL)
+            status = rn_error("out of memory");
+        else if (opts.junit_dir == NULL ||
+                 (status = claim_junit_names(&opts, &rec, a.npos)) == RN_EXIT_OK)
             status = run_all(&opts, &a, exes, &rec);
+        if (opts.tap != NULL)
+            status = rn_tap_finish(opts.tap, status);
     }
     release_junit_names(&rec, a.npos);
     for (size_t i = 0; rec.owned_traces && i < a.npos; i++)
@@ -755,5 +784,6 @@ out:
     rn_strlist_free(&opts.assert_files);
     free(opts.assert_env);
     free(opts.preload);
+    rn_tap_free(opts.tap);
     return status;
 }
