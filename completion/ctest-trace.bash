@@ -5,7 +5,7 @@
 # `ctest-trace -h`.
 
 # Flags of a run and of each command: a trailing '=' takes a value.
-_ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count --shard= --timeout=
+_ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count --shard= --timeout= --timeout-total=
 --junit= --junit-dir= --attach-dir= --flight-recorder= --assert= --assert-file=
 --save-baseline= --baseline= --max-regression= --alpha= --overflow= --json --format=
 -h --help --version'
