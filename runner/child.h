@@ -31,6 +31,9 @@ typedef struct rn_child_spec {
     unsigned long count; /* -count: CTRACE_COUNT when > 1 */
     unsigned long resume; /* CTRACE_RESUME when > 0: test runs already done */
     uint64_t timeout_ns; /* kill the child once its deadline passes (0: never) */
+    const char *list_re; /* -list, or NULL: passed as CTRACE_LIST (nothing runs) */
+    int failfast;        /* -failfast: CTRACE_FAILFAST=1 */
+    const char *shuffle_seed; /* -shuffle's seed (decimal), or NULL: CTRACE_SHUFFLE */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */

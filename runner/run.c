@@ -3,6 +3,7 @@
  * binaries traced into one trace file and print them like go test.
  */
 #include <errno.h>    /* errno */
+#include <inttypes.h> /* PRId64 */
 #include <regex.h>    /* regcomp, regerror */
 #include <signal.h>   /* signal, raise */
 #include <stdio.h>    /* printf, asprintf */
@@ -16,6 +17,7 @@
 #include <ctrace_collect.h>
 
 #include "common/shard.h"     /* ct_shard_parse */
+#include "common/shuffle.h"   /* ct_shuffle_parse_seed */
 #include "recorder/outfile.h" /* ct_make_dirs, ct_outfile_error */
 
 #include "asserts.h"
@@ -27,6 +29,7 @@
 #include "marker.h"
 #include "output.h"
 #include "junit.h"
+#include "list.h"
 #include "preload.h"
 #include "recover.h"
 #include "run_gate.h"
@@ -56,6 +59,10 @@ typedef struct run_opts {
     const char *no_preload; /* without it: why */
     const char *save_baseline, *baseline, *max_regression, *alpha; /* the gate's flags */
     uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
+    const char *list_re;   /* -list, or NULL */
+    int failfast;          /* -failfast */
+    const char *shuffle;   /* -shuffle=on|off|N, or NULL (off) */
+    char shuffle_seed[24]; /* its seed, decimal; "" when off */
 } run_opts;
 
 
@@ -71,6 +78,8 @@ typedef struct run_record {
     char **junit_paths;    /* --junit-dir: each binary's report, claimed */
     rn_claim *junit_claims;
     int trace_failed;      /* a write of the trace failed: run no more binaries */
+    int failfast_stopped;  /* -failfast: a binary failed: start no more */
+    unsigned char *started; /* a binary's processes were started (-failfast) */
     rn_flight flight;      /* --flight-recorder: failing tests' traces */
 } run_record;
 
@@ -118,6 +127,30 @@ static int check_shard(const char *text)
     rn_usage_error("invalid value \"%s\" for flag --shard: %s", shown ? shown : "?", why);
     free(shown);
     return -1;
+}
+
+/* -shuffle=on|off|N, as go test takes it: `seed` gets N, or for on a seed
+ * from the clock (printed, so that the order can be had again), or "" for
+ * off. @return 0, or -1 (message printed). */
+static int check_shuffle(const char *text, char seed[24])
+{
+    int64_t n;
+    seed[0] = '\0';
+    if (strcmp(text, "off") == 0)
+        return 0;
+    if (strcmp(text, "on") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        n = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    } else if (ct_shuffle_parse_seed(text, &n) != 0) {
+        char *shown = rn_escape_name(text, strlen(text));
+        rn_usage_error("invalid value \"%s\" for flag -shuffle: must be on, off or a whole "
+                       "number (the seed)", shown ? shown : "?");
+        free(shown);
+        return -1;
+    }
+    snprintf(seed, 24, "%" PRId64, n);
+    return 0;
 }
 
 /* Check that `path` can be run. @return 0, or -1 with errno-style text. */
@@ -226,6 +259,20 @@ static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_resul
     rn_traced_free(&t);
 }
 
+/* The argv of binary `arg`: itself, then the ARGS after "--". @return a
+ * malloc'd array (the strings are not copied), or NULL. */
+static char **binary_argv(const char *arg, char **args, size_t nargs)
+{
+    char **argv = malloc((nargs + 2) * sizeof *argv);
+    if (argv == NULL)
+        return NULL;
+    argv[0] = (char *)arg;
+    for (size_t i = 0; i < nargs; i++)
+        argv[i + 1] = args[i];
+    argv[nargs + 1] = NULL;
+    return argv;
+}
+
 /* Run one binary, again after each process that died in a test (resuming
  * after that test), so one crash costs one test. @return its exit status
  * (0, 1, 2). */
@@ -234,7 +281,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
                       const char *trace_shown, run_record *rec,
                       int *interrupted)
 {
-    char **argv = malloc((nargs + 2) * sizeof *argv);
+    char **argv = binary_argv(arg, args, nargs);
     rn_out *o = rn_out_new(stdout, stderr, opts->verbose, 0);
     if (argv == NULL || o == NULL) {
         free(argv);
@@ -253,11 +300,6 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         rn_out_json(o, arg);
     else if (!opts->verbose)
         rn_out_progress(o, isatty(STDOUT_FILENO) ? RN_PROGRESS_COUNTER : RN_PROGRESS_LINES);
-    argv[0] = (char *)arg;
-    for (size_t i = 0; i < nargs; i++)
-        argv[i + 1] = args[i];
-    argv[nargs + 1] = NULL;
-
     rn_child_spec spec = {
         .exe = exe,
         .argv = argv,
@@ -269,7 +311,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .preload = opts->preload,
         .count = (unsigned long)opts->count,
         .timeout_ns = opts->timeout_ns,
+        .failfast = opts->failfast,
+        .shuffle_seed = opts->shuffle_seed[0] ? opts->shuffle_seed : NULL,
     };
+    if (spec.shuffle_seed != NULL) { /* as go test: the seed that reproduces the order */
+        char line[64];
+        snprintf(line, sizeof line, "-test.shuffle %s\n", opts->shuffle_seed);
+        rn_out_lines(o, line);
+    }
     rn_child_result res;
     char err[512];
     int status = RN_EXIT_OK;
@@ -277,6 +326,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     int *pids = NULL; /* the binary's processes (one more after each crash), */
     size_t npids = 0; /* for the gate */
     rn_run_gate_binary_start(&rec->gate);
+    rec->started[index] = 1;
     for (;;) {
         binary_run b = {o, c};
         if (rn_child_run(c, &spec, feed, deadline, &b, &res, err, sizeof err) != 0) {
@@ -300,7 +350,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         int again = rn_out_process_died(o, res.wait_status,
                                         res.timed_out ? opts->timeout_ns : 0, res.exited_ns,
                                         spec.resume, &resume);
-        if (!again || res.interrupted || status == RN_EXIT_USAGE)
+        /* -failfast: a process dies only of a failure; nothing after it runs. */
+        if (!again || res.interrupted || status == RN_EXIT_USAGE || opts->failfast)
             break;
         /* Go on after what died, in a new process. */
         spec.resume = (unsigned long)resume;
@@ -324,6 +375,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
                     : res.timed_out ? "killed: no test began or ended within --timeout"
                                     : NULL,
         };
+        rn_out_counts counts;
+        rn_out_get_counts(o, &counts);
+        char note[512];
+        if (opts->failfast && counts.failed > 0) { /* the summary says why no more ran */
+            snprintf(note, sizeof note, "%s%s-failfast: no test was started after the first "
+                     "failure", info.note ? info.note : "", info.note ? "\n" : "");
+            info.note = note;
+        }
         int finished = rn_out_finish(o, &info);
         status = status == RN_EXIT_OK ? finished : worse(status, finished);
     }
@@ -447,6 +506,26 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
 
 static int finish_run(const run_record *rec, int status, int interrupted);
 
+/* -failfast: the binaries that did not start after one failed, named on a
+ * line of the summary (not in --json: go test -json reports no package it
+ * did not run). */
+static void say_not_run(const run_opts *opts, const rn_args *a, const run_record *rec)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->npos; i++)
+        n += !rec->started[i];
+    if (n == 0 || opts->json)
+        return;
+    printf("-failfast: %zu binar%s not run after the first failure:", n, n == 1 ? "y" : "ies");
+    for (size_t i = 0; i < a->npos; i++) {
+        char *shown = !rec->started[i] ? rn_escape_name(a->pos[i], strlen(a->pos[i])) : NULL;
+        if (shown != NULL)
+            printf(" %s", shown);
+        free(shown);
+    }
+    putchar('\n');
+}
+
 /* Run binaries [first, last) of the run into the trace `d`. @return their
  * exit status (0, 1, 2). */
 static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char **exes,
@@ -458,9 +537,13 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
         return RN_EXIT_USAGE;
     int status = RN_EXIT_SKIPPED;
     /* After a write of the trace failed, the binaries left would run untraced. */
-    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed; i++)
-        status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
-                                          nonce, d->shown, rec, interrupted));
+    for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed &&
+                           !rec->failfast_stopped; i++) {
+        int st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce,
+                            d->shown, rec, interrupted);
+        rec->failfast_stopped = opts->failfast && st != RN_EXIT_OK && st != RN_EXIT_SKIPPED;
+        status = worse(status, st);
+    }
     int closed = rn_close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
@@ -481,7 +564,8 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
         return rn_error("out of memory");
 
     if (opts->trace_dir != NULL) { /* a trace per binary */
-        for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed; i++) {
+        for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed &&
+                           !rec->failfast_stopped; i++) {
             /* A name claimed is held to the run's end: binaries of one name
              * (d1/suite, d2/suite) and other runs into DIR get one each. */
             int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], flight,
@@ -493,6 +577,8 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     } else if ((status = rn_dest_init(&dests[0], opts->trace, flight)) == RN_EXIT_OK) {
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
+    if (rec->failfast_stopped)
+        say_not_run(opts, a, rec);
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
         status = worse(status, saved);
@@ -525,6 +611,44 @@ static int finish_run(const run_record *rec, int status, int interrupted)
     return status;
 }
 
+/* -list: each binary names its matching tests (list.h); nothing runs and no
+ * trace is kept. @return the run's exit status. */
+static int list_all(const run_opts *opts, const rn_args *a, char **exes)
+{
+    char nonce[17];
+    make_nonce(nonce);
+    rn_marker_set_nonce(nonce);
+    ct_collector *c;
+    int rc = ct_collector_open(&c, "/dev/null", 0); /* the tracer runs; its trace is not read */
+    if (rc != 0)
+        return rn_error("cannot start the tracer: %s", ct_strerror(rc));
+    int status = RN_EXIT_SKIPPED, interrupted = 0;
+    for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
+        char **argv = binary_argv(a->pos[i], a->rest, a->nrest);
+        if (argv == NULL) {
+            status = worse(status, rn_error("out of memory"));
+            break;
+        }
+        rn_child_spec spec = {
+            .exe = exes[i],
+            .argv = argv,
+            .list_re = opts->list_re,
+            .nonce = nonce,
+            .preload = opts->preload,
+            .timeout_ns = opts->timeout_ns,
+        };
+        status = worse(status, rn_list_binary(c, &spec, a->pos[i], opts->json, &interrupted));
+        free(argv);
+    }
+    ct_collector_close(c);
+    if (interrupted != 0) { /* die of the signal, as the user asked */
+        fflush(stdout);
+        signal(interrupted, SIG_DFL);
+        raise(interrupted);
+    }
+    return status;
+}
+
 int rn_cmd_run(int argc, char **argv)
 {
     run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT};
@@ -551,9 +675,9 @@ int rn_cmd_run(int argc, char **argv)
         {"alpha", RN_FLAG_STRING, &opts.alpha},
         {"flight-recorder", RN_FLAG_SIZE, &opts.flight_bytes},
         /* DESIGN.md §4's run flags still to come: refused as such, not as unknown. */
-        {"list", RN_FLAG_PLANNED, NULL},
-        {"failfast", RN_FLAG_PLANNED, NULL},
-        {"shuffle", RN_FLAG_PLANNED, NULL},
+        {"list", RN_FLAG_STRING, &opts.list_re},
+        {"failfast", RN_FLAG_BOOL, &opts.failfast},
+        {"shuffle", RN_FLAG_STRING, &opts.shuffle},
         {"p", RN_FLAG_PLANNED, NULL},
         {"cpu-hz", RN_FLAG_PLANNED, NULL},
         {"follow-children", RN_FLAG_PLANNED, NULL},
@@ -661,6 +785,9 @@ int rn_cmd_run(int argc, char **argv)
         goto out;
     if (opts.shard != NULL && check_shard(opts.shard) != 0)
         goto out;
+    if (check_regex("-list", opts.list_re) != 0 ||
+        (opts.shuffle != NULL && check_shuffle(opts.shuffle, opts.shuffle_seed) != 0))
+        goto out;
     if (rn_asserts_load(&opts.assert_files, &opts.asserts, &opts.assert_env) != 0)
         goto out;
     const char *why_no_preload;
@@ -682,6 +809,10 @@ int rn_cmd_run(int argc, char **argv)
     /* A closed stdout (| head) must not kill the run: the trace still gets
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
+    if (opts.list_re != NULL) {
+        status = list_all(&opts, &a, exes);
+        goto out;
+    }
     run_record rec = {.start_realtime_ns = realtime_ns(),
                       .flight = {.dir_arg = opts.attach_dir ? opts.attach_dir : opts.junit_dir,
                                  .junit = opts.junit,
@@ -694,7 +825,8 @@ int rn_cmd_run(int argc, char **argv)
     rec.judged = rn_judged_new(opts.assert_env);
     rec.bins = calloc(a.npos, sizeof *rec.bins);
     rec.owned_traces = calloc(a.npos, sizeof *rec.owned_traces);
-    if (rec.bins == NULL || rec.owned_traces == NULL) {
+    rec.started = calloc(a.npos, 1);
+    if (rec.bins == NULL || rec.owned_traces == NULL || rec.started == NULL) {
         rn_error("out of memory");
     } else {
         for (size_t i = 0; i < a.npos; i++)
@@ -707,6 +839,7 @@ int rn_cmd_run(int argc, char **argv)
     for (size_t i = 0; rec.owned_traces && i < a.npos; i++)
         free(rec.owned_traces[i]);
     free(rec.owned_traces);
+    free(rec.started);
     free(rec.bins);
     rn_results_free(&rec.results);
     rn_judged_free(rec.judged);
