@@ -28,6 +28,7 @@
 #include "judged.h"
 #include "marker.h"
 #include "output.h"
+#include "parallel.h"
 #include "junit.h"
 #include "list.h"
 #include "preload.h"
@@ -63,6 +64,9 @@ typedef struct run_opts {
     int failfast;          /* -failfast */
     const char *shuffle;   /* -shuffle=on|off|N, or NULL (off) */
     char shuffle_seed[24]; /* its seed, decimal; "" when off */
+    long procs;            /* -p: binaries at once */
+    char *trace_shown;     /* -p's runner: the name of the trace it writes for */
+    char *judged_out;      /* -p's runner: where its rule warnings go */
 } run_opts;
 
 
@@ -80,19 +84,13 @@ typedef struct run_record {
     int trace_failed;      /* a write of the trace failed: run no more binaries */
     int failfast_stopped;  /* -failfast: a binary failed: start no more */
     unsigned char *started; /* a binary's processes were started (-failfast) */
+    const char *judged_out; /* -p's runner: the rule warnings go there, not to stderr */
     rn_flight flight;      /* --flight-recorder: failing tests' traces */
 } run_record;
 
-/* The status of a run from two of its parts: the worse of 0, 1 and 2; a
- * binary that skipped itself (77) yields to any other, so a run is 77 only
- * when each of its binaries skipped itself. */
 static int worse(int a, int b)
 {
-    if (a == RN_EXIT_SKIPPED)
-        return b;
-    if (b == RN_EXIT_SKIPPED)
-        return a;
-    return a > b ? a : b;
+    return rn_exit_worse(a, b);
 }
 
 /* Compile `re` as the child's tracer will, to report a bad one here. */
@@ -506,26 +504,6 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
 
 static int finish_run(const run_record *rec, int status, int interrupted);
 
-/* -failfast: the binaries that did not start after one failed, named on a
- * line of the summary (not in --json: go test -json reports no package it
- * did not run). */
-static void say_not_run(const run_opts *opts, const rn_args *a, const run_record *rec)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < a->npos; i++)
-        n += !rec->started[i];
-    if (n == 0 || opts->json)
-        return;
-    printf("-failfast: %zu binar%s not run after the first failure:", n, n == 1 ? "y" : "ies");
-    for (size_t i = 0; i < a->npos; i++) {
-        char *shown = !rec->started[i] ? rn_escape_name(a->pos[i], strlen(a->pos[i])) : NULL;
-        if (shown != NULL)
-            printf(" %s", shown);
-        free(shown);
-    }
-    putchar('\n');
-}
-
 /* Run binaries [first, last) of the run into the trace `d`. @return their
  * exit status (0, 1, 2). */
 static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char **exes,
@@ -575,10 +553,12 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
             status = worse(status, st);
         }
     } else if ((status = rn_dest_init(&dests[0], opts->trace, flight)) == RN_EXIT_OK) {
+        if (opts->trace_shown != NULL) /* -p's runner writes for the run's --trace */
+            dests[0].shown = opts->trace_shown;
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
-    if (rec->failfast_stopped)
-        say_not_run(opts, a, rec);
+    if (rec->failfast_stopped && !opts->json) /* go test -json: no events of them */
+        rn_say_not_run(stdout, a->pos, rec->started, a->npos);
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
         status = worse(status, saved);
@@ -607,8 +587,20 @@ static int finish_run(const run_record *rec, int status, int interrupted)
         raise(interrupted);
     }
     fflush(stdout); /* the warnings come after the binaries' final lines */
-    rn_judged_warn(rec->judged, stderr);
+    FILE *judged = rec->judged_out ? fopen(rec->judged_out, "we") : NULL;
+    rn_judged_warn(rec->judged, judged ? judged : stderr);
+    if (judged != NULL)
+        fclose(judged);
     return status;
+}
+
+/* A variable of the environment, copied and removed (the tests do not see it). */
+static char *take_env(const char *name)
+{
+    const char *value = getenv(name);
+    char *copy = value ? strdup(value) : NULL;
+    unsetenv(name);
+    return copy;
 }
 
 /* -list: each binary names its matching tests (list.h); nothing runs and no
@@ -651,7 +643,8 @@ static int list_all(const run_opts *opts, const rn_args *a, char **exes)
 
 int rn_cmd_run(int argc, char **argv)
 {
-    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT};
+    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT,
+                     .procs = 1};
     int help = 0, version = 0;
     const rn_flag flags[] = {
         {"trace", RN_FLAG_STRING, &opts.trace},
@@ -678,7 +671,7 @@ int rn_cmd_run(int argc, char **argv)
         {"list", RN_FLAG_STRING, &opts.list_re},
         {"failfast", RN_FLAG_BOOL, &opts.failfast},
         {"shuffle", RN_FLAG_STRING, &opts.shuffle},
-        {"p", RN_FLAG_PLANNED, NULL},
+        {"p", RN_FLAG_INT, &opts.procs},
         {"cpu-hz", RN_FLAG_PLANNED, NULL},
         {"follow-children", RN_FLAG_PLANNED, NULL},
         {"otlp-endpoint", RN_FLAG_PLANNED, NULL},
@@ -696,6 +689,8 @@ int rn_cmd_run(int argc, char **argv)
     }
     int status = RN_EXIT_USAGE;
     char **exes = NULL;
+    opts.trace_shown = take_env(RN_ENV_TRACE_SHOWN); /* from -p: not for the tests */
+    opts.judged_out = take_env(RN_ENV_JUDGED_OUT);
     if (help) {
         rn_usage(stdout);
         status = RN_EXIT_OK;
@@ -777,6 +772,10 @@ int rn_cmd_run(int argc, char **argv)
     }
     opts.overflow_mode = opts.overflow && strcmp(opts.overflow, "drop") == 0 ? CT_OVERFLOW_DROP
                                                                                : CT_OVERFLOW_WAIT;
+    if (opts.procs < 1) {
+        rn_usage_error("invalid value \"%ld\" for flag -p: must be at least 1", opts.procs);
+        goto out;
+    }
     if (opts.count < 1) {
         rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts.count);
         goto out;
@@ -813,7 +812,23 @@ int rn_cmd_run(int argc, char **argv)
         status = list_all(&opts, &a, exes);
         goto out;
     }
+    if (opts.procs > 1 && a.npos > 1) { /* each binary in a runner of its own */
+        rn_parallel p = {
+            .flags = flags, .nflags = sizeof flags / sizeof flags[0],
+            .argc = argc, .argv = argv,
+            .bins = a.pos, .nbins = a.npos, .rest = a.rest, .nrest = a.nrest,
+            .procs = opts.procs,
+            .trace = opts.trace, .trace_dir = opts.trace_dir,
+            .junit = opts.junit, .junit_dir = opts.junit_dir, .attach_dir = opts.attach_dir,
+            .save_baseline = opts.save_baseline,
+            .shuffle_seed = opts.shuffle_seed,
+            .failfast = opts.failfast, .json = opts.json,
+        };
+        status = rn_parallel_run(&p);
+        goto out;
+    }
     run_record rec = {.start_realtime_ns = realtime_ns(),
+                      .judged_out = opts.judged_out,
                       .flight = {.dir_arg = opts.attach_dir ? opts.attach_dir : opts.junit_dir,
                                  .junit = opts.junit,
                                  .window_bytes = opts.flight_bytes}};
@@ -856,5 +871,7 @@ out:
     rn_strlist_free(&opts.assert_files);
     free(opts.assert_env);
     free(opts.preload);
+    free(opts.trace_shown);
+    free(opts.judged_out);
     return status;
 }

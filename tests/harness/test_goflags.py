@@ -161,3 +161,105 @@ def test_shuffle_seed_in_json_and_bad_values():
         result = run(f"-shuffle={bad}", SHARDS)
         assert result.returncode == 2, result
         assert "for flag -shuffle: must be on, off or a whole number" in result.stderr
+
+
+# ---- -p ----------------------------------------------------------------------
+
+def two_copies(tmp_path, names=("a_test", "b_test")):
+    bins = []
+    for name in names:
+        path = tmp_path / name
+        path.write_bytes(SUITE.read_bytes())
+        path.chmod(0o755)
+        bins.append(path)
+    return bins
+
+
+def blocks(stdout, bins):
+    """The lines of each binary's output, split at their last lines, in order."""
+    out, current = [], []
+    for line in stdout.splitlines():
+        current.append(line)
+        if re.match(r"(ok  |FAIL|SKIP)\t", line):
+            out.append(current)
+            current = []
+    assert [b[-1].split("\t")[1] for b in out] == [str(b) for b in bins], stdout
+    return out
+
+
+def test_p_runs_binaries_at_once_into_one_trace_and_report(tmp_path):
+    a, b = two_copies(tmp_path)
+    meet = tmp_path / "meet"
+    meet.mkdir()
+    trace, junit = tmp_path / "t.trace", tmp_path / "r.xml"
+    # each binary's first test waits until both have begun: only -p 2 passes
+    result = run_ok("-p", "2", "-v", f"--trace={trace}", f"--junit={junit}", a, b,
+                    env={"ORDER_MEET": f"{meet}:2"})
+    for block in blocks(result.stdout, [a, b]):  # whole, in the order given
+        assert ran("\n".join(block)) == ["TestA", "TestB", "TestC", "TestD", "TestE", "TestF",
+                                         "Test\\x1b[31mEscape", "TestG"], result
+        assert block[-1].endswith(f"trace: {trace}")
+    stats = run_ok("stats", trace)
+    assert "processes:  2" in stats.stdout and str(a) in stats.stdout and str(b) in stats.stdout
+    tasks = tasks_by_name(trace)
+    assert len(tasks["TestA"]) == 2 and len(tasks["TestG"]) == 2
+    assert {t["status"] for ts in tasks.values() for t in ts if t["kind"] == "test"} == {"pass"}
+    for view in ("regions", "threads"):
+        run_ok(view, "--json", trace)
+    from conftest import assert_valid_junit
+    assert_valid_junit(junit)
+    xml = junit.read_text()
+    assert xml.count("<testsuite ") == 2 and xml.count("<testcase ") == 16, xml
+
+
+def test_p_one_runs_them_in_turn(tmp_path):
+    a, b = two_copies(tmp_path)
+    log = tmp_path / "log"
+    result = run_ok("-p", "1", "-v", a, b, env={"ORDER_LOG": str(log)})
+    assert len(blocks(result.stdout, [a, b])) == 2
+    one = log_of(log)[:len(log_of(log)) // 2]
+    assert log_of(log) == one + one and one[0] == "first setup" and one[-1] == "TestG"
+
+
+def test_p_json_keeps_each_binary_together(tmp_path):
+    a, b = two_copies(tmp_path)
+    result = run_ok("-p", "2", "--json", a, b)
+    packages = [json.loads(line)["Package"] for line in result.stdout.splitlines()]
+    first_b = packages.index(str(b))
+    assert set(packages[:first_b]) == {str(a)} and set(packages[first_b:]) == {str(b)}
+
+
+def test_p_with_failfast_starts_no_binary_after_a_failure(tmp_path):
+    a, b, c = two_copies(tmp_path, ("a_test", "b_test", "c_test"))
+    result = run("-p", "2", "-failfast", a, b, c, env={"ORDER_FAIL": "TestB"})
+    assert result.returncode == 1, result
+    assert f"-failfast: 1 binary not run after the first failure: {c}" in result.stdout
+    assert len(blocks(result.stdout.replace(
+        f"-failfast: 1 binary not run after the first failure: {c}\n", ""), [a, b])) == 2
+
+
+def test_p_with_trace_dir_junit_dir_and_shuffle(tmp_path):
+    a, _ = two_copies(tmp_path)
+    traces, junits = tmp_path / "traces", tmp_path / "junit"
+    result = run_ok("-p", "2", "-v", "-shuffle=5", f"--trace-dir={traces}",
+                    f"--junit-dir={junits}", a, a)
+    assert sorted(p.name for p in traces.iterdir()) == ["a_test.2.trace", "a_test.trace"]
+    assert sorted(p.name for p in junits.iterdir()) == ["a_test.2.xml", "a_test.xml"]
+    one, two = blocks(result.stdout, [a, a])
+    assert one[0] == two[0] == "-test.shuffle 5"
+    assert ran("\n".join(one)) == ran("\n".join(two)) == shuffled_order(5)
+
+
+def shuffled_order(seed):
+    return ran(run_ok("-v", f"-shuffle={seed}", SUITE).stdout)
+
+
+def test_p_warns_once_about_a_rule_no_binary_judged(tmp_path):
+    a, b = two_copies(tmp_path)
+    result = run_ok("-p", "2", "--assert=region(nowhere).max<1s", a, b)
+    assert result.stderr.count('judged no test') == 1, result
+
+
+def test_p_refuses_zero():
+    result = run("-p", "0", SUITE)
+    assert result.returncode == 2 and "for flag -p: must be at least 1" in result.stderr

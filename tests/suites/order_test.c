@@ -7,9 +7,9 @@
  * ORDER_LOG=FILE: every test body, test fixture and group fixture appends a
  * line naming itself ("TestA", "TestA setup", "first setup").
  * ORDER_FAIL=NAME fails the test NAME, ORDER_CRASH=NAME aborts the process in it.
- * ORDER_MEET=MINE:OTHER: the first test creates the file MINE, then waits
- * (up to 120 s) for the file OTHER: two binaries given each other's files
- * pass only when they run at the same time (-p 2).
+ * ORDER_MEET=DIR:N: the first test creates a file in DIR, then waits (up to
+ * 120 s) until DIR holds N: N binaries given the same DIR pass only when
+ * they run at the same time (-p N).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,10 +17,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h> /* opendir, readdir */
 #include <fcntl.h>  /* open */
 #include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* getenv, abort */
-#include <string.h> /* strcmp, strchr */
+#include <string.h> /* strcmp, strrchr */
 #include <time.h>   /* nanosleep */
 #include <unistd.h> /* write, close, access */
 
@@ -39,25 +40,40 @@ static void note(const char *what)
     close(fd);
 }
 
-/* ORDER_MEET: this binary's file, then the other's, or fail. */
+/* Files in `dir`, "." and ".." left out. */
+static int files_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* ORDER_MEET: a file of this process's in DIR, then wait for N of them. */
 static void meet(void)
 {
     const char *spec = getenv("ORDER_MEET");
-    const char *colon = spec ? strchr(spec, ':') : NULL;
+    const char *colon = spec ? strrchr(spec, ':') : NULL;
     if (colon == NULL)
         return;
     char mine[512];
-    snprintf(mine, sizeof mine, "%.*s", (int)(colon - spec), spec);
+    snprintf(mine, sizeof mine, "%.*s/%ld", (int)(colon - spec), spec, (long)getpid());
     int fd = open(mine, O_WRONLY | O_CREAT, 0644);
     if (fd >= 0)
         close(fd);
+    mine[colon - spec] = '\0';
+    int want = atoi(colon + 1);
     for (int i = 0; i < 12000; i++) { /* 120 s: a loaded machine is slow, never this slow */
-        if (access(colon + 1, F_OK) == 0)
+        if (files_in(mine) >= want)
             return;
         struct timespec ten_ms = {0, 10000000};
         nanosleep(&ten_ms, NULL);
     }
-    fail_msg("%s never appeared: the other binary did not run at the same time", colon + 1);
+    fail_msg("only %d of %d binaries came to %s: they did not run at the same time",
+             files_in(mine), want, mine);
 }
 
 static void body(const char *name)
