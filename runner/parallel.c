@@ -470,13 +470,13 @@ int rn_parallel_run(const rn_parallel *p)
     int interrupted = 0;
     if (status == RN_EXIT_OK) {
         status = run_subs(&r, &interrupted);
-        if (interrupted == 0) {
-            if (p->failfast && !p->json)
-                rn_say_not_run(stdout, p->bins, r.started, p->nbins);
-            fflush(stdout);
-            status = rn_exit_worse(status, merge_outputs(&r, status));
+        if (interrupted == 0 && p->failfast && !p->json)
+            rn_say_not_run(stdout, p->bins, r.started, p->nbins);
+        fflush(stdout);
+        /* Interrupted too: what ran is in the trace and the report, as one at a time. */
+        status = rn_exit_worse(status, merge_outputs(&r, interrupted ? RN_EXIT_USAGE : status));
+        if (interrupted == 0)
             warn_rules(&r);
-        }
     }
     for (size_t k = 0; r.subs && k < p->nbins; k++)
         free_sub(&r, &r.subs[k]);
