@@ -196,13 +196,15 @@ static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP};
 
 /* In the child: its own process group (a ^C reaches the runner of all, which
  * passes it on once), gone with us, output into its files. */
-static void exec_runner(const sub *s, char **argv, const char *trace_shown)
+static void exec_runner(const sub *s, char **argv, const char *trace_shown, int parent)
 {
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++)
         sigaction(forwarded[i], &dfl, NULL);
     setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* it finishes its trace and is gone */
+    if (getppid() != parent)
+        _exit(RN_EXIT_USAGE); /* we died before that line */
     int out = open(s->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int err = open(s->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (out < 0 || err < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0)
@@ -225,9 +227,10 @@ static int start_sub(run *r, size_t k)
     }
     fflush(stdout);
     fflush(stderr);
+    int parent = getpid();
     int pid = fork();
     if (pid == 0)
-        exec_runner(&r->subs[k], w.v, r->p->trace_dir ? NULL : r->p->trace);
+        exec_runner(&r->subs[k], w.v, r->p->trace_dir ? NULL : r->p->trace, parent);
     words_free(&w);
     if (pid < 0)
         return rn_error("-p: cannot fork: %s", strerror(errno));
