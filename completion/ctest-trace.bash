@@ -5,7 +5,8 @@
 # `ctest-trace -h`.
 
 # Flags of a run and of each command: a trailing '=' takes a value.
-_ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count --shard= --timeout= --timeout-total=
+_ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count -list -failfast -shuffle= -p
+--shard= --timeout= --timeout-total=
 --junit= --junit-dir= --attach-dir= --flight-recorder= --assert= --assert-file=
 --save-baseline= --baseline= --max-regression= --alpha= --overflow= --json --format=
 -h --help --version'
@@ -40,6 +41,7 @@ _ctest_trace_values()
         esac ;;
     type) mapfile -t COMPREPLY < <(compgen -W 'sync syscall net sched' -- "$cur") ;;
     overflow) mapfile -t COMPREPLY < <(compgen -W 'wait drop' -- "$cur") ;;
+    shuffle) mapfile -t COMPREPLY < <(compgen -W 'on off' -- "$cur") ;;
     trace-dir | junit-dir | attach-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
     trace | junit | assert-file | save-baseline | baseline | o)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;

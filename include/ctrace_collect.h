@@ -49,6 +49,23 @@ typedef struct ct_child_pool ct_child_pool;
  * ct_expect_* checks, when the test body returns): one rule a line, '\n'
  * between them, in the syntax of the runner's --assert. */
 #define CT_ENV_ASSERT "CTRACE_ASSERT"
+/* -list REGEX: run no test, fixture or group setup; announce each group's
+ * tests whose name matches the POSIX extended REGEX (unanchored) with a list
+ * marker (below), and return from the group runner, so the binary goes on to
+ * its next group. -run, -skip and the shard do not apply, as with go test's
+ * -list. */
+#define CT_ENV_LIST "CTRACE_LIST"
+/* -failfast: "1" starts no test, and no group, after the first that ends
+ * fail, error or crash in the process (a group fixture that fails counts):
+ * the tests left in its group do nothing and are not reported; the group's
+ * teardown still runs. */
+#define CT_ENV_FAILFAST "CTRACE_FAILFAST"
+/* -shuffle=N: SEED (a decimal int64) runs each group's selected tests in an
+ * order drawn from it (common/shuffle.h: SplitMix64, Fisher-Yates, one
+ * generator for the process, drawn once per group in the order groups run),
+ * the same order in every round of CTRACE_COUNT; ordinals (CTRACE_RESUME)
+ * count in that order. */
+#define CT_ENV_SHUFFLE "CTRACE_SHUFFLE"
 /* Resume a binary whose process died in a test: N > 0 skips the first N
  * test runs selected (counted over every group, in order, repeats of
  * -count included), so the new process goes on after the one that died. */
@@ -69,6 +86,7 @@ typedef struct ct_child_pool ct_child_pool;
  *     "\036CTRACE NONCE fixture begin|end NAME\n"  (a group's setup or teardown)
  *     "\036CTRACE NONCE rules STATES\n"  (how far each CTRACE_ASSERT rule got)
  *     "\036CTRACE NONCE lost COUNT\n"  (events lost while the test ran)
+ *     "\036CTRACE NONCE list NAME GROUP\n"  (CTRACE_LIST: a test that matches)
  * A test's end marker may be held back until the next marker or until
  * cmocka prints, so that the two go out in one write; nothing the test
  * printed comes after it.

@@ -25,6 +25,7 @@
 #include "plugin/api_internal.h"
 #include "common/clock.h"
 #include "plugin/cmocka_markers.h"
+#include "plugin/cmocka_order.h" /* -list, -failfast, -shuffle */
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
 
@@ -100,6 +101,7 @@ static void finish(struct test_run *r, int status, const char *why)
     ct__marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
     ct__marker_rules();
     g.current = NULL;
+    ct__failfast_note(status);
 }
 
 /* How the current test ended, judged from what our trampolines saw: used
@@ -174,6 +176,8 @@ static int cmocka_verdict(const char *format, va_list args)
 static struct test_run *begin_next(void)
 {
     finish_abandoned();
+    if (ct__failfast_stopped())
+        return NULL; /* -failfast: cmocka calls the rest of the group, which do nothing */
     if (g.next >= g.count)
         return NULL; /* cannot happen: cmocka runs what we gave it */
     struct test_run *r = &g.runs[g.next++];
@@ -199,7 +203,7 @@ static int tramp_setup(void **state)
 {
     struct test_run *r = begin_next();
     if (r == NULL)
-        return -1;
+        return ct__failfast_stopped() ? 0 : -1;
     g.setup_done = NULL;
     if (!r->orig->setup_func) {
         g.setup_done = r;
@@ -268,6 +272,7 @@ static void fixture_finish(int rc)
         ct__marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns, f->task);
     ct__marker_fixture(0, f->name);
     f->running = 0;
+    ct__failfast_note(rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR);
 }
 
 /* A group fixture that failed through longjmp (fail(), an assert) never
@@ -391,15 +396,14 @@ static void filter_free(filter *f)
         regfree(&f->skip);
 }
 
-static int is_test(const struct CMUnitTest *t)
-{
-    return t->name && (t->test_func || t->setup_func || t->teardown_func);
-}
-
 CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTest *tests,
                                   size_t count, CMFixtureFunction group_setup,
                                   CMFixtureFunction group_teardown)
 {
+    if (ct__run_list != NULL) /* -list: name the tests, run nothing */
+        return ct__list_group(group_name, tests, count);
+    if (ct__failfast_stopped()) /* -failfast: not after a failure, not even its setup */
+        return 0;
     filter f;
     filter_init(&f);
     if (!ct_is_enabled() && !f.has_run && !f.has_skip && ct__run_shard.n == 0) {
@@ -415,18 +419,23 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
     size_t slots = count ? count * repeats : 1;
     struct CMUnitTest *wrapped = calloc(slots, sizeof *wrapped);
     struct test_run *runs = calloc(slots, sizeof *runs);
-    if (!wrapped || !runs) {
+    size_t *order = calloc(count ? count : 1, sizeof *order); /* the selected, as they run */
+    if (!wrapped || !runs || !order) {
         free(wrapped);
         free(runs);
+        free(order);
         filter_free(&f);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
     static unsigned long runs_selected; /* in this process, over every group */
-    size_t n = 0;
+    size_t n = 0, nselected = 0;
+    for (size_t i = 0; i < count; i++)
+        if (ct__cmocka_is_test(&tests[i]) && filter_selects(&f, tests[i].name))
+            order[nselected++] = i;
+    ct__shuffle_order(order, nselected); /* the same order every round, as go test */
     for (size_t round = 0; round < repeats; round++) {
-        for (size_t i = 0; i < count; i++) {
-            if (!is_test(&tests[i]) || !filter_selects(&f, tests[i].name))
-                continue;
+        for (size_t k = 0; k < nselected; k++) {
+            size_t i = order[k];
             unsigned long ordinal = runs_selected++;
             if (ordinal < ct__run_resume)
                 continue;
@@ -470,6 +479,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
     }
     free(wrapped);
     free(runs);
+    free(order);
     return failed;
 }
 

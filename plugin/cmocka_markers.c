@@ -202,6 +202,19 @@ void ct__marker_run(const char *name, uint64_t task, unsigned long ordinal)
     write_marker(m.text, m.len);
 }
 
+void ct__marker_list(const char *name)
+{
+    if (!ct__markers)
+        return;
+    marker_line m;
+    ml_begin(&m, " list ");
+    ml_name(&m, name);
+    ml_str(&m, " ");
+    ml_str(&m, where.group_enc);
+    ml_str(&m, "\n");
+    write_marker(m.text, m.len);
+}
+
 static const char *status_word(int status)
 {
     switch (status) {

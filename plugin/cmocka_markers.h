@@ -25,6 +25,8 @@ void ct__marker_lost(uint64_t lost);
 void ct__marker_fixture(int begins, const char *name);
 /* The group is about to run `count` tests; `end`: the ordinal after its last. */
 void ct__marker_plan(size_t count, unsigned long end);
+/* -list (CTRACE_LIST): a test of the group that matches, not run. */
+void ct__marker_list(const char *name);
 /* How far each --assert rule got, when one got further. */
 void ct__marker_rules(void);
 /* Write a held-back end marker now (before output that follows the test). */

@@ -19,6 +19,7 @@
 #include "assertions/live.h"
 #include "assertions/rules_eval.h"
 #include "common/clock.h"
+#include "common/shuffle.h" /* ct_shuffle_parse_seed */
 #include "plugin/modules.h"
 #include "plugin/sched.h"
 #include "plugin/stack.h"
@@ -104,6 +105,10 @@ unsigned long ct__run_count = 1;
 unsigned long ct__run_resume;
 const char *ct__run_filter, *ct__skip_filter;
 ct_shard ct__run_shard;
+const char *ct__run_list;
+int ct__run_failfast;
+int ct__run_shuffled;
+int64_t ct__run_shuffle_seed;
 
 /* CTRACE_SHARD, if set; a bad value is said, and then every test runs. */
 static void read_shard(const char *text)
@@ -199,6 +204,11 @@ __attribute__((constructor)) static void attach_to_runner(void)
     free(rules);
     if (ct__run_count == 0)
         ct__run_count = 1;
+    ct__run_list = take_string(CT_ENV_LIST);
+    ct__run_failfast = take_count(CT_ENV_FAILFAST, 0) != 0;
+    char *seed = (char *)take_string(CT_ENV_SHUFFLE);
+    ct__run_shuffled = seed && ct_shuffle_parse_seed(seed, &ct__run_shuffle_seed) == 0;
+    free(seed);
     if (ct__markers) /* as on a terminal: in order with stderr, whole lines */
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);

@@ -27,6 +27,10 @@ extern unsigned long ct__run_resume; /* CTRACE_RESUME: selected runs to skip (0)
 extern const char *ct__run_filter, *ct__skip_filter;
 /* CTRACE_SHARD: the shard of the tests to run (common/shard.h); n 0: all. */
 extern ct_shard ct__run_shard;
+extern const char *ct__run_list; /* CTRACE_LIST: list the tests matching it, run none */
+extern int ct__run_failfast;     /* CTRACE_FAILFAST: no test after the first failure */
+extern int ct__run_shuffled;     /* CTRACE_SHUFFLE given: tests in the seed's order */
+extern int64_t ct__run_shuffle_seed;
 
 /* Begin recording into `pool` with its clock. */
 void ct__session_begin(ct_pool_header *pool, int mode);

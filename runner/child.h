@@ -34,6 +34,9 @@ typedef struct rn_child_spec {
     uint64_t run_deadline_ns; /* and at this time (rn_now_ns() clock) whatever its
                                  progress: the run's --timeout-total (0: never) */
     uint64_t run_timeout_ns;  /* that limit, for the trace */
+    const char *list_re; /* -list, or NULL: passed as CTRACE_LIST (nothing runs) */
+    int failfast;        /* -failfast: CTRACE_FAILFAST=1 */
+    const char *shuffle_seed; /* -shuffle's seed (decimal), or NULL: CTRACE_SHUFFLE */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */

@@ -8,6 +8,7 @@
 #include <string.h> /* strlen */
 
 #include "marker.h" /* rn_escape_name */
+#include "output.h" /* RN_EXIT_SKIPPED */
 
 void rn_usage(FILE *out)
 {
@@ -36,6 +37,12 @@ void rn_usage(FILE *out)
         "                 (POSIX extended regular expressions, unanchored)\n"
         "  -v             verbose: show every test's name, output and result\n"
         "  -count N       run each selected test N times (each run its own task)\n"
+        "  -list REGEX    print the names of the tests matching REGEX; run none\n"
+        "  -failfast      start no test (nor binary) after the first failure\n"
+        "  -shuffle=on|off|N  run each group's tests in random order; N is the seed\n"
+        "                 (on: from the clock; printed as -test.shuffle SEED)\n"
+        "  -p N           run up to N binaries at once (default 1), each one's output\n"
+        "                 printed whole in order; one --trace, --junit, baseline\n"
         "  --shard=K/N    run shard K of N of the selected tests: those whose name's\n"
         "                 FNV-1a 64 hash mod N is K-1 (CI jobs split a suite so)\n"
         "  --timeout=DUR  kill a binary when no test begins or ends for DUR\n"
@@ -88,6 +95,33 @@ void rn_usage(FILE *out)
         "Exit status of a view: 0 the trace was whole; 1 it was damaged (what came\n"
         "before the damage is shown); 2 nothing could be read.\n",
         out);
+}
+
+int rn_exit_worse(int a, int b)
+{
+    if (a == RN_EXIT_SKIPPED)
+        return b;
+    if (b == RN_EXIT_SKIPPED)
+        return a;
+    return a > b ? a : b;
+}
+
+void rn_say_not_run(FILE *out, char *const *bins, const unsigned char *started, size_t n)
+{
+    size_t left = 0;
+    for (size_t i = 0; i < n; i++)
+        left += !started[i];
+    if (left == 0)
+        return;
+    fprintf(out, "-failfast: %zu binar%s not run after the first failure:", left,
+            left == 1 ? "y" : "ies");
+    for (size_t i = 0; i < n; i++) {
+        char *shown = !started[i] ? rn_escape_name(bins[i], strlen(bins[i])) : NULL;
+        if (shown != NULL)
+            fprintf(out, " %s", shown);
+        free(shown);
+    }
+    fputc('\n', out);
 }
 
 static void vmessage(const char *fmt, va_list ap)

@@ -21,6 +21,17 @@ enum {
 /* The full usage text. */
 void rn_usage(FILE *out);
 
+/*! rn_exit_worse() : the status of a run from two of its parts: the worse
+ *  of 0, 1 and 2; a binary that skipped itself (77) yields to any other, so
+ *  a run is 77 only when each of its binaries skipped itself. */
+int rn_exit_worse(int a, int b);
+
+/*! rn_say_not_run() : -failfast: the binaries `started` says did not start
+ *  (0 of `n`), named on a line of `out` after the run's ("-failfast: 2
+ *  binaries not run after the first failure: ./b ./c"); nothing when all
+ *  started. */
+void rn_say_not_run(FILE *out, char *const *bins, const unsigned char *started, size_t n);
+
 /* "ctest-trace: MESSAGE" on stderr. @return RN_EXIT_USAGE. */
 int rn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -240,6 +240,27 @@ fail:
     return -1;
 }
 
+void rn_flags_words(const rn_flag *flags, size_t nflags, int argc, char **argv,
+                    rn_flag_words_fn *fn, void *ctx)
+{
+    for (int i = 0; i < argc; i++) {
+        char *arg = argv[i];
+        if (strcmp(arg, "--") == 0)
+            return;
+        if (arg[0] != '-' || arg[1] == '\0')
+            continue;
+        const char *name = arg + 1 + (arg[1] == '-');
+        const char *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        const rn_flag *f = find_flag(flags, nflags, name, name_len);
+        if (f == NULL)
+            continue; /* rn_flags_parse() refused such a line */
+        size_t n = eq == NULL && f->kind != RN_FLAG_BOOL && i + 1 < argc ? 2 : 1;
+        fn(ctx, f->name, argv + i, n);
+        i += (int)n - 1;
+    }
+}
+
 void rn_args_free(rn_args *a)
 {
     free(a->pos);

@@ -57,6 +57,17 @@ typedef struct rn_args {
 int rn_flags_parse(const rn_flag *flags, size_t nflags, int argc, char **argv,
                    rn_args *out, char *err, size_t err_size);
 
+/* A flag as written on the command line: argv[first..first+n), n 1
+ * ("-v", "--trace=t.out") or 2 ("-run" "TestA"). */
+typedef void rn_flag_words_fn(void *ctx, const char *name, char **words, size_t n);
+
+/*! rn_flags_words() : call `fn` for each flag of a command line that
+ *  rn_flags_parse() accepted, in order, with its name (no dashes, no
+ *  "=value") and its words; positional arguments and what follows "--" are
+ *  not flags. (-p hands the run's flags down to the runs it starts.) */
+void rn_flags_words(const rn_flag *flags, size_t nflags, int argc, char **argv,
+                    rn_flag_words_fn *fn, void *ctx);
+
 void rn_args_free(rn_args *a);
 void rn_strlist_free(rn_strlist *l);
 

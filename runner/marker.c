@@ -121,6 +121,13 @@ int rn_marker_parse(const char *line, size_t len, rn_marker *m)
         size_t ordinal_len = next_word(&p, end, &ordinal);
         m->has_ordinal = parse_u64(ordinal, ordinal_len, &m->ordinal) == 0;
         return 1;
+    } else if (word_is(verb, verb_len, "list")) {
+        m->name_len = next_word(&p, end, &m->name);
+        if (m->name_len == 0)
+            return 1;
+        m->kind = RN_MARK_LIST;
+        m->group_len = next_word(&p, end, &m->group);
+        return 1;
     } else if (word_is(verb, verb_len, "lost")) {
         const char *count;
         size_t count_len = next_word(&p, end, &count);

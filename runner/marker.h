@@ -8,6 +8,7 @@
  *     "\036CTRACE NONCE fixture begin|end NAME"  a group's setup or teardown
  *     "\036CTRACE NONCE rules STATES"  how far each --assert rule got
  *     "\036CTRACE NONCE lost COUNT"  the test ending next lost COUNT events
+ *     "\036CTRACE NONCE list NAME GROUP"  -list: a test that matches
  *
  * ORDINAL numbers the selected test runs of the process over all its groups
  * (-count repeats included) from 0; END is the ordinal after the group's
@@ -34,6 +35,7 @@ typedef enum rn_marker_kind {
     RN_MARK_FIXTURE, /* a group fixture begins (count 1) or is over (count 0) */
     RN_MARK_RULES, /* how far each --assert rule got in the process (states) */
     RN_MARK_LOST,  /* the test that ends next lost `count` events */
+    RN_MARK_LIST,  /* -list: a test that matches (name, group), not run */
 } rn_marker_kind;
 
 typedef enum rn_test_status {

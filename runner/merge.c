@@ -71,7 +71,7 @@ static int sniff(const char *path, input_kind *kind)
 /* Baselines (docs/BASELINE.md): every input read whole first (a bad one
  * writes nothing), pooled into the first, the machine facts the first's.
  * A second input from another machine is said, as the gate says it. */
-static int merge_baselines(const char *out, char **files, size_t n)
+int rn_merge_baselines(const char *out, char *const *files, size_t n)
 {
     rn_baseline all, next;
     char err[512];
@@ -158,7 +158,7 @@ int rn_cmd_merge(int argc, char **argv)
     switch (first) {
     case KIND_TRACE: status = ctr__merge_traces(out, files, n, stderr); break;
     case KIND_JUNIT: status = rn_merge_junit(out, files, n); break;
-    case KIND_BASELINE: status = merge_baselines(out, files, n); break;
+    case KIND_BASELINE: status = rn_merge_baselines(out, files, n); break;
     }
 done:
     free(files);

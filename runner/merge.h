@@ -20,4 +20,10 @@
  *  is left as it was. */
 int rn_merge_junit(const char *out, char *const *files, size_t n);
 
+/*! rn_merge_baselines() : baselines (docs/BASELINE.md) into one in `out`,
+ *  pooled metric by metric, the machine facts the first's (another
+ *  machine's is said on stderr). Every input is read whole first.
+ *  @return 0, or 2 after a message (then nothing is written). */
+int rn_merge_baselines(const char *out, char *const *files, size_t n);
+
 #endif /* RN_MERGE_H */

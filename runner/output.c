@@ -20,9 +20,8 @@
 #include <inttypes.h> /* PRIu64 */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcpy, memchr, memmove */
-#include <time.h>     /* clock_gettime, gmtime_r */
 
-#include "analysis/views/json.h" /* ctv_json_write_string */
+#include "json_event.h"
 
 #include "filter.h"
 #include "output_internal.h"
@@ -47,27 +46,9 @@ void rn__out_json_event(rn_out *o, const char *action, int with_test, double ela
         o->event_fn(o->event_ctx, &e);
         return;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    time_t secs = ts.tv_sec;
-    char when[64] = "1970-01-01T00:00:00";
-    if (gmtime_r(&secs, &tm))
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf(o->out, "{\"Time\":\"%s.%09ldZ\",\"Action\":\"%s\",\"Package\":", when,
-            ts.tv_nsec, action);
-    ctv_json_write_string(o->out, o->json_package, strlen(o->json_package));
-    if (with_test && o->test != NULL) {
-        fputs(",\"Test\":", o->out);
-        ctv_json_write_string(o->out, o->test, o->test_len);
-    }
-    if (elapsed >= 0)
-        fprintf(o->out, ",\"Elapsed\":%.3f", elapsed);
-    if (output != NULL) {
-        fputs(",\"Output\":", o->out);
-        ctv_json_write_string(o->out, output, output_len);
-    }
-    fputs("}\n", o->out);
+    int test = with_test && o->test != NULL;
+    rn_json_event(o->out, o->json_package, test ? o->test : NULL, test ? o->test_len : 0,
+                  action, elapsed, output, output_len);
 }
 
 /* The output line assembled so far, as an "output" event of the running
@@ -622,6 +603,15 @@ void rn_out_process_lost(rn_out *o, uint64_t events)
 void rn_out_progress(rn_out *o, rn_progress progress)
 {
     o->progress = progress;
+}
+
+void rn_out_lines(rn_out *o, const char *lines)
+{
+    rn__out_counter_clear(o);
+    rn__out_end_line(o);
+    rn__out_put(o, lines, strlen(lines));
+    if (o->json_package != NULL)
+        rn__out_json_flush_line(o);
 }
 
 void rn_out_json(rn_out *o, const char *package)

@@ -197,6 +197,11 @@ void rn_out_get_counts(const rn_out *o, rn_out_counts *c);
  *  segmentation fault (core dumped)"; "" for a clean exit 0. */
 void rn_wait_status_text(int wait_status, char *buf, size_t size);
 
+/*! rn_out_lines() : lines of the binary's own (each ending in '\n'), not of
+ *  a test: printed now, on a line of their own; in --json, output events of
+ *  the binary. */
+void rn_out_lines(rn_out *o, const char *lines);
+
 /*! rn_out_gate_table() : --baseline: the gate's table for this binary
  *  (lines, each ending in '\n'), after its processes ended and before
  *  rn_out_finish(). In --json, output events of the binary. */

@@ -11,11 +11,7 @@
 
 void rn_out_gate_table(rn_out *o, const char *table)
 {
-    rn__out_counter_clear(o);
-    rn__out_end_line(o);
-    rn__out_put(o, table, strlen(table));
-    if (o->json_package != NULL)
-        rn__out_json_flush_line(o);
+    rn_out_lines(o, table);
 }
 
 /* The last run of the test `name` of this binary among the kept results.

@@ -3,6 +3,7 @@
  * binaries traced into one trace file and print them like go test.
  */
 #include <errno.h>    /* errno */
+#include <inttypes.h> /* PRId64 */
 #include <regex.h>    /* regcomp, regerror */
 #include <signal.h>   /* signal, raise */
 #include <stdio.h>    /* printf, asprintf */
@@ -17,6 +18,7 @@
 
 #include "common/shard.h"     /* ct_shard_parse */
 #include "format/duration.h"  /* ct_format_go_duration */
+#include "common/shuffle.h"   /* ct_shuffle_parse_seed */
 #include "recorder/outfile.h" /* ct_make_dirs, ct_outfile_error */
 
 #include "asserts.h"
@@ -28,7 +30,9 @@
 #include "marker.h"
 #include "output.h"
 #include "output_tap.h"
+#include "parallel.h"
 #include "junit.h"
+#include "list.h"
 #include "preload.h"
 #include "recover.h"
 #include "run_args.h"
@@ -63,6 +67,13 @@ typedef struct run_opts {
     const char *no_preload; /* without it: why */
     const char *save_baseline, *baseline, *max_regression, *alpha; /* the gate's flags */
     uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
+    const char *list_re;   /* -list, or NULL */
+    int failfast;          /* -failfast */
+    const char *shuffle;   /* -shuffle=on|off|N, or NULL (off) */
+    char shuffle_seed[24]; /* its seed, decimal; "" when off */
+    long procs;            /* -p: binaries at once */
+    char *trace_shown;     /* -p's runner: the name of the trace it writes for */
+    char *judged_out;      /* -p's runner: where its rule warnings go */
 } run_opts;
 
 
@@ -78,22 +89,18 @@ typedef struct run_record {
     char **junit_paths;    /* --junit-dir: each binary's report, claimed */
     rn_claim *junit_claims;
     int trace_failed;      /* a write of the trace failed: run no more binaries */
+    int failfast_stopped;  /* -failfast: a binary failed: start no more */
+    unsigned char *started; /* a binary's processes were started (-failfast) */
+    const char *judged_out; /* -p's runner: the rule warnings go there, not to stderr */
     rn_flight flight;      /* --flight-recorder: failing tests' traces */
     uint64_t run_deadline_ns; /* --timeout-total: when the run is over (rn_now_ns()) */
     int run_timed_out;     /* it was: run no more */
     size_t binaries_run;   /* binaries begun */
 } run_record;
 
-/* The status of a run from two of its parts: the worse of 0, 1 and 2; a
- * binary that skipped itself (77) yields to any other, so a run is 77 only
- * when each of its binaries skipped itself. */
 static int worse(int a, int b)
 {
-    if (a == RN_EXIT_SKIPPED)
-        return b;
-    if (b == RN_EXIT_SKIPPED)
-        return a;
-    return a > b ? a : b;
+    return rn_exit_worse(a, b);
 }
 
 /* Compile `re` as the child's tracer will, to report a bad one here. */
@@ -128,6 +135,30 @@ static int check_shard(const char *text)
     rn_usage_error("invalid value \"%s\" for flag --shard: %s", shown ? shown : "?", why);
     free(shown);
     return -1;
+}
+
+/* -shuffle=on|off|N, as go test takes it: `seed` gets N, or for on a seed
+ * from the clock (printed, so that the order can be had again), or "" for
+ * off. @return 0, or -1 (message printed). */
+static int check_shuffle(const char *text, char seed[24])
+{
+    int64_t n;
+    seed[0] = '\0';
+    if (strcmp(text, "off") == 0)
+        return 0;
+    if (strcmp(text, "on") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        n = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    } else if (ct_shuffle_parse_seed(text, &n) != 0) {
+        char *shown = rn_escape_name(text, strlen(text));
+        rn_usage_error("invalid value \"%s\" for flag -shuffle: must be on, off or a whole "
+                       "number (the seed)", shown ? shown : "?");
+        free(shown);
+        return -1;
+    }
+    snprintf(seed, 24, "%" PRId64, n);
+    return 0;
 }
 
 /* Check that `path` can be run. @return 0, or -1 with errno-style text. */
@@ -245,6 +276,20 @@ static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_resul
     rn_traced_free(&t);
 }
 
+/* The argv of binary `arg`: itself, then the ARGS after "--". @return a
+ * malloc'd array (the strings are not copied), or NULL. */
+static char **binary_argv(const char *arg, char **args, size_t nargs)
+{
+    char **argv = malloc((nargs + 2) * sizeof *argv);
+    if (argv == NULL)
+        return NULL;
+    argv[0] = (char *)arg;
+    for (size_t i = 0; i < nargs; i++)
+        argv[i + 1] = args[i];
+    argv[nargs + 1] = NULL;
+    return argv;
+}
+
 /* Run one binary, again after each process that died in a test (resuming
  * after that test), so one crash costs one test. @return its exit status
  * (0, 1, 2). */
@@ -253,7 +298,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
                       const char *trace_shown, run_record *rec,
                       int *interrupted)
 {
-    char **argv = malloc((nargs + 2) * sizeof *argv);
+    char **argv = binary_argv(arg, args, nargs);
     rn_out *o = rn_out_new(stdout, stderr, opts->verbose, 0);
     if (argv == NULL || o == NULL) {
         free(argv);
@@ -274,11 +319,6 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         rn_out_json(o, arg);
     else if (!opts->verbose)
         rn_out_progress(o, isatty(STDOUT_FILENO) ? RN_PROGRESS_COUNTER : RN_PROGRESS_LINES);
-    argv[0] = (char *)arg;
-    for (size_t i = 0; i < nargs; i++)
-        argv[i + 1] = args[i];
-    argv[nargs + 1] = NULL;
-
     rn_child_spec spec = {
         .exe = exe,
         .argv = argv,
@@ -292,7 +332,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .timeout_ns = opts->timeout_ns,
         .run_deadline_ns = rec->run_deadline_ns,
         .run_timeout_ns = opts->total_ns,
+        .failfast = opts->failfast,
+        .shuffle_seed = opts->shuffle_seed[0] ? opts->shuffle_seed : NULL,
     };
+    if (spec.shuffle_seed != NULL) { /* as go test: the seed that reproduces the order */
+        char line[64];
+        snprintf(line, sizeof line, "-test.shuffle %s\n", opts->shuffle_seed);
+        rn_out_lines(o, line);
+    }
     rn_child_result res;
     char err[512];
     int status = RN_EXIT_OK;
@@ -301,6 +348,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     size_t npids = 0; /* for the gate */
     rn_run_gate_binary_start(&rec->gate);
     rec->binaries_run++;
+    rec->started[index] = 1;
     for (;;) {
         binary_run b = {o, c};
         if (rec->run_deadline_ns && rn_now_ns() >= rec->run_deadline_ns && npids > 0) {
@@ -331,7 +379,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         uint64_t limit = res.run_timed_out ? opts->total_ns : opts->timeout_ns;
         int again = rn_out_process_died(o, res.wait_status, res.timed_out ? limit : 0,
                                         res.exited_ns, spec.resume, &resume);
-        if (!again || res.interrupted || status == RN_EXIT_USAGE || rec->run_timed_out)
+        if (!again || res.interrupted || status == RN_EXIT_USAGE || rec->run_timed_out ||
+            opts->failfast) /* -failfast: a process dies only of a failure */
             break;
         /* Go on after what died, in a new process. */
         spec.resume = (unsigned long)resume;
@@ -357,6 +406,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
                     : res.timed_out ? "killed: no test began or ended within --timeout"
                                     : NULL,
         };
+        rn_out_counts counts;
+        rn_out_get_counts(o, &counts);
+        char note[512];
+        if (opts->failfast && counts.failed > 0) { /* the summary says why no more ran */
+            snprintf(note, sizeof note, "%s%s-failfast: no test was started after the first "
+                     "failure", info.note ? info.note : "", info.note ? "\n" : "");
+            info.note = note;
+        }
         int finished = rn_out_finish(o, &info);
         status = status == RN_EXIT_OK ? finished : worse(status, finished);
     }
@@ -492,9 +549,12 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     int status = RN_EXIT_SKIPPED;
     /* After a write of the trace failed, the binaries left would run untraced. */
     for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed &&
-                           !rec->run_timed_out; i++)
-        status = worse(status, run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest,
-                                          nonce, d->shown, rec, interrupted));
+                           !rec->run_timed_out && !rec->failfast_stopped; i++) {
+        int st = run_binary(c, opts, i, a->pos[i], exes[i], a->rest, a->nrest, nonce,
+                            d->shown, rec, interrupted);
+        rec->failfast_stopped = opts->failfast && st != RN_EXIT_OK && st != RN_EXIT_SKIPPED;
+        status = worse(status, st);
+    }
     int closed = rn_close_trace(c, d);
     d->ok = closed == RN_EXIT_OK;
     for (size_t i = first; i < last; i++) /* what --junit reads: a trace that is whole */
@@ -516,7 +576,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
 
     if (opts->trace_dir != NULL) { /* a trace per binary */
         for (size_t i = 0; i < a->npos && interrupted == 0 && !rec->trace_failed &&
-                           !rec->run_timed_out; i++) {
+                           !rec->run_timed_out && !rec->failfast_stopped; i++) {
             /* A name claimed is held to the run's end: binaries of one name
              * (d1/suite, d2/suite) and other runs into DIR get one each. */
             int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], flight,
@@ -526,6 +586,8 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
             status = worse(status, st);
         }
     } else if ((status = rn_dest_init(&dests[0], opts->trace, flight)) == RN_EXIT_OK) {
+        if (opts->trace_shown != NULL) /* -p's runner writes for the run's --trace */
+            dests[0].shown = opts->trace_shown;
         status = run_into(&dests[0], opts, a, exes, 0, a->npos, nonce, rec, &interrupted);
     }
     if (rec->run_timed_out) { /* as go test -timeout: the run fails, nothing more runs */
@@ -538,6 +600,8 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
             fprintf(stderr, "ctest-trace: the run took longer than --timeout-total=%s: %zu "
                             "binar%s did not run\n", limit, left, left == 1 ? "y" : "ies");
     }
+    if (rec->failfast_stopped && !opts->json) /* go test -json: no events of them */
+        rn_say_not_run(stdout, a->pos, rec->started, a->npos);
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
         status = worse(status, saved);
@@ -566,13 +630,64 @@ static int finish_run(const run_record *rec, int status, int interrupted)
         raise(interrupted);
     }
     fflush(stdout); /* the warnings come after the binaries' final lines */
-    rn_judged_warn(rec->judged, stderr);
+    FILE *judged = rec->judged_out ? fopen(rec->judged_out, "we") : NULL;
+    rn_judged_warn(rec->judged, judged ? judged : stderr);
+    if (judged != NULL)
+        fclose(judged);
+    return status;
+}
+
+/* A variable of the environment, copied and removed (the tests do not see it). */
+static char *take_env(const char *name)
+{
+    const char *value = getenv(name);
+    char *copy = value ? strdup(value) : NULL;
+    unsetenv(name);
+    return copy;
+}
+
+/* -list: each binary names its matching tests (list.h); nothing runs and no
+ * trace is kept. @return the run's exit status. */
+static int list_all(const run_opts *opts, const rn_args *a, char **exes)
+{
+    char nonce[17];
+    make_nonce(nonce);
+    rn_marker_set_nonce(nonce);
+    ct_collector *c;
+    int rc = ct_collector_open(&c, "/dev/null", 0); /* the tracer runs; its trace is not read */
+    if (rc != 0)
+        return rn_error("cannot start the tracer: %s", ct_strerror(rc));
+    int status = RN_EXIT_SKIPPED, interrupted = 0;
+    for (size_t i = 0; i < a->npos && interrupted == 0; i++) {
+        char **argv = binary_argv(a->pos[i], a->rest, a->nrest);
+        if (argv == NULL) {
+            status = worse(status, rn_error("out of memory"));
+            break;
+        }
+        rn_child_spec spec = {
+            .exe = exes[i],
+            .argv = argv,
+            .list_re = opts->list_re,
+            .nonce = nonce,
+            .preload = opts->preload,
+            .timeout_ns = opts->timeout_ns,
+        };
+        status = worse(status, rn_list_binary(c, &spec, a->pos[i], opts->json, &interrupted));
+        free(argv);
+    }
+    ct_collector_close(c);
+    if (interrupted != 0) { /* die of the signal, as the user asked */
+        fflush(stdout);
+        signal(interrupted, SIG_DFL);
+        raise(interrupted);
+    }
     return status;
 }
 
 int rn_cmd_run(int argc, char **argv)
 {
-    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT};
+    run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT,
+                     .procs = 1};
     int help = 0, version = 0;
     const rn_flag flags[] = {
         {"trace", RN_FLAG_STRING, &opts.trace},
@@ -597,10 +712,10 @@ int rn_cmd_run(int argc, char **argv)
         {"alpha", RN_FLAG_STRING, &opts.alpha},
         {"flight-recorder", RN_FLAG_SIZE, &opts.flight_bytes},
         /* DESIGN.md §4's run flags still to come: refused as such, not as unknown. */
-        {"list", RN_FLAG_PLANNED, NULL},
-        {"failfast", RN_FLAG_PLANNED, NULL},
-        {"shuffle", RN_FLAG_PLANNED, NULL},
-        {"p", RN_FLAG_PLANNED, NULL},
+        {"list", RN_FLAG_STRING, &opts.list_re},
+        {"failfast", RN_FLAG_BOOL, &opts.failfast},
+        {"shuffle", RN_FLAG_STRING, &opts.shuffle},
+        {"p", RN_FLAG_INT, &opts.procs},
         {"cpu-hz", RN_FLAG_PLANNED, NULL},
         {"follow-children", RN_FLAG_PLANNED, NULL},
         {"otlp-endpoint", RN_FLAG_PLANNED, NULL},
@@ -623,6 +738,11 @@ int rn_cmd_run(int argc, char **argv)
     rn_run_args_command(&a); /* ctest-trace [flags] -- BINARY ARGS... */
     int status = RN_EXIT_USAGE;
     char **exes = NULL;
+    opts.trace_shown = take_env(RN_ENV_TRACE_SHOWN); /* from -p: not for the tests */
+    opts.judged_out = take_env(RN_ENV_JUDGED_OUT);
+    char *time_left = take_env(RN_ENV_TIME_LEFT);
+    uint64_t run_time_left = time_left ? strtoull(time_left, NULL, 10) : 0;
+    free(time_left);
     if (help) {
         rn_usage(stdout);
         status = RN_EXIT_OK;
@@ -708,6 +828,10 @@ int rn_cmd_run(int argc, char **argv)
     }
     opts.overflow_mode = opts.overflow && strcmp(opts.overflow, "drop") == 0 ? CT_OVERFLOW_DROP
                                                                                : CT_OVERFLOW_WAIT;
+    if (opts.procs < 1) {
+        rn_usage_error("invalid value \"%ld\" for flag -p: must be at least 1", opts.procs);
+        goto out;
+    }
     if (opts.count < 1) {
         rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts.count);
         goto out;
@@ -715,6 +839,9 @@ int rn_cmd_run(int argc, char **argv)
     if (check_regex("-run", opts.run_re) != 0 || check_regex("-skip", opts.skip_re) != 0)
         goto out;
     if (opts.shard != NULL && check_shard(opts.shard) != 0)
+        goto out;
+    if (check_regex("-list", opts.list_re) != 0 ||
+        (opts.shuffle != NULL && check_shuffle(opts.shuffle, opts.shuffle_seed) != 0))
         goto out;
     if (rn_asserts_load(&opts.assert_files, &opts.asserts, &opts.assert_env) != 0)
         goto out;
@@ -738,8 +865,38 @@ int rn_cmd_run(int argc, char **argv)
     /* A closed stdout (| head) must not kill the run: the trace still gets
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);
+    if (opts.list_re != NULL) {
+        status = list_all(&opts, &a, exes);
+        goto out;
+    }
+    if (opts.procs > 1 && a.npos > 1 && format == RN_FORMAT_TAP) {
+        status = rn_usage_error("-p %ld: TAP is one stream for the whole run, numbered across "
+                                "binaries, which binaries run at once in runners of their own "
+                                "cannot share: use -p 1 with --format=tap", opts.procs);
+        goto out;
+    }
+    if (opts.procs > 1 && a.npos > 1) { /* each binary in a runner of its own */
+        rn_parallel p = {
+            .flags = flags, .nflags = sizeof flags / sizeof flags[0],
+            .argc = argc, .argv = argv,
+            .bins = a.pos, .nbins = a.npos, .rest = a.rest, .nrest = a.nrest,
+            .procs = opts.procs,
+            .trace = opts.trace, .trace_dir = opts.trace_dir,
+            .junit = opts.junit, .junit_dir = opts.junit_dir, .attach_dir = opts.attach_dir,
+            .save_baseline = opts.save_baseline,
+            .shuffle_seed = opts.shuffle_seed,
+            .failfast = opts.failfast, .json = opts.json,
+            .total_ns = opts.total_ns,
+            .run_deadline_ns = opts.total_ns ? rn_now_ns() + opts.total_ns : 0,
+        };
+        status = rn_parallel_run(&p);
+        goto out;
+    }
     run_record rec = {.start_realtime_ns = realtime_ns(),
-                      .run_deadline_ns = opts.total_ns ? rn_now_ns() + opts.total_ns : 0,
+                      .run_deadline_ns = !opts.total_ns ? 0
+                                         : rn_now_ns() + (run_time_left ? run_time_left
+                                                                        : opts.total_ns),
+                      .judged_out = opts.judged_out,
                       .flight = {.dir_arg = opts.attach_dir ? opts.attach_dir : opts.junit_dir,
                                  .junit = opts.junit,
                                  .window_bytes = opts.flight_bytes}};
@@ -751,7 +908,8 @@ int rn_cmd_run(int argc, char **argv)
     rec.judged = rn_judged_new(opts.assert_env);
     rec.bins = calloc(a.npos, sizeof *rec.bins);
     rec.owned_traces = calloc(a.npos, sizeof *rec.owned_traces);
-    if (rec.bins == NULL || rec.owned_traces == NULL) {
+    rec.started = calloc(a.npos, 1);
+    if (rec.bins == NULL || rec.owned_traces == NULL || rec.started == NULL) {
         rn_error("out of memory");
     } else {
         for (size_t i = 0; i < a.npos; i++)
@@ -768,6 +926,7 @@ int rn_cmd_run(int argc, char **argv)
     for (size_t i = 0; rec.owned_traces && i < a.npos; i++)
         free(rec.owned_traces[i]);
     free(rec.owned_traces);
+    free(rec.started);
     free(rec.bins);
     rn_results_free(&rec.results);
     rn_judged_free(rec.judged);
@@ -785,5 +944,7 @@ out:
     free(opts.assert_env);
     free(opts.preload);
     rn_tap_free(opts.tap);
+    free(opts.trace_shown);
+    free(opts.judged_out);
     return status;
 }

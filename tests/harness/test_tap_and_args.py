@@ -118,3 +118,9 @@ def test_arguments_without_dashdash_say_where_they_go():
         assert hint not in r.stderr, r
     r = run("/nonexistent")
     assert r.returncode == 2 and hint not in r.stderr, r
+
+
+def test_tap_is_not_split_between_binaries_run_at_once():
+    result = run("-p", "2", "--format=tap", BUILD / "examples" / "crash_test", FAILING)
+    assert result.returncode == 2 and "TAP is one stream" in result.stderr, result
+    assert result.stdout == "", result

@@ -126,3 +126,14 @@ def test_a_run_within_its_total_time_is_untouched():
 def test_a_bad_total_timeout_is_refused(value):
     result = run(f"--timeout-total={value}", TIMEOUT)
     assert result.returncode == 2 and "--timeout-total" in result.stderr, result
+
+
+def test_the_total_timeout_holds_for_binaries_run_at_once():
+    # -p: each runner gets what is left of the run's time; none starts after it
+    result = run("-p", "2", "--timeout-total=1s", CRASH, CRASH, FAILING,
+                 env={"CRASH_HOW": "hang"})
+    assert result.returncode == 1, result
+    said = "test timed out: the run took longer than --timeout-total=1s: killed"
+    assert result.stdout.count(said) == 2, result  # the limit as given, not what was left
+    assert "TestParse" not in result.stdout, result  # FAILING never started
+    assert "--timeout-total=1s: 1 binary did not run" in result.stderr, result

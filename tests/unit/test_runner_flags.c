@@ -8,7 +8,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <string.h> /* strstr */
+#include <stdio.h>  /* snprintf */
+#include <string.h> /* strstr, strlen */
 
 #include "runner/flags.h"
 
@@ -246,6 +247,41 @@ static void test_flags_errors_name_the_flag(void **state)
     refused("-junit: not implemented in this version", (char *[]){"-junit", "r.xml", NULL});
 }
 
+/* rn_flags_words(): each flag with the words it was written in. */
+static void collect_words(void *ctx, const char *name, char **words, size_t n)
+{
+    char *seen = ctx;
+    size_t len = strlen(seen);
+    snprintf(seen + len, 512 - len, "%s:", name);
+    for (size_t i = 0; i < n; i++) {
+        len = strlen(seen);
+        snprintf(seen + len, 512 - len, "[%s]", words[i]);
+    }
+    len = strlen(seen);
+    snprintf(seen + len, 512 - len, " ");
+}
+
+static void test_flags_words(void **state)
+{
+    (void)state;
+    struct opts o = {0};
+    rn_args a;
+    char err[256] = "", seen[512] = "";
+    char *argv[] = {"-v", "--trace", "t.out", "bin", "-run=X", "--json=false", "-count", "3",
+                    "--assert=r", "other", "--", "-v", NULL};
+    assert_int_equal(parse(&o, &a, err, sizeof err, argv), 0);
+    const rn_flag flags[] = {
+        {"trace", RN_FLAG_STRING, NULL}, {"run", RN_FLAG_STRING, NULL},
+        {"v", RN_FLAG_BOOL, NULL},       {"json", RN_FLAG_BOOL, NULL},
+        {"count", RN_FLAG_INT, NULL},    {"assert", RN_FLAG_LIST, NULL},
+    };
+    rn_flags_words(flags, sizeof flags / sizeof flags[0], 12, argv, collect_words, seen);
+    assert_string_equal(seen, "v:[-v] trace:[--trace][t.out] run:[-run=X] json:[--json=false] "
+                              "count:[-count][3] assert:[--assert=r] ");
+    rn_strlist_free(&o.asserts);
+    rn_args_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_flags_bool_values),
         cmocka_unit_test(test_flags_repeatable),
         cmocka_unit_test(test_flags_errors_name_the_flag),
+        cmocka_unit_test(test_flags_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
