@@ -11,7 +11,6 @@
  * file:line; a signal cmocka caught is a crash).
  */
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
-#include <regex.h>  /* regcomp, regexec */
 #include <stdarg.h> /* va_list */
 #include <stdint.h> /* SIZE_MAX */
 #include <stdio.h>  /* fflush, snprintf */
@@ -25,6 +24,7 @@
 #include "plugin/api_internal.h"
 #include "common/clock.h"
 #include "plugin/cmocka_markers.h"
+#include "plugin/cmocka_select.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
 
@@ -311,85 +311,7 @@ static int tramp_group_teardown(void **state)
     return run_fixture(g.group_teardown, "teardown", state);
 }
 
-/* ---- selection ------------------------------------------------------------ */
-
-typedef struct {
-    regex_t run, skip;
-    int has_run, has_skip;
-} filter;
-
-static void filter_init(filter *f)
-{
-    const char *run = ct__run_filter, *skip = ct__skip_filter;
-    f->has_run = run && *run && regcomp(&f->run, run, REG_EXTENDED | REG_NOSUB) == 0;
-    f->has_skip = skip && *skip && regcomp(&f->skip, skip, REG_EXTENDED | REG_NOSUB) == 0;
-}
-
-/* cmocka's own filters (cmocka_set_test_filter / cmocka_set_skip_filter):
- * it drops the tests they reject from what we give it, so we must drop them
- * first, or our trampolines would count the wrong tests. */
-static const char *cmocka_test_filter, *cmocka_skip_filter;
-
-CT_EXPORT void cmocka_set_test_filter(const char *pattern)
-{
-    cmocka_test_filter = pattern;
-    void (*real)(const char *) = (void (*)(const char *))dlsym(RTLD_NEXT,
-                                                              "cmocka_set_test_filter");
-    if (real)
-        real(pattern);
-}
-
-CT_EXPORT void cmocka_set_skip_filter(const char *pattern)
-{
-    cmocka_skip_filter = pattern;
-    void (*real)(const char *) = (void (*)(const char *))dlsym(RTLD_NEXT,
-                                                              "cmocka_set_skip_filter");
-    if (real)
-        real(pattern);
-}
-
-/* cmocka's pattern language: '*' any run of characters, '?' any one. */
-static int glob_match(const char *s, const char *p)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*p == '?' || *p == *s) {
-            s++, p++;
-        } else if (*p == '*') {
-            star = p++;
-            resume = s;
-        } else if (star) {
-            p = star + 1;
-            s = ++resume;
-        } else {
-            return 0;
-        }
-    }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
-}
-
-static int filter_selects(const filter *f, const char *name)
-{
-    if (cmocka_test_filter && !glob_match(name, cmocka_test_filter))
-        return 0;
-    if (cmocka_skip_filter && glob_match(name, cmocka_skip_filter))
-        return 0;
-    if (f->has_run && regexec(&f->run, name, 0, NULL, 0) != 0)
-        return 0;
-    if (f->has_skip && regexec(&f->skip, name, 0, NULL, 0) == 0)
-        return 0;
-    return ct_shard_selects(&ct__run_shard, name);
-}
-
-static void filter_free(filter *f)
-{
-    if (f->has_run)
-        regfree(&f->run);
-    if (f->has_skip)
-        regfree(&f->skip);
-}
+/* ---- running a group ------------------------------------------------------ */
 
 static int is_test(const struct CMUnitTest *t)
 {
@@ -400,10 +322,10 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
                                   size_t count, CMFixtureFunction group_setup,
                                   CMFixtureFunction group_teardown)
 {
-    filter f;
-    filter_init(&f);
-    if (!ct_is_enabled() && !f.has_run && !f.has_skip && ct__run_shard.n == 0) {
-        filter_free(&f);
+    ct__selection sel;
+    int selective = ct__selection_init(&sel);
+    if (!ct_is_enabled() && !selective) {
+        ct__selection_free(&sel);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
     /* Under the runner each selected test runs ct__run_count times (-count),
@@ -418,19 +340,16 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
     if (!wrapped || !runs) {
         free(wrapped);
         free(runs);
-        filter_free(&f);
+        ct__selection_free(&sel);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
-    static unsigned long runs_selected; /* in this process, over every group */
     size_t n = 0;
     for (size_t round = 0; round < repeats; round++) {
         for (size_t i = 0; i < count; i++) {
-            if (!is_test(&tests[i]) || !filter_selects(&f, tests[i].name))
+            if (!is_test(&tests[i]) || !ct__cmocka_filters_select(tests[i].name) ||
+                !ct__selection_selects(&sel, tests[i].name) ||
+                !ct__selection_take(&runs[n].ordinal))
                 continue;
-            unsigned long ordinal = runs_selected++;
-            if (ordinal < ct__run_resume)
-                continue;
-            runs[n].ordinal = ordinal;
             runs[n].orig = &tests[i];
             runs[n].plain = !tests[i].setup_func && !tests[i].teardown_func;
             wrapped[n] = tests[i];
@@ -440,7 +359,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
             n++;
         }
     }
-    filter_free(&f);
+    ct__selection_free(&sel);
     int failed = 0;
     if (n > 0) { /* like go test: a group with no selected test does not run */
         memset(&g, 0, sizeof g);
@@ -450,7 +369,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         g.group_setup = group_setup;
         g.group_teardown = group_teardown;
         ct__markers_group(g.group_name); /* once a group, not a syscall per marker */
-        ct__marker_plan(n, runs_selected);
+        ct__marker_plan(n, ct__selection_next_ordinal());
         ct__expect_group_begin();
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
@@ -465,7 +384,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         /* The group ran, with nothing selected: the runner must know that a
          * group ran (else the binary fails as one that ran none). */
         ct__markers_group(group_name ? group_name : "group");
-        ct__marker_plan(0, runs_selected);
+        ct__marker_plan(0, ct__selection_next_ordinal());
         ct__markers_group(NULL);
     }
     free(wrapped);
