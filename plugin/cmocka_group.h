@@ -48,10 +48,9 @@ void ct__cmocka_test_body(void **state);
  * about it, or `why` (may be NULL) when cmocka said nothing. */
 void ct__cmocka_test_end(int status, const char *why);
 
-/* What cmocka said of the running test: it caught a signal in it (in its
- * body or a fixture), or the test called skip(). */
+/* Whether cmocka caught a signal in the running test (in its body or a
+ * fixture). */
 int ct__cmocka_test_crashed(void);
-int ct__cmocka_test_skipped(void);
 
 /* Run a group fixture `fn` as a task of kind fixture named "GROUP what". */
 int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state);

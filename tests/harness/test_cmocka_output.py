@@ -11,7 +11,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import BUILD, run, tasks_by_name, only
+import conftest
+from conftest import BUILD, CMOCKA_CATCHES_SIGNALS, tasks_by_name, only
+
+
+def run(*args, env=None):
+    """conftest.run, for suites where cmocka catches signals."""
+    return conftest.run(*args, env={**CMOCKA_CATCHES_SIGNALS, **(env or {})})
 
 SUITES = BUILD / "tests" / "suites"
 FORMATS = SUITES / "formats_test"

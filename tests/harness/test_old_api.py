@@ -7,7 +7,13 @@ entries of their own) regions in it, never tests; -run, -skip, --shard and
 import json
 import xml.etree.ElementTree as ET
 
-from conftest import BUILD, run, tasks_by_name, only
+import conftest
+from conftest import BUILD, CMOCKA_CATCHES_SIGNALS, tasks_by_name, only
+
+
+def run(*args, env=None):
+    """conftest.run, for suites where cmocka catches signals."""
+    return conftest.run(*args, env={**CMOCKA_CATCHES_SIGNALS, **(env or {})})
 
 OLD_API = BUILD / "tests" / "suites" / "old_api_test"
 TESTS = ["t_pass", "t_fail", "t_crash", "t_skip", "t_fixtures", "t_shared_a", "t_shared_b",
