@@ -8,15 +8,17 @@
  * How a test ended is learnt from cmocka's exported entry points, which
  * libctrace interposes (it precedes libcmocka in the lookup order):
  * _skip() (skipped), cm_print_error() and vprint_error() (why, with
- * file:line; a signal cmocka caught is a crash).
+ * file:line; a signal cmocka caught is a crash), and cmocka's verdict lines
+ * in each of its output formats (CMOCKA_MESSAGE_OUTPUT). The lifecycle here
+ * also serves cmocka's older run_tests() (cmocka_group.h, cmocka_old.c).
  */
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
-#include <regex.h>  /* regcomp, regexec */
 #include <stdarg.h> /* va_list */
 #include <stdint.h> /* SIZE_MAX */
 #include <stdio.h>  /* fflush, snprintf */
 #include <stdlib.h> /* getenv, calloc, malloc */
 #include <string.h> /* memcpy */
+#include <strings.h> /* strcasecmp */
 
 #include <ctrace_cmocka.h>
 
@@ -24,31 +26,16 @@
 #include "assertions/live.h" /* ct__live_test_begin */
 #include "plugin/api_internal.h"
 #include "common/clock.h"
+#include "plugin/cmocka_group.h"
 #include "plugin/cmocka_markers.h"
 #include "plugin/cmocka_order.h" /* -list, -failfast, -shuffle */
+#include "plugin/cmocka_real.h"
+#include "plugin/cmocka_select.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
 
-/* cmocka's own group runner: ours is interposed on it in the shared
- * library (cmocka_real_shared.c), the static library calls it directly
- * (cmocka_real_static.c). */
-int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *tests,
-                             size_t count, CMFixtureFunction group_setup,
-                             CMFixtureFunction group_teardown);
-
 #define CT_EXPORT __attribute__((visibility("default")))
 #define MESSAGE_CAP 2048
-
-struct test_run {
-    const struct CMUnitTest *orig;
-    unsigned long ordinal; /* which selected run of the process (CTRACE_RESUME) */
-    int plain;   /* no setup or teardown of its own: no trampolines for them */
-    int entered; /* its body was started */
-    int setup_failed, teardown_started, teardown_rc;
-    uint64_t task;
-    uint64_t started_ns;
-    int finished;
-};
 
 /* One group runs at a time, on the thread cmocka runs it on. */
 static struct {
@@ -57,10 +44,11 @@ static struct {
     struct test_run *current;
     struct test_run *setup_done; /* its setup trampoline returned 0 */
     uint64_t saved_task;
+    int legacy; /* cmocka's run_tests(): its tests end when cmocka_old.c says */
     int body_returned, skipped;
     int noted_after_body; /* cmocka said something once the body returned */
     int late_failed; /* tests cmocka passed that a late trace assertion failed */
-    int crashed; /* cmocka caught a signal in the test */
+    int crashed; /* cmocka caught a signal in the test or group fixture */
     char message[MESSAGE_CAP]; /* why the current test failed */
     size_t message_len;
     const char *group_name;
@@ -70,6 +58,9 @@ static struct {
         uint64_t task, started_ns;
         ct_task *saved;
         char name[512];
+        int verdict_held; /* it failed: its end, held until cmocka said so */
+        int verdict_status;
+        uint64_t verdict_elapsed_ns;
     } fixture;
 } g;
 
@@ -110,13 +101,16 @@ static void finish(struct test_run *r, int status, const char *why)
 static int judged_status(const struct test_run *r, const char **why)
 {
     *why = NULL;
+    /* A signal cmocka caught is a crash wherever it came, in the body or a
+     * fixture (then why says which). */
+    int broken = g.crashed ? CT__STATUS_CRASH : CT__STATUS_ERROR;
     if (r->setup_failed || (!r->plain && !r->entered && !r->teardown_started)) {
         *why = "setup failed";
-        return CT__STATUS_ERROR;
+        return broken;
     }
     if (r->teardown_started && r->teardown_rc != 0) { /* or it left by longjmp */
         *why = "teardown failed";
-        return CT__STATUS_ERROR;
+        return broken;
     }
     if (g.skipped)
         return CT__STATUS_SKIP;
@@ -139,43 +133,80 @@ static void finish_abandoned(void)
     }
 }
 
-/* cmocka's verdict on a test, the line it prints when the test is over
- * (after its teardown and its checks for leaks and unused mocks, which can
- * still fail a test whose body returned): the test ends there, with that
- * status, and what cmocka said about it before. */
-static int cmocka_verdict(const char *format, va_list args)
+/* cmocka's verdict lines in each of its output formats
+ * (CMOCKA_MESSAGE_OUTPUT): standard, TAP (numbered) and subunit. XML says
+ * nothing until the group's end. */
+static const struct verdict_format {
+    const char *format;
+    int status;
+    int numbered; /* a test number comes before the name */
+} verdict_formats[] = {
+    {"[       OK ] %s\n", CT__STATUS_PASS, 0},  {"[  FAILED  ] %s\n", CT__STATUS_FAIL, 0},
+    {"[  SKIPPED ] %s\n", CT__STATUS_SKIP, 0},  {"[  ERROR   ] %s\n", CT__STATUS_ERROR, 0},
+    {"ok %u - %s\n", CT__STATUS_PASS, 1},       {"not ok %u - %s\n", CT__STATUS_FAIL, 1},
+    {"not ok %u # SKIP %s\n", CT__STATUS_SKIP, 1}, {"not ok %u - %s %s\n", CT__STATUS_ERROR, 1},
+    {"success: %s\n", CT__STATUS_PASS, 0},      {"failure: %s", CT__STATUS_FAIL, 0},
+    {"skip: %s\n", CT__STATUS_SKIP, 0},         {"error: %s [ %s ]\n", CT__STATUS_ERROR, 0},
+};
+
+/* If `format` is one of cmocka's verdict lines: its status, and in *name
+ * the test (or group) it is about. Else -1. */
+static int verdict_of(const char *format, va_list args, const char **name)
 {
-    static const struct { const char *format; int status; } verdicts[] = {
-        {"[       OK ] %s\n", CT__STATUS_PASS},  {"[  FAILED  ] %s\n", CT__STATUS_FAIL},
-        {"[  SKIPPED ] %s\n", CT__STATUS_SKIP},  {"[  ERROR   ] %s\n", CT__STATUS_ERROR},
-    };
-    struct test_run *r = g.current;
-    if (!r || r->finished || format[0] != '[')
-        return 0;
-    for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
-        if (strcmp(format, verdicts[i].format) != 0)
+    if (!format[0] || !strchr("[onsfe", format[0])) /* how verdict_formats begin */
+        return -1;
+    for (size_t i = 0; i < sizeof verdict_formats / sizeof verdict_formats[0]; i++) {
+        if (strcmp(format, verdict_formats[i].format) != 0)
             continue;
         va_list copy;
         va_copy(copy, args);
-        const char *name = va_arg(copy, const char *);
+        if (verdict_formats[i].numbered)
+            (void)va_arg(copy, unsigned);
+        *name = va_arg(copy, const char *);
         va_end(copy);
-        if (name == NULL || strcmp(name, r->orig->name) != 0)
-            return 0; /* a summary line naming an earlier test */
-        int status = verdicts[i].status;
-        if ((status == CT__STATUS_FAIL || status == CT__STATUS_ERROR) && g.crashed)
-            status = CT__STATUS_CRASH; /* a signal cmocka caught, in the body or a fixture */
-        const char *why;
-        judged_status(r, &why);
-        finish(r, status, status == CT__STATUS_ERROR && !g.message_len ? why : NULL);
-        return 1;
+        return *name ? verdict_formats[i].status : -1;
     }
-    return 0;
+    return -1;
 }
+
+/* What TAP and subunit print of a failure after its verdict line ("# why",
+ * " [ why ]"): it stays with the test, before its end marker. */
+static int is_verdict_continuation(const char *format)
+{
+    return strcmp(format, "# %s\n") == 0 || strcmp(format, " [\n%s\n]\n") == 0;
+}
+
+/* cmocka's verdict on a test, the line it prints when the test is over
+ * (after its teardown and its checks for leaks and unused mocks, which can
+ * still fail a test whose body returned): the test ends there, with that
+ * status, and what cmocka said about it before. Not under run_tests(),
+ * which prints it before the test's teardown (cmocka_old.c ends its tests). */
+static int cmocka_verdict(const char *format, va_list args)
+{
+    struct test_run *r = g.current;
+    const char *name;
+    if (g.legacy || !r || r->finished)
+        return 0;
+    int status = verdict_of(format, args, &name);
+    if (status < 0 || strcmp(name, r->orig->name) != 0)
+        return 0; /* not a verdict, or a summary line naming an earlier test */
+    if ((status == CT__STATUS_FAIL || status == CT__STATUS_ERROR) && g.crashed)
+        status = CT__STATUS_CRASH; /* a signal cmocka caught, in the body or a fixture */
+    const char *why;
+    judged_status(r, &why);
+    finish(r, status, status == CT__STATUS_ERROR && !g.message_len ? why : NULL);
+    return 1;
+}
+
+static void fixture_finish_abandoned(void);
+static void fixture_verdict_flush(void);
 
 /* The next test begins: its task, current on this thread. */
 static struct test_run *begin_next(void)
 {
     finish_abandoned();
+    fixture_finish_abandoned(); /* run_group_tests() goes on after its setup failed */
+    fixture_verdict_flush();
     if (ct__failfast_stopped())
         return NULL; /* -failfast: cmocka calls the rest of the group, which do nothing */
     if (g.next >= g.count)
@@ -230,8 +261,13 @@ static void tramp_test(void **state)
      * the next, plain, test (a setup that left by longjmp never returned). */
     if (!(r && r == g.setup_done && !r->entered && !r->finished))
         r = begin_next();
-    if (r == NULL)
-        return;
+    if (r != NULL)
+        ct__cmocka_test_body(state);
+}
+
+void ct__cmocka_test_body(void **state)
+{
+    struct test_run *r = g.current;
     r->entered = 1;
     if (r->orig->test_func)
         r->orig->test_func(state);
@@ -257,7 +293,9 @@ static int tramp_teardown(void **state)
 }
 
 /* Group fixtures are tasks of kind fixture named "<group> setup|teardown".
- * One that fails is reported to the runner like a test that errored. */
+ * One that fails is reported to the runner like a test that errored (or
+ * crashed: a signal cmocka caught), once cmocka has said why: its markers
+ * wait for cmocka's own error line about the group, or what comes next. */
 static void fixture_finish(int rc)
 {
     struct fixture_run *f = &g.fixture;
@@ -265,14 +303,36 @@ static void fixture_finish(int rc)
     if (rc != 0 && g.message_len == 0)
         snprintf(g.message, sizeof g.message, "%s returned %d", f->name, rc);
     ct__window_lost_note(f->task);
-    ct__task_status(f->task, rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR,
-                    rc == 0 ? NULL : g.message);
+    int status = rc == 0 ? CT__STATUS_PASS : g.crashed ? CT__STATUS_CRASH : CT__STATUS_ERROR;
+    ct__task_status(f->task, (unsigned)status, rc == 0 ? NULL : g.message);
     ct__task_end_id(f->task);
-    if (rc != 0)
-        ct__marker_end(f->name, CT__STATUS_ERROR, ct__mono_ns() - f->started_ns, f->task);
-    ct__marker_fixture(0, f->name);
     f->running = 0;
-    ct__failfast_note(rc == 0 ? CT__STATUS_PASS : CT__STATUS_ERROR);
+    f->verdict_held = rc != 0;
+    f->verdict_status = status;
+    f->verdict_elapsed_ns = ct__mono_ns() - f->started_ns;
+    if (!f->verdict_held)
+        ct__marker_fixture(0, f->name);
+    ct__failfast_note(status);
+}
+
+/* The failed fixture's end, for the runner (fixture_finish()). */
+static void fixture_verdict_flush(void)
+{
+    struct fixture_run *f = &g.fixture;
+    if (!f->verdict_held)
+        return;
+    f->verdict_held = 0;
+    ct__marker_end(f->name, f->verdict_status, f->verdict_elapsed_ns, f->task);
+    ct__marker_fixture(0, f->name);
+}
+
+/* cmocka's line saying the group's fixture failed ("[  ERROR   ] GROUP",
+ * its TAP and subunit forms). */
+static int is_group_verdict(const char *format, va_list args)
+{
+    const char *name;
+    return g.fixture.verdict_held && verdict_of(format, args, &name) == CT__STATUS_ERROR &&
+           strcmp(name, g.group_name) == 0;
 }
 
 /* A group fixture that failed through longjmp (fail(), an assert) never
@@ -286,9 +346,10 @@ static void fixture_finish_abandoned(void)
     }
 }
 
-static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
+int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state)
 {
     fixture_finish_abandoned(); /* a group setup that left by longjmp */
+    fixture_verdict_flush();
     ct__markers_flush(); /* before the fixture prints anything */
     struct fixture_run *f = &g.fixture;
     snprintf(f->name, sizeof f->name, "%s %s", g.group_name, what);
@@ -300,6 +361,7 @@ static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
     f->saved = ct_task_adopt((ct_task *)(uintptr_t)f->task);
     g.message_len = 0;
     g.message[0] = '\0';
+    g.crashed = 0;
     int rc = fn(state);
     fixture_finish(rc);
     return rc;
@@ -307,93 +369,86 @@ static int run_fixture(CMFixtureFunction fn, const char *what, void **state)
 
 static int tramp_group_setup(void **state)
 {
-    return run_fixture(g.group_setup, "setup", state);
+    return ct__cmocka_fixture_run(g.group_setup, "setup", state);
 }
 
+/* Also the end of the group's last test, when cmocka's XML output says no
+ * verdict: ours runs then even for a group without a teardown (so cmocka
+ * checks for blocks the group's setup left allocated there, not after). */
 static int tramp_group_teardown(void **state)
 {
     finish_abandoned();
-    return run_fixture(g.group_teardown, "teardown", state);
-}
-
-/* ---- selection ------------------------------------------------------------ */
-
-typedef struct {
-    regex_t run, skip;
-    int has_run, has_skip;
-} filter;
-
-static void filter_init(filter *f)
-{
-    const char *run = ct__run_filter, *skip = ct__skip_filter;
-    f->has_run = run && *run && regcomp(&f->run, run, REG_EXTENDED | REG_NOSUB) == 0;
-    f->has_skip = skip && *skip && regcomp(&f->skip, skip, REG_EXTENDED | REG_NOSUB) == 0;
-}
-
-/* cmocka's own filters (cmocka_set_test_filter / cmocka_set_skip_filter):
- * it drops the tests they reject from what we give it, so we must drop them
- * first, or our trampolines would count the wrong tests. */
-static const char *cmocka_test_filter, *cmocka_skip_filter;
-
-CT_EXPORT void cmocka_set_test_filter(const char *pattern)
-{
-    cmocka_test_filter = pattern;
-    void (*real)(const char *) = (void (*)(const char *))dlsym(RTLD_NEXT,
-                                                              "cmocka_set_test_filter");
-    if (real)
-        real(pattern);
-}
-
-CT_EXPORT void cmocka_set_skip_filter(const char *pattern)
-{
-    cmocka_skip_filter = pattern;
-    void (*real)(const char *) = (void (*)(const char *))dlsym(RTLD_NEXT,
-                                                              "cmocka_set_skip_filter");
-    if (real)
-        real(pattern);
-}
-
-/* cmocka's pattern language: '*' any run of characters, '?' any one. */
-static int glob_match(const char *s, const char *p)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*p == '?' || *p == *s) {
-            s++, p++;
-        } else if (*p == '*') {
-            star = p++;
-            resume = s;
-        } else if (star) {
-            p = star + 1;
-            s = ++resume;
-        } else {
-            return 0;
-        }
+    if (!g.group_teardown) {
+        fixture_verdict_flush();
+        ct__markers_flush(); /* before cmocka writes its XML report */
+        return 0;
     }
-    while (*p == '*')
-        p++;
-    return *p == '\0';
+    return ct__cmocka_fixture_run(g.group_teardown, "teardown", state);
 }
 
-static int filter_selects(const filter *f, const char *name)
+/* ---- running a group ------------------------------------------------------ */
+
+void ct__cmocka_group_open(const char *name, struct test_run *runs, size_t n, int legacy)
 {
-    if (cmocka_test_filter && !glob_match(name, cmocka_test_filter))
-        return 0;
-    if (cmocka_skip_filter && glob_match(name, cmocka_skip_filter))
-        return 0;
-    if (f->has_run && regexec(&f->run, name, 0, NULL, 0) != 0)
-        return 0;
-    if (f->has_skip && regexec(&f->skip, name, 0, NULL, 0) == 0)
-        return 0;
-    return ct_shard_selects(&ct__run_shard, name);
+    memset(&g, 0, sizeof g);
+    g.runs = runs;
+    g.count = n;
+    g.legacy = legacy;
+    g.group_name = name;
+    ct__markers_group(name); /* once a group, not a syscall per marker */
+    ct__marker_plan(n, ct__selection_next_ordinal());
+    ct__expect_group_begin();
 }
 
-static void filter_free(filter *f)
+int ct__cmocka_group_close(void)
 {
-    if (f->has_run)
-        regfree(&f->run);
-    if (f->has_skip)
-        regfree(&f->skip);
+    finish_abandoned();
+    fixture_finish_abandoned();
+    fixture_verdict_flush();
+    ct__markers_flush();
+    ct__expect_group_end();
+    int late_failed = g.late_failed;
+    memset(&g, 0, sizeof g);
+    return late_failed;
+}
+
+struct test_run *ct__cmocka_test_begin(void)
+{
+    return begin_next();
+}
+
+void ct__cmocka_test_end(int status, const char *why)
+{
+    if (g.current && !g.current->finished)
+        finish(g.current, status, g.message_len ? NULL : why);
+}
+
+int ct__cmocka_test_crashed(void)
+{
+    return g.crashed;
+}
+
+/* cmocka's output format: CMOCKA_MESSAGE_OUTPUT, as cmocka reads it (each
+ * time it prints), else what the program set. */
+static int cmocka_output_set = CM_OUTPUT_STDOUT;
+
+CT_EXPORT void cmocka_set_message_output(enum cm_message_output output)
+{
+    cmocka_output_set = (int)output;
+    void (*real)(enum cm_message_output) =
+        (void (*)(enum cm_message_output))dlsym(RTLD_NEXT, "cmocka_set_message_output");
+    if (real)
+        real(output);
+}
+
+static int cmocka_output_is_xml(void)
+{
+    const char *env = getenv("CMOCKA_MESSAGE_OUTPUT");
+    static const char *const known[] = {"STDOUT", "SUBUNIT", "TAP", "XML"};
+    for (size_t i = 0; env && i < sizeof known / sizeof known[0]; i++)
+        if (strcasecmp(env, known[i]) == 0)
+            return i == 3;
+    return cmocka_output_set == CM_OUTPUT_XML;
 }
 
 CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTest *tests,
@@ -404,10 +459,10 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         return ct__list_group(group_name, tests, count);
     if (ct__failfast_stopped()) /* -failfast: not after a failure, not even its setup */
         return 0;
-    filter f;
-    filter_init(&f);
-    if (!ct_is_enabled() && !f.has_run && !f.has_skip && ct__run_shard.n == 0) {
-        filter_free(&f);
+    ct__selection sel;
+    int selective = ct__selection_init(&sel);
+    if (!ct_is_enabled() && !selective) {
+        ct__selection_free(&sel);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
     /* Under the runner each selected test runs ct__run_count times (-count),
@@ -424,22 +479,20 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         free(wrapped);
         free(runs);
         free(order);
-        filter_free(&f);
+        ct__selection_free(&sel);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }
-    static unsigned long runs_selected; /* in this process, over every group */
     size_t n = 0, nselected = 0;
     for (size_t i = 0; i < count; i++)
-        if (ct__cmocka_is_test(&tests[i]) && filter_selects(&f, tests[i].name))
+        if (ct__cmocka_is_test(&tests[i]) && ct__cmocka_filters_select(tests[i].name) &&
+            ct__selection_selects(&sel, tests[i].name))
             order[nselected++] = i;
     ct__shuffle_order(order, nselected); /* the same order every round, as go test */
     for (size_t round = 0; round < repeats; round++) {
         for (size_t k = 0; k < nselected; k++) {
             size_t i = order[k];
-            unsigned long ordinal = runs_selected++;
-            if (ordinal < ct__run_resume)
+            if (!ct__selection_take(&runs[n].ordinal))
                 continue;
-            runs[n].ordinal = ordinal;
             runs[n].orig = &tests[i];
             runs[n].plain = !tests[i].setup_func && !tests[i].teardown_func;
             wrapped[n] = tests[i];
@@ -449,32 +502,23 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
             n++;
         }
     }
-    filter_free(&f);
+    ct__selection_free(&sel);
     int failed = 0;
     if (n > 0) { /* like go test: a group with no selected test does not run */
-        memset(&g, 0, sizeof g);
-        g.runs = runs;
-        g.count = n;
-        g.group_name = group_name ? group_name : "group";
+        ct__cmocka_group_open(group_name ? group_name : "group", runs, n, 0);
         g.group_setup = group_setup;
         g.group_teardown = group_teardown;
-        ct__markers_group(g.group_name); /* once a group, not a syscall per marker */
-        ct__marker_plan(n, runs_selected);
-        ct__expect_group_begin();
         failed = ct__real_run_group_tests(group_name, wrapped, n,
                                          group_setup ? tramp_group_setup : NULL,
-                                         group_teardown ? tramp_group_teardown : NULL);
-        finish_abandoned();
-        fixture_finish_abandoned();
-        ct__markers_flush();
-        ct__expect_group_end();
-        failed += g.late_failed;
-        memset(&g, 0, sizeof g);
+                                         group_teardown || cmocka_output_is_xml()
+                                             ? tramp_group_teardown
+                                             : NULL);
+        failed += ct__cmocka_group_close();
     } else if (ct__markers) {
         /* The group ran, with nothing selected: the runner must know that a
          * group ran (else the binary fails as one that ran none). */
         ct__markers_group(group_name ? group_name : "group");
-        ct__marker_plan(0, runs_selected);
+        ct__marker_plan(0, ct__selection_next_ordinal());
         ct__markers_group(NULL);
     }
     free(wrapped);
@@ -601,17 +645,22 @@ static int is_cmocka_framing(const char *text)
 
 CT_EXPORT void vprint_message(const char *const format, va_list args)
 {
-    if (g.runs)
-        cmocka_verdict(format, args);
+    int verdict = g.runs && cmocka_verdict(format, args);
     /* cmocka's formats start with the framing itself ("[ RUN      ] %s\n"):
      * no need to format what is dropped. */
     if (ct__markers && g.runs && is_cmocka_framing(format))
         return;
-    ct__markers_flush();
+    /* The test just ended says its verdict (TAP, subunit) and why before
+     * its end marker goes out: they are its output. */
+    if (!verdict && !is_verdict_continuation(format))
+        ct__markers_flush();
+    int group_verdict = g.runs && is_group_verdict(format, args);
     void (*real)(const char *, va_list) =
         (void (*)(const char *, va_list))next_symbol("vprint_message");
     if (real)
         real(format, args);
+    if (group_verdict)
+        fixture_verdict_flush();
 }
 
 /* print_error(), which fail_msg() and others use, ends here. */
@@ -627,8 +676,11 @@ CT_EXPORT void vprint_error(const char *const format, va_list args)
         note_message(text);
     }
     va_end(copy);
+    int group_verdict = g.runs && is_group_verdict(format, args);
     void (*real)(const char *, va_list) =
         (void (*)(const char *, va_list))next_symbol("vprint_error");
     if (real)
         real(format, args);
+    if (group_verdict)
+        fixture_verdict_flush();
 }

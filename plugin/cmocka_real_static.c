@@ -3,15 +3,7 @@
  * directly: it interposes nothing (a binary may link cmocka statically, and
  * a second definition would not link).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *tests,
-                             size_t count, CMFixtureFunction group_setup,
-                             CMFixtureFunction group_teardown);
+#include "plugin/cmocka_real.h"
 
 int ct__real_run_group_tests(const char *group_name, const struct CMUnitTest *tests,
                              size_t count, CMFixtureFunction group_setup,

@@ -54,6 +54,15 @@ int rn_cmocka_summary_count(const char *line, size_t len)
 
 int rn_cmocka_run_line(const char *line, size_t len)
 {
-    static const char tag[] = "[ RUN      ] ";
-    return len > sizeof tag - 1 && memcmp(line, tag, sizeof tag - 1) == 0;
+    /* Standard; subunit's start of a test; TAP's end of a group (its test
+     * lines could be any TAP program's); the XML report's group. */
+    static const char *const tags[] = {"[ RUN      ] ", "test: ", "# ok - ", "# not ok - ",
+                                       "  <testsuite name=\""};
+    len = trim_cr(line, len);
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        size_t n = strlen(tags[i]);
+        if (len > n && memcmp(line, tags[i], n) == 0)
+            return 1;
+    }
+    return 0;
 }

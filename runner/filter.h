@@ -23,7 +23,10 @@ int rn_cmocka_framing(const char *line, size_t len, const char *test,
  *  " 1 SKIPPED TEST(S)" lines (and the blank line before them is dropped). */
 int rn_cmocka_summary_count(const char *line, size_t len);
 
-/*! rn_cmocka_run_line() : 1 for "[ RUN      ] NAME": cmocka ran a test. */
+/*! rn_cmocka_run_line() : 1 for a line saying cmocka ran tests, in any of
+ *  its output formats (CMOCKA_MESSAGE_OUTPUT): "[ RUN      ] NAME", subunit's
+ *  "test: NAME", TAP's "# ok - GROUP" / "# not ok - GROUP", the XML report's
+ *  "  <testsuite name=...". */
 int rn_cmocka_run_line(const char *line, size_t len);
 
 #endif /* RN_FILTER_H */

@@ -519,6 +519,10 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
             o->verbose = verbose;
             set_where(o, &m);
         }
+        if (m.status == RN_STATUS_CRASH) { /* shown as FAIL, as go test shows a panic */
+            static const char crash[] = "crash: died of a signal, which cmocka caught\n";
+            rn__out_sink(o, crash, sizeof crash - 1);
+        }
         rn__out_finish_test(o, m.status, m.elapsed_ns);
     }
     free(name);

@@ -59,8 +59,9 @@ typedef struct rn_exit_info {
 #define RN_EXIT_SKIPPED 77
 
 /*! rn_out_finish() : the child is gone and its output read: print what is
- *  left, "PASS"/"FAIL", how the child ended if it did not exit 0 ("exit
- *  status 3", "signal: segmentation fault (core dumped)"), and the final
+ *  left, "PASS"/"FAIL", how the child ended if it did not exit 0 ("binary
+ *  exited with status 3", "binary died of a signal: segmentation fault
+ *  (core dumped)"), and the final
  *  line ("ok", "FAIL" or "SKIP"). A binary in which no cmocka group ran (no
  *  marker came) fails, with a line saying why and what to do, unless it
  *  exited 77 without running any cmocka test: it skipped itself.

@@ -336,8 +336,8 @@ static void no_group_text(char *why, size_t size, int untraced, const char *no_p
                  "link the binary with libctrace", no_preload);
     else if (untraced)
         snprintf(why, size, "no test was traced: cmocka ran tests, but no cmocka group the "
-                 "tracer hooks (the binary runs them with cmocka's older run_tests() or "
-                 "_run_tests(), or links cmocka statically)\n"
+                 "tracer hooks (the binary links cmocka statically, or calls it other than "
+                 "through its exported runners)\n"
                  "run each group with cmocka_run_group_tests() from the shared libcmocka, or "
                  "with ct_run_group_tests() from libctrace");
     else
@@ -418,9 +418,15 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
         rn__out_put(o, "FAIL\n", 5);
     else if (o->verbose && !skipped)
         rn__out_put(o, "PASS\n", 5);
-    if (how[0] != '\0' && !skipped) {
-        rn__out_put(o, how, strlen(how));
-        rn__out_put(o, "\n", 1);
+    if (how[0] != '\0' && !skipped) { /* the binary's, not this command's */
+        char said[160];
+        if (WIFEXITED(info->wait_status))
+            snprintf(said, sizeof said, "binary exited with status %d\n",
+                     WEXITSTATUS(info->wait_status));
+        else
+            snprintf(said, sizeof said, "binary %s %s\n",
+                     WIFSIGNALED(info->wait_status) ? "died of a" : "ended:", how);
+        rn__out_put(o, said, strlen(said));
     }
     if (why[0] != '\0') {
         rn__out_put(o, why, strlen(why));

@@ -271,6 +271,11 @@ static void test_filter_summary_and_run_lines(void **state)
     assert_true(rn_cmocka_run_line("[ RUN      ] t_ok", 17));
     assert_false(rn_cmocka_run_line("[ RUN      ] ", 13));
     assert_false(rn_cmocka_run_line("[       OK ] t_ok", 17));
+    /* cmocka's other output formats (CMOCKA_MESSAGE_OUTPUT) */
+    assert_true(rn_cmocka_run_line("test: t_ok", 10));                 /* subunit */
+    assert_true(rn_cmocka_run_line("# not ok - tests", 16));           /* TAP */
+    assert_false(rn_cmocka_run_line("ok 1 - t_ok", 11));               /* any TAP program's */
+    assert_true(rn_cmocka_run_line("  <testsuite name=\"g\"", 21));  /* XML */
 }
 
 /* ---- held-back output --------------------------------------------------------- */
@@ -501,7 +506,7 @@ static void test_print_attachment_of_failed_test(void **state)
                                "    attachment: /a/Test\\x1bCache.trace\n"
                                "    (cut: what came before)\n"
                                "FAIL\n"
-                               "exit status 1\n"
+                               "binary exited with status 1\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     done(&p);
 }
@@ -538,7 +543,7 @@ static void test_print_fail_quiet(void **state)
                                "--- FAIL: TestSetup (0.00s)\n"
                                "    Could not run test: Test setup failed\n"
                                "FAIL\n"
-                               "exit status 2\n"
+                               "binary exited with status 2\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.rc, 1);
     assert_int_equal(p.counts.failed, 2);
@@ -563,7 +568,7 @@ static void test_print_fail_verbose(void **state)
                                "Could not run test: Test setup failed\n"
                                "--- FAIL: TestSetup (0.00s)\n"
                                "FAIL\n"
-                               "exit status 2\n"
+                               "binary exited with status 2\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     done(&p);
 }
@@ -603,9 +608,29 @@ static void test_print_crash_in_a_test(void **state)
                                "    about to crash\n"
                                "    (the binary ended during this test)\n"
                                "FAIL\n"
-                               "signal: segmentation fault (core dumped)\n"
+                               "binary died of a signal: segmentation fault (core dumped)\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.rc, 1);
+    assert_int_equal(p.counts.failed, 1);
+    done(&p);
+}
+
+/* A signal cmocka caught (it goes on with the next test): the test's status
+ * is crash, said under its FAIL line; the binary's exit status is its own. */
+static void test_print_crash_cmocka_caught(void **state)
+{
+    (void)state;
+    struct printed p = print_str(M "run TestSegv\n[  ERROR   ] --- Test failed with exception: "
+                                 "Segmentation fault(11)\n" M "end crash 0 TestSegv\n"
+                                 "[  FAILED  ] TestSegv\n",
+                                 0, EXIT(1));
+    assert_string_equal(p.out, "--- FAIL: TestSegv (0.00s)\n"
+                               "    [  ERROR   ] --- Test failed with exception: "
+                               "Segmentation fault(11)\n"
+                               "    crash: died of a signal, which cmocka caught\n"
+                               "FAIL\n"
+                               "binary exited with status 1\n"
+                               "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.counts.failed, 1);
     done(&p);
 }
@@ -672,7 +697,7 @@ static void test_print_no_tests(void **state)
 
     /* A group ran, then the binary exited 77: a failure like any other. */
     p = print_str(M "plan 0 g 0\n", 0, EXIT(77));
-    assert_string_equal(p.out, "FAIL\nexit status 77\n"
+    assert_string_equal(p.out, "FAIL\nbinary exited with status 77\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.rc, 1);
     done(&p);
@@ -693,7 +718,7 @@ static void test_print_no_group_fails(void **state)
     done(&p);
 
     p = print_str("", 0, EXIT(3)); /* how it ended, then why it is no test run */
-    assert_non_null(strstr(p.out, "FAIL\nexit status 3\nno cmocka group ran: "));
+    assert_non_null(strstr(p.out, "FAIL\nbinary exited with status 3\nno cmocka group ran: "));
     assert_int_equal(p.rc, 1);
     done(&p);
 }
@@ -898,7 +923,7 @@ static void test_print_messages_before_end_marker(void **state)
                                "--- FAIL: t_last (0.00s)\n"
                                "    [  ERROR   ] --- last words\n"
                                "FAIL\n"
-                               "exit status 3\n"
+                               "binary exited with status 3\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     done(&p);
 
@@ -916,7 +941,7 @@ static void test_print_messages_before_end_marker(void **state)
                                "[  ERROR   ] --- last words\n"
                                "--- FAIL: t_last (0.00s)\n"
                                "FAIL\n"
-                               "exit status 3\n"
+                               "binary exited with status 3\n"
                                "FAIL\t./pipeline_test\t0.045s\ttrace: trace.out\n");
     done(&p);
 }
@@ -1101,6 +1126,7 @@ int main(void)
         cmocka_unit_test(test_print_any_split_same_output),
         cmocka_unit_test(test_print_fail_with_exit_0),
         cmocka_unit_test(test_print_crash_in_a_test),
+        cmocka_unit_test(test_print_crash_cmocka_caught),
         cmocka_unit_test(test_print_process_died_then_resumed),
         cmocka_unit_test(test_print_no_tests),
         cmocka_unit_test(test_print_no_group_fails),
