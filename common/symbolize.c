@@ -38,11 +38,6 @@ typedef struct sym_module {
     sym_object *obj;
 } sym_module;
 
-typedef struct sym_range { /* a piece of the address space and who wins it */
-    uint64_t lo, hi;
-    size_t module;
-} sym_range;
-
 typedef struct sym_kept { /* a name from a file, as handed out */
     const char *raw; /* the file's string (the key); NULL: a free slot */
     int is_path;
@@ -54,7 +49,7 @@ struct ct_symbolizer {
     size_t nmods, mods_cap;
     sym_object **objs;
     size_t nobjs, objs_cap;
-    sym_range *ranges; /* sorted, disjoint; rebuilt after registrations */
+    sym_piece *ranges; /* sorted, disjoint, to modules; rebuilt after registrations */
     size_t nranges;
     int ranges_stale;
     char **warnings;
@@ -64,20 +59,6 @@ struct ct_symbolizer {
     size_t nkept, kept_cap;
     ct_symbol_frame frames[CT_SYMBOL_MAX_FRAMES]; /* the last lookup's */
 };
-
-/* Room for one more in a growing array. @return 0, -1 on ENOMEM. */
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t c = *cap ? *cap * 2 : 16;
-    void *p = realloc(*v, c * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = c;
-    return 0;
-}
 
 /* ---- warnings -------------------------------------------------------------------- */
 
@@ -97,7 +78,7 @@ static void warn(ct_symbolizer *s, sym_object *o, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(w, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    if (grow((void **)&s->warnings, &s->warnings_cap, s->nwarnings, sizeof *s->warnings) != 0) {
+    if (ctr__sym_grow((void **)&s->warnings, &s->warnings_cap, s->nwarnings, sizeof *s->warnings) != 0) {
         free(w);
         return;
     }
@@ -136,7 +117,7 @@ static sym_object *object_get(ct_symbolizer *s, const char *path, const uint8_t 
             (id_len == 0 || memcmp(o->build_id, id, id_len) == 0))
             return o;
     }
-    if (grow((void **)&s->objs, &s->objs_cap, s->nobjs, sizeof *s->objs) != 0)
+    if (ctr__sym_grow((void **)&s->objs, &s->objs_cap, s->nobjs, sizeof *s->objs) != 0)
         return NULL;
     sym_object *o = calloc(1, sizeof *o);
     if (!o)
@@ -162,7 +143,7 @@ int ct_symbolizer_add_module(ct_symbolizer *s, const char *path, const uint8_t *
     if (lo >= hi) /* no address can land in it */
         return 0;
     sym_object *o = object_get(s, path ? path : "", build_id, build_id ? build_id_len : 0);
-    if (!o || grow((void **)&s->mods, &s->mods_cap, s->nmods, sizeof *s->mods) != 0)
+    if (!o || ctr__sym_grow((void **)&s->mods, &s->mods_cap, s->nmods, sizeof *s->mods) != 0)
         return -1;
     s->mods[s->nmods++] = (sym_module){bias, lo, hi, o};
     s->ranges_stale = 1;
@@ -171,90 +152,24 @@ int ct_symbolizer_add_module(ct_symbolizer *s, const char *path, const uint8_t *
 
 /* ---- which module an address is in ---------------------------------------------- */
 
-typedef struct by_lo {
-    uint64_t lo;
-    size_t module;
-} by_lo;
-
-static int by_lo_cmp(const void *a, const void *b)
-{
-    const by_lo *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
-
-static int u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* A max-heap of module indexes: the latest registration on top. */
-static void heap_push(size_t *h, size_t *n, size_t v)
-{
-    size_t i = (*n)++;
-    for (; i > 0 && h[(i - 1) / 2] < v; i = (i - 1) / 2)
-        h[i] = h[(i - 1) / 2];
-    h[i] = v;
-}
-
-static void heap_pop(size_t *h, size_t *n)
-{
-    size_t v = h[--*n], i = 0;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= *n)
-            break;
-        if (c + 1 < *n && h[c + 1] > h[c])
-            c++;
-        if (h[c] <= v)
-            break;
-        h[i] = h[c];
-        i = c;
-    }
-    h[i] = v;
-}
-
-/* Cut the address space at every module's ends; each piece goes to the
- * latest module covering it (a sweep over the pieces with the covering
- * modules in a heap, those already ended dropped when they surface).
- * @return 0, -1 on ENOMEM. */
+/* The pieces of the address space and the module each goes to, made again
+ * after registrations. @return 0, -1 on ENOMEM. */
 static int ranges_build(ct_symbolizer *s)
 {
-    size_t n = s->nmods, nb = 0, nh = 0, nr = 0;
-    uint64_t *bounds = malloc(2 * n * sizeof *bounds + 1);
-    by_lo *starts = malloc(n * sizeof *starts + 1);
-    size_t *heap = malloc(n * sizeof *heap + 1);
-    sym_range *ranges = malloc(2 * n * sizeof *ranges + 1);
-    if (!bounds || !starts || !heap || !ranges) {
-        free(bounds), free(starts), free(heap), free(ranges);
+    sym_span *spans = malloc(s->nmods * sizeof *spans + 1);
+    if (!spans)
         return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        bounds[nb++] = s->mods[i].lo;
-        bounds[nb++] = s->mods[i].hi;
-        starts[i] = (by_lo){s->mods[i].lo, i};
-    }
-    qsort(bounds, nb, sizeof *bounds, u64_cmp);
-    qsort(starts, n, sizeof *starts, by_lo_cmp);
-    size_t next = 0;
-    for (size_t k = 0; k + 1 < nb; k++) {
-        if (bounds[k] == bounds[k + 1])
-            continue;
-        while (next < n && starts[next].lo <= bounds[k])
-            heap_push(heap, &nh, starts[next++].module);
-        while (nh > 0 && s->mods[heap[0]].hi <= bounds[k])
-            heap_pop(heap, &nh);
-        if (nh == 0)
-            continue;
-        if (nr > 0 && ranges[nr - 1].module == heap[0] && ranges[nr - 1].hi == bounds[k])
-            ranges[nr - 1].hi = bounds[k + 1];
-        else
-            ranges[nr++] = (sym_range){bounds[k], bounds[k + 1], heap[0]};
-    }
-    free(bounds), free(starts), free(heap);
+    for (size_t i = 0; i < s->nmods; i++)
+        spans[i] = (sym_span){s->mods[i].lo, s->mods[i].hi};
+    sym_piece *pieces;
+    size_t n;
+    int rc = ctr__sym_paint(spans, s->nmods, &pieces, &n);
+    free(spans);
+    if (rc != 0)
+        return -1;
     free(s->ranges);
-    s->ranges = ranges;
-    s->nranges = nr;
+    s->ranges = pieces;
+    s->nranges = n;
     s->ranges_stale = 0;
     return 0;
 }
@@ -267,17 +182,8 @@ static const sym_module *module_at(ct_symbolizer *s, uint64_t pc)
                 return &s->mods[i];
         return NULL;
     }
-    size_t lo = 0, hi = s->nranges;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->ranges[mid].lo <= pc)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0 || pc >= s->ranges[lo - 1].hi)
-        return NULL;
-    return &s->mods[s->ranges[lo - 1].module];
+    size_t at = ctr__sym_piece_find(s->ranges, s->nranges, pc);
+    return at == SIZE_MAX ? NULL : &s->mods[at];
 }
 
 /* ---- names as handed out --------------------------------------------------------- */
@@ -307,10 +213,27 @@ static int kept_grow(ct_symbolizer *s)
     return 0;
 }
 
-/* A file's string as shown: a source path cleaned (path_clean.h), a symbol
- * without its "@VERSION" or "@@VERSION" (a debug file's .symtab has them),
- * made once per string. Out of memory: the string as it is. */
-static const char *shown(ct_symbolizer *s, const char *raw, int is_path)
+/* A source path relative to `dir` joined to it, then cleaned. */
+static char *path_shown(const char *raw, const char *dir)
+{
+    if (raw[0] == '/' || !dir || !dir[0])
+        return ct_path_clean(raw);
+    size_t n = strlen(dir) + 1 + strlen(raw) + 1;
+    char *joined = malloc(n);
+    if (!joined)
+        return NULL;
+    snprintf(joined, n, "%s/%s", dir, raw);
+    char *clean = ct_path_clean(joined);
+    free(joined);
+    return clean;
+}
+
+/* A file's string as shown: a source path joined to the directory `dir` it
+ * is relative to and cleaned (path_clean.h), a symbol without its
+ * "@VERSION" or "@@VERSION" (a debug file's .symtab has them), made once
+ * per string (a string's unit, and so its dir, is always the same). Out of
+ * memory: the string as it is. */
+static const char *shown(ct_symbolizer *s, const char *raw, const char *dir, int is_path)
 {
     if (!raw || (!is_path && (!strchr(raw, '@') || raw[0] == '@')))
         return raw;
@@ -318,7 +241,7 @@ static const char *shown(ct_symbolizer *s, const char *raw, int is_path)
         return raw;
     sym_kept *k = &s->kept[kept_slot(s->kept, s->kept_cap, raw, is_path)];
     if (!k->raw) {
-        char *text = is_path ? ct_path_clean(raw) : strndup(raw, (size_t)(strchr(raw, '@') - raw));
+        char *text = is_path ? path_shown(raw, dir) : strndup(raw, (size_t)(strchr(raw, '@') - raw));
         if (!text)
             return raw;
         *k = (sym_kept){raw, is_path, text};
@@ -365,12 +288,12 @@ int ct_symbolizer_lookup(ct_symbolizer *s, uint64_t pc, int is_return_address, c
     out->build_id_len = o->build_id_len;
     if (!o->file)
         return 1;
-    const char *symbol;
-    size_t n = ctr__sym_file_lookup(o->file, vaddr, s->frames, CT_SYMBOL_MAX_FRAMES, &symbol,
-                                    &out->function_start);
+    const char *symbol, *dirs[CT_SYMBOL_MAX_FRAMES];
+    size_t n = ctr__sym_file_lookup(o->file, vaddr, s->frames, dirs, CT_SYMBOL_MAX_FRAMES,
+                                    &symbol, &out->function_start);
     for (size_t i = 0; i < n; i++) {
-        s->frames[i].function = shown(s, s->frames[i].function, 0);
-        s->frames[i].file = shown(s, s->frames[i].file, 1);
+        s->frames[i].function = shown(s, s->frames[i].function, NULL, 0);
+        s->frames[i].file = shown(s, s->frames[i].file, dirs[i], 1);
     }
     if (n > 0) {
         out->frames = s->frames;

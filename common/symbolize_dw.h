@@ -21,11 +21,11 @@
  * names looked up come from this list. */
 #define CT_DW_FUNCTIONS(X)                                                                     \
     X(dwfl_begin) X(dwfl_end) X(dwfl_errno) X(dwfl_errmsg) X(dwfl_report_begin)                \
-    X(dwfl_report_elf) X(dwfl_report_end) X(dwfl_module_build_id) X(dwfl_module_addrinfo)     \
-    X(dwfl_module_getsrc) X(dwfl_lineinfo) X(dwfl_module_addrdie) X(dwfl_build_id_find_elf)    \
-    X(dwfl_standard_find_debuginfo) X(dwarf_getscopes) X(dwarf_getscopes_die) X(dwarf_tag)     \
-    X(dwarf_diename) X(dwarf_attr) X(dwarf_formudata) X(dwarf_diecu) X(dwarf_getsrcfiles)      \
-    X(dwarf_filesrc)
+    X(dwfl_report_elf) X(dwfl_report_end) X(dwfl_module_build_id) X(dwfl_module_getsymtab)    \
+    X(dwfl_module_getsym_info) X(dwfl_module_getsrc) X(dwfl_lineinfo) X(dwfl_module_addrdie)   \
+    X(dwfl_build_id_find_elf) X(dwfl_standard_find_debuginfo) X(dwarf_dieoffset) X(dwarf_tag)  \
+    X(dwarf_child) X(dwarf_siblingof) X(dwarf_ranges) X(dwarf_diename) X(dwarf_attr) X(dwarf_formstring) X(dwfl_line_comp_dir)           \
+    X(dwarf_formudata) X(dwarf_getsrcfiles) X(dwarf_filesrc)
 
 typedef struct ct_dw {
 #define CT_DW_FIELD(name) __typeof__(name) *name;

@@ -2,7 +2,7 @@
  * symbolize_dwfl.c - one module file read through libdwfl (see
  * symbolize_internal.h): the ELF symbol at an address, its source line,
  * and the chain of functions inlined there, as `eu-addr2line -i -f` finds
- * them.
+ * them (symbolize_index.c keeps them by address).
  *
  * Each file gets a Dwfl of its own holding that one module at load bias 0,
  * so addresses are the file's own (pc - bias): a file loaded by several
@@ -13,6 +13,7 @@
  */
 #include "common/symbolize_internal.h"
 #include "common/symbolize_dw.h"
+#include "common/symbolize_index.h"
 
 #include <elf.h>      /* Elf64_Ehdr, ELFMAG, ET_EXEC, ET_DYN */
 #include <errno.h>    /* errno */
@@ -27,6 +28,7 @@ struct sym_file {
     const ct_dw *dw;
     Dwfl *dwfl;
     Dwfl_Module *mod;
+    sym_index *index;
     Dwfl_Callbacks callbacks; /* libdwfl keeps a pointer to them */
 };
 
@@ -97,6 +99,11 @@ sym_file *ctr__sym_file_open(const char *path, const uint8_t *id, size_t id_len,
         ctr__sym_file_close(f);
         return NULL;
     }
+    if (!(f->index = ctr__sym_index_new(dw, f->mod))) {
+        snprintf(err, err_len, "out of memory");
+        ctr__sym_file_close(f);
+        return NULL;
+    }
     return f;
 }
 
@@ -104,121 +111,36 @@ void ctr__sym_file_close(sym_file *f)
 {
     if (!f)
         return;
+    ctr__sym_index_free(f->index);
     if (f->dwfl)
         f->dw->dwfl_end(f->dwfl);
     free(f);
 }
 
-static int is_function(Dwarf_Die *die, const ct_dw *dw)
+size_t ctr__sym_file_lookup(sym_file *f, uint64_t vaddr, ct_symbol_frame *frames,
+                            const char **dirs, size_t cap, const char **symbol,
+                            uint64_t *symbol_start)
 {
-    int tag = dw->dwarf_tag(die);
-    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
-           tag == DW_TAG_entry_point;
-}
-
-/* The first function among scopes[from..n), or n. */
-static int next_function(Dwarf_Die *scopes, int from, int n, const ct_dw *dw)
-{
-    while (from < n && !is_function(&scopes[from], dw))
-        from++;
-    return from;
-}
-
-/* Where the inlined instance `die` was called from: its DW_AT_call_file
- * (an index into its unit's file table) and DW_AT_call_line. */
-static void call_site(Dwarf_Die *die, const ct_dw *dw, ct_symbol_frame *out)
-{
-    Dwarf_Attribute attr;
-    Dwarf_Word value;
-    if (dw->dwarf_formudata(dw->dwarf_attr(die, DW_AT_call_line, &attr), &value) == 0 &&
-        value <= UINT32_MAX)
-        out->line = (unsigned)value;
-    Dwarf_Die cu;
-    Dwarf_Files *files;
-    size_t nfiles;
-    if (dw->dwarf_formudata(dw->dwarf_attr(die, DW_AT_call_file, &attr), &value) == 0 &&
-        dw->dwarf_diecu(die, &cu, NULL, NULL) &&
-        dw->dwarf_getsrcfiles(&cu, &files, &nfiles) == 0 && value < nfiles)
-        out->file = dw->dwarf_filesrc(files, value, NULL, NULL);
-}
-
-/* The DIEs enclosing `vaddr`, innermost first, along the concrete tree (an
- * inlined instance, then what it was inlined into): what eu-addr2line -i
- * walks. @return their number (0: none), *scopes malloc'd. */
-static int scopes_at(sym_file *f, uint64_t vaddr, Dwarf_Die **scopes)
-{
-    const ct_dw *dw = f->dw;
-    Dwarf_Addr bias;
-    *scopes = NULL;
-    Dwarf_Die *cu = dw->dwfl_module_addrdie(f->mod, vaddr, &bias);
-    if (!cu)
-        return 0;
-    int n = dw->dwarf_getscopes(cu, vaddr - bias, scopes);
-    if (n <= 0) {
-        free(*scopes);
-        *scopes = NULL;
-        return 0;
-    }
-    /* dwarf_getscopes continues past an inlined instance into its abstract
-     * definition's parents; the concrete parents are those of the DIE. */
-    Dwarf_Die innermost = (*scopes)[0];
-    free(*scopes);
-    *scopes = NULL;
-    n = dw->dwarf_getscopes_die(&innermost, scopes);
-    if (n <= 0) {
-        free(*scopes);
-        *scopes = NULL;
-        return 0;
-    }
-    return n;
-}
-
-size_t ctr__sym_file_lookup(sym_file *f, uint64_t vaddr, ct_symbol_frame *frames, size_t cap,
-                            const char **symbol, uint64_t *symbol_start)
-{
-    const ct_dw *dw = f->dw;
-    GElf_Off offset;
-    GElf_Sym sym;
-    *symbol = dw->dwfl_module_addrinfo(f->mod, vaddr, &offset, &sym, NULL, NULL, NULL);
-    *symbol_start = *symbol ? sym.st_value : 0;
+    *symbol = ctr__sym_index_symbol(f->index, vaddr, symbol_start);
     if (cap == 0)
         return 0;
-
-    ct_symbol_frame inner = {*symbol, NULL, 0};
-    Dwfl_Line *row = dw->dwfl_module_getsrc(f->mod, vaddr);
+    const char *comp_dir;
+    size_t n = ctr__sym_index_scopes(f->index, vaddr, frames, cap, &comp_dir);
+    for (size_t i = 0; i < cap; i++)
+        dirs[i] = comp_dir;
+    if (n == 0) { /* no DWARF function here: the symbol alone */
+        frames[0] = (ct_symbol_frame){*symbol, NULL, 0};
+        n = *symbol ? 1 : 0;
+    }
+    if (n > 0 && !frames[n - 1].function) /* the outermost: the ELF symbol when DWARF has no name */
+        frames[n - 1].function = *symbol;
+    Dwfl_Line *row = f->dw->dwfl_module_getsrc(f->mod, vaddr);
     int line = 0;
-    if (row && (inner.file = dw->dwfl_lineinfo(row, NULL, &line, NULL, NULL, NULL)) && line > 0)
-        inner.line = (unsigned)line;
-
-    Dwarf_Die *scopes;
-    int n = scopes_at(f, vaddr, &scopes);
-    int at = next_function(scopes, 0, n, dw);
-    if (at == n) { /* no DWARF function here: the symbol alone */
-        free(scopes);
-        frames[0] = inner;
-        return inner.function ? 1 : 0;
+    const char *file = row ? f->dw->dwfl_lineinfo(row, NULL, &line, NULL, NULL, NULL) : NULL;
+    if (n > 0 && file) {
+        frames[0].file = file;
+        frames[0].line = line > 0 ? (unsigned)line : 0;
+        dirs[0] = f->dw->dwfl_line_comp_dir(row);
     }
-    const char *name = dw->dwarf_diename(&scopes[at]);
-    if (name)
-        inner.function = name;
-    size_t k = 0;
-    frames[k++] = inner;
-    /* Each inlined instance names the function it was inlined into (the
-     * next function out) and the call's place in it. A nest deeper than
-     * cap keeps overwriting the last slot: it ends as the outermost. */
-    while (dw->dwarf_tag(&scopes[at]) == DW_TAG_inlined_subroutine) {
-        int parent = next_function(scopes, at + 1, n, dw);
-        if (parent == n)
-            break;
-        ct_symbol_frame outer = {dw->dwarf_diename(&scopes[parent]), NULL, 0};
-        call_site(&scopes[at], dw, &outer);
-        if (k == cap)
-            k--;
-        frames[k++] = outer;
-        at = parent;
-    }
-    if (!frames[k - 1].function) /* the outermost: the ELF symbol when DWARF has no name */
-        frames[k - 1].function = *symbol;
-    free(scopes);
-    return k;
+    return n;
 }
