@@ -17,7 +17,8 @@ GO = shutil.which("go")
 
 
 def pprof_top(profile, *extra):
-    """`go tool pprof -top` as {function: flat ns}; the real client."""
+    """`go tool pprof -top` as {function: flat ns}; the real client. A function
+    inlined where it ran is listed as "NAME (inline)": counted as NAME."""
     if GO is None:
         if os.environ.get("CTRACE_REQUIRE_GO"):
             pytest.fail("go (golang-go) is not installed, and CTRACE_REQUIRE_GO is set")
@@ -30,7 +31,8 @@ def pprof_top(profile, *extra):
     for line in proc.stdout.splitlines():
         m = re.match(r"\s*(\d+)ns\s+[\d.]+%\s+[\d.]+%\s+(\d+)ns\s+[\d.]+%\s+(.+)$", line)
         if m:
-            flat[m.group(3).strip()] = int(m.group(1))
+            name = m.group(3).strip().removesuffix(" (inline)")
+            flat[name] = flat.get(name, 0) + int(m.group(1))
     return flat, proc.stdout
 
 
