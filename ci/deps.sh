@@ -21,6 +21,7 @@ set -euo pipefail
 #                   file:line, inlined calls, -gz sections, debug files);
 #                   its headers at build time, libdw.so.1 (libdw1) opened
 #                   with dlopen when something is first named
+#   zlib1g-dev      pprof profiles (`ctest-trace profile`) are gzipped with zlib
 #   python3-pytest  tests/harness (end-to-end tests of the command)
 #   golang-go       `go tool pprof`, the real client the harness reads our
 #                   pprof profiles with (tests only)
@@ -29,7 +30,8 @@ set -euo pipefail
 #   time            /usr/bin/time: wall time and peak RSS of each view in
 #                   bench/views.sh (benchmarks only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
-          libexpat1-dev libdw-dev python3-pytest golang-go libxml2-utils time)
+          libexpat1-dev libdw-dev zlib1g-dev
+          python3-pytest golang-go libxml2-utils time)
 
 say() { printf 'deps: %s\n' "$*"; }
 

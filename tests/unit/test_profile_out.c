@@ -444,8 +444,9 @@ static void test_gzip_round_trips(void **state)
     free(data);
 }
 
-/* Random bytes do not compress: they go in stored blocks (at most 65535
- * bytes each), so the file is only a little larger than the data. */
+/* Random bytes do not compress: they go in stored blocks, so the file is
+ * only a little larger than the data (zlib's deflateBound allows 5 bytes
+ * per 16 KiB and a few more). */
 static void test_gzip_stores_random_bytes(void **state)
 {
     (void)state;
@@ -456,7 +457,7 @@ static void test_gzip_stores_random_bytes(void **state)
     for (size_t i = 0; i < len; i++)
         data[i] = (unsigned char)next_random(&seed);
     long size = assert_gzip_round_trip(data, len);
-    assert_true(size <= (long)(len + 18 + 5 * 4));
+    assert_true(size <= (long)(len + 18 + 5 * (len / 16384 + 1) + 16));
     free(data);
 }
 
