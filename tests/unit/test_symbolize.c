@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/path_clean.h"
 #include "common/symbolize.h"
 #include "symbolize_dwarf.h"
 
@@ -505,6 +506,44 @@ static void test_damaged_copies(void **state)
     free(orig);
 }
 
+/* Source paths as DWARF gives them, made into paths pprof -list can open:
+ * cleaned as text when the file is not there, its realpath when it is. */
+static void test_source_paths_cleaned(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"/build/../src/a.c", "/src/a.c"}, {"//src//./b.c", "/src/b.c"}, {"/..", "/"},
+        {"/../x.c", "/x.c"}, {"../a/../../b.c", "../../b.c"}, {"a/..", "."}, {".", "."},
+        {"", ""}, {"a/b/..", "a"}, {"/a/b/../../..", "/"}, {"./x.c", "x.c"}, {"/", "/"},
+        {"..", ".."}, {"a//b/", "a/b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "%s", cases[i][0]);
+        assert_string_equal(ct_path_normalize(text), cases[i][1]);
+    }
+    char *clean = ct_path_clean("/nonexistent-ctrace/build/../src//a.c"); /* not there: as text */
+    assert_non_null(clean);
+    assert_string_equal(clean, "/nonexistent-ctrace/src/a.c");
+    free(clean);
+    /* A file that is there, named through its directory's "..": its realpath. */
+    module exe = module_of((const void *)&known_function);
+    char dir[4096], dotted[8400];
+    snprintf(dir, sizeof dir, "%s", exe.path);
+    char *slash = strrchr(dir, '/');
+    assert_non_null(slash);
+    *slash = '\0';
+    const char *last = strrchr(dir, '/');
+    snprintf(dotted, sizeof dotted, "%s/../%s/%s", dir, last ? last + 1 : dir, slash + 1);
+    char *real = realpath(exe.path, NULL);
+    clean = ct_path_clean(dotted);
+    assert_non_null(clean);
+    assert_non_null(real);
+    assert_string_equal(clean, real);
+    free(clean);
+    free(real);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_later_registration_wins),
         cmocka_unit_test(test_separate_debug_file),
         cmocka_unit_test(test_damaged_copies),
+        cmocka_unit_test(test_source_paths_cleaned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
