@@ -17,6 +17,11 @@ set -euo pipefail
 #   libzstd-dev     trace files are zstd-compressed
 #   libjansson-dev  the runner reads baselines (--baseline, compare, merge)
 #   libexpat1-dev   `ctest-trace merge` reads JUnit XML files with expat
+#   libdw-dev       elfutils' libdw/libdwfl name stack frames (functions,
+#                   file:line, inlined calls, -gz sections, debug files);
+#                   its headers at build time, libdw.so.1 (libdw1) opened
+#                   with dlopen when something is first named
+#   zlib1g-dev      pprof profiles (`ctest-trace profile`) are gzipped with zlib
 #   python3-pytest  tests/harness (end-to-end tests of the command)
 #   golang-go       `go tool pprof`, the real client the harness reads our
 #                   pprof profiles with (tests only)
@@ -29,7 +34,8 @@ set -euo pipefail
 #   groff-base      groff: the harness checks docs/ctest-trace.1 for warnings
 #                   (tests only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
-          libexpat1-dev python3-pytest golang-go libxml2-utils time cmake groff-base)
+          libexpat1-dev libdw-dev zlib1g-dev
+          python3-pytest golang-go libxml2-utils time cmake groff-base)
 
 say() { printf 'deps: %s\n' "$*"; }
 

@@ -1,115 +1,84 @@
 /*
  * symbolize_internal.h - the symbolizer split by concern:
- *   symbolize.c        modules and their address ranges, lookups, warnings,
- *                      finding a module's separate debug file
- *   symbolize_elf.c    an ELF file mapped read-only: sections, notes, and
- *                      the function table from .symtab/.dynsym
- *   symbolize_lines.c  DWARF .debug_line (v2-v5): the address -> file:line table
- * Every offset read from a file is checked against the mapping before use.
+ *   symbolize.c       modules and their address ranges, lookups, warnings,
+ *                     names and paths made presentable (and kept)
+ *   symbolize_dwfl.c  one module file read through libdwfl: its symbols,
+ *                     lines and inlined functions at an address
+ *   symbolize_index.c a module file's tables, built once: its functions by
+ *                     address, and each unit's function scopes (inlined ones
+ *                     included) by address
+ *   symbolize_paint.c overlapping address spans cut into disjoint pieces
+ *   symbolize_dw.c    libdw itself, opened on first use
  */
-#ifndef CT_ANALYSIS_SYMBOLIZE_INTERNAL_H
-#define CT_ANALYSIS_SYMBOLIZE_INTERNAL_H
+#ifndef CT_COMMON_SYMBOLIZE_INTERNAL_H
+#define CT_COMMON_SYMBOLIZE_INTERNAL_H
 
 #include <stddef.h> /* size_t */
 #include <stdint.h> /* uint*_t */
+#include <stdlib.h> /* realloc */
 
-/* ---- an ELF file (symbolize_elf.c) -------------------------------------------- */
+#include "common/symbolize.h" /* ct_symbol_frame */
 
-typedef struct sym_elf {
-    const uint8_t *base; /* the whole file, PROT_READ; NULL when not open */
-    size_t size;
-    int mapped;          /* base is ours to munmap */
-    uint64_t shoff, phoff;
-    size_t shnum, phnum;
-    size_t shstrndx;     /* 0: no section names */
-} sym_elf;
+/* Room for one more in a growing array *v of *cap items, n used.
+ * @return 0, -1 on ENOMEM (*v unchanged). */
+static inline int ctr__sym_grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *p = realloc(*v, c * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = c;
+    return 0;
+}
 
-typedef struct sym_section {
-    const uint8_t *p; /* inside the mapping, n bytes (0 for SHT_NOBITS) */
-    size_t n;
-    uint32_t type;
-    uint32_t link;
-    uint64_t flags;
-    uint64_t entsize;
-} sym_section;
+/* ---- spans and pieces (symbolize_paint.c) ------------------------------------- */
 
-enum { /* ctr__sym_elf_open's failures */
-    SYM_ELF_ENOENT = -1,  /* cannot open or map it: errno says why */
-    SYM_ELF_NOTELF = -2,  /* no ELF magic, or too short */
-    SYM_ELF_UNSUPPORTED = -3, /* ELF but not 64-bit little-endian */
-};
+typedef struct sym_span {
+    uint64_t lo, hi; /* [lo, hi); empty ones are ignored */
+} sym_span;
 
-/* Map `path` read-only and check its ELF header. @return 0 or SYM_ELF_*. */
-int ctr__sym_elf_open(sym_elf *e, const char *path);
-/* The same over `size` bytes that stay valid while e is used (not unmapped). */
-int ctr__sym_elf_from_memory(sym_elf *e, const void *bytes, size_t size);
-void ctr__sym_elf_close(sym_elf *e);
+typedef struct sym_piece {
+    uint64_t lo, hi;
+    size_t span; /* index of the span it goes to */
+} sym_piece;
 
-/* The section called `name`, or the first of `type` when name is NULL.
- * @return 1 found with its bytes inside the file, 0 otherwise. */
-int ctr__sym_elf_section(const sym_elf *e, const char *name, uint32_t type, sym_section *out);
-/* @return 1 and *out for section index i, 0 when out of range or damaged. */
-int ctr__sym_elf_section_at(const sym_elf *e, size_t i, sym_section *out);
-/* The NT_GNU_BUILD_ID note's bytes (PT_NOTE segments, else SHT_NOTE
- * sections). @return its length, 0 when there is none. */
-size_t ctr__sym_elf_build_id(const sym_elf *e, const uint8_t **id);
-/* The file name in .gnu_debuglink, NUL-terminated inside the mapping, or NULL. */
-const char *ctr__sym_elf_debuglink(const sym_elf *e);
-/* A NUL-terminated string at `off` inside section bytes, or NULL. */
-const char *ctr__sym_cstr(const sym_section *sec, uint64_t off);
+/*! ctr__sym_paint() : cut `spans` into sorted, disjoint pieces, each going
+ *  to the latest span (highest index) covering it; adjacent pieces of one
+ *  span are merged. @return 0 with *out (malloc'd) and *nout, -1 on ENOMEM. */
+int ctr__sym_paint(const sym_span *spans, size_t n, sym_piece **out, size_t *nout);
 
-/* ---- functions (symbolize_elf.c) ---------------------------------------------- */
+/* The span of the piece holding `addr`, or SIZE_MAX. */
+size_t ctr__sym_piece_find(const sym_piece *pieces, size_t n, uint64_t addr);
 
-typedef struct sym_func {
-    uint64_t addr, size;
-    const char *name; /* in the mapping, or in names when trimmed of @VERSION */
-} sym_func;
+/* ---- a module file (symbolize_dwfl.c) ------------------------------------------- */
 
-typedef struct sym_funcs {
-    sym_func *v; /* sorted by addr, one per address */
-    size_t n;
-    char *names;
-} sym_funcs;
+typedef struct sym_file sym_file;
 
-/* The STT_FUNC/STT_GNU_IFUNC symbols of a SHT_SYMTAB or SHT_DYNSYM section.
- * @return 0 (damaged entries skipped), -1 on ENOMEM. */
-int ctr__sym_funcs_build(sym_funcs *t, const sym_elf *e, const sym_section *symtab);
-/* The function containing vaddr `addr`, or the nearest before it when its
- * size is 0; NULL when none. */
-const sym_func *ctr__sym_funcs_find(const sym_funcs *t, uint64_t addr);
-void ctr__sym_funcs_free(sym_funcs *t);
+/*! ctr__sym_file_open() : the ELF file at `path` (a regular file: a FIFO
+ *  or a device is refused without blocking), checked against `id` when both
+ *  it and the file have a build-id. Its debug file is looked for on the
+ *  first lookup that needs DWARF, in `*debuginfo_path` (libdwfl's syntax;
+ *  the pointer must outlive the file).
+ *  @return the file, or NULL with why in err (a sentence without the path). */
+sym_file *ctr__sym_file_open(const char *path, const uint8_t *id, size_t id_len,
+                             char **debuginfo_path, char *err, size_t err_len);
 
-/* ---- lines (symbolize_lines.c) ------------------------------------------------ */
+/*! ctr__sym_file_lookup() : what is at `vaddr` (an address as the file's
+ *  program headers place it). Frames innermost first, at most `cap`, their
+ *  strings the file's own (not cleaned, valid until it is closed), and in
+ *  dirs[i] the directory frames[i].file is relative to when it is (the
+ *  unit's DW_AT_comp_dir; NULL if none); *symbol and *symbol_start: the ELF
+ *  symbol containing vaddr (NULL and 0 if none).
+ *  @return the number of frames: 0 when neither DWARF nor a symbol names
+ *  the function. */
+size_t ctr__sym_file_lookup(sym_file *f, uint64_t vaddr, ct_symbol_frame *frames,
+                            const char **dirs, size_t cap, const char **symbol,
+                            uint64_t *symbol_start);
 
-typedef struct sym_row {
-    uint64_t addr;
-    uint32_t file; /* index in files, SYM_FILE_NONE, or SYM_ROW_END (no line from here) */
-    uint32_t line;
-} sym_row;
+/* Close it; NULL is fine. */
+void ctr__sym_file_close(sym_file *f);
 
-#define SYM_ROW_END UINT32_MAX
-#define SYM_FILE_NONE (UINT32_MAX - 1)
-
-typedef struct sym_file {
-    const char *comp, *dir, *name; /* in the mapping; comp/dir may be NULL */
-    char *joined;                  /* comp/dir/name, made on first use */
-} sym_file;
-
-typedef struct sym_lines {
-    sym_row *rows; /* sorted by addr, one per address */
-    size_t nrows;
-    sym_file *files;
-    size_t nfiles, files_cap;
-} sym_lines;
-
-/* Read every unit of `e`'s .debug_line (its strings in .debug_line_str and
- * .debug_str of the same file). A damaged unit is skipped.
- * @return 0, 1 when something was skipped (why in err), -1 on ENOMEM. */
-int ctr__sym_lines_build(sym_lines *t, const sym_elf *e, const sym_section *debug_line,
-                         char *err, size_t err_len);
-/* @return 1 with *file (NULL if unknown) and *line for vaddr `addr`, 0 when
- * no sequence covers it. */
-int ctr__sym_lines_find(sym_lines *t, uint64_t addr, const char **file, unsigned *line);
-void ctr__sym_lines_free(sym_lines *t);
-
-#endif /* CT_ANALYSIS_SYMBOLIZE_INTERNAL_H */
+#endif /* CT_COMMON_SYMBOLIZE_INTERNAL_H */

@@ -184,25 +184,47 @@ static const char *syscall_name(uint64_t nr)
     }
 }
 
+/* One function of a frame: "fn (file:line)", else "fn (module+0xoff)". */
+static void print_function(FILE *out, const ct_symbol *sym, const char *function,
+                           const char *src, unsigned line, uint64_t pc, int inlined)
+{
+    char fn[512], file[1024];
+    if (function)
+        ctv_escape_text(fn, sizeof fn, function, strlen(function));
+    else
+        snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)(pc - 1));
+    const char *mark = inlined ? " [inlined]" : "";
+    if (src && line) {
+        ctv_escape_text(file, sizeof file, src, strlen(src));
+        fprintf(out, "    %s (%s:%u)%s\n", fn, file, line, mark);
+    } else if (sym && sym->module) {
+        ctv_escape_text(file, sizeof file, sym->module, strlen(sym->module));
+        fprintf(out, "    %s (%s+0x%llx)%s\n", fn, file, (unsigned long long)sym->module_offset,
+                mark);
+    } else {
+        fprintf(out, "    %s%s\n", fn, mark);
+    }
+}
+
+/* A return address: each function inlined there, innermost first, as Go's
+ * traceback shows inlined calls, then the function it is in. */
 static void print_frame(FILE *out, gathered *g, uint32_t proc, uint64_t pc)
 {
     ct_symbol sym;
     int known = ctv_symbols_lookup(&g->syms, proc, pc, 1, &sym);
     if (known && ctv_symbols_is_tracer(&sym))
         return; /* libctrace's interposers and thread start, between the program's frames */
-    char fn[512], file[1024];
-    if (known && sym.function)
-        ctv_escape_text(fn, sizeof fn, sym.function, strlen(sym.function));
-    else
-        snprintf(fn, sizeof fn, "0x%llx", (unsigned long long)(pc - 1));
-    if (known && sym.file && sym.line) {
-        ctv_escape_text(file, sizeof file, sym.file, strlen(sym.file));
-        fprintf(out, "    %s (%s:%u)\n", fn, file, sym.line);
-    } else if (known && sym.module) {
-        ctv_escape_text(file, sizeof file, sym.module, strlen(sym.module));
-        fprintf(out, "    %s (%s+0x%llx)\n", fn, file, (unsigned long long)sym.module_offset);
-    } else {
-        fprintf(out, "    %s\n", fn);
+    if (!known) {
+        print_function(out, NULL, NULL, NULL, 0, pc, 0);
+        return;
+    }
+    if (sym.nframes == 0) {
+        print_function(out, &sym, sym.function, sym.file, sym.line, pc, 0);
+        return;
+    }
+    for (size_t i = 0; i < sym.nframes; i++) {
+        const ct_symbol_frame *f = &sym.frames[i];
+        print_function(out, &sym, f->function, f->file, f->line, pc, i + 1 < sym.nframes);
     }
 }
 

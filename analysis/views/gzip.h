@@ -1,12 +1,7 @@
 /*
- * gzip.h - write a gzip file (RFC 1952) without zlib.
+ * gzip.h - write a gzip file (RFC 1952) with zlib.
  *
- * The profile writer needs gzip because pprof reads profile.proto gzipped,
- * and the project links no zlib. The DEFLATE stream (RFC 1951) is one block
- * of LZ77 matches coded with the fixed Huffman codes, or stored blocks when
- * that would not be smaller (random bytes). Fixed codes cost a few percent
- * against zlib's dynamic ones on text like a profile's string table; the
- * point is the long repeats (names, paths), which LZ77 catches either way.
+ * The profile writer needs gzip because pprof reads profile.proto gzipped.
  */
 #ifndef CTV_GZIP_H
 #define CTV_GZIP_H

@@ -125,49 +125,66 @@ static const char *keep(ctv_names *kept, const char *text)
     return kept->names[index].bytes;
 }
 
-/* The frame of `pc`; `id_hex` holds its module's build-id for the frame. */
-static void frame_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
-                     int is_return, ct_prof_frame *f, ct_symbol *sym, char id_hex[2 * 64 + 1])
+/* The frames of `pc`, one per function inlined there and the function it
+ * is in (f[0..CT_SYMBOL_MAX_FRAMES)); `id_hex` holds its module's build-id.
+ * @return how many. */
+static size_t frames_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
+                        int is_return, ct_prof_frame *f, ct_symbol *sym, char id_hex[2 * 64 + 1])
 {
     ctv_symbols_lookup(syms, process, pc, is_return, sym);
-    *f = (ct_prof_frame){.address = pc, .function = sym->function, .file = sym->file,
-                         .line = sym->line, .module = sym->module, .module_lo = sym->module_lo,
-                         .module_hi = sym->module_hi}; /* module_offset 0: ld puts the first
-                                                          segment at the file's start */
     size_t n = 0;
     for (size_t i = 0; i < sym->build_id_len && i < 64; i++, n += 2)
         snprintf(id_hex + n, 3, "%02x", sym->build_id[i]);
     id_hex[n] = '\0';
-    f->build_id = n ? id_hex : NULL;
-    if (!sym->function && sym->module) {
-        const char *base = strrchr(sym->module, '/');
-        char text[512];
-        snprintf(text, sizeof text, "%s+0x%" PRIx64, base ? base + 1 : sym->module,
-                 sym->module_offset);
-        f->function = keep(kept, text);
+    /* module_offset 0: ld puts the first segment at the file's start */
+    ct_prof_frame base = {.address = pc, .module = sym->module, .module_lo = sym->module_lo,
+                          .module_hi = sym->module_hi, .build_id = n ? id_hex : NULL};
+    size_t k = 0;
+    for (; k < sym->nframes; k++) {
+        f[k] = base;
+        f[k].function = sym->frames[k].function;
+        f[k].file = sym->frames[k].file;
+        f[k].line = sym->frames[k].line;
+        f[k].inlined = k + 1 < sym->nframes;
     }
+    if (k == 0) {
+        f[k++] = base;
+        if (sym->module) { /* not named: where it is in its module */
+            const char *slash = strrchr(sym->module, '/');
+            char text[512];
+            snprintf(text, sizeof text, "%s+0x%" PRIx64, slash ? slash + 1 : sym->module,
+                     sym->module_offset);
+            f[0].function = keep(kept, text);
+        }
+    }
+    return k;
 }
 
-static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, const ctv_name *k,
-                      const wait_sum *w, const char *kind_name)
+/* Room for a stack's frames, inlined ones included, and its build-ids. */
+typedef struct stack_buf {
+    ct_prof_frame frames[CT_MAX_STACK_DEPTH * CT_SYMBOL_MAX_FRAMES];
+    char ids[CT_MAX_STACK_DEPTH][2 * 64 + 1]; /* by pc; read by ct_prof_add */
+} stack_buf;
+
+static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, stack_buf *buf,
+                      const ctv_name *k, const wait_sum *w, const char *kind_name)
 {
     wait_key key = {0};
     memcpy(&key, k->bytes, k->len < sizeof key ? k->len : sizeof key);
-    ct_prof_frame frames[CT_MAX_STACK_DEPTH];
+    ct_prof_frame *frames = buf->frames;
     size_t n = 0;
-    char ids[CT_MAX_STACK_DEPTH][2 * 64 + 1]; /* build-ids, read by ct_prof_add below */
     for (uint32_t i = 0; i < key.n; i++) {
         ct_symbol found;
-        frame_of(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found, ids[n]);
+        size_t added = frames_of(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found,
+                                 buf->ids[i]);
         if (!ctv_symbols_is_tracer(&found))
-            n++;
+            n += added;
     }
     if (n == 0 && key.start_fn) {
         /* No stack (a scheduler wait from schedstat, or stacks off): the wait
          * is shown in its thread's start routine, the one place known. */
         ct_symbol found;
-        frame_of(syms, kept, key.process, key.start_fn, 0, &frames[0], &found, ids[0]);
-        n = 1;
+        n = frames_of(syms, kept, key.process, key.start_fn, 0, frames, &found, buf->ids[0]);
     }
     if (n == 0) {
         char text[64];
@@ -195,9 +212,11 @@ static int write_profile(const ctv_profile_opts *o, sums *m, ctv_symbols *syms,
                         : ct_prof_new("contentions", "count", "delay", "nanoseconds");
     ctv_names kept;
     ctv_names_init(&kept);
-    int rc = prof ? 0 : CT_ENOMEM;
+    stack_buf *buf = malloc(sizeof *buf);
+    int rc = prof && buf ? 0 : CT_ENOMEM;
     for (uint32_t i = 0; i < m->nrows && rc == 0; i++)
-        rc = add_sample(prof, syms, &kept, &m->keys.names[i], &m->rows[i], kind_name);
+        rc = add_sample(prof, syms, &kept, buf, &m->keys.names[i], &m->rows[i], kind_name);
+    free(buf);
     if (rc == 0) {
         char note[256];
         ct_prof_set_time(prof, (int64_t)info->start_realtime_ns, (int64_t)info->duration_ns);

@@ -90,10 +90,20 @@ typedef struct mapping_row {
     unsigned char all_functions, all_files, all_lines;
 } mapping_row;
 
+/* A location's key is its row then its lines, innermost first (a function
+ * inlined into the next one): the lines are read back from the key. */
 typedef struct location_row {
     uint64_t address;
-    uint32_t function_id, line, mapping_id, zero;
+    uint32_t mapping_id, nlines;
 } location_row;
+
+typedef struct location_line {
+    uint32_t function_id, line;
+} location_line;
+
+/* More lines than this at one address (inlined calls) are cut to the
+ * innermost ones and the outermost, as the symbolizer already does. */
+#define MAX_LINES 32
 
 typedef struct sample_row {
     uint64_t count, value; /* at most INT64_MAX */
@@ -268,32 +278,67 @@ static int add_mapping(ct_prof *p, const ct_prof_frame *f, uint32_t *id)
     return 0;
 }
 
-static int add_location(ct_prof *p, const ct_prof_frame *f, uint32_t *id)
+/* The frames of one location: f[0] and those inlined into the next after
+ * it. @return how many. */
+static size_t location_frames(const ct_prof_frame *f, size_t n)
 {
-    location_row row;
-    memset(&row, 0, sizeof row);
-    row.address = f->address;
-    /* Without a function there is no Line to carry file and line (pprof
-     * requires its function): the address stands alone, for pprof to
-     * symbolize from the module if it can. */
-    int named = has_text(f->function);
-    if (named && add_function(p, f, &row.function_id) != 0)
-        return -1;
-    row.line = named ? f->line : 0;
-    if (add_mapping(p, f, &row.mapping_id) != 0)
+    size_t k = 1;
+    while (k < n && f[k - 1].inlined)
+        k++;
+    return k;
+}
+
+/* The location of frames f[0..n) (one address: f[0] inlined into f[1] and
+ * so on), one Line per named frame. Without a named frame there is no Line
+ * to carry file and line (pprof requires its function): the address stands
+ * alone, for pprof to symbolize from the module if it can. The mapping is
+ * the outermost frame's. */
+static int add_location(ct_prof *p, const ct_prof_frame *f, size_t n, uint32_t *id)
+{
+    struct {
+        location_row row;
+        location_line lines[MAX_LINES];
+    } key;
+    memset(&key, 0, sizeof key);
+    key.row.address = f[n - 1].address;
+    int all_files = 1, all_lines = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (!has_text(f[i].function))
+            continue;
+        if (key.row.nlines == MAX_LINES) /* keep the outermost: the last line */
+            key.row.nlines--;
+        location_line *l = &key.lines[key.row.nlines++];
+        if (add_function(p, &f[i], &l->function_id) != 0)
+            return -1;
+        l->line = f[i].line;
+        all_files &= has_text(f[i].file);
+        all_lines &= f[i].line != 0;
+    }
+    if (add_mapping(p, &f[n - 1], &key.row.mapping_id) != 0)
         return -1;
     uint32_t index;
     int added;
-    if (table_intern(&p->locations, &row, sizeof row, &row, &index, &added) != 0)
+    size_t key_len = sizeof key.row + key.row.nlines * sizeof *key.lines;
+    if (table_intern(&p->locations, &key, key_len, &key.row, &index, &added) != 0)
         return -1;
     if (added) {
-        mapping_row *m = row.mapping_id ? table_row(&p->mappings, row.mapping_id - 1) : &p->unmapped;
+        int named = key.row.nlines > 0;
+        mapping_row *m = key.row.mapping_id ? table_row(&p->mappings, key.row.mapping_id - 1)
+                                            : &p->unmapped;
         m->all_functions &= named;
-        m->all_files &= named && has_text(f->file);
-        m->all_lines &= named && f->line != 0;
+        m->all_files &= named && all_files;
+        m->all_lines &= named && all_lines;
     }
     *id = index + 1;
     return 0;
+}
+
+/* Line k of location `id`, innermost first (keys are bytes, maybe unaligned). */
+static location_line location_line_at(const ct_prof *p, uint32_t id, uint32_t k)
+{
+    location_line l;
+    memcpy(&l, p->locations.keys.names[id - 1].bytes + sizeof(location_row) + k * sizeof l, sizeof l);
+    return l;
 }
 
 static uint64_t add_saturated(uint64_t sum, uint64_t more)
@@ -307,13 +352,17 @@ int ct_prof_add(ct_prof *p, const ct_prof_frame *frames, size_t n, uint64_t coun
     if (!ids)
         goto nomem;
     p->ids = ids;
-    for (size_t i = 0; i < n; i++)
-        if (add_location(p, &frames[i], &p->ids[i]) != 0)
+    size_t nids = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = location_frames(&frames[i], n - i);
+        if (add_location(p, &frames[i], k, &p->ids[nids++]) != 0)
             goto nomem;
+        i += k;
+    }
     sample_row zero = {0, 0};
     uint32_t index;
     int added;
-    if (table_intern(&p->samples, p->ids, n * sizeof *p->ids, &zero, &index, &added) != 0)
+    if (table_intern(&p->samples, p->ids, nids * sizeof *p->ids, &zero, &index, &added) != 0)
         goto nomem;
     sample_row *s = table_row(&p->samples, index);
     s->count = add_saturated(s->count, count);
@@ -596,10 +645,11 @@ static void encode_locations(pb *b, const ct_prof *p, uint32_t main)
         if (l->mapping_id)
             pb_uint(b, LOCATION_MAPPING_ID, swapped_mapping_id(main, l->mapping_id));
         pb_uint(b, LOCATION_ADDRESS, l->address);
-        if (l->function_id) {
+        for (uint32_t k = 0; k < l->nlines; k++) { /* the last is the caller of the others */
+            location_line ll = location_line_at(p, i + 1, k);
             size_t line = pb_begin(b, LOCATION_LINE);
-            pb_uint(b, LINE_FUNCTION_ID, l->function_id);
-            pb_uint(b, LINE_LINE, l->line);
+            pb_uint(b, LINE_FUNCTION_ID, ll.function_id);
+            pb_uint(b, LINE_LINE, ll.line);
             pb_end(b, line);
         }
         pb_end(b, start);
@@ -673,17 +723,11 @@ static void append(pb *line, const void *bytes, size_t len)
     line->len += len;
 }
 
-/* The label of location `id` (already valid UTF-8: string-table text). */
-static void append_label(pb *line, const ct_prof *p, uint32_t id)
+/* The label of function `function_id` (already valid UTF-8: string-table
+ * text). */
+static void append_function(pb *line, const ct_prof *p, uint32_t function_id)
 {
-    const location_row *l = table_row(&p->locations, id - 1);
-    if (!l->function_id) {
-        char address[2 + 16 + 1];
-        int n = snprintf(address, sizeof address, "0x%" PRIx64, l->address);
-        append(line, address, (size_t)n);
-        return;
-    }
-    const function_row *fn = table_row(&p->functions, l->function_id - 1);
+    const function_row *fn = table_row(&p->functions, function_id - 1);
     const ctv_name *name = &p->strings.names[fn->name];
     const unsigned char *s = (const unsigned char *)name->bytes;
     for (size_t i = 0; i < name->len;) {
@@ -694,6 +738,24 @@ static void append_label(pb *line, const ct_prof *p, uint32_t id)
         else
             append(line, s + i, used);
         i += used;
+    }
+}
+
+/* The labels of location `id`, outermost first as the stack is: one per
+ * line, so functions inlined there are frames too (as pprof shows them). */
+static void append_label(pb *line, const ct_prof *p, uint32_t id)
+{
+    const location_row *l = table_row(&p->locations, id - 1);
+    if (l->nlines == 0) {
+        char address[2 + 16 + 1];
+        int n = snprintf(address, sizeof address, "0x%" PRIx64, l->address);
+        append(line, address, (size_t)n);
+        return;
+    }
+    for (uint32_t k = l->nlines; k-- > 0;) {
+        append_function(line, p, location_line_at(p, id, k).function_id);
+        if (k)
+            append(line, ";", 1);
     }
 }
 

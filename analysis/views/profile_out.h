@@ -27,6 +27,9 @@ typedef struct ct_prof_frame {          /* one frame, innermost first in a stack
     const char *module;                 /* mapping file path, may be NULL */
     uint64_t module_lo, module_hi, module_offset; /* the module's absolute range and file offset (0s if unknown) */
     const char *build_id;               /* hex string or NULL */
+    int inlined;                        /* inlined into the next frame: both are one
+                                           location (the next one's address and module),
+                                           this one's Line first */
 } ct_prof_frame;
 
 /*! ct_prof_new() : an empty profile whose samples hold two values, a count
@@ -38,12 +41,15 @@ ct_prof *ct_prof_new(const char *count_type, const char *count_unit,
 
 /*! ct_prof_add() : add `count` and `value` to the sample of this stack (n
  *  frames, innermost first; n may be 0), creating it when new. Sums saturate
- *  at INT64_MAX, as pprof values are signed. A frame without a function
- *  (NULL or "") is a bare address, which pprof may symbolize from the
- *  module itself: its file and line are not kept. A frame without a module
- *  (NULL or "", and no range) has no mapping. Locations are the same when
- *  address, function, file, line and module are; a module is its range and
- *  path (the first frame's offset and build id are kept). @return 0, or -1 with errno ENOMEM (the profile is
+ *  at INT64_MAX, as pprof values are signed. Frames marked `inlined` and the
+ *  frame after them make one location with a Line each, innermost first
+ *  (profile.proto: the last Line is the caller the others were inlined
+ *  into). A frame without a function (NULL or "") has no Line, and a
+ *  location without any is a bare address, which pprof may symbolize from
+ *  the module itself. A frame without a module (NULL or "", and no range)
+ *  has no mapping. Locations are the same when address, functions, files,
+ *  lines and module are; a module is its range and path (the first frame's
+ *  offset and build id are kept). @return 0, or -1 with errno ENOMEM (the profile is
  *  unchanged but may hold unused strings or locations). */
 int ct_prof_add(ct_prof *p, const ct_prof_frame *frames, size_t n,
                 uint64_t count, uint64_t value);
@@ -64,8 +70,9 @@ int ct_prof_write_pprof(const ct_prof *p, FILE *f);
 
 /*! ct_prof_write_folded() : one line "root;...;leaf VALUE\n" per distinct
  *  stack of frame labels, VALUE being the summed nanoseconds (flamegraph.pl,
- *  speedscope, inferno). A label is the function name, or "0x..." (the
- *  address) without one; ';', control bytes and invalid UTF-8 in it are
+ *  speedscope, inferno). A label is the function name (each function
+ *  inlined at an address is a frame of its own, as in pprof), or "0x..."
+ *  (the address) without one; ';', control bytes and invalid UTF-8 in it are
  *  replaced ('_' and U+FFFD) so that no label can split a frame or a line.
  *  Frames only differing by address or line share a label and so a line; a
  *  sample without frames is "[unknown]".

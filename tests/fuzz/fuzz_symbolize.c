@@ -1,8 +1,10 @@
 /*
  * fuzz_symbolize.c - any bytes taken as a module's ELF file: the symbolizer
- * reads its headers, notes, symbols and line table on the first lookup and
- * looks addresses up around its entry point; it never crashes, hangs, leaks
- * or reads outside the file.
+ * checks it, hands it to libdwfl on the first lookup and looks addresses up
+ * around its entry point, walking what libdw gives back (symbols, line rows,
+ * scopes, inlined calls and their call-file indexes); it never crashes,
+ * hangs, leaks or reads outside the file. libdw's own parsing is fuzzed by
+ * elfutils (oss-fuzz); this target covers our use of it.
  *
  * corpus_elf/ holds small real files, built from a libc-free program of two
  * source files with gcc (DWARF 5, 4, and 3 from -gdwarf-2), clang (DWARF 5

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -16,22 +17,30 @@ from conftest import BUILD, run, run_ok
 GO = shutil.which("go")
 
 
-def pprof_top(profile, *extra):
-    """`go tool pprof -top` as {function: flat ns}; the real client."""
+def pprof_text(profile, *args):
+    """What `go tool pprof ARGS PROFILE` prints; the real client."""
     if GO is None:
         if os.environ.get("CTRACE_REQUIRE_GO"):
             pytest.fail("go (golang-go) is not installed, and CTRACE_REQUIRE_GO is set")
         pytest.skip("go tool pprof is not installed (apt-get install golang-go)")
     env = dict(os.environ, HOME=str(profile.parent), GOCACHE=str(profile.parent / "gocache"))
-    proc = subprocess.run([GO, "tool", "pprof", "-top", "-unit=ns", *extra, str(profile)],
+    proc = subprocess.run([GO, "tool", "pprof", *args, str(profile)],
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def pprof_top(profile, *extra):
+    """`go tool pprof -top` as {function: flat ns}, and its text. A function
+    inlined where it ran is listed as "NAME (inline)": counted as NAME."""
+    text = pprof_text(profile, "-top", "-unit=ns", *extra)
     flat = {}
-    for line in proc.stdout.splitlines():
+    for line in text.splitlines():
         m = re.match(r"\s*(\d+)ns\s+[\d.]+%\s+[\d.]+%\s+(\d+)ns\s+[\d.]+%\s+(.+)$", line)
         if m:
-            flat[m.group(3).strip()] = int(m.group(1))
-    return flat, proc.stdout
+            name = m.group(3).strip().removesuffix(" (inline)")
+            flat[name] = flat.get(name, 0) + int(m.group(1))
+    return flat, text
 
 
 def test_sync_profile_names_the_caller_of_pthread_mutex_lock(contention_trace, tmp_path):
@@ -151,3 +160,60 @@ def test_sched_profile_names_the_waiting_threads(tmp_path):
     flat, text = pprof_top(out)
     assert flat.get("spin", 0) > 0, text
     assert "sched waits from:" in text, text
+
+
+INLINE_SUITE = BUILD / "tests" / "suites" / "inline_lock_test"
+INLINE_SOURCE = Path(__file__).resolve().parents[1] / "suites" / "inline_lock_test.c"
+
+
+def split_debug(binary, where):
+    """A copy of `binary` without DWARF, its debug file (compressed) beside it,
+    found through .gnu_debuglink, as Debian's -dbgsym packages split them."""
+    objcopy = shutil.which("objcopy")
+    if objcopy is None:
+        pytest.skip("no objcopy (binutils)")
+    stripped, debug = where / binary.name, where / (binary.name + ".debug")
+    subprocess.run([objcopy, "--only-keep-debug", "--compress-debug-sections=zlib",
+                    str(binary), str(debug)], check=True, timeout=60)
+    subprocess.run([objcopy, "--strip-debug", f"--add-gnu-debuglink={debug}", str(binary),
+                    str(stripped)], check=True, timeout=60, cwd=where)
+    sections = subprocess.run(["readelf", "-SW", str(stripped)], capture_output=True, text=True,
+                              timeout=60).stdout
+    assert ".debug_info" not in sections and ".gnu_debuglink" in sections, sections
+    return stripped
+
+
+@pytest.mark.parametrize("layout", ["gz", "split"])
+def test_inlined_lock_is_named_with_its_line(tmp_path, layout):
+    """Issue 13's done-when: a lock taken in an always-inline function, built
+    -O2 -g -gz (and the same with its DWARF in a separate debug file), is
+    named in `go tool pprof -traces` as the inlined function above its
+    caller, and `-list` finds its source and puts the wait on its line."""
+    binary = INLINE_SUITE if layout == "gz" else split_debug(INLINE_SUITE, tmp_path)
+    sections = subprocess.run(["readelf", "-SW", str(INLINE_SUITE)], capture_output=True,
+                              text=True, timeout=60).stdout
+    assert re.search(r"\.debug_info .* C ", sections), sections  # compressed (-gz)
+    trace = tmp_path / "t.trace"
+    run_ok(f"--trace={trace}", binary)
+    out = tmp_path / "sync.pb.gz"
+    result = run_ok("profile", "--type=sync", "-o", out, trace)
+    assert "warning" not in result.stderr, result
+
+    traces = pprof_text(out, "-traces")
+    blocks = [b for b in re.split(r"(?m)^-+\+-+$", traces) if "take_table_lock" in b]
+    assert len(blocks) == 1, traces
+    first, *callers = blocks[0].strip().splitlines()
+    frames = [line.strip() for line in callers]
+    assert "take_table_lock (inline)" in first, traces
+    assert frames[0] == "TestInlinedLock", traces  # the caller it was inlined into
+    waited = float(re.match(r"\s*([\d.]+)ms", first).group(1))
+    assert waited >= 10, traces  # the holder keeps it ~30 ms
+
+    listing = pprof_text(out, "-list", "^take_table_lock$")
+    assert f"take_table_lock in {INLINE_SOURCE}" in listing, listing
+    line = next(l for l in listing.splitlines() if "pthread_mutex_lock(&table_lock)" in l)
+    assert re.match(r"\s*[\d.]+ms\s+[\d.]+ms\s+\d+:", line), listing  # the wait is on it
+
+    folded = tmp_path / "sync.folded"
+    run_ok("profile", "--type=sync", "--format=folded", "-o", folded, trace)
+    assert ";TestInlinedLock;take_table_lock " in folded.read_text(), folded.read_text()

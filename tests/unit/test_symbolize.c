@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/path_clean.h"
 #include "common/symbolize.h"
-#include "common/symbolize_internal.h"
 #include "symbolize_dwarf.h"
 
 /* ---- this process's modules, as a tracer records them ---------------------------- */
@@ -436,8 +436,32 @@ static void add_region(region *r, size_t *n, size_t off, size_t len)
         r[(*n)++] = (region){off, len};
 }
 
+/* Where section `name` lies in the ELF image (this test's own executable,
+ * so trusted): @return 1 with *off and *len, or 0. */
+static int section_bytes(const uint8_t *image, size_t n, const char *name, size_t *off, size_t *len)
+{
+    Elf64_Ehdr eh;
+    memcpy(&eh, image, sizeof eh);
+    if (eh.e_shoff == 0 || eh.e_shstrndx >= eh.e_shnum)
+        return 0;
+    Elf64_Shdr names;
+    memcpy(&names, image + eh.e_shoff + (size_t)eh.e_shstrndx * sizeof names, sizeof names);
+    for (size_t i = 0; i < eh.e_shnum; i++) {
+        Elf64_Shdr sh;
+        memcpy(&sh, image + eh.e_shoff + i * sizeof sh, sizeof sh);
+        if (sh.sh_type != SHT_NOBITS && sh.sh_offset + sh.sh_size <= n &&
+            strcmp((const char *)image + names.sh_offset + sh.sh_name, name) == 0) {
+            *off = sh.sh_offset;
+            *len = sh.sh_size;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Truncations and bit flips where they hurt most: the headers, the symbol
- * and string tables and the line program. */
+ * and string tables, the DWARF that names functions, lines and inlined
+ * calls. */
 static void test_damaged_copies(void **state)
 {
     (void)state;
@@ -445,19 +469,20 @@ static void test_damaged_copies(void **state)
     size_t n;
     uint8_t *orig = read_file(exe.path, &n), *copy = malloc(n);
     assert_non_null(copy);
-    sym_elf e;
-    assert_int_equal(ctr__sym_elf_from_memory(&e, orig, n), 0);
-    region regions[12];
+    Elf64_Ehdr eh;
+    memcpy(&eh, orig, sizeof eh);
+    region regions[16];
     size_t nregions = 0;
     add_region(regions, &nregions, 0, sizeof(Elf64_Ehdr));
-    add_region(regions, &nregions, e.phoff, sizeof(Elf64_Phdr) * e.phnum);
-    add_region(regions, &nregions, e.shoff, sizeof(Elf64_Shdr) * e.shnum);
-    const char *names[] = {".symtab", ".strtab", ".dynsym", ".dynstr", ".debug_line", ".debug_line_str",
-                           ".note.gnu.build-id"};
+    add_region(regions, &nregions, eh.e_phoff, sizeof(Elf64_Phdr) * eh.e_phnum);
+    add_region(regions, &nregions, eh.e_shoff, sizeof(Elf64_Shdr) * eh.e_shnum);
+    const char *names[] = {".symtab", ".strtab", ".dynsym", ".dynstr", ".debug_line",
+                           ".debug_line_str", ".debug_info", ".debug_abbrev", ".debug_str",
+                           ".debug_aranges", ".debug_rnglists", ".note.gnu.build-id"};
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        sym_section sec;
-        if (ctr__sym_elf_section(&e, names[i], 0, &sec))
-            add_region(regions, &nregions, (size_t)(sec.p - orig), sec.n);
+        size_t off, len;
+        if (section_bytes(orig, n, names[i], &off, &len))
+            add_region(regions, &nregions, off, len);
     }
     uint64_t pcs[16];
     for (size_t i = 0; i < 16; i++)
@@ -481,6 +506,44 @@ static void test_damaged_copies(void **state)
     free(orig);
 }
 
+/* Source paths as DWARF gives them, made into paths pprof -list can open:
+ * cleaned as text when the file is not there, its realpath when it is. */
+static void test_source_paths_cleaned(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"/build/../src/a.c", "/src/a.c"}, {"//src//./b.c", "/src/b.c"}, {"/..", "/"},
+        {"/../x.c", "/x.c"}, {"../a/../../b.c", "../../b.c"}, {"a/..", "."}, {".", "."},
+        {"", ""}, {"a/b/..", "a"}, {"/a/b/../../..", "/"}, {"./x.c", "x.c"}, {"/", "/"},
+        {"..", ".."}, {"a//b/", "a/b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "%s", cases[i][0]);
+        assert_string_equal(ct_path_normalize(text), cases[i][1]);
+    }
+    char *clean = ct_path_clean("/nonexistent-ctrace/build/../src//a.c"); /* not there: as text */
+    assert_non_null(clean);
+    assert_string_equal(clean, "/nonexistent-ctrace/src/a.c");
+    free(clean);
+    /* A file that is there, named through its directory's "..": its realpath. */
+    module exe = module_of((const void *)&known_function);
+    char dir[4096], dotted[8400];
+    snprintf(dir, sizeof dir, "%s", exe.path);
+    char *slash = strrchr(dir, '/');
+    assert_non_null(slash);
+    *slash = '\0';
+    const char *last = strrchr(dir, '/');
+    snprintf(dotted, sizeof dotted, "%s/../%s/%s", dir, last ? last + 1 : dir, slash + 1);
+    char *real = realpath(exe.path, NULL);
+    clean = ct_path_clean(dotted);
+    assert_non_null(clean);
+    assert_non_null(real);
+    assert_string_equal(clean, real);
+    free(clean);
+    free(real);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_later_registration_wins),
         cmocka_unit_test(test_separate_debug_file),
         cmocka_unit_test(test_damaged_copies),
+        cmocka_unit_test(test_source_paths_cleaned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
