@@ -50,7 +50,7 @@ void rn_usage(FILE *out)
         "  --timeout-total=DUR  stop the whole run after DUR, as go test -timeout: the\n"
         "                 running test times out, nothing after it runs (default: none)\n"
         "                 (a test killed for time shows every thread's stack first)\n"
-        "  --trace-dir=DIR  a trace per binary: DIR/NAME.trace\n"
+        "  --trace-dir=DIR  a trace per binary: DIR/NAME.trace (NAME@ARGS.trace with -- ARGS)\n"
         "  --junit=FILE   JUnit XML, with a trace attached to each failure\n"
         "  --junit-dir=DIR  JUnit XML per binary, DIR/NAME.xml (ctest and meson run a\n"
         "                 binary a process), its attachments in DIR/NAME/\n"

@@ -157,7 +157,8 @@ static int plan_sub(run *r, size_t k)
     if (s->out == NULL || s->err == NULL || s->judged == NULL)
         return rn_error("out of memory");
     if (p->trace_dir != NULL) { /* claimed now, held to the end, as a run of one at a time */
-        int rc = rn_claim_name(p->trace_dir, p->bins[k], ".trace", &s->trace, &s->trace_claim);
+        int rc = rn_claim_name(p->trace_dir, p->bins[k], p->rest, p->nrest, ".trace", &s->trace,
+                               &s->trace_claim);
         if (rc != 0)
             return rc;
     } else if (p->trace != NULL && (s->trace = tmp_file(r, k, ".trace")) == NULL) {
@@ -165,7 +166,8 @@ static int plan_sub(run *r, size_t k)
     }
     char err[512];
     if (p->junit_dir != NULL) {
-        int rc = rn_claim_name(p->junit_dir, p->bins[k], ".xml", &s->junit, &s->junit_claim);
+        int rc = rn_claim_name(p->junit_dir, p->bins[k], p->rest, p->nrest, ".xml", &s->junit,
+                               &s->junit_claim);
         if (rc != 0)
             return rc;
         if (p->attach_dir == NULL) { /* DIR/NAME/ beside DIR/NAME.xml, as a run of one */

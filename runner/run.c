@@ -449,8 +449,9 @@ static uint64_t realtime_ns(void)
 /* --junit-dir: claim DIR/NAME.xml for each binary before anything runs, held
  * until the run ends, so that runs going on at once (meson's parallel tests of
  * one binary) keep apart (trace_dest.h). @return 0, or 2 (message printed). */
-static int claim_junit_names(const run_opts *opts, run_record *rec, size_t nbins)
+static int claim_junit_names(const run_opts *opts, run_record *rec, const rn_args *a)
 {
+    size_t nbins = a->npos;
     rec->junit_paths = calloc(nbins ? nbins : 1, sizeof *rec->junit_paths);
     rec->junit_claims = calloc(nbins ? nbins : 1, sizeof *rec->junit_claims);
     if (rec->junit_paths == NULL || rec->junit_claims == NULL)
@@ -458,7 +459,7 @@ static int claim_junit_names(const run_opts *opts, run_record *rec, size_t nbins
     for (size_t b = 0; b < nbins; b++)
         rec->junit_claims[b].fd = -1;
     for (size_t b = 0; b < nbins; b++) { /* binaries of one name too: NAME.2.xml */
-        int rc = rn_claim_name(opts->junit_dir, rec->bins[b].arg, ".xml",
+        int rc = rn_claim_name(opts->junit_dir, rec->bins[b].arg, a->rest, a->nrest, ".xml",
                                &rec->junit_paths[b], &rec->junit_claims[b]);
         if (rc != RN_EXIT_OK)
             return rc;
@@ -579,7 +580,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
                            !rec->run_timed_out && !rec->failfast_stopped; i++) {
             /* A name claimed is held to the run's end: binaries of one name
              * (d1/suite, d2/suite) and other runs into DIR get one each. */
-            int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], flight,
+            int st = rn_dest_claim(&dests[i], opts->trace_dir, a->pos[i], a->rest, a->nrest, flight,
                                    &rec->owned_traces[i]);
             if (st == RN_EXIT_OK)
                 st = run_into(&dests[i], opts, a, exes, i, i + 1, nonce, rec, &interrupted);
@@ -917,7 +918,7 @@ int rn_cmd_run(int argc, char **argv)
         if (format == RN_FORMAT_TAP && (opts.tap = rn_tap_new(stdout)) == NULL)
             status = rn_error("out of memory");
         else if (opts.junit_dir == NULL ||
-                 (status = claim_junit_names(&opts, &rec, a.npos)) == RN_EXIT_OK)
+                 (status = claim_junit_names(&opts, &rec, &a)) == RN_EXIT_OK)
             status = run_all(&opts, &a, exes, &rec);
         if (opts.tap != NULL)
             status = rn_tap_finish(opts.tap, status);

@@ -5,6 +5,7 @@
 
 #include <errno.h>  /* errno */
 #include <fcntl.h>  /* open */
+#include <stdint.h> /* uint64_t */
 #include <stdio.h>  /* asprintf, snprintf */
 #include <stdlib.h> /* getenv, free, mkstemps, malloc */
 #include <string.h> /* strdup, strlen, strrchr */
@@ -12,6 +13,7 @@
 #include <sys/stat.h> /* fstat, stat */
 #include <unistd.h> /* close, read, write, unlink */
 
+#include "common/shard.h"     /* ct_shard_hash: a run's arguments in its name */
 #include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
 
 #include "cli.h"
@@ -87,13 +89,13 @@ static int lock_name(const char *lock)
     return -1;
 }
 
-int rn_claim_name(const char *dir, const char *binary, const char *suffix, char **path,
-                  rn_claim *claim)
+int rn_claim_name(const char *dir, const char *binary, char *const *args, size_t nargs,
+                  const char *suffix, char **path, rn_claim *claim)
 {
     *path = NULL;
     *claim = (rn_claim){.fd = -1};
     for (size_t n = 0; n < 1000; n++) {
-        char *name = rn_file_in_dir(dir, binary, n, suffix), *lock = NULL;
+        char *name = rn_file_in_dir(dir, binary, args, nargs, n, suffix), *lock = NULL;
         const char *base = name ? strrchr(name, '/') : NULL;
         if (name == NULL || asprintf(&lock, "%.*s.%s.lock", (int)(base ? base - name + 1 : 0),
                                      name, base ? base + 1 : name) < 0) {
@@ -128,10 +130,11 @@ void rn_claim_release(rn_claim *claim)
     *claim = (rn_claim){.fd = -1};
 }
 
-int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, int flight, char **path)
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, char *const *args,
+                  size_t nargs, int flight, char **path)
 {
     rn_claim claim;
-    int rc = rn_claim_name(dir, binary, ".trace", path, &claim);
+    int rc = rn_claim_name(dir, binary, args, nargs, ".trace", path, &claim);
     if (rc != RN_EXIT_OK)
         return rc;
     rc = rn_dest_init(d, *path, flight);
@@ -237,31 +240,75 @@ int rn_close_trace(ct_collector *c, const trace_dest *d)
     return rc != 0 ? RN_EXIT_USAGE : RN_EXIT_OK;
 }
 
-/* --trace-dir: DIR/NAME.trace, NAME the binary's file name with anything but
- * letters, digits, '.', '-' and '_' made '_' (no path can be smuggled in);
- * the n-th binary of the run with a NAME taken already: DIR/NAME.n.trace. */
-char *rn_file_in_dir(const char *dir, const char *binary, size_t n_same, const char *suffix)
+/* `text` with anything but letters, digits, '.', '-' and '_' made '_' (no
+ * path can be smuggled in) into `out`. @return whether any byte was. */
+static int safe_name(char *out, const char *text, size_t n)
+{
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = text[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
+        out[i] = ok ? ch : '_';
+        changed |= !ok;
+    }
+    out[n] = '\0';
+    return changed;
+}
+
+/* The name of a binary's run with `args`: "@" and the arguments joined by
+ * '_', made safe; when that lost anything (a byte made '_', a name cut at
+ * ARGS_SHOWN), "~" and 8 hex digits of their hash keep two runs apart.
+ * @return it (malloc'd; "" without arguments), or NULL. */
+#define ARGS_SHOWN 40
+static char *args_part(char *const *args, size_t nargs)
+{
+    if (nargs == 0)
+        return strdup("");
+    uint64_t hash = 0;
+    char shown[ARGS_SHOWN + 1];
+    size_t len = 0;
+    int lossy = 0;
+    for (size_t i = 0; i < nargs; i++) {
+        size_t n = strlen(args[i]);
+        hash = hash * 1099511628211ull ^ ct_shard_hash(args[i], n); /* each its own */
+        if (i > 0 && len < ARGS_SHOWN)
+            shown[len++] = '_';
+        size_t take = n < ARGS_SHOWN - len ? n : ARGS_SHOWN - len;
+        lossy |= safe_name(shown + len, args[i], take) | (take < n);
+        len += take;
+    }
+    shown[len] = '\0';
+    char *part = NULL;
+    int rc = lossy ? asprintf(&part, "@%s~%08x", shown, (unsigned)(hash ^ hash >> 32))
+                   : asprintf(&part, "@%s", shown);
+    return rc < 0 ? NULL : part;
+}
+
+/* --trace-dir: DIR/NAME.trace, NAME the binary's file name made safe, then
+ * its arguments' part (args_part()); the n-th run of a NAME taken already
+ * DIR/NAME.n.trace. */
+char *rn_file_in_dir(const char *dir, const char *binary, char *const *args, size_t nargs,
+                     size_t n_same, const char *suffix)
 {
     const char *base = strrchr(binary, '/');
     base = base ? base + 1 : binary;
     size_t n = strlen(base);
-    char *name = malloc(n + 8);
-    if (name == NULL)
+    char *name = malloc(n + 2), *part = args_part(args, nargs);
+    if (name == NULL || part == NULL) {
+        free(name);
+        free(part);
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char ch = base[i];
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                 (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
-        name[i] = ok ? ch : '_';
     }
-    name[n] = '\0';
+    safe_name(name, base, n);
     if (n == 0 || name[0] == '.') /* "", ".", "..", hidden */
         name[0] = '_', name[n ? n : 1] = '\0';
     char *path = NULL;
-    int rc = n_same ? asprintf(&path, "%s/%s.%zu%s", dir, name, n_same + 1, suffix)
-                    : asprintf(&path, "%s/%s%s", dir, name, suffix);
+    int rc = n_same ? asprintf(&path, "%s/%s%s.%zu%s", dir, name, part, n_same + 1, suffix)
+                    : asprintf(&path, "%s/%s%s%s", dir, name, part, suffix);
     if (rc < 0)
         path = NULL;
     free(name);
+    free(part);
     return path;
 }

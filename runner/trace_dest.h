@@ -50,14 +50,15 @@ int rn_dest_init(trace_dest *d, const char *shown, int flight);
  *  (NAME.trace, NAME.2.trace, ...). A name whose run is over is replaced, as
  *  a file named by --trace is. @return 0 with *path (malloc'd) and *claim,
  *  or 2 (message printed). */
-int rn_claim_name(const char *dir, const char *binary, const char *suffix, char **path,
-                  rn_claim *claim);
+int rn_claim_name(const char *dir, const char *binary, char *const *args, size_t nargs,
+                  const char *suffix, char **path, rn_claim *claim);
 void rn_claim_release(rn_claim *claim);
 
 /*! rn_dest_claim() : --trace-dir: rn_claim_name() of a ".trace", then as
  *  rn_dest_init(); the claim is released by rn_dest_finish(). @return 0 with
  *  *path (the caller frees it after rn_dest_finish()), or 2. */
-int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, int flight, char **path);
+int rn_dest_claim(trace_dest *d, const char *dir, const char *binary, char *const *args,
+                  size_t nargs, int flight, char **path);
 
 /*! rn_dest_finish() : the run is over: copy the trace where it goes, remove
  *  what was ours. @return 0, or 2 (message printed). */
@@ -73,9 +74,14 @@ ct_collector *rn_open_trace(trace_dest *d, int overflow, uint64_t flight_bytes);
 int rn_close_trace(ct_collector *c, const trace_dest *d);
 
 /*! rn_file_in_dir() : --trace-dir's DIR/NAME.trace (`suffix` ".trace"),
- *  --junit-dir's DIR/NAME.xml, for `binary` (malloc'd), the n-th of a name
- *  taken already DIR/NAME.n.trace; NAME the binary's file name made safe.
- *  NULL when out of memory. */
-char *rn_file_in_dir(const char *dir, const char *binary, size_t n_same, const char *suffix);
+ *  --junit-dir's DIR/NAME.xml, for `binary` run with `args` (malloc'd), the
+ *  n-th of a name taken already DIR/NAME.n.trace. NAME is the binary's file
+ *  name made safe, then, when it has arguments, "@" and them joined by '_'
+ *  (suite@--fast.trace), made safe and cut at 40 bytes, with "~" and a hash
+ *  of them when that lost anything (suite@two_words~1f0e3d2c.trace): two
+ *  meson tests of one binary, each with its own args, keep their own files,
+ *  run at once or one after the other. NULL when out of memory. */
+char *rn_file_in_dir(const char *dir, const char *binary, char *const *args, size_t nargs,
+                     size_t n_same, const char *suffix);
 
 #endif /* RN_TRACE_DEST_H */

@@ -30,19 +30,21 @@ def test_ctest_runs_each_binary_traced_with_a_report_of_its_own(tmp_path):
     assert "FAIL" not in said, said
 
     traces = out / "traces"
-    assert sorted(p.name for p in traces.iterdir()) == \
-        ["args_test.trace", "math_test.trace", "skip_test.trace"]
+    args_test = "args_test@--greeting_hello__world~"  # its args in its name, and their hash
+    names = sorted(p.name for p in traces.iterdir())
+    assert len(names) == 3 and names[0].startswith(args_test) and names[0].endswith(".trace") \
+        and names[1:] == ["math_test.trace", "skip_test.trace"], names
     math = tasks_by_name(traces / "math_test.trace")
     for name in ("TestGcd", "TestGcdIsSlowEnoughToSee"):
         task = only(math[name], name)
         assert task["kind"] == "test" and task["status"] == "pass", task
-    greeting = only(tasks_by_name(traces / "args_test.trace")["TestGreeting"], "TestGreeting")
+    greeting = only(tasks_by_name(traces / names[0])["TestGreeting"], "TestGreeting")
     assert greeting["status"] == "pass", greeting  # add_test()'s arguments reached it
     run_ok("stats", traces / "skip_test.trace")
 
     junit = out / "junit"
-    assert sorted(p.name for p in junit.iterdir()) == \
-        ["args_test.xml", "math_test.xml", "skip_test.xml"]
+    reports = sorted(p.name for p in junit.iterdir())
+    assert reports == [names[0][:-len(".trace")] + ".xml", "math_test.xml", "skip_test.xml"]
     for xml in junit.iterdir():
         assert_valid_junit(xml)
     assert 'name="TestGcdIsSlowEnoughToSee"' in (junit / "math_test.xml").read_text()

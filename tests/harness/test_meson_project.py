@@ -17,8 +17,8 @@ project('uses-ctest-trace', 'c')
 cmocka = dependency('cmocka')
 suite = executable('suite', 'suite.c', dependencies : cmocka)
 skipper = executable('skipper', 'skipper.c')
-test('first', suite, suite : 'done')
-test('second', suite, suite : 'done')
+test('first', suite, args : ['--first'], suite : 'done')
+test('second', suite, args : ['--second'], suite : 'done')
 test('skipped', skipper, suite : 'done')
 test('with-args', suite, args : ['--expect', 'two words', '-v'], suite : 'args')
 tap_env = ['CMOCKA_MESSAGE_OUTPUT=tap']
@@ -33,6 +33,7 @@ SUITE_C = r"""
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 static int argc_;
@@ -48,7 +49,7 @@ static void test_adds(void **state)
 static void test_arguments(void **state)
 {
     (void)state;
-    if (argc_ < 2)
+    if (argc_ < 2 || strcmp(argv_[1], "--expect") != 0)
         skip();
     assert_int_equal(argc_, 4);
     assert_string_equal(argv_[1], "--expect");
@@ -87,13 +88,15 @@ def project(tmp_path_factory):
     return src
 
 
-def meson_test(project, suite, *wrapper):
-    """`meson test --suite SUITE --wrapper="ctest-trace WRAPPER..."`: its
-    results by test name, each {result, returncode, stdout}."""
+def meson_test(project, suite, *wrapper, jobs=None):
+    """`meson test --suite SUITE --wrapper="ctest-trace WRAPPER..."` (with
+    `jobs` tests at once, else meson's default): its results by test name,
+    each {result, returncode, stdout}."""
     wrapper = " ".join(shlex.quote(str(w)) for w in (CTEST_TRACE, *wrapper))
+    at_once = [f"--num-processes={jobs}"] if jobs else []
     proc = subprocess.run(
         ["meson", "test", "--no-rebuild", "--suite", suite, "--logbase", suite,
-         f"--wrapper={wrapper}"],
+         f"--wrapper={wrapper}", *at_once],
         cwd=project / "build", capture_output=True, text=True, timeout=TIMEOUT_S)
     log = project / "build" / "meson-logs" / f"{suite}-ctest-trace.json"  # meson adds the wrapper's name
     results = {}
@@ -104,23 +107,25 @@ def meson_test(project, suite, *wrapper):
     return results, proc
 
 
-def test_two_tests_of_a_binary_and_a_skip(project, tmp_path):
-    # the issue's "done when": the wrapper as README shows it
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_two_tests_of_a_binary_and_a_skip(project, tmp_path, jobs):
+    # the issue's "done when": the wrapper as README shows it, for tests with
+    # args (it ends in "--"), the tests one after the other or all at once
     traces, junit = tmp_path / "traces", tmp_path / "junit"
-    results, proc = meson_test(project, "done", f"--trace-dir={traces}", f"--junit-dir={junit}")
+    results, proc = meson_test(project, "done", f"--trace-dir={traces}", f"--junit-dir={junit}",
+                               "--", jobs=jobs)
     assert {n: r["result"] for n, r in results.items()} == \
         {"first": "OK", "second": "OK", "skipped": "SKIP"}, proc.stdout
     assert results["skipped"]["returncode"] == 77
-    # a trace and a report of each run, named for its binary (two runs of
-    # suite at once claim two names; one after the other, the later replaces)
-    names = sorted(p.name for p in traces.iterdir())
-    assert "skipper.trace" in names and "suite.trace" in names, names
+    # a trace and a report of each test, named for its binary and its args
+    assert sorted(p.name for p in traces.iterdir()) == \
+        ["skipper.trace", "suite@--first.trace", "suite@--second.trace"]
     for trace in traces.iterdir():
         run_ok("stats", trace)
         if trace.name.startswith("suite"):
             assert only(tasks_by_name(trace)["test_adds"], "test_adds")["status"] == "pass"
-    reports = sorted(p.name for p in junit.iterdir())
-    assert "skipper.xml" in reports and "suite.xml" in reports, reports
+    assert sorted(p.name for p in junit.iterdir()) == \
+        ["skipper.xml", "suite@--first.xml", "suite@--second.xml"]
     for xml in junit.iterdir():
         assert_valid_junit(xml)
 
@@ -129,7 +134,9 @@ def test_args_of_a_test_reach_the_binary(project, tmp_path):
     trace_dir = tmp_path / "traces"
     results, proc = meson_test(project, "args", f"--trace-dir={trace_dir}", "--")
     assert results["with-args"]["result"] == "OK", proc.stdout
-    tasks = tasks_by_name(trace_dir / "suite.trace")
+    # named for its args: the space made '_', so a hash of them follows
+    trace, = trace_dir.glob("suite@--expect_two_words_-v~????????.trace")
+    tasks = tasks_by_name(trace)
     assert only(tasks["test_arguments"], "test_arguments")["status"] == "pass", tasks
     # a wrapper without "--" reads them as its own: the test fails saying why
     results, proc = meson_test(project, "args", f"--trace-dir={trace_dir}")
