@@ -10,7 +10,7 @@
 #include <signal.h>    /* sigaction, kill, raise */
 #include <stdio.h>     /* asprintf, fflush */
 #include <stdlib.h>    /* malloc, free, mkdtemp, getenv */
-#include <string.h>    /* strcmp, strlen, strncmp */
+#include <string.h>    /* strcmp, strlen, strncmp, strrchr */
 #include <sys/prctl.h> /* prctl, PR_SET_PDEATHSIG */
 #include <sys/wait.h>  /* waitpid */
 #include <unistd.h>    /* fork, execv, dup2, unlink, rmdir */
@@ -145,6 +145,22 @@ static char *tmp_file(const run *r, size_t k, const char *suffix)
     return asprintf(&path, "%s/%zu%s", r->tmp, k, suffix) < 0 ? NULL : path;
 }
 
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* How many binaries before k have k's file name: their runners would name
+ * attachments in a shared directory as k's does (BINARY.GROUP.TEST.N). */
+static size_t same_name_before(const rn_parallel *p, size_t k)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < k; i++)
+        n += strcmp(base_name(p->bins[i]), base_name(p->bins[k])) == 0;
+    return n;
+}
+
 /* Where binary k's runner writes. @return 0, or 2 (message printed). */
 static int plan_sub(run *r, size_t k)
 {
@@ -184,6 +200,15 @@ static int plan_sub(run *r, size_t k)
     }
     if (s->attach == NULL && p->attach_dir != NULL && (s->attach = strdup(p->attach_dir)) == NULL)
         return rn_error("out of memory");
+    size_t same = s->attach_made ? 0 : same_name_before(p, k);
+    if (same > 0) { /* each runner numbers its attachments from 1: a directory of its own */
+        char *own = NULL;
+        if (asprintf(&own, "%s/%s.%zu", s->attach, base_name(p->bins[k]), same + 1) < 0)
+            return rn_error("out of memory");
+        free(s->attach);
+        s->attach = own;
+        s->attach_made = 1;
+    }
     if (p->save_baseline != NULL && (s->baseline = tmp_file(r, k, ".baseline")) == NULL)
         return rn_error("out of memory");
     return 0;

@@ -8,6 +8,7 @@ from conftest import BUILD, run, run_ok, tasks_by_name
 
 SUITE = BUILD / "tests" / "suites" / "order_test"
 SHARDS = BUILD / "tests" / "suites" / "shard_test"
+FAILING = BUILD / "examples" / "failing_test"
 ALL = ["TestA", "TestB", "TestC", "TestD", "TestE", "TestF", "Test\x1b[31mEscape", "TestG"]
 SECOND_GROUP = {"TestMike", "TestNovember", "TestOscar", "TestPapa", "TestQuebec", "TestRomeo",
                 "TestSierra", "TestTango"}
@@ -263,3 +264,15 @@ def test_p_warns_once_about_a_rule_no_binary_judged(tmp_path):
 def test_p_refuses_zero():
     result = run("-p", "0", SUITE)
     assert result.returncode == 2 and "for flag -p: must be at least 1" in result.stderr
+
+
+def test_p_keeps_the_attachments_of_one_binary_run_twice(tmp_path):
+    # each runner numbers its attachments from 1: the second gets a directory of its own
+    xml = tmp_path / "r.xml"
+    result = run("-p", "2", f"--junit={xml}", FAILING, FAILING)
+    assert result.returncode == 1, result
+    attached = re.findall(r"\[\[ATTACHMENT\|([^\]]+)\]\]", xml.read_text())
+    assert len(attached) == 4 and len(set(attached)) == 4, attached
+    for path in attached:
+        run_ok("stats", path)
+    assert sum("/failing_test.2/" in p for p in attached) == 2, attached
