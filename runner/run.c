@@ -771,39 +771,28 @@ int rn_cmd_run(int argc, char **argv)
                                                : "--trace and --trace-dir cannot be combined");
         goto out;
     }
-    if (opts.trace_dir != NULL) { /* made if missing, as --attach-dir is */
-        struct stat st;
-        if (ct_make_dirs(opts.trace_dir) != 0 || stat(opts.trace_dir, &st) != 0 ||
-            !S_ISDIR(st.st_mode)) {
-            int e = errno;
-            rn_error_about(opts.trace_dir, "--trace-dir: ",
-                           e == EEXIST || e == ENOTDIR || (e == 0) ? "not a directory"
-                                                                    : ct_outfile_error(e), 0);
-            goto out;
-        }
-    }
+    /* Directories are made if missing, as --attach-dir is: before running anything. */
+    if (opts.trace_dir != NULL && rn_make_flag_dir("--trace-dir", opts.trace_dir, 0) != 0)
+        goto out;
+    if (opts.trace != NULL && rn_make_flag_dir("--trace", opts.trace, 1) != 0)
+        goto out;
     if ((opts.junit != NULL && *opts.junit == '\0') ||
         (opts.attach_dir != NULL && *opts.attach_dir == '\0')) {
         rn_usage_error("%s needs a %s", opts.junit && !*opts.junit ? "--junit" : "--attach-dir",
                        opts.junit && !*opts.junit ? "file name" : "directory");
         goto out;
     }
-    if (opts.junit_dir != NULL) { /* made now, as --trace-dir is: before running anything */
-        struct stat st;
+    if (opts.junit_dir != NULL) {
         if (*opts.junit_dir == '\0' || opts.junit != NULL) {
             rn_usage_error(*opts.junit_dir == '\0' ? "--junit-dir needs a directory"
                                                    : "--junit and --junit-dir cannot be combined");
             goto out;
         }
-        if (ct_make_dirs(opts.junit_dir) != 0 || stat(opts.junit_dir, &st) != 0 ||
-            !S_ISDIR(st.st_mode)) {
-            int e = errno;
-            rn_error_about(opts.junit_dir, "--junit-dir: ",
-                           e == EEXIST || e == ENOTDIR || e == 0 ? "not a directory"
-                                                                 : ct_outfile_error(e), 0);
+        if (rn_make_flag_dir("--junit-dir", opts.junit_dir, 0) != 0)
             goto out;
-        }
     }
+    if (opts.junit != NULL && rn_make_flag_dir("--junit", opts.junit, 1) != 0)
+        goto out;
     if (opts.attach_dir != NULL && opts.junit == NULL && opts.junit_dir == NULL &&
         opts.flight_bytes == NO_FLIGHT) {
         rn_usage_error("--attach-dir is where --junit or --flight-recorder puts its "

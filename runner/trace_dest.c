@@ -312,3 +312,26 @@ char *rn_file_in_dir(const char *dir, const char *binary, char *const *args, siz
     free(part);
     return path;
 }
+
+int rn_make_flag_dir(const char *flag, const char *path, int parent)
+{
+    const char *slash = parent ? strrchr(path, '/') : NULL;
+    if (parent && (slash == NULL || slash == path))
+        return RN_EXIT_OK; /* the working directory, or / */
+    char *dir = parent ? strndup(path, (size_t)(slash - path)) : strdup(path);
+    if (dir == NULL)
+        return rn_error("out of memory");
+    struct stat st;
+    int rc = RN_EXIT_OK;
+    errno = 0;
+    if (ct_make_dirs(dir) != 0 || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        int e = errno;
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "%s: ", flag);
+        rc = rn_error_about(dir, prefix,
+                            e == EEXIST || e == ENOTDIR || e == 0 ? "not a directory"
+                                                                  : ct_outfile_error(e), 0);
+    }
+    free(dir);
+    return rc;
+}

@@ -73,6 +73,11 @@ ct_collector *rn_open_trace(trace_dest *d, int overflow, uint64_t flight_bytes);
  *  (message printed). */
 int rn_close_trace(ct_collector *c, const trace_dest *d);
 
+/*! rn_make_flag_dir() : make the directory the flag `flag` names (`path`;
+ *  with `parent`, the directory of the file `path` names), with its parents,
+ *  if missing. @return 0, or 2 (message printed, naming the flag). */
+int rn_make_flag_dir(const char *flag, const char *path, int parent);
+
 /*! rn_file_in_dir() : --trace-dir's DIR/NAME.trace (`suffix` ".trace"),
  *  --junit-dir's DIR/NAME.xml, for `binary` run with `args` (malloc'd), the
  *  n-th of a name taken already DIR/NAME.n.trace. NAME is the binary's file

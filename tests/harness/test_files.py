@@ -227,3 +227,15 @@ def test_parallel_runs_claim_trace_dir_names(tmp_path):
     assert sorted(os.listdir(traces)) == names
     tasks = tasks_by_name(traces / "gate_test.trace")
     assert set(tasks) == {"test_noisy"}, tasks
+
+
+def test_trace_and_junit_directories_are_made_if_missing(tmp_path):
+    trace, xml = tmp_path / "t" / "u" / "run.trace", tmp_path / "j" / "report.xml"
+    result = run(f"--trace={trace}", f"--junit={xml}", FAILING)
+    assert result.returncode == 1, result
+    run_ok("stats", trace)
+    assert xml.read_text().startswith("<?xml"), xml
+    (tmp_path / "file").write_text("")
+    refused = run(f"--trace={tmp_path / 'file' / 'run.trace'}", FAILING)
+    assert refused.returncode == 2, refused
+    assert f"{tmp_path / 'file'}: --trace: not a directory" in refused.stderr, refused
