@@ -200,7 +200,7 @@ static int plan_sub(run *r, size_t k)
     }
     if (s->attach == NULL && p->attach_dir != NULL && (s->attach = strdup(p->attach_dir)) == NULL)
         return rn_error("out of memory");
-    size_t same = s->attach_made ? 0 : same_name_before(p, k);
+    size_t same = s->attach == NULL || s->attach_made ? 0 : same_name_before(p, k);
     if (same > 0) { /* each runner numbers its attachments from 1: a directory of its own */
         char *own = NULL;
         if (asprintf(&own, "%s/%s.%zu", s->attach, base_name(p->bins[k]), same + 1) < 0)

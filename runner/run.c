@@ -3,8 +3,6 @@
  * binaries traced into one trace file and print them like go test.
  */
 #include <errno.h>    /* errno */
-#include <inttypes.h> /* PRId64 */
-#include <regex.h>    /* regcomp, regerror */
 #include <signal.h>   /* signal, raise */
 #include <stdio.h>    /* printf, asprintf */
 #include <stdlib.h>   /* getenv, free */
@@ -16,12 +14,8 @@
 
 #include <ctrace_collect.h>
 
-#include "common/shard.h"     /* ct_shard_parse */
 #include "format/duration.h"  /* ct_format_go_duration */
-#include "common/shuffle.h"   /* ct_shuffle_parse_seed */
-#include "recorder/outfile.h" /* ct_make_dirs, ct_outfile_error */
 
-#include "asserts.h"
 #include "child.h"
 #include "cli.h"
 #include "flags.h"
@@ -33,48 +27,13 @@
 #include "parallel.h"
 #include "junit.h"
 #include "list.h"
-#include "preload.h"
 #include "recover.h"
 #include "run_args.h"
 #include "run_gate.h"
+#include "run_opts.h"
 #include "timed_out.h"
 #include "trace_dest.h"
 
-#define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
-
-typedef struct run_opts {
-    const char *trace;     /* --trace, or NULL */
-    const char *trace_dir; /* --trace-dir, or NULL */
-    const char *run_re;    /* -run, or NULL */
-    const char *skip_re;   /* -skip, or NULL */
-    const char *shard;     /* --shard K/N, or NULL */
-    int verbose;           /* -v */
-    int json;              /* --json */
-    const char *format;    /* --format, or NULL */
-    rn_tap *tap;           /* --format=tap: the run's TAP stream, or NULL */
-    long count;            /* -count */
-    uint64_t timeout_ns;   /* --timeout; 0: none */
-    uint64_t total_ns;     /* --timeout-total; 0: none */
-    const char *junit;     /* --junit, or NULL */
-    const char *junit_dir; /* --junit-dir, or NULL */
-    const char *attach_dir; /* --attach-dir, or NULL */
-    rn_strlist asserts;    /* --assert, repeated */
-    rn_strlist assert_files; /* --assert-file, repeated */
-    char *assert_env;      /* the rules of both, one a line, or NULL */
-    char *preload;         /* libctrace.so for the child, or NULL */
-    const char *overflow;  /* --overflow=wait|drop, or NULL (wait) */
-    int overflow_mode;     /* CT_OVERFLOW_* from it */
-    const char *no_preload; /* without it: why */
-    const char *save_baseline, *baseline, *max_regression, *alpha; /* the gate's flags */
-    uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
-    const char *list_re;   /* -list, or NULL */
-    int failfast;          /* -failfast */
-    const char *shuffle;   /* -shuffle=on|off|N, or NULL (off) */
-    char shuffle_seed[24]; /* its seed, decimal; "" when off */
-    long procs;            /* -p: binaries at once */
-    char *trace_shown;     /* -p's runner: the name of the trace it writes for */
-    char *judged_out;      /* -p's runner: where its rule warnings go */
-} run_opts;
 
 
 /* What the run gathers as binaries run: for --junit, and for the warning
@@ -101,64 +60,6 @@ typedef struct run_record {
 static int worse(int a, int b)
 {
     return rn_exit_worse(a, b);
-}
-
-/* Compile `re` as the child's tracer will, to report a bad one here. */
-static int check_regex(const char *flag, const char *re)
-{
-    if (re == NULL)
-        return 0;
-    regex_t compiled;
-    int rc = regcomp(&compiled, re, REG_EXTENDED | REG_NOSUB);
-    if (rc == 0) {
-        regfree(&compiled);
-        return 0;
-    }
-    char why[256];
-    regerror(rc, &compiled, why, sizeof why);
-    char *shown = rn_escape_name(re, strlen(re));
-    rn_usage_error("invalid regular expression for %s \"%s\": %s", flag,
-                   shown ? shown : "?", why);
-    free(shown);
-    return -1;
-}
-
-/* --shard=K/N, as the child's tracer will read it (common/shard.h).
- * @return 0, or -1 (message printed). */
-static int check_shard(const char *text)
-{
-    ct_shard shard;
-    const char *why;
-    if (ct_shard_parse(text, &shard, &why) == 0)
-        return 0;
-    char *shown = rn_escape_name(text, strlen(text));
-    rn_usage_error("invalid value \"%s\" for flag --shard: %s", shown ? shown : "?", why);
-    free(shown);
-    return -1;
-}
-
-/* -shuffle=on|off|N, as go test takes it: `seed` gets N, or for on a seed
- * from the clock (printed, so that the order can be had again), or "" for
- * off. @return 0, or -1 (message printed). */
-static int check_shuffle(const char *text, char seed[24])
-{
-    int64_t n;
-    seed[0] = '\0';
-    if (strcmp(text, "off") == 0)
-        return 0;
-    if (strcmp(text, "on") == 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        n = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    } else if (ct_shuffle_parse_seed(text, &n) != 0) {
-        char *shown = rn_escape_name(text, strlen(text));
-        rn_usage_error("invalid value \"%s\" for flag -shuffle: must be on, off or a whole "
-                       "number (the seed)", shown ? shown : "?");
-        free(shown);
-        return -1;
-    }
-    snprintf(seed, 24, "%" PRId64, n);
-    return 0;
 }
 
 /* Check that `path` can be run. @return 0, or -1 with errno-style text. */
@@ -759,89 +660,8 @@ int rn_cmd_run(int argc, char **argv)
         goto out;
     }
     rn_format format;
-    if (rn_run_format(opts.format, opts.json, &format) != 0)
+    if (rn_run_opts_check(&opts, &format) != 0)
         goto out;
-    opts.json = format == RN_FORMAT_JSON;
-    if (opts.trace != NULL && *opts.trace == '\0') {
-        rn_usage_error("--trace needs a file name");
-        goto out;
-    }
-    if (opts.trace_dir != NULL && (*opts.trace_dir == '\0' || opts.trace != NULL)) {
-        rn_usage_error(*opts.trace_dir == '\0' ? "--trace-dir needs a directory"
-                                               : "--trace and --trace-dir cannot be combined");
-        goto out;
-    }
-    /* Directories are made if missing, as --attach-dir is: before running anything. */
-    if (opts.trace_dir != NULL && rn_make_flag_dir("--trace-dir", opts.trace_dir, 0) != 0)
-        goto out;
-    if (opts.trace != NULL && rn_make_flag_dir("--trace", opts.trace, 1) != 0)
-        goto out;
-    if ((opts.junit != NULL && *opts.junit == '\0') ||
-        (opts.attach_dir != NULL && *opts.attach_dir == '\0')) {
-        rn_usage_error("%s needs a %s", opts.junit && !*opts.junit ? "--junit" : "--attach-dir",
-                       opts.junit && !*opts.junit ? "file name" : "directory");
-        goto out;
-    }
-    if (opts.junit_dir != NULL) {
-        if (*opts.junit_dir == '\0' || opts.junit != NULL) {
-            rn_usage_error(*opts.junit_dir == '\0' ? "--junit-dir needs a directory"
-                                                   : "--junit and --junit-dir cannot be combined");
-            goto out;
-        }
-        if (rn_make_flag_dir("--junit-dir", opts.junit_dir, 0) != 0)
-            goto out;
-    }
-    if (opts.junit != NULL && rn_make_flag_dir("--junit", opts.junit, 1) != 0)
-        goto out;
-    if (opts.attach_dir != NULL && opts.junit == NULL && opts.junit_dir == NULL &&
-        opts.flight_bytes == NO_FLIGHT) {
-        rn_usage_error("--attach-dir is where --junit or --flight-recorder puts its "
-                       "attachments: give one of them too");
-        goto out;
-    }
-    if (opts.flight_bytes != NO_FLIGHT && opts.flight_bytes < CT_WINDOW_MIN_BYTES) {
-        rn_usage_error("invalid value for flag --flight-recorder: at least 64KiB (a window "
-                       "holds a pool chunk or more of each process's events)");
-        goto out;
-    }
-    if (opts.flight_bytes != NO_FLIGHT && (opts.save_baseline || opts.baseline)) {
-        rn_usage_error("%s needs every event of the run; --flight-recorder keeps only the "
-                       "latest: use one or the other", opts.baseline ? "--baseline"
-                                                                      : "--save-baseline");
-        goto out;
-    }
-    if (opts.overflow != NULL && strcmp(opts.overflow, "wait") != 0 &&
-        strcmp(opts.overflow, "drop") != 0) {
-        rn_usage_error("invalid value \"%s\" for flag --overflow: must be wait or drop",
-                       opts.overflow);
-        goto out;
-    }
-    opts.overflow_mode = opts.overflow && strcmp(opts.overflow, "drop") == 0 ? CT_OVERFLOW_DROP
-                                                                               : CT_OVERFLOW_WAIT;
-    if (opts.procs < 1) {
-        rn_usage_error("invalid value \"%ld\" for flag -p: must be at least 1", opts.procs);
-        goto out;
-    }
-    if (opts.count < 1) {
-        rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts.count);
-        goto out;
-    }
-    if (check_regex("-run", opts.run_re) != 0 || check_regex("-skip", opts.skip_re) != 0)
-        goto out;
-    if (opts.shard != NULL && check_shard(opts.shard) != 0)
-        goto out;
-    if (check_regex("-list", opts.list_re) != 0 ||
-        (opts.shuffle != NULL && check_shuffle(opts.shuffle, opts.shuffle_seed) != 0))
-        goto out;
-    if (rn_asserts_load(&opts.assert_files, &opts.asserts, &opts.assert_env) != 0)
-        goto out;
-    const char *why_no_preload;
-    opts.preload = rn_preload_path(&why_no_preload);
-    if (opts.preload == NULL && why_no_preload != NULL)
-        fprintf(stderr, "ctest-trace: warning: %s: only binaries that link libctrace get a "
-                        "task per test\n", why_no_preload);
-    if (opts.preload == NULL)
-        opts.no_preload = why_no_preload ? why_no_preload : "CTRACE_PRELOAD is empty";
     exes = calloc(a.npos, sizeof *exes);
     if (exes == NULL) {
         rn_error("out of memory");
