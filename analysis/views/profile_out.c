@@ -8,8 +8,8 @@
  * profile.proto requires. Keys are structs without padding, filled field by
  * field after a memset, so equal keys are equal bytes.
  *
- * The protobuf is written by hand into memory (see "protobuf" below) and
- * then gzipped whole: profiles are at most a few megabytes.
+ * The protobuf is written into memory (pb.h) and then gzipped whole:
+ * profiles are at most a few megabytes.
  */
 #include "profile_out.h"
 
@@ -20,6 +20,7 @@
 
 #include "gzip.h"
 #include "maps.h"
+#include "pb.h"
 #include "common/utf8.h"
 
 /* ---- tables --------------------------------------------------------------- */
@@ -418,104 +419,6 @@ static uint32_t location_id_at(const unsigned char *ids, size_t k)
     uint32_t id;
     memcpy(&id, ids + k * sizeof id, sizeof id); /* keys are bytes, maybe unaligned */
     return id;
-}
-
-/* ---- protobuf ------------------------------------------------------------- */
-
-/* Output buffer. The first allocation failure sets `failed` and later calls
- * do nothing, so the encoder checks once at the end. */
-typedef struct pb {
-    unsigned char *data;
-    size_t len, capacity;
-    int failed;
-} pb;
-
-enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
-
-static int pb_room(pb *b, size_t more)
-{
-    if (b->failed)
-        return 0;
-    unsigned char *data = more <= SIZE_MAX - b->len ? grown(b->data, &b->capacity, b->len + more, 1) : NULL;
-    if (!data)
-        b->failed = 1;
-    else
-        b->data = data;
-    return !b->failed;
-}
-
-static size_t varint_size(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-static void put_varint(unsigned char *out, uint64_t v)
-{
-    while (v >= 0x80) {
-        *out++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *out = (unsigned char)v;
-}
-
-static void pb_varint(pb *b, uint64_t v)
-{
-    if (!pb_room(b, 10))
-        return;
-    put_varint(b->data + b->len, v);
-    b->len += varint_size(v);
-}
-
-static void pb_key(pb *b, unsigned field, unsigned wire)
-{
-    pb_varint(b, (uint64_t)field << 3 | wire);
-}
-
-/* A varint field; 0 is proto3's default and is left out. int64 fields go
- * through here too, as their two's complement. */
-static void pb_uint(pb *b, unsigned field, uint64_t v)
-{
-    if (v == 0)
-        return;
-    pb_key(b, field, WIRE_VARINT);
-    pb_varint(b, v);
-}
-
-static void pb_bytes(pb *b, unsigned field, const void *bytes, size_t len)
-{
-    pb_key(b, field, WIRE_BYTES);
-    pb_varint(b, len);
-    if (!pb_room(b, len))
-        return;
-    if (len)
-        memcpy(b->data + b->len, bytes, len);
-    b->len += len;
-}
-
-/* A nested message or packed field: pb_begin() writes the key and returns
- * where the body starts; pb_end() slides the body up to put its length in
- * front, once known. Bodies are small (one sample, one location). */
-static size_t pb_begin(pb *b, unsigned field)
-{
-    pb_key(b, field, WIRE_BYTES);
-    return b->len;
-}
-
-static void pb_end(pb *b, size_t start)
-{
-    if (b->failed)
-        return;
-    size_t body = b->len - start, n = varint_size(body);
-    if (!pb_room(b, n))
-        return;
-    memmove(b->data + start + n, b->data + start, body);
-    put_varint(b->data + start, body);
-    b->len += n;
 }
 
 /* ---- profile.proto -------------------------------------------------------- */
