@@ -55,6 +55,7 @@ struct ct_symbolizer {
     char **warnings;
     size_t nwarnings, warnings_cap, warnings_seen;
     char *debuginfo_path; /* libdwfl's search path; NULL until a file is opened */
+    int offline;          /* ct_symbolizer_offline(): no debuginfod */
     sym_kept *kept;       /* open addressing by raw pointer */
     size_t nkept, kept_cap;
     ct_symbol_frame frames[CT_SYMBOL_MAX_FRAMES]; /* the last lookup's */
@@ -95,6 +96,11 @@ const char *ct_symbolizer_next_warning(ct_symbolizer *s)
 ct_symbolizer *ct_symbolizer_new(void)
 {
     return calloc(1, sizeof(ct_symbolizer));
+}
+
+void ct_symbolizer_offline(ct_symbolizer *s)
+{
+    s->offline = 1;
 }
 
 int ctr__sym_set_debug_root(ct_symbolizer *s, const char *dir)
@@ -260,8 +266,8 @@ static void object_load(ct_symbolizer *s, sym_object *o)
         return;
     }
     char err[512];
-    o->file = ctr__sym_file_open(o->path, o->build_id, o->build_id_len, &s->debuginfo_path, err,
-                                 sizeof err);
+    o->file = ctr__sym_file_open(o->path, o->build_id, o->build_id_len, &s->debuginfo_path,
+                                 s->offline, err, sizeof err);
     if (!o->file)
         warn(s, o, "%s: %s; no symbols", o->path, err);
 }

@@ -58,6 +58,14 @@ typedef struct ct_symbol {
 /* @return a symbolizer with no module, or NULL on ENOMEM. */
 ct_symbolizer *ct_symbolizer_new(void);
 
+/* Ask no debuginfod server for a module's debug file: the symbolizer of a
+ * test process (an assertion's message names the place), which must not wait
+ * on the network, nor write a cache. With DEBUGINFOD_URLS set it then looks
+ * by build-id only (under /usr/lib/debug/.build-id), not by .gnu_debuglink.
+ * Without the call, libdw's standard search asks the servers in
+ * DEBUGINFOD_URLS last, as elfutils' own tools do. Before the first lookup. */
+void ct_symbolizer_offline(ct_symbolizer *s);
+
 /* A module loaded in the traced process: its file path, its GNU build-id
  * (may be len 0), its load bias (dl_iterate_phdr's dlpi_addr) and the
  * absolute range [lo, hi) of its PT_LOAD segments. Later registrations

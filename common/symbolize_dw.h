@@ -23,7 +23,7 @@
     X(dwfl_begin) X(dwfl_end) X(dwfl_errno) X(dwfl_errmsg) X(dwfl_report_begin)                \
     X(dwfl_report_elf) X(dwfl_report_end) X(dwfl_module_build_id) X(dwfl_module_getsymtab)    \
     X(dwfl_module_getsym_info) X(dwfl_module_getsrc) X(dwfl_lineinfo) X(dwfl_module_addrdie)   \
-    X(dwfl_build_id_find_elf) X(dwfl_standard_find_debuginfo) X(dwarf_dieoffset) X(dwarf_tag)  \
+    X(dwfl_build_id_find_elf) X(dwfl_standard_find_debuginfo) X(dwfl_build_id_find_debuginfo) X(dwarf_dieoffset) X(dwarf_tag)  \
     X(dwarf_child) X(dwarf_siblingof) X(dwarf_ranges) X(dwarf_diename) X(dwarf_attr) X(dwarf_formstring) X(dwfl_line_comp_dir)           \
     X(dwarf_formudata) X(dwarf_getsrcfiles) X(dwarf_filesrc)
 

@@ -57,8 +57,26 @@ static int check_file(const char *path, char *err, size_t err_len)
     return why ? -1 : 0;
 }
 
+/* find_debuginfo of an offline symbolizer: libdw's standard search asks the
+ * servers of DEBUGINFOD_URLS when nothing is found here, so with that set
+ * only the build-id search is made. */
+static int find_debuginfo_offline(Dwfl_Module *mod, void **userdata, const char *modname,
+                                  GElf_Addr base, const char *file_name,
+                                  const char *debuglink_file, GElf_Word debuglink_crc,
+                                  char **debuginfo_file_name)
+{
+    const ct_dw *dw = ct__dw_get(NULL);
+    const char *servers = getenv("DEBUGINFOD_URLS");
+    if (servers == NULL || *servers == '\0')
+        return dw->dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+                                                debuglink_file, debuglink_crc,
+                                                debuginfo_file_name);
+    return dw->dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
+                                            debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
 sym_file *ctr__sym_file_open(const char *path, const uint8_t *id, size_t id_len,
-                             char **debuginfo_path, char *err, size_t err_len)
+                             char **debuginfo_path, int offline, char *err, size_t err_len)
 {
     const char *why = NULL;
     const ct_dw *dw = ct__dw_get(&why);
@@ -75,7 +93,8 @@ sym_file *ctr__sym_file_open(const char *path, const uint8_t *id, size_t id_len,
     }
     f->dw = dw;
     f->callbacks = (Dwfl_Callbacks){.find_elf = dw->dwfl_build_id_find_elf,
-                                    .find_debuginfo = dw->dwfl_standard_find_debuginfo,
+                                    .find_debuginfo = offline ? find_debuginfo_offline
+                                                              : dw->dwfl_standard_find_debuginfo,
                                     .debuginfo_path = debuginfo_path};
     f->dwfl = dw->dwfl_begin(&f->callbacks);
     if (!f->dwfl) {

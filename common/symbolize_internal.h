@@ -61,10 +61,11 @@ typedef struct sym_file sym_file;
  *  or a device is refused without blocking), checked against `id` when both
  *  it and the file have a build-id. Its debug file is looked for on the
  *  first lookup that needs DWARF, in `*debuginfo_path` (libdwfl's syntax;
- *  the pointer must outlive the file).
+ *  the pointer must outlive the file); `offline`: never from a debuginfod
+ *  server (ct_symbolizer_offline()).
  *  @return the file, or NULL with why in err (a sentence without the path). */
 sym_file *ctr__sym_file_open(const char *path, const uint8_t *id, size_t id_len,
-                             char **debuginfo_path, char *err, size_t err_len);
+                             char **debuginfo_path, int offline, char *err, size_t err_len);
 
 /*! ctr__sym_file_lookup() : what is at `vaddr` (an address as the file's
  *  program headers place it). Frames innermost first, at most `cap`, their

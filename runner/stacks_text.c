@@ -153,6 +153,7 @@ static int take(gathered *g, const ctr_event *ev, int pid, uint32_t *proc)
         names_free(&g->tasks);
         ctv_symbols_free(&g->syms);
         ctv_symbols_init(&g->syms);
+        g->syms.offline = 1; /* a run's output waits on no debuginfod server */
         *proc = ev->process;
         return 0;
     }
@@ -290,6 +291,7 @@ char *rn_stacks_text(const char *path, int pid, const rn_stacks_asked *asked, si
 {
     gathered g = {0};
     ctv_symbols_init(&g.syms);
+    g.syms.offline = 1; /* a run's output waits on no debuginfod server */
     uint32_t proc = UINT32_MAX;
     ctr_reader *r = NULL;
     if (path != NULL && ctr_open(&r, path) == 0) {

@@ -31,6 +31,8 @@ int ctv_symbols_add(ctv_symbols *s, const ctr_event *ev)
     ct_symbolizer **sym = &s->by_process[ev->process];
     if (!*sym && !(*sym = ct_symbolizer_new()))
         goto nomem;
+    if (s->offline)
+        ct_symbolizer_offline(*sym);
     /* The path is untrusted bytes: a NUL inside would cut it, nothing worse. */
     char *path = malloc(ev->name_len + 1);
     if (!path)

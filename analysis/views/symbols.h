@@ -18,6 +18,7 @@ typedef struct ctv_symbols {
     ct_symbolizer **by_process; /* index: ctr_event.process; NULL until a module */
     uint32_t count;
     int failed; /* out of memory once: lookups find nothing */
+    int offline; /* ct_symbolizer_offline() for each: a run's output, not a view */
 } ctv_symbols;
 
 void ctv_symbols_init(ctv_symbols *s);
