@@ -33,6 +33,7 @@
 #include "plugin/cmocka_select.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
+#include "plugin/thread_dump.h" /* ct__thread_dump_check */
 
 #define CT_EXPORT __attribute__((visibility("default")))
 #define MESSAGE_CAP 2048
@@ -209,6 +210,7 @@ static struct test_run *begin_next(void)
     fixture_verdict_flush();
     if (ct__failfast_stopped())
         return NULL; /* -failfast: cmocka calls the rest of the group, which do nothing */
+    ct__thread_dump_check(); /* the program may have taken the stack signal since */
     if (g.next >= g.count)
         return NULL; /* cannot happen: cmocka runs what we gave it */
     struct test_run *r = &g.runs[g.next++];

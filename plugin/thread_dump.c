@@ -13,12 +13,18 @@
  * the thread's own stream, after the STACK it names. A signal from anyone
  * but the runner is ignored; a thread inside the tracer (mid-event) cannot
  * write, and its event is counted lost, as for any signal handler there.
+ *
+ * Having answered, a thread stays in the handler until the kill: a call the
+ * signal interrupted that the kernel does not restart (sleep, poll, a timed
+ * wait) would return early, and the test that was out of time could go on,
+ * even pass. Every stack is then also of one moment.
  */
 #include "plugin/thread_dump.h"
 
 #include <errno.h>    /* errno */
 #include <signal.h>   /* sigaction, SIGRTMAX */
 #include <stdint.h>
+#include <time.h>     /* nanosleep */
 #include <ucontext.h> /* ucontext_t, REG_RIP */
 
 #include "format/wire.h"
@@ -29,6 +35,9 @@
 #include "plugin/unwind.h"
 
 #define CANDIDATES 4 /* SIGRTMAX - 3 ... SIGRTMAX: the first the program left alone */
+/* How long an answered thread waits for the kill: well past the runner's
+ * wait for answers (RN_STACKS_WAIT_NS, 1 s), in case the runner is gone. */
+#define HOLD_MS 10000
 
 /* 1 + the system call the interrupted thread was blocked in, 0 if none is
  * known. A call the kernel restarts after the handler is rewound to its
@@ -85,6 +94,10 @@ static void on_request(int sig, siginfo_t *si, void *context)
     int saved = errno;
     write_stack(context);
     __atomic_add_fetch(&pool->stacks_answered, 1, __ATOMIC_RELEASE);
+    /* Every signal is blocked here (sa_mask): only SIGKILL ends the wait. */
+    struct timespec tick = {0, 10 * 1000000};
+    for (int waited = 0; waited < HOLD_MS; waited += 10)
+        nanosleep(&tick, NULL);
     errno = saved;
 }
 
@@ -97,13 +110,28 @@ void ct__thread_dump_install(ct_pool_header *pool)
             continue; /* the program's, or a sanitizer's */
         struct sigaction sa = {0};
         sa.sa_sigaction = on_request;
-        /* Restarted calls: the program must not see EINTR from our asking.
-         * All blocked while it runs: a second request waits its turn. */
-        sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+        /* All blocked while it runs: a second request waits its turn. On
+         * the thread's own stack: a small sigaltstack could not hold the
+         * unwinder's frame. */
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigfillset(&sa.sa_mask);
         if (sigaction(sig, &sa, NULL) == 0) {
             pool->stack_signal = (uint32_t)sig;
             return;
         }
     }
+}
+
+void ct__thread_dump_check(void)
+{
+    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
+    if (pool == NULL || pool->stack_signal == 0)
+        return;
+    struct sigaction now;
+    if (sigaction((int)pool->stack_signal, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
+        now.sa_sigaction == on_request)
+        return;
+    /* The program took the signal since (its own handler, or the default,
+     * which would kill): the runner must not send it. */
+    __atomic_store_n(&pool->stack_signal, 0, __ATOMIC_RELEASE);
 }

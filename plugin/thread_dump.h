@@ -13,4 +13,10 @@
  * once the session began. */
 void ct__thread_dump_install(ct_pool_header *pool);
 
+/*! ct__thread_dump_check() : at each test's begin (a safe point): if the
+ *  program has since taken the signal for itself (its own handler, or the
+ *  default, which would kill), say none in the pool: the runner then kills
+ *  without asking. One sigaction() call. */
+void ct__thread_dump_check(void);
+
 #endif /* CT_PLUGIN_THREAD_DUMP_H */

@@ -233,7 +233,9 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
         how = CT_EXIT_SIGNAL;
         code = (uint64_t)WTERMSIG(wait_status);
     }
-    if (p->timeout_ns && how == CT_EXIT_SIGNAL && code == SIGKILL) {
+    /* Out of time: killed, or ended some other way once asked for its
+     * stacks (let go early, or dead of the request's signal): a timeout. */
+    if (p->timeout_ns) {
         how = CT_EXIT_TIMEOUT;
         code = p->timeout_ns;
     }

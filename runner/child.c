@@ -404,6 +404,15 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                 res->exited_ns = exited_at;
                 if (r < 0)
                     status = 0x7f00; /* "exit status 127": lost track of it */
+                /* Asked for its stacks, it was out of time: however it ended
+                 * before the kill (a thread let go by the request), the test
+                 * it was in timed out. */
+                if (kill_at && !res->timed_out) {
+                    res->timed_out = 1;
+                    ct_collector_child_timed_out(c, pool, res->run_timed_out
+                                                              ? spec->run_timeout_ns
+                                                              : spec->timeout_ns);
+                }
                 /* All it wrote is in the pool: the last pass, and its end. */
                 ct_collector_child_progress(c, pool, &res->progress);
                 note_error(res, ct_collector_child_exited(c, pool, status));

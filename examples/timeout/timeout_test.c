@@ -2,7 +2,9 @@
  * timeout_test.c - a plain cmocka suite whose middle test hangs, to show
  * what a test killed for time says (TIMEOUT_HOW: deadlock, two threads each
  * holding the mutex the other wants; masked, a thread that blocks every
- * signal and sleeps; unset, nothing hangs). Run traced:
+ * signal and sleeps; sleep, a sleep that the runner's request for stacks
+ * interrupts; reset, the signals the tracer may ask with made fatal again;
+ * unset, nothing hangs). Run traced:
  *
  *     TIMEOUT_HOW=deadlock ctest-trace --timeout=1s ./timeout_test
  *
@@ -69,6 +71,16 @@ static void TestHang(void **state)
     const char *how = getenv("TIMEOUT_HOW");
     how = how ? how : "";
     printf("about to hang by %s\n", how[0] ? how : "(nothing)");
+    if (strcmp(how, "sleep") == 0) { /* a sleep the stack request interrupts */
+        sleep(30);
+        return;
+    }
+    if (strcmp(how, "reset") == 0) { /* the signals the tracer may ask with, made fatal */
+        for (int sig = SIGRTMAX - 3; sig <= SIGRTMAX; sig++)
+            signal(sig, SIG_DFL);
+        sleep(30);
+        return;
+    }
     if (strcmp(how, "masked") == 0) {
         sigset_t all;
         sigfillset(&all);

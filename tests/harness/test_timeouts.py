@@ -139,3 +139,16 @@ def test_the_total_timeout_holds_for_binaries_run_at_once():
     assert result.stdout.count(said) == 2, result  # the limit as given, not what was left
     assert "TestParse" not in result.stdout, result  # FAILING never started
     assert "--timeout-total=1s: 1 binary did not run" in result.stderr, result
+
+
+@pytest.mark.parametrize("how", ["sleep", "reset"])
+def test_a_test_out_of_time_times_out_however_the_request_ends(tmp_path, how):
+    # sleep: the request interrupts it, and sleep() is not restarted: the
+    # test must not go on (and pass); reset: the program made the request's
+    # signal fatal: its death is the timeout, not a crash
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", "--timeout=1s", TIMEOUT, env=hang(how))
+    assert result.returncode == 1, result
+    assert "test timed out after 1s" in result.stdout, result
+    assert "--- FAIL: TestHang" in result.stdout and "--- PASS: TestAfterHang" in result.stdout
+    assert only(tasks_by_name(trace)["TestHang"], "TestHang")["status"] == "timeout"
