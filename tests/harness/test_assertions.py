@@ -229,3 +229,4 @@ def test_a_rule_judged_in_any_binary_of_the_run_is_not_warned_about():
     result = run_ok("-run", "TestWithinBudget|TestPipeline", "--assert=region(db.query).max<60s",
                     "--assert=TestPipeline:test.duration<10m", BUDGETS, PIPELINE)
     assert "judged no test" not in result.stderr, result
+
