@@ -8,6 +8,7 @@
  */
 #include <fcntl.h>  /* open, fcntl */
 #include <stdio.h>  /* printf */
+#include <signal.h> /* signal */
 #include <string.h> /* strcmp */
 #include <unistd.h> /* close */
 
@@ -29,6 +30,9 @@ static void keep_std_fds(void)
 int main(int argc, char **argv)
 {
     keep_std_fds();
+    /* An ignored SIGCHLD (inherited) would make waitpid() fail: the run
+     * waits for its binaries and its -p runners. */
+    signal(SIGCHLD, SIG_DFL);
     if (argc < 2) {
         rn_usage(stderr);
         return RN_EXIT_USAGE;

@@ -38,18 +38,20 @@ static void end_line(rn_tap *t)
     t->col0 = 1;
 }
 
-/* Untrusted bytes, escaped (marker.h), but for each `keep`, written as
- * `as`. Never a '\n'. */
-static void put_escaped(rn_tap *t, const char *s, size_t n, char keep, const char *as)
+/* Untrusted bytes, escaped (marker.h), but for each byte of `keep`, the
+ * string of `as` at its place. Never a '\n'. */
+static void put_escaped(rn_tap *t, const char *s, size_t n, const char *keep,
+                        const char *const *as)
 {
     while (n > 0) {
-        const char *k = memchr(s, keep, n);
-        size_t take = k ? (size_t)(k - s) : n;
+        size_t take = 0;
+        while (take < n && (s[take] == '\0' || strchr(keep, s[take]) == NULL))
+            take++;
         char *shown = rn_escape_name(s, take);
         fputs(shown ? shown : "?", t->out);
         free(shown);
-        if (k != NULL) {
-            fputs(as, t->out);
+        if (take < n) {
+            fputs(as[strchr(keep, s[take]) - keep], t->out);
             take++;
         }
         s += take;
@@ -66,7 +68,8 @@ static void put_comment(rn_tap *t, const char *s, size_t n)
         if (t->col0)
             fputs("# ", t->out);
         t->col0 = 0;
-        put_escaped(t, s, take, '\t', "\t"); /* tabs lay out the runner's last line */
+        static const char *const tab[] = {"\t"};
+        put_escaped(t, s, take, "\t", tab); /* tabs lay out the runner's last line */
         if (nl != NULL) {
             fputc('\n', t->out);
             t->col0 = 1;
@@ -85,7 +88,9 @@ static void test_point(rn_tap *t, const rn_out_event *e, const char *name, size_
     int bad = strcmp(e->action, "fail") == 0;
     end_line(t);
     fprintf(t->out, "%s %lu - ", bad ? "not ok" : "ok", ++t->points);
-    put_escaped(t, name, name_len, '#', "\\#"); /* '#' would start a directive */
+    /* '#' would start a directive, and "\\#" is a backslash, then one. */
+    static const char *const directive[] = {"\\#", "\\\\"};
+    put_escaped(t, name, name_len, "#\\", directive);
     fputs(suffix, t->out);
     if (strcmp(e->action, "skip") == 0)
         fprintf(t->out, " # SKIP%s%s", skip_why ? " " : "", skip_why ? skip_why : "");

@@ -4,15 +4,17 @@
  */
 #include "parallel.h"
 
+#include <dirent.h>    /* opendir, readdir */
 #include <errno.h>     /* errno, EINTR */
 #include <inttypes.h>  /* PRIu64 */
 #include <fcntl.h>     /* open */
 #include <signal.h>    /* sigaction, kill, raise */
 #include <stdio.h>     /* asprintf, fflush */
 #include <stdlib.h>    /* malloc, free, mkdtemp, getenv */
-#include <string.h>    /* strcmp, strlen, strncmp, strrchr */
+#include <string.h>    /* strcmp, strlen, strncmp, strrchr, strsignal */
 #include <sys/prctl.h> /* prctl, PR_SET_PDEATHSIG */
 #include <sys/wait.h>  /* waitpid */
+#include <time.h>      /* nanosleep */
 #include <unistd.h>    /* fork, execv, dup2, unlink, rmdir */
 
 #include "analysis/trace_merge.h" /* ctr__merge_traces */
@@ -48,6 +50,7 @@ typedef struct run {
     sub *subs;
     unsigned char *started;
     int run_timed_out; /* --timeout-total passed before every binary started */
+    int failfast_stopped; /* -failfast: a binary failed, no more started */
 } run;
 
 /* Flags each runner gets rewritten (or not at all), not as given. */
@@ -65,6 +68,7 @@ static int rewritten(const char *name)
 typedef struct words {
     char **v;
     size_t n, cap;
+    int failed; /* a word could not be added: the line is not to be used */
     char *owned[8];
     size_t nowned;
 } words;
@@ -74,8 +78,10 @@ static int words_add(words *w, char *s)
     if (w->n + 1 >= w->cap) {
         size_t cap = w->cap ? w->cap * 2 : 32;
         char **v = realloc(w->v, cap * sizeof *v);
-        if (v == NULL)
+        if (v == NULL) {
+            w->failed = 1;
             return -1;
+        }
         w->v = v;
         w->cap = cap;
     }
@@ -101,7 +107,7 @@ static void pass_through(void *ctx, const char *name, char **v, size_t n)
     if (rewritten(name))
         return;
     for (size_t i = 0; i < n; i++)
-        words_add(w, v[i]); /* out of memory: checked once built (w->v) */
+        words_add(w, v[i]); /* out of memory: checked once built (w->failed) */
 }
 
 static void words_free(words *w)
@@ -128,13 +134,13 @@ static int runner_words(const run *r, size_t k, words *w)
         bad |= words_flag(w, "attach-dir", s->attach);
     if (s->baseline != NULL)
         bad |= words_flag(w, "save-baseline", s->baseline);
+    /* "-- BINARY ARGS": a binary named like a command (version, stats)
+     * or like a flag is still the binary. */
+    bad |= words_add(w, "--");
     bad |= words_add(w, p->bins[k]);
-    if (p->nrest > 0) {
-        bad |= words_add(w, "--");
-        for (size_t i = 0; i < p->nrest; i++)
-            bad |= words_add(w, p->rest[i]);
-    }
-    return bad || w->v == NULL ? -1 : 0;
+    for (size_t i = 0; i < p->nrest; i++)
+        bad |= words_add(w, p->rest[i]);
+    return bad || w->failed ? -1 : 0;
 }
 
 /* ---- before: names and files for each runner ---------------------------------- */
@@ -324,21 +330,58 @@ static void reaped(run *r, int pid, int wait_status)
     }
 }
 
+/* A runner ended: its status into the run's; whether the run stops
+ * starting binaries. A runner dead of a signal the run did not pass on (a
+ * crash, the OOM killer, a kill from outside) lost its binary's results:
+ * said, status 2, and the run goes on. */
+static int runner_ended(run *r, size_t k, int *status, int *interrupted)
+{
+    const rn_parallel *p = r->p;
+    const sub *s = &r->subs[k];
+    *status = rn_exit_worse(*status, s->status);
+    if (s->signal != 0 && g_count > 0 && s->signal == g_signal) {
+        *interrupted = s->signal; /* the user's signal, passed on */
+        return 1;
+    }
+    if (s->signal != 0) {
+        fflush(stdout);
+        fprintf(stderr, "ctest-trace: %s: its runner died of signal %d (%s): its results are "
+                        "lost\n", p->bins[k], s->signal, strsignal(s->signal));
+    }
+    if (p->failfast && s->status != 0 && s->status != RN_EXIT_SKIPPED) {
+        r->failfast_stopped = 1; /* -failfast: no binary starts after a failure */
+        return 1;
+    }
+    return 0;
+}
+
 /* Run them all, up to procs at once. @return the worst status; *interrupted
- * the signal that interrupted the run, or 0. */
+ * the signal that interrupted the run, or 0. Runners are reaped without
+ * blocking, every WAIT_MS: a signal that comes while output is copied or a
+ * runner started is passed on within that time, whatever the run is doing. */
+#define WAIT_MS 10
 static int run_subs(run *r, int *interrupted)
 {
     const rn_parallel *p = r->p;
     struct sigaction sa = {.sa_handler = on_signal}, old[3];
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < 3; i++)
-        sigaction(forwarded[i], &sa, &old[i]); /* no SA_RESTART: waitpid returns */
+        sigaction(forwarded[i], &sa, &old[i]);
     int status = RN_EXIT_SKIPPED, stop = 0, passed_on = 0;
     size_t next = 0, running = 0, printed = 0;
     for (;;) {
+        if (g_count > passed_on) { /* each signal once to each, as a run of one gets it */
+            for (size_t k = 0; k < next; k++)
+                if (!r->subs[k].done)
+                    kill(r->subs[k].pid, g_signal);
+            passed_on = g_count;
+            *interrupted = g_signal;
+            stop = 1;
+        }
         while (!stop && running < (size_t)p->procs && next < p->nbins) {
             if (p->run_deadline_ns != 0 && rn_now_ns() >= p->run_deadline_ns) {
                 r->run_timed_out = 1; /* --timeout-total: nothing more starts */
+                stop = 1;
                 break;
             }
             if (start_sub(r, next) != 0) {
@@ -353,30 +396,24 @@ static int run_subs(run *r, int *interrupted)
             print_sub(&r->subs[printed]); /* whole, and in order */
         if (running == 0)
             break;
-        int ws, pid = waitpid(-1, &ws, 0);
-        if (g_count > passed_on) { /* each signal once to each, as a run of one gets it */
-            for (size_t k = 0; k < next; k++)
-                if (!r->subs[k].done)
-                    kill(r->subs[k].pid, g_signal);
-            passed_on = g_count;
-            *interrupted = g_signal;
-            stop = 1;
+        int ws, pid = waitpid(-1, &ws, WNOHANG);
+        if (pid == 0 || (pid < 0 && errno == EINTR)) {
+            struct timespec nap = {0, WAIT_MS * 1000000L};
+            nanosleep(&nap, NULL);
+            continue;
         }
-        if (pid < 0)
-            continue; /* EINTR */
+        if (pid < 0) { /* ECHILD: our runners are not ours to wait for */
+            status = rn_error("-p: cannot wait for the binaries' runners: %s", strerror(errno));
+            break;
+        }
         reaped(r, pid, ws);
         running--;
-        for (size_t k = 0; k < next; k++) {
-            const sub *s = &r->subs[k];
-            if (s->pid == pid) {
-                status = rn_exit_worse(status, s->status);
-                if (s->signal != 0)
-                    *interrupted = s->signal, stop = 1;
-                if (p->failfast && s->status != 0 && s->status != RN_EXIT_SKIPPED)
-                    stop = 1; /* -failfast: no binary starts after a failure */
-            }
-        }
+        for (size_t k = 0; k < next; k++)
+            if (r->subs[k].pid == pid && runner_ended(r, k, &status, interrupted))
+                stop = 1;
     }
+    if (g_count > passed_on && *interrupted == 0)
+        *interrupted = g_signal; /* came as the last runner ended: the run dies of it */
     for (size_t i = 0; i < 3; i++)
         sigaction(forwarded[i], &old[i], NULL);
     return status;
@@ -510,6 +547,20 @@ static void free_sub(const run *r, sub *s)
     free(s->baseline);
 }
 
+/* The temporary directory, with what a runner killed mid-write left in it
+ * (a NAME.partial): it holds files alone. */
+static void remove_tmp(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            unlinkat(dirfd(d), e->d_name, 0);
+    if (d != NULL)
+        closedir(d);
+    rmdir(dir);
+}
+
 int rn_parallel_run(const rn_parallel *p)
 {
     const char *tmpdir = getenv("TMPDIR");
@@ -531,7 +582,7 @@ int rn_parallel_run(const rn_parallel *p)
     int interrupted = 0;
     if (status == RN_EXIT_OK) {
         status = run_subs(&r, &interrupted);
-        if (interrupted == 0 && p->failfast && !p->json)
+        if (interrupted == 0 && r.failfast_stopped && !p->json)
             rn_say_not_run(stdout, p->bins, r.started, p->nbins);
         if (r.run_timed_out)
             status = rn_exit_worse(status, said_out_of_time(&r));
@@ -543,7 +594,7 @@ int rn_parallel_run(const rn_parallel *p)
     }
     for (size_t k = 0; r.subs && k < p->nbins; k++)
         free_sub(&r, &r.subs[k]);
-    rmdir(r.tmp);
+    remove_tmp(r.tmp);
     free(r.tmp);
     free(r.subs);
     free(r.started);

@@ -502,8 +502,9 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
             fprintf(stderr, "ctest-trace: the run took longer than --timeout-total=%s: %zu "
                             "binar%s did not run\n", limit, left, left == 1 ? "y" : "ies");
     }
-    if (rec->failfast_stopped && !opts->json) /* go test -json: no events of them */
-        rn_say_not_run(stdout, a->pos, rec->started, a->npos);
+    /* go test -json has no events of them; TAP's stream holds TAP alone. */
+    if (rec->failfast_stopped && !opts->json)
+        rn_say_not_run(opts->tap ? stderr : stdout, a->pos, rec->started, a->npos);
     int saved = interrupted ? RN_EXIT_OK : rn_run_gate_finish(&rec->gate, status);
     if (saved != RN_EXIT_OK)
         status = worse(status, saved);
@@ -672,6 +673,8 @@ int rn_cmd_run(int argc, char **argv)
         if ((exes[i] = resolve_binary(a.pos[i], i > 0 && !a.dashdash)) == NULL)
             goto out;
     }
+    if (opts.list_re == NULL && rn_run_opts_make_dirs(&opts) != 0)
+        goto out;
     /* A closed stdout (| head) must not kill the run: the trace still gets
      * finished. The child gets SIGPIPE back (child.c). */
     signal(SIGPIPE, SIG_IGN);

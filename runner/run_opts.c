@@ -94,11 +94,6 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
                                                 : "--trace and --trace-dir cannot be combined");
         return -1;
     }
-    /* Directories are made if missing, as --attach-dir is: before running anything. */
-    if (opts->trace_dir != NULL && rn_make_flag_dir("--trace-dir", opts->trace_dir, 0) != 0)
-        return -1;
-    if (opts->trace != NULL && rn_make_flag_dir("--trace", opts->trace, 1) != 0)
-        return -1;
     if ((opts->junit != NULL && *opts->junit == '\0') ||
         (opts->attach_dir != NULL && *opts->attach_dir == '\0')) {
         rn_usage_error("%s needs a %s", opts->junit && !*opts->junit ? "--junit" : "--attach-dir",
@@ -111,11 +106,7 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
                                                     : "--junit and --junit-dir cannot be combined");
             return -1;
         }
-        if (rn_make_flag_dir("--junit-dir", opts->junit_dir, 0) != 0)
-            return -1;
     }
-    if (opts->junit != NULL && rn_make_flag_dir("--junit", opts->junit, 1) != 0)
-        return -1;
     if (opts->attach_dir != NULL && opts->junit == NULL && opts->junit_dir == NULL &&
         opts->flight_bytes == NO_FLIGHT) {
         rn_usage_error("--attach-dir is where --junit or --flight-recorder puts its "
@@ -135,8 +126,10 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
     }
     if (opts->overflow != NULL && strcmp(opts->overflow, "wait") != 0 &&
         strcmp(opts->overflow, "drop") != 0) {
+        char *shown = rn_escape_name(opts->overflow, strlen(opts->overflow));
         rn_usage_error("invalid value \"%s\" for flag --overflow: must be wait or drop",
-                       opts->overflow);
+                       shown ? shown : "?");
+        free(shown);
         return -1;
     }
     int drop = opts->overflow && strcmp(opts->overflow, "drop") == 0;
@@ -165,5 +158,18 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
                         "task per test\n", why_no_preload);
     if (opts->preload == NULL)
         opts->no_preload = why_no_preload ? why_no_preload : "CTRACE_PRELOAD is empty";
+    return 0;
+}
+
+int rn_run_opts_make_dirs(const run_opts *opts)
+{
+    if (opts->trace_dir != NULL && rn_make_flag_dir("--trace-dir", opts->trace_dir, 0) != 0)
+        return -1;
+    if (opts->trace != NULL && rn_make_flag_dir("--trace", opts->trace, 1) != 0)
+        return -1;
+    if (opts->junit_dir != NULL && rn_make_flag_dir("--junit-dir", opts->junit_dir, 0) != 0)
+        return -1;
+    if (opts->junit != NULL && rn_make_flag_dir("--junit", opts->junit, 1) != 0)
+        return -1;
     return 0;
 }

@@ -48,9 +48,15 @@ typedef struct run_opts {
 } run_opts;
 
 /*! rn_run_opts_check() : check the flags against each other and make what
- *  they need (directories, the seed, the rules, the library to preload),
+ *  they need (the seed, the rules, the library to preload),
  *  and choose how results are printed (*format).
  *  @return 0, or -1 (message printed: the run exits 2). */
 int rn_run_opts_check(run_opts *opts, rn_format *format);
+
+/*! rn_run_opts_make_dirs() : make the directories --trace, --junit,
+ *  --trace-dir and --junit-dir name, if missing: once the command line is
+ *  known good (a refused one leaves nothing behind), before anything runs.
+ *  @return 0, or -1 (message printed: the run exits 2). */
+int rn_run_opts_make_dirs(const run_opts *opts);
 
 #endif /* RN_RUN_OPTS_H */

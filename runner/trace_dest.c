@@ -257,8 +257,9 @@ static int safe_name(char *out, const char *text, size_t n)
 }
 
 /* The name of a binary's run with `args`: "@" and the arguments joined by
- * '_', made safe; when that lost anything (a byte made '_', a name cut at
- * ARGS_SHOWN), "~" and 8 hex digits of their hash keep two runs apart.
+ * '_', made safe; when that may lose anything (a byte made '_', a name cut
+ * at ARGS_SHOWN, an empty argument, or two or more: joined, "a","b" is
+ * "a_b"), "~" and 8 hex digits of their hash keep two runs apart.
  * @return it (malloc'd; "" without arguments), or NULL. */
 #define ARGS_SHOWN 40
 static char *args_part(char *const *args, size_t nargs)
@@ -268,14 +269,14 @@ static char *args_part(char *const *args, size_t nargs)
     uint64_t hash = 0;
     char shown[ARGS_SHOWN + 1];
     size_t len = 0;
-    int lossy = 0;
+    int lossy = nargs > 1;
     for (size_t i = 0; i < nargs; i++) {
         size_t n = strlen(args[i]);
         hash = hash * 1099511628211ull ^ ct_shard_hash(args[i], n); /* each its own */
         if (i > 0 && len < ARGS_SHOWN)
             shown[len++] = '_';
         size_t take = n < ARGS_SHOWN - len ? n : ARGS_SHOWN - len;
-        lossy |= safe_name(shown + len, args[i], take) | (take < n);
+        lossy |= safe_name(shown + len, args[i], take) | (take < n) | (n == 0);
         len += take;
     }
     shown[len] = '\0';

@@ -83,7 +83,8 @@ int rn_make_flag_dir(const char *flag, const char *path, int parent);
  *  n-th of a name taken already DIR/NAME.n.trace. NAME is the binary's file
  *  name made safe, then, when it has arguments, "@" and them joined by '_'
  *  (suite@--fast.trace), made safe and cut at 40 bytes, with "~" and a hash
- *  of them when that lost anything (suite@two_words~1f0e3d2c.trace): two
+ *  of them when there are two or more, or that lost anything
+ *  (suite@two_words~1f0e3d2c.trace): two
  *  meson tests of one binary, each with its own args, keep their own files,
  *  run at once or one after the other. NULL when out of memory. */
 char *rn_file_in_dir(const char *dir, const char *binary, char *const *args, size_t nargs,

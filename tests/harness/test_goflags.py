@@ -2,9 +2,15 @@
 plain cmocka suite that logs what ran (tests/suites/order_test.c)."""
 
 import json
+import os
 import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
 
-from conftest import BUILD, run, run_ok, tasks_by_name
+from conftest import BUILD, CTEST_TRACE, TIMEOUT_S, run, run_ok, tasks_by_name
 
 SUITE = BUILD / "tests" / "suites" / "order_test"
 SHARDS = BUILD / "tests" / "suites" / "shard_test"
@@ -276,3 +282,39 @@ def test_p_keeps_the_attachments_of_one_binary_run_twice(tmp_path):
     for path in attached:
         run_ok("stats", path)
     assert sum("/failing_test.2/" in p for p in attached) == 2, attached
+
+
+def test_p_runs_a_binary_named_like_a_command(tmp_path):
+    # each runner is handed "-- BINARY": ./version is a binary, not the command
+    named = tmp_path / "version"
+    shutil.copy(FAILING, named)
+    result = run("-p", "2", named, named)
+    assert result.returncode == 1, result
+    assert result.stdout.count(f"FAIL\t{named}\t") == 2, result
+
+
+def test_p_a_runner_killed_from_outside_loses_its_binary_only(tmp_path):
+    hang = BUILD / "examples" / "timeout_test"
+    proc = subprocess.Popen([str(CTEST_TRACE), "-p", "2", "--timeout=60s", hang, FAILING],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TIMEOUT_HOW": "sleep"})
+    try:
+        runner = None
+        for _ in range(500):  # the runner of the hanging binary, once it runs it
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            for pid in children:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if str(hang).encode() in cmdline:
+                    runner = int(pid)
+            if runner:
+                break
+            time.sleep(0.01)
+        assert runner, "no runner of the hanging binary"
+        time.sleep(0.3)
+        os.kill(runner, signal.SIGKILL)
+        out, err = proc.communicate(timeout=TIMEOUT_S)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, (out, err)
+    assert f"{hang}: its runner died of signal 9 (Killed): its results are lost" in err, err
+    assert f"FAIL\t{FAILING}\t" in out, out  # the other binary's results are still told

@@ -124,7 +124,8 @@ static void test_output_cannot_break_the_stream(void **state)
 static void test_names_are_escaped(void **state)
 {
     (void)state;
-    static const char name[] = "Test#1 # SKIP\n2\0x\ty";
+    /* a backslash before '#': "\\#" would read as a backslash, then a directive */
+    static const char name[] = "Test#1 # SKIP\n2\0x\ty\\# TODO";
     tap_run r;
     start(&r);
     of_test(&r, "start", NULL, -1);
@@ -132,7 +133,7 @@ static void test_names_are_escaped(void **state)
     event(&r, "pass", name, sizeof name - 1, 0, NULL);
     finish(&r, 0, 0,
            "TAP version 13\n"
-           "ok 1 - Test\\#1 \\# SKIP\\n2\\x00x\\ty\n"
+           "ok 1 - Test\\#1 \\# SKIP\\n2\\x00x\\ty\\\\\\# TODO\n"
            "1..1\n");
 }
 
