@@ -13,6 +13,7 @@
  * also serves cmocka's older run_tests() (cmocka_group.h, cmocka_old.c).
  */
 #include <dlfcn.h>  /* dlsym, RTLD_NEXT */
+#include <limits.h> /* INT_MAX */
 #include <stdarg.h> /* va_list */
 #include <stdint.h> /* SIZE_MAX */
 #include <stdio.h>  /* fflush, snprintf */
@@ -350,6 +351,13 @@ static void fixture_finish_abandoned(void)
     }
 }
 
+int ct__cmocka_cannot_select(const char *group, size_t count, size_t repeats)
+{
+    fprintf(stderr, "ctrace: out of memory selecting the %zu tests of group %s (-count %zu): "
+                    "none of them is run\n", count, group ? group : "group", repeats);
+    return count > INT_MAX ? INT_MAX : (int)count;
+}
+
 int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state)
 {
     fixture_finish_abandoned(); /* a group setup that left by longjmp */
@@ -473,18 +481,21 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
      * and the first ct__run_resume runs of the process are skipped: they ran
      * in a process that died. */
     size_t repeats = ct__run_count;
-    if (count && repeats > SIZE_MAX / count)
-        repeats = 1;
     size_t slots = count ? count * repeats : 1;
-    struct CMUnitTest *wrapped = calloc(slots, sizeof *wrapped);
-    struct test_run *runs = calloc(slots, sizeof *runs);
-    size_t *order = calloc(count ? count : 1, sizeof *order); /* the selected, as they run */
+    struct CMUnitTest *wrapped = NULL;
+    struct test_run *runs = NULL;
+    size_t *order = NULL; /* the selected, as they run */
+    if (!count || repeats <= SIZE_MAX / sizeof *runs / count) {
+        wrapped = calloc(slots, sizeof *wrapped);
+        runs = calloc(slots, sizeof *runs);
+        order = calloc(count ? count : 1, sizeof *order);
+    }
     if (!wrapped || !runs || !order) {
         free(wrapped);
         free(runs);
         free(order);
         ct__selection_free(&sel);
-        return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
+        return ct__cmocka_cannot_select(group_name, count, repeats);
     }
     size_t n = 0, nselected = 0;
     for (size_t i = 0; i < count; i++)

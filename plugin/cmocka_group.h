@@ -53,6 +53,12 @@ void ct__cmocka_test_end(int status, const char *why);
 int ct__cmocka_test_crashed(void);
 
 /* Run a group fixture `fn` as a task of kind fixture named "GROUP what". */
+/*! ct__cmocka_cannot_select() : no memory to select a group's tests (or
+ *  -count too large to count): said on stderr, and none of them runs, since
+ *  running them all would ignore -run, -skip, --shard and a resume.
+ *  @return the group's failures for cmocka's caller: all of its entries. */
+int ct__cmocka_cannot_select(const char *group, size_t count, size_t repeats);
+
 int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state);
 
 #endif /* CT_PLUGIN_CMOCKA_GROUP_H */

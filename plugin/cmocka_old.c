@@ -421,17 +421,20 @@ static int run_old(void **cache, const char *runner, const void *ours, const cha
         return failed;
     }
     size_t rounds = ct__run_count;
-    if (count && rounds > SIZE_MAX / 2 / count)
-        rounds = 1;
     size_t slots = count ? count * rounds : 1;
-    selected s = {calloc(slots, sizeof *s.entries), 0, calloc(slots, sizeof *s.runs),
-                  calloc(slots, sizeof *s.bodies), 0};
-    size_t *open = calloc(count ? count : 1, sizeof *open);
-    char *given = calloc(count ? count : 1, 1);
+    selected s = {0};
+    size_t *open = NULL;
+    char *given = NULL;
+    if (!count || rounds <= SIZE_MAX / 2 / sizeof *s.runs / count) { /* setups given again */
+        s = (selected){calloc(slots, sizeof *s.entries), 0, calloc(slots, sizeof *s.runs),
+                       calloc(slots, sizeof *s.bodies), 0};
+        open = calloc(count ? count : 1, sizeof *open);
+        given = calloc(count ? count : 1, 1);
+    }
     if (!s.entries || !s.runs || !s.bodies || !open || !given) {
         free(s.entries), free(s.runs), free(s.bodies), free(open), free(given);
         ct__selection_free(&sel);
-        return real(tests, count);
+        return ct__cmocka_cannot_select(group, count, rounds);
     }
     if (grouped || only_tests(tests, count)) /* flat: in -shuffle's order */
         select_group_tests(&s, &sel, tests, count, rounds, open);

@@ -318,3 +318,15 @@ def test_p_a_runner_killed_from_outside_loses_its_binary_only(tmp_path):
     assert proc.returncode == 2, (out, err)
     assert f"{hang}: its runner died of signal 9 (Killed): its results are lost" in err, err
     assert f"FAIL\t{FAILING}\t" in out, out  # the other binary's results are still told
+
+
+def test_a_count_too_large_to_select_runs_nothing_and_says_so():
+    # no memory to select a group's tests: none runs (all of them would
+    # ignore -run and a resume), said, and the binary fails
+    env = {name: os.environ.get(name, "") + ":allocator_may_return_null=1"
+           for name in ("ASAN_OPTIONS", "TSAN_OPTIONS")}  # sanitizers: NULL, not a report
+    result = run("-count", "100000000000", FAILING, env=env)
+    assert result.returncode == 1, result
+    assert "out of memory selecting the 3 tests of group parsing (-count 100000000000): " \
+        "none of them is run" in result.output, result
+    assert "=== RUN" not in result.stdout and "--- " not in result.stdout, result
