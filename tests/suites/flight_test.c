@@ -101,6 +101,10 @@ static pthread_t background;
 static void *background_main(void *arg)
 {
     (void)arg;
+    /* The session is no fixture's (the thread inherits the group setup's
+     * task): a region of a test or fixture is closed with it, and this one
+     * is to stay open past the tests, cut off by the window. */
+    ct_task_adopt(NULL);
     ct_region session = ct_region_begin(NULL, "bg.session");
     background_begun = 1;
     while (!background_stop) {
