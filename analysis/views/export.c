@@ -4,11 +4,15 @@
  * "jsonl" writes one JSON object per event per line, in the reader's order:
  * the kind, when and where (ts_ns, pid, tid, task), then the fields that
  * kind uses. A streaming format for jq, pandas and ad-hoc scripts; it holds
- * nothing in memory.
+ * nothing in memory. "chrome" is Chrome's trace event JSON, for
+ * ui.perfetto.dev and chrome://tracing (export_chrome.c).
  */
 #include <errno.h>  /* errno */
 #include <string.h> /* strcmp */
 
+#include "common/human.h" /* ctv_print_text */
+
+#include "export_chrome.h"
 #include "json.h"
 #include "view_io.h"
 #include "views.h"
@@ -59,13 +63,6 @@ static void write_span(ctv_json *j, const ctr_event *ev)
     ctv_json_kv_u64(j, "begin_ns", ev->begin_ns);
     ctv_json_kv_u64(j, "duration_ns",
                     ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0);
-}
-
-static void write_hex(ctv_json *j, uint64_t v)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
-    ctv_json_str(j, buf, (size_t)n);
 }
 
 static void write_hex_bytes(ctv_json *j, const uint8_t *bytes, size_t len)
@@ -142,7 +139,7 @@ static void write_event(ctv_json *j, const ctr_event *ev)
         ctv_json_key(j, "stack"); /* innermost first, addresses as "0x..." */
         ctv_json_array_begin(j);
         for (uint32_t i = 0; i < ev->stack_len; i++)
-            write_hex(j, ev->stack[i]);
+            ctv_json_hex(j, ev->stack[i]);
         ctv_json_array_end(j);
         break;
     }
@@ -151,11 +148,11 @@ static void write_event(ctv_json *j, const ctr_event *ev)
         ctv_json_key(j, "build_id");
         write_hex_bytes(j, (const uint8_t *)ev->message, ev->message_len);
         ctv_json_key(j, "bias");
-        write_hex(j, ev->object);
+        ctv_json_hex(j, ev->object);
         ctv_json_key(j, "lo");
-        write_hex(j, ev->module_lo);
+        ctv_json_hex(j, ev->module_lo);
         ctv_json_key(j, "hi");
-        write_hex(j, ev->module_hi);
+        ctv_json_hex(j, ev->module_hi);
         break;
     case CTR_SCHED_SOURCE: {
         const char *how = ctr_sched_source_name((ctr_sched_source)ev->object);
@@ -197,11 +194,14 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
 {
     /* Arguments first: a typo must not create or truncate the output. */
     if (!format || !*format) {
-        fprintf(err, "ctest-trace: export: missing --format (known: jsonl)\n");
+        fprintf(err, "ctest-trace: export: missing --format (known: chrome, jsonl)\n");
         return CTV_EXIT_FAILED;
     }
-    if (strcmp(format, "jsonl") != 0) {
-        fprintf(err, "ctest-trace: export: unknown --format=%s (known: jsonl)\n", format);
+    int chrome = strcmp(format, "chrome") == 0;
+    if (!chrome && strcmp(format, "jsonl") != 0) {
+        fprintf(err, "ctest-trace: export: unknown --format=");
+        ctv_print_text(err, format, strlen(format)); /* untrusted: escaped */
+        fprintf(err, " (known: chrome, jsonl)\n");
         return CTV_EXIT_FAILED;
     }
     if (!out_path || !*out_path) {
@@ -219,7 +219,7 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
         return CTV_EXIT_FAILED;
     }
 
-    int rc = export_jsonl(r, out);
+    int rc = chrome ? ctv_export_chrome(r, out) : export_jsonl(r, out);
     int status = ctv_end_status(r, rc, trace_path, err);
     status = ctv_output_close(&o, err, status);
     ctr_close(r);

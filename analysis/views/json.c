@@ -256,6 +256,23 @@ void ctv_json_u64(ctv_json *j, uint64_t v)
     value_done(j);
 }
 
+void ctv_json_hex(ctv_json *j, uint64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+    ctv_json_str(j, buf, (size_t)n);
+}
+
+void ctv_json_micros(ctv_json *j, uint64_t ns)
+{
+    separate(j);
+    put_u64(j, ns / 1000);
+    char frac[4] = {'.', (char)('0' + ns % 1000 / 100), (char)('0' + ns % 100 / 10),
+                    (char)('0' + ns % 10)};
+    put(j, frac, sizeof frac);
+    value_done(j);
+}
+
 void ctv_json_i64(ctv_json *j, int64_t v)
 {
     separate(j);

@@ -49,6 +49,10 @@ void ctv_json_str(ctv_json *j, const char *bytes, size_t len);
 void ctv_json_cstr(ctv_json *j, const char *s); /* NULL writes null */
 void ctv_json_u64(ctv_json *j, uint64_t v);
 void ctv_json_i64(ctv_json *j, int64_t v);
+/* `v` as a string "0x..." (addresses, ids). */
+void ctv_json_hex(ctv_json *j, uint64_t v);
+/* `ns` nanoseconds as microseconds, exactly: "12.345" (Chrome's "ts"). */
+void ctv_json_micros(ctv_json *j, uint64_t ns);
 void ctv_json_bool(ctv_json *j, int v);
 void ctv_json_null(ctv_json *j);
 

@@ -229,6 +229,28 @@ static void test_writer_commas_and_nesting(void **state)
     free(got);
 }
 
+static void test_writer_micros_and_hex(void **state)
+{
+    (void)state;
+    capture c;
+    capture_begin(&c);
+    ctv_json j;
+    ctv_json_init(&j, c.out);
+    ctv_json_array_begin(&j);
+    ctv_json_micros(&j, 0);
+    ctv_json_micros(&j, 7);
+    ctv_json_micros(&j, 12345);
+    ctv_json_micros(&j, 1000000);
+    ctv_json_micros(&j, UINT64_MAX);
+    ctv_json_hex(&j, 0);
+    ctv_json_hex(&j, 0xdeadbeef);
+    ctv_json_array_end(&j);
+    char *got = capture_end(&c);
+    assert_string_equal(got, "[0.000,0.007,12.345,1000.000,18446744073709551.615,"
+                             "\"0x0\",\"0xdeadbeef\"]");
+    free(got);
+}
+
 static void test_writer_line_per_item(void **state)
 {
     (void)state;
@@ -307,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8_replaced),
         cmocka_unit_test(test_any_bytes_give_valid_json),
         cmocka_unit_test(test_writer_commas_and_nesting),
+        cmocka_unit_test(test_writer_micros_and_hex),
         cmocka_unit_test(test_writer_line_per_item),
         cmocka_unit_test(test_writer_survives_deep_nesting),
         cmocka_unit_test(test_text_neutralises_terminal_control),
