@@ -9,8 +9,12 @@
  * as slices by kind with their stack (addresses) as args; tasks (tests,
  * fixtures, user tasks) as async tracks ("b"/"e", one id a task); logs,
  * statuses, a thread's stack before a kill, losses and warnings as instant
- * events. Streamed in the reader's order: each event is written as it is
- * read, since a region and a task come whole at their end; nothing is held.
+ * events; a flow arrow from the thread a task began on to its first region
+ * on each other thread. Streamed in the reader's order: each event is
+ * written as it is read, since a region and a task come whole at their
+ * end. What is held: each task's thread, and which (task, thread) pairs
+ * have their arrow (each forgotten past FLOWS_KEPT: an arrow may then be
+ * missing or drawn twice).
  * Times are microseconds with three decimals: exact nanoseconds.
  */
 #include "export_chrome.h"
@@ -19,6 +23,16 @@
 #include <string.h> /* strlen */
 
 #include "json.h"
+#include "maps.h"
+
+#define FLOWS_KEPT 65536 /* (task, thread) pairs remembered to draw one arrow */
+
+typedef struct chrome {
+    ctv_json j;
+    ctv_ids home;     /* task -> the tid it began on */
+    ctv_ids flowed;   /* hash of (task, tid) -> 1: its arrow is drawn */
+    uint64_t flows;   /* arrows drawn: their ids */
+} chrome;
 
 /* The fields every event has: phase, name, where, when. */
 static void begin_event(ctv_json *j, const char *ph, const ctr_event *ev, uint64_t ts)
@@ -145,9 +159,43 @@ static const char *wait_name(ctr_block_kind kind)
     return "blocking";
 }
 
-/* @return 1 when `ev` was written. */
-static int write_event(ctv_json *j, const ctr_event *ev)
+/* Work of a task on a thread other than the one it began on: an arrow
+ * from there (the slice open on that thread then, if any) to the region's
+ * begin, once per (task, thread). */
+static void flow(chrome *c, const ctr_event *ev)
 {
+    uint32_t home;
+    if (!ev->task || !ctv_ids_find(&c->home, ev->task, &home) || (int32_t)home == ev->tid)
+        return;
+    uint64_t pair = ctv_hash_id(ev->task ^ ((uint64_t)(uint32_t)ev->tid << 40)) | 1;
+    uint32_t seen;
+    if (ctv_ids_find(&c->flowed, pair, &seen))
+        return;
+    if (c->flowed.count >= FLOWS_KEPT) { /* bounded: forget them all */
+        ctv_ids_free(&c->flowed);
+        ctv_ids_init(&c->flowed);
+    }
+    if (ctv_ids_put(&c->flowed, pair, 1) != 0)
+        return; /* out of memory: no arrow, nothing else lost */
+    uint64_t id = ++c->flows;
+    for (int end = 0; end < 2; end++) {
+        ctr_event at = *ev;
+        if (!end)
+            at.tid = (int32_t)home;
+        begin_event(&c->j, end ? "f" : "s", &at, ev->begin_ns);
+        ctv_json_kv_cstr(&c->j, "name", "task");
+        ctv_json_kv_cstr(&c->j, "cat", "flow");
+        ctv_json_kv_u64(&c->j, "id", id);
+        if (end)
+            ctv_json_kv_cstr(&c->j, "bp", "e"); /* to the slice around it: the region */
+        ctv_json_object_end(&c->j);
+    }
+}
+
+/* @return 1 when `ev` was written. */
+static int write_event(chrome *c, const ctr_event *ev)
+{
+    ctv_json *j = &c->j;
     char name[64];
     switch (ev->kind) {
     case CTR_PROCESS_BEGIN:
@@ -156,6 +204,16 @@ static int write_event(ctv_json *j, const ctr_event *ev)
     case CTR_THREAD_NAME:
         metadata(j, ev, "thread_name");
         return 1;
+    case CTR_TASK_BEGIN:
+        /* Kept past the task's end: its other threads' regions may be read
+         * after it. Bounded: past FLOWS_KEPT all are forgotten. */
+        if (c->home.count >= FLOWS_KEPT) {
+            ctv_ids_free(&c->home);
+            ctv_ids_init(&c->home);
+        }
+        if (ev->task && ev->tid > 0) /* out of memory: its arrows are not drawn */
+            (void)ctv_ids_put(&c->home, ev->task, (uint32_t)ev->tid);
+        return 0;
     case CTR_TASK_END:
         task_span(j, ev);
         return 1;
@@ -166,6 +224,7 @@ static int write_event(ctv_json *j, const ctr_event *ev)
     }
     case CTR_REGION:
         slice(j, ev, NULL, "region");
+        flow(c, ev);
         return 1;
     case CTR_BLOCK: {
         const char *cat = ctr_block_kind_name(ev->block_kind);
@@ -199,18 +258,23 @@ static int write_event(ctv_json *j, const ctr_event *ev)
 
 int ctv_export_chrome(ctr_reader *r, FILE *out)
 {
-    ctv_json j;
-    ctv_json_init(&j, out);
-    ctv_json_object_begin(&j);
-    ctv_json_key(&j, "traceEvents");
-    ctv_json_array_lines_begin(&j);
+    chrome c = {.flows = 0};
+    ctv_ids_init(&c.home);
+    ctv_ids_init(&c.flowed);
+    ctv_json *j = &c.j;
+    ctv_json_init(j, out);
+    ctv_json_object_begin(j);
+    ctv_json_key(j, "traceEvents");
+    ctv_json_array_lines_begin(j);
     ctr_event ev;
     int rc;
     while ((rc = ctr_next(r, &ev)) == 1)
-        write_event(&j, &ev);
-    ctv_json_array_end(&j);
-    ctv_json_kv_cstr(&j, "displayTimeUnit", "ns");
-    ctv_json_object_end(&j);
+        write_event(&c, &ev);
+    ctv_json_array_end(j);
+    ctv_json_kv_cstr(j, "displayTimeUnit", "ns");
+    ctv_json_object_end(j);
     fputc('\n', out);
+    ctv_ids_free(&c.home);
+    ctv_ids_free(&c.flowed);
     return rc;
 }

@@ -1,7 +1,8 @@
 """`export --format=chrome` (issue 14, point 1): Chrome's trace event JSON,
 for ui.perfetto.dev and chrome://tracing. Checked by parsing it: the fields
 each phase needs, slices that nest on their thread, tasks as async tracks
-with a begin and an end, names as the trace has them, escaped."""
+with a begin and an end, flow arrows to a task's work on other threads,
+names as the trace has them, escaped."""
 
 import json
 from collections import defaultdict
@@ -21,7 +22,7 @@ def export(trace, tmp_path):
 
 def assert_well_formed(events):
     for e in events:
-        assert e["ph"] in {"M", "X", "i", "b", "e"}, e
+        assert e["ph"] in {"M", "X", "i", "b", "e", "s", "f"}, e
         assert isinstance(e["pid"], int) and isinstance(e["tid"], int), e
         if e["ph"] != "M":
             assert isinstance(e["ts"], float) and e["ts"] >= 0, e
@@ -73,6 +74,17 @@ def test_the_pipeline_example_nests_and_holds_its_names(pipeline_trace, tmp_path
     waits = [e for e in events if e["ph"] == "X" and e["cat"] in {"sync", "syscall", "net",
                                                                   "sched"}]
     assert waits and all(isinstance(e["args"]["stack"], list) for e in waits), waits
+    # an arrow from the thread the task began on to its work on each other
+    # thread: fetch and render run on workers of the request task
+    arrows = defaultdict(dict)
+    for e in events:
+        if e["ph"] in "sf":
+            arrows[e["id"]][e["ph"]] = e
+    assert all(set(a) == {"s", "f"} and a["s"]["tid"] != a["f"]["tid"] for a in arrows.values())
+    landed = {(a["f"]["tid"], a["f"]["ts"]) for a in arrows.values()}
+    for name in ("fetch", "render"):
+        region = next(e for e in events if e["ph"] == "X" and e["name"] == name)
+        assert (region["tid"], region["ts"]) in landed, (name, arrows)
 
 
 def test_names_stay_text_and_escaped(tmp_path):
