@@ -303,8 +303,10 @@ def test_p_a_runner_killed_from_outside_loses_its_binary_only(tmp_path):
         for _ in range(500):  # the runner of the hanging binary, once it runs it
             children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
             for pid in children:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                if str(hang).encode() in cmdline:
+                # its own command line, "... -- HANG" (not ours, which a
+                # child has until it execs)
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+                if cmdline[-2:] == [b"--", str(hang).encode()]:
                     runner = int(pid)
             if runner:
                 break
