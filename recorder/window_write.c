@@ -225,6 +225,17 @@ static int used(const wthread *t, uint64_t id, int stack)
     return t && bsearch(&key, t->used, t->nused, sizeof key, by_u64) != NULL;
 }
 
+/* Whether batch `index` of thread t is in the trace written (from where
+ * fold_before() found the thread starts): 1 with *from, where in the batch
+ * its written part begins; 0 when none of it is. */
+static int written_from(const wthread *t, size_t index, size_t *from)
+{
+    if (!t->started || index < t->start_index)
+        return 0;
+    *from = index == t->start_index ? t->start_at : 0;
+    return 1;
+}
+
 /* Walk 2b: the strings and stacks the written events name (all of a kept
  * batch's, past the task's end too: a superset within the window). A
  * thread's table holds every name it ever defined; its prelude says only
@@ -239,9 +250,9 @@ static int mark_used(const ct_window *w, const ct_wstate *st, wthreads *m)
         wthread *t = wt_get(m, b.thread, st);
         if (!t)
             return CT_ENOMEM;
-        if (!t->started || index < t->start_index)
+        size_t at;
+        if (!written_from(t, index, &at))
             continue;
-        size_t at = index == t->start_index ? t->start_at : 0;
         ct_event_fields f;
         for (size_t k; at < b.len && (k = ct_event_parse(b.events + at, b.events + b.len, &f));
              at += k) {
@@ -554,9 +565,9 @@ static int write_batches(const ct_window *w, emitter *e, const ct_wstate *st, wt
         wthread *t = wt_get(m, b.thread, st);
         if (!t)
             return CT_ENOMEM;
-        if (!t->started || t->done || index < t->start_index)
+        size_t from;
+        if (t->done || !written_from(t, index, &from))
             continue;
-        size_t from = index == t->start_index ? t->start_at : 0;
         const ct_wthread *s = ct_ws_thread((ct_wstate *)st, b.thread, 0);
         if (index == t->start_index) { /* its walk goes on from the state's */
             t->have_chunk = s && s->have_chunk;
