@@ -7,6 +7,8 @@
 #include <stdlib.h> /* free */
 #include <string.h> /* strlen */
 
+#include "format/duration.h" /* ct_format_go_duration */
+
 #include "marker.h" /* rn_escape_name */
 #include "output.h" /* RN_EXIT_SKIPPED */
 
@@ -122,6 +124,20 @@ void rn_say_not_run(FILE *out, char *const *bins, const unsigned char *started, 
         free(shown);
     }
     fputc('\n', out);
+}
+
+void rn_say_out_of_time(uint64_t limit_ns, const unsigned char *started, size_t n)
+{
+    size_t left = 0;
+    for (size_t i = 0; i < n; i++)
+        left += !started[i];
+    if (left == 0)
+        return;
+    char limit[48];
+    ct_format_go_duration(limit, sizeof limit, limit_ns);
+    fflush(stdout);
+    fprintf(stderr, "ctest-trace: the run took longer than --timeout-total=%s: %zu binar%s did "
+                    "not run\n", limit, left, left == 1 ? "y" : "ies");
 }
 
 static void vmessage(const char *fmt, va_list ap)

@@ -5,6 +5,7 @@
 #ifndef RN_CLI_H
 #define RN_CLI_H
 
+#include <stdint.h> /* uint64_t */
 #include <stdio.h> /* FILE */
 
 #ifndef CT_VERSION
@@ -31,6 +32,12 @@ int rn_exit_worse(int a, int b);
  *  binaries not run after the first failure: ./b ./c"); nothing when all
  *  started. */
 void rn_say_not_run(FILE *out, char *const *bins, const unsigned char *started, size_t n);
+
+/*! rn_say_out_of_time() : --timeout-total (`limit_ns`) passed: how many of
+ *  the `n` binaries `started` says did not start, on stderr ("the run took
+ *  longer than --timeout-total=5m: 2 binaries did not run"); nothing when
+ *  all started. */
+void rn_say_out_of_time(uint64_t limit_ns, const unsigned char *started, size_t n);
 
 /* "ctest-trace: MESSAGE" on stderr. @return RN_EXIT_USAGE. */
 int rn_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

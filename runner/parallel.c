@@ -19,7 +19,6 @@
 
 #include "analysis/trace_merge.h" /* ctr__merge_traces */
 
-#include "format/duration.h" /* ct_format_go_duration */
 
 #include "child.h"      /* rn_now_ns */
 #include "cli.h"        /* rn_error, rn_exit_worse, rn_say_not_run */
@@ -421,21 +420,6 @@ static int run_subs(run *r, int *interrupted)
 
 /* ---- after: one trace, one report, one baseline, one warning a rule ----------- */
 
-/* --timeout-total passed with binaries not started: said as a run of one at
- * a time says it. @return the run's status for it: 1. */
-static int said_out_of_time(const run *r)
-{
-    size_t left = 0;
-    for (size_t k = 0; k < r->p->nbins; k++)
-        left += !r->started[k];
-    char limit[48];
-    ct_format_go_duration(limit, sizeof limit, r->p->total_ns);
-    fflush(stdout);
-    fprintf(stderr, "ctest-trace: the run took longer than --timeout-total=%s: %zu binar%s did "
-                    "not run\n", limit, left, left == 1 ? "y" : "ies");
-    return RN_EXIT_FAIL;
-}
-
 /* The files `pick` names of the runners that wrote them. */
 static size_t written(const run *r, char *(*pick)(const sub *), char **out)
 {
@@ -584,8 +568,10 @@ int rn_parallel_run(const rn_parallel *p)
         status = run_subs(&r, &interrupted);
         if (interrupted == 0 && r.failfast_stopped && !p->json)
             rn_say_not_run(stdout, p->bins, r.started, p->nbins);
-        if (r.run_timed_out)
-            status = rn_exit_worse(status, said_out_of_time(&r));
+        if (r.run_timed_out) { /* as a run of one at a time says it */
+            rn_say_out_of_time(p->total_ns, r.started, p->nbins);
+            status = rn_exit_worse(status, RN_EXIT_FAIL);
+        }
         fflush(stdout);
         /* Interrupted too: what ran is in the trace and the report, as one at a time. */
         status = rn_exit_worse(status, merge_outputs(&r, interrupted ? RN_EXIT_USAGE : status));

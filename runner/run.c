@@ -14,7 +14,6 @@
 
 #include <ctrace_collect.h>
 
-#include "format/duration.h"  /* ct_format_go_duration */
 
 #include "child.h"
 #include "cli.h"
@@ -54,7 +53,6 @@ typedef struct run_record {
     rn_flight flight;      /* --flight-recorder: failing tests' traces */
     uint64_t run_deadline_ns; /* --timeout-total: when the run is over (rn_now_ns()) */
     int run_timed_out;     /* it was: run no more */
-    size_t binaries_run;   /* binaries begun */
 } run_record;
 
 static int worse(int a, int b)
@@ -248,7 +246,6 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
     int *pids = NULL; /* the binary's processes (one more after each crash), */
     size_t npids = 0; /* for the gate */
     rn_run_gate_binary_start(&rec->gate);
-    rec->binaries_run++;
     rec->started[index] = 1;
     for (;;) {
         binary_run b = {o, c};
@@ -494,13 +491,7 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     }
     if (rec->run_timed_out) { /* as go test -timeout: the run fails, nothing more runs */
         status = worse(status, RN_EXIT_FAIL);
-        size_t left = a->npos - rec->binaries_run;
-        char limit[48];
-        ct_format_go_duration(limit, sizeof limit, opts->total_ns);
-        fflush(stdout);
-        if (left > 0)
-            fprintf(stderr, "ctest-trace: the run took longer than --timeout-total=%s: %zu "
-                            "binar%s did not run\n", limit, left, left == 1 ? "y" : "ies");
+        rn_say_out_of_time(opts->total_ns, rec->started, a->npos);
     }
     /* go test -json has no events of them; TAP's stream holds TAP alone. */
     if (rec->failfast_stopped && !opts->json)
