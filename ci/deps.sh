@@ -33,9 +33,20 @@ set -euo pipefail
 #                   ctest through ctest-trace (tests only)
 #   groff-base      groff: the harness checks docs/ctest-trace.1 for warnings
 #                   (tests only)
+#   libcurl4-openssl-dev  `--otlp-endpoint` posts spans to an OpenTelemetry
+#                   Collector over HTTP(S) with libcurl (the runner only; never
+#                   in the preloaded library)
+#   chromium        the harness opens `ctest-trace report` pages in headless
+#                   Chromium and checks their DOM and a screenshot (tests only)
+#   protobuf-compiler  protoc: the harness decodes our Perfetto export with
+#                   Perfetto's schema and compiles OTLP's (tests only)
+#   python3-protobuf   the harness parses OTLP/JSON exports as an
+#                   ExportTraceServiceRequest (tests only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
           libexpat1-dev libdw-dev zlib1g-dev
-          python3-pytest golang-go libxml2-utils time cmake groff-base)
+          libcurl4-openssl-dev
+          python3-pytest golang-go libxml2-utils time cmake groff-base
+          chromium protobuf-compiler python3-protobuf)
 
 say() { printf 'deps: %s\n' "$*"; }
 

@@ -75,6 +75,12 @@ static int is_plain_ascii(unsigned char c)
     return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
+/* Bytes an HTML parser acts on inside <script>: escaped in html_safe mode. */
+static int is_html_special(unsigned char c)
+{
+    return c == '<' || c == '>' || c == '&';
+}
+
 /* "\u00XX" or "\u20XX" for a code point below 0x10000. */
 static void put_unicode_escape(ctv_json *j, uint32_t cp)
 {
@@ -95,7 +101,7 @@ static void put_escape(ctv_json *j, unsigned char c)
     case '\n': e[1] = 'n'; break;
     case '\r': e[1] = 'r'; break;
     case '\t': e[1] = 't'; break;
-    default: put_unicode_escape(j, c); return; /* NUL, C0, DEL */
+    default: put_unicode_escape(j, c); return; /* NUL, C0, DEL, <>& for HTML */
     }
     put(j, e, 2);
 }
@@ -108,7 +114,8 @@ static void put_string(ctv_json *j, const char *bytes, size_t len)
     while (i < len) {
         /* Copy runs of plain bytes at once: most names are plain. */
         size_t run = i;
-        while (run < len && is_plain_ascii(s[run]))
+        while (run < len && is_plain_ascii(s[run]) &&
+               !(j->html_safe && is_html_special(s[run])))
             run++;
         if (run > i) {
             put(j, s + i, run - i);
@@ -146,11 +153,18 @@ void ctv_json_write_string(FILE *out, const char *bytes, size_t len)
 void ctv_json_init(ctv_json *j, FILE *out)
 {
     j->out = out;
+    j->html_safe = 0;
     j->depth = 0;
     j->after_key = 0;
     j->has_items[0] = 0;
     j->line_per_item[0] = 0;
     j->len = 0;
+}
+
+void ctv_json_init_html(ctv_json *j, FILE *out)
+{
+    ctv_json_init(j, out);
+    j->html_safe = 1;
 }
 
 /* Slot of the innermost open container; deeper nesting than the views use

@@ -25,6 +25,7 @@
 typedef struct ctv_json {
     FILE *out;
     unsigned depth;    /* open objects and arrays */
+    int html_safe;     /* '<', '>', '&' escaped: JSON inside an HTML <script> */
     int after_key;     /* a key was written, its value comes next */
     unsigned char has_items[CTV_JSON_MAX_DEPTH];     /* comma needed */
     unsigned char line_per_item[CTV_JSON_MAX_DEPTH]; /* newline per item */
@@ -36,6 +37,10 @@ typedef struct ctv_json {
 void ctv_json_write_string(FILE *out, const char *bytes, size_t len);
 
 void ctv_json_init(ctv_json *j, FILE *out);
+/* As ctv_json_init(), for JSON written inside an HTML <script> element:
+ * strings escape '<', '>' and '&' (\u003c...), so no text in the trace can
+ * close the element ("</script>") or open a comment ("<!--"). */
+void ctv_json_init_html(ctv_json *j, FILE *out);
 
 void ctv_json_object_begin(ctv_json *j);
 void ctv_json_object_end(ctv_json *j);

@@ -13,6 +13,7 @@
 #include <string.h> /* strcmp, strlen */
 
 #include "common/human.h"
+#include "analysis/views/html.h"
 #include "analysis/views/json.h"
 #include "common/utf8.h"
 
@@ -318,6 +319,57 @@ static void test_text_neutralises_terminal_control(void **state)
     ASSERT_TEXT("\xFF\xE2\x82", FFFD FFFD);
 }
 
+/* ---- JSON and text inside an HTML page ------------------------------------ */
+
+static void test_json_in_html_cannot_close_the_script(void **state)
+{
+    (void)state;
+    capture c;
+    capture_begin(&c);
+    ctv_json j;
+    ctv_json_init_html(&j, c.out);
+    ctv_json_object_begin(&j);
+    ctv_json_kv_cstr(&j, "name", "</script><!-- a&b >");
+    ctv_json_object_end(&j);
+    char *got = capture_end(&c);
+    assert_string_equal(got, "{\"name\":\"\\u003c/script\\u003e\\u003c!-- "
+                             "a\\u0026b \\u003e\"}");
+    free(got);
+
+    capture_begin(&c); /* the plain writer keeps them: jsonl stays readable */
+    ctv_json_init(&j, c.out);
+    ctv_json_str(&j, "a<b", 3);
+    ctv_json_object_end(&j); /* flushes: depth stays 0 */
+    got = capture_end(&c);
+    assert_non_null(strstr(got, "\"a<b\""));
+    free(got);
+}
+
+static void assert_html(const char *bytes, size_t len, const char *expected)
+{
+    capture c;
+    capture_begin(&c);
+    ctv_html_text(c.out, bytes, len);
+    char *got = capture_end(&c);
+    assert_string_equal(got, expected);
+    free(got);
+}
+
+#define ASSERT_HTML(literal, expected) assert_html((literal), sizeof(literal) - 1, (expected))
+
+static void test_html_text_escapes_markup_and_bad_bytes(void **state)
+{
+    (void)state;
+    ASSERT_HTML("TestPipeline", "TestPipeline");
+    ASSERT_HTML("<img src=x onerror=\"alert('1')\">",
+                "&lt;img src=x onerror=&quot;alert(&#39;1&#39;)&quot;&gt;");
+    ASSERT_HTML("a&amp;b", "a&amp;amp;b");
+    ASSERT_HTML("line\nnext\tcol\r", "line\nnext\tcol\r");
+    ASSERT_HTML("\0\x1b[2J\x7f", FFFD FFFD "[2J" FFFD);
+    ASSERT_HTML("caf\xC3\xA9 \xE2\x80\xA8", "caf\xC3\xA9 \xE2\x80\xA8");
+    ASSERT_HTML("\xFF\xC0\x80", FFFD FFFD FFFD);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +385,8 @@ int main(void)
         cmocka_unit_test(test_writer_line_per_item),
         cmocka_unit_test(test_writer_survives_deep_nesting),
         cmocka_unit_test(test_text_neutralises_terminal_control),
+        cmocka_unit_test(test_json_in_html_cannot_close_the_script),
+        cmocka_unit_test(test_html_text_escapes_markup_and_bad_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
