@@ -3,6 +3,8 @@
  */
 #include "common/utf8.h"
 
+#include <string.h> /* memcpy */
+
 size_t ctv_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
 {
     unsigned char lead = s[0];
@@ -58,4 +60,39 @@ size_t ctv_utf8_next(const unsigned char *s, size_t len, uint32_t *cp)
     }
     *cp = value;
     return used;
+}
+
+size_t ctv_utf8_valid_prefix(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (s[i] < 0x80) { /* most names are ASCII: no decoding */
+            i++;
+            continue;
+        }
+        uint32_t cp;
+        size_t used = ctv_utf8_next(s + i, len - i, &cp);
+        if (cp == CTV_UTF8_REPLACEMENT)
+            return i;
+        i += used;
+    }
+    return len;
+}
+
+size_t ctv_utf8_repair(char *out, const unsigned char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len;) {
+        size_t valid = ctv_utf8_valid_prefix(s + i, len - i);
+        memcpy(out + n, s + i, valid);
+        n += valid;
+        i += valid;
+        if (i < len) {
+            uint32_t cp;
+            i += ctv_utf8_next(s + i, len - i, &cp);
+            memcpy(out + n, "\xEF\xBF\xBD", 3);
+            n += 3;
+        }
+    }
+    return n;
 }

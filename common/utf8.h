@@ -21,4 +21,13 @@
  * or a sequence cut short each become exactly one U+FFFD). */
 size_t ctv_utf8_next(const unsigned char *s, size_t len, uint32_t *cp);
 
+/* @return the length of the valid UTF-8 that starts `s` (len bytes): len
+ * when all of it is. */
+size_t ctv_utf8_valid_prefix(const unsigned char *s, size_t len);
+
+/* Copy `s` (len bytes) to `out`, each maximal invalid subpart as U+FFFD
+ * (EF BF BD): `out` needs room for 3 * len bytes.
+ * @return the length written. */
+size_t ctv_utf8_repair(char *out, const unsigned char *s, size_t len);
+
 #endif /* CTV_UTF8_H */

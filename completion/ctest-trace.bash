@@ -35,7 +35,7 @@ _ctest_trace_values()
     case $flag in
     format)
         case $cmd in
-        export) mapfile -t COMPREPLY < <(compgen -W 'chrome jsonl' -- "$cur") ;;
+        export) mapfile -t COMPREPLY < <(compgen -W 'chrome jsonl perfetto' -- "$cur") ;;
         profile) mapfile -t COMPREPLY < <(compgen -W 'pprof folded' -- "$cur") ;;
         *) mapfile -t COMPREPLY < <(compgen -W 'text json tap' -- "$cur") ;;
         esac ;;

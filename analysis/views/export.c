@@ -5,7 +5,9 @@
  * the kind, when and where (ts_ns, pid, tid, task), then the fields that
  * kind uses. A streaming format for jq, pandas and ad-hoc scripts; it holds
  * nothing in memory. "chrome" is Chrome's trace event JSON, for
- * ui.perfetto.dev and chrome://tracing (export_chrome.c).
+ * ui.perfetto.dev and chrome://tracing (export_chrome.c). "perfetto" is
+ * Perfetto's native TrackEvent protobuf, the compact form of the same
+ * (export_perfetto.c).
  */
 #include <errno.h>  /* errno */
 #include <string.h> /* strcmp */
@@ -13,6 +15,7 @@
 #include "common/human.h" /* ctv_print_text */
 
 #include "export_chrome.h"
+#include "export_perfetto.h"
 #include "json.h"
 #include "view_io.h"
 #include "views.h"
@@ -194,14 +197,15 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
 {
     /* Arguments first: a typo must not create or truncate the output. */
     if (!format || !*format) {
-        fprintf(err, "ctest-trace: export: missing --format (known: chrome, jsonl)\n");
+        fprintf(err, "ctest-trace: export: missing --format (known: chrome, jsonl, perfetto)\n");
         return CTV_EXIT_FAILED;
     }
     int chrome = strcmp(format, "chrome") == 0;
-    if (!chrome && strcmp(format, "jsonl") != 0) {
+    int perfetto = strcmp(format, "perfetto") == 0;
+    if (!chrome && !perfetto && strcmp(format, "jsonl") != 0) {
         fprintf(err, "ctest-trace: export: unknown --format=");
         ctv_print_text(err, format, strlen(format)); /* untrusted: escaped */
-        fprintf(err, " (known: chrome, jsonl)\n");
+        fprintf(err, " (known: chrome, jsonl, perfetto)\n");
         return CTV_EXIT_FAILED;
     }
     if (!out_path || !*out_path) {
@@ -219,8 +223,12 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
         return CTV_EXIT_FAILED;
     }
 
-    int rc = chrome ? ctv_export_chrome(r, out) : export_jsonl(r, out);
-    int status = ctv_end_status(r, rc, trace_path, err);
+    int status;
+    if (perfetto)
+        status = ctv_export_perfetto(r, out, trace_path, err);
+    else
+        status = ctv_end_status(r, chrome ? ctv_export_chrome(r, out) : export_jsonl(r, out),
+                                trace_path, err);
     status = ctv_output_close(&o, err, status);
     ctr_close(r);
     return status;

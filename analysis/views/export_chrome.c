@@ -13,8 +13,7 @@
  * on each other thread. Streamed in the reader's order: each event is
  * written as it is read, since a region and a task come whole at their
  * end. What is held: each task's thread, and which (task, thread) pairs
- * have their arrow (each forgotten past FLOWS_KEPT: an arrow may then be
- * missing or drawn twice).
+ * have their arrow (export_common.h: bounded).
  * Times are microseconds with three decimals: exact nanoseconds.
  */
 #include "export_chrome.h"
@@ -22,16 +21,12 @@
 #include <stdio.h>  /* snprintf */
 #include <string.h> /* strlen */
 
+#include "export_common.h"
 #include "json.h"
-#include "maps.h"
-
-#define FLOWS_KEPT 65536 /* (task, thread) pairs remembered to draw one arrow */
 
 typedef struct chrome {
     ctv_json j;
-    ctv_ids home;     /* task -> the tid it began on */
-    ctv_ids flowed;   /* hash of (task, tid) -> 1: its arrow is drawn */
-    uint64_t flows;   /* arrows drawn: their ids */
+    ctv_flows flows;
 } chrome;
 
 /* The fields every event has: phase, name, where, when. */
@@ -137,10 +132,9 @@ static void instant(ctv_json *j, const ctr_event *ev, const char *scope, const c
     ctv_json_key(j, "args");
     ctv_json_object_begin(j);
     task_arg(j, ev->task);
-    if (ev->message_len || ev->kind == CTR_LOG || ev->kind == CTR_TASK_STATUS)
+    if (ctv_instant_message(ev))
         ctv_json_kv_str(j, "message", ev->message, ev->message_len);
-    if (ev->kind == CTR_LOST || ev->kind == CTR_CUT || ev->kind == CTR_SCHED_LOST ||
-        ev->kind == CTR_WINDOW_LOST)
+    if (ctv_instant_count(ev))
         ctv_json_kv_u64(j, "count", ev->count);
     if (ev->kind == CTR_THREAD_STACK)
         stack_arg(j, ev);
@@ -148,40 +142,19 @@ static void instant(ctv_json *j, const ctr_event *ev, const char *scope, const c
     ctv_json_object_end(j);
 }
 
-static const char *wait_name(ctr_block_kind kind)
-{
-    switch (kind) {
-    case CTR_BLOCK_SYNC: return "sync blocking";
-    case CTR_BLOCK_SYSCALL: return "syscall blocking";
-    case CTR_BLOCK_NET: return "net blocking";
-    case CTR_BLOCK_SCHED: return "sched wait";
-    }
-    return "blocking";
-}
-
 /* Work of a task on a thread other than the one it began on: an arrow
  * from there (the slice open on that thread then, if any) to the region's
  * begin, once per (task, thread). */
 static void flow(chrome *c, const ctr_event *ev)
 {
-    uint32_t home;
-    if (!ev->task || !ctv_ids_find(&c->home, ev->task, &home) || (int32_t)home == ev->tid)
+    int32_t home;
+    uint64_t id = ctv_flows_region(&c->flows, ev, &home);
+    if (!id)
         return;
-    uint64_t pair = ctv_hash_id(ev->task ^ ((uint64_t)(uint32_t)ev->tid << 40)) | 1;
-    uint32_t seen;
-    if (ctv_ids_find(&c->flowed, pair, &seen))
-        return;
-    if (c->flowed.count >= FLOWS_KEPT) { /* bounded: forget them all */
-        ctv_ids_free(&c->flowed);
-        ctv_ids_init(&c->flowed);
-    }
-    if (ctv_ids_put(&c->flowed, pair, 1) != 0)
-        return; /* out of memory: no arrow, nothing else lost */
-    uint64_t id = ++c->flows;
     for (int end = 0; end < 2; end++) {
         ctr_event at = *ev;
         if (!end)
-            at.tid = (int32_t)home;
+            at.tid = home;
         begin_event(&c->j, end ? "f" : "s", &at, ev->begin_ns);
         ctv_json_kv_cstr(&c->j, "name", "task");
         ctv_json_kv_cstr(&c->j, "cat", "flow");
@@ -205,14 +178,7 @@ static int write_event(chrome *c, const ctr_event *ev)
         metadata(j, ev, "thread_name");
         return 1;
     case CTR_TASK_BEGIN:
-        /* Kept past the task's end: its other threads' regions may be read
-         * after it. Bounded: past FLOWS_KEPT all are forgotten. */
-        if (c->home.count >= FLOWS_KEPT) {
-            ctv_ids_free(&c->home);
-            ctv_ids_init(&c->home);
-        }
-        if (ev->task && ev->tid > 0) /* out of memory: its arrows are not drawn */
-            (void)ctv_ids_put(&c->home, ev->task, (uint32_t)ev->tid);
+        ctv_flows_task_begin(&c->flows, ev);
         return 0;
     case CTR_TASK_END:
         task_span(j, ev);
@@ -228,7 +194,7 @@ static int write_event(chrome *c, const ctr_event *ev)
         return 1;
     case CTR_BLOCK: {
         const char *cat = ctr_block_kind_name(ev->block_kind);
-        slice(j, ev, wait_name(ev->block_kind), cat ? cat : "blocking");
+        slice(j, ev, ctv_wait_name(ev->block_kind), cat ? cat : "blocking");
         return 1;
     }
     case CTR_LOG:
@@ -258,9 +224,8 @@ static int write_event(chrome *c, const ctr_event *ev)
 
 int ctv_export_chrome(ctr_reader *r, FILE *out)
 {
-    chrome c = {.flows = 0};
-    ctv_ids_init(&c.home);
-    ctv_ids_init(&c.flowed);
+    chrome c;
+    ctv_flows_init(&c.flows);
     ctv_json *j = &c.j;
     ctv_json_init(j, out);
     ctv_json_object_begin(j);
@@ -274,7 +239,6 @@ int ctv_export_chrome(ctr_reader *r, FILE *out)
     ctv_json_kv_cstr(j, "displayTimeUnit", "ns");
     ctv_json_object_end(j);
     fputc('\n', out);
-    ctv_ids_free(&c.home);
-    ctv_ids_free(&c.flowed);
+    ctv_flows_free(&c.flows);
     return rc;
 }

@@ -7,7 +7,9 @@
 #include <stdlib.h> /* realloc */
 #include <string.h> /* memcpy, memmove */
 
-enum { WIRE_VARINT = 0, WIRE_BYTES = 2 };
+#include "common/utf8.h" /* ctv_utf8_valid_prefix, ctv_utf8_repair */
+
+enum { WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_BYTES = 2 };
 
 int pb_room(pb *b, size_t more)
 {
@@ -73,6 +75,21 @@ void pb_uint(pb *b, unsigned field, uint64_t v)
     pb_varint(b, v);
 }
 
+void pb_uint_set(pb *b, unsigned field, uint64_t v)
+{
+    pb_key(b, field, WIRE_VARINT);
+    pb_varint(b, v);
+}
+
+void pb_fixed64(pb *b, unsigned field, uint64_t v)
+{
+    pb_key(b, field, WIRE_FIXED64);
+    if (!pb_room(b, 8))
+        return;
+    for (int i = 0; i < 8; i++)
+        b->data[b->len++] = (unsigned char)(v >> (8 * i));
+}
+
 void pb_bytes(pb *b, unsigned field, const void *bytes, size_t len)
 {
     pb_key(b, field, WIRE_BYTES);
@@ -99,5 +116,27 @@ void pb_end(pb *b, size_t start)
         return;
     memmove(b->data + start + n, b->data + start, body);
     put_varint(b->data + start, body);
+    b->len += n;
+}
+
+void pb_utf8(pb *b, unsigned field, const void *bytes, size_t len)
+{
+    const unsigned char *s = bytes;
+    if (ctv_utf8_valid_prefix(s, len) == len) { /* the usual case: as it is */
+        pb_bytes(b, field, s, len);
+        return;
+    }
+    enum { HEAD_MAX = 20 }; /* a key and a length: two varints */
+    if (len > SIZE_MAX / 4 || !pb_room(b, HEAD_MAX + 3 * len)) {
+        b->failed = 1;
+        return;
+    }
+    /* Repaired past room for its head, then slid behind it: the length is
+     * known only once repaired. */
+    size_t at = b->len;
+    size_t n = ctv_utf8_repair((char *)b->data + at + HEAD_MAX, s, len);
+    pb_key(b, field, WIRE_BYTES);
+    pb_varint(b, n);
+    memmove(b->data + b->len, b->data + at + HEAD_MAX, n);
     b->len += n;
 }

@@ -1,7 +1,7 @@
 /*
  * pb.h - protocol buffers written by hand into a growing buffer: varints,
- * length-delimited fields and nested messages (profile.proto for pprof; any
- * schema with varint and bytes fields).
+ * fixed64, length-delimited fields and nested messages (profile.proto for
+ * pprof, perfetto_trace.proto for the Perfetto export).
  *
  * The first allocation failure sets `failed` and later calls do nothing, so
  * an encoder checks once, at the end.
@@ -28,8 +28,20 @@ void pb_varint(pb *b, uint64_t v);
  *  int64 fields go through here too, as their two's complement. */
 void pb_uint(pb *b, unsigned field, uint64_t v);
 
+/*! pb_uint_set() : a varint field written even when 0: a proto2 `optional`
+ *  whose presence means something (a timestamp of 0, a first id of 0). */
+void pb_uint_set(pb *b, unsigned field, uint64_t v);
+
+/*! pb_fixed64() : a fixed64 field (8 bytes, little-endian), written even
+ *  when 0; repeated fixed64 written one by one (unpacked). */
+void pb_fixed64(pb *b, unsigned field, uint64_t v);
+
 /*! pb_bytes() : a length-delimited field (string, bytes). */
 void pb_bytes(pb *b, unsigned field, const void *bytes, size_t len);
+
+/*! pb_utf8() : a string field from untrusted bytes: what is not valid
+ *  UTF-8 becomes U+FFFD, since decoders may reject invalid `string`s. */
+void pb_utf8(pb *b, unsigned field, const void *bytes, size_t len);
 
 /*! pb_begin(), pb_end() : a nested message or packed field: pb_begin()
  *  writes the key and returns where the body starts; pb_end() slides the

@@ -143,24 +143,6 @@ static void *grown(void *buf, size_t *capacity, size_t count, size_t size)
     return bigger;
 }
 
-/* Length of the valid UTF-8 that starts s (len bytes): len when all is. */
-static size_t valid_utf8_prefix(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        if (s[i] < 0x80) { /* most names are ASCII: no decoding */
-            i++;
-            continue;
-        }
-        uint32_t cp;
-        size_t used = ctv_utf8_next(s + i, len - i, &cp);
-        if (cp == CTV_UTF8_REPLACEMENT)
-            return i;
-        i += used;
-    }
-    return len;
-}
-
 /* s (len bytes) into p->text, each invalid sequence as U+FFFD.
  * @return the new length, or SIZE_MAX when out of memory. */
 static size_t repair_utf8(ct_prof *p, const unsigned char *s, size_t len)
@@ -169,20 +151,7 @@ static size_t repair_utf8(ct_prof *p, const unsigned char *s, size_t len)
     if (!text)
         return SIZE_MAX;
     p->text = text;
-    size_t out = 0;
-    for (size_t i = 0; i < len;) {
-        size_t valid = valid_utf8_prefix(s + i, len - i);
-        memcpy(text + out, s + i, valid);
-        out += valid;
-        i += valid;
-        if (i < len) {
-            uint32_t cp;
-            i += ctv_utf8_next(s + i, len - i, &cp);
-            memcpy(text + out, "\xEF\xBF\xBD", 3);
-            out += 3;
-        }
-    }
-    return out;
+    return ctv_utf8_repair(text, s, len);
 }
 
 /* The string-table index of s (NULL is ""). Bytes that are not UTF-8 become
@@ -195,7 +164,7 @@ static int intern_string(ct_prof *p, const char *s, uint32_t *index)
     }
     const unsigned char *bytes = (const unsigned char *)s;
     size_t len = strlen(s);
-    if (valid_utf8_prefix(bytes, len) < len) {
+    if (ctv_utf8_valid_prefix(bytes, len) < len) {
         len = repair_utf8(p, bytes, len);
         if (len == SIZE_MAX)
             return -1;

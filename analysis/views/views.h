@@ -57,7 +57,9 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err);
 int ctv_threads(const char *trace_path, int json, FILE *out, FILE *err);
 
 /*! ctv_export() : write the trace to `out_path` ("-" is stdout) in `format`.
- *  "jsonl": one JSON object per event per line. An unknown format (checked
+ *  "jsonl": one JSON object per event per line; "chrome": Chrome's trace
+ *  event JSON; "perfetto": Perfetto's TrackEvent protobuf, the same content
+ *  (its slices ordered through temporary files past CTRACE_VIEW_MEMORY). An unknown format (checked
  *  before anything is opened) or a missing out_path returns 2. */
 int ctv_export(const char *trace_path, const char *format, const char *out_path,
                FILE *err);

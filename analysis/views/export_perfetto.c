@@ -1,0 +1,491 @@
+/*
+ * export_perfetto.c - `export --format=perfetto`: the trace as Perfetto's
+ * native protobuf (a Trace of TracePackets with TrackEvents), the compact
+ * form of the Chrome export's content for ui.perfetto.dev and
+ * trace_processor.
+ *
+ * Tracks: a process track per traced process (named for its binary, with
+ * its pid), a thread track per thread (named as it named itself), a track
+ * per task (tests, fixtures, user tasks) under its parent task's track or
+ * its process's. Regions and waits are slices on their thread's track
+ * (waits named and categorised as in the Chrome export, with their stack
+ * and object as annotations); logs, statuses, losses and warnings are
+ * instants; an arrow (flow) goes from the thread a task began on to its
+ * first region on each other thread. Times are nanoseconds from the start
+ * of the trace, as in the Chrome export and `tasks --json`; a clock
+ * snapshot ties them to the wall clock.
+ *
+ * Order. TrackEvent has no complete slice: a slice is a BEGIN and an END
+ * packet, which trace_processor sorts by timestamp, keeping the file's
+ * order for equal ones (its sorter compares (ts, position)), then nests on
+ * each track as a stack. The reader gives a region whole at its end, after
+ * the regions inside it, so a parent that begins at the same nanosecond as
+ * its first child would be written after the child and nest inside it. So
+ * slices of threads are not written as they are read: they go through an
+ * external sort (sort.h: bounded memory, spilled to $TMPDIR) by begin,
+ * regions before waits, longer first, and are then written in that order on a stack per track,
+ * each END written before the next BEGIN that comes after it. A slice that
+ * does not fit in the one open around it (a scheduler wait measured on
+ * another clock, a region ended out of order) goes on an extra track of its
+ * thread ("overlapping"), so what is nested is always nested right.
+ * Everything else is written as it is read, on a sequence of its own.
+ */
+#include "export_perfetto.h"
+
+#include <stdio.h>  /* snprintf */
+#include <stdlib.h> /* realloc, free */
+#include <string.h> /* memcpy, strlen */
+
+#include "export_common.h"
+#include "maps.h"
+#include "perfetto_seq.h"
+#include "sort.h"
+#include "spill.h"
+#include "view_io.h"
+
+enum { DIRECT_SEQ = 1, SLICES_SEQ = 2 };
+
+/* A slice of a thread between the two stages: this head, its name, its
+ * stack. The sort's key: sort_slice(). */
+typedef struct slice_head {
+    uint64_t end_ns, task, object, flow;
+    uint32_t proc, flags, kind, name_len, stack_len; /* kind: 0 region, else block kind */
+    int32_t pid, tid;
+} slice_head;
+
+typedef struct lane {
+    uint64_t uuid;
+    uint64_t *ends; /* of the slices open on it, innermost last */
+    uint32_t depth, cap;
+} lane;
+
+typedef struct thread_lanes {
+    uint64_t key;
+    lane *lanes; /* [0] is the thread's own track */
+    uint32_t count;
+} thread_lanes;
+
+typedef struct perfetto {
+    ptf_seq direct; /* descriptors, tasks, instants, the starts of arrows */
+    ptf_seq sliced; /* slices of threads, in order of their begin */
+    ctv_tmp tmp;
+    ctv_sort sort;
+    ctv_flows flows;
+    ctv_ids procs, threads; /* described: process index + 1, thread key -> uuid */
+    ctv_ids tasks;          /* task -> 1: its track is described (bounded) */
+    uint32_t tracks;        /* of processes, threads and lanes: uuids 2, 4, ... */
+    uint64_t read;          /* slices sorted so far: their order */
+    unsigned char *rec;     /* a record being built */
+    size_t rec_cap;
+    thread_lanes *lanes;    /* second stage: per thread */
+    size_t nlanes, lanes_cap;
+    ctv_ids lane_index;     /* thread key -> index in lanes */
+    int rc;                 /* the first failure: CT_ENOMEM or CT_EIO */
+} perfetto;
+
+static uint64_t thread_key(uint32_t proc, int32_t tid)
+{
+    return ((uint64_t)proc + 1) << 32 | (uint32_t)tid;
+}
+
+/* Track uuids are small, to be short varints in every event: processes,
+ * threads and lanes are numbered (even), a task's is its id (odd). Never 0,
+ * the trace-global track. */
+static uint64_t next_uuid(perfetto *p)
+{
+    return (uint64_t)++p->tracks << 1;
+}
+
+static uint64_t task_uuid(uint64_t task)
+{
+    return task << 1 | 1;
+}
+
+static void fail(perfetto *p, int rc)
+{
+    if (p->rc == 0)
+        p->rc = rc;
+}
+
+/* ---- first stage: tracks, tasks, instants, as read ----------------------- */
+
+static uint64_t process_track(perfetto *p, const ctr_event *ev)
+{
+    uint32_t uuid;
+    int known = ctv_ids_find(&p->procs, ev->process + 1ull, &uuid);
+    if (known && ev->kind != CTR_PROCESS_BEGIN)
+        return uuid;
+    if (!known) {
+        uuid = (uint32_t)next_uuid(p);
+        if (ctv_ids_put(&p->procs, ev->process + 1ull, uuid) != 0)
+            fail(p, CT_ENOMEM);
+    }
+    int named = ev->kind == CTR_PROCESS_BEGIN;
+    ptf_process_track(&p->direct, uuid, ev->pid, named ? ev->name : NULL,
+                      named ? ev->name_len : 0);
+    return uuid;
+}
+
+/* The track of thread `tid` of ev's process, described when first seen. */
+static uint64_t thread_track(perfetto *p, const ctr_event *ev, int32_t tid)
+{
+    uint64_t key = thread_key(ev->process, tid);
+    uint32_t uuid;
+    int known = ctv_ids_find(&p->threads, key, &uuid);
+    int named = ev->kind == CTR_THREAD_NAME && tid == ev->tid;
+    if (known && !named)
+        return uuid;
+    if (!known) {
+        uuid = (uint32_t)next_uuid(p);
+        if (ctv_ids_put(&p->threads, key, uuid) != 0)
+            fail(p, CT_ENOMEM);
+    }
+    ptf_thread_track(&p->direct, uuid, process_track(p, ev), ev->pid, tid,
+                     named ? ev->name : NULL, named ? ev->name_len : 0);
+    return uuid;
+}
+
+/* A task's track: under its parent task's when that one is described,
+ * else under its process's. Bounded: past CTV_FLOWS_KEPT tasks all are
+ * forgotten (a task read again is described again, the same). */
+static uint64_t task_track(perfetto *p, const ctr_event *ev)
+{
+    uint64_t uuid = task_uuid(ev->task);
+    uint32_t seen;
+    if (ctv_ids_find(&p->tasks, ev->task, &seen))
+        return uuid;
+    uint64_t parent = process_track(p, ev);
+    if (ev->kind == CTR_TASK_BEGIN && ev->parent && ctv_ids_find(&p->tasks, ev->parent, &seen))
+        parent = task_uuid(ev->parent);
+    ptf_track(&p->direct, uuid, parent, ev->name, ev->name_len);
+    if (p->tasks.count >= CTV_FLOWS_KEPT) {
+        ctv_ids_free(&p->tasks);
+        ctv_ids_init(&p->tasks);
+    }
+    if (ctv_ids_put(&p->tasks, ev->task, 1) != 0)
+        fail(p, CT_ENOMEM);
+    return uuid;
+}
+
+/* A task's slice: both its packets now, alone on its track. */
+static void task_span(perfetto *p, const ctr_event *ev)
+{
+    uint64_t track = task_track(p, ev);
+    ptf_seq *s = &p->direct;
+    ptf_event_begin(s, ev->begin_ns, track, PTF_SLICE_BEGIN);
+    ptf_event_name(s, ev->name, ev->name_len);
+    ptf_event_category(s, "task");
+    ptf_annot_ptr(s, "task", ev->task);
+    if (ev->flags & CTR_F_UNENDED)
+        ptf_annot_bool(s, "unended", 1);
+    if (ev->flags & CTR_F_CUT)
+        ptf_annot_bool(s, "cut", 1);
+    ptf_event_end(s);
+    ptf_event_begin(s, ev->ts_ns >= ev->begin_ns ? ev->ts_ns : ev->begin_ns, track,
+                    PTF_SLICE_END);
+    ptf_event_end(s);
+}
+
+static void instant(perfetto *p, const ctr_event *ev, uint64_t track, const char *name,
+                    size_t name_len, const char *category)
+{
+    ptf_seq *s = &p->direct;
+    ptf_event_begin(s, ev->ts_ns, track, PTF_INSTANT);
+    ptf_event_name(s, name, name_len);
+    ptf_event_category(s, category);
+    if (ev->task)
+        ptf_annot_ptr(s, "task", ev->task);
+    if (ctv_instant_message(ev))
+        ptf_annot_text(s, "message", ev->message, ev->message_len);
+    if (ctv_instant_count(ev))
+        ptf_annot_uint(s, "count", ev->count);
+    if (ev->kind == CTR_THREAD_STACK)
+        ptf_annot_stack(s, "stack", ev->stack, ev->stack_len);
+    ptf_event_end(s);
+}
+
+/* The start of an arrow to region `ev`: an instant on the thread its task
+ * began on, inside what that thread was doing then. */
+static uint64_t arrow_from_task(perfetto *p, const ctr_event *ev)
+{
+    int32_t home;
+    uint64_t flow = ctv_flows_region(&p->flows, ev, &home);
+    if (!flow)
+        return 0;
+    ptf_seq *s = &p->direct;
+    ptf_event_begin(s, ev->begin_ns, thread_track(p, ev, home), PTF_INSTANT);
+    ptf_event_name(s, "task", 4);
+    ptf_event_category(s, "flow");
+    ptf_annot_ptr(s, "task", ev->task);
+    ptf_event_flow(s, flow, 0);
+    ptf_event_end(s);
+    return flow;
+}
+
+/* A region or wait, into the sort for the second stage. */
+static void sort_slice(perfetto *p, const ctr_event *ev, const char *name, size_t name_len,
+                       uint32_t kind, uint64_t flow)
+{
+    thread_track(p, ev, ev->tid); /* described before any slice on it */
+    uint64_t end = ev->ts_ns >= ev->begin_ns ? ev->ts_ns : ev->begin_ns;
+    slice_head h = {.end_ns = end, .task = ev->task, .object = ev->object, .flow = flow,
+                    .proc = ev->process, .flags = ev->flags, .kind = kind,
+                    .name_len = (uint32_t)name_len, .stack_len = kind ? ev->stack_len : 0,
+                    .pid = ev->pid, .tid = ev->tid};
+    size_t stack_bytes = (size_t)h.stack_len * sizeof(uint64_t);
+    size_t len = sizeof h + name_len + stack_bytes;
+    if (len > p->rec_cap) {
+        size_t cap = p->rec_cap ? p->rec_cap : 256;
+        while (cap < len)
+            cap *= 2;
+        unsigned char *bigger = realloc(p->rec, cap);
+        if (!bigger) {
+            fail(p, CT_ENOMEM);
+            return;
+        }
+        p->rec = bigger;
+        p->rec_cap = cap;
+    }
+    unsigned char *rec = p->rec;
+    memcpy(rec, &h, sizeof h);
+    memcpy(rec + sizeof h, name, name_len);
+    if (stack_bytes)
+        memcpy(rec + sizeof h + name_len, ev->stack, stack_bytes);
+    /* Among equal begins: regions before waits (nothing happens on a thread
+     * while it waits, so a wait holds no region), then the longest, then of
+     * two alike the outer: read last when the program ended them, read
+     * first when the reader closed them, never ended (outermost first). */
+    uint64_t longest_first = (UINT64_MAX >> 1) - ((end - ev->begin_ns) & (UINT64_MAX >> 1));
+    uint64_t read = p->read++;
+    uint64_t outer_first = (ev->flags & CTR_F_UNENDED) ? read : UINT64_MAX - read;
+    int rc = ctv_sort_add(&p->sort, ev->begin_ns, (uint64_t)(kind != 0) << 63 | longest_first,
+                          outer_first, rec, len);
+    if (rc != 0)
+        fail(p, rc);
+}
+
+static void read_event(perfetto *p, const ctr_event *ev)
+{
+    char name[64];
+    switch (ev->kind) {
+    case CTR_PROCESS_BEGIN:
+        process_track(p, ev);
+        return;
+    case CTR_THREAD_BEGIN:
+    case CTR_THREAD_NAME:
+        thread_track(p, ev, ev->tid);
+        return;
+    case CTR_TASK_BEGIN:
+        ctv_flows_task_begin(&p->flows, ev);
+        task_track(p, ev);
+        return;
+    case CTR_TASK_END:
+        task_span(p, ev);
+        return;
+    case CTR_TASK_STATUS: {
+        int n = snprintf(name, sizeof name, "status: %s", ctr_status_name(ev->status));
+        instant(p, ev, thread_track(p, ev, ev->tid), name, (size_t)n, "status");
+        return;
+    }
+    case CTR_REGION:
+        sort_slice(p, ev, ev->name, ev->name_len, 0, arrow_from_task(p, ev));
+        return;
+    case CTR_BLOCK: {
+        const char *what = ctv_wait_name(ev->block_kind);
+        sort_slice(p, ev, what, strlen(what), ev->block_kind ? (uint32_t)ev->block_kind : 1u,
+                   0);
+        return;
+    }
+    case CTR_LOG:
+        instant(p, ev, thread_track(p, ev, ev->tid), ev->name_len ? ev->name : "log",
+                ev->name_len ? ev->name_len : 3, "log");
+        return;
+    case CTR_THREAD_STACK:
+        instant(p, ev, thread_track(p, ev, ev->tid), "thread stack", 12, "stack");
+        return;
+    case CTR_LOST:
+    case CTR_SCHED_LOST:
+    case CTR_WINDOW_LOST:
+    case CTR_CUT: {
+        const char *what = ctr_kind_name(ev->kind);
+        instant(p, ev, process_track(p, ev), what, strlen(what), "trace");
+        return;
+    }
+    case CTR_WARNING:
+        instant(p, ev, process_track(p, ev), "warning", 7, "trace");
+        return;
+    default: /* ends of processes and threads, modules, sources */
+        return;
+    }
+}
+
+/* ---- second stage: slices of threads, in order of their begin ------------ */
+
+static thread_lanes *lanes_of(perfetto *p, const slice_head *h)
+{
+    uint64_t key = thread_key(h->proc, h->tid);
+    uint32_t index;
+    if (ctv_ids_find(&p->lane_index, key, &index))
+        return &p->lanes[index];
+    thread_lanes *all = ctv_reserve(p->lanes, &p->lanes_cap, p->nlanes, sizeof *all);
+    if (!all || ctv_ids_put(&p->lane_index, key, (uint32_t)p->nlanes) != 0) {
+        if (all)
+            p->lanes = all;
+        fail(p, CT_ENOMEM);
+        return NULL;
+    }
+    p->lanes = all;
+    thread_lanes *t = &all[p->nlanes++];
+    *t = (thread_lanes){.key = key};
+    return t;
+}
+
+/* Lane `i` of thread t, made (and described) when first needed. */
+static lane *lane_at(perfetto *p, thread_lanes *t, uint32_t i)
+{
+    if (i < t->count)
+        return &t->lanes[i];
+    size_t cap = t->count;
+    lane *lanes = ctv_reserve(t->lanes, &cap, t->count, sizeof *lanes);
+    if (!lanes) {
+        fail(p, CT_ENOMEM);
+        return NULL;
+    }
+    t->lanes = lanes;
+    lane *l = &lanes[t->count++];
+    uint32_t thread_uuid = 0;
+    (void)ctv_ids_find(&p->threads, t->key, &thread_uuid); /* described by the first stage */
+    *l = (lane){.uuid = i ? next_uuid(p) : thread_uuid};
+    if (i) {
+        char name[32];
+        int n = snprintf(name, sizeof name, "overlapping %u", i);
+        ptf_track(&p->sliced, l->uuid, lanes[0].uuid, name, (size_t)n);
+    }
+    return l;
+}
+
+/* End what is open on l and ended by `ts` (everything: UINT64_MAX). */
+static void close_until(perfetto *p, lane *l, uint64_t ts)
+{
+    while (l->depth && l->ends[l->depth - 1] <= ts) {
+        ptf_event_begin(&p->sliced, l->ends[--l->depth], l->uuid, PTF_SLICE_END);
+        ptf_event_end(&p->sliced);
+    }
+}
+
+static void write_slice(perfetto *p, uint64_t begin, const unsigned char *rec, size_t len)
+{
+    slice_head h;
+    if (len < sizeof h)
+        return;
+    memcpy(&h, rec, sizeof h);
+    const char *name = (const char *)rec + sizeof h;
+    thread_lanes *t = lanes_of(p, &h);
+    if (!t)
+        return;
+    lane *l = NULL;
+    for (uint32_t i = 0;; i++) { /* the first lane it nests on */
+        if (!(l = lane_at(p, t, i)))
+            return;
+        close_until(p, l, begin);
+        if (l->depth == 0 || h.end_ns <= l->ends[l->depth - 1])
+            break;
+    }
+    size_t cap = l->cap;
+    uint64_t *ends = ctv_reserve(l->ends, &cap, l->depth, sizeof *ends);
+    if (!ends) {
+        fail(p, CT_ENOMEM);
+        return;
+    }
+    l->ends = ends;
+    l->cap = (uint32_t)cap;
+    l->ends[l->depth++] = h.end_ns;
+
+    ptf_seq *s = &p->sliced;
+    ptf_event_begin(s, begin, l->uuid, PTF_SLICE_BEGIN);
+    ptf_event_name(s, name, h.name_len);
+    const char *category = h.kind ? ctr_block_kind_name((ctr_block_kind)h.kind) : "region";
+    ptf_event_category(s, category ? category : "blocking");
+    if (h.task)
+        ptf_annot_ptr(s, "task", h.task);
+    if (h.kind) {
+        uint64_t stack[256];
+        uint32_t n = h.stack_len < 256 ? h.stack_len : 256;
+        memcpy(stack, rec + sizeof h + h.name_len, n * sizeof *stack);
+        ptf_annot_ptr(s, "object", h.object);
+        ptf_annot_stack(s, "stack", stack, n);
+    }
+    if (h.flags & CTR_F_UNENDED)
+        ptf_annot_bool(s, "unended", 1);
+    if (h.flags & CTR_F_CUT)
+        ptf_annot_bool(s, "cut", 1);
+    if (h.flow)
+        ptf_event_flow(s, h.flow, 1);
+    ptf_event_end(s);
+}
+
+static void write_slices(perfetto *p)
+{
+    int rc = ctv_sort_finish(&p->sort);
+    ctv_sort_rec rec;
+    while (rc == 0 && (rc = ctv_sort_next(&p->sort, &rec)) == 1) {
+        write_slice(p, rec.k[0], rec.payload, rec.len);
+        rc = 0;
+    }
+    if (rc < 0)
+        fail(p, rc);
+    for (size_t i = 0; i < p->nlanes; i++) {
+        for (uint32_t j = 0; j < p->lanes[i].count; j++) {
+            close_until(p, &p->lanes[i].lanes[j], UINT64_MAX);
+            free(p->lanes[i].lanes[j].ends);
+        }
+        free(p->lanes[i].lanes);
+    }
+}
+
+int ctv_export_perfetto(ctr_reader *r, FILE *out, const char *trace_path, FILE *err)
+{
+    perfetto p = {.rc = 0};
+    ptf_seq_init(&p.direct, out, DIRECT_SEQ);
+    ptf_seq_init(&p.sliced, out, SLICES_SEQ);
+    ctv_tmp_init(&p.tmp);
+    ctv_sort_init(&p.sort, &p.tmp, "export: slices", p.tmp.budget);
+    ctv_flows_init(&p.flows);
+    ctv_ids_init(&p.procs);
+    ctv_ids_init(&p.threads);
+    ctv_ids_init(&p.tasks);
+    ctv_ids_init(&p.lane_index);
+
+    ctr_info info;
+    ctr_get_info(r, &info);
+    if (info.start_realtime_ns)
+        ptf_clock_snapshot(&p.direct, info.start_realtime_ns);
+    ctr_event ev;
+    int rc = 0;
+    while (p.rc == 0 && (rc = ctr_next(r, &ev)) == 1)
+        read_event(&p, &ev);
+    if (p.rc == 0) /* what was read before any damage is written */
+        write_slices(&p);
+    if (p.direct.failed || p.sliced.failed)
+        fail(&p, CT_ENOMEM);
+
+    int status;
+    if (p.rc == CT_EIO && ctv_tmp_failed(&p.tmp))
+        status = ctv_fail_spill(trace_path, "export", &p.tmp, err);
+    else if (p.rc != 0)
+        status = ctv_fail(trace_path, p.rc, err);
+    else
+        status = ctv_end_status(r, rc, trace_path, err);
+
+    free(p.rec);
+    free(p.lanes);
+    ctv_ids_free(&p.lane_index);
+    ctv_ids_free(&p.tasks);
+    ctv_ids_free(&p.threads);
+    ctv_ids_free(&p.procs);
+    ctv_flows_free(&p.flows);
+    ctv_sort_free(&p.sort);
+    ptf_seq_free(&p.sliced);
+    ptf_seq_free(&p.direct);
+    return status;
+}
