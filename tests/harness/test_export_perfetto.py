@@ -376,6 +376,26 @@ def test_a_damaged_trace_gives_what_came_before(tmp_path, schema):
     assert {"TestTies", "outer", "first", "second", "open", "inner"} <= names, names
 
 
+def test_slices_spilled_to_temporary_files_come_out_the_same(tmp_path, schema):
+    """Past CTRACE_VIEW_MEMORY the slices are sorted through $TMPDIR: the
+    same bytes; without a $TMPDIR to write, exit 2 and no output."""
+    trace = tmp_path / "gen.out"
+    subprocess.run([BUILD / "bench" / "gen_trace", "-n", "30000", "-t", "3", "-o", trace],
+                   check=True, capture_output=True, timeout=120)
+    whole = tmp_path / "whole.pb"
+    run_ok("export", "--format=perfetto", "-o", whole, trace)
+    spilled = tmp_path / "spilled.pb"
+    run_ok("export", "--format=perfetto", "-o", spilled, trace,
+           env={"CTRACE_VIEW_MEMORY": "64KiB", "TMPDIR": str(tmp_path)})
+    assert spilled.read_bytes() == whole.read_bytes()
+    assert len(Trace(whole.read_bytes(), schema).slices()) > 20000
+    missing, out = tmp_path / "no-such-dir", tmp_path / "none.pb"
+    result = run("export", "--format=perfetto", "-o", out, trace,
+                 env={"CTRACE_VIEW_MEMORY": "64KiB", "TMPDIR": str(missing)})
+    assert result.returncode == 2 and f"cannot create a temporary file in {missing}" in \
+        result.stderr and not out.exists(), result
+
+
 def test_bad_arguments_are_refused(pipeline_trace, tmp_path):
     trace, _ = pipeline_trace
     out = tmp_path / "x.pb"
