@@ -399,6 +399,16 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         }
         o->serial = t->region_serial;
         o->task = trace_task_id(t->proc, v[0]);
+        /* Its parent: the innermost region open on the thread in the same
+         * task (a region of another task around it, a thread pool's loop,
+         * is not; then its task is its parent). */
+        o->parent_serial = 0;
+        for (uint32_t i = t->depth - 1; i-- > 0;) {
+            if (t->stack[i].task == o->task) {
+                o->parent_serial = t->stack[i].serial;
+                break;
+            }
+        }
         o->begin_ns = ts;
         o->deadline = 0;
         o->maybe_lost = 0;

@@ -31,6 +31,7 @@ typedef struct rstring {
 
 typedef struct ropen { /* a region begun and not ended yet */
     uint64_t serial;
+    uint64_t parent_serial; /* the region of its task open around it at its begin, or 0 */
     uint64_t task;
     uint64_t begin_ns;
     /* When its test ended, if that end was read before this thread's
@@ -146,6 +147,7 @@ struct ctr_reader {
     /* trace header */
     uint32_t major, minor;
     char *writer;
+    char *traceparent, *tracestate; /* TRACE_CONTEXT (1.7), or NULL */
     uint64_t start_mono_ns, start_realtime_ns;
     int seen_begin, seen_end;
     ct_event_spec file_specs[CT_EV__LIMIT]; /* from the SCHEMA record */
@@ -317,6 +319,7 @@ static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
     ev->process = t->proc;
     ev->pid = r->procs[t->proc].pid;
     ev->tid = t->tid;
+    ev->thread = t->serial;
 }
 
 /* Emit region o of thread t, ended at end_ns, and remember it as ended. */
@@ -331,6 +334,8 @@ static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64
     ev->name = o->name;
     ev->name_len = o->name_len;
     ev->flags = flags;
+    ev->serial = o->serial;
+    ev->parent_serial = o->parent_serial;
     t->ended[o->serial & (RECENT_REGIONS - 1)] = *o;
 }
 

@@ -21,7 +21,7 @@ void rn_usage(FILE *out)
         "       ctest-trace tasks [--json] TRACE\n"
         "       ctest-trace regions [--json] TRACE\n"
         "       ctest-trace threads [--json] TRACE\n"
-        "       ctest-trace export --format=chrome|jsonl -o OUT TRACE\n"
+        "       ctest-trace export --format=chrome|jsonl|otlp -o OUT TRACE\n"
         "       ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
         "                   [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE\n"
         "       ctest-trace compare [--max-regression=PCT] [--alpha=P] [-v] OLD NEW\n"
