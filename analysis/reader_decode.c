@@ -399,16 +399,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         }
         o->serial = t->region_serial;
         o->task = trace_task_id(t->proc, v[0]);
-        /* Its parent: the innermost region open on the thread in the same
-         * task (a region of another task around it, a thread pool's loop,
-         * is not; then its task is its parent). */
-        o->parent_serial = 0;
-        for (uint32_t i = t->depth - 1; i-- > 0;) {
-            if (t->stack[i].task == o->task) {
-                o->parent_serial = t->stack[i].serial;
-                break;
-            }
-        }
+        o->parent_serial = region_parent(t);
         o->begin_ns = ts;
         o->deadline = 0;
         o->maybe_lost = 0;
@@ -533,6 +524,7 @@ int ctr__batch_step(ctr_reader *r)
             ropen *o = &t->stack[t->depth++];
             o->serial = ++t->region_serial;
             o->task = trace_task_id(t->proc, a);
+            o->parent_serial = region_parent(t);
             o->begin_ns = ticks_to_rel_ns(r, t);
             o->deadline = 0;
             o->name = t->strings[b].bytes;

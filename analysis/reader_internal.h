@@ -322,6 +322,19 @@ static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
     ev->thread = t->serial;
 }
 
+/* The parent of the region just pushed on t's stack (its task set): the
+ * innermost region of the same task open under it (a region of another
+ * task around it, a thread pool's loop, is not; then its task is its
+ * parent), 0 if none. Most often the one right under it: one compare. */
+static inline uint64_t region_parent(const rthread *t)
+{
+    uint64_t task = t->stack[t->depth - 1].task;
+    for (uint32_t i = t->depth - 1; i-- > 0;)
+        if (t->stack[i].task == task)
+            return t->stack[i].serial;
+    return 0;
+}
+
 /* Emit region o of thread t, ended at end_ns, and remember it as ended. */
 static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
                                uint32_t flags)
