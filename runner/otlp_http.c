@@ -156,9 +156,12 @@ rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size
         return NULL;
     }
     h->curl = curl_easy_init();
+    /* No "Expect: 100-continue" (curl's for bodies past 1 MiB): a collector
+     * that does not answer it would cost each request a second. */
     struct curl_slist *ct = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *expect = ct ? curl_slist_append(ct, "Expect:") : NULL;
     h->headers = ct;
-    if (!h->curl || !ct || env_headers(h, "OTEL_EXPORTER_OTLP_HEADERS") != 0 ||
+    if (!h->curl || !ct || !expect || env_headers(h, "OTEL_EXPORTER_OTLP_HEADERS") != 0 ||
         env_headers(h, "OTEL_EXPORTER_OTLP_TRACES_HEADERS") != 0) {
         snprintf(why, why_size, "out of memory");
         rn_otlp_http_close(h);
