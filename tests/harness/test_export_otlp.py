@@ -196,6 +196,23 @@ def test_traceparent_hangs_the_tests_under_it(tmp_path, request_type):
     assert one(spans, "TestPipeline")["spanId"] == test["spanId"]
 
 
+def test_traceparent_in_flight_recorder_attachments_and_p_runs(tmp_path, request_type):
+    env = {"TRACEPARENT": TRACEPARENT}
+    attach = tmp_path / "att"
+    run("--flight-recorder=1MiB", f"--attach-dir={attach}", FAILING, env=env)
+    (attachment,) = [a for a in attach.iterdir() if "TestChecksum" in a.name]
+    test = one(spans_of(export(attachment, tmp_path, request_type)), "TestChecksum")
+    assert test["parentSpanId"] == "b7ad6b7169203331"
+    trace = tmp_path / "p.out"
+    run("-p", "2", f"--trace={trace}", PIPELINE, FAILING, env=env)
+    spans = spans_of(export(trace, tmp_path, request_type))
+    assert one(spans, "TestPipeline")["parentSpanId"] == "b7ad6b7169203331"
+    assert one(spans, "TestChecksum")["parentSpanId"] == "b7ad6b7169203331"
+    # an invalid one is said once, by the run, not by each of its runners
+    r = run("-p", "2", PIPELINE, FAILING, env={"TRACEPARENT": "00-bad"})
+    assert r.stderr.count("warning: TRACEPARENT=") == 1, r
+
+
 @pytest.mark.parametrize("value", [
     "00-00000000000000000000000000000000-b7ad6b7169203331-01",  # trace id all zeros
     "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",  # parent id all zeros
