@@ -182,12 +182,12 @@ typedef struct ctr_event {
     uint32_t stack_len;    /* waited, innermost first (its own frame, never the
                               tracer's); stack_len 0 if not captured. Valid
                               until ctr_close(). */
+    uint32_t thread;     /* the thread's number in its process, from 1: unique
+                            in it where an OS tid may be reused (0: not on a
+                            thread). (Where padding was: no field moved.) */
     uint64_t module_lo, module_hi; /* CTR_MODULE */
     uint64_t stalls, stall_ns; /* CTR_PROCESS_END (see there) */
     uint64_t cut;        /* CTR_PROCESS_END: events cut (see there) */
-    uint32_t thread;     /* the thread's number in its process, from 1: unique
-                            in it where an OS tid may be reused (0: not on a
-                            thread) */
     uint64_t serial;     /* CTR_REGION: its number among the regions begun on
                             its thread, from 1 */
     uint64_t parent_serial; /* CTR_REGION: the serial of the innermost region
