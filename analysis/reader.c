@@ -152,6 +152,31 @@ static void read_schema(ctr_reader *r, const uint8_t *p, size_t len)
     }
 }
 
+/* TRACE_CONTEXT (since 1.7): the run's W3C trace context. The first one
+ * read is kept (a merge writes one); its text is not checked here. */
+static void read_context(ctr_reader *r, const uint8_t *p, size_t len)
+{
+    const uint8_t *e = p + len;
+    uint64_t n;
+    unsigned k;
+    char *text[2] = {NULL, NULL};
+    if (r->traceparent)
+        return;
+    for (int i = 0; i < 2; i++) {
+        if (!(k = ct_get_uvarint(p, e, &n)) || n > (uint64_t)(e - p - k))
+            break;
+        text[i] = strndup((const char *)p + k, (size_t)n);
+        p += k + n;
+    }
+    if (text[0] && text[1]) {
+        r->traceparent = text[0];
+        r->tracestate = text[1];
+    } else {
+        free(text[0]);
+        free(text[1]);
+    }
+}
+
 int ctr_open(ctr_reader **out, const char *path)
 {
     *out = NULL;
@@ -276,6 +301,9 @@ static void advance(ctr_reader *r)
         case CT_REC_TRACE_END:
             r->seen_end = 1;
             break;
+        case CT_REC_TRACE_CONTEXT:
+            read_context(r, p, len);
+            break;
         default:
             ctr__record(r, kind, p, len);
             break;
@@ -347,6 +375,8 @@ void ctr_get_info(const ctr_reader *r, ctr_info *info)
     info->duration_ns = r->last_ns;
     info->records = r->records;
     info->wire_events = r->wire_events;
+    info->traceparent = r->traceparent;
+    info->tracestate = r->traceparent ? r->tracestate : NULL;
 }
 
 void ctr_close(ctr_reader *r)
@@ -360,6 +390,8 @@ void ctr_close(ctr_reader *r)
         fclose(r->f);
     free(r->dec);
     free(r->writer);
+    free(r->traceparent);
+    free(r->tracestate);
     free(r->file_spec_text);
     free(r);
 }

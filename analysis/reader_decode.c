@@ -399,6 +399,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         }
         o->serial = t->region_serial;
         o->task = trace_task_id(t->proc, v[0]);
+        o->parent_serial = region_parent(t);
         o->begin_ns = ts;
         o->deadline = 0;
         o->maybe_lost = 0;
@@ -523,6 +524,7 @@ int ctr__batch_step(ctr_reader *r)
             ropen *o = &t->stack[t->depth++];
             o->serial = ++t->region_serial;
             o->task = trace_task_id(t->proc, a);
+            o->parent_serial = region_parent(t);
             o->begin_ns = ticks_to_rel_ns(r, t);
             o->deadline = 0;
             o->name = t->strings[b].bytes;

@@ -31,6 +31,7 @@ typedef struct rstring {
 
 typedef struct ropen { /* a region begun and not ended yet */
     uint64_t serial;
+    uint64_t parent_serial; /* the region of its task open around it at its begin, or 0 */
     uint64_t task;
     uint64_t begin_ns;
     /* When its test ended, if that end was read before this thread's
@@ -146,6 +147,7 @@ struct ctr_reader {
     /* trace header */
     uint32_t major, minor;
     char *writer;
+    char *traceparent, *tracestate; /* TRACE_CONTEXT (1.7), or NULL */
     uint64_t start_mono_ns, start_realtime_ns;
     int seen_begin, seen_end;
     ct_event_spec file_specs[CT_EV__LIMIT]; /* from the SCHEMA record */
@@ -317,6 +319,20 @@ static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
     ev->process = t->proc;
     ev->pid = r->procs[t->proc].pid;
     ev->tid = t->tid;
+    ev->thread = t->serial;
+}
+
+/* The parent of the region just pushed on t's stack (its task set): the
+ * innermost region of the same task open under it (a region of another
+ * task around it, a thread pool's loop, is not; then its task is its
+ * parent), 0 if none. Most often the one right under it: one compare. */
+static inline uint64_t region_parent(const rthread *t)
+{
+    uint64_t task = t->stack[t->depth - 1].task;
+    for (uint32_t i = t->depth - 1; i-- > 0;)
+        if (t->stack[i].task == task)
+            return t->stack[i].serial;
+    return 0;
 }
 
 /* Emit region o of thread t, ended at end_ns, and remember it as ended. */
@@ -331,6 +347,8 @@ static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64
     ev->name = o->name;
     ev->name_len = o->name_len;
     ev->flags = flags;
+    ev->serial = o->serial;
+    ev->parent_serial = o->parent_serial;
     t->ended[o->serial & (RECENT_REGIONS - 1)] = *o;
 }
 

@@ -35,6 +35,8 @@ typedef struct merge {
     int has_schema;
     size_t schema_from;      /* that input; n: none read yet */
     char *writer;            /* the earliest input's writer */
+    uint8_t *context;        /* the first input's TRACE_CONTEXT payload, that has one */
+    size_t context_len, context_from;
     uint64_t base_mono, base_real; /* the earliest input's clock pair */
     ct_trace_writer *w;
     uint8_t *buf;            /* a record being rewritten */
@@ -66,6 +68,33 @@ static int open_input(merge *m, size_t i, ctr_reader **r)
     ctr_close(*r);
     *r = NULL;
     return status;
+}
+
+/* Pass one, after input i's SCHEMA: its TRACE_CONTEXT (1.7; its writer puts
+ * it next), kept from the first input that has one; another one is said and
+ * left out (the traces of different runs: their spans go under the first).
+ * @return 0, or 2 out of memory. */
+static int check_context(merge *m, size_t i, ctr_reader *r)
+{
+    uint8_t kind = 0;
+    const uint8_t *p = NULL;
+    size_t len = 0;
+    if (ctr__next_record(r, &kind, &p, &len) <= 0 || kind != CT_REC_TRACE_CONTEXT)
+        return 0;
+    if (m->context) {
+        if (len != m->context_len || memcmp(p, m->context, len) != 0)
+            fprintf(m->err, PREFIX "%s: its TRACEPARENT is not that of %s: the merged trace "
+                    "keeps the first\n", m->paths[i], m->paths[m->context_from]);
+        return 0;
+    }
+    if ((m->context = malloc(len ? len : 1)) == NULL) {
+        fprintf(m->err, PREFIX "%s: %s\n", m->paths[i], ct_strerror(CT_ENOMEM));
+        return 2;
+    }
+    memcpy(m->context, p, len);
+    m->context_len = len;
+    m->context_from = i;
+    return 0;
 }
 
 /* Pass one over input i: its version and event table must be the first
@@ -114,6 +143,8 @@ static int check_input(merge *m, size_t i)
                 m->paths[m->schema_from]);
         status = 2;
     }
+    if (status == 0 && has_schema)
+        status = check_context(m, i, r);
     if (m->major == 0) {
         m->major = r->major;
         m->minor = r->minor;
@@ -258,8 +289,8 @@ static int copy_input(merge *m, size_t i, const char *out_path)
             seen_end = 1;
             continue;
         }
-        if (kind == CT_REC_SCHEMA)
-            continue; /* the merged trace has the first input's, equal to it */
+        if (kind == CT_REC_SCHEMA || kind == CT_REC_TRACE_CONTEXT)
+            continue; /* the merged trace has the first input's (write_head()) */
         int done = copy_record(m, kind, p, len, shift, &procs);
         if (done == -1) {
             ctr__set_damage(r, "malformed record of kind 0x%02x", kind);
@@ -302,7 +333,7 @@ static int copy_input(merge *m, size_t i, const char *out_path)
     return status;
 }
 
-/* TRACE_BEGIN and SCHEMA of the merged trace. @return 0 or CT_EIO. */
+/* TRACE_BEGIN, SCHEMA and TRACE_CONTEXT of the merged trace. @return 0 or CT_EIO. */
 static int write_head(merge *m)
 {
     char writer[256];
@@ -320,6 +351,8 @@ static int write_head(merge *m)
     if (ct_tw_record(m->w, CT_REC_TRACE_BEGIN, head, (size_t)(p - head)) != 0)
         return CT_EIO;
     if (m->has_schema && ct_tw_record(m->w, CT_REC_SCHEMA, m->schema, m->schema_len) != 0)
+        return CT_EIO;
+    if (m->context && ct_tw_record(m->w, CT_REC_TRACE_CONTEXT, m->context, m->context_len) != 0)
         return CT_EIO;
     return 0;
 }
@@ -386,6 +419,7 @@ int ctr__merge_traces(const char *out_path, char *const *paths, size_t n, FILE *
     free(m.unreadable);
     free(m.schema);
     free(m.writer);
+    free(m.context);
     free(m.buf);
     return status;
 }

@@ -8,7 +8,7 @@
 _ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count -list -failfast -shuffle= -p
 --shard= --timeout= --timeout-total=
 --junit= --junit-dir= --attach-dir= --flight-recorder= --assert= --assert-file=
---save-baseline= --baseline= --max-regression= --alpha= --overflow= --json --format=
+--save-baseline= --baseline= --max-regression= --alpha= --overflow= --otlp-endpoint= --json --format=
 -h --help --version'
 _ctest_trace_commands='stats tasks regions threads export profile compare merge help version'
 
@@ -35,7 +35,7 @@ _ctest_trace_values()
     case $flag in
     format)
         case $cmd in
-        export) mapfile -t COMPREPLY < <(compgen -W 'chrome jsonl perfetto' -- "$cur") ;;
+        export) mapfile -t COMPREPLY < <(compgen -W 'chrome jsonl otlp perfetto' -- "$cur") ;;
         profile) mapfile -t COMPREPLY < <(compgen -W 'pprof folded' -- "$cur") ;;
         *) mapfile -t COMPREPLY < <(compgen -W 'text json tap' -- "$cur") ;;
         esac ;;

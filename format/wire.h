@@ -12,7 +12,7 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 6
+#define CT_FORMAT_MINOR 7
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
@@ -25,7 +25,8 @@
     XX(PROCESS_BEGIN, 0x03, "uusuuuu", "proc pid exe clock hz tsc0 ns0")       \
     XX(BATCH, 0x04, "uuuuuub", "proc thread seq offset tsc ns events")         \
     XX(PROCESS_END, 0x05, "uuuuoooo", "proc how code dropped end_ns stalls stall_ns cut") \
-    XX(TRACE_END, 0x06, "uu", "batches event_bytes")
+    XX(TRACE_END, 0x06, "uu", "batches event_bytes")                           \
+    XX(TRACE_CONTEXT, 0x07, "ss", "traceparent tracestate")
 
 enum ct_record_kind {
 #define CT__REC_ENUM(name, code, fields, names) CT_REC_##name = code,

@@ -208,6 +208,15 @@ CT_API int ct_collector_window_write_fd(ct_collector *c, int pid, uint64_t task,
  *  @return 0 or CT_EINVAL. */
 CT_API int ct_collector_set_overflow(ct_collector *c, int mode);
 
+/*! ct_collector_set_context() : record the run's W3C trace context (its
+ *  TRACEPARENT, and TRACESTATE or NULL, as checked by the caller) in the
+ *  trace, and in each trace of a window a flight recorder writes: a
+ *  TRACE_CONTEXT record (format 1.7), which the OTLP export hangs the
+ *  run's spans under. Call it once, before any child starts.
+ *  @return 0, CT_EINVAL (already set, or NULL), CT_ENOMEM, CT_EIO. */
+CT_API int ct_collector_set_context(ct_collector *c, const char *traceparent,
+                                    const char *tracestate);
+
 /*! ct_collector_path() : the file being written: `path`.partial (or the
  *  link's target's), or the FIFO or device itself; NULL for a flight
  *  recorder that writes no trace. A reader may open it to

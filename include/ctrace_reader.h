@@ -182,9 +182,20 @@ typedef struct ctr_event {
     uint32_t stack_len;    /* waited, innermost first (its own frame, never the
                               tracer's); stack_len 0 if not captured. Valid
                               until ctr_close(). */
+    uint32_t thread;     /* the thread's number in its process, from 1: unique
+                            in it where an OS tid may be reused (0: not on a
+                            thread). (Where padding was: no field moved.) */
     uint64_t module_lo, module_hi; /* CTR_MODULE */
     uint64_t stalls, stall_ns; /* CTR_PROCESS_END (see there) */
     uint64_t cut;        /* CTR_PROCESS_END: events cut (see there) */
+    uint64_t serial;     /* CTR_REGION: its number among the regions begun on
+                            its thread, from 1 */
+    uint64_t parent_serial; /* CTR_REGION: the serial of the innermost region
+                            of the same task open on its thread when it began;
+                            0 if none (its task is its parent). With process
+                            and thread, serials name a region uniquely, so a
+                            region's parent is known when the region arrives,
+                            before the parent ends */
 } ctr_event;
 
 /*! ctr_open() : open the trace at `path` for reading.
@@ -225,6 +236,11 @@ typedef struct ctr_info {
     uint64_t wire_events;       /* events decoded so far as the tracer wrote
                                    them: a region's begin and end are two;
                                    string and stack definitions not counted */
+    const char *traceparent;    /* the run's W3C TRACEPARENT as recorded (since
+                                   1.7; read before the first event), not
+                                   checked (common/traceparent.h); NULL: none */
+    const char *tracestate;     /* its TRACESTATE ("" if none); NULL without
+                                   a traceparent */
 } ctr_info;
 CT_API void ctr_get_info(const ctr_reader *r, ctr_info *info);
 

@@ -107,6 +107,39 @@ int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)
     return ct_pool_drain_again(p->mem, &p->freed_seen);
 }
 
+int ct_collector_set_context(ct_collector *c, const char *traceparent, const char *tracestate)
+{
+    if (!c || !traceparent || c->context)
+        return CT_EINVAL;
+    if (!tracestate)
+        tracestate = "";
+    size_t np = strlen(traceparent), ns = strlen(tracestate);
+    uint8_t *buf = malloc(np + ns + 2 * CT_UVARINT_MAX), *p = buf;
+    if (!buf)
+        return CT_ENOMEM;
+    p = ct_put_uvarint(p, np);
+    memcpy(p, traceparent, np);
+    p = ct_put_uvarint(p + np, ns);
+    memcpy(p, tracestate, ns);
+    c->context = buf;
+    c->context_len = (size_t)(p + ns - buf);
+    if (c->w && ct__collector_write_context(c, c->w) != 0) {
+        ct__collector_failed(c);
+        return CT_EIO;
+    }
+    return 0;
+}
+
+int ct__collector_write_context(const ct_collector *c, ct_trace_writer *w)
+{
+    if (!c->context)
+        return 0;
+    return ct_tw_record(w, CT_REC_TRACE_CONTEXT, c->context, c->context_len) == 0 &&
+                   ct_tw_flush(w) == 0
+               ? 0
+               : CT_EIO;
+}
+
 const char *ct_collector_path(const ct_collector *c)
 {
     return c->w ? ct_outfile_writing(&c->file) : NULL;
@@ -272,6 +305,7 @@ int ct_collector_close(ct_collector *c)
     else if (rc == 0 && c->w && ct_outfile_commit(&c->file) != 0)
         rc = CT_EIO, e = errno;
     ct_outfile_free(&c->file);
+    free(c->context);
     free(c);
     errno = e;
     return rc;

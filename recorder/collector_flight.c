@@ -120,6 +120,10 @@ static int write_window(ct_collector *c, ct_child_pool *p, uint64_t task, int fd
     int rc = ct_tw_open_fd(&tw, fd, c->start_mono_ns);
     if (rc != 0)
         return rc;
+    if (ct__collector_write_context(c, tw) != 0) {
+        ct_tw_abandon(tw);
+        return CT_EIO;
+    }
     ct_window_report r;
     rc = ct_window_write(p->window, tw, &proc, task, &r);
     if (rc != 0) {

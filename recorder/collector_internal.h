@@ -37,6 +37,8 @@ struct ct_collector {
     uint32_t overflow; /* CT_POOL_OVERFLOW_* */
     int failed;
     uint64_t start_mono_ns; /* time 0 of the traces it writes */
+    uint8_t *context;       /* TRACE_CONTEXT's payload, or NULL (set_context) */
+    size_t context_len;
     /* A flight recorder: */
     size_t window_bytes;   /* each child's window; 0: the whole trace is written */
     ct_child_pool *live;   /* children running, newest first */
@@ -65,6 +67,10 @@ struct ct_child_pool {
     ct_collector *collector; /* whose window it is */
     ct_child_pool *next; /* in the collector's list of live children */
 };
+
+/* Write c's TRACE_CONTEXT, if it has one, into w (after its head).
+ * @return 0 or CT_EIO. */
+int ct__collector_write_context(const ct_collector *c, ct_trace_writer *w);
 
 /* A write failed: remember why for ct_collector_close(). */
 void ct__collector_failed(ct_collector *c);

@@ -21,7 +21,7 @@ void rn_usage(FILE *out)
         "       ctest-trace tasks [--json] TRACE\n"
         "       ctest-trace regions [--json] TRACE\n"
         "       ctest-trace threads [--json] TRACE\n"
-        "       ctest-trace export --format=chrome|jsonl|perfetto -o OUT TRACE\n"
+        "       ctest-trace export --format=chrome|jsonl|otlp|perfetto -o OUT TRACE\n"
         "       ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
         "                   [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE\n"
         "       ctest-trace compare [--max-regression=PCT] [--alpha=P] [-v] OLD NEW\n"
@@ -80,6 +80,10 @@ void rn_usage(FILE *out)
         "  --overflow=wait|drop  when the trace pool is full, a traced thread waits\n"
         "                 for room (wait, the default: no event is lost, the program\n"
         "                 slows) or loses events, counted exactly (drop: it never blocks)\n"
+        "  --otlp-endpoint=URL  post the run's spans to an OpenTelemetry Collector\n"
+        "                 (OTLP/HTTP JSON; a URL without a path gets /v1/traces;\n"
+        "                 headers from OTEL_EXPORTER_OTLP_HEADERS); a failed post\n"
+        "                 makes a run that passed exit 2\n"
         "  --json         go test -json's event stream instead of text\n"
         "  --format=text|json|tap  how results are printed (json: --json; tap: TAP\n"
         "                 version 13, for meson's protocol 'tap'; default: tap when\n"
@@ -94,6 +98,8 @@ void rn_usage(FILE *out)
         "non-zero, or ran no cmocka group; 2 the command could not run (a malformed\n"
         "rule, an output it could not write); 77 every binary skipped itself\n"
         "(exited 77 before any cmocka group).\n"
+        "A valid W3C TRACEPARENT (and TRACESTATE) in the environment is recorded in\n"
+        "the trace: the OTLP spans hang under it.\n"
         "Exit status of a view: 0 the trace was whole; 1 it was damaged (what came\n"
         "before the damage is shown); 2 nothing could be read.\n",
         out);

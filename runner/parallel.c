@@ -25,6 +25,7 @@
 #include "junit.h"      /* rn_attach_dir */
 #include "merge.h"      /* rn_merge_junit, rn_merge_baselines */
 #include "output.h"     /* RN_EXIT_SKIPPED */
+#include "otlp_run.h" /* rn_otlp_post */
 #include "trace_dest.h" /* rn_claim_name */
 
 /* One binary's runner. The paths are malloc'd (NULL: not used). */
@@ -56,7 +57,8 @@ typedef struct run {
 static int rewritten(const char *name)
 {
     static const char *const names[] = {"trace", "trace-dir", "junit", "junit-dir", "attach-dir",
-                                        "save-baseline", "p", "shuffle", "h", "help", "version"};
+                                        "save-baseline", "p", "shuffle", "h", "help", "version",
+                                        "otlp-endpoint"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0)
             return 1;
@@ -182,7 +184,8 @@ static int plan_sub(run *r, size_t k)
                                &s->trace_claim);
         if (rc != 0)
             return rc;
-    } else if (p->trace != NULL && (s->trace = tmp_file(r, k, ".trace")) == NULL) {
+    } else if ((p->trace != NULL || p->otlp_endpoint != NULL) &&
+               (s->trace = tmp_file(r, k, ".trace")) == NULL) {
         return rn_error("out of memory");
     }
     char err[512];
@@ -511,6 +514,18 @@ static int merge_outputs(const run *r, int status)
     return st;
 }
 
+/* --otlp-endpoint: the spans of every runner's trace, posted once.
+ * @return the run's status, 2 where a post failed (otlp_run.h). */
+static int post_spans(const run *r, int status)
+{
+    char **files = calloc(r->p->nbins + 1, sizeof *files);
+    if (files == NULL)
+        return rn_exit_worse(status, rn_error("out of memory"));
+    status = rn_otlp_post(r->p->otlp_endpoint, files, written(r, trace_of, files), status);
+    free(files);
+    return status;
+}
+
 static void free_sub(const run *r, sub *s)
 {
     char *temporary[] = {s->out, s->err, s->judged, r->p->trace_dir ? NULL : s->trace,
@@ -575,6 +590,8 @@ int rn_parallel_run(const rn_parallel *p)
         fflush(stdout);
         /* Interrupted too: what ran is in the trace and the report, as one at a time. */
         status = rn_exit_worse(status, merge_outputs(&r, interrupted ? RN_EXIT_USAGE : status));
+        if (interrupted == 0 && p->otlp_endpoint != NULL)
+            status = post_spans(&r, status);
         if (interrupted == 0)
             warn_rules(&r);
     }

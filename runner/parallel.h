@@ -12,7 +12,8 @@
  * clock), the reports into --junit (merge.h), the baselines into
  * --save-baseline (only when every binary passed, as a run of one at a
  * time). --trace-dir and --junit-dir names are claimed here, before any
- * starts, and each runner writes its own. An --assert rule is warned about
+ * starts, and each runner writes its own. With --otlp-endpoint, the spans
+ * of every runner's trace are posted from here, once all have ended. An --assert rule is warned about
  * when it judged no test in any binary.
  */
 #ifndef RN_PARALLEL_H
@@ -35,6 +36,7 @@ typedef struct rn_parallel {
     const char *trace, *trace_dir, *junit, *junit_dir, *attach_dir, *save_baseline;
     const char *shuffle_seed; /* -shuffle's seed, or "" */
     int failfast, json;
+    const char *otlp_endpoint; /* --otlp-endpoint: the runners' traces posted here, once */
     uint64_t total_ns;        /* --timeout-total, or 0: each runner is given what */
     uint64_t run_deadline_ns; /* is left until this time (rn_now_ns() clock) */
 } rn_parallel;

@@ -445,7 +445,8 @@ static int run_into(trace_dest *d, const run_opts *opts, const rn_args *a, char 
     ct_collector *c = rn_open_trace(d, opts->overflow_mode, opts->flight_bytes);
     if (c == NULL)
         return RN_EXIT_USAGE;
-    int status = RN_EXIT_SKIPPED;
+    int status = rn_trace_context_record(&opts->context, c) == RN_EXIT_OK ? RN_EXIT_SKIPPED
+                                                                           : RN_EXIT_USAGE;
     /* After a write of the trace failed, the binaries left would run untraced. */
     for (size_t i = first; i < last && *interrupted == 0 && !rec->trace_failed &&
                            !rec->run_timed_out && !rec->failfast_stopped; i++) {
@@ -504,6 +505,16 @@ static int run_all(const run_opts *opts, const rn_args *a, char **exes, run_reco
     int junit = write_junit(opts, rec, a->npos); /* reads the traces: before they go */
     if (junit != RN_EXIT_OK)
         status = worse(status, junit);
+    if (opts->otlp_endpoint != NULL && !interrupted) { /* so do the spans */
+        char **files = calloc(ndests, sizeof *files);
+        size_t n = 0;
+        for (size_t i = 0; files != NULL && i < ndests; i++)
+            if (dests[i].file != NULL && dests[i].ok)
+                files[n++] = dests[i].file;
+        status = files ? rn_otlp_post(opts->otlp_endpoint, files, n, status)
+                       : worse(status, rn_error("out of memory"));
+        free(files);
+    }
     for (size_t i = 0; i < ndests; i++) {
         int done = dests[i].file ? rn_dest_finish(&dests[i]) : RN_EXIT_OK;
         if (done != RN_EXIT_OK)
@@ -612,7 +623,7 @@ int rn_cmd_run(int argc, char **argv)
         {"p", RN_FLAG_INT, &opts.procs},
         {"cpu-hz", RN_FLAG_PLANNED, NULL},
         {"follow-children", RN_FLAG_PLANNED, NULL},
-        {"otlp-endpoint", RN_FLAG_PLANNED, NULL},
+        {"otlp-endpoint", RN_FLAG_STRING, &opts.otlp_endpoint},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"format", RN_FLAG_STRING, &opts.format},
         {"overflow", RN_FLAG_STRING, &opts.overflow},
@@ -652,7 +663,8 @@ int rn_cmd_run(int argc, char **argv)
         goto out;
     }
     rn_format format;
-    if (rn_run_opts_check(&opts, &format) != 0)
+    if (rn_run_opts_check(&opts, &format) != 0 ||
+        rn_trace_context_from_env(&opts.context, opts.procs > 1 && a.npos > 1) != 0)
         goto out;
     exes = calloc(a.npos, sizeof *exes);
     if (exes == NULL) {
@@ -691,6 +703,7 @@ int rn_cmd_run(int argc, char **argv)
             .shuffle_seed = opts.shuffle_seed,
             .failfast = opts.failfast, .json = opts.json,
             .total_ns = opts.total_ns,
+            .otlp_endpoint = opts.otlp_endpoint,
             .run_deadline_ns = opts.total_ns ? rn_now_ns() + opts.total_ns : 0,
         };
         status = rn_parallel_run(&p);
@@ -750,5 +763,6 @@ out:
     rn_tap_free(opts.tap);
     free(opts.trace_shown);
     free(opts.judged_out);
+    rn_trace_context_free(&opts.context);
     return status;
 }

@@ -124,6 +124,13 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
                        opts->baseline ? "--baseline" : "--save-baseline");
         return -1;
     }
+    if (opts->otlp_endpoint != NULL && rn_otlp_check_endpoint(opts->otlp_endpoint) != 0)
+        return -1;
+    if (opts->otlp_endpoint != NULL && opts->flight_bytes != NO_FLIGHT) {
+        rn_usage_error("--otlp-endpoint posts every span of the run; --flight-recorder keeps "
+                       "only the latest events: use one or the other");
+        return -1;
+    }
     if (opts->overflow != NULL && strcmp(opts->overflow, "wait") != 0 &&
         strcmp(opts->overflow, "drop") != 0) {
         char *shown = rn_escape_name(opts->overflow, strlen(opts->overflow));

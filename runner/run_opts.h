@@ -9,6 +9,7 @@
 
 #include "flags.h"      /* rn_strlist */
 #include "output_tap.h" /* rn_tap */
+#include "otlp_run.h"   /* rn_trace_context */
 #include "run_args.h"   /* rn_format */
 
 #define DEFAULT_TIMEOUT_NS (10 * 60 * 1000000000ull) /* as go test */
@@ -45,6 +46,8 @@ typedef struct run_opts {
     long procs;            /* -p: binaries at once */
     char *trace_shown;     /* -p's runner: the name of the trace it writes for */
     char *judged_out;      /* -p's runner: where its rule warnings go */
+    const char *otlp_endpoint; /* --otlp-endpoint, or NULL */
+    rn_trace_context context; /* TRACEPARENT, TRACESTATE: recorded in the trace */
 } run_opts;
 
 /*! rn_run_opts_check() : check the flags against each other and make what

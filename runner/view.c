@@ -25,7 +25,7 @@ static const struct {
     {"tasks", VIEW_TASKS, "ctest-trace tasks [--json] TRACE"},
     {"regions", VIEW_REGIONS, "ctest-trace regions [--json] TRACE"},
     {"threads", VIEW_THREADS, "ctest-trace threads [--json] TRACE"},
-    {"export", VIEW_EXPORT, "ctest-trace export --format=chrome|jsonl -o OUT TRACE"},
+    {"export", VIEW_EXPORT, "ctest-trace export --format=chrome|jsonl|otlp|perfetto -o OUT TRACE"},
     {"profile", VIEW_PROFILE,
      "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
      "           [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE"},
@@ -123,7 +123,7 @@ int rn_cmd_view(const char *view, int argc, char **argv)
         rn_usage_error("%s: one TRACE argument expected, got %zu\nusage: %s", view,
                        a.npos + a.nrest, views[v].usage);
     } else if (id == VIEW_EXPORT && (format == NULL || *format == '\0')) {
-        rn_usage_error("export: missing --format (chrome, jsonl)\nusage: %s", views[v].usage);
+        rn_usage_error("export: missing --format (chrome, jsonl, otlp, perfetto)\nusage: %s", views[v].usage);
     } else if ((id == VIEW_EXPORT || id == VIEW_PROFILE) && (out == NULL || *out == '\0')) {
         rn_usage_error("%s: missing -o OUT (\"-\" for stdout)\nusage: %s", view,
                        views[v].usage);

@@ -7,7 +7,8 @@
  * nothing in memory. "chrome" is Chrome's trace event JSON, for
  * ui.perfetto.dev and chrome://tracing (export_chrome.c). "perfetto" is
  * Perfetto's native TrackEvent protobuf, the compact form of the same
- * (export_perfetto.c).
+ * (export_perfetto.c). "otlp" is OpenTelemetry's OTLP/JSON, one
+ * ExportTraceServiceRequest (export_otlp.c).
  */
 #include <errno.h>  /* errno */
 #include <string.h> /* strcmp */
@@ -16,6 +17,7 @@
 
 #include "export_chrome.h"
 #include "export_perfetto.h"
+#include "export_otlp.h"
 #include "json.h"
 #include "view_io.h"
 #include "views.h"
@@ -180,6 +182,13 @@ static void write_event(ctv_json *j, const ctr_event *ev)
     fputc('\n', j->out);
 }
 
+static int export_otlp(ctr_reader *r, FILE *out, const char *trace_path, FILE *err)
+{
+    ctv_otlp_sink sink = {.out = out, .err = err, .trace_path = trace_path};
+    ctv_otlp_result res;
+    return ctv_export_otlp(r, &sink, &res);
+}
+
 static int export_jsonl(ctr_reader *r, FILE *out)
 {
     ctv_json j;
@@ -197,15 +206,15 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
 {
     /* Arguments first: a typo must not create or truncate the output. */
     if (!format || !*format) {
-        fprintf(err, "ctest-trace: export: missing --format (known: chrome, jsonl, perfetto)\n");
+        fprintf(err, "ctest-trace: export: missing --format (known: chrome, jsonl, otlp, perfetto)\n");
         return CTV_EXIT_FAILED;
     }
-    int chrome = strcmp(format, "chrome") == 0;
+    int chrome = strcmp(format, "chrome") == 0, otlp = strcmp(format, "otlp") == 0;
     int perfetto = strcmp(format, "perfetto") == 0;
-    if (!chrome && !perfetto && strcmp(format, "jsonl") != 0) {
+    if (!chrome && !otlp && !perfetto && strcmp(format, "jsonl") != 0) {
         fprintf(err, "ctest-trace: export: unknown --format=");
         ctv_print_text(err, format, strlen(format)); /* untrusted: escaped */
-        fprintf(err, " (known: chrome, jsonl, perfetto)\n");
+        fprintf(err, " (known: chrome, jsonl, otlp, perfetto)\n");
         return CTV_EXIT_FAILED;
     }
     if (!out_path || !*out_path) {
@@ -224,11 +233,14 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
     }
 
     int status;
-    if (perfetto)
+    if (perfetto) {
         status = ctv_export_perfetto(r, out, trace_path, err);
-    else
-        status = ctv_end_status(r, chrome ? ctv_export_chrome(r, out) : export_jsonl(r, out),
-                                trace_path, err);
+    } else {
+        int rc = chrome ? ctv_export_chrome(r, out)
+                 : otlp ? export_otlp(r, out, trace_path, err)
+                        : export_jsonl(r, out);
+        status = ctv_end_status(r, rc, trace_path, err);
+    }
     status = ctv_output_close(&o, err, status);
     ctr_close(r);
     return status;

@@ -101,4 +101,4 @@ def test_an_unknown_format_is_refused(pipeline_trace, tmp_path):
     out = tmp_path / "x"
     result = run("export", "--format=svg\x1b", "-o", out, trace)
     assert result.returncode == 2 and "unknown --format=svg\\x1b" in result.stderr, result
-    assert "known: chrome, jsonl, perfetto" in result.stderr and not out.exists(), result
+    assert "known: chrome, jsonl, otlp, perfetto" in result.stderr and not out.exists(), result

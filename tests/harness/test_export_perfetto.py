@@ -400,7 +400,7 @@ def test_bad_arguments_are_refused(pipeline_trace, tmp_path):
     trace, _ = pipeline_trace
     out = tmp_path / "x.pb"
     result = run("export", "--format=perfetto2", "-o", out, trace)
-    assert result.returncode == 2 and "known: chrome, jsonl, perfetto" in result.stderr
+    assert result.returncode == 2 and "known: chrome, jsonl, otlp, perfetto" in result.stderr
     result = run("export", "--format=perfetto", trace)
     assert result.returncode == 2 and "missing -o" in result.stderr, result
     result = run("export", "--format=perfetto", "-o", out, tmp_path / "none.out")

@@ -94,7 +94,7 @@ def test_completion_completes_commands_flags_values_and_files(tmp_path):
     assert complete("--format", "=") == ["json", "tap", "text"]
     assert complete("--format", "=", "t") == ["tap", "text"]
     assert complete("--format=t") == ["--format=tap", "--format=text"]
-    assert complete("export", "--format", "=") == ["chrome", "jsonl", "perfetto"]
+    assert complete("export", "--format", "=") == ["chrome", "jsonl", "otlp", "perfetto"]
     assert complete("profile", "--format", "=") == ["folded", "pprof"]
     assert complete("profile", "--type", "=", "s") == ["sched", "sync", "syscall"]
     assert complete("--overflow", "=") == ["drop", "wait"]

@@ -1,0 +1,73 @@
+/*
+ * export_otlp.h - the trace as OpenTelemetry spans in OTLP/JSON: one
+ * ExportTraceServiceRequest (`export --format=otlp`), or several of a
+ * bounded size for OTLP/HTTP (`--otlp-endpoint`, runner/otlp_post.h).
+ *
+ * What becomes what: a resource per traced process (service.name its
+ * binary's name, process.pid, process.executable.name and .path); a scope
+ * "ctest-trace" with our version; tests and fixtures root spans (under the
+ * run's TRACEPARENT when the trace recorded one: its trace id, its parent
+ * id); user tasks children of their parent task; regions children of the
+ * innermost region of their task open around them on their thread, else of
+ * their task; logs events of their task's span. Every span is INTERNAL.
+ * Status: ERROR with the message for a test or fixture that failed,
+ * errored, crashed or timed out; OK for one that passed (the runner judged
+ * it: a verdict, not a guess); UNSET for a skip (ctest_trace.status says
+ * "skip") and for user tasks and regions, which nothing judged.
+ *
+ * Streamed: a span is written when it ends (regions and tasks arrive whole
+ * at their end); ids need nothing that comes later (export_otlp.c says
+ * how). Held: each open task's parent, status and logs (at most
+ * CTV_OTLP_EVENTS_KEPT of them and CTV_OTLP_HELD_BYTES of text in all; the
+ * rest counted in droppedEventsCount), and each process's name.
+ */
+#ifndef CTV_EXPORT_OTLP_H
+#define CTV_EXPORT_OTLP_H
+
+#include <stddef.h> /* size_t */
+#include <stdint.h> /* uint8_t, uint64_t */
+#include <stdio.h>  /* FILE */
+
+#include <ctrace_reader.h>
+
+/* As OpenTelemetry SDKs' default span event count limit. */
+#define CTV_OTLP_EVENTS_KEPT 128
+/* Log text held for spans not yet written, in all (then counted dropped). */
+#define CTV_OTLP_HELD_BYTES (16u << 20)
+
+/* Where the requests go: `out` (one request), or `send` (one request per
+ * `batch_bytes` or so of spans). */
+typedef struct ctv_otlp_sink {
+    FILE *out; /* NULL: requests go to send() */
+    /* A request closes at the first span boundary past this many bytes
+     * (a span adds at most ~1 MiB more); 0: one request for everything. */
+    size_t batch_bytes;
+    /* One whole request of `spans` spans. @return 0 to go on, else stop. */
+    int (*send)(void *ctx, const char *body, size_t len, uint64_t spans);
+    void *ctx;
+    /* The trace id of spans whose trace recorded no TRACEPARENT (one run's
+     * traces posted together); NULL: derived from the trace's header. */
+    const uint8_t *trace_id;
+    FILE *err; /* a warning about a recorded TRACEPARENT that is not valid */
+    const char *trace_path; /* the trace, as messages name it */
+} ctv_otlp_sink;
+
+/* How a stream ended, beside the reader's status. */
+typedef struct ctv_otlp_result {
+    uint64_t spans;      /* written (or handed to send()) */
+    int stopped;         /* send() said stop, or a request could not be made */
+    uint8_t trace_id[16]; /* the spans' trace id (valid once a span was written) */
+} ctv_otlp_result;
+
+/*! ctv_export_otlp() : read `r` to its end into spans for `sink`.
+ *  @return what ctr_next() ended with (0, CT_EDAMAGED, CT_ENOMEM): what
+ *  came before is written either way; *res says how many spans and whether
+ *  send() stopped it. */
+int ctv_export_otlp(ctr_reader *r, const ctv_otlp_sink *sink, ctv_otlp_result *res);
+
+/*! ctv_otlp_trace_id() : the trace id `export --format=otlp` gives spans of
+ *  a trace that recorded no TRACEPARENT: from its header (its clock pair
+ *  and writer), the same for every export of it. */
+void ctv_otlp_trace_id(const ctr_info *info, uint8_t id[16]);
+
+#endif /* CTV_EXPORT_OTLP_H */

@@ -1,0 +1,255 @@
+/*
+ * otlp_http.c - OTLP/HTTP requests with libcurl (otlp_http.h).
+ */
+#include "otlp_http.h"
+
+#include <ctype.h>  /* isxdigit */
+#include <stdio.h>  /* snprintf */
+#include <stdlib.h> /* getenv, free, strtol */
+#include <string.h> /* strcmp, strlen, strchr */
+#include <strings.h> /* strcasecmp */
+#include <unistd.h> /* sleep */
+
+#include <curl/curl.h>
+
+#include "cli.h"    /* rn_error, CT_VERSION */
+#include "marker.h" /* rn_escape_name */
+
+#define ANSWER_KEPT 512 /* bytes of a collector's answer kept for messages */
+
+struct rn_otlp_http {
+    CURL *curl;
+    struct curl_slist *headers;
+    char *url;
+    char error[CURL_ERROR_SIZE];
+    char answer[ANSWER_KEPT + 1]; /* the start of the last answer's body */
+    size_t answer_len;
+};
+
+char *rn_otlp_url(const char *endpoint, char *why, size_t why_size)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *path = NULL, *url = NULL;
+    CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, endpoint, 0) : CURLUE_OUT_OF_MEMORY;
+    if (rc == CURLUE_OK)
+        rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (rc == CURLUE_OK && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        snprintf(why, why_size, "not an http:// or https:// URL");
+        goto out;
+    }
+    if (rc == CURLUE_OK)
+        rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
+    if (rc == CURLUE_OK && curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
+        (path[0] == '\0' || strcmp(path, "/") == 0)) /* a base endpoint, as OTel SDKs take it */
+        rc = curl_url_set(u, CURLUPART_PATH, "/v1/traces", 0);
+    if (rc == CURLUE_OK)
+        rc = curl_url_get(u, CURLUPART_URL, &url, 0);
+    if (rc != CURLUE_OK)
+        snprintf(why, why_size, "not a URL like http://HOST:PORT (%s)", curl_url_strerror(rc));
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(path);
+    curl_url_cleanup(u);
+    if (url == NULL)
+        return NULL;
+    char *copy = strdup(url); /* the caller frees it with free() */
+    curl_free(url);
+    if (copy == NULL)
+        snprintf(why, why_size, "out of memory");
+    return copy;
+}
+
+/* %XX sequences of `s` decoded in place (W3C Baggage values, as the OTel
+ * spec has OTEL_EXPORTER_OTLP_HEADERS). */
+static void percent_decode(char *s)
+{
+    char *o = s;
+    for (char *p = s; *p; p++) {
+        if (p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], 0};
+            *o++ = (char)strtol(hex, NULL, 16);
+            p += 2;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+}
+
+static char *trimmed(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* "key=value,..." of the variable `name` as headers of h. One that cannot
+ * be a header (no '=', an empty key, a byte a header cannot hold) is
+ * warned about and left out. @return 0, or -1 out of memory. */
+static int env_headers(rn_otlp_http *h, const char *name)
+{
+    const char *value = getenv(name);
+    char *list = value ? strdup(value) : NULL;
+    if (value && !list)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *item = list ? strtok_r(list, ",", &save) : NULL; item && rc == 0;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (eq)
+            *eq = '\0';
+        char *key = trimmed(item), *val = eq ? trimmed(eq + 1) : NULL;
+        if (val)
+            percent_decode(val);
+        int bad = !val || !*key || strcasecmp(key, "Content-Type") == 0;
+        for (const char *c = key; !bad && *c; c++)
+            bad = *c <= ' ' || *c >= 0x7f || *c == ':';
+        for (const char *c = val; !bad && *c; c++)
+            bad = (*c < ' ' && *c != '\t') || *c == 0x7f;
+        if (bad) {
+            char *shown = rn_escape_name(key, strlen(key));
+            fprintf(stderr, "ctest-trace: warning: %s: header \"%s\" left out: not "
+                    "key=value, or not a header HTTP can send\n", name, shown ? shown : "?");
+            free(shown);
+            continue;
+        }
+        char *line = NULL;
+        struct curl_slist *more = NULL;
+        if (asprintf(&line, "%s: %s", key, val) < 0 ||
+            (more = curl_slist_append(h->headers, line)) == NULL)
+            rc = -1;
+        else
+            h->headers = more;
+        free(line);
+    }
+    free(list);
+    return rc;
+}
+
+static size_t keep_answer(char *data, size_t size, size_t n, void *ctx)
+{
+    rn_otlp_http *h = ctx;
+    size_t len = size * n, room = ANSWER_KEPT - h->answer_len;
+    size_t take = len < room ? len : room;
+    memcpy(h->answer + h->answer_len, data, take);
+    h->answer_len += take;
+    h->answer[h->answer_len] = '\0';
+    return len;
+}
+
+rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size)
+{
+    static int initialised;
+    if (!initialised && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+        snprintf(why, why_size, "libcurl could not start");
+        return NULL;
+    }
+    initialised = 1;
+    rn_otlp_http *h = calloc(1, sizeof *h);
+    if (!h || !(h->url = rn_otlp_url(endpoint, why, why_size))) {
+        free(h);
+        return NULL;
+    }
+    h->curl = curl_easy_init();
+    /* No "Expect: 100-continue" (curl's for bodies past 1 MiB): a collector
+     * that does not answer it would cost each request a second. */
+    struct curl_slist *ct = curl_slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *expect = ct ? curl_slist_append(ct, "Expect:") : NULL;
+    h->headers = ct;
+    if (!h->curl || !ct || !expect || env_headers(h, "OTEL_EXPORTER_OTLP_HEADERS") != 0 ||
+        env_headers(h, "OTEL_EXPORTER_OTLP_TRACES_HEADERS") != 0) {
+        snprintf(why, why_size, "out of memory");
+        rn_otlp_http_close(h);
+        return NULL;
+    }
+    CURL *c = h->curl;
+    curl_easy_setopt(c, CURLOPT_URL, h->url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "ctest-trace/" CT_VERSION);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)RN_OTLP_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)RN_OTLP_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_answer);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    return h;
+}
+
+/* The answer's start, for a message: escaped, on one line. */
+static void say_answer(const rn_otlp_http *h, char *out, size_t out_size)
+{
+    char *shown = h->answer_len ? rn_escape_name(h->answer, h->answer_len) : NULL;
+    if (shown)
+        snprintf(out, out_size, ": %s", shown);
+    else
+        out[0] = '\0';
+    free(shown);
+}
+
+/* A 2xx answer's partialSuccess with "rejectedSpans" above 0 (a number or,
+ * as proto3 JSON writes an int64, a string). */
+static int rejected_some(const char *answer)
+{
+    const char *at = strstr(answer, "rejectedSpans");
+    if (!at)
+        return 0;
+    at += strlen("rejectedSpans");
+    at += strspn(at, "\": \t");
+    return *at >= '1' && *at <= '9';
+}
+
+int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, char *why,
+                      size_t why_size)
+{
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    long code = 0;
+    char answer[ANSWER_KEPT * 4 + 8];
+    for (unsigned attempt = 0;; attempt++) {
+        h->error[0] = '\0';
+        h->answer_len = 0;
+        CURLcode rc = curl_easy_perform(h->curl);
+        if (rc != CURLE_OK) {
+            snprintf(why, why_size, "%s", h->error[0] ? h->error : curl_easy_strerror(rc));
+            return -1;
+        }
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+        int busy = code == 429 || code == 502 || code == 503 || code == 504;
+        if (!busy || attempt == 2)
+            break;
+        sleep(attempt + 1); /* as OTLP asks: again, after a while */
+    }
+    say_answer(h, answer, sizeof answer);
+    if (code < 200 || code > 299) {
+        snprintf(why, why_size, "HTTP %ld%s", code, answer);
+        return -1;
+    }
+    if (rejected_some(h->answer))
+        snprintf(why, why_size, "the collector refused some spans%s", answer);
+    else
+        why[0] = '\0';
+    return 0;
+}
+
+const char *rn_otlp_http_url(const rn_otlp_http *h)
+{
+    return h->url;
+}
+
+void rn_otlp_http_close(rn_otlp_http *h)
+{
+    if (!h)
+        return;
+    if (h->curl)
+        curl_easy_cleanup(h->curl);
+    curl_slist_free_all(h->headers);
+    free(h->url);
+    free(h);
+}
