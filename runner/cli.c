@@ -24,6 +24,7 @@ void rn_usage(FILE *out)
         "       ctest-trace export --format=chrome|jsonl -o OUT TRACE\n"
         "       ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
         "                   [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE\n"
+        "       ctest-trace report -o report.html TRACE   one HTML page: tests, timeline\n"
         "       ctest-trace compare [--max-regression=PCT] [--alpha=P] [-v] OLD NEW\n"
         "       ctest-trace merge -o OUT FILE...   traces into one trace, JUnit files into\n"
         "                   one JUnit file, or baselines into one (the shards of a suite)\n"
