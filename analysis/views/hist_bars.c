@@ -15,9 +15,9 @@ size_t ctv_hist_bars(const ctv_hist *h, ctv_bar bars[CTV_BARS_MAX])
 {
     if (h->count == 0)
         return 0;
-    unsigned g0, b0, g1, b1;
-    ctv_hist_locate(h->min, &g0, &b0);
-    ctv_hist_locate(h->max, &g1, &b1);
+    unsigned g0, g1, b;
+    ctv_hist_locate(h->min, &g0, &b);
+    ctv_hist_locate(h->max, &g1, &b);
     unsigned octaves = g1 - g0 + 1;
     unsigned per_octave = CTV_HIST_SUB; /* bars an octave: a power of two */
     while (per_octave > 1 && octaves * per_octave > CTV_BARS_WANTED)
@@ -26,9 +26,7 @@ size_t ctv_hist_bars(const ctv_hist *h, ctv_bar bars[CTV_BARS_MAX])
 
     size_t n = 0;
     for (unsigned g = g0; g <= g1; g++) {
-        unsigned first = g == g0 ? b0 / span * span : 0;
-        unsigned last = g == g1 ? b1 / span * span : CTV_HIST_SUB - span;
-        for (unsigned b = first; b <= last; b += span) {
+        for (unsigned b = 0; b < CTV_HIST_SUB; b += span) {
             ctv_bar *bar = &bars[n++];
             bar->lo = ctv_hist_bucket_low(g, b);
             bar->hi = bucket_last(g, b + span - 1);

@@ -3,7 +3,7 @@
  * picture: log-scale buckets, as Go's trace viewer draws its user task and
  * region histograms. Each octave (power of two) is split into the same
  * number of bars, as many as fit CTV_BARS_WANTED for the octaves the values
- * span (from 64 bars an octave down to 1), so a narrow distribution still
+ * span (from 32 bars an octave down to 1), so a narrow distribution still
  * shows its shape. Values under 64 ns, counted exactly, make bars of their
  * own on the same scale.
  */
@@ -23,8 +23,9 @@ typedef struct ctv_bar {
     uint64_t count;
 } ctv_bar;
 
-/*! ctv_hist_bars() : the bars of h, from the one holding its smallest value
- *  to the one holding its largest, empty ones between included, into bars
+/*! ctv_hist_bars() : the bars of h, over the whole octaves from the one
+ *  holding its smallest value to the one holding its largest, empty bars
+ *  included (a single value shows where it lies in its octave), into bars
  *  (room for CTV_BARS_MAX). Their counts sum to h->count, and each bar's
  *  range begins where the one before ended.
  *  @return how many (0 for an empty histogram). */

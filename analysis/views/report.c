@@ -19,6 +19,7 @@
 #include "html.h"
 #include "maps.h"
 #include "report.h"
+#include "report_pages.h"
 #include "view_io.h"
 #include "views.h"
 
@@ -27,6 +28,9 @@
 /* The sections, in page order. */
 static const ctv_report_section sections[] = {
     {"tests", "Tests", ctv_report_tests},
+    {"latency", "Latency", ctv_report_latency},
+    {"threads", "Threads", ctv_report_threads},
+    {"profiles", "Blocking profiles", ctv_report_profiles},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
