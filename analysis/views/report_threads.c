@@ -70,10 +70,10 @@ static void write_times(FILE *out, uint64_t running, const uint64_t *blocked)
     fputs("</svg></td>", out);
 }
 
-/* A table's heading, its head (the names, then the five and the bar) and
- * the start of its body. */
+/* A table's heading, its head (the names, numbers from names[first_number]
+ * on, then the five and the bar) and the start of its body. */
 static void open_table(FILE *out, const char *title, const char *id, const char *const *names,
-                       size_t nnames)
+                       size_t nnames, size_t first_number)
 {
     fprintf(out, "<h3>%s</h3>\n<table class=\"threads-table\" id=\"%s\" data-sortable>\n",
             title, id);
@@ -84,7 +84,7 @@ static void open_table(FILE *out, const char *title, const char *id, const char 
     for (int i = 0; i < SHOWN; i++)
         heads[n++] = columns[i].head;
     heads[n++] = "share";
-    ctv_report_heads(out, heads, n, nnames, n - 1);
+    ctv_report_heads(out, heads, n, first_number, n - 1);
     fputs("<tbody>\n", out);
 }
 
@@ -107,7 +107,7 @@ static void write_routine(FILE *out, const ctv_thread_row *r)
 static void write_groups(FILE *out, const ctv_thread_table *t)
 {
     static const char *const names[] = {"start routine", "threads"};
-    open_table(out, "By start routine", "threads-groups", names, 2);
+    open_table(out, "By start routine", "threads-groups", names, 2, 1);
     for (uint32_t i = 0; i < t->ngroups; i++) {
         const ctv_thread_group *g = &t->groups[i];
         fputs("<tr><th scope=\"row\">", out);
@@ -122,8 +122,8 @@ static void write_groups(FILE *out, const ctv_thread_table *t)
 
 static void write_threads(FILE *out, const ctv_thread_table *t)
 {
-    static const char *const names[] = {"thread", "pid", "start routine"};
-    open_table(out, "Threads", "threads-threads", names, 3);
+    static const char *const names[] = {"thread", "start routine", "pid"};
+    open_table(out, "Threads", "threads-threads", names, 3, 2);
     for (uint32_t i = 0; i < t->count; i++) {
         const ctv_thread_row *r = &t->rows[i];
         fprintf(out, "<tr data-pid=\"%" PRId32 "\" data-tid=\"%" PRId32 "\"><th scope=\"row\">"
@@ -133,10 +133,10 @@ static void write_threads(FILE *out, const ctv_thread_table *t)
             fputs(" ", out);
             ctv_html_text(out, r->name, r->name_len);
         }
-        fprintf(out, "</th><td class=\"num\" data-v=\"%" PRId32 "\">%" PRId32 "</td><td>",
-                r->pid, r->pid);
+        fputs("</th><td>", out);
         write_routine(out, r);
-        fputs("</td>", out);
+        fprintf(out, "</td><td class=\"num\" data-v=\"%" PRId32 "\">%" PRId32 "</td>", r->pid,
+                r->pid);
         write_times(out, ctv_thread_running(r), r->blocked);
         fputs("</tr>\n", out);
     }
