@@ -4,6 +4,7 @@ blocking profiles as flame graphs. Their numbers are checked against the
 views that compute the same things (`regions`, `tasks`, `threads --json`,
 `profile --format=folded`), and untrusted names must come out as text."""
 
+import json
 import os
 import re
 import shutil
@@ -316,11 +317,51 @@ def test_an_escape_in_a_test_name_is_not_passed_through(tmp_path):
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+# Run after the page's own scripts: zoom into a frame, search, sort, and
+# write down what the page then shows.
+PROBE = """<script>
+(function () {
+  var out = {};
+  var graph = document.querySelector("#profiles-sync .profiles-fg");
+  var frames = graph.querySelectorAll("li");
+  var target = null;
+  for (var i = 0; i < frames.length; i++)
+    if (frames[i].firstElementChild.textContent === "TestHotMutex") target = frames[i];
+  target.firstElementChild.click();
+  out.zoomedWidth = target.style.width;
+  var hidden = graph.querySelectorAll(".profiles-hide");
+  out.hidden = [];
+  for (var h = 0; h < hidden.length; h++) out.hidden.push(hidden[h].firstElementChild.textContent);
+  target.firstElementChild.click();   /* zoomed already: out to its parent */
+  out.parentWidth = target.parentElement.closest("li").style.width;
+  graph.querySelector("li > span").click();   /* the root: all back */
+  graph.querySelector("li > span").click();
+  out.hiddenAfter = graph.querySelectorAll(".profiles-hide").length;
+  var search = document.getElementById("profiles-search");
+  search.value = "hotmutex";
+  search.dispatchEvent(new Event("input"));
+  out.matched = document.getElementById("profiles-matched").textContent;
+  out.marked = graph.querySelectorAll(".profiles-match").length;
+  var th = document.querySelector("#threads-threads thead th:nth-child(5)");
+  th.click();
+  var rows = document.querySelectorAll("#threads-threads tbody tr");
+  out.sorted = [];
+  for (var r = 0; r < rows.length; r++) out.sorted.push(Number(rows[r].cells[4].getAttribute("data-v")));
+  out.sort = th.getAttribute("aria-sort");
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
 @pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="chromium is not installed "
                     "(ci/deps.sh installs it)")
 def test_sections_render_in_headless_chromium(contention_page, tmp_path):
     page = tmp_path / "page.html"
-    page.write_text(contention_page)
+    page.write_text(contention_page.replace("</body>", PROBE + "</body>"))
     proc = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
@@ -333,3 +374,14 @@ def test_sections_render_in_headless_chromium(contention_page, tmp_path):
     for table in dom.all("table", **{"data-sortable": ""}):
         assert all("data-sort" in th.attrs for th in table.one("thead").all("th"))
     assert "TestHotMutex" in dom.one("div", id="profiles-sync").text()
+    probe = json.loads(dom.one("pre", id="probe").text())
+    # zoom: the frame fills the graph, the frames beside it and its ancestors' hide
+    assert probe["zoomedWidth"] == "100%", probe
+    assert "TestReadWriteLock" in probe["hidden"], probe
+    assert probe["parentWidth"] == "100%" and probe["hiddenAfter"] == 0, probe
+    # search: the frame is marked and its share said
+    assert probe["marked"] >= 1 and re.fullmatch(
+        r"matched: sync \d+\.\d %, syscall 0\.0 %, sched 0\.0 %", probe["matched"]), probe
+    # sort: sync block, largest first
+    assert probe["sort"] == "descending" and probe["sorted"] == sorted(probe["sorted"],
+                                                                      reverse=True), probe
