@@ -27,6 +27,7 @@
 /* The sections, in page order. */
 static const ctv_report_section sections[] = {
     {"tests", "Tests", ctv_report_tests},
+    {"timeline", "Timeline", ctv_report_timeline},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 
