@@ -342,7 +342,7 @@ static void write_controls(FILE *out)
           "<div id=\"timeline-legend\" class=\"timeline-legend\"></div>\n"
           "<div id=\"timeline-view\" class=\"timeline-view\" tabindex=\"0\" "
           "aria-label=\"timeline of every thread; details of what is clicked follow it\">"
-          "<div class=\"timeline-spacer\"></div><canvas id=\"timeline-canvas\"></canvas>"
+          "<canvas id=\"timeline-canvas\"></canvas><div class=\"timeline-spacer\"></div>"
           "</div>\n<div id=\"timeline-tip\" class=\"timeline-tip\" hidden></div>\n"
           "<div id=\"timeline-details\" class=\"timeline-details\" aria-live=\"polite\">"
           "Click a span for its details.</div>\n",

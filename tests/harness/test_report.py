@@ -365,3 +365,47 @@ def test_hostile_names_come_out_as_text_and_run_nothing(tmp_path):
     assert "</style><script>document.title='pwned region'</script>" in listed
     assert "ctl\ufffd\ufffd[31m bad\ufffd\ufffd utf8 <!-- ]]>" in listed
     assert "\x1b" not in text and "\x01" not in text
+
+
+# ---- --attach-report --------------------------------------------------------
+
+def attachments(xml):
+    return re.findall(r"\[\[ATTACHMENT\|([^\]]+)\]\]", xml.read_text())
+
+
+def test_attach_report_attaches_each_failing_tests_page_beside_its_trace(tmp_path):
+    from conftest import assert_valid_junit
+    xml = tmp_path / "out" / "r.xml"
+    r = run(f"--junit={xml}", "--attach-report", FAILING)
+    assert r.returncode == 1, r  # TestChecksum fails, TestQuery errs
+    assert_valid_junit(xml)
+    attached = attachments(xml)
+    traces = [a for a in attached if a.endswith(".trace")]
+    pages = [a for a in attached if a.endswith(".html")]
+    assert len(traces) == 2 and len(pages) == 2, attached
+    for trace, page in zip(traces, pages):
+        assert page == trace[: -len(".trace")] + ".html"
+        html = Page(open(page).read())
+        assert network_references(open(page).read()) == []
+        test = "TestChecksum" if "TestChecksum" in trace else "TestQuery"
+        assert test in "".join(html.text), page
+    # each page is that test's trace: the other test is not in it
+    checksum = [p for p in pages if "TestChecksum" in p][0]
+    assert "TestQuery" not in open(checksum).read()
+
+
+def test_attach_report_with_junit_dir_and_the_flight_recorder(tmp_path):
+    from conftest import assert_valid_junit
+    r = run(f"--junit-dir={tmp_path}", "--flight-recorder=1MiB", "--attach-report", FAILING)
+    assert r.returncode == 1, r
+    xml = tmp_path / "failing_test.xml"
+    assert_valid_junit(xml)
+    pages = [a for a in attachments(xml) if a.endswith(".html")]
+    assert len(pages) == 2, attachments(xml)
+    for page in pages:
+        assert "<section id=\"tests\">" in open(page).read()
+
+
+def test_attach_report_needs_junit(tmp_path):
+    r = run("--attach-report", FAILING)
+    assert r.returncode == 2 and "--attach-report" in r.stderr and "--junit" in r.stderr, r

@@ -8,7 +8,9 @@
  * the spans in the visible time range (binary search), and what is
  * narrower than a pixel is merged: one block per pixel column, drawn as
  * "many", found by a binary search past the column. So a frame costs about
- * rows x pixels x log(spans), whatever the trace. */
+ * rows x pixels x log(spans), whatever the trace. The canvas is as high as
+ * the view and sticks to its top; a spacer below it makes the view scroll
+ * through the lanes. */
 (function () {
   "use strict";
   var section = document.getElementById("timeline");
@@ -17,6 +19,7 @@
   var metaEl = document.getElementById("timeline-meta");
   var view = document.getElementById("timeline-view");
   var canvas = document.getElementById("timeline-canvas");
+  var spacer = view.querySelector(".timeline-spacer");
   var tip = document.getElementById("timeline-tip");
   var details = document.getElementById("timeline-details");
   var rangeText = document.getElementById("timeline-range");
@@ -66,14 +69,15 @@
   for (var i = 0; i < nspans; i++)
     if ((sType[i] & 15) <= USER) taskSpan.set(sTask[i], i);
 
-  /* Lanes: in process order, then as first seen. */
+  /* Lanes: by process; in each, its main thread first, then by tid. */
   var nlanes = meta.lanes.length / 3;
   var lanes = [];
   for (var l = 0; l < nlanes; l++)
     lanes.push({index: l, process: meta.lanes[3 * l], tid: meta.lanes[3 * l + 1],
                 name: meta.lanes[3 * l + 2], bands: [[], [], []], logs: null});
+  function isMain(lane) { return lane.tid === meta.processes[2 * lane.process] ? 0 : 1; }
   var order = lanes.slice().sort(function (a, b) {
-    return a.process - b.process || a.index - b.index;
+    return a.process - b.process || isMain(a) - isMain(b) || a.tid - b.tid;
   });
 
   /* Rows: per lane and band, spans sorted by begin (longest first), each
@@ -239,7 +243,7 @@
       if (next - 1 > i && xOf(sEnd[row[next - 1]]) >= col + 1) next--;
       var count = next - i;
       ctx.fillStyle = count > 1 ? MANY : colour(s);
-      ctx.fillRect(col, y, 1, h);
+      ctx.fillRect(Math.max(col, LABEL_W), y, 1, h);
       drawn += count;
       i = next;
     }
@@ -263,7 +267,7 @@
   }
 
   function drawRuler() {
-    ctx.fillStyle = getComputedStyle(section).getPropertyValue("--panel") || "#eee";
+    ctx.fillStyle = getComputedStyle(section).getPropertyValue("--panel").trim() || "#eee";
     ctx.fillRect(0, 0, width, RULER_H);
     var step = Math.pow(10, Math.floor(Math.log10(tspan / 8)));
     if (tspan / step > 16) step *= 5; else if (tspan / step > 8) step *= 2;
@@ -275,7 +279,7 @@
       ctx.moveTo(x, RULER_H - 6);
       ctx.lineTo(x, height);
       ctx.stroke();
-      ctx.fillText(fmt(t), x + 2, 12);
+      if (x < width - 60) ctx.fillText(fmt(t), x + 2, 12);
     }
   }
 
@@ -327,7 +331,7 @@
     width = view.clientWidth;
     height = Math.min(totalH, Math.max(200, Math.round(window.innerHeight * 0.7)));
     view.style.height = height + "px";
-    view.firstChild.style.height = totalH + "px";
+    spacer.style.height = Math.max(totalH - height, 0) + "px";
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
     canvas.style.width = width + "px";
