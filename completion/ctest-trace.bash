@@ -7,7 +7,7 @@
 # Flags of a run and of each command: a trailing '=' takes a value.
 _ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count -list -failfast -shuffle= -p
 --shard= --timeout= --timeout-total=
---junit= --junit-dir= --attach-dir= --flight-recorder= --assert= --assert-file=
+--junit= --junit-dir= --attach-dir= --attach-report --flight-recorder= --assert= --assert-file=
 --save-baseline= --baseline= --max-regression= --alpha= --overflow= --json --format=
 -h --help --version'
 _ctest_trace_commands='stats tasks regions threads export profile report compare merge help version'

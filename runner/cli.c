@@ -59,6 +59,8 @@ void rn_usage(FILE *out)
         "                 binary a process), its attachments in DIR/NAME/\n"
         "  --attach-dir=DIR  where attachments go (default: beside --junit's FILE,\n"
         "                 else the current directory)\n"
+        "  --attach-report  attach each failing test's HTML report (ctest-trace report\n"
+        "                 of its trace) beside its trace\n"
         "  --flight-recorder=SIZE  keep only the most recent SIZE (64MiB, 2MiB) of each\n"
         "                 process's events in memory, write no full trace, and attach\n"
         "                 each failing test's trace from them as it fails (--trace\n"

@@ -28,6 +28,7 @@
 /* The sections, in page order. */
 static const ctv_report_section sections[] = {
     {"tests", "Tests", ctv_report_tests},
+    {"timeline", "Timeline", ctv_report_timeline},
     {"latency", "Latency", ctv_report_latency},
     {"threads", "Threads", ctv_report_threads},
     {"profiles", "Blocking profiles", ctv_report_profiles},

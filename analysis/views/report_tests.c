@@ -271,7 +271,7 @@ static void write_counts(const tests *t, FILE *out)
 
 static int write_rows(tests *t, FILE *out)
 {
-    fputs("<table id=\"tests-table\" class=\"tests\"><thead><tr><th scope=\"col\">Name</th>"
+    fputs("<div class=\"tests-scroll\"><table id=\"tests-table\" class=\"tests\"><thead><tr><th scope=\"col\">Name</th>"
           "<th scope=\"col\">Kind</th><th scope=\"col\">Status</th><th scope=\"col\">"
           "Duration</th><th scope=\"col\">Process</th><th scope=\"col\">Messages</th>"
           "</tr></thead>\n<tbody>\n", out);
@@ -279,7 +279,7 @@ static int write_rows(tests *t, FILE *out)
     int rc;
     while ((rc = ctv_sort_next(&t->rows, &rec)) == 1)
         fwrite(rec.payload, 1, rec.len, out);
-    fputs("</tbody></table>\n", out);
+    fputs("</tbody></table></div>\n", out);
     return rc;
 }
 
