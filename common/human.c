@@ -5,6 +5,7 @@
 
 #include <inttypes.h> /* PRIu64 */
 #include <string.h>   /* strchr, strlen, memcpy */
+#include <time.h>     /* gmtime_r, strftime */
 
 #include "common/utf8.h"
 
@@ -47,6 +48,16 @@ char *ctv_format_duration(char buf[CTV_HUMAN_BUF], uint64_t ns)
         }
     }
     return buf; /* not reached */
+}
+
+char *ctv_format_utc(char buf[CTV_HUMAN_BUF], uint64_t realtime_ns)
+{
+    time_t seconds = (time_t)(realtime_ns / 1000000000u);
+    struct tm tm;
+    if (!realtime_ns || !gmtime_r(&seconds, &tm) ||
+        !strftime(buf, CTV_HUMAN_BUF, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        return NULL;
+    return buf;
 }
 
 char *ctv_format_bytes(char buf[CTV_HUMAN_BUF], uint64_t bytes)

@@ -15,6 +15,10 @@
  * buf (CTV_HUMAN_BUF bytes) and returns it. */
 char *ctv_format_duration(char buf[CTV_HUMAN_BUF], uint64_t ns);
 
+/* A wall-clock time in ns since 1970 as "2026-12-06 18:06:12 UTC"; NULL
+ * (buf untouched) for 0, which traces use for "not known". */
+char *ctv_format_utc(char buf[CTV_HUMAN_BUF], uint64_t realtime_ns);
+
 /* A size in binary units: "512 B", "1.21 KiB", "64 MiB". */
 char *ctv_format_bytes(char buf[CTV_HUMAN_BUF], uint64_t bytes);
 

@@ -7,10 +7,10 @@
 # Flags of a run and of each command: a trailing '=' takes a value.
 _ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count -list -failfast -shuffle= -p
 --shard= --timeout= --timeout-total=
---junit= --junit-dir= --attach-dir= --flight-recorder= --assert= --assert-file=
+--junit= --junit-dir= --attach-dir= --attach-report --flight-recorder= --assert= --assert-file=
 --save-baseline= --baseline= --max-regression= --alpha= --overflow= --otlp-endpoint= --json --format=
 -h --help --version'
-_ctest_trace_commands='stats tasks regions threads export profile compare merge help version'
+_ctest_trace_commands='stats tasks regions threads export profile report compare merge help version'
 
 # _ctest_trace_flags COMMAND: the flags COMMAND takes.
 _ctest_trace_flags()
@@ -21,7 +21,7 @@ _ctest_trace_flags()
     export) echo '--format= -o -h --help' ;;
     profile) echo '--type= --format= --test= --task= --region= -o -h --help' ;;
     compare) echo '--max-regression= --alpha= -v -h --help' ;;
-    merge) echo '-o -h --help' ;;
+    merge | report) echo '-o -h --help' ;;
     *) echo "$_ctest_trace_run_flags" ;;
     esac
 }

@@ -48,7 +48,7 @@ typedef enum ctr_kind {
     CTR_THREAD_NAME,       /* name */
     CTR_THREAD_END,        /* the thread exited */
     CTR_TASK_BEGIN,        /* task, parent, name, task_kind */
-    CTR_TASK_END,          /* task, begin_ns, name; CTR_F_UNENDED when the
+    CTR_TASK_END,          /* task, begin_ns, name, task_kind; CTR_F_UNENDED when the
                               trace closed it because it never ended;
                               CTR_F_CUT when events of its process after
                               it began were cut (a flight recorder's

@@ -18,6 +18,7 @@
 #include "common/human.h" /* ctv_format_duration */
 #include "recorder/outfile.h"      /* ct_outfile_*: replaced only when complete */
 #include "common/utf8.h"
+#include "attach_report.h"
 #include "slice.h"
 
 #define FILE_NAME_MAX 120 /* bytes of a test's name kept in its attachment's */
@@ -184,7 +185,7 @@ static void put_output(FILE *f, const char *out, size_t len, int failure_said)
 }
 
 static void put_testcase(FILE *f, const char *binary, const rn_result *r, const rn_slice *s,
-                         const char *attachment)
+                         const char *attachment, const char *report)
 {
     const char *b = base_name(binary);
     fputs("    <testcase classname=\"", f);
@@ -245,6 +246,11 @@ static void put_testcase(FILE *f, const char *binary, const rn_result *r, const 
     if (attachment) {
         fputs("[[ATTACHMENT|", f);
         put_xml_str(f, attachment, 0);
+        fputs("]]\n", f);
+    }
+    if (report) { /* --attach-report: that trace as an HTML page */
+        fputs("[[ATTACHMENT|", f);
+        put_xml_str(f, report, 0);
         fputs("]]\n", f);
     }
     if (s && s->found)
@@ -310,16 +316,18 @@ char *rn_attach_dir(const char *xml_path, const char *attach_dir, char *err, siz
 
 int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_results *rs,
                    const rn_junit_binary *bins, size_t nbins, uint64_t start_realtime_ns,
-                   char *err, size_t err_size)
+                   int with_reports, char *err, size_t err_size)
 {
     char *dir = rn_attach_dir(xml_path, attach_dir, err, err_size);
     if (dir == NULL)
         return -1;
     rn_slice *slices = calloc(rs->n ? rs->n : 1, sizeof *slices);
     char **paths = calloc(rs->n ? rs->n : 1, sizeof *paths);
-    if (slices == NULL || paths == NULL) {
+    char **reports = calloc(rs->n ? rs->n : 1, sizeof *reports);
+    if (slices == NULL || paths == NULL || reports == NULL) {
         free(slices);
         free(paths);
+        free(reports);
         free(dir);
         snprintf(err, err_size, "out of memory");
         return -1;
@@ -371,6 +379,9 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
     for (size_t i = 0; i < rs->n; i++) {
         if (paths[i] && slices[i].found && !slices[i].written && unwritten++ == 0)
             first_unwritten = i;
+        const char *trace = slices[i].written ? paths[i] : rs->v[i].attachment;
+        if (with_reports && trace) /* one that cannot be written is said, not fatal */
+            reports[i] = rn_attach_report(trace);
     }
 
     ct_outfile out = {0};
@@ -432,7 +443,7 @@ int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_result
                 continue;
             const rn_slice *s = &slices[i];
             put_testcase(f, bins[b].arg, &rs->v[i], s,
-                         s->written ? paths[i] : rs->v[i].attachment);
+                         s->written ? paths[i] : rs->v[i].attachment, reports[i]);
         }
         fputs("  </testsuite>\n", f);
     }
@@ -462,9 +473,11 @@ out:
     for (size_t i = 0; i < rs->n; i++) {
         rn_slice_free(&slices[i]);
         free(paths[i]);
+        free(reports[i]);
     }
     free(slices);
     free(paths);
+    free(reports);
     free(dir);
     return rc;
 }

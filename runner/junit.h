@@ -12,7 +12,9 @@
  * by a line "[[ATTACHMENT|/absolute/path]]", with a few lines summing up
  * its trace (slowest regions, longest wait). With --flight-recorder the
  * trace was written as the test failed (results.h, `attachment`): it is
- * named as it is, with what it lacks. Names are untrusted: escaped in the XML, and reduced to
+ * named as it is, with what it lacks. With --attach-report each such trace
+ * also gets its HTML report beside it (attach_report.h), attached by a
+ * second line. Names are untrusted: escaped in the XML, and reduced to
  * [A-Za-z0-9._-] in file names.
  */
 #ifndef RN_JUNIT_H
@@ -43,10 +45,11 @@ char *rn_attach_dir(const char *xml_path, const char *attach_dir, char *err, siz
 
 /*! rn_junit_write() : write `xml_path` (replaced whole, never half-written)
  *  and the attachments, into `attach_dir` (NULL: beside the XML; made if
- *  missing). @return 0, or -1 with a message in `err`. */
+ *  missing); `with_reports`: each trace attached with its HTML report too.
+ *  @return 0, or -1 with a message in `err`. */
 int rn_junit_write(const char *xml_path, const char *attach_dir, const rn_results *rs,
                    const rn_junit_binary *bins, size_t nbins, uint64_t start_realtime_ns,
-                   char *err, size_t err_size);
+                   int with_reports, char *err, size_t err_size);
 
 /*! rn_put_xml() : `n` bytes of `s` escaped for XML text or, with
  *  `attribute`, a quoted attribute: markup characters as entities, what XML

@@ -401,7 +401,8 @@ static int write_junit_dir(const run_opts *opts, const run_record *rec, size_t n
             break;
         }
         int rc = rn_junit_write(path, opts->attach_dir ? opts->attach_dir : attach, &only,
-                                &rec->bins[b], 1, rec->start_realtime_ns, err, sizeof err);
+                                &rec->bins[b], 1, rec->start_realtime_ns, opts->attach_report,
+                                err, sizeof err);
         if (attach != NULL)
             rmdir(attach); /* made for attachments: gone again when none came */
         free(attach);
@@ -425,7 +426,7 @@ static int write_junit(const run_opts *opts, const run_record *rec, size_t nbins
     if (rec->results.oom)
         rn_error("--junit: out of memory: some tests are missing from %s", opts->junit);
     if (rn_junit_write(opts->junit, opts->attach_dir, &rec->results, rec->bins, nbins,
-                       rec->start_realtime_ns, err, sizeof err) != 0) {
+                       rec->start_realtime_ns, opts->attach_report, err, sizeof err) != 0) {
         char *shown = rn_escape_name(err, strlen(err));
         rn_error("%s", shown ? shown : err);
         free(shown);
@@ -609,6 +610,7 @@ int rn_cmd_run(int argc, char **argv)
         {"junit", RN_FLAG_STRING, &opts.junit},
         {"junit-dir", RN_FLAG_STRING, &opts.junit_dir},
         {"attach-dir", RN_FLAG_STRING, &opts.attach_dir},
+        {"attach-report", RN_FLAG_BOOL, &opts.attach_report},
         {"assert", RN_FLAG_LIST, &opts.asserts},
         {"assert-file", RN_FLAG_LIST, &opts.assert_files},
         {"save-baseline", RN_FLAG_STRING, &opts.save_baseline},

@@ -113,6 +113,11 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
                        "attachments: give one of them too");
         return -1;
     }
+    if (opts->attach_report && opts->junit == NULL && opts->junit_dir == NULL) {
+        rn_usage_error("--attach-report adds a report to --junit's attachments: give "
+                       "--junit or --junit-dir too");
+        return -1;
+    }
     if (opts->flight_bytes != NO_FLIGHT && opts->flight_bytes < CT_WINDOW_MIN_BYTES) {
         rn_usage_error("invalid value for flag --flight-recorder: at least 64KiB (a window "
                        "holds a pool chunk or more of each process's events)");

@@ -30,6 +30,7 @@ typedef struct run_opts {
     const char *junit;     /* --junit, or NULL */
     const char *junit_dir; /* --junit-dir, or NULL */
     const char *attach_dir; /* --attach-dir, or NULL */
+    int attach_report;     /* --attach-report: each trace attached with its HTML report */
     rn_strlist asserts;    /* --assert, repeated */
     rn_strlist assert_files; /* --assert-file, repeated */
     char *assert_env;      /* the rules of both, one a line, or NULL */

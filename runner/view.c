@@ -1,5 +1,5 @@
 /*
- * view.c - `ctest-trace stats|tasks|regions|export ... TRACE`: read flags
+ * view.c - `ctest-trace stats|tasks|regions|export|report ... TRACE`: read flags
  * and hand over to the views (analysis/views/views.h), whose return value is
  * the exit status.
  */
@@ -13,7 +13,7 @@
 #include "flags.h"
 
 typedef enum view_id {
-    VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_THREADS, VIEW_EXPORT, VIEW_PROFILE, VIEW_LATER
+    VIEW_STATS, VIEW_TASKS, VIEW_REGIONS, VIEW_THREADS, VIEW_EXPORT, VIEW_PROFILE, VIEW_REPORT
 } view_id;
 
 static const struct {
@@ -29,8 +29,7 @@ static const struct {
     {"profile", VIEW_PROFILE,
      "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
      "           [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE"},
-    /* In DESIGN.md §4, not in this version yet. */
-    {"report", VIEW_LATER, "ctest-trace report -o report.html TRACE"},
+    {"report", VIEW_REPORT, "ctest-trace report -o report.html TRACE"},
 };
 #define NVIEWS (sizeof views / sizeof views[0])
 
@@ -86,8 +85,6 @@ int rn_cmd_view(const char *view, int argc, char **argv)
     if (v == NVIEWS)
         return rn_usage_error("unknown command: %s", view);
     view_id id = views[v].id;
-    if (id == VIEW_LATER)
-        return rn_error("%s: not implemented in this version (%s)", view, CT_VERSION);
 
     int json = 0, help = 0;
     const char *format = NULL, *out = NULL, *type = NULL;
@@ -98,10 +95,10 @@ int rn_cmd_view(const char *view, int argc, char **argv)
     flags[n++] = (rn_flag){"help", RN_FLAG_BOOL, &help};
     if (id == VIEW_TASKS || id == VIEW_REGIONS || id == VIEW_THREADS)
         flags[n++] = (rn_flag){"json", RN_FLAG_BOOL, &json};
-    if (id == VIEW_EXPORT || id == VIEW_PROFILE) {
+    if (id == VIEW_EXPORT || id == VIEW_PROFILE)
         flags[n++] = (rn_flag){"format", RN_FLAG_STRING, &format};
+    if (id == VIEW_EXPORT || id == VIEW_PROFILE || id == VIEW_REPORT)
         flags[n++] = (rn_flag){"o", RN_FLAG_STRING, &out};
-    }
     if (id == VIEW_PROFILE) {
         flags[n++] = (rn_flag){"type", RN_FLAG_STRING, &type};
         flags[n++] = (rn_flag){"test", RN_FLAG_STRING, &prof.test};
@@ -124,6 +121,9 @@ int rn_cmd_view(const char *view, int argc, char **argv)
                        a.npos + a.nrest, views[v].usage);
     } else if (id == VIEW_EXPORT && (format == NULL || *format == '\0')) {
         rn_usage_error("export: missing --format (chrome, jsonl, otlp, perfetto)\nusage: %s", views[v].usage);
+    } else if (id == VIEW_REPORT && (out == NULL || *out == '\0')) {
+        rn_usage_error("report: missing -o OUT (the HTML file to write)\nusage: %s",
+                       views[v].usage);
     } else if ((id == VIEW_EXPORT || id == VIEW_PROFILE) && (out == NULL || *out == '\0')) {
         rn_usage_error("%s: missing -o OUT (\"-\" for stdout)\nusage: %s", view,
                        views[v].usage);
@@ -142,7 +142,7 @@ int rn_cmd_view(const char *view, int argc, char **argv)
             prof.out_path = out;
             status = ctv_profile(trace, &prof, stderr);
             break;
-        case VIEW_LATER: break;
+        case VIEW_REPORT: status = ctv_report(trace, out, stderr); break;
         }
         errno = 0;
         if (fflush(stdout) != 0 && status == RN_EXIT_OK)

@@ -1,10 +1,11 @@
 /*
  * profile.c - `ctest-trace profile`: where threads waited, as a pprof
  * profile (or folded stacks), like `go tool trace -pprof=sync|syscall|net|
- * sched`.
+ * sched`; and the profiles themselves (profile_build.h), which the report's
+ * flame graphs draw.
  *
  * Two passes over the trace when filtered. The first learns what the filters
- * need (profile_scope.h). The second sums the waits of the chosen kind by
+ * need (profile_scope.h). The second sums the waits of the chosen kinds by
  * process and stack. Stacks are then symbolised with the modules each
  * process recorded, and equal stacks merge in the profile. Memory grows with
  * distinct stacks and threads (and tasks, about 40 bytes each, with --test
@@ -18,12 +19,11 @@
 
 #include "format/wire.h" /* CT_MAX_STACK_DEPTH */
 #include "maps.h"
-#include "profile_out.h"
+#include "profile_build.h"
 #include "profile_scope.h"
 #include "symbols.h"
 #include "view_io.h"
 #include "views.h"
-
 
 /* ---- pass 2: waits by stack ----------------------------------------------------- */
 
@@ -45,16 +45,23 @@ typedef struct wait_sum {
     uint64_t count, total_ns;
 } wait_sum;
 
+/* The waits of one kind. */
 typedef struct sums {
     ctv_names keys; /* wait_key bytes -> index into rows */
     wait_sum *rows; /* by key index */
     size_t nrows, cap;
+} sums;
+
+/* The waits of every kind asked for, and what their threads tell. */
+typedef struct gathered {
+    sums by_kind[CTV_PROFILE_KINDS];
+    unsigned kinds; /* CTV_PROFILE_KIND_BIT of those summed */
     ctv_ids start_fns; /* thread key + 1 -> index into fns */
     uint64_t *fns;
     uint32_t nfns;
     size_t fns_cap;
     uint32_t sched_sources[3]; /* threads by ctr_sched_source */
-} sums;
+} gathered;
 
 static size_t key_size(uint32_t n)
 {
@@ -85,7 +92,7 @@ static int sums_add(sums *m, uint32_t process, uint64_t start_fn, const uint64_t
 
 /* Remember each thread's start routine: a wait without a stack is shown
  * under it. */
-static int note_thread(sums *m, const ctr_event *ev)
+static int note_thread(gathered *m, const ctr_event *ev)
 {
     uint64_t *grown = ctv_reserve(m->fns, &m->fns_cap, m->nfns, sizeof *grown);
     if (!grown)
@@ -97,7 +104,7 @@ static int note_thread(sums *m, const ctr_event *ev)
     return 0;
 }
 
-static uint64_t start_fn_of(const sums *m, const ctr_event *ev)
+static uint64_t start_fn_of(const gathered *m, const ctr_event *ev)
 {
     uint32_t index;
     return ctv_ids_find(&m->start_fns, thread_key(ev->process, ev->tid) + 1, &index)
@@ -105,10 +112,20 @@ static uint64_t start_fn_of(const sums *m, const ctr_event *ev)
                : 0;
 }
 
-static void sums_free(sums *m)
+static void gathered_init(gathered *m, unsigned kinds)
 {
-    ctv_names_free(&m->keys);
-    free(m->rows);
+    *m = (gathered){.kinds = kinds};
+    for (int k = 0; k < CTV_PROFILE_KINDS; k++)
+        ctv_names_init(&m->by_kind[k].keys);
+    ctv_ids_init(&m->start_fns);
+}
+
+static void gathered_free(gathered *m)
+{
+    for (int k = 0; k < CTV_PROFILE_KINDS; k++) {
+        ctv_names_free(&m->by_kind[k].keys);
+        free(m->by_kind[k].rows);
+    }
     ctv_ids_free(&m->start_fns);
     free(m->fns);
 }
@@ -195,7 +212,7 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, stack_b
     return ct_prof_add(prof, frames, n, w->count, w->total_ns);
 }
 
-static const char *sched_note(const sums *m, char *buf, size_t size)
+static const char *sched_note(const gathered *m, char *buf, size_t size)
 {
     snprintf(buf, size, "sched waits from: perf on %u threads, schedstat on %u, none on %u",
              m->sched_sources[CTR_SCHED_PERF], m->sched_sources[CTR_SCHED_SCHEDSTAT],
@@ -203,19 +220,21 @@ static const char *sched_note(const sums *m, char *buf, size_t size)
     return buf;
 }
 
-static int write_profile(const ctv_profile_opts *o, sums *m, ctv_symbols *syms,
-                         const ctr_info *info, const char *trace_path, FILE *out)
+/* The profile of the waits of `kind` in m; NULL when out of memory. */
+static ct_prof *profile_of(ctr_block_kind kind, const gathered *m, ctv_symbols *syms,
+                           const ctr_info *info, const char *trace_path)
 {
-    const char *kind_name = ctr_block_kind_name(o->kind);
-    ct_prof *prof = o->kind == CTR_BLOCK_SCHED
+    const char *kind_name = ctr_block_kind_name(kind);
+    const sums *w = &m->by_kind[kind];
+    ct_prof *prof = kind == CTR_BLOCK_SCHED
                         ? ct_prof_new("waits", "count", "delay", "nanoseconds")
                         : ct_prof_new("contentions", "count", "delay", "nanoseconds");
     ctv_names kept;
     ctv_names_init(&kept);
     stack_buf *buf = malloc(sizeof *buf);
     int rc = prof && buf ? 0 : CT_ENOMEM;
-    for (uint32_t i = 0; i < m->nrows && rc == 0; i++)
-        rc = add_sample(prof, syms, &kept, buf, &m->keys.names[i], &m->rows[i], kind_name);
+    for (uint32_t i = 0; i < w->nrows && rc == 0; i++)
+        rc = add_sample(prof, syms, &kept, buf, &w->keys.names[i], &w->rows[i], kind_name);
     free(buf);
     if (rc == 0) {
         char note[256];
@@ -223,15 +242,16 @@ static int write_profile(const ctv_profile_opts *o, sums *m, ctv_symbols *syms,
         snprintf(note, sizeof note, "ctest-trace profile --type=%s", kind_name);
         ct_prof_add_comment(prof, note);
         ct_prof_add_comment(prof, trace_path);
-        if (o->kind == CTR_BLOCK_SCHED)
+        if (kind == CTR_BLOCK_SCHED)
             ct_prof_add_comment(prof, sched_note(m, note, sizeof note));
         ct_prof_add_comment(prof, "a wait without a stack is shown in its thread's start routine");
-        int wrc = o->folded ? ct_prof_write_folded(prof, out) : ct_prof_write_pprof(prof, out);
-        rc = wrc == 0 ? 0 : errno == ENOMEM ? CT_ENOMEM : CT_EIO;
     }
-    ct_prof_free(prof);
-    ctv_names_free(&kept);
-    return rc;
+    ctv_names_free(&kept); /* the profile holds copies of its strings */
+    if (rc != 0) {
+        ct_prof_free(prof);
+        return NULL;
+    }
+    return prof;
 }
 
 /* ---- the view ------------------------------------------------------------------ */
@@ -271,7 +291,7 @@ static int scope_fn(void *arg, const ctr_event *ev)
 
 typedef struct pass2 {
     profile_scope *s;
-    sums *m;
+    gathered *m;
     ctv_symbols *syms;
 } pass2;
 
@@ -286,28 +306,31 @@ static int sums_fn(void *arg, const ctr_event *ev)
             p->m->sched_sources[ev->object]++;
         return 0;
     case CTR_BLOCK:
-        if (ev->block_kind != p->s->opts->kind)
+        if ((unsigned)ev->block_kind >= CTV_PROFILE_KINDS ||
+            !(p->m->kinds & CTV_PROFILE_KIND_BIT(ev->block_kind)))
             return 0;
         if (profile_scope_needed(p->s)) {
             int wants = profile_scope_wants(p->s, ev);
             if (wants <= 0)
                 return wants;
         }
-        return sums_add(p->m, ev->process, ev->stack_len ? 0 : start_fn_of(p->m, ev), ev->stack,
+        return sums_add(&p->m->by_kind[ev->block_kind], ev->process, ev->stack_len ? 0 : start_fn_of(p->m, ev), ev->stack,
                         ev->stack_len, ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0);
     default:
         return 0;
     }
 }
 
-int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
+int ctv_profile_build(const char *trace_path, const ctv_profile_opts *opts, unsigned kinds,
+                      ct_prof *profiles[CTV_PROFILE_KINDS], FILE *err)
 {
     profile_scope s;
-    sums m = {0};
+    gathered m;
+    gathered_init(&m, kinds);
     ctv_symbols syms;
     ctv_symbols_init(&syms);
-    ctv_ids_init(&m.start_fns);
-    ctv_names_init(&m.keys);
+    for (int k = 0; k < CTV_PROFILE_KINDS; k++)
+        profiles[k] = NULL;
     int status = profile_scope_init(&s, opts, err);
 
     ctr_info info = {0};
@@ -323,6 +346,30 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
         int second = pass(trace_path, err, sums_fn, &p, &info, &s.tmp);
         status = second > status ? second : status;
     }
+    for (int k = 1; k < CTV_PROFILE_KINDS && status != CTV_EXIT_FAILED; k++) {
+        if (!(kinds & CTV_PROFILE_KIND_BIT(k)))
+            continue;
+        profiles[k] = profile_of((ctr_block_kind)k, &m, &syms, &info, trace_path);
+        if (!profiles[k])
+            status = ctv_fail(trace_path, CT_ENOMEM, err);
+    }
+    if (status != CTV_EXIT_FAILED)
+        ctv_symbols_warn(&syms, err);
+    profile_scope_free(&s);
+    gathered_free(&m);
+    ctv_symbols_free(&syms);
+    return status;
+}
+
+int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
+{
+    ct_prof *profiles[CTV_PROFILE_KINDS];
+    if ((unsigned)opts->kind - 1u >= CTV_PROFILE_KINDS - 1u) {
+        fprintf(err, "ctest-trace: profile: unknown kind of wait %d\n", (int)opts->kind);
+        return CTV_EXIT_FAILED;
+    }
+    int status = ctv_profile_build(trace_path, opts, CTV_PROFILE_KIND_BIT(opts->kind), profiles,
+                                   err);
     if (status != CTV_EXIT_FAILED) {
         ctv_output o;
         FILE *out = ctv_output_open(&o, opts->out_path, err);
@@ -330,11 +377,13 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
             status = CTV_EXIT_FAILED;
         } else {
             errno = 0;
-            int rc = write_profile(opts, &m, &syms, &info, trace_path, out);
+            const ct_prof *prof = profiles[opts->kind];
+            int wrc = opts->folded ? ct_prof_write_folded(prof, out)
+                                   : ct_prof_write_pprof(prof, out);
             int e = errno;
-            if (rc == CT_ENOMEM) {
-                status = ctv_fail(trace_path, rc, err);
-            } else if (rc != 0) { /* a write error: ctv_output_close() says it */
+            if (wrc != 0 && e == ENOMEM) {
+                status = ctv_fail(trace_path, CT_ENOMEM, err);
+            } else if (wrc != 0) { /* a write error: ctv_output_close() says it */
                 status = CTV_EXIT_FAILED;
                 if (!ferror(out))
                     fprintf(err, "ctest-trace: %s: %s\n", out == stdout ? ctv_stdout_name()
@@ -342,10 +391,8 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
             }
             status = ctv_output_close(&o, err, status);
         }
-        ctv_symbols_warn(&syms, err);
     }
-    profile_scope_free(&s);
-    sums_free(&m);
-    ctv_symbols_free(&syms);
+    for (int k = 0; k < CTV_PROFILE_KINDS; k++)
+        ct_prof_free(profiles[k]);
     return status;
 }

@@ -647,8 +647,10 @@ static void fold_sample(pb *line, const ct_prof *p, uint32_t i)
 }
 
 /* Samples whose labels are the same (same names, other lines or addresses)
- * are summed into one line, in the order first seen. */
-int ct_prof_write_folded(const ct_prof *p, FILE *f)
+ * are summed into one stack, in the order first seen. */
+int ct_prof_each_folded(const ct_prof *p,
+                        int (*fn)(void *arg, const char *stack, size_t len, uint64_t value),
+                        void *arg)
 {
     pb line = {NULL, 0, 0, 0};
     ctv_names stacks;
@@ -663,22 +665,32 @@ int ct_prof_write_folded(const ct_prof *p, FILE *f)
         else
             values[index] = add_saturated(values[index], ((const sample_row *)table_row(&p->samples, i))->value);
     }
-    if (rc != 0) {
+    if (rc != 0)
         errno = ENOMEM;
-    } else {
-        errno = 0;
-        for (uint32_t i = 0; i < stacks.count; i++) {
-            fwrite(stacks.names[i].bytes, 1, stacks.names[i].len, f);
-            fprintf(f, " %" PRIu64 "\n", values[i]);
-        }
-        if (ferror(f)) {
-            rc = -1;
-            if (errno == 0)
-                errno = EIO;
-        }
-    }
+    for (uint32_t i = 0; i < stacks.count && rc == 0; i++)
+        rc = fn(arg, stacks.names[i].bytes, stacks.names[i].len, values[i]);
     free(values);
     free(line.data);
     ctv_names_free(&stacks);
+    return rc;
+}
+
+static int write_line(void *arg, const char *stack, size_t len, uint64_t value)
+{
+    FILE *f = arg;
+    fwrite(stack, 1, len, f);
+    fprintf(f, " %" PRIu64 "\n", value);
+    return 0;
+}
+
+int ct_prof_write_folded(const ct_prof *p, FILE *f)
+{
+    errno = 0;
+    int rc = ct_prof_each_folded(p, write_line, f);
+    if (rc == 0 && ferror(f)) {
+        rc = -1;
+        if (errno == 0)
+            errno = EIO;
+    }
     return rc;
 }

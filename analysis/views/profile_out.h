@@ -79,6 +79,15 @@ int ct_prof_write_pprof(const ct_prof *p, FILE *f);
  *  @return 0, or -1 with errno (ENOMEM, or what writing to f set). */
 int ct_prof_write_folded(const ct_prof *p, FILE *f);
 
+/*! ct_prof_each_folded() : the folded stacks of ct_prof_write_folded(),
+ *  each as `stack` ("root;...;leaf", len bytes, no NUL, valid UTF-8: labels
+ *  hold no ';') and its summed nanoseconds, handed to fn in the order first
+ *  seen. Stops at fn's first non-zero return and returns it.
+ *  @return 0, fn's value, or -1 with errno ENOMEM. */
+int ct_prof_each_folded(const ct_prof *p,
+                        int (*fn)(void *arg, const char *stack, size_t len, uint64_t value),
+                        void *arg);
+
 void ct_prof_free(ct_prof *p);
 
 #endif /* CTV_PROFILE_OUT_H */

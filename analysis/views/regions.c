@@ -1,74 +1,20 @@
 /*
  * regions.c - `ctest-trace regions`: latency distribution per region name.
  *
- * One pass over the events; per distinct name a histogram (hist.h), so
+ * One pass over the events; per distinct name a histogram (name_hist.h), so
  * memory follows the number of names, never the number of events. Regions
  * the trace had to close (CTR_F_UNENDED) have no real duration: they are
  * counted apart, not mixed into the distribution.
  */
-#include <stdlib.h> /* malloc, realloc, free, qsort_r */
-#include <string.h> /* memcmp */
+#include <stdlib.h> /* free */
 
-#include "common/hist.h"
 #include "common/human.h"
 #include "json.h"
-#include "maps.h"
+#include "name_hist.h"
 #include "view_io.h"
 #include "views.h"
 
-typedef struct region_stats {
-    ctv_hist hist;     /* regions that ended */
-    uint64_t unended;  /* regions the trace closed */
-} region_stats;
-
-typedef struct region_table {
-    ctv_names names;
-    region_stats *stats; /* by name index */
-    uint32_t capacity;
-} region_table;
-
-static int add_region(region_table *t, const ctr_event *ev)
-{
-    /* Room for one more name first, so a new name always has its slot. */
-    if (t->names.count >= t->capacity) {
-        uint32_t capacity = t->capacity ? t->capacity * 2 : 32;
-        region_stats *stats = realloc(t->stats, capacity * sizeof *stats);
-        if (!stats)
-            return CT_ENOMEM;
-        t->stats = stats;
-        t->capacity = capacity;
-    }
-    uint32_t known = t->names.count;
-    uint32_t index;
-    int rc = ctv_names_intern(&t->names, ev->name, ev->name_len, &index);
-    if (rc != 0)
-        return rc;
-    region_stats *s = &t->stats[index];
-    if (t->names.count > known) {
-        ctv_hist_init(&s->hist);
-        s->unended = 0;
-    }
-    if (ev->flags & CTR_F_UNENDED) {
-        s->unended++;
-        return 0;
-    }
-    uint64_t duration = ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
-    return ctv_hist_add(&s->hist, duration);
-}
-
-/* Sort by name bytes, so the output is the same for the same trace. */
-static int by_name(const void *a, const void *b, void *names)
-{
-    const ctv_name *x = &((const ctv_name *)names)[*(const uint32_t *)a];
-    const ctv_name *y = &((const ctv_name *)names)[*(const uint32_t *)b];
-    size_t n = x->len < y->len ? x->len : y->len;
-    int c = n ? memcmp(x->bytes, y->bytes, n) : 0;
-    if (c != 0)
-        return c;
-    return (x->len > y->len) - (x->len < y->len);
-}
-
-static void write_json(const region_table *t, const uint32_t *order, FILE *out)
+static void write_json(const ctv_name_hists *t, const uint32_t *order, FILE *out)
 {
     ctv_json j;
     ctv_json_init(&j, out);
@@ -77,7 +23,7 @@ static void write_json(const region_table *t, const uint32_t *order, FILE *out)
     ctv_json_array_lines_begin(&j);
     for (uint32_t k = 0; k < t->names.count; k++) {
         const ctv_name *name = &t->names.names[order[k]];
-        const region_stats *s = &t->stats[order[k]];
+        const ctv_name_stats *s = &t->stats[order[k]];
         const ctv_hist *h = &s->hist;
         ctv_json_object_begin(&j);
         ctv_json_kv_str(&j, "name", name->bytes, name->len);
@@ -109,7 +55,7 @@ static void print_cell(FILE *out, const ctv_hist *h, uint64_t v)
     fprintf(out, " %10s", h->count ? ctv_format_duration(buf, v) : "-");
 }
 
-static void write_table(const region_table *t, const uint32_t *order, FILE *out)
+static void write_table(const ctv_name_hists *t, const uint32_t *order, FILE *out)
 {
     if (t->names.count == 0) {
         fprintf(out, "no regions in this trace\n");
@@ -119,7 +65,7 @@ static void write_table(const region_table *t, const uint32_t *order, FILE *out)
             "min", "p50", "p95", "p99", "max", "unended", "region");
     for (uint32_t k = 0; k < t->names.count; k++) {
         const ctv_name *name = &t->names.names[order[k]];
-        const region_stats *s = &t->stats[order[k]];
+        const ctv_name_stats *s = &t->stats[order[k]];
         const ctv_hist *h = &s->hist;
         char buf[CTV_HUMAN_BUF];
         fprintf(out, "%10llu %10s", (unsigned long long)h->count,
@@ -141,14 +87,16 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
 
-    region_table t = {.stats = NULL, .capacity = 0};
-    ctv_names_init(&t.names);
+    ctv_name_hists t;
+    ctv_name_hists_init(&t);
     ctr_event ev;
     int rc;
     while ((rc = ctr_next(r, &ev)) == 1) {
         if (ev.kind != CTR_REGION)
             continue;
-        int add_rc = add_region(&t, &ev);
+        int add_rc = ctv_name_hists_add(&t, ev.name, ev.name_len,
+                                        ev.ts_ns >= ev.begin_ns ? ev.ts_ns - ev.begin_ns : 0,
+                                        (ev.flags & CTR_F_UNENDED) != 0);
         if (add_rc != 0) {
             rc = add_rc;
             break;
@@ -156,13 +104,10 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
     }
     int status = ctv_end_status(r, rc, trace_path, err);
     if (status != CTV_EXIT_FAILED) {
-        uint32_t *order = malloc((t.names.count ? t.names.count : 1) * sizeof *order);
+        uint32_t *order = ctv_name_hists_order(&t);
         if (!order) {
             status = ctv_fail(trace_path, CT_ENOMEM, err);
         } else {
-            for (uint32_t k = 0; k < t.names.count; k++)
-                order[k] = k;
-            qsort_r(order, t.names.count, sizeof *order, by_name, t.names.names);
             if (json)
                 write_json(&t, order, out);
             else
@@ -172,10 +117,7 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
         }
     }
 
-    for (uint32_t k = 0; k < t.names.count; k++)
-        ctv_hist_free(&t.stats[k].hist);
-    free(t.stats);
-    ctv_names_free(&t.names);
+    ctv_name_hists_free(&t);
     ctr_close(r);
     return status;
 }

@@ -7,7 +7,6 @@
 #include <inttypes.h> /* PRIu64, PRId64 */
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcpy, memset */
-#include <time.h>     /* gmtime_r, strftime */
 
 #include "common/human.h"
 #include "stats_lost.h"
@@ -262,14 +261,9 @@ static void print_header(const char *path, const ctr_info *info, uint64_t latest
     }
     fputs(")\n", out);
 
-    if (info->start_realtime_ns) {
-        time_t seconds = (time_t)(info->start_realtime_ns / 1000000000u);
-        struct tm tm;
-        char when[64];
-        if (gmtime_r(&seconds, &tm) && strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm))
-            fprintf(out, "started:    %s\n", when);
-    }
     char dur[CTV_HUMAN_BUF];
+    if (ctv_format_utc(dur, info->start_realtime_ns))
+        fprintf(out, "started:    %s\n", dur);
     uint64_t duration = info->duration_ns > latest_ns ? info->duration_ns : latest_ns;
     fprintf(out, "duration:   %s\n", ctv_format_duration(dur, duration));
     fputs("clock:      ", out);

@@ -81,4 +81,11 @@ typedef struct ctv_profile_opts {
  *  the other views; warnings (a module's file gone or rebuilt) go to err. */
 int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err);
 
+/*! ctv_report() : one self-contained HTML page at `out_path` (no network
+ *  reference: inline CSS and JavaScript; replaced only when complete): a
+ *  header, then the sections of report.h. Damaged: the page is written with
+ *  a banner saying what was lost, and 1 returned. A missing out_path
+ *  returns 2. */
+int ctv_report(const char *trace_path, const char *out_path, FILE *err);
+
 #endif /* CTV_VIEWS_H */

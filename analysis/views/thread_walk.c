@@ -1,0 +1,205 @@
+/*
+ * thread_walk.c - the thread table of a trace (thread_walk.h): one pass,
+ * start routines named with the modules the trace recorded, rows sorted
+ * and grouped by start routine.
+ */
+#include "thread_walk.h"
+
+#include <inttypes.h> /* PRIx64 */
+#include <stdlib.h>   /* calloc, realloc, free, qsort */
+#include <string.h>   /* memcpy, strcmp, strdup */
+
+#include "view_io.h"
+
+static uint64_t key_of(uint32_t process, int32_t tid)
+{
+    return ((uint64_t)process << 32 | (uint32_t)tid) + 1; /* never 0 */
+}
+
+/* The row of the event's thread, made when first seen; NULL out of memory. */
+static ctv_thread_row *row_of(ctv_thread_table *t, const ctr_event *ev)
+{
+    uint32_t index;
+    uint64_t key = key_of(ev->process, ev->tid);
+    if (ctv_ids_find(&t->ids, key, &index))
+        return &t->rows[index];
+    if (t->count == t->capacity) {
+        uint32_t capacity = t->capacity ? t->capacity * 2 : 32;
+        ctv_thread_row *rows = realloc(t->rows, capacity * sizeof *rows);
+        if (!rows)
+            return NULL;
+        t->rows = rows;
+        t->capacity = capacity;
+    }
+    if (ctv_ids_put(&t->ids, key, t->count) != 0)
+        return NULL;
+    ctv_thread_row *r = &t->rows[t->count++];
+    *r = (ctv_thread_row){.process = ev->process, .pid = ev->pid, .tid = ev->tid,
+                          .start_ns = ev->ts_ns, .end_ns = ev->ts_ns};
+    return r;
+}
+
+static int add_event(ctv_thread_table *t, const ctr_event *ev)
+{
+    if (ev->kind == CTR_PROCESS_END) { /* its threads that did not say end there */
+        for (uint32_t i = 0; i < t->count; i++) {
+            ctv_thread_row *r = &t->rows[i];
+            if (r->process == ev->process && !r->ended) {
+                if (ev->ts_ns > r->end_ns)
+                    r->end_ns = ev->ts_ns;
+                r->ended = 1;
+            }
+        }
+        return 0;
+    }
+    if (ev->kind == CTR_MODULE)
+        return ctv_symbols_add(&t->syms, ev);
+    if (ev->tid == 0 || ev->kind == CTR_PROCESS_BEGIN || ev->kind == CTR_WARNING)
+        return 0; /* not a thread's own event */
+    ctv_thread_row *r = row_of(t, ev);
+    if (!r)
+        return CT_ENOMEM;
+    uint64_t from = ev->kind == CTR_REGION || ev->kind == CTR_BLOCK ? ev->begin_ns : ev->ts_ns;
+    if (from < r->start_ns)
+        r->start_ns = from;
+    if (ev->ts_ns > r->end_ns && !r->ended)
+        r->end_ns = ev->ts_ns;
+    switch (ev->kind) {
+    case CTR_THREAD_BEGIN:
+        r->start_fn = ev->object;
+        r->creator_tid = ev->parent_tid;
+        break;
+    case CTR_THREAD_NAME: {
+        char *name = malloc(ev->name_len + 1);
+        if (!name)
+            return CT_ENOMEM;
+        memcpy(name, ev->name, ev->name_len);
+        name[ev->name_len] = '\0';
+        free(r->name);
+        r->name = name;
+        r->name_len = ev->name_len;
+        break;
+    }
+    case CTR_THREAD_END:
+        r->ended = 1;
+        break;
+    case CTR_BLOCK:
+        r->blocked[(unsigned)ev->block_kind < CTV_WAIT_KINDS ? ev->block_kind : 0] +=
+            ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+uint64_t ctv_thread_running(const ctv_thread_row *r)
+{
+    uint64_t life = r->end_ns > r->start_ns ? r->end_ns - r->start_ns : 0;
+    uint64_t waited = 0;
+    for (int k = 0; k < CTV_WAIT_KINDS; k++)
+        waited += r->blocked[k];
+    return life > waited ? life - waited : 0;
+}
+
+/* Name each thread's start routine: threads of one routine group together
+ * whatever process (address layout) they ran in. */
+static int name_start_routines(ctv_thread_table *t)
+{
+    for (uint32_t i = 0; i < t->count; i++) {
+        ctv_thread_row *r = &t->rows[i];
+        if (!r->start_fn)
+            continue;
+        ct_symbol found;
+        char hex[24];
+        const char *name = hex;
+        snprintf(hex, sizeof hex, "0x%" PRIx64, r->start_fn);
+        if (ctv_symbols_lookup(&t->syms, r->process, r->start_fn, 0, &found) &&
+            found.function) {
+            name = found.function;
+            r->fn_file = found.file;
+            r->fn_line = found.line;
+        }
+        if (!(r->fn_name = strdup(name)))
+            return CT_ENOMEM;
+    }
+    return 0;
+}
+
+int ctv_thread_same_fn(const ctv_thread_row *x, const ctv_thread_row *y)
+{
+    if (!x->fn_name || !y->fn_name)
+        return x->fn_name == y->fn_name;
+    return strcmp(x->fn_name, y->fn_name) == 0;
+}
+
+static int by_fn(const void *a, const void *b)
+{
+    const ctv_thread_row *x = a, *y = b;
+    if (!ctv_thread_same_fn(x, y)) {
+        if (!x->fn_name || !y->fn_name)
+            return x->fn_name ? 1 : -1; /* main threads first */
+        return strcmp(x->fn_name, y->fn_name);
+    }
+    if (x->pid != y->pid)
+        return x->pid < y->pid ? -1 : 1;
+    return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+/* Sort the rows by start routine and sum each routine's. */
+static int group(ctv_thread_table *t)
+{
+    if (t->count > 1) /* qsort() wants a non-NULL array */
+        qsort(t->rows, t->count, sizeof *t->rows, by_fn);
+    t->groups = calloc(t->count ? t->count : 1, sizeof *t->groups);
+    if (!t->groups)
+        return CT_ENOMEM;
+    for (uint32_t i = 0; i < t->count; i++) {
+        if (t->ngroups == 0 || !ctv_thread_same_fn(t->groups[t->ngroups - 1].first, &t->rows[i]))
+            t->groups[t->ngroups++].first = &t->rows[i];
+        ctv_thread_group *s = &t->groups[t->ngroups - 1];
+        s->threads++;
+        s->running += ctv_thread_running(&t->rows[i]);
+        for (int k = 0; k < CTV_WAIT_KINDS; k++)
+            s->blocked[k] += t->rows[i].blocked[k];
+    }
+    return 0;
+}
+
+int ctv_thread_table_read(const char *path, FILE *err, ctv_thread_table *t)
+{
+    *t = (ctv_thread_table){0};
+    ctv_ids_init(&t->ids);
+    ctv_symbols_init(&t->syms);
+    ctr_reader *r;
+    int status = ctv_open_trace(path, err, &r);
+    if (status != 0)
+        return status;
+    ctr_event ev;
+    int rc;
+    while ((rc = ctr_next(r, &ev)) == 1) {
+        if (add_event(t, &ev) != 0) {
+            rc = CT_ENOMEM;
+            break;
+        }
+    }
+    status = ctv_end_status(r, rc, path, err);
+    ctr_close(r);
+    if (status != CTV_EXIT_FAILED && (name_start_routines(t) != 0 || group(t) != 0))
+        status = ctv_fail(path, CT_ENOMEM, err);
+    ctv_symbols_warn(&t->syms, err);
+    return status;
+}
+
+void ctv_thread_table_free(ctv_thread_table *t)
+{
+    for (uint32_t i = 0; i < t->count; i++) {
+        free(t->rows[i].name);
+        free(t->rows[i].fn_name);
+    }
+    free(t->rows);
+    free(t->groups);
+    ctv_ids_free(&t->ids);
+    ctv_symbols_free(&t->syms);
+    *t = (ctv_thread_table){0};
+}

@@ -1,0 +1,411 @@
+"""`ctest-trace report`: one self-contained HTML page (DESIGN.md §4).
+
+Without a browser: the page parses, names the tests, and references nothing
+outside itself; bad input exits 2 with a message; a damaged trace gives a
+page with a banner and exit 1. In headless Chromium (Debian's, which
+ci/deps.sh installs; skipped with the reason when missing): the pipeline's
+page after its scripts ran shows the names and its timeline drew, a
+screenshot of the timeline is not blank (a small PNG reader below), and
+names that are markup or script come out as text and run nothing."""
+
+import re
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from conftest import BUILD, run, run_ok
+
+FAILING = BUILD / "examples" / "failing_test"
+HOSTILE = BUILD / "tests" / "suites" / "hostile_names_test"
+CHROMIUM = Path("/usr/bin/chromium")
+WINDOW = (1400, 1000)
+
+# Attributes whose value the browser loads or navigates to.
+URL_ATTRS = {"src", "href", "action", "formaction", "poster", "data", "srcset", "background",
+             "xlink:href", "ping", "manifest", "codebase", "cite", "longdesc", "usemap"}
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: every tag with its attributes,
+    the text of <style> and <script> elements, the text outside them."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.tags = []      # (tag, {attr: value})
+        self.styles = []
+        self.scripts = []   # (attrs, text)
+        self.text = []
+        self._in = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.tags.append((tag, attrs))
+        if tag in ("style", "script"):
+            self._in = (tag, attrs, [])
+
+    def handle_endtag(self, tag):
+        if self._in and tag == self._in[0]:
+            body = "".join(self._in[2])
+            if tag == "style":
+                self.styles.append(body)
+            else:
+                self.scripts.append((self._in[1], body))
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in:
+            self._in[2].append(data)
+        else:
+            self.text.append(data)
+
+    def all_text(self):
+        return "".join(self.text)
+
+    def section(self, name):
+        return [a for t, a in self.tags if t == "section" and a.get("id") == name]
+
+
+def report(trace, tmp_path, name="report.html"):
+    out = tmp_path / name
+    result = run("report", "-o", out, trace)
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def pipeline_page(pipeline_trace, tmp_path_factory):
+    trace, _ = pipeline_trace
+    out = tmp_path_factory.mktemp("report") / "pipeline.html"
+    run_ok("report", "-o", out, trace)
+    return out
+
+
+def network_references(html):
+    """Every reference to something outside the page: URL attributes that are
+    not in-page anchors ('#...') or data: URLs, any http(s):// or '//'
+    scheme-relative URL in an attribute, url() and @import in CSS (style
+    elements and style attributes) other than data:, and loads in scripts
+    (fetch, XMLHttpRequest, import(), WebSocket, EventSource, src= set)."""
+    page = Page(html)
+    found = []
+    for tag, attrs in page.tags:
+        for key, value in attrs.items():
+            value = (value or "").strip()
+            if key in URL_ATTRS and value and not value.startswith(("#", "data:")):
+                found.append(f"<{tag} {key}={value!r}>")
+            if re.search(r"(?i)(https?:|ftp:|wss?:)?//", value) and key != "content":
+                found.append(f"<{tag} {key}={value!r}>")
+            if key == "style" and re.search(r"(?i)url\(|@import", value):
+                found.append(f"<{tag} style={value!r}>")
+        if tag == "link":
+            found.append(f"<link {attrs}>")
+        if tag in ("iframe", "object", "embed", "base"):
+            found.append(f"<{tag} {attrs}>")
+    for css in page.styles:
+        for m in re.finditer(r"(?i)url\(\s*['\"]?([^'\")]*)|@import[^;]*", css):
+            if not m.group(0).lower().startswith("@import") and \
+                    (m.group(1) or "").startswith("data:"):
+                continue
+            found.append(f"css: {m.group(0)}")
+    for attrs, js in page.scripts:
+        if attrs.get("src"):
+            found.append(f"<script src={attrs['src']!r}>")
+        if attrs.get("type") == "application/json":
+            continue
+        for m in re.finditer(r"\bfetch\(|XMLHttpRequest|\bimport\(|WebSocket|EventSource|"
+                             r"sendBeacon|\.src\s*=|https?://", js):
+            found.append(f"script: {m.group(0)}")
+    return found
+
+
+def test_the_pipeline_report_references_nothing_outside_itself(pipeline_page):
+    html = pipeline_page.read_text()
+    assert html.startswith("<!doctype html>")
+    assert network_references(html) == []
+    page = Page(html)
+    csp = [a for t, a in page.tags if t == "meta" and
+           a.get("http-equiv", "").lower() == "content-security-policy"]
+    assert csp and "default-src 'none'" in csp[0]["content"], csp
+    # the checker itself finds what it is meant to
+    assert network_references('<img src="https://x.example/a.png">')
+    assert network_references("<style>body{background:url(//cdn.example/x)}</style>")
+    assert network_references("<script>fetch('/x')</script>")
+    assert not network_references("<a href=\"#tests\">t</a><img src=\"data:image/png;base64,AA\">")
+
+
+def test_the_pipeline_report_names_its_tests_as_text(pipeline_page):
+    page = Page(pipeline_page.read_text())
+    assert page.section("tests")
+    assert "TestPipeline" in page.all_text()
+    title = [t for t, _ in page.tags if t == "title"]
+    assert title
+
+
+def test_a_failing_test_shows_its_status_and_message(tmp_path):
+    trace = tmp_path / "t.out"
+    run(f"--trace={trace}", FAILING)  # exits 1: tests fail
+    result, out = report(trace, tmp_path)
+    assert result.returncode == 0, result
+    html = out.read_text()
+    row = re.search(r'<tr class="st-fail" data-status="fail"><td class="tname">TestChecksum'
+                    r'</td>.*?</tr>', html, re.S)
+    assert row, html
+    assert ">fail<" in row.group(0)
+    assert "0x45f != 0x3e8\n../examples/failing/failing_test.c:43: error: Failure!" \
+        in row.group(0)
+    assert re.search(r'data-status="skip"><td class="tname">TestNetwork', html)
+    assert re.search(r'data-status="error"><td class="tname">TestQuery', html)
+
+
+def test_bad_input_exits_2_naming_what_is_wrong(pipeline_trace, tmp_path):
+    trace, _ = pipeline_trace
+    r = run("report", trace)
+    assert r.returncode == 2 and "report: missing -o" in r.stderr, r
+    r = run("report", "-o", tmp_path / "r.html", tmp_path / "nope.out")
+    assert r.returncode == 2 and "nope.out: no such file" in r.stderr, r
+    assert not (tmp_path / "r.html").exists()
+    r = run("report", "-o", tmp_path / "no" / "dir" / "r.html", trace)
+    assert r.returncode == 2 and "r.html" in r.stderr, r
+    not_trace = tmp_path / "not.out"
+    not_trace.write_text("hello\n")
+    r = run("report", "-o", tmp_path / "r.html", not_trace)
+    assert r.returncode == 2 and "not.out" in r.stderr, r
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_damaged_trace_gives_the_page_with_a_banner_and_exit_1(pipeline_trace, tmp_path):
+    trace, _ = pipeline_trace
+    data = trace.read_bytes()
+    cut = tmp_path / "cut.out"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    result, out = report(cut, tmp_path)
+    assert result.returncode == 1, result
+    assert "cut.out" in result.stderr and "damaged" in result.stderr, result
+    # once, though every section read the damaged trace
+    assert result.stderr.count("\n") == 1, result.stderr
+    html = out.read_text()
+    assert re.search(r'<p class="banner" role="alert">This trace is damaged: [^<]*damaged', html)
+    assert html.rstrip().endswith("</html>")
+
+
+# ---- in headless Chromium --------------------------------------------------
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
+                                    reason="no /usr/bin/chromium (ci/deps.sh installs it)")
+
+
+def chromium(workdir, page, *what):
+    """Load `page` in a fresh headless Chromium (its own profile in
+    `workdir`), with time for its scripts, and do `what` (--dump-dom, or
+    --screenshot=FILE). @return stdout: the DOM after the scripts ran."""
+    args = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
+            "--disable-extensions", "--no-first-run", "--hide-scrollbars",
+            f"--user-data-dir={workdir / 'profile'}", "--virtual-time-budget=20000",
+            f"--window-size={WINDOW[0]},{WINDOW[1]}", *what, page.as_uri()]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=240,
+                          stdin=subprocess.DEVNULL, cwd=workdir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def png_pixels(data):
+    """(width, height, rows of (r, g, b) tuples) of an 8-bit RGB or RGBA PNG
+    (what Chromium writes): chunks, zlib, and the five row filters."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, [], None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + length
+    width, height, depth, colour, _, _, interlace = header
+    assert depth == 8 and colour in (2, 6) and interlace == 0, header
+    bpp = 3 if colour == 2 else 4
+    raw = zlib.decompress(b"".join(idat))
+    stride = width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(width)])
+        prev = line
+    return width, height, rows
+
+
+class Dom(Page):
+    """The DOM Chromium dumped: also each element's text by id and class."""
+
+    def __init__(self, text):
+        self.stack, self.by_id, self.by_class = [], {}, {}
+        super().__init__(text)
+
+    def handle_starttag(self, tag, attrs):
+        super().handle_starttag(tag, attrs)
+        if tag in ("meta", "input", "br", "img", "link", "hr"):
+            return
+        attrs = dict(attrs)
+        self.stack.append((tag, attrs.get("id"), (attrs.get("class") or "").split(), []))
+
+    def handle_endtag(self, tag):
+        super().handle_endtag(tag)
+        while self.stack:
+            t, ident, classes, text = self.stack.pop()
+            body = "".join(text)
+            if ident:
+                self.by_id[ident] = body
+            for c in classes:
+                self.by_class.setdefault(c, []).append(body)
+            if self.stack:
+                self.stack[-1][3].append(body)
+            if t == tag:
+                break
+
+    def handle_data(self, data):
+        super().handle_data(data)
+        if self.stack:
+            self.stack[-1][3].append(data)
+
+
+@pytest.fixture(scope="module")
+def pipeline_in_chromium(pipeline_page, tmp_path_factory):
+    """The pipeline's page loaded once: its DOM after the scripts ran, and a
+    screenshot."""
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (ci/deps.sh installs it)")
+    workdir = tmp_path_factory.mktemp("chromium")
+    dom = chromium(workdir, pipeline_page, "--dump-dom")
+    shot = workdir / "shot.png"
+    chromium(workdir, pipeline_page, f"--screenshot={shot}")
+    return dom, shot.read_bytes()
+
+
+@needs_chromium
+def test_chromium_shows_the_pipelines_names_and_draws_its_timeline(pipeline_in_chromium):
+    dom, _ = pipeline_in_chromium
+    page = Dom(dom)
+    assert "TestPipeline" in page.by_id["tests-table"]
+    names = page.by_id["timeline-names"]
+    for name in ("TestPipeline", "request", "fetch", "render"):
+        assert name in names, names
+    canvas = [a for t, a in page.tags if t == "canvas"]
+    assert len(canvas) == 1
+    # the test, the task, both regions and their waits: 7 spans, 1 log
+    assert int(canvas[0]["data-drawn"]) >= 8, canvas[0]
+    body = [a for t, a in page.tags if t == "body"][0]
+    assert int(body["data-first-draw-ms"]) > 0
+    assert page.by_id["timeline-range"].startswith("0 ns")  # the whole trace at first
+
+
+@needs_chromium
+def test_a_screenshot_of_the_timeline_is_not_blank(pipeline_in_chromium):
+    dom, png = pipeline_in_chromium
+    rect = [a for t, a in Dom(dom).tags if t == "canvas"][0]["data-rect"]
+    x, y, w, h = (int(v) for v in rect.split(","))
+    width, height, rows = png_pixels(png)
+    assert (width, height) == WINDOW
+    assert y + h <= height, f"the timeline is below the screenshot: {rect}"
+    colours = {}
+    for row in rows[y:y + h]:
+        for pixel in row[x:x + w]:
+            colours[pixel] = colours.get(pixel, 0) + 1
+    # background, text, grid lines, and the spans' colours (test, task,
+    # regions, waits): far more than a blank or one-colour canvas has
+    assert len(colours) >= 8, sorted(colours.items(), key=lambda c: -c[1])[:10]
+    background = max(colours.values())
+    assert background < 0.97 * w * h, "the canvas is (almost) one colour"
+
+
+@needs_chromium
+def test_hostile_names_come_out_as_text_and_run_nothing(tmp_path):
+    trace = tmp_path / "t.out"
+    r = run(f"--trace={trace}", HOSTILE)
+    assert r.returncode == 1, r  # TestHostileFailure fails
+    result, out = report(trace, tmp_path)
+    assert result.returncode == 0, result
+    dom = chromium(tmp_path, out, "--dump-dom")
+    page = Dom(dom)
+    # no script of theirs ran (each would have set the title) ...
+    title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+    assert title == "t.out - ctest-trace report", title
+    # ... and nothing they hold became an element: no <img>, only our scripts
+    assert not [a for t, a in page.tags if t in ("img", "iframe", "object", "embed")]
+    assert len([a for t, a in page.tags if t == "style"]) == 1
+    code = [a for a, _ in page.scripts if a.get("type") != "application/json"]
+    assert len(code) == 1, page.scripts
+    # ... but text, as the program wrote it (control bytes and bad UTF-8 as U+FFFD)
+    names = page.by_class["tname"]
+    assert "</script><img src=x onerror=\"document.title='pwned name'\">" in names, names
+    text = page.all_text()
+    assert "</pre></td></tr></table><script>document.title='pwned message'</script> \"'&amp;" \
+        in text
+    listed = page.by_id["timeline-names"]
+    assert "task \"quoted\" & 'single' <b>bold</b>" in listed
+    assert "</style><script>document.title='pwned region'</script>" in listed
+    assert "ctl\ufffd\ufffd[31m bad\ufffd\ufffd utf8 <!-- ]]>" in listed
+    assert "\x1b" not in text and "\x01" not in text
+
+
+# ---- --attach-report --------------------------------------------------------
+
+def attachments(xml):
+    return re.findall(r"\[\[ATTACHMENT\|([^\]]+)\]\]", xml.read_text())
+
+
+def test_attach_report_attaches_each_failing_tests_page_beside_its_trace(tmp_path):
+    from conftest import assert_valid_junit
+    xml = tmp_path / "out" / "r.xml"
+    r = run(f"--junit={xml}", "--attach-report", FAILING)
+    assert r.returncode == 1, r  # TestChecksum fails, TestQuery errs
+    assert_valid_junit(xml)
+    attached = attachments(xml)
+    traces = [a for a in attached if a.endswith(".trace")]
+    pages = [a for a in attached if a.endswith(".html")]
+    assert len(traces) == 2 and len(pages) == 2, attached
+    for trace, page in zip(traces, pages):
+        assert page == trace[: -len(".trace")] + ".html"
+        html = Page(open(page).read())
+        assert network_references(open(page).read()) == []
+        test = "TestChecksum" if "TestChecksum" in trace else "TestQuery"
+        assert test in "".join(html.text), page
+    # each page is that test's trace: the other test is not in it
+    checksum = [p for p in pages if "TestChecksum" in p][0]
+    assert "TestQuery" not in open(checksum).read()
+
+
+def test_attach_report_with_junit_dir_and_the_flight_recorder(tmp_path):
+    from conftest import assert_valid_junit
+    r = run(f"--junit-dir={tmp_path}", "--flight-recorder=1MiB", "--attach-report", FAILING)
+    assert r.returncode == 1, r
+    xml = tmp_path / "failing_test.xml"
+    assert_valid_junit(xml)
+    pages = [a for a in attachments(xml) if a.endswith(".html")]
+    assert len(pages) == 2, attachments(xml)
+    for page in pages:
+        assert "<section id=\"tests\">" in open(page).read()
+
+
+def test_attach_report_needs_junit(tmp_path):
+    r = run("--attach-report", FAILING)
+    assert r.returncode == 2 and "--attach-report" in r.stderr and "--junit" in r.stderr, r

@@ -1,0 +1,385 @@
+"""The report's pages after `go tool trace`'s (issue 14, point 4): latency
+histograms per task and region name, the thread analysis table and the four
+blocking profiles as flame graphs. Their numbers are checked against the
+views that compute the same things (`regions`, `tasks`, `threads --json`,
+`profile --format=folded`), and untrusted names must come out as text."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import BUILD, run, run_ok
+
+SUITES = BUILD / "tests" / "suites"
+HOSTILE = SUITES / "hostile_names_test"  # names made of markup (hostile_names_test.c)
+ORDER = SUITES / "order_test"  # a test named Test\x1b[31mEscape
+VOID = {"meta", "input", "br", "img", "link", "hr", "wbr", "source", "col", "area", "base"}
+KINDS = ("sync", "syscall", "net", "sched")
+
+
+class Node:
+    def __init__(self, tag, attrs, parent):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children = []  # Nodes and strings
+
+    def text(self):
+        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
+
+    def all(self, tag=None, **attrs):
+        """Every element below with this tag and these attribute values."""
+        for c in self.children:
+            if isinstance(c, Node):
+                if (tag is None or c.tag == tag) and \
+                        all(c.attrs.get(k.rstrip("_")) == v for k, v in attrs.items()):
+                    yield c
+                yield from c.all(tag, **attrs)
+
+    def one(self, tag=None, **attrs):
+        found = list(self.all(tag, **attrs))
+        assert len(found) == 1, (tag, attrs, len(found))
+        return found[0]
+
+    def kids(self, tag):
+        return [c for c in self.children if isinstance(c, Node) and c.tag == tag]
+
+
+class Tree(HTMLParser):
+    """The page as a tree of elements (what the browser would build for this
+    well-formed page), to check what is inside what."""
+
+    def __init__(self, text):
+        super().__init__(convert_charrefs=True)
+        self.root = self.at = Node("#document", {}, None)
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, dict(attrs), self.at)
+        self.at.children.append(node)
+        if tag not in VOID:
+            self.at = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.at.children.append(Node(tag, dict(attrs), self.at))
+
+    def handle_endtag(self, tag):
+        n = self.at
+        while n is not None and n.tag != tag:
+            n = n.parent
+        assert n is not None, f"</{tag}> closes nothing"
+        self.at = n.parent
+
+    def handle_data(self, data):
+        self.at.children.append(data)
+
+
+def report(trace, tmp_path, name="report.html"):
+    out = tmp_path / name
+    run_ok("report", "-o", out, trace)
+    return out.read_text(errors="strict")
+
+
+def section(html, name):
+    return Tree(html).root.one("section", id=name)
+
+
+def rows_of(table):
+    """{row head text: [cells]} of a table's body."""
+    rows = {}
+    for tr in table.one("tbody").kids("tr"):
+        rows[tr.kids("th")[0].text()] = tr.kids("td")
+    return rows
+
+
+def value(cell):
+    return int(cell.attrs["data-v"])
+
+
+@pytest.fixture(scope="module")
+def pipeline_page(pipeline_trace, tmp_path_factory):
+    trace, _ = pipeline_trace
+    return report(trace, tmp_path_factory.mktemp("pages"), "pipeline.html")
+
+
+@pytest.fixture(scope="module")
+def contention_page(contention_trace, tmp_path_factory):
+    return report(contention_trace, tmp_path_factory.mktemp("pages"), "contention.html")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    where = tmp_path_factory.mktemp("hostile")
+    trace = where / "t.out"
+    result = run(f"--trace={trace}", HOSTILE)
+    assert result.returncode == 1, result  # one of its tests fails, on purpose
+    return trace, report(trace, where)
+
+
+# ---- latency ----------------------------------------------------------------------
+
+HEADS = ["count", "unended", "min", "p50", "p90", "p99", "max", "total", "histogram"]
+
+
+def latency_rows(html, table_id):
+    table = section(html, "latency").one("table", id=table_id)
+    heads = [th.text() for th in table.one("thead").all("th")]
+    return heads, rows_of(table)
+
+
+def bars(cell):
+    """(lo text, hi text, count) of each bar of the cell's histogram."""
+    svg = cell.one("svg")
+    out = []
+    for g in svg.kids("g"):
+        m = re.fullmatch(r"(.+) to (.+): (\d+)", g.kids("title")[0].text())
+        assert m, g.kids("title")[0].text()
+        out.append((m.group(1), m.group(2), int(m.group(3))))
+    return out
+
+
+def test_region_rows_are_the_regions_view(pipeline_page, pipeline_trace):
+    trace, _ = pipeline_trace
+    heads, rows = latency_rows(pipeline_page, "latency-regions")
+    assert heads == ["region"] + HEADS
+    want = {r["name"]: r for r in run_ok("regions", "--json", trace).json()["regions"]}
+    assert set(rows) == set(want) and {"fetch", "render"} <= set(rows)
+    for name, cells in rows.items():
+        w = want[name]
+        count, unended, lo, p50, _p90, p99, hi, total = (value(c) for c in cells[:8])
+        assert (count, unended, lo, p50, p99, hi, total) == (
+            w["count"], w["unended"], w["min_ns"], w["p50_ns"], w["p99_ns"], w["max_ns"],
+            w["total_ns"]), (name, w)
+        assert sum(n for _, _, n in bars(cells[8])) == count
+
+
+def test_task_rows_are_the_tasks_view(pipeline_page, pipeline_trace):
+    trace, _ = pipeline_trace
+    heads, rows = latency_rows(pipeline_page, "latency-tasks")
+    assert heads == ["task", "kind"] + HEADS
+    tasks = run_ok("tasks", "--json", trace).json()["tasks"]
+    for name in ("request", "TestPipeline"):
+        mine = [t for t in tasks if t["name"] == name]
+        cells = rows[name]
+        assert cells[0].text() == mine[0]["kind"]
+        assert value(cells[1]) == len(mine)
+        durations = sorted(t["duration_ns"] for t in mine)
+        assert value(cells[3]) == durations[0] and value(cells[7]) == durations[-1]
+        assert value(cells[8]) == sum(durations)
+        assert sum(n for _, _, n in bars(cells[9])) == len(mine)
+
+
+def test_histogram_bars_hold_every_value(full_trace, tmp_path):
+    """Every region's bars sum to its count; "lookup" (a hit and a miss,
+    octaves apart) has its octaves of empty bars between them."""
+    trace, _ = full_trace
+    _, rows = latency_rows(report(trace, tmp_path), "latency-regions")
+    assert {"fetch", "render", "lookup"} <= set(rows)
+    for name, cells in rows.items():
+        b = bars(cells[8])
+        assert sum(n for _, _, n in b) == value(cells[0]), name
+        svg = cells[8].one("svg")
+        assert svg.attrs.get("role") == "img" and svg.kids("title"), name
+    lookup = [n for _, _, n in bars(rows["lookup"][8])]
+    if value(rows["lookup"][6]) >= 2 * value(rows["lookup"][2]):  # an octave apart or more
+        filled = [i for i, n in enumerate(lookup) if n]
+        assert len(filled) >= 2 and 0 in lookup[filled[0]:filled[-1]], lookup
+
+
+# ---- threads ----------------------------------------------------------------------
+
+WAITS = ["running_ns", "sync_block_ns", "syscall_block_ns", "net_block_ns", "sched_wait_ns"]
+
+
+def test_thread_rows_are_the_threads_view(contention_page, contention_trace):
+    want = run_ok("threads", "--json", contention_trace).json()
+    part = section(contention_page, "threads")
+    table = part.one("table", id="threads-threads")
+    rows = {(int(tr.attrs["data-pid"]), int(tr.attrs["data-tid"])): tr.kids("td")
+            for tr in table.one("tbody").kids("tr")}
+    assert len(rows) == len(want["threads"]) > 1
+    for t in want["threads"]:
+        cells = rows[(t["pid"], t["tid"])]
+        assert [value(c) for c in cells[2:7]] == [t[k] for k in WAITS], t
+        assert cells[7].one("svg").attrs.get("role") == "img"
+    groups = rows_of(part.one("table", id="threads-groups"))
+    assert len(groups) == len(want["groups"])
+    for g in want["groups"]:
+        fn = g["start_fn"] or "main (no start routine)"
+        head = next(h for h in groups if h == fn or h.startswith(fn + " "))
+        cells = groups[head]
+        assert value(cells[0]) == g["threads"]
+        assert [value(c) for c in cells[1:6]] == [g[k] for k in WAITS], g
+
+
+def test_stacked_bar_parts_are_the_shares(contention_page):
+    table = section(contention_page, "threads").one("table", id="threads-threads")
+    for tr in table.one("tbody").kids("tr"):
+        cells = tr.kids("td")
+        times = [value(c) for c in cells[2:7]]
+        rects = list(cells[7].all("rect"))
+        assert len(rects) == sum(1 for t in times if t)
+        assert abs(sum(float(r.attrs["width"]) for r in rects) - 1000) < 1
+        for r in rects:
+            assert r.kids("title")[0].text().split(" ")[0] in (
+                "running", "sync", "syscall", "net", "sched")
+
+
+# ---- profiles ---------------------------------------------------------------------
+
+
+def folded_total(trace, kind, tmp_path):
+    out = tmp_path / f"{kind}.folded"
+    run_ok("profile", f"--type={kind}", "--format=folded", "-o", out, trace)
+    lines = out.read_text().splitlines()
+    return sum(int(line.rsplit(" ", 1)[1]) for line in lines), lines
+
+
+def frames(graph):
+    return list(graph.all("li"))
+
+
+def test_flame_graph_roots_hold_the_folded_totals(contention_page, contention_trace, tmp_path):
+    part = section(contention_page, "profiles")
+    for kind in KINDS:
+        total, lines = folded_total(contention_trace, kind, tmp_path)
+        one = part.one("div", id=f"profiles-{kind}")
+        assert int(one.attrs["data-total-ns"]) == total, kind
+        if total == 0:
+            assert "No waits of this kind." in one.text(), kind
+            assert not list(one.all("ul")), kind
+            continue
+        root = one.one("ul", class_="profiles-fg").kids("li")[0]
+        assert int(root.attrs["data-ns"]) == total, kind
+        assert root.attrs["style"] == "width:100.0000%"
+    assert folded_total(contention_trace, "sync", tmp_path)[0] > 0
+
+
+def test_flame_graph_frames_nest_by_value_and_name_known_functions(contention_page,
+                                                                    contention_trace, tmp_path):
+    graph = section(contention_page, "profiles").one("div", id="profiles-sync").one(
+        "ul", class_="profiles-fg")
+    names = {li.kids("span")[0].text() for li in frames(graph)}
+    _, lines = folded_total(contention_trace, "sync", tmp_path)
+    assert "TestHotMutex" in names, names  # a frame of the contention example
+    folded_names = {f for line in lines for f in line.rsplit(" ", 1)[0].split(";")}
+    assert names - {"all sync waits"} <= folded_names | {
+        n for n in names if re.fullmatch(r"\(\d+ smaller frames?\)", n)}
+    root_total = int(graph.kids("li")[0].attrs["data-ns"])
+    for li in frames(graph):
+        ns = int(li.attrs["data-ns"])
+        kids = [k for ul in li.kids("ul") for k in ul.kids("li")]
+        assert sum(int(k.attrs["data-ns"]) for k in kids) <= ns
+        for k in kids:  # widths are shares of the parent
+            width = float(re.fullmatch(r"width:([\d.]+)%", k.attrs["style"]).group(1))
+            assert abs(width - 100 * int(k.attrs["data-ns"]) / ns) < 0.001
+            if "profiles-small" not in k.attrs["class"]:  # narrow ones are summed
+                assert int(k.attrs["data-ns"]) >= root_total // 1000
+        assert li.attrs["title"].startswith(li.kids("span")[0].text() + ": ")
+
+
+# ---- untrusted names --------------------------------------------------------------
+
+
+def test_hostile_names_come_out_as_text(hostile):
+    _, html = hostile
+    for name in ("latency", "threads", "profiles"):  # no element of the trace's making
+        part = section(html, name)
+        assert not list(part.all("img")) and not list(part.all("b")) and \
+            not list(part.all("script")), name
+    _, tasks = latency_rows(html, "latency-tasks")
+    assert "task \"quoted\" & 'single' <b>bold</b>" in tasks, list(tasks)
+    assert "</script><img src=x onerror=\"document.title='pwned name'\">" in tasks
+    _, regions = latency_rows(html, "latency-regions")
+    assert value(regions["</style><script>document.title='pwned region'</script>"][0]) == 1
+    # control bytes and invalid UTF-8 are U+FFFD
+    assert "ctl\ufffd\ufffd[31m bad\ufffd\ufffd utf8 <!-- ]]>" in regions, list(regions)
+    assert "\x1b" not in html and "\x01" not in html
+
+
+def test_an_escape_in_a_test_name_is_not_passed_through(tmp_path):
+    trace = tmp_path / "order.out"
+    run_ok(f"--trace={trace}", ORDER)
+    html = report(trace, tmp_path)
+    assert "\x1b" not in html
+    _, tasks = latency_rows(html, "latency-tasks")
+    assert "Test\ufffd[31mEscape" in tasks
+
+
+# ---- in a browser -----------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+# Run after the page's own scripts: zoom into a frame, search, sort, and
+# write down what the page then shows.
+PROBE = """<script>
+(function () {
+  var out = {};
+  var graph = document.querySelector("#profiles-sync .profiles-fg");
+  var frames = graph.querySelectorAll("li");
+  var target = null;
+  for (var i = 0; i < frames.length; i++)
+    if (frames[i].firstElementChild.textContent === "TestHotMutex") target = frames[i];
+  target.firstElementChild.click();
+  out.zoomedWidth = target.style.width;
+  var hidden = graph.querySelectorAll(".profiles-hide");
+  out.hidden = [];
+  for (var h = 0; h < hidden.length; h++) out.hidden.push(hidden[h].firstElementChild.textContent);
+  target.firstElementChild.click();   /* zoomed already: out to its parent */
+  out.parentWidth = target.parentElement.closest("li").style.width;
+  graph.querySelector("li > span").click();   /* the root: all back */
+  graph.querySelector("li > span").click();
+  out.hiddenAfter = graph.querySelectorAll(".profiles-hide").length;
+  var search = document.getElementById("profiles-search");
+  search.value = "hotmutex";
+  search.dispatchEvent(new Event("input"));
+  out.matched = document.getElementById("profiles-matched").textContent;
+  out.marked = graph.querySelectorAll(".profiles-match").length;
+  var th = document.querySelector("#threads-threads thead th:nth-child(5)");
+  th.click();
+  var rows = document.querySelectorAll("#threads-threads tbody tr");
+  out.sorted = [];
+  for (var r = 0; r < rows.length; r++) out.sorted.push(Number(rows[r].cells[4].getAttribute("data-v")));
+  out.sort = th.getAttribute("aria-sort");
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="chromium is not installed "
+                    "(ci/deps.sh installs it)")
+def test_sections_render_in_headless_chromium(contention_page, tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(contention_page.replace("</body>", PROBE + "</body>"))
+    proc = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    dom = Tree(proc.stdout).root
+    for name in ("latency", "threads", "profiles"):
+        assert dom.one("section", id=name)
+    # sort.js ran: every sortable table's heads answer clicks
+    for table in dom.all("table", **{"data-sortable": ""}):
+        assert all("data-sort" in th.attrs for th in table.one("thead").all("th"))
+    assert "TestHotMutex" in dom.one("div", id="profiles-sync").text()
+    probe = json.loads(dom.one("pre", id="probe").text())
+    # zoom: the frame fills the graph, the frames beside it and its ancestors' hide
+    assert probe["zoomedWidth"] == "100%", probe
+    assert "TestReadWriteLock" in probe["hidden"], probe
+    assert probe["parentWidth"] == "100%" and probe["hiddenAfter"] == 0, probe
+    # search: the frame is marked and its share said
+    assert probe["marked"] >= 1 and re.fullmatch(
+        r"matched: sync \d+\.\d %, syscall 0\.0 %, sched 0\.0 %", probe["matched"]), probe
+    # sort: sync block, largest first
+    assert probe["sort"] == "descending" and probe["sorted"] == sorted(probe["sorted"],
+                                                                      reverse=True), probe
