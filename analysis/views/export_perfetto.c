@@ -147,7 +147,8 @@ static uint64_t thread_track(perfetto *p, const ctr_event *ev, int32_t tid)
 
 /* A task's track: under its parent task's when that one is described,
  * else under its process's. Bounded: past CTV_FLOWS_KEPT tasks all are
- * forgotten (a task read again is described again, the same). */
+ * forgotten (a task whose end comes after that is described again, under
+ * its process: its track stays the same, its nesting may not). */
 static uint64_t task_track(perfetto *p, const ctr_event *ev)
 {
     uint64_t uuid = task_uuid(ev->task);
