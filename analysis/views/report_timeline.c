@@ -198,18 +198,17 @@ static int named_span(timeline *t, uint32_t lane, unsigned type, const ctr_event
     return 0;
 }
 
-static int task_end(timeline *t, const ctr_event *ev, uint32_t lane)
+static int task_end(timeline *t, const ctr_event *ev)
 {
-    uint32_t packed;
+    uint32_t packed, lane;
     /* Its lane and kind as its begin said: the end of a crashed test is
-     * written by the runner, on no thread. */
-    unsigned type = TL_USER;
+     * written by the runner, on no thread (tid 0). */
     if (ctv_ids_find(&t->task_lane, ev->task, &packed)) {
-        lane = packed >> 2;
-        type = packed & 3u;
         ctv_ids_remove(&t->task_lane, ev->task);
+        return named_span(t, packed >> 2, packed & 3u, ev, 1);
     }
-    return named_span(t, lane, type, ev, 1);
+    int rc = lane_for(t, ev->process, ev->tid, &lane); /* its begin is not in the trace */
+    return rc ? rc : named_span(t, lane, TL_USER, ev, 1);
 }
 
 static int take(timeline *t, const ctr_event *ev)
@@ -242,9 +241,7 @@ static int take(timeline *t, const ctr_event *ev)
         return ev->task ? ctv_ids_put(&t->task_lane, ev->task, lane << 2 | type) : 0;
     }
     case CTR_TASK_END:
-        if ((rc = lane_for(t, ev->process, ev->tid, &lane)) != 0)
-            return rc;
-        return task_end(t, ev, lane);
+        return task_end(t, ev);
     case CTR_REGION:
         if ((rc = lane_for(t, ev->process, ev->tid, &lane)) != 0)
             return rc;

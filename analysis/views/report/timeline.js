@@ -34,7 +34,7 @@
   var MANY = "#555";
   var BAND_OF = [0, 0, 0, 1, 2, 2, 2, 2];
   var ROW_H = [16, 16, 10];       /* by band */
-  var LANE_PAD = 4, PROC_H = 20, LABEL_W = 180, RULER_H = 22, LOG_H = 7;
+  var LANE_PAD = 4, PROC_H = 20, LABEL_W = 180, RULER_H = 22, LOG_H = 7, LANE_MIN_H = 24;
 
   var meta = JSON.parse(metaEl.textContent);
   var flat = JSON.parse(spansEl.textContent);
@@ -140,7 +140,7 @@
                        row: lane.bands[b][r]});
           y += ROW_H[b];
         }
-      if (y === top + LOG_H) y += ROW_H[1]; /* a lane with nothing: still a line */
+      y = Math.max(y, top + LANE_MIN_H); /* room for its label, even with nothing in it */
       layout.push({y: top, h: y - top, kind: "lane", lane: lane});
       y += LANE_PAD;
     });
