@@ -201,6 +201,7 @@
     return name + " " + lane.tid;
   }
   function processLabel(p) {
+    if (2 * p >= meta.processes.length) return "process " + p; /* its begin was lost */
     var pid = meta.processes[2 * p], n = meta.processes[2 * p + 1];
     var path = n >= 0 ? names[n] : "process";
     return path.slice(path.lastIndexOf("/") + 1) + " (pid " + pid + ")";
