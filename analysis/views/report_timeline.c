@@ -21,10 +21,17 @@
  * stacks up to STACKS_KEPT), the open tasks' lanes, the symbolizer. The
  * section also lists the task and region names as text, with their counts:
  * the canvas is not text, and a name there is searchable here.
+ *
+ * A browser parses and holds what the page holds: the timeline keeps the
+ * first RECORDS_MAX spans and logs (about 24 bytes each: 100 MB of page),
+ * or $CTRACE_REPORT_SPANS, and says how many more it left out and from
+ * when; the counts and names below it are of the whole trace.
  */
 #include <inttypes.h> /* PRIu64 */
-#include <stdlib.h>   /* free */
+#include <stdlib.h>   /* free, getenv, strtoull */
 #include <string.h>   /* memcpy */
+
+#include "common/human.h" /* ctv_format_duration */
 
 #include "html.h"
 #include "json.h"
@@ -36,6 +43,7 @@
 #define LOG_TEXT_MAX 300     /* bytes of a log's message in the timeline */
 #define STACKS_KEPT 65536    /* distinct stacks; later new ones are not shown */
 #define STACK_FRAMES_MAX 64  /* frames of a stack kept */
+#define RECORDS_MAX 4000000u /* spans and logs in the timeline */
 
 /* Record types: timeline.js has the same list. */
 enum {
@@ -71,6 +79,7 @@ typedef struct timeline {
     uint64_t stacks_dropped;
     ctv_symbols symbols;
     uint64_t prev_begin, spans, logs, latest_ns;
+    uint64_t records_max, left_out, left_out_from_ns; /* past records_max */
 } timeline;
 
 static int intern(timeline *t, const char *bytes, size_t len, uint32_t *index)
@@ -144,6 +153,16 @@ static uint32_t stack_ref(timeline *t, const ctr_event *ev)
     return index + 1;
 }
 
+/* Whether one more record fits in the page; counts it out if not. */
+static int room(timeline *t, uint64_t ts_ns)
+{
+    if (t->spans + t->logs < t->records_max)
+        return 1;
+    if (!t->left_out++ || ts_ns < t->left_out_from_ns)
+        t->left_out_from_ns = ts_ns;
+    return 0;
+}
+
 static void record_head(timeline *t, uint32_t lane, unsigned type, uint64_t name,
                         uint64_t begin)
 {
@@ -156,6 +175,8 @@ static void record_head(timeline *t, uint32_t lane, unsigned type, uint64_t name
 
 static void span(timeline *t, uint32_t lane, unsigned type, uint64_t name, const ctr_event *ev)
 {
+    if (!room(t, ev->begin_ns))
+        return;
     if (ev->flags & CTR_F_UNENDED)
         type |= TL_UNENDED;
     record_head(t, lane, type, name, ev->begin_ns);
@@ -171,24 +192,23 @@ static int named_span(timeline *t, uint32_t lane, unsigned type, const ctr_event
     int rc = intern(t, ev->name, ev->name_len, &name);
     if (rc != 0)
         return rc;
-    t->uses[name]++;
+    t->uses[name]++; /* of the whole trace, whether drawn or not */
     t->is_task[name] |= what;
     span(t, lane, type, name, ev);
     return 0;
 }
 
-static int task_end(timeline *t, const ctr_event *ev, uint32_t lane)
+static int task_end(timeline *t, const ctr_event *ev)
 {
-    uint32_t packed;
+    uint32_t packed, lane;
     /* Its lane and kind as its begin said: the end of a crashed test is
-     * written by the runner, on no thread. */
-    unsigned type = TL_USER;
+     * written by the runner, on no thread (tid 0). */
     if (ctv_ids_find(&t->task_lane, ev->task, &packed)) {
-        lane = packed >> 2;
-        type = packed & 3u;
         ctv_ids_remove(&t->task_lane, ev->task);
+        return named_span(t, packed >> 2, packed & 3u, ev, 1);
     }
-    return named_span(t, lane, type, ev, 1);
+    int rc = lane_for(t, ev->process, ev->tid, &lane); /* its begin is not in the trace */
+    return rc ? rc : named_span(t, lane, TL_USER, ev, 1);
 }
 
 static int take(timeline *t, const ctr_event *ev)
@@ -221,9 +241,7 @@ static int take(timeline *t, const ctr_event *ev)
         return ev->task ? ctv_ids_put(&t->task_lane, ev->task, lane << 2 | type) : 0;
     }
     case CTR_TASK_END:
-        if ((rc = lane_for(t, ev->process, ev->tid, &lane)) != 0)
-            return rc;
-        return task_end(t, ev, lane);
+        return task_end(t, ev);
     case CTR_REGION:
         if ((rc = lane_for(t, ev->process, ev->tid, &lane)) != 0)
             return rc;
@@ -231,13 +249,16 @@ static int take(timeline *t, const ctr_event *ev)
     case CTR_BLOCK:
         if ((rc = lane_for(t, ev->process, ev->tid, &lane)) != 0)
             return rc;
-        if (ev->block_kind >= CTR_BLOCK_SYNC && ev->block_kind <= CTR_BLOCK_SCHED)
+        if (ev->block_kind >= CTR_BLOCK_SYNC && ev->block_kind <= CTR_BLOCK_SCHED &&
+            room(t, ev->begin_ns))
             span(t, lane, TL_SYNC + (ev->block_kind - CTR_BLOCK_SYNC), stack_ref(t, ev), ev);
         return 0;
     case CTR_LOG:
         if ((rc = lane_for(t, ev->process, ev->tid, &lane)) != 0 ||
             (rc = intern(t, ev->name, ev->name_len, &name)) != 0)
             return rc;
+        if (!room(t, ev->ts_ns))
+            return 0;
         record_head(t, lane, TL_LOG, name, ev->ts_ns);
         ctv_json_u64(&t->j, ev->task);
         ctv_json_str(&t->j, ev->message,
@@ -309,6 +330,7 @@ static void write_meta(timeline *t, FILE *out)
         write_stack(t, &t->stacks.names[i]);
     ctv_json_array_end(j);
     ctv_json_kv_u64(j, "stacks_dropped", t->stacks_dropped);
+    ctv_json_kv_u64(j, "left_out", t->left_out);
     ctv_json_object_end(j);
     fputs("</script>\n", out);
 }
@@ -329,6 +351,17 @@ static void write_names(const timeline *t, FILE *out)
                 what[t->is_task[i] & 3], t->uses[i]);
     }
     fputs("</ul></details>\n", out);
+}
+
+static void write_left_out(const timeline *t, FILE *out)
+{
+    char from[CTV_HUMAN_BUF];
+    if (t->left_out)
+        fprintf(out, "<p class=\"banner\" role=\"status\">The timeline holds the first %" PRIu64
+                     " spans and logs of the trace; %" PRIu64 " more are left out, the earliest "
+                     "at %s (a browser would not hold them all: CTRACE_REPORT_SPANS sets how many "
+                     "are kept). The names and counts below are of the whole trace.</p>\n",
+                t->spans + t->logs, t->left_out, ctv_format_duration(from, t->left_out_from_ns));
 }
 
 static void write_controls(FILE *out)
@@ -367,7 +400,14 @@ int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err)
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
-    timeline t = {.spans = 0};
+    timeline t = {.records_max = RECORDS_MAX};
+    const char *max = getenv("CTRACE_REPORT_SPANS");
+    if (max && *max) {
+        char *end;
+        unsigned long long n = strtoull(max, &end, 10);
+        if (*end == '\0')
+            t.records_max = n;
+    }
     ctv_names_init(&t.names);
     ctv_names_init(&t.stacks);
     ctv_ids_init(&t.lane_of);
@@ -391,6 +431,7 @@ int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err)
     } else {
         status = ctv_end_status(r, next_rc, trace_path, err);
         write_meta(&t, out);
+        write_left_out(&t, out);
         write_names(&t, out);
         ctv_symbols_warn(&t.symbols, err);
     }

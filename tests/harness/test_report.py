@@ -156,8 +156,9 @@ def test_a_failing_test_shows_its_status_and_message(tmp_path):
                     r'</td>.*?</tr>', html, re.S)
     assert row, html
     assert ">fail<" in row.group(0)
-    assert "0x45f != 0x3e8\n../examples/failing/failing_test.c:43: error: Failure!" \
-        in row.group(0)
+    # the message in full, both lines (the path is as the build directory saw it)
+    assert re.search(r'<pre class="msg">0x45f != 0x3e8\n[./]*examples/failing/failing_test\.c:43: '
+                     r'error: Failure!</pre>', row.group(0)), row.group(0)
     assert re.search(r'data-status="skip"><td class="tname">TestNetwork', html)
     assert re.search(r'data-status="error"><td class="tname">TestQuery', html)
 
@@ -311,8 +312,9 @@ def test_chromium_shows_the_pipelines_names_and_draws_its_timeline(pipeline_in_c
         assert name in names, names
     canvas = [a for t, a in page.tags if t == "canvas"]
     assert len(canvas) == 1
-    # the test, the task, both regions and their waits: 7 spans, 1 log
-    assert int(canvas[0]["data-drawn"]) >= 8, canvas[0]
+    # the test, the request task, fetch and render, the log (and the waits, as many as
+    # the build and the scheduler made): all in view at first
+    assert int(canvas[0]["data-drawn"]) >= 5, canvas[0]
     body = [a for t, a in page.tags if t == "body"][0]
     assert int(body["data-first-draw-ms"]) > 0
     assert page.by_id["timeline-range"].startswith("0 ns")  # the whole trace at first
@@ -409,3 +411,28 @@ def test_attach_report_with_junit_dir_and_the_flight_recorder(tmp_path):
 def test_attach_report_needs_junit(tmp_path):
     r = run("--attach-report", FAILING)
     assert r.returncode == 2 and "--attach-report" in r.stderr and "--junit" in r.stderr, r
+
+
+def test_the_timeline_keeps_at_most_ctrace_report_spans_and_says_so(pipeline_trace, tmp_path):
+    import json
+
+    def meta(html):
+        return json.loads(re.search(r'<script type="application/json" id="timeline-meta">'
+                                    r'(.*?)</script>', html, re.S).group(1))
+    trace, _ = pipeline_trace
+    run_ok("report", "-o", tmp_path / "whole.html", trace)
+    whole = (tmp_path / "whole.html").read_text()
+    assert "left out" not in whole
+    # the test, the request, fetch, render, their waits (how many: as the scheduler had it), a log
+    total = meta(whole)["spans"] + meta(whole)["logs"]
+    assert total >= 8 and meta(whole)["left_out"] == 0, meta(whole)
+    run_ok("report", "-o", tmp_path / "cut.html", trace, env={"CTRACE_REPORT_SPANS": "3"})
+    html = (tmp_path / "cut.html").read_text()
+    assert meta(html)["spans"] + meta(html)["logs"] == 3, meta(html)
+    assert meta(html)["left_out"] == total - 3, meta(html)
+    assert re.search(rf'The timeline holds the first 3 spans and logs of the trace; {total - 3} '
+                     r'more are left out, the earliest at [0-9.]+ [mu]?s', html), html
+    # the names below it are of the whole trace
+    names = re.search(r'<ul id="timeline-names">(.*?)</ul>', html, re.S).group(1)
+    for name in ("TestPipeline", "request", "fetch", "render"):
+        assert f">{name}</button>" in names

@@ -34,7 +34,7 @@
   var MANY = "#555";
   var BAND_OF = [0, 0, 0, 1, 2, 2, 2, 2];
   var ROW_H = [16, 16, 10];       /* by band */
-  var LANE_PAD = 4, PROC_H = 20, LABEL_W = 180, RULER_H = 22, LOG_H = 7;
+  var LANE_PAD = 4, PROC_H = 20, LABEL_W = 180, RULER_H = 22, LOG_H = 7, LANE_MIN_H = 24;
 
   var meta = JSON.parse(metaEl.textContent);
   var flat = JSON.parse(spansEl.textContent);
@@ -140,7 +140,7 @@
                        row: lane.bands[b][r]});
           y += ROW_H[b];
         }
-      if (y === top + LOG_H) y += ROW_H[1]; /* a lane with nothing: still a line */
+      y = Math.max(y, top + LANE_MIN_H); /* room for its label, even with nothing in it */
       layout.push({y: top, h: y - top, kind: "lane", lane: lane});
       y += LANE_PAD;
     });
@@ -201,6 +201,7 @@
     return name + " " + lane.tid;
   }
   function processLabel(p) {
+    if (2 * p >= meta.processes.length) return "process " + p; /* its begin was lost */
     var pid = meta.processes[2 * p], n = meta.processes[2 * p + 1];
     var path = n >= 0 ? names[n] : "process";
     return path.slice(path.lastIndexOf("/") + 1) + " (pid " + pid + ")";
@@ -209,11 +210,20 @@
   function drawRow(item, y) {
     var row = item.row, h = item.h - 1, t1 = t0 + tspan;
     var i = firstEndingAfter(row, t0);
+    /* Adjacent one-pixel blocks of one colour are filled as one rectangle. */
+    var runFrom = 0, runTo = -1, runColour = null;
+    function flush() {
+      if (runTo < runFrom) return;
+      ctx.fillStyle = runColour;
+      ctx.fillRect(runFrom, y, runTo - runFrom + 1, h);
+      runTo = -1;
+    }
     while (i < row.length) {
       var s = row[i];
       if (sBegin[s] > t1) break;
       var x0 = xOf(sBegin[s]), x1 = xOf(sEnd[s]);
       if (x1 - x0 >= 1) {
+        flush();
         var left = Math.max(x0, LABEL_W), right = Math.min(x1, width);
         ctx.fillStyle = colour(s);
         ctx.globalAlpha = sType[s] & UNENDED ? 0.55 : 1;
@@ -241,12 +251,18 @@
        * block, but for the last, which may reach past it (drawn next). */
       var col = Math.floor(x0), next = firstBeginAtOrAfter(row, tOf(col + 1), i + 1);
       if (next - 1 > i && xOf(sEnd[row[next - 1]]) >= col + 1) next--;
-      var count = next - i;
-      ctx.fillStyle = count > 1 ? MANY : colour(s);
-      ctx.fillRect(Math.max(col, LABEL_W), y, 1, h);
+      var count = next - i, c = count > 1 ? MANY : colour(s);
+      col = Math.max(col, LABEL_W);
+      if (c !== runColour || col > runTo + 1) {
+        flush();
+        runFrom = col;
+        runColour = c;
+      }
+      runTo = col;
       drawn += count;
       i = next;
     }
+    flush();
   }
 
   function drawLogs(lane, y) {
