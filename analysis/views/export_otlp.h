@@ -1,7 +1,7 @@
 /*
  * export_otlp.h - the trace as OpenTelemetry spans in OTLP/JSON: one
  * ExportTraceServiceRequest (`export --format=otlp`), or several of a
- * bounded size for OTLP/HTTP (`--otlp-endpoint`, runner/otlp_post.h).
+ * bounded size for OTLP/HTTP (`--otlp-endpoint`, runner/otlp_run.h).
  *
  * What becomes what: a resource per traced process (service.name its
  * binary's name, process.pid, process.executable.name and .path); a scope
