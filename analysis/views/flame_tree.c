@@ -26,8 +26,9 @@ int ctv_flame_init(ctv_flame *f)
     return 0;
 }
 
-/* The child of `parent` named `name`, made when new; 0 out of memory. */
-static uint32_t child(ctv_flame *f, uint32_t parent, const char *name, size_t len)
+/* The child of `parent` named `name` (or its "(deeper frames)" node:
+ * `deeper`), made when new; 0 out of memory. */
+static uint32_t child(ctv_flame *f, uint32_t parent, const char *name, size_t len, int deeper)
 {
     /* Room for one more node first, so a new edge always has its node. */
     ctv_flame_node *nodes = ctv_reserve(f->nodes, &f->cap, f->count, sizeof *nodes);
@@ -37,7 +38,8 @@ static uint32_t child(ctv_flame *f, uint32_t parent, const char *name, size_t le
     uint32_t label;
     if (ctv_names_intern(&f->labels, name, len, &label) != 0)
         return 0;
-    uint32_t key[2] = {parent, label};
+    /* The deeper node's edge has a label no frame has. */
+    uint32_t key[2] = {parent, deeper ? UINT32_MAX : label};
     uint32_t edge;
     uint32_t known = f->edges.count;
     if (ctv_names_intern(&f->edges, (const char *)key, sizeof key, &edge) != 0)
@@ -45,9 +47,18 @@ static uint32_t child(ctv_flame *f, uint32_t parent, const char *name, size_t le
     if (f->edges.count == known) /* edge k holds node k + 1 */
         return edge + 1;
     uint32_t index = (uint32_t)f->count++;
-    nodes[index] = (ctv_flame_node){.label = label, .next_sibling = nodes[parent].first_child};
+    nodes[index] = (ctv_flame_node){.label = label, .deeper = deeper != 0,
+                                    .next_sibling = nodes[parent].first_child};
     nodes[parent].first_child = index;
     return index;
+}
+
+/* Add value to a node child() gave (0: none, out of memory); @return it. */
+static uint32_t add_to(ctv_flame *f, uint32_t node, uint64_t value)
+{
+    if (node)
+        f->nodes[node].total = add_saturated(f->nodes[node].total, value);
+    return node;
 }
 
 int ctv_flame_add(ctv_flame *f, const char *stack, size_t len, uint64_t value)
@@ -58,11 +69,15 @@ int ctv_flame_add(ctv_flame *f, const char *stack, size_t len, uint64_t value)
     for (unsigned depth = 0; at <= len && depth < CTV_FLAME_MAX_DEPTH; depth++) {
         const char *semi = memchr(stack + at, ';', len - at);
         size_t end = semi ? (size_t)(semi - stack) : len;
-        node = child(f, node, stack + at, end - at);
-        if (!node)
+        if (!(node = add_to(f, child(f, node, stack + at, end - at, 0), value)))
             return CT_ENOMEM;
-        f->nodes[node].total = add_saturated(f->nodes[node].total, value);
         at = end + 1;
+    }
+    if (at <= len) { /* frames left past the bound: summed into one */
+        if (!add_to(f, child(f, node, CTV_FLAME_DEEPER, strlen(CTV_FLAME_DEEPER), 1), value))
+            return CT_ENOMEM;
+        f->deeper_stacks++;
+        f->deeper_total = add_saturated(f->deeper_total, value);
     }
     return 0;
 }
@@ -75,6 +90,8 @@ static int by_total(const void *a, const void *b, void *arg)
     const ctv_flame_node *y = &f->nodes[*(const uint32_t *)b];
     if (x->total != y->total)
         return x->total > y->total ? -1 : 1;
+    if (x->deeper != y->deeper) /* and a frame named "(deeper frames)" before the node */
+        return x->deeper ? 1 : -1;
     const ctv_name *nx = &f->labels.names[x->label], *ny = &f->labels.names[y->label];
     size_t n = nx->len < ny->len ? nx->len : ny->len;
     int c = n ? memcmp(nx->bytes, ny->bytes, n) : 0;

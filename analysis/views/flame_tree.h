@@ -8,7 +8,10 @@
  * For drawing, a node's children come sorted by value, the largest first;
  * those narrower than a given share of the whole tree are handed back as
  * one sum ("(smaller frames)"), so a page stays small however many
- * distinct stacks a profile has.
+ * distinct stacks a profile has. Depth is bounded too: the frames of a
+ * stack past CTV_FLAME_MAX_DEPTH are summed into one "(deeper frames)"
+ * node at that depth, since a browser stops nesting elements past a few
+ * hundred levels (Chromium's parser at 512: 255 levels of <ul><li>).
  */
 #ifndef CTV_FLAME_TREE_H
 #define CTV_FLAME_TREE_H
@@ -19,12 +22,14 @@
 #include "maps.h"
 
 #define CTV_FLAME_ROOT 0u        /* the node of all stacks, named by no frame */
-#define CTV_FLAME_MAX_DEPTH 2048u /* frames below are summed into the one there */
+#define CTV_FLAME_MAX_DEPTH 200u /* frames kept; those below: one "(deeper frames)" */
+#define CTV_FLAME_DEEPER "(deeper frames)"
 
 typedef struct ctv_flame_node {
     uint32_t label;        /* index into labels; the root's is unused */
     uint32_t first_child;  /* 0: none (the root is no one's child) */
     uint32_t next_sibling; /* 0: none */
+    uint32_t deeper;       /* 1: no frame but CTV_FLAME_DEEPER, the frames below the bound */
     uint64_t total;        /* the value of the stacks through this frame */
 } ctv_flame_node;
 
@@ -33,6 +38,8 @@ typedef struct ctv_flame {
     ctv_names edges;  /* (parent node, label) -> node index - 1 */
     ctv_flame_node *nodes;
     size_t count, cap;
+    uint64_t deeper_stacks; /* stacks deeper than CTV_FLAME_MAX_DEPTH frames */
+    uint64_t deeper_total;  /* their value (saturated) */
 } ctv_flame;
 
 /*! ctv_flame_init() : an empty tree (its root only). @return 0 or CT_ENOMEM;
@@ -40,7 +47,9 @@ typedef struct ctv_flame {
 int ctv_flame_init(ctv_flame *f);
 
 /*! ctv_flame_add() : add `value` along the frames of `stack` (len bytes,
- *  root first, ';' between frames; empty frames are kept as ""). Sums
+ *  root first, ';' between frames; empty frames are kept as ""); past
+ *  CTV_FLAME_MAX_DEPTH frames, to the "(deeper frames)" node under the
+ *  last one kept (never confused with a frame of that name). Sums
  *  saturate. @return 0 or CT_ENOMEM (the tree may then hold part of it). */
 int ctv_flame_add(ctv_flame *f, const char *stack, size_t len, uint64_t value);
 

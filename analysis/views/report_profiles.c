@@ -10,7 +10,9 @@
  * each frame's width in % of its parent's, so the page draws them without
  * scripts; report/flame.js zooms into a frame and searches. Frames
  * narrower than MIN_SHARE of their profile are summed into one "(smaller
- * frames)" per parent: the page stays small whatever the number of stacks.
+ * frames)" per parent: the page stays small whatever the number of stacks;
+ * frames deeper than CTV_FLAME_MAX_DEPTH into one "(deeper frames)", so
+ * the nesting stays within what a browser builds.
  */
 #include <inttypes.h> /* PRIu64 */
 #include <stdlib.h>   /* free */
@@ -69,7 +71,7 @@ static void open_frame(flame_out *o, const char *cls, const char *name, size_t l
 }
 
 /* The frames under `node`, recursively (depth is bounded by
- * CTV_FLAME_MAX_DEPTH). @return 0 or CT_ENOMEM. */
+ * CTV_FLAME_MAX_DEPTH + 1). @return 0 or CT_ENOMEM. */
 static int write_children(flame_out *o, uint32_t node)
 {
     ctv_flame_kids kids;
@@ -83,7 +85,8 @@ static int write_children(flame_out *o, uint32_t node)
         const ctv_flame_node *k = &o->f->nodes[kids.nodes[i]];
         const ctv_name *name = &o->f->labels.names[k->label];
         char cls[24];
-        snprintf(cls, sizeof cls, "profiles-c%u", colour_of(name));
+        snprintf(cls, sizeof cls, k->deeper ? "profiles-small" : "profiles-c%u",
+                 colour_of(name));
         open_frame(o, cls, name->bytes, name->len, k->total, parent);
         rc = write_children(o, kids.nodes[i]);
         fputs("</li>", o->out);
@@ -144,6 +147,12 @@ static int write_profile(FILE *out, ctr_block_kind kind, const ct_prof *prof)
                              "frames\" (%s)",
                         o.small_frames, o.small_frames == 1 ? "" : "s",
                         ctv_format_duration(text, o.small_total));
+            if (f.deeper_stacks)
+                fprintf(out, "; %" PRIu64 " stack%s deeper than %u frames, %s, with "
+                             "what is below the %uth summed into \"(deeper frames)\"",
+                        f.deeper_stacks, f.deeper_stacks == 1 ? "" : "s",
+                        CTV_FLAME_MAX_DEPTH, ctv_format_duration(text, f.deeper_total),
+                        CTV_FLAME_MAX_DEPTH);
             fputs(".</p>\n", out);
             fwrite(tree, 1, tree_len, out);
         }

@@ -204,23 +204,88 @@ static void test_frames_are_bytes(void **state)
     ctv_flame_free(&f);
 }
 
-/* A stack deeper than the bound stops there, its value kept. */
-static void test_depth_is_bounded(void **state)
+/* A stack of `frames` frames "f;f;...;f" (malloc'ed), its length in *len. */
+static char *deep_stack(size_t frames, size_t *len)
 {
-    (void)state;
-    size_t frames = CTV_FLAME_MAX_DEPTH + 100;
     char *stack = malloc(frames * 2);
     assert_non_null(stack);
     for (size_t i = 0; i < frames; i++) {
         stack[2 * i] = 'f';
         stack[2 * i + 1] = ';';
     }
+    *len = frames * 2 - 1;
+    return stack;
+}
+
+/* The levels below `node`, itself included (0 for none). */
+static unsigned depth_below(const ctv_flame *f, uint32_t node)
+{
+    unsigned deepest = 0;
+    for (uint32_t c = f->nodes[node].first_child; c; c = f->nodes[c].next_sibling) {
+        unsigned d = depth_below(f, c);
+        deepest = d > deepest ? d : deepest;
+    }
+    return deepest + 1;
+}
+
+/* A stack deeper than the bound keeps its first CTV_FLAME_MAX_DEPTH frames
+ * and sums the rest into one "(deeper frames)" node, its value kept, said
+ * in the tree's counts; one exactly at the bound has none. */
+static void test_depth_is_bounded(void **state)
+{
+    (void)state;
     ctv_flame f;
     assert_int_equal(ctv_flame_init(&f), 0);
-    assert_int_equal(ctv_flame_add(&f, stack, frames * 2 - 1, 9), 0);
-    assert_int_equal(f.count, 1 + CTV_FLAME_MAX_DEPTH);
-    assert_int_equal(f.nodes[f.count - 1].total, 9);
+    size_t len;
+    char *stack = deep_stack(CTV_FLAME_MAX_DEPTH, &len);
+    assert_int_equal(ctv_flame_add(&f, stack, len, 4), 0);
     free(stack);
+    assert_int_equal(f.count, 1 + CTV_FLAME_MAX_DEPTH);
+    assert_int_equal(f.deeper_stacks, 0);
+
+    stack = deep_stack(CTV_FLAME_MAX_DEPTH + 2000, &len);
+    assert_int_equal(ctv_flame_add(&f, stack, len, 9), 0);
+    assert_int_equal(ctv_flame_add(&f, stack, len, 1), 0);
+    free(stack);
+    assert_int_equal(f.count, 1 + CTV_FLAME_MAX_DEPTH + 1); /* the frames, and one more */
+    assert_int_equal(depth_below(&f, CTV_FLAME_ROOT), 1 + CTV_FLAME_MAX_DEPTH + 1);
+    const ctv_flame_node *deeper = &f.nodes[f.count - 1];
+    assert_true(deeper->deeper);
+    assert_string_equal(label_of(&f, (uint32_t)(f.count - 1)), CTV_FLAME_DEEPER);
+    assert_int_equal(deeper->total, 10);
+    assert_int_equal(deeper->first_child, 0);
+    assert_int_equal(f.nodes[CTV_FLAME_ROOT].total, 14);
+    assert_int_equal(f.deeper_stacks, 2);
+    assert_int_equal(f.deeper_total, 10);
+    ctv_flame_free(&f);
+}
+
+/* A frame named "(deeper frames)" is a frame, not the node of what is
+ * below the bound, even as that node's parent. */
+static void test_a_frame_named_deeper_is_a_frame(void **state)
+{
+    (void)state;
+    ctv_flame f;
+    assert_int_equal(ctv_flame_init(&f), 0);
+    size_t len;
+    char *stack = deep_stack(CTV_FLAME_MAX_DEPTH - 1, &len);
+    static const char tail[] = ";" CTV_FLAME_DEEPER ";g";
+    char *named = malloc(len + sizeof tail);
+    assert_non_null(named);
+    memcpy(named, stack, len);
+    memcpy(named + len, tail, sizeof tail);
+    assert_int_equal(ctv_flame_add(&f, named, strlen(named), 3), 0);
+    free(named);
+    free(stack);
+    assert_int_equal(f.count, 1 + CTV_FLAME_MAX_DEPTH + 1);
+    uint32_t frame = (uint32_t)f.count - 2, node = (uint32_t)f.count - 1;
+    assert_string_equal(label_of(&f, frame), CTV_FLAME_DEEPER);
+    assert_string_equal(label_of(&f, node), CTV_FLAME_DEEPER);
+    assert_false(f.nodes[frame].deeper);
+    assert_true(f.nodes[node].deeper);
+    assert_int_equal(f.nodes[frame].first_child, node);
+    assert_int_equal(f.nodes[node].total, 3);
+    assert_int_equal(f.deeper_stacks, 1);
     ctv_flame_free(&f);
 }
 
@@ -235,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_narrow_frames_are_summed),
         cmocka_unit_test(test_frames_are_bytes),
         cmocka_unit_test(test_depth_is_bounded),
+        cmocka_unit_test(test_a_frame_named_deeper_is_a_frame),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
