@@ -3,15 +3,22 @@
  * region name, the distribution of their durations, as Go's "User-defined
  * tasks" and "User-defined regions" pages show it: count, min, p50, p90,
  * p99, max and total, and a histogram on log-scale buckets (hist_bars.h)
- * drawn as inline SVG, each bar with a <title> giving its range and count.
+ * drawn as one SVG path a row, its buckets in data- attributes for the
+ * tooltip report/latency.js shows on hover.
  *
  * One pass; a histogram per distinct name (name_hist.h), tasks apart by
  * kind (user tasks, tests, fixtures), so memory follows the number of
  * names, never the number of events. Those the trace had to close have no
  * real duration: they are counted apart (unended).
+ *
+ * The page stays small whatever the number of names: a table shows the
+ * SHOWN_NAMES names with the most total time and says what it left out
+ * (the `regions` and `tasks` views list them all), and a test or fixture
+ * that ran once has no row (the tests section gives its duration): a
+ * 20 000-test suite would otherwise make 20 000 one-value histograms.
  */
 #include <inttypes.h> /* PRIu64 */
-#include <stdlib.h>   /* free */
+#include <stdlib.h>   /* malloc, calloc, free, qsort */
 
 #include "common/human.h" /* ctv_format_duration */
 
@@ -25,6 +32,8 @@
 #define SVG_W 240
 #define SVG_BARS_H 30 /* bars; the axis labels go below */
 #define SVG_H 44
+
+#define SHOWN_NAMES 200 /* rows a table shows at most: the names with the most total time */
 
 /* Task kinds in the order the page lists them: user tasks first, as Go's
  * page shows user tasks; then tests and fixtures (tasks too, here). */
@@ -55,7 +64,10 @@ static int add_event(latency *l, const ctr_event *ev)
 }
 
 /* The histogram of one name as SVG: bars on log-scale buckets, heights in
- * proportion to their counts, the range's ends written below. */
+ * proportion to their counts, drawn as one path; the range's ends written
+ * below. Each bar's first value (ns) goes in data-lo, the last one's last
+ * in data-hi, the counts in data-counts: report/latency.js shows a bar's
+ * range and count on hover, and aria-label sums the picture up. */
 static void write_svg(FILE *out, const ctv_hist *h)
 {
     ctv_bar bars[CTV_BARS_MAX];
@@ -65,33 +77,34 @@ static void write_svg(FILE *out, const ctv_hist *h)
     uint64_t most = 1;
     for (size_t i = 0; i < n; i++)
         most = bars[i].count > most ? bars[i].count : most;
-    char lo[CTV_HUMAN_BUF], hi[CTV_HUMAN_BUF];
+    char lo[CTV_HUMAN_BUF], hi[CTV_HUMAN_BUF], p50[CTV_HUMAN_BUF], p99[CTV_HUMAN_BUF];
     fprintf(out, "<svg class=\"latency-hist\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                 "role=\"img\"><title>%" PRIu64 " durations, %s to %s, on log-scale buckets"
-                 "</title>",
-            SVG_W, SVG_H, SVG_W, SVG_H, h->count, ctv_format_duration(lo, bars[0].lo),
-            ctv_format_duration(hi, bars[n - 1].hi));
+                 "role=\"img\" aria-label=\"%" PRIu64 " duration%s, %s to %s: p50 %s, p99 %s; "
+                 "%zu log-scale buckets\" data-lo=\"",
+            SVG_W, SVG_H, SVG_W, SVG_H, h->count, h->count == 1 ? "" : "s",
+            ctv_format_duration(lo, bars[0].lo),
+            ctv_format_duration(hi, bars[n - 1].hi),
+            ctv_format_duration(p50, ctv_hist_quantile(h, 0.50)),
+            ctv_format_duration(p99, ctv_hist_quantile(h, 0.99)), n);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, i ? " %" PRIu64 : "%" PRIu64, bars[i].lo);
+    fprintf(out, "\" data-hi=\"%" PRIu64 "\" data-counts=\"", bars[n - 1].hi);
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, i ? " %" PRIu64 : "%" PRIu64, bars[i].count);
+    fputs("\"><path class=\"latency-bar\" d=\"", out);
     double width = (double)SVG_W / (double)n;
+    double bar = width > 1.5 ? width - 1.0 : width; /* a gap between bars when there is room */
     for (size_t i = 0; i < n; i++) {
-        /* The whole column takes the pointer, so a short bar's title shows. */
-        double x = width * (double)i;
-        fprintf(out, "<g><title>%s to %s: %" PRIu64 "</title>"
-                     "<rect class=\"latency-hit\" x=\"%.2f\" y=\"0\" width=\"%.2f\" height=\"%d\"/>",
-                ctv_format_duration(lo, bars[i].lo), ctv_format_duration(hi, bars[i].hi),
-                bars[i].count, x, width, SVG_BARS_H);
-        if (bars[i].count) {
-            double height = (double)SVG_BARS_H * (double)bars[i].count / (double)most;
-            height = height < 1.0 ? 1.0 : height;
-            fprintf(out, "<rect class=\"latency-bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
-                         "height=\"%.2f\"/>",
-                    x + 0.5, SVG_BARS_H - height, width > 1.5 ? width - 1.0 : width, height);
-        }
-        fputs("</g>", out);
+        if (!bars[i].count)
+            continue;
+        double height = (double)SVG_BARS_H * (double)bars[i].count / (double)most;
+        height = height < 1.0 ? 1.0 : height;
+        fprintf(out, "M%.1f %.1fh%.1fV%dh-%.1fz", width * (double)i + 0.5,
+                SVG_BARS_H - height, bar, SVG_BARS_H, bar);
     }
-    fprintf(out, "<text x=\"0\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
+    fprintf(out, "\"/><text x=\"0\" y=\"%d\">%s</text><text x=\"%d\" y=\"%d\" "
                  "text-anchor=\"end\">%s</text></svg>",
-            SVG_H - 2, ctv_format_duration(lo, bars[0].lo), SVG_W, SVG_H - 2,
-            ctv_format_duration(hi, bars[n - 1].hi));
+            SVG_H - 2, lo, SVG_W, SVG_H - 2, hi);
 }
 
 static void write_row(FILE *out, const ctv_name *name, const ctv_name_stats *s,
@@ -121,18 +134,105 @@ static void write_row(FILE *out, const ctv_name *name, const ctv_name_stats *s,
     fputs("</td></tr>\n", out);
 }
 
-/* One table: the names of each of `n` tables of histograms, each sorted by
- * name; `kinds` names each one's kind in a column of its own (NULL: none).
- * @return 0 or CT_ENOMEM. */
-static int write_table(FILE *out, const char *id, const char *what,
-                       const ctv_name_hists *const *tables, const char *const *kinds, size_t n)
+/* Which rows a table shows, and what it leaves out. */
+typedef struct table_cut {
+    uint32_t *order[TASK_KINDS];      /* per histogram table: names in name order */
+    unsigned char *shown[TASK_KINDS]; /* per histogram table, per name: 1 when shown */
+    size_t rows, names;               /* rows shown; names that could have one */
+    uint64_t more_ns, all_ns;         /* total time of the names left out; of all */
+    uint64_t once;                    /* tests and fixtures that ran once: no row */
+} table_cut;
+
+static void cut_free(table_cut *c)
 {
-    uint32_t total = 0;
+    for (size_t t = 0; t < TASK_KINDS; t++) {
+        free(c->order[t]);
+        free(c->shown[t]);
+    }
+}
+
+/* Whether a name may have a row: not a test or fixture that ran once
+ * (`once_apart`: the histogram table is one of those). */
+static int may_show(int once_apart, const ctv_name_stats *s)
+{
+    return !once_apart || s->hist.count + s->unended > 1;
+}
+
+/* Choose the rows of a table made of `n` histogram tables: of the names
+ * that may have one (not those of `once_apart` tables that ran once), the
+ * SHOWN_NAMES with the most total time; equal ones in the table's order.
+ * @return 0 or CT_ENOMEM (free c either way). */
+static int cut_table(const ctv_name_hists *const *tables, const int *once_apart, size_t n,
+                     table_cut *c)
+{
+    *c = (table_cut){.rows = 0};
+    size_t all = 0;
     for (size_t t = 0; t < n; t++)
-        total += tables[t]->names.count;
-    if (total == 0) {
+        all += tables[t]->names.count;
+    uint64_t *totals = malloc((all ? all : 1) * sizeof *totals);
+    if (!totals)
+        return CT_ENOMEM;
+    for (size_t t = 0; t < n; t++) {
+        const ctv_name_hists *h = tables[t];
+        c->order[t] = ctv_name_hists_order(h);
+        c->shown[t] = calloc(h->names.count ? h->names.count : 1, 1);
+        if (!c->order[t] || !c->shown[t]) {
+            free(totals);
+            return CT_ENOMEM;
+        }
+        for (uint32_t k = 0; k < h->names.count; k++) {
+            const ctv_name_stats *s = &h->stats[c->order[t][k]];
+            if (may_show(once_apart && once_apart[t], s))
+                c->all_ns += (totals[c->names++] = s->hist.total);
+            else
+                c->once++;
+        }
+    }
+    unsigned char *top = ctv_report_top(totals, c->names, SHOWN_NAMES, &c->more_ns);
+    free(totals);
+    if (!top)
+        return CT_ENOMEM;
+    size_t i = 0; /* the same walk again: a flag per name that could have a row */
+    for (size_t t = 0; t < n; t++) {
+        for (uint32_t k = 0; k < tables[t]->names.count; k++) {
+            uint32_t name = c->order[t][k];
+            if (may_show(once_apart && once_apart[t], &tables[t]->stats[name]))
+                c->shown[t][name] = top[i++];
+        }
+    }
+    free(top);
+    c->rows = c->names < SHOWN_NAMES ? c->names : SHOWN_NAMES;
+    return 0;
+}
+
+/* Below a table: what it left out, and where to find it. */
+static void write_cut_notes(FILE *out, const char *id, const char *view, const table_cut *c)
+{
+    if (c->names > c->rows)
+        ctv_report_cut_note(out, id, "names", c->rows, c->names, c->more_ns, c->all_ns, view);
+    if (c->once)
+        fprintf(out, "<p class=\"note\" id=\"%s-once\" data-count=\"%" PRIu64 "\">%" PRIu64
+                     " test and fixture name%s that ran once: no row here, the Tests section "
+                     "gives each one's duration.</p>\n",
+                id, c->once, c->once, c->once == 1 ? "" : "s");
+}
+
+/* One table of the rows cut_table() chose from `n` histogram tables, each
+ * in name order; `kinds` names each one's kind in a column of its own
+ * (NULL: none); `view` lists them all. @return 0 or CT_ENOMEM. */
+static int write_table(FILE *out, const char *id, const char *what, const char *view,
+                       const ctv_name_hists *const *tables, const char *const *kinds,
+                       const int *once_apart, size_t n)
+{
+    table_cut c;
+    int rc = cut_table(tables, once_apart, n, &c);
+    if (rc == 0 && c.rows == 0 && c.once == 0)
         fprintf(out, "<p class=\"note\" id=\"%s\">No %ss in this trace.</p>\n", id, what);
-        return 0;
+    if (rc != 0 || c.rows == 0) {
+        if (rc == 0)
+            write_cut_notes(out, id, view, &c);
+        cut_free(&c);
+        return rc;
     }
     static const char *const heads[] = {"kind", "count", "unended", "min", "p50", "p90",
                                         "p99", "max", "total", "histogram"};
@@ -145,15 +245,16 @@ static int write_table(FILE *out, const char *id, const char *what,
     ctv_report_heads(out, row_heads, nheads, nheads - 9, nheads - 1);
     fputs("<tbody>\n", out);
     for (size_t t = 0; t < n; t++) {
-        uint32_t *order = ctv_name_hists_order(tables[t]);
-        if (!order)
-            return CT_ENOMEM;
-        for (uint32_t k = 0; k < tables[t]->names.count; k++)
-            write_row(out, &tables[t]->names.names[order[k]], &tables[t]->stats[order[k]],
-                      kinds ? kinds[t] : NULL);
-        free(order);
+        for (uint32_t k = 0; k < tables[t]->names.count; k++) {
+            uint32_t name = c.order[t][k];
+            if (c.shown[t][name])
+                write_row(out, &tables[t]->names.names[name], &tables[t]->stats[name],
+                          kinds ? kinds[t] : NULL);
+        }
     }
     fputs("</tbody></table>\n", out);
+    write_cut_notes(out, id, view, &c);
+    cut_free(&c);
     return 0;
 }
 
@@ -167,15 +268,18 @@ static int write_section(FILE *out, const latency *l)
           out);
     const ctv_name_hists *tasks[TASK_KINDS];
     const char *kinds[TASK_KINDS];
+    int once_apart[TASK_KINDS]; /* the tests section lists each test and fixture */
     for (size_t i = 0; i < TASK_KINDS; i++) {
         tasks[i] = &l->tasks[kind_order[i]];
         kinds[i] = ctr_task_kind_name(kind_order[i]);
+        once_apart[i] = kind_order[i] != CTR_TASK_USER;
     }
-    int rc = write_table(out, "latency-tasks", "task", tasks, kinds, TASK_KINDS);
+    int rc = write_table(out, "latency-tasks", "task", "tasks", tasks, kinds, once_apart,
+                         TASK_KINDS);
     fputs("<h3>Regions</h3>\n", out);
     const ctv_name_hists *regions = &l->regions;
     if (rc == 0)
-        rc = write_table(out, "latency-regions", "region", &regions, NULL, 1);
+        rc = write_table(out, "latency-regions", "region", "regions", &regions, NULL, NULL, 1);
     fputs("</section>\n", out);
     return rc;
 }

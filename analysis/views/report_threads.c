@@ -6,6 +6,7 @@
  * view's (thread_walk.h): the same walk, the same numbers.
  */
 #include <inttypes.h> /* PRId32, PRIu64 */
+#include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* strlen, strrchr */
 
 #include "common/human.h" /* ctv_format_duration */
@@ -14,6 +15,8 @@
 #include "report_pages.h"
 #include "thread_walk.h"
 #include "view_io.h"
+
+#define SHOWN_ROWS 500 /* threads, and start routines, a table shows at most */
 
 /* The columns after the names, in order; [0] is running. */
 #define SHOWN 5
@@ -35,6 +38,16 @@ static void times_of(uint64_t running, const uint64_t *blocked, uint64_t t[SHOWN
     t[4] = blocked[CTR_BLOCK_SCHED];
 }
 
+/* The five together: what the shares are of, and what rows are ranked by. */
+static uint64_t whole_of(uint64_t running, const uint64_t *blocked)
+{
+    uint64_t t[SHOWN], whole = 0;
+    times_of(running, blocked, t);
+    for (int i = 0; i < SHOWN; i++)
+        whole += t[i];
+    return whole;
+}
+
 static double share(uint64_t part, uint64_t whole)
 {
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
@@ -43,10 +56,8 @@ static double share(uint64_t part, uint64_t whole)
 /* The five cells (time, and its share of all five) and the stacked bar. */
 static void write_times(FILE *out, uint64_t running, const uint64_t *blocked)
 {
-    uint64_t t[SHOWN], whole = 0;
+    uint64_t t[SHOWN], whole = whole_of(running, blocked);
     times_of(running, blocked, t);
-    for (int i = 0; i < SHOWN; i++)
-        whole += t[i];
     char text[CTV_HUMAN_BUF];
     for (int i = 0; i < SHOWN; i++)
         fprintf(out, "<td class=\"num\" data-v=\"%" PRIu64 "\">%s <span class=\"threads-pct\">"
@@ -104,11 +115,38 @@ static void write_routine(FILE *out, const ctv_thread_row *r)
     }
 }
 
-static void write_groups(FILE *out, const ctv_thread_table *t)
+/* The end of a table of `n` rows whose times were `wholes`, and a note
+ * when it left some out. */
+static void close_table(FILE *out, const char *id, const char *what, const uint64_t *wholes,
+                        size_t n, uint64_t more_ns)
 {
+    fputs("</tbody></table>\n", out);
+    if (n <= SHOWN_ROWS)
+        return;
+    uint64_t all_ns = 0;
+    for (size_t i = 0; i < n; i++)
+        all_ns += wholes[i];
+    ctv_report_cut_note(out, id, what, SHOWN_ROWS, n, more_ns, all_ns, "threads");
+}
+
+/* @return 0 or CT_ENOMEM. */
+static int write_groups(FILE *out, const ctv_thread_table *t)
+{
+    uint64_t *wholes = malloc((t->ngroups ? t->ngroups : 1) * sizeof *wholes), more_ns;
+    if (!wholes)
+        return CT_ENOMEM;
+    for (uint32_t i = 0; i < t->ngroups; i++)
+        wholes[i] = whole_of(t->groups[i].running, t->groups[i].blocked);
+    unsigned char *shown = ctv_report_top(wholes, t->ngroups, SHOWN_ROWS, &more_ns);
+    if (!shown) {
+        free(wholes);
+        return CT_ENOMEM;
+    }
     static const char *const names[] = {"start routine", "threads"};
     open_table(out, "By start routine", "threads-groups", names, 2, 1);
     for (uint32_t i = 0; i < t->ngroups; i++) {
+        if (!shown[i])
+            continue;
         const ctv_thread_group *g = &t->groups[i];
         fputs("<tr><th scope=\"row\">", out);
         write_routine(out, g->first);
@@ -117,14 +155,30 @@ static void write_groups(FILE *out, const ctv_thread_table *t)
         write_times(out, g->running, g->blocked);
         fputs("</tr>\n", out);
     }
-    fputs("</tbody></table>\n", out);
+    close_table(out, "threads-groups", "start routines", wholes, t->ngroups, more_ns);
+    free(shown);
+    free(wholes);
+    return 0;
 }
 
-static void write_threads(FILE *out, const ctv_thread_table *t)
+/* @return 0 or CT_ENOMEM. */
+static int write_threads(FILE *out, const ctv_thread_table *t)
 {
+    uint64_t *wholes = malloc((t->count ? t->count : 1) * sizeof *wholes), more_ns;
+    if (!wholes)
+        return CT_ENOMEM;
+    for (uint32_t i = 0; i < t->count; i++)
+        wholes[i] = whole_of(ctv_thread_running(&t->rows[i]), t->rows[i].blocked);
+    unsigned char *shown = ctv_report_top(wholes, t->count, SHOWN_ROWS, &more_ns);
+    if (!shown) {
+        free(wholes);
+        return CT_ENOMEM;
+    }
     static const char *const names[] = {"thread", "start routine", "pid"};
     open_table(out, "Threads", "threads-threads", names, 3, 2);
     for (uint32_t i = 0; i < t->count; i++) {
+        if (!shown[i])
+            continue;
         const ctv_thread_row *r = &t->rows[i];
         fprintf(out, "<tr data-pid=\"%" PRId32 "\" data-tid=\"%" PRId32 "\"><th scope=\"row\">"
                      "%" PRId32,
@@ -140,7 +194,10 @@ static void write_threads(FILE *out, const ctv_thread_table *t)
         write_times(out, ctv_thread_running(r), r->blocked);
         fputs("</tr>\n", out);
     }
-    fputs("</tbody></table>\n", out);
+    close_table(out, "threads-threads", "threads", wholes, t->count, more_ns);
+    free(shown);
+    free(wholes);
+    return 0;
 }
 
 int ctv_report_threads(const char *trace_path, FILE *out, FILE *err)
@@ -156,9 +213,8 @@ int ctv_report_threads(const char *trace_path, FILE *out, FILE *err)
               out);
         if (t.count == 0) {
             fputs("<p class=\"note\">No threads in this trace.</p>\n", out);
-        } else {
-            write_groups(out, &t);
-            write_threads(out, &t);
+        } else if (write_groups(out, &t) != 0 || write_threads(out, &t) != 0) {
+            status = ctv_fail(trace_path, CT_ENOMEM, err);
         }
         fputs("</section>\n", out);
     }

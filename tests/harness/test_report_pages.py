@@ -18,6 +18,8 @@ from conftest import BUILD, run, run_ok
 SUITES = BUILD / "tests" / "suites"
 HOSTILE = SUITES / "hostile_names_test"  # names made of markup (hostile_names_test.c)
 ORDER = SUITES / "order_test"  # a test named Test\x1b[31mEscape
+MANY = SUITES / "many_names_test"  # more names, threads and start routines than a table shows
+SHOWN_NAMES, SHOWN_THREADS = 200, 500  # rows a latency table, a threads table shows at most
 VOID = {"meta", "input", "br", "img", "link", "hr", "wbr", "source", "col", "area", "base"}
 KINDS = ("sync", "syscall", "net", "sched")
 
@@ -115,8 +117,17 @@ def contention_page(contention_trace, tmp_path_factory):
 def hostile(tmp_path_factory):
     where = tmp_path_factory.mktemp("hostile")
     trace = where / "t.out"
-    result = run(f"--trace={trace}", HOSTILE)
+    # twice: a test that ran once has no latency row, and its name must be there too
+    result = run(f"--trace={trace}", "-count", "2", HOSTILE)
     assert result.returncode == 1, result  # one of its tests fails, on purpose
+    return trace, report(trace, where)
+
+
+@pytest.fixture(scope="module")
+def many_names(tmp_path_factory):
+    where = tmp_path_factory.mktemp("many")
+    trace = where / "t.out"
+    run_ok(f"--trace={trace}", "-count", "2", MANY)
     return trace, report(trace, where)
 
 
@@ -132,14 +143,31 @@ def latency_rows(html, table_id):
 
 
 def bars(cell):
-    """(lo text, hi text, count) of each bar of the cell's histogram."""
+    """(first ns, last ns, count) of each bar of the cell's histogram, from
+    its data- attributes; its one path draws a bar for each count."""
     svg = cell.one("svg")
-    out = []
-    for g in svg.kids("g"):
-        m = re.fullmatch(r"(.+) to (.+): (\d+)", g.kids("title")[0].text())
-        assert m, g.kids("title")[0].text()
-        out.append((m.group(1), m.group(2), int(m.group(3))))
-    return out
+    lo = [int(v) for v in svg.attrs["data-lo"].split(" ")]
+    counts = [int(v) for v in svg.attrs["data-counts"].split(" ")]
+    hi = [n - 1 for n in lo[1:]] + [int(svg.attrs["data-hi"])]
+    assert len(lo) == len(counts) and all(a <= b for a, b in zip(lo, hi)), svg.attrs
+    assert svg.one("path").attrs["d"].count("M") == sum(1 for n in counts if n)
+    return list(zip(lo, hi, counts))
+
+
+def cut_note(part, table_id):
+    """The counts of the note below a table cut to its largest rows (None: not cut)."""
+    found = list(part.all("p", id=f"{table_id}-more"))
+    return {k: int(found[0].attrs[f"data-{k}"]) for k in ("names", "more", "more-ns", "all-ns")} \
+        if found else None
+
+
+def ran_once(tasks):
+    """Test and fixture names of `tasks --json` that ran once (they have no latency row)."""
+    seen = {}
+    for t in tasks:
+        if t["kind"] in ("test", "fixture"):
+            seen[(t["kind"], t["name"])] = seen.get((t["kind"], t["name"]), 0) + 1
+    return {name for (_, name), n in seen.items() if n == 1}
 
 
 def test_region_rows_are_the_regions_view(pipeline_page, pipeline_trace):
@@ -148,6 +176,11 @@ def test_region_rows_are_the_regions_view(pipeline_page, pipeline_trace):
     assert heads == ["region"] + HEADS
     want = {r["name"]: r for r in run_ok("regions", "--json", trace).json()["regions"]}
     assert set(rows) == set(want) and {"fetch", "render"} <= set(rows)
+    check_region_rows(rows, want)
+    assert cut_note(section(pipeline_page, "latency"), "latency-regions") is None
+
+
+def check_region_rows(rows, want):
     for name, cells in rows.items():
         w = want[name]
         count, unended, lo, p50, _p90, p99, hi, total = (value(c) for c in cells[:8])
@@ -162,15 +195,57 @@ def test_task_rows_are_the_tasks_view(pipeline_page, pipeline_trace):
     heads, rows = latency_rows(pipeline_page, "latency-tasks")
     assert heads == ["task", "kind"] + HEADS
     tasks = run_ok("tasks", "--json", trace).json()["tasks"]
-    for name in ("request", "TestPipeline"):
-        mine = [t for t in tasks if t["name"] == name]
-        cells = rows[name]
-        assert cells[0].text() == mine[0]["kind"]
-        assert value(cells[1]) == len(mine)
-        durations = sorted(t["duration_ns"] for t in mine)
-        assert value(cells[3]) == durations[0] and value(cells[7]) == durations[-1]
-        assert value(cells[8]) == sum(durations)
-        assert sum(n for _, _, n in bars(cells[9])) == len(mine)
+    check_task_row(rows, tasks, "request")
+    # TestPipeline ran once: the tests section has it, the latency table only says so
+    once = ran_once(tasks)
+    assert "TestPipeline" in once and not once & set(rows), rows
+    note = section(pipeline_page, "latency").one("p", id="latency-tasks-once")
+    assert int(note.attrs["data-count"]) == len(once)
+
+
+def check_task_row(rows, tasks, name):
+    mine = [t for t in tasks if t["name"] == name and not t["unended"]]
+    cells = rows[name]
+    assert cells[0].text() == mine[0]["kind"]
+    assert value(cells[1]) == len(mine)
+    durations = sorted(t["duration_ns"] for t in mine)
+    assert value(cells[3]) == durations[0] and value(cells[7]) == durations[-1]
+    assert value(cells[8]) == sum(durations)
+    assert sum(n for _, _, n in bars(cells[9])) == len(mine)
+
+
+def test_latency_tables_show_the_names_with_the_most_time(many_names):
+    """More names than a table shows: the rows are those with the most total
+    time, each the views' numbers, and the note below says the rest true."""
+    trace, html = many_names
+    part = section(html, "latency")
+    regions = run_ok("regions", "--json", trace).json()["regions"]
+    assert len(regions) > SHOWN_NAMES
+    _, rows = latency_rows(html, "latency-regions")
+    check_region_rows(rows, {r["name"]: r for r in regions})
+    check_cut(part, "latency-regions", rows, {r["name"]: r["total_ns"] for r in regions},
+              SHOWN_NAMES)
+
+    tasks = run_ok("tasks", "--json", trace).json()["tasks"]
+    totals = {}
+    for t in tasks:
+        totals[t["name"]] = totals.get(t["name"], 0) + (0 if t["unended"] else t["duration_ns"])
+    assert len(totals) > SHOWN_NAMES and not ran_once(tasks)  # -count 2: tests ran twice
+    _, rows = latency_rows(html, "latency-tasks")
+    check_cut(part, "latency-tasks", rows, totals, SHOWN_NAMES)
+    for name in rows:
+        check_task_row(rows, tasks, name)
+    assert {"TestManyRegions", "TestManyTasks", "TestManyThreads"} <= set(rows)
+
+
+def check_cut(part, table_id, rows, totals, shown):
+    """`rows` (keyed as `totals`) are `shown` of the largest `totals`, and the
+    note's counts are those of the others."""
+    assert len(rows) == shown and set(rows) <= set(totals)
+    left = [n for key, n in totals.items() if key not in rows]
+    assert min(totals[key] for key in rows) >= max(left)
+    assert cut_note(part, table_id) == {"names": len(totals), "more": len(left),
+                                        "more-ns": sum(left), "all-ns": sum(totals.values())}
 
 
 def test_histogram_bars_hold_every_value(full_trace, tmp_path):
@@ -183,7 +258,9 @@ def test_histogram_bars_hold_every_value(full_trace, tmp_path):
         b = bars(cells[8])
         assert sum(n for _, _, n in b) == value(cells[0]), name
         svg = cells[8].one("svg")
-        assert svg.attrs.get("role") == "img" and svg.kids("title"), name
+        assert svg.attrs.get("role") == "img", name
+        assert re.fullmatch(r"\d+ durations?, .+ to .+: p50 .+, p99 .+; \d+ log-scale buckets",
+                            svg.attrs["aria-label"]), svg.attrs["aria-label"]
     lookup = [n for _, _, n in bars(rows["lookup"][8])]
     if value(rows["lookup"][6]) >= 2 * value(rows["lookup"][2]):  # an octave apart or more
         filled = [i for i, n in enumerate(lookup) if n]
@@ -214,6 +291,32 @@ def test_thread_rows_are_the_threads_view(contention_page, contention_trace):
         cells = groups[head]
         assert value(cells[0]) == g["threads"]
         assert [value(c) for c in cells[1:6]] == [g[k] for k in WAITS], g
+
+
+def test_threads_tables_show_the_threads_with_the_most_time(many_names):
+    """More threads and start routines than a table shows: the rows are
+    those with the most time, each the view's numbers; the notes say the rest."""
+    trace, html = many_names
+    want = run_ok("threads", "--json", trace).json()
+    assert len(want["groups"]) > SHOWN_THREADS and len(want["threads"]) > SHOWN_THREADS
+    part = section(html, "threads")
+    table = part.one("table", id="threads-threads")
+    rows = {(int(tr.attrs["data-pid"]), int(tr.attrs["data-tid"])): tr.kids("td")
+            for tr in table.one("tbody").kids("tr")}
+    by_key = {(t["pid"], t["tid"]): t for t in want["threads"]}
+    for key, cells in rows.items():
+        assert [value(c) for c in cells[2:7]] == [by_key[key][k] for k in WAITS], key
+    check_cut(part, "threads-threads", rows,
+              {key: sum(t[k] for k in WAITS) for key, t in by_key.items()}, SHOWN_THREADS)
+    groups = rows_of(part.one("table", id="threads-groups"))
+    # each start routine has a function of its own here: its name heads its row
+    by_fn = {g["start_fn"] or "main (no start routine)": g for g in want["groups"]}
+    named = {next(fn for fn in by_fn if h == fn or h.startswith(fn + " ")): cells
+             for h, cells in groups.items()}
+    for fn, cells in named.items():
+        assert [value(c) for c in cells[1:6]] == [by_fn[fn][k] for k in WAITS], fn
+    check_cut(part, "threads-groups", named,
+              {fn: sum(g[k] for k in WAITS) for fn, g in by_fn.items()}, SHOWN_THREADS)
 
 
 def test_stacked_bar_parts_are_the_shares(contention_page):
@@ -293,9 +396,9 @@ def test_hostile_names_come_out_as_text(hostile):
             not list(part.all("script")), name
     _, tasks = latency_rows(html, "latency-tasks")
     assert "task \"quoted\" & 'single' <b>bold</b>" in tasks, list(tasks)
-    assert "</script><img src=x onerror=\"document.title='pwned name'\">" in tasks
+    assert "</script><img src=x onerror=\"document.title='pwned name'\">" in tasks  # ran twice
     _, regions = latency_rows(html, "latency-regions")
-    assert value(regions["</style><script>document.title='pwned region'</script>"][0]) == 1
+    assert value(regions["</style><script>document.title='pwned region'</script>"][0]) == 2
     # control bytes and invalid UTF-8 are U+FFFD
     assert "ctl\ufffd\ufffd[31m bad\ufffd\ufffd utf8 <!-- ]]>" in regions, list(regions)
     assert "\x1b" not in html and "\x01" not in html
@@ -303,7 +406,7 @@ def test_hostile_names_come_out_as_text(hostile):
 
 def test_an_escape_in_a_test_name_is_not_passed_through(tmp_path):
     trace = tmp_path / "order.out"
-    run_ok(f"--trace={trace}", ORDER)
+    run_ok(f"--trace={trace}", "-count", "2", ORDER)  # twice: a latency row of its own
     html = report(trace, tmp_path)
     assert "\x1b" not in html
     _, tasks = latency_rows(html, "latency-tasks")
@@ -355,17 +458,69 @@ PROBE = """<script>
 """
 
 
-@pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="chromium is not installed "
-                    "(ci/deps.sh installs it)")
-def test_sections_render_in_headless_chromium(contention_page, tmp_path):
+# Point at the first and the last bar of the first latency histogram, then
+# away: what the tooltip said.
+HOVER_PROBE = """<script>
+(function () {
+  var out = {};
+  var svg = document.querySelector("svg.latency-hist");
+  var box = svg.getBoundingClientRect();
+  var n = svg.getAttribute("data-counts").split(" ").length;
+  out.tips = [];
+  [0, n - 1].forEach(function (i) {
+    svg.dispatchEvent(new MouseEvent("mousemove", {bubbles: true,
+      clientX: box.left + box.width * (i + 0.5) / n, clientY: box.top + 5}));
+    var tip = document.getElementById("latency-tip");
+    out.tips.push(tip.hidden ? null : tip.textContent);
+  });
+  out.hover = svg.querySelectorAll(".latency-hover").length;
+  out.ends = [svg.querySelectorAll("text")[0].textContent,
+              svg.querySelectorAll("text")[1].textContent];
+  out.counts = [svg.getAttribute("data-counts").split(" ")[0],
+                svg.getAttribute("data-counts").split(" ")[n - 1]];
+  document.body.dispatchEvent(new MouseEvent("mousemove", {bubbles: true}));
+  out.tipAfter = document.getElementById("latency-tip").hidden;
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+needs_chromium = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
+                                    reason="chromium is not installed (ci/deps.sh installs it)")
+
+
+def chromium_dom(html, probe, tmp_path):
+    """The document headless Chromium builds of the page with `probe` added
+    at its end, as a Tree."""
     page = tmp_path / "page.html"
-    page.write_text(contention_page.replace("</body>", PROBE + "</body>"))
+    page.write_text(html.replace("</body>", probe + "</body>"))
     proc = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    dom = Tree(proc.stdout).root
+    return Tree(proc.stdout).root
+
+
+@needs_chromium
+def test_histogram_tooltips_in_headless_chromium(pipeline_page, tmp_path):
+    probe = json.loads(chromium_dom(pipeline_page, HOVER_PROBE, tmp_path).one(
+        "pre", id="probe").text())
+    # latency.js: the range and count of the bar pointed at, its durations
+    # written as the page writes them; gone when the pointer leaves
+    first, last = probe["tips"]
+    assert first.startswith(probe["ends"][0] + " to ") and \
+        first.endswith(": " + probe["counts"][0]), probe
+    assert last.endswith(" to " + probe["ends"][1] + ": " + probe["counts"][1]), probe
+    assert probe["hover"] == 1 and probe["tipAfter"] is True, probe
+
+
+@needs_chromium
+def test_sections_render_in_headless_chromium(contention_page, tmp_path):
+    dom = chromium_dom(contention_page, PROBE, tmp_path)
     for name in ("latency", "threads", "profiles"):
         assert dom.one("section", id=name)
     # sort.js ran: every sortable table's heads answer clicks
