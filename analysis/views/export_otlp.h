@@ -23,7 +23,8 @@
  * CTV_OTLP_HELD_BYTES of text in all, their logs and status messages (8 KiB
  * a message): a log past a limit is counted in droppedEventsCount, a
  * message is cut (ctest_trace.status_message_truncated); names are cut at
- * 64 KiB (ctest_trace.name_truncated). So a span's JSON is at most ~1.2 MiB.
+ * 64 KiB (ctest_trace.name_truncated). So a span's JSON, with a new resource
+ * before it, is at most ~2.2 MiB: under a request's 3 MiB (runner/otlp_run.h).
  */
 #ifndef CTV_EXPORT_OTLP_H
 #define CTV_EXPORT_OTLP_H
