@@ -103,6 +103,8 @@ typedef struct rtask { /* a task begun and not ended yet */
     ctr_task_kind kind;
     char *name;
     uint32_t name_len;
+    uint32_t members;  /* open tasks whose root it is (itself aside): its end
+                          passes over the table for them only if some are */
 } rtask;
 
 /* A region ended on another thread before the reader met its begin (the

@@ -421,13 +421,34 @@ static int all_read_to(const ctr_reader *r, uint32_t proc, const rthread *ender,
     return 1;
 }
 
+/* Close task k, begun in a test or fixture that ended at ts and never
+ * ended itself. */
+static void close_member(ctr_reader *r, rtask *k, uint64_t ts, const char *why)
+{
+    if (r->procs[k->proc].window_end) { /* it went on past the window */
+        emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_CUT);
+        return;
+    }
+    if (loss_may_cover(&r->procs[k->proc], k->begin_ns)) { /* its end may be among them */
+        emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_LOST);
+        return;
+    }
+    char q[QUOTE_CAP];
+    ctr_event *w = ctr__warn(r, ts, NULL, "task %s begun at %.3f ms was never ended; closed "
+                             "at %s", ctr__quote(q, sizeof q, k->name ? k->name : "",
+                                                 k->name_len),
+                             (double)k->begin_ns / 1e6, why);
+    w->process = k->proc;
+    w->pid = r->procs[k->proc].pid;
+    emit_task_end(r, k, ts, NULL, CTR_F_UNENDED);
+}
+
 /* Close the user tasks begun in test or fixture `root` that never ended,
  * at ts on `ender` (as close_regions_of_test(): while some thread lags, any
  * of them may still end the tasks, which get a deadline instead). */
 static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char *why,
                            const rthread *ender)
 {
-    char q[QUOTE_CAP];
     int lagging = -1; /* not known yet */
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
@@ -440,21 +461,66 @@ static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char
                 k->deadline = ts;
             continue;
         }
-        if (r->procs[k->proc].window_end) { /* it went on past the window */
-            emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_CUT);
-            continue;
-        }
-        if (loss_may_cover(&r->procs[k->proc], k->begin_ns)) { /* its end may be among them */
-            emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_LOST);
-            continue;
-        }
-        ctr_event *w = ctr__warn(r, ts, NULL, "task %s begun at %.3f ms was never ended; closed "
-                                 "at %s", ctr__quote(q, sizeof q, k->name ? k->name : "",
-                                                     k->name_len),
-                                 (double)k->begin_ns / 1e6, why);
-        w->process = k->proc;
-        w->pid = r->procs[k->proc].pid;
-        emit_task_end(r, k, ts, NULL, CTR_F_UNENDED);
+        close_member(r, k, ts, why);
+    }
+}
+
+/* The open tasks of a process that were begun in a test or fixture, by
+ * their root (then by slot: the order of a pass over the table). At the
+ * end of a process with many open tests, one pass over the table makes
+ * these, instead of one pass for each test (quadratic). Slots stay put
+ * while the process ends: tasks are only removed then, never inserted. */
+typedef struct member {
+    uint64_t root;
+    uint32_t slot;
+} member;
+
+static int by_root(const void *a, const void *b)
+{
+    const member *x = a, *y = b;
+    if (x->root != y->root)
+        return x->root < y->root ? -1 : 1;
+    return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* @return the members of proc's tests (*n of them), or NULL: none, or out
+ * of memory (then close_tasks_of() for each test). */
+static member *members_of(const ctr_reader *r, uint32_t proc, size_t *n)
+{
+    *n = 0;
+    for (uint32_t i = 0; i < r->tasks_cap; i++) {
+        const rtask *k = &r->tasks[i];
+        *n += k->id && k->id != TASK_TOMB && k->proc == proc && k->root && k->id != k->root;
+    }
+    member *m = *n ? malloc(*n * sizeof *m) : NULL;
+    if (!m)
+        return NULL;
+    size_t at = 0;
+    for (uint32_t i = 0; i < r->tasks_cap; i++) {
+        const rtask *k = &r->tasks[i];
+        if (k->id && k->id != TASK_TOMB && k->proc == proc && k->root && k->id != k->root)
+            m[at++] = (member){k->root, i};
+    }
+    qsort(m, *n, sizeof *m, by_root);
+    return m;
+}
+
+/* close_tasks_of() at a process's end (nothing lags), from its members. */
+static void close_members(ctr_reader *r, const member *m, size_t n, uint64_t root, uint64_t ts,
+                          const char *why)
+{
+    size_t lo = 0, hi = n; /* the first of root's */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m[mid].root < root)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < n && m[i].root == root; i++) {
+        rtask *k = &r->tasks[m[i].slot];
+        if (k->id && k->id != TASK_TOMB && k->root == root && k->id != root)
+            close_member(r, k, ts, why);
     }
 }
 
@@ -464,7 +530,8 @@ static void end_of_test(ctr_reader *r, const rtask *k, uint64_t ts, const char *
                         const rthread *ender)
 {
     close_regions_of_test(r, k->proc, k->id, ts, why, ender);
-    close_tasks_of(r, k->id, ts, why, ender);
+    if (k->members) /* else no pass over every open task for none of them */
+        close_tasks_of(r, k->id, ts, why, ender);
 }
 
 void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t)
@@ -592,6 +659,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
      * unknown), or events lost may
      * hold its end (not for a timeout: the runner killed it in the test). */
     int died = how == CT_EXIT_SIGNAL || how == CT_EXIT_CODE || how == CT_EXIT_TIMEOUT;
+    size_t nmembers;
+    member *members = members_of(r, proc, &nmembers);
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
         if (!k->id || k->id == TASK_TOMB || k->proc != proc || k->kind == CTR_TASK_USER)
@@ -609,10 +678,15 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
             w->pid = p->pid;
             w->flags |= CTR_F_LOST;
         }
-        end_of_test(r, k, end, "the end of its process", NULL);
+        close_regions_of_test(r, k->proc, k->id, end, "the end of its process", NULL);
+        if (members)
+            close_members(r, members, nmembers, k->id, end, "the end of its process");
+        else if (nmembers) /* out of memory for them: a pass for each test */
+            close_tasks_of(r, k->id, end, "the end of its process", NULL);
         emit_task_end(r, k, end, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0) |
                                            (p->window_end ? CTR_F_CUT : 0));
     }
+    free(members);
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
         if (t->used && t->proc == proc && t->depth)

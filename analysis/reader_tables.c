@@ -134,8 +134,19 @@ rtask *ctr__task_insert(ctr_reader *r, uint64_t id)
     return t;
 }
 
+/* k got its root: one more member of that task, while it is open. */
+static void count_member(ctr_reader *r, const rtask *k)
+{
+    rtask *root = k->root && k->root != k->id ? ctr__task_slot(r, k->root, 0) : NULL;
+    if (root)
+        root->members++;
+}
+
 void ctr__task_remove(ctr_reader *r, rtask *t)
 {
+    rtask *root = t->root && t->root != t->id ? ctr__task_slot(r, t->root, 0) : NULL;
+    if (root && root->members)
+        root->members--;
     if (t->parent_unread)
         r->tasks_unrooted--;
     t->id = TASK_TOMB;
@@ -151,6 +162,7 @@ void ctr__task_root(ctr_reader *r, rtask *k, uint64_t parent)
     const rtask *p = ctr__task_slot(r, parent, 0);
     if (p && !p->parent_unread) {
         k->root = p->root;
+        count_member(r, k);
         return;
     }
     for (uint32_t i = 0; !p && i < RECENT_TASKS; i++)
@@ -176,6 +188,7 @@ void ctr__task_root_waiting(ctr_reader *r)
             const rtask *p = ctr__task_slot(r, k->parent_unread, 0);
             if (p && !p->parent_unread) {
                 k->root = p->root;
+                count_member(r, k);
                 k->parent_unread = 0;
                 r->tasks_unrooted--;
                 changed = 1;

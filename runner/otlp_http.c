@@ -11,11 +11,13 @@
 #include <unistd.h> /* sleep */
 
 #include <curl/curl.h>
+#include <jansson.h>
 
 #include "cli.h"    /* rn_error, CT_VERSION */
 #include "marker.h" /* rn_escape_name */
 
-#define ANSWER_KEPT 512 /* bytes of a collector's answer kept for messages */
+#define ANSWER_KEPT 65536 /* bytes of a collector's answer read (partialSuccess) */
+#define ANSWER_SHOWN 512  /* of them, in a message */
 
 struct rn_otlp_http {
     CURL *curl;
@@ -87,12 +89,30 @@ static char *trimmed(char *s)
     return s;
 }
 
-/* "key=value,..." of the variable `name` as headers of h. One that cannot
- * be a header (no '=', an empty key, a byte a header cannot hold) is
- * warned about and left out. @return 0, or -1 out of memory. */
-static int env_headers(rn_otlp_http *h, const char *name)
+/* Whether the list "key=value,..." has `key` (as HTTP compares them: case
+ * aside, blanks around it aside). */
+static int list_has_key(const char *list, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *item = list; item;) {
+        item += strspn(item, " \t");
+        if (strncasecmp(item, key, n) == 0 && item[n + strspn(item + n, " \t")] == '=')
+            return 1;
+        const char *comma = strchr(item, ',');
+        item = comma ? comma + 1 : NULL;
+    }
+    return 0;
+}
+
+/* "key=value,..." of the variable `name` as headers of h, but for keys that
+ * the variable `overridden_by` has (the OTel spec: the signal's own
+ * variable wins). One that cannot be a header (no '=', an empty key, a byte
+ * a header cannot hold) is warned about and left out.
+ * @return 0, or -1 out of memory. */
+static int env_headers(rn_otlp_http *h, const char *name, const char *overridden_by)
 {
     const char *value = getenv(name);
+    const char *override = overridden_by ? getenv(overridden_by) : NULL;
     char *list = value ? strdup(value) : NULL;
     if (value && !list)
         return -1;
@@ -118,6 +138,8 @@ static int env_headers(rn_otlp_http *h, const char *name)
             free(shown);
             continue;
         }
+        if (override && list_has_key(override, key))
+            continue;
         char *line = NULL;
         struct curl_slist *more = NULL;
         if (asprintf(&line, "%s: %s", key, val) < 0 ||
@@ -161,8 +183,9 @@ rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size
     struct curl_slist *ct = curl_slist_append(NULL, "Content-Type: application/json");
     struct curl_slist *expect = ct ? curl_slist_append(ct, "Expect:") : NULL;
     h->headers = ct;
-    if (!h->curl || !ct || !expect || env_headers(h, "OTEL_EXPORTER_OTLP_HEADERS") != 0 ||
-        env_headers(h, "OTEL_EXPORTER_OTLP_TRACES_HEADERS") != 0) {
+    if (!h->curl || !ct || !expect ||
+        env_headers(h, "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS") != 0 ||
+        env_headers(h, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", NULL) != 0) {
         snprintf(why, why_size, "out of memory");
         rn_otlp_http_close(h);
         return NULL;
@@ -185,7 +208,8 @@ rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size
 /* The answer's start, for a message: escaped, on one line. */
 static void say_answer(const rn_otlp_http *h, char *out, size_t out_size)
 {
-    char *shown = h->answer_len ? rn_escape_name(h->answer, h->answer_len) : NULL;
+    size_t len = h->answer_len < ANSWER_SHOWN ? h->answer_len : ANSWER_SHOWN;
+    char *shown = len ? rn_escape_name(h->answer, len) : NULL;
     if (shown)
         snprintf(out, out_size, ": %s", shown);
     else
@@ -193,25 +217,45 @@ static void say_answer(const rn_otlp_http *h, char *out, size_t out_size)
     free(shown);
 }
 
-/* A 2xx answer's partialSuccess with "rejectedSpans" above 0 (a number or,
- * as proto3 JSON writes an int64, a string). */
-static int rejected_some(const char *answer)
+/* The spans a 2xx answer says were refused: its partialSuccess's
+ * rejectedSpans (an int64: a decimal string in proto3's JSON, or a number),
+ * with its errorMessage (escaped, cut) in `why`. An answer that is not
+ * JSON (or no partialSuccess) took everything: 0. */
+static uint64_t rejected_spans(const rn_otlp_http *h, char *why, size_t why_size)
 {
-    const char *at = strstr(answer, "rejectedSpans");
-    if (!at)
-        return 0;
-    at += strlen("rejectedSpans");
-    at += strspn(at, "\": \t");
-    return *at >= '1' && *at <= '9';
+    json_t *doc = json_loadb(h->answer, h->answer_len, 0, NULL);
+    json_t *partial = json_object_get(doc, "partialSuccess");
+    json_t *count = json_object_get(partial, "rejectedSpans");
+    json_t *message = json_object_get(partial, "errorMessage");
+    uint64_t n = 0;
+    if (json_is_integer(count) && json_integer_value(count) > 0) {
+        n = (uint64_t)json_integer_value(count);
+    } else if (json_is_string(count)) {
+        const char *digits = json_string_value(count);
+        char *end = NULL;
+        unsigned long long v = strtoull(digits, &end, 10);
+        n = digits[0] >= '0' && digits[0] <= '9' && *end == '\0' ? v : 0;
+    }
+    why[0] = '\0';
+    if (n && json_is_string(message) && json_string_length(message)) {
+        size_t len = json_string_length(message);
+        char *shown = rn_escape_name(json_string_value(message),
+                                     len < ANSWER_SHOWN ? len : ANSWER_SHOWN);
+        snprintf(why, why_size, "%s", shown ? shown : "?");
+        free(shown);
+    }
+    json_decref(doc);
+    return n;
 }
 
-int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, char *why,
-                      size_t why_size)
+int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, uint64_t *rejected,
+                      char *why, size_t why_size)
 {
+    *rejected = 0;
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     long code = 0;
-    char answer[ANSWER_KEPT * 4 + 8];
+    char answer[ANSWER_SHOWN * 4 + 8];
     for (unsigned attempt = 0;; attempt++) {
         h->error[0] = '\0';
         h->answer_len = 0;
@@ -226,15 +270,12 @@ int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, char *why,
             break;
         sleep(attempt + 1); /* as OTLP asks: again, after a while */
     }
-    say_answer(h, answer, sizeof answer);
     if (code < 200 || code > 299) {
+        say_answer(h, answer, sizeof answer);
         snprintf(why, why_size, "HTTP %ld%s", code, answer);
         return -1;
     }
-    if (rejected_some(h->answer))
-        snprintf(why, why_size, "the collector refused some spans%s", answer);
-    else
-        why[0] = '\0';
+    *rejected = rejected_spans(h, why, why_size);
     return 0;
 }
 

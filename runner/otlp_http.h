@@ -6,7 +6,8 @@
  * with no path (or "/") gets "/v1/traces"; one with a path is used as it
  * is. Headers from OTEL_EXPORTER_OTLP_HEADERS and
  * OTEL_EXPORTER_OTLP_TRACES_HEADERS ("key=value,key2=value2", values
- * percent-decoded) go with each request (an API key, an auth token).
+ * percent-decoded; a key in both is sent once, with the TRACES value, as
+ * the OTel spec has it) go with each request (an API key, an auth token).
  * Each request is bounded in time: RN_OTLP_TIMEOUT_MS to connect and send
  * it; one the collector answers 429, 502, 503 or 504 (busy, restarting) is
  * sent again, twice at most, after 1 s and 2 s.
@@ -15,6 +16,7 @@
 #define RN_OTLP_HTTP_H
 
 #include <stddef.h> /* size_t */
+#include <stdint.h> /* uint64_t */
 
 #define RN_OTLP_TIMEOUT_MS 10000
 
@@ -31,12 +33,13 @@ char *rn_otlp_url(const char *endpoint, char *why, size_t why_size);
 rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size);
 
 /*! rn_otlp_http_post() : POST `body` (OTLP/JSON) and wait for the answer.
- *  @return 0 when the collector took it (2xx), else -1 with `why` (the
- *  connection's error, or the HTTP status and the start of its body). A
- *  2xx whose body says spans were rejected (partialSuccess) is taken, and
- *  the rejection written to `why` (else `why` is ""). */
-int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, char *why,
-                      size_t why_size);
+ *  @return 0 when the collector answered 2xx, with *rejected the spans its
+ *  answer's partialSuccess says it refused (rejectedSpans; 0 when none or
+ *  not JSON) and `why` its errorMessage (escaped; "" if none); else -1 with
+ *  `why` (the connection's error, or the HTTP status and the start of its
+ *  body). */
+int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, uint64_t *rejected,
+                      char *why, size_t why_size);
 
 /*! rn_otlp_http_url() : where h posts. */
 const char *rn_otlp_http_url(const rn_otlp_http *h);

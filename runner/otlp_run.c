@@ -93,23 +93,29 @@ int rn_otlp_check_endpoint(const char *endpoint)
 /* What the requests of one run share. */
 typedef struct poster {
     rn_otlp_http *http;
-    uint64_t posted; /* spans the collector took */
-    char why[1024];  /* why the last post failed */
+    uint64_t posted;   /* spans the collector took */
+    uint64_t refused;  /* spans it answered it refused (partialSuccess) */
+    char why[1024];    /* why the last post failed */
+    char refusal[1024]; /* the last refusal's errorMessage */
 } poster;
 
+/* One request. Spans the collector refused are not posted, and the run is
+ * told (rn_otlp_post()), but the next requests still go. */
 static int send_request(void *ctx, const char *body, size_t len, uint64_t spans)
 {
     poster *p = ctx;
-    if (rn_otlp_http_post(p->http, body, len, p->why, sizeof p->why) != 0)
+    uint64_t rejected;
+    char message[sizeof p->why];
+    if (rn_otlp_http_post(p->http, body, len, &rejected, message, sizeof message) != 0) {
+        snprintf(p->why, sizeof p->why, "%s", message);
         return -1;
-    if (p->why[0]) { /* taken, but not all of it */
-        const char *url = rn_otlp_http_url(p->http);
-        char *shown = rn_escape_name(url, strlen(url));
-        fprintf(stderr, "ctest-trace: warning: --otlp-endpoint %s: %s\n", shown ? shown : "?",
-                p->why);
-        free(shown);
     }
-    p->posted += spans;
+    if (rejected > spans) /* a collector's mistake: no more than were sent */
+        rejected = spans;
+    if (rejected && message[0])
+        snprintf(p->refusal, sizeof p->refusal, "%s", message);
+    p->refused += rejected;
+    p->posted += spans - rejected;
     return 0;
 }
 
@@ -153,14 +159,19 @@ int rn_otlp_post(const char *endpoint, char *const *traces, size_t n, int status
         p.why[0] = '\0';
         failed = post_trace(&p, traces[i], trace_id, &have_id) != 0;
     }
-    if (failed && p.why[0]) {
-        const char *url = p.http ? rn_otlp_http_url(p.http) : endpoint;
-        char *shown = rn_escape_name(url, strlen(url));
+    const char *url = p.http ? rn_otlp_http_url(p.http) : endpoint;
+    char *shown = rn_escape_name(url, strlen(url));
+    if (failed && p.why[0])
         fprintf(stderr, "ctest-trace: --otlp-endpoint %s: cannot post the run's spans: %s "
                 "(%llu spans were posted)\n", shown ? shown : "?", p.why,
                 (unsigned long long)p.posted);
-        free(shown);
-    }
+    if (p.refused) /* spans that went nowhere: not "ok" */
+        fprintf(stderr, "ctest-trace: --otlp-endpoint %s: the collector refused %llu of the "
+                "run's spans%s%s (%llu spans were posted)\n", shown ? shown : "?",
+                (unsigned long long)p.refused, p.refusal[0] ? ": " : "", p.refusal,
+                (unsigned long long)p.posted);
+    free(shown);
     rn_otlp_http_close(p.http);
+    failed = failed || p.refused;
     return failed && (status == RN_EXIT_OK || status == 77) ? RN_EXIT_USAGE : status;
 }

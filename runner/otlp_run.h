@@ -9,9 +9,11 @@
  * 4 MiB by default) and sent (otlp_http.h). Every span of a run gets one
  * trace id: TRACEPARENT's, else the one `export --format=otlp` gives the
  * first trace. A post that fails says so on stderr, naming the URL, what
- * went wrong and how many spans did go; it makes a run that passed (or
- * skipped) exit 2, for a CI must not be told "ok" while the spans went
- * nowhere, and leaves a failed run's 1 as it is.
+ * went wrong and how many spans did go; so do spans a collector took the
+ * request of but refused (a 2xx whose partialSuccess has rejectedSpans: the
+ * next requests still go). Either makes a run that passed (or skipped) exit
+ * 2, for a CI must not be told "ok" while spans went nowhere, and leaves a
+ * failed run's 1 as it is.
  */
 #ifndef RN_OTLP_RUN_H
 #define RN_OTLP_RUN_H

@@ -29,13 +29,16 @@ typedef struct chrome {
     ctv_flows flows;
 } chrome;
 
-/* The fields every event has: phase, name, where, when. */
+/* The fields every event has: phase, name, where, when. What no thread
+ * wrote (tid 0: the runner, such as a crashed test's status and end) is
+ * given the process's own thread id, never a thread 0: Perfetto takes
+ * that for the kernel's idle thread. */
 static void begin_event(ctv_json *j, const char *ph, const ctr_event *ev, uint64_t ts)
 {
     ctv_json_object_begin(j);
     ctv_json_kv_cstr(j, "ph", ph);
     ctv_json_kv_i64(j, "pid", ev->pid);
-    ctv_json_kv_i64(j, "tid", ev->tid);
+    ctv_json_kv_i64(j, "tid", ev->tid > 0 ? ev->tid : ev->pid);
     ctv_json_key(j, "ts");
     ctv_json_micros(j, ts);
 }
@@ -46,7 +49,7 @@ static void metadata(ctv_json *j, const ctr_event *ev, const char *what)
     ctv_json_kv_cstr(j, "ph", "M");
     ctv_json_kv_cstr(j, "name", what);
     ctv_json_kv_i64(j, "pid", ev->pid);
-    ctv_json_kv_i64(j, "tid", ev->tid);
+    ctv_json_kv_i64(j, "tid", ev->tid > 0 ? ev->tid : ev->pid);
     ctv_json_key(j, "args");
     ctv_json_object_begin(j);
     ctv_json_kv_str(j, "name", ev->name, ev->name_len);
@@ -121,10 +124,13 @@ static void slice(ctv_json *j, const ctr_event *ev, const char *name, const char
     ctv_json_object_end(j);
 }
 
-/* An instant on the thread ("t") or the process ("p"); `message` in args. */
+/* An instant on the thread ("t") or the process ("p": also what no thread
+ * wrote); `message` in args. */
 static void instant(ctv_json *j, const ctr_event *ev, const char *scope, const char *name,
                     size_t name_len, const char *cat)
 {
+    if (ev->tid <= 0)
+        scope = "p";
     begin_event(j, "i", ev, ev->ts_ns);
     ctv_json_kv_str(j, "name", name, name_len);
     ctv_json_kv_cstr(j, "cat", cat);

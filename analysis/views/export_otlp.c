@@ -36,6 +36,15 @@
 #define NO_PROC UINT32_MAX
 #define TASK_LOCAL_MASK ((1ull << 40) - 1) /* FORMAT.md: trace task id = proc << 40 | id */
 #define MESSAGE_KEPT 8192                  /* bytes of a test's status message */
+#define NAME_KEPT 65536                    /* bytes of a name, an executable's path */
+
+/* Upper bounds of the JSON a span adds to a request, so that a request is
+ * closed before a span would take it past its size: every byte of text
+ * escapes to at most 6 (\u00XX), and the rest is less than these. */
+#define SPAN_FIXED_JSON 2048  /* ids, times, kind, flags, attributes, status */
+#define RESOURCE_FIXED_JSON 1024
+#define LOG_FIXED_JSON 256    /* an event's time, keys, thread.id, flag */
+#define ESCAPED(n) ((size_t)6 * (n))
 
 /* OTLP's enums, as integers. */
 #define SPAN_KIND_INTERNAL 1
@@ -58,10 +67,12 @@ typedef struct open_task { /* what a task's span needs that its end does not bri
     ctr_status status;
     char *message;
     size_t message_len;
+    int message_cut;       /* the status message was cut (MESSAGE_KEPT, the held bytes) */
     held_log *logs;
     uint32_t nlogs, logs_cap;
-    uint32_t dropped; /* logs past the limits */
-    size_t held;      /* bytes of text it holds */
+    uint32_t dropped;   /* logs past the limits */
+    size_t held;        /* bytes of text it holds: its logs and its message */
+    size_t events_json; /* at most, the JSON of its logs as span events */
 } open_task;
 
 typedef struct proc_info {
@@ -88,7 +99,7 @@ typedef struct otlp {
     uint32_t ntasks, tasks_cap;
     uint32_t *free_slots; /* indexes in tasks not in use */
     uint32_t nfree;
-    size_t held;          /* log text held, all tasks */
+    size_t held;          /* text held (logs, status messages), all tasks */
     proc_info *procs;
     size_t nprocs;
     /* The request being written. */
@@ -342,15 +353,42 @@ typedef struct span {
     uint32_t proc;
     uint64_t id, parent; /* parent 0: the run's TRACEPARENT, or none */
     const char *name;
-    size_t name_len;
+    size_t name_len;     /* (cut at NAME_KEPT: see name_cut) */
+    int name_cut;
     uint64_t begin_ns, end_ns;
+    size_t more_json;    /* at most, the JSON of its events and status message */
 } span;
 
-/* The fields every span has, up to its attributes (left open). */
+static size_t kept(size_t len, size_t limit)
+{
+    return len < limit ? len : limit;
+}
+
+/* At most, the JSON span `s` adds to the request (its resource's, if new). */
+static size_t span_json(const otlp *o, const span *s)
+{
+    size_t n = SPAN_FIXED_JSON + ESCAPED(2 * s->name_len) + s->more_json; /* name twice */
+    if (o->tracestate)
+        n += ESCAPED(strlen(o->tracestate));
+    if (o->resource != s->proc) {
+        const proc_info *p = s->proc < o->nprocs ? &o->procs[s->proc] : NULL;
+        n += RESOURCE_FIXED_JSON + (p && p->known ? ESCAPED(3 * p->exe_len) : 0);
+    }
+    return n;
+}
+
+/* The fields every span has, up to its attributes (left open). A request
+ * that this span would take past its size goes first: requests hold whole
+ * spans and stay under batch_bytes (one span alone is far smaller). */
 static void span_begin(otlp *o, const span *s)
 {
     if (!o->context_read)
         read_context(o);
+    if (o->in_request && o->sink->batch_bytes && o->request_spans &&
+        request_bytes(o) + span_json(o, s) > o->sink->batch_bytes && request_end(o) != 0) {
+        o->res->stopped = 1;
+        return;
+    }
     if (!o->in_request && request_begin(o) != 0) {
         o->res->stopped = 1;
         return;
@@ -393,15 +431,11 @@ static void flag_attrs(ctv_json *j, uint32_t flags)
         attr_true(j, "ctest_trace.ended_on_other_thread");
 }
 
-/* The span is written: a request that grew past its size goes. */
 static void span_done(otlp *o)
 {
     ctv_json_object_end(&o->j);
     o->res->spans++;
     o->request_spans++;
-    if (o->sink->batch_bytes && request_bytes(o) >= o->sink->batch_bytes &&
-        request_end(o) != 0)
-        o->res->stopped = 1;
 }
 
 static void write_region(otlp *o, const ctr_event *ev)
@@ -413,7 +447,8 @@ static void write_region(otlp *o, const ctr_event *ev)
                                                      ev->parent_serial)
                   : ev->task        ? task_span_id(o, ev->process, ev->task)
                                     : 0,
-        .name = ev->name, .name_len = ev->name_len,
+        .name = ev->name, .name_len = kept(ev->name_len, NAME_KEPT),
+        .name_cut = ev->name_len > NAME_KEPT,
         .begin_ns = ev->begin_ns, .end_ns = ev->ts_ns,
     };
     span_begin(o, &s);
@@ -422,6 +457,8 @@ static void write_region(otlp *o, const ctr_event *ev)
     attr_int(&o->j, "thread.id", ev->tid);
     attr_cstr(&o->j, "ctest_trace.kind", "region");
     flag_attrs(&o->j, ev->flags);
+    if (s.name_cut)
+        attr_true(&o->j, "ctest_trace.name_truncated");
     ctv_json_array_end(&o->j);
     span_done(o);
 }
@@ -469,8 +506,10 @@ static void write_task(otlp *o, const ctr_event *ev, const open_task *t)
         .proc = ev->process,
         .id = task_span_id(o, ev->process, ev->task),
         .parent = parent ? task_span_id(o, ev->process, parent) : 0,
-        .name = ev->name, .name_len = ev->name_len,
+        .name = ev->name, .name_len = kept(ev->name_len, NAME_KEPT),
+        .name_cut = ev->name_len > NAME_KEPT,
         .begin_ns = ev->begin_ns, .end_ns = ev->ts_ns,
+        .more_json = t ? t->events_json + ESCAPED(t->message_len) : 0,
     };
     span_begin(o, &s);
     if (o->res->stopped)
@@ -479,13 +518,17 @@ static void write_task(otlp *o, const ctr_event *ev, const open_task *t)
     ctr_status status = t ? t->status : CTR_STATUS_NONE;
     attr_cstr(j, "ctest_trace.kind", ctr_task_kind_name(ev->task_kind));
     if (ev->task_kind == CTR_TASK_TEST)
-        attr_str(j, "test.case.name", ev->name, ev->name_len);
+        attr_str(j, "test.case.name", s.name, s.name_len);
+    if (s.name_cut)
+        attr_true(j, "ctest_trace.name_truncated");
     if (judged && status != CTR_STATUS_NONE) {
         attr_cstr(j, "ctest_trace.status", ctr_status_name(status));
         if (status != CTR_STATUS_SKIP) /* semantic conventions: pass or fail */
             attr_cstr(j, "test.case.result.status", failed_status(status) ? "fail" : "pass");
     }
     flag_attrs(j, ev->flags);
+    if (t && t->message_cut && failed_status(status))
+        attr_true(j, "ctest_trace.status_message_truncated");
     ctv_json_array_end(j);
     if (t)
         write_logs(o, t);
@@ -556,20 +599,30 @@ static void task_begin(otlp *o, const ctr_event *ev)
     o->tasks[slot] = (open_task){.parent = ev->parent};
 }
 
+/* A task's status, with what of its message fits: MESSAGE_KEPT bytes, and
+ * within what all tasks hold (CTV_OTLP_HELD_BYTES, shared with logs). */
 static void task_status(otlp *o, const ctr_event *ev)
 {
     open_task *t = task_of(o, ev->task);
     if (!t)
         return;
     t->status = ev->status;
-    size_t n = ev->message_len < MESSAGE_KEPT ? ev->message_len : MESSAGE_KEPT;
-    char *copy = malloc(n ? n : 1);
-    if (!copy)
-        return;
-    memcpy(copy, ev->message, n);
+    t->held -= t->message_len; /* a status again replaces the one before */
+    o->held -= t->message_len;
     free(t->message);
-    t->message = copy;
-    t->message_len = n;
+    t->message = NULL;
+    t->message_len = 0;
+    size_t room = o->held < CTV_OTLP_HELD_BYTES ? CTV_OTLP_HELD_BYTES - o->held : 0;
+    size_t n = kept(kept(ev->message_len, MESSAGE_KEPT), room);
+    char *copy = n ? malloc(n) : NULL;
+    if (copy) {
+        memcpy(copy, ev->message, n);
+        t->message = copy;
+        t->message_len = n;
+        t->held += n;
+        o->held += n;
+    }
+    t->message_cut = t->message_len < ev->message_len;
 }
 
 /* A log: an event of its task's span, within the limits. A log outside any
@@ -580,7 +633,9 @@ static void task_log(otlp *o, const ctr_event *ev)
     if (!t)
         return;
     size_t bytes = ev->name_len + ev->message_len;
-    if (t->nlogs >= CTV_OTLP_EVENTS_KEPT || o->held + bytes > CTV_OTLP_HELD_BYTES) {
+    size_t json = LOG_FIXED_JSON + ESCAPED(bytes);
+    if (t->nlogs >= CTV_OTLP_EVENTS_KEPT || o->held + bytes > CTV_OTLP_HELD_BYTES ||
+        t->events_json + json > CTV_OTLP_SPAN_EVENTS_JSON) {
         t->dropped++;
         return;
     }
@@ -604,6 +659,7 @@ static void task_log(otlp *o, const ctr_event *ev)
     t->logs[t->nlogs++] = (held_log){ev->ts_ns, ev->tid, ev->flags, text, ev->name_len,
                                      ev->message_len};
     t->held += bytes;
+    t->events_json += json;
     o->held += bytes;
 }
 
@@ -621,11 +677,12 @@ static void process_begin(otlp *o, const ctr_event *ev)
     proc_info *p = &o->procs[ev->process];
     if (p->known)
         return;
-    char *exe = malloc(ev->name_len + 1);
+    size_t exe_len = kept(ev->name_len, NAME_KEPT);
+    char *exe = malloc(exe_len + 1);
     if (!exe)
         return;
-    memcpy(exe, ev->name, ev->name_len);
-    *p = (proc_info){.known = 1, .pid = ev->pid, .exe = exe, .exe_len = ev->name_len,
+    memcpy(exe, ev->name, exe_len);
+    *p = (proc_info){.known = 1, .pid = ev->pid, .exe = exe, .exe_len = exe_len,
                      .key = mix((uint64_t)(uint32_t)ev->pid, o->start_unix_ns + ev->ts_ns)};
 }
 

@@ -17,9 +17,14 @@
  *
  * Streamed: a span is written when it ends (regions and tasks arrive whole
  * at their end); ids need nothing that comes later (export_otlp.c says
- * how). Held: each open task's parent, status and logs (at most
- * CTV_OTLP_EVENTS_KEPT of them and CTV_OTLP_HELD_BYTES of text in all; the
- * rest counted in droppedEventsCount), and each process's name.
+ * how). Held: each open task's parent, status and logs, and each process's
+ * name. Bounded: a span has at most CTV_OTLP_EVENTS_KEPT events and
+ * CTV_OTLP_SPAN_EVENTS_JSON of them as JSON; open tasks hold at most
+ * CTV_OTLP_HELD_BYTES of text in all, their logs and status messages (8 KiB
+ * a message): a log past a limit is counted in droppedEventsCount, a
+ * message is cut (ctest_trace.status_message_truncated); names are cut at
+ * 64 KiB (ctest_trace.name_truncated). So a span's JSON, with a new resource
+ * before it, is at most ~2.2 MiB: under a request's 3 MiB (runner/otlp_run.h).
  */
 #ifndef CTV_EXPORT_OTLP_H
 #define CTV_EXPORT_OTLP_H
@@ -32,15 +37,17 @@
 
 /* As OpenTelemetry SDKs' default span event count limit. */
 #define CTV_OTLP_EVENTS_KEPT 128
-/* Log text held for spans not yet written, in all (then counted dropped). */
+/* Text (logs, status messages) held for spans not yet written, in all. */
 #define CTV_OTLP_HELD_BYTES (16u << 20)
+/* The JSON of a span's events, at most (control bytes escape to 6 each). */
+#define CTV_OTLP_SPAN_EVENTS_JSON (256u << 10)
 
 /* Where the requests go: `out` (one request), or `send` (one request per
  * `batch_bytes` or so of spans). */
 typedef struct ctv_otlp_sink {
     FILE *out; /* NULL: requests go to send() */
-    /* A request closes at the first span boundary past this many bytes
-     * (a span adds at most ~1 MiB more); 0: one request for everything. */
+    /* Requests hold whole spans and stay under this many bytes (a span
+     * that would pass it goes in the next); 0: one request for everything. */
     size_t batch_bytes;
     /* One whole request of `spans` spans. @return 0 to go on, else stop. */
     int (*send)(void *ctx, const char *body, size_t len, uint64_t spans);

@@ -10,7 +10,7 @@
  * its process's. Regions and waits are slices on their thread's track
  * (waits named and categorised as in the Chrome export, with their stack
  * and object as annotations); logs, statuses, losses and warnings are
- * instants; an arrow (flow) goes from the thread a task began on to its
+ * instants (on the process's track when no thread wrote them); an arrow (flow) goes from the thread a task began on to its
  * first region on each other thread. Times are nanoseconds from the start
  * of the trace, as in the Chrome export and `tasks --json`; a clock
  * snapshot ties them to the wall clock.
@@ -24,10 +24,13 @@
  * slices of threads are not written as they are read: they go through an
  * external sort (sort.h: bounded memory, spilled to $TMPDIR) by begin,
  * regions before waits, longer first, and are then written in that order on a stack per track,
- * each END written before the next BEGIN that comes after it. A slice that
- * does not fit in the one open around it (a scheduler wait measured on
- * another clock, a region ended out of order) goes on an extra track of its
- * thread ("overlapping"), so what is nested is always nested right.
+ * each END written before the next BEGIN that comes after it on its track.
+ * A slice nests under its true parent (the open slice that contains it and
+ * began last; never a wait for a region); one with none that is free of
+ * other slices (a scheduler wait measured on another clock, a region ended
+ * out of order or overlapping a wait) goes on an extra track of its thread
+ * ("overlapping N"), so what is nested is always nested right
+ * (perfetto_lanes.h).
  * Everything else is written as it is read, on a sequence of its own.
  */
 #include "export_perfetto.h"
@@ -38,6 +41,7 @@
 
 #include "export_common.h"
 #include "maps.h"
+#include "perfetto_lanes.h"
 #include "perfetto_seq.h"
 #include "sort.h"
 #include "spill.h"
@@ -48,22 +52,10 @@ enum { DIRECT_SEQ = 1, SLICES_SEQ = 2 };
 /* A slice of a thread between the two stages: this head, its name, its
  * stack. The sort's key: sort_slice(). */
 typedef struct slice_head {
-    uint64_t end_ns, task, object, flow;
+    uint64_t track, end_ns, task, object, flow; /* track: its thread's */
     uint32_t proc, flags, kind, name_len, stack_len; /* kind: 0 region, else block kind */
     int32_t pid, tid;
 } slice_head;
-
-typedef struct lane {
-    uint64_t uuid;
-    uint64_t *ends; /* of the slices open on it, innermost last */
-    uint32_t depth, cap;
-} lane;
-
-typedef struct thread_lanes {
-    uint64_t key;
-    lane *lanes; /* [0] is the thread's own track */
-    uint32_t count;
-} thread_lanes;
 
 typedef struct perfetto {
     ptf_seq direct; /* descriptors, tasks, instants, the starts of arrows */
@@ -72,12 +64,12 @@ typedef struct perfetto {
     ctv_sort sort;
     ctv_flows flows;
     ctv_ids procs, threads; /* described: process index + 1, thread key -> uuid */
-    ctv_ids tasks;          /* task -> 1: its track is described (bounded) */
+    ctv_ids tasks;          /* open task -> 1: its track is described (bounded) */
     uint32_t tracks;        /* of processes, threads and lanes: uuids 2, 4, ... */
     uint64_t read;          /* slices sorted so far: their order */
     unsigned char *rec;     /* a record being built */
     size_t rec_cap;
-    thread_lanes *lanes;    /* second stage: per thread */
+    ptf_lanes *lanes;       /* second stage: per thread */
     size_t nlanes, lanes_cap;
     ctv_ids lane_index;     /* thread key -> index in lanes */
     int rc;                 /* the first failure: CT_ENOMEM or CT_EIO */
@@ -126,9 +118,14 @@ static uint64_t process_track(perfetto *p, const ctr_event *ev)
     return uuid;
 }
 
-/* The track of thread `tid` of ev's process, described when first seen. */
+/* The track of thread `tid` of ev's process, described when first seen.
+ * What has no thread (tid 0: what the runner wrote, such as a crashed
+ * test's status) goes on the process's track: Perfetto takes a thread 0
+ * for the kernel's idle thread. */
 static uint64_t thread_track(perfetto *p, const ctr_event *ev, int32_t tid)
 {
+    if (tid <= 0)
+        return process_track(p, ev);
     uint64_t key = thread_key(ev->process, tid);
     uint32_t uuid;
     int known = ctv_ids_find(&p->threads, key, &uuid);
@@ -145,10 +142,12 @@ static uint64_t thread_track(perfetto *p, const ctr_event *ev, int32_t tid)
     return uuid;
 }
 
-/* A task's track: under its parent task's when that one is described,
- * else under its process's. Bounded: past CTV_FLOWS_KEPT tasks all are
- * forgotten (a task whose end comes after that is described again, under
- * its process: its track stays the same, its nesting may not). */
+/* A task's track, described once: under its parent task's when that one
+ * is open and remembered, else under its process's. Open tasks are
+ * remembered up to CTV_FLOWS_KEPT; one past that (or whose begin the trace
+ * lacks) is described under its process at its begin and again, alike, at
+ * its end: a track is never described two ways (trace_processor keeps the
+ * first description). */
 static uint64_t task_track(perfetto *p, const ctr_event *ev)
 {
     uint64_t uuid = task_uuid(ev->task);
@@ -156,14 +155,11 @@ static uint64_t task_track(perfetto *p, const ctr_event *ev)
     if (ctv_ids_find(&p->tasks, ev->task, &seen))
         return uuid;
     uint64_t parent = process_track(p, ev);
-    if (ev->kind == CTR_TASK_BEGIN && ev->parent && ctv_ids_find(&p->tasks, ev->parent, &seen))
+    int remember = ev->kind == CTR_TASK_BEGIN && p->tasks.count < CTV_FLOWS_KEPT;
+    if (remember && ev->parent && ctv_ids_find(&p->tasks, ev->parent, &seen))
         parent = task_uuid(ev->parent);
     ptf_track(&p->direct, uuid, parent, ev->name, ev->name_len);
-    if (p->tasks.count >= CTV_FLOWS_KEPT) {
-        ctv_ids_free(&p->tasks);
-        ctv_ids_init(&p->tasks);
-    }
-    if (ctv_ids_put(&p->tasks, ev->task, 1) != 0)
+    if (remember && ctv_ids_put(&p->tasks, ev->task, 1) != 0)
         fail(p, CT_ENOMEM);
     return uuid;
 }
@@ -185,6 +181,7 @@ static void task_span(perfetto *p, const ctr_event *ev)
     ptf_event_begin(s, ev->ts_ns >= ev->begin_ns ? ev->ts_ns : ev->begin_ns, track,
                     PTF_SLICE_END);
     ptf_event_end(s);
+    ctv_ids_remove(&p->tasks, ev->task); /* its track has all it will hold */
 }
 
 static void instant(perfetto *p, const ctr_event *ev, uint64_t track, const char *name,
@@ -227,9 +224,9 @@ static uint64_t arrow_from_task(perfetto *p, const ctr_event *ev)
 static void sort_slice(perfetto *p, const ctr_event *ev, const char *name, size_t name_len,
                        uint32_t kind, uint64_t flow)
 {
-    thread_track(p, ev, ev->tid); /* described before any slice on it */
+    uint64_t track = thread_track(p, ev, ev->tid); /* described before any slice on it */
     uint64_t end = ev->ts_ns >= ev->begin_ns ? ev->ts_ns : ev->begin_ns;
-    slice_head h = {.end_ns = end, .task = ev->task, .object = ev->object, .flow = flow,
+    slice_head h = {.track = track, .end_ns = end, .task = ev->task, .object = ev->object, .flow = flow,
                     .proc = ev->process, .flags = ev->flags, .kind = kind,
                     .name_len = (uint32_t)name_len, .stack_len = kind ? ev->stack_len : 0,
                     .pid = ev->pid, .tid = ev->tid};
@@ -322,13 +319,18 @@ static void read_event(perfetto *p, const ctr_event *ev)
 
 /* ---- second stage: slices of threads, in order of their begin ------------ */
 
-static thread_lanes *lanes_of(perfetto *p, const slice_head *h)
+static uint64_t lane_uuid(void *ctx)
+{
+    return next_uuid(ctx);
+}
+
+static ptf_lanes *lanes_of(perfetto *p, const slice_head *h)
 {
     uint64_t key = thread_key(h->proc, h->tid);
     uint32_t index;
     if (ctv_ids_find(&p->lane_index, key, &index))
         return &p->lanes[index];
-    thread_lanes *all = ctv_reserve(p->lanes, &p->lanes_cap, p->nlanes, sizeof *all);
+    ptf_lanes *all = ctv_reserve(p->lanes, &p->lanes_cap, p->nlanes, sizeof *all);
     if (!all || ctv_ids_put(&p->lane_index, key, (uint32_t)p->nlanes) != 0) {
         if (all)
             p->lanes = all;
@@ -336,42 +338,9 @@ static thread_lanes *lanes_of(perfetto *p, const slice_head *h)
         return NULL;
     }
     p->lanes = all;
-    thread_lanes *t = &all[p->nlanes++];
-    *t = (thread_lanes){.key = key};
+    ptf_lanes *t = &all[p->nlanes++];
+    ptf_lanes_init(t, h->track);
     return t;
-}
-
-/* Lane `i` of thread t, made (and described) when first needed. */
-static lane *lane_at(perfetto *p, thread_lanes *t, uint32_t i)
-{
-    if (i < t->count)
-        return &t->lanes[i];
-    size_t cap = t->count;
-    lane *lanes = ctv_reserve(t->lanes, &cap, t->count, sizeof *lanes);
-    if (!lanes) {
-        fail(p, CT_ENOMEM);
-        return NULL;
-    }
-    t->lanes = lanes;
-    lane *l = &lanes[t->count++];
-    uint32_t thread_uuid = 0;
-    (void)ctv_ids_find(&p->threads, t->key, &thread_uuid); /* described by the first stage */
-    *l = (lane){.uuid = i ? next_uuid(p) : thread_uuid};
-    if (i) {
-        char name[32];
-        int n = snprintf(name, sizeof name, "overlapping %u", i);
-        ptf_track(&p->sliced, l->uuid, lanes[0].uuid, name, (size_t)n);
-    }
-    return l;
-}
-
-/* End what is open on l and ended by `ts` (everything: UINT64_MAX). */
-static void close_until(perfetto *p, lane *l, uint64_t ts)
-{
-    while (l->depth && l->ends[l->depth - 1] <= ts) {
-        ptf_event_begin(&p->sliced, l->ends[--l->depth], l->uuid, PTF_SLICE_END);
-        ptf_event_end(&p->sliced);
-    }
 }
 
 static void write_slice(perfetto *p, uint64_t begin, const unsigned char *rec, size_t len)
@@ -381,29 +350,16 @@ static void write_slice(perfetto *p, uint64_t begin, const unsigned char *rec, s
         return;
     memcpy(&h, rec, sizeof h);
     const char *name = (const char *)rec + sizeof h;
-    thread_lanes *t = lanes_of(p, &h);
+    ptf_lanes *t = lanes_of(p, &h);
     if (!t)
         return;
-    lane *l = NULL;
-    for (uint32_t i = 0;; i++) { /* the first lane it nests on */
-        if (!(l = lane_at(p, t, i)))
-            return;
-        close_until(p, l, begin);
-        if (l->depth == 0 || h.end_ns <= l->ends[l->depth - 1])
-            break;
-    }
-    size_t cap = l->cap;
-    uint64_t *ends = ctv_reserve(l->ends, &cap, l->depth, sizeof *ends);
-    if (!ends) {
+    uint64_t track = ptf_lanes_place(t, &p->sliced, begin, h.end_ns, h.kind != 0, lane_uuid, p);
+    if (!track) {
         fail(p, CT_ENOMEM);
         return;
     }
-    l->ends = ends;
-    l->cap = (uint32_t)cap;
-    l->ends[l->depth++] = h.end_ns;
-
     ptf_seq *s = &p->sliced;
-    ptf_event_begin(s, begin, l->uuid, PTF_SLICE_BEGIN);
+    ptf_event_begin(s, begin, track, PTF_SLICE_BEGIN);
     ptf_event_name(s, name, h.name_len);
     const char *category = h.kind ? ctr_block_kind_name((ctr_block_kind)h.kind) : "region";
     ptf_event_category(s, category ? category : "blocking");
@@ -435,13 +391,8 @@ static void write_slices(perfetto *p)
     }
     if (rc < 0)
         fail(p, rc);
-    for (size_t i = 0; i < p->nlanes; i++) {
-        for (uint32_t j = 0; j < p->lanes[i].count; j++) {
-            close_until(p, &p->lanes[i].lanes[j], UINT64_MAX);
-            free(p->lanes[i].lanes[j].ends);
-        }
-        free(p->lanes[i].lanes);
-    }
+    for (size_t i = 0; i < p->nlanes; i++)
+        ptf_lanes_finish(&p->lanes[i], &p->sliced);
 }
 
 int ctv_export_perfetto(ctr_reader *r, FILE *out, const char *trace_path, FILE *err)

@@ -96,6 +96,19 @@ def test_names_stay_text_and_escaped(tmp_path):
     assert "\x1b" not in (tmp_path / "trace.json").read_text()  # never raw in the file
 
 
+def test_what_no_thread_wrote_is_on_its_process(tmp_path):
+    """A crashed test's status and end come from the runner (tid 0): the
+    status is a process instant, and no event names a thread 0 (Perfetto's
+    idle thread): the process's own id stands in."""
+    trace = tmp_path / "crash.out"
+    run(f"--trace={trace}", BUILD / "examples" / "crash_test")
+    events = export(trace, tmp_path)
+    assert_well_formed(events)
+    assert all(e["tid"] > 0 for e in events), [e for e in events if e["tid"] <= 0]
+    crash = [e for e in events if e["ph"] == "i" and e["name"] == "status: crash"]
+    assert crash and all(e["s"] == "p" and e["tid"] == e["pid"] for e in crash), crash
+
+
 def test_an_unknown_format_is_refused(pipeline_trace, tmp_path):
     trace, _ = pipeline_trace
     out = tmp_path / "x"

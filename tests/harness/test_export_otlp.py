@@ -17,12 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, PIPELINE, run, run_ok
+from conftest import BUILD, CTEST_TRACE, PIPELINE, run, run_ok
+from rss import peak_rss_kib
+from test_export_perfetto import assemble, needs_libctrace
 
 PROTOS = Path(__file__).with_name("protos")
 FAILING = BUILD / "examples" / "failing_test"
 CRASH = BUILD / "examples" / "crash_test"
 ORDER = BUILD / "tests" / "suites" / "order_test"  # a test named Test\x1b[31mEscape
+BIG_LOGS = BUILD / "tests" / "suites" / "big_logs_test"  # logs JSON escapes sixfold
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 HEX = {"traceId": 32, "spanId": 16, "parentSpanId": 16}
 
@@ -230,20 +233,66 @@ def test_an_invalid_traceparent_is_said_and_ignored(tmp_path, request_type, valu
     assert all("parentSpanId" not in s for s in spans if s["name"] == "TestCache")
 
 
-class Receiver:
-    """An OTLP/HTTP collector stand-in: keeps each POST, answers `status`."""
+def held_statuses_trace(tmp_path, tests, message):
+    """`tests` tests open at once, then each given a failing status with
+    `message`, then all ended: every message is held until its test ends."""
+    lines = ["ctrace 1.2",
+             'trace_begin major=1 minor=2 writer="held" mono_ns=1000 realtime_ns=0',
+             "schema",
+             'process_begin proc=0 pid=7 exe="/held" clock=0 hz=1000000000 tsc0=1000 ns0=1000',
+             "batch proc=0 thread=1 seq=0 offset=0 tsc=1000 ns=1000",
+             "  thread_begin +0 tid=7 ptid=0 task=0 fn=0 rserial=0",
+             '  string id=1 bytes="TestHeld"']
+    lines += [f"  task_begin +1 task={i} parent=0 name=1 kind=1" for i in range(1, tests + 1)]
+    for seq, first in enumerate(range(1, tests + 1, 100), start=1):  # records stay small
+        lines.append(f"batch proc=0 thread=1 seq={seq} offset=0 tsc={seq << 20} ns={seq << 20}")
+        lines += [f'  task_status +1 task={i} status=2 message="{message}"'
+                  for i in range(first, min(first + 100, tests + 1))]
+    lines += [f"  task_end +1 task={i}" for i in range(1, tests + 1)]
+    lines += ["process_end proc=0 how=0 code=0 dropped=0", "trace_end batches=1 event_bytes=0"]
+    text, trace = tmp_path / f"held{len(message)}.txt", tmp_path / f"held{len(message)}.trace"
+    text.write_text("\n".join(lines) + "\n")
+    assemble(text, trace)
+    return trace
 
-    def __init__(self, status=200):
+
+@needs_libctrace
+def test_status_messages_held_stay_within_the_budget(tmp_path):
+    """8000 tests open at once with 8 KiB failure messages (62 MiB): what
+    is held stays within CTV_OTLP_HELD_BYTES (16 MiB, logs and messages);
+    past it a test keeps its status, its message is cut, and it says so."""
+    peaks, docs = [], []
+    for message in ("", "m" * 8192):
+        trace, out = held_statuses_trace(tmp_path, 8000, message), tmp_path / "otlp.json"
+        proc = subprocess.Popen([CTEST_TRACE, "export", "--format=otlp", "-o", out, trace])
+        peaks.append(peak_rss_kib(proc))
+        assert proc.wait() == 0
+        docs.append(json.loads(out.read_text()))
+    assert peaks[1] - peaks[0] < 24 << 10, peaks  # KiB: 16 MiB held, and some slack
+    spans = spans_of(docs[1])
+    assert len(spans) == 8000 and all(s["status"]["code"] == 2 for s in spans)
+    whole = [s for s in spans if s["status"].get("message") == "m" * 8192]
+    cut = [s for s in spans if attrs(s).get("ctest_trace.status_message_truncated")]
+    assert len(whole) == (16 << 20) // 8192 and len(cut) == 8000 - len(whole), len(whole)
+    assert all(len(s["status"].get("message", "")) < 8192 for s in cut)
+
+
+class Receiver:
+    """An OTLP/HTTP collector stand-in: keeps each POST, answers `status`
+    with `answer(body)` (by default {} for 200, else a refusal in words)."""
+
+    def __init__(self, status=200, answer=None):
         received = self.received = []
+        answer = answer or (lambda body: b"{}" if status == 200 else b"collector says no")
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append((self.path, dict(self.headers), body))
+                received.append((self.path, self.headers, body))  # (repeats kept)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
-                self.wfile.write(b"{}" if status == 200 else b"collector says no")
+                self.wfile.write(answer(body))
 
             def log_message(self, *args):
                 pass
@@ -287,6 +336,19 @@ def test_endpoint_gets_the_runs_spans(tmp_path, request_type):
     assert one(spans, "TestPipeline")["parentSpanId"] == "b7ad6b7169203331"
 
 
+def test_traces_headers_override_the_general_ones():
+    """OTel spec: OTEL_EXPORTER_OTLP_TRACES_HEADERS wins over
+    OTEL_EXPORTER_OTLP_HEADERS for a key both have (as HTTP compares keys);
+    the others of both go."""
+    with Receiver() as receiver:
+        run_ok(f"--otlp-endpoint={receiver.url}", "-run", "TestCache", PIPELINE,
+               env={"OTEL_EXPORTER_OTLP_HEADERS": "Authorization=general, x-team=a,x-both=1",
+                    "OTEL_EXPORTER_OTLP_TRACES_HEADERS": " authorization =traces,x-traces=2"})
+    (_, headers, _), = receiver.received
+    assert headers.get_all("Authorization") == ["traces"], headers.items()
+    assert headers["x-team"] == "a" and headers["x-both"] == "1" and headers["x-traces"] == "2"
+
+
 def test_endpoint_without_trace_and_with_a_path(tmp_path, request_type):
     with Receiver() as receiver:
         run_ok(f"--otlp-endpoint={receiver.url}/v1/traces", "-run", "TestPipeline", PIPELINE)
@@ -309,6 +371,24 @@ def test_a_big_run_is_posted_in_requests_under_4_mib(tmp_path, request_type):
     out = tmp_path / "otlp.json"
     run_ok("export", "--format=otlp", "-o", out, trace)
     assert len(spans) == len(spans_of(json.loads(out.read_text()))) >= 12000
+
+
+def test_no_request_passes_its_limit_whatever_the_logs(tmp_path, request_type):
+    """Tests of 128 logs of 4096 control bytes (3 MiB of events each once
+    escaped): a span's events are bounded (256 KiB of JSON; the rest counted
+    dropped), and a request closes before a span that would pass 3 MiB."""
+    with Receiver() as receiver:
+        run_ok(f"--otlp-endpoint={receiver.url}", "-count", "16", BIG_LOGS)
+    sizes = [len(body) for _, _, body in receiver.received]
+    assert len(sizes) >= 2 and max(sizes) <= 3 << 20, sizes  # RN_OTLP_BATCH_BYTES
+    spans = posted_spans(receiver, request_type)
+    tests = [s for s in spans if s["name"] == "TestBigLogs"]
+    assert len(tests) == 16
+    for test in tests:
+        events = test["events"]
+        assert 0 < len(json.dumps(events)) <= 256 << 10
+        assert len(events) + test["droppedEventsCount"] == 128, test["droppedEventsCount"]
+        assert attrs(events[0])["message"] == "\x01" * 4096
 
 
 def test_p_runners_post_once_for_the_run(tmp_path, request_type):
@@ -334,6 +414,39 @@ def test_an_http_error_is_said_and_a_failure_stays_1():
         failed = run(f"--otlp-endpoint={receiver.url}", FAILING)
     assert passed.returncode == 2 and "HTTP 500: collector says no" in passed.stderr, passed
     assert failed.returncode == 1 and "HTTP 500" in failed.stderr, failed
+
+
+def refusing(spans_refused):
+    """A collector answering 200 with a partialSuccess refusing what
+    spans_refused(spans in the request) says, an int64 as a string."""
+    def answer(body):
+        refused = spans_refused(len(spans_of(json.loads(body))))
+        return json.dumps({"partialSuccess": {"rejectedSpans": str(refused),
+                                              "errorMessage": "quota\x1b[31m exceeded"}}).encode()
+    return answer
+
+
+@pytest.mark.parametrize("refused", [lambda n: n, lambda n: 1])
+def test_spans_a_collector_refuses_fail_a_passing_run(refused):
+    """A 2xx whose partialSuccess refuses spans (all, or only one): the
+    refused spans went nowhere, so the run is not "ok"; it says how many."""
+    with Receiver(answer=refusing(refused)) as receiver:
+        r = run(f"--otlp-endpoint={receiver.url}", "-run", "TestPipeline", PIPELINE)
+    sent = sum(len(spans_of(json.loads(body))) for _, _, body in receiver.received)
+    gone = refused(sent)
+    assert r.returncode == 2, r
+    assert f"the collector refused {gone} of the run's spans: quota\\x1b[31m exceeded " \
+        f"({sent - gone} spans were posted)" in r.stderr, r
+    assert "PASS" in r.stdout
+
+
+def test_an_answer_refusing_nothing_is_ok():
+    answers = [{"partialSuccess": {}}, {"partialSuccess": {"rejectedSpans": "0"}},
+               {"partialSuccess": {"rejectedSpans": 0, "errorMessage": "fine"}}, "not json"]
+    for doc in answers:
+        body = json.dumps(doc).encode() if isinstance(doc, dict) else doc.encode()
+        with Receiver(answer=lambda _, body=body: body) as receiver:
+            run_ok(f"--otlp-endpoint={receiver.url}", "-run", "TestCache", PIPELINE)
 
 
 @pytest.mark.parametrize("url", ["ftp://127.0.0.1/", "not a url", "http://", ""])

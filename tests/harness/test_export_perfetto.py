@@ -78,18 +78,24 @@ class Trace:
                 self.events.append(self.event(index, seq, state[seq], packet))
 
     def describe(self, d):
+        """A track described again may be named (a thread names itself
+        late), never moved: trace_processor keeps where it was first put."""
         track = self.tracks.setdefault(d.uuid, {"uuid": d.uuid})
-        if d.HasField("parent_uuid"):
-            track["parent"] = d.parent_uuid
+        where = {"parent": d.parent_uuid if d.HasField("parent_uuid") else None}
         if d.HasField("name"):
             track["name"] = d.name
         if d.HasField("process"):
-            track["pid"] = d.process.pid
+            where["pid"] = d.process.pid
             track["process_name"] = d.process.process_name or track.get("process_name")
         if d.HasField("thread"):
-            track["pid"], track["tid"] = d.thread.pid, d.thread.tid
+            where["pid"], where["tid"] = d.thread.pid, d.thread.tid
             if d.thread.thread_name:
                 track["thread_name"] = d.thread.thread_name
+        first = track.setdefault("where", where)
+        assert first == where, ("a track described two ways", d.uuid, first, where)
+        for key, value in where.items():
+            if value is not None:
+                track[key] = value
 
     def intern(self, seq, st, data):
         for kind, entries in ((1, data.event_categories), (2, data.event_names),
@@ -405,3 +411,93 @@ def test_bad_arguments_are_refused(pipeline_trace, tmp_path):
     assert result.returncode == 2 and "missing -o" in result.stderr, result
     result = run("export", "--format=perfetto", "-o", out, tmp_path / "none.out")
     assert result.returncode == 2 and not out.exists(), result
+
+
+# A scheduler wait (another clock) beginning before a region and ending
+# inside it, while a child region runs: [90, 200] beside parent [100, 300]
+# and its child [110, 120] (ns from the thread's start).
+STRADDLE = "\n".join(TIES.splitlines()[:6] + [
+    '  string id=1 bytes="TestStraddle"',
+    '  string id=2 bytes="parent"',
+    '  string id=3 bytes="child"',
+    "  task_begin +10 task=1 parent=0 name=1 kind=1",
+    "  region_begin +90 task=1 name=2",
+    "  region_begin +10 task=1 name=3",
+    "  region_end +10 back=0",
+    "  block +80 task=1 kind=4 wait=110 object=0",
+    "  region_end +100 back=1",
+] + TIES.splitlines()[-4:]) + "\n"
+
+
+@needs_libctrace
+def test_a_region_never_nests_in_a_wait(tmp_path, schema):
+    """The child nests under its true parent (the latest-begun slice around
+    it), not under the wait that began first; the wait and the parent do
+    not nest, so one of them goes beside the thread."""
+    text, trace = tmp_path / "straddle.txt", tmp_path / "straddle.trace"
+    text.write_text(STRADDLE)
+    assemble(text, trace)
+    t = export(trace, tmp_path, schema)
+    slices = {s.name: s for s in t.slices() if s.categories != ["task"]}
+    wait, parent, child = slices["sched wait"], slices["parent"], slices["child"]
+    assert wait.begin < parent.begin < child.begin < child.end < wait.end < parent.end
+    assert child.parent is parent and child.track == parent.track
+    assert wait.parent is None and parent.parent is None and wait.track != parent.track
+    thread = [tr["uuid"] for tr in t.tracks.values() if tr.get("tid") == 7]
+    assert {wait.track, parent.track} <= set(thread) | {
+        tr["uuid"] for tr in t.tracks.values() if tr.get("parent") in thread
+        and tr.get("name", "").startswith("overlapping ")}
+
+
+@needs_libctrace
+def test_a_staircase_of_regions_ended_out_of_order(tmp_path, schema):
+    """Each region ends after the next began: none nests, each goes on the
+    lowest track of its thread that is free, and tracks are used again once
+    free (two steps of 50: 50 tracks, not 100)."""
+    lines = TIES.splitlines()
+    at = lines.index("  region_begin +0 task=1 name=6")  # before "open": in no region
+    body = []
+    for _ in range(2):
+        body += ["  region_begin +1 task=1 name=4"] * 50
+        body += [f"  region_end +1 back={49 - i}" for i in range(50)]
+    text, trace = tmp_path / "stair.txt", tmp_path / "stair.trace"
+    text.write_text("\n".join(lines[:at] + body + lines[at:]) + "\n")
+    assemble(text, trace)
+    t = export(trace, tmp_path, schema)
+    stairs = [s for s in t.slices() if s.name == "second" and s.end - s.begin == 50]
+    assert len(stairs) == 100 and all(s.parent is None for s in stairs)
+    assert len({s.track for s in stairs}) == 50
+    lanes = [tr for tr in t.tracks.values() if tr.get("name", "").startswith("overlapping ")]
+    assert len(lanes) == 49, lanes
+
+
+def test_what_no_thread_wrote_is_on_its_process(tmp_path, schema):
+    """A crashed test's status comes from the runner (tid 0): on the
+    process's track, never on a thread 0 (Perfetto's idle thread)."""
+    trace = tmp_path / "crash.out"
+    run(f"--trace={trace}", BUILD / "examples" / "crash_test")
+    t = export(trace, tmp_path, schema)
+    assert all(tr.get("tid", 1) > 0 for tr in t.tracks.values()), t.tracks
+    crash = [s for s in t.slices() if s.name == "status: crash"]
+    assert crash and all("process_name" in t.tracks[s.track] for s in crash), crash
+    assert any("signal" in s.annotations.get("message", "") for s in crash)
+
+
+@needs_libctrace
+def test_a_task_track_is_described_once_among_many_tasks(tmp_path, schema):
+    """A user task open while more tasks than the export remembers (65536)
+    come and go keeps its first parent: described once, under its test."""
+    lines = TIES.splitlines()
+    at = lines.index("  region_begin +100 task=1 name=2")
+    body = ['  string id=8 bytes="long"', '  string id=9 bytes="short"',
+            "  task_begin +1 task=2 parent=1 name=8 kind=0"]
+    for task in range(3, 3 + 66000):
+        body += [f"  task_begin +1 task={task} parent=1 name=9 kind=0",
+                 f"  task_end +1 task={task}"]
+    body.append("  task_end +1 task=2")
+    text, trace = tmp_path / "many.txt", tmp_path / "many.trace"
+    text.write_text("\n".join(lines[:at] + body + lines[at:]) + "\n")
+    assemble(text, trace)
+    t = export(trace, tmp_path, schema)  # (describe() fails on a track moved)
+    tasks = {s.name: s for s in t.slices() if s.name in ("TestTies", "long")}
+    assert t.tracks[tasks["long"].track]["parent"] == tasks["TestTies"].track

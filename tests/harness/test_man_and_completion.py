@@ -60,6 +60,23 @@ def test_every_flag_and_command_of_the_usage_is_in_the_page():
         assert has_word(page, word), word
 
 
+def test_the_pages_synopsis_offers_the_usages_values():
+    """`export --format=chrome|jsonl|otlp|perfetto` in the usage's synopsis
+    and `--format= { chrome | ... }` in the page's, for each command."""
+    synopsis = run_ok("-h").stdout.partition("\n\n")[0]
+    blocks = man_text().split(".SH SYNOPSIS", 1)[1].split("\n.SH ", 1)[0].split(".SY ")
+    checked = 0
+    for line in synopsis.splitlines():
+        command = re.match(r"\s*ctest-trace ([a-z]+) ", line)
+        for flag, values in re.findall(r"(--[a-z-]+)=([a-z]+(?:\|[a-z]+)+)", line):
+            block = next(b for b in blocks if command and re.search(
+                rf"^\.BR? {command[1]}$", b, re.M) and f"{flag}=" in b)
+            page = re.search(rf"{flag}= \{{([^}}]*)\}}", block)[1]
+            assert {v.strip() for v in page.split("|")} == set(values.split("|")), (line, page)
+            checked += 1
+    assert checked >= 3, checked
+
+
 def test_the_page_names_every_variable_of_readmes_environment_table():
     readme = (REPO / "README.md").read_text()
     table = readme.split("## Environment and files", 1)[1].split("\n## ", 1)[0]
