@@ -40,11 +40,20 @@ int ctv_report_tests(const char *trace_path, FILE *out, FILE *err);
  *  (report_timeline.c, drawn by report/timeline.js). */
 int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err);
 
-/* The page's CSS and JavaScript, the files of report_css and report_js
- * one after the other (generated at build time: embed_assets.py). */
+/* The page's CSS and JavaScript (generated at build time by
+ * embed_assets.py from the lists report_css and report_js): the CSS files
+ * one after the other; each script file as the exact text of its own
+ * <script> element; and the Content-Security-Policy's script sources, a
+ * 'sha256-...' per script over those bytes (no 'unsafe-inline'). */
 extern const char ctv_report_css[];
 extern const unsigned long ctv_report_css_len;
-extern const char ctv_report_js[];
-extern const unsigned long ctv_report_js_len;
+
+typedef struct ctv_report_script {
+    const char *text; /* between <script> and </script>, exactly */
+    unsigned long len;
+} ctv_report_script;
+extern const ctv_report_script ctv_report_scripts[];
+extern const unsigned long ctv_report_nscripts;
+extern const char ctv_report_script_src[];
 
 #endif /* CTV_REPORT_H */

@@ -9,72 +9,19 @@ screenshot of the timeline is not blank (a small PNG reader below), and
 names that are markup or script come out as text and run nothing."""
 
 import re
-import struct
-import subprocess
-import zlib
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from conftest import BUILD, run, run_ok
+from report_page import (WINDOW, Dom, Page, chromium, csp, needs_chromium, png_pixels,
+                         report, script_hash, with_script)
 
 FAILING = BUILD / "examples" / "failing_test"
 HOSTILE = BUILD / "tests" / "suites" / "hostile_names_test"
-CHROMIUM = Path("/usr/bin/chromium")
-WINDOW = (1400, 1000)
 
 # Attributes whose value the browser loads or navigates to.
 URL_ATTRS = {"src", "href", "action", "formaction", "poster", "data", "srcset", "background",
              "xlink:href", "ping", "manifest", "codebase", "cite", "longdesc", "usemap"}
-
-
-class Page(HTMLParser):
-    """The parts of a page the tests look at: every tag with its attributes,
-    the text of <style> and <script> elements, the text outside them."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.tags = []      # (tag, {attr: value})
-        self.styles = []
-        self.scripts = []   # (attrs, text)
-        self.text = []
-        self._in = None
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        if tag in ("style", "script"):
-            self._in = (tag, attrs, [])
-
-    def handle_endtag(self, tag):
-        if self._in and tag == self._in[0]:
-            body = "".join(self._in[2])
-            if tag == "style":
-                self.styles.append(body)
-            else:
-                self.scripts.append((self._in[1], body))
-            self._in = None
-
-    def handle_data(self, data):
-        if self._in:
-            self._in[2].append(data)
-        else:
-            self.text.append(data)
-
-    def all_text(self):
-        return "".join(self.text)
-
-    def section(self, name):
-        return [a for t, a in self.tags if t == "section" and a.get("id") == name]
-
-
-def report(trace, tmp_path, name="report.html"):
-    out = tmp_path / name
-    result = run("report", "-o", out, trace)
-    return result, out
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +85,20 @@ def test_the_pipeline_report_references_nothing_outside_itself(pipeline_page):
     assert not network_references("<a href=\"#tests\">t</a><img src=\"data:image/png;base64,AA\">")
 
 
+def test_the_csp_runs_only_the_pages_own_scripts(pipeline_page):
+    """script-src lists a hash per script of ours, each the hash of exactly
+    what is between its <script> and </script>, and nothing else: no
+    'unsafe-inline'; no base or form target; no image source."""
+    html = pipeline_page.read_text()
+    policy = csp(html)
+    assert policy["default-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'none'"]
+    assert "img-src" not in policy and "'unsafe-inline'" not in policy["script-src"]
+    code = [body for attrs, body in Page(html).scripts if attrs.get("type") != "application/json"]
+    assert len(code) >= 4  # one per file (meson.build's report_js): tests, timeline, ...
+    assert sorted(script_hash(body) for body in code) == sorted(policy["script-src"])
+
+
 def test_the_pipeline_report_names_its_tests_as_text(pipeline_page):
     page = Page(pipeline_page.read_text())
     assert page.section("tests")
@@ -196,105 +157,10 @@ def test_a_damaged_trace_gives_the_page_with_a_banner_and_exit_1(pipeline_trace,
 
 # ---- in headless Chromium --------------------------------------------------
 
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
-                                    reason="no /usr/bin/chromium (ci/deps.sh installs it)")
-
-
-def chromium(workdir, page, *what):
-    """Load `page` in a fresh headless Chromium (its own profile in
-    `workdir`), with time for its scripts, and do `what` (--dump-dom, or
-    --screenshot=FILE). @return stdout: the DOM after the scripts ran."""
-    args = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-extensions", "--no-first-run", "--hide-scrollbars",
-            f"--user-data-dir={workdir / 'profile'}", "--virtual-time-budget=20000",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}", *what, page.as_uri()]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=240,
-                          stdin=subprocess.DEVNULL, cwd=workdir)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-def png_pixels(data):
-    """(width, height, rows of (r, g, b) tuples) of an 8-bit RGB or RGBA PNG
-    (what Chromium writes): chunks, zlib, and the five row filters."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, header = 8, [], None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat.append(body)
-        pos += 12 + length
-    width, height, depth, colour, _, _, interlace = header
-    assert depth == 8 and colour in (2, 6) and interlace == 0, header
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(b"".join(idat))
-    stride = width * bpp
-    rows, prev = [], bytearray(stride)
-    for y in range(height):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(width)])
-        prev = line
-    return width, height, rows
-
-
-class Dom(Page):
-    """The DOM Chromium dumped: also each element's text by id and class."""
-
-    def __init__(self, text):
-        self.stack, self.by_id, self.by_class = [], {}, {}
-        super().__init__(text)
-
-    def handle_starttag(self, tag, attrs):
-        super().handle_starttag(tag, attrs)
-        if tag in ("meta", "input", "br", "img", "link", "hr"):
-            return
-        attrs = dict(attrs)
-        self.stack.append((tag, attrs.get("id"), (attrs.get("class") or "").split(), []))
-
-    def handle_endtag(self, tag):
-        super().handle_endtag(tag)
-        while self.stack:
-            t, ident, classes, text = self.stack.pop()
-            body = "".join(text)
-            if ident:
-                self.by_id[ident] = body
-            for c in classes:
-                self.by_class.setdefault(c, []).append(body)
-            if self.stack:
-                self.stack[-1][3].append(body)
-            if t == tag:
-                break
-
-    def handle_data(self, data):
-        super().handle_data(data)
-        if self.stack:
-            self.stack[-1][3].append(data)
-
-
 @pytest.fixture(scope="module")
 def pipeline_in_chromium(pipeline_page, tmp_path_factory):
     """The pipeline's page loaded once: its DOM after the scripts ran, and a
     screenshot."""
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (ci/deps.sh installs it)")
     workdir = tmp_path_factory.mktemp("chromium")
     dom = chromium(workdir, pipeline_page, "--dump-dom")
     shot = workdir / "shot.png"
@@ -340,6 +206,24 @@ def test_a_screenshot_of_the_timeline_is_not_blank(pipeline_in_chromium):
 
 
 @needs_chromium
+def test_a_script_put_into_the_page_does_not_run(pipeline_page, tmp_path):
+    """What a bug of ours might let through: a <script> the page did not
+    make (its hash is not in the CSP) does not run; with its hash added
+    (as the tests' probes do) it does, so the first check can fail."""
+    html = pipeline_page.read_text()
+    script = "document.title = 'injected';"
+    before = re.search(r"<title>(.*?)</title>", html).group(1)
+    put = tmp_path / "put.html"
+    put.write_text(html.replace("</main>", f"<script>{script}</script></main>", 1))
+    title = re.search(r"<title>(.*?)</title>", chromium(tmp_path, put, "--dump-dom"), re.S)
+    assert title.group(1) == before != "injected", title.group(1)
+    allowed = tmp_path / "allowed.html"
+    allowed.write_text(with_script(html, script))
+    title = re.search(r"<title>(.*?)</title>", chromium(tmp_path, allowed, "--dump-dom"), re.S)
+    assert title.group(1) == "injected"
+
+
+@needs_chromium
 def test_hostile_names_come_out_as_text_and_run_nothing(tmp_path):
     trace = tmp_path / "t.out"
     r = run(f"--trace={trace}", HOSTILE)
@@ -355,7 +239,7 @@ def test_hostile_names_come_out_as_text_and_run_nothing(tmp_path):
     assert not [a for t, a in page.tags if t in ("img", "iframe", "object", "embed")]
     assert len([a for t, a in page.tags if t == "style"]) == 1
     code = [a for a, _ in page.scripts if a.get("type") != "application/json"]
-    assert len(code) == 1, page.scripts
+    assert len(code) == len(csp(out.read_text())["script-src"]), page.scripts
     # ... but text, as the program wrote it (control bytes and bad UTF-8 as U+FFFD)
     names = page.by_class["tname"]
     assert "</script><img src=x onerror=\"document.title='pwned name'\">" in names, names
