@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import BUILD, run, run_ok
+from conftest import BUILD, assemble, run, run_ok, sanitized
 from report_page import (WINDOW, Dom, Page, chromium, csp, needs_chromium, png_pixels,
                          report, script_hash, with_script)
 
@@ -153,6 +153,59 @@ def test_a_damaged_trace_gives_the_page_with_a_banner_and_exit_1(pipeline_trace,
     html = out.read_text()
     assert re.search(r'<p class="banner" role="alert">This trace is damaged: [^<]*damaged', html)
     assert html.rstrip().endswith("</html>")
+
+
+# Statuses in every order: fail then pass, pass then crash, one after its
+# test's end, one of a test whose begin is not in the trace (its end neither
+# counts), one of a task never begun nor ended.
+STATUSES = """ctrace 1.4
+trace_begin major=1 minor=4 writer="test" mono_ns=1000 realtime_ns=0
+schema
+process_begin proc=0 pid=7 exe="/t" clock=0 hz=1000000000 tsc0=1000 ns0=1000
+batch proc=0 thread=1 seq=0 offset=0 tsc=1000 ns=1000
+  thread_begin +0 tid=7 ptid=0 task=0 fn=0 rserial=0
+  string id=1 bytes="TestFailThenPass"
+  string id=2 bytes="TestPassThenCrash"
+  string id=3 bytes="TestLate"
+  task_begin +100 task=1 parent=0 name=1 kind=1
+  task_status +1000 task=1 status=2 message="boom"
+  task_status +10 task=1 status=1 message=""
+  task_end +10 task=1
+  task_begin +100 task=2 parent=0 name=2 kind=1
+  task_status +1000 task=2 status=1 message=""
+  task_status +10 task=2 status=5 message="killed"
+  task_end +10 task=2
+  task_begin +100 task=3 parent=0 name=3 kind=1
+  task_status +1000 task=3 status=1 message=""
+  task_end +10 task=3
+  task_status +10 task=3 status=2 message="after its end"
+  task_status +10 task=9 status=2 message="begin lost"
+  task_end +10 task=9
+  task_status +10 task=8 status=2 message="never begun nor ended"
+process_end proc=0 how=0 code=0 dropped=0 end_ns=900000
+trace_end batches=1 event_bytes=0
+"""
+
+
+@pytest.mark.skipif(sanitized(), reason="a sanitizer's libctrace.so cannot be loaded into Python")
+def test_a_tests_status_is_the_last_as_in_the_tasks_view(tmp_path):
+    (tmp_path / "statuses.txt").write_text(STATUSES)
+    trace = tmp_path / "statuses.trace"
+    assemble(tmp_path / "statuses.txt", trace)
+    result, out = report(trace, tmp_path)
+    assert result.returncode == 0, result
+    html = out.read_text()
+    shown = {name: status for status, name in
+             re.findall(r'<tr class="st-\w+" data-status="(\w+)"><td class="tname">(\w+)<', html)}
+    tasks = {t["name"]: t["status"] for t in run_ok("tasks", "--json", trace).json()["tasks"]}
+    assert shown["TestFailThenPass"] == tasks["TestFailThenPass"] == "pass", shown
+    assert shown["TestPassThenCrash"] == tasks["TestPassThenCrash"] == "crash", shown
+    # after its end: the row was written already; said, with what the note counts
+    assert shown["TestLate"] == "pass" and tasks["TestLate"] == "fail"
+    note = re.search(r'<p class="note" id="tests-unplaced">(.*?)</p>', html).group(1)
+    assert note.startswith("3 statuses of no test open at that point of the trace (after its "
+                           "test's end, or of a test whose begin is not in the trace) are not "
+                           "shown here"), note
 
 
 # ---- in headless Chromium --------------------------------------------------
