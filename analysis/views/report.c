@@ -247,6 +247,10 @@ int ctv_report(const char *trace_path, const char *out_path, FILE *err)
         fprintf(err, "ctest-trace: report: missing -o OUT (the HTML file to write)\n");
         return CTV_EXIT_FAILED;
     }
+    uint64_t spans_max; /* the timeline's; checked before anything is read or written */
+    if (ctv_report_spans_max(err, &spans_max) != 0 ||
+        ctv_output_not_input(out_path, trace_path, err) != 0)
+        return CTV_EXIT_FAILED;
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;

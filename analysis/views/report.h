@@ -20,7 +20,8 @@
 #ifndef CTV_REPORT_H
 #define CTV_REPORT_H
 
-#include <stdio.h> /* FILE */
+#include <stdint.h> /* uint64_t */
+#include <stdio.h>  /* FILE */
 
 typedef int (*ctv_report_writer)(const char *trace_path, FILE *out, FILE *err);
 
@@ -39,6 +40,12 @@ int ctv_report_tests(const char *trace_path, FILE *out, FILE *err);
  *  task spans, regions by depth, blocking and scheduler waits, logs
  *  (report_timeline.c, drawn by report/timeline.js). */
 int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err);
+
+/*! ctv_report_spans_max() : how many spans and logs the timeline keeps:
+ *  $CTRACE_REPORT_SPANS (digits only, 0 to 100 000 000), 4 000 000 when
+ *  unset. @return 0, or CTV_EXIT_FAILED after a message naming the variable
+ *  and what is wrong with its value ("10k", "-5", "", too large). */
+int ctv_report_spans_max(FILE *err, uint64_t *max);
 
 /* The page's CSS and JavaScript (generated at build time by
  * embed_assets.py from the lists report_css and report_js): the CSS files

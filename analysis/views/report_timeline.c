@@ -24,14 +24,15 @@
  *
  * A browser parses and holds what the page holds: the timeline keeps the
  * first RECORDS_MAX spans and logs (about 24 bytes each: 100 MB of page),
- * or $CTRACE_REPORT_SPANS, and says how many more it left out and from
- * when; the counts and names below it are of the whole trace.
+ * or $CTRACE_REPORT_SPANS (digits only, up to SPANS_LIMIT), and says how
+ * many more it left out and from when; the counts and names below it are
+ * of the whole trace.
  */
 #include <inttypes.h> /* PRIu64 */
-#include <stdlib.h>   /* free, getenv, strtoull */
-#include <string.h>   /* memcpy */
+#include <stdlib.h>   /* free, getenv */
+#include <string.h>   /* memcpy, strlen */
 
-#include "common/human.h" /* ctv_format_duration */
+#include "common/human.h" /* ctv_format_duration, ctv_print_text */
 
 #include "html.h"
 #include "json.h"
@@ -44,6 +45,7 @@
 #define STACKS_KEPT 65536    /* distinct stacks; later new ones are not shown */
 #define STACK_FRAMES_MAX 64  /* frames of a stack kept */
 #define RECORDS_MAX 4000000u /* spans and logs in the timeline */
+#define SPANS_LIMIT 100000000u /* the most $CTRACE_REPORT_SPANS may ask: 2.4 GB of page */
 
 /* Record types: timeline.js has the same list. */
 enum {
@@ -395,19 +397,41 @@ static void timeline_free(timeline *t)
     free(t->procs);
 }
 
+int ctv_report_spans_max(FILE *err, uint64_t *max)
+{
+    const char *text = getenv("CTRACE_REPORT_SPANS");
+    *max = RECORDS_MAX;
+    if (!text)
+        return 0;
+    /* Digits only: strtoull would take "-5" (as 2^64 - 5), " 7" and "+7". */
+    size_t len = strlen(text);
+    uint64_t n = 0;
+    int bad = len == 0;
+    for (size_t i = 0; !bad && i < len; i++) {
+        bad = text[i] < '0' || text[i] > '9';
+        if (n <= SPANS_LIMIT) /* past it, too many already: no overflow */
+            n = n * 10 + (uint64_t)(text[i] - '0');
+    }
+    if (bad || n > SPANS_LIMIT) {
+        fputs("ctest-trace: report: CTRACE_REPORT_SPANS=\"", err);
+        ctv_print_text(err, text, len); /* untrusted: escaped */
+        fprintf(err, "\": %s (how many spans and logs the timeline keeps: a number from 0 to "
+                     "%u, digits only; unset: %u)\n",
+                bad ? "not a number" : "too many", SPANS_LIMIT, RECORDS_MAX);
+        return CTV_EXIT_FAILED;
+    }
+    *max = n;
+    return 0;
+}
+
 int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err)
 {
+    timeline t = {.records_max = RECORDS_MAX};
+    if (ctv_report_spans_max(err, &t.records_max) != 0)
+        return CTV_EXIT_FAILED;
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
-    timeline t = {.records_max = RECORDS_MAX};
-    const char *max = getenv("CTRACE_REPORT_SPANS");
-    if (max && *max) {
-        char *end;
-        unsigned long long n = strtoull(max, &end, 10);
-        if (*end == '\0')
-            t.records_max = n;
-    }
     ctv_names_init(&t.names);
     ctv_names_init(&t.stacks);
     ctv_ids_init(&t.lane_of);

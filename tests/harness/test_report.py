@@ -140,6 +140,36 @@ def test_bad_input_exits_2_naming_what_is_wrong(pipeline_trace, tmp_path):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("value", ["10k", "-5", "", "99999999999999999999999", "100000001",
+                                   " 7", "4M"])
+def test_a_bad_ctrace_report_spans_exits_2_naming_it(pipeline_trace, tmp_path, value):
+    trace, _ = pipeline_trace
+    result, out = report(trace, tmp_path, env={"CTRACE_REPORT_SPANS": value})
+    assert result.returncode == 2, result
+    what = "too many" if value.isdigit() else "not a number"
+    assert f'report: CTRACE_REPORT_SPANS="{value}": {what} (how many spans and logs the ' \
+        "timeline keeps: a number from 0 to 100000000, digits only" in result.stderr, result
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("view", [("report",), ("export", "--format=jsonl"),
+                                  ("profile", "--type=sync", "--format=folded")])
+def test_an_output_that_is_the_trace_itself_is_refused(pipeline_trace, tmp_path, view):
+    """By its own name, another path, a symbolic or a hard link: exit 2,
+    the trace as it was."""
+    trace = tmp_path / "t.trace"
+    trace.write_bytes(pipeline_trace[0].read_bytes())
+    before = trace.read_bytes()
+    (tmp_path / "sym.trace").symlink_to(trace)
+    (tmp_path / "hard.trace").hardlink_to(trace)
+    for out in (trace, tmp_path / "." / "t.trace", tmp_path / "sym.trace", tmp_path / "hard.trace"):
+        result = run(*view, "-o", out, trace)
+        assert result.returncode == 2, result
+        assert f"{out}: -o names the trace being read ({trace})" in result.stderr, result
+        assert trace.read_bytes() == before
+    run_ok(*view, "-o", tmp_path / "other.out", trace)  # any other output is written
+
+
 def test_a_damaged_trace_gives_the_page_with_a_banner_and_exit_1(pipeline_trace, tmp_path):
     trace, _ = pipeline_trace
     data = trace.read_bytes()
