@@ -1,14 +1,19 @@
 """`ctest-trace report`: one self-contained HTML page (DESIGN.md §4).
 
-Without a browser: the page parses, names the tests, and references nothing
-outside itself; bad input exits 2 with a message; a damaged trace gives a
-page with a banner and exit 1. In headless Chromium (Debian's, which
-ci/deps.sh installs; skipped with the reason when missing): the pipeline's
-page after its scripts ran shows the names and its timeline drew, a
-screenshot of the timeline is not blank (a small PNG reader below), and
-names that are markup or script come out as text and run nothing."""
+Without a browser: the page parses, names the tests, references nothing
+outside itself and runs only its own scripts (a CSP hash each); a test's
+status is the last the trace gives; bad input (a bad CTRACE_REPORT_SPANS, an
+-o that is the trace) exits 2 with a message; a damaged trace gives a page
+with a banner and exit 1. In headless Chromium (report_page.py): the
+pipeline's page after its scripts ran shows the names and its timeline
+drew, a screenshot of the timeline is not blank, a script put into the page
+does not run, and names that are markup or script (tests, tasks, regions,
+logs, threads, the binary's path, the trace's name) come out as text and
+run nothing."""
 
 import re
+import shutil
+from html import unescape
 
 import pytest
 
@@ -308,21 +313,38 @@ def test_a_script_put_into_the_page_does_not_run(pipeline_page, tmp_path):
 
 @needs_chromium
 def test_hostile_names_come_out_as_text_and_run_nothing(tmp_path):
-    trace = tmp_path / "t.out"
-    r = run(f"--trace={trace}", HOSTILE)
+    """Names of tests, tasks, regions, logs, threads, of the binary's path
+    and of the trace file itself, all markup and script."""
+    where = tmp_path / "\"><svg onload=\"document.title='pwned dir'\">"
+    where.mkdir()
+    binary = where / "hostile<b>x"
+    shutil.copy(HOSTILE, binary)
+    trace = tmp_path / "\"p<i>'.out"
+    # the copy finds libctrace.so in the build, as the original does by its RUNPATH
+    r = run(f"--trace={trace}", binary, env={"LD_LIBRARY_PATH": str(BUILD)})
     assert r.returncode == 1, r  # TestHostileFailure fails
     result, out = report(trace, tmp_path)
     assert result.returncode == 0, result
     dom = chromium(tmp_path, out, "--dump-dom")
     page = Dom(dom)
     # no script of theirs ran (each would have set the title) ...
-    title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
-    assert title == "t.out - ctest-trace report", title
-    # ... and nothing they hold became an element: no <img>, only our scripts
+    title = unescape(re.search(r"<title>(.*?)</title>", dom, re.S).group(1))
+    assert title == "\"p<i>'.out - ctest-trace report", title
+    # ... and nothing they hold became an element: no <img> or <svg onload>, no
+    # handler anywhere, only our scripts
     assert not [a for t, a in page.tags if t in ("img", "iframe", "object", "embed")]
+    assert not [(t, a) for t, a in page.tags if any(k.startswith("on") for k in a)]
     assert len([a for t, a in page.tags if t == "style"]) == 1
     code = [a for a, _ in page.scripts if a.get("type") != "application/json"]
     assert len(code) == len(csp(out.read_text())["script-src"]), page.scripts
+    # the trace's name and the binary's path, as text and attribute values
+    header = [a for t, a in page.tags if t == "span" and a.get("class") == "bin"]
+    assert header and header[0]["title"] == str(binary), header
+    assert "hostile<b>x" in page.by_class["bin"], page.by_class["bin"]
+    assert f"{trace.name}\n" in page.all_text() and f"{trace} (format" in page.all_text()
+    # thread names, in the thread table
+    threads = page.by_id["threads-threads"]
+    assert "<img src=x>" in threads and "</script><i>" in threads, threads
     # ... but text, as the program wrote it (control bytes and bad UTF-8 as U+FFFD)
     names = page.by_class["tname"]
     assert "</script><img src=x onerror=\"document.title='pwned name'\">" in names, names
