@@ -2,7 +2,8 @@
 
 Its data (the flat records and the tables of the page) are decoded and
 compared with `export --format=jsonl` of the same trace: every region, task,
-wait and log, on its thread, with its exact begin, duration and name. In
+wait and log, on its thread, with its exact begin, duration and name. The
+names listed below it are the 500 most used, and say how many more. In
 headless Chromium: 70 000 tasks open at once on one thread are all placed,
 in a bounded number of rows; zoomed in to microseconds past 1 s, the ruler's
 ticks and the range read apart, and a span's details give its times to the
@@ -15,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import BUILD, run_ok
+from conftest import BUILD, assemble, run_ok, sanitized
 from report_page import Dom, chromium, needs_chromium, report_text, timeline_records, with_script
 
 GEN_TRACE = BUILD / "bench" / "gen_trace"
@@ -106,6 +107,44 @@ def test_the_timeline_holds_every_span_and_log_of_the_trace(generated):
     # and each one exactly: thread, begin, duration, name (a wait: its stack)
     missing, extra = want - got, got - want
     assert not missing and not extra, (list(missing.items())[:5], list(extra.items())[:5])
+
+
+def many_names_trace(tmp_path, names):
+    """A trace of one thread with a region per name, region `rK` used
+    1 + K % 3 times."""
+    lines = ["ctrace 1.4", 'trace_begin major=1 minor=4 writer="test" mono_ns=1000 realtime_ns=0',
+             "schema",
+             'process_begin proc=0 pid=7 exe="/t" clock=0 hz=1000000000 tsc0=1000 ns0=1000',
+             "batch proc=0 thread=1 seq=0 offset=0 tsc=1000 ns=1000",
+             "  thread_begin +0 tid=7 ptid=0 task=0 fn=0 rserial=0"]
+    for k in range(names):
+        lines.append(f'  string id={k + 1} bytes="r{k}"')
+        for _ in range(1 + k % 3):
+            lines += [f"  region_begin +10 task=0 name={k + 1}", "  region_end +10 back=0"]
+    lines += ["  thread_end +10", "process_end proc=0 how=0 code=0 dropped=0",
+              "trace_end batches=1 event_bytes=0"]
+    (tmp_path / "names.txt").write_text("\n".join(lines) + "\n")
+    assemble(tmp_path / "names.txt", tmp_path / "names.trace")
+    return tmp_path / "names.trace"
+
+
+@pytest.mark.skipif(sanitized(), reason="a sanitizer's libctrace.so cannot be loaded into Python")
+def test_the_names_list_holds_the_500_most_used(tmp_path):
+    html = report_text(many_names_trace(tmp_path, 700), tmp_path)
+    listed = re.findall(r'<li><button type="button" data-name="\d+">(r\d+)</button> '
+                        r'<span class="note">region, (\d+)</span></li>', html)
+    assert len(listed) == 500
+    counts = [int(c) for _, c in listed]
+    assert counts == sorted(counts, reverse=True)
+    # the cut is right: every name used 3 times (k % 3 == 2: 233 of them) and
+    # 267 of those used twice, the first seen first
+    assert {n for n, c in listed if c == "3"} == {f"r{k}" for k in range(2, 700, 3)}
+    assert [n for n, c in listed if c == "2"] == [f"r{k}" for k in range(1, 700, 3)][:267]
+    note = re.search(r'<p class="note" id="timeline-names-more">(.*?)</p>', html).group(1)
+    assert note.startswith("The 500 most used of 700 names; 200 more: "), note
+    # the timeline itself holds every region
+    records, _ = timeline_records(html)
+    assert len(records) == sum(1 + k % 3 for k in range(700))
 
 
 # ---- in headless Chromium ---------------------------------------------------------
