@@ -217,12 +217,23 @@ def script_hash(text):
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
 
 
-def with_script(html, js):
-    """The page with `js` run after its own scripts, its hash added to the
-    CSP's script-src (the page runs no script the CSP does not name)."""
-    body = "\n" + js + "\n"
-    html = html.replace("script-src ", "script-src " + script_hash(body) + " ", 1)
-    return html.replace("</body>", "<script>" + body + "</script>\n</body>", 1)
+# Put before the page's scripts: frames are drawn at once, not at the next
+# animation frame (which headless Chromium may not reach before it dumps).
+DRAW_AT_ONCE = "window.requestAnimationFrame = function (f) { f(performance.now()); return 0; };"
+
+
+def with_script(html, js, before=None):
+    """The page with `js` run after its own scripts (and `before` before
+    them), each one's hash added to the CSP's script-src (the page runs no
+    script the CSP does not name)."""
+    for code, where in ((js, "</body>"), (before, "<script>")):
+        if code is None:
+            continue
+        body = "\n" + code + "\n"
+        html = html.replace("script-src ", "script-src " + script_hash(body) + " ", 1)
+        at = html.index(where, html.index("</footer>"))
+        html = html[:at] + "<script>" + body + "</script>\n" + html[at:]
+    return html
 
 
 # ---- in headless Chromium ---------------------------------------------------------

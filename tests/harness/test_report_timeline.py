@@ -17,7 +17,8 @@ from collections import Counter
 import pytest
 
 from conftest import BUILD, assemble, run_ok, sanitized
-from report_page import Dom, chromium, needs_chromium, report_text, timeline_records, with_script
+from report_page import (DRAW_AT_ONCE, Dom, chromium, needs_chromium, report_text, timeline_records,
+                         with_script)
 
 GEN_TRACE = BUILD / "bench" / "gen_trace"
 OVERLAP = BUILD / "tests" / "suites" / "overlap_test"
@@ -207,41 +208,38 @@ def test_70000_overlapping_tasks_on_a_thread_are_all_placed_in_bounded_rows(tmp_
 
 # Zoom in at the end of the trace, past 1 s, to under a microsecond; then
 # back to the whole trace, and click the middle of the longest test (the first
-# row of the first lane: the main thread's tasks).
+# row of the first lane: the main thread's tasks). Frames are drawn at once
+# (DRAW_AT_ONCE).
 ZOOM = """(function () {
   var view = document.getElementById("timeline-view");
   var canvas = document.getElementById("timeline-canvas");
   function key(k) { view.dispatchEvent(new KeyboardEvent("keydown", {key: k, bubbles: true})); }
   for (var i = 0; i < 40; i++) { key("+"); key("ArrowRight"); key("ArrowRight"); }
-  requestAnimationFrame(function () {
-    var out = {ticks: canvas.getAttribute("data-ticks"),
-               range: document.getElementById("timeline-range").textContent};
-    key("0");
-    requestAnimationFrame(function () {
-      /* the middle of the longest test, in the whole trace's view */
-      var flat = JSON.parse(document.getElementById("timeline-spans").textContent);
-      var meta = JSON.parse(document.getElementById("timeline-meta").textContent);
-      var begin = 0, mid = 0, longest = 0;
-      for (var i = 0; i < flat.length; i += 6) {
-        begin += flat[i + 3];
-        if (flat[i + 1] === 0 && flat[i + 4] > longest) {
-          longest = flat[i + 4];
-          mid = begin + longest / 2;
-        }
-      }
-      var box = canvas.getBoundingClientRect(), plot = box.width - 180;
-      var at = {bubbles: true, clientX: box.left + 180 + mid / meta.duration_ns * plot,
-                clientY: box.top + 22 + 20 + 7 + 8};
-      canvas.dispatchEvent(new MouseEvent("mousedown", at));
-      window.dispatchEvent(new MouseEvent("mouseup", at));
-      canvas.dispatchEvent(new MouseEvent("click", at));
-      out.details = document.getElementById("timeline-details").textContent;
-      var pre = document.createElement("pre");
-      pre.id = "probe";
-      pre.textContent = JSON.stringify(out);
-      document.body.appendChild(pre);
-    });
-  });
+  var out = {ticks: canvas.getAttribute("data-ticks"),
+             range: document.getElementById("timeline-range").textContent};
+  key("0");
+  /* the middle of the longest test, in the whole trace's view */
+  var flat = JSON.parse(document.getElementById("timeline-spans").textContent);
+  var meta = JSON.parse(document.getElementById("timeline-meta").textContent);
+  var begin = 0, mid = 0, longest = 0;
+  for (var j = 0; j < flat.length; j += 6) {
+    begin += flat[j + 3];
+    if (flat[j + 1] === 0 && flat[j + 4] > longest) {
+      longest = flat[j + 4];
+      mid = begin + longest / 2;
+    }
+  }
+  var box = canvas.getBoundingClientRect(), plot = box.width - 180;
+  var at = {bubbles: true, clientX: box.left + 180 + mid / meta.duration_ns * plot,
+            clientY: box.top + 22 + 20 + 7 + 8};
+  canvas.dispatchEvent(new MouseEvent("mousedown", at));
+  window.dispatchEvent(new MouseEvent("mouseup", at));
+  canvas.dispatchEvent(new MouseEvent("click", at));
+  out.details = document.getElementById("timeline-details").textContent;
+  var pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
 })();"""
 
 UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
@@ -259,7 +257,7 @@ def ns_of(text):
 def test_zoomed_in_past_a_second_the_ticks_and_times_read_apart(generated, tmp_path):
     trace, html = generated
     page = tmp_path / "zoom.html"
-    page.write_text(with_script(html, ZOOM))
+    page.write_text(with_script(html, ZOOM, before=DRAW_AT_ONCE))
     dom = Dom(chromium(tmp_path, page, "--dump-dom"))
     probe = json.loads(dom.by_id["probe"])
     ticks = probe["ticks"].split("|")

@@ -258,8 +258,10 @@
       var left = Math.max(xOf(row.begin[i]), LABEL_W), right = Math.min(xOf(row.end[i]), width);
       ctx.fillRect(Math.floor(left), y, Math.max(right - left, 1), h);
       drawn += row.count[i];
-      /* past this pixel column: the blocks that begin in it are drawn */
-      i = Math.max(i + 1, firstAfter(row.begin, tOf(Math.floor(left) + 1), i + 1));
+      /* Blocks never overlap: of those beginning in this pixel column, all
+       * but the last end in it (drawn already); the last may reach past it. */
+      var next = firstAfter(row.begin, tOf(Math.floor(left) + 1), i + 1);
+      i = next - 1 > i ? next - 1 : i + 1;
     }
   }
   /* The first index from `from` on of sorted `keys` past t. */
@@ -378,6 +380,10 @@
     drawn = 0;
     var top = view.scrollTop;
     drawRuler();
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, RULER_H, width, height - RULER_H); /* rows scrolled under the ruler: hidden */
+    ctx.clip();
     for (var k = 0; k < layout.length; k++) {
       var item = layout[k], y = item.y - top;
       if (y + item.h < RULER_H || y > height) continue;
@@ -399,6 +405,7 @@
         drawRow(item, y);
       }
     }
+    ctx.restore();
     if (selected && selected.x0 !== undefined) {
       ctx.fillStyle = "rgba(66,133,244,0.2)";
       ctx.fillRect(selected.x0, RULER_H, selected.x1 - selected.x0, height);
