@@ -32,7 +32,7 @@ trap 'rm -rf "$work"' EXIT
 read -r seconds rss_kb < "$work/time"
 
 /usr/bin/python3 - "$work" "$seconds" "$rss_kb" <<'PY'
-import os, re, subprocess, sys
+import base64, hashlib, os, re, subprocess, sys
 work, seconds, rss_kb = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 page = os.path.join(work, "big.html")
 size = os.path.getsize(page)
@@ -41,8 +41,7 @@ print(f"report of {os.path.getsize(os.path.join(work, 'big.trace')) / 1e6:.1f} M
 
 KEYS = ["+"] * 12 + ["ArrowRight", "ArrowRight", "0", "-"]
 html = open(page, encoding="utf-8").read()
-code = html.rindex("<script>\n")
-probe = ("<script>\n(function () {\n"
+probe = ("\n(function () {\n"
          "  var view = document.getElementById('timeline-view');\n"
          "  var canvas = document.getElementById('timeline-canvas');\n"
          f"  var keys = {KEYS!r}, out = [];\n"
@@ -53,10 +52,15 @@ probe = ("<script>\n(function () {\n"
          "             canvas.getAttribute('data-drawn'));\n"
          "  });\n"
          "  document.body.setAttribute('data-frames', out.join(';'));\n"
-         "})();\n</script>\n")
-timed = (html[:code] + "<script>window.requestAnimationFrame = function (f) "
-         "{ f(performance.now()); return 0; };</script>\n" + html[code:])
-timed = timed[:timed.rindex("</body>")] + probe + "</body>\n</html>\n"
+         "})();\n")
+now = "\nwindow.requestAnimationFrame = function (f) { f(performance.now()); return 0; };\n"
+# The page runs only the scripts its CSP names by hash: these two are added.
+def sha(js):
+    return "'sha256-" + base64.b64encode(hashlib.sha256(js.encode()).digest()).decode() + "' "
+code = html.index("</footer>\n") + len("</footer>\n")  # before the page's own scripts
+timed = html[:code] + "<script>" + now + "</script>\n" + html[code:]
+timed = timed[:timed.rindex("</body>")] + "<script>" + probe + "</script>\n</body>\n</html>\n"
+timed = timed.replace("script-src ", "script-src " + sha(now) + sha(probe), 1)
 with open(os.path.join(work, "timed.html"), "w", encoding="utf-8") as f:
     f.write(timed)
 

@@ -221,6 +221,8 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
         fprintf(err, "ctest-trace: export: missing -o OUT (-o - for stdout)\n");
         return CTV_EXIT_FAILED;
     }
+    if (ctv_output_not_input(out_path, trace_path, err) != 0)
+        return CTV_EXIT_FAILED;
 
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)

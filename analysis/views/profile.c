@@ -368,6 +368,8 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
         fprintf(err, "ctest-trace: profile: unknown kind of wait %d\n", (int)opts->kind);
         return CTV_EXIT_FAILED;
     }
+    if (ctv_output_not_input(opts->out_path, trace_path, err) != 0)
+        return CTV_EXIT_FAILED;
     int status = ctv_profile_build(trace_path, opts, CTV_PROFILE_KIND_BIT(opts->kind), profiles,
                                    err);
     if (status != CTV_EXIT_FAILED) {

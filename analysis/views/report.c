@@ -98,13 +98,17 @@ static const char *base_name(const char *path)
 
 static void write_head(FILE *out, const char *trace_path)
 {
-    fputs("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          /* Nothing may be loaded from anywhere: the page is all there is. */
-          "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-          "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-          "<title>",
-          out);
+    /* Nothing may be loaded from anywhere: the page is all there is. Only
+     * our own scripts run, each allowed by its hash: markup that got into
+     * the page by a bug of ours still runs nothing. Styles stay inline
+     * (style attributes size the bars and frames); CSS runs no code. */
+    fprintf(out, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                 "script-src %s; style-src 'unsafe-inline'; base-uri 'none'; "
+                 "form-action 'none'\">\n"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                 "<title>",
+            ctv_report_script_src);
     ctv_html_ctext(out, base_name(trace_path));
     fputs(" - ctest-trace report</title>\n<style>\n", out);
     fwrite(ctv_report_css, 1, ctv_report_css_len, out);
@@ -176,9 +180,14 @@ static void write_header(FILE *out, const char *trace_path, const ctr_info *info
 
 static void write_tail(FILE *out)
 {
-    fputs("</main>\n<footer>Written by ctest-trace " CT_VERSION "</footer>\n<script>\n", out);
-    fwrite(ctv_report_js, 1, ctv_report_js_len, out);
-    fputs("</script>\n</body>\n</html>\n", out);
+    fputs("</main>\n<footer>Written by ctest-trace " CT_VERSION "</footer>\n", out);
+    /* A script a file, each exactly the bytes its hash in the CSP is of. */
+    for (unsigned long i = 0; i < ctv_report_nscripts; i++) {
+        fputs("<script>", out);
+        fwrite(ctv_report_scripts[i].text, 1, ctv_report_scripts[i].len, out);
+        fputs("</script>\n", out);
+    }
+    fputs("</body>\n</html>\n", out);
 }
 
 /* Pass on what a section said on `err`, but each line once: every section
@@ -198,19 +207,37 @@ static void pass_messages(const char *said, size_t len, ctv_names *told, FILE *e
     }
 }
 
+/* Messages caught from one step, for pass_messages(); to `err` directly
+ * when memory for them is short. */
+typedef struct caught {
+    char *said;
+    size_t len;
+    FILE *f;
+} caught;
+
+static FILE *catch_begin(caught *c, FILE *err)
+{
+    *c = (caught){.said = NULL};
+    c->f = open_memstream(&c->said, &c->len);
+    return c->f ? c->f : err;
+}
+
+static void catch_end(caught *c, ctv_names *told, FILE *err)
+{
+    if (!c->f)
+        return;
+    fclose(c->f);
+    pass_messages(c->said, c->len, told, err);
+    free(c->said);
+}
+
 /* Run one section with its messages caught for pass_messages(). */
 static int run_section(const ctv_report_section *s, const char *trace_path, FILE *out,
                        ctv_names *told, FILE *err)
 {
-    char *said = NULL;
-    size_t said_len = 0;
-    FILE *caught = open_memstream(&said, &said_len);
-    int status = s->write(trace_path, out, caught ? caught : err);
-    if (caught) {
-        fclose(caught);
-        pass_messages(said, said_len, told, err);
-        free(said);
-    }
+    caught c;
+    int status = s->write(trace_path, out, catch_begin(&c, err));
+    catch_end(&c, told, err);
     return status;
 }
 
@@ -220,6 +247,10 @@ int ctv_report(const char *trace_path, const char *out_path, FILE *err)
         fprintf(err, "ctest-trace: report: missing -o OUT (the HTML file to write)\n");
         return CTV_EXIT_FAILED;
     }
+    uint64_t spans_max; /* the timeline's; checked before anything is read or written */
+    if (ctv_report_spans_max(err, &spans_max) != 0 ||
+        ctv_output_not_input(out_path, trace_path, err) != 0)
+        return CTV_EXIT_FAILED;
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
@@ -228,15 +259,9 @@ int ctv_report(const char *trace_path, const char *out_path, FILE *err)
     int rc = gather_header(r, &h);
     ctv_names told;
     ctv_names_init(&told);
-    char *said = NULL;
-    size_t said_len = 0;
-    FILE *caught = open_memstream(&said, &said_len);
-    int status = ctv_end_status(r, rc, trace_path, caught ? caught : err);
-    if (caught) {
-        fclose(caught);
-        pass_messages(said, said_len, &told, err);
-        free(said);
-    }
+    caught c;
+    int status = ctv_end_status(r, rc, trace_path, catch_begin(&c, err));
+    catch_end(&c, &told, err);
     if (status == CTV_EXIT_DAMAGED) {
         const char *what = ctr_damage(r);
         snprintf(h.damage, sizeof h.damage, "%s", what ? what : ct_strerror(CT_EDAMAGED));

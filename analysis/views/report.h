@@ -20,7 +20,8 @@
 #ifndef CTV_REPORT_H
 #define CTV_REPORT_H
 
-#include <stdio.h> /* FILE */
+#include <stdint.h> /* uint64_t */
+#include <stdio.h>  /* FILE */
 
 typedef int (*ctv_report_writer)(const char *trace_path, FILE *out, FILE *err);
 
@@ -40,11 +41,26 @@ int ctv_report_tests(const char *trace_path, FILE *out, FILE *err);
  *  (report_timeline.c, drawn by report/timeline.js). */
 int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err);
 
-/* The page's CSS and JavaScript, the files of report_css and report_js
- * one after the other (generated at build time: embed_assets.py). */
+/*! ctv_report_spans_max() : how many spans and logs the timeline keeps:
+ *  $CTRACE_REPORT_SPANS (digits only, 0 to 100 000 000), 4 000 000 when
+ *  unset. @return 0, or CTV_EXIT_FAILED after a message naming the variable
+ *  and what is wrong with its value ("10k", "-5", "", too large). */
+int ctv_report_spans_max(FILE *err, uint64_t *max);
+
+/* The page's CSS and JavaScript (generated at build time by
+ * embed_assets.py from the lists report_css and report_js): the CSS files
+ * one after the other; each script file as the exact text of its own
+ * <script> element; and the Content-Security-Policy's script sources, a
+ * 'sha256-...' per script over those bytes (no 'unsafe-inline'). */
 extern const char ctv_report_css[];
 extern const unsigned long ctv_report_css_len;
-extern const char ctv_report_js[];
-extern const unsigned long ctv_report_js_len;
+
+typedef struct ctv_report_script {
+    const char *text; /* between <script> and </script>, exactly */
+    unsigned long len;
+} ctv_report_script;
+extern const ctv_report_script ctv_report_scripts[];
+extern const unsigned long ctv_report_nscripts;
+extern const char ctv_report_script_src[];
 
 #endif /* CTV_REPORT_H */

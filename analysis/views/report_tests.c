@@ -9,7 +9,9 @@
  * sort (sort.h) keyed by its begin, which holds what fits in memory and
  * spills the rest. Rows are sorted here rather than in the browser so the
  * page reads in order without scripts, and the counts come before the
- * table. A late status (after its test's end) is counted, not shown.
+ * table. A test's status is the last the trace gives before its end, as
+ * the tasks view has it; a status of no open test (after its test's end,
+ * or of a test whose begin is not in the trace) is counted, not shown.
  */
 #include <inttypes.h> /* PRIu64, PRId32 */
 #include <stdlib.h>   /* malloc, realloc, free */
@@ -50,7 +52,7 @@ typedef struct tests {
     ctv_names binaries;   /* process paths */
     uint32_t *process_binary; /* by process index */
     size_t nprocess, process_cap;
-    uint64_t counts[COUNTED], late_statuses;
+    uint64_t counts[COUNTED], unplaced_statuses; /* of no open test */
 } tests;
 
 static const char *status_word(unsigned status)
@@ -119,15 +121,15 @@ static int add_status(tests *t, const ctr_event *ev)
 {
     uint32_t slot;
     if (!ctv_ids_find(&t->open, ev->task, &slot)) {
-        if (ev->task_kind != CTR_TASK_USER)
-            t->late_statuses++;
+        /* The reader calls a task it has no begin of a user task: statuses
+         * come from tests and fixtures only, so this is one too. */
+        t->unplaced_statuses++;
         return 0;
     }
     open_test *o = &t->test[slot];
-    /* The worst status stands: a pass then a crash in teardown is a crash. */
-    if ((unsigned)ev->status < STATUSES && (o->status == CTR_STATUS_NONE ||
-                                            o->status == CTR_STATUS_PASS ||
-                                            ev->status != CTR_STATUS_PASS))
+    /* The last status stands, as in `ctest-trace tasks` (and the runner's
+     * summary): a crash after a pass is a crash, a pass after a fail a pass. */
+    if ((unsigned)ev->status < STATUSES)
         o->status = (uint8_t)ev->status;
     size_t len = ev->message_len;
     if (!len)
@@ -264,9 +266,13 @@ static void write_counts(const tests *t, FILE *out)
     fputs("<input type=\"search\" id=\"tests-search\" placeholder=\"search names and "
           "messages\" aria-label=\"search tests\"><span id=\"tests-shown\"></span></div>\n",
           out);
-    if (t->late_statuses)
-        fprintf(out, "<p class=\"note\">%" PRIu64 " statuses came after their test's end "
-                     "and are not shown.</p>\n", t->late_statuses);
+    if (t->unplaced_statuses)
+        fprintf(out, "<p class=\"note\" id=\"tests-unplaced\">%" PRIu64 " status%s of no "
+                     "test open at that point of the trace (after its test's end, or of a test "
+                     "whose begin is not in the trace) %s not shown here: <code>ctest-trace "
+                     "tasks</code> lists them.</p>\n",
+                t->unplaced_statuses, t->unplaced_statuses == 1 ? "" : "es",
+                t->unplaced_statuses == 1 ? "is" : "are");
 }
 
 static int write_rows(tests *t, FILE *out)

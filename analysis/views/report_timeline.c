@@ -19,19 +19,21 @@
  *
  * What is held: the names, lanes, processes and stacks (distinct ones,
  * stacks up to STACKS_KEPT), the open tasks' lanes, the symbolizer. The
- * section also lists the task and region names as text, with their counts:
- * the canvas is not text, and a name there is searchable here.
+ * section also lists the task and region names as text, with their counts
+ * (the NAMES_LISTED most used, most first): the canvas is not text, and a
+ * name there is searchable here.
  *
  * A browser parses and holds what the page holds: the timeline keeps the
  * first RECORDS_MAX spans and logs (about 24 bytes each: 100 MB of page),
- * or $CTRACE_REPORT_SPANS, and says how many more it left out and from
- * when; the counts and names below it are of the whole trace.
+ * or $CTRACE_REPORT_SPANS (digits only, up to SPANS_LIMIT), and says how
+ * many more it left out and from when; the counts and names below it are
+ * of the whole trace.
  */
 #include <inttypes.h> /* PRIu64 */
-#include <stdlib.h>   /* free, getenv, strtoull */
-#include <string.h>   /* memcpy */
+#include <stdlib.h>   /* free, getenv */
+#include <string.h>   /* memcpy, strlen */
 
-#include "common/human.h" /* ctv_format_duration */
+#include "common/human.h" /* ctv_format_duration, ctv_print_text */
 
 #include "html.h"
 #include "json.h"
@@ -44,6 +46,8 @@
 #define STACKS_KEPT 65536    /* distinct stacks; later new ones are not shown */
 #define STACK_FRAMES_MAX 64  /* frames of a stack kept */
 #define RECORDS_MAX 4000000u /* spans and logs in the timeline */
+#define NAMES_LISTED 500     /* task and region names listed below it */
+#define SPANS_LIMIT 100000000u /* the most $CTRACE_REPORT_SPANS may ask: 2.4 GB of page */
 
 /* Record types: timeline.js has the same list. */
 enum {
@@ -335,22 +339,48 @@ static void write_meta(timeline *t, FILE *out)
     fputs("</script>\n", out);
 }
 
+/* Most used first, then first seen. */
+static int by_uses(const void *a, const void *b, void *uses_)
+{
+    const uint64_t *uses = uses_;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    if (uses[x] != uses[y])
+        return uses[x] < uses[y] ? 1 : -1;
+    return (x > y) - (x < y);
+}
+
 /* The names of tasks and regions as text: searchable, read by screen
- * readers, and a click highlights them in the timeline. */
-static void write_names(const timeline *t, FILE *out)
+ * readers, and a click highlights them in the timeline. The most used
+ * NAMES_LISTED of them: 100 000 distinct names would be 10 MB of buttons. */
+static int write_names(const timeline *t, FILE *out)
 {
     static const char *const what[] = {"", "task", "region", "task, region"};
+    uint32_t *order = malloc((t->names.count ? t->names.count : 1) * sizeof *order);
+    if (!order)
+        return CT_ENOMEM;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->names.count && i < t->uses_cap; i++)
+        if (t->uses[i])
+            order[n++] = i;
+    qsort_r(order, n, sizeof *order, by_uses, t->uses);
     fputs("<details class=\"timeline-names\"><summary>Task and region names</summary>"
           "<ul id=\"timeline-names\">", out);
-    for (uint32_t i = 0; i < t->names.count && i < t->uses_cap; i++) {
-        if (!t->uses[i])
-            continue;
+    for (uint32_t k = 0; k < n && k < NAMES_LISTED; k++) {
+        uint32_t i = order[k];
         fprintf(out, "<li><button type=\"button\" data-name=\"%" PRIu32 "\">", i);
         ctv_html_text(out, t->names.names[i].bytes, t->names.names[i].len);
         fprintf(out, "</button> <span class=\"note\">%s, %" PRIu64 "</span></li>",
                 what[t->is_task[i] & 3], t->uses[i]);
     }
-    fputs("</ul></details>\n", out);
+    fputs("</ul>", out);
+    if (n > NAMES_LISTED)
+        fprintf(out, "<p class=\"note\" id=\"timeline-names-more\">The %u most used of %" PRIu32
+                     " names; %" PRIu32 " more: <code>ctest-trace regions</code> and "
+                     "<code>ctest-trace tasks</code> list them all.</p>",
+                NAMES_LISTED, n, n - NAMES_LISTED);
+    fputs("</details>\n", out);
+    free(order);
+    return 0;
 }
 
 static void write_left_out(const timeline *t, FILE *out)
@@ -395,19 +425,41 @@ static void timeline_free(timeline *t)
     free(t->procs);
 }
 
+int ctv_report_spans_max(FILE *err, uint64_t *max)
+{
+    const char *text = getenv("CTRACE_REPORT_SPANS");
+    *max = RECORDS_MAX;
+    if (!text)
+        return 0;
+    /* Digits only: strtoull would take "-5" (as 2^64 - 5), " 7" and "+7". */
+    size_t len = strlen(text);
+    uint64_t n = 0;
+    int bad = len == 0;
+    for (size_t i = 0; !bad && i < len; i++) {
+        bad = text[i] < '0' || text[i] > '9';
+        if (n <= SPANS_LIMIT) /* past it, too many already: no overflow */
+            n = n * 10 + (uint64_t)(text[i] - '0');
+    }
+    if (bad || n > SPANS_LIMIT) {
+        fputs("ctest-trace: report: CTRACE_REPORT_SPANS=\"", err);
+        ctv_print_text(err, text, len); /* untrusted: escaped */
+        fprintf(err, "\": %s (how many spans and logs the timeline keeps: a number from 0 to "
+                     "%u, digits only; unset: %u)\n",
+                bad ? "not a number" : "too many", SPANS_LIMIT, RECORDS_MAX);
+        return CTV_EXIT_FAILED;
+    }
+    *max = n;
+    return 0;
+}
+
 int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err)
 {
+    timeline t = {.records_max = RECORDS_MAX};
+    if (ctv_report_spans_max(err, &t.records_max) != 0)
+        return CTV_EXIT_FAILED;
     ctr_reader *r;
     if (ctv_open_trace(trace_path, err, &r) != 0)
         return CTV_EXIT_FAILED;
-    timeline t = {.records_max = RECORDS_MAX};
-    const char *max = getenv("CTRACE_REPORT_SPANS");
-    if (max && *max) {
-        char *end;
-        unsigned long long n = strtoull(max, &end, 10);
-        if (*end == '\0')
-            t.records_max = n;
-    }
     ctv_names_init(&t.names);
     ctv_names_init(&t.stacks);
     ctv_ids_init(&t.lane_of);
@@ -432,7 +484,8 @@ int ctv_report_timeline(const char *trace_path, FILE *out, FILE *err)
         status = ctv_end_status(r, next_rc, trace_path, err);
         write_meta(&t, out);
         write_left_out(&t, out);
-        write_names(&t, out);
+        if ((rc = write_names(&t, out)) != 0)
+            status = ctv_fail(trace_path, rc, err);
         ctv_symbols_warn(&t.symbols, err);
     }
     fputs("</section>\n", out);

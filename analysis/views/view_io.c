@@ -8,6 +8,7 @@
 #include <inttypes.h> /* PRIu64 */
 #include <limits.h>   /* PATH_MAX */
 #include <string.h>   /* strcmp */
+#include <sys/stat.h> /* stat */
 #include <unistd.h>   /* readlink, close */
 
 #include "recorder/outfile.h" /* ct_outfile_*, ct_errno_text */
@@ -91,6 +92,19 @@ int ctv_finish_output(FILE *out, const char *out_name, FILE *err, int status)
     if (fflush(out) != 0 || ferror(out))
         return output_failed(out, out_name, errno, err);
     return status;
+}
+
+int ctv_output_not_input(const char *out_path, const char *trace_path, FILE *err)
+{
+    struct stat out, in;
+    /* Links followed, as the output is written (outfile.h): one file by any
+     * name, a hard link too. An output not there yet is no trace. */
+    if (!out_path || strcmp(out_path, "-") == 0 || !trace_path || stat(out_path, &out) != 0 ||
+        stat(trace_path, &in) != 0 || out.st_dev != in.st_dev || out.st_ino != in.st_ino)
+        return 0;
+    fprintf(err, PREFIX "%s: -o names the trace being read (%s): writing it would replace the "
+                 "trace; choose another output\n", out_path, trace_path);
+    return CTV_EXIT_FAILED;
 }
 
 FILE *ctv_output_open(ctv_output *o, const char *path, FILE *err)

@@ -59,6 +59,12 @@ typedef struct ctv_output {
     ct_outfile file;
 } ctv_output;
 
+/*! ctv_output_not_input() : whether writing `out_path` leaves the trace
+ *  `trace_path` alone. @return 0, or CTV_EXIT_FAILED after a message when
+ *  they are one file (by any path, link or hard link): a view checks this
+ *  before it reads the trace or opens its output. */
+int ctv_output_not_input(const char *out_path, const char *trace_path, FILE *err);
+
 /*! ctv_output_open() : @return the stream to write `path` to, or NULL after
  *  a message naming it ("ctest-trace: OUT: no such directory"). */
 FILE *ctv_output_open(ctv_output *o, const char *path, FILE *err);

@@ -8,6 +8,7 @@ They run the built binaries: the build directory is $CTRACE_BUILD_DIR, or
 (ci/test.sh does, for each of its builds).
 """
 
+import ctypes
 import json
 import os
 import shutil
@@ -109,6 +110,16 @@ def assert_valid_junit(xml):
     proc = subprocess.run([xmllint, "--noout", "--schema", str(JUNIT_XSD), str(xml)],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+def assemble(text, trace):
+    """Write the trace `text` (a file in the text form, format/FORMAT.md)
+    describes to `trace`, through libctrace's ctr_text_assemble (ctypes: not
+    in a sanitizer build, whose runtime must load first; see sanitized())."""
+    lib = ctypes.CDLL(str(BUILD / "libctrace.so"))
+    err = ctypes.create_string_buffer(512)
+    rc = lib.ctr_text_assemble(str(text).encode(), str(trace).encode(), err, len(err))
+    assert rc == 0, err.value.decode()
 
 
 def run_ok(*args, **kw):

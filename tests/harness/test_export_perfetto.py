@@ -5,7 +5,6 @@ interned names resolved per sequence, packets sorted by timestamp keeping
 the file's order for equal ones, and slices nested as a stack per track.
 """
 
-import ctypes
 import importlib
 import json
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUILD, run, run_ok, sanitized
+from conftest import BUILD, assemble, run, run_ok, sanitized
 
 PROTOS = Path(__file__).with_name("protos")
 ORDER = BUILD / "tests" / "suites" / "order_test"  # a test named Test\x1b[31mEscape
@@ -152,13 +151,6 @@ def export(trace, tmp_path, schema, name="trace.pb"):
     out = tmp_path / name
     run_ok("export", "--format=perfetto", "-o", out, trace)
     return Trace(out.read_bytes(), schema)
-
-
-def assemble(text, trace):
-    lib = ctypes.CDLL(str(BUILD / "libctrace.so"))
-    err = ctypes.create_string_buffer(512)
-    rc = lib.ctr_text_assemble(str(text).encode(), str(trace).encode(), err, len(err))
-    assert rc == 0, err.value.decode()
 
 
 def test_the_pipeline_example_decodes_with_perfettos_schema(pipeline_trace, tmp_path):

@@ -1,80 +1,32 @@
 """`ctest-trace report`: one self-contained HTML page (DESIGN.md §4).
 
-Without a browser: the page parses, names the tests, and references nothing
-outside itself; bad input exits 2 with a message; a damaged trace gives a
-page with a banner and exit 1. In headless Chromium (Debian's, which
-ci/deps.sh installs; skipped with the reason when missing): the pipeline's
-page after its scripts ran shows the names and its timeline drew, a
-screenshot of the timeline is not blank (a small PNG reader below), and
-names that are markup or script come out as text and run nothing."""
+Without a browser: the page parses, names the tests, references nothing
+outside itself and runs only its own scripts (a CSP hash each); a test's
+status is the last the trace gives; bad input (a bad CTRACE_REPORT_SPANS, an
+-o that is the trace) exits 2 with a message; a damaged trace gives a page
+with a banner and exit 1. In headless Chromium (report_page.py): the
+pipeline's page after its scripts ran shows the names and its timeline
+drew, a screenshot of the timeline is not blank, a script put into the page
+does not run, and names that are markup or script (tests, tasks, regions,
+logs, threads, the binary's path, the trace's name) come out as text and
+run nothing."""
 
 import re
-import struct
-import subprocess
-import zlib
-from html.parser import HTMLParser
-from pathlib import Path
+import shutil
+from html import unescape
 
 import pytest
 
-from conftest import BUILD, run, run_ok
+from conftest import BUILD, assemble, run, run_ok, sanitized
+from report_page import (WINDOW, Dom, Page, chromium, csp, needs_chromium, png_pixels,
+                         report, script_hash, with_script)
 
 FAILING = BUILD / "examples" / "failing_test"
 HOSTILE = BUILD / "tests" / "suites" / "hostile_names_test"
-CHROMIUM = Path("/usr/bin/chromium")
-WINDOW = (1400, 1000)
 
 # Attributes whose value the browser loads or navigates to.
 URL_ATTRS = {"src", "href", "action", "formaction", "poster", "data", "srcset", "background",
              "xlink:href", "ping", "manifest", "codebase", "cite", "longdesc", "usemap"}
-
-
-class Page(HTMLParser):
-    """The parts of a page the tests look at: every tag with its attributes,
-    the text of <style> and <script> elements, the text outside them."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.tags = []      # (tag, {attr: value})
-        self.styles = []
-        self.scripts = []   # (attrs, text)
-        self.text = []
-        self._in = None
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        self.tags.append((tag, attrs))
-        if tag in ("style", "script"):
-            self._in = (tag, attrs, [])
-
-    def handle_endtag(self, tag):
-        if self._in and tag == self._in[0]:
-            body = "".join(self._in[2])
-            if tag == "style":
-                self.styles.append(body)
-            else:
-                self.scripts.append((self._in[1], body))
-            self._in = None
-
-    def handle_data(self, data):
-        if self._in:
-            self._in[2].append(data)
-        else:
-            self.text.append(data)
-
-    def all_text(self):
-        return "".join(self.text)
-
-    def section(self, name):
-        return [a for t, a in self.tags if t == "section" and a.get("id") == name]
-
-
-def report(trace, tmp_path, name="report.html"):
-    out = tmp_path / name
-    result = run("report", "-o", out, trace)
-    return result, out
 
 
 @pytest.fixture(scope="module")
@@ -138,6 +90,20 @@ def test_the_pipeline_report_references_nothing_outside_itself(pipeline_page):
     assert not network_references("<a href=\"#tests\">t</a><img src=\"data:image/png;base64,AA\">")
 
 
+def test_the_csp_runs_only_the_pages_own_scripts(pipeline_page):
+    """script-src lists a hash per script of ours, each the hash of exactly
+    what is between its <script> and </script>, and nothing else: no
+    'unsafe-inline'; no base or form target; no image source."""
+    html = pipeline_page.read_text()
+    policy = csp(html)
+    assert policy["default-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"] and policy["form-action"] == ["'none'"]
+    assert "img-src" not in policy and "'unsafe-inline'" not in policy["script-src"]
+    code = [body for attrs, body in Page(html).scripts if attrs.get("type") != "application/json"]
+    assert len(code) >= 4  # one per file (meson.build's report_js): tests, timeline, ...
+    assert sorted(script_hash(body) for body in code) == sorted(policy["script-src"])
+
+
 def test_the_pipeline_report_names_its_tests_as_text(pipeline_page):
     page = Page(pipeline_page.read_text())
     assert page.section("tests")
@@ -179,6 +145,36 @@ def test_bad_input_exits_2_naming_what_is_wrong(pipeline_trace, tmp_path):
     assert not (tmp_path / "r.html").exists()
 
 
+@pytest.mark.parametrize("value", ["10k", "-5", "", "99999999999999999999999", "100000001",
+                                   " 7", "4M"])
+def test_a_bad_ctrace_report_spans_exits_2_naming_it(pipeline_trace, tmp_path, value):
+    trace, _ = pipeline_trace
+    result, out = report(trace, tmp_path, env={"CTRACE_REPORT_SPANS": value})
+    assert result.returncode == 2, result
+    what = "too many" if value.isdigit() else "not a number"
+    assert f'report: CTRACE_REPORT_SPANS="{value}": {what} (how many spans and logs the ' \
+        "timeline keeps: a number from 0 to 100000000, digits only" in result.stderr, result
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("view", [("report",), ("export", "--format=jsonl"),
+                                  ("profile", "--type=sync", "--format=folded")])
+def test_an_output_that_is_the_trace_itself_is_refused(pipeline_trace, tmp_path, view):
+    """By its own name, another path, a symbolic or a hard link: exit 2,
+    the trace as it was."""
+    trace = tmp_path / "t.trace"
+    trace.write_bytes(pipeline_trace[0].read_bytes())
+    before = trace.read_bytes()
+    (tmp_path / "sym.trace").symlink_to(trace)
+    (tmp_path / "hard.trace").hardlink_to(trace)
+    for out in (trace, tmp_path / "." / "t.trace", tmp_path / "sym.trace", tmp_path / "hard.trace"):
+        result = run(*view, "-o", out, trace)
+        assert result.returncode == 2, result
+        assert f"{out}: -o names the trace being read ({trace})" in result.stderr, result
+        assert trace.read_bytes() == before
+    run_ok(*view, "-o", tmp_path / "other.out", trace)  # any other output is written
+
+
 def test_a_damaged_trace_gives_the_page_with_a_banner_and_exit_1(pipeline_trace, tmp_path):
     trace, _ = pipeline_trace
     data = trace.read_bytes()
@@ -194,107 +190,65 @@ def test_a_damaged_trace_gives_the_page_with_a_banner_and_exit_1(pipeline_trace,
     assert html.rstrip().endswith("</html>")
 
 
+# Statuses in every order: fail then pass, pass then crash, one after its
+# test's end, one of a test whose begin is not in the trace (its end neither
+# counts), one of a task never begun nor ended.
+STATUSES = """ctrace 1.4
+trace_begin major=1 minor=4 writer="test" mono_ns=1000 realtime_ns=0
+schema
+process_begin proc=0 pid=7 exe="/t" clock=0 hz=1000000000 tsc0=1000 ns0=1000
+batch proc=0 thread=1 seq=0 offset=0 tsc=1000 ns=1000
+  thread_begin +0 tid=7 ptid=0 task=0 fn=0 rserial=0
+  string id=1 bytes="TestFailThenPass"
+  string id=2 bytes="TestPassThenCrash"
+  string id=3 bytes="TestLate"
+  task_begin +100 task=1 parent=0 name=1 kind=1
+  task_status +1000 task=1 status=2 message="boom"
+  task_status +10 task=1 status=1 message=""
+  task_end +10 task=1
+  task_begin +100 task=2 parent=0 name=2 kind=1
+  task_status +1000 task=2 status=1 message=""
+  task_status +10 task=2 status=5 message="killed"
+  task_end +10 task=2
+  task_begin +100 task=3 parent=0 name=3 kind=1
+  task_status +1000 task=3 status=1 message=""
+  task_end +10 task=3
+  task_status +10 task=3 status=2 message="after its end"
+  task_status +10 task=9 status=2 message="begin lost"
+  task_end +10 task=9
+  task_status +10 task=8 status=2 message="never begun nor ended"
+process_end proc=0 how=0 code=0 dropped=0 end_ns=900000
+trace_end batches=1 event_bytes=0
+"""
+
+
+@pytest.mark.skipif(sanitized(), reason="a sanitizer's libctrace.so cannot be loaded into Python")
+def test_a_tests_status_is_the_last_as_in_the_tasks_view(tmp_path):
+    (tmp_path / "statuses.txt").write_text(STATUSES)
+    trace = tmp_path / "statuses.trace"
+    assemble(tmp_path / "statuses.txt", trace)
+    result, out = report(trace, tmp_path)
+    assert result.returncode == 0, result
+    html = out.read_text()
+    shown = {name: status for status, name in
+             re.findall(r'<tr class="st-\w+" data-status="(\w+)"><td class="tname">(\w+)<', html)}
+    tasks = {t["name"]: t["status"] for t in run_ok("tasks", "--json", trace).json()["tasks"]}
+    assert shown["TestFailThenPass"] == tasks["TestFailThenPass"] == "pass", shown
+    assert shown["TestPassThenCrash"] == tasks["TestPassThenCrash"] == "crash", shown
+    # after its end: the row was written already; said, with what the note counts
+    assert shown["TestLate"] == "pass" and tasks["TestLate"] == "fail"
+    note = re.search(r'<p class="note" id="tests-unplaced">(.*?)</p>', html).group(1)
+    assert note.startswith("3 statuses of no test open at that point of the trace (after its "
+                           "test's end, or of a test whose begin is not in the trace) are not "
+                           "shown here"), note
+
+
 # ---- in headless Chromium --------------------------------------------------
-
-needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
-                                    reason="no /usr/bin/chromium (ci/deps.sh installs it)")
-
-
-def chromium(workdir, page, *what):
-    """Load `page` in a fresh headless Chromium (its own profile in
-    `workdir`), with time for its scripts, and do `what` (--dump-dom, or
-    --screenshot=FILE). @return stdout: the DOM after the scripts ran."""
-    args = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-            "--disable-extensions", "--no-first-run", "--hide-scrollbars",
-            f"--user-data-dir={workdir / 'profile'}", "--virtual-time-budget=20000",
-            f"--window-size={WINDOW[0]},{WINDOW[1]}", *what, page.as_uri()]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=240,
-                          stdin=subprocess.DEVNULL, cwd=workdir)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
-
-def png_pixels(data):
-    """(width, height, rows of (r, g, b) tuples) of an 8-bit RGB or RGBA PNG
-    (what Chromium writes): chunks, zlib, and the five row filters."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    pos, idat, header = 8, [], None
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat.append(body)
-        pos += 12 + length
-    width, height, depth, colour, _, _, interlace = header
-    assert depth == 8 and colour in (2, 6) and interlace == 0, header
-    bpp = 3 if colour == 2 else 4
-    raw = zlib.decompress(b"".join(idat))
-    stride = width * bpp
-    rows, prev = [], bytearray(stride)
-    for y in range(height):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(width)])
-        prev = line
-    return width, height, rows
-
-
-class Dom(Page):
-    """The DOM Chromium dumped: also each element's text by id and class."""
-
-    def __init__(self, text):
-        self.stack, self.by_id, self.by_class = [], {}, {}
-        super().__init__(text)
-
-    def handle_starttag(self, tag, attrs):
-        super().handle_starttag(tag, attrs)
-        if tag in ("meta", "input", "br", "img", "link", "hr"):
-            return
-        attrs = dict(attrs)
-        self.stack.append((tag, attrs.get("id"), (attrs.get("class") or "").split(), []))
-
-    def handle_endtag(self, tag):
-        super().handle_endtag(tag)
-        while self.stack:
-            t, ident, classes, text = self.stack.pop()
-            body = "".join(text)
-            if ident:
-                self.by_id[ident] = body
-            for c in classes:
-                self.by_class.setdefault(c, []).append(body)
-            if self.stack:
-                self.stack[-1][3].append(body)
-            if t == tag:
-                break
-
-    def handle_data(self, data):
-        super().handle_data(data)
-        if self.stack:
-            self.stack[-1][3].append(data)
-
 
 @pytest.fixture(scope="module")
 def pipeline_in_chromium(pipeline_page, tmp_path_factory):
     """The pipeline's page loaded once: its DOM after the scripts ran, and a
     screenshot."""
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (ci/deps.sh installs it)")
     workdir = tmp_path_factory.mktemp("chromium")
     dom = chromium(workdir, pipeline_page, "--dump-dom")
     shot = workdir / "shot.png"
@@ -340,22 +294,57 @@ def test_a_screenshot_of_the_timeline_is_not_blank(pipeline_in_chromium):
 
 
 @needs_chromium
+def test_a_script_put_into_the_page_does_not_run(pipeline_page, tmp_path):
+    """What a bug of ours might let through: a <script> the page did not
+    make (its hash is not in the CSP) does not run; with its hash added
+    (as the tests' probes do) it does, so the first check can fail."""
+    html = pipeline_page.read_text()
+    script = "document.title = 'injected';"
+    before = re.search(r"<title>(.*?)</title>", html).group(1)
+    put = tmp_path / "put.html"
+    put.write_text(html.replace("</main>", f"<script>{script}</script></main>", 1))
+    title = re.search(r"<title>(.*?)</title>", chromium(tmp_path, put, "--dump-dom"), re.S)
+    assert title.group(1) == before != "injected", title.group(1)
+    allowed = tmp_path / "allowed.html"
+    allowed.write_text(with_script(html, script))
+    title = re.search(r"<title>(.*?)</title>", chromium(tmp_path, allowed, "--dump-dom"), re.S)
+    assert title.group(1) == "injected"
+
+
+@needs_chromium
 def test_hostile_names_come_out_as_text_and_run_nothing(tmp_path):
-    trace = tmp_path / "t.out"
-    r = run(f"--trace={trace}", HOSTILE)
+    """Names of tests, tasks, regions, logs, threads, of the binary's path
+    and of the trace file itself, all markup and script."""
+    where = tmp_path / "\"><svg onload=\"document.title='pwned dir'\">"
+    where.mkdir()
+    binary = where / "hostile<b>x"
+    shutil.copy(HOSTILE, binary)
+    trace = tmp_path / "\"p<i>'.out"
+    # the copy finds libctrace.so in the build, as the original does by its RUNPATH
+    r = run(f"--trace={trace}", binary, env={"LD_LIBRARY_PATH": str(BUILD)})
     assert r.returncode == 1, r  # TestHostileFailure fails
     result, out = report(trace, tmp_path)
     assert result.returncode == 0, result
     dom = chromium(tmp_path, out, "--dump-dom")
     page = Dom(dom)
     # no script of theirs ran (each would have set the title) ...
-    title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
-    assert title == "t.out - ctest-trace report", title
-    # ... and nothing they hold became an element: no <img>, only our scripts
+    title = unescape(re.search(r"<title>(.*?)</title>", dom, re.S).group(1))
+    assert title == "\"p<i>'.out - ctest-trace report", title
+    # ... and nothing they hold became an element: no <img> or <svg onload>, no
+    # handler anywhere, only our scripts
     assert not [a for t, a in page.tags if t in ("img", "iframe", "object", "embed")]
+    assert not [(t, a) for t, a in page.tags if any(k.startswith("on") for k in a)]
     assert len([a for t, a in page.tags if t == "style"]) == 1
     code = [a for a, _ in page.scripts if a.get("type") != "application/json"]
-    assert len(code) == 1, page.scripts
+    assert len(code) == len(csp(out.read_text())["script-src"]), page.scripts
+    # the trace's name and the binary's path, as text and attribute values
+    header = [a for t, a in page.tags if t == "span" and a.get("class") == "bin"]
+    assert header and header[0]["title"] == str(binary), header
+    assert "hostile<b>x" in page.by_class["bin"], page.by_class["bin"]
+    assert f"{trace.name}\n" in page.all_text() and f"{trace} (format" in page.all_text()
+    # thread names, in the thread table
+    threads = page.by_id["threads-threads"]
+    assert "<img src=x>" in threads and "</script><i>" in threads, threads
     # ... but text, as the program wrote it (control bytes and bad UTF-8 as U+FFFD)
     names = page.by_class["tname"]
     assert "</script><img src=x onerror=\"document.title='pwned name'\">" in names, names

@@ -5,89 +5,20 @@ views that compute the same things (`regions`, `tasks`, `threads --json`,
 `profile --format=folded`), and untrusted names must come out as text."""
 
 import json
-import os
 import re
-import shutil
-import subprocess
-from html.parser import HTMLParser
 
 import pytest
 
 from conftest import BUILD, run, run_ok
+from report_page import Tree, chromium, needs_chromium, section, with_script
+from report_page import report_text as report  # the page's text, made with exit 0
 
 SUITES = BUILD / "tests" / "suites"
 HOSTILE = SUITES / "hostile_names_test"  # names made of markup (hostile_names_test.c)
 ORDER = SUITES / "order_test"  # a test named Test\x1b[31mEscape
 MANY = SUITES / "many_names_test"  # more names, threads and start routines than a table shows
 SHOWN_NAMES, SHOWN_THREADS = 200, 500  # rows a latency table, a threads table shows at most
-VOID = {"meta", "input", "br", "img", "link", "hr", "wbr", "source", "col", "area", "base"}
 KINDS = ("sync", "syscall", "net", "sched")
-
-
-class Node:
-    def __init__(self, tag, attrs, parent):
-        self.tag, self.attrs, self.parent = tag, attrs, parent
-        self.children = []  # Nodes and strings
-
-    def text(self):
-        return "".join(c if isinstance(c, str) else c.text() for c in self.children)
-
-    def all(self, tag=None, **attrs):
-        """Every element below with this tag and these attribute values."""
-        for c in self.children:
-            if isinstance(c, Node):
-                if (tag is None or c.tag == tag) and \
-                        all(c.attrs.get(k.rstrip("_")) == v for k, v in attrs.items()):
-                    yield c
-                yield from c.all(tag, **attrs)
-
-    def one(self, tag=None, **attrs):
-        found = list(self.all(tag, **attrs))
-        assert len(found) == 1, (tag, attrs, len(found))
-        return found[0]
-
-    def kids(self, tag):
-        return [c for c in self.children if isinstance(c, Node) and c.tag == tag]
-
-
-class Tree(HTMLParser):
-    """The page as a tree of elements (what the browser would build for this
-    well-formed page), to check what is inside what."""
-
-    def __init__(self, text):
-        super().__init__(convert_charrefs=True)
-        self.root = self.at = Node("#document", {}, None)
-        self.feed(text)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        node = Node(tag, dict(attrs), self.at)
-        self.at.children.append(node)
-        if tag not in VOID:
-            self.at = node
-
-    def handle_startendtag(self, tag, attrs):
-        self.at.children.append(Node(tag, dict(attrs), self.at))
-
-    def handle_endtag(self, tag):
-        n = self.at
-        while n is not None and n.tag != tag:
-            n = n.parent
-        assert n is not None, f"</{tag}> closes nothing"
-        self.at = n.parent
-
-    def handle_data(self, data):
-        self.at.children.append(data)
-
-
-def report(trace, tmp_path, name="report.html"):
-    out = tmp_path / name
-    run_ok("report", "-o", out, trace)
-    return out.read_text(errors="strict")
-
-
-def section(html, name):
-    return Tree(html).root.one("section", id=name)
 
 
 def rows_of(table):
@@ -415,13 +346,9 @@ def test_an_escape_in_a_test_name_is_not_passed_through(tmp_path):
 
 # ---- in a browser -----------------------------------------------------------------
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
 # Run after the page's own scripts: zoom into a frame, search, sort, and
 # write down what the page then shows.
-PROBE = """<script>
-(function () {
+PROBE = """(function () {
   var out = {};
   var graph = document.querySelector("#profiles-sync .profiles-fg");
   var frames = graph.querySelectorAll("li");
@@ -453,15 +380,12 @@ PROBE = """<script>
   pre.id = "probe";
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
-})();
-</script>
-"""
+})();"""
 
 
 # Point at the first and the last bar of the first latency histogram, then
 # away: what the tooltip said.
-HOVER_PROBE = """<script>
-(function () {
+HOVER_PROBE = """(function () {
   var out = {};
   var svg = document.querySelector("svg.latency-hist");
   var box = svg.getBoundingClientRect();
@@ -484,25 +408,14 @@ HOVER_PROBE = """<script>
   pre.id = "probe";
   pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
-})();
-</script>
-"""
-
-needs_chromium = pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
-                                    reason="chromium is not installed (ci/deps.sh installs it)")
-
+})();"""
 
 def chromium_dom(html, probe, tmp_path):
-    """The document headless Chromium builds of the page with `probe` added
-    at its end, as a Tree."""
+    """The document headless Chromium builds of the page with the script
+    `probe` added at its end (its hash in the CSP), as a Tree."""
     page = tmp_path / "page.html"
-    page.write_text(html.replace("</body>", probe + "</body>"))
-    proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return Tree(proc.stdout).root
+    page.write_text(with_script(html, probe))
+    return Tree(chromium(tmp_path, page, "--dump-dom")).root
 
 
 @needs_chromium

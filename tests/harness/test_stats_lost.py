@@ -5,22 +5,14 @@ tests/golden/lost.txt, assembled through libctrace's ctr_text_assemble (with
 ctypes: not in a sanitizer build, whose runtime must load first; test_golden
 reads the same traces there)."""
 
-import ctypes
 import re
 
 import pytest
 
-from conftest import BUILD, REPO, run, run_ok, sanitized
+from conftest import REPO, assemble, run, run_ok, sanitized
 
 pytestmark = pytest.mark.skipif(sanitized(), reason="a sanitizer's libctrace.so cannot be "
                                 "loaded into Python")
-
-
-def assemble(text, trace):
-    lib = ctypes.CDLL(str(BUILD / "libctrace.so"))
-    err = ctypes.create_string_buffer(512)
-    rc = lib.ctr_text_assemble(str(text).encode(), str(trace).encode(), err, len(err))
-    assert rc == 0, err.value.decode()
 
 
 def test_stats_tells_a_loss_once_by_thread_and_test(tmp_path):

@@ -8,9 +8,12 @@
  * the spans in the visible time range (binary search), and what is
  * narrower than a pixel is merged: one block per pixel column, drawn as
  * "many", found by a binary search past the column. So a frame costs about
- * rows x pixels x log(spans), whatever the trace. The canvas is as high as
- * the view and sticks to its top; a spacer below it makes the view scroll
- * through the lanes. */
+ * rows x pixels x log(spans), whatever the trace. A band has at most
+ * ROWS_MAX rows: spans nested deeper share its last row, drawn as the
+ * union of their times ("deeper"), so a lane stays a few thousand pixels
+ * high however many spans overlap. The canvas is as high as the view and
+ * sticks to its top; a spacer below it makes the view scroll through the
+ * lanes. */
 (function () {
   "use strict";
   var section = document.getElementById("timeline");
@@ -31,9 +34,10 @@
                     "net wait", "sched wait"];
   var TYPE_COLOURS = ["#3b6fb6", "#7a8ca8", "#2a9d8f", null, "#d62828", "#f77f00",
                       "#7b2cbf", "#c9a227"];
-  var MANY = "#555";
+  var MANY = "#555", DEEPER = "#a1887f";
   var BAND_OF = [0, 0, 0, 1, 2, 2, 2, 2];
   var ROW_H = [16, 16, 10];       /* by band */
+  var ROWS_MAX = 256;             /* rows of a band; the last holds what is deeper */
   var LANE_PAD = 4, PROC_H = 20, LABEL_W = 180, RULER_H = 22, LOG_H = 7, LANE_MIN_H = 24;
 
   var meta = JSON.parse(metaEl.textContent);
@@ -74,14 +78,33 @@
   var lanes = [];
   for (var l = 0; l < nlanes; l++)
     lanes.push({index: l, process: meta.lanes[3 * l], tid: meta.lanes[3 * l + 1],
-                name: meta.lanes[3 * l + 2], bands: [[], [], []], logs: null});
+                name: meta.lanes[3 * l + 2], bands: [[], [], []], logs: null, deeper: 0});
   function isMain(lane) { return lane.tid === meta.processes[2 * lane.process] ? 0 : 1; }
   var order = lanes.slice().sort(function (a, b) {
     return a.process - b.process || isMain(a) - isMain(b) || a.tid - b.tid;
   });
 
+  /* The spans of `idx` (sorted by begin) as the union of their times:
+   * blocks that never overlap, each with how many spans it merges. */
+  function deeperRow(idx) {
+    var begin = [], end = [], count = [];
+    for (var k = 0; k < idx.length; k++) {
+      var s = idx[k], last = end.length - 1;
+      if (last >= 0 && sBegin[s] <= end[last]) {
+        if (sEnd[s] > end[last]) end[last] = sEnd[s];
+        count[last]++;
+      } else {
+        begin.push(sBegin[s]); end.push(sEnd[s]); count.push(1);
+      }
+    }
+    return {deeper: idx.length, begin: Float64Array.from(begin), end: Float64Array.from(end),
+            count: Uint32Array.from(count)};
+  }
+
   /* Rows: per lane and band, spans sorted by begin (longest first), each
-   * at the depth of the spans still open around it. */
+   * at the depth of the spans still open around it; past ROWS_MAX - 1, in
+   * the deeper row. */
+  var placed = 0, deeperSpans = 0, deeperLanes = 0;
   function buildRows() {
     var byGroup = new Map();
     for (var i = 0; i < nspans; i++) {
@@ -94,7 +117,7 @@
       var idx = Uint32Array.from(list);
       idx.sort(function (a, b) { return sBegin[a] - sBegin[b] || sEnd[b] - sEnd[a]; });
       var stack = [], rows = [], counts = [];
-      var depth = new Uint16Array(idx.length);
+      var depth = new Uint32Array(idx.length);
       for (var k = 0; k < idx.length; k++) {
         var s = idx[k];
         while (stack.length && sEnd[stack[stack.length - 1]] <= sBegin[s]) stack.pop();
@@ -103,10 +126,21 @@
         counts[d] = (counts[d] || 0) + 1;
         stack.push(s);
       }
-      for (var d2 = 0; d2 < counts.length; d2++) rows.push(new Uint32Array(counts[d2]));
-      var fill = new Uint32Array(counts.length);
-      for (var k2 = 0; k2 < idx.length; k2++) rows[depth[k2]][fill[depth[k2]]++] = idx[k2];
-      lanes[Math.floor(key / 4)].bands[key % 4] = rows;
+      var shown = counts.length > ROWS_MAX ? ROWS_MAX - 1 : counts.length;
+      for (var d2 = 0; d2 < shown; d2++) rows.push(new Uint32Array(counts[d2]));
+      var fill = new Uint32Array(shown), deeper = [];
+      for (var k2 = 0; k2 < idx.length; k2++) {
+        if (depth[k2] < shown) rows[depth[k2]][fill[depth[k2]]++] = idx[k2];
+        else deeper.push(idx[k2]);
+        placed++;
+      }
+      var lane = lanes[Math.floor(key / 4)];
+      if (deeper.length) {
+        rows.push(deeperRow(deeper));
+        deeperSpans += deeper.length;
+        lane.deeper += deeper.length;
+      }
+      lane.bands[key % 4] = rows;
     });
     var logsBy = new Map();
     for (var j = 0; j < nlogs; j++) {
@@ -121,6 +155,7 @@
     });
   }
   buildRows();
+  lanes.forEach(function (lane) { deeperLanes += lane.deeper ? 1 : 0; });
 
   /* Vertical layout: a header per process, then its lanes' rows. */
   var layout = [];  /* {y, h, kind: "proc"|"row", lane, band, row} */
@@ -172,13 +207,21 @@
   function xOf(t) { return LABEL_W + (t - t0) / tspan * plotW(); }
   function tOf(x) { return t0 + (x - LABEL_W) / plotW() * tspan; }
 
-  function fmt(nsv) {
-    var a = Math.abs(nsv);
-    if (a < 1e3) return nsv.toFixed(0) + " ns";
-    if (a < 1e6) return (nsv / 1e3).toPrecision(3) + " us";
-    if (a < 1e9) return (nsv / 1e6).toPrecision(3) + " ms";
-    return (nsv / 1e9).toPrecision(4) + " s";
+  /* A time in the unit its size calls for, with as many decimals as `res`
+   * (ns: the smallest difference that must show) needs: ticks a step apart
+   * read apart at any zoom, and res 1 gives every nanosecond. Integer
+   * arithmetic: times are whole ns, exact in a double up to 104 days. */
+  function fmt(nsv, res) {
+    var a = Math.abs(nsv), k = a < 1e3 ? 0 : a < 1e6 ? 3 : a < 1e9 ? 6 : 9;
+    var d = Math.min(k, Math.max(0, Math.ceil(k - Math.log10(Math.max(res, 1)) - 1e-9)));
+    var scaled = Math.round(a / Math.pow(10, k - d)), text = String(scaled);
+    if (d > 0) {
+      while (text.length <= d) text = "0" + text;
+      text = text.slice(0, text.length - d) + "." + text.slice(text.length - d);
+    }
+    return (nsv < 0 && scaled ? "-" : "") + text + " " + ["ns", "us", "ms", "s"][k / 3];
   }
+  function exact(nsv) { return fmt(nsv, 1); }
 
   /* The first position from `from` on in `idx` (sorted by `keys`) whose
    * key is past t (`after`), or at or past it. */
@@ -207,7 +250,32 @@
     return path.slice(path.lastIndexOf("/") + 1) + " (pid " + pid + ")";
   }
 
+  /* The deeper row: its blocks in view, at least a pixel wide each. */
+  function drawDeeper(row, y, h) {
+    var t1 = t0 + tspan, i = firstAfter(row.end, t0, 0);
+    ctx.fillStyle = DEEPER;
+    while (i < row.begin.length && row.begin[i] <= t1) {
+      var left = Math.max(xOf(row.begin[i]), LABEL_W), right = Math.min(xOf(row.end[i]), width);
+      ctx.fillRect(Math.floor(left), y, Math.max(right - left, 1), h);
+      drawn += row.count[i];
+      /* Blocks never overlap: of those beginning in this pixel column, all
+       * but the last end in it (drawn already); the last may reach past it. */
+      var next = firstAfter(row.begin, tOf(Math.floor(left) + 1), i + 1);
+      i = next - 1 > i ? next - 1 : i + 1;
+    }
+  }
+  /* The first index from `from` on of sorted `keys` past t. */
+  function firstAfter(keys, t, from) {
+    var lo = from, hi = keys.length;
+    while (lo < hi) {
+      var mid = (lo + hi) >> 1;
+      if (keys[mid] <= t) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
   function drawRow(item, y) {
+    if (item.row.deeper) return drawDeeper(item.row, y, item.h - 1);
     var row = item.row, h = item.h - 1, t1 = t0 + tspan;
     var i = firstEndingAfter(row, t0);
     /* Adjacent one-pixel blocks of one colour are filled as one rectangle. */
@@ -289,14 +357,19 @@
     if (tspan / step > 16) step *= 5; else if (tspan / step > 8) step *= 2;
     ctx.fillStyle = "#888";
     ctx.strokeStyle = "rgba(128,128,128,0.25)";
-    for (var t = Math.ceil(t0 / step) * step; t <= t0 + tspan; t += step) {
+    var from = Math.ceil(t0 / step), labels = [];
+    for (var n = 0, t = from * step; t <= t0 + tspan; t = (from + ++n) * step) {
       var x = Math.floor(xOf(t)) + 0.5;
       ctx.beginPath();
       ctx.moveTo(x, RULER_H - 6);
       ctx.lineTo(x, height);
       ctx.stroke();
-      if (x < width - 60) ctx.fillText(fmt(t), x + 2, 12);
+      if (x < width - 60) {
+        labels.push(fmt(t, step));
+        ctx.fillText(labels[labels.length - 1], x + 2, 12);
+      }
     }
+    canvas.setAttribute("data-ticks", labels.join("|")); /* the canvas is no text: for tests */
   }
 
   function draw() {
@@ -307,6 +380,10 @@
     drawn = 0;
     var top = view.scrollTop;
     drawRuler();
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(0, RULER_H, width, height - RULER_H); /* rows scrolled under the ruler: hidden */
+    ctx.clip();
     for (var k = 0; k < layout.length; k++) {
       var item = layout[k], y = item.y - top;
       if (y + item.h < RULER_H || y > height) continue;
@@ -328,11 +405,14 @@
         drawRow(item, y);
       }
     }
+    ctx.restore();
     if (selected && selected.x0 !== undefined) {
       ctx.fillStyle = "rgba(66,133,244,0.2)";
       ctx.fillRect(selected.x0, RULER_H, selected.x1 - selected.x0, height);
     }
-    rangeText.textContent = fmt(t0) + " \u2013 " + fmt(t0 + tspan) + " (" + fmt(tspan) + ")";
+    var res = tspan / 1000;
+    rangeText.textContent = fmt(t0, res) + " \u2013 " + fmt(t0 + tspan, res) + " (" +
+                            fmt(tspan, res) + ")";
     canvas.setAttribute("data-drawn", String(drawn));
   }
 
@@ -382,6 +462,11 @@
         if (j < idx.length && lTs[idx[j]] <= t + slack) return {log: idx[j], lane: item.lane};
       }
       if (item.kind !== "row") continue;
+      if (item.row.deeper) {
+        var d = item.row, b = firstAfter(d.end, t - slack, 0);
+        if (b < d.begin.length && d.begin[b] <= t + slack) return {deeper: d, block: b, lane: item.lane};
+        continue;
+      }
       var row = item.row, i = firstEndingAfter(row, t - slack);
       if (i >= row.length || sBegin[row[i]] > t + slack) continue;
       var last = firstBeginAtOrAfter(row, t + slack, i);
@@ -393,19 +478,25 @@
 
   function describe(h) {
     var lines = [];
-    if (h.log !== undefined) {
-      lines.push("log [" + names[lCat[h.log]] + "] at " + fmt(lTs[h.log]));
+    if (h.deeper) {
+      var d = h.deeper, b = h.block;
+      lines.push(d.count[b] + " spans nested deeper than " + (ROWS_MAX - 1) + " rows, drawn " +
+                 "as one block (" + d.deeper + " on this row; `ctest-trace tasks` and " +
+                 "`regions` list them)");
+      lines.push("from " + exact(d.begin[b]) + " to " + exact(d.end[b]));
+    } else if (h.log !== undefined) {
+      lines.push("log [" + names[lCat[h.log]] + "] at " + exact(lTs[h.log]));
       lines.push(lText[h.log]);
       taskLine(lines, lTask[h.log]);
     } else if (h.count > 1) {
       lines.push(h.count + " spans here (many: zoom in to tell them apart)");
-      lines.push("from " + fmt(sBegin[h.from]) + " to " + fmt(sEnd[h.to]));
+      lines.push("from " + exact(sBegin[h.from]) + " to " + exact(sEnd[h.to]));
     } else {
       var s = h.span, t = sType[s] & 15;
       var what = t <= REGION ? names[sName[s]] : TYPE_NAMES[t];
       lines.push(what + " (" + TYPE_NAMES[t] + (sType[s] & UNENDED ? ", unended" : "") + ")");
-      lines.push("begin " + fmt(sBegin[s]) + ", end " + fmt(sEnd[s]) + ", duration " +
-                 fmt(sEnd[s] - sBegin[s]));
+      lines.push("begin " + exact(sBegin[s]) + ", end " + exact(sEnd[s]) + ", duration " +
+                 exact(sEnd[s] - sBegin[s]));
       if (t > USER) taskLine(lines, sTask[s]);
       else lines.push("task id " + sTask[s]);
       if (t >= SYNC && sName[s] > 0) {
@@ -522,6 +613,21 @@
   many.appendChild(manySwatch);
   many.appendChild(document.createTextNode("many spans narrower than a pixel"));
   legend.appendChild(many);
+  if (deeperSpans) {
+    var deep = document.createElement("span"), deepSwatch = document.createElement("i");
+    deepSwatch.style.background = DEEPER;
+    deep.appendChild(deepSwatch);
+    deep.appendChild(document.createTextNode("spans nested deeper than " + (ROWS_MAX - 1) +
+                                             " rows (a band's last row)"));
+    legend.appendChild(deep);
+    var note = document.createElement("p");
+    note.id = "timeline-deeper";
+    note.className = "note";
+    note.textContent = deeperSpans + " spans on " + deeperLanes + " thread(s) are nested " +
+        "deeper than " + (ROWS_MAX - 1) + " rows: each band draws them merged in its last row " +
+        "(\u201cdeeper\u201d); a click on it says how many are where.";
+    legend.parentNode.insertBefore(note, legend.nextSibling);
+  }
 
   resize();
   draw();
@@ -531,4 +637,7 @@
   var box = canvas.getBoundingClientRect();
   canvas.setAttribute("data-rect", [box.left + window.scrollX, box.top + window.scrollY,
                                     box.width, box.height].map(Math.round).join(","));
+  /* What the rows hold: every span placed (deeper ones too), the rows' height. */
+  canvas.setAttribute("data-spans", nspans + " " + placed + " " + deeperSpans);
+  canvas.setAttribute("data-rows-height", String(totalH));
 })();
