@@ -21,7 +21,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 class Browser:
     def __init__(self, width):
-        self.profile = tempfile.TemporaryDirectory()
+        self.profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
         to_browser_r, self.to_browser = os.pipe()
         self.from_browser, from_browser_w = os.pipe()
 
@@ -77,8 +77,12 @@ class Browser:
         raise TimeoutError(method)
 
     def close(self):
-        self.proc.kill()
-        self.proc.wait()
+        try:  # a clean exit: the browser's helpers leave its profile alone
+            self.send("Browser.close")
+            self.proc.wait(timeout=10)
+        except (OSError, RuntimeError, subprocess.TimeoutExpired):
+            self.proc.kill()
+            self.proc.wait()
         self.profile.cleanup()
 
 
