@@ -35,7 +35,8 @@ set -euo pipefail
 #                   (tests only)
 #   libcurl4-openssl-dev  `--otlp-endpoint` posts spans to an OpenTelemetry
 #                   Collector over HTTP(S) with libcurl (the runner only; never
-#                   in the preloaded library)
+#                   in the preloaded library; headers at build time, the
+#                   runner dlopen()s libcurl.so.4 when the flag is given)
 #   chromium        the harness opens `ctest-trace report` pages in headless
 #                   Chromium and checks their DOM and a screenshot (tests only)
 #   protobuf-compiler  protoc: the harness decodes our Perfetto export with

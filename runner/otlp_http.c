@@ -1,5 +1,6 @@
 /*
- * otlp_http.c - OTLP/HTTP requests with libcurl (otlp_http.h).
+ * otlp_http.c - OTLP/HTTP requests with libcurl (otlp_http.h), opened on first
+ * use (curl_lazy.h).
  */
 #include "otlp_http.h"
 
@@ -10,14 +11,16 @@
 #include <strings.h> /* strcasecmp */
 #include <unistd.h> /* sleep */
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "cli.h"    /* rn_error, CT_VERSION */
+#include "curl_lazy.h" /* rn_curl_load */
 #include "marker.h" /* rn_escape_name */
 
 #define ANSWER_KEPT 65536 /* bytes of a collector's answer read (partialSuccess) */
 #define ANSWER_SHOWN 512  /* of them, in a message */
+
+static const rn_curl *cu; /* libcurl, once loaded */
 
 struct rn_otlp_http {
     CURL *curl;
@@ -30,33 +33,35 @@ struct rn_otlp_http {
 
 char *rn_otlp_url(const char *endpoint, char *why, size_t why_size)
 {
-    CURLU *u = curl_url();
+    if (!cu && !(cu = rn_curl_load(why, why_size)))
+        return NULL;
+    CURLU *u = cu->url();
     char *scheme = NULL, *host = NULL, *path = NULL, *url = NULL;
-    CURLUcode rc = u ? curl_url_set(u, CURLUPART_URL, endpoint, 0) : CURLUE_OUT_OF_MEMORY;
+    CURLUcode rc = u ? cu->url_set(u, CURLUPART_URL, endpoint, 0) : CURLUE_OUT_OF_MEMORY;
     if (rc == CURLUE_OK)
-        rc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+        rc = cu->url_get(u, CURLUPART_SCHEME, &scheme, 0);
     if (rc == CURLUE_OK && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
         snprintf(why, why_size, "not an http:// or https:// URL");
         goto out;
     }
     if (rc == CURLUE_OK)
-        rc = curl_url_get(u, CURLUPART_HOST, &host, 0);
-    if (rc == CURLUE_OK && curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
+        rc = cu->url_get(u, CURLUPART_HOST, &host, 0);
+    if (rc == CURLUE_OK && cu->url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
         (path[0] == '\0' || strcmp(path, "/") == 0)) /* a base endpoint, as OTel SDKs take it */
-        rc = curl_url_set(u, CURLUPART_PATH, "/v1/traces", 0);
+        rc = cu->url_set(u, CURLUPART_PATH, "/v1/traces", 0);
     if (rc == CURLUE_OK)
-        rc = curl_url_get(u, CURLUPART_URL, &url, 0);
+        rc = cu->url_get(u, CURLUPART_URL, &url, 0);
     if (rc != CURLUE_OK)
-        snprintf(why, why_size, "not a URL like http://HOST:PORT (%s)", curl_url_strerror(rc));
+        snprintf(why, why_size, "not a URL like http://HOST:PORT (%s)", cu->url_strerror(rc));
 out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_free(path);
-    curl_url_cleanup(u);
+    cu->free(scheme);
+    cu->free(host);
+    cu->free(path);
+    cu->url_cleanup(u);
     if (url == NULL)
         return NULL;
     char *copy = strdup(url); /* the caller frees it with free() */
-    curl_free(url);
+    cu->free(url);
     if (copy == NULL)
         snprintf(why, why_size, "out of memory");
     return copy;
@@ -143,7 +148,7 @@ static int env_headers(rn_otlp_http *h, const char *name, const char *overridden
         char *line = NULL;
         struct curl_slist *more = NULL;
         if (asprintf(&line, "%s: %s", key, val) < 0 ||
-            (more = curl_slist_append(h->headers, line)) == NULL)
+            (more = cu->slist_append(h->headers, line)) == NULL)
             rc = -1;
         else
             h->headers = more;
@@ -167,7 +172,9 @@ static size_t keep_answer(char *data, size_t size, size_t n, void *ctx)
 rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size)
 {
     static int initialised;
-    if (!initialised && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+    if (!cu && !(cu = rn_curl_load(why, why_size)))
+        return NULL;
+    if (!initialised && cu->global_init(CURL_GLOBAL_DEFAULT) != 0) {
         snprintf(why, why_size, "libcurl could not start");
         return NULL;
     }
@@ -177,11 +184,11 @@ rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size
         free(h);
         return NULL;
     }
-    h->curl = curl_easy_init();
+    h->curl = cu->easy_init();
     /* No "Expect: 100-continue" (curl's for bodies past 1 MiB): a collector
      * that does not answer it would cost each request a second. */
-    struct curl_slist *ct = curl_slist_append(NULL, "Content-Type: application/json");
-    struct curl_slist *expect = ct ? curl_slist_append(ct, "Expect:") : NULL;
+    struct curl_slist *ct = cu->slist_append(NULL, "Content-Type: application/json");
+    struct curl_slist *expect = ct ? cu->slist_append(ct, "Expect:") : NULL;
     h->headers = ct;
     if (!h->curl || !ct || !expect ||
         env_headers(h, "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS") != 0 ||
@@ -191,17 +198,17 @@ rn_otlp_http *rn_otlp_http_open(const char *endpoint, char *why, size_t why_size
         return NULL;
     }
     CURL *c = h->curl;
-    curl_easy_setopt(c, CURLOPT_URL, h->url);
-    curl_easy_setopt(c, CURLOPT_POST, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "ctest-trace/" CT_VERSION);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)RN_OTLP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)RN_OTLP_TIMEOUT_MS);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_answer);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    cu->easy_setopt(c, CURLOPT_URL, h->url);
+    cu->easy_setopt(c, CURLOPT_POST, 1L);
+    cu->easy_setopt(c, CURLOPT_HTTPHEADER, h->headers);
+    cu->easy_setopt(c, CURLOPT_USERAGENT, "ctest-trace/" CT_VERSION);
+    cu->easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
+    cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)RN_OTLP_TIMEOUT_MS);
+    cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)RN_OTLP_TIMEOUT_MS);
+    cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for name lookups */
+    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, keep_answer);
+    cu->easy_setopt(c, CURLOPT_WRITEDATA, h);
+    cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     return h;
 }
 
@@ -252,19 +259,19 @@ int rn_otlp_http_post(rn_otlp_http *h, const char *body, size_t len, uint64_t *r
                       char *why, size_t why_size)
 {
     *rejected = 0;
-    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    cu->easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+    cu->easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     long code = 0;
     char answer[ANSWER_SHOWN * 4 + 8];
     for (unsigned attempt = 0;; attempt++) {
         h->error[0] = '\0';
         h->answer_len = 0;
-        CURLcode rc = curl_easy_perform(h->curl);
+        CURLcode rc = cu->easy_perform(h->curl);
         if (rc != CURLE_OK) {
-            snprintf(why, why_size, "%s", h->error[0] ? h->error : curl_easy_strerror(rc));
+            snprintf(why, why_size, "%s", h->error[0] ? h->error : cu->easy_strerror(rc));
             return -1;
         }
-        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
+        cu->easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &code);
         int busy = code == 429 || code == 502 || code == 503 || code == 504;
         if (!busy || attempt == 2)
             break;
@@ -289,8 +296,8 @@ void rn_otlp_http_close(rn_otlp_http *h)
     if (!h)
         return;
     if (h->curl)
-        curl_easy_cleanup(h->curl);
-    curl_slist_free_all(h->headers);
+        cu->easy_cleanup(h->curl);
+    cu->slist_free_all(h->headers);
     free(h->url);
     free(h);
 }
