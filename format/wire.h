@@ -124,9 +124,10 @@ static inline uint8_t *ct_put_uvarint(uint8_t *p, uint64_t v)
     return p;
 }
 
-/* Decode one varint from [p, end). @return bytes used, 0 if truncated or
- * longer than 10 bytes. */
-static inline unsigned ct_get_uvarint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+/* Decode one varint from [p, end), a byte at a time. @return bytes used, 0 if
+ * truncated or longer than 10 bytes. */
+static inline unsigned ct_get_uvarint_bytewise(const uint8_t *p, const uint8_t *end,
+                                               uint64_t *out)
 {
     uint64_t v = 0;
     unsigned shift = 0, n = 0;
@@ -142,6 +143,22 @@ static inline unsigned ct_get_uvarint(const uint8_t *p, const uint8_t *end, uint
         shift += 7;
     }
     return 0;
+}
+
+/* Decode one varint from [p, end). @return bytes used, 0 if truncated or
+ * longer than 10 bytes. Most are one or two bytes (a delta of ticks, an id):
+ * those take no loop. */
+static inline unsigned ct_get_uvarint(const uint8_t *p, const uint8_t *end, uint64_t *out)
+{
+    if (__builtin_expect(p < end && p[0] < 0x80, 1)) {
+        *out = p[0];
+        return 1;
+    }
+    if (end - p >= 2 && p[1] < 0x80) {
+        *out = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        return 2;
+    }
+    return ct_get_uvarint_bytewise(p, end, out);
 }
 
 #define CT_UVARINT_MAX 10

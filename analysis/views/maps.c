@@ -4,6 +4,7 @@
  */
 #include "maps.h"
 
+#include <stdint.h> /* uintptr_t */
 #include <stdlib.h> /* calloc, malloc, realloc, free */
 #include <string.h> /* memcpy, memcmp */
 
@@ -89,10 +90,20 @@ int ctv_names_intern(ctv_names *m, const char *bytes, size_t len, uint32_t *inde
 {
     if (!bytes)
         len = 0;
+    size_t r = ((uintptr_t)bytes >> 4 ^ (uintptr_t)bytes >> 9) & (CTV_NAMES_RECENT - 1);
+    if (bytes && m->recent[r].bytes == bytes) {
+        uint32_t i = m->recent[r].index;
+        if (i < m->count && m->names[i].len == len && memcmp(m->names[i].bytes, bytes, len) == 0) {
+            *index = i;
+            return 0;
+        }
+    }
     uint64_t h = hash_bytes(bytes, len);
     int64_t found = names_lookup(m, h, bytes, len);
     if (found >= 0) {
         *index = (uint32_t)found;
+        m->recent[r].bytes = bytes;
+        m->recent[r].index = *index;
         return 0;
     }
 
@@ -116,6 +127,10 @@ int ctv_names_intern(ctv_names *m, const char *bytes, size_t len, uint32_t *inde
         s = (s + 1) & (m->slot_count - 1);
     m->slots[s] = i + 1;
     *index = i;
+    if (bytes) {
+        m->recent[r].bytes = bytes;
+        m->recent[r].index = i;
+    }
     return 0;
 }
 

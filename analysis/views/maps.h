@@ -27,6 +27,8 @@ typedef struct ctv_name {
     size_t len;
 } ctv_name;
 
+#define CTV_NAMES_RECENT 64 /* a power of two */
+
 typedef struct ctv_names {
     ctv_name *names;   /* by index, in the order they were first seen */
     uint32_t count;
@@ -34,6 +36,10 @@ typedef struct ctv_names {
     uint64_t *hashes;  /* by index, to rehash without rereading bytes */
     size_t slot_count; /* a power of two */
     uint32_t capacity; /* of names and hashes */
+    /* The index last found for a caller's pointer: views intern the same
+     * name, at the same address in the reader's string table, millions of
+     * times. A hit is checked against the bytes, so it is never wrong. */
+    struct { const char *bytes; uint32_t index; } recent[CTV_NAMES_RECENT];
 } ctv_names;
 
 void ctv_names_init(ctv_names *m);

@@ -21,8 +21,13 @@ static ctv_thread_row *row_of(ctv_thread_table *t, const ctr_event *ev)
 {
     uint32_t index;
     uint64_t key = key_of(ev->process, ev->tid);
-    if (ctv_ids_find(&t->ids, key, &index))
+    if (key == t->last_key)
+        return &t->rows[t->last_index];
+    if (ctv_ids_find(&t->ids, key, &index)) {
+        t->last_key = key;
+        t->last_index = index;
         return &t->rows[index];
+    }
     if (t->count == t->capacity) {
         uint32_t capacity = t->capacity ? t->capacity * 2 : 32;
         ctv_thread_row *rows = realloc(t->rows, capacity * sizeof *rows);

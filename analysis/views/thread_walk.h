@@ -48,6 +48,8 @@ typedef struct ctv_thread_group {
 typedef struct ctv_thread_table {
     ctv_symbols syms;
     ctv_ids ids; /* (process, tid) -> row */
+    uint64_t last_key;   /* the thread of the latest event (events come a */
+    uint32_t last_index; /* batch of one thread at a time): its row, unhashed */
     ctv_thread_row *rows; /* sorted by start routine, then pid and tid */
     uint32_t count, capacity;
     ctv_thread_group *groups;

@@ -54,6 +54,36 @@ static void test_uvarint_rejects_overlong(void **state)
     assert_int_equal(ct_get_uvarint(ten, ten, &v), 0); /* empty */
 }
 
+/* The decoder's one- and two-byte shortcuts agree with the byte loop on
+ * every length, each truncation, with bytes after the varint, continuation
+ * bytes without an end, and an 11th byte. */
+static void test_uvarint_fast_matches_bytewise(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        uint8_t buf[24];
+        for (size_t k = 0; k < sizeof buf; k++)
+            buf[k] = (uint8_t)(seed >> (8 * (k % 8))) ^ (uint8_t)(k * 37);
+        unsigned bits = (unsigned)(seed >> 58); /* 0..63: every length */
+        uint64_t v = bits ? seed >> (64 - bits) : 0;
+        if (i % 3 == 0) /* as written: then anything after it */
+            ct_put_uvarint(buf, v);
+        else if (i % 3 == 1) /* only continuation bytes for a while */
+            for (unsigned k = 0; k < bits % 12; k++)
+                buf[k] |= 0x80;
+        for (size_t len = 0; len <= sizeof buf; len++) {
+            uint64_t fast = 1, slow = 2;
+            unsigned nf = ct_get_uvarint(buf, buf + len, &fast);
+            unsigned ns = ct_get_uvarint_bytewise(buf, buf + len, &slow);
+            assert_int_equal(nf, ns);
+            if (ns)
+                assert_int_equal(fast, slow);
+        }
+    }
+}
+
 static void test_event_table_is_complete(void **state)
 {
     (void)state;
@@ -166,6 +196,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_uvarint_boundaries),
         cmocka_unit_test(test_uvarint_rejects_overlong),
+        cmocka_unit_test(test_uvarint_fast_matches_bytewise),
         cmocka_unit_test(test_event_table_is_complete),
         cmocka_unit_test(test_event_size),
         cmocka_unit_test(test_schema_encodes_every_kind),
