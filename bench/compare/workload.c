@@ -31,6 +31,7 @@
 #  define LOG(cat, msg) lttng_ust_tracepoint(compare, log, cat, msg)
 static int tracer_start(const char *path) { (void)path; return 0; }
 static int tracer_stop(void) { return 0; }
+static const char *tracer_error(int rc) { (void)rc; return "error"; }
 #else
 #  include <ctrace.h>
 #  define TRACER "ctrace"
@@ -39,6 +40,7 @@ static int tracer_stop(void) { return 0; }
 #  define LOG(cat, msg) ct_log(NULL, cat, msg)
 static int tracer_start(const char *path) { return ct_start(path); }
 static int tracer_stop(void) { return ct_stop(); }
+static const char *tracer_error(int rc) { return ct_strerror(rc); }
 #endif
 
 #define REPS 7
@@ -111,7 +113,7 @@ int main(int argc, char **argv)
     }
     int rc = tracer_start(argv[3]);
     if (rc != 0) {
-        fprintf(stderr, "%s: cannot start tracing to %s (error %d)\n", argv[0], argv[3], rc);
+        fprintf(stderr, "%s: cannot start tracing to %s: %s\n", argv[0], argv[3], tracer_error(rc));
         return 2;
     }
     if (strcmp(argv[1], "pair") == 0)
@@ -122,7 +124,8 @@ int main(int argc, char **argv)
         pairs(n / 2);
     rc = tracer_stop();
     if (rc != 0) {
-        fprintf(stderr, "%s: stopping the trace %s failed (error %d)\n", argv[0], argv[3], rc);
+        fprintf(stderr, "%s: stopping the trace %s failed: %s\n", argv[0], argv[3],
+                tracer_error(rc));
         return 2;
     }
     return 0;
