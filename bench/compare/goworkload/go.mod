@@ -1,0 +1,3 @@
+module ctrace/bench/compare/goworkload
+
+go 1.19
