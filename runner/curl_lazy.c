@@ -29,6 +29,7 @@ const rn_curl *rn_curl_load(char *why, size_t why_size)
         if (u.p == NULL) {                                                                   \
             snprintf(why, why_size, "cannot load libcurl (%s has no %s)", CURL_SONAME,       \
                      symbol);                                                                \
+            dlclose(lib); /* the next call tries again, holding nothing */                   \
             return NULL;                                                                     \
         }                                                                                    \
         fns.field = u.f;                                                                     \

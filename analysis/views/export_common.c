@@ -45,7 +45,9 @@ uint64_t ctv_flows_region(ctv_flows *f, const ctr_event *ev, int32_t *home_tid)
     uint32_t home;
     if (!ev->task || !ctv_ids_find(&f->home, ev->task, &home) || (int32_t)home == ev->tid)
         return 0;
-    uint64_t pair = ctv_hash_id(ev->task ^ ((uint64_t)(uint32_t)ev->tid << 40)) | 1;
+    /* The task hashed before the tid joins it: task ids use their high bits
+     * too (a process's), so a shifted tid could make two pairs one. */
+    uint64_t pair = ctv_hash_id(ctv_hash_id(ev->task) ^ (uint32_t)ev->tid) | 1;
     uint32_t seen;
     if (ctv_ids_find(&f->drawn, pair, &seen))
         return 0;

@@ -54,4 +54,10 @@ void ctv_report_cut_note(FILE *out, const char *id, const char *what, size_t sho
 void ctv_report_heads(FILE *out, const char *const *heads, size_t n, size_t first_number,
                       size_t end_number);
 
+/* `part` as a percentage of `whole` (0 when whole is 0): shares and widths. */
+static inline double ctv_report_percent(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
 #endif /* CTV_REPORT_PAGES_H */

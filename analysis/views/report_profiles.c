@@ -50,11 +50,6 @@ static unsigned colour_of(const ctv_name *name)
     return h % COLOURS;
 }
 
-static double percent(uint64_t part, uint64_t whole)
-{
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 /* <li> of a frame: width in % of its parent's, its value, a tooltip with
  * its time and share of the profile; the element is left open. */
 static void open_frame(flame_out *o, const char *cls, const char *name, size_t len,
@@ -62,10 +57,10 @@ static void open_frame(flame_out *o, const char *cls, const char *name, size_t l
 {
     char text[CTV_HUMAN_BUF];
     fprintf(o->out, "<li class=\"%s\" style=\"width:%.4f%%\" data-ns=\"%" PRIu64 "\" title=\"",
-            cls, percent(value, parent), value);
+            cls, ctv_report_percent(value, parent), value);
     ctv_html_text(o->out, name, len);
     fprintf(o->out, ": %s, %.2f %%\"><span>", ctv_format_duration(text, value),
-            percent(value, o->root_total));
+            ctv_report_percent(value, o->root_total));
     ctv_html_text(o->out, name, len);
     fputs("</span>", o->out);
 }

@@ -48,11 +48,6 @@ static uint64_t whole_of(uint64_t running, const uint64_t *blocked)
     return whole;
 }
 
-static double share(uint64_t part, uint64_t whole)
-{
-    return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
 /* The five cells (time, and its share of all five) and the stacked bar. */
 static void write_times(FILE *out, uint64_t running, const uint64_t *blocked)
 {
@@ -62,7 +57,7 @@ static void write_times(FILE *out, uint64_t running, const uint64_t *blocked)
     for (int i = 0; i < SHOWN; i++)
         fprintf(out, "<td class=\"num\" data-v=\"%" PRIu64 "\">%s <span class=\"threads-pct\">"
                      "%.1f %%</span></td>",
-                t[i], ctv_format_duration(text, t[i]), share(t[i], whole));
+                t[i], ctv_format_duration(text, t[i]), ctv_report_percent(t[i], whole));
     /* Widths in a 1000-unit box stretched to the cell. */
     fputs("<td><svg class=\"threads-bar\" viewBox=\"0 0 1000 10\" preserveAspectRatio=\"none\" "
           "role=\"img\"><title>share of its life</title>",
@@ -75,7 +70,7 @@ static void write_times(FILE *out, uint64_t running, const uint64_t *blocked)
         fprintf(out, "<rect class=\"%s\" x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"10\">"
                      "<title>%s %s (%.1f %%)</title></rect>",
                 columns[i].cls, x, w, columns[i].head, ctv_format_duration(text, t[i]),
-                share(t[i], whole));
+                ctv_report_percent(t[i], whole));
         x += w;
     }
     fputs("</svg></td>", out);
