@@ -12,7 +12,7 @@
  */
 #include <inttypes.h> /* PRIu64, PRId64 */
 #include <stdlib.h>   /* free */
-#include <string.h>   /* strlen, strrchr, memcmp */
+#include <string.h>   /* strlen, strrchr, memrchr, memcmp */
 
 #include "common/human.h" /* ctv_format_duration */
 
@@ -121,7 +121,10 @@ static void write_process(FILE *out, const header *h, const shown_process *p)
     fputs("<li><span class=\"bin\" title=\"", out);
     ctv_html_text(out, name->bytes, name->len);
     fputs("\">", out);
-    ctv_html_ctext(out, base_name(name->bytes));
+    /* The name is bytes with a length (a NUL may be among them), as the title. */
+    const char *slash = name->len ? memrchr(name->bytes, '/', name->len) : NULL;
+    size_t skip = slash ? (size_t)(slash + 1 - name->bytes) : 0;
+    ctv_html_text(out, name->bytes + skip, name->len - skip);
     fprintf(out, "</span> pid %" PRId32, p->pid);
     if (!p->ended)
         fputs(", no end in the trace", out);
