@@ -223,6 +223,21 @@ ct_task *ct_task_adopt(ct_task *task)
 
 /* ---- regions -------------------------------------------------------------- */
 
+/* The thread's timing shard for regions named `name` (string id `id`),
+ * remembered in the name's cache slot: a begin then looks it up with the
+ * name, not by a probe of the live map by id. */
+static inline ct__shard *region_shard(ct__thread *t, const char *name, uint32_t id)
+{
+    ct__name_slot *slot = ct__name_slot_of(t, name);
+    int cached = slot->ptr == name && slot->id == id;
+    if (__builtin_expect(cached && slot->live_shard != NULL, 1))
+        return slot->live_shard;
+    ct__shard *s = ct__live_region_shard(&t->live, id, name);
+    if (cached)
+        slot->live_shard = s;
+    return s;
+}
+
 static inline __attribute__((always_inline)) ct_region region_begin(ct_task *task,
                                                                     const char *name,
                                                                     int literal)
@@ -236,6 +251,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
         literal = 1;
     }
     uint32_t name_id = literal ? ct__intern_literal(t, name) : ct__intern(t, name);
+    ct__shard *shard = region_shard(t, name, name_id);
     uint64_t tid = task ? task_id(task) : ct__cur_task;
     uint8_t *p = ct__event_begin(t, CT_EV_REGION_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, tid);
@@ -244,7 +260,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
     r.ct__serial = ++t->region_serial;
     r.ct__thread = t->serial;
     r.ct__session = t->session;
-    ct__live_region_begin(&t->live, r.ct__serial, t->last_ticks, name_id, name);
+    ct__live_region_begin(&t->live, r.ct__serial, t->last_ticks, shard);
     leave(t);
     return r;
 }

@@ -134,6 +134,7 @@ uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
         slot->copy = e->bytes;
         slot->id = e->id;
         slot->literal_epoch = 0; /* ct__intern_literal() sets it */
+        slot->live_shard = NULL;
     }
     return e->id;
 }

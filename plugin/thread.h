@@ -32,6 +32,7 @@ typedef struct ct__name_slot {
     const char *copy; /* our interned copy, to verify the contents still match */
     uint32_t id;
     uint32_t literal_epoch; /* ptr is a string literal, as of this epoch; 0: unknown */
+    struct ct__shard *live_shard; /* regions of this name are timed here (api.c); NULL: not yet looked up */
 } ct__name_slot;
 
 #define CT_STACK_SLOTS 1024 /* a thread's stacks known at once (a power of two) */
@@ -199,10 +200,16 @@ uint64_t ct__hash_bytes(const char *s, size_t len);
 /* Id of `name` in this thread's string table, defining it if new. */
 uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot);
 
-static inline uint32_t ct__intern(ct__thread *t, const char *name)
+/* Where `name`'s pointer is cached. */
+static inline ct__name_slot *ct__name_slot_of(ct__thread *t, const char *name)
 {
     uintptr_t h = ((uintptr_t)name * 0x9E3779B97F4A7C15ull) >> 58;
-    ct__name_slot *slot = &t->cache[h & (CT_NAME_CACHE - 1)];
+    return &t->cache[h & (CT_NAME_CACHE - 1)];
+}
+
+static inline uint32_t ct__intern(ct__thread *t, const char *name)
+{
+    ct__name_slot *slot = ct__name_slot_of(t, name);
     if (__builtin_expect(slot->ptr == name, 1)) {
         /* The pointer matched; the bytes may have changed (a reused buffer). */
         const char *a = name, *b = slot->copy;
@@ -224,8 +231,7 @@ extern uint32_t ct__names_epoch;
  * module is loaded): a pointer compare, without reading the bytes. */
 static inline uint32_t ct__intern_literal(ct__thread *t, const char *name)
 {
-    uintptr_t h = ((uintptr_t)name * 0x9E3779B97F4A7C15ull) >> 58;
-    ct__name_slot *slot = &t->cache[h & (CT_NAME_CACHE - 1)];
+    ct__name_slot *slot = ct__name_slot_of(t, name);
     uint32_t epoch = __atomic_load_n(&ct__names_epoch, __ATOMIC_RELAXED);
     if (__builtin_expect(slot->ptr == name && slot->literal_epoch == epoch, 1))
         return slot->id;
