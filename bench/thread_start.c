@@ -1,0 +1,222 @@
+/*
+ * thread_start.c - what tracing costs a thread's start: 2000 threads made
+ * and joined one after another, each doing nothing or one traced region,
+ * bare (no session) and traced with scheduler-wait capture off and on
+ * (CTRACE_SCHED=off, =auto: perf where permitted, else schedstat).
+ *
+ * Prints figures and ratios against bare, never pass/fail (goal: traced
+ * with capture on within 1.2x of bare): wall time, and the CPU time of the
+ * whole process (its threads, the tracer's drain thread among them), which
+ * other load on this small machine disturbs less. Each figure is the best
+ * of several runs, the runs of every condition interleaved so that load
+ * falls on them alike. Linked against the shared libctrace, as
+ * users link it. A traced run is a session of its own (ct_start, ct_stop
+ * outside the timing); its trace is read back to say which source each
+ * thread's scheduler waits came from.
+ *
+ *   thread_start            full run (7 runs of 2000 threads)
+ *   thread_start --quick    smoke run (3 runs of 300)
+ */
+#include <errno.h>   /* errno */
+#include <pthread.h> /* pthread_create, pthread_join */
+#include <sys/resource.h> /* getrusage */
+#include <stdio.h>   /* printf */
+#include <stdlib.h>  /* setenv, mkdtemp */
+#include <string.h>  /* strcmp, strerror */
+#include <time.h>    /* clock_gettime */
+#include <unistd.h>  /* unlink, rmdir */
+
+#include <ctrace.h>
+#include <ctrace_reader.h>
+
+enum { BARE, SCHED_OFF, SCHED_AUTO, CONDITIONS };
+static const char *const condition_name[CONDITIONS] = {"bare (no session)", "CTRACE_SCHED=off",
+                                                       "CTRACE_SCHED=auto"};
+static const char *const sched_env[CONDITIONS] = {NULL, "off", "auto"};
+
+enum { EMPTY, ONE_REGION, WORKLOADS };
+static const char *const workload_name[WORKLOADS] = {"doing nothing", "one region"};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *empty_thread(void *arg)
+{
+    return arg;
+}
+
+static void *region_thread(void *arg)
+{
+    ct_region r = ct_region_begin(NULL, "work");
+    ct_region_end(&r);
+    return arg;
+}
+
+/* CPU time of every thread of the process, those ended included. */
+static uint64_t process_cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+struct cost {
+    double wall, cpu; /* ns per thread */
+};
+
+/* What a thread made and joined costs; wall -1 if one could not be made. */
+static struct cost make_threads(int workload, int n)
+{
+    void *(*fn)(void *) = workload == EMPTY ? empty_thread : region_thread;
+    struct cost c = {-1, -1};
+    uint64_t t0 = now_ns(), c0 = process_cpu_ns();
+    for (int i = 0; i < n; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, fn, NULL) != 0)
+            return c;
+        pthread_join(t, NULL);
+    }
+    c.wall = (double)(now_ns() - t0) / n;
+    c.cpu = (double)(process_cpu_ns() - c0) / n;
+    return c;
+}
+
+/* Threads of the trace at path by their scheduler-wait source: a thread's
+ * last SCHED_SOURCE counts (a thread may change source). */
+struct sources {
+    uint64_t threads, by_source[3];
+};
+
+#define TIDS 8192 /* open addressing, tid -> its last source; more threads than runs make */
+
+static void count_sources(const char *path, struct sources *s)
+{
+    static struct {
+        uint32_t tid;
+        uint8_t source;
+    } seen[TIDS];
+    memset(seen, 0, sizeof seen);
+    memset(s, 0, sizeof *s);
+    ctr_reader *r;
+    if (ctr_open(&r, path) != 0)
+        return;
+    ctr_event ev;
+    while (ctr_next(r, &ev) == 1) {
+        if (ev.kind == CTR_THREAD_BEGIN)
+            s->threads++;
+        if (ev.kind != CTR_SCHED_SOURCE || ev.object > CTR_SCHED_SCHEDSTAT || ev.tid == 0)
+            continue;
+        uint32_t i = (uint32_t)ev.tid % TIDS;
+        while (seen[i].tid && seen[i].tid != (uint32_t)ev.tid)
+            i = (i + 1) % TIDS;
+        if (seen[i].tid)
+            s->by_source[seen[i].source]--; /* changed its source: counted once */
+        seen[i].tid = (uint32_t)ev.tid;
+        seen[i].source = (uint8_t)ev.object;
+        s->by_source[ev.object]++;
+    }
+    ctr_close(r);
+}
+
+static struct cost run(int condition, int workload, int n, const char *path,
+                       struct sources *src)
+{
+    if (condition != BARE) {
+        setenv("CTRACE_SCHED", sched_env[condition], 1);
+        int rc = ct_start(path);
+        if (rc != 0) {
+            fprintf(stderr, "thread_start: ct_start(%s): %s\n", path, ct_strerror(rc));
+            exit(2);
+        }
+    }
+    struct cost c = make_threads(workload, n);
+    if (condition != BARE) {
+        ct_stop();
+        count_sources(path, src);
+        unlink(path);
+    }
+    return c;
+}
+
+static void print_paranoid(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+    int level = 99;
+    if (f) {
+        if (fscanf(f, "%d", &level) != 1)
+            level = 99;
+        fclose(f);
+    }
+    printf("perf_event_paranoid %d, euid %d\n", level, (int)geteuid());
+}
+
+int main(int argc, char **argv)
+{
+    int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+    if (argc > 1 && !quick) {
+        fprintf(stderr, "usage: thread_start [--quick]\n");
+        return strcmp(argv[1], "--help") == 0 ? 0 : 2;
+    }
+    int runs = quick ? 3 : 7, n = quick ? 300 : 2000;
+    char dir[256], path[320];
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/ctrace-thread-start-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir)) {
+        fprintf(stderr, "thread_start: mkdtemp(%s): %s\n", dir, strerror(errno));
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/t.ctrace", dir);
+
+    struct cost best[WORKLOADS][CONDITIONS];
+    struct sources src[WORKLOADS][CONDITIONS];
+    memset(src, 0, sizeof src);
+    for (int w = 0; w < WORKLOADS; w++)
+        for (int c = 0; c < CONDITIONS; c++)
+            best[w][c].wall = best[w][c].cpu = 1e30;
+    for (int r = 0; r < runs; r++)
+        for (int w = 0; w < WORKLOADS; w++)
+            for (int c = 0; c < CONDITIONS; c++) {
+                struct cost k = run(c, w, n, path, &src[w][c]);
+                if (k.wall < 0) {
+                    fprintf(stderr, "thread_start: pthread_create failed\n");
+                    return 2;
+                }
+                if (k.wall < best[w][c].wall)
+                    best[w][c].wall = k.wall;
+                if (k.cpu < best[w][c].cpu)
+                    best[w][c].cpu = k.cpu;
+            }
+    rmdir(dir);
+
+    printf("thread start: %d threads made and joined one after another, best of %d "
+           "interleaved runs;\nper thread: wall time, and CPU time of the whole process\n", n,
+           runs);
+    print_paranoid();
+    for (int w = 0; w < WORKLOADS; w++) {
+        printf("each thread %s:\n", workload_name[w]);
+        for (int c = 0; c < CONDITIONS; c++) {
+            printf("  %-18s wall %7.2f us", condition_name[c], best[w][c].wall / 1000);
+            if (c != BARE)
+                printf(" %5.2fx", best[w][c].wall / best[w][BARE].wall);
+            else
+                printf("       ");
+            printf("  cpu %7.2f us", best[w][c].cpu / 1000);
+            if (c != BARE)
+                printf(" %5.2fx", best[w][c].cpu / best[w][BARE].cpu);
+            if (c == SCHED_AUTO)
+                printf("  (goal <= 1.20x)\n    threads %llu, their sched source: perf %llu, "
+                       "schedstat %llu, none %llu",
+                       (unsigned long long)src[w][c].threads,
+                       (unsigned long long)src[w][c].by_source[CTR_SCHED_PERF],
+                       (unsigned long long)src[w][c].by_source[CTR_SCHED_SCHEDSTAT],
+                       (unsigned long long)src[w][c].by_source[CTR_SCHED_NONE]);
+            putchar('\n');
+        }
+    }
+    return 0;
+}
