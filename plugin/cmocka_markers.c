@@ -16,7 +16,7 @@
 #include "assertions/rules_eval.h" /* ct__rules_changed, ct__rules_report */
 #include "format/wire.h"           /* CT_MAX_NAME_BYTES */
 #include "plugin/api_internal.h"   /* CT__STATUS_* */
-#include "common/clock.h"          /* ct__mono_ns */
+#include "common/clock.h"          /* ct__mono_coarse_ns */
 #include "plugin/session.h"        /* ct__markers, ct__marker_nonce */
 #include "plugin/thread.h"         /* ct__untraced_begin */
 
@@ -39,7 +39,8 @@ static void count(enum progress what)
                         : what == TEST_ENDED    ? &pool->tests_ended
                         : what == FIXTURE_BEGUN ? &pool->fixtures_begun
                                                 : &pool->fixtures_ended;
-    __atomic_store_n(&pool->progress_ns, ct__mono_ns(), __ATOMIC_RELAXED);
+    /* Read against timeouts of seconds: the coarse clock will do. */
+    __atomic_store_n(&pool->progress_ns, ct__mono_coarse_ns(), __ATOMIC_RELAXED);
     __atomic_add_fetch(counter, 1, __ATOMIC_RELEASE);
 }
 
