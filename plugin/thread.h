@@ -199,6 +199,12 @@ uint64_t ct__hash_bytes(const char *s, size_t len);
 /* Id of `name` in this thread's string table, defining it if new. */
 uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot);
 
+/* Id of `name` defined afresh, kept out of the table: for a name used once
+ * (a test's, each test a task of its own), whose insertion in a table of
+ * thousands would cost a cache miss or two, more than the rest of a tiny
+ * test's tracing. Used again (-count), it is defined again. */
+uint32_t ct__intern_once(ct__thread *t, const char *name);
+
 static inline uint32_t ct__intern(ct__thread *t, const char *name)
 {
     uintptr_t h = ((uintptr_t)name * 0x9E3779B97F4A7C15ull) >> 58;
