@@ -25,6 +25,7 @@ extern char **environ;
 #define READS_PER_ROUND 16       /* then drain even if output keeps coming */
 #define GRACE_NS 2000000000ull   /* wait for the pipe to close after exit */
 #define GATHER_NS 1000000        /* after output came, wait this long for more */
+#define PIPE_BYTES (1 << 20)     /* the output pipe's capacity, when allowed */
 
 uint64_t rn_now_ns(void)
 {
@@ -477,6 +478,11 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
         snprintf(err, err_size, "cannot make a pipe: %s", strerror(errno));
         goto fail;
     }
+    /* Room for a few milliseconds of a chatty binary's output and markers
+     * (a tiny test's take ~150 bytes): a runner descheduled for a while on a
+     * busy machine does not stop the tests. Only where the system allows
+     * it (pipe-max-size, the user's pipe quota): else the default 64 KiB. */
+    (void)fcntl(out[0], F_SETPIPE_SZ, PIPE_BYTES);
     env = child_env(pool_env, spec, owned);
     if (env == NULL) {
         snprintf(err, err_size, "out of memory");
