@@ -32,6 +32,15 @@ static inline uint64_t ct__mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* CLOCK_MONOTONIC as of the last timer tick (a few ms behind at most), for
+ * times only compared against limits of seconds: no TSC or HPET read. */
+static inline uint64_t ct__mono_coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static inline uint64_t ct__realtime_ns(void)
 {
     struct timespec ts;

@@ -88,7 +88,8 @@ typedef struct ct_pool_header {
     uint32_t tests_ended;    /* atomic */
     uint32_t fixtures_begun; /* atomic: group setups and teardowns */
     uint32_t fixtures_ended; /* atomic */
-    uint64_t progress_ns;    /* atomic: CLOCK_MONOTONIC of the last begin or end */
+    uint64_t progress_ns;    /* atomic: CLOCK_MONOTONIC of the last begin or end
+                                (its coarse reading: up to a timer tick behind) */
 
     /* Every thread's stack before a kill for time (plugin/thread_dump.c):
      * the signal the tracer takes, from the collector's process only, as

@@ -79,7 +79,10 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     ct__modules_settle(t);
     ct__thread_name_refresh(t);
     uint64_t id = ct__task_id_next();
-    uint32_t name_id = ct__intern(t, name ? name : "");
+    /* A test's name is its own: once each (a table of them would cost a
+     * cache miss a test). */
+    uint32_t name_id = kind == CT__TASK_TEST ? ct__intern_once(t, name ? name : "")
+                                             : ct__intern(t, name ? name : "");
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
     p = ct_put_uvarint(p, parent);

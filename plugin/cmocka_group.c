@@ -211,7 +211,6 @@ static struct test_run *begin_next(void)
     fixture_verdict_flush();
     if (ct__failfast_stopped())
         return NULL; /* -failfast: cmocka calls the rest of the group, which do nothing */
-    ct__thread_dump_check(); /* the program may have taken the stack signal since */
     if (g.next >= g.count)
         return NULL; /* cannot happen: cmocka runs what we gave it */
     struct test_run *r = &g.runs[g.next++];
@@ -220,6 +219,7 @@ static struct test_run *begin_next(void)
     g.message_len = 0;
     g.message[0] = '\0';
     r->started_ns = ct__mono_ns();
+    ct__thread_dump_check(r->started_ns); /* the program may have taken the stack signal since */
     if (ct__thread_unstick()) {
         static int said;
         if (!said++)

@@ -101,6 +101,20 @@ static void define(ct__thread *t, ct__string *e)
     ct__commit(t, p + e->len);
 }
 
+uint32_t ct__intern_once(ct__thread *t, const char *name)
+{
+    size_t len = bounded_len(name);
+    ct__reserve(t, CT_SMALL_EVENT + len);
+    uint32_t id = ++t->next_string_id;
+    uint8_t *p = t->pos;
+    *p++ = CT_EV_STRING; /* untimed: no tick delta */
+    p = ct_put_uvarint(p, id);
+    p = ct_put_uvarint(p, len);
+    memcpy(p, name, len);
+    ct__commit(t, p + len);
+    return id;
+}
+
 uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot)
 {
     size_t len = bounded_len(name);

@@ -200,6 +200,12 @@ uint64_t ct__hash_bytes(const char *s, size_t len);
 /* Id of `name` in this thread's string table, defining it if new. */
 uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot);
 
+/* Id of `name` defined afresh, kept out of the table: for a name used once
+ * (a test's, each test a task of its own), whose insertion in a table of
+ * thousands would cost a cache miss or two, more than the rest of a tiny
+ * test's tracing. Used again (-count), it is defined again. */
+uint32_t ct__intern_once(ct__thread *t, const char *name);
+
 /* Where `name`'s pointer is cached. */
 static inline ct__name_slot *ct__name_slot_of(ct__thread *t, const char *name)
 {

@@ -37,11 +37,13 @@ static int open_collector(ct_collector **out, const char *path, size_t pool_byte
     c->scratch_fd = -1;
     c->clock_kind = ct__clock_choose();
     /* One calibration for every child: the TSC is the machine's. */
-    c->tsc_hz = ct__tsc_hz_cached(c->clock_kind);
+    c->tsc_hz = ct__tsc_hz_cached(c->clock_kind, &c->tsc_hz_cached);
     if (c->tsc_hz == 0) {
         c->clock_kind = CT_CLOCK_MONOTONIC;
         c->tsc_hz = 1000000000u;
     }
+    if (c->tsc_hz_cached)
+        ct__clock_pair(c->clock_kind, &c->start_tsc, &c->start_ns);
     c->start_mono_ns = ct__mono_ns();
     if (path == NULL) {
         *out = c;
@@ -298,6 +300,8 @@ int ct_collector_close(ct_collector *c)
         free(c->last);
     }
     ct__flight_forget(c, -1);
+    if (c->tsc_hz_cached)
+        ct__tsc_hz_verify(c->clock_kind, c->tsc_hz, c->start_tsc, c->start_ns);
     int rc = c->failed ? CT_EIO : ct_tw_close(c->w);
     int e = c->failed ? c->failed_errno : errno;
     if (c->failed)

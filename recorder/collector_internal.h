@@ -33,6 +33,8 @@ struct ct_collector {
     size_t pool_bytes;
     uint32_t clock_kind;
     uint64_t tsc_hz;
+    int tsc_hz_cached;          /* tsc_hz came from the cache: checked at close */
+    uint64_t start_tsc, start_ns; /* a clock pair read at open, for that check */
     uint32_t next_proc;
     uint32_t overflow; /* CT_POOL_OVERFLOW_* */
     int failed;

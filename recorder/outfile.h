@@ -6,9 +6,12 @@
  *
  *   - a regular file, or a name not there yet: written beside it, as
  *     NAME.partial, and renamed over NAME once all of it was written and
- *     closed without error. A writer that dies leaves NAME as it was (and
- *     NAME.partial beside it); one that fails removes NAME.partial or keeps
- *     it, as it chooses (ct_outfile_discard).
+ *     closed without error (a NAME that is there is swapped with it,
+ *     RENAME_EXCHANGE, and removed: no flush of the new file's blocks, which
+ *     ext4 makes of a rename over a file, and which a power cut before the
+ *     kernel writes them back may cost). A writer that dies leaves NAME as
+ *     it was (and NAME.partial beside it); one that fails removes
+ *     NAME.partial or keeps it, as it chooses (ct_outfile_discard).
  *   - a symbolic link: followed to its last target, which is replaced as
  *     above (TARGET.partial beside the target), so the link stays a link. A
  *     dangling link gets its target created.

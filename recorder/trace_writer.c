@@ -204,11 +204,7 @@ int ct_tw_open_fd(ct_trace_writer **out, int fd, uint64_t start_mono_ns)
     uint8_t schema[2048];
     size_t n = ct_schema_encode(schema, sizeof schema);
     ct_tw_record(w, CT_REC_SCHEMA, schema, n);
-    if (ct_tw_flush(w) != 0) {
-        ct_tw_abandon(w);
-        return CT_EIO;
-    }
-    *out = w;
+    *out = w; /* compressed with the first flush: zstd's set-up waits for it */
     return 0;
 }
 
@@ -218,7 +214,13 @@ int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns)
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return CT_EIO;
-    return ct_tw_open_fd(out, fd, start_mono_ns);
+    int rc = ct_tw_open_fd(out, fd, start_mono_ns);
+    if (rc == 0 && ct_tw_flush(*out) != 0) {
+        ct_tw_abandon(*out);
+        *out = NULL;
+        return CT_EIO;
+    }
+    return rc;
 }
 
 int ct_tw_close(ct_trace_writer *w)

@@ -17,7 +17,10 @@ typedef struct ct_trace_writer ct_trace_writer;
 int ct_tw_open(ct_trace_writer **out, const char *path, uint64_t start_mono_ns);
 
 /* The same on `fd`, open for writing; the writer owns it from now on (it is
- * closed on failure too). */
+ * closed on failure too). Only the file prefix is written yet: the two
+ * records go out, compressed, with the first flush (setting zstd up at level
+ * 3 takes a millisecond or two, which a runner spends better once its child
+ * runs). */
 int ct_tw_open_fd(ct_trace_writer **out, int fd, uint64_t start_mono_ns);
 
 /* Create `path` with only the file prefix (text assembler, tests).

@@ -3,7 +3,7 @@
 
 #include <stdio.h>    /* fopen, fscanf, fprintf, rename */
 #include <stdlib.h>   /* getenv */
-#include <string.h>   /* strcmp, strlen */
+#include <string.h>   /* strcmp, strrchr */
 #include <sys/stat.h> /* mkdir */
 #include <unistd.h>   /* getpid, unlink */
 
@@ -11,7 +11,7 @@
 #include "common/clock.h"
 
 #define FULL_WINDOW_NS 20000000  /* a fresh measurement */
-#define CHECK_WINDOW_NS 1000000  /* checking a cached one */
+#define CHECK_WINDOW_NS 1000000  /* the shortest run that checks a cached one */
 #define CHECK_TOLERANCE 0.002    /* what 1 ms of jitter allows, with room */
 
 static int boot_id(char out[64])
@@ -69,23 +69,59 @@ static void write_cached(const char *path, const char *boot, uint64_t hz)
         unlink(tmp);
 }
 
-uint64_t ct__tsc_hz_cached(uint32_t kind)
+/* The cache file's path, with the boot's id; -1 if there is none. */
+static int cache_path(char path[4200], char boot[64])
 {
+    char dir[4096];
+    if (boot_id(boot) != 0 || cache_dir(dir, sizeof dir) != 0)
+        return -1;
+    snprintf(path, 4200, "%s/tsc-hz", dir);
+    return 0;
+}
+
+uint64_t ct__tsc_hz_cached(uint32_t kind, int *cached)
+{
+    *cached = 0;
     if (kind == CT_CLOCK_MONOTONIC)
         return 1000000000u;
-    char boot[64], dir[4096], path[4200];
-    if (boot_id(boot) != 0 || cache_dir(dir, sizeof dir) != 0)
+    char boot[64], path[4200];
+    if (cache_path(path, boot) != 0)
         return ct__clock_calibrate(kind, FULL_WINDOW_NS);
-    snprintf(path, sizeof path, "%s/tsc-hz", dir);
-    uint64_t cached = read_cached(path, boot);
-    if (cached) {
-        uint64_t quick = ct__clock_calibrate(kind, CHECK_WINDOW_NS);
-        double off = quick > cached ? (double)(quick - cached) : (double)(cached - quick);
-        if (quick && off <= CHECK_TOLERANCE * (double)cached)
-            return cached;
+    uint64_t hz = read_cached(path, boot);
+    if (hz) {
+        *cached = 1; /* checked at the run's end: ct__tsc_hz_verify() */
+        return hz;
     }
-    uint64_t hz = ct__clock_calibrate(kind, FULL_WINDOW_NS);
+    hz = ct__clock_calibrate(kind, FULL_WINDOW_NS);
     if (hz)
         write_cached(path, boot, hz);
     return hz;
+}
+
+int ct__tsc_hz_verify(uint32_t kind, uint64_t hz, uint64_t t0, uint64_t n0)
+{
+    uint64_t t1, n1;
+    ct__clock_pair(kind, &t1, &n1);
+    if (n1 < n0 + CHECK_WINDOW_NS || t1 <= t0)
+        return 0; /* too short to tell */
+    double window = (double)(n1 - n0);
+    double measured = (double)(t1 - t0) * 1e9 / window;
+    double off = (measured - (double)hz) / (double)hz;
+    if (off <= CHECK_TOLERANCE && off >= -CHECK_TOLERANCE)
+        return 0;
+    char boot[64], path[4200];
+    if (cache_path(path, boot) != 0)
+        return 1;
+    int keep = window >= FULL_WINDOW_NS;
+    if (keep)
+        write_cached(path, boot, (uint64_t)(measured + 0.5));
+    else
+        unlink(path);
+    fprintf(stderr,
+            "ctrace: the TSC rate cached in %s (%llu Hz) was %.2f%% off over this run's "
+            "%.0f ms: times within a trace chunk are off by as much; %s\n",
+            path, (unsigned long long)hz, off * 100, window / 1e6,
+            keep ? "the cache now holds the run's measurement"
+                 : "removed, for the next run to measure again");
+    return 1;
 }

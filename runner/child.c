@@ -12,6 +12,7 @@
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* strncmp, strerror */
 #include <sys/prctl.h> /* prctl, PR_SET_PDEATHSIG */
+#include <sys/syscall.h> /* SYS_pidfd_open */
 #include <sys/wait.h> /* waitpid */
 #include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* fork, pipe2, dup2, execve, read, write */
@@ -24,6 +25,7 @@ extern char **environ;
 #define READS_PER_ROUND 16       /* then drain even if output keeps coming */
 #define GRACE_NS 2000000000ull   /* wait for the pipe to close after exit */
 #define GATHER_NS 1000000        /* after output came, wait this long for more */
+#define PIPE_BYTES (1 << 20)     /* the output pipe's capacity, when allowed */
 
 uint64_t rn_now_ns(void)
 {
@@ -243,6 +245,30 @@ static int wait_blocking(int pid, int *status)
     return r;
 }
 
+/* A file descriptor that polls readable once `pid` has ended (Linux 5.3),
+ * or -1 where there is none (an older kernel, a seccomp filter): the caller
+ * then looks with waitpid(WNOHANG) every millisecond. */
+static int open_pidfd(int pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec */
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+/* Let output gather for GATHER_NS, but wake as the child ends. */
+static void gather(int pidfd)
+{
+    static const struct timespec pause = {0, GATHER_NS};
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    if (pidfd < 0)
+        nanosleep(&pause, NULL);
+    else
+        (void)poll(&pfd, 1, GATHER_NS / 1000000);
+}
+
 static void note_error(rn_child_result *res, int rc)
 {
     if (rc != 0 && res->trace_error == 0)
@@ -349,7 +375,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                     uint64_t start_ns, const rn_child_spec *spec, rn_output_fn *fn,
                     rn_deadline_fn *deadline, void *ctx, rn_child_result *res)
 {
-    static const struct timespec gather = {0, GATHER_NS};
+    int pidfd = open_pidfd(pid);
     int exited = 0, eof = 0, status = 0;
     int forwarded = 0;
     uint64_t exited_at = 0, drained_at = 0;
@@ -373,20 +399,22 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         /* Threads of the child wait for room in the pool: drain again
          * without sleeping, until they need none. */
         int starving = !exited && ct_collector_child_waiting(c, pool);
-        struct pollfd pfd = {.fd = out_r, .events = POLLIN};
-        /* Once the output is closed the child is about to be reaped: look
-         * again soon, not a whole drain period later. */
-        int pr = poll(&pfd, eof ? 0 : 1, starving ? 0 : eof ? 1 : POLL_MS);
-        if (pr > 0 && !eof) {
+        struct pollfd pfd[2] = {{.fd = eof ? -1 : out_r, .events = POLLIN},
+                                {.fd = exited ? -1 : pidfd, .events = POLLIN}};
+        /* Once the output is closed the child is about to be reaped: without
+         * a pidfd to wake us as it is, look again soon, not a whole drain
+         * period later. */
+        int pr = poll(pfd, 2, starving ? 0 : eof && pidfd < 0 ? 1 : POLL_MS);
+        if (pr > 0 && pfd[0].revents) {
             eof = read_output(out_r, fn, ctx);
             if (eof && !exited && still_running(pid))
                 res->output_lost = 1;
             /* Output came: let more gather before reading again. A child
-             * writing while we sleep (not waiting on the pipe) wakes nobody,
-             * so a chatty suite costs it a plain write per line, not a
-             * context switch; we read it a millisecond later at most. */
-            if (!eof && !starving)
-                nanosleep(&gather, NULL);
+             * writing while we wait (not on the pipe) wakes nobody, so a
+             * chatty suite costs it a plain write per line, not a context
+             * switch; we read it a millisecond later at most. */
+            if (!eof && !starving && !exited)
+                gather(pidfd);
         }
         /* Every POLL_MS, not at every read: a pass looks at every chunk of
          * the pool, and a chatty test wakes us per line. */
@@ -395,7 +423,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             note_error(res, ct_collector_drain(c, pool));
             drained_at = now;
         }
-        if (!exited) {
+        if (!exited && (pidfd < 0 || (pr > 0 && pfd[1].revents))) {
             int r = waitpid(pid, &status, WNOHANG);
             if (r == pid || (r < 0 && errno == ECHILD)) {
                 exited = 1;
@@ -425,6 +453,8 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             break;
         }
     }
+    if (pidfd >= 0)
+        close(pidfd);
     res->wait_status = status;
 }
 
@@ -448,6 +478,11 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
         snprintf(err, err_size, "cannot make a pipe: %s", strerror(errno));
         goto fail;
     }
+    /* Room for a few milliseconds of a chatty binary's output and markers
+     * (a tiny test's take ~150 bytes): a runner descheduled for a while on a
+     * busy machine does not stop the tests. Only where the system allows
+     * it (pipe-max-size, the user's pipe quota): else the default 64 KiB. */
+    (void)fcntl(out[0], F_SETPIPE_SZ, PIPE_BYTES);
     env = child_env(pool_env, spec, owned);
     if (env == NULL) {
         snprintf(err, err_size, "out of memory");

@@ -5,7 +5,7 @@
 
 #include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc */
-#include <string.h> /* memchr, memcmp, memmem, strchr, strlen */
+#include <string.h> /* memchr, memcmp, strchr, strspn */
 
 #include <ctrace_collect.h> /* CT_MARKER_PREFIX */
 
@@ -25,24 +25,36 @@ int rn_marker_set_nonce(const char *nonce)
 
 const char *rn_marker_find(const char *line, size_t len)
 {
-    return prefix_len ? memmem(line, len, prefix, prefix_len) : NULL;
+    if (prefix_len == 0)
+        return NULL;
+    /* The prefix's first byte (RS) is rare in output: memchr finds it far
+     * faster than memmem finds the whole prefix in every line. */
+    const char *end = line + len;
+    for (const char *p = line; (size_t)(end - p) >= prefix_len; p++) {
+        p = memchr(p, prefix[0], (size_t)(end - p) - prefix_len + 1);
+        if (p == NULL)
+            return NULL;
+        if (memcmp(p, prefix, prefix_len) == 0)
+            return p;
+    }
+    return NULL;
 }
 
 /* The next space-separated word of [*p, end): returns its length and moves
  * *p past it and one space. */
 static size_t next_word(const char **p, const char *end, const char **word)
 {
-    *word = *p;
-    const char *sp = memchr(*p, ' ', (size_t)(end - *p));
-    size_t n = (size_t)((sp ? sp : end) - *p);
-    *p = sp ? sp + 1 : end;
+    /* Words are short: a plain loop beats memchr's call. */
+    const char *q = *word = *p;
+    while (q < end && *q != ' ')
+        q++;
+    size_t n = (size_t)(q - *p);
+    *p = q < end ? q + 1 : end;
     return n;
 }
 
-static int word_is(const char *w, size_t n, const char *lit)
-{
-    return n == strlen(lit) && memcmp(w, lit, n) == 0;
-}
+/* A macro, so that the literal's length is a constant. */
+#define word_is(w, n, lit) ((n) == sizeof(lit) - 1 && memcmp((w), (lit), (n)) == 0)
 
 static int parse_u64(const char *s, size_t n, uint64_t *v)
 {

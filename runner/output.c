@@ -165,8 +165,21 @@ void rn__out_print_buf(rn_out *o, const rn_buf *b, int indent)
     rn__out_end_line(o);
 }
 
+/* Whether `s` is printable ASCII only, which rn_escape_name() keeps as is. */
+static int plain_ascii(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    return 1;
+}
+
 void rn__out_put_name(rn_out *o, const char *name, size_t len)
 {
+    if (plain_ascii(name, len)) { /* most names: no copy to make */
+        rn__out_put(o, name, len);
+        return;
+    }
     char *shown = rn_escape_name(name, len);
     if (shown != NULL) {
         rn__out_put(o, shown, strlen(shown));
@@ -346,6 +359,35 @@ static void say_attachment(rn_out *o, const rn_attachment *att)
     }
 }
 
+/* " (1.23s)\n", as snprintf's "%.2f" of the seconds writes it, without its
+ * cost (a floating-point conversion a test): by hand but for a time just
+ * half way between two hundredths, which %.2f rounds as the double falls. */
+static void format_secs(char *out, size_t cap, uint64_t ns)
+{
+    if (ns % 10000000u == 5000000u || ns >= UINT64_MAX / 2) {
+        snprintf(out, cap, " (%.2fs)\n", (double)ns / 1e9);
+        return;
+    }
+    uint64_t hundredths = (ns + 5000000u) / 10000000u, whole = hundredths / 100;
+    char digits[24];
+    size_t n = 0, k = 0;
+    do
+        digits[n++] = (char)('0' + whole % 10);
+    while ((whole /= 10) != 0);
+    if (cap < n + 9) {
+        out[0] = '\0';
+        return;
+    }
+    out[k++] = ' ';
+    out[k++] = '(';
+    while (n > 0)
+        out[k++] = digits[--n];
+    out[k++] = '.';
+    out[k++] = (char)('0' + hundredths % 100 / 10);
+    out[k++] = (char)('0' + hundredths % 10);
+    memcpy(out + k, "s)\n", 4);
+}
+
 void rn__out_finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
 {
     int bad = status != RN_STATUS_PASS && status != RN_STATUS_SKIP;
@@ -371,13 +413,24 @@ void rn__out_finish_test(rn_out *o, rn_test_status status, uint64_t elapsed_ns)
     if (o->verbose || bad || o->progress == RN_PROGRESS_LINES || o->test_lost) {
         char secs[48];
         int show_output = !o->verbose && bad;
-        snprintf(secs, sizeof secs, " (%.2fs)\n", (double)elapsed_ns / 1e9);
+        format_secs(secs, sizeof secs, elapsed_ns);
         rn__out_end_line(o);
-        rn__out_put(o, "--- ", 4);
-        rn__out_put(o, word, 4);
-        rn__out_put(o, ": ", 2);
-        rn__out_put_name(o, o->test, o->test_len);
-        rn__out_put(o, secs, strlen(secs));
+        char line[256]; /* "--- PASS: name (0.00s)": one write for most */
+        size_t secs_len = strlen(secs);
+        if (o->test_len + secs_len + 10 <= sizeof line && plain_ascii(o->test, o->test_len)) {
+            memcpy(line, "--- ", 4);
+            memcpy(line + 4, word, 4);
+            memcpy(line + 8, ": ", 2);
+            memcpy(line + 10, o->test, o->test_len);
+            memcpy(line + 10 + o->test_len, secs, secs_len);
+            rn__out_put(o, line, 10 + o->test_len + secs_len);
+        } else {
+            rn__out_put(o, "--- ", 4);
+            rn__out_put(o, word, 4);
+            rn__out_put(o, ": ", 2);
+            rn__out_put_name(o, o->test, o->test_len);
+            rn__out_put(o, secs, secs_len);
+        }
         if (show_output)
             rn__out_print_buf(o, &o->test_out, 1);
     }
@@ -425,11 +478,27 @@ static void set_where(rn_out *o, const rn_marker *m)
 {
     o->test_pid = m->pid;
     o->test_task = m->task;
+    /* Most tests are of the group before: keep its copy. */
+    if (o->test_group != NULL && o->test_group_enc != NULL &&
+        o->test_group_enc_len == m->group_len &&
+        (m->group_len == 0 || memcmp(o->test_group_enc, m->group, m->group_len) == 0))
+        return;
     free(o->test_group);
-    o->test_group_len = 0;
+    free(o->test_group_enc);
+    o->test_group_len = o->test_group_enc_len = 0;
     o->test_group = malloc(m->group_len + 1);
-    if (o->test_group != NULL)
-        o->test_group_len = rn_percent_decode(m->group, m->group_len, o->test_group);
+    o->test_group_enc = malloc(m->group_len + 1);
+    if (o->test_group == NULL || o->test_group_enc == NULL) {
+        free(o->test_group_enc);
+        o->test_group_enc = NULL;
+        if (o->test_group != NULL)
+            o->test_group_len = rn_percent_decode(m->group, m->group_len, o->test_group);
+        return;
+    }
+    if (m->group_len > 0) /* m->group may be NULL then */
+        memcpy(o->test_group_enc, m->group, m->group_len);
+    o->test_group_enc_len = m->group_len;
+    o->test_group_len = rn_percent_decode(m->group, m->group_len, o->test_group);
 }
 
 /* The binary is traced (a marker came, or the trace has its tests): what
@@ -444,6 +513,12 @@ void rn__out_traced(rn_out *o)
     rn_buf_free(&o->pre_raw);
 }
 
+static void release_name(char *name, char *small)
+{
+    if (name != small)
+        free(name);
+}
+
 static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
 {
     rn_marker m;
@@ -453,7 +528,8 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
     o->process_markers++;
     rn__out_flush_blanks(o);
     rn__out_traced(o);
-    char *name = malloc(m.name_len + 1);
+    char small[256]; /* most names: no allocation */
+    char *name = m.name_len < sizeof small ? small : malloc(m.name_len + 1);
     const char *nm = name ? name : "?";
     size_t nm_len = name ? rn_percent_decode(m.name, m.name_len, name) : 1;
 
@@ -462,18 +538,18 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         o->in_fixture = m.count != 0;
         if (o->in_fixture && rn__out_set_name(&o->fixture, &o->fixture_len, nm, nm_len) != 0)
             o->fixture_len = 0;
-        free(name);
+        release_name(name, small);
         return;
     }
     if (m.kind == RN_MARK_LOST) {
         if (o->in_test)
             o->test_lost = m.count;
-        free(name);
+        release_name(name, small);
         return;
     }
     if (m.kind == RN_MARK_RULES) {
         rn_judged_states(o->judged, m.states, m.states_len);
-        free(name);
+        release_name(name, small);
         return;
     }
     if (m.kind == RN_MARK_PLAN) {
@@ -490,7 +566,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         o->group = malloc(m.group_len + 1);
         if (o->group != NULL)
             o->group_len = rn_percent_decode(m.group, m.group_len, o->group);
-        free(name);
+        release_name(name, small);
         return;
     }
     if (m.kind == RN_MARK_RUN && m.has_ordinal) {
@@ -525,7 +601,7 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         }
         rn__out_finish_test(o, m.status, m.elapsed_ns);
     }
-    free(name);
+    release_name(name, small);
 }
 
 /* A complete line; `continued`: its start was passed on as pieces. */
@@ -661,6 +737,7 @@ void rn_out_free(rn_out *o)
     free(o->line);
     free(o->test);
     free(o->test_group);
+    free(o->test_group_enc);
     free(o->group);
     free(o->jline);
     free(o->last);

@@ -197,6 +197,8 @@ void rn_out_from_trace(rn_out *o, uint64_t pid, const rn_traced *t, uint64_t res
         rn__out_begin_test(o, k->name, k->name_len, now_ns - k->duration_ns);
         o->test_pid = pid;
         o->test_task = k->task;
+        free(o->test_group_enc); /* not a marker's group */
+        o->test_group_enc = NULL;
         if (o->group == NULL ||
             rn__out_set_name(&o->test_group, &o->test_group_len, o->group, o->group_len) != 0)
             o->test_group_len = 0;

@@ -53,6 +53,8 @@ struct rn_out {
     uint64_t lost_counted;        /* events its processes lost, their pools counted */
     char *test_group;
     size_t test_group_len;
+    char *test_group_enc;      /* test_group as its marker said it (percent-encoded), */
+    size_t test_group_enc_len; /* or NULL when it was set otherwise */
 
     rn_progress progress;     /* what passing tests show without -v */
     uint64_t planned, done;   /* tests the groups announced, and finished */

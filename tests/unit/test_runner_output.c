@@ -155,6 +155,10 @@ static void test_marker_find(void **state)
     assert_ptr_equal(rn_marker_find(line, strlen(line)), line + 10);
     assert_null(rn_marker_find("plain output", 12));
     assert_null(rn_marker_find("\036CTRAC", 6));
+    /* the prefix's first byte in output before it: the marker is still found */
+    const char stray[] = "a\036b\036CTRACE x" M "end pass 1 t";
+    assert_ptr_equal(rn_marker_find(stray, strlen(stray)), stray + 12);
+    assert_null(rn_marker_find(stray, 12 + 5)); /* cut inside the prefix */
 }
 
 static void decodes(const char *in, const char *want, size_t want_len)
@@ -451,6 +455,26 @@ static void test_print_pass_verbose(void **state)
                                "ok  \t./pipeline_test\t0.045s\ttrace: trace.out\n");
     assert_int_equal(p.rc, 0);
     done(&p);
+}
+
+/* "(N.NNs)" as "%.2f" of the seconds, whatever the time: rounded half up
+ * from whole hundredths, as the double falls at exact halves; a name that
+ * is not plain ASCII escaped. */
+static void test_print_pass_seconds(void **state)
+{
+    (void)state;
+    static const uint64_t times[] = {0, 4999999, 5000000, 14999999, 15000000, 25000000,
+                                     994999999, 995000000, 1234567890, 59999999999,
+                                     125005000000};
+    for (size_t i = 0; i < sizeof times / sizeof times[0]; i++) {
+        char input[256], want[128];
+        snprintf(input, sizeof input, M "run T\x01" "x\n" M "end pass %llu T%%01x\n",
+                 (unsigned long long)times[i]);
+        snprintf(want, sizeof want, "--- PASS: T\\x01x (%.2fs)\n", (double)times[i] / 1e9);
+        struct printed p = print_str(input, 1, EXIT(0));
+        assert_non_null(strstr(p.out, want));
+        done(&p);
+    }
 }
 
 /* A test whose window lost events: said under its result, even when it
@@ -1118,6 +1142,7 @@ int main(void)
         cmocka_unit_test(test_buf_keeps_head_and_tail),
         cmocka_unit_test(test_print_pass_quiet),
         cmocka_unit_test(test_print_pass_verbose),
+        cmocka_unit_test(test_print_pass_seconds),
         cmocka_unit_test(test_print_test_that_lost_events),
         cmocka_unit_test(test_print_attachment_of_failed_test),
         cmocka_unit_test(test_print_losses_outside_tests),
