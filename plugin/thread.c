@@ -19,6 +19,10 @@ __thread uint64_t ct__cur_task __attribute__((tls_model("initial-exec")));
 __thread uint8_t ct__thread_off __attribute__((tls_model("initial-exec")));
 __thread uint8_t ct__in_tracer __attribute__((tls_model("initial-exec")));
 
+/* Where new threads look for their first chunk: in the pool's first
+ * FIRST_CLAIMS chunks (or all, if it has fewer), from apart. */
+#define FIRST_CLAIMS 64u
+
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static uint32_t next_thread_serial; /* atomic */
@@ -88,7 +92,10 @@ ct__thread *ct__thread_get_slow(void)
         if (!t)
             return NULL;
         t->serial = __atomic_add_fetch(&next_thread_serial, 1, __ATOMIC_RELAXED);
-        t->claim_from = t->serial * 97u; /* threads look from apart */
+        /* Threads look from apart, among the first chunks: a new thread
+         * then writes where others wrote before, not on a page never
+         * touched (a fault, a page zeroed: a few us of a short thread). */
+        t->claim_from = t->serial * 97u % FIRST_CLAIMS;
         t->tid = (int32_t)syscall(SYS_gettid);
         t->parent_tid = ct__origin.parent_tid;
         t->start_fn = ct__origin.start_fn;
