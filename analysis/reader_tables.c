@@ -396,9 +396,6 @@ void ctr__free_state(ctr_reader *r)
     free(r->threads);
     free(r->foreign_ends);
     free(r->orphan_ends);
-    for (uint32_t i = 0; i < r->tasks_cap; i++)
-        if (r->tasks[i].id && r->tasks[i].id != TASK_TOMB)
-            free(r->tasks[i].name);
     free(r->tasks);
     for (uint32_t i = 0; i < r->pend_count; i++)
         free(r->pending[(r->pend_head + i) & (r->pend_cap - 1)].owned);
