@@ -152,7 +152,8 @@ static inline uint64_t ticks_to_rel_ns(ctr_reader *r, rthread *t)
 }
 
 /* Read one varint field; most are a single byte. @return 0 if malformed. */
-static inline int rd(const uint8_t **pp, const uint8_t *e, uint64_t *v)
+static inline __attribute__((always_inline)) int rd(const uint8_t **pp, const uint8_t *e,
+                                                    uint64_t *v)
 {
     const uint8_t *p = *pp;
     if (__builtin_expect(p < e && *p < 0x80, 1)) {

@@ -172,6 +172,7 @@ struct ctr_reader {
     uint32_t threads_cap, threads_used;
     rtask *tasks;     /* open addressing on id; id 0 = empty, ~0 = deleted */
     uint32_t tasks_cap, tasks_used, tasks_tomb;
+    rtask *tasks_spare; /* a small table's last rebuild left it: the next one's */
     uint32_t tasks_unrooted; /* how many have parent_unread set */
     rended_task ended_tasks[RECENT_TASKS];
     uint32_t ended_tasks_next;
@@ -311,18 +312,18 @@ static inline uint64_t rel_ns(const ctr_reader *r, uint64_t abs_ns)
     return abs_ns > r->start_mono_ns ? abs_ns - r->start_mono_ns : 0;
 }
 
-/* Zero *ev in 16-byte stores: gcc makes memset() or a zeroed compound
- * literal `rep stos`, whose start-up cost was a fifth of the reader's time,
- * and a copy of a zeroed event twice the instructions. */
+/* Zero *ev in 16-byte stores, written out: gcc makes memset(), a zeroed
+ * compound literal or a loop of stores `rep stos`, whose start-up cost was
+ * a fifth of the reader's time, and a copy of a zeroed event takes twice
+ * the instructions. */
 static inline void zero_event(ctr_event *ev)
 {
     typedef uint64_t zero16 __attribute__((vector_size(16), may_alias, aligned(8)));
-    _Static_assert(sizeof(ctr_event) % 8 == 0, "ctr_event is whole words");
-    zero16 *w = (zero16 *)ev;
-    for (size_t i = 0; i < sizeof(ctr_event) / 16; i++)
-        w[i] = (zero16){0, 0};
-    if (sizeof(ctr_event) % 16)
-        ((uint64_t __attribute__((may_alias)) *)ev)[sizeof(ctr_event) / 8 - 1] = 0;
+    _Static_assert(sizeof(ctr_event) == 12 * 16 + 8, "zero_event() covers ctr_event");
+    zero16 *w = (zero16 *)ev, z = {0, 0};
+    w[0] = z, w[1] = z, w[2] = z, w[3] = z, w[4] = z, w[5] = z;
+    w[6] = z, w[7] = z, w[8] = z, w[9] = z, w[10] = z, w[11] = z;
+    ((uint64_t __attribute__((may_alias)) *)ev)[12 * 2] = 0;
 }
 
 /* Whether the caller's array has room for another event. */
