@@ -24,8 +24,11 @@ void ctr__set_damage(ctr_reader *r, const char *fmt, ...)
     vsnprintf(what, sizeof r->damage_what, fmt, ap);
     va_end(ap);
     r->damage_offset = (int64_t)r->record_file_offset;
+    /* Those delivered, and those this call made so far (nothing waits in
+     * `pending` while it decodes). */
+    uint64_t before = r->events + (uint64_t)(r->out - r->out_begin);
     snprintf(r->damage, sizeof r->damage, "damaged at byte %llu: %s; %llu events before it",
-             (unsigned long long)r->record_file_offset, what, (unsigned long long)r->events);
+             (unsigned long long)r->record_file_offset, what, (unsigned long long)before);
     r->final_rc = CT_EDAMAGED;
 }
 
@@ -35,7 +38,8 @@ static uint64_t file_offset_now(const ctr_reader *r)
 }
 
 /* The next record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */
-int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len)
+int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len,
+                     int may_fill)
 {
     for (;;) {
         const uint8_t *s = r->dec + r->dec_start, *e = r->dec + r->dec_end;
@@ -54,6 +58,8 @@ int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *le
                 return -1;
             }
             if (k && 1 + k + n > r->dec_cap) {
+                if (!may_fill)
+                    return 2;
                 /* Records are chunk-sized in practice; a bigger one (up to
                  * MAX_RECORD) makes the buffer grow to hold it whole. */
                 uint8_t *dec = realloc(r->dec, 1 + k + n);
@@ -75,6 +81,8 @@ int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *le
                 return 1;
             }
         }
+        if (!may_fill)
+            return 2;
         int rc = ctr__inflate_fill(r);
         if (rc < 0)
             return -1;
@@ -249,7 +257,7 @@ int ctr_open(ctr_reader **out, const char *path)
     uint8_t kind;
     const uint8_t *p;
     size_t len;
-    int rc = ctr__next_record(r, &kind, &p, &len);
+    int rc = ctr__next_record(r, &kind, &p, &len, 1);
     if (rc < 0 && r->final_rc == CT_ENOMEM) {
         ctr_close(r);
         *out = NULL;
@@ -266,10 +274,11 @@ int ctr_open(ctr_reader **out, const char *path)
     return 0;
 }
 
-/* Read records until one produces an event or the trace ends. */
+/* Read records until the caller's array is full, the trace ends, or the
+ * next record would refill `dec` after an event was made. */
 static void advance(ctr_reader *r)
 {
-    while (r->direct && !r->final_rc) {
+    while (out_room(r) && !r->final_rc) {
         if (r->ev_pos) {
             if (ctr__batch_step(r) < 0)
                 break;
@@ -278,7 +287,9 @@ static void advance(ctr_reader *r)
         uint8_t kind;
         const uint8_t *p;
         size_t len;
-        int rc = ctr__next_record(r, &kind, &p, &len);
+        int rc = ctr__next_record(r, &kind, &p, &len, r->out == r->out_begin);
+        if (rc == 2)
+            return; /* the events made point into dec: deliver them first */
         if (rc < 0)
             break;
         if (rc == 0) {
@@ -309,7 +320,7 @@ static void advance(ctr_reader *r)
             break;
         }
     }
-    if (r->direct && (r->final_rc || r->seen_end)) {
+    if (out_room(r) && (r->final_rc || r->seen_end)) {
         /* Close what the damage or the end left open: those regions and
          * tasks are shown as unended rather than lost. */
         int rc = r->final_rc;
@@ -320,33 +331,49 @@ static void advance(ctr_reader *r)
     }
 }
 
-int ctr_next(ctr_reader *r, ctr_event *ev)
+int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n)
 {
-    if (r->delivered_owned) {
-        free(r->delivered_owned);
-        r->delivered_owned = NULL;
+    *n = 0;
+    for (uint32_t i = 0; i < r->nowned; i++)
+        free(r->owned[i]);
+    r->nowned = 0;
+    if (cap == 0)
+        return CT_EINVAL;
+    if (cap > r->owned_cap) {
+        char **owned = realloc(r->owned, cap * sizeof *owned);
+        if (!owned)
+            return CT_ENOMEM;
+        r->owned = owned;
+        r->owned_cap = (uint32_t)cap;
     }
-    if (r->pend_count > 0) { /* left over from a step that made several */
-        rpending *slot = &r->pending[r->pend_head];
-        *ev = slot->ev;
-        r->delivered_owned = slot->owned;
+    r->out = r->out_begin = evs;
+    r->out_end = evs + cap;
+    for (; r->pend_count > 0 && r->out < r->out_end; r->pend_count--) {
+        rpending *slot = &r->pending[r->pend_head]; /* left over from a step that made several */
+        *r->out++ = slot->ev;
+        if (slot->owned)
+            r->owned[r->nowned++] = slot->owned;
         slot->owned = NULL;
         r->pend_head = (r->pend_head + 1) & (r->pend_cap - 1);
-        r->pend_count--;
-    } else {
-        r->direct = ev; /* the next event made is written there */
-        advance(r);
-        if (r->direct) {
-            r->direct = NULL;
-            return r->final_rc;
-        }
-        r->delivered_owned = r->direct_owned;
-        r->direct_owned = NULL;
     }
-    r->events++;
-    if (ev->ts_ns > r->last_ns)
-        r->last_ns = ev->ts_ns;
+    advance(r); /* with those out first, it stops before refilling dec */
+    size_t made = (size_t)(r->out - evs);
+    r->out = r->out_end = r->out_begin = NULL;
+    if (made == 0)
+        return r->final_rc;
+    uint64_t last = r->last_ns;
+    for (size_t i = 0; i < made; i++)
+        last = evs[i].ts_ns > last ? evs[i].ts_ns : last;
+    r->last_ns = last;
+    r->events += made;
+    *n = made;
     return 1;
+}
+
+int ctr_next(ctr_reader *r, ctr_event *ev)
+{
+    size_t n;
+    return ctr_next_batch(r, ev, 1, &n);
 }
 
 const char *ctr_damage(const ctr_reader *r)
@@ -385,7 +412,9 @@ void ctr_close(ctr_reader *r)
         return;
     ctr__inflate_close(r); /* its thread reads r->f */
     ctr__free_state(r);
-    free(r->delivered_owned);
+    for (uint32_t i = 0; i < r->nowned; i++)
+        free(r->owned[i]);
+    free(r->owned);
     if (r->f)
         fclose(r->f);
     free(r->dec);

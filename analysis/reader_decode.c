@@ -5,6 +5,7 @@
  */
 #include "analysis/reader_internal.h"
 
+#include <stddef.h> /* offsetof */
 #include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc */
 #include <string.h> /* memcpy */
@@ -151,7 +152,8 @@ static inline uint64_t ticks_to_rel_ns(ctr_reader *r, rthread *t)
 }
 
 /* Read one varint field; most are a single byte. @return 0 if malformed. */
-static inline int rd(const uint8_t **pp, const uint8_t *e, uint64_t *v)
+static inline __attribute__((always_inline)) int rd(const uint8_t **pp, const uint8_t *e,
+                                                    uint64_t *v)
 {
     const uint8_t *p = *pp;
     if (__builtin_expect(p < e && *p < 0x80, 1)) {
@@ -159,7 +161,8 @@ static inline int rd(const uint8_t **pp, const uint8_t *e, uint64_t *v)
         *pp = p + 1;
         return 1;
     }
-    unsigned k = ct_get_uvarint(p, e, v);
+    unsigned k = e - p >= CT_UVARINT_MAX ? ct_get_uvarint_unbounded(p, v)
+                                          : ct_get_uvarint(p, e, v);
     *pp = p + k;
     return k != 0;
 }
@@ -200,6 +203,16 @@ static int skip_unknown_event(ctr_reader *r, rthread *t, uint8_t code, const uin
     return 0;
 }
 
+/* Whether this reader knows event kind `code` (ct_event_spec_of() without
+ * the call). */
+static inline int known_kind(uint8_t code)
+{
+#define CT__EV_BIT(name, code, timed, fields, names) | (1ull << (code))
+    static const uint64_t known = 0 CT_EVENT_MAP(CT__EV_BIT);
+#undef CT__EV_BIT
+    return code < 64 && (known >> code & 1);
+}
+
 /* Whether the task ids among an event's fields v are below 2^PROC_SHIFT: a
  * larger one would collide with another process's ids. */
 static int task_ids_fit(uint8_t code, const uint64_t *v)
@@ -238,7 +251,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         r->ev_pos = p;
         return 0;
     }
-    if (code >= CT_EV__LIMIT || !ct_event_spec_of(code))
+    if (!known_kind(code))
         return skip_unknown_event(r, t, code, p, e);
 
     uint64_t delta;
@@ -352,12 +365,8 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             ctr__task_root(r, k, trace_task_id(t->proc, v[1]));
         if (r->tasks_unrooted)
             ctr__task_root_waiting(r);
-        k->name = malloc(name->len + 1); /* a name may hold NUL bytes: not strndup */
-        if (k->name) {
-            memcpy(k->name, name->bytes, name->len);
-            k->name[name->len] = '\0';
-        }
-        k->name_len = k->name ? name->len : 0;
+        k->name = name->bytes;
+        k->name_len = name->len;
         ev = emit(r, CTR_TASK_BEGIN, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
@@ -506,51 +515,141 @@ bad:
     return -1;
 }
 
-/* The regions of one thread, begun and ended by the million: decoded here
- * without leaving the loop. Anything else goes through decode_event(). */
+/* Read one varint; `roomy`: at least CT_UVARINT_MAX bytes can be read at
+ * *pp, no bound to test. @return 0 if malformed. */
+static inline int rd_fast(const uint8_t **pp, const uint8_t *e, int roomy, uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    if (!roomy)
+        return rd(pp, e, v);
+    if (__builtin_expect(*p < 0x80, 1)) {
+        *v = *p;
+        *pp = p + 1;
+        return 1;
+    }
+    unsigned k = ct_get_uvarint_unbounded(p, v);
+    *pp = p + k;
+    return k != 0;
+}
+
+/* Bytes readable at an event for its fields to be read without bounds: the
+ * largest region begin (a kind byte, three varints). */
+#define FAST_SLACK (1 + 3 * CT_UVARINT_MAX)
+
+/* Decode the current batch until the output is full or the batch ends.
+ * Region begins and ends, by far the most frequent, are decoded here with
+ * the thread's clock, stack and serial in locals, while they are ones the
+ * general path would treat no differently (no deferred region and no
+ * foreign end due on the thread, which only other events change); anything
+ * else goes through decode_event(),
+ * with the locals stored before and loaded after. @return 1 if the batch
+ * has more, 0 when it is done, -1 on damage. */
 int ctr__batch_step(ctr_reader *r)
 {
-    const uint8_t *p = r->ev_pos, *e = r->ev_end;
     rthread *t = r->ev_thread;
-    uint64_t fast = 0; /* events taken here, for r->wire_events */
-    while (p < e && r->direct) {
-        uint64_t delta, a, b;
-        const uint8_t *q = p + 1;
-        if (*p == CT_EV_REGION_BEGIN && rd(&q, e, &delta) && rd(&q, e, &a) && rd(&q, e, &b) &&
-            t->depth < t->cap && b < t->nstrings && t->strings[b].bytes &&
-            a < (1ull << PROC_SHIFT) && !t->foreign_ends_due && !t->deferred) {
-            p = q;
-            t->last_ticks += delta;
-            ropen *o = &t->stack[t->depth++];
-            o->serial = ++t->region_serial;
-            o->task = trace_task_id(t->proc, a);
-            o->parent_serial = region_parent(t);
-            o->begin_ns = ticks_to_rel_ns(r, t);
-            o->deadline = 0;
-            o->name = t->strings[b].bytes;
-            o->name_len = t->strings[b].len;
-            o->maybe_lost = 0;
-            fast++;
-            continue;
+    rproc *pr = &r->procs[t->proc];
+    const uint8_t *p = r->ev_pos, *const e = r->ev_end;
+    const uint64_t ns_int = pr->ns_int, ns_frac = pr->ns_frac, start = r->start_mono_ns;
+    const uint64_t base = t->ns_base, tsc_base = t->tsc_base;
+    /* Ticks that are ns (a monotonic clock) and a chunk that began after the
+     * trace: ticks_to_rel_ns() is one addition, of `shift` (mod 2^64). */
+    const int plain = ns_int == 1 && ns_frac == 0 && base >= start;
+    const uint64_t shift = base - start - tsc_base;
+    const uint64_t task_hi = (uint64_t)t->proc << PROC_SHIFT;
+    _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
+                   "process, pid, tid, parent_tid are adjacent");
+#define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
+    (plain ? (ticks) + shift : ({                                                          \
+        uint64_t dt_ = (ticks) - tsc_base;                                                 \
+        uint64_t abs_ = base + dt_ * ns_int +                                              \
+                        (uint64_t)(((unsigned __int128)dt_ * ns_frac) >> 64);              \
+        abs_ > start ? abs_ - start : 0;                                                   \
+    }))
+    for (;;) {
+        ctr_event *out = r->out, *const out0 = out, *const out_end = r->out_end;
+        uint64_t ticks = t->last_ticks, serial = t->region_serial;
+        const uint64_t serial0 = serial;
+        uint64_t proc_last = pr->last_ns;
+        uint32_t depth = t->depth;
+        ropen *const stack = t->stack;
+        const rstring *const strings = t->strings;
+        const uint32_t nstrings = t->nstrings, cap = t->cap;
+        /* fill_thread()'s fields but thread, adjacent in ctr_event: one copy
+         * (the tid as it is now: a THREAD_BEGIN sets it) */
+        const struct { uint32_t process; int32_t pid, tid, parent_tid; } who = {
+            t->proc, pr->pid, t->tid, 0};
+        if (t->foreign_ends_due || t->deferred)
+            goto slow;
+        while (p < e && out < out_end) {
+            uint64_t delta, a, b;
+            const uint8_t *q = p + 1;
+            int roomy = e - p >= FAST_SLACK;
+            if (*p == CT_EV_REGION_BEGIN) {
+                if (!rd_fast(&q, e, roomy, &delta) || !rd_fast(&q, e, roomy, &a) ||
+                    !rd_fast(&q, e, roomy, &b) || depth >= cap || b >= nstrings ||
+                    !strings[b].bytes || a >= (1ull << PROC_SHIFT))
+                    break;
+                p = q;
+                ticks += delta;
+                uint64_t ts = TICKS_TO_REL_NS(ticks);
+                proc_last = ts > proc_last ? ts : proc_last;
+                ropen *o = &stack[depth++];
+                uint64_t task = a ? task_hi | a : 0, parent = 0;
+                for (uint32_t i = depth - 1; i-- > 0;) /* region_parent() */
+                    if (stack[i].task == task) {
+                        parent = stack[i].serial;
+                        break;
+                    }
+                *o = (ropen){.serial = ++serial, .parent_serial = parent, .task = task,
+                             .begin_ns = ts, .name = strings[b].bytes,
+                             .name_len = strings[b].len};
+            } else if (*p == CT_EV_REGION_END) {
+                if (!rd_fast(&q, e, roomy, &delta) || !rd_fast(&q, e, roomy, &a) || depth == 0 ||
+                    stack[depth - 1].serial + a != serial)
+                    break;
+                p = q;
+                ticks += delta;
+                uint64_t ts = TICKS_TO_REL_NS(ticks);
+                proc_last = ts > proc_last ? ts : proc_last;
+                const ropen *o = &stack[--depth];
+                ctr_event *ev = out++;
+                zero_event(ev); /* as emit_region() */
+                ev->kind = CTR_REGION;
+                memcpy(&ev->process, &who, sizeof who);
+                ev->thread = t->serial;
+                ev->ts_ns = ts;
+                ev->begin_ns = o->begin_ns;
+                ev->task = o->task;
+                ev->name = o->name;
+                ev->name_len = o->name_len;
+                ev->serial = o->serial;
+                ev->parent_serial = o->parent_serial;
+                t->ended[o->serial & (RECENT_REGIONS - 1)] =
+                    (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
+            } else {
+                break;
+            }
         }
-        if (*p == CT_EV_REGION_END && rd(&q, e, &delta) && rd(&q, e, &a) && t->depth > 0 &&
-            !t->deferred &&
-            t->stack[t->depth - 1].serial + a == t->region_serial) {
-            p = q;
-            t->last_ticks += delta;
-            emit_region(r, t, &t->stack[--t->depth], ticks_to_rel_ns(r, t), 0);
-            fast++;
-            continue;
+        if (serial != serial0 || out != out0) { /* what ticks_to_rel_ns() would have left */
+            t->last_ticks = ticks;
+            t->region_serial = serial;
+            t->depth = depth;
+            t->last_ts = TICKS_TO_REL_NS(ticks);
+            pr->last_ns = proc_last;
+            r->out = out;
+            r->wire_events += (serial - serial0) + (uint64_t)(out - out0);
         }
+        if (p >= e || out >= out_end)
+            break;
+    slow:
         r->ev_pos = p;
-        r->wire_events += fast;
-        fast = 0;
         if (decode_event(r) != 0)
             return -1;
         p = r->ev_pos;
+        if (p >= e || !out_room(r))
+            break;
     }
-    r->wire_events += fast;
+#undef TICKS_TO_REL_NS
     r->ev_pos = p < e ? p : NULL;
     return r->ev_pos != NULL;
 }
-

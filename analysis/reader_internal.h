@@ -42,6 +42,12 @@ typedef struct ropen { /* a region begun and not ended yet */
     uint32_t maybe_lost; /* open when its thread lost events: its end may be among them */
 } ropen;
 
+typedef struct rended_region { /* what a second end of it says */
+    uint64_t serial, begin_ns;
+    const char *name;
+    uint64_t name_len;
+} rended_region;
+
 typedef struct rthread {
     uint32_t proc, serial;
     int32_t tid;
@@ -70,7 +76,7 @@ typedef struct rthread {
     uint64_t deadline_min;     /* the earliest of those deadlines */
     uint64_t last_ts;          /* how far its events have been read */
     /* The last regions ended, by serial: a second end can name its region. */
-    ropen ended[RECENT_REGIONS];
+    rended_region ended[RECENT_REGIONS];
 } rthread;
 
 typedef struct rproc {
@@ -101,7 +107,7 @@ typedef struct rtask { /* a task begun and not ended yet */
     uint64_t begin_ns;
     uint32_t proc;
     ctr_task_kind kind;
-    char *name;
+    const char *name; /* a thread string's bytes, as ropen's */
     uint32_t name_len;
     uint32_t members;  /* open tasks whose root it is (itself aside): its end
                           passes over the table for them only if some are */
@@ -166,6 +172,7 @@ struct ctr_reader {
     uint32_t threads_cap, threads_used;
     rtask *tasks;     /* open addressing on id; id 0 = empty, ~0 = deleted */
     uint32_t tasks_cap, tasks_used, tasks_tomb;
+    rtask *tasks_spare; /* a small table's last rebuild left it: the next one's */
     uint32_t tasks_unrooted; /* how many have parent_unread set */
     rended_task ended_tasks[RECENT_TASKS];
     uint32_t ended_tasks_next;
@@ -174,14 +181,18 @@ struct ctr_reader {
     rorphan_end *orphan_ends;   /* grows to MAX_ORPHAN_ENDS */
     uint32_t norphan_ends, orphan_ends_cap;
 
-    /* Output: the first event a step makes goes straight into the caller's
-     * ctr_event (`direct`); any more wait in the ring `pending` (power-of-two
-     * capacity). */
-    ctr_event *direct;
-    char *direct_owned;
+    /* Output: events go straight into the caller's array [out, out_end)
+     * while it has room; any more wait in the ring `pending` (power-of-two
+     * capacity). `out_begin` is where the call's array starts: once an
+     * event is in it, the reader stops before it would refill `dec`, whose
+     * bytes the events' messages point into. */
+    ctr_event *out, *out_end, *out_begin;
     rpending *pending;
     uint32_t pend_head, pend_count, pend_cap;
-    char *delivered_owned;
+    /* Text the events delivered by the last call own (one each at most):
+     * freed at the next call. Room for a call's whole array. */
+    char **owned;
+    uint32_t nowned, owned_cap;
 
     int final_rc;        /* 0 clean end, CT_EDAMAGED, CT_ENOMEM: once set, sticks */
     char damage[512];
@@ -209,8 +220,10 @@ int ctr__inflate_fill(ctr_reader *r);
 void ctr__inflate_close(ctr_reader *r);
 
 /* reader.c: the file */
-/* The next raw record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage. */
-int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len);
+/* The next raw record. @return 1 and (*kind, *p, *len), 0 at EOF, -1 damage;
+ * 2 when it is not all in `dec` and `may_fill` is 0 (nothing read then). */
+int ctr__next_record(ctr_reader *r, uint8_t *kind, const uint8_t **p, size_t *len,
+                     int may_fill);
 void ctr__set_damage(ctr_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* reader_decode.c: records and events */
@@ -299,19 +312,37 @@ static inline uint64_t rel_ns(const ctr_reader *r, uint64_t abs_ns)
     return abs_ns > r->start_mono_ns ? abs_ns - r->start_mono_ns : 0;
 }
 
+/* Zero *ev in 16-byte stores, written out: gcc makes memset(), a zeroed
+ * compound literal or a loop of stores `rep stos`, whose start-up cost was
+ * a fifth of the reader's time, and a copy of a zeroed event takes twice
+ * the instructions. */
+static inline void zero_event(ctr_event *ev)
+{
+    typedef uint64_t zero16 __attribute__((vector_size(16), may_alias, aligned(8)));
+    _Static_assert(sizeof(ctr_event) == 12 * 16 + 8, "zero_event() covers ctr_event");
+    zero16 *w = (zero16 *)ev, z = {0, 0};
+    w[0] = z, w[1] = z, w[2] = z, w[3] = z, w[4] = z, w[5] = z;
+    w[6] = z, w[7] = z, w[8] = z, w[9] = z, w[10] = z, w[11] = z;
+    ((uint64_t __attribute__((may_alias)) *)ev)[12 * 2] = 0;
+}
+
+/* Whether the caller's array has room for another event. */
+static inline int out_room(const ctr_reader *r)
+{
+    return r->out < r->out_end;
+}
+
 static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
 {
-    ctr_event *ev = r->direct;
-    if (__builtin_expect(ev != NULL, 1)) {
-        r->direct = NULL;
-        r->direct_owned = owned;
+    ctr_event *ev;
+    if (__builtin_expect(out_room(r), 1)) {
+        ev = r->out++;
+        if (owned)
+            r->owned[r->nowned++] = owned;
     } else {
         ev = ctr__emit_queued(r, owned);
     }
-    /* A copy of a zeroed event, not memset(): gcc makes that `rep stos`,
-     * whose start-up cost was a fifth of the reader's time. */
-    static const ctr_event zero;
-    *ev = zero;
+    zero_event(ev);
     ev->kind = kind;
     return ev;
 }
@@ -351,7 +382,8 @@ static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64
     ev->flags = flags;
     ev->serial = o->serial;
     ev->parent_serial = o->parent_serial;
-    t->ended[o->serial & (RECENT_REGIONS - 1)] = *o;
+    t->ended[o->serial & (RECENT_REGIONS - 1)] =
+        (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
 }
 
 #endif /* CT_ANALYSIS_READER_INTERNAL_H */

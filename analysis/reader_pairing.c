@@ -281,7 +281,8 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
         memmove(o, o + 1, (t->depth - i - 1) * sizeof *o);
         t->depth--;
         emit_region(r, t, &ended, end_ns, flags);
-        ctr__quote(q, sizeof q, ended.name, ended.name_len);
+        if (flags & (CTR_F_OUT_OF_ORDER | CTR_F_OTHER_THREAD)) /* only a warning needs it */
+            ctr__quote(q, sizeof q, ended.name, ended.name_len);
         if (flags & CTR_F_OUT_OF_ORDER)
             ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d ended out of "
                       "order (regions nest LIFO)", q, (double)ended.begin_ns / 1e6, t->tid);
@@ -290,7 +291,7 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
                       "thread %d", q, (double)ended.begin_ns / 1e6, t->tid, ender->tid);
         return;
     }
-    const ropen *was = &t->ended[serial & (RECENT_REGIONS - 1)];
+    const rended_region *was = &t->ended[serial & (RECENT_REGIONS - 1)];
     if (serial != 0 && was->serial != serial && begun_in_lost_events(t, serial))
         return; /* begun in events the thread lost: no misuse */
     if (serial != 0 && was->serial == serial)
@@ -393,7 +394,7 @@ static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t
     was->name_len = k->name_len < sizeof was->name ? k->name_len : sizeof was->name;
     if (was->name_len)
         memcpy(was->name, k->name, was->name_len);
-    ctr_event *ev = emit(r, CTR_TASK_END, k->name);
+    ctr_event *ev = emit(r, CTR_TASK_END, NULL);
     if (t) {
         fill_thread(r, ev, t);
     } else {
@@ -407,7 +408,7 @@ static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t
     ev->name = k->name ? k->name : "";
     ev->name_len = k->name_len;
     ev->flags = flags;
-    ctr__task_remove(r, k); /* the event owns the name now */
+    ctr__task_remove(r, k);
 }
 
 /* Whether every thread of `proc` but `ender` was read up to ts. */

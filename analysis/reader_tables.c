@@ -105,6 +105,12 @@ rtask *ctr__task_slot(ctr_reader *r, uint64_t id, int for_insert)
     }
 }
 
+/* A table a rebuild of the same size as the one before keeps for the next:
+ * tasks begin and end by the million while few are open at once, and a
+ * table of a few slots, cleared of its tombstones every few dozen tasks,
+ * spent most of that in calloc(). */
+#define TASKS_SPARE_MAX 4096 /* slots; a larger table is rebuilt rarely */
+
 rtask *ctr__task_insert(ctr_reader *r, uint64_t id)
 {
     if ((r->tasks_used + r->tasks_tomb + 1) * 2 > r->tasks_cap) {
@@ -113,7 +119,15 @@ rtask *ctr__task_insert(ctr_reader *r, uint64_t id)
             cap = cap ? cap * 2 : 64;
         rtask *old = r->tasks;
         uint32_t old_cap = r->tasks_cap;
-        r->tasks = calloc(cap, sizeof *r->tasks);
+        if (cap == old_cap && r->tasks_spare) {
+            r->tasks = r->tasks_spare; /* empty slots are known by their id alone */
+            for (uint32_t i = 0; i < cap; i++)
+                r->tasks[i].id = 0;
+        } else {
+            free(r->tasks_spare);
+            r->tasks = calloc(cap, sizeof *r->tasks);
+        }
+        r->tasks_spare = NULL;
         if (!r->tasks) {
             r->tasks = old;
             return NULL;
@@ -123,7 +137,10 @@ rtask *ctr__task_insert(ctr_reader *r, uint64_t id)
         for (uint32_t i = 0; i < old_cap; i++)
             if (old[i].id && old[i].id != TASK_TOMB)
                 *ctr__task_slot(r, old[i].id, 1) = old[i];
-        free(old);
+        if (cap == old_cap && cap <= TASKS_SPARE_MAX)
+            r->tasks_spare = old;
+        else
+            free(old);
     }
     rtask *t = ctr__task_slot(r, id, 1);
     if (t->id == TASK_TOMB)
@@ -396,10 +413,8 @@ void ctr__free_state(ctr_reader *r)
     free(r->threads);
     free(r->foreign_ends);
     free(r->orphan_ends);
-    for (uint32_t i = 0; i < r->tasks_cap; i++)
-        if (r->tasks[i].id && r->tasks[i].id != TASK_TOMB)
-            free(r->tasks[i].name);
     free(r->tasks);
+    free(r->tasks_spare);
     for (uint32_t i = 0; i < r->pend_count; i++)
         free(r->pending[(r->pend_head + i) & (r->pend_cap - 1)].owned);
     free(r->pending);

@@ -176,7 +176,7 @@ int ctr_text_dump(const char *path, FILE *out, char *err, size_t err_size)
     uint8_t kind;
     const uint8_t *p;
     size_t len;
-    while ((rc = ctr__next_record(r, &kind, &p, &len)) == 1) {
+    while ((rc = ctr__next_record(r, &kind, &p, &len, 1)) == 1) {
         const ct_record_spec *spec = ct_record_spec_of(kind);
         if (!spec) {
             fprintf(out, "# record of unknown kind 0x%02x, %zu bytes\n", kind, len);

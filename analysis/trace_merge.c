@@ -79,7 +79,7 @@ static int check_context(merge *m, size_t i, ctr_reader *r)
     uint8_t kind = 0;
     const uint8_t *p = NULL;
     size_t len = 0;
-    if (ctr__next_record(r, &kind, &p, &len) <= 0 || kind != CT_REC_TRACE_CONTEXT)
+    if (ctr__next_record(r, &kind, &p, &len, 1) <= 0 || kind != CT_REC_TRACE_CONTEXT)
         return 0;
     if (m->context) {
         if (len != m->context_len || memcmp(p, m->context, len) != 0)
@@ -111,7 +111,7 @@ static int check_input(merge *m, size_t i)
     uint8_t kind = 0;
     const uint8_t *p = NULL;
     size_t len = 0;
-    int rc = ctr__next_record(r, &kind, &p, &len);
+    int rc = ctr__next_record(r, &kind, &p, &len, 1);
     int has_schema = rc > 0 && kind == CT_REC_SCHEMA;
     int status = 0;
     if (rc < 0 && r->final_rc == CT_ENOMEM) {
@@ -268,7 +268,7 @@ static int copy_input(merge *m, size_t i, const char *out_path)
         uint8_t kind;
         const uint8_t *p;
         size_t len;
-        int rc = ctr__next_record(r, &kind, &p, &len);
+        int rc = ctr__next_record(r, &kind, &p, &len, 1);
         if (rc < 0)
             break; /* damage, or out of memory: below */
         if (rc == 0) {

@@ -163,4 +163,28 @@ static inline unsigned ct_get_uvarint(const uint8_t *p, const uint8_t *end, uint
 
 #define CT_UVARINT_MAX 10
 
+/* ct_get_uvarint() of a varint of at least two bytes, where at least
+ * CT_UVARINT_MAX bytes can be read at p (the caller checked): the first four
+ * bytes without bounds to test. A reader's tick deltas are often three or
+ * four bytes. */
+static inline unsigned ct_get_uvarint_unbounded(const uint8_t *p, uint64_t *out)
+{
+    uint64_t v = (uint64_t)(p[0] & 0x7f) | (uint64_t)(p[1] & 0x7f) << 7;
+    if (p[1] < 0x80) {
+        *out = v;
+        return 2;
+    }
+    v |= (uint64_t)(p[2] & 0x7f) << 14;
+    if (p[2] < 0x80) {
+        *out = v;
+        return 3;
+    }
+    v |= (uint64_t)(p[3] & 0x7f) << 21;
+    if (p[3] < 0x80) {
+        *out = v;
+        return 4;
+    }
+    return ct_get_uvarint_bytewise(p, p + CT_UVARINT_MAX, out);
+}
+
 #endif /* CT_FORMAT_WIRE_H */

@@ -169,7 +169,10 @@ typedef struct ctr_event {
     int64_t exit_code;   /* CTR_PROCESS_END */
     uint64_t count;      /* CTR_LOST, CTR_PROCESS_END: events dropped */
     const char *name;    /* not NUL-terminated: use name_len. Valid until */
-    size_t name_len;     /* the next ctr_next() call. Untrusted bytes. */
+    size_t name_len;     /* the next ctr_next() call; that of a CTR_REGION,
+                            CTR_TASK_BEGIN, CTR_TASK_END, CTR_THREAD_NAME
+                            or CTR_LOG until ctr_close(), unchanged: one
+                            address is one name. Untrusted bytes. */
     const char *message;
     size_t message_len;
     ctr_block_kind block_kind; /* CTR_BLOCK */
@@ -212,6 +215,15 @@ CT_API int ctr_open(ctr_reader **out, const char *path);
  *  damage was delivered; ctr_damage() tells where), CT_ENOMEM. After a non-1
  *  return, further calls return the same value. */
 CT_API int ctr_next(ctr_reader *r, ctr_event *ev);
+
+/*! ctr_next_batch() : the next events, up to `cap` of them, into evs[0..*n):
+ *  the events ctr_next() calls would give, in the same order, at a fraction
+ *  of the cost each. A batch may hold fewer than `cap` events with more to
+ *  come; the pointers in its events (name, message) are valid until the next
+ *  ctr_next() or ctr_next_batch() call.
+ *  @return 1 with *n >= 1; else *n = 0 and what ctr_next() would return (0,
+ *  CT_EDAMAGED, CT_ENOMEM), or CT_EINVAL for a `cap` of 0. */
+CT_API int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n);
 
 /*! ctr_damage() : after CT_EDAMAGED, a message naming the byte offset in the
  *  file and what is wrong (e.g. "damaged at byte 81233: zstd: corrupted block;

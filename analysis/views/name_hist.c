@@ -3,8 +3,9 @@
  */
 #include "name_hist.h"
 
+#include <stdint.h> /* uintptr_t */
 #include <stdlib.h> /* malloc, free, qsort_r */
-#include <string.h> /* memcmp */
+#include <string.h> /* memcmp, memset */
 
 #include <ctrace.h> /* CT_ENOMEM */
 
@@ -13,26 +14,42 @@ void ctv_name_hists_init(ctv_name_hists *t)
     ctv_names_init(&t->names);
     t->stats = NULL;
     t->capacity = 0;
+    memset(t->seen, 0, sizeof t->seen);
+}
+
+/* Where `name` is remembered, if it was added lately. */
+static size_t seen_slot(const char *name)
+{
+    return ((uintptr_t)name >> 3 ^ (uintptr_t)name >> 9) & (CTV_NAMES_SEEN - 1);
 }
 
 int ctv_name_hists_add(ctv_name_hists *t, const char *name, size_t len, uint64_t duration_ns,
                        int unended)
 {
-    /* Room for one more name first, so a new name always has its slot. */
-    ctv_name_stats *stats = ctv_reserve(t->stats, &t->capacity, t->names.count, sizeof *stats);
-    if (!stats)
-        return CT_ENOMEM;
-    t->stats = stats;
-    uint32_t known = t->names.count;
+    size_t slot = seen_slot(name);
     uint32_t index;
-    int rc = ctv_names_intern(&t->names, name, len, &index);
-    if (rc != 0)
-        return rc;
-    ctv_name_stats *s = &t->stats[index];
-    if (t->names.count > known) {
-        ctv_hist_init(&s->hist);
-        s->unended = 0;
+    if (t->seen[slot].bytes == name && t->seen[slot].len == len && name) {
+        index = t->seen[slot].index;
+    } else {
+        /* Room for one more name first, so a new name always has its slot. */
+        ctv_name_stats *stats = ctv_reserve(t->stats, &t->capacity, t->names.count,
+                                            sizeof *stats);
+        if (!stats)
+            return CT_ENOMEM;
+        t->stats = stats;
+        uint32_t known = t->names.count;
+        int rc = ctv_names_intern(&t->names, name, len, &index);
+        if (rc != 0)
+            return rc;
+        if (t->names.count > known) {
+            ctv_hist_init(&t->stats[index].hist);
+            t->stats[index].unended = 0;
+        }
+        t->seen[slot].bytes = name;
+        t->seen[slot].len = len;
+        t->seen[slot].index = index;
     }
+    ctv_name_stats *s = &t->stats[index];
     if (unended) {
         s->unended++;
         return 0;

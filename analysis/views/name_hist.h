@@ -19,16 +19,27 @@ typedef struct ctv_name_stats {
     uint64_t unended; /* those the trace closed */
 } ctv_name_stats;
 
+#define CTV_NAMES_SEEN 16 /* names remembered by address; a power of two */
+
 typedef struct ctv_name_hists {
     ctv_names names;
     ctv_name_stats *stats; /* by name index */
     size_t capacity;
+    /* The index of a name recently added, by its address: most instances
+     * are found without hashing their bytes. */
+    struct {
+        const char *bytes;
+        size_t len;
+        uint32_t index;
+    } seen[CTV_NAMES_SEEN];
 } ctv_name_hists;
 
 void ctv_name_hists_init(ctv_name_hists *t);
 
 /*! ctv_name_hists_add() : count one instance of `name` (len bytes), of
- *  `duration_ns`, or unended (then its duration is not counted).
+ *  `duration_ns`, or unended (then its duration is not counted). The bytes
+ *  at `name` must not change while t is used: the reader's names of regions
+ *  and tasks stay until ctr_close() (ctrace_reader.h).
  *  @return 0, or CT_ENOMEM. */
 int ctv_name_hists_add(ctv_name_hists *t, const char *name, size_t len, uint64_t duration_ns,
                        int unended);

@@ -267,14 +267,17 @@ static int pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *
     int status = ctv_open_trace(path, err, &r);
     if (status != 0)
         return status;
-    ctr_event ev;
+    ctr_event evs[CTV_BATCH];
+    size_t n;
     int rc;
-    while ((rc = ctr_next(r, &ev)) == 1) {
-        int frc = fn(arg, &ev);
-        if (frc != 0) {
-            ctr_close(r);
-            return ctv_tmp_failed(tmp) ? ctv_fail_spill(path, "profile", tmp, err)
-                                       : ctv_fail(path, frc, err);
+    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
+        for (size_t i = 0; i < n; i++) {
+            int frc = fn(arg, &evs[i]);
+            if (frc != 0) {
+                ctr_close(r);
+                return ctv_tmp_failed(tmp) ? ctv_fail_spill(path, "profile", tmp, err)
+                                           : ctv_fail(path, frc, err);
+            }
         }
     }
     if (info)

@@ -89,18 +89,22 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
 
     ctv_name_hists t;
     ctv_name_hists_init(&t);
-    ctr_event ev;
+    ctr_event evs[CTV_BATCH];
+    size_t n;
     int rc;
-    while ((rc = ctr_next(r, &ev)) == 1) {
-        if (ev.kind != CTR_REGION)
-            continue;
-        int add_rc = ctv_name_hists_add(&t, ev.name, ev.name_len,
-                                        ev.ts_ns >= ev.begin_ns ? ev.ts_ns - ev.begin_ns : 0,
-                                        (ev.flags & CTR_F_UNENDED) != 0);
-        if (add_rc != 0) {
-            rc = add_rc;
-            break;
+    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
+        for (size_t i = 0; i < n && rc == 1; i++) {
+            const ctr_event *ev = &evs[i];
+            if (ev->kind != CTR_REGION)
+                continue;
+            int add_rc = ctv_name_hists_add(&t, ev->name, ev->name_len,
+                                            ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0,
+                                            (ev->flags & CTR_F_UNENDED) != 0);
+            if (add_rc != 0)
+                rc = add_rc;
         }
+        if (rc != 1)
+            break;
     }
     int status = ctv_end_status(r, rc, trace_path, err);
     if (status != CTV_EXIT_FAILED) {

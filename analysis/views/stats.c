@@ -306,13 +306,15 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         return ctv_fail(trace_path, CT_ENOMEM, err);
     }
     ctv_lost_init(&s->lost);
-    ctr_event ev;
+    ctr_event evs[CTV_BATCH];
+    size_t n;
     int rc;
-    while ((rc = ctr_next(r, &ev)) == 1) {
-        if (count_event(s, &ev) != 0) {
-            rc = CT_ENOMEM;
+    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
+        for (size_t i = 0; i < n && rc == 1; i++)
+            if (count_event(s, &evs[i]) != 0)
+                rc = CT_ENOMEM;
+        if (rc != 1)
             break;
-        }
     }
 
     int status = ctv_end_status(r, rc, trace_path, err);

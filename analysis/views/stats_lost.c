@@ -111,7 +111,7 @@ static int note_cut_task(ctv_lost *l, const ctr_event *ev)
     return 0;
 }
 
-int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
+int ctv_lost_add_other(ctv_lost *l, const ctr_event *ev)
 {
     switch (ev->kind) {
     case CTR_CUT:
@@ -136,10 +136,7 @@ int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
         if ((ev->flags & CTR_F_CUT) && note_cut_task(l, ev) != 0)
             return CT_ENOMEM;
         return ev->task_kind == CTR_TASK_USER ? 0 : name_window(l, ev);
-    case CTR_REGION:
-        l->unended_regions += (ev->flags & CTR_F_LOST) != 0;
-        return 0;
-    default:
+    default: /* CTR_REGION: ctv_lost_add() */
         return 0;
     }
 }

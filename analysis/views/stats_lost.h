@@ -46,8 +46,17 @@ typedef struct ctv_lost {
 } ctv_lost;
 
 void ctv_lost_init(ctv_lost *l);
-/*! ctv_lost_add() : take in one event. @return 0 or CT_ENOMEM. */
-int ctv_lost_add(ctv_lost *l, const ctr_event *ev);
+/*! ctv_lost_add() : take in one event. @return 0 or CT_ENOMEM. Regions,
+ *  most of a trace, are taken here; other kinds by ctv_lost_add_other(). */
+int ctv_lost_add_other(ctv_lost *l, const ctr_event *ev);
+static inline int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
+{
+    if (ev->kind == CTR_REGION) {
+        l->unended_regions += (ev->flags & CTR_F_LOST) != 0;
+        return 0;
+    }
+    return ctv_lost_add_other(l, ev);
+}
 /*! ctv_lost_print() : the lines; `kept` = events the trace holds as written
  *  (ctr_info.wire_events). Sorts what it keeps. A trace a flight recorder
  *  cut gets a line saying how much and which task it cut into. */

@@ -180,13 +180,15 @@ int ctv_thread_table_read(const char *path, FILE *err, ctv_thread_table *t)
     int status = ctv_open_trace(path, err, &r);
     if (status != 0)
         return status;
-    ctr_event ev;
+    ctr_event evs[CTV_BATCH];
+    size_t n;
     int rc;
-    while ((rc = ctr_next(r, &ev)) == 1) {
-        if (add_event(t, &ev) != 0) {
-            rc = CT_ENOMEM;
+    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
+        for (size_t i = 0; i < n && rc == 1; i++)
+            if (add_event(t, &evs[i]) != 0)
+                rc = CT_ENOMEM;
+        if (rc != 1)
             break;
-        }
     }
     status = ctv_end_status(r, rc, path, err);
     ctr_close(r);

@@ -27,6 +27,10 @@
  *  the file and what is wrong. */
 int ctv_open_trace(const char *path, FILE *err, ctr_reader **r);
 
+/* Events a view takes per ctr_next_batch() call: a few pages, kept in L1
+ * while the view goes over them. */
+#define CTV_BATCH 64
+
 /*! ctv_end_status() : the exit status once ctr_next() returned `next_rc`
  *  (0 clean end, CT_EDAMAGED, or another error), telling err about damage or
  *  failure, e.g. "t.out: damaged at byte 81233: ...; 12034 events before it". */

@@ -1,0 +1,295 @@
+/*
+ * test_reader_batch.c - ctr_next_batch() gives the events ctr_next() gives,
+ * in the same order, whatever its capacity, with every text intact while
+ * the batch is held: on each golden trace named on the command line (misuse,
+ * damage, a step that makes several events), and on one of many records,
+ * logs among the regions, so that batches meet the refills of the reader's
+ * buffer. The names of regions and tasks stay put until ctr_close().
+ *
+ *   test_reader_batch DIR/NAME.txt...
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <ctrace_reader.h>
+
+#include "events.h"
+
+static int g_argc;
+static char **g_argv;
+
+/* One event as delivered, its texts copied (they may go at the next call). */
+typedef struct seen {
+    ctr_event ev;
+    char *name, *message;
+} seen;
+
+typedef struct run {
+    seen *v;
+    size_t n, cap;
+    int rc;
+    char damage[512];
+    uint64_t events_read, wire_events, duration_ns;
+} run;
+
+static char *copy(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    assert_non_null(c);
+    if (n)
+        memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+static void keep(run *r, const ctr_event *ev)
+{
+    if (r->n == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 256;
+        r->v = realloc(r->v, r->cap * sizeof *r->v);
+        assert_non_null(r->v);
+    }
+    seen *s = &r->v[r->n++];
+    s->ev = *ev;
+    s->name = copy(ev->name ? ev->name : "", ev->name ? ev->name_len : 0);
+    s->message = copy(ev->message ? ev->message : "", ev->message ? ev->message_len : 0);
+}
+
+/* Names that must stay until ctr_close(): where they were, what they said. */
+typedef struct kept_name {
+    const char *at;
+    char *was;
+    size_t len;
+} kept_name;
+
+static int stays(ctr_kind kind)
+{
+    return kind == CTR_REGION || kind == CTR_TASK_BEGIN || kind == CTR_TASK_END ||
+           kind == CTR_THREAD_NAME || kind == CTR_LOG;
+}
+
+/* Read `path` with ctr_next() (cap 0) or batches of `cap`. */
+static void read_all(run *r, const char *path, size_t cap)
+{
+    memset(r, 0, sizeof *r);
+    ctr_reader *rd;
+    assert_int_equal(ctr_open(&rd, path), 0);
+    kept_name *names = NULL;
+    size_t nnames = 0, names_cap = 0;
+    ctr_event *evs = calloc(cap ? cap : 1, sizeof *evs);
+    assert_non_null(evs);
+    for (;;) {
+        size_t n = 0;
+        int rc;
+        if (cap == 0) {
+            rc = ctr_next(rd, evs);
+            n = rc == 1;
+        } else {
+            rc = ctr_next_batch(rd, evs, cap, &n);
+            assert_true(rc == 1 ? n >= 1 && n <= cap : n == 0);
+        }
+        /* Every text of the batch read after the whole batch was made. */
+        for (size_t i = 0; i < n; i++) {
+            keep(r, &evs[i]);
+            if (stays(evs[i].kind) && evs[i].name_len) {
+                if (nnames == names_cap) {
+                    names_cap = names_cap ? names_cap * 2 : 256;
+                    names = realloc(names, names_cap * sizeof *names);
+                    assert_non_null(names);
+                }
+                names[nnames++] = (kept_name){evs[i].name, copy(evs[i].name, evs[i].name_len),
+                                              evs[i].name_len};
+            }
+        }
+        if (rc != 1) {
+            r->rc = rc;
+            break;
+        }
+    }
+    /* Further calls return the same. */
+    size_t n = 7;
+    assert_int_equal(ctr_next_batch(rd, evs, cap ? cap : 1, &n), r->rc);
+    assert_int_equal(n, 0);
+    for (size_t i = 0; i < nnames; i++) {
+        assert_memory_equal(names[i].at, names[i].was, names[i].len);
+        free(names[i].was);
+    }
+    free(names);
+    const char *d = ctr_damage(rd);
+    snprintf(r->damage, sizeof r->damage, "%s", d ? d : "");
+    ctr_info info;
+    ctr_get_info(rd, &info);
+    r->events_read = ctr_events_read(rd);
+    r->wire_events = info.wire_events;
+    r->duration_ns = info.duration_ns;
+    free(evs);
+    ctr_close(rd);
+}
+
+static void free_run(run *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->v[i].name);
+        free(r->v[i].message);
+    }
+    free(r->v);
+}
+
+static void assert_same(const run *a, const run *b)
+{
+    assert_int_equal(a->n, b->n);
+    assert_int_equal(a->rc, b->rc);
+    assert_string_equal(a->damage, b->damage);
+    assert_int_equal(a->events_read, b->events_read);
+    assert_int_equal(a->wire_events, b->wire_events);
+    assert_int_equal(a->duration_ns, b->duration_ns);
+    for (size_t i = 0; i < a->n; i++) {
+        ctr_event x = a->v[i].ev, y = b->v[i].ev;
+        assert_string_equal(a->v[i].name, b->v[i].name);
+        assert_string_equal(a->v[i].message, b->v[i].message);
+        /* Pointers aside, the same event field by field. */
+        x.name = y.name = NULL;
+        x.message = y.message = NULL;
+        x.stack = y.stack = NULL;
+        if (memcmp(&x, &y, sizeof x) != 0)
+            fail_msg("event %zu (%s, %s) differs: tid %d %d, ts %llu %llu", i,
+                     ctr_kind_name(x.kind), ctr_kind_name(y.kind), x.tid, y.tid,
+                     (unsigned long long)x.ts_ns, (unsigned long long)y.ts_ns);
+    }
+}
+
+static const size_t caps[] = {1, 2, 3, 5, 64, 1000};
+
+static void check_trace(const char *trace)
+{
+    run one;
+    read_all(&one, trace, 0);
+    assert_true(one.n > 0);
+    for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
+        run batched;
+        read_all(&batched, trace, caps[k]);
+        assert_same(&one, &batched);
+        free_run(&batched);
+    }
+    free_run(&one);
+}
+
+static void test_golden_traces_read_the_same_in_batches(void **state)
+{
+    (void)state;
+    assert_true(g_argc > 1);
+    for (int i = 1; i < g_argc; i++) {
+        char trace[512], err[512];
+        temp_trace_path(trace, sizeof trace, "batch-golden");
+        if (ctr_text_assemble(g_argv[i], trace, err, sizeof err) != 0)
+            fail_msg("%s: %s", g_argv[i], err);
+        check_trace(trace);
+        unlink(trace);
+    }
+}
+
+/* A trace written in text form (to *f, then assembled by assemble()). */
+typedef struct text_trace {
+    char txt[512], trace[512];
+    FILE *f;
+} text_trace;
+
+static void begin_text(text_trace *tt, const char *tag, const char *head)
+{
+    char txt_tag[64];
+    snprintf(txt_tag, sizeof txt_tag, "%s-txt", tag);
+    temp_trace_path(tt->txt, sizeof tt->txt, txt_tag);
+    temp_trace_path(tt->trace, sizeof tt->trace, tag);
+    tt->f = fopen(tt->txt, "w");
+    assert_non_null(tt->f);
+    fputs(head, tt->f);
+}
+
+static void assemble(text_trace *tt)
+{
+    char err[512];
+    fputs("trace_end batches=0 event_bytes=0\n", tt->f);
+    fclose(tt->f);
+    if (ctr_text_assemble(tt->txt, tt->trace, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    unlink(tt->txt);
+}
+
+#define BATCHES 400  /* records, each a few KiB of events: many buffer refills */
+#define ROUNDS 60    /* per record */
+
+static void test_many_records_read_the_same_in_batches(void **state)
+{
+    (void)state;
+    text_trace tt;
+    begin_text(&tt, "batch-many",
+               "ctrace 1.0\n"
+               "trace_begin major=1 minor=0 writer=\"test\" mono_ns=1000 realtime_ns=0\n"
+               "schema\n"
+               "process_begin proc=0 pid=7 exe=\"/t\" clock=1 hz=3000000000 tsc0=1000 ns0=1000\n");
+    FILE *f = tt.f;
+    unsigned long long ticks[3] = {1000, 1000, 1000};
+    for (int b = 0; b < BATCHES; b++) {
+        int thread = 1 + b % 3;
+        /* A chunk each, begun where the thread's last one ended. */
+        fprintf(f, "batch proc=0 thread=%d seq=%d offset=0 tsc=%llu ns=%llu\n", thread, b / 3,
+                ticks[b % 3], 1000 + (ticks[b % 3] - 1000) / 3);
+        if (b < 3)
+            fprintf(f, "  thread_begin +0 tid=%d ptid=0 task=0 fn=0 rserial=0\n"
+                       "  string id=1 bytes=\"outer\"\n  string id=2 bytes=\"inner\"\n"
+                       "  string id=3 bytes=\"cat\"\n",
+                    10 + thread);
+        for (int i = 0; i < ROUNDS; i++)
+            fprintf(f, "  region_begin +%d task=0 name=1\n  region_begin +70000 task=0 name=2\n"
+                       "  log +5 task=0 category=3 message=\"batch %d round %d\" flags=0\n"
+                       "  region_end +3 back=0\n  region_end +400000 back=0\n",
+                    1 + i * 977, b, i);
+        for (int i = 0; i < ROUNDS; i++)
+            ticks[b % 3] += 1 + i * 977 + 70000 + 5 + 3 + 400000;
+    }
+    fputs("process_end proc=0 how=0 code=0 dropped=0\n", f);
+    assemble(&tt);
+    check_trace(tt.trace);
+    unlink(tt.trace);
+}
+
+static void test_a_batch_of_none_is_refused(void **state)
+{
+    (void)state;
+    text_trace tt;
+    begin_text(&tt, "batch-zero",
+               "ctrace 1.0\n"
+               "trace_begin major=1 minor=0 writer=\"test\" mono_ns=0 realtime_ns=0\n"
+               "process_begin proc=0 pid=7 exe=\"/t\" clock=0 hz=1000000000 tsc0=0 ns0=0\n"
+               "process_end proc=0 how=0 code=0 dropped=0\n");
+    assemble(&tt);
+    ctr_reader *rd;
+    assert_int_equal(ctr_open(&rd, tt.trace), 0);
+    ctr_event ev;
+    size_t n = 9;
+    assert_int_equal(ctr_next_batch(rd, &ev, 0, &n), CT_EINVAL);
+    assert_int_equal(n, 0);
+    assert_int_equal(ctr_next_batch(rd, &ev, 1, &n), 1); /* nothing was taken */
+    assert_int_equal(ev.kind, CTR_PROCESS_BEGIN);
+    ctr_close(rd);
+    unlink(tt.trace);
+}
+
+int main(int argc, char **argv)
+{
+    g_argc = argc;
+    g_argv = argv;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_traces_read_the_same_in_batches),
+        cmocka_unit_test(test_many_records_read_the_same_in_batches),
+        cmocka_unit_test(test_a_batch_of_none_is_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
