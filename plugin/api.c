@@ -70,7 +70,26 @@ int ct_is_enabled(void)
 
 /* ---- tasks ---------------------------------------------------------------- */
 
-uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
+/* A test's name is its own: defined apart from the string table (a table
+ * of thousands of names each used once would cost a cache miss a test), and
+ * again at a later run of the test (-count) only if the thread's
+ * definitions so far may be gone from the trace (a drop, a new session, a
+ * table started over: names_era) or it runs on another thread. */
+static uint32_t test_name_id(ct__thread *t, const char *name, struct ct__name_memo *memo)
+{
+    uint64_t tag = (uint64_t)t->serial << 32 | t->names_era;
+    if (memo && memo->tag == tag)
+        return memo->id;
+    uint32_t id = ct__intern_once(t, name);
+    if (memo) {
+        memo->tag = tag;
+        memo->id = id;
+    }
+    return id;
+}
+
+static uint64_t task_begin(uint64_t parent, const char *name, unsigned kind,
+                           struct ct__name_memo *memo)
 {
     ct__thread *t = enter();
     if (!t)
@@ -79,9 +98,7 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     ct__modules_settle(t);
     ct__thread_name_refresh(t);
     uint64_t id = ct__task_id_next();
-    /* A test's name is its own: once each (a table of them would cost a
-     * cache miss a test). */
-    uint32_t name_id = kind == CT__TASK_TEST ? ct__intern_once(t, name ? name : "")
+    uint32_t name_id = kind == CT__TASK_TEST ? test_name_id(t, name ? name : "", memo)
                                              : ct__intern(t, name ? name : "");
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
@@ -93,6 +110,16 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
         ct__live_task_begin(id, name, t->last_ticks);
     leave(t);
     return id;
+}
+
+uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
+{
+    return task_begin(parent, name, kind, NULL);
+}
+
+uint64_t ct__task_begin_test(uint64_t parent, const char *name, struct ct__name_memo *memo)
+{
+    return task_begin(parent, name, CT__TASK_TEST, memo);
 }
 
 void ct__task_end_id(uint64_t id)

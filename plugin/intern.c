@@ -49,12 +49,14 @@ void ct__intern_reset(ct__thread *t)
     ct__stacks_reset(t); /* stacks are defined in the stream like strings */
     ct__live_thread_forget_names(&t->live); /* its shards are found by string id */
     memset(t->cache, 0, sizeof t->cache);
+    t->names_era++;
     /* Ids keep growing, so a reader never confuses an old id with a new one. */
 }
 
 void ct__intern_after_drop(ct__thread *t)
 {
     memset(t->cache, 0, sizeof t->cache); /* so that a name lost comes back here */
+    t->names_era++; /* and a test's name at its next run */
     ct__stacks_reset(t); /* stacks are defined in the stream like strings */
 }
 

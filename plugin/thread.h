@@ -91,6 +91,8 @@ typedef struct ct__thread {
     uint64_t window_unsaid_task; /* a WINDOW_LOST that went to scratch: its */
     uint64_t window_unsaid_lost; /* test and count, to write after the drop */
     uint32_t names_seen; /* ct__names_changed when this thread last wrote its name */
+    uint32_t names_era;  /* bumped when its definitions so far may be gone from the
+                            trace (intern.c): a test's name memo is then stale */
     int32_t tid;
     int32_t parent_tid;
     uint64_t start_fn;

@@ -124,11 +124,12 @@ void ct__thread_dump_install(ct_pool_header *pool)
 
 void ct__thread_dump_check(uint64_t now_ns)
 {
-    static uint64_t checked_ns; /* cmocka's thread only */
+    static uint64_t checked_ns; /* atomic: groups may run on several threads */
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
-    if (pool == NULL || pool->stack_signal == 0 || now_ns - checked_ns < CT_THREAD_DUMP_CHECK_NS)
+    if (pool == NULL || pool->stack_signal == 0 ||
+        now_ns - __atomic_load_n(&checked_ns, __ATOMIC_RELAXED) < CT_THREAD_DUMP_CHECK_NS)
         return;
-    checked_ns = now_ns;
+    __atomic_store_n(&checked_ns, now_ns, __ATOMIC_RELAXED);
     struct sigaction now;
     if (sigaction((int)pool->stack_signal, NULL, &now) == 0 && (now.sa_flags & SA_SIGINFO) &&
         now.sa_sigaction == on_request)

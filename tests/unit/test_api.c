@@ -16,6 +16,8 @@
 #include <ctrace.h>
 
 #include "events.h"
+#include "plugin/api_internal.h"
+#include "plugin/thread.h"
 
 static char path[512];
 
@@ -342,6 +344,31 @@ static void test_many_threads_inherit_and_lose_nothing(void **state)
     tevs_free(&t);
 }
 
+/* A test's name is defined once for all its runs (-count), through the
+ * memo its runs share, and again once the thread's definitions so far may
+ * be gone from the trace (a drop): every run is named in the trace. */
+static void test_a_test_name_is_defined_once_for_its_runs(void **state)
+{
+    (void)state;
+    struct ct__name_memo memo = {0, 0};
+    ct__task_end_id(ct__task_begin_test(0, "TestRepeated", &memo));
+    ct__thread *t = ct__self;
+    assert_non_null(t);
+    uint32_t defined = t->next_string_id;
+    for (int i = 0; i < 3; i++)
+        ct__task_end_id(ct__task_begin_test(0, "TestRepeated", &memo));
+    assert_int_equal(t->next_string_id, defined); /* no definition more */
+    ct__intern_after_drop(t); /* as when a drop ends */
+    ct__task_end_id(ct__task_begin_test(0, "TestRepeated", &memo));
+    assert_int_equal(t->next_string_id, defined + 1);
+    ct__task_end_id(ct__task_begin_test(0, "TestRepeated", NULL)); /* no memo: each run */
+    assert_int_equal(t->next_string_id, defined + 2);
+    tevs ev;
+    read_back(&ev);
+    assert_int_equal(tevs_count(&ev, CTR_TASK_BEGIN, "TestRepeated"), 6);
+    tevs_free(&ev);
+}
+
 static void test_untraced_calls_are_noops(void **state)
 {
     (void)state;
@@ -378,6 +405,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_misuse_is_recorded_not_fatal, start, stop),
         cmocka_unit_test_setup_teardown(test_region_ended_on_another_thread, start, stop),
         cmocka_unit_test_setup_teardown(test_many_threads_inherit_and_lose_nothing, start, stop),
+        cmocka_unit_test_setup_teardown(test_a_test_name_is_defined_once_for_its_runs, start, stop),
         cmocka_unit_test(test_untraced_calls_are_noops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
