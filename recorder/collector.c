@@ -306,7 +306,7 @@ int ct_collector_close(ct_collector *c)
     int e = c->failed ? c->failed_errno : errno;
     if (c->failed)
         ct_tw_abandon(c->w); /* readable up to the failure: kept beside */
-    else if (rc == 0 && c->w && ct_outfile_commit(&c->file) != 0)
+    else if (rc == 0 && c->w && ct_outfile_commit_swap(&c->file) != 0)
         rc = CT_EIO, e = errno;
     ct_outfile_free(&c->file);
     free(c->context);
