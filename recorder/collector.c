@@ -43,7 +43,7 @@ static int open_collector(ct_collector **out, const char *path, size_t pool_byte
         c->tsc_hz = 1000000000u;
     }
     if (c->tsc_hz_cached)
-        ct__clock_pair(c->clock_kind, &c->start_tsc, &c->start_ns);
+        ct__tsc_mark(c->clock_kind, &c->start_mark);
     c->start_mono_ns = ct__mono_ns();
     if (path == NULL) {
         *out = c;
@@ -301,12 +301,12 @@ int ct_collector_close(ct_collector *c)
     }
     ct__flight_forget(c, -1);
     if (c->tsc_hz_cached)
-        ct__tsc_hz_verify(c->clock_kind, c->tsc_hz, c->start_tsc, c->start_ns);
+        ct__tsc_hz_verify(c->clock_kind, c->tsc_hz, &c->start_mark);
     int rc = c->failed ? CT_EIO : ct_tw_close(c->w);
     int e = c->failed ? c->failed_errno : errno;
     if (c->failed)
         ct_tw_abandon(c->w); /* readable up to the failure: kept beside */
-    else if (rc == 0 && c->w && ct_outfile_commit(&c->file) != 0)
+    else if (rc == 0 && c->w && ct_outfile_commit_swap(&c->file) != 0)
         rc = CT_EIO, e = errno;
     ct_outfile_free(&c->file);
     free(c->context);

@@ -312,7 +312,7 @@ int ct_collector_window_write(ct_collector *c, int pid, uint64_t task, const cha
     int fd = ct_outfile_open(&f);
     int rc = fd < 0 ? CT_EIO : ct_collector_window_write_fd(c, pid, task, fd, info);
     int e = errno;
-    if (rc == 0 && ct_outfile_commit(&f) != 0)
+    if (rc == 0 && ct_outfile_commit_swap(&f) != 0)
         rc = CT_EIO, e = errno;
     else if (rc != 0 && fd >= 0)
         ct_outfile_discard(&f);

@@ -13,6 +13,7 @@
 #include "recorder/drain.h"
 #include "recorder/outfile.h"
 #include "recorder/trace_writer.h"
+#include "recorder/tsc_cache.h"
 #include "recorder/window.h"
 
 #define CT_FLIGHT_POOL_MIN (4u << 20) /* a flight recorder's smallest pool */
@@ -34,7 +35,7 @@ struct ct_collector {
     uint32_t clock_kind;
     uint64_t tsc_hz;
     int tsc_hz_cached;          /* tsc_hz came from the cache: checked at close */
-    uint64_t start_tsc, start_ns; /* a clock pair read at open, for that check */
+    ct_tsc_mark start_mark;     /* the clocks read at open, for that check */
     uint32_t next_proc;
     uint32_t overflow; /* CT_POOL_OVERFLOW_* */
     int failed;

@@ -149,24 +149,31 @@ const char *ct_outfile_writing(const ct_outfile *f)
     return f->partial ? f->partial : f->target;
 }
 
-int ct_outfile_commit(ct_outfile *f)
+/* swap: ct_outfile_commit_swap() (outfile.h says why, and at what cost). */
+static int commit(ct_outfile *f, int swap)
 {
     if (f->partial == NULL)
         return 0;
     if (f->mode != 0) {
         (void)chmod(f->partial, f->mode); /* as it was; a failure is not fatal */
-        /* Swapped with the file it replaces, which is then removed: ext4
-         * takes a rename over a file for an editor's save and writes the new
-         * file out before it returns (auto_da_alloc), milliseconds for a
-         * trace. Readers see the old content or the new all the same. */
         struct stat st;
-        if (lstat(f->target, &st) == 0 && S_ISREG(st.st_mode) &&
+        if (swap && lstat(f->target, &st) == 0 && S_ISREG(st.st_mode) &&
             renameat2(AT_FDCWD, f->partial, AT_FDCWD, f->target, RENAME_EXCHANGE) == 0) {
             (void)unlink(f->partial); /* the old content */
             return 0;
         }
     }
     return rename(f->partial, f->target);
+}
+
+int ct_outfile_commit(ct_outfile *f)
+{
+    return commit(f, 0);
+}
+
+int ct_outfile_commit_swap(ct_outfile *f)
+{
+    return commit(f, 1);
 }
 
 void ct_outfile_discard(ct_outfile *f)

@@ -5,13 +5,20 @@
  * attachment, a profile) goes where the user named it, by these rules:
  *
  *   - a regular file, or a name not there yet: written beside it, as
- *     NAME.partial, and renamed over NAME once all of it was written and
- *     closed without error (a NAME that is there is swapped with it,
- *     RENAME_EXCHANGE, and removed: no flush of the new file's blocks, which
- *     ext4 makes of a rename over a file, and which a power cut before the
- *     kernel writes them back may cost). A writer that dies leaves NAME as
- *     it was (and NAME.partial beside it); one that fails removes
- *     NAME.partial or keeps it, as it chooses (ct_outfile_discard).
+ *     NAME.partial (the new content, maybe incomplete), and renamed over
+ *     NAME once all of it was written and closed without error. A writer
+ *     that dies leaves NAME as it was (and NAME.partial beside it); one that
+ *     fails removes NAME.partial or keeps it, as it chooses
+ *     (ct_outfile_discard).
+ *   - the collector's traces only (ct_outfile_commit_swap): a NAME that is
+ *     there is swapped with NAME.partial (RENAME_EXCHANGE), then removed
+ *     under its new name. ext4 flushes the new file's blocks on a rename
+ *     over a file (auto_da_alloc), 1-2 ms for a trace; a swap skips that, so
+ *     a power cut before the kernel writes them back can leave NAME empty.
+ *     Worth it for a trace each run rewrites, not for what a user keeps (a
+ *     JUnit report, a baseline, a merge, a view's output): those are renamed
+ *     over. A writer that dies between the swap and the removal, or a
+ *     removal that fails, leaves NAME.partial holding the OLD file, whole.
  *   - a symbolic link: followed to its last target, which is replaced as
  *     above (TARGET.partial beside the target), so the link stays a link. A
  *     dangling link gets its target created.
@@ -51,6 +58,11 @@ const char *ct_outfile_writing(const ct_outfile *f);
  *  partial file over the target (nothing to do when written directly).
  *  @return 0, or -1 with errno (the partial file is then left). */
 int ct_outfile_commit(ct_outfile *f);
+
+/*! ct_outfile_commit_swap() : the same for a trace the collector wrote: an
+ *  existing target is swapped with the partial file and then removed (see
+ *  above: faster, less safe from a power cut). */
+int ct_outfile_commit_swap(ct_outfile *f);
 
 /*! ct_outfile_discard() : writing failed: remove the partial file (nothing
  *  to do when written directly). The target is untouched. */

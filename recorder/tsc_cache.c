@@ -1,10 +1,12 @@
 /* tsc_cache.c - the TSC's rate, measured once per boot (tsc_cache.h). */
 #include "recorder/tsc_cache.h"
 
+#include <errno.h>    /* errno, ENOENT */
 #include <stdio.h>    /* fopen, fscanf, fprintf, rename */
 #include <stdlib.h>   /* getenv */
 #include <string.h>   /* strcmp, strrchr */
 #include <sys/stat.h> /* mkdir */
+#include <time.h>     /* clock_gettime, CLOCK_BOOTTIME */
 #include <unistd.h>   /* getpid, unlink */
 
 #include "format/wire.h" /* CT_CLOCK_MONOTONIC */
@@ -13,6 +15,10 @@
 #define FULL_WINDOW_NS 20000000  /* a fresh measurement */
 #define CHECK_WINDOW_NS 1000000  /* the shortest run that checks a cached one */
 #define CHECK_TOLERANCE 0.002    /* what 1 ms of jitter allows, with room */
+/* CLOCK_BOOTTIME runs with CLOCK_MONOTONIC but for a suspend (the TSC runs
+ * on through suspend-to-idle), so their progress differs only by the time
+ * suspended, plus preemption between reads, which can only skip a check. */
+#define SUSPEND_SLACK_NS 1000000
 
 static int boot_id(char out[64])
 {
@@ -98,30 +104,53 @@ uint64_t ct__tsc_hz_cached(uint32_t kind, int *cached)
     return hz;
 }
 
-int ct__tsc_hz_verify(uint32_t kind, uint64_t hz, uint64_t t0, uint64_t n0)
+void ct__tsc_mark(uint32_t kind, ct_tsc_mark *m)
 {
-    uint64_t t1, n1;
-    ct__clock_pair(kind, &t1, &n1);
-    if (n1 < n0 + CHECK_WINDOW_NS || t1 <= t0)
-        return 0; /* too short to tell */
-    double window = (double)(n1 - n0);
-    double measured = (double)(t1 - t0) * 1e9 / window;
-    double off = (measured - (double)hz) / (double)hz;
-    if (off <= CHECK_TOLERANCE && off >= -CHECK_TOLERANCE)
-        return 0;
-    char boot[64], path[4200];
-    if (cache_path(path, boot) != 0)
-        return 1;
-    int keep = window >= FULL_WINDOW_NS;
-    if (keep)
-        write_cached(path, boot, (uint64_t)(measured + 0.5));
-    else
-        unlink(path);
+    ct__clock_pair(kind, &m->ticks, &m->mono_ns);
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    m->boot_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+ct_tsc_verdict ct__tsc_hz_judge(uint64_t hz, const ct_tsc_mark *start, const ct_tsc_mark *end,
+                                double *off)
+{
+    *off = 0;
+    if (end->mono_ns < start->mono_ns + CHECK_WINDOW_NS || end->ticks <= start->ticks ||
+        end->boot_ns < start->boot_ns)
+        return CT_TSC_UNTOLD; /* too short to tell */
+    uint64_t mono = end->mono_ns - start->mono_ns, boot = end->boot_ns - start->boot_ns;
+    if (boot > mono + SUSPEND_SLACK_NS || mono > boot + SUSPEND_SLACK_NS)
+        return CT_TSC_SUSPENDED;
+    double measured = (double)(end->ticks - start->ticks) * 1e9 / (double)mono;
+    *off = (measured - (double)hz) / (double)hz;
+    return *off <= CHECK_TOLERANCE && *off >= -CHECK_TOLERANCE ? CT_TSC_RIGHT : CT_TSC_WRONG;
+}
+
+int ct__tsc_hz_verify(uint32_t kind, uint64_t hz, const ct_tsc_mark *start)
+{
+    ct_tsc_mark end;
+    ct__tsc_mark(kind, &end);
+    double off;
+    if (ct__tsc_hz_judge(hz, start, &end, &off) != CT_TSC_WRONG)
+        return 0; /* right, too short to tell, or across a suspend: kept */
+    /* Removed, not rewritten with this run's figure: the run may hide what
+     * made it wrong (a VM paused, a clock stepped), where the next run's
+     * 20 ms nap is a window seen whole. That costs one run 20 ms. */
+    char dir[4096], path[4200];
+    const char *done = "removed, for the next run to measure again";
+    if (cache_dir(dir, sizeof dir) != 0) {
+        snprintf(path, sizeof path, "$XDG_CACHE_HOME/ctest-trace/tsc-hz (or ~/.cache/...)");
+        done = "remove it: its directory is not known now";
+    } else {
+        snprintf(path, sizeof path, "%s/tsc-hz", dir);
+        if (unlink(path) != 0 && errno != ENOENT)
+            done = "remove it: it could not be removed";
+    }
     fprintf(stderr,
             "ctrace: the TSC rate cached in %s (%llu Hz) was %.2f%% off over this run's "
             "%.0f ms: times within a trace chunk are off by as much; %s\n",
-            path, (unsigned long long)hz, off * 100, window / 1e6,
-            keep ? "the cache now holds the run's measurement"
-                 : "removed, for the next run to measure again");
+            path, (unsigned long long)hz, off * 100, (double)(end.mono_ns - start->mono_ns) / 1e6,
+            done);
     return 1;
 }

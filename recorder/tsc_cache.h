@@ -7,7 +7,9 @@
  * $XDG_CACHE_HOME/ctest-trace/tsc-hz (or ~/.cache/...) with the boot's id.
  * A run that used it checks it at its end, against both clocks' progress over
  * the whole run (a longer and better window than a nap at its start, which
- * every run would pay): a rate found wrong is replaced for the next run.
+ * every run would pay): a rate found wrong is removed, for the next run to
+ * measure again. A run across a suspend judges nothing: the TSC counted on
+ * while CLOCK_MONOTONIC stood still, which CLOCK_BOOTTIME shows.
  */
 #ifndef CT_RECORDER_TSC_CACHE_H
 #define CT_RECORDER_TSC_CACHE_H
@@ -19,11 +21,29 @@
  * measured. */
 uint64_t ct__tsc_hz_cached(uint32_t kind, int *cached);
 
-/* At the end of a run that took `hz` from the cache: the rate measured from
- * the pair (t0, n0) of ct__clock_pair() read at its start to now. When it
- * is off by more than 0.2% (over 1 ms or more), the cache is rewritten with
- * it (measured over 20 ms or more) or removed, and stderr says so.
- * @return 1 when the cached rate was found wrong, else 0. */
-int ct__tsc_hz_verify(uint32_t kind, uint64_t hz, uint64_t t0, uint64_t n0);
+/* The clocks read together, at a run's start and at its end. */
+typedef struct ct_tsc_mark {
+    uint64_t ticks, mono_ns; /* ct__clock_pair() */
+    uint64_t boot_ns;        /* CLOCK_BOOTTIME: ahead by the time suspended */
+} ct_tsc_mark;
+
+void ct__tsc_mark(uint32_t kind, ct_tsc_mark *m);
+
+typedef enum ct_tsc_verdict {
+    CT_TSC_RIGHT,     /* within 0.2% */
+    CT_TSC_UNTOLD,    /* a run under 1 ms: too short to tell */
+    CT_TSC_SUSPENDED, /* suspended between the marks: not judged */
+    CT_TSC_WRONG,     /* off by more than 0.2% */
+} ct_tsc_verdict;
+
+/* What the marks of a run say of rate `hz`; *off: how far off it is (a
+ * fraction; 0 unless judged). */
+ct_tsc_verdict ct__tsc_hz_judge(uint64_t hz, const ct_tsc_mark *start, const ct_tsc_mark *end,
+                                double *off);
+
+/* At the end of a run that took `hz` from the cache, with the mark taken at
+ * its start: when judged wrong, the cache is removed and stderr says so,
+ * naming it. @return 1 when the cached rate was found wrong, else 0. */
+int ct__tsc_hz_verify(uint32_t kind, uint64_t hz, const ct_tsc_mark *start);
 
 #endif /* CT_RECORDER_TSC_CACHE_H */

@@ -50,14 +50,20 @@ static char *get(const char *path)
     return buf;
 }
 
-/* Write `text` through the outfile the way callers do, then commit. */
-static void write_through(ct_outfile *f, const char *text)
+/* Write `text` through the outfile the way callers do, then commit with
+ * `commit`. */
+static void write_with(ct_outfile *f, const char *text, int (*commit)(ct_outfile *))
 {
     int fd = ct_outfile_open(f);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     assert_int_equal(close(fd), 0);
-    assert_int_equal(ct_outfile_commit(f), 0);
+    assert_int_equal(commit(f), 0);
+}
+
+static void write_through(ct_outfile *f, const char *text)
+{
+    write_with(f, text, ct_outfile_commit);
 }
 
 static int setup(void **state)
@@ -117,6 +123,31 @@ static void test_existing_file_kept_until_commit_and_its_mode(void **state)
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
     ct_outfile_free(&f);
+    free(path);
+}
+
+/* The collector's traces: an existing file swapped out, then removed. */
+static void test_trace_swapped_with_the_file_it_replaces(void **state)
+{
+    (void)state;
+    char *path = in_dir("old.trace"), *fresh = in_dir("new.trace");
+    put(path, "old");
+    chmod(path, 0640);
+    ct_outfile f, g;
+    assert_int_equal(ct_outfile_begin(&f, path), 0);
+    assert_int_equal(ct_outfile_begin(&g, fresh), 0);
+    write_with(&f, "new", ct_outfile_commit_swap);
+    write_with(&g, "made", ct_outfile_commit_swap); /* nothing to swap with */
+    assert_string_equal(get(path), "new");
+    assert_string_equal(get(fresh), "made");
+    assert_null(get(f.partial)); /* the old content, removed */
+    assert_null(get(g.partial));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0640);
+    ct_outfile_free(&f);
+    ct_outfile_free(&g);
+    free(fresh);
     free(path);
 }
 
@@ -245,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_file_appears_only_when_committed),
         cmocka_unit_test(test_existing_file_kept_until_commit_and_its_mode),
+        cmocka_unit_test(test_trace_swapped_with_the_file_it_replaces),
         cmocka_unit_test(test_symlink_written_through),
         cmocka_unit_test(test_fifo_and_devices_written_directly),
         cmocka_unit_test(test_refused),
