@@ -151,12 +151,15 @@ rtask *ctr__task_insert(ctr_reader *r, uint64_t id)
     return t;
 }
 
-/* k got its root: one more member of that task, while it is open. */
-static void count_member(ctr_reader *r, const rtask *k)
+/* k's root is `root`: one more member of that task, while it is open.
+ * Every way a task gets its root comes here, so that a test's count of
+ * members (what its end closes) never drifts from the table. */
+static void set_root(ctr_reader *r, rtask *k, uint64_t root)
 {
-    rtask *root = k->root && k->root != k->id ? ctr__task_slot(r, k->root, 0) : NULL;
-    if (root)
-        root->members++;
+    k->root = root;
+    rtask *t = root && root != k->id ? ctr__task_slot(r, root, 0) : NULL;
+    if (t)
+        t->members++;
 }
 
 void ctr__task_remove(ctr_reader *r, rtask *t)
@@ -178,13 +181,12 @@ void ctr__task_root(ctr_reader *r, rtask *k, uint64_t parent)
         return;
     const rtask *p = ctr__task_slot(r, parent, 0);
     if (p && !p->parent_unread) {
-        k->root = p->root;
-        count_member(r, k);
+        set_root(r, k, p->root);
         return;
     }
     for (uint32_t i = 0; !p && i < RECENT_TASKS; i++)
-        if (r->ended_tasks[i].id == parent) {
-            k->root = r->ended_tasks[i].root;
+        if (r->ended_tasks[i].id == parent) { /* its parent ended; its test may not have */
+            set_root(r, k, r->ended_tasks[i].root);
             return;
         }
     /* Its parent began on a thread whose events are further on. */
@@ -204,8 +206,7 @@ void ctr__task_root_waiting(ctr_reader *r)
                 continue;
             const rtask *p = ctr__task_slot(r, k->parent_unread, 0);
             if (p && !p->parent_unread) {
-                k->root = p->root;
-                count_member(r, k);
+                set_root(r, k, p->root);
                 k->parent_unread = 0;
                 r->tasks_unrooted--;
                 changed = 1;

@@ -5,7 +5,7 @@ a failing group setup; and what a test prints, in order, never taken for a marke
 
 import pytest
 
-from conftest import BUILD, run, tasks_by_name, only
+from conftest import BUILD, assemble, only, run, sanitized, tasks_by_name
 
 SUITE = BUILD / "tests" / "suites" / "outcomes_test"
 
@@ -130,3 +130,44 @@ def test_group_setup_failing_assert_is_closed(tmp_path):
     assert "GROUP SETUP" not in fixture["message"], fixture  # no cmocka summary in it
     third = only(tasks["TestInThirdGroup"], "test task")
     assert third["status"] == "pass" and third["parent"] is None, third
+
+
+# A user task whose parent already ended, in a test still open: left open, it
+# is closed at its test's end like any other task of the test (its root is
+# found through the ended parent).
+ORPHAN = """\
+ctrace 1.2
+trace_begin major=1 minor=2 writer="orphan" mono_ns=1000 realtime_ns=0
+schema
+process_begin proc=0 pid=7 exe="/orphan" clock=0 hz=1000000000 tsc0=1000 ns0=1000
+batch proc=0 thread=1 seq=0 offset=0 tsc=1000 ns=1000
+  thread_begin +0 tid=7 ptid=0 task=0 fn=0 rserial=0
+  string id=1 bytes="TestOrphan"
+  string id=2 bytes="parent"
+  string id=3 bytes="child of an ended parent"
+  string id=4 bytes="TestLater"
+  task_begin +100 task=1 parent=0 name=1 kind=1
+  task_begin +100 task=2 parent=1 name=2 kind=0
+  task_end +100 task=2
+  task_begin +100 task=3 parent=2 name=3 kind=0
+  task_status +100 task=1 status=1 message=""
+  task_end +10 task=1
+  task_begin +100000 task=4 parent=0 name=4 kind=1
+  task_status +100 task=4 status=1 message=""
+  task_end +10 task=4
+process_end proc=0 how=0 code=0 dropped=0
+trace_end batches=1 event_bytes=0
+"""
+
+
+@pytest.mark.skipif(sanitized(), reason="a sanitizer's libctrace.so cannot be loaded into Python")
+def test_a_task_under_an_ended_parent_closes_with_its_test(tmp_path):
+    text, trace = tmp_path / "orphan.txt", tmp_path / "orphan.trace"
+    text.write_text(ORPHAN)
+    assemble(text, trace)
+    tasks = tasks_by_name(trace)
+    test = only(tasks["TestOrphan"], "TestOrphan")
+    child = only(tasks["child of an ended parent"], "child task")
+    assert child["unended"] and child["end_ns"] <= test["end_ns"], (child, test)
+    stats = run("stats", trace)
+    assert "never ended; closed at the end of test" in stats.stdout, stats
