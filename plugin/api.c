@@ -70,26 +70,16 @@ int ct_is_enabled(void)
 
 /* ---- tasks ---------------------------------------------------------------- */
 
-/* A test's name is its own: defined apart from the string table (a table
- * of thousands of names each used once would cost a cache miss a test), and
- * again at a later run of the test (-count) only if the thread's
- * definitions so far may be gone from the trace (a drop, a new session, a
- * table started over: names_era) or it runs on another thread. */
-static uint32_t test_name_id(ct__thread *t, const char *name, struct ct__name_memo *memo)
+/* A test's name, used once in a run of each test: defined apart from the
+ * string table (a table of thousands of names each used once would cost a
+ * cache miss a test). With -count each is used again: the table then, or a
+ * reader would keep a definition a run. */
+static uint32_t test_name_id(ct__thread *t, const char *name)
 {
-    uint64_t tag = (uint64_t)t->serial << 32 | t->names_era;
-    if (memo && memo->tag == tag)
-        return memo->id;
-    uint32_t id = ct__intern_once(t, name);
-    if (memo) {
-        memo->tag = tag;
-        memo->id = id;
-    }
-    return id;
+    return ct__run_count > 1 ? ct__intern(t, name) : ct__intern_once(t, name);
 }
 
-static uint64_t task_begin(uint64_t parent, const char *name, unsigned kind,
-                           struct ct__name_memo *memo)
+uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
 {
     ct__thread *t = enter();
     if (!t)
@@ -98,7 +88,7 @@ static uint64_t task_begin(uint64_t parent, const char *name, unsigned kind,
     ct__modules_settle(t);
     ct__thread_name_refresh(t);
     uint64_t id = ct__task_id_next();
-    uint32_t name_id = kind == CT__TASK_TEST ? test_name_id(t, name ? name : "", memo)
+    uint32_t name_id = kind == CT__TASK_TEST ? test_name_id(t, name ? name : "")
                                              : ct__intern(t, name ? name : "");
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
@@ -110,16 +100,6 @@ static uint64_t task_begin(uint64_t parent, const char *name, unsigned kind,
         ct__live_task_begin(id, name, t->last_ticks);
     leave(t);
     return id;
-}
-
-uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
-{
-    return task_begin(parent, name, kind, NULL);
-}
-
-uint64_t ct__task_begin_test(uint64_t parent, const char *name, struct ct__name_memo *memo)
-{
-    return task_begin(parent, name, CT__TASK_TEST, memo);
 }
 
 void ct__task_end_id(uint64_t id)

@@ -20,16 +20,6 @@ enum {
 /* @return the new task's id, 0 when not tracing. */
 uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
 
-/* A test's name id kept between its runs (-count): good while `tag` says
- * the same thread and the same string definitions (zeroed: none yet). */
-struct ct__name_memo {
-    uint64_t tag;
-    uint32_t id;
-};
-
-/* ct__task_begin_kind() of a test (CT__TASK_TEST): its name is defined once
- * for all its runs through `memo` (NULL: at each run). */
-uint64_t ct__task_begin_test(uint64_t parent, const char *name, struct ct__name_memo *memo);
 void ct__task_end_id(uint64_t id);
 void ct__task_status(uint64_t id, unsigned status, const char *message);
 /* The window of test or fixture `task` (its assertions' window) ends: when

@@ -227,7 +227,7 @@ static struct test_run *begin_next(void)
                             "thread; recording again from the next test\n");
     }
     ct__expect_test_begin();
-    r->task = ct__task_begin_test(ct__cur_task, r->orig->name, r->memo);
+    r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
     ct__marker_run(r->orig->name, r->task, r->ordinal);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
     return r;
@@ -400,34 +400,8 @@ static int tramp_group_teardown(void **state)
 
 /* ---- running a group ------------------------------------------------------ */
 
-/* Runs of one name (a test's, -count) share the first one's name memo, so
- * the name is defined once, not once a run: a reader keeps every
- * definition. Without memory for the map, each run has its own. */
-static void share_name_memos(struct test_run *runs, size_t n)
-{
-    size_t cap = 16;
-    while (cap < 2 * n)
-        cap *= 2;
-    struct test_run **first = calloc(cap, sizeof *first);
-    for (size_t i = 0; i < n; i++) {
-        runs[i].memo = &runs[i].own_memo;
-        if (!first)
-            continue;
-        const char *key = runs[i].orig->name;
-        size_t h = (size_t)(((uintptr_t)key * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
-        while (first[h] && first[h]->orig->name != key)
-            h = (h + 1) & (cap - 1);
-        if (first[h])
-            runs[i].memo = first[h]->memo;
-        else
-            first[h] = &runs[i];
-    }
-    free(first);
-}
-
 void ct__cmocka_group_open(const char *name, struct test_run *runs, size_t n, int legacy)
 {
-    share_name_memos(runs, n);
     memset(&g, 0, sizeof g);
     g.runs = runs;
     g.count = n;

@@ -15,8 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "plugin/api_internal.h" /* struct ct__name_memo */
-
 /* One selected run of a test. */
 struct test_run {
     const struct CMUnitTest *orig; /* its name and body */
@@ -27,8 +25,6 @@ struct test_run {
     uint64_t task;
     uint64_t started_ns;
     int finished;
-    struct ct__name_memo own_memo; /* its name's id, for its later runs */
-    struct ct__name_memo *memo;    /* the first run's of its name (ct__cmocka_group_open) */
 };
 
 /* A group of `n` runs begins: the runner is told (a plan of them). `legacy`:

@@ -49,14 +49,12 @@ void ct__intern_reset(ct__thread *t)
     ct__stacks_reset(t); /* stacks are defined in the stream like strings */
     ct__live_thread_forget_names(&t->live); /* its shards are found by string id */
     memset(t->cache, 0, sizeof t->cache);
-    t->names_era++;
     /* Ids keep growing, so a reader never confuses an old id with a new one. */
 }
 
 void ct__intern_after_drop(ct__thread *t)
 {
     memset(t->cache, 0, sizeof t->cache); /* so that a name lost comes back here */
-    t->names_era++; /* and a test's name at its next run */
     ct__stacks_reset(t); /* stacks are defined in the stream like strings */
 }
 
@@ -89,18 +87,24 @@ static int grow(ct__thread *t)
     return 0;
 }
 
-/* Write the STRING event defining e; ct__intern_slow() reserved its room.
- * In drop mode it goes to scratch, lost: e is then defined again at its
- * first use after the drop. */
+/* Write the STRING event defining `id` as bytes[0..len); the caller
+ * reserved its room. */
+static void put_string(ct__thread *t, uint32_t id, const char *bytes, size_t len)
+{
+    uint8_t *p = t->pos;
+    *p++ = CT_EV_STRING; /* untimed: no tick delta */
+    p = ct_put_uvarint(p, id);
+    p = ct_put_uvarint(p, len);
+    memcpy(p, bytes, len);
+    ct__commit(t, p + len);
+}
+
+/* Define e; ct__intern_slow() reserved its room. In drop mode it goes to
+ * scratch, lost: e is then defined again at its first use after the drop. */
 static void define(ct__thread *t, ct__string *e)
 {
     e->unsaid = t->dropping;
-    uint8_t *p = t->pos;
-    *p++ = CT_EV_STRING; /* untimed: no tick delta */
-    p = ct_put_uvarint(p, e->id);
-    p = ct_put_uvarint(p, e->len);
-    memcpy(p, e->bytes, e->len);
-    ct__commit(t, p + e->len);
+    put_string(t, e->id, e->bytes, e->len);
 }
 
 uint32_t ct__intern_once(ct__thread *t, const char *name)
@@ -108,12 +112,7 @@ uint32_t ct__intern_once(ct__thread *t, const char *name)
     size_t len = bounded_len(name);
     ct__reserve(t, CT_SMALL_EVENT + len);
     uint32_t id = ++t->next_string_id;
-    uint8_t *p = t->pos;
-    *p++ = CT_EV_STRING; /* untimed: no tick delta */
-    p = ct_put_uvarint(p, id);
-    p = ct_put_uvarint(p, len);
-    memcpy(p, name, len);
-    ct__commit(t, p + len);
+    put_string(t, id, name, len);
     return id;
 }
 

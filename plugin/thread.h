@@ -91,8 +91,6 @@ typedef struct ct__thread {
     uint64_t window_unsaid_task; /* a WINDOW_LOST that went to scratch: its */
     uint64_t window_unsaid_lost; /* test and count, to write after the drop */
     uint32_t names_seen; /* ct__names_changed when this thread last wrote its name */
-    uint32_t names_era;  /* bumped when its definitions so far may be gone from the
-                            trace (intern.c): a test's name memo is then stale */
     int32_t tid;
     int32_t parent_tid;
     uint64_t start_fn;
@@ -205,7 +203,8 @@ uint32_t ct__intern_slow(ct__thread *t, const char *name, ct__name_slot *slot);
 /* Id of `name` defined afresh, kept out of the table: for a name used once
  * (a test's, each test a task of its own), whose insertion in a table of
  * thousands would cost a cache miss or two, more than the rest of a tiny
- * test's tracing. Used again (-count), it is defined again. */
+ * test's tracing. Each call defines it again (api.c uses the table when a
+ * test runs more than once, -count). */
 uint32_t ct__intern_once(ct__thread *t, const char *name);
 
 /* Where `name`'s pointer is cached. */
