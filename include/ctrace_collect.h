@@ -258,7 +258,8 @@ CT_API int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p);
 typedef struct ct_child_progress {
     uint32_t tests_begun, tests_ended;       /* test runs */
     uint32_t fixtures_begun, fixtures_ended; /* group setups and teardowns */
-    uint64_t progress_mono_ns; /* CLOCK_MONOTONIC of the last of those; 0: none */
+    uint64_t progress_mono_ns; /* CLOCK_MONOTONIC_COARSE of the last of those (up to a
+                                  timer tick behind); 0: none */
     uint64_t events_lost;      /* events it lost in all (every thread, in or out of tests) */
     /* Before killing it for time, a runner may ask each of its threads for
      * its stack: it sends each (tgkill) `stack_signal`, the signal its
