@@ -70,6 +70,16 @@ typedef struct ct_child_pool ct_child_pool;
  * test runs selected (counted over every group, in order, repeats of
  * -count included), so the new process goes on after the one that died. */
 #define CT_ENV_RESUME "CTRACE_RESUME"
+/* --follow-children=off: "off" leaves the processes a test starts (fork,
+ * exec, posix_spawn) untraced; by default each is a process of the trace,
+ * under the task that started it (format/FORMAT.md, *Processes a test
+ * starts*). Kept in the environment: a program started by one that is not
+ * followed is not followed either. */
+#define CT_ENV_FOLLOW_CHILDREN "CTRACE_FOLLOW_CHILDREN"
+/* Set by the tracer of a process under a collector, for the programs its
+ * tests start: a path to open its pool by (/proc/PID/fd/FD). A program
+ * carrying libctrace attaches through it as a process of the trace. */
+#define CT_ENV_CHILD_POOL "CTRACE_CHILD_POOL"
 /* What a traced thread does when its pool has no free chunk, for a process
  * that traces itself (ct_start): "wait" (the default) until the drain thread
  * frees one, so no event is lost; "drop" never blocks, and loses and counts
@@ -282,8 +292,19 @@ CT_API void ct_collector_child_progress(const ct_collector *c, const ct_child_po
 CT_API void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p,
                                          uint64_t limit_ns);
 
+/*! ct_collector_children_running() : how many processes the child's tests
+ *  started (traced into its pool as processes of their own, unless
+ *  CTRACE_FOLLOW_CHILDREN=off) still run. Once the child exited, a caller
+ *  that wants their last events drains while this says some run, for a
+ *  bounded time (ctest-trace: 1 s), then calls ct_collector_child_exited().
+ *  Always 0 for a flight recorder (a window holds one process). */
+CT_API int ct_collector_children_running(const ct_collector *c, ct_child_pool *p);
+
 /*! ct_collector_child_exited() : the child is gone (`wait_status` as from
  *  waitpid): drain everything it wrote, record how it ended, free the pool.
+ *  The processes its tests started end in the trace too: how they ended,
+ *  if their parent waited for them, else unknown; those still running as
+ *  such (PROCESS_END how 6): they run on untraced.
  *  @return 0 or CT_EIO. */
 CT_API int ct_collector_child_exited(ct_collector *c, ct_child_pool *p,
                                      int wait_status);

@@ -11,6 +11,7 @@
 #include <ctrace.h>
 
 #include "plugin/api_internal.h"
+#include "plugin/children.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
 #include "plugin/session.h"
@@ -98,6 +99,8 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     ct__commit(t, p);
     if (kind == CT__TASK_USER) /* tests and fixtures are timed by the cmocka hook */
         ct__live_task_begin(id, name, t->last_ticks);
+    else /* programs started from now on are under it */
+        ct__children_note_test(id);
     leave(t);
     return id;
 }

@@ -31,6 +31,7 @@
 #include <ctrace.h> /* ct__active */
 
 #include "common/clock.h"
+#include "plugin/children.h"
 #include "plugin/sched.h"
 #include "plugin/thread.h"
 
@@ -54,6 +55,7 @@ static int claim_chunk(ct__thread *t)
             continue;
         ct_chunk_desc *d = &descs[i];
         d->thread = t->serial;
+        d->proc = ct__proc_slot;
         d->seq = t->chunk_seq++;
         ct__clock_pair(ct__clock_kind, &d->tsc_base, &d->ns_base);
         __atomic_store_n(&d->committed, 0, __ATOMIC_RELAXED);
@@ -101,6 +103,11 @@ static struct ct_loss_slot *loss_slot(ct__thread *t)
 static void count_lost(ct__thread *t)
 {
     t->dropped++;
+    ct_pool_proc *child = ct__children_self();
+    if (child) { /* a process a test started counts apart from the owner */
+        __atomic_add_fetch(&child->dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
     struct ct_loss_slot *slot = loss_slot(t);
     if (slot) /* one writer: a plain add, stored whole for the collector */
         __atomic_store_n(&slot->lost, __atomic_load_n(&slot->lost, __ATOMIC_RELAXED) + 1,
@@ -283,8 +290,10 @@ static int wait_for_chunk(ct__thread *t)
         ct_pool_futex_wait(&h->freed, seen, WAIT_SLICE_NS);
     }
     __atomic_sub_fetch(&h->waiters, 1, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&h->stalls, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&h->stall_ns, ct__mono_ns() - begin_ns, __ATOMIC_RELAXED);
+    ct_pool_proc *child = ct__children_self();
+    __atomic_add_fetch(child ? &child->stalls : &h->stalls, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(child ? &child->stall_ns : &h->stall_ns, ct__mono_ns() - begin_ns,
+                       __ATOMIC_RELAXED);
     errno = saved_errno;
     return rc;
 }
@@ -387,7 +396,9 @@ ct__thread *ct__enter_detour(ct__thread *t)
         if (t->pool) {
             /* The shared count: the thread's slot may be mid-add below us. */
             __atomic_add_fetch(&t->nested_lost, 1, __ATOMIC_RELAXED);
-            __atomic_add_fetch(&t->pool->dropped, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(ct__children_self() ? &ct__children_self()->dropped
+                                                   : &t->pool->dropped,
+                               1, __ATOMIC_RELAXED);
             t->lost_pending = 1;
         }
         return NULL;

@@ -25,6 +25,7 @@
 
 #include "assertions/expect.h"
 #include "assertions/live.h" /* ct__live_test_begin */
+#include "plugin/children.h"   /* ct__proc_slot */
 #include "plugin/api_internal.h"
 #include "common/clock.h"
 #include "plugin/cmocka_group.h"
@@ -473,7 +474,9 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         return 0;
     ct__selection sel;
     int selective = ct__selection_init(&sel);
-    if (!ct_is_enabled() && !selective) {
+    /* A cmocka binary that a test runs is a process of that test: its own
+     * tests run as cmocka runs them, not as tests of the run. */
+    if ((!ct_is_enabled() && !selective) || ct__proc_slot) {
         ct__selection_free(&sel);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }

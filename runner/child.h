@@ -36,6 +36,7 @@ typedef struct rn_child_spec {
     uint64_t run_timeout_ns;  /* that limit, for the trace */
     const char *list_re; /* -list, or NULL: passed as CTRACE_LIST (nothing runs) */
     int failfast;        /* -failfast: CTRACE_FAILFAST=1 */
+    int no_children;     /* --follow-children=off: CTRACE_FOLLOW_CHILDREN=off */
     const char *shuffle_seed; /* -shuffle's seed (decimal), or NULL: CTRACE_SHUFFLE */
 } rn_child_spec;
 

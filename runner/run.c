@@ -232,6 +232,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .run_deadline_ns = rec->run_deadline_ns,
         .run_timeout_ns = opts->total_ns,
         .failfast = opts->failfast,
+        /* A window holds one process: with --flight-recorder, none. */
+        .no_children = opts->no_children || opts->flight_bytes != NO_FLIGHT,
         .shuffle_seed = opts->shuffle_seed[0] ? opts->shuffle_seed : NULL,
     };
     if (spec.shuffle_seed != NULL) { /* as go test: the seed that reproduces the order */
@@ -624,7 +626,7 @@ int rn_cmd_run(int argc, char **argv)
         {"shuffle", RN_FLAG_STRING, &opts.shuffle},
         {"p", RN_FLAG_INT, &opts.procs},
         {"cpu-hz", RN_FLAG_PLANNED, NULL},
-        {"follow-children", RN_FLAG_PLANNED, NULL},
+        {"follow-children", RN_FLAG_STRING, &opts.follow_children},
         {"otlp-endpoint", RN_FLAG_STRING, &opts.otlp_endpoint},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"format", RN_FLAG_STRING, &opts.format},

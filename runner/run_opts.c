@@ -144,6 +144,15 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
         free(shown);
         return -1;
     }
+    if (opts->follow_children != NULL && strcmp(opts->follow_children, "on") != 0 &&
+        strcmp(opts->follow_children, "off") != 0) {
+        char *shown = rn_escape_name(opts->follow_children, strlen(opts->follow_children));
+        rn_usage_error("invalid value \"%s\" for flag --follow-children: must be on or off",
+                       shown ? shown : "?");
+        free(shown);
+        return -1;
+    }
+    opts->no_children = opts->follow_children && strcmp(opts->follow_children, "off") == 0;
     int drop = opts->overflow && strcmp(opts->overflow, "drop") == 0;
     opts->overflow_mode = drop ? CT_OVERFLOW_DROP : CT_OVERFLOW_WAIT;
     if (opts->procs < 1) {

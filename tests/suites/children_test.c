@@ -1,0 +1,144 @@
+/*
+ * children_test.c - tests that start processes: a forked child that runs
+ * regions and blocks on a lock and a sleep, a spawned program linked with
+ * libctrace (children_helper, named by $CHILDREN_HELPER), a child that
+ * crashes, one that outlives its test (reaped by the next), and with
+ * CHILDREN_LEAVE=1 one that outlives the binary.
+ * For tests/harness/test_children.py.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctrace.h>
+#include <ctrace_cmocka.h>
+
+extern char **environ;
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *holder(void *arg)
+{
+    (void)arg;
+    CT_WITH_REGION(NULL, "child.hold")
+    {
+        usleep(30 * 1000);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+/* In the forked child: a region around a lock another thread holds for 30
+ * ms, then a 20 ms sleep. */
+static void child_work(void)
+{
+    CT_WITH_REGION(NULL, "child.work")
+    {
+        pthread_mutex_lock(&lock); /* held by the holder until it unlocks */
+        pthread_t t;
+        if (pthread_create(&t, NULL, holder, NULL) != 0)
+            _exit(2);
+        usleep(5 * 1000);
+        pthread_mutex_lock(&lock); /* waits for the holder */
+        pthread_mutex_unlock(&lock);
+        pthread_join(t, NULL);
+        usleep(20 * 1000);
+    }
+}
+
+static void t_forks_a_worker(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "parent.before") {}
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        child_work();
+        _exit(0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void t_spawns_a_program(void **state)
+{
+    (void)state;
+    const char *helper = getenv("CHILDREN_HELPER");
+    if (!helper)
+        skip();
+    char *argv[] = {(char *)helper, NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawn(&pid, helper, NULL, NULL, argv, environ), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+}
+
+static void t_child_crashes(void **state)
+{
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        CT_WITH_REGION(NULL, "crash.before") { usleep(1000); }
+        abort();
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+}
+
+static pid_t late;
+
+static void t_outlives(void **state)
+{
+    (void)state;
+    late = fork();
+    assert_true(late >= 0);
+    if (late == 0) {
+        CT_WITH_REGION(NULL, "late.work") { usleep(300 * 1000); }
+        _exit(0);
+    }
+}
+
+static void t_reaps_late(void **state)
+{
+    (void)state;
+    int status = 0;
+    assert_int_equal(waitpid(late, &status, 0), late);
+    assert_true(WIFEXITED(status));
+}
+
+static void t_leaves_one_running(void **state)
+{
+    (void)state;
+    const char *leave = getenv("CHILDREN_LEAVE");
+    if (!leave || leave[0] != '1')
+        skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        CT_WITH_REGION(NULL, "forever.work") { sleep(30); }
+        _exit(0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(t_forks_a_worker),   cmocka_unit_test(t_spawns_a_program),
+        cmocka_unit_test(t_child_crashes),    cmocka_unit_test(t_outlives),
+        cmocka_unit_test(t_reaps_late),       cmocka_unit_test(t_leaves_one_running),
+    };
+    return ct_run_group_tests(tests, NULL, NULL);
+}
