@@ -295,10 +295,16 @@ CT_API void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p,
 /*! ct_collector_children_running() : how many processes the child's tests
  *  started (traced into its pool as processes of their own, unless
  *  CTRACE_FOLLOW_CHILDREN=off) still run. Once the child exited, a caller
- *  that wants their last events drains while this says some run, for a
- *  bounded time (ctest-trace: 1 s), then calls ct_collector_child_exited().
- *  Always 0 for a flight recorder (a window holds one process). */
+ *  that wants their last events calls ct_collector_child_reaped(), drains
+ *  while this says some run, for a bounded time (ctest-trace: 1 s), then
+ *  calls ct_collector_child_exited(). Always 0 for a flight recorder (a
+ *  window holds one process). */
 CT_API int ct_collector_children_running(const ct_collector *c, ct_child_pool *p);
+
+/*! ct_collector_child_reaped() : the child ended now (waitpid said so); the
+ *  trace ends it at this time, though ct_collector_child_exited() comes
+ *  later (after draining for the processes its tests started). */
+CT_API void ct_collector_child_reaped(ct_collector *c, ct_child_pool *p);
 
 /*! ct_collector_child_exited() : the child is gone (`wait_status` as from
  *  waitpid): drain everything it wrote, record how it ended, free the pool.

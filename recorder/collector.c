@@ -259,6 +259,14 @@ void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p, uint64_t li
     p->timeout_ns = limit_ns ? limit_ns : 1;
 }
 
+void ct_collector_child_reaped(ct_collector *c, ct_child_pool *p)
+{
+    (void)c;
+    if (!p->exited_ns)
+        p->exited_ns = ct__mono_ns();
+    p->exited = 1;
+}
+
 int ct_collector_children_running(const ct_collector *c, ct_child_pool *p)
 {
     return c->window_bytes ? 0 : ct__kids_running(p);
@@ -266,7 +274,7 @@ int ct_collector_children_running(const ct_collector *c, ct_child_pool *p)
 
 int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status)
 {
-    uint64_t end_mono_ns = ct__mono_ns();
+    uint64_t end_mono_ns = p->exited_ns ? p->exited_ns : ct__mono_ns();
     p->exited = 1;
     if ((p->window ? ct_drainer_pass(&p->drainer, c->w, 1) : ct__kids_drain(c, p, 1)) != 0)
         ct__collector_failed(c);

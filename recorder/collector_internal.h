@@ -78,6 +78,7 @@ struct ct_child_pool {
     uint32_t freed_seen; /* the pool's `freed` at the last ct_collector_child_waiting() */
     ct_kid kids[CT_POOL_PROCS]; /* [0] unused: the child itself */
     int exited;                 /* the child itself is gone */
+    uint64_t exited_ns;         /* when (ct_collector_child_reaped()), or 0 */
     /* A flight recorder's: */
     ct_window *window;
     ct_window_proc proc; /* what its trace says of it (exe: owned) */

@@ -469,6 +469,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                                                               : spec->timeout_ns);
                 }
                 ct_collector_child_progress(c, pool, &res->progress);
+                ct_collector_child_reaped(c, pool);
             }
         }
         /* All it wrote is in the pool: the last pass, and its end, once
