@@ -567,6 +567,8 @@ int ctr__batch_step(ctr_reader *r)
     const int plain = ns_int == 1 && ns_frac == 0 && base >= start;
     const uint64_t shift = base - start - tsc_base;
     const uint64_t task_hi = (uint64_t)t->proc << PROC_SHIFT;
+    /* A process a test started: ids up to this are its parent's (task_of()). */
+    const uint64_t inherited = pr->parent ? pr->inherit : 0;
     _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
                    "process, pid, tid, parent_tid are adjacent");
 #define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
@@ -605,7 +607,7 @@ int ctr__batch_step(ctr_reader *r)
                 uint64_t ts = TICKS_TO_REL_NS(ticks);
                 proc_last = ts > proc_last ? ts : proc_last;
                 ropen *o = &stack[depth++];
-                uint64_t task = a ? task_hi | a : 0, parent = 0;
+                uint64_t task = a > inherited ? task_hi | a : task_of(r, t->proc, a), parent = 0;
                 for (uint32_t i = depth - 1; i-- > 0;) /* region_parent() */
                     if (stack[i].task == task) {
                         parent = stack[i].serial;

@@ -268,7 +268,8 @@ void ct__children_reaped(pid_t pid, int status)
         return;
     ct_pool_proc *procs = ct_pool_procs(pool);
     for (uint32_t i = 1; i < CT_POOL_PROCS; i++) {
-        if (procs[i].pid != (uint32_t)pid || procs[i].parent != ct__proc_slot)
+        if (procs[i].pid != (uint32_t)pid || procs[i].parent != ct__proc_slot ||
+            __atomic_load_n(&procs[i].state, __ATOMIC_ACQUIRE) != CT_PROC_RUNNING)
             continue;
         uint32_t running = CT_PROC_RUNNING;
         note_end(&procs[i]);
