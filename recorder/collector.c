@@ -278,6 +278,7 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
     p->exited = 1;
     if ((p->window ? ct_drainer_pass(&p->drainer, c->w, 1) : ct__kids_drain(c, p, 1)) != 0)
         ct__collector_failed(c);
+    ct__kids_free(p);
     /* Processes still running stop waiting for room: nothing drains it now. */
     __atomic_store_n(&((ct_pool_header *)p->mem)->closed, 1, __ATOMIC_RELEASE);
     ct_pool_note_freed(p->mem);

@@ -61,11 +61,13 @@ _Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
 /* A process of the pool's table (a process the child's tests started), as
  * the collector follows it. */
 typedef struct ct_kid {
+    int seen;           /* its slot was seen running (since seen_ns) */
     int begun;          /* its PROCESS_BEGIN was written */
     int exited;         /* it is dead (or a zombie) */
     uint32_t pid;       /* our copy */
     int pidfd;          /* readable once it exited; -1: none */
-    uint64_t exited_ns; /* CLOCK_MONOTONIC when that was seen */
+    uint64_t seen_ns, exited_ns; /* CLOCK_MONOTONIC when those were seen */
+    char *exe;          /* what it ran when last looked at (malloc), or NULL */
 } ct_kid;
 
 struct ct_child_pool {
@@ -101,6 +103,8 @@ void ct__kids_init(ct_child_pool *p);
 int ct__kids_drain(ct_collector *c, ct_child_pool *p, int final);
 /* How many of p's processes are still running. */
 int ct__kids_running(ct_child_pool *p);
+/* Free what p's processes' records hold. */
+void ct__kids_free(ct_child_pool *p);
 
 /* collector_flight.c: a child's window. */
 /* Set up p's window (p->drainer ready). @return 0 or CT_ENOMEM. */

@@ -12,6 +12,7 @@
 #include <poll.h>        /* poll */
 #include <signal.h>      /* kill */
 #include <stdio.h>       /* snprintf */
+#include <stdlib.h>      /* malloc, free */
 #include <string.h>      /* strnlen, memcpy, strrchr */
 #include <sys/syscall.h> /* SYS_pidfd_open */
 #include <sys/wait.h>    /* WIFEXITED */
@@ -19,6 +20,8 @@
 
 #include "common/clock.h"
 #include "recorder/collector_internal.h"
+
+#define NAME_AFTER_NS 50000000ull /* 50 ms: PROCESS_BEGIN waits for an exec that soon */
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -48,37 +51,58 @@ static int is_dead(uint32_t pid)
     return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
+/* What process `pid` runs now, into k->exe (kept if it cannot be told: it
+ * is gone). */
+static void look_at_exe(ct_kid *k)
+{
+    char exe[4096], link[48];
+    snprintf(link, sizeof link, "/proc/%u/exe", k->pid);
+    ssize_t n = readlink(link, exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    if (k->exe && strcmp(k->exe, exe) == 0)
+        return;
+    char *copy = strdup(exe);
+    if (copy) {
+        free(k->exe);
+        k->exe = copy;
+    }
+}
+
+/* Slot s is running: follow its pid from now on. */
+static void see(ct_child_pool *p, uint32_t s, uint64_t now)
+{
+    ct_kid *k = &p->kids[s];
+    k->seen = 1;
+    k->seen_ns = now;
+    k->pid = p->drainer.procs[s].pid;
+    k->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)k->pid, 0);
+    if (k->pidfd < 0 && errno == ESRCH) {
+        k->exited = 1; /* already gone (and reaped) */
+        k->exited_ns = now;
+    }
+}
+
 /* PROCESS_BEGIN of slot s, under its parent's process (begun). */
 static int begin(ct_collector *c, ct_child_pool *p, uint32_t s, uint32_t parent_proc)
 {
     ct_pool_proc *slot = &p->drainer.procs[s];
     ct_kid *k = &p->kids[s];
-    k->pid = slot->pid;
-    k->exited = 0;
-    k->exited_ns = 0;
-    /* What it runs now, if it still runs; else what it said it ran. */
-    char exe[4096];
-    char link[48];
-    snprintf(link, sizeof link, "/proc/%u/exe", k->pid);
-    ssize_t n = readlink(link, exe, sizeof exe);
-    if (n <= 0 || n >= (ssize_t)sizeof exe) {
-        n = (ssize_t)strnlen(slot->exe, sizeof slot->exe);
-        memcpy(exe, slot->exe, (size_t)n);
-    }
-    k->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)k->pid, 0);
-    if (k->pidfd < 0 && errno == ESRCH) {
-        k->exited = 1; /* already gone (and reaped) */
-        k->exited_ns = ct__mono_ns();
-    }
+    /* What it ran when last seen; else what it said it ran. */
+    const char *exe = k->exe ? k->exe : slot->exe;
+    size_t n = k->exe ? strlen(exe) : strnlen(exe, sizeof slot->exe);
     uint32_t proc = c->next_proc++;
     p->drainer.proc_of[s] = proc;
     p->drainer.ending[s] = 0;
     k->begun = 1;
-    uint8_t buf[4096 + 11 * CT_UVARINT_MAX], *q = buf;
+    uint8_t *buf = malloc(n + 11 * CT_UVARINT_MAX), *q = buf;
+    if (!buf)
+        return CT_EIO;
     q = ct_put_uvarint(q, proc);
     q = ct_put_uvarint(q, k->pid);
-    q = ct_put_uvarint(q, (uint64_t)n);
-    memcpy(q, exe, (size_t)n);
+    q = ct_put_uvarint(q, n);
+    memcpy(q, exe, n);
     q += n;
     q = ct_put_uvarint(q, c->clock_kind);
     q = ct_put_uvarint(q, c->tsc_hz);
@@ -87,26 +111,46 @@ static int begin(ct_collector *c, ct_child_pool *p, uint32_t s, uint32_t parent_
     q = ct_put_uvarint(q, 1 + (uint64_t)parent_proc); /* since 1.8 */
     q = ct_put_uvarint(q, slot->parent_task);
     q = ct_put_uvarint(q, slot->inherit >= slot->parent_task ? slot->inherit : slot->parent_task);
-    return ct_tw_record(c->w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf));
+    int rc = ct_tw_record(c->w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf));
+    free(buf);
+    return rc;
+}
+
+/* Whether slot s's PROCESS_BEGIN is due: a while after it was first seen,
+ * so that a fork that execs at once is named by what it exec'd (its events
+ * wait in the pool meanwhile), or once it is dead, or at the end. */
+static int due(const ct_child_pool *p, uint32_t s, uint64_t now, int final)
+{
+    const ct_kid *k = &p->kids[s];
+    return final || k->exited || now - k->seen_ns >= NAME_AFTER_NS ||
+           __atomic_load_n(&p->drainer.procs[s].state, __ATOMIC_ACQUIRE) == CT_PROC_REAPED;
 }
 
 /* The processes begun since the last look, parents first. */
-static int begin_new(ct_collector *c, ct_child_pool *p)
+static int begin_new(ct_collector *c, ct_child_pool *p, int final)
 {
     int rc = 0;
+    uint64_t now = ct__mono_ns();
+    for (uint32_t s = 1; s < CT_POOL_PROCS; s++) {
+        ct_kid *k = &p->kids[s];
+        uint32_t state = __atomic_load_n(&p->drainer.procs[s].state, __ATOMIC_ACQUIRE);
+        if (!k->seen && (state == CT_PROC_RUNNING || state == CT_PROC_REAPED))
+            see(p, s, now);
+        if (k->seen && !k->begun && !k->exited)
+            look_at_exe(k);
+    }
     for (int progress = 1; progress;) {
         progress = 0;
         for (uint32_t s = 1; s < CT_POOL_PROCS; s++) {
-            uint32_t state = __atomic_load_n(&p->drainer.procs[s].state, __ATOMIC_ACQUIRE);
-            if (p->kids[s].begun || (state != CT_PROC_RUNNING && state != CT_PROC_REAPED))
+            if (!p->kids[s].seen || p->kids[s].begun || !due(p, s, now, final))
                 continue;
             uint32_t parent = p->drainer.procs[s].parent;
             if (parent >= CT_POOL_PROCS || parent == s)
                 parent = 0; /* scribbled on: the child's */
-            if (parent != 0 && !p->kids[parent].begun)
-                continue; /* its parent first (a later round) */
-            uint32_t parent_proc = p->drainer.proc_of[parent];
-            if (begin(c, p, s, parent_proc) != 0)
+            if (parent != 0 && !p->kids[parent].begun && p->kids[parent].seen)
+                continue; /* its parent first (a later round, or drain) */
+            if (begin(c, p, s, p->drainer.proc_of[parent == 0 || p->kids[parent].begun
+                                                        ? parent : 0]) != 0)
                 rc = CT_EIO;
             progress = 1;
         }
@@ -122,7 +166,7 @@ static void look(ct_child_pool *p)
     uint64_t now = ct__mono_ns();
     for (uint32_t s = 1; s < CT_POOL_PROCS; s++) {
         ct_kid *k = &p->kids[s];
-        if (!k->begun || k->exited)
+        if (!k->seen || k->exited)
             continue;
         uint32_t state = __atomic_load_n(&p->drainer.procs[s].state, __ATOMIC_ACQUIRE);
         if (state == CT_PROC_REAPED || (k->pidfd < 0 && is_dead(k->pid))) {
@@ -156,7 +200,7 @@ static int can_end(const ct_child_pool *p, uint32_t s, int final)
     uint32_t parent = p->drainer.procs[s].parent;
     if (parent == 0 || parent >= CT_POOL_PROCS)
         return p->exited;
-    return !p->kids[parent].begun || p->kids[parent].exited;
+    return !p->kids[parent].seen || p->kids[parent].exited;
 }
 
 /* PROCESS_END of slot s (its last chunks drained), and its slot freed. */
@@ -182,6 +226,7 @@ static int end(ct_collector *c, ct_child_pool *p, uint32_t s)
     int rc = ct_drainer_end_slot(&p->drainer, c->w, s, how, code, end_ns);
     if (k->pidfd >= 0)
         close(k->pidfd);
+    free(k->exe);
     *k = (ct_kid){.pidfd = -1};
     p->drainer.proc_of[s] = CT_DRAIN_NOT_YET;
     p->drainer.ending[s] = 0;
@@ -192,7 +237,7 @@ static int end(ct_collector *c, ct_child_pool *p, uint32_t s)
 
 int ct__kids_drain(ct_collector *c, ct_child_pool *p, int final)
 {
-    int rc = begin_new(c, p);
+    int rc = begin_new(c, p, final);
     if (ct_drainer_pass(&p->drainer, c->w, final) != 0)
         rc = CT_EIO;
     look(p);
@@ -218,10 +263,20 @@ int ct__kids_running(ct_child_pool *p)
     look(p);
     int n = 0;
     for (uint32_t s = 1; s < CT_POOL_PROCS; s++)
-        n += p->kids[s].begun && !p->kids[s].exited;
+        n += p->kids[s].seen && !p->kids[s].exited;
     /* Begun since the last drain: running too. */
     for (uint32_t s = 1; s < CT_POOL_PROCS; s++)
-        n += !p->kids[s].begun &&
+        n += !p->kids[s].seen &&
              __atomic_load_n(&p->drainer.procs[s].state, __ATOMIC_ACQUIRE) == CT_PROC_RUNNING;
     return n;
+}
+
+void ct__kids_free(ct_child_pool *p)
+{
+    for (uint32_t s = 1; s < CT_POOL_PROCS; s++) {
+        if (p->kids[s].pidfd >= 0)
+            close(p->kids[s].pidfd);
+        free(p->kids[s].exe);
+        p->kids[s] = (ct_kid){.pidfd = -1};
+    }
 }

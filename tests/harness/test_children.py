@@ -1,8 +1,10 @@
 """Processes a test starts (tests/suites/children_test.c): a forked child, a
-spawned program linked with libctrace, a child that crashes, one that
-outlives its test, one that outlives the binary: each a process of the
-trace under the test that started it, unless --follow-children=off."""
+program linked with libctrace spawned, or forked and exec'd, a plain
+program (preloaded), a child that crashes, one that outlives its test, one
+that outlives the binary: each a process of the trace under the test that
+started it, unless --follow-children=off."""
 
+import json
 import re
 
 from conftest import BUILD, run, run_ok, tasks_by_name, only
@@ -54,11 +56,33 @@ def test_spawned_program_is_a_process_under_its_test(tmp_path):
     assert [r["name"] for r in test["regions"]] == ["helper.step"], test
     assert test["regions"][0]["tid"] == proc["pid"], test
     # its own task hangs under the test
-    own = only(tasks["helper.task"], "helper.task")
-    assert own["parent"] == test["id"] and own["pid"] == proc["pid"], own
+    own = only([t for t in tasks["helper.task"] if t["parent"] == test["id"]], "helper.task")
+    assert own["pid"] == proc["pid"], own
     assert [r["name"] for r in own["regions"]] == ["helper.inner"], own
-    # a cmocka binary's markers and tests are the test binary's only
-    assert len([t for ts in tasks.values() for t in ts if t["kind"] == "test"]) == 6, tasks
+    # only the test binary runs tests of the run
+    assert len([t for ts in tasks.values() for t in ts if t["kind"] == "test"]) == 8, tasks
+
+
+def test_a_forked_child_that_execs_is_one_process_named_by_its_program(tmp_path):
+    trace, _ = traced(tmp_path)
+    tasks = tasks_by_name(trace)
+    test = only(tasks["t_forks_and_execs"], "t_forks_and_execs")
+    proc = only(test["processes"], "process of t_forks_and_execs")
+    assert proc["exe"].endswith("children_helper"), proc
+    assert proc["end"] == "exit" and proc["exit_code"] == 3, proc
+    assert [(r["name"], r["tid"]) for r in test["regions"]] == [("helper.step", proc["pid"])]
+    own = only([t for t in tasks["helper.task"] if t["parent"] == test["id"]], "helper.task")
+    assert own["pid"] == proc["pid"], own
+
+
+def test_a_plain_program_is_traced_through_the_preload(tmp_path):
+    trace, _ = traced(tmp_path)
+    test = only(tasks_by_name(trace)["t_runs_a_plain_program"], "t_runs_a_plain_program")
+    proc = only(test["processes"], "process of t_runs_a_plain_program")
+    assert proc["exe"].endswith("/sleep") and proc["exit_code"] == 0, proc
+    threads = run_ok("threads", "--json", trace).json()["threads"]
+    sleep = only([t for t in threads if t["pid"] == proc["pid"]], "sleep's thread")
+    assert sleep["syscall_block_ns"] >= 30_000_000, sleep  # its nanosleep
 
 
 def test_a_crash_of_a_child_is_counted(tmp_path):
@@ -71,7 +95,7 @@ def test_a_crash_of_a_child_is_counted(tmp_path):
     assert [r["name"] for r in test["regions"]] == ["crash.before"], test
     stats = run_ok("stats", trace).stdout
     assert re.search(rf"pid {proc['pid']}\s+killed by signal 6", stats), stats
-    assert "tests:      6 (5 pass, 1 skip)" in stats, stats
+    assert "tests:      8 (7 pass, 1 skip)" in stats, stats
 
 
 def test_a_child_that_outlives_its_test_is_said_so(tmp_path):
@@ -83,7 +107,8 @@ def test_a_child_that_outlives_its_test_is_said_so(tmp_path):
     text = run_ok("tasks", trace).stdout
     assert re.search(rf"process {proc['pid']} children_test: exit 0, .* outlived its test by "
                      r"[0-9.]+ ms", text), text
-    for other in ("t_forks_a_worker", "t_spawns_a_program", "t_child_crashes"):
+    for other in ("t_forks_a_worker", "t_spawns_a_program", "t_forks_and_execs",
+                  "t_runs_a_plain_program", "t_child_crashes"):
         assert only(tasks[other], other)["processes"][0]["outlived_ns"] == 0, tasks[other]
 
 
@@ -110,7 +135,7 @@ def test_follow_children_off_leaves_them_out(tmp_path):
     assert names == {"parent.before"}, names
     assert "processes:  1" in run_ok("stats", trace).stdout
     on, _ = traced(tmp_path, "--follow-children=on")
-    assert "processes:  5" in run_ok("stats", on).stdout
+    assert "processes:  7" in run_ok("stats", on).stdout
 
 
 def test_follow_children_takes_on_or_off():
@@ -123,15 +148,16 @@ def test_exports_and_merge_keep_them_under_their_test(tmp_path):
     trace, _ = traced(tmp_path)
     otlp = tmp_path / "t.otlp.json"
     run_ok("export", "--format=otlp", "-o", otlp, trace)
-    import json
     spans = [sp for r in json.loads(otlp.read_text())["resourceSpans"]
              for s in r["scopeSpans"] for sp in s["spans"]]
     by_id = {sp["spanId"]: sp["name"] for sp in spans}
-    parent = {sp["name"]: by_id.get(sp.get("parentSpanId")) for sp in spans}
+    parents = {}
+    for sp in spans:
+        parents.setdefault(sp["name"], set()).add(by_id.get(sp.get("parentSpanId")))
     # a child's region in its test's task is a child span of the test's span
-    assert parent["child.work"] == "t_forks_a_worker", parent
-    assert parent["helper.step"] == "t_spawns_a_program", parent
-    assert parent["helper.task"] == "t_spawns_a_program", parent
+    assert parents["child.work"] == {"t_forks_a_worker"}, parents
+    assert parents["helper.step"] == {"t_spawns_a_program", "t_forks_and_execs"}, parents
+    assert parents["helper.task"] == {"t_spawns_a_program", "t_forks_and_execs"}, parents
     for fmt in ("chrome", "perfetto"):
         run_ok("export", f"--format={fmt}", "-o", tmp_path / f"t.{fmt}", trace)
     run_ok("report", "-o", tmp_path / "r.html", trace)

@@ -1,9 +1,10 @@
 /*
  * children_test.c - tests that start processes: a forked child that runs
  * regions and blocks on a lock and a sleep, a spawned program linked with
- * libctrace (children_helper, named by $CHILDREN_HELPER), a child that
- * crashes, one that outlives its test (reaped by the next), and with
- * CHILDREN_LEAVE=1 one that outlives the binary.
+ * libctrace (children_helper, named by $CHILDREN_HELPER), the same forked
+ * then exec'd, a plain program (sleep: traced if the runner preloads
+ * libctrace), a child that crashes, one that outlives its test (reaped by
+ * the next), and with CHILDREN_LEAVE=1 one that outlives the binary.
  * For tests/harness/test_children.py.
  */
 #include <stdarg.h>
@@ -84,6 +85,34 @@ static void t_spawns_a_program(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
 }
 
+static void t_forks_and_execs(void **state)
+{
+    (void)state;
+    const char *helper = getenv("CHILDREN_HELPER");
+    if (!helper)
+        skip();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(helper, helper, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+}
+
+static void t_runs_a_plain_program(void **state)
+{
+    (void)state;
+    char *argv[] = {"sleep", "0.05", NULL};
+    pid_t pid;
+    assert_int_equal(posix_spawnp(&pid, "sleep", NULL, NULL, argv, environ), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void t_child_crashes(void **state)
 {
     (void)state;
@@ -137,6 +166,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_forks_a_worker),   cmocka_unit_test(t_spawns_a_program),
+        cmocka_unit_test(t_forks_and_execs),  cmocka_unit_test(t_runs_a_plain_program),
         cmocka_unit_test(t_child_crashes),    cmocka_unit_test(t_outlives),
         cmocka_unit_test(t_reaps_late),       cmocka_unit_test(t_leaves_one_running),
     };
