@@ -106,7 +106,7 @@ static void fill(ct_pool_header *pool, ct_pool_proc *p, uint32_t parent, uint64_
  * so first: both may, the same). */
 static void publish(ct_pool_proc *p, uint32_t pid)
 {
-    p->pid = pid;
+    __atomic_store_n(&p->pid, pid, __ATOMIC_RELEASE); /* after what fill() wrote */
     uint32_t claimed = CT_PROC_CLAIMED;
     __atomic_compare_exchange_n(&p->state, &claimed, CT_PROC_RUNNING, 0, __ATOMIC_ACQ_REL,
                                 __ATOMIC_RELAXED);
@@ -198,13 +198,14 @@ static int take_slot(ct_pool_header *pool)
         uint32_t state = __atomic_load_n(&procs[i].state, __ATOMIC_ACQUIRE);
         if (state != CT_PROC_RUNNING)
             continue;
-        if (procs[i].pid == pid) {
+        uint32_t its = __atomic_load_n(&procs[i].pid, __ATOMIC_ACQUIRE);
+        if (its == pid) {
             ct__proc_slot = i;
             read_exe(&procs[i]);
             ct__cur_task = __atomic_load_n(&procs[i].cur_task, __ATOMIC_RELAXED);
             return 0;
         }
-        if (procs[i].pid == ppid)
+        if (its == ppid)
             parent = i;
     }
     uint32_t slot;
@@ -268,7 +269,8 @@ void ct__children_reaped(pid_t pid, int status)
         return;
     ct_pool_proc *procs = ct_pool_procs(pool);
     for (uint32_t i = 1; i < CT_POOL_PROCS; i++) {
-        if (procs[i].pid != (uint32_t)pid || procs[i].parent != ct__proc_slot ||
+        if (__atomic_load_n(&procs[i].pid, __ATOMIC_ACQUIRE) != (uint32_t)pid ||
+            procs[i].parent != ct__proc_slot ||
             __atomic_load_n(&procs[i].state, __ATOMIC_ACQUIRE) != CT_PROC_RUNNING)
             continue;
         uint32_t running = CT_PROC_RUNNING;

@@ -474,9 +474,9 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         }
         /* All it wrote is in the pool: the last pass, and its end, once
          * the processes its tests started ended too, or have had their time. */
-        if (exited && !ended &&
-            (ct_collector_children_running(c, pool) == 0 ||
-             rn_now_ns() - exited_at > CHILDREN_GRACE_NS)) {
+        int left = exited && !ended ? ct_collector_children_running(c, pool) : 0;
+        if (exited && !ended && (left == 0 || rn_now_ns() - exited_at > CHILDREN_GRACE_NS)) {
+            res->children_left = left;
             note_error(res, ct_collector_child_exited(c, pool, status));
             ended = 1;
         }

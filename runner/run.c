@@ -308,7 +308,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         };
         rn_out_counts counts;
         rn_out_get_counts(o, &counts);
-        char note[512];
+        char note[512], left[384];
+        if (res.children_left > 0) { /* said with what else is said */
+            snprintf(left, sizeof left, "%s%swarning: %d process%s its tests started still "
+                     "ran 1s after the binary exited: traced no further (tasks says which)",
+                     info.note ? info.note : "", info.note ? "\n" : "", res.children_left,
+                     res.children_left == 1 ? "" : "es");
+            info.note = left;
+        }
         if (opts->failfast && counts.failed > 0) { /* the summary says why no more ran */
             snprintf(note, sizeof note, "%s%s-failfast: no test was started after the first "
                      "failure", info.note ? info.note : "", info.note ? "\n" : "");

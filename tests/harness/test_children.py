@@ -113,7 +113,9 @@ def test_a_child_that_outlives_its_test_is_said_so(tmp_path):
 
 
 def test_a_child_that_outlives_the_binary_is_traced_a_while_then_said_running(tmp_path):
-    trace, _ = traced(tmp_path, env={"CHILDREN_LEAVE": "1"})
+    trace, result = traced(tmp_path, env={"CHILDREN_LEAVE": "1"})
+    assert ("warning: 1 process its tests started still ran 1s after the binary exited: "
+            "traced no further") in result.output, result
     tasks = tasks_by_name(trace)
     test = only(tasks["t_leaves_one_running"], "t_leaves_one_running")
     proc = only(test["processes"], "the child left running")
