@@ -54,18 +54,34 @@ ct_pool_proc *ct__children_self(void)
     return ct__proc_slot && pool ? &ct_pool_procs(pool)[ct__proc_slot] : NULL;
 }
 
-/* A line on stderr, from a fork handler too (write(2) only). */
+#define TABLE_FULL "the trace pool's process table is full (63 processes at once)\n"
+
+/* "ctest-trace: process PID" and `what` on stderr, from a fork handler
+ * too: no stdio. */
 static void say(const char *what)
 {
-    char m[160];
-    int n = snprintf(m, sizeof m, "ctest-trace: process %d is not traced: %s\n",
-                     (int)getpid(), what);
-    if (n > 0)
-        (void)!write(2, m, (size_t)n < sizeof m ? (size_t)n : sizeof m - 1);
+    char m[200], digits[12];
+    size_t n = 0, d = 0;
+    for (uint32_t pid = (uint32_t)getpid(); d == 0 || pid; pid /= 10)
+        digits[d++] = (char)('0' + pid % 10);
+    const char *parts[] = {"ctest-trace: process ", NULL, what};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        if (!parts[i]) {
+            while (d > 0)
+                m[n++] = digits[--d];
+            continue;
+        }
+        for (const char *s = parts[i]; *s && n < sizeof m; s++)
+            m[n++] = *s;
+    }
+    uint8_t was = ct__untraced_begin(); /* a child's chunk may still be its parent's */
+    (void)!write(2, m, n);
+    ct__untraced_end(was);
 }
 
-/* A free slot, claimed (CLAIMED), or NULL. */
-static ct_pool_proc *claim(ct_pool_header *pool, uint32_t *index)
+/* A free slot, claimed (CLAIMED), or NULL (said, as `who` is not traced:
+ * the process itself, else a child it forks). */
+static ct_pool_proc *claim(ct_pool_header *pool, uint32_t *index, int itself)
 {
     ct_pool_proc *procs = ct_pool_procs(pool);
     for (uint32_t i = 1; i < CT_POOL_PROCS; i++) {
@@ -76,7 +92,8 @@ static ct_pool_proc *claim(ct_pool_header *pool, uint32_t *index)
             return &procs[i];
         }
     }
-    say("the trace pool's process table is full (" "64" " processes at once)");
+    say(itself ? " is not traced: " TABLE_FULL
+               : " forks a child that is not traced: " TABLE_FULL);
     return NULL;
 }
 
@@ -121,11 +138,11 @@ static ct_pool_header *following(void)
     return __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
 }
 
-/* A slot for a child about to be forked by the calling thread, filled but
- * for its pid. */
-static ct_pool_proc *prepare(ct_pool_header *pool, uint32_t *slot)
+/* A slot for a child about to be forked by the calling thread (or just
+ * forked: `itself`), filled but for its pid. */
+static ct_pool_proc *prepare(ct_pool_header *pool, uint32_t *slot, int itself)
 {
-    ct_pool_proc *p = claim(pool, slot);
+    ct_pool_proc *p = claim(pool, slot, itself);
     if (!p)
         return NULL;
     /* The tasks it knows are its parent's, up to the last id given. */
@@ -137,8 +154,10 @@ static ct_pool_proc *prepare(ct_pool_header *pool, uint32_t *slot)
     return p;
 }
 
-/* The slot fork() prepared in the parent for the child (0: none). */
+/* The slot fork() prepared in the parent for the child (0: none), and
+ * whether it tried (its child then claims none itself). */
 static __thread uint32_t forking_slot;
+static __thread uint8_t forking;
 
 CT_REAL(pid_t, fork, (void))
 
@@ -149,12 +168,14 @@ CT_EXPORT pid_t fork(void)
 {
     ct_pool_header *pool = following();
     uint32_t slot = 0;
-    ct_pool_proc *p = pool ? prepare(pool, &slot) : NULL;
+    ct_pool_proc *p = pool ? prepare(pool, &slot, 0) : NULL;
     forking_slot = slot;
+    forking = 1;
     pid_t pid = get_fork()();
     if (pid == 0)
         return 0; /* the child: its fork handler took the slot */
     forking_slot = 0;
+    forking = 0;
     if (p && pid > 0)
         publish(p, (uint32_t)pid);
     else if (p) /* no child */
@@ -167,8 +188,11 @@ int ct__children_after_fork(ct_pool_header *pool)
     if (!follow || !pool)
         return 0;
     uint32_t slot = forking_slot;
+    int tried = forking;
     forking_slot = 0;
-    ct_pool_proc *p = slot ? &ct_pool_procs(pool)[slot] : prepare(pool, &slot);
+    forking = 0;
+    /* Forked other than by fork() (its slot not taken yet): take it now. */
+    ct_pool_proc *p = slot ? &ct_pool_procs(pool)[slot] : tried ? NULL : prepare(pool, &slot, 1);
     if (!p)
         return 0;
     publish(p, (uint32_t)getpid());
@@ -209,7 +233,7 @@ static int take_slot(ct_pool_header *pool)
             parent = i;
     }
     uint32_t slot;
-    ct_pool_proc *p = claim(pool, &slot);
+    ct_pool_proc *p = claim(pool, &slot, 1);
     if (!p)
         return -1;
     uint64_t task = __atomic_load_n(&procs[parent].cur_task, __ATOMIC_RELAXED);

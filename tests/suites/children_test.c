@@ -4,7 +4,8 @@
  * libctrace (children_helper, named by $CHILDREN_HELPER), the same forked
  * then exec'd, a plain program (sleep: traced if the runner preloads
  * libctrace), a child that crashes, one that outlives its test (reaped by
- * the next), and with CHILDREN_LEAVE=1 one that outlives the binary.
+ * the next), and with CHILDREN_LEAVE=1 one that outlives the binary, with
+ * CHILDREN_MANY=N N children at once, then N in turn.
  * For tests/harness/test_children.py.
  */
 #include <stdarg.h>
@@ -162,6 +163,48 @@ static void t_leaves_one_running(void **state)
     }
 }
 
+static void t_many_at_once(void **state)
+{
+    (void)state;
+    const char *many = getenv("CHILDREN_MANY");
+    int n = many ? atoi(many) : 0;
+    if (n <= 0 || n > 1000)
+        skip();
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    assert_non_null(pids);
+    int pipefd[2]; /* every child waits until all were forked */
+    assert_int_equal(pipe(pipefd), 0);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0) {
+            close(pipefd[1]);
+            char c;
+            CT_WITH_REGION(NULL, "many.wait") { (void)!read(pipefd[0], &c, 1); }
+            _exit(0);
+        }
+    }
+    close(pipefd[0]);
+    close(pipefd[1]);
+    for (int i = 0; i < n; i++) {
+        int status = 0;
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+    }
+    for (int i = 0; i < n; i++) { /* their slots come free again */
+        usleep(5000);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            CT_WITH_REGION(NULL, "many.turn") {}
+            _exit(i % 3);
+        }
+        int status = 0;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_int_equal(WEXITSTATUS(status), i % 3);
+    }
+    free(pids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -169,6 +212,7 @@ int main(void)
         cmocka_unit_test(t_forks_and_execs),  cmocka_unit_test(t_runs_a_plain_program),
         cmocka_unit_test(t_child_crashes),    cmocka_unit_test(t_outlives),
         cmocka_unit_test(t_reaps_late),       cmocka_unit_test(t_leaves_one_running),
+        cmocka_unit_test(t_many_at_once),
     };
     return ct_run_group_tests(tests, NULL, NULL);
 }
