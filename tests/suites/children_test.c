@@ -27,10 +27,13 @@
 extern char **environ;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int held; /* atomic: the holder has the lock */
 
 static void *holder(void *arg)
 {
     (void)arg;
+    pthread_mutex_lock(&lock);
+    __atomic_store_n(&held, 1, __ATOMIC_RELEASE);
     CT_WITH_REGION(NULL, "child.hold")
     {
         usleep(30 * 1000);
@@ -45,11 +48,11 @@ static void child_work(void)
 {
     CT_WITH_REGION(NULL, "child.work")
     {
-        pthread_mutex_lock(&lock); /* held by the holder until it unlocks */
         pthread_t t;
         if (pthread_create(&t, NULL, holder, NULL) != 0)
             _exit(2);
-        usleep(5 * 1000);
+        while (!__atomic_load_n(&held, __ATOMIC_ACQUIRE))
+            usleep(100);
         pthread_mutex_lock(&lock); /* waits for the holder */
         pthread_mutex_unlock(&lock);
         pthread_join(t, NULL);
