@@ -60,7 +60,7 @@ def test_spawned_program_is_a_process_under_its_test(tmp_path):
     assert own["pid"] == proc["pid"], own
     assert [r["name"] for r in own["regions"]] == ["helper.inner"], own
     # only the test binary runs tests of the run
-    assert len([t for ts in tasks.values() for t in ts if t["kind"] == "test"]) == 9, tasks
+    assert len([t for ts in tasks.values() for t in ts if t["kind"] == "test"]) == 10, tasks
 
 
 def test_a_forked_child_that_execs_is_one_process_named_by_its_program(tmp_path):
@@ -95,7 +95,7 @@ def test_a_crash_of_a_child_is_counted(tmp_path):
     assert [r["name"] for r in test["regions"]] == ["crash.before"], test
     stats = run_ok("stats", trace).stdout
     assert re.search(rf"pid {proc['pid']}\s+killed by signal 6", stats), stats
-    assert "tests:      9 (7 pass, 2 skip)" in stats, stats
+    assert "tests:      10 (8 pass, 2 skip)" in stats, stats
 
 
 def test_a_child_that_outlives_its_test_is_said_so(tmp_path):
@@ -137,7 +137,7 @@ def test_follow_children_off_leaves_them_out(tmp_path):
     assert names == {"parent.before"}, names
     assert "processes:  1" in run_ok("stats", trace).stdout
     on, _ = traced(tmp_path, "--follow-children=on")
-    assert "processes:  7" in run_ok("stats", on).stdout
+    assert "processes:  8" in run_ok("stats", on).stdout
 
 
 def test_follow_children_takes_on_or_off():
@@ -197,3 +197,14 @@ def test_more_processes_than_the_table_holds(tmp_path):
     assert sorted(p["exit_code"] for p in procs[63:]) == expected, procs[63:]
     names = [r["name"] for r in test["regions"]]
     assert names.count("many.wait") == 63 and names.count("many.turn") == in_turn, names
+
+
+def test_a_forked_child_that_runs_on_in_the_group_runs_no_test_of_the_run(tmp_path):
+    trace, result = traced(tmp_path, "-v")
+    assert result.stdout.count("--- PASS: t_child_runs_on") == 1, result
+    tasks = tasks_by_name(trace)
+    test = only(tasks["t_child_runs_on"], "t_child_runs_on")
+    proc = only(test["processes"], "the child that ran on")
+    assert proc["end"] == "exit" and proc["exit_code"] == 0, proc
+    tests = [t for ts in tasks.values() for t in ts if t["kind"] in ("test", "fixture")]
+    assert all(t["pid"] != proc["pid"] for t in tests), tests

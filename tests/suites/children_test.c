@@ -5,7 +5,8 @@
  * then exec'd, a plain program (sleep: traced if the runner preloads
  * libctrace), a child that crashes, one that outlives its test (reaped by
  * the next), and with CHILDREN_LEAVE=1 one that outlives the binary, with
- * CHILDREN_MANY=N N children at once, then N in turn.
+ * CHILDREN_MANY=N N children at once, then N in turn; last, a forked child
+ * that returns from its test: it runs on in cmocka's group.
  * For tests/harness/test_children.py.
  */
 #include <stdarg.h>
@@ -208,6 +209,19 @@ static void t_many_at_once(void **state)
     free(pids);
 }
 
+static void t_child_runs_on(void **state)
+{
+    (void)state;
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        return; /* the child finishes the group as cmocka would (no test after) */
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,7 +229,7 @@ int main(void)
         cmocka_unit_test(t_forks_and_execs),  cmocka_unit_test(t_runs_a_plain_program),
         cmocka_unit_test(t_child_crashes),    cmocka_unit_test(t_outlives),
         cmocka_unit_test(t_reaps_late),       cmocka_unit_test(t_leaves_one_running),
-        cmocka_unit_test(t_many_at_once),
+        cmocka_unit_test(t_many_at_once),     cmocka_unit_test(t_child_runs_on),
     };
     return ct_run_group_tests(tests, NULL, NULL);
 }
