@@ -5,7 +5,8 @@
  * then exec'd, a plain program (sleep: traced if the runner preloads
  * libctrace), a child that crashes, one that outlives its test (reaped by
  * the next), and with CHILDREN_LEAVE=1 one that outlives the binary, with
- * CHILDREN_MANY=N N children at once, then N in turn; last, a forked child
+ * CHILDREN_MANY=N N children at once, then N in turn (CHILDREN_PAUSE_US
+ * apart, default 5000); last, a forked child
  * that returns from its test: it runs on in cmocka's group.
  * For tests/harness/test_children.py.
  */
@@ -24,6 +25,8 @@
 
 #include <ctrace.h>
 #include <ctrace_cmocka.h>
+
+#include "suite_env.h"
 
 extern char **environ;
 
@@ -194,8 +197,9 @@ static void t_many_at_once(void **state)
         int status = 0;
         assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
     }
+    long pause = env_long("CHILDREN_PAUSE_US", 5000);
     for (int i = 0; i < n; i++) { /* their slots come free again */
-        usleep(5000);
+        usleep((useconds_t)pause);
         pid_t pid = fork();
         assert_true(pid >= 0);
         if (pid == 0) {
