@@ -15,8 +15,12 @@
  *     pid = fork(); in the child: putenv(env); ct_child_pool_inherit(p); exec...
  *     ct_collector_child_started(c, p, pid, path);
  *     while (running) { wait a little; ct_collector_drain(c, p); }
+ *     ct_collector_child_reaped(c, p);   (its end time)
+ *     while (ct_collector_children_running(c, p) && not too long) drain, wait;
  *     ct_collector_child_exited(c, p, wait_status);
  *     ct_collector_close(c);   (puts "trace.out" in place)
+ * The processes the child's tests start (fork, exec) trace into its pool
+ * and are processes of the trace of their own (CT_ENV_FOLLOW_CHILDREN).
  */
 #ifndef CTRACE_COLLECT_H
 #define CTRACE_COLLECT_H
@@ -148,7 +152,9 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
  *  (the file put in place by ct_collector_close(), as with
  *  ct_collector_open()). `pool_bytes` 0 makes each pool twice the window,
  *  from 4 MiB to 64 MiB, and a freed chunk's pages go back to the system:
- *  the collector's memory holds windows, not pools.
+ *  the collector's memory holds windows, not pools. A window holds one
+ *  process: the events of processes the child's tests start are dropped
+ *  (give the child CTRACE_FOLLOW_CHILDREN=off, as ctest-trace does).
  *  @return 0, CT_EINVAL (window_bytes below CT_WINDOW_MIN_BYTES), CT_EIO
  *  (errno tells), CT_ENOMEM. */
 CT_API int ct_collector_open_flight(ct_collector **out, const char *path, size_t pool_bytes,
