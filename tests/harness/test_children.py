@@ -41,6 +41,9 @@ def test_forked_child_is_a_process_under_its_test(tmp_path):
     assert child["syscall_block_ns"] >= 15_000_000, child
     holder = only([t for t in threads if t["tid"] == regions["child.hold"]["tid"]], "holder")
     assert holder["pid"] == proc["pid"] and holder["start_fn"] == "holder", holder
+    by_name = {r["name"]: r for r in run_ok("regions", "--json", trace).json()["regions"]}
+    for name in ("child.work", "child.hold", "helper.step", "crash.before", "late.work"):
+        assert by_name[name]["count"] >= 1 and by_name[name]["unended"] == 0, by_name[name]
     folded = tmp_path / "sync.folded"
     run_ok("profile", "--type=sync", "--format=folded", "-o", folded, trace)
     assert "child_work" in folded.read_text()
