@@ -22,15 +22,13 @@
  * enter() after a chunk was freed, never in the middle of a call (its
  * names may be pending).
  */
-#include <errno.h>  /* errno, ESRCH */
-#include <fcntl.h>  /* open */
-#include <signal.h> /* kill */
-#include <string.h> /* strrchr */
-#include <unistd.h> /* getpid, write, read, close */
+#include <errno.h>  /* errno, EINTR */
+#include <unistd.h> /* getpid, write */
 
 #include <ctrace.h> /* ct__active */
 
 #include "common/clock.h"
+#include "common/proc_gone.h"
 #include "plugin/children.h"
 #include "plugin/sched.h"
 #include "plugin/thread.h"
@@ -182,31 +180,6 @@ static void stop_tracing(ct_pool_header *h)
     ct_pool_note_freed(h); /* the other waiters of this process look again now */
 }
 
-/* Whether process `pid` is a zombie (dead, not reaped yet): /proc/PID/stat's
- * state, after the name in parentheses. open/read/close: signal-safe. */
-static int is_zombie(pid_t pid)
-{
-    text path = {.len = 0};
-    put_str(&path, "/proc/");
-    put_num(&path, (uint64_t)pid);
-    put_str(&path, "/stat");
-    if (path.len >= sizeof path.bytes)
-        return 0;
-    path.bytes[path.len] = '\0';
-    uint8_t was = ct__untraced_begin();
-    int fd = open(path.bytes, O_RDONLY | O_CLOEXEC);
-    char buf[512];
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    ct__untraced_end(was);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
 /* Whether the process that drains the pool is gone (dead, or a zombie its
  * parent has not reaped). The drain thread of ct_start is this process. */
 static int collector_gone(const ct_pool_header *h)
@@ -214,9 +187,9 @@ static int collector_gone(const ct_pool_header *h)
     pid_t pid = (pid_t)h->collector_pid;
     if (pid <= 0 || pid == getpid())
         return 0;
-    int saved = errno;
-    int gone = (kill(pid, 0) != 0 && errno == ESRCH) || is_zombie(pid);
-    errno = saved;
+    uint8_t was = ct__untraced_begin(); /* its open and read are the tracer's */
+    int gone = ct_proc_gone(pid);
+    ct__untraced_end(was);
     return gone;
 }
 

@@ -4,21 +4,20 @@
  * (format/pool.h): each is a process of the trace, begun when its slot is
  * first seen, ended once it is dead and its parent reaped it (how it ended
  * is then known), or its parent is gone too, or the child itself ended.
- * Whether it is dead: a pidfd (any process's, not only ours), else kill(0)
- * and /proc.
+ * Whether it is dead: a pidfd (any process's, not only ours), else
+ * common/proc_gone.h.
  */
 #include <errno.h>       /* errno, ESRCH */
-#include <fcntl.h>       /* open */
 #include <poll.h>        /* poll */
-#include <signal.h>      /* kill */
 #include <stdio.h>       /* snprintf */
 #include <stdlib.h>      /* malloc, free */
-#include <string.h>      /* strnlen, memcpy, strrchr */
+#include <string.h>      /* strnlen, memcpy, strcmp, strdup */
 #include <sys/syscall.h> /* SYS_pidfd_open */
 #include <sys/wait.h>    /* WIFEXITED */
 #include <unistd.h>      /* readlink, close, syscall */
 
 #include "common/clock.h"
+#include "common/proc_gone.h"
 #include "recorder/collector_internal.h"
 
 #define NAME_AFTER_NS 50000000ull /* 50 ms: PROCESS_BEGIN waits for an exec that soon */
@@ -31,24 +30,6 @@ void ct__kids_init(ct_child_pool *p)
 {
     for (uint32_t s = 0; s < CT_POOL_PROCS; s++)
         p->kids[s] = (ct_kid){.pidfd = -1};
-}
-
-/* Dead, or a zombie nobody reaped yet (without a pidfd). */
-static int is_dead(uint32_t pid)
-{
-    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
-        return 1;
-    char path[48], buf[512];
-    snprintf(path, sizeof path, "/proc/%u/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    if (n <= 0)
-        return 1;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 }
 
 /* What process `pid` runs now, into k->exe (kept if it cannot be told: it
@@ -169,7 +150,7 @@ static void look(ct_child_pool *p)
         if (!k->seen || k->exited)
             continue;
         uint32_t state = __atomic_load_n(&p->drainer.procs[s].state, __ATOMIC_ACQUIRE);
-        if (state == CT_PROC_REAPED || (k->pidfd < 0 && is_dead(k->pid))) {
+        if (state == CT_PROC_REAPED || (k->pidfd < 0 && ct_proc_gone((int)k->pid))) {
             k->exited = 1;
             k->exited_ns = now;
         } else if (k->pidfd >= 0) {
