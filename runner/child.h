@@ -37,6 +37,7 @@ typedef struct rn_child_spec {
     const char *list_re; /* -list, or NULL: passed as CTRACE_LIST (nothing runs) */
     int failfast;        /* -failfast: CTRACE_FAILFAST=1 */
     const char *shuffle_seed; /* -shuffle's seed (decimal), or NULL: CTRACE_SHUFFLE */
+    unsigned long cpu_hz; /* --cpu-hz: CTRACE_CPU_HZ (0: no CPU samples) */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */
