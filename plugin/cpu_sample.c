@@ -228,11 +228,17 @@ static void sample(ct__thread *t, const void *context, uint64_t count)
         park(t, pcs, n, count);
         return;
     }
-    ct__thread *e = ct__enter(); /* a parked sample is written first (the detour) */
-    if (e == NULL)
-        return;
-    write_sample(e, ct__cur_task, pcs, n, count);
-    ct__leave(e);
+    /* ct__enter() without its attach: t is attached in this session (the
+     * handler looked), and attaching would allocate. */
+    if (t->detour) {
+        if (ct__enter_detour(t) == NULL) /* a parked sample is written first */
+            return;
+    } else {
+        t->busy = 1;
+        __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    }
+    write_sample(t, ct__cur_task, pcs, n, count);
+    ct__leave(t);
 }
 
 static void on_sigprof(int sig, siginfo_t *si, void *context)
