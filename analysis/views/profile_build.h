@@ -36,8 +36,13 @@ int ctv_profile_build(const char *trace_path, const ctv_profile_opts *opts, unsi
 /* ---- shared by the profiles of waits (profile.c) and of CPU time
  * (profile_cpu.c) ---------------------------------------------------------------------- */
 
-/*! ctv_profile_cpu() : `profile --type=cpu`: the trace's CPU samples summed
- *  by stack and labels (test, task, region), written as opts asks. */
+/*! ctv_profile_cpu_build() : the trace's CPU samples that opts' filters keep,
+ *  summed by stack and labels (test, task, region), into *out (free it with
+ *  ct_prof_free(), whatever the result). @return the view's exit status. */
+int ctv_profile_cpu_build(const char *trace_path, const ctv_profile_opts *opts, ct_prof **out,
+                          FILE *err);
+
+/*! ctv_profile_cpu() : `profile --type=cpu`: that profile, written as opts asks. */
 int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *err);
 
 /*! ctv_profile_pass() : one pass over the trace, calling fn on each event.

@@ -192,8 +192,10 @@ static ct_prof *profile_of(cpu_gathered *g, const ctr_info *info, const char *tr
     return prof;
 }
 
-int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
+int ctv_profile_cpu_build(const char *trace_path, const ctv_profile_opts *opts, ct_prof **out,
+                          FILE *err)
 {
+    *out = NULL;
     profile_scope s;
     ctv_symbols syms;
     ctv_symbols_init(&syms);
@@ -208,15 +210,11 @@ int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *
         status = second > status ? second : status;
     }
     if (status != CTV_EXIT_FAILED) {
-        ct_prof *prof = profile_of(&g, &info, trace_path);
-        if (!prof) {
+        *out = profile_of(&g, &info, trace_path);
+        if (!*out)
             status = ctv_fail(trace_path, CT_ENOMEM, err);
-        } else {
+        else
             ctv_symbols_warn(&syms, err);
-            int wrote = ctv_profile_write(prof, opts, trace_path, err);
-            status = wrote > status ? wrote : status;
-        }
-        ct_prof_free(prof);
     }
     profile_scope_free(&s);
     ctv_names_free(&g.keys);
@@ -224,5 +222,17 @@ int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *
     ctv_ids_free(&g.tests);
     free(g.rows);
     ctv_symbols_free(&syms);
+    return status;
+}
+
+int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
+{
+    ct_prof *prof;
+    int status = ctv_profile_cpu_build(trace_path, opts, &prof, err);
+    if (status != CTV_EXIT_FAILED) {
+        int wrote = ctv_profile_write(prof, opts, trace_path, err);
+        status = wrote > status ? wrote : status;
+    }
+    ct_prof_free(prof);
     return status;
 }

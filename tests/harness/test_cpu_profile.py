@@ -8,7 +8,7 @@ nothing; a program that handles SIGPROF is left alone.
 Shares are checked with wide margins: only that the burning function is
 there with a good part of the time, never exact numbers."""
 
-import os
+import re
 
 from conftest import BUILD, run, run_ok
 from test_profile import pprof_text, pprof_top
@@ -132,3 +132,17 @@ def test_a_program_handling_sigprof_is_left_alone(tmp_path):
 def test_bad_type_names_cpu(burn_trace, tmp_path):
     result = run("profile", "--type=cycles", "-o", tmp_path / "x", burn_trace)
     assert result.returncode == 2 and "cpu" in result.stderr, result
+
+
+def test_the_report_draws_the_cpu_profile(burn_trace, tmp_path):
+    """The HTML report's profiles section has the CPU profile's flame graph,
+    its total the folded profile's."""
+    page = tmp_path / "report.html"
+    run_ok("report", "-o", page, burn_trace)
+    html = page.read_text()
+    m = re.search(r'<div class="profiles-one" id="profiles-cpu" data-kind="cpu" '
+                  r'data-total-ns="(\d+)">\n<h3>CPU time</h3>', html)
+    assert m, html[html.find('id="profiles"'):][:2000]
+    assert int(m.group(1)) == sum(folded(burn_trace, tmp_path).values()) > 0
+    graph = html[m.start():html.find("</div>", m.start())]
+    assert "all cpu samples" in graph and "burn_in_region" in graph, graph[:2000]
