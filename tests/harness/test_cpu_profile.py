@@ -8,6 +8,7 @@ nothing; a program that handles SIGPROF is left alone.
 Shares are checked with wide margins: only that the burning function is
 there with a good part of the time, never exact numbers."""
 
+import json
 import re
 
 from conftest import BUILD, run, run_ok
@@ -146,3 +147,15 @@ def test_the_report_draws_the_cpu_profile(burn_trace, tmp_path):
     assert int(m.group(1)) == sum(folded(burn_trace, tmp_path).values()) > 0
     graph = html[m.start():html.find("</div>", m.start())]
     assert "all cpu samples" in graph and "burn_in_region" in graph, graph[:2000]
+
+
+def test_jsonl_carries_the_samples(burn_trace, tmp_path):
+    out = tmp_path / "t.jsonl"
+    run_ok("export", "--format=jsonl", "-o", out, burn_trace)
+    events = [json.loads(line) for line in out.read_text().splitlines()]
+    samples = [e for e in events if e["kind"] == "cpu_sample"]
+    hot = [e for e in samples if e.get("region") == "hot loop"]
+    assert hot and all(e["task_name"] == "TestBurn" and e["period_ns"] == 10_000_000 and
+                       e["count"] >= 1 and e["stack"] for e in hot), hot[:3]
+    sources = [e for e in events if e["kind"] == "cpu_source"]
+    assert sources and all(e["state"] == "on" and e["hz"] == 100 for e in sources), sources
