@@ -43,8 +43,8 @@ static uint32_t hz_from_env(void)
     errno = 0;
     unsigned long hz = strtoul(text, &end, 10);
     if (errno || *end || text[0] == '-' || hz > CT_CPU_HZ_MAX) {
-        fprintf(stderr, "ctrace: warning: %s=%.40s is not a rate from 0 to %d: "
-                        "sampling at %d Hz\n", CT_ENV_CPU_HZ, text, CT_CPU_HZ_MAX, CT_CPU_HZ_DEFAULT);
+        fprintf(stderr, "ctrace: warning: %s=%.40s is not a rate from 0 to %d: sampling at %d Hz\n",
+                CT_ENV_CPU_HZ, text, CT_CPU_HZ_MAX, CT_CPU_HZ_DEFAULT);
         return CT_CPU_HZ_DEFAULT;
     }
     return (uint32_t)hz;

@@ -182,8 +182,8 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, ctv_sta
     size_t n = 0;
     for (uint32_t i = 0; i < key.n; i++) {
         ct_symbol found;
-        size_t added = ctv_profile_frames(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found,
-                                 buf->ids[i]);
+        size_t added = ctv_profile_frames(syms, kept, key.process, key.pcs[i], 1, &frames[n],
+                                          &found, buf->ids[i]);
         if (!ctv_symbols_is_tracer(&found))
             n += added;
     }
@@ -191,7 +191,8 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, ctv_sta
         /* No stack (a scheduler wait from schedstat, or stacks off): the wait
          * is shown in its thread's start routine, the one place known. */
         ct_symbol found;
-        n = ctv_profile_frames(syms, kept, key.process, key.start_fn, 0, frames, &found, buf->ids[0]);
+        n = ctv_profile_frames(syms, kept, key.process, key.start_fn, 0, frames, &found,
+                               buf->ids[0]);
     }
     if (n == 0) {
         char text[64];
