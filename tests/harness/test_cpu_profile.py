@@ -159,3 +159,14 @@ def test_jsonl_carries_the_samples(burn_trace, tmp_path):
                        e["count"] >= 1 and e["stack"] for e in hot), hot[:3]
     sources = [e for e in events if e["kind"] == "cpu_source"]
     assert sources and all(e["state"] == "on" and e["hz"] == 100 for e in sources), sources
+
+
+def test_threads_json_says_each_threads_sampled_cpu_time(burn_trace, tmp_path):
+    threads = json.loads(run_ok("threads", "--json", burn_trace).stdout)["threads"]
+    assert len(threads) == 2 and all(t["cpu_ns"] is not None for t in threads), threads
+    worker = next(t for t in threads if t["creator_tid"] is not None)
+    assert worker["cpu_ns"] >= 50_000_000, worker  # ~0.2 s burnt, 10 ms a sample
+    off = tmp_path / "off.out"
+    run_ok("--cpu-hz=0", f"--trace={off}", "-run", "TestSleep", SUITE)
+    threads = json.loads(run_ok("threads", "--json", off).stdout)["threads"]
+    assert [t["cpu_ns"] for t in threads] == [None], threads  # not sampled: not 0
