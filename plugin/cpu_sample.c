@@ -31,6 +31,15 @@ static uint32_t cpu_hz;     /* the rate asked for, 0: off */
 static uint32_t cpu_state;  /* ct_cpu_state for threads that attach now */
 static uint64_t checked_ns; /* ct__cpu_check's last look */
 
+/* Every armed thread's timer (its kernel id + 1; 0: a free slot), so that
+ * a program that takes SIGPROF later gets no tick of ours from any thread:
+ * ct__cpu_check() deletes them all. Whoever empties a slot (its thread
+ * detaching, or the check) deletes its timer, and no one else: an id may
+ * be the program's once deleted. A thread that finds no slot keeps its
+ * timer unlisted. */
+#define TIMER_SLOTS 4096u
+static uint32_t timer_slots[TIMER_SLOTS]; /* atomic */
+
 static void on_sigprof(int sig, siginfo_t *si, void *context);
 
 /* CTRACE_CPU_HZ: 0 to CT_CPU_HZ_MAX; a bad value is said, and the default used. */
@@ -94,6 +103,11 @@ void ct__cpu_check(uint64_t now_ns)
         __atomic_exchange_n(&cpu_state, CT_CPU_TAKEN, __ATOMIC_RELAXED) == CT_CPU_ON) {
         say_taken();
         ct__cpu_stop_self(); /* this thread's ticks would go to the program's handler */
+        for (uint32_t i = 0; i < TIMER_SLOTS; i++) { /* and the other threads' */
+            uint32_t slot = __atomic_exchange_n(&timer_slots[i], 0, __ATOMIC_ACQ_REL);
+            if (slot)
+                syscall(SYS_timer_delete, (int)(slot - 1));
+        }
     }
 }
 
@@ -129,6 +143,16 @@ static int arm(ct__thread *t, uint32_t hz)
         return -1;
     }
     t->cpu.timer = id;
+    t->cpu.slot = -1;
+    for (uint32_t i = 0, at = (uint32_t)t->tid % TIMER_SLOTS; i < TIMER_SLOTS; i++) {
+        uint32_t free_slot = 0;
+        if (__atomic_compare_exchange_n(&timer_slots[(at + i) % TIMER_SLOTS], &free_slot,
+                                        (uint32_t)id + 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED)) {
+            t->cpu.slot = (int32_t)((at + i) % TIMER_SLOTS);
+            break;
+        }
+    }
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     t->cpu.armed = 1;
     return 0;
@@ -141,6 +165,10 @@ void ct__cpu_attach(ct__thread *t)
     uint32_t state = __atomic_load_n(&cpu_state, __ATOMIC_RELAXED);
     if (state == CT_CPU_ON && !t->cpu.armed && arm(t, hz) != 0)
         state = CT_CPU_FAILED;
+    if (state == CT_CPU_ON && __atomic_load_n(&cpu_state, __ATOMIC_ACQUIRE) != CT_CPU_ON) {
+        ct__cpu_detach(t); /* the program took SIGPROF as the timer was made */
+        state = CT_CPU_TAKEN;
+    }
     t->cpu.state = (uint8_t)state;
     ct__cpu_emit_source(t);
     errno = saved_errno;
@@ -153,7 +181,10 @@ void ct__cpu_detach(ct__thread *t)
     int saved_errno = errno;
     t->cpu.armed = 0; /* first: a handler from here on leaves the id alone */
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
-    syscall(SYS_timer_delete, t->cpu.timer);
+    uint32_t mine = (uint32_t)t->cpu.timer + 1;
+    if (t->cpu.slot < 0 || __atomic_compare_exchange_n(&timer_slots[t->cpu.slot], &mine, 0, 0,
+                                                       __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        syscall(SYS_timer_delete, t->cpu.timer); /* else ct__cpu_check() deleted it */
     errno = saved_errno;
 }
 
@@ -169,6 +200,7 @@ void ct__cpu_forget_inherited(void)
     ct__thread *t = ct__self;
     if (t)
         t->cpu.armed = 0;
+    memset(timer_slots, 0, sizeof timer_slots); /* the parent's: the child has none */
 }
 
 /* ---- samples ------------------------------------------------------------------------- */

@@ -53,7 +53,8 @@ void ct__cpu_flush_parked(ct__thread *t);
 void ct__cpu_forget_inherited(void);
 
 /* At a test's begin (a safe point): if the program took SIGPROF since,
- * sample no thread that attaches from now on, and say so once. */
+ * say so once, delete every thread's timer, and sample no thread that
+ * attaches from now on. */
 void ct__cpu_check(uint64_t now_ns);
 
 #endif /* CT_PLUGIN_CPU_SAMPLE_H */

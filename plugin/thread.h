@@ -54,6 +54,7 @@ typedef struct ct__string {
  * arrived while the thread was inside the tracer, parked until it leaves. */
 typedef struct ct__cpu {
     int32_t timer;        /* the kernel's timer id, while armed */
+    int32_t slot;         /* where it is listed (cpu_sample.c), -1: not listed */
     uint8_t armed;        /* `timer` is this thread's, set in this session */
     uint8_t state;        /* ct_cpu_state its CPU_SOURCE said */
     uint64_t parked;      /* samples parked (0: none); the handler adds to it */

@@ -3,8 +3,8 @@
  * ct_start() and read back: a thread burning CPU in a region is sampled
  * there, with its task and region; samples that find the thread inside the
  * tracer are parked and written, never lost; a rate of 0 samples nothing;
- * a program that handles SIGPROF keeps it; a thread the program starts is
- * sampled too.
+ * a program that handles SIGPROF keeps it, from the start or taken later;
+ * a thread the program starts is sampled too.
  *
  * Counts are checked with wide margins (a loaded machine, a sanitizer):
  * only that samples are there in the right places, never how many exactly.
@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -29,6 +30,7 @@
 
 #include "events.h"
 #include "plugin/api_internal.h" /* ct__enter, ct__leave */
+#include "plugin/cpu_sample.h"   /* ct__cpu_check */
 
 #if defined(__SANITIZE_THREAD__)
 #define TSAN 1
@@ -229,6 +231,59 @@ static void test_a_program_handling_sigprof_is_left_alone(void **state)
     tevs_free(&t);
 }
 
+static volatile sig_atomic_t timer_ticks; /* SI_TIMER signals the program's handler got */
+static atomic_int spinning, stop_spinning;
+
+static void own_timer_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (si->si_code == SI_TIMER)
+        timer_ticks++;
+}
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    ct_region r = ct_region_begin(NULL, "spin"); /* attached: its timer is armed */
+    spinning = 1;
+    while (!stop_spinning)
+        burn_cpu(1000000);
+    ct_region_end(&r);
+    return NULL;
+}
+
+/* A program that takes SIGPROF after sampling began (gperftools'
+ * ProfilerStart in main): at the next check (a test's begin) every thread's
+ * timer is deleted, a busy thread's too, and no tick of ours reaches it. */
+static void test_a_program_taking_sigprof_later_gets_no_tick(void **state)
+{
+    (void)state;
+    start_at("1000");
+    spinning = stop_spinning = 0;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, spinner, NULL), 0);
+    while (!spinning)
+        burn_cpu(1000000);
+    struct sigaction sa, before;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = own_timer_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGPROF, &sa, &before), 0);
+    ct__cpu_check(UINT64_MAX / 2); /* what a test's begin does */
+    timer_ticks = 0; /* (one may have been on its way) */
+    struct timespec pause = {0, 100000000};
+    nanosleep(&pause, NULL); /* the spinner burns 0.1 s: 100 ticks if its timer lived */
+    stop_spinning = 1;
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(timer_ticks, 0);
+    tevs t;
+    stop_and_read(&t);
+    assert_int_equal(sigaction(SIGPROF, &before, NULL), 0);
+    tevs_free(&t);
+}
+
 static void *burner(void *arg)
 {
     (void)arg;
@@ -284,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_threads_the_program_starts_are_sampled),
         cmocka_unit_test(test_a_second_session_samples_again),
         cmocka_unit_test(test_a_program_handling_sigprof_is_left_alone),
+        cmocka_unit_test(test_a_program_taking_sigprof_later_gets_no_tick),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
