@@ -47,6 +47,8 @@ const char *ctr_kind_name(ctr_kind kind)
     case CTR_WINDOW_LOST: return "window_lost";
     case CTR_CUT: return "cut";
     case CTR_THREAD_STACK: return "thread_stack";
+    case CTR_CPU_SAMPLE: return "cpu_sample";
+    case CTR_CPU_SOURCE: return "cpu_source";
     }
     return "unknown";
 }
@@ -68,6 +70,17 @@ const char *ctr_sched_source_name(ctr_sched_source source)
     case CTR_SCHED_NONE: return "none";
     case CTR_SCHED_PERF: return "perf";
     case CTR_SCHED_SCHEDSTAT: return "schedstat";
+    }
+    return NULL;
+}
+
+const char *ctr_cpu_source_name(ctr_cpu_source source)
+{
+    switch (source) {
+    case CTR_CPU_OFF: return "off";
+    case CTR_CPU_ON: return "on";
+    case CTR_CPU_TAKEN: return "taken";
+    case CTR_CPU_FAILED: return "failed";
     }
     return NULL;
 }

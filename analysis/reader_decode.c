@@ -240,7 +240,8 @@ static int task_ids_fit(uint8_t code, const uint64_t *v)
     case CT_EV_WAIT:
     case CT_EV_LOG:
     case CT_EV_WINDOW_LOST:
-    case CT_EV_THREAD_STACK: return v[0] < limit;
+    case CT_EV_THREAD_STACK:
+    case CT_EV_CPU_SAMPLE: return v[0] < limit;
     default: return 1;
     }
 }
@@ -304,7 +305,12 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             goto bad;
         break;
     case CT_EV_THREAD_STACK:
+    case CT_EV_CPU_SAMPLE:
         if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]) || !rd(&p, e, &v[2]))
+            goto bad;
+        break;
+    case CT_EV_CPU_SOURCE:
+        if (!rd(&p, e, &v[0]) || !rd(&p, e, &v[1]))
             goto bad;
         break;
     case CT_EV_WAIT:
@@ -476,6 +482,17 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev->task = task_of(r, t->proc, v[0]);
         ev->stack = ctr__stack_of(t, v[1], &ev->stack_len);
         ev->object = v[2];
+        break;
+    case CT_EV_CPU_SAMPLE:
+        ctr__cpu_sample(r, t, ts, trace_task_id(t->proc, v[0]), v[1], v[2]);
+        break;
+    case CT_EV_CPU_SOURCE:
+        t->cpu_period_ns = v[0] == CT_CPU_ON && v[1] ? 1000000000u / v[1] : 0;
+        ev = emit(r, CTR_CPU_SOURCE, NULL);
+        fill_thread(r, ev, t);
+        ev->ts_ns = ts;
+        ev->object = v[0]; /* the state */
+        ev->count = v[1];  /* the rate asked for */
         break;
     case CT_EV_MODULE:
         ev = emit(r, CTR_MODULE, NULL);

@@ -77,6 +77,7 @@ typedef struct rthread {
     uint64_t last_ts;          /* how far its events have been read */
     /* The last regions ended, by serial: a second end can name its region. */
     rended_region ended[RECENT_REGIONS];
+    uint64_t cpu_period_ns;    /* its CPU_SOURCE's sampling period, 0: none said */
 } rthread;
 
 typedef struct rproc {
@@ -262,6 +263,10 @@ int ctr__define_stack(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t le
 /* Stack `id` of thread t: its addresses and *n, or NULL (*n = 0) if never
  * defined (0 means none). */
 const uint64_t *ctr__stack_of(const rthread *t, uint64_t id, uint32_t *n);
+/* CPU_SAMPLE of thread t at ts: a CTR_CPU_SAMPLE of `task` labelled with
+ * its test and its innermost region open on t as the stream stands. */
+void ctr__cpu_sample(ctr_reader *r, rthread *t, uint64_t ts, uint64_t task, uint64_t stack,
+                     uint64_t count);
 
 /* reader_pairing.c: output, regions, what is left open */
 ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);

@@ -421,3 +421,31 @@ void ctr__free_state(ctr_reader *r)
     free(r->pending);
     free(r->procs);
 }
+
+void ctr__cpu_sample(ctr_reader *r, rthread *t, uint64_t ts, uint64_t task, uint64_t stack,
+                     uint64_t count)
+{
+    ctr_event *ev = emit(r, CTR_CPU_SAMPLE, NULL);
+    fill_thread(r, ev, t);
+    ev->ts_ns = ts;
+    ev->count = count;
+    ev->object = t->cpu_period_ns;
+    ev->stack = ctr__stack_of(t, stack, &ev->stack_len);
+    /* The innermost region of its task; a thread without a current task
+     * (its regions name their task by hand) is in its innermost region's. */
+    for (uint32_t i = t->depth; i-- > 0;) {
+        if (task == 0 || t->stack[i].task == task) {
+            task = t->stack[i].task;
+            ev->name = t->stack[i].name;
+            ev->name_len = t->stack[i].name_len;
+            break;
+        }
+    }
+    ev->task = task;
+    const rtask *k = task ? ctr__task_slot(r, task, 0) : NULL;
+    if (k) {
+        ev->message = k->name;
+        ev->message_len = k->name_len;
+        ev->parent = k->root;
+    }
+}

@@ -8,8 +8,8 @@
 _ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count -list -failfast -shuffle= -p
 --shard= --timeout= --timeout-total=
 --junit= --junit-dir= --attach-dir= --attach-report --flight-recorder= --assert= --assert-file=
---save-baseline= --baseline= --max-regression= --alpha= --overflow= --follow-children=
---otlp-endpoint= --json --format=
+--save-baseline= --baseline= --max-regression= --alpha= --overflow= --cpu-hz=
+--follow-children= --otlp-endpoint= --json --format=
 -h --help --version'
 _ctest_trace_commands='stats tasks regions threads export profile report compare merge help version'
 
@@ -40,7 +40,7 @@ _ctest_trace_values()
         profile) mapfile -t COMPREPLY < <(compgen -W 'pprof folded' -- "$cur") ;;
         *) mapfile -t COMPREPLY < <(compgen -W 'text json tap' -- "$cur") ;;
         esac ;;
-    type) mapfile -t COMPREPLY < <(compgen -W 'sync syscall net sched' -- "$cur") ;;
+    type) mapfile -t COMPREPLY < <(compgen -W 'sync syscall net sched cpu' -- "$cur") ;;
     overflow) mapfile -t COMPREPLY < <(compgen -W 'wait drop' -- "$cur") ;;
     shuffle | follow-children) mapfile -t COMPREPLY < <(compgen -W 'on off' -- "$cur") ;;
     trace-dir | junit-dir | attach-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;

@@ -60,7 +60,9 @@ enum ct_record_kind {
     XX(SCHED_LOST, 0x13, 1, "u", "records")                                     \
     XX(WINDOW_LOST, 0x14, 1, "uu", "task dropped")                             \
     XX(CUT, 0x15, 1, "uu", "dropped rserial")                                  \
-    XX(THREAD_STACK, 0x16, 1, "uuu", "task stack syscall")
+    XX(THREAD_STACK, 0x16, 1, "uuu", "task stack syscall")                     \
+    XX(CPU_SAMPLE, 0x17, 1, "uuu", "task stack count")                         \
+    XX(CPU_SOURCE, 0x18, 1, "uu", "state hz")
 
 enum ct_event_kind {
 #define CT__EV_ENUM(name, code, timed, fields, names) CT_EV_##name = code,
@@ -104,6 +106,14 @@ enum ct_sched_source {
     CT_SCHED_NONE = 0,      /* not captured */
     CT_SCHED_PERF = 1,      /* perf_event_open context-switch records */
     CT_SCHED_SCHEDSTAT = 2, /* /proc/thread-self/schedstat run_delay deltas */
+};
+
+/* CPU_SOURCE state field: whether a thread's CPU time is sampled (since 1.8). */
+enum ct_cpu_state {
+    CT_CPU_OFF = 0,      /* not sampled: asked for (a rate of 0) */
+    CT_CPU_ON = 1,       /* sampled hz times a second of the thread's CPU time */
+    CT_CPU_TAKEN = 2,    /* not sampled: the program handles SIGPROF itself */
+    CT_CPU_FAILED = 3,   /* not sampled: the thread's timer could not be made */
 };
 
 /* Return addresses a STACK holds at most (deeper stacks are cut at the root

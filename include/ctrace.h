@@ -55,6 +55,9 @@ enum ct_error {
 /*! ct_start() : start tracing this process into the trace file `path`.
  *  Events are written as per-thread buffers fill, and at ct_stop() or normal
  *  process exit (an atexit handler stops the tracer, so `exit()` loses nothing).
+ *  [ext] Each traced thread's CPU time is sampled (a timer of its own sending
+ *  it SIGPROF; CTRACE_CPU_HZ in ctrace_collect.h), unless the program handles
+ *  SIGPROF itself.
  *  @return 0, or CT_EALREADY when a tracer already runs (for example under
  *  ctest-trace), CT_EINVAL for a NULL path, CT_EIO when the file cannot be
  *  created (errno tells why), CT_ENOMEM. */

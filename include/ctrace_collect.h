@@ -89,6 +89,15 @@ typedef struct ct_child_pool ct_child_pool;
  * frees one, so no event is lost; "drop" never blocks, and loses and counts
  * events instead. A collector sets this in the pool (ct_collector_set_overflow). */
 #define CT_ENV_OVERFLOW "CTRACE_OVERFLOW"
+/* [ext] --cpu-hz=N: CPU samples taken a second of each traced thread's CPU
+ * time (a timer of the thread's own CPU time sending it SIGPROF; format
+ * CPU_SAMPLE), 0 to CT_CPU_HZ_MAX; 0 takes none. Unset: CT_CPU_HZ_DEFAULT.
+ * Read at each session's start, ct_start() too; a bad value is said on
+ * stderr and the default used. A program that handles SIGPROF itself is
+ * left alone: none of its threads is sampled. */
+#define CT_ENV_CPU_HZ "CTRACE_CPU_HZ"
+#define CT_CPU_HZ_DEFAULT 100
+#define CT_CPU_HZ_MAX 10000
 
 /* A marker line printed by the child's tracer on stdout when CTRACE_MARKERS
  * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the

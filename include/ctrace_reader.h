@@ -100,7 +100,33 @@ typedef enum ctr_kind {
                               a return address), task = its current task,
                               object = 1 + the system call it was blocked
                               in (its number), 0 if none is known */
+    CTR_CPU_SAMPLE,        /* [ext] the thread was found running by its CPU
+                              timer (since 1.8): stack, stack_len as
+                              CTR_THREAD_STACK's (where it was interrupted
+                              first), count = samples it stands for (more
+                              than 1: further samples came while it waited
+                              to be written, counted at its stack), object
+                              = the sampling period in ns (count * object is
+                              the CPU time; 0 if its thread's CTR_CPU_SOURCE
+                              was not read), task = its current task (if
+                              none, its innermost open region's task),
+                              parent = the test or fixture that task is in
+                              (0: none), name = the innermost region of that
+                              task open on its thread (name_len 0: none),
+                              message = the task's name (message_len 0: not
+                              an open task) */
+    CTR_CPU_SOURCE,        /* [ext] whether this thread's CPU time is
+                              sampled (since 1.8): object = ctr_cpu_source,
+                              count = the rate asked for, in Hz */
 } ctr_kind;
+
+/* Whether a thread's CPU time is sampled (CTR_CPU_SOURCE). */
+typedef enum ctr_cpu_source {
+    CTR_CPU_OFF = 0,    /* not sampled: a rate of 0 was asked for */
+    CTR_CPU_ON = 1,     /* sampled, count times a second of its CPU time */
+    CTR_CPU_TAKEN = 2,  /* not sampled: the program handles SIGPROF itself */
+    CTR_CPU_FAILED = 3, /* not sampled: its timer could not be made */
+} ctr_cpu_source;
 
 /* How scheduler waits were captured (CTR_SCHED_SOURCE). */
 typedef enum ctr_sched_source {
@@ -167,7 +193,8 @@ typedef struct ctr_event {
     int32_t tid;         /* OS thread id of the thread the event is on */
     int32_t parent_tid;  /* CTR_THREAD_BEGIN: creator's tid, 0 if unknown */
     uint64_t task;       /* task id, unique in the trace; 0 = none */
-    uint64_t parent;     /* CTR_TASK_BEGIN: parent task id; 0 = none */
+    uint64_t parent;     /* CTR_TASK_BEGIN: parent task id; 0 = none;
+                            CTR_CPU_SAMPLE: the test or fixture */
     ctr_task_kind task_kind;
     ctr_status status;   /* CTR_TASK_STATUS */
     int64_t exit_code;   /* CTR_PROCESS_END */
@@ -185,7 +212,7 @@ typedef struct ctr_event {
                             joined, a file descriptor (the first polled one),
                             0 if none (FORMAT.md, BLOCK);
                             CTR_THREAD_BEGIN: the start routine's address */
-    const uint64_t *stack; /* CTR_BLOCK, CTR_THREAD_STACK: return addresses where the program */
+    const uint64_t *stack; /* CTR_BLOCK, CTR_THREAD_STACK, CTR_CPU_SAMPLE: return addresses where the program */
     uint32_t stack_len;    /* waited, innermost first (its own frame, never the
                               tracer's); stack_len 0 if not captured. Valid
                               until ctr_close(). */
@@ -284,6 +311,8 @@ CT_API const char *ctr_kind_name(ctr_kind kind);
 CT_API const char *ctr_block_kind_name(ctr_block_kind kind);
 /* "none", "perf", "schedstat"; NULL for another value. */
 CT_API const char *ctr_sched_source_name(ctr_sched_source source);
+/* [ext] "off", "on", "taken", "failed"; NULL for another value. */
+CT_API const char *ctr_cpu_source_name(ctr_cpu_source source);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/proc_gone.h"
 #include "plugin/children.h"
+#include "plugin/cpu_sample.h"
 #include "plugin/sched.h"
 #include "plugin/thread.h"
 
@@ -334,8 +335,10 @@ static void write_lost(ct__thread *t, int after_drop)
     t->begin_lost = t->source_lost = 0; /* set again if a new drop takes them */
     if (begin)
         ct__thread_emit_begin(t);
-    if (source)
+    if (source) {
         ct__sched_emit_source(t);
+        ct__cpu_emit_source(t);
+    }
     if (t->window_unsaid_task) {
         uint8_t *p = ct__meta_begin(t, CT_EV_WINDOW_LOST, CT_SMALL_EVENT);
         p = ct_put_uvarint(p, t->window_unsaid_task);
@@ -379,6 +382,8 @@ ct__thread *ct__enter_detour(ct__thread *t)
     t->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     ct__thread_settle_losses(t);
+    if (t->cpu_parked && !t->dropping)
+        ct__cpu_flush_parked(t);
     return t;
 }
 

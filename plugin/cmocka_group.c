@@ -35,6 +35,7 @@
 #include "plugin/cmocka_select.h"
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
+#include "plugin/cpu_sample.h"  /* ct__cpu_check */
 #include "plugin/thread_dump.h" /* ct__thread_dump_check */
 
 #define CT_EXPORT __attribute__((visibility("default")))
@@ -228,6 +229,7 @@ static struct test_run *begin_next(void)
     g.message[0] = '\0';
     r->started_ns = ct__mono_ns();
     ct__thread_dump_check(r->started_ns); /* the program may have taken the stack signal since */
+    ct__cpu_check(r->started_ns);         /* or SIGPROF */
     if (ct__thread_unstick()) {
         static int said;
         if (!said++)

@@ -21,6 +21,7 @@
 #include "plugin/children.h"
 #include "common/clock.h"
 #include "common/shuffle.h" /* ct_shuffle_parse_seed */
+#include "plugin/cpu_sample.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
 #include "plugin/stack.h"
@@ -63,6 +64,7 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     ct__stack_init();
     ct__modules_scan();
     ct__sched_session_begin();
+    ct__cpu_session_begin();
     ct__clock_kind = pool->clock_kind;
     ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
     ct__live_test_begin(ct__ticks()); /* outside any test: the window is the session */
@@ -75,6 +77,7 @@ void ct__session_begin(ct_pool_header *pool, int mode)
 void ct__session_end(void)
 {
     __atomic_store_n(&ct__active, 0, __ATOMIC_RELEASE);
+    ct__cpu_stop_self(); /* other threads' timers stop at their next tick */
     __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
     if (pool) /* threads waiting for room: there will be none in this session */
@@ -91,6 +94,7 @@ static void after_fork_in_child(void)
 {
     ct__markers = 0;
     ct__sched_forget_inherited();
+    ct__cpu_forget_inherited(); /* timers are not inherited: its threads arm their own */
     ct_pool_header *pool = ct__session_mode == CT_SESSION_RUNNER
                                ? __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE)
                                : NULL;

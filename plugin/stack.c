@@ -15,6 +15,7 @@
 
 #include <stdlib.h>  /* getenv */
 #include <string.h>  /* strcmp, memcpy, memcmp */
+#include <ucontext.h> /* ucontext_t, REG_RIP */
 #include <unwind.h>  /* _Unwind_Backtrace */
 
 #include "plugin/unwind.h"
@@ -196,4 +197,20 @@ uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
     t->stacks_used++;
     define(t, e->id, pcs, n);
     return e->id;
+}
+
+unsigned ct__stack_of_signal(const void *context, uint64_t pcs[CT_MAX_STACK_DEPTH])
+{
+#if defined(__x86_64__)
+    const ucontext_t *uc = context;
+    if (ct__stack_mode != CT__STACKS_OFF)
+        return (unsigned)ct__unwind_interrupted((uint64_t)uc->uc_mcontext.gregs[REG_RIP],
+                                                (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
+                                                (uint64_t)uc->uc_mcontext.gregs[REG_RBP], pcs,
+                                                CT_MAX_STACK_DEPTH);
+#else
+    (void)context;
+    (void)pcs;
+#endif
+    return 0;
 }

@@ -39,6 +39,13 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max);
  * definition must not be reserved by the caller. */
 uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n);
 
+/* The stack where a signal interrupted the calling thread, from its
+ * handler's `context` (a ucontext_t): pcs[0] is the interrupted address +
+ * 1, then return addresses (unwind.h, async-signal-safe). @return how
+ * many (at most CT_MAX_STACK_DEPTH); 0 with CTRACE_STACKS=off, or not on
+ * x86-64. */
+unsigned ct__stack_of_signal(const void *context, uint64_t pcs[CT_MAX_STACK_DEPTH]);
+
 /* Forget t's stacks (a new session, or definitions lost in a drop); ids
  * keep growing. */
 void ct__stacks_reset(ct__thread *t);

@@ -1,5 +1,6 @@
 /* thread.c - attaching threads to a session and moving between chunks. */
 #include "plugin/thread.h"
+#include "plugin/cpu_sample.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
 
@@ -120,6 +121,7 @@ ct__thread *ct__thread_get_slow(void)
             return NULL;
         t->busy = 1;
         ct__sched_detach(t);
+        ct__cpu_detach(t);
         ct__intern_reset(t);
         t->live.n_open = 0; /* regions of the old session cannot end in this one */
         t->busy = 0;
@@ -145,6 +147,7 @@ ct__thread *ct__thread_get_slow(void)
     ct__modules_note(t, &t->start_fn, t->start_fn != 0);
     ct__modules_settle(t);
     ct__sched_attach(t);
+    ct__cpu_attach(t); /* last: its samples need the thread attached */
     t->busy = busy;
     return t;
 }
@@ -152,11 +155,13 @@ ct__thread *ct__thread_get_slow(void)
 static void on_thread_exit(void *arg)
 {
     ct__thread *t = arg;
-    ct__thread_off = 1;
+    ct__thread_off = 1; /* first: a sample from now on is ignored */
+    ct__cpu_detach(t);
     if (t->session == ct__session_id && __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
         !t->busy) {
         t->busy = 1;
         ct__thread_settle_losses(t); /* said before its end, if it can be */
+        ct__cpu_flush_parked(t);
         ct__sched_read_all(t); /* the waits since its last poll point */
         ct__thread_name_refresh(t);
         uint8_t *p = ct__event_begin(t, CT_EV_THREAD_END, CT_SMALL_EVENT);

@@ -50,6 +50,19 @@ typedef struct ct__string {
     uint8_t unsaid; /* defined in drop mode: its STRING was lost, say it again */
 } ct__string;
 
+/* A thread's CPU sampling (cpu_sample.c): its timer, and the sample that
+ * arrived while the thread was inside the tracer, parked until it leaves. */
+typedef struct ct__cpu {
+    int32_t timer;        /* the kernel's timer id, while armed */
+    int32_t slot;         /* where it is listed (cpu_sample.c), -1: not listed */
+    uint8_t armed;        /* `timer` is this thread's, set in this session */
+    uint8_t state;        /* ct_cpu_state its CPU_SOURCE said */
+    uint64_t parked;      /* samples parked (0: none); the handler adds to it */
+    uint64_t parked_task; /* the current task at the first of them */
+    uint32_t parked_n;
+    uint64_t parked_pcs[CT_MAX_STACK_DEPTH]; /* where the first of them interrupted */
+} ct__cpu;
+
 typedef struct ct__thread {
     /* Hot: touched by every event. */
     uint8_t *pos;        /* next byte to write */
@@ -68,7 +81,8 @@ typedef struct ct__thread {
         struct {
             uint8_t dropping;     /* no chunk (drop mode): writing into scratch */
             uint8_t lost_pending; /* a signal handler lost an event: say so (LOST) */
-            uint8_t unused[2];
+            uint8_t cpu_parked;   /* a CPU sample waits in `cpu` (cpu_sample.c) */
+            uint8_t unused[1];
         };
         uint32_t detour;
     };
@@ -102,6 +116,7 @@ typedef struct ct__thread {
     struct ct__stack_slot stacks[CT_STACK_SLOTS]; /* stack.c: open addressing, by hashes */
     ct__sched sched; /* sched.c: where this thread's scheduler waits come from */
     ct__live_thread live; /* assertions/live.h: its shards of the test's aggregates */
+    ct__cpu cpu; /* cpu_sample.c */
     uint8_t scratch[CT_SCRATCH_BYTES];
 } ct__thread;
 

@@ -32,7 +32,6 @@
 #include "plugin/modules.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
-#include "plugin/unwind.h"
 
 #define CANDIDATES 4 /* SIGRTMAX - 3 ... SIGRTMAX: the first the program left alone */
 /* How long an answered thread waits for the kill: well past the runner's
@@ -63,14 +62,7 @@ static void write_stack(const ucontext_t *uc)
     if (self == NULL || self->session != __atomic_load_n(&ct__session_id, __ATOMIC_ACQUIRE))
         return;
     uint64_t pcs[CT_MAX_STACK_DEPTH];
-    unsigned n = 0;
-#if defined(__x86_64__)
-    if (ct__stack_mode != CT__STACKS_OFF)
-        n = (unsigned)ct__unwind_interrupted((uint64_t)uc->uc_mcontext.gregs[REG_RIP],
-                                             (uint64_t)uc->uc_mcontext.gregs[REG_RSP],
-                                             (uint64_t)uc->uc_mcontext.gregs[REG_RBP], pcs,
-                                             CT_MAX_STACK_DEPTH);
-#endif
+    unsigned n = ct__stack_of_signal(uc, pcs);
     ct__thread *t = ct__enter(); /* NULL: inside the tracer; counted lost */
     if (t == NULL)
         return;

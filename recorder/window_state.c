@@ -384,6 +384,7 @@ int ct_ws_counts_as_cut(uint8_t code)
     case CT_EV_THREAD_BEGIN:
     case CT_EV_THREAD_NAME:
     case CT_EV_SCHED_SOURCE:
+    case CT_EV_CPU_SOURCE:
     case CT_EV_MODULE:
     case CT_EV_LOST:
     case CT_EV_WINDOW_LOST:
@@ -418,6 +419,11 @@ static int apply(ct_wstate *s, ct_wthread *t, const ct_event_fields *f, int *gon
     case CT_EV_SCHED_SOURCE:
         t->has_sched = 1;
         t->sched = f->v[0];
+        return 0;
+    case CT_EV_CPU_SOURCE:
+        t->has_cpu = 1;
+        t->cpu[0] = f->v[0];
+        t->cpu[1] = f->v[1];
         return 0;
     case CT_EV_MODULE:
         return add_module(s, f);

@@ -62,8 +62,9 @@ typedef struct ct_wthread {
     uint64_t begin[5];       /* THREAD_BEGIN: tid ptid task fn rserial */
     uint64_t begin_tick;
     ct_wclock begin_clock;
-    int named, has_sched;
+    int named, has_sched, has_cpu;
     uint64_t name, sched;    /* THREAD_NAME's string id, SCHED_SOURCE's source */
+    uint64_t cpu[2];         /* CPU_SOURCE's state and hz (since 1.8) */
     ct_wbytes *strings;      /* by id */
     uint32_t nstrings;
     ct_wstack *stacks;

@@ -263,7 +263,8 @@ static int mark_used(const ct_window *w, const ct_wstate *st, wthreads *m)
             case CT_EV_LOG: rc = use(t, f.v[1], 0); break;
             case CT_EV_THREAD_NAME: rc = use(t, f.v[0], 0); break;
             case CT_EV_WAIT: rc = use(t, f.v[4], 1); break;
-            case CT_EV_THREAD_STACK: rc = use(t, f.v[1], 1); break;
+            case CT_EV_THREAD_STACK:
+            case CT_EV_CPU_SAMPLE: rc = use(t, f.v[1], 1); break;
             default: break;
             }
             if (rc)
@@ -351,6 +352,11 @@ static uint64_t prelude(emitter *e, const ct_wstate *st, const ct_wthread *th, i
     if (th->has_sched) {
         em_event(e, CT_EV_SCHED_SOURCE, e->tick);
         em_u(e, th->sched);
+    }
+    if (th->has_cpu) {
+        em_event(e, CT_EV_CPU_SOURCE, e->tick);
+        em_u(e, th->cpu[0]);
+        em_u(e, th->cpu[1]);
     }
     for (uint32_t i = 0; modules && i < st->nmodules; i++) {
         const ct_wmodule *m = &st->modules[i];
@@ -480,6 +486,7 @@ static int of_task(const ct_event_fields *f, uint64_t task)
     case CT_EV_WAIT:
     case CT_EV_WINDOW_LOST:
     case CT_EV_THREAD_STACK:
+    case CT_EV_CPU_SAMPLE:
         return f->v[0] == task;
     default:
         return 0;

@@ -92,7 +92,7 @@ static void restore_signals(const struct sigaction old[NFORWARDED])
 
 /* ---- the child's environment ------------------------------------------------- */
 
-#define MAX_OWNED 13 /* assignments child_env() makes */
+#define MAX_OWNED 14 /* assignments child_env() makes */
 
 /* Is `entry` an assignment of one of the variables the runner sets? */
 static int is_ours(const char *entry, const rn_child_spec *spec)
@@ -101,7 +101,7 @@ static int is_ours(const char *entry, const rn_child_spec *spec)
                                         CT_ENV_MARKERS, CT_ENV_COUNT,  CT_ENV_RESUME,
                                         CT_ENV_ASSERT,  CT_ENV_SHARD,  CT_ENV_LIST,
                                         CT_ENV_FAILFAST, CT_ENV_SHUFFLE, CT_ENV_FOLLOW_CHILDREN,
-                                        CT_ENV_CHILD_POOL};
+                                        CT_ENV_CHILD_POOL, CT_ENV_CPU_HZ};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t n = strlen(names[i]);
         if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
@@ -175,6 +175,7 @@ static char **child_env(const char *pool_env, const rn_child_spec *spec,
         bad |= assign(&owned[o++], "%s=off", CT_ENV_FOLLOW_CHILDREN);
     if (spec->shuffle_seed != NULL)
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_SHUFFLE, spec->shuffle_seed);
+    bad |= assign(&owned[o++], "%s=%lu", CT_ENV_CPU_HZ, spec->cpu_hz);
     if (spec->preload != NULL) {
         /* After the user's own preloads (a sanitizer runtime must come
          * first); ASan, which checks that it does, is told we know. */

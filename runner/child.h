@@ -38,6 +38,7 @@ typedef struct rn_child_spec {
     int failfast;        /* -failfast: CTRACE_FAILFAST=1 */
     int no_children;     /* --follow-children=off: CTRACE_FOLLOW_CHILDREN=off */
     const char *shuffle_seed; /* -shuffle's seed (decimal), or NULL: CTRACE_SHUFFLE */
+    unsigned long cpu_hz; /* --cpu-hz: CTRACE_CPU_HZ (0: no CPU samples) */
 } rn_child_spec;
 
 /* Output the child wrote, in order; `now_ns` as from rn_now_ns(). */

@@ -235,6 +235,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         /* A window holds one process: with --flight-recorder, none. */
         .no_children = opts->no_children || opts->flight_bytes != NO_FLIGHT,
         .shuffle_seed = opts->shuffle_seed[0] ? opts->shuffle_seed : NULL,
+        .cpu_hz = (unsigned long)opts->cpu_hz,
     };
     if (spec.shuffle_seed != NULL) { /* as go test: the seed that reproduces the order */
         char line[64];
@@ -602,7 +603,7 @@ static int list_all(const run_opts *opts, const rn_args *a, char **exes)
 int rn_cmd_run(int argc, char **argv)
 {
     run_opts opts = {.count = 1, .timeout_ns = DEFAULT_TIMEOUT_NS, .flight_bytes = NO_FLIGHT,
-                     .procs = 1};
+                     .procs = 1, .cpu_hz = CT_CPU_HZ_DEFAULT};
     int help = 0, version = 0;
     const rn_flag flags[] = {
         {"trace", RN_FLAG_STRING, &opts.trace},
@@ -632,7 +633,7 @@ int rn_cmd_run(int argc, char **argv)
         {"failfast", RN_FLAG_BOOL, &opts.failfast},
         {"shuffle", RN_FLAG_STRING, &opts.shuffle},
         {"p", RN_FLAG_INT, &opts.procs},
-        {"cpu-hz", RN_FLAG_PLANNED, NULL},
+        {"cpu-hz", RN_FLAG_INT, &opts.cpu_hz},
         {"follow-children", RN_FLAG_STRING, &opts.follow_children},
         {"otlp-endpoint", RN_FLAG_STRING, &opts.otlp_endpoint},
         {"json", RN_FLAG_BOOL, &opts.json},

@@ -158,6 +158,11 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
         rn_usage_error("invalid value \"%ld\" for flag -p: must be at least 1", opts->procs);
         return -1;
     }
+    if (opts->cpu_hz > CT_CPU_HZ_MAX) {
+        rn_usage_error("invalid value \"%ld\" for flag --cpu-hz: at most %d (0: no CPU "
+                       "samples)", opts->cpu_hz, CT_CPU_HZ_MAX);
+        return -1;
+    }
     if (opts->count < 1) {
         rn_usage_error("invalid value \"%ld\" for flag -count: must be at least 1", opts->count);
         return -1;

@@ -47,6 +47,7 @@ typedef struct run_opts {
     const char *shuffle;   /* -shuffle=on|off|N, or NULL (off) */
     char shuffle_seed[24]; /* its seed, decimal; "" when off */
     long procs;            /* -p: binaries at once */
+    long cpu_hz;           /* --cpu-hz: CPU samples a second of each thread's CPU time, 0 off */
     char *trace_shown;     /* -p's runner: the name of the trace it writes for */
     char *judged_out;      /* -p's runner: where its rule warnings go */
     const char *otlp_endpoint; /* --otlp-endpoint, or NULL */

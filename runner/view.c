@@ -27,7 +27,7 @@ static const struct {
     {"threads", VIEW_THREADS, "ctest-trace threads [--json] TRACE"},
     {"export", VIEW_EXPORT, "ctest-trace export --format=chrome|jsonl|otlp|perfetto -o OUT TRACE"},
     {"profile", VIEW_PROFILE,
-     "ctest-trace profile --type=sync|syscall|net|sched [--format=pprof|folded]\n"
+     "ctest-trace profile --type=sync|syscall|net|sched|cpu [--format=pprof|folded]\n"
      "           [--test=REGEX] [--task=NAME|ID] [--region=NAME] -o OUT TRACE"},
     {"report", VIEW_REPORT, "ctest-trace report -o report.html TRACE"},
 };
@@ -43,7 +43,8 @@ static int profile_opts(const char *type, const char *format, ctv_profile_opts *
     for (size_t i = 0; type && i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(type, ctr_block_kind_name(kinds[i])) == 0)
             opts->kind = kinds[i];
-    if (!opts->kind)
+    opts->cpu = type && strcmp(type, "cpu") == 0;
+    if (!opts->kind && !opts->cpu)
         return -1;
     if (format && strcmp(format, "folded") == 0)
         opts->folded = 1;
@@ -57,10 +58,10 @@ static const char *profile_problem(const char *type, const char *format)
     static char text[160];
     ctv_profile_opts scratch = {0};
     if (!type || !*type)
-        return "missing --type (sync, syscall, net or sched)";
+        return "missing --type (sync, syscall, net, sched or cpu)";
     if (profile_opts(type, NULL, &scratch) != 0) {
-        snprintf(text, sizeof text, "--type: unknown kind of wait '%.80s' (sync, syscall, net "
-                                    "or sched)", type);
+        snprintf(text, sizeof text, "--type: unknown kind of profile '%.80s' (sync, syscall, "
+                                    "net, sched or cpu)", type);
         return text;
     }
     snprintf(text, sizeof text, "--format: unknown format '%.80s' (pprof or folded)",

@@ -63,6 +63,16 @@ static void write_flags(ctv_json *j, uint32_t flags)
     ctv_json_array_end(j);
 }
 
+/* "stack": innermost first, addresses as "0x...". */
+static void write_stack(ctv_json *j, const ctr_event *ev)
+{
+    ctv_json_key(j, "stack");
+    ctv_json_array_begin(j);
+    for (uint32_t i = 0; i < ev->stack_len; i++)
+        ctv_json_hex(j, ev->stack[i]);
+    ctv_json_array_end(j);
+}
+
 static void write_span(ctv_json *j, const ctr_event *ev)
 {
     ctv_json_kv_u64(j, "begin_ns", ev->begin_ns);
@@ -141,11 +151,24 @@ static void write_event(ctv_json *j, const ctr_event *ev)
         ctv_json_kv_cstr(j, "block_kind", what ? what : "unknown");
         ctv_json_kv_u64(j, "object", ev->object);
         write_span(j, ev);
-        ctv_json_key(j, "stack"); /* innermost first, addresses as "0x..." */
-        ctv_json_array_begin(j);
-        for (uint32_t i = 0; i < ev->stack_len; i++)
-            ctv_json_hex(j, ev->stack[i]);
-        ctv_json_array_end(j);
+        write_stack(j, ev);
+        break;
+    }
+    case CTR_CPU_SAMPLE:
+        if (ev->parent)
+            ctv_json_kv_u64(j, "test", ev->parent);
+        if (ev->message_len)
+            ctv_json_kv_str(j, "task_name", ev->message, ev->message_len);
+        if (ev->name_len)
+            ctv_json_kv_str(j, "region", ev->name, ev->name_len);
+        ctv_json_kv_u64(j, "count", ev->count);
+        ctv_json_kv_u64(j, "period_ns", ev->object);
+        write_stack(j, ev);
+        break;
+    case CTR_CPU_SOURCE: {
+        const char *state = ctr_cpu_source_name((ctr_cpu_source)ev->object);
+        ctv_json_kv_cstr(j, "state", state ? state : "unknown");
+        ctv_json_kv_u64(j, "hz", ev->count);
         break;
     }
     case CTR_MODULE:

@@ -132,9 +132,8 @@ static void gathered_free(gathered *m)
 
 /* ---- to the profile --------------------------------------------------------------- */
 
-/* Names made for the profile ("libfoo.so+0x1234" for a frame without a
- * symbol), kept once each until it is written. */
-static const char *keep(ctv_names *kept, const char *text)
+/* Each kept once (profile_build.h). */
+const char *ctv_profile_keep(ctv_names *kept, const char *text)
 {
     uint32_t index;
     if (ctv_names_intern(kept, text, strlen(text), &index) != 0)
@@ -142,11 +141,8 @@ static const char *keep(ctv_names *kept, const char *text)
     return kept->names[index].bytes;
 }
 
-/* The frames of `pc`, one per function inlined there and the function it
- * is in (f[0..CT_SYMBOL_MAX_FRAMES)); `id_hex` holds its module's build-id.
- * @return how many. */
-static size_t frames_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
-                        int is_return, ct_prof_frame *f, ct_symbol *sym, char id_hex[2 * 64 + 1])
+size_t ctv_profile_frames(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
+                          int is_return, ct_prof_frame *f, ct_symbol *sym, char id_hex[2 * 64 + 1])
 {
     ctv_symbols_lookup(syms, process, pc, is_return, sym);
     size_t n = 0;
@@ -171,19 +167,13 @@ static size_t frames_of(ctv_symbols *syms, ctv_names *kept, uint32_t process, ui
             char text[512];
             snprintf(text, sizeof text, "%s+0x%" PRIx64, slash ? slash + 1 : sym->module,
                      sym->module_offset);
-            f[0].function = keep(kept, text);
+            f[0].function = ctv_profile_keep(kept, text);
         }
     }
     return k;
 }
 
-/* Room for a stack's frames, inlined ones included, and its build-ids. */
-typedef struct stack_buf {
-    ct_prof_frame frames[CT_MAX_STACK_DEPTH * CT_SYMBOL_MAX_FRAMES];
-    char ids[CT_MAX_STACK_DEPTH][2 * 64 + 1]; /* by pc; read by ct_prof_add */
-} stack_buf;
-
-static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, stack_buf *buf,
+static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, ctv_stack_buf *buf,
                       const ctv_name *k, const wait_sum *w, const char *kind_name)
 {
     wait_key key = {0};
@@ -192,8 +182,8 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, stack_b
     size_t n = 0;
     for (uint32_t i = 0; i < key.n; i++) {
         ct_symbol found;
-        size_t added = frames_of(syms, kept, key.process, key.pcs[i], 1, &frames[n], &found,
-                                 buf->ids[i]);
+        size_t added = ctv_profile_frames(syms, kept, key.process, key.pcs[i], 1, &frames[n],
+                                          &found, buf->ids[i]);
         if (!ctv_symbols_is_tracer(&found))
             n += added;
     }
@@ -201,12 +191,13 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, stack_b
         /* No stack (a scheduler wait from schedstat, or stacks off): the wait
          * is shown in its thread's start routine, the one place known. */
         ct_symbol found;
-        n = frames_of(syms, kept, key.process, key.start_fn, 0, frames, &found, buf->ids[0]);
+        n = ctv_profile_frames(syms, kept, key.process, key.start_fn, 0, frames, &found,
+                               buf->ids[0]);
     }
     if (n == 0) {
         char text[64];
         snprintf(text, sizeof text, "[%s wait in a main thread, no stack]", kind_name);
-        frames[0] = (ct_prof_frame){.function = keep(kept, text)};
+        frames[0] = (ct_prof_frame){.function = ctv_profile_keep(kept, text)};
         n = 1;
     }
     return ct_prof_add(prof, frames, n, w->count, w->total_ns);
@@ -231,7 +222,7 @@ static ct_prof *profile_of(ctr_block_kind kind, const gathered *m, ctv_symbols *
                         : ct_prof_new("contentions", "count", "delay", "nanoseconds");
     ctv_names kept;
     ctv_names_init(&kept);
-    stack_buf *buf = malloc(sizeof *buf);
+    ctv_stack_buf *buf = malloc(sizeof *buf);
     int rc = prof && buf ? 0 : CT_ENOMEM;
     for (uint32_t i = 0; i < w->nrows && rc == 0; i++)
         rc = add_sample(prof, syms, &kept, buf, &w->keys.names[i], &w->rows[i], kind_name);
@@ -256,12 +247,8 @@ static ct_prof *profile_of(ctr_block_kind kind, const gathered *m, ctv_symbols *
 
 /* ---- the view ------------------------------------------------------------------ */
 
-/* One pass over the trace, calling fn on each event; @return the view's exit
- * status. A first of two passes leaves damage to the second to report
- * (`info` is NULL for it), so it is said once. A temporary file's failure
- * is told from tmp. */
-static int pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *), void *arg,
-                ctr_info *info, const ctv_tmp *tmp)
+int ctv_profile_pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *),
+                     void *arg, ctr_info *info, const ctv_tmp *tmp)
 {
     ctr_reader *r;
     int status = ctv_open_trace(path, err, &r);
@@ -290,6 +277,20 @@ static int pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *
 static int scope_fn(void *arg, const ctr_event *ev)
 {
     return profile_scope_event(arg, ev);
+}
+
+int ctv_profile_scope_begin(profile_scope *s, const ctv_profile_opts *opts,
+                            const char *trace_path, FILE *err)
+{
+    int status = profile_scope_init(s, opts, err);
+    if (status == CTV_EXIT_WHOLE && profile_scope_needed(s)) {
+        status = ctv_profile_pass(trace_path, err, scope_fn, s, NULL, &s->tmp);
+        int rc = status != CTV_EXIT_FAILED ? profile_scope_finish(s) : 0;
+        if (rc != 0)
+            status = ctv_tmp_failed(&s->tmp) ? ctv_fail_spill(trace_path, "profile", &s->tmp, err)
+                                             : ctv_fail(trace_path, rc, err);
+    }
+    return status;
 }
 
 typedef struct pass2 {
@@ -334,19 +335,11 @@ int ctv_profile_build(const char *trace_path, const ctv_profile_opts *opts, unsi
     ctv_symbols_init(&syms);
     for (int k = 0; k < CTV_PROFILE_KINDS; k++)
         profiles[k] = NULL;
-    int status = profile_scope_init(&s, opts, err);
-
+    int status = ctv_profile_scope_begin(&s, opts, trace_path, err);
     ctr_info info = {0};
-    if (status == CTV_EXIT_WHOLE && profile_scope_needed(&s)) {
-        status = pass(trace_path, err, scope_fn, &s, NULL, &s.tmp);
-        int rc = status != CTV_EXIT_FAILED ? profile_scope_finish(&s) : 0;
-        if (rc != 0)
-            status = ctv_tmp_failed(&s.tmp) ? ctv_fail_spill(trace_path, "profile", &s.tmp, err)
-                                            : ctv_fail(trace_path, rc, err);
-    }
     if (status != CTV_EXIT_FAILED) {
         pass2 p = {&s, &m, &syms};
-        int second = pass(trace_path, err, sums_fn, &p, &info, &s.tmp);
+        int second = ctv_profile_pass(trace_path, err, sums_fn, &p, &info, &s.tmp);
         status = second > status ? second : status;
     }
     for (int k = 1; k < CTV_PROFILE_KINDS && status != CTV_EXIT_FAILED; k++) {
@@ -364,9 +357,36 @@ int ctv_profile_build(const char *trace_path, const ctv_profile_opts *opts, unsi
     return status;
 }
 
+int ctv_profile_write(const ct_prof *prof, const ctv_profile_opts *opts, const char *trace_path,
+                      FILE *err)
+{
+    ctv_output o;
+    FILE *out = ctv_output_open(&o, opts->out_path, err);
+    if (!out)
+        return CTV_EXIT_FAILED;
+    int status = 0;
+    errno = 0;
+    int wrc = opts->folded ? ct_prof_write_folded(prof, out) : ct_prof_write_pprof(prof, out);
+    int e = errno;
+    if (wrc != 0 && e == ENOMEM) {
+        status = ctv_fail(trace_path, CT_ENOMEM, err);
+    } else if (wrc != 0) { /* a write error: ctv_output_close() says it */
+        status = CTV_EXIT_FAILED;
+        if (!ferror(out))
+            fprintf(err, "ctest-trace: %s: %s\n", out == stdout ? ctv_stdout_name()
+                    : opts->out_path, ct_outfile_error(e ? e : EIO));
+    }
+    return ctv_output_close(&o, err, status);
+}
+
 int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
 {
     ct_prof *profiles[CTV_PROFILE_KINDS];
+    if (opts->cpu) {
+        if (ctv_output_not_input(opts->out_path, trace_path, err) != 0)
+            return CTV_EXIT_FAILED;
+        return ctv_profile_cpu(trace_path, opts, err);
+    }
     if ((unsigned)opts->kind - 1u >= CTV_PROFILE_KINDS - 1u) {
         fprintf(err, "ctest-trace: profile: unknown kind of wait %d\n", (int)opts->kind);
         return CTV_EXIT_FAILED;
@@ -376,26 +396,8 @@ int ctv_profile(const char *trace_path, const ctv_profile_opts *opts, FILE *err)
     int status = ctv_profile_build(trace_path, opts, CTV_PROFILE_KIND_BIT(opts->kind), profiles,
                                    err);
     if (status != CTV_EXIT_FAILED) {
-        ctv_output o;
-        FILE *out = ctv_output_open(&o, opts->out_path, err);
-        if (!out) {
-            status = CTV_EXIT_FAILED;
-        } else {
-            errno = 0;
-            const ct_prof *prof = profiles[opts->kind];
-            int wrc = opts->folded ? ct_prof_write_folded(prof, out)
-                                   : ct_prof_write_pprof(prof, out);
-            int e = errno;
-            if (wrc != 0 && e == ENOMEM) {
-                status = ctv_fail(trace_path, CT_ENOMEM, err);
-            } else if (wrc != 0) { /* a write error: ctv_output_close() says it */
-                status = CTV_EXIT_FAILED;
-                if (!ferror(out))
-                    fprintf(err, "ctest-trace: %s: %s\n", out == stdout ? ctv_stdout_name()
-                            : opts->out_path, ct_outfile_error(e ? e : EIO));
-            }
-            status = ctv_output_close(&o, err, status);
-        }
+        int wrote = ctv_profile_write(profiles[opts->kind], opts, trace_path, err);
+        status = wrote > status ? wrote : status;
     }
     for (int k = 0; k < CTV_PROFILE_KINDS; k++)
         ct_prof_free(profiles[k]);

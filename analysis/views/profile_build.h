@@ -13,7 +13,11 @@
 
 #include <stdio.h> /* FILE */
 
+#include "format/wire.h" /* CT_MAX_STACK_DEPTH */
+#include "maps.h"
 #include "profile_out.h"
+#include "spill.h"
+#include "symbols.h"
 #include "views.h"
 
 #define CTV_PROFILE_KINDS 5 /* profiles[] is indexed by ctr_block_kind, 1..4 */
@@ -28,5 +32,53 @@
  *  profiles may be missing. */
 int ctv_profile_build(const char *trace_path, const ctv_profile_opts *opts, unsigned kinds,
                       ct_prof *profiles[CTV_PROFILE_KINDS], FILE *err);
+
+/* ---- shared by the profiles of waits (profile.c) and of CPU time
+ * (profile_cpu.c) ---------------------------------------------------------------------- */
+
+/*! ctv_profile_cpu_build() : the trace's CPU samples that opts' filters keep,
+ *  summed by stack and labels (test, task, region), into *out (free it with
+ *  ct_prof_free(), whatever the result). @return the view's exit status. */
+int ctv_profile_cpu_build(const char *trace_path, const ctv_profile_opts *opts, ct_prof **out,
+                          FILE *err);
+
+/*! ctv_profile_cpu() : `profile --type=cpu`: that profile, written as opts asks. */
+int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *err);
+
+/*! ctv_profile_pass() : one pass over the trace, calling fn on each event.
+ *  @return the view's exit status. A first of two passes leaves damage to
+ *  the second to report (`info` NULL for it), so it is said once. A
+ *  temporary file's failure is told from tmp. */
+int ctv_profile_pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *),
+                     void *arg, ctr_info *info, const ctv_tmp *tmp);
+
+struct profile_scope;
+/*! ctv_profile_scope_begin() : profile_scope_init() and, when the filters
+ *  need it, the first pass over the trace (profile_scope.h). @return the
+ *  view's exit status so far; s is to be freed whatever it is. */
+int ctv_profile_scope_begin(struct profile_scope *s, const ctv_profile_opts *opts,
+                            const char *trace_path, FILE *err);
+
+/* Room for a stack's frames, inlined ones included, and its build-ids. */
+typedef struct ctv_stack_buf {
+    ct_prof_frame frames[CT_MAX_STACK_DEPTH * CT_SYMBOL_MAX_FRAMES];
+    char ids[CT_MAX_STACK_DEPTH][2 * 64 + 1]; /* by pc; read by ct_prof_add */
+} ctv_stack_buf;
+
+/* A name made for the profile ("libfoo.so+0x1234"), kept in `kept` until
+ * the profile is written. NULL when out of memory. */
+const char *ctv_profile_keep(ctv_names *kept, const char *text);
+
+/* The frames of `pc`, one per function inlined there and the function it
+ * is in (f[0..CT_SYMBOL_MAX_FRAMES)); `id_hex` holds its module's build-id.
+ * @return how many. */
+size_t ctv_profile_frames(ctv_symbols *syms, ctv_names *kept, uint32_t process, uint64_t pc,
+                          int is_return, ct_prof_frame *f, ct_symbol *sym,
+                          char id_hex[2 * 64 + 1]);
+
+/*! ctv_profile_write() : write `prof` to opts->out_path (pprof or folded),
+ *  replacing it only when complete. @return 0 or CTV_EXIT_FAILED (said). */
+int ctv_profile_write(const ct_prof *prof, const ctv_profile_opts *opts, const char *trace_path,
+                      FILE *err);
 
 #endif /* CTV_PROFILE_BUILD_H */

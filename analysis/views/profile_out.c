@@ -6,7 +6,9 @@
  * pprof ids are index + 1, as id 0 means "none". String-table indexes are
  * ctv_names indexes, with "" interned first so that it is index 0 as
  * profile.proto requires. Keys are structs without padding, filled field by
- * field after a memset, so equal keys are equal bytes.
+ * field after a memset, so equal keys are equal bytes. A sample's key is its
+ * label count, its labels (key and value string indexes) and its location
+ * ids.
  *
  * The protobuf is written into memory (pb.h) and then gzipped whole:
  * profiles are at most a few megabytes.
@@ -117,6 +119,7 @@ struct ct_prof {
     mapping_row unmapped;       /* the has_* flags of locations without a mapping */
     uint32_t types[4];          /* count type, unit, value type, unit */
     int64_t time_nanos, duration_nanos;
+    int64_t period;             /* 1 unless set */
     uint32_t *comments;
     size_t comment_count;
     char *text;                 /* scratch for intern_string */
@@ -187,6 +190,7 @@ ct_prof *ct_prof_new(const char *count_type, const char *count_unit,
     table_init(&p->locations, sizeof(location_row));
     table_init(&p->samples, sizeof(sample_row));
     p->unmapped.all_functions = p->unmapped.all_files = p->unmapped.all_lines = 1;
+    p->period = 1;
     const char *types[4] = {count_type, count_unit, value_type, value_unit};
     uint32_t empty;
     int rc = ctv_names_intern(&p->strings, "", 0, &empty) != 0 ? -1 : 0;
@@ -318,11 +322,24 @@ static uint64_t add_saturated(uint64_t sum, uint64_t more)
 
 int ct_prof_add(ct_prof *p, const ct_prof_frame *frames, size_t n, uint64_t count, uint64_t value)
 {
-    uint32_t *ids = grown(p->ids, &p->ids_capacity, n, sizeof *ids);
+    return ct_prof_add_labeled(p, frames, n, NULL, 0, count, value);
+}
+
+int ct_prof_add_labeled(ct_prof *p, const ct_prof_frame *frames, size_t n,
+                        const ct_prof_label *labels, size_t nlabels, uint64_t count,
+                        uint64_t value)
+{
+    size_t head = 1 + 2 * nlabels; /* the label count, then key and value of each */
+    uint32_t *ids = n + head > n ? grown(p->ids, &p->ids_capacity, n + head, sizeof *ids) : NULL;
     if (!ids)
         goto nomem;
     p->ids = ids;
-    size_t nids = 0;
+    ids[0] = (uint32_t)nlabels;
+    for (size_t i = 0; i < nlabels; i++)
+        if (intern_string(p, labels[i].key, &ids[1 + 2 * i]) != 0 ||
+            intern_string(p, labels[i].value, &ids[2 + 2 * i]) != 0)
+            goto nomem;
+    size_t nids = head;
     for (size_t i = 0; i < n;) {
         size_t k = location_frames(&frames[i], n - i);
         if (add_location(p, &frames[i], k, &p->ids[nids++]) != 0)
@@ -347,6 +364,11 @@ void ct_prof_set_time(ct_prof *p, int64_t time_nanos, int64_t duration_nanos)
 {
     p->time_nanos = time_nanos;
     p->duration_nanos = duration_nanos;
+}
+
+void ct_prof_set_period(ct_prof *p, int64_t period)
+{
+    p->period = period;
 }
 
 void ct_prof_add_comment(ct_prof *p, const char *comment)
@@ -375,19 +397,28 @@ void ct_prof_free(ct_prof *p)
     free(p);
 }
 
-/* The location ids of sample i, innermost first, and how many. */
-static size_t sample_locations(const ct_prof *p, uint32_t i, const unsigned char **ids)
-{
-    const ctv_name *key = &p->samples.keys.names[i];
-    *ids = (const unsigned char *)key->bytes;
-    return key->len / sizeof(uint32_t);
-}
-
 static uint32_t location_id_at(const unsigned char *ids, size_t k)
 {
     uint32_t id;
     memcpy(&id, ids + k * sizeof id, sizeof id); /* keys are bytes, maybe unaligned */
     return id;
+}
+
+/* The labels of sample i (key, value string indexes in turn) and how many. */
+static size_t sample_labels(const ct_prof *p, uint32_t i, const unsigned char **labels)
+{
+    const unsigned char *key = (const unsigned char *)p->samples.keys.names[i].bytes;
+    *labels = key + sizeof(uint32_t);
+    return location_id_at(key, 0);
+}
+
+/* The location ids of sample i, innermost first, and how many. */
+static size_t sample_locations(const ct_prof *p, uint32_t i, const unsigned char **ids)
+{
+    const ctv_name *key = &p->samples.keys.names[i];
+    size_t skip = 1 + 2 * (size_t)location_id_at((const unsigned char *)key->bytes, 0);
+    *ids = (const unsigned char *)key->bytes + skip * sizeof(uint32_t);
+    return key->len / sizeof(uint32_t) - skip;
 }
 
 /* ---- profile.proto -------------------------------------------------------- */
@@ -399,7 +430,7 @@ enum {
     PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD_TYPE = 11,
     PROFILE_PERIOD = 12, PROFILE_COMMENT = 13,
     VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
-    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2,
+    SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3, LABEL_KEY = 1, LABEL_STR = 2,
     MAPPING_ID = 1, MAPPING_MEMORY_START = 2, MAPPING_MEMORY_LIMIT = 3,
     MAPPING_FILE_OFFSET = 4, MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6,
     MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8, MAPPING_HAS_LINE_NUMBERS = 9,
@@ -433,6 +464,14 @@ static void encode_samples(pb *b, const ct_prof *p)
         pb_varint(b, s->count);
         pb_varint(b, s->value);
         pb_end(b, values);
+        const unsigned char *labels;
+        size_t nlabels = sample_labels(p, i, &labels);
+        for (size_t k = 0; k < nlabels; k++) {
+            size_t label = pb_begin(b, SAMPLE_LABEL);
+            pb_uint(b, LABEL_KEY, location_id_at(labels, 2 * k));
+            pb_uint(b, LABEL_STR, location_id_at(labels, 2 * k + 1));
+            pb_end(b, label);
+        }
         pb_end(b, sample);
     }
 }
@@ -555,7 +594,7 @@ static void encode_profile(pb *b, const ct_prof *p)
     pb_uint(b, PROFILE_TIME_NANOS, (uint64_t)p->time_nanos);
     pb_uint(b, PROFILE_DURATION_NANOS, (uint64_t)p->duration_nanos);
     encode_value_type(b, PROFILE_PERIOD_TYPE, p->types[2], p->types[3]);
-    pb_uint(b, PROFILE_PERIOD, 1);
+    pb_uint(b, PROFILE_PERIOD, (uint64_t)p->period);
     if (p->comment_count) {
         size_t start = pb_begin(b, PROFILE_COMMENT);
         for (size_t i = 0; i < p->comment_count; i++)

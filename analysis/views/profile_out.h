@@ -54,8 +54,24 @@ ct_prof *ct_prof_new(const char *count_type, const char *count_unit,
 int ct_prof_add(ct_prof *p, const ct_prof_frame *frames, size_t n,
                 uint64_t count, uint64_t value);
 
+/* A string label of a sample (pprof -tags): key and value, copied. */
+typedef struct ct_prof_label {
+    const char *key, *value;
+} ct_prof_label;
+
+/*! ct_prof_add_labeled() : ct_prof_add() of a sample that carries
+ *  `nlabels` labels, in that order: samples merge only when their frames and
+ *  labels are the same. Folded stacks leave labels out. */
+int ct_prof_add_labeled(ct_prof *p, const ct_prof_frame *frames, size_t n,
+                        const ct_prof_label *labels, size_t nlabels, uint64_t count,
+                        uint64_t value);
+
 /* When the profile starts (Unix nanoseconds) and how long it covers. */
 void ct_prof_set_time(ct_prof *p, int64_t time_nanos, int64_t duration_nanos);
+
+/* The period of its value type (pprof -period...): 1 unless set; a CPU
+ * profile's sampling period in ns. */
+void ct_prof_set_period(ct_prof *p, int64_t period);
 
 /*! ct_prof_add_comment() : one more comment line (pprof -comments).
  *  Dropped when out of memory: comments are decoration. */

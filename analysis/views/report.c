@@ -31,7 +31,7 @@ static const ctv_report_section sections[] = {
     {"timeline", "Timeline", ctv_report_timeline},
     {"latency", "Latency", ctv_report_latency},
     {"threads", "Threads", ctv_report_threads},
-    {"profiles", "Blocking profiles", ctv_report_profiles},
+    {"profiles", "Profiles", ctv_report_profiles},
 };
 #define NSECTIONS (sizeof sections / sizeof sections[0])
 

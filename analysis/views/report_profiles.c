@@ -1,11 +1,12 @@
 /*
- * report_profiles.c - the report's blocking profiles: where threads waited
- * on locks, in system calls, on sockets and for a CPU, as flame graphs
- * (icicles: callers above their callees), like `go tool trace`'s four
- * profiles.
+ * report_profiles.c - the report's profiles: where threads waited on locks,
+ * in system calls, on sockets and for a CPU, as flame graphs (icicles:
+ * callers above their callees), like `go tool trace`'s four profiles; and
+ * where they spent their CPU time (the CPU samples).
  *
  * The profiles are `ctest-trace profile`'s (profile_build.h: the same
- * aggregation, symbolizer and folding), all four in one pass; their folded
+ * aggregation, symbolizer and folding), the four of waits in one pass, the
+ * CPU profile in another; their folded
  * stacks are merged into a tree (flame_tree.h) and written as nested lists,
  * each frame's width in % of its parent's, so the page draws them without
  * scripts; report/flame.js zooms into a frame and searches. Frames
@@ -101,12 +102,17 @@ static int write_children(flame_out *o, uint32_t node)
     return rc;
 }
 
+/* What a profile is called: its kind's name, its heading, what it sums
+ * (its root frame is "all NAME WHAT"), and what the page says when it is
+ * empty. */
+typedef struct profile_words {
+    const char *name, *title, *what, *none;
+} profile_words;
+
 /* One profile: its heading, a line of totals, its tree. @return 0 or CT_ENOMEM. */
-static int write_profile(FILE *out, ctr_block_kind kind, const ct_prof *prof)
+static int write_profile(FILE *out, const profile_words *w, const ct_prof *prof)
 {
-    static const char *const titles[CTV_PROFILE_KINDS] = {
-        NULL, "Sync blocking", "Syscall blocking", "Net blocking", "Scheduler wait"};
-    const char *name = ctr_block_kind_name(kind);
+    const char *name = w->name;
     ctv_flame f;
     int rc = ctv_flame_init(&f);
     if (rc == 0 && ct_prof_each_folded(prof, add_stack, &f) != 0)
@@ -114,9 +120,9 @@ static int write_profile(FILE *out, ctr_block_kind kind, const ct_prof *prof)
     uint64_t total = rc == 0 ? f.nodes[CTV_FLAME_ROOT].total : 0;
     fprintf(out, "<div class=\"profiles-one\" id=\"profiles-%s\" data-kind=\"%s\" "
                  "data-total-ns=\"%" PRIu64 "\">\n<h3>%s</h3>\n",
-            name, name, total, titles[kind]);
+            name, name, total, w->title);
     if (rc == 0 && total == 0) {
-        fputs("<p class=\"note\">No waits of this kind.</p>\n", out);
+        fprintf(out, "<p class=\"note\">%s</p>\n", w->none);
     } else if (rc == 0) {
         /* The tree goes to memory first: the totals line says what it merged. */
         char *tree = NULL;
@@ -127,7 +133,7 @@ static int write_profile(FILE *out, ctr_block_kind kind, const ct_prof *prof)
             rc = CT_ENOMEM;
         if (rc == 0) {
             char label[64];
-            int n = snprintf(label, sizeof label, "all %s waits", name);
+            int n = snprintf(label, sizeof label, "all %s %s", name, w->what);
             fputs("<ul class=\"profiles-fg\">", mem);
             open_frame(&o, "profiles-root", label, (size_t)n, total, total);
             rc = write_children(&o, CTV_FLAME_ROOT);
@@ -160,30 +166,44 @@ static int write_profile(FILE *out, ctr_block_kind kind, const ct_prof *prof)
 
 int ctv_report_profiles(const char *trace_path, FILE *out, FILE *err)
 {
-    ct_prof *profiles[CTV_PROFILE_KINDS];
+    static const char *const titles[CTV_PROFILE_KINDS] = {
+        NULL, "Sync blocking", "Syscall blocking", "Net blocking", "Scheduler wait"};
+    ct_prof *profiles[CTV_PROFILE_KINDS], *cpu = NULL;
     ctv_profile_opts all = {0}; /* no filter */
     unsigned kinds = CTV_PROFILE_KIND_BIT(CTR_BLOCK_SYNC) |
                      CTV_PROFILE_KIND_BIT(CTR_BLOCK_SYSCALL) |
                      CTV_PROFILE_KIND_BIT(CTR_BLOCK_NET) | CTV_PROFILE_KIND_BIT(CTR_BLOCK_SCHED);
     int status = ctv_profile_build(trace_path, &all, kinds, profiles, err);
     if (status != CTV_EXIT_FAILED) {
-        fputs("<section id=\"profiles\"><h2>Blocking profiles</h2>\n"
-              "<p class=\"note\">Where threads waited, by kind, summed by stack: each frame is "
-              "as wide as the time waited under it, callers above their callees (the "
-              "profiles of <code>ctest-trace profile --type=KIND</code>). A wait without a "
-              "stack is shown in its thread's start routine. Click a frame to zoom into it, "
-              "its parent to zoom out.</p>\n"
+        int second = ctv_profile_cpu_build(trace_path, &all, &cpu, err);
+        status = second > status ? second : status;
+    }
+    if (status != CTV_EXIT_FAILED) {
+        fputs("<section id=\"profiles\"><h2>Profiles</h2>\n"
+              "<p class=\"note\">Where threads waited, by kind, and where they spent their "
+              "CPU time (its samples), summed by stack: each frame is as wide as the time under "
+              "it, callers above their callees (the profiles of <code>ctest-trace profile "
+              "--type=KIND</code>). A wait without a stack is shown in its thread's start "
+              "routine. Click a frame to zoom into it, its parent to zoom out.</p>\n"
               "<p><label>Search functions <input type=\"search\" id=\"profiles-search\" "
               "autocomplete=\"off\"></label> <span id=\"profiles-matched\" "
               "aria-live=\"polite\"></span></p>\n",
               out);
         for (int k = 1; k < CTV_PROFILE_KINDS && status != CTV_EXIT_FAILED; k++) {
-            if (write_profile(out, (ctr_block_kind)k, profiles[k]) != 0)
+            profile_words w = {ctr_block_kind_name((ctr_block_kind)k), titles[k],
+                               "waits", "No waits of this kind."};
+            if (write_profile(out, &w, profiles[k]) != 0)
                 status = ctv_fail(trace_path, CT_ENOMEM, err);
         }
+        profile_words w = {"cpu", "CPU time", "samples",
+                           "No CPU samples (--cpu-hz=0, or no thread ran long enough to be "
+                           "sampled)."};
+        if (status != CTV_EXIT_FAILED && write_profile(out, &w, cpu) != 0)
+            status = ctv_fail(trace_path, CT_ENOMEM, err);
         fputs("</section>\n", out);
     }
     for (int k = 0; k < CTV_PROFILE_KINDS; k++)
         ct_prof_free(profiles[k]);
+    ct_prof_free(cpu);
     return status;
 }

@@ -42,6 +42,7 @@ typedef struct trace_stats {
     uint64_t sched_waits, sched_wait_ns, sched_lost;
     uint64_t sched_full; /* times a ring was found full, records lost uncounted */
     uint64_t sched_sources[SCHED_SOURCES], other_sched_sources; /* threads, by source */
+    uint64_t cpu_samples, cpu_ns, cpu_sources[CTR_CPU_FAILED + 1]; /* threads, by state */
     uint64_t warnings;
     uint64_t latest_ns;
     process_seen process[SHOWN_PROCESSES];
@@ -121,6 +122,14 @@ static int count_event(trace_stats *s, const ctr_event *ev)
             s->sched_sources[ev->object]++;
         else
             s->other_sched_sources++;
+        break;
+    case CTR_CPU_SAMPLE:
+        s->cpu_samples += ev->count;
+        s->cpu_ns += ev->count * ev->object;
+        break;
+    case CTR_CPU_SOURCE:
+        if (ev->object <= CTR_CPU_FAILED)
+            s->cpu_sources[ev->object]++;
         break;
     case CTR_SCHED_LOST:
         s->sched_lost += ev->count;
@@ -228,6 +237,26 @@ static void print_sched(const trace_stats *s, FILE *out)
     fputc('\n', out);
 }
 
+/* CPU samples, and whether each thread was sampled (CPU_SOURCE, 1.8). */
+static void print_cpu(const trace_stats *s, FILE *out)
+{
+    const uint64_t *by = s->cpu_sources;
+    if (!s->cpu_samples && !by[CTR_CPU_ON] && !by[CTR_CPU_OFF] && !by[CTR_CPU_TAKEN] &&
+        !by[CTR_CPU_FAILED])
+        return;
+    char total[CTV_HUMAN_BUF];
+    fprintf(out, "cpu samples: %" PRIu64 " (%s of CPU time) on %" PRIu64 " thread%s sampled",
+            s->cpu_samples, ctv_format_duration(total, s->cpu_ns), by[CTR_CPU_ON],
+            by[CTR_CPU_ON] == 1 ? "" : "s");
+    if (by[CTR_CPU_OFF])
+        fprintf(out, ", off on %" PRIu64 " (--cpu-hz=0)", by[CTR_CPU_OFF]);
+    if (by[CTR_CPU_TAKEN])
+        fprintf(out, ", off on %" PRIu64 " (the program handles SIGPROF)", by[CTR_CPU_TAKEN]);
+    if (by[CTR_CPU_FAILED])
+        fprintf(out, ", off on %" PRIu64 " (no timer)", by[CTR_CPU_FAILED]);
+    fputc('\n', out);
+}
+
 static void print_events(const trace_stats *s, const ctr_info *info, FILE *out)
 {
     fprintf(out, "events:     %" PRIu64 "\n", s->events);
@@ -329,6 +358,7 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         print_processes(s, out);
         print_tests_and_tasks(s, out);
         print_sched(s, out);
+        print_cpu(s, out);
         print_events(s, &info, out);
         print_losses(s, &info, damage, out);
         status = ctv_finish_output(out, "output", err, status);

@@ -92,6 +92,12 @@ static int add_event(ctv_thread_table *t, const ctr_event *ev)
         r->blocked[(unsigned)ev->block_kind < CTV_WAIT_KINDS ? ev->block_kind : 0] +=
             ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
         break;
+    case CTR_CPU_SOURCE:
+        r->cpu_sampled |= ev->object == CTR_CPU_ON;
+        break;
+    case CTR_CPU_SAMPLE:
+        r->cpu_ns += ev->count * ev->object;
+        break;
     default:
         break;
     }
@@ -165,6 +171,8 @@ static int group(ctv_thread_table *t)
         ctv_thread_group *s = &t->groups[t->ngroups - 1];
         s->threads++;
         s->running += ctv_thread_running(&t->rows[i]);
+        s->cpu_ns += t->rows[i].cpu_ns;
+        s->cpu_sampled |= t->rows[i].cpu_sampled;
         for (int k = 0; k < CTV_WAIT_KINDS; k++)
             s->blocked[k] += t->rows[i].blocked[k];
     }

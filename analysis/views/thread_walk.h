@@ -36,6 +36,8 @@ typedef struct ctv_thread_row {
     uint64_t start_ns, end_ns;
     int ended;
     uint64_t blocked[CTV_WAIT_KINDS]; /* by ctr_block_kind; [0]: other kinds */
+    uint64_t cpu_ns; /* CPU time its CPU samples count (format 1.8) */
+    int cpu_sampled; /* its CPU_SOURCE said it was sampled */
 } ctv_thread_row;
 
 /* Sums over the threads of one start routine. */
@@ -43,6 +45,8 @@ typedef struct ctv_thread_group {
     const ctv_thread_row *first; /* names the group; its threads follow it in rows */
     uint32_t threads;
     uint64_t running, blocked[CTV_WAIT_KINDS];
+    uint64_t cpu_ns; /* of its sampled threads */
+    int cpu_sampled; /* any of them was */
 } ctv_thread_group;
 
 typedef struct ctv_thread_table {

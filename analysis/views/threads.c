@@ -39,6 +39,15 @@ static void json_waits(ctv_json *j, uint64_t running_ns, const uint64_t *blocked
     ctv_json_kv_u64(j, "sched_wait_ns", blocked[CTR_BLOCK_SCHED]);
 }
 
+/* "cpu_ns": the CPU time its samples count; null when it was not sampled. */
+static void json_cpu(ctv_json *j, int sampled, uint64_t cpu_ns)
+{
+    if (sampled)
+        ctv_json_kv_u64(j, "cpu_ns", cpu_ns);
+    else
+        ctv_json_kv_null(j, "cpu_ns");
+}
+
 static void print_json(FILE *out, const ctv_thread_table *t)
 {
     ctv_json j;
@@ -63,6 +72,7 @@ static void print_json(FILE *out, const ctv_thread_table *t)
         ctv_json_kv_u64(&j, "start_ns", r->start_ns);
         ctv_json_kv_u64(&j, "end_ns", r->end_ns);
         json_waits(&j, ctv_thread_running(r), r->blocked);
+        json_cpu(&j, r->cpu_sampled, r->cpu_ns);
         ctv_json_object_end(&j);
     }
     ctv_json_array_end(&j);
@@ -73,6 +83,7 @@ static void print_json(FILE *out, const ctv_thread_table *t)
         json_fn(&j, t->groups[i].first);
         ctv_json_kv_u64(&j, "threads", t->groups[i].threads);
         json_waits(&j, t->groups[i].running, t->groups[i].blocked);
+        json_cpu(&j, t->groups[i].cpu_sampled, t->groups[i].cpu_ns);
         ctv_json_object_end(&j);
     }
     ctv_json_array_end(&j);

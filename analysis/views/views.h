@@ -66,7 +66,8 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
 
 /* What `ctest-trace profile` was asked for. */
 typedef struct ctv_profile_opts {
-    ctr_block_kind kind; /* the waits it shows */
+    ctr_block_kind kind; /* the waits it shows (0 with cpu) */
+    int cpu;             /* [ext] CPU samples instead of waits (--type=cpu) */
     int folded;          /* folded stacks instead of pprof */
     const char *out_path; /* "-" is stdout */
     const char *test;    /* POSIX ERE on the test's name (unanchored), or NULL */

@@ -26,6 +26,11 @@ int tevs_read(tevs *out, const char *path)
         t->message = strndup(ev.message ? ev.message : "", ev.message ? ev.message_len : 0);
         t->ev.name = t->name;
         t->ev.message = t->message;
+        t->stack = NULL;
+        if (ev.stack_len && (t->stack = malloc(ev.stack_len * sizeof *t->stack)) != NULL)
+            memcpy(t->stack, ev.stack, ev.stack_len * sizeof *t->stack);
+        t->ev.stack = t->stack;
+        t->ev.stack_len = t->stack ? ev.stack_len : 0;
     }
     out->rc = rc;
     if (ctr_damage(r))
@@ -39,6 +44,7 @@ void tevs_free(tevs *t)
     for (size_t i = 0; i < t->n; i++) {
         free(t->v[i].name);
         free(t->v[i].message);
+        free(t->v[i].stack);
     }
     free(t->v);
     memset(t, 0, sizeof *t);

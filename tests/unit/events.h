@@ -11,6 +11,7 @@ typedef struct tev {
     ctr_event ev;     /* name/message point at the copies below */
     char *name;       /* NUL-terminated copies (never NULL) */
     char *message;
+    uint64_t *stack;  /* a copy of ev.stack (NULL if none), where ev.stack points */
 } tev;
 
 typedef struct tevs {

@@ -219,6 +219,7 @@ static void test_nested_handler_loss_is_told(void **state)
 int main(void)
 {
     setenv("CTRACE_SCHED", "off", 1); /* no scheduler waits among the events counted */
+    setenv("CTRACE_CPU_HZ", "0", 1);  /* nor CPU samples */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_lost_event_is_counted),
         cmocka_unit_test(test_names_defined_while_dropping_are_defined_again),

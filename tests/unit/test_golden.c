@@ -115,6 +115,14 @@ static void render(FILE *out, const ctr_event *e)
         for (uint32_t i = 0; i < e->stack_len; i++)
             fprintf(out, "%s%llx", i ? "," : " stack=", (unsigned long long)e->stack[i]);
     }
+    if (e->kind == CTR_CPU_SAMPLE) {
+        fprintf(out, " test=%llu period=%llu", (unsigned long long)e->parent,
+                (unsigned long long)e->object);
+        for (uint32_t i = 0; i < e->stack_len; i++)
+            fprintf(out, "%s%llx", i ? "," : " stack=", (unsigned long long)e->stack[i]);
+    }
+    if (e->kind == CTR_CPU_SOURCE)
+        fprintf(out, " source=%s", ctr_cpu_source_name((ctr_cpu_source)e->object));
     if (e->kind == CTR_MODULE)
         fprintf(out, " bias=0x%llx lo=0x%llx hi=0x%llx", (unsigned long long)e->object,
                 (unsigned long long)e->module_lo, (unsigned long long)e->module_hi);
