@@ -70,6 +70,7 @@ const char *ctr_sched_source_name(ctr_sched_source source)
     case CTR_SCHED_NONE: return "none";
     case CTR_SCHED_PERF: return "perf";
     case CTR_SCHED_SCHEDSTAT: return "schedstat";
+    case CTR_SCHED_DEFERRED: return "deferred";
     }
     return NULL;
 }

@@ -511,9 +511,14 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev = emit(r, code == CT_EV_SCHED_SOURCE ? CTR_SCHED_SOURCE : CTR_SCHED_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        if (code == CT_EV_SCHED_SOURCE)
+        if (code == CT_EV_SCHED_SOURCE) {
             ev->object = v[0]; /* the source */
-        else
+            if (t->sched_said) { /* replaces the one said before */
+                ev->count = 1;
+                ev->parent = t->sched_said - 1;
+            }
+            t->sched_said = v[0] < UINT64_MAX ? v[0] + 1 : UINT64_MAX;
+        } else
             ev->count = v[0]; /* records lost */
         break;
     case CT_EV_LOST:

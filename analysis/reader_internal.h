@@ -71,6 +71,7 @@ typedef struct rthread {
     struct { uint64_t lo, hi; } lost_ranges[LOST_RANGES];
     uint32_t nlost_ranges;
     int warned_unknown_string;
+    uint64_t sched_said; /* 1 + the last SCHED_SOURCE it said; 0: none yet */
     uint32_t foreign_ends_due; /* ends queued for regions of this thread */
     uint32_t deferred;         /* open regions with a deadline */
     uint64_t deadline_min;     /* the earliest of those deadlines */

@@ -30,7 +30,7 @@
 #include "format/wire.h"         /* CT_MAX_LOG_BYTES */
 #include "plugin/api_internal.h" /* ct__enter */
 #include "common/clock.h"        /* ct__ticks */
-#include "plugin/sched.h"        /* ct__sched_read_all */
+#include "plugin/sched.h"        /* ct__sched_read_to_now */
 #include "plugin/thread.h"       /* ct__untraced_begin */
 
 struct expectation {
@@ -136,7 +136,7 @@ ct__thread *ct__judge_enter(void)
 {
     ct__thread *t = ct__enter();
     if (t)
-        ct__sched_read_all(t); /* this thread's own waits for a CPU, up to now */
+        ct__sched_read_to_now(t); /* this thread's own waits for a CPU, up to now */
     return t;
 }
 

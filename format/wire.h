@@ -106,6 +106,7 @@ enum ct_sched_source {
     CT_SCHED_NONE = 0,      /* not captured */
     CT_SCHED_PERF = 1,      /* perf_event_open context-switch records */
     CT_SCHED_SCHEDSTAT = 2, /* /proc/thread-self/schedstat run_delay deltas */
+    CT_SCHED_DEFERRED = 3,  /* (since 1.8) opened once the thread lived 1 ms (FORMAT.md) */
 };
 
 /* CPU_SOURCE state field: whether a thread's CPU time is sampled (since 1.8). */

@@ -80,7 +80,11 @@ typedef enum ctr_kind {
                               its segments span. A later one over the same
                               range replaces an earlier one */
     CTR_SCHED_SOURCE,      /* how this thread's scheduler waits are captured
-                              (since 1.3): object = ctr_sched_source */
+                              (since 1.3): object = ctr_sched_source; count
+                              = 1 when the thread said one before, which this
+                              one replaces (a deferred source opening, or
+                              the same said again after lost events), and
+                              parent = that earlier one; else 0 */
     CTR_SCHED_LOST,        /* count = context-switch records of this thread
                               the kernel could not keep (its ring was full):
                               some of its scheduler waits are missing */
@@ -133,6 +137,10 @@ typedef enum ctr_sched_source {
     CTR_SCHED_NONE = 0,      /* not captured */
     CTR_SCHED_PERF = 1,      /* perf_event_open context-switch records */
     CTR_SCHED_SCHEDSTAT = 2, /* /proc/thread-self/schedstat run_delay */
+    CTR_SCHED_DEFERRED = 3,  /* (since 1.8) not chosen yet: the thread opens
+                                its source once it has lived 1 ms, and says
+                                which then; its waits before, as one sum
+                                (FORMAT.md, SCHED_SOURCE) */
 } ctr_sched_source;
 
 /* What a thread waited for (CTR_BLOCK). */

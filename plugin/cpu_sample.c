@@ -22,6 +22,7 @@
 #include "format/wire.h"
 #include "plugin/api_internal.h" /* ct__enter, ct__leave */
 #include "plugin/modules.h"
+#include "plugin/sched.h" /* ct__sched_on_cpu_sample */
 #include "plugin/session.h"
 #include "plugin/stack.h"
 #include "plugin/thread_dump.h" /* CT_THREAD_DUMP_CHECK_NS */
@@ -270,6 +271,7 @@ static void sample(ct__thread *t, const void *context, uint64_t count)
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
     write_sample(t, ct__cur_task, pcs, n, count);
+    ct__sched_on_cpu_sample(t); /* a thread with no poll point: its source may be due */
     ct__leave(t);
 }
 

@@ -62,7 +62,8 @@ static struct start_info *start_info_alloc(void)
     struct start_info *info = calloc(1, sizeof *info);
     if (info) {
         info->task = ct__cur_task;
-        info->parent_tid = (int32_t)syscall(SYS_gettid);
+        ct__thread *self = ct__self; /* knows its tid: no system call */
+        info->parent_tid = self ? self->tid : (int32_t)syscall(SYS_gettid);
     }
     return info;
 }
@@ -86,8 +87,11 @@ __attribute__((no_sanitize("thread"))) static struct start_info adopt(void *arg)
     ct__origin.start_fn =
         info.fn ? (uint64_t)(uintptr_t)info.fn : (uint64_t)(uintptr_t)info.c11_fn;
     /* Attach now, so the thread is in the trace even if it records nothing. */
-    if (!__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED))
+    if (!__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED)) {
+        ct__origin.starting = 1;
         ct__thread_get();
+        ct__origin.starting = 0;
+    }
     return info;
 }
 

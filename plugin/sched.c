@@ -14,7 +14,7 @@
 #include <stdio.h>        /* fprintf */
 #include <stdlib.h>       /* getenv */
 #include <string.h>       /* strcmp */
-#include <sys/resource.h> /* getrlimit */
+#include <sys/resource.h> /* getrlimit, getrusage */
 
 #include "plugin/api_internal.h" /* ct__wait_write */
 #include "plugin/modules.h"      /* ct__modules_note, ct__modules_known */
@@ -128,13 +128,37 @@ void ct__sched_emit_source(ct__thread *t)
         t->source_lost = 1;
 }
 
-void ct__sched_attach(ct__thread *t)
+/* A deferred thread's poll points read this head: never equal to its tail
+ * (0), so the cheap poll point comes in to see whether the source is due. */
+static const uint64_t deferred_head = 1;
+
+/* Defer the thread's source (auto, a thread attached as it started): most
+ * threads of a test live a few microseconds, and a perf ring costs about
+ * 25 us to open and close (bench/thread_start). */
+static void defer(ct__thread *t)
 {
+    ct__sched *s = &t->sched;
+    s->source = CT_SCHED_DEFERRED;
+    s->deferred = 1;
+    s->nivcsw = 0;    /* counted from the thread's start, as run_delay is */
+    s->run_delay = 0; /* recorded up to */
+    s->due_ticks = ct__ticks() + ct__clock_span_ticks(t->pool->tsc_hz, CT_SCHED_DEFER_NS);
+    s->perf_head = &deferred_head;
+    s->perf_tail = 0;
+}
+
+void ct__sched_attach(ct__thread *t, int fresh)
+{
+    ct__sched *s = &t->sched;
+    s->polling = 0;
+    if (mode == MODE_AUTO && fresh) {
+        defer(t);
+        ct__sched_emit_source(t);
+        return;
+    }
     int saved_errno = errno;
     uint8_t untraced = ct__untraced_begin(); /* our open() is not the program's */
-    ct__sched *s = &t->sched;
     s->source = CT_SCHED_NONE;
-    s->polling = 0;
     if ((mode == MODE_AUTO || mode == MODE_PERF) && open_perf(t) == 0)
         s->source = CT_SCHED_PERF;
     else if ((mode == MODE_AUTO || mode == MODE_SCHEDSTAT) && open_stat(t) == 0)
@@ -157,6 +181,8 @@ void ct__sched_detach(ct__thread *t)
         s->holds_fd = 0;
         __atomic_sub_fetch(&stat_fds, 1, __ATOMIC_RELAXED);
     }
+    s->deferred = 0;
+    s->perf_head = NULL;
     s->source = CT_SCHED_NONE;
     errno = saved_errno;
 }
@@ -174,6 +200,7 @@ void ct__sched_forget_inherited(void)
         if (s->holds_fd)
             ct__sched_stat_close(s);
         s->holds_fd = 0;
+        s->deferred = 0;
         s->source = CT_SCHED_NONE;
     }
     perf_rings = 0; /* the child's only thread holds none now */
@@ -203,9 +230,79 @@ void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const ui
     ct__wait_write(t, CT_BLOCK_SCHED, end, ct__clock_span_ticks(hz, wait_ns), 0, pcs, n);
 }
 
+/* ---- a deferred source ---------------------------------------------------------- */
+
+/* The deferred thread's waits since the last sum, as one wait ending now:
+ * run_delay from schedstat, read only if the thread was preempted since
+ * (getrusage's involuntary switches; a perf ring would have shown no wait
+ * otherwise). Syscalls: errno and untraced are the caller's. */
+static void record_sum(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) != 0 || (uint64_t)ru.ru_nivcsw == s->nivcsw)
+        return;
+    s->nivcsw = (uint64_t)ru.ru_nivcsw;
+    uint64_t recorded = s->run_delay;
+    if (ct__sched_stat_open(s, 0) != 0) { /* run_delay := the value now */
+        s->run_delay = recorded;
+        return;
+    }
+    if (s->run_delay - recorded >= CT_SCHED_MIN_NS) {
+        ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+        ct__sched_record(t, s->now_ns, s->run_delay - recorded, NULL, 0);
+    } else {
+        s->run_delay = recorded; /* under the threshold: let it add up */
+    }
+}
+
+/* The deferred thread's waits so far as one sum, then its source for good:
+ * perf, else schedstat, as at an eager attach. */
+static void open_deferred(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    int saved_errno = errno;
+    uint8_t untraced = ct__untraced_begin();
+    s->polling = 1;
+    record_sum(t);
+    s->deferred = 0;
+    s->perf_head = NULL;
+    s->source = CT_SCHED_NONE;
+    if ((mode == MODE_AUTO || mode == MODE_PERF) && open_perf(t) == 0)
+        s->source = CT_SCHED_PERF;
+    else if ((mode == MODE_AUTO || mode == MODE_SCHEDSTAT) && open_stat(t) == 0)
+        s->source = CT_SCHED_SCHEDSTAT;
+    ct__sched_emit_source(t); /* the source from here on */
+    s->polling = 0;
+    ct__untraced_end(untraced);
+    errno = saved_errno;
+}
+
+/* A poll point of a deferred thread: open its source once it is due. */
+static void poll_deferred(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    if (s->polling || t->dropping)
+        return;
+    if ((int64_t)(ct__ticks() - s->due_ticks) >= 0)
+        open_deferred(t);
+}
+
+void ct__sched_on_cpu_sample(ct__thread *t)
+{
+    if (t->sched.deferred)
+        poll_deferred(t);
+}
+
+/* ---- reading and recording, continued ------------------------------------------ */
+
 void ct__sched_read_perf(ct__thread *t)
 {
     ct__sched *s = &t->sched;
+    if (s->deferred) {
+        poll_deferred(t);
+        return;
+    }
     /* In scratch (pool exhausted) the waits would be dropped: leave them in
      * the ring until there is room. */
     if (!s->ring || s->polling || t->dropping)
@@ -230,6 +327,10 @@ void ct__sched_read_perf(ct__thread *t)
 void ct__sched_read_all(ct__thread *t)
 {
     ct__sched *s = &t->sched;
+    if (s->deferred) {
+        poll_deferred(t);
+        return;
+    }
     if (s->ring) {
         ct__sched_poll(t);
         return;
@@ -258,13 +359,31 @@ void ct__sched_read_all(ct__thread *t)
     errno = saved_errno;
 }
 
+void ct__sched_read_to_now(ct__thread *t)
+{
+    ct__sched *s = &t->sched;
+    if (!s->deferred) {
+        ct__sched_read_all(t);
+        return;
+    }
+    if (s->polling || t->dropping)
+        return;
+    int saved_errno = errno;
+    uint8_t untraced = ct__untraced_begin();
+    s->polling = 1;
+    record_sum(t);
+    s->polling = 0;
+    ct__untraced_end(untraced);
+    errno = saved_errno;
+}
+
 void ct__sched_stop_self(void)
 {
     ct__thread *t = ct__self;
     if (!t || t->session != ct__session_id || t->busy)
         return;
     t->busy = 1;
-    ct__sched_read_all(t);
+    ct__sched_read_to_now(t);
     ct__sched_detach(t);
     t->busy = 0;
 }

@@ -5,7 +5,17 @@
  *
  * Each thread captures its own, from one of two sources chosen when it
  * attaches (CTRACE_SCHED=auto|perf|schedstat|off, auto by default: perf,
- * else schedstat), and says which in a SCHED_SOURCE event:
+ * else schedstat), and says which in a SCHED_SOURCE event. With auto, a
+ * thread that attaches as it starts defers the choice (SCHED_SOURCE
+ * deferred): opening a perf ring and closing it costs ~25 us, more than most
+ * threads of a test live. At its first poll point once it has lived
+ * CT_SCHED_DEFER_NS, it records its waits so far as one sum (schedstat,
+ * read only if getrusage says it was preempted: no wait a ring would have
+ * shown otherwise) and opens its source for good, saying which. A thread
+ * that ends first records that sum at its end, if it was preempted; one that
+ * reaches no poll point opens it at a CPU sample past that age. What a
+ * deferred thread loses: the time and stack of each wait before its source
+ * opens (they come as one sum); nothing when it was never preempted.
  *   perf       its own perf_event_open ring of context-switch records
  *              (sched_perf.c): every preemption with its exact times, and
  *              with CTRACE_STACKS=fp the user stack where it was preempted,
@@ -34,12 +44,16 @@
  * those are noise, not latency (schedstat adds them up until they pass it). */
 #define CT_SCHED_MIN_NS 10000u
 
+/* How long a deferred thread lives before its source opens (see above). */
+#define CT_SCHED_DEFER_NS 1000000u
+
 /* Read CTRACE_SCHED and what the kernel offers: at a session's start. */
 void ct__sched_session_begin(void);
 
-/* Choose t's source, open it and write its SCHED_SOURCE event: when t
- * attaches to a session, after its THREAD_BEGIN. */
-void ct__sched_attach(ct__thread *t);
+/* Choose t's source, open it (or defer it, if t is `fresh`: attached as it
+ * started) and write its SCHED_SOURCE event: when t attaches to a session,
+ * after its THREAD_BEGIN. */
+void ct__sched_attach(ct__thread *t, int fresh);
 
 /* Write t's SCHED_SOURCE event (again, after its THREAD_BEGIN was lost). */
 void ct__sched_emit_source(ct__thread *t);
@@ -58,8 +72,17 @@ void ct__sched_stop_self(void);
 /* Poll points, on an entered thread (busy). */
 void ct__sched_read_perf(ct__thread *t);
 void ct__sched_read_all(ct__thread *t);
+/* ct__sched_read_all, and a deferred thread's waits so far as one sum
+ * (without opening its source): at its end, or to judge its waits now. */
+void ct__sched_read_to_now(ct__thread *t);
 
-/* The cheap poll point: a perf ring with new records is read. */
+/* A CPU sample on t, in its signal handler, t entered: a deferred source
+ * that is due opens (a thread that computes without poll points would
+ * otherwise stay deferred to its end). Signal-safe: system calls only. */
+void ct__sched_on_cpu_sample(ct__thread *t);
+
+/* The cheap poll point: a perf ring with new records is read (a deferred
+ * thread's head is never at its tail: it comes in to see if it is due). */
 static inline void ct__sched_poll(ct__thread *t)
 {
     const uint64_t *head = t->sched.perf_head;

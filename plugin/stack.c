@@ -152,7 +152,7 @@ static void hash_pcs(const uint64_t *pcs, unsigned n, uint64_t *h1, uint64_t *h2
 
 void ct__stacks_reset(ct__thread *t)
 {
-    memset(t->stacks, 0, sizeof t->stacks);
+    t->stacks_zeroed = 0; /* cleared at its next use: many threads never use it */
     t->stacks_used = 0;
 }
 
@@ -180,6 +180,10 @@ uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
     ct__reserve(t, CT_SMALL_EVENT + CT_MAX_STACK_DEPTH * CT_UVARINT_MAX);
     if (t->stacks_used >= CT_STACK_SLOTS * 3 / 4) /* many blocking sites: start over */
         ct__stacks_reset(t);
+    if (!t->stacks_zeroed) {
+        memset(t->stacks, 0, sizeof t->stacks);
+        t->stacks_zeroed = 1;
+    }
     uint64_t h1, h2;
     hash_pcs(pcs, n, &h1, &h2);
     uint32_t i = (uint32_t)h1 & (CT_STACK_SLOTS - 1);

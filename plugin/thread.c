@@ -5,8 +5,9 @@
 #include "plugin/sched.h"
 
 #include <pthread.h>     /* pthread_key_create, pthread_getname_np */
-#include <stdlib.h>      /* calloc, free */
-#include <string.h>      /* strlen, memcpy */
+#include <stddef.h>      /* offsetof */
+#include <stdlib.h>      /* malloc, free */
+#include <string.h>      /* strlen, memcpy, memset */
 #include <sys/syscall.h> /* SYS_gettid */
 #include <unistd.h>      /* syscall */
 
@@ -98,9 +99,10 @@ ct__thread *ct__thread_get_slow(void)
     if (!pool)
         return NULL;
     if (t == NULL) {
-        t = calloc(1, sizeof *t);
+        t = malloc(sizeof *t);
         if (!t)
             return NULL;
+        memset(t, 0, offsetof(ct__thread, stacks)); /* the rest is not read before written */
         t->serial = ct__thread_serial_new(pool);
         /* Threads look from apart, among the first chunks: a new thread
          * then writes where others wrote before, not on a page never
@@ -146,7 +148,7 @@ ct__thread *ct__thread_get_slow(void)
     /* Modules now, so the start routine (and later stacks) can be named. */
     ct__modules_note(t, &t->start_fn, t->start_fn != 0);
     ct__modules_settle(t);
-    ct__sched_attach(t);
+    ct__sched_attach(t, ct__origin.starting);
     ct__cpu_attach(t); /* last: its samples need the thread attached */
     t->busy = busy;
     return t;
@@ -162,7 +164,7 @@ static void on_thread_exit(void *arg)
         t->busy = 1;
         ct__thread_settle_losses(t); /* said before its end, if it can be */
         ct__cpu_flush_parked(t);
-        ct__sched_read_all(t); /* the waits since its last poll point */
+        ct__sched_read_to_now(t); /* the waits since its last poll point */
         ct__thread_name_refresh(t);
         uint8_t *p = ct__event_begin(t, CT_EV_THREAD_END, CT_SMALL_EVENT);
         ct__commit(t, p);

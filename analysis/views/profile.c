@@ -25,6 +25,8 @@
 #include "view_io.h"
 #include "views.h"
 
+#define SCHED_SOURCES (CTR_SCHED_DEFERRED + 1)
+
 /* ---- pass 2: waits by stack ----------------------------------------------------- */
 
 static uint64_t thread_key(uint32_t process, int32_t tid)
@@ -60,7 +62,7 @@ typedef struct gathered {
     uint64_t *fns;
     uint32_t nfns;
     size_t fns_cap;
-    uint32_t sched_sources[3]; /* threads by ctr_sched_source */
+    uint32_t sched_sources[SCHED_SOURCES]; /* threads by ctr_sched_source */
 } gathered;
 
 static size_t key_size(uint32_t n)
@@ -205,9 +207,12 @@ static int add_sample(ct_prof *prof, ctv_symbols *syms, ctv_names *kept, ctv_sta
 
 static const char *sched_note(const gathered *m, char *buf, size_t size)
 {
-    snprintf(buf, size, "sched waits from: perf on %u threads, schedstat on %u, none on %u",
-             m->sched_sources[CTR_SCHED_PERF], m->sched_sources[CTR_SCHED_SCHEDSTAT],
-             m->sched_sources[CTR_SCHED_NONE]);
+    int n = snprintf(buf, size, "sched waits from: perf on %u threads, schedstat on %u, none on %u",
+                     m->sched_sources[CTR_SCHED_PERF], m->sched_sources[CTR_SCHED_SCHEDSTAT],
+                     m->sched_sources[CTR_SCHED_NONE]);
+    if (m->sched_sources[CTR_SCHED_DEFERRED] && n > 0 && (size_t)n < size)
+        snprintf(buf + n, size - (size_t)n, ", deferred on %u (ended within 1 ms: waits as one sum)",
+                 m->sched_sources[CTR_SCHED_DEFERRED]);
     return buf;
 }
 
@@ -305,8 +310,10 @@ static int sums_fn(void *arg, const ctr_event *ev)
     switch (ev->kind) {
     case CTR_MODULE: return ctv_symbols_add(p->syms, ev);
     case CTR_THREAD_BEGIN: return note_thread(p->m, ev);
-    case CTR_SCHED_SOURCE:
-        if (ev->object < 3)
+    case CTR_SCHED_SOURCE: /* a thread's last says */
+        if (ev->count && ev->parent < SCHED_SOURCES && p->m->sched_sources[ev->parent])
+            p->m->sched_sources[ev->parent]--;
+        if (ev->object < SCHED_SOURCES)
             p->m->sched_sources[ev->object]++;
         return 0;
     case CTR_BLOCK:

@@ -18,7 +18,7 @@
 #define SHOWN_TEXT_MAX 512 /* bytes kept of a shown name or message */
 #define KIND_SLOTS 32      /* kinds counted one by one; later ones as "other" */
 #define STATUS_SLOTS (CTR_STATUS_TIMEOUT + 1)
-#define SCHED_SOURCES (CTR_SCHED_SCHEDSTAT + 1)
+#define SCHED_SOURCES (CTR_SCHED_DEFERRED + 1)
 
 typedef struct kept_text {
     char *bytes;
@@ -117,7 +117,11 @@ static int count_event(trace_stats *s, const ctr_event *ev)
             s->sched_wait_ns += ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
         }
         break;
-    case CTR_SCHED_SOURCE:
+    case CTR_SCHED_SOURCE: /* a thread's last says */
+        if (ev->count && ev->parent < SCHED_SOURCES && s->sched_sources[ev->parent])
+            s->sched_sources[ev->parent]--;
+        else if (ev->count && ev->parent >= SCHED_SOURCES && s->other_sched_sources)
+            s->other_sched_sources--;
         if (ev->object < SCHED_SOURCES)
             s->sched_sources[ev->object]++;
         else
@@ -226,6 +230,9 @@ static void print_sched(const trace_stats *s, FILE *out)
             s->sched_waits, ctv_format_duration(total, s->sched_wait_ns),
             s->sched_sources[CTR_SCHED_PERF], s->sched_sources[CTR_SCHED_PERF] == 1 ? "" : "s",
             s->sched_sources[CTR_SCHED_SCHEDSTAT], s->sched_sources[CTR_SCHED_NONE]);
+    if (s->sched_sources[CTR_SCHED_DEFERRED])
+        fprintf(out, ", deferred on %" PRIu64 " (ended within 1 ms: their waits, if any, as "
+                     "one sum)", s->sched_sources[CTR_SCHED_DEFERRED]);
     if (s->other_sched_sources)
         fprintf(out, ", unknown on %" PRIu64, s->other_sched_sources);
     if (s->sched_lost)

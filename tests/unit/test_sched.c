@@ -306,6 +306,115 @@ static void test_off_records_none(void **state)
     tevs_free(&t);
 }
 
+/* ---- auto defers a new thread's source ------------------------------------------------ */
+
+static void *live_past_the_deferral(void *arg)
+{
+    *(int *)arg = gettid_();
+    struct timespec nap = {0, 3 * (long)CT_SCHED_DEFER_NS}; /* its end: a poll point */
+    nanosleep(&nap, NULL);
+    ct_task_end(ct_task_begin(NULL, "grown")); /* a poll point, 3 ms into its life */
+    return NULL;
+}
+
+/* A thread that lives past CT_SCHED_DEFER_NS opens its source at a poll
+ * point, and says so after its first, deferred, SCHED_SOURCE. */
+static void test_deferred_source_opens_once_the_thread_has_lived(void **state)
+{
+    (void)state;
+    start_with("auto");
+    int tid = 0;
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, live_past_the_deferral, &tid), 0);
+    pthread_join(th, NULL);
+    tevs t;
+    stop_and_read(&t);
+    int said = 0, last = -1;
+    for (size_t i = 0; i < t.n; i++) {
+        const ctr_event *e = &t.v[i].ev;
+        if (e->kind != CTR_SCHED_SOURCE || e->tid != tid)
+            continue;
+        if (said++ == 0) {
+            assert_int_equal(e->object, CTR_SCHED_DEFERRED);
+            assert_int_equal(e->count, 0);
+        } else {
+            assert_int_equal(e->count, 1); /* replaces the deferred one */
+            assert_int_equal(e->parent, CTR_SCHED_DEFERRED);
+        }
+        last = (int)e->object;
+    }
+    assert_int_equal(said, 2);
+    assert_true(last == CTR_SCHED_PERF || last == CTR_SCHED_SCHEDSTAT);
+    tevs_free(&t);
+}
+
+struct subject {
+    int tid;
+    uint64_t spin_ns;
+};
+
+static void *spin_without_poll_points(void *arg)
+{
+    struct subject *s = arg;
+    s->tid = gettid_();
+    spin_cpu_ns(s->spin_ns);
+    return NULL;
+}
+
+/* A deferred thread that reaches no poll point but its end, spinning 20 ms
+ * of its CPU time preempted all along by a competitor on its CPU, with CPU
+ * samples at `cpu_hz`. @return its tid. */
+static int preempted_spinner(const char *cpu_hz, tevs *t)
+{
+    setenv("CTRACE_CPU_HZ", cpu_hz, 1);
+    start_with("auto");
+    struct competitor c = {.spin_ns = 60000000};
+    pin_to_one_cpu(&c.cpu); /* threads made from here inherit the CPU */
+    pthread_barrier_init(&c.go, NULL, 2);
+    pthread_t other, th;
+    assert_int_equal(pthread_create(&other, NULL, compete, &c), 0);
+    pthread_barrier_wait(&c.go); /* the competitor spins from here */
+    struct subject subject = {.spin_ns = 20000000};
+    assert_int_equal(pthread_create(&th, NULL, spin_without_poll_points, &subject), 0);
+    pthread_join(th, NULL);
+    pthread_join(other, NULL);
+    unpin();
+    pthread_barrier_destroy(&c.go);
+    stop_and_read(t);
+    unsetenv("CTRACE_CPU_HZ");
+    return subject.tid;
+}
+
+/* Without CPU samples, its waits come as one sum at its end. */
+static void test_deferred_thread_preempted_records_its_waits_as_a_sum(void **state)
+{
+    (void)state;
+    tevs t;
+    int tid = preempted_spinner("0", &t);
+    assert_int_equal(source_of(&t, tid), CTR_SCHED_DEFERRED);
+    uint64_t total;
+    assert_int_equal(sched_waits(&t, tid, &total), 1); /* one sum */
+    assert_true(total >= 5000000); /* it shared its CPU for 20 ms of its own: wide margin */
+    tevs_free(&t);
+}
+
+/* With CPU samples (1000 Hz: one at its first tick past 1 ms), a sample
+ * opens its source: its later waits have their own times. */
+static void test_deferred_thread_without_poll_points_opens_at_a_cpu_sample(void **state)
+{
+    (void)state;
+    tevs t;
+    int tid = preempted_spinner("1000", &t);
+    int source = source_of(&t, tid);
+    assert_true(source == CTR_SCHED_PERF || source == CTR_SCHED_SCHEDSTAT);
+    uint64_t total;
+    size_t waits = sched_waits(&t, tid, &total);
+    assert_true(total >= 5000000);
+    if (source == CTR_SCHED_PERF)
+        assert_true(waits >= 2); /* preemptions of a few ms each, not one sum */
+    tevs_free(&t);
+}
+
 /* ---- perf's ring: wrap and overflow ------------------------------------------------- */
 
 /* Two threads on one CPU yielding to each other: every yield is a
@@ -563,16 +672,21 @@ static void test_perf_blocked_by_seccomp_falls_back(void **state)
             assert_int_equal(tevs_read(&t, path), 0);
             unlink(path);
             assert_int_equal(t.rc, 0);
-            /* auto: schedstat instead; perf insisted on: none. */
+            /* auto: schedstat instead (the worker's deferred, unless it
+             * lived past the deferral: then schedstat too); perf insisted
+             * on: none. */
             int want = m == 0 ? CTR_SCHED_SCHEDSTAT : CTR_SCHED_NONE;
-            size_t sources = 0;
+            size_t sources = 0, replaced = 0;
             for (size_t i = 0; i < t.n; i++) {
-                if (t.v[i].ev.kind == CTR_SCHED_SOURCE) {
-                    assert_int_equal(t.v[i].ev.object, want);
+                const ctr_event *ev = &t.v[i].ev;
+                if (ev->kind == CTR_SCHED_SOURCE) {
+                    assert_true((int)ev->object == want ||
+                                (m == 0 && ev->object == CTR_SCHED_DEFERRED));
                     sources++;
+                    replaced += ev->count;
                 }
             }
-            assert_int_equal(sources, 2); /* the worker and the main thread */
+            assert_int_equal(sources - replaced, 2); /* the worker and the main thread */
             tevs_free(&t);
         }
     }
@@ -587,6 +701,9 @@ int main(void)
         cmocka_unit_test(test_perf_stacks_with_frame_pointers_asked_for),
         cmocka_unit_test(test_schedstat_keeps_reading_while_preempted),
         cmocka_unit_test(test_off_records_none),
+        cmocka_unit_test(test_deferred_source_opens_once_the_thread_has_lived),
+        cmocka_unit_test(test_deferred_thread_preempted_records_its_waits_as_a_sum),
+        cmocka_unit_test(test_deferred_thread_without_poll_points_opens_at_a_cpu_sample),
         cmocka_unit_test(test_perf_ring_wraps_without_loss_when_polled),
         cmocka_unit_test(test_perf_ring_overflow_is_counted),
         cmocka_unit_test(test_errno_is_kept),
