@@ -556,6 +556,7 @@ int ctr__batch_step(ctr_reader *r)
     const int plain = ns_int == 1 && ns_frac == 0 && base >= start;
     const uint64_t shift = base - start - tsc_base;
     const uint64_t task_hi = (uint64_t)t->proc << PROC_SHIFT;
+    const int keep_regions = r->kinds >> CTR_REGION & 1; /* else skipped (ctr_set_kinds) */
     _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
                    "process, pid, tid, parent_tid are adjacent");
 #define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
@@ -566,11 +567,12 @@ int ctr__batch_step(ctr_reader *r)
         abs_ > start ? abs_ - start : 0;                                                   \
     }))
     for (;;) {
-        ctr_event *out = r->out, *const out0 = out, *const out_end = r->out_end;
+        ctr_event *out = r->out, *const out_end = r->out_end;
         uint64_t ticks = t->last_ticks, serial = t->region_serial;
         const uint64_t serial0 = serial;
         uint64_t proc_last = pr->last_ns;
-        uint32_t depth = t->depth;
+        const uint32_t depth0 = t->depth;
+        uint32_t depth = depth0;
         ropen *const stack = t->stack;
         const rstring *const strings = t->strings;
         const uint32_t nstrings = t->nstrings, cap = t->cap;
@@ -612,7 +614,10 @@ int ctr__batch_step(ctr_reader *r)
                 uint64_t ts = TICKS_TO_REL_NS(ticks);
                 proc_last = ts > proc_last ? ts : proc_last;
                 const ropen *o = &stack[--depth];
-                ctr_event *ev = out++;
+                /* Skipped (ctr_set_kinds), it is made where the next event
+                 * will be: a branch less than not making it. */
+                ctr_event *ev = out;
+                out += keep_regions;
                 zero_event(ev); /* as emit_region() */
                 ev->kind = CTR_REGION;
                 memcpy(&ev->process, &who, sizeof who);
@@ -630,14 +635,20 @@ int ctr__batch_step(ctr_reader *r)
                 break;
             }
         }
-        if (serial != serial0 || out != out0) { /* what ticks_to_rel_ns() would have left */
+        /* Regions ended: depth went up by each begun, down by each ended. */
+        const uint64_t ended = depth0 + (serial - serial0) - depth;
+        if (serial != serial0 || ended) { /* what ticks_to_rel_ns() would have left */
             t->last_ticks = ticks;
             t->region_serial = serial;
             t->depth = depth;
             t->last_ts = TICKS_TO_REL_NS(ticks);
             pr->last_ns = proc_last;
             r->out = out;
-            r->wire_events += (serial - serial0) + (uint64_t)(out - out0);
+            r->wire_events += (serial - serial0) + ended;
+            if (!keep_regions && ended) { /* as ctr__emit_skipped() */
+                r->events += ended;
+                r->last_ns = out->ts_ns > r->last_ns ? out->ts_ns : r->last_ns;
+            }
         }
         if (p >= e || out >= out_end)
             break;

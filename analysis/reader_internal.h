@@ -193,6 +193,12 @@ struct ctr_reader {
      * freed at the next call. Room for a call's whole array. */
     char **owned;
     uint32_t nowned, owned_cap;
+    /* ctr_set_kinds(): events of other kinds are made in `skipped`, one
+     * over the other, and counted as delivered; the time of the last one
+     * is taken into last_ns when the next comes (and at the call's end). */
+    uint64_t kinds;
+    ctr_event skipped;
+    char *skipped_owned; /* its text */
 
     int final_rc;        /* 0 clean end, CT_EDAMAGED, CT_ENOMEM: once set, sticks */
     char damage[512];
@@ -260,6 +266,8 @@ const uint64_t *ctr__stack_of(const rthread *t, uint64_t id, uint32_t *n);
 
 /* reader_pairing.c: output, regions, what is left open */
 ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);
+/* Where an event of a kind not wanted (ctr_set_kinds()) is made. */
+ctr_event *ctr__emit_skipped(ctr_reader *r, char *owned);
 /* A CTR_WARNING on thread t (NULL: none). @return it, to fill in more. */
 ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -335,7 +343,9 @@ static inline int out_room(const ctr_reader *r)
 static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
 {
     ctr_event *ev;
-    if (__builtin_expect(out_room(r), 1)) {
+    if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0)) {
+        ev = ctr__emit_skipped(r, owned);
+    } else if (__builtin_expect(out_room(r), 1)) {
         ev = r->out++;
         if (owned)
             r->owned[r->nowned++] = owned;

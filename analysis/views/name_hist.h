@@ -19,19 +19,14 @@ typedef struct ctv_name_stats {
     uint64_t unended; /* those the trace closed */
 } ctv_name_stats;
 
-#define CTV_NAMES_SEEN 16 /* names remembered by address; a power of two */
-
 typedef struct ctv_name_hists {
     ctv_names names;
     ctv_name_stats *stats; /* by name index */
     size_t capacity;
-    /* The index of a name recently added, by its address: most instances
-     * are found without hashing their bytes. */
-    struct {
-        const char *bytes;
-        size_t len;
-        uint32_t index;
-    } seen[CTV_NAMES_SEEN];
+    /* The index of each name by its address (the reader's, stable until
+     * ctr_close()): instances are found without hashing their bytes. One
+     * entry per string of the trace the reader holds anyway. */
+    ctv_ids by_address;
 } ctv_name_hists;
 
 void ctv_name_hists_init(ctv_name_hists *t);
