@@ -557,8 +557,6 @@ int ctr__batch_step(ctr_reader *r)
     const uint64_t shift = base - start - tsc_base;
     const uint64_t task_hi = (uint64_t)t->proc << PROC_SHIFT;
     const int keep_regions = r->kinds >> CTR_REGION & 1; /* else skipped (ctr_set_kinds) */
-    _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
-                   "process, pid, tid, parent_tid are adjacent");
 #define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
     (plain ? (ticks) + shift : ({                                                          \
         uint64_t dt_ = (ticks) - tsc_base;                                                 \
@@ -576,10 +574,7 @@ int ctr__batch_step(ctr_reader *r)
         ropen *const stack = t->stack;
         const rstring *const strings = t->strings;
         const uint32_t nstrings = t->nstrings, cap = t->cap;
-        /* fill_thread()'s fields but thread, adjacent in ctr_event: one copy
-         * (the tid as it is now: a THREAD_BEGIN sets it) */
-        const struct { uint32_t process; int32_t pid, tid, parent_tid; } who = {
-            t->proc, pr->pid, t->tid, 0};
+        const event_who who = who_of(r, t); /* the tid as it is now: a THREAD_BEGIN sets it */
         if (t->foreign_ends_due || t->deferred)
             goto slow;
         while (p < e && out < out_end) {
@@ -616,19 +611,8 @@ int ctr__batch_step(ctr_reader *r)
                 const ropen *o = &stack[--depth];
                 /* Skipped (ctr_set_kinds), it is made where the next event
                  * will be: a branch less than not making it. */
-                ctr_event *ev = out;
+                make_region(out, o, who, t->serial, ts, 0); /* as emit_region() */
                 out += keep_regions;
-                zero_event(ev); /* as emit_region() */
-                ev->kind = CTR_REGION;
-                memcpy(&ev->process, &who, sizeof who);
-                ev->thread = t->serial;
-                ev->ts_ns = ts;
-                ev->begin_ns = o->begin_ns;
-                ev->task = o->task;
-                ev->name = o->name;
-                ev->name_len = o->name_len;
-                ev->serial = o->serial;
-                ev->parent_serial = o->parent_serial;
                 t->ended[o->serial & (RECENT_REGIONS - 1)] =
                     (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
             } else {

@@ -340,18 +340,24 @@ static inline int out_room(const ctr_reader *r)
     return r->out < r->out_end;
 }
 
-static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
+/* Where the next event of `kind` is made: the caller's array, the queue,
+ * or, not wanted (ctr_set_kinds()), r->skipped. Not zeroed. */
+static inline ctr_event *emit_slot(ctr_reader *r, ctr_kind kind, char *owned)
 {
-    ctr_event *ev;
-    if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0)) {
-        ev = ctr__emit_skipped(r, owned);
-    } else if (__builtin_expect(out_room(r), 1)) {
-        ev = r->out++;
+    if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0))
+        return ctr__emit_skipped(r, owned);
+    if (__builtin_expect(out_room(r), 1)) {
         if (owned)
             r->owned[r->nowned++] = owned;
-    } else {
-        ev = ctr__emit_queued(r, owned);
+        return r->out++;
     }
+    return ctr__emit_queued(r, owned);
+}
+
+/* The next event, zeroed but its kind. */
+static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
+{
+    ctr_event *ev = emit_slot(r, kind, owned);
     zero_event(ev);
     ev->kind = kind;
     return ev;
@@ -378,20 +384,44 @@ static inline uint64_t region_parent(const rthread *t)
     return 0;
 }
 
-/* Emit region o of thread t, ended at end_ns, and remember it as ended. */
-static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
-                               uint32_t flags)
+/* The fields of an event that say whose it is: process, pid, tid,
+ * parent_tid (0), adjacent in ctr_event. */
+typedef struct event_who {
+    uint32_t process;
+    int32_t pid, tid, parent_tid;
+} event_who;
+
+static inline event_who who_of(const ctr_reader *r, const rthread *t)
 {
-    ctr_event *ev = emit(r, CTR_REGION, NULL);
-    fill_thread(r, ev, t);
+    return (event_who){t->proc, r->procs[t->proc].pid, t->tid, 0};
+}
+
+/* *ev = region o of thread `thread` (who), ended at end_ns, every other
+ * field 0. */
+static inline void make_region(ctr_event *ev, const ropen *o, event_who who, uint32_t thread,
+                               uint64_t end_ns, uint32_t flags)
+{
+    _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
+                   "process, pid, tid, parent_tid are adjacent");
+    zero_event(ev);
+    ev->kind = CTR_REGION;
+    ev->flags = flags;
+    memcpy(&ev->process, &who, sizeof who);
+    ev->thread = thread;
     ev->ts_ns = end_ns;
     ev->begin_ns = o->begin_ns;
     ev->task = o->task;
     ev->name = o->name;
     ev->name_len = o->name_len;
-    ev->flags = flags;
     ev->serial = o->serial;
     ev->parent_serial = o->parent_serial;
+}
+
+/* Emit region o of thread t, ended at end_ns, and remember it as ended. */
+static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
+                               uint32_t flags)
+{
+    make_region(emit_slot(r, CTR_REGION, NULL), o, who_of(r, t), t->serial, end_ns, flags);
     t->ended[o->serial & (RECENT_REGIONS - 1)] =
         (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
 }

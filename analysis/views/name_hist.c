@@ -17,44 +17,25 @@ void ctv_name_hists_init(ctv_name_hists *t)
     ctv_ids_init(&t->by_address);
 }
 
-/* A name met for the first time at this address: its index, interned by
- * its bytes (a new name gets its stats), then remembered by address. */
-static int name_index(ctv_name_hists *t, const char *name, size_t len, uint32_t *index)
+int ctv_name_hists_add_first_here(ctv_name_hists *t, const char *name, size_t len,
+                                  uint64_t duration_ns, int unended)
 {
     /* Room for one more name first, so a new name always has its slot. */
     ctv_name_stats *stats = ctv_reserve(t->stats, &t->capacity, t->names.count, sizeof *stats);
     if (!stats)
         return CT_ENOMEM;
     t->stats = stats;
-    uint32_t known = t->names.count;
-    int rc = ctv_names_intern(&t->names, name, len, index);
+    uint32_t known = t->names.count, index;
+    int rc = ctv_names_intern(&t->names, name, len, &index);
     if (rc != 0)
         return rc;
     if (t->names.count > known) {
-        ctv_hist_init(&t->stats[*index].hist);
-        t->stats[*index].unended = 0;
+        ctv_hist_init(&t->stats[index].hist);
+        t->stats[index].unended = 0;
     }
-    return name ? ctv_ids_put(&t->by_address, (uintptr_t)name, *index) : 0;
-}
-
-int ctv_name_hists_add(ctv_name_hists *t, const char *name, size_t len, uint64_t duration_ns,
-                       int unended)
-{
-    uint32_t index;
-    /* The length is checked too: the same address is the same name only
-     * while the bytes there stay, which is the caller's part. */
-    if (!ctv_ids_find(&t->by_address, (uintptr_t)name, &index) ||
-        t->names.names[index].len != len) {
-        int rc = name_index(t, name, len, &index);
-        if (rc != 0)
-            return rc;
-    }
-    ctv_name_stats *s = &t->stats[index];
-    if (unended) {
-        s->unended++;
-        return 0;
-    }
-    return ctv_hist_add(&s->hist, duration_ns);
+    if (name && (rc = ctv_ids_put(&t->by_address, (uintptr_t)name, index)) != 0)
+        return rc;
+    return ctv_name_stats_add(&t->stats[index], duration_ns, unended);
 }
 
 static int by_name(const void *a, const void *b, void *names)
