@@ -6,7 +6,9 @@
  * logs among the regions, so that batches meet the refills of the reader's
  * buffer. The names of regions and tasks stay put until ctr_close().
  * With ctr_set_kinds(), the events of those kinds, the same, and the same
- * counts, duration and damage as without.
+ * counts, duration and damage as without. Decompressed ahead by a thread
+ * (CTRACE_READ_AHEAD=on), the same events as without, records larger than
+ * the room kept before a block's bytes too.
  *
  *   test_reader_batch DIR/NAME.txt...
  */
@@ -193,8 +195,15 @@ static const uint64_t kind_sets[] = {
 static void check_trace(const char *trace)
 {
     run one;
+    setenv("CTRACE_READ_AHEAD", "off", 1);
     read_all(&one, trace, 0, CTR_ALL_KINDS);
     assert_true(one.n > 0);
+    run ahead; /* a thread decompresses the trace */
+    setenv("CTRACE_READ_AHEAD", "on", 1);
+    read_all(&ahead, trace, 64, CTR_ALL_KINDS);
+    unsetenv("CTRACE_READ_AHEAD");
+    assert_same(&one, &ahead, CTR_ALL_KINDS);
+    free_run(&ahead);
     for (size_t k = 0; k < sizeof caps / sizeof caps[0]; k++) {
         run batched;
         read_all(&batched, trace, caps[k], CTR_ALL_KINDS);
@@ -253,12 +262,10 @@ static void assemble(text_trace *tt)
     unlink(tt->txt);
 }
 
-#define BATCHES 400  /* records, each a few KiB of events: many buffer refills */
-#define ROUNDS 60    /* per record */
-
-static void test_many_records_read_the_same_in_batches(void **state)
+/* `batches` records of `rounds` rounds of events each (a round is ~40
+ * bytes), read every way check_trace() reads. */
+static void check_records(int batches, int rounds)
 {
-    (void)state;
     text_trace tt;
     begin_text(&tt, "batch-many",
                "ctrace 1.0\n"
@@ -267,7 +274,7 @@ static void test_many_records_read_the_same_in_batches(void **state)
                "process_begin proc=0 pid=7 exe=\"/t\" clock=1 hz=3000000000 tsc0=1000 ns0=1000\n");
     FILE *f = tt.f;
     unsigned long long ticks[3] = {1000, 1000, 1000};
-    for (int b = 0; b < BATCHES; b++) {
+    for (int b = 0; b < batches; b++) {
         int thread = 1 + b % 3;
         /* A chunk each, begun where the thread's last one ended. */
         fprintf(f, "batch proc=0 thread=%d seq=%d offset=0 tsc=%llu ns=%llu\n", thread, b / 3,
@@ -277,18 +284,30 @@ static void test_many_records_read_the_same_in_batches(void **state)
                        "  string id=1 bytes=\"outer\"\n  string id=2 bytes=\"inner\"\n"
                        "  string id=3 bytes=\"cat\"\n",
                     10 + thread);
-        for (int i = 0; i < ROUNDS; i++)
+        for (int i = 0; i < rounds; i++)
             fprintf(f, "  region_begin +%d task=0 name=1\n  region_begin +70000 task=0 name=2\n"
                        "  log +5 task=0 category=3 message=\"batch %d round %d\" flags=0\n"
                        "  region_end +3 back=0\n  region_end +400000 back=0\n",
                     1 + i * 977, b, i);
-        for (int i = 0; i < ROUNDS; i++)
+        for (int i = 0; i < rounds; i++)
             ticks[b % 3] += 1 + i * 977 + 70000 + 5 + 3 + 400000;
     }
     fputs("process_end proc=0 how=0 code=0 dropped=0\n", f);
     assemble(&tt);
     check_trace(tt.trace);
     unlink(tt.trace);
+}
+
+static void test_many_records_read_the_same_in_batches(void **state)
+{
+    (void)state;
+    check_records(400, 60); /* records of a few KiB: many buffer refills */
+}
+
+static void test_large_records_read_the_same_in_batches(void **state)
+{
+    (void)state;
+    check_records(12, 5000); /* records of ~200 KiB: most of a block, begun in one */
 }
 
 static void test_a_batch_of_none_is_refused(void **state)
@@ -320,6 +339,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_golden_traces_read_the_same_in_batches),
         cmocka_unit_test(test_many_records_read_the_same_in_batches),
+        cmocka_unit_test(test_large_records_read_the_same_in_batches),
         cmocka_unit_test(test_a_batch_of_none_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
