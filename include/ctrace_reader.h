@@ -231,7 +231,7 @@ CT_API int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n);
  *  misuse found), but not made: a tool that looks at a few kinds does not
  *  pay for the rest. Those skipped count in ctr_events_read(), in the event
  *  count of a damage message and in ctr_info.duration_ns as if delivered.
- *  Takes effect from the next ctr_next() or ctr_next_batch() call. */
+ *  Takes effect for the events made from then on (call it before reading). */
 #define CTR_KIND_BIT(kind) ((uint64_t)1 << (kind))
 #define CTR_ALL_KINDS (~(uint64_t)0)
 CT_API void ctr_set_kinds(ctr_reader *r, uint64_t kinds);
