@@ -629,7 +629,7 @@ int ctr__batch_step(ctr_reader *r)
             pr->last_ns = proc_last;
             r->out = out;
             r->wire_events += (serial - serial0) + ended;
-            if (!keep_regions && ended) { /* as ctr__emit_skipped() */
+            if (!keep_regions && ended) { /* as emit_slot() skips one */
                 r->events += ended;
                 r->last_ns = out->ts_ns > r->last_ns ? out->ts_ns : r->last_ns;
             }

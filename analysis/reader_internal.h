@@ -266,8 +266,9 @@ const uint64_t *ctr__stack_of(const rthread *t, uint64_t id, uint32_t *n);
 
 /* reader_pairing.c: output, regions, what is left open */
 ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);
-/* Where an event of a kind not wanted (ctr_set_kinds()) is made. */
-ctr_event *ctr__emit_skipped(ctr_reader *r, char *owned);
+/* An event of a kind not wanted (ctr_set_kinds()) owns `owned` (or none):
+ * the one skipped before it no longer needs its text. */
+void ctr__skipped_owns(ctr_reader *r, char *owned);
 /* A CTR_WARNING on thread t (NULL: none). @return it, to fill in more. */
 ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -344,8 +345,15 @@ static inline int out_room(const ctr_reader *r)
  * or, not wanted (ctr_set_kinds()), r->skipped. Not zeroed. */
 static inline ctr_event *emit_slot(ctr_reader *r, ctr_kind kind, char *owned)
 {
-    if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0))
-        return ctr__emit_skipped(r, owned);
+    if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0)) {
+        /* Made over the one skipped before, whose time is taken now. */
+        if (r->skipped.ts_ns > r->last_ns)
+            r->last_ns = r->skipped.ts_ns;
+        if (owned || r->skipped_owned)
+            ctr__skipped_owns(r, owned);
+        r->events++;
+        return &r->skipped;
+    }
     if (__builtin_expect(out_room(r), 1)) {
         if (owned)
             r->owned[r->nowned++] = owned;

@@ -38,14 +38,10 @@ ctr_event *ctr__emit_queued(ctr_reader *r, char *owned)
     return &slot->ev;
 }
 
-ctr_event *ctr__emit_skipped(ctr_reader *r, char *owned)
+void ctr__skipped_owns(ctr_reader *r, char *owned)
 {
-    if (r->skipped.ts_ns > r->last_ns)
-        r->last_ns = r->skipped.ts_ns;
     free(r->skipped_owned);
     r->skipped_owned = owned;
-    r->events++;
-    return &r->skipped;
 }
 
 ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)

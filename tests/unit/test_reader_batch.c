@@ -211,12 +211,10 @@ static void check_trace(const char *trace)
         free_run(&batched);
     }
     for (size_t k = 0; k < sizeof kind_sets / sizeof kind_sets[0]; k++) {
-        for (size_t cap = 0; cap <= 64; cap += 64) { /* ctr_next(), batches */
-            run some;
-            read_all(&some, trace, cap, kind_sets[k]);
-            assert_same(&one, &some, kind_sets[k]);
-            free_run(&some);
-        }
+        run some;
+        read_all(&some, trace, k % 2 ? 64 : 1, kind_sets[k]); /* batches, one at a time */
+        assert_same(&one, &some, kind_sets[k]);
+        free_run(&some);
     }
     free_run(&one);
 }
@@ -307,7 +305,7 @@ static void test_many_records_read_the_same_in_batches(void **state)
 static void test_large_records_read_the_same_in_batches(void **state)
 {
     (void)state;
-    check_records(12, 5000); /* records of ~200 KiB: most of a block, begun in one */
+    check_records(8, 4000); /* records of ~170 KiB: most of a block, begun in one */
 }
 
 static void test_a_batch_of_none_is_refused(void **state)
