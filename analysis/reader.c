@@ -235,6 +235,7 @@ int ctr_open(ctr_reader **out, const char *path)
     r->dec = malloc(DEC_CAP);
     r->damage_offset = -1;
     r->clock_name = "monotonic";
+    r->kinds = CTR_ALL_KINDS;
     if (!r->dec || ctr__inflate_open(r, f, got, r->file_bytes) != 0) {
         ctr_close(r);
         return CT_ENOMEM;
@@ -359,15 +360,21 @@ int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n)
     advance(r); /* with those out first, it stops before refilling dec */
     size_t made = (size_t)(r->out - evs);
     r->out = r->out_end = r->out_begin = NULL;
+    uint64_t last = r->last_ns > r->skipped.ts_ns ? r->last_ns : r->skipped.ts_ns;
+    r->last_ns = last;
     if (made == 0)
         return r->final_rc;
-    uint64_t last = r->last_ns;
     for (size_t i = 0; i < made; i++)
         last = evs[i].ts_ns > last ? evs[i].ts_ns : last;
     r->last_ns = last;
     r->events += made;
     *n = made;
     return 1;
+}
+
+void ctr_set_kinds(ctr_reader *r, uint64_t kinds)
+{
+    r->kinds = kinds;
 }
 
 int ctr_next(ctr_reader *r, ctr_event *ev)
@@ -415,6 +422,7 @@ void ctr_close(ctr_reader *r)
     for (uint32_t i = 0; i < r->nowned; i++)
         free(r->owned[i]);
     free(r->owned);
+    free(r->skipped_owned);
     if (r->f)
         fclose(r->f);
     free(r->dec);

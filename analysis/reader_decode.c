@@ -484,7 +484,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev->object = v[2];
         break;
     case CT_EV_CPU_SAMPLE:
-        ctr__cpu_sample(r, t, ts, trace_task_id(t->proc, v[0]), v[1], v[2]);
+        ctr__cpu_sample(r, t, ts, task_of(r, t->proc, v[0]), v[1], v[2]);
         break;
     case CT_EV_CPU_SOURCE:
         t->cpu_period_ns = v[0] == CT_CPU_ON && v[1] ? 1000000000u / v[1] : 0;
@@ -593,6 +593,7 @@ int ctr__batch_step(ctr_reader *r)
     const uint64_t inherited = pr->parent ? pr->inherit : 0;
     _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
                    "process, pid, tid, parent_tid are adjacent");
+    const int keep_regions = r->kinds >> CTR_REGION & 1; /* else skipped (ctr_set_kinds) */
 #define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
     (plain ? (ticks) + shift : ({                                                          \
         uint64_t dt_ = (ticks) - tsc_base;                                                 \
@@ -601,18 +602,16 @@ int ctr__batch_step(ctr_reader *r)
         abs_ > start ? abs_ - start : 0;                                                   \
     }))
     for (;;) {
-        ctr_event *out = r->out, *const out0 = out, *const out_end = r->out_end;
+        ctr_event *out = r->out, *const out_end = r->out_end;
         uint64_t ticks = t->last_ticks, serial = t->region_serial;
         const uint64_t serial0 = serial;
         uint64_t proc_last = pr->last_ns;
-        uint32_t depth = t->depth;
+        const uint32_t depth0 = t->depth;
+        uint32_t depth = depth0;
         ropen *const stack = t->stack;
         const rstring *const strings = t->strings;
         const uint32_t nstrings = t->nstrings, cap = t->cap;
-        /* fill_thread()'s fields but thread, adjacent in ctr_event: one copy
-         * (the tid as it is now: a THREAD_BEGIN sets it) */
-        const struct { uint32_t process; int32_t pid, tid, parent_tid; } who = {
-            t->proc, pr->pid, t->tid, 0};
+        const event_who who = who_of(r, t); /* the tid as it is now: a THREAD_BEGIN sets it */
         if (t->foreign_ends_due || t->deferred)
             goto slow;
         while (p < e && out < out_end) {
@@ -647,32 +646,30 @@ int ctr__batch_step(ctr_reader *r)
                 uint64_t ts = TICKS_TO_REL_NS(ticks);
                 proc_last = ts > proc_last ? ts : proc_last;
                 const ropen *o = &stack[--depth];
-                ctr_event *ev = out++;
-                zero_event(ev); /* as emit_region() */
-                ev->kind = CTR_REGION;
-                memcpy(&ev->process, &who, sizeof who);
-                ev->thread = t->serial;
-                ev->ts_ns = ts;
-                ev->begin_ns = o->begin_ns;
-                ev->task = o->task;
-                ev->name = o->name;
-                ev->name_len = o->name_len;
-                ev->serial = o->serial;
-                ev->parent_serial = o->parent_serial;
+                /* Skipped (ctr_set_kinds), it is made where the next event
+                 * will be: a branch less than not making it. */
+                make_region(out, o, who, t->serial, ts, 0); /* as emit_region() */
+                out += keep_regions;
                 t->ended[o->serial & (RECENT_REGIONS - 1)] =
                     (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
             } else {
                 break;
             }
         }
-        if (serial != serial0 || out != out0) { /* what ticks_to_rel_ns() would have left */
+        /* Regions ended: depth went up by each begun, down by each ended. */
+        const uint64_t ended = depth0 + (serial - serial0) - depth;
+        if (serial != serial0 || ended) { /* what ticks_to_rel_ns() would have left */
             t->last_ticks = ticks;
             t->region_serial = serial;
             t->depth = depth;
             t->last_ts = TICKS_TO_REL_NS(ticks);
             pr->last_ns = proc_last;
             r->out = out;
-            r->wire_events += (serial - serial0) + (uint64_t)(out - out0);
+            r->wire_events += (serial - serial0) + ended;
+            if (!keep_regions && ended) { /* as emit_slot() skips one */
+                r->events += ended;
+                r->last_ns = out->ts_ns > r->last_ns ? out->ts_ns : r->last_ns;
+            }
         }
         if (p >= e || out >= out_end)
             break;

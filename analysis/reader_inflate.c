@@ -21,12 +21,14 @@
 #define BLOCK_BYTES (256u << 10)  /* a little under L2, as the reader's buffer */
 #define BLOCKS 4                  /* how far the thread runs ahead */
 #define THREAD_MIN_BYTES (8u << 20) /* smaller traces: no thread worth starting */
+#define HEADROOM (64u << 10)      /* before a block's bytes: room for the record the
+                                     reader has begun (a chunk), moved there */
 #define WINDOW_LOG_MAX 24         /* refuse frames that need more than 16 MiB */
 #define WHY_MAX 200
 
 typedef struct block {
-    uint8_t *data;
-    size_t len;
+    uint8_t *buf;    /* HEADROOM bytes, then the block's len */
+    size_t cap, len; /* cap: of buf (a buffer of the reader's, once swapped) */
     uint64_t offset; /* compressed bytes read when it was made */
     int end;         /* 0 data; 1 the clean end; -1 damage (why) */
     char why[WHY_MAX];
@@ -115,7 +117,7 @@ static void *inflate_ahead(void *arg)
             return NULL;
         /* The block is this thread's until counted: the reader takes only those. */
         b->len = 0;
-        int rc = inflate_some(z, b->data, BLOCK_BYTES, &b->len, 0, b->why);
+        int rc = inflate_some(z, b->buf + HEADROOM, b->cap - HEADROOM, &b->len, 0, b->why);
         b->offset = offset_now(z);
         b->end = rc == 1 ? 0 : rc == 0 ? 1 : -1;
         pthread_mutex_lock(&z->lock);
@@ -132,8 +134,9 @@ static void *inflate_ahead(void *arg)
 static int start_thread(ctr_inflater *z)
 {
     for (int i = 0; i < BLOCKS; i++) {
-        z->ring[i].data = malloc(BLOCK_BYTES);
-        if (!z->ring[i].data)
+        z->ring[i].cap = HEADROOM + BLOCK_BYTES;
+        z->ring[i].buf = malloc(z->ring[i].cap);
+        if (!z->ring[i].buf)
             return -1;
     }
     if (pthread_mutex_init(&z->lock, NULL) != 0)
@@ -218,9 +221,12 @@ static void pop(ctr_inflater *z)
     pthread_mutex_unlock(&z->lock);
 }
 
-/* The next block the thread made: its bytes appended to r->dec. The bytes
- * of the last block come first, its end (clean or damage) at the next call,
- * and every call after: the last block stays. */
+/* The next block the thread made: its bytes appended to r->dec. Most
+ * often the block's buffer becomes r->dec, with what was left of r->dec
+ * (a record begun) moved into its headroom, and r->dec's buffer goes to
+ * the ring: the block is not copied. The bytes of the last block come
+ * first, its end (clean or damage) at the next call, and every call after:
+ * the last block stays. */
 static int take_block(ctr_reader *r, ctr_inflater *z)
 {
     pthread_mutex_lock(&z->lock);
@@ -230,10 +236,23 @@ static int take_block(ctr_reader *r, ctr_inflater *z)
     pthread_mutex_unlock(&z->lock);
     r->in_offset = b->offset;
     if (b->len > 0) {
-        if (make_room(r, b->len) != 0)
-            return -1;
-        memcpy(r->dec + r->dec_end, b->data, b->len);
-        r->dec_end += b->len;
+        size_t tail = r->dec_end - r->dec_start;
+        if (tail <= HEADROOM && r->dec_cap > HEADROOM) {
+            uint8_t *buf = b->buf;
+            size_t cap = b->cap;
+            memcpy(buf + HEADROOM - tail, r->dec + r->dec_start, tail);
+            b->buf = r->dec; /* the thread's only once popped */
+            b->cap = r->dec_cap;
+            r->dec = buf;
+            r->dec_cap = cap;
+            r->dec_start = HEADROOM - tail;
+            r->dec_end = HEADROOM + b->len;
+        } else {
+            if (make_room(r, b->len) != 0)
+                return -1;
+            memcpy(r->dec + r->dec_end, b->buf + HEADROOM, b->len);
+            r->dec_end += b->len;
+        }
         if (b->end)
             b->len = 0;
         else
@@ -283,7 +302,7 @@ void ctr__inflate_close(ctr_reader *r)
         pthread_mutex_destroy(&z->lock);
     }
     for (int i = 0; i < BLOCKS; i++)
-        free(z->ring[i].data);
+        free(z->ring[i].buf);
     ZSTD_freeDCtx(z->dctx);
     free(z->in);
     free(z);

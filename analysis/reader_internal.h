@@ -200,6 +200,12 @@ struct ctr_reader {
      * freed at the next call. Room for a call's whole array. */
     char **owned;
     uint32_t nowned, owned_cap;
+    /* ctr_set_kinds(): events of other kinds are made in `skipped`, one
+     * over the other, and counted as delivered; the time of the last one
+     * is taken into last_ns when the next comes (and at the call's end). */
+    uint64_t kinds;
+    ctr_event skipped;
+    char *skipped_owned; /* its text */
 
     int final_rc;        /* 0 clean end, CT_EDAMAGED, CT_ENOMEM: once set, sticks */
     char damage[512];
@@ -271,6 +277,9 @@ void ctr__cpu_sample(ctr_reader *r, rthread *t, uint64_t ts, uint64_t task, uint
 
 /* reader_pairing.c: output, regions, what is left open */
 ctr_event *ctr__emit_queued(ctr_reader *r, char *owned);
+/* An event of a kind not wanted (ctr_set_kinds()) owns `owned` (or none):
+ * the one skipped before it no longer needs its text. */
+void ctr__skipped_owns(ctr_reader *r, char *owned);
 /* A CTR_WARNING on thread t (NULL: none). @return it, to fill in more. */
 ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -353,16 +362,31 @@ static inline int out_room(const ctr_reader *r)
     return r->out < r->out_end;
 }
 
-static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
+/* Where the next event of `kind` is made: the caller's array, the queue,
+ * or, not wanted (ctr_set_kinds()), r->skipped. Not zeroed. */
+static inline ctr_event *emit_slot(ctr_reader *r, ctr_kind kind, char *owned)
 {
-    ctr_event *ev;
+    if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0)) {
+        /* Made over the one skipped before, whose time is taken now. */
+        if (r->skipped.ts_ns > r->last_ns)
+            r->last_ns = r->skipped.ts_ns;
+        if (owned || r->skipped_owned)
+            ctr__skipped_owns(r, owned);
+        r->events++;
+        return &r->skipped;
+    }
     if (__builtin_expect(out_room(r), 1)) {
-        ev = r->out++;
         if (owned)
             r->owned[r->nowned++] = owned;
-    } else {
-        ev = ctr__emit_queued(r, owned);
+        return r->out++;
     }
+    return ctr__emit_queued(r, owned);
+}
+
+/* The next event, zeroed but its kind. */
+static inline ctr_event *emit(ctr_reader *r, ctr_kind kind, char *owned)
+{
+    ctr_event *ev = emit_slot(r, kind, owned);
     zero_event(ev);
     ev->kind = kind;
     return ev;
@@ -389,20 +413,44 @@ static inline uint64_t region_parent(const rthread *t)
     return 0;
 }
 
-/* Emit region o of thread t, ended at end_ns, and remember it as ended. */
-static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
-                               uint32_t flags)
+/* The fields of an event that say whose it is: process, pid, tid,
+ * parent_tid (0), adjacent in ctr_event. */
+typedef struct event_who {
+    uint32_t process;
+    int32_t pid, tid, parent_tid;
+} event_who;
+
+static inline event_who who_of(const ctr_reader *r, const rthread *t)
 {
-    ctr_event *ev = emit(r, CTR_REGION, NULL);
-    fill_thread(r, ev, t);
+    return (event_who){t->proc, r->procs[t->proc].pid, t->tid, 0};
+}
+
+/* *ev = region o of thread `thread` (who), ended at end_ns, every other
+ * field 0. */
+static inline void make_region(ctr_event *ev, const ropen *o, event_who who, uint32_t thread,
+                               uint64_t end_ns, uint32_t flags)
+{
+    _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
+                   "process, pid, tid, parent_tid are adjacent");
+    zero_event(ev);
+    ev->kind = CTR_REGION;
+    ev->flags = flags;
+    memcpy(&ev->process, &who, sizeof who);
+    ev->thread = thread;
     ev->ts_ns = end_ns;
     ev->begin_ns = o->begin_ns;
     ev->task = o->task;
     ev->name = o->name;
     ev->name_len = o->name_len;
-    ev->flags = flags;
     ev->serial = o->serial;
     ev->parent_serial = o->parent_serial;
+}
+
+/* Emit region o of thread t, ended at end_ns, and remember it as ended. */
+static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
+                               uint32_t flags)
+{
+    make_region(emit_slot(r, CTR_REGION, NULL), o, who_of(r, t), t->serial, end_ns, flags);
     t->ended[o->serial & (RECENT_REGIONS - 1)] =
         (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
 }

@@ -38,6 +38,12 @@ ctr_event *ctr__emit_queued(ctr_reader *r, char *owned)
     return &slot->ev;
 }
 
+void ctr__skipped_owns(ctr_reader *r, char *owned)
+{
+    free(r->skipped_owned);
+    r->skipped_owned = owned;
+}
+
 ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *fmt, ...)
 {
     static ctr_event sink; /* out of memory: the warning is dropped */

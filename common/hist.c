@@ -20,23 +20,14 @@ void ctv_hist_init(ctv_hist *h)
         h->groups[g] = NULL;
 }
 
-int ctv_hist_add(ctv_hist *h, uint64_t value)
+int ctv_hist_add_first_in_group(ctv_hist *h, uint64_t value)
 {
     unsigned group, bucket;
     ctv_hist_locate(value, &group, &bucket);
-    if (!h->groups[group]) {
-        h->groups[group] = calloc(CTV_HIST_SUB, sizeof(uint64_t));
-        if (!h->groups[group])
-            return CT_ENOMEM;
-    }
-    h->groups[group][bucket]++;
-    h->count++;
-    h->total = h->total > UINT64_MAX - value ? UINT64_MAX : h->total + value;
-    if (value < h->min)
-        h->min = value;
-    if (value > h->max)
-        h->max = value;
-    return 0;
+    h->groups[group] = calloc(CTV_HIST_SUB, sizeof(uint64_t));
+    if (!h->groups[group])
+        return CT_ENOMEM;
+    return ctv_hist_add(h, value);
 }
 
 uint64_t ctv_hist_quantile(const ctv_hist *h, double q)

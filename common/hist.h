@@ -72,9 +72,26 @@ typedef struct ctv_hist {
 
 void ctv_hist_init(ctv_hist *h);
 
-/*! ctv_hist_add() : count one value.
+/* ctv_hist_add() of a value whose group has no buckets yet. */
+int ctv_hist_add_first_in_group(ctv_hist *h, uint64_t value);
+
+/*! ctv_hist_add() : count one value. Inline: views count a value an event.
  *  @return 0, or CT_ENOMEM (the value is then not counted at all). */
-int ctv_hist_add(ctv_hist *h, uint64_t value);
+static inline int ctv_hist_add(ctv_hist *h, uint64_t value)
+{
+    unsigned group, bucket;
+    ctv_hist_locate(value, &group, &bucket);
+    if (__builtin_expect(!h->groups[group], 0))
+        return ctv_hist_add_first_in_group(h, value);
+    h->groups[group][bucket]++;
+    h->count++;
+    h->total = h->total > UINT64_MAX - value ? UINT64_MAX : h->total + value;
+    if (value < h->min)
+        h->min = value;
+    if (value > h->max)
+        h->max = value;
+    return 0;
+}
 
 /*! ctv_hist_quantile() : the value at quantile q (0..1, nearest rank: the
  *  smallest bucket holding at least ceil(q * count) values), as that bucket's

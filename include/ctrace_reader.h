@@ -264,6 +264,17 @@ CT_API int ctr_next(ctr_reader *r, ctr_event *ev);
  *  CT_EDAMAGED, CT_ENOMEM), or CT_EINVAL for a `cap` of 0. */
 CT_API int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n);
 
+/*! ctr_set_kinds() : [ext] deliver only events of the kinds in `kinds`
+ *  (CTR_KIND_BIT(kind) each; CTR_ALL_KINDS, the default, every kind). The
+ *  others are still read, as before (regions paired, tasks followed,
+ *  misuse found), but not made: a tool that looks at a few kinds does not
+ *  pay for the rest. Those skipped count in ctr_events_read(), in the event
+ *  count of a damage message and in ctr_info.duration_ns as if delivered.
+ *  Takes effect for the events made from then on (call it before reading). */
+#define CTR_KIND_BIT(kind) ((uint64_t)1 << (kind))
+#define CTR_ALL_KINDS (~(uint64_t)0)
+CT_API void ctr_set_kinds(ctr_reader *r, uint64_t kinds);
+
 /*! ctr_damage() : after CT_EDAMAGED, a message naming the byte offset in the
  *  file and what is wrong (e.g. "damaged at byte 81233: zstd: corrupted block;
  *  12034 events before it"). NULL when nothing is damaged. */
@@ -272,7 +283,7 @@ CT_API const char *ctr_damage(const ctr_reader *r);
 /*! ctr_damage_offset() : byte offset of the damage in the file, or -1. */
 CT_API int64_t ctr_damage_offset(const ctr_reader *r);
 
-/*! ctr_events_read() : events delivered so far. */
+/*! ctr_events_read() : events delivered so far (and skipped: ctr_set_kinds()). */
 CT_API uint64_t ctr_events_read(const ctr_reader *r);
 
 /*! ctr_info() : facts from the trace header, valid after ctr_open(). */

@@ -151,20 +151,6 @@ void ctv_ids_init(ctv_ids *m)
     memset(m, 0, sizeof *m);
 }
 
-int ctv_ids_find(const ctv_ids *m, uint64_t id, uint32_t *value)
-{
-    if (id == 0 || m->slot_count == 0)
-        return 0;
-    for (size_t s = (size_t)ctv_hash_id(id) & (m->slot_count - 1); m->keys[s];
-         s = (s + 1) & (m->slot_count - 1)) {
-        if (m->keys[s] == id) {
-            *value = m->values[s];
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static void ids_insert(uint64_t *keys, uint32_t *values, size_t slot_count,
                        uint64_t id, uint32_t value)
 {

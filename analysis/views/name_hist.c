@@ -14,47 +14,28 @@ void ctv_name_hists_init(ctv_name_hists *t)
     ctv_names_init(&t->names);
     t->stats = NULL;
     t->capacity = 0;
-    memset(t->seen, 0, sizeof t->seen);
+    ctv_ids_init(&t->by_address);
 }
 
-/* Where `name` is remembered, if it was added lately. */
-static size_t seen_slot(const char *name)
+int ctv_name_hists_add_first_here(ctv_name_hists *t, const char *name, size_t len,
+                                  uint64_t duration_ns, int unended)
 {
-    return ((uintptr_t)name >> 3 ^ (uintptr_t)name >> 9) & (CTV_NAMES_SEEN - 1);
-}
-
-int ctv_name_hists_add(ctv_name_hists *t, const char *name, size_t len, uint64_t duration_ns,
-                       int unended)
-{
-    size_t slot = seen_slot(name);
-    uint32_t index;
-    if (t->seen[slot].bytes == name && t->seen[slot].len == len && name) {
-        index = t->seen[slot].index;
-    } else {
-        /* Room for one more name first, so a new name always has its slot. */
-        ctv_name_stats *stats = ctv_reserve(t->stats, &t->capacity, t->names.count,
-                                            sizeof *stats);
-        if (!stats)
-            return CT_ENOMEM;
-        t->stats = stats;
-        uint32_t known = t->names.count;
-        int rc = ctv_names_intern(&t->names, name, len, &index);
-        if (rc != 0)
-            return rc;
-        if (t->names.count > known) {
-            ctv_hist_init(&t->stats[index].hist);
-            t->stats[index].unended = 0;
-        }
-        t->seen[slot].bytes = name;
-        t->seen[slot].len = len;
-        t->seen[slot].index = index;
+    /* Room for one more name first, so a new name always has its slot. */
+    ctv_name_stats *stats = ctv_reserve(t->stats, &t->capacity, t->names.count, sizeof *stats);
+    if (!stats)
+        return CT_ENOMEM;
+    t->stats = stats;
+    uint32_t known = t->names.count, index;
+    int rc = ctv_names_intern(&t->names, name, len, &index);
+    if (rc != 0)
+        return rc;
+    if (t->names.count > known) {
+        ctv_hist_init(&t->stats[index].hist);
+        t->stats[index].unended = 0;
     }
-    ctv_name_stats *s = &t->stats[index];
-    if (unended) {
-        s->unended++;
-        return 0;
-    }
-    return ctv_hist_add(&s->hist, duration_ns);
+    if (name && (rc = ctv_ids_put(&t->by_address, (uintptr_t)name, index)) != 0)
+        return rc;
+    return ctv_name_stats_add(&t->stats[index], duration_ns, unended);
 }
 
 static int by_name(const void *a, const void *b, void *names)
@@ -85,5 +66,6 @@ void ctv_name_hists_free(ctv_name_hists *t)
         ctv_hist_free(&t->stats[k].hist);
     free(t->stats);
     ctv_names_free(&t->names);
+    ctv_ids_free(&t->by_address);
     ctv_name_hists_init(t);
 }

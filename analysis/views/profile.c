@@ -252,25 +252,21 @@ static ct_prof *profile_of(ctr_block_kind kind, const gathered *m, ctv_symbols *
 
 /* ---- the view ------------------------------------------------------------------ */
 
-int ctv_profile_pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *),
-                     void *arg, ctr_info *info, const ctv_tmp *tmp)
+int ctv_profile_pass(const char *path, FILE *err, uint64_t kinds,
+                     int (*fn)(void *, const ctr_event *), void *arg, ctr_info *info,
+                     const ctv_tmp *tmp)
 {
     ctr_reader *r;
     int status = ctv_open_trace(path, err, &r);
     if (status != 0)
         return status;
-    ctr_event evs[CTV_BATCH];
-    size_t n;
-    int rc;
-    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
-        for (size_t i = 0; i < n; i++) {
-            int frc = fn(arg, &evs[i]);
-            if (frc != 0) {
-                ctr_close(r);
-                return ctv_tmp_failed(tmp) ? ctv_fail_spill(path, "profile", tmp, err)
-                                           : ctv_fail(path, frc, err);
-            }
-        }
+    ctr_set_kinds(r, kinds);
+    int fn_failed;
+    int rc = ctv_each_event(r, fn, arg, &fn_failed);
+    if (fn_failed) {
+        ctr_close(r);
+        return ctv_tmp_failed(tmp) ? ctv_fail_spill(path, "profile", tmp, err)
+                                   : ctv_fail(path, rc, err);
     }
     if (info)
         ctr_get_info(r, info);
@@ -278,6 +274,13 @@ int ctv_profile_pass(const char *path, FILE *err, int (*fn)(void *, const ctr_ev
     ctr_close(r);
     return status;
 }
+
+/* The kinds each pass looks at (profile_scope_event(), sums_fn()): the
+ * reader makes no others. */
+#define SCOPE_KINDS (CTR_KIND_BIT(CTR_TASK_BEGIN) | CTR_KIND_BIT(CTR_REGION))
+#define SUMS_KINDS                                                                          \
+    (CTR_KIND_BIT(CTR_MODULE) | CTR_KIND_BIT(CTR_THREAD_BEGIN) |                            \
+     CTR_KIND_BIT(CTR_SCHED_SOURCE) | CTR_KIND_BIT(CTR_BLOCK))
 
 static int scope_fn(void *arg, const ctr_event *ev)
 {
@@ -289,7 +292,7 @@ int ctv_profile_scope_begin(profile_scope *s, const ctv_profile_opts *opts,
 {
     int status = profile_scope_init(s, opts, err);
     if (status == CTV_EXIT_WHOLE && profile_scope_needed(s)) {
-        status = ctv_profile_pass(trace_path, err, scope_fn, s, NULL, &s->tmp);
+        status = ctv_profile_pass(trace_path, err, SCOPE_KINDS, scope_fn, s, NULL, &s->tmp);
         int rc = status != CTV_EXIT_FAILED ? profile_scope_finish(s) : 0;
         if (rc != 0)
             status = ctv_tmp_failed(&s->tmp) ? ctv_fail_spill(trace_path, "profile", &s->tmp, err)
@@ -346,7 +349,7 @@ int ctv_profile_build(const char *trace_path, const ctv_profile_opts *opts, unsi
     ctr_info info = {0};
     if (status != CTV_EXIT_FAILED) {
         pass2 p = {&s, &m, &syms};
-        int second = ctv_profile_pass(trace_path, err, sums_fn, &p, &info, &s.tmp);
+        int second = ctv_profile_pass(trace_path, err, SUMS_KINDS, sums_fn, &p, &info, &s.tmp);
         status = second > status ? second : status;
     }
     for (int k = 1; k < CTV_PROFILE_KINDS && status != CTV_EXIT_FAILED; k++) {

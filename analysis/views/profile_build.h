@@ -45,12 +45,14 @@ int ctv_profile_cpu_build(const char *trace_path, const ctv_profile_opts *opts, 
 /*! ctv_profile_cpu() : `profile --type=cpu`: that profile, written as opts asks. */
 int ctv_profile_cpu(const char *trace_path, const ctv_profile_opts *opts, FILE *err);
 
-/*! ctv_profile_pass() : one pass over the trace, calling fn on each event.
+/*! ctv_profile_pass() : one pass over the trace, calling fn on each event of
+ *  the `kinds` (CTR_KIND_BIT()s: the reader makes no others).
  *  @return the view's exit status. A first of two passes leaves damage to
  *  the second to report (`info` NULL for it), so it is said once. A
  *  temporary file's failure is told from tmp. */
-int ctv_profile_pass(const char *path, FILE *err, int (*fn)(void *, const ctr_event *),
-                     void *arg, ctr_info *info, const ctv_tmp *tmp);
+int ctv_profile_pass(const char *path, FILE *err, uint64_t kinds,
+                     int (*fn)(void *, const ctr_event *), void *arg, ctr_info *info,
+                     const ctv_tmp *tmp);
 
 struct profile_scope;
 /*! ctv_profile_scope_begin() : profile_scope_init() and, when the filters

@@ -108,6 +108,11 @@ static int add_sample(cpu_gathered *g, const ctr_event *ev)
     return 0;
 }
 
+/* The kinds gather_fn() looks at: the reader makes no others. */
+#define GATHER_KINDS                                                                        \
+    (CTR_KIND_BIT(CTR_MODULE) | CTR_KIND_BIT(CTR_TASK_BEGIN) | CTR_KIND_BIT(CTR_TASK_END) |  \
+     CTR_KIND_BIT(CTR_CPU_SOURCE) | CTR_KIND_BIT(CTR_CPU_SAMPLE))
+
 static int gather_fn(void *arg, const ctr_event *ev)
 {
     cpu_gathered *g = arg;
@@ -206,7 +211,7 @@ int ctv_profile_cpu_build(const char *trace_path, const ctv_profile_opts *opts, 
     int status = ctv_profile_scope_begin(&s, opts, trace_path, err);
     ctr_info info = {0};
     if (status != CTV_EXIT_FAILED) {
-        int second = ctv_profile_pass(trace_path, err, gather_fn, &g, &info, &s.tmp);
+        int second = ctv_profile_pass(trace_path, err, GATHER_KINDS, gather_fn, &g, &info, &s.tmp);
         status = second > status ? second : status;
     }
     if (status != CTV_EXIT_FAILED) {

@@ -81,6 +81,13 @@ static void write_table(const ctv_name_hists *t, const uint32_t *order, FILE *ou
     }
 }
 
+static int add_region(void *hists, const ctr_event *ev)
+{
+    return ctv_name_hists_add(hists, ev->name, ev->name_len,
+                              ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0,
+                              (ev->flags & CTR_F_UNENDED) != 0);
+}
+
 int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
 {
     ctr_reader *r;
@@ -89,23 +96,9 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
 
     ctv_name_hists t;
     ctv_name_hists_init(&t);
-    ctr_event evs[CTV_BATCH];
-    size_t n;
-    int rc;
-    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
-        for (size_t i = 0; i < n && rc == 1; i++) {
-            const ctr_event *ev = &evs[i];
-            if (ev->kind != CTR_REGION)
-                continue;
-            int add_rc = ctv_name_hists_add(&t, ev->name, ev->name_len,
-                                            ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0,
-                                            (ev->flags & CTR_F_UNENDED) != 0);
-            if (add_rc != 0)
-                rc = add_rc;
-        }
-        if (rc != 1)
-            break;
-    }
+    ctr_set_kinds(r, CTR_KIND_BIT(CTR_REGION));
+    int fn_failed;
+    int rc = ctv_each_event(r, add_region, &t, &fn_failed);
     int status = ctv_end_status(r, rc, trace_path, err);
     if (status != CTV_EXIT_FAILED) {
         uint32_t *order = ctv_name_hists_order(&t);

@@ -66,8 +66,9 @@ static void keep(kept_text *t, const char *bytes, size_t len)
         memcpy(t->bytes, bytes, len);
 }
 
-static int count_event(trace_stats *s, const ctr_event *ev)
+static int count_event(void *stats, const ctr_event *ev)
 {
+    trace_stats *s = stats;
     s->events++;
     if ((unsigned)ev->kind < KIND_SLOTS)
         s->kind_events[ev->kind]++;
@@ -342,16 +343,8 @@ int ctv_stats(const char *trace_path, FILE *out, FILE *err)
         return ctv_fail(trace_path, CT_ENOMEM, err);
     }
     ctv_lost_init(&s->lost);
-    ctr_event evs[CTV_BATCH];
-    size_t n;
-    int rc;
-    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
-        for (size_t i = 0; i < n && rc == 1; i++)
-            if (count_event(s, &evs[i]) != 0)
-                rc = CT_ENOMEM;
-        if (rc != 1)
-            break;
-    }
+    int fn_failed;
+    int rc = ctv_each_event(r, count_event, s, &fn_failed);
 
     int status = ctv_end_status(r, rc, trace_path, err);
     if (status != CTV_EXIT_FAILED) {

@@ -44,8 +44,9 @@ static ctv_thread_row *row_of(ctv_thread_table *t, const ctr_event *ev)
     return r;
 }
 
-static int add_event(ctv_thread_table *t, const ctr_event *ev)
+static int add_event(void *table, const ctr_event *ev)
 {
+    ctv_thread_table *t = table;
     if (ev->kind == CTR_PROCESS_END) { /* its threads that did not say end there */
         for (uint32_t i = 0; i < t->count; i++) {
             ctv_thread_row *r = &t->rows[i];
@@ -188,16 +189,8 @@ int ctv_thread_table_read(const char *path, FILE *err, ctv_thread_table *t)
     int status = ctv_open_trace(path, err, &r);
     if (status != 0)
         return status;
-    ctr_event evs[CTV_BATCH];
-    size_t n;
-    int rc;
-    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
-        for (size_t i = 0; i < n && rc == 1; i++)
-            if (add_event(t, &evs[i]) != 0)
-                rc = CT_ENOMEM;
-        if (rc != 1)
-            break;
-    }
+    int fn_failed;
+    int rc = ctv_each_event(r, add_event, t, &fn_failed);
     status = ctv_end_status(r, rc, path, err);
     ctr_close(r);
     if (status != CTV_EXIT_FAILED && (name_start_routines(t) != 0 || group(t) != 0))

@@ -31,6 +31,31 @@ int ctv_open_trace(const char *path, FILE *err, ctr_reader **r);
  * while the view goes over them. */
 #define CTV_BATCH 64
 
+/*! ctv_each_event() : hand every event of r (of the kinds it was set to
+ *  make: ctr_set_kinds()) to fn(arg, ev), in batches of CTV_BATCH, until
+ *  the trace ends or fn returns non-zero. Inline, so that a view's fn is
+ *  called directly, even inlined.
+ *  @return how reading ended (0, CT_EDAMAGED, CT_ENOMEM: ctv_end_status()),
+ *  or fn's non-zero return, then with *fn_failed set (else cleared). */
+static inline int ctv_each_event(ctr_reader *r, int (*fn)(void *, const ctr_event *), void *arg,
+                                 int *fn_failed)
+{
+    ctr_event evs[CTV_BATCH];
+    size_t n;
+    int rc;
+    *fn_failed = 0;
+    while ((rc = ctr_next_batch(r, evs, CTV_BATCH, &n)) == 1) {
+        for (size_t i = 0; i < n; i++) {
+            int frc = fn(arg, &evs[i]);
+            if (frc != 0) {
+                *fn_failed = 1;
+                return frc;
+            }
+        }
+    }
+    return rc;
+}
+
 /*! ctv_end_status() : the exit status once ctr_next() returned `next_rc`
  *  (0 clean end, CT_EDAMAGED, or another error), telling err about damage or
  *  failure, e.g. "t.out: damaged at byte 81233: ...; 12034 events before it". */

@@ -1,7 +1,9 @@
 /*
  * test_views_maps.c - ctv_names_find(), and ctv_ids (analysis/views/maps.c): ids put, found,
  * replaced and removed; removal keeps every other id findable (backward-shift
- * deletion in a linear-probing table), under heavy collisions too.
+ * deletion in a linear-probing table), under heavy collisions too. And
+ * ctv_name_hists (name_hist.h), which finds a name by its address first:
+ * one name whatever the address its bytes are at, the length checked.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +12,10 @@
 
 #include <cmocka.h>
 
+#include <string.h>
+
 #include "analysis/views/maps.h"
+#include "analysis/views/name_hist.h"
 
 static void check_all(const ctv_ids *m, uint64_t n, uint64_t step, int removed_odd)
 {
@@ -67,11 +72,50 @@ static void test_names_find_without_adding(void **state)
     ctv_names_free(&m);
 }
 
+static const ctv_name_stats *stats_of(const ctv_name_hists *t, const char *name)
+{
+    uint32_t index;
+    if (!ctv_names_find(&t->names, name, strlen(name), &index))
+        return NULL;
+    return &t->stats[index];
+}
+
+static void test_name_hists_by_address_and_bytes(void **state)
+{
+    (void)state;
+    ctv_name_hists t;
+    ctv_name_hists_init(&t);
+    /* Two threads' copies of "db.query", and "db" at the first one's address. */
+    static const char a[] = "db.query", b[] = "db.query", other[] = "render";
+    for (int i = 0; i < 1000; i++) {
+        assert_int_equal(ctv_name_hists_add(&t, a, 8, 100, 0), 0);
+        assert_int_equal(ctv_name_hists_add(&t, b, 8, 300, 0), 0);
+        assert_int_equal(ctv_name_hists_add(&t, other, 6, 7, i % 10 == 0), 0);
+    }
+    assert_int_equal(ctv_name_hists_add(&t, a, 2, 5, 0), 0);
+    assert_int_equal(ctv_name_hists_add(&t, NULL, 0, 9, 0), 0); /* a name of no bytes */
+    assert_int_equal(ctv_name_hists_add(&t, "", 0, 11, 0), 0);
+    assert_int_equal(t.names.count, 4);
+    const ctv_name_stats *q = stats_of(&t, "db.query");
+    assert_non_null(q);
+    assert_int_equal(q->hist.count, 2000);
+    assert_int_equal(q->hist.total, 1000 * 100 + 1000 * 300);
+    assert_int_equal(q->hist.min, 100);
+    assert_int_equal(q->hist.max, 300);
+    const ctv_name_stats *r = stats_of(&t, "render");
+    assert_int_equal(r->hist.count, 900);
+    assert_int_equal(r->unended, 100);
+    assert_int_equal(stats_of(&t, "db")->hist.total, 5);
+    assert_int_equal(stats_of(&t, "")->hist.count, 2);
+    ctv_name_hists_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_find_remove),
         cmocka_unit_test(test_names_find_without_adding),
+        cmocka_unit_test(test_name_hists_by_address_and_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
