@@ -75,6 +75,9 @@ typedef struct ct_child_pool ct_child_pool;
  * frees one, so no event is lost; "drop" never blocks, and loses and counts
  * events instead. A collector sets this in the pool (ct_collector_set_overflow). */
 #define CT_ENV_OVERFLOW "CTRACE_OVERFLOW"
+/* ADDR: serve live captures there from before main, as ct_serve(ADDR)
+ * (ctrace.h); read by the library's constructor and removed. */
+#define CT_ENV_HTTP "CTRACE_HTTP"
 
 /* A marker line printed by the child's tracer on stdout when CTRACE_MARKERS
  * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the

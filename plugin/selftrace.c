@@ -1,5 +1,6 @@
 /*
- * selftrace.c - ct_start()/ct_stop(): a process tracing itself.
+ * selftrace.c - ct_start()/ct_stop(): a process tracing itself; and the
+ * same start and stop over a file descriptor for a live capture (serve.c).
  *
  * Same pool and drainer as under the runner, but the pool is private memory
  * and a thread of this process drains it into the file every few ms, or at
@@ -23,6 +24,7 @@
 #include "format/pool.h"
 #include "common/clock.h"
 #include "plugin/sched.h"
+#include "plugin/selftrace.h"
 #include "plugin/session.h"
 #include "plugin/thread.h"
 #include "recorder/drain.h"
@@ -30,12 +32,9 @@
 
 #define DRAIN_PERIOD_NS 10000000 /* 10 ms */
 
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
-                                 void *);
-
 static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER; /* start/stop */
 static struct {
-    int running;
+    int running; /* CT_SELF_* of whoever started it, 0: none */
     ct_trace_writer *w;
     ct_drainer drainer;
     void *pool;
@@ -90,11 +89,6 @@ static int start_drain_thread(void)
     return rc;
 }
 
-static void stop_at_exit(void)
-{
-    ct_stop();
-}
-
 static int write_process_begin(void)
 {
     char exe[4096];
@@ -127,18 +121,50 @@ static void free_self(void)
     self.pool = NULL;
 }
 
-int ct_start(const char *path)
+static void stop_at_exit(void)
 {
-    if (!path)
-        return CT_EINVAL;
-    pthread_mutex_lock(&self_lock);
-    if (__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || self.running) {
-        pthread_mutex_unlock(&self_lock);
-        return CT_EALREADY;
-    }
-    static int atexit_done;
-    if (!atexit_done)
-        atexit_done = atexit(stop_at_exit) == 0;
+    ct_stop();
+}
+
+/* A forked child has no drain thread, and its copy of the writer shares the
+ * parent's file: stopping it there (exit() runs stop_at_exit) would write
+ * into the parent's trace. The child forgets the tracer, untraced (as
+ * session.c makes it), free to start its own; what it forgets stays
+ * reachable, not leaked. */
+static struct {
+    ct_trace_writer *w;
+    ct_drainer drainer;
+} forgotten;
+
+static void forget_in_child(void)
+{
+    pthread_mutex_init(&self_lock, NULL);
+    if (!self.running)
+        return;
+    forgotten.w = self.w;
+    forgotten.drainer = self.drainer;
+    self.w = NULL;
+    self.pool = NULL;
+    self.running = CT_SELF_NONE;
+}
+
+/* Under self_lock: who traces this process now (CT_SELF_*). */
+static int owner_locked(void)
+{
+    if (self.running)
+        return self.running;
+    if (__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || ct__session_mode == CT_SESSION_RUNNER)
+        return CT_SELF_RUNNER;
+    return CT_SELF_NONE;
+}
+
+/* Under self_lock, nothing running: start tracing into w (taken). */
+static int start_locked(ct_trace_writer *w, int owner)
+{
+    self.w = w;
+    static int hooks_done;
+    if (!hooks_done)
+        hooks_done = atexit(stop_at_exit) == 0 && pthread_atfork(NULL, NULL, forget_in_child) == 0;
 
     uint32_t kind = ct__clock_choose();
     uint64_t hz = ct__clock_calibrate(kind, 5000000);
@@ -149,17 +175,13 @@ int ct_start(const char *path)
     self.pool_bytes = CT_POOL_DEFAULT_BYTES;
     self.pool = mmap(NULL, self.pool_bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int rc = CT_ENOMEM;
     if (self.pool == MAP_FAILED) {
         self.pool = NULL;
-        pthread_mutex_unlock(&self_lock);
-        return CT_ENOMEM;
+        goto fail;
     }
-    int rc = CT_ENOMEM;
     if (ct_pool_init(self.pool, self.pool_bytes, kind, hz, overflow_from_env()) == 0 ||
         ct_drainer_init(&self.drainer, self.pool, 0) != 0)
-        goto fail;
-    rc = ct_tw_open(&self.w, path, ct__mono_ns());
-    if (rc != 0)
         goto fail;
     rc = CT_EIO;
     if (write_process_begin() != 0 || ct_tw_flush(self.w) != 0)
@@ -170,25 +192,49 @@ int ct_start(const char *path)
      * begins. */
     if (start_drain_thread() != 0)
         goto fail;
-    self.running = 1;
+    self.running = owner;
     ct__session_begin(self.pool, CT_SESSION_SELF);
-    pthread_mutex_unlock(&self_lock);
     return 0;
 fail:;
     int e = errno;
     free_self();
-    pthread_mutex_unlock(&self_lock);
     errno = e;
     return rc;
 }
 
-int ct_stop(void)
+/* Start tracing into `path` (created), or into `fd` when path is NULL. */
+static int start_into(const char *path, int fd, int owner, int *busy_owner)
 {
     pthread_mutex_lock(&self_lock);
-    if (!self.running) {
-        pthread_mutex_unlock(&self_lock);
-        return CT_ENOTRACER;
+    int rc = CT_EALREADY;
+    *busy_owner = owner_locked();
+    if (*busy_owner != CT_SELF_NONE) {
+        if (!path)
+            close(fd);
+    } else {
+        ct_trace_writer *w;
+        rc = path ? ct_tw_open(&w, path, ct__mono_ns()) : ct_tw_open_fd(&w, fd, ct__mono_ns());
+        if (rc == 0)
+            rc = start_locked(w, owner);
     }
+    pthread_mutex_unlock(&self_lock);
+    return rc;
+}
+
+int ct_start(const char *path)
+{
+    int busy_owner;
+    return path ? start_into(path, -1, CT_SELF_START, &busy_owner) : CT_EINVAL;
+}
+
+int ct__self_start_fd(int fd, int owner, int *busy_owner)
+{
+    return start_into(NULL, fd, owner, busy_owner);
+}
+
+/* Under self_lock, running: stop, write the trace's end, close the file. */
+static int stop_locked(void)
+{
     ct__sched_stop_self(); /* the waits this thread has not reported yet */
     __atomic_store_n(&((ct_pool_header *)self.pool)->closed, 1, __ATOMIC_RELEASE);
     ct__session_end(); /* wakes the threads that wait for room: none will come */
@@ -210,7 +256,19 @@ int ct_stop(void)
      * Give its pages back; they read as zeros if touched again. */
     madvise(self.pool, self.pool_bytes, MADV_DONTNEED);
     self.pool = NULL;
-    self.running = 0;
+    self.running = CT_SELF_NONE;
+    return rc;
+}
+
+int ct__self_stop(int owner)
+{
+    pthread_mutex_lock(&self_lock);
+    int rc = self.running == owner ? stop_locked() : CT_ENOTRACER;
     pthread_mutex_unlock(&self_lock);
     return rc;
+}
+
+int ct_stop(void)
+{
+    return ct__self_stop(CT_SELF_START);
 }

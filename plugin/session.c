@@ -22,6 +22,7 @@
 #include "common/shuffle.h" /* ct_shuffle_parse_seed */
 #include "plugin/modules.h"
 #include "plugin/sched.h"
+#include "plugin/serve.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
 #include "plugin/thread_dump.h"
@@ -158,6 +159,7 @@ static void warn_if_another_copy_traces(void)
 __attribute__((constructor)) static void attach_to_runner(void)
 {
     pthread_atfork(NULL, NULL, after_fork_in_child);
+    ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
     const char *fd_text = getenv(CT_ENV_POOL_FD);
     if (!fd_text) {
         /* Not under the runner: a filter set by hand still applies. */
