@@ -156,10 +156,8 @@ static void warn_if_another_copy_traces(void)
 }
 
 /* Map the runner's pool. Before main: one thread, no tracing yet. */
-__attribute__((constructor)) static void attach_to_runner(void)
+static void attach_to_runner(void)
 {
-    pthread_atfork(NULL, NULL, after_fork_in_child);
-    ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
     const char *fd_text = getenv(CT_ENV_POOL_FD);
     if (!fd_text) {
         /* Not under the runner: a filter set by hand still applies. */
@@ -215,4 +213,11 @@ __attribute__((constructor)) static void attach_to_runner(void)
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);
     ct__thread_dump_install(pool); /* the runner may ask for every stack before a kill */
+}
+
+__attribute__((constructor)) static void start_tracer(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    attach_to_runner();
+    ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
 }

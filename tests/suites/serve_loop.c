@@ -3,11 +3,13 @@
  * test_serve.py): ct_serve(ADDR), then a loop of tasks and regions until it
  * is killed or --run-for SECONDS have passed.
  *
- *   serve_loop ADDR|- [--start FILE] [--fork] [--run-for SECONDS]
+ *   serve_loop ADDR|- [--start FILE] [--fork] [--run-for SECONDS] [--stop-file PATH]
  *
  * ADDR "-" calls no ct_serve (CTRACE_HTTP in the environment serves). It
  * prints "serve: RC ADDRESS" (ct_serve's result and ct_serve_address(), "-"
- * for none) first, and exits 0 there when ct_serve failed. Each iteration is
+ * for none) first, and exits 0 there when ct_serve failed; then "again: RC",
+ * what a second ct_serve(ADDR) returns. The loop ends after --run-for
+ * seconds (600) or once --stop-file exists, and main returns. Each iteration is
  * a task "iteration" holding a region "step" with three regions "inner".
  * --start FILE traces itself with ct_start first (captures are then
  * refused); --fork forks a child once serving, which says whether it serves
@@ -29,6 +31,12 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* --stop-file exists (looked at every 64 iterations). */
+static int stop_asked(const char *stop_file, unsigned long iterations)
+{
+    return stop_file && iterations % 64 == 0 && access(stop_file, F_OK) == 0;
+}
+
 static void fork_child(void)
 {
     fflush(stdout);
@@ -46,7 +54,7 @@ static void fork_child(void)
 
 int main(int argc, char **argv)
 {
-    const char *start = NULL;
+    const char *start = NULL, *stop_file = NULL;
     double run_for = 600;
     int do_fork = 0;
     if (argc < 2) {
@@ -58,6 +66,8 @@ int main(int argc, char **argv)
             start = argv[++i];
         else if (strcmp(argv[i], "--run-for") == 0 && i + 1 < argc)
             run_for = atof(argv[++i]);
+        else if (strcmp(argv[i], "--stop-file") == 0 && i + 1 < argc)
+            stop_file = argv[++i];
         else if (strcmp(argv[i], "--fork") == 0)
             do_fork = 1;
     }
@@ -71,13 +81,15 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (rc != 0)
         return 0;
+    printf("again: %d\n", strcmp(argv[1], "-") == 0 ? ct_serve(addr) : ct_serve(argv[1]));
+    fflush(stdout);
     if (do_fork)
         fork_child();
 
     double end = now_s() + run_for;
     unsigned long iterations = 0;
     struct timespec pause = {0, 1000000}; /* 1 ms */
-    while (now_s() < end) {
+    while (now_s() < end && !stop_asked(stop_file, iterations)) {
         ct_task *task = ct_task_begin(NULL, "iteration");
         ct_region step = ct_region_begin(task, "step");
         for (int k = 0; k < 3; k++) {
