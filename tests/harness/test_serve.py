@@ -206,6 +206,19 @@ def test_capture_counts_regions_refuses_a_second_and_serves_after(served, tmp_pa
     s.stop()
 
 
+def test_a_client_leaving_ends_its_capture(served):
+    s = served("127.0.0.1:0")
+    leaving = socket.create_connection(s.host_port(), timeout=HTTP_TIMEOUT_S)
+    leaving.sendall(f"GET {PATH}?seconds=60 HTTP/1.1\r\n\r\n".encode())
+    time.sleep(0.2)
+    leaving.close()
+    started = time.monotonic()
+    status, headers, body = s.get_when_free("?seconds=0.2")
+    assert_trace_response(status, headers, body)
+    assert time.monotonic() - started < 30  # not the 60 s the first one asked for
+    s.stop()
+
+
 def test_curl_downloads_a_capture(served, tmp_path):
     curl = shutil.which("curl")
     if curl is None:
