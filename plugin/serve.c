@@ -62,6 +62,7 @@ static pthread_mutex_t serve_lock = PTHREAD_MUTEX_INITIALIZER; /* ct_serve, exit
 static struct {
     int serving; /* atomic */
     int quit;    /* atomic: the listener ends */
+    int fds_lost; /* atomic: the program closed the listener's descriptors */
     int listen_fd, wake_fd;
     pthread_t thread;
     char address[160];
@@ -333,12 +334,30 @@ static short events_of(const struct conn *c)
     }
 }
 
+/* The program closed the listener's own descriptors (a daemon closing
+ * every fd): serve no more; the capture that runs ends. */
+static void serve_nothing_more(void)
+{
+    if (srv.capturing >= 0) {
+        ct__self_stop(CT_SELF_CAPTURE);
+        srv.capturing = -1;
+    }
+    /* Their numbers may be the program's now: never used by us again. */
+    __atomic_store_n(&srv.fds_lost, 1, __ATOMIC_RELEASE);
+    for (int i = 0; i < MAX_CONNS; i++) {
+        srv.conns[i].fd = srv.conns[i].body_fd = -1;
+        srv.conns[i].state = C_FREE;
+    }
+}
+
 static void serve_loop(void)
 {
     struct pollfd pfd[2 + MAX_CONNS];
     int slot[2 + MAX_CONNS];
     while (!__atomic_load_n(&srv.quit, __ATOMIC_ACQUIRE)) {
-        uint64_t now = ct__mono_ns(), next = now + 60000000000ull;
+        /* At least once a second: a closed descriptor is seen by the next
+         * poll, not by the one waiting on it. */
+        uint64_t now = ct__mono_ns(), next = now + 1000000000ull;
         nfds_t n = 0;
         pfd[n++] = (struct pollfd){.fd = srv.wake_fd, .events = POLLIN};
         if (now >= srv.accept_paused_until)
@@ -360,16 +379,25 @@ static void serve_loop(void)
         if (__atomic_load_n(&srv.quit, __ATOMIC_ACQUIRE))
             break;
         now = ct__mono_ns();
-        for (nfds_t k = 1; k < n; k++) {
+        int accept_ready = 0;
+        for (nfds_t k = 0; k < n; k++) {
             short re = pfd[k].revents;
-            if (pfd[k].fd == srv.listen_fd) {
-                if (re & POLLIN)
-                    accept_all(now);
+            if (k == 0 || pfd[k].fd == srv.listen_fd) {
+                if (re & POLLNVAL)
+                    return serve_nothing_more(); /* the program closed them */
+                accept_ready |= k > 0 && (re & POLLIN);
                 continue;
             }
             struct conn *c = &srv.conns[slot[k]];
             if (c->state == C_FREE || c->fd != pfd[k].fd)
                 continue;
+            if (re & POLLNVAL) { /* closed by the program: the number is not ours now */
+                c->fd = c->body_fd = -1;
+                c->state = C_FREE;
+                if (srv.capturing == slot[k])
+                    finish_capture(c, 0, now);
+                continue;
+            }
             if (c->state == C_CAPTURE && (re & (POLLRDHUP | POLLHUP | POLLERR)))
                 finish_capture(c, 0, now);
             else if (re & (POLLHUP | POLLERR) && c->state != C_READ && c->state != C_LINGER)
@@ -382,6 +410,8 @@ static void serve_loop(void)
         for (int i = 0; i < MAX_CONNS; i++)
             if (srv.conns[i].state != C_FREE && srv.conns[i].deadline <= now)
                 on_deadline(&srv.conns[i], now);
+        if (accept_ready) /* last: the slots freed above take new clients */
+            accept_all(now);
     }
     /* Exiting: a capture still running ends (its client gets a closed
      * connection), and every connection closes. */
@@ -402,16 +432,29 @@ static void *listener_main(void *arg)
 
 /* ---- start, exit, fork ----------------------------------------------------- */
 
+/* The program may have closed the wake fd (a daemon closing every fd) in
+ * the last second, before the listener saw it: still an eventfd, then. */
+static int wake_fd_is_ours(void)
+{
+    char link[64], proc[40];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", srv.wake_fd);
+    ssize_t n = readlink(proc, link, sizeof link - 1);
+    return n > 0 && (link[n] = '\0', strcmp(link, "anon_inode:[eventfd]") == 0);
+}
+
 static void stop_at_exit(void)
 {
     pthread_mutex_lock(&serve_lock);
     if (__atomic_load_n(&srv.serving, __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&srv.quit, 1, __ATOMIC_RELEASE);
         uint64_t one = 1;
-        (void)!write(srv.wake_fd, &one, sizeof one);
+        if (!__atomic_load_n(&srv.fds_lost, __ATOMIC_ACQUIRE) && wake_fd_is_ours())
+            (void)!write(srv.wake_fd, &one, sizeof one);
         pthread_join(srv.thread, NULL);
-        close(srv.listen_fd);
-        close(srv.wake_fd);
+        if (!__atomic_load_n(&srv.fds_lost, __ATOMIC_ACQUIRE)) {
+            close(srv.listen_fd);
+            close(srv.wake_fd);
+        }
         struct stat st;
         if (srv.unix_bound && lstat(srv.unix_path, &st) == 0 && st.st_dev == srv.unix_dev &&
             st.st_ino == srv.unix_ino)
@@ -433,8 +476,10 @@ static void forget_in_child(void)
     pthread_mutex_init(&serve_lock, NULL);
     if (!srv.serving)
         return;
-    close(srv.listen_fd);
-    close(srv.wake_fd);
+    if (!srv.fds_lost) {
+        close(srv.listen_fd);
+        close(srv.wake_fd);
+    }
     srv.listen_fd = srv.wake_fd = -1;
     srv.unix_bound = 0;
     srv.capturing = -1;
@@ -485,7 +530,7 @@ static int listen_on(const ct_serve_addr *a, int *out)
     /* A Unix socket is 0600 before it listens: nobody else connects, ever. */
     if (bind(fd, (const struct sockaddr *)&a->sa, a->len) != 0 ||
         (family == AF_UNIX && (chmod(un->sun_path, 0600) != 0 || lstat(un->sun_path, &st) != 0)) ||
-        listen(fd, MAX_CONNS) != 0) {
+        listen(fd, 64) != 0) {
         int e = errno;
         if (family == AF_UNIX)
             unlink(un->sun_path);
@@ -541,6 +586,7 @@ static int serve_locked(const char *text, const char **why)
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     __atomic_store_n(&srv.quit, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&srv.fds_lost, 0, __ATOMIC_RELEASE);
     srv.capturing = -1;
     srv.accept_paused_until = 0;
     srv.listen_fd = fd;

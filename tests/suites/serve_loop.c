@@ -3,7 +3,8 @@
  * test_serve.py): ct_serve(ADDR), then a loop of tasks and regions until it
  * is killed or --run-for SECONDS have passed.
  *
- *   serve_loop ADDR|- [--start FILE] [--fork] [--run-for SECONDS] [--stop-file PATH]
+ *   serve_loop ADDR|- [--start FILE] [--fork] [--close-fds] [--run-for SECONDS]
+ *              [--stop-file PATH]
  *
  * ADDR "-" calls no ct_serve (CTRACE_HTTP in the environment serves). It
  * prints "serve: RC ADDRESS" (ct_serve's result and ct_serve_address(), "-"
@@ -13,7 +14,9 @@
  * a task "iteration" holding a region "step" with three regions "inner".
  * --start FILE traces itself with ct_start first (captures are then
  * refused); --fork forks a child once serving, which says whether it serves
- * ("child: serving" or "child: not serving") and exits through exit().
+ * ("child: serving" or "child: not serving") and exits through exit();
+ * --close-fds then closes every descriptor from 3 up, as a daemon may, the
+ * server's own among them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +59,7 @@ int main(int argc, char **argv)
 {
     const char *start = NULL, *stop_file = NULL;
     double run_for = 600;
-    int do_fork = 0;
+    int do_fork = 0, close_fds = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: serve_loop ADDR|- [--start FILE] [--fork] [--run-for S]\n");
         return 2;
@@ -70,6 +73,8 @@ int main(int argc, char **argv)
             stop_file = argv[++i];
         else if (strcmp(argv[i], "--fork") == 0)
             do_fork = 1;
+        else if (strcmp(argv[i], "--close-fds") == 0)
+            close_fds = 1;
     }
     if (start && ct_start(start) != 0) {
         fprintf(stderr, "serve_loop: ct_start(%s) failed\n", start);
@@ -85,6 +90,8 @@ int main(int argc, char **argv)
     fflush(stdout);
     if (do_fork)
         fork_child();
+    for (int fd = 3; close_fds && fd < 1024; fd++)
+        close(fd);
 
     double end = now_s() + run_for;
     unsigned long iterations = 0;
