@@ -97,9 +97,11 @@ class Served:
             assert time.monotonic() < deadline, body
             time.sleep(0.1)
 
-    def stop(self):
-        """End the loop through --stop-file; main returns: exit status 0."""
-        self.stop_file.touch()
+    def stop(self, touch=True):
+        """End the loop through --stop-file (else wait for its --run-for);
+        main returns: exit status 0. All it printed."""
+        if touch:
+            self.stop_file.touch()
         out, err = self.proc.communicate(timeout=TIMEOUT_S)
         self.stdout_lines.append((self.pending["stdout"] + out).decode(errors="replace"))
         self.stderr_lines.append((self.pending["stderr"] + err).decode(errors="replace"))
@@ -484,3 +486,18 @@ def test_a_program_closing_the_servers_descriptors_does_not_make_it_spin(served)
     # descriptors would take a whole CPU.
     assert cpu < 0.6 * wall, (cpu, wall)
     s.stop()
+
+
+def test_a_forked_child_leaves_the_ct_start_trace_whole(served, tmp_path):
+    # The child's exit() once stopped its copy of the tracer into the
+    # parent's file (selftrace.c forgets it in the child now).
+    own = tmp_path / "own.out"
+    s = served("-", "--start", str(own), "--fork", "--run-for", "1")
+    assert s.read_line("stdout") == "again: -2"  # CT_EINVAL: ct_serve(NULL)
+    assert s.read_line("stdout") == "child: not serving"
+    assert s.read_line("stdout") == "child exit: 0"
+    s.stop(touch=False)  # its second of iterations
+    proc = run("regions", "--json", own)
+    assert proc.returncode == 0, proc  # whole: not damaged
+    counts = {r["name"]: r["count"] for r in proc.json()["regions"]}
+    assert counts.get("step", 0) >= 1 and counts["inner"] == 3 * counts["step"], counts
