@@ -40,6 +40,7 @@
 #define MAX_CONNS 16
 #define HEAD_TIMEOUT_NS 5000000000ull  /* the whole request head within 5 s */
 #define SEND_STALL_NS 10000000000ull   /* a response that does not move for 10 s */
+#define SEND_WHOLE_NS 120000000000ull  /* nor take more than 2 min in all */
 #define LINGER_NS 2000000000ull        /* reading what the client still sends */
 #define ACCEPT_PAUSE_NS 100000000ull   /* after accept() fails (EMFILE) */
 #define SEND_CHUNK 65536
@@ -50,6 +51,7 @@ struct conn {
     int fd;
     int state;
     uint64_t deadline; /* CLOCK_MONOTONIC ns: the state's end (the capture's, in C_CAPTURE) */
+    uint64_t send_until; /* C_SEND: the response's last moment */
     size_t in_len;
     char in[CT_HTTP_HEAD_MAX];
     char out[1024]; /* the response head, and an error's text */
@@ -94,6 +96,7 @@ static void conn_send_state(struct conn *c, uint64_t now)
     c->out_off = 0;
     c->body_off = 0;
     c->state = C_SEND;
+    c->send_until = now + SEND_WHOLE_NS;
     c->deadline = now + SEND_STALL_NS;
 }
 
@@ -260,7 +263,7 @@ static void on_writable(struct conn *c, uint64_t now)
             c->out_off += (size_t)w;
         else
             c->body_off += (uint64_t)w;
-        c->deadline = now + SEND_STALL_NS;
+        c->deadline = now + SEND_STALL_NS < c->send_until ? now + SEND_STALL_NS : c->send_until;
     }
 }
 
