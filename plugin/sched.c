@@ -199,7 +199,8 @@ void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const ui
      * that followed it; from now it is off by that part of how late it is. */
     const ct__sched *s = &t->sched;
     uint64_t hz = t->pool->tsc_hz;
-    uint64_t end = ct__clock_ns_to_ticks(ct__clock_kind, hz, s->now_ticks, s->now_ns, end_ns);
+    uint64_t end = ct__clock_ns_to_ticks(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), hz,
+                                         s->now_ticks, s->now_ns, end_ns);
     ct__wait_write(t, CT_BLOCK_SCHED, end, ct__clock_span_ticks(hz, wait_ns), 0, pcs, n);
 }
 
@@ -212,7 +213,7 @@ void ct__sched_read_perf(ct__thread *t)
         return;
     int saved_errno = errno;
     s->polling = 1;
-    ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+    ct__clock_pair(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &s->now_ticks, &s->now_ns);
     ct__sched_perf_read(t);
     if (s->lost || s->ring_full) {
         /* The ring was full: say how many switch records it lost (0: some,
@@ -246,7 +247,8 @@ void ct__sched_read_all(ct__thread *t)
         /* Waits under the threshold add up until together they pass it. */
         if (run_delay - s->run_delay >= CT_SCHED_MIN_NS) {
             /* No detail: one wait, ending as we read it. */
-            ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+            ct__clock_pair(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &s->now_ticks,
+                           &s->now_ns);
             ct__sched_record(t, s->now_ns, run_delay - s->run_delay, NULL, 0);
             s->run_delay = run_delay;
         }
@@ -261,7 +263,7 @@ void ct__sched_read_all(ct__thread *t)
 void ct__sched_stop_self(void)
 {
     ct__thread *t = ct__self;
-    if (!t || t->session != ct__session_id || t->busy)
+    if (!t || t->session != __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) || t->busy)
         return;
     t->busy = 1;
     ct__sched_read_all(t);

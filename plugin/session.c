@@ -56,7 +56,7 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     ct__stack_init();
     ct__modules_scan();
     ct__sched_session_begin();
-    ct__clock_kind = pool->clock_kind;
+    __atomic_store_n(&ct__clock_kind, pool->clock_kind, __ATOMIC_RELAXED);
     ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
     ct__live_test_begin(ct__ticks()); /* outside any test: the window is the session */
     ct__session_mode = mode;

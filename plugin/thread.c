@@ -144,7 +144,8 @@ static void on_thread_exit(void *arg)
 {
     ct__thread *t = arg;
     ct__thread_off = 1;
-    if (t->session == ct__session_id && __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
+    if (t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) &&
+        __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
         !t->busy) {
         t->busy = 1;
         ct__thread_settle_losses(t); /* said before its end, if it can be */

@@ -130,7 +130,11 @@ ct__thread *ct__thread_get_slow(void);
 static inline ct__thread *ct__thread_get(void)
 {
     ct__thread *t = ct__self;
-    if (__builtin_expect(t != NULL && t->session == ct__session_id, 1))
+    /* Atomic (relaxed: a plain load) as another thread may stop the
+     * session: ct_stop() or a live capture's end. */
+    if (__builtin_expect(t != NULL &&
+                             t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED),
+                         1))
         return t;
     return ct__thread_get_slow();
 }

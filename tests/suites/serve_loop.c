@@ -11,7 +11,10 @@
  * for none) first, and exits 0 there when ct_serve failed; then "again: RC",
  * what a second ct_serve(ADDR) returns. The loop ends after --run-for
  * seconds (600) or once --stop-file exists, and main returns. Each iteration is
- * a task "iteration" holding a region "step" with three regions "inner".
+ * a task "iteration" holding a region "step" with three regions "inner",
+ * and a 1 ms sleep made as a bare system call: the tracer interposes libc's
+ * nanosleep and would record each as a wait, which is not what this program
+ * is about.
  * --start FILE traces itself with ct_start first (captures are then
  * refused); --fork forks a child once serving, which says whether it serves
  * ("child: serving" or "child: not serving") and exits through exit();
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
             ct_region inner = ct_region_begin(task, "inner");
             ct_region_end(&inner);
         }
-        nanosleep(&pause, NULL);
+        syscall(SYS_nanosleep, &pause, NULL); /* not libc's: no wait recorded, see above */
         ct_region_end(&step);
         ct_task_end(task);
         iterations++;
