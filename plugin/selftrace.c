@@ -129,20 +129,16 @@ static void stop_at_exit(void)
 /* A forked child has no drain thread, and its copy of the writer shares the
  * parent's file: stopping it there (exit() runs stop_at_exit) would write
  * into the parent's trace. The child forgets the tracer, untraced (as
- * session.c makes it), free to start its own; what it forgets stays
- * reachable, not leaked. */
-static struct {
-    ct_trace_writer *w;
-    ct_drainer drainer;
-} forgotten;
-
+ * session.c makes it), free to start its own: it frees its copies, writing
+ * nothing, and closes only its own descriptor. The pool's mapping stays, as
+ * after ct_stop(). */
 static void forget_in_child(void)
 {
     pthread_mutex_init(&self_lock, NULL);
     if (!self.running)
         return;
-    forgotten.w = self.w;
-    forgotten.drainer = self.drainer;
+    ct_drainer_free(&self.drainer);
+    ct_tw_abandon(self.w);
     self.w = NULL;
     self.pool = NULL;
     self.running = CT_SELF_NONE;
