@@ -46,16 +46,23 @@ static int get_fields(const uint8_t **pp, const uint8_t *e, const char *spec, ui
 int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
 {
     const uint8_t *e = p + len;
-    uint64_t v[8];
-    const uint8_t *s[8];
+    uint64_t v[12];
+    const uint8_t *s[12];
     switch (kind) {
     case CT_REC_PROCESS_BEGIN: {
-        if (get_fields(&p, e, "uusuuuu", v, s) != 0)
+        if (get_fields(&p, e, "uusuuuuooo", v, s) != 0)
             break;
         rproc *pr = ctr__proc_get(r, v[0]);
         if (!pr || pr->used)
             break;
         pr->used = 1;
+        /* Started by an earlier process (since 1.8); any other is damage
+         * to ignore: the chain of parents must end. */
+        if (v[7] && v[7] - 1 < v[0] && r->procs[v[7] - 1].used) {
+            pr->parent = (uint32_t)v[7];
+            pr->ptask = v[8];
+            pr->inherit = v[9] > v[8] ? v[9] : v[8];
+        }
         pr->pid = (int32_t)v[1];
         pr->clock = (uint32_t)v[3];
         pr->hz = v[4] ? v[4] : 1000000000u;
@@ -75,6 +82,10 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         ev->ts_ns = pr->last_ns;
         ev->name = exe ? exe : "";
         ev->name_len = exe ? exe_len : 0;
+        if (pr->parent) {
+            ev->object = pr->parent;
+            ev->parent = task_of(r, pr->parent - 1, pr->ptask);
+        }
         return 0;
     }
     case CT_REC_PROCESS_END: {
@@ -327,7 +338,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->parent_tid = (int32_t)v[1];
-        ev->task = trace_task_id(t->proc, v[2]);
+        ev->task = task_of(r, t->proc, v[2]);
         ev->object = v[3]; /* the start routine's address */
         break;
     case CT_EV_THREAD_NAME: {
@@ -348,7 +359,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         t->last_ts = UINT64_MAX; /* nothing more of it will come */
         return 0;
     case CT_EV_TASK_BEGIN: {
-        uint64_t id = trace_task_id(t->proc, v[0]);
+        uint64_t id = task_of(r, t->proc, v[0]);
         const rstring *name = ctr__string_of(r, t, v[2], ts);
         rtask *k = id && !ctr__task_slot(r, id, 0) ? ctr__task_insert(r, id) : NULL;
         if (!k) {
@@ -362,7 +373,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         if (k->kind != CTR_TASK_USER)
             k->root = id;
         else
-            ctr__task_root(r, k, trace_task_id(t->proc, v[1]));
+            ctr__task_root(r, k, task_of(r, t->proc, v[1]));
         if (r->tasks_unrooted)
             ctr__task_root_waiting(r);
         k->name = name->bytes;
@@ -371,14 +382,14 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         ev->task = id;
-        ev->parent = trace_task_id(t->proc, v[1]);
+        ev->parent = task_of(r, t->proc, v[1]);
         ev->task_kind = k->kind;
         ev->name = name->bytes;
         ev->name_len = name->len;
         break;
     }
     case CT_EV_TASK_END: {
-        uint64_t id = trace_task_id(t->proc, v[0]);
+        uint64_t id = task_of(r, t->proc, v[0]);
         rtask *k = ctr__task_slot(r, id, 0);
         if (k)
             ctr__task_end(r, k, ts, t);
@@ -387,11 +398,11 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         break;
     }
     case CT_EV_TASK_STATUS: {
-        const rtask *k = ctr__task_slot(r, trace_task_id(t->proc, v[0]), 0);
+        const rtask *k = ctr__task_slot(r, task_of(r, t->proc, v[0]), 0);
         ev = emit(r, CTR_TASK_STATUS, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        ev->task = trace_task_id(t->proc, v[0]);
+        ev->task = task_of(r, t->proc, v[0]);
         ev->task_kind = k ? k->kind : CTR_TASK_USER;
         ev->status = v[1] <= CTR_STATUS_TIMEOUT ? (ctr_status)v[1] : CTR_STATUS_NONE;
         ev->message = (const char *)str;
@@ -407,7 +418,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
             break;
         }
         o->serial = t->region_serial;
-        o->task = trace_task_id(t->proc, v[0]);
+        o->task = task_of(r, t->proc, v[0]);
         o->parent_serial = region_parent(t);
         o->begin_ns = ts;
         o->deadline = 0;
@@ -432,7 +443,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev = emit(r, CTR_LOG, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        ev->task = trace_task_id(t->proc, v[0]);
+        ev->task = task_of(r, t->proc, v[0]);
         ev->name = cat->bytes;
         ev->name_len = cat->len;
         ev->message = (const char *)str;
@@ -451,7 +462,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         fill_thread(r, ev, t);
         ev->ts_ns = end;
         ev->begin_ns = wait_ns < end ? end - wait_ns : 0;
-        ev->task = trace_task_id(t->proc, v[0]);
+        ev->task = task_of(r, t->proc, v[0]);
         ev->block_kind = (ctr_block_kind)(v[1] <= 255 ? v[1] : 0); /* a later kind: kept */
         ev->object = v[3];
         if (code == CT_EV_WAIT)
@@ -462,7 +473,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev = emit(r, CTR_THREAD_STACK, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        ev->task = trace_task_id(t->proc, v[0]);
+        ev->task = task_of(r, t->proc, v[0]);
         ev->stack = ctr__stack_of(t, v[1], &ev->stack_len);
         ev->object = v[2];
         break;
@@ -500,7 +511,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
         ev = emit(r, CTR_WINDOW_LOST, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
-        ev->task = trace_task_id(t->proc, v[0]);
+        ev->task = task_of(r, t->proc, v[0]);
         ev->count = v[1];
         break;
     default:
@@ -556,6 +567,8 @@ int ctr__batch_step(ctr_reader *r)
     const int plain = ns_int == 1 && ns_frac == 0 && base >= start;
     const uint64_t shift = base - start - tsc_base;
     const uint64_t task_hi = (uint64_t)t->proc << PROC_SHIFT;
+    /* A process a test started: ids up to this are its parent's (task_of()). */
+    const uint64_t inherited = pr->parent ? pr->inherit : 0;
     _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
                    "process, pid, tid, parent_tid are adjacent");
 #define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
@@ -594,7 +607,7 @@ int ctr__batch_step(ctr_reader *r)
                 uint64_t ts = TICKS_TO_REL_NS(ticks);
                 proc_last = ts > proc_last ? ts : proc_last;
                 ropen *o = &stack[depth++];
-                uint64_t task = a ? task_hi | a : 0, parent = 0;
+                uint64_t task = a > inherited ? task_hi | a : task_of(r, t->proc, a), parent = 0;
                 for (uint32_t i = depth - 1; i-- > 0;) /* region_parent() */
                     if (stack[i].task == task) {
                         parent = stack[i].serial;

@@ -97,6 +97,11 @@ typedef struct rproc {
     uint64_t last_cut_ns; /* the latest CUT: what the window cut happened by then */
     int window_end;   /* at its end: a flight recorder's window ended there (the
                          process went on): what is open was cut off (since 1.5) */
+    /* A process a test started (since 1.8): 1 + the process that started
+     * it (0: none), the task it was started under (that process's id), and
+     * the ids up to which its task ids are that process's (inherited). */
+    uint32_t parent;
+    uint64_t ptask, inherit;
 } rproc;
 
 typedef struct rtask { /* a task begun and not ended yet */
@@ -305,6 +310,16 @@ void ctr__close_everything(ctr_reader *r);
 static inline uint64_t trace_task_id(uint32_t proc, uint64_t local)
 {
     return local ? ((uint64_t)proc << PROC_SHIFT) | local : 0;
+}
+
+/* Task `local` as process proc names it, unique in the trace: a process a
+ * test started names its parent's tasks (those it inherited: ids up to
+ * `inherit`) by the parent's ids. */
+static inline uint64_t task_of(const ctr_reader *r, uint32_t proc, uint64_t local)
+{
+    while (local && r->procs[proc].parent && local <= r->procs[proc].inherit)
+        proc = r->procs[proc].parent - 1; /* always an earlier process: ends */
+    return trace_task_id(proc, local);
 }
 
 static inline uint64_t rel_ns(const ctr_reader *r, uint64_t abs_ns)

@@ -447,13 +447,14 @@ static void close_member(ctr_reader *r, rtask *k, uint64_t ts, const char *why)
 /* Close the user tasks begun in test or fixture `root` that never ended,
  * at ts on `ender` (as close_regions_of_test(): while some thread lags, any
  * of them may still end the tasks, which get a deadline instead). */
-static void close_tasks_of(ctr_reader *r, uint64_t root, uint64_t ts, const char *why,
-                           const rthread *ender)
+static void close_tasks_of(ctr_reader *r, uint32_t proc, uint64_t root, uint64_t ts,
+                           const char *why, const rthread *ender)
 {
     int lagging = -1; /* not known yet */
     for (uint32_t i = 0; i < r->tasks_cap; i++) {
         rtask *k = &r->tasks[i];
-        if (!k->id || k->id == TASK_TOMB || k->root != root || k->id == root)
+        /* A process the test started ends its own tasks, or its end does. */
+        if (!k->id || k->id == TASK_TOMB || k->root != root || k->id == root || k->proc != proc)
             continue;
         if (lagging < 0)
             lagging = ender && !all_read_to(r, k->proc, ender, ts);
@@ -532,7 +533,7 @@ static void end_of_test(ctr_reader *r, const rtask *k, uint64_t ts, const char *
 {
     close_regions_of_test(r, k->proc, k->id, ts, why, ender);
     if (k->members) /* else no pass over every open task for none of them */
-        close_tasks_of(r, k->id, ts, why, ender);
+        close_tasks_of(r, k->proc, k->id, ts, why, ender);
 }
 
 void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t)
@@ -654,7 +655,9 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         drop_foreign_ends(r, proc);
     if (r->norphan_ends)
         settle_orphan_ends(r, proc);
-    p->window_end = how == CT_EXIT_WINDOW;
+    /* A window that ends, or a process a test started that runs on after
+     * the trace: what is open there was cut off, not left open. */
+    p->window_end = how == CT_EXIT_WINDOW || how == CT_EXIT_RUNNING;
     /* A test still running when its process died crashed, unless the trace
      * merely stopped (ct_stop, a flight recorder's window) or was cut (how
      * unknown), or events lost may
@@ -683,7 +686,7 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         if (members)
             close_members(r, members, nmembers, k->id, end, "the end of its process");
         else if (nmembers) /* out of memory for them: a pass for each test */
-            close_tasks_of(r, k->id, end, "the end of its process", NULL);
+            close_tasks_of(r, proc, k->id, end, "the end of its process", NULL);
         emit_task_end(r, k, end, NULL, CTR_F_UNENDED | (lost ? CTR_F_LOST : 0) |
                                            (p->window_end ? CTR_F_CUT : 0));
     }
@@ -730,6 +733,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         ev->exit_code = (int64_t)code;
     } else if (how == CT_EXIT_WINDOW) {
         ev->flags = CTR_F_CUT;
+    } else if (how == CT_EXIT_RUNNING) {
+        ev->flags = CTR_F_RUNNING | CTR_F_UNKNOWN_EXIT;
     } else if (how != CT_EXIT_STOPPED) {
         ev->flags = CTR_F_UNKNOWN_EXIT;
     }

@@ -170,9 +170,12 @@ static uint64_t moved(uint64_t ns, int64_t shift)
     return ns > back ? ns - back : 0;
 }
 
+#define PARENT_FIELD 7 /* PROCESS_BEGIN's parent: renumbered too, if not 0 */
+
 /* The fields of a record laid out as `spec` ('u' a varint, 'o' a varint an
- * older writer may have left out, 's' a string) into m->buf, with field 0
- * (proc) renumbered and field `ns_field` moved by `shift`. *proc gets the
+ * older writer may have left out, 'p' such a varint holding 1 + a process,
+ * 's' a string) into m->buf, with field 0 (proc) and a 'p' renumbered and
+ * field `ns_field` moved by `shift`. *proc gets the
  * input's proc, *end where the fields end in p (what follows is copied by
  * the caller). @return the bytes written in m->buf, or -1 if malformed. */
 static long rewrite_fields(merge *m, const uint8_t *p, size_t len, const char *spec,
@@ -190,7 +193,7 @@ static long rewrite_fields(merge *m, const uint8_t *p, size_t len, const char *s
     for (int f = 0; spec[f] != '\0'; f++) {
         uint64_t v;
         unsigned k = ct_get_uvarint(s, e, &v);
-        if (spec[f] == 'o' && s == e)
+        if ((spec[f] == 'o' || spec[f] == 'p') && s == e)
             break; /* written before the field existed */
         if (k == 0)
             return -1;
@@ -207,6 +210,8 @@ static long rewrite_fields(merge *m, const uint8_t *p, size_t len, const char *s
         if (f == 0) {
             *proc = v;
             v += m->proc_base;
+        } else if (f == PARENT_FIELD && spec[f] == 'p' && v != 0) {
+            v += m->proc_base; /* 1 + the process that started it (1.8) */
         } else if (f == ns_field) {
             v = moved(v, shift);
         }
@@ -223,7 +228,7 @@ static int copy_record(merge *m, uint8_t kind, const uint8_t *p, size_t len, int
                        uint64_t *procs)
 {
     static const struct { uint8_t kind; const char *spec; int ns_field; } layouts[] = {
-        {CT_REC_PROCESS_BEGIN, "uusuuuu", 6}, /* proc pid exe clock hz tsc0 ns0 */
+        {CT_REC_PROCESS_BEGIN, "uusuuuup", 6}, /* proc pid exe clock hz tsc0 ns0 parent */
         {CT_REC_BATCH, "uuuuuu", 5},          /* proc thread seq offset tsc ns */
         {CT_REC_PROCESS_END, "uuuuooo", 4},   /* proc how code dropped end_ns stalls stall_ns */
     };

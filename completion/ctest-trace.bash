@@ -8,7 +8,8 @@
 _ctest_trace_run_flags='--trace= --trace-dir= -run -skip -v -count -list -failfast -shuffle= -p
 --shard= --timeout= --timeout-total=
 --junit= --junit-dir= --attach-dir= --attach-report --flight-recorder= --assert= --assert-file=
---save-baseline= --baseline= --max-regression= --alpha= --overflow= --otlp-endpoint= --json --format=
+--save-baseline= --baseline= --max-regression= --alpha= --overflow= --follow-children=
+--otlp-endpoint= --json --format=
 -h --help --version'
 _ctest_trace_commands='stats tasks regions threads export profile report compare merge help version'
 
@@ -41,7 +42,7 @@ _ctest_trace_values()
         esac ;;
     type) mapfile -t COMPREPLY < <(compgen -W 'sync syscall net sched' -- "$cur") ;;
     overflow) mapfile -t COMPREPLY < <(compgen -W 'wait drop' -- "$cur") ;;
-    shuffle) mapfile -t COMPREPLY < <(compgen -W 'on off' -- "$cur") ;;
+    shuffle | follow-children) mapfile -t COMPREPLY < <(compgen -W 'on off' -- "$cur") ;;
     trace-dir | junit-dir | attach-dir) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
     trace | junit | assert-file | save-baseline | baseline | o)
         mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;

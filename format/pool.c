@@ -11,15 +11,18 @@
 #include <unistd.h>      /* syscall, getpid */
 
 #define POOL_HEADER_BYTES 4096u
+#define POOL_PROCS_BYTES (CT_POOL_PROCS * sizeof(ct_pool_proc))
 _Static_assert(sizeof(ct_pool_header) <= POOL_HEADER_BYTES, "the header fits its page");
+_Static_assert(sizeof(ct_pool_proc) == 256, "a process slot is 256 bytes");
 
 uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz,
                       uint32_t overflow)
 {
-    if (bytes < POOL_HEADER_BYTES + sizeof(ct_chunk_desc) + CT_CHUNK_BYTES)
+    uint64_t head = POOL_HEADER_BYTES + POOL_PROCS_BYTES;
+    if (bytes < head + POOL_HEADER_BYTES + sizeof(ct_chunk_desc) + CT_CHUNK_BYTES)
         return 0;
     uint64_t per_chunk = sizeof(ct_chunk_desc) + CT_CHUNK_BYTES;
-    uint64_t n = (bytes - 2 * POOL_HEADER_BYTES) / per_chunk;
+    uint64_t n = (bytes - head - POOL_HEADER_BYTES) / per_chunk;
     if (n == 0)
         return 0;
     if (n > UINT32_MAX / 2)
@@ -31,9 +34,11 @@ uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t t
     h->chunk_bytes = CT_CHUNK_BYTES;
     h->pool_bytes = bytes;
     h->nchunks = (uint32_t)n;
-    h->descs_offset = POOL_HEADER_BYTES;
+    h->procs_offset = POOL_HEADER_BYTES;
+    memset((char *)mem + h->procs_offset, 0, POOL_PROCS_BYTES);
+    h->descs_offset = head;
     /* Chunk data starts page aligned after the descriptors. */
-    uint64_t descs_end = POOL_HEADER_BYTES + n * sizeof(ct_chunk_desc);
+    uint64_t descs_end = head + n * sizeof(ct_chunk_desc);
     h->data_offset = (descs_end + POOL_HEADER_BYTES - 1) / POOL_HEADER_BYTES * POOL_HEADER_BYTES;
     h->clock_kind = clock_kind;
     h->tsc_hz = tsc_hz;
@@ -50,7 +55,8 @@ int ct_pool_check(const void *mem, uint64_t bytes)
         return -1;
     if (h->pool_bytes != bytes || h->chunk_bytes != CT_CHUNK_BYTES || h->nchunks == 0)
         return -1;
-    if (h->descs_offset < sizeof *h ||
+    if (h->procs_offset < sizeof *h || h->procs_offset + POOL_PROCS_BYTES > h->descs_offset ||
+        h->descs_offset < sizeof *h ||
         h->descs_offset + (uint64_t)h->nchunks * sizeof(ct_chunk_desc) > h->data_offset)
         return -1;
     if (h->data_offset + (uint64_t)h->nchunks * h->chunk_bytes > bytes)

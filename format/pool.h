@@ -31,10 +31,13 @@
 #include <stdint.h>
 
 #define CT_POOL_MAGIC 0x314c4f4f50525443ull /* "CTRPOOL1" */
-#define CT_POOL_VERSION 3u
+#define CT_POOL_VERSION 4u
 #define CT_POOL_DEFAULT_BYTES (64u << 20)
 #define CT_CHUNK_BYTES (32u << 10)
 #define CT_POOL_LOSS_SLOTS 48 /* threads that count their losses alone */
+#define CT_POOL_PROCS 64 /* processes tracing into the pool at once: its owner
+                            (slot 0) and the processes its tests start */
+#define CT_CHILD_THREAD_BASE (1u << 30) /* serials of child processes' threads */
 
 enum ct_chunk_state {
     CT_CHUNK_FREE = 0,
@@ -98,6 +101,14 @@ typedef struct ct_pool_header {
     _Alignas(64) uint32_t stack_signal; /* set once, before main */
     uint32_t stacks_answered;           /* atomic */
 
+    /* Processes the owner's tests start (fork, exec) trace into the pool
+     * too, each a process of the trace: its slot in the table at
+     * procs_offset (ct_pool_procs()), its chunks marked with it
+     * (ct_chunk_desc.proc). Their threads take serials unique in the pool,
+     * CT_CHILD_THREAD_BASE + child_threads. */
+    _Alignas(64) uint64_t procs_offset;
+    uint32_t child_threads;   /* atomic: thread serials given to child processes */
+
     /* Losses counted where the thread that loses them writes alone: a
      * thread that drops takes a slot (CAS of `thread` from 0) and counts
      * there with plain stores, not a locked add on a line all share. Those
@@ -114,13 +125,51 @@ typedef struct ct_pool_header {
 typedef struct ct_chunk_desc {
     uint32_t state;       /* atomic: ct_chunk_state */
     uint32_t committed;   /* atomic: bytes of complete events */
-    uint32_t thread;      /* thread serial, unique in the process */
-    uint32_t reserved;
+    uint32_t thread;      /* thread serial, unique in the pool */
+    uint32_t proc;        /* slot of its process in the process table (0: the owner) */
     uint64_t seq;         /* index of this chunk among the thread's chunks */
     uint64_t tsc_base;    /* clock when the chunk was claimed: the first */
     uint64_t ns_base;     /* event's delta is from tsc_base */
     uint64_t pad[3];      /* one cache line per descriptor */
 } ct_chunk_desc;
+
+/* A process's slot: claimed by the process itself (CAS of `state` from
+ * FREE), filled, then RUNNING; its parent's wait() sets `status` and
+ * REAPED; the collector writes its PROCESS_END once it is dead and frees
+ * the slot. Slot 0 is the owner (the test binary): only its `cur_task`. */
+enum ct_proc_state {
+    CT_PROC_FREE = 0,
+    CT_PROC_CLAIMED = 1, /* being filled in */
+    CT_PROC_RUNNING = 2,
+    CT_PROC_REAPED = 3, /* its parent waited for it: `status` holds how it ended */
+    CT_PROC_ENDING = 4, /* the collector is ending it */
+};
+
+#define CT_POOL_EXE_BYTES 128
+
+typedef struct ct_pool_proc {
+    uint32_t state;       /* atomic: ct_proc_state */
+    uint32_t pid;
+    uint32_t parent;      /* slot of the process that started it */
+    uint32_t status;      /* wait status (waitpid's), once REAPED */
+    uint64_t parent_task; /* the task it was started under, as its parent names it */
+    uint64_t inherit;     /* its task ids up to this are its parent's (fork) */
+    uint64_t next_task;   /* atomic: the last task id it gave */
+    uint64_t cur_task;    /* atomic: the task a program it starts is under
+                             (slot 0: the owner's running test) */
+    uint64_t tsc0, ns0;   /* clock pair when it began */
+    uint64_t dropped;     /* atomic: events it lost */
+    uint64_t stalls, stall_ns; /* atomic: its waits for a free chunk */
+    uint64_t end_ns;      /* atomic: CLOCK_MONOTONIC when it ended, as the first
+                             of its exit and its parent's wait saw it (0: not yet) */
+    uint64_t pad[4];
+    char exe[CT_POOL_EXE_BYTES]; /* its executable, NUL-terminated (cut) */
+} ct_pool_proc;
+
+static inline ct_pool_proc *ct_pool_procs(ct_pool_header *h)
+{
+    return (ct_pool_proc *)((char *)h + h->procs_offset);
+}
 
 static inline ct_chunk_desc *ct_pool_descs(ct_pool_header *h)
 {

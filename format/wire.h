@@ -12,7 +12,7 @@
 #define CT_FILE_MAGIC_LEN 8
 #define CT_FILE_HEADER_LEN 16
 #define CT_FORMAT_MAJOR 1
-#define CT_FORMAT_MINOR 7
+#define CT_FORMAT_MINOR 8
 
 /* Records of the decompressed stream: kind byte, varint payload length,
  * payload. A reader skips records whose kind it does not know.
@@ -22,7 +22,7 @@
 #define CT_RECORD_MAP(XX)                                                       \
     XX(TRACE_BEGIN, 0x01, "uusuu", "major minor writer mono_ns realtime_ns")   \
     XX(SCHEMA, 0x02, "b", "table")                                              \
-    XX(PROCESS_BEGIN, 0x03, "uusuuuu", "proc pid exe clock hz tsc0 ns0")       \
+    XX(PROCESS_BEGIN, 0x03, "uusuuuuooo", "proc pid exe clock hz tsc0 ns0 parent ptask inherit") \
     XX(BATCH, 0x04, "uuuuuub", "proc thread seq offset tsc ns events")         \
     XX(PROCESS_END, 0x05, "uuuuoooo", "proc how code dropped end_ns stalls stall_ns cut") \
     XX(TRACE_END, 0x06, "uu", "batches event_bytes")                           \
@@ -86,6 +86,8 @@ enum ct_exit_how {
     CT_EXIT_TIMEOUT = 4, /* killed by its runner after code ns (since 1.2) */
     CT_EXIT_WINDOW = 5,  /* a flight recorder's window ends here, the process went
                             on: what is open is cut off, not misuse (since 1.5) */
+    CT_EXIT_RUNNING = 6, /* a process a test started, still running when the
+                            process it was traced with ended (since 1.8) */
 };
 
 /* BLOCK kind field: what the thread waited for (since 1.2). */

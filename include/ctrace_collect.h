@@ -15,8 +15,12 @@
  *     pid = fork(); in the child: putenv(env); ct_child_pool_inherit(p); exec...
  *     ct_collector_child_started(c, p, pid, path);
  *     while (running) { wait a little; ct_collector_drain(c, p); }
+ *     ct_collector_child_reaped(c, p);   (its end time)
+ *     while (ct_collector_children_running(c, p) && not too long) drain, wait;
  *     ct_collector_child_exited(c, p, wait_status);
  *     ct_collector_close(c);   (puts "trace.out" in place)
+ * The processes the child's tests start (fork, exec) trace into its pool
+ * and are processes of the trace of their own (CT_ENV_FOLLOW_CHILDREN).
  */
 #ifndef CTRACE_COLLECT_H
 #define CTRACE_COLLECT_H
@@ -70,6 +74,16 @@ typedef struct ct_child_pool ct_child_pool;
  * test runs selected (counted over every group, in order, repeats of
  * -count included), so the new process goes on after the one that died. */
 #define CT_ENV_RESUME "CTRACE_RESUME"
+/* --follow-children=off: "off" leaves the processes a test starts (fork,
+ * exec, posix_spawn) untraced; by default each is a process of the trace,
+ * under the task that started it (format/FORMAT.md, *Processes a test
+ * starts*). Kept in the environment: a program started by one that is not
+ * followed is not followed either. */
+#define CT_ENV_FOLLOW_CHILDREN "CTRACE_FOLLOW_CHILDREN"
+/* Set by the tracer of a process under a collector, for the programs its
+ * tests start: a path to open its pool by (/proc/PID/fd/FD). A program
+ * carrying libctrace attaches through it as a process of the trace. */
+#define CT_ENV_CHILD_POOL "CTRACE_CHILD_POOL"
 /* What a traced thread does when its pool has no free chunk, for a process
  * that traces itself (ct_start): "wait" (the default) until the drain thread
  * frees one, so no event is lost; "drop" never blocks, and loses and counts
@@ -141,7 +155,9 @@ CT_API int ct_collector_open(ct_collector **out, const char *path,
  *  (the file put in place by ct_collector_close(), as with
  *  ct_collector_open()). `pool_bytes` 0 makes each pool twice the window,
  *  from 4 MiB to 64 MiB, and a freed chunk's pages go back to the system:
- *  the collector's memory holds windows, not pools.
+ *  the collector's memory holds windows, not pools. A window holds one
+ *  process: the events of processes the child's tests start are dropped
+ *  (give the child CTRACE_FOLLOW_CHILDREN=off, as ctest-trace does).
  *  @return 0, CT_EINVAL (window_bytes below CT_WINDOW_MIN_BYTES), CT_EIO
  *  (errno tells), CT_ENOMEM. */
 CT_API int ct_collector_open_flight(ct_collector **out, const char *path, size_t pool_bytes,
@@ -285,8 +301,25 @@ CT_API void ct_collector_child_progress(const ct_collector *c, const ct_child_po
 CT_API void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p,
                                          uint64_t limit_ns);
 
+/*! ct_collector_children_running() : how many processes the child's tests
+ *  started (traced into its pool as processes of their own, unless
+ *  CTRACE_FOLLOW_CHILDREN=off) still run. Once the child exited, a caller
+ *  that wants their last events calls ct_collector_child_reaped(), drains
+ *  while this says some run, for a bounded time (ctest-trace: 1 s), then
+ *  calls ct_collector_child_exited(). Always 0 for a flight recorder (a
+ *  window holds one process). */
+CT_API int ct_collector_children_running(const ct_collector *c, ct_child_pool *p);
+
+/*! ct_collector_child_reaped() : the child ended now (waitpid said so); the
+ *  trace ends it at this time, though ct_collector_child_exited() comes
+ *  later (after draining for the processes its tests started). */
+CT_API void ct_collector_child_reaped(ct_collector *c, ct_child_pool *p);
+
 /*! ct_collector_child_exited() : the child is gone (`wait_status` as from
  *  waitpid): drain everything it wrote, record how it ended, free the pool.
+ *  The processes its tests started end in the trace too: how they ended,
+ *  if their parent waited for them, else unknown; those still running as
+ *  such (PROCESS_END how 6): they run on untraced.
  *  @return 0 or CT_EIO. */
 CT_API int ct_collector_child_exited(ct_collector *c, ct_child_pool *p,
                                      int wait_status);

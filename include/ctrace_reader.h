@@ -152,6 +152,10 @@ typedef enum ctr_status {
                                    CTR_PROCESS_END: the trace ends where a
                                    flight recorder's window did, the
                                    process went on */
+#define CTR_F_RUNNING 0x200u    /* CTR_PROCESS_END of a process a test started:
+                                   still running when the process it was
+                                   traced with ended, it ran on untraced
+                                   (since 1.8; with CTR_F_UNKNOWN_EXIT) */
 
 typedef struct ctr_event {
     ctr_kind kind;

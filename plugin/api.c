@@ -11,6 +11,7 @@
 #include <ctrace.h>
 
 #include "plugin/api_internal.h"
+#include "plugin/children.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
 #include "plugin/session.h"
@@ -81,6 +82,10 @@ static uint32_t test_name_id(ct__thread *t, const char *name)
 
 uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
 {
+    /* A forked child that runs on in its parent's group (its test returned
+     * rather than exit): its tests and fixtures are none of the run's. */
+    if (kind != CT__TASK_USER && ct__proc_slot)
+        return 0;
     ct__thread *t = enter();
     if (!t)
         return 0;
@@ -98,12 +103,16 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     ct__commit(t, p);
     if (kind == CT__TASK_USER) /* tests and fixtures are timed by the cmocka hook */
         ct__live_task_begin(id, name, t->last_ticks);
+    else /* programs started from now on are under it */
+        ct__children_note_test(id);
     leave(t);
     return id;
 }
 
 void ct__task_end_id(uint64_t id)
 {
+    if (id == 0) /* a test not recorded (above) */
+        return;
     ct__thread *t = enter();
     if (!t)
         return;
@@ -162,6 +171,8 @@ void ct__block_end(unsigned kind, uint64_t begin_ticks, uint64_t object, uint64_
 
 void ct__task_status(uint64_t id, unsigned status, const char *message)
 {
+    if (id == 0)
+        return;
     ct__thread *t = enter();
     if (!t)
         return;

@@ -22,15 +22,14 @@
  * enter() after a chunk was freed, never in the middle of a call (its
  * names may be pending).
  */
-#include <errno.h>  /* errno, ESRCH */
-#include <fcntl.h>  /* open */
-#include <signal.h> /* kill */
-#include <string.h> /* strrchr */
-#include <unistd.h> /* getpid, write, read, close */
+#include <errno.h>  /* errno, EINTR */
+#include <unistd.h> /* getpid, write */
 
 #include <ctrace.h> /* ct__active */
 
 #include "common/clock.h"
+#include "common/proc_gone.h"
+#include "plugin/children.h"
 #include "plugin/sched.h"
 #include "plugin/thread.h"
 
@@ -54,6 +53,7 @@ static int claim_chunk(ct__thread *t)
             continue;
         ct_chunk_desc *d = &descs[i];
         d->thread = t->serial;
+        d->proc = ct__proc_slot;
         d->seq = t->chunk_seq++;
         ct__clock_pair(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &d->tsc_base,
                        &d->ns_base);
@@ -102,6 +102,11 @@ static struct ct_loss_slot *loss_slot(ct__thread *t)
 static void count_lost(ct__thread *t)
 {
     t->dropped++;
+    ct_pool_proc *child = ct__children_self();
+    if (child) { /* a process a test started counts apart from the owner */
+        __atomic_add_fetch(&child->dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
     struct ct_loss_slot *slot = loss_slot(t);
     if (slot) /* one writer: a plain add, stored whole for the collector */
         __atomic_store_n(&slot->lost, __atomic_load_n(&slot->lost, __ATOMIC_RELAXED) + 1,
@@ -176,31 +181,6 @@ static void stop_tracing(ct_pool_header *h)
     ct_pool_note_freed(h); /* the other waiters of this process look again now */
 }
 
-/* Whether process `pid` is a zombie (dead, not reaped yet): /proc/PID/stat's
- * state, after the name in parentheses. open/read/close: signal-safe. */
-static int is_zombie(pid_t pid)
-{
-    text path = {.len = 0};
-    put_str(&path, "/proc/");
-    put_num(&path, (uint64_t)pid);
-    put_str(&path, "/stat");
-    if (path.len >= sizeof path.bytes)
-        return 0;
-    path.bytes[path.len] = '\0';
-    uint8_t was = ct__untraced_begin();
-    int fd = open(path.bytes, O_RDONLY | O_CLOEXEC);
-    char buf[512];
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
-    if (fd >= 0)
-        close(fd);
-    ct__untraced_end(was);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
 /* Whether the process that drains the pool is gone (dead, or a zombie its
  * parent has not reaped). The drain thread of ct_start is this process. */
 static int collector_gone(const ct_pool_header *h)
@@ -208,9 +188,9 @@ static int collector_gone(const ct_pool_header *h)
     pid_t pid = (pid_t)h->collector_pid;
     if (pid <= 0 || pid == getpid())
         return 0;
-    int saved = errno;
-    int gone = (kill(pid, 0) != 0 && errno == ESRCH) || is_zombie(pid);
-    errno = saved;
+    uint8_t was = ct__untraced_begin(); /* its open and read are the tracer's */
+    int gone = ct_proc_gone(pid);
+    ct__untraced_end(was);
     return gone;
 }
 
@@ -284,8 +264,10 @@ static int wait_for_chunk(ct__thread *t)
         ct_pool_futex_wait(&h->freed, seen, WAIT_SLICE_NS);
     }
     __atomic_sub_fetch(&h->waiters, 1, __ATOMIC_SEQ_CST);
-    __atomic_add_fetch(&h->stalls, 1, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&h->stall_ns, ct__mono_ns() - begin_ns, __ATOMIC_RELAXED);
+    ct_pool_proc *child = ct__children_self();
+    __atomic_add_fetch(child ? &child->stalls : &h->stalls, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(child ? &child->stall_ns : &h->stall_ns, ct__mono_ns() - begin_ns,
+                       __ATOMIC_RELAXED);
     errno = saved_errno;
     return rc;
 }
@@ -388,7 +370,9 @@ ct__thread *ct__enter_detour(ct__thread *t)
         if (t->pool) {
             /* The shared count: the thread's slot may be mid-add below us. */
             __atomic_add_fetch(&t->nested_lost, 1, __ATOMIC_RELAXED);
-            __atomic_add_fetch(&t->pool->dropped, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(ct__children_self() ? &ct__children_self()->dropped
+                                                   : &t->pool->dropped,
+                               1, __ATOMIC_RELAXED);
             t->lost_pending = 1;
         }
         return NULL;

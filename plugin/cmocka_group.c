@@ -25,6 +25,7 @@
 
 #include "assertions/expect.h"
 #include "assertions/live.h" /* ct__live_test_begin */
+#include "plugin/children.h"   /* ct__proc_slot */
 #include "plugin/api_internal.h"
 #include "common/clock.h"
 #include "plugin/cmocka_group.h"
@@ -68,6 +69,13 @@ static struct {
 
 /* ---- test lifecycle ------------------------------------------------------- */
 
+/* A test or fixture task to end: none in a forked child that runs on in its
+ * parent's group (the task is its parent's, which ends it). */
+static uint64_t ours(uint64_t task)
+{
+    return ct__proc_slot ? 0 : task;
+}
+
 static void finish(struct test_run *r, int status, const char *why)
 {
     if (r->finished)
@@ -86,10 +94,10 @@ static void finish(struct test_run *r, int status, const char *why)
     const char *message = why;
     if (!message && status != CT__STATUS_PASS && g.message_len)
         message = g.message;
-    uint64_t lost = ct__window_lost_note(r->task);
-    ct__task_status(r->task, (unsigned)status, message);
+    uint64_t lost = ct__window_lost_note(ours(r->task));
+    ct__task_status(ours(r->task), (unsigned)status, message);
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
-    ct__task_end_id(r->task);
+    ct__task_end_id(ours(r->task));
     ct__marker_lost(lost); /* before the end marker: the runner gives it to the test ending */
     ct__marker_end(r->orig->name, status, ct__mono_ns() - r->started_ns, r->task);
     ct__marker_rules();
@@ -307,10 +315,10 @@ static void fixture_finish(int rc)
     ct_task_adopt(f->saved);
     if (rc != 0 && g.message_len == 0)
         snprintf(g.message, sizeof g.message, "%s returned %d", f->name, rc);
-    ct__window_lost_note(f->task);
+    ct__window_lost_note(ours(f->task));
     int status = rc == 0 ? CT__STATUS_PASS : g.crashed ? CT__STATUS_CRASH : CT__STATUS_ERROR;
-    ct__task_status(f->task, (unsigned)status, rc == 0 ? NULL : g.message);
-    ct__task_end_id(f->task);
+    ct__task_status(ours(f->task), (unsigned)status, rc == 0 ? NULL : g.message);
+    ct__task_end_id(ours(f->task));
     f->running = 0;
     f->verdict_held = rc != 0;
     f->verdict_status = status;
@@ -473,7 +481,9 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
         return 0;
     ct__selection sel;
     int selective = ct__selection_init(&sel);
-    if (!ct_is_enabled() && !selective) {
+    /* A cmocka binary that a test runs is a process of that test: its own
+     * tests run as cmocka runs them, not as tests of the run. */
+    if ((!ct_is_enabled() && !selective) || ct__proc_slot) {
         ct__selection_free(&sel);
         return ct__real_run_group_tests(group_name, tests, count, group_setup, group_teardown);
     }

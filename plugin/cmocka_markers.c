@@ -18,6 +18,7 @@
 #include "format/wire.h"           /* CT_MAX_NAME_BYTES */
 #include "plugin/api_internal.h"   /* CT__STATUS_* */
 #include "common/clock.h"          /* ct__mono_coarse_ns */
+#include "plugin/children.h"       /* ct__proc_slot */
 #include "plugin/session.h"        /* ct__markers, ct__marker_nonce */
 #include "plugin/thread.h"         /* ct__untraced_begin */
 
@@ -34,7 +35,7 @@ enum progress { TEST_BEGUN, TEST_ENDED, FIXTURE_BEGUN, FIXTURE_ENDED };
 static void count(enum progress what)
 {
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
-    if (!pool)
+    if (!pool || ct__proc_slot) /* a forked child that runs on in its parent's group */
         return;
     uint32_t *counter = what == TEST_BEGUN      ? &pool->tests_begun
                         : what == TEST_ENDED    ? &pool->tests_ended

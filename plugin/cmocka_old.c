@@ -34,6 +34,7 @@
 #include "plugin/cmocka_order.h" /* -list, -failfast, -shuffle */
 #include "plugin/cmocka_real.h"
 #include "plugin/cmocka_select.h"
+#include "plugin/children.h" /* ct__proc_slot */
 #include "plugin/session.h" /* ct__run_count, ct__markers */
 
 #define CT_EXPORT __attribute__((visibility("default")))
@@ -178,7 +179,8 @@ CT_EXPORT int _run_test(const char *const function_name, const UnitTestFunction 
     run_test_fn *real = (run_test_fn *)ct__cmocka_symbol(&cache, "_run_test",
                                                          (const void *)_run_test);
     if (!old.active && !old.untouched && function_type == UNIT_TEST_FUNCTION_TYPE_TEST) {
-        if (!ct_is_enabled() && !ct__markers) /* preloaded, not traced: cmocka's own */
+        /* Preloaded, not traced, or a program a test started: cmocka's own. */
+        if ((!ct_is_enabled() && !ct__markers) || ct__proc_slot)
             return real(function_name, Function, state, function_type, heap_check_point);
         return run_one(function_name, Function);
     }
@@ -412,7 +414,7 @@ static int run_old(void **cache, const char *runner, const void *ours, const cha
     }
     ct__selection sel;
     int selective = ct__selection_init(&sel);
-    if ((!ct_is_enabled() && !selective) || old.active || old.untouched) {
+    if ((!ct_is_enabled() && !selective) || old.active || old.untouched || ct__proc_slot) {
         ct__selection_free(&sel);
         int was = old.untouched;
         old.untouched = 1;

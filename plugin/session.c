@@ -18,6 +18,7 @@
 
 #include "assertions/live.h"
 #include "assertions/rules_eval.h"
+#include "plugin/children.h"
 #include "common/clock.h"
 #include "common/shuffle.h" /* ct_shuffle_parse_seed */
 #include "plugin/modules.h"
@@ -48,7 +49,14 @@ static uint64_t next_task_id; /* atomic */
 
 uint64_t ct__task_id_next(void)
 {
+    if (ct__proc_slot) /* a child: its slot counts on after the ids it inherited */
+        return ct__children_task_id_next();
     return __atomic_add_fetch(&next_task_id, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t ct__task_id_last(void)
+{
+    return __atomic_load_n(&next_task_id, __ATOMIC_RELAXED);
 }
 
 void ct__session_begin(ct_pool_header *pool, int mode)
@@ -76,16 +84,25 @@ void ct__session_end(void)
     ct__session_mode = CT_SESSION_NONE;
 }
 
-/* A forked child is not the traced process: its writes would interleave
- * with the parent's in the same chunks. It runs untraced. */
+/* A forked child is a process of its own: under a runner it claims a slot
+ * of the pool's process table and its threads attach afresh (children.c);
+ * else (ct_start, --follow-children=off, no slot free) it runs untraced:
+ * its writes would interleave with the parent's in the same chunks. */
 static void after_fork_in_child(void)
 {
+    ct__markers = 0;
+    ct__sched_forget_inherited();
+    ct_pool_header *pool = ct__session_mode == CT_SESSION_RUNNER
+                               ? __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE)
+                               : NULL;
+    if (__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) && ct__children_after_fork(pool)) {
+        ct__session_id++; /* every thread attaches again, in chunks of its own */
+        return;
+    }
     __atomic_store_n(&ct__active, 0, __ATOMIC_RELEASE);
     ct__session_id++;
     ct__pool = NULL;
     ct__session_mode = CT_SESSION_NONE;
-    ct__markers = 0;
-    ct__sched_forget_inherited();
 }
 
 /* CTRACE_MARKERS: the runner's nonce, 1 to 32 lowercase hex digits. */
@@ -158,7 +175,10 @@ static void warn_if_another_copy_traces(void)
 /* Map the runner's pool. Before main: one thread, no tracing yet. */
 static void attach_to_runner(void)
 {
+    ct__children_read_env();
     const char *fd_text = getenv(CT_ENV_POOL_FD);
+    if (!fd_text && ct__children_exec_attach())
+        return; /* a program a test started: a process of the test's trace */
     if (!fd_text) {
         /* Not under the runner: a filter set by hand still applies. */
         ct__run_filter = getenv(CT_ENV_RUN);
@@ -180,17 +200,20 @@ static void attach_to_runner(void)
         return;
     }
     void *mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
-    close((int)fd);
-    if (mem == MAP_FAILED)
+    if (mem == MAP_FAILED) {
+        close((int)fd);
         return;
+    }
     ct_pool_header *pool = mem;
     uint32_t nobody = 0;
     if (ct_pool_check(mem, (uint64_t)st.st_size) != 0 ||
         !__atomic_compare_exchange_n(&pool->owner_pid, &nobody, (uint32_t)getpid(), 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
         munmap(mem, (size_t)st.st_size);
+        close((int)fd);
         return;
     }
+    ct__children_owner((int)fd); /* kept for the programs its tests start, or closed */
     ct__markers = read_marker_nonce();
     ct__run_count = take_count(CT_ENV_COUNT, 1);
     ct__run_resume = take_count(CT_ENV_RESUME, 0);

@@ -41,5 +41,7 @@ void ct__session_end(void);
 
 /* Next task id of this process. */
 uint64_t ct__task_id_next(void);
+/* The last task id given (a forked child inherits the ids up to it). */
+uint64_t ct__task_id_last(void);
 
 #endif /* CT_PLUGIN_SESSION_H */

@@ -10,6 +10,7 @@
 #include <unistd.h>      /* syscall */
 
 #include "format/schema.h"
+#include "plugin/children.h"
 #include "plugin/session.h"
 #include "plugin/unwind.h"
 
@@ -78,6 +79,14 @@ void ct__thread_name_refresh(ct__thread *t)
 /* Thread creation info handed from the pthread_create wrapper. */
 __thread struct ct__thread_origin ct__origin __attribute__((tls_model("initial-exec")));
 
+uint32_t ct__thread_serial_new(ct_pool_header *pool)
+{
+    if (ct__proc_slot) /* a child process: unique in the pool it shares */
+        return CT_CHILD_THREAD_BASE +
+               __atomic_add_fetch(&pool->child_threads, 1, __ATOMIC_RELAXED);
+    return __atomic_add_fetch(&next_thread_serial, 1, __ATOMIC_RELAXED);
+}
+
 ct__thread *ct__thread_get_slow(void)
 {
     if (!__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || ct__thread_off)
@@ -91,7 +100,7 @@ ct__thread *ct__thread_get_slow(void)
         t = calloc(1, sizeof *t);
         if (!t)
             return NULL;
-        t->serial = __atomic_add_fetch(&next_thread_serial, 1, __ATOMIC_RELAXED);
+        t->serial = ct__thread_serial_new(pool);
         /* Threads look from apart, among the first chunks: a new thread
          * then writes where others wrote before, not on a page never
          * touched (a fault, a page zeroed: a few us of a short thread). */

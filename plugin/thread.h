@@ -304,6 +304,10 @@ static inline void ct__untraced_end(uint8_t was)
  * and judge no assertion on it. Clears that. @return 1 if it was so. */
 int ct__thread_unstick(void);
 
+/* A serial for a new thread of this process: unique in the process (the
+ * owner's), or in the pool (a child process's, children.h). */
+uint32_t ct__thread_serial_new(ct_pool_header *pool);
+
 /* Serial of the calling thread, 0 if it never recorded. */
 uint32_t ct__thread_serial_of_self(void);
 

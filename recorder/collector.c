@@ -178,6 +178,10 @@ int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t en
         errno = ENOMEM;
         goto fail;
     }
+    ct__kids_init(p);
+    if (c->window_bytes) /* a window holds one process: its children's events are not kept */
+        for (uint32_t s = 1; s < CT_POOL_PROCS; s++)
+            p->drainer.proc_of[s] = CT_DRAIN_DROP;
     if (env && (size_t)snprintf(env, env_size, "%s=%d", CT_ENV_POOL_FD, p->fd) >= env_size) {
         errno = ENOSPC;
         goto fail;
@@ -242,7 +246,7 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
 
 int ct_collector_drain(ct_collector *c, ct_child_pool *p)
 {
-    if (ct_drainer_pass(&p->drainer, c->w, 0) != 0)
+    if ((p->window ? ct_drainer_pass(&p->drainer, c->w, 0) : ct__kids_drain(c, p, 0)) != 0)
         ct__collector_failed(c);
     if (p->window)
         ct__flight_after_pass(c, p);
@@ -255,11 +259,29 @@ void ct_collector_child_timed_out(ct_collector *c, ct_child_pool *p, uint64_t li
     p->timeout_ns = limit_ns ? limit_ns : 1;
 }
 
+void ct_collector_child_reaped(ct_collector *c, ct_child_pool *p)
+{
+    (void)c;
+    if (!p->exited_ns)
+        p->exited_ns = ct__mono_ns();
+    p->exited = 1;
+}
+
+int ct_collector_children_running(const ct_collector *c, ct_child_pool *p)
+{
+    return c->window_bytes ? 0 : ct__kids_running(p);
+}
+
 int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status)
 {
-    uint64_t end_mono_ns = ct__mono_ns();
-    if (ct_drainer_pass(&p->drainer, c->w, 1) != 0)
+    uint64_t end_mono_ns = p->exited_ns ? p->exited_ns : ct__mono_ns();
+    p->exited = 1;
+    if ((p->window ? ct_drainer_pass(&p->drainer, c->w, 1) : ct__kids_drain(c, p, 1)) != 0)
         ct__collector_failed(c);
+    ct__kids_free(p);
+    /* Processes still running stop waiting for room: nothing drains it now. */
+    __atomic_store_n(&((ct_pool_header *)p->mem)->closed, 1, __ATOMIC_RELEASE);
+    ct_pool_note_freed(p->mem);
     uint64_t how = CT_EXIT_UNKNOWN, code = 0;
     if (WIFEXITED(wait_status)) {
         how = CT_EXIT_CODE;

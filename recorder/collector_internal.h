@@ -3,6 +3,8 @@
  *   collector.c         pools for children, draining them into the trace
  *   collector_flight.c  the flight recorder: a window per child instead of
  *                       the whole trace, and traces written from it
+ *   collector_kids.c    the processes a child's tests start, traced into its
+ *                       pool: their PROCESS_BEGIN and PROCESS_END
  */
 #ifndef CT_RECORDER_COLLECTOR_INTERNAL_H
 #define CT_RECORDER_COLLECTOR_INTERNAL_H
@@ -56,6 +58,18 @@ _Static_assert(CT_OVERFLOW_WAIT == CT_POOL_OVERFLOW_WAIT &&
                    CT_OVERFLOW_DROP == CT_POOL_OVERFLOW_DROP,
                "the public overflow modes are the pool's");
 
+/* A process of the pool's table (a process the child's tests started), as
+ * the collector follows it. */
+typedef struct ct_kid {
+    int seen;           /* its slot was seen running (since seen_ns) */
+    int begun;          /* its PROCESS_BEGIN was written */
+    int exited;         /* it is dead (or a zombie) */
+    uint32_t pid;       /* our copy */
+    int pidfd;          /* readable once it exited; -1: none */
+    uint64_t seen_ns, exited_ns; /* CLOCK_MONOTONIC when those were seen */
+    char *exe;          /* what it ran when last looked at (malloc), or NULL */
+} ct_kid;
+
 struct ct_child_pool {
     int fd;
     void *mem;
@@ -64,6 +78,9 @@ struct ct_child_pool {
     int started;
     uint64_t timeout_ns; /* killed for running past this, or 0 */
     uint32_t freed_seen; /* the pool's `freed` at the last ct_collector_child_waiting() */
+    ct_kid kids[CT_POOL_PROCS]; /* [0] unused: the child itself */
+    int exited;                 /* the child itself is gone */
+    uint64_t exited_ns;         /* when (ct_collector_child_reaped()), or 0 */
     /* A flight recorder's: */
     ct_window *window;
     ct_window_proc proc; /* what its trace says of it (exe: owned) */
@@ -77,6 +94,17 @@ int ct__collector_write_context(const ct_collector *c, ct_trace_writer *w);
 
 /* A write failed: remember why for ct_collector_close(). */
 void ct__collector_failed(ct_collector *c);
+
+/* collector_kids.c: the processes p's tests start. */
+void ct__kids_init(ct_child_pool *p);
+/* A drain of p: PROCESS_BEGIN of the processes begun since the last, the
+ * pass, and PROCESS_END of those that ended (the child itself ended:
+ * `final`, every one, those still running said so). @return 0 or CT_EIO. */
+int ct__kids_drain(ct_collector *c, ct_child_pool *p, int final);
+/* How many of p's processes are still running. */
+int ct__kids_running(ct_child_pool *p);
+/* Free what p's processes' records hold. */
+void ct__kids_free(ct_child_pool *p);
 
 /* collector_flight.c: a child's window. */
 /* Set up p's window (p->drainer ready). @return 0 or CT_ENOMEM. */

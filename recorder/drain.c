@@ -11,7 +11,7 @@
 #include <ctrace.h>
 
 struct ct_drain_item {
-    uint32_t index, thread;
+    uint32_t index, thread, slot;
     uint64_t seq;
     uint32_t committed;
     int full;
@@ -29,7 +29,12 @@ int ct_drainer_init(ct_drainer *d, ct_pool_header *pool, uint32_t proc)
     d->chunk_bytes = pool->chunk_bytes;
     d->descs_offset = pool->descs_offset;
     d->data_offset = pool->data_offset;
+    d->procs = ct_pool_procs(pool);
     d->proc = proc;
+    for (uint32_t s = 0; s < CT_POOL_PROCS; s++) {
+        d->proc_of[s] = s == 0 ? proc : CT_DRAIN_NOT_YET;
+        d->ending[s] = 0;
+    }
     d->window = NULL;
     d->drained = calloc(d->nchunks, sizeof *d->drained);
     d->items = calloc(d->nchunks, sizeof *d->items);
@@ -102,7 +107,7 @@ static int write_batch(ct_drainer *d, ct_trace_writer *w, struct ct_drain_item *
     if (it->committed <= from)
         return 0;
     uint8_t head[8 * CT_UVARINT_MAX], *p = head;
-    p = ct_put_uvarint(p, d->proc);
+    p = ct_put_uvarint(p, d->proc_of[it->slot]);
     p = ct_put_uvarint(p, it->thread);
     p = ct_put_uvarint(p, it->seq);
     p = ct_put_uvarint(p, from);
@@ -166,12 +171,18 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         uint32_t state = __atomic_load_n(&descs[i].state, __ATOMIC_ACQUIRE);
         if (state != CT_CHUNK_OWNED && state != CT_CHUNK_FULL)
             continue;
+        uint32_t slot = descs[i].proc;
+        if (slot >= CT_POOL_PROCS) /* scribbled on: the owner's */
+            slot = 0;
+        if (d->proc_of[slot] == CT_DRAIN_NOT_YET && !final)
+            continue; /* a process begun since its slot was looked at: the next pass */
         struct ct_drain_item *it = &d->items[n++];
         it->add = it->release = 0;
         it->index = i;
+        it->slot = slot;
         it->thread = descs[i].thread;
         it->seq = descs[i].seq;
-        it->full = state == CT_CHUNK_FULL || final;
+        it->full = state == CT_CHUNK_FULL || final || d->ending[slot];
         /* Read after the state: a FULL chunk's length is then final. */
         uint32_t c = __atomic_load_n(&descs[i].committed, __ATOMIC_ACQUIRE);
         it->committed = c <= d->chunk_bytes ? c : d->chunk_bytes;
@@ -188,7 +199,8 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         ct_next_seq_slot *next = thread ? ct_next_seq_of(&d->next, thread) : NULL;
         for (; k < end; k++) {
             struct ct_drain_item *it = &d->items[k];
-            int stale = (next && it->seq < next->next) || !thread; /* a pool scribbled on */
+            int stale = (next && it->seq < next->next) || !thread || /* a pool scribbled on */
+                        d->proc_of[it->slot] >= CT_DRAIN_DROP; /* not traced */
             if (!stale && next && it->seq > next->next && !final)
                 break; /* the chunk before it was missed by this pass: the next one */
             if (!stale && write_batch(d, w, it, &descs[it->index]) != 0)
@@ -225,5 +237,20 @@ int ct_drainer_end(ct_drainer *d, ct_trace_writer *w, uint64_t how, uint64_t cod
     q = ct_put_uvarint(q, end_mono_ns);
     q = ct_put_uvarint(q, __atomic_load_n(&h->stalls, __ATOMIC_RELAXED));
     q = ct_put_uvarint(q, __atomic_load_n(&h->stall_ns, __ATOMIC_RELAXED));
+    return ct_tw_record(w, CT_REC_PROCESS_END, buf, (size_t)(q - buf));
+}
+
+int ct_drainer_end_slot(ct_drainer *d, ct_trace_writer *w, uint32_t slot, uint64_t how,
+                        uint64_t code, uint64_t end_mono_ns)
+{
+    const ct_pool_proc *p = &d->procs[slot];
+    uint8_t buf[7 * CT_UVARINT_MAX], *q = buf;
+    q = ct_put_uvarint(q, d->proc_of[slot]);
+    q = ct_put_uvarint(q, how);
+    q = ct_put_uvarint(q, code);
+    q = ct_put_uvarint(q, __atomic_load_n(&p->dropped, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, end_mono_ns);
+    q = ct_put_uvarint(q, __atomic_load_n(&p->stalls, __ATOMIC_RELAXED));
+    q = ct_put_uvarint(q, __atomic_load_n(&p->stall_ns, __ATOMIC_RELAXED));
     return ct_tw_record(w, CT_REC_PROCESS_END, buf, (size_t)(q - buf));
 }

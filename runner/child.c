@@ -24,6 +24,8 @@ extern char **environ;
 #define POLL_MS 10               /* how often the pool is drained */
 #define READS_PER_ROUND 16       /* then drain even if output keeps coming */
 #define GRACE_NS 2000000000ull   /* wait for the pipe to close after exit */
+#define CHILDREN_GRACE_NS 1000000000ull /* trace the processes its tests started
+                                           that still run after it exited */
 #define GATHER_NS 1000000        /* after output came, wait this long for more */
 #define PIPE_BYTES (1 << 20)     /* the output pipe's capacity, when allowed */
 
@@ -90,7 +92,7 @@ static void restore_signals(const struct sigaction old[NFORWARDED])
 
 /* ---- the child's environment ------------------------------------------------- */
 
-#define MAX_OWNED 12 /* assignments child_env() makes */
+#define MAX_OWNED 13 /* assignments child_env() makes */
 
 /* Is `entry` an assignment of one of the variables the runner sets? */
 static int is_ours(const char *entry, const rn_child_spec *spec)
@@ -98,7 +100,8 @@ static int is_ours(const char *entry, const rn_child_spec *spec)
     static const char *const names[] = {CT_ENV_POOL_FD, CT_ENV_RUN,    CT_ENV_SKIP,
                                         CT_ENV_MARKERS, CT_ENV_COUNT,  CT_ENV_RESUME,
                                         CT_ENV_ASSERT,  CT_ENV_SHARD,  CT_ENV_LIST,
-                                        CT_ENV_FAILFAST, CT_ENV_SHUFFLE};
+                                        CT_ENV_FAILFAST, CT_ENV_SHUFFLE, CT_ENV_FOLLOW_CHILDREN,
+                                        CT_ENV_CHILD_POOL};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t n = strlen(names[i]);
         if (strncmp(entry, names[i], n) == 0 && entry[n] == '=')
@@ -168,6 +171,8 @@ static char **child_env(const char *pool_env, const rn_child_spec *spec,
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_LIST, spec->list_re);
     if (spec->failfast)
         bad |= assign(&owned[o++], "%s=1", CT_ENV_FAILFAST);
+    if (spec->no_children)
+        bad |= assign(&owned[o++], "%s=off", CT_ENV_FOLLOW_CHILDREN);
     if (spec->shuffle_seed != NULL)
         bad |= assign(&owned[o++], "%s=%s", CT_ENV_SHUFFLE, spec->shuffle_seed);
     if (spec->preload != NULL) {
@@ -398,7 +403,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                     rn_deadline_fn *deadline, void *ctx, rn_child_result *res)
 {
     int pidfd = open_pidfd(pid);
-    int exited = 0, eof = 0, status = 0;
+    int exited = 0, ended = 0, eof = 0, status = 0;
     int forwarded = 0;
     uint64_t exited_at = 0, drained_at = 0;
     uint64_t kill_at = 0; /* out of time: the stacks were asked for, the kill comes by then */
@@ -441,7 +446,7 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         /* Every POLL_MS, not at every read: a pass looks at every chunk of
          * the pool, and a chatty test wakes us per line. */
         uint64_t now = rn_now_ns();
-        if (!exited && (starving || now - drained_at >= POLL_MS * 1000000ull)) {
+        if (!ended && (starving || now - drained_at >= POLL_MS * 1000000ull)) {
             note_error(res, ct_collector_drain(c, pool));
             drained_at = now;
         }
@@ -463,18 +468,27 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
                                                               ? spec->run_timeout_ns
                                                               : spec->timeout_ns);
                 }
-                /* All it wrote is in the pool: the last pass, and its end. */
                 ct_collector_child_progress(c, pool, &res->progress);
-                note_error(res, ct_collector_child_exited(c, pool, status));
+                ct_collector_child_reaped(c, pool);
             }
         }
-        if (exited && eof)
+        /* All it wrote is in the pool: the last pass, and its end, once
+         * the processes its tests started ended too, or have had their time. */
+        int left = exited && !ended ? ct_collector_children_running(c, pool) : 0;
+        if (exited && !ended && (left == 0 || rn_now_ns() - exited_at > CHILDREN_GRACE_NS)) {
+            res->children_left = left;
+            note_error(res, ct_collector_child_exited(c, pool, status));
+            ended = 1;
+        }
+        if (ended && eof)
             break;
         if (exited && rn_now_ns() - exited_at > GRACE_NS) {
             res->output_open = 1;
             break;
         }
     }
+    if (exited && !ended)
+        note_error(res, ct_collector_child_exited(c, pool, status));
     if (pidfd >= 0)
         close(pidfd);
     res->wait_status = status;

@@ -36,6 +36,7 @@ typedef struct rn_child_spec {
     uint64_t run_timeout_ns;  /* that limit, for the trace */
     const char *list_re; /* -list, or NULL: passed as CTRACE_LIST (nothing runs) */
     int failfast;        /* -failfast: CTRACE_FAILFAST=1 */
+    int no_children;     /* --follow-children=off: CTRACE_FOLLOW_CHILDREN=off */
     const char *shuffle_seed; /* -shuffle's seed (decimal), or NULL: CTRACE_SHUFFLE */
 } rn_child_spec;
 
@@ -61,6 +62,8 @@ typedef struct rn_child_result {
     int trace_error;     /* first CT_E* code from the collector, or 0 */
     int output_open;     /* the pipe stayed open after the child exited (a
                             process it started holds it): output may be cut */
+    int children_left;   /* processes its tests started, traced, still running
+                            CHILDREN_GRACE_NS after it exited: traced no further */
     int timed_out;       /* killed at its deadline (SIGKILL), after asking each
                             of its threads for its stack (stacks_ask.h) */
     int run_timed_out;   /* that deadline was the run's (run_deadline_ns) */

@@ -232,6 +232,8 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         .run_deadline_ns = rec->run_deadline_ns,
         .run_timeout_ns = opts->total_ns,
         .failfast = opts->failfast,
+        /* A window holds one process: with --flight-recorder, none. */
+        .no_children = opts->no_children || opts->flight_bytes != NO_FLIGHT,
         .shuffle_seed = opts->shuffle_seed[0] ? opts->shuffle_seed : NULL,
     };
     if (spec.shuffle_seed != NULL) { /* as go test: the seed that reproduces the order */
@@ -306,7 +308,14 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         };
         rn_out_counts counts;
         rn_out_get_counts(o, &counts);
-        char note[512];
+        char note[512], left[384];
+        if (res.children_left > 0) { /* said with what else is said */
+            snprintf(left, sizeof left, "%s%swarning: %d process%s its tests started still "
+                     "ran 1s after the binary exited: traced no further (tasks says which)",
+                     info.note ? info.note : "", info.note ? "\n" : "", res.children_left,
+                     res.children_left == 1 ? "" : "es");
+            info.note = left;
+        }
         if (opts->failfast && counts.failed > 0) { /* the summary says why no more ran */
             snprintf(note, sizeof note, "%s%s-failfast: no test was started after the first "
                      "failure", info.note ? info.note : "", info.note ? "\n" : "");
@@ -624,7 +633,7 @@ int rn_cmd_run(int argc, char **argv)
         {"shuffle", RN_FLAG_STRING, &opts.shuffle},
         {"p", RN_FLAG_INT, &opts.procs},
         {"cpu-hz", RN_FLAG_PLANNED, NULL},
-        {"follow-children", RN_FLAG_PLANNED, NULL},
+        {"follow-children", RN_FLAG_STRING, &opts.follow_children},
         {"otlp-endpoint", RN_FLAG_STRING, &opts.otlp_endpoint},
         {"json", RN_FLAG_BOOL, &opts.json},
         {"format", RN_FLAG_STRING, &opts.format},

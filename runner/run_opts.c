@@ -80,6 +80,18 @@ static int check_shuffle(const char *text, char seed[24])
     return 0;
 }
 
+/* `value` of flag --`flag` (NULL: not given) is `a` or `b`; else said. */
+static int is_one_of(const char *value, const char *flag, const char *a, const char *b)
+{
+    if (value == NULL || strcmp(value, a) == 0 || strcmp(value, b) == 0)
+        return 1;
+    char *shown = rn_escape_name(value, strlen(value));
+    rn_usage_error("invalid value \"%s\" for flag --%s: must be %s or %s", shown ? shown : "?",
+                   flag, a, b);
+    free(shown);
+    return 0;
+}
+
 int rn_run_opts_check(run_opts *opts, rn_format *format)
 {
     if (rn_run_format(opts->format, opts->json, format) != 0)
@@ -136,14 +148,10 @@ int rn_run_opts_check(run_opts *opts, rn_format *format)
                        "only the latest events: use one or the other");
         return -1;
     }
-    if (opts->overflow != NULL && strcmp(opts->overflow, "wait") != 0 &&
-        strcmp(opts->overflow, "drop") != 0) {
-        char *shown = rn_escape_name(opts->overflow, strlen(opts->overflow));
-        rn_usage_error("invalid value \"%s\" for flag --overflow: must be wait or drop",
-                       shown ? shown : "?");
-        free(shown);
+    if (!is_one_of(opts->overflow, "overflow", "wait", "drop") ||
+        !is_one_of(opts->follow_children, "follow-children", "on", "off"))
         return -1;
-    }
+    opts->no_children = opts->follow_children && strcmp(opts->follow_children, "off") == 0;
     int drop = opts->overflow && strcmp(opts->overflow, "drop") == 0;
     opts->overflow_mode = drop ? CT_OVERFLOW_DROP : CT_OVERFLOW_WAIT;
     if (opts->procs < 1) {

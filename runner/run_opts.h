@@ -42,6 +42,8 @@ typedef struct run_opts {
     uint64_t flight_bytes; /* --flight-recorder=SIZE, or NO_FLIGHT */
     const char *list_re;   /* -list, or NULL */
     int failfast;          /* -failfast */
+    const char *follow_children; /* --follow-children=on|off, or NULL (on) */
+    int no_children;       /* it said off */
     const char *shuffle;   /* -shuffle=on|off|N, or NULL (off) */
     char shuffle_seed[24]; /* its seed, decimal; "" when off */
     long procs;            /* -p: binaries at once */

@@ -131,8 +131,11 @@ static uint64_t nonzero(uint64_t id)
     return id ? id : 1;
 }
 
-static uint64_t task_span_id(const otlp *o, uint32_t proc, uint64_t task)
+/* A task's span, named by the process that numbered it (the id says which:
+ * a region of a process a test started may be in its parent's task). */
+static uint64_t task_span_id(const otlp *o, uint64_t task)
 {
+    uint32_t proc = (uint32_t)(task >> 40);
     return nonzero(mix(mix(process_key(o, proc), 1), task & TASK_LOCAL_MASK));
 }
 
@@ -445,7 +448,7 @@ static void write_region(otlp *o, const ctr_event *ev)
         .id = region_span_id(o, ev->process, ev->thread, ev->serial),
         .parent = ev->parent_serial ? region_span_id(o, ev->process, ev->thread,
                                                      ev->parent_serial)
-                  : ev->task        ? task_span_id(o, ev->process, ev->task)
+                  : ev->task        ? task_span_id(o, ev->task)
                                     : 0,
         .name = ev->name, .name_len = kept(ev->name_len, NAME_KEPT),
         .name_cut = ev->name_len > NAME_KEPT,
@@ -504,8 +507,8 @@ static void write_task(otlp *o, const ctr_event *ev, const open_task *t)
     uint64_t parent = !judged && t && t->parent ? t->parent : 0;
     span s = {
         .proc = ev->process,
-        .id = task_span_id(o, ev->process, ev->task),
-        .parent = parent ? task_span_id(o, ev->process, parent) : 0,
+        .id = task_span_id(o, ev->task),
+        .parent = parent ? task_span_id(o, parent) : 0,
         .name = ev->name, .name_len = kept(ev->name_len, NAME_KEPT),
         .name_cut = ev->name_len > NAME_KEPT,
         .begin_ns = ev->begin_ns, .end_ns = ev->ts_ns,

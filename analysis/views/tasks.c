@@ -164,6 +164,14 @@ typedef struct part_entry {
     task_part part;
 } part_entry;
 
+/* A process a task started (PROCESS_BEGIN's parent), until it ends. */
+struct started {
+    uint64_t task;   /* 0: none */
+    uint64_t begin_ns;
+    uint32_t exe;    /* name index */
+    int32_t pid;
+};
+
 typedef struct gather {
     task_store *st;
     ctv_sort facts;      /* encoded parts keyed (task id, first_seq) */
@@ -174,6 +182,8 @@ typedef struct gather {
     size_t slot_count;   /* a power of two, at least twice max_parts */
     uint64_t seq;        /* events read */
     uint64_t latest_ns;  /* the latest time read */
+    struct started *started; /* by process index: processes tasks started */
+    uint32_t nstarted;
 } gather;
 
 static int gather_init(gather *g, task_store *st)
@@ -200,6 +210,7 @@ static void gather_free(gather *g)
     ctv_sort_free(&g->items);
     free(g->parts);
     free(g->slots);
+    free(g->started);
 }
 
 /* The table of parts is full, or reading is over: every part into the sort. */
@@ -303,11 +314,56 @@ static int add_log(gather *g, task_part *p, const ctr_event *ev)
     return rc ? rc : add_thread(g, p, ev->task, ev->tid);
 }
 
+/* A process begun under a task: kept until its end makes it an item. */
+static int note_started(gather *g, const ctr_event *ev)
+{
+    if (ev->process >= g->nstarted) {
+        uint32_t n = g->nstarted ? g->nstarted : 16;
+        while (n <= ev->process)
+            n *= 2;
+        struct started *s = realloc(g->started, n * sizeof *s);
+        if (!s)
+            return CT_ENOMEM;
+        memset(s + g->nstarted, 0, (n - g->nstarted) * sizeof *s);
+        g->started = s;
+        g->nstarted = n;
+    }
+    struct started *s = &g->started[ev->process];
+    s->task = ev->parent;
+    s->begin_ns = ev->ts_ns;
+    s->pid = ev->pid;
+    return intern(g, ev->name, ev->name_len, &s->exe);
+}
+
+static int add_process(gather *g, const ctr_event *ev)
+{
+    struct started *s = &g->started[ev->process];
+    uint64_t task = s->task;
+    s->task = 0;
+    int rc = 0;
+    task_part *p = part_of(g, task, s->begin_ns, &rc);
+    if (!p)
+        return rc;
+    uint64_t end = ev->ts_ns > s->begin_ns ? ev->ts_ns : s->begin_ns;
+    int64_t code = ev->exit_code;
+    unsigned char buf[5 * CT_UVARINT_MAX], *q = buf;
+    q = ct_put_uvarint(q, (uint32_t)s->pid);
+    q = ct_put_uvarint(q, s->exe);
+    q = ct_put_uvarint(q, end - s->begin_ns);
+    q = ct_put_uvarint(q, ev->flags);
+    q = ct_put_uvarint(q, ((uint64_t)code << 1) ^ (uint64_t)(code >> 63)); /* zigzag */
+    return ctv_sort_add(&g->items, task, CLASS_PROCESS, s->begin_ns, buf, (size_t)(q - buf));
+}
+
 static int gather_event(gather *g, const ctr_event *ev)
 {
     g->seq++;
     if (ev->ts_ns > g->latest_ns)
         g->latest_ns = ev->ts_ns;
+    if (ev->kind == CTR_PROCESS_BEGIN && ev->parent)
+        return note_started(g, ev);
+    if (ev->kind == CTR_PROCESS_END && ev->process < g->nstarted && g->started[ev->process].task)
+        return add_process(g, ev);
     switch (ev->kind) {
     case CTR_TASK_BEGIN:
     case CTR_TASK_END:

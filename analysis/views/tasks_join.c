@@ -110,7 +110,7 @@ static int copy_spans(join *j, uint64_t id, uint64_t class, int tag)
         const unsigned char *payload = j->it.payload, *end = payload + j->it.len;
         *p++ = (unsigned char)tag;
         p = ct_put_uvarint(p, j->it.k[2]);
-        size_t fields = tag == ITEM_REGION ? 4 : 3, used = 0;
+        size_t fields = tag == ITEM_REGION ? 4 : tag == ITEM_PROCESS ? 5 : 3, used = 0;
         for (size_t i = 0; i < fields; i++) { /* varints, copied as they are */
             uint64_t v;
             unsigned n = ct_get_uvarint(payload + used, end, &v);
@@ -152,6 +152,8 @@ static int copy_items(join *j, uint64_t id, int32_t begin_tid)
         rc = copy_spans(j, id, CLASS_REGION, ITEM_REGION);
     if (rc == 0)
         rc = copy_spans(j, id, CLASS_LOG, ITEM_LOG);
+    if (rc == 0)
+        rc = copy_spans(j, id, CLASS_PROCESS, ITEM_PROCESS);
     unsigned char end = ITEM_END;
     return rc ? rc : put(j, &end, 1);
 }

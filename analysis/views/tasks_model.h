@@ -65,6 +65,8 @@ enum {
     ITEM_THREAD = 2,  /* tid (as uint32) */
     ITEM_REGION = 3,  /* name, tid, start_ns, duration_ns, flags */
     ITEM_LOG = 4,     /* category, tid, ts_ns, flags, len, bytes */
+    ITEM_PROCESS = 5, /* start_ns, pid, exe, duration_ns, flags, code (zigzag):
+                         a process the task started (since 1.8) */
 };
 
 typedef struct task_item {
@@ -74,6 +76,7 @@ typedef struct task_item {
     uint32_t name;        /* a region's name, a log's category */
     int32_t tid;
     uint32_t flags;       /* CTR_F_* */
+    int64_t code;         /* a process's exit code, or -signal */
     const char *bytes;    /* a message: valid until the next item */
     size_t len;
 } task_item;
@@ -129,7 +132,7 @@ void task_part_row(const task_part *acc, uint64_t id, uint64_t latest_ns, uint32
                    task_row *row);
 
 /* Item classes in the gather sort (its key's k1), in print order. */
-enum { CLASS_MESSAGE = 0, CLASS_THREAD = 1, CLASS_REGION = 2, CLASS_LOG = 3 };
+enum { CLASS_MESSAGE = 0, CLASS_THREAD = 1, CLASS_REGION = 2, CLASS_LOG = 3, CLASS_PROCESS = 4 };
 
 /* tasks_join.c */
 /*! task_join() : from the sorted facts and items, every task's row (into

@@ -60,11 +60,12 @@ int task_items_next(task_items *it, task_item *item)
     uint64_t v[6] = {0};
     static const unsigned char fields[] = {
         [ITEM_MESSAGE] = 1, [ITEM_THREAD] = 1, [ITEM_REGION] = 5, [ITEM_LOG] = 5,
+        [ITEM_PROCESS] = 6,
     };
     item->tag = *tag;
     if (item->tag == ITEM_END)
         return 0;
-    if (item->tag > ITEM_LOG)
+    if (item->tag > ITEM_PROCESS)
         return bad_items(it);
     for (unsigned i = 0; i < fields[item->tag]; i++)
         if (ctv_spill_cursor_varint(&it->c, &v[i]) != 0)
@@ -83,6 +84,14 @@ int task_items_next(task_items *it, task_item *item)
         item->tid = (int32_t)(uint32_t)v[2];
         item->duration_ns = v[3];
         item->flags = (uint32_t)v[4];
+        return 1;
+    case ITEM_PROCESS:
+        item->ts_ns = v[0];
+        item->tid = (int32_t)(uint32_t)v[1]; /* its pid */
+        item->name = (uint32_t)v[2];
+        item->duration_ns = v[3];
+        item->flags = (uint32_t)v[4];
+        item->code = (int64_t)(v[5] >> 1) ^ -(int64_t)(v[5] & 1);
         return 1;
     default: /* ITEM_LOG */
         item->ts_ns = v[0];
@@ -108,9 +117,27 @@ static void json_name(ctv_json *j, const task_store *st, const char *key, uint32
     ctv_json_kv_str(j, key, n->bytes, n->len);
 }
 
-/* The items from `item` on, the task's threads, regions and logs. */
+/* How a process the task started ended: "exit", "signal", "unknown", or
+ * "running" (it ran on after the trace ended). */
+static const char *process_end_name(uint32_t flags)
+{
+    return flags & CTR_F_RUNNING        ? "running"
+           : flags & CTR_F_UNKNOWN_EXIT ? "unknown"
+           : flags & CTR_F_SIGNALED     ? "signal"
+                                        : "exit";
+}
+
+/* How long a process ran on after the task that started it ended. */
+static uint64_t outlived_ns(const task_item *item, uint64_t task_end_ns)
+{
+    uint64_t end = item->ts_ns + item->duration_ns;
+    return end > task_end_ns ? end - task_end_ns : 0;
+}
+
+/* The items from `item` on, the task's threads, regions, logs and the
+ * processes it started (its end at end_ns). */
 static int json_items(ctv_json *j, const task_store *st, task_items *it, task_item *item,
-                      int rc)
+                      int rc, uint64_t end_ns)
 {
     ctv_json_key(j, "threads");
     ctv_json_array_begin(j);
@@ -150,6 +177,24 @@ static int json_items(ctv_json *j, const task_store *st, task_items *it, task_it
         ctv_json_kv_u64(j, "ts_ns", item->ts_ns);
         if (item->flags & CTR_F_TRUNCATED)
             ctv_json_kv_bool(j, "truncated", 1);
+        ctv_json_object_end(j);
+    }
+    ctv_json_array_end(j);
+
+    ctv_json_key(j, "processes");
+    ctv_json_array_begin(j);
+    for (; rc == 1 && item->tag == ITEM_PROCESS; rc = task_items_next(it, item)) {
+        ctv_json_object_begin(j);
+        ctv_json_kv_i64(j, "pid", item->tid);
+        json_name(j, st, "exe", item->name);
+        ctv_json_kv_u64(j, "start_ns", item->ts_ns);
+        ctv_json_kv_u64(j, "duration_ns", item->duration_ns);
+        ctv_json_kv_cstr(j, "end", process_end_name(item->flags));
+        if (item->flags & (CTR_F_UNKNOWN_EXIT | CTR_F_RUNNING))
+            ctv_json_kv_null(j, "exit_code");
+        else
+            ctv_json_kv_i64(j, "exit_code", item->code);
+        ctv_json_kv_u64(j, "outlived_ns", outlived_ns(item, end_ns));
         ctv_json_object_end(j);
     }
     ctv_json_array_end(j);
@@ -201,7 +246,7 @@ static int json_task(ctv_json *j, const task_store *st, const task_row *t, task_
         ctv_json_kv_i64(j, "pid", t->pid);
     else
         ctv_json_kv_null(j, "pid");
-    rc = json_items(j, st, it, &item, rc);
+    rc = json_items(j, st, it, &item, rc, t->end_ns);
     ctv_json_object_end(j);
     return rc;
 }
@@ -308,6 +353,37 @@ static void print_header(FILE *out, const task_store *st, const task_row *t, uin
         fputs(t->nthreads == 1 ? ", thread" : ", threads", out);
 }
 
+/* "process PID NAME: exit 0, 50.7 ms at +666 us", and when it ran on
+ * after its task ended, how long: a test that leaves a process behind. */
+static void print_process(FILE *out, const task_store *st, const task_row *t, uint64_t depth,
+                          const task_item *item)
+{
+    char buf[CTV_HUMAN_BUF];
+    const ctv_name *exe = name_of(st, item->name);
+    const char *slash = exe->len ? memrchr(exe->bytes, '/', exe->len) : NULL;
+    size_t skip = slash ? (size_t)(slash + 1 - exe->bytes) : 0;
+    indent(out, depth, 4);
+    fprintf(out, "process %" PRId32 " ", item->tid);
+    ctv_print_text(out, exe->bytes + skip, exe->len - skip);
+    if (item->flags & CTR_F_RUNNING)
+        fputs(": still running when the trace ended", out);
+    else if (item->flags & CTR_F_UNKNOWN_EXIT)
+        fputs(": ended, how unknown", out);
+    else if (item->flags & CTR_F_SIGNALED)
+        fprintf(out, ": killed by signal %" PRId64, -item->code);
+    else
+        fprintf(out, ": exit %" PRId64, item->code);
+    fprintf(out, ", %s at ", ctv_format_duration(buf, item->duration_ns));
+    print_offset(out, item->ts_ns, t->start_ns);
+    uint64_t outlived = outlived_ns(item, t->end_ns);
+    if (outlived && t->kind != CTR_TASK_USER)
+        fprintf(out, ", outlived its %s by %s", t->kind == CTR_TASK_TEST ? "test" : "fixture",
+                ctv_format_duration(buf, outlived));
+    else if (outlived)
+        fprintf(out, ", outlived its task by %s", ctv_format_duration(buf, outlived));
+    fputc('\n', out);
+}
+
 int task_print_tree_row(const task_store *st, const task_row *t, uint64_t depth,
                         task_items *it, FILE *out)
 {
@@ -360,5 +436,7 @@ int task_print_tree_row(const task_store *st, const task_row *t, uint64_t depth,
         ctv_print_text(out, item.bytes, item.len);
         fputs(item.flags & CTR_F_TRUNCATED ? " (truncated)\n" : "\n", out);
     }
+    for (; rc == 1 && item.tag == ITEM_PROCESS; rc = task_items_next(it, &item))
+        print_process(out, st, t, depth, &item);
     return rc == 1 ? bad_items(it) : rc;
 }

@@ -207,7 +207,7 @@ def test_meson_test_wrapper_gives_a_trace_per_test_binary(tmp_path):
 
 def test_contract_flags_not_built_yet_are_refused_as_such():
     # DESIGN.md §4 names them; this version says so rather than "unknown flag"
-    for flag in ["--cpu-hz=99", "--follow-children=on"]:
+    for flag in ["--cpu-hz=99"]:
         r = run(flag, FAILING)
         name = flag.split("=")[0]
         assert r.returncode == 2 and f"{name}: not implemented in this version" in r.stderr, r

@@ -22,7 +22,7 @@
 #include "recorder/drain.h"
 #include "recorder/trace_writer.h"
 
-#define POOL_BYTES (3 * 4096 + 4 * CT_CHUNK_BYTES)
+#define POOL_BYTES (3 * 4096 + CT_POOL_PROCS * sizeof(ct_pool_proc) + 4 * CT_CHUNK_BYTES)
 
 /* Chunk i holds one LOG of thread 1, chunk `seq` of it, saying `text`. */
 static void fill(ct_pool_header *h, uint32_t i, uint64_t seq, uint32_t state, const char *text)

@@ -23,7 +23,8 @@
 #include "plugin/session.h"
 #include "plugin/thread.h"
 
-#define POOL_BYTES (3 * 4096 + 2 * CT_CHUNK_BYTES) /* a header and two chunks */
+/* A header, the process table and two chunks. */
+#define POOL_BYTES (3 * 4096 + CT_POOL_PROCS * sizeof(ct_pool_proc) + 2 * CT_CHUNK_BYTES)
 
 typedef struct kept {
     uint64_t events;  /* timed events, as the reader counts them */

@@ -122,6 +122,9 @@ static void render(FILE *out, const ctr_event *e)
         fprintf(out, " source=%s", ctr_sched_source_name((ctr_sched_source)e->object));
     if (e->kind == CTR_THREAD_BEGIN)
         fprintf(out, " parent_tid=%d", e->parent_tid);
+    if (e->kind == CTR_PROCESS_BEGIN && e->object) /* a process a test started (1.8) */
+        fprintf(out, " parent_proc=%llu parent=%llu", (unsigned long long)e->object - 1,
+                (unsigned long long)e->parent);
     if (e->kind == CTR_TASK_STATUS)
         fprintf(out, " status=%s", ctr_status_name(e->status));
     if (e->kind == CTR_PROCESS_END)

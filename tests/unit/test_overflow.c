@@ -35,8 +35,8 @@
 #include "child.h"
 #include "events.h"
 
-/* Header + descriptors + 4 chunks of 32 KiB: the child fills it at once. */
-#define SMALL_POOL (4096u * 3 + 4u * (32u << 10))
+/* Header, process table, descriptors, 4 chunks of 32 KiB: the child fills it at once. */
+#define SMALL_POOL (4096u * 3 + (16u << 10) + 4u * (32u << 10))
 
 #define FLOOD_THREADS 4
 #define FLOOD_REGIONS 40000 /* a thread: a log every 4th region, a task every 1000 */
