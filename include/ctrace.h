@@ -81,8 +81,10 @@ CT_API int ct_stop(void);
  *  One capture at a time: another request, or one while ctest-trace or
  *  ct_start() owns the tracer, gets 409 with a text saying why. While no
  *  capture runs, nothing is traced and annotations cost what they cost
- *  untraced. The server ends at exit (a capture still running is dropped);
- *  a forked child does not serve.
+ *  untraced. A TCP request whose Host names neither localhost nor an IP
+ *  address gets 403 (DNS rebinding); a capture ends early at 256 MiB. The
+ *  tracer's CTRACE_* settings are read once, here. The server ends at exit
+ *  (a capture still running is dropped); a forked child does not serve.
  *  @return 0, CT_EALREADY when this process serves already, CT_EINVAL for
  *  an address not accepted above (or a path that is not a socket),
  *  CT_ESYSTEM when it cannot be bound (errno tells: EADDRINUSE...),

@@ -12,7 +12,7 @@
 
 #include <errno.h>        /* errno */
 #include <stdio.h>        /* fprintf */
-#include <stdlib.h>       /* getenv */
+#include <stdlib.h>
 #include <string.h>       /* strcmp */
 #include <sys/resource.h> /* getrlimit */
 
@@ -20,6 +20,7 @@
 #include "plugin/modules.h"      /* ct__modules_note, ct__modules_known */
 #include "plugin/sched_source.h"
 #include "plugin/stack.h" /* ct__stack_mode */
+#include "common/env_once.h"
 
 /* Threads with a perf ring, at most: each pins a few pages of locked memory
  * (perf_event_mlock_kb, then RLIMIT_MEMLOCK for an unprivileged user).
@@ -40,7 +41,7 @@ static uint32_t stat_fd_cap;
 
 void ct__sched_session_begin(void)
 {
-    const char *want = getenv("CTRACE_SCHED");
+    const char *want = ct_env("CTRACE_SCHED");
     mode = MODE_AUTO;
     if (want && strcmp(want, "perf") == 0)
         mode = MODE_PERF;

@@ -23,6 +23,7 @@
 
 #include "format/pool.h"
 #include "common/clock.h"
+#include "common/env_once.h"
 #include "plugin/sched.h"
 #include "plugin/selftrace.h"
 #include "plugin/session.h"
@@ -37,8 +38,12 @@ static struct {
     int running; /* CT_SELF_* of whoever started it, 0: none */
     ct_trace_writer *w;
     ct_drainer drainer;
-    void *pool;
-    size_t pool_bytes;
+    void *pool;   /* the running session's: one of pools[] */
+    /* Two mappings, taken in turn and kept: a thread still finishing an
+     * event in the last session's pool is a whole session behind before its
+     * pool is laid out again (a live server captures again and again). */
+    void *pools[2];
+    int next_pool;
     pthread_t thread;
     int stop; /* atomic: the drain thread ends */
 } self;
@@ -66,7 +71,7 @@ static void *drain_loop(void *arg)
 /* CTRACE_OVERFLOW: what a thread does when the pool is full. */
 static uint32_t overflow_from_env(void)
 {
-    const char *mode = getenv(CT_ENV_OVERFLOW);
+    const char *mode = ct_env(CT_ENV_OVERFLOW);
     if (mode == NULL || strcmp(mode, "wait") == 0)
         return CT_POOL_OVERFLOW_WAIT;
     if (strcmp(mode, "drop") == 0)
@@ -116,9 +121,19 @@ static void free_self(void)
     ct_drainer_free(&self.drainer);
     ct_tw_abandon(self.w);
     self.w = NULL;
-    if (self.pool)
-        munmap(self.pool, self.pool_bytes);
-    self.pool = NULL;
+    self.pool = NULL; /* its mapping stays in pools[], for the next start */
+}
+
+/* Under self_lock: the pool the next session uses, mapped once. */
+static void *take_pool(void)
+{
+    void **slot = &self.pools[self.next_pool];
+    if (!*slot) {
+        void *mem = mmap(NULL, CT_POOL_DEFAULT_BYTES, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        *slot = mem == MAP_FAILED ? NULL : mem;
+    }
+    return *slot;
 }
 
 static void stop_at_exit(void)
@@ -130,8 +145,9 @@ static void stop_at_exit(void)
  * parent's file: stopping it there (exit() runs stop_at_exit) would write
  * into the parent's trace. The child forgets the tracer, untraced (as
  * session.c makes it), free to start its own: it frees its copies, writing
- * nothing, and closes only its own descriptor. The pool's mapping stays, as
- * after ct_stop(). */
+ * nothing, and closes only its own descriptor. The pools' mappings stay, as
+ * after ct_stop(). stop_locked() clears self.* before it frees, so a fork
+ * while another thread stops never frees twice here. */
 static void forget_in_child(void)
 {
     pthread_mutex_init(&self_lock, NULL);
@@ -154,8 +170,9 @@ static int owner_locked(void)
     return CT_SELF_NONE;
 }
 
-/* Under self_lock, nothing running: start tracing into w (taken). */
-static int start_locked(ct_trace_writer *w, int owner)
+/* Under self_lock, nothing running: start tracing into w (taken) with
+ * `pool` (from take_pool()). */
+static int start_locked(ct_trace_writer *w, int owner, void *pool)
 {
     self.w = w;
     static int hooks_done;
@@ -168,15 +185,9 @@ static int start_locked(ct_trace_writer *w, int owner)
         kind = CT_CLOCK_MONOTONIC;
         hz = 1000000000u;
     }
-    self.pool_bytes = CT_POOL_DEFAULT_BYTES;
-    self.pool = mmap(NULL, self.pool_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    self.pool = pool;
     int rc = CT_ENOMEM;
-    if (self.pool == MAP_FAILED) {
-        self.pool = NULL;
-        goto fail;
-    }
-    if (ct_pool_init(self.pool, self.pool_bytes, kind, hz, overflow_from_env()) == 0 ||
+    if (ct_pool_init(self.pool, CT_POOL_DEFAULT_BYTES, kind, hz, overflow_from_env()) == 0 ||
         ct_drainer_init(&self.drainer, self.pool, 0) != 0)
         goto fail;
     rc = CT_EIO;
@@ -189,6 +200,7 @@ static int start_locked(ct_trace_writer *w, int owner)
     if (start_drain_thread() != 0)
         goto fail;
     self.running = owner;
+    self.next_pool ^= 1;
     ct__session_begin(self.pool, CT_SESSION_SELF);
     return 0;
 fail:;
@@ -204,14 +216,21 @@ static int start_into(const char *path, int fd, int owner, int *busy_owner)
     pthread_mutex_lock(&self_lock);
     int rc = CT_EALREADY;
     *busy_owner = owner_locked();
-    if (*busy_owner != CT_SELF_NONE) {
+    void *pool = NULL;
+    if (*busy_owner == CT_SELF_NONE && !(pool = take_pool()))
+        rc = CT_ENOMEM; /* before the file: ct_start leaves it untouched then */
+    if (!pool) {
         if (!path)
             close(fd);
     } else {
         ct_trace_writer *w;
         rc = path ? ct_tw_open(&w, path, ct__mono_ns()) : ct_tw_open_fd(&w, fd, ct__mono_ns());
+        if (rc == 0 && !path && ct_tw_guard_fd(w) != 0) {
+            ct_tw_abandon(w);
+            rc = CT_EIO;
+        }
         if (rc == 0)
-            rc = start_locked(w, owner);
+            rc = start_locked(w, owner, pool);
     }
     pthread_mutex_unlock(&self_lock);
     return rc;
@@ -241,18 +260,25 @@ static int stop_locked(void)
     ct_pool_futex_wake(&h->doorbell, 1);
     pthread_join(self.thread, NULL);
 
-    int rc = ct_drainer_pass(&self.drainer, self.w, 1);
-    if (ct_drainer_end(&self.drainer, self.w, CT_EXIT_STOPPED, 0, stop_mono_ns) != 0)
+    /* Ours alone from here: a fork by another thread now leaves a child
+     * that sees nothing running (forget_in_child frees nothing twice). */
+    ct_trace_writer *w = self.w;
+    ct_drainer d = self.drainer;
+    __atomic_store_n(&self.w, NULL, __ATOMIC_RELAXED);
+    memset(&self.drainer, 0, sizeof self.drainer);
+    __atomic_store_n(&self.running, CT_SELF_NONE, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* cleared before freed, as compiled */
+
+    int rc = ct_drainer_pass(&d, w, 1);
+    if (ct_drainer_end(&d, w, CT_EXIT_STOPPED, 0, stop_mono_ns) != 0)
         rc = CT_EIO;
-    if (ct_tw_close(self.w) != 0)
+    if (ct_tw_close(w) != 0)
         rc = CT_EIO;
-    self.w = NULL;
-    ct_drainer_free(&self.drainer);
-    /* Keep the mapping: a thread may still be finishing an event in it.
-     * Give its pages back; they read as zeros if touched again. */
-    madvise(self.pool, self.pool_bytes, MADV_DONTNEED);
+    ct_drainer_free(&d);
+    /* Keep the mapping (pools[]): a thread may still be finishing an event
+     * in it. Give its pages back; they read as zeros if touched again. */
+    madvise(self.pool, CT_POOL_DEFAULT_BYTES, MADV_DONTNEED);
     self.pool = NULL;
-    self.running = CT_SELF_NONE;
     return rc;
 }
 

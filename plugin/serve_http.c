@@ -2,12 +2,15 @@
  * serve_http.c - judging a live capture's HTTP request (serve_http.h).
  * Strict about what it serves, lenient about how lines end: only
  * GET /debug/pprof/trace[?seconds=N] starts a capture; any other path is
- * 404, another method 405, a bad query 400. Header fields are not used.
+ * 404, another method 405, a bad query 400. Of the header fields only Host
+ * is looked at (ct__http_host_ok).
  */
 #include "plugin/serve_http.h"
 
-#include <stdio.h>  /* snprintf */
-#include <string.h> /* memchr, memcmp */
+#include <arpa/inet.h> /* inet_pton */
+#include <stdio.h>     /* snprintf */
+#include <string.h>    /* memchr, memcmp */
+#include <strings.h>   /* strncasecmp */
 
 size_t ct__http_head_end(const char *buf, size_t len)
 {
@@ -164,11 +167,82 @@ int ct__http_judge(const char *head, size_t len, uint64_t *capture_ns, const cha
     return judge_query(query, (size_t)(sp2 - query), capture_ns, why);
 }
 
+/* ":PORT" (1 to 5 digits) from p to end, or nothing. */
+static int port_ok(const char *p, const char *end)
+{
+    if (p == end)
+        return 1;
+    if (*p++ != ':' || p == end || end - p > 5)
+        return 0;
+    for (; p < end; p++)
+        if (*p < '0' || *p > '9')
+            return 0;
+    return 1;
+}
+
+/* A Host value naming this machine whatever DNS says: localhost or an IP
+ * literal, with or without a port. */
+static int host_value_ok(const char *v, size_t n)
+{
+    char text[64];
+    const char *end = v + n, *name = v, *name_end;
+    int family = AF_INET;
+    if (n > 0 && v[0] == '[') { /* [IPv6]:port */
+        const char *close = memchr(v, ']', n);
+        if (!close)
+            return 0;
+        name = v + 1;
+        name_end = close;
+        family = AF_INET6;
+        if (!port_ok(close + 1, end))
+            return 0;
+    } else {
+        const char *colon = memchr(v, ':', n);
+        name_end = colon ? colon : end;
+        if (!port_ok(name_end, end))
+            return 0;
+    }
+    size_t len = (size_t)(name_end - name);
+    if (len == 0 || len >= sizeof text)
+        return 0;
+    memcpy(text, name, len);
+    text[len] = '\0';
+    unsigned char addr[16];
+    return inet_pton(family, text, addr) == 1 ||
+           (family == AF_INET && strcasecmp(text, "localhost") == 0);
+}
+
+int ct__http_host_ok(const char *head, size_t len)
+{
+    const char *p = head, *end = head + len;
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    const char *nl = memchr(p, '\n', (size_t)(end - p)); /* past the request line */
+    int seen = 0;
+    while (nl && (p = nl + 1) < end) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (n > 0 && p[n - 1] == '\r')
+            n--;
+        if (n < 5 || strncasecmp(p, "host:", 5) != 0)
+            continue;
+        const char *v = p + 5, *ve = p + n;
+        while (v < ve && (*v == ' ' || *v == '\t'))
+            v++;
+        while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+            ve--;
+        if (seen++ || !host_value_ok(v, (size_t)(ve - v)))
+            return 0; /* two Host fields are a bad request too */
+    }
+    return 1;
+}
+
 const char *ct__http_reason(int status)
 {
     switch (status) {
     case 200: return "OK";
     case 400: return "Bad Request";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
@@ -189,6 +263,7 @@ size_t ct__http_response_head(char *buf, size_t size, int status, uint64_t lengt
                      "Content-Type: %s\r\n"
                      "%s"
                      "%s"
+                     "%s"
                      "X-Content-Type-Options: nosniff\r\n"
                      "Content-Length: %llu\r\n"
                      "Connection: close\r\n"
@@ -197,6 +272,9 @@ size_t ct__http_response_head(char *buf, size_t size, int status, uint64_t lengt
                      attachment ? "application/octet-stream" : "text/plain; charset=utf-8",
                      attachment ? "Content-Disposition: attachment; filename=\"trace.out\"\r\n"
                                 : "",
+                     attachment == CT_HTTP_TRACE_CUT ? CT_HTTP_CUT_HEADER ": the capture "
+                                                       "reached its size cap and ended early\r\n"
+                                                     : "",
                      status == 405 ? "Allow: GET\r\n" : "", (unsigned long long)length);
     return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }

@@ -40,7 +40,7 @@ __attribute__((used)) static const char *const keep_hooks[] = {
     &ct__block_flock_linked};
 
 int ct__active;
-uint16_t ct__session_id = 1;
+uint32_t ct__session_id = 1;
 ct_pool_header *ct__pool;
 int ct__session_mode;
 int ct__markers;

@@ -13,11 +13,12 @@
  */
 #include "plugin/stack.h"
 
-#include <stdlib.h>  /* getenv */
+#include <stdlib.h>
 #include <string.h>  /* strcmp, memcpy, memcmp */
 #include <unwind.h>  /* _Unwind_Backtrace */
 
 #include "plugin/unwind.h"
+#include "common/env_once.h"
 
 #define MAX_TRACER_FRAMES 16u       /* frames of ours above the program's, at most */
 
@@ -101,7 +102,7 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
 
 void ct__stack_init(void)
 {
-    const char *mode = getenv("CTRACE_STACKS");
+    const char *mode = ct_env("CTRACE_STACKS");
     if (mode && strcmp(mode, "off") == 0)
         ct__stack_mode = CT__STACKS_OFF;
     else if (mode && strcmp(mode, "fp") == 0)

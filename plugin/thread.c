@@ -93,7 +93,7 @@ ct__thread *ct__thread_get_slow(void)
         return NULL;
     ct__thread *t = ct__self;
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
-    uint16_t session = __atomic_load_n(&ct__session_id, __ATOMIC_ACQUIRE);
+    uint32_t session = __atomic_load_n(&ct__session_id, __ATOMIC_ACQUIRE);
     if (!pool)
         return NULL;
     if (t == NULL) {

@@ -59,7 +59,7 @@ typedef struct ct__thread {
     uint64_t last_ticks; /* tick of the previous event: deltas are from it */
     uint64_t region_serial; /* regions begun on this thread, ever */
     uint32_t serial;     /* thread serial, unique in the process */
-    uint16_t session;    /* session the chunk belongs to */
+    uint32_t session;    /* session the chunk belongs to (32 bits: no wrap over captures) */
     uint8_t busy;        /* inside the tracer: a signal handler must not nest */
     /* What else sends enter() off its fast path: one compare of `detour`.
      * Apart from `busy`, whose byte store at every event's end a wider
@@ -119,7 +119,7 @@ struct ct__thread_origin {
 extern __thread struct ct__thread_origin ct__origin __attribute__((tls_model("initial-exec")));
 
 /* Process-wide tracer session. */
-extern uint16_t ct__session_id;  /* changes at every start and stop */
+extern uint32_t ct__session_id;  /* changes at every start and stop */
 extern ct_pool_header *ct__pool; /* where threads claim chunks */
 
 /* The calling thread's state for the current session, attaching it (first

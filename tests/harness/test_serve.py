@@ -450,7 +450,8 @@ def test_capture_refused_under_the_runner(tmp_path):
 
 
 def test_exit_during_a_capture_closes_its_connection(served):
-    s = served("127.0.0.1:0", "--run-for", "1")
+    # 5 s: the request comes while the program still runs, even when slow.
+    s = served("127.0.0.1:0", "--run-for", "5")
     started = time.monotonic()
     with pytest.raises((http.client.RemoteDisconnected, http.client.IncompleteRead,
                         ConnectionResetError)):
@@ -502,3 +503,91 @@ def test_a_forked_child_leaves_the_ct_start_trace_whole(served, tmp_path):
     assert proc.returncode == 0, proc  # whole: not damaged
     counts = {r["name"]: r["count"] for r in proc.json()["regions"]}
     assert counts.get("step", 0) >= 1 and counts["inner"] == 3 * counts["step"], counts
+
+
+def test_descriptors_the_program_closed_and_reopened_are_left_alone(served, tmp_path):
+    # A daemon closes every descriptor once the server started, then opens
+    # its own on their numbers: its own listening socket (blocking) and a log
+    # file (on the wake pipe's numbers too). The listener must take none of
+    # its clients nor hang in accept(), and exit must close and write none
+    # of them.
+    log = tmp_path / "app.log"
+    s = served("127.0.0.1:0", "--reuse-fds", str(log), "--run-for", "6")
+    assert s.read_line("stdout") == "again: -1"
+    port = int(s.read_line("stdout").split()[1])  # "own: PORT"
+    for _ in range(6):
+        with socket.create_connection(("127.0.0.1", port), timeout=HTTP_TIMEOUT_S) as c:
+            c.sendall(b"hello\n")
+            assert c.recv(100) == b"program answered\n"
+        time.sleep(0.3)  # across the listener's once-a-second look
+    out = s.stop(touch=False)
+    m = re.search(r"at exit: (\d+) of (\d+) kept, log (\w+)", out)
+    assert m and m.group(1) == m.group(2) and int(m.group(2)) >= 3, out
+    assert m.group(3) == "written", out
+    assert log.read_bytes() == b"exit\n"  # nothing of ours was written there
+
+
+def vm_size_kib(pid):
+    return int(re.search(r"VmSize:\s+(\d+)", open(f"/proc/{pid}/status").read()).group(1))
+
+
+def test_many_captures_keep_the_address_space_bounded(served, tmp_path):
+    s = served("127.0.0.1:0")
+    for _ in range(3):
+        status, headers, body = s.get("?seconds=0.01")
+        assert_trace_response(status, headers, body)
+    before = vm_size_kib(s.proc.pid)
+    for _ in range(30):
+        status, headers, body = s.get("?seconds=0.01")
+        assert_trace_response(status, headers, body)
+    grown = vm_size_kib(s.proc.pid) - before
+    # A pool is 64 MiB: one mapped per capture would be 1.9 GiB here.
+    assert grown < 32 * 1024, f"VmSize grew {grown} KiB over 30 captures"
+    assert_counts_its_regions(regions(tmp_path, body))
+    s.stop()
+
+
+def test_a_host_that_is_not_this_machine_is_refused(served):
+    s = served("127.0.0.1:0")
+    host, port = s.host_port()
+    for bad in (b"evil.example", b"evil.example:%d" % port, b"127.0.0.1.evil.example",
+                b"localhost.evil.example"):
+        reply = raw_exchange((host, port), b"GET " + PATH.encode() +
+                             b"?seconds=0.1 HTTP/1.1\r\nHost: " + bad + b"\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 403 "), (bad, reply[:200])
+        assert b"Host" in reply
+    for good in (b"localhost:%d" % port, b"127.0.0.1:%d" % port, b"LOCALHOST"):
+        reply = raw_exchange((host, port), b"GET " + PATH.encode() +
+                             b"?seconds=0.1 HTTP/1.1\r\nHost: " + good + b"\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 200 "), (good, reply[:200])
+    s.stop()
+
+
+def test_a_child_forked_during_a_capture_holds_none_of_its_descriptors(served, tmp_path):
+    s = served("127.0.0.1:0", "--fork-after", "2")
+    status, headers, body = s.get("?seconds=5")  # the fork comes during it
+    assert_trace_response(status, headers, body)
+    assert_counts_its_regions(regions(tmp_path, body))
+    out = s.stop()
+    m = re.search(r"child fds: (.*)", out)
+    assert m and m.group(1) == "none", out
+
+
+def test_a_client_half_closing_gets_the_short_capture(served, tmp_path):
+    # As with Go's handler: a client done sending ends the capture early and
+    # still gets the trace of what ran.
+    s = served("127.0.0.1:0")
+    started = time.monotonic()
+    with socket.create_connection(s.host_port(), timeout=HTTP_TIMEOUT_S) as c:
+        c.sendall(f"GET {PATH}?seconds=60 HTTP/1.1\r\n\r\n".encode())
+        time.sleep(1)
+        c.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := c.recv(65536):
+            reply += chunk
+    assert time.monotonic() - started < 30  # not the 60 s it asked for
+    head, _, trace = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), head[:200]
+    assert len(trace) == int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    assert_counts_its_regions(regions(tmp_path, trace))
+    s.stop()

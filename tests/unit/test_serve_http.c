@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>  /* ntohs */
 #include <netinet/in.h> /* sockaddr_in */
+#include <stdio.h>      /* snprintf */
 #include <string.h>     /* strlen, strstr */
 #include <sys/un.h>     /* sockaddr_un */
 
@@ -130,6 +131,44 @@ static void test_response_heads(void **state)
     assert_non_null(strstr(buf, "Content-Type: text/plain; charset=utf-8\r\n"));
     assert_null(strstr(buf, "Content-Disposition"));
     assert_int_equal(ct__http_response_head(buf, 40, 200, 1, 1), 0); /* does not fit */
+    assert_null(strstr(buf, CT_HTTP_CUT_HEADER));
+    n = ct__http_response_head(buf, sizeof buf, 200, 7, CT_HTTP_TRACE_CUT);
+    assert_non_null(strstr(buf, "Content-Disposition: attachment"));
+    assert_non_null(strstr(buf, CT_HTTP_CUT_HEADER ": "));
+}
+
+static int host_ok(const char *host_lines)
+{
+    char head[512];
+    snprintf(head, sizeof head, "GET /debug/pprof/trace HTTP/1.1\r\n%s\r\n", host_lines);
+    return ct__http_host_ok(head, strlen(head));
+}
+
+/* DNS rebinding: a name that resolves to 127.0.0.1 today is not served. */
+static void test_host_names_this_machine_or_is_refused(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "",                       /* HTTP/1.0: no Host */
+        "Host: localhost\r\n",   "host:LocalHost:6060\r\n", "Host: 127.0.0.1:80\r\n",
+        "Host: 10.1.2.3\r\n",     "Host: [::1]:6060\r\n",    "HOST: [::1]\r\n",
+        "Host:\t127.0.0.1 \r\n", "X-Host: evil.example\r\n",
+    };
+    static const char *const bad[] = {
+        "Host: evil.example\r\n",           "Host: evil.example:6060\r\n",
+        "Host: localhost.evil.example\r\n", "Host: 127.0.0.1.evil.example\r\n",
+        "Host: \r\n",                       "Host: localhost:\r\n",
+        "Host: localhost:123456\r\n",       "Host: localhost:80x\r\n",
+        "Host: [::1\r\n",                   "Host: [evil]:80\r\n",
+        "Host: [::1]x\r\n",                 "Host: 1.2.3\r\n",
+        "Host: localhost\r\nHost: evil.example\r\n",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        if (!host_ok(good[i]))
+            fail_msg("refused: %s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (host_ok(bad[i]))
+            fail_msg("served: %s", bad[i]);
 }
 
 static void test_addresses_served_without_public(void **state)
@@ -191,6 +230,7 @@ int main(void)
         cmocka_unit_test(test_refuses_with_the_status_that_says_why),
         cmocka_unit_test(test_head_ends_at_its_empty_line),
         cmocka_unit_test(test_response_heads),
+        cmocka_unit_test(test_host_names_this_machine_or_is_refused),
         cmocka_unit_test(test_addresses_served_without_public),
         cmocka_unit_test(test_addresses_refused),
     };
