@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TIMEOUT_S, run, run_ok, sanitized
+from conftest import BUILD, TIMEOUT_S, only, run, run_ok, sanitized, tasks_by_name
 
 SERVE_LOOP = BUILD / "tests" / "suites" / "serve_loop"
 PATH = "/debug/pprof/trace"
@@ -591,3 +591,20 @@ def test_a_client_half_closing_gets_the_short_capture(served, tmp_path):
     assert len(trace) == int(re.search(rb"Content-Length: (\d+)", head).group(1))
     assert_counts_its_regions(regions(tmp_path, trace))
     s.stop()
+
+
+def test_a_serving_binary_under_the_runner_still_traces_its_forked_child(tmp_path):
+    # CTRACE_HTTP in a test binary's environment: it serves (each capture
+    # refused), and a child it forks is no server but a process of the
+    # test's trace, as without it (test_children.py).
+    suite = BUILD / "tests" / "suites" / "children_test"
+    trace = tmp_path / "t.trace"
+    env = {"CHILDREN_HELPER": str(BUILD / "tests" / "suites" / "children_helper"),
+           "CTRACE_HTTP": "127.0.0.1:0"}
+    run_ok(f"--trace={trace}", "-run", "t_forks_a_worker", suite, env=env)
+    tasks = tasks_by_name(trace)
+    test = only(tasks["t_forks_a_worker"], "t_forks_a_worker")
+    proc = only(test["processes"], "process of t_forks_a_worker")
+    assert proc["end"] == "exit" and proc["exit_code"] == 0, proc
+    regions = {r["name"]: r for r in test["regions"]}
+    assert regions["child.work"]["tid"] == proc["pid"], regions
