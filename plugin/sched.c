@@ -42,23 +42,29 @@ static uint32_t stat_fd_cap;
 void ct__sched_session_begin(void)
 {
     const char *want = ct_env("CTRACE_SCHED");
-    mode = MODE_AUTO;
+    int chosen = MODE_AUTO;
     if (want && strcmp(want, "perf") == 0)
-        mode = MODE_PERF;
+        chosen = MODE_PERF;
     else if (want && strcmp(want, "schedstat") == 0)
-        mode = MODE_SCHEDSTAT;
+        chosen = MODE_SCHEDSTAT;
     else if (want && strcmp(want, "off") == 0)
-        mode = MODE_OFF;
+        chosen = MODE_OFF;
     else if (want && *want && strcmp(want, "auto") != 0)
         fprintf(stderr, "ctest-trace: warning: CTRACE_SCHED=%s is not auto, perf, schedstat "
                         "or off: using auto\n", want);
+    /* Stored only when they change: a live server starts a session per
+     * capture while threads of the last one may still read them. */
+    if (mode != chosen)
+        mode = chosen;
     int perf = (mode == MODE_AUTO || mode == MODE_PERF) && ct__sched_perf_supported();
     __atomic_store_n(&perf_ok, perf, __ATOMIC_RELAXED);
     __atomic_store_n(&stacks_denied, 0, __ATOMIC_RELAXED);
     struct rlimit files;
-    stat_fd_cap = MAX_STAT_FDS;
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / 16 < stat_fd_cap)
-        stat_fd_cap = (uint32_t)(files.rlim_cur / 16);
+    uint32_t cap = MAX_STAT_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / 16 < cap)
+        cap = (uint32_t)(files.rlim_cur / 16);
+    if (stat_fd_cap != cap)
+        stat_fd_cap = cap;
 }
 
 /* ---- choosing and opening ------------------------------------------------------ */

@@ -124,15 +124,17 @@ static void free_self(void)
     self.pool = NULL; /* its mapping stays in pools[], for the next start */
 }
 
-/* Under self_lock: the pool the next session uses, mapped once. */
+/* Under self_lock: the pool the next session uses. Its address is mapped
+ * once; a reused one gets fresh pages mapped over it in one step (never
+ * unmapped: a thread far behind writes into pages that exist), which also
+ * tells TSan the old session's writes are gone. */
 static void *take_pool(void)
 {
     void **slot = &self.pools[self.next_pool];
-    if (!*slot) {
-        void *mem = mmap(NULL, CT_POOL_DEFAULT_BYTES, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        *slot = mem == MAP_FAILED ? NULL : mem;
-    }
+    void *mem = mmap(*slot, CT_POOL_DEFAULT_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (*slot ? MAP_FIXED : 0), -1,
+                     0);
+    *slot = mem == MAP_FAILED ? NULL : mem;
     return *slot;
 }
 

@@ -67,7 +67,9 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     __atomic_store_n(&ct__clock_kind, pool->clock_kind, __ATOMIC_RELAXED);
     ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
     ct__live_test_begin(ct__ticks()); /* outside any test: the window is the session */
-    ct__session_mode = mode;
+    /* Atomic: a live capture's listener starts and ends sessions while the
+     * program's threads fork (children.c reads it). */
+    __atomic_store_n(&ct__session_mode, mode, __ATOMIC_RELAXED);
     __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);
     __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);
     __atomic_store_n(&ct__active, 1, __ATOMIC_RELEASE);
@@ -81,7 +83,7 @@ void ct__session_end(void)
     if (pool) /* threads waiting for room: there will be none in this session */
         ct_pool_note_freed(pool);
     __atomic_store_n(&ct__pool, NULL, __ATOMIC_RELEASE);
-    ct__session_mode = CT_SESSION_NONE;
+    __atomic_store_n(&ct__session_mode, CT_SESSION_NONE, __ATOMIC_RELAXED);
 }
 
 /* A forked child is a process of its own: under a runner it claims a slot

@@ -102,15 +102,18 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
 
 void ct__stack_init(void)
 {
-    const char *mode = ct_env("CTRACE_STACKS");
-    if (mode && strcmp(mode, "off") == 0)
-        ct__stack_mode = CT__STACKS_OFF;
-    else if (mode && strcmp(mode, "fp") == 0)
-        ct__stack_mode = CT__STACKS_FP;
-    else if (mode && strcmp(mode, "libgcc") == 0)
-        ct__stack_mode = CT__STACKS_LIBGCC;
-    else
-        ct__stack_mode = CT__STACKS_UNWIND;
+    const char *text = ct_env("CTRACE_STACKS");
+    int mode = CT__STACKS_UNWIND;
+    if (text && strcmp(text, "off") == 0)
+        mode = CT__STACKS_OFF;
+    else if (text && strcmp(text, "fp") == 0)
+        mode = CT__STACKS_FP;
+    else if (text && strcmp(text, "libgcc") == 0)
+        mode = CT__STACKS_LIBGCC;
+    /* Stored only when it changes: a live server starts a session per
+     * capture while threads of the last one may still read it. */
+    if (ct__stack_mode != mode)
+        ct__stack_mode = mode;
     ct__unwind_thread_init();
     uint64_t pcs[4];
     if (ct__stack_mode == CT__STACKS_UNWIND || ct__stack_mode == CT__STACKS_LIBGCC) {
