@@ -618,3 +618,28 @@ def test_a_serving_binary_under_the_runner_still_traces_its_forked_child(tmp_pat
     assert proc["end"] == "exit" and proc["exit_code"] == 0, proc
     regions = {r["name"]: r for r in test["regions"]}
     assert regions["child.work"]["tid"] == proc["pid"], regions
+
+
+def test_a_live_unix_socket_with_a_full_backlog_does_not_hang_ct_serve(served, tmp_path):
+    # The probe whether a socket file is live must not wait in connect().
+    path = tmp_path / "busy.sock"
+    clients = []
+    with socket.socket(socket.AF_UNIX) as busy:
+        busy.bind(str(path))
+        busy.listen(0)
+        while True:  # fill its backlog: the next connect would wait
+            c = socket.socket(socket.AF_UNIX)
+            c.setblocking(False)
+            try:
+                c.connect(str(path))
+            except BlockingIOError:
+                c.close()
+                break
+            clients.append(c)
+            assert len(clients) < 1000
+        started = time.monotonic()
+        s = served(f"unix:{path}")
+        assert (s.rc, s.address) == (-10, "-")  # CT_ESYSTEM: live, not replaced
+        assert time.monotonic() - started < 30
+    for c in clients:
+        c.close()
