@@ -689,6 +689,18 @@ static void section_untraced(bench *b)
     table_add("untraced pair (inline), over the loop", inl - loop, "ns", GOAL_AT_MOST, 1.0,
               "<= 1 ns", 0);
     table_add("untraced pair (exported calls)", call, "ns", GOAL_NONE, 0, "-", 0);
+
+    /* A live-capture server listening, no capture running: the tracer is
+     * off, so the same figure (it serves on for the sections after). */
+    if (ct_serve("127.0.0.1:0") != 0)
+        return;
+    for (int i = 0; i < R; i++)
+        b->v[i] = pairs_literal(n, NULL);
+    double served = median(b->v, R);
+    snprintf(note, sizeof note, "%.2fx the figure without (goal: the same)", served / inl);
+    line("inline, ct_serve listening, no capture", served, last_min, "ns/pair", note);
+    table_add("untraced pair, ct_serve listening / without", served / inl, "x", GOAL_NONE, 0,
+              "-", 0);
 }
 
 static void section_traced(bench *b)

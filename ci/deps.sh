@@ -43,11 +43,15 @@ set -euo pipefail
 #                   Perfetto's schema and compiles OTLP's (tests only)
 #   python3-protobuf   the harness parses OTLP/JSON exports as an
 #                   ExportTraceServiceRequest (tests only)
+#   curl            the curl command: the harness fetches a live capture with
+#                   it, as users do (`curl -o trace.out .../debug/pprof/trace`;
+#                   libcurl4-openssl-dev brings the library, not the command;
+#                   tests only)
 PACKAGES=(gcc libc6-dev meson ninja-build pkg-config libcmocka-dev libzstd-dev libjansson-dev
           libexpat1-dev libdw-dev zlib1g-dev
           libcurl4-openssl-dev
           python3-pytest golang-go libxml2-utils time cmake groff-base
-          chromium protobuf-compiler python3-protobuf)
+          chromium protobuf-compiler python3-protobuf curl)
 
 say() { printf 'deps: %s\n' "$*"; }
 

@@ -1,8 +1,8 @@
 /* clock.c - choosing and calibrating the tracer's clock (see clock.h). */
 #include "common/clock.h"
+#include "common/env_once.h"
 
 #include <stdio.h>  /* fopen, fgets */
-#include <stdlib.h> /* getenv */
 #include <string.h> /* strstr, strcmp */
 
 uint32_t ct__clock_kind = CT_CLOCK_MONOTONIC;
@@ -27,7 +27,7 @@ static int cpu_has_invariant_tsc(void)
 
 uint32_t ct__clock_choose(void)
 {
-    const char *want = getenv("CTRACE_CLOCK");
+    const char *want = ct_env("CTRACE_CLOCK");
     if (want && strcmp(want, "monotonic") == 0)
         return CT_CLOCK_MONOTONIC;
 #if CT_HAVE_TSC

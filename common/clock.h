@@ -52,7 +52,8 @@ static inline uint64_t ct__realtime_ns(void)
 static inline uint64_t ct__ticks(void)
 {
 #if CT_HAVE_TSC
-    if (__builtin_expect(ct__clock_kind == CT_CLOCK_TSC, 1))
+    /* Relaxed atomic (a plain load): a new session may set it meanwhile. */
+    if (__builtin_expect(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED) == CT_CLOCK_TSC, 1))
         return __rdtsc();
 #endif
     return ct__mono_ns();

@@ -2,7 +2,8 @@
  * ctrace.h - annotate a C program for ctest-trace: tasks, regions and logs.
  *
  * One tracer per process. Under `ctest-trace` the runner owns it and every
- * test case is a task; elsewhere ct_start() writes a trace file itself.
+ * test case is a task; elsewhere ct_start() writes a trace file itself, or
+ * ct_serve() answers live captures over HTTP.
  * Without a tracer every annotation is one load and an unlikely branch.
  *
  * Durations and timestamps are uint64_t nanoseconds.
@@ -58,16 +59,45 @@ enum ct_error {
  *  [ext] Each traced thread's CPU time is sampled (a timer of its own sending
  *  it SIGPROF; CTRACE_CPU_HZ in ctrace_collect.h), unless the program handles
  *  SIGPROF itself.
- *  @return 0, or CT_EALREADY when a tracer already runs (for example under
- *  ctest-trace), CT_EINVAL for a NULL path, CT_EIO when the file cannot be
+ *  @return 0, or CT_EALREADY when a tracer already runs (under ctest-trace,
+ *  or a live capture of ct_serve()), CT_EINVAL for a NULL path, CT_EIO when the file cannot be
  *  created (errno tells why), CT_ENOMEM. */
 CT_API int ct_start(const char *path);
 
 /*! ct_stop() : flush every thread's events and close the trace.
  *  Safe to call twice, and from any thread.
  *  @return 0, CT_ENOTRACER when ct_start() did not start this tracer (also
- *  when the runner owns it: only the runner stops it), CT_EIO on a write error. */
+ *  when the runner owns it: only the runner stops it; or a live capture of
+ *  ct_serve(): its request ends it), CT_EIO on a write error. */
 CT_API int ct_stop(void);
+
+/*! ct_serve() : serve live captures, as Go's net/http/pprof: a thread of
+ *  this process answers GET /debug/pprof/trace?seconds=N (N: default 1, up
+ *  to 60, decimals allowed) with a trace of the next N seconds, as
+ *  `curl -o trace.out URL` expects. `addr` is "127.0.0.1:PORT" (any
+ *  127.0.0.0/8), "[::1]:PORT", "localhost:PORT" or "unix:/path" (a Unix
+ *  socket, created 0600; a stale socket there is replaced, any other file
+ *  is not); PORT 0 lets the kernel pick (ct_serve_address() tells).
+ *  Anything else only spelled "public:HOST:PORT": a trace shows the
+ *  program's names and logs to whoever fetches it. CTRACE_HTTP=ADDR in the
+ *  environment does the same before main, for a program that does not call it.
+ *  One capture at a time: another request, or one while ctest-trace or
+ *  ct_start() owns the tracer, gets 409 with a text saying why. While no
+ *  capture runs, nothing is traced and annotations cost what they cost
+ *  untraced. A TCP request whose Host names neither localhost nor an IP
+ *  address gets 403 (DNS rebinding); a capture ends early at 256 MiB. The
+ *  tracer's CTRACE_* settings are read once, here. The server ends at exit
+ *  (a capture still running is dropped); a forked child does not serve.
+ *  @return 0, CT_EALREADY when this process serves already, CT_EINVAL for
+ *  an address not accepted above (or a path that is not a socket),
+ *  CT_ESYSTEM when it cannot be bound (errno tells: EADDRINUSE...),
+ *  CT_ENOMEM. */
+CT_API int ct_serve(const char *addr);
+
+/*! ct_serve_address() : the address ct_serve() listens on, its port
+ *  chosen ("127.0.0.1:41234", "[::1]:6060", "unix:/run/x.sock"); NULL when
+ *  not serving. Valid until exit. */
+CT_API const char *ct_serve_address(void);
 
 /*! ct_is_enabled() : 1 while a tracer records this process, else 0. */
 CT_API int ct_is_enabled(void);

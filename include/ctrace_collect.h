@@ -99,6 +99,10 @@ typedef struct ct_child_pool ct_child_pool;
 #define CT_CPU_HZ_DEFAULT 100
 #define CT_CPU_HZ_MAX 10000
 
+/* ADDR: serve live captures there from before main, as ct_serve(ADDR)
+ * (ctrace.h); read by the library's constructor and removed. */
+#define CT_ENV_HTTP "CTRACE_HTTP"
+
 /* A marker line printed by the child's tracer on stdout when CTRACE_MARKERS
  * holds a nonce (1 to 32 lowercase hex digits, chosen at random by the
  * runner, so that no test output can pass for a marker), in order with what

@@ -280,7 +280,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
     ct__commit(t, p);
     r.ct__serial = ++t->region_serial;
     r.ct__thread = t->serial;
-    r.ct__session = t->session;
+    r.ct__session = (uint16_t)t->session; /* the public struct keeps 16 bits */
     ct__live_region_begin(&t->live, r.ct__serial, t->last_ticks, shard);
     leave(t);
     return r;
@@ -301,7 +301,7 @@ void ct__region_end(ct_region *region)
     ct__thread *t = enter();
     if (!t)
         return;
-    if (region->ct__session != t->session) {
+    if (region->ct__session != (uint16_t)t->session) {
         leave(t); /* begun in an earlier session: that trace is closed */
         return;
     }

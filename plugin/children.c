@@ -132,7 +132,7 @@ static void publish(ct_pool_proc *p, uint32_t pid)
 /* The pool a process forked now traces into, or NULL. */
 static ct_pool_header *following(void)
 {
-    if (!follow || ct__session_mode != CT_SESSION_RUNNER ||
+    if (!follow || __atomic_load_n(&ct__session_mode, __ATOMIC_RELAXED) != CT_SESSION_RUNNER ||
         !__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE))
         return NULL;
     return __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);

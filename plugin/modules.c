@@ -131,6 +131,21 @@ static int by_lo(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+/* The scan found what `snap` holds (sorted alike): nothing was loaded or
+ * unloaded since. */
+static int same_modules(const snapshot *snap, const struct scan *s)
+{
+    if (!snap || snap->n != s->n)
+        return 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const module *a = &snap->m[i], *b = &s->m[i];
+        if (a->lo != b->lo || a->hi != b->hi || a->bias != b->bias ||
+            a->path_len != b->path_len || memcmp(a->path, b->path, a->path_len) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 void ct__modules_scan(void)
 {
     if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
@@ -138,14 +153,19 @@ void ct__modules_scan(void)
     __atomic_store_n(&last_scan, ct__ticks(), __ATOMIC_RELAXED);
     struct scan s = {0};
     dl_iterate_phdr(add_module, &s);
-    snapshot *snap = malloc(sizeof *snap + s.n * sizeof *s.m);
+    if (s.n)
+        qsort(s.m, s.n, sizeof *s.m, by_lo);
+    /* Unchanged (a live server's next capture): keep the snapshot, which is
+     * never freed, rather than add one per session. */
+    snapshot *snap = same_modules(__atomic_load_n(&current, __ATOMIC_RELAXED), &s)
+                         ? NULL
+                         : malloc(sizeof *snap + s.n * sizeof *s.m);
     if (snap) {
         snap->older = __atomic_load_n(&current, __ATOMIC_RELAXED); /* scans are serialised */
         snap->serial = ++next_serial;
         snap->n = s.n;
         if (s.n)
             memcpy(snap->m, s.m, s.n * sizeof *s.m);
-        qsort(snap->m, snap->n, sizeof *snap->m, by_lo);
         __atomic_store_n(&current, snap, __ATOMIC_RELEASE);
     } else {
         for (uint32_t i = 0; i < s.n; i++)

@@ -181,7 +181,7 @@ __attribute__((visibility("default"))) int pthread_setname_np(pthread_t thread, 
         __atomic_add_fetch(&ct__names_changed, 1, __ATOMIC_RELAXED);
         ct__thread *t = ct__self;
         if (t && pthread_equal(thread, pthread_self()) && !t->busy &&
-            t->session == ct__session_id) {
+            t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED)) {
             t->busy = 1;
             ct__thread_name_refresh(t);
             t->busy = 0;

@@ -12,7 +12,7 @@
 
 #include <errno.h>        /* errno */
 #include <stdio.h>        /* fprintf */
-#include <stdlib.h>       /* getenv */
+#include <stdlib.h>
 #include <string.h>       /* strcmp */
 #include <sys/resource.h> /* getrlimit, getrusage */
 
@@ -20,6 +20,7 @@
 #include "plugin/modules.h"      /* ct__modules_note, ct__modules_known */
 #include "plugin/sched_source.h"
 #include "plugin/stack.h" /* ct__stack_mode */
+#include "common/env_once.h"
 
 /* Threads with a perf ring, at most: each pins a few pages of locked memory
  * (perf_event_mlock_kb, then RLIMIT_MEMLOCK for an unprivileged user).
@@ -40,24 +41,30 @@ static uint32_t stat_fd_cap;
 
 void ct__sched_session_begin(void)
 {
-    const char *want = getenv("CTRACE_SCHED");
-    mode = MODE_AUTO;
+    const char *want = ct_env("CTRACE_SCHED");
+    int chosen = MODE_AUTO;
     if (want && strcmp(want, "perf") == 0)
-        mode = MODE_PERF;
+        chosen = MODE_PERF;
     else if (want && strcmp(want, "schedstat") == 0)
-        mode = MODE_SCHEDSTAT;
+        chosen = MODE_SCHEDSTAT;
     else if (want && strcmp(want, "off") == 0)
-        mode = MODE_OFF;
+        chosen = MODE_OFF;
     else if (want && *want && strcmp(want, "auto") != 0)
         fprintf(stderr, "ctest-trace: warning: CTRACE_SCHED=%s is not auto, perf, schedstat "
                         "or off: using auto\n", want);
+    /* Stored only when they change: a live server starts a session per
+     * capture while threads of the last one may still read them. */
+    if (mode != chosen)
+        mode = chosen;
     int perf = (mode == MODE_AUTO || mode == MODE_PERF) && ct__sched_perf_supported();
     __atomic_store_n(&perf_ok, perf, __ATOMIC_RELAXED);
     __atomic_store_n(&stacks_denied, 0, __ATOMIC_RELAXED);
     struct rlimit files;
-    stat_fd_cap = MAX_STAT_FDS;
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / 16 < stat_fd_cap)
-        stat_fd_cap = (uint32_t)(files.rlim_cur / 16);
+    uint32_t cap = MAX_STAT_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur / 16 < cap)
+        cap = (uint32_t)(files.rlim_cur / 16);
+    if (stat_fd_cap != cap)
+        stat_fd_cap = cap;
 }
 
 /* ---- choosing and opening ------------------------------------------------------ */
@@ -226,7 +233,8 @@ void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const ui
      * that followed it; from now it is off by that part of how late it is. */
     const ct__sched *s = &t->sched;
     uint64_t hz = t->pool->tsc_hz;
-    uint64_t end = ct__clock_ns_to_ticks(ct__clock_kind, hz, s->now_ticks, s->now_ns, end_ns);
+    uint64_t end = ct__clock_ns_to_ticks(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), hz,
+                                         s->now_ticks, s->now_ns, end_ns);
     ct__wait_write(t, CT_BLOCK_SCHED, end, ct__clock_span_ticks(hz, wait_ns), 0, pcs, n);
 }
 
@@ -309,7 +317,7 @@ void ct__sched_read_perf(ct__thread *t)
         return;
     int saved_errno = errno;
     s->polling = 1;
-    ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+    ct__clock_pair(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &s->now_ticks, &s->now_ns);
     ct__sched_perf_read(t);
     if (s->lost || s->ring_full) {
         /* The ring was full: say how many switch records it lost (0: some,
@@ -347,7 +355,8 @@ void ct__sched_read_all(ct__thread *t)
         /* Waits under the threshold add up until together they pass it. */
         if (run_delay - s->run_delay >= CT_SCHED_MIN_NS) {
             /* No detail: one wait, ending as we read it. */
-            ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
+            ct__clock_pair(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &s->now_ticks,
+                           &s->now_ns);
             ct__sched_record(t, s->now_ns, run_delay - s->run_delay, NULL, 0);
             s->run_delay = run_delay;
         }
@@ -380,7 +389,7 @@ void ct__sched_read_to_now(ct__thread *t)
 void ct__sched_stop_self(void)
 {
     ct__thread *t = ct__self;
-    if (!t || t->session != ct__session_id || t->busy)
+    if (!t || t->session != __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) || t->busy)
         return;
     t->busy = 1;
     ct__sched_read_to_now(t);

@@ -1,5 +1,6 @@
 /*
- * selftrace.c - ct_start()/ct_stop(): a process tracing itself.
+ * selftrace.c - ct_start()/ct_stop(): a process tracing itself; and the
+ * same start and stop over a file descriptor for a live capture (serve.c).
  *
  * Same pool and drainer as under the runner, but the pool is private memory
  * and a thread of this process drains it into the file every few ms, or at
@@ -22,7 +23,9 @@
 
 #include "format/pool.h"
 #include "common/clock.h"
+#include "common/env_once.h"
 #include "plugin/sched.h"
+#include "plugin/selftrace.h"
 #include "plugin/session.h"
 #include "plugin/thread.h"
 #include "recorder/drain.h"
@@ -30,16 +33,17 @@
 
 #define DRAIN_PERIOD_NS 10000000 /* 10 ms */
 
-typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *),
-                                 void *);
-
 static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER; /* start/stop */
 static struct {
-    int running;
+    int running; /* CT_SELF_* of whoever started it, 0: none */
     ct_trace_writer *w;
     ct_drainer drainer;
-    void *pool;
-    size_t pool_bytes;
+    void *pool;   /* the running session's: one of pools[] */
+    /* Two mappings, taken in turn and kept: a thread still finishing an
+     * event in the last session's pool is a whole session behind before its
+     * pool is laid out again (a live server captures again and again). */
+    void *pools[2];
+    int next_pool;
     pthread_t thread;
     int stop; /* atomic: the drain thread ends */
 } self;
@@ -67,7 +71,7 @@ static void *drain_loop(void *arg)
 /* CTRACE_OVERFLOW: what a thread does when the pool is full. */
 static uint32_t overflow_from_env(void)
 {
-    const char *mode = getenv(CT_ENV_OVERFLOW);
+    const char *mode = ct_env(CT_ENV_OVERFLOW);
     if (mode == NULL || strcmp(mode, "wait") == 0)
         return CT_POOL_OVERFLOW_WAIT;
     if (strcmp(mode, "drop") == 0)
@@ -88,11 +92,6 @@ static int start_drain_thread(void)
     int rc = pthread_create(&self.thread, NULL, drain_loop, NULL);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
-}
-
-static void stop_at_exit(void)
-{
-    ct_stop();
 }
 
 static int write_process_begin(void)
@@ -122,23 +121,65 @@ static void free_self(void)
     ct_drainer_free(&self.drainer);
     ct_tw_abandon(self.w);
     self.w = NULL;
-    if (self.pool)
-        munmap(self.pool, self.pool_bytes);
-    self.pool = NULL;
+    self.pool = NULL; /* its mapping stays in pools[], for the next start */
 }
 
-int ct_start(const char *path)
+/* Under self_lock: the pool the next session uses. Its address is mapped
+ * once; a reused one gets fresh pages mapped over it in one step (never
+ * unmapped: a thread far behind writes into pages that exist), which also
+ * tells TSan the old session's writes are gone. */
+static void *take_pool(void)
 {
-    if (!path)
-        return CT_EINVAL;
-    pthread_mutex_lock(&self_lock);
-    if (__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || self.running) {
-        pthread_mutex_unlock(&self_lock);
-        return CT_EALREADY;
-    }
-    static int atexit_done;
-    if (!atexit_done)
-        atexit_done = atexit(stop_at_exit) == 0;
+    void **slot = &self.pools[self.next_pool];
+    void *mem = mmap(*slot, CT_POOL_DEFAULT_BYTES, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (*slot ? MAP_FIXED : 0), -1,
+                     0);
+    *slot = mem == MAP_FAILED ? NULL : mem;
+    return *slot;
+}
+
+static void stop_at_exit(void)
+{
+    ct_stop();
+}
+
+/* A forked child has no drain thread, and its copy of the writer shares the
+ * parent's file: stopping it there (exit() runs stop_at_exit) would write
+ * into the parent's trace. The child forgets the tracer, untraced (as
+ * session.c makes it), free to start its own: it frees its copies, writing
+ * nothing, and closes only its own descriptor. The pools' mappings stay, as
+ * after ct_stop(). stop_locked() clears self.* before it frees, so a fork
+ * while another thread stops never frees twice here. */
+static void forget_in_child(void)
+{
+    pthread_mutex_init(&self_lock, NULL);
+    if (!self.running)
+        return;
+    ct_drainer_free(&self.drainer);
+    ct_tw_abandon(self.w);
+    self.w = NULL;
+    self.pool = NULL;
+    self.running = CT_SELF_NONE;
+}
+
+/* Under self_lock: who traces this process now (CT_SELF_*). */
+static int owner_locked(void)
+{
+    if (self.running)
+        return self.running;
+    if (__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || ct__session_mode == CT_SESSION_RUNNER)
+        return CT_SELF_RUNNER;
+    return CT_SELF_NONE;
+}
+
+/* Under self_lock, nothing running: start tracing into w (taken) with
+ * `pool` (from take_pool()). */
+static int start_locked(ct_trace_writer *w, int owner, void *pool)
+{
+    self.w = w;
+    static int hooks_done;
+    if (!hooks_done)
+        hooks_done = atexit(stop_at_exit) == 0 && pthread_atfork(NULL, NULL, forget_in_child) == 0;
 
     uint32_t kind = ct__clock_choose();
     uint64_t hz = ct__clock_calibrate(kind, 5000000);
@@ -146,20 +187,10 @@ int ct_start(const char *path)
         kind = CT_CLOCK_MONOTONIC;
         hz = 1000000000u;
     }
-    self.pool_bytes = CT_POOL_DEFAULT_BYTES;
-    self.pool = mmap(NULL, self.pool_bytes, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (self.pool == MAP_FAILED) {
-        self.pool = NULL;
-        pthread_mutex_unlock(&self_lock);
-        return CT_ENOMEM;
-    }
+    self.pool = pool;
     int rc = CT_ENOMEM;
-    if (ct_pool_init(self.pool, self.pool_bytes, kind, hz, overflow_from_env()) == 0 ||
+    if (ct_pool_init(self.pool, CT_POOL_DEFAULT_BYTES, kind, hz, overflow_from_env()) == 0 ||
         ct_drainer_init(&self.drainer, self.pool, 0) != 0)
-        goto fail;
-    rc = ct_tw_open(&self.w, path, ct__mono_ns());
-    if (rc != 0)
         goto fail;
     rc = CT_EIO;
     if (write_process_begin() != 0 || ct_tw_flush(self.w) != 0)
@@ -170,25 +201,57 @@ int ct_start(const char *path)
      * begins. */
     if (start_drain_thread() != 0)
         goto fail;
-    self.running = 1;
+    self.running = owner;
+    self.next_pool ^= 1;
     ct__session_begin(self.pool, CT_SESSION_SELF);
-    pthread_mutex_unlock(&self_lock);
     return 0;
 fail:;
     int e = errno;
     free_self();
-    pthread_mutex_unlock(&self_lock);
     errno = e;
     return rc;
 }
 
-int ct_stop(void)
+/* Start tracing into `path` (created), or into `fd` when path is NULL. */
+static int start_into(const char *path, int fd, int owner, int *busy_owner)
 {
     pthread_mutex_lock(&self_lock);
-    if (!self.running) {
-        pthread_mutex_unlock(&self_lock);
-        return CT_ENOTRACER;
+    int rc = CT_EALREADY;
+    *busy_owner = owner_locked();
+    void *pool = NULL;
+    if (*busy_owner == CT_SELF_NONE && !(pool = take_pool()))
+        rc = CT_ENOMEM; /* before the file: ct_start leaves it untouched then */
+    if (!pool) {
+        if (!path)
+            close(fd);
+    } else {
+        ct_trace_writer *w;
+        rc = path ? ct_tw_open(&w, path, ct__mono_ns()) : ct_tw_open_fd(&w, fd, ct__mono_ns());
+        if (rc == 0 && !path && ct_tw_guard_fd(w) != 0) {
+            ct_tw_abandon(w);
+            rc = CT_EIO;
+        }
+        if (rc == 0)
+            rc = start_locked(w, owner, pool);
     }
+    pthread_mutex_unlock(&self_lock);
+    return rc;
+}
+
+int ct_start(const char *path)
+{
+    int busy_owner;
+    return path ? start_into(path, -1, CT_SELF_START, &busy_owner) : CT_EINVAL;
+}
+
+int ct__self_start_fd(int fd, int owner, int *busy_owner)
+{
+    return start_into(NULL, fd, owner, busy_owner);
+}
+
+/* Under self_lock, running: stop, write the trace's end, close the file. */
+static int stop_locked(void)
+{
     ct__sched_stop_self(); /* the waits this thread has not reported yet */
     __atomic_store_n(&((ct_pool_header *)self.pool)->closed, 1, __ATOMIC_RELEASE);
     ct__session_end(); /* wakes the threads that wait for room: none will come */
@@ -199,18 +262,37 @@ int ct_stop(void)
     ct_pool_futex_wake(&h->doorbell, 1);
     pthread_join(self.thread, NULL);
 
-    int rc = ct_drainer_pass(&self.drainer, self.w, 1);
-    if (ct_drainer_end(&self.drainer, self.w, CT_EXIT_STOPPED, 0, stop_mono_ns) != 0)
+    /* Ours alone from here: a fork by another thread now leaves a child
+     * that sees nothing running (forget_in_child frees nothing twice). */
+    ct_trace_writer *w = self.w;
+    ct_drainer d = self.drainer;
+    __atomic_store_n(&self.w, NULL, __ATOMIC_RELAXED);
+    memset(&self.drainer, 0, sizeof self.drainer);
+    __atomic_store_n(&self.running, CT_SELF_NONE, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* cleared before freed, as compiled */
+
+    int rc = ct_drainer_pass(&d, w, 1);
+    if (ct_drainer_end(&d, w, CT_EXIT_STOPPED, 0, stop_mono_ns) != 0)
         rc = CT_EIO;
-    if (ct_tw_close(self.w) != 0)
+    if (ct_tw_close(w) != 0)
         rc = CT_EIO;
-    self.w = NULL;
-    ct_drainer_free(&self.drainer);
-    /* Keep the mapping: a thread may still be finishing an event in it.
-     * Give its pages back; they read as zeros if touched again. */
-    madvise(self.pool, self.pool_bytes, MADV_DONTNEED);
+    ct_drainer_free(&d);
+    /* Keep the mapping (pools[]): a thread may still be finishing an event
+     * in it. Give its pages back; they read as zeros if touched again. */
+    madvise(self.pool, CT_POOL_DEFAULT_BYTES, MADV_DONTNEED);
     self.pool = NULL;
-    self.running = 0;
+    return rc;
+}
+
+int ct__self_stop(int owner)
+{
+    pthread_mutex_lock(&self_lock);
+    int rc = self.running == owner ? stop_locked() : CT_ENOTRACER;
     pthread_mutex_unlock(&self_lock);
     return rc;
+}
+
+int ct_stop(void)
+{
+    return ct__self_stop(CT_SELF_START);
 }

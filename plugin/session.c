@@ -24,6 +24,7 @@
 #include "plugin/cpu_sample.h"
 #include "plugin/modules.h"
 #include "plugin/sched.h"
+#include "plugin/serve.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
 #include "plugin/thread_dump.h"
@@ -40,7 +41,7 @@ __attribute__((used)) static const char *const keep_hooks[] = {
     &ct__block_flock_linked};
 
 int ct__active;
-uint16_t ct__session_id = 1;
+uint32_t ct__session_id = 1;
 ct_pool_header *ct__pool;
 int ct__session_mode;
 int ct__markers;
@@ -65,10 +66,12 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     ct__modules_scan();
     ct__sched_session_begin();
     ct__cpu_session_begin();
-    ct__clock_kind = pool->clock_kind;
+    __atomic_store_n(&ct__clock_kind, pool->clock_kind, __ATOMIC_RELAXED);
     ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
     ct__live_test_begin(ct__ticks()); /* outside any test: the window is the session */
-    ct__session_mode = mode;
+    /* Atomic: a live capture's listener starts and ends sessions while the
+     * program's threads fork (children.c reads it). */
+    __atomic_store_n(&ct__session_mode, mode, __ATOMIC_RELAXED);
     __atomic_store_n(&ct__pool, pool, __ATOMIC_RELEASE);
     __atomic_add_fetch(&ct__session_id, 1, __ATOMIC_ACQ_REL);
     __atomic_store_n(&ct__active, 1, __ATOMIC_RELEASE);
@@ -83,7 +86,7 @@ void ct__session_end(void)
     if (pool) /* threads waiting for room: there will be none in this session */
         ct_pool_note_freed(pool);
     __atomic_store_n(&ct__pool, NULL, __ATOMIC_RELEASE);
-    ct__session_mode = CT_SESSION_NONE;
+    __atomic_store_n(&ct__session_mode, CT_SESSION_NONE, __ATOMIC_RELAXED);
 }
 
 /* A forked child is a process of its own: under a runner it claims a slot
@@ -176,9 +179,8 @@ static void warn_if_another_copy_traces(void)
 }
 
 /* Map the runner's pool. Before main: one thread, no tracing yet. */
-__attribute__((constructor)) static void attach_to_runner(void)
+static void attach_to_runner(void)
 {
-    pthread_atfork(NULL, NULL, after_fork_in_child);
     ct__children_read_env();
     const char *fd_text = getenv(CT_ENV_POOL_FD);
     if (!fd_text && ct__children_exec_attach())
@@ -240,4 +242,11 @@ __attribute__((constructor)) static void attach_to_runner(void)
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);
     ct__thread_dump_install(pool); /* the runner may ask for every stack before a kill */
+}
+
+__attribute__((constructor)) static void start_tracer(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+    attach_to_runner();
+    ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
 }

@@ -13,12 +13,13 @@
  */
 #include "plugin/stack.h"
 
-#include <stdlib.h>  /* getenv */
+#include <stdlib.h>
 #include <string.h>  /* strcmp, memcpy, memcmp */
 #include <ucontext.h> /* ucontext_t, REG_RIP */
 #include <unwind.h>  /* _Unwind_Backtrace */
 
 #include "plugin/unwind.h"
+#include "common/env_once.h"
 
 #define MAX_TRACER_FRAMES 16u       /* frames of ours above the program's, at most */
 
@@ -102,15 +103,18 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
 
 void ct__stack_init(void)
 {
-    const char *mode = getenv("CTRACE_STACKS");
-    if (mode && strcmp(mode, "off") == 0)
-        ct__stack_mode = CT__STACKS_OFF;
-    else if (mode && strcmp(mode, "fp") == 0)
-        ct__stack_mode = CT__STACKS_FP;
-    else if (mode && strcmp(mode, "libgcc") == 0)
-        ct__stack_mode = CT__STACKS_LIBGCC;
-    else
-        ct__stack_mode = CT__STACKS_UNWIND;
+    const char *text = ct_env("CTRACE_STACKS");
+    int mode = CT__STACKS_UNWIND;
+    if (text && strcmp(text, "off") == 0)
+        mode = CT__STACKS_OFF;
+    else if (text && strcmp(text, "fp") == 0)
+        mode = CT__STACKS_FP;
+    else if (text && strcmp(text, "libgcc") == 0)
+        mode = CT__STACKS_LIBGCC;
+    /* Stored only when it changes: a live server starts a session per
+     * capture while threads of the last one may still read it. */
+    if (ct__stack_mode != mode)
+        ct__stack_mode = mode;
     ct__unwind_thread_init();
     uint64_t pcs[4];
     if (ct__stack_mode == CT__STACKS_UNWIND || ct__stack_mode == CT__STACKS_LIBGCC) {

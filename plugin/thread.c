@@ -95,7 +95,7 @@ ct__thread *ct__thread_get_slow(void)
         return NULL;
     ct__thread *t = ct__self;
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
-    uint16_t session = __atomic_load_n(&ct__session_id, __ATOMIC_ACQUIRE);
+    uint32_t session = __atomic_load_n(&ct__session_id, __ATOMIC_ACQUIRE);
     if (!pool)
         return NULL;
     if (t == NULL) {
@@ -159,7 +159,8 @@ static void on_thread_exit(void *arg)
     ct__thread *t = arg;
     ct__thread_off = 1; /* first: a sample from now on is ignored */
     ct__cpu_detach(t);
-    if (t->session == ct__session_id && __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
+    if (t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) &&
+        __atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) &&
         !t->busy) {
         t->busy = 1;
         ct__thread_settle_losses(t); /* said before its end, if it can be */

@@ -72,7 +72,7 @@ typedef struct ct__thread {
     uint64_t last_ticks; /* tick of the previous event: deltas are from it */
     uint64_t region_serial; /* regions begun on this thread, ever */
     uint32_t serial;     /* thread serial, unique in the process */
-    uint16_t session;    /* session the chunk belongs to */
+    uint32_t session;    /* session the chunk belongs to (32 bits: no wrap over captures) */
     uint8_t busy;        /* inside the tracer: a signal handler must not nest */
     /* What else sends enter() off its fast path: one compare of `detour`.
      * Apart from `busy`, whose byte store at every event's end a wider
@@ -140,7 +140,7 @@ struct ct__thread_origin {
 extern __thread struct ct__thread_origin ct__origin __attribute__((tls_model("initial-exec")));
 
 /* Process-wide tracer session. */
-extern uint16_t ct__session_id;  /* changes at every start and stop */
+extern uint32_t ct__session_id;  /* changes at every start and stop */
 extern ct_pool_header *ct__pool; /* where threads claim chunks */
 
 /* The calling thread's state for the current session, attaching it (first
@@ -151,7 +151,11 @@ ct__thread *ct__thread_get_slow(void);
 static inline ct__thread *ct__thread_get(void)
 {
     ct__thread *t = ct__self;
-    if (__builtin_expect(t != NULL && t->session == ct__session_id, 1))
+    /* Atomic (relaxed: a plain load) as another thread may stop the
+     * session: ct_stop() or a live capture's end. */
+    if (__builtin_expect(t != NULL &&
+                             t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED),
+                         1))
         return t;
     return ct__thread_get_slow();
 }

@@ -5,6 +5,7 @@
 #include <fcntl.h>  /* open */
 #include <stdlib.h> /* malloc, free */
 #include <string.h> /* memcpy */
+#include <sys/stat.h> /* fstat */
 #include <time.h>   /* clock_gettime */
 #include <unistd.h> /* write, close */
 #include <zstd.h>   /* ZSTD_compressStream2 */
@@ -35,7 +36,34 @@ struct ct_trace_writer {
     size_t out_cap;
     uint64_t frame_in; /* uncompressed bytes in the current frame */
     uint64_t batches, event_bytes;
+    int guarded; /* ct_tw_guard_fd(): fd is used only while it is still this file */
+    dev_t dev;
+    ino_t ino;
 };
+
+/* The descriptor still holds our file (the program may have closed it and
+ * opened another on its number: that one is never written nor closed). */
+static int fd_is_ours(const ct_trace_writer *w)
+{
+    struct stat st;
+    return !w->guarded || (fstat(w->fd, &st) == 0 && st.st_dev == w->dev && st.st_ino == w->ino);
+}
+
+int ct_tw_guard_fd(ct_trace_writer *w)
+{
+    struct stat st;
+    if (fstat(w->fd, &st) != 0)
+        return CT_EIO;
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    w->guarded = 1;
+    return 0;
+}
+
+static int close_if_ours(const ct_trace_writer *w)
+{
+    return fd_is_ours(w) ? close(w->fd) : -1;
+}
 
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
@@ -55,8 +83,10 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 /* Compress what is in `in` with `mode` and write the output. */
 static int compress(ct_trace_writer *w, ZSTD_EndDirective mode)
 {
-    if (w->failed)
+    if (w->failed || !fd_is_ours(w)) {
+        w->failed = 1;
         return CT_EIO;
+    }
     ZSTD_inBuffer in = {w->in, w->in_len, 0};
     for (;;) {
         ZSTD_outBuffer out = {w->out, w->out_cap, 0};
@@ -233,7 +263,7 @@ int ct_tw_close(ct_trace_writer *w)
     int rc = ct_tw_record(w, CT_REC_TRACE_END, buf, (size_t)(p - buf));
     if (rc == 0)
         rc = compress(w, ZSTD_e_end);
-    if (close(w->fd) != 0 && rc == 0)
+    if (close_if_ours(w) != 0 && rc == 0)
         rc = CT_EIO;
     free_writer(w);
     return rc;
@@ -242,7 +272,7 @@ int ct_tw_close(ct_trace_writer *w)
 int ct_tw_finish_raw(ct_trace_writer *w)
 {
     int rc = compress(w, ZSTD_e_end);
-    if (close(w->fd) != 0 && rc == 0)
+    if (close_if_ours(w) != 0 && rc == 0)
         rc = CT_EIO;
     free_writer(w);
     return rc;
@@ -253,7 +283,7 @@ void ct_tw_abandon(ct_trace_writer *w)
     if (!w)
         return;
     int e = errno; /* what made the caller give up */
-    close(w->fd);
+    close_if_ours(w);
     free_writer(w);
     errno = e;
 }

@@ -48,6 +48,12 @@ int ct_tw_close(ct_trace_writer *w);
  * the text says whether there is one). @return 0 or CT_EIO. */
 int ct_tw_finish_raw(ct_trace_writer *w);
 
+/* From now on, write and close w's descriptor only while it holds the file
+ * it holds now (fstat's device and inode): a program may close a live
+ * capture's descriptor and open another file on its number. Writes then
+ * fail (CT_EIO) and close leaves the number alone. @return 0 or CT_EIO. */
+int ct_tw_guard_fd(ct_trace_writer *w);
+
 /* Close without TRACE_END (the trace stays readable as truncated). */
 void ct_tw_abandon(ct_trace_writer *w);
 
