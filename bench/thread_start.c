@@ -89,7 +89,7 @@ static struct cost make_threads(int workload, int n)
 /* Threads of the trace at path by their scheduler-wait source: a thread's
  * last SCHED_SOURCE counts (a thread may change source). */
 struct sources {
-    uint64_t threads, by_source[3];
+    uint64_t threads, by_source[CTR_SCHED_DEFERRED + 1];
 };
 
 #define TIDS 8192 /* open addressing, tid -> its last source; more threads than runs make */
@@ -109,7 +109,7 @@ static void count_sources(const char *path, struct sources *s)
     while (ctr_next(r, &ev) == 1) {
         if (ev.kind == CTR_THREAD_BEGIN)
             s->threads++;
-        if (ev.kind != CTR_SCHED_SOURCE || ev.object > CTR_SCHED_SCHEDSTAT || ev.tid == 0)
+        if (ev.kind != CTR_SCHED_SOURCE || ev.object > CTR_SCHED_DEFERRED || ev.tid == 0)
             continue;
         uint32_t i = (uint32_t)ev.tid % TIDS;
         while (seen[i].tid && seen[i].tid != (uint32_t)ev.tid)
@@ -210,11 +210,12 @@ int main(int argc, char **argv)
                 printf(" %5.2fx", best[w][c].cpu / best[w][BARE].cpu);
             if (c == SCHED_AUTO)
                 printf("  (goal <= 1.20x)\n    threads %llu, their sched source: perf %llu, "
-                       "schedstat %llu, none %llu",
+                       "schedstat %llu, none %llu, deferred to the end %llu",
                        (unsigned long long)src[w][c].threads,
                        (unsigned long long)src[w][c].by_source[CTR_SCHED_PERF],
                        (unsigned long long)src[w][c].by_source[CTR_SCHED_SCHEDSTAT],
-                       (unsigned long long)src[w][c].by_source[CTR_SCHED_NONE]);
+                       (unsigned long long)src[w][c].by_source[CTR_SCHED_NONE],
+                       (unsigned long long)src[w][c].by_source[CTR_SCHED_DEFERRED]);
             putchar('\n');
         }
     }

@@ -139,7 +139,7 @@ typedef enum ctr_sched_source {
     CTR_SCHED_SCHEDSTAT = 2, /* /proc/thread-self/schedstat run_delay */
     CTR_SCHED_DEFERRED = 3,  /* (since 1.8) not chosen yet: the thread opens
                                 its source once it has lived 1 ms, and says
-                                which then; its waits before, as one sum
+                                which then; its waits before, as sums
                                 (FORMAT.md, SCHED_SOURCE) */
 } ctr_sched_source;
 

@@ -14,12 +14,15 @@
 #include <stdio.h>        /* fprintf */
 #include <stdlib.h>
 #include <string.h>       /* strcmp */
-#include <sys/resource.h> /* getrlimit, getrusage */
+#include <sys/resource.h> /* getrlimit, struct rusage, RUSAGE_THREAD */
+#include <sys/syscall.h>  /* SYS_getrusage */
+#include <unistd.h>       /* syscall */
 
 #include "plugin/api_internal.h" /* ct__wait_write */
 #include "plugin/modules.h"      /* ct__modules_note, ct__modules_known */
 #include "plugin/sched_source.h"
 #include "plugin/stack.h" /* ct__stack_mode */
+#include "common/clock.h" /* ct__mono_ns */
 #include "common/env_once.h"
 
 /* Threads with a perf ring, at most: each pins a few pages of locked memory
@@ -150,6 +153,7 @@ static void defer(ct__thread *t)
     s->nivcsw = 0;    /* counted from the thread's start, as run_delay is */
     s->run_delay = 0; /* recorded up to */
     s->due_ticks = ct__ticks() + ct__clock_span_ticks(t->pool->tsc_hz, CT_SCHED_DEFER_NS);
+    s->born_ns = ct__mono_ns();
     s->perf_head = &deferred_head;
     s->perf_tail = 0;
 }
@@ -247,18 +251,21 @@ void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const ui
 static void record_sum(ct__thread *t)
 {
     ct__sched *s = &t->sched;
-    struct rusage ru;
-    if (getrusage(RUSAGE_THREAD, &ru) != 0 || (uint64_t)ru.ru_nivcsw == s->nivcsw)
+    struct rusage ru; /* the bare system call: signal-safe, as below */
+    if (syscall(SYS_getrusage, RUSAGE_THREAD, &ru) != 0 || (uint64_t)ru.ru_nivcsw == s->nivcsw)
         return;
-    s->nivcsw = (uint64_t)ru.ru_nivcsw;
     uint64_t recorded = s->run_delay;
     if (ct__sched_stat_open(s, 0) != 0) { /* run_delay := the value now */
         s->run_delay = recorded;
-        return;
+        return; /* nivcsw not taken: the next look tries again */
     }
+    s->nivcsw = (uint64_t)ru.ru_nivcsw;
     if (s->run_delay - recorded >= CT_SCHED_MIN_NS) {
         ct__clock_pair(ct__clock_kind, &s->now_ticks, &s->now_ns);
-        ct__sched_record(t, s->now_ns, s->run_delay - recorded, NULL, 0);
+        /* run_delay counts from the thread's start, before it attached
+         * (its wait to first run): the sum is placed inside its life here. */
+        uint64_t sum = s->run_delay - recorded, lived = s->now_ns - s->born_ns;
+        ct__sched_record(t, s->now_ns, sum < lived ? sum : lived, NULL, 0);
     } else {
         s->run_delay = recorded; /* under the threshold: let it add up */
     }
@@ -392,6 +399,7 @@ void ct__sched_stop_self(void)
     if (!t || t->session != __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) || t->busy)
         return;
     t->busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST); /* a CPU sample's handler sees it busy */
     ct__sched_read_to_now(t);
     ct__sched_detach(t);
     t->busy = 0;

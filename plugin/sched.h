@@ -78,7 +78,10 @@ void ct__sched_read_to_now(ct__thread *t);
 
 /* A CPU sample on t, in its signal handler, t entered: a deferred source
  * that is due opens (a thread that computes without poll points would
- * otherwise stay deferred to its end). Signal-safe: system calls only. */
+ * otherwise stay deferred to its end). Bare system calls (getrusage, the
+ * schedstat file, perf_event_open, mmap) and the thread's own event writes,
+ * as a sample's; its first sched wait may take the live aggregates' lock,
+ * which the thread itself never holds outside the tracer. */
 void ct__sched_on_cpu_sample(ct__thread *t);
 
 /* The cheap poll point: a perf ring with new records is read (a deferred

@@ -16,10 +16,11 @@
  * schedstat, or a delay growing faster than time, drops the fd without
  * closing it.
  */
-#include <errno.h>    /* errno */
-#include <fcntl.h>    /* open, O_CLOEXEC, F_DUPFD_CLOEXEC */
-#include <sys/stat.h> /* fstat */
-#include <unistd.h>   /* pread, close */
+#include <errno.h>       /* errno */
+#include <fcntl.h>       /* AT_FDCWD, O_CLOEXEC, F_DUPFD_CLOEXEC */
+#include <sys/stat.h>    /* fstat */
+#include <sys/syscall.h> /* SYS_openat, SYS_pread64, SYS_fcntl, SYS_close */
+#include <unistd.h>      /* syscall */
 
 #include "common/clock.h" /* ct__mono_ns */
 #include "plugin/sched_source.h"
@@ -29,15 +30,25 @@
 #define SLACK_NS 1000000u
 #define SLACK_SHIFT 9 /* 1/512 of the time that passed: 0.2% */
 
+/* The file's operations are bare system calls: they are ours, not the
+ * program's (no interposer must see them), and a deferred source opens from
+ * a CPU sample's signal handler (sched.h), where looking up libc's
+ * functions (dlsym) would not be safe. */
+static void close_fd(int fd)
+{
+    syscall(SYS_close, fd);
+}
+
 /* The calling thread's file (/proc/thread-self: Linux 3.17 and later). */
 static int open_schedstat(void)
 {
-    int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/schedstat",
+                          O_RDONLY | O_CLOEXEC);
     if (fd >= 0 && fd <= 2) {
         /* stdin, stdout or stderr was closed: keep the number for the
          * program, which may open something there expecting it. */
-        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        close(fd);
+        int high = (int)syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+        close_fd(fd);
         fd = high;
     }
     return fd;
@@ -65,7 +76,7 @@ static int parse(const char *text, size_t len, uint64_t *run_delay)
 static int read_fd(int fd, uint64_t *run_delay)
 {
     char buf[96];
-    ssize_t n = pread(fd, buf, sizeof buf, 0);
+    ssize_t n = (ssize_t)syscall(SYS_pread64, fd, buf, sizeof buf, (off_t)0);
     return n > 0 ? parse(buf, (size_t)n, run_delay) : -1;
 }
 
@@ -79,7 +90,7 @@ int ct__sched_stat_open(ct__sched *s, int keep_fd)
     struct stat st;
     uint64_t before = ct__mono_ns();
     if (read_fd(fd, &rd) != 0 || fstat(fd, &st) != 0) {
-        close(fd);
+        close_fd(fd);
         return -ENOENT;
     }
     s->run_delay = s->read_delay = rd;
@@ -89,7 +100,7 @@ int ct__sched_stat_open(ct__sched *s, int keep_fd)
         s->fd_dev = (uint64_t)st.st_dev;
         s->fd_ino = (uint64_t)st.st_ino;
     } else {
-        close(fd);
+        close_fd(fd);
     }
     return 0;
 }
@@ -107,7 +118,7 @@ int ct__sched_stat_read(ct__sched *s, uint64_t *run_delay, uint64_t *now_ns)
         int fd = open_schedstat();
         ok = fd >= 0 && read_fd(fd, &rd) == 0;
         if (fd >= 0)
-            close(fd);
+            close_fd(fd);
     }
     uint64_t now = ct__mono_ns();
     /* Not schedstat any more (our fd closed, its number reused), or a delay
@@ -131,6 +142,6 @@ void ct__sched_stat_close(ct__sched *s)
     struct stat st;
     if (s->fd >= 0 && fstat(s->fd, &st) == 0 && (uint64_t)st.st_dev == s->fd_dev &&
         (uint64_t)st.st_ino == s->fd_ino)
-        close(s->fd);
+        close_fd(s->fd);
     s->fd = -1;
 }

@@ -23,6 +23,7 @@ typedef struct ct__sched {
     uint8_t holds_fd; /* schedstat: fd is ours, counted in the process's budget */
     uint8_t deferred; /* no source opened yet: one opens after CT_SCHED_DEFER_NS of life */
     uint64_t due_ticks;  /* deferred: when the source opens, at a poll point */
+    uint64_t born_ns;    /* deferred: CLOCK_MONOTONIC when the thread attached */
     uint64_t nivcsw;     /* deferred: preemptions (getrusage) accounted for so far */
     void *ring;      /* perf: the mapping (struct perf_event_mmap_page) */
     size_t ring_bytes;

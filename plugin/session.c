@@ -12,6 +12,7 @@
 #include <string.h>   /* strspn, memcpy */
 #include <sys/mman.h> /* mmap */
 #include <sys/stat.h> /* fstat */
+#include <sys/syscall.h> /* SYS_gettid */
 #include <unistd.h>   /* close, getpid */
 
 #include <ctrace_collect.h> /* CT_ENV_* */
@@ -95,6 +96,9 @@ void ct__session_end(void)
  * its writes would interleave with the parent's in the same chunks. */
 static void after_fork_in_child(void)
 {
+    ct__thread *self = ct__self;
+    if (self) /* the parent's thread's tid: a creator's tid is taken from here */
+        self->tid = (int32_t)syscall(SYS_gettid);
     ct__markers = 0;
     ct__sched_forget_inherited();
     ct__cpu_forget_inherited(); /* timers are not inherited: its threads arm their own */

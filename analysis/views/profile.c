@@ -211,7 +211,7 @@ static const char *sched_note(const gathered *m, char *buf, size_t size)
                      m->sched_sources[CTR_SCHED_PERF], m->sched_sources[CTR_SCHED_SCHEDSTAT],
                      m->sched_sources[CTR_SCHED_NONE]);
     if (m->sched_sources[CTR_SCHED_DEFERRED] && n > 0 && (size_t)n < size)
-        snprintf(buf + n, size - (size_t)n, ", deferred on %u (ended within 1 ms: waits as one sum)",
+        snprintf(buf + n, size - (size_t)n, ", deferred on %u (no source opened: waits as sums)",
                  m->sched_sources[CTR_SCHED_DEFERRED]);
     return buf;
 }

@@ -232,8 +232,8 @@ static void print_sched(const trace_stats *s, FILE *out)
             s->sched_sources[CTR_SCHED_PERF], s->sched_sources[CTR_SCHED_PERF] == 1 ? "" : "s",
             s->sched_sources[CTR_SCHED_SCHEDSTAT], s->sched_sources[CTR_SCHED_NONE]);
     if (s->sched_sources[CTR_SCHED_DEFERRED])
-        fprintf(out, ", deferred on %" PRIu64 " (ended within 1 ms: their waits, if any, as "
-                     "one sum)", s->sched_sources[CTR_SCHED_DEFERRED]);
+        fprintf(out, ", deferred on %" PRIu64 " (no source opened: their waits, if any, as "
+                     "sums)", s->sched_sources[CTR_SCHED_DEFERRED]);
     if (s->other_sched_sources)
         fprintf(out, ", unknown on %" PRIu64, s->other_sched_sources);
     if (s->sched_lost)
