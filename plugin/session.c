@@ -96,9 +96,6 @@ void ct__session_end(void)
  * its writes would interleave with the parent's in the same chunks. */
 static void after_fork_in_child(void)
 {
-    ct__thread *self = ct__self;
-    if (self) /* the parent's thread's tid: a creator's tid is taken from here */
-        self->tid = (int32_t)syscall(SYS_gettid);
     ct__markers = 0;
     ct__sched_forget_inherited();
     ct__cpu_forget_inherited(); /* timers are not inherited: its threads arm their own */
@@ -113,6 +110,9 @@ static void after_fork_in_child(void)
     ct__session_id++;
     ct__pool = NULL;
     ct__session_mode = CT_SESSION_NONE;
+    ct__thread *self = ct__self;
+    if (self) /* the parent's thread's tid: a thread it creates takes its creator's from here */
+        self->tid = (int32_t)syscall(SYS_gettid);
 }
 
 /* CTRACE_MARKERS: the runner's nonce, 1 to 32 lowercase hex digits. */
