@@ -643,3 +643,17 @@ def test_a_live_unix_socket_with_a_full_backlog_does_not_hang_ct_serve(served, t
         assert time.monotonic() - started < 30
     for c in clients:
         c.close()
+
+
+def test_a_capture_carries_cpu_samples(served, tmp_path):
+    # the sampling of any session (issue 16: "live captures carry samples
+    # too"); a high rate, so that the loop's little CPU time gives some
+    s = served("127.0.0.1:0", env={"CTRACE_CPU_HZ": "10000"})
+    status, headers, body = s.get("?seconds=2")
+    assert_trace_response(status, headers, body)
+    trace = tmp_path / "cpu.out"
+    trace.write_bytes(body)
+    lines = [l for l in run_ok("stats", trace).stdout.splitlines() if l.startswith("cpu samples:")]
+    assert len(lines) == 1, lines
+    assert int(lines[0].split()[2]) > 0, lines
+    s.stop()
