@@ -149,7 +149,6 @@ static void defer(ct__thread *t)
 {
     ct__sched *s = &t->sched;
     s->source = CT_SCHED_DEFERRED;
-    s->deferred = 1;
     s->nivcsw = 0;    /* counted from the thread's start, as run_delay is */
     s->run_delay = 0; /* recorded up to */
     s->due_ticks = ct__ticks() + ct__clock_span_ticks(t->pool->tsc_hz, CT_SCHED_DEFER_NS);
@@ -192,7 +191,6 @@ void ct__sched_detach(ct__thread *t)
         s->holds_fd = 0;
         __atomic_sub_fetch(&stat_fds, 1, __ATOMIC_RELAXED);
     }
-    s->deferred = 0;
     s->perf_head = NULL;
     s->source = CT_SCHED_NONE;
     errno = saved_errno;
@@ -211,8 +209,7 @@ void ct__sched_forget_inherited(void)
         if (s->holds_fd)
             ct__sched_stat_close(s);
         s->holds_fd = 0;
-        s->deferred = 0;
-        s->source = CT_SCHED_NONE;
+            s->source = CT_SCHED_NONE;
     }
     perf_rings = 0; /* the child's only thread holds none now */
     stat_fds = 0;
@@ -280,7 +277,6 @@ static void open_deferred(ct__thread *t)
     uint8_t untraced = ct__untraced_begin();
     s->polling = 1;
     record_sum(t);
-    s->deferred = 0;
     s->perf_head = NULL;
     s->source = CT_SCHED_NONE;
     if ((mode == MODE_AUTO || mode == MODE_PERF) && open_perf(t) == 0)
@@ -305,7 +301,7 @@ static void poll_deferred(ct__thread *t)
 
 void ct__sched_on_cpu_sample(ct__thread *t)
 {
-    if (t->sched.deferred)
+    if (t->sched.source == CT_SCHED_DEFERRED)
         poll_deferred(t);
 }
 
@@ -314,7 +310,7 @@ void ct__sched_on_cpu_sample(ct__thread *t)
 void ct__sched_read_perf(ct__thread *t)
 {
     ct__sched *s = &t->sched;
-    if (s->deferred) {
+    if (s->source == CT_SCHED_DEFERRED) {
         poll_deferred(t);
         return;
     }
@@ -342,7 +338,7 @@ void ct__sched_read_perf(ct__thread *t)
 void ct__sched_read_all(ct__thread *t)
 {
     ct__sched *s = &t->sched;
-    if (s->deferred) {
+    if (s->source == CT_SCHED_DEFERRED) {
         poll_deferred(t);
         return;
     }
@@ -378,7 +374,7 @@ void ct__sched_read_all(ct__thread *t)
 void ct__sched_read_to_now(ct__thread *t)
 {
     ct__sched *s = &t->sched;
-    if (!s->deferred) {
+    if (s->source != CT_SCHED_DEFERRED) {
         ct__sched_read_all(t);
         return;
     }

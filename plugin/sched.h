@@ -9,13 +9,13 @@
  * thread that attaches as it starts defers the choice (SCHED_SOURCE
  * deferred): opening a perf ring and closing it costs ~25 us, more than most
  * threads of a test live. At its first poll point once it has lived
- * CT_SCHED_DEFER_NS, it records its waits so far as one sum (schedstat,
+ * CT_SCHED_DEFER_NS, it records its waits so far as a sum (schedstat,
  * read only if getrusage says it was preempted: no wait a ring would have
  * shown otherwise) and opens its source for good, saying which. A thread
  * that ends first records that sum at its end, if it was preempted; one that
  * reaches no poll point opens it at a CPU sample past that age. What a
  * deferred thread loses: the time and stack of each wait before its source
- * opens (they come as one sum); nothing when it was never preempted.
+ * opens (they come as sums); nothing when it was never preempted.
  *   perf       its own perf_event_open ring of context-switch records
  *              (sched_perf.c): every preemption with its exact times, and
  *              with CTRACE_STACKS=fp the user stack where it was preempted,
@@ -72,7 +72,7 @@ void ct__sched_stop_self(void);
 /* Poll points, on an entered thread (busy). */
 void ct__sched_read_perf(ct__thread *t);
 void ct__sched_read_all(ct__thread *t);
-/* ct__sched_read_all, and a deferred thread's waits so far as one sum
+/* ct__sched_read_all, and a deferred thread's waits since its last sum as one
  * (without opening its source): at its end, or to judge its waits now. */
 void ct__sched_read_to_now(ct__thread *t);
 

@@ -17,11 +17,11 @@ typedef struct ct__sched {
     uint64_t perf_tail;        /* perf: bytes of the ring read so far */
 
     /* Cold. */
-    uint8_t source;  /* ct_sched_source of this session's attach */
+    uint8_t source;  /* ct_sched_source of this session; CT_SCHED_DEFERRED: none
+                        opened yet, one opens after CT_SCHED_DEFER_NS of life */
     uint8_t polling; /* reading the source: a refill inside must not read again */
     uint8_t stacks;  /* perf: samples carry the user callchain */
     uint8_t holds_fd; /* schedstat: fd is ours, counted in the process's budget */
-    uint8_t deferred; /* no source opened yet: one opens after CT_SCHED_DEFER_NS of life */
     uint64_t due_ticks;  /* deferred: when the source opens, at a poll point */
     uint64_t born_ns;    /* deferred: CLOCK_MONOTONIC when the thread attached */
     uint64_t nivcsw;     /* deferred: preemptions (getrusage) accounted for so far */

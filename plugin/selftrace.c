@@ -101,19 +101,10 @@ static int write_process_begin(void)
     if (n < 0)
         n = 0;
     ct_pool_header *h = self.pool;
-    uint8_t buf[4096 + 8 * CT_UVARINT_MAX], *q = buf;
-    uint64_t tsc0, ns0;
-    ct__clock_pair(h->clock_kind, &tsc0, &ns0);
-    q = ct_put_uvarint(q, 0);
-    q = ct_put_uvarint(q, (uint64_t)getpid());
-    q = ct_put_uvarint(q, (uint64_t)n);
-    for (ssize_t i = 0; i < n; i++)
-        *q++ = (uint8_t)exe[i];
-    q = ct_put_uvarint(q, h->clock_kind);
-    q = ct_put_uvarint(q, h->tsc_hz);
-    q = ct_put_uvarint(q, tsc0);
-    q = ct_put_uvarint(q, ns0);
-    return ct_tw_record(self.w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf));
+    ct_tw_process p = {.proc = 0, .pid = (uint64_t)getpid(), .exe = exe,
+                       .exe_len = (size_t)n, .clock = h->clock_kind, .hz = h->tsc_hz};
+    ct__clock_pair(h->clock_kind, &p.tsc0, &p.ns0);
+    return ct_tw_process_begin(self.w, &p);
 }
 
 static void free_self(void)

@@ -223,24 +223,16 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
     p->started = 1;
     ct_pool_header *h = p->mem;
     const char *exe = exe_path ? exe_path : "";
-    size_t exe_len = strnlen(exe, 4096);
-    uint8_t buf[4096 + 8 * CT_UVARINT_MAX], *q = buf;
     uint64_t tsc0, ns0;
     ct__clock_pair(h->clock_kind, &tsc0, &ns0);
     if (p->window) { /* its trace is written from its window */
         ct__flight_started(c, p, pid, exe, tsc0, ns0);
         return;
     }
-    q = ct_put_uvarint(q, p->drainer.proc);
-    q = ct_put_uvarint(q, (uint64_t)(uint32_t)pid);
-    q = ct_put_uvarint(q, exe_len);
-    memcpy(q, exe, exe_len);
-    q += exe_len;
-    q = ct_put_uvarint(q, c->clock_kind);
-    q = ct_put_uvarint(q, c->tsc_hz);
-    q = ct_put_uvarint(q, tsc0);
-    q = ct_put_uvarint(q, ns0);
-    if (ct_tw_record(c->w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf)) != 0)
+    ct_tw_process begin = {.proc = p->drainer.proc, .pid = (uint64_t)(uint32_t)pid,
+                           .exe = exe, .exe_len = strnlen(exe, 4096), .clock = c->clock_kind,
+                           .hz = c->tsc_hz, .tsc0 = tsc0, .ns0 = ns0};
+    if (ct_tw_process_begin(c->w, &begin) != 0)
         ct__collector_failed(c);
 }
 

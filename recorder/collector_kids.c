@@ -77,24 +77,13 @@ static int begin(ct_collector *c, ct_child_pool *p, uint32_t s, uint32_t parent_
     p->drainer.proc_of[s] = proc;
     p->drainer.ending[s] = 0;
     k->begun = 1;
-    uint8_t *buf = malloc(n + 11 * CT_UVARINT_MAX), *q = buf;
-    if (!buf)
-        return CT_EIO;
-    q = ct_put_uvarint(q, proc);
-    q = ct_put_uvarint(q, k->pid);
-    q = ct_put_uvarint(q, n);
-    memcpy(q, exe, n);
-    q += n;
-    q = ct_put_uvarint(q, c->clock_kind);
-    q = ct_put_uvarint(q, c->tsc_hz);
-    q = ct_put_uvarint(q, slot->tsc0);
-    q = ct_put_uvarint(q, slot->ns0);
-    q = ct_put_uvarint(q, 1 + (uint64_t)parent_proc); /* since 1.8 */
-    q = ct_put_uvarint(q, slot->parent_task);
-    q = ct_put_uvarint(q, slot->inherit >= slot->parent_task ? slot->inherit : slot->parent_task);
-    int rc = ct_tw_record(c->w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf));
-    free(buf);
-    return rc;
+    ct_tw_process begin = {
+        .proc = proc, .pid = k->pid, .exe = exe, .exe_len = n, .clock = c->clock_kind,
+        .hz = c->tsc_hz, .tsc0 = slot->tsc0, .ns0 = slot->ns0, .has_parent = 1,
+        .parent = 1 + (uint64_t)parent_proc, /* since 1.8 */
+        .ptask = slot->parent_task,
+        .inherit = slot->inherit >= slot->parent_task ? slot->inherit : slot->parent_task};
+    return ct_tw_process_begin(c->w, &begin);
 }
 
 /* Whether slot s's PROCESS_BEGIN is due: a while after it was first seen,

@@ -132,6 +132,21 @@ int ct_tw_record(ct_trace_writer *w, uint8_t kind, const uint8_t *payload, size_
     return 0;
 }
 
+int ct_tw_process_begin(ct_trace_writer *w, const ct_tw_process *p)
+{
+    size_t exe_len = p->exe_len < 4096 ? p->exe_len : 4096;
+    uint8_t buf[4096 + 11 * CT_UVARINT_MAX], *q = buf;
+    q = ct_put_uvarint(q, p->proc);
+    q = ct_put_uvarint(q, p->pid);
+    q = ct_put_uvarint(q, exe_len);
+    memcpy(q, p->exe, exe_len);
+    q += exe_len;
+    uint64_t v[7] = {p->clock, p->hz, p->tsc0, p->ns0, p->parent, p->ptask, p->inherit};
+    for (int i = 0; i < (p->has_parent ? 7 : 4); i++)
+        q = ct_put_uvarint(q, v[i]);
+    return ct_tw_record(w, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf));
+}
+
 int ct_tw_batch(ct_trace_writer *w, const uint8_t *head, size_t head_len,
                 const uint8_t *events, size_t events_len)
 {

@@ -34,6 +34,20 @@ int ct_tw_create_fd(ct_trace_writer **out, int fd, unsigned major, unsigned mino
 /* Append one record. Payload fields are built with ct_rec_* below. */
 int ct_tw_record(ct_trace_writer *w, uint8_t kind, const uint8_t *payload, size_t len);
 
+/* A PROCESS_BEGIN record's fields (FORMAT.md). */
+typedef struct ct_tw_process {
+    uint64_t proc, pid;
+    const char *exe; /* exe_len bytes, not NUL-terminated; at most 4096 are written */
+    size_t exe_len;
+    uint64_t clock, hz, tsc0, ns0;
+    int has_parent; /* a process a test started (since 1.8): the three below */
+    uint64_t parent; /* 1 + the parent's proc */
+    uint64_t ptask, inherit;
+} ct_tw_process;
+
+/* Append the PROCESS_BEGIN record of p. @return as ct_tw_record(). */
+int ct_tw_process_begin(ct_trace_writer *w, const ct_tw_process *p);
+
 /* Append a BATCH record whose events are `events` (no copy of the head). */
 int ct_tw_batch(ct_trace_writer *w, const uint8_t *head, size_t head_len,
                 const uint8_t *events, size_t events_len);

@@ -615,24 +615,19 @@ static int write_batches(const ct_window *w, emitter *e, const ct_wstate *st, wt
 static int process_record(ct_trace_writer *tw, const ct_window_proc *p, int end, uint64_t how,
                           uint64_t code, uint64_t end_ns, uint64_t dropped, uint64_t cut)
 {
-    const char *exe = p->exe ? p->exe : "";
-    size_t exe_len = strnlen(exe, 4096);
-    uint8_t buf[4096 + 9 * CT_UVARINT_MAX], *q = buf;
-    q = ct_put_uvarint(q, p->proc);
-    if (end) {
-        uint64_t v[7] = {how, code, dropped, end_ns, p->stalls, p->stall_ns, cut};
-        for (int i = 0; i < 7; i++)
-            q = ct_put_uvarint(q, v[i]);
-        return ct_tw_record(tw, CT_REC_PROCESS_END, buf, (size_t)(q - buf));
+    if (!end) {
+        const char *exe = p->exe ? p->exe : "";
+        ct_tw_process begin = {.proc = p->proc, .pid = p->pid, .exe = exe,
+                               .exe_len = strnlen(exe, 4096), .clock = p->clock, .hz = p->hz,
+                               .tsc0 = p->tsc0, .ns0 = p->ns0};
+        return ct_tw_process_begin(tw, &begin);
     }
-    q = ct_put_uvarint(q, p->pid);
-    q = ct_put_uvarint(q, exe_len);
-    memcpy(q, exe, exe_len);
-    q += exe_len;
-    uint64_t v[4] = {p->clock, p->hz, p->tsc0, p->ns0};
-    for (int i = 0; i < 4; i++)
+    uint8_t buf[8 * CT_UVARINT_MAX], *q = buf;
+    q = ct_put_uvarint(q, p->proc);
+    uint64_t v[7] = {how, code, dropped, end_ns, p->stalls, p->stall_ns, cut};
+    for (int i = 0; i < 7; i++)
         q = ct_put_uvarint(q, v[i]);
-    return ct_tw_record(tw, CT_REC_PROCESS_BEGIN, buf, (size_t)(q - buf));
+    return ct_tw_record(tw, CT_REC_PROCESS_END, buf, (size_t)(q - buf));
 }
 
 /* Threads with a state, by serial: the trace says them in a fixed order. */

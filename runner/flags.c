@@ -168,8 +168,6 @@ static int set_value(const rn_flag *f, const char *arg, const char *value,
             return -1;
         }
         return 0;
-    case RN_FLAG_PLANNED:
-        break; /* refused before a value is looked for */
     }
     set_err(err, err_size, "internal error: flag %s has no kind", arg);
     return -1;
@@ -213,11 +211,6 @@ int rn_flags_parse(const rn_flag *flags, size_t nflags, int argc, char **argv,
         const rn_flag *f = find_flag(flags, nflags, name, name_len);
         if (f == NULL) {
             set_err(err, err_size, "unknown flag: %s", shown);
-            goto fail;
-        }
-        if (f->kind == RN_FLAG_PLANNED) {
-            set_err(err, err_size, "%s: not implemented in this version (%s)", shown,
-                    CT_VERSION);
             goto fail;
         }
         const char *value;

@@ -25,8 +25,6 @@ typedef enum rn_flag_kind {
     RN_FLAG_INT,      /* value: long *, a decimal integer >= 0 */
     RN_FLAG_DURATION, /* value: uint64_t *, nanoseconds (Go syntax: 1m30s) */
     RN_FLAG_SIZE,     /* value: uint64_t *, bytes (64MiB, 10MB, 4096) */
-    RN_FLAG_PLANNED,  /* value: NULL; a flag of the contract not built yet:
-                         refused as such, not as unknown */
 } rn_flag_kind;
 
 typedef struct rn_flag {

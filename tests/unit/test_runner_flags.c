@@ -114,7 +114,6 @@ static int parse(struct opts *o, rn_args *a, char *err, size_t err_size, char **
         {"timeout", RN_FLAG_DURATION, &o->timeout},
         {"flight-recorder", RN_FLAG_SIZE, &o->flight},
         {"assert", RN_FLAG_LIST, &o->asserts},
-        {"junit", RN_FLAG_PLANNED, NULL},
     };
     return rn_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, a, err,
                           err_size);
@@ -242,9 +241,6 @@ static void test_flags_errors_name_the_flag(void **state)
     refused("bad flag syntax: ---run", (char *[]){"---run", "x", NULL});
     refused("bad flag syntax: -=x", (char *[]){"-=x", NULL});
     refused("--assert", (char *[]){"--assert=a", "--assert", NULL});
-    /* A flag of the contract not built yet says so, with or without a value. */
-    refused("--junit: not implemented in this version", (char *[]){"--junit=r.xml", NULL});
-    refused("-junit: not implemented in this version", (char *[]){"-junit", "r.xml", NULL});
 }
 
 /* rn_flags_words(): each flag with the words it was written in. */
