@@ -162,6 +162,10 @@ static int arm(ct__thread *t, uint32_t hz)
 void ct__cpu_attach(ct__thread *t)
 {
     int saved_errno = errno;
+    /* A sample parked in an earlier session (its stop came first) is not
+     * this one's: its task and stack are of that trace. */
+    __atomic_store_n(&t->cpu.parked, 0, __ATOMIC_RELAXED);
+    t->cpu_parked = 0;
     uint32_t hz = __atomic_load_n(&cpu_hz, __ATOMIC_RELAXED);
     uint32_t state = __atomic_load_n(&cpu_state, __ATOMIC_RELAXED);
     if (state == CT_CPU_ON && !t->cpu.armed && arm(t, hz) != 0)
