@@ -136,7 +136,13 @@ struct ct__thread_origin {
     int32_t parent_tid; /* creator's OS thread id */
     uint64_t start_fn;  /* start routine address */
     uint8_t starting;   /* the thread attaches as it starts (pthread_hook.c) */
+    uintptr_t stack_lo, stack_hi; /* its stack as its creation told (hi 0: unknown) */
+    uintptr_t learn_from;         /* its start routine's frame, to learn from (pthread_hook.c) */
 };
+
+/* The calling thread's stack top, as pthread_getattr_np found it: threads
+ * made after it learn their bounds from their creation (pthread_hook.c). */
+void ct__thread_stack_learn(uintptr_t hi);
 extern __thread struct ct__thread_origin ct__origin __attribute__((tls_model("initial-exec")));
 
 /* Process-wide tracer session. */

@@ -55,8 +55,13 @@ int ct__unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 
 void ct__unwind_thread_init(void)
 {
+    if (!stack_hi && ct__origin.stack_hi) { /* told by its creation: no system call */
+        stack_lo = ct__origin.stack_lo;
+        stack_hi = ct__origin.stack_hi;
+    }
     uintptr_t lo, hi;
-    ct__unwind_stack_bounds(&lo, &hi);
+    if (ct__unwind_stack_bounds(&lo, &hi) == 0)
+        ct__thread_stack_learn(hi);
 }
 
 /* ---- the rule cache -------------------------------------------------------- */

@@ -49,7 +49,8 @@ int ct__unwind_interrupted(uint64_t ip, uint64_t sp, uint64_t bp, uint64_t *pcs,
 int ct__unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
 /* Learn the calling thread's stack bounds now, outside any signal handler
- * or lock wrapper (thread attach, stack init). */
+ * or lock wrapper (thread attach, stack init): those its creation told
+ * (ct__origin, pthread_hook.c), else pthread_getattr_np's. */
 void ct__unwind_thread_init(void);
 
 /* Forget every cached rule (benchmarks measure cold walks with it). */

@@ -7,7 +7,9 @@
  * walking right while dlclose clears the rules; and by frame pointers past
  * the tracer's frames (CTRACE_STACKS=fp). Stacks it
  * cannot follow (a signal frame) go to libgcc, and a dlclosed module's rules
- * are forgotten.
+ * are forgotten. A thread made in a session takes its stack bounds from
+ * its creation (pthread_hook.c): inside pthread_getattr_np's, and walked
+ * as far.
  *
  *     test_unwind PATH-OF-unwind_module.so
  */
@@ -22,6 +24,9 @@
 #include <stdlib.h>  /* qsort */
 #include <string.h>  /* strstr */
 #include <cmocka.h>
+
+#include <ctrace.h>   /* ct_start: threads made in a session learn their bounds as made */
+#include <unistd.h>   /* mkstemp, close, unlink */
 
 #include "plugin/cfi.h"
 #include "plugin/stack.h"
@@ -222,6 +227,85 @@ static void test_thread_stack(void **state)
     assert_agree(&b, 14);
 }
 
+/* ---- a thread's bounds as its creation told them ----------------------------- */
+
+struct told {
+    struct both b;
+    uintptr_t lo, hi, true_lo, true_hi, sp;
+    int known;
+};
+
+static void *bounds_thread(void *arg)
+{
+    struct told *t = arg;
+    ct__unwind_thread_init(); /* as attaching does (under TSan a thread attaches later) */
+    t->known = ct__unwind_stack_bounds(&t->lo, &t->hi) == 0;
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+            t->true_lo = (uintptr_t)addr;
+            t->true_hi = (uintptr_t)addr + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    t->sp = (uintptr_t)__builtin_frame_address(0);
+    recurse(12, &t->b);
+    return NULL;
+}
+
+/* Made in a session with `attr`: bounds inside the true ones (never read
+ * past them), the same top, and the walk as long as libgcc's. */
+static void check_told_bounds(const pthread_attr_t *attr, int exact)
+{
+    struct told t;
+    memset(&t, 0, sizeof t);
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, attr, bounds_thread, &t), 0);
+    assert_int_equal(pthread_join(thread, NULL), 0);
+    assert_true(t.known);
+    assert_true(t.true_hi != 0);
+    if (exact) {
+        assert_true(t.lo == t.true_lo && t.hi == t.true_hi);
+    } else {
+        /* Learnt, not pthread_getattr_np's: 64 KiB kept off the low end. */
+        assert_true(t.lo >= t.true_lo + (64 << 10) && t.hi == t.true_hi);
+    }
+    assert_true(t.sp >= t.lo && t.sp < t.hi);
+    assert_agree(&t.b, 14); /* down to clone3, as test_thread_stack */
+}
+
+static void test_thread_bounds_told_by_its_creation(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/ctrace-unwind-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(ct_start(path), 0);
+
+    check_told_bounds(NULL, 1); /* the first asks pthread_getattr_np: the others learn */
+    check_told_bounds(NULL, 0); /* glibc's default stack */
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    pthread_attr_setguardsize(&attr, 64 << 10);
+    check_told_bounds(&attr, 0); /* a size and guard of the program's */
+    pthread_attr_setstacksize(&attr, 64 << 10);
+    check_told_bounds(&attr, 1); /* too small to estimate: pthread_getattr_np's */
+    size_t size = 1 << 20;
+    void *stack = malloc(size);
+    assert_non_null(stack);
+    pthread_attr_setstack(&attr, stack, size);
+    check_told_bounds(&attr, 1); /* the program's own stack: exactly */
+    pthread_attr_destroy(&attr);
+    free(stack);
+
+    ct_stop();
+    unlink(path);
+}
+
 /* ---- a module, loaded and unloaded ------------------------------------------ */
 
 typedef int module_call_fn(void (*)(void *), void *);
@@ -386,6 +470,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_through_qsort_in_libc),
         cmocka_unit_test(test_vla_frame_uses_rbp),
         cmocka_unit_test(test_thread_stack),
+        cmocka_unit_test(test_thread_bounds_told_by_its_creation),
         cmocka_unit_test(test_dlclosed_module_rules_are_forgotten),
         cmocka_unit_test(test_threads_walk_while_modules_come_and_go),
         cmocka_unit_test(test_frame_pointer_mode_passes_the_tracer),
