@@ -26,7 +26,8 @@ void ctr__set_damage(ctr_reader *r, const char *fmt, ...)
     r->damage_offset = (int64_t)r->record_file_offset;
     /* Those delivered, and those this call made so far (nothing waits in
      * `pending` while it decodes). */
-    uint64_t before = r->events + (uint64_t)(r->out - r->out_begin);
+    uint64_t before = r->events + (uint64_t)(r->out - r->out_begin) +
+                      (uint64_t)(r->spans - r->spans_begin);
     snprintf(r->damage, sizeof r->damage, "damaged at byte %llu: %s; %llu events before it",
              (unsigned long long)r->record_file_offset, what, (unsigned long long)before);
     r->final_rc = CT_EDAMAGED;
@@ -332,13 +333,20 @@ static void advance(ctr_reader *r)
     }
 }
 
-int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n)
+/* A call that delivers begins: the text the last one's events owned goes.
+ * @return 0, or CT_EINVAL for a `cap` of 0. */
+static int begin_call(ctr_reader *r, size_t cap, size_t *n)
 {
     *n = 0;
     for (uint32_t i = 0; i < r->nowned; i++)
         free(r->owned[i]);
     r->nowned = 0;
-    if (cap == 0)
+    return cap == 0 ? CT_EINVAL : 0;
+}
+
+int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n)
+{
+    if (begin_call(r, cap, n) != 0)
         return CT_EINVAL;
     if (cap > r->owned_cap) {
         char **owned = realloc(r->owned, cap * sizeof *owned);
@@ -367,6 +375,41 @@ int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n)
     for (size_t i = 0; i < made; i++)
         last = evs[i].ts_ns > last ? evs[i].ts_ns : last;
     r->last_ns = last;
+    r->events += made;
+    *n = made;
+    return 1;
+}
+
+int ctr_next_spans(ctr_reader *r, ctr_span *spans, size_t cap, size_t *n)
+{
+    if (begin_call(r, cap, n) != 0)
+        return CT_EINVAL;
+    r->kinds = CTR_KIND_BIT(CTR_REGION);
+    r->spans = r->spans_begin = spans;
+    r->spans_end = spans + cap;
+    for (; r->pend_count > 0 && r->spans < r->spans_end; r->pend_count--) {
+        rpending *slot = &r->pending[r->pend_head]; /* left over from a step that made several */
+        const ctr_event *ev = &slot->ev;
+        if (ev->kind == CTR_REGION)
+            *r->spans++ = (ctr_span){ev->name, (uint32_t)ev->name_len, ev->flags, ev->begin_ns,
+                                     ev->ts_ns};
+        else { /* made before regions alone were asked for: skipped now */
+            r->events++;
+            r->last_ns = ev->ts_ns > r->last_ns ? ev->ts_ns : r->last_ns;
+        }
+        free(slot->owned);
+        slot->owned = NULL;
+        r->pend_head = (r->pend_head + 1) & (r->pend_cap - 1);
+    }
+    advance(r); /* the spans' names stay until ctr_close(): it may refill dec */
+    size_t made = (size_t)(r->spans - spans);
+    r->spans = r->spans_end = r->spans_begin = NULL;
+    uint64_t last = r->last_ns > r->skipped.ts_ns ? r->last_ns : r->skipped.ts_ns;
+    for (size_t i = 0; i < made; i++)
+        last = spans[i].end_ns > last ? spans[i].end_ns : last;
+    r->last_ns = last;
+    if (made == 0)
+        return r->final_rc;
     r->events += made;
     *n = made;
     return 1;

@@ -575,9 +575,11 @@ static inline int rd_fast(const uint8_t **pp, const uint8_t *e, int roomy, uint6
  * general path would treat no differently (no deferred region and no
  * foreign end due on the thread, which only other events change); anything
  * else goes through decode_event(),
- * with the locals stored before and loaded after. @return 1 if the batch
- * has more, 0 when it is done, -1 on damage. */
-int ctr__batch_step(ctr_reader *r)
+ * with the locals stored before and loaded after. `spans`: the regions
+ * ended go to r->spans (ctr_next_spans()), not r->out; a constant, so each
+ * caller below has a loop of its own. @return 1 if the batch has more, 0
+ * when it is done, -1 on damage. */
+static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const int spans)
 {
     rthread *t = r->ev_thread;
     rproc *pr = &r->procs[t->proc];
@@ -593,7 +595,7 @@ int ctr__batch_step(ctr_reader *r)
     const uint64_t inherited = pr->parent ? pr->inherit : 0;
     _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
                    "process, pid, tid, parent_tid are adjacent");
-    const int keep_regions = r->kinds >> CTR_REGION & 1; /* else skipped (ctr_set_kinds) */
+    const int keep_regions = spans || (r->kinds >> CTR_REGION & 1); /* else skipped */
 #define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
     (plain ? (ticks) + shift : ({                                                          \
         uint64_t dt_ = (ticks) - tsc_base;                                                 \
@@ -603,6 +605,7 @@ int ctr__batch_step(ctr_reader *r)
     }))
     for (;;) {
         ctr_event *out = r->out, *const out_end = r->out_end;
+        ctr_span *span = r->spans, *const span_end = r->spans_end;
         uint64_t ticks = t->last_ticks, serial = t->region_serial;
         const uint64_t serial0 = serial;
         uint64_t proc_last = pr->last_ns;
@@ -614,7 +617,7 @@ int ctr__batch_step(ctr_reader *r)
         const event_who who = who_of(r, t); /* the tid as it is now: a THREAD_BEGIN sets it */
         if (t->foreign_ends_due || t->deferred)
             goto slow;
-        while (p < e && out < out_end) {
+        while (p < e && (spans ? span < span_end : out < out_end)) {
             uint64_t delta, a, b;
             const uint8_t *q = p + 1;
             int roomy = e - p >= FAST_SLACK;
@@ -628,13 +631,10 @@ int ctr__batch_step(ctr_reader *r)
                 uint64_t ts = TICKS_TO_REL_NS(ticks);
                 proc_last = ts > proc_last ? ts : proc_last;
                 ropen *o = &stack[depth++];
-                uint64_t task = a > inherited ? task_hi | a : task_of(r, t->proc, a), parent = 0;
-                for (uint32_t i = depth - 1; i-- > 0;) /* region_parent() */
-                    if (stack[i].task == task) {
-                        parent = stack[i].serial;
-                        break;
-                    }
-                *o = (ropen){.serial = ++serial, .parent_serial = parent, .task = task,
+                uint64_t task = a > inherited ? task_hi | a : task_of(r, t->proc, a);
+                *o = (ropen){.serial = ++serial,
+                             .parent_serial = region_parent_in(stack, depth - 1, task),
+                             .task = task,
                              .begin_ns = ts, .name = strings[b].bytes,
                              .name_len = strings[b].len};
             } else if (*p == CT_EV_REGION_END) {
@@ -646,12 +646,15 @@ int ctr__batch_step(ctr_reader *r)
                 uint64_t ts = TICKS_TO_REL_NS(ticks);
                 proc_last = ts > proc_last ? ts : proc_last;
                 const ropen *o = &stack[--depth];
-                /* Skipped (ctr_set_kinds), it is made where the next event
-                 * will be: a branch less than not making it. */
-                make_region(out, o, who, t->serial, ts, 0); /* as emit_region() */
-                out += keep_regions;
-                t->ended[o->serial & (RECENT_REGIONS - 1)] =
-                    (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
+                if (spans) { /* as emit_region() */
+                    *span++ = span_of(o, ts, 0);
+                } else {
+                    /* Skipped (ctr_set_kinds), it is made where the next
+                     * event will be: a branch less than not making it. */
+                    make_region(out, o, who, t->serial, ts, 0);
+                    out += keep_regions;
+                }
+                remember_ended(t, o);
             } else {
                 break;
             }
@@ -665,13 +668,14 @@ int ctr__batch_step(ctr_reader *r)
             t->last_ts = TICKS_TO_REL_NS(ticks);
             pr->last_ns = proc_last;
             r->out = out;
+            r->spans = span;
             r->wire_events += (serial - serial0) + ended;
             if (!keep_regions && ended) { /* as emit_slot() skips one */
                 r->events += ended;
                 r->last_ns = out->ts_ns > r->last_ns ? out->ts_ns : r->last_ns;
             }
         }
-        if (p >= e || out >= out_end)
+        if (p >= e || (spans ? span >= span_end : out >= out_end))
             break;
     slow:
         r->ev_pos = p;
@@ -684,4 +688,9 @@ int ctr__batch_step(ctr_reader *r)
 #undef TICKS_TO_REL_NS
     r->ev_pos = p < e ? p : NULL;
     return r->ev_pos != NULL;
+}
+
+int ctr__batch_step(ctr_reader *r)
+{
+    return r->spans ? batch_step(r, 1) : batch_step(r, 0);
 }

@@ -194,6 +194,10 @@ struct ctr_reader {
      * event is in it, the reader stops before it would refill `dec`, whose
      * bytes the events' messages point into. */
     ctr_event *out, *out_end, *out_begin;
+    /* ctr_next_spans(): regions go to the caller's spans [spans, spans_end)
+     * instead (out is then empty: anything else waits in `pending`); NULL
+     * otherwise. */
+    ctr_span *spans, *spans_end, *spans_begin;
     rpending *pending;
     uint32_t pend_head, pend_count, pend_cap;
     /* Text the events delivered by the last call own (one each at most):
@@ -356,10 +360,10 @@ static inline void zero_event(ctr_event *ev)
     ((uint64_t __attribute__((may_alias)) *)ev)[12 * 2] = 0;
 }
 
-/* Whether the caller's array has room for another event. */
+/* Whether the caller's array (of events, or of spans) has room for another. */
 static inline int out_room(const ctr_reader *r)
 {
-    return r->out < r->out_end;
+    return r->out < r->out_end || r->spans < r->spans_end;
 }
 
 /* Where the next event of `kind` is made: the caller's array, the queue,
@@ -375,7 +379,7 @@ static inline ctr_event *emit_slot(ctr_reader *r, ctr_kind kind, char *owned)
         r->events++;
         return &r->skipped;
     }
-    if (__builtin_expect(out_room(r), 1)) {
+    if (__builtin_expect(r->out < r->out_end, 1)) {
         if (owned)
             r->owned[r->nowned++] = owned;
         return r->out++;
@@ -400,17 +404,22 @@ static inline void fill_thread(ctr_reader *r, ctr_event *ev, const rthread *t)
     ev->thread = t->serial;
 }
 
-/* The parent of the region just pushed on t's stack (its task set): the
- * innermost region of the same task open under it (a region of another
- * task around it, a thread pool's loop, is not; then its task is its
- * parent), 0 if none. Most often the one right under it: one compare. */
+/* The parent of a region of `task` pushed on a stack of `depth` open regions
+ * below it: the innermost region of the same task open under it (a region
+ * of another task around it, a thread pool's loop, is not; then its task is
+ * its parent), 0 if none. Most often the one right under it: one compare. */
+static inline uint64_t region_parent_in(const ropen *stack, uint32_t depth, uint64_t task)
+{
+    for (uint32_t i = depth; i-- > 0;)
+        if (stack[i].task == task)
+            return stack[i].serial;
+    return 0;
+}
+
+/* The parent of the region just pushed on t's stack (its task set). */
 static inline uint64_t region_parent(const rthread *t)
 {
-    uint64_t task = t->stack[t->depth - 1].task;
-    for (uint32_t i = t->depth - 1; i-- > 0;)
-        if (t->stack[i].task == task)
-            return t->stack[i].serial;
-    return 0;
+    return region_parent_in(t->stack, t->depth - 1, t->stack[t->depth - 1].task);
 }
 
 /* The fields of an event that say whose it is: process, pid, tid,
@@ -446,13 +455,30 @@ static inline void make_region(ctr_event *ev, const ropen *o, event_who who, uin
     ev->parent_serial = o->parent_serial;
 }
 
-/* Emit region o of thread t, ended at end_ns, and remember it as ended. */
+/* Region o of thread t ended: a second end of it can name it. */
+static inline void remember_ended(rthread *t, const ropen *o)
+{
+    t->ended[o->serial & (RECENT_REGIONS - 1)] =
+        (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
+}
+
+/* Region o ended at end_ns as a span (ctr_next_spans()). */
+static inline ctr_span span_of(const ropen *o, uint64_t end_ns, uint32_t flags)
+{
+    return (ctr_span){.name = o->name, .name_len = o->name_len, .flags = flags,
+                      .begin_ns = o->begin_ns, .end_ns = end_ns};
+}
+
+/* Emit region o of thread t, ended at end_ns (a span when the caller takes
+ * spans and has room for one), and remember it as ended. */
 static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns,
                                uint32_t flags)
 {
-    make_region(emit_slot(r, CTR_REGION, NULL), o, who_of(r, t), t->serial, end_ns, flags);
-    t->ended[o->serial & (RECENT_REGIONS - 1)] =
-        (rended_region){o->serial, o->begin_ns, o->name, o->name_len};
+    if (r->spans < r->spans_end)
+        *r->spans++ = span_of(o, end_ns, flags);
+    else
+        make_region(emit_slot(r, CTR_REGION, NULL), o, who_of(r, t), t->serial, end_ns, flags);
+    remember_ended(t, o);
 }
 
 #endif /* CT_ANALYSIS_READER_INTERNAL_H */

@@ -275,6 +275,26 @@ CT_API int ctr_next_batch(ctr_reader *r, ctr_event *evs, size_t cap, size_t *n);
 #define CTR_ALL_KINDS (~(uint64_t)0)
 CT_API void ctr_set_kinds(ctr_reader *r, uint64_t kinds);
 
+/*! ctr_span : [ext] a CTR_REGION event as ctr_next_spans() gives it, in 32
+ *  bytes: what a latency table needs of a region, not the whole event. */
+typedef struct ctr_span {
+    const char *name;  /* the region's name: valid and unchanged until ctr_close() */
+    uint32_t name_len;
+    uint32_t flags;    /* the event's CTR_F_* (CTR_F_UNENDED: the trace closed it) */
+    uint64_t begin_ns; /* the event's begin_ns */
+    uint64_t end_ns;   /* the event's ts_ns */
+} ctr_span;
+
+/*! ctr_next_spans() : [ext] the next regions, up to `cap` of them, as spans
+ *  into spans[0..*n): the CTR_REGION events ctr_next_batch() would give, in
+ *  the same order, without making a ctr_event each. It sets
+ *  ctr_set_kinds(r, CTR_KIND_BIT(CTR_REGION)): every other kind is read and
+ *  counted as ctr_set_kinds() says, not made (an event of another kind left
+ *  from an earlier ctr_next_batch() call is counted so too).
+ *  @return as ctr_next_batch(): 1 with *n >= 1; else *n = 0 and 0,
+ *  CT_EDAMAGED or CT_ENOMEM, or CT_EINVAL for a `cap` of 0. */
+CT_API int ctr_next_spans(ctr_reader *r, ctr_span *spans, size_t cap, size_t *n);
+
 /*! ctr_damage() : after CT_EDAMAGED, a message naming the byte offset in the
  *  file and what is wrong (e.g. "damaged at byte 81233: zstd: corrupted block;
  *  12034 events before it"). NULL when nothing is damaged. */

@@ -81,11 +81,27 @@ static void write_table(const ctv_name_hists *t, const uint32_t *order, FILE *ou
     }
 }
 
-static int add_region(void *hists, const ctr_event *ev)
+/* Spans in a call: a few pages, kept in L1 while counted. */
+#define SPAN_BATCH 128
+
+/* Count every region of r into t. @return how reading ended (0,
+ * CT_EDAMAGED, CT_ENOMEM: ctv_end_status()); CT_ENOMEM too if counting ran
+ * out of memory. */
+static int count_regions(ctr_reader *r, ctv_name_hists *t)
 {
-    return ctv_name_hists_add(hists, ev->name, ev->name_len,
-                              ev->ts_ns >= ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0,
-                              (ev->flags & CTR_F_UNENDED) != 0);
+    ctr_span spans[SPAN_BATCH];
+    size_t n;
+    int rc;
+    while ((rc = ctr_next_spans(r, spans, SPAN_BATCH, &n)) == 1) {
+        for (size_t i = 0; i < n; i++) {
+            const ctr_span *s = &spans[i];
+            if (ctv_name_hists_add(t, s->name, s->name_len,
+                                   s->end_ns >= s->begin_ns ? s->end_ns - s->begin_ns : 0,
+                                   (s->flags & CTR_F_UNENDED) != 0) != 0)
+                return CT_ENOMEM;
+        }
+    }
+    return rc;
 }
 
 int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
@@ -96,9 +112,7 @@ int ctv_regions(const char *trace_path, int json, FILE *out, FILE *err)
 
     ctv_name_hists t;
     ctv_name_hists_init(&t);
-    ctr_set_kinds(r, CTR_KIND_BIT(CTR_REGION));
-    int fn_failed;
-    int rc = ctv_each_event(r, add_region, &t, &fn_failed);
+    int rc = count_regions(r, &t);
     int status = ctv_end_status(r, rc, trace_path, err);
     if (status != CTV_EXIT_FAILED) {
         uint32_t *order = ctv_name_hists_order(&t);

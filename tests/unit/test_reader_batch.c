@@ -6,7 +6,8 @@
  * logs among the regions, so that batches meet the refills of the reader's
  * buffer. The names of regions and tasks stay put until ctr_close().
  * With ctr_set_kinds(), the events of those kinds, the same, and the same
- * counts, duration and damage as without. Decompressed ahead by a thread
+ * counts, duration and damage as without; ctr_next_spans(), the regions,
+ * the same, after any number of events read as events. Decompressed ahead by a thread
  * (CTRACE_READ_AHEAD=on), the same events as without, records larger than
  * the room kept before a block's bytes too.
  *
@@ -79,6 +80,18 @@ static int stays(ctr_kind kind)
            kind == CTR_THREAD_NAME || kind == CTR_LOG;
 }
 
+/* How reading rd ended, into r. */
+static void ended(run *r, const ctr_reader *rd)
+{
+    const char *d = ctr_damage(rd);
+    snprintf(r->damage, sizeof r->damage, "%s", d ? d : "");
+    ctr_info info;
+    ctr_get_info(rd, &info);
+    r->events_read = ctr_events_read(rd);
+    r->wire_events = info.wire_events;
+    r->duration_ns = info.duration_ns;
+}
+
 /* Read `path` with ctr_next() (cap 0) or batches of `cap`, events of
  * `kinds` only (ctr_set_kinds()). */
 static void read_all(run *r, const char *path, size_t cap, uint64_t kinds)
@@ -129,15 +142,79 @@ static void read_all(run *r, const char *path, size_t cap, uint64_t kinds)
         free(names[i].was);
     }
     free(names);
-    const char *d = ctr_damage(rd);
-    snprintf(r->damage, sizeof r->damage, "%s", d ? d : "");
-    ctr_info info;
-    ctr_get_info(rd, &info);
-    r->events_read = ctr_events_read(rd);
-    r->wire_events = info.wire_events;
-    r->duration_ns = info.duration_ns;
+    ended(r, rd);
     free(evs);
     ctr_close(rd);
+}
+
+/* Read `path` with ctr_next_spans() in calls of `cap`, after `first`
+ * events of every kind by ctr_next() (then spans take over from events
+ * made and not delivered yet): each event kept, a span as the CTR_REGION
+ * event it stands for (name, flags, begin and end; the rest 0). */
+static void read_spans(run *r, const char *path, size_t cap, size_t first)
+{
+    memset(r, 0, sizeof *r);
+    ctr_reader *rd;
+    assert_int_equal(ctr_open(&rd, path), 0);
+    int rc = 1;
+    for (size_t i = 0; i < first && rc == 1; i++) {
+        ctr_event ev;
+        if ((rc = ctr_next(rd, &ev)) == 1)
+            keep(r, &ev);
+    }
+    ctr_span *spans = calloc(cap, sizeof *spans);
+    assert_non_null(spans);
+    while (rc == 1) {
+        size_t n = 0;
+        rc = ctr_next_spans(rd, spans, cap, &n);
+        assert_true(rc == 1 ? n >= 1 && n <= cap : n == 0);
+        for (size_t i = 0; i < n; i++)
+            keep(r, &(ctr_event){.kind = CTR_REGION, .flags = spans[i].flags,
+                                 .ts_ns = spans[i].end_ns, .begin_ns = spans[i].begin_ns,
+                                 .name = spans[i].name, .name_len = spans[i].name_len});
+    }
+    r->rc = rc;
+    size_t n = 7;
+    assert_int_equal(ctr_next_spans(rd, spans, cap, &n), r->rc);
+    assert_int_equal(n, 0);
+    ended(r, rd);
+    free(spans);
+    ctr_close(rd);
+}
+
+/* b ended as a did: status, damage, counts, duration. */
+static void assert_ended_alike(const run *a, const run *b)
+{
+    assert_int_equal(a->rc, b->rc);
+    assert_string_equal(a->damage, b->damage);
+    assert_int_equal(a->events_read, b->events_read);
+    assert_int_equal(a->wire_events, b->wire_events);
+    assert_int_equal(a->duration_ns, b->duration_ns);
+}
+
+/* b, read by read_spans() after `first` events, holds a's first events,
+ * then a's regions, their names, flags and times the same, and ended as a
+ * did. */
+static void assert_same_spans(const run *a, const run *b, size_t first)
+{
+    assert_ended_alike(a, b);
+    size_t j = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const ctr_event *x = &a->v[i].ev;
+        if (i >= first && x->kind != CTR_REGION)
+            continue;
+        assert_true(j < b->n);
+        const ctr_event *y = &b->v[j].ev;
+        assert_string_equal(a->v[i].name, b->v[j].name);
+        if (x->kind != y->kind || x->flags != y->flags || x->ts_ns != y->ts_ns ||
+            x->begin_ns != y->begin_ns || x->name_len != y->name_len)
+            fail_msg("event %zu (%s %s) differs as a span: flags %u %u, %llu-%llu ns, "
+                     "%llu-%llu ns", i, ctr_kind_name(x->kind), a->v[i].name, x->flags,
+                     y->flags, (unsigned long long)x->begin_ns, (unsigned long long)x->ts_ns,
+                     (unsigned long long)y->begin_ns, (unsigned long long)y->ts_ns);
+        j++;
+    }
+    assert_int_equal(j, b->n);
 }
 
 static void free_run(run *r)
@@ -152,11 +229,7 @@ static void free_run(run *r)
 /* b holds the events of a of `kinds`, and ended as a did. */
 static void assert_same(const run *a, const run *b, uint64_t kinds)
 {
-    assert_int_equal(a->rc, b->rc);
-    assert_string_equal(a->damage, b->damage);
-    assert_int_equal(a->events_read, b->events_read);
-    assert_int_equal(a->wire_events, b->wire_events);
-    assert_int_equal(a->duration_ns, b->duration_ns);
+    assert_ended_alike(a, b);
     size_t j = 0;
     for (size_t i = 0; i < a->n; i++) {
         if (!(kinds & CTR_KIND_BIT(a->v[i].ev.kind)))
@@ -210,6 +283,19 @@ static void check_trace(const char *trace)
         assert_same(&one, &batched, CTR_ALL_KINDS);
         free_run(&batched);
     }
+    /* As spans: in calls of each size, decompressed ahead or not, and
+     * after events of every kind, some left made and not delivered. */
+    static const struct { size_t cap, first; const char *ahead; } span_reads[] = {
+        {1, 0, "off"}, {3, 7, "on"}, {64, 40, "off"}, {64, 1, "on"},
+    };
+    for (size_t k = 0; k < sizeof span_reads / sizeof span_reads[0]; k++) {
+        run spans;
+        setenv("CTRACE_READ_AHEAD", span_reads[k].ahead, 1);
+        read_spans(&spans, trace, span_reads[k].cap, span_reads[k].first);
+        assert_same_spans(&one, &spans, span_reads[k].first);
+        free_run(&spans);
+    }
+    unsetenv("CTRACE_READ_AHEAD");
     for (size_t k = 0; k < sizeof kind_sets / sizeof kind_sets[0]; k++) {
         run some;
         read_all(&some, trace, k % 2 ? 64 : 1, kind_sets[k]); /* batches, one at a time */
