@@ -124,8 +124,10 @@ enum { PAGE = 4096, LOW_MARGIN = 64 << 10 };
 /* The thread's stack bounds, from the attributes and `frame`, its start
  * routine's frame. The block ends on a page; the low bound is kept 64 KiB
  * above the guard: a stack as deep as that is walked no further (its
- * unwinder falls back), never read past its end. */
-static void stack_of(const struct start_info *info, uintptr_t frame)
+ * unwinder falls back), never read past its end. Run before ThreadSanitizer
+ * knows the thread, as adopt(): not instrumented. */
+__attribute__((no_sanitize("thread"))) static void stack_of(const struct start_info *info,
+                                                            uintptr_t frame)
 {
     if (info->user_hi) {
         ct__origin.stack_lo = info->user_lo;
