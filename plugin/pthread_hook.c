@@ -19,7 +19,8 @@
 #include <dlfcn.h>       /* dlsym, RTLD_NEXT */
 #include <errno.h>       /* EAGAIN, ENOMEM, ETIMEDOUT, EBUSY */
 #include <pthread.h>     /* pthread_create */
-#include <stdlib.h>      /* calloc, free */
+#include <stdlib.h>      /* malloc, free */
+#include <string.h>      /* memset */
 #include <sys/syscall.h> /* SYS_gettid */
 #include <threads.h>     /* thrd_create */
 #include <unistd.h>      /* syscall */
@@ -44,7 +45,9 @@ struct start_info {
      * and guard from the attributes (size 0: unknown). */
     uintptr_t user_lo, user_hi;
     size_t size, guard;
+    int in_block; /* at the start of a ct__thread's memory, for the new thread to keep */
 };
+_Static_assert(sizeof(struct start_info) <= sizeof(ct__thread), "a start fits a thread's block");
 
 /* ThreadSanitizer's pthread_create comes before ours and sets up its thread
  * state only inside the start routine we wrap: until then the new thread must
@@ -92,15 +95,32 @@ static void stack_of_attr(struct start_info *info, const pthread_attr_t *attr)
         info->size = 0;
 }
 
+/* A new thread's start, with what it inherits. In a session (and not
+ * under ThreadSanitizer, before whose start nothing of ours may run in the
+ * thread) at the start of the memory of its ct__thread, which the thread
+ * then keeps: it allocates and frees nothing itself. */
 static struct start_info *start_info_alloc(void)
 {
-    struct start_info *info = calloc(1, sizeof *info);
+    int in_block = (ct__cur_task || __atomic_load_n(&ct__active, __ATOMIC_RELAXED)) &&
+                   !__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED);
+    struct start_info *info = in_block ? ct__thread_block_take() : malloc(sizeof *info);
     if (info) {
+        memset(info, 0, sizeof *info);
+        info->in_block = in_block;
         info->task = ct__cur_task;
         ct__thread *self = ct__self; /* knows its tid: no system call */
         info->parent_tid = self ? self->tid : (int32_t)syscall(SYS_gettid);
     }
     return info;
+}
+
+/* A start no thread took (pthread_create failed). */
+static void start_info_free(struct start_info *info)
+{
+    if (info->in_block)
+        ct__thread_block_keep(info);
+    else
+        free(info);
 }
 
 /* What a new pthread inherits, or NULL: nothing to inherit, or no memory
@@ -163,7 +183,10 @@ void ct__thread_stack_learn(uintptr_t hi)
 __attribute__((no_sanitize("thread"))) static struct start_info adopt(void *arg, uintptr_t frame)
 {
     struct start_info info = *(struct start_info *)arg;
-    free(arg);
+    if (info.in_block)
+        ct__origin.block = arg; /* attaching takes it (never under TSan: see start_info_alloc) */
+    else
+        free(arg);
     stack_of(&info, frame);
     ct__cur_task = info.task;
     ct__origin.parent_tid = info.parent_tid;
@@ -174,6 +197,10 @@ __attribute__((no_sanitize("thread"))) static struct start_info adopt(void *arg,
         ct__origin.starting = 1;
         ct__thread_get();
         ct__origin.starting = 0;
+    }
+    if (ct__origin.block) { /* not attached (its session ended): for another */
+        ct__thread_block_keep(ct__origin.block);
+        ct__origin.block = NULL;
     }
     return info;
 }
@@ -207,7 +234,7 @@ __attribute__((visibility("default"))) int pthread_create(pthread_t *thread,
     stack_of_attr(info, attr);
     int rc = real(thread, attr, start_thread, info);
     if (rc != 0)
-        free(info);
+        start_info_free(info);
     return rc;
 }
 
@@ -242,7 +269,7 @@ __attribute__((visibility("default"))) int thrd_create(thrd_t *thread, thrd_star
     stack_of_attr(info, NULL);
     int rc = real((pthread_t *)thread, NULL, start_c11_thread, info);
     if (rc != 0)
-        free(info);
+        start_info_free(info);
     return thrd_result(rc);
 }
 

@@ -92,6 +92,34 @@ uint32_t ct__thread_serial_new(ct_pool_header *pool)
     return __atomic_add_fetch(&next_thread_serial, 1, __ATOMIC_RELAXED);
 }
 
+/* Spare ct__thread memory (thread.h): each slot holds one or NULL, taken
+ * and given back by exchange, so no block is ever held twice. */
+#define SPARE_BLOCKS 8
+static void *spare_blocks[SPARE_BLOCKS]; /* atomic */
+
+void *ct__thread_block_take(void)
+{
+    for (unsigned i = 0; i < SPARE_BLOCKS; i++) {
+        if (!__atomic_load_n(&spare_blocks[i], __ATOMIC_RELAXED))
+            continue;
+        void *block = __atomic_exchange_n(&spare_blocks[i], NULL, __ATOMIC_ACQUIRE);
+        if (block)
+            return block;
+    }
+    return malloc(sizeof(ct__thread));
+}
+
+void ct__thread_block_keep(void *block)
+{
+    for (unsigned i = 0; i < SPARE_BLOCKS; i++) {
+        void *none = NULL;
+        if (__atomic_compare_exchange_n(&spare_blocks[i], &none, block, 0, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED))
+            return;
+    }
+    free(block);
+}
+
 ct__thread *ct__thread_get_slow(void)
 {
     if (!__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) || ct__thread_off)
@@ -102,7 +130,8 @@ ct__thread *ct__thread_get_slow(void)
     if (!pool)
         return NULL;
     if (t == NULL) {
-        t = malloc(sizeof *t);
+        t = ct__origin.block ? ct__origin.block : ct__thread_block_take();
+        ct__origin.block = NULL;
         if (!t)
             return NULL;
         memset(t, 0, offsetof(ct__thread, stacks)); /* the rest is not read before written */
@@ -180,7 +209,7 @@ static void on_thread_exit(void *arg)
     ct__live_thread_release(&t->live);
     ct__self = NULL;
     ct__intern_free(t);
-    free(t);
+    ct__thread_block_keep(t);
 }
 
 int ct__thread_unstick(void)

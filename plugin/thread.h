@@ -138,7 +138,18 @@ struct ct__thread_origin {
     uint8_t starting;   /* the thread attaches as it starts (pthread_hook.c) */
     uintptr_t stack_lo, stack_hi; /* its stack as its creation told (hi 0: unknown) */
     uintptr_t learn_from;         /* its start routine's frame, to learn from (pthread_hook.c) */
+    void *block;                  /* its ct__thread's memory, from its creator (or NULL) */
 };
+
+/* Memory for a ct__thread: a spare one a thread left at its exit, else
+ * malloc's; NULL without memory. A thread's creator takes it and hands it
+ * over (ct__origin.block), so that a new thread allocates and frees
+ * nothing of ours (glibc would build and tear down its malloc cache for
+ * it). */
+void *ct__thread_block_take(void);
+
+/* `block` back among the spares (a few are kept), else freed. */
+void ct__thread_block_keep(void *block);
 
 /* The calling thread's stack top, as pthread_getattr_np found it: threads
  * made after it learn their bounds from their creation (pthread_hook.c). */
