@@ -81,9 +81,13 @@ static void stack_of_attr(struct start_info *info, const pthread_attr_t *attr)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     void *addr;
     size_t size;
+    /* glibc gives addr + size 0 when the program set no stack address. */
     if (attr && pthread_attr_getstack(attr, &addr, &size) == 0 && (uintptr_t)addr + size != 0) {
-        info->user_lo = (uintptr_t)addr; /* glibc gives addr + size 0 for no stack of one's own */
-        info->user_hi = (uintptr_t)addr + size;
+        if (size != 0) { /* its own stack, whole */
+            info->user_lo = (uintptr_t)addr;
+            info->user_hi = (uintptr_t)addr + size;
+        } /* else an address alone (pthread_attr_setstackaddr): not known here */
+        info->size = 0;
         return;
     }
     if (!attr) {
@@ -132,20 +136,22 @@ static struct start_info *start_info_new(void)
     return start_info_alloc();
 }
 
-/* How far below its stack's top a thread's start routine runs: the same for
- * every thread glibc makes a stack for (its descriptor and static TLS sit
- * above, with the frames of any interposer's start: ThreadSanitizer's TLS
- * alone is most of a megabyte). Learnt from the first such thread's
- * pthread_getattr_np (ct__thread_stack_learn); 0: not yet. */
-static uintptr_t start_depth; /* atomic */
+/* How far above the thread's descriptor (pthread_self()) the top of its
+ * stack lies: the same for every stack glibc maps, which puts the
+ * descriptor at a fixed place under the top (static TLS and every frame
+ * below it, whatever interposers start the thread). Learnt from the first
+ * such thread's pthread_getattr_np (ct__thread_stack_learn); 0: not yet. */
+static uintptr_t top_above_self; /* atomic */
 
-enum { PAGE = 4096, LOW_MARGIN = 64 << 10 };
+enum { PAGE = 4096, LOW_MARGIN = 64 << 10, MAX_ABOVE_SELF = 64 << 10 };
 
-/* The thread's stack bounds, from the attributes and `frame`, its start
- * routine's frame. The block ends on a page; the low bound is kept 64 KiB
- * above the guard: a stack as deep as that is walked no further (its
- * unwinder falls back), never read past its end. Run before ThreadSanitizer
- * knows the thread, as adopt(): not instrumented. */
+/* The thread's stack bounds, from the attributes, its descriptor and
+ * `frame`, its start routine's frame. The low bound is kept 64 KiB above
+ * the guard: a stack as deep as that is walked no further (its unwinder
+ * falls back), never read past its end. A layout that does not fit (the
+ * top not on a page, the start routine in the last 64 KiB: TLS as large as
+ * the stack) is left to pthread_getattr_np at attach. Run before
+ * ThreadSanitizer knows the thread, as adopt(): not instrumented. */
 __attribute__((no_sanitize("thread"))) static void stack_of(const struct start_info *info,
                                                             uintptr_t frame)
 {
@@ -155,26 +161,31 @@ __attribute__((no_sanitize("thread"))) static void stack_of(const struct start_i
         return;
     }
     if (info->size < info->guard + 4 * LOW_MARGIN)
-        return; /* small stacks: pthread_getattr_np at attach, as for other threads */
-    uintptr_t depth = __atomic_load_n(&start_depth, __ATOMIC_RELAXED);
-    if (!depth) {
-        ct__origin.learn_from = frame;
+        return; /* small or unknown stacks: pthread_getattr_np at attach */
+    uintptr_t above = __atomic_load_n(&top_above_self, __ATOMIC_RELAXED);
+    if (!above) {
+        ct__origin.learn = 1;
         return;
     }
-    uintptr_t hi = frame + depth;
-    if ((hi & (PAGE - 1)) != 0 || hi < frame || hi < info->size)
-        return; /* not laid out as the first one: ask */
-    ct__origin.stack_lo = hi - info->size + info->guard + LOW_MARGIN;
+    uintptr_t hi = (uintptr_t)pthread_self() + above;
+    if ((hi & (PAGE - 1)) != 0 || hi <= frame || hi < info->size)
+        return;
+    uintptr_t lo = hi - info->size + info->guard + LOW_MARGIN;
+    if (frame < lo || frame - lo < LOW_MARGIN)
+        return;
+    ct__origin.stack_lo = lo;
     ct__origin.stack_hi = hi;
 }
 
 void ct__thread_stack_learn(uintptr_t hi)
 {
-    uintptr_t frame = ct__origin.learn_from;
-    ct__origin.learn_from = 0;
-    if (frame && hi > frame && hi - frame < (64u << 20) && (hi & (PAGE - 1)) == 0) {
+    if (!ct__origin.learn)
+        return;
+    ct__origin.learn = 0;
+    uintptr_t self = (uintptr_t)pthread_self();
+    if (hi > self && hi - self < MAX_ABOVE_SELF && (hi & (PAGE - 1)) == 0) {
         uintptr_t none = 0;
-        __atomic_compare_exchange_n(&start_depth, &none, hi - frame, 0, __ATOMIC_RELAXED,
+        __atomic_compare_exchange_n(&top_above_self, &none, hi - self, 0, __ATOMIC_RELAXED,
                                     __ATOMIC_RELAXED);
     }
 }

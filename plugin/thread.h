@@ -137,7 +137,7 @@ struct ct__thread_origin {
     uint64_t start_fn;  /* start routine address */
     uint8_t starting;   /* the thread attaches as it starts (pthread_hook.c) */
     uintptr_t stack_lo, stack_hi; /* its stack as its creation told (hi 0: unknown) */
-    uintptr_t learn_from;         /* its start routine's frame, to learn from (pthread_hook.c) */
+    uint8_t learn;                /* its stack's layout is to be learnt from (pthread_hook.c) */
     void *block;                  /* its ct__thread's memory, from its creator (or NULL) */
 };
 
