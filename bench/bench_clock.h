@@ -1,21 +1,16 @@
 /*
- * bench_clock.h - the clocks the thread-start benches read: wall time, and
- * the CPU time of every thread of the process (those ended included), both
- * in ns. Header-only: bench/thread_start_suite links no part of ctrace.
+ * bench_clock.h - the clocks the thread-start benches read: wall time
+ * (common/clock.h's ct__mono_ns), and the CPU time of every thread of the
+ * process (those ended included), both in ns. Header-only:
+ * bench/thread_start_suite links no part of ctrace.
  */
 #ifndef CT_BENCH_CLOCK_H
 #define CT_BENCH_CLOCK_H
 
 #include <stdint.h>       /* uint64_t */
 #include <sys/resource.h> /* getrusage */
-#include <time.h>         /* clock_gettime */
 
-static inline uint64_t bench_wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "common/clock.h" /* ct__mono_ns: wall time */
 
 static inline uint64_t bench_process_cpu_ns(void)
 {

@@ -71,14 +71,14 @@ static struct cost make_threads(int workload, int n)
 {
     void *(*fn)(void *) = workload == EMPTY ? empty_thread : region_thread;
     struct cost c = {-1, -1};
-    uint64_t t0 = bench_wall_ns(), c0 = bench_process_cpu_ns();
+    uint64_t t0 = ct__mono_ns(), c0 = bench_process_cpu_ns();
     for (int i = 0; i < n; i++) {
         pthread_t t;
         if (pthread_create(&t, NULL, fn, NULL) != 0)
             return c;
         pthread_join(t, NULL);
     }
-    c.wall = (double)(bench_wall_ns() - t0) / n;
+    c.wall = (double)(ct__mono_ns() - t0) / n;
     c.cpu = (double)(bench_process_cpu_ns() - c0) / n;
     return c;
 }

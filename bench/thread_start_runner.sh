@@ -35,7 +35,8 @@ for ((i = 0; i < runs; i++)); do
         env "${placement[@]}" THREAD_START_N="$threads" THREAD_START_OUT="$work/bare.$pin" \
             "$suite" > /dev/null 2>&1 || { echo "thread_start_runner.sh: $suite failed" >&2; exit 1; }
         env "${placement[@]}" THREAD_START_N="$threads" THREAD_START_OUT="$work/traced.$pin" \
-            "$runner" --trace="$work/t.trace" "$suite" > /dev/null
+            "$runner" --trace="$work/t.trace" "$suite" > /dev/null ||
+            { echo "thread_start_runner.sh: $runner on $suite failed" >&2; exit 1; }
     done
 done
 

@@ -40,13 +40,13 @@ static void TestThreadStart(void **state)
         CPU_SET((int)strtoul(cpu_text, NULL, 10), &set);
         assert_int_equal(sched_setaffinity(0, sizeof set, &set), 0);
     }
-    uint64_t wall0 = bench_wall_ns(), cpu0 = bench_process_cpu_ns();
+    uint64_t wall0 = ct__mono_ns(), cpu0 = bench_process_cpu_ns();
     for (unsigned long i = 0; i < n; i++) {
         pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, empty_thread, NULL), 0);
         assert_int_equal(pthread_join(t, NULL), 0);
     }
-    uint64_t wall = bench_wall_ns() - wall0, cpu = bench_process_cpu_ns() - cpu0;
+    uint64_t wall = ct__mono_ns() - wall0, cpu = bench_process_cpu_ns() - cpu0;
     if (out) {
         FILE *f = fopen(out, "a");
         assert_non_null(f);
