@@ -103,10 +103,14 @@ static void stack_of_attr(struct start_info *info, const pthread_attr_t *attr)
  * under ThreadSanitizer, before whose start nothing of ours may run in the
  * thread) at the start of the memory of its ct__thread, which the thread
  * then keeps: it allocates and frees nothing itself. */
+static int inherits_something(void)
+{
+    return ct__cur_task || __atomic_load_n(&ct__active, __ATOMIC_RELAXED);
+}
+
 static struct start_info *start_info_alloc(void)
 {
-    int in_block = (ct__cur_task || __atomic_load_n(&ct__active, __ATOMIC_RELAXED)) &&
-                   !__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED);
+    int in_block = inherits_something() && !__atomic_load_n(&tsan_in_process, __ATOMIC_RELAXED);
     struct start_info *info = in_block ? ct__thread_block_take() : malloc(sizeof *info);
     if (info) {
         memset(info, 0, sizeof *info);
@@ -131,9 +135,7 @@ static void start_info_free(struct start_info *info)
  * (then the thread is created as if we were not here). */
 static struct start_info *start_info_new(void)
 {
-    if (!ct__cur_task && !__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
-        return NULL;
-    return start_info_alloc();
+    return inherits_something() ? start_info_alloc() : NULL;
 }
 
 /* How far above the thread's descriptor (pthread_self()) the top of its

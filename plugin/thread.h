@@ -23,11 +23,6 @@
 #include "assertions/live.h"
 #include "plugin/sched_state.h"
 
-#if defined(__SANITIZE_THREAD__)
-void __tsan_release(void *addr);
-void __tsan_acquire(void *addr);
-#endif
-
 #define CT_NAME_CACHE 64 /* direct-mapped pointer -> string id cache */
 #define CT_SMALL_EVENT 64 /* reserve for any event without a text payload */
 #define CT_SCRATCH_BYTES (2 * CT_MAX_EVENT_BYTES) /* where events go while the pool is exhausted */
@@ -192,11 +187,6 @@ void ct__thread_refill(ct__thread *t, size_t need, int event);
 static inline void ct__commit(ct__thread *t, uint8_t *p)
 {
     t->pos = p;
-#if defined(__SANITIZE_THREAD__)
-    /* Inside TSan's interceptor of a blocking call that calls ours (TSan
-     * before us in the lookup order) TSan ignores atomics: say it. */
-    __tsan_release(t->committed);
-#endif
     __atomic_store_n(t->committed, (uint32_t)(p - t->base), __ATOMIC_RELEASE);
 }
 

@@ -61,10 +61,6 @@ void ct_drainer_keep_window(ct_drainer *d, ct_window *window)
 
 /* By thread, then seq; or by when the chunk was claimed (a thread's chunks
  * are claimed in seq order). */
-#if defined(__SANITIZE_THREAD__)
-void __tsan_acquire(void *addr);
-#endif
-
 static int before(const struct ct_drain_item *x, const struct ct_drain_item *y, int by_time)
 {
     if (by_time && x->claimed_ns != y->claimed_ns)
@@ -189,9 +185,6 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
         it->full = state == CT_CHUNK_FULL || final || d->ending[slot];
         /* Read after the state: a FULL chunk's length is then final. */
         uint32_t c = __atomic_load_n(&descs[i].committed, __ATOMIC_ACQUIRE);
-#if defined(__SANITIZE_THREAD__)
-        __tsan_acquire(&descs[i].committed); /* as ct__commit() says it */
-#endif
         it->committed = c <= d->chunk_bytes ? c : d->chunk_bytes;
     }
     sort_items(d->items, n, 0);

@@ -8,9 +8,9 @@
  * mutex; the trace must hold every thread and its waits with their stacks.
  * The lock is held by spinning, not by a sleep: TSan's sleep interceptor
  * calls ours (here, behind it) as a blocking call, inside which TSan
- * ignores atomics. The pool's publish of the wait recorded there is said to
- * TSan (ct__commit), but the assertions' lock-free lookups (live.c) are
- * not, and would be reported as races (TSan's blind spot, not a race).
+ * ignores atomics, so what the wait recorded there publishes (the pool's
+ * chunk, the assertions' lock-free lookups) would be reported as races:
+ * TSan's blind spot, not races.
  */
 #include <stdarg.h>
 #include <stddef.h>
