@@ -260,10 +260,10 @@ int ctv_export(const char *trace_path, const char *format, const char *out_path,
     int status;
     if (perfetto) {
         status = ctv_export_perfetto(r, out, trace_path, err);
+    } else if (chrome) {
+        status = ctv_export_chrome(r, out, trace_path, err);
     } else {
-        int rc = chrome ? ctv_export_chrome(r, out)
-                 : otlp ? export_otlp(r, out, trace_path, err)
-                        : export_jsonl(r, out);
+        int rc = otlp ? export_otlp(r, out, trace_path, err) : export_jsonl(r, out);
         status = ctv_end_status(r, rc, trace_path, err);
     }
     status = ctv_output_close(&o, err, status);

@@ -21,57 +21,34 @@
  * each track as a stack. The reader gives a region whole at its end, after
  * the regions inside it, so a parent that begins at the same nanosecond as
  * its first child would be written after the child and nest inside it. So
- * slices of threads are not written as they are read: they go through an
- * external sort (sort.h: bounded memory, spilled to $TMPDIR) by begin,
- * regions before waits, longer first, and are then written in that order on a stack per track,
- * each END written before the next BEGIN that comes after it on its track.
- * A slice nests under its true parent (the open slice that contains it and
- * began last; never a wait for a region); one with none that is free of
- * other slices (a scheduler wait measured on another clock, a region ended
- * out of order or overlapping a wait) goes on an extra track of its thread
- * ("overlapping N"), so what is nested is always nested right
- * (perfetto_lanes.h).
+ * slices of threads are written in order of their begin, each on the lane
+ * of its thread where it nests (slice_order.h): a lane past the thread's
+ * own is an extra track of the thread ("overlapping N"), and each END is
+ * written before the next BEGIN that comes after it on its track.
  * Everything else is written as it is read, on a sequence of its own.
  */
 #include "export_perfetto.h"
 
 #include <stdio.h>  /* snprintf */
-#include <stdlib.h> /* realloc, free */
-#include <string.h> /* memcpy, strlen */
+#include <string.h> /* strlen */
 
 #include "export_common.h"
 #include "maps.h"
-#include "perfetto_lanes.h"
 #include "perfetto_seq.h"
-#include "sort.h"
+#include "slice_order.h"
 #include "spill.h"
 #include "view_io.h"
 
 enum { DIRECT_SEQ = 1, SLICES_SEQ = 2 };
 
-/* A slice of a thread between the two stages: this head, its name, its
- * stack. The sort's key: sort_slice(). */
-typedef struct slice_head {
-    uint64_t track, end_ns, task, object, flow; /* track: its thread's */
-    uint32_t proc, flags, kind, name_len, stack_len; /* kind: 0 region, else block kind */
-    int32_t pid, tid;
-} slice_head;
-
 typedef struct perfetto {
     ptf_seq direct; /* descriptors, tasks, instants, the starts of arrows */
     ptf_seq sliced; /* slices of threads, in order of their begin */
-    ctv_tmp tmp;
-    ctv_sort sort;
+    ctv_slices slices; /* of threads, for the second stage */
     ctv_flows flows;
     ctv_ids procs, threads; /* described: process index + 1, thread key -> uuid */
     ctv_ids tasks;          /* open task -> 1: its track is described (bounded) */
     uint32_t tracks;        /* of processes, threads and lanes: uuids 2, 4, ... */
-    uint64_t read;          /* slices sorted so far: their order */
-    unsigned char *rec;     /* a record being built */
-    size_t rec_cap;
-    ptf_lanes *lanes;       /* second stage: per thread */
-    size_t nlanes, lanes_cap;
-    ctv_ids lane_index;     /* thread key -> index in lanes */
     int rc;                 /* the first failure: CT_ENOMEM or CT_EIO */
 } perfetto;
 
@@ -225,39 +202,7 @@ static void sort_slice(perfetto *p, const ctr_event *ev, const char *name, size_
                        uint32_t kind, uint64_t flow)
 {
     uint64_t track = thread_track(p, ev, ev->tid); /* described before any slice on it */
-    uint64_t end = ev->ts_ns >= ev->begin_ns ? ev->ts_ns : ev->begin_ns;
-    slice_head h = {.track = track, .end_ns = end, .task = ev->task, .object = ev->object, .flow = flow,
-                    .proc = ev->process, .flags = ev->flags, .kind = kind,
-                    .name_len = (uint32_t)name_len, .stack_len = kind ? ev->stack_len : 0,
-                    .pid = ev->pid, .tid = ev->tid};
-    size_t stack_bytes = (size_t)h.stack_len * sizeof(uint64_t);
-    size_t len = sizeof h + name_len + stack_bytes;
-    if (len > p->rec_cap) {
-        size_t cap = p->rec_cap ? p->rec_cap : 256;
-        while (cap < len)
-            cap *= 2;
-        unsigned char *bigger = realloc(p->rec, cap);
-        if (!bigger) {
-            fail(p, CT_ENOMEM);
-            return;
-        }
-        p->rec = bigger;
-        p->rec_cap = cap;
-    }
-    unsigned char *rec = p->rec;
-    memcpy(rec, &h, sizeof h);
-    memcpy(rec + sizeof h, name, name_len);
-    if (stack_bytes)
-        memcpy(rec + sizeof h + name_len, ev->stack, stack_bytes);
-    /* Among equal begins: regions before waits (nothing happens on a thread
-     * while it waits, so a wait holds no region), then the longest, then of
-     * two alike the outer: read last when the program ended them, read
-     * first when the reader closed them, never ended (outermost first). */
-    uint64_t longest_first = (UINT64_MAX >> 1) - ((end - ev->begin_ns) & (UINT64_MAX >> 1));
-    uint64_t read = p->read++;
-    uint64_t outer_first = (ev->flags & CTR_F_UNENDED) ? read : UINT64_MAX - read;
-    int rc = ctv_sort_add(&p->sort, ev->begin_ns, (uint64_t)(kind != 0) << 63 | longest_first,
-                          outer_first, rec, len);
+    int rc = ctv_slices_add(&p->slices, ev, track, name, name_len, kind, flow);
     if (rc != 0)
         fail(p, rc);
 }
@@ -319,80 +264,53 @@ static void read_event(perfetto *p, const ctr_event *ev)
 
 /* ---- second stage: slices of threads, in order of their begin ------------ */
 
-static uint64_t lane_uuid(void *ctx)
+/* Lane `number` of a thread: an extra track under the thread's. */
+static uint64_t lane_track(void *ctx, uint64_t thread_track, uint32_t number)
 {
-    return next_uuid(ctx);
+    perfetto *p = ctx;
+    uint64_t uuid = next_uuid(p);
+    char name[32];
+    int n = snprintf(name, sizeof name, "overlapping %u", number);
+    ptf_track(&p->sliced, uuid, thread_track, name, (size_t)n);
+    return uuid;
 }
 
-static ptf_lanes *lanes_of(perfetto *p, const slice_head *h)
+static void slice_end(void *ctx, uint64_t track, uint64_t ts)
 {
-    uint64_t key = thread_key(h->proc, h->tid);
-    uint32_t index;
-    if (ctv_ids_find(&p->lane_index, key, &index))
-        return &p->lanes[index];
-    ptf_lanes *all = ctv_reserve(p->lanes, &p->lanes_cap, p->nlanes, sizeof *all);
-    if (!all || ctv_ids_put(&p->lane_index, key, (uint32_t)p->nlanes) != 0) {
-        if (all)
-            p->lanes = all;
-        fail(p, CT_ENOMEM);
-        return NULL;
-    }
-    p->lanes = all;
-    ptf_lanes *t = &all[p->nlanes++];
-    ptf_lanes_init(t, h->track);
-    return t;
+    perfetto *p = ctx;
+    ptf_event_begin(&p->sliced, ts, track, PTF_SLICE_END);
+    ptf_event_end(&p->sliced);
 }
 
-static void write_slice(perfetto *p, uint64_t begin, const unsigned char *rec, size_t len)
+static void write_slice(void *ctx, const ctv_slice *sl, uint64_t track)
 {
-    slice_head h;
-    if (len < sizeof h)
-        return;
-    memcpy(&h, rec, sizeof h);
-    const char *name = (const char *)rec + sizeof h;
-    ptf_lanes *t = lanes_of(p, &h);
-    if (!t)
-        return;
-    uint64_t track = ptf_lanes_place(t, &p->sliced, begin, h.end_ns, h.kind != 0, lane_uuid, p);
-    if (!track) {
-        fail(p, CT_ENOMEM);
-        return;
-    }
+    perfetto *p = ctx;
     ptf_seq *s = &p->sliced;
-    ptf_event_begin(s, begin, track, PTF_SLICE_BEGIN);
-    ptf_event_name(s, name, h.name_len);
-    const char *category = h.kind ? ctr_block_kind_name((ctr_block_kind)h.kind) : "region";
+    ptf_event_begin(s, sl->begin_ns, track, PTF_SLICE_BEGIN);
+    ptf_event_name(s, sl->name, sl->name_len);
+    const char *category = sl->kind ? ctr_block_kind_name((ctr_block_kind)sl->kind) : "region";
     ptf_event_category(s, category ? category : "blocking");
-    if (h.task)
-        ptf_annot_ptr(s, "task", h.task);
-    if (h.kind) {
-        uint64_t stack[256];
-        uint32_t n = h.stack_len < 256 ? h.stack_len : 256;
-        memcpy(stack, rec + sizeof h + h.name_len, n * sizeof *stack);
-        ptf_annot_ptr(s, "object", h.object);
-        ptf_annot_stack(s, "stack", stack, n);
+    if (sl->task)
+        ptf_annot_ptr(s, "task", sl->task);
+    if (sl->kind) {
+        ptf_annot_ptr(s, "object", sl->object);
+        ptf_annot_stack(s, "stack", sl->stack, sl->stack_len < 256 ? sl->stack_len : 256);
     }
-    if (h.flags & CTR_F_UNENDED)
+    if (sl->flags & CTR_F_UNENDED)
         ptf_annot_bool(s, "unended", 1);
-    if (h.flags & CTR_F_CUT)
+    if (sl->flags & CTR_F_CUT)
         ptf_annot_bool(s, "cut", 1);
-    if (h.flow)
-        ptf_event_flow(s, h.flow, 1);
+    if (sl->flow)
+        ptf_event_flow(s, sl->flow, 1);
     ptf_event_end(s);
 }
 
 static void write_slices(perfetto *p)
 {
-    int rc = ctv_sort_finish(&p->sort);
-    ctv_sort_rec rec;
-    while (rc == 0 && (rc = ctv_sort_next(&p->sort, &rec)) == 1) {
-        write_slice(p, rec.k[0], rec.payload, rec.len);
-        rc = 0;
-    }
-    if (rc < 0)
+    ctv_lanes_out out = {.new_lane = lane_track, .slice_end = slice_end, .ctx = p};
+    int rc = ctv_slices_write(&p->slices, &out, write_slice, p);
+    if (rc != 0)
         fail(p, rc);
-    for (size_t i = 0; i < p->nlanes; i++)
-        ptf_lanes_finish(&p->lanes[i], &p->sliced);
 }
 
 int ctv_export_perfetto(ctr_reader *r, FILE *out, const char *trace_path, FILE *err)
@@ -400,13 +318,11 @@ int ctv_export_perfetto(ctr_reader *r, FILE *out, const char *trace_path, FILE *
     perfetto p = {.rc = 0};
     ptf_seq_init(&p.direct, out, DIRECT_SEQ);
     ptf_seq_init(&p.sliced, out, SLICES_SEQ);
-    ctv_tmp_init(&p.tmp);
-    ctv_sort_init(&p.sort, &p.tmp, "export: slices", p.tmp.budget);
+    ctv_slices_init(&p.slices);
     ctv_flows_init(&p.flows);
     ctv_ids_init(&p.procs);
     ctv_ids_init(&p.threads);
     ctv_ids_init(&p.tasks);
-    ctv_ids_init(&p.lane_index);
 
     ctr_info info;
     ctr_get_info(r, &info);
@@ -422,21 +338,18 @@ int ctv_export_perfetto(ctr_reader *r, FILE *out, const char *trace_path, FILE *
         fail(&p, CT_ENOMEM);
 
     int status;
-    if (p.rc == CT_EIO && ctv_tmp_failed(&p.tmp))
-        status = ctv_fail_spill(trace_path, "export", &p.tmp, err);
+    if (p.rc == CT_EIO && ctv_tmp_failed(&p.slices.tmp))
+        status = ctv_fail_spill(trace_path, "export", &p.slices.tmp, err);
     else if (p.rc != 0)
         status = ctv_fail(trace_path, p.rc, err);
     else
         status = ctv_end_status(r, rc, trace_path, err);
 
-    free(p.rec);
-    free(p.lanes);
-    ctv_ids_free(&p.lane_index);
     ctv_ids_free(&p.tasks);
     ctv_ids_free(&p.threads);
     ctv_ids_free(&p.procs);
     ctv_flows_free(&p.flows);
-    ctv_sort_free(&p.sort);
+    ctv_slices_free(&p.slices);
     ptf_seq_free(&p.sliced);
     ptf_seq_free(&p.direct);
     return status;

@@ -5,9 +5,13 @@ with a begin and an end, flow arrows to a task's work on other threads,
 names as the trace has them, escaped."""
 
 import json
+import subprocess
 from collections import defaultdict
 
-from conftest import BUILD, run, run_ok
+from conftest import BUILD, assemble, run, run_ok
+from test_export_perfetto import STRADDLE, TIES, needs_libctrace, staircases
+
+LANE = 1 << 22  # an extra lane's tid: its thread's plus N * LANE
 
 ORDER = BUILD / "tests" / "suites" / "order_test"  # a test named Test\x1b[31mEscape
 
@@ -38,7 +42,9 @@ def assert_nested_per_thread(events):
     lanes = defaultdict(list)
     for e in events:
         if e["ph"] == "X":
-            lanes[(e["pid"], e["tid"])].append((e["ts"], e["ts"] + e["dur"], e["name"]))
+            begin = round(e["ts"] * 1000)  # exact ns: no sums of floats
+            lanes[(e["pid"], e["tid"])].append((begin, begin + round(e["dur"] * 1000),
+                                                 e["name"]))
     for lane, slices in lanes.items():
         open_ = []
         for begin, end, name in sorted(slices, key=lambda s: (s[0], -s[1])):
@@ -85,6 +91,88 @@ def test_the_pipeline_example_nests_and_holds_its_names(pipeline_trace, tmp_path
     for name in ("fetch", "render"):
         region = next(e for e in events if e["ph"] == "X" and e["name"] == name)
         assert (region["tid"], region["ts"]) in landed, (name, arrows)
+
+
+def lanes_named(events):
+    """{tid: name} of the thread_name metadata."""
+    return {e["tid"]: e["args"]["name"] for e in events
+            if e["ph"] == "M" and e["name"] == "thread_name"}
+
+
+@needs_libctrace
+def test_a_wait_that_does_not_nest_goes_on_a_lane_beside_its_thread(tmp_path):
+    """A scheduler wait summed at a poll after the syscall it followed
+    straddles that syscall's end: it goes on an extra lane of its thread
+    (tid 7 + 2^22, named for it), and every lane nests."""
+    lines = TIES.splitlines()
+    at = lines.index("  task_status +10 task=1 status=1 message=\"\"")
+    body = ["  block +100 task=1 kind=2 wait=80 object=0",   # syscall [20, 100] ago
+            "  block +30 task=1 kind=4 wait=60 object=0"]     # sched [70, 130]: straddles
+    text, trace = tmp_path / "sum.txt", tmp_path / "sum.trace"
+    text.write_text("\n".join(lines[:at] + body + lines[at:]) + "\n")
+    assemble(text, trace)
+    events = export(trace, tmp_path)
+    assert_well_formed(events)
+    assert_nested_per_thread(events)
+    by_name = {e["name"]: e for e in events if e["ph"] == "X"}
+    syscall, sched = by_name["syscall blocking"], by_name["sched wait"]
+    assert syscall["ts"] < sched["ts"] < syscall["ts"] + syscall["dur"] < sched["ts"] + sched["dur"]
+    assert syscall["tid"] == 7 and sched["tid"] == 7 + LANE, (syscall, sched)
+    assert lanes_named(events)[7 + LANE] == "overlapping 1 (thread 7)"
+    assert sched["args"]["stack"] == [] and sched["cat"] == "sched"
+
+
+@needs_libctrace
+def test_a_region_and_a_wait_that_straddle_split_lanes(tmp_path):
+    """A wait beginning before a region and ending inside it, while the
+    region's child runs: the child stays under its parent; the wait and the
+    parent are on two lanes of thread 7."""
+    text, trace = tmp_path / "straddle.txt", tmp_path / "straddle.trace"
+    text.write_text(STRADDLE)
+    assemble(text, trace)
+    events = export(trace, tmp_path)
+    assert_nested_per_thread(events)
+    by_name = {e["name"]: e for e in events if e["ph"] == "X"}
+    wait, parent, child = by_name["sched wait"], by_name["parent"], by_name["child"]
+    assert child["tid"] == parent["tid"] and wait["tid"] != parent["tid"]
+    assert {wait["tid"], parent["tid"]} == {7, 7 + LANE}
+
+
+@needs_libctrace
+def test_lanes_are_used_again_once_free(tmp_path):
+    """Two staircases of 50 regions, each ending after the next began: 50
+    lanes, not 100, each named once."""
+    events = export(staircases(tmp_path), tmp_path)
+    assert_nested_per_thread(events)
+    stairs = [e for e in events if e["ph"] == "X" and e["name"] == "second" and e["dur"] == 0.05]
+    assert len(stairs) == 100 and len({e["tid"] for e in stairs}) == 50
+    named = lanes_named(events)
+    extra = sorted(t for t in named if t > LANE)
+    assert extra == [7 + n * LANE for n in range(1, 50)], extra
+    meta = [e for e in events if e["ph"] == "M" and e["tid"] in extra]
+    assert len(meta) == 49, meta
+
+
+def test_slices_spilled_to_temporary_files_come_out_the_same(tmp_path):
+    """Slices are sorted by begin within CTRACE_VIEW_MEMORY, then through
+    $TMPDIR: the same bytes; without a $TMPDIR to write, exit 2 and no
+    output."""
+    trace = tmp_path / "gen.out"
+    subprocess.run([BUILD / "bench" / "gen_trace", "-n", "30000", "-t", "3", "-o", trace],
+                   check=True, capture_output=True, timeout=120)
+    whole, spilled = tmp_path / "whole.json", tmp_path / "spilled.json"
+    run_ok("export", "--format=chrome", "-o", whole, trace)
+    run_ok("export", "--format=chrome", "-o", spilled, trace,
+           env={"CTRACE_VIEW_MEMORY": "64KiB", "TMPDIR": str(tmp_path)})
+    assert spilled.read_bytes() == whole.read_bytes()
+    events = json.loads(whole.read_text())["traceEvents"]
+    assert sum(e["ph"] == "X" for e in events) > 20000
+    assert_nested_per_thread(events)
+    missing, out = tmp_path / "no-such-dir", tmp_path / "none.json"
+    result = run("export", "--format=chrome", "-o", out, trace,
+                 env={"CTRACE_VIEW_MEMORY": "64KiB", "TMPDIR": str(missing)})
+    assert result.returncode == 2 and f"cannot create a temporary file in {missing}" in \
+        result.stderr and not out.exists(), result
 
 
 def test_names_stay_text_and_escaped(tmp_path):

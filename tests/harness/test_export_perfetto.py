@@ -146,6 +146,16 @@ class Trace:
     def thread_of(self, s):
         return self.tracks[s.track].get("tid")
 
+    def lane_of(self, s):
+        """(tid, N) of an extra track "overlapping N" of a thread, else
+        (tid, 0) of a thread's own, else None."""
+        track = self.tracks[s.track]
+        name = track.get("name") or ""
+        if "tid" not in track and name.startswith("overlapping "):
+            parent = self.tracks.get(track.get("parent"), {})
+            return (parent["tid"], int(name.split()[1])) if "tid" in parent else None
+        return (track["tid"], 0) if "tid" in track else None
+
 
 def export(trace, tmp_path, schema, name="trace.pb"):
     out = tmp_path / name
@@ -222,18 +232,20 @@ def test_interned_names_are_written_once(pipeline_trace, tmp_path, schema):
 
 
 def test_the_same_content_as_the_chrome_export(pipeline_trace, tmp_path, schema):
-    """Regions and waits at the same nanoseconds on the same threads: both
-    exports count time from the start of the trace."""
+    """Regions and waits at the same nanoseconds on the same threads, and
+    the same lanes of them: both exports count time from the start of the
+    trace, and place what does not nest alike (Chrome: tid + N * 2^22)."""
     trace, _ = pipeline_trace
     t = export(trace, tmp_path, schema)
     chrome_out = tmp_path / "trace.json"
     run_ok("export", "--format=chrome", "-o", chrome_out, trace)
     chrome = json.loads(chrome_out.read_text())["traceEvents"]
     ns = lambda us: round(us * 1000)  # noqa: E731 (three decimals: exact ns)
-    want = sorted((e["tid"], ns(e["ts"]), ns(e["dur"]), e["name"]) for e in chrome
-                  if e["ph"] == "X")
-    got = sorted((t.thread_of(s), s.begin, s.end - s.begin, s.name) for s in t.slices()
-                 if s.event["type"] == BEGIN and t.thread_of(s) is not None)
+    lane = 1 << 22
+    want = sorted(((e["tid"] % lane, e["tid"] // lane), ns(e["ts"]), ns(e["dur"]), e["name"])
+                  for e in chrome if e["ph"] == "X")
+    got = sorted((t.lane_of(s), s.begin, s.end - s.begin, s.name) for s in t.slices()
+                 if s.event["type"] == BEGIN and t.lane_of(s) is not None)
     assert got == want
     chrome_instants = sorted((e["tid"], ns(e["ts"]), e["name"]) for e in chrome
                              if e["ph"] == "i" and e["s"] == "t")
@@ -441,11 +453,9 @@ def test_a_region_never_nests_in_a_wait(tmp_path, schema):
         and tr.get("name", "").startswith("overlapping ")}
 
 
-@needs_libctrace
-def test_a_staircase_of_regions_ended_out_of_order(tmp_path, schema):
-    """Each region ends after the next began: none nests, each goes on the
-    lowest track of its thread that is free, and tracks are used again once
-    free (two steps of 50: 50 tracks, not 100)."""
+def staircases(tmp_path):
+    """A trace with two staircases of 50 regions "second" of 50 ns, each
+    ending after the next began, in no other region."""
     lines = TIES.splitlines()
     at = lines.index("  region_begin +0 task=1 name=6")  # before "open": in no region
     body = []
@@ -455,7 +465,15 @@ def test_a_staircase_of_regions_ended_out_of_order(tmp_path, schema):
     text, trace = tmp_path / "stair.txt", tmp_path / "stair.trace"
     text.write_text("\n".join(lines[:at] + body + lines[at:]) + "\n")
     assemble(text, trace)
-    t = export(trace, tmp_path, schema)
+    return trace
+
+
+@needs_libctrace
+def test_a_staircase_of_regions_ended_out_of_order(tmp_path, schema):
+    """Each region ends after the next began: none nests, each goes on the
+    lowest track of its thread that is free, and tracks are used again once
+    free (two steps of 50: 50 tracks, not 100)."""
+    t = export(staircases(tmp_path), tmp_path, schema)
     stairs = [s for s in t.slices() if s.name == "second" and s.end - s.begin == 50]
     assert len(stairs) == 100 and all(s.parent is None for s in stairs)
     assert len({s.track for s in stairs}) == 50

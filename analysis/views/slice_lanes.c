@@ -1,6 +1,6 @@
 /*
- * perfetto_lanes.c - which track of its thread a slice goes on
- * (perfetto_lanes.h).
+ * slice_lanes.c - which lane of its thread a slice goes on
+ * (slice_lanes.h).
  *
  * Why the stack of records finds the true parent. Slices arrive in order of
  * their begin; at a begin b the open ones are those ending after b. Call an
@@ -13,38 +13,37 @@
  * later than it. Slices close in order of their end, so a record closing
  * is the top one.
  */
-#include "perfetto_lanes.h"
+#include "slice_lanes.h"
 
-#include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* free */
 
 #include "maps.h" /* ctv_reserve */
 
 /* ---- a binary min-heap of lanes by (key, lane) ------------------------------------------ */
 
-static int before(const ptf_heap_item *a, const ptf_heap_item *b)
+static int before(const ctv_lane_heap_item *a, const ctv_lane_heap_item *b)
 {
     return a->key < b->key || (a->key == b->key && a->lane < b->lane);
 }
 
-static void swap_items(ptf_heap_item *a, ptf_heap_item *b)
+static void swap_items(ctv_lane_heap_item *a, ctv_lane_heap_item *b)
 {
-    ptf_heap_item t = *a;
+    ctv_lane_heap_item t = *a;
     *a = *b;
     *b = t;
 }
 
 /* @return 0, or -1 out of memory. */
-static int heap_push(ptf_heap *h, uint64_t key, uint32_t lane)
+static int heap_push(ctv_lane_heap *h, uint64_t key, uint32_t lane)
 {
     size_t cap = h->cap;
-    ptf_heap_item *at = ctv_reserve(h->at, &cap, h->count, sizeof *at);
+    ctv_lane_heap_item *at = ctv_reserve(h->at, &cap, h->count, sizeof *at);
     if (!at)
         return -1;
     h->at = at;
     h->cap = (uint32_t)cap;
     uint32_t i = h->count++;
-    at[i] = (ptf_heap_item){key, lane};
+    at[i] = (ctv_lane_heap_item){key, lane};
     while (i > 0 && before(&at[i], &at[(i - 1) / 2])) {
         swap_items(&at[i], &at[(i - 1) / 2]);
         i = (i - 1) / 2;
@@ -52,9 +51,9 @@ static int heap_push(ptf_heap *h, uint64_t key, uint32_t lane)
     return 0;
 }
 
-static ptf_heap_item heap_pop(ptf_heap *h)
+static ctv_lane_heap_item heap_pop(ctv_lane_heap *h)
 {
-    ptf_heap_item *at = h->at, top = at[0];
+    ctv_lane_heap_item *at = h->at, top = at[0];
     at[0] = at[--h->count];
     for (uint32_t i = 0;;) {
         uint32_t l = 2 * i + 1, r = l + 1, m = i;
@@ -72,19 +71,19 @@ static ptf_heap_item heap_pop(ptf_heap *h)
 
 /* ---- records ---------------------------------------------------------------------------- */
 
-static void records_close(ptf_records *r, uint64_t ts)
+static void records_close(ctv_lane_records *r, uint64_t ts)
 {
     while (r->count && r->at[r->count - 1].end <= ts)
         r->count--;
 }
 
 /* @return 0, or -1 out of memory. */
-static int records_push(ptf_records *r, ptf_record rec)
+static int records_push(ctv_lane_records *r, ctv_lane_record rec)
 {
     while (r->count && r->at[r->count - 1].end <= rec.end)
         r->count--;
     size_t cap = r->cap;
-    ptf_record *at = ctv_reserve(r->at, &cap, r->count, sizeof *at);
+    ctv_lane_record *at = ctv_reserve(r->at, &cap, r->count, sizeof *at);
     if (!at)
         return -1;
     r->at = at;
@@ -94,7 +93,7 @@ static int records_push(ptf_records *r, ptf_record rec)
 }
 
 /* The topmost record ending at or after `end`, or NULL. */
-static const ptf_record *records_parent(const ptf_records *r, uint64_t end)
+static const ctv_lane_record *records_parent(const ctv_lane_records *r, uint64_t end)
 {
     uint32_t lo = 0, hi = r->count; /* records [0, lo) end >= end; [hi, count) do not */
     while (lo < hi) {
@@ -109,61 +108,61 @@ static const ptf_record *records_parent(const ptf_records *r, uint64_t end)
 
 /* ---- lanes ------------------------------------------------------------------------------ */
 
-void ptf_lanes_init(ptf_lanes *t, uint64_t thread_uuid)
+void ctv_lanes_init(ctv_lanes *t, uint64_t thread_id)
 {
-    *t = (ptf_lanes){.thread_uuid = thread_uuid};
+    *t = (ctv_lanes){.thread_id = thread_id};
 }
 
-/* Write the ENDs of what is open on l and ended by `ts`, innermost first. */
-static void close_until(ptf_seq *s, ptf_lane *l, uint64_t ts)
+/* Tell the ends of what is open on l and ended by `ts`, innermost first. */
+static void close_until(const ctv_lanes_out *out, ctv_lane *l, uint64_t ts)
 {
     while (l->depth && l->open[l->depth - 1].end <= ts) {
-        ptf_event_begin(s, l->open[--l->depth].end, l->uuid, PTF_SLICE_END);
-        ptf_event_end(s);
+        uint64_t end = l->open[--l->depth].end;
+        if (out->slice_end)
+            out->slice_end(out->ctx, l->id, end);
     }
 }
 
-/* Lane number `count`, described (past the thread's own). @return its
- * number, or UINT32_MAX out of memory. */
-static uint32_t new_lane(ptf_lanes *t, ptf_seq *s, ptf_uuid_fn new_uuid, void *ctx)
+/* Lane number `count`, made (past the thread's own). @return its number,
+ * or UINT32_MAX out of memory. */
+static uint32_t new_lane(ctv_lanes *t, const ctv_lanes_out *out)
 {
     size_t cap = t->cap;
-    ptf_lane *lanes = ctv_reserve(t->lanes, &cap, t->count, sizeof *lanes);
+    ctv_lane *lanes = ctv_reserve(t->lanes, &cap, t->count, sizeof *lanes);
     if (!lanes)
         return UINT32_MAX;
     t->lanes = lanes;
     t->cap = (uint32_t)cap;
-    uint32_t i = t->count++;
-    lanes[i] = (ptf_lane){.uuid = i ? new_uuid(ctx) : t->thread_uuid};
-    if (i) {
-        char name[32];
-        int n = snprintf(name, sizeof name, "overlapping %u", i);
-        ptf_track(s, lanes[i].uuid, t->thread_uuid, name, (size_t)n);
-    }
+    uint32_t i = t->count;
+    uint64_t id = i ? out->new_lane(out->ctx, t->thread_id, i) : t->thread_id;
+    if (!id)
+        return UINT32_MAX;
+    lanes[i] = (ctv_lane){.id = id};
+    t->count++;
     return i;
 }
 
 /* The lane of a slice [begin, end]: its parent's, else the lowest free one.
  * @return its number, or UINT32_MAX out of memory. */
-static uint32_t choose_lane(ptf_lanes *t, ptf_seq *s, uint64_t begin, uint64_t end, int wait,
-                            ptf_uuid_fn new_uuid, void *ctx)
+static uint32_t choose_lane(ctv_lanes *t, const ctv_lanes_out *out, uint64_t begin, uint64_t end,
+                            int wait)
 {
-    const ptf_record *parent = records_parent(wait ? &t->all : &t->regions, end);
+    const ctv_lane_record *parent = records_parent(wait ? &t->all : &t->regions, end);
     if (parent) {
-        ptf_lane *l = &t->lanes[parent->lane];
-        close_until(s, l, begin);
+        ctv_lane *l = &t->lanes[parent->lane];
+        close_until(out, l, begin);
         if (l->depth && l->open[l->depth - 1].id == parent->id)
             return parent->lane; /* its innermost: nests there */
     }
-    uint32_t i = t->free.count ? heap_pop(&t->free).lane : new_lane(t, s, new_uuid, ctx);
+    uint32_t i = t->free.count ? heap_pop(&t->free).lane : new_lane(t, out);
     if (i == UINT32_MAX || heap_push(&t->busy, end, i) != 0)
         return UINT32_MAX; /* (a lane lost to the heaps is only not used again) */
-    close_until(s, &t->lanes[i], begin);
+    close_until(out, &t->lanes[i], begin);
     return i;
 }
 
-uint64_t ptf_lanes_place(ptf_lanes *t, ptf_seq *s, uint64_t begin, uint64_t end, int wait,
-                         ptf_uuid_fn new_uuid, void *ctx)
+uint64_t ctv_lanes_place(ctv_lanes *t, const ctv_lanes_out *out, uint64_t begin, uint64_t end,
+                         int wait)
 {
     records_close(&t->regions, begin);
     records_close(&t->all, begin);
@@ -172,28 +171,28 @@ uint64_t ptf_lanes_place(ptf_lanes *t, ptf_seq *s, uint64_t begin, uint64_t end,
             return 0;
         heap_pop(&t->busy);
     }
-    uint32_t i = choose_lane(t, s, begin, end, wait, new_uuid, ctx);
+    uint32_t i = choose_lane(t, out, begin, end, wait);
     if (i == UINT32_MAX)
         return 0;
-    ptf_lane *l = &t->lanes[i];
+    ctv_lane *l = &t->lanes[i];
     size_t cap = l->cap;
-    ptf_open *open = ctv_reserve(l->open, &cap, l->depth, sizeof *open);
+    ctv_lane_open *open = ctv_reserve(l->open, &cap, l->depth, sizeof *open);
     if (!open)
         return 0;
     l->open = open;
     l->cap = (uint32_t)cap;
     uint64_t id = ++t->placed;
-    l->open[l->depth++] = (ptf_open){end, id};
-    ptf_record rec = {end, id, i};
+    l->open[l->depth++] = (ctv_lane_open){end, id};
+    ctv_lane_record rec = {end, id, i};
     if (records_push(&t->all, rec) != 0 || (!wait && records_push(&t->regions, rec) != 0))
         return 0;
-    return l->uuid;
+    return l->id;
 }
 
-void ptf_lanes_finish(ptf_lanes *t, ptf_seq *s)
+void ctv_lanes_finish(ctv_lanes *t, const ctv_lanes_out *out)
 {
     for (uint32_t i = 0; i < t->count; i++) {
-        close_until(s, &t->lanes[i], UINT64_MAX);
+        close_until(out, &t->lanes[i], UINT64_MAX);
         free(t->lanes[i].open);
     }
     free(t->lanes);
@@ -201,5 +200,5 @@ void ptf_lanes_finish(ptf_lanes *t, ptf_seq *s)
     free(t->all.at);
     free(t->busy.at);
     free(t->free.at);
-    *t = (ptf_lanes){0};
+    *t = (ctv_lanes){0};
 }
