@@ -2,7 +2,8 @@
 # bench/many_tests.sh - the runner's per-test cost: a generated plain cmocka
 # suite of 10 000 tiny tests, run bare and under ctest-trace (traced, each
 # test a task, markers parsed), best of 9 interleaved wall times each. Goal: traced
-# within 1.2x of bare. A suite of one test, run the same way, shows what a run
+# within 1.2x of bare. Also the same suite with libctrace preloaded and no session
+# (what the library costs idle: its cmocka interposers only). A suite of one test, run the same way, shows what a run
 # costs whatever its tests (start-up and finish), and so what is left a test.
 #
 #   bash bench/many_tests.sh [BUILD_DIR] [TESTS]
@@ -23,12 +24,14 @@ cc -O2 -o "$work/one" "$work/one.c" $(pkg-config --cflags --libs cmocka)
 # Best wall time of 9 runs each, the three interleaved so that a change in
 # the machine's load hits them alike.
 runs=9
-read -r bare traced verbose one_bare one_traced < <(
-    /usr/bin/python3 - "$runs" "$work/tiny" "$runner" "$work/t.out" "$work/one" <<'PY'
+lib=$(readlink -f "$build/libctrace.so")
+read -r bare traced verbose one_bare one_traced preloaded env_bare < <(
+    /usr/bin/python3 - "$runs" "$work/tiny" "$runner" "$work/t.out" "$work/one" "$lib" <<'PY'
 import subprocess, sys, time
-runs, tiny, runner, trace, one = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+runs, tiny, runner, trace, one, lib = sys.argv[1:]
+runs = int(runs)
 cmds = [[tiny], [runner, f"--trace={trace}", tiny], [runner, f"--trace={trace}", "-v", tiny],
-        [one], [runner, f"--trace={trace}", one]]
+        [one], [runner, f"--trace={trace}", one], ["env", f"LD_PRELOAD={lib}", tiny], ["env", tiny]]
 best = [float("inf")] * len(cmds)
 for _ in range(runs):
     for i, cmd in enumerate(cmds):
@@ -40,9 +43,11 @@ PY
 )
 "$runner" --trace="$work/t.out" "$work/tiny" > /dev/null || true
 size=$(stat -c %s "$work/t.out")
-/usr/bin/python3 - "$tests" "$bare" "$traced" "$verbose" "$size" "$one_bare" "$one_traced" <<'PY'
+/usr/bin/python3 - "$tests" "$bare" "$traced" "$verbose" "$size" "$one_bare" "$one_traced" \
+    "$preloaded" "$env_bare" <<'PY'
 import sys
-n, bare, traced, verbose, size, one_bare, one_traced = (int(x) for x in sys.argv[1:])
+n, bare, traced, verbose, size, one_bare, one_traced, preloaded, env_bare = (
+    int(x) for x in sys.argv[1:])
 fixed = one_traced - one_bare
 print(f"ctest-trace on {n} tiny tests (plain cmocka suite, best of 9 interleaved wall times)")
 print(f"  bare binary                 {bare / 1e6:9.1f} ms   {bare / n:8.0f} ns/test")
@@ -51,6 +56,8 @@ print(f"  ctest-trace --trace         {traced / 1e6:9.1f} ms   {traced / n:8.0f}
       f"{'meets' if traced <= 1.2 * bare else 'misses'}")
 print(f"  ctest-trace --trace -v      {verbose / 1e6:9.1f} ms   {verbose / n:8.0f} ns/test"
       f"   {verbose / bare:5.2f}x bare")
+print(f"  preloaded, no session       {preloaded / 1e6:9.1f} ms   {preloaded / n:8.0f} ns/test"
+      f"   {preloaded / env_bare:5.2f}x bare through env(1)  (idle: the cmocka interposers)")
 print(f"  per-test bookkeeping        {(traced - bare) / n:9.0f} ns/test (task, status, markers, output)")
 print(f"  a run's own cost            {fixed / 1e6:9.1f} ms   (a 1-test suite: {one_bare / 1e6:.1f} ms bare,"
       f" {one_traced / 1e6:.1f} ms traced)")
