@@ -162,32 +162,6 @@ static inline uint64_t ticks_to_rel_ns(ctr_reader *r, rthread *t)
     return ts;
 }
 
-/* Read one varint field; most are a single byte. @return 0 if malformed. */
-static inline __attribute__((always_inline)) int rd(const uint8_t **pp, const uint8_t *e,
-                                                    uint64_t *v)
-{
-    const uint8_t *p = *pp;
-    if (__builtin_expect(p < e && *p < 0x80, 1)) {
-        *v = *p;
-        *pp = p + 1;
-        return 1;
-    }
-    unsigned k = e - p >= CT_UVARINT_MAX ? ct_get_uvarint_unbounded(p, v)
-                                          : ct_get_uvarint(p, e, v);
-    *pp = p + k;
-    return k != 0;
-}
-
-/* Read a length-prefixed byte string. @return 0 if malformed. */
-static inline int rd_str(const uint8_t **pp, const uint8_t *e, const uint8_t **s, uint64_t *len)
-{
-    if (!rd(pp, e, len) || *len > (uint64_t)(e - *pp))
-        return 0;
-    *s = *pp;
-    *pp += *len;
-    return 1;
-}
-
 /* An event kind this reader does not know, described by the file's SCHEMA
  * (a newer minor version): advance the clock and skip it. */
 static int skip_unknown_event(ctr_reader *r, rthread *t, uint8_t code, const uint8_t *p,
@@ -246,9 +220,23 @@ static int task_ids_fit(uint8_t code, const uint64_t *v)
     }
 }
 
-/* Decode any one event at r->ev_pos (the batch has one more) and advance
- * r->ev_pos past it. @return 0, or -1 on damage. */
-static __attribute__((noinline)) int decode_event(ctr_reader *r)
+void ctr__task_begun(ctr_reader *r, const rthread *t, rtask *k, uint64_t id, uint64_t parent,
+                     const rstring *name, uint64_t kind, uint64_t ts)
+{
+    k->begin_ns = ts;
+    k->proc = t->proc;
+    k->kind = kind <= CTR_TASK_FIXTURE ? (ctr_task_kind)kind : CTR_TASK_USER;
+    if (k->kind != CTR_TASK_USER)
+        k->root = id;
+    else
+        ctr__task_root(r, k, task_of(r, t->proc, parent));
+    if (r->tasks_unrooted)
+        ctr__task_root_waiting(r);
+    k->name = name->bytes;
+    k->name_len = name->len;
+}
+
+int ctr__decode_event(ctr_reader *r)
 {
     const uint8_t *p = r->ev_pos, *e = r->ev_end;
     rthread *t = r->ev_thread;
@@ -373,17 +361,7 @@ static __attribute__((noinline)) int decode_event(ctr_reader *r)
                       (unsigned long long)v[0]);
             break;
         }
-        k->begin_ns = ts;
-        k->proc = t->proc;
-        k->kind = v[3] <= CTR_TASK_FIXTURE ? (ctr_task_kind)v[3] : CTR_TASK_USER;
-        if (k->kind != CTR_TASK_USER)
-            k->root = id;
-        else
-            ctr__task_root(r, k, task_of(r, t->proc, v[1]));
-        if (r->tasks_unrooted)
-            ctr__task_root_waiting(r);
-        k->name = name->bytes;
-        k->name_len = name->len;
+        ctr__task_begun(r, t, k, id, v[1], name, v[3], ts);
         ev = emit(r, CTR_TASK_BEGIN, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
@@ -546,151 +524,4 @@ bad:
     ctr__set_damage(r, "malformed %s event on thread %d", ct_event_spec_of(code)->name, t->tid);
     r->ev_pos = NULL;
     return -1;
-}
-
-/* Read one varint; `roomy`: at least CT_UVARINT_MAX bytes can be read at
- * *pp, no bound to test. @return 0 if malformed. */
-static inline int rd_fast(const uint8_t **pp, const uint8_t *e, int roomy, uint64_t *v)
-{
-    const uint8_t *p = *pp;
-    if (!roomy)
-        return rd(pp, e, v);
-    if (__builtin_expect(*p < 0x80, 1)) {
-        *v = *p;
-        *pp = p + 1;
-        return 1;
-    }
-    unsigned k = ct_get_uvarint_unbounded(p, v);
-    *pp = p + k;
-    return k != 0;
-}
-
-/* Bytes readable at an event for its fields to be read without bounds: the
- * largest region begin (a kind byte, three varints). */
-#define FAST_SLACK (1 + 3 * CT_UVARINT_MAX)
-
-/* Decode the current batch until the output is full or the batch ends.
- * Region begins and ends, by far the most frequent, are decoded here with
- * the thread's clock, stack and serial in locals, while they are ones the
- * general path would treat no differently (no deferred region and no
- * foreign end due on the thread, which only other events change); anything
- * else goes through decode_event(),
- * with the locals stored before and loaded after. `spans`: the regions
- * ended go to r->spans (ctr_next_spans()), not r->out; a constant, so each
- * caller below has a loop of its own. @return 1 if the batch has more, 0
- * when it is done, -1 on damage. */
-static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const int spans)
-{
-    rthread *t = r->ev_thread;
-    rproc *pr = &r->procs[t->proc];
-    const uint8_t *p = r->ev_pos, *const e = r->ev_end;
-    const uint64_t ns_int = pr->ns_int, ns_frac = pr->ns_frac, start = r->start_mono_ns;
-    const uint64_t base = t->ns_base, tsc_base = t->tsc_base;
-    /* Ticks that are ns (a monotonic clock) and a chunk that began after the
-     * trace: ticks_to_rel_ns() is one addition, of `shift` (mod 2^64). */
-    const int plain = ns_int == 1 && ns_frac == 0 && base >= start;
-    const uint64_t shift = base - start - tsc_base;
-    const uint64_t task_hi = (uint64_t)t->proc << PROC_SHIFT;
-    /* A process a test started: ids up to this are its parent's (task_of()). */
-    const uint64_t inherited = pr->parent ? pr->inherit : 0;
-    _Static_assert(offsetof(ctr_event, parent_tid) - offsetof(ctr_event, process) == 12,
-                   "process, pid, tid, parent_tid are adjacent");
-    const int keep_regions = spans || (r->kinds >> CTR_REGION & 1); /* else skipped */
-#define TICKS_TO_REL_NS(ticks) /* ticks_to_rel_ns() */                                    \
-    (plain ? (ticks) + shift : ({                                                          \
-        uint64_t dt_ = (ticks) - tsc_base;                                                 \
-        uint64_t abs_ = base + dt_ * ns_int +                                              \
-                        (uint64_t)(((unsigned __int128)dt_ * ns_frac) >> 64);              \
-        abs_ > start ? abs_ - start : 0;                                                   \
-    }))
-    for (;;) {
-        ctr_event *out = r->out, *const out_end = r->out_end;
-        ctr_span *span = r->spans, *const span_end = r->spans_end;
-        uint64_t ticks = t->last_ticks, serial = t->region_serial;
-        const uint64_t serial0 = serial;
-        uint64_t proc_last = pr->last_ns;
-        const uint32_t depth0 = t->depth;
-        uint32_t depth = depth0;
-        ropen *const stack = t->stack;
-        const rstring *const strings = t->strings;
-        const uint32_t nstrings = t->nstrings, cap = t->cap;
-        const event_who who = who_of(r, t); /* the tid as it is now: a THREAD_BEGIN sets it */
-        if (t->foreign_ends_due || t->deferred)
-            goto slow;
-        while (p < e && (spans ? span < span_end : out < out_end)) {
-            uint64_t delta, a, b;
-            const uint8_t *q = p + 1;
-            int roomy = e - p >= FAST_SLACK;
-            if (*p == CT_EV_REGION_BEGIN) {
-                if (!rd_fast(&q, e, roomy, &delta) || !rd_fast(&q, e, roomy, &a) ||
-                    !rd_fast(&q, e, roomy, &b) || depth >= cap || b >= nstrings ||
-                    !strings[b].bytes || a >= (1ull << PROC_SHIFT))
-                    break;
-                p = q;
-                ticks += delta;
-                uint64_t ts = TICKS_TO_REL_NS(ticks);
-                proc_last = ts > proc_last ? ts : proc_last;
-                ropen *o = &stack[depth++];
-                uint64_t task = a > inherited ? task_hi | a : task_of(r, t->proc, a);
-                *o = (ropen){.serial = ++serial,
-                             .parent_serial = region_parent_in(stack, depth - 1, task),
-                             .task = task,
-                             .begin_ns = ts, .name = strings[b].bytes,
-                             .name_len = strings[b].len};
-            } else if (*p == CT_EV_REGION_END) {
-                if (!rd_fast(&q, e, roomy, &delta) || !rd_fast(&q, e, roomy, &a) || depth == 0 ||
-                    stack[depth - 1].serial + a != serial)
-                    break;
-                p = q;
-                ticks += delta;
-                uint64_t ts = TICKS_TO_REL_NS(ticks);
-                proc_last = ts > proc_last ? ts : proc_last;
-                const ropen *o = &stack[--depth];
-                if (spans) { /* as emit_region() */
-                    *span++ = span_of(o, ts, 0);
-                } else {
-                    /* Skipped (ctr_set_kinds), it is made where the next
-                     * event will be: a branch less than not making it. */
-                    make_region(out, o, who, t->serial, ts, 0);
-                    out += keep_regions;
-                }
-                remember_ended(t, o);
-            } else {
-                break;
-            }
-        }
-        /* Regions ended: depth went up by each begun, down by each ended. */
-        const uint64_t ended = depth0 + (serial - serial0) - depth;
-        if (serial != serial0 || ended) { /* what ticks_to_rel_ns() would have left */
-            t->last_ticks = ticks;
-            t->region_serial = serial;
-            t->depth = depth;
-            t->last_ts = TICKS_TO_REL_NS(ticks);
-            pr->last_ns = proc_last;
-            r->out = out;
-            r->spans = span;
-            r->wire_events += (serial - serial0) + ended;
-            if (!keep_regions && ended) { /* as emit_slot() skips one */
-                r->events += ended;
-                r->last_ns = out->ts_ns > r->last_ns ? out->ts_ns : r->last_ns;
-            }
-        }
-        if (p >= e || (spans ? span >= span_end : out >= out_end))
-            break;
-    slow:
-        r->ev_pos = p;
-        if (decode_event(r) != 0)
-            return -1;
-        p = r->ev_pos;
-        if (p >= e || !out_room(r))
-            break;
-    }
-#undef TICKS_TO_REL_NS
-    r->ev_pos = p < e ? p : NULL;
-    return r->ev_pos != NULL;
-}
-
-int ctr__batch_step(ctr_reader *r)
-{
-    return r->spans ? batch_step(r, 1) : batch_step(r, 0);
 }

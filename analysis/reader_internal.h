@@ -2,7 +2,9 @@
  * reader_internal.h - the reader split by concern:
  *   reader.c         the file: prefix, records, damage
  *   reader_inflate.c the zstd stream, on a thread of its own for a large trace
- *   reader_decode.c  records and the events of BATCH records: clocks, kinds
+ *   reader_decode.c  records and each kind of event of BATCH records
+ *   reader_fast.c    the hot loop: the most frequent kinds decoded in place,
+ *                    those not wanted (ctr_set_kinds()) skimmed
  *   reader_tables.c  processes, threads, open tasks, string tables
  *   reader_pairing.c output queue, region pairing, warnings, closing what
  *                    was left open
@@ -246,9 +248,18 @@ void ctr__set_damage(ctr_reader *r, const char *fmt, ...) __attribute__((format(
 /* reader_decode.c: records and events */
 /* Handle one record (not TRACE_BEGIN/SCHEMA). @return 0, or -1 on damage. */
 int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len);
-/* Decode events of the current batch until one makes an event for the
- * caller or the batch ends. @return 1 if the batch has more, 0 when it is
- * done, -1 on damage. */
+/* Decode any one event at r->ev_pos (the batch has one more) and advance
+ * r->ev_pos past it. @return 0, or -1 on damage. */
+int ctr__decode_event(ctr_reader *r);
+/* Task k, just inserted as `id`, was begun at ts on thread t, with parent
+ * `parent` (as t's process names it), name and kind as TASK_BEGIN says. */
+void ctr__task_begun(ctr_reader *r, const rthread *t, rtask *k, uint64_t id, uint64_t parent,
+                     const rstring *name, uint64_t kind, uint64_t ts);
+
+/* reader_fast.c: the hot loop */
+/* Decode events of the current batch until the caller's array is full or
+ * the batch ends. @return 1 if the batch has more, 0 when it is done, -1 on
+ * damage. */
 int ctr__batch_step(ctr_reader *r);
 
 /* reader_tables.c: processes, threads, open tasks, strings */
@@ -298,6 +309,8 @@ const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len);
 /* Task k (open) ends at ts on thread t; a test or fixture takes with it the
  * regions and tasks begun in it. Emits CTR_TASK_END; removes k. */
 void ctr__task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t);
+/* Task k ended: a second end can name it; it leaves the table. */
+void ctr__task_forget(ctr_reader *r, rtask *k);
 /* A task id ended that is not open: a warning naming it if it ended before. */
 void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64_t ts,
                            const rthread *t);
@@ -455,6 +468,32 @@ static inline void make_region(ctr_event *ev, const ropen *o, event_who who, uin
     ev->parent_serial = o->parent_serial;
 }
 
+/* The flags of task k's CTR_TASK_END besides `flags`: events of its process
+ * after it began were cut, it is here in part (a CUT's time is that of the
+ * last event it tells). */
+static inline uint32_t task_end_flags(const ctr_reader *r, const rtask *k, uint32_t flags)
+{
+    const rproc *p = &r->procs[k->proc];
+    return p->cut_any && p->last_cut_ns > k->begin_ns ? flags | CTR_F_CUT : flags;
+}
+
+/* *ev = the CTR_TASK_END of task k (of thread `thread`, who) at ts. */
+static inline void make_task_end(ctr_event *ev, const rtask *k, event_who who, uint32_t thread,
+                                 uint64_t ts, uint32_t flags)
+{
+    zero_event(ev);
+    ev->kind = CTR_TASK_END;
+    memcpy(&ev->process, &who, sizeof who);
+    ev->thread = thread;
+    ev->ts_ns = ts < k->begin_ns ? k->begin_ns : ts;
+    ev->begin_ns = k->begin_ns;
+    ev->task = k->id;
+    ev->task_kind = k->kind;
+    ev->name = k->name ? k->name : "";
+    ev->name_len = k->name_len;
+    ev->flags = flags;
+}
+
 /* Region o of thread t ended: a second end of it can name it. */
 static inline void remember_ended(rthread *t, const ropen *o)
 {
@@ -479,6 +518,32 @@ static inline void emit_region(ctr_reader *r, rthread *t, const ropen *o, uint64
     else
         make_region(emit_slot(r, CTR_REGION, NULL), o, who_of(r, t), t->serial, end_ns, flags);
     remember_ended(t, o);
+}
+
+/* Read one varint field; most are a single byte. @return 0 if malformed. */
+static inline __attribute__((always_inline)) int rd(const uint8_t **pp, const uint8_t *e,
+                                                    uint64_t *v)
+{
+    const uint8_t *p = *pp;
+    if (__builtin_expect(p < e && *p < 0x80, 1)) {
+        *v = *p;
+        *pp = p + 1;
+        return 1;
+    }
+    unsigned k = e - p >= CT_UVARINT_MAX ? ct_get_uvarint_unbounded(p, v)
+                                          : ct_get_uvarint(p, e, v);
+    *pp = p + k;
+    return k != 0;
+}
+
+/* Read a length-prefixed byte string. @return 0 if malformed. */
+static inline int rd_str(const uint8_t **pp, const uint8_t *e, const uint8_t **s, uint64_t *len)
+{
+    if (!rd(pp, e, len) || *len > (uint64_t)(e - *pp))
+        return 0;
+    *s = *pp;
+    *pp += *len;
+    return 1;
 }
 
 #endif /* CT_ANALYSIS_READER_INTERNAL_H */

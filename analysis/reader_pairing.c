@@ -387,34 +387,23 @@ static void drop_foreign_ends(ctr_reader *r, uint32_t proc)
 
 /* ---- tasks ------------------------------------------------------------------- */
 
-static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t, uint32_t flags)
+void ctr__task_forget(ctr_reader *r, rtask *k)
 {
-    /* Events of its process after it began were cut: it is here in part. A
-     * CUT's time is that of the last event it tells. */
-    const rproc *p = &r->procs[k->proc];
-    if (p->cut_any && p->last_cut_ns > k->begin_ns)
-        flags |= CTR_F_CUT;
     rended_task *was = &r->ended_tasks[r->ended_tasks_next++ % RECENT_TASKS];
     was->id = k->id;
     was->root = k->root;
     was->name_len = k->name_len < sizeof was->name ? k->name_len : sizeof was->name;
     if (was->name_len)
         memcpy(was->name, k->name, was->name_len);
-    ctr_event *ev = emit(r, CTR_TASK_END, NULL);
-    if (t) {
-        fill_thread(r, ev, t);
-    } else {
-        ev->process = k->proc;
-        ev->pid = r->procs[k->proc].pid;
-    }
-    ev->ts_ns = ts < k->begin_ns ? k->begin_ns : ts;
-    ev->begin_ns = k->begin_ns;
-    ev->task = k->id;
-    ev->task_kind = k->kind;
-    ev->name = k->name ? k->name : "";
-    ev->name_len = k->name_len;
-    ev->flags = flags;
     ctr__task_remove(r, k);
+}
+
+static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t, uint32_t flags)
+{
+    event_who who = t ? who_of(r, t) : (event_who){k->proc, r->procs[k->proc].pid, 0, 0};
+    make_task_end(emit_slot(r, CTR_TASK_END, NULL), k, who, t ? t->serial : 0, ts,
+                  task_end_flags(r, k, flags));
+    ctr__task_forget(r, k);
 }
 
 /* Whether every thread of `proc` but `ender` was read up to ts. */

@@ -73,8 +73,13 @@ static size_t key_size(uint32_t n)
 static int sums_add(sums *m, uint32_t process, uint64_t start_fn, const uint64_t *pcs,
                     uint32_t n, uint64_t ns)
 {
-    /* The reader refuses deeper stacks; the bound keeps the copy safe anyway. */
-    wait_key key = {process, n < CT_MAX_STACK_DEPTH ? n : CT_MAX_STACK_DEPTH, start_fn, {0}};
+    /* The reader refuses deeper stacks; the bound keeps the copy safe anyway.
+     * Only the key's first key_size(n) bytes count: the rest is not zeroed
+     * (half a KiB a wait). */
+    wait_key key;
+    key.process = process;
+    key.n = n < CT_MAX_STACK_DEPTH ? n : CT_MAX_STACK_DEPTH;
+    key.start_fn = start_fn;
     if (key.n) /* pcs is NULL for a wait without a stack */
         memcpy(key.pcs, pcs, key.n * sizeof *pcs);
     uint32_t index;

@@ -66,9 +66,9 @@ static void keep(kept_text *t, const char *bytes, size_t len)
         memcpy(t->bytes, bytes, len);
 }
 
-static int count_event(void *stats, const ctr_event *ev)
+/* One more event of its kind, at its time. */
+static inline void count_kind(trace_stats *s, const ctr_event *ev)
 {
-    trace_stats *s = stats;
     s->events++;
     if ((unsigned)ev->kind < KIND_SLOTS)
         s->kind_events[ev->kind]++;
@@ -76,7 +76,11 @@ static int count_event(void *stats, const ctr_event *ev)
         s->other_kind_events++;
     if (ev->ts_ns > s->latest_ns)
         s->latest_ns = ev->ts_ns;
+}
 
+static __attribute__((noinline)) int count_any_event(trace_stats *s, const ctr_event *ev)
+{
+    count_kind(s, ev);
     switch (ev->kind) {
     case CTR_PROCESS_BEGIN:
         s->processes++;
@@ -150,6 +154,17 @@ static int count_event(void *stats, const ctr_event *ev)
     default:
         break;
     }
+    return ctv_lost_add(&s->lost, ev);
+}
+
+/* Count an event: regions and logs, most of a trace, inline, as
+ * count_any_event() would. */
+static inline int count_event(void *stats, const ctr_event *ev)
+{
+    trace_stats *s = stats;
+    if (ev->kind != CTR_REGION && ev->kind != CTR_LOG)
+        return count_any_event(s, ev);
+    count_kind(s, ev);
     return ctv_lost_add(&s->lost, ev);
 }
 

@@ -49,12 +49,18 @@ void ctv_lost_init(ctv_lost *l);
 /*! ctv_lost_add() : take in one event. @return 0 or CT_ENOMEM. Regions,
  *  most of a trace, are taken here; other kinds by ctv_lost_add_other(). */
 int ctv_lost_add_other(ctv_lost *l, const ctr_event *ev);
+/* The kinds ctv_lost_add_other() takes in: it has nothing to do with others. */
+#define CTV_LOST_OTHER_KINDS                                                                \
+    (CTR_KIND_BIT(CTR_CUT) | CTR_KIND_BIT(CTR_LOST) | CTR_KIND_BIT(CTR_WINDOW_LOST) |      \
+     CTR_KIND_BIT(CTR_PROCESS_END) | CTR_KIND_BIT(CTR_TASK_END))
 static inline int ctv_lost_add(ctv_lost *l, const ctr_event *ev)
 {
     if (ev->kind == CTR_REGION) {
         l->unended_regions += (ev->flags & CTR_F_LOST) != 0;
         return 0;
     }
+    if ((unsigned)ev->kind < 64 && !(CTV_LOST_OTHER_KINDS >> ev->kind & 1))
+        return 0;
     return ctv_lost_add_other(l, ev);
 }
 /*! ctv_lost_print() : the lines; `kept` = events the trace holds as written

@@ -16,13 +16,11 @@ static uint64_t key_of(uint32_t process, int32_t tid)
     return ((uint64_t)process << 32 | (uint32_t)tid) + 1; /* never 0 */
 }
 
-/* The row of the event's thread, made when first seen; NULL out of memory. */
-static ctv_thread_row *row_of(ctv_thread_table *t, const ctr_event *ev)
+/* row_of() of a thread other than the latest event's. */
+static __attribute__((noinline)) ctv_thread_row *row_found(ctv_thread_table *t,
+                                                          const ctr_event *ev, uint64_t key)
 {
     uint32_t index;
-    uint64_t key = key_of(ev->process, ev->tid);
-    if (key == t->last_key)
-        return &t->rows[t->last_index];
     if (ctv_ids_find(&t->ids, key, &index)) {
         t->last_key = key;
         t->last_index = index;
@@ -44,9 +42,31 @@ static ctv_thread_row *row_of(ctv_thread_table *t, const ctr_event *ev)
     return r;
 }
 
-static int add_event(void *table, const ctr_event *ev)
+/* The row of the event's thread, made when first seen; NULL out of memory. */
+static inline ctv_thread_row *row_of(ctv_thread_table *t, const ctr_event *ev)
 {
-    ctv_thread_table *t = table;
+    uint64_t key = key_of(ev->process, ev->tid);
+    if (__builtin_expect(key == t->last_key, 1))
+        return &t->rows[t->last_index];
+    return row_found(t, ev, key);
+}
+
+/* Row r's thread had event ev: its life and waits. */
+static inline void take_times(ctv_thread_row *r, const ctr_event *ev)
+{
+    uint64_t from = ev->kind == CTR_REGION || ev->kind == CTR_BLOCK ? ev->begin_ns : ev->ts_ns;
+    if (from < r->start_ns)
+        r->start_ns = from;
+    if (ev->ts_ns > r->end_ns && !r->ended)
+        r->end_ns = ev->ts_ns;
+    if (ev->kind == CTR_BLOCK)
+        r->blocked[(unsigned)ev->block_kind < CTV_WAIT_KINDS ? ev->block_kind : 0] +=
+            ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
+}
+
+/* Take in any event. */
+static __attribute__((noinline)) int add_any_event(ctv_thread_table *t, const ctr_event *ev)
+{
     if (ev->kind == CTR_PROCESS_END) { /* its threads that did not say end there */
         for (uint32_t i = 0; i < t->count; i++) {
             ctv_thread_row *r = &t->rows[i];
@@ -65,11 +85,7 @@ static int add_event(void *table, const ctr_event *ev)
     ctv_thread_row *r = row_of(t, ev);
     if (!r)
         return CT_ENOMEM;
-    uint64_t from = ev->kind == CTR_REGION || ev->kind == CTR_BLOCK ? ev->begin_ns : ev->ts_ns;
-    if (from < r->start_ns)
-        r->start_ns = from;
-    if (ev->ts_ns > r->end_ns && !r->ended)
-        r->end_ns = ev->ts_ns;
+    take_times(r, ev);
     switch (ev->kind) {
     case CTR_THREAD_BEGIN:
         r->start_fn = ev->object;
@@ -89,10 +105,6 @@ static int add_event(void *table, const ctr_event *ev)
     case CTR_THREAD_END:
         r->ended = 1;
         break;
-    case CTR_BLOCK:
-        r->blocked[(unsigned)ev->block_kind < CTV_WAIT_KINDS ? ev->block_kind : 0] +=
-            ev->ts_ns > ev->begin_ns ? ev->ts_ns - ev->begin_ns : 0;
-        break;
     case CTR_CPU_SOURCE:
         r->cpu_sampled |= ev->object == CTR_CPU_ON;
         break;
@@ -102,6 +114,29 @@ static int add_event(void *table, const ctr_event *ev)
     default:
         break;
     }
+    return 0;
+}
+
+/* The kinds add_any_event() does more with than its thread's times and waits. */
+#define OTHER_KINDS                                                                         \
+    (CTR_KIND_BIT(CTR_PROCESS_BEGIN) | CTR_KIND_BIT(CTR_PROCESS_END) |                      \
+     CTR_KIND_BIT(CTR_MODULE) | CTR_KIND_BIT(CTR_WARNING) | CTR_KIND_BIT(CTR_THREAD_BEGIN) | \
+     CTR_KIND_BIT(CTR_THREAD_NAME) | CTR_KIND_BIT(CTR_THREAD_END) |                         \
+     CTR_KIND_BIT(CTR_CPU_SOURCE) | CTR_KIND_BIT(CTR_CPU_SAMPLE))
+
+/* Take in an event: those that make most of a trace (regions, logs, tasks,
+ * waits) inline, as add_any_event() would. */
+static inline int add_event(void *table, const ctr_event *ev)
+{
+    ctv_thread_table *t = table;
+    if ((unsigned)ev->kind >= 64 || (OTHER_KINDS >> ev->kind & 1))
+        return add_any_event(t, ev);
+    if (ev->tid == 0)
+        return 0; /* not a thread's own event */
+    ctv_thread_row *r = row_of(t, ev);
+    if (!r)
+        return CT_ENOMEM;
+    take_times(r, ev);
     return 0;
 }
 

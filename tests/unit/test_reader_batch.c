@@ -7,7 +7,11 @@
  * buffer. The names of regions and tasks stay put until ctr_close().
  * With ctr_set_kinds(), the events of those kinds, the same, and the same
  * counts, duration and damage as without; ctr_next_spans(), the regions,
- * the same, after any number of events read as events. Decompressed ahead by a thread
+ * the same, after any number of events read as events. Every kind alone and
+ * every kind left out, the same again, on the goldens and on a trace of
+ * tests, user tasks across threads, logs, waits and regions with some
+ * misuse among them: an event not wanted is skimmed, and what it leaves
+ * for later events must be all there. Decompressed ahead by a thread
  * (CTRACE_READ_AHEAD=on), the same events as without, records larger than
  * the room kept before a block's bytes too.
  *
@@ -305,18 +309,24 @@ static void check_trace(const char *trace)
     free_run(&one);
 }
 
-static void test_golden_traces_read_the_same_in_batches(void **state)
+/* check() each golden trace named on the command line, assembled. */
+static void each_golden(void (*check)(const char *trace))
 {
-    (void)state;
     assert_true(g_argc > 1);
     for (int i = 1; i < g_argc; i++) {
         char trace[512], err[512];
         temp_trace_path(trace, sizeof trace, "batch-golden");
         if (ctr_text_assemble(g_argv[i], trace, err, sizeof err) != 0)
             fail_msg("%s: %s", g_argv[i], err);
-        check_trace(trace);
+        check(trace);
         unlink(trace);
     }
+}
+
+static void test_golden_traces_read_the_same_in_batches(void **state)
+{
+    (void)state;
+    each_golden(check_trace);
 }
 
 /* A trace written in text form (to *f, then assembled by assemble()). */
@@ -394,6 +404,97 @@ static void test_large_records_read_the_same_in_batches(void **state)
     check_records(8, 4000); /* records of ~170 KiB: most of a block, begun in one */
 }
 
+/* Every kind alone, and all kinds but one: b read with each holds the
+ * events of a of those kinds, and ended as a did. */
+static void check_every_kinds_mask(const char *trace)
+{
+    run all;
+    read_all(&all, trace, 64, CTR_ALL_KINDS);
+    for (int k = CTR_PROCESS_BEGIN; k <= CTR_CPU_SOURCE; k++) {
+        const uint64_t masks[] = {CTR_KIND_BIT(k), CTR_ALL_KINDS & ~CTR_KIND_BIT(k)};
+        for (int m = 0; m < 2; m++) {
+            run some;
+            read_all(&some, trace, k % 2 ? 64 : 5, masks[m]);
+            assert_same(&all, &some, masks[m]);
+            free_run(&some);
+        }
+    }
+    free_run(&all);
+}
+
+/* A trace of `batches` records (threads 1-3 in turn, `rounds` rounds
+ * each): thread 1 runs a test per record; every thread begins user tasks in
+ * it (ended on the next thread now and then), with regions, logs, waits
+ * with a stack and blocks; now and then a log naming a string never
+ * defined, a task begun twice, a task ended that never began, a region
+ * ended twice. A TSC clock: ticks are not ns. */
+static void write_mixed(text_trace *tt, int batches, int rounds)
+{
+    begin_text(tt, "batch-mixed",
+               "ctrace 1.3\n"
+               "trace_begin major=1 minor=3 writer=\"test\" mono_ns=1000 realtime_ns=0\n"
+               "schema\n"
+               "process_begin proc=0 pid=7 exe=\"/t\" clock=1 hz=3000000000 tsc0=1000 ns0=1000\n");
+    FILE *f = tt->f;
+    unsigned long long ticks[3] = {1000, 1000, 1000};
+    for (int b = 0; b < batches; b++) {
+        int th = b % 3, test = 900000 + b / 3;
+        unsigned long long *tk = &ticks[th];
+        fprintf(f, "batch proc=0 thread=%d seq=%d offset=0 tsc=%llu ns=%llu\n", th + 1, b / 3,
+                *tk, 1000 + (*tk - 1000) / 3);
+        if (b < 3)
+            fprintf(f, "  thread_begin +0 tid=%d ptid=0 task=0 fn=0 rserial=0\n"
+                       "  string id=1 bytes=\"outer\"\n  string id=2 bytes=\"inner\"\n"
+                       "  string id=3 bytes=\"cat\"\n  string id=4 bytes=\"request\"\n"
+                       "  string id=5 bytes=\"TestMixed\"\n  stack id=1 pcs=0x1010,0x10a0\n",
+                    10 + th);
+        if (th == 0)
+            fprintf(f, "  task_begin +1 task=%d parent=0 name=5 kind=1\n", test);
+        for (int i = 0; i < rounds; i++) {
+            int id = (th + 1) * 100000 + (b / 3) * 1000 + i, odd = (b + i) % 7 == 3;
+            fprintf(f, "  task_begin +%d task=%d parent=%d name=4 kind=0\n"
+                       "  region_begin +%d task=%d name=1\n"
+                       "  log +5 task=%d category=%d message=\"b%d r%d\" flags=%d\n"
+                       "  wait +7 task=%d kind=1 wait=3 object=9 stack=%d ago=%d\n"
+                       "  region_begin +70000 task=%d name=2\n"
+                       "  block +3 task=%d kind=2 wait=2 object=3\n"
+                       "  region_end +3 back=0\n  region_end +400 back=1\n",
+                    1 + i, id, th == 0 ? test : 0, 1 + i * 977, id, id, odd ? 99 : 3, b, i,
+                    i % 5 == 0, id, odd ? 7 : 1, i % 3, id, id);
+            *tk += 1 + i + 1 + i * 977 + 5 + 7 + 70000 + 3 + 3 + 400;
+            if (odd) { /* misuse: each the general path's to tell */
+                fprintf(f, "  task_begin +1 task=%d parent=0 name=4 kind=0\n"
+                           "  task_end +1 task=%d\n  region_end +1 back=0\n",
+                        id, id + 500);
+                *tk += 3;
+            }
+            if (i % 4 != 1) { /* else ended by the next thread */
+                fprintf(f, "  task_end +2 task=%d\n", id);
+                *tk += 2;
+            }
+            if (i % 4 == 1 && b > 0) /* the one the thread before began */
+                fprintf(f, "  task_end +0 task=%d\n", ((b - 1) % 3 + 1) * 100000 +
+                                                      ((b - 1) / 3) * 1000 + i);
+        }
+        if (th == 0) {
+            fprintf(f, "  task_end +9 task=%d\n", test);
+            *tk += 9;
+        }
+    }
+    fputs("process_end proc=0 how=0 code=0 dropped=0\n", f);
+    assemble(tt);
+}
+
+static void test_every_kinds_mask_reads_the_same(void **state)
+{
+    (void)state;
+    each_golden(check_every_kinds_mask);
+    text_trace tt;
+    write_mixed(&tt, 30, 40);
+    check_every_kinds_mask(tt.trace);
+    unlink(tt.trace);
+}
+
 static void test_a_batch_of_none_is_refused(void **state)
 {
     (void)state;
@@ -424,6 +525,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_golden_traces_read_the_same_in_batches),
         cmocka_unit_test(test_many_records_read_the_same_in_batches),
         cmocka_unit_test(test_large_records_read_the_same_in_batches),
+        cmocka_unit_test(test_every_kinds_mask_reads_the_same),
         cmocka_unit_test(test_a_batch_of_none_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
