@@ -56,7 +56,10 @@ def test_cpu_profile_names_the_burning_function_with_its_labels(burn_trace, tmp_
     assert "region:" in tags and "hot loop" in tags, tags
     assert "test:" in tags and "TestBurn" in tags and "TestWorker" in tags, tags
     assert "task:" in tags and "crunch" in tags, tags
-    assert "TestSleep" not in tags, tags  # it slept: no CPU time
+    # TestSleep slept: no CPU time of its own, but the thread's timer counts
+    # CPU time across tests, so the few us it spends may finish a period the
+    # tests before it nearly filled: one sample at most.
+    assert sum(folded(burn_trace, tmp_path, "--test=TestSleep").values()) <= 10_000_000
     # -tagfocus keeps the region's samples only
     focused, text = pprof_top(out, "-tagfocus=region=hot loop")
     assert focused.get("burn_in_region", 0) > 0, text
