@@ -159,6 +159,52 @@ static ct_pool_proc *prepare(ct_pool_header *pool, uint32_t *slot, int itself)
 static __thread uint32_t forking_slot;
 static __thread uint8_t forking;
 
+/* From the fork handlers' prepare to their end, the forking thread records
+ * nothing. In the child, code runs before the fork handler made the
+ * tracer's state its own: a signal handler (a SIGPROF that ThreadSanitizer
+ * held back in the parent runs in the child, inside fork), a fork handler
+ * registered before ours. Through the state it inherited, what it recorded
+ * would go into the chunk its parent still writes (the pool is shared): two
+ * writers in one chunk. Held busy, its events are lost (ct__enter_detour)
+ * and a CPU sample parks; not attached, it cannot attach. What was held, to
+ * give back: */
+static __thread pid_t forking_pid; /* the process that forks; 0: no fork under way */
+static __thread uint8_t held_self; /* 1: through its ct__thread's busy; 0: ct__thread_off */
+static __thread uint8_t held_was;  /* what that was */
+
+void ct__children_fork_hold(void)
+{
+    if (forking_pid)
+        return; /* a fork from inside a fork handler: held already */
+    forking_pid = getpid();
+    ct__thread *t = ct__self;
+    held_self = t != NULL;
+    held_was = t ? t->busy : ct__thread_off;
+    if (t)
+        t->busy = 1;
+    else
+        ct__thread_off = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void ct__children_fork_done(void)
+{
+    if (!forking_pid)
+        return;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    ct__thread *t = ct__self;
+    if (!held_self)
+        ct__thread_off = held_was;
+    else if (t)
+        t->busy = held_was;
+    forking_pid = 0;
+}
+
+int ct__children_unready(void)
+{
+    return forking_pid != 0 && forking_pid != getpid();
+}
+
 CT_REAL(pid_t, fork, (void))
 
 /* The parent claims the child's slot before the fork: the child may not

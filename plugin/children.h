@@ -36,6 +36,18 @@ void ct__children_owner(int fd);
  * process. Only async-signal-safe calls. @return 1 traced, 0 not. */
 int ct__children_after_fork(ct_pool_header *pool);
 
+/* Fork handlers: the forking thread records nothing from the prepare
+ * handler (the last to run before the fork) until the parent's handler
+ * (the first after), and in the child until the end of its handler, which
+ * makes the tracer's state the child's own. Async-signal-safe. */
+void ct__children_fork_hold(void);
+void ct__children_fork_done(void);
+
+/* Whether the calling thread is the child of a fork still under way, the
+ * tracer's state its parent's (before the fork handler): an event it loses
+ * is not its parent's to count. Async-signal-safe. */
+int ct__children_unready(void);
+
 /* Before main, in a program without CTRACE_POOL_FD: attach as a child
  * process if CTRACE_CHILD_POOL names a pool. @return 1 attached, 0 not. */
 int ct__children_exec_attach(void);

@@ -369,8 +369,10 @@ ct__thread *ct__enter_detour(ct__thread *t)
         return NULL;
     if (t->busy) {
         /* A signal handler on a thread inside the tracer: its event would
-         * land amid the one being written. Lost, and counted. */
-        if (t->pool) {
+         * land amid the one being written. Lost, and counted; but not by
+         * the child of a fork under way (children.h): its parent's counts
+         * are not its own. */
+        if (t->pool && !ct__children_unready()) {
             /* The shared count: the thread's slot may be mid-add below us. */
             __atomic_add_fetch(&t->nested_lost, 1, __ATOMIC_RELAXED);
             __atomic_add_fetch(ct__children_self() ? &ct__children_self()->dropped

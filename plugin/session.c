@@ -104,6 +104,7 @@ static void after_fork_in_child(void)
                                : NULL;
     if (__atomic_load_n(&ct__active, __ATOMIC_ACQUIRE) && ct__children_after_fork(pool)) {
         ct__session_id++; /* every thread attaches again, in chunks of its own */
+        ct__children_fork_done();
         return;
     }
     __atomic_store_n(&ct__active, 0, __ATOMIC_RELEASE);
@@ -113,6 +114,7 @@ static void after_fork_in_child(void)
     ct__thread *self = ct__self;
     if (self) /* the parent's thread's tid: a thread it creates takes its creator's from here */
         self->tid = (int32_t)syscall(SYS_gettid);
+    ct__children_fork_done();
 }
 
 /* CTRACE_MARKERS: the runner's nonce, 1 to 32 lowercase hex digits. */
@@ -250,7 +252,9 @@ static void attach_to_runner(void)
 
 __attribute__((constructor)) static void start_tracer(void)
 {
-    pthread_atfork(NULL, NULL, after_fork_in_child);
+    /* Before main registers the program's: of theirs and ours, our prepare
+     * runs last before the fork, our parent and child handlers first after. */
+    pthread_atfork(ct__children_fork_hold, ct__children_fork_done, after_fork_in_child);
     attach_to_runner();
     ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
 }

@@ -29,6 +29,7 @@
 
 #include "format/wire.h"
 #include "plugin/api_internal.h" /* ct__enter, ct__leave */
+#include "plugin/children.h"       /* ct__children_unready */
 #include "plugin/modules.h"
 #include "plugin/stack.h"
 #include "plugin/thread.h"
@@ -81,8 +82,8 @@ static void on_request(int sig, siginfo_t *si, void *context)
     (void)sig;
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
     if (pool == NULL || si == NULL || si->si_code != SI_TKILL ||
-        (uint32_t)si->si_pid != pool->collector_pid)
-        return; /* not the runner's request */
+        (uint32_t)si->si_pid != pool->collector_pid || ct__children_unready())
+        return; /* not the runner's request (or its parent's, held back by TSan) */
     int saved = errno;
     write_stack(context);
     __atomic_add_fetch(&pool->stacks_answered, 1, __ATOMIC_RELEASE);
