@@ -4,8 +4,9 @@
  */
 #include "plugin/interpose.h"
 
-#include <dlfcn.h> /* dlsym, RTLD_NEXT */
+#include <dlfcn.h> /* dlsym, dladdr, RTLD_NEXT */
 #include <errno.h> /* errno */
+#include <link.h>  /* dl_iterate_phdr */
 
 #include "plugin/api_internal.h" /* ct__block_end */
 #include "plugin/fd_kind.h"
@@ -25,8 +26,41 @@ void *ct__interpose_resolve(const char *name)
     return fn;
 }
 
+uintptr_t ct__sanitizer_lo, ct__sanitizer_hi;
+
+/* The code of the module holding `at`, unless it is the program itself. */
+static int find_runtime(struct dl_phdr_info *info, size_t size, void *at)
+{
+    (void)size;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        uintptr_t from = info->dlpi_addr + ph->p_vaddr, to = from + ph->p_memsz;
+        lo = from < lo ? from : lo;
+        hi = to > hi ? to : hi;
+    }
+    if ((uintptr_t)at < lo || (uintptr_t)at >= hi)
+        return 0;
+    if (info->dlpi_name && info->dlpi_name[0]) { /* "": the program (clang links TSan in) */
+        ct__sanitizer_lo = lo;
+        ct__sanitizer_hi = hi;
+    }
+    return 1;
+}
+
+void ct__interpose_find_sanitizer(void)
+{
+    void *init = dlsym(RTLD_DEFAULT, "__tsan_init");
+    if (init)
+        dl_iterate_phdr(find_runtime, init);
+}
+
 void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object, uint64_t caller)
 {
+    if (ct__interpose_in_sanitizer(caller))
+        return;
     /* Attaching the thread may allocate; a malloc of the program's own may
      * take a lock or read a file we interpose: those record nothing. */
     int saved = errno;

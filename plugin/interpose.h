@@ -86,6 +86,20 @@ static inline int ct__interpose_blocked(uint64_t t0, uint64_t min_us)
  * (CT_CALLER). errno is as the caller left it. */
 void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object, uint64_t caller);
 
+/* ThreadSanitizer's runtime when it is a library of its own (gcc's
+ * libtsan.so): the range of its code, else 0s. Its symbolizer opens and
+ * reads files while it reports a race, its allocator switched to its
+ * internal one: a malloc or free of ours there fails TSan's CHECK, which
+ * then spins, the report lost. Such calls are not the program's waits, and
+ * are not recorded. Found once, before main (ct__interpose_find_sanitizer). */
+extern uintptr_t ct__sanitizer_lo, ct__sanitizer_hi;
+void ct__interpose_find_sanitizer(void);
+
+static inline int ct__interpose_in_sanitizer(uint64_t caller)
+{
+    return caller - ct__sanitizer_lo < (uint64_t)(ct__sanitizer_hi - ct__sanitizer_lo);
+}
+
 /* The same for a call on file descriptors: kind net if `fd` or `fd2` (-1:
  * none) is a socket, else syscall (fd_kind.h); the object is the socket,
  * else `fd`. */

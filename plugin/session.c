@@ -20,6 +20,7 @@
 #include "assertions/live.h"
 #include "assertions/rules_eval.h"
 #include "plugin/children.h"
+#include "plugin/interpose.h" /* ct__interpose_find_sanitizer */
 #include "common/clock.h"
 #include "common/shuffle.h" /* ct_shuffle_parse_seed */
 #include "plugin/cpu_sample.h"
@@ -255,6 +256,7 @@ __attribute__((constructor)) static void start_tracer(void)
     /* Before main registers the program's: of theirs and ours, our prepare
      * runs last before the fork, our parent and child handlers first after. */
     pthread_atfork(ct__children_fork_hold, ct__children_fork_done, after_fork_in_child);
+    ct__interpose_find_sanitizer(); /* before any wait is recorded */
     attach_to_runner();
     ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
 }

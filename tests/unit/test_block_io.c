@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>    /* dlsym, dladdr */
 #include <errno.h>
 #include <fcntl.h>    /* open */
 #include <stdio.h>    /* snprintf */
@@ -238,6 +239,29 @@ static void test_readv_and_sleeps_are_syscall_waits(void **state)
     close(p[1]);
 }
 
+/* A wait whose caller is ThreadSanitizer's own runtime (its symbolizer
+ * reading files during a report) is not recorded; the program's is. In a
+ * build without TSan, or with its runtime linked into the program (clang),
+ * there is no such range: every wait is the program's. */
+static void test_waits_of_the_sanitizers_runtime_are_not_recorded(void **state)
+{
+    (void)state;
+    void *tsan = dlsym(RTLD_DEFAULT, "__tsan_init");
+    Dl_info in_tsan, in_test;
+    int separate = tsan && dladdr(tsan, &in_tsan) && dladdr((void *)&write_byte, &in_test) &&
+                   in_tsan.dli_fbase != in_test.dli_fbase;
+    uint64_t t0 = ct__ticks();
+    sleep_ms(1);
+    ct__interpose_record(CT_BLOCK_SYSCALL, t0, 777, tsan ? (uint64_t)(uintptr_t)tsan : 1);
+    ct__interpose_record(CT_BLOCK_SYSCALL, t0, 778, (uint64_t)(uintptr_t)&write_byte);
+    tevs t;
+    blocks_read(&t);
+    assert_int_equal(blocks_count(&t, CTR_BLOCK_SYSCALL, 777, blocks_tid()), separate ? 0 : 1);
+    assert_int_equal(blocks_count(&t, CTR_BLOCK_SYSCALL, 778, blocks_tid()), 1);
+    assert_int_equal(ct__interpose_in_sanitizer((uint64_t)(uintptr_t)&write_byte), 0);
+    tevs_free(&t);
+}
+
 #define TRACED(test) cmocka_unit_test_setup_teardown(test, blocks_start, blocks_stop)
 
 int main(void)
@@ -251,6 +275,7 @@ int main(void)
         TRACED(test_cancel_inside_a_traced_read),
         TRACED(test_each_socket_wait_is_a_net_wait),
         TRACED(test_readv_and_sleeps_are_syscall_waits),
+        TRACED(test_waits_of_the_sanitizers_runtime_are_not_recorded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
