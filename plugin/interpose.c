@@ -50,10 +50,20 @@ static int find_runtime(struct dl_phdr_info *info, size_t size, void *at)
     return 1;
 }
 
+/* Whether two addresses lie in one module. */
+static int same_module(const void *a, const void *b)
+{
+    Dl_info ia, ib;
+    return a && b && dladdr(a, &ia) && dladdr(b, &ib) && ia.dli_fbase == ib.dli_fbase;
+}
+
 void ct__interpose_find_sanitizer(void)
 {
     void *init = dlsym(RTLD_DEFAULT, "__tsan_init");
-    if (init)
+    /* Only when our interposers come first (preloaded, or linked into the
+     * program): behind TSan's (libctrace linked after it), every call
+     * reaches ours from TSan's interceptors, the program's included. */
+    if (init && same_module(dlsym(RTLD_DEFAULT, "open"), (void *)ct__interpose_find_sanitizer))
         dl_iterate_phdr(find_runtime, init);
 }
 

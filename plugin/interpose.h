@@ -91,7 +91,9 @@ void ct__interpose_record(unsigned kind, uint64_t t0, uint64_t object, uint64_t 
  * reads files while it reports a race, its allocator switched to its
  * internal one: a malloc or free of ours there fails TSan's CHECK, which
  * then spins, the report lost. Such calls are not the program's waits, and
- * are not recorded. Found once, before main (ct__interpose_find_sanitizer). */
+ * are not recorded. Found once, before main (ct__interpose_find_sanitizer),
+ * and only when our interposers come before TSan's: behind them, every call
+ * reaches ours from TSan's code. */
 extern uintptr_t ct__sanitizer_lo, ct__sanitizer_hi;
 void ct__interpose_find_sanitizer(void);
 
