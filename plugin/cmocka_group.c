@@ -33,6 +33,7 @@
 #include "plugin/cmocka_order.h" /* -list, -failfast, -shuffle */
 #include "plugin/cmocka_real.h"
 #include "plugin/cmocka_select.h"
+#include "plugin/interpose.h" /* CT_REAL */
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
 #include "plugin/cpu_sample.h"  /* ct__cpu_check */
@@ -556,20 +557,12 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
 
 /* ---- what cmocka tells us ------------------------------------------------- */
 
-/* The next definition of `name` (cmocka's), looked up once into *cache:
- * a dlsym() costs some 850 instructions, and cmocka prints twice a test. */
-static void *next_symbol(void **cache, const char *name)
-{
-    void *fn = __atomic_load_n(cache, __ATOMIC_RELAXED);
-    if (!fn) {
-        fn = dlsym(RTLD_NEXT, name);
-        __atomic_store_n(cache, fn, __ATOMIC_RELAXED);
-    }
-    return fn;
-}
-
-/* The definitions next_symbol() found. */
-static void *next_skip, *next_cm_print_error, *next_vprint_message, *next_vprint_error;
+/* cmocka's definitions behind ours, each looked up once (a dlsym() costs
+ * some 850 instructions, and cmocka prints twice a test). */
+CT_REAL(void, _skip, (const char *, int))
+CT_REAL(void, cm_print_error, (const char *, ...))
+CT_REAL(void, vprint_message, (const char *, va_list))
+CT_REAL(void, vprint_error, (const char *, va_list))
 
 /* One line of what cmocka says, without its decoration, kept unless the
  * message holds it already (cmocka repeats a failure's message when it
@@ -640,8 +633,7 @@ static void note_message(const char *text)
 CT_EXPORT void _skip(const char *const file, const int line)
 {
     g.skipped = 1;
-    void (*real)(const char *, int) =
-        (void (*)(const char *, int))next_symbol(&next_skip, "_skip");
+    void (*real)(const char *, int) = get__skip();
     if (real)
         real(file, line);
     abort(); /* _skip never returns */
@@ -659,8 +651,7 @@ CT_EXPORT void cm_print_error(const char *const format, ...)
     vsnprintf(text, sizeof text, format, ap);
     va_end(ap);
     note_message(text);
-    void (*real)(const char *, ...) =
-        (void (*)(const char *, ...))next_symbol(&next_cm_print_error, "cm_print_error");
+    void (*real)(const char *, ...) = get_cm_print_error();
     in_cm_print_error = 1;
     if (real)
         real("%s", text);
@@ -694,8 +685,7 @@ CT_EXPORT void vprint_message(const char *const format, va_list args)
     if (!verdict && !is_verdict_continuation(format))
         ct__markers_flush();
     int group_verdict = g.runs && is_group_verdict(format, args);
-    void (*real)(const char *, va_list) =
-        (void (*)(const char *, va_list))next_symbol(&next_vprint_message, "vprint_message");
+    void (*real)(const char *, va_list) = get_vprint_message();
     if (real)
         real(format, args);
     if (group_verdict)
@@ -716,8 +706,7 @@ CT_EXPORT void vprint_error(const char *const format, va_list args)
     }
     va_end(copy);
     int group_verdict = g.runs && is_group_verdict(format, args);
-    void (*real)(const char *, va_list) =
-        (void (*)(const char *, va_list))next_symbol(&next_vprint_error, "vprint_error");
+    void (*real)(const char *, va_list) = get_vprint_error();
     if (real)
         real(format, args);
     if (group_verdict)
