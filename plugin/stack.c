@@ -10,9 +10,17 @@
  * frames by CFI, as libctrace is built without). The walk starts inside the
  * tracer; frames are dropped until the interposed call's return address,
  * which is where the program called the blocking function.
+ *
+ * libgcc's unwinder is looked up, not linked: libgcc_s's constructor probes
+ * the CPU with cpuid, which a VM traps (about 0.1 ms a process here), and a
+ * program that loads libctrace but never traces, or the ctest-trace
+ * command, should not pay it. It is loaded as a session starts (not in a
+ * signal handler, not on an event's path: dlopen takes the loader's lock).
  */
 #include "plugin/stack.h"
 
+#include <dlfcn.h>   /* dlopen, dlsym */
+#include <stdio.h>   /* fprintf */
 #include <stdlib.h>
 #include <string.h>  /* strcmp, memcpy, memcmp */
 #include <ucontext.h> /* ucontext_t, REG_RIP */
@@ -24,6 +32,31 @@
 #define MAX_TRACER_FRAMES 16u       /* frames of ours above the program's, at most */
 
 int ct__stack_mode;
+
+/* libgcc's unwinder, once loaded (libgcc_bind): atomic, set once. */
+typedef _Unwind_Reason_Code (*backtrace_fn)(_Unwind_Trace_Fn, void *);
+typedef _Unwind_Ptr (*get_ip_fn)(struct _Unwind_Context *);
+static backtrace_fn libgcc_backtrace;
+static get_ip_fn libgcc_get_ip;
+
+/* Load libgcc_s (already there in most programs: the C++ runtime's, glibc's
+ * for cancellation) and find its unwinder. @return 0, or -1: stacks it
+ * would have walked are their call site alone. */
+static int libgcc_bind(void)
+{
+    if (__atomic_load_n(&libgcc_backtrace, __ATOMIC_ACQUIRE))
+        return 0;
+    uint8_t was = ct__untraced_begin(); /* its open, mmap and read are the tracer's */
+    void *lib = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL); /* kept: never closed */
+    get_ip_fn get_ip = lib ? (get_ip_fn)dlsym(lib, "_Unwind_GetIP") : NULL;
+    backtrace_fn backtrace = lib ? (backtrace_fn)dlsym(lib, "_Unwind_Backtrace") : NULL;
+    ct__untraced_end(was);
+    if (!get_ip || !backtrace)
+        return -1;
+    __atomic_store_n(&libgcc_get_ip, get_ip, __ATOMIC_RELAXED);
+    __atomic_store_n(&libgcc_backtrace, backtrace, __ATOMIC_RELEASE);
+    return 0;
+}
 
 /* ---- capture ----------------------------------------------------------------- */
 
@@ -37,7 +70,7 @@ struct walk {
 static _Unwind_Reason_Code unwind_frame(struct _Unwind_Context *ctx, void *arg)
 {
     struct walk *w = arg;
-    uint64_t ip = (uint64_t)_Unwind_GetIP(ctx);
+    uint64_t ip = (uint64_t)__atomic_load_n(&libgcc_get_ip, __ATOMIC_RELAXED)(ctx);
     if (!w->found) {
         if (ip != w->caller)
             return ++w->skipped > MAX_TRACER_FRAMES ? _URC_END_OF_STACK : _URC_NO_REASON;
@@ -90,10 +123,11 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
             return (unsigned)n;
     }
     struct walk w = {caller, pcs, 0, max, 0, 0};
+    backtrace_fn backtrace = __atomic_load_n(&libgcc_backtrace, __ATOMIC_ACQUIRE);
     if (ct__stack_mode == CT__STACKS_FP)
         walk_frame_pointers(&w);
-    else
-        _Unwind_Backtrace(unwind_frame, &w);
+    else if (backtrace)
+        backtrace(unwind_frame, &w);
     if (!w.found) { /* the walk could not pass the tracer: the call site at least */
         pcs[0] = caller;
         return 1;
@@ -118,8 +152,13 @@ void ct__stack_init(void)
     ct__unwind_thread_init();
     uint64_t pcs[4];
     if (ct__stack_mode == CT__STACKS_UNWIND || ct__stack_mode == CT__STACKS_LIBGCC) {
-        struct walk w = {0, pcs, 0, 4, 0, 1};
-        _Unwind_Backtrace(unwind_frame, &w);
+        if (libgcc_bind() == 0) { /* a first walk: libgcc sets itself up outside any handler */
+            struct walk w = {0, pcs, 0, 4, 0, 1};
+            __atomic_load_n(&libgcc_backtrace, __ATOMIC_ACQUIRE)(unwind_frame, &w);
+        } else if (ct__stack_mode == CT__STACKS_LIBGCC) {
+            fprintf(stderr, "ctrace: warning: CTRACE_STACKS=libgcc: libgcc_s.so.1 could not be "
+                            "loaded: a wait's stack is its call site alone\n");
+        }
     }
     /* Binds _dl_find_object and caches the rules of our own frames. */
     if (ct__stack_mode != CT__STACKS_OFF)

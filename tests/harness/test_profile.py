@@ -84,6 +84,20 @@ def test_folded_stacks(contention_trace, tmp_path):
     assert lines[0].split(";")[0] in ("main", "_start", "__libc_start_main", "__libc_start_call_main"), lines
 
 
+def test_libgcc_unwinder_walks_the_same_stacks(tmp_path):
+    """CTRACE_STACKS=libgcc: libgcc's unwinder, loaded as the session starts
+    (libctrace does not link libgcc_s), walks from the blocking call to main."""
+    trace, out = tmp_path / "t.out", tmp_path / "sync.folded"
+    run_ok(f"--trace={trace}", "-run", "TestHotMutex", BUILD / "examples" / "contention_test",
+           env={"CTRACE_STACKS": "libgcc"})
+    run_ok("profile", "--type=sync", "--format=folded", "-o", out, trace)
+    hot = [line.rsplit(" ", 1)[0].split(";") for line in out.read_text().splitlines()
+           if ";TestHotMutex" in line]
+    assert hot, out.read_text()
+    assert all(len(stack) >= 3 and stack[0] in (
+        "main", "_start", "__libc_start_main", "__libc_start_call_main") for stack in hot), hot
+
+
 def test_profile_to_stdout(contention_trace):
     result = run("profile", "--type=sync", "--format=folded", "-o", "-", contention_trace)
     assert result.returncode == 0 and "TestHotMutex" in result.stdout, result

@@ -1,0 +1,29 @@
+"""What loading libctrace costs a process that does not trace: libctrace and
+the ctest-trace command do not link libgcc_s (its constructor probes the CPU
+with cpuid, which a VM traps: about 0.1 ms a process). Its unwinder, the
+fallback of ours and CTRACE_STACKS=libgcc, is loaded as a session starts
+(tests/harness/test_profile.py walks with it)."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import BUILD, CTEST_TRACE
+
+
+def needed(path):
+    """The DT_NEEDED libraries of the ELF file at `path` (readelf, binutils)."""
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        pytest.fail("readelf is missing: binutils comes with gcc (ci/deps.sh)")
+    out = subprocess.run([readelf, "-d", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return [line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line]
+
+
+@pytest.mark.parametrize("path", [BUILD / "libctrace.so", CTEST_TRACE], ids=["libctrace", "runner"])
+def test_libgcc_s_is_not_linked(path):
+    libs = needed(path)
+    assert "libc.so.6" in libs, libs  # the listing was read
+    assert not any(lib.startswith("libgcc_s") for lib in libs), libs
