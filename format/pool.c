@@ -16,7 +16,7 @@ _Static_assert(sizeof(ct_pool_header) <= POOL_HEADER_BYTES, "the header fits its
 _Static_assert(sizeof(ct_pool_proc) == 256, "a process slot is 256 bytes");
 
 uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz,
-                      uint32_t overflow)
+                      uint32_t overflow, int zeroed)
 {
     uint64_t head = POOL_HEADER_BYTES + POOL_PROCS_BYTES;
     if (bytes < head + POOL_HEADER_BYTES + sizeof(ct_chunk_desc) + CT_CHUNK_BYTES)
@@ -35,7 +35,8 @@ uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t t
     h->pool_bytes = bytes;
     h->nchunks = (uint32_t)n;
     h->procs_offset = POOL_HEADER_BYTES;
-    memset((char *)mem + h->procs_offset, 0, POOL_PROCS_BYTES);
+    if (!zeroed)
+        memset((char *)mem + h->procs_offset, 0, POOL_PROCS_BYTES);
     h->descs_offset = head;
     /* Chunk data starts page aligned after the descriptors. */
     uint64_t descs_end = head + n * sizeof(ct_chunk_desc);
@@ -44,7 +45,8 @@ uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t t
     h->tsc_hz = tsc_hz;
     h->overflow = overflow == CT_POOL_OVERFLOW_DROP ? CT_POOL_OVERFLOW_DROP : CT_POOL_OVERFLOW_WAIT;
     h->collector_pid = (uint32_t)getpid();
-    memset((char *)mem + h->descs_offset, 0, n * sizeof(ct_chunk_desc));
+    if (!zeroed)
+        memset((char *)mem + h->descs_offset, 0, n * sizeof(ct_chunk_desc));
     return (uint32_t)n;
 }
 

@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define CT_POOL_MAGIC 0x314c4f4f50525443ull /* "CTRPOOL1" */
-#define CT_POOL_VERSION 4u
+#define CT_POOL_VERSION 5u
 #define CT_POOL_DEFAULT_BYTES (64u << 20)
 #define CT_CHUNK_BYTES (32u << 10)
 #define CT_POOL_LOSS_SLOTS 48 /* threads that count their losses alone */
@@ -73,6 +73,9 @@ typedef struct ct_pool_header {
     uint32_t waiters;       /* atomic: threads waiting for a free chunk */
     uint32_t doorbell;      /* futex: bumped by a thread that begins to wait */
     uint32_t passes;        /* atomic: drain passes so far */
+    uint32_t claimed_end;   /* atomic: one past the highest chunk ever claimed, raised
+                               before the chunk is OWNED: a drain pass looks no further
+                               (a run of a few tests uses a few chunks of thousands) */
     uint32_t closed;        /* atomic: the collector drains no more: never wait */
     uint32_t gone;          /* atomic: the process stopped tracing, its collector gone */
 
@@ -182,9 +185,12 @@ static inline uint8_t *ct_pool_chunk(ct_pool_header *h, uint32_t i)
 }
 
 /* Lay out a pool in `mem` of `bytes` bytes, drained by the calling process,
- * overflowing as `overflow` says. @return chunks, 0 if too small. */
+ * overflowing as `overflow` says. `zeroed`: mem is known to be all zeros (a
+ * new mapping), so its process table and chunk descriptors are not cleared
+ * (at 64 MiB, 128 KiB of pages that would be faulted in for nothing).
+ * @return chunks, 0 if too small. */
 uint32_t ct_pool_init(void *mem, uint64_t bytes, uint32_t clock_kind, uint64_t tsc_hz,
-                      uint32_t overflow);
+                      uint32_t overflow, int zeroed);
 
 /* Check a pool handed over by a collector. @return 0 or -1. */
 int ct_pool_check(const void *mem, uint64_t bytes);

@@ -52,6 +52,12 @@ static int claim_chunk(ct__thread *t)
         if (!__atomic_compare_exchange_n(&descs[i].state, &expect, CT_CHUNK_CLAIMED, 0,
                                          __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
             continue;
+        /* Raised before the chunk is OWNED: a drain pass that sees it owned
+         * looks this far. */
+        uint32_t end = __atomic_load_n(&pool->claimed_end, __ATOMIC_RELAXED);
+        while (end < i + 1 && !__atomic_compare_exchange_n(&pool->claimed_end, &end, i + 1, 1,
+                                                           __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+            ;
         ct_chunk_desc *d = &descs[i];
         d->thread = t->serial;
         d->proc = ct__proc_slot;

@@ -180,7 +180,8 @@ static int start_locked(ct_trace_writer *w, int owner, void *pool)
     }
     self.pool = pool;
     int rc = CT_ENOMEM;
-    if (ct_pool_init(self.pool, CT_POOL_DEFAULT_BYTES, kind, hz, overflow_from_env()) == 0 ||
+    /* take_pool() mapped it afresh: zeros. */
+    if (ct_pool_init(self.pool, CT_POOL_DEFAULT_BYTES, kind, hz, overflow_from_env(), 1) == 0 ||
         ct_drainer_init(&self.drainer, self.pool, 0) != 0)
         goto fail;
     rc = CT_EIO;

@@ -169,7 +169,7 @@ int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env, size_t en
         p->mem = NULL;
         goto fail;
     }
-    if (ct_pool_init(p->mem, p->bytes, c->clock_kind, c->tsc_hz, c->overflow) == 0) {
+    if (ct_pool_init(p->mem, p->bytes, c->clock_kind, c->tsc_hz, c->overflow, 1) == 0) { /* a new memfd */
         errno = EINVAL;
         goto fail;
     }

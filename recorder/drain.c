@@ -166,8 +166,13 @@ static int add_to_window(ct_drainer *d, ct_chunk_desc *descs, uint32_t n, uint32
 int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
 {
     ct_chunk_desc *descs = (ct_chunk_desc *)((char *)d->pool + d->descs_offset);
+    /* Chunks past the highest ever claimed are free: not looked at (the
+     * pool's memory is shared: a scribbled bound is kept to the pool). */
+    uint32_t claimed = __atomic_load_n(&d->pool->claimed_end, __ATOMIC_RELAXED);
+    if (claimed > d->nchunks)
+        claimed = d->nchunks;
     uint32_t n = 0;
-    for (uint32_t i = 0; i < d->nchunks; i++) {
+    for (uint32_t i = 0; i < claimed; i++) {
         uint32_t state = __atomic_load_n(&descs[i].state, __ATOMIC_ACQUIRE);
         if (state != CT_CHUNK_OWNED && state != CT_CHUNK_FULL)
             continue;

@@ -52,6 +52,8 @@ static void fill(ct_pool_header *h, uint32_t i, uint64_t seq, uint32_t state, co
     d->seq = seq;
     d->tsc_base = d->ns_base = 1000 + seq;
     d->committed = (uint32_t)(q - p);
+    if (h->claimed_end < i + 1) /* as a claim raises it */
+        h->claimed_end = i + 1;
     d->state = state;
 }
 
@@ -61,7 +63,7 @@ static void test_a_later_chunk_waits_for_the_one_before(void **state)
     ct_pool_header *h = aligned_alloc(4096, POOL_BYTES);
     assert_non_null(h);
     assert_int_equal(ct_pool_init(h, POOL_BYTES, CT_CLOCK_MONOTONIC, 1000000000u,
-                                  CT_POOL_OVERFLOW_WAIT), 4);
+                                  CT_POOL_OVERFLOW_WAIT, 0), 4);
     char trace[512];
     temp_trace_path(trace, sizeof trace, "drain");
     ct_trace_writer *w;
@@ -86,6 +88,13 @@ static void test_a_later_chunk_waits_for_the_one_before(void **state)
     assert_int_equal(ct_drainer_pass(&d, w, 0), 0);
     assert_int_equal(ct_pool_descs(h)[1].state, CT_CHUNK_FREE);
     assert_int_equal(ct_pool_descs(h)[3].state, CT_CHUNK_FREE);
+    /* A descriptor past the highest claimed chunk is not looked at (a
+     * claim raises the bound before the chunk is owned). */
+    fill(h, 3, 2, CT_CHUNK_FULL, "past the end");
+    h->claimed_end = 3;
+    assert_int_equal(ct_drainer_pass(&d, w, 0), 0);
+    assert_int_equal(ct_pool_descs(h)[3].state, CT_CHUNK_FULL);
+    ct_pool_descs(h)[3].state = CT_CHUNK_FREE;
     assert_int_equal(ct_drainer_pass(&d, w, 1), 0);
     assert_int_equal(ct_drainer_end(&d, w, CT_EXIT_CODE, 0, 0), 0);
     assert_int_equal(ct_tw_close(w), 0);

@@ -64,7 +64,7 @@ static ct_pool_header *start(void)
     void *mem = mmap(NULL, POOL_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
     assert_true(mem != MAP_FAILED);
-    assert_int_equal(ct_pool_init(mem, POOL_BYTES, 0, 0, CT_POOL_OVERFLOW_DROP), 2);
+    assert_int_equal(ct_pool_init(mem, POOL_BYTES, 0, 0, CT_POOL_OVERFLOW_DROP, 1), 2);
     ct__session_begin(mem, CT_SESSION_SELF);
     return mem;
 }

@@ -158,10 +158,16 @@ static void test_pool_layout(void **state)
     size_t bytes = 1u << 20;
     void *mem = aligned_alloc(4096, bytes);
     assert_non_null(mem);
-    uint32_t n = ct_pool_init(mem, bytes, CT_CLOCK_MONOTONIC, 1000000000u, CT_POOL_OVERFLOW_WAIT);
+    memset(mem, 0xA5, bytes); /* not zeroed: the layout clears what it must */
+    uint32_t n = ct_pool_init(mem, bytes, CT_CLOCK_MONOTONIC, 1000000000u, CT_POOL_OVERFLOW_WAIT,
+                              0);
     assert_true(n > 0);
     ct_pool_header *h = mem;
     assert_int_equal(ct_pool_check(mem, bytes), 0);
+    assert_int_equal(h->claimed_end, 0);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(ct_pool_descs(h)[i].state, CT_CHUNK_FREE);
+    assert_int_equal(ct_pool_procs(h)[CT_POOL_PROCS - 1].pid, 0);
     assert_true(h->data_offset % 4096 == 0);
     assert_true(h->data_offset + (uint64_t)n * h->chunk_bytes <= bytes);
     assert_true(h->descs_offset + n * sizeof(ct_chunk_desc) <= h->data_offset);
@@ -169,7 +175,7 @@ static void test_pool_layout(void **state)
     assert_int_equal(ct_pool_check(mem, bytes / 2), -1);
     h->nchunks = UINT32_MAX / 2;
     assert_int_equal(ct_pool_check(mem, bytes), -1);
-    assert_int_equal(ct_pool_init(mem, 100, 0, 1, CT_POOL_OVERFLOW_WAIT), 0); /* too small */
+    assert_int_equal(ct_pool_init(mem, 100, 0, 1, CT_POOL_OVERFLOW_WAIT, 0), 0); /* too small */
     free(mem);
 }
 
