@@ -4,8 +4,10 @@
 # --type=sync, the wall time, events per second and peak RSS of each, beside
 # the goals: aggregate views (stats, regions, threads, profile) at least 40 M
 # events/s (issue 15; 30 M before) and at most 10 s, and every view at most
-# 100 MB of RSS. Then tasks --json on a trace ten times smaller, to show that
-# its memory does not grow with the number of events.
+# 100 MB of RSS. Then the ceiling: the trace inflated alone, nothing parsed
+# (bench/inflate_floor), which no view beats on this machine. Then tasks
+# --json on a trace ten times smaller, to show that its memory does not grow
+# with the number of events.
 #
 # With BASELINE_BUILD_DIR (a build of the code before a change), the
 # aggregate views are then run by both builds, interleaved, best of 3, with
@@ -30,7 +32,7 @@ events=${2:-100000000}
 baseline=${3:+$3/runner/ctest-trace}
 runner=$build/runner/ctest-trace
 gen=$build/bench/gen_trace
-for exe in "$runner" "$gen" /usr/bin/time ${baseline:+"$baseline"}; do
+for exe in "$runner" "$gen" "$build/bench/inflate_floor" /usr/bin/time ${baseline:+"$baseline"}; do
     [ -x "$exe" ] || { echo "views.sh: $exe is not built" >&2; exit 2; }
 done
 
@@ -43,10 +45,10 @@ trap 'rm -rf "$work"' EXIT
 sync
 cat "$work/big.trace" "$work/small.trace" > /dev/null
 
-/usr/bin/python3 - "$runner" "$work" "$baseline" <<'PY'
+/usr/bin/python3 - "$runner" "$work" "$baseline" "$build/bench/inflate_floor" <<'PY'
 import filecmp, os, re, subprocess, sys, time
 
-runner, work, baseline = sys.argv[1], sys.argv[2], sys.argv[3]
+runner, work, baseline, inflate_floor = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 env = dict(os.environ, TMPDIR=work)
 MB = 1 << 20
 
@@ -123,6 +125,14 @@ for args, aggregate in views:
     rss[name] = peak
     print(f"{name:<32} {wall:7.2f}s {rate:11.1f} {peak / MB:8.1f} MB {temp / MB:8.0f} MB"
           f"   {', '.join(goals)}")
+
+# The ceiling: inflating the trace alone (no view parses faster on one core,
+# nor with read-ahead, whose thread does this while the view parses).
+floor = subprocess.run([inflate_floor, big], capture_output=True, text=True, check=True)
+floor_s, raw = floor.stdout.split()
+floor_rate = n_big / float(floor_s) / 1e6
+print(f"{'(zstd alone: inflating, no view)':<32} {float(floor_s):7.2f}s {floor_rate:11.1f}"
+      f"   {int(raw) / n_big:.1f} raw bytes an event: the views' ceiling on this machine")
 
 wall, peak, _ = measure(["tasks", "--json", small])
 big_peak = rss["tasks --json"]
