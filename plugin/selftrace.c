@@ -30,6 +30,7 @@
 #include "plugin/thread.h"
 #include "recorder/drain.h"
 #include "recorder/trace_writer.h"
+#include "recorder/tsc_cache.h"
 
 #define DRAIN_PERIOD_NS 10000000 /* 10 ms */
 
@@ -46,6 +47,12 @@ static struct {
     int next_pool;
     pthread_t thread;
     int stop; /* atomic: the drain thread ends */
+    /* The session's clock rate, when it came from the TSC rate a run of
+     * ctest-trace cached this boot: checked at the stop, over the session. */
+    int hz_cached;
+    uint32_t clock_kind;
+    uint64_t hz;
+    ct_tsc_mark start_mark;
 } self;
 
 /* Drain every DRAIN_PERIOD_NS, at once when a thread rings the pool's
@@ -173,11 +180,21 @@ static int start_locked(ct_trace_writer *w, int owner, void *pool)
         hooks_done = atexit(stop_at_exit) == 0 && pthread_atfork(NULL, NULL, forget_in_child) == 0;
 
     uint32_t kind = ct__clock_choose();
-    uint64_t hz = ct__clock_calibrate(kind, 5000000);
+    /* The rate ctest-trace measured over 20 ms and cached this boot
+     * (recorder/tsc_cache.h), else one measured now over 5 ms: a start
+     * then costs a fraction of a millisecond, not 5. */
+    uint64_t hz = ct__tsc_hz_from_cache(kind);
+    self.hz_cached = hz != 0;
+    if (self.hz_cached)
+        ct__tsc_mark(kind, &self.start_mark);
+    else
+        hz = ct__clock_calibrate(kind, 5000000);
     if (hz == 0) {
         kind = CT_CLOCK_MONOTONIC;
         hz = 1000000000u;
     }
+    self.clock_kind = kind;
+    self.hz = hz;
     self.pool = pool;
     int rc = CT_ENOMEM;
     /* take_pool() mapped it afresh: zeros. */
@@ -266,6 +283,8 @@ static int stop_locked(void)
     int rc = ct_drainer_pass(&d, w, 1);
     if (ct_drainer_end(&d, w, CT_EXIT_STOPPED, 0, stop_mono_ns) != 0)
         rc = CT_EIO;
+    if (self.hz_cached) /* a wrong one is removed, said on stderr */
+        ct__tsc_hz_verify(self.clock_kind, self.hz, &self.start_mark);
     if (ct_tw_close(w) != 0)
         rc = CT_EIO;
     ct_drainer_free(&d);

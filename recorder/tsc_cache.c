@@ -30,8 +30,8 @@ static int boot_id(char out[64])
     return ok ? 0 : -1;
 }
 
-/* The cache directory's path (made if missing), or -1. */
-static int cache_dir(char *out, size_t cap)
+/* The cache directory's path (made if missing and `make`), or -1. */
+static int cache_dir(char *out, size_t cap, int make)
 {
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     int n;
@@ -43,6 +43,8 @@ static int cache_dir(char *out, size_t cap)
         return -1;
     if (n < 0 || (size_t)n >= cap)
         return -1;
+    if (!make)
+        return 0;
     char parent[4096];
     snprintf(parent, sizeof parent, "%.*s", (int)(strrchr(out, '/') - out), out);
     mkdir(parent, 0700); /* ~/.cache may not exist yet */
@@ -75,14 +77,23 @@ static void write_cached(const char *path, const char *boot, uint64_t hz)
         unlink(tmp);
 }
 
-/* The cache file's path, with the boot's id; -1 if there is none. */
-static int cache_path(char path[4200], char boot[64])
+/* The cache file's path (its directory made if `make`), with the boot's
+ * id; -1 if there is none. */
+static int cache_path(char path[4200], char boot[64], int make)
 {
     char dir[4096];
-    if (boot_id(boot) != 0 || cache_dir(dir, sizeof dir) != 0)
+    if (boot_id(boot) != 0 || cache_dir(dir, sizeof dir, make) != 0)
         return -1;
     snprintf(path, 4200, "%s/tsc-hz", dir);
     return 0;
+}
+
+uint64_t ct__tsc_hz_from_cache(uint32_t kind)
+{
+    char boot[64], path[4200];
+    if (kind == CT_CLOCK_MONOTONIC || cache_path(path, boot, 0) != 0)
+        return 0;
+    return read_cached(path, boot);
 }
 
 uint64_t ct__tsc_hz_cached(uint32_t kind, int *cached)
@@ -91,7 +102,7 @@ uint64_t ct__tsc_hz_cached(uint32_t kind, int *cached)
     if (kind == CT_CLOCK_MONOTONIC)
         return 1000000000u;
     char boot[64], path[4200];
-    if (cache_path(path, boot) != 0)
+    if (cache_path(path, boot, 1) != 0)
         return ct__clock_calibrate(kind, FULL_WINDOW_NS);
     uint64_t hz = read_cached(path, boot);
     if (hz) {
@@ -139,7 +150,7 @@ int ct__tsc_hz_verify(uint32_t kind, uint64_t hz, const ct_tsc_mark *start)
      * 20 ms nap is a window seen whole. That costs one run 20 ms. */
     char dir[4096], path[4200];
     const char *done = "removed, for the next run to measure again";
-    if (cache_dir(dir, sizeof dir) != 0) {
+    if (cache_dir(dir, sizeof dir, 0) != 0) {
         snprintf(path, sizeof path, "$XDG_CACHE_HOME/ctest-trace/tsc-hz (or ~/.cache/...)");
         done = "remove it: its directory is not known now";
     } else {

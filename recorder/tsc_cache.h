@@ -21,6 +21,11 @@
  * measured. */
 uint64_t ct__tsc_hz_cached(uint32_t kind, int *cached);
 
+/* The TSC rate cached for this boot, or 0 (none, another boot's, the
+ * monotonic clock): measures nothing and writes nothing. ct_start() takes
+ * it, checked at ct_stop() with ct__tsc_hz_verify(). */
+uint64_t ct__tsc_hz_from_cache(uint32_t kind);
+
 /* The clocks read together, at a run's start and at its end. */
 typedef struct ct_tsc_mark {
     uint64_t ticks, mono_ns; /* ct__clock_pair() */

@@ -2,7 +2,7 @@
  * test_tsc_cache.c - the TSC's cached rate is used at once, and checked at
  * the run's end over the whole run: a wrong one is removed, a right one
  * kept, and a run across a suspend (CLOCK_BOOTTIME ahead of
- * CLOCK_MONOTONIC) judges nothing.
+ * CLOCK_MONOTONIC) judges nothing. ct_start() takes it too, read only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,9 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h> /* mkdir */
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include <ctrace.h>
+#include <ctrace_reader.h> /* ctr_text_dump */
 
 #include "common/clock.h"
 #include "recorder/tsc_cache.h"
@@ -157,6 +161,70 @@ static void test_a_run_across_a_suspend_leaves_the_cache(void **state)
     assert_int_equal(read_rate(), wrong);
 }
 
+/* Read only: no rate, no directory made; another boot's is not taken. */
+static void test_the_cache_is_read_without_a_trace_of_it(void **state)
+{
+    (void)state;
+    unlink(path);
+    char sub[sizeof path];
+    snprintf(sub, sizeof sub, "%s/ctest-trace", dir);
+    rmdir(sub);
+    assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 0);
+    assert_int_equal(access(sub, F_OK), -1);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    write_rate(2000000000u);
+    assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 2000000000u);
+    assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_MONOTONIC), 0);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "another-boot %llu\n", 2000000000ull);
+    fclose(f);
+    assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 0);
+}
+
+/* The clock rate a trace says (its PROCESS_BEGIN's hz), from its text form. */
+static uint64_t trace_hz(const char *trace)
+{
+    char *text = NULL, err[256];
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    assert_int_equal(ctr_text_dump(trace, out, err, sizeof err), 0);
+    fclose(out);
+    const char *at = strstr(text, "process_begin");
+    at = at ? strstr(at, " hz=") : NULL;
+    uint64_t hz = at ? strtoull(at + 4, NULL, 10) : 0;
+    free(text);
+    return hz;
+}
+
+/* ct_start() takes the rate cached this boot (measuring none: a start
+ * costs a fraction of a millisecond, not 5), and ct_stop() checks it over
+ * the session: a right one is kept, a wrong one removed. */
+static void test_ct_start_takes_the_cached_rate(void **state)
+{
+    (void)state;
+    if (ct__clock_choose() != CT_CLOCK_TSC)
+        skip(); /* CTRACE_CLOCK=monotonic, or no invariant TSC: nothing cached to take */
+    char trace[sizeof dir + 32];
+    snprintf(trace, sizeof trace, "%s/self.trace", dir);
+    uint64_t hz = true_rate(), near = hz + hz / 2000; /* 0.05% off: right */
+    write_rate(near);
+    assert_int_equal(ct_start(trace), 0);
+    nap_ms(30);
+    assert_int_equal(ct_stop(), 0);
+    assert_int_equal(trace_hz(trace), near);
+    assert_int_equal(read_rate(), near);
+    uint64_t wrong = hz / 2 * 3;
+    write_rate(wrong);
+    assert_int_equal(ct_start(trace), 0);
+    nap_ms(30);
+    assert_int_equal(ct_stop(), 0);
+    assert_int_equal(trace_hz(trace), wrong);
+    assert_int_equal(access(path, F_OK), -1);
+    unlink(trace);
+}
+
 /* The verdicts, from marks made up: 3 GHz over a second. */
 static void test_the_verdicts(void **state)
 {
@@ -196,6 +264,8 @@ int main(void)
         cmocka_unit_test(test_a_run_too_short_checks_nothing),
         cmocka_unit_test(test_a_run_across_a_suspend_leaves_the_cache),
         cmocka_unit_test(test_the_verdicts),
+        cmocka_unit_test(test_the_cache_is_read_without_a_trace_of_it),
+        cmocka_unit_test(test_ct_start_takes_the_cached_rate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 #else
