@@ -34,12 +34,18 @@ static void nap_ms(long ms)
 
 static char boot[64];
 
-static void write_rate(uint64_t hz)
+/* The cache saying `hz` for the boot `id`. */
+static void write_boot_rate(const char *id, uint64_t hz)
 {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "%s %llu\n", boot, (unsigned long long)hz);
+    fprintf(f, "%s %llu\n", id, (unsigned long long)hz);
     fclose(f);
+}
+
+static void write_rate(uint64_t hz)
+{
+    write_boot_rate(boot, hz);
 }
 
 static uint64_t read_rate(void)
@@ -175,10 +181,7 @@ static void test_the_cache_is_read_without_a_trace_of_it(void **state)
     write_rate(2000000000u);
     assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 2000000000u);
     assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_MONOTONIC), 0);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "another-boot %llu\n", 2000000000ull);
-    fclose(f);
+    write_boot_rate("another-boot", 2000000000u);
     assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 0);
 }
 
