@@ -27,6 +27,7 @@
 #include "plugin/sched.h"
 #include "plugin/selftrace.h"
 #include "plugin/session.h"
+#include "plugin/stack.h" /* ct__stack_prepare */
 #include "plugin/thread.h"
 #include "recorder/drain.h"
 #include "recorder/trace_writer.h"
@@ -224,6 +225,7 @@ fail:;
 /* Start tracing into `path` (created), or into `fd` when path is NULL. */
 static int start_into(const char *path, int fd, int owner, int *busy_owner)
 {
+    ct__stack_prepare(); /* not under self_lock: see stack.h */
     pthread_mutex_lock(&self_lock);
     int rc = CT_EALREADY;
     *busy_owner = owner_locked();

@@ -58,6 +58,11 @@ static int libgcc_bind(void)
     return 0;
 }
 
+void ct__stack_prepare(void)
+{
+    libgcc_bind();
+}
+
 /* ---- capture ----------------------------------------------------------------- */
 
 struct walk {
