@@ -41,7 +41,7 @@ class Served:
         self.proc = subprocess.Popen(
             [str(SERVE_LOOP), addr, "--stop-file", str(self.stop_file), *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=full_env)
+            env=full_env, start_new_session=True)  # kill() ends a child it forked too
         self.stdout_lines = []
         self.stderr_lines = []
         self.pending = {"stdout": b"", "stderr": b""}  # read, not yet a whole line
@@ -110,8 +110,11 @@ class Served:
         return "".join(self.stdout_lines)
 
     def kill(self):
+        """Kill it and what it forked (a child still holding its pipes
+        would hold communicate() too): its group, while it runs and so
+        holds the group's number."""
         if self.proc.poll() is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.communicate(timeout=TIMEOUT_S)
 
 
