@@ -58,7 +58,8 @@ enum ct_error {
  *  process exit (an atexit handler stops the tracer, so `exit()` loses nothing).
  *  [ext] Each traced thread's CPU time is sampled (a timer of its own sending
  *  it SIGPROF; CTRACE_CPU_HZ in ctrace_collect.h), unless the program handles
- *  SIGPROF itself.
+ *  SIGPROF itself. [ext] It returns once its drain thread runs, as ct_serve()
+ *  does its listener: a fork right after it takes no lock of that start.
  *  @return 0, or CT_EALREADY when a tracer already runs (under ctest-trace,
  *  or a live capture of ct_serve()), CT_EINVAL for a NULL path, CT_EIO when the file cannot be
  *  created (errno tells why), CT_ENOMEM. */
@@ -88,6 +89,9 @@ CT_API int ct_stop(void);
  *  address gets 403 (DNS rebinding); a capture ends early at 256 MiB. The
  *  tracer's CTRACE_* settings are read once, here. The server ends at exit
  *  (a capture still running is dropped); a forked child does not serve.
+ *  It returns once the listener runs: a child forked at once inherits no
+ *  lock its thread's start took (gcc 12's ASan allocates there, and takes
+ *  no allocator lock around fork()).
  *  @return 0, CT_EALREADY when this process serves already, CT_EINVAL for
  *  an address not accepted above (or a path that is not a socket),
  *  CT_ESYSTEM when it cannot be bound (errno tells: EADDRINUSE...),

@@ -11,7 +11,6 @@
  */
 #include <errno.h>    /* errno */
 #include <pthread.h>  /* pthread_mutex_t */
-#include <signal.h>   /* pthread_sigmask */
 #include <stdio.h>    /* fprintf */
 #include <stdlib.h>   /* atexit, getenv */
 #include <string.h>   /* strcmp */
@@ -24,6 +23,7 @@
 #include "format/pool.h"
 #include "common/clock.h"
 #include "common/env_once.h"
+#include "plugin/own_thread.h"
 #include "plugin/sched.h"
 #include "plugin/selftrace.h"
 #include "plugin/session.h"
@@ -36,6 +36,7 @@
 #define DRAIN_PERIOD_NS 10000000 /* 10 ms */
 
 static pthread_mutex_t self_lock = PTHREAD_MUTEX_INITIALIZER; /* start/stop */
+static void *drain_loop(void *arg);
 static struct {
     int running; /* CT_SELF_* of whoever started it, 0: none */
     ct_trace_writer *w;
@@ -46,7 +47,7 @@ static struct {
      * pool is laid out again (a live server captures again and again). */
     void *pools[2];
     int next_pool;
-    pthread_t thread;
+    ct__own_thread thread; /* drain_loop, signals blocked (own_thread.h) */
     int stop; /* atomic: the drain thread ends */
     /* The session's clock rate, when it came from the TSC rate a run of
      * ctest-trace cached this boot: checked at the stop, over the session. */
@@ -54,7 +55,7 @@ static struct {
     uint32_t clock_kind;
     uint64_t hz;
     ct_tsc_mark start_mark;
-} self;
+} self = {.thread = {.main = drain_loop}};
 
 /* Drain every DRAIN_PERIOD_NS, at once when a thread rings the pool's
  * doorbell (it waits for room), and without pause while threads wait. The
@@ -87,19 +88,6 @@ static uint32_t overflow_from_env(void)
     fprintf(stderr, "ctrace: %s=%s is neither wait nor drop: waiting (no event is lost)\n",
             CT_ENV_OVERFLOW, mode);
     return CT_POOL_OVERFLOW_WAIT;
-}
-
-/* Start the drain thread with every signal blocked: a handler of the
- * program run there could wait on a lock that a thread waiting for room
- * holds. */
-static int start_drain_thread(void)
-{
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&self.thread, NULL, drain_loop, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    return rc;
 }
 
 static int write_process_begin(void)
@@ -209,7 +197,7 @@ static int start_locked(ct_trace_writer *w, int owner, void *pool)
     __atomic_store_n(&self.stop, 0, __ATOMIC_RELEASE);
     /* The drain thread must not be traced: create it before the session
      * begins. */
-    if (start_drain_thread() != 0)
+    if (ct__own_thread_start(&self.thread) != 0)
         goto fail;
     self.running = owner;
     self.next_pool ^= 1;
@@ -271,7 +259,7 @@ static int stop_locked(void)
     __atomic_store_n(&self.stop, 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&h->doorbell, 1, __ATOMIC_RELEASE);
     ct_pool_futex_wake(&h->doorbell, 1);
-    pthread_join(self.thread, NULL);
+    pthread_join(self.thread.id, NULL);
 
     /* Ours alone from here: a fork by another thread now leaves a child
      * that sees nothing running (forget_in_child frees nothing twice). */

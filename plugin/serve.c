@@ -14,8 +14,7 @@
 #include <errno.h>       /* errno */
 #include <netinet/in.h>  /* IPPROTO_IPV6, IPV6_V6ONLY */
 #include <fcntl.h>       /* fcntl */
-#include <pthread.h>     /* pthread_create */
-#include <signal.h>      /* pthread_sigmask */
+#include <pthread.h>     /* pthread_mutex_lock, pthread_timedjoin_np */
 #include <stdio.h>       /* fprintf */
 #include <stdlib.h>      /* atexit, calloc, getenv */
 #include <string.h>      /* memcpy, strlen */
@@ -33,6 +32,7 @@
 
 #include "common/clock.h"
 #include "common/env_once.h"
+#include "plugin/own_thread.h"
 #include "plugin/selftrace.h"
 #include "plugin/serve.h"
 #include "plugin/serve_addr.h"
@@ -54,6 +54,8 @@
  * saying so (CT_HTTP_CUT_HEADER). */
 #define CAPTURE_MAX_BYTES (256ull << 20)
 #define HIGH_FD_FLOOR 512 /* our descriptors from here up, where RLIMIT_NOFILE allows */
+
+static void *listener_main(void *arg);
 
 enum conn_state { C_FREE, C_READ, C_CAPTURE, C_SEND, C_LINGER };
 
@@ -87,7 +89,7 @@ static struct {
     int quit;    /* atomic: the listener ends */
     int is_unix; /* no Host check on a Unix socket: no browser reaches it */
     owned listen, wake_rd, wake_wr; /* wake: a pipe (an eventfd's inode is shared by all) */
-    pthread_t thread;
+    ct__own_thread listener; /* listener_main, signals blocked (own_thread.h) */
     char address[160];
     int unix_bound; /* the socket file to remove at exit, if still ours */
     dev_t unix_dev;
@@ -96,7 +98,8 @@ static struct {
     struct conn *conns; /* MAX_CONNS; the listener's alone while it runs */
     int capturing;      /* the connection a capture runs for, or -1 */
     uint64_t accept_paused_until;
-} srv = {.listen = {.fd = -1}, .wake_rd = {.fd = -1}, .wake_wr = {.fd = -1}, .capturing = -1};
+} srv = {.listen = {.fd = -1}, .wake_rd = {.fd = -1}, .wake_wr = {.fd = -1}, .capturing = -1,
+         .listener = {.main = listener_main}};
 
 /* ---- descriptors we own ------------------------------------------------------ */
 
@@ -546,7 +549,7 @@ static void stop_at_exit(void)
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += EXIT_JOIN_S;
-        if (pthread_timedjoin_np(srv.thread, NULL, &until) == 0) {
+        if (pthread_timedjoin_np(srv.listener.id, NULL, &until) == 0) {
             release(&srv.wake_wr);
             struct stat st;
             if (srv.unix_bound && lstat(srv.unix_path, &st) == 0 &&
@@ -691,15 +694,10 @@ static int serve_locked(const char *text, const char **why)
     static int hooks_done;
     if (!hooks_done)
         hooks_done = atexit(stop_at_exit) == 0 && pthread_atfork(NULL, NULL, forget_in_child) == 0;
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
     __atomic_store_n(&srv.quit, 0, __ATOMIC_RELEASE);
     srv.capturing = -1;
     srv.accept_paused_until = 0;
-    rc = rc != 0 || !hooks_done ? CT_ESYSTEM
-                                : pthread_create(&srv.thread, NULL, listener_main, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = rc != 0 || !hooks_done ? CT_ESYSTEM : ct__own_thread_start(&srv.listener);
     if (rc != 0) {
         int e = rc > 0 ? rc : errno;
         release(&srv.listen);
