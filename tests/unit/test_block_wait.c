@@ -153,8 +153,11 @@ static int c11_holder(void *arg)
     c11_holding = 1;
     cnd_signal(&c11_ready);
     mtx_unlock(&c11_ready_lock);
-    struct timespec t = {0, 20000000};
-    thrd_sleep(&t, NULL); /* the test waits for this, holding the lock */
+    /* The test waits for this, holding the lock: 100 ms, so that its
+     * wait is over the 10 ms it checks even when its wake-up from the
+     * condition came late (under load, a fresh-clone CI run saw under 10). */
+    struct timespec t = {0, 100000000};
+    thrd_sleep(&t, NULL);
     mtx_unlock(&c11_lock);
     return 7;
 }
@@ -175,7 +178,7 @@ static void test_c11_threads(void **state)
     while (!c11_holding)
         cnd_wait(&c11_ready, &c11_ready_lock);
     mtx_unlock(&c11_ready_lock);
-    mtx_lock(&c11_lock); /* about 20 ms, until the holder slept its time */
+    mtx_lock(&c11_lock); /* about 100 ms, until the holder slept its time */
     mtx_unlock(&c11_lock);
     int result;
     assert_int_equal(thrd_join(th, &result), thrd_success);
