@@ -58,9 +58,29 @@ static int libgcc_bind(void)
     return 0;
 }
 
+/* CTRACE_STACKS's mode (CT__STACKS_*). */
+static int mode_from_env(void)
+{
+    const char *text = ct_env("CTRACE_STACKS");
+    if (text && strcmp(text, "off") == 0)
+        return CT__STACKS_OFF;
+    if (text && strcmp(text, "fp") == 0)
+        return CT__STACKS_FP;
+    if (text && strcmp(text, "libgcc") == 0)
+        return CT__STACKS_LIBGCC;
+    return CT__STACKS_UNWIND;
+}
+
+/* The modes that walk with libgcc's unwinder (alone, or where ours stops). */
+static int uses_libgcc(int mode)
+{
+    return mode == CT__STACKS_UNWIND || mode == CT__STACKS_LIBGCC;
+}
+
 void ct__stack_prepare(void)
 {
-    libgcc_bind();
+    if (uses_libgcc(mode_from_env()))
+        libgcc_bind();
 }
 
 /* ---- capture ----------------------------------------------------------------- */
@@ -142,21 +162,14 @@ unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max)
 
 void ct__stack_init(void)
 {
-    const char *text = ct_env("CTRACE_STACKS");
-    int mode = CT__STACKS_UNWIND;
-    if (text && strcmp(text, "off") == 0)
-        mode = CT__STACKS_OFF;
-    else if (text && strcmp(text, "fp") == 0)
-        mode = CT__STACKS_FP;
-    else if (text && strcmp(text, "libgcc") == 0)
-        mode = CT__STACKS_LIBGCC;
+    int mode = mode_from_env();
     /* Stored only when it changes: a live server starts a session per
      * capture while threads of the last one may still read it. */
     if (ct__stack_mode != mode)
         ct__stack_mode = mode;
     ct__unwind_thread_init();
     uint64_t pcs[4];
-    if (ct__stack_mode == CT__STACKS_UNWIND || ct__stack_mode == CT__STACKS_LIBGCC) {
+    if (uses_libgcc(ct__stack_mode)) {
         if (libgcc_bind() == 0) { /* a first walk: libgcc sets itself up outside any handler */
             struct walk w = {0, pcs, 0, 4, 0, 1};
             __atomic_load_n(&libgcc_backtrace, __ATOMIC_ACQUIRE)(unwind_frame, &w);

@@ -28,10 +28,10 @@ extern int ct__stack_mode;
  * libgcc_s or take the loader's lock: not inside a lock wrapper later). */
 void ct__stack_init(void);
 
-/* Load libgcc_s's unwinder, if not yet: ct__stack_init() does, and a
- * caller about to hold a lock of its own across it calls this first (dlopen
- * waits for the loader's lock, which a constructor may hold while it waits
- * for that lock). */
+/* Load libgcc_s's unwinder if CTRACE_STACKS walks with it and it is not
+ * loaded yet. ct__stack_init() does; a caller about to hold a lock of its
+ * own across it calls this first (dlopen waits for the loader's lock, which
+ * a constructor may hold while it waits for that lock). */
 void ct__stack_prepare(void);
 
 /* The calling program's return addresses, innermost first, starting at
