@@ -73,3 +73,19 @@ void temp_trace_path(char *buf, size_t cap, const char *tag)
     const char *dir = getenv("TMPDIR");
     snprintf(buf, cap, "%s/ctrace-test-%s-%d.out", dir ? dir : "/tmp", tag, (int)getpid());
 }
+
+char *trace_text(const char *path)
+{
+    char *text = NULL, err[256];
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    if (!out)
+        return NULL;
+    int rc = ctr_text_dump(path, out, err, sizeof err);
+    fclose(out);
+    if (rc != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}

@@ -29,6 +29,10 @@ void tevs_free(tevs *t);
 const tev *tevs_find(const tevs *t, ctr_kind kind, const char *name, size_t nth);
 size_t tevs_count(const tevs *t, ctr_kind kind, const char *name);
 
+/* The text form of the trace at `path` (ctr_text_dump), malloc'd: the
+ * caller frees it. NULL if it cannot be read. */
+char *trace_text(const char *path);
+
 /* A fresh path for a trace under $TMPDIR. */
 void temp_trace_path(char *buf, size_t cap, const char *tag);
 

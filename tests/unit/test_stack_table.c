@@ -46,12 +46,8 @@ static __attribute__((noinline, no_icf)) void site_b(void)
  * any). */
 static int count_lines_with(const char *prefix, const char *part)
 {
-    char *text = NULL, err[256];
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
-    assert_non_null(out);
-    assert_int_equal(ctr_text_dump(path, out, err, sizeof err), 0);
-    fclose(out);
+    char *text = trace_text(path);
+    assert_non_null(text);
     int n = 0;
     for (const char *line = text; line && *line;) {
         const char *nl = strchr(line, '\n');

@@ -17,13 +17,14 @@
 #include <cmocka.h>
 
 #include <ctrace.h>
-#include <ctrace_reader.h> /* ctr_text_dump */
 
 #include "common/clock.h"
 #include "recorder/tsc_cache.h"
+#include "events.h" /* trace_text */
 
 static char dir[] = "/tmp/ctrace-tsc-XXXXXX";
 static char path[sizeof dir + 32];
+static char subdir[sizeof dir + 16]; /* $XDG_CACHE_HOME/ctest-trace */
 
 static void nap_ms(long ms)
 {
@@ -66,7 +67,8 @@ static int setup(void **state)
     if (!mkdtemp(dir))
         return -1;
     setenv("XDG_CACHE_HOME", dir, 1);
-    snprintf(path, sizeof path, "%s/ctest-trace/tsc-hz", dir);
+    snprintf(subdir, sizeof subdir, "%s/ctest-trace", dir);
+    snprintf(path, sizeof path, "%s/tsc-hz", subdir);
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
     int ok = f && fscanf(f, "%63s", boot) == 1;
     if (f)
@@ -78,9 +80,7 @@ static int teardown(void **state)
 {
     (void)state;
     unlink(path);
-    char sub[sizeof path];
-    snprintf(sub, sizeof sub, "%s/ctest-trace", dir);
-    rmdir(sub);
+    rmdir(subdir);
     rmdir(dir);
     return 0;
 }
@@ -172,12 +172,10 @@ static void test_the_cache_is_read_without_a_trace_of_it(void **state)
 {
     (void)state;
     unlink(path);
-    char sub[sizeof path];
-    snprintf(sub, sizeof sub, "%s/ctest-trace", dir);
-    rmdir(sub);
+    rmdir(subdir);
     assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 0);
-    assert_int_equal(access(sub, F_OK), -1);
-    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(access(subdir, F_OK), -1);
+    assert_int_equal(mkdir(subdir, 0700), 0);
     write_rate(2000000000u);
     assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_TSC), 2000000000u);
     assert_int_equal(ct__tsc_hz_from_cache(CT_CLOCK_MONOTONIC), 0);
@@ -188,12 +186,8 @@ static void test_the_cache_is_read_without_a_trace_of_it(void **state)
 /* The clock rate a trace says (its PROCESS_BEGIN's hz), from its text form. */
 static uint64_t trace_hz(const char *trace)
 {
-    char *text = NULL, err[256];
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    assert_non_null(out);
-    assert_int_equal(ctr_text_dump(trace, out, err, sizeof err), 0);
-    fclose(out);
+    char *text = trace_text(trace);
+    assert_non_null(text);
     const char *at = strstr(text, "process_begin");
     at = at ? strstr(at, " hz=") : NULL;
     uint64_t hz = at ? strtoull(at + 4, NULL, 10) : 0;
