@@ -15,6 +15,8 @@
  */
 #include "floor_tracer.h"
 
+#include "format/wire.h" /* ct_put_uvarint: libctrace's own encoding */
+
 #if defined(__x86_64__) || defined(__i386__)
 #  include <x86intrin.h> /* __rdtsc */
 #  define FLOOR_TICKS() __rdtsc()
@@ -42,16 +44,6 @@ typedef struct floor_thread {
 static __thread floor_thread self __attribute__((tls_model("initial-exec")));
 static uint8_t ring[RING_BYTES]; /* one thread records: the one that started */
 
-static uint8_t *put_uvarint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 void floor_tracer_start(void)
 {
     self.base = self.pos = ring;
@@ -70,7 +62,7 @@ static inline uint8_t *stamp(floor_thread *t, uint8_t kind)
     t->last_ticks += delta;
     uint8_t *p = t->pos;
     *p++ = kind;
-    return put_uvarint(p, delta);
+    return ct_put_uvarint(p, delta);
 }
 
 static inline void commit(floor_thread *t, uint8_t *p)
@@ -89,7 +81,7 @@ uint64_t floor_region_begin(const char *name)
     t->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint8_t *p = stamp(t, 8);
-    p = put_uvarint(p, (uintptr_t)name >> 4 & 0x7f); /* an id: one byte, as a small table's */
+    p = ct_put_uvarint(p, (uintptr_t)name >> 4 & 0x7f); /* an id: one byte, as a small table's */
     commit(t, p);
     return ++t->serial;
 }
@@ -102,6 +94,6 @@ void floor_region_end(uint64_t serial)
     t->busy = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     uint8_t *p = stamp(t, 9);
-    p = put_uvarint(p, t->serial - serial);
+    p = ct_put_uvarint(p, t->serial - serial);
     commit(t, p);
 }

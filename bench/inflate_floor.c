@@ -13,7 +13,7 @@
 #include <time.h>
 #include <zstd.h>
 
-#define FILE_PREFIX 16           /* format/FORMAT.md: magic, versions, flags */
+#include "format/wire.h" /* CT_FILE_HEADER_LEN */
 #define IN_CAP (128u << 10)       /* as the reader's */
 #define OUT_CAP (256u << 10)
 
@@ -28,7 +28,7 @@ static double now_s(void)
 static long long inflate_all(FILE *f, ZSTD_DCtx *dctx, void *in_buf, void *out_buf)
 {
     long long raw = 0;
-    if (fseek(f, FILE_PREFIX, SEEK_SET) != 0)
+    if (fseek(f, CT_FILE_HEADER_LEN, SEEK_SET) != 0)
         return -1;
     ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
     size_t got;
