@@ -248,6 +248,11 @@ void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const ui
 static void record_sum(ct__thread *t)
 {
     ct__sched *s = &t->sched;
+    /* The sum is placed inside the thread's life (below): a thread that has
+     * lived less than the shortest wait recorded has none to tell, and
+     * costs no system call (most threads of a test, at their end). */
+    if (ct__mono_ns() - s->born_ns < CT_SCHED_MIN_NS)
+        return;
     struct rusage ru; /* the bare system call: signal-safe, as below */
     if (syscall(SYS_getrusage, RUSAGE_THREAD, &ru) != 0 || (uint64_t)ru.ru_nivcsw == s->nivcsw)
         return;

@@ -12,7 +12,8 @@
  * CT_SCHED_DEFER_NS, it records its waits so far as a sum (schedstat,
  * read only if getrusage says it was preempted: no wait a ring would have
  * shown otherwise) and opens its source for good, saying which. A thread
- * that ends first records that sum at its end, if it was preempted; one that
+ * that ends first records that sum at its end, if it was preempted and
+ * lived CT_SCHED_MIN_NS (no system call else: most threads); one that
  * reaches no poll point opens it at a CPU sample past that age. What a
  * deferred thread loses: the time and stack of each wait before its source
  * opens (they come as sums); nothing when it was never preempted.
