@@ -730,7 +730,7 @@ const char *ct_serve_address(void)
 void ct__serve_from_env(void)
 {
     const char *text = getenv(CT_ENV_HTTP);
-    if (!text || &ct__serve_not_here != NULL)
+    if (!text)
         return;
     char *copy = strdup(text);
     unsetenv(CT_ENV_HTTP); /* programs this one starts do not serve on it too */

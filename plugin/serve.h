@@ -10,9 +10,4 @@
  * program runs on without serving. Removed from the environment. */
 void ct__serve_from_env(void);
 
-/* Defined by a program that links libctrace but is not the one to serve
- * (the ctest-trace command): CTRACE_HTTP is then left alone, for the
- * programs it starts. */
-extern const char ct__serve_not_here __attribute__((weak, visibility("hidden")));
-
 #endif /* CT_PLUGIN_SERVE_H */

@@ -13,11 +13,6 @@
 #include <unistd.h> /* close */
 
 #include "cli.h"
-#include "plugin/serve.h" /* ct__serve_not_here */
-
-/* The command links libctrace: its constructor must not serve live
- * captures of the runner (CTRACE_HTTP is for the binaries it runs). */
-const char ct__serve_not_here = 1;
 
 /* Make sure fds 0-2 are open, so a pipe or trace file never takes their
  * place and is then overwritten by the child's stdout. */
