@@ -2,7 +2,10 @@
 the ctest-trace command do not link libgcc_s (its constructor probes the CPU
 with cpuid, which a VM traps: about 0.1 ms a process). Its unwinder, the
 fallback of ours and CTRACE_STACKS=libgcc, is loaded as a session starts
-(tests/harness/test_profile.py walks with it)."""
+(tests/harness/test_profile.py walks with it).
+
+The command links no tracer: libc's fork, read and poll are libc's in it, no
+plugin constructor runs as it starts, and it does not load libcmocka."""
 
 import shutil
 import subprocess
@@ -27,3 +30,23 @@ def test_libgcc_s_is_not_linked(path):
     libs = needed(path)
     assert "libc.so.6" in libs, libs  # the listing was read
     assert not any(lib.startswith("libgcc_s") for lib in libs), libs
+
+
+def defined_symbols(path):
+    """The names the ELF file at `path` defines in its symbol table (nm, binutils)."""
+    nm = shutil.which("nm")
+    if nm is None:
+        pytest.fail("nm is missing: binutils comes with gcc (ci/deps.sh)")
+    out = subprocess.run([nm, "--defined-only", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    return {line.split()[-1] for line in out.splitlines() if line.strip()}
+
+
+def test_runner_links_no_tracer():
+    assert "libcmocka.so.0" not in needed(CTEST_TRACE)
+    names = defined_symbols(CTEST_TRACE)
+    assert "main" in names  # the table was read (the command is not stripped in the build)
+    # libctrace's interposers, session and cmocka hook: none in the command
+    for name in ("fork", "read", "poll", "pthread_create", "pthread_mutex_lock",
+                 "ct_start", "ct__session_begin", "_cmocka_run_group_tests"):
+        assert name not in names, name
