@@ -43,8 +43,11 @@ static int claim_chunk(ct__thread *t)
     ct_pool_header *pool = t->pool;
     ct_chunk_desc *descs = ct_pool_descs(pool);
     uint32_t n = pool->nchunks;
-    /* From after the last one it took: the chunks behind it were taken a
-     * moment ago, likely not drained yet; threads start apart. */
+    /* From the thread's own place among the pool's first chunks (thread.c):
+     * the first free one past it was most often drained a moment ago, its
+     * pages mapped by both processes. A run then keeps to the chunks in
+     * flight between drains, not the whole pool: a fault and a page zeroed
+     * in each process for every page of a chunk never used. */
     for (uint32_t k = 0, i = t->claim_from % n; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
         uint32_t expect = CT_CHUNK_FREE;
         if (__atomic_load_n(&descs[i].state, __ATOMIC_RELAXED) != CT_CHUNK_FREE)
@@ -67,7 +70,6 @@ static int claim_chunk(ct__thread *t)
         __atomic_store_n(&d->committed, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&d->state, CT_CHUNK_OWNED, __ATOMIC_RELEASE);
         t->chunk = i;
-        t->claim_from = i + 1;
         t->base = t->pos = ct_pool_chunk(pool, i);
         t->end = t->base + pool->chunk_bytes;
         t->committed = &d->committed;
