@@ -15,7 +15,7 @@
 #include <sys/syscall.h> /* SYS_pidfd_open */
 #include <sys/wait.h> /* waitpid */
 #include <time.h>     /* clock_gettime */
-#include <unistd.h>   /* fork, pipe2, dup2, execve, read, write */
+#include <unistd.h>   /* vfork, pipe2, dup2, execve, read, write */
 
 #include "stacks_ask.h"
 
@@ -214,9 +214,11 @@ static void report_and_exit(int fd, int stage)
     _exit(127);
 }
 
-/* In the child: async-signal-safe calls only. */
+/* In the child, made by vfork (spawn()): async-signal-safe calls only, on
+ * the runner's memory until the exec, every signal blocked until the
+ * runner's handlers are gone. `mask`: the mask the test starts with. */
 static void exec_child(const rn_child_spec *spec, char **env, const ct_child_pool *pool,
-                       int out_w, int report_w, pid_t runner)
+                       int out_w, int report_w, pid_t runner, const sigset_t *mask)
 {
     /* A runner that dies, even of SIGKILL, takes its test process along: no
      * test is left running with nobody reading its output. The runner may
@@ -230,6 +232,7 @@ static void exec_child(const rn_child_spec *spec, char **env, const ct_child_poo
     sigaction(SIGPIPE, &dfl, NULL); /* the runner ignores it; tests should not */
     for (size_t i = 0; i < NFORWARDED; i++)
         sigaction(forwarded_signals[i], &dfl, NULL);
+    sigprocmask(SIG_SETMASK, mask, NULL);
 
     if (ct_child_pool_inherit(pool) != 0)
         report_and_exit(report_w, 1);
@@ -237,6 +240,28 @@ static void exec_child(const rn_child_spec *spec, char **env, const ct_child_poo
         report_and_exit(report_w, 2);
     execve(spec->exe, spec->argv, env);
     report_and_exit(report_w, 3);
+}
+
+/* Start the child. vfork, not fork: the runner's page tables (its pool,
+ * its heap) are not copied for a process that is about to exec, nor its
+ * pages write-faulted after as copies on write (about 0.3 ms a run here).
+ * Every signal stays blocked from before the vfork until the child has
+ * put back the default handlers: a handler of the runner's running in the
+ * child would write the runner's memory. @return the pid, or -1 (errno). */
+static pid_t spawn(const rn_child_spec *spec, char **env, const ct_child_pool *pool, int out_w,
+                   int report_w)
+{
+    pid_t runner = getpid();
+    sigset_t all, before;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &before);
+    pid_t pid = vfork();
+    if (pid == 0)
+        exec_child(spec, env, pool, out_w, report_w, runner, &before);
+    int saved_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    errno = saved_errno;
+    return pid;
 }
 
 static const char *stage_text(int stage)
@@ -532,16 +557,12 @@ int rn_child_run(ct_collector *c, const rn_child_spec *spec, rn_output_fn *fn,
     struct sigaction old[NFORWARDED];
     catch_signals(old);
     uint64_t start_ns = rn_now_ns();
-    pid_t runner = getpid();
-    pid_t pid = fork();
+    pid_t pid = spawn(spec, env, pool, out[1], report[1]);
     if (pid < 0) {
         snprintf(err, err_size, "cannot fork: %s", strerror(errno));
         restore_signals(old);
         goto fail;
     }
-    if (pid == 0)
-        exec_child(spec, env, pool, out[1], report[1], runner);
-
     ct_collector_child_started(c, pool, pid, spec->exe);
     close(out[1]);
     close(report[1]);
