@@ -4,6 +4,7 @@
  * is read in the same few MiB as a 10 KB one.
  */
 #include "analysis/reader_internal.h"
+#include "analysis/reader_skim.h"
 
 #include <errno.h>    /* errno */
 #include <stdarg.h>   /* va_list */
@@ -394,6 +395,7 @@ int ctr_next_spans(ctr_reader *r, ctr_span *spans, size_t cap, size_t *n)
             *r->spans++ = (ctr_span){ev->name, (uint32_t)ev->name_len, ev->flags, ev->begin_ns,
                                      ev->ts_ns};
         else { /* made before regions alone were asked for: skipped now */
+            r->skim_odd |= r->skim_times; /* not in its thread's skimmed times */
             r->events++;
             r->last_ns = ev->ts_ns > r->last_ns ? ev->ts_ns : r->last_ns;
         }
@@ -418,6 +420,30 @@ int ctr_next_spans(ctr_reader *r, ctr_span *spans, size_t cap, size_t *n)
 void ctr_set_kinds(ctr_reader *r, uint64_t kinds)
 {
     r->kinds = kinds;
+}
+
+void ctr__keep_skim_times(ctr_reader *r)
+{
+    r->skim_times = 1;
+}
+
+int ctr__skim_times(ctr_reader *r, size_t *cursor, ctr__skimmed_thread *out)
+{
+    if (!r->skim_times)
+        return 0;
+    ctr__skim_keep(r); /* the last one skipped */
+    if (r->skim_odd)
+        return -1;
+    for (; *cursor < r->threads_cap; ++*cursor) {
+        const rthread *t = &r->threads[*cursor];
+        if (t->used && t->skim_tid) {
+            *out = (ctr__skimmed_thread){t->proc, t->serial, r->procs[t->proc].pid, t->skim_tid,
+                                    t->skim_first, t->skim_last};
+            ++*cursor;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int ctr_next(ctr_reader *r, ctr_event *ev)

@@ -347,9 +347,12 @@ int ctr__decode_event(ctr_reader *r)
     case CT_EV_THREAD_END:
         if (t->depth)
             ctr__close_regions(r, t, ts, "the end of its thread");
+        if (r->skim_times) /* skimmed before its end */
+            ctr__skim_keep(r);
         ev = emit(r, CTR_THREAD_END, NULL);
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
+        t->end_made = 1;
         t->last_ts = UINT64_MAX; /* nothing more of it will come */
         return 0;
     case CT_EV_TASK_BEGIN: {

@@ -10,8 +10,9 @@
  * An event of a kind the caller does not want (ctr_set_kinds()) is skimmed:
  * its clock read, the state later events need kept (open regions and tasks,
  * the ones ended last, which a second end names), nothing made; it counts
- * as delivered, its time in the trace's duration. Half of what a view reads
- * is of kinds it does not look at.
+ * as delivered, its time in the trace's duration (and its thread's skimmed
+ * times: ctr__keep_skim_times()). Half of what a view reads is of kinds it
+ * does not look at.
  */
 #include "analysis/reader_internal.h"
 
@@ -53,9 +54,11 @@ static inline ctr_event *start_event(ctr_event *ev, ctr_kind kind, event_who who
 
 /* Decode the current batch until the output is full or the batch ends.
  * `spans`: the regions ended go to r->spans (ctr_next_spans()), not r->out;
- * a constant, so each caller below has a loop of its own. @return 1 if the
- * batch has more, 0 when it is done, -1 on damage. */
-static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const int spans)
+ * `keep`: r->skim_times, the skimmed events' times kept per thread. Constants,
+ * so each caller below has a loop of its own. @return 1 if the batch has
+ * more, 0 when it is done, -1 on damage. */
+static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const int spans,
+                                                            const int keep)
 {
     rthread *t = r->ev_thread;
     rproc *pr = &r->procs[t->proc];
@@ -94,10 +97,14 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
         proc_last = ts > proc_last ? ts : proc_last;                                       \
         decoded++;                                                                         \
     } while (0)
-#define SKIM(ts)                                                                           \
+/* Not made: counted, its time kept (from: its begin_ns or ts_ns, as
+ * ctr__keep_skim_times() keeps them). */
+#define SKIM(from, ts)                                                                     \
     do {                                                                                   \
         skimmed++;                                                                         \
         skimmed_ns = (ts) > skimmed_ns ? (ts) : skimmed_ns;                                \
+        if (keep)                                                                          \
+            skimmed_from = (from) < skimmed_from ? (from) : skimmed_from;                  \
     } while (0)
     for (;;) {
         ctr_event *out = r->out, *const out_end = r->out_end;
@@ -110,7 +117,7 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
         const uint32_t nstrings = t->nstrings, cap = t->cap;
         const event_who who = who_of(r, t); /* the tid as it is now: a THREAD_BEGIN sets it */
         const uint8_t *const p0 = p;
-        uint64_t decoded = 0, skimmed = 0, skimmed_ns = 0;
+        uint64_t decoded = 0, skimmed = 0, skimmed_ns = 0, skimmed_from = UINT64_MAX;
         /* A foreign end due or a region deferred: each event may close one. */
         if (t->foreign_ends_due || t->deferred)
             goto slow;
@@ -144,7 +151,7 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
                 else if (want_regions)
                     make_region(out++, o, who, t->serial, ts, 0);
                 else
-                    SKIM(ts);
+                    SKIM(o->begin_ns, ts);
                 remember_ended(t, o);
             } else if (code == CT_EV_LOG) {
                 uint64_t len, flags;
@@ -163,7 +170,7 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
                     ev->message_len = len;
                     ev->flags = flags & CT_LOG_TRUNCATED ? CTR_F_TRUNCATED : 0;
                 } else {
-                    SKIM(ts);
+                    SKIM(ts, ts);
                 }
             } else if (code == CT_EV_BLOCK || code == CT_EV_WAIT) {
                 uint64_t how, wait, object, stack_id = 0, ago = 0;
@@ -186,7 +193,8 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
                     if (code == CT_EV_WAIT)
                         ev->stack = ctr__stack_of(t, stack_id, &ev->stack_len);
                 } else {
-                    SKIM(end);
+                    uint64_t wait_ns = keep ? TICKS_TO_NS(wait) : 0;
+                    SKIM(wait_ns < end ? end - wait_ns : 0, end);
                 }
             } else if (code == CT_EV_TASK_BEGIN) {
                 uint64_t parent, kind;
@@ -208,7 +216,7 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
                     ev->name = strings[b].bytes;
                     ev->name_len = strings[b].len;
                 } else {
-                    SKIM(ts);
+                    SKIM(ts, ts);
                 }
             } else if (code == CT_EV_TASK_END) {
                 rtask *k;
@@ -220,8 +228,10 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
                 uint32_t flags = task_end_flags(r, k, 0);
                 if (want_ends)
                     make_task_end(out++, k, who, t->serial, ts, flags);
-                else
-                    SKIM(ts < k->begin_ns ? k->begin_ns : ts);
+                else {
+                    uint64_t at = ts < k->begin_ns ? k->begin_ns : ts; /* make_task_end() */
+                    SKIM(at, at);
+                }
                 ctr__task_forget(r, k);
             } else {
                 break;
@@ -238,6 +248,8 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
             r->wire_events += decoded;
             r->events += skimmed;
             r->last_ns = skimmed_ns > r->last_ns ? skimmed_ns : r->last_ns;
+            if (keep && skimmed)
+                skim_times_of(r, t, who.tid, skimmed_from, skimmed_ns);
         }
         if (p >= e || (spans ? span >= span_end : out >= out_end))
             break;
@@ -260,5 +272,7 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
 
 int ctr__batch_step(ctr_reader *r)
 {
-    return r->spans ? batch_step(r, 1) : batch_step(r, 0);
+    if (r->spans)
+        return r->skim_times ? batch_step(r, 1, 1) : batch_step(r, 1, 0);
+    return r->skim_times ? batch_step(r, 0, 1) : batch_step(r, 0, 0);
 }

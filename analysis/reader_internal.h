@@ -81,6 +81,11 @@ typedef struct rthread {
     /* The last regions ended, by serial: a second end can name its region. */
     rended_region ended[RECENT_REGIONS];
     uint64_t cpu_period_ns;    /* its CPU_SOURCE's sampling period, 0: none said */
+    int end_made;              /* its THREAD_END was made */
+    /* ctr__keep_skim_times(): its skimmed events' times, as tid skim_tid
+     * (0: none yet) saw them. */
+    int32_t skim_tid;
+    uint64_t skim_first, skim_last;
 } rthread;
 
 typedef struct rproc {
@@ -212,6 +217,10 @@ struct ctr_reader {
     uint64_t kinds;
     ctr_event skipped;
     char *skipped_owned; /* its text */
+    /* ctr__keep_skim_times(): the threads keep their skimmed events' times;
+     * `skipped` is in them once skipped_kept is set; skim_odd: some of
+     * those times cannot stand in for the events (ctr__skim_times()). */
+    int skim_times, skipped_kept, skim_odd;
 
     int final_rc;        /* 0 clean end, CT_EDAMAGED, CT_ENOMEM: once set, sticks */
     char damage[512];
@@ -279,6 +288,10 @@ void ctr__task_root_waiting(ctr_reader *r);
 const rstring *ctr__string_of(ctr_reader *r, rthread *t, uint64_t id, uint64_t ts);
 int ctr__define_string(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len);
 void ctr__free_state(ctr_reader *r);
+/* ctr__keep_skim_times(): take the event in `skipped` into its thread's
+ * skimmed times, once. Called before another is made over it and before an
+ * end (thread, process) is made, so that its place among them is known. */
+void ctr__skim_keep(ctr_reader *r);
 /* STACK: define stack `id` of thread t from its packed varints. @return 0,
  * -1 if malformed or out of memory. */
 int ctr__define_stack(rthread *t, uint64_t id, const uint8_t *bytes, uint64_t len);
@@ -385,6 +398,10 @@ static inline ctr_event *emit_slot(ctr_reader *r, ctr_kind kind, char *owned)
 {
     if (__builtin_expect(!((unsigned)kind < 64 && r->kinds >> kind & 1), 0)) {
         /* Made over the one skipped before, whose time is taken now. */
+        if (r->skim_times) {
+            ctr__skim_keep(r);
+            r->skipped_kept = 0; /* the one made now */
+        }
         if (r->skipped.ts_ns > r->last_ns)
             r->last_ns = r->skipped.ts_ns;
         if (owned || r->skipped_owned)
@@ -492,6 +509,28 @@ static inline void make_task_end(ctr_event *ev, const rtask *k, event_who who, u
     ev->name = k->name ? k->name : "";
     ev->name_len = k->name_len;
     ev->flags = flags;
+}
+
+/* Thread t skimmed events from `first` to `last` (ns: their begin_ns for
+ * regions and waits, else ts_ns; their latest ts_ns) while its tid was
+ * `tid` (0: not a thread's own events yet, as a view takes them). */
+static inline void skim_times_of(ctr_reader *r, rthread *t, int32_t tid, uint64_t first,
+                                 uint64_t last)
+{
+    if (tid == 0)
+        return;
+    /* After its end was made, or under a second tid, a view would not take
+     * them as these times say. */
+    if (t->end_made || r->procs[t->proc].ended || (t->skim_tid && t->skim_tid != tid))
+        r->skim_odd = 1;
+    if (!t->skim_tid) {
+        t->skim_tid = tid;
+        t->skim_first = first;
+        t->skim_last = last;
+        return;
+    }
+    t->skim_first = first < t->skim_first ? first : t->skim_first;
+    t->skim_last = last > t->skim_last ? last : t->skim_last;
 }
 
 /* Region o of thread t ended: a second end of it can name it. */

@@ -710,6 +710,8 @@ void ctr__process_end(ctr_reader *r, uint32_t proc, uint64_t how, uint64_t code,
         }
         emit_task_end(r, k, at, NULL, CTR_F_UNENDED | (cut ? CTR_F_CUT : lost ? CTR_F_LOST : 0));
     }
+    if (r->skim_times) /* skimmed before its end */
+        ctr__skim_keep(r);
     ctr_event *ev = emit(r, CTR_PROCESS_END, NULL);
     ev->process = proc;
     ev->pid = p->pid;

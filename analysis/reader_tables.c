@@ -449,3 +449,30 @@ void ctr__cpu_sample(ctr_reader *r, rthread *t, uint64_t ts, uint64_t task, uint
         ev->parent = k->root;
     }
 }
+
+void ctr__skim_keep(ctr_reader *r)
+{
+    const ctr_event *ev = &r->skipped;
+    if (r->skipped_kept)
+        return;
+    r->skipped_kept = 1;
+    switch ((int)ev->kind) { /* not a thread's own events, or nothing made yet */
+    case 0:
+    case CTR_PROCESS_BEGIN:
+    case CTR_PROCESS_END:
+    case CTR_MODULE:
+    case CTR_WARNING:
+        return;
+    default:
+        break;
+    }
+    if (ev->tid == 0) /* no thread's own, as a view takes it */
+        return;
+    rthread *t = ctr__thread_find(r, ev->process, ev->thread);
+    if (!t) { /* not made by a thread the reader knows: no times to keep */
+        r->skim_odd = 1;
+        return;
+    }
+    uint64_t first = ev->kind == CTR_REGION || ev->kind == CTR_BLOCK ? ev->begin_ns : ev->ts_ns;
+    skim_times_of(r, t, ev->tid, first, ev->ts_ns);
+}

@@ -8,7 +8,9 @@
 #include <inttypes.h> /* PRIx64 */
 #include <stdlib.h>   /* calloc, realloc, free, qsort */
 #include <string.h>   /* memcpy, strcmp, strdup */
+#include <sys/stat.h> /* stat */
 
+#include "analysis/reader_skim.h" /* ctr__keep_skim_times */
 #include "view_io.h"
 
 static uint64_t key_of(uint32_t process, int32_t tid)
@@ -24,6 +26,7 @@ static __attribute__((noinline)) ctv_thread_row *row_found(ctv_thread_table *t,
     if (ctv_ids_find(&t->ids, key, &index)) {
         t->last_key = key;
         t->last_index = index;
+        t->two_threads |= t->rows[index].thread != ev->thread;
         return &t->rows[index];
     }
     if (t->count == t->capacity) {
@@ -37,7 +40,8 @@ static __attribute__((noinline)) ctv_thread_row *row_found(ctv_thread_table *t,
     if (ctv_ids_put(&t->ids, key, t->count) != 0)
         return NULL;
     ctv_thread_row *r = &t->rows[t->count++];
-    *r = (ctv_thread_row){.process = ev->process, .pid = ev->pid, .tid = ev->tid,
+    *r = (ctv_thread_row){.process = ev->process, .thread = ev->thread, .pid = ev->pid,
+                          .tid = ev->tid,
                           .start_ns = ev->ts_ns, .end_ns = ev->ts_ns};
     return r;
 }
@@ -85,6 +89,7 @@ static __attribute__((noinline)) int add_any_event(ctv_thread_table *t, const ct
     ctv_thread_row *r = row_of(t, ev);
     if (!r)
         return CT_ENOMEM;
+    t->two_threads |= r->thread != ev->thread; /* a tid used again */
     take_times(r, ev);
     switch (ev->kind) {
     case CTR_THREAD_BEGIN:
@@ -215,17 +220,82 @@ static int group(ctv_thread_table *t)
     return 0;
 }
 
-int ctv_thread_table_read(const char *path, FILE *err, ctv_thread_table *t)
+/* The kinds that make most of a trace and tell a thread's table only their
+ * times: skimmed, their times taken per thread at the end. */
+#define SKIMMED_KINDS                                                                     \
+    (CTR_KIND_BIT(CTR_REGION) | CTR_KIND_BIT(CTR_LOG) | CTR_KIND_BIT(CTR_TASK_BEGIN) |     \
+     CTR_KIND_BIT(CTR_TASK_END) | CTR_KIND_BIT(CTR_TASK_STATUS))
+
+/* The skimmed times of r's threads into their rows, as add_event() would
+ * have taken the events. @return 0, or -1 if they cannot stand in for the
+ * events (the trace is to be read again, every event taken). */
+static int take_skim_times(ctr_reader *r, ctv_thread_table *t)
+{
+    size_t cursor = 0;
+    ctr__skimmed_thread s;
+    int got;
+    while ((got = ctr__skim_times(r, &cursor, &s)) == 1) {
+        uint32_t index;
+        /* Its tid came with a THREAD_BEGIN taken: its row is there. */
+        if (!ctv_ids_find(&t->ids, key_of(s.process, s.tid), &index) ||
+            t->rows[index].thread != s.thread)
+            return -1;
+        /* Each was read before its thread's end (else -1 above): as
+         * take_times(), whose order does not matter then. */
+        ctv_thread_row *row = &t->rows[index];
+        if (s.first_ns < row->start_ns)
+            row->start_ns = s.first_ns;
+        if (s.last_ns > row->end_ns)
+            row->end_ns = s.last_ns;
+    }
+    return got < 0 || t->two_threads ? -1 : 0;
+}
+
+/* Read the trace into t (fresh); with `skim`, SKIMMED_KINDS skimmed.
+ * @return 0 and *r (open: how reading ended is *rc), *again if the
+ * skimmed times could not stand in; or the view's failure status. */
+static int walk(const char *path, FILE *err, ctv_thread_table *t, int skim, ctr_reader **r,
+                int *rc, int *again)
 {
     *t = (ctv_thread_table){0};
     ctv_ids_init(&t->ids);
     ctv_symbols_init(&t->syms);
-    ctr_reader *r;
-    int status = ctv_open_trace(path, err, &r);
+    int status = ctv_open_trace(path, err, r);
     if (status != 0)
         return status;
+    if (skim) {
+        ctr_set_kinds(*r, CTR_ALL_KINDS & ~(uint64_t)SKIMMED_KINDS);
+        ctr__keep_skim_times(*r);
+    }
     int fn_failed;
-    int rc = ctv_each_event(r, add_event, t, &fn_failed);
+    *rc = ctv_each_event(*r, add_event, t, &fn_failed);
+    *again = skim && !fn_failed && (*rc == 0 || *rc == CT_EDAMAGED) &&
+             take_skim_times(*r, t) != 0;
+    return 0;
+}
+
+/* Whether the trace at `path` can be read a second time: a file, not a
+ * pipe (`threads <(...)`), whose bytes are gone once read. */
+static int readable_again(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int ctv_thread_table_read(const char *path, FILE *err, ctv_thread_table *t)
+{
+    ctr_reader *r;
+    int rc, again;
+    /* Skimming may need a second reading (walk()): from a pipe, every event
+     * is taken at once. */
+    int status = walk(path, err, t, readable_again(path), &r, &rc, &again);
+    if (status == 0 && again) { /* rare: a tid used again, events after an end */
+        ctr_close(r);
+        ctv_thread_table_free(t);
+        status = walk(path, err, t, 0, &r, &rc, &again);
+    }
+    if (status != 0)
+        return status;
     status = ctv_end_status(r, rc, path, err);
     ctr_close(r);
     if (status != CTV_EXIT_FAILED && (name_start_routines(t) != 0 || group(t) != 0))

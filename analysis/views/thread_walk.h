@@ -23,6 +23,7 @@
 
 typedef struct ctv_thread_row {
     uint32_t process;
+    uint32_t thread; /* the reader's thread of its first event */
     int32_t pid, tid;
     int32_t creator_tid; /* 0: not known (a main thread, or begun before tracing) */
     uint64_t start_fn;
@@ -54,6 +55,7 @@ typedef struct ctv_thread_table {
     ctv_ids ids; /* (process, tid) -> row */
     uint64_t last_key;   /* the thread of the latest event (events come a */
     uint32_t last_index; /* batch of one thread at a time): its row, unhashed */
+    int two_threads; /* a row took events of two of the reader's threads */
     ctv_thread_row *rows; /* sorted by start routine, then pid and tid */
     uint32_t count, capacity;
     ctv_thread_group *groups;

@@ -29,6 +29,7 @@
 
 #include <ctrace_reader.h>
 
+#include "analysis/reader_skim.h"
 #include "events.h"
 
 static int g_argc;
@@ -495,6 +496,94 @@ static void test_every_kinds_mask_reads_the_same(void **state)
     unlink(tt.trace);
 }
 
+/* The kinds a thread table skims (analysis/views/thread_walk.c). */
+#define SKIMMED                                                                           \
+    (CTR_KIND_BIT(CTR_REGION) | CTR_KIND_BIT(CTR_LOG) | CTR_KIND_BIT(CTR_TASK_BEGIN) |     \
+     CTR_KIND_BIT(CTR_TASK_END) | CTR_KIND_BIT(CTR_TASK_STATUS))
+
+/* Read `trace` skimming SKIMMED with their times kept: each thread's times
+ * are those of its events of those kinds as all of them read give them.
+ * @return what ctr__skim_times() said at its end (-1: they cannot stand in). */
+static int check_skim_times(const char *trace)
+{
+    run all;
+    read_all(&all, trace, 64, CTR_ALL_KINDS);
+    ctr_reader *rd;
+    assert_int_equal(ctr_open(&rd, trace), 0);
+    ctr_set_kinds(rd, CTR_ALL_KINDS & ~(uint64_t)SKIMMED);
+    ctr__keep_skim_times(rd);
+    ctr_event evs[7];
+    size_t n;
+    while (ctr_next_batch(rd, evs, 7, &n) == 1)
+        for (size_t i = 0; i < n; i++)
+            assert_false(SKIMMED >> evs[i].kind & 1);
+    size_t cursor = 0, threads = 0;
+    ctr__skimmed_thread s;
+    int got;
+    while ((got = ctr__skim_times(rd, &cursor, &s)) == 1) {
+        threads++;
+        uint64_t first = UINT64_MAX, last = 0;
+        for (size_t i = 0; i < all.n; i++) {
+            const ctr_event *ev = &all.v[i].ev;
+            if (!(SKIMMED >> ev->kind & 1) || ev->process != s.process || ev->thread != s.thread ||
+                ev->tid == 0)
+                continue;
+            assert_int_equal(ev->tid, s.tid);
+            assert_int_equal(ev->pid, s.pid);
+            uint64_t from = ev->kind == CTR_REGION ? ev->begin_ns : ev->ts_ns;
+            first = from < first ? from : first;
+            last = ev->ts_ns > last ? ev->ts_ns : last;
+        }
+        assert_int_equal(s.first_ns, first);
+        assert_int_equal(s.last_ns, last);
+    }
+    if (got == 0) { /* and no thread with such events left out */
+        for (size_t i = 0; i < all.n; i++) {
+            const ctr_event *ev = &all.v[i].ev;
+            if (!(SKIMMED >> ev->kind & 1) || ev->tid == 0)
+                continue;
+            size_t c = 0;
+            int found = 0;
+            while (!found && ctr__skim_times(rd, &c, &s) == 1)
+                found = s.process == ev->process && s.thread == ev->thread;
+            assert_true(found);
+        }
+    }
+    ctr_close(rd);
+    free_run(&all);
+    return got < 0 ? -1 : (int)threads;
+}
+
+static void check_skim_times_golden(const char *trace)
+{
+    check_skim_times(trace); /* -1 is allowed: a golden may be odd */
+}
+
+static void test_skim_times_stand_for_the_events(void **state)
+{
+    (void)state;
+    each_golden(check_skim_times_golden);
+    text_trace tt;
+    write_mixed(&tt, 30, 40);
+    assert_int_equal(check_skim_times(tt.trace), 3);
+    unlink(tt.trace);
+    /* A region after its thread's end: its times cannot stand in. */
+    begin_text(&tt, "skim-late",
+               "ctrace 1.0\n"
+               "trace_begin major=1 minor=0 writer=\"test\" mono_ns=0 realtime_ns=0\n"
+               "process_begin proc=0 pid=7 exe=\"/t\" clock=0 hz=1000000000 tsc0=0 ns0=0\n"
+               "batch proc=0 thread=1 seq=0 offset=0 tsc=0 ns=0\n"
+               "  thread_begin +5 tid=8 ptid=0 task=0 fn=0 rserial=0\n"
+               "  string id=1 bytes=\"r\"\n"
+               "  region_begin +5 task=0 name=1\n  region_end +5 back=0\n"
+               "  thread_end +5\n"
+               "  region_begin +5 task=0 name=1\n  region_end +5 back=0\n"
+               "process_end proc=0 how=0 code=0 dropped=0\n");
+    assemble(&tt);
+    assert_int_equal(check_skim_times(tt.trace), -1);
+    unlink(tt.trace);
+}
+
 static void test_a_batch_of_none_is_refused(void **state)
 {
     (void)state;
@@ -526,6 +615,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_many_records_read_the_same_in_batches),
         cmocka_unit_test(test_large_records_read_the_same_in_batches),
         cmocka_unit_test(test_every_kinds_mask_reads_the_same),
+        cmocka_unit_test(test_skim_times_stand_for_the_events),
         cmocka_unit_test(test_a_batch_of_none_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
