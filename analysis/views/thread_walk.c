@@ -1,7 +1,8 @@
 /*
- * thread_walk.c - the thread table of a trace (thread_walk.h): one pass,
- * start routines named with the modules the trace recorded, rows sorted
- * and grouped by start routine.
+ * thread_walk.c - the thread table of a trace (thread_walk.h): one pass
+ * (two for the rare trace whose skimmed times cannot stand in), start
+ * routines named with the modules the trace recorded, rows sorted and
+ * grouped by start routine.
  */
 #include "thread_walk.h"
 

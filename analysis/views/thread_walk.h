@@ -1,6 +1,6 @@
 /*
  * thread_walk.h - where each thread of a trace spent its time, gathered in
- * one pass: the `threads` view and the report's thread analysis both print
+ * one pass (rarely two: thread_walk.c): the `threads` view and the report's thread analysis both print
  * this table.
  *
  * A thread's life runs from its first event to its end (or its process's);

@@ -36,3 +36,5 @@ def test_an_interrupt_goes_to_the_test_then_ends_the_run(tmp_path):
         proc.kill()
     assert proc.returncode == -signal.SIGINT, (proc.returncode, out)
     assert time.monotonic() - began < 50
+    # the test died of the signal passed on, not of the runner's death
+    assert "the binary ended during this test: signal: interrupt" in out, out

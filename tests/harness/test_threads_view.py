@@ -66,13 +66,13 @@ def test_a_tid_used_again_ends_with_its_first_thread(tmp_path):
 
 @needs_libctrace
 def test_regions_after_a_threads_end_do_not_extend_it(tmp_path):
-    """A region read after thread 8's end (75-85) leaves it ended at the
+    """A region read after thread 8's end (75-175) leaves it ended at the
     end of the task it ended (105, as in the first test)."""
     assert rows(tmp_path, ENDED_EARLY + """  string id=1 bytes="r"
   task_end +55 task=1
   thread_end +10
   region_begin +5 task=0 name=1
-  region_end +10 back=0
+  region_end +100 back=0
 """)[8] == (5, 105)
 
 
