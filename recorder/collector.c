@@ -20,6 +20,10 @@
 #include "recorder/tsc_cache.h"
 #include "recorder/collector_internal.h"
 
+/* How often the trace file gets a whole zstd block of what was drained: a
+ * file cut at any point holds what came before its last one. */
+#define FLUSH_EVERY_NS 10000000u
+
 /* A collector writing `path` (NULL: no trace, a flight recorder only). */
 static int open_collector(ct_collector **out, const char *path, size_t pool_bytes,
                           size_t window_bytes)
@@ -52,6 +56,8 @@ static int open_collector(ct_collector **out, const char *path, size_t pool_byte
     int rc = CT_EIO, fd = -1;
     if (ct_outfile_begin(&c->file, path) == 0 && (fd = ct_outfile_open(&c->file)) >= 0)
         rc = ct_tw_open_fd(&c->w, fd, c->start_mono_ns);
+    if (rc == 0) /* the caller may drain more often: a block stays this long's worth */
+        ct_tw_flush_every(c->w, FLUSH_EVERY_NS);
     if (rc != 0) {
         int e = errno;
         if (fd >= 0)

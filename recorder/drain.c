@@ -225,7 +225,7 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
     if (freed % FREE_NOTE_EVERY != 0)
         ct_pool_note_freed(d->pool);
     __atomic_add_fetch(&d->pool->passes, 1, __ATOMIC_RELEASE);
-    if (w && ct_tw_flush(w) != 0)
+    if (w && (final ? ct_tw_flush(w) : ct_tw_flush_due(w)) != 0)
         rc = CT_EIO;
     return rc;
 }

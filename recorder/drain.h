@@ -48,9 +48,10 @@ void ct_drainer_free(ct_drainer *d);
 void ct_drainer_keep_window(ct_drainer *d, ct_window *window);
 
 /* One pass: write what was committed since the last pass, recycle chunks
- * their threads handed back. With `final`, the writers are gone: take the
- * rest of the chunks they still owned too. @return 0 or CT_EIO (CT_ENOMEM:
- * a window could not keep its state). */
+ * their threads handed back, flush the writer when due (ct_tw_flush_due();
+ * a final pass always). With `final`, the writers are gone: take the rest
+ * of the chunks they still owned too. @return 0 or CT_EIO (CT_ENOMEM: a
+ * window could not keep its state). */
 int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final);
 
 /* The process is done (`how` and `code` as in PROCESS_END, `end_mono_ns`

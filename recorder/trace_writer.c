@@ -12,6 +12,7 @@
 
 #include <ctrace.h>
 
+#include "common/clock.h" /* ct__mono_ns */
 #include "format/schema.h"
 #include "format/wire.h"
 
@@ -46,6 +47,7 @@ struct ct_trace_writer {
     uint64_t frame_in; /* uncompressed bytes in the current frame */
     int first_frame_done; /* later frames: level 3's own tables */
     uint64_t batches, event_bytes;
+    uint64_t flush_every_ns, flushed_ns; /* ct_tw_flush_due(): its period, the last flush */
     int guarded; /* ct_tw_guard_fd(): fd is used only while it is still this file */
     dev_t dev;
     ino_t ino;
@@ -170,6 +172,8 @@ int ct_tw_batch(ct_trace_writer *w, const uint8_t *head, size_t head_len,
 
 int ct_tw_flush(ct_trace_writer *w)
 {
+    if (w->flush_every_ns)
+        w->flushed_ns = ct__mono_ns();
     uint64_t frame_bytes = w->first_frame_done ? FRAME_BYTES : FIRST_FRAME_BYTES;
     ZSTD_EndDirective mode = w->frame_in + w->in_len >= frame_bytes ? ZSTD_e_end : ZSTD_e_flush;
     int rc = compress(w, mode);
@@ -182,6 +186,19 @@ int ct_tw_flush(ct_trace_writer *w)
         }
     }
     return rc;
+}
+
+int ct_tw_flush_due(ct_trace_writer *w)
+{
+    if (w->flush_every_ns == 0 || ct__mono_ns() - w->flushed_ns >= w->flush_every_ns)
+        return ct_tw_flush(w);
+    return w->in_len ? compress(w, ZSTD_e_continue) : 0;
+}
+
+void ct_tw_flush_every(ct_trace_writer *w, uint64_t ns)
+{
+    w->flush_every_ns = ns;
+    w->flushed_ns = ct__mono_ns();
 }
 
 static void free_writer(ct_trace_writer *w)

@@ -55,6 +55,15 @@ int ct_tw_batch(ct_trace_writer *w, const uint8_t *head, size_t head_len,
 /* Push everything appended so far to the file. @return 0 or CT_EIO. */
 int ct_tw_flush(ct_trace_writer *w);
 
+/* ct_tw_flush() if the last one was `ct_tw_flush_every()` ago or more
+ * (always, by default); else compress what was appended without ending a
+ * block (zstd keeps up to a block of it): the work keeps pace with a
+ * writer that appends often, and the blocks stay whole. @return 0 or CT_EIO. */
+int ct_tw_flush_due(ct_trace_writer *w);
+
+/* Flush at most every `ns` in ct_tw_flush_due() (0: at every call). */
+void ct_tw_flush_every(ct_trace_writer *w, uint64_t ns);
+
 /* Write TRACE_END, end the stream, close the file, free w. @return 0 or CT_EIO. */
 int ct_tw_close(ct_trace_writer *w);
 
