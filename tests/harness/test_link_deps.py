@@ -15,13 +15,17 @@ import pytest
 from conftest import BUILD, CTEST_TRACE
 
 
+def binutils(tool, *args):
+    """What binutils' `tool` prints with `args`."""
+    exe = shutil.which(tool)
+    if exe is None:
+        pytest.fail(f"{tool} is missing: binutils comes with gcc (ci/deps.sh)")
+    return subprocess.run([exe, *args], capture_output=True, text=True, check=True).stdout
+
+
 def needed(path):
-    """The DT_NEEDED libraries of the ELF file at `path` (readelf, binutils)."""
-    readelf = shutil.which("readelf")
-    if readelf is None:
-        pytest.fail("readelf is missing: binutils comes with gcc (ci/deps.sh)")
-    out = subprocess.run([readelf, "-d", str(path)], capture_output=True, text=True,
-                         check=True).stdout
+    """The DT_NEEDED libraries of the ELF file at `path`."""
+    out = binutils("readelf", "-d", str(path))
     return [line.split("[", 1)[1].rstrip("]") for line in out.splitlines() if "(NEEDED)" in line]
 
 
@@ -33,12 +37,8 @@ def test_libgcc_s_is_not_linked(path):
 
 
 def defined_symbols(path):
-    """The names the ELF file at `path` defines in its symbol table (nm, binutils)."""
-    nm = shutil.which("nm")
-    if nm is None:
-        pytest.fail("nm is missing: binutils comes with gcc (ci/deps.sh)")
-    out = subprocess.run([nm, "--defined-only", str(path)], capture_output=True, text=True,
-                         check=True).stdout
+    """The names the ELF file at `path` defines in its symbol table."""
+    out = binutils("nm", "--defined-only", str(path))
     return {line.split()[-1] for line in out.splitlines() if line.strip()}
 
 

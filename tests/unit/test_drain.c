@@ -78,6 +78,17 @@ static ct_pool_header *start(char *trace, size_t trace_size, const char *name,
     return h;
 }
 
+/* The process ended, the trace closed and read back into *t: three logs. */
+static void finish(ct_drainer *d, ct_trace_writer *w, const char *trace, tevs *t)
+{
+    assert_int_equal(ct_drainer_end(d, w, CT_EXIT_CODE, 0, 0), 0);
+    assert_int_equal(ct_tw_close(w), 0);
+    ct_drainer_free(d);
+    assert_int_equal(tevs_read(t, trace), 0);
+    assert_int_equal(t->rc, 0);
+    assert_int_equal(tevs_count(t, CTR_LOG, "seq"), 3);
+}
+
 static void test_a_later_chunk_waits_for_the_one_before(void **state)
 {
     (void)state;
@@ -107,14 +118,8 @@ static void test_a_later_chunk_waits_for_the_one_before(void **state)
     assert_int_equal(ct_pool_descs(h)[3].state, CT_CHUNK_FULL);
     ct_pool_descs(h)[3].state = CT_CHUNK_FREE;
     assert_int_equal(ct_drainer_pass(&d, w, 1), 0);
-    assert_int_equal(ct_drainer_end(&d, w, CT_EXIT_CODE, 0, 0), 0);
-    assert_int_equal(ct_tw_close(w), 0);
-    ct_drainer_free(&d);
-
     tevs t;
-    assert_int_equal(tevs_read(&t, trace), 0);
-    assert_int_equal(t.rc, 0);
-    assert_int_equal(tevs_count(&t, CTR_LOG, "seq"), 3);
+    finish(&d, w, trace, &t);
     for (size_t i = 0; i < 3; i++) {
         const tev *log = tevs_find(&t, CTR_LOG, "seq", i);
         char want[2] = {(char)('0' + i), '\0'};
@@ -160,14 +165,8 @@ static void test_a_pass_flushes_when_due(void **state)
     fill(h, 2, 2, CT_CHUNK_FULL, "2");
     assert_int_equal(ct_drainer_pass(&d, w, 1), 0); /* the last: flushed whatever */
     assert_true(size_of(trace) > flushed);
-    assert_int_equal(ct_drainer_end(&d, w, CT_EXIT_CODE, 0, 0), 0);
-    assert_int_equal(ct_tw_close(w), 0);
-    ct_drainer_free(&d);
-
     tevs t;
-    assert_int_equal(tevs_read(&t, trace), 0);
-    assert_int_equal(t.rc, 0);
-    assert_int_equal(tevs_count(&t, CTR_LOG, "seq"), 3);
+    finish(&d, w, trace, &t);
     tevs_free(&t);
     unlink(trace);
     free(h);
