@@ -10,7 +10,9 @@
 
 #include <math.h>   /* NAN */
 #include <stdint.h> /* UINT64_MAX */
+#include <stdio.h>  /* snprintf */
 #include <stdlib.h> /* malloc, free, qsort */
+#include <string.h> /* strcmp, strchr, strlen */
 
 #include <ctrace.h> /* CT_MS, CT_SEC */
 
@@ -247,6 +249,66 @@ static void test_durations_for_people(void **state)
     assert_string_equal(buf, "18446744074 s");
 }
 
+/* ctv_format_duration() as it was written with printf's "%.*f" alone: the
+ * digits the integer arithmetic must give. */
+static void printf_duration(char buf[CTV_HUMAN_BUF], uint64_t ns)
+{
+    static const struct { const char *name; double ns; } units[] = {
+        {"us", 1e3}, {"ms", 1e6}, {"s", 1e9},
+    };
+    if (ns < 1000) {
+        snprintf(buf, CTV_HUMAN_BUF, "%llu ns", (unsigned long long)ns);
+        return;
+    }
+    for (size_t i = 0; i < 3; i++) {
+        double v = (double)ns / units[i].ns;
+        if (v < 999.5 || i == 2) {
+            int decimals = v >= 999.5 ? 0 : v < 9.995 ? 2 : v < 99.95 ? 1 : 0;
+            char number[32];
+            snprintf(number, sizeof number, "%.*f", decimals, v);
+            if (strchr(number, '.')) {
+                size_t n = strlen(number);
+                while (number[n - 1] == '0')
+                    number[--n] = '\0';
+                if (number[n - 1] == '.')
+                    number[--n] = '\0';
+            }
+            snprintf(buf, CTV_HUMAN_BUF, "%s %s", number, units[i].name);
+            return;
+        }
+    }
+}
+
+static void assert_as_printf(uint64_t ns)
+{
+    char want[CTV_HUMAN_BUF], got[CTV_HUMAN_BUF];
+    printf_duration(want, ns);
+    ctv_format_duration(got, ns);
+    if (strcmp(want, got) != 0)
+        fail_msg("%llu ns: \"%s\", printf says \"%s\"", (unsigned long long)ns, got, want);
+}
+
+/* Every duration to 2 ms, each halfway point of every unit and digit count
+ * and its neighbours, and a spread of others to 10^13 ns: the same text as
+ * printf's. */
+static void test_durations_as_printf_writes_them(void **state)
+{
+    (void)state;
+    for (uint64_t ns = 0; ns < 2000000; ns++)
+        assert_as_printf(ns);
+    static const uint64_t steps[] = {10, 100, 1000, 10000, 100000, 1000000, 10000000,
+                                     100000000, 1000000000};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        for (uint64_t k = 0; k < 100000; k += 7)
+            for (int d = -1; d <= 1; d++)
+                assert_as_printf(k * steps[i] + steps[i] / 2 + (uint64_t)(int64_t)d);
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    for (int i = 0; i < 1000000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        assert_as_printf(x % 10000000000000ull >> (x % 40));
+    }
+}
+
 static void assert_bytes(uint64_t bytes, const char *expected)
 {
     char buf[CTV_HUMAN_BUF];
@@ -280,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_memory_bounded),
         cmocka_unit_test(test_total_saturates),
         cmocka_unit_test(test_durations_for_people),
+        cmocka_unit_test(test_durations_as_printf_writes_them),
         cmocka_unit_test(test_sizes_for_people),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
