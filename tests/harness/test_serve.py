@@ -676,8 +676,10 @@ def test_a_live_unix_socket_with_a_full_backlog_does_not_hang_ct_serve(served, t
 
 def test_a_capture_carries_cpu_samples(served, tmp_path):
     # the sampling of any session (issue 16: "live captures carry samples
-    # too"); a high rate, so that the loop's little CPU time gives some
-    s = served("127.0.0.1:0", env={"CTRACE_CPU_HZ": "10000"})
+    # too"); a high rate, and a loop that runs half the time: the kernel
+    # looks at CPU timers on its tick, which the bare loop (a few us a
+    # millisecond) could miss for the whole capture
+    s = served("127.0.0.1:0", "--busy-us", "1000", env={"CTRACE_CPU_HZ": "10000"})
     status, headers, body = s.get("?seconds=2")
     assert_trace_response(status, headers, body)
     trace = tmp_path / "cpu.out"

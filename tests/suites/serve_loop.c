@@ -5,6 +5,7 @@
  *
  *   serve_loop ADDR|- [--start FILE] [--fork] [--close-fds] [--run-for SECONDS]
  *              [--stop-file PATH] [--reuse-fds LOG] [--fork-after SECONDS]
+ *              [--busy-us N]
  *
  * ADDR "-" calls no ct_serve (CTRACE_HTTP in the environment serves). It
  * prints "serve: RC ADDRESS" (ct_serve's result and ct_serve_address(), "-"
@@ -14,7 +15,9 @@
  * a task "iteration" holding a region "step" with three regions "inner",
  * and a 1 ms sleep made as a bare system call: the tracer interposes libc's
  * nanosleep and would record each as a wait, which is not what this program
- * is about.
+ * is about. --busy-us N: each step also spins N us of the thread's CPU time
+ * first (the loop alone runs a few us a millisecond: a CPU timer, which the
+ * kernel looks at on its tick, may then see it running at no tick at all).
  * --start FILE traces itself with ct_start first (captures are then
  * refused); --fork forks a child once serving, which says whether it serves
  * ("child: serving" or "child: not serving") and exits through exit();
@@ -41,11 +44,24 @@
 
 #include <ctrace.h>
 
-static double now_s(void)
+static double clock_s(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now_s(void)
+{
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+/* Spin until the thread has run `us` more microseconds. */
+static void busy(double us)
+{
+    double until = clock_s(CLOCK_THREAD_CPUTIME_ID) + us / 1e6;
+    while (clock_s(CLOCK_THREAD_CPUTIME_ID) < until)
+        ;
 }
 
 /* --stop-file exists (looked at every 64 iterations, from the 64th: a
@@ -189,7 +205,7 @@ int main(int argc, char **argv)
 {
     const char *start = NULL, *stop_file = NULL;
     const char *reuse = NULL;
-    double run_for = 600, fork_after = -1;
+    double run_for = 600, fork_after = -1, busy_us = 0;
     int do_fork = 0, close_fds = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: serve_loop ADDR|- [--start FILE] [--fork] [--run-for S]\n");
@@ -210,6 +226,8 @@ int main(int argc, char **argv)
             reuse = argv[++i];
         else if (strcmp(argv[i], "--fork-after") == 0 && i + 1 < argc)
             fork_after = atof(argv[++i]);
+        else if (strcmp(argv[i], "--busy-us") == 0 && i + 1 < argc)
+            busy_us = atof(argv[++i]);
     }
     if (start && ct_start(start) != 0) {
         fprintf(stderr, "serve_loop: ct_start(%s) failed\n", start);
@@ -237,6 +255,8 @@ int main(int argc, char **argv)
     while (now_s() < end && !stop_asked(stop_file, iterations)) {
         ct_task *task = ct_task_begin(NULL, "iteration");
         ct_region step = ct_region_begin(task, "step");
+        if (busy_us > 0)
+            busy(busy_us);
         for (int k = 0; k < 3; k++) {
             ct_region inner = ct_region_begin(task, "inner");
             ct_region_end(&inner);

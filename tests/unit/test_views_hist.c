@@ -251,13 +251,13 @@ static void test_durations_for_people(void **state)
 
 /* ctv_format_duration() as it was written with printf's "%.*f" alone: the
  * digits the integer arithmetic must give. */
-static void printf_duration(char buf[CTV_HUMAN_BUF], uint64_t ns)
+static void printf_duration(char buf[64], uint64_t ns)
 {
     static const struct { const char *name; double ns; } units[] = {
         {"us", 1e3}, {"ms", 1e6}, {"s", 1e9},
     };
     if (ns < 1000) {
-        snprintf(buf, CTV_HUMAN_BUF, "%llu ns", (unsigned long long)ns);
+        snprintf(buf, 64, "%llu ns", (unsigned long long)ns);
         return;
     }
     for (size_t i = 0; i < 3; i++) {
@@ -273,7 +273,7 @@ static void printf_duration(char buf[CTV_HUMAN_BUF], uint64_t ns)
                 if (number[n - 1] == '.')
                     number[--n] = '\0';
             }
-            snprintf(buf, CTV_HUMAN_BUF, "%s %s", number, units[i].name);
+            snprintf(buf, 64, "%s %s", number, units[i].name);
             return;
         }
     }
@@ -281,7 +281,7 @@ static void printf_duration(char buf[CTV_HUMAN_BUF], uint64_t ns)
 
 static void assert_as_printf(uint64_t ns)
 {
-    char want[CTV_HUMAN_BUF], got[CTV_HUMAN_BUF];
+    char want[64], got[CTV_HUMAN_BUF];
     printf_duration(want, ns);
     ctv_format_duration(got, ns);
     if (strcmp(want, got) != 0)
