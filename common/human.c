@@ -7,20 +7,8 @@
 #include <string.h>   /* strchr, strlen, memcpy */
 #include <time.h>     /* gmtime_r, strftime */
 
+#include "common/decimal.h" /* ct_put_decimal */
 #include "common/utf8.h"
-
-/* Append the decimal digits of v at p. @return past them. */
-static char *put_digits(char *p, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
-}
 
 /* Digits for three significant ones of v, 1 <= v < 1000 after rounding. */
 static int decimals_of(double v)
@@ -70,7 +58,7 @@ static void format_3_digits_ns(char buf[CTV_HUMAN_BUF], uint64_t ns, uint64_t un
         return;
     }
     q += 2 * rem > step;
-    char *p = put_digits(buf, q / scale);
+    char *p = ct_put_decimal(buf, q / scale);
     if (decimals) {
         *p++ = '.';
         if (decimals == 2)
@@ -86,7 +74,7 @@ char *ctv_format_duration(char buf[CTV_HUMAN_BUF], uint64_t ns)
         {"us", 1000}, {"ms", 1000000}, {"s", 1000000000},
     };
     if (ns < 1000) {
-        memcpy(put_digits(buf, ns), " ns", 4);
+        memcpy(ct_put_decimal(buf, ns), " ns", 4);
         return buf;
     }
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {

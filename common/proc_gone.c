@@ -7,18 +7,15 @@
 #include <string.h> /* strrchr */
 #include <unistd.h> /* read, close */
 
+#include "common/decimal.h" /* ct_put_decimal */
+
 int ct_proc_gone(int pid)
 {
     int saved = errno;
     int gone = kill(pid, 0) != 0 && errno == ESRCH;
     if (!gone) { /* "/proc/" PID "/stat", written out: no stdio in a signal handler */
-        char path[32] = "/proc/", digits[12];
-        size_t n = 6, d = 0;
-        for (unsigned v = (unsigned)pid; d == 0 || v; v /= 10)
-            digits[d++] = (char)('0' + v % 10);
-        while (d > 0)
-            path[n++] = digits[--d];
-        memcpy(path + n, "/stat", 6);
+        char path[6 + CT_DECIMAL_MAX + 6] = "/proc/";
+        memcpy(ct_put_decimal(path + 6, (unsigned)pid), "/stat", 6);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         char buf[512];
         ssize_t got = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;

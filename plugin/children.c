@@ -19,6 +19,7 @@
 #include <ctrace_collect.h> /* CT_ENV_* */
 
 #include "common/clock.h"
+#include "common/decimal.h" /* ct_decimal */
 #include "plugin/interpose.h"
 #include "plugin/session.h"
 #include "plugin/thread.h"
@@ -60,20 +61,12 @@ ct_pool_proc *ct__children_self(void)
  * too: no stdio. */
 static void say(const char *what)
 {
-    char m[200], digits[12];
-    size_t n = 0, d = 0;
-    for (uint32_t pid = (uint32_t)getpid(); d == 0 || pid; pid /= 10)
-        digits[d++] = (char)('0' + pid % 10);
-    const char *parts[] = {"ctest-trace: process ", NULL, what};
-    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        if (!parts[i]) {
-            while (d > 0)
-                m[n++] = digits[--d];
-            continue;
-        }
-        for (const char *s = parts[i]; *s && n < sizeof m; s++)
-            m[n++] = *s;
-    }
+    static const char head[] = "ctest-trace: process ";
+    char m[200];
+    memcpy(m, head, sizeof head - 1);
+    size_t n = sizeof head - 1 + ct_decimal(m + sizeof head - 1, (uint32_t)getpid());
+    for (const char *s = what; *s && n < sizeof m; s++)
+        m[n++] = *s;
     uint8_t was = ct__untraced_begin(); /* a child's chunk may still be its parent's */
     (void)!write(2, m, n);
     ct__untraced_end(was);

@@ -28,6 +28,7 @@
 #include <ctrace.h> /* ct__active */
 
 #include "common/clock.h"
+#include "common/decimal.h" /* ct_decimal */
 #include "common/proc_gone.h"
 #include "plugin/children.h"
 #include "plugin/cpu_sample.h"
@@ -152,13 +153,10 @@ static void put_str(text *m, const char *s)
 
 static void put_num(text *m, uint64_t v)
 {
-    char digits[24];
-    size_t n = 0;
-    do
-        digits[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n > 0 && m->len < sizeof m->bytes)
-        m->bytes[m->len++] = digits[--n];
+    char digits[CT_DECIMAL_MAX];
+    size_t n = ct_decimal(digits, v);
+    for (size_t i = 0; i < n && m->len < sizeof m->bytes; i++)
+        m->bytes[m->len++] = digits[i];
 }
 
 /* Untraced: the tracer's own write to stderr. */

@@ -21,6 +21,7 @@
 #include <stdlib.h>   /* malloc, free */
 #include <string.h>   /* memcpy, memchr, memmove */
 
+#include "common/decimal.h" /* ct_decimal */
 #include "json_event.h"
 
 #include "filter.h"
@@ -368,20 +369,17 @@ static void format_secs(char *out, size_t cap, uint64_t ns)
         snprintf(out, cap, " (%.2fs)\n", (double)ns / 1e9);
         return;
     }
-    uint64_t hundredths = (ns + 5000000u) / 10000000u, whole = hundredths / 100;
-    char digits[24];
-    size_t n = 0, k = 0;
-    do
-        digits[n++] = (char)('0' + whole % 10);
-    while ((whole /= 10) != 0);
+    uint64_t hundredths = (ns + 5000000u) / 10000000u;
+    char digits[CT_DECIMAL_MAX];
+    size_t n = ct_decimal(digits, hundredths / 100), k = 0;
     if (cap < n + 9) {
         out[0] = '\0';
         return;
     }
     out[k++] = ' ';
     out[k++] = '(';
-    while (n > 0)
-        out[k++] = digits[--n];
+    memcpy(out + k, digits, n);
+    k += n;
     out[k++] = '.';
     out[k++] = (char)('0' + hundredths % 100 / 10);
     out[k++] = (char)('0' + hundredths % 10);
