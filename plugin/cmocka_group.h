@@ -23,7 +23,8 @@ struct test_run {
     int entered; /* its body was started */
     int setup_failed, teardown_started, teardown_rc;
     uint64_t task;
-    uint64_t started_ns;
+    uint64_t started_ticks; /* the tracer's clock (ct__ticks), of kind started_clock */
+    uint32_t started_clock;
     int finished;
 };
 

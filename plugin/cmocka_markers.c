@@ -18,6 +18,7 @@
 #include "format/wire.h"           /* CT_MAX_NAME_BYTES */
 #include "plugin/api_internal.h"   /* CT__STATUS_* */
 #include "common/clock.h"          /* ct__mono_coarse_ns */
+#include "common/decimal.h"        /* ct_decimal */
 #include "plugin/children.h"       /* ct__proc_slot */
 #include "plugin/session.h"        /* ct__markers, ct__marker_nonce */
 #include "plugin/thread.h"         /* ct__untraced_begin */
@@ -46,11 +47,33 @@ static void count(enum progress what)
     __atomic_add_fetch(counter, 1, __ATOMIC_RELEASE);
 }
 
-/* Where the tests the markers name run: their process and group. */
+/* Where the tests the markers name run, and what every marker starts with:
+ * formatted once a group, not twice a test. */
 static struct {
-    pid_t pid;
-    char group_enc[GROUP_ENC_MAX]; /* percent-encoded */
+    char head[sizeof CT_MARKER_PREFIX + CT_MARKER_NONCE_MAX]; /* prefix and nonce */
+    size_t head_len;
+    char pid[CT_DECIMAL_MAX + 3]; /* " PID " */
+    size_t pid_len;
+    char group_enc[1 + GROUP_ENC_MAX]; /* " GROUP", percent-encoded */
+    size_t group_len;
 } where;
+
+/* The head every marker begins with: the prefix and the run's nonce. */
+static void head_init(void)
+{
+    size_t n = strlen(ct__marker_nonce);
+    memcpy(where.head, CT_MARKER_PREFIX, sizeof CT_MARKER_PREFIX - 1);
+    memcpy(where.head + sizeof CT_MARKER_PREFIX - 1, ct__marker_nonce, n);
+    where.head_len = sizeof CT_MARKER_PREFIX - 1 + n;
+}
+
+/* The name of the test running, encoded by its run marker for its end
+ * marker too: the two always carry the same name. */
+static struct {
+    const char *name; /* NULL: none */
+    char enc[NAME_ENC_MAX + 4];
+    size_t len;
+} running;
 
 /* Percent-encode name into out (see CT_MARKER_PREFIX). */
 static size_t encode_name(const char *name, char *out, size_t cap)
@@ -151,35 +174,37 @@ typedef struct marker_line {
     size_t len;
 } marker_line;
 
-static void ml_str(marker_line *m, const char *s)
+static void ml_bytes(marker_line *m, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     if (n > sizeof m->text - 1 - m->len)
         n = sizeof m->text - 1 - m->len;
     memcpy(m->text + m->len, s, n);
     m->len += n;
 }
 
-static void ml_u64(marker_line *m, uint64_t v)
+static void ml_str(marker_line *m, const char *s)
 {
-    char digits[24];
-    size_t n = 0;
-    do
-        digits[sizeof digits - ++n] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    if (n > sizeof m->text - 1 - m->len)
-        return;
-    memcpy(m->text + m->len, digits + sizeof digits - n, n);
-    m->len += n;
+    ml_bytes(m, s, strlen(s));
 }
 
-static void ml_begin(marker_line *m, const char *verb)
+/* A string literal, its length known. */
+#define ML_LIT(m, s) ml_bytes((m), "" s, sizeof(s) - 1)
+
+static void ml_u64(marker_line *m, uint64_t v)
 {
-    m->len = 0;
-    ml_str(m, CT_MARKER_PREFIX);
-    ml_str(m, ct__marker_nonce);
-    ml_str(m, verb);
+    if (sizeof m->text - 1 - m->len >= CT_DECIMAL_MAX)
+        m->len += ct_decimal(m->text + m->len, v);
 }
+
+/* The head (prefix and nonce), then the verb (a literal). */
+#define ML_BEGIN(m, verb)                                                                        \
+    do {                                                                                         \
+        if (__builtin_expect(where.head_len == 0, 0))                                            \
+            head_init();                                                                         \
+        (m)->len = 0;                                                                            \
+        ml_bytes((m), where.head, where.head_len);                                               \
+        ML_LIT((m), verb);                                                                       \
+    } while (0)
 
 static void ml_name(marker_line *m, const char *name)
 {
@@ -188,15 +213,23 @@ static void ml_name(marker_line *m, const char *name)
     m->len += encode_name(name, m->text + m->len, NAME_ENC_MAX + 4);
 }
 
+/* The running test's name, as its run marker encoded it. */
+static void ml_running_name(marker_line *m, const char *name)
+{
+    if (running.name != name) {
+        ml_name(m, name);
+        return;
+    }
+    memcpy(m->text + m->len, running.enc, running.len); /* room: as ml_name */
+    m->len += running.len;
+}
+
 /* " PID TASK GROUP": where the runner finds the test in the trace. */
 static void ml_where(marker_line *m, uint64_t task)
 {
-    ml_str(m, " ");
-    ml_u64(m, (uint64_t)where.pid);
-    ml_str(m, " ");
+    ml_bytes(m, where.pid, where.pid_len);
     ml_u64(m, task);
-    ml_str(m, " ");
-    ml_str(m, where.group_enc);
+    ml_bytes(m, where.group_enc, where.group_len);
 }
 
 void ct__marker_run(const char *name, uint64_t task, unsigned long ordinal)
@@ -205,12 +238,16 @@ void ct__marker_run(const char *name, uint64_t task, unsigned long ordinal)
         return;
     count(TEST_BEGUN);
     marker_line m;
-    ml_begin(&m, " run ");
+    ML_BEGIN(&m, " run ");
+    size_t at = m.len;
     ml_name(&m, name);
+    running.len = m.len - at;
+    memcpy(running.enc, m.text + at, running.len);
+    running.name = name;
     ml_where(&m, task);
-    ml_str(&m, " ");
+    ML_LIT(&m, " ");
     ml_u64(&m, ordinal);
-    ml_str(&m, "\n");
+    ML_LIT(&m, "\n");
     write_marker(m.text, m.len);
 }
 
@@ -219,11 +256,10 @@ void ct__marker_list(const char *name)
     if (!ct__markers)
         return;
     marker_line m;
-    ml_begin(&m, " list ");
+    ML_BEGIN(&m, " list ");
     ml_name(&m, name);
-    ml_str(&m, " ");
-    ml_str(&m, where.group_enc);
-    ml_str(&m, "\n");
+    ml_bytes(&m, where.group_enc, where.group_len);
+    ML_LIT(&m, "\n");
     write_marker(m.text, m.len);
 }
 
@@ -246,9 +282,12 @@ void ct__marker_fixture(int begins, const char *name)
         return;
     count(begins ? FIXTURE_BEGUN : FIXTURE_ENDED);
     marker_line m;
-    ml_begin(&m, begins ? " fixture begin " : " fixture end ");
+    if (begins)
+        ML_BEGIN(&m, " fixture begin ");
+    else
+        ML_BEGIN(&m, " fixture end ");
     ml_name(&m, name);
-    ml_str(&m, "\n");
+    ML_LIT(&m, "\n");
     write_marker(m.text, m.len);
 }
 
@@ -259,7 +298,7 @@ void ct__marker_plan(size_t count, unsigned long end)
     if (!ct__markers)
         return;
     char line[GROUP_ENC_MAX + 128];
-    int n = snprintf(line, sizeof line, "%s%s plan %zu %s %lu\n", CT_MARKER_PREFIX,
+    int n = snprintf(line, sizeof line, "%s%s plan %zu%s %lu\n", CT_MARKER_PREFIX,
                      ct__marker_nonce, count, where.group_enc, end);
     write_marker(line, n < (int)sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -302,22 +341,28 @@ void ct__marker_end(const char *name, int status, uint64_t elapsed_ns, uint64_t 
         return;
     count(TEST_ENDED);
     marker_line m;
-    ml_begin(&m, " end ");
+    ML_BEGIN(&m, " end ");
     ml_str(&m, status_word(status));
-    ml_str(&m, " ");
+    ML_LIT(&m, " ");
     ml_u64(&m, elapsed_ns);
-    ml_str(&m, " ");
-    ml_name(&m, name);
+    ML_LIT(&m, " ");
+    ml_running_name(&m, name);
+    running.name = NULL;
     ml_where(&m, task);
-    ml_str(&m, "\n");
+    ML_LIT(&m, "\n");
     defer_marker(m.text, m.len);
 }
 
 void ct__markers_group(const char *group_name)
 {
-    where.pid = getpid();
+    head_init();
+    where.pid[0] = ' ';
+    where.pid_len = 1 + ct_decimal(where.pid + 1, (uint64_t)getpid());
+    where.pid[where.pid_len++] = ' ';
+    /* " GROUP", or a lone " " for none (an empty last field). */
+    where.group_enc[0] = ' ';
+    where.group_len = 1;
     if (group_name)
-        encode_name(group_name, where.group_enc, sizeof where.group_enc);
-    else
-        where.group_enc[0] = '\0';
+        where.group_len += encode_name(group_name, where.group_enc + 1, GROUP_ENC_MAX);
+    running.name = NULL;
 }
