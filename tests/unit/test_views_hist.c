@@ -16,6 +16,7 @@
 
 #include <ctrace.h> /* CT_MS, CT_SEC */
 
+#include "common/decimal.h"
 #include "common/hist.h"
 #include "common/human.h"
 
@@ -309,6 +310,29 @@ static void test_durations_as_printf_writes_them(void **state)
     }
 }
 
+/* ct_decimal() writes what printf's %llu does, at every digit count's edges. */
+static void assert_decimal(uint64_t v)
+{
+    char ours[CT_DECIMAL_MAX + 1], theirs[32];
+    ours[ct_decimal(ours, v)] = '\0';
+    snprintf(theirs, sizeof theirs, "%llu", (unsigned long long)v);
+    assert_string_equal(ours, theirs);
+}
+
+static void test_decimal_digits(void **state)
+{
+    (void)state;
+    assert_decimal(0);
+    assert_decimal(UINT64_MAX);
+    for (uint64_t p = 1; p <= UINT64_MAX / 10; p *= 10) {
+        assert_decimal(p - 1);
+        assert_decimal(p);
+        assert_decimal(p + 1);
+    }
+    char buf[CT_DECIMAL_MAX];
+    assert_ptr_equal(ct_put_decimal(buf, 12345), buf + 5);
+}
+
 static void assert_bytes(uint64_t bytes, const char *expected)
 {
     char buf[CTV_HUMAN_BUF];
@@ -343,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_total_saturates),
         cmocka_unit_test(test_durations_for_people),
         cmocka_unit_test(test_durations_as_printf_writes_them),
+        cmocka_unit_test(test_decimal_digits),
         cmocka_unit_test(test_sizes_for_people),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
