@@ -238,7 +238,9 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
     ct_tw_process begin = {.proc = p->drainer.proc, .pid = (uint64_t)(uint32_t)pid,
                            .exe = exe, .exe_len = strnlen(exe, 4096), .clock = c->clock_kind,
                            .hz = c->tsc_hz, .tsc0 = tsc0, .ns0 = ns0};
-    if (ct_tw_process_begin(c->w, &begin) != 0)
+    /* The child loads for a millisecond or so before it writes anything:
+     * the compressor's set-up happens meanwhile, not after the child ends. */
+    if (ct_tw_process_begin(c->w, &begin) != 0 || ct_tw_prepare(c->w) != 0)
         ct__collector_failed(c);
 }
 

@@ -195,6 +195,11 @@ int ct_tw_flush_due(ct_trace_writer *w)
     return w->in_len ? compress(w, ZSTD_e_continue) : 0;
 }
 
+int ct_tw_prepare(ct_trace_writer *w)
+{
+    return compress(w, ZSTD_e_continue);
+}
+
 void ct_tw_flush_every(ct_trace_writer *w, uint64_t ns)
 {
     w->flush_every_ns = ns;
