@@ -31,7 +31,7 @@
 #include <stdint.h>
 
 #define CT_POOL_MAGIC 0x314c4f4f50525443ull /* "CTRPOOL1" */
-#define CT_POOL_VERSION 5u
+#define CT_POOL_VERSION 6u
 #define CT_POOL_DEFAULT_BYTES (64u << 20)
 #define CT_CHUNK_BYTES (32u << 10)
 #define CT_POOL_LOSS_SLOTS 48 /* threads that count their losses alone */
@@ -78,6 +78,9 @@ typedef struct ct_pool_header {
                                (a run of a few tests uses a few chunks of thousands) */
     uint32_t closed;        /* atomic: the collector drains no more: never wait */
     uint32_t gone;          /* atomic: the process stopped tracing, its collector gone */
+    uint32_t free_hint;     /* atomic: where a claim looks first: past the last chunk
+                               claimed, or back to a lower chunk just freed
+                               (ct_pool_chunk_free()); only a hint, the state decides */
 
     /* Counted as things happen. */
     _Alignas(64) uint64_t dropped; /* atomic: events the process lost, every
@@ -215,5 +218,12 @@ uint64_t ct_pool_dropped(const ct_pool_header *h);
 /* The collector freed chunks, or waiting is over (the session ended, the
  * collector is gone): the threads that wait for a chunk look again now. */
 void ct_pool_note_freed(ct_pool_header *h);
+
+/* Chunk `i` (drained) is FREE again; the next claim looks there first if it
+ * is lower than where claims look now: a freed chunk's pages are mapped and
+ * in cache, where a chunk never used costs a page fault and a zeroed page a
+ * page, in both processes. Threads waiting for room are told by
+ * ct_pool_note_freed(). */
+void ct_pool_chunk_free(ct_pool_header *h, uint32_t i);
 
 #endif /* CT_FORMAT_POOL_H */

@@ -44,12 +44,15 @@ static int claim_chunk(ct__thread *t)
     ct_pool_header *pool = t->pool;
     ct_chunk_desc *descs = ct_pool_descs(pool);
     uint32_t n = pool->nchunks;
-    /* From the thread's own place among the pool's first chunks (thread.c):
-     * the first free one past it was most often drained a moment ago, its
-     * pages mapped by both processes. A run then keeps to the chunks in
-     * flight between drains, not the whole pool: a fault and a page zeroed
-     * in each process for every page of a chunk never used. */
-    for (uint32_t k = 0, i = t->claim_from % n; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
+    /* From the pool's hint: past the chunk claimed last, or a lower one the
+     * collector just freed (ct_pool_chunk_free()). A run then keeps to the
+     * chunks in flight between drains, not the whole pool (a fault and a
+     * page zeroed in each process for every page of a chunk never used),
+     * and a claim looks at a descriptor or two, not at every chunk claimed
+     * since the last drain (hundreds, for short threads made one after
+     * another: a cache line each, which the collector writes too). */
+    uint32_t hint = __atomic_load_n(&pool->free_hint, __ATOMIC_RELAXED);
+    for (uint32_t k = 0, i = hint < n ? hint : 0; k < n; k++, i = i + 1 < n ? i + 1 : 0) {
         uint32_t expect = CT_CHUNK_FREE;
         if (__atomic_load_n(&descs[i].state, __ATOMIC_RELAXED) != CT_CHUNK_FREE)
             continue;
@@ -62,6 +65,10 @@ static int claim_chunk(ct__thread *t)
         while (end < i + 1 && !__atomic_compare_exchange_n(&pool->claimed_end, &end, i + 1, 1,
                                                            __ATOMIC_RELAXED, __ATOMIC_RELAXED))
             ;
+        /* The next claim looks past this one, unless a free or another
+         * claim moved the hint meanwhile: theirs stands. */
+        __atomic_compare_exchange_n(&pool->free_hint, &hint, i + 1 < n ? i + 1 : 0, 0,
+                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
         ct_chunk_desc *d = &descs[i];
         d->thread = t->serial;
         d->proc = ct__proc_slot;

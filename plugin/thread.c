@@ -22,11 +22,6 @@ __thread uint64_t ct__cur_task __attribute__((tls_model("initial-exec")));
 __thread uint8_t ct__thread_off __attribute__((tls_model("initial-exec")));
 __thread uint8_t ct__in_tracer __attribute__((tls_model("initial-exec")));
 
-/* Where a thread looks for a free chunk, each time (chunk.c): its own
- * place among the pool's first FIRST_CLAIMS chunks (or all, if it has
- * fewer), the threads' places apart. */
-#define FIRST_CLAIMS 64u
-
 static pthread_key_t exit_key;
 static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 static uint32_t next_thread_serial; /* atomic */
@@ -137,10 +132,6 @@ ct__thread *ct__thread_get_slow(void)
             return NULL;
         memset(t, 0, offsetof(ct__thread, stacks)); /* the rest is not read before written */
         t->serial = ct__thread_serial_new(pool);
-        /* Threads look from apart, among the first chunks: a thread then
-         * writes where others wrote before, not on a page never touched (a
-         * fault, a page zeroed: a few us of a short thread). */
-        t->claim_from = t->serial * 97u % FIRST_CLAIMS;
         t->tid = (int32_t)syscall(SYS_gettid);
         t->parent_tid = ct__origin.parent_tid;
         t->start_fn = ct__origin.start_fn;

@@ -96,7 +96,6 @@ typedef struct ct__thread {
     uint64_t nested_lost; /* atomic: events of signal handlers that found the
                              thread inside the tracer, not yet reported */
     uint32_t freed_seen; /* the pool's `freed` when no chunk was free */
-    uint32_t claim_from; /* where it looks for a free chunk from (its place) */
     struct ct_loss_slot *loss_slot; /* where it counts what it loses (pool.h) */
     uint8_t no_loss_slot; /* all were taken: it counts in the pool's `dropped` */
     uint32_t scratch_committed;
