@@ -129,8 +129,7 @@ void ct__task_end_id(uint64_t id)
 void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait,
                     uint64_t object, const uint64_t *pcs, unsigned n)
 {
-    ct__modules_note(t, pcs, n);
-    uint64_t stack = ct__stack_intern(t, pcs, n);
+    uint64_t stack = ct__stack_intern(t, pcs, n); /* its modules noted if new */
     uint8_t *p = ct__event_begin(t, CT_EV_WAIT, CT_SMALL_EVENT);
     uint64_t now = t->last_ticks;
     p = ct_put_uvarint(p, ct__cur_task);

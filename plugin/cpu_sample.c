@@ -21,7 +21,6 @@
 
 #include "format/wire.h"
 #include "plugin/api_internal.h" /* ct__enter, ct__leave */
-#include "plugin/modules.h"
 #include "plugin/sched.h" /* ct__sched_on_cpu_sample */
 #include "plugin/session.h"
 #include "plugin/stack.h"
@@ -214,8 +213,7 @@ void ct__cpu_forget_inherited(void)
 static void write_sample(ct__thread *t, uint64_t task, const uint64_t *pcs, unsigned n,
                          uint64_t count)
 {
-    ct__modules_note(t, pcs, n);
-    uint64_t stack = ct__stack_intern(t, pcs, n);
+    uint64_t stack = ct__stack_intern(t, pcs, n); /* its modules noted if new */
     uint8_t *p = ct__event_begin(t, CT_EV_CPU_SAMPLE, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, task);
     p = ct_put_uvarint(p, stack);

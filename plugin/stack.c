@@ -26,6 +26,7 @@
 #include <ucontext.h> /* ucontext_t, REG_RIP */
 #include <unwind.h>  /* _Unwind_Backtrace */
 
+#include "plugin/modules.h" /* ct__modules_note */
 #include "plugin/unwind.h"
 #include "common/env_once.h"
 
@@ -237,6 +238,8 @@ uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
         return 0;
     if (n > CT_MAX_STACK_DEPTH)
         n = CT_MAX_STACK_DEPTH;
+    int noted = 0;
+again:
     /* Room for a definition first, before the table is looked at. */
     ct__reserve(t, CT_SMALL_EVENT + CT_MAX_STACK_DEPTH * CT_UVARINT_MAX);
     if (t->stacks_used >= CT_STACK_SLOTS * 3 / 4) /* many blocking sites: start over */
@@ -255,6 +258,16 @@ uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n)
             return e->id;
         if (e->h1 == 0)
             break;
+    }
+    if (!noted) {
+        /* A stack new to the thread: the modules its frames are in first,
+         * their MODULE events before its STACK (a stack seen before had
+         * them noted then: a wait at a known place skips the lookups). A
+         * module event may take a new chunk, and a drop's end starts the
+         * table over: look again. */
+        ct__modules_note(t, pcs, n);
+        noted = 1;
+        goto again;
     }
     e->h1 = h1;
     e->h2 = h2;

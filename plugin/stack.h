@@ -41,8 +41,9 @@ void ct__stack_prepare(void);
 unsigned ct__stack_capture(uint64_t caller, uint64_t *pcs, unsigned max);
 
 /* The id of the stack pcs[0..n) in t's table, defining it with a STACK event
- * if it is new; 0 (no stack) for n == 0 or when out of memory. Room for the
- * definition must not be reserved by the caller. */
+ * if it is new, the modules its frames are in noted first
+ * (ct__modules_note()); 0 (no stack) for n == 0 or when out of memory. Room
+ * for the definition must not be reserved by the caller. */
 uint64_t ct__stack_intern(ct__thread *t, const uint64_t *pcs, unsigned n);
 
 /* The stack where a signal interrupted the calling thread, from its
