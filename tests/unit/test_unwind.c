@@ -9,7 +9,8 @@
  * cannot follow (a signal frame) go to libgcc, and a dlclosed module's rules
  * are forgotten. A thread made in a session takes its stack bounds from
  * its creation (pthread_hook.c): inside pthread_getattr_np's, and walked
- * as far.
+ * as far. A wait in a module loaded during a session has the module in the
+ * trace.
  *
  *     test_unwind PATH-OF-unwind_module.so
  */
@@ -29,6 +30,10 @@
 #include <ctrace.h>   /* ct_start: threads made in a session learn their bounds as made */
 #include <unistd.h>   /* mkstemp, close, unlink */
 
+#include "events.h"
+#include "common/clock.h" /* ct__ticks */
+#include "format/wire.h"  /* CT_BLOCK_SYNC, CT_MAX_STACK_DEPTH */
+#include "plugin/api_internal.h" /* ct__enter, ct__wait_write */
 #include "plugin/cfi.h"
 #include "plugin/stack.h"
 #include "plugin/unwind.h"
@@ -368,6 +373,62 @@ static void test_dlclosed_module_rules_are_forgotten(void **state)
     }
 }
 
+/* A wait recorded where the module called back: its stack holds a frame of
+ * the module. */
+static void wait_callback(void *arg)
+{
+    (void)arg;
+    uint64_t pcs[CT_MAX_STACK_DEPTH];
+    unsigned n = ct__stack_capture((uint64_t)(uintptr_t)__builtin_return_address(0), pcs,
+                                   CT_MAX_STACK_DEPTH);
+    struct ct__thread *t = ct__enter();
+    assert_non_null(t);
+    ct__wait_write(t, CT_BLOCK_SYNC, ct__ticks(), 1, 0, pcs, n);
+    ct__leave(t);
+}
+
+/* A module loaded after the session began: the first wait with a frame in
+ * it asks for the modules to be looked at again, and the next safe point
+ * (a task's begin) writes it, so the trace can name the frame. The same
+ * stack again is known to the thread: it notes nothing. */
+static void test_a_wait_in_a_module_loaded_later_names_it(void **state)
+{
+    (void)state;
+    if (!module_path)
+        skip();
+    char path[512];
+    temp_trace_path(path, sizeof path, "unwind-module");
+    assert_int_equal(ct_start(path), 0);
+    void *m = dlopen(module_path, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(m);
+    module_call_fn *call = (module_call_fn *)dlsym(m, "unwind_module_call");
+    assert_non_null(call);
+    call(wait_callback, NULL);
+    call(wait_callback, NULL);
+    usleep(20000); /* past the least time between two looks (modules.c) */
+    ct_task_end(ct_task_begin(NULL, "after"));
+    assert_int_equal(ct_stop(), 0);
+
+    tevs t;
+    assert_int_equal(tevs_read(&t, path), 0);
+    uint64_t pc = (uint64_t)(uintptr_t)call;
+    size_t waits = 0, in_module = 0;
+    for (size_t i = 0; i < t.n; i++) {
+        const ctr_event *e = &t.v[i].ev;
+        if (e->kind == CTR_BLOCK && e->block_kind == CTR_BLOCK_SYNC) { /* not usleep's */
+            waits++;
+            assert_true(e->stack_len >= 2);
+        }
+        if (e->kind == CTR_MODULE && e->module_lo <= pc && pc < e->module_hi)
+            in_module++;
+    }
+    assert_int_equal(waits, 2);
+    assert_true(in_module >= 1);
+    tevs_free(&t);
+    assert_int_equal(dlclose(m), 0);
+    unlink(path);
+}
+
 /* ---- threads sharing the rules while modules come and go -------------------- */
 
 static int stress_stop; /* atomic */
@@ -504,6 +565,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thread_stack),
         cmocka_unit_test(test_thread_bounds_told_by_its_creation),
         cmocka_unit_test(test_dlclosed_module_rules_are_forgotten),
+        cmocka_unit_test(test_a_wait_in_a_module_loaded_later_names_it),
         cmocka_unit_test(test_threads_walk_while_modules_come_and_go),
         cmocka_unit_test(test_frame_pointer_mode_passes_the_tracer),
         cmocka_unit_test(test_signal_frame_falls_back_to_libgcc),
