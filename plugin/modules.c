@@ -13,6 +13,7 @@
 
 #include <elf.h>    /* NT_GNU_BUILD_ID */
 #include <link.h>   /* dl_iterate_phdr */
+#include <stdio.h>  /* fopen, getline, sscanf: /proc/self/maps */
 #include <stdlib.h> /* malloc, qsort */
 #include <string.h> /* strlen, memcpy */
 #include <unistd.h> /* readlink */
@@ -75,21 +76,42 @@ struct scan {
     uint32_t n, cap;
 };
 
+/* The file mapped at `addr`, from /proc/self/maps, into out[cap]: the
+ * loader names a module dlopen'd by a relative path ("./plugin.so") as it
+ * was given, which means nothing from another directory. At a scan, never
+ * in a signal handler: stdio will do. @return 1 if found. */
+static int mapped_path(uint64_t addr, char *out, size_t cap)
+{
+    uint8_t was = ct__untraced_begin(); /* the tracer's own reads */
+    FILE *f = fopen("/proc/self/maps", "re");
+    char *line = NULL;
+    size_t size = 0;
+    int found = 0;
+    while (f && getline(&line, &size, f) > 0) {
+        unsigned long lo, hi;
+        int at = 0;
+        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || at == 0 ||
+            addr < lo || addr >= hi)
+            continue;
+        char *p = line + at;
+        p[strcspn(p, "\n")] = '\0';
+        if (p[0] == '/' && strlen(p) < cap) {
+            memcpy(out, p, strlen(p) + 1);
+            found = 1;
+        }
+        break;
+    }
+    free(line);
+    if (f)
+        fclose(f);
+    ct__untraced_end(was);
+    return found;
+}
+
 static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
     (void)size;
     struct scan *s = arg;
-    char exe[MAX_PATH_BYTES];
-    const char *path = info->dlpi_name;
-    if (!path || !path[0]) { /* the executable */
-        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (k <= 0)
-            return 0;
-        exe[k] = '\0';
-        path = exe;
-    } else if (path[0] != '/') {
-        return 0; /* the vDSO: no file to read symbols from */
-    }
     uint64_t lo = UINT64_MAX, hi = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -101,6 +123,21 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     }
     if (lo >= hi)
         return 0;
+    char file[MAX_PATH_BYTES];
+    const char *path = info->dlpi_name;
+    if (!path || !path[0]) { /* the executable */
+        ssize_t k = readlink("/proc/self/exe", file, sizeof file - 1);
+        if (k <= 0)
+            return 0;
+        file[k] = '\0';
+        path = file;
+    } else if (path[0] != '/') {
+        /* No slash: the vDSO (no file to read symbols from). A relative
+         * path: the file it is mapped from. */
+        if (!strchr(path, '/') || !mapped_path(lo, file, sizeof file))
+            return 0;
+        path = file;
+    }
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 32;
         module *m = realloc(s->m, cap * sizeof *m);

@@ -387,32 +387,26 @@ static void wait_callback(void *arg)
     ct__leave(t);
 }
 
-/* A module loaded after the session began: the first wait with a frame in
- * it asks for the modules to be looked at again, and the next safe point
- * (a task's begin) writes it, so the trace can name the frame. The same
- * stack again is known to the thread: it notes nothing. */
-static void test_a_wait_in_a_module_loaded_later_names_it(void **state)
+/* A session in which `m` (just loaded) is called back into twice, each
+ * call recording a wait; the next safe point (a task's begin) comes after
+ * the least time between two looks at the modules (modules.c). Into
+ * named[cap]: the MODULE of the trace holding the module's code ("" if
+ * none). */
+static void wait_in_module(void *m, const char *trace, char *named, size_t cap)
 {
-    (void)state;
-    if (!module_path)
-        skip();
-    char path[512];
-    temp_trace_path(path, sizeof path, "unwind-module");
-    assert_int_equal(ct_start(path), 0);
-    void *m = dlopen(module_path, RTLD_NOW | RTLD_LOCAL);
-    assert_non_null(m);
     module_call_fn *call = (module_call_fn *)dlsym(m, "unwind_module_call");
     assert_non_null(call);
     call(wait_callback, NULL);
     call(wait_callback, NULL);
-    usleep(20000); /* past the least time between two looks (modules.c) */
+    usleep(20000);
     ct_task_end(ct_task_begin(NULL, "after"));
     assert_int_equal(ct_stop(), 0);
 
     tevs t;
-    assert_int_equal(tevs_read(&t, path), 0);
+    assert_int_equal(tevs_read(&t, trace), 0);
     uint64_t pc = (uint64_t)(uintptr_t)call;
-    size_t waits = 0, in_module = 0;
+    size_t waits = 0;
+    named[0] = '\0';
     for (size_t i = 0; i < t.n; i++) {
         const ctr_event *e = &t.v[i].ev;
         if (e->kind == CTR_BLOCK && e->block_kind == CTR_BLOCK_SYNC) { /* not usleep's */
@@ -420,13 +414,57 @@ static void test_a_wait_in_a_module_loaded_later_names_it(void **state)
             assert_true(e->stack_len >= 2);
         }
         if (e->kind == CTR_MODULE && e->module_lo <= pc && pc < e->module_hi)
-            in_module++;
+            snprintf(named, cap, "%s", t.v[i].name);
     }
     assert_int_equal(waits, 2);
-    assert_true(in_module >= 1);
     tevs_free(&t);
+}
+
+/* A module loaded after the session began: the first wait with a frame in
+ * it asks for the modules to be looked at again, and the next safe point
+ * writes it, so the trace can name the frame. */
+static void test_a_wait_in_a_module_loaded_later_names_it(void **state)
+{
+    (void)state;
+    if (!module_path)
+        skip();
+    char trace[512], named[4096];
+    temp_trace_path(trace, sizeof trace, "unwind-module");
+    assert_int_equal(ct_start(trace), 0);
+    void *m = dlopen(module_path, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(m);
+    wait_in_module(m, trace, named, sizeof named);
+    assert_string_equal(named, module_path);
     assert_int_equal(dlclose(m), 0);
-    unlink(path);
+    unlink(trace);
+}
+
+/* Loaded by a relative path, which the loader keeps as given: the trace
+ * names the file it is mapped from, wherever the program is by then. */
+static void test_a_module_loaded_by_a_relative_path_is_named_in_full(void **state)
+{
+    (void)state;
+    if (!module_path || module_path[0] != '/')
+        skip();
+    char trace[512], named[4096], cwd[4096], dir[4096];
+    temp_trace_path(trace, sizeof trace, "unwind-relative");
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    const char *base = strrchr(module_path, '/');
+    snprintf(dir, sizeof dir, "%.*s", (int)(base - module_path), module_path);
+    char relative[4096];
+    snprintf(relative, sizeof relative, ".%s", base);
+    assert_int_equal(ct_start(trace), 0);
+    assert_int_equal(chdir(dir), 0);
+    void *m = dlopen(relative, RTLD_NOW | RTLD_LOCAL);
+    assert_int_equal(chdir(cwd), 0);
+    assert_non_null(m);
+    wait_in_module(m, trace, named, sizeof named);
+    char *real = realpath(module_path, NULL);
+    assert_non_null(real);
+    assert_string_equal(named, real);
+    free(real);
+    assert_int_equal(dlclose(m), 0);
+    unlink(trace);
 }
 
 /* ---- threads sharing the rules while modules come and go -------------------- */
@@ -566,6 +604,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_thread_bounds_told_by_its_creation),
         cmocka_unit_test(test_dlclosed_module_rules_are_forgotten),
         cmocka_unit_test(test_a_wait_in_a_module_loaded_later_names_it),
+        cmocka_unit_test(test_a_module_loaded_by_a_relative_path_is_named_in_full),
         cmocka_unit_test(test_threads_walk_while_modules_come_and_go),
         cmocka_unit_test(test_frame_pointer_mode_passes_the_tracer),
         cmocka_unit_test(test_signal_frame_falls_back_to_libgcc),
