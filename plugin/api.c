@@ -109,13 +109,13 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     return id;
 }
 
-void ct__task_end_id(uint64_t id)
+uint64_t ct__task_end_id(uint64_t id)
 {
     if (id == 0) /* a test not recorded (above) */
-        return;
+        return 0;
     ct__thread *t = enter();
     if (!t)
-        return;
+        return 0;
     ct__sched_read_all(t); /* the waits in the task, before it ends */
     ct__modules_settle(t);
     ct__thread_name_refresh(t);
@@ -124,6 +124,7 @@ void ct__task_end_id(uint64_t id)
     ct__commit(t, p);
     ct__live_task_end(id, t->last_ticks, who_of(t));
     leave(t);
+    return t->last_ticks;
 }
 
 void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait,

@@ -20,7 +20,8 @@ enum {
 /* @return the new task's id, 0 when not tracing. */
 uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
 
-void ct__task_end_id(uint64_t id);
+/* @return the tick of its TASK_END, 0 when none was written. */
+uint64_t ct__task_end_id(uint64_t id);
 void ct__task_status(uint64_t id, unsigned status, const char *message);
 /* The window of test or fixture `task` (its assertions' window) ends: when
  * events were lost in it, say how many in a WINDOW_LOST event.

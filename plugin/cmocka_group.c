@@ -78,18 +78,22 @@ static uint64_t ours(uint64_t task)
     return ct__proc_slot ? 0 : task;
 }
 
-/* A test's time for its end marker, on the tracer's clock: a TSC read costs
- * this VM half a clock_gettime, and a tiny test reads two. 0 if the clock
- * changed under it (a session began inside the test). */
+/* A test's time for its end marker, on the tracer's clock: from its task's
+ * begin to its end, the ticks of those events (no clock read: one costs
+ * this VM half a clock_gettime, and a tiny test would read two), or the
+ * clock's where no event was written. 0 if the clock changed under it (a
+ * session began inside the test). */
 static void stopwatch_start(struct test_run *r)
 {
+    const ct__thread *t = ct__self;
     r->started_clock = __atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED);
-    r->started_ticks = ct__ticks();
+    /* Its TASK_BEGIN was just written on this thread, if it has an id. */
+    r->started_ticks = r->task && t ? t->last_ticks : ct__ticks();
 }
 
-static uint64_t stopwatch_ns(const struct test_run *r)
+static uint64_t stopwatch_ns(const struct test_run *r, uint64_t end_ticks)
 {
-    uint64_t now = ct__ticks();
+    uint64_t now = end_ticks ? end_ticks : ct__ticks();
     if (__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED) != r->started_clock)
         return 0;
     return ct__live_ticks_to_ns(now > r->started_ticks ? now - r->started_ticks : 0);
@@ -116,9 +120,9 @@ static void finish(struct test_run *r, int status, const char *why)
     uint64_t lost = ct__window_lost_note(ours(r->task));
     ct__task_status(ours(r->task), (unsigned)status, message);
     ct_task_adopt((ct_task *)(uintptr_t)g.saved_task);
-    ct__task_end_id(ours(r->task));
+    uint64_t elapsed_ns = stopwatch_ns(r, ct__task_end_id(ours(r->task)));
     ct__marker_lost(lost); /* before the end marker: the runner gives it to the test ending */
-    ct__marker_end(r->orig->name, status, stopwatch_ns(r), r->task);
+    ct__marker_end(r->orig->name, status, elapsed_ns, r->task);
     ct__marker_rules();
     g.current = NULL;
     ct__failfast_note(status);
@@ -245,7 +249,6 @@ static struct test_run *begin_next(void)
     g.body_returned = g.skipped = g.crashed = g.noted_after_body = 0;
     g.message_len = 0;
     g.message[0] = '\0';
-    stopwatch_start(r);
     /* Looked at once a millisecond at most: the coarse clock will do. */
     uint64_t now_ns = ct__mono_coarse_ns();
     ct__thread_dump_check(now_ns); /* the program may have taken the stack signal since */
@@ -258,6 +261,7 @@ static struct test_run *begin_next(void)
     }
     ct__expect_test_begin();
     r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
+    stopwatch_start(r);
     ct__marker_run(r->orig->name, r->task, r->ordinal);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
     return r;
