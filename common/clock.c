@@ -5,6 +5,11 @@
 #include <stdio.h>  /* fopen, fgets */
 #include <string.h> /* strstr, strcmp */
 
+/* Ticks between the two TSC reads around a clock_gettime below which a
+ * pair is as good as it gets (a read takes tens of ns; a preemption or a
+ * VM exit between them, microseconds). */
+#define PAIR_TIGHT_TICKS 4096u
+
 uint32_t ct__clock_kind = CT_CLOCK_MONOTONIC;
 
 static int cpu_has_invariant_tsc(void)
@@ -56,9 +61,12 @@ void ct__clock_pair(uint32_t kind, uint64_t *ticks, uint64_t *ns)
         return;
     }
     /* Take the tightest of a few reads: a preemption between the two reads
-     * would otherwise skew the pair. */
+     * would otherwise skew the pair. A read as tight as a clock_gettime is
+     * (tens of ns; PAIR_TIGHT_TICKS is a microsecond or so) is kept at
+     * once: each try costs two TSC reads and a clock_gettime, and a thread
+     * makes a pair for each chunk it takes. */
     uint64_t best_gap = UINT64_MAX;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 4 && best_gap > PAIR_TIGHT_TICKS; i++) {
         uint64_t t0 = read_ticks(kind);
         uint64_t n = ct__mono_ns();
         uint64_t t1 = read_ticks(kind);
