@@ -98,10 +98,9 @@ uint64_t ct_pool_dropped(const ct_pool_header *h)
     return n;
 }
 
-void ct_pool_chunk_free(ct_pool_header *h, uint32_t i)
+void ct_pool_chunk_free(ct_pool_header *h, ct_chunk_desc *descs, uint32_t i)
 {
-    ct_chunk_desc *d = &ct_pool_descs(h)[i];
-    __atomic_store_n(&d->state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
+    __atomic_store_n(&descs[i].state, CT_CHUNK_FREE, __ATOMIC_RELEASE);
     uint32_t hint = __atomic_load_n(&h->free_hint, __ATOMIC_RELAXED);
     while (i < hint && !__atomic_compare_exchange_n(&h->free_hint, &hint, i, 1,
                                                     __ATOMIC_RELAXED, __ATOMIC_RELAXED))

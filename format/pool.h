@@ -219,11 +219,13 @@ uint64_t ct_pool_dropped(const ct_pool_header *h);
  * collector is gone): the threads that wait for a chunk look again now. */
 void ct_pool_note_freed(ct_pool_header *h);
 
-/* Chunk `i` (drained) is FREE again; the next claim looks there first if it
- * is lower than where claims look now: a freed chunk's pages are mapped and
- * in cache, where a chunk never used costs a page fault and a zeroed page a
- * page, in both processes. Threads waiting for room are told by
- * ct_pool_note_freed(). */
-void ct_pool_chunk_free(ct_pool_header *h, uint32_t i);
+/* Chunk `i` of `descs` (drained) is FREE again; the next claim looks there
+ * first if it is lower than where claims look now: a freed chunk's pages
+ * are mapped and in cache, where a chunk never used costs a page fault and
+ * a zeroed page a page, in both processes. `descs`: where the caller found
+ * the descriptors when it set up (not the header's offset now, which the
+ * traced program could have scribbled on). Threads waiting for room are
+ * told by ct_pool_note_freed(). */
+void ct_pool_chunk_free(ct_pool_header *h, ct_chunk_desc *descs, uint32_t i);
 
 #endif /* CT_FORMAT_POOL_H */

@@ -132,7 +132,7 @@ static void release(ct_drainer *d, const struct ct_drain_item *it, uint32_t *fre
     if (d->window) /* its pages go back until a thread writes there again */
         madvise((uint8_t *)d->pool + d->data_offset + (uint64_t)it->index * d->chunk_bytes,
                 d->chunk_bytes, MADV_REMOVE);
-    ct_pool_chunk_free(d->pool, it->index);
+    ct_pool_chunk_free(d->pool, (ct_chunk_desc *)((char *)d->pool + d->descs_offset), it->index);
     /* Threads waiting for room go on as soon as there is some, not after
      * the whole pass. */
     if (++*freed % FREE_NOTE_EVERY == 0)

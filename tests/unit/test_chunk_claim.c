@@ -33,7 +33,7 @@ static unsigned drain(ct_pool_header *h)
     for (uint32_t i = 0; i < h->nchunks; i++) {
         ct_chunk_desc *d = &ct_pool_descs(h)[i];
         if (__atomic_load_n(&d->state, __ATOMIC_ACQUIRE) == CT_CHUNK_FULL) {
-            ct_pool_chunk_free(h, i);
+            ct_pool_chunk_free(h, ct_pool_descs(h), i);
             freed++;
         }
     }
