@@ -73,8 +73,8 @@ static int claim_chunk(ct__thread *t)
         d->thread = t->serial;
         d->proc = ct__proc_slot;
         d->seq = t->chunk_seq++;
-        ct__clock_pair(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &d->tsc_base,
-                       &d->ns_base);
+        ct__clock_pair_quick(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), &d->tsc_base,
+                             &d->ns_base);
         __atomic_store_n(&d->committed, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&d->state, CT_CHUNK_OWNED, __ATOMIC_RELEASE);
         t->chunk = i;
