@@ -80,7 +80,7 @@ static uint32_t test_name_id(ct__thread *t, const char *name)
     return ct__run_count > 1 ? ct__intern(t, name) : ct__intern_once(t, name);
 }
 
-uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
+uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind, uint64_t *at)
 {
     /* A forked child that runs on in its parent's group (its test returned
      * rather than exit): its tests and fixtures are none of the run's. */
@@ -101,6 +101,8 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind)
     p = ct_put_uvarint(p, name_id);
     p = ct_put_uvarint(p, kind);
     ct__commit(t, p);
+    if (at) /* before leave(): a sample after it moves last_ticks */
+        *at = t->last_ticks;
     if (kind == CT__TASK_USER) /* tests and fixtures are timed by the cmocka hook */
         ct__live_task_begin(id, name, t->last_ticks);
     else /* programs started from now on are under it */
@@ -122,9 +124,10 @@ uint64_t ct__task_end_id(uint64_t id)
     uint8_t *p = ct__event_begin(t, CT_EV_TASK_END, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, id);
     ct__commit(t, p);
-    ct__live_task_end(id, t->last_ticks, who_of(t));
+    uint64_t at = t->last_ticks; /* before leave(): a sample after it moves last_ticks */
+    ct__live_task_end(id, at, who_of(t));
     leave(t);
-    return t->last_ticks;
+    return at;
 }
 
 void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t wait,
@@ -210,7 +213,7 @@ ct_task *ct_task_begin(ct_task *parent, const char *name)
     if (!ct_is_enabled())
         return NULL;
     uint64_t parent_id = parent ? task_id(parent) : ct__cur_task;
-    return task_handle(ct__task_begin_kind(parent_id, name, CT__TASK_USER));
+    return task_handle(ct__task_begin_kind(parent_id, name, CT__TASK_USER, NULL));
 }
 
 void ct_task_end(ct_task *task)

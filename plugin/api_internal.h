@@ -17,8 +17,9 @@ enum {
     CT__STATUS_TIMEOUT = 6,
 };
 
-/* @return the new task's id, 0 when not tracing. */
-uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind);
+/* @return the new task's id, 0 when not tracing; *at (if `at`): the tick of
+ * its TASK_BEGIN, when it has an id. */
+uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind, uint64_t *at);
 
 /* @return the tick of its TASK_END, 0 when none was written. */
 uint64_t ct__task_end_id(uint64_t id);

@@ -83,12 +83,10 @@ static uint64_t ours(uint64_t task)
  * this VM half a clock_gettime, and a tiny test would read two), or the
  * clock's where no event was written. 0 if the clock changed under it (a
  * session began inside the test). */
-static void stopwatch_start(struct test_run *r)
+static void stopwatch_start(struct test_run *r, uint64_t begin_ticks)
 {
-    const ct__thread *t = ct__self;
     r->started_clock = __atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED);
-    /* Its TASK_BEGIN was just written on this thread, if it has an id. */
-    r->started_ticks = r->task && t ? t->last_ticks : ct__ticks();
+    r->started_ticks = r->task ? begin_ticks : ct__ticks();
 }
 
 static uint64_t stopwatch_ns(const struct test_run *r, uint64_t end_ticks)
@@ -260,8 +258,9 @@ static struct test_run *begin_next(void)
                             "thread; recording again from the next test\n");
     }
     ct__expect_test_begin();
-    r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST);
-    stopwatch_start(r);
+    uint64_t begin_ticks = 0;
+    r->task = ct__task_begin_kind(ct__cur_task, r->orig->name, CT__TASK_TEST, &begin_ticks);
+    stopwatch_start(r, begin_ticks);
     ct__marker_run(r->orig->name, r->task, r->ordinal);
     g.saved_task = (uint64_t)(uintptr_t)ct_task_adopt((ct_task *)(uintptr_t)r->task);
     return r;
@@ -403,7 +402,7 @@ int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state)
     ct__marker_fixture(1, f->name);
     f->started_ns = ct__mono_ns();
     ct__live_test_begin(ct__ticks()); /* a window of its own for trace assertions */
-    f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE);
+    f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE, NULL);
     f->saved = ct_task_adopt((ct_task *)(uintptr_t)f->task);
     g.message_len = 0;
     g.message[0] = '\0';

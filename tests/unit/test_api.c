@@ -351,15 +351,15 @@ static void test_many_threads_inherit_and_lose_nothing(void **state)
 static void test_a_test_name_is_defined_once_for_its_runs(void **state)
 {
     (void)state;
-    ct__task_end_id(ct__task_begin_kind(0, "TestRepeated", CT__TASK_TEST));
+    ct__task_end_id(ct__task_begin_kind(0, "TestRepeated", CT__TASK_TEST, NULL));
     ct__thread *t = ct__self;
     assert_non_null(t);
     uint32_t defined = t->next_string_id;
-    ct__task_end_id(ct__task_begin_kind(0, "TestRepeated", CT__TASK_TEST));
+    ct__task_end_id(ct__task_begin_kind(0, "TestRepeated", CT__TASK_TEST, NULL));
     assert_int_equal(t->next_string_id, defined + 1); /* once a run */
     ct__run_count = 3;
     for (int i = 0; i < 3; i++)
-        ct__task_end_id(ct__task_begin_kind(0, "TestRepeated", CT__TASK_TEST));
+        ct__task_end_id(ct__task_begin_kind(0, "TestRepeated", CT__TASK_TEST, NULL));
     ct__run_count = 1;
     assert_int_equal(t->next_string_id, defined + 2); /* once for all three */
     tevs ev;
