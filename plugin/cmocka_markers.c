@@ -364,5 +364,6 @@ void ct__markers_group(const char *group_name)
     where.group_len = 1;
     if (group_name)
         where.group_len += encode_name(group_name, where.group_enc + 1, GROUP_ENC_MAX);
+    where.group_enc[where.group_len] = '\0'; /* the plan marker prints it with %s */
     running.name = NULL;
 }
