@@ -10,10 +10,10 @@
  * inside a lock wrapper cannot wait on the program.
  */
 #include "plugin/modules.h"
+#include "plugin/maps.h"
 
 #include <elf.h>    /* NT_GNU_BUILD_ID */
 #include <link.h>   /* dl_iterate_phdr */
-#include <stdio.h>  /* fopen, getline, sscanf: /proc/self/maps */
 #include <stdlib.h> /* malloc, qsort */
 #include <string.h> /* strlen, memcpy */
 #include <unistd.h> /* readlink */
@@ -74,38 +74,47 @@ static void build_id_of(const struct dl_phdr_info *info, module *m)
 struct scan {
     module *m;
     uint32_t n, cap;
+    uint32_t unnamed; /* modules loaded by a relative path: no path yet */
 };
 
-/* The file mapped at `addr`, from /proc/self/maps, into out[cap]: the
- * loader names a module dlopen'd by a relative path ("./plugin.so") as it
- * was given, which means nothing from another directory. At a scan, never
- * in a signal handler: stdio will do. @return 1 if found. */
-static int mapped_path(uint64_t addr, char *out, size_t cap)
+static char *path_copy(const char *path, size_t len)
 {
-    uint8_t was = ct__untraced_begin(); /* the tracer's own reads */
-    FILE *f = fopen("/proc/self/maps", "re");
-    char *line = NULL;
-    size_t size = 0;
-    int found = 0;
-    while (f && getline(&line, &size, f) > 0) {
-        unsigned long lo, hi;
-        int at = 0;
-        if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &at) < 2 || at == 0 ||
-            addr < lo || addr >= hi)
-            continue;
-        char *p = line + at;
-        p[strcspn(p, "\n")] = '\0';
-        if (p[0] == '/' && strlen(p) < cap) {
-            memcpy(out, p, strlen(p) + 1);
-            found = 1;
-        }
-        break;
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, path, len);
+        copy[len] = '\0';
     }
-    free(line);
-    if (f)
-        fclose(f);
-    ct__untraced_end(was);
-    return found;
+    return copy;
+}
+
+/* A mapping with a file: the unnamed modules whose lowest address it holds
+ * are named after its file. */
+static int name_from_mapping(void *arg, uint64_t lo, uint64_t hi, const char *path)
+{
+    struct scan *s = arg;
+    for (uint32_t i = 0; i < s->n && s->unnamed; i++) {
+        module *m = &s->m[i];
+        if (m->path || m->lo < lo || m->lo >= hi)
+            continue;
+        size_t len = strnlen(path, MAX_PATH_BYTES);
+        if ((m->path = path_copy(path, len)) != NULL) {
+            m->path_len = (uint32_t)len;
+            s->unnamed--;
+        }
+    }
+    return s->unnamed == 0;
+}
+
+/* Name the modules loaded by a relative path after the files mapped at
+ * their lowest address; leave out those it cannot name. */
+static void name_relative(struct scan *s)
+{
+    ct__maps_each(name_from_mapping, s);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->m[i].path)
+            s->m[kept++] = s->m[i];
+    s->n = kept;
 }
 
 static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -133,10 +142,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
         path = file;
     } else if (path[0] != '/') {
         /* No slash: the vDSO (no file to read symbols from). A relative
-         * path: the file it is mapped from. */
-        if (!strchr(path, '/') || !mapped_path(lo, file, sizeof file))
+         * path ("./plugin.so", as dlopen was given it): named after the
+         * walk, by the file mapped there (maps.c). */
+        if (!strchr(path, '/'))
             return 0;
-        path = file;
+        path = NULL;
     }
     if (s->n == s->cap) {
         uint32_t cap = s->cap ? s->cap * 2 : 32;
@@ -148,12 +158,11 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     }
     module *m = &s->m[s->n];
     memset(m, 0, sizeof *m);
-    size_t len = strnlen(path, MAX_PATH_BYTES);
-    if (!(m->path = malloc(len + 1)))
+    size_t len = path ? strnlen(path, MAX_PATH_BYTES) : 0;
+    if (path && !(m->path = path_copy(path, len)))
         return 1;
-    memcpy(m->path, path, len);
-    m->path[len] = '\0';
     m->path_len = (uint32_t)len;
+    s->unnamed += !path;
     m->bias = info->dlpi_addr;
     m->lo = lo;
     m->hi = hi;
@@ -190,6 +199,8 @@ void ct__modules_scan(void)
     __atomic_store_n(&last_scan, ct__ticks(), __ATOMIC_RELAXED);
     struct scan s = {0};
     dl_iterate_phdr(add_module, &s);
+    if (s.unnamed) /* after the walk: it holds the loader's list lock */
+        name_relative(&s);
     if (s.n)
         qsort(s.m, s.n, sizeof *s.m, by_lo);
     /* Unchanged (a live server's next capture): keep the snapshot, which is
