@@ -196,11 +196,10 @@ static void ml_u64(marker_line *m, uint64_t v)
         m->len += ct_decimal(m->text + m->len, v);
 }
 
-/* The head (prefix and nonce), then the verb (a literal). */
+/* The head (prefix and nonce: set by ct__markers_group(), which every
+ * group's markers follow), then the verb (a literal). */
 #define ML_BEGIN(m, verb)                                                                        \
     do {                                                                                         \
-        if (__builtin_expect(where.head_len == 0, 0))                                            \
-            head_init();                                                                         \
         (m)->len = 0;                                                                            \
         ml_bytes((m), where.head, where.head_len);                                               \
         ML_LIT((m), verb);                                                                       \

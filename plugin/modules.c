@@ -77,16 +77,6 @@ struct scan {
     uint32_t unnamed; /* modules loaded by a relative path: no path yet */
 };
 
-static char *path_copy(const char *path, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, path, len);
-        copy[len] = '\0';
-    }
-    return copy;
-}
-
 /* A mapping with a file: the unnamed modules whose lowest address it holds
  * are named after its file. */
 static int name_from_mapping(void *arg, uint64_t lo, uint64_t hi, const char *path)
@@ -97,7 +87,7 @@ static int name_from_mapping(void *arg, uint64_t lo, uint64_t hi, const char *pa
         if (m->path || m->lo < lo || m->lo >= hi)
             continue;
         size_t len = strnlen(path, MAX_PATH_BYTES);
-        if ((m->path = path_copy(path, len)) != NULL) {
+        if ((m->path = strndup(path, len)) != NULL) {
             m->path_len = (uint32_t)len;
             s->unnamed--;
         }
@@ -159,7 +149,7 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
     module *m = &s->m[s->n];
     memset(m, 0, sizeof *m);
     size_t len = path ? strnlen(path, MAX_PATH_BYTES) : 0;
-    if (path && !(m->path = path_copy(path, len)))
+    if (path && !(m->path = strndup(path, len)))
         return 1;
     m->path_len = (uint32_t)len;
     s->unnamed += !path;

@@ -14,15 +14,15 @@
 void ct__thread_dump_install(ct_pool_header *pool);
 
 /*! ct__thread_dump_check() : at a test's begin (a safe point), at
- *  CLOCK_MONOTONIC `now_ns` (the coarse clock will do): if the program has since taken the signal for
- *  itself (its own handler, or the default, which would kill), say none in
- *  the pool: the runner then kills without asking. One sigaction() call, made
- *  only when the last was CT_THREAD_DUMP_CHECK_NS ago or more: a run of
- *  tiny tests does not pay a system call each. Taken by a test that then
- *  hangs, or by one of the tests of that last millisecond (or timer tick:
- *  the coarse clock's step), the signal is
- *  sent all the same: the program's handler, or its death of the signal,
- *  ends it as a timeout. */
+ *  CLOCK_MONOTONIC `now_ns` (the coarse clock will do): if the program has
+ *  since taken the signal for itself (its own handler, or the default,
+ *  which would kill), say none in the pool: the runner then kills without
+ *  asking. One sigaction() call, made only when the last was
+ *  CT_THREAD_DUMP_CHECK_NS ago or more: a run of tiny tests does not pay a
+ *  system call each. Taken by a test that then hangs, or by one of the
+ *  tests of that last millisecond (or timer tick: the coarse clock's step),
+ *  the signal is sent all the same: the program's handler, or its death of
+ *  the signal, ends it as a timeout. */
 #define CT_THREAD_DUMP_CHECK_NS 1000000u
 void ct__thread_dump_check(uint64_t now_ns);
 

@@ -126,13 +126,14 @@ static int write_batch(ct_drainer *d, ct_trace_writer *w, struct ct_drain_item *
 }
 
 /* A chunk drained whole goes back to its threads. */
-static void release(ct_drainer *d, const struct ct_drain_item *it, uint32_t *freed)
+static void release(ct_drainer *d, const struct ct_drain_item *it, ct_chunk_desc *descs,
+                    uint32_t *freed)
 {
     d->drained[it->index] = 0;
     if (d->window) /* its pages go back until a thread writes there again */
         madvise((uint8_t *)d->pool + d->data_offset + (uint64_t)it->index * d->chunk_bytes,
                 d->chunk_bytes, MADV_REMOVE);
-    ct_pool_chunk_free(d->pool, (ct_chunk_desc *)((char *)d->pool + d->descs_offset), it->index);
+    ct_pool_chunk_free(d->pool, descs, it->index);
     /* Threads waiting for room go on as soon as there is some, not after
      * the whole pass. */
     if (++*freed % FREE_NOTE_EVERY == 0)
@@ -158,7 +159,7 @@ static int add_to_window(ct_drainer *d, ct_chunk_desc *descs, uint32_t n, uint32
     }
     for (uint32_t k = 0; k < n; k++)
         if (d->items[k].release)
-            release(d, &d->items[k], freed);
+            release(d, &d->items[k], descs, freed);
     return rc;
 }
 
@@ -214,7 +215,7 @@ int ct_drainer_pass(ct_drainer *d, ct_trace_writer *w, int final)
             if (d->window)
                 it->release = 1; /* once its bytes are in the window */
             else
-                release(d, it, &freed);
+                release(d, it, descs, &freed);
             if (next && !stale)
                 next->next = it->seq + 1;
         }
