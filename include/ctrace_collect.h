@@ -298,6 +298,11 @@ typedef struct ct_child_progress {
      * inside the tracer cannot). Signals from other processes are ignored. */
     int stack_signal;
     uint32_t stacks_answered;
+    /* The process that runs its tests, once it attached (0: none yet): the
+     * child, or a program that a wrapper the child is (env, sh -c) exec'd
+     * in its place or started. Stacks are asked of it, and a kill is for it
+     * too. */
+    int tests_pid;
 } ct_child_progress;
 
 /*! ct_collector_child_progress() : the child's progress so far (valid until

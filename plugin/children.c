@@ -35,8 +35,17 @@ void ct__children_read_env(void)
     /* Kept for the programs this one starts: they are not followed either. */
 }
 
-void ct__children_owner(int fd)
+static void read_exe(ct_pool_proc *p)
 {
+    ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
+    p->exe[n > 0 ? n : 0] = '\0';
+}
+
+void ct__children_owner(ct_pool_header *pool, int fd)
+{
+    ct_pool_proc *self = &ct_pool_procs(pool)[0];
+    read_exe(self);
+    __atomic_store_n(&self->pid, (uint32_t)getpid(), __ATOMIC_RELEASE); /* after its exe */
     if (!follow) {
         close(fd);
         return;
@@ -88,12 +97,6 @@ static ct_pool_proc *claim(ct_pool_header *pool, uint32_t *index, int itself)
     say(itself ? " is not traced: " TABLE_FULL
                : " forks a child that is not traced: " TABLE_FULL);
     return NULL;
-}
-
-static void read_exe(ct_pool_proc *p)
-{
-    ssize_t n = readlink("/proc/self/exe", p->exe, sizeof p->exe - 1);
-    p->exe[n > 0 ? n : 0] = '\0';
 }
 
 /* Fill slot p of a process begun now under task `parent_task` of slot

@@ -27,10 +27,12 @@ extern uint32_t ct__proc_slot;
  * "off". Before main. */
 void ct__children_read_env(void);
 
-/* The owner attached to `pool`, mapped from `fd`: keep fd (close-on-exec)
- * and name it in CTRACE_CHILD_POOL for the programs it starts; or close it
- * when children are not followed. Before main. */
-void ct__children_owner(int fd);
+/* The owner attached to `pool`, mapped from `fd`: name itself in slot 0
+ * (its pid and executable: the runner may have started a wrapper that
+ * started it); keep fd (close-on-exec) and name it in CTRACE_CHILD_POOL for
+ * the programs it starts, or close it when children are not followed.
+ * Before main. */
+void ct__children_owner(ct_pool_header *pool, int fd);
 
 /* In a forked child (fork handler): claim a slot and trace on as that
  * process. Only async-signal-safe calls. @return 1 traced, 0 not. */

@@ -28,6 +28,7 @@
 #include "plugin/sched.h"
 #include "plugin/serve.h"
 #include "plugin/stack.h"
+#include "plugin/test_program.h"
 #include "plugin/thread.h"
 #include "plugin/thread_dump.h"
 
@@ -185,13 +186,17 @@ static void warn_if_another_copy_traces(void)
                         "shared library (pkg-config --libs ctrace)\n");
 }
 
-/* Map the runner's pool. Before main: one thread, no tracing yet. */
-static void attach_to_runner(void)
+/* Map the runner's pool. Before main: one thread, no tracing yet.
+ * @return 0, or 1 when this program only leads to the test binary (a
+ * wrapper): everything the runner passed is left to the program it runs. */
+static int attach_to_runner(void)
 {
-    ct__children_read_env();
     const char *fd_text = getenv(CT_ENV_POOL_FD);
+    if (fd_text && !ct__program_runs_tests())
+        return 1;
+    ct__children_read_env();
     if (!fd_text && ct__children_exec_attach())
-        return; /* a program a test started: a process of the test's trace */
+        return 0; /* a program a test started: a process of the test's trace */
     if (!fd_text) {
         /* Not under the runner: a filter set by hand still applies. */
         ct__run_filter = getenv(CT_ENV_RUN);
@@ -199,23 +204,23 @@ static void attach_to_runner(void)
         read_shard(getenv(CT_ENV_SHARD));
         ct__rules_load(getenv(CT_ENV_ASSERT)); /* judged once ct_start() traces */
         warn_if_another_copy_traces();
-        return;
+        return 0;
     }
     char *endp;
     errno = 0;
     long fd = strtol(fd_text, &endp, 10);
     unsetenv(CT_ENV_POOL_FD); /* programs this one starts are not traced in it */
     if (errno || *endp || fd < 0 || fd > 1 << 20)
-        return;
+        return 0;
     struct stat st;
     if (fstat((int)fd, &st) != 0 || st.st_size <= 0) {
         close((int)fd);
-        return;
+        return 0;
     }
     void *mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
     if (mem == MAP_FAILED) {
         close((int)fd);
-        return;
+        return 0;
     }
     ct_pool_header *pool = mem;
     uint32_t nobody = 0;
@@ -224,9 +229,9 @@ static void attach_to_runner(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
         munmap(mem, (size_t)st.st_size);
         close((int)fd);
-        return;
+        return 0;
     }
-    ct__children_owner((int)fd); /* kept for the programs its tests start, or closed */
+    ct__children_owner(pool, (int)fd); /* kept for the programs its tests start, or closed */
     ct__markers = read_marker_nonce();
     ct__run_count = take_count(CT_ENV_COUNT, 1);
     ct__run_resume = take_count(CT_ENV_RESUME, 0);
@@ -249,6 +254,7 @@ static void attach_to_runner(void)
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);
     ct__thread_dump_install(pool); /* the runner may ask for every stack before a kill */
+    return 0;
 }
 
 __attribute__((constructor)) static void start_tracer(void)
@@ -257,6 +263,7 @@ __attribute__((constructor)) static void start_tracer(void)
      * runs last before the fork, our parent and child handlers first after. */
     pthread_atfork(ct__children_fork_hold, ct__children_fork_done, after_fork_in_child);
     ct__interpose_find_sanitizer(); /* before any wait is recorded */
-    attach_to_runner();
+    if (attach_to_runner())
+        return; /* a wrapper: the test binary it runs serves, if asked */
     ct__serve_from_env(); /* under the runner too: each capture then says it cannot */
 }

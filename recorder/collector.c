@@ -107,6 +107,7 @@ void ct_collector_child_progress(const ct_collector *c, const ct_child_pool *p,
     out->events_lost = ct_pool_dropped(h);
     out->stack_signal = (int)__atomic_load_n(&h->stack_signal, __ATOMIC_ACQUIRE);
     out->stacks_answered = __atomic_load_n(&h->stacks_answered, __ATOMIC_ACQUIRE);
+    out->tests_pid = (int)__atomic_load_n(&p->drainer.procs[0].pid, __ATOMIC_ACQUIRE);
 }
 
 int ct_collector_child_waiting(const ct_collector *c, ct_child_pool *p)
@@ -231,16 +232,15 @@ void ct_collector_child_started(ct_collector *c, ct_child_pool *p, int pid,
     const char *exe = exe_path ? exe_path : "";
     uint64_t tsc0, ns0;
     ct__clock_pair(h->clock_kind, &tsc0, &ns0);
-    if (p->window) { /* its trace is written from its window */
-        ct__flight_started(c, p, pid, exe, tsc0, ns0);
-        return;
-    }
-    ct_tw_process begin = {.proc = p->drainer.proc, .pid = (uint64_t)(uint32_t)pid,
-                           .exe = exe, .exe_len = strnlen(exe, 4096), .clock = c->clock_kind,
-                           .hz = c->tsc_hz, .tsc0 = tsc0, .ns0 = ns0};
+    /* What its trace says of it (its PROCESS_BEGIN waits for the process
+     * that runs its tests to name itself: ct__kids_drain()). */
+    p->proc = (ct_window_proc){.proc = p->drainer.proc, .pid = (uint32_t)pid,
+                               .exe = strdup(exe), .clock = c->clock_kind, .hz = c->tsc_hz,
+                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_WINDOW};
+    ct__owner_started(p, pid, exe);
     /* The child loads for a millisecond or so before it writes anything:
      * the compressor's set-up happens meanwhile, not after the child ends. */
-    if (ct_tw_process_begin(c->w, &begin) != 0 || ct_tw_prepare(c->w) != 0)
+    if (!p->window && ct_tw_prepare(c->w) != 0)
         ct__collector_failed(c);
 }
 
@@ -308,8 +308,10 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
     if (p->fd >= 0)
         close(p->fd);
     p->fd = -1;
-    if (!p->window)
+    if (!p->window) {
+        ct__owner_free(p);
         free(p);
+    }
     return c->failed ? CT_EIO : 0;
 }
 

@@ -41,17 +41,8 @@ int ct__flight_pool(ct_collector *c, ct_child_pool *p)
 void ct__flight_free(ct_child_pool *p)
 {
     ct_window_free(p->window);
-    free((char *)p->proc.exe);
+    ct__owner_free(p);
     p->window = NULL;
-    p->proc.exe = NULL;
-}
-
-void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *exe,
-                        uint64_t tsc0, uint64_t ns0)
-{
-    p->proc = (ct_window_proc){.proc = p->drainer.proc, .pid = (uint32_t)pid,
-                               .exe = strdup(exe), .clock = c->clock_kind, .hz = c->tsc_hz,
-                               .tsc0 = tsc0, .ns0 = ns0, .how = CT_EXIT_WINDOW};
 }
 
 /* What p's pool counted: its losses and its waits for room. */
@@ -88,7 +79,7 @@ void ct__flight_exited(ct_collector *c, ct_child_pool *p, uint64_t how, uint64_t
         (ct_window_write(p->window, c->w, &p->proc, 0, NULL) != 0 || ct_tw_flush(c->w) != 0))
         ct__collector_failed(c);
     if (c->last) {
-        ct__flight_forget(c, (int)c->last->proc.pid);
+        ct__flight_forget(c, c->last->child_pid);
         ct__flight_free(c->last);
         free(c->last);
     }
@@ -100,9 +91,9 @@ void ct__flight_exited(ct_collector *c, ct_child_pool *p, uint64_t how, uint64_t
 static ct_child_pool *find_child(ct_collector *c, int pid)
 {
     for (ct_child_pool *p = c->live; p; p = p->next)
-        if (p->started && p->proc.pid == (uint32_t)pid)
+        if (p->started && p->child_pid == pid)
             return p;
-    return c->last && c->last->started && c->last->proc.pid == (uint32_t)pid ? c->last : NULL;
+    return c->last && c->last->started && c->last->child_pid == pid ? c->last : NULL;
 }
 
 /* A trace of p's window (of `task`, 0: all of it) on fd, closed. */
@@ -210,7 +201,7 @@ static int write_scratch(ct_collector *c, ct_child_pool *p, uint64_t task, size_
 static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task)
 {
     size_t budget = CT_WINDOW_WAITING_BYTES(c->window_bytes);
-    ct_prepared w = {.pid = (int)p->proc.pid, .task = task};
+    ct_prepared w = {.pid = p->child_pid, .task = task};
     if (!p->started || c->prepared_bytes + sizeof w > budget)
         return;
     if (c->nprepared == c->prepared_cap) {
@@ -233,6 +224,7 @@ static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task)
 
 void ct__flight_after_pass(ct_collector *c, ct_child_pool *p)
 {
+    ct__owner_take(p); /* before a window is written: its process */
     uint64_t tasks[CT_WINDOW_FAILED_MAX];
     size_t n = ct_window_take_failed(p->window, tasks, CT_WINDOW_FAILED_MAX);
     for (size_t i = 0; i < n; i++)

@@ -81,9 +81,14 @@ struct ct_child_pool {
     ct_kid kids[CT_POOL_PROCS]; /* [0] unused: the child itself */
     int exited;                 /* the child itself is gone */
     uint64_t exited_ns;         /* when (ct_collector_child_reaped()), or 0 */
+    ct_window_proc proc; /* what its trace says of it (exe: owned): the process
+                            that runs its tests, once known (collector_owner.c) */
+    int child_pid;       /* the process started (a runner knows it by this pid) */
+    char *child_real;    /* its executable's real path, or NULL */
+    int owner_known;     /* slot 0 named the process that runs its tests */
+    int begun;           /* its PROCESS_BEGIN is written (not a window's) */
     /* A flight recorder's: */
     ct_window *window;
-    ct_window_proc proc; /* what its trace says of it (exe: owned) */
     ct_collector *collector; /* whose window it is */
     ct_child_pool *next; /* in the collector's list of live children */
 };
@@ -106,12 +111,18 @@ int ct__kids_running(ct_child_pool *p);
 /* Free what p's processes' records hold. */
 void ct__kids_free(ct_child_pool *p);
 
+/* collector_owner.c: the process that runs a child's tests. */
+/* p was started as `pid` from `exe`. */
+void ct__owner_started(ct_child_pool *p, int pid, const char *exe);
+/* Put the process that took p's pool into p->proc (pid, exe), once it
+ * named itself. @return 1 when it did (then or before), 0 not yet. */
+int ct__owner_take(ct_child_pool *p);
+/* Free what p->proc and the above hold. */
+void ct__owner_free(ct_child_pool *p);
+
 /* collector_flight.c: a child's window. */
 /* Set up p's window (p->drainer ready). @return 0 or CT_ENOMEM. */
 int ct__flight_pool(ct_collector *c, ct_child_pool *p);
-/* p started as `pid`, running `exe`, its clock pair read at (tsc0, ns0). */
-void ct__flight_started(ct_collector *c, ct_child_pool *p, int pid, const char *exe,
-                        uint64_t tsc0, uint64_t ns0);
 /* A pass over p's pool is done: write the traces of the tests that failed
  * and ended in it, before its window moves on. */
 void ct__flight_after_pass(ct_collector *c, ct_child_pool *p);

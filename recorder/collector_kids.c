@@ -205,8 +205,28 @@ static int end(ct_collector *c, ct_child_pool *p, uint32_t s)
     return rc;
 }
 
+/* PROCESS_BEGIN of the child itself, as the process that runs its tests
+ * (collector_owner.c), or as started if none named itself by the end.
+ * @return 1 begun, 0 not yet, or CT_EIO. */
+static int begin_child(ct_collector *c, ct_child_pool *p, int final)
+{
+    if (!ct__owner_take(p) && !final)
+        return 0;
+    p->begun = 1;
+    const char *exe = p->proc.exe ? p->proc.exe : "";
+    ct_tw_process begin = {.proc = p->proc.proc, .pid = p->proc.pid, .exe = exe,
+                           .exe_len = strnlen(exe, 4096), .clock = p->proc.clock,
+                           .hz = p->proc.hz, .tsc0 = p->proc.tsc0, .ns0 = p->proc.ns0};
+    return ct_tw_process_begin(c->w, &begin) != 0 ? CT_EIO : 1;
+}
+
 int ct__kids_drain(ct_collector *c, ct_child_pool *p, int final)
 {
+    if (!p->begun) {
+        int begun = begin_child(c, p, final);
+        if (begun <= 0)
+            return begun; /* nothing of it is in the pool before it names itself */
+    }
     int rc = begin_new(c, p, final);
     if (ct_drainer_pass(&p->drainer, c->w, final) != 0)
         rc = CT_EIO;

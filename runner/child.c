@@ -388,16 +388,56 @@ static int out_of_time(ct_collector *c, ct_child_pool *pool, rn_deadline_fn *dea
     return now >= deadline(ctx, start_ns, spec->timeout_ns, p.progress_mono_ns);
 }
 
-/* Out of time: first ask each thread for its stack (stacks_ask.h). The
- * kill comes when all answered, or the wait is over. @return when it comes
- * at the latest. */
+/* The process that runs the child's tests when it is not the child: a
+ * wrapper the child is started it (sh -c 'cd dir && ./suite'). Held by a
+ * pidfd opened as soon as it attached, so that a signal meant for it never
+ * reaches a process that took its pid after it ended. */
+typedef struct tests_proc {
+    int pid; /* 0: not known yet, or the child itself */
+    int fd;
+    int looked; /* it attached: looked at once */
+} tests_proc;
+
+static void tests_proc_look(tests_proc *t, ct_collector *c, ct_child_pool *pool, int child)
+{
+    if (t->looked)
+        return;
+    ct_child_progress p;
+    ct_collector_child_progress(c, pool, &p);
+    if (p.tests_pid == 0)
+        return;
+    t->looked = 1;
+    if (p.tests_pid != child) {
+        t->pid = p.tests_pid;
+        t->fd = open_pidfd(t->pid);
+    }
+}
+
+/* @return 0 sent (0: whether it is there), -1 not. */
+static int tests_proc_signal(const tests_proc *t, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+    if (t->fd >= 0)
+        return syscall(SYS_pidfd_send_signal, t->fd, sig, NULL, 0) == 0 ? 0 : -1;
+#else
+    (void)sig;
+#endif
+    return -1;
+}
+
+/* Out of time: first ask each thread for its stack (stacks_ask.h), of the
+ * process that runs the tests. The kill comes when all answered, or the
+ * wait is over. @return when it comes at the latest. */
 static uint64_t ask_for_stacks(ct_collector *c, ct_child_pool *pool, int pid,
-                               rn_child_result *res)
+                               const tests_proc *tests, rn_child_result *res)
 {
     ct_child_progress p;
     ct_collector_child_progress(c, pool, &p);
     res->stack_signal = p.stack_signal;
-    res->stacks_asked = rn_stacks_ask(pid, p.stack_signal);
+    if (tests->pid == 0)
+        res->stacks_asked = rn_stacks_ask(pid, p.stack_signal);
+    else if (tests_proc_signal(tests, 0) == 0)
+        res->stacks_asked = rn_stacks_ask(tests->pid, p.stack_signal);
     return rn_now_ns() + (res->stacks_asked ? RN_STACKS_WAIT_NS : 0);
 }
 
@@ -405,8 +445,8 @@ static uint64_t ask_for_stacks(ct_collector *c, ct_child_pool *pool, int pid,
  * answered or the wait is over. What it wrote is in the pool; the
  * collector records why it ended. */
 static void kill_when_answered(ct_collector *c, ct_child_pool *pool, int pid,
-                               const rn_child_spec *spec, uint64_t kill_at,
-                               rn_child_result *res)
+                               const tests_proc *tests, const rn_child_spec *spec,
+                               uint64_t kill_at, rn_child_result *res)
 {
     ct_child_progress p;
     ct_collector_child_progress(c, pool, &p);
@@ -415,6 +455,7 @@ static void kill_when_answered(ct_collector *c, ct_child_pool *pool, int pid,
     if (res->stacks_answered < res->stacks_asked && rn_now_ns() < kill_at)
         return;
     kill(pid, SIGKILL);
+    (void)tests_proc_signal(tests, SIGKILL);
     res->timed_out = 1;
     ct_collector_child_timed_out(c, pool, res->run_timed_out ? spec->run_timeout_ns
                                                              : spec->timeout_ns);
@@ -433,10 +474,14 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
     int forwarded = 0;
     uint64_t exited_at = 0, drained_at = 0;
     uint64_t kill_at = 0; /* out of time: the stacks were asked for, the kill comes by then */
+    tests_proc tests = {.fd = -1};
     for (;;) {
+        if (!exited)
+            tests_proc_look(&tests, c, pool, pid);
         if (g_count > forwarded && !exited) {
             /* First signal: pass it on. Another one: the user insists. */
             kill(pid, forwarded == 0 ? g_signal : SIGKILL);
+            (void)tests_proc_signal(&tests, forwarded == 0 ? g_signal : SIGKILL);
             forwarded = g_count;
             res->interrupted = g_signal;
         }
@@ -444,11 +489,11 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
             int why = out_of_time(c, pool, deadline, ctx, start_ns, spec);
             if (why) {
                 res->run_timed_out = why == 2;
-                kill_at = ask_for_stacks(c, pool, pid, res);
+                kill_at = ask_for_stacks(c, pool, pid, &tests, res);
             }
         }
         if (kill_at && !exited && !res->timed_out)
-            kill_when_answered(c, pool, pid, spec, kill_at, res);
+            kill_when_answered(c, pool, pid, &tests, spec, kill_at, res);
         /* Threads of the child wait for room in the pool: drain again
          * without sleeping, until they need none. */
         int starving = !exited && ct_collector_child_waiting(c, pool);
@@ -523,6 +568,9 @@ static void collect(ct_collector *c, ct_child_pool *pool, int pid, int out_r,
         note_error(res, ct_collector_child_exited(c, pool, status));
     if (pidfd >= 0)
         close(pidfd);
+    if (tests.fd >= 0)
+        close(tests.fd);
+    res->tests_pid = res->progress.tests_pid ? res->progress.tests_pid : pid;
     res->wait_status = status;
 }
 

@@ -54,6 +54,9 @@ typedef uint64_t rn_deadline_fn(void *ctx, uint64_t start_ns, uint64_t timeout_n
 
 typedef struct rn_child_result {
     int pid;             /* the child's */
+    int tests_pid;       /* the process that ran its tests, as the trace and the
+                            markers name it: the child, or a program that a
+                            wrapper the child is (env, sh -c) ran */
     int wait_status;     /* as from waitpid() */
     uint64_t elapsed_ns; /* from fork to the child's exit */
     uint64_t exited_ns;  /* when waitpid() said it ended (rn_now_ns() clock):

@@ -165,13 +165,13 @@ static void complete_from_trace(ct_collector *c, rn_out *o, const rn_child_resul
     const char *trace = ct_collector_path(c);
     if (!trace)
         trace = rn_flight_window_path(c, res->pid, window, sizeof window, &fd);
-    int rc = trace ? rn_traced_read(trace, res->pid, &t, err, sizeof err) : -1;
+    int rc = trace ? rn_traced_read(trace, res->tests_pid, &t, err, sizeof err) : -1;
     if (fd >= 0)
         close(fd);
     if (rc != 0)
         return; /* the markers are all there is */
     t.tests_counted = res->progress.tests_ended;
-    rn_out_from_trace(o, (uint64_t)res->pid, &t, resumed_at, res->exited_ns);
+    rn_out_from_trace(o, (uint64_t)res->tests_pid, &t, resumed_at, res->exited_ns);
     rn_traced_free(&t);
 }
 

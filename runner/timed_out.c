@@ -28,7 +28,7 @@ void rn_timed_out_tell(rn_out *o, ct_collector *c, const rn_child_result *res,
         trace = rn_flight_window_path(c, res->pid, window, sizeof window, &fd);
     rn_stacks_asked asked = {res->stacks_asked, res->stacks_answered, res->stack_signal};
     size_t len = 0;
-    char *stacks = rn_stacks_text(trace, res->pid, &asked, &len);
+    char *stacks = rn_stacks_text(trace, res->tests_pid, &asked, &len);
     if (fd >= 0)
         close(fd);
     rn_out_timed_out(o, res->run_timed_out ? why : NULL, stacks, len);
