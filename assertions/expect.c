@@ -221,6 +221,8 @@ void ct__check(int expect, int what, const char *name, const char *text, double 
                                  "tests under ctest-trace, or call ct_start()");
         return;
     }
+    if (!ct__live_is_armed()) /* reached other than through an import (dlsym) */
+        ct__live_arm(1);
     ct__check_spec c = {what, name, text, q, a, b};
     char msg[CT_CHECK_MESSAGE];
     if (what == CT__CHECK_REGION_QUANTILE && !(q > 0.0 && q <= 1.0)) {

@@ -54,6 +54,25 @@ uint64_t ct__live_window_lost(void)
     return now > then ? now - then : 0;
 }
 
+uint8_t ct__live_armed;
+static uint32_t armed_late_gen; /* atomic: the test under way when armed late, 0: none */
+
+void ct__live_arm(int late)
+{
+    if (ct__live_is_armed())
+        return;
+    if (late)
+        __atomic_store_n(&armed_late_gen, __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE),
+                         __ATOMIC_RELAXED);
+    __atomic_store_n(&ct__live_armed, 1, __ATOMIC_RELEASE);
+}
+
+int ct__live_armed_late(void)
+{
+    uint32_t late = __atomic_load_n(&armed_late_gen, __ATOMIC_RELAXED);
+    return late != 0 && late == __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+}
+
 void ct__live_test_begin(uint64_t ticks)
 {
     __atomic_store_n(&lost_at_test_start, lost_now(), __ATOMIC_RELAXED);

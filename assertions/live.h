@@ -78,6 +78,25 @@ extern uint64_t ct__live_test_start;   /* atomic */
 /* A test begins now (ticks): numbers start over. */
 void ct__live_test_begin(uint64_t ticks);
 
+/* Whether the aggregates are kept: only once something in the process can
+ * read them (--assert rules, or a module that calls the trace assertions:
+ * plugin/test_program.c), so that a program that asserts nothing pays
+ * nothing for them on its regions, waits, logs and tasks. Never unset. */
+extern uint8_t ct__live_armed; /* atomic */
+
+static inline int ct__live_is_armed(void)
+{
+    return __atomic_load_n(&ct__live_armed, __ATOMIC_RELAXED);
+}
+
+/* Keep the aggregates from now on. `late`: a test may be under way whose
+ * numbers so far were not kept (ct__live_armed_late()). */
+void ct__live_arm(int late);
+
+/* Whether the current test began before the aggregates were kept: its
+ * assertions cannot be judged. */
+int ct__live_armed_late(void);
+
 /* Events the process lost (every thread) since the current test began:
  * a window that lost events cannot vouch for what it did not see. */
 uint64_t ct__live_window_lost(void);

@@ -25,6 +25,7 @@
 #include "common/human.h" /* ctv_format_duration */
 #include "assertions/check.h"
 #include "assertions/expect.h" /* ct__judge_enter */
+#include "assertions/live.h"   /* ct__live_arm */
 #include "assertions/rules.h"
 #include "format/wire.h"         /* CT_BLOCK_* */
 #include "plugin/api_internal.h" /* ct__leave */
@@ -62,6 +63,7 @@ void ct__rules_load(const char *text)
         return;
     }
     memset(states, CT_RULE_NOT_APPLIED, lines);
+    ct__live_arm(0); /* the rules read the aggregates */
     unsigned line_no = 0;
     for (const char *line = text; line && *line;) {
         const char *nl = strchr(line, '\n');

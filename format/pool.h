@@ -142,7 +142,9 @@ typedef struct ct_chunk_desc {
 /* A process's slot: claimed by the process itself (CAS of `state` from
  * FREE), filled, then RUNNING; its parent's wait() sets `status` and
  * REAPED; the collector writes its PROCESS_END once it is dead and frees
- * the slot. Slot 0 is the owner (the test binary): only its `cur_task`. */
+ * the slot. Slot 0 is the owner (the process that runs the tests): only
+ * its `cur_task`, and its `exe` then `pid` (release), written as it takes
+ * the pool. */
 enum ct_proc_state {
     CT_PROC_FREE = 0,
     CT_PROC_CLAIMED = 1, /* being filled in */

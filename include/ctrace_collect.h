@@ -199,7 +199,9 @@ typedef struct ct_window_info {
 } ct_window_info;
 
 /*! ct_collector_window_write() : write a trace of the window of child
- *  `pid` (running: drained first; or the child that ended last) to `path`,
+ *  `pid` (running: drained first; or the child that ended last; its pid as
+ *  started, or the pid its markers give, the process that ran its tests) to
+ *  `path`,
  *  replaced whole (written beside, renamed): with `task` (an id as the
  *  child's markers and trace number it), the child's events from the task's
  *  begin to its end (to its process's end if it never ended), what came
@@ -267,7 +269,10 @@ CT_API int ct_collector_pool(ct_collector *c, ct_child_pool **out, char *env,
 CT_API int ct_child_pool_inherit(const ct_child_pool *p);
 
 /*! ct_collector_child_started() : the child exists; close the parent's copy
- *  of the fd and remember `pid`. */
+ *  of the fd and remember `pid`. The trace's process is the one that takes
+ *  the pool: the child, or a program the child (a wrapper: env, sh -c) ran;
+ *  its pid and executable are then that program's (tests_pid of
+ *  ct_child_progress). */
 CT_API void ct_collector_child_started(ct_collector *c, ct_child_pool *p,
                                        int pid, const char *exe_path);
 

@@ -103,10 +103,12 @@ uint64_t ct__task_begin_kind(uint64_t parent, const char *name, unsigned kind, u
     ct__commit(t, p);
     if (at) /* before leave(): a sample after it moves last_ticks */
         *at = t->last_ticks;
-    if (kind == CT__TASK_USER) /* tests and fixtures are timed by the cmocka hook */
-        ct__live_task_begin(id, name, t->last_ticks);
-    else /* programs started from now on are under it */
+    if (kind == CT__TASK_USER) { /* tests and fixtures are timed by the cmocka hook */
+        if (ct__live_is_armed())
+            ct__live_task_begin(id, name, t->last_ticks);
+    } else { /* programs started from now on are under it */
         ct__children_note_test(id);
+    }
     leave(t);
     return id;
 }
@@ -125,7 +127,8 @@ uint64_t ct__task_end_id(uint64_t id)
     p = ct_put_uvarint(p, id);
     ct__commit(t, p);
     uint64_t at = t->last_ticks; /* before leave(): a sample after it moves last_ticks */
-    ct__live_task_end(id, at, who_of(t));
+    if (ct__live_is_armed())
+        ct__live_task_end(id, at, who_of(t));
     leave(t);
     return at;
 }
@@ -146,7 +149,7 @@ void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t w
     /* Waits that began in the current test count in its aggregates. The
      * generation first: a test's start is stored before its generation. */
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
-    if (end_ticks >= wait &&
+    if (ct__live_is_armed() && end_ticks >= wait &&
         end_ticks - wait >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED)) {
         ct__shard *s = ct__live_wait_shard(&t->live, kind);
         if (s)
@@ -275,7 +278,7 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
         literal = 1;
     }
     uint32_t name_id = literal ? ct__intern_literal(t, name) : ct__intern(t, name);
-    ct__shard *shard = region_shard(t, name, name_id);
+    ct__shard *shard = ct__live_is_armed() ? region_shard(t, name, name_id) : NULL;
     uint64_t tid = task ? task_id(task) : ct__cur_task;
     uint8_t *p = ct__event_begin(t, CT_EV_REGION_BEGIN, CT_SMALL_EVENT);
     p = ct_put_uvarint(p, tid);
@@ -294,12 +297,83 @@ ct_region ct__region_begin(ct_task *task, const char *name)
     return region_begin(task, name, 0);
 }
 
-ct_region ct__region_begin_literal(ct_task *task, const char *name)
+/* The quick paths below leave every other case to these, by a tail call:
+ * they then need no register of their caller's saved. */
+static __attribute__((noinline)) ct_region region_begin_literal_slow(ct_task *task,
+                                                                      const char *name)
 {
     return region_begin(task, name, 1);
 }
 
+static void region_end_slow(ct_region *region);
+
+#if CT_HAVE_TSC
+#define CT__QUICK_CLOCK (__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED) == CT_CLOCK_TSC)
+#define CT__QUICK_TICKS() __rdtsc()
+#else /* the quick paths are never taken */
+#define CT__QUICK_CLOCK 0
+#define CT__QUICK_TICKS() 0
+#endif
+
+/* Whether t can take an event of a quick path: no aggregates to keep
+ * (assertions/live.h; asked first, so that a suite that asserts goes its
+ * way at once), attached in this session, not inside the tracer, nothing to
+ * report first, room for it, and the TSC as the clock. */
+static inline int quick_ok(const ct__thread *t)
+{
+    return !ct__live_is_armed() && t != NULL &&
+           t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) &&
+           !(t->busy | t->detour) && ct__has_room(t, CT_SMALL_EVENT) && CT__QUICK_CLOCK;
+}
+
+/* A region named by a string literal already interned, in the usual
+ * state: the whole begin without a call. */
+ct_region ct__region_begin_literal(ct_task *task, const char *name)
+{
+    ct__thread *t = ct__self;
+    if (__builtin_expect(!quick_ok(t) || name == NULL, 0))
+        return region_begin_literal_slow(task, name);
+    ct__name_slot *slot = ct__name_slot_of(t, name);
+    if (__builtin_expect(slot->ptr != name ||
+                             slot->literal_epoch !=
+                                 __atomic_load_n(&ct__names_epoch, __ATOMIC_RELAXED),
+                         0))
+        return region_begin_literal_slow(task, name);
+    t->busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint8_t *p = ct__event_stamp_at(t, CT_EV_REGION_BEGIN, CT__QUICK_TICKS());
+    p = ct_put_uvarint(p, task ? task_id(task) : ct__cur_task);
+    p = ct_put_uvarint(p, slot->id);
+    ct__commit(t, p);
+    ct_region r;
+    r.ct__serial = ++t->region_serial;
+    r.ct__thread = t->serial;
+    r.ct__session = (uint16_t)t->session;
+    r.ct__done = 0;
+    leave(t);
+    return r;
+}
+
+/* A region ended on the thread that began it, in the usual state: the
+ * whole end without a call. */
 void ct__region_end(ct_region *region)
+{
+    ct__thread *t = ct__self;
+    if (__builtin_expect(!quick_ok(t) || region->ct__session != (uint16_t)t->session ||
+                             region->ct__thread != t->serial,
+                         0)) {
+        region_end_slow(region);
+        return;
+    }
+    t->busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    uint8_t *p = ct__event_stamp_at(t, CT_EV_REGION_END, CT__QUICK_TICKS());
+    p = ct_put_uvarint(p, t->region_serial - region->ct__serial);
+    ct__commit(t, p);
+    leave(t);
+}
+
+static __attribute__((noinline)) void region_end_slow(ct_region *region)
 {
     ct__thread *t = enter();
     if (!t)
@@ -321,7 +395,7 @@ void ct__region_end(ct_region *region)
     ct__commit(t, p);
     /* Its duration, in the test's aggregates if it began in the test. Ended
      * on another thread (misuse) it is not timed: assertions/live.h. */
-    if (__builtin_expect(own, 1))
+    if (__builtin_expect(own, 1) && ct__live_is_armed())
         ct__live_region_end(&t->live, region->ct__serial, t->last_ticks, who_of(t));
     leave(t);
 }
@@ -359,7 +433,8 @@ static void log_bytes(ct_task *task, const char *category, const char *msg, size
     memcpy(p, msg, len);
     p = ct_put_uvarint(p + len, flags);
     ct__commit(t, p);
-    ct__live_log(&t->live, category, msg, len, t->last_ticks, who_of(t));
+    if (ct__live_is_armed())
+        ct__live_log(&t->live, category, msg, len, t->last_ticks, who_of(t));
     leave(t);
 }
 

@@ -37,6 +37,7 @@
 #include "plugin/session.h"
 #include "plugin/thread.h" /* ct__cur_task, ct__untraced_begin */
 #include "plugin/cpu_sample.h"  /* ct__cpu_check */
+#include "plugin/test_program.h" /* ct__program_calls_checks */
 #include "plugin/thread_dump.h" /* ct__thread_dump_check */
 
 #define CT_EXPORT __attribute__((visibility("default")))
@@ -443,6 +444,10 @@ void ct__cmocka_group_open(const char *name, struct test_run *runs, size_t n, in
     ct__markers_group(name); /* once a group, not a syscall per marker */
     ct__marker_plan(n, ct__selection_next_ordinal());
     ct__expect_group_begin();
+    /* A group of a module loaded since (dlopen) may assert: keep the
+     * aggregates before its first fixture or test. */
+    if (!ct__live_is_armed() && ct__program_calls_checks())
+        ct__live_arm(1);
 }
 
 int ct__cmocka_group_close(void)
@@ -500,6 +505,7 @@ CT_EXPORT int ct__run_group_tests(const char *group_name, const struct CMUnitTes
                                   size_t count, CMFixtureFunction group_setup,
                                   CMFixtureFunction group_teardown)
 {
+    ct__session_attach_late(); /* its suites came with dlopen */
     if (ct__run_list != NULL) /* -list: name the tests, run nothing */
         return ct__list_group(group_name, tests, count);
     if (ct__failfast_stopped()) /* -failfast: not after a failure, not even its setup */

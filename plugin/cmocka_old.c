@@ -406,6 +406,7 @@ static int run_old(void **cache, const char *runner, const void *ours, const cha
                    const UnitTest *tests, size_t count, int grouped)
 {
     run_tests_fn *real = (run_tests_fn *)ct__cmocka_symbol(cache, runner, ours);
+    ct__session_attach_late(); /* its suites came with dlopen */
     if (!old.active && !old.untouched) {
         if (ct__run_list != NULL) /* -list: name the tests, run nothing */
             return list_old(group, tests, count);

@@ -72,6 +72,8 @@ void ct__session_begin(ct_pool_header *pool, int mode)
     __atomic_store_n(&ct__clock_kind, pool->clock_kind, __ATOMIC_RELAXED);
     ct__live_session_begin(pool->clock_kind, pool->tsc_hz);
     ct__live_test_begin(ct__ticks()); /* outside any test: the window is the session */
+    if (!ct__live_is_armed() && ct__program_calls_checks())
+        ct__live_arm(0);
     /* Atomic: a live capture's listener starts and ends sessions while the
      * program's threads fork (children.c reads it). */
     __atomic_store_n(&ct__session_mode, mode, __ATOMIC_RELAXED);
@@ -186,14 +188,22 @@ static void warn_if_another_copy_traces(void)
                         "shared library (pkg-config --libs ctrace)\n");
 }
 
+static void claim_runner_pool(const char *fd_text);
+
+/* The runner's pool was left at the start (a program without cmocka in
+ * it): 1 until a cmocka group runs here, or never. */
+static int left_pool;
+
 /* Map the runner's pool. Before main: one thread, no tracing yet.
  * @return 0, or 1 when this program only leads to the test binary (a
  * wrapper): everything the runner passed is left to the program it runs. */
 static int attach_to_runner(void)
 {
     const char *fd_text = getenv(CT_ENV_POOL_FD);
-    if (fd_text && !ct__program_runs_tests())
+    if (fd_text && !ct__program_runs_tests()) {
+        left_pool = 1;
         return 1;
+    }
     ct__children_read_env();
     if (!fd_text && ct__children_exec_attach())
         return 0; /* a program a test started: a process of the test's trace */
@@ -206,21 +216,40 @@ static int attach_to_runner(void)
         warn_if_another_copy_traces();
         return 0;
     }
+    claim_runner_pool(fd_text);
+    return 0;
+}
+
+void ct__session_attach_late(void)
+{
+    if (!__atomic_exchange_n(&left_pool, 0, __ATOMIC_ACQ_REL))
+        return;
+    const char *fd_text = getenv(CT_ENV_POOL_FD);
+    if (!fd_text || __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE))
+        return; /* passed on to a program it ran, or traced by ct_start() */
+    ct__children_read_env();
+    claim_runner_pool(fd_text);
+}
+
+/* Take the pool named by CTRACE_POOL_FD (fd_text), and the runner's
+ * variables, and begin the runner's session. */
+static void claim_runner_pool(const char *fd_text)
+{
     char *endp;
     errno = 0;
     long fd = strtol(fd_text, &endp, 10);
     unsetenv(CT_ENV_POOL_FD); /* programs this one starts are not traced in it */
     if (errno || *endp || fd < 0 || fd > 1 << 20)
-        return 0;
+        return;
     struct stat st;
     if (fstat((int)fd, &st) != 0 || st.st_size <= 0) {
         close((int)fd);
-        return 0;
+        return;
     }
     void *mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
     if (mem == MAP_FAILED) {
         close((int)fd);
-        return 0;
+        return;
     }
     ct_pool_header *pool = mem;
     uint32_t nobody = 0;
@@ -229,7 +258,7 @@ static int attach_to_runner(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
         munmap(mem, (size_t)st.st_size);
         close((int)fd);
-        return 0;
+        return;
     }
     ct__children_owner(pool, (int)fd); /* kept for the programs its tests start, or closed */
     ct__markers = read_marker_nonce();
@@ -254,7 +283,6 @@ static int attach_to_runner(void)
         setvbuf(stdout, NULL, _IOLBF, 0);
     ct__session_begin(pool, CT_SESSION_RUNNER);
     ct__thread_dump_install(pool); /* the runner may ask for every stack before a kill */
-    return 0;
 }
 
 __attribute__((constructor)) static void start_tracer(void)

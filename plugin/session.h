@@ -35,6 +35,12 @@ extern int64_t ct__run_shuffle_seed;
 /* Begin recording into `pool` with its clock. */
 void ct__session_begin(ct_pool_header *pool, int mode);
 
+/* A cmocka group is about to run in a process that left the runner's pool
+ * at its start, for no module of it linked cmocka (plugin/test_program.c):
+ * a driver that loaded its suites with dlopen. It takes the pool now, if
+ * the pool is still its to take. */
+void ct__session_attach_late(void);
+
 /* Stop recording: later events are not recorded, threads re-attach in the
  * next session. The pool stays mapped (a late writer must never fault). */
 void ct__session_end(void);

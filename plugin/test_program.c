@@ -1,6 +1,7 @@
 /*
- * test_program.c - is this process a test binary, or a program that leads
- * to one (env, sh -c 'exec ...', timeout, valgrind's launcher)?
+ * test_program.c - what the program is, from its modules' dynamic sections:
+ * a test binary or a program that leads to one (env, sh -c 'exec ...',
+ * timeout, valgrind's launcher); and whether it calls the trace assertions.
  *
  * The runner preloads libctrace into whatever it starts. A wrapper that
  * took the runner's pool would keep it from the test binary it then runs:
@@ -10,7 +11,7 @@
  * the runner's variables to the program it runs.
  */
 #include <link.h>   /* dl_iterate_phdr, ElfW */
-#include <string.h> /* strncmp */
+#include <string.h> /* strncmp, strcmp */
 
 #include "plugin/test_program.h"
 
@@ -29,12 +30,20 @@ static int module_holds(const struct dl_phdr_info *info, uintptr_t addr)
 /* The loader rewrites a module's dynamic entries to addresses, except where
  * they are read-only (the vDSO): then they are offsets from its base. The
  * result is trusted only inside the module's segments. */
-static const char *module_string_table(const struct dl_phdr_info *info, uintptr_t ptr)
+static const void *module_table(const struct dl_phdr_info *info, uintptr_t ptr)
 {
     if (module_holds(info, ptr))
-        return (const char *)ptr;
+        return (const void *)ptr;
     if (module_holds(info, info->dlpi_addr + ptr))
-        return (const char *)(info->dlpi_addr + ptr);
+        return (const void *)(info->dlpi_addr + ptr);
+    return NULL;
+}
+
+static const ElfW(Dyn) *module_dynamic(const struct dl_phdr_info *info)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            return (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     return NULL;
 }
 
@@ -46,10 +55,7 @@ static int is_test_library(const char *name)
 /* Whether the module needs libcmocka or libctrace (DT_NEEDED). */
 static int module_links_tests(const struct dl_phdr_info *info)
 {
-    const ElfW(Dyn) *dyn = NULL;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    const ElfW(Dyn) *dyn = module_dynamic(info);
     if (!dyn)
         return 0;
     uintptr_t strtab = 0;
@@ -59,7 +65,7 @@ static int module_links_tests(const struct dl_phdr_info *info)
             strtab = d->d_un.d_ptr;
         needs |= d->d_tag == DT_NEEDED;
     }
-    const char *strings = needs && strtab ? module_string_table(info, strtab) : NULL;
+    const char *strings = needs && strtab ? module_table(info, strtab) : NULL;
     if (!strings)
         return 0;
     for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
@@ -88,4 +94,65 @@ int ct__program_runs_tests(void)
 {
     struct scan s = {(uintptr_t)&ct__program_runs_tests, 1};
     return dl_iterate_phdr(scan_module, &s) != 0;
+}
+
+/* How many of the module's dynamic symbols may be undefined (imports): with
+ * DT_HASH, all of them; with only DT_GNU_HASH, those before the first hashed
+ * one (the linker puts the unhashed, undefined ones first). 0: unknown. */
+static uint32_t imports_bound(const struct dl_phdr_info *info, uintptr_t hash, uintptr_t gnu_hash)
+{
+    const uint32_t *h = hash ? module_table(info, hash) : NULL;
+    if (h)
+        return h[1]; /* nchain: the symbol count */
+    const uint32_t *g = gnu_hash ? module_table(info, gnu_hash) : NULL;
+    return g ? g[1] : 0; /* symoffset */
+}
+
+/* Whether the module imports `name` (an undefined dynamic symbol); -1 when
+ * it cannot be told. */
+static int module_imports(const struct dl_phdr_info *info, const char *name)
+{
+    const ElfW(Dyn) *dyn = module_dynamic(info);
+    if (!dyn)
+        return 0;
+    uintptr_t strtab = 0, symtab = 0, hash = 0, gnu_hash = 0;
+    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
+        if (d->d_tag == DT_STRTAB)
+            strtab = d->d_un.d_ptr;
+        else if (d->d_tag == DT_SYMTAB)
+            symtab = d->d_un.d_ptr;
+        else if (d->d_tag == DT_HASH)
+            hash = d->d_un.d_ptr;
+        else if (d->d_tag == DT_GNU_HASH)
+            gnu_hash = d->d_un.d_ptr;
+    }
+    if (!symtab)
+        return 0; /* nothing dynamic: it imports nothing */
+    const char *strings = strtab ? module_table(info, strtab) : NULL;
+    const ElfW(Sym) *syms = module_table(info, symtab);
+    uint32_t n = imports_bound(info, hash, gnu_hash);
+    if (!strings || !syms || n == 0)
+        return -1;
+    for (uint32_t i = 1; i < n; i++)
+        if (syms[i].st_shndx == SHN_UNDEF && syms[i].st_name != 0 &&
+            strcmp(strings + syms[i].st_name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int scan_checks(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct scan *s = arg;
+    int program = s->first;
+    s->first = 0;
+    if (module_holds(info, s->self))
+        return program; /* linked into the program: its calls cannot be told apart */
+    return module_imports(info, "ct__check") != 0; /* unknown counts as calling */
+}
+
+int ct__program_calls_checks(void)
+{
+    struct scan s = {(uintptr_t)&ct__program_calls_checks, 1};
+    return dl_iterate_phdr(scan_checks, &s) != 0;
 }

@@ -11,4 +11,10 @@
  * runs. Before main: takes the loader's list lock. */
 int ct__program_runs_tests(void);
 
+/* Whether this process may call the trace assertions: a module of it other
+ * than libctrace imports ct__check (ctrace_cmocka.h's assertions all call
+ * it), libctrace is linked into the program itself, or a module's symbols
+ * cannot be read. Takes the loader's list lock. */
+int ct__program_calls_checks(void);
+
 #endif /* CT_PLUGIN_TEST_PROGRAM_H */

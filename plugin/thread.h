@@ -203,18 +203,23 @@ static inline void ct__reserve(ct__thread *t, size_t need)
         ct__thread_refill(t, need, 0);
 }
 
-/* The kind and tick delta of an event stamped now, at t->pos (room made);
- * returns where its fields go. */
-static inline uint8_t *ct__event_stamp(ct__thread *t, uint8_t kind)
+/* The kind and tick delta of an event stamped `now`, at t->pos (room
+ * made); returns where its fields go. */
+static inline uint8_t *ct__event_stamp_at(ct__thread *t, uint8_t kind, uint64_t now)
 {
     uint8_t *p = t->pos;
-    uint64_t now = ct__ticks();
     /* A migration between cores may show a tick or two backwards: clamp so
      * one thread's events stay in order. */
     uint64_t delta = now > t->last_ticks ? now - t->last_ticks : 0;
     t->last_ticks += delta;
     *p++ = kind;
     return ct_put_uvarint(p, delta);
+}
+
+/* The same, stamped now. */
+static inline uint8_t *ct__event_stamp(ct__thread *t, uint8_t kind)
+{
+    return ct__event_stamp_at(t, kind, ct__ticks());
 }
 
 /* Start an event of `kind` stamped now; returns where its fields go. */

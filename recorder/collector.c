@@ -299,8 +299,8 @@ int ct_collector_child_exited(ct_collector *c, ct_child_pool *p, int wait_status
     /* end: when waitpid() said it ended */
     if (p->window)
         ct__flight_exited(c, p, how, code, end_mono_ns); /* p is kept, its window */
-    else if (ct_drainer_end(&p->drainer, c->w, how, code, end_mono_ns) != 0 ||
-             ct_tw_flush(c->w) != 0)
+    else if (p->started && (ct_drainer_end(&p->drainer, c->w, how, code, end_mono_ns) != 0 ||
+                            ct_tw_flush(c->w) != 0))
         ct__collector_failed(c);
     ct_drainer_free(&p->drainer);
     munmap(p->mem, p->bytes);

@@ -86,14 +86,20 @@ void ct__flight_exited(ct_collector *c, ct_child_pool *p, uint64_t how, uint64_t
     c->last = p;
 }
 
-/* The child `pid` whose window a trace is asked of: running, or the last
- * that ended. */
+/* The child whose window a trace is asked of, running or the last that
+ * ended: by its pid, or by the pid of the process that ran its tests (the
+ * markers' and the trace's, when a wrapper started that process). */
+static int is_child(const ct_child_pool *p, int pid)
+{
+    return p->started && (p->child_pid == pid || (p->owner_known && (int)p->proc.pid == pid));
+}
+
 static ct_child_pool *find_child(ct_collector *c, int pid)
 {
     for (ct_child_pool *p = c->live; p; p = p->next)
-        if (p->started && p->child_pid == pid)
+        if (is_child(p, pid))
             return p;
-    return c->last && c->last->started && c->last->child_pid == pid ? c->last : NULL;
+    return c->last && is_child(c->last, pid) ? c->last : NULL;
 }
 
 /* A trace of p's window (of `task`, 0: all of it) on fd, closed. */
@@ -147,7 +153,7 @@ static void forget(ct_collector *c, size_t i)
 void ct__flight_forget(ct_collector *c, int pid)
 {
     for (size_t i = c->nprepared; i-- > 0;)
-        if (pid < 0 || c->prepared[i].pid == pid)
+        if (pid < 0 || c->prepared[i].pid == pid || c->prepared[i].tests_pid == pid)
             forget(c, i);
     if (pid < 0) {
         free(c->prepared);
@@ -201,7 +207,7 @@ static int write_scratch(ct_collector *c, ct_child_pool *p, uint64_t task, size_
 static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task)
 {
     size_t budget = CT_WINDOW_WAITING_BYTES(c->window_bytes);
-    ct_prepared w = {.pid = p->child_pid, .task = task};
+    ct_prepared w = {.pid = p->child_pid, .tests_pid = (int)p->proc.pid, .task = task};
     if (!p->started || c->prepared_bytes + sizeof w > budget)
         return;
     if (c->nprepared == c->prepared_cap) {
@@ -217,7 +223,8 @@ static void prepare(ct_collector *c, ct_child_pool *p, uint64_t task)
     if (rc < 0)
         return; /* asked for, it is written from the window then */
     if (rc > 0)
-        w = (ct_prepared){.pid = w.pid, .task = task, .info.not_kept = 1};
+        w = (ct_prepared){.pid = w.pid, .tests_pid = w.tests_pid, .task = task,
+                          .info.not_kept = 1};
     c->prepared[c->nprepared++] = w;
     c->prepared_bytes += sizeof w + w.len;
 }
@@ -251,7 +258,7 @@ static int take_prepared(ct_collector *c, int pid, uint64_t task, int fd, ct_win
 {
     for (size_t i = 0; task && i < c->nprepared; i++) {
         ct_prepared *w = &c->prepared[i];
-        if (w->pid != pid || w->task != task)
+        if ((w->pid != pid && w->tests_pid != pid) || w->task != task)
             continue;
         if (!w->trace) {
             *not_kept = 1;

@@ -22,7 +22,8 @@
 /* The trace of a test that failed, written from its window as it ended, in
  * memory until ct_collector_window_write() asks for it. */
 typedef struct ct_prepared {
-    int pid;
+    int pid;       /* the child's, as the runner started it */
+    int tests_pid; /* the process that ran its tests (a wrapper's program) */
     uint64_t task;
     uint8_t *trace; /* NULL: not kept, the budget was spent */
     size_t len;

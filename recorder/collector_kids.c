@@ -210,8 +210,8 @@ static int end(ct_collector *c, ct_child_pool *p, uint32_t s)
  * @return 1 begun, 0 not yet, or CT_EIO. */
 static int begin_child(ct_collector *c, ct_child_pool *p, int final)
 {
-    if (!ct__owner_take(p) && !final)
-        return 0;
+    if (!p->started || (!ct__owner_take(p) && !final))
+        return 0; /* never started (its fork failed): no process to say */
     p->begun = 1;
     const char *exe = p->proc.exe ? p->proc.exe : "";
     ct_tw_process begin = {.proc = p->proc.proc, .pid = p->proc.pid, .exe = exe,

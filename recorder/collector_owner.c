@@ -49,8 +49,9 @@ int ct__owner_take(ct_child_pool *p)
     memcpy(said, slot->exe, n);
     said[n] = '\0';
     p->proc.pid = pid;
-    if (pid == (uint32_t)p->child_pid && p->child_real && same_path(p->child_real, said))
-        return 1; /* the child itself: named as the runner started it */
+    if (said[0] == '\0' ||
+        (pid == (uint32_t)p->child_pid && p->child_real && same_path(p->child_real, said)))
+        return 1; /* the child itself (or it could not tell): named as the runner started it */
     /* Its whole path while it runs (slot 0 holds a cut one). */
     char link[48], full[PATH_MAX];
     snprintf(link, sizeof link, "/proc/%u/exe", pid);

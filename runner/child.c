@@ -391,12 +391,42 @@ static int out_of_time(ct_collector *c, ct_child_pool *pool, rn_deadline_fn *dea
 /* The process that runs the child's tests when it is not the child: a
  * wrapper the child is started it (sh -c 'cd dir && ./suite'). Held by a
  * pidfd opened as soon as it attached, so that a signal meant for it never
- * reaches a process that took its pid after it ended. */
+ * reaches a process that took its pid after it ended; signalled only if it
+ * descends from the child. */
 typedef struct tests_proc {
     int pid; /* 0: not known yet, or the child itself */
     int fd;
     int looked; /* it attached: looked at once */
 } tests_proc;
+
+/* The parent of process `pid`, or -1. */
+static int parent_of(int pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* the name may hold anything */
+    int ppid;
+    return paren && sscanf(paren + 1, " %*c %d", &ppid) == 1 ? ppid : -1;
+}
+
+/* Whether `pid` descends from `ancestor`: not a process that took the pid
+ * of one gone, nor a number from another pid namespace (a wrapper such as
+ * unshare -p) that names another process here. */
+static int descends_from(int pid, int ancestor)
+{
+    for (int depth = 0; depth < 64 && pid > 1; depth++) {
+        pid = parent_of(pid);
+        if (pid == ancestor)
+            return 1;
+    }
+    return 0;
+}
 
 static void tests_proc_look(tests_proc *t, ct_collector *c, ct_child_pool *pool, int child)
 {
@@ -410,6 +440,10 @@ static void tests_proc_look(tests_proc *t, ct_collector *c, ct_child_pool *pool,
     if (p.tests_pid != child) {
         t->pid = p.tests_pid;
         t->fd = open_pidfd(t->pid);
+        if (t->fd >= 0 && !descends_from(t->pid, child)) { /* checked once it is held */
+            close(t->fd);
+            t->fd = -1;
+        }
     }
 }
 

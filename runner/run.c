@@ -264,7 +264,7 @@ static int run_binary(ct_collector *c, const run_opts *opts, size_t index, const
         elapsed_ns += res.elapsed_ns;
         int *grown = realloc(pids, (npids + 1) * sizeof *pids);
         if (grown != NULL) /* else the gate misses this process's tests */
-            pids = grown, pids[npids++] = res.pid;
+            pids = grown, pids[npids++] = res.tests_pid; /* as the trace names it */
         rn_out_process_lost(o, res.progress.events_lost);
         if (res.trace_error != 0) { /* said when the trace is closed, with why */
             rec->trace_failed = 1;

@@ -230,3 +230,26 @@ def test_a_rule_judged_in_any_binary_of_the_run_is_not_warned_about():
                     "--assert=TestPipeline:test.duration<10m", BUDGETS, PIPELINE)
     assert "judged no test" not in result.stderr, result
 
+
+
+ARMED = BUILD / "tests" / "suites" / "armed_test"
+ARMED_MODULE = BUILD / "tests" / "suites" / "libarmed_module.so"
+
+
+def test_an_assertion_reached_by_dlsym_says_its_first_test_was_not_judged():
+    # The binary records regions but imports no assertion: the tracer keeps
+    # no numbers for them until the first one runs, and says so.
+    result = run(ARMED, env={"ARMED_HOW": "dlsym"})
+    assert result.returncode == 1, result
+    first = block_of(result.stdout, "TestFirstAssertion")
+    assert "not judged: the tracer began keeping what trace assertions read during this test" \
+        in first, result
+    assert "--- PASS: TestLaterAssertion" in result.stdout, result  # judged: one region
+
+
+def test_assertions_in_a_module_loaded_later_are_judged_from_its_first_test():
+    result = run(ARMED, env={"ARMED_HOW": "module", "ARMED_MODULE": str(ARMED_MODULE)})
+    assert result.returncode == 1, result
+    assert "--- PASS: TestOneStep" in result.stdout, result
+    assert 'region "module.step" finished 2 times in this test, expected exactly 1' in \
+        block_of(result.stdout, "TestTwoSteps"), result

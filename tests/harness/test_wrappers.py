@@ -6,6 +6,7 @@ it, not only the wrapper."""
 
 import json
 import os
+import re
 import shutil
 
 import pytest
@@ -94,3 +95,37 @@ def test_a_flight_recorders_window_names_the_wrapped_binary(tmp_path):
     task = only(tasks_by_name(trace)["TestPipeline"], "TestPipeline")
     begin = only(processes(trace)[0], "process")
     assert begin["pid"] == task["pid"] and begin["name"] == os.path.realpath(PIPELINE), begin
+
+
+def test_a_driver_that_loads_its_suite_with_dlopen_is_traced(tmp_path):
+    # No module of the driver links cmocka at its start: it takes the pool
+    # as the loaded suite's first group begins, and that suite's trace
+    # assertions are judged from its first test on.
+    trace = tmp_path / "t.out"
+    suites = BUILD / "tests" / "suites"
+    result = run(f"--trace={trace}", "--", suites / "dlopen_driver",
+                 suites / "libarmed_module.so", "armed_module_run")
+    assert result.returncode == 1, result
+    assert "--- PASS: TestOneStep" in result.stdout, result
+    assert "--- FAIL: TestTwoSteps" in result.stdout, result
+    assert "finished 2 times in this test, expected exactly 1" in result.stdout, result
+    assert only(tasks_by_name(trace)["TestOneStep"], "TestOneStep")["status"] == "pass"
+
+
+def test_a_failing_tests_trace_is_attached_through_a_wrapper(tmp_path):
+    # The runner asks for each failure's trace by the pid its markers give,
+    # the wrapped binary's.
+    failing = BUILD / "examples" / "failing_test"
+    result = run("--flight-recorder=4MiB", f"--junit={tmp_path / 'r.xml'}", "--",
+                 *WRAPPERS["sh child"], failing)
+    assert result.returncode == 1, result
+    assert "--- FAIL:" in result.stdout and "no trace attached" not in result.stdout, result
+    attached = re.findall(r"^    attachment: (\S+)$", result.stdout, re.M)
+    assert attached and all(os.path.getsize(p) > 0 for p in attached), result
+
+
+def test_a_baseline_saved_through_a_wrapper_holds_the_tests(tmp_path):
+    base = tmp_path / "b.json"
+    run_ok("-count", "2", f"--save-baseline={base}", "-run", "TestPipeline", "--",
+           *WRAPPERS["sh child"], PIPELINE)
+    assert json.loads(base.read_text())["run"]["test_runs"] == 2
