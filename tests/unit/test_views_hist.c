@@ -329,6 +329,14 @@ static void test_decimal_digits(void **state)
         assert_decimal(p);
         assert_decimal(p + 1);
     }
+    /* Every pair of digits, at every place: numbers of every size. */
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13; /* xorshift64 */
+        x ^= x >> 7;
+        x ^= x << 17;
+        assert_decimal(x >> (x % 64));
+    }
     char buf[CT_DECIMAL_MAX];
     assert_ptr_equal(ct_put_decimal(buf, 12345), buf + 5);
 }
