@@ -55,22 +55,29 @@ uint64_t ct__live_window_lost(void)
 }
 
 uint8_t ct__live_armed;
-static uint32_t armed_late_gen; /* atomic: the test under way when armed late, 0: none */
+/* Atomic: the tests (generations) under way while it was armed late; 0:
+ * none. A range: another thread may begin a test meanwhile. */
+static uint32_t late_from, late_to;
 
 void ct__live_arm(int late)
 {
     if (ct__live_is_armed())
         return;
-    if (late)
-        __atomic_store_n(&armed_late_gen, __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE),
-                         __ATOMIC_RELAXED);
-    __atomic_store_n(&ct__live_armed, 1, __ATOMIC_RELEASE);
+    uint32_t from = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&ct__live_armed, 1, __ATOMIC_SEQ_CST);
+    if (!late)
+        return;
+    __atomic_store_n(&late_from, from, __ATOMIC_RELAXED);
+    __atomic_store_n(&late_to, __atomic_load_n(&ct__live_gen, __ATOMIC_SEQ_CST),
+                     __ATOMIC_RELEASE);
 }
 
 int ct__live_armed_late(void)
 {
-    uint32_t late = __atomic_load_n(&armed_late_gen, __ATOMIC_RELAXED);
-    return late != 0 && late == __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    uint32_t to = __atomic_load_n(&late_to, __ATOMIC_ACQUIRE);
+    uint32_t from = __atomic_load_n(&late_from, __ATOMIC_RELAXED);
+    uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
+    return to != 0 && gen >= from && gen <= to;
 }
 
 void ct__live_test_begin(uint64_t ticks)

@@ -627,13 +627,12 @@ static child_read read_in_child(const char *path)
     return c;
 }
 
-/* A process keeps each test's numbers for trace assertions only when
- * something can read them (assertions/live.h): a rule does, so a copy of
- * this program started with one measures pairs with them kept. It prints
- * the median and the best ns/pair. */
-#define ARMING_RULE "CTRACE_ASSERT=region(hotpath.armed).max < 1s"
-
-static int armed_child_main(const char *path, const char *pairs, const char *reps)
+/* Pairs traced in a copy of this program with `assign` (NAME=VALUE) in
+ * its environment: the tracer reads its settings once a process
+ * (common/env_once.h), so a setting is measured in a process of its own.
+ * The copy runs pairs_child_main(), which prints the median and the best
+ * ns/pair. @return 0, or -1 if the copy failed. */
+static int pairs_child_main(const char *path, const char *pairs, const char *reps)
 {
     double median_ns = traced_pairs(path, atoi(reps), strtoull(pairs, NULL, 10), pairs_literal,
                                     NULL);
@@ -641,21 +640,23 @@ static int armed_child_main(const char *path, const char *pairs, const char *rep
     return 0;
 }
 
-/* Pairs with the aggregates kept, as armed_child_main() measures them.
- * @return 0, or -1 if the copy failed. */
-static int armed_pairs(const char *path, int reps, uint64_t pairs, double *median_ns,
-                       double *best_ns)
+static int pairs_in_copy(const char *assign, const char *path, int reps, uint64_t pairs,
+                         double *median_ns, double *best_ns)
 {
     char pairs_text[24], reps_text[16], buf[128];
     snprintf(pairs_text, sizeof pairs_text, "%" PRIu64, pairs);
     snprintf(reps_text, sizeof reps_text, "%d", reps);
-    char *argv[] = {"hotpath", "--armed-child", (char *)path, pairs_text, reps_text, NULL};
+    char *argv[] = {"hotpath", "--pairs-child", (char *)path, pairs_text, reps_text, NULL};
     struct rusage ru;
-    if (run_copy(argv, ARMING_RULE, buf, sizeof buf, &ru) != 0 ||
+    if (run_copy(argv, assign, buf, sizeof buf, &ru) != 0 ||
         sscanf(buf, "%lf %lf", median_ns, best_ns) != 2)
         return -1;
     return 0;
 }
+
+/* A process keeps each test's numbers for trace assertions only when
+ * something can read them (assertions/live.h): a rule does. */
+#define ARMING_RULE "CTRACE_ASSERT=region(hotpath.armed).max < 1s"
 
 static uint64_t rss_kib(void)
 {
@@ -815,13 +816,9 @@ static void section_traced(bench *b)
     unlink(lp);
 
     const char *mp = trace_path("tight-mono");
-    setenv("CTRACE_CLOCK", "monotonic", 1);
-    double mono = traced_pairs(mp, R, b->z->traced_pairs, pairs_literal, NULL);
-    best = last_min;
-    if (clock_env)
-        setenv("CTRACE_CLOCK", clock_env, 1);
-    else
-        unsetenv("CTRACE_CLOCK");
+    double mono = 0;
+    if (pairs_in_copy("CTRACE_CLOCK=monotonic", mp, R, b->z->traced_pairs, &mono, &best) != 0)
+        printf("  traced pair, CTRACE_CLOCK=monotonic: its copy of this program failed\n");
     scan ms = scan_trace(mp);
     snprintf(note, sizeof note, "%.1f clock_gettime; the trace says clock: %s",
              mono / b->mono_ns, ms.clock);
@@ -831,7 +828,7 @@ static void section_traced(bench *b)
 
     const char *ap = trace_path("armed");
     double armed;
-    if (armed_pairs(ap, R, b->z->traced_pairs, &armed, &best) == 0) {
+    if (pairs_in_copy(ARMING_RULE, ap, R, b->z->traced_pairs, &armed, &best) == 0) {
         snprintf(note, sizeof note, "%+.1f ns: each test's numbers kept for trace assertions",
                  armed - b->traced_ns);
         line("traced pair, in a suite that asserts", armed, best, "ns/pair", note);
@@ -1010,8 +1007,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--read-child") == 0 && i + 1 < argc)
             return read_child_main(argv[i + 1]);
-        if (strcmp(argv[i], "--armed-child") == 0 && i + 3 < argc)
-            return armed_child_main(argv[i + 1], argv[i + 2], argv[i + 3]);
+        if (strcmp(argv[i], "--pairs-child") == 0 && i + 3 < argc)
+            return pairs_child_main(argv[i + 1], argv[i + 2], argv[i + 3]);
         if (strcmp(argv[i], "--quick") == 0)
             quick = 1;
         else if (strcmp(argv[i], "--keep") == 0)

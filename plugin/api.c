@@ -307,23 +307,35 @@ static __attribute__((noinline)) ct_region region_begin_literal_slow(ct_task *ta
 
 static void region_end_slow(ct_region *region);
 
+/* Whether the process's settings let events take a quick path: no
+ * aggregates to keep (assertions/live.h) and the TSC as the clock. Asked
+ * first, in one branch, so that a suite that asserts goes its way at once. */
 #if CT_HAVE_TSC
-#define CT__QUICK_CLOCK (__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED) == CT_CLOCK_TSC)
+#define CT__QUICK_SETTINGS()                                                                  \
+    ((ct__live_is_armed() |                                                                   \
+      (__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED) ^ CT_CLOCK_TSC)) == 0)
 #define CT__QUICK_TICKS() __rdtsc()
 #else /* the quick paths are never taken */
-#define CT__QUICK_CLOCK 0
+#define CT__QUICK_SETTINGS() 0
 #define CT__QUICK_TICKS() 0
 #endif
 
-/* Whether t can take an event of a quick path: no aggregates to keep
- * (assertions/live.h; asked first, so that a suite that asserts goes its
- * way at once), attached in this session, not inside the tracer, nothing to
- * report first, room for it, and the TSC as the clock. */
-static inline int quick_ok(const ct__thread *t)
+/* Enter the tracer on t for a quick path: the settings allow it, t is
+ * attached in this session, not inside the tracer, and, once inside (a
+ * signal handler that came before could have written or begun a drop),
+ * has nothing to report first and room for it. @return 1 entered (leave()
+ * it), 0 not (untouched). */
+static inline int quick_enter(ct__thread *t)
 {
-    return !ct__live_is_armed() && t != NULL &&
-           t->session == __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) &&
-           !(t->busy | t->detour) && ct__has_room(t, CT_SMALL_EVENT) && CT__QUICK_CLOCK;
+    if (!CT__QUICK_SETTINGS() || t == NULL ||
+        t->session != __atomic_load_n(&ct__session_id, __ATOMIC_RELAXED) || t->busy)
+        return 0;
+    t->busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(!t->detour && ct__has_room(t, CT_SMALL_EVENT), 1))
+        return 1;
+    leave(t);
+    return 0;
 }
 
 /* A region named by a string literal already interned, in the usual
@@ -331,16 +343,16 @@ static inline int quick_ok(const ct__thread *t)
 ct_region ct__region_begin_literal(ct_task *task, const char *name)
 {
     ct__thread *t = ct__self;
-    if (__builtin_expect(!quick_ok(t) || name == NULL, 0))
+    if (__builtin_expect(name == NULL || !quick_enter(t), 0))
         return region_begin_literal_slow(task, name);
     ct__name_slot *slot = ct__name_slot_of(t, name);
     if (__builtin_expect(slot->ptr != name ||
                              slot->literal_epoch !=
                                  __atomic_load_n(&ct__names_epoch, __ATOMIC_RELAXED),
-                         0))
+                         0)) {
+        leave(t);
         return region_begin_literal_slow(task, name);
-    t->busy = 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    }
     uint8_t *p = ct__event_stamp_at(t, CT_EV_REGION_BEGIN, CT__QUICK_TICKS());
     p = ct_put_uvarint(p, task ? task_id(task) : ct__cur_task);
     p = ct_put_uvarint(p, slot->id);
@@ -359,14 +371,17 @@ ct_region ct__region_begin_literal(ct_task *task, const char *name)
 void ct__region_end(ct_region *region)
 {
     ct__thread *t = ct__self;
-    if (__builtin_expect(!quick_ok(t) || region->ct__session != (uint16_t)t->session ||
-                             region->ct__thread != t->serial,
-                         0)) {
+    if (__builtin_expect(!quick_enter(t), 0)) {
         region_end_slow(region);
         return;
     }
-    t->busy = 1;
-    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (__builtin_expect(region->ct__session != (uint16_t)t->session ||
+                             region->ct__thread != t->serial,
+                         0)) {
+        leave(t);
+        region_end_slow(region);
+        return;
+    }
     uint8_t *p = ct__event_stamp_at(t, CT_EV_REGION_END, CT__QUICK_TICKS());
     p = ct_put_uvarint(p, t->region_serial - region->ct__serial);
     ct__commit(t, p);

@@ -233,6 +233,18 @@ static int cmocka_verdict(const char *format, va_list args)
 static void fixture_finish_abandoned(void);
 static void fixture_verdict_flush(void);
 
+/* A module loaded since the last look (dlopen: before the group, or in a
+ * group fixture) may call trace assertions: keep their numbers before the
+ * next window begins. Asked while none are kept, as a group or a group
+ * fixture begins or ends: not at each test, where asking the loader would
+ * cost a test 100 ns or more. A module loaded by a test is seen at the
+ * next of those; an assertion in it before then is not judged (check.c). */
+static void arm_if_asserting(void)
+{
+    if (!ct__live_is_armed() && ct__program_calls_checks())
+        ct__live_arm(1);
+}
+
 /* The next test begins: its task, current on this thread. */
 static struct test_run *begin_next(void)
 {
@@ -402,6 +414,7 @@ int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state)
     f->running = 1;
     ct__marker_fixture(1, f->name);
     f->started_ns = ct__mono_ns();
+    arm_if_asserting();
     ct__live_test_begin(ct__ticks()); /* a window of its own for trace assertions */
     f->task = ct__task_begin_kind(ct__cur_task, f->name, CT__TASK_FIXTURE, NULL);
     f->saved = ct_task_adopt((ct_task *)(uintptr_t)f->task);
@@ -410,6 +423,7 @@ int ct__cmocka_fixture_run(CMFixtureFunction fn, const char *what, void **state)
     g.crashed = 0;
     int rc = fn(state);
     fixture_finish(rc);
+    arm_if_asserting(); /* a group setup that loaded a module */
     return rc;
 }
 
@@ -444,10 +458,7 @@ void ct__cmocka_group_open(const char *name, struct test_run *runs, size_t n, in
     ct__markers_group(name); /* once a group, not a syscall per marker */
     ct__marker_plan(n, ct__selection_next_ordinal());
     ct__expect_group_begin();
-    /* A group of a module loaded since (dlopen) may assert: keep the
-     * aggregates before its first fixture or test. */
-    if (!ct__live_is_armed() && ct__program_calls_checks())
-        ct__live_arm(1);
+    arm_if_asserting(); /* a group of a module loaded since */
 }
 
 int ct__cmocka_group_close(void)

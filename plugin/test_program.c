@@ -97,18 +97,30 @@ int ct__program_runs_tests(void)
     return dl_iterate_phdr(scan_module, &s) != 0;
 }
 
-/* How many of the module's first dynamic symbols hold its undefined ones
- * (imports): with DT_GNU_HASH, those before the first hashed one (undefined
- * symbols are never hashed, and the linker puts the unhashed ones first: a
- * few dozen, where a library defines thousands); else, with DT_HASH, all of
- * them. 0: unknown. */
-static uint32_t imports_bound(const struct dl_phdr_info *info, uintptr_t hash, uintptr_t gnu_hash)
+/* The index of `name` among the symbols DT_GNU_HASH table `g` hashes, or
+ * 0 (the loader's own lookup). An undefined symbol is hashed when the
+ * program takes its address (a non-PIE executable's canonical PLT entry). */
+static uint32_t gnu_hash_find(const uint32_t *g, const ElfW(Sym) *syms, const char *strings,
+                              const char *name)
 {
-    const uint32_t *g = gnu_hash ? module_table(info, gnu_hash) : NULL;
-    if (g)
-        return g[1]; /* symoffset */
-    const uint32_t *h = hash ? module_table(info, hash) : NULL;
-    return h ? h[1] : 0; /* nchain: the symbol count */
+    uint32_t h = 5381;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = h * 33 + *c;
+    uint32_t nbuckets = g[0], symoffset = g[1], bloom_words = g[2];
+    if (nbuckets == 0)
+        return 0;
+    const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)&g[4] + bloom_words);
+    const uint32_t *chain = buckets + nbuckets;
+    uint32_t i = buckets[h % nbuckets];
+    if (i < symoffset)
+        return 0; /* an empty bucket */
+    for (;; i++) {
+        uint32_t hash = chain[i - symoffset];
+        if ((hash | 1) == (h | 1) && strcmp(strings + syms[i].st_name, name) == 0)
+            return i;
+        if (hash & 1)
+            return 0; /* the bucket's last */
+    }
 }
 
 /* Whether the module imports `name` (an undefined dynamic symbol); -1 when
@@ -133,9 +145,19 @@ static int module_imports(const struct dl_phdr_info *info, const char *name)
         return 0; /* nothing dynamic: it imports nothing */
     const char *strings = strtab ? module_table(info, strtab) : NULL;
     const ElfW(Sym) *syms = module_table(info, symtab);
-    uint32_t n = imports_bound(info, hash, gnu_hash);
-    if (!strings || !syms || n == 0)
+    const uint32_t *g = gnu_hash ? module_table(info, gnu_hash) : NULL;
+    const uint32_t *h = hash ? module_table(info, hash) : NULL;
+    if (!strings || !syms || (!g && !h))
         return -1;
+    if (g) { /* the hashed one, if any */
+        uint32_t i = gnu_hash_find(g, syms, strings, name);
+        if (i != 0)
+            return syms[i].st_shndx == SHN_UNDEF;
+    }
+    /* The unhashed ones, first in the table (with DT_GNU_HASH: before its
+     * symoffset, a few dozen where a library defines thousands), or all of
+     * them (DT_HASH's nchain). */
+    uint32_t n = g ? g[1] : h[1];
     for (uint32_t i = 1; i < n; i++)
         if (syms[i].st_shndx == SHN_UNDEF && syms[i].st_name != 0 &&
             strcmp(strings + syms[i].st_name, name) == 0)

@@ -209,8 +209,10 @@ static inline uint8_t *ct__event_stamp_at(ct__thread *t, uint8_t kind, uint64_t 
 {
     uint8_t *p = t->pos;
     /* A migration between cores may show a tick or two backwards: clamp so
-     * one thread's events stay in order. */
-    uint64_t delta = now > t->last_ticks ? now - t->last_ticks : 0;
+     * one thread's events stay in order. Without a branch (the sign as a
+     * mask): the compiler would lay the rare case out as the straight one. */
+    uint64_t delta = now - t->last_ticks;
+    delta &= ~(uint64_t)((int64_t)delta >> 63);
     t->last_ticks += delta;
     *p++ = kind;
     return ct_put_uvarint(p, delta);

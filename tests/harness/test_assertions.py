@@ -253,3 +253,18 @@ def test_assertions_in_a_module_loaded_later_are_judged_from_its_first_test():
     assert "--- PASS: TestOneStep" in result.stdout, result
     assert 'region "module.step" finished 2 times in this test, expected exactly 1' in \
         block_of(result.stdout, "TestTwoSteps"), result
+
+
+def test_assertions_in_a_module_a_group_setup_loads_are_judged_from_the_first_test():
+    result = run(ARMED, env={"ARMED_HOW": "fixture", "ARMED_MODULE": str(ARMED_MODULE)})
+    assert result.returncode == 1, result
+    assert "--- PASS: TestStepOnce" in result.stdout, result
+    assert 'region "module.step" finished 2 times in this test, expected exactly 1' in \
+        block_of(result.stdout, "TestStepTwice"), result
+
+
+def test_a_binary_without_pie_that_takes_the_assertions_address_is_judged():
+    result = run(BUILD / "tests" / "suites" / "armed_address_test")
+    assert result.returncode == 1, result
+    assert 'region "address.step" finished 3 times in this test, expected exactly 1' in \
+        block_of(result.stdout, "TestThreeSteps"), result

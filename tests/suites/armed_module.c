@@ -26,6 +26,14 @@ static void TestTwoSteps(void **state)
     ct_assert_region_count("module.step", 1, 1); /* fails: two */
 }
 
+/* A step and its assertion, for a suite that loads this module in its
+ * group setup (armed_test, ARMED_HOW=fixture). */
+__attribute__((visibility("default"))) void armed_module_step(void)
+{
+    CT_WITH_REGION(NULL, "module.step") {}
+    ct_assert_region_count("module.step", 1, 1);
+}
+
 __attribute__((visibility("default"))) int armed_module_run(void)
 {
     const struct CMUnitTest tests[] = {

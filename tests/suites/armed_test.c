@@ -8,6 +8,8 @@
  * assertion comes too late for its own test, which says so; the next test
  * is judged. ARMED_HOW=module: the tests are in ARMED_MODULE, loaded with
  * dlopen, which imports ct__check: judged from its first test on.
+ * ARMED_HOW=fixture: the group setup loads ARMED_MODULE, whose function
+ * the tests call: judged from the first test on too.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -45,6 +47,30 @@ static void TestLaterAssertion(void **state)
     assert_once_by_dlsym("by.dlsym"); /* judged: one region */
 }
 
+static void (*module_step)(void);
+
+static int load_module(void **state)
+{
+    (void)state;
+    const char *path = getenv("ARMED_MODULE");
+    void *module = path ? dlopen(path, RTLD_NOW) : NULL;
+    module_step = module ? (void (*)(void))dlsym(module, "armed_module_step") : NULL;
+    return module_step ? 0 : -1;
+}
+
+static void TestStepOnce(void **state)
+{
+    (void)state;
+    module_step(); /* one region: holds */
+}
+
+static void TestStepTwice(void **state)
+{
+    (void)state;
+    CT_WITH_REGION(NULL, "module.step") {}
+    module_step(); /* two regions: fails */
+}
+
 int main(void)
 {
     const char *how = getenv("ARMED_HOW");
@@ -57,6 +83,13 @@ int main(void)
             return 2;
         }
         return run();
+    }
+    if (how && strcmp(how, "fixture") == 0) {
+        const struct CMUnitTest tests[] = {
+            cmocka_unit_test(TestStepOnce),
+            cmocka_unit_test(TestStepTwice),
+        };
+        return cmocka_run_group_tests_name("loaded_in_setup", tests, load_module, NULL);
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(TestFirstAssertion),
