@@ -255,6 +255,12 @@ static void deliver_line(rn_out *o, const char *s, size_t n, int continued)
         rn_buf_append(&o->pre_raw, "\n", 1);
         if (rn_cmocka_run_line(s, n))
             o->saw_cmocka_run = 1;
+    } else if (!o->in_test && !o->in_fixture && n > 13 && memcmp(s, "[ RUN      ] ", 13) == 0) {
+        /* A traced group prints no such line (markers stand for them), and
+         * a program a test runs prints its own inside the test: this is a
+         * group the tracer did not see, such as a second test binary that a
+         * wrapper ran after the traced one. */
+        o->untraced_after = 1;
     }
     const char *about = o->in_test ? o->test : o->last;
     size_t about_len = o->in_test ? o->test_len : o->last_len;

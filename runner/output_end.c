@@ -387,7 +387,7 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     int no_group = !o->seen_marker;
     int skipped = no_group && !o->saw_cmocka_run && WIFEXITED(info->wait_status) &&
                   WEXITSTATUS(info->wait_status) == RN_EXIT_SKIPPED;
-    if ((how[0] != '\0' && !skipped) || (no_group && !skipped))
+    if ((how[0] != '\0' && !skipped) || (no_group && !skipped) || o->untraced_after)
         rn__out_set_failed(o);
 
     if (no_group) {
@@ -416,6 +416,11 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
                  "skipped itself", RN_EXIT_SKIPPED);
     else if (no_group)
         no_group_text(why, sizeof why, o->counts.untraced, info->no_preload);
+    else if (o->untraced_after)
+        snprintf(why, sizeof why, "cmocka ran tests the tracer did not see, after the traced "
+                 "ones: a second test binary that the command ran (sh -c './a; ./b')?\n"
+                 "give each test binary to ctest-trace, which traces them all "
+                 "(ctest-trace ./a ./b)");
     if (o->failed)
         rn__out_put(o, "FAIL\n", 5);
     else if (o->verbose && !skipped)

@@ -129,3 +129,13 @@ def test_a_baseline_saved_through_a_wrapper_holds_the_tests(tmp_path):
     run_ok("-count", "2", f"--save-baseline={base}", "-run", "TestPipeline", "--",
            *WRAPPERS["sh child"], PIPELINE)
     assert json.loads(base.read_text())["run"]["test_runs"] == 2
+
+
+def test_a_second_binary_a_wrapper_runs_fails_the_run(tmp_path):
+    # The first binary takes the trace; cmocka's lines from the second are
+    # tests nothing traced: the run cannot vouch for them.
+    result = run(f"--trace={tmp_path / 't.out'}", "-run", "TestPipeline", "--",
+                 "sh", "-c", '"$0" "$@"; "$0" "$@"', PIPELINE, "-run", "TestPipeline")
+    assert result.returncode == 1, result
+    assert "cmocka ran tests the tracer did not see, after the traced ones" in result.stdout, result
+    assert "--- PASS: TestPipeline" in result.stdout, result  # the first binary's, traced
