@@ -256,11 +256,14 @@ static void deliver_line(rn_out *o, const char *s, size_t n, int continued)
         if (rn_cmocka_run_line(s, n))
             o->saw_cmocka_run = 1;
     } else if (!o->in_test && !o->in_fixture && n > 13 && memcmp(s, "[ RUN      ] ", 13) == 0) {
-        /* A traced group prints no such line (markers stand for them), and
-         * a program a test runs prints its own inside the test: this is a
-         * group the tracer did not see, such as a second test binary that a
-         * wrapper ran after the traced one. */
-        o->untraced_after = 1;
+        /* A traced test's run marker follows its cmocka line, if cmocka
+         * printed one (the tracer takes most away), and a program a test
+         * runs prints its own inside the test. One that no run marker
+         * follows is a group the tracer did not see, such as a second test
+         * binary that a wrapper ran after the traced one. */
+        if (o->run_line_unmatched)
+            o->untraced_after = 1;
+        o->run_line_unmatched = 1;
     }
     const char *about = o->in_test ? o->test : o->last;
     size_t about_len = o->in_test ? o->test_len : o->last_len;
@@ -578,10 +581,12 @@ static void handle_marker(rn_out *o, const char *s, size_t n, uint64_t now_ns)
         o->next_ordinal = m.ordinal + 1;
         o->done = m.ordinal; /* tests before it ran, here or in a process before */
     }
-    if (m.kind == RN_MARK_RUN)
+    if (m.kind == RN_MARK_RUN) {
         o->markers_read.tests_begun++;
-    else
+        o->run_line_unmatched = 0;
+    } else {
         o->markers_read.tests_ended++;
+    }
     if (m.kind == RN_MARK_RUN) {
         if (o->in_test) /* the previous test never said it ended */
             rn__out_finish_test(o, RN_STATUS_UNKNOWN, rn__out_since_test_start(o, now_ns));

@@ -387,6 +387,8 @@ int rn_out_finish(rn_out *o, const rn_exit_info *info)
     int no_group = !o->seen_marker;
     int skipped = no_group && !o->saw_cmocka_run && WIFEXITED(info->wait_status) &&
                   WEXITSTATUS(info->wait_status) == RN_EXIT_SKIPPED;
+    if (o->run_line_unmatched) /* the output ended without its run marker */
+        o->untraced_after = 1;
     if ((how[0] != '\0' && !skipped) || (no_group && !skipped) || o->untraced_after)
         rn__out_set_failed(o);
 

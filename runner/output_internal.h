@@ -39,8 +39,10 @@ struct rn_out {
     rn_buf pre_raw;    /* before the first marker, as printed */
     rn_buf pre_kept;   /* before the first marker, filtered */
     int saw_cmocka_run;
-    int untraced_after; /* cmocka's "[ RUN      ]" outside the traced tests, after
-                           a marker: a group the tracer did not see */
+    int run_line_unmatched; /* cmocka's "[ RUN      ]" outside the traced tests,
+                               no run marker after it yet */
+    int untraced_after;     /* one that none followed: a group the tracer did
+                               not see */
 
     int failed;        /* the run fails */
     int col0;          /* what we printed ends a line */

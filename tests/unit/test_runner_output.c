@@ -429,6 +429,30 @@ static const char failing_run[] =
     "\n"
     " 2 FAILED TEST(S)\n";
 
+/* A wrapper ran the traced binary, then another one, untraced: its cmocka
+ * lines follow no run marker. */
+static void test_an_untraced_group_after_the_traced_fails(void **state)
+{
+    (void)state;
+    static const char second[] = "[==========] Running 1 test(s).\n"
+                                 "[ RUN      ] TestOther\n"
+                                 "[       OK ] TestOther\n"
+                                 "[==========] 1 test(s) run.\n"
+                                 "[  PASSED  ] 1 test(s).\n";
+    char in[sizeof passing_run + sizeof second];
+    snprintf(in, sizeof in, "%s%s", passing_run, second);
+    struct printed p = print_str(in, 0, EXIT(0));
+    assert_int_equal(p.rc, 1);
+    assert_non_null(strstr(p.out, "cmocka ran tests the tracer did not see, after the traced "
+                                  "ones"));
+    assert_non_null(strstr(p.out, "FAIL\t./pipeline_test"));
+    done(&p);
+    /* Traced alone, the same cmocka lines each before its run marker pass. */
+    p = print_str(passing_run, 0, EXIT(0));
+    assert_int_equal(p.rc, 0);
+    done(&p);
+}
+
 static void test_print_pass_quiet(void **state)
 {
     (void)state;
@@ -1141,6 +1165,7 @@ int main(void)
         cmocka_unit_test(test_filter_summary_and_run_lines),
         cmocka_unit_test(test_buf_keeps_head_and_tail),
         cmocka_unit_test(test_print_pass_quiet),
+        cmocka_unit_test(test_an_untraced_group_after_the_traced_fails),
         cmocka_unit_test(test_print_pass_verbose),
         cmocka_unit_test(test_print_pass_seconds),
         cmocka_unit_test(test_print_test_that_lost_events),
