@@ -31,6 +31,7 @@
 #include "plugin/api_internal.h" /* ct__enter */
 #include "common/clock.h"        /* ct__ticks */
 #include "plugin/sched.h"        /* ct__sched_read_to_now */
+#include "plugin/session.h"      /* ct__other_copy_traces */
 #include "plugin/thread.h"       /* ct__untraced_begin */
 
 struct expectation {
@@ -216,6 +217,20 @@ void ct__check(int expect, int what, const char *name, const char *text, double 
                uint64_t b, const char *file, int line)
 {
     static int said_untraced;
+    if (!ct_is_enabled() && ct__other_copy_traces()) {
+        /* Under ctest-trace, with a copy of libctrace linked in: the copy
+         * preloaded traces, and this one cannot see what it records. No
+         * pass: it would be a pass of nothing. */
+        static const char why[] =
+            "not judged: this binary holds its own copy of libctrace (linked statically), "
+            "which does not trace: the preloaded copy does, and what it records is not this "
+            "copy's to judge; link the shared library (pkg-config --libs ctrace)";
+        if (getpid() == (pid_t)syscall(SYS_gettid))
+            fail_at(why, file, line);
+        else
+            say_once(&said_untraced, why);
+        return;
+    }
     if (!ct_is_enabled()) {
         say_once(&said_untraced, "trace assertions check nothing without a tracer: run the "
                                  "tests under ctest-trace, or call ct_start()");

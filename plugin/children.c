@@ -302,8 +302,11 @@ int ct__children_exec_attach(void)
     if (mem == MAP_FAILED)
         return 0;
     ct_pool_header *pool = mem;
+    /* Its owner is this very process: a second copy of libctrace in it (a
+     * binary that links it statically), not a program a test started. */
     if (ct_pool_check(mem, (uint64_t)st.st_size) != 0 ||
         __atomic_load_n(&pool->owner_pid, __ATOMIC_ACQUIRE) == 0 ||
+        __atomic_load_n(&pool->owner_pid, __ATOMIC_ACQUIRE) == (uint32_t)getpid() ||
         __atomic_load_n(&pool->closed, __ATOMIC_ACQUIRE) || take_slot(pool) != 0) {
         munmap(mem, (size_t)st.st_size);
         return 0;

@@ -179,10 +179,15 @@ static unsigned long take_count(const char *name, unsigned long fallback)
 /* A binary that links libctrace statically, run under the runner, holds two
  * copies: the preloaded one attached first, and this one records nothing.
  * Say so rather than lose the binary's own annotations silently. */
-static void warn_if_another_copy_traces(void)
+int ct__other_copy_traces(void)
 {
     int (*other)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ct_is_enabled");
-    if (other && other != ct_is_enabled && other())
+    return other && other != ct_is_enabled && other();
+}
+
+static void warn_if_another_copy_traces(void)
+{
+    if (ct__other_copy_traces())
         fprintf(stderr, "ctest-trace: warning: this binary contains its own copy of libctrace "
                         "(linked statically): its annotations are not recorded; link the "
                         "shared library (pkg-config --libs ctrace)\n");

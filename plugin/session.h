@@ -41,6 +41,10 @@ void ct__session_begin(ct_pool_header *pool, int mode);
  * the pool is still its to take. */
 void ct__session_attach_late(void);
 
+/* Whether another copy of libctrace in this process traces (a binary that
+ * links libctrace statically, run with the shared one preloaded). */
+int ct__other_copy_traces(void);
+
 /* Stop recording: later events are not recorded, threads re-attach in the
  * next session. The pool stays mapped (a late writer must never fault). */
 void ct__session_end(void);

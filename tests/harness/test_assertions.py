@@ -268,3 +268,17 @@ def test_a_binary_without_pie_that_takes_the_assertions_address_is_judged():
     assert result.returncode == 1, result
     assert 'region "address.step" finished 3 times in this test, expected exactly 1' in \
         block_of(result.stdout, "TestThreeSteps"), result
+
+
+def test_a_statically_linked_copy_of_libctrace_never_passes_an_assertion(tmp_path):
+    # The preloaded copy traces; the binary's own copy sees nothing of it.
+    # Its assertion once judged the first test's log in the second (a pass
+    # of the wrong window, its copy attached as a second process of the same
+    # pid): now it says it cannot judge, and the trace has one process.
+    trace = tmp_path / "t.out"
+    result = run(f"--trace={trace}", BUILD / "tests" / "suites" / "static_copy_test")
+    assert result.returncode == 1, result
+    assert "not judged: this binary holds its own copy of libctrace" in \
+        block_of(result.stdout, "TestSeesOnlyItsOwn"), result
+    stats = run_ok("stats", trace).stdout
+    assert "processes:  1\n" in stats, stats
