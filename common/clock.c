@@ -108,6 +108,12 @@ uint64_t ct__clock_span_ticks(uint64_t hz, uint64_t ns)
     return ns / 1000000000u * hz + ns % 1000000000u * hz / 1000000000u;
 }
 
+uint64_t ct__clock_span_ticks_up(uint64_t hz, uint64_t ns)
+{
+    uint64_t ticks = ct__clock_span_ticks(hz, ns);
+    return hz == 1000000000u ? ticks : ticks + 1;
+}
+
 uint64_t ct__clock_ns_to_ticks(uint32_t kind, uint64_t hz, uint64_t ticks0, uint64_t ns0,
                                uint64_t ns)
 {

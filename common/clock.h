@@ -78,6 +78,11 @@ void ct__clock_pair_quick(uint32_t kind, uint64_t *ticks, uint64_t *ns);
  * below 2^34, that is 17 GHz). */
 uint64_t ct__clock_span_ticks(uint64_t hz, uint64_t ns);
 
+/* The same, one tick more unless the clock counts ns: what a reader, which
+ * converts ticks to ns to within 1 ns below the exact quotient, reads back
+ * as `ns` or more (a wait kept for being that long reads that long). */
+uint64_t ct__clock_span_ticks_up(uint64_t hz, uint64_t ns);
+
 /* CLOCK_MONOTONIC time `ns` in ticks of `kind` at `hz` per second, through a
  * pair (ticks0, ns0) of ct__clock_pair() read near `ns` (the kernel stamps
  * perf records in monotonic ns; events carry ticks). 0 if it would fall

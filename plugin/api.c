@@ -146,10 +146,13 @@ void ct__wait_write(ct__thread *t, unsigned kind, uint64_t end_ticks, uint64_t w
     p = ct_put_uvarint(p, stack);
     p = ct_put_uvarint(p, now > end_ticks ? now - end_ticks : 0);
     ct__commit(t, p);
-    /* Waits that began in the current test count in its aggregates. The
-     * generation first: a test's start is stored before its generation. */
+    /* Waits that began in the current test count in its aggregates, when
+     * they are kept. The generation first: a test's start is stored before
+     * its generation. */
+    if (!ct__live_is_armed())
+        return;
     uint32_t gen = __atomic_load_n(&ct__live_gen, __ATOMIC_ACQUIRE);
-    if (ct__live_is_armed() && end_ticks >= wait &&
+    if (end_ticks >= wait &&
         end_ticks - wait >= __atomic_load_n(&ct__live_test_start, __ATOMIC_RELAXED)) {
         ct__shard *s = ct__live_wait_shard(&t->live, kind);
         if (s)
@@ -265,6 +268,22 @@ static inline ct__shard *region_shard(ct__thread *t, const char *name, uint32_t 
     return s;
 }
 
+/* A REGION_BEGIN's fields after its stamp, and the handle of the region t
+ * begins with it: the quick path's and the whole begin's. */
+static inline uint8_t *put_region_begin(uint8_t *p, ct_task *task, uint32_t name_id)
+{
+    p = ct_put_uvarint(p, task ? task_id(task) : ct__cur_task);
+    return ct_put_uvarint(p, name_id);
+}
+
+static inline ct_region new_region(ct__thread *t)
+{
+    ct_region r = {.ct__serial = ++t->region_serial,
+                   .ct__thread = t->serial,
+                   .ct__session = (uint16_t)t->session}; /* the public struct keeps 16 bits */
+    return r;
+}
+
 static inline __attribute__((always_inline)) ct_region region_begin(ct_task *task,
                                                                     const char *name,
                                                                     int literal)
@@ -279,14 +298,9 @@ static inline __attribute__((always_inline)) ct_region region_begin(ct_task *tas
     }
     uint32_t name_id = literal ? ct__intern_literal(t, name) : ct__intern(t, name);
     ct__shard *shard = ct__live_is_armed() ? region_shard(t, name, name_id) : NULL;
-    uint64_t tid = task ? task_id(task) : ct__cur_task;
     uint8_t *p = ct__event_begin(t, CT_EV_REGION_BEGIN, CT_SMALL_EVENT);
-    p = ct_put_uvarint(p, tid);
-    p = ct_put_uvarint(p, name_id);
-    ct__commit(t, p);
-    r.ct__serial = ++t->region_serial;
-    r.ct__thread = t->serial;
-    r.ct__session = (uint16_t)t->session; /* the public struct keeps 16 bits */
+    ct__commit(t, put_region_begin(p, task, name_id));
+    r = new_region(t);
     ct__live_region_begin(&t->live, r.ct__serial, t->last_ticks, shard);
     leave(t);
     return r;
@@ -354,14 +368,8 @@ ct_region ct__region_begin_literal(ct_task *task, const char *name)
         return region_begin_literal_slow(task, name);
     }
     uint8_t *p = ct__event_stamp_at(t, CT_EV_REGION_BEGIN, CT__QUICK_TICKS());
-    p = ct_put_uvarint(p, task ? task_id(task) : ct__cur_task);
-    p = ct_put_uvarint(p, slot->id);
-    ct__commit(t, p);
-    ct_region r;
-    r.ct__serial = ++t->region_serial;
-    r.ct__thread = t->serial;
-    r.ct__session = (uint16_t)t->session;
-    r.ct__done = 0;
+    ct__commit(t, put_region_begin(p, task, slot->id));
+    ct_region r = new_region(t);
     leave(t);
     return r;
 }

@@ -236,7 +236,8 @@ void ct__sched_record(ct__thread *t, uint64_t end_ns, uint64_t wait_ns, const ui
     uint64_t hz = t->pool->tsc_hz;
     uint64_t end = ct__clock_ns_to_ticks(__atomic_load_n(&ct__clock_kind, __ATOMIC_RELAXED), hz,
                                          s->now_ticks, s->now_ns, end_ns);
-    ct__wait_write(t, CT_BLOCK_SCHED, end, ct__clock_span_ticks(hz, wait_ns), 0, pcs, n);
+    /* Kept for lasting CT_SCHED_MIN_NS or more: it reads back so. */
+    ct__wait_write(t, CT_BLOCK_SCHED, end, ct__clock_span_ticks_up(hz, wait_ns), 0, pcs, n);
 }
 
 /* ---- a deferred source ---------------------------------------------------------- */

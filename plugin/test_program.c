@@ -40,12 +40,30 @@ static const void *module_table(const struct dl_phdr_info *info, uintptr_t ptr)
     return NULL;
 }
 
-static const ElfW(Dyn) *module_dynamic(const struct dl_phdr_info *info)
+/* A module's dynamic tables, where they lie in it (NULL: it has none). */
+struct dynamic {
+    const ElfW(Dyn) *dyn;
+    const char *strings;   /* DT_STRTAB */
+    const ElfW(Sym) *syms; /* DT_SYMTAB */
+    const uint32_t *hash, *gnu_hash;
+};
+
+static void read_dynamic(const struct dl_phdr_info *info, struct dynamic *d)
 {
+    *d = (struct dynamic){0};
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-            return (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-    return NULL;
+            d->dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    for (const ElfW(Dyn) *e = d->dyn; e && e->d_tag != DT_NULL; e++) {
+        if (e->d_tag == DT_STRTAB)
+            d->strings = module_table(info, e->d_un.d_ptr);
+        else if (e->d_tag == DT_SYMTAB)
+            d->syms = module_table(info, e->d_un.d_ptr);
+        else if (e->d_tag == DT_HASH)
+            d->hash = module_table(info, e->d_un.d_ptr);
+        else if (e->d_tag == DT_GNU_HASH)
+            d->gnu_hash = module_table(info, e->d_un.d_ptr);
+    }
 }
 
 static int is_test_library(const char *name)
@@ -56,28 +74,23 @@ static int is_test_library(const char *name)
 /* Whether the module needs libcmocka or libctrace (DT_NEEDED). */
 static int module_links_tests(const struct dl_phdr_info *info)
 {
-    const ElfW(Dyn) *dyn = module_dynamic(info);
-    if (!dyn)
+    struct dynamic d;
+    read_dynamic(info, &d);
+    if (!d.strings)
         return 0;
-    uintptr_t strtab = 0;
-    int needs = 0;
-    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
-        if (d->d_tag == DT_STRTAB)
-            strtab = d->d_un.d_ptr;
-        needs |= d->d_tag == DT_NEEDED;
-    }
-    const char *strings = needs && strtab ? module_table(info, strtab) : NULL;
-    if (!strings)
-        return 0;
-    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++)
-        if (d->d_tag == DT_NEEDED && is_test_library(strings + d->d_un.d_val))
+    for (const ElfW(Dyn) *e = d.dyn; e->d_tag != DT_NULL; e++)
+        if (e->d_tag == DT_NEEDED && is_test_library(d.strings + e->d_un.d_val))
             return 1;
     return 0;
 }
 
+/* A walk of the modules asking `module` of each but the one holding this
+ * copy of libctrace; the program itself holding it counts as a yes (the
+ * static library: its callers cannot be told apart). */
 struct scan {
     uintptr_t self; /* an address in this copy of libctrace */
     int first;      /* the next module is the first: the program itself */
+    int (*module)(const struct dl_phdr_info *info);
 };
 
 static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -87,14 +100,19 @@ static int scan_module(struct dl_phdr_info *info, size_t size, void *arg)
     int program = s->first;
     s->first = 0;
     if (module_holds(info, s->self))
-        return program; /* linked into the program (the static library): a test binary */
-    return module_links_tests(info);
+        return program;
+    return s->module(info);
+}
+
+static int scan(int (*module)(const struct dl_phdr_info *info))
+{
+    struct scan s = {(uintptr_t)&scan_module, 1, module};
+    return dl_iterate_phdr(scan_module, &s) != 0;
 }
 
 int ct__program_runs_tests(void)
 {
-    struct scan s = {(uintptr_t)&ct__program_runs_tests, 1};
-    return dl_iterate_phdr(scan_module, &s) != 0;
+    return scan(module_links_tests);
 }
 
 /* The index of `name` among the symbols DT_GNU_HASH table `g` hashes, or
@@ -127,52 +145,31 @@ static uint32_t gnu_hash_find(const uint32_t *g, const ElfW(Sym) *syms, const ch
  * it cannot be told. */
 static int module_imports(const struct dl_phdr_info *info, const char *name)
 {
-    const ElfW(Dyn) *dyn = module_dynamic(info);
-    if (!dyn)
-        return 0;
-    uintptr_t strtab = 0, symtab = 0, hash = 0, gnu_hash = 0;
-    for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
-        if (d->d_tag == DT_STRTAB)
-            strtab = d->d_un.d_ptr;
-        else if (d->d_tag == DT_SYMTAB)
-            symtab = d->d_un.d_ptr;
-        else if (d->d_tag == DT_HASH)
-            hash = d->d_un.d_ptr;
-        else if (d->d_tag == DT_GNU_HASH)
-            gnu_hash = d->d_un.d_ptr;
-    }
-    if (!symtab)
+    struct dynamic d;
+    read_dynamic(info, &d);
+    if (!d.dyn || !d.syms)
         return 0; /* nothing dynamic: it imports nothing */
-    const char *strings = strtab ? module_table(info, strtab) : NULL;
-    const ElfW(Sym) *syms = module_table(info, symtab);
-    const uint32_t *g = gnu_hash ? module_table(info, gnu_hash) : NULL;
-    const uint32_t *h = hash ? module_table(info, hash) : NULL;
-    if (!strings || !syms || (!g && !h))
+    const uint32_t *g = d.gnu_hash, *h = d.hash;
+    if (!d.strings || (!g && !h))
         return -1;
     if (g) { /* the hashed one, if any */
-        uint32_t i = gnu_hash_find(g, syms, strings, name);
+        uint32_t i = gnu_hash_find(g, d.syms, d.strings, name);
         if (i != 0)
-            return syms[i].st_shndx == SHN_UNDEF;
+            return d.syms[i].st_shndx == SHN_UNDEF;
     }
     /* The unhashed ones, first in the table (with DT_GNU_HASH: before its
      * symoffset, a few dozen where a library defines thousands), or all of
      * them (DT_HASH's nchain). */
     uint32_t n = g ? g[1] : h[1];
     for (uint32_t i = 1; i < n; i++)
-        if (syms[i].st_shndx == SHN_UNDEF && syms[i].st_name != 0 &&
-            strcmp(strings + syms[i].st_name, name) == 0)
+        if (d.syms[i].st_shndx == SHN_UNDEF && d.syms[i].st_name != 0 &&
+            strcmp(d.strings + d.syms[i].st_name, name) == 0)
             return 1;
     return 0;
 }
 
-static int scan_checks(struct dl_phdr_info *info, size_t size, void *arg)
+static int module_calls_checks(const struct dl_phdr_info *info)
 {
-    (void)size;
-    struct scan *s = arg;
-    int program = s->first;
-    s->first = 0;
-    if (module_holds(info, s->self))
-        return program; /* linked into the program: its calls cannot be told apart */
     return module_imports(info, "ct__check") != 0; /* unknown counts as calling */
 }
 
@@ -194,8 +191,7 @@ int ct__program_calls_checks(void)
     dl_iterate_phdr(count_loads, &loads);
     if (loads != 0 && loads == __atomic_load_n(&scanned_at, __ATOMIC_RELAXED))
         return 0; /* what was there did not call them */
-    struct scan s = {(uintptr_t)&ct__program_calls_checks, 1};
-    int calls = dl_iterate_phdr(scan_checks, &s) != 0;
+    int calls = scan(module_calls_checks);
     if (!calls)
         __atomic_store_n(&scanned_at, loads, __ATOMIC_RELAXED);
     return calls;

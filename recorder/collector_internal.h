@@ -112,6 +112,10 @@ int ct__kids_running(ct_child_pool *p);
 /* Free what p's processes' records hold. */
 void ct__kids_free(ct_child_pool *p);
 
+/* The executable process `pid` runs now, NUL-terminated in exe (cap bytes;
+ * collector_kids.c). @return 0, or -1 (gone, or not ours to see). */
+int ct__proc_exe(uint32_t pid, char *exe, size_t cap);
+
 /* collector_owner.c: the process that runs a child's tests. */
 /* p was started as `pid` from `exe`. */
 void ct__owner_started(ct_child_pool *p, int pid, const char *exe);

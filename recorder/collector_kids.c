@@ -34,14 +34,20 @@ void ct__kids_init(ct_child_pool *p)
 
 /* What process `pid` runs now, into k->exe (kept if it cannot be told: it
  * is gone). */
+int ct__proc_exe(uint32_t pid, char *exe, size_t cap)
+{
+    char link[48];
+    snprintf(link, sizeof link, "/proc/%u/exe", pid);
+    ssize_t n = readlink(link, exe, cap - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    return n > 0 ? 0 : -1;
+}
+
 static void look_at_exe(ct_kid *k)
 {
-    char exe[4096], link[48];
-    snprintf(link, sizeof link, "/proc/%u/exe", k->pid);
-    ssize_t n = readlink(link, exe, sizeof exe - 1);
-    if (n <= 0)
+    char exe[4096];
+    if (ct__proc_exe(k->pid, exe, sizeof exe) != 0)
         return;
-    exe[n] = '\0';
     if (k->exe && strcmp(k->exe, exe) == 0)
         return;
     char *copy = strdup(exe);

@@ -7,10 +7,8 @@
  * says of the child, its pid and executable, is that process's.
  */
 #include <limits.h>   /* PATH_MAX */
-#include <stdio.h>    /* snprintf */
 #include <stdlib.h>   /* realpath, free */
 #include <string.h>   /* strnlen, strncmp, strcmp, strdup, memcpy */
-#include <unistd.h>   /* readlink */
 
 #include "recorder/collector_internal.h"
 
@@ -53,11 +51,9 @@ int ct__owner_take(ct_child_pool *p)
         (pid == (uint32_t)p->child_pid && p->child_real && same_path(p->child_real, said)))
         return 1; /* the child itself (or it could not tell): named as the runner started it */
     /* Its whole path while it runs (slot 0 holds a cut one). */
-    char link[48], full[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/%u/exe", pid);
-    ssize_t len = readlink(link, full, sizeof full - 1);
-    full[len > 0 ? len : 0] = '\0';
-    char *copy = strdup(len > 0 && same_path(full, said) ? full : said);
+    char full[PATH_MAX];
+    int known = ct__proc_exe(pid, full, sizeof full) == 0 && same_path(full, said);
+    char *copy = strdup(known ? full : said);
     if (copy) {
         free((char *)p->proc.exe);
         p->proc.exe = copy;

@@ -17,6 +17,7 @@
 #include <time.h>     /* clock_gettime */
 #include <unistd.h>   /* vfork, pipe2, dup2, execve, read, write */
 
+#include "common/proc_gone.h" /* ct_proc_stat_read */
 #include "stacks_ask.h"
 
 extern char **environ;
@@ -356,20 +357,9 @@ static int read_output(int fd, rn_output_fn *fn, void *ctx)
  * then is its own doing, not its end. */
 static int still_running(int pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* the name may hold anything */
-    char state = 0;
-    unsigned flags = 0;
-    if (paren == NULL || sscanf(paren + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
-        return 0;
-    return state != 'Z' && state != 'X' && state != 'x' && !(flags & PF_EXITING);
+    ct_proc_stat st;
+    return ct_proc_stat_read(pid, &st) == 0 && st.state != 'Z' && st.state != 'X' &&
+           st.state != 'x' && !(st.flags & PF_EXITING);
 }
 
 /* Whether the child ran out of time: 0 not yet, 1 its own deadline (the
@@ -399,29 +389,14 @@ typedef struct tests_proc {
     int looked; /* it attached: looked at once */
 } tests_proc;
 
-/* The parent of process `pid`, or -1. */
-static int parent_of(int pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* the name may hold anything */
-    int ppid;
-    return paren && sscanf(paren + 1, " %*c %d", &ppid) == 1 ? ppid : -1;
-}
-
 /* Whether `pid` descends from `ancestor`: not a process that took the pid
  * of one gone, nor a number from another pid namespace (a wrapper such as
  * unshare -p) that names another process here. */
 static int descends_from(int pid, int ancestor)
 {
-    for (int depth = 0; depth < 64 && pid > 1; depth++) {
-        pid = parent_of(pid);
+    ct_proc_stat st;
+    for (int depth = 0; depth < 64 && pid > 1 && ct_proc_stat_read(pid, &st) == 0; depth++) {
+        pid = st.ppid;
         if (pid == ancestor)
             return 1;
     }

@@ -94,10 +94,7 @@ def test_perf_waits_have_their_own_times(default_trace, perf_permitted):
     mine = [w for w in waits if w["tid"] in spinning]
     # one wait per preemption (a slice of a few ms), not one per poll point
     assert len(mine) >= 2 * len(spinning), len(mine)
-    # The tracer keeps waits of 10 us and more (CT_SCHED_MIN_NS), as the
-    # kernel timed them in ns; in ticks and back they may lose up to 2 ns
-    # (each conversion rounds down: a wait of exactly 10 us read 9999 ns).
-    assert all(w["duration_ns"] >= 10_000 - 2 for w in mine), min(w["duration_ns"] for w in mine)
+    assert all(w["duration_ns"] >= 10_000 for w in mine), min(w["duration_ns"] for w in mine)
     assert all(w["begin_ns"] + w["duration_ns"] == w["ts_ns"] for w in mine)
 
 

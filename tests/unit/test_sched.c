@@ -164,6 +164,10 @@ static void test_monotonic_ns_to_ticks(void **state)
     /* A day in ns at 3 GHz: ns * hz alone would overflow. */
     assert_int_equal(ct__clock_span_ticks(hz, 86400000000000ull), 259200000000000ull);
     assert_int_equal(ct__clock_span_ticks(hz, 1), 3);
+    /* A wait kept for its length reads back at least as long: a reader
+     * converts 25000 ticks at 2.5 GHz to within 1 ns below 10 us. */
+    assert_int_equal(ct__clock_span_ticks_up(2500000000u, 10000), 25001);
+    assert_int_equal(ct__clock_span_ticks_up(1000000000u, 10000), 10000); /* ns already */
 }
 
 /* ---- both sources see a thread sharing its CPU -------------------------------------- */
