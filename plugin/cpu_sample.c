@@ -64,9 +64,13 @@ static int handler_is_ours(const struct sigaction *sa)
     return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_sigprof;
 }
 
+/* Async-signal-safe: said from the program's sigaction (signal_hook.c). */
 static void say_taken(void)
 {
-    fprintf(stderr, "ctrace: the program handles SIGPROF itself: CPU samples are off\n");
+    static const char line[] = "ctrace: the program handles SIGPROF itself: CPU samples are off\n";
+    uint8_t untraced = ct__untraced_begin(); /* not the program's write */
+    (void)!syscall(SYS_write, 2, line, sizeof line - 1);
+    ct__untraced_end(untraced);
 }
 
 void ct__cpu_session_begin(void)
@@ -83,13 +87,39 @@ void ct__cpu_session_begin(void)
             sa.sa_sigaction = on_sigprof;
             sa.sa_flags = SA_SIGINFO | SA_RESTART;
             sigemptyset(&sa.sa_mask);
+            uint8_t untraced = ct__untraced_begin(); /* the tracer's own (signal_hook.c) */
             if (sigaction(SIGPROF, &sa, NULL) != 0)
                 state = CT_CPU_FAILED;
+            ct__untraced_end(untraced);
         }
     }
     __atomic_store_n(&cpu_hz, hz, __ATOMIC_RELAXED);
     __atomic_store_n(&cpu_state, state, __ATOMIC_RELAXED);
     __atomic_store_n(&checked_ns, 0, __ATOMIC_RELAXED);
+}
+
+/* The program has SIGPROF from now on: stop sampling, and delete every
+ * thread's timer so that none of their ticks reaches the program's handler
+ * (or its default action, which would end it). Async-signal-safe. */
+static void let_go(void)
+{
+    if (__atomic_exchange_n(&cpu_state, CT_CPU_TAKEN, __ATOMIC_RELAXED) != CT_CPU_ON)
+        return;
+    if (__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
+        say_taken();
+    ct__cpu_stop_self(); /* this thread's ticks would go to the program's handler */
+    for (uint32_t i = 0; i < TIMER_SLOTS; i++) { /* and the other threads' */
+        uint32_t slot = __atomic_exchange_n(&timer_slots[i], 0, __ATOMIC_ACQ_REL);
+        if (slot)
+            syscall(SYS_timer_delete, (int)(slot - 1));
+    }
+}
+
+void ct__cpu_program_takes_sigprof(void)
+{
+    int saved_errno = errno;
+    let_go();
+    errno = saved_errno;
 }
 
 void ct__cpu_check(uint64_t now_ns)
@@ -98,17 +128,11 @@ void ct__cpu_check(uint64_t now_ns)
         now_ns - __atomic_load_n(&checked_ns, __ATOMIC_RELAXED) < CT_THREAD_DUMP_CHECK_NS)
         return;
     __atomic_store_n(&checked_ns, now_ns, __ATOMIC_RELAXED);
+    /* What signal_hook.c does not see: libc's own calls (profil), raw
+     * system calls. */
     struct sigaction now;
-    if (sigaction(SIGPROF, NULL, &now) == 0 && !handler_is_ours(&now) &&
-        __atomic_exchange_n(&cpu_state, CT_CPU_TAKEN, __ATOMIC_RELAXED) == CT_CPU_ON) {
-        say_taken();
-        ct__cpu_stop_self(); /* this thread's ticks would go to the program's handler */
-        for (uint32_t i = 0; i < TIMER_SLOTS; i++) { /* and the other threads' */
-            uint32_t slot = __atomic_exchange_n(&timer_slots[i], 0, __ATOMIC_ACQ_REL);
-            if (slot)
-                syscall(SYS_timer_delete, (int)(slot - 1));
-        }
-    }
+    if (sigaction(SIGPROF, NULL, &now) == 0 && !handler_is_ours(&now))
+        let_go();
 }
 
 /* ---- each thread's timer ---------------------------------------------------------- */

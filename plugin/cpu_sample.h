@@ -15,7 +15,8 @@
  * The rate is CTRACE_CPU_HZ (the runner's --cpu-hz), 100 by default, 0 off.
  * A program that handles SIGPROF itself (gprof, gperftools) keeps it: its
  * threads are not sampled, and it is said once on stderr and in each
- * thread's CPU_SOURCE event.
+ * thread's CPU_SOURCE event. One that takes it while tests run has every
+ * timer deleted before its disposition is in place (signal_hook.c).
  */
 #ifndef CT_PLUGIN_CPU_SAMPLE_H
 #define CT_PLUGIN_CPU_SAMPLE_H
@@ -52,9 +53,14 @@ void ct__cpu_flush_parked(ct__thread *t);
  * held may name the child's own. Forget them. */
 void ct__cpu_forget_inherited(void);
 
-/* At a test's begin (a safe point): if the program took SIGPROF since,
+/* The program is setting SIGPROF's disposition (signal_hook.c), about to:
  * say so once, delete every thread's timer, and sample no thread that
- * attaches from now on. */
+ * attaches from now on. Async-signal-safe; keeps errno. */
+void ct__cpu_program_takes_sigprof(void);
+
+/* At a test's begin (a safe point): the same, if the program took SIGPROF
+ * since in a way signal_hook.c does not see (libc's own calls, a raw
+ * system call). */
 void ct__cpu_check(uint64_t now_ns);
 
 #endif /* CT_PLUGIN_CPU_SAMPLE_H */

@@ -36,12 +36,12 @@
 extern const char ct__pthread_hook_linked, ct__dl_hook_linked, ct__block_sync_linked,
     ct__block_syscall_linked, ct__block_net_linked, ct__block_file_linked,
     ct__block_open_linked, ct__block_c11_linked, ct__block_wait_linked,
-    ct__block_flock_linked;
+    ct__block_flock_linked, ct__signal_hook_linked;
 __attribute__((used)) static const char *const keep_hooks[] = {
     &ct__pthread_hook_linked, &ct__dl_hook_linked,    &ct__block_sync_linked,
     &ct__block_syscall_linked, &ct__block_net_linked, &ct__block_file_linked,
     &ct__block_open_linked,   &ct__block_c11_linked,  &ct__block_wait_linked,
-    &ct__block_flock_linked};
+    &ct__block_flock_linked,  &ct__signal_hook_linked};
 
 int ct__active;
 uint32_t ct__session_id = 1;

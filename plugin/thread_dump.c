@@ -131,3 +131,11 @@ void ct__thread_dump_check(uint64_t now_ns)
      * which would kill): the runner must not send it. */
     __atomic_store_n(&pool->stack_signal, 0, __ATOMIC_RELEASE);
 }
+
+void ct__thread_dump_program_takes(int sig)
+{
+    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
+    if (pool != NULL && sig > 0 &&
+        __atomic_load_n(&pool->stack_signal, __ATOMIC_RELAXED) == (uint32_t)sig)
+        __atomic_store_n(&pool->stack_signal, 0, __ATOMIC_RELEASE);
+}

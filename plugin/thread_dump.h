@@ -22,8 +22,13 @@ void ct__thread_dump_install(ct_pool_header *pool);
  *  system call each. Taken by a test that then hangs, or by one of the
  *  tests of that last millisecond (or timer tick: the coarse clock's step),
  *  the signal is sent all the same: the program's handler, or its death of
- *  the signal, ends it as a timeout. */
+ *  the signal, ends it as a timeout. A program that takes it through
+ *  sigaction or signal() is seen at once (ct__thread_dump_program_takes). */
 #define CT_THREAD_DUMP_CHECK_NS 1000000u
 void ct__thread_dump_check(uint64_t now_ns);
+
+/* The program is setting `sig`'s disposition (signal_hook.c): if it is the
+ * stack signal, the runner must not send it from now on. Async-signal-safe. */
+void ct__thread_dump_program_takes(int sig);
 
 #endif /* CT_PLUGIN_THREAD_DUMP_H */

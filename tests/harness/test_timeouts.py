@@ -145,10 +145,15 @@ def test_the_total_timeout_holds_for_binaries_run_at_once():
 def test_a_test_out_of_time_times_out_however_the_request_ends(tmp_path, how):
     # sleep: the request interrupts it, and sleep() is not restarted: the
     # test must not go on (and pass); reset: the program made the request's
-    # signal fatal: its death is the timeout, not a crash
+    # signal fatal: the timeout kills it without asking
     trace = tmp_path / "t.out"
     result = run(f"--trace={trace}", "--timeout=1s", TIMEOUT, env=hang(how))
     assert result.returncode == 1, result
     assert "test timed out after 1s" in result.stdout, result
     assert "--- FAIL: TestHang" in result.stdout and "--- PASS: TestAfterHang" in result.stdout
     assert only(tasks_by_name(trace)["TestHang"], "TestHang")["status"] == "timeout"
+    if how == "reset":
+        # the program took the signal through signal(): the runner knew at
+        # once, and did not send it (its default action would have killed)
+        assert "(no stacks: the binary's tracer takes no request for them" in result.stdout, \
+            result

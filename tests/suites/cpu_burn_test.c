@@ -3,9 +3,14 @@
  * TestBurn burns ~0.4 s of CPU in burn_in_region() inside the region
  * "hot loop", and ~0.1 s in burn_elsewhere() outside any region; TestWorker
  * has a thread of its own burn ~0.2 s in worker_burn() inside a task
- * "crunch"; TestSleep sleeps (no CPU time, no sample). With OWN_SIGPROF=1
- * the program handles SIGPROF itself (as gprof does) from its first test
- * on, and checks that no signal of the tracer reaches it.
+ * "crunch"; TestSleep sleeps (no CPU time, no sample).
+ *
+ * With OWN_SIGPROF=1 the program handles SIGPROF itself (as gprof does)
+ * from the middle of its first test on, a thread burning CPU meanwhile,
+ * and checks that no signal of the tracer reaches its handler from then on.
+ * With OWN_SIGPROF=2 it sets SIGPROF back to the default action (which
+ * ends a process) through signal(), and burns on: a tick of the tracer's
+ * would end it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,18 +75,42 @@ static void own_handler(int sig, siginfo_t *si, void *uc)
         foreign_ticks++;
 }
 
-static void TestBurn(void **state)
+static void *burner(void *arg)
 {
-    (void)state;
-    if (env_long("OWN_SIGPROF", 0)) {
+    (void)arg;
+    burn_elsewhere(300000000);
+    return NULL;
+}
+
+/* Takes SIGPROF while its own thread and another burn CPU, each with a
+ * timer of the tracer armed. */
+static void take_sigprof_while_burning(long how)
+{
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, burner, NULL), 0);
+    struct timespec pause = {0, 20000000};
+    nanosleep(&pause, NULL);
+    if (how == 1) {
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = own_handler;
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigemptyset(&sa.sa_mask);
         assert_int_equal(sigaction(SIGPROF, &sa, NULL), 0);
-        struct timespec pause = {0, 5000000};
-        nanosleep(&pause, NULL); /* the tracer looks again at the next test's begin */
+    } else {
+        assert_true(signal(SIGPROF, SIG_DFL) != SIG_ERR);
+    }
+    burn_elsewhere(200000000);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(foreign_ticks, 0);
+}
+
+static void TestBurn(void **state)
+{
+    (void)state;
+    long own = env_long("OWN_SIGPROF", 0);
+    if (own) {
+        take_sigprof_while_burning(own);
         return;
     }
     ct_region r = ct_region_begin(NULL, "hot loop");
