@@ -99,6 +99,8 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         return 0;
     }
     case CT_REC_BATCH: {
+        if (r->ev_thread) /* the last batch was read: what it caught up with */
+            ctr__settle_deferred(r, r->ev_thread->proc);
         if (get_fields(&p, e, "uuuuuub", v, s) != 0 || v[0] >= r->nprocs ||
             !r->procs[v[0]].used || v[1] == 0 || v[1] > UINT32_MAX)
             break;
@@ -345,8 +347,9 @@ int ctr__decode_event(ctr_reader *r)
         break;
     }
     case CT_EV_THREAD_END:
+        t->last_ts = UINT64_MAX; /* nothing more of it will come */
         if (t->depth)
-            ctr__close_regions(r, t, ts, "the end of its thread");
+            ctr__thread_end_regions(r, t, ts);
         if (r->skim_times) /* skimmed before its end */
             ctr__skim_keep(r);
         ev = emit(r, CTR_THREAD_END, NULL);
@@ -410,6 +413,7 @@ int ctr__decode_event(ctr_reader *r)
         o->begin_ns = ts;
         o->deadline = 0;
         o->maybe_lost = 0;
+        o->deadline_thread = 0;
         const rstring *name = ctr__string_of(r, t, v[1], ts);
         o->name = name->bytes;
         o->name_len = name->len;
@@ -520,8 +524,6 @@ int ctr__decode_event(ctr_reader *r)
     default:
         break; /* TASK_ADOPT: nothing to show */
     }
-    if (t->deferred && ts >= t->deadline_min)
-        ctr__expire_regions(r, t, ts);
     return 0;
 bad:
     ctr__set_damage(r, "malformed %s event on thread %d", ct_event_spec_of(code)->name, t->tid);

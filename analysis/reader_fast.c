@@ -118,8 +118,8 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
         const event_who who = who_of(r, t); /* the tid as it is now: a THREAD_BEGIN sets it */
         const uint8_t *const p0 = p;
         uint64_t decoded = 0, skimmed = 0, skimmed_ns = 0, skimmed_from = UINT64_MAX;
-        /* A foreign end due or a region deferred: each event may close one. */
-        if (t->foreign_ends_due || t->deferred)
+        /* A foreign end due: each region begun may be ended by it. */
+        if (t->foreign_ends_due)
             goto slow;
         while (p < e && (spans ? span < span_end : out < out_end)) {
             uint64_t delta, a, b;
@@ -142,8 +142,8 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
             } else if (code == CT_EV_REGION_END) {
                 int roomy = e - p >= FAST_SLACK;
                 if (!rd_fast(&q, e, roomy, &delta) || !rd_fast(&q, e, roomy, &a) || depth == 0 ||
-                    stack[depth - 1].serial + a != serial)
-                    break;
+                    stack[depth - 1].serial + a != serial || stack[depth - 1].deadline)
+                    break; /* (one with a deadline: the general path counts it ended) */
                 TAKE(ts);
                 const ropen *o = &stack[--depth];
                 if (spans) /* as emit_region() */

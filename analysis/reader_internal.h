@@ -36,12 +36,14 @@ typedef struct ropen { /* a region begun and not ended yet */
     uint64_t parent_serial; /* the region of its task open around it at its begin, or 0 */
     uint64_t task;
     uint64_t begin_ns;
-    /* When its test ended, if that end was read before this thread's
-     * events of that time: closed then unless they show it ending. */
+    /* When its test (or its thread) ended, if that end was read before
+     * some thread's events of that time, which could end it (any thread
+     * may end a region): closed then unless they show it ending. */
     uint64_t deadline;
     const char *name; /* a thread string's bytes: never freed before close */
     uint32_t name_len;
-    uint32_t maybe_lost; /* open when its thread lost events: its end may be among them */
+    uint16_t maybe_lost; /* open when its thread lost events: its end may be among them */
+    uint16_t deadline_thread; /* the deadline is its thread's end, not its test's */
 } ropen;
 
 typedef struct rended_region { /* what a second end of it says */
@@ -75,7 +77,7 @@ typedef struct rthread {
     int warned_unknown_string;
     uint64_t sched_said; /* 1 + the last SCHED_SOURCE it said; 0: none yet */
     uint32_t foreign_ends_due; /* ends queued for regions of this thread */
-    uint32_t deferred;         /* open regions with a deadline */
+    uint32_t deferred;         /* open regions with a deadline (its process counts them too) */
     uint64_t deadline_min;     /* the earliest of those deadlines */
     uint64_t last_ts;          /* how far its events have been read */
     /* The last regions ended, by serial: a second end can name its region. */
@@ -97,6 +99,7 @@ typedef struct rproc {
      * takes multiplications, not a 128-bit division per event. */
     uint64_t ns_int, ns_frac;
     uint64_t last_ns; /* latest event time of this process, ns from trace start */
+    uint32_t deferred; /* its threads' open regions with a deadline */
     uint64_t lost;    /* events its threads' LOST events told so far */
     int lost_any;     /* it lost something (a LOST of 0 events lost definitions) */
     int untold;       /* at its end: it lost more than its threads told */
@@ -314,8 +317,15 @@ ctr_event *ctr__warn(ctr_reader *r, uint64_t ts, const rthread *t, const char *f
 ropen *ctr__stack_push(rthread *t);
 /* Close every open region of t as unended at end_ns (or its deadline). */
 void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *why);
-/* t's events were read up to `now`: close the regions whose deadline passed. */
+/* Every thread of t's process was read up to `now`: close t's regions
+ * whose deadline passed. */
 void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now);
+/* Close the deadline regions of process proc that every one of its threads
+ * has been read past (ctr__expire_regions). After each batch. */
+void ctr__settle_deferred(ctr_reader *r, uint32_t proc);
+/* Thread t ended at ts: close what it left open, or give it a deadline
+ * while another thread of its process, which may still end it, lags. */
+void ctr__thread_end_regions(ctr_reader *r, rthread *t, uint64_t ts);
 /* `s` as a message shows it: quoted, with \" \\ and \xHH escapes, cut at
  * MESSAGE_NAME bytes. @return buf. */
 const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len);

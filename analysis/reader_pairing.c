@@ -104,6 +104,25 @@ const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len)
 /* ---- regions ----------------------------------------------------------------- */
 
 #define DEADLINE_WHY "the end of its test"
+#define THREAD_END_WHY "the end of its thread"
+
+/* Region o of t gets a deadline: its test or its thread ended at end_ns
+ * while some thread that may end it had not been read that far. */
+static void defer(ctr_reader *r, rthread *t, ropen *o, uint64_t end_ns, int thread_end)
+{
+    o->deadline = end_ns;
+    o->deadline_thread = (uint16_t)thread_end;
+    if (t->deferred++ == 0 || end_ns < t->deadline_min)
+        t->deadline_min = end_ns;
+    r->procs[t->proc].deferred++;
+}
+
+/* Region o of t, which had a deadline, is closed or ended. */
+static void undefer(ctr_reader *r, rthread *t)
+{
+    t->deferred--;
+    r->procs[t->proc].deferred--;
+}
 
 /* Close region o, never ended, at end_ns (or its deadline). Its end may be
  * among lost events (`lost`: its process lost some, and nothing tells
@@ -114,10 +133,10 @@ static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns
 {
     char q[QUOTE_CAP];
     int cut = !o->deadline && r->procs[t->proc].window_end;
-    if (o->deadline) { /* its test's end came first */
+    if (o->deadline) { /* its test's (or its thread's) end came first */
         end_ns = o->deadline;
-        why = DEADLINE_WHY;
-        t->deferred--;
+        why = o->deadline_thread ? THREAD_END_WHY : DEADLINE_WHY;
+        undefer(r, t);
     }
     lost |= o->maybe_lost != 0;
     emit_region(r, t, o, end_ns < o->begin_ns ? o->begin_ns : end_ns,
@@ -200,7 +219,7 @@ void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now)
     for (uint32_t i = 0; i < t->depth; i++) {
         ropen *o = &t->stack[i];
         if (o->deadline && o->deadline <= now) {
-            close_one(r, t, o, now, DEADLINE_WHY, 0);
+            close_one(r, t, o, now, NULL, 0); /* the why of its deadline */
             continue;
         }
         if (o->deadline && o->deadline < next)
@@ -220,35 +239,76 @@ static int task_in(ctr_reader *r, uint64_t task, uint64_t root)
     return k && k->root == root;
 }
 
+/* Whether every thread of `proc` but `ender` was read up to ts. */
+static int all_read_to(const ctr_reader *r, uint32_t proc, const rthread *ender, uint64_t ts)
+{
+    for (uint32_t i = 0; i < r->threads_cap; i++) {
+        const rthread *t = &r->threads[i];
+        if (t->used && t->proc == proc && t != ender && t->last_ts < ts)
+            return 0;
+    }
+    return 1;
+}
+
 /* Close the regions of every thread of `proc` in test or fixture `root`,
- * which ended at end_ns on thread `ender` (NULL: its process ended). Threads
- * are drained in no particular order: one whose events were not read up to
- * end_ns yet may still end them, so its regions get a deadline instead. */
+ * which ended at end_ns on thread `ender` (NULL: its process ended).
+ * Threads are drained in no particular order, and any thread may end a
+ * region (ct_region_end on another thread): while one was not read up to
+ * end_ns yet, it may still end them, so they get a deadline instead. */
 static void close_regions_of_test(ctr_reader *r, uint32_t proc, uint64_t root, uint64_t end_ns,
                                   const char *why, const rthread *ender)
 {
+    int lagging = -1; /* not known yet */
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         rthread *t = &r->threads[i];
         if (!t->used || t->proc != proc || !t->depth)
             continue;
-        int lagging = ender && t != ender && t->last_ts < end_ns;
         uint32_t keep = 0;
         for (uint32_t j = 0; j < t->depth; j++) {
             ropen *o = &t->stack[j];
             if (!task_in(r, o->task, root)) {
                 t->stack[keep++] = *o;
-            } else if (!lagging) {
-                close_one(r, t, o, end_ns, why, 0);
-            } else {
-                if (!o->deadline) {
-                    o->deadline = end_ns;
-                    if (t->deferred++ == 0 || end_ns < t->deadline_min)
-                        t->deadline_min = end_ns;
-                }
-                t->stack[keep++] = *o;
+                continue;
             }
+            if (lagging < 0)
+                lagging = ender && !all_read_to(r, proc, ender, end_ns);
+            if (!lagging) {
+                close_one(r, t, o, end_ns, why, 0);
+                continue;
+            }
+            if (!o->deadline)
+                defer(r, t, o, end_ns, 0);
+            t->stack[keep++] = *o;
         }
         t->depth = keep;
+    }
+}
+
+void ctr__thread_end_regions(ctr_reader *r, rthread *t, uint64_t ts)
+{
+    if (all_read_to(r, t->proc, t, ts)) {
+        ctr__close_regions(r, t, ts, THREAD_END_WHY);
+        return;
+    }
+    for (uint32_t i = 0; i < t->depth; i++)
+        if (!t->stack[i].deadline)
+            defer(r, t, &t->stack[i], ts, 1);
+}
+
+void ctr__settle_deferred(ctr_reader *r, uint32_t proc)
+{
+    if (!r->procs[proc].deferred)
+        return;
+    uint64_t safe = UINT64_MAX; /* every thread of proc was read up to it */
+    for (uint32_t i = 0; i < r->threads_cap; i++) {
+        const rthread *t = &r->threads[i];
+        if (t->used && t->proc == proc && t->last_ts < safe)
+            safe = t->last_ts;
+    }
+    for (uint32_t i = 0; i < r->threads_cap && r->procs[proc].deferred; i++) {
+        rthread *t = &r->threads[i];
+        if (t->used && t->proc == proc && t->deferred && t->deadline_min <= safe)
+            ctr__expire_regions(r, t, safe);
     }
 }
 
@@ -283,7 +343,7 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
                 flags |= CTR_F_OUT_OF_ORDER;
         ropen ended = *o;
         if (ended.deadline)
-            t->deferred--; /* ended after all: its thread was drained late */
+            undefer(r, t); /* ended after all: the thread that ended it was drained late */
         memmove(o, o + 1, (t->depth - i - 1) * sizeof *o);
         t->depth--;
         emit_region(r, t, &ended, end_ns, flags);
@@ -404,17 +464,6 @@ static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t
     make_task_end(emit_slot(r, CTR_TASK_END, NULL), k, who, t ? t->serial : 0, ts,
                   task_end_flags(r, k, flags));
     ctr__task_forget(r, k);
-}
-
-/* Whether every thread of `proc` but `ender` was read up to ts. */
-static int all_read_to(const ctr_reader *r, uint32_t proc, const rthread *ender, uint64_t ts)
-{
-    for (uint32_t i = 0; i < r->threads_cap; i++) {
-        const rthread *t = &r->threads[i];
-        if (t->used && t->proc == proc && t != ender && t->last_ts < ts)
-            return 0;
-    }
-    return 1;
 }
 
 /* Close task k, begun in a test or fixture that ended at ts and never
