@@ -59,13 +59,16 @@ void ct_drainer_keep_window(ct_drainer *d, ct_window *window)
     d->window = window;
 }
 
-/* By thread, then seq; or by when the chunk was claimed (a thread's chunks
- * are claimed in seq order). */
+/* By thread, newest first, then seq; or by when the chunk was claimed (a
+ * thread's chunks are claimed in seq order). Newest threads first: a
+ * test's thread is older than the threads it starts, and those may end its
+ * regions (ct_region_end on another thread); a reader that meets the test's
+ * end after their ends in the file knows at once what the test left open. */
 static int before(const struct ct_drain_item *x, const struct ct_drain_item *y, int by_time)
 {
     if (by_time && x->claimed_ns != y->claimed_ns)
         return x->claimed_ns < y->claimed_ns;
-    return x->thread != y->thread ? x->thread < y->thread : x->seq < y->seq;
+    return x->thread != y->thread ? x->thread > y->thread : x->seq < y->seq;
 }
 
 static void sift_down(struct ct_drain_item *a, uint32_t i, uint32_t n, int by_time)
@@ -85,7 +88,7 @@ static void sift_down(struct ct_drain_item *a, uint32_t i, uint32_t n, int by_ti
     }
 }
 
-/* By thread, then seq. A heapsort, not qsort: glibc's qsort may call malloc,
+/* As before() orders them. A heapsort, not qsort: glibc's qsort may call malloc,
  * and with ct_start this runs while a thread of the program may wait for
  * room holding malloc's lock (a signal handler that traces). */
 static void sort_items(struct ct_drain_item *a, uint32_t n, int by_time)

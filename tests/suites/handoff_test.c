@@ -1,10 +1,12 @@
 /*
- * handoff_test.c - regions ended on another thread, many of them: the test's
- * thread begins each region and a worker ends it (ct_region_end on another
- * thread), HANDOFFS times (default 20 000), one at a time. The runner drains
- * the two threads in no particular order, so the worker's ends are often
- * read after the test's end, which the test's thread wrote later
- * (tests/harness/test_cross_thread_regions.py).
+ * handoff_test.c - regions ended on another thread, many of them
+ * (tests/harness/test_cross_thread_regions.py). TestHandoff's thread begins
+ * a region and a worker ends it (ct_region_end on another thread),
+ * HANDOFFS times (default 20 000), one at a time. Then HELPER_TESTS tiny
+ * tests (default 0) each begin a region that a thread they start ends, as a
+ * callback on a worker would. The runner writes what threads wrote in
+ * passes, so the ending thread's events may come after the test's end in
+ * the file, which that test's thread wrote later.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,8 +57,35 @@ static void TestHandoff(void **state)
     assert_int_equal(pthread_join(worker, NULL), 0);
 }
 
+static ct_region helped;
+
+static void *helper(void *arg)
+{
+    ct_region_end(&helped);
+    return arg;
+}
+
+static void TestHelperEnds(void **state)
+{
+    (void)state;
+    helped = ct_region_begin(NULL, "ended by a helper");
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, helper, NULL), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+}
+
+#define MAX_HELPER_TESTS 5000
+
 int main(void)
 {
+    static struct CMUnitTest helped_tests[MAX_HELPER_TESTS];
     const struct CMUnitTest tests[] = {cmocka_unit_test(TestHandoff)};
-    return cmocka_run_group_tests_name("handoff", tests, NULL, NULL);
+    long n = env_long("HELPER_TESTS", 0);
+    n = n < MAX_HELPER_TESTS ? n : MAX_HELPER_TESTS;
+    for (long i = 0; i < n; i++)
+        helped_tests[i] = (struct CMUnitTest)cmocka_unit_test(TestHelperEnds);
+    int failed = cmocka_run_group_tests_name("handoff", tests, NULL, NULL);
+    if (n > 0)
+        failed += _cmocka_run_group_tests("helpers", helped_tests, (size_t)n, NULL, NULL);
+    return failed;
 }
