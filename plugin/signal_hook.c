@@ -16,6 +16,13 @@
  * The tracer's own calls (an install, made untraced) pass straight
  * through, as do calls that only read a disposition. Everything here is
  * async-signal-safe, as sigaction is: a handler may call it.
+ *
+ * ThreadSanitizer's runtime installs its handlers through the next
+ * sigaction after its own, which is this one, while it initialises: before
+ * then nothing instrumented may run, nor dlsym. So sigaction and what it
+ * calls on that path are not instrumented, and it calls glibc's __sigaction
+ * (libc comes after us whichever sanitizer comes first), not a definition
+ * looked up.
  */
 #include <errno.h>  /* errno, ENOSYS */
 #include <signal.h> /* sigaction, signal, SIGPROF */
@@ -24,38 +31,44 @@
 #include "plugin/interpose.h"   /* CT_REAL, CT_EXPORT */
 #include "plugin/thread_dump.h" /* ct__thread_dump_program_takes */
 
+/* glibc's sigaction under its other exported name. */
+extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+#define UNINSTRUMENTED __attribute__((no_sanitize("thread")))
+
 /* Referenced from session.c, so that a static link always takes this file. */
 const char ct__signal_hook_linked = 1;
 
 typedef void (*handler_fn)(int);
 
-CT_REAL(int, sigaction, (int, const struct sigaction *, struct sigaction *))
 CT_REAL(handler_fn, signal, (int, handler_fn))
 CT_REAL(handler_fn, bsd_signal, (int, handler_fn))
 CT_REAL(handler_fn, sysv_signal, (int, handler_fn))
 CT_REAL(handler_fn, sigset, (int, handler_fn))
 
-/* The program is about to set `sig`'s disposition. */
-static void program_sets(int sig)
+/* The program is about to set `sig`'s disposition. What is instrumented
+ * runs only once the tracer is in use, never in a sanitizer's start. */
+UNINSTRUMENTED static void program_sets(int sig)
 {
     if (ct__in_tracer)
         return; /* the tracer's own install */
-    if (sig == SIGPROF)
-        ct__cpu_program_takes_sigprof();
-    else
+    if (sig == SIGPROF) {
+        if (__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
+            ct__cpu_program_takes_sigprof();
+        return;
+    }
+    ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_RELAXED);
+    if (pool != NULL && sig > 0 &&
+        __atomic_load_n(&pool->stack_signal, __ATOMIC_RELAXED) == (uint32_t)sig)
         ct__thread_dump_program_takes(sig);
 }
 
-CT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+CT_EXPORT UNINSTRUMENTED int sigaction(int sig, const struct sigaction *act,
+                                       struct sigaction *old)
 {
-    int (*real)(int, const struct sigaction *, struct sigaction *) = get_sigaction();
-    if (real == NULL) {
-        errno = ENOSYS;
-        return -1;
-    }
     if (act)
         program_sets(sig);
-    return real(sig, act, old);
+    return __sigaction(sig, act, old);
 }
 
 /* The signal() family sets: one definition for each name, since a
