@@ -146,10 +146,12 @@ static void release(ct_drainer *d, const struct ct_drain_item *it, ct_chunk_desc
 /* A window takes a pass's batches in the order their chunks were claimed,
  * close to time order across threads (its threads' chunks in seq order
  * still): a test's events on every thread come in before what followed it
- * pushes them out. Then the chunks drained whole are freed. */
+ * pushes them out. A trace of the window writes them as the pass would
+ * have (ct_window_pass_begin). Then the chunks drained whole are freed. */
 static int add_to_window(ct_drainer *d, ct_chunk_desc *descs, uint32_t n, uint32_t *freed)
 {
     int rc = 0;
+    ct_window_pass_begin(d->window);
     sort_items(d->items, n, 1);
     for (uint32_t k = 0; k < n; k++) {
         const struct ct_drain_item *it = &d->items[k];

@@ -12,7 +12,9 @@
 
 /* A batch in the ring: this header, then its events, padded to 8 bytes. */
 typedef struct rec_head {
-    uint32_t thread, len;
+    uint32_t thread;
+    uint32_t len : 31;
+    uint32_t pass_begins : 1; /* the first batch a drain pass added */
     uint64_t seq, offset, tsc, ns;
 } rec_head;
 
@@ -30,6 +32,7 @@ struct ct_window {
     size_t wrap_at;  /* with `wrapped`, where the older records end: on from 0 */
     size_t count;
     int wrapped;
+    int pass_begins; /* the next batch added is a drain pass's first */
     ct_wstate state; /* what left the ring */
     /* Tasks whose status said they failed, until their end comes; then
      * those that ended, until taken. Oldest first. */
@@ -198,6 +201,11 @@ size_t ct_window_take_failed(ct_window *w, uint64_t *tasks, size_t cap)
     return n;
 }
 
+void ct_window_pass_begin(ct_window *w)
+{
+    w->pass_begins = 1;
+}
+
 int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, ct_wclock clock,
                   const uint8_t *events, size_t len)
 {
@@ -215,7 +223,9 @@ int ct_window_add(ct_window *w, uint32_t thread, uint64_t seq, uint64_t offset, 
             rc = CT_ENOMEM;
     }
     rec_head *h = (rec_head *)(w->ring + at);
-    *h = (rec_head){thread, (uint32_t)len, seq, offset, clock.tsc, clock.ns};
+    *h = (rec_head){thread, (uint32_t)len, (uint32_t)w->pass_begins, seq, offset, clock.tsc,
+                    clock.ns};
+    w->pass_begins = 0;
     memcpy(h + 1, events, len);
     w->tail = at + need;
     w->held += need;
@@ -239,7 +249,7 @@ int ct_window_next(const ct_window *w, ct_wcursor *c, ct_wbatch *b)
         c->pos = 0;
     const rec_head *h = head_at(w, c->pos);
     *b = (ct_wbatch){h->thread, h->len, h->seq, h->offset, {h->tsc, h->ns},
-                     (const uint8_t *)(h + 1)};
+                     (const uint8_t *)(h + 1), h->pass_begins};
     c->pos += record_size(h->len);
     c->left--;
     return 1;

@@ -32,6 +32,11 @@ typedef struct ct_window ct_window;
 ct_window *ct_window_new(size_t limit);
 void ct_window_free(ct_window *w);
 
+/*! ct_window_pass_begin() : the batches added next are a drain pass's
+ *  (recorder/drain.c): a trace of the window writes each pass's batches
+ *  newest thread first, as the pass would have written them to a trace. */
+void ct_window_pass_begin(ct_window *w);
+
 /*! ct_window_add() : keep a batch of thread `thread` (the bytes from
  *  `offset` of its chunk `seq`, whose clock pair is `clock`); the oldest
  *  batches leave to make room. @return 0, or CT_ENOMEM (the state could not
@@ -99,6 +104,7 @@ typedef struct ct_wbatch {
     uint64_t seq, offset;
     ct_wclock clock;
     const uint8_t *events;
+    int pass_begins; /* the first batch its drain pass added */
 } ct_wbatch;
 
 /* The state folded from what left the window. */

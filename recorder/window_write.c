@@ -561,53 +561,103 @@ static int fold_before(const ct_window *w, ct_wstate *st, wthreads *m, uint64_t 
     return 0;
 }
 
-/* Walk 4: the batches, each thread's from where it starts to the end. */
+/* Walk 4, one batch (ring index `index`): its thread's events from where
+ * the thread starts to the end. */
+static int write_one(emitter *e, const ct_wstate *st, wthreads *m, const ct_wbatch *b,
+                     size_t index, uint64_t end_tick)
+{
+    wthread *t = wt_get(m, b->thread, st);
+    if (!t)
+        return CT_ENOMEM;
+    size_t from;
+    if (t->done || !written_from(t, index, &from))
+        return 0;
+    const ct_wthread *s = ct_ws_thread((ct_wstate *)st, b->thread, 0);
+    if (index == t->start_index) { /* its walk goes on from the state's */
+        t->have_chunk = s && s->have_chunk;
+        if (t->have_chunk) {
+            t->seq = s->seq;
+            t->next_offset = s->next_offset;
+            t->tick = s->tick;
+        }
+    }
+    if (from == 0)
+        wt_enter(t, b);
+    uint64_t tick = t->tick; /* before byte `from` (the fold stopped there) */
+    size_t at = from, to = b->len;
+    ct_event_fields f;
+    for (size_t k; at < b->len && (k = ct_event_parse(b->events + at, b->events + b->len, &f));
+         at += k) {
+        if (tick + f.delta > end_tick) {
+            to = at;
+            t->done = 1;
+            break;
+        }
+        tick += f.delta;
+        if (f.code == CT_EV_LOST)
+            e->lost_written += f.v[0];
+    }
+    int rc = put_batch(e, t, b, from, to, t->tick);
+    if (rc)
+        return rc;
+    t->tick = tick;
+    t->seq = b->seq;
+    t->next_offset = b->offset + b->len;
+    return 0;
+}
+
+/* A batch of a drain pass, and where it is in the ring. */
+typedef struct pass_item {
+    ct_wbatch b;
+    size_t index;
+} pass_item;
+
+/* Newest thread first, each thread's batches as they came: the order a
+ * drain pass writes a trace in (recorder/drain.c), so that a reader meets
+ * the ends a test's own threads made of its regions before the test's end. */
+static int newest_first(const void *a, const void *b)
+{
+    const pass_item *x = a, *y = b;
+    if (x->b.thread != y->b.thread)
+        return x->b.thread > y->b.thread ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Walk 4: the batches, each thread's from where it starts to the end, a
+ * drain pass at a time (its batches ordered as newest_first()). */
 static int write_batches(const ct_window *w, emitter *e, const ct_wstate *st, wthreads *m,
                          uint64_t end_tick)
 {
     ct_wcursor c;
     ct_wbatch b;
+    pass_item *pass = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
     ct_window_first(w, &c);
-    for (size_t index = 0; ct_window_next(w, &c, &b) && !e->rc; index++) {
-        wthread *t = wt_get(m, b.thread, st);
-        if (!t)
-            return CT_ENOMEM;
-        size_t from;
-        if (t->done || !written_from(t, index, &from))
-            continue;
-        const ct_wthread *s = ct_ws_thread((ct_wstate *)st, b.thread, 0);
-        if (index == t->start_index) { /* its walk goes on from the state's */
-            t->have_chunk = s && s->have_chunk;
-            if (t->have_chunk) {
-                t->seq = s->seq;
-                t->next_offset = s->next_offset;
-                t->tick = s->tick;
-            }
+    for (size_t index = 0; !rc && !e->rc; index++) {
+        int more = ct_window_next(w, &c, &b);
+        if (n && (!more || b.pass_begins)) {
+            qsort(pass, n, sizeof *pass, newest_first);
+            for (size_t i = 0; i < n && !rc && !e->rc; i++)
+                rc = write_one(e, st, m, &pass[i].b, pass[i].index, end_tick);
+            n = 0;
         }
-        if (from == 0)
-            wt_enter(t, &b);
-        uint64_t tick = t->tick; /* before byte `from` (the fold stopped there) */
-        size_t at = from, to = b.len;
-        ct_event_fields f;
-        for (size_t k; at < b.len && (k = ct_event_parse(b.events + at, b.events + b.len, &f));
-             at += k) {
-            if (tick + f.delta > end_tick) {
-                to = at;
-                t->done = 1;
+        if (!more)
+            break;
+        if (n == cap) {
+            size_t grown = cap ? 2 * cap : 64;
+            pass_item *q = realloc(pass, grown * sizeof *q);
+            if (!q) {
+                rc = CT_ENOMEM;
                 break;
             }
-            tick += f.delta;
-            if (f.code == CT_EV_LOST)
-                e->lost_written += f.v[0];
+            pass = q;
+            cap = grown;
         }
-        int rc = put_batch(e, t, &b, from, to, t->tick);
-        if (rc)
-            return rc;
-        t->tick = tick;
-        t->seq = b.seq;
-        t->next_offset = b.offset + b.len;
+        pass[n++] = (pass_item){b, index};
     }
-    return e->rc;
+    free(pass);
+    return rc ? rc : e->rc;
 }
 
 /* ---- the trace ----------------------------------------------------------------------- */

@@ -8,15 +8,13 @@ import json
 import re
 from collections import Counter
 
-from conftest import BUILD, run_ok
+from conftest import BUILD, run, run_ok
 
 SUITE = BUILD / "tests" / "suites" / "handoff_test"
 ENDED_ELSEWHERE = 'region "{}" begun at N ms on thread N was ended on thread N'
 
 
-def read_run(tmp_path, env):
-    trace = tmp_path / "t.out"
-    run_ok(f"--trace={trace}", SUITE, env=env)
+def said_of(tmp_path, trace):
     out = tmp_path / "t.jsonl"
     run_ok("export", "--format=jsonl", "-o", out, trace)
     events = [json.loads(line) for line in out.read_text().splitlines()]
@@ -25,6 +23,12 @@ def read_run(tmp_path, env):
     regions = [e for e in events if e["kind"] == "region"]
     unended = [e for e in regions if "unended" in e.get("flags", [])]
     return said, regions, unended
+
+
+def read_run(tmp_path, env):
+    trace = tmp_path / "t.out"
+    run_ok(f"--trace={trace}", SUITE, env=env)
+    return said_of(tmp_path, trace)
 
 
 def test_regions_a_worker_ends_read_as_ended(tmp_path):
@@ -40,3 +44,21 @@ def test_regions_a_test_s_own_thread_ends_read_as_ended(tmp_path):
     assert said == {ENDED_ELSEWHERE.format("handed over"): 10,
                     ENDED_ELSEWHERE.format("ended by a helper"): 2000}, said
     assert len(regions) == 2010 and not unended, unended[:3]
+
+
+def test_a_flight_recorder_s_window_reads_them_as_ended(tmp_path):
+    """The same tiny tests, the last failing, under a flight recorder: the
+    run's window (--trace-dir), which holds them all, writes each drain
+    pass's batches as a trace would (recorder/window_write.c)."""
+    result = run("--flight-recorder=8MiB", f"--trace-dir={tmp_path}",
+                 f"--attach-dir={tmp_path / 'a'}", SUITE,
+                 env={"HANDOFFS": "10", "HELPER_TESTS": "2000", "HELPERS_FAIL": "1"})
+    assert result.returncode == 1 and "the last of 2000 tests fails" in result.stdout, result
+    said, regions, unended = said_of(tmp_path, tmp_path / "handoff_test.trace")
+    assert said == {ENDED_ELSEWHERE.format("handed over"): 10,
+                    ENDED_ELSEWHERE.format("ended by a helper"): 2000}, said
+    assert len(regions) == 2010 and not unended, unended[:3]
+    attached = list((tmp_path / "a").iterdir())
+    assert len(attached) == 1, attached  # the failing test's, which holds it alone
+    said, regions, unended = said_of(tmp_path, attached[0])
+    assert said == {ENDED_ELSEWHERE.format("ended by a helper"): 1}, said

@@ -4,7 +4,8 @@
  * a region and a worker ends it (ct_region_end on another thread),
  * HANDOFFS times (default 20 000), one at a time. Then HELPER_TESTS tiny
  * tests (default 0) each begin a region that a thread they start ends, as a
- * callback on a worker would. The runner writes what threads wrote in
+ * callback on a worker would; with HELPERS_FAIL=1 the last of them fails
+ * (a flight recorder's window then). The runner writes what threads wrote in
  * passes, so the ending thread's events may come after the test's end in
  * the file, which that test's thread wrote later.
  */
@@ -58,6 +59,7 @@ static void TestHandoff(void **state)
 }
 
 static ct_region helped;
+static long helper_tests, helper_tests_run;
 
 static void *helper(void *arg)
 {
@@ -72,6 +74,8 @@ static void TestHelperEnds(void **state)
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, helper, NULL), 0);
     assert_int_equal(pthread_join(t, NULL), 0);
+    if (++helper_tests_run == helper_tests && env_long("HELPERS_FAIL", 0))
+        fail_msg("the last of %ld tests fails", helper_tests);
 }
 
 #define MAX_HELPER_TESTS 5000
@@ -82,6 +86,7 @@ int main(void)
     const struct CMUnitTest tests[] = {cmocka_unit_test(TestHandoff)};
     long n = env_long("HELPER_TESTS", 0);
     n = n < MAX_HELPER_TESTS ? n : MAX_HELPER_TESTS;
+    helper_tests = n;
     for (long i = 0; i < n; i++)
         helped_tests[i] = (struct CMUnitTest)cmocka_unit_test(TestHelperEnds);
     int failed = cmocka_run_group_tests_name("handoff", tests, NULL, NULL);
