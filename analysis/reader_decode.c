@@ -100,7 +100,7 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
     }
     case CT_REC_BATCH: {
         if (r->ev_thread) /* the last batch was read: what it caught up with */
-            ctr__settle_deferred(r, r->ev_thread->proc);
+            ctr__settle_deferred(r, r->ev_thread);
         if (get_fields(&p, e, "uuuuuub", v, s) != 0 || v[0] >= r->nprocs ||
             !r->procs[v[0]].used || v[1] == 0 || v[1] > UINT32_MAX)
             break;

@@ -100,6 +100,9 @@ typedef struct rproc {
     uint64_t ns_int, ns_frac;
     uint64_t last_ns; /* latest event time of this process, ns from trace start */
     uint32_t deferred; /* its threads' open regions with a deadline */
+    /* The thread read the least far when they were last looked at (its
+     * serial; 0: look again): until it is read further, nothing changes. */
+    uint32_t lagger;
     uint64_t lost;    /* events its threads' LOST events told so far */
     int lost_any;     /* it lost something (a LOST of 0 events lost definitions) */
     int untold;       /* at its end: it lost more than its threads told */
@@ -320,9 +323,10 @@ void ctr__close_regions(ctr_reader *r, rthread *t, uint64_t end_ns, const char *
 /* Every thread of t's process was read up to `now`: close t's regions
  * whose deadline passed. */
 void ctr__expire_regions(ctr_reader *r, rthread *t, uint64_t now);
-/* Close the deadline regions of process proc that every one of its threads
- * has been read past (ctr__expire_regions). After each batch. */
-void ctr__settle_deferred(ctr_reader *r, uint32_t proc);
+/* Close the deadline regions of the process of `read` (whose batch was
+ * just read) that every one of its threads has been read past
+ * (ctr__expire_regions). After each batch. */
+void ctr__settle_deferred(ctr_reader *r, const rthread *read);
 /* Thread t ended at ts: close what it left open, or give it a deadline
  * while another thread of its process, which may still end it, lags. */
 void ctr__thread_end_regions(ctr_reader *r, rthread *t, uint64_t ts);

@@ -115,6 +115,7 @@ static void defer(ctr_reader *r, rthread *t, ropen *o, uint64_t end_ns, int thre
     if (t->deferred++ == 0 || end_ns < t->deadline_min)
         t->deadline_min = end_ns;
     r->procs[t->proc].deferred++;
+    r->procs[t->proc].lagger = 0;
 }
 
 /* Region o of t, which had a deadline, is closed or ended. */
@@ -295,15 +296,21 @@ void ctr__thread_end_regions(ctr_reader *r, rthread *t, uint64_t ts)
             defer(r, t, &t->stack[i], ts, 1);
 }
 
-void ctr__settle_deferred(ctr_reader *r, uint32_t proc)
+void ctr__settle_deferred(ctr_reader *r, const rthread *read)
 {
-    if (!r->procs[proc].deferred)
+    uint32_t proc = read->proc;
+    rproc *p = &r->procs[proc];
+    /* A pass over the threads only once the one that held it back moved:
+     * a thread idle for long costs no pass at each batch. */
+    if (!p->deferred || (p->lagger && p->lagger != read->serial))
         return;
     uint64_t safe = UINT64_MAX; /* every thread of proc was read up to it */
     for (uint32_t i = 0; i < r->threads_cap; i++) {
         const rthread *t = &r->threads[i];
-        if (t->used && t->proc == proc && t->last_ts < safe)
+        if (t->used && t->proc == proc && t->last_ts < safe) {
             safe = t->last_ts;
+            p->lagger = t->serial;
+        }
     }
     for (uint32_t i = 0; i < r->threads_cap && r->procs[proc].deferred; i++) {
         rthread *t = &r->threads[i];
