@@ -239,6 +239,10 @@ struct ctr_reader {
 };
 
 #define MAX_DEPTH 4096       /* open regions per thread the reader keeps track of */
+/* Regions of a thread kept open past their test's (or thread's) end for a
+ * lagging thread, at most: past it they close then, as if none lagged (a
+ * thread idle for long would keep them to its process's end). */
+#define MAX_DEFERRED 1024
 #define MAX_PROCS 65536      /* processes in a trace; a larger index is damage */
 #define TASK_TOMB UINT64_MAX /* a removed task's id in the open-addressing table */
 #define PROC_SHIFT 40         /* task ids are unique per process: make them per trace */

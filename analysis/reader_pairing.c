@@ -273,7 +273,7 @@ static void close_regions_of_test(ctr_reader *r, uint32_t proc, uint64_t root, u
             }
             if (lagging < 0)
                 lagging = ender && !all_read_to(r, proc, ender, end_ns);
-            if (!lagging) {
+            if (!lagging || (!o->deadline && t->deferred >= MAX_DEFERRED)) {
                 close_one(r, t, o, end_ns, why, 0);
                 continue;
             }
@@ -291,9 +291,19 @@ void ctr__thread_end_regions(ctr_reader *r, rthread *t, uint64_t ts)
         ctr__close_regions(r, t, ts, THREAD_END_WHY);
         return;
     }
-    for (uint32_t i = 0; i < t->depth; i++)
-        if (!t->stack[i].deadline)
-            defer(r, t, &t->stack[i], ts, 1);
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < t->depth; i++) {
+        ropen *o = &t->stack[i];
+        if (!o->deadline && t->deferred >= MAX_DEFERRED) {
+            close_one(r, t, o, ts, THREAD_END_WHY,
+                      loss_may_cover(&r->procs[t->proc], o->begin_ns));
+            continue;
+        }
+        if (!o->deadline)
+            defer(r, t, o, ts, 1);
+        t->stack[keep++] = *o;
+    }
+    t->depth = keep;
 }
 
 void ctr__settle_deferred(ctr_reader *r, const rthread *read)

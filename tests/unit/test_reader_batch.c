@@ -606,6 +606,51 @@ static void test_a_batch_of_none_is_refused(void **state)
     unlink(tt.trace);
 }
 
+/* A thread that stays idle keeps every test's end waiting on it (any
+ * thread may end a region): a test leaving a region open each time, 5000
+ * times, reads as 5000 regions closed at their test's end with a warning
+ * each, the reader keeping at most MAX_DEFERRED of them open meanwhile,
+ * not as a thread with more than MAX_DEPTH regions open. */
+static void test_regions_kept_for_a_lagging_thread_are_bounded(void **state)
+{
+    (void)state;
+    enum { TESTS = 5000 };
+    text_trace tt;
+    begin_text(&tt, "lagging",
+               "ctrace 1.1\n"
+               "trace_begin major=1 minor=1 writer=\"test\" mono_ns=1000 realtime_ns=0\n"
+               "schema\n"
+               "process_begin proc=0 pid=7 exe=\"/t\" clock=0 hz=1000000000 tsc0=1000 ns0=1000\n"
+               "batch proc=0 thread=2 seq=0 offset=0 tsc=1000 ns=1000\n"
+               "  thread_begin +0 tid=8 ptid=7 task=0 fn=0 rserial=0\n"
+               "batch proc=0 thread=1 seq=0 offset=0 tsc=1000 ns=1000\n"
+               "  thread_begin +1 tid=7 ptid=0 task=0 fn=0 rserial=0\n"
+               "  string id=1 bytes=\"TestLeaves\"\n  string id=2 bytes=\"left open\"\n");
+    for (int i = 1; i <= TESTS; i++)
+        fprintf(tt.f, "  task_begin +1 task=%d parent=0 name=1 kind=1\n"
+                      "  region_begin +1 task=%d name=2\n  task_end +1 task=%d\n", i, i, i);
+    fputs("process_end proc=0 how=0 code=0 dropped=0 end_ns=900000000\n", tt.f);
+    assemble(&tt);
+    run all;
+    read_all(&all, tt.trace, 64, CTR_ALL_KINDS);
+    size_t unended = 0, never = 0, other = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        const seen *e = &all.v[i];
+        if (e->ev.kind == CTR_REGION)
+            unended += (e->ev.flags & CTR_F_UNENDED) != 0;
+        else if (e->ev.kind == CTR_WARNING &&
+                 strstr(e->message, "was never ended; closed at the end of"))
+            never++;
+        else if (e->ev.kind == CTR_WARNING)
+            other++;
+    }
+    assert_int_equal(unended, TESTS);
+    assert_int_equal(never, TESTS);
+    assert_int_equal(other, 0);
+    free_run(&all);
+    unlink(tt.trace);
+}
+
 int main(int argc, char **argv)
 {
     g_argc = argc;
@@ -617,6 +662,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_kinds_mask_reads_the_same),
         cmocka_unit_test(test_skim_times_stand_for_the_events),
         cmocka_unit_test(test_a_batch_of_none_is_refused),
+        cmocka_unit_test(test_regions_kept_for_a_lagging_thread_are_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
