@@ -376,6 +376,8 @@ int ctr__decode_event(ctr_reader *r)
         ev->task_kind = k->kind;
         ev->name = name->bytes;
         ev->name_len = name->len;
+        if (r->norphan_ends) /* another thread's batch ended it already */
+            ctr__task_end_early(r, k, t->proc, v[0]);
         break;
     }
     case CT_EV_TASK_END: {

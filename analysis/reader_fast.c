@@ -204,8 +204,9 @@ static inline __attribute__((always_inline)) int batch_step(ctr_reader *r, const
                     parent >= id_limit || b >= nstrings || !strings[b].bytes)
                     break;
                 uint64_t id = TASK_OF(a);
-                if (!id || ctr__task_slot(r, id, 0) || !(k = ctr__task_insert(r, id)))
-                    break; /* begun twice, or no memory: the general path warns */
+                if (!id || r->norphan_ends || ctr__task_slot(r, id, 0) ||
+                    !(k = ctr__task_insert(r, id)))
+                    break; /* begun twice, no memory, or an end read before: the general path */
                 TAKE(ts);
                 ctr__task_begun(r, t, k, id, parent, &strings[b], kind, ts);
                 if (want_begins) {

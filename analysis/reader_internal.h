@@ -154,6 +154,7 @@ typedef struct rended_task { /* a task that ended: a second end names it */
 typedef struct rorphan_end {
     uint32_t proc;
     int32_t tid;
+    uint32_t thread; /* the serial of the thread that ended it */
     uint64_t local_id, ts;
 } rorphan_end;
 #define MAX_ORPHAN_ENDS 1024 /* held at once; more are told at once */
@@ -345,6 +346,9 @@ void ctr__task_forget(ctr_reader *r, rtask *k);
 /* A task id ended that is not open: a warning naming it if it ended before. */
 void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64_t ts,
                            const rthread *t);
+/* Task k (id `local_id` of process proc) just began: if its end was read
+ * before (another thread's batch came first), it ends now, at that end. */
+void ctr__task_end_early(ctr_reader *r, rtask *k, uint32_t proc, uint64_t local_id);
 /* End region `serial` of thread t (the one it began on). */
 void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns,
                      uint32_t flags, const rthread *ender);

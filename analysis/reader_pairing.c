@@ -635,7 +635,8 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
             }
         }
         if (r->norphan_ends < r->orphan_ends_cap) {
-            r->orphan_ends[r->norphan_ends++] = (rorphan_end){t->proc, t->tid, local_id, ts};
+            r->orphan_ends[r->norphan_ends++] =
+                (rorphan_end){t->proc, t->tid, t->serial, local_id, ts};
             return;
         }
     }
@@ -643,6 +644,19 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
                              "begun before the trace)", (unsigned long long)local_id);
     if (t && proc_lost(r, t->proc))
         w->flags |= CTR_F_LOST;
+}
+
+void ctr__task_end_early(ctr_reader *r, rtask *k, uint32_t proc, uint64_t local_id)
+{
+    for (uint32_t i = 0; i < r->norphan_ends; i++) {
+        rorphan_end o = r->orphan_ends[i];
+        if (o.proc != proc || o.local_id != local_id)
+            continue;
+        r->orphan_ends[i] = r->orphan_ends[--r->norphan_ends];
+        const rthread *ender = ctr__thread_find(r, proc, o.thread);
+        ctr__task_end(r, k, o.ts < k->begin_ns ? k->begin_ns : o.ts, ender);
+        return;
+    }
 }
 
 /* The ends of tasks not open, held for process proc: no misuse if it lost

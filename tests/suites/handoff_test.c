@@ -1,10 +1,10 @@
 /*
  * handoff_test.c - regions ended on another thread, many of them
- * (tests/harness/test_cross_thread_regions.py). TestHandoff's thread begins
+ * (tests/harness/test_cross_thread_ends.py). TestHandoff's thread begins
  * a region and a worker ends it (ct_region_end on another thread),
  * HANDOFFS times (default 20 000), one at a time. Then HELPER_TESTS tiny
- * tests (default 0) each begin a region that a thread they start ends, as a
- * callback on a worker would; with HELPERS_FAIL=1 the last of them fails
+ * tests (default 0) each begin a region and a task "job" that a thread
+ * they start ends, as a callback on a worker would; with HELPERS_FAIL=1 the last of them fails
  * (a flight recorder's window then). The runner writes what threads wrote in
  * passes, so the ending thread's events may come after the test's end in
  * the file, which that test's thread wrote later.
@@ -59,17 +59,20 @@ static void TestHandoff(void **state)
 }
 
 static ct_region helped;
+static ct_task *job;
 static long helper_tests, helper_tests_run;
 
 static void *helper(void *arg)
 {
     ct_region_end(&helped);
+    ct_task_end(job);
     return arg;
 }
 
 static void TestHelperEnds(void **state)
 {
     (void)state;
+    job = ct_task_begin(NULL, "job");
     helped = ct_region_begin(NULL, "ended by a helper");
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, helper, NULL), 0);

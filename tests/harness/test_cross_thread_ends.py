@@ -1,4 +1,4 @@
-"""Regions ended on another thread, read from a real run: the runner writes
+"""Regions (and tasks) ended on another thread, read from a real run: the runner writes
 what threads wrote in passes, so the ending thread's events may come after
 the test's end in the file. Each region reads as ended where it was, with
 the one warning an end on another thread gets, never as "never ended" and
@@ -21,7 +21,8 @@ def said_of(tmp_path, trace):
     said = Counter(re.sub(r"[0-9.]+", "N", e["message"]) for e in events
                    if e["kind"] == "warning")
     regions = [e for e in events if e["kind"] == "region"]
-    unended = [e for e in regions if "unended" in e.get("flags", [])]
+    unended = [e for e in events if e["kind"] in ("region", "task_end") and
+               "unended" in e.get("flags", [])]
     return said, regions, unended
 
 
@@ -39,7 +40,8 @@ def test_regions_a_worker_ends_read_as_ended(tmp_path):
 
 def test_regions_a_test_s_own_thread_ends_read_as_ended(tmp_path):
     """Tiny tests, each with a thread of its own that ends the test's
-    region: that thread is new to the reader when the test ends."""
+    region and a task it began: that thread is new to the reader when the
+    test ends (and its end of the task comes before the task's begin)."""
     said, regions, unended = read_run(tmp_path, {"HANDOFFS": "10", "HELPER_TESTS": "2000"})
     assert said == {ENDED_ELSEWHERE.format("handed over"): 10,
                     ENDED_ELSEWHERE.format("ended by a helper"): 2000}, said
