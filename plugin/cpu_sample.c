@@ -30,6 +30,7 @@
 static uint32_t cpu_hz;     /* the rate asked for, 0: off */
 static uint32_t cpu_state;  /* ct_cpu_state for threads that attach now */
 static uint64_t checked_ns; /* ct__cpu_check's last look */
+static pid_t session_pid;   /* the process that began the session (not a fork of it) */
 
 /* Every armed thread's timer (its kernel id + 1; 0: a free slot), so that
  * a program that takes SIGPROF later gets no tick of ours from any thread:
@@ -96,6 +97,7 @@ void ct__cpu_session_begin(void)
     __atomic_store_n(&cpu_hz, hz, __ATOMIC_RELAXED);
     __atomic_store_n(&cpu_state, state, __ATOMIC_RELAXED);
     __atomic_store_n(&checked_ns, 0, __ATOMIC_RELAXED);
+    session_pid = getpid();
 }
 
 /* The program has SIGPROF from now on: stop sampling, and delete every
@@ -105,7 +107,9 @@ static void let_go(void)
 {
     if (__atomic_exchange_n(&cpu_state, CT_CPU_TAKEN, __ATOMIC_RELAXED) != CT_CPU_ON)
         return;
-    if (__atomic_load_n(&ct__active, __ATOMIC_RELAXED))
+    /* Said by the process the run is about: a child it forked that resets
+     * its signals (before an exec) lets go of its own timers only. */
+    if (__atomic_load_n(&ct__active, __ATOMIC_RELAXED) && getpid() == session_pid)
         say_taken();
     ct__cpu_stop_self(); /* this thread's ticks would go to the program's handler */
     for (uint32_t i = 0; i < TIMER_SLOTS; i++) { /* and the other threads' */

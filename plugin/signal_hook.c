@@ -17,18 +17,20 @@
  * through, as do calls that only read a disposition. Everything here is
  * async-signal-safe, as sigaction is: a handler may call it.
  *
- * ThreadSanitizer's runtime installs its handlers through the next
- * sigaction after its own, which is this one, while it initialises: before
- * then nothing instrumented may run, nor dlsym. So sigaction and what it
- * calls on that path are not instrumented, and it calls glibc's __sigaction
- * (libc comes after us whichever sanitizer comes first), not a definition
- * looked up.
+ * Each calls the next definition after ours (a sanitizer's, which wraps
+ * the program's handler, or libc's), looked up once by a constructor:
+ * dlsym is not async-signal-safe. ThreadSanitizer's runtime installs its
+ * own handlers through the next sigaction after its interceptor, which may
+ * be this one, while it initialises, before that constructor ran and
+ * before anything instrumented may run: so sigaction and what it calls on
+ * that path are not instrumented, and until the constructor ran it calls
+ * glibc's __sigaction (only a runtime's start calls it then).
  */
 #include <errno.h>  /* errno, ENOSYS */
 #include <signal.h> /* sigaction, signal, SIGPROF */
 
 #include "plugin/cpu_sample.h"  /* ct__cpu_program_takes_sigprof */
-#include "plugin/interpose.h"   /* CT_REAL, CT_EXPORT */
+#include "plugin/interpose.h"   /* ct__interpose_resolve, CT_EXPORT */
 #include "plugin/thread_dump.h" /* ct__thread_dump_program_takes */
 
 /* glibc's sigaction under its other exported name. */
@@ -40,11 +42,31 @@ extern int __sigaction(int sig, const struct sigaction *act, struct sigaction *o
 const char ct__signal_hook_linked = 1;
 
 typedef void (*handler_fn)(int);
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
-CT_REAL(handler_fn, signal, (int, handler_fn))
-CT_REAL(handler_fn, bsd_signal, (int, handler_fn))
-CT_REAL(handler_fn, sysv_signal, (int, handler_fn))
-CT_REAL(handler_fn, sigset, (int, handler_fn))
+/* The next definitions; NULL until the constructor ran (or none found). */
+static sigaction_fn next_sigaction;
+static handler_fn (*next_signal)(int, handler_fn);
+static handler_fn (*next_bsd_signal)(int, handler_fn);
+static handler_fn (*next_sysv_signal)(int, handler_fn);
+static handler_fn (*next_sigset)(int, handler_fn);
+
+/* The next definition of `name`, looked up now: a call before the
+ * constructor ran (another library's constructor), never in a handler. */
+static handler_fn (*resolve(const char *name))(int, handler_fn)
+{
+    return (handler_fn(*)(int, handler_fn))ct__interpose_resolve(name);
+}
+
+__attribute__((constructor)) static void find_next(void)
+{
+    next_signal = resolve("signal");
+    next_bsd_signal = resolve("bsd_signal");
+    next_sysv_signal = resolve("sysv_signal");
+    next_sigset = resolve("sigset");
+    __atomic_store_n(&next_sigaction, (sigaction_fn)ct__interpose_resolve("sigaction"),
+                     __ATOMIC_RELEASE);
+}
 
 /* The program is about to set `sig`'s disposition. What is instrumented
  * runs only once the tracer is in use, never in a sanitizer's start. */
@@ -68,7 +90,8 @@ CT_EXPORT UNINSTRUMENTED int sigaction(int sig, const struct sigaction *act,
 {
     if (act)
         program_sets(sig);
-    return __sigaction(sig, act, old);
+    sigaction_fn next = __atomic_load_n(&next_sigaction, __ATOMIC_ACQUIRE);
+    return next ? next(sig, act, old) : __sigaction(sig, act, old);
 }
 
 /* The signal() family sets: one definition for each name, since a
@@ -76,7 +99,7 @@ CT_EXPORT UNINSTRUMENTED int sigaction(int sig, const struct sigaction *act,
 #define SET_DISPOSITION(name)                                                                      \
     CT_EXPORT handler_fn name(int sig, handler_fn handler)                                         \
     {                                                                                              \
-        handler_fn (*real)(int, handler_fn) = get_##name();                                        \
+        handler_fn (*real)(int, handler_fn) = next_##name ? next_##name : resolve(#name);           \
         if (real == NULL) {                                                                        \
             errno = ENOSYS;                                                                        \
             return SIG_ERR;                                                                        \
@@ -92,7 +115,7 @@ SET_DISPOSITION(sysv_signal)
 /* sigset(sig, SIG_HOLD) only blocks the signal: its disposition stays. */
 CT_EXPORT handler_fn sigset(int sig, handler_fn handler)
 {
-    handler_fn (*real)(int, handler_fn) = get_sigset();
+    handler_fn (*real)(int, handler_fn) = next_sigset ? next_sigset : resolve("sigset");
     if (real == NULL) {
         errno = ENOSYS;
         return SIG_ERR;

@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <time.h>     /* nanosleep */
 #include <ucontext.h> /* ucontext_t, REG_RIP */
+#include <unistd.h>   /* getpid */
 
 #include "format/wire.h"
 #include "plugin/api_internal.h" /* ct__enter, ct__leave */
@@ -94,6 +95,11 @@ static void on_request(int sig, siginfo_t *si, void *context)
     errno = saved;
 }
 
+/* The process whose handler the pool names: a process forked from it
+ * shares the pool, and what it does with its own dispositions is none of
+ * the pool's business. */
+static pid_t installed_by;
+
 void ct__thread_dump_install(ct_pool_header *pool)
 {
     for (int sig = SIGRTMAX; sig > SIGRTMAX - CANDIDATES && sig >= SIGRTMIN; sig--) {
@@ -109,6 +115,7 @@ void ct__thread_dump_install(ct_pool_header *pool)
         sa.sa_flags = SA_SIGINFO | SA_RESTART;
         sigfillset(&sa.sa_mask);
         if (sigaction(sig, &sa, NULL) == 0) {
+            installed_by = getpid();
             pool->stack_signal = (uint32_t)sig;
             return;
         }
@@ -120,7 +127,8 @@ void ct__thread_dump_check(uint64_t now_ns)
     static uint64_t checked_ns; /* atomic: groups may run on several threads */
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
     if (pool == NULL || pool->stack_signal == 0 ||
-        now_ns - __atomic_load_n(&checked_ns, __ATOMIC_RELAXED) < CT_THREAD_DUMP_CHECK_NS)
+        now_ns - __atomic_load_n(&checked_ns, __ATOMIC_RELAXED) < CT_THREAD_DUMP_CHECK_NS ||
+        getpid() != installed_by)
         return;
     __atomic_store_n(&checked_ns, now_ns, __ATOMIC_RELAXED);
     struct sigaction now;
@@ -136,6 +144,7 @@ void ct__thread_dump_program_takes(int sig)
 {
     ct_pool_header *pool = __atomic_load_n(&ct__pool, __ATOMIC_ACQUIRE);
     if (pool != NULL && sig > 0 &&
-        __atomic_load_n(&pool->stack_signal, __ATOMIC_RELAXED) == (uint32_t)sig)
+        __atomic_load_n(&pool->stack_signal, __ATOMIC_RELAXED) == (uint32_t)sig &&
+        getpid() == installed_by)
         __atomic_store_n(&pool->stack_signal, 0, __ATOMIC_RELEASE);
 }

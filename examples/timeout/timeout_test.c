@@ -4,7 +4,8 @@
  * holding the mutex the other wants; masked, a thread that blocks every
  * signal and sleeps; sleep, a sleep that the runner's request for stacks
  * interrupts; reset, the signals the tracer may ask with made fatal again;
- * unset, nothing hangs). Run traced:
+ * child_resets, a sleep after a forked child set every signal back to its
+ * default, as a child does before an exec; unset, nothing hangs). Run traced:
  *
  *     TIMEOUT_HOW=deadlock ctest-trace --timeout=1s ./timeout_test
  *
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -78,6 +80,18 @@ static void TestHang(void **state)
     if (strcmp(how, "reset") == 0) { /* the signals the tracer may ask with, made fatal */
         for (int sig = SIGRTMAX - 3; sig <= SIGRTMAX; sig++)
             signal(sig, SIG_DFL);
+        sleep(30);
+        return;
+    }
+    if (strcmp(how, "child_resets") == 0) { /* the child's dispositions are its own */
+        pid_t child = fork();
+        if (child == 0) {
+            for (int sig = 1; sig < SIGRTMAX; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                    signal(sig, SIG_DFL);
+            _exit(0);
+        }
+        waitpid(child, NULL, 0);
         sleep(30);
         return;
     }

@@ -10,6 +10,8 @@ there with a good part of the time, never exact numbers."""
 
 import json
 import re
+import signal
+import subprocess
 
 from conftest import BUILD, run, run_ok
 from test_profile import pprof_text, pprof_top
@@ -135,6 +137,20 @@ def test_a_program_handling_sigprof_is_left_alone(tmp_path, how):
     assert said.count("handles SIGPROF itself") == 1, result
     stacks = folded(trace, tmp_path)
     assert leaf_ns(stacks, "worker_burn") == 0, stacks
+
+
+def test_the_program_s_sigaction_reaches_the_next_definition():
+    """A library after libctrace that defines sigaction (a sanitizer's
+    runtime, which wraps the program's handlers) still gets the program's
+    calls: the tracer's sigaction hands them on, not straight to libc."""
+    suite = BUILD / "tests" / "suites" / "sigaction_spy_test"
+    said = f"sigaction_spy: signal {signal.SIGUSR1.value}"
+    bare = subprocess.run([str(suite)], capture_output=True, text=True, timeout=60)
+    if said not in bare.stderr:  # ASan's own sigaction calls libc's: none reaches the spy
+        pytest.skip("a sanitizer's runtime hands no sigaction call on to a library after it")
+    result = run("-v", suite)
+    assert result.returncode == 0, result
+    assert said in result.stdout + result.stderr, result
 
 
 def test_bad_type_names_cpu(burn_trace, tmp_path):

@@ -102,6 +102,19 @@ def test_a_process_that_blocks_the_request_is_still_killed(tmp_path):
     assert stack_events(trace) == []
 
 
+def test_a_child_that_resets_its_signals_leaves_the_request_alone(tmp_path):
+    """A child forked by the test sets every signal back to its default (as
+    before an exec): the stack signal named in the pool it shares is still
+    the test process's, which is asked and answers."""
+    result = run("--timeout=2s", TIMEOUT, env=hang("child_resets"))
+    assert result.returncode == 1 and "test timed out after 2s" in result.stdout, result
+    main = [f for h, f in thread_blocks(result.stdout).items() if "in TestHang" in h]
+    # its stack, in the sleep (a tail call: TestHang's own frame may be gone)
+    assert len(main) == 1 and any("sleep" in f for f in main[0]), result
+    assert "no stack" not in result.stdout, result
+    assert "handles SIGPROF itself" not in result.stdout + result.stderr, result
+
+
 def test_the_total_timeout_stops_the_run(tmp_path):
     trace = tmp_path / "trace.out"
     result = run(f"--trace={trace}", "--timeout-total=1s", "-v", CRASH, FAILING,
