@@ -99,8 +99,11 @@ int ctr__record(ctr_reader *r, uint8_t kind, const uint8_t *p, size_t len)
         return 0;
     }
     case CT_REC_BATCH: {
-        if (r->ev_thread) /* the last batch was read: what it caught up with */
+        if (r->ev_thread) { /* the last batch was read: what it caught up with */
             ctr__settle_deferred(r, r->ev_thread);
+            if (r->norphan_ends)
+                ctr__task_ends_due(r, r->ev_thread);
+        }
         if (get_fields(&p, e, "uuuuuub", v, s) != 0 || v[0] >= r->nprocs ||
             !r->procs[v[0]].used || v[1] == 0 || v[1] > UINT32_MAX)
             break;
@@ -377,7 +380,7 @@ int ctr__decode_event(ctr_reader *r)
         ev->name = name->bytes;
         ev->name_len = name->len;
         if (r->norphan_ends) /* another thread's batch ended it already */
-            ctr__task_end_early(r, k, t->proc, v[0]);
+            ctr__task_end_early(r, k, t);
         break;
     }
     case CT_EV_TASK_END: {

@@ -131,6 +131,7 @@ typedef struct rtask { /* a task begun and not ended yet */
     uint32_t name_len;
     uint32_t members;  /* open tasks whose root it is (itself aside): its end
                           passes over the table for them only if some are */
+    int end_held;      /* its end was read before its begin (an orphan end) */
 } rtask;
 
 /* A region ended on another thread before the reader met its begin (the
@@ -155,7 +156,11 @@ typedef struct rorphan_end {
     uint32_t proc;
     int32_t tid;
     uint32_t thread; /* the serial of the thread that ended it */
-    uint64_t local_id, ts;
+    /* Once its begin was read: the serial of the thread that began it
+     * (0: not yet). The end is made when that thread is read past it, so
+     * that its events of the task before the end come first. */
+    uint32_t begun_on;
+    uint64_t id, local_id, ts;
 } rorphan_end;
 #define MAX_ORPHAN_ENDS 1024 /* held at once; more are told at once */
 
@@ -346,9 +351,13 @@ void ctr__task_forget(ctr_reader *r, rtask *k);
 /* A task id ended that is not open: a warning naming it if it ended before. */
 void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64_t ts,
                            const rthread *t);
-/* Task k (id `local_id` of process proc) just began: if its end was read
- * before (another thread's batch came first), it ends now, at that end. */
-void ctr__task_end_early(ctr_reader *r, rtask *k, uint32_t proc, uint64_t local_id);
+/* Task k just began on thread t: if its end was read before (another
+ * thread's batch came first), that end is held for it, made once t is
+ * read past it (ctr__task_ends_due), or t's test or process ends first. */
+void ctr__task_end_early(ctr_reader *r, rtask *k, const rthread *t);
+/* The held ends of tasks begun on `read`, whose batch was just read, that it
+ * was read past. After each batch. */
+void ctr__task_ends_due(ctr_reader *r, const rthread *read);
 /* End region `serial` of thread t (the one it began on). */
 void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns,
                      uint32_t flags, const rthread *ender);

@@ -485,8 +485,12 @@ static void emit_task_end(ctr_reader *r, rtask *k, uint64_t ts, const rthread *t
 
 /* Close task k, begun in a test or fixture that ended at ts and never
  * ended itself. */
+static int make_end_held_for(ctr_reader *r, const rtask *k);
+
 static void close_member(ctr_reader *r, rtask *k, uint64_t ts, const char *why)
 {
+    if (make_end_held_for(r, k)) /* it ended, on another thread */
+        return;
     if (r->procs[k->proc].window_end) { /* it went on past the window */
         emit_task_end(r, k, ts, NULL, CTR_F_UNENDED | CTR_F_CUT);
         return;
@@ -636,7 +640,7 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
         }
         if (r->norphan_ends < r->orphan_ends_cap) {
             r->orphan_ends[r->norphan_ends++] =
-                (rorphan_end){t->proc, t->tid, t->serial, local_id, ts};
+                (rorphan_end){t->proc, t->tid, t->serial, 0, id, local_id, ts};
             return;
         }
     }
@@ -646,17 +650,58 @@ void ctr__task_end_unknown(ctr_reader *r, uint64_t id, uint64_t local_id, uint64
         w->flags |= CTR_F_LOST;
 }
 
-void ctr__task_end_early(ctr_reader *r, rtask *k, uint32_t proc, uint64_t local_id)
+void ctr__task_end_early(ctr_reader *r, rtask *k, const rthread *t)
 {
     for (uint32_t i = 0; i < r->norphan_ends; i++) {
-        rorphan_end o = r->orphan_ends[i];
-        if (o.proc != proc || o.local_id != local_id)
-            continue;
-        r->orphan_ends[i] = r->orphan_ends[--r->norphan_ends];
-        const rthread *ender = ctr__thread_find(r, proc, o.thread);
-        ctr__task_end(r, k, o.ts < k->begin_ns ? k->begin_ns : o.ts, ender);
+        rorphan_end *o = &r->orphan_ends[i];
+        if (o->proc == t->proc && o->id == k->id && !o->begun_on) {
+            o->begun_on = t->serial;
+            k->end_held = 1;
+            return;
+        }
+    }
+}
+
+/* Make held end i (its task begun): at its time, on the thread that ended it. */
+static void make_held_end(ctr_reader *r, uint32_t i)
+{
+    rorphan_end o = r->orphan_ends[i];
+    r->orphan_ends[i] = r->orphan_ends[--r->norphan_ends];
+    const rthread *ender = ctr__thread_find(r, o.proc, o.thread);
+    rtask *k = ctr__task_slot(r, o.id, 0);
+    if (!k) { /* it ended on its own thread meanwhile: this end is its second */
+        ctr__task_end_unknown(r, o.id, o.local_id, o.ts, ender);
         return;
     }
+    k->end_held = 0;
+    ctr__task_end(r, k, o.ts < k->begin_ns ? k->begin_ns : o.ts, ender);
+}
+
+void ctr__task_ends_due(ctr_reader *r, const rthread *read)
+{
+    for (uint32_t i = 0; i < r->norphan_ends;) {
+        const rorphan_end *o = &r->orphan_ends[i];
+        if (o->begun_on && o->proc == read->proc && o->begun_on == read->serial &&
+            read->last_ts >= o->ts)
+            make_held_end(r, i); /* the last entry moved to i: look at it next */
+        else
+            i++;
+    }
+}
+
+/* Task k's held end, made now: its test or process ended first. @return 0
+ * if it had none. */
+static int make_end_held_for(ctr_reader *r, const rtask *k)
+{
+    if (!k->end_held)
+        return 0;
+    for (uint32_t i = 0; i < r->norphan_ends; i++) {
+        if (r->orphan_ends[i].begun_on && r->orphan_ends[i].id == k->id) {
+            make_held_end(r, i);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* The ends of tasks not open, held for process proc: no misuse if it lost
@@ -668,6 +713,10 @@ static void settle_orphan_ends(ctr_reader *r, uint32_t proc)
         rorphan_end o = r->orphan_ends[i];
         if (o.proc != proc) {
             i++;
+            continue;
+        }
+        if (o.begun_on) { /* its task began: the end is made, not told */
+            make_held_end(r, i);
             continue;
         }
         r->orphan_ends[i] = r->orphan_ends[--r->norphan_ends];
