@@ -418,7 +418,7 @@ int ctr__decode_event(ctr_reader *r)
         o->begin_ns = ts;
         o->deadline = 0;
         o->maybe_lost = 0;
-        o->deadline_thread = 0;
+        o->deadline_flags = 0;
         const rstring *name = ctr__string_of(r, t, v[1], ts);
         o->name = name->bytes;
         o->name_len = name->len;

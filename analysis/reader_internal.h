@@ -43,8 +43,10 @@ typedef struct ropen { /* a region begun and not ended yet */
     const char *name; /* a thread string's bytes: never freed before close */
     uint32_t name_len;
     uint16_t maybe_lost; /* open when its thread lost events: its end may be among them */
-    uint16_t deadline_thread; /* the deadline is its thread's end, not its test's */
+    uint16_t deadline_flags; /* DEADLINE_*: what the deadline is */
 } ropen;
+#define DEADLINE_THREAD_END 1u  /* its thread's end, not its test's */
+#define DEADLINE_OWNER_LAGGED 2u /* its own thread was not read that far then */
 
 typedef struct rended_region { /* what a second end of it says */
     uint64_t serial, begin_ns;

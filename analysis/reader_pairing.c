@@ -107,11 +107,12 @@ const char *ctr__quote(char *buf, size_t cap, const char *s, size_t len)
 #define THREAD_END_WHY "the end of its thread"
 
 /* Region o of t gets a deadline: its test or its thread ended at end_ns
- * while some thread that may end it had not been read that far. */
-static void defer(ctr_reader *r, rthread *t, ropen *o, uint64_t end_ns, int thread_end)
+ * while some thread that may end it had not been read that far. `flags`:
+ * DEADLINE_*. */
+static void defer(ctr_reader *r, rthread *t, ropen *o, uint64_t end_ns, unsigned flags)
 {
     o->deadline = end_ns;
-    o->deadline_thread = (uint16_t)thread_end;
+    o->deadline_flags = (uint16_t)flags;
     if (t->deferred++ == 0 || end_ns < t->deadline_min)
         t->deadline_min = end_ns;
     r->procs[t->proc].deferred++;
@@ -136,7 +137,7 @@ static void close_one(ctr_reader *r, rthread *t, const ropen *o, uint64_t end_ns
     int cut = !o->deadline && r->procs[t->proc].window_end;
     if (o->deadline) { /* its test's (or its thread's) end came first */
         end_ns = o->deadline;
-        why = o->deadline_thread ? THREAD_END_WHY : DEADLINE_WHY;
+        why = o->deadline_flags & DEADLINE_THREAD_END ? THREAD_END_WHY : DEADLINE_WHY;
         undefer(r, t);
     }
     lost |= o->maybe_lost != 0;
@@ -278,7 +279,8 @@ static void close_regions_of_test(ctr_reader *r, uint32_t proc, uint64_t root, u
                 continue;
             }
             if (!o->deadline)
-                defer(r, t, o, end_ns, 0);
+                defer(r, t, o, end_ns,
+                      t != ender && t->last_ts < end_ns ? DEADLINE_OWNER_LAGGED : 0);
             t->stack[keep++] = *o;
         }
         t->depth = keep;
@@ -300,7 +302,7 @@ void ctr__thread_end_regions(ctr_reader *r, rthread *t, uint64_t ts)
             continue;
         }
         if (!o->deadline)
-            defer(r, t, o, ts, 1);
+            defer(r, t, o, ts, DEADLINE_THREAD_END);
         t->stack[keep++] = *o;
     }
     t->depth = keep;
@@ -352,6 +354,20 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
         ropen *o = &t->stack[i];
         if (o->serial != serial)
             continue;
+        if (o->deadline && end_ns > o->deadline && !(o->deadline_flags & DEADLINE_OWNER_LAGGED)) {
+            /* Ended after the test (or thread) that closes it, which was
+             * read when its own thread was: it reads as if nothing lagged,
+             * closed then and ended twice, whichever thread happened to
+             * lag (only the waits for ends before the deadline are new). */
+            ropen closed = *o;
+            memmove(o, o + 1, (t->depth - i - 1) * sizeof *o);
+            t->depth--;
+            close_one(r, t, &closed, closed.deadline, NULL, 0);
+            ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d was ended twice",
+                      ctr__quote(q, sizeof q, closed.name, closed.name_len),
+                      (double)closed.begin_ns / 1e6, t->tid);
+            return;
+        }
         /* Out of order: a region begun later is still open. From another
          * thread, only one begun before this end counts: the begin thread's
          * later events may have been read before this end. */
