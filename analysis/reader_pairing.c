@@ -362,11 +362,8 @@ void ctr__end_region(ctr_reader *r, rthread *t, uint64_t serial, uint64_t end_ns
             ropen closed = *o;
             memmove(o, o + 1, (t->depth - i - 1) * sizeof *o);
             t->depth--;
-            close_one(r, t, &closed, closed.deadline, NULL, 0);
-            ctr__warn(r, end_ns, ender, "region %s begun at %.3f ms on thread %d was ended twice",
-                      ctr__quote(q, sizeof q, closed.name, closed.name_len),
-                      (double)closed.begin_ns / 1e6, t->tid);
-            return;
+            close_one(r, t, &closed, closed.deadline, NULL, 0); /* remembered as ended */
+            break; /* this end is its second, told below */
         }
         /* Out of order: a region begun later is still open. From another
          * thread, only one begun before this end counts: the begin thread's
