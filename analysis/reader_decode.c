@@ -359,7 +359,6 @@ int ctr__decode_event(ctr_reader *r)
         fill_thread(r, ev, t);
         ev->ts_ns = ts;
         t->end_made = 1;
-        t->last_ts = UINT64_MAX; /* nothing more of it will come */
         return 0;
     case CT_EV_TASK_BEGIN: {
         uint64_t id = task_of(r, t->proc, v[0]);
